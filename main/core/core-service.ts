@@ -1,0 +1,22 @@
+/**
+ * The headless core as the transports see it: one set of API handlers plus push events.
+ * The Electron IPC registrar and the browser bridge both serve exactly this; the tray and the
+ * notifier adapters observe it. Implemented by main/core/app-core.ts.
+ */
+import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
+import type { AppSnapshot } from '../../shared/snapshot';
+
+export interface CoreService {
+  readonly handlers: ApiHandlers;
+  /** Subscribe to a push channel; returns the unsubscribe function. */
+  onPush<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void): () => void;
+  /** The current view model (also pushed on `app:snapshot` whenever it changes). */
+  snapshot(): AppSnapshot;
+  /** Connect to every configured master and start monitoring. */
+  start(): Promise<void>;
+  /**
+   * Ordered teardown: stop monitors (LOGOUT each session), cancel hook timers, flush and
+   * close the history. Idempotent.
+   */
+  stop(): Promise<void>;
+}

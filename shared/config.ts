@@ -1,0 +1,215 @@
+/**
+ * The one configuration schema, shared by the tray app, the headless agent, the importers and
+ * the settings UI. Defaults equal upsmon's where a directive exists (protocol.md 3.1).
+ * Passwords are never part of it: a UPS entry names where its secret lives.
+ */
+import { z } from 'zod';
+import { NOTIFY_TYPES } from './notify-types';
+
+/** A program and its arguments, run with execFile (never through a shell). */
+export const CommandSchema = z.object({
+  file: z.string().min(1, 'the program path is empty'),
+  args: z.array(z.string()).default([]),
+});
+export type Command = z.infer<typeof CommandSchema>;
+
+const seconds = (min: number, max: number, fallback: number) => z.number().min(min).max(max).default(fallback);
+
+export const TimingSchema = z.object({
+  /** How often `ups.status` is read (fast path for detection; upsmon POLLFREQ is 5 s). */
+  statusPollSeconds: seconds(0.1, 60, 0.5),
+  /** How often every variable is read (LIST VAR) for the dashboard and history. */
+  fullPollSeconds: seconds(1, 3600, 5),
+  /** upsmon DEADTIME: a UPS last seen on battery and silent this long counts as low battery. */
+  deadTimeSeconds: seconds(1, 3600, 15),
+  /** upsmon HOSTSYNC: how long a secondary waits for the master's FSD after OB+LB. */
+  hostSyncSeconds: seconds(0, 3600, 15),
+  /** upsmon FINALDELAY: between the SHUTDOWN notification and the shutdown command. */
+  finalDelaySeconds: seconds(0, 3600, 5),
+  /** upsmon NOCOMMWARNTIME: repeat interval of NOCOMM. */
+  noCommWarnSeconds: seconds(1, 86_400, 300),
+  /** upsmon RBWARNTIME: repeat interval of REPLBATT. */
+  rbWarnSeconds: seconds(1, 604_800, 43_200),
+  connectTimeoutSeconds: seconds(0.5, 120, 5),
+  requestTimeoutSeconds: seconds(0.5, 120, 5),
+});
+export type Timing = z.infer<typeof TimingSchema>;
+
+export const TlsSchema = z.object({
+  /** off: plaintext; opportunistic: STARTTLS when offered (like upsmon's default); required: refuse plaintext. */
+  mode: z.enum(['off', 'opportunistic', 'required']).default('off'),
+  /** PEM of a CA or of the self-signed server certificate to verify against. */
+  caPem: z.string().optional(),
+  /** Pinned SHA-256 fingerprint of the server certificate (hex, colons optional). */
+  fingerprint256: z
+    .string()
+    .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'a SHA-256 fingerprint is 32 hex byte pairs, e.g. AB:CD:…')
+    .optional(),
+  /** Accept any certificate (encrypts, but does not authenticate the master). */
+  insecure: z.boolean().default(false),
+});
+export type TlsConfig = z.infer<typeof TlsSchema>;
+
+/** Where a UPS entry's password comes from. `store`: the OS keychain (safeStorage) in the app. */
+export const PasswordSourceSchema = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('store') }),
+  z.object({ source: z.literal('env'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
+  z.object({ source: z.literal('file'), path: z.string().min(1) }),
+  z.object({ source: z.literal('none') }),
+]);
+export type PasswordSource = z.infer<typeof PasswordSourceSchema>;
+
+const upsNamePattern = /^[A-Za-z0-9_.-]+$/;
+
+export const MonitoredUpsSchema = z.object({
+  /** UPS name on the master (Synology: always `ups`). */
+  name: z.string().regex(upsNamePattern, 'a UPS name has letters, digits, `_`, `.` or `-` only'),
+  /** secondary: LOGIN, honour FSD, shut this machine down. monitor-only: watch, never shut down. */
+  role: z.enum(['secondary', 'monitor-only']).default('secondary'),
+  /** upsd.users user; empty = anonymous reads only (monitor-only). */
+  username: z.string().default(''),
+  password: PasswordSourceSchema.default({ source: 'store' }),
+  /** upsmon MONITOR power value; 0 never triggers a shutdown. */
+  powerValue: z.number().int().min(0).max(16).default(1),
+  /** Hosts (IP or name) that should be logged in to this UPS; a notification fires when one goes missing. */
+  expectedClients: z.array(z.string().min(1)).default([]),
+});
+export type MonitoredUps = z.infer<typeof MonitoredUpsSchema>;
+
+export const MasterSchema = z.object({
+  /** Stable id (slug) used for secrets, history and routes. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'an id has lower-case letters, digits and dashes'),
+  label: z.string().min(1),
+  preset: z.enum(['synology', 'proxmox', 'generic']).default('generic'),
+  host: z.string().min(1, 'the master host is empty'),
+  port: z.number().int().min(1).max(65_535).default(3493),
+  tls: TlsSchema.prefault({}),
+  ups: z.array(MonitoredUpsSchema).min(1, 'a master needs at least one UPS'),
+});
+export type Master = z.infer<typeof MasterSchema>;
+
+/** Per-event behaviour, like upsmon's NOTIFYFLAG (notify ≈ SYSLOG/desktop, exec ≈ EXEC) and NOTIFYMSG. */
+export const EventPolicySchema = z.object({
+  notify: z.boolean().optional(),
+  exec: z.boolean().optional(),
+  /** upsmon NOTIFYMSG template; `%s` is the UPS system string (`ups@host`). */
+  message: z.string().optional(),
+});
+
+export const NotifyTypeSchema = z.enum(NOTIFY_TYPES);
+
+/** A command run on given events (our per-event hooks), with NOTIFYTYPE/UPSNAME in its environment. */
+export const EventHookSchema = z.object({
+  events: z.array(NotifyTypeSchema).min(1),
+  /** `*` or a UPS system string (`ups@host[:port]`) as in upssched's AT lines. */
+  ups: z.string().default('*'),
+  command: CommandSchema,
+  timeoutSeconds: seconds(1, 3600, 30),
+});
+
+/** upssched-compatible rule: `AT <event> <ups|*> START-TIMER|CANCEL-TIMER|EXECUTE …`. */
+export const UpsschedRuleSchema = z.discriminatedUnion('action', [
+  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('START-TIMER'), timer: z.string().min(1), seconds: z.number().min(0) }),
+  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('CANCEL-TIMER'), timer: z.string().min(1), command: z.string().optional() }),
+  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('EXECUTE'), command: z.string().min(1) }),
+]);
+export type UpsschedRule = z.infer<typeof UpsschedRuleSchema>;
+
+export const HooksSchema = z.object({
+  events: z.partialRecord(NotifyTypeSchema, EventPolicySchema).default({}),
+  /** upsmon NOTIFYCMD: run for events with exec, message as its last argument. */
+  notifyCommand: CommandSchema.optional(),
+  eventHooks: z.array(EventHookSchema).default([]),
+  /** upssched: CMDSCRIPT receives the timer name / EXECUTE argument as its last argument. */
+  upssched: z
+    .object({ cmdScript: CommandSchema, rules: z.array(UpsschedRuleSchema).default([]) })
+    .optional(),
+  timeoutSeconds: seconds(1, 3600, 30),
+});
+export type Hooks = z.infer<typeof HooksSchema>;
+
+export const ShutdownSchema = z.object({
+  /** null: the platform's safe default (see main/hooks/shutdown-command.ts). */
+  command: CommandSchema.nullable().default(null),
+  /** Record what would run instead of running it. */
+  dryRun: z.boolean().default(false),
+  timeoutSeconds: seconds(1, 3600, 120),
+  /** What to do when the master already has FSD latched while the UPS is on line at start. */
+  latchedFsdAtStart: z.enum(['ignore-while-online', 'ask', 'obey']).default('ignore-while-online'),
+});
+
+export const NotificationsSchema = z.object({
+  desktop: z.boolean().default(true),
+  paused: z.boolean().default(false),
+  /** The same notification key is not shown again within this window. */
+  dedupeSeconds: seconds(0, 86_400, 60),
+});
+
+export const HistorySchema = z.object({
+  retentionDays: z.number().int().min(1).max(3650).default(30),
+  maxEvents: z.number().int().min(1000).max(10_000_000).default(200_000),
+  sampleSeconds: seconds(1, 3600, 5),
+});
+
+export const ConfigSchema = z.object({
+  version: z.literal(1).default(1),
+  masters: z.array(MasterSchema).default([]),
+  timing: TimingSchema.prefault({}),
+  hooks: HooksSchema.prefault({}),
+  shutdown: ShutdownSchema.prefault({}),
+  notifications: NotificationsSchema.prefault({}),
+  history: HistorySchema.prefault({}),
+  startAtLogin: z.boolean().default(false),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+/** The secret-store key of a UPS entry's password. */
+export function passwordKey(masterId: string, upsName: string): string {
+  return `nut-password:${masterId}:${upsName}`;
+}
+
+/** upsmon's system string for a UPS (`ups@host` or `ups@host:port`), used in messages, UPSNAME and upssched matching. */
+export function upsSystemName(master: Pick<Master, 'host' | 'port'>, upsName: string): string {
+  const host = master.host.includes(':') ? `[${master.host}]` : master.host;
+  return master.port === 3493 ? `${upsName}@${host}` : `${upsName}@${host}:${master.port}`;
+}
+
+/** Stable id of one monitored UPS across the app (history, routes, IPC). */
+export function monitorId(masterId: string, upsName: string): string {
+  return `${masterId}/${upsName}`;
+}
+
+/** Presets offered when adding a master (peers-and-user-pain.md section 5). */
+export const MASTER_PRESETS = {
+  synology: {
+    label: 'Synology NAS',
+    port: 3493,
+    ups: { name: 'ups', username: 'monuser', password: 'secret', role: 'secondary' },
+    hints: [
+      'In DSM: Control Panel → Hardware & Power → UPS → enable "Network UPS server".',
+      'Add this machine’s IP address (IPv4 and, if used, IPv6) under "Permitted DiskStation devices"; otherwise the NAS answers ACCESS-DENIED.',
+      'DSM’s UPS name is always "ups"; the built-in user is "monuser" with password "secret" (some DSM versions use "upsmon").',
+    ],
+  },
+  proxmox: {
+    label: 'Proxmox VE host',
+    port: 3493,
+    ups: { name: '', username: 'upsmonclient', password: '', role: 'secondary' },
+    hints: [
+      'upsd listens on localhost only until upsd.conf has `LISTEN 0.0.0.0 3493` (then restart nut-server).',
+      'With the PVE firewall on, allow tcp/3493 at datacenter or node level, or clients time out.',
+      'Create a secondary user in /etc/nut/upsd.users: `[upsmonclient]` `password = …` `upsmon secondary`.',
+    ],
+  },
+  generic: {
+    label: 'NUT server',
+    port: 3493,
+    ups: { name: '', username: '', password: '', role: 'secondary' },
+    hints: [],
+  },
+} as const;

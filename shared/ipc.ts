@@ -1,0 +1,165 @@
+/**
+ * The one API contract between the core and the UI. The Electron preload and the browser
+ * bridge both carry exactly these channels; every request is validated on the core side with
+ * these schemas, and the types on both sides are inferred from them.
+ *
+ * - `invoke` channels: request → response.
+ * - `push` channels: core → UI notifications (snapshot changes, new events, navigation).
+ */
+import { z } from 'zod';
+import { ConfigSchema, TlsSchema } from './config';
+import { EventQuerySchema, MetricSampleSchema, SampleQuerySchema, StoredEventSchema } from './history';
+import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
+
+const none = z.undefined();
+const monitorRef = z.object({ monitorId: z.string().min(1) });
+
+export const VariableSchema = z.object({
+  name: z.string(),
+  value: z.string(),
+  description: z.string().nullable(),
+  writable: z.boolean(),
+});
+
+export const ConnectionTestRequestSchema = z.object({
+  host: z.string().min(1, 'enter the master’s host name or IP address'),
+  port: z.number().int().min(1).max(65_535),
+  tls: TlsSchema.prefault({}),
+  upsName: z.string().default(''),
+  username: z.string().default(''),
+  /** Only for this test; stored separately through `secrets:set-password`. Empty: use the stored one. */
+  password: z.string().optional(),
+  /** For a stored master: use its stored password when none is given. */
+  masterId: z.string().optional(),
+});
+
+export const ConnectionTestStepSchema = z.object({
+  step: z.enum(['resolve', 'connect', 'tls', 'identify', 'ups', 'login', 'read']),
+  ok: z.boolean(),
+  detail: z.string(),
+});
+
+export const ConnectionTestResultSchema = z.object({
+  ok: z.boolean(),
+  steps: z.array(ConnectionTestStepSchema),
+  diagnosis: DiagnosisSchema.nullable(),
+  server: ServerIdentitySchema.nullable(),
+  /** UPS names the server offers (to pick from instead of typing). */
+  upsNames: z.array(z.string()),
+});
+export type ConnectionTestResult = z.infer<typeof ConnectionTestResultSchema>;
+
+export const ImportReportLineSchema = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  text: z.string(),
+  status: z.enum(['mapped', 'ignored', 'unsupported', 'error']),
+  note: z.string(),
+});
+
+export const ConfigIssueSchema = z.object({ path: z.string(), message: z.string() });
+
+export const NotificationRecordSchema = z.object({
+  at: z.number(),
+  key: z.string(),
+  title: z.string(),
+  body: z.string(),
+  urgency: z.enum(['low', 'normal', 'critical']),
+  route: z.string().optional(),
+});
+
+/** Request/response pairs. Keep names `area:verb-noun`. */
+export const invokeChannels = {
+  'app:get-snapshot': { request: none, response: AppSnapshotSchema },
+  'ups:get-variables': { request: monitorRef, response: z.array(VariableSchema) },
+  'events:query': { request: EventQuerySchema, response: z.array(StoredEventSchema) },
+  'history:query-samples': { request: SampleQuerySchema, response: z.array(MetricSampleSchema) },
+  'config:get': {
+    request: none,
+    response: z.object({
+      config: ConfigSchema,
+      /** `masterId/upsName` entries whose password is stored. */
+      storedPasswords: z.array(z.string()),
+      path: z.string(),
+    }),
+  },
+  'config:save': {
+    request: z.object({ config: z.unknown() }),
+    response: z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true) }),
+      z.object({ ok: z.literal(false), issues: z.array(ConfigIssueSchema) }),
+    ]),
+  },
+  'config:test-connection': { request: ConnectionTestRequestSchema, response: ConnectionTestResultSchema },
+  'config:import-upsmon': {
+    request: z.object({
+      upsmonConf: z.string().max(1_000_000),
+      upsschedConf: z.string().max(1_000_000).optional(),
+      /** false: preview only. */
+      apply: z.boolean(),
+    }),
+    response: z.object({ ok: z.boolean(), report: z.array(ImportReportLineSchema), config: ConfigSchema.nullable() }),
+  },
+  'secrets:set-password': {
+    request: z.object({ masterId: z.string().min(1), upsName: z.string().min(1), password: z.string().max(512) }),
+    response: z.object({ ok: z.literal(true) }),
+  },
+  'notifications:recent': { request: none, response: z.array(NotificationRecordSchema) },
+  'notifications:set-paused': { request: z.object({ paused: z.boolean() }), response: z.object({ paused: z.boolean() }) },
+} as const;
+
+/** Core → UI pushes. */
+export const pushChannels = {
+  'app:snapshot': AppSnapshotSchema,
+  'events:appended': StoredEventSchema,
+  /** Open a route (a notification was clicked, or the tray asked for a view). */
+  'app:navigate': z.string(),
+} as const;
+
+export type InvokeChannel = keyof typeof invokeChannels;
+export type PushChannel = keyof typeof pushChannels;
+export type RequestOf<C extends InvokeChannel> = z.input<(typeof invokeChannels)[C]['request']>;
+export type ParsedRequestOf<C extends InvokeChannel> = z.output<(typeof invokeChannels)[C]['request']>;
+export type ResponseOf<C extends InvokeChannel> = z.output<(typeof invokeChannels)[C]['response']>;
+export type PushOf<P extends PushChannel> = z.output<(typeof pushChannels)[P]>;
+
+export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[];
+export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[];
+
+export function isInvokeChannel(value: unknown): value is InvokeChannel {
+  return typeof value === 'string' && Object.hasOwn(invokeChannels, value);
+}
+
+export function isPushChannel(value: unknown): value is PushChannel {
+  return typeof value === 'string' && Object.hasOwn(pushChannels, value);
+}
+
+/** An error crossing the boundary: always explained, never a stack trace. */
+export const ApiErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  fix: z.string().optional(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+/** What the core implements once and both transports (IPC, bridge) dispatch to. */
+export type ApiHandlers = {
+  [C in InvokeChannel]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>>;
+};
+
+/** What the renderer sees (renderer/src/api.ts), whichever transport carries it. */
+export interface NutSentinelApi {
+  invoke<C extends InvokeChannel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>>;
+  subscribe<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void): () => void;
+}
+
+/** Bridge wire format (WebSocket, JSON). */
+export const BridgeClientMessageSchema = z.object({
+  id: z.number().int().nonnegative(),
+  channel: z.string(),
+  request: z.unknown().optional(),
+});
+export type BridgeServerMessage =
+  | { id: number; ok: true; response: unknown }
+  | { id: number; ok: false; error: ApiError }
+  | { push: PushChannel; payload: unknown };

@@ -1,0 +1,121 @@
+/**
+ * What the UI and the tray show: view models built by the core from the monitor state, the
+ * last readings and the master's identity. Every reading carries its age; missing data is null
+ * (never a stale or invented number).
+ */
+import { z } from 'zod';
+
+export const ConnectionStateSchema = z.enum([
+  /** First connect still in progress. */
+  'connecting',
+  /** Session up (and logged in, for a secondary). */
+  'connected',
+  /** Was up, now down or the driver is stale: readings are old. */
+  'lost',
+  /** Never reached the master since start. */
+  'unreachable',
+  /** The master refused LOGIN: a configuration error, shown loudly. */
+  'login-refused',
+  /** Not monitoring (sleep, or the app is stopping). */
+  'paused',
+]);
+export type ConnectionState = z.infer<typeof ConnectionStateSchema>;
+
+export const DiagnosisSchema = z.object({
+  /** NUT ERR code or socket error kind (`refused`, `timeout`, …). */
+  code: z.string(),
+  explanation: z.string(),
+  fix: z.string(),
+});
+export type Diagnosis = z.infer<typeof DiagnosisSchema>;
+
+export const ShutdownPhaseSchema = z.enum(['none', 'waiting-hostsync', 'final-delay', 'command-running', 'done']);
+
+export const ServerIdentitySchema = z.object({
+  kind: z.enum(['synology', 'proxmox', 'nut', 'unknown']),
+  /** VER text, e.g. `Network UPS Tools upsd 2.8.0 - …` or Synology's `… DSM7-2-…`. */
+  version: z.string().nullable(),
+  /** NETVER / PROTVER, e.g. `1.3`. */
+  protocol: z.string().nullable(),
+});
+export type ServerIdentity = z.infer<typeof ServerIdentitySchema>;
+
+export const ConnectedClientSchema = z.object({
+  address: z.string(),
+  /** Reverse-DNS name when it resolves. */
+  hostname: z.string().nullable(),
+  isThisMachine: z.boolean(),
+});
+
+export const UpsSnapshotSchema = z.object({
+  monitorId: z.string(),
+  masterId: z.string(),
+  masterLabel: z.string(),
+  upsName: z.string(),
+  /** upsmon system string: `ups@host[:port]`. */
+  systemName: z.string(),
+  role: z.enum(['secondary', 'monitor-only']),
+  connection: ConnectionStateSchema,
+  loggedIn: z.boolean(),
+  /** Raw ups.status as last read (null until the first read). */
+  status: z.string().nullable(),
+  /** The status in words ("On battery, low battery"). */
+  statusText: z.string(),
+  /** Drives colour and the tray icon. */
+  level: z.enum(['online', 'on-battery', 'low-battery', 'shutting-down', 'comm-lost', 'unknown']),
+  unknownTokens: z.array(z.string()),
+  critical: z.boolean(),
+  criticalReason: z.string().nullable(),
+  shutdown: z.object({ phase: ShutdownPhaseSchema, deadline: z.number().nullable(), dryRun: z.boolean() }),
+  fsdLatchedAtStart: z.boolean(),
+  metrics: z.object({
+    charge: z.number().nullable(),
+    runtime: z.number().nullable(),
+    load: z.number().nullable(),
+    inputVoltage: z.number().nullable(),
+    outputVoltage: z.number().nullable(),
+  }),
+  /** Epoch ms of the last successful status read / full variable read. */
+  statusAt: z.number().nullable(),
+  variablesAt: z.number().nullable(),
+  /** True when the readings are older than the polling intervals allow. */
+  stale: z.boolean(),
+  lastError: DiagnosisSchema.nullable(),
+  server: ServerIdentitySchema,
+  clients: z.object({
+    /** LIST CLIENT result, null when the server cannot list (then numLogins is all there is). */
+    list: z.array(ConnectedClientSchema).nullable(),
+    numLogins: z.number().nullable(),
+    missingExpected: z.array(z.string()),
+    at: z.number().nullable(),
+  }),
+});
+export type UpsSnapshot = z.infer<typeof UpsSnapshotSchema>;
+
+export const TrayLevelSchema = z.enum([
+  'online',
+  'on-battery',
+  'low-battery',
+  'shutting-down',
+  'comm-lost',
+  'not-configured',
+]);
+export type TrayLevel = z.infer<typeof TrayLevelSchema>;
+
+export const TrayStateSchema = z.object({
+  /** The worst state across monitored UPSes. */
+  level: TrayLevelSchema,
+  /** Battery level of the UPS that decided the level (null when unknown). */
+  charge: z.number().nullable(),
+  tooltip: z.string(),
+});
+export type TrayState = z.infer<typeof TrayStateSchema>;
+
+export const AppSnapshotSchema = z.object({
+  ups: z.array(UpsSnapshotSchema),
+  tray: TrayStateSchema,
+  notificationsPaused: z.boolean(),
+  /** Epoch ms the snapshot was built: the UI shows data ages relative to it. */
+  at: z.number(),
+});
+export type AppSnapshot = z.infer<typeof AppSnapshotSchema>;
