@@ -19,6 +19,9 @@ const external = [
 
 export default defineConfig(({ mode }) => {
   const preload = mode === 'preload';
+  const input: Record<string, string> = preload
+    ? { preload: 'main/electron/preload.ts' }
+    : { app: 'main/electron/app.ts', cli: 'main/cli/index.ts' };
   return {
     root,
     publicDir: false,
@@ -30,9 +33,7 @@ export default defineConfig(({ mode }) => {
       sourcemap: true,
       minify: false,
       rollupOptions: {
-        input: preload
-          ? { preload: 'main/electron/preload.ts' }
-          : { app: 'main/electron/app.ts', cli: 'main/cli/index.ts' },
+        input,
         external: preload ? ['electron'] : external,
         output: preload
           ? { format: 'cjs', entryFileNames: '[name].cjs' }

@@ -69,3 +69,14 @@ export const SampleQuerySchema = z.object({
   maxPoints: z.number().int().min(2).max(100_000).default(1000),
 });
 export type SampleQuery = z.input<typeof SampleQuerySchema>;
+
+/**
+ * Width in ms of the time buckets `history:query-samples` averages into when the range holds
+ * more than `maxPoints` samples (with fewer, the raw samples come back unchanged). A returned
+ * point's `at` is then its bucket's start, `from + k × width`; a range with no samples has no
+ * point, so two points further apart than the width (or than the sampling interval, for raw
+ * samples) bracket a gap. Bucket k covers [from + k·width, from + (k+1)·width).
+ */
+export function sampleBucketMs(from: number, to: number, maxPoints: number): number {
+  return Math.max(1, Math.ceil((to - from + 1) / maxPoints));
+}

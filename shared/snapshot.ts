@@ -115,6 +115,8 @@ export const AppSnapshotSchema = z.object({
   ups: z.array(UpsSnapshotSchema),
   tray: TrayStateSchema,
   notificationsPaused: z.boolean(),
+  /** The config file could not be loaded (file, line, reason); the app runs without it until fixed. */
+  configProblem: z.string().nullable(),
   /** Epoch ms the snapshot was built: the UI shows data ages relative to it. */
   at: z.number(),
 });

@@ -37,7 +37,17 @@ export interface ProcessRunner {
   run(
     file: string,
     args: readonly string[],
-    options: { env?: Record<string, string>; timeoutMs: number; cwd?: string },
+    options: {
+      env?: Record<string, string>;
+      timeoutMs: number;
+      cwd?: string;
+      /**
+       * Called once the program has been started (spawned), before it finishes; not called
+       * when it could not be started. Lets the shutdown step return as soon as the shutdown
+       * command runs. Runners that cannot tell may skip it (callers then wait for completion).
+       */
+      onSpawn?: (pid: number | undefined) => void;
+    },
   ): Promise<ProcessResult>;
 }
 

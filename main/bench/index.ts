@@ -1,0 +1,53 @@
+/**
+ * `npm run bench` (tsx main/bench/index.ts): runs every benchmark in {@link BENCHES} one after the
+ * other and prints their figures. Figures only, no pass/fail; the exit code is non-zero only when a
+ * benchmark could not run at all.
+ *
+ * Select some by name: `npm run bench -- nut-client` (substring match on the names below).
+ * To add a benchmark: write `main/bench/<name>.bench.ts` exporting an async function that prints
+ * its figures (and returns them), then add one line to BENCHES.
+ */
+import { performance } from 'node:perf_hooks';
+
+interface BenchEntry {
+  name: string;
+  description: string;
+  run: () => Promise<unknown>;
+}
+
+const BENCHES: BenchEntry[] = [
+  {
+    name: 'nut-client',
+    description: 'NutClient round trips, throughput and CPU against a real upsd (needs root and nut-server)',
+    run: async () => (await import('./nut-client.bench.js')).benchNutClient(),
+  },
+  {
+    name: 'history',
+    description: 'history store insert/query rates and file sizes',
+    run: async () => (await import('./history.bench.js')).benchHistory(),
+  },
+];
+
+async function main(): Promise<number> {
+  const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const selected = filters.length === 0 ? BENCHES : BENCHES.filter((bench) => filters.some((filter) => bench.name.includes(filter)));
+  if (selected.length === 0) {
+    console.error(`No benchmark matches ${filters.join(', ')}. Available: ${BENCHES.map((bench) => bench.name).join(', ')}`);
+    return 2;
+  }
+  let failures = 0;
+  for (const bench of selected) {
+    console.log(`\n== ${bench.name}: ${bench.description}`);
+    const started = performance.now();
+    try {
+      await bench.run();
+      console.log(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failures++;
+      console.error(`${bench.name} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+  return failures === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

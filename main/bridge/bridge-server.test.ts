@@ -1,0 +1,282 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { BridgeServerMessage } from '../../shared/ipc';
+import { AppSnapshotSchema } from '../../shared/snapshot';
+import { BRIDGE_CLOSE, BridgeHostError, type BridgeHandle, isLoopbackHost, startBridge } from './bridge-server';
+import { FakeCore } from './testing/fake-core';
+
+let staticDir: string;
+let core: FakeCore;
+let bridge: BridgeHandle | null = null;
+const sockets: WebSocket[] = [];
+
+beforeEach(async () => {
+  staticDir = await mkdtemp(path.join(tmpdir(), 'bridge-static-'));
+  await mkdir(path.join(staticDir, 'assets'));
+  await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>NUT Sentinel</title><script type="module" src="./assets/app-abc123.js"></script>');
+  await writeFile(path.join(staticDir, 'assets', 'app-abc123.js'), 'console.log("ui")');
+  await writeFile(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), 'outside');
+  core = new FakeCore();
+});
+
+afterEach(async () => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  await bridge?.close();
+  bridge = null;
+  await rm(staticDir, { recursive: true, force: true });
+  await rm(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), { force: true });
+});
+
+async function start(): Promise<BridgeHandle> {
+  bridge = await startBridge({ core, staticDir });
+  return bridge;
+}
+
+function origin(b: BridgeHandle): string {
+  return `http://127.0.0.1:${b.port}`;
+}
+
+interface Opened {
+  ws: WebSocket;
+  messages: BridgeServerMessage[];
+  next(predicate: (m: BridgeServerMessage) => boolean): Promise<BridgeServerMessage>;
+}
+
+/** Opens a socket; resolves on open or rejects with the HTTP status / close code. */
+function connect(b: BridgeHandle, opts: { token?: string | null; origin?: string | null; path?: string } = {}): Promise<Opened> {
+  const token = opts.token === undefined ? b.token : opts.token;
+  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
+  const headers: Record<string, string> = {};
+  const o = opts.origin === undefined ? origin(b) : opts.origin;
+  const ws = new WebSocket(`ws://127.0.0.1:${b.port}${opts.path ?? '/api'}${query}`, { headers, ...(o === null ? {} : { origin: o }) });
+  sockets.push(ws);
+  ws.on('error', () => undefined);
+  const messages: BridgeServerMessage[] = [];
+  const waiters: { predicate: (m: BridgeServerMessage) => boolean; resolve: (m: BridgeServerMessage) => void }[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse((data as Buffer).toString('utf8')) as BridgeServerMessage;
+    messages.push(message);
+    for (const w of [...waiters]) {
+      if (w.predicate(message)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(message);
+      }
+    }
+  });
+  const opened: Opened = {
+    ws,
+    messages,
+    next(predicate) {
+      const found = messages.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        waiters.push({ predicate, resolve });
+        setTimeout(() => reject(new Error('no matching message within 3 s')), 3000).unref();
+      });
+    },
+  };
+  return new Promise((resolve, reject) => {
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', (error) => reject(error));
+    // An authorized socket stays open; an unauthorized one is closed right after the handshake.
+    ws.once('open', () => {
+      const timer = setTimeout(() => resolve(opened), 150);
+      ws.once('close', (code, reason) => {
+        clearTimeout(timer);
+        reject(new Error(`closed ${code} ${String(reason)}`));
+      });
+    });
+  });
+}
+
+function call(o: Opened, id: number, channel: string, request?: unknown): Promise<BridgeServerMessage> {
+  o.ws.send(JSON.stringify({ id, channel, request }));
+  return o.next((m) => 'id' in m && m.id === id);
+}
+
+function httpGet(b: BridgeHandle, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: b.port, path: pathname, headers: { host: `127.0.0.1:${b.port}`, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('startBridge', () => {
+  it('binds to loopback and hands out a URL with a 256-bit token in the fragment', async () => {
+    const b = await start();
+    expect(b.port).toBeGreaterThan(0);
+    expect(b.url).toBe(`http://127.0.0.1:${b.port}/#token=${b.token}`);
+    expect(Buffer.from(b.token, 'base64url')).toHaveLength(32);
+    const other = await startBridge({ core, staticDir });
+    expect(other.token).not.toBe(b.token);
+    await other.close();
+  });
+
+  it('refuses non-loopback hosts with an explanation', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.org', '10.0.0.1']) {
+      const attempt = startBridge({ core, staticDir, host });
+      await expect(attempt).rejects.toBeInstanceOf(BridgeHostError);
+      await expect(attempt).rejects.toThrow(/refuses to listen/);
+    }
+    expect(core.listenerCount('app:snapshot')).toBe(0);
+    expect(isLoopbackHost('127.0.0.2')).toBe(true);
+    expect(isLoopbackHost('::1')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('::ffff:192.168.1.2')).toBe(false);
+  });
+
+  it('requires the token: none or a wrong one closes the socket with 4401 before any request is read', async () => {
+    const b = await start();
+    await expect(connect(b, { token: null })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
+    await expect(connect(b, { token: 'x'.repeat(43) })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
+    await expect(connect(b, { token: b.token.slice(0, -1) })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
+    expect(core.calls).toHaveLength(0);
+    const ok = await connect(b);
+    const reply = await call(ok, 1, 'app:get-snapshot');
+    expect(reply).toMatchObject({ id: 1, ok: true });
+  });
+
+  it('refuses other origins (and a missing one) before the WebSocket handshake', async () => {
+    const b = await start();
+    await expect(connect(b, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(connect(b, { origin: `http://127.0.0.1:${b.port + 1}` })).rejects.toThrow('HTTP 403');
+    await expect(connect(b, { origin: null })).rejects.toThrow('HTTP 403');
+    await expect(connect(b, { origin: `http://localhost:${b.port}` })).resolves.toBeDefined();
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) on HTTP and WebSocket', async () => {
+    const b = await start();
+    const res = await httpGet(b, '/', { host: `rebind.example:${b.port}` });
+    expect(res.status).toBe(421);
+    const ws = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, { origin: origin(b), headers: { host: `rebind.example:${b.port}` } });
+    sockets.push(ws);
+    ws.on('error', () => undefined);
+    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0)));
+    expect(status).toBe(421);
+  });
+
+  it('answers invoke requests through dispatchInvoke with schema-valid responses', async () => {
+    const b = await start();
+    const o = await connect(b);
+    const reply = await call(o, 7, 'app:get-snapshot');
+    expect(reply).toMatchObject({ id: 7, ok: true });
+    const snapshot = AppSnapshotSchema.parse((reply as { response: unknown }).response);
+    expect(snapshot.ups.map((u) => u.monitorId)).toContain('nas/ups');
+    const vars = await call(o, 8, 'ups:get-variables', { monitorId: 'nas/ups' });
+    expect(vars).toMatchObject({ id: 8, ok: true });
+  });
+
+  it('answers an invalid payload with INVALID-REQUEST and keeps the connection', async () => {
+    const b = await start();
+    const o = await connect(b);
+    const bad = await call(o, 2, 'ups:get-variables', { monitorId: 42 });
+    expect(bad).toMatchObject({ id: 2, ok: false, error: { code: 'INVALID-REQUEST' } });
+    const unknown = await call(o, 3, 'app:format-disk', {});
+    expect(unknown).toMatchObject({ id: 3, ok: false, error: { code: 'UNKNOWN-CHANNEL' } });
+    const still = await call(o, 4, 'notifications:recent');
+    expect(still).toMatchObject({ id: 4, ok: true });
+  });
+
+  it('answers malformed JSON and malformed envelopes with an error instead of crashing', async () => {
+    const b = await start();
+    const o = await connect(b);
+    o.ws.send('{not json');
+    await expect(o.next((m) => 'id' in m && m.id === -1)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID-MESSAGE' } });
+    o.ws.send(JSON.stringify({ id: 5, chanel: 'typo' }));
+    await expect(o.next((m) => 'id' in m && m.id === 5)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID-MESSAGE' } });
+    o.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    await expect(call(o, 6, 'app:get-snapshot')).resolves.toMatchObject({ ok: true });
+    expect(o.messages.filter((m) => 'ok' in m && !m.ok)).toHaveLength(3);
+  });
+
+  it('closes connections whose messages exceed the size bound', async () => {
+    bridge = await startBridge({ core, staticDir, maxMessageBytes: 1024 });
+    const o = await connect(bridge);
+    const closed = new Promise<number>((resolve) => o.ws.once('close', (code) => resolve(code)));
+    o.ws.send(JSON.stringify({ id: 1, channel: 'events:query', request: { text: 'x'.repeat(4096) } }));
+    expect(await closed).toBe(1009);
+  });
+
+  it('forwards every push channel to every connected client', async () => {
+    const b = await start();
+    const a = await connect(b);
+    const c = await connect(b);
+    const snapshot = core.snapshot();
+    core.emit('app:snapshot', snapshot);
+    core.emit('events:appended', { id: 99, at: 1, monitorId: 'nas/ups', kind: 'notify', type: 'ONBATT', severity: 'warning', message: 'on battery' });
+    core.emit('app:navigate', '/ups/nas/ups');
+    for (const o of [a, c]) {
+      await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({ payload: { at: snapshot.at } });
+      await expect(o.next((m) => 'push' in m && m.push === 'events:appended')).resolves.toMatchObject({ payload: { id: 99 } });
+      await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({ payload: '/ups/nas/ups' });
+    }
+  });
+
+  it('serves the renderer with CSP and security headers, never caching the index', async () => {
+    const b = await start();
+    const index = await httpGet(b, '/');
+    expect(index.status).toBe(200);
+    expect(index.headers['content-type']).toMatch(/^text\/html/);
+    expect(index.body).toContain('<title>NUT Sentinel</title>');
+    const csp = String(index.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain(`ws://127.0.0.1:${b.port}`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(index.headers['x-content-type-options']).toBe('nosniff');
+    expect(index.headers['cache-control']).toBe('no-store');
+    expect(index.headers['referrer-policy']).toBe('no-referrer');
+
+    const asset = await httpGet(b, '/assets/app-abc123.js');
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect(asset.headers['content-security-policy']).toBe(csp);
+  });
+
+  it('never serves files outside the static folder, and only GET/HEAD', async () => {
+    const b = await start();
+    const secret = `${path.basename(staticDir)}-secret.txt`;
+    for (const p of [`/../${secret}`, `/%2e%2e/${secret}`, `/assets/..%2f..%2f${secret}`, '/missing.js']) {
+      const res = await httpGet(b, p);
+      expect(res.status, p).toBe(404);
+      expect(res.body).not.toContain('outside');
+    }
+    const post = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: b.port, path: '/', method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('x');
+    });
+    expect(post).toBe(405);
+    expect((await httpGet(b, '/api')).status).toBe(426);
+  });
+
+  it('close() disconnects browsers, unsubscribes from the core and is idempotent', async () => {
+    const b = await start();
+    const o = await connect(b);
+    expect(core.listenerCount('app:snapshot')).toBe(1);
+    const closed = new Promise<number>((resolve) => o.ws.once('close', (code) => resolve(code)));
+    await Promise.all([b.close(), b.close()]);
+    expect(await closed).toBe(BRIDGE_CLOSE.goingAway);
+    expect(core.listenerCount('app:snapshot')).toBe(0);
+    expect(core.listenerCount('events:appended')).toBe(0);
+    bridge = null;
+  });
+});

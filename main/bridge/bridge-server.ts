@@ -1,0 +1,437 @@
+/**
+ * The browser bridge: the same UI as the Electron window, served to a browser on this machine.
+ *
+ * - HTTP serves the built renderer (out/renderer) with strict security headers.
+ * - WebSocket `/api` carries exactly the IPC contract (shared/ipc.ts, bridge wire format):
+ *   `{ id, channel, request }` → `{ id, ok, response | error }`, plus `{ push, payload }`.
+ *
+ * Security model: loopback only (a non-loopback host is refused), a random 256-bit token in the
+ * URL fragment (never sent over HTTP; the page passes it on the WebSocket URL), the token compared
+ * in constant time, the WebSocket Origin must be the bridge's own, and the Host header must name
+ * the loopback address (defeats DNS rebinding). No electron import: the headless agent uses this.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type BridgeServerMessage, BridgeClientMessageSchema, PUSH_CHANNELS, type PushChannel } from '../../shared/ipc';
+import type { CoreService } from '../core/core-service';
+import { dispatchInvoke } from '../core/dispatch';
+
+export interface BridgeOptions {
+  core: CoreService;
+  /** The built renderer (index.html + assets), normally out/renderer. */
+  staticDir: string;
+  /** Loopback only: 127.0.0.0/8, ::1 or localhost. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Largest accepted WebSocket message (bytes). Import requests carry two config files of ≤ 1 MB. */
+  maxMessageBytes?: number;
+  /** Simultaneous browser connections. */
+  maxClients?: number;
+  /** Outstanding requests per connection before new ones are answered with BUSY. */
+  maxPendingPerClient?: number;
+}
+
+export interface BridgeHandle {
+  /** Open this in a browser: `http://127.0.0.1:<port>/#token=<token>`. */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  /** Disconnects every browser and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+export class BridgeHostError extends Error {
+  constructor(
+    readonly host: string,
+    readonly explanation: string,
+    readonly fix: string,
+  ) {
+    super(explanation);
+    this.name = 'BridgeHostError';
+  }
+}
+
+/** WebSocket close codes the renderer understands (api.ts). */
+export const BRIDGE_CLOSE = {
+  /** Missing or wrong token: the page must be reopened from the app. */
+  unauthorized: 4401,
+  /** Too many browser tabs connected. */
+  tooManyClients: 4429,
+  /** The bridge is shutting down. */
+  goingAway: 1001,
+  /** The client does not read its messages. */
+  tooSlow: 4408,
+} as const;
+
+const API_PATH = '/api';
+const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) {
+    if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+    return mapped?.[1] !== undefined && mapped[1].startsWith('127.');
+  }
+  return false;
+}
+
+function assertLoopback(host: string): void {
+  if (isLoopbackHost(host)) return;
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  throw new BridgeHostError(
+    host,
+    wildcard
+      ? `The browser bridge refuses to listen on "${host || '(all interfaces)'}": that would offer the NUT Sentinel API (configuration, hooks, shutdown settings) to the whole network.`
+      : `The browser bridge refuses to listen on "${host}": it is not a loopback address, so other machines could reach the NUT Sentinel API.`,
+    'Use 127.0.0.1 (the default), ::1 or localhost. To watch the UI from another machine, use an SSH tunnel (ssh -L 8080:127.0.0.1:<port> this-host).',
+  );
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Constant-time token check (hashing first makes the lengths equal). */
+function tokenMatches(expectedDigest: Buffer, candidate: string | null): boolean {
+  if (candidate === null || candidate.length === 0 || candidate.length > 512) return false;
+  return timingSafeEqual(expectedDigest, sha256(candidate));
+}
+
+function formatHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The `host:port` spellings under which this bridge is its own origin. */
+function ownAuthorities(host: string, port: number): Set<string> {
+  const names = new Set<string>([formatHostPort(host, port)]);
+  // The same loopback listener is commonly opened as localhost too.
+  if (host === 'localhost' || host === '127.0.0.1' || host === '::1') {
+    names.add(`localhost:${port}`);
+    if (host !== '::1') names.add(`127.0.0.1:${port}`);
+    if (host !== '127.0.0.1') names.add(`[::1]:${port}`);
+  }
+  return names;
+}
+
+function contentSecurityPolicy(authorities: Set<string>): string {
+  const ws = [...authorities].map((a) => `ws://${a}`).join(' ');
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self' ${ws}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+interface ClientState {
+  pending: number;
+}
+
+export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
+  const { core } = options;
+  const host = options.host ?? '127.0.0.1';
+  assertLoopback(host);
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
+  const maxClients = options.maxClients ?? 16;
+  const maxPending = options.maxPendingPerClient ?? 64;
+  const staticRoot = await realpath(path.resolve(options.staticDir)).catch(() => {
+    throw new Error(`The renderer build is missing at ${options.staticDir}. Run \`npm run build\` first.`);
+  });
+
+  const token = randomBytes(32).toString('base64url');
+  const tokenDigest = sha256(token);
+
+  const clients = new Map<WebSocket, ClientState>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
+
+  let authorities = new Set<string>();
+  let csp = '';
+
+  const server: Server = createServer((req, res) => {
+    handleHttp(req, res).catch(() => {
+      if (!res.headersSent) sendPlain(res, 500, 'Internal error.');
+      else res.destroy();
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  function baseHeaders(res: ServerResponse): void {
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), usb=(), serial=()');
+  }
+
+  function sendPlain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+    baseHeaders(res);
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+    res.end(text);
+  }
+
+  function hostHeaderOk(req: IncomingMessage): boolean {
+    const h = (req.headers.host ?? '').toLowerCase();
+    return authorities.has(h);
+  }
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostHeaderOk(req)) {
+      sendPlain(res, 421, 'This NUT Sentinel bridge only answers requests addressed to its loopback address.');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendPlain(res, 405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+      return;
+    }
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://bridge.invalid').pathname);
+    } catch {
+      sendPlain(res, 400, 'Bad request path.');
+      return;
+    }
+    if (pathname === API_PATH) {
+      sendPlain(res, 426, 'The API is a WebSocket endpoint.', { Upgrade: 'websocket' });
+      return;
+    }
+    if (pathname.includes('\0')) {
+      sendPlain(res, 400, 'Bad request path.');
+      return;
+    }
+    const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
+    const candidate = path.resolve(staticRoot, relative);
+    let file: string;
+    try {
+      file = await realpath(candidate);
+    } catch {
+      sendPlain(res, 404, 'Not found.');
+      return;
+    }
+    if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
+      sendPlain(res, 404, 'Not found.');
+      return;
+    }
+    const info = await stat(file);
+    if (!info.isFile()) {
+      sendPlain(res, 404, 'Not found.');
+      return;
+    }
+    const ext = path.extname(file).toLowerCase();
+    const isIndex = path.basename(file) === 'index.html';
+    // Vite names assets by content hash: cache them for good, but always revalidate the index.
+    const hashed = !isIndex && path.relative(staticRoot, file).startsWith(`assets${path.sep}`);
+    baseHeaders(res);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'Content-Length': String(info.size),
+      'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stream = createReadStream(file);
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      stream.on('end', resolve);
+      stream.pipe(res);
+    });
+  }
+
+  function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://bridge.invalid');
+    } catch {
+      rejectUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
+    if (url.pathname !== API_PATH) {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (!hostHeaderOk(req)) {
+      rejectUpgrade(socket, 421, 'Misdirected Request');
+      return;
+    }
+    // Browsers always send Origin on a WebSocket: only pages served by this bridge may connect.
+    const origin = (req.headers.origin ?? '').toLowerCase();
+    const originOk = [...authorities].some((a) => origin === `http://${a}`);
+    if (!originOk) {
+      rejectUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
+    const authorized = tokenMatches(tokenDigest, url.searchParams.get('token'));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!authorized) {
+        // Completing the handshake before closing lets the page tell "wrong token" from "bridge down".
+        ws.close(BRIDGE_CLOSE.unauthorized, 'unauthorized: reopen the page from NUT Sentinel');
+        return;
+      }
+      if (clients.size >= maxClients) {
+        ws.close(BRIDGE_CLOSE.tooManyClients, 'too many browser connections');
+        return;
+      }
+      acceptClient(ws);
+    });
+  });
+
+  function send(ws: WebSocket, message: BridgeServerMessage): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      ws.close(BRIDGE_CLOSE.tooSlow, 'client too slow');
+      return;
+    }
+    ws.send(JSON.stringify(message));
+  }
+
+  function acceptClient(ws: WebSocket): void {
+    const state: ClientState = { pending: 0 };
+    clients.set(ws, state);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('error', () => clients.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      void handleMessage(ws, state, data, isBinary);
+    });
+  }
+
+  async function handleMessage(ws: WebSocket, state: ClientState, data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      send(ws, { id: -1, ok: false, error: { code: 'INVALID-MESSAGE', message: 'The bridge speaks JSON text messages only.' } });
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      send(ws, { id: -1, ok: false, error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' } });
+      return;
+    }
+    const parsed = BridgeClientMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const rawId: unknown = raw !== null && typeof raw === 'object' && 'id' in raw ? raw.id : undefined;
+      const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1;
+      send(ws, { id, ok: false, error: { code: 'INVALID-MESSAGE', message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.' } });
+      return;
+    }
+    const { id, channel, request } = parsed.data;
+    if (state.pending >= maxPending) {
+      send(ws, { id, ok: false, error: { code: 'BUSY', message: `More than ${maxPending} requests are outstanding on this connection.`, fix: 'Wait for earlier requests to finish.' } });
+      return;
+    }
+    state.pending += 1;
+    try {
+      const result = await dispatchInvoke(core.handlers, channel, request);
+      send(ws, result.ok ? { id, ok: true, response: result.response } : { id, ok: false, error: result.error });
+    } finally {
+      state.pending -= 1;
+    }
+  }
+
+  const unsubscribers = PUSH_CHANNELS.map((channel: PushChannel) =>
+    core.onPush(channel, (payload) => {
+      if (clients.size === 0) return;
+      const message = JSON.stringify({ push: channel, payload } satisfies BridgeServerMessage);
+      for (const ws of clients.keys()) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+          ws.close(BRIDGE_CLOSE.tooSlow, 'client too slow');
+          continue;
+        }
+        ws.send(message);
+      }
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port: options.port ?? 0, exclusive: true });
+  }).catch((error: unknown) => {
+    for (const off of unsubscribers) off();
+    throw error;
+  });
+
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('The bridge did not get a TCP port.');
+  const port = address.port;
+  const urlHost = host === 'localhost' ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  authorities = ownAuthorities(host, port);
+  csp = contentSecurityPolicy(authorities);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}/#token=${token}`,
+    port,
+    token,
+    close() {
+      closing ??= (async () => {
+        for (const off of unsubscribers) off();
+        for (const ws of clients.keys()) ws.close(BRIDGE_CLOSE.goingAway, 'NUT Sentinel is closing');
+        // Give sockets a moment to close cleanly, then cut the rest.
+        await new Promise<void>((resolve) => setTimeout(resolve, 50).unref());
+        for (const ws of clients.keys()) ws.terminate();
+        clients.clear();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * The composition of the Electron-free core: config, secrets, history, notifications, hooks
+ * and the monitor, behind the one API the transports serve (CoreService). The tray app, the
+ * headless agent and the browser bridge all create it here, with their own ports.
+ */
+import { EventEmitter } from 'node:events';
+import { reverse } from 'node:dns/promises';
+import path from 'node:path';
+import { type Config, defaultConfig, passwordKey } from '../../shared/config';
+import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
+import type { StoredEvent } from '../../shared/history';
+import type { AppSnapshot } from '../../shared/snapshot';
+import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
+import { validateConfig } from '../config/config-validate';
+import { mergeImported } from '../config/import-merge';
+import { importUpsmonConf } from '../config/upsmon-import';
+import { HistoryStore } from '../history/history-store';
+import { MonitorService } from '../monitor/monitor-service';
+import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
+import { NutClient, type NutClientOptions } from '../nut/client';
+import { testConnection } from './connection-doctor';
+import type { CoreService } from './core-service';
+import { ApiRequestError } from './dispatch';
+import { NodeProcessRunner, systemClock } from './node-ports';
+import { resolvePassword } from './passwords';
+import type { Clock, Logger, NotifierPort, PowerMonitorPort, ProcessRunner, SecretStore } from './ports';
+
+export interface AppCoreDeps {
+  /** The JSON config file (read at start, written by `config:save`). */
+  configPath: string;
+  /** State directory: the history database lives here. */
+  dataDir: string;
+  /** NUT passwords; null in a headless agent (env/file password sources only). */
+  secrets: SecretStore | null;
+  /** The raw desktop notifier (the core puts dedupe/rate limiting and a recorder in front). */
+  notifier: NotifierPort | null;
+  powerMonitor?: PowerMonitorPort;
+  logger: Logger;
+  appVersion?: string;
+  clock?: Clock;
+  runner?: ProcessRunner;
+  connect?: (options: NutClientOptions) => Promise<NutClient>;
+  /** Keep history in memory only (tests, `status` one-shots). */
+  historyInMemory?: boolean;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+const SNAPSHOT_THROTTLE_MS = 100;
+
+export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger;
+  const runner = deps.runner ?? new NodeProcessRunner();
+  const connect = deps.connect ?? ((options: NutClientOptions) => NutClient.connect(options));
+
+  let config: Config;
+  let configProblem: string | null = null;
+  try {
+    const loaded = await loadConfig(deps.configPath);
+    config = loaded.config;
+    logger.log('info', loaded.source === 'file' ? `config loaded from ${loaded.path}` : `no config at ${loaded.path}: starting with defaults`);
+  } catch (error) {
+    // Never half-applied: run with nothing configured, keep the file untouched, say why loudly.
+    config = defaultConfig();
+    configProblem = error instanceof ConfigError ? error.message : String(error);
+    logger.log('error', `config not loaded: ${configProblem}`);
+  }
+
+  const history = HistoryStore.open(deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'), {
+    retentionDays: config.history.retentionDays,
+    maxEvents: config.history.maxEvents,
+    clock,
+    logger,
+  });
+
+  const recorder = new RecordingNotifier({ clock, ...(deps.notifier ? { forward: deps.notifier } : {}) });
+  const policy = new NotificationPolicy(recorder, { clock, settings: () => config.notifications, logger });
+
+  const knownSecrets = new Set<string>();
+  const push = new EventEmitter();
+
+  const service = new MonitorService(config, {
+    clock,
+    logger,
+    runner,
+    notifier: policy,
+    recordEvent: (event) => history.appendEvent(event),
+    recordSample: (sample) => history.appendSample(sample),
+    password: async (master, ups) => {
+      const value = await resolvePassword(master, ups, deps.secrets);
+      if (value) knownSecrets.add(value);
+      return value;
+    },
+    connect,
+    reverseLookup: async (address) => (await reverse(address).catch(() => []))[0] ?? null,
+    secrets: () => [...knownSecrets],
+  });
+
+  const snapshot = (): AppSnapshot => ({ ...service.snapshot(), configProblem });
+
+  // Snapshot pushes are throttled: a burst of state changes becomes one update.
+  let snapshotTimer: ReturnType<Clock['setTimeout']> | null = null;
+  service.on('changed', () => {
+    if (snapshotTimer) return;
+    snapshotTimer = clock.setTimeout(() => {
+      snapshotTimer = null;
+      push.emit('app:snapshot', snapshot());
+    }, SNAPSHOT_THROTTLE_MS);
+  });
+  service.on('event', (event: StoredEvent) => push.emit('events:appended', event));
+
+  const recordSystem = (type: string, severity: StoredEvent['severity'], message: string) => {
+    const event: StoredEvent = { at: clock.now(), monitorId: '*', kind: 'system', type, severity, message };
+    history.appendEvent(event);
+    push.emit('events:appended', event);
+  };
+  if (configProblem) recordSystem('config-invalid', 'critical', `The config file could not be loaded; nothing is monitored until it is fixed. ${configProblem}`);
+
+  const storedPasswords = async (): Promise<string[]> => {
+    if (!deps.secrets) return [];
+    const stored: string[] = [];
+    for (const master of config.masters) {
+      for (const ups of master.ups) {
+        if (ups.password.source === 'store' && (await deps.secrets.get(passwordKey(master.id, ups.name))) !== undefined) stored.push(`${master.id}/${ups.name}`);
+      }
+    }
+    return stored;
+  };
+
+  const persist = async (next: Config): Promise<void> => {
+    await saveConfig(deps.configPath, next, { secretValues: [...knownSecrets] });
+    config = next;
+    configProblem = null;
+    history.setLimits({ retentionDays: next.history.retentionDays, maxEvents: next.history.maxEvents });
+    service.applyConfig(next);
+  };
+
+  const requireSession = (id: string) => {
+    const session = service.session(id);
+    if (!session) throw new ApiRequestError({ code: 'UNKNOWN-MONITOR', message: `No monitored UPS ${id}.`, fix: 'Reload the dashboard: the configuration changed.' });
+    return session;
+  };
+
+  const descriptions = new Map<string, Map<string, string>>();
+
+  const handlers: ApiHandlers = {
+    'app:get-snapshot': () => Promise.resolve(snapshot()),
+
+    'ups:get-variables': async ({ monitorId }) => {
+      const session = requireSession(monitorId);
+      const { host, port, tls, ups, timing } = session.settings;
+      let known = descriptions.get(monitorId);
+      let writable = new Set<string>();
+      // Descriptions and RW flags come from a short read-only connection (no login), cached per UPS.
+      const client = await connect({ host, port, tls, connectTimeoutMs: timing.connectTimeoutSeconds * 1000, requestTimeoutMs: timing.requestTimeoutSeconds * 1000, keepAliveIntervalMs: 0 }).catch(() => null);
+      const variables = session.variables.size > 0 ? session.variables : ((await client?.listVar(ups.name).catch(() => null)) ?? new Map<string, string>());
+      if (client) {
+        try {
+          writable = new Set((await client.listRw(ups.name).catch(() => new Map<string, string>())).keys());
+          if (!known) {
+            known = new Map();
+            const names = [...variables.keys()];
+            const texts = await Promise.all(names.map((name) => client.getDesc(ups.name, name).catch(() => null)));
+            names.forEach((name, i) => {
+              const text = texts[i];
+              if (text && text !== 'Description unavailable') known!.set(name, text);
+            });
+            descriptions.set(monitorId, known);
+          }
+        } finally {
+          await client.close();
+        }
+      }
+      return [...variables.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value, description: known?.get(name) ?? null, writable: writable.has(name) }));
+    },
+
+    'events:query': (query) => Promise.resolve(history.queryEvents(query)),
+    'history:query-samples': (query) => Promise.resolve(history.querySamples(query)),
+
+    'config:get': async () => ({ config, storedPasswords: await storedPasswords(), path: deps.configPath }),
+
+    'config:save': async ({ config: candidate }) => {
+      const result = validateConfig(candidate);
+      if (!result.ok) return { ok: false as const, issues: result.issues.map(({ path: p, message }) => ({ path: p.join('.'), message })) };
+      try {
+        await persist(result.config);
+      } catch (error) {
+        if (error instanceof ConfigError) return { ok: false as const, issues: error.toIssues() };
+        throw error;
+      }
+      recordSystem('config-saved', 'info', 'Settings saved.');
+      return { ok: true as const };
+    },
+
+    'config:test-connection': async (request) => {
+      let password = request.password;
+      if (password === undefined && request.masterId && deps.secrets) {
+        password = await deps.secrets.get(passwordKey(request.masterId, request.upsName));
+      }
+      const master = config.masters.find((m) => m.id === request.masterId);
+      return testConnection(request, password, { connect, ...(master ? { preset: master.preset } : {}) });
+    },
+
+    'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply }) => {
+      const imported = importUpsmonConf({ upsmonConf, ...(upsschedConf !== undefined ? { upsschedConf } : {}) });
+      if (!apply || !imported.ok) return { ok: imported.ok, report: imported.report, config: imported.config };
+      const merged = mergeImported(config, imported);
+      if (merged.secrets.length > 0 && !deps.secrets) {
+        throw new ApiRequestError({
+          code: 'NO-SECRET-STORE',
+          message: 'The imported passwords cannot be stored here.',
+          fix: 'Import in the desktop app, or give the agent the passwords through env/file password sources.',
+        });
+      }
+      for (const secret of merged.secrets) {
+        await deps.secrets!.set(secret.key, secret.value);
+        knownSecrets.add(secret.value);
+      }
+      await persist(merged.config);
+      recordSystem('config-imported', 'info', `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${imported.summary}`);
+      return { ok: true, report: imported.report, config: merged.config };
+    },
+
+    'secrets:set-password': async ({ masterId, upsName, password }) => {
+      if (!deps.secrets) {
+        throw new ApiRequestError({ code: 'NO-SECRET-STORE', message: 'There is no secret store in headless mode.', fix: 'Use an env or file password source in the config file.' });
+      }
+      await deps.secrets.set(passwordKey(masterId, upsName), password);
+      knownSecrets.add(password);
+      // Reconnect so the new password is used now, not at the next retry.
+      service.session(`${masterId}/${upsName}`)?.restart();
+      return { ok: true as const };
+    },
+
+    'notifications:recent': () => Promise.resolve(recorder.list()),
+
+    'notifications:set-paused': async ({ paused }) => {
+      await persist({ ...config, notifications: { ...config.notifications, paused } });
+      return { paused };
+    },
+  };
+
+  let pruneTimer: ReturnType<Clock['setTimeout']> | null = null;
+  const schedulePrune = () => {
+    pruneTimer = clock.setTimeout(() => {
+      history.prune();
+      schedulePrune();
+    }, PRUNE_EVERY_MS);
+  };
+  const unsubscribePower: (() => void)[] = [];
+  let stopped = false;
+
+  const core: CoreService = {
+    handlers,
+    onPush<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void) {
+      push.on(channel, listener);
+      return () => push.off(channel, listener);
+    },
+    snapshot,
+    start() {
+      recordSystem('app-start', 'info', `NUT Sentinel ${deps.appVersion ?? ''} started`.replace('  ', ' '));
+      if (deps.powerMonitor) {
+        unsubscribePower.push(
+          deps.powerMonitor.onSuspend(() => {
+            recordSystem('suspend', 'info', 'The computer is going to sleep: monitoring paused.');
+            service.suspend();
+          }),
+          deps.powerMonitor.onResume(() => {
+            recordSystem('resume', 'info', 'The computer woke up: readings discarded, reconnecting.');
+            service.resume();
+          }),
+        );
+      }
+      service.start();
+      schedulePrune();
+      return Promise.resolve();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const off of unsubscribePower.splice(0)) off();
+      if (pruneTimer) clock.clearTimeout(pruneTimer);
+      if (snapshotTimer) clock.clearTimeout(snapshotTimer);
+      await service.stop();
+      recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
+      policy.dispose();
+      history.close();
+    },
+  };
+  return core;
+}

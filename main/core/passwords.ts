@@ -1,0 +1,55 @@
+/**
+ * Resolves a UPS entry's password from where the config says it lives. Passwords never sit in
+ * the config file: the app keeps them in the OS keychain (safeStorage), the headless agent reads
+ * them from an environment variable or a private file.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { type Master, type MonitoredUps, passwordKey } from '../../shared/config';
+import type { SecretStore } from './ports';
+
+export class PasswordSourceError extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(message);
+    this.name = 'PasswordSourceError';
+  }
+}
+
+export async function resolvePassword(
+  master: Pick<Master, 'id'>,
+  ups: Pick<MonitoredUps, 'name' | 'password'>,
+  secrets: SecretStore | null,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const source = ups.password;
+  switch (source.source) {
+    case 'none':
+      return undefined;
+    case 'env': {
+      const value = env[source.name];
+      if (value === undefined) {
+        throw new PasswordSourceError(`The environment variable ${source.name} (password of ${ups.name}@${master.id}) is not set.`, `Set ${source.name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit).`);
+      }
+      return value;
+    }
+    case 'file': {
+      const info = await stat(source.path).catch(() => null);
+      if (!info) throw new PasswordSourceError(`The password file ${source.path} does not exist.`, `Create it with only the password in it and \`chmod 600 ${source.path}\`.`);
+      if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+        throw new PasswordSourceError(`The password file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`, `Run \`chmod 600 ${source.path}\`.`);
+      }
+      return (await readFile(source.path, 'utf8')).replace(/\r?\n$/, '');
+    }
+    case 'store': {
+      if (!secrets) {
+        throw new PasswordSourceError(
+          `No secret store is available here for the password of ${ups.name}@${master.id}.`,
+          'In the headless agent use "password": { "source": "env", "name": "…" } or { "source": "file", "path": "…" }.',
+        );
+      }
+      return secrets.get(passwordKey(master.id, ups.name));
+    }
+  }
+}

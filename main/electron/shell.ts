@@ -1,0 +1,342 @@
+/**
+ * The Electron shell's composition root, in explicit phases:
+ *
+ * 1. before-ready: identity (name, userData, AppUserModelID), single-instance lock (a second
+ *    launch shows the existing window), no dock icon, sandbox for every renderer, security
+ *    handlers for every web contents, and the quit guard;
+ * 2. ready: logger, session hardening, the ports (SecretStore on safeStorage, NotifierPort,
+ *    PowerMonitorPort) and the core from the injected `createCore`;
+ * 3. ui: dashboard window (lazy), IPC registrar, tray driven by `app:snapshot`;
+ * 4. running: core.start(), start-at-login from the config, first-run window;
+ * then on Quit the ordered teardown of lifecycle.ts (core.stop() → timers → IPC → tray →
+ * window → logs) before the app really quits.
+ *
+ * The entry point (app.ts) only passes the real core factory; tests drive this module through
+ * the central electron mock.
+ */
+import path from 'node:path';
+import { app, dialog, Menu, session, shell } from 'electron';
+import type { ApiHandlers } from '../../shared/ipc';
+import type { AppSnapshot } from '../../shared/snapshot';
+import type { CoreService } from '../core/core-service';
+import type { Logger, NotifierPort, PowerMonitorPort, SecretStore } from '../core/ports';
+import { APP_ID, APP_NAME, DEV_URL_ENV, HIDDEN_FLAG, USER_DATA_ENV } from './constants';
+import { createTeardown, installQuitGuard, type Teardown } from './lifecycle';
+import { createFileLogger, type ShellLogger } from './logger';
+import { applyStartAtLogin, defaultLoginItemEnv, type LoginItemEnv } from './login-item';
+import { createShellNotifier, type ShellNotifierDeps } from './notifications';
+import { isTrustedRendererUrl, rendererTarget, resolveShellPaths } from './paths';
+import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
+import { ROUTES } from './routes';
+import { createSafeStorageSecretStore } from './secrets';
+import { hardenSession, hardenWebContents } from './security';
+import { type TrayAction, TrayController, trayModel } from './tray';
+import { DashboardWindow } from './windows';
+import { type IpcRegistrar, registerIpc } from './ipc-registrar';
+
+/** What the shell hands to the core factory (main/core/app-core.ts). */
+export interface CoreFactoryDeps {
+  /** `<userData>/config.json`: read at start, written by `config:save`. */
+  configPath: string;
+  /** `<userData>`: the history database and other state belong here. */
+  dataDir: string;
+  /** NUT passwords (safeStorage-encrypted; refuses plaintext). */
+  secrets: SecretStore;
+  /** Raw desktop notifier (clicks open the view); the core wraps it in its NotificationPolicy. */
+  notifier: NotifierPort;
+  powerMonitor: PowerMonitorPort;
+  logger: Logger;
+  appVersion: string;
+}
+
+export type CreateCore = (deps: CoreFactoryDeps) => Promise<CoreService>;
+
+export type ShellPhase = 'before-ready' | 'ready' | 'ui' | 'running' | 'stopping' | 'stopped' | 'failed' | 'second-instance';
+
+export interface ShellOptions {
+  createCore: CreateCore;
+  /** Folder of the built app.js (out/main): preload.cjs is next to it, the renderer in ../renderer. */
+  mainDir: string;
+  platform?: NodeJS.Platform;
+  argv?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Tray refresh period for data ages (default 10 s). */
+  trayRefreshMs?: number;
+  /** Tests: where start-at-login writes (Linux autostart) and whether the app counts as packaged. */
+  loginItemEnv?: Partial<LoginItemEnv>;
+  /** Mirror the log to the console (default: when not packaged). */
+  logToConsole?: boolean;
+  /** Tests: the desktop notifier factory (default: main/notify's node-notifier one). */
+  createNotifier?: (deps: ShellNotifierDeps) => NotifierPort;
+}
+
+export interface ShellHandle {
+  readonly phase: ShellPhase;
+  /** Settles when the running phase is reached (or startup failed / was abandoned). */
+  readonly started: Promise<void>;
+  readonly teardown: Teardown;
+  /** Show the dashboard (at a route). */
+  showWindow(route?: string): void;
+}
+
+/** After a successful config:save, re-apply settings the shell owns (start at login). */
+export function withConfigSaveHook(handlers: ApiHandlers, afterSave: () => Promise<void>): ApiHandlers {
+  return {
+    ...handlers,
+    'config:save': async (request) => {
+      const result = await handlers['config:save'](request);
+      if (result.ok) await afterSave();
+      return result;
+    },
+  };
+}
+
+export function startShell(options: ShellOptions): ShellHandle {
+  const platform = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  const argv = options.argv ?? process.argv;
+
+  let phase: ShellPhase = 'before-ready';
+  let quitting = false;
+  let core: CoreService | null = null;
+  let dashboard: DashboardWindow | null = null;
+  let tray: TrayController | null = null;
+  let ipc: IpcRegistrar | null = null;
+  let snapshot: AppSnapshot | null = null;
+  let pendingShow: { route: string | undefined } | null = null;
+  const timers = new Set<NodeJS.Timeout>();
+  const disposers: Array<() => void> = [];
+
+  // Console until userData is known; the file logger replaces it in the ready phase.
+  let sink: ShellLogger = createFileLogger({ dir: null });
+  const logger: Logger = { log: (level, message, fields) => sink.log(level, message, fields) };
+
+  const showWindow = (route?: string): void => {
+    if (quitting) return;
+    if (!dashboard) {
+      pendingShow = { route };
+      return;
+    }
+    dashboard.show(route);
+  };
+
+  const teardown = createTeardown(
+    [
+      {
+        name: 'mark-quitting',
+        run: () => {
+          quitting = true;
+          phase = 'stopping';
+        },
+      },
+      // LOGOUT from every master, cancel hook timers, flush the history.
+      { name: 'stop-core', run: () => core?.stop(), timeoutMs: 15_000 },
+      {
+        name: 'cancel-timers',
+        run: () => {
+          for (const timer of timers) clearInterval(timer);
+          timers.clear();
+          for (const dispose of disposers.splice(0)) dispose();
+        },
+      },
+      { name: 'dispose-ipc', run: () => ipc?.dispose() },
+      { name: 'destroy-tray', run: () => tray?.destroy() },
+      { name: 'close-window', run: () => dashboard?.destroy() },
+      {
+        name: 'flush-logs',
+        run: () => {
+          phase = 'stopped';
+          logger.log('info', 'stopped');
+          return sink.flush();
+        },
+      },
+    ],
+    logger,
+  );
+
+  const handle: ShellHandle = {
+    get phase() {
+      return phase;
+    },
+    started: Promise.resolve(),
+    teardown,
+    showWindow,
+  };
+
+  // ---- phase 1: before-ready ---------------------------------------------------------------
+  app.setName(APP_NAME);
+  const userDataOverride = env[USER_DATA_ENV];
+  if (userDataOverride) app.setPath('userData', path.resolve(userDataOverride));
+  // The lock is per userData folder, so it is taken after the override.
+  if (!app.requestSingleInstanceLock()) {
+    phase = 'second-instance';
+    app.quit();
+    return handle;
+  }
+  const paths = resolveShellPaths(options.mainDir, app.getAppPath());
+  const target = rendererTarget({ rendererIndex: paths.rendererIndex, isPackaged: app.isPackaged, devUrl: env[DEV_URL_ENV] });
+  const isTrustedUrl = (url: string): boolean => isTrustedRendererUrl(url, target, platform);
+
+  app.on('second-instance', () => showWindow());
+  app.on('activate', () => showWindow());
+  // A tray app: closing the last window does not quit.
+  app.on('window-all-closed', () => undefined);
+  if (platform === 'win32') app.setAppUserModelId(APP_ID);
+  if (platform === 'darwin') app.dock?.hide();
+  app.enableSandbox();
+  app.on('web-contents-created', (_event, contents) => {
+    hardenWebContents(contents, {
+      isTrustedUrl,
+      openExternal: (url) => {
+        shell.openExternal(url).catch((error: unknown) => logger.log('warn', 'could not open a link', { error: String(error) }));
+      },
+      logger,
+    });
+  });
+  installQuitGuard(app, teardown, logger);
+
+  // ---- phases 2–4 ----------------------------------------------------------------------------
+  const renderTray = (): void => {
+    if (!tray || !snapshot) return;
+    tray.render(trayModel(snapshot, { notificationsPaused: snapshot.notificationsPaused, now: Date.now(), platform }));
+  };
+
+  const onTrayAction = (action: TrayAction): void => {
+    switch (action) {
+      case 'open-dashboard':
+        showWindow(ROUTES.dashboard);
+        break;
+      case 'fsd-test':
+        showWindow(ROUTES.fsdTest);
+        break;
+      case 'settings':
+        showWindow(ROUTES.settings);
+        break;
+      case 'toggle-pause': {
+        const paused = !(snapshot?.notificationsPaused ?? false);
+        core?.handlers['notifications:set-paused']({ paused }).then(
+          () => {
+            if (snapshot) snapshot = { ...snapshot, notificationsPaused: paused };
+            renderTray();
+          },
+          (error: unknown) => logger.log('error', 'could not change the notification pause', { error: String(error) }),
+        );
+        break;
+      }
+      case 'quit':
+        app.quit();
+        break;
+    }
+  };
+
+  const loginItemEnv = (): LoginItemEnv => ({ ...defaultLoginItemEnv(logger), platform, ...options.loginItemEnv });
+  const syncStartAtLogin = async (): Promise<void> => {
+    if (!core) return;
+    try {
+      const { config } = await core.handlers['config:get'](undefined);
+      await applyStartAtLogin(config.startAtLogin, loginItemEnv());
+    } catch (error) {
+      logger.log('warn', 'could not apply start at login', { error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  const ready = async (): Promise<void> => {
+    phase = 'ready';
+    const userData = app.getPath('userData');
+    sink = createFileLogger({ dir: path.join(userData, 'logs'), console: options.logToConsole ?? !app.isPackaged });
+    logger.log('info', 'starting', { version: app.getVersion(), platform, renderer: target.kind });
+    hardenSession(session.defaultSession, target, logger);
+    Menu.setApplicationMenu(platform === 'darwin' ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
+    const created = await options.createCore({
+      configPath: path.join(userData, 'config.json'),
+      dataDir: userData,
+      secrets: createSafeStorageSecretStore({ file: path.join(userData, 'secrets.json'), platform, logger }),
+      notifier: (options.createNotifier ?? createShellNotifier)({ openRoute: (route) => showWindow(route), icon: paths.appIconPng, logger, platform }),
+      powerMonitor: createPowerMonitorPort(),
+      logger,
+      appVersion: app.getVersion(),
+    });
+    if (quitting) {
+      // Quit was requested while the core was being created: it was not there to stop.
+      await created.stop();
+      return;
+    }
+    core = created;
+  };
+
+  const ui = (service: CoreService): void => {
+    phase = 'ui';
+    dashboard = new DashboardWindow({
+      target,
+      preload: paths.preload,
+      ...(platform === 'linux' ? { icon: paths.appIconPng } : {}),
+      devTools: !app.isPackaged,
+      isQuitting: () => quitting,
+      navigate: (route) => ipc?.send('app:navigate', route),
+      onSessionEnd: () => void teardown.run(),
+      logger,
+    });
+    ipc = registerIpc({
+      handlers: withConfigSaveHook(service.handlers, syncStartAtLogin),
+      onPush: (channel, listener) => service.onPush(channel, listener),
+      getWebContents: () => dashboard?.webContents ?? null,
+      isTrustedUrl,
+      logger,
+    });
+    snapshot = service.snapshot();
+    tray = new TrayController(
+      { platform, assetsDir: paths.assetsDir, onAction: onTrayAction, onToggleWindow: () => dashboard?.toggle(), logger },
+      trayModel(snapshot, { notificationsPaused: snapshot.notificationsPaused, now: Date.now(), platform }),
+    );
+    disposers.push(
+      service.onPush('app:snapshot', (next) => {
+        snapshot = next;
+        renderTray();
+      }),
+    );
+    const refresh = setInterval(renderTray, options.trayRefreshMs ?? 10_000);
+    refresh.unref?.();
+    timers.add(refresh);
+    if (pendingShow) {
+      const { route } = pendingShow;
+      pendingShow = null;
+      dashboard.show(route);
+    }
+  };
+
+  const running = async (service: CoreService): Promise<void> => {
+    phase = 'running';
+    disposers.push(onSystemShutdown(() => app.quit()));
+    try {
+      await service.start();
+    } catch (error) {
+      logger.log('error', 'monitoring could not start', { error: error instanceof Error ? error.message : String(error) });
+      showWindow(ROUTES.settings);
+    }
+    await syncStartAtLogin();
+    const current = service.snapshot();
+    if (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG)) showWindow(ROUTES.settings);
+    logger.log('info', 'running', { ups: current.ups.length });
+  };
+
+  const fail = (error: unknown): void => {
+    phase = 'failed';
+    const message = error instanceof Error ? error.message : String(error);
+    const fix = error && typeof error === 'object' && 'fix' in error ? `\n\n${String(error.fix)}` : '';
+    logger.log('error', 'startup failed', { error: message });
+    dialog.showErrorBox(`${APP_NAME} could not start`, `${message}${fix}`);
+    app.quit();
+  };
+
+  (handle as { started: Promise<void> }).started = (async () => {
+    await app.whenReady();
+    if (quitting) return;
+    await ready();
+    if (!core || quitting) return;
+    ui(core);
+    if (quitting) return;
+    await running(core);
+  })().catch(fail);
+
+  return handle;
+}

@@ -1,0 +1,288 @@
+/**
+ * The tray: a pure model of what it shows (`trayModel`, driven only by the snapshot) and a
+ * thin adapter (`TrayController`) that applies a model to an Electron Tray, touching the OS
+ * only when something changed.
+ *
+ * Behaviour per platform (as the menubar library does it):
+ * - Windows/macOS: left click toggles the dashboard; the menu opens on right click;
+ * - Linux: the context menu IS the UI (AppIndicator/StatusNotifier trays deliver no clicks).
+ */
+import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
+import type { Logger } from '../core/ports';
+import type { AppSnapshot, TrayLevel, UpsSnapshot } from '../../shared/snapshot';
+import { APP_NAME } from './constants';
+import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';
+
+export type TrayAction = 'open-dashboard' | 'toggle-pause' | 'fsd-test' | 'settings' | 'quit';
+
+export type MenuItemModel =
+  /** A status line: shown, never clickable. */
+  | { type: 'status'; label: string }
+  | { type: 'separator' }
+  | { type: 'action'; id: TrayAction; label: string }
+  | { type: 'checkbox'; id: TrayAction; label: string; checked: boolean };
+
+export interface TrayModel {
+  level: TrayLevel;
+  /** Charge (percent) of the UPS that decided the level; null when unknown. */
+  charge: number | null;
+  iconName: string;
+  tooltip: string;
+  /** Text next to the icon (macOS menu bar only): the charge while on battery. */
+  title: string;
+  menu: MenuItemModel[];
+}
+
+export interface TrayModelOptions {
+  notificationsPaused: boolean;
+  /** Reference time for data ages (default: snapshot.at). The shell passes Date.now(). */
+  now?: number;
+  platform?: NodeJS.Platform;
+}
+
+/** Severity order for "worst of" (not-configured is only used when there is no UPS at all). */
+const SEVERITY: Record<Exclude<TrayLevel, 'not-configured'>, number> = {
+  online: 0,
+  'comm-lost': 1,
+  'on-battery': 2,
+  'low-battery': 3,
+  'shutting-down': 4,
+};
+type UpsLevel = keyof typeof SEVERITY;
+
+const LEVEL_TEXT: Record<TrayLevel, string> = {
+  online: 'On line',
+  'on-battery': 'On battery',
+  'low-battery': 'Low battery',
+  'shutting-down': 'Shutting down',
+  'comm-lost': 'No current data',
+  'not-configured': 'No UPS configured',
+};
+
+/** Tooltip length limits: Windows truncates at 127 characters; Linux trays show little; macOS is generous. */
+export function tooltipLimit(platform: NodeJS.Platform): number {
+  return platform === 'darwin' ? 600 : 127;
+}
+
+/** The tray level of one UPS: its own level, raised by critical/shutdown state and by stale or lost data. */
+export function upsTrayLevel(ups: UpsSnapshot): UpsLevel {
+  const candidates: UpsLevel[] = [];
+  switch (ups.level) {
+    case 'online':
+    case 'on-battery':
+    case 'low-battery':
+    case 'shutting-down':
+    case 'comm-lost':
+      candidates.push(ups.level);
+      break;
+    case 'unknown':
+      candidates.push('comm-lost');
+      break;
+  }
+  if (ups.critical) candidates.push('low-battery');
+  if (ups.shutdown.phase !== 'none') candidates.push('shutting-down');
+  if (ups.stale || ups.connection !== 'connected') candidates.push('comm-lost');
+  return candidates.reduce((worst, level) => (SEVERITY[level] > SEVERITY[worst] ? level : worst), 'online');
+}
+
+function worstOf(snapshot: AppSnapshot): { level: TrayLevel; charge: number | null } {
+  if (snapshot.ups.length === 0) return { level: 'not-configured', charge: null };
+  let level: UpsLevel = 'online';
+  for (const ups of snapshot.ups) {
+    const l = upsTrayLevel(ups);
+    if (SEVERITY[l] > SEVERITY[level]) level = l;
+  }
+  // The core's own verdict may know more (e.g. a latched FSD); never show better than it.
+  const coreLevel = snapshot.tray.level;
+  if (coreLevel !== 'not-configured' && SEVERITY[coreLevel] > SEVERITY[level]) {
+    return { level: coreLevel, charge: snapshot.tray.charge };
+  }
+  const charges = snapshot.ups
+    .filter((ups) => upsTrayLevel(ups) === level)
+    .map((ups) => ups.metrics.charge)
+    .filter((c): c is number => c !== null && Number.isFinite(c));
+  return { level, charge: charges.length > 0 ? Math.min(...charges) : null };
+}
+
+/** `12 s`, `5 min`, `2 h 5 min`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+function dataAge(ups: UpsSnapshot, now: number): string {
+  if (ups.statusAt === null) return 'no data yet';
+  const ageSeconds = (now - ups.statusAt) / 1000;
+  return ageSeconds < 2 ? 'just now' : `${formatDuration(ageSeconds)} ago`;
+}
+
+/** Short display name: the master's label, plus the UPS name when the master has several. */
+function upsDisplayName(ups: UpsSnapshot, all: readonly UpsSnapshot[]): string {
+  const siblings = all.filter((other) => other.masterId === ups.masterId).length;
+  return siblings > 1 ? `${ups.masterLabel} ${ups.upsName}` : ups.masterLabel;
+}
+
+function upsFacts(ups: UpsSnapshot, now: number): string[] {
+  const facts = [ups.statusText || LEVEL_TEXT[upsTrayLevel(ups)]];
+  if (ups.metrics.charge !== null) facts.push(`${Math.round(ups.metrics.charge)}%`);
+  if (ups.metrics.runtime !== null) facts.push(formatDuration(ups.metrics.runtime));
+  if (ups.shutdown.phase !== 'none' && ups.shutdown.deadline !== null && ups.shutdown.deadline > now) {
+    facts.push(`shutdown in ${formatDuration((ups.shutdown.deadline - now) / 1000)}${ups.shutdown.dryRun ? ' (dry run)' : ''}`);
+  }
+  return facts;
+}
+
+function tooltipFor(snapshot: AppSnapshot, level: TrayLevel, paused: boolean, now: number, limit: number): string {
+  const head = `${APP_NAME}: ${LEVEL_TEXT[level]}${paused ? ' (notifications paused)' : ''}`;
+  const lines = snapshot.ups.map((ups) => `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`);
+  const out = [head];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const remaining = lines.length - i - 1;
+    const more = remaining > 0 ? `\n+${remaining} more` : '';
+    const candidate = [...out, line].join('\n');
+    if (candidate.length + more.length <= limit) {
+      out.push(line);
+      continue;
+    }
+    const rest = lines.length - i;
+    const tail = `+${rest} more`;
+    if ([...out, tail].join('\n').length <= limit) out.push(tail);
+    break;
+  }
+  const text = out.join('\n');
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+function statusLine(ups: UpsSnapshot, all: readonly UpsSnapshot[], now: number): string {
+  const facts = upsFacts(ups, now);
+  const level = upsTrayLevel(ups);
+  if (ups.stale || level === 'comm-lost') facts.push(ups.statusAt === null ? 'no data yet' : `last data ${dataAge(ups, now)}`);
+  if (ups.connection === 'login-refused') facts.push('login refused');
+  return `${upsDisplayName(ups, all)} — ${facts.join(' · ')}`;
+}
+
+export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): TrayModel {
+  const now = options.now ?? snapshot.at;
+  const platform = options.platform ?? process.platform;
+  const { level, charge } = worstOf(snapshot);
+  const statusLines: MenuItemModel[] =
+    snapshot.ups.length === 0
+      ? [{ type: 'status', label: 'No UPS configured — open Settings to add one' }]
+      : snapshot.ups.map((ups) => ({ type: 'status', label: statusLine(ups, snapshot.ups, now) }));
+  const onBattery = level === 'on-battery' || level === 'low-battery' || level === 'shutting-down';
+  return {
+    level,
+    charge,
+    iconName: trayIconName(level, chargeBucket(charge)),
+    tooltip: tooltipFor(snapshot, level, options.notificationsPaused, now, tooltipLimit(platform)),
+    title: onBattery && charge !== null ? `${Math.round(charge)}%` : '',
+    menu: [
+      ...statusLines,
+      { type: 'separator' },
+      { type: 'action', id: 'open-dashboard', label: 'Open dashboard' },
+      { type: 'checkbox', id: 'toggle-pause', label: 'Pause notifications', checked: options.notificationsPaused },
+      { type: 'separator' },
+      { type: 'action', id: 'fsd-test', label: 'FSD test…' },
+      { type: 'action', id: 'settings', label: 'Settings…' },
+      { type: 'separator' },
+      { type: 'action', id: 'quit', label: `Quit ${APP_NAME}` },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Electron adapter
+
+export interface TrayControllerDeps {
+  platform: NodeJS.Platform;
+  assetsDir: string;
+  onAction(action: TrayAction): void;
+  /** Left click on Windows/macOS. */
+  onToggleWindow(): void;
+  logger?: Logger;
+}
+
+export function menuTemplate(menu: readonly MenuItemModel[], onAction: (action: TrayAction) => void): MenuItemConstructorOptions[] {
+  return menu.map((item): MenuItemConstructorOptions => {
+    switch (item.type) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'status':
+        return { type: 'normal', label: item.label, enabled: false };
+      case 'action':
+        return { id: item.id, type: 'normal', label: item.label, click: () => onAction(item.id) };
+      case 'checkbox':
+        return { id: item.id, type: 'checkbox', label: item.label, checked: item.checked, click: () => onAction(item.id) };
+    }
+  });
+}
+
+export class TrayController {
+  private readonly tray: Tray;
+  private readonly platform: ReturnType<typeof iconPlatform>;
+  private menu: Menu | null = null;
+  private applied = { iconName: '', tooltip: '', title: '', menuKey: '' };
+  private destroyed = false;
+
+  constructor(
+    private readonly deps: TrayControllerDeps,
+    initial: TrayModel,
+  ) {
+    this.platform = iconPlatform(deps.platform);
+    this.tray = new Tray(this.image(initial.iconName));
+    this.applied.iconName = initial.iconName;
+    if (this.platform === 'darwin') {
+      this.tray.setIgnoreDoubleClickEvents(true);
+      this.tray.on('right-click', () => {
+        if (this.menu) this.tray.popUpContextMenu(this.menu);
+      });
+    }
+    if (this.platform !== 'linux') this.tray.on('click', () => deps.onToggleWindow());
+    this.render(initial);
+  }
+
+  /** Apply a model; only what changed reaches the OS (menus are rebuilt, which Linux requires). */
+  render(model: TrayModel): void {
+    if (this.destroyed) return;
+    if (model.iconName !== this.applied.iconName) {
+      this.tray.setImage(this.image(model.iconName));
+      this.applied.iconName = model.iconName;
+    }
+    if (model.tooltip !== this.applied.tooltip) {
+      this.tray.setToolTip(model.tooltip);
+      this.applied.tooltip = model.tooltip;
+    }
+    if (this.platform === 'darwin' && model.title !== this.applied.title) {
+      this.tray.setTitle(model.title);
+      this.applied.title = model.title;
+    }
+    const menuKey = JSON.stringify(model.menu);
+    if (menuKey !== this.applied.menuKey) {
+      this.menu = Menu.buildFromTemplate(menuTemplate(model.menu, (action) => this.deps.onAction(action)));
+      // macOS: a context menu would take over the left click, so it is popped up on right click instead.
+      if (this.platform !== 'darwin') this.tray.setContextMenu(this.menu);
+      this.applied.menuKey = menuKey;
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.menu = null;
+    if (!this.tray.isDestroyed()) this.tray.destroy();
+  }
+
+  private image(name: string): Electron.NativeImage {
+    const file = trayIconFile(this.deps.assetsDir, this.platform, name);
+    const image = nativeImage.createFromPath(file);
+    if (image.isEmpty()) this.deps.logger?.log('error', 'tray icon missing or unreadable', { file });
+    if (this.platform === 'darwin') image.setTemplateImage(true);
+    return image;
+  }
+}

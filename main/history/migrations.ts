@@ -1,0 +1,95 @@
+/**
+ * The history schema, versioned with SQLite's `user_version`: migration N (1-based) takes a file
+ * from version N-1 to N inside one transaction. Append new migrations; never edit a shipped one.
+ *
+ * Layout notes (readable with the sqlite3 CLI, see `samples_view`):
+ * - `events`: one row per event, AUTOINCREMENT so an id is never reused after pruning.
+ * - `monitors`: interns `master-id/ups-name` to a small integer for the sample rows.
+ * - `samples`: WITHOUT ROWID, clustered on (monitor, at): a range query for one UPS reads
+ *   contiguous pages, and the primary key is the (monitor, at) index. NULL = unknown, never 0.
+ *   No foreign key to `monitors` (an extra lookup on every insert; the store keeps them in step).
+ * - `fsd_reports`: the FSD test's JSON reports, whole.
+ */
+import type { SqliteDatabase } from './sqlite';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    monitor_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT
+  );
+  CREATE INDEX events_monitor_at ON events (monitor_id, at);
+  CREATE INDEX events_at ON events (at);
+
+  CREATE TABLE monitors (
+    id INTEGER PRIMARY KEY,
+    monitor_id TEXT NOT NULL UNIQUE
+  );
+
+  CREATE TABLE samples (
+    monitor INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    charge REAL,
+    runtime REAL,
+    load REAL,
+    input_voltage REAL,
+    status TEXT,
+    PRIMARY KEY (monitor, at)
+  ) WITHOUT ROWID;
+
+  CREATE VIEW samples_view AS
+    SELECT m.monitor_id, s.at, strftime('%Y-%m-%dT%H:%M:%fZ', s.at / 1000.0, 'unixepoch') AS time_utc,
+           s.charge, s.runtime, s.load, s.input_voltage, s.status
+    FROM samples s JOIN monitors m ON m.id = s.monitor;
+
+  CREATE TABLE fsd_reports (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    monitor_id TEXT NOT NULL,
+    report TEXT NOT NULL
+  );
+  CREATE INDEX fsd_reports_monitor_at ON fsd_reports (monitor_id, at);
+  CREATE INDEX fsd_reports_at ON fsd_reports (at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The file was written by a newer app version; it is set aside rather than misread. */
+export class NewerSchemaError extends Error {
+  constructor(readonly version: number) {
+    super(`the history file has schema version ${version}, newer than this app's ${SCHEMA_VERSION}`);
+    this.name = 'NewerSchemaError';
+  }
+}
+
+export function userVersion(db: SqliteDatabase): number {
+  const row = db.all('PRAGMA user_version')[0];
+  const value = row?.user_version;
+  return typeof value === 'number' ? value : 0;
+}
+
+/** Brings the file to {@link SCHEMA_VERSION}; returns the version it found. */
+export function migrate(db: SqliteDatabase): number {
+  const found = userVersion(db);
+  if (found > SCHEMA_VERSION) throw new NewerSchemaError(found);
+  for (let version = found; version < SCHEMA_VERSION; version++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[version]!);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,324 @@
+/**
+ * All monitored UPSes of one machine: builds a session per configured UPS, routes their
+ * notifications to the hook dispatcher and the event log, runs THE shutdown command (once per
+ * process, whichever UPS asked first), samples metrics into history and builds the snapshot.
+ */
+import { EventEmitter } from 'node:events';
+import { type Config, type Master, type MonitoredUps, monitorId, upsSystemName } from '../../shared/config';
+import type { MetricSample, StoredEvent } from '../../shared/history';
+import { DEFAULT_NOTIFY_SEVERITY } from '../../shared/notify-types';
+import type { AppSnapshot, UpsSnapshot } from '../../shared/snapshot';
+import type { Clock, Logger, NotifierPort, ProcessRunner, TimerHandle } from '../core/ports';
+import { HookDispatcher } from '../hooks/hook-dispatcher';
+import { runShutdownCommand } from '../hooks/shutdown-command';
+import type { NutClient, NutClientOptions } from '../nut/client';
+import { buildTrayState, buildUpsSnapshot, numericVariable } from './snapshot';
+import { decisionConfig } from './state-machine';
+import { type SessionSink, UpsSession, type UpsSessionSettings } from './ups-session';
+
+export interface MonitorServiceDeps {
+  clock: Clock;
+  logger: Logger;
+  runner: ProcessRunner;
+  /** Desktop notifications (already behind the dedupe/rate-limit policy); null in a bare agent. */
+  notifier: NotifierPort | null;
+  /** The event log and metrics history (HistoryStore in production). */
+  recordEvent: (event: StoredEvent) => void;
+  recordSample?: (sample: MetricSample) => void;
+  password: (master: Master, ups: MonitoredUps) => Promise<string | undefined>;
+  connect?: (options: NutClientOptions) => Promise<NutClient>;
+  reverseLookup?: (address: string) => Promise<string | null>;
+  /** Known secrets to mask in recorded hook output. */
+  secrets?: () => readonly string[];
+}
+
+export interface ShutdownOutcome {
+  ok: boolean;
+  detail?: string;
+}
+
+export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEvent] }> {
+  private config: Config;
+  private sessionsById = new Map<string, { session: UpsSession; key: string; master: Master; ups: MonitoredUps }>();
+  private readonly dispatcher: HookDispatcher;
+  private shutdown: Promise<ShutdownOutcome> | null = null;
+  private sampleTimer: TimerHandle | null = null;
+  private running = false;
+  private readonly missingNotified = new Map<string, Set<string>>();
+
+  constructor(
+    config: Config,
+    private readonly deps: MonitorServiceDeps,
+  ) {
+    super();
+    this.config = config;
+    this.dispatcher = new HookDispatcher({
+      hooks: config.hooks,
+      runner: deps.runner,
+      clock: deps.clock,
+      notifier: deps.notifier,
+      sink: (event) => this.record(event),
+      logger: deps.logger,
+      ...(deps.secrets ? { secrets: deps.secrets } : {}),
+      onTimersChanged: () => this.emit('changed'),
+    });
+  }
+
+  get hooks(): HookDispatcher {
+    return this.dispatcher;
+  }
+
+  sessions(): UpsSession[] {
+    return [...this.sessionsById.values()].map((entry) => entry.session);
+  }
+
+  session(id: string): UpsSession | undefined {
+    return this.sessionsById.get(id)?.session;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.syncSessions();
+    this.scheduleSampling();
+  }
+
+  /** Clean stop: every session logs out; upssched timers are cancelled; queued hooks dropped. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.sampleTimer) this.deps.clock.clearTimeout(this.sampleTimer);
+    this.sampleTimer = null;
+    await Promise.all(this.sessions().map((session) => session.stop()));
+    this.sessionsById.clear();
+    await this.dispatcher.close();
+  }
+
+  /** Apply a new configuration: sessions whose settings changed are restarted, others keep running. */
+  applyConfig(config: Config): void {
+    this.config = config;
+    this.dispatcher.updateConfig(config.hooks);
+    if (this.running) this.syncSessions();
+    this.emit('changed');
+  }
+
+  suspend(): void {
+    for (const session of this.sessions()) session.suspend();
+  }
+
+  resume(): void {
+    for (const session of this.sessions()) session.resume();
+  }
+
+  snapshot(): Omit<AppSnapshot, 'configProblem'> {
+    const now = this.deps.clock.now();
+    const ups = this.sessions().map((session) => this.upsSnapshot(session, now));
+    return { ups, tray: buildTrayState(ups, now), notificationsPaused: this.config.notifications.paused, at: now };
+  }
+
+  upsSnapshot(session: UpsSession, now = this.deps.clock.now()): UpsSnapshot {
+    const entry = this.sessionsById.get(session.monitorId);
+    return buildUpsSnapshot(
+      {
+        monitorId: session.monitorId,
+        masterId: session.settings.masterId,
+        masterLabel: session.settings.masterLabel,
+        upsName: session.settings.ups.name,
+        systemName: session.systemName,
+        view: session.view,
+        variables: session.variables,
+        statusAt: session.statusAt,
+        variablesAt: session.variablesAt,
+        lastError: session.lastError,
+        server: session.server,
+        clients: session.clients,
+        localAddress: session.localAddress,
+        hostnameOf: (address) => session.hostnameOf(address),
+        expectedClients: entry?.ups.expectedClients ?? [],
+        dryRun: this.config.shutdown.dryRun,
+        timing: this.config.timing,
+        monotonicToEpoch: this.deps.clock.now() - this.deps.clock.monotonic(),
+      },
+      now,
+    );
+  }
+
+  private syncSessions(): void {
+    const wanted = new Map<string, { master: Master; ups: MonitoredUps; key: string }>();
+    for (const master of this.config.masters) {
+      for (const ups of master.ups) {
+        const key = JSON.stringify({ master: { ...master, ups: undefined, label: undefined }, ups, timing: this.config.timing, shutdown: this.config.shutdown, events: this.config.hooks.events });
+        wanted.set(monitorId(master.id, ups.name), { master, ups, key });
+      }
+    }
+    for (const [id, entry] of this.sessionsById) {
+      const next = wanted.get(id);
+      if (!next || next.key !== entry.key) {
+        this.sessionsById.delete(id);
+        void entry.session.stop();
+      } else {
+        entry.master = next.master;
+      }
+    }
+    for (const [id, next] of wanted) {
+      if (this.sessionsById.has(id)) continue;
+      const session = new UpsSession(this.settingsFor(next.master, next.ups), {
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        sink: this.sink,
+        password: () => this.deps.password(next.master, next.ups),
+        ...(this.deps.connect ? { connect: this.deps.connect } : {}),
+        ...(this.deps.reverseLookup ? { reverseLookup: this.deps.reverseLookup } : {}),
+      });
+      this.sessionsById.set(id, { session, key: next.key, master: next.master, ups: next.ups });
+      session.start();
+    }
+  }
+
+  private settingsFor(master: Master, ups: MonitoredUps): UpsSessionSettings {
+    const { timing, shutdown, hooks } = this.config;
+    const messages = Object.fromEntries(
+      Object.entries(hooks.events).flatMap(([type, policy]) => (policy?.message ? [[type, policy.message]] : [])),
+    );
+    return {
+      masterId: master.id,
+      masterLabel: master.label,
+      preset: master.preset,
+      host: master.host,
+      port: master.port,
+      tls: master.tls,
+      ups,
+      timing,
+      decision: decisionConfig(upsSystemName(master, ups.name), {
+        deadTimeMs: timing.deadTimeSeconds * 1000,
+        hostSyncMs: timing.hostSyncSeconds * 1000,
+        finalDelayMs: timing.finalDelaySeconds * 1000,
+        noCommWarnMs: timing.noCommWarnSeconds * 1000,
+        rbWarnMs: timing.rbWarnSeconds * 1000,
+        // A power value of 0 never shuts this machine down (upsmon semantics).
+        role: ups.powerValue === 0 ? 'monitor-only' : ups.role,
+        latchedFsdAtStart: shutdown.latchedFsdAtStart,
+        messages,
+      }),
+    };
+  }
+
+  private readonly sink: SessionSink = {
+    notify: (session, effect) => {
+      const summary = this.dispatcher.dispatch({ event: effect.event, upsName: effect.upsName, message: effect.message, monitorId: session.monitorId });
+      this.record({
+        at: this.deps.clock.now(),
+        monitorId: effect.event === 'SHUTDOWN' ? '*' : session.monitorId,
+        kind: 'notify',
+        type: effect.event,
+        severity: DEFAULT_NOTIFY_SEVERITY[effect.event],
+        message: summary.message,
+        data: { upsName: effect.upsName, status: session.view.status },
+      });
+    },
+    beginShutdown: (session, effect) => {
+      this.record({
+        at: this.deps.clock.now(),
+        monitorId: session.monitorId,
+        kind: 'system',
+        type: 'shutdown-begins',
+        severity: 'critical',
+        message: `Shutdown sequence started (${effect.reason}); the shutdown command runs in ${Math.round(effect.finalDelayMs / 1000)} s${this.config.shutdown.dryRun ? ' (dry run)' : ''}.`,
+        data: { reason: effect.reason, finalDelayMs: effect.finalDelayMs },
+      });
+    },
+    runShutdownCommand: (session, effect) => this.runShutdownOnce(session.monitorId, `${effect.reason} on ${effect.upsName}`),
+    system: (session, type, severity, message) => {
+      this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type, severity, message });
+    },
+    changed: (session) => {
+      this.checkExpectedClients(session);
+      this.emit('changed');
+    },
+  };
+
+  /** Exactly one shutdown command per process, whichever UPS asked first. */
+  private runShutdownOnce(monitorId: string, reason: string): Promise<ShutdownOutcome> {
+    if (this.shutdown) return this.shutdown;
+    this.shutdown = (async () => {
+      const started = await runShutdownCommand({
+        config: this.config.shutdown,
+        runner: this.deps.runner,
+        clock: this.deps.clock,
+        sink: (event) => this.record(event),
+        logger: this.deps.logger,
+        monitorId,
+        reason,
+        ...(this.deps.secrets ? { secrets: this.deps.secrets } : {}),
+      });
+      if (!started.started) return { ok: false, detail: started.spawnError ?? 'the shutdown command could not be started' };
+      const result = await started.completion;
+      if (result === null) return { ok: true, detail: 'dry run: recorded, not executed' };
+      const ok = result.exitCode === 0 && !result.timedOut;
+      return ok ? { ok } : { ok, detail: result.timedOut ? 'timed out' : `exit code ${result.exitCode ?? result.signal ?? '?'}` };
+    })();
+    return this.shutdown;
+  }
+
+  /** Expected clients that vanish from LIST CLIENT get one notification each (until they return). */
+  private checkExpectedClients(session: UpsSession): void {
+    const entry = this.sessionsById.get(session.monitorId);
+    if (!entry || entry.ups.expectedClients.length === 0 || session.clients?.addresses == null) return;
+    const snapshot = this.upsSnapshot(session);
+    const missing = new Set(snapshot.clients.missingExpected);
+    const already = this.missingNotified.get(session.monitorId) ?? new Set<string>();
+    for (const name of missing) {
+      if (already.has(name)) continue;
+      already.add(name);
+      const message = `Expected client ${name} is not logged in to ${session.systemName}: if the power fails, the master will not wait for it.`;
+      this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type: 'expected-client-missing', severity: 'warning', message });
+      void this.deps.notifier
+        ?.notify({ key: `CLIENT_MISSING:${session.monitorId}:${name}`, title: 'Expected client missing', body: message, urgency: 'normal', route: `/clients/${encodeURIComponent(session.monitorId)}` })
+        .catch(() => undefined);
+    }
+    for (const name of [...already]) {
+      if (!missing.has(name)) {
+        already.delete(name);
+        this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type: 'expected-client-back', severity: 'info', message: `Expected client ${name} is logged in again.` });
+      }
+    }
+    this.missingNotified.set(session.monitorId, already);
+  }
+
+  private scheduleSampling(): void {
+    if (!this.running) return;
+    this.sampleTimer = this.deps.clock.setTimeout(() => {
+      this.sampleAll();
+      this.scheduleSampling();
+    }, this.config.history.sampleSeconds * 1000);
+  }
+
+  /** Samples the latest readings; readings older than two full polls are recorded as gaps, not values. */
+  private sampleAll(): void {
+    const record = this.deps.recordSample;
+    if (!record) return;
+    const now = this.deps.clock.now();
+    const maxAge = Math.max(2 * this.config.timing.fullPollSeconds, this.config.history.sampleSeconds) * 1000 + 1000;
+    for (const session of this.sessions()) {
+      const fresh = session.variablesAt !== null && now - session.variablesAt <= maxAge;
+      const vars = fresh ? session.variables : new Map<string, string>();
+      record({
+        at: now,
+        monitorId: session.monitorId,
+        charge: numericVariable(vars, 'battery.charge'),
+        runtime: numericVariable(vars, 'battery.runtime'),
+        load: numericVariable(vars, 'ups.load'),
+        inputVoltage: numericVariable(vars, 'input.voltage'),
+        status: session.statusAt !== null && now - session.statusAt <= maxAge ? session.view.status : null,
+      });
+    }
+  }
+
+  private record(event: StoredEvent): void {
+    try {
+      this.deps.recordEvent(event);
+    } catch (error) {
+      this.deps.logger.log('error', `could not record an event: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.emit('event', event);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * View models for the UI, the tray and the API, built from a session's decision state and
+ * readings. Pure functions of their inputs (the time is passed in), so the tray, the dashboard
+ * and tests agree on what "on battery" or "stale" mean.
+ */
+import type { Timing } from '../../shared/config';
+import type { ConnectionState, TrayLevel, TrayState, UpsSnapshot } from '../../shared/snapshot';
+import type { MonitorView } from './types';
+
+export interface SessionReadings {
+  monitorId: string;
+  masterId: string;
+  masterLabel: string;
+  upsName: string;
+  systemName: string;
+  view: MonitorView;
+  variables: ReadonlyMap<string, string>;
+  statusAt: number | null;
+  variablesAt: number | null;
+  lastError: UpsSnapshot['lastError'];
+  server: UpsSnapshot['server'];
+  clients: { addresses: string[] | null; numLogins: number | null; at: number } | null;
+  localAddress: string | null;
+  hostnameOf: (address: string) => string | null;
+  expectedClients: readonly string[];
+  dryRun: boolean;
+  timing: Pick<Timing, 'statusPollSeconds' | 'fullPollSeconds'>;
+  /** Monotonic → epoch offset for deadlines (epoch = monotonic + offset). */
+  monotonicToEpoch: number;
+}
+
+/** A number from a NUT variable, or null when absent or not numeric (never 0 for "unknown"). */
+export function numericVariable(variables: ReadonlyMap<string, string>, name: string): number | null {
+  const raw = variables.get(name);
+  if (raw === undefined || raw.trim() === '') return null;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Readings are stale when no status arrived within three polls (at least 5 s). */
+export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 'timing'>, now: number): boolean {
+  if (readings.view.stale || readings.view.comm !== 'ok') return true;
+  if (readings.statusAt === null) return true;
+  const allowance = Math.max(5000, readings.timing.statusPollSeconds * 3000);
+  return now - readings.statusAt > allowance;
+}
+
+function connectionState(view: MonitorView): ConnectionState {
+  if (view.suspended) return 'paused';
+  if (view.login === 'refused') return 'login-refused';
+  if (view.connected) return view.comm === 'lost' ? 'lost' : 'connected';
+  if (view.comm === 'never') return view.lastPollFailure ? 'unreachable' : 'connecting';
+  return 'lost';
+}
+
+function levelOf(view: MonitorView, stale: boolean): UpsSnapshot['level'] {
+  const phase = view.shutdown.phase;
+  if (phase === 'final-delay' || phase === 'command-running' || phase === 'done' || (view.fsd && view.latchedFsd === null)) return 'shutting-down';
+  if (view.comm === 'never') return 'unknown';
+  if (stale) return 'comm-lost';
+  if (view.lowBattery || view.critical) return 'low-battery';
+  if (view.line === 'on-battery') return 'on-battery';
+  if (view.line === 'online') return 'online';
+  return 'unknown';
+}
+
+/** Does a LIST CLIENT entry stand for this expected client (an address, or a host name that resolved)? */
+function matchesExpected(expected: string, address: string, hostname: string | null): boolean {
+  const want = expected.trim().toLowerCase();
+  if (want === address.toLowerCase()) return true;
+  if (hostname === null) return false;
+  const name = hostname.toLowerCase();
+  return name === want || name.startsWith(`${want}.`);
+}
+
+export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
+  const { view } = r;
+  const stale = isStale(r, now);
+  const addresses = r.clients?.addresses ?? null;
+  const list = addresses?.map((address) => ({
+    address,
+    hostname: r.hostnameOf(address),
+    isThisMachine: r.localAddress !== null && address === r.localAddress,
+  }));
+  const missingExpected =
+    list === undefined ? [] : r.expectedClients.filter((expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname)));
+  const deadline = view.shutdown.deadline;
+  return {
+    monitorId: r.monitorId,
+    masterId: r.masterId,
+    masterLabel: r.masterLabel,
+    upsName: r.upsName,
+    systemName: r.systemName,
+    role: view.role,
+    connection: connectionState(view),
+    loggedIn: view.loggedIn,
+    status: view.status,
+    statusText: view.comm === 'never' ? (view.lastPollFailure ? 'Unreachable' : 'Connecting…') : view.statusText,
+    level: levelOf(view, stale),
+    unknownTokens: [...view.unknownTokens],
+    critical: view.critical,
+    criticalReason: view.explanation,
+    shutdown: { phase: view.shutdown.phase, deadline: deadline === null ? null : Math.round(deadline + r.monotonicToEpoch), dryRun: r.dryRun },
+    fsdLatchedAtStart: view.latchedFsd !== null,
+    metrics: {
+      charge: numericVariable(r.variables, 'battery.charge'),
+      runtime: numericVariable(r.variables, 'battery.runtime'),
+      load: numericVariable(r.variables, 'ups.load'),
+      inputVoltage: numericVariable(r.variables, 'input.voltage'),
+      outputVoltage: numericVariable(r.variables, 'output.voltage'),
+    },
+    statusAt: r.statusAt,
+    variablesAt: r.variablesAt,
+    stale,
+    lastError: r.lastError,
+    server: r.server,
+    clients: { list: list ?? null, numLogins: r.clients?.numLogins ?? null, missingExpected, at: r.clients?.at ?? null },
+  };
+}
+
+const TRAY_RANK: Record<TrayLevel, number> = {
+  'not-configured': 0,
+  online: 1,
+  'comm-lost': 2,
+  'on-battery': 3,
+  'low-battery': 4,
+  'shutting-down': 5,
+};
+
+function trayLevelOf(ups: UpsSnapshot): TrayLevel {
+  return ups.level === 'unknown' ? 'comm-lost' : ups.level;
+}
+
+export function formatRuntime(seconds: number | null): string {
+  if (seconds === null) return 'runtime unknown';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function formatAge(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s ago`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
+  return `${Math.round(ms / 3_600_000)} h ago`;
+}
+
+/** The tray shows the worst state across UPSes and that UPS's battery level. */
+export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TrayState {
+  if (ups.length === 0) return { level: 'not-configured', charge: null, tooltip: 'NUT Sentinel — no UPS configured' };
+  let worst = ups[0]!;
+  for (const candidate of ups) if (TRAY_RANK[trayLevelOf(candidate)] > TRAY_RANK[trayLevelOf(worst)]) worst = candidate;
+  const lines = ups.map((u) => {
+    const charge = u.metrics.charge === null ? 'charge unknown' : `${Math.round(u.metrics.charge)} %`;
+    const age = u.statusAt === null ? 'no data yet' : `updated ${formatAge(now - u.statusAt)}`;
+    return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${formatRuntime(u.metrics.runtime)} (${age})`;
+  });
+  return { level: trayLevelOf(worst), charge: worst.metrics.charge, tooltip: lines.join('\n') };
+}

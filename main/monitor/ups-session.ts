@@ -1,0 +1,561 @@
+/**
+ * One monitored UPS at run time: a persistent NUT session (connect, authenticate, LOGIN, poll,
+ * reconnect with jittered backoff, LOGOUT on a clean exit) feeding the pure decision core in
+ * state-machine.ts, and carrying out its effects. Everything outside — hooks, the shutdown
+ * command, history — is reached through the injected sink; clocks and sockets are injected too.
+ */
+import { EventEmitter } from 'node:events';
+import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
+import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
+import type { Clock, Logger, TimerHandle } from '../core/ports';
+import { NutClient, type NutClientOptions } from '../nut/client';
+import { NutError } from '../nut/errors';
+import { describeState, initialState, nextWakeAt, step } from './state-machine';
+import type { DecisionConfig, MonitorEffect, MonitorInput, MonitorView, PollFailureReason, UpsMonitorState } from './types';
+
+export interface UpsSessionSettings {
+  masterId: string;
+  masterLabel: string;
+  preset: 'synology' | 'proxmox' | 'generic';
+  host: string;
+  port: number;
+  tls: TlsConfig;
+  ups: MonitoredUps;
+  timing: Timing;
+  /** DecisionConfig for the state machine (upsName = the system string `ups@host[:port]`). */
+  decision: DecisionConfig;
+}
+
+type EffectOf<T extends MonitorEffect['type']> = Extract<MonitorEffect, { type: T }>;
+
+/** Where a session's effects go. Implemented by the MonitorService. */
+export interface SessionSink {
+  notify(session: UpsSession, effect: EffectOf<'notify'>): void;
+  beginShutdown(session: UpsSession, effect: EffectOf<'begin-shutdown'>): void;
+  /** Starts the shutdown command; resolves when it has finished. */
+  runShutdownCommand(session: UpsSession, effect: EffectOf<'run-shutdown-command'>): Promise<{ ok: boolean; detail?: string }>;
+  /** Connection, login and configuration facts for the event log. */
+  system(session: UpsSession, type: string, severity: 'info' | 'warning' | 'critical', message: string): void;
+  changed(session: UpsSession): void;
+}
+
+export interface UpsSessionDeps {
+  clock: Clock;
+  sink: SessionSink;
+  logger: Logger;
+  /** The UPS entry's password (secret store, env or file); undefined when none is configured. */
+  password: () => Promise<string | undefined>;
+  connect?: (options: NutClientOptions) => Promise<NutClient>;
+  /** Reverse DNS for the connected-clients view; null when the address has no name. */
+  reverseLookup?: (address: string) => Promise<string | null>;
+  random?: () => number;
+}
+
+export interface ClientsReading {
+  /** LIST CLIENT addresses; null when the server cannot list. */
+  addresses: string[] | null;
+  numLogins: number | null;
+  at: number;
+}
+
+/** Reconnect delays (ms): immediately, then doubling up to 10 s; each ±25 % jitter. */
+const RECONNECT_STEPS_MS = [0, 500, 1000, 2000, 4000, 8000, 10_000];
+/** A refused LOGIN is retried on a fresh connection this often (the password or allow-list may be fixed meanwhile). */
+const LOGIN_RETRY_MS = 60_000;
+/** Keep-alive well inside upsd's 60 s idle cut (the status poll normally resets it anyway). */
+const KEEPALIVE_MS = 30_000;
+
+const LOGIN_REFUSAL_CODES = new Set(['PASSWORD-UNAVAILABLE', 'ACCESS-DENIED', 'UNKNOWN-UPS', 'USERNAME-REQUIRED', 'PASSWORD-REQUIRED', 'INVALID-ARGUMENT', 'INVALID-PASSWORD', 'INVALID-USERNAME', 'PASSWORD-INCORRECT']);
+
+export class UpsSession extends EventEmitter {
+  readonly monitorId: string;
+  private state: UpsMonitorState;
+  private client: NutClient | null = null;
+  private connecting = false;
+  private running = false;
+  /** Bumped on resume and on every dropped connection: replies from an older generation are ignored. */
+  private generation = 0;
+  private reconnectAttempt = 0;
+  private statusInFlight = false;
+  private fullInFlight = false;
+  private timers: Partial<Record<'status' | 'full' | 'wake' | 'reconnect' | 'loginRetry', TimerHandle>> = {};
+  private variablesCache = new Map<string, string>();
+  private variablesAtMs: number | null = null;
+  private statusAtMs: number | null = null;
+  private clientsCache: ClientsReading | null = null;
+  private readonly hostnames = new Map<string, string | null>();
+  private identity: ServerIdentity;
+  private lastErrorValue: Diagnosis | null = null;
+  private localAddressValue: string | null = null;
+  private readonly connectFn: (options: NutClientOptions) => Promise<NutClient>;
+  private readonly random: () => number;
+
+  constructor(
+    readonly settings: UpsSessionSettings,
+    private readonly deps: UpsSessionDeps,
+  ) {
+    super();
+    this.monitorId = `${settings.masterId}/${settings.ups.name}`;
+    this.state = initialState(deps.clock.monotonic(), settings.decision);
+    this.identity = { kind: settings.preset === 'proxmox' ? 'proxmox' : 'unknown', version: null, protocol: null };
+    this.connectFn = deps.connect ?? ((options) => NutClient.connect(options));
+    this.random = deps.random ?? Math.random;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // What the UI and the service read
+
+  get systemName(): string {
+    return this.settings.decision.upsName;
+  }
+  get view(): MonitorView {
+    return describeState(this.state);
+  }
+  get monitorState(): UpsMonitorState {
+    return this.state;
+  }
+  get variables(): ReadonlyMap<string, string> {
+    return this.variablesCache;
+  }
+  /** Epoch ms of the last successful status read / LIST VAR. */
+  get statusAt(): number | null {
+    return this.statusAtMs;
+  }
+  get variablesAt(): number | null {
+    return this.variablesAtMs;
+  }
+  get clients(): ClientsReading | null {
+    return this.clientsCache;
+  }
+  get server(): ServerIdentity {
+    return this.identity;
+  }
+  get lastError(): Diagnosis | null {
+    return this.lastErrorValue;
+  }
+  /** Our address as the master sees it (to mark "this machine" in LIST CLIENT). */
+  get localAddress(): string | null {
+    return this.localAddressValue;
+  }
+  hostnameOf(address: string): string | null {
+    return this.hostnames.get(address) ?? null;
+  }
+  get isConnected(): boolean {
+    return this.client?.isOpen === true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connectSoon(0);
+  }
+
+  /** Clean exit: LOGOUT and close; no reconnect. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(key);
+    const client = this.client;
+    this.client = null;
+    this.generation += 1;
+    if (client) {
+      await client.close();
+      this.feed({ type: 'disconnected', intentional: true, message: 'monitoring stopped' });
+    }
+  }
+
+  /** Reconnect now (e.g. after the password changed): a fresh session, a fresh LOGIN. */
+  restart(): void {
+    if (!this.running) return;
+    this.dropClient(false);
+    this.reconnectAttempt = 0;
+    this.connectSoon(0);
+  }
+
+  suspend(): void {
+    this.feed({ type: 'suspend' });
+  }
+
+  resume(): void {
+    // Pre-sleep replies must not arrive after this point.
+    this.generation += 1;
+    this.feed({ type: 'resume' });
+  }
+
+  /** Like `upsmon -c fsd` on this machine: run the local shutdown sequence. */
+  requestLocalFsd(source: string): void {
+    this.feed({ type: 'local-fsd-requested', source });
+  }
+
+  latchedFsdChoice(choice: 'obey' | 'ignore'): void {
+    this.feed({ type: 'latched-fsd-choice', choice });
+  }
+
+  acknowledgeEpisode(): void {
+    this.feed({ type: 'episode-acknowledged' });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The decision core
+
+  private feed(input: MonitorInput): void {
+    const result = step(this.state, input, this.deps.clock.monotonic(), this.settings.decision);
+    this.state = result.state;
+    for (const effect of result.effects) this.apply(effect);
+    this.scheduleWake();
+  }
+
+  private apply(effect: MonitorEffect): void {
+    const { sink, logger } = this.deps;
+    switch (effect.type) {
+      case 'notify':
+        sink.notify(this, effect);
+        break;
+      case 'begin-shutdown':
+        sink.beginShutdown(this, effect);
+        break;
+      case 'run-shutdown-command':
+        sink.runShutdownCommand(this, effect).then(
+          (result) => this.feed({ type: 'shutdown-command-finished', ok: result.ok, ...(result.detail ? { detail: result.detail } : {}) }),
+          (error: unknown) => this.feed({ type: 'shutdown-command-finished', ok: false, detail: String(error) }),
+        );
+        break;
+      case 'close-session':
+        // The master stops waiting for us only once our session is gone: close it now.
+        this.dropClient(true);
+        break;
+      case 'reconnect-now':
+        this.dropClient(false);
+        this.reconnectAttempt = 0;
+        this.connectSoon(0);
+        break;
+      case 'state-changed':
+        sink.changed(this);
+        this.emit('changed');
+        break;
+      case 'log':
+        logger.log(effect.level, `${this.systemName}: ${effect.message}`);
+        break;
+    }
+  }
+
+  private scheduleWake(): void {
+    this.clearTimer('wake');
+    if (!this.running) return;
+    const at = nextWakeAt(this.state, this.settings.decision);
+    if (at === null) return;
+    const delay = Math.max(0, at - this.deps.clock.monotonic());
+    this.timers.wake = this.deps.clock.setTimeout(() => {
+      delete this.timers.wake;
+      this.feed({ type: 'tick' });
+    }, delay);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Connection
+
+  private connectSoon(delayMs: number): void {
+    if (!this.running || this.timers.reconnect) return;
+    this.timers.reconnect = this.deps.clock.setTimeout(() => {
+      delete this.timers.reconnect;
+      void this.connectOnce();
+    }, delayMs);
+  }
+
+  private nextReconnectDelay(): number {
+    const base = RECONNECT_STEPS_MS[Math.min(this.reconnectAttempt, RECONNECT_STEPS_MS.length - 1)] ?? 10_000;
+    this.reconnectAttempt += 1;
+    return base === 0 ? 0 : Math.round(base * (0.75 + this.random() * 0.5));
+  }
+
+  private async connectOnce(): Promise<void> {
+    if (!this.running || !this.state.sessionWanted || this.client || this.connecting) return;
+    this.connecting = true;
+    const generation = ++this.generation;
+    const { settings } = this;
+    let client: NutClient | null = null;
+    try {
+      client = await this.connectFn({
+        host: settings.host,
+        port: settings.port,
+        connectTimeoutMs: settings.timing.connectTimeoutSeconds * 1000,
+        requestTimeoutMs: settings.timing.requestTimeoutSeconds * 1000,
+        keepAliveIntervalMs: KEEPALIVE_MS,
+        tcpKeepAliveMs: 15_000,
+        tls: {
+          mode: settings.tls.mode,
+          ...(settings.tls.caPem ? { caPem: settings.tls.caPem } : {}),
+          ...(settings.tls.fingerprint256 ? { fingerprint256: settings.tls.fingerprint256 } : {}),
+          insecure: settings.tls.insecure,
+        },
+      });
+      if (!this.running || generation !== this.generation) {
+        await client.close();
+        return;
+      }
+      this.client = client;
+      this.localAddressValue = normalizeAddress(client.localAddress ?? null);
+      const connected = client;
+      client.on('close', (cause) => this.onClientClosed(connected, cause));
+      await this.identify(client);
+      this.feed({ type: 'connected' });
+      this.deps.sink.system(this, 'connected', 'info', `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`);
+      if (settings.ups.role === 'secondary') await this.login(client);
+      this.reconnectAttempt = 0;
+      this.schedulePolls(true);
+    } catch (error) {
+      if (client && this.client === client) this.dropClient(false);
+      if (generation !== this.generation && !this.running) return;
+      const nutError = asNutError(error);
+      this.lastErrorValue = diagnosisOf(nutError);
+      this.feed({ type: 'poll-failed', reason: nutError.kind === 'timeout' ? 'timeout' : 'connection', message: nutError.explanation });
+      this.connectSoon(this.nextReconnectDelay());
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async identify(client: NutClient): Promise<void> {
+    try {
+      const capabilities = await client.capabilities();
+      this.identity = {
+        kind: capabilities.isSynology ? 'synology' : this.settings.preset === 'proxmox' ? 'proxmox' : 'nut',
+        version: capabilities.serverVersion,
+        protocol: capabilities.protVer ?? capabilities.netVer,
+      };
+    } catch (error) {
+      if (asNutError(error).connectionLost) throw error;
+      // An odd VER/NETVER answer is not worth failing the session for.
+    }
+  }
+
+  private async login(client: NutClient): Promise<void> {
+    const { ups } = this.settings;
+    try {
+      const password = await this.deps.password().catch((error: unknown) => {
+        // A missing env var or unreadable password file is a configuration error like a wrong password.
+        throw new NutError({
+          kind: 'argument',
+          code: 'PASSWORD-UNAVAILABLE',
+          explanation: error instanceof Error ? error.message : String(error),
+          fix: error instanceof Error && 'fix' in error ? String(error.fix) : 'Check where this UPS entry’s password comes from.',
+        });
+      });
+      if (ups.username !== '') await client.authenticate(ups.username, password ?? '');
+      await client.login(ups.name);
+      this.clearTimer('loginRetry');
+      if (this.lastErrorValue?.code !== undefined && LOGIN_REFUSAL_CODES.has(this.lastErrorValue.code)) this.lastErrorValue = null;
+      this.feed({ type: 'login-result', result: 'ok' });
+      this.deps.sink.system(this, 'login', 'info', `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`);
+    } catch (error) {
+      const nutError = asNutError(error);
+      if (nutError.connectionLost) throw nutError;
+      // Loud: without LOGIN the master does not count this machine and will not wait for it.
+      this.lastErrorValue = diagnosisOf(nutError);
+      this.feed({ type: 'login-result', result: 'refused', reason: `${nutError.code}: ${nutError.explanation}` });
+      this.deps.sink.system(this, 'login-refused', 'critical', `LOGIN to ${this.systemName} refused (${nutError.code}): ${nutError.fix}`);
+      this.clearTimer('loginRetry');
+      this.timers.loginRetry = this.deps.clock.setTimeout(() => {
+        delete this.timers.loginRetry;
+        if (this.client === client && this.state.login.kind === 'refused') {
+          this.dropClient(false);
+          this.connectSoon(0);
+        }
+      }, LOGIN_RETRY_MS);
+    }
+  }
+
+  private onClientClosed(client: NutClient, cause: NutError | undefined): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.generation += 1;
+    this.clearTimer('status');
+    this.clearTimer('full');
+    if (cause) this.lastErrorValue = diagnosisOf(cause);
+    this.feed({ type: 'disconnected', message: cause?.explanation ?? 'connection closed' });
+    if (cause) this.deps.sink.system(this, 'disconnected', 'warning', `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`);
+    this.connectSoon(this.nextReconnectDelay());
+  }
+
+  /** Close the current connection (LOGOUT first when `logout`); the close handler does not reconnect for it. */
+  private dropClient(logout: boolean): void {
+    const client = this.client;
+    if (!client) return;
+    this.client = null;
+    this.generation += 1;
+    this.clearTimer('status');
+    this.clearTimer('full');
+    this.clearTimer('loginRetry');
+    void client.close().then(() => {
+      if (logout) this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
+    });
+    this.feed({ type: 'disconnected', intentional: true, message: logout ? 'session closed for shutdown' : 'reconnecting' });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Polling
+
+  private schedulePolls(immediately: boolean): void {
+    const { timing } = this.settings;
+    const statusMs = timing.statusPollSeconds * 1000;
+    const fullMs = timing.fullPollSeconds * 1000;
+    this.clearTimer('status');
+    this.clearTimer('full');
+    const statusLoop = () => {
+      this.timers.status = this.deps.clock.setTimeout(() => {
+        void this.pollStatus().finally(() => {
+          if (this.client) statusLoop();
+        });
+      }, statusMs);
+    };
+    const fullLoop = () => {
+      this.timers.full = this.deps.clock.setTimeout(() => {
+        void this.pollFull().finally(() => {
+          if (this.client) fullLoop();
+        });
+      }, fullMs);
+    };
+    if (immediately) {
+      void this.pollStatus().finally(() => {
+        if (this.client) statusLoop();
+      });
+      void this.pollFull().finally(() => {
+        if (this.client) fullLoop();
+      });
+    } else {
+      statusLoop();
+      fullLoop();
+    }
+  }
+
+  private async pollStatus(): Promise<void> {
+    const client = this.client;
+    if (!client || this.statusInFlight) return;
+    this.statusInFlight = true;
+    const generation = this.generation;
+    try {
+      const status = await client.getVar(this.settings.ups.name, 'ups.status');
+      if (generation !== this.generation) return;
+      this.statusAtMs = this.deps.clock.now();
+      if (this.lastErrorValue && !isLoginError(this.lastErrorValue)) this.lastErrorValue = null;
+      const alarm = this.variablesCache.get('ups.alarm');
+      this.feed({ type: 'status-read', status, ...(alarm ? { alarm } : {}) });
+    } catch (error) {
+      if (generation !== this.generation) return;
+      const nutError = asNutError(error);
+      // A dead connection reports through its close handler (disconnected, then reconnect).
+      if (nutError.connectionLost) return;
+      this.lastErrorValue = diagnosisOf(nutError);
+      this.feed({ type: 'poll-failed', reason: failureReason(nutError), message: nutError.explanation });
+    } finally {
+      this.statusInFlight = false;
+    }
+  }
+
+  private async pollFull(): Promise<void> {
+    const client = this.client;
+    if (!client || this.fullInFlight) return;
+    this.fullInFlight = true;
+    const generation = this.generation;
+    const ups = this.settings.ups.name;
+    try {
+      const [variables, addresses, numLogins] = await Promise.all([
+        client.listVar(ups).catch(softFail),
+        client.listClient(ups).catch(softFail),
+        client.getNumLogins(ups).catch(softFail),
+      ]);
+      if (generation !== this.generation) return;
+      const now = this.deps.clock.now();
+      if (variables) {
+        this.variablesCache = variables;
+        this.variablesAtMs = now;
+      }
+      this.clientsCache = { addresses: addresses ? addresses.map((a) => normalizeAddress(a) ?? a) : null, numLogins: numLogins ?? null, at: now };
+      if (addresses) void this.resolveHostnames(addresses);
+      this.deps.sink.changed(this);
+      this.emit('changed');
+    } catch {
+      // softFail turns server errors into null; anything else is a lost connection, handled on close.
+    } finally {
+      this.fullInFlight = false;
+    }
+  }
+
+  private async resolveHostnames(addresses: readonly string[]): Promise<void> {
+    const lookup = this.deps.reverseLookup;
+    if (!lookup) return;
+    const fresh = addresses.filter((a) => !this.hostnames.has(a));
+    if (fresh.length === 0) return;
+    await Promise.all(
+      fresh.map(async (address) => {
+        this.hostnames.set(address, null);
+        try {
+          this.hostnames.set(address, await lookup(address));
+        } catch {
+          this.hostnames.set(address, null);
+        }
+      }),
+    );
+    this.deps.sink.changed(this);
+  }
+
+  private clearTimer(key: keyof typeof this.timers): void {
+    const handle = this.timers[key];
+    if (handle) this.deps.clock.clearTimeout(handle);
+    delete this.timers[key];
+  }
+}
+
+/** Server errors of optional reads (LIST CLIENT on Synology, NUMLOGINS while stale) become null. */
+function softFail(error: unknown): null {
+  const nutError = asNutError(error);
+  if (nutError.connectionLost) throw nutError;
+  return null;
+}
+
+function failureReason(error: NutError): PollFailureReason {
+  if (error.kind === 'server') {
+    switch (error.code) {
+      case 'DATA-STALE':
+        return 'data-stale';
+      case 'DRIVER-NOT-CONNECTED':
+        return 'driver-not-connected';
+      case 'UNKNOWN-UPS':
+        return 'unknown-ups';
+      case 'ACCESS-DENIED':
+        return 'access-denied';
+      default:
+        return 'other';
+    }
+  }
+  if (error.kind === 'timeout') return 'timeout';
+  if (error.kind === 'protocol') return 'protocol';
+  return 'connection';
+}
+
+function isLoginError(diagnosis: Diagnosis): boolean {
+  return LOGIN_REFUSAL_CODES.has(diagnosis.code);
+}
+
+export function diagnosisOf(error: NutError): Diagnosis {
+  return { code: error.code, explanation: error.explanation, fix: error.fix };
+}
+
+function asNutError(error: unknown): NutError {
+  if (error instanceof NutError) return error;
+  return new NutError({
+    kind: 'protocol',
+    code: 'INTERNAL',
+    explanation: error instanceof Error ? error.message : String(error),
+    fix: 'This is a bug in NUT Sentinel; please report it with the log.',
+    cause: error,
+  });
+}
+
+/** `::ffff:10.0.0.5` → `10.0.0.5`, so LIST CLIENT and our socket address compare equal. */
+export function normalizeAddress(address: string | null): string | null {
+  if (address === null) return null;
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

@@ -1,0 +1,571 @@
+/**
+ * The ONE electron mock for every adapter test in main/electron/. Use it as
+ *
+ *   vi.mock('electron', () => import('../testing/electron-mock'));
+ *   import { electronMock, resetElectronMock } from '../testing/electron-mock';
+ *
+ * (the test then sees the same module instance as the code under test). It implements just
+ * enough of each Electron module to drive our shell — with the same event names and the same
+ * failure behaviour where it matters (ipcMain.handle refuses a second handler; app.quit emits
+ * before-quit and stops if it is prevented; closing a window emits a preventable 'close') —
+ * and records every call in `electronMock.calls` so tests can assert behaviour and ORDER.
+ */
+import { EventEmitter } from 'node:events';
+import { type Mock, vi } from 'vitest';
+
+export interface RecordedCall {
+  target: string;
+  method: string;
+  args: unknown[];
+}
+
+/** Every recorded call, in order, across all mocked objects (and test fakes that call `recordCall`). */
+const calls: RecordedCall[] = [];
+const mocks: Mock[] = [];
+
+export function recordCall(target: string, method: string, ...args: unknown[]): void {
+  calls.push({ target, method, args });
+}
+
+/** A vi.fn that also lands in the ordered call log. */
+function tracked<A extends unknown[], R>(target: string, method: string, impl: (...args: A) => R): Mock<(...args: A) => R> {
+  const fn = vi.fn((...args: A) => {
+    recordCall(target, method, ...args);
+    return impl(...args);
+  });
+  mocks.push(fn);
+  return fn;
+}
+
+/** An Electron-style event object with preventDefault. */
+export interface MockEvent {
+  defaultPrevented: boolean;
+  preventDefault(): void;
+}
+
+export function mockEvent(): MockEvent {
+  const event = {
+    defaultPrevented: false,
+    preventDefault() {
+      event.defaultPrevented = true;
+    },
+  };
+  return event;
+}
+
+// ---------------------------------------------------------------------------------------------
+// app
+
+interface AppState {
+  ready: boolean;
+  readyResolvers: Array<() => void>;
+  singleInstanceLock: boolean;
+  quitting: boolean;
+  quitted: boolean;
+  exitCode: number | null;
+  name: string;
+  paths: Record<string, string>;
+  loginItem: { openAtLogin: boolean };
+}
+
+const appState: AppState = freshAppState();
+
+function freshAppState(): AppState {
+  return {
+    ready: false,
+    readyResolvers: [],
+    singleInstanceLock: true,
+    quitting: false,
+    quitted: false,
+    exitCode: null,
+    name: 'Electron',
+    paths: {},
+    loginItem: { openAtLogin: false },
+  };
+}
+
+class MockApp extends EventEmitter {
+  isPackaged = false;
+  readonly commandLine = { appendSwitch: tracked('app.commandLine', 'appendSwitch', (_s: string, _v?: string) => undefined) };
+  dock: { hide: Mock; show: Mock } | undefined = {
+    hide: tracked('app.dock', 'hide', () => undefined),
+    show: tracked('app.dock', 'show', () => Promise.resolve()),
+  };
+
+  whenReady = tracked('app', 'whenReady', () =>
+    appState.ready ? Promise.resolve() : new Promise<void>((resolve) => appState.readyResolvers.push(resolve)),
+  );
+  isReady = tracked('app', 'isReady', () => appState.ready);
+  requestSingleInstanceLock = tracked('app', 'requestSingleInstanceLock', () => appState.singleInstanceLock);
+  releaseSingleInstanceLock = tracked('app', 'releaseSingleInstanceLock', () => undefined);
+  setName = tracked('app', 'setName', (name: string) => {
+    appState.name = name;
+  });
+  getName = tracked('app', 'getName', () => appState.name);
+  getVersion = tracked('app', 'getVersion', () => '0.0.0-test');
+  getPath = tracked('app', 'getPath', (name: string) => appState.paths[name] ?? `/tmp/electron-mock/${name}`);
+  setPath = tracked('app', 'setPath', (name: string, value: string) => {
+    appState.paths[name] = value;
+  });
+  getAppPath = tracked('app', 'getAppPath', () => appState.paths.appPath ?? '/tmp/electron-mock/app');
+  setAppUserModelId = tracked('app', 'setAppUserModelId', (_id: string) => undefined);
+  enableSandbox = tracked('app', 'enableSandbox', () => undefined);
+  setLoginItemSettings = tracked('app', 'setLoginItemSettings', (settings: { openAtLogin?: boolean }) => {
+    appState.loginItem.openAtLogin = settings.openAtLogin ?? false;
+  });
+  getLoginItemSettings = tracked('app', 'getLoginItemSettings', () => ({ ...appState.loginItem }));
+  focus = tracked('app', 'focus', () => undefined);
+  /**
+   * Like Electron: emits before-quit (preventable); when not prevented, closes every window,
+   * emits will-quit (preventable) and quit.
+   */
+  quit = tracked('app', 'quit', () => {
+    if (appState.quitted) return;
+    const beforeQuit = mockEvent();
+    this.emit('before-quit', beforeQuit);
+    if (beforeQuit.defaultPrevented) return;
+    appState.quitting = true;
+    for (const win of [...MockBrowserWindow.instances]) if (!win.isDestroyed()) win.close();
+    const willQuit = mockEvent();
+    this.emit('will-quit', willQuit);
+    if (willQuit.defaultPrevented) return;
+    appState.quitted = true;
+    this.emit('quit', mockEvent(), 0);
+  });
+  exit = tracked('app', 'exit', (code?: number) => {
+    appState.exitCode = code ?? 0;
+    appState.quitted = true;
+  });
+}
+
+export const app = new MockApp();
+
+// ---------------------------------------------------------------------------------------------
+// web contents, frames, windows
+
+let nextWebContentsId = 1;
+
+export class MockWebFrame {
+  /** null for a main frame (like WebFrameMain.parent). */
+  constructor(
+    public url: string,
+    public parent: MockWebFrame | null = null,
+  ) {}
+}
+
+export class MockWebContents extends EventEmitter {
+  readonly id = nextWebContentsId++;
+  readonly mainFrame = new MockWebFrame('');
+  private destroyed = false;
+  private loading = false;
+  windowOpenHandler: ((details: { url: string }) => { action: 'allow' | 'deny' }) | null = null;
+
+  send = tracked('webContents', 'send', (_channel: string, ..._args: unknown[]) => {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+  });
+  setWindowOpenHandler = tracked('webContents', 'setWindowOpenHandler', (handler: (details: { url: string }) => { action: 'allow' | 'deny' }) => {
+    this.windowOpenHandler = handler;
+  });
+  getURL = tracked('webContents', 'getURL', () => this.mainFrame.url);
+  isLoading = tracked('webContents', 'isLoading', () => this.loading);
+  isDestroyed = tracked('webContents', 'isDestroyed', () => this.destroyed);
+  focus = tracked('webContents', 'focus', () => undefined);
+  openDevTools = tracked('webContents', 'openDevTools', () => undefined);
+
+  /** Test helper: the page finished loading `url` (emits did-finish-load). */
+  finishLoad(url?: string): void {
+    if (url !== undefined) this.mainFrame.url = url;
+    this.loading = false;
+    this.emit('did-finish-load');
+  }
+
+  /** Test helper: start loading (used by BrowserWindow.loadURL). */
+  startLoad(url: string): void {
+    this.mainFrame.url = url;
+    this.loading = true;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('destroyed');
+  }
+}
+
+export class MockBrowserWindow extends EventEmitter {
+  static instances: MockBrowserWindow[] = [];
+  static getAllWindows = vi.fn(() => MockBrowserWindow.instances.filter((w) => !w.isDestroyed()));
+  static fromWebContents = vi.fn((wc: MockWebContents) => MockBrowserWindow.instances.find((w) => w.webContents === wc) ?? null);
+
+  readonly webContents = new MockWebContents();
+  private visible: boolean;
+  private destroyed = false;
+  private minimized = false;
+
+  constructor(readonly options: Record<string, unknown> = {}) {
+    super();
+    this.visible = options.show !== false;
+    MockBrowserWindow.instances.push(this);
+    recordCall('BrowserWindow', 'constructor', options);
+    app.emit('browser-window-created', mockEvent(), this);
+    app.emit('web-contents-created', mockEvent(), this.webContents);
+  }
+
+  loadURL = tracked('BrowserWindow', 'loadURL', (url: string) => {
+    this.webContents.startLoad(url);
+    return Promise.resolve();
+  });
+  loadFile = tracked('BrowserWindow', 'loadFile', (file: string, options?: { hash?: string }) => {
+    this.webContents.startLoad(`file://${file}${options?.hash ? `#${options.hash}` : ''}`);
+    return Promise.resolve();
+  });
+  show = tracked('BrowserWindow', 'show', () => {
+    this.visible = true;
+    this.emit('show');
+  });
+  hide = tracked('BrowserWindow', 'hide', () => {
+    this.visible = false;
+    this.emit('hide');
+  });
+  focus = tracked('BrowserWindow', 'focus', () => undefined);
+  restore = tracked('BrowserWindow', 'restore', () => {
+    this.minimized = false;
+  });
+  minimize = tracked('BrowserWindow', 'minimize', () => {
+    this.minimized = true;
+  });
+  isMinimized = tracked('BrowserWindow', 'isMinimized', () => this.minimized);
+  isVisible = tracked('BrowserWindow', 'isVisible', () => this.visible && !this.destroyed);
+  isFocused = tracked('BrowserWindow', 'isFocused', () => this.visible);
+  isDestroyed = tracked('BrowserWindow', 'isDestroyed', () => this.destroyed);
+  setMenu = tracked('BrowserWindow', 'setMenu', (_menu: unknown) => undefined);
+  setMenuBarVisibility = tracked('BrowserWindow', 'setMenuBarVisibility', (_visible: boolean) => undefined);
+  /** Like Electron: emits a preventable 'close'; when not prevented the window is destroyed. */
+  close = tracked('BrowserWindow', 'close', () => {
+    if (this.destroyed) return;
+    const event = mockEvent();
+    this.emit('close', event);
+    if (event.defaultPrevented) return;
+    this.destroy();
+  });
+  destroy = tracked('BrowserWindow', 'destroy', () => {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.visible = false;
+    this.webContents.destroy();
+    this.emit('closed');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// tray, menu, images
+
+export class MockNativeImage {
+  template = false;
+  constructor(readonly path: string) {}
+  isEmpty(): boolean {
+    return this.path === '';
+  }
+  setTemplateImage(value: boolean): void {
+    this.template = value;
+  }
+  isTemplateImage(): boolean {
+    return this.template;
+  }
+}
+
+export const nativeImage = {
+  createFromPath: tracked('nativeImage', 'createFromPath', (path: string) => new MockNativeImage(path)),
+  createEmpty: tracked('nativeImage', 'createEmpty', () => new MockNativeImage('')),
+};
+
+export interface MockMenuItemOptions {
+  id?: string;
+  label?: string;
+  type?: string;
+  enabled?: boolean;
+  checked?: boolean;
+  click?: (...args: unknown[]) => void;
+}
+
+export class MockMenu {
+  constructor(readonly items: MockMenuItemOptions[]) {}
+  /** Test helper: click the item with this id (like a user would). */
+  click(id: string): void {
+    const item = this.items.find((i) => i.id === id);
+    if (!item) throw new Error(`no menu item ${id}`);
+    if (item.enabled === false) throw new Error(`menu item ${id} is disabled`);
+    item.click?.(item, undefined, {});
+  }
+}
+
+export const Menu = {
+  buildFromTemplate: tracked('Menu', 'buildFromTemplate', (template: MockMenuItemOptions[]) => new MockMenu(template)),
+  setApplicationMenu: tracked('Menu', 'setApplicationMenu', (_menu: MockMenu | null) => undefined),
+};
+
+export class MockTray extends EventEmitter {
+  static instances: MockTray[] = [];
+  image: MockNativeImage;
+  toolTip = '';
+  title = '';
+  contextMenu: MockMenu | null = null;
+  private destroyed = false;
+
+  constructor(image: MockNativeImage | string) {
+    super();
+    this.image = typeof image === 'string' ? new MockNativeImage(image) : image;
+    MockTray.instances.push(this);
+    recordCall('Tray', 'constructor', this.image.path);
+  }
+
+  setImage = tracked('Tray', 'setImage', (image: MockNativeImage | string) => {
+    this.image = typeof image === 'string' ? new MockNativeImage(image) : image;
+  });
+  setToolTip = tracked('Tray', 'setToolTip', (text: string) => {
+    this.toolTip = text;
+  });
+  setTitle = tracked('Tray', 'setTitle', (title: string) => {
+    this.title = title;
+  });
+  setContextMenu = tracked('Tray', 'setContextMenu', (menu: MockMenu | null) => {
+    this.contextMenu = menu;
+  });
+  popUpContextMenu = tracked('Tray', 'popUpContextMenu', (_menu?: MockMenu) => undefined);
+  setIgnoreDoubleClickEvents = tracked('Tray', 'setIgnoreDoubleClickEvents', (_ignore: boolean) => undefined);
+  isDestroyed = tracked('Tray', 'isDestroyed', () => this.destroyed);
+  destroy = tracked('Tray', 'destroy', () => {
+    this.destroyed = true;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPC and context bridge
+
+export interface MockInvokeEvent {
+  sender: MockWebContents | { id: number };
+  senderFrame: MockWebFrame | { url: string; parent: unknown } | null;
+}
+
+type InvokeHandler = (event: MockInvokeEvent, ...args: unknown[]) => unknown;
+
+class MockIpcMain extends EventEmitter {
+  readonly handlers = new Map<string, InvokeHandler>();
+  handle = tracked('ipcMain', 'handle', (channel: string, handler: InvokeHandler) => {
+    // Electron throws on a second handler for the same channel.
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, handler);
+  });
+  removeHandler = tracked('ipcMain', 'removeHandler', (channel: string) => {
+    this.handlers.delete(channel);
+  });
+  /** Test helper: what ipcRenderer.invoke from `event.sender` would get (rejects like Electron when no handler). */
+  invokeFrom(event: MockInvokeEvent, channel: string, ...args: unknown[]): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) return Promise.reject(new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`));
+    return Promise.resolve().then(() => handler(event, ...args));
+  }
+}
+
+export const ipcMain = new MockIpcMain();
+
+class MockIpcRenderer extends EventEmitter {
+  /** What main answers; tests replace it. Default: a DispatchResult echo. */
+  responder: (channel: string, ...args: unknown[]) => unknown = (channel, request) => ({ ok: true, response: { channel, request } });
+  invoke = tracked('ipcRenderer', 'invoke', (channel: string, ...args: unknown[]) =>
+    Promise.resolve().then(() => this.responder(channel, ...args)),
+  );
+  send = tracked('ipcRenderer', 'send', (_channel: string, ..._args: unknown[]) => undefined);
+  /** Test helper: main sent `payload` on `channel` (listeners get (event, payload) like Electron). */
+  emitFromMain(channel: string, payload: unknown): void {
+    this.emit(channel, { sender: this, ports: [] }, payload);
+  }
+}
+
+export const ipcRenderer = new MockIpcRenderer();
+
+export const contextBridge = {
+  /** What the page sees under window[key]. */
+  exposed: {} as Record<string, unknown>,
+  exposeInMainWorld: tracked('contextBridge', 'exposeInMainWorld', (key: string, api: unknown) => {
+    if (Object.hasOwn(contextBridge.exposed, key)) throw new Error(`Cannot bind an API on top of an existing property on the window object: ${key}`);
+    contextBridge.exposed[key] = api;
+  }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// safeStorage, powerMonitor, session, shell, dialog, Notification
+
+const safeState = { available: true, backend: 'gnome_libsecret' as string };
+const MOCK_CIPHER_MAGIC = Buffer.from('MOCKv1');
+
+/** A reversible transform that is NOT plaintext, so tests can prove nothing is stored in clear. */
+function scramble(data: Buffer): Buffer {
+  return Buffer.from(data.map((byte, i) => byte ^ (0xa5 + i) % 256));
+}
+
+export const safeStorage = {
+  isEncryptionAvailable: tracked('safeStorage', 'isEncryptionAvailable', () => safeState.available),
+  getSelectedStorageBackend: tracked('safeStorage', 'getSelectedStorageBackend', () => safeState.backend),
+  encryptString: tracked('safeStorage', 'encryptString', (plain: string) => {
+    if (!safeState.available) throw new Error('Error while encrypting the text provided to safeStorage.encryptString. Encryption is not available.');
+    return Buffer.concat([MOCK_CIPHER_MAGIC, scramble(Buffer.from(plain, 'utf8'))]);
+  }),
+  decryptString: tracked('safeStorage', 'decryptString', (cipher: Buffer) => {
+    if (!safeState.available) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString. Decryption is not available.');
+    if (!cipher.subarray(0, MOCK_CIPHER_MAGIC.length).equals(MOCK_CIPHER_MAGIC)) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return scramble(cipher.subarray(MOCK_CIPHER_MAGIC.length)).toString('utf8');
+  }),
+  setUsePlainTextEncryption: tracked('safeStorage', 'setUsePlainTextEncryption', (_use: boolean) => undefined),
+};
+
+export const powerMonitor = new EventEmitter();
+
+type HeadersListener = (
+  details: { url: string; responseHeaders?: Record<string, string[]>; resourceType?: string },
+  callback: (response: { cancel?: boolean; responseHeaders?: Record<string, string[] | string> }) => void,
+) => void;
+type BeforeRequestListener = (details: { url: string }, callback: (response: { cancel?: boolean }) => void) => void;
+
+export class MockSession {
+  permissionRequestHandler: ((wc: unknown, permission: string, callback: (granted: boolean) => void, details: unknown) => void) | null = null;
+  permissionCheckHandler: ((wc: unknown, permission: string, origin: string, details: unknown) => boolean) | null = null;
+  headersListener: HeadersListener | null = null;
+  beforeRequestListener: BeforeRequestListener | null = null;
+  beforeRequestFilter: { urls: string[] } | null = null;
+  readonly webRequest = {
+    onHeadersReceived: tracked('session.webRequest', 'onHeadersReceived', (listener: HeadersListener | null) => {
+      this.headersListener = listener;
+    }),
+    onBeforeRequest: tracked('session.webRequest', 'onBeforeRequest', (filter: { urls: string[] }, listener: BeforeRequestListener | null) => {
+      this.beforeRequestFilter = filter;
+      this.beforeRequestListener = listener;
+    }),
+  };
+  setPermissionRequestHandler = tracked('session', 'setPermissionRequestHandler', (handler: MockSession['permissionRequestHandler']) => {
+    this.permissionRequestHandler = handler;
+  });
+  setPermissionCheckHandler = tracked('session', 'setPermissionCheckHandler', (handler: MockSession['permissionCheckHandler']) => {
+    this.permissionCheckHandler = handler;
+  });
+  setDevicePermissionHandler = tracked('session', 'setDevicePermissionHandler', (_handler: unknown) => undefined);
+}
+
+export const session = { defaultSession: new MockSession() };
+
+export const shell = {
+  openExternal: tracked('shell', 'openExternal', (_url: string) => Promise.resolve()),
+  openPath: tracked('shell', 'openPath', (_path: string) => Promise.resolve('')),
+};
+
+export const dialog = {
+  showErrorBox: tracked('dialog', 'showErrorBox', (_title: string, _content: string) => undefined),
+};
+
+export class Notification extends EventEmitter {
+  static instances: Notification[] = [];
+  static isSupported = vi.fn(() => true);
+  constructor(readonly options: Record<string, unknown>) {
+    super();
+    Notification.instances.push(this);
+    recordCall('Notification', 'constructor', options);
+  }
+  show = tracked('Notification', 'show', () => undefined);
+  close = tracked('Notification', 'close', () => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// control surface for tests
+
+export const BrowserWindow = MockBrowserWindow;
+export const Tray = MockTray;
+
+export const electronMock = {
+  calls,
+  app,
+  ipcMain,
+  ipcRenderer,
+  contextBridge,
+  safeStorage,
+  powerMonitor,
+  session,
+  shell,
+  dialog,
+  nativeImage,
+  Menu,
+  get windows(): MockBrowserWindow[] {
+    return MockBrowserWindow.instances;
+  },
+  get trays(): MockTray[] {
+    return MockTray.instances;
+  },
+  get notifications(): Notification[] {
+    return Notification.instances;
+  },
+  /** Fire app 'ready' (whenReady resolves). */
+  setReady(): void {
+    appState.ready = true;
+    for (const resolve of appState.readyResolvers.splice(0)) resolve();
+    app.emit('ready');
+  },
+  setSingleInstanceLock(granted: boolean): void {
+    appState.singleInstanceLock = granted;
+  },
+  setEncryptionAvailable(available: boolean, backend = available ? 'gnome_libsecret' : 'unknown'): void {
+    safeState.available = available;
+    safeState.backend = backend;
+  },
+  setPath(name: string, value: string): void {
+    appState.paths[name] = value;
+  },
+  get appState(): Readonly<AppState> {
+    return appState;
+  },
+  /** Calls recorded so far, filtered; e.g. `callsOf('Tray', 'destroy')`. */
+  callsOf(target: string, method?: string): RecordedCall[] {
+    return calls.filter((c) => c.target === target && (method === undefined || c.method === method));
+  },
+  /** Index of the first recorded call matching target.method (−1 when absent), for order checks. */
+  indexOf(target: string, method: string): number {
+    return calls.findIndex((c) => c.target === target && c.method === method);
+  },
+};
+
+/** Reset every mock to a fresh state (call in beforeEach). */
+export function resetElectronMock(): void {
+  calls.length = 0;
+  for (const fn of mocks) fn.mockClear();
+  Object.assign(appState, freshAppState());
+  app.removeAllListeners();
+  app.isPackaged = false;
+  ipcMain.removeAllListeners();
+  ipcMain.handlers.clear();
+  ipcRenderer.removeAllListeners();
+  ipcRenderer.responder = (channel, request) => ({ ok: true, response: { channel, request } });
+  contextBridge.exposed = {};
+  safeState.available = true;
+  safeState.backend = 'gnome_libsecret';
+  powerMonitor.removeAllListeners();
+  session.defaultSession = new MockSession();
+  MockBrowserWindow.instances = [];
+  MockTray.instances = [];
+  Notification.instances = [];
+  nextWebContentsId = 1;
+}
+
+export default {
+  app,
+  BrowserWindow,
+  Tray,
+  Menu,
+  nativeImage,
+  ipcMain,
+  ipcRenderer,
+  contextBridge,
+  safeStorage,
+  powerMonitor,
+  session,
+  shell,
+  dialog,
+  Notification,
+};

@@ -1,0 +1,193 @@
+/** The shell: skip link, sidebar navigation, transport banner, the routed page, live announcements. */
+import { useEffect, useRef } from 'react';
+import type { TrayLevel } from '../../shared/snapshot';
+import { api } from './api';
+import { Callout } from './components/common';
+import { formatCountdown } from './format';
+import { BellIcon, BellOffIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
+import { type Route, href, useRoute } from './router';
+import { useApp, useNow } from './store';
+import { ClientsView } from './views/ClientsView';
+import { Dashboard } from './views/Dashboard';
+import { EventsView } from './views/EventsView';
+import { MasterEditor } from './views/settings/MasterEditor';
+import { Settings } from './views/settings/Settings';
+import { UpsDetail } from './views/UpsDetail';
+
+const TRAY_LABEL: Record<TrayLevel, string> = {
+  online: 'All on line power',
+  'on-battery': 'On battery',
+  'low-battery': 'Low battery',
+  'shutting-down': 'Shutting down',
+  'comm-lost': 'Communication lost',
+  'not-configured': 'Not configured',
+};
+
+const NAV: { name: Route['name']; label: string; to: Route; Icon: typeof DashboardIcon; match: Route['name'][] }[] = [
+  { name: 'dashboard', label: 'Dashboard', to: { name: 'dashboard' }, Icon: DashboardIcon, match: ['dashboard', 'ups'] },
+  { name: 'clients', label: 'Clients', to: { name: 'clients' }, Icon: ClientsIcon, match: ['clients'] },
+  { name: 'events', label: 'Events', to: { name: 'events' }, Icon: EventsIcon, match: ['events'] },
+  { name: 'settings', label: 'Settings', to: { name: 'settings', section: 'masters' }, Icon: SettingsIcon, match: ['settings', 'master-edit'] },
+];
+
+export function App() {
+  const route = useRoute();
+  const mainRef = useRef<HTMLElement>(null);
+  const routeKey = JSON.stringify(route);
+  const first = useRef(true);
+
+  // Move focus to the new page's heading (screen readers announce it), except on first load.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    const heading = mainRef.current?.querySelector<HTMLElement>('[data-route-heading]');
+    heading?.focus({ preventScroll: true });
+  }, [routeKey]);
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+        Skip to content
+      </a>
+      <Sidebar route={route} />
+      <div className="content">
+        <TransportBanner />
+        <main id="main" ref={mainRef} tabIndex={-1} className="main">
+          <Page route={route} />
+        </main>
+      </div>
+      <Announcer />
+    </div>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'dashboard':
+      return <Dashboard />;
+    case 'ups':
+      return <UpsDetail monitorId={route.monitorId} tab={route.tab} />;
+    case 'clients':
+      return <ClientsView />;
+    case 'events':
+      return <EventsView />;
+    case 'settings':
+      return <Settings section={route.section} />;
+    case 'master-edit':
+      return <MasterEditor key={`${route.masterId ?? 'new'}-${route.preset}`} masterId={route.masterId} preset={route.preset} />;
+    case 'not-found':
+      return (
+        <>
+          <h1 tabIndex={-1} data-route-heading>
+            Page not found
+          </h1>
+          <p>
+            Nothing lives at <code>{route.path}</code>. <a href="#/">Go to the dashboard</a>.
+          </p>
+        </>
+      );
+  }
+}
+
+function Sidebar({ route }: { route: Route }) {
+  const tray = useApp((s) => s.snapshot?.tray);
+  const paused = useApp((s) => s.snapshot?.notificationsPaused ?? false);
+  return (
+    <header className="sidebar">
+      <a className="brand" href="#/" aria-label="NUT Sentinel — dashboard">
+        <LogoIcon size={26} />
+        <span>NUT Sentinel</span>
+      </a>
+      <nav aria-label="Main">
+        <ul>
+          {NAV.map((n) => {
+            const current = n.match.includes(route.name);
+            return (
+              <li key={n.name}>
+                <a href={href(n.to)} className={`nav-link${current ? ' is-current' : ''}`} aria-current={current ? 'page' : undefined} data-testid={`nav-${n.name}`}>
+                  <n.Icon size={18} />
+                  {n.label}
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <div className="sidebar-foot">
+        {tray && (
+          <div className={`tray-state tray-${tray.level}`} data-testid="tray-state" data-level={tray.level} title={tray.tooltip}>
+            <span className="pill-dot" aria-hidden="true" />
+            <span>
+              <span className="tray-label">{TRAY_LABEL[tray.level]}</span>
+              {tray.charge !== null && <span className="muted"> · {Math.round(tray.charge)} %</span>}
+            </span>
+          </div>
+        )}
+        {paused && (
+          <a className="paused-note" href={href({ name: 'settings', section: 'notifications' })} data-testid="notifications-paused">
+            <BellOffIcon size={16} /> Notifications paused
+          </a>
+        )}
+        {!paused && tray && (
+          <span className="muted small notif-on">
+            <BellIcon size={14} /> Notifications on
+          </span>
+        )}
+        <span className="muted small">{api.kind === 'bridge' ? 'Browser view (this machine only)' : ''}</span>
+      </div>
+    </header>
+  );
+}
+
+function TransportBanner() {
+  const transport = useApp((s) => s.transport);
+  const loaded = useApp((s) => s.snapshot !== null);
+  const now = useNow();
+  if (transport.kind === 'open' || (transport.kind === 'connecting' && !loaded)) return null;
+  if (transport.kind === 'unauthorized') {
+    return (
+      <div className="transport-banner">
+        <Callout tone="bad" title="Not connected to NUT Sentinel" role="alert" testId="transport-unauthorized">
+          <p>{transport.reason}</p>
+        </Callout>
+      </div>
+    );
+  }
+  if (transport.kind === 'closed') return null;
+  const wait = transport.kind === 'reconnecting' ? Math.max(0, transport.retryAt - now) : 0;
+  return (
+    <div className="transport-banner" data-testid="transport-reconnecting">
+      <Callout
+        tone="warn"
+        role="status"
+        title="Connection to NUT Sentinel lost — the values below are not updating"
+        action={
+          <button type="button" className="button button-small" onClick={() => api.reconnectNow()}>
+            Retry now
+          </button>
+        }
+      >
+        <p>
+          {transport.kind === 'reconnecting' ? `${transport.reason}. Retrying${wait > 1000 ? ` in ${formatCountdown(wait)}` : '…'}` : 'Reconnecting…'}
+        </p>
+      </Callout>
+    </div>
+  );
+}
+
+function Announcer() {
+  const announcement = useApp((s) => s.announcement);
+  return (
+    <>
+      <div className="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
+        {!announcement.assertive && announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+      </div>
+      <div className="visually-hidden" role="alert" aria-live="assertive">
+        {announcement.assertive && announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+      </div>
+    </>
+  );
+}

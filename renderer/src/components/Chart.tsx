@@ -1,0 +1,173 @@
+/**
+ * History charts (uPlot). Points further apart than the sampling step bracket a gap and are
+ * drawn as a gap (a null point is inserted): no line is ever drawn across missing data.
+ * On-battery periods are shaded.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Metric, MetricSample } from '../../../shared/history';
+import { formatDateTime, formatRuntime } from '../format';
+
+export interface MetricSpec {
+  metric: Metric;
+  title: string;
+  unit: string;
+  format: (v: number) => string;
+  range?: [number, number];
+  colorVar: string;
+}
+
+export const METRIC_SPECS: MetricSpec[] = [
+  { metric: 'charge', title: 'Battery charge', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 100], colorVar: '--chart-charge' },
+  { metric: 'runtime', title: 'Runtime', unit: 's', format: (v) => formatRuntime(v), colorVar: '--chart-runtime' },
+  { metric: 'load', title: 'Load', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 100], colorVar: '--chart-load' },
+  { metric: 'inputVoltage', title: 'Input voltage', unit: 'V', format: (v) => `${v.toFixed(1)} V`, colorVar: '--chart-voltage' },
+];
+
+/** Median spacing of consecutive samples (robust against the gaps themselves). */
+function typicalStep(times: number[]): number {
+  const deltas: number[] = [];
+  for (let i = 1; i < times.length; i++) deltas.push(times[i]! - times[i - 1]!);
+  if (deltas.length === 0) return 0;
+  deltas.sort((a, b) => a - b);
+  return deltas[Math.floor(deltas.length / 2)]!;
+}
+
+export interface Series {
+  /** Seconds (uPlot's default time unit). */
+  x: number[];
+  y: (number | null)[];
+  onBattery: [number, number][];
+}
+
+/** Build chart series with explicit gaps. `bucketMs`: the query's bucket width. */
+export function buildSeries(samples: MetricSample[], metric: Metric, bucketMs: number): Series {
+  const sorted = [...samples].sort((a, b) => a.at - b.at);
+  const step = Math.max(bucketMs, typicalStep(sorted.map((s) => s.at)));
+  const gapMs = step * 2.5;
+  const x: number[] = [];
+  const y: (number | null)[] = [];
+  const onBattery: [number, number][] = [];
+  let obStart: number | null = null;
+  let prev: MetricSample | null = null;
+  for (const s of sorted) {
+    if (prev && s.at - prev.at > gapMs) {
+      x.push((prev.at + step) / 1000);
+      y.push(null);
+      if (obStart !== null) {
+        onBattery.push([obStart, prev.at + step]);
+        obStart = null;
+      }
+    }
+    x.push(s.at / 1000);
+    y.push(s[metric]);
+    const ob = s.status !== null && /\bOB\b/.test(s.status);
+    if (ob && obStart === null) obStart = s.at;
+    if (!ob && obStart !== null) {
+      onBattery.push([obStart, s.at]);
+      obStart = null;
+    }
+    prev = s;
+  }
+  if (obStart !== null && prev) onBattery.push([obStart, prev.at + step]);
+  return { x, y, onBattery };
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function useColorScheme(): string {
+  const [scheme, setScheme] = useState(() => (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  useEffect(() => {
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    const onChange = () => setScheme(mq.matches ? 'dark' : 'light');
+    mq.addEventListener('change', onChange);
+    return () => mq.removeEventListener('change', onChange);
+  }, []);
+  return scheme;
+}
+
+export function MetricChart({ spec, series, from, to, width, testId }: { spec: MetricSpec; series: Series; from: number; to: number; width: number; testId?: string }) {
+  const target = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const scheme = useColorScheme();
+  const values = series.y.filter((v): v is number => v !== null);
+  const latest = values.at(-1);
+
+  useEffect(() => {
+    const el = target.current;
+    if (!el || width < 50) return;
+    const axis = cssVar('--chart-axis', '#667');
+    const grid = cssVar('--chart-grid', 'rgba(127,127,127,.15)');
+    const stroke = cssVar(spec.colorVar, '#2563eb');
+    const shade = cssVar('--chart-onbatt', 'rgba(217,119,6,.14)');
+    const opts: uPlot.Options = {
+      width,
+      height: 180,
+      padding: [8, 8, 0, 0],
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+      scales: {
+        x: { time: true, range: () => [from / 1000, to / 1000] },
+        y: spec.range ? { range: () => spec.range! } : { range: (_u, min, max) => (min === max || !Number.isFinite(min) ? [Math.max(0, (min || 0) - 1), (max || 0) + 1] : [Math.max(0, min - (max - min) * 0.15), max + (max - min) * 0.15]) },
+      },
+      axes: [
+        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif' },
+        {
+          stroke: axis,
+          grid: { stroke: grid, width: 1 },
+          ticks: { show: false },
+          size: 64,
+          font: '11px system-ui, sans-serif',
+          values: (_u, splits) => splits.map((v) => (spec.metric === 'runtime' ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's') : `${v}${spec.unit === '%' ? '%' : ` ${spec.unit}`}`)),
+        },
+      ],
+      series: [
+        { value: (_u, v) => (v === null ? '—' : formatDateTime(v * 1000)) },
+        { label: spec.title, stroke, width: 2, fill: `${stroke}22`, spanGaps: false, points: { show: false }, value: (_u, v) => (v === null ? 'no data' : spec.format(v)) },
+      ],
+      hooks: {
+        drawClear: [
+          (u) => {
+            const { ctx, bbox } = u;
+            ctx.save();
+            ctx.fillStyle = shade;
+            for (const [a, b] of series.onBattery) {
+              const x0 = Math.max(bbox.left, u.valToPos(a / 1000, 'x', true));
+              const x1 = Math.min(bbox.left + bbox.width, u.valToPos(b / 1000, 'x', true));
+              if (x1 > x0) ctx.fillRect(x0, bbox.top, Math.max(1, x1 - x0), bbox.height);
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    plot.current?.destroy();
+    plot.current = new uPlot(opts, [series.x, series.y], el);
+    return () => {
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [series, spec, from, to, width, scheme]);
+
+  const summary = useMemo(() => {
+    if (values.length === 0) return 'No data in this period.';
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    return `From ${spec.format(min)} to ${spec.format(max)}${latest !== undefined ? `, latest ${spec.format(latest)}` : ''}.`;
+  }, [values, spec, latest]);
+
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption>
+        <span className="chart-title">{spec.title}</span>
+        <span className="chart-latest">{latest === undefined ? 'no data' : spec.format(latest)}</span>
+      </figcaption>
+      <div ref={target} className="chart-canvas" role="img" aria-label={`${spec.title}: ${summary}`} />
+      {values.length === 0 && <div className="chart-empty">No data in this period</div>}
+    </figure>
+  );
+}

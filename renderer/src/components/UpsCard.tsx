@@ -1,0 +1,223 @@
+/**
+ * One UPS: status in words and colour, charge, runtime, load, voltages, data age, and every
+ * reason to worry (login refused, stale readings, shutdown in progress, latched FSD).
+ * Stale readings are greyed and labelled "last known … ago": never frozen numbers that look live.
+ */
+import type { UpsSnapshot } from '../../../shared/snapshot';
+import {
+  CONNECTION_LABEL,
+  ROLE_LABEL,
+  SHUTDOWN_PHASE_LABEL,
+  describeServer,
+  formatAge,
+  formatCountdown,
+  formatDateTime,
+  formatPercent,
+  formatRuntime,
+  formatVoltage,
+  isStale,
+} from '../format';
+import { ChevronRightIcon, ClientsIcon, ClockIcon, LockIcon, PowerIcon, ServerIcon } from '../icons';
+import { href, upsHref } from '../router';
+import { useCoreNow } from '../store';
+import { Bar, Callout, ChargeGauge, DiagnosisText, StatusPill } from './common';
+
+export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?: 'card' | 'detail' }) {
+  const now = useCoreNow();
+  const stale = isStale(ups);
+  const hasReadings = ups.statusAt !== null;
+  const age = ups.statusAt === null ? null : Math.max(0, now - ups.statusAt);
+  const m = ups.metrics;
+  const headingId = `ups-${ups.monitorId.replace(/[^a-zA-Z0-9_-]/g, '-')}`;
+  const statusWords = connectionWords(ups);
+  const masterEdit = href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' });
+
+  return (
+    <article
+      className={`ups-card level-${stale ? 'comm-lost' : ups.level}${stale ? ' is-stale' : ''}${ups.connection === 'login-refused' ? ' is-refused' : ''}${variant === 'detail' ? ' is-detail' : ''}`}
+      aria-labelledby={headingId}
+      data-testid="ups-card"
+      data-monitor-id={ups.monitorId}
+      data-connection={ups.connection}
+      data-level={ups.level}
+      data-stale={stale ? 'true' : 'false'}
+    >
+      <header className="ups-card-head">
+        <div className="ups-card-title">
+          {variant === 'card' ? (
+            <h2 id={headingId}>
+              <a href={upsHref(ups.monitorId)} className="ups-link">
+                {ups.upsName}
+                <span className="ups-master"> · {ups.masterLabel}</span>
+              </a>
+            </h2>
+          ) : (
+            <h2 id={headingId} className="visually-hidden">
+              Status of {ups.upsName} on {ups.masterLabel}
+            </h2>
+          )}
+          <div className="ups-meta">
+            <span title={ups.server.version ?? undefined} data-testid="server-identity">
+              <ServerIcon size={14} /> {describeServer(ups.server)}
+            </span>
+            <span className="ups-system">{ups.systemName}</span>
+          </div>
+        </div>
+        <span className={`role-chip role-${ups.role}`} data-testid="role" title={ups.role === 'secondary' ? 'Logs in to the master, which waits for this machine; this machine shuts down on low battery.' : 'Watches only; never shuts this machine down.'}>
+          {ROLE_LABEL[ups.role]}
+          {ups.role === 'secondary' && (ups.loggedIn ? <span className="role-ok"> · logged in</span> : <span className="role-bad"> · not logged in</span>)}
+        </span>
+      </header>
+
+      <div className="ups-status-line" data-testid="ups-status">
+        <StatusPill level={ups.level} stale={stale} text={stale ? statusWords : ups.statusText} />
+        {stale && hasReadings && ups.status && <span className="muted">last known: {ups.statusText}</span>}
+        {!stale && ups.status && (
+          <code className="raw-status" title="ups.status as read">
+            {ups.status}
+          </code>
+        )}
+      </div>
+
+      {ups.connection === 'login-refused' && (
+        <Callout
+          tone="bad"
+          testId="login-refused"
+          title={
+            <>
+              <LockIcon size={16} /> Login refused — this machine is not protected
+            </>
+          }
+          action={
+            <a className="button button-small" href={masterEdit}>
+              Fix credentials
+            </a>
+          }
+        >
+          {ups.lastError ? <DiagnosisText explanation={ups.lastError.explanation} fix={ups.lastError.fix} code={ups.lastError.code} /> : <p>The master refused LOGIN, so it does not count this machine and will not wait for it before cutting power.</p>}
+        </Callout>
+      )}
+
+      {ups.shutdown.phase !== 'none' && <ShutdownBanner ups={ups} now={now} />}
+
+      {ups.critical && ups.shutdown.phase === 'none' && (
+        <Callout tone="bad" title="Critical" testId="critical">
+          <p>{ups.criticalReason ?? 'The UPS is in a critical state.'}</p>
+        </Callout>
+      )}
+
+      {ups.fsdLatchedAtStart && (
+        <Callout tone="warn" title="Forced shutdown was already latched on the master" testId="fsd-latched">
+          <p>When monitoring started, the master already advertised FSD while the UPS was on line power — typical of a Synology NAS that stayed up after an outage. What NUT Sentinel does about it is set in Settings → Shutdown.</p>
+        </Callout>
+      )}
+
+      <div className={`ups-readings${stale ? ' is-stale' : ''}`} data-testid="readings">
+        {stale && (
+          <p className="stale-label" data-testid="stale-label">
+            <ClockIcon size={14} />
+            {hasReadings ? <>Last known values · {formatAge(age)}</> : <>No readings yet</>}
+          </p>
+        )}
+        <div className="readings-grid">
+          <ChargeGauge value={m.charge} stale={stale} size={variant === 'detail' ? 128 : 108} />
+          <dl className="readings-list">
+            <div>
+              <dt>Runtime</dt>
+              <dd data-testid="runtime" className={m.runtime === null ? 'is-unknown' : undefined}>
+                {formatRuntime(m.runtime)}
+              </dd>
+            </div>
+            <div>
+              <dt>Load</dt>
+              <dd data-testid="load" className={m.load === null ? 'is-unknown' : undefined}>
+                {formatPercent(m.load)}
+                <Bar value={stale ? null : m.load} label="Load" />
+              </dd>
+            </div>
+            <div>
+              <dt>Input</dt>
+              <dd data-testid="input-voltage" className={m.inputVoltage === null ? 'is-unknown' : undefined}>
+                {formatVoltage(m.inputVoltage)}
+              </dd>
+            </div>
+            <div>
+              <dt>Output</dt>
+              <dd data-testid="output-voltage" className={m.outputVoltage === null ? 'is-unknown' : undefined}>
+                {formatVoltage(m.outputVoltage)}
+              </dd>
+            </div>
+          </dl>
+        </div>
+      </div>
+
+      {ups.lastError && ups.connection !== 'login-refused' && (stale || ups.connection === 'connecting') && (
+        <div className="ups-error" data-testid="connection-error">
+          <DiagnosisText explanation={ups.lastError.explanation} fix={ups.lastError.fix} code={ups.lastError.code} />
+        </div>
+      )}
+
+      {ups.unknownTokens.length > 0 && (
+        <p className="muted small" data-testid="unknown-tokens">
+          Status words this app does not know: <code>{ups.unknownTokens.join(' ')}</code>
+        </p>
+      )}
+
+      <footer className="ups-card-foot">
+        <span className={`age${stale ? ' is-stale' : ''}`} data-testid="data-age" title={ups.statusAt ? `Last status read ${formatDateTime(ups.statusAt)}` : undefined}>
+          <span className={`live-dot${stale ? ' is-off' : ''}`} aria-hidden="true" />
+          {ups.statusAt === null ? CONNECTION_LABEL[ups.connection] : stale ? `${CONNECTION_LABEL[ups.connection]} · updated ${formatAge(age)}` : `Updated ${formatAge(age)}`}
+        </span>
+        <ClientsSummary ups={ups} />
+        {variant === 'card' && (
+          <a className="details-link" href={upsHref(ups.monitorId)} aria-label={`Details of ${ups.upsName} on ${ups.masterLabel}`}>
+            Details <ChevronRightIcon size={16} />
+          </a>
+        )}
+      </footer>
+    </article>
+  );
+}
+
+function connectionWords(ups: UpsSnapshot): string {
+  if (ups.connection === 'connected' && ups.stale) return 'Data stale';
+  return CONNECTION_LABEL[ups.connection];
+}
+
+function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
+  const { phase, deadline, dryRun } = ups.shutdown;
+  const remaining = deadline === null ? null : deadline - now;
+  return (
+    <div className="shutdown-banner" role="alert" data-testid="shutdown-banner" data-phase={phase}>
+      <PowerIcon size={22} />
+      <div>
+        <div className="shutdown-title">
+          {SHUTDOWN_PHASE_LABEL[phase]}
+          {remaining !== null && (phase === 'waiting-hostsync' || phase === 'final-delay') && (
+            <span className="countdown" data-testid="shutdown-countdown">
+              {' '}
+              · {remaining > 0 ? formatCountdown(remaining) : 'now'}
+            </span>
+          )}
+        </div>
+        {dryRun && <div className="shutdown-dry">Dry run: the shutdown command is recorded, not executed.</div>}
+        {ups.criticalReason && <div className="shutdown-reason">{ups.criticalReason}</div>}
+      </div>
+    </div>
+  );
+}
+
+function ClientsSummary({ ups }: { ups: UpsSnapshot }) {
+  const { list, numLogins, missingExpected } = ups.clients;
+  const count = list?.length ?? numLogins;
+  if (count === null && missingExpected.length === 0) return null;
+  const thisMachine = list?.some((c) => c.isThisMachine);
+  return (
+    <a className={`clients-summary${missingExpected.length ? ' has-missing' : ''}`} href={upsHref(ups.monitorId, 'clients')} data-testid="clients-summary">
+      <ClientsIcon size={14} />
+      {count === null ? 'clients unknown' : `${count} logged in`}
+      {thisMachine ? ' (incl. this machine)' : ''}
+      {missingExpected.length > 0 && <strong> · {missingExpected.length} missing</strong>}
+    </a>
+  );
+}

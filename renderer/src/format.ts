@@ -1,0 +1,163 @@
+/**
+ * Formatting for people: durations, ages, numbers, status words. Unknown stays "unknown" — a
+ * missing runtime is never shown as 0.
+ */
+import type { ServerIdentity, UpsSnapshot } from '../../shared/snapshot';
+
+export const UNKNOWN = 'unknown';
+
+/** Battery runtime in seconds → "1 h 12 min", "45 min", "50 s", "2 d 3 h"; null → "unknown". */
+export function formatRuntime(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return UNKNOWN;
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) {
+    const rest = s % 60;
+    return minutes < 10 && rest > 0 ? `${minutes} min ${rest} s` : `${minutes} min`;
+  }
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours} h` : `${hours} h ${m} min`;
+  }
+  const days = Math.floor(hours / 24);
+  const h = hours % 24;
+  return h === 0 ? `${days} d` : `${days} d ${h} h`;
+}
+
+/** A countdown in seconds: "45 s", "2 min 05 s". */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  if (total < 60) return `${total} s`;
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return `${m} min ${String(s).padStart(2, '0')} s`;
+}
+
+/** How long ago, coarse and short: "just now", "2 s ago", "3 min ago", "1 h 5 min ago", "2 d ago". */
+export function formatAge(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'never';
+  if (ms < 1000) return 'just now';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h} h ago` : `${h} h ${m % 60} min ago`;
+  return `${Math.floor(h / 24)} d ago`;
+}
+
+export function formatPercent(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return UNKNOWN;
+  return `${Math.round(value)} %`;
+}
+
+export function formatVoltage(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return UNKNOWN;
+  return `${value >= 100 || Number.isInteger(value) ? Math.round(value) : value.toFixed(1)} V`;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Local date and time, ISO-like and unambiguous: "2025-03-14 09:26:53". */
+export function formatDateTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** Time of day for recent things, date too when not today. */
+export function formatWhen(epochMs: number, nowMs: number): string {
+  const d = new Date(epochMs);
+  const n = new Date(nowMs);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  if (d.toDateString() === n.toDateString()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+/** For <input type="datetime-local">. */
+export function toDateTimeLocal(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fromDateTimeLocal(value: string): number | undefined {
+  if (value === '') return undefined;
+  const t = new Date(value).getTime();
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** "Synology DSM 7.2", "Proxmox VE · NUT 2.8.0", "NUT 2.7.4". */
+export function describeServer(server: ServerIdentity): string {
+  const version = server.version ?? '';
+  const nut = /upsd\s+(\d+\.\d+(?:\.\d+)?)/i.exec(version)?.[1];
+  if (server.kind === 'synology') {
+    const dsm = /DSM(\d+)-(\d+)(?:-(\d+))?/i.exec(version);
+    return dsm ? `Synology DSM ${dsm[1]}.${dsm[2]}${dsm[3] && dsm[3].length <= 2 ? `.${dsm[3]}` : ''}` : 'Synology DSM';
+  }
+  if (server.kind === 'proxmox') return nut ? `Proxmox VE · NUT ${nut}` : 'Proxmox VE';
+  if (server.kind === 'nut') return nut ? `NUT ${nut}` : 'NUT server';
+  return 'Server not identified yet';
+}
+
+export const LEVEL_LABEL: Record<UpsSnapshot['level'], string> = {
+  online: 'Online',
+  'on-battery': 'On battery',
+  'low-battery': 'Low battery',
+  'shutting-down': 'Shutting down',
+  'comm-lost': 'No communication',
+  unknown: 'Unknown',
+};
+
+export const CONNECTION_LABEL: Record<UpsSnapshot['connection'], string> = {
+  connecting: 'Connecting',
+  connected: 'Connected',
+  lost: 'Connection lost',
+  unreachable: 'Unreachable',
+  'login-refused': 'Login refused',
+  paused: 'Paused',
+};
+
+export const ROLE_LABEL: Record<UpsSnapshot['role'], string> = {
+  secondary: 'Secondary',
+  'monitor-only': 'Monitor only',
+};
+
+export const SHUTDOWN_PHASE_LABEL: Record<UpsSnapshot['shutdown']['phase'], string> = {
+  none: '',
+  'waiting-hostsync': 'Waiting for the master’s forced shutdown (HOSTSYNC)',
+  'final-delay': 'Shutting this machine down (FINALDELAY)',
+  'command-running': 'Shutdown command running',
+  done: 'Shutdown command issued',
+};
+
+/** The readings are not live: show them greyed as "last known". */
+export function isStale(ups: UpsSnapshot): boolean {
+  return ups.stale || ups.connection === 'lost' || ups.connection === 'unreachable' || ups.connection === 'paused';
+}
+
+/** `nas/ups` → `ups` on `DiskStation`. */
+export function upsTitle(ups: Pick<UpsSnapshot, 'upsName' | 'masterLabel'>): string {
+  return `${ups.upsName} · ${ups.masterLabel}`;
+}
+
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/** Display a command as a person would type it (for previews only; it never runs through a shell). */
+export function displayCommand(file: string, args: readonly string[]): string {
+  const quote = (s: string) => (s === '' ? "''" : /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [file, ...args].map(quote).join(' ');
+}
+
+/** A config id from a label: "My NAS (Synology)" → "my-nas-synology". */
+export function slugify(label: string): string {
+  return label
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+}

@@ -1,0 +1,182 @@
+/**
+ * One settings section as a form: loads its slice of the config, validates it with the section's
+ * zod schema as the user types (errors shown after the first save attempt), saves with
+ * `config:save` and shows the core's issues afterwards.
+ */
+import { type FormEvent, type ReactNode, useMemo, useState } from 'react';
+import type { z } from 'zod';
+import type { Config } from '../../shared/config';
+import { Callout, Spinner } from './components/common';
+import { type ConfigData, type Issue, issuesOf, saveConfig, scopeIssues, useConfig } from './config-edit';
+import { CheckIcon } from './icons';
+import { announce } from './store';
+
+export interface SectionForm<T> {
+  value: T | null;
+  data: ConfigData | null;
+  loadError: string | null;
+  update: (fn: (v: T) => T) => void;
+  issues: Issue[];
+  /** Issues of a sub-path with the sub-path removed. */
+  issuesAt: (prefix: string) => Issue[];
+  dirty: boolean;
+  saving: boolean;
+  savedAt: number | null;
+  save: () => Promise<boolean>;
+  reset: () => void;
+  /** Issues that did not fit any field (or came from elsewhere). */
+  generalIssues: Issue[];
+}
+
+export function useSectionForm<T>({
+  select,
+  schema,
+  apply,
+  prefix,
+  knownPaths = () => true,
+}: {
+  select: (c: Config) => T;
+  schema: z.ZodType;
+  apply: (c: Config, v: T) => Config;
+  /** This section's path in the config (for the core's issues), '' for several. */
+  prefix: string;
+  /** Paths shown next to a field; the others are listed above the save button. */
+  knownPaths?: (path: string) => boolean;
+}): SectionForm<T> {
+  const { data, error: loadError } = useConfig();
+  const [value, setValue] = useState<T | null>(() => (data ? select(data.config) : null));
+  const [dirty, setDirty] = useState(false);
+  const [seenData, setSeenData] = useState(data);
+  const [submitted, setSubmitted] = useState(false);
+  const [coreIssues, setCoreIssues] = useState<Issue[]>([]);
+  const [saving, setSaving] = useState(false);
+  const [savedAt, setSavedAt] = useState<number | null>(null);
+
+  // A newly loaded config replaces the form, unless the user is editing it.
+  if (data !== seenData) {
+    setSeenData(data);
+    if (data && !dirty) setValue(select(data.config));
+  }
+
+  const clientIssues = useMemo(() => {
+    if (value === null) return [];
+    const r = schema.safeParse(value);
+    return r.success ? [] : issuesOf(r.error);
+  }, [value, schema]);
+
+  const issues = submitted ? [...clientIssues, ...coreIssues] : coreIssues;
+
+  const update = (fn: (v: T) => T) => {
+    setValue((v) => (v === null ? v : fn(v)));
+    setDirty(true);
+    setSavedAt(null);
+    setCoreIssues([]);
+  };
+
+  const save = async (): Promise<boolean> => {
+    setSubmitted(true);
+    if (value === null) return false;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      announce('Not saved: please correct the highlighted fields.', true);
+      return false;
+    }
+    setSaving(true);
+    const result = await saveConfig((c) => apply(c, parsed.data as T));
+    setSaving(false);
+    if (result.ok) {
+      setDirty(false);
+      setSubmitted(false);
+      setCoreIssues([]);
+      setSavedAt(Date.now());
+      setValue(select(result.config));
+      announce('Settings saved.');
+      return true;
+    }
+    setCoreIssues(result.stage === 'transport' ? result.issues : scopeIssuesOrKeep(result.issues, prefix));
+    announce('Not saved: see the problems listed.', true);
+    return false;
+  };
+
+  const reset = () => {
+    if (data) setValue(select(data.config));
+    setDirty(false);
+    setSubmitted(false);
+    setCoreIssues([]);
+  };
+
+  return {
+    value,
+    data,
+    loadError,
+    update,
+    issues,
+    issuesAt: (p) => scopeIssues(issues, p),
+    dirty,
+    saving,
+    savedAt,
+    save,
+    reset,
+    generalIssues: issues.filter((i) => i.path === '' || !knownPaths(i.path)),
+  };
+}
+
+/** Core issues inside the section lose the prefix; others keep their full path. */
+function scopeIssuesOrKeep(issues: Issue[], prefix: string): Issue[] {
+  if (prefix === '') return issues;
+  return issues.map((i) => (i.path === prefix || i.path.startsWith(`${prefix}.`) ? { ...i, path: i.path.slice(prefix.length + 1) } : { ...i, path: `(config) ${i.path}` }));
+}
+
+export function SectionFormShell<T>({ form, children, testId, label }: { form: SectionForm<T>; children: (value: T) => ReactNode; testId: string; label: string }) {
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void form.save();
+  };
+  if (form.loadError) return <Callout tone="bad" title="The settings could not be loaded">{form.loadError}</Callout>;
+  if (form.value === null) return <Spinner label="Loading settings" />;
+  return (
+    <form className="settings-form" onSubmit={onSubmit} noValidate data-testid={testId} aria-label={label}>
+      {children(form.value)}
+      <SaveBar form={form} />
+    </form>
+  );
+}
+
+export function SaveBar<T>({ form }: { form: SectionForm<T> }) {
+  const count = form.issues.length;
+  return (
+    <div className={`save-bar${form.dirty ? ' is-dirty' : ''}`}>
+      {count > 0 && (
+        <div className="save-issues" role="alert" data-testid="save-issues">
+          <strong>
+            {count === 1 ? 'One problem' : `${count} problems`} to fix before saving{form.generalIssues.length > 0 ? ':' : ' (highlighted above).'}
+          </strong>
+          {form.generalIssues.length > 0 && (
+            <ul>
+              {form.generalIssues.map((i, n) => (
+                <li key={n}>
+                  {i.path && <code>{i.path}</code>} {i.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <div className="save-actions">
+        {form.savedAt !== null && !form.dirty && (
+          <span className="saved-note" role="status" data-testid="saved-note">
+            <CheckIcon size={16} /> Saved
+          </span>
+        )}
+        {form.dirty && (
+          <button type="button" className="button button-ghost" onClick={form.reset} disabled={form.saving}>
+            Discard changes
+          </button>
+        )}
+        <button type="submit" className="button button-primary" disabled={form.saving || !form.dirty} data-testid="save-settings">
+          {form.saving ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </div>
+  );
+}

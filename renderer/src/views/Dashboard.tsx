@@ -1,0 +1,64 @@
+import { EmptyState, ErrorBox, Spinner } from '../components/common';
+import { UpsCard } from '../components/UpsCard';
+import { href } from '../router';
+import { useApp } from '../store';
+
+export function Dashboard() {
+  const snapshot = useApp((s) => s.snapshot);
+  const loadError = useApp((s) => s.loadError);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1} data-route-heading>
+          Dashboard
+        </h1>
+        {snapshot && snapshot.ups.length > 0 && <p className="page-sub">{summaryLine(snapshot.ups)}</p>}
+      </div>
+      {loadError && !snapshot && <ErrorBox error={{ message: loadError }} />}
+      {!snapshot && !loadError && <Spinner label="Loading status" />}
+      {snapshot && snapshot.ups.length === 0 && (
+        <EmptyState
+          title="No UPS monitored yet"
+          action={
+            <>
+              <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'synology' })} data-testid="add-synology">
+                Add a Synology NAS
+              </a>
+              <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'proxmox' })} data-testid="add-proxmox">
+                Add a Proxmox VE host
+              </a>
+              <a className="button" href={href({ name: 'master-edit', masterId: null, preset: 'generic' })} data-testid="add-generic">
+                Another NUT server
+              </a>
+              <a className="button button-ghost" href={href({ name: 'settings', section: 'import' })}>
+                Import upsmon.conf
+              </a>
+            </>
+          }
+        >
+          <p>NUT Sentinel watches a UPS that another machine shares over the network (the NUT master) and shuts this machine down in time. Add the master that has the UPS plugged in.</p>
+        </EmptyState>
+      )}
+      {snapshot && snapshot.ups.length > 0 && (
+        <div className="card-grid" data-testid="ups-grid">
+          {snapshot.ups.map((u) => (
+            <UpsCard key={u.monitorId} ups={u} />
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+function summaryLine(ups: { level: string; connection: string; stale: boolean }[]): string {
+  const total = ups.length;
+  const online = ups.filter((u) => u.level === 'online' && !u.stale && u.connection === 'connected').length;
+  const onBattery = ups.filter((u) => u.level === 'on-battery' || u.level === 'low-battery').length;
+  const problems = ups.filter((u) => u.connection !== 'connected').length;
+  const parts = [`${total} ${total === 1 ? 'UPS' : 'UPSes'}`];
+  if (online) parts.push(`${online} online`);
+  if (onBattery) parts.push(`${onBattery} on battery`);
+  if (problems) parts.push(`${problems} need${problems === 1 ? 's' : ''} attention`);
+  return parts.join(' · ');
+}

@@ -1,0 +1,168 @@
+/**
+ * Notification types: upsmon's NOTIFYTYPE names (protocol.md 3.8, `clients/upsmon.h notifylist`)
+ * plus NUT Sentinel's own events. Used by the monitor core (main/monitor), the config schema
+ * (NOTIFYFLAG/NOTIFYMSG, hooks, upssched rules) and the renderer.
+ *
+ * Pure data: no imports, no Node, no DOM.
+ */
+
+/**
+ * Every upsmon NOTIFYTYPE (2.8.0 … HEAD), so that `upsmon.conf` NOTIFYFLAG/NOTIFYMSG lines and
+ * `upssched.conf` AT lines import without loss. The per-UPS monitor core emits all of them except
+ * the host-level ones (see {@link HOST_LEVEL_NOTIFY_TYPES}).
+ */
+export const UPSMON_NOTIFY_TYPES = [
+  'ONLINE',
+  'ONBATT',
+  'LOWBATT',
+  'FSD',
+  'COMMOK',
+  'COMMBAD',
+  'SHUTDOWN',
+  'REPLBATT',
+  'NOCOMM',
+  'NOPARENT',
+  'CAL',
+  'NOTCAL',
+  'OFF',
+  'NOTOFF',
+  'BYPASS',
+  'NOTBYPASS',
+  'ECO',
+  'NOTECO',
+  'ALARM',
+  'NOTALARM',
+  'OVER',
+  'NOTOVER',
+  'TRIM',
+  'NOTTRIM',
+  'BOOST',
+  'NOTBOOST',
+  'OTHER',
+  'NOTOTHER',
+  'SUSPEND_STARTING',
+  'SUSPEND_FINISHED',
+  'SHUTDOWN_HOSTSYNC',
+] as const;
+
+/** NUT Sentinel's own events (not upsmon's): loud configuration and safety conditions. */
+export const APP_NOTIFY_TYPES = [
+  /** The master refused `LOGIN`: this machine is not counted as a secondary, so the master will not wait for it. */
+  'LOGIN_REFUSED',
+  /** The first status seen after start carried FSD while the UPS was on line (a latched FSD, e.g. Synology). */
+  'FSD_LATCHED_AT_START',
+] as const;
+
+export const NOTIFY_TYPES = [...UPSMON_NOTIFY_TYPES, ...APP_NOTIFY_TYPES] as const;
+
+export type UpsmonNotifyType = (typeof UPSMON_NOTIFY_TYPES)[number];
+export type AppNotifyType = (typeof APP_NOTIFY_TYPES)[number];
+export type NotifyType = (typeof NOTIFY_TYPES)[number];
+
+/**
+ * Types that belong to the host, not to one UPS: NOPARENT (upsmon's split-process mode),
+ * SHUTDOWN_HOSTSYNC (a primary waiting for its secondaries; we are never primary) and the
+ * OS sleep events (emitted once per host by whoever watches the OS power state).
+ */
+export const HOST_LEVEL_NOTIFY_TYPES: readonly NotifyType[] = ['NOPARENT', 'SHUTDOWN_HOSTSYNC', 'SUSPEND_STARTING', 'SUSPEND_FINISHED'];
+
+const notifyTypeSet: ReadonlySet<string> = new Set<string>(NOTIFY_TYPES);
+
+export function isNotifyType(value: string): value is NotifyType {
+  return notifyTypeSet.has(value);
+}
+
+/**
+ * Default message templates. `%s` is the UPS system string (`ups@host[:port]`); ALARM, OTHER,
+ * LOGIN_REFUSED and FSD_LATCHED_AT_START take a second `%s` (ups.alarm, the unknown tokens,
+ * the refusal reason, what we do about the latch). Texts are upsmon's stock messages
+ * (protocol.md 3.8 and upsmon.h); OVER/TRIM/BOOST and our two events are worded in the same style.
+ */
+export const DEFAULT_NOTIFY_MESSAGES: Readonly<Record<NotifyType, string>> = {
+  ONLINE: 'UPS %s on line power',
+  ONBATT: 'UPS %s on battery',
+  LOWBATT: 'UPS %s battery is low',
+  FSD: 'UPS %s: forced shutdown in progress',
+  COMMOK: 'Communications with UPS %s established',
+  COMMBAD: 'Communications with UPS %s lost',
+  SHUTDOWN: 'Auto logout and shutdown proceeding',
+  REPLBATT: 'UPS %s battery needs to be replaced',
+  NOCOMM: 'UPS %s is unavailable',
+  NOPARENT: 'upsmon parent process died - shutdown impossible',
+  CAL: 'UPS %s: calibration in progress',
+  NOTCAL: 'UPS %s: calibration finished',
+  OFF: 'UPS %s: administratively OFF or asleep',
+  NOTOFF: 'UPS %s: no longer administratively OFF or asleep',
+  BYPASS: 'UPS %s: on bypass (powered, not protecting)',
+  NOTBYPASS: 'UPS %s: no longer on bypass',
+  ECO: 'UPS %s: in ECO mode (as defined by vendor)',
+  NOTECO: 'UPS %s: no longer in ECO mode',
+  ALARM: 'UPS %s: one or more active alarms: [%s]',
+  NOTALARM: 'UPS %s is no longer in an alarm state (no active alarms)',
+  OVER: 'UPS %s: overloaded',
+  NOTOVER: 'UPS %s: no longer overloaded',
+  TRIM: 'UPS %s: trimming incoming voltage',
+  NOTTRIM: 'UPS %s: no longer trimming incoming voltage',
+  BOOST: 'UPS %s: boosting incoming voltage',
+  NOTBOOST: 'UPS %s: no longer boosting incoming voltage',
+  OTHER: 'UPS %s: has at least one unclassified status token: [%s]',
+  NOTOTHER: 'UPS %s has no unclassified status tokens anymore',
+  SUSPEND_STARTING: 'OS is entering sleep/suspend/hibernate mode',
+  SUSPEND_FINISHED: 'OS just finished sleep/suspend/hibernate mode, de-activating obsolete UPS readings to avoid an unfortunate shutdown',
+  SHUTDOWN_HOSTSYNC: 'Waiting for secondaries to log out before shutting down',
+  LOGIN_REFUSED:
+    'Login to UPS %s refused (%s): this machine is NOT registered as a secondary, so the master will not wait for it before cutting power',
+  FSD_LATCHED_AT_START: 'UPS %s already had forced shutdown (FSD) set while on line power when monitoring started: %s',
+};
+
+/** How loud each event is by default (desktop urgency, event-log severity). */
+export const DEFAULT_NOTIFY_SEVERITY: Readonly<Record<NotifyType, 'info' | 'warning' | 'critical'>> = {
+  ONLINE: 'info',
+  ONBATT: 'warning',
+  LOWBATT: 'critical',
+  FSD: 'critical',
+  COMMOK: 'info',
+  COMMBAD: 'warning',
+  SHUTDOWN: 'critical',
+  REPLBATT: 'warning',
+  NOCOMM: 'warning',
+  NOPARENT: 'critical',
+  CAL: 'info',
+  NOTCAL: 'info',
+  OFF: 'warning',
+  NOTOFF: 'info',
+  BYPASS: 'warning',
+  NOTBYPASS: 'info',
+  ECO: 'info',
+  NOTECO: 'info',
+  ALARM: 'warning',
+  NOTALARM: 'info',
+  OVER: 'warning',
+  NOTOVER: 'info',
+  TRIM: 'info',
+  NOTTRIM: 'info',
+  BOOST: 'info',
+  NOTBOOST: 'info',
+  OTHER: 'info',
+  NOTOTHER: 'info',
+  SUSPEND_STARTING: 'info',
+  SUSPEND_FINISHED: 'info',
+  SHUTDOWN_HOSTSYNC: 'warning',
+  LOGIN_REFUSED: 'critical',
+  FSD_LATCHED_AT_START: 'warning',
+};
+
+/**
+ * Fills a upsmon-style template: each `%s` takes the next argument (missing ones become empty,
+ * as upsmon passes an empty UPSNAME for SHUTDOWN), `%%` is a literal `%`. Nothing else is
+ * interpreted, so a user template can never crash or leak like a printf format would.
+ */
+export function formatNotifyMessage(template: string, args: readonly string[]): string {
+  let next = 0;
+  return template.replace(/%([s%])/g, (_match, kind: string) => {
+    if (kind === '%') return '%';
+    const value = args[next] ?? '';
+    next += 1;
+    return value;
+  });
+}
