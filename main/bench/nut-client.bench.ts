@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { NutClient } from '../nut/client.js';
-import { RawNutConnection } from '../testing/net.js';
+import type { RawNutConnection } from '../testing/net.js';
 import { startUpsdRig, stopWarmDrivers, type Rig } from '../testing/upsd-rig.js';
 
 export interface LatencyStats {

@@ -132,10 +132,10 @@ describe('console logger', () => {
   it('filters by level and writes one line to stderr', () => {
     const lines: string[] = [];
     const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => {
-      lines.push(chunk);
+    process.stderr.write = (chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
       return true;
-    }) as typeof process.stderr.write;
+    };
     try {
       const logger = createConsoleLogger('warn');
       logger.log('info', 'hidden');

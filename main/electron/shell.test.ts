@@ -73,7 +73,7 @@ function start(options: StartOptions = {}) {
 }
 
 describe('startShell: phases', () => {
-  it('before-ready: identity, single-instance lock, sandbox, security handlers — and nothing else until ready', async () => {
+  it('before-ready: identity, single-instance lock, sandbox, security handlers — and nothing else until ready', () => {
     const { createCore, handle } = start();
     expect(handle.phase).toBe('before-ready');
     expect(electronMock.app.setName).toHaveBeenCalledWith('NUT Sentinel');
@@ -138,6 +138,12 @@ describe('startShell: phases', () => {
     expect(electronMock.windows).toHaveLength(0);
   });
 
+  it('a config file that could not be loaded opens Settings even when started hidden', async () => {
+    const { ready } = start({ argv: ['nut-sentinel', '--hidden'], core: fakeCore(snapshot([], { configProblem: 'config.json: bad JSON' })) });
+    await ready();
+    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(expect.stringMatching(/#\/settings$/));
+  });
+
   it('a second instance quits at once; the first shows its window on second-instance', async () => {
     electronMock.setSingleInstanceLock(false);
     const second = start();
@@ -156,7 +162,7 @@ describe('startShell: phases', () => {
     expect(electronMock.windows).toHaveLength(1);
   });
 
-  it('honours the userData override before taking the lock (the lock is per userData)', async () => {
+  it('honours the userData override before taking the lock (the lock is per userData)', () => {
     const override = path.join(tmp, 'custom');
     start({ env: { [USER_DATA_ENV]: override } });
     expect(electronMock.app.setPath).toHaveBeenCalledWith('userData', override);

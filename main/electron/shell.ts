@@ -315,7 +315,8 @@ export function startShell(options: ShellOptions): ShellHandle {
     }
     await syncStartAtLogin();
     const current = service.snapshot();
-    if (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG)) showWindow(ROUTES.settings);
+    // A broken config file means nothing is monitored: say so even when started hidden at login.
+    if (current.configProblem || (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG))) showWindow(ROUTES.settings);
     logger.log('info', 'running', { ups: current.ups.length });
   };
 

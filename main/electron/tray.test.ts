@@ -39,6 +39,14 @@ describe('trayModel: icon per level', () => {
     expect(model.tooltip).toMatch(/No UPS configured/);
   });
 
+  it('a config file that could not be loaded is the first thing the tray says', () => {
+    const model = trayModel(snapshot([], { configProblem: 'config.json line 3: Unexpected token }' }), paused);
+    expect(model.iconName).toBe('not-configured');
+    expect(labels(model.menu)[0]).toBe('Configuration not loaded: config.json line 3: Unexpected token }');
+    expect(labels(model.menu)).not.toContain('No UPS configured — open Settings to add one');
+    expect(model.tooltip).toBe('NUT Sentinel: configuration not loaded');
+  });
+
   it('stale data of a UPS on battery keeps the more severe on-battery level', () => {
     expect(upsTrayLevel(ups({ level: 'on-battery', stale: true }))).toBe('on-battery');
   });

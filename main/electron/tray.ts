@@ -104,6 +104,11 @@ function worstOf(snapshot: AppSnapshot): { level: TrayLevel; charge: number | nu
   return { level, charge: charges.length > 0 ? Math.min(...charges) : null };
 }
 
+function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
 /** `12 s`, `5 min`, `2 h 5 min`. */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -138,7 +143,8 @@ function upsFacts(ups: UpsSnapshot, now: number): string[] {
 }
 
 function tooltipFor(snapshot: AppSnapshot, level: TrayLevel, paused: boolean, now: number, limit: number): string {
-  const head = `${APP_NAME}: ${LEVEL_TEXT[level]}${paused ? ' (notifications paused)' : ''}`;
+  const state = snapshot.configProblem ? 'configuration not loaded' : LEVEL_TEXT[level];
+  const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}`;
   const lines = snapshot.ups.map((ups) => `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`);
   const out = [head];
   for (let i = 0; i < lines.length; i++) {
@@ -171,10 +177,10 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
   const now = options.now ?? snapshot.at;
   const platform = options.platform ?? process.platform;
   const { level, charge } = worstOf(snapshot);
-  const statusLines: MenuItemModel[] =
-    snapshot.ups.length === 0
-      ? [{ type: 'status', label: 'No UPS configured — open Settings to add one' }]
-      : snapshot.ups.map((ups) => ({ type: 'status', label: statusLine(ups, snapshot.ups, now) }));
+  const statusLines: MenuItemModel[] = [];
+  if (snapshot.configProblem) statusLines.push({ type: 'status', label: `Configuration not loaded: ${shorten(snapshot.configProblem, 90)}` });
+  if (snapshot.ups.length === 0 && !snapshot.configProblem) statusLines.push({ type: 'status', label: 'No UPS configured — open Settings to add one' });
+  for (const ups of snapshot.ups) statusLines.push({ type: 'status', label: statusLine(ups, snapshot.ups, now) });
   const onBattery = level === 'on-battery' || level === 'low-battery' || level === 'shutting-down';
   return {
     level,

@@ -808,7 +808,7 @@ export class HistoryStore {
         this.rows('SELECT at FROM samples WHERE monitor = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?', [monitor, cutoff, this.pruneChunkRows])[0]?.at,
       );
       total += this.stmt('DELETE FROM samples WHERE monitor = ? AND at < ?').run([monitor, bound ?? cutoff]).changes;
-      if (bound === null) return total;
+      return total;
     }
   }
 

@@ -120,7 +120,7 @@ describe('corrupt or unreadable files', () => {
 
   it('skips the check after a clean close, and catches the damage on first use instead', () => {
     writeHealthyFile();
-    truncateToHalf();
+    damageMiddlePages();
     const store = openStore();
     expect(store.recoveries).toEqual([]);
     // The first read of a missing page finds the damage; the query is answered from the fresh file.

@@ -189,8 +189,9 @@ beforeAll(async () => {
   if (up.status !== 0) throw new Error(`could not bring lo up in the namespace: ${up.stderr}`);
   await ready;
   // The path the script takes: upsc apc → localhost:3493 in the namespace → relay → rig.
-  const probe = spawnSync(nsenter, ['--target', String(nsHolder.pid), '--net', '--', 'upsc', 'apc', 'ups.status'], { encoding: 'utf8', timeout: 10_000 });
-  if (probe.status !== 0 || probe.stdout.trim() === '') throw new Error(`upsc apc does not reach the rig from the namespace: ${probe.stderr}`);
+  // (Asynchronously: the host end of the relay runs in this process.)
+  const probe = await new NodeProcessRunner().run(nsenter, ['--target', String(nsHolder.pid), '--net', '--', 'upsc', 'apc', 'ups.status'], { timeoutMs: 10_000 });
+  if (probe.exitCode !== 0 || probe.stdout.trim() === '') throw new Error(`upsc apc does not reach the rig from the namespace: ${probe.stderr}`);
 
   runner = new NamespaceRunner(nsenter, nsHolder.pid!, `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`);
 }, 60_000);

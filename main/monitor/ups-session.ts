@@ -236,7 +236,7 @@ export class UpsSession extends EventEmitter {
         this.emit('changed');
         break;
       case 'log':
-        logger.log(effect.level, `${this.systemName}: ${effect.message}`);
+        logger.log(effect.level, effect.message);
         break;
     }
   }

@@ -55,6 +55,7 @@ export function App() {
       <Sidebar route={route} />
       <div className="content">
         <TransportBanner />
+        <ConfigProblemBanner />
         <main id="main" ref={mainRef} tabIndex={-1} className="main">
           <Page route={route} />
         </main>
@@ -173,6 +174,21 @@ function TransportBanner() {
         <p>
           {transport.kind === 'reconnecting' ? `${transport.reason}. Retrying${wait > 1000 ? ` in ${formatCountdown(wait)}` : '…'}` : 'Reconnecting…'}
         </p>
+      </Callout>
+    </div>
+  );
+}
+
+function ConfigProblemBanner() {
+  const problem = useApp((s) => s.snapshot?.configProblem ?? null);
+  if (!problem) return null;
+  return (
+    <div className="transport-banner">
+      <Callout tone="bad" title="The configuration file could not be loaded — nothing is monitored" role="alert" testId="config-problem">
+        <p>
+          <code>{problem}</code>
+        </p>
+        <p>Fix the file and restart NUT Sentinel. The file itself was left untouched.</p>
       </Callout>
     </div>
   );

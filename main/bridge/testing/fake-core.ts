@@ -115,6 +115,8 @@ export class FakeCore implements CoreService {
   private readonly events: StoredEvent[] = [];
   private readonly notifications: ResponseOf<'notifications:recent'> = [];
   private nextEventId = 1;
+  /** Set by tests to simulate a config file the core could not load. */
+  configProblem: string | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly now: () => number;
   private readonly live: boolean;
@@ -155,7 +157,7 @@ export class FakeCore implements CoreService {
         ups.push(this.toSnapshot(master, entry, sim));
       }
     }
-    return { ups, tray: trayOf(ups), notificationsPaused: this.config.notifications.paused, at: this.now() };
+    return { ups, tray: trayOf(ups), notificationsPaused: this.config.notifications.paused, configProblem: this.configProblem, at: this.now() };
   }
 
   start(): Promise<void> {

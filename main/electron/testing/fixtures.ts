@@ -54,6 +54,7 @@ export function snapshot(upses: UpsSnapshot[], extra: Partial<AppSnapshot> = {})
     ups: upses,
     tray: { level: upses.length === 0 ? 'not-configured' : 'online', charge: null, tooltip: '' },
     notificationsPaused: false,
+    configProblem: null,
     at: NOW,
     ...extra,
   };

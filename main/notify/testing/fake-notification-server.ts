@@ -20,23 +20,11 @@ export interface ReceivedNotification {
   sender: string;
 }
 
-enum MessageType {
-  MethodCall = 1,
-  MethodReturn = 2,
-  Error = 3,
-  Signal = 4,
-}
+const MessageType = { MethodCall: 1, MethodReturn: 2, Error: 3, Signal: 4 } as const;
+type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-enum Field {
-  Path = 1,
-  Interface = 2,
-  Member = 3,
-  ErrorName = 4,
-  ReplySerial = 5,
-  Destination = 6,
-  Sender = 7,
-  Signature = 8,
-}
+const Field = { Path: 1, Interface: 2, Member: 3, ErrorName: 4, ReplySerial: 5, Destination: 6, Sender: 7, Signature: 8 } as const;
+type Field = (typeof Field)[keyof typeof Field];
 
 const NO_REPLY_EXPECTED = 0x1;
 

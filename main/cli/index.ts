@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+/**
+ * `nut-sentinel`: the headless face of the core, under plain Node.
+ *   agent   --config FILE        run the monitor in the foreground (SIGTERM/SIGINT = clean LOGOUT)
+ *   status  ups@host[:port]      every variable, like upsc (--json for scripts)
+ *   clients ups@host[:port]      who is logged in to a UPS, like upsc -c, with NUMLOGINS
+ *   web     [--config FILE]      the dashboard in a browser through the loopback bridge
+ */
+import { parseArgs } from 'node:util';
+import { reverse } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StoredEvent } from '../../shared/history';
+import { defaultConfigPath } from '../config/config-file';
+import { splitUpsSystem } from '../config/upsmon-import';
+import { createAppCore } from '../core/app-core';
+import type { CoreService } from '../core/core-service';
+import type { Logger, LogLevel } from '../core/ports';
+import { NutClient } from '../nut/client';
+import { NutError } from '../nut/errors';
+
+const USAGE = `Usage: nut-sentinel <command> [options]
+
+Commands:
+  agent --config FILE [--data-dir DIR]     monitor the configured UPSes in the foreground
+  status UPS@HOST[:PORT] [--json]          print every variable of a UPS (like upsc)
+  clients UPS@HOST[:PORT] [--json]         list the systems logged in to a UPS (like upsc -c)
+  web [--config FILE] [--port N] [--open]  serve the dashboard to a browser on this machine
+
+Options for status/clients: --tls off|opportunistic|required, --timeout SECONDS
+Environment: NUT_SENTINEL_LOG_LEVEL=debug|info|warn|error`;
+
+export class UsageError extends Error {}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** The agent's log: one readable line per entry on stdout. */
+export function stdoutLogger(minLevel: LogLevel = 'info'): Logger {
+  return {
+    log(level, message) {
+      if (LEVELS[level] < LEVELS[minLevel]) return;
+      process.stdout.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+    },
+  };
+}
+
+function envLogLevel(): LogLevel {
+  return (['debug', 'info', 'warn', 'error'] as const).find((l) => l === process.env.NUT_SENTINEL_LOG_LEVEL) ?? 'info';
+}
+
+function parseTarget(text: string | undefined): { ups: string; host: string; port: number } {
+  if (!text) throw new UsageError('Name the UPS as UPS@HOST[:PORT], e.g. ups@192.168.8.99 (Synology) or apc@pve.lan.');
+  const parsed = splitUpsSystem(text);
+  if (!parsed.ok) throw new UsageError(`"${text}" is not UPS@HOST[:PORT]: ${parsed.reason}.`);
+  return parsed;
+}
+
+function tlsMode(value: string | undefined): 'off' | 'opportunistic' | 'required' {
+  if (value === undefined) return 'opportunistic';
+  if (value === 'off' || value === 'opportunistic' || value === 'required') return value;
+  throw new UsageError(`--tls takes off, opportunistic or required (got "${value}").`);
+}
+
+async function connectFor(target: { host: string; port: number }, values: { tls?: string | undefined; timeout?: string | undefined }): Promise<NutClient> {
+  const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout) * 1000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout takes a number of seconds.');
+  return NutClient.connect({
+    host: target.host,
+    port: target.port,
+    connectTimeoutMs: timeoutMs,
+    requestTimeoutMs: timeoutMs,
+    keepAliveIntervalMs: 0,
+    tls: { mode: tlsMode(values.tls), insecure: true },
+  });
+}
+
+async function statusCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, tls: { type: 'string' }, timeout: { type: 'string' } } });
+  const target = parseTarget(positionals[0]);
+  const client = await connectFor(target, values);
+  try {
+    const variables = await client.listVar(target.ups);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ups: target.ups, host: target.host, port: target.port, variables: Object.fromEntries(variables) }, null, 2)}\n`);
+    } else {
+      for (const [name, value] of variables) process.stdout.write(`${name}: ${value}\n`);
+    }
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+async function clientsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, tls: { type: 'string' }, timeout: { type: 'string' } } });
+  const target = parseTarget(positionals[0]);
+  const client = await connectFor(target, values);
+  try {
+    const [addresses, numLogins] = await Promise.all([
+      client.listClient(target.ups).catch((error: unknown) => {
+        if (error instanceof NutError && !error.connectionLost && error.code !== 'UNKNOWN-UPS') return null;
+        throw error;
+      }),
+      client.getNumLogins(target.ups).catch((error: unknown) => {
+        if (error instanceof NutError && !error.connectionLost && error.code !== 'UNKNOWN-UPS') return null;
+        throw error;
+      }),
+    ]);
+    const names = await Promise.all((addresses ?? []).map(async (a) => (await reverse(a).catch(() => []))[0] ?? null));
+    if (values.json) {
+      const clients = (addresses ?? []).map((address, i) => ({ address, hostname: names[i] ?? null }));
+      process.stdout.write(`${JSON.stringify({ ups: target.ups, numLogins, clients: addresses === null ? null : clients }, null, 2)}\n`);
+    } else {
+      if (addresses === null) process.stdout.write('(this server cannot list its clients)\n');
+      (addresses ?? []).forEach((address, i) => process.stdout.write(names[i] ? `${address} (${names[i]})\n` : `${address}\n`));
+      process.stdout.write(`NUMLOGINS: ${numLogins ?? 'unknown (the driver is down or stale)'}\n`);
+    }
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+function formatEvent(event: StoredEvent): string {
+  const where = event.monitorId === '*' ? '' : ` [${event.monitorId}]`;
+  return `${new Date(event.at).toISOString()} EVENT ${event.type}${where}: ${event.message}\n`;
+}
+
+async function startCore(configPath: string, dataDir: string, logger: Logger, withNotifier: boolean): Promise<CoreService> {
+  let notifier = null;
+  if (withNotifier && (process.platform !== 'linux' || process.env.DBUS_SESSION_BUS_ADDRESS)) {
+    const { createDesktopNotifier } = await import('../notify/desktop-notifier');
+    notifier = createDesktopNotifier({ logger });
+  }
+  const core = await createAppCore({ configPath, dataDir, secrets: null, notifier, logger, appVersion: process.env.npm_package_version ?? '' });
+  await core.start();
+  return core;
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => resolve(signal);
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+}
+
+async function agentCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-notify': { type: 'boolean' } } });
+  const configPath = path.resolve(values.config ?? defaultConfigPath());
+  if (!existsSync(configPath)) throw new UsageError(`No config file at ${configPath}. Write one (see the README's "Config file" section) and pass it with --config.`);
+  const dataDir = path.resolve(values['data-dir'] ?? path.dirname(configPath));
+  const logger = stdoutLogger(envLogLevel());
+  const core = await startCore(configPath, dataDir, logger, !values['no-notify']);
+  const problem = core.snapshot().configProblem;
+  if (problem) {
+    // Headless there is nobody to fix it in a UI: fail loudly (a service manager shows the reason).
+    await core.stop();
+    process.stderr.write(`${problem}\n`);
+    return 1;
+  }
+  const off = core.onPush('events:appended', (event) => process.stdout.write(formatEvent(event)));
+  logger.log('info', `monitoring ${core.snapshot().ups.length} UPS(es) from ${configPath}; history in ${dataDir}`);
+  const signal = await untilSignal();
+  logger.log('info', `${signal}: logging out and stopping`);
+  off();
+  await core.stop();
+  return 0;
+}
+
+async function webCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
+  });
+  const configPath = path.resolve(values.config ?? defaultConfigPath());
+  const dataDir = path.resolve(values['data-dir'] ?? path.dirname(configPath));
+  const logger = stdoutLogger(envLogLevel());
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // Built layout: out/main/cli.js next to out/renderer; from source (tsx): main/cli → out/renderer.
+  const staticDir = [path.join(here, '../renderer'), path.join(here, '../../out/renderer')].find((dir) => existsSync(path.join(dir, 'index.html')));
+  if (!staticDir) throw new UsageError('The UI is not built: run `npm run build` first.');
+  const core = await startCore(configPath, dataDir, logger, false);
+  const { startBridge } = await import('../bridge/bridge-server');
+  const bridge = await startBridge({ core, staticDir, ...(values.host ? { host: values.host } : {}), port: values.port ? Number(values.port) : 0 });
+  // The only line on stdout that scripts (and the e2e tests) parse.
+  process.stdout.write(`NUT Sentinel UI: ${bridge.url}\n`);
+  if (values.open) await openInBrowser(bridge.url, logger);
+  const signal = await untilSignal();
+  logger.log('info', `${signal}: stopping`);
+  await bridge.close();
+  await core.stop();
+  return 0;
+}
+
+async function openInBrowser(url: string, logger: Logger): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer.exe' : 'xdg-open';
+  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+  child.on('error', () => logger.log('warn', `could not start ${opener}; open the URL yourself`));
+  child.unref();
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'agent':
+        return await agentCommand(rest);
+      case 'status':
+        return await statusCommand(rest);
+      case 'clients':
+        return await clientsCommand(rest);
+      case 'web':
+        return await webCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof NutError) {
+      process.stderr.write(`Error: ${error.explanation}\nFix: ${error.fix}\n`);
+      return 1;
+    }
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
