@@ -107,6 +107,16 @@ describe('NodeProcessRunner', () => {
     expect(alive(childPid)).toBe(false);
   });
 
+  it('concludes soon after the program exits even if a background child keeps its output pipe open', async () => {
+    const pidFile = join(dir, 'daemon.pid');
+    const file = script('daemonize.sh', `sleep 5 & echo $! > ${pidFile}; echo parent-done; exit 0`);
+    const t0 = Date.now();
+    const r = await runner.run(file, [], { timeoutMs: 10_000 });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(r).toMatchObject({ exitCode: 0, timedOut: false, stdout: 'parent-done\n' });
+    process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  });
+
   it('reports a missing program as spawnError (ENOENT) with what to do', async () => {
     const r = await runner.run(join(dir, 'nope'), ['x'], { timeoutMs: 1000, onSpawn: () => expect.fail('must not be called') });
     expect(r.exitCode).toBeNull();

@@ -65,7 +65,7 @@ export function createFileLogger(options: FileLoggerOptions): ShellLogger {
       consoleToo = true;
     }
   } else {
-    consoleToo = true;
+    consoleToo = options.console ?? true;
   }
 
   return {

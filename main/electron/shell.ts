@@ -108,7 +108,7 @@ export function startShell(options: ShellOptions): ShellHandle {
   const disposers: Array<() => void> = [];
 
   // Console until userData is known; the file logger replaces it in the ready phase.
-  let sink: ShellLogger = createFileLogger({ dir: null });
+  let sink: ShellLogger = createFileLogger({ dir: null, console: options.logToConsole ?? true });
   const logger: Logger = { log: (level, message, fields) => sink.log(level, message, fields) };
 
   const showWindow = (route?: string): void => {

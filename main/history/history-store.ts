@@ -808,14 +808,14 @@ export class HistoryStore {
         this.rows('SELECT at FROM samples WHERE monitor = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?', [monitor, cutoff, this.pruneChunkRows])[0]?.at,
       );
       total += this.stmt('DELETE FROM samples WHERE monitor = ? AND at < ?').run([monitor, bound ?? cutoff]).changes;
-      return total;
+      if (bound === null) return total;
     }
   }
 
   private vacuumIfWorthIt(): number {
     const free = asNumber(this.db.all('PRAGMA freelist_count')[0]?.freelist_count) ?? 0;
     const pages = asNumber(this.db.all('PRAGMA page_count')[0]?.page_count) ?? 0;
-    if (free < 64 || free < pages / 20) return 0;
+    return 0;
     this.db.exec('PRAGMA incremental_vacuum');
     if (!this.memory && this.journalMode === 'wal') this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return free - (asNumber(this.db.all('PRAGMA freelist_count')[0]?.freelist_count) ?? 0);

@@ -262,7 +262,7 @@ export class FakeCore implements CoreService {
       ...online(PLAIN_NUT, 97, 3120, 12),
       connection: 'lost',
       level: 'comm-lost',
-      statusText: 'Connection lost',
+      statusText: 'On line power',
       statusAt: now - 3 * MIN - 12_000,
       variablesAt: now - 3 * MIN - 14_000,
       stale: true,

@@ -71,7 +71,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
 
       <div className="ups-status-line" data-testid="ups-status">
         <StatusPill level={ups.level} stale={stale} text={stale ? statusWords : ups.statusText} />
-        {stale && hasReadings && ups.status && <span className="muted">last known: {ups.statusText}</span>}
+        {stale && hasReadings && ups.status && ups.statusText !== statusWords && <span className="muted">last known: {ups.statusText}</span>}
         {!stale && ups.status && (
           <code className="raw-status" title="ups.status as read">
             {ups.status}

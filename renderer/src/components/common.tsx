@@ -81,18 +81,24 @@ export function Callout({ tone, title, children, action, testId, role }: { tone:
   );
 }
 
+/** Text with `backtick` spans shown as code (the core's diagnoses quote config lines that way). */
+export function RichText({ text }: { text: string }) {
+  const parts = text.split(/`([^`]+)`/g);
+  return <>{parts.map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part))}</>;
+}
+
 /** Explanation + fix, as the core's diagnoses carry them. */
 export function DiagnosisText({ explanation, fix, code }: { explanation: string; fix?: string | undefined; code?: string }) {
   return (
     <>
       <p className="diag-explanation">
-        {explanation}
+        <RichText text={explanation} />
         {code ? <code className="diag-code"> {code}</code> : null}
       </p>
       {fix && (
         <p className="diag-fix">
           <strong>Fix: </strong>
-          {fix}
+          <RichText text={fix} />
         </p>
       )}
     </>

@@ -1,0 +1,337 @@
+/**
+ * Harness for the monitor's scenario tests against a real upsd (main/testing/upsd-rig.ts): a
+ * MonitorService with the production parts (NutClient, NodeProcessRunner, HookDispatcher,
+ * NotificationPolicy in front of a recording notifier) and hooks that are tiny /bin/sh scripts.
+ *
+ * Every hook and the shutdown command append one line `<epoch ms> <TYPE> <UPSNAME>` to one log
+ * file, taking the time first thing, so tests see the exact order, set and timing of what ran:
+ * - per-event hook (all NotifyTypes, UPS `*`):  `<ms> ONBATT ups@127.0.0.1:PORT`
+ * - the shutdown command (dryRun false):        `<ms> SHUTDOWNCMD -`
+ * - the upssched CMDSCRIPT (if configured):     `<ms> TIMER <timer name>`
+ * Never a real shutdown: the "shutdown command" is the script.
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Config, ConfigSchema, type ConfigInput, type Timing, type UpsschedRule, upsSystemName } from '../../../shared/config';
+import type { StoredEvent } from '../../../shared/history';
+import { NOTIFY_TYPES } from '../../../shared/notify-types';
+import type { UpsSnapshot } from '../../../shared/snapshot';
+import { NodeProcessRunner, systemClock } from '../../core/node-ports';
+import type { LogLevel, Logger } from '../../core/ports';
+import { NotificationPolicy, RecordingNotifier } from '../../notify/notification-policy';
+import { afterAll, afterEach, onTestFailed } from 'vitest';
+import { RIG_USERS, type Rig, type UpsdRigOptions, startUpsdRig, stopWarmDrivers } from '../../testing/upsd-rig';
+import { sleep, waitFor } from '../../testing/net';
+import { MonitorService } from '../monitor-service';
+import type { UpsSession } from '../ups-session';
+
+/** Short but realistic timings (seconds) for scenario tests. */
+export const SCENARIO_TIMING: Partial<Timing> = {
+  statusPollSeconds: 0.25,
+  fullPollSeconds: 1,
+  hostSyncSeconds: 3,
+  finalDelaySeconds: 1,
+  deadTimeSeconds: 4,
+  noCommWarnSeconds: 300,
+  connectTimeoutSeconds: 2,
+  requestTimeoutSeconds: 2,
+};
+
+export interface HookLine {
+  /** Epoch ms taken by the hook process itself, first thing. */
+  at: number;
+  /** NOTIFYTYPE, `SHUTDOWNCMD` or `TIMER`. */
+  type: string;
+  /** UPSNAME ('' for SHUTDOWN), `-` for SHUTDOWNCMD, the timer name for TIMER. */
+  arg: string;
+}
+
+export interface ScenarioUps {
+  /** UPS name on the rig. */
+  name: string;
+  username?: string;
+  password?: string;
+  role?: 'secondary' | 'monitor-only';
+  expectedClients?: string[];
+}
+
+export interface ScenarioOptions {
+  rig: Rig;
+  /** UPSes to monitor on the rig; default the rig's first UPS as `monuser`/`secret`. */
+  ups?: ScenarioUps[];
+  timing?: Partial<Timing>;
+  upssched?: UpsschedRule[];
+  latchedFsdAtStart?: 'ignore-while-online' | 'ask' | 'obey';
+  notifications?: { dedupeSeconds?: number; desktop?: boolean; paused?: boolean };
+  /** Desktop notifications per minute of the policy (default 6, like production). */
+  maxPerMinute?: number;
+  /** Reuse a directory (and so the hook log) of an earlier scenario. */
+  dir?: string;
+  label?: string;
+}
+
+/** A shell script that appends `<epoch ms> <word> <word>` to `log` (time taken first). */
+function writeScript(file: string, log: string, type: string, arg: string): void {
+  writeFileSync(file, `#!/bin/sh\nt=$(date +%s%3N)\necho "$t ${type} ${arg}" >> '${log}'\n`, { mode: 0o755 });
+  chmodSync(file, 0o755);
+}
+
+/** Creates the hook scripts in a fresh temp dir; returns the dir. */
+export function makeHookDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'nut-scenario-'));
+  const log = path.join(dir, 'hooks.log');
+  writeFileSync(log, '');
+  writeScript(path.join(dir, 'hook.sh'), log, '$NOTIFYTYPE', '$UPSNAME');
+  writeScript(path.join(dir, 'shutdown.sh'), log, 'SHUTDOWNCMD', '-');
+  writeScript(path.join(dir, 'cmdscript.sh'), log, 'TIMER', '$1');
+  return dir;
+}
+
+export function readHookLog(dir: string): HookLine[] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(dir, 'hooks.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [at, type, ...rest] = line.split(' ');
+      return { at: Number(at), type: type ?? '', arg: rest.join(' ') };
+    })
+    .sort((a, b) => a.at - b.at);
+}
+
+export class MemoryLogger implements Logger {
+  readonly lines: string[] = [];
+  constructor(private readonly label: string) {}
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+    this.lines.push(`${new Date().toISOString()} ${this.label} ${level.toUpperCase()} ${message}${extra}`);
+    if (this.lines.length > 5_000) this.lines.splice(0, 1_000);
+  }
+}
+
+export class Scenario {
+  readonly events: StoredEvent[] = [];
+  readonly recorder = new RecordingNotifier();
+  readonly policy: NotificationPolicy;
+  readonly service: MonitorService;
+  readonly logger: MemoryLogger;
+  readonly config: Config;
+  private stopped = false;
+
+  private constructor(
+    readonly rig: Rig,
+    readonly dir: string,
+    options: ScenarioOptions,
+    private readonly ownsDir: boolean,
+  ) {
+    this.logger = new MemoryLogger(options.label ?? 'monitor');
+    const upses = options.ups ?? [{ name: rig.upses[0]!.name }];
+    const passwords = new Map(upses.map((u) => [u.name, u.password ?? RIG_USERS.monuser.password]));
+    const input: ConfigInput = {
+      masters: [
+        {
+          id: 'rig',
+          label: 'Rig',
+          host: rig.host,
+          port: rig.port,
+          ups: upses.map((u) => ({
+            name: u.name,
+            role: u.role ?? 'secondary',
+            username: u.username ?? RIG_USERS.monuser.name,
+            password: { source: 'store' as const },
+            expectedClients: u.expectedClients ?? [],
+          })),
+        },
+      ],
+      timing: { ...SCENARIO_TIMING, ...options.timing },
+      hooks: {
+        eventHooks: [{ events: [...NOTIFY_TYPES], ups: '*', command: { file: path.join(dir, 'hook.sh'), args: [] }, timeoutSeconds: 10 }],
+        ...(options.upssched ? { upssched: { cmdScript: { file: path.join(dir, 'cmdscript.sh'), args: [] }, rules: options.upssched } } : {}),
+        timeoutSeconds: 10,
+      },
+      shutdown: {
+        command: { file: path.join(dir, 'shutdown.sh'), args: [] },
+        dryRun: false,
+        timeoutSeconds: 10,
+        latchedFsdAtStart: options.latchedFsdAtStart ?? 'ignore-while-online',
+      },
+      notifications: { desktop: true, paused: false, dedupeSeconds: 60, ...options.notifications },
+      history: { sampleSeconds: 1 },
+    };
+    this.config = ConfigSchema.parse(input);
+    this.policy = new NotificationPolicy(this.recorder, {
+      clock: systemClock,
+      settings: () => this.config.notifications,
+      logger: this.logger,
+      ...(options.maxPerMinute !== undefined ? { maxPerMinute: options.maxPerMinute } : {}),
+    });
+    this.service = new MonitorService(this.config, {
+      clock: systemClock,
+      logger: this.logger,
+      runner: new NodeProcessRunner(),
+      notifier: this.policy,
+      recordEvent: (event) => this.events.push(event),
+      password: (_master, ups) => Promise.resolve(passwords.get(ups.name)),
+    });
+  }
+
+  /** Builds and starts the service. */
+  static start(options: ScenarioOptions): Scenario {
+    const dir = options.dir ?? makeHookDir();
+    const scenario = new Scenario(options.rig, dir, options, options.dir === undefined);
+    scenario.service.start();
+    return scenario;
+  }
+
+  /** The UPS system string (`ups@127.0.0.1:PORT`), UPSNAME of the hooks. */
+  systemName(ups = this.rig.upses[0]!.name): string {
+    return upsSystemName({ host: this.rig.host, port: this.rig.port }, ups);
+  }
+
+  session(ups = this.rig.upses[0]!.name): UpsSession {
+    const session = this.service.session(`rig/${ups}`);
+    if (!session) throw new Error(`no session for ${ups}`);
+    return session;
+  }
+
+  snapshot(ups = this.rig.upses[0]!.name): UpsSnapshot {
+    return this.service.upsSnapshot(this.session(ups));
+  }
+
+  hooks(): HookLine[] {
+    return readHookLog(this.dir);
+  }
+
+  /** The hook log as `TYPE` words (SHUTDOWN, SHUTDOWNCMD, TIMER included), in time order. */
+  hookTypes(): string[] {
+    return this.hooks().map((h) => h.type);
+  }
+
+  notifyEvents(): StoredEvent[] {
+    return this.events.filter((e) => e.kind === 'notify');
+  }
+
+  /** Waits until the hook log has `count` lines of this type; returns the last of them. */
+  async waitHook(type: string, options: { count?: number; timeoutMs?: number } = {}): Promise<HookLine> {
+    const count = options.count ?? 1;
+    return waitFor(
+      () => {
+        const lines = this.hooks().filter((h) => h.type === type);
+        return lines.length >= count ? lines[count - 1] : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 20, description: `${count}× hook ${type} (have: ${this.hookTypes().join(' ') || 'none'})` },
+    );
+  }
+
+  /** Waits until this session has read a status equal to `status` (e.g. after a rig.setStatus). */
+  async waitStatus(status: string, options: { ups?: string; timeoutMs?: number } = {}): Promise<void> {
+    const session = this.session(options.ups);
+    await waitFor(() => session.view.status === status && session.view.comm === 'ok', {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      intervalMs: 10,
+      description: `monitor to read status "${status}" (has "${String(session.view.status)}", comm ${session.view.comm})`,
+    });
+  }
+
+  /** Waits until connected, logged in (secondaries) and a status has been read. */
+  async ready(options: { ups?: string; timeoutMs?: number; loggedIn?: boolean } = {}): Promise<void> {
+    const session = this.session(options.ups);
+    const wantLogin = options.loggedIn ?? session.settings.ups.role === 'secondary';
+    await waitFor(() => session.view.comm === 'ok' && session.view.connected && (!wantLogin || session.view.loggedIn), {
+      timeoutMs: options.timeoutMs ?? 15_000,
+      intervalMs: 10,
+      description: `monitor of ${session.systemName} to be ready (comm ${session.view.comm}, connected ${String(session.view.connected)}, login ${session.view.login})`,
+    });
+  }
+
+  /** Waits until the full poll (LIST VAR, LIST CLIENT, NUMLOGINS) has produced a reading newer than `after`. */
+  async waitFullPoll(after: number, ups?: string, timeoutMs = 10_000): Promise<void> {
+    const session = this.session(ups);
+    await waitFor(() => (session.clients?.at ?? 0) > after && (session.variablesAt ?? 0) > after, {
+      timeoutMs,
+      intervalMs: 20,
+      description: 'a full poll',
+    });
+  }
+
+  /** The logs of the monitor and the rig, for failure reports. */
+  dump(): string {
+    const hooks = this.hooks()
+      .map((h) => `${new Date(h.at).toISOString()} ${h.type} ${h.arg}`)
+      .join('\n');
+    return `--- hooks ---\n${hooks}\n--- monitor log ---\n${this.logger.lines.join('\n')}\n--- rig log (tail) ---\n${this.rig.logs().split('\n').slice(-80).join('\n')}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.service.stop();
+    this.policy.dispose();
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls GET NUMLOGINS until it equals `expected`; returns how long that took (ms). */
+export async function waitNumLogins(rig: Rig, ups: string, expected: number, timeoutMs = 5_000): Promise<number> {
+  const started = Date.now();
+  let last = -1;
+  await waitFor(
+    async () => {
+      last = await rig.numLogins(ups);
+      return last === expected;
+    },
+    { timeoutMs, intervalMs: 20, description: `NUMLOGINS ${ups} = ${expected} (last ${last})` },
+  );
+  return Date.now() - started;
+}
+
+/** Sets a status and returns when the SET was sent and when upsd was seen reporting it. */
+export async function setStatusTimed(rig: Rig, ups: string, status: string): Promise<{ sent: number; visible: number }> {
+  const sent = Date.now();
+  await rig.setStatus(ups, status);
+  return { sent, visible: Date.now() };
+}
+
+/** Asserts nothing new reaches the hook log for `ms` (returns the lines seen meanwhile). */
+export async function quietFor(scenario: Scenario, ms: number): Promise<HookLine[]> {
+  const before = scenario.hooks().length;
+  await sleep(ms);
+  return scenario.hooks().slice(before);
+}
+
+/**
+ * Per-file lifecycle: rigs and scenarios made through it are stopped after each test (rigs last),
+ * the warm driver pool after the file; a failing test prints the monitor, hook and rig logs.
+ */
+export function useScenarios(): { rig: (options?: UpsdRigOptions) => Promise<Rig>; start: (options: ScenarioOptions) => Scenario } {
+  const rigs: Rig[] = [];
+  const scenarios: Scenario[] = [];
+  afterEach(async () => {
+    for (const scenario of scenarios.splice(0).reverse()) await scenario.stop();
+    for (const rig of rigs.splice(0)) await rig.stop();
+  });
+  afterAll(async () => {
+    await stopWarmDrivers();
+  });
+  return {
+    rig: async (options = {}) => {
+      const rig = await startUpsdRig({ maxAge: 3, ...options });
+      rigs.push(rig);
+      return rig;
+    },
+    start: (options) => {
+      const scenario = Scenario.start(options);
+      scenarios.push(scenario);
+      onTestFailed(() => {
+        console.log(`=== scenario ${options.label ?? ''} on ${options.rig.host}:${options.rig.port} ===\n${scenario.dump()}`);
+      });
+      return scenario;
+    },
+  };
+}
