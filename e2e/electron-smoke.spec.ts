@@ -45,6 +45,10 @@ const noDisplay = process.platform === 'linux' && !process.env.DISPLAY && !proce
 
 type WithApi = Window & { nutSentinel?: NutSentinelApi };
 
+// Say it in the terminal too (list reporters do not print skip reasons).
+if (!executable) console.warn(`[electron-smoke] SKIPPED — ${reason}`);
+else if (noDisplay) console.warn('[electron-smoke] SKIPPED — no display (DISPLAY/WAYLAND_DISPLAY unset): run under `xvfb-run -a`.');
+
 test.describe('Electron shell smoke test', () => {
   test.skip(!executable, reason);
   test.skip(!!executable && noDisplay, 'An Electron binary is present but there is no display: run under Xvfb, e.g. `xvfb-run -a npm run test:e2e`.');

@@ -15,6 +15,7 @@ import type { StoredEvent } from '../../shared/history';
 import { defaultConfigPath } from '../config/config-file';
 import { splitUpsSystem } from '../config/upsmon-import';
 import { createAppCore } from '../core/app-core';
+import { FileSecretStore } from '../core/file-secret-store';
 import type { CoreService } from '../core/core-service';
 import type { Logger, LogLevel } from '../core/ports';
 import { NutClient } from '../nut/client';
@@ -27,6 +28,7 @@ Commands:
   status UPS@HOST[:PORT] [--json]          print every variable of a UPS (like upsc)
   clients UPS@HOST[:PORT] [--json]         list the systems logged in to a UPS (like upsc -c)
   web [--config FILE] [--port N] [--open]  serve the dashboard to a browser on this machine
+      [--demo]                             …against a private simulated master with a power cut
 
 Options for status/clients: --tls off|opportunistic|required, --timeout SECONDS
 Environment: NUT_SENTINEL_LOG_LEVEL=debug|info|warn|error`;
@@ -133,7 +135,14 @@ async function startCore(configPath: string, dataDir: string, logger: Logger, wi
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');
     notifier = createDesktopNotifier({ logger });
   }
-  const core = await createAppCore({ configPath, dataDir, secrets: null, notifier, logger, appVersion: process.env.npm_package_version ?? '' });
+  const core = await createAppCore({
+    configPath,
+    dataDir,
+    secrets: new FileSecretStore(dataDir),
+    notifier,
+    logger,
+    appVersion: process.env.npm_package_version ?? '',
+  });
   await core.start();
   return core;
 }
@@ -172,15 +181,27 @@ async function agentCommand(args: string[]): Promise<number> {
 async function webCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      open: { type: 'boolean' },
+      demo: { type: 'boolean' },
+      'demo-simulator': { type: 'boolean' },
+    },
   });
-  const configPath = path.resolve(values.config ?? defaultConfigPath());
-  const dataDir = path.resolve(values['data-dir'] ?? path.dirname(configPath));
   const logger = stdoutLogger(envLogLevel());
+  const demo = values.demo ? await (await import('../demo/demo')).startDemo(logger, { forceSimulator: values['demo-simulator'] === true }) : null;
+  const configPath = demo?.configPath ?? path.resolve(values.config ?? defaultConfigPath());
+  const dataDir = demo?.dataDir ?? path.resolve(values['data-dir'] ?? path.dirname(configPath));
   const here = path.dirname(fileURLToPath(import.meta.url));
   // Built layout: out/main/cli.js next to out/renderer; from source (tsx): main/cli → out/renderer.
   const staticDir = [path.join(here, '../renderer'), path.join(here, '../../out/renderer')].find((dir) => existsSync(path.join(dir, 'index.html')));
-  if (!staticDir) throw new UsageError('The UI is not built: run `npm run build` first.');
+  if (!staticDir) {
+    await demo?.stop();
+    throw new UsageError('The UI is not built: run `npm run build` first.');
+  }
   const core = await startCore(configPath, dataDir, logger, false);
   const { startBridge } = await import('../bridge/bridge-server');
   const bridge = await startBridge({ core, staticDir, ...(values.host ? { host: values.host } : {}), port: values.port ? Number(values.port) : 0 });
@@ -191,6 +212,7 @@ async function webCommand(args: string[]): Promise<number> {
   logger.log('info', `${signal}: stopping`);
   await bridge.close();
   await core.stop();
+  await demo?.stop();
   return 0;
 }
 

@@ -59,7 +59,8 @@ export async function applyStartAtLogin(enabled: boolean, env: LoginItemEnv): Pr
     return 'skipped-unpackaged';
   }
   if (env.platform === 'darwin' || env.platform === 'win32') {
-    const current = app.getLoginItemSettings().openAtLogin;
+    // Windows matches the registered entry by path AND args: ask with the same args.
+    const current = (env.platform === 'win32' ? app.getLoginItemSettings({ args: [HIDDEN_FLAG] }) : app.getLoginItemSettings()).openAtLogin;
     if (current === enabled) return 'unchanged';
     app.setLoginItemSettings(env.platform === 'win32' ? { openAtLogin: enabled, args: [HIDDEN_FLAG] } : { openAtLogin: enabled });
     env.logger.log('info', 'start at login changed', { enabled });

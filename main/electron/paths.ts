@@ -27,6 +27,14 @@ export function resolveShellPaths(mainDir: string, appRoot: string): ShellPaths 
   };
 }
 
+/**
+ * The on-disk path of a file packed with `asarUnpack`: other programs (notify-send, …) cannot
+ * read inside app.asar, only Electron's own fs can.
+ */
+export function unpackedPath(file: string): string {
+  return file.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}
+
 /** What the dashboard window loads: the built file, or (development only) a Vite dev server. */
 export type RendererTarget =
   | { kind: 'file'; /** file:// URL of out/renderer/index.html */ url: string }

@@ -9,9 +9,9 @@ export const ROUTES = {
   fsdTest: '/fsd-test',
 } as const;
 
-/** The view of one UPS; the id (`masterId/upsName`) is URI-encoded into one path segment. */
+/** The view of one UPS (`/ups/<masterId>/<upsName>`, each part URI-encoded, as renderer/src/router.ts writes it). */
 export function upsRoute(monitorId: string): string {
-  return `/ups/${encodeURIComponent(monitorId)}`;
+  return `/ups/${monitorId.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 const ROUTE_PATTERN = /^\/(?!\/)[A-Za-z0-9\-._~%/?=&:@]*$/;

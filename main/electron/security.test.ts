@@ -5,7 +5,7 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 
 import type { Session, WebContents } from 'electron';
 import { electronMock, mockEvent, MockWebContents, resetElectronMock } from '../testing/electron-mock';
-import { isTrustedRendererUrl, rendererTarget, rendererUrl } from './paths';
+import { isTrustedRendererUrl, rendererTarget, rendererUrl, unpackedPath } from './paths';
 import { safeRoute, upsRoute } from './routes';
 import { contentSecurityPolicy, hardenSession, hardenWebContents } from './security';
 import { recordingLogger } from './testing/fixtures';
@@ -48,7 +48,8 @@ describe('renderer target and trusted URLs', () => {
   });
 
   it('routes: only plain in-app paths pass', () => {
-    expect(upsRoute('nas/ups')).toBe('/ups/nas%2Fups');
+    expect(upsRoute('nas/ups')).toBe('/ups/nas/ups');
+    expect(upsRoute('my nas/ups.1')).toBe('/ups/my%20nas/ups.1');
     expect(safeRoute('/ups/nas%2Fups')).toBe('/ups/nas%2Fups');
     expect(safeRoute('/settings')).toBe('/settings');
     for (const bad of ['settings', '//evil.com', 'javascript:alert(1)', '/a b', '/x#y', '/<script>', '', null, undefined, `/${'a'.repeat(600)}`]) {
@@ -161,5 +162,14 @@ describe('hardenSession', () => {
     dev.beforeRequestListener?.({ url: 'ws://127.0.0.1:5173/' }, cb2);
     dev.beforeRequestListener?.({ url: 'http://127.0.0.1:9999/' }, cb2);
     expect(cb2.mock.calls).toEqual([[{ cancel: false }], [{ cancel: false }], [{ cancel: true }]]);
+  });
+});
+
+describe('unpackedPath', () => {
+  it('maps a file inside app.asar to its app.asar.unpacked copy, on both separators', () => {
+    expect(unpackedPath('/opt/NUT Sentinel/resources/app.asar/assets/app/icon.png')).toBe('/opt/NUT Sentinel/resources/app.asar.unpacked/assets/app/icon.png');
+    expect(unpackedPath('C:\\NUT\\resources\\app.asar\\assets\\app\\icon.png')).toBe('C:\\NUT\\resources\\app.asar.unpacked\\assets\\app\\icon.png');
+    expect(unpackedPath('/home/me/nut-sentinel/assets/app/icon.png')).toBe('/home/me/nut-sentinel/assets/app/icon.png');
+    expect(unpackedPath('/x/app.asarx/y')).toBe('/x/app.asarx/y');
   });
 });

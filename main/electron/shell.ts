@@ -25,7 +25,7 @@ import { createTeardown, installQuitGuard, type Teardown } from './lifecycle';
 import { createFileLogger, type ShellLogger } from './logger';
 import { applyStartAtLogin, defaultLoginItemEnv, type LoginItemEnv } from './login-item';
 import { createShellNotifier, type ShellNotifierDeps } from './notifications';
-import { isTrustedRendererUrl, rendererTarget, resolveShellPaths } from './paths';
+import { isTrustedRendererUrl, rendererTarget, resolveShellPaths, unpackedPath } from './paths';
 import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
 import { ROUTES } from './routes';
 import { createSafeStorageSecretStore } from './secrets';
@@ -251,7 +251,8 @@ export function startShell(options: ShellOptions): ShellHandle {
       configPath: path.join(userData, 'config.json'),
       dataDir: userData,
       secrets: createSafeStorageSecretStore({ file: path.join(userData, 'secrets.json'), platform, logger }),
-      notifier: (options.createNotifier ?? createShellNotifier)({ openRoute: (route) => showWindow(route), icon: paths.appIconPng, logger, platform }),
+      // The notifier hands the icon path to another program: it must be the unpacked copy.
+      notifier: (options.createNotifier ?? createShellNotifier)({ openRoute: (route) => showWindow(route), icon: unpackedPath(paths.appIconPng), logger, platform }),
       powerMonitor: createPowerMonitorPort(),
       logger,
       appVersion: app.getVersion(),
@@ -273,7 +274,8 @@ export function startShell(options: ShellOptions): ShellHandle {
       devTools: !app.isPackaged,
       isQuitting: () => quitting,
       navigate: (route) => ipc?.send('app:navigate', route),
-      onSessionEnd: () => void teardown.run(),
+      // Windows logoff/shutdown: quit through the guard (LOGOUT first) while there is time.
+      onSessionEnd: () => app.quit(),
       logger,
     });
     ipc = registerIpc({

@@ -815,7 +815,7 @@ export class HistoryStore {
   private vacuumIfWorthIt(): number {
     const free = asNumber(this.db.all('PRAGMA freelist_count')[0]?.freelist_count) ?? 0;
     const pages = asNumber(this.db.all('PRAGMA page_count')[0]?.page_count) ?? 0;
-    return 0;
+    if (free < 64 || free < pages / 20) return 0;
     this.db.exec('PRAGMA incremental_vacuum');
     if (!this.memory && this.journalMode === 'wal') this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return free - (asNumber(this.db.all('PRAGMA freelist_count')[0]?.freelist_count) ?? 0);

@@ -9,6 +9,22 @@ import { waitFor } from './net.js';
 import { RIG_USERS, startUpsdRig, type Rig } from './upsd-rig.js';
 import { startUpsmon, type UpsmonRig } from './upsmon-rig.js';
 
+/** pids of running upsmon processes started by this test process (their config dir is ours). */
+function ourUpsmonPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const environ = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (cmdline.includes('upsmon') && environ.includes(`NUT_CONFPATH=/tmp/nut-rig-${process.pid}-upsmon-`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 describe('upsmon rig', () => {
   let rig: Rig;
   const monitors: UpsmonRig[] = [];
@@ -88,13 +104,16 @@ describe('upsmon rig', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/could not LOGIN/);
     expect((error as Error).message).toMatch(/ACCESS-DENIED/);
+    expect(ourUpsmonPids()).toEqual([]);
   });
 
   it('stop() ends upsmon (it logs out) and removes its dir', async () => {
     const secondary = await startUpsmon({ rig });
     expect(await rig.numLogins('ups')).toBe(1);
     const { pid, dir } = secondary;
+    expect(ourUpsmonPids()).toEqual([pid]);
     await secondary.stop();
+    expect(ourUpsmonPids()).toEqual([]);
     expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
     expect(fs.existsSync(dir)).toBe(false);
     await waitFor(async () => (await rig.numLogins('ups')) === 0, { description: 'logout' });

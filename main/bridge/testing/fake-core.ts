@@ -316,19 +316,19 @@ export class FakeCore implements CoreService {
     add(5 * HOUR, '*', 'system', 'suspend', 'info', 'This machine went to sleep: readings from before the sleep are not used.');
     add(5 * HOUR - 40 * MIN, '*', 'system', 'resume', 'info', 'This machine woke up: reconnecting to every master.');
     add(3 * MIN + 12_000, 'garage/cyberpower', 'notify', 'COMMBAD', 'warning', 'Communications with UPS cyberpower@garage-pi.home.arpa lost');
-    add(4 * MIN, 'pve/eaton', 'notify', 'ONBATT', 'warning', 'UPS eaton@pve.home.arpa on battery');
-    add(4 * MIN - 800, 'pve/eaton', 'hook', 'hook-run', 'warning', '/usr/local/bin/ups-notify exited 2 after 1.2 s', {
+    add(25 * MIN, 'pve/eaton', 'notify', 'ONBATT', 'warning', 'UPS eaton@pve.home.arpa on battery');
+    add(25 * MIN - 800, 'pve/eaton', 'hook', 'hook-run', 'warning', '/usr/local/bin/ups-notify exited 2 after 1.2 s', {
       exitCode: 2,
       stdout: '',
       stderr: 'ups-notify: webhook answered 503\n',
       durationMs: 1204,
     });
-    add(4 * MIN - 1_000, 'pve/eaton', 'system', 'upssched-timer', 'info', 'upssched timer "onbatt" started (120 s).');
-    add(2 * MIN, 'pve/eaton', 'system', 'upssched-timer', 'info', 'upssched timer "onbatt" fired: /usr/local/bin/upssched-cmd onbatt exited 0.');
+    add(25 * MIN - 1_000, 'pve/eaton', 'system', 'upssched-timer', 'info', 'upssched timer "onbatt" started (120 s).');
+    add(23 * MIN, 'pve/eaton', 'system', 'upssched-timer', 'info', 'upssched timer "onbatt" fired: /usr/local/bin/upssched-cmd onbatt exited 0.');
     add(90_000, 'pve/eaton', 'notify', 'CLIENT_MISSING', 'warning', 'Expected secondary 192.168.1.40 is not logged in to eaton@pve.home.arpa.');
     this.events.sort((a, b) => a.at - b.at);
     this.notifications.push(
-      { at: now - 4 * MIN, key: 'ONBATT:eaton@pve.home.arpa', title: 'Proxmox rack: on battery', body: 'UPS eaton@pve.home.arpa on battery', urgency: 'normal', route: '/ups/pve/eaton' },
+      { at: now - 25 * MIN, key: 'ONBATT:eaton@pve.home.arpa', title: 'Proxmox rack: on battery', body: 'UPS eaton@pve.home.arpa on battery', urgency: 'normal', route: '/ups/pve/eaton' },
       { at: now - 3 * MIN, key: 'COMMBAD:cyberpower@garage-pi.home.arpa', title: 'Garage Pi: connection lost', body: 'Communications with UPS cyberpower@garage-pi.home.arpa lost', urgency: 'normal', route: '/ups/garage/cyberpower' },
     );
   }
@@ -554,7 +554,7 @@ function trayOf(ups: UpsSnapshot[]): AppSnapshot['tray'] {
 function wave(seed: string, t: number): number {
   let h = 0;
   for (const ch of seed) h = (h * 31 + ch.charCodeAt(0)) | 0;
-  const x = Math.sin(t / 3.7e6 + h) * 0.5 + Math.sin(t / 9.1e5 + h * 0.3) * 0.3 + Math.sin(t / 61_000 + h) * 0.2;
+  const x = Math.sin(t / 3.7e6 + h) * 0.6 + Math.sin(t / 9.1e5 + h * 0.3) * 0.3 + Math.sin(t / 61_000 + h) * 0.1;
   return (x + 1) / 2;
 }
 
@@ -629,7 +629,7 @@ function samplesFor(raw: SampleQuery, now: number, sim: UpsSim | undefined): Met
   const outages = [
     { start: now - 3 * DAY, end: now - 3 * DAY + 25 * MIN },
     { start: now - 2 * HOUR, end: now - 2 * HOUR + 9 * MIN },
-    ...(sim.level === 'on-battery' || sim.level === 'low-battery' ? [{ start: now - 4 * MIN, end: now + HOUR }] : []),
+    ...(sim.level === 'on-battery' || sim.level === 'low-battery' ? [{ start: now - 25 * MIN, end: now + HOUR }] : []),
   ];
   const sleep = { start: now - 5 * HOUR, end: now - 5 * HOUR + 40 * MIN };
   const lastSeen = sim.live ? now : (sim.statusAt ?? now);

@@ -335,3 +335,8 @@ export function useScenarios(): { rig: (options?: UpsdRigOptions) => Promise<Rig
     },
   };
 }
+
+/** Sorted copy (for comparing sets of hook types regardless of same-instant ordering). */
+export function sorted(values: readonly string[]): string[] {
+  return [...values].sort();
+}

@@ -19,9 +19,9 @@ export interface MetricSpec {
 }
 
 export const METRIC_SPECS: MetricSpec[] = [
-  { metric: 'charge', title: 'Battery charge', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 100], colorVar: '--chart-charge' },
+  { metric: 'charge', title: 'Battery charge', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 104], colorVar: '--chart-charge' },
   { metric: 'runtime', title: 'Runtime', unit: 's', format: (v) => formatRuntime(v), colorVar: '--chart-runtime' },
-  { metric: 'load', title: 'Load', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 100], colorVar: '--chart-load' },
+  { metric: 'load', title: 'Load', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 104], colorVar: '--chart-load' },
   { metric: 'inputVoltage', title: 'Input voltage', unit: 'V', format: (v) => `${v.toFixed(1)} V`, colorVar: '--chart-voltage' },
 ];
 
@@ -74,6 +74,19 @@ export function buildSeries(samples: MetricSample[], metric: Metric, bucketMs: n
   return { x, y, onBattery };
 }
 
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
+const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** Axis labels in the user's locale: times for a day or less, weekdays beyond. */
+function timeLabels(splits: number[], spanMs: number): string[] {
+  return splits.map((s) => {
+    const d = new Date(s * 1000);
+    if (spanMs <= 36 * 3_600_000) return timeFmt.format(d);
+    return d.getHours() === 0 && d.getMinutes() === 0 ? dayFmt.format(d) : fullFmt.format(d);
+  });
+}
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
@@ -92,6 +105,7 @@ function useColorScheme(): string {
 
 export function MetricChart({ spec, series, from, to, width, testId }: { spec: MetricSpec; series: Series; from: number; to: number; width: number; testId?: string }) {
   const target = useRef<HTMLDivElement>(null);
+  const readout = useRef<HTMLSpanElement>(null);
   const plot = useRef<uPlot | null>(null);
   const scheme = useColorScheme();
   const values = series.y.filter((v): v is number => v !== null);
@@ -115,13 +129,14 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
         y: spec.range ? { range: () => spec.range! } : { range: (_u, min, max) => (min === max || !Number.isFinite(min) ? [Math.max(0, (min || 0) - 1), (max || 0) + 1] : [Math.max(0, min - (max - min) * 0.15), max + (max - min) * 0.15]) },
       },
       axes: [
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif' },
+        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif', values: (_u, splits) => timeLabels(splits, to - from), space: 72 },
         {
           stroke: axis,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           size: 64,
           font: '11px system-ui, sans-serif',
+          splits: spec.range ? () => [0, 25, 50, 75, 100] : undefined,
           values: (_u, splits) => splits.map((v) => (spec.metric === 'runtime' ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's') : `${v}${spec.unit === '%' ? '%' : ` ${spec.unit}`}`)),
         },
       ],
@@ -130,6 +145,20 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
         { label: spec.title, stroke, width: 2, fill: `${stroke}22`, spanGaps: false, points: { show: false }, value: (_u, v) => (v === null ? 'no data' : spec.format(v)) },
       ],
       hooks: {
+        setCursor: [
+          (u) => {
+            const el = readout.current;
+            if (!el) return;
+            const i = u.cursor.idx;
+            if (i === null || i === undefined) {
+              el.textContent = '';
+              return;
+            }
+            const t = u.data[0][i];
+            const v = u.data[1][i];
+            el.textContent = t === undefined ? '' : `${fullFmt.format(new Date(t * 1000))}: ${v === null || v === undefined ? 'no data' : spec.format(v)}`;
+          },
+        ],
         drawClear: [
           (u) => {
             const { ctx, bbox } = u;
@@ -164,6 +193,7 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
     <figure className="chart" data-testid={testId}>
       <figcaption>
         <span className="chart-title">{spec.title}</span>
+        <span className="chart-readout" ref={readout} aria-hidden="true" />
         <span className="chart-latest">{latest === undefined ? 'no data' : spec.format(latest)}</span>
       </figcaption>
       <div ref={target} className="chart-canvas" role="img" aria-label={`${spec.title}: ${summary}`} />

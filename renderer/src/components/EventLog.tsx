@@ -122,12 +122,12 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         </button>
       </div>
       <form className="filters" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
-        <div className="filter-search">
-          <SearchIcon size={16} />
-          <label className="visually-hidden" htmlFor={`${ids}-text`}>
-            Search messages
-          </label>
-          <input id={`${ids}-text`} type="search" placeholder="Search messages" value={filters.text} onChange={(e) => set('text', e.target.value)} data-testid="event-filter-text" />
+        <div className="filter-field filter-grow">
+          <label htmlFor={`${ids}-text`}>Search</label>
+          <div className="filter-search">
+            <SearchIcon size={16} />
+            <input id={`${ids}-text`} type="search" placeholder="Words in the message" value={filters.text} onChange={(e) => set('text', e.target.value)} data-testid="event-filter-text" />
+          </div>
         </div>
         {!fixedMonitorId && (
           <div className="filter-field">
@@ -162,8 +162,8 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
           <label htmlFor={`${ids}-to`}>To</label>
           <input id={`${ids}-to`} type="datetime-local" value={filters.to} onChange={(e) => set('to', e.target.value)} data-testid="event-filter-to" />
         </div>
-        <fieldset className="chips" data-testid="event-filter-kinds">
-          <legend className="visually-hidden">Kinds</legend>
+        <fieldset className="chips filter-kinds" data-testid="event-filter-kinds">
+          <legend className="filter-legend">Show</legend>
           {KINDS.map((k) => (
             <label key={k.id} className={`chip${filters.kinds.includes(k.id) ? ' is-on' : ''}`}>
               <input

@@ -155,7 +155,13 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
   const existing = masterId === null ? null : (data?.config.masters.find((m) => m.id === masterId) ?? null);
 
   // Fill the form once the config has loaded.
-  if (data && !form && (masterId === null || existing)) setForm(masterId === null ? newForm(preset) : formFromMaster(existing!));
+  if (data && !form && (masterId === null || existing)) {
+    if (masterId === null) {
+      const fresh = newForm(preset);
+      const taken = new Set(data.config.masters.map((m) => m.id));
+      setForm({ ...fresh, id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken) });
+    } else setForm(formFromMaster(existing!));
+  }
 
   const otherIds = useMemo(() => new Set((data?.config.masters ?? []).filter((m) => m.id !== masterId).map((m) => m.id)), [data, masterId]);
 

@@ -47,7 +47,7 @@ export function ShutdownSettings() {
                   <input type="radio" name="shutdown-cmd" checked={v.shutdown.command === null} onChange={() => form.update((x) => ({ ...x, shutdown: { ...x.shutdown, command: null } }))} data-testid="shutdown-default" />
                   <span>
                     <strong>This system’s safe default</strong>
-                    <span className="muted"> — e.g. <code>systemctl poweroff</code> on Linux, <code>shutdown /s</code> on Windows, <code>shutdown -h now</code> on macOS</span>
+                    <span className="muted"> — <code>shutdown -h +0</code> on Linux (like upsmon), <code>shutdown -h now</code> on macOS, <code>shutdown.exe /s /f /t 0</code> on Windows</span>
                   </span>
                 </label>
                 <label className="radio">

@@ -1,0 +1,95 @@
+/**
+ * `nut-sentinel web --demo`: a private master with a scripted power cut, so a newcomer sees the
+ * app work without a UPS. With Debian's upsd + dummy-ups installed (and root, which dummy-ups
+ * needs here) the master is real and the power cut is driven through SET VAR; otherwise the
+ * built-in simulated master plays the same script. This machine's shutdown is always a dry run.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ConfigInput } from '../../shared/config';
+import type { Logger } from '../core/ports';
+import { DEMO_SCRIPT, startSimulatedMaster } from './simulated-master';
+
+export interface Demo {
+  configPath: string;
+  dataDir: string;
+  /** `real upsd` or `simulated master`. */
+  kind: string;
+  stop(): Promise<void>;
+}
+
+/** The demo's password travels by environment variable, as a headless agent's would. */
+export const DEMO_PASSWORD_ENV = 'NUT_SENTINEL_DEMO_PASSWORD';
+
+export async function startDemo(logger: Logger, options: { forceSimulator?: boolean } = {}): Promise<Demo> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-demo-'));
+  const canRunUpsd = !options.forceSimulator && existsSync('/lib/nut/upsd') && existsSync('/lib/nut/dummy-ups') && process.getuid?.() === 0;
+  let master: { host: string; port: number; upsName: string; stop: () => Promise<void> };
+  let kind: string;
+  if (canRunUpsd) {
+    master = await startRealDemoMaster(logger);
+    kind = 'real upsd + dummy-ups';
+  } else {
+    const simulated = await startSimulatedMaster();
+    master = { host: simulated.host, port: simulated.port, upsName: simulated.upsName, stop: () => simulated.close() };
+    kind = 'simulated master';
+  }
+  process.env[DEMO_PASSWORD_ENV] = 'secret';
+  const config: ConfigInput = {
+    masters: [
+      {
+        id: 'demo',
+        label: 'Demo NAS',
+        preset: 'synology',
+        host: master.host,
+        port: master.port,
+        ups: [{ name: master.upsName, username: 'monuser', password: { source: 'env', name: DEMO_PASSWORD_ENV }, expectedClients: ['127.0.0.1'] }],
+      },
+    ],
+    shutdown: { dryRun: true },
+  };
+  const configPath = path.join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  logger.log('info', `demo: ${kind} on ${master.host}:${master.port}; a power cut starts in ${DEMO_SCRIPT[0]!.seconds} s and repeats`);
+  return {
+    configPath,
+    dataDir: dir,
+    kind,
+    stop: async () => {
+      await master.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startRealDemoMaster(logger: Logger): Promise<{ host: string; port: number; upsName: string; stop: () => Promise<void> }> {
+  const { startUpsdRig } = await import('../testing/upsd-rig');
+  const rig = await startUpsdRig({ prewarm: false });
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const play = async (index: number): Promise<void> => {
+    if (stopped) return;
+    const phase = DEMO_SCRIPT[index % DEMO_SCRIPT.length]!;
+    try {
+      await rig.setStatus('ups', phase.status);
+      await rig.setVar('ups', 'battery.charge', String(phase.charge[1]));
+      await rig.setVar('ups', 'input.voltage', phase.inputVoltage.toFixed(1));
+    } catch (error) {
+      logger.log('warn', `demo: could not set the next phase: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    timer = setTimeout(() => void play(index + 1), phase.seconds * 1000);
+  };
+  void play(0);
+  return {
+    host: rig.host,
+    port: rig.port,
+    upsName: 'ups',
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await rig.stop();
+    },
+  };
+}
