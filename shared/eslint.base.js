@@ -1,6 +1,7 @@
 // One lint policy for every folder; each folder's eslint.config.js adds only what is its own.
 // ESLint looks a config up from each linted file's folder, so tool configs stay with their code.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const shellFree = {
@@ -45,6 +46,7 @@ export function baseConfig(tsconfigRootDir) {
     {
       files: ['**/*.js', '**/*.mjs'],
       ...tseslint.configs.disableTypeChecked,
+      languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
     },
     {
       // Tests may use loose typing for fixtures and non-null assertions on results they just checked.

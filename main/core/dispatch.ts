@@ -40,7 +40,7 @@ function toApiError(channel: InvokeChannel, error: unknown): ApiError {
   if (error && typeof error === 'object' && 'explanation' in error && 'fix' in error) {
     // NutError and ConfigError carry their own explanation and fix.
     const e = error as { code?: unknown; explanation: unknown; fix: unknown };
-    return { code: String(e.code ?? 'ERROR'), message: String(e.explanation), fix: String(e.fix) };
+    return { code: typeof e.code === 'string' ? e.code : 'ERROR', message: String(e.explanation), fix: String(e.fix) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INTERNAL', message: `${channel} failed: ${message}` };

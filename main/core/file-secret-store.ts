@@ -59,7 +59,7 @@ export class FileSecretStore implements SecretStore {
     try {
       this.cache = JSON.parse(await readFile(this.secretsPath, 'utf8')) as Record<string, Sealed>;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The secret store ${this.secretsPath} is unreadable: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The secret store ${this.secretsPath} is unreadable: ${(error as Error).message}`, { cause: error });
       this.cache = {};
     }
     return this.cache;
@@ -70,7 +70,7 @@ export class FileSecretStore implements SecretStore {
     try {
       this.key = Buffer.from((await readFile(this.keyPath, 'utf8')).trim(), 'base64');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw new Error(`The secret store key ${this.keyPath} is missing or unreadable: re-enter the passwords in Settings.`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw new Error(`The secret store key ${this.keyPath} is missing or unreadable: re-enter the passwords in Settings.`, { cause: error });
       await mkdir(path.dirname(this.keyPath), { recursive: true, mode: 0o700 });
       this.key = randomBytes(32);
       await writeFile(this.keyPath, `${this.key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
