@@ -18,7 +18,7 @@ import type { ApiError, NutSentinelApi } from '../shared/ipc';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where node_modules/electron would run the binary from (its index.js logic), if it is there. */
-function findElectron(): { executable: string | null; reason: string } {
+function findElectron(): { executable: string | null; reason: string; misconfigured?: boolean } {
   const platformPath =
     process.platform === 'win32' ? 'electron.exe' : process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : 'electron';
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
@@ -26,7 +26,7 @@ function findElectron(): { executable: string | null; reason: string } {
     const executable = path.join(override, platformPath);
     return existsSync(executable)
       ? { executable, reason: '' }
-      : { executable: null, reason: `ELECTRON_OVERRIDE_DIST_PATH is set to ${override}, but ${executable} does not exist.` };
+      : { executable, reason: `ELECTRON_OVERRIDE_DIST_PATH is set to ${override}, but ${executable} does not exist.`, misconfigured: true };
   }
   const pkg = path.join(root, 'node_modules', 'electron');
   const pathTxt = path.join(pkg, 'path.txt');
@@ -40,13 +40,14 @@ function findElectron(): { executable: string | null; reason: string } {
   };
 }
 
-const { executable, reason } = findElectron();
+const { executable, reason, misconfigured } = findElectron();
 const noDisplay = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 
 type WithApi = Window & { nutSentinel?: NutSentinelApi };
 
 // Say it in the terminal too (list reporters do not print skip reasons).
 if (!executable) console.warn(`[electron-smoke] SKIPPED — ${reason}`);
+else if (misconfigured) console.warn(`[electron-smoke] ${reason}`);
 else if (noDisplay) console.warn('[electron-smoke] SKIPPED — no display (DISPLAY/WAYLAND_DISPLAY unset): run under `xvfb-run -a`.');
 
 test.describe('Electron shell smoke test', () => {
@@ -58,6 +59,8 @@ test.describe('Electron shell smoke test', () => {
   let userData: string;
 
   test.beforeAll(async () => {
+    // A wrong ELECTRON_OVERRIDE_DIST_PATH is a mistake to fix, not a reason to skip.
+    expect(misconfigured ? reason : '').toBe('');
     const built = ['out/main/app.js', 'out/main/preload.cjs', 'out/renderer/index.html'].filter((file) => !existsSync(path.join(root, file)));
     expect(built, 'the app is not built: run `npm run build` first').toEqual([]);
     userData = mkdtempSync(path.join(os.tmpdir(), 'nut-sentinel-e2e-'));

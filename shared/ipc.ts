@@ -8,6 +8,15 @@
  */
 import { z } from 'zod';
 import { ConfigSchema, TlsSchema } from './config';
+import {
+  FsdPreflightRequestSchema,
+  FsdPreflightSchema,
+  FsdReportExportSchema,
+  FsdReportFormatSchema,
+  FsdReportSummarySchema,
+  FsdRunViewSchema,
+  FsdStartRequestSchema,
+} from './fsd-test';
 import { EventQuerySchema, MetricSampleSchema, SampleQuerySchema, StoredEventSchema } from './history';
 import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
 
@@ -106,6 +115,25 @@ export const invokeChannels = {
   },
   'notifications:recent': { request: none, response: z.array(NotificationRecordSchema) },
   'notifications:set-paused': { request: z.object({ paused: z.boolean() }), response: z.object({ paused: z.boolean() }) },
+
+  // The guarded FSD test (shared/fsd-test.ts, main/fsd-test). Preflight first (nothing is sent
+  // that could set FSD), then start (typed confirmation, countdown, abort), progress on
+  // `fsd:progress`, reports kept in history and exportable as JSON or Markdown.
+  'fsd:preflight': { request: FsdPreflightRequestSchema, response: FsdPreflightSchema },
+  'fsd:start': { request: FsdStartRequestSchema, response: FsdRunViewSchema },
+  'fsd:abort': { request: z.object({ runId: z.string().min(1) }), response: FsdRunViewSchema },
+  /** The run by id, or the latest one (null when there was none since start). */
+  'fsd:get-run': { request: z.object({ runId: z.string().min(1).optional() }), response: FsdRunViewSchema.nullable() },
+  'fsd:list-reports': {
+    request: z.object({ monitorId: z.string().optional(), limit: z.number().int().min(1).max(500).default(50) }),
+    response: z.array(FsdReportSummarySchema),
+  },
+  'fsd:get-report': {
+    request: z.object({ id: z.string().min(1), format: FsdReportFormatSchema.default('json') }),
+    response: FsdReportExportSchema,
+  },
+  /** Removes the remembered FSD credential of a UPS. */
+  'fsd:forget-credential': { request: z.object({ monitorId: z.string().min(1) }), response: z.object({ ok: z.literal(true), removed: z.boolean() }) },
 } as const;
 
 /** Core → UI pushes. */
@@ -114,6 +142,8 @@ export const pushChannels = {
   'events:appended': StoredEventSchema,
   /** Open a route (a notification was clicked, or the tray asked for a view). */
   'app:navigate': z.string(),
+  /** The FSD test run: state, countdown, timeline (on every change). */
+  'fsd:progress': FsdRunViewSchema,
 } as const;
 
 export type InvokeChannel = keyof typeof invokeChannels;

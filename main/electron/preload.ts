@@ -34,11 +34,19 @@ const invokeWhitelist: Record<InvokeChannel, true> = {
   'secrets:set-password': true,
   'notifications:recent': true,
   'notifications:set-paused': true,
+  'fsd:preflight': true,
+  'fsd:start': true,
+  'fsd:abort': true,
+  'fsd:get-run': true,
+  'fsd:list-reports': true,
+  'fsd:get-report': true,
+  'fsd:forget-credential': true,
 };
 const pushWhitelist: Record<PushChannel, true> = {
   'app:snapshot': true,
   'events:appended': true,
   'app:navigate': true,
+  'fsd:progress': true,
 };
 export const PRELOAD_INVOKE_CHANNELS = Object.freeze(Object.keys(invokeWhitelist)) as readonly InvokeChannel[];
 export const PRELOAD_PUSH_CHANNELS = Object.freeze(Object.keys(pushWhitelist)) as readonly PushChannel[];

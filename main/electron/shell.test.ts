@@ -162,6 +162,15 @@ describe('startShell: phases', () => {
     expect(electronMock.windows).toHaveLength(1);
   });
 
+  it('macOS: the launch’s own activate does not open the window; a later one does', async () => {
+    const { ready } = start({ platform: 'darwin', core: fakeCore(snapshot([ups()])) });
+    electronMock.app.emit('activate', mockEvent(), false);
+    await ready();
+    expect(electronMock.windows).toHaveLength(0);
+    electronMock.app.emit('activate', mockEvent(), false);
+    expect(electronMock.windows).toHaveLength(1);
+  });
+
   it('honours the userData override before taking the lock (the lock is per userData)', () => {
     const override = path.join(tmp, 'custom');
     start({ env: { [USER_DATA_ENV]: override } });

@@ -178,7 +178,10 @@ export function startShell(options: ShellOptions): ShellHandle {
   const isTrustedUrl = (url: string): boolean => isTrustedRendererUrl(url, target, platform);
 
   app.on('second-instance', () => showWindow());
-  app.on('activate', () => showWindow());
+  // macOS: re-opening the app (Finder, Spotlight) shows the window; the launch's own 'activate' does not.
+  app.on('activate', () => {
+    if (phase === 'running') showWindow();
+  });
   // A tray app: closing the last window does not quit.
   app.on('window-all-closed', () => undefined);
   if (platform === 'win32') app.setAppUserModelId(APP_ID);

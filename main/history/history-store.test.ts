@@ -48,6 +48,21 @@ describe('opening', () => {
     expect(header.readUInt32BE(64)).toBe(1);
   });
 
+  it("opens an in-memory store for ':memory:' (no file, no recovery reported)", () => {
+    const cwdEntries = fs.readdirSync(process.cwd()).sort();
+    const a = openStore({}, ':memory:');
+    const b = openStore({}, ':memory:'); // independent, so not refused
+    a.appendEvent(event());
+    a.appendSample(sample(T0, { runtime: null }));
+    expect(a.inMemory).toBe(true);
+    expect(a.recoveries).toEqual([]);
+    expect(a.queryEvents({})).toHaveLength(1);
+    expect(a.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 })[0]!.runtime).toBeNull();
+    expect(b.queryEvents({})).toEqual([]);
+    expect(a.stats()).toMatchObject({ path: ':memory:', inMemory: true, journalMode: 'memory', events: 1, samples: 1 });
+    expect(fs.readdirSync(process.cwd()).sort()).toEqual(cwdEntries);
+  });
+
   it('refuses use after close, and close is idempotent', () => {
     const store = openStore();
     store.close();

@@ -69,6 +69,8 @@ import {
 export { HistoryLockedError } from './owner-lock';
 
 const DAY_MS = 86_400_000;
+/** `HistoryStore.open(':memory:', …)`: a store that keeps nothing on disk, on purpose. */
+const MEMORY_PATH = ':memory:';
 
 export interface HistoryStoreOptions {
   /** Events and samples older than this are deleted by {@link HistoryStore.prune}. */
@@ -366,12 +368,19 @@ export class HistoryStore {
   }
 
   /**
-   * Opens (creating folders and file as needed) the history at `filePath`. Never throws for a bad
+   * Opens (creating folders and file as needed) the history at `filePath`, or an in-memory one
+   * for `':memory:'`. Never throws for a bad
    * file (see the module comment); throws {@link HistoryLockedError} when another live process
    * or another store in this process has it open.
    */
   static open(filePath: string, options: HistoryStoreOptions): HistoryStore {
     const clock = options.clock ?? systemClock;
+    if (filePath === MEMORY_PATH) {
+      // Asked for (tests, demo mode): not a recovery, nothing to report.
+      const store = new HistoryStore(MEMORY_PATH, openDatabase(null, false), null, options, clock);
+      if (options.pruneOnOpen ?? true) store.prune();
+      return store;
+    }
     const resolved = path.resolve(filePath);
     const checkPolicy = options.checkOnOpen ?? 'after-crash';
     const recoveries: HistoryRecovery[] = [];

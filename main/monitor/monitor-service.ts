@@ -42,6 +42,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   private sessionsById = new Map<string, { session: UpsSession; key: string; master: Master; ups: MonitoredUps }>();
   private readonly dispatcher: HookDispatcher;
   private shutdown: Promise<ShutdownOutcome> | null = null;
+  /** SHUTDOWN is a host event (UPSNAME empty): notified once per process, like upsmon's doshutdown(). */
+  private shutdownNotified = false;
   private sampleTimer: TimerHandle | null = null;
   private running = false;
   private readonly missingNotified = new Map<string, Set<string>>();
@@ -204,6 +206,15 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
 
   private readonly sink: SessionSink = {
     notify: (session, effect) => {
+      if (effect.event === 'SHUTDOWN') {
+        // Several critical UPSes each begin their own episode; the host shuts down once. Their
+        // decisions stay in the event log as shutdown-begins; hooks and the desktop see one SHUTDOWN.
+        if (this.shutdownNotified) {
+          this.deps.logger.log('info', `${session.systemName}: shutdown already announced by another UPS: SHUTDOWN not notified again`);
+          return;
+        }
+        this.shutdownNotified = true;
+      }
       const summary = this.dispatcher.dispatch({ event: effect.event, upsName: effect.upsName, message: effect.message, monitorId: session.monitorId });
       this.record({
         at: this.deps.clock.now(),
@@ -272,7 +283,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       const message = `Expected client ${name} is not logged in to ${session.systemName}: if the power fails, the master will not wait for it.`;
       this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type: 'expected-client-missing', severity: 'warning', message });
       void this.deps.notifier
-        ?.notify({ key: `CLIENT_MISSING:${session.monitorId}:${name}`, title: 'Expected client missing', body: message, urgency: 'normal', route: `/clients/${encodeURIComponent(session.monitorId)}` })
+        ?.notify({ key: `CLIENT_MISSING:${session.monitorId}:${name}`, title: 'Expected client missing', body: message, urgency: 'normal', route: `/ups/${session.monitorId.split('/').map(encodeURIComponent).join('/')}/clients` })
         .catch(() => undefined);
     }
     for (const name of [...already]) {

@@ -261,6 +261,32 @@ describe('power scenarios (real upsd)', () => {
     expect(s.recorder.list().map((n) => n.key)).toEqual([...shown, 'SHUTDOWN:rig/ups']);
   });
 
+  it('two UPSes of this machine both critical: one SHUTDOWN notification and one shutdown command (upsmon shuts a host down once); both sessions log out', async () => {
+    const rig = await startRig({ upses: [{ name: 'ups' }, { name: 'ups2' }] });
+    const s = start({ rig, ups: [{ name: 'ups' }, { name: 'ups2' }] });
+    await s.ready({ ups: 'ups' });
+    await s.ready({ ups: 'ups2' });
+    expect(await rig.numLogins('ups2')).toBe(1);
+
+    await rig.setStatus('ups', 'OB LB');
+    await rig.setStatus('ups2', 'OB LB');
+    await s.waitHook('LOWBATT', { count: 2 });
+    await s.waitHook('SHUTDOWNCMD', { timeoutMs: HOSTSYNC_MS + FINALDELAY_MS + 10_000 });
+    await waitNumLogins(rig, 'ups', 0, 5_000);
+    await waitNumLogins(rig, 'ups2', 0, 5_000);
+    expect(await quietFor(s, 1_500)).toEqual([]);
+
+    const hooks = s.hookTypes();
+    expect(sorted(hooks)).toEqual(sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(s.hooks().filter((h) => h.type === 'ONBATT').map((h) => h.arg).sort()).toEqual([s.systemName('ups'), s.systemName('ups2')].sort());
+    expect(notifyTypes(s).filter((t) => t === 'SHUTDOWN')).toHaveLength(1);
+    expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
+    // Each session decided on its own (both episodes are in the log), and both closed.
+    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toHaveLength(2);
+    expect(s.session('ups').view.connected).toBe(false);
+    expect(s.session('ups2').view.connected).toBe(false);
+  });
+
   it('a flapping line without de-duplication is rate-limited (critical LOWBATT still shown)', async () => {
     const rig = await startRig();
     const s = start({ rig, notifications: { dedupeSeconds: 0 } });

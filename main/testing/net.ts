@@ -304,6 +304,11 @@ export interface BlackholeEndpoint {
   /** An address inside 198.18.0.0/15 (RFC 2544 benchmarking range) routed into a private netns. */
   host: string;
   port: number;
+  /**
+   * The host side of the veth (198.18.x.y/30): a local, non-loopback address of this machine while
+   * the endpoint exists, usable e.g. as a rig's `listen` address ("upsd listens on the LAN only").
+   */
+  localAddress: string;
   /** The network namespace and host-side veth created for it (for debugging). */
   netns: string;
   hostInterface: string;
@@ -398,5 +403,5 @@ export async function blackholeEndpoint(options: { port?: number } = {}): Promis
     await cleanup().catch(() => undefined);
     throw error;
   }
-  return { host: target, port: options.port ?? 3493, netns, hostInterface, cleanup };
+  return { host: target, port: options.port ?? 3493, localAddress: hostAddress, netns, hostInterface, cleanup };
 }

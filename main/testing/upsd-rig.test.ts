@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RawNutError, blackholeEndpoint, sleep, tokenize, waitFor } from './net.js';
 import {
   PROXMOX_APC_UPS,
@@ -35,6 +35,17 @@ function processAlive(pid: number): boolean {
   return !processGone(pid);
 }
 
+function rawConnect(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
 async function rawError(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
@@ -53,7 +64,7 @@ describe('upsd rig: a default (Synology-like) rig', () => {
   });
 
   afterAll(async () => {
-    await rig.stop();
+    await rig?.stop();
   });
 
   it('starts upsd and one dummy-ups on a loopback port and serves the Synology seed data', async () => {
@@ -217,7 +228,7 @@ describe('upsd rig: several UPSes, small MAXAGE', () => {
   });
 
   afterAll(async () => {
-    await rig.stop();
+    await rig?.stop();
   });
 
   it('serves both UPSes with their own data and drivers', async () => {
@@ -330,6 +341,46 @@ describe('upsd rig: isolation and clean-up', () => {
     }
   });
 
+  it('listens on another local address: IPv6 loopback', async () => {
+    const rig = await startUpsdRig({ listen: '::1' });
+    try {
+      expect(rig.target()).toBe(`ups@[::1]:${rig.port}`);
+      const connection = await rig.connect();
+      try {
+        expect(await connection.getVar('ups', 'ups.status')).toBe('OL');
+      } finally {
+        connection.destroy();
+      }
+      expect(await rawError(rawConnect('127.0.0.1', rig.port))).toBe('ECONNREFUSED');
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  it('listens on a non-loopback local address only (the veth of a blackhole netns): 127.0.0.1 is refused', async () => {
+    const endpoint = await blackholeEndpoint();
+    try {
+      const rig = await startUpsdRig({ listen: endpoint.localAddress });
+      try {
+        expect(rig.host).toBe(endpoint.localAddress);
+        const connection = await rig.connect();
+        try {
+          await connection.request(`USERNAME ${RIG_USERS.monuser.name}`);
+          await connection.request(`PASSWORD ${RIG_USERS.monuser.password}`);
+          expect(await connection.request('LOGIN ups')).toBe('OK');
+          expect(await rig.listClients('ups')).toEqual([endpoint.localAddress]);
+        } finally {
+          connection.destroy();
+        }
+        expect(await rawError(rawConnect('127.0.0.1', rig.port))).toBe('ECONNREFUSED');
+      } finally {
+        await rig.stop();
+      }
+    } finally {
+      await endpoint.cleanup();
+    }
+  });
+
   it('rejects bad options before starting anything', async () => {
     await expect(startUpsdRig({ upses: [{ name: 'bad name', vars: { 'ups.status': 'OL' } }] })).rejects.toThrow(/bad UPS name/);
     await expect(startUpsdRig({ upses: [{ name: 'u', vars: { 'ups.status': 'OL', 'x.y': 'a"b' } }] })).rejects.toThrow(/printable ASCII/);
@@ -346,7 +397,7 @@ describe('upsd rig: TLS variant', () => {
   });
 
   afterAll(async () => {
-    await rig.stop();
+    await rig?.stop();
   });
 
   it('exports the server certificate and its SHA-256 fingerprint', () => {
@@ -417,5 +468,14 @@ describe('blackholeEndpoint', () => {
     expect(namespaces).not.toContain(endpoint.netns);
     expect(spawnSync('ip', ['link', 'show', endpoint.hostInterface]).status).not.toBe(0);
     await endpoint.cleanup(); // idempotent
+  });
+
+  it('throws a clear error instead of skipping when it cannot create a namespace (not root)', async () => {
+    const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      await expect(blackholeEndpoint()).rejects.toThrow(/needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\).*uid 1000/);
+    } finally {
+      getuid.mockRestore();
+    }
   });
 });

@@ -257,6 +257,8 @@ export interface Rig {
   /** How long start-up took (ms) and whether a warm driver set was used. */
   readonly startup: { ms: number; warm: boolean };
   driverPid(ups: string): number | undefined;
+  /** `<ups>@<host>:<port>` (default: the first UPS), as upsc/upsmon MONITOR take it. */
+  target(ups?: string): string;
   /** pids of every process of this rig that is currently running. */
   pids(): number[];
 
@@ -579,6 +581,20 @@ function upsConf(upses: readonly RigUps[], etcDir: string): string {
  * FD_SETSIZE on fd_set ***`, SIGABRT; the same bug as protocol.md 5.2).
  */
 export async function pingDriver(socketPath: string, timeoutMs = 5_000): Promise<net.Socket> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await pingOnce(socketPath, Math.max(100, deadline - performance.now()));
+    } catch (error) {
+      // The socket file appears at bind(), a moment before listen(): retry refusals until the deadline.
+      const code = (error as { code?: string }).code;
+      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || performance.now() >= deadline) throw error;
+      await sleep(10);
+    }
+  }
+}
+
+function pingOnce(socketPath: string, timeoutMs: number): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const socket = net.connect({ path: socketPath });
     let buffer = '';
@@ -603,7 +619,9 @@ export async function pingDriver(socketPath: string, timeoutMs = 5_000): Promise
         resolve(socket);
       } else if (buffer.length > 65_536) buffer = buffer.slice(-1_024);
     });
-    socket.on('error', (error) => fail(new Error(`driver socket ${socketPath}: ${error.message}`)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      fail(Object.assign(new Error(`driver socket ${socketPath}: ${error.message}`), { code: error.code })),
+    );
     socket.on('close', () => fail(new Error(`driver at ${socketPath} closed the socket before PONG`)));
   });
 }
@@ -731,9 +749,11 @@ function startWarmSet(key: string, upses: readonly RigUps[], timeoutMs: number):
 async function acquireDriverSet(upses: readonly RigUps[], options: { prewarm: boolean; timeoutMs: number; sink: LogSink }): Promise<{ set: DriverSet; warm: boolean }> {
   const key = driverSetKey(upses);
   const pending = warmSets.get(key);
+  warmSets.delete(key);
+  // Start the replacement right away, so it is warm by the time a test calls restart().
+  if (options.prewarm) startWarmSet(key, upses, options.timeoutMs);
   let result: { set: DriverSet; warm: boolean } | undefined;
   if (pending) {
-    warmSets.delete(key);
     let warm: DriverSet | undefined;
     try {
       warm = await pending;
@@ -756,7 +776,6 @@ async function acquireDriverSet(upses: readonly RigUps[], options: { prewarm: bo
     }
     result = { set, warm: false };
   }
-  if (options.prewarm) startWarmSet(key, upses, options.timeoutMs);
   return result;
 }
 
@@ -823,6 +842,11 @@ class UpsdRig implements Rig {
   driverPid(ups: string): number | undefined {
     const driver = this.driverSet?.drivers.get(this.upsName(ups));
     return driver?.running ? driver.pid : undefined;
+  }
+
+  target(ups?: string): string {
+    const name = ups === undefined ? this.upses[0]!.name : this.upsName(ups);
+    return `${name}@${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   pids(): number[] {

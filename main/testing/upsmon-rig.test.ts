@@ -39,7 +39,7 @@ describe('upsmon rig', () => {
   });
 
   afterAll(async () => {
-    await rig.stop();
+    await rig?.stop();
   });
 
   async function upsmon(options: Parameters<typeof startUpsmon>[0]): Promise<UpsmonRig> {

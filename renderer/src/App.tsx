@@ -4,7 +4,7 @@ import type { TrayLevel } from '../../shared/snapshot';
 import { api } from './api';
 import { Callout } from './components/common';
 import { formatCountdown } from './format';
-import { BellIcon, BellOffIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
+import { BellIcon, BellOffIcon, CheckIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
 import { type Route, href, useRoute } from './router';
 import { useApp, useNow } from './store';
 import { ClientsView } from './views/ClientsView';
@@ -61,6 +61,7 @@ export function App() {
         </main>
       </div>
       <Announcer />
+      <Toast />
     </div>
   );
 }
@@ -190,6 +191,16 @@ function ConfigProblemBanner() {
         </p>
         <p>Fix the file and restart NUT Sentinel. The file itself was left untouched.</p>
       </Callout>
+    </div>
+  );
+}
+
+function Toast() {
+  const toast = useApp((s) => s.toast);
+  if (!toast) return null;
+  return (
+    <div className="toast" key={toast.seq} data-testid="toast" aria-hidden="true">
+      <CheckIcon size={16} /> {toast.text}
     </div>
   );
 }

@@ -3,13 +3,13 @@
  * zod schema as the user types (errors shown after the first save attempt), saves with
  * `config:save` and shows the core's issues afterwards.
  */
-import { type FormEvent, type ReactNode, useMemo, useState } from 'react';
+import { type FormEvent, type ReactNode, useMemo, useRef, useState } from 'react';
 import type { z } from 'zod';
 import type { Config } from '../../shared/config';
-import { Callout, Spinner } from './components/common';
+import { Callout, Spinner, focusFirstInvalid } from './components/common';
 import { type ConfigData, type Issue, issuesOf, saveConfig, scopeIssues, useConfig } from './config-edit';
 import { CheckIcon } from './icons';
-import { announce } from './store';
+import { announce, toast } from './store';
 
 export interface SectionForm<T> {
   value: T | null;
@@ -90,7 +90,7 @@ export function useSectionForm<T>({
       setCoreIssues([]);
       setSavedAt(Date.now());
       setValue(select(result.config));
-      announce('Settings saved.');
+      toast('Settings saved.');
       return true;
     }
     setCoreIssues(result.stage === 'transport' ? result.issues : scopeIssuesOrKeep(result.issues, prefix));
@@ -128,14 +128,17 @@ function scopeIssuesOrKeep(issues: Issue[], prefix: string): Issue[] {
 }
 
 export function SectionFormShell<T>({ form, children, testId, label }: { form: SectionForm<T>; children: (value: T) => ReactNode; testId: string; label: string }) {
+  const ref = useRef<HTMLFormElement>(null);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    void form.save();
+    void form.save().then((ok) => {
+      if (!ok) focusFirstInvalid(ref.current);
+    });
   };
   if (form.loadError) return <Callout tone="bad" title="The settings could not be loaded">{form.loadError}</Callout>;
   if (form.value === null) return <Spinner label="Loading settings" />;
   return (
-    <form className="settings-form" onSubmit={onSubmit} noValidate data-testid={testId} aria-label={label}>
+    <form className="settings-form" onSubmit={onSubmit} noValidate data-testid={testId} aria-label={label} ref={ref}>
       {children(form.value)}
       <SaveBar form={form} />
     </form>

@@ -20,6 +20,8 @@ export interface AppState {
   /** Events pushed since the page opened, newest last (bounded). */
   liveEvents: StoredEvent[];
   announcement: { text: string; seq: number; assertive: boolean };
+  /** A short visible confirmation ("Saved."), also announced. */
+  toast: { text: string; seq: number } | null;
   /** Bumped when the config was saved from this UI, so views reload it. */
   configVersion: number;
 }
@@ -33,6 +35,7 @@ export const useApp = create<AppState>(() => ({
   loadError: null,
   liveEvents: [],
   announcement: { text: '', seq: 0, assertive: false },
+  toast: null,
   configVersion: 0,
 }));
 
@@ -53,6 +56,16 @@ export function useCoreNow(): number {
 
 export function announce(text: string, assertive = false): void {
   useApp.setState((s) => ({ announcement: { text, seq: s.announcement.seq + 1, assertive } }));
+}
+
+/** Show a short confirmation for a few seconds (and announce it). */
+export function toast(text: string): void {
+  announce(text);
+  const seq = useApp.getState().announcement.seq;
+  useApp.setState({ toast: { text, seq } });
+  setTimeout(() => {
+    if (useApp.getState().toast?.seq === seq) useApp.setState({ toast: null });
+  }, 4000);
 }
 
 export function markConfigSaved(): void {

@@ -2,8 +2,8 @@
  * Fixtures for the shell's tests: snapshots that pass the shared schema (so the tray is tested
  * against the real contract), a recording logger and a fake CoreService.
  */
-import { vi } from 'vitest';
-import type { ApiHandlers, PushChannel, PushOf } from '../../../shared/ipc';
+import { type Mock, vi } from 'vitest';
+import { type ApiHandlers, INVOKE_CHANNELS, type PushChannel, type PushOf } from '../../../shared/ipc';
 import { type AppSnapshot, AppSnapshotSchema, type UpsSnapshot } from '../../../shared/snapshot';
 import { defaultConfig } from '../../../shared/config';
 import type { CoreService } from '../../core/core-service';
@@ -81,30 +81,38 @@ export function recordingLogger(): Logger & { lines: LogLine[]; text(): string }
   };
 }
 
-/** Handlers that answer plausibly; each is a vi.fn so tests can assert calls. */
-export function fakeHandlers(overrides: Partial<ApiHandlers> = {}): { [C in keyof ApiHandlers]: ReturnType<typeof vi.fn<ApiHandlers[C]>> } {
+export type FakeHandlers = { [C in keyof ApiHandlers]: Mock<ApiHandlers[C]> };
+
+/**
+ * Handlers that answer plausibly; each is a vi.fn so tests can assert calls. Channels without
+ * a default (added to the contract later) reject with "not faked", so new channels never break
+ * the fixture.
+ */
+export function fakeHandlers(overrides: Partial<ApiHandlers> = {}): FakeHandlers {
   const config = defaultConfig();
-  const handlers = {
-    'app:get-snapshot': vi.fn<ApiHandlers['app:get-snapshot']>(() => Promise.resolve(snapshot([]))),
-    'ups:get-variables': vi.fn<ApiHandlers['ups:get-variables']>(() => Promise.resolve([])),
-    'events:query': vi.fn<ApiHandlers['events:query']>(() => Promise.resolve([])),
-    'history:query-samples': vi.fn<ApiHandlers['history:query-samples']>(() => Promise.resolve([])),
-    'config:get': vi.fn<ApiHandlers['config:get']>(() => Promise.resolve({ config, storedPasswords: [], path: '/tmp/config.json' })),
-    'config:save': vi.fn<ApiHandlers['config:save']>(() => Promise.resolve({ ok: true as const })),
-    'config:test-connection': vi.fn<ApiHandlers['config:test-connection']>(() =>
-      Promise.resolve({ ok: true, steps: [], diagnosis: null, server: null, upsNames: [] }),
-    ),
-    'config:import-upsmon': vi.fn<ApiHandlers['config:import-upsmon']>(() => Promise.resolve({ ok: true, report: [], config: null })),
-    'secrets:set-password': vi.fn<ApiHandlers['secrets:set-password']>(() => Promise.resolve({ ok: true as const })),
-    'notifications:recent': vi.fn<ApiHandlers['notifications:recent']>(() => Promise.resolve([])),
-    'notifications:set-paused': vi.fn<ApiHandlers['notifications:set-paused']>((request) => Promise.resolve({ paused: request.paused })),
+  const defaults: Partial<ApiHandlers> = {
+    'app:get-snapshot': () => Promise.resolve(snapshot([])),
+    'ups:get-variables': () => Promise.resolve([]),
+    'events:query': () => Promise.resolve([]),
+    'history:query-samples': () => Promise.resolve([]),
+    'config:get': () => Promise.resolve({ config, storedPasswords: [], path: '/tmp/config.json' }),
+    'config:save': () => Promise.resolve({ ok: true as const }),
+    'config:test-connection': () => Promise.resolve({ ok: true, steps: [], diagnosis: null, server: null, upsNames: [] }),
+    'config:import-upsmon': () => Promise.resolve({ ok: true, report: [], config: null }),
+    'secrets:set-password': () => Promise.resolve({ ok: true as const }),
+    'notifications:recent': () => Promise.resolve([]),
+    'notifications:set-paused': (request) => Promise.resolve({ paused: request.paused }),
   };
-  Object.assign(handlers, overrides);
-  return handlers;
+  const handlers: Record<string, Mock> = {};
+  for (const channel of INVOKE_CHANNELS) {
+    const impl = (overrides[channel] ?? defaults[channel] ?? (() => Promise.reject(new Error(`${channel}: not faked in this test`)))) as (request: unknown) => Promise<unknown>;
+    handlers[channel] = vi.fn(impl);
+  }
+  return handlers as unknown as FakeHandlers;
 }
 
 export interface FakeCore extends CoreService {
-  handlers: ReturnType<typeof fakeHandlers>;
+  handlers: FakeHandlers;
   emit<P extends PushChannel>(channel: P, payload: PushOf<P>): void;
   listenerCount(channel: PushChannel): number;
   current: AppSnapshot;

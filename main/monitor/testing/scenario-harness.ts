@@ -14,7 +14,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Config, ConfigSchema, type ConfigInput, type Timing, type UpsschedRule, upsSystemName } from '../../../shared/config';
-import type { StoredEvent } from '../../../shared/history';
+import type { MetricSample, StoredEvent } from '../../../shared/history';
 import { NOTIFY_TYPES } from '../../../shared/notify-types';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { NodeProcessRunner, systemClock } from '../../core/node-ports';
@@ -117,6 +117,7 @@ export class MemoryLogger implements Logger {
 
 export class Scenario {
   readonly events: StoredEvent[] = [];
+  readonly samples: MetricSample[] = [];
   readonly recorder = new RecordingNotifier();
   readonly policy: NotificationPolicy;
   readonly service: MonitorService;
@@ -177,6 +178,7 @@ export class Scenario {
       runner: new NodeProcessRunner(),
       notifier: this.policy,
       recordEvent: (event) => this.events.push(event),
+      recordSample: (sample) => this.samples.push(sample),
       password: (_master, ups) => Promise.resolve(passwords.get(ups.name)),
     });
   }

@@ -155,7 +155,7 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
               return;
             }
             const t = u.data[0][i];
-            const v = u.data[1][i];
+            const v = u.data[1]?.[i];
             el.textContent = t === undefined ? '' : `${fullFmt.format(new Date(t * 1000))}: ${v === null || v === undefined ? 'no data' : spec.format(v)}`;
           },
         ],

@@ -8,7 +8,7 @@ import type { UpsSnapshot } from '../../../shared/snapshot';
 import { type ConfigData, saveConfig } from '../config-edit';
 import { formatAge } from '../format';
 import { AlertIcon, CheckIcon, PinIcon } from '../icons';
-import { announce, useCoreNow } from '../store';
+import { toast, useCoreNow } from '../store';
 import { ErrorBox } from './common';
 
 interface Row {
@@ -58,7 +58,7 @@ export function ClientsPanel({ ups, config, headingLevel = 3 }: { ups: UpsSnapsh
       return c;
     });
     setBusy(false);
-    if (result.ok) announce(done);
+    if (result.ok) toast(done);
     else setError({ message: result.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join(' ') });
   }
 

@@ -154,14 +154,15 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
             ))}
           </select>
         </div>
-        <div className="filter-field">
+        <div className="filter-field filter-date">
           <label htmlFor={`${ids}-from`}>From</label>
           <input id={`${ids}-from`} type="datetime-local" value={filters.from} onChange={(e) => set('from', e.target.value)} data-testid="event-filter-from" />
         </div>
-        <div className="filter-field">
+        <div className="filter-field filter-date">
           <label htmlFor={`${ids}-to`}>To</label>
           <input id={`${ids}-to`} type="datetime-local" value={filters.to} onChange={(e) => set('to', e.target.value)} data-testid="event-filter-to" />
         </div>
+        <div className="filter-row">
         <fieldset className="chips filter-kinds" data-testid="event-filter-kinds">
           <legend className="filter-legend">Show</legend>
           {KINDS.map((k) => (
@@ -180,6 +181,7 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
             Clear filters
           </button>
         )}
+        </div>
       </form>
 
       <ErrorBox error={error} />

@@ -143,7 +143,7 @@ export function Field({
       )}
       {error && (
         <div className="field-error" id={errorId}>
-          <CrossIcon size={14} /> {error}
+          <CrossIcon size={14} /> <span><RichText text={error} /></span>
         </div>
       )}
     </div>
@@ -217,6 +217,17 @@ export function EmptyState({ title, children, action }: { title: ReactNode; chil
       {action && <div className="empty-actions">{action}</div>}
     </div>
   );
+}
+
+/** After a refused submit: bring the first invalid field into view and focus it. */
+export function focusFirstInvalid(root: HTMLElement | null): void {
+  requestAnimationFrame(() => {
+    const el = root?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (el) {
+      el.scrollIntoView({ block: 'center' });
+      el.focus({ preventScroll: true });
+    }
+  });
 }
 
 export function Spinner({ label = 'Loading' }: { label?: string }) {

@@ -4,7 +4,7 @@ import type { ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { Callout, ErrorBox } from '../../components/common';
 import { href } from '../../router';
-import { announce, markConfigSaved } from '../../store';
+import { announce, markConfigSaved, toast } from '../../store';
 
 type Report = ResponseOf<'config:import-upsmon'>;
 
@@ -60,7 +60,7 @@ export function ImportSettings() {
         setApplied(report);
         if (report.ok) {
           markConfigSaved();
-          announce('Import applied.');
+          toast('Import applied.');
         } else announce('Import not applied: see the report.', true);
       } else {
         setPreview({ report, forText: key });

@@ -4,16 +4,16 @@
  * (saved with secrets:set-password, never in the config), and a step-by-step connection test
  * with the core's diagnosis.
  */
-import { type FormEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
 import { type Master, MASTER_PRESETS, MasterSchema, upsSystemName } from '../../../../shared/config';
 import type { ConnectionTestResult } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
-import { Callout, DiagnosisText, ErrorBox, Field, Spinner } from '../../components/common';
+import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } from '../../components/common';
 import { type Issue, issueAt, issuesOf, saveConfig, scopeIssues, useConfig } from '../../config-edit';
 import { describeServer, slugify } from '../../format';
 import { ArrowLeftIcon, CheckIcon, CrossIcon, EyeIcon, PlusIcon, TrashIcon } from '../../icons';
 import { type PresetName, href, navigate } from '../../router';
-import { announce } from '../../store';
+import { announce, toast } from '../../store';
 
 type PasswordSourceKind = 'store' | 'env' | 'file' | 'none';
 
@@ -152,6 +152,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
   const [saveError, setSaveError] = useState<{ message: string; fix?: string } | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const ids = useId();
+  const formRef = useRef<HTMLFormElement>(null);
   const existing = masterId === null ? null : (data?.config.masters.find((m) => m.id === masterId) ?? null);
 
   // Fill the form once the config has loaded.
@@ -229,6 +230,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
     setSaveError(null);
     if (clientIssues.length > 0) {
       announce('Not saved: please correct the highlighted fields.', true);
+      focusFirstInvalid(formRef.current);
       return;
     }
     const master = MasterSchema.parse(toMaster(form));
@@ -245,6 +247,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
       const scoped = scopeIssues(result.issues, `masters.${index}`);
       setCoreIssues(scoped.length > 0 ? scoped : result.issues.map((i) => ({ ...i, path: i.path ? `(config) ${i.path}` : '' })));
       announce('Not saved: see the problems listed.', true);
+      focusFirstInvalid(formRef.current);
       return;
     }
     // Passwords go to the secret store, never into the config file.
@@ -260,7 +263,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
       return;
     }
     setSaving(false);
-    announce(`${master.label} saved.`);
+    toast(`${master.label} saved.`);
     navigate(href({ name: 'settings', section: 'masters' }));
   };
 
@@ -269,7 +272,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
     const result = await saveConfig((c) => ({ ...c, masters: c.masters.filter((m) => m.id !== masterId) }));
     setSaving(false);
     if (result.ok) {
-      announce(`${form.label} removed.`);
+      toast(`${form.label} removed.`);
       navigate(href({ name: 'settings', section: 'masters' }));
     } else setSaveError({ message: result.issues.map((i) => i.message).join(' ') });
   };
@@ -287,7 +290,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
           {masterId === null ? 'Add a NUT master' : `Edit ${existing?.label ?? masterId}`}
         </h1>
       </div>
-      <form className="settings-form master-form" onSubmit={(e) => void onSubmit(e)} noValidate data-testid="master-form" aria-label="Master">
+      <form className="settings-form master-form" onSubmit={(e) => void onSubmit(e)} noValidate data-testid="master-form" aria-label="Master" ref={formRef}>
         <fieldset className="preset-picker" data-testid="preset-picker">
           <legend>What shares the UPS?</legend>
           <div className="preset-options">
