@@ -22,6 +22,11 @@ const BENCHES: BenchEntry[] = [
     run: async () => (await import('./nut-client.bench.js')).benchNutClient(),
   },
   {
+    name: 'detection',
+    description: 'status change → hook latency, our monitor vs a real upsmon 2.8.0 (needs root; takes minutes)',
+    run: async () => (await import('./detection.bench.js')).benchDetection(),
+  },
+  {
     name: 'history',
     description: 'history store insert/query rates and file sizes',
     run: async () => (await import('./history.bench.js')).benchHistory(),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { BridgeServerMessage } from '../../shared/ipc';
+import { type BridgeServerMessage, PUSH_CHANNELS } from '../../shared/ipc';
 import { AppSnapshotSchema } from '../../shared/snapshot';
 import { BRIDGE_CLOSE, BridgeHostError, type BridgeHandle, isLoopbackHost, startBridge } from './bridge-server';
 import { FakeCore } from './testing/fake-core';
@@ -217,10 +217,15 @@ describe('startBridge', () => {
     core.emit('app:snapshot', snapshot);
     core.emit('events:appended', { id: 99, at: 1, monitorId: 'nas/ups', kind: 'notify', type: 'ONBATT', severity: 'warning', message: 'on battery' });
     core.emit('app:navigate', '/ups/nas/ups');
+    // fsd:progress comes from a real (simulated) run start.
+    const run = await core.handlers['fsd:start']({ preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true }, countdownSeconds: 10, overrideBlockers: false, graceSeconds: 10 });
     for (const o of [a, c]) {
       await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({ payload: { at: snapshot.at } });
       await expect(o.next((m) => 'push' in m && m.push === 'events:appended')).resolves.toMatchObject({ payload: { id: 99 } });
       await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({ payload: '/ups/nas/ups' });
+      await expect(o.next((m) => 'push' in m && m.push === 'fsd:progress')).resolves.toMatchObject({ payload: { runId: run.runId, state: 'countdown' } });
+      const seen = new Set(o.messages.flatMap((m) => ('push' in m ? [m.push] : [])));
+      expect([...seen].sort()).toEqual([...PUSH_CHANNELS].sort());
     }
   });
 

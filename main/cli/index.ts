@@ -29,6 +29,9 @@ Commands:
   clients UPS@HOST[:PORT] [--json]         list the systems logged in to a UPS (like upsc -c)
   web [--config FILE] [--port N] [--open]  serve the dashboard to a browser on this machine
       [--demo]                             …against a private simulated master with a power cut
+  fsd-test --config FILE --ups MASTER/UPS --mode local|master [--user U --password-env VAR]
+      [--hostsync S] [--confirm UPSNAME] [--override-blockers] [--countdown S] [--real] [--json]
+                                           guarded FSD test (see \`nut-sentinel fsd-test --help\`)
 
 Options for status/clients: --tls off|opportunistic|required, --timeout SECONDS
 Environment: NUT_SENTINEL_LOG_LEVEL=debug|info|warn|error`;
@@ -224,6 +227,19 @@ async function openInBrowser(url: string, logger: Logger): Promise<void> {
   child.unref();
 }
 
+/** The guarded FSD test (main/fsd-test/cli.ts), on its own core like the agent. */
+async function fsdTestCommand(args: string[]): Promise<number> {
+  const { FSD_TEST_USAGE, runFsdTestCli } = await import('../fsd-test/cli');
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`Usage: nut-sentinel ${FSD_TEST_USAGE}\n`);
+    return 0;
+  }
+  return runFsdTestCli(args, {
+    startCore: (configPath, dataDir, logger) => startCore(configPath, dataDir, logger, false),
+    usageError: (message) => new UsageError(message),
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -236,6 +252,8 @@ export async function main(argv: string[]): Promise<number> {
         return await clientsCommand(rest);
       case 'web':
         return await webCommand(rest);
+      case 'fsd-test':
+        return await fsdTestCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -11,10 +11,11 @@ import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
+import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
 import { importUpsmonConf } from '../config/upsmon-import';
-import { HistoryStore } from '../history/history-store';
+import { HistoryLockedError, HistoryStore } from '../history/history-store';
 import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
 import { NutClient, type NutClientOptions } from '../nut/client';
@@ -66,12 +67,18 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     logger.log('error', `config not loaded: ${configProblem}`);
   }
 
-  const history = HistoryStore.open(deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'), {
-    retentionDays: config.history.retentionDays,
-    maxEvents: config.history.maxEvents,
-    clock,
-    logger,
-  });
+  const historyOptions = { retentionDays: config.history.retentionDays, maxEvents: config.history.maxEvents, clock, logger };
+  let historyProblem: string | null = null;
+  let history: HistoryStore;
+  try {
+    history = HistoryStore.open(deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'), historyOptions);
+  } catch (error) {
+    if (!(error instanceof HistoryLockedError)) throw error;
+    // Another NUT Sentinel (e.g. the agent) owns this data folder: monitor anyway, keep history in memory.
+    historyProblem = `${error.message} History is kept in memory only until that process stops.`;
+    logger.log('warn', historyProblem);
+    history = HistoryStore.open(':memory:', historyOptions);
+  }
 
   const recorder = new RecordingNotifier({ clock, ...(deps.notifier ? { forward: deps.notifier } : {}) });
   const policy = new NotificationPolicy(recorder, { clock, settings: () => config.notifications, logger });
@@ -114,6 +121,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     history.appendEvent(event);
     push.emit('events:appended', event);
   };
+  if (historyProblem) recordSystem('history-locked', 'warning', historyProblem);
   if (configProblem) recordSystem('config-invalid', 'critical', `The config file could not be loaded; nothing is monitored until it is fixed. ${configProblem}`);
 
   const storedPasswords = async (): Promise<string[]> => {
@@ -143,7 +151,33 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const descriptions = new Map<string, Map<string, string>>();
 
+  // The guarded FSD test (main/fsd-test): its own handlers, delegating everything.
+  const fsdTest = createFsdTest({
+    config: () => config,
+    session: (id) => service.session(id),
+    onMonitorEvent: (listener) => {
+      service.on('event', listener);
+      return () => service.off('event', listener);
+    },
+    history,
+    recordEvent: (event) => {
+      history.appendEvent(event);
+      push.emit('events:appended', event);
+    },
+    secrets: deps.secrets,
+    rememberSecret: (value) => knownSecrets.add(value),
+    knownSecrets: () => [...knownSecrets],
+    connect,
+    runner,
+    clock,
+    logger,
+    reverseLookup: async (address) => (await reverse(address).catch(() => []))[0] ?? null,
+    push: (view) => push.emit('fsd:progress', view),
+  });
+
   const handlers: ApiHandlers = {
+    ...fsdTest.handlers,
+
     'app:get-snapshot': () => Promise.resolve(snapshot()),
 
     'ups:get-variables': async ({ monitorId }) => {
@@ -283,6 +317,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       for (const off of unsubscribePower.splice(0)) off();
       if (pruneTimer) clock.clearTimeout(pruneTimer);
       if (snapshotTimer) clock.clearTimeout(snapshotTimer);
+      await fsdTest.stop();
       await service.stop();
       recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
       policy.dispose();

@@ -623,7 +623,7 @@ export class FsdRun {
       }
       await dispatcher.idle();
     } finally {
-      for (const timer of dispatcher.timers()) this.add('note', `upssched timer "${timer.timer}" started by the test's SHUTDOWN was cancelled at the end of the test.`);
+      for (const timer of dispatcher.timers()) this.add('note', `upssched timer "${timer.name}" started by the test's SHUTDOWN was cancelled at the end of the test.`);
       await dispatcher.close();
     }
     const end = deps.clock.now();

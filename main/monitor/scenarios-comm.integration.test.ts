@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
-import { quietFor, setStatusTimed, useScenarios, waitNumLogins } from './testing/scenario-harness';
+import { quietFor, setStatusTimed, waitNumLogins } from './testing/scenario-harness';
+import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
 

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RIG_USERS, SYNOLOGY_UPS_VARS } from '../testing/upsd-rig';
 import { sleep, waitFor } from '../testing/net';
-import { quietFor, setStatusTimed, useScenarios } from './testing/scenario-harness';
+import { quietFor, setStatusTimed } from './testing/scenario-harness';
+import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
 

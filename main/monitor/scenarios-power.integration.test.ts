@@ -13,7 +13,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Scenario } from './testing/scenario-harness';
-import { quietFor, setStatusTimed, sorted, useScenarios, waitNumLogins } from './testing/scenario-harness';
+import { quietFor, setStatusTimed, sorted, waitNumLogins } from './testing/scenario-harness';
+import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
 

@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startUpsmon, type UpsmonRig, UPSMON_NOTIFY_TYPES } from '../testing/upsmon-rig';
 import { sleep } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
-import { quietFor, sorted, useScenarios, waitNumLogins } from './testing/scenario-harness';
+import { quietFor, sorted, waitNumLogins } from './testing/scenario-harness';
+import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
 

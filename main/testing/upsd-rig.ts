@@ -318,21 +318,39 @@ const liveProcesses = new Set<ManagedProcess>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
+/** Kills every live child (SIGKILL) and removes every registered temp dir, synchronously. */
+function cleanUpNow(): void {
+  for (const child of liveProcesses) {
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  liveProcesses.clear();
+  for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
+}
+
+const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of liveProcesses) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    liveProcesses.clear();
-    for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
-    liveDirs.clear();
-  });
+  process.on('exit', cleanUpNow);
+  // vitest ends its fork workers with SIGTERM, which skips 'exit' handlers: clean up, then let the
+  // signal do what it would have done (re-raised once our listener is gone, unless the program
+  // handles the signal itself). Children would die anyway (pdeathsig); this also removes the dirs.
+  const listeners = new Map<NodeJS.Signals, () => void>();
+  for (const signal of TERMINATING_SIGNALS) {
+    const onSignal = (): void => {
+      cleanUpNow();
+      for (const [other, listener] of listeners) process.off(other, listener);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    listeners.set(signal, onSignal);
+    process.on(signal, onSignal);
+  }
 }
 
 const hasSetpriv = fs.existsSync(NUT_BINARIES.setpriv);

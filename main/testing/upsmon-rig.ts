@@ -65,6 +65,11 @@ export interface UpsmonOptions {
   debug?: number;
   /** Wait until upsmon reports "Logged into UPS" for every MONITOR (default true). */
   waitForLogin?: boolean;
+  /**
+   * Run inside this network namespace (a name under /run/netns, e.g. from main/testing/netns.ts),
+   * via `nsenter --net=…` before `unshare -m`: upsmon then connects from that namespace's address.
+   */
+  netns?: string;
   startTimeoutMs?: number;
 }
 
@@ -198,10 +203,13 @@ export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
     await fsp.writeFile(files.config, config, { mode: 0o640 });
 
     const debugFlags = Array<string>(options.debug ?? 1).fill('-D');
+    const unshare = ['unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', NAMESPACE_SCRIPT, NUT_BINARIES.upsmon, '-p', '-F', ...debugFlags];
+    if (options.netns !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.netns)) throw new Error(`startUpsmon: bad netns name ${JSON.stringify(options.netns)}`);
+    const [file, ...argv] = options.netns === undefined ? unshare : ['nsenter', `--net=/run/netns/${options.netns}`, ...unshare];
     child = new ManagedProcess(
       'upsmon',
-      'unshare',
-      ['-m', '--propagation', 'private', '/bin/sh', '-c', NAMESPACE_SCRIPT, NUT_BINARIES.upsmon, '-p', '-F', ...debugFlags],
+      file!,
+      argv,
       { env: { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir }, cwd: dir, sink },
     );
     const started = child;

@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 import type { TrayLevel } from '../../shared/snapshot';
 import { api } from './api';
-import { Callout } from './components/common';
+import { Callout, RichText } from './components/common';
 import { formatCountdown } from './format';
 import { BellIcon, BellOffIcon, CheckIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
 import { type Route, href, useRoute } from './router';
@@ -97,6 +97,7 @@ function Page({ route }: { route: Route }) {
 function Sidebar({ route }: { route: Route }) {
   const tray = useApp((s) => s.snapshot?.tray);
   const paused = useApp((s) => s.snapshot?.notificationsPaused ?? false);
+  const live = useApp((s) => s.transport.kind === 'open');
   return (
     <header className="sidebar">
       <a className="brand" href="#/" aria-label="NUT Sentinel — dashboard">
@@ -120,11 +121,11 @@ function Sidebar({ route }: { route: Route }) {
       </nav>
       <div className="sidebar-foot">
         {tray && (
-          <div className={`tray-state tray-${tray.level}`} data-testid="tray-state" data-level={tray.level} title={tray.tooltip}>
+          <div className={`tray-state tray-${live ? tray.level : 'comm-lost'}`} data-testid="tray-state" data-level={tray.level} title={tray.tooltip}>
             <span className="pill-dot" aria-hidden="true" />
             <span>
-              <span className="tray-label">{TRAY_LABEL[tray.level]}</span>
-              {tray.charge !== null && <span className="muted"> · {Math.round(tray.charge)} %</span>}
+              <span className="tray-label">{live ? TRAY_LABEL[tray.level] : 'Not updating'}</span>
+              {live && tray.charge !== null && <span className="muted nowrap"> · {Math.round(tray.charge)} %</span>}
             </span>
           </div>
         )}
@@ -153,7 +154,9 @@ function TransportBanner() {
     return (
       <div className="transport-banner">
         <Callout tone="bad" title="Not connected to NUT Sentinel" role="alert" testId="transport-unauthorized">
-          <p>{transport.reason}</p>
+          <p>
+            <RichText text={transport.reason} />
+          </p>
         </Callout>
       </div>
     );

@@ -14,6 +14,7 @@ import {
   upsSystemName,
 } from '../../../shared/config';
 import { type EventQuery, EventQuerySchema, type MetricSample, type SampleQuery, SampleQuerySchema, type StoredEvent, sampleBucketMs } from '../../../shared/history';
+import { DEFAULT_MASTER_HOSTSYNC_SECONDS, type FsdPreflight, type FsdPreflightRequest, FsdPreflightRequestSchema, type FsdRunView } from '../../../shared/fsd-test';
 import type { ApiHandlers, ConnectionTestResult, PushChannel, PushOf, ResponseOf } from '../../../shared/ipc';
 import type { AppSnapshot, Diagnosis, ServerIdentity, TrayLevel, UpsSnapshot } from '../../../shared/snapshot';
 import type { CoreService } from '../../core/core-service';
@@ -468,7 +469,183 @@ export class FakeCore implements CoreService {
         this.emit('app:snapshot', this.snapshot());
         return Promise.resolve({ paused: request.paused });
       },
+      'fsd:preflight': (request) => {
+        record('fsd:preflight', { ...request, credential: request.credential ? { source: request.credential.source } : undefined });
+        return Promise.resolve(this.fsdPreflight(request));
+      },
+      'fsd:start': (request) => {
+        record('fsd:start', { preflightId: request.preflightId });
+        const preflight = request.preflightId ? this.preflights.get(request.preflightId) : request.preflight ? this.fsdPreflight(request.preflight) : undefined;
+        if (!preflight || preflight.expiresAt < this.now()) {
+          return Promise.reject(Object.assign(new Error('no preflight'), { code: 'PREFLIGHT-EXPIRED', explanation: 'The preflight is missing or too old.', fix: 'Run the preflight again.' }));
+        }
+        if (preflight.hardBlocked || (preflight.blockers > 0 && !request.overrideBlockers)) {
+          return Promise.reject(Object.assign(new Error('blocked'), { code: 'PREFLIGHT-BLOCKED', explanation: 'The preflight found blockers.', fix: 'Fix them, or override the ones that allow it.' }));
+        }
+        if (preflight.mode === 'master' && request.confirmUpsName !== preflight.upsName) {
+          return Promise.reject(Object.assign(new Error('confirm'), { code: 'CONFIRMATION-MISMATCH', explanation: `Type the UPS name "${preflight.upsName}" to confirm.`, fix: 'It must match exactly.' }));
+        }
+        return Promise.resolve(this.startFsdRun(preflight, request.countdownSeconds));
+      },
+      'fsd:abort': (request) => {
+        record('fsd:abort', request);
+        const run = this.fsdRuns.get(request.runId);
+        if (!run) return Promise.reject(Object.assign(new Error('unknown run'), { code: 'UNKNOWN-RUN', explanation: `No FSD test run ${request.runId}.`, fix: 'Start a new test.' }));
+        if (run.state === 'countdown' || run.state === 'running') {
+          run.state = 'aborted';
+          run.finishedAt = this.now();
+          run.timeline.push({ at: this.now(), t: 0, kind: 'aborted', message: 'Aborted by the user before anything was sent.' });
+          this.emit('fsd:progress', structuredClone(run));
+        }
+        return Promise.resolve(structuredClone(run));
+      },
+      'fsd:get-run': (request) => {
+        record('fsd:get-run', request);
+        const run = request.runId ? this.fsdRuns.get(request.runId) : [...this.fsdRuns.values()].at(-1);
+        return Promise.resolve(run ? structuredClone(run) : null);
+      },
+      'fsd:list-reports': (request) => {
+        record('fsd:list-reports', request);
+        return Promise.resolve([]);
+      },
+      'fsd:get-report': (request) => {
+        record('fsd:get-report', request);
+        return Promise.reject(Object.assign(new Error('unknown report'), { code: 'UNKNOWN-REPORT', explanation: `No FSD test report ${request.id}.`, fix: 'Pick a report from the list.' }));
+      },
+      'fsd:forget-credential': (request) => {
+        record('fsd:forget-credential', request);
+        return Promise.resolve({ ok: true as const, removed: false });
+      },
     };
+  }
+
+  private readonly preflights = new Map<string, FsdPreflight>();
+  private readonly fsdRuns = new Map<string, FsdRunView>();
+
+  /** A local-mode preflight from the simulated state; master mode always needs a credential. */
+  private fsdPreflight(raw: FsdPreflightRequest): FsdPreflight {
+    const request = FsdPreflightRequestSchema.parse(raw);
+    const snap = this.snapshot().ups.find((u) => u.monitorId === request.monitorId);
+    if (!snap) throw Object.assign(new Error('unknown UPS'), { code: 'UNKNOWN-UPS', explanation: `No monitored UPS is called ${request.monitorId}.`, fix: 'Pick a UPS from the dashboard.' });
+    const master = this.config.masters.find((m) => m.id === snap.masterId)!;
+    const needsCredential = request.mode === 'master' && request.credential === undefined;
+    const checks: FsdPreflight['checks'] = [
+      { id: 'reachable', title: 'Master reachable', status: snap.connection === 'connected' ? 'ok' : 'blocker', detail: snap.connection === 'connected' ? 'Connected.' : 'Not connected.', overridable: false },
+      ...(needsCredential ? [{ id: 'credential', title: 'FSD credential', status: 'blocker' as const, detail: 'Master mode needs a user with the FSD right.', overridable: false }] : []),
+    ];
+    const blockers = checks.filter((c) => c.status === 'blocker').length;
+    const now = this.now();
+    const preflight: FsdPreflight = {
+      id: `pf-${this.preflights.size + 1}`,
+      at: now,
+      expiresAt: now + 5 * MIN,
+      monitorId: snap.monitorId,
+      mode: request.mode,
+      upsName: snap.upsName,
+      systemName: snap.systemName,
+      dryRun: request.mode === 'master' ? true : request.dryRun,
+      master: { host: master.host, port: master.port, reachable: snap.connection === 'connected', kind: snap.server.kind, version: snap.server.version, protocol: snap.server.protocol },
+      ups: { status: snap.status, fsdLatched: false, batteryCharge: snap.metrics.charge, batteryRuntimeSeconds: snap.metrics.runtime },
+      clients: {
+        listSupported: snap.clients.list !== null,
+        list: snap.clients.list,
+        numLogins: snap.clients.numLogins,
+        thisMachineAddress: snap.clients.list?.find((c) => c.isThisMachine)?.address ?? null,
+        thisMachineLoggedIn: snap.loggedIn,
+        otherSecondaries: snap.clients.list ? snap.clients.list.filter((c) => !c.isThisMachine).length : snap.clients.numLogins === null ? null : Math.max(0, snap.clients.numLogins - 1),
+        missingExpected: snap.clients.missingExpected,
+      },
+      credential: {
+        source: request.mode === 'master' ? (request.credential?.source ?? 'none') : 'none',
+        username: request.credential?.source === 'entered' ? request.credential.username : null,
+        storedAvailable: false,
+        verdict: request.mode === 'local' ? 'not-needed' : request.credential ? 'unverified' : 'missing',
+        detail: request.mode === 'local' ? 'Local mode sends nothing privileged to the master.' : 'Not checked by the test double.',
+      },
+      thisMachine: {
+        role: snap.role,
+        configDryRun: this.config.shutdown.dryRun,
+        shutdownCommand: { program: this.config.shutdown.command?.file ?? '/sbin/shutdown', args: this.config.shutdown.command?.args ?? ['-h', '+0'], isDefault: this.config.shutdown.command === null },
+        finalDelaySeconds: this.config.timing.finalDelaySeconds,
+        hooks: [],
+        willReallyShutDown: request.mode === 'local' && !request.dryRun,
+      },
+      timeBudget: {
+        hostSyncSeconds: request.hostSyncSeconds ?? DEFAULT_MASTER_HOSTSYNC_SECONDS,
+        hostSyncSource: request.hostSyncSeconds === undefined ? 'default' : 'request',
+        hostSyncNote: 'upsd does not publish the master’s HOSTSYNC.',
+        statusPollSeconds: this.config.timing.statusPollSeconds,
+        finalDelaySeconds: this.config.timing.finalDelaySeconds,
+        expectedLogoutSeconds: this.config.timing.statusPollSeconds + this.config.timing.finalDelaySeconds,
+        measuredShutdownSeconds: null,
+        measuredAt: null,
+        measuredReportId: null,
+        neededSeconds: null,
+        batteryRuntimeSeconds: snap.metrics.runtime,
+        upsDelayShutdownSeconds: 20,
+        verdict: 'Not measured yet: run a local test first.',
+      },
+      checks,
+      blockers,
+      hardBlocked: checks.some((c) => c.status === 'blocker' && !c.overridable),
+    };
+    this.preflights.set(preflight.id, preflight);
+    return preflight;
+  }
+
+  private startFsdRun(preflight: FsdPreflight, countdownSeconds: number): FsdRunView {
+    const now = this.now();
+    const run: FsdRunView = {
+      runId: `run-${this.fsdRuns.size + 1}`,
+      preflightId: preflight.id,
+      monitorId: preflight.monitorId,
+      mode: preflight.mode,
+      upsName: preflight.upsName,
+      state: 'countdown',
+      createdAt: now,
+      countdown: { seconds: countdownSeconds, endsAt: now + countdownSeconds * 1000, secondsLeft: countdownSeconds },
+      t0: null,
+      finishedAt: null,
+      hostSyncSeconds: preflight.timeBudget.hostSyncSeconds,
+      deadline: null,
+      numLogins: preflight.clients.numLogins,
+      remaining: preflight.clients.list ?? [],
+      timeline: [{ at: now, t: -countdownSeconds * 1000, kind: 'countdown', message: `Starting in ${countdownSeconds} s.` }],
+      reportId: null,
+      latch: null,
+      error: null,
+    };
+    this.fsdRuns.set(run.runId, run);
+    this.emit('fsd:progress', structuredClone(run));
+    if (this.live) this.simulateFsdRun(run, preflight);
+    return structuredClone(run);
+  }
+
+  /** Dev server only: walk a local dry-run through its steps (a master-mode run just ends). */
+  private simulateFsdRun(run: FsdRunView, preflight: FsdPreflight): void {
+    const step = (delayMs: number, change: () => void) =>
+      setTimeout(() => {
+        if (run.state === 'aborted') return;
+        change();
+        this.emit('fsd:progress', structuredClone(run));
+      }, delayMs).unref?.();
+    const countdownMs = run.countdown.seconds * 1000;
+    const t0 = run.createdAt + countdownMs;
+    const at = (t: number) => ({ at: t0 + t, t });
+    step(countdownMs, () => {
+      run.state = 'running';
+      run.t0 = t0;
+      run.countdown.secondsLeft = 0;
+      run.timeline.push({ ...at(0), kind: 'notify', message: `SHUTDOWN notification for ${preflight.systemName}.` });
+    });
+    step(countdownMs + 400, () => run.timeline.push({ ...at(400), kind: 'hook', message: '/usr/local/bin/ups-notify exited 0 after 0.3 s.' }));
+    step(countdownMs + 800, () => run.timeline.push({ ...at(800), kind: 'final-delay', message: `FINALDELAY ${preflight.thisMachine.finalDelaySeconds} s.` }));
+    step(countdownMs + 1500, () => {
+      run.timeline.push({ ...at(1500), kind: 'shutdown-command', message: `Dry run: would run \`${preflight.thisMachine.shutdownCommand.program} ${preflight.thisMachine.shutdownCommand.args.join(' ')}\`.` });
+      run.timeline.push({ ...at(1500), kind: 'finished', message: 'Finished in 1.5 s (the test double does not keep reports).' });
+      run.state = 'finished';
+      run.finishedAt = t0 + 1500;
+    });
   }
 
   private testConnection(request: Parameters<ApiHandlers['config:test-connection']>[0]): ConnectionTestResult {

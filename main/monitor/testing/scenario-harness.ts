@@ -3,7 +3,7 @@
  * MonitorService with the production parts (NutClient, NodeProcessRunner, HookDispatcher,
  * NotificationPolicy in front of a recording notifier) and hooks that are tiny /bin/sh scripts.
  *
- * Every hook and the shutdown command append one line `<epoch ms> <TYPE> <UPSNAME>` to one log
+ * Every hook and the shutdown command append one line `<epoch ns> <TYPE> <UPSNAME>` to one log
  * file, taking the time first thing, so tests see the exact order, set and timing of what ran:
  * - per-event hook (all NotifyTypes, UPS `*`):  `<ms> ONBATT ups@127.0.0.1:PORT`
  * - the shutdown command (dryRun false):        `<ms> SHUTDOWNCMD -`
@@ -20,8 +20,7 @@ import type { UpsSnapshot } from '../../../shared/snapshot';
 import { NodeProcessRunner, systemClock } from '../../core/node-ports';
 import type { LogLevel, Logger } from '../../core/ports';
 import { NotificationPolicy, RecordingNotifier } from '../../notify/notification-policy';
-import { afterAll, afterEach, onTestFailed } from 'vitest';
-import { RIG_USERS, type Rig, type UpsdRigOptions, startUpsdRig, stopWarmDrivers } from '../../testing/upsd-rig';
+import { RIG_USERS, type Rig } from '../../testing/upsd-rig';
 import { sleep, waitFor } from '../../testing/net';
 import { MonitorService } from '../monitor-service';
 import type { UpsSession } from '../ups-session';
@@ -39,7 +38,7 @@ export const SCENARIO_TIMING: Partial<Timing> = {
 };
 
 export interface HookLine {
-  /** Epoch ms taken by the hook process itself, first thing. */
+  /** Epoch ms (sub-ms precision) taken by the hook process itself, first thing. */
   at: number;
   /** NOTIFYTYPE, `SHUTDOWNCMD` or `TIMER`. */
   type: string;
@@ -61,6 +60,8 @@ export interface ScenarioOptions {
   /** UPSes to monitor on the rig; default the rig's first UPS as `monuser`/`secret`. */
   ups?: ScenarioUps[];
   timing?: Partial<Timing>;
+  /** Timings the `timing` overrides apply to; default SCENARIO_TIMING ({} = the product defaults). */
+  baseTiming?: Partial<Timing>;
   upssched?: UpsschedRule[];
   latchedFsdAtStart?: 'ignore-while-online' | 'ask' | 'obey';
   notifications?: { dedupeSeconds?: number; desktop?: boolean; paused?: boolean };
@@ -73,7 +74,7 @@ export interface ScenarioOptions {
 
 /** A shell script that appends `<epoch ms> <word> <word>` to `log` (time taken first). */
 function writeScript(file: string, log: string, type: string, arg: string): void {
-  writeFileSync(file, `#!/bin/sh\nt=$(date +%s%3N)\necho "$t ${type} ${arg}" >> '${log}'\n`, { mode: 0o755 });
+  writeFileSync(file, `#!/bin/sh\nt=$(date +%s%N)\necho "$t ${type} ${arg}" >> '${log}'\n`, { mode: 0o755 });
   chmodSync(file, 0o755);
 }
 
@@ -99,8 +100,9 @@ export function readHookLog(dir: string): HookLine[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [at, type, ...rest] = line.split(' ');
-      return { at: Number(at), type: type ?? '', arg: rest.join(' ') };
+      const [ns = '', type = '', ...rest] = line.split(' ');
+      // 19 digits of ns do not fit a double exactly: seconds part + the rest.
+      return { at: Number(ns.slice(0, -6)) + Number(ns.slice(-6)) / 1e6, type, arg: rest.join(' ') };
     })
     .sort((a, b) => a.at - b.at);
 }
@@ -150,7 +152,7 @@ export class Scenario {
           })),
         },
       ],
-      timing: { ...SCENARIO_TIMING, ...options.timing },
+      timing: { ...(options.baseTiming ?? SCENARIO_TIMING), ...options.timing },
       hooks: {
         eventHooks: [{ events: [...NOTIFY_TYPES], ups: '*', command: { file: path.join(dir, 'hook.sh'), args: [] }, timeoutSeconds: 10 }],
         ...(options.upssched ? { upssched: { cmdScript: { file: path.join(dir, 'cmdscript.sh'), args: [] }, rules: options.upssched } } : {}),
@@ -305,37 +307,6 @@ export async function quietFor(scenario: Scenario, ms: number): Promise<HookLine
   const before = scenario.hooks().length;
   await sleep(ms);
   return scenario.hooks().slice(before);
-}
-
-/**
- * Per-file lifecycle: rigs and scenarios made through it are stopped after each test (rigs last),
- * the warm driver pool after the file; a failing test prints the monitor, hook and rig logs.
- */
-export function useScenarios(): { rig: (options?: UpsdRigOptions) => Promise<Rig>; start: (options: ScenarioOptions) => Scenario } {
-  const rigs: Rig[] = [];
-  const scenarios: Scenario[] = [];
-  afterEach(async () => {
-    for (const scenario of scenarios.splice(0).reverse()) await scenario.stop();
-    for (const rig of rigs.splice(0)) await rig.stop();
-  });
-  afterAll(async () => {
-    await stopWarmDrivers();
-  });
-  return {
-    rig: async (options = {}) => {
-      const rig = await startUpsdRig({ maxAge: 3, ...options });
-      rigs.push(rig);
-      return rig;
-    },
-    start: (options) => {
-      const scenario = Scenario.start(options);
-      scenarios.push(scenario);
-      onTestFailed(() => {
-        console.log(`=== scenario ${options.label ?? ''} on ${options.rig.host}:${options.rig.port} ===\n${scenario.dump()}`);
-      });
-      return scenario;
-    },
-  };
 }
 
 /** Sorted copy (for comparing sets of hook types regardless of same-instant ordering). */

@@ -87,6 +87,13 @@ function timeLabels(splits: number[], spanMs: number): string[] {
   });
 }
 
+/** A y range around the data, never zero-height (a constant runtime still gets readable ticks). */
+function paddedRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  const pad = Math.max((max - min) * 0.15, Math.abs(max) * 0.08, 1);
+  return [Math.max(0, min - pad), max + pad];
+}
+
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
@@ -126,7 +133,7 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
       scales: {
         x: { time: true, range: () => [from / 1000, to / 1000] },
-        y: spec.range ? { range: () => spec.range! } : { range: (_u, min, max) => (min === max || !Number.isFinite(min) ? [Math.max(0, (min || 0) - 1), (max || 0) + 1] : [Math.max(0, min - (max - min) * 0.15), max + (max - min) * 0.15]) },
+        y: spec.range ? { range: () => spec.range! } : { range: (_u, min, max) => paddedRange(min, max) },
       },
       axes: [
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif', values: (_u, splits) => timeLabels(splits, to - from), space: 72 },

@@ -19,17 +19,24 @@ import {
 } from '../format';
 import { ChevronRightIcon, ClientsIcon, ClockIcon, LockIcon, PowerIcon, ServerIcon } from '../icons';
 import { href, upsHref } from '../router';
-import { useCoreNow } from '../store';
+import { useApp, useCoreNow } from '../store';
+
+/** No status read for this long: shown as stale even if the core has not said so yet. */
+const LOCAL_STALE_MS = 90_000;
 import { Bar, Callout, ChargeGauge, DiagnosisText, StatusPill } from './common';
 
 export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?: 'card' | 'detail' }) {
   const now = useCoreNow();
-  const stale = isStale(ups);
+  const transportDown = useApp((s) => s.transport.kind !== 'open');
   const hasReadings = ups.statusAt !== null;
   const age = ups.statusAt === null ? null : Math.max(0, now - ups.statusAt);
+  // The core marks stale data; the UI also refuses to present frozen numbers as live when no
+  // fresh snapshot arrives (the core or the link to it is gone).
+  const frozen = transportDown || (age !== null && age > LOCAL_STALE_MS);
+  const stale = isStale(ups) || frozen;
   const m = ups.metrics;
   const headingId = `ups-${ups.monitorId.replace(/[^a-zA-Z0-9_-]/g, '-')}`;
-  const statusWords = connectionWords(ups);
+  const statusWords = frozen && !isStale(ups) ? 'Not updating' : connectionWords(ups);
   const masterEdit = href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' });
 
   return (
@@ -117,6 +124,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
           <p className="stale-label" data-testid="stale-label">
             <ClockIcon size={14} />
             {hasReadings ? <>Last known values · {formatAge(age)}</> : <>No readings yet</>}
+            {transportDown && <> · not updating (no connection to NUT Sentinel)</>}
           </p>
         )}
         <div className="readings-grid">
@@ -166,7 +174,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
       <footer className="ups-card-foot">
         <span className={`age${stale ? ' is-stale' : ''}`} data-testid="data-age" title={ups.statusAt ? `Last status read ${formatDateTime(ups.statusAt)}` : undefined}>
           <span className={`live-dot${stale ? ' is-off' : ''}`} aria-hidden="true" />
-          {ups.statusAt === null ? CONNECTION_LABEL[ups.connection] : stale ? `${CONNECTION_LABEL[ups.connection]} · updated ${formatAge(age)}` : `Updated ${formatAge(age)}`}
+          {ups.statusAt === null ? CONNECTION_LABEL[ups.connection] : stale ? `${frozen && !isStale(ups) ? 'Not updating' : CONNECTION_LABEL[ups.connection]} · updated ${formatAge(age)}` : `Updated ${formatAge(age)}`}
         </span>
         <ClientsSummary ups={ups} />
         {variant === 'card' && (

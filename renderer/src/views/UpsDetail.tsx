@@ -9,6 +9,7 @@ import { ClientsPanel } from '../components/ClientsPanel';
 import { EmptyState, ErrorBox, Segmented, Spinner, TabLinks } from '../components/common';
 import { EventLog } from '../components/EventLog';
 import { UpsCard } from '../components/UpsCard';
+import { FsdTest } from './FsdTest';
 import { useConfig } from '../config-edit';
 import { formatAge } from '../format';
 import { ArrowLeftIcon, RefreshIcon, SearchIcon } from '../icons';
@@ -20,6 +21,7 @@ const TABS: { id: UpsTab; label: string }[] = [
   { id: 'variables', label: 'Variables' },
   { id: 'clients', label: 'Clients' },
   { id: 'events', label: 'Events' },
+  { id: 'fsd-test', label: 'FSD test' },
 ];
 
 export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }) {
@@ -63,6 +65,7 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
         {tab === 'variables' && <VariablesPanel ups={ups} />}
         {tab === 'clients' && <ClientsTab ups={ups} />}
         {tab === 'events' && <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />}
+        {tab === 'fsd-test' && <FsdTest ups={ups} />}
       </div>
     </>
   );

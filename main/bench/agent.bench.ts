@@ -1,0 +1,218 @@
+/**
+ * Resource use of the headless agent (`nut-sentinel agent --config FILE`, main/cli/index.ts) as a
+ * separate Node process monitoring 1 and 20 UPSes of a real upsd (one rig with 20 UPS sections,
+ * main/testing/upsd-rig.ts) with the product's default timings (status every 0.5 s, every
+ * variable + LIST CLIENT + NUMLOGINS every 5 s, a history sample every 5 s into SQLite):
+ *
+ * - CPU: utime + stime of the agent process from /proc/<pid>/stat over the measuring window (after
+ *   every UPS is logged in and a warm-up), as % of one core;
+ * - memory: peak RSS (VmHWM, whole life including start-up) and the highest VmRSS sampled each
+ *   second inside the window, from /proc/<pid>/status.
+ *
+ * The agent runs from source through tsx's loader (`node --import tsx main/cli/index.ts`), i.e. one
+ * Node process (tsx's esbuild helper is a separate process and not counted); set
+ * NUT_BENCH_AGENT_ENTRY to a built entry (e.g. out/main/cli.js) to measure that instead.
+ * Env: NUT_BENCH_AGENT_SECONDS (default 60), NUT_BENCH_AGENT_COUNTS (default "0,1,20"; 0 = a baseline
+ * agent with nothing configured: Node plus the idle app core).
+ * Figures only, no pass/fail. Needs root and nut-server 2.8.0.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep, waitFor } from '../testing/net.js';
+import { RIG_USERS, type Rig, SYNOLOGY_UPS_VARS, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig.js';
+
+export interface AgentRun {
+  upses: number;
+  seconds: number;
+  /** CPU time (user + system) over the window, % of one core. */
+  cpuPercent: number;
+  cpuMsUser: number;
+  cpuMsSystem: number;
+  /** VmHWM at the end (MB): the peak over the whole life of the process. */
+  peakRssMb: number;
+  /** Highest VmRSS sampled (1 s) inside the window, and at its end (MB). */
+  windowMaxRssMb: number;
+  endRssMb: number;
+  /** From spawn until every UPS was logged in (ms). */
+  startupMs: number;
+  /** Lines the agent printed during the window (events would show here; expect none). */
+  linesInWindow: number;
+  /** NUMLOGINS summed over the UPSes right after SIGTERM + exit (expect 0: clean LOGOUT). */
+  loginsAfterStop: number;
+}
+
+export interface AgentBenchResult {
+  entry: string;
+  loadAverage: number;
+  cpus: number;
+  runs: AgentRun[];
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PASSWORD_ENV = 'NUT_BENCH_AGENT_PASSWORD';
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** utime + stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: split after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]), system: Number(fields[12]) };
+}
+
+/** A `VmXXX:   1234 kB` line of /proc/<pid>/status in MB. */
+function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
+  const entry = process.env.NUT_BENCH_AGENT_ENTRY;
+  const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
+  if (entry) return { file: process.execPath, args: [path.resolve(entry), ...agentArgs], entry: path.resolve(entry) };
+  const cli = path.join(root, 'main/cli/index.ts');
+  return { file: process.execPath, args: ['--import', 'tsx', cli, ...agentArgs], entry: `node --import tsx ${path.relative(root, cli)}` };
+}
+
+async function measure(count: number, seconds: number): Promise<{ run: AgentRun; entry: string }> {
+  const upses = Array.from({ length: count }, (_, i) => ({ name: `ups${i + 1}`, desc: `Bench UPS ${i + 1}`, vars: SYNOLOGY_UPS_VARS }));
+  let rig: Rig | undefined;
+  let child: ChildProcess | undefined;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'nut-bench-agent-'));
+  try {
+    // 0 UPSes: a baseline (Node + the idle app core), no rig.
+    rig = count > 0 ? await startUpsdRig({ upses, prewarm: false, startTimeoutMs: 60_000 }) : undefined;
+    const config = {
+      version: 1,
+      masters: !rig ? [] : [
+        {
+          id: 'bench',
+          label: 'Bench rig',
+          host: rig.host,
+          port: rig.port,
+          ups: upses.map((u) => ({ name: u.name, role: 'secondary', username: RIG_USERS.monuser.name, password: { source: 'env', name: PASSWORD_ENV } })),
+        },
+      ],
+      // Product defaults for timing, history and notifications; a harmless shutdown command anyway.
+      shutdown: { command: { file: '/bin/true', args: [] }, dryRun: true },
+    };
+    const configPath = path.join(dir, 'config.json');
+    await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+    const command = agentCommand(configPath, dir);
+    const spawnedAt = performance.now();
+    const agent = spawn(command.file, command.args, {
+      cwd: root,
+      env: { ...process.env, [PASSWORD_ENV]: RIG_USERS.monuser.password, NUT_SENTINEL_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = agent;
+    let lines = 0;
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      lines += text.split('\n').length - 1;
+      if (output.length < 20_000) output += text;
+    };
+    agent.stdout.on('data', onData);
+    agent.stderr.on('data', onData);
+    const pid = agent.pid!;
+    const r = rig;
+    await waitFor(
+      async () => {
+        if (agent.exitCode !== null) throw new Error(`the agent exited (code ${agent.exitCode}):\n${output}`);
+        if (!r) return /monitoring 0 UPS/.test(output);
+        const logins = await Promise.all(upses.map((u) => r.numLogins(u.name).catch(() => 0)));
+        return logins.every((n) => n === 1);
+      },
+      { timeoutMs: 60_000, intervalMs: 200, description: `the agent to log in to ${count} UPS(es)` },
+    );
+    const startupMs = performance.now() - spawnedAt;
+    await sleep(5_000); // warm-up: first full polls, first history samples, JIT
+
+    const ticks = clockTicks();
+    const linesBefore = lines;
+    const before = cpuTicks(pid);
+    const t0 = performance.now();
+    let windowMaxRssMb = vm(pid, 'VmRSS');
+    while (performance.now() - t0 < seconds * 1000) {
+      await sleep(1_000);
+      windowMaxRssMb = Math.max(windowMaxRssMb, vm(pid, 'VmRSS'));
+    }
+    const after = cpuTicks(pid);
+    const wallMs = performance.now() - t0;
+    const peakRssMb = vm(pid, 'VmHWM');
+    const endRssMb = vm(pid, 'VmRSS');
+    const cpuMsUser = ((after.user - before.user) / ticks) * 1000;
+    const cpuMsSystem = ((after.system - before.system) / ticks) * 1000;
+    const linesInWindow = lines - linesBefore;
+
+    const exited = new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+    agent.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    child = undefined;
+    const loginsAfterStop = r ? (await Promise.all(upses.map((u) => r.numLogins(u.name).catch(() => 0)))).reduce((a, b) => a + b, 0) : 0;
+
+    return {
+      entry: command.entry,
+      run: {
+        upses: count,
+        seconds: Math.round(wallMs / 100) / 10,
+        cpuPercent: ((cpuMsUser + cpuMsSystem) / wallMs) * 100,
+        cpuMsUser,
+        cpuMsSystem,
+        peakRssMb,
+        windowMaxRssMb,
+        endRssMb,
+        startupMs,
+        linesInWindow,
+        loginsAfterStop,
+      },
+    };
+  } finally {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await rig?.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchAgent(options: { seconds?: number; counts?: number[] } = {}): Promise<AgentBenchResult> {
+  const seconds = options.seconds ?? Number(process.env.NUT_BENCH_AGENT_SECONDS ?? 60);
+  const counts = options.counts ?? (process.env.NUT_BENCH_AGENT_COUNTS ?? '0,1,20').split(',').map(Number);
+  const loadAverage = os.loadavg()[0]!;
+  const runs: AgentRun[] = [];
+  let entry = '';
+  try {
+    for (const count of counts) {
+      console.log(`agent: ${count} UPS(es), measuring ${seconds} s …`);
+      const measured = await measure(count, seconds);
+      entry = measured.entry;
+      runs.push(measured.run);
+    }
+  } finally {
+    await stopWarmDrivers();
+  }
+  console.log(`\nheadless agent (${entry}), default timings, load ${loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`);
+  console.log('  UPSes   CPU (% of one core)   user+sys ms   peak RSS (VmHWM)   max RSS in window   start-up   lines   logins after stop');
+  for (const r of runs) {
+    console.log(
+      `  ${String(r.upses).padStart(5)}   ${r.cpuPercent.toFixed(2).padStart(8)} %            ${(r.cpuMsUser + r.cpuMsSystem).toFixed(0).padStart(6)}     ${r.peakRssMb.toFixed(1).padStart(8)} MB        ${r.windowMaxRssMb.toFixed(1).padStart(8)} MB     ${(r.startupMs / 1000).toFixed(1).padStart(5)} s   ${String(r.linesInWindow).padStart(5)}   ${r.loginsAfterStop}`,
+    );
+  }
+  const twenty = runs.find((r) => r.upses === 20);
+  if (twenty) {
+    console.log(`targets for 20 UPSes: CPU < 1 % of one core: ${twenty.cpuPercent < 1 ? 'met' : 'NOT met'}; peak RSS < 80 MB: ${twenty.peakRssMb < 80 ? 'met' : 'NOT met'}`);
+  }
+  return { entry, loadAverage, cpus: os.cpus().length, runs };
+}
