@@ -27,4 +27,10 @@ export default [
     files: ['src/api.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The build config runs in Node, not in the page.
+    files: ['vite.config.ts'],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-restricted-imports': ['error', { paths: restrictedImportPaths }] },
+  },
 ];

@@ -144,7 +144,7 @@ export async function runFsdTestCli(args: string[], host: FsdCliHost): Promise<n
       }
     };
     const offProgress = core.onPush('fsd:progress', show);
-    const interrupt = host.onInterrupt ?? defaultInterrupt;
+    const interrupt = (listener: () => void) => (host.onInterrupt ? host.onInterrupt(listener) : defaultInterrupt(listener));
     const offInterrupt = interrupt(() => {
       if (!view) return;
       say('  Ctrl-C: aborting…');

@@ -128,6 +128,6 @@ export function matchesExpected(expected: string, address: string, hostname: str
 }
 
 export function errorMessage(error: unknown): string {
-  if (error && typeof error === 'object' && 'explanation' in error) return String((error as { explanation: unknown }).explanation);
+  if (error && typeof error === 'object' && 'explanation' in error) return String(error.explanation);
   return error instanceof Error ? error.message : String(error);
 }

@@ -157,8 +157,11 @@ export class FsdRun {
     if (!this.active || this.abortRequested) return;
     this.abortRequested = true;
     this.add('aborted', this.stateValue === 'countdown' ? 'Aborted during the countdown: nothing was sent.' : this.fsdWasSet ? 'Aborted: observation stopped. FSD was already set on the master and stays set.' : 'Aborted.');
+    const inCountdown = this.stateValue === 'countdown';
     for (const listener of [...this.abortListeners]) listener();
-    this.changed();
+    // Nothing was sent and nothing will be: the run is over at once.
+    if (inCountdown) this.end('aborted');
+    else this.changed();
   }
 
   view(): FsdRunView {
@@ -297,6 +300,8 @@ export class FsdRun {
   private end(state: 'finished' | 'aborted' | 'failed'): void {
     if (!this.active) return;
     const { deps } = this.options;
+    if (this.tickTimer) deps.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = null;
     this.stateValue = state;
     this.finishedAt = deps.clock.now();
     if (this.fsdWasSet) this.latchState = { note: latchNote(this.options.preflight.master.kind === 'synology'), watching: true, clearedAt: null };
@@ -511,7 +516,7 @@ export class FsdRun {
       clock: deps.clock,
       notifier: null,
       logger: deps.logger,
-      secrets: deps.knownSecrets,
+      secrets: () => deps.knownSecrets(),
       sink: (event) => {
         deps.recordEvent(tag(event));
         if (event.type !== 'hook-run' || !event.data) return;
@@ -538,7 +543,7 @@ export class FsdRun {
     const session = deps.session(target.monitorId);
     let sessionLoggedOut = false;
     let sessionResumed = false;
-    let finalDelayMs: number | null = null;
+    let finalDelayMs: number;
     let command: FsdLocalResult['command'] = null;
     const timers: string[] = [];
     try {
@@ -568,7 +573,7 @@ export class FsdRun {
           logger: deps.logger,
           monitorId: target.monitorId,
           reason: 'FSD test, local mode',
-          secrets: deps.knownSecrets,
+          secrets: () => deps.knownSecrets(),
           sink: (event) => {
             deps.recordEvent(tag(event));
             if (event.data?.phase === 'started' || event.data?.phase === 'dry-run') commandStartedAt = event.at;

@@ -13,13 +13,14 @@
  *   request line the core sent, recorded by a TCP proxy in front of upsd.
  * The rig is restarted after every test that set FSD (the latch).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FsdPreflight, type FsdReport, FsdReportSchema, type FsdRunView } from '../../shared/fsd-test';
+import { type FsdReport, FsdReportSchema, type FsdRunView } from '../../shared/fsd-test';
 import type { StoredEvent } from '../../shared/history';
 import type { InvokeChannel, ResponseOf } from '../../shared/ipc';
 import { createAppCore } from '../core/app-core';
@@ -32,6 +33,39 @@ import { RIG_USERS, type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { type UpsmonRig, startUpsmon } from '../testing/upsmon-rig';
 
 const quiet: Logger = { log: () => undefined };
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const CLI = path.join(ROOT, 'main/cli/index.ts');
+
+interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `nut-sentinel …` as users run it (a separate Node process); `onOutput` sees stdout as it comes. */
+function nutSentinel(args: string[], options: { env?: NodeJS.ProcessEnv; onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, [CLI, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`nut-sentinel ${args.join(' ')} did not end in time\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onOutput?.(stdout, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
 const UPS = 'ups';
 
 function memorySecrets(): SecretStore & { values: Map<string, string> } {
@@ -175,7 +209,8 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     return upsmon;
   }
 
-  async function harness(options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[]; secrets?: SecretStore } = {}): Promise<Harness> {
+  /** A config file for this machine (as the app or the agent would have it), with harmless hooks and shutdown command. */
+  async function writeConfig(options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[] } = {}) {
     const dir = await fsp.mkdtemp(path.join(tmp, 'core-'));
     const passwordFile = path.join(dir, 'monuser.password');
     await fsp.writeFile(passwordFile, `${RIG_USERS.monuser.password}\n`, { mode: 0o600 });
@@ -204,6 +239,11 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     };
     const configPath = path.join(dir, 'config.json');
     await fsp.writeFile(configPath, JSON.stringify(config, null, 2));
+    return { dir, configPath, commandLog, hookLog };
+  }
+
+  async function harness(options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[]; secrets?: SecretStore } = {}): Promise<Harness> {
+    const { dir, configPath, commandLog, hookLog } = await writeConfig(options);
     const core = await createAppCore({ configPath, dataDir: dir, secrets: options.secrets ?? null, notifier: null, logger: quiet, historyInMemory: true });
     cores.push(core);
     const events: StoredEvent[] = [];
@@ -249,7 +289,7 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     const hostSyncSeconds = 6;
     const hang = await hangingShutdown(tmp, 8);
     const [s1, s2] = [await secondary(0), await secondary(1)];
-    const s3 = await secondary(2, { extraConfig: [`SHUTDOWNCMD "${hang.script}"`] });
+    await secondary(2, { extraConfig: [`SHUTDOWNCMD "${hang.script}"`] });
     const s4 = await secondary(3);
     const [a1, a2, a3, a4] = network.hosts.map((host) => host.address);
     const h = await harness({ dryRun: true, expectedClients: [a1!, a2!, a3!, a4!, '198.19.255.254'] });
@@ -595,4 +635,82 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(s1.events().some((e) => e.type === 'FSD')).toBe(false);
     expect(h.events.some((e) => e.type === 'fsd-test-aborted')).toBe(true);
   }, 60_000);
+  describe('nut-sentinel fsd-test (the headless CLI, a separate process)', () => {
+    const credentialEnv = { FSD_TEST_PASSWORD: RIG_USERS.monprimary.password, FSD_TEST_SECONDARY_PASSWORD: RIG_USERS.monuser.password };
+
+    it('local mode: preflight, timeline and the Markdown report; exit 0; nothing sent to the master', async () => {
+      const { configPath, dir, hookLog, commandLog } = await writeConfig({ dryRun: false });
+      const run = await nutSentinel(['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'local', '--countdown', '0']);
+      expect(run.code).toBe(0);
+      expect(run.stderr).not.toMatch(/ERROR|Refused/);
+      expect(run.stderr).toContain('dry run: would run /bin/sh'); // warnings go to stderr
+      expect(run.stdout).toContain(`FSD test preflight (local mode) — ups@${rig.host}:${rig.port}`);
+      expect(run.stdout).toMatch(/\[ok +\] Dry run: The shutdown command/);
+      expect(run.stdout).toMatch(/hook +Hook .*shutdown-hook\.sh on SHUTDOWN exited with code 0/);
+      expect(run.stdout).toContain('# FSD test (local mode)');
+      expect(run.stdout).toContain('hook says hello to SHUTDOWN');
+      expect(fs.readFileSync(hookLog, 'utf8')).toMatch(/ SHUTDOWN$/m);
+      expect(fs.existsSync(commandLog)).toBe(false);
+      expect(await statusOnServer()).toBe('OL');
+    }, 60_000);
+
+    it('master mode: refused without the typed confirmation, and with a secondary-only credential (ACCESS-DENIED explained)', async () => {
+      const { configPath, dir } = await writeConfig({ dryRun: true });
+      const base = ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--countdown', '0'];
+      const unconfirmed = await nutSentinel([...base, '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD'], { env: credentialEnv });
+      expect(unconfirmed.code).toBe(1);
+      expect(unconfirmed.stderr).toContain('Refused (FSD-CONFIRMATION-REQUIRED): Type the UPS name "ups" to confirm');
+      const secondaryOnly = await nutSentinel([...base, '--user', RIG_USERS.monuser.name, '--password-env', 'FSD_TEST_SECONDARY_PASSWORD', '--confirm', UPS], { env: credentialEnv });
+      expect(secondaryOnly.code).toBe(1);
+      expect(secondaryOnly.stdout).toMatch(/\[BLOCKER\] Credential with the FSD right: The master answered ERR ACCESS-DENIED/);
+      expect(secondaryOnly.stderr).toContain('Refused (FSD-BLOCKED)');
+      const noPassword = await nutSentinel([...base, '--user', RIG_USERS.monprimary.name]);
+      expect(noPassword.code).toBe(2);
+      expect(noPassword.stderr).toContain('--password-env VAR');
+      expect(await statusOnServer()).toBe('OL');
+    }, 90_000);
+
+    it('master mode: Ctrl-C during the countdown aborts (exit 130) and nothing is sent', async () => {
+      const { configPath, dir } = await writeConfig({ dryRun: true });
+      let interrupted = false;
+      const run = await nutSentinel(
+        ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD', '--confirm', UPS, '--countdown', '5'],
+        {
+          env: credentialEnv,
+          onOutput: (stdout, child) => {
+            if (!interrupted && /FSD in \d s… \(Ctrl-C aborts/.test(stdout)) {
+              interrupted = true;
+              child.kill('SIGINT');
+            }
+          },
+        },
+      );
+      expect(interrupted).toBe(true);
+      expect(run.code).toBe(130);
+      expect(run.stdout).toContain('Aborted during the countdown: nothing was sent.');
+      expect(run.stdout).toContain('Result: **aborted**');
+      await sleep(5500); // past the end of the countdown
+      expect(await statusOnServer()).toBe('OL');
+    }, 60_000);
+
+    it('master mode end to end with --json: FSD set, the secondary’s disconnect reported, exit 0', async () => {
+      const upsmon = await secondary(0);
+      const { configPath, dir } = await writeConfig({ dryRun: true });
+      latched = true;
+      const run = await nutSentinel(
+        ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD', '--confirm', UPS, '--countdown', '0', '--hostsync', '5', '--grace', '2', '--json'],
+        { env: credentialEnv },
+      );
+      expect(run.code).toBe(0);
+      const report = FsdReportSchema.parse(JSON.parse(run.stdout));
+      expect(run.stderr).toContain('FSD test preflight (master mode)');
+      expect(report.outcome).toBe('completed');
+      expect(await statusOnServer()).toBe('FSD OL');
+      const other = report.secondaries.find((s) => !s.isThisMachine)!;
+      expect(other).toMatchObject({ address: network.hosts[0]!.address, verdict: 'in-time' });
+      const shutdownAt = upsmon.shutdownCalls()[0]!;
+      expect(other.leftAt!).toBeGreaterThanOrEqual(shutdownAt - 50);
+      expect(other.leftAt!).toBeLessThanOrEqual(shutdownAt + 1500);
+    }, 90_000);
+  });
 });

@@ -1,8 +1,8 @@
 /** The shell: skip link, sidebar navigation, transport banner, the routed page, live announcements. */
-import { useEffect, useRef } from 'react';
+import { Suspense, lazy, useEffect, useRef } from 'react';
 import type { TrayLevel } from '../../shared/snapshot';
 import { api } from './api';
-import { Callout, RichText } from './components/common';
+import { Callout, RichText, Spinner } from './components/common';
 import { formatCountdown } from './format';
 import { BellIcon, BellOffIcon, CheckIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
 import { type Route, href, useRoute } from './router';
@@ -10,9 +10,11 @@ import { useApp, useNow } from './store';
 import { ClientsView } from './views/ClientsView';
 import { Dashboard } from './views/Dashboard';
 import { EventsView } from './views/EventsView';
-import { MasterEditor } from './views/settings/MasterEditor';
-import { Settings } from './views/settings/Settings';
-import { UpsDetail } from './views/UpsDetail';
+
+// Charts (uPlot) and the settings forms load on first use: the dashboard stays light.
+const UpsDetail = lazy(() => import('./views/UpsDetail').then((m) => ({ default: m.UpsDetail })));
+const Settings = lazy(() => import('./views/settings/Settings').then((m) => ({ default: m.Settings })));
+const MasterEditor = lazy(() => import('./views/settings/MasterEditor').then((m) => ({ default: m.MasterEditor })));
 
 const TRAY_LABEL: Record<TrayLevel, string> = {
   online: 'All on line power',
@@ -43,8 +45,24 @@ export function App() {
       return;
     }
     window.scrollTo(0, 0);
-    const heading = mainRef.current?.querySelector<HTMLElement>('[data-route-heading]');
-    heading?.focus({ preventScroll: true });
+    const main = mainRef.current;
+    if (!main) return;
+    const focusHeading = (): boolean => {
+      const heading = main.querySelector<HTMLElement>('[data-route-heading]');
+      heading?.focus({ preventScroll: true });
+      return heading !== null;
+    };
+    if (focusHeading()) return;
+    // A lazily loaded page renders its heading a moment later.
+    const observer = new MutationObserver(() => {
+      if (focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    const timer = setTimeout(() => observer.disconnect(), 5000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(timer);
+    };
   }, [routeKey]);
 
   return (
@@ -57,7 +75,9 @@ export function App() {
         <TransportBanner />
         <ConfigProblemBanner />
         <main id="main" ref={mainRef} tabIndex={-1} className="main">
-          <Page route={route} />
+          <Suspense fallback={<Spinner />}>
+            <Page route={route} />
+          </Suspense>
         </main>
       </div>
       <Announcer />

@@ -269,20 +269,6 @@ function PreflightView({ preflight, onStarted, onRedo }: { preflight: FsdPreflig
             {tm.shutdownCommand.isDefault && ' (default)'} after FINALDELAY {tm.finalDelaySeconds} s{tm.hooks.length > 0 && ` · ${tm.hooks.length} hook(s)`}
           </dd>
         </div>
-        <div>
-          <dt>Time budget</dt>
-          <dd>
-            <RichText text={preflight.timeBudget.verdict} />
-          </dd>
-        </div>
-        {preflight.mode === 'master' && (
-          <div>
-            <dt>Credential</dt>
-            <dd>
-              {preflight.credential.username ?? '—'} · {preflight.credential.verdict.replace('-', ' ')} — <RichText text={preflight.credential.detail} />
-            </dd>
-          </div>
-        )}
       </dl>
 
       {tm.willReallyShutDown && (
