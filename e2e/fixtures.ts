@@ -36,9 +36,11 @@ async function startWeb(configPath: string, dataDir: string, log: string[]): Pro
   });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the web UI did not start:\n${log.join('')}`)), 20_000);
+    let stdout = '';
     const onData = (chunk: Buffer) => {
       log.push(chunk.toString());
-      const match = /NUT Sentinel UI: (\S+)/.exec(log.join(''));
+      stdout += chunk.toString();
+      const match = /NUT Sentinel UI: (\S+)/.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

@@ -140,6 +140,13 @@ function createTransport(): Transport {
   const url = `${scheme}://${window.location.host}/api?token=${encodeURIComponent(token)}`;
   const client = new BridgeClient({ url, createSocket: (u) => new WebSocket(u) as SocketLike });
   window.addEventListener('online', () => client.reconnectNow());
+  // A fresh link (new token, e.g. after the core restarted on the same port) opened in this tab
+  // is a same-document hash change: adopt the token and start over with it.
+  window.addEventListener('hashchange', () => {
+    if (!window.location.hash.startsWith('#token=')) return;
+    takeTokenFromFragment();
+    window.location.reload();
+  });
   return new BridgeTransport(client);
 }
 
