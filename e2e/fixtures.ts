@@ -46,8 +46,8 @@ async function startWeb(configPath: string, dataDir: string, log: string[]): Pro
         resolve(match[1]!);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (c: Buffer) => log.push(c.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the web UI exited with ${code}:\n${log.join('')}`));
@@ -80,7 +80,8 @@ async function apiCall(url: string, channel: string, request: unknown): Promise<
     });
     return await new Promise((resolve, reject) => {
       ws.on('message', (data: WebSocket.RawData) => {
-        const message = JSON.parse(data.toString()) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+        const message = JSON.parse(text) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
         if (message.id !== 1) return;
         if (message.ok) resolve(message.response);
         else reject(new Error(message.error?.message ?? 'API error'));

@@ -115,6 +115,13 @@ export const invokeChannels = {
   },
   'notifications:recent': { request: none, response: z.array(NotificationRecordSchema) },
   'notifications:set-paused': { request: z.object({ paused: z.boolean() }), response: z.object({ paused: z.boolean() }) },
+  /** After a shutdown episode that left this machine running (dry run, failed command): re-arm the monitor. */
+  'monitor:acknowledge-shutdown': { request: monitorRef, response: z.object({ ok: z.literal(true) }) },
+  /** The operator's answer for an FSD already latched at start (policy `ask`). */
+  'monitor:latched-fsd-choice': {
+    request: z.object({ monitorId: z.string().min(1), choice: z.enum(['obey', 'ignore']) }),
+    response: z.object({ ok: z.literal(true) }),
+  },
 
   // The guarded FSD test (shared/fsd-test.ts, main/fsd-test). Preflight first (nothing is sent
   // that could set FSD), then start (typed confirmation, countdown, abort), progress on

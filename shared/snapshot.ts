@@ -68,6 +68,8 @@ export const UpsSnapshotSchema = z.object({
   criticalReason: z.string().nullable(),
   shutdown: z.object({ phase: ShutdownPhaseSchema, deadline: z.number().nullable(), dryRun: z.boolean() }),
   fsdLatchedAtStart: z.boolean(),
+  /** How a latched FSD is handled: `awaiting-choice` asks the operator (policy `ask`). */
+  fsdLatch: z.enum(['ignored', 'awaiting-choice', 'obeyed']).nullable().optional(),
   metrics: z.object({
     charge: z.number().nullable(),
     runtime: z.number().nullable(),

@@ -17,7 +17,7 @@
  */
 import os from 'node:os';
 import { Scenario } from '../monitor/testing/scenario-harness.js';
-import { RawNutConnection, quote, sleep, waitFor } from '../testing/net.js';
+import { type RawNutConnection, quote, sleep, waitFor } from '../testing/net.js';
 import { RIG_USERS, type Rig, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig.js';
 import { type UpsmonRig, startUpsmon } from '../testing/upsmon-rig.js';
 

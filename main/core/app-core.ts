@@ -105,10 +105,11 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const snapshot = (): AppSnapshot => ({ ...service.snapshot(), configProblem });
 
-  // Snapshot pushes are throttled: a burst of state changes becomes one update.
+  // Snapshot pushes are throttled: a burst of state changes becomes one update. Every status
+  // poll changes the view (its age), so without a subscriber (the headless agent) none is built.
   let snapshotTimer: ReturnType<Clock['setTimeout']> | null = null;
   service.on('changed', () => {
-    if (snapshotTimer) return;
+    if (snapshotTimer || push.listenerCount('app:snapshot') === 0) return;
     snapshotTimer = clock.setTimeout(() => {
       snapshotTimer = null;
       push.emit('app:snapshot', snapshot());
@@ -266,6 +267,18 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       // Reconnect so the new password is used now, not at the next retry.
       service.session(`${masterId}/${upsName}`)?.restart();
       return { ok: true as const };
+    },
+
+    'monitor:acknowledge-shutdown': ({ monitorId }) => {
+      requireSession(monitorId).acknowledgeEpisode();
+      recordSystem('shutdown-acknowledged', 'info', `Shutdown episode on ${monitorId} acknowledged: monitoring re-armed.`);
+      return Promise.resolve({ ok: true as const });
+    },
+
+    'monitor:latched-fsd-choice': ({ monitorId, choice }) => {
+      requireSession(monitorId).latchedFsdChoice(choice);
+      recordSystem('latched-fsd-choice', 'warning', `Latched FSD on ${monitorId}: the operator chose to ${choice === 'obey' ? 'obey it (shut down)' : 'ignore it while on line'}.`);
+      return Promise.resolve({ ok: true as const });
     },
 
     'notifications:recent': () => Promise.resolve(recorder.list()),

@@ -41,6 +41,8 @@ const invokeWhitelist: Record<InvokeChannel, true> = {
   'fsd:list-reports': true,
   'fsd:get-report': true,
   'fsd:forget-credential': true,
+  'monitor:acknowledge-shutdown': true,
+  'monitor:latched-fsd-choice': true,
 };
 const pushWhitelist: Record<PushChannel, true> = {
   'app:snapshot': true,

@@ -580,9 +580,12 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(real.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'warning' });
     expect(real.thisMachine.willReallyShutDown).toBe(true);
     const markReal = proxy.lines.length;
-    const startedReal = await call(h.core, 'fsd:start', { preflightId: real.id, countdownSeconds: 0 });
+    // Started from the preflight's fields (no id), and the start's own dryRun (redoes the preflight).
+    const startedReal = await call(h.core, 'fsd:start', { preflight: { monitorId, mode: 'local' }, dryRun: false, countdownSeconds: 0 });
+    expect(startedReal.preflightId).not.toBe(real.id);
     const { report: realReport } = await finished(h.core, startedReal.runId, 30_000);
     expect(realReport.local).toMatchObject({ dryRun: false, sessionLoggedOut: true, sessionResumed: true });
+    expect(realReport.checks.find((c) => c.id === 'this-machine-shutdown')?.status).toBe('warning');
     expect(realReport.local!.command).toMatchObject({ dryRun: false, exitCode: 0, timedOut: false });
     expect(realReport.local!.command!.durationMs).not.toBeNull();
     expect(fs.readFileSync(h.commandLog, 'utf8').trim().split('\n')).toHaveLength(1);

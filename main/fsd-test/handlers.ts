@@ -43,7 +43,8 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
   const preflights = new Map<string, StoredPreflight>();
   const runs = new Map<string, FsdRun>();
   let latest: FsdRun | null = null;
-  const watchers = new Map<string, LatchWatcher>();
+  /** Latch watchers by monitorId, with the reports (and live runs) waiting for the latch to clear. */
+  const watchers = new Map<string, { watcher: LatchWatcher; waiting: { reportId: string; run: FsdRun | null }[] }>();
   let stopped = false;
 
   const requireTarget = (monitorId: string): Target => {
@@ -92,8 +93,8 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
           if (!deps.secrets) {
             throw new ApiRequestError({
               code: 'NO-SECRET-STORE',
-              message: 'The FSD credential cannot be remembered here: there is no secret store in the headless agent.',
-              fix: 'Leave "remember" off; enter the credential for each test (the CLI reads the password from an environment variable).',
+              message: 'The FSD credential cannot be remembered here: this core has no secret store.',
+              fix: 'Leave "remember" off and enter the credential for each test (the CLI reads the password from an environment variable).',
             });
           }
           await deps.secrets.set(fsdCredentialKey(target.master.id, target.ups.name), JSON.stringify({ username: given.username, password: given.password }));
@@ -131,36 +132,57 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
     deps.history.saveFsdReport(report);
   };
 
-  /** After a master-mode run: watch for the latch to clear, then record it everywhere. */
+  /**
+   * After a master-mode run: watch for the latch to clear (one watcher per UPS, however many
+   * reports wait for it), then record it in every waiting report, the event log and the run view.
+   */
   const watchLatch = (target: Target, reportId: string, run: FsdRun | null) => {
-    if (stopped || watchers.has(reportId)) return;
-    const watcher = new LatchWatcher({
-      deps,
-      target,
-      onCleared: (at, status) => {
-        watchers.delete(reportId);
-        const report = parseReport(deps.history.getFsdReport(reportId));
-        const session = deps.session(target.monitorId);
-        let resumed = false;
-        // Our own monitor ran its (dry-run) shutdown episode on the FSD and logged out for good;
-        // now that the latch is gone, re-arm it so this machine is counted by the master again.
-        if (session && session.view.shutdown.phase === 'done' && deps.config().shutdown.dryRun) {
-          session.acknowledgeEpisode();
-          resumed = true;
-        }
-        const message = `FSD latch cleared on ${target.master.host}: ups.status is "${status}" (upsd was restarted).${resumed ? ' This machine’s monitor, which ran its dry-run shutdown on the FSD, logs in again.' : ''}`;
-        if (report) {
-          report.latch = { note: report.latch?.note ?? '', watching: false, clearedAt: at };
-          report.timeline.push({ at, t: Math.round(at - (report.fsdSetAt ?? report.at)), kind: 'latch-cleared', message });
-          report.summary = report.summary.map((line) => (line.startsWith('The FSD latch is still set') ? `The FSD latch was cleared at ${new Date(at).toISOString()}.` : line));
-          saveReport(report);
-        }
-        deps.recordEvent({ at, monitorId: target.monitorId, kind: 'fsd-test', type: 'fsd-latch-cleared', severity: 'info', message, data: { reportId, status } });
-        if (run) run.setLatch({ note: report?.latch?.note ?? '', watching: false, clearedAt: at }, { at, message });
-      },
-    });
-    watchers.set(reportId, watcher);
-    watcher.start();
+    if (stopped) return;
+    const existing = watchers.get(target.monitorId);
+    if (existing) {
+      if (!existing.waiting.some((w) => w.reportId === reportId)) existing.waiting.push({ reportId, run });
+      return;
+    }
+    const entry: { watcher: LatchWatcher; waiting: { reportId: string; run: FsdRun | null }[] } = {
+      waiting: [{ reportId, run }],
+      watcher: new LatchWatcher({
+        deps,
+        target,
+        onCleared: (at, status) => {
+          watchers.delete(target.monitorId);
+          const session = deps.session(target.monitorId);
+          let resumed = false;
+          // Our own monitor ran its (dry-run) shutdown episode on the FSD and logged out for good;
+          // now that the latch is gone, re-arm it so this machine is counted by the master again.
+          if (session && session.view.shutdown.phase === 'done' && deps.config().shutdown.dryRun) {
+            session.acknowledgeEpisode();
+            resumed = true;
+          }
+          const message = `FSD latch cleared on ${target.master.host}: ups.status is "${status}" (upsd was restarted).${resumed ? ' This machine’s monitor, which ran its dry-run shutdown on the FSD, logs in again.' : ''}`;
+          for (const waiting of entry.waiting) {
+            const report = parseReport(deps.history.getFsdReport(waiting.reportId));
+            if (report) {
+              report.latch = { note: report.latch?.note ?? '', watching: false, clearedAt: at };
+              report.timeline.push({ at, t: Math.round(at - (report.fsdSetAt ?? report.at)), kind: 'latch-cleared', message });
+              report.summary = report.summary.map((line) => (line.startsWith('The FSD latch is still set') ? `The FSD latch was cleared at ${new Date(at).toISOString()}.` : line));
+              saveReport(report);
+            }
+            waiting.run?.setLatch({ note: report?.latch?.note ?? '', watching: false, clearedAt: at }, { at, message });
+          }
+          deps.recordEvent({
+            at,
+            monitorId: target.monitorId,
+            kind: 'fsd-test',
+            type: 'fsd-latch-cleared',
+            severity: 'info',
+            message,
+            data: { reportIds: entry.waiting.map((w) => w.reportId), status },
+          });
+        },
+      }),
+    };
+    watchers.set(target.monitorId, entry);
+    entry.watcher.start();
   };
 
   // Reports of recent master-mode runs whose latch was still set when the app stopped.
@@ -298,7 +320,7 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
       const active = [...runs.values()].filter((run) => run.active);
       for (const run of active) run.abort();
       await Promise.all(active.map((run) => run.done));
-      await Promise.all([...watchers.values()].map((watcher) => watcher.stop()));
+      await Promise.all([...watchers.values()].map((entry) => entry.watcher.stop()));
       watchers.clear();
       preflights.clear();
     },

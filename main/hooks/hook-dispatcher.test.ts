@@ -121,6 +121,16 @@ describe('hook dispatcher: event policy', () => {
   });
 });
 
+describe('hook dispatcher: desktop-only note', () => {
+  it('adds the note (e.g. the shutdown countdown) to the desktop notification, never to what hooks receive', async () => {
+    const { notifier, dispatcher } = setup({ events: { SHUTDOWN: { exec: true } } });
+    const summary = dispatcher.dispatch({ event: 'SHUTDOWN', upsName: '', monitorId: '*', desktopNote: 'This computer shuts down in 5 s.' });
+    await dispatcher.idle();
+    expect(summary.message).toBe('Auto logout and shutdown proceeding');
+    expect(notifier.list().map((n) => n.body)).toEqual(['Auto logout and shutdown proceeding This computer shuts down in 5 s.']);
+  });
+});
+
 describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () => {
   it('runs NOTIFYCMD only for events with exec, message last, env NOTIFYTYPE/UPSNAME', async () => {
     const out = outFile();

@@ -39,6 +39,8 @@ export interface HookNotification {
   monitorId: string;
   /** The second `%s` of a template (ups.alarm for ALARM, unknown tokens for OTHER). */
   detail?: string;
+  /** Extra sentence for the desktop notification only (e.g. the shutdown countdown); hooks get the plain message. */
+  desktopNote?: string;
 }
 
 export type HookSource = 'notify-command' | 'event-hook' | 'upssched';
@@ -215,7 +217,7 @@ export class HookDispatcher {
       const desktop: DesktopNotification = {
         key: `${event}:${upsName || monitorId}`,
         title: TITLES[event] ?? event,
-        body: message,
+        body: notification.desktopNote ? `${message} ${notification.desktopNote}` : message,
         urgency: urgencyOf(event),
         ...(route !== undefined ? { route } : {}),
       };

@@ -215,7 +215,13 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         }
         this.shutdownNotified = true;
       }
-      const summary = this.dispatcher.dispatch({ event: effect.event, upsName: effect.upsName, message: effect.message, monitorId: session.monitorId });
+      const summary = this.dispatcher.dispatch({
+        event: effect.event,
+        upsName: effect.upsName,
+        message: effect.message,
+        monitorId: session.monitorId,
+        ...(effect.event === 'SHUTDOWN' ? { desktopNote: this.shutdownNote() } : {}),
+      });
       this.record({
         at: this.deps.clock.now(),
         monitorId: effect.event === 'SHUTDOWN' ? '*' : session.monitorId,
@@ -246,6 +252,14 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       this.emit('changed');
     },
   };
+
+  /** The countdown and what to expect, for the SHUTDOWN desktop notification. */
+  private shutdownNote(): string {
+    const seconds = this.config.timing.finalDelaySeconds;
+    return this.config.shutdown.dryRun
+      ? `Dry run: in ${seconds} s the shutdown command is recorded, not executed. Afterwards use "Re-arm monitoring" on the dashboard.`
+      : `This computer shuts down in ${seconds} s: save your work now. To rehearse without shutting down, turn on dry run in Settings → Shutdown.`;
+  }
 
   /** Exactly one shutdown command per process, whichever UPS asked first. */
   private runShutdownOnce(monitorId: string, reason: string): Promise<ShutdownOutcome> {

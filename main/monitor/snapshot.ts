@@ -102,6 +102,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     criticalReason: view.explanation,
     shutdown: { phase: view.shutdown.phase, deadline: deadline === null ? null : Math.round(deadline + r.monotonicToEpoch), dryRun: r.dryRun },
     fsdLatchedAtStart: view.latchedFsd !== null,
+    fsdLatch: view.latchedFsd?.handling ?? null,
     metrics: {
       charge: numericVariable(r.variables, 'battery.charge'),
       runtime: numericVariable(r.variables, 'battery.runtime'),

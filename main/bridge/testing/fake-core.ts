@@ -469,6 +469,14 @@ export class FakeCore implements CoreService {
         this.emit('app:snapshot', this.snapshot());
         return Promise.resolve({ paused: request.paused });
       },
+      'monitor:acknowledge-shutdown': (request) => {
+        record('monitor:acknowledge-shutdown', request);
+        return Promise.resolve({ ok: true as const });
+      },
+      'monitor:latched-fsd-choice': (request) => {
+        record('monitor:latched-fsd-choice', request);
+        return Promise.resolve({ ok: true as const });
+      },
       'fsd:preflight': (request) => {
         record('fsd:preflight', { ...request, credential: request.credential ? { source: request.credential.source } : undefined });
         return Promise.resolve(this.fsdPreflight(request));

@@ -19,6 +19,8 @@ import {
 } from '../format';
 import { ChevronRightIcon, ClientsIcon, ClockIcon, LockIcon, PowerIcon, ServerIcon } from '../icons';
 import { href, upsHref } from '../router';
+import { useState } from 'react';
+import { api, errorText } from '../api';
 import { useApp, useCoreNow } from '../store';
 
 /** No status read for this long: shown as stale even if the core has not said so yet. */
@@ -116,6 +118,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
       {ups.fsdLatchedAtStart && (
         <Callout tone="warn" title="Forced shutdown was already latched on the master" testId="fsd-latched">
           <p>When monitoring started, the master already advertised FSD while the UPS was on line power — typical of a Synology NAS that stayed up after an outage. What NUT Sentinel does about it is set in Settings → Shutdown.</p>
+          {ups.fsdLatch === 'awaiting-choice' && <LatchedFsdChoice monitorId={ups.monitorId} />}
         </Callout>
       )}
 
@@ -210,6 +213,7 @@ function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
         </div>
         {dryRun && <div className="shutdown-dry">Dry run: the shutdown command is recorded, not executed.</div>}
         {ups.criticalReason && <div className="shutdown-reason">{ups.criticalReason}</div>}
+        {phase === 'done' && <AcknowledgeShutdown monitorId={ups.monitorId} />}
       </div>
     </div>
   );
@@ -227,5 +231,51 @@ function ClientsSummary({ ups }: { ups: UpsSnapshot }) {
       {thisMachine ? ' (incl. this machine)' : ''}
       {missingExpected.length > 0 && <strong> · {missingExpected.length} missing</strong>}
     </a>
+  );
+}
+
+/** Runs one API call for a button: busy while it runs, the error in words when it fails. */
+function useApiAction() {
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const run = async (action: () => Promise<unknown>) => {
+    setState({ busy: true, error: null });
+    try {
+      await action();
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error: errorText(error).message });
+    }
+  };
+  return { ...state, run };
+}
+
+/** After a shutdown episode that left this machine up (dry run, failed command): re-arm the monitor. */
+function AcknowledgeShutdown({ monitorId }: { monitorId: string }) {
+  const action = useApiAction();
+  return (
+    <div className="shutdown-ack">
+      <p className="small">This machine is still running. Re-arm monitoring to react to the next power event.</p>
+      <button type="button" className="button button-small" disabled={action.busy} onClick={() => void action.run(() => api.invoke('monitor:acknowledge-shutdown', { monitorId }))} data-testid="acknowledge-shutdown">
+        Re-arm monitoring
+      </button>
+      {action.error && <p className="text-bad small" role="alert">{action.error}</p>}
+    </div>
+  );
+}
+
+/** Policy `ask`: the operator decides what a latched FSD means for this machine. */
+function LatchedFsdChoice({ monitorId }: { monitorId: string }) {
+  const action = useApiAction();
+  const choose = (choice: 'obey' | 'ignore') => void action.run(() => api.invoke('monitor:latched-fsd-choice', { monitorId, choice }));
+  return (
+    <div className="fsd-latch-choice" role="group" aria-label="What to do about the latched FSD">
+      <button type="button" className="button button-small" disabled={action.busy} onClick={() => choose('ignore')} data-testid="latched-fsd-ignore">
+        Ignore while on line
+      </button>
+      <button type="button" className="button button-small button-danger" disabled={action.busy} onClick={() => choose('obey')} data-testid="latched-fsd-obey">
+        Obey: shut this machine down
+      </button>
+      {action.error && <p className="text-bad small" role="alert">{action.error}</p>}
+    </div>
   );
 }
