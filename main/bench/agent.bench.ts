@@ -11,7 +11,8 @@
  *
  * The agent runs from source through tsx's loader (`node --import tsx main/cli/index.ts`), i.e. one
  * Node process (tsx's esbuild helper is a separate process and not counted); set
- * NUT_BENCH_AGENT_ENTRY to a built entry (e.g. out/main/cli.js) to measure that instead.
+ * NUT_BENCH_AGENT_ENTRY to a built entry (e.g. out/main/cli.js) to measure that instead, and
+ * NUT_BENCH_AGENT_NODE_FLAGS to pass Node/V8 flags (e.g. "--liftoff-only").
  * Env: NUT_BENCH_AGENT_SECONDS (default 60), NUT_BENCH_AGENT_COUNTS (default "0,1,20"; 0 = a baseline
  * agent with nothing configured: Node plus the idle app core).
  * Figures only, no pass/fail. Needs root and nut-server 2.8.0.
@@ -80,10 +81,12 @@ function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
 
 function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
   const entry = process.env.NUT_BENCH_AGENT_ENTRY;
+  const nodeFlags = (process.env.NUT_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
-  if (entry) return { file: process.execPath, args: [path.resolve(entry), ...agentArgs], entry: path.resolve(entry) };
+  const shown = (script: string) => ['node', ...nodeFlags, script].join(' ');
+  if (entry) return { file: process.execPath, args: [...nodeFlags, path.resolve(entry), ...agentArgs], entry: shown(path.relative(root, path.resolve(entry))) };
   const cli = path.join(root, 'main/cli/index.ts');
-  return { file: process.execPath, args: ['--import', 'tsx', cli, ...agentArgs], entry: `node --import tsx ${path.relative(root, cli)}` };
+  return { file: process.execPath, args: [...nodeFlags, '--import', 'tsx', cli, ...agentArgs], entry: shown(`--import tsx ${path.relative(root, cli)}`) };
 }
 
 async function measure(count: number, seconds: number): Promise<{ run: AgentRun; entry: string }> {

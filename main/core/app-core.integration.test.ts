@@ -1,0 +1,131 @@
+/**
+ * The composed core (what the tray app, the agent and the bridge run) against a real upsd:
+ * the API handlers a user reaches from Settings, and sleep/resume through the power-monitor port.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../shared/history';
+import { type Rig, startUpsdRig } from '../testing/upsd-rig';
+import { waitFor } from '../testing/net';
+import { createAppCore } from './app-core';
+import type { CoreService } from './core-service';
+import type { Logger, PowerMonitorPort, SecretStore } from './ports';
+
+class MemorySecretStore implements SecretStore {
+  readonly values = new Map<string, string>();
+  get(key: string) {
+    return Promise.resolve(this.values.get(key));
+  }
+  set(key: string, value: string) {
+    this.values.set(key, value);
+    return Promise.resolve();
+  }
+  delete(key: string) {
+    this.values.delete(key);
+    return Promise.resolve();
+  }
+}
+
+class FakePowerMonitor extends EventEmitter implements PowerMonitorPort {
+  onSuspend(listener: () => void) {
+    this.on('suspend', listener);
+    return () => this.off('suspend', listener);
+  }
+  onResume(listener: () => void) {
+    this.on('resume', listener);
+    return () => this.off('resume', listener);
+  }
+}
+
+const quiet: Logger = { log: () => undefined };
+
+describe('app core against a real upsd', () => {
+  let rig: Rig;
+  let dir: string;
+  let core: CoreService | undefined;
+  let secrets: MemorySecretStore;
+  let power: FakePowerMonitor;
+  const events: StoredEvent[] = [];
+
+  beforeEach(async () => {
+    rig = await startUpsdRig();
+    dir = await mkdtemp(path.join(tmpdir(), 'app-core-'));
+    secrets = new MemorySecretStore();
+    power = new FakePowerMonitor();
+    events.length = 0;
+    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets, notifier: null, powerMonitor: power, logger: quiet });
+    core.onPush('events:appended', (e) => events.push(e));
+    await core.start();
+  });
+  afterEach(async () => {
+    await core?.stop();
+    await rig.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ups = () => core!.snapshot().ups[0];
+
+  it('imports the Synology seed, stores its password apart, logs in, and keeps the config free of it', async () => {
+    const upsmonConf = `MONITOR ups@127.0.0.1:${rig.port} 1 monuser secret slave\n`;
+    const preview = await core!.handlers['config:import-upsmon']({ upsmonConf, apply: false });
+    expect(preview.ok).toBe(true);
+    expect(JSON.stringify(preview.report)).not.toContain('secret"');
+    expect(core!.snapshot().ups).toHaveLength(0);
+
+    const applied = await core!.handlers['config:import-upsmon']({ upsmonConf, apply: true });
+    expect(applied.ok).toBe(true);
+    expect([...secrets.values.values()]).toEqual(['secret']);
+    const { config } = await core!.handlers['config:get'](undefined);
+    expect(JSON.stringify(config)).not.toContain('"secret"');
+    await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
+    expect(await rig.numLogins('ups')).toBe(1);
+    expect(events.some((e) => e.type === 'config-imported')).toBe(true);
+  });
+
+  it('test-connection walks the steps and explains an unknown UPS with the names the server has', async () => {
+    const ok = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: rig.port, tls: { mode: 'off', insecure: false }, upsName: 'ups', username: 'monuser', password: 'secret' });
+    expect(ok.ok).toBe(true);
+    expect(ok.steps.map((s) => s.step)).toEqual(['resolve', 'connect', 'identify', 'ups', 'login', 'read']);
+    expect(ok.server?.version).toMatch(/upsd 2\.8/);
+
+    const unknown = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: rig.port, tls: { mode: 'off', insecure: false }, upsName: 'apc', username: '', password: '' });
+    expect(unknown.ok).toBe(false);
+    expect(unknown.diagnosis?.code).toBe('UNKNOWN-UPS');
+    expect(unknown.diagnosis?.fix).toContain('ups');
+    expect(unknown.upsNames).toEqual(['ups']);
+
+    const refused = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: 1, tls: { mode: 'off', insecure: false }, upsName: 'ups', username: '', password: '' });
+    expect(refused.diagnosis?.fix).toMatch(/LISTEN/);
+  });
+
+  it('config:save rejects an invalid config with paths and keeps the running one', async () => {
+    const result = await core!.handlers['config:save']({ config: { masters: [{ id: 'Bad Id', label: '', host: '', ups: [] }] } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['masters.0.id', 'masters.0.host', 'masters.0.ups']));
+    const { config } = await core!.handlers['config:get'](undefined);
+    expect(config.masters).toEqual([]);
+  });
+
+  it('on resume the readings are stale, the session reconnects and logs in again at once', async () => {
+    await core!.handlers['config:save']({
+      config: { masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser' }] }], shutdown: { dryRun: true } },
+    });
+    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
+    await waitFor(() => ups()?.loggedIn === true && ups()?.statusAt !== null, { timeoutMs: 10_000 });
+    const logins = () => events.filter((e) => e.type === 'login').length;
+    const before = logins();
+
+    power.emit('suspend');
+    expect(ups()!.connection).toBe('paused');
+    power.emit('resume');
+    // Nothing read before the sleep counts: stale until the first fresh read.
+    expect(ups()!.stale).toBe(true);
+    await waitFor(() => logins() > before && ups()?.stale === false, { timeoutMs: 10_000 });
+    expect(ups()!.connection).toBe('connected');
+    expect(await rig.numLogins('ups')).toBe(1);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['suspend', 'resume']));
+  });
+});
