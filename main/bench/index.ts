@@ -31,6 +31,7 @@ const BENCHES: BenchEntry[] = [
     description: 'history store insert/query rates and file sizes',
     run: async () => (await import('./history.bench.js')).benchHistory(),
   },
+  { name: 'renderer', description: 'UI in Chromium: page load → first live status, status-update frame cost with 24 h charts (needs root, nut-server, Chromium, `npm run build`)', run: async () => (await import('./renderer.bench.js')).benchRenderer() },
 ];
 
 async function main(): Promise<number> {

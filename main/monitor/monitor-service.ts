@@ -261,10 +261,15 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       : `This computer shuts down in ${seconds} s: save your work now. To rehearse without shutting down, turn on dry run in Settings → Shutdown.`;
   }
 
-  /** Exactly one shutdown command per process, whichever UPS asked first. */
+  /**
+   * One shutdown command at a time for the whole machine: a UPS that turns critical while the
+   * command already runs for another shares its outcome. Once it has finished (a dry run, or a
+   * command that failed and left the machine up) the next episode runs it again, with the
+   * configuration of that moment (e.g. dry run switched off since).
+   */
   private runShutdownOnce(monitorId: string, reason: string): Promise<ShutdownOutcome> {
     if (this.shutdown) return this.shutdown;
-    this.shutdown = (async () => {
+    const run = (async (): Promise<ShutdownOutcome> => {
       const started = await runShutdownCommand({
         config: this.config.shutdown,
         runner: this.deps.runner,
@@ -281,7 +286,11 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       const ok = result.exitCode === 0 && !result.timedOut;
       return ok ? { ok } : { ok, detail: result.timedOut ? 'timed out' : `exit code ${result.exitCode ?? result.signal ?? '?'}` };
     })();
-    return this.shutdown;
+    this.shutdown = run;
+    void run.finally(() => {
+      if (this.shutdown === run) this.shutdown = null;
+    });
+    return run;
   }
 
   /** Expected clients that vanish from LIST CLIENT get one notification each (until they return). */

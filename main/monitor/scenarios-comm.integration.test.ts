@@ -4,8 +4,9 @@
  * scenarios-power.integration.test.ts (exact notifications in order, exact hook runs, timing
  * windows measured from what upsd reported). Rig MAXAGE is 3 s.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../testing/net';
+import { sleep, waitFor } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
 import { quietFor, setStatusTimed, waitNumLogins } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
@@ -101,6 +102,41 @@ describe('communication scenarios (real upsd)', () => {
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
     expect(systemEvents(s, 'login')).toHaveLength(2);
     expect(s.snapshot()).toMatchObject({ connection: 'connected', loggedIn: true, level: 'online', status: 'OL' });
+  });
+
+  it('master unreachable for a while: reconnect attempts stay at most ~5 s apart (upsmon retries every POLLFREQ), then COMMOK', async () => {
+    const rig = await startRig();
+    const s = start({ rig });
+    await s.ready();
+    await rig.stopUpsd();
+    await s.waitHook('COMMBAD');
+    // In upsd's place: a listener that drops every connection; each accept is one attempt.
+    const attempts: number[] = [];
+    const server = net.createServer((socket) => {
+      attempts.push(Date.now());
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(rig.port, rig.host, resolve);
+    });
+    try {
+      await sleep(22_000);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    expect(attempts.length, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(5);
+    // A DEADTIME decision (last known OB, no data) must see a returning master as soon as upsmon
+    // (POLLFREQALERT 5 s) would: back-off capped at 4 s ± 25 % jitter, plus timer slack.
+    expect(Math.max(...gaps), `gaps ${gaps.join(', ')} ms`).toBeLessThanOrEqual(5_000 + 700);
+
+    await rig.startUpsd();
+    const back = Date.now();
+    const commok = await s.waitHook('COMMOK', { timeoutMs: 10_000 });
+    expect(commok.at - back).toBeLessThan(5_000 + SLACK_MS);
+    expect(notifyTypes(s)).toEqual(['COMMBAD', 'COMMOK']);
+    await waitNumLogins(rig, 'ups', 1);
   });
 
   it('driver stopped while OB: no data for DEADTIME ⇒ assumed low battery ⇒ SHUTDOWN (max of DEADTIME and HOSTSYNC after the last reading, as upsmon)', async () => {

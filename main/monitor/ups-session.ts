@@ -58,8 +58,12 @@ export interface ClientsReading {
   at: number;
 }
 
-/** Reconnect delays (ms): immediately, then doubling up to 10 s; each ±25 % jitter. */
-const RECONNECT_STEPS_MS = [0, 500, 1000, 2000, 4000, 8000, 10_000];
+/**
+ * Reconnect delays (ms): immediately, then doubling up to 4 s; each ±25 % jitter, so never more
+ * than 5 s: upsmon retries a lost UPS on every poll (POLLFREQALERT, 5 s), and a DEADTIME decision
+ * (last known on battery, no data) must see a returning master no later than upsmon would.
+ */
+const RECONNECT_STEPS_MS = [0, 500, 1000, 2000, 4000];
 /** A refused LOGIN is retried on a fresh connection this often (the password or allow-list may be fixed meanwhile). */
 const LOGIN_RETRY_MS = 60_000;
 /** Keep-alive well inside upsd's 60 s idle cut (the status poll normally resets it anyway). */
@@ -265,7 +269,7 @@ export class UpsSession extends EventEmitter {
   }
 
   private nextReconnectDelay(): number {
-    const base = RECONNECT_STEPS_MS[Math.min(this.reconnectAttempt, RECONNECT_STEPS_MS.length - 1)] ?? 10_000;
+    const base = RECONNECT_STEPS_MS[Math.min(this.reconnectAttempt, RECONNECT_STEPS_MS.length - 1)] ?? 4000;
     this.reconnectAttempt += 1;
     return base === 0 ? 0 : Math.round(base * (0.75 + this.random() * 0.5));
   }

@@ -15,8 +15,8 @@
  *   no packet of this network leaves the host, and a namespace has no route but its /24.
  * - After set-up, `ip route get` must send the first host's address through our bridge, or the
  *   network is torn down and an Error thrown (so a half-done set-up never sends to a gateway).
- * - `cleanup()` deletes the namespaces (their veth pairs go with them) and the bridge; a process
- *   exit handler does the same if a test forgets.
+ * - `cleanup()` deletes the veth pairs, the namespaces and the bridge; a process exit handler
+ *   does the same if a test forgets.
  *
  * Run a program inside a host's namespace with `nsenter --net=<host.path> …` ({@link NetnsHost.wrap}).
  * Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN), iproute2 and util-linux nsenter.
@@ -54,7 +54,7 @@ export interface TestNetwork {
   cleanup(): Promise<void>;
 }
 
-const liveNetworks = new Set<{ namespaces: string[]; bridge: string }>();
+const liveNetworks = new Set<{ namespaces: string[]; interfaces: string[]; bridge: string }>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -62,6 +62,7 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const network of liveNetworks) {
+      for (const name of network.interfaces) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
       for (const name of network.namespaces) spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
       spawnSync('ip', ['link', 'del', network.bridge], { stdio: 'ignore' });
     }
@@ -114,7 +115,7 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
   const subnet = `198.19.${third}.0/24`;
   const hostAddress = `198.19.${third}.1`;
   const bridge = `nfb${id}`;
-  const record = { namespaces: [] as string[], bridge };
+  const record = { namespaces: [] as string[], interfaces: [] as string[], bridge };
   const hosts: NetnsHost[] = [];
   let cleaned = false;
 
@@ -125,6 +126,9 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     cleaned = true;
     liveNetworks.delete(record);
     const errors: string[] = [];
+    // Deleting a veth end removes the pair at once; a namespace alone is torn down by the kernel
+    // asynchronously (its interfaces would linger for a moment after `ip netns del`).
+    for (const name of record.interfaces) await ip(['link', 'del', name]).catch((error: Error) => errors.push(error.message));
     for (const name of record.namespaces) await ip(['netns', 'del', name]).catch((error: Error) => errors.push(error.message));
     await ip(['link', 'del', bridge]).catch((error: Error) => errors.push(error.message));
     if (errors.length > 0) throw new Error(`createTestNetwork cleanup: ${errors.join('; ')}`);
@@ -140,6 +144,7 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     await ip(['netns', 'add', netns]);
     record.namespaces.push(netns);
     await ip(['link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    record.interfaces.push(hostInterface);
     disableIpv6(hostInterface);
     await ip(['link', 'set', hostInterface, 'master', bridge]);
     await ip(['link', 'set', hostInterface, 'up']);
