@@ -80,7 +80,7 @@ async function apiCall(url: string, channel: string, request: unknown): Promise<
     });
     return await new Promise((resolve, reject) => {
       ws.on('message', (data: WebSocket.RawData) => {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+        const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
         const message = JSON.parse(text) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
         if (message.id !== 1) return;
         if (message.ok) resolve(message.response);

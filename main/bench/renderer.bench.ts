@@ -32,9 +32,16 @@
  *    - arrival → painted latency; plus Chromium's long-animation-frame / longtask entries.
  *    Also timed: opening a detail page until its 4 charts are drawn (24 h query + uPlot build).
  *
- * 3. Where the time goes: a CPU profile (CDP, 100 µs sampling) of the detail page under the same
- *    flips, self time mapped through out/renderer's source maps to renderer/shared source lines and
- *    to packages. Run separately from 2 so the profiler does not inflate the figures above.
+ *    Cross-checked once against a Chromium trace (busy time of the renderer's main-thread tasks in
+ *    [arrival, painted]): the trace saw ~1 ms more per push at the median (task overhead, the odd
+ *    unrelated timer), so `cost` is a slight under-estimate, not an inflated one. The page's
+ *    performance.now() is clamped to 0.1 ms (no cross-origin isolation). document.title writes are
+ *    timed too (the store sets the title on every snapshot).
+ *
+ * 3. Where the time goes: CPU profiles (CDP, 100 µs sampling) of one more page load and of the
+ *    detail page under the same flips, self time mapped through out/renderer's source maps to
+ *    renderer/shared source lines and to packages, plus the inclusive time of our own functions.
+ *    Run after 1 and 2 so the profiler does not inflate their figures.
  *
  * Build: the bench measures what `npm run build` produced and does not build itself (a build
  * rewrites out/, which the e2e tests and a running `npm run web` use, and takes its own time). It
@@ -141,7 +148,17 @@ export interface UpdateResult {
   pushes: number;
   /** Pushes that changed the level shown on screen. */
   statusChanges: number;
+  /** Median push size (bytes of JSON). */
+  pushBytes: number;
+  /** Setting document.title inside the push handler (the store does it on every snapshot). */
+  titleMs: Stats;
+  titleChanges: number;
+  titleLength: number;
+  deferredRenders: number;
   costMs: Stats;
+  /** The cost of the pushes that changed a level on screen, and of the others. */
+  costChangedMs: Stats;
+  costUnchangedMs: Stats;
   scriptMs: Stats;
   handlerMs: Stats;
   reactMs: Stats;
@@ -171,14 +188,21 @@ export interface ProfileEntry {
 export interface ProfileResult {
   seconds: number;
   pushes: number;
+  /** Every non-idle sample. */
   busyMs: number;
+  /** JavaScript only: busy minus "(program)" (Blink's own work, and the profiler's overhead) and GC. */
+  jsMs: number;
   byArea: ProfileEntry[];
+  /** Self time by function. */
   top: ProfileEntry[];
+  /** Our own functions (renderer/src, shared) with everything they call: components, handlers. */
+  ours: ProfileEntry[];
 }
 
 export interface RendererBenchResult {
   cpus: number;
   loadAverage: number;
+  loadAverageEnd: number;
   chromium: string;
   historyRows: number;
   historyFillMs: number;
@@ -186,7 +210,9 @@ export interface RendererBenchResult {
   dashboard: UpdateResult;
   details: UpdateResult[];
   detailsCombined: UpdateResult;
-  profile: ProfileResult | null;
+  /** One extra page load, profiled until the live card is painted. */
+  loadProfile: ProfileResult | null;
+  updateProfile: ProfileResult | null;
 }
 
 function stats(samples: readonly number[]): Stats {
@@ -382,7 +408,8 @@ async function apiCall(url: string, channel: string, request: unknown): Promise<
     return await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${channel}: no answer within 10 s`)), 10_000);
       ws.on('message', (data: WebSocket.RawData) => {
-        const message = JSON.parse(data.toString()) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
+        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
+        const message = JSON.parse(text) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
         if (message.id !== 1) return;
         clearTimeout(timer);
         if (message.ok) resolve(message.response);
@@ -398,12 +425,11 @@ async function apiCall(url: string, channel: string, request: unknown): Promise<
 /** Waits until the core reads a fresh status from every UPS (so page loads measure the UI, not the first connect). */
 async function waitAllConnected(web: WebProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
-  let last = '';
   for (;;) {
     const snapshot = (await apiCall(web.url, 'app:get-snapshot', undefined)) as AppSnapshot;
     const ready = snapshot.ups.filter((u) => u.connection === 'connected' && u.status !== null && !u.stale);
     if (ready.length === UPS_NAMES.length) return;
-    last = snapshot.ups.map((u) => `${u.monitorId}: ${u.connection} ${u.status ?? '-'}`).join(', ');
+    const last = snapshot.ups.map((u) => `${u.monitorId}: ${u.connection} ${u.status ?? '-'}`).join(', ');
     if (Date.now() > deadline) throw new Error(`the core did not connect to all ${UPS_NAMES.length} UPSes within 30 s (${last || snapshot.configProblem || 'no UPS'}):\n${web.output()}`);
     await sleep(200);
   }
@@ -415,14 +441,16 @@ async function waitAllConnected(web: WebProcess): Promise<void> {
 const INSTRUMENT = String.raw`(() => {
   if (window.__bench) return;
   const now = () => performance.now();
-  const B = (window.__bench = { marks: {}, pushes: [], frames: [], loaf: [], longtasks: [], recording: false, windowStart: 0 });
+  const B = (window.__bench = { marks: {}, pushes: [], frames: [], loaf: [], longtasks: [], recording: false, windowStart: 0, pushCount: 0 });
   const mark = (name, t) => { if (B.marks[name] === undefined) B.marks[name] = t === undefined ? now() : t; };
+  // One channel for every "task after this frame" probe (a new MessageChannel costs ~0.1 ms).
+  const afterFrame = [];
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => { const cb = afterFrame.shift(); if (cb) cb(now()); };
+  /** Runs cb(time) in the first task after the current frame's rendering (call it from a rAF callback). */
+  const taskAfterFrame = (cb) => { afterFrame.push(cb); channel.port2.postMessage(0); };
   /** Calls back with the time the next frame has been produced (rAF, then the task after it). */
-  const afterNextPaint = (cb) => requestAnimationFrame(() => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => { ch.port1.close(); cb(now()); };
-    ch.port2.postMessage(0);
-  });
+  const afterNextPaint = (cb) => requestAnimationFrame(() => taskAfterFrame(cb));
   B.afterNextPaint = () => new Promise((resolve) => afterNextPaint(resolve));
   const levels = () => Array.from(document.querySelectorAll('[data-testid="ups-card"]'), (c) => c.getAttribute('data-level')).join(',');
 
@@ -457,11 +485,15 @@ const INSTRUMENT = String.raw`(() => {
     const t0 = now();
     const data = typeof ev.data === 'string' ? ev.data : '';
     if (B.marks.statusMessage === undefined && data.includes('"monitorId"')) mark('statusMessage', t0);
-    const rec = B.recording && data.startsWith('{"push":"app:snapshot"') ? { t0, bytes: data.length, levelBefore: levels() } : null;
+    const isPush = data.startsWith('{"push":"app:snapshot"');
+    if (isPush) B.pushCount++;
+    const rec = B.recording && isPush ? { t0, bytes: data.length, levelBefore: levels() } : null;
     if (rec) B.pushes.push(rec);
+    B.current = rec;
     try {
       return fn.call(this, ev);
     } finally {
+      B.current = null;
       if (rec) {
         rec.handlerEnd = now();
         // Queued after React's own microtask (a store update schedules its sync render there).
@@ -469,13 +501,30 @@ const INSTRUMENT = String.raw`(() => {
         requestAnimationFrame((ts) => {
           rec.raf1 = now();
           rec.raf1Ts = ts;
-          const ch = new MessageChannel();
-          ch.port1.onmessage = () => { ch.port1.close(); rec.paintDone = now(); rec.levelAfter = levels(); };
-          ch.port2.postMessage(0);
+          taskAfterFrame((t) => { rec.paintDone = t; rec.levelAfter = levels(); });
         });
       }
     }
   });
+
+  // The store sets document.title on every snapshot (renderer/src/store.ts): time it.
+  const title = Object.getOwnPropertyDescriptor(Document.prototype, 'title');
+  if (title && title.set && title.get) {
+    Object.defineProperty(Document.prototype, 'title', {
+      configurable: true, enumerable: title.enumerable,
+      get() { return title.get.call(this); },
+      set(value) {
+        const rec = B.current;
+        if (!rec) return title.set.call(this, value);
+        const changed = title.get.call(this) !== String(value);
+        const t = now();
+        title.set.call(this, value);
+        rec.titleMs = (rec.titleMs || 0) + (now() - t);
+        rec.titleChanged = rec.titleChanged || changed;
+        rec.titleLength = String(value).length;
+      },
+    });
+  }
 
   // First live status: the first card that is connected, fresh and shows a raw status.
   const observer = new MutationObserver(() => {
@@ -552,6 +601,9 @@ interface PushRecord {
   raf1Ts?: number;
   paintDone?: number;
   levelAfter?: string;
+  titleMs?: number;
+  titleChanged?: boolean;
+  titleLength?: number;
 }
 
 interface LoafRecord {
@@ -585,16 +637,18 @@ function loadMap(url: string): LoadedMap | null {
   const file = /\/assets\/([^/?#]+\.js)/.exec(url)?.[1];
   if (!file) return null;
   if (sourceMaps.has(file)) return sourceMaps.get(file)!;
-  let loaded: LoadedMap | null = null;
-  try {
-    const payload = JSON.parse(fs.readFileSync(path.join(RENDERER_DIR, 'assets', `${file}.map`), 'utf8')) as SourceMapPayload;
-    const code = fs.readFileSync(path.join(RENDERER_DIR, 'assets', file), 'utf8');
-    const lineStarts = [0];
-    for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-    loaded = { map: new SourceMap(payload), payload, lineStarts };
-  } catch {
-    loaded = null;
-  }
+  const load = (): LoadedMap | null => {
+    try {
+      const payload = JSON.parse(fs.readFileSync(path.join(RENDERER_DIR, 'assets', `${file}.map`), 'utf8')) as SourceMapPayload;
+      const code = fs.readFileSync(path.join(RENDERER_DIR, 'assets', file), 'utf8');
+      const lineStarts = [0];
+      for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+      return { map: new SourceMap(payload), payload, lineStarts };
+    } catch {
+      return null; // no map (or a build without sourcemap): positions stay generated ones
+    }
+  };
+  const loaded = load();
   sourceMaps.set(file, loaded);
   return loaded;
 }
@@ -642,8 +696,9 @@ function summarizeLongFrames(entries: readonly LoafRecord[]): LongFrameSummary {
   const scripts = entries.flatMap((e) => e.scripts).sort((a, b) => b.duration - a.duration);
   const worstScripts = scripts.slice(0, 3).map((s) => {
     const origin = s.url ? originOfChar(s.url, s.char) : null;
-    const where = origin ? describeOrigin(origin, s.fn) : `${s.fn || '(anonymous)'} ${s.url ? path.basename(s.url) : ''}`.trim();
-    return `${s.duration.toFixed(0)} ms ${s.invoker}: ${where}`;
+    const invoker = s.invoker === s.url ? `evaluating ${path.basename(s.url)}` : s.invoker;
+    const where = origin ? describeOrigin(origin, s.fn) : `${s.fn || '(top level)'} ${s.url ? path.basename(s.url) : ''}`.trim();
+    return `${s.duration.toFixed(0)} ms ${invoker}: ${where}`;
   });
   return { count: entries.length, maxMs: entries.reduce((m, e) => Math.max(m, e.duration), 0), worstScripts };
 }
@@ -748,6 +803,13 @@ interface PushFigures {
   rendering: number[];
   latency: number[];
   frameIntervals: number[];
+  changed: boolean[];
+  bytes: number[];
+  title: number[];
+  titleChanges: number;
+  titleLength: number[];
+  /** Pushes whose level change was not in the DOM yet after the microtask: React rendered later, outside `cost`. */
+  deferredRenders: number;
   statusChanges: number;
   vsyncMs: number;
   missedVsync: number;
@@ -784,6 +846,12 @@ function measurePushes(rec: Recording): PushFigures {
     rendering: pushes.map((p) => p.paintDone! - p.raf1!),
     latency: pushes.map((p) => p.paintDone! - p.t0),
     frameIntervals,
+    changed: pushes.map((p) => p.levelAfter !== p.levelBefore),
+    bytes: pushes.map((p) => p.bytes),
+    title: pushes.map((p) => p.titleMs ?? 0),
+    titleChanges: pushes.filter((p) => p.titleChanged).length,
+    titleLength: pushes.filter((p) => p.titleLength !== undefined).map((p) => p.titleLength!),
+    deferredRenders: pushes.filter((p) => p.levelAfter !== p.levelBefore && p.levelAtJsEnd === p.levelBefore).length,
     statusChanges: pushes.filter((p) => p.levelAfter !== p.levelBefore).length,
     vsyncMs,
     missedVsync: frameIntervals.filter((f) => f > missedLimit).length,
@@ -798,13 +866,21 @@ function toResult(label: string, seconds: number, flips: number, parts: readonly
   const all = (pick: (p: PushFigures) => number[]) => parts.flatMap(pick);
   const sum = (pick: (p: PushFigures) => number) => parts.reduce((s, p) => s + pick(p), 0);
   const cost = all((p) => p.cost);
+  const changed = parts.flatMap((p) => p.changed);
   return {
     label,
     seconds,
     flips,
     pushes: cost.length,
     statusChanges: sum((p) => p.statusChanges),
+    pushBytes: median(all((p) => p.bytes)),
+    titleMs: stats(all((p) => p.title)),
+    titleChanges: sum((p) => p.titleChanges),
+    titleLength: median(all((p) => p.titleLength)),
+    deferredRenders: sum((p) => p.deferredRenders),
     costMs: stats(cost),
+    costChangedMs: stats(cost.filter((_, i) => changed[i])),
+    costUnchangedMs: stats(cost.filter((_, i) => !changed[i])),
     scriptMs: stats(all((p) => p.script)),
     handlerMs: stats(all((p) => p.handler)),
     reactMs: stats(all((p) => p.react)),
@@ -853,7 +929,7 @@ async function openDetail(page: Page, name: string): Promise<{ ms: number; width
 // 3. CPU profile
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -868,36 +944,82 @@ function areaOf(source: string): string {
 
 function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number): ProfileResult {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
-  const byWhere = new Map<string, number>();
-  const byArea = new Map<string, number>();
-  let busyUs = 0;
-  for (const [id, us] of selfUs) {
+  // Each node's frame, described once.
+  const described = new Map<number, { where: string; area: string; ours: boolean }>();
+  const describe = (id: number) => {
+    let d = described.get(id);
+    if (d) return d;
     const frame = byNode.get(id)!.callFrame;
-    if (frame.functionName === '(idle)' || frame.functionName === '(root)') continue;
-    busyUs += us;
-    let where: string;
-    let area: string;
     if (frame.url === '') {
-      where = frame.functionName === '(program)' ? '(program): browser work outside JS — style, layout, paint, event dispatch' : frame.functionName || '(native)';
-      area = frame.functionName === '(garbage collector)' ? 'garbage collector' : frame.functionName === '(program)' ? 'browser (style, layout, paint…)' : 'native';
+      const name = frame.functionName || '(native)';
+      d = {
+        where: name === '(program)' ? '(program): browser work outside JS — style, layout, paint, event dispatch' : name,
+        area: name === '(garbage collector)' ? 'garbage collector' : name === '(program)' ? 'browser (style, layout, paint…)' : 'native',
+        ours: false,
+      };
     } else {
       const origin = originOf(frame.url, frame.lineNumber, frame.columnNumber);
-      where = origin ? describeOrigin(origin, '') : `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`;
-      area = origin ? areaOf(origin.source) : 'other JS';
+      d = origin
+        ? { where: describeOrigin(origin, ''), area: areaOf(origin.source), ours: packageOf(origin.source) === null }
+        : { where: `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`, area: 'other JS', ours: false };
     }
-    byWhere.set(where, (byWhere.get(where) ?? 0) + us);
-    byArea.set(area, (byArea.get(area) ?? 0) + us);
+    described.set(id, d);
+    return d;
+  };
+  const byWhere = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  const oursInclusive = new Map<string, number>();
+  let busyUs = 0;
+  let jsUs = 0;
+  for (const [id, us] of selfUs) {
+    const frame = byNode.get(id)!.callFrame;
+    const name = frame.functionName;
+    if (name === '(idle)' || name === '(root)') continue;
+    busyUs += us;
+    if (name !== '(program)' && name !== '(garbage collector)') jsUs += us;
+    const d = describe(id);
+    byWhere.set(d.where, (byWhere.get(d.where) ?? 0) + us);
+    byArea.set(d.area, (byArea.get(d.area) ?? 0) + us);
+    // Inclusive: every distinct function of ours on the stack gets the sample.
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      if (byNode.get(at)!.callFrame.url === '') continue;
+      const up = describe(at);
+      if (!up.ours || seen.has(up.where)) continue;
+      seen.add(up.where);
+      oursInclusive.set(up.where, (oursInclusive.get(up.where) ?? 0) + us);
+    }
   }
   const entries = (map: Map<string, number>) =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .map(([where, us]) => ({ where, selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
-  return { seconds, pushes, busyMs: busyUs / 1000, byArea: entries(byArea), top: entries(byWhere).slice(0, 14) };
+  return { seconds, pushes, busyMs: busyUs / 1000, jsMs: jsUs / 1000, byArea: entries(byArea), top: entries(byWhere).slice(0, 12), ours: entries(oursInclusive).slice(0, 12) };
+}
+
+/** One more page load (not counted in the figures above) under the profiler, until the live card is painted. */
+async function profileLoad(browser: Browser, url: string): Promise<ProfileResult> {
+  const page = await newPage(browser);
+  try {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp.send('Profiler.start');
+    await page.goto(url, { waitUntil: 'commit' });
+    await waitLive(page);
+    const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+    const painted = await page.evaluate<number>('window.__bench.marks.livePainted');
+    return summarizeProfile(profile, painted / 1000, 0);
+  } finally {
+    await page.context().close();
+  }
 }
 
 async function profileDetail(page: Page, rig: Rig, name: string, seconds: number): Promise<ProfileResult> {
@@ -907,13 +1029,14 @@ async function profileDetail(page: Page, rig: Rig, name: string, seconds: number
   try {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
-    await page.evaluate('window.__bench.startRecording()');
+    // No frame recording here (its rAF loop would show up in the profile): only count the pushes.
+    const before = await page.evaluate<number>('window.__bench.pushCount');
     await cdp.send('Profiler.start');
     await driveFlips(rig, name, seconds);
     await sleep(500);
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
-    const rec = await page.evaluate<Recording>('window.__bench.stopRecording()');
-    return summarizeProfile(profile, seconds, rec.pushes.length);
+    const pushes = (await page.evaluate<number>('window.__bench.pushCount')) - before;
+    return summarizeProfile(profile, seconds, pushes);
   } finally {
     await cdp.detach().catch(() => undefined);
   }
@@ -931,14 +1054,15 @@ const fmtStats = (s: Stats, digits = 1) => {
 
 function printUpdate(r: UpdateResult, indent = '  '): string[] {
   const lines = [
-    `${indent}${r.label}: ${r.pushes} snapshot pushes in ${r.seconds} s (${r.flips} status flips on the rig; ${r.statusChanges} pushes changed a level on screen)`,
+    `${indent}${r.label}: ${r.pushes} snapshot pushes (${(r.pushBytes / 1024).toFixed(1)} KB each) in ${r.seconds} s, ${r.flips} status flips on the rig, ${r.statusChanges} pushes changed a level on screen`,
   ];
   if (r.chartsOpenMs !== undefined && Number.isFinite(r.chartsOpenMs)) {
     lines.push(`${indent}  open the page → 4 charts drawn (24 h): ${f0(r.chartsOpenMs)} ms${r.chartWidthPx ? `, chart ${f0(r.chartWidthPx)} px wide ≈ ${Math.min(2000, Math.round(r.chartWidthPx))} points per series` : ''}`);
   }
   lines.push(
     `${indent}  update cost, main thread (script + frame rendering): ${fmtStats(r.costMs)}   [target < ${FRAME_TARGET_MS} ms] · ${r.overTarget} of ${r.costMs.count} over ${FRAME_TARGET_MS} ms`,
-    `${indent}    message handler (JSON parse, zod validation, store): p50 ${f1(r.handlerMs.p50)} · p95 ${f1(r.handlerMs.p95)} ms`,
+    `${indent}    pushes that changed a level on screen: p50 ${f1(r.costChangedMs.p50)} · p95 ${f1(r.costChangedMs.p95)} ms (n=${r.costChangedMs.count}); the others: p50 ${f1(r.costUnchangedMs.p50)} · p95 ${f1(r.costUnchangedMs.p95)} ms (n=${r.costUnchangedMs.count})`,
+    `${indent}    message handler (JSON parse, zod validation, store): p50 ${f1(r.handlerMs.p50)} · p95 ${f1(r.handlerMs.p95)} ms; of which document.title = …: p50 ${f1(r.titleMs.p50)} · p95 ${f1(r.titleMs.p95)} ms (title changed on ${r.titleChanges} of ${r.pushes} pushes, ${f0(r.titleLength)} characters)`,
     `${indent}    React render + commit (microtask after the handler):  p50 ${f1(r.reactMs.p50)} · p95 ${f1(r.reactMs.p95)} ms`,
     `${indent}    next frame (rAF callbacks, style, layout, paint):     p50 ${f1(r.renderingMs.p50)} · p95 ${f1(r.renderingMs.p95)} ms`,
     `${indent}  frame interval carrying the update (rAF→rAF; vsync ${f1(r.vsyncMs)} ms): ${fmtStats(r.frameIntervalMs)} · ${r.missedVsync} missed a vsync (> ${f1(r.vsyncMs * MISSED_VSYNC_FACTOR)} ms)`,
@@ -946,14 +1070,27 @@ function printUpdate(r: UpdateResult, indent = '  '): string[] {
     `${indent}  other frames: ${r.idleMissedVsync} of ${r.idleFrames} missed a vsync · long animation frames (≥ 50 ms): ${r.longFrames.count}${r.longFrames.count ? ` (max ${f0(r.longFrames.maxMs)} ms)` : ''} · long tasks: ${r.longTasks}`,
   );
   for (const s of r.longFrames.worstScripts) lines.push(`${indent}    long frame script: ${s}`);
+  if (r.deferredRenders > 0) lines.push(`${indent}  note: on ${r.deferredRenders} pushes React rendered after the microtask, so their cost above misses that render`);
   return lines;
+}
+
+function printProfile(p: ProfileResult): string[] {
+  const share = (e: ProfileEntry) => `${f1(e.selfMs).padStart(7)} ms ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.where}`;
+  return [
+    `  main thread busy ${f0(p.busyMs)} ms, of which JavaScript ${f0(p.jsMs)} ms ("(program)" is Blink's own work — parsing, style, layout, paint — plus the profiler's overhead)`,
+    `  by area: ${p.byArea.slice(0, 8).map((a) => `${a.where} ${f0(a.selfMs)} ms (${(a.share * 100).toFixed(0)} %)`).join(' · ')}`,
+    '  top self time:',
+    ...p.top.map((e) => `  ${share(e)}`),
+    '  our functions including what they call (components, handlers):',
+    ...p.ours.map((e) => `  ${share(e)}`),
+  ];
 }
 
 function print(r: RendererBenchResult): void {
   const fs1 = r.firstStatus;
   const lines = [
     `renderer in ${r.chromium} (headless, ${VIEWPORT.width}×${VIEWPORT.height}), real core via the browser bridge, upsd rig with ${UPS_NAMES.length} UPSes`,
-    `  host: ${r.cpus} CPUs, load average ${r.loadAverage.toFixed(1)} at start`,
+    `  host: ${r.cpus} CPUs, load average ${r.loadAverage.toFixed(1)} at start, ${r.loadAverageEnd.toFixed(1)} at the end (other work on the host shows up in these figures)`,
     `  history: ${r.historyRows.toLocaleString('en-US')} samples (24 h × 1 s × ${UPS_NAMES.length} UPSes) written in ${(r.historyFillMs / 1000).toFixed(1)} s`,
     '',
     `page load → first live status (${fs1.loads} loads, fresh context each, dashboard, core already connected):`,
@@ -969,14 +1106,15 @@ function print(r: RendererBenchResult): void {
     ...printUpdate(r.detailsCombined),
     ...r.details.flatMap((d) => printUpdate(d, '    ')),
   ];
-  if (r.profile) {
-    const p = r.profile;
+  if (r.loadProfile) {
+    lines.push('', `where a page load's time goes: CPU profile of one more load until the live card was painted (${f0(r.loadProfile.seconds * 1000)} ms under the profiler):`, ...printProfile(r.loadProfile));
+  }
+  if (r.updateProfile) {
+    const p = r.updateProfile;
     lines.push(
       '',
-      `where the main thread's time goes: CPU profile of the detail page (24 h charts), ${p.seconds} s, ${p.pushes} pushes: ${f0(p.busyMs)} ms busy (${f1(p.busyMs / Math.max(1, p.pushes))} ms per push, incl. the 1 s clock tick)`,
-      `  by area: ${p.byArea.slice(0, 8).map((a) => `${a.where} ${f0(a.selfMs)} ms (${(a.share * 100).toFixed(0)} %)`).join(' · ')}`,
-      '  top self time:',
-      ...p.top.map((t) => `    ${f1(t.selfMs).padStart(7)} ms ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.where}`),
+      `where an update's time goes: CPU profile of the detail page (24 h charts) under the same flips, ${p.seconds} s, ${p.pushes} pushes (plus the page's 1 s clock tick): JS ${f1(p.jsMs / Math.max(1, p.pushes))} ms per push`,
+      ...printProfile(p),
     );
   }
   console.log(lines.join('\n'));
@@ -1040,6 +1178,7 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
     const page = await newPage(browser);
     await page.goto(web.url);
     await waitLive(page);
+    await driveFlips(rig, null, 3); // warm-up: the update path's first runs are interpreted, not JIT-compiled
     await sleep(1000);
     const dashboard = await recordUpdates(page, rig, null, seconds, 'dashboard, 4 live cards (no charts)');
 
@@ -1070,15 +1209,18 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
       chartWidthPx,
     };
 
-    let profile: ProfileResult | null = null;
+    let loadProfile: ProfileResult | null = null;
+    let updateProfile: ProfileResult | null = null;
     if (profileSeconds > 0) {
-      console.log(`renderer: CPU profile of the detail page, ${profileSeconds} s…`);
-      profile = await profileDetail(page, rig, UPS_NAMES[0]!, profileSeconds);
+      console.log(`renderer: CPU profiles of a page load and of the detail page (${profileSeconds} s)…`);
+      loadProfile = await profileLoad(browser, web.url);
+      updateProfile = await profileDetail(page, rig, UPS_NAMES[0]!, profileSeconds);
     }
 
     const result: RendererBenchResult = {
       cpus: os.cpus().length,
       loadAverage,
+      loadAverageEnd: os.loadavg()[0]!,
       chromium: `Chromium ${browser.version()}`,
       historyRows: fill.rows,
       historyFillMs: fill.ms,
@@ -1086,7 +1228,8 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
       dashboard,
       details,
       detailsCombined,
-      profile,
+      loadProfile,
+      updateProfile,
     };
     print(result);
     return result;

@@ -19,6 +19,8 @@ const HOSTSYNC_MS = 3_000;
 const FINALDELAY_MS = 1_000;
 const DETECT_MS = 1_500;
 const SLACK_MS = 1_250;
+/** How much earlier than a change the monitor's last good reading may be: a poll plus a late timer. */
+const LAST_READ_MS = POLL_MS + 350;
 
 function notifyTypes(s: Scenario): string[] {
   return s.notifyEvents().map((e) => e.type);
@@ -32,7 +34,7 @@ function systemEvents(s: Scenario, type: string) {
 function expectNoCommSpacing(s: Scenario, noCommWarnMs: number): void {
   const times = s.hooks().filter((h) => h.type === 'NOCOMM').map((h) => h.at);
   for (let i = 1; i < times.length; i++) {
-    expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(noCommWarnMs - 100);
+    expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(noCommWarnMs - 300);
     expect(times[i]! - times[i - 1]!).toBeLessThan(noCommWarnMs + SLACK_MS);
   }
 }
@@ -53,7 +55,7 @@ describe('communication scenarios (real upsd)', () => {
 
     // NOCOMM noCommWarn after the last good reading (at most a poll before the driver stopped).
     const nocomm = await s.waitHook('NOCOMM', { timeoutMs: 2_000 + 10_000 });
-    expect(nocomm.at - stopping).toBeGreaterThanOrEqual(2_000 - POLL_MS - 100);
+    expect(nocomm.at - stopping).toBeGreaterThanOrEqual(2_000 - LAST_READ_MS);
     expect(nocomm.at - stopped).toBeLessThan(2_000 + SLACK_MS);
     await s.waitHook('NOCOMM', { count: 2, timeoutMs: 2_000 + 10_000 });
 
@@ -155,9 +157,9 @@ describe('communication scenarios (real upsd)', () => {
     // upsmon: promotion when now - lastpoll > DEADTIME; then critical because now - lastnoncrit
     // (= the last reading) > HOSTSYNC already. So max(DEADTIME, HOSTSYNC) = 4 s after the last
     // reading — not DEADTIME + HOSTSYNC (7 s).
-    expect(shutdown.at - stopping).toBeGreaterThanOrEqual(Math.max(DEADTIME_MS, HOSTSYNC_MS) - POLL_MS - 100);
+    expect(shutdown.at - stopping).toBeGreaterThanOrEqual(Math.max(DEADTIME_MS, HOSTSYNC_MS) - LAST_READ_MS);
     expect(shutdown.at - stopped).toBeLessThan(Math.max(DEADTIME_MS, HOSTSYNC_MS) + SLACK_MS);
-    expect(command.at - shutdown.at).toBeGreaterThanOrEqual(FINALDELAY_MS - 300);
+    expect(command.at - shutdown.at).toBeGreaterThanOrEqual(FINALDELAY_MS - 500);
     expect(command.at - shutdown.at).toBeLessThan(FINALDELAY_MS + SLACK_MS);
 
     // No LOWBATT for a DEADTIME promotion (upsmon does not notify it either).
@@ -242,6 +244,18 @@ describe('communication scenarios (real upsd)', () => {
     expect(notifyTypes(s)).toEqual(['LOGIN_REFUSED', 'ONBATT']);
     expect(s.hookTypes()).toEqual(['LOGIN_REFUSED', 'ONBATT']);
     expect(s.snapshot()).toMatchObject({ connection: 'login-refused', status: 'OB', level: 'on-battery' });
+  });
+
+  it('a UPS name the master does not have: LOGIN_REFUSED and COMMBAD (UNKNOWN-UPS, a configuration error), nothing else', async () => {
+    const rig = await startRig();
+    const s = start({ rig, ups: [{ name: 'nosuch' }] });
+    await s.waitHook('COMMBAD');
+    expect(await quietFor(s, 1_500)).toEqual([]);
+    expect(notifyTypes(s)).toEqual(['LOGIN_REFUSED', 'COMMBAD']);
+    expect(s.hooks().map((h) => h.arg)).toEqual([s.systemName('nosuch'), s.systemName('nosuch')]);
+    expect(s.snapshot('nosuch')).toMatchObject({ connection: 'login-refused', loggedIn: false, status: null, level: 'unknown', lastError: { code: 'UNKNOWN-UPS' } });
+    expect(s.logger.lines.some((line) => line.includes('does not exist on the server'))).toBe(true);
+    expect(await rig.numLogins('ups')).toBe(0);
   });
 
   it('clean stop: LOGOUT, NUMLOGINS back to 0 right after stop() resolves', async () => {

@@ -76,6 +76,7 @@ export class UpsSession extends EventEmitter {
   private state: UpsMonitorState;
   private client: NutClient | null = null;
   private connecting = false;
+  private restartPending = false;
   private running = false;
   /** Bumped on resume and on every dropped connection: replies from an older generation are ignored. */
   private generation = 0;
@@ -173,6 +174,11 @@ export class UpsSession extends EventEmitter {
   /** Reconnect now (e.g. after the password changed): a fresh session, a fresh LOGIN. */
   restart(): void {
     if (!this.running) return;
+    if (this.connecting) {
+      // The attempt under way may already hold the old password: restart once it settles.
+      this.restartPending = true;
+      return;
+    }
     this.dropClient(false);
     this.reconnectAttempt = 0;
     this.connectSoon(0);
@@ -318,6 +324,10 @@ export class UpsSession extends EventEmitter {
       this.connectSoon(this.nextReconnectDelay());
     } finally {
       this.connecting = false;
+      if (this.restartPending) {
+        this.restartPending = false;
+        this.restart();
+      }
     }
   }
 

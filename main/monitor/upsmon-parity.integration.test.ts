@@ -88,8 +88,8 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     expect(ourShutdown.at - lbAt).toBeGreaterThanOrEqual(HOSTSYNC_S * 1000);
     expect(theirShutdown.atMs - lbAt).toBeGreaterThanOrEqual(HOSTSYNC_S * 1000);
     expect(ourShutdown.at).toBeLessThanOrEqual(theirShutdown.atMs + 300);
-    expect(ourCommand.at - ourShutdown.at).toBeGreaterThanOrEqual(FINALDELAY_S * 1000 - 300);
-    expect(theirCommand - theirShutdown.atMs).toBeGreaterThanOrEqual(FINALDELAY_S * 1000 - 300);
+    expect(ourCommand.at - ourShutdown.at).toBeGreaterThanOrEqual(FINALDELAY_S * 1000 - 500);
+    expect(theirCommand - theirShutdown.atMs).toBeGreaterThanOrEqual(FINALDELAY_S * 1000 - 500);
   });
 
   it('a real upsmon primary sets FSD on OB LB: both secondaries notify FSD and SHUTDOWN, log out, and the primary stops waiting long before its HOSTSYNC', async () => {
@@ -140,7 +140,7 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     // upsmon: lastpoll ≤ 1 s before the stop, whole seconds: SHUTDOWN 4–6 s after the stop.
     expect(theirShutdown.atMs - stopAt).toBeGreaterThanOrEqual(max - 1_100);
     expect(theirShutdown.atMs - stopAt).toBeLessThan(sum);
-    expect(ourShutdown.at - stopAt).toBeGreaterThanOrEqual(max - 400);
+    expect(ourShutdown.at - stopAt).toBeGreaterThanOrEqual(max - 600);
     expect(ourShutdown.at - stopAt).toBeLessThan(sum - 1_000);
     expect(ourShutdown.at).toBeLessThanOrEqual(theirShutdown.atMs + 300);
   });

@@ -5,7 +5,7 @@
  * it. The core enforces every guard; the UI shows them.
  */
 import { useCallback, useEffect, useId, useState } from 'react';
-import type { FsdCheck, FsdPreflight, FsdPreflightRequest, FsdReportSummary, FsdRunView } from '../../../shared/fsd-test';
+import type { FsdCheck, FsdPreflight, FsdPreflightRequest, FsdReport, FsdReportSummary, FsdRunView } from '../../../shared/fsd-test';
 import { DEFAULT_MASTER_HOSTSYNC_SECONDS } from '../../../shared/fsd-test';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { api, errorText } from '../api';
@@ -401,30 +401,32 @@ function RunView({ run, onDismiss }: { run: FsdRunView; onDismiss: (() => void) 
         </ol>
       )}
       {run.latch && (
-        <Callout tone={run.latch.clearedAt ? 'good' : 'warn'} title={run.latch.clearedAt ? 'The master’s FSD flag is cleared' : 'The master still has FSD set'}>
+        <Callout tone={run.latch.clearedAt ? 'good' : 'warn'} title={run.latch.clearedAt ? 'The master’s FSD flag is cleared' : 'The master still has FSD set'} testId="fsd-latch">
           <p>
             <RichText text={run.latch.note} />
           </p>
         </Callout>
       )}
-      {run.reportId && <ReportActions id={run.reportId} />}
+      {run.reportId && <ReportActions id={run.reportId} latchClearedAt={run.latch?.clearedAt ?? null} />}
     </div>
   );
 }
 
-function ReportActions({ id }: { id: string }) {
-  const [summary, setSummary] = useState<string[] | null>(null);
+function ReportActions({ id, latchClearedAt }: { id: string; latchClearedAt: number | null }) {
+  const [report, setReport] = useState<FsdReport | null>(null);
   const [error, setError] = useState<ErrorInfo>(null);
+  // Fetched again when the latch clears: the stored report's summary and latch change then.
   useEffect(() => {
     let cancelled = false;
     api
       .invoke('fsd:get-report', { id, format: 'json' })
-      .then((r) => !cancelled && setSummary(r.report.summary))
+      .then((r) => !cancelled && setReport(r.report))
       .catch((e: unknown) => !cancelled && setError(errorText(e)));
     return () => {
       cancelled = true;
     };
-  }, [id]);
+  }, [id, latchClearedAt]);
+  const summary = report?.summary ?? null;
   return (
     <div className="fsd-report" data-testid="fsd-report">
       {summary && summary.length > 0 && (
@@ -436,11 +438,49 @@ function ReportActions({ id }: { id: string }) {
           ))}
         </ul>
       )}
+      {report && report.mode === 'master' && report.fsdSetAt !== null && report.secondaries.length > 0 && <SecondariesTable report={report} />}
       <ErrorBox error={error} />
       <div className="button-row">
         <DownloadButton id={id} format="markdown" label="Download report (Markdown)" />
         <DownloadButton id={id} format="json" label="JSON" />
       </div>
+    </div>
+  );
+}
+
+const VERDICT_TEXT: Record<FsdReport['secondaries'][number]['verdict'], string> = { 'in-time': 'in time', late: 'late', never: 'never' };
+
+/** Who logged out when after FSD, as the master saw it (LIST CLIENT). */
+function SecondariesTable({ report }: { report: FsdReport }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid="fsd-secondaries">
+        <caption className="muted small">Secondaries (HOSTSYNC {report.hostSync.seconds} s)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Address</th>
+            <th scope="col">Logged out after FSD</th>
+            <th scope="col">Verdict</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.secondaries.map((s, i) => (
+            <tr key={i} data-testid="fsd-secondary" data-address={s.address} data-this-machine={s.isThisMachine} data-verdict={s.verdict}>
+              <td className="mono">
+                {s.address}
+                {s.hostname && <span className="muted"> ({s.hostname})</span>}
+                {s.isThisMachine && <span className="badge">this machine</span>}
+              </td>
+              <td className="nowrap" data-testid="fsd-secondary-left">
+                {s.leftAtMs === null ? 'still logged in' : `${(s.leftAtMs / 1000).toFixed(1)} s${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`}
+              </td>
+              <td>
+                <span className={`badge${s.verdict === 'in-time' ? '' : ' badge-bad'}`}>{VERDICT_TEXT[s.verdict]}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

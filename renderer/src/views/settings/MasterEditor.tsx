@@ -235,6 +235,19 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
     }
     const master = MasterSchema.parse(toMaster(form));
     setSaving(true);
+    // Passwords go to the secret store (never into the config file), and before the config, so
+    // the new session's first LOGIN already has them (no spurious "login refused").
+    try {
+      for (const u of form.ups) {
+        if (u.passwordSource === 'store' && u.password !== '') {
+          await api.invoke('secrets:set-password', { masterId: master.id, upsName: u.name.trim(), password: u.password });
+        }
+      }
+    } catch (error) {
+      setSaving(false);
+      setSaveError({ ...errorText(error), message: `Nothing was saved: storing the password failed: ${errorText(error).message}` });
+      return;
+    }
     const result = await saveConfig((c) => {
       const index = masterId === null ? -1 : c.masters.findIndex((m) => m.id === masterId);
       if (index >= 0) c.masters[index] = master;
@@ -248,18 +261,6 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
       setCoreIssues(scoped.length > 0 ? scoped : result.issues.map((i) => ({ ...i, path: i.path ? `(config) ${i.path}` : '' })));
       announce('Not saved: see the problems listed.', true);
       focusFirstInvalid(formRef.current);
-      return;
-    }
-    // Passwords go to the secret store, never into the config file.
-    try {
-      for (const u of form.ups) {
-        if (u.passwordSource === 'store' && u.password !== '') {
-          await api.invoke('secrets:set-password', { masterId: master.id, upsName: u.name.trim(), password: u.password });
-        }
-      }
-    } catch (error) {
-      setSaving(false);
-      setSaveError({ ...errorText(error), message: `The master was saved, but storing the password failed: ${errorText(error).message}` });
       return;
     }
     setSaving(false);
