@@ -666,7 +666,8 @@ function originOf(url: string, line0: number, column0: number): Origin | null {
   const loaded = loadMap(url);
   if (!loaded) return null;
   const entry = loaded.map.findEntry(line0, column0);
-  if (!('originalSource' in entry)) return null;
+  // Segments without a source (and positions before the first mapping) map to nothing.
+  if (!('originalSource' in entry) || typeof entry.originalSource !== 'string' || typeof entry.originalLine !== 'number') return null;
   const index = loaded.payload.sources.indexOf(entry.originalSource);
   const source = entry.originalSource.replace(/^(\.\.\/)+/, '').replace(/^.*?node_modules\//, 'node_modules/');
   const text = (loaded.payload.sourcesContent?.[index]?.split('\n')[entry.originalLine] ?? '').trim();
@@ -1213,8 +1214,14 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
     let updateProfile: ProfileResult | null = null;
     if (profileSeconds > 0) {
       console.log(`renderer: CPU profiles of a page load and of the detail page (${profileSeconds} s)…`);
-      loadProfile = await profileLoad(browser, web.url);
-      updateProfile = await profileDetail(page, rig, UPS_NAMES[0]!, profileSeconds);
+      // The figures above stand without them: a profile that fails is reported, not fatal.
+      const tryProfile = async (what: string, run: () => Promise<ProfileResult>) =>
+        run().catch((error: unknown) => {
+          console.error(`renderer: the ${what} profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          return null;
+        });
+      loadProfile = await tryProfile('page load', () => profileLoad(browser, web.url));
+      updateProfile = await tryProfile('detail page', () => profileDetail(page, rig, UPS_NAMES[0]!, profileSeconds));
     }
 
     const result: RendererBenchResult = {

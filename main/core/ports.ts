@@ -33,6 +33,20 @@ export interface ProcessResult {
   durationMs: number;
 }
 
+/** The record of a run whose runner itself threw (a runner must not, but the record must not be lost). */
+export function runnerFailure(error: unknown, startedAt: number): ProcessResult {
+  return {
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    timedOut: false,
+    spawnError: error instanceof Error ? error.message : String(error),
+    startedAt,
+    durationMs: 0,
+  };
+}
+
 export interface ProcessRunner {
   run(
     file: string,

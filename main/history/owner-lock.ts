@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../core/process-alive';
 
 export interface OwnerInfo {
   pid: number;
@@ -100,15 +101,6 @@ function parseOwner(text: string): OwnerInfo | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 type Verdict = { stale: true } | { stale: false; detail: string };
 
@@ -123,7 +115,7 @@ function judge(owner: OwnerInfo, me: OwnerInfo): Verdict {
   if (!sameBoot) return { stale: true };
   // Our own pid but not registered in this process: a previous process that had our pid.
   if (owner.pid === me.pid) return { stale: true };
-  if (pidAlive(owner.pid)) {
+  if (isProcessAlive(owner.pid)) {
     return { stale: false, detail: `process ${owner.pid} (opened ${new Date(owner.openedAt).toISOString()}) has it open` };
   }
   return { stale: true };

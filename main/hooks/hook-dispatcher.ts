@@ -24,7 +24,7 @@
 import type { Command, Hooks } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
 import { DEFAULT_NOTIFY_MESSAGES, DEFAULT_NOTIFY_SEVERITY, type NotifyType, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
-import type { Clock, DesktopNotification, Logger, NotifierPort, ProcessResult, ProcessRunner } from '../core/ports';
+import { type Clock, type DesktopNotification, type Logger, type NotifierPort, type ProcessResult, type ProcessRunner, runnerFailure } from '../core/ports';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 import { type RunningTimer, type UpsschedAction, type UpsschedCommand, UpsschedEngine } from './upssched';
 
@@ -368,17 +368,7 @@ export class HookDispatcher {
     try {
       result = await this.runner.run(spec.command.file, args, { env: spec.env, timeoutMs: spec.timeoutMs });
     } catch (error) {
-      // A runner must not throw, but a broken one must not lose the record either.
-      result = {
-        exitCode: null,
-        signal: null,
-        stdout: '',
-        stderr: '',
-        timedOut: false,
-        spawnError: error instanceof Error ? error.message : String(error),
-        startedAt: at,
-        durationMs: 0,
-      };
+      result = runnerFailure(error, at);
     }
     try {
       this.sink(this.runEvent(spec, args, result, at));

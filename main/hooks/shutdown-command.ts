@@ -20,7 +20,7 @@
 import { existsSync } from 'node:fs';
 import type { Command, ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import type { Clock, Logger, ProcessResult, ProcessRunner } from '../core/ports';
+import { type Clock, type Logger, type ProcessResult, type ProcessRunner, runnerFailure } from '../core/ports';
 import type { z } from 'zod';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 
@@ -134,18 +134,7 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
 
     runner
       .run(command.file, command.args, { timeoutMs, onSpawn: announce })
-      .catch(
-        (error: unknown): ProcessResult => ({
-          exitCode: null,
-          signal: null,
-          stdout: '',
-          stderr: '',
-          timedOut: false,
-          spawnError: error instanceof Error ? error.message : String(error),
-          startedAt: at,
-          durationMs: 0,
-        }),
-      )
+      .catch((error: unknown) => runnerFailure(error, at))
       .then((result) => {
         if (result.spawnError !== undefined && !announced) {
           announced = true;

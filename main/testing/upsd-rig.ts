@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { RawNutConnection, RawNutError, getFreePort, quote, sleep, tokenize, waitFor } from './net.js';
+import { isProcessAlive } from '../core/process-alive';
 
 const execFileAsync = promisify(execFile);
 
@@ -358,14 +359,6 @@ const hasSetpriv = fs.existsSync(NUT_BINARIES.setpriv);
 const TEMP_PREFIX = 'nut-rig-';
 let sweptStaleDirs = false;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes temp dirs left behind by test processes that died without running their exit handler. */
 function sweepStaleDirs(): void {
@@ -379,7 +372,7 @@ function sweepStaleDirs(): void {
   }
   for (const entry of entries) {
     const match = /^nut-rig-(\d+)-/.exec(entry);
-    if (!match || Number(match[1]) === process.pid || pidAlive(Number(match[1]))) continue;
+    if (!match || Number(match[1]) === process.pid || isProcessAlive(Number(match[1]))) continue;
     fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
   }
 }
