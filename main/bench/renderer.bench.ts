@@ -38,7 +38,7 @@
  *    performance.now() is clamped to 0.1 ms (no cross-origin isolation). document.title writes are
  *    timed too (the store sets the title on every snapshot).
  *
- * 3. Where the time goes: CPU profiles (CDP, 100 µs sampling) of one more page load and of the
+ * 3. Where the time goes: CPU profiles (CDP, 200 µs sampling) of one more page load and of the
  *    detail page under the same flips, self time mapped through out/renderer's source maps to
  *    renderer/shared source lines and to packages, plus the inclusive time of our own functions.
  *    Run after 1 and 2 so the profiler does not inflate their figures.
@@ -51,7 +51,7 @@
  * Figures only, no pass/fail. Needs root and nut-server 2.8.0 (the rig) and Chromium
  * (CHROMIUM_PATH, default /usr/bin/chromium). Env: NUT_BENCH_RENDERER_LOADS (default 10),
  * NUT_BENCH_RENDERER_SECONDS (per measured view, default 20), NUT_BENCH_RENDERER_PROFILE_SECONDS
- * (default 10; 0 skips the profile).
+ * (default 10; 0 skips the profiles).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,14 +60,14 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type CDPSession, type Page, chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import type { ConfigInput } from '../../shared/config';
 import type { MetricSample } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { HistoryStore } from '../history/history-store';
 import { sleep } from '../testing/net';
-import { PROXMOX_APC_UPS_VARS, type Rig, type RigUps, SYNOLOGY_UPS_VARS, startUpsdRig } from '../testing/upsd-rig';
+import { PROXMOX_APC_UPS_VARS, type Rig, type RigUps, SYNOLOGY_UPS_VARS, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
 
 // ---------------------------------------------------------------------------------------------
 // Setup constants
@@ -98,6 +98,8 @@ const PASSWORD = 'secret';
 const DAY_MS = 86_400_000;
 const FIRST_STATUS_TARGET_MS = 1000;
 const FRAME_TARGET_MS = 16;
+/** CPU profile sampling interval (µs): fine enough for 10 s windows, light enough not to swamp the page. */
+const PROFILE_INTERVAL_US = 200;
 /** A frame interval this much longer than the vsync period missed at least one vsync. */
 const MISSED_VSYNC_FACTOR = 1.5;
 
@@ -176,6 +178,8 @@ export interface UpdateResult {
   longTasks: number;
   /** Detail views only: opening the page until the 4 charts were drawn, and their width. */
   chartsOpenMs?: number;
+  /** Combined only: the first open of a detail page (it also loads the lazy UpsDetail/uPlot chunk). */
+  chartsFirstOpenMs?: number;
   chartWidthPx?: number;
 }
 
@@ -210,6 +214,8 @@ export interface RendererBenchResult {
   dashboard: UpdateResult;
   details: UpdateResult[];
   detailsCombined: UpdateResult;
+  /** Uncaught errors the pages threw while measured. */
+  pageErrors: string[];
   /** One extra page load, profiled until the live card is painted. */
   loadProfile: ProfileResult | null;
   updateProfile: ProfileResult | null;
@@ -441,7 +447,7 @@ async function waitAllConnected(web: WebProcess): Promise<void> {
 const INSTRUMENT = String.raw`(() => {
   if (window.__bench) return;
   const now = () => performance.now();
-  const B = (window.__bench = { marks: {}, pushes: [], frames: [], loaf: [], longtasks: [], recording: false, windowStart: 0, pushCount: 0 });
+  const B = (window.__bench = { marks: {}, pushes: [], frames: [], loaf: [], longtasks: [], recording: false, windowStart: 0, current: null });
   const mark = (name, t) => { if (B.marks[name] === undefined) B.marks[name] = t === undefined ? now() : t; };
   // One channel for every "task after this frame" probe (a new MessageChannel costs ~0.1 ms).
   const afterFrame = [];
@@ -486,7 +492,6 @@ const INSTRUMENT = String.raw`(() => {
     const data = typeof ev.data === 'string' ? ev.data : '';
     if (B.marks.statusMessage === undefined && data.includes('"monitorId"')) mark('statusMessage', t0);
     const isPush = data.startsWith('{"push":"app:snapshot"');
-    if (isPush) B.pushCount++;
     const rec = B.recording && isPush ? { t0, bytes: data.length, levelBefore: levels() } : null;
     if (rec) B.pushes.push(rec);
     B.current = rec;
@@ -713,11 +718,16 @@ interface BenchGlobal {
   document: { querySelector(selector: string): { textContent: string | null } | null };
 }
 
+/** Uncaught errors in any page: figures from a broken page would mean nothing, so they are printed. */
+const pageErrors: string[] = [];
+
 async function newPage(browser: Browser, onLive?: () => void): Promise<Page> {
   const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   if (onLive) await context.exposeBinding('__benchLive', () => onLive());
   await context.addInitScript(INSTRUMENT);
-  return context.newPage();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return page;
 }
 
 async function waitLive(page: Page): Promise<void> {
@@ -962,7 +972,7 @@ function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number):
       const name = frame.functionName || '(native)';
       d = {
         where: name === '(program)' ? '(program): browser work outside JS — style, layout, paint, event dispatch' : name,
-        area: name === '(garbage collector)' ? 'garbage collector' : name === '(program)' ? 'browser (style, layout, paint…)' : 'native',
+        area: name === '(garbage collector)' ? 'garbage collector' : name === '(program)' ? 'browser (style, layout, paint…)' : 'DOM/Web APIs called from JS',
         ours: false,
       };
     } else {
@@ -1005,41 +1015,59 @@ function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number):
   return { seconds, pushes, busyMs: busyUs / 1000, jsMs: jsUs / 1000, byArea: entries(byArea), top: entries(byWhere).slice(0, 12), ours: entries(oursInclusive).slice(0, 12) };
 }
 
-/** One more page load (not counted in the figures above) under the profiler, until the live card is painted. */
+const LIVE_CARD = '[data-testid="ups-card"][data-connection="connected"][data-stale="false"] .raw-status';
+
+/**
+ * The profiles run in pages without the instrumentation (its hooks would show up in them): a fresh
+ * context with nothing injected, pushes counted from the DevTools protocol's WebSocket frames.
+ */
+async function plainPage(browser: Browser): Promise<{ page: Page; cdp: CDPSession; pushes: () => number }> {
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const cdp = await context.newCDPSession(page);
+  let pushes = 0;
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketFrameReceived', (event) => {
+    if (event.response.payloadData.startsWith('{"push":"app:snapshot"')) pushes++;
+  });
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+  return { page, cdp, pushes: () => pushes };
+}
+
+/** One more page load (not counted in the figures above) under the profiler, until the live card is shown. */
 async function profileLoad(browser: Browser, url: string): Promise<ProfileResult> {
-  const page = await newPage(browser);
+  const { page, cdp } = await plainPage(browser);
   try {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    const started = performance.now();
     await cdp.send('Profiler.start');
     await page.goto(url, { waitUntil: 'commit' });
-    await waitLive(page);
+    await page.waitForSelector(LIVE_CARD, { timeout: 30_000 });
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
-    const painted = await page.evaluate<number>('window.__bench.marks.livePainted');
-    return summarizeProfile(profile, painted / 1000, 0);
+    return summarizeProfile(profile, (performance.now() - started) / 1000, 0);
   } finally {
     await page.context().close();
   }
 }
 
-async function profileDetail(page: Page, rig: Rig, name: string, seconds: number): Promise<ProfileResult> {
-  await openDetail(page, name);
-  await sleep(1000);
-  const cdp = await page.context().newCDPSession(page);
+async function profileDetail(browser: Browser, url: string, rig: Rig, name: string, seconds: number): Promise<ProfileResult> {
+  const { page, cdp, pushes } = await plainPage(browser);
   try {
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
-    // No frame recording here (its rAF loop would show up in the profile): only count the pushes.
-    const before = await page.evaluate<number>('window.__bench.pushCount');
+    await page.goto(url);
+    await page.waitForSelector(LIVE_CARD, { timeout: 30_000 });
+    await page.evaluate(`location.hash = '#/ups/${MASTER_ID}/${name}'`);
+    await page.locator('[data-testid="history-panel"] [data-testid^="chart-"] canvas').nth(3).waitFor({ timeout: 30_000 });
+    await driveFlips(rig, name, 3); // warm-up, as for the measured views
+    await sleep(1000);
+    const before = pushes();
     await cdp.send('Profiler.start');
     await driveFlips(rig, name, seconds);
     await sleep(500);
     const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
-    const pushes = (await page.evaluate<number>('window.__bench.pushCount')) - before;
-    return summarizeProfile(profile, seconds, pushes);
+    return summarizeProfile(profile, seconds, pushes() - before);
   } finally {
-    await cdp.detach().catch(() => undefined);
+    await page.context().close();
   }
 }
 
@@ -1058,7 +1086,8 @@ function printUpdate(r: UpdateResult, indent = '  '): string[] {
     `${indent}${r.label}: ${r.pushes} snapshot pushes (${(r.pushBytes / 1024).toFixed(1)} KB each) in ${r.seconds} s, ${r.flips} status flips on the rig, ${r.statusChanges} pushes changed a level on screen`,
   ];
   if (r.chartsOpenMs !== undefined && Number.isFinite(r.chartsOpenMs)) {
-    lines.push(`${indent}  open the page → 4 charts drawn (24 h): ${f0(r.chartsOpenMs)} ms${r.chartWidthPx ? `, chart ${f0(r.chartWidthPx)} px wide ≈ ${Math.min(2000, Math.round(r.chartWidthPx))} points per series` : ''}`);
+    const first = r.chartsFirstOpenMs === undefined ? '' : ` median (the first open, which also loads the UpsDetail chunk: ${f0(r.chartsFirstOpenMs)} ms)`;
+    lines.push(`${indent}  open the page → 4 charts drawn (24 h): ${f0(r.chartsOpenMs)} ms${first}${r.chartWidthPx ? `, chart ${f0(r.chartWidthPx)} px wide ≈ ${Math.min(2000, Math.round(r.chartWidthPx))} points per series` : ''}`);
   }
   lines.push(
     `${indent}  update cost, main thread (script + frame rendering): ${fmtStats(r.costMs)}   [target < ${FRAME_TARGET_MS} ms] · ${r.overTarget} of ${r.costMs.count} over ${FRAME_TARGET_MS} ms`,
@@ -1107,14 +1136,15 @@ function print(r: RendererBenchResult): void {
     ...printUpdate(r.detailsCombined),
     ...r.details.flatMap((d) => printUpdate(d, '    ')),
   ];
+  if (r.pageErrors.length > 0) lines.push('', `page errors: ${r.pageErrors.length} (first: ${r.pageErrors[0]})`);
   if (r.loadProfile) {
-    lines.push('', `where a page load's time goes: CPU profile of one more load until the live card was painted (${f0(r.loadProfile.seconds * 1000)} ms under the profiler):`, ...printProfile(r.loadProfile));
+    lines.push('', `where a page load's time goes: CPU profile of one more load (no instrumentation) until the live card was shown (${f0(r.loadProfile.seconds * 1000)} ms wall under the profiler):`, ...printProfile(r.loadProfile));
   }
   if (r.updateProfile) {
     const p = r.updateProfile;
     lines.push(
       '',
-      `where an update's time goes: CPU profile of the detail page (24 h charts) under the same flips, ${p.seconds} s, ${p.pushes} pushes (plus the page's 1 s clock tick): JS ${f1(p.jsMs / Math.max(1, p.pushes))} ms per push`,
+      `where an update's time goes: CPU profile of a detail page (24 h charts, no instrumentation) under the same flips, ${p.seconds} s, ${p.pushes} pushes (plus the page's 1 s clock tick; read the shares — the profiler inflates absolute times):`,
       ...printProfile(p),
     );
   }
@@ -1132,14 +1162,16 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
   const seconds = envInt('NUT_BENCH_RENDERER_SECONDS', 20, 2);
   const profileSeconds = envInt('NUT_BENCH_RENDERER_PROFILE_SECONDS', 10, 0);
   const loadAverage = os.loadavg()[0]!;
+  pageErrors.length = 0;
 
   const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
   try {
     // The rig (cold drivers: no warm set is left behind) and the data folder.
     const rig = await startUpsdRig({ upses: UPSES, prewarm: false });
     cleanups.push({ what: 'upsd rig', run: () => rig.stop() });
-    const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'nut-sentinel-renderer-bench-'));
-    cleanups.push({ what: `temp dir ${dataDir}`, run: () => fsp.rm(dataDir, { recursive: true, force: true }) });
+    // The rig's temp-dir bookkeeping: also removed on SIGINT/SIGTERM, and swept on a later run after a hard kill.
+    const dataDir = await makeTempDir('renderer-bench');
+    cleanups.push({ what: `temp dir ${dataDir}`, run: () => removeTempDir(dataDir) });
 
     const config: ConfigInput = {
       masters: [
@@ -1207,6 +1239,7 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
         figures,
       ),
       chartsOpenMs: median(opens),
+      chartsFirstOpenMs: opens[0],
       chartWidthPx,
     };
 
@@ -1221,7 +1254,7 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
           return null;
         });
       loadProfile = await tryProfile('page load', () => profileLoad(browser, web.url));
-      updateProfile = await tryProfile('detail page', () => profileDetail(page, rig, UPS_NAMES[0]!, profileSeconds));
+      updateProfile = await tryProfile('detail page', () => profileDetail(browser, web.url, rig, UPS_NAMES[0]!, profileSeconds));
     }
 
     const result: RendererBenchResult = {
@@ -1235,6 +1268,7 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
       dashboard,
       details,
       detailsCombined,
+      pageErrors: [...pageErrors],
       loadProfile,
       updateProfile,
     };

@@ -35,6 +35,8 @@ export interface MonitorServiceDeps {
 export interface ShutdownOutcome {
   ok: boolean;
   detail?: string;
+  /** Recorded only: the machine stays up. */
+  dryRun?: boolean;
 }
 
 export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEvent] }> {
@@ -123,7 +125,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       {
         monitorId: session.monitorId,
         masterId: session.settings.masterId,
-        masterLabel: session.settings.masterLabel,
+        masterLabel: entry?.master.label ?? session.settings.masterLabel,
         upsName: session.settings.ups.name,
         systemName: session.systemName,
         view: session.view,
@@ -148,7 +150,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     const wanted = new Map<string, { master: Master; ups: MonitoredUps; key: string }>();
     for (const master of this.config.masters) {
       for (const ups of master.ups) {
-        const key = JSON.stringify({ master: { ...master, ups: undefined, label: undefined }, ups, timing: this.config.timing, shutdown: this.config.shutdown, events: this.config.hooks.events });
+        // Only what a session is built from: other settings (dry run, hooks) apply without a reconnect.
+        const key = JSON.stringify({ ...this.settingsFor(master, ups), masterLabel: undefined });
         wanted.set(monitorId(master.id, ups.name), { master, ups, key });
       }
     }
@@ -262,10 +265,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   }
 
   /**
-   * One shutdown command at a time for the whole machine: a UPS that turns critical while the
-   * command already runs for another shares its outcome. Once it has finished (a dry run, or a
-   * command that failed and left the machine up) the next episode runs it again, with the
-   * configuration of that moment (e.g. dry run switched off since).
+   * One shutdown command for the whole machine, like upsmon: a UPS that turns critical while the
+   * command runs, or after it succeeded, shares that outcome. Only when the machine is known to
+   * still be up — a dry run, or a command that failed — does a later episode run it again, with
+   * the configuration of that moment (e.g. dry run switched off since).
    */
   private runShutdownOnce(monitorId: string, reason: string): Promise<ShutdownOutcome> {
     if (this.shutdown) return this.shutdown;
@@ -282,13 +285,14 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       });
       if (!started.started) return { ok: false, detail: started.spawnError ?? 'the shutdown command could not be started' };
       const result = await started.completion;
-      if (result === null) return { ok: true, detail: 'dry run: recorded, not executed' };
+      if (result === null) return { ok: true, detail: 'dry run: recorded, not executed', dryRun: true };
       const ok = result.exitCode === 0 && !result.timedOut;
       return ok ? { ok } : { ok, detail: result.timedOut ? 'timed out' : `exit code ${result.exitCode ?? result.signal ?? '?'}` };
     })();
     this.shutdown = run;
-    void run.finally(() => {
-      if (this.shutdown === run) this.shutdown = null;
+    void run.then((outcome) => {
+      const machineStaysUp = !outcome.ok || outcome.dryRun === true;
+      if (machineStaysUp && this.shutdown === run) this.shutdown = null;
     });
     return run;
   }
