@@ -1,7 +1,7 @@
 /**
  * What the UI and the tray show: view models built by the core from the monitor state, the
- * last readings and the master's identity. Every reading carries its age; missing data is null
- * (never a stale or invented number).
+ * last readings and the master's identity. Every reading carries its age and a `stale` flag, so
+ * last-known values are shown as such (never as live numbers); missing data is null, never 0.
  */
 import { z } from 'zod';
 

@@ -292,7 +292,11 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     this.shutdown = run;
     void run.then((outcome) => {
       const machineStaysUp = !outcome.ok || outcome.dryRun === true;
-      if (machineStaysUp && this.shutdown === run) this.shutdown = null;
+      if (machineStaysUp && this.shutdown === run) {
+        this.shutdown = null;
+        // The next episode is a new host shutdown: it is announced (SHUTDOWN) again.
+        this.shutdownNotified = false;
+      }
     });
     return run;
   }

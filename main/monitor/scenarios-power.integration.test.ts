@@ -12,6 +12,7 @@
  * Windows are generous (2 shared cores) but tight enough to tell a poll from a HOSTSYNC.
  */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
 import { quietFor, setStatusTimed, sorted, waitNumLogins } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
@@ -286,6 +287,28 @@ describe('power scenarios (real upsd)', () => {
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toHaveLength(2);
     expect(s.session('ups').view.connected).toBe(false);
     expect(s.session('ups2').view.connected).toBe(false);
+  });
+
+  it('an episode that left the machine up (dry run) and was re-armed: the next one is announced again (SHUTDOWN) and runs the command', async () => {
+    const rig = await startRig();
+    const s = start({ rig });
+    await s.ready();
+    s.service.applyConfig({ ...s.config, shutdown: { ...s.config.shutdown, dryRun: true } });
+    await s.ready();
+    s.session().requestLocalFsd('test: dry-run episode');
+    await waitFor(() => s.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'), { timeoutMs: 10_000, description: 'the dry run' });
+    await waitNumLogins(rig, 'ups', 0);
+    expect(s.hookTypes()).toEqual(['SHUTDOWN']);
+
+    s.session().acknowledgeEpisode();
+    await waitNumLogins(rig, 'ups', 1, 10_000);
+    s.service.applyConfig({ ...s.config, shutdown: { ...s.config.shutdown, dryRun: false } });
+    await s.ready();
+    await rig.setFsd('ups');
+    await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
+    expect(notifyTypes(s)).toEqual(['SHUTDOWN', 'FSD', 'SHUTDOWN']);
+    expect(sorted(s.hookTypes())).toEqual(sorted(['SHUTDOWN', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    await waitNumLogins(rig, 'ups', 0);
   });
 
   it('a flapping line without de-duplication is rate-limited (critical LOWBATT still shown)', async () => {

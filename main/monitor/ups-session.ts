@@ -77,6 +77,8 @@ export class UpsSession extends EventEmitter {
   private client: NutClient | null = null;
   private connecting = false;
   private restartPending = false;
+  /** The last refused-LOGIN event written: retries with the same refusal do not repeat it. */
+  private lastRefusalLogged: string | null = null;
   private running = false;
   /** Bumped on resume and on every dropped connection: replies from an older generation are ignored. */
   private generation = 0;
@@ -311,7 +313,10 @@ export class UpsSession extends EventEmitter {
       client.on('close', (cause) => this.onClientClosed(connected, cause));
       await this.identify(client);
       this.feed({ type: 'connected' });
-      this.deps.sink.system(this, 'connected', 'info', `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`);
+      // A LOGIN retry reconnects every minute: log the connection only when it is news.
+      if (this.state.login.kind !== 'refused') {
+        this.deps.sink.system(this, 'connected', 'info', `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`);
+      }
       if (settings.ups.role === 'secondary') await this.login(client);
       this.reconnectAttempt = 0;
       this.schedulePolls(true);
@@ -361,6 +366,7 @@ export class UpsSession extends EventEmitter {
       await client.login(ups.name);
       this.clearTimer('loginRetry');
       if (this.lastErrorValue?.code !== undefined && LOGIN_REFUSAL_CODES.has(this.lastErrorValue.code)) this.lastErrorValue = null;
+      this.lastRefusalLogged = null;
       this.feed({ type: 'login-result', result: 'ok' });
       this.deps.sink.system(this, 'login', 'info', `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`);
     } catch (error) {
@@ -369,7 +375,9 @@ export class UpsSession extends EventEmitter {
       // Loud: without LOGIN the master does not count this machine and will not wait for it.
       this.lastErrorValue = diagnosisOf(nutError);
       this.feed({ type: 'login-result', result: 'refused', reason: `${nutError.code}: ${nutError.explanation}` });
-      this.deps.sink.system(this, 'login-refused', 'critical', `LOGIN to ${this.systemName} refused (${nutError.code}): ${nutError.fix}`);
+      const refusal = `LOGIN to ${this.systemName} refused (${nutError.code}): ${nutError.fix}`;
+      if (refusal !== this.lastRefusalLogged) this.deps.sink.system(this, 'login-refused', 'critical', refusal);
+      this.lastRefusalLogged = refusal;
       this.clearTimer('loginRetry');
       this.timers.loginRetry = this.deps.clock.setTimeout(() => {
         delete this.timers.loginRetry;

@@ -5,9 +5,10 @@
  *
  * Every hook and the shutdown command append one line `<epoch ns> <TYPE> <UPSNAME>` to one log
  * file, taking the time first thing, so tests see the exact order, set and timing of what ran:
- * - per-event hook (all NotifyTypes, UPS `*`):  `<ms> ONBATT ups@127.0.0.1:PORT`
- * - the shutdown command (dryRun false):        `<ms> SHUTDOWNCMD -`
- * - the upssched CMDSCRIPT (if configured):     `<ms> TIMER <timer name>`
+ * - per-event hook (all NotifyTypes, UPS `*`):  `<ns> ONBATT ups@127.0.0.1:PORT`
+ * - the shutdown command (dryRun false):        `<ns> SHUTDOWNCMD -`
+ * - the upssched CMDSCRIPT (if configured):     `<ns> TIMER <timer name>`
+ * Benchmarks use it too (no vitest here; the test lifecycle is in use-scenarios.ts).
  * Never a real shutdown: the "shutdown command" is the script.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
