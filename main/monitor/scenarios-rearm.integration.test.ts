@@ -41,5 +41,7 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     const command = await scenario.waitHook('SHUTDOWNCMD', { timeoutMs: 15_000 });
     expect(command.type).toBe('SHUTDOWNCMD');
     await waitNumLogins(rig, 'ups', 0);
+    // Each episode announces its shutdown (hooks and desktop), the re-armed one included.
+    expect(scenario.notifyEvents().filter((e) => e.type === 'SHUTDOWN')).toHaveLength(2);
   });
 });
