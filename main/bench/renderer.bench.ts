@@ -705,7 +705,8 @@ function summarizeLongFrames(entries: readonly LoafRecord[]): LongFrameSummary {
   const worstScripts = scripts.slice(0, 3).map((s) => {
     const origin = s.url ? originOfChar(s.url, s.char) : null;
     const invoker = s.invoker === s.url ? `evaluating ${path.basename(s.url)}` : s.invoker;
-    const where = origin ? describeOrigin(origin, s.fn) : `${s.fn || '(top level)'} ${s.url ? path.basename(s.url) : ''}`.trim();
+    const unnamed = s.invoker === s.url ? '(top level)' : '(anonymous)';
+    const where = origin ? describeOrigin(origin, s.fn) : `${s.fn || unnamed} ${s.url ? path.basename(s.url) : ''}`.trim();
     return `${s.duration.toFixed(0)} ms ${invoker}: ${where}`;
   });
   return { count: entries.length, maxMs: entries.reduce((m, e) => Math.max(m, e.duration), 0), worstScripts };

@@ -80,6 +80,15 @@ function describeChange(before: UpsSnapshot | undefined, after: UpsSnapshot): st
   return `${upsTitle(after)}: ${after.level === before.level ? after.statusText : LEVEL_LABEL[after.level]}.`;
 }
 
+const TRAY_TITLE: Record<AppSnapshot['tray']['level'], string> = {
+  online: 'On line',
+  'on-battery': 'On battery',
+  'low-battery': 'Low battery',
+  'shutting-down': 'Shutting down',
+  'comm-lost': 'UPS unreachable',
+  'not-configured': 'Not configured',
+};
+
 function acceptSnapshot(snapshot: AppSnapshot): void {
   const previous = useApp.getState().snapshot;
   if (previous && snapshot.at < previous.at) return; // an older snapshot raced a newer one
@@ -95,7 +104,9 @@ function acceptSnapshot(snapshot: AppSnapshot): void {
     }
   }
   useApp.setState({ snapshot, receivedAt: Date.now(), loadError: null });
-  document.title = snapshot.ups.length === 0 ? 'NUT Sentinel' : `${snapshot.tray.tooltip} — NUT Sentinel`;
+  // A short title that changes only with the state (not with every "updated N s ago").
+  const title = snapshot.ups.length === 0 ? 'NUT Sentinel' : `${TRAY_TITLE[snapshot.tray.level]}${snapshot.tray.charge === null ? '' : ` · ${Math.round(snapshot.tray.charge)} %`} — NUT Sentinel`;
+  if (document.title !== title) document.title = title;
 }
 
 async function loadSnapshot(): Promise<void> {

@@ -3,7 +3,7 @@
  * drawn as a gap (a null point is inserted): no line is ever drawn across missing data.
  * On-battery periods are shaded.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Metric, MetricSample } from '../../../shared/history';
@@ -110,12 +110,13 @@ function useColorScheme(): string {
   return scheme;
 }
 
-export function MetricChart({ spec, series, from, to, width, testId }: { spec: MetricSpec; series: Series; from: number; to: number; width: number; testId?: string }) {
+/** Memoised: status pushes re-render the page every second, the chart only when its data changes. */
+export const MetricChart = memo(function MetricChart({ spec, series, from, to, width, testId }: { spec: MetricSpec; series: Series; from: number; to: number; width: number; testId?: string }) {
   const target = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLSpanElement>(null);
   const plot = useRef<uPlot | null>(null);
   const scheme = useColorScheme();
-  const values = series.y.filter((v): v is number => v !== null);
+  const values = useMemo(() => series.y.filter((v): v is number => v !== null), [series]);
   const latest = values.at(-1);
 
   useEffect(() => {
@@ -207,4 +208,4 @@ export function MetricChart({ spec, series, from, to, width, testId }: { spec: M
       {values.length === 0 && <div className="chart-empty">No data in this period</div>}
     </figure>
   );
-}
+});

@@ -1,5 +1,5 @@
 /** One UPS: the live card, then history charts, every variable, connected clients and its events. */
-import { type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type RefObject, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { sampleBucketMs } from '../../../shared/history';
 import type { ResponseOf } from '../../../shared/ipc';
 import type { UpsSnapshot } from '../../../shared/snapshot';
@@ -61,7 +61,7 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
       <UpsCard ups={ups} variant="detail" />
       <TabLinks tabs={TABS} current={tab} hrefOf={(t) => upsHref(monitorId, t)} label="UPS sections" />
       <div className="tab-panel">
-        {tab === 'history' && <HistoryPanel ups={ups} />}
+        {tab === 'history' && <HistoryPanel monitorId={ups.monitorId} />}
         {tab === 'variables' && <VariablesPanel ups={ups} />}
         {tab === 'clients' && <ClientsTab ups={ups} />}
         {tab === 'events' && <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />}
@@ -93,7 +93,8 @@ function useWidth(ref: RefObject<HTMLElement | null>): number {
   return width;
 }
 
-function HistoryPanel({ ups }: { ups: UpsSnapshot }) {
+/** Keyed on the UPS id only: status pushes do not re-render the charts. */
+const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: string }) {
   const [range, setRange] = useState<RangeId>('24h');
   const gridRef = useRef<HTMLDivElement>(null);
   const gridWidth = useWidth(gridRef);
@@ -112,7 +113,7 @@ function HistoryPanel({ ups }: { ups: UpsSnapshot }) {
       const to = Date.now();
       const from = to - spec.ms;
       api
-        .invoke('history:query-samples', { monitorId: ups.monitorId, from, to, maxPoints })
+        .invoke('history:query-samples', { monitorId, from, to, maxPoints })
         .then((samples) => {
           if (cancelled) return;
           setResult({ samples, from, to, bucketMs: sampleBucketMs(from, to, maxPoints) });
@@ -126,7 +127,7 @@ function HistoryPanel({ ups }: { ups: UpsSnapshot }) {
       cancelled = true;
       clearInterval(timer);
     };
-  }, [ups.monitorId, spec, maxPoints, chartWidth, reload]);
+  }, [monitorId, spec, maxPoints, chartWidth, reload]);
 
   const series = useMemo(() => (result ? METRIC_SPECS.map((s) => buildSeries(result.samples, s.metric, result.bucketMs)) : null), [result]);
 
@@ -155,7 +156,7 @@ function HistoryPanel({ ups }: { ups: UpsSnapshot }) {
       <p className="muted small">Gaps are periods without readings (NUT Sentinel not running, this machine asleep, or the master unreachable) — they are never filled in.</p>
     </section>
   );
-}
+});
 
 function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
   const [query, setQuery] = useState('');
