@@ -249,7 +249,9 @@ describe('communication scenarios (real upsd)', () => {
   it('a UPS name the master does not have: LOGIN_REFUSED and COMMBAD (UNKNOWN-UPS, a configuration error), nothing else', async () => {
     const rig = await startRig();
     const s = start({ rig, ups: [{ name: 'nosuch' }] });
+    // Hooks are separate processes: their lines may land in either order.
     await s.waitHook('COMMBAD');
+    await s.waitHook('LOGIN_REFUSED');
     expect(await quietFor(s, 1_500)).toEqual([]);
     expect(notifyTypes(s)).toEqual(['LOGIN_REFUSED', 'COMMBAD']);
     expect(s.hooks().map((h) => h.arg)).toEqual([s.systemName('nosuch'), s.systemName('nosuch')]);
