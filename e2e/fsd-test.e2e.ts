@@ -16,13 +16,13 @@
  */
 import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
 import { FsdReportSchema } from '../shared/fsd-test';
 import { RawNutConnection, sleep, tokenize } from '../main/testing/net';
 import { type TestNetwork, createTestNetwork } from '../main/testing/netns';
+import { startRecordingProxy } from '../main/testing/recording-proxy';
 import { RIG_USERS, type Rig, startUpsdRig } from '../main/testing/upsd-rig';
 import { type UpsmonRig, startUpsmon } from '../main/testing/upsmon-rig';
 import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
@@ -88,51 +88,6 @@ async function statusOnServer(rig: Rig): Promise<string> {
 }
 
 /** A TCP proxy in front of upsd that records every request line a client sends. */
-interface RecordingProxy {
-  host: string;
-  port: number;
-  lines: { at: number; connection: number; line: string }[];
-  close(): Promise<void>;
-}
-
-async function startRecordingProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
-  const lines: RecordingProxy['lines'] = [];
-  const sockets = new Set<net.Socket>();
-  let count = 0;
-  const server = net.createServer((client) => {
-    const connection = ++count;
-    const upstream = net.connect(target.port, target.host);
-    sockets.add(client).add(upstream);
-    let buffer = '';
-    client.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-        lines.push({ at: Date.now(), connection, line: buffer.slice(0, i).replace(/\r$/, '') });
-        buffer = buffer.slice(i + 1);
-      }
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    host: '127.0.0.1',
-    port,
-    lines,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** An independent observer of the server: LIST CLIENT + ups.status every ~100 ms on a raw connection (not our NUT client). */
 function startSampler(rig: Rig) {

@@ -53,7 +53,6 @@
  * NUT_BENCH_RENDERER_SECONDS (per measured view, default 20), NUT_BENCH_RENDERER_PROFILE_SECONDS
  * (default 10; 0 skips the profiles).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { SourceMap, type SourceMapPayload } from 'node:module';
@@ -61,19 +60,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Browser, type CDPSession, type Page, chromium } from 'playwright-core';
-import WebSocket from 'ws';
 import type { ConfigInput } from '../../shared/config';
 import type { MetricSample } from '../../shared/history';
-import type { AppSnapshot } from '../../shared/snapshot';
 import { HistoryStore } from '../history/history-store';
 import { sleep } from '../testing/net';
+import { CLI_ENTRY, type WebProcess, bridgeInvoke, startWebProcess } from '../testing/web-process';
 import { PROXMOX_APC_UPS_VARS, type Rig, type RigUps, SYNOLOGY_UPS_VARS, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
 
 // ---------------------------------------------------------------------------------------------
 // Setup constants
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'out/main/cli.js');
+const CLI = CLI_ENTRY;
 const RENDERER_DIR = path.join(ROOT, 'out/renderer');
 const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -341,100 +339,12 @@ function prefillHistory(dataDir: string, end: number): { rows: number; ms: numbe
 // ---------------------------------------------------------------------------------------------
 // The web process (the real core + browser bridge)
 
-interface WebProcess {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startWeb(configPath: string, dataDir: string): Promise<WebProcess> {
-  const log: string[] = [];
-  const remember = (chunk: Buffer) => {
-    log.push(chunk.toString());
-    if (log.length > 400) log.splice(0, 100);
-  };
-  const args = [CLI, 'web', '--config', configPath, '--data-dir', dataDir];
-  const env = { ...process.env, [PASSWORD_ENV]: PASSWORD, NUT_SENTINEL_LOG_LEVEL: 'info' };
-  // Like the rig's daemons: through setpriv --pdeathsig so it dies with this process even on a hard kill.
-  const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
-    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const stop = async (): Promise<void> => {
-    process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  };
-  child.stderr!.on('data', remember);
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the web UI did not start within 20 s:\n${log.join('')}`)), 20_000);
-      let stdout = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        remember(chunk);
-        stdout += chunk.toString();
-        const match = /NUT Sentinel UI: (\S+)/.exec(stdout);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`the web UI exited (${signal ?? code}):\n${log.join('')}`));
-      });
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    return { url, output: () => log.join(''), stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
-/** One request on the bridge's own WebSocket API, as the page makes them. */
-async function apiCall(url: string, channel: string, request: unknown): Promise<unknown> {
-  const parsed = new URL(url);
-  const token = new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '';
-  const ws = new WebSocket(`ws://${parsed.host}/api?token=${encodeURIComponent(token)}`, { origin: `http://${parsed.host}` });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${channel}: no answer within 10 s`)), 10_000);
-      ws.on('message', (data: WebSocket.RawData) => {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
-        const message = JSON.parse(text) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
-        if (message.id !== 1) return;
-        clearTimeout(timer);
-        if (message.ok) resolve(message.response);
-        else reject(new Error(message.error?.message ?? 'API error'));
-      });
-      ws.send(JSON.stringify({ id: 1, channel, request }));
-    });
-  } finally {
-    ws.close();
-  }
-}
 
 /** Waits until the core reads a fresh status from every UPS (so page loads measure the UI, not the first connect). */
 async function waitAllConnected(web: WebProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const snapshot = (await apiCall(web.url, 'app:get-snapshot', undefined)) as AppSnapshot;
+    const snapshot = await bridgeInvoke(web.url, 'app:get-snapshot', undefined);
     const ready = snapshot.ups.filter((u) => u.connection === 'connected' && u.status !== null && !u.stale);
     if (ready.length === UPS_NAMES.length) return;
     const last = snapshot.ups.map((u) => `${u.monitorId}: ${u.connection} ${u.status ?? '-'}`).join(', ');
@@ -1216,7 +1126,7 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
     console.log(`renderer: writing 24 h of 1 s history for ${UPS_NAMES.length} UPSes…`);
     const fill = prefillHistory(dataDir, Math.floor(Date.now() / 1000) * 1000 - 1000);
 
-    const web = await startWeb(configPath, dataDir);
+    const web = await startWebProcess({ configPath, dataDir, env: { [PASSWORD_ENV]: PASSWORD } });
     cleanups.push({ what: 'web process', run: () => web.stop() });
     await waitAllConnected(web);
 

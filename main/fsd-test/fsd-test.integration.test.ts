@@ -16,7 +16,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +27,7 @@ import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
 import type { Logger, SecretStore } from '../core/ports';
 import { RawNutConnection, sleep, tokenize, waitFor } from '../testing/net';
+import { type RecordingProxy, startRecordingProxy } from '../testing/recording-proxy';
 import { type TestNetwork, createTestNetwork } from '../testing/netns';
 import { RIG_USERS, type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { type UpsmonRig, startUpsmon } from '../testing/upsmon-rig';
@@ -85,54 +85,6 @@ function memorySecrets(): SecretStore & { values: Map<string, string> } {
 }
 
 /** Every request line a client sends to upsd through it, with the connection number. */
-interface RecordingProxy {
-  host: string;
-  port: number;
-  lines: { at: number; connection: number; line: string }[];
-  connections(): number;
-  close(): Promise<void>;
-}
-
-async function startRecordingProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
-  const lines: RecordingProxy['lines'] = [];
-  const sockets = new Set<net.Socket>();
-  let count = 0;
-  const server = net.createServer((client) => {
-    const connection = ++count;
-    const upstream = net.connect(target);
-    sockets.add(client).add(upstream);
-    let buffer = '';
-    client.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-        lines.push({ at: Date.now(), connection, line: buffer.slice(0, i).replace(/\r$/, '') });
-        buffer = buffer.slice(i + 1);
-      }
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    host: '127.0.0.1',
-    port,
-    lines,
-    connections: () => count,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 /** The script of a secondary whose SHUTDOWNCMD hangs: timestamps before and after a long sleep. */
 async function hangingShutdown(dir: string, seconds: number): Promise<{ script: string; log: string; times(): { start: number | null; end: number | null } }> {
   const script = path.join(dir, 'hang-shutdown.sh');
