@@ -40,7 +40,7 @@ test('add a Synology master, watch a power cut, see clients and events, survive 
   await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
   await expect(card).toHaveAttribute('data-level', 'online');
   await expect(card.getByTestId('runtime')).not.toHaveText(/unknown/i, { timeout: 15_000 });
-  expect(await rig.numLogins('ups')).toBe(1);
+  await expect.poll(() => rig.numLogins('ups')).toBe(1);
   await screenshot(page, 'dashboard-online');
 
   // Power cut: the card, the tray state (as the API exposes it) and a notification follow.
@@ -79,7 +79,7 @@ test('add a Synology master, watch a power cut, see clients and events, survive 
   const again = page.getByTestId('ups-card').first();
   await expect(again).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
   await expect(again).toContainText('Test NAS');
-  expect(await rig.numLogins('ups')).toBe(1);
+  await expect.poll(() => rig.numLogins('ups')).toBe(1);
   const { config } = await app.api('config:get', undefined);
   expect(config.masters[0]).toMatchObject({ label: 'Test NAS', preset: 'synology', port: rig.port });
 });

@@ -48,7 +48,8 @@ export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 't
 function connectionState(view: MonitorView): ConnectionState {
   if (view.suspended) return 'paused';
   if (view.login === 'refused') return 'login-refused';
-  if (view.connected) return view.comm === 'lost' ? 'lost' : 'connected';
+  // Connected means usable: logged in where we log in, and a status read since.
+  if (view.connected) return view.comm === 'lost' ? 'lost' : view.comm === 'never' || (view.role === 'secondary' && !view.loggedIn) ? 'connecting' : 'connected';
   if (view.comm === 'never') return view.lastPollFailure ? 'unreachable' : 'connecting';
   return 'lost';
 }

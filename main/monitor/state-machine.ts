@@ -174,13 +174,12 @@ export function step(state: UpsMonitorState, input: MonitorInput, now: number, c
     cfg: config,
     commBadNow: false,
   };
-  const viewBefore = describeState(state);
 
   if (handleInput(ctx, input)) recalc(ctx);
 
   const next: UpsMonitorState = ctx.s;
-  const viewAfter = describeState(next);
-  if (!sameView(viewBefore, viewAfter)) effects.push({ type: 'state-changed', view: viewAfter });
+  const viewAfter = changedView(state, next);
+  if (viewAfter !== null) effects.push({ type: 'state-changed', view: viewAfter });
   return { state: next, effects };
 }
 
@@ -762,5 +761,38 @@ export function describeState(state: UpsMonitorState): MonitorView {
 
 function sameView(a: MonitorView, b: MonitorView): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The view of `after` when it differs from the view of `before` (JSON equality), else null. Every
+ * status read moves `lastPollAt`, so the usual answer comes from the fields a view copies verbatim
+ * (one view built, nothing serialized); only when none of those moved are both views compared.
+ */
+function changedView(before: UpsMonitorState, after: UpsMonitorState): MonitorView | null {
+  const view = describeState(after);
+  if (
+    jsonDiffers(before.lastPollAt, after.lastPollAt) ||
+    jsonDiffers(before.status, after.status) ||
+    jsonDiffers(before.connected, after.connected) ||
+    jsonDiffers(before.commFailingSince, after.commFailingSince) ||
+    jsonDiffers(before.suspended, after.suspended) ||
+    jsonDiffers(before.episodes, after.episodes) ||
+    jsonDiffers(before.sessionWanted, after.sessionWanted) ||
+    jsonDiffers(before.upsName, after.upsName) ||
+    jsonDiffers(before.role, after.role)
+  ) {
+    return view;
+  }
+  return sameView(describeState(before), view) ? null : view;
+}
+
+/** Whether two scalars serialize differently with JSON.stringify (NaN, ±Infinity and null all read `null`). */
+function jsonDiffers(a: string | number | boolean | null, b: string | number | boolean | null): boolean {
+  if (a === b) return false;
+  return !(isJsonNull(a) && isJsonNull(b));
+}
+
+function isJsonNull(value: string | number | boolean | null): boolean {
+  return value === null || (typeof value === 'number' && !Number.isFinite(value));
 }
 

@@ -121,13 +121,28 @@ const WORDING_ORDER: readonly KnownStatusToken[] = [
   'WAIT',
 ];
 
+/** describeStatus of raw strings, memoized (bounded: cleared when full). */
+const wordedStatuses = new Map<string, string>();
+const WORDED_STATUSES_MAX = 256;
+
 /**
  * The status in words, e.g. `"OB LB"` → "On battery, low battery", `"FSD OL CHRG"` →
  * "Forced shutdown, on line power, charging". Unknown tokens are listed at the end;
  * an empty status reads "No status (communication failure)".
  */
 export function describeStatus(status: ParsedStatus | string): string {
-  const parsed = typeof status === 'string' ? parseStatus(status) : status;
+  if (typeof status !== 'string') return wordStatus(status);
+  // Every status read words the status again, and a UPS reports the same few strings for hours.
+  let text = wordedStatuses.get(status);
+  if (text === undefined) {
+    text = wordStatus(parseStatus(status));
+    if (wordedStatuses.size >= WORDED_STATUSES_MAX) wordedStatuses.clear();
+    wordedStatuses.set(status, text);
+  }
+  return text;
+}
+
+function wordStatus(parsed: ParsedStatus): string {
   if (parsed.empty) return 'No status (communication failure)';
   const parts = WORDING_ORDER.filter((t) => parsed.known.includes(t)).map((t) => STATUS_TOKEN_WORDS[t]);
   if (parsed.unknown.length > 0) parts.push(`other status: ${parsed.unknown.join(' ')}`);

@@ -208,8 +208,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   private cause: NutError | undefined;
   private readonly closedPromise: Promise<NutError | undefined>;
   private resolveClosed!: (cause: NutError | undefined) => void;
+  /**
+   * The request timeout of the oldest unanswered request. One timer per connection, re-armed with
+   * `refresh()` whenever the head changes (no timer object per request); when it fires with
+   * nothing pending it does nothing.
+   */
   private headTimer: NodeJS.Timeout | undefined;
+  /** Re-armed with `refresh()` on every send; unref'd. */
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Encoded polling commands, reused: a monitor asks the same few things every poll. */
+  private readonly encoded = new Map<string, EncodedCommand>();
   /** Set while the socket is being handed to TLS: no byte may be read or written in plaintext. */
   private upgrading = false;
   private loggedInAs: string | undefined;
@@ -417,7 +425,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   /** `GET NUMLOGINS <ups>`: how many connections did LOGIN for this UPS. */
   async getNumLogins(ups: string): Promise<number> {
-    const command = buildCommand(['GET', 'NUMLOGINS', ups]);
+    const command = this.encode(['GET', 'NUMLOGINS', ups]);
     return this.withUpsHint(async () => {
       const reply = await this.expectKeyword(command, 'NUMLOGINS', 3, ups);
       const count = Number(reply.words[2]);
@@ -434,8 +442,13 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   /** `GET VAR <ups> <name>`. */
   async getVar(ups: string, name: string): Promise<string> {
-    const command = buildCommand(['GET', 'VAR', ups, name]);
-    return this.withUpsHint(async () => (await this.expectKeyword(command, 'VAR', 4, ups)).words[3]!);
+    // The status poll: one async step (withUpsHint + expectKeyword inlined), the command reused.
+    const command = this.encode(['GET', 'VAR', ups, name]);
+    const reply = await this.sendLine(command, { ups });
+    const code = errCodeOf(reply.words);
+    if (code !== undefined) throw await this.upsHint(serverError(code, { command: command.redacted, context: this.context(ups) }));
+    if (reply.words[0]?.toUpperCase() !== 'VAR' || reply.words.length < 4) throw this.unexpectedReply(command, this.context(ups), reply, 'VAR ...');
+    return reply.words[3]!;
   }
 
   /** `GET TYPE <ups> <name>`, parsed as a set of flags. */
@@ -648,19 +661,40 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     try {
       return await run();
     } catch (error) {
-      if (!hasServerCode(error, 'UNKNOWN-UPS') || this.phase !== 'open') throw error;
-      let names: string[];
-      try {
-        names = (await this.listUps()).map((ups) => ups.name);
-      } catch {
-        throw error;
-      }
-      throw serverError(error.code, { command: error.command, context: error.context, availableUps: names });
+      throw await this.upsHint(error);
     }
   }
 
+  /** The error to throw for `error`: with the server's UPS names when it is UNKNOWN-UPS. */
+  private async upsHint(error: unknown): Promise<unknown> {
+    if (!hasServerCode(error, 'UNKNOWN-UPS') || this.phase !== 'open') return error;
+    let names: string[];
+    try {
+      names = (await this.listUps()).map((ups) => ups.name);
+    } catch {
+      return error;
+    }
+    return serverError(error.code, { command: error.command, context: error.context, availableUps: names });
+  }
+
+  /**
+   * buildCommand for plain words, cached per connection (bounded): the polling requests are the
+   * same few lines every time. Words are keyed length-prefixed, so no two word lists share a key.
+   */
+  private encode(words: readonly string[]): EncodedCommand {
+    let key = '';
+    for (const word of words) key += `${word.length}:${word}`;
+    let command = this.encoded.get(key);
+    if (command === undefined) {
+      command = buildCommand(words);
+      if (this.encoded.size >= 64) this.encoded.clear();
+      this.encoded.set(key, command);
+    }
+    return command;
+  }
+
   private async list(query: readonly string[], ups?: string): Promise<string[][]> {
-    const command = buildCommand(['LIST', ...query]);
+    const command = this.encode(['LIST', ...query]);
     const run = (): Promise<string[][]> =>
       new Promise<string[][]>((resolve, reject) => {
         this.enqueue({
@@ -925,16 +959,20 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     });
   }
 
+  /** The head request changed (or made progress): its timeout counts from now. */
   private restartHeadTimer(): void {
-    if (this.headTimer) clearTimeout(this.headTimer);
-    this.headTimer = undefined;
-    const head = this.pending[0];
-    if (!head || this.phase === 'closed') return;
-    this.headTimer = setTimeout(() => this.onRequestTimeout(head), this.options.requestTimeoutMs);
+    if (this.pending.length === 0 || this.phase === 'closed') return;
+    if (this.headTimer) this.headTimer.refresh();
+    else this.headTimer = setTimeout(this.onHeadTimer, this.options.requestTimeoutMs);
   }
 
+  /** Every head change refreshes the timer, so when it fires the current head has waited the full timeout. */
+  private readonly onHeadTimer = (): void => {
+    const head = this.pending[0];
+    if (head && this.phase !== 'closed') this.onRequestTimeout(head);
+  };
+
   private onRequestTimeout(request: PendingRequest): void {
-    if (this.pending[0] !== request) return;
     const progress = request.collector?.hasBegun ? ` (a LIST reply had started: ${request.collector.itemCount} item(s) received)` : '';
     this.fail(
       new NutError({
@@ -953,14 +991,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   private scheduleKeepAlive(): void {
     const interval = this.options.keepAliveIntervalMs;
     if (interval <= 0 || this.phase !== 'open') return;
-    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     // Re-armed on every send, so it only fires after `interval` of silence from our side.
-    this.keepAliveTimer = setTimeout(this.onKeepAlive, interval);
-    this.keepAliveTimer.unref();
+    if (this.keepAliveTimer) {
+      this.keepAliveTimer.refresh();
+    } else {
+      this.keepAliveTimer = setTimeout(this.onKeepAlive, interval);
+      this.keepAliveTimer.unref();
+    }
   }
 
   private readonly onKeepAlive = (): void => {
-    this.keepAliveTimer = undefined;
     if (this.phase !== 'open' || this.upgrading) return;
     if (this.pending.length > 0) {
       // Still waiting for a reply: that request's timeout watches the link.
