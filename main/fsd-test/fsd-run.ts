@@ -437,11 +437,13 @@ export class FsdRun {
           previous = current;
           previousAt = sample.at;
         }
-        const othersLeft = this.perClient
-          ? this.slots.every((slot) => slot.isThisMachine || slot.leftAt !== null)
-          : this.numLogins !== null && this.numLogins <= (ownAddress && session?.isConnected ? 1 : 0);
-        if (othersLeft && !noOthersAtStart) {
-          this.add('note', 'Every other secondary has logged out.');
+        // Wait for this machine too (its own sequence closes its session after FINALDELAY), so
+        // its verdict is measured rather than "never" by luck; HOSTSYNC + grace still bounds the run.
+        const everyoneLeft = this.perClient
+          ? this.slots.every((slot) => slot.leftAt !== null)
+          : this.numLogins !== null && this.numLogins === 0;
+        if (everyoneLeft && !noOthersAtStart) {
+          this.add('note', 'Every secondary, this machine included, has logged out.');
           break;
         }
         if (noOthersAtStart && this.slots.every((slot) => slot.leftAt !== null)) break;

@@ -2,13 +2,18 @@
  * The one place that loads node-sqlite3-wasm (SQLite compiled to WebAssembly with a Node `fs`
  * VFS: no native module, so the same node_modules serves Electron and plain Node).
  *
- * The package is CommonJS and Node's ESM loader sees only its default export, so it is imported
- * as a default and destructured here; types come from its ambient declaration.
+ * The package is CommonJS and compiles its WebAssembly as it loads, so it is loaded with
+ * `require` right here, after the V8 tuning (Liftoff only, see main/core/v8-tuning.ts) is in
+ * place; a static `import` would be hoisted above it. Types come from its ambient declaration.
  */
-import sqlite from 'node-sqlite3-wasm';
+import { createRequire } from 'node:module';
 import type { BindValues, Database as SqliteDatabase, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import { applyV8Tuning } from '../core/v8-tuning';
 
 export type { BindValues, SqliteDatabase, Statement };
+
+applyV8Tuning();
+const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
 
 export const { Database, SQLite3Error } = sqlite;
 

@@ -12,6 +12,7 @@ import type { Clock, Logger, NotifierPort, ProcessRunner, TimerHandle } from '..
 import { HookDispatcher } from '../hooks/hook-dispatcher';
 import { runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient, NutClientOptions } from '../nut/client';
+import { PollTicker } from './poll-ticker';
 import { buildTrayState, buildUpsSnapshot, numericVariable } from './snapshot';
 import { decisionConfig } from './state-machine';
 import { type SessionSink, UpsSession, type UpsSessionSettings } from './ups-session';
@@ -49,6 +50,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   private sampleTimer: TimerHandle | null = null;
   private running = false;
   private readonly missingNotified = new Map<string, Set<string>>();
+  /** One timer per poll interval for all sessions: the process wakes once per tick, not once per UPS. */
+  private readonly ticker: PollTicker;
 
   constructor(
     config: Config,
@@ -56,6 +59,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   ) {
     super();
     this.config = config;
+    this.ticker = new PollTicker(deps.clock);
     this.dispatcher = new HookDispatcher({
       hooks: config.hooks,
       runner: deps.runner,
@@ -170,6 +174,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         clock: this.deps.clock,
         logger: this.deps.logger,
         sink: this.sink,
+        ticker: this.ticker,
         password: () => this.deps.password(next.master, next.ups),
         ...(this.deps.connect ? { connect: this.deps.connect } : {}),
         ...(this.deps.reverseLookup ? { reverseLookup: this.deps.reverseLookup } : {}),

@@ -10,6 +10,7 @@ import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
 import type { Clock, Logger, TimerHandle } from '../core/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError } from '../nut/errors';
+import { PollTicker } from './poll-ticker';
 import { describeState, initialState, nextWakeAt, step } from './state-machine';
 import type { DecisionConfig, MonitorEffect, MonitorInput, MonitorView, PollFailureReason, UpsMonitorState } from './types';
 
@@ -49,6 +50,8 @@ export interface UpsSessionDeps {
   /** Reverse DNS for the connected-clients view; null when the address has no name. */
   reverseLookup?: (address: string) => Promise<string | null>;
   random?: () => number;
+  /** Poll timers shared with the other sessions (one wake-up per interval for all); default: the session's own. */
+  ticker?: PollTicker;
 }
 
 export interface ClientsReading {
@@ -85,7 +88,10 @@ export class UpsSession extends EventEmitter {
   private reconnectAttempt = 0;
   private statusInFlight = false;
   private fullInFlight = false;
-  private timers: Partial<Record<'status' | 'full' | 'wake' | 'reconnect' | 'loginRetry', TimerHandle>> = {};
+  private timers: Partial<Record<'wake' | 'reconnect' | 'loginRetry', TimerHandle>> = {};
+  /** Unsubscribes from the status and full-poll ticks while connected. */
+  private unsubscribePolls: (() => void)[] = [];
+  private readonly ticker: PollTicker;
   private variablesCache = new Map<string, string>();
   private variablesAtMs: number | null = null;
   private statusAtMs: number | null = null;
@@ -107,6 +113,7 @@ export class UpsSession extends EventEmitter {
     this.identity = { kind: settings.preset === 'proxmox' ? 'proxmox' : 'unknown', version: null, protocol: null };
     this.connectFn = deps.connect ?? ((options) => NutClient.connect(options));
     this.random = deps.random ?? Math.random;
+    this.ticker = deps.ticker ?? new PollTicker(deps.clock);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -164,6 +171,7 @@ export class UpsSession extends EventEmitter {
   async stop(): Promise<void> {
     this.running = false;
     for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(key);
+    this.stopPolling();
     const client = this.client;
     this.client = null;
     this.generation += 1;
@@ -393,8 +401,7 @@ export class UpsSession extends EventEmitter {
     if (this.client !== client) return;
     this.client = null;
     this.generation += 1;
-    this.clearTimer('status');
-    this.clearTimer('full');
+    this.stopPolling();
     if (cause) this.lastErrorValue = diagnosisOf(cause);
     this.feed({ type: 'disconnected', message: cause?.explanation ?? 'connection closed' });
     if (cause) this.deps.sink.system(this, 'disconnected', 'warning', `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`);
@@ -407,8 +414,7 @@ export class UpsSession extends EventEmitter {
     if (!client) return;
     this.client = null;
     this.generation += 1;
-    this.clearTimer('status');
-    this.clearTimer('full');
+    this.stopPolling();
     this.clearTimer('loginRetry');
     void client.close().then(() => {
       if (logout) this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
@@ -419,37 +425,27 @@ export class UpsSession extends EventEmitter {
   // ------------------------------------------------------------------------------------------
   // Polling
 
+  /**
+   * Polls now (when `immediately`), then on the shared ticks: ups.status every statusPollSeconds,
+   * every variable + clients every fullPollSeconds. A tick that finds the previous poll of its kind
+   * still waiting for its reply is skipped.
+   */
   private schedulePolls(immediately: boolean): void {
     const { timing } = this.settings;
-    const statusMs = timing.statusPollSeconds * 1000;
-    const fullMs = timing.fullPollSeconds * 1000;
-    this.clearTimer('status');
-    this.clearTimer('full');
-    const statusLoop = () => {
-      this.timers.status = this.deps.clock.setTimeout(() => {
-        void this.pollStatus().finally(() => {
-          if (this.client) statusLoop();
-        });
-      }, statusMs);
-    };
-    const fullLoop = () => {
-      this.timers.full = this.deps.clock.setTimeout(() => {
-        void this.pollFull().finally(() => {
-          if (this.client) fullLoop();
-        });
-      }, fullMs);
-    };
+    this.stopPolling();
     if (immediately) {
-      void this.pollStatus().finally(() => {
-        if (this.client) statusLoop();
-      });
-      void this.pollFull().finally(() => {
-        if (this.client) fullLoop();
-      });
-    } else {
-      statusLoop();
-      fullLoop();
+      void this.pollStatus();
+      void this.pollFull();
     }
+    this.unsubscribePolls = [
+      this.ticker.every(timing.statusPollSeconds * 1000, () => void this.pollStatus()),
+      this.ticker.every(timing.fullPollSeconds * 1000, () => void this.pollFull()),
+    ];
+  }
+
+  private stopPolling(): void {
+    for (const unsubscribe of this.unsubscribePolls) unsubscribe();
+    this.unsubscribePolls = [];
   }
 
   private async pollStatus(): Promise<void> {
@@ -463,7 +459,7 @@ export class UpsSession extends EventEmitter {
       this.statusAtMs = this.deps.clock.now();
       if (this.lastErrorValue && !isLoginError(this.lastErrorValue)) this.lastErrorValue = null;
       const alarm = this.variablesCache.get('ups.alarm');
-      this.feed({ type: 'status-read', status, ...(alarm ? { alarm } : {}) });
+      this.feed(alarm ? { type: 'status-read', status, alarm } : { type: 'status-read', status });
     } catch (error) {
       if (generation !== this.generation) return;
       const nutError = asNutError(error);
