@@ -7,13 +7,14 @@
  * place; a static `import` would be hoisted above it. Types come from its ambient declaration.
  */
 import { createRequire } from 'node:module';
+import type * as NodeSqlite3Wasm from 'node-sqlite3-wasm';
 import type { BindValues, Database as SqliteDatabase, SQLiteValue, Statement } from 'node-sqlite3-wasm';
 import { applyV8Tuning } from '../core/v8-tuning';
 
 export type { BindValues, SqliteDatabase, Statement };
 
 applyV8Tuning();
-const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof import('node-sqlite3-wasm');
+const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof NodeSqlite3Wasm;
 
 export const { Database, SQLite3Error } = sqlite;
 
