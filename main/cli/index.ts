@@ -12,14 +12,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StoredEvent } from '../../shared/history';
-import { defaultConfigPath } from '../config/config-file';
-import { splitUpsSystem } from '../config/upsmon-import';
-import { createAppCore } from '../core/app-core';
-import { FileSecretStore } from '../core/file-secret-store';
 import type { CoreService } from '../core/core-service';
 import type { Logger, LogLevel } from '../core/ports';
-import { NutClient } from '../nut/client';
+import { applyV8Tuning } from '../core/v8-tuning';
+import type { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
+
+// Before anything big is loaded (zod, the core, SQLite): the V8 settings apply to what follows.
+// Everything else is imported where a command needs it.
+applyV8Tuning();
 
 const USAGE = `Usage: nut-sentinel <command> [options]
 
@@ -54,8 +55,9 @@ function envLogLevel(): LogLevel {
   return (['debug', 'info', 'warn', 'error'] as const).find((l) => l === process.env.NUT_SENTINEL_LOG_LEVEL) ?? 'info';
 }
 
-function parseTarget(text: string | undefined): { ups: string; host: string; port: number } {
+async function parseTarget(text: string | undefined): Promise<{ ups: string; host: string; port: number }> {
   if (!text) throw new UsageError('Name the UPS as UPS@HOST[:PORT], e.g. ups@192.168.8.99 (Synology) or apc@pve.lan.');
+  const { splitUpsSystem } = await import('../config/upsmon-import');
   const parsed = splitUpsSystem(text);
   if (!parsed.ok) throw new UsageError(`"${text}" is not UPS@HOST[:PORT]: ${parsed.reason}.`);
   return parsed;
@@ -70,6 +72,7 @@ function tlsMode(value: string | undefined): 'off' | 'opportunistic' | 'required
 async function connectFor(target: { host: string; port: number }, values: { tls?: string | undefined; timeout?: string | undefined }): Promise<NutClient> {
   const timeoutMs = values.timeout === undefined ? 5000 : Number(values.timeout) * 1000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError('--timeout takes a number of seconds.');
+  const { NutClient } = await import('../nut/client');
   return NutClient.connect({
     host: target.host,
     port: target.port,
@@ -82,7 +85,7 @@ async function connectFor(target: { host: string; port: number }, values: { tls?
 
 async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, tls: { type: 'string' }, timeout: { type: 'string' } } });
-  const target = parseTarget(positionals[0]);
+  const target = await parseTarget(positionals[0]);
   const client = await connectFor(target, values);
   try {
     const variables = await client.listVar(target.ups);
@@ -99,7 +102,7 @@ async function statusCommand(args: string[]): Promise<number> {
 
 async function clientsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, tls: { type: 'string' }, timeout: { type: 'string' } } });
-  const target = parseTarget(positionals[0]);
+  const target = await parseTarget(positionals[0]);
   const client = await connectFor(target, values);
   try {
     const [addresses, numLogins] = await Promise.all([
@@ -138,6 +141,7 @@ async function startCore(configPath: string, dataDir: string, logger: Logger, wi
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');
     notifier = createDesktopNotifier({ logger });
   }
+  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([import('../core/app-core'), import('../core/file-secret-store')]);
   const core = await createAppCore({
     configPath,
     dataDir,
@@ -160,7 +164,7 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 async function agentCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, 'no-notify': { type: 'boolean' } } });
-  const configPath = path.resolve(values.config ?? defaultConfigPath());
+  const configPath = path.resolve(values.config ?? (await import('../config/config-file')).defaultConfigPath());
   if (!existsSync(configPath)) throw new UsageError(`No config file at ${configPath}. Write one (see the README's "Config file" section) and pass it with --config.`);
   const dataDir = path.resolve(values['data-dir'] ?? path.dirname(configPath));
   const logger = stdoutLogger(envLogLevel());
@@ -196,7 +200,7 @@ async function webCommand(args: string[]): Promise<number> {
   });
   const logger = stdoutLogger(envLogLevel());
   const demo = values.demo ? await (await import('../demo/demo')).startDemo(logger, { forceSimulator: values['demo-simulator'] === true }) : null;
-  const configPath = demo?.configPath ?? path.resolve(values.config ?? defaultConfigPath());
+  const configPath = demo?.configPath ?? path.resolve(values.config ?? (await import('../config/config-file')).defaultConfigPath());
   const dataDir = demo?.dataDir ?? path.resolve(values['data-dir'] ?? path.dirname(configPath));
   const here = path.dirname(fileURLToPath(import.meta.url));
   // Built layout: out/main/cli.js next to out/renderer; from source (tsx): main/cli → out/renderer.

@@ -479,11 +479,10 @@ export class UpsSession extends EventEmitter {
     const generation = this.generation;
     const ups = this.settings.ups.name;
     try {
-      const [variables, addresses, numLogins] = await Promise.all([
-        client.listVar(ups).catch(softFail),
-        client.listClient(ups).catch(softFail),
-        client.getNumLogins(ups).catch(softFail),
-      ]);
+      // One write for the three requests.
+      const [variables, addresses, numLogins] = await client.pipeline(() =>
+        Promise.all([client.listVar(ups).catch(softFail), client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]),
+      );
       if (generation !== this.generation) return;
       const now = this.deps.clock.now();
       if (variables) {

@@ -512,6 +512,49 @@ describe('NutClient faults', () => {
     expect(lines).toEqual(['GET VAR dummy a', 'LIST CMD dummy', 'GET VAR dummy c', 'GET VAR dummy d']);
   });
 
+  it('pipeline() hands the socket all its requests as one write', async () => {
+    const server = await serve(fakeUpsd());
+    // Writable's extension points: one call per write reaching the socket (_writev: several chunks at once).
+    const writes: string[][] = [];
+    const client = await connect(server, {
+      createSocket: (target) => {
+        const socket = net.createConnection(target);
+        const writable = socket as unknown as { _write: (chunk: Buffer, ...rest: unknown[]) => void; _writev: (chunks: { chunk: Buffer }[], ...rest: unknown[]) => void };
+        const write = writable._write.bind(socket);
+        const writev = writable._writev.bind(socket);
+        writable._write = (chunk, ...rest) => (writes.push([String(chunk)]), write(chunk, ...rest));
+        writable._writev = (chunks, ...rest) => (writes.push(chunks.map((c) => String(c.chunk))), writev(chunks, ...rest));
+        return socket;
+      },
+    });
+    const results = await client.pipeline(() =>
+      Promise.all([client.getVar('dummy', 'ups.status'), client.getNumLogins('dummy'), client.getVar('dummy', 'ups.mfr')]),
+    );
+    expect(results).toEqual(['OL', 2, 'Power Co']);
+    expect(writes).toEqual([['GET VAR dummy ups.status\n', 'GET NUMLOGINS dummy\n', 'GET VAR dummy ups.mfr\n']]);
+  });
+
+  it('two connections with half-received lines do not disturb each other (shared read buffer)', async () => {
+    // Connection 1 gets half a line, then connection 2 a whole reply, then 1 the rest.
+    const halves = new Map<number, () => Promise<void>>();
+    const server = await serve(async (_line, connection) => {
+      if (connection.id === 1) {
+        await connection.write('VAR dummy ups.status "O');
+        halves.set(1, () => connection.write('B LB"\n'));
+      } else {
+        await connection.send('VAR dummy ups.status "OL CHRG"');
+      }
+    });
+    const first = await connect(server);
+    const second = await connect(server);
+    const firstReply = first.getVar('dummy', 'ups.status');
+    await server.waitForLines(1);
+    await sleep(50);
+    expect(await second.getVar('dummy', 'ups.status')).toBe('OL CHRG');
+    await halves.get(1)!();
+    expect(await firstReply).toBe('OB LB');
+  });
+
   it('an ERR in place of BEGIN LIST rejects that LIST only', async () => {
     const client = await connect(await serve(fakeUpsd({ 'LIST VAR dummy': 'ERR DATA-STALE' })));
     const error = await rejection(client.listVar('dummy'));

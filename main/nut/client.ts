@@ -195,6 +195,14 @@ interface ResolvedOptions {
 
 type Phase = 'open' | 'closing' | 'closed';
 
+/** Encoded commands by their words, one map level per word. */
+type EncodedTrie = Map<string, EncodedNode>;
+interface EncodedNode {
+  readonly next: EncodedTrie;
+  /** The command whose last word this is, once encoded. */
+  command: EncodedCommand | undefined;
+}
+
 const LOGOUT_GRACE_MS = 1000;
 
 export class NutClient extends EventEmitter<NutClientEvents> {
@@ -217,7 +225,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   /** Re-armed with `refresh()` on every send; unref'd. */
   private keepAliveTimer: NodeJS.Timeout | undefined;
   /** Encoded polling commands, reused: a monitor asks the same few things every poll. */
-  private readonly encoded = new Map<string, EncodedCommand>();
+  private encoded: EncodedTrie = new Map();
+  private encodedCount = 0;
   /** Set while the socket is being handed to TLS: no byte may be read or written in plaintext. */
   private upgrading = false;
   private loggedInAs: string | undefined;
@@ -579,6 +588,21 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   }
 
   /**
+   * Runs `send`, which issues several requests, with the socket corked: their lines leave in one
+   * write instead of one each (fewer syscalls and segments; replies are matched as always).
+   * Returns what `send` returns, e.g. `client.pipeline(() => Promise.all([...]))`.
+   */
+  pipeline<T>(send: () => T): T {
+    const socket = this.socket;
+    socket.cork();
+    try {
+      return send();
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  /**
    * Closes the connection: `LOGOUT` first when logged in (after the requests already in flight),
    * then closes the socket. Never throws; idempotent. Requests still pending when not logged in
    * are rejected with `CLOSED-BY-CLIENT`.
@@ -679,17 +703,34 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   /**
    * buildCommand for plain words, cached per connection (bounded): the polling requests are the
-   * same few lines every time. Words are keyed length-prefixed, so no two word lists share a key.
+   * same few lines every time. Looked up word by word (no key string to build and hash).
    */
   private encode(words: readonly string[]): EncodedCommand {
-    let key = '';
-    for (const word of words) key += `${word.length}:${word}`;
-    let command = this.encoded.get(key);
-    if (command === undefined) {
-      command = buildCommand(words);
-      if (this.encoded.size >= 64) this.encoded.clear();
-      this.encoded.set(key, command);
+    let level = this.encoded;
+    let node: EncodedNode | undefined;
+    for (const word of words) {
+      node = level.get(word);
+      if (node === undefined) break;
+      level = node.next;
     }
+    if (node?.command !== undefined) return node.command;
+    const command = buildCommand(words);
+    if (this.encodedCount >= 64) {
+      this.encoded = new Map();
+      this.encodedCount = 0;
+    }
+    level = this.encoded;
+    for (const word of words) {
+      let child = level.get(word);
+      if (child === undefined) {
+        child = { next: new Map(), command: undefined };
+        level.set(word, child);
+      }
+      node = child;
+      level = child.next;
+    }
+    node!.command = command;
+    this.encodedCount += 1;
     return command;
   }
 
@@ -813,9 +854,14 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
+    // Sockets of the default factory deliver their bytes through `onread` instead of 'data'.
+    const early = sharedReadTargets.get(socket);
+    sharedReadTargets.set(socket, this.onData);
+    if (Array.isArray(early)) process.nextTick(() => early.forEach(this.onData));
   }
 
   private detach(socket: net.Socket): void {
+    sharedReadTargets.delete(socket);
     socket.off('data', this.onData);
     socket.off('end', this.onEnd);
     socket.off('error', this.onError);
@@ -1282,8 +1328,32 @@ function resolveOptions(options: NutClientOptions): ResolvedOptions {
     maxLineLength: options.maxLineLength,
     tls: { ...tlsOptions, handshakeTimeoutMs: positiveMs('tls.handshakeTimeoutMs', tlsOptions.handshakeTimeoutMs, 5000) },
     pinnedFingerprint,
-    createSocket: options.createSocket ?? ((target) => net.createConnection(target)),
+    createSocket: options.createSocket ?? createSocketWithSharedReads,
   };
+}
+
+/**
+ * Plaintext sockets of the default factory read into ONE buffer shared by all connections
+ * (`onread`) instead of Node allocating a fresh 64 KiB buffer for every read and pushing it through
+ * a Readable stream: less allocation and page-faulting on a path taken for every reply. A chunk is
+ * consumed synchronously (the LineReader copies what it keeps), so the buffer is never read into
+ * while still in use. A TLS socket put over it reads through TLS as usual ('data').
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+/** The client's handler per socket, or copies of chunks read before a client attached. */
+const sharedReadTargets = new WeakMap<net.Socket, ((chunk: Buffer) => void) | Buffer[]>();
+
+function onSharedRead(this: net.Socket, bytes: number, buffer: Uint8Array): boolean {
+  const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+  const target = sharedReadTargets.get(this);
+  if (typeof target === 'function') target(chunk);
+  else if (target) target.push(Buffer.from(chunk));
+  else sharedReadTargets.set(this, [Buffer.from(chunk)]);
+  return true;
+}
+
+function createSocketWithSharedReads(target: { host: string; port: number }): net.Socket {
+  return net.createConnection({ ...target, onread: { buffer: sharedReadBuffer, callback: onSharedRead } });
 }
 
 /** Connects the TCP socket, with a timeout that tells a silently-dropping firewall from a refusal. */

@@ -85,6 +85,19 @@ describe('tokenize (protocol.md 1.2)', () => {
     expect(tokenize('a b\nc d')).toEqual(['a', 'b']);
   });
 
+  it('tokenizes plain lines (the sliced fast path) exactly like the full state machine', () => {
+    // A trailing `#` starts a comment outside quotes, so it changes nothing but forces the full path.
+    const plain = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '.', '-', ' ', ' ', '"', ':', '\u007f'), maxLength: 40 });
+    fc.assert(
+      fc.property(plain, (line) => {
+        const fast = tokenizeDetailed(line);
+        const full = tokenizeDetailed(`${line}#`);
+        if (full.issues.length === 0) expect(fast).toEqual(full);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   describe('verified transcripts (Appendix A)', () => {
     const transcripts: [string, string[]][] = [
       ['UPS dummy "Test UPS with \\"quotes\\" and spaces"', ['UPS', 'dummy', 'Test UPS with "quotes" and spaces']],

@@ -61,6 +61,47 @@ export function tokenize(line: string): string[] {
 
 /** {@link tokenize}, also reporting the {@link TokenizeIssue}s met on the way. */
 export function tokenizeDetailed(line: string): TokenizeResult {
+  // Nearly every reply line is plain printable ASCII without escapes, comments or `=`: words and
+  // closed quotes only, sliced out instead of built character by character.
+  if (!NEEDS_FULL_TOKENIZER.test(line)) {
+    const words = tokenizePlain(line);
+    if (words !== null) return { words, issues: [] };
+  }
+  return tokenizeFull(line);
+}
+
+/** Anything outside printable ASCII (0x20–0x7E), a backslash, `#` or `=`. */
+const NEEDS_FULL_TOKENIZER = /[^\x20-\x7e]|[\\#=]/;
+
+/**
+ * parseconf's result for a line of printable ASCII without a backslash, `#` or `=` (spaces separate
+ * words, `"..."` is one word, a `"` inside an unquoted word is kept); null for an unterminated
+ * quote, which the full tokenizer reports.
+ */
+function tokenizePlain(line: string): string[] | null {
+  const words: string[] = [];
+  const length = line.length;
+  let index = 0;
+  while (index < length) {
+    const code = line.charCodeAt(index);
+    if (code === 0x20) {
+      index++;
+    } else if (code === 0x22) {
+      const close = line.indexOf('"', index + 1);
+      if (close === -1) return null;
+      words.push(line.slice(index + 1, close));
+      index = close + 1;
+    } else {
+      let end = index + 1;
+      while (end < length && line.charCodeAt(end) !== 0x20) end++;
+      words.push(line.slice(index, end));
+      index = end;
+    }
+  }
+  return words;
+}
+
+function tokenizeFull(line: string): TokenizeResult {
   const words: string[] = [];
   const issues = new Set<TokenizeIssue>();
   let word = '';
