@@ -9,10 +9,12 @@
  * - memory: peak RSS (VmHWM, whole life including start-up) and the highest VmRSS sampled each
  *   second inside the window, from /proc/<pid>/status.
  *
- * The agent runs from source through tsx's loader (`node --import tsx main/cli/index.ts`), i.e. one
- * Node process (tsx's esbuild helper is a separate process and not counted); set
- * NUT_BENCH_AGENT_ENTRY to a built entry (e.g. out/main/cli.js) to measure that instead, and
- * NUT_BENCH_AGENT_NODE_FLAGS to pass Node/V8 flags (e.g. "--liftoff-only").
+ * The agent measured is the one users run, `node out/main/cli.js` (the package's `bin`), as
+ * `npm run build` produced it (main/bench/build-check.ts: refused without a build, warned when
+ * stale). NUT_BENCH_AGENT_ENTRY picks another built entry, or `source` for the sources through
+ * tsx's loader (`node --import tsx main/cli/index.ts`, the dev script `npm run agent`; tsx's
+ * esbuild helper is a separate process and not counted); NUT_BENCH_AGENT_NODE_FLAGS passes
+ * Node/V8 flags (e.g. "--max-semi-space-size=1").
  * Env: NUT_BENCH_AGENT_SECONDS (default 60), NUT_BENCH_AGENT_COUNTS (default "0,1,20"; 0 = a baseline
  * agent with nothing configured: Node plus the idle app core).
  * Figures only, no pass/fail. Needs root and nut-server 2.8.0.
@@ -25,6 +27,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep, waitFor } from '../testing/net.js';
 import { RIG_USERS, type Rig, SYNOLOGY_UPS_VARS, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig.js';
+import { CLI_ENTRY } from '../testing/web-process.js';
+import { checkBuild } from './build-check.js';
 
 export interface AgentRun {
   upses: number;
@@ -79,8 +83,15 @@ function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
+/** The built entry to measure, or null for the sources through tsx. */
+function builtEntry(): string | null {
   const entry = process.env.NUT_BENCH_AGENT_ENTRY;
+  if (entry === 'source') return null;
+  return path.resolve(root, entry ?? CLI_ENTRY);
+}
+
+function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
+  const entry = builtEntry();
   const nodeFlags = (process.env.NUT_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
   const shown = (script: string) => ['node', ...nodeFlags, script].join(' ');
@@ -193,6 +204,9 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
 export async function benchAgent(options: { seconds?: number; counts?: number[] } = {}): Promise<AgentBenchResult> {
   const seconds = options.seconds ?? Number(process.env.NUT_BENCH_AGENT_SECONDS ?? 60);
   const counts = options.counts ?? (process.env.NUT_BENCH_AGENT_COUNTS ?? '0,1,20').split(',').map(Number);
+  const entryFile = builtEntry();
+  const warning = entryFile ? checkBuild([entryFile], 'agent') : null;
+  if (warning) console.log(`agent: warning: ${warning}`);
   const loadAverage = os.loadavg()[0]!;
   const runs: AgentRun[] = [];
   let entry = '';

@@ -43,10 +43,8 @@
  *    renderer/shared source lines and to packages, plus the inclusive time of our own functions.
  *    Run after 1 and 2 so the profiler does not inflate their figures.
  *
- * Build: the bench measures what `npm run build` produced and does not build itself (a build
- * rewrites out/, which the e2e tests and a running `npm run web` use, and takes its own time). It
- * refuses to run without out/main/cli.js and out/renderer/index.html, and warns when a source file
- * is newer than the build.
+ * Build: the bench measures what `npm run build` produced (out/main/cli.js, out/renderer;
+ * main/bench/build-check.ts).
  *
  * Figures only, no pass/fail. Needs root and nut-server 2.8.0 (the rig) and Chromium
  * (CHROMIUM_PATH, default /usr/bin/chromium). Env: NUT_BENCH_RENDERER_LOADS (default 10),
@@ -64,6 +62,7 @@ import type { ConfigInput } from '../../shared/config';
 import type { MetricSample } from '../../shared/history';
 import { HistoryStore } from '../history/history-store';
 import { sleep } from '../testing/net';
+import { checkBuild } from './build-check';
 import { CLI_ENTRY, type WebProcess, bridgeInvoke, startWebProcess } from '../testing/web-process';
 import { PROXMOX_APC_UPS_VARS, type Rig, type RigUps, SYNOLOGY_UPS_VARS, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
 
@@ -231,50 +230,6 @@ function stats(samples: readonly number[]): Stats {
 
 function median(values: readonly number[]): number {
   return stats(values).p50;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Build check
-
-const rel = (file: string) => path.relative(ROOT, file) || file;
-
-function mtimeMs(file: string): number {
-  return fs.statSync(file).mtimeMs;
-}
-
-/** The newest source file that goes into out/ (tests, benches and tools do not). */
-function newestSource(): { file: string; mtimeMs: number } | null {
-  let newest: { file: string; mtimeMs: number } | null = null;
-  const skip = new Set(['node_modules', 'out', 'bench', 'testing', 'tools', 'e2e']);
-  const walk = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!skip.has(entry.name)) walk(full);
-      } else if (/\.(tsx?|css|html)$/.test(entry.name) && !/\.(test|spec)\.tsx?$/.test(entry.name)) {
-        const m = mtimeMs(full);
-        if (!newest || m > newest.mtimeMs) newest = { file: full, mtimeMs: m };
-      }
-    }
-  };
-  for (const dir of ['renderer', 'shared', 'main']) {
-    if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
-  }
-  return newest;
-}
-
-/** Throws when the app is not built; returns a warning when a source is newer than the build. */
-function checkBuild(): string | null {
-  const missing = [CLI, INDEX_HTML].filter((file) => !fs.existsSync(file));
-  if (missing.length > 0) {
-    throw new Error(`the app is not built (${missing.map(rel).join(', ')} missing): run \`npm run build\`, then \`npm run bench -- renderer\``);
-  }
-  const builtAt = Math.min(mtimeMs(CLI), mtimeMs(INDEX_HTML));
-  const newest = newestSource();
-  if (newest && newest.mtimeMs > builtAt + 1000) {
-    return `${rel(newest.file)} is newer than out/ (built ${new Date(builtAt).toISOString()}): these figures are for the last build; run \`npm run build\` for the current sources`;
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1084,7 +1039,7 @@ function print(r: RendererBenchResult): void {
 // The benchmark
 
 export async function benchRenderer(): Promise<RendererBenchResult> {
-  const warning = checkBuild();
+  const warning = checkBuild([CLI, INDEX_HTML], 'renderer');
   if (warning) console.log(`renderer: warning: ${warning}`);
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
   const loads = envInt('NUT_BENCH_RENDERER_LOADS', 10, 1);
