@@ -30,6 +30,11 @@ export const TimingSchema = z.object({
   noCommWarnSeconds: seconds(1, 86_400, 300),
   /** upsmon RBWARNTIME: repeat interval of REPLBATT. */
   rbWarnSeconds: seconds(1, 604_800, 43_200),
+  /**
+   * Comm lost while the UPS was last on bypass, off or calibrating (no battery behind the load)
+   * is critical after this long; 0 = at once, like upsmon 2.8.1+ (which polls 10× less often).
+   */
+  commLossCriticalSeconds: seconds(0, 3600, 5),
   connectTimeoutSeconds: seconds(0.5, 120, 5),
   requestTimeoutSeconds: seconds(0.5, 120, 5),
 });

@@ -204,6 +204,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         finalDelayMs: timing.finalDelaySeconds * 1000,
         noCommWarnMs: timing.noCommWarnSeconds * 1000,
         rbWarnMs: timing.rbWarnSeconds * 1000,
+        commLossCriticalMs: timing.commLossCriticalSeconds * 1000,
         // A power value of 0 never shuts this machine down (upsmon semantics).
         role: ups.powerValue === 0 ? 'monitor-only' : ups.role,
         latchedFsdAtStart: shutdown.latchedFsdAtStart,

@@ -170,6 +170,34 @@ describe('communication scenarios (real upsd)', () => {
     await waitFor(async () => (await rig.listClients('ups')).length === 0, { timeoutMs: 3_000, description: 'LIST CLIENT to be empty' });
   });
 
+  it('UPS on bypass (ECO mode): a blip shorter than the comm-loss grace is COMMBAD/COMMOK only; upsd gone for the grace ⇒ SHUTDOWN (comm-lost-bypass)', async () => {
+    const GRACE_MS = 4_000;
+    const rig = await startRig();
+    const s = start({ rig, timing: { commLossCriticalSeconds: GRACE_MS / 1000 } });
+    await s.ready();
+    await setStatusTimed(rig, 'ups', 'OL BYPASS');
+    await s.waitHook('BYPASS');
+
+    // A blip: the driver goes stale and comes back (upsd 2.8.0 says DATA-STALE after MAXAGE).
+    await rig.freezeDriver('ups');
+    const blipStart = await s.waitHook('COMMBAD', { timeoutMs: rig.maxAge * 1000 + 10_000 });
+    await rig.thawDriver('ups');
+    const blipEnd = await s.waitHook('COMMOK');
+    expect(blipEnd.at - blipStart.at).toBeLessThan(GRACE_MS);
+    expect(await quietFor(s, GRACE_MS)).toEqual([]);
+    expect(s.snapshot()).toMatchObject({ connection: 'connected', status: 'OL BYPASS' });
+
+    // Gone for good: critical once comm has been lost for the grace, not at once.
+    await rig.stopUpsd();
+    const lost = await s.waitHook('COMMBAD', { count: 2 });
+    const shutdown = await s.waitHook('SHUTDOWN', { timeoutMs: GRACE_MS + 10_000 });
+    expect(shutdown.at - lost.at).toBeGreaterThanOrEqual(GRACE_MS - 100);
+    expect(shutdown.at - lost.at).toBeLessThan(GRACE_MS + SLACK_MS);
+    await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
+    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'comm-lost-bypass' });
+    expect(notifyTypes(s)).toEqual(['BYPASS', 'COMMBAD', 'COMMOK', 'COMMBAD', 'SHUTDOWN']);
+  });
+
   it('stale driver (SIGSTOP): DATA-STALE after MAXAGE ⇒ COMMBAD; thawed ⇒ COMMOK', async () => {
     const rig = await startRig();
     const s = start({ rig });

@@ -115,6 +115,7 @@ const configArb = fc
     finalDelayMs: fc.integer({ min: 0, max: 10_000 }),
     noCommWarnMs: fc.integer({ min: 1, max: 60_000 }),
     rbWarnMs: fc.integer({ min: 1, max: 100_000 }),
+    commLossCriticalMs: fc.integer({ min: 0, max: 10_000 }),
     role: fc.constantFrom('secondary' as const, 'monitor-only' as const),
     latchedFsdAtStart: fc.constantFrom('ignore-while-online' as const, 'ask' as const, 'obey' as const),
   })
@@ -131,6 +132,8 @@ class Oracle {
   lastRead: { at: number; has: (t: string) => boolean } | null = null;
   lineOB = false;
   commFailAfterRead = false;
+  /** The first failure since the last successful read. */
+  firstFailAfterRead: number | null = null;
   /** A lower bound of upsmon's lastnoncrit: last read whose final state was not OB+LB(+!CAL). */
   lastNonCrit: number | null = null;
 
@@ -141,7 +144,7 @@ class Oracle {
         if (this.suspended) return;
         const parsed = parseStatus(input.status);
         if (parsed.empty) {
-          this.commFailAfterRead = true;
+          this.failed(at);
           return;
         }
         if (this.lastNonCrit === null || this.lastNonCrit < this.freshFrom) this.lastNonCrit = at;
@@ -153,10 +156,11 @@ class Oracle {
         if (!(this.lineOB && has('LB') && !has('CAL'))) this.lastNonCrit = at;
         this.lastRead = { at, has };
         this.commFailAfterRead = false;
+        this.firstFailAfterRead = null;
         return;
       }
       case 'poll-failed':
-        if (!this.suspended) this.commFailAfterRead = true;
+        if (!this.suspended) this.failed(at);
         return;
       case 'suspend':
         this.suspended = true;
@@ -171,6 +175,11 @@ class Oracle {
       default:
         return;
     }
+  }
+
+  private failed(at: number): void {
+    this.commFailAfterRead = true;
+    this.firstFailAfterRead ??= at;
   }
 }
 
@@ -291,12 +300,15 @@ describe('properties over random input sequences', () => {
                 break;
               case 'comm-lost-calibrating':
                 expect([oracle.commFailAfterRead, read!.has('CAL')]).toEqual([true, true]);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
                 break;
               case 'comm-lost-bypass':
                 expect([oracle.commFailAfterRead, read!.has('BYPASS')]).toEqual([true, true]);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
                 break;
               case 'comm-lost-off':
                 expect([oracle.commFailAfterRead, read!.has('OFF')]).toEqual([true, true]);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
                 break;
             }
           }

@@ -28,6 +28,7 @@ describe('defaults', () => {
       finalDelayMs: 5_000,
       noCommWarnMs: 300_000,
       rbWarnMs: 43_200_000,
+      commLossCriticalMs: 5_000,
       role: 'secondary',
       latchedFsdAtStart: 'ignore-while-online',
     });
@@ -450,12 +451,57 @@ describe('3.4/3.6 CAL', () => {
     ['OL CAL', 'comm-lost-calibrating'],
     ['OL BYPASS', 'comm-lost-bypass'],
     ['OFF', 'comm-lost-off'],
-  ] as const)('comm lost while last known %s → critical at once (%s)', (status, reason) => {
-    const d = new Driver();
+  ] as const)('comm lost while last known %s → critical at once with commLossCriticalMs 0, as upsmon 2.8.1+ (%s)', (status, reason) => {
+    const d = new Driver({ commLossCriticalMs: 0 });
     d.status(status, 1_000);
     expect(d.effects('begin-shutdown')).toEqual([]);
     d.fail('connection', 2_000);
     expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
+  });
+
+  it.each([
+    ['OL CAL', 'comm-lost-calibrating'],
+    ['OL BYPASS', 'comm-lost-bypass'],
+    ['OL OFF', 'comm-lost-off'],
+  ] as const)('by default, comm lost while last known %s is critical once lost for 5 s, not before (%s)', (status, reason) => {
+    const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
+    expect(G).toBe(5_000);
+    const d = new Driver();
+    d.status(status, 1_000);
+    d.fail('connection', 2_000);
+    expect(d.view()).toMatchObject({ critical: false, hold: 'comm-lost-unprotected' });
+    expect(d.view().explanation).toMatch(/bypass, off or calibrating/);
+    expect(d.wake()).toBe(2_000 + G); // the session wakes the machine exactly at the deadline
+    d.fail('connection', 2_000 + G - 1);
+    expect(d.effects('begin-shutdown')).toEqual([]);
+    d.tickAt(2_000 + G);
+    expect(d.effects('begin-shutdown')).toHaveLength(1);
+    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
+  });
+
+  it('a blip shorter than the grace on bypass: COMMBAD, COMMOK, no shutdown, and the next loss starts a new grace', () => {
+    const d = new Driver();
+    d.status('OL BYPASS', 1_000);
+    d.fail('connection', 2_000);
+    d.status('OL BYPASS', 6_000);
+    expect(d.view()).toMatchObject({ critical: false, hold: null });
+    d.fail('timeout', 10_000);
+    d.tickAt(14_999);
+    expect(d.effects('begin-shutdown')).toEqual([]);
+    d.tickAt(15_000);
+    expect(d.effects('begin-shutdown')).toHaveLength(1);
+    expect(d.events()).toEqual(['BYPASS', 'COMMBAD', 'COMMOK', 'COMMBAD', 'SHUTDOWN']);
+  });
+
+  it('OB LB BYPASS with comm lost: the grace decides before HOSTSYNC, whichever comes first', () => {
+    const d = new Driver({ commLossCriticalMs: 3_000 });
+    d.status('OB LB BYPASS', 1_000);
+    expect(d.view()).toMatchObject({ hold: 'waiting-for-primary' });
+    d.fail('connection', 2_000);
+    expect(d.view()).toMatchObject({ hold: 'comm-lost-unprotected' });
+    expect(d.wake()).toBe(5_000);
+    d.tickAt(5_000);
+    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason: 'comm-lost-bypass' });
   });
 
   it('BYPASS/OFF/OVER/TRIM/BOOST/ALARM/ECO notify on appearance and disappearance', () => {

@@ -20,7 +20,7 @@
  *  - 3.6 criticality: DEADTIME promotion of a last-known-OB UPS (no LOWBATT notification; a UPS
  *    never read is not promoted); FSD ⇒ critical; not OB+LB ⇒ not; CAL ⇒ not; secondary ⇒
  *    critical once `now - lastnoncrit > HOSTSYNC` ("Giving up on the primary"). Plus the 2.8.1+
- *    rule: comm lost while last known CAL/BYPASS/OFF ⇒ critical at once.
+ *    rule: comm lost while last known CAL/BYPASS/OFF ⇒ critical (after commLossCriticalMs, below).
  *  - 3.6 doshutdown: SHUTDOWN notification, FINALDELAY, shutdown command, and (3.7) log out at
  *    once so the primary stops waiting.
  *
@@ -45,6 +45,9 @@
  *    (upsmon's lastpoll=0 makes it fire on the 2nd failure of a never-reached UPS).
  *  - DEADTIME promotion is kept apart from the LB token, so a real LB after a promotion still
  *    notifies LOWBATT (upsmon's flag is already set then). Decisions are identical.
+ *  - Comm lost while last known CAL/BYPASS/OFF is critical once comm has been lost for
+ *    commLossCriticalMs (default 5 s = one upsmon POLLFREQ; 0 = upsmon's "at once"): with 10× the
+ *    poll rate a sub-second blip must not shut down a machine behind an ECO-mode UPS on bypass.
  *  - `disconnected` alone is not comm loss (avoids COMMBAD/COMMOK pairs on transparent
  *    reconnects); poll results decide.
  *  - LOGIN refused: LOGIN_REFUSED once per refusal streak/reason, reminder every NOCOMMWARNTIME.
@@ -86,8 +89,12 @@ export const DEFAULT_DECISION_TIMING = {
   rbWarnMs: 43_200_000,
 } as const;
 
+/** Not upsmon's (it has no such setting): see DecisionConfig.commLossCriticalMs. */
+export const DEFAULT_COMM_LOSS_CRITICAL_MS = 5_000;
+
 export const DEFAULT_DECISION_CONFIG: Readonly<Omit<DecisionConfig, 'upsName' | 'messages'>> = {
   ...DEFAULT_DECISION_TIMING,
+  commLossCriticalMs: DEFAULT_COMM_LOSS_CRITICAL_MS,
   role: 'secondary',
   latchedFsdAtStart: 'ignore-while-online',
 };
@@ -112,7 +119,7 @@ const NO_FLAGS: UpsFlags = {
   eco: false,
 };
 
-const CALM: Assessment = { critical: false, reason: null, hold: null, hostSyncDeadline: null };
+const CALM: Assessment = { critical: false, reason: null, hold: null, deadline: null };
 
 export function initialState(now: number, config: Pick<DecisionConfig, 'upsName' | 'role'>): UpsMonitorState {
   return {
@@ -605,25 +612,29 @@ function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
     if (fsdEffective(s.latch)) return critical('fsd');
     fsdHold = s.latch.kind === 'pending' ? 'fsd-unconfirmed' : 'latched-fsd';
   }
-  if (s.commState === 'lost') {
-    if (f.cal) return critical('comm-lost-calibrating');
-    if (f.bypass) return critical('comm-lost-bypass');
-    if (f.off) return critical('comm-lost-off');
+  // 2.8.1+: comm lost while the load has no battery behind it (after the grace, see the header).
+  let unprotectedUntil: number | null = null;
+  if (s.commState === 'lost' && s.commFailingSince !== null && (f.cal || f.bypass || f.off)) {
+    unprotectedUntil = s.commFailingSince + cfg.commLossCriticalMs;
+    if (now >= unprotectedUntil) return critical(f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off');
   }
-  if (!(f.onBattery && (f.lowBattery || s.deadPromoted))) return { ...CALM, hold: fsdHold };
-  if (f.cal) return { ...CALM, hold: 'calibrating' };
+  const unprotected: Assessment | null = unprotectedUntil === null ? null : { ...CALM, hold: 'comm-lost-unprotected', deadline: unprotectedUntil };
+  if (!(f.onBattery && (f.lowBattery || s.deadPromoted))) return unprotected ?? { ...CALM, hold: fsdHold };
+  if (f.cal) return unprotected ?? { ...CALM, hold: 'calibrating' };
   const lastNonCritical = s.lastNonCriticalAt ?? s.lastPollAt;
   const deadline = lastNonCritical + cfg.hostSyncMs;
   if (now - lastNonCritical > cfg.hostSyncMs) return critical(f.lowBattery ? 'on-battery-low-battery' : 'dead-on-battery');
-  return { critical: false, reason: null, hold: 'waiting-for-primary', hostSyncDeadline: deadline };
+  // Both holds may run at once (OB LB BYPASS with comm lost): show the one that decides first.
+  if (unprotected !== null && unprotectedUntil !== null && unprotectedUntil <= deadline) return unprotected;
+  return { critical: false, reason: null, hold: 'waiting-for-primary', deadline };
 }
 
 function critical(reason: Assessment['reason']): Assessment {
-  return { critical: true, reason, hold: null, hostSyncDeadline: null };
+  return { critical: true, reason, hold: null, deadline: null };
 }
 
 function sameAssessment(a: Assessment, b: Assessment): boolean {
-  return a.critical === b.critical && a.reason === b.reason && a.hold === b.hold && a.hostSyncDeadline === b.hostSyncDeadline;
+  return a.critical === b.critical && a.reason === b.reason && a.hold === b.hold && a.deadline === b.deadline;
 }
 
 const REASON_TEXT: Record<ShutdownReason, string> = {
@@ -642,6 +653,7 @@ const HOLD_TEXT: Record<NonNullable<Assessment['hold']>, string> = {
   'latched-fsd': 'FSD latched from before start, UPS on line power: not critical',
   'fsd-unconfirmed': 'FSD at start without line state yet: not acted on until OL/OB is known (at most DEADTIME)',
   stale: 'only readings from before sleep: waiting for a fresh status',
+  'comm-lost-unprotected': 'communication lost while the UPS was on bypass, off or calibrating (no battery protection): critical unless it returns within the comm-loss grace',
 };
 
 function logAssessment(ctx: Ctx, a: Assessment): void {
@@ -651,7 +663,7 @@ function logAssessment(ctx: Ctx, a: Assessment): void {
     const monitorOnly = ctx.cfg.role === 'monitor-only' ? ' (monitor-only: not shutting down)' : '';
     log(ctx, 'warn', `critical: ${REASON_TEXT[a.reason]}${during}${monitorOnly}`);
   } else if (a.hold !== null) {
-    const until = a.hostSyncDeadline === null ? '' : ` until ${a.hostSyncDeadline}`;
+    const until = a.deadline === null ? '' : ` until ${a.deadline}`;
     log(ctx, a.hold === 'stale' ? 'debug' : 'info', `not critical: ${HOLD_TEXT[a.hold]}${until}`);
   } else if (s.assessment.critical || s.assessment.hold !== null) {
     log(ctx, 'info', 'no longer critical');
@@ -706,7 +718,14 @@ export function nextWakeAt(state: UpsMonitorState, config: DecisionConfig): numb
     if (state.latch.kind === 'pending') candidates.push(state.latch.since + config.deadTimeMs + 1);
     if (isFresh(state) && state.flags.onBattery && !state.deadPromoted) candidates.push(state.lastPollAt + config.deadTimeMs + 1);
     const a = state.assessment;
-    if (a.hold === 'waiting-for-primary' && a.hostSyncDeadline !== null) candidates.push(a.hostSyncDeadline + 1);
+    if (a.hold === 'waiting-for-primary' && a.deadline !== null) candidates.push(a.deadline + 1);
+    // Also while critical for OB+LB: the assessment then changes to comm-lost-* (FSD ranks above).
+    const f = state.flags;
+    const fsdDecided = a.critical && a.reason === 'fsd';
+    if (!fsdDecided && isFresh(state) && state.commState === 'lost' && state.commFailingSince !== null && (f.cal || f.bypass || f.off)) {
+      const unprotectedUntil = state.commFailingSince + config.commLossCriticalMs;
+      if (unprotectedUntil > state.now) candidates.push(unprotectedUntil);
+    }
     if (state.commState === 'lost') {
       const since = Math.max(state.lastPollAt ?? Number.NEGATIVE_INFINITY, state.freshFrom);
       const repeat = state.lastNoCommWarnAt === null ? Number.NEGATIVE_INFINITY : state.lastNoCommWarnAt + config.noCommWarnMs + 1;
@@ -746,7 +765,7 @@ export function describeState(state: UpsMonitorState): MonitorView {
     hold: a.hold,
     shutdown: {
       phase: waiting ? 'waiting-hostsync' : sd.phase,
-      deadline: waiting ? a.hostSyncDeadline : sd.phase === 'final-delay' ? sd.deadline : null,
+      deadline: waiting ? a.deadline : sd.phase === 'final-delay' ? sd.deadline : null,
       episode: sd.phase === 'none' ? null : sd.episode,
       reason: sd.phase === 'none' ? null : sd.reason,
       commandOk: sd.phase === 'done' ? sd.ok : null,

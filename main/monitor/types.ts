@@ -21,6 +21,13 @@ export interface DecisionConfig {
   noCommWarnMs: number;
   /** upsmon RBWARNTIME: REPLBATT repeat interval while RB is present. */
   rbWarnMs: number;
+  /**
+   * Comm lost while the UPS was last seen on bypass, off or calibrating (the load has no battery
+   * behind it) is critical once comm has been lost this long. upsmon 2.8.1+ decides at once, on a
+   * single failed poll every POLLFREQ (5 s); polling 10× as often, we would hit a short blip (an
+   * upsd restart, a Wi-Fi hiccup) 10× as often, so the default waits one upsmon poll. 0 = at once.
+   */
+  commLossCriticalMs: number;
   /** secondary: decide and shut down like upsmon. monitor-only: notify, never shut down, no LOGIN. */
   role: MonitorRole;
   latchedFsdAtStart: LatchedFsdPolicy;
@@ -98,14 +105,19 @@ export type HoldReason =
   /** FSD seen at start without OL/OB (e.g. `FSD WAIT`): decided when the line state is known, at most DEADTIME later. */
   | 'fsd-unconfirmed'
   /** Only readings from before the last resume / re-arm: nothing is decided on them. */
-  | 'stale';
+  | 'stale'
+  /** Comm lost while last seen on bypass / off / calibrating: critical at `deadline` unless comm returns. */
+  | 'comm-lost-unprotected';
 
 export interface Assessment {
   readonly critical: boolean;
   readonly reason: CriticalReason | null;
   readonly hold: HoldReason | null;
-  /** While waiting for the primary: the secondary gives up once `now > hostSyncDeadline`. */
-  readonly hostSyncDeadline: number | null;
+  /**
+   * When the hold turns critical if nothing changes: waiting-for-primary gives up once
+   * `now > deadline` (upsmon's HOSTSYNC operator), comm-lost-unprotected once `now >= deadline`.
+   */
+  readonly deadline: number | null;
 }
 
 export type ShutdownPhase = 'none' | 'waiting-hostsync' | 'final-delay' | 'command-running' | 'done';

@@ -86,6 +86,7 @@ export function ShutdownSettings() {
                 {num('hostSyncSeconds', 'HOSTSYNC (s)', 'After low battery, how long to wait for the master’s forced shutdown.')}
                 {num('finalDelaySeconds', 'FINALDELAY (s)', 'Between the SHUTDOWN notification and the command.')}
                 {num('deadTimeSeconds', 'DEADTIME (s)', 'Silent this long while on battery counts as low battery.')}
+                {num('commLossCriticalSeconds', 'Lost on bypass (s)', 'No contact this long while the UPS is on bypass, off or calibrating (no battery behind the load) is critical. upsmon: at once.')}
               </div>
             </section>
           </>
