@@ -207,6 +207,7 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     expect(events.map((e) => e.type)).not.toContain('fsd-set');
     // The reports list in the page has it.
     await expect(page.getByTestId('fsd-reports')).toContainText('aborted');
+    await expect(page.getByTestId('fsd-report-secondaries')).toHaveText(['FSD not sent']);
     expect(fs.existsSync(path.join(app.dir, 'shutdown-command.log'))).toBe(false);
   } finally {
     await proxy.close();

@@ -334,6 +334,14 @@ export const FsdReportSchema = z.object({
 });
 export type FsdReport = z.infer<typeof FsdReportSchema>;
 
+/**
+ * What a secondary with no logout time did, in words: a completed run watched to the end; an
+ * aborted or failed one stopped watching early, so "still logged in" would claim too much.
+ */
+export function notLeftText(outcome: FsdReport['outcome']): string {
+  return outcome === 'completed' ? 'still logged in at the end' : 'not seen leaving before the test stopped';
+}
+
 export const FsdReportSummarySchema = z.object({
   id: z.string(),
   at: z.number(),
@@ -342,6 +350,8 @@ export const FsdReportSummarySchema = z.object({
   upsName: z.string(),
   outcome: FsdReportSchema.shape.outcome,
   totalMs: z.number(),
+  /** FSD reached the master (else the counts below are all 0 and mean nothing). */
+  fsdSent: z.boolean(),
   inTime: z.number(),
   late: z.number(),
   never: z.number(),

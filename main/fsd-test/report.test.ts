@@ -110,11 +110,23 @@ describe('FSD test report', () => {
     const master = renderMarkdown(masterReport());
     expect(master).toContain('| 10.0.0.11 | pi1.lan | 2.1 s (±200 ms) | in time |');
     expect(master).toContain('| 10.0.0.12 |  | 18.0 s (±201 ms) | **late** |');
-    expect(master).toContain('| 10.0.0.13 |  | still logged in | **never** |');
+    expect(master).toContain('| 10.0.0.13 |  | still logged in at the end | **never** |');
     expect(master).toContain('| 10.0.0.5 (this machine) | desk.lan | 1.5 s (±199 ms) | in time |');
     expect(master).toContain('| Credential with the FSD right | ok | MASTER ups granted \\| ok |');
     expect(master).toContain('| Synology master | warning | DSM enters Safe Mode — Fix: restart the UPS service |');
     expect(master).toContain('**Still set** when this report was written.');
+  });
+
+  it('a run that stopped early does not claim who was "still logged in", and the list tells runs without FSD apart', () => {
+    const failed = masterReport({ outcome: 'failed', error: { code: 'CONNECTION-CLOSED', message: 'The master closed the connection.' } });
+    expect(failed.summary.join(' ')).toContain('10.0.0.13 was not seen leaving before the test stopped');
+    expect(failed.summary.join(' ')).not.toContain('still logged in');
+    expect(renderMarkdown(failed)).toContain('| 10.0.0.13 |  | not seen leaving before the test stopped | **never** |');
+    expect(reportSummary(failed)).toMatchObject({ outcome: 'failed', fsdSent: true, inTime: 1, late: 1, never: 1 });
+
+    const aborted = masterReport({ outcome: 'aborted', fsdSetAt: null, secondaries: [], latch: null });
+    expect(aborted.summary[0]).toBe('Aborted before anything was sent to the master.');
+    expect(reportSummary(aborted)).toMatchObject({ outcome: 'aborted', fsdSent: false, inTime: 0, late: 0, never: 0 });
   });
 
   it('exports JSON that parses back, lists a summary, and rejects what is not a report', () => {
@@ -134,6 +146,7 @@ describe('FSD test report', () => {
       upsName: 'ups',
       outcome: 'completed',
       totalMs: 25_000,
+      fsdSent: true,
       inTime: 1,
       late: 1,
       never: 1,

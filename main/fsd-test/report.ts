@@ -3,7 +3,7 @@
  * parsing of stored reports (the JSON schema is shared/fsd-test.ts FsdReportSchema; the history
  * store keeps each report whole).
  */
-import { type FsdReport, FsdReportSchema, type FsdReportSummary, type FsdSecondaryResult } from '../../shared/fsd-test';
+import { type FsdReport, FsdReportSchema, type FsdReportSummary, type FsdSecondaryResult, notLeftText } from '../../shared/fsd-test';
 
 /** Why FSD stays after a master-mode test, and what clears it. */
 export function latchNote(synology: boolean): string {
@@ -42,11 +42,11 @@ export function summarize(report: FsdReport): string[] {
       const slowest = Math.max(...others.map((s) => s.leftAtMs ?? 0));
       lines.push(`All ${others.length} secondar${others.length === 1 ? 'y' : 'ies'} logged out within ${hostSync}; the slowest after ${seconds(slowest)}.`);
     } else {
-      const described = notInTime.map((s) => (s.verdict === 'late' ? `${who(s)} left late, after ${seconds(s.leftAtMs ?? 0)}` : `${who(s)} was still logged in at the end`));
+      const described = notInTime.map((s) => (s.verdict === 'late' ? `${who(s)} left late, after ${seconds(s.leftAtMs ?? 0)}` : `${who(s)} was ${notLeftText(report.outcome)}`));
       lines.push(`${notInTime.length} of ${others.length} secondar${others.length === 1 ? 'y' : 'ies'} did not log out within ${hostSync}: ${described.join('; ')}. The master stops waiting after HOSTSYNC and cuts the power while they are still up.`);
     }
     const own = report.secondaries.find((s) => s.isThisMachine);
-    if (own) lines.push(own.leftAtMs === null ? 'This machine was still logged in at the end.' : `This machine logged out after ${seconds(own.leftAtMs)} (${own.verdict === 'in-time' ? 'within' : 'after'} HOSTSYNC).`);
+    if (own) lines.push(own.leftAtMs === null ? `This machine was ${notLeftText(report.outcome)}.` : `This machine logged out after ${seconds(own.leftAtMs)} (${own.verdict === 'in-time' ? 'within' : 'after'} HOSTSYNC).`);
     if (report.numLogins.before !== null || report.numLogins.after !== null) lines.push(`NUMLOGINS ${report.numLogins.before ?? '?'} → ${report.numLogins.after ?? '?'}.`);
   }
   if (report.mode === 'local' && report.local) {
@@ -90,6 +90,7 @@ export function reportSummary(report: FsdReport): FsdReportSummary {
     upsName: report.upsName,
     outcome: report.outcome,
     totalMs: report.totalMs,
+    fsdSent: report.fsdSetAt !== null,
     inTime: others.filter((s) => s.verdict === 'in-time').length,
     late: others.filter((s) => s.verdict === 'late').length,
     never: others.filter((s) => s.verdict === 'never').length,
@@ -138,7 +139,7 @@ export function renderMarkdown(report: FsdReport): string {
     else {
       out.push('| Address | Name | Logged out after FSD | Verdict |', '|---|---|---|---|');
       for (const s of report.secondaries) {
-        const left = s.leftAtMs === null ? 'still logged in' : `${seconds(s.leftAtMs)}${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`;
+        const left = s.leftAtMs === null ? notLeftText(report.outcome) : `${seconds(s.leftAtMs)}${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`;
         const verdict = s.verdict === 'in-time' ? 'in time' : s.verdict === 'late' ? '**late**' : '**never**';
         out.push(`| ${cell(s.address)}${s.isThisMachine ? ' (this machine)' : ''} | ${cell(s.hostname ?? '')} | ${left} | ${verdict} |`);
       }

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { FsdCheck, FsdPreflight, FsdPreflightRequest, FsdReport, FsdReportSummary, FsdRunView } from '../../../shared/fsd-test';
-import { DEFAULT_MASTER_HOSTSYNC_SECONDS } from '../../../shared/fsd-test';
+import { DEFAULT_MASTER_HOSTSYNC_SECONDS, notLeftText } from '../../../shared/fsd-test';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { api, errorText } from '../api';
 import { Callout, DiagnosisText, ErrorBox, Field, RichText, Spinner, Switch } from '../components/common';
@@ -381,9 +381,10 @@ function RunView({ run, onDismiss }: { run: FsdRunView; onDismiss: (() => void) 
           <DiagnosisText explanation={run.error.message} fix={run.error.fix} code={run.error.code} />
         </Callout>
       )}
-      {run.mode === 'master' && run.remaining.length > 0 && (
-        <p className="small">
-          Still logged in: {run.remaining.map((r) => r.hostname ?? r.address).join(', ')}
+      {run.mode === 'master' && run.remaining.length > 0 && run.t0 !== null && (
+        <p className="small" data-testid="fsd-remaining">
+          {run.state === 'failed' || run.state === 'aborted' ? 'Not seen logging out before the test stopped' : 'Still logged in'}:{' '}
+          {run.remaining.map((r) => r.hostname ?? r.address).join(', ')}
           {run.deadline !== null && ` · watching until ${formatWhen(run.deadline, now)}`}
         </p>
       )}
@@ -472,7 +473,9 @@ function SecondariesTable({ report }: { report: FsdReport }) {
                 {s.isThisMachine && <span className="badge">this machine</span>}
               </td>
               <td className="nowrap" data-testid="fsd-secondary-left">
-                {s.leftAtMs === null ? 'still logged in' : `${(s.leftAtMs / 1000).toFixed(1)} s${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`}
+                {s.leftAtMs !== null
+                  ? `${(s.leftAtMs / 1000).toFixed(1)} s${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`
+                  : notLeftText(report.outcome)}
               </td>
               <td>
                 <span className={`badge${s.verdict === 'in-time' ? '' : ' badge-bad'}`}>{VERDICT_TEXT[s.verdict]}</span>
@@ -513,6 +516,14 @@ function DownloadButton({ id, format, label }: { id: string; format: 'json' | 'm
   );
 }
 
+/** The "Secondaries" cell of an earlier test: counts only where FSD reached the master. */
+function secondariesSummary(r: FsdReportSummary): string {
+  if (r.mode !== 'master') return '—';
+  if (!r.fsdSent) return 'FSD not sent';
+  const counts = `${r.inTime} in time · ${r.late} late · ${r.never} never`;
+  return r.outcome === 'completed' ? counts : `${counts} (stopped early)`;
+}
+
 function ReportList({ monitorId, version }: { monitorId: string; version: number }) {
   const [reports, setReports] = useState<FsdReportSummary[] | null>(null);
   const [error, setError] = useState<ErrorInfo>(null);
@@ -551,7 +562,7 @@ function ReportList({ monitorId, version }: { monitorId: string; version: number
                   {r.dryRun ? ' (dry run)' : ''}
                 </td>
                 <td>{r.outcome}</td>
-                <td>{r.mode === 'master' ? `${r.inTime} in time · ${r.late} late · ${r.never} never` : '—'}</td>
+                <td data-testid="fsd-report-secondaries">{secondariesSummary(r)}</td>
                 <td className="nowrap">
                   <DownloadButton id={r.id} format="markdown" label="Markdown" /> <DownloadButton id={r.id} format="json" label="JSON" />
                 </td>
