@@ -612,12 +612,8 @@ function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
     if (fsdEffective(s.latch)) return critical('fsd');
     fsdHold = s.latch.kind === 'pending' ? 'fsd-unconfirmed' : 'latched-fsd';
   }
-  // 2.8.1+: comm lost while the load has no battery behind it (after the grace, see the header).
-  let unprotectedUntil: number | null = null;
-  if (s.commState === 'lost' && s.commFailingSince !== null && (f.cal || f.bypass || f.off)) {
-    unprotectedUntil = s.commFailingSince + cfg.commLossCriticalMs;
-    if (now >= unprotectedUntil) return critical(f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off');
-  }
+  const unprotectedUntil = unprotectedCriticalAt(s, cfg);
+  if (unprotectedUntil !== null && now >= unprotectedUntil) return critical(f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off');
   const unprotected: Assessment | null = unprotectedUntil === null ? null : { ...CALM, hold: 'comm-lost-unprotected', deadline: unprotectedUntil };
   if (!(f.onBattery && (f.lowBattery || s.deadPromoted))) return unprotected ?? { ...CALM, hold: fsdHold };
   if (f.cal) return unprotected ?? { ...CALM, hold: 'calibrating' };
@@ -627,6 +623,16 @@ function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
   // Both holds may run at once (OB LB BYPASS with comm lost): show the one that decides first.
   if (unprotected !== null && unprotectedUntil !== null && unprotectedUntil <= deadline) return unprotected;
   return { critical: false, reason: null, hold: 'waiting-for-primary', deadline };
+}
+
+/**
+ * 2.8.1+: comm lost while the load has no battery behind it (last known CAL, BYPASS or OFF) is
+ * critical from this instant (after the grace, see the header); null when the rule does not apply.
+ */
+function unprotectedCriticalAt(s: Pick<UpsMonitorState, 'commState' | 'commFailingSince' | 'flags'>, cfg: DecisionConfig): number | null {
+  const f = s.flags;
+  if (s.commState !== 'lost' || s.commFailingSince === null || !(f.cal || f.bypass || f.off)) return null;
+  return s.commFailingSince + cfg.commLossCriticalMs;
 }
 
 function critical(reason: Assessment['reason']): Assessment {
@@ -720,12 +726,9 @@ export function nextWakeAt(state: UpsMonitorState, config: DecisionConfig): numb
     const a = state.assessment;
     if (a.hold === 'waiting-for-primary' && a.deadline !== null) candidates.push(a.deadline + 1);
     // Also while critical for OB+LB: the assessment then changes to comm-lost-* (FSD ranks above).
-    const f = state.flags;
+    const unprotectedUntil = unprotectedCriticalAt(state, config);
     const fsdDecided = a.critical && a.reason === 'fsd';
-    if (!fsdDecided && isFresh(state) && state.commState === 'lost' && state.commFailingSince !== null && (f.cal || f.bypass || f.off)) {
-      const unprotectedUntil = state.commFailingSince + config.commLossCriticalMs;
-      if (unprotectedUntil > state.now) candidates.push(unprotectedUntil);
-    }
+    if (!fsdDecided && isFresh(state) && unprotectedUntil !== null && unprotectedUntil > state.now) candidates.push(unprotectedUntil);
     if (state.commState === 'lost') {
       const since = Math.max(state.lastPollAt ?? Number.NEGATIVE_INFINITY, state.freshFrom);
       const repeat = state.lastNoCommWarnAt === null ? Number.NEGATIVE_INFINITY : state.lastNoCommWarnAt + config.noCommWarnMs + 1;
