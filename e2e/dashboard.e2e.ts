@@ -105,3 +105,29 @@ test('a master that refuses LOGIN is shown loudly with the fix', async ({ page, 
   expect(notifications.length).toBeGreaterThan(0);
   await screenshot(page, 'dashboard-login-refused');
 });
+
+test('redundant supplies (MINSUPPLIES): the shutdown settings refuse more supplies than the UPSes feed, and a valid value reaches the core', async ({ page, rig, app }) => {
+  await app.api('config:save', {
+    config: {
+      masters: [{ id: 'nas', label: 'NAS', preset: 'synology', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', powerValue: 1 }] }],
+    },
+  });
+  await page.goto(app.url); // the link carries the access token in its fragment
+  await page.goto(`${app.url.split('#')[0]}#/settings/shutdown`);
+  const form = page.getByTestId('shutdown-form');
+  await expect(page.getByTestId('min-supplies')).toHaveCount(0);
+  await page.getByTestId('min-supplies-switch').check();
+  await expect(page.getByTestId('min-supplies')).toHaveValue('1');
+
+  // One UPS of power value 1 cannot feed 2 supplies: the core refuses the save and says why, next to the field.
+  await page.getByTestId('min-supplies').fill('2');
+  await page.getByTestId('save-settings').click();
+  await expect(form).toContainText('MINSUPPLIES 2 is more than the secondary UPSes feed (power values add up to 1)');
+  expect((await app.api('config:get', undefined)).config.shutdown.minSupplies).toBeNull();
+  await screenshot(page, 'settings-min-supplies-refused');
+
+  await page.getByTestId('min-supplies').fill('1');
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('saved-note')).toBeVisible();
+  expect((await app.api('config:get', undefined)).config.shutdown.minSupplies).toBe(1);
+});

@@ -141,6 +141,13 @@ export const ShutdownSchema = z.object({
   timeoutSeconds: seconds(1, 3600, 120),
   /** What to do when the master already has FSD latched while the UPS is on line at start. */
   latchedFsdAtStart: z.enum(['ignore-while-online', 'ask', 'obey']).default('ignore-while-online'),
+  /**
+   * upsmon MINSUPPLIES, for a machine with redundant power supplies on several UPSes: shut down
+   * once the power values of the secondary UPSes that are not critical add up to less than this.
+   * null (default): any secondary UPS that turns critical shuts this machine down — safer when
+   * UPSes are added just to watch them. Summed by MonitorService (checkSupplies).
+   */
+  minSupplies: z.number().int().min(0).max(64).nullable().default(null),
 });
 
 export const NotificationsSchema = z.object({
@@ -165,8 +172,28 @@ export const ConfigSchema = z.object({
   notifications: NotificationsSchema.prefault({}),
   history: HistorySchema.prefault({}),
   startAtLogin: z.boolean().default(false),
+}).superRefine((config, ctx) => {
+  const { minSupplies } = config.shutdown;
+  const available = feedingPower(config.masters);
+  if (minSupplies !== null && minSupplies > available) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['shutdown', 'minSupplies'],
+      message: `MINSUPPLIES ${minSupplies} is more than the secondary UPSes feed (power values add up to ${available}): this machine would shut down at once. Lower it, or turn it off to shut down when any secondary UPS is critical`,
+    });
+  }
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** A UPS entry that decides about this machine: role secondary with a power value above 0. */
+export function feedsThisMachine(ups: Pick<MonitoredUps, 'role' | 'powerValue'>): boolean {
+  return ups.role === 'secondary' && ups.powerValue > 0;
+}
+
+/** The power values of the UPSes that feed this machine, added up (upsmon's total power). */
+export function feedingPower(masters: readonly Pick<Master, 'ups'>[]): number {
+  return masters.reduce((sum, master) => sum + master.ups.reduce((s, ups) => s + (feedsThisMachine(ups) ? ups.powerValue : 0), 0), 0);
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export function defaultConfig(): Config {

@@ -174,6 +174,18 @@ describe('invalid config files: file, line, column and reason for every problem'
     expect(at(text, '70000')).toEqual({ line: 2, column: 66 });
   });
 
+  it('MINSUPPLIES more than the secondary UPSes feed (this machine would shut down at once)', () => {
+    const text = '{"masters": [{"id": "nas", "label": "NAS", "host": "nas", "ups": [{"name": "ups"}, {"name": "watch", "role": "monitor-only"}]}],\n "shutdown": {"minSupplies": 2}}';
+    const e = parseError(text);
+    expect(e.problems).toEqual([
+      {
+        path: 'shutdown.minSupplies',
+        ...at(text, '2}}'),
+        message: 'MINSUPPLIES 2 is more than the secondary UPSes feed (power values add up to 1): this machine would shut down at once. Lower it, or turn it off to shut down when any secondary UPS is critical',
+      },
+    ]);
+  });
+
   it('JSON syntax error', () => {
     const e = parseError('{\n  "timing": {\n    "deadTimeSeconds": 15\n    "hostSyncSeconds": 20\n  }\n}');
     expect(e.kind).toBe('syntax');

@@ -18,6 +18,7 @@
 import type { z } from 'zod';
 import {
   ConfigSchema,
+  feedingPower,
   passwordKey,
   type Command,
   type Config,
@@ -40,6 +41,8 @@ export interface ImportedSettings {
   notifyCommand?: Command;
   upssched?: { cmdScript: Command; rules: UpsschedRule[] };
   shutdownCommand?: Command;
+  /** upsmon MINSUPPLIES, kept where upsmon's sum decided (several UPSes feeding this machine). */
+  minSupplies?: number;
 }
 
 export interface MergeResult {
@@ -95,6 +98,10 @@ export function applyImportedSettings(base: Config, settings: ImportedSettings, 
     change('shutdown.command', config.shutdown.command, settings.shutdownCommand);
     config.shutdown.command = structuredClone(settings.shutdownCommand);
   }
+  if (settings.minSupplies !== undefined) {
+    change('shutdown.minSupplies', config.shutdown.minSupplies, settings.minSupplies);
+    config.shutdown.minSupplies = settings.minSupplies;
+  }
   return config;
 }
 
@@ -137,6 +144,12 @@ export function mergeImported(current: Config, imported: Pick<UpsmonImportResult
       if (secret) secrets.push({ ...secret, masterId: id, key: passwordKey(id, ups.name) });
     }
     notes.push(`master ${id} (${incoming.host} port ${incoming.port}) added with ${incoming.ups.map((u) => u.name).join(', ')}`);
+  }
+  const available = feedingPower(config.masters);
+  if (config.shutdown.minSupplies !== null && config.shutdown.minSupplies > available) {
+    // UPS entries kept as they were feed less than the imported file assumed.
+    notes.push(`shutdown.minSupplies: ${config.shutdown.minSupplies} is more than the secondary UPSes now feed (${available}), so it is left off`);
+    config.shutdown.minSupplies = null;
   }
   return { config: ConfigSchema.parse(config), secrets, notes };
 }

@@ -250,8 +250,9 @@ describe('MONITOR parsing', () => {
     expect(lineAt(result, 4)).toMatchObject({ status: 'ignored', note: expect.stringContaining('same UPS as line 1') });
     expect(lineAt(result, 5)).toMatchObject({ status: 'ignored', note: expect.stringContaining('same UPS as line 1') });
     expect(result.secrets.map((s) => s.key)).toEqual(['nut-password:nas:a', 'nut-password:nas:b', 'nut-password:nas-3500:c']);
-    // Two UPSes feed this machine: upsmon's power-value arithmetic is not modelled, and the report says so.
-    expect(result.report.find((r) => r.line === 0)).toMatchObject({ status: 'unsupported', note: expect.stringContaining('2 UPSes feed this machine') });
+    // Two UPSes feed this machine: upsmon's default MINSUPPLIES 1 keeps its sum (shut down when both are critical).
+    expect(result.config.shutdown.minSupplies).toBe(1);
+    expect(result.report.find((r) => r.line === 0)).toMatchObject({ status: 'mapped', note: expect.stringContaining('shutdown.minSupplies = 1') });
   });
 
   it('keeps passwords exactly as upsmon reads them (quotes, escapes, `!`, `#`) and never reports them', () => {
@@ -480,12 +481,24 @@ describe('other directives', () => {
     expect(lineAt(off, 2).status).toBe('ignored');
   });
 
-  it('MINSUPPLIES 0 makes every UPS monitor-only; more than 1 is unsupported', () => {
+  it('MINSUPPLIES: 0 makes every UPS monitor-only; redundant supplies keep upsmon\'s sum; more than the UPSes feed is an error', () => {
     const zero = importUpsmonConf({ upsmonConf: `${base}MONITOR b@h 1 u pw-b slave\nMINSUPPLIES 0` });
     expect(zero.config.masters[0]?.ups.map((u) => u.role)).toEqual(['monitor-only', 'monitor-only']);
+    expect(zero.config.shutdown.minSupplies).toBeNull();
     expect(lineAt(zero, 3).status).toBe('mapped');
-    expect(lineAt(importUpsmonConf({ upsmonConf: `${base}MINSUPPLIES 2` }), 2).status).toBe('unsupported');
-    expect(lineAt(importUpsmonConf({ upsmonConf: `${base}MINSUPPLIES 1` }), 2).status).toBe('ignored');
+
+    const single = importUpsmonConf({ upsmonConf: `${base}MINSUPPLIES 1` });
+    expect(lineAt(single, 2).status).toBe('ignored');
+    expect(single.config.shutdown.minSupplies).toBeNull(); // one UPS of power 1: "critical ⇒ shut down", our default
+
+    const redundant = importUpsmonConf({ upsmonConf: `${base}MONITOR b@h2 1 u pw-b slave\nMINSUPPLIES 2` });
+    expect(redundant.config.shutdown.minSupplies).toBe(2);
+    expect(lineAt(redundant, 3)).toMatchObject({ status: 'mapped', note: expect.stringContaining('fewer than 2 of its supplies') });
+
+    const tooMany = importUpsmonConf({ upsmonConf: `${base}MINSUPPLIES 2` });
+    expect(lineAt(tooMany, 2)).toMatchObject({ status: 'error', note: expect.stringContaining('upsmon refuses to start') });
+    expect(tooMany.ok).toBe(true);
+    expect(tooMany.config.shutdown.minSupplies).toBeNull();
   });
 
   it('explains directives it does not import', () => {
@@ -552,6 +565,19 @@ describe('mergeImported', () => {
     expect(merged.notes).toContain('timing.rbWarnSeconds: 43200 → 7200');
     expect(merged.notes.some((n) => n.startsWith('timing.statusPollSeconds'))).toBe(true);
     expectValid(merged.config);
+  });
+
+  it('keeps upsmon\'s MINSUPPLIES for several feeding UPSes, and leaves it off when kept entries feed less', () => {
+    expect(merged.config.shutdown.minSupplies).toBe(1);
+    expect(merged.notes).toContain('shutdown.minSupplies: null → 1');
+    const three = importUpsmonConf({
+      upsmonConf: ['MONITOR apc@192.168.1.107 1 u pw-1 slave', 'MONITOR second@192.168.1.107 1 u pw-2 slave', 'MONITOR third@192.168.1.107 1 u pw-3 slave', 'MINSUPPLIES 3'].join('\n'),
+    });
+    expect(three.config.shutdown.minSupplies).toBe(3);
+    const apcWatchedOnly = ConfigSchema.parse({ masters: [{ id: 'pve', label: 'PVE', host: '192.168.1.107', ups: [{ name: 'apc', powerValue: 0 }] }] });
+    const result = mergeImported(apcWatchedOnly, three);
+    expect(result.config.shutdown.minSupplies).toBeNull();
+    expect(result.notes).toContain('shutdown.minSupplies: 3 is more than the secondary UPSes now feed (2), so it is left off');
   });
 
   it('merging into the defaults gives the imported config', () => {

@@ -403,15 +403,8 @@ class Importer {
         }
         this.supersede('MINSUPPLIES', e);
         this.minSupplies = { entry: e, value: n };
-        if (n === 1) this.set(e, 'ignored', "upsmon's default: this machine shuts down when a UPS that feeds it goes critical");
-        else if (n === 0) e.notes.push('MINSUPPLIES 0: upsmon never shut this machine down, so every imported UPS is monitor-only');
-        else {
-          this.set(
-            e,
-            'unsupported',
-            `MINSUPPLIES ${n} (redundant power supplies) is not modelled: NUT Sentinel shuts this machine down as soon as any UPS with role secondary is critical; make a UPS that must not trigger a shutdown monitor-only`,
-          );
-        }
+        if (n === 0) e.notes.push('MINSUPPLIES 0: upsmon never shut this machine down, so every imported UPS is monitor-only');
+        // Otherwise decided in buildMasters, once every MONITOR line (and power value) is known.
         return;
       }
       case 'POWERDOWNFLAG':
@@ -642,15 +635,39 @@ class Importer {
       if (master.preset !== 'generic') notes.push(`preset ${master.preset}, guessed from the host name`);
     }
     this.applyTls(masters);
-    const feeding = this.monitors.filter((m) => m.powerValue > 0);
-    if (feeding.length > 1 && !monitorOnlyAll) {
-      this.fileNote(
-        this.upsmonFile,
-        'unsupported',
-        `${feeding.length} UPSes feed this machine (power value above 0): upsmon shut down only when the power values of the UPSes still fine added up to less than MINSUPPLIES (${this.minSupplies?.value ?? 1}); NUT Sentinel shuts down as soon as any one of them is critical. Make the ones that must not trigger a shutdown monitor-only`,
-      );
-    }
+    this.mapMinSupplies();
     return { masters, secrets };
+  }
+
+  /**
+   * MINSUPPLIES keeps upsmon's sum where it decided anything: several UPSes feeding this machine,
+   * or one whose power value is above 1. With one UPS of power value 1 and MINSUPPLIES 1 (the
+   * usual file) the sum is "shut down when it is critical", our default, so nothing is set.
+   */
+  mapMinSupplies(): void {
+    const entry = this.minSupplies?.entry;
+    const wanted = this.minSupplies?.value ?? 1;
+    if (wanted === 0) return;
+    const feeding = this.monitors.filter((m) => m.powerValue > 0);
+    const total = feeding.reduce((sum, m) => sum + m.powerValue, 0);
+    if (feeding.length === 0) return;
+    if (wanted > total) {
+      const reason = `MINSUPPLIES ${wanted} is more than the UPSes feed (power values add up to ${total}): upsmon refuses to start with this, so it is not imported`;
+      if (entry) this.set(entry, 'error', reason);
+      else this.fileNote(this.upsmonFile, 'error', reason);
+      return;
+    }
+    if (feeding.length === 1 && total === 1) {
+      if (entry) this.set(entry, 'ignored', "upsmon's default: this machine shuts down when the UPS that feeds it goes critical");
+      return;
+    }
+    this.settings.minSupplies = wanted;
+    const meaning = `→ shutdown.minSupplies = ${wanted}: like upsmon, this machine shuts down when the UPSes that are not critical feed fewer than ${wanted} of its supplies (${feeding.length} UPS${feeding.length === 1 ? '' : 'es'}, power ${total})`;
+    if (entry) {
+      this.set(entry, 'mapped', meaning);
+    } else {
+      this.fileNote(this.upsmonFile, 'mapped', `MINSUPPLIES not set, upsmon's default 1 kept ${meaning}`);
+    }
   }
 
   applyTls(masters: Master[]): void {

@@ -4,7 +4,7 @@
  * process, whichever UPS asked first), samples metrics into history and builds the snapshot.
  */
 import { EventEmitter } from 'node:events';
-import { type Config, type Master, type MonitoredUps, monitorId, upsSystemName } from '../../shared/config';
+import { type Config, type Master, type MonitoredUps, feedsThisMachine, monitorId, upsSystemName } from '../../shared/config';
 import type { MetricSample, StoredEvent } from '../../shared/history';
 import { DEFAULT_NOTIFY_SEVERITY } from '../../shared/notify-types';
 import type { AppSnapshot, UpsSnapshot } from '../../shared/snapshot';
@@ -48,6 +48,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   /** SHUTDOWN is a host event (UPSNAME empty): notified once per process, like upsmon's doshutdown(). */
   private shutdownNotified = false;
   private sampleTimer: TimerHandle | null = null;
+  private suppliesCheckQueued = false;
   private running = false;
   private readonly missingNotified = new Map<string, Set<string>>();
   /** One timer per poll interval for all sessions: the process wakes once per tick, not once per UPS. */
@@ -106,6 +107,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     this.config = config;
     this.dispatcher.updateConfig(config.hooks);
     if (this.running) this.syncSessions();
+    this.queueSuppliesCheck();
     this.emit('changed');
   }
 
@@ -207,6 +209,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         commLossCriticalMs: timing.commLossCriticalSeconds * 1000,
         // A power value of 0 never shuts this machine down (upsmon semantics).
         role: ups.powerValue === 0 ? 'monitor-only' : ups.role,
+        hostDecides: shutdown.minSupplies !== null,
         latchedFsdAtStart: shutdown.latchedFsdAtStart,
         messages,
       }),
@@ -258,6 +261,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     },
     changed: (session) => {
       this.checkExpectedClients(session);
+      this.queueSuppliesCheck();
       this.emit('changed');
     },
   };
@@ -305,6 +309,35 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       }
     });
     return run;
+  }
+
+  /** After the session that changed has applied all its effects (a check may feed that session too). */
+  private queueSuppliesCheck(): void {
+    if (this.suppliesCheckQueued || this.config.shutdown.minSupplies === null) return;
+    this.suppliesCheckQueued = true;
+    queueMicrotask(() => {
+      this.suppliesCheckQueued = false;
+      this.checkSupplies();
+    });
+  }
+
+  /**
+   * upsmon's recalc() across UPSes (protocol.md 3.6 step 3) when MINSUPPLIES is set: the UPSes
+   * feeding this machine that are not critical contribute their power value; below MINSUPPLIES
+   * every feeding session starts the shutdown (one command for the machine, each logs out).
+   */
+  private checkSupplies(): void {
+    const minSupplies = this.config.shutdown.minSupplies;
+    if (minSupplies === null || !this.running) return;
+    const feeding = [...this.sessionsById.values()].filter((entry) => feedsThisMachine(entry.ups));
+    const critical = feeding.filter((entry) => entry.session.view.critical);
+    const fine = feeding.reduce((sum, entry) => sum + (entry.session.view.critical ? 0 : entry.ups.powerValue), 0);
+    if (fine >= minSupplies) return;
+    const detail = `power ${fine} left, MINSUPPLIES ${minSupplies}; critical: ${critical.map((entry) => entry.session.systemName).join(', ') || 'none'}`;
+    for (const entry of feeding) {
+      const phase = entry.session.view.shutdown.phase;
+      if (phase === 'none' || phase === 'waiting-hostsync') entry.session.suppliesShort(detail);
+    }
   }
 
   /** Expected clients that vanish from LIST CLIENT get one notification each (until they return). */

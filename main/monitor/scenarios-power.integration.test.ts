@@ -289,6 +289,34 @@ describe('power scenarios (real upsd)', () => {
     expect(s.session('ups2').view.connected).toBe(false);
   });
 
+  it('MINSUPPLIES 1 with two UPSes feeding this machine (redundant supplies): one critical UPS is not enough; when the second turns critical, one SHUTDOWN, one command, both log out', async () => {
+    const rig = await startRig({ upses: [{ name: 'ups' }, { name: 'ups2' }] });
+    const s = start({ rig, ups: [{ name: 'ups' }, { name: 'ups2' }], minSupplies: 1 });
+    await s.ready({ ups: 'ups' });
+    await s.ready({ ups: 'ups2' });
+
+    await rig.setStatus('ups', 'OB LB');
+    await s.waitHook('LOWBATT');
+    await waitFor(() => s.session('ups').view.critical, { timeoutMs: HOSTSYNC_MS + 5_000, description: 'ups to be critical (HOSTSYNC over)' });
+    // ups2 still feeds one supply: MINSUPPLIES 1 is met, nothing happens.
+    expect(await quietFor(s, FINALDELAY_MS + 1_500)).toEqual([]);
+    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
+    expect(await rig.numLogins('ups')).toBe(1);
+
+    const second = await setStatusTimed(rig, 'ups2', 'FSD OB LB');
+    const shutdown = await s.waitHook('SHUTDOWN');
+    expect(shutdown.at - second.visible).toBeLessThan(DETECT_MS);
+    await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
+    await waitNumLogins(rig, 'ups', 0, 5_000);
+    await waitNumLogins(rig, 'ups2', 0, 5_000);
+    expect(await quietFor(s, 1_000)).toEqual([]);
+
+    expect(sorted(s.hookTypes())).toEqual(sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
+    // The host decided: both sessions began the (one) shutdown for min-supplies, and both logged out.
+    expect(s.events.filter((e) => e.type === 'shutdown-begins').map((e) => e.data?.reason)).toEqual(['min-supplies', 'min-supplies']);
+  });
+
   it('an episode that left the machine up (dry run) and was re-armed: the next one is announced again (SHUTDOWN) and runs the command', async () => {
     const rig = await startRig();
     const s = start({ rig });

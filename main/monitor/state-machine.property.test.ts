@@ -71,6 +71,7 @@ function inputArb(ackWeight: number, finishedWeight = 1): fc.Arbitrary<MonitorIn
     },
     { weight: 1, arbitrary: fc.constantFrom<MonitorInput>({ type: 'suspend' }, { type: 'resume' }) },
     { weight: 1, arbitrary: fc.constant<MonitorInput>({ type: 'local-fsd-requested' }) },
+    { weight: 1, arbitrary: fc.constant<MonitorInput>({ type: 'supplies-short', detail: 'power 0 left, MINSUPPLIES 1' }) },
     { weight: 1, arbitrary: fc.constantFrom<MonitorInput>({ type: 'latched-fsd-choice', choice: 'obey' }, { type: 'latched-fsd-choice', choice: 'ignore' }) },
     { weight: finishedWeight, arbitrary: fc.boolean().map((ok): MonitorInput => ({ type: 'shutdown-command-finished', ok })) },
     { weight: ackWeight, arbitrary: fc.constant<MonitorInput>({ type: 'episode-acknowledged' }) },
@@ -117,6 +118,7 @@ const configArb = fc
     rbWarnMs: fc.integer({ min: 1, max: 100_000 }),
     commLossCriticalMs: fc.integer({ min: 0, max: 10_000 }),
     role: fc.constantFrom('secondary' as const, 'monitor-only' as const),
+    hostDecides: fc.boolean(),
     latchedFsdAtStart: fc.constantFrom('ignore-while-online' as const, 'ask' as const, 'obey' as const),
   })
   .map((c) => decisionConfig(UPS, c));
@@ -280,6 +282,12 @@ describe('properties over random input sequences', () => {
               expect(s.input.type).toBe('local-fsd-requested');
               continue;
             }
+            if (e.reason === 'min-supplies') {
+              expect(s.input.type).toBe('supplies-short');
+              continue;
+            }
+            // MINSUPPLIES: a critical UPS never starts a shutdown by itself, the host decides.
+            expect(config.hostDecides).toBe(false);
             expect(oracle.suspended).toBe(false);
             const read = oracle.lastRead;
             expect(read).not.toBeNull();
@@ -318,9 +326,22 @@ describe('properties over random input sequences', () => {
     );
   });
 
+  it('MINSUPPLIES: supplies-short always starts the shutdown for an idle secondary, and nothing else does except a local FSD', () => {
+    fc.assert(
+      fc.property(secondaryConfigArb.map((c) => ({ ...c, hostDecides: true })), anyStepsArb(), (config, steps) => {
+        for (const s of run(config, steps)) {
+          const begins = ofType(s.effects, 'begin-shutdown');
+          if (s.input.type === 'supplies-short' && s.before.shutdown.phase === 'none') expect(begins.map((e) => e.reason)).toEqual(['min-supplies']);
+          else if (s.input.type !== 'local-fsd-requested') expect(begins).toEqual([]);
+        }
+      }),
+      params,
+    );
+  });
+
   it('a fresh FSD with OB always starts the shutdown at once for an idle secondary (liveness)', () => {
     fc.assert(
-      fc.property(secondaryConfigArb, anyStepsArb(), (config, steps) => {
+      fc.property(secondaryConfigArb.map((c) => ({ ...c, hostDecides: false })), anyStepsArb(), (config, steps) => {
         for (const s of run(config, steps)) {
           if (s.input.type !== 'status-read' || s.before.suspended || s.before.shutdown.phase !== 'none') continue;
           const p = parseStatus(s.input.status);

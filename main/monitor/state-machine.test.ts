@@ -30,6 +30,7 @@ describe('defaults', () => {
       rbWarnMs: 43_200_000,
       commLossCriticalMs: 5_000,
       role: 'secondary',
+      hostDecides: false,
       latchedFsdAtStart: 'ignore-while-online',
     });
   });
@@ -786,6 +787,38 @@ describe('local-fsd-requested (upsmon -c fsd)', () => {
     d.input({ type: 'local-fsd-requested' }, 1_000);
     expect(d.effects('begin-shutdown')).toEqual([]);
     expect(d.logs().some((m) => m.includes('monitor-only'))).toBe(true);
+  });
+});
+
+describe('MINSUPPLIES: hostDecides + supplies-short (protocol.md 3.6 step 3, summed by the host)', () => {
+  it('a critical UPS does not shut down by itself; it is shown critical and the host decides', () => {
+    const d = new Driver({ hostDecides: true });
+    d.status('OB LB', 1_000);
+    d.tickAt(1_000 + H + 1);
+    expect(d.view()).toMatchObject({ critical: true, criticalReason: 'on-battery-low-battery', shutdown: { phase: 'none' } });
+    d.status('FSD OB LB', 20_000);
+    expect(d.effects('begin-shutdown')).toEqual([]);
+    expect(d.logs().some((m) => m.includes('MINSUPPLIES: the supplies of all UPSes decide'))).toBe(true);
+    expect(d.events()).toEqual(['ONBATT', 'LOWBATT', 'FSD']); // notifications as usual, no SHUTDOWN
+  });
+
+  it('supplies-short starts the sequence once (reason min-supplies), also for a UPS that is fine itself', () => {
+    const d = new Driver({ hostDecides: true });
+    d.status('OL', 1_000);
+    const e = d.input({ type: 'supplies-short', detail: 'power 0 left, MINSUPPLIES 1; critical: a@h, b@h' }, 2_000);
+    expect(actions(e)).toEqual(['notify:SHUTDOWN', 'begin-shutdown']);
+    expect(e.find((x) => x.type === 'begin-shutdown')).toMatchObject({ reason: 'min-supplies', episode: 1 });
+    d.input({ type: 'supplies-short', detail: 'again' }, 3_000);
+    d.tickAt(2_000 + F);
+    expect(actions(d.last)).toEqual(['run-shutdown-command', 'close-session']);
+    expect(d.effects('begin-shutdown')).toHaveLength(1);
+    expect(d.logs().some((m) => m.includes('critical: a@h, b@h'))).toBe(true);
+  });
+
+  it('is ignored in monitor-only role', () => {
+    const d = new Driver({ role: 'monitor-only', hostDecides: true });
+    d.input({ type: 'supplies-short', detail: 'power 0 left' }, 1_000);
+    expect(d.effects('begin-shutdown')).toEqual([]);
   });
 });
 

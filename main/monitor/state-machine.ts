@@ -53,8 +53,9 @@
  *  - LOGIN refused: LOGIN_REFUSED once per refusal streak/reason, reminder every NOCOMMWARNTIME.
  *  - Not implemented (upsmon 2.8.1+/2.8.3+ options, off by default here): OFFDURATION (OFF while
  *    communicating is not critical, as in 2.8.0), OVERDURATION, ALARMCRITICAL, OBLBDURATION.
- *    MINSUPPLIES / power values across several UPSes belong to the caller: this machine is one
- *    MONITOR line with power value 1 and MINSUPPLIES 1. Host-level events (SUSPEND_*,
+ *    MINSUPPLIES / power values across several UPSes belong to the caller (MonitorService adds
+ *    them up): with `hostDecides` a critical UPS starts nothing until `supplies-short`; without
+ *    it this machine is one MONITOR line with power value 1 and MINSUPPLIES 1. Host-level events (SUSPEND_*,
  *    NOPARENT, SHUTDOWN_HOSTSYNC) are not emitted per UPS.
  *  - Time comparisons keep upsmon's operators, in ms: DEADTIME `>`, HOSTSYNC `>`, NOCOMM `>=`
  *    (repeat `>`), RBWARNTIME `>`, FINALDELAY elapsed `>=`. `nextWakeAt()` gives the exact ms.
@@ -96,6 +97,7 @@ export const DEFAULT_DECISION_CONFIG: Readonly<Omit<DecisionConfig, 'upsName' | 
   ...DEFAULT_DECISION_TIMING,
   commLossCriticalMs: DEFAULT_COMM_LOSS_CRITICAL_MS,
   role: 'secondary',
+  hostDecides: false,
   latchedFsdAtStart: 'ignore-while-online',
 };
 
@@ -267,6 +269,17 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
       } else {
         log(ctx, 'warn', `local FSD requested${source}: starting the shutdown sequence`);
         beginShutdown(ctx, 'local-fsd');
+      }
+      return true;
+    }
+    case 'supplies-short': {
+      if (cfg.role === 'monitor-only') {
+        log(ctx, 'info', `supplies below MINSUPPLIES (${input.detail}): ignored, this UPS is monitor-only`);
+      } else if (s.shutdown.phase !== 'none') {
+        log(ctx, 'info', `supplies below MINSUPPLIES (${input.detail}): shutdown episode ${s.episodes} is already ${s.shutdown.phase}`);
+      } else {
+        log(ctx, 'warn', `supplies below MINSUPPLIES (${input.detail}): starting the shutdown sequence`);
+        beginShutdown(ctx, 'min-supplies');
       }
       return true;
     }
@@ -588,7 +601,7 @@ function recalc(ctx: Ctx): void {
     const assessment = assess(s, now, cfg);
     if (!sameAssessment(assessment, s.assessment)) logAssessment(ctx, assessment);
     s.assessment = assessment;
-    if (assessment.critical && assessment.reason !== null && cfg.role === 'secondary' && s.shutdown.phase === 'none') {
+    if (assessment.critical && assessment.reason !== null && cfg.role === 'secondary' && !cfg.hostDecides && s.shutdown.phase === 'none') {
       beginShutdown(ctx, assessment.reason);
     }
   }
@@ -651,6 +664,7 @@ const REASON_TEXT: Record<ShutdownReason, string> = {
   'comm-lost-bypass': 'communication lost while the UPS was on bypass',
   'comm-lost-off': 'communication lost while the UPS output was off',
   'local-fsd': 'local forced shutdown requested',
+  'min-supplies': 'the UPSes that are not critical feed fewer power supplies than MINSUPPLIES',
 };
 
 const HOLD_TEXT: Record<NonNullable<Assessment['hold']>, string> = {
@@ -666,7 +680,7 @@ function logAssessment(ctx: Ctx, a: Assessment): void {
   const { s } = ctx;
   if (a.critical && a.reason !== null) {
     const during = s.shutdown.phase === 'none' ? '' : ` (shutdown episode ${s.episodes} is ${s.shutdown.phase}: no second shutdown)`;
-    const monitorOnly = ctx.cfg.role === 'monitor-only' ? ' (monitor-only: not shutting down)' : '';
+    const monitorOnly = ctx.cfg.role === 'monitor-only' ? ' (monitor-only: not shutting down)' : ctx.cfg.hostDecides ? ' (MINSUPPLIES: the supplies of all UPSes decide)' : '';
     log(ctx, 'warn', `critical: ${REASON_TEXT[a.reason]}${during}${monitorOnly}`);
   } else if (a.hold !== null) {
     const until = a.deadline === null ? '' : ` until ${a.deadline}`;

@@ -30,6 +30,11 @@ export interface DecisionConfig {
   commLossCriticalMs: number;
   /** secondary: decide and shut down like upsmon. monitor-only: notify, never shut down, no LOGIN. */
   role: MonitorRole;
+  /**
+   * MINSUPPLIES in use: this UPS turning critical does not start a shutdown by itself; the host
+   * adds up the supplies of all UPSes (upsmon's recalc) and sends `supplies-short`.
+   */
+  hostDecides: boolean;
   latchedFsdAtStart: LatchedFsdPolicy;
   /** The MONITOR system string (`ups@host[:port]`): the `%s` of messages and UPSNAME of hooks. */
   upsName: string;
@@ -72,6 +77,8 @@ export type MonitorInput =
   | { readonly type: 'resume' }
   | { readonly type: 'shutdown-command-finished'; readonly ok: boolean; readonly detail?: string }
   | { readonly type: 'local-fsd-requested'; readonly source?: string }
+  /** With `hostDecides`: the host's supplies fell below MINSUPPLIES (`detail` says which are critical). */
+  | { readonly type: 'supplies-short'; readonly detail: string }
   | { readonly type: 'latched-fsd-choice'; readonly choice: 'obey' | 'ignore' }
   /** Operator acknowledgement after a shutdown episode (machine still up): re-arms the decision core. */
   | { readonly type: 'episode-acknowledged' };
@@ -92,7 +99,11 @@ export type CriticalReason =
   | 'comm-lost-off';
 
 /** Why a shutdown sequence started: a critical UPS, or `local-fsd-requested` (`upsmon -c fsd`). */
-export type ShutdownReason = CriticalReason | 'local-fsd';
+export type ShutdownReason =
+  | CriticalReason
+  | 'local-fsd'
+  /** MINSUPPLIES: the UPSes still fine feed fewer supplies than needed (decided by the host). */
+  | 'min-supplies';
 
 /** Why a UPS that looks bad is (still) not critical. */
 export type HoldReason =

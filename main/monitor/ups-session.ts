@@ -209,6 +209,11 @@ export class UpsSession extends EventEmitter {
     this.feed({ type: 'local-fsd-requested', source });
   }
 
+  /** MINSUPPLIES (host-level): the supplies of all UPSes fell short; `detail` names the critical ones. */
+  suppliesShort(detail: string): void {
+    this.feed({ type: 'supplies-short', detail });
+  }
+
   latchedFsdChoice(choice: 'obey' | 'ignore'): void {
     this.feed({ type: 'latched-fsd-choice', choice });
   }

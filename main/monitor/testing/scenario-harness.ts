@@ -65,6 +65,8 @@ export interface ScenarioOptions {
   baseTiming?: Partial<Timing>;
   upssched?: UpsschedRule[];
   latchedFsdAtStart?: 'ignore-while-online' | 'ask' | 'obey';
+  /** shutdown.minSupplies (upsmon MINSUPPLIES); default null: any critical secondary UPS shuts down. */
+  minSupplies?: number;
   notifications?: { dedupeSeconds?: number; desktop?: boolean; paused?: boolean };
   /** Desktop notifications per minute of the policy (default 6, like production). */
   maxPerMinute?: number;
@@ -164,6 +166,7 @@ export class Scenario {
         dryRun: false,
         timeoutSeconds: 10,
         latchedFsdAtStart: options.latchedFsdAtStart ?? 'ignore-while-online',
+        minSupplies: options.minSupplies ?? null,
       },
       notifications: { desktop: true, paused: false, dedupeSeconds: 60, ...options.notifications },
       history: { sampleSeconds: 1 },

@@ -20,7 +20,7 @@ export function ShutdownSettings() {
     schema: Schema,
     apply: (c, v) => ({ ...c, shutdown: v.shutdown, timing: v.timing }),
     prefix: '',
-    knownPaths: (p) => /^(shutdown\.(command|timeoutSeconds)|timing\.(hostSyncSeconds|finalDelaySeconds|deadTimeSeconds))/.test(p),
+    knownPaths: (p) => /^(shutdown\.(command|timeoutSeconds|minSupplies)|timing\.(hostSyncSeconds|finalDelaySeconds|deadTimeSeconds|commLossCriticalSeconds))/.test(p),
   });
   return (
     <SectionFormShell form={form} testId="shutdown-form" label="Shutdown settings">
@@ -79,6 +79,31 @@ export function ShutdownSettings() {
                   </label>
                 ))}
               </fieldset>
+            </section>
+            <section className="form-section">
+              <h2>Redundant power supplies</h2>
+              <Switch
+                checked={v.shutdown.minSupplies !== null}
+                onChange={(on) => form.update((x) => ({ ...x, shutdown: { ...x.shutdown, minSupplies: on ? 1 : null } }))}
+                label="This machine’s power supplies hang on several UPSes (upsmon MINSUPPLIES)"
+                hint="Off: any UPS with role secondary that turns critical shuts this machine down. On: shut down only when the UPSes that are not critical feed fewer supplies than set here; each UPS’s power value (in its master’s settings) says how many supplies it feeds."
+                testId="min-supplies-switch"
+              />
+              {v.shutdown.minSupplies !== null && (
+                <Field label="Supplies needed to keep running" error={issueAt(form.issues, 'shutdown.minSupplies')} className="narrow">
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      min={1}
+                      step={1}
+                      value={Number.isNaN(v.shutdown.minSupplies) ? '' : (v.shutdown.minSupplies ?? '')}
+                      onChange={(e) => form.update((x) => ({ ...x, shutdown: { ...x.shutdown, minSupplies: e.target.valueAsNumber } }))}
+                      data-testid="min-supplies"
+                    />
+                  )}
+                </Field>
+              )}
             </section>
             <section className="form-section">
               <h2>Timing</h2>
