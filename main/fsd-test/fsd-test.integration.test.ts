@@ -553,6 +553,15 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(next.timeBudget.measuredReportId).toBe(realReport.id);
     expect(next.timeBudget.measuredShutdownSeconds).toBeCloseTo(realReport.local!.measured.totalMs / 1000, 1);
     expect(next.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'blocker', overridable: true });
+
+    // Redundant supplies (MINSUPPLIES 1) with a second UPS feeding this machine: FSD on this UPS alone leaves it up.
+    const { config } = await call(h.core, 'config:get', undefined);
+    const secondFeed = { ...config.masters[0]!, id: 'lab-b', label: 'Second feed' };
+    await call(h.core, 'config:save', { config: { ...config, masters: [...config.masters, secondFeed], shutdown: { ...config.shutdown, minSupplies: 1 } } });
+    const redundant = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'entered', username: RIG_USERS.monprimary.name, password: RIG_USERS.monprimary.password } });
+    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'warning', title: 'This machine stays up' });
+    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')?.detail).toContain('MINSUPPLIES is 1 and the other UPSes feeding this machine supply 1');
+    expect(redundant.thisMachine.willReallyShutDown).toBe(false);
   }, 90_000);
 
   it('an abort during the countdown sends nothing to the server', async () => {

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../shared/config';
-import { upsSystemName } from '../../shared/config';
+import { feedingPower, feedsThisMachine, upsSystemName } from '../../shared/config';
 import {
   DEFAULT_MASTER_HOSTSYNC_SECONDS,
   type FsdCheck,
@@ -307,11 +307,23 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   const role = ups.powerValue === 0 ? 'monitor-only' : ups.role;
   const hooks = shutdownHooks(config, systemName);
   const localDryRun = isMaster ? true : request.dryRun;
-  const willReallyShutDown = isMaster ? role === 'secondary' && !config.shutdown.dryRun : !request.dryRun;
+  // MINSUPPLIES: FSD on this UPS alone leaves this machine up while the others feed enough supplies.
+  const { minSupplies } = config.shutdown;
+  const otherSupplies = feedingPower(config.masters) - (feedsThisMachine(ups) ? ups.powerValue : 0);
+  const otherSuppliesSuffice = role === 'secondary' && minSupplies !== null && otherSupplies >= minSupplies;
+  const willReallyShutDown = isMaster ? role === 'secondary' && !otherSuppliesSuffice && !config.shutdown.dryRun : !request.dryRun;
   const commandText = [shutdownCommand.file, ...shutdownCommand.args].join(' ');
   if (isMaster) {
     if (role === 'monitor-only') {
       add({ id: 'this-machine-shutdown', title: 'This machine', status: 'info', detail: `This machine only monitors ${systemName} (monitor-only or power value 0): it will not shut down.` });
+    } else if (otherSuppliesSuffice) {
+      add({
+        id: 'this-machine-shutdown',
+        title: 'This machine stays up',
+        status: 'warning',
+        detail: `MINSUPPLIES is ${minSupplies} and the other UPSes feeding this machine supply ${otherSupplies}: FSD on ${systemName} alone does not shut it down, so it stays logged in and the report lists it as never logging out.`,
+        fix: 'That is what redundant supplies are for. To see this machine take part, test with the other UPSes critical too, or turn off "redundant power supplies" in Settings → Shutdown for the test.',
+      });
     } else if (config.shutdown.dryRun) {
       add({
         id: 'this-machine-shutdown',
