@@ -184,6 +184,7 @@ export const ConfigSchema = z.object({
   }
 });
 export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** A UPS entry that decides about this machine: role secondary with a power value above 0. */
 export function feedsThisMachine(ups: Pick<MonitoredUps, 'role' | 'powerValue'>): boolean {
@@ -194,7 +195,6 @@ export function feedsThisMachine(ups: Pick<MonitoredUps, 'role' | 'powerValue'>)
 export function feedingPower(masters: readonly Pick<Master, 'ups'>[]): number {
   return masters.reduce((sum, master) => sum + master.ups.reduce((s, ups) => s + (feedsThisMachine(ups) ? ups.powerValue : 0), 0), 0);
 }
-export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export function defaultConfig(): Config {
   return ConfigSchema.parse({});
