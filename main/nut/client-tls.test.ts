@@ -6,8 +6,9 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultServer, type FaultScript, type FaultServer } from '../testing/fault-server.js';
+import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions, type NutTlsOptions } from './client.js';
-import { NutError } from './errors.js';
+import type { NutError } from './errors.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./test-fixtures/${name}`, import.meta.url), 'utf8');
 const serverTls = { key: fixture('server-key.pem'), cert: fixture('server-cert.pem') };
@@ -44,15 +45,11 @@ async function connect(server: FaultServer, tls: NutTlsOptions, options: Partial
   return client;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<NutError> {
-  try {
-    const value = await promise;
+/** A client that connected after all is still closed after the test. */
+function rejection(promise: Promise<unknown>): Promise<NutError> {
+  return nutRejection(promise, (value) => {
     if (value instanceof NutClient) clients.push(value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(NutError);
-    return error as NutError;
-  }
-  throw new Error('expected the promise to reject');
+  });
 }
 
 describe('STARTTLS', () => {

@@ -18,6 +18,7 @@ import {
   startUpsdRig,
   type Rig,
 } from '../testing/upsd-rig.js';
+import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions } from './client.js';
 import { NutError } from './errors.js';
 
@@ -39,15 +40,6 @@ async function connectAs(rig: Rig, user: { name: string; password: string }, opt
   return client;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<NutError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(NutError);
-    return error as NutError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/;
 
@@ -137,7 +129,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(await client.getDesc('ups', 'no.such.var')).toBe('Description unavailable');
       expect(await client.getCmdDesc('ups', 'load.off')).toBe('Turn off the load immediately');
       expect(await client.getTrackingMode()).toBe('OFF');
-      const error = await rejection(client.getVar('ups', 'no.such.var'));
+      const error = await nutRejection(client.getVar('ups', 'no.such.var'));
       expect(error).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
       expect(client.isOpen).toBe(true);
     });
@@ -161,8 +153,8 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       // dummy-ups 2.8.0 cannot declare ENUM/RANGE for file variables: upsd answers empty lists.
       expect(await client.listEnum('ups', 'input.sensitivity')).toEqual([]);
       expect(await client.listRange('ups', 'input.transfer.low')).toEqual([]);
-      expect(await rejection(client.listEnum('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
-      expect(await rejection(client.listRange('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
+      expect(await nutRejection(client.listEnum('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
+      expect(await nutRejection(client.listRange('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
       // Still in step after the errors.
       expect(await client.getVar('apc', 'battery.charge.low')).toBe('80');
     });
@@ -204,13 +196,13 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
     it('upsd enforces one LOGIN and one USERNAME/PASSWORD per connection, and credentials before LOGIN', async () => {
       const anonymous = await connect(rig);
-      expect(await rejection(anonymous.login('ups'))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
+      expect(await nutRejection(anonymous.login('ups'))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
       const client = await connectAs(rig, RIG_USERS.monuser);
       await client.login('ups');
-      const again = await rejection(client.login('apc'));
+      const again = await nutRejection(client.login('apc'));
       expect(again).toMatchObject({ kind: 'server', code: 'ALREADY-LOGGED-IN' });
       expect(again.fix).toMatch(/one connection per monitored UPS/i);
-      expect(await rejection(client.authenticate('monuser', 'secret'))).toMatchObject({ kind: 'server', code: 'ALREADY-SET-USERNAME' });
+      expect(await nutRejection(client.authenticate('monuser', 'secret'))).toMatchObject({ kind: 'server', code: 'ALREADY-SET-USERNAME' });
       expect(client.isOpen).toBe(true);
       expect(await client.getNumLogins('ups')).toBe(1);
     });
@@ -218,7 +210,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
     it('a wrong password is only refused at LOGIN: ACCESS-DENIED with an explanation and a fix', async () => {
       const client = await connect(rig);
       await client.authenticate('monuser', 'not-the-password'); // upsd says OK to anything here
-      const error = await rejection(client.login('ups'));
+      const error = await nutRejection(client.login('ups'));
       expect(error.kind).toBe('server');
       expect(error.code).toBe('ACCESS-DENIED');
       expect(error.connectionLost).toBe(false);
@@ -233,12 +225,12 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
     it('an unknown UPS: UNKNOWN-UPS naming the UPSes the server has', async () => {
       const client = await connectAs(rig, RIG_USERS.monuser);
-      const error = await rejection(client.getVar('nas-ups', 'ups.status'));
+      const error = await nutRejection(client.getVar('nas-ups', 'ups.status'));
       expect(error).toMatchObject({ kind: 'server', code: 'UNKNOWN-UPS' });
       expect([...(error.availableUps ?? [])].sort()).toEqual(['apc', 'ups']);
       expect(error.explanation).toMatch(/The server has: (ups, apc|apc, ups)\./);
       expect(error.context.ups).toBe('nas-ups');
-      const loginError = await rejection(client.login('nas-ups'));
+      const loginError = await nutRejection(client.login('nas-ups'));
       expect(loginError).toMatchObject({ kind: 'server', code: 'UNKNOWN-UPS' });
       expect(loginError.availableUps).toBeDefined();
       await client.login('ups'); // the failed LOGIN did not count
@@ -261,7 +253,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
         const client = await NutClient.connect({ host: '127.0.0.1', port: proxy.port, keepAliveIntervalMs: 0 });
         clients.push(client);
         await client.authenticate(RIG_USERS.monprimary.name, RIG_USERS.monprimary.password);
-        expect(await rejection(client.command(['PRIMARY', 'ups']))).toMatchObject({ kind: 'server', code: 'UNKNOWN-COMMAND' });
+        expect(await nutRejection(client.command(['PRIMARY', 'ups']))).toMatchObject({ kind: 'server', code: 'UNKNOWN-COMMAND' });
         expect(await client.primary('ups')).toBe('MASTER');
         await client.close();
       } finally {
@@ -271,9 +263,9 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
     it('a secondary gets ACCESS-DENIED for PRIMARY (after the MASTER fallback) and for FSD', async () => {
       const client = await connectAs(rig, RIG_USERS.monuser);
-      const primaryError = await rejection(client.primary('ups'));
+      const primaryError = await nutRejection(client.primary('ups'));
       expect(primaryError).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'MASTER ups' });
-      const fsdError = await rejection(client.fsd('apc'));
+      const fsdError = await nutRejection(client.fsd('apc'));
       expect(fsdError).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'FSD apc' });
       expect(fsdError.fix).toMatch(/FSD needs "upsmon primary" or "actions = FSD"/);
       expect(await rig.getVar('apc', 'ups.status')).toBe('OL');
@@ -320,21 +312,21 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(await client.getTrackingMode()).toBe('OFF');
       const untracked = await client.setVar('ups', 'ups.load', '21.0');
       expect(untracked).toEqual({ trackingId: undefined, result: undefined });
-      const error = await rejection(client.getTracking(tracked.trackingId!));
+      const error = await nutRejection(client.getTracking(tracked.trackingId!));
       expect(error).toMatchObject({ kind: 'server', code: 'FEATURE-NOT-CONFIGURED' });
       expect(error.fix).toMatch(/SET TRACKING ON/);
       await waitFor(async () => (await rig.getVar('ups', 'ups.load')) === '21.0', { description: 'ups.load 21.0' });
       const anonymous = await connect(rig);
-      expect(await rejection(anonymous.setTracking(true))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
+      expect(await nutRejection(anonymous.setTracking(true))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
     });
 
     it('SET VAR errors: READONLY, TOO-LONG, VAR-NOT-SUPPORTED, ACCESS-DENIED for a monitoring user', async () => {
       const admin = await connectAs(rig, RIG_USERS.admin);
-      expect(await rejection(admin.setVar('ups', 'driver.name', 'x'))).toMatchObject({ kind: 'server', code: 'READONLY' });
-      expect(await rejection(admin.setVar('ups', 'ups.status', 'X'.repeat(33)))).toMatchObject({ kind: 'server', code: 'TOO-LONG' });
-      expect(await rejection(admin.setVar('ups', 'no.such.var', '1'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
+      expect(await nutRejection(admin.setVar('ups', 'driver.name', 'x'))).toMatchObject({ kind: 'server', code: 'READONLY' });
+      expect(await nutRejection(admin.setVar('ups', 'ups.status', 'X'.repeat(33)))).toMatchObject({ kind: 'server', code: 'TOO-LONG' });
+      expect(await nutRejection(admin.setVar('ups', 'no.such.var', '1'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
       const monitor = await connectAs(rig, RIG_USERS.monprimary);
-      expect(await rejection(monitor.setVar('ups', 'battery.charge', '1'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
+      expect(await nutRejection(monitor.setVar('ups', 'battery.charge', '1'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
       expect(await rig.getVar('ups', 'battery.charge')).not.toBe('1');
     });
 
@@ -346,9 +338,9 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(await client.getTracking(result.trackingId!)).toEqual({ error: 'UNKNOWN' });
       // With a parameter (sent quoted) the outcome is the same.
       expect((await client.instCmd('ups', 'load.off', '5', { waitForResult: true, pollIntervalMs: 50 })).result).toEqual({ error: 'UNKNOWN' });
-      expect(await rejection(client.instCmd('ups', 'beeper.off'))).toMatchObject({ kind: 'server', code: 'CMD-NOT-SUPPORTED' });
+      expect(await nutRejection(client.instCmd('ups', 'beeper.off'))).toMatchObject({ kind: 'server', code: 'CMD-NOT-SUPPORTED' });
       const monitor = await connectAs(rig, RIG_USERS.monprimary);
-      expect(await rejection(monitor.instCmd('ups', 'load.off'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
+      expect(await nutRejection(monitor.instCmd('ups', 'load.off'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
       expect(await rig.getVar('ups', 'ups.status')).toBe('OL');
     });
   });
@@ -364,7 +356,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
     it('required TLS fails clearly: STARTTLS-REFUSED explaining that no certificate is configured', async () => {
       const started = performance.now();
-      const error = await rejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0, tls: { mode: 'required' } }));
+      const error = await nutRejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0, tls: { mode: 'required' } }));
       expect(performance.now() - started).toBeLessThan(3_000);
       expect(error.kind).toBe('tls');
       expect(error.code).toBe('STARTTLS-REFUSED');
@@ -396,7 +388,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
         expect(error.explanation).toMatch(/lost contact with its UPS/);
         expect(error.fix).toMatch(/driver/);
         expect(await client.getVar('ups', 'ups.status')).toBe('OL'); // the other UPS is fine
-        expect(await rejection(client.getNumLogins('apc'))).toMatchObject({ code: 'DATA-STALE' });
+        expect(await nutRejection(client.getNumLogins('apc'))).toMatchObject({ code: 'DATA-STALE' });
         expect(await client.listClient('apc')).toEqual(['127.0.0.1']); // no driver check for LIST CLIENT
       } finally {
         await rig.thawDriver('apc');
@@ -408,7 +400,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       const client = await connectAs(rig, RIG_USERS.monuser);
       await rig.stopDriver('apc');
       try {
-        const error = await rejection(client.getVar('apc', 'ups.status'));
+        const error = await nutRejection(client.getVar('apc', 'ups.status'));
         expect(error).toMatchObject({ kind: 'server', code: 'DRIVER-NOT-CONNECTED', connectionLost: false });
         expect(error.explanation).toMatch(/driver is not running/);
         await client.login('apc'); // LOGIN has no driver check
@@ -428,7 +420,7 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
         expect(cause).toBeInstanceOf(NutError);
         expect(cause!.connectionLost).toBe(true);
         expect(client.isOpen).toBe(false);
-        const error = await rejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 }));
+        const error = await nutRejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 }));
         expect(error).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
         expect(error.explanation).toMatch(/LISTEN/);
         expect(error.fix).toMatch(new RegExp(`LISTEN 0\\.0\\.0\\.0 ${rig.port}`));
@@ -516,14 +508,14 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
     expect(await client.getVar('ups', 'ups.status')).toBe('OL');
     expect(await client.listClient('ups')).toEqual(['127.0.0.1']);
     // A second STARTTLS inside TLS is refused by upsd (and does not start a handshake).
-    expect(await rejection(client.command(['STARTTLS']))).toMatchObject({ kind: 'server', code: 'ALREADY-SSL-MODE' });
+    expect(await nutRejection(client.command(['STARTTLS']))).toMatchObject({ kind: 'server', code: 'ALREADY-SSL-MODE' });
     expect(await client.getNumLogins('ups')).toBe(1);
   });
 
   it('verifies the name too: servername "localhost" passes, a name not in the certificate fails', async () => {
     const client = await connect(rig, { host: '127.0.0.1', tls: { mode: 'required', caPem: rig.tls!.certPem, servername: rig.tls!.servername } });
     expect(client.tlsActive).toBe(true);
-    const error = await rejection(connect(rig, { tls: { mode: 'required', caPem: rig.tls!.certPem, servername: 'nas.example' } }));
+    const error = await nutRejection(connect(rig, { tls: { mode: 'required', caPem: rig.tls!.certPem, servername: 'nas.example' } }));
     expect(error).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     expect(error.explanation).toMatch(/not valid for "nas\.example"/);
   });
@@ -539,7 +531,7 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
   it('a WRONG pin fails with FINGERPRINT-MISMATCH naming both fingerprints, and upsd keeps serving others', async () => {
     const other = await makeTestCertificate();
     expect(other.fingerprint256).not.toBe(rig.tls!.fingerprint256);
-    const error = await rejection(connect(rig, { tls: { mode: 'required', fingerprint256: other.fingerprint256 } }));
+    const error = await nutRejection(connect(rig, { tls: { mode: 'required', fingerprint256: other.fingerprint256 } }));
     expect(error).toMatchObject({ kind: 'tls', code: 'FINGERPRINT-MISMATCH' });
     expect(error.explanation).toContain(rig.tls!.fingerprint256);
     expect(error.explanation).toContain(other.fingerprint256);
@@ -550,11 +542,11 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
   });
 
   it('an untrusted certificate fails: self-signed without CA/pin, or verified against the wrong CA', async () => {
-    const noTrust = await rejection(connect(rig, { tls: { mode: 'required' } }));
+    const noTrust = await nutRejection(connect(rig, { tls: { mode: 'required' } }));
     expect(noTrust).toMatchObject({ kind: 'tls', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     expect(noTrust.fix).toMatch(/pin its SHA-256 fingerprint/);
     const other = await makeTestCertificate();
-    const wrongCa = await rejection(connect(rig, { tls: { mode: 'required', caPem: other.certPem } }));
+    const wrongCa = await nutRejection(connect(rig, { tls: { mode: 'required', caPem: other.certPem } }));
     expect(wrongCa.kind).toBe('tls');
     expect(['DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']).toContain(wrongCa.code);
   });
@@ -578,7 +570,7 @@ describe('NutClient connect timeout (black-holed address in a private netns)', (
     const endpoint = await blackholeEndpoint();
     try {
       const started = performance.now();
-      const error = await rejection(NutClient.connect({ host: endpoint.host, port: endpoint.port, connectTimeoutMs: 600, keepAliveIntervalMs: 0 }));
+      const error = await nutRejection(NutClient.connect({ host: endpoint.host, port: endpoint.port, connectTimeoutMs: 600, keepAliveIntervalMs: 0 }));
       const elapsed = performance.now() - started;
       expect(error).toMatchObject({ kind: 'timeout', code: 'CONNECT-TIMEOUT' });
       expect(error.explanation).toMatch(/within 600 ms/);

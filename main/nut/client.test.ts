@@ -6,8 +6,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultServer, type FaultConnection, type FaultScript, type FaultServer } from '../testing/fault-server.js';
+import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions } from './client.js';
-import { NutError } from './errors.js';
 
 const servers: FaultServer[] = [];
 const clients: NutClient[] = [];
@@ -29,15 +29,6 @@ async function connect(server: FaultServer, options: Partial<NutClientOptions> =
   return client;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<NutError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(NutError);
-    return error as NutError;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -192,7 +183,7 @@ describe('NutClient commands (happy paths)', () => {
 
   it('server errors keep the connection usable', async () => {
     const client = await connect(await serve(fakeUpsd()));
-    const error = await rejection(client.getVar('dummy', 'nosuch.var'));
+    const error = await nutRejection(client.getVar('dummy', 'nosuch.var'));
     expect(error).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED', command: 'GET VAR dummy nosuch.var', context: { ups: 'dummy' } });
     expect(client.isOpen).toBe(true);
     expect(await client.getVar('dummy', 'ups.status')).toBe('OL');
@@ -200,11 +191,11 @@ describe('NutClient commands (happy paths)', () => {
 
   it('UNKNOWN-UPS lists the UPS names the server does have', async () => {
     const client = await connect(await serve(fakeUpsd()));
-    const error = await rejection(client.getVar('nosuch', 'ups.status'));
+    const error = await nutRejection(client.getVar('nosuch', 'ups.status'));
     expect(error.code).toBe('UNKNOWN-UPS');
     expect(error.availableUps).toEqual(['dummy', 'seq']);
     expect(error.explanation).toContain('The server has: dummy, seq.');
-    const listError = await rejection(client.listVar('nosuch'));
+    const listError = await nutRejection(client.listVar('nosuch'));
     expect(listError.availableUps).toEqual(['dummy', 'seq']);
   });
 
@@ -223,7 +214,7 @@ describe('NutClient commands (happy paths)', () => {
     const server = await serve(fakeUpsd());
     const client = await connect(server);
     await client.authenticate('', 'ignored');
-    const error = await rejection(client.login('dummy'));
+    const error = await nutRejection(client.login('dummy'));
     expect(error.code).toBe('USERNAME-REQUIRED');
     expect(server.received).toEqual(['LOGIN dummy']);
   });
@@ -232,7 +223,7 @@ describe('NutClient commands (happy paths)', () => {
     const client = await connect(await serve(fakeUpsd()));
     const secretPassword = 'hunter2-secret';
     await client.authenticate('monuser', secretPassword);
-    const error = await rejection(client.login('dummy'));
+    const error = await nutRejection(client.login('dummy'));
     expect(error.code).toBe('ACCESS-DENIED');
     expect(error.fix).toMatch(/Permitted DiskStation devices/);
     expect(JSON.stringify(error.toJSON()) + error.message + error.stack).not.toContain(secretPassword);
@@ -241,7 +232,7 @@ describe('NutClient commands (happy paths)', () => {
   it('a password with characters upsd would drop is refused before anything is sent', async () => {
     const server = await serve(fakeUpsd());
     const client = await connect(server);
-    const error = await rejection(client.authenticate('monuser', 'pässword'));
+    const error = await nutRejection(client.authenticate('monuser', 'pässword'));
     expect(error.kind).toBe('argument');
     expect(error.message).not.toContain('pässword');
     expect(server.received).toEqual([]);
@@ -259,7 +250,7 @@ describe('NutClient commands (happy paths)', () => {
   it('PRIMARY and MASTER both denied → the MASTER error', async () => {
     const client = await connect(await serve(fakeUpsd()));
     await client.authenticate('monuser', 'wrong');
-    const error = await rejection(client.primary('dummy'));
+    const error = await nutRejection(client.primary('dummy'));
     expect(error).toMatchObject({ code: 'ACCESS-DENIED', command: 'MASTER dummy' });
   });
 
@@ -309,7 +300,7 @@ describe('NutClient commands (happy paths)', () => {
 
   it('getTracking throws for FEATURE-NOT-CONFIGURED (tracking off on this connection)', async () => {
     const client = await connect(await serve(fakeUpsd({ 'GET TRACKING 1234': 'ERR FEATURE-NOT-CONFIGURED' })));
-    const error = await rejection(client.getTracking('1234'));
+    const error = await nutRejection(client.getTracking('1234'));
     expect(error.code).toBe('FEATURE-NOT-CONFIGURED');
     expect(error.fix).toMatch(/SET TRACKING ON/);
   });
@@ -317,7 +308,7 @@ describe('NutClient commands (happy paths)', () => {
   it('the command() escape hatch', async () => {
     const client = await connect(await serve(fakeUpsd()));
     expect(await client.command(['GET', 'VAR', 'dummy', 'ups.mfr'])).toEqual(['VAR', 'dummy', 'ups.mfr', 'Power Co']);
-    expect((await rejection(client.command(['BOGUS']))).code).toBe('UNKNOWN-COMMAND');
+    expect((await nutRejection(client.command(['BOGUS']))).code).toBe('UNKNOWN-COMMAND');
   });
 
   it('exposes the addresses of both ends', async () => {
@@ -340,7 +331,7 @@ describe('NutClient closing', () => {
     expect(closed).toEqual([undefined]);
     expect(await client.whenClosed()).toBeUndefined();
     await server.connections[0]!.whenClosed();
-    expect((await rejection(client.ver())).code).toBe('CLOSED-BY-CLIENT');
+    expect((await nutRejection(client.ver())).code).toBe('CLOSED-BY-CLIENT');
   });
 
   it('accepts the Goodbye... of very old servers', async () => {
@@ -367,7 +358,7 @@ describe('NutClient closing', () => {
     const pending = client.ver();
     await server.waitForLines(1);
     await client.close();
-    expect((await rejection(pending)).code).toBe('CLOSED-BY-CLIENT');
+    expect((await nutRejection(pending)).code).toBe('CLOSED-BY-CLIENT');
     expect(server.received).toEqual(['VER']);
     await server.connections[0]!.whenClosed();
   });
@@ -386,7 +377,7 @@ describe('NutClient closing', () => {
 describe('NutClient faults', () => {
   it('a malformed reply (wrong shape) closes the connection with a protocol error', async () => {
     const client = await connect(await serve((_line, connection) => connection.send('NUMLOGINS dummy 1')));
-    const error = await rejection(client.getVar('dummy', 'ups.status'));
+    const error = await nutRejection(client.getVar('dummy', 'ups.status'));
     expect(error).toMatchObject({ kind: 'protocol', code: 'UNEXPECTED-REPLY', command: 'GET VAR dummy ups.status' });
     expect(error.explanation).toContain('NUMLOGINS dummy 1');
     expect(client.isOpen).toBe(false);
@@ -395,7 +386,7 @@ describe('NutClient faults', () => {
 
   it('garbage inside a LIST closes the connection with a protocol error', async () => {
     const client = await connect(await serve((_line, connection) => connection.send('BEGIN LIST VAR dummy', 'VAR dummy a "1"', '%%garbage%%', 'END LIST VAR dummy')));
-    const error = await rejection(client.listVar('dummy'));
+    const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'protocol', code: 'UNEXPECTED-REPLY' });
     expect(error.explanation).toContain('%%garbage%%');
     expect(client.isOpen).toBe(false);
@@ -404,14 +395,14 @@ describe('NutClient faults', () => {
   it('an over-long line is refused as soon as it passes the limit, even without LF', async () => {
     const server = await serve((_line, connection) => connection.write('VAR dummy x "' + 'A'.repeat(6000)));
     const client = await connect(server);
-    const error = await rejection(client.getVar('dummy', 'x'));
+    const error = await nutRejection(client.getVar('dummy', 'x'));
     expect(error).toMatchObject({ kind: 'protocol', code: 'LINE-TOO-LONG' });
     expect(error.explanation).toContain('4096');
   });
 
   it('honours a custom maxLineLength', async () => {
     const client = await connect(await serve((_line, connection) => connection.send('VAR dummy x "' + 'A'.repeat(100) + '"')), { maxLineLength: 64 });
-    expect((await rejection(client.getVar('dummy', 'x'))).code).toBe('LINE-TOO-LONG');
+    expect((await nutRejection(client.getVar('dummy', 'x'))).code).toBe('LINE-TOO-LONG');
   });
 
   it('a reply that never comes: kind timeout, every pending request rejected, connection closed', async () => {
@@ -421,7 +412,7 @@ describe('NutClient faults', () => {
     client.on('close', (cause) => closeCauses.push(cause));
     const first = client.getVar('dummy', 'ups.status');
     const second = client.listUps();
-    const [firstError, secondError] = await Promise.all([rejection(first), rejection(second)]);
+    const [firstError, secondError] = await Promise.all([nutRejection(first), nutRejection(second)]);
     expect(firstError).toMatchObject({ kind: 'timeout', code: 'REQUEST-TIMEOUT', command: 'GET VAR dummy ups.status' });
     expect(secondError).toMatchObject({ kind: 'timeout', command: 'LIST UPS' });
     expect(client.isOpen).toBe(false);
@@ -436,7 +427,7 @@ describe('NutClient faults', () => {
         await connection.end();
       }),
     );
-    const error = await rejection(client.listVar('dummy'));
+    const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'closed', code: 'CONNECTION-CLOSED', command: 'LIST VAR dummy' });
     expect(error.explanation).toMatch(/LIST reply \(2 item\(s\) received\)/);
     expect(error.explanation).toMatch(/middle of a line/);
@@ -444,7 +435,7 @@ describe('NutClient faults', () => {
 
   it('a LIST that stalls mid-way times out', async () => {
     const client = await connect(await serve((_line, connection) => connection.send('BEGIN LIST VAR dummy', 'VAR dummy a "1"')), { requestTimeoutMs: 150 });
-    const error = await rejection(client.listVar('dummy'));
+    const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'timeout', code: 'REQUEST-TIMEOUT' });
     expect(error.explanation).toContain('1 item(s) received');
   });
@@ -475,7 +466,7 @@ describe('NutClient faults', () => {
 
   it('connection reset mid-request → kind reset', async () => {
     const client = await connect(await serve((_line, connection) => connection.reset()));
-    const error = await rejection(client.getVar('dummy', 'ups.status'));
+    const error = await nutRejection(client.getVar('dummy', 'ups.status'));
     expect(error.kind).toBe('reset');
     expect(error.code).toBe('ECONNRESET');
     expect(error.command).toBe('GET VAR dummy ups.status');
@@ -483,7 +474,7 @@ describe('NutClient faults', () => {
 
   it('connection closed mid-request → kind closed', async () => {
     const client = await connect(await serve((_line, connection) => connection.end()));
-    const error = await rejection(client.getVar('dummy', 'ups.status'));
+    const error = await nutRejection(client.getVar('dummy', 'ups.status'));
     expect(error).toMatchObject({ kind: 'closed', code: 'CONNECTION-CLOSED' });
     expect(error.explanation).toMatch(/before answering/);
   });
@@ -557,7 +548,7 @@ describe('NutClient faults', () => {
 
   it('an ERR in place of BEGIN LIST rejects that LIST only', async () => {
     const client = await connect(await serve(fakeUpsd({ 'LIST VAR dummy': 'ERR DATA-STALE' })));
-    const error = await rejection(client.listVar('dummy'));
+    const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'server', code: 'DATA-STALE', command: 'LIST VAR dummy' });
     expect(error.explanation).toMatch(/lost contact with its UPS/);
     expect(client.isOpen).toBe(true);
@@ -570,7 +561,7 @@ describe('NutClient faults', () => {
     clients.push(client);
     const cause = await client.whenClosed();
     expect(cause).toMatchObject({ kind: 'protocol', code: 'UNSOLICITED-REPLY' });
-    expect((await rejection(client.ver())).code).toBe('UNSOLICITED-REPLY');
+    expect((await nutRejection(client.ver())).code).toBe('UNSOLICITED-REPLY');
   });
 
   it('an extra reply line after a single-line reply closes the connection', async () => {
@@ -581,7 +572,7 @@ describe('NutClient faults', () => {
 
   it('connect refused → kind refused, explaining LISTEN', async () => {
     const port = await closedPort();
-    const error = await rejection(NutClient.connect({ host: '127.0.0.1', port }));
+    const error = await nutRejection(NutClient.connect({ host: '127.0.0.1', port }));
     expect(error).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED', context: { host: '127.0.0.1', port } });
     expect(error.explanation).toMatch(/LISTEN/);
   });
@@ -589,7 +580,7 @@ describe('NutClient faults', () => {
   it('connect timeout → kind timeout, explaining a firewall', async () => {
     let created: net.Socket | undefined;
     const started = performance.now();
-    const error = await rejection(
+    const error = await nutRejection(
       NutClient.connect({
         host: 'nas.invalid',
         port: 3493,
@@ -605,14 +596,14 @@ describe('NutClient faults', () => {
   });
 
   it('invalid options are refused before connecting', async () => {
-    expect((await rejection(NutClient.connect({ host: '' }))).code).toBe('INVALID-OPTION');
-    expect((await rejection(NutClient.connect({ host: 'x', port: 70000 }))).code).toBe('INVALID-OPTION');
-    expect((await rejection(NutClient.connect({ host: 'x', tls: { mode: 'required', fingerprint256: 'abc' } }))).code).toBe('INVALID-OPTION');
+    expect((await nutRejection(NutClient.connect({ host: '' }))).code).toBe('INVALID-OPTION');
+    expect((await nutRejection(NutClient.connect({ host: 'x', port: 70000 }))).code).toBe('INVALID-OPTION');
+    expect((await nutRejection(NutClient.connect({ host: 'x', tls: { mode: 'required', fingerprint256: 'abc' } }))).code).toBe('INVALID-OPTION');
   });
 
   it('a timeout during PASSWORD never reveals the password', async () => {
     const client = await connect(await serve((line, connection) => (line.startsWith('USERNAME') ? connection.send('OK') : undefined)), { requestTimeoutMs: 300 });
-    const error = await rejection(client.authenticate('monuser', 'TopSecret123'));
+    const error = await nutRejection(client.authenticate('monuser', 'TopSecret123'));
     expect(error.kind).toBe('timeout');
     expect(error.command).toBe('PASSWORD <redacted>');
     expect(JSON.stringify(error.toJSON()) + error.message).not.toContain('TopSecret123');
