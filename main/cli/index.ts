@@ -13,8 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StoredEvent } from '../../shared/history';
 import type { CoreService } from '../core/core-service';
-import type { Logger, LogLevel } from '../core/ports';
-import { applyV8Tuning } from '../core/v8-tuning';
+import type { Logger, LogLevel } from '../platform/ports';
+import { applyV8Tuning } from '../platform/v8-tuning';
 import type { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
 
@@ -141,7 +141,7 @@ async function startCore(configPath: string, dataDir: string, logger: Logger, wi
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');
     notifier = createDesktopNotifier({ logger });
   }
-  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([import('../core/app-core'), import('../core/file-secret-store')]);
+  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([import('../core/app-core'), import('../platform/file-secret-store')]);
   const core = await createAppCore({
     configPath,
     dataDir,
@@ -231,9 +231,9 @@ async function openInBrowser(url: string, logger: Logger): Promise<void> {
   child.unref();
 }
 
-/** The guarded FSD test (main/fsd-test/cli.ts), on its own core like the agent. */
+/** The guarded FSD test (main/cli/fsd-test-command.ts), on its own core like the agent. */
 async function fsdTestCommand(args: string[]): Promise<number> {
-  const { FSD_TEST_USAGE, runFsdTestCli } = await import('../fsd-test/cli');
+  const { FSD_TEST_USAGE, runFsdTestCli } = await import('./fsd-test-command');
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`Usage: nut-sentinel ${FSD_TEST_USAGE}\n`);
     return 0;

@@ -12,7 +12,7 @@ import { type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { waitFor } from '../testing/net';
 import { createAppCore } from './app-core';
 import type { CoreService } from './core-service';
-import type { Logger, PowerMonitorPort, SecretStore } from './ports';
+import type { Logger, PowerMonitorPort, SecretStore } from '../platform/ports';
 
 class MemorySecretStore implements SecretStore {
   readonly values = new Map<string, string>();

@@ -19,12 +19,12 @@ import { HistoryLockedError, HistoryStore } from '../history/history-store';
 import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
 import { NutClient, type NutClientOptions } from '../nut/client';
-import { testConnection } from './connection-doctor';
+import { testConnection } from '../doctor/connection-doctor';
 import type { CoreService } from './core-service';
-import { ApiRequestError } from './dispatch';
-import { NodeProcessRunner, systemClock } from './node-ports';
-import { resolvePassword } from './passwords';
-import type { Clock, Logger, NotifierPort, PowerMonitorPort, ProcessRunner, SecretStore } from './ports';
+import { ApiRequestError } from '../platform/api-request-error';
+import { NodeProcessRunner, systemClock } from '../platform/node-ports';
+import { resolvePassword } from '../platform/passwords';
+import type { Clock, Logger, NotifierPort, PowerMonitorPort, ProcessRunner, SecretStore } from '../platform/ports';
 
 export interface AppCoreDeps {
   /** The JSON config file (read at start, written by `config:save`). */

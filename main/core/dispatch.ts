@@ -4,13 +4,7 @@
  * leave as explained ApiErrors (never stack traces or secrets).
  */
 import { type ApiError, type ApiHandlers, type InvokeChannel, invokeChannels, isInvokeChannel } from '../../shared/ipc';
-
-export class ApiRequestError extends Error {
-  constructor(readonly apiError: ApiError) {
-    super(apiError.message);
-    this.name = 'ApiRequestError';
-  }
-}
+import { ApiRequestError } from '../platform/api-request-error';
 
 export type DispatchResult = { ok: true; response: unknown } | { ok: false; error: ApiError };
 

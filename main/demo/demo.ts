@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConfigInput } from '../../shared/config';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import { DEMO_SCRIPT, startSimulatedMaster } from './simulated-master';
 
 export interface Demo {

@@ -13,7 +13,7 @@ import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import { INVOKE_CHANNELS, isPushChannel, PUSH_CHANNELS } from '../../shared/ipc';
 import type { CoreService } from '../core/core-service';
 import { type DispatchResult, dispatchInvoke } from '../core/dispatch';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import { safeRoute } from './routes';
 
 export interface IpcRegistrarDeps {

@@ -4,7 +4,7 @@
  * `before-quit` is therefore prevented once, the teardown runs, and the app quits again.
  */
 import type { App } from 'electron';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 
 export interface TeardownStep {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import type { Logger, LogLevel } from '../core/ports';
+import type { Logger, LogLevel } from '../platform/ports';
 
 export interface ShellLogger extends Logger {
   /** Write out everything buffered and close the file; later lines go to the console only. */

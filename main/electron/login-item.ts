@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { app } from 'electron';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import { APP_NAME, HIDDEN_FLAG } from './constants';
 
 export interface LoginItemEnv {

@@ -5,7 +5,7 @@
  *
  * Clicks are reported on macOS and Windows; notify-send (Linux) cannot report them.
  */
-import type { Logger, NotifierPort } from '../core/ports';
+import type { Logger, NotifierPort } from '../platform/ports';
 import { createDesktopNotifier, type DesktopNotifierOptions, type NodeNotifierLike } from '../notify/desktop-notifier';
 import { APP_ID, APP_NAME } from './constants';
 import { safeRoute } from './routes';

@@ -3,7 +3,7 @@
  * "communication lost" while asleep) and reconnects on resume.
  */
 import { powerMonitor } from 'electron';
-import type { PowerMonitorPort } from '../core/ports';
+import type { PowerMonitorPort } from '../platform/ports';
 
 export function createPowerMonitorPort(): PowerMonitorPort {
   const subscribe = (event: 'suspend' | 'resume', listener: () => void): (() => void) => {

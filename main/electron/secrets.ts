@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { safeStorage } from 'electron';
-import type { Logger, SecretStore } from '../core/ports';
+import type { Logger, SecretStore } from '../platform/ports';
 
 /** Carries `explanation` and `fix`, which dispatchInvoke turns into an ApiError for the UI. */
 export class SecretStoreError extends Error {

@@ -4,7 +4,7 @@
  * permissions, a strict CSP header, and no network requests except to the dev server.
  */
 import type { Session, WebContents } from 'electron';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import type { RendererTarget } from './paths';
 
 /**

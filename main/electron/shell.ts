@@ -19,7 +19,7 @@ import { app, dialog, Menu, session, shell } from 'electron';
 import type { ApiHandlers } from '../../shared/ipc';
 import type { AppSnapshot } from '../../shared/snapshot';
 import type { CoreService } from '../core/core-service';
-import type { Logger, NotifierPort, PowerMonitorPort, SecretStore } from '../core/ports';
+import type { Logger, NotifierPort, PowerMonitorPort, SecretStore } from '../platform/ports';
 import { APP_ID, APP_NAME, DEV_URL_ENV, HIDDEN_FLAG, USER_DATA_ENV } from './constants';
 import { createTeardown, installQuitGuard, type Teardown } from './lifecycle';
 import { createFileLogger, type ShellLogger } from './logger';

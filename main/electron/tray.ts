@@ -8,7 +8,7 @@
  * - Linux: the context menu IS the UI (AppIndicator/StatusNotifier trays deliver no clicks).
  */
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import type { AppSnapshot, TrayLevel, UpsSnapshot } from '../../shared/snapshot';
 import { APP_NAME } from './constants';
 import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';

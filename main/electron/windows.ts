@@ -4,7 +4,7 @@
  * loaded as the URL hash on first load and pushed as `app:navigate` afterwards.
  */
 import { BrowserWindow, type BrowserWindowConstructorOptions, type WebContents } from 'electron';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../platform/ports';
 import { APP_NAME } from './constants';
 import { type RendererTarget, rendererUrl } from './paths';
 import { safeRoute } from './routes';

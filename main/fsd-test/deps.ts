@@ -6,7 +6,7 @@
 import type { Config, Master, MonitoredUps } from '../../shared/config';
 import type { FsdRunView } from '../../shared/fsd-test';
 import type { StoredEvent } from '../../shared/history';
-import type { Clock, Logger, ProcessRunner, SecretStore } from '../core/ports';
+import type { Clock, Logger, ProcessRunner, SecretStore } from '../platform/ports';
 import type { UpsSession } from '../monitor/ups-session';
 import type { NutClient, NutClientOptions } from '../nut/client';
 

@@ -32,7 +32,7 @@ import type {
   FsdTimelineKind,
 } from '../../shared/fsd-test';
 import type { StoredEvent } from '../../shared/history';
-import type { TimerHandle } from '../core/ports';
+import type { TimerHandle } from '../platform/ports';
 import { HookDispatcher } from '../hooks/hook-dispatcher';
 import { defaultShutdownCommand, runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';

@@ -25,7 +25,7 @@ import type { InvokeChannel, ResponseOf } from '../../shared/ipc';
 import { createAppCore } from '../core/app-core';
 import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
-import type { Logger, SecretStore } from '../core/ports';
+import type { Logger, SecretStore } from '../platform/ports';
 import { RawNutConnection, sleep, tokenize, waitFor } from '../testing/net';
 import { type RecordingProxy, startRecordingProxy } from '../testing/recording-proxy';
 import { type TestNetwork, createTestNetwork } from '../testing/netns';

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { FsdPreflight, FsdReport, FsdRunView } from '../../shared/fsd-test';
 import { FsdPreflightRequestSchema } from '../../shared/fsd-test';
 import type { ApiHandlers, ParsedRequestOf } from '../../shared/ipc';
-import { ApiRequestError } from '../core/dispatch';
+import { ApiRequestError } from '../platform/api-request-error';
 import { type FsdTestDeps, type Target, errorMessage, findTarget, fsdCredentialKey } from './deps';
 import { FsdRun } from './fsd-run';
 import { LatchWatcher } from './latch-watch';

@@ -4,7 +4,7 @@
  * `ups.status` on its own anonymous connection (reconnecting across the master's restart) and
  * reports once the FSD token is gone.
  */
-import type { TimerHandle } from '../core/ports';
+import type { TimerHandle } from '../platform/ports';
 import type { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
 import { type FsdTestDeps, type Target, connectToMaster, errorMessage } from './deps';

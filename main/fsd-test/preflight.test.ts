@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../shared/config';
 import { FsdPreflightRequestSchema } from '../../shared/fsd-test';
-import { NodeProcessRunner, systemClock } from '../core/node-ports';
+import { NodeProcessRunner, systemClock } from '../platform/node-ports';
 import { NutClient } from '../nut/client';
 import { type FaultServer, startFaultServer } from '../testing/fault-server';
 import type { FsdTestDeps } from './deps';

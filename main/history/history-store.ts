@@ -49,8 +49,8 @@ import {
   type Severity,
   type StoredEvent,
 } from '../../shared/history';
-import { systemClock } from '../core/node-ports';
-import type { Clock, Logger, TimerHandle } from '../core/ports';
+import { systemClock } from '../platform/node-ports';
+import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NewerSchemaError, SCHEMA_VERSION, migrate, userVersion } from './migrations';
 import { HistoryLockedError, acquireOwnerLock, vfsLockDirPath, type OwnerLock } from './owner-lock';
 import {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isProcessAlive } from '../core/process-alive';
+import { isProcessAlive } from '../platform/process-alive';
 
 export interface OwnerInfo {
   pid: number;

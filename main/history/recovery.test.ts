@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HistoryLockedError, HistoryStore, type HistoryStoreOptions } from './history-store';
 import { Database } from './sqlite';
-import type { LogLevel } from '../core/ports';
+import type { LogLevel } from '../platform/ports';
 import { event, exited, firstLine, makeTempDir, sample, spawnChild } from './testing/helpers';
 
 const T0 = Date.UTC(2025, 0, 1);

@@ -3,13 +3,13 @@
  * VFS: no native module, so the same node_modules serves Electron and plain Node).
  *
  * The package is CommonJS and compiles its WebAssembly as it loads, so it is loaded with
- * `require` right here, after the V8 tuning (Liftoff only, see main/core/v8-tuning.ts) is in
+ * `require` right here, after the V8 tuning (Liftoff only, see main/platform/v8-tuning.ts) is in
  * place; a static `import` would be hoisted above it. Types come from its ambient declaration.
  */
 import { createRequire } from 'node:module';
 import type * as NodeSqlite3Wasm from 'node-sqlite3-wasm';
 import type { BindValues, Database as SqliteDatabase, SQLiteValue, Statement } from 'node-sqlite3-wasm';
-import { applyV8Tuning } from '../core/v8-tuning';
+import { applyV8Tuning } from '../platform/v8-tuning';
 
 export type { BindValues, SqliteDatabase, Statement };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HooksSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { NodeProcessRunner } from '../core/node-ports';
+import { NodeProcessRunner } from '../platform/node-ports';
 import { RecordingNotifier } from '../notify/notification-policy';
 import { DEFAULT_NOTIFY, HookDispatcher, type HookNotification, eventPolicy } from './hook-dispatcher';
 import { FakeClock } from './testing/fake-clock';

@@ -24,7 +24,7 @@
 import type { Command, Hooks } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
 import { DEFAULT_NOTIFY_MESSAGES, DEFAULT_NOTIFY_SEVERITY, type NotifyType, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
-import { type Clock, type DesktopNotification, type Logger, type NotifierPort, type ProcessResult, type ProcessRunner, runnerFailure } from '../core/ports';
+import { type Clock, type DesktopNotification, type Logger, type NotifierPort, type ProcessResult, type ProcessRunner, runnerFailure } from '../platform/ports';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 import { type RunningTimer, type UpsschedAction, type UpsschedCommand, UpsschedEngine } from './upssched';
 

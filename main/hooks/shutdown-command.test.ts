@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { NodeProcessRunner } from '../core/node-ports';
-import type { ProcessRunner } from '../core/ports';
+import { NodeProcessRunner } from '../platform/node-ports';
+import type { ProcessRunner } from '../platform/ports';
 import { defaultShutdownCommand, runShutdownCommand } from './shutdown-command';
 import { FakeClock } from './testing/fake-clock';
 

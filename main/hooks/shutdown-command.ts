@@ -20,7 +20,7 @@
 import { existsSync } from 'node:fs';
 import type { Command, ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { type Clock, type Logger, type ProcessResult, type ProcessRunner, runnerFailure } from '../core/ports';
+import { type Clock, type Logger, type ProcessResult, type ProcessRunner, runnerFailure } from '../platform/ports';
 import type { z } from 'zod';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 

@@ -29,8 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HooksSchema, upsSystemName } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { NodeProcessRunner, systemClock } from '../core/node-ports';
-import type { ProcessResult, ProcessRunner } from '../core/ports';
+import { NodeProcessRunner, systemClock } from '../platform/node-ports';
+import type { ProcessResult, ProcessRunner } from '../platform/ports';
 import { PROXMOX_APC_UPS, type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { HookDispatcher } from './hook-dispatcher';
 

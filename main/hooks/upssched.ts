@@ -26,7 +26,7 @@
  * { file, args }; the timer name / command argument is appended as its last argument.
  */
 import type { Command, UpsschedRule } from '../../shared/config';
-import type { Clock, TimerHandle } from '../core/ports';
+import type { Clock, TimerHandle } from '../platform/ports';
 
 export interface UpsschedEvent {
   /** NotifyType, e.g. `ONBATT`. */

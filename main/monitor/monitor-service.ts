@@ -8,7 +8,7 @@ import { type Config, type Master, type MonitoredUps, feedsThisMachine, monitorI
 import type { MetricSample, StoredEvent } from '../../shared/history';
 import { DEFAULT_NOTIFY_SEVERITY } from '../../shared/notify-types';
 import type { AppSnapshot, UpsSnapshot } from '../../shared/snapshot';
-import type { Clock, Logger, NotifierPort, ProcessRunner, TimerHandle } from '../core/ports';
+import type { Clock, Logger, NotifierPort, ProcessRunner, TimerHandle } from '../platform/ports';
 import { HookDispatcher } from '../hooks/hook-dispatcher';
 import { runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient, NutClientOptions } from '../nut/client';

@@ -8,7 +8,7 @@
  * poll has finished (the session skips a tick while its request is still in flight). The first
  * tick of a new subscriber comes at the group's next tick, i.e. within one interval.
  */
-import type { Clock, TimerHandle } from '../core/ports';
+import type { Clock, TimerHandle } from '../platform/ports';
 
 interface Group {
   readonly intervalMs: number;

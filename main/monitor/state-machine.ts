@@ -62,7 +62,7 @@
  *  - Missing data is never a value: only ups.status tokens drive decisions (no runtime/charge).
  */
 import { DEFAULT_NOTIFY_MESSAGES, formatNotifyMessage, type NotifyType } from '../../shared/notify-types';
-import type { LogLevel } from '../core/ports';
+import type { LogLevel } from '../platform/ports';
 import { describeStatus, parseStatus, type KnownStatusToken, type ParsedStatus } from './status';
 import type {
   Assessment,

@@ -3,7 +3,7 @@
  * state and UI view model. Times are monotonic milliseconds supplied by the caller.
  */
 import type { NotifyType } from '../../shared/notify-types';
-import type { LogLevel } from '../core/ports';
+import type { LogLevel } from '../platform/ports';
 
 export type MonitorRole = 'secondary' | 'monitor-only';
 

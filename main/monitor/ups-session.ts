@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
 import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
-import type { Clock, Logger, TimerHandle } from '../core/ports';
+import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError } from '../nut/errors';
 import { PollTicker } from './poll-ticker';

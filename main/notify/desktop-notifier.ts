@@ -8,7 +8,7 @@
  * configured message can neither break the quoting nor flood the screen.
  */
 import nodeNotifier from 'node-notifier';
-import type { DesktopNotification, Logger, NotifierPort } from '../core/ports';
+import type { DesktopNotification, Logger, NotifierPort } from '../platform/ports';
 
 /** The part of node-notifier we use (injectable for tests and for a custom notify-send path). */
 export interface NodeNotifierLike {

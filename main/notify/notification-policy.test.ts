@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DesktopNotification, NotifierPort } from '../core/ports';
+import type { DesktopNotification, NotifierPort } from '../platform/ports';
 import { FakeClock } from '../hooks/testing/fake-clock';
 import { NotificationPolicy, type NotificationSettings, RecordingNotifier } from './notification-policy';
 

@@ -12,7 +12,7 @@
  * - Pause (`notifications.paused`) and `notifications.desktop: false` drop everything silently;
  *   the event log still has every event.
  */
-import type { Clock, DesktopNotification, Logger, NotifierPort, TimerHandle } from '../core/ports';
+import type { Clock, DesktopNotification, Logger, NotifierPort, TimerHandle } from '../platform/ports';
 
 export interface NotificationSettings {
   desktop: boolean;

@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { RawNutConnection, RawNutError, getFreePort, quote, sleep, tokenize, waitFor } from './net.js';
-import { isProcessAlive } from '../core/process-alive';
+import { isProcessAlive } from '../platform/process-alive';
 
 const execFileAsync = promisify(execFile);
 

@@ -7,7 +7,7 @@ import { type ApiHandlers, INVOKE_CHANNELS, type PushChannel, type PushOf } from
 import { type AppSnapshot, AppSnapshotSchema, type UpsSnapshot } from '../../../shared/snapshot';
 import { defaultConfig } from '../../../shared/config';
 import type { CoreService } from '../../core/core-service';
-import type { Logger, LogLevel } from '../../core/ports';
+import type { Logger, LogLevel } from '../../platform/ports';
 import { recordCall } from '../../testing/electron-mock';
 
 export const NOW = 1_750_000_000_000;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricSample, StoredEvent } from '../../../shared/history';
-import type { Clock, TimerHandle } from '../../core/ports';
+import type { Clock, TimerHandle } from '../../platform/ports';
 
 export function makeTempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'nut-sentinel-history-test-'));

@@ -2,7 +2,7 @@
  * A deterministic Clock for tests: time moves only through advance(); due timers fire in
  * due-time order (ties in creation order), each seeing the clock at its own due time.
  */
-import type { Clock, TimerHandle } from '../../core/ports';
+import type { Clock, TimerHandle } from '../../platform/ports';
 
 interface FakeTimer {
   id: number;

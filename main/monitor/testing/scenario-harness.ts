@@ -18,8 +18,8 @@ import { type Config, ConfigSchema, type ConfigInput, type Timing, type Upssched
 import type { MetricSample, StoredEvent } from '../../../shared/history';
 import { NOTIFY_TYPES } from '../../../shared/notify-types';
 import type { UpsSnapshot } from '../../../shared/snapshot';
-import { NodeProcessRunner, systemClock } from '../../core/node-ports';
-import type { LogLevel, Logger } from '../../core/ports';
+import { NodeProcessRunner, systemClock } from '../../platform/node-ports';
+import type { LogLevel, Logger } from '../../platform/ports';
 import { NotificationPolicy, RecordingNotifier } from '../../notify/notification-policy';
 import { RIG_USERS, type Rig } from '../../testing/upsd-rig';
 import { sleep, waitFor } from '../../testing/net';

@@ -1,6 +1,6 @@
 /**
  * The ports through which the Electron-free core touches the outside world. Production code
- * passes the real implementations (main/core/node-ports.ts); tests pass fakes or real ones.
+ * passes the real implementations (main/platform/node-ports.ts); tests pass fakes or real ones.
  * Nothing here imports electron: the same core runs in the tray app, the headless agent and
  * the browser bridge.
  */

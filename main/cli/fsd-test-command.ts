@@ -16,7 +16,7 @@ import type { ApiError, ResponseOf } from '../../shared/ipc';
 import { defaultConfigPath } from '../config/config-file';
 import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
-import type { Logger, LogLevel } from '../core/ports';
+import type { Logger, LogLevel } from '../platform/ports';
 
 export const FSD_TEST_USAGE = `fsd-test --config FILE --ups MASTER/UPS --mode local|master [options]
       --user U --password-env VAR  master mode: the credential with the FSD right (password from env)

@@ -1,0 +1,13 @@
+/**
+ * The error a handler throws to answer a request with a specific ApiError (code, message, fix).
+ * It lives in the bottom layer because feature folders (fsd-test, …) throw it and the composition
+ * layer's dispatcher (main/core/dispatch.ts) turns it into the response.
+ */
+import type { ApiError } from '../../shared/ipc';
+
+export class ApiRequestError extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+    this.name = 'ApiRequestError';
+  }
+}
