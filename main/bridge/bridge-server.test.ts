@@ -122,6 +122,31 @@ describe('startBridge', () => {
     await other.close();
   });
 
+  it('hands the token out once per launch link: a 303 to the tokenised page, then 410; expired links too', async () => {
+    const b = await start();
+    const link = b.createLaunch();
+    expect(link.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${b.port}/launch\\?nonce=[\\w-]{43}$`));
+    expect(link.url).not.toContain(b.token);
+    const pathname = new URL(link.url).pathname + new URL(link.url).search;
+    expect((await httpGet(b, pathname, { host: `evil.example:${b.port}` })).status).toBe(421);
+    const first = await httpGet(b, pathname);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`/#token=${b.token}`);
+    expect(first.headers['cache-control']).toBe('no-store');
+    await expect(link.done).resolves.toBe('used');
+    const second = await httpGet(b, pathname);
+    expect(second.status).toBe(410);
+    expect(second.body).toMatch(/already been used or has expired/);
+    expect((await httpGet(b, '/launch?nonce=guess')).status).toBe(410);
+    expect((await httpGet(b, '/launch')).status).toBe(410);
+
+    const short = await startBridge({ core, staticDir, launchTtlMs: 50 });
+    const stale = short.createLaunch();
+    await expect(stale.done).resolves.toBe('expired');
+    expect((await httpGet(short, new URL(stale.url).pathname + new URL(stale.url).search)).status).toBe(410);
+    await short.close();
+  });
+
   it('refuses non-loopback hosts with an explanation', async () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.org', '10.0.0.1']) {
       const attempt = startBridge({ core, staticDir, host });

@@ -7,7 +7,8 @@
  *
  * Security model: loopback only (a non-loopback host is refused), a random 256-bit token in the
  * URL fragment (never sent over HTTP; the page passes it on the WebSocket URL), the token compared
- * in constant time, the WebSocket Origin must be the bridge's own, and the Host header must name
+ * in constant time; a browser is started on a single-use launch link (`/launch?nonce=…`, see
+ * createLaunch) so the token itself never appears on any command line; the WebSocket Origin must be the bridge's own, and the Host header must name
  * the loopback address (defeats DNS rebinding). No electron import: the headless agent uses this.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -36,6 +37,15 @@ export interface BridgeOptions {
   maxClients?: number;
   /** Outstanding requests per connection before new ones are answered with BUSY. */
   maxPendingPerClient?: number;
+  /** How long an unused launch link stays valid. */
+  launchTtlMs?: number;
+}
+
+export interface LaunchLink {
+  /** `http://127.0.0.1:<port>/launch?nonce=…`: redirects once to the tokenised URL. */
+  readonly url: string;
+  /** Settles when the link has been used (or has expired, or the bridge closed). */
+  readonly done: Promise<'used' | 'expired'>;
 }
 
 export interface BridgeHandle {
@@ -43,6 +53,13 @@ export interface BridgeHandle {
   readonly url: string;
   readonly port: number;
   readonly token: string;
+  /**
+   * A single-use link that hands the token to the first browser that opens it. Safe to pass on
+   * a command line (which every local user can read): a second use is refused, so a link read
+   * by someone else is worthless once the browser has used it — and it is written into a
+   * private launcher file anyway (main/bridge/launcher.ts).
+   */
+  createLaunch(): LaunchLink;
   /** Disconnects every browser and stops listening. Idempotent. */
   close(): Promise<void>;
 }
@@ -71,6 +88,8 @@ export const BRIDGE_CLOSE = {
 } as const;
 
 const API_PATH = '/api';
+const LAUNCH_PATH = '/launch';
+const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -160,6 +179,12 @@ interface ClientState {
   pending: number;
 }
 
+interface PendingLaunch {
+  expiresAt: number;
+  settle: (outcome: 'used' | 'expired') => void;
+  timer: NodeJS.Timeout;
+}
+
 export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
   const { core } = options;
   const host = options.host ?? '127.0.0.1';
@@ -173,6 +198,9 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
 
   const token = randomBytes(32).toString('base64url');
   const tokenDigest = sha256(token);
+  const launchTtlMs = options.launchTtlMs ?? DEFAULT_LAUNCH_TTL_MS;
+  /** Launch nonces by their SHA-256 (hex): a lookup by digest leaks nothing through timing. */
+  const launches = new Map<string, PendingLaunch>();
 
   const clients = new Map<WebSocket, ClientState>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
@@ -226,6 +254,10 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       sendPlain(res, 400, 'Bad request path.');
       return;
     }
+    if (pathname === LAUNCH_PATH) {
+      handleLaunch(req, res);
+      return;
+    }
     if (pathname === API_PATH) {
       sendPlain(res, 426, 'The API is a WebSocket endpoint.', { Upgrade: 'websocket' });
       return;
@@ -275,6 +307,28 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       stream.on('end', resolve);
       stream.pipe(res);
     });
+  }
+
+  /** One use per nonce: a 303 to the tokenised page, then the nonce is gone. */
+  function handleLaunch(req: IncomingMessage, res: ServerResponse): void {
+    const nonce = new URL(req.url ?? '/', 'http://bridge.invalid').searchParams.get('nonce') ?? '';
+    const key = nonce.length > 0 && nonce.length <= 512 ? sha256(nonce).toString('hex') : '';
+    const launch = launches.get(key);
+    if (!launch || launch.expiresAt < Date.now()) {
+      sendPlain(
+        res,
+        410,
+        'This NUT Sentinel launch link has already been used or has expired (each link opens the UI once).\n' +
+          'Run `nut-sentinel web --open` again, or reopen the tab that already has the UI (it keeps its access for reloads).',
+      );
+      return;
+    }
+    launches.delete(key);
+    clearTimeout(launch.timer);
+    launch.settle('used');
+    baseHeaders(res);
+    res.writeHead(303, { Location: `/#token=${token}`, 'Cache-Control': 'no-store', 'Content-Length': '0' });
+    res.end();
   }
 
   function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -417,9 +471,26 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     url: `http://${urlHost}:${port}/#token=${token}`,
     port,
     token,
+    createLaunch() {
+      const nonce = randomBytes(32).toString('base64url');
+      const key = sha256(nonce).toString('hex');
+      let settle!: (outcome: 'used' | 'expired') => void;
+      const done = new Promise<'used' | 'expired'>((resolve) => (settle = resolve));
+      const timer = setTimeout(() => {
+        launches.delete(key);
+        settle('expired');
+      }, launchTtlMs).unref();
+      launches.set(key, { expiresAt: Date.now() + launchTtlMs, settle, timer });
+      return { url: `http://${urlHost}:${port}${LAUNCH_PATH}?nonce=${nonce}`, done };
+    },
     close() {
       closing ??= (async () => {
         for (const off of unsubscribers) off();
+        for (const launch of launches.values()) {
+          clearTimeout(launch.timer);
+          launch.settle('expired');
+        }
+        launches.clear();
         for (const ws of clients.keys()) ws.close(BRIDGE_CLOSE.goingAway, 'NUT Sentinel is closing');
         // Give sockets a moment to close cleanly, then cut the rest.
         await new Promise<void>((resolve) => setTimeout(resolve, 50).unref());

@@ -29,6 +29,7 @@ Commands:
   status UPS@HOST[:PORT] [--json]          print every variable of a UPS (like upsc)
   clients UPS@HOST[:PORT] [--json]         list the systems logged in to a UPS (like upsc -c)
   web [--config FILE] [--port N] [--open]  serve the dashboard to a browser on this machine
+      [--print-url]                        …and print the link with its access token on stderr
       [--demo]                             …against a private simulated master with a power cut
   fsd-test --config FILE --ups MASTER/UPS --mode local|master [--user U --password-env VAR]
       [--hostsync S] [--confirm UPSNAME] [--override-blockers] [--countdown S] [--real] [--json]
@@ -194,6 +195,7 @@ async function webCommand(args: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       open: { type: 'boolean' },
+      'print-url': { type: 'boolean' },
       demo: { type: 'boolean' },
       'demo-simulator': { type: 'boolean' },
     },
@@ -212,23 +214,18 @@ async function webCommand(args: string[]): Promise<number> {
   const core = await startCore(configPath, dataDir, logger, false);
   const { startBridge } = await import('../bridge/bridge-server');
   const bridge = await startBridge({ core, staticDir, ...(values.host ? { host: values.host } : {}), port: values.port ? Number(values.port) : 0 });
-  // The only line on stdout that scripts (and the e2e tests) parse.
-  process.stdout.write(`NUT Sentinel UI: ${bridge.url}\n`);
-  if (values.open) await openInBrowser(bridge.url, logger);
+  // The token never goes on stdout (logs, journals) or on a command line: see bridge/launcher.ts.
+  process.stdout.write(`NUT Sentinel UI: ${bridge.url.replace(/#.*$/, '')}\n`);
+  if (values['print-url']) process.stderr.write(`NUT Sentinel UI with its access token (keep it private): ${bridge.url}\n`);
+  const { offerLauncher } = await import('../bridge/launcher');
+  const removeLauncher = await offerLauncher(bridge, { open: values.open === true, say: (line) => logger.log('info', line) });
   const signal = await untilSignal();
   logger.log('info', `${signal}: stopping`);
+  await removeLauncher();
   await bridge.close();
   await core.stop();
   await demo?.stop();
   return 0;
-}
-
-async function openInBrowser(url: string, logger: Logger): Promise<void> {
-  const { spawn } = await import('node:child_process');
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer.exe' : 'xdg-open';
-  const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
-  child.on('error', () => logger.log('warn', `could not start ${opener}; open the URL yourself`));
-  child.unref();
 }
 
 /** The guarded FSD test (main/cli/fsd-test-command.ts), on its own core like the agent. */

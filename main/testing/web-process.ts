@@ -20,13 +20,14 @@ export interface WebProcess {
   stop(): Promise<void>;
 }
 
-export async function startWebProcess(options: { configPath: string; dataDir: string; env?: NodeJS.ProcessEnv }): Promise<WebProcess> {
+export async function startWebProcess(options: { configPath: string; dataDir: string; env?: NodeJS.ProcessEnv; args?: string[] }): Promise<WebProcess> {
   const log: string[] = [];
   const remember = (chunk: Buffer) => {
     log.push(chunk.toString());
     if (log.length > 400) log.splice(0, 100);
   };
-  const args = [CLI_ENTRY, 'web', '--config', options.configPath, '--data-dir', options.dataDir];
+  // --print-url: the tokenised URL, which `web` only prints on request (on stderr).
+  const args = [CLI_ENTRY, 'web', '--config', options.configPath, '--data-dir', options.dataDir, '--print-url', ...(options.args ?? [])];
   const env = { ...process.env, NUT_SENTINEL_LOG_LEVEL: 'info', ...options.env };
   // Through setpriv --pdeathsig (like the rig's daemons) so it dies with this process even on a hard kill.
   const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
@@ -46,15 +47,15 @@ export async function startWebProcess(options: { configPath: string; dataDir: st
       child.kill('SIGTERM');
     });
   };
-  child.stderr?.on('data', remember);
+  child.stdout?.on('data', remember);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the web UI did not start within 20 s:\n${log.join('')}`)), 20_000);
-      let stdout = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
         remember(chunk);
-        stdout += chunk.toString();
-        const match = /NUT Sentinel UI: (\S+)/.exec(stdout);
+        stderr += chunk.toString();
+        const match = /NUT Sentinel UI with its access token[^:]*: (\S+)/.exec(stderr);
         if (match) {
           clearTimeout(timer);
           resolve(match[1]!);
