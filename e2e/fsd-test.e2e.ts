@@ -137,7 +137,9 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     const result = await masterPreflight(page, RIG_USERS.monprimary);
     await expect(result).toHaveAttribute('data-blockers', '0');
     await expect(check(page, 'Master reachable')).toHaveAttribute('data-status', 'ok');
-    await expect(check(page, 'UPS status')).toContainText('ups.status is "OL"');
+    await expect(check(page, 'UPS on line')).toHaveAttribute('data-status', 'ok');
+    await expect(check(page, 'UPS on line')).toContainText('ups.status is "OL"');
+    await expect(check(page, 'Battery charged')).toContainText('battery.charge is 100 % (at least 80 %).');
     const credential = check(page, 'Credential with the FSD right');
     await expect(credential).toHaveAttribute('data-status', 'ok');
     await expect(credential).toContainText(`PRIMARY ${UPS} granted to "${RIG_USERS.monprimary.name}"`);
@@ -181,6 +183,13 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     await expect(page.getByTestId('fsd-timeline')).toContainText('Aborted during the countdown: nothing was sent.');
     await expect(page.getByTestId('fsd-report')).toContainText('Aborted before anything was sent to the master.');
     await expect(page.getByTestId('fsd-abort')).toHaveCount(0);
+    // Times count from the arming: no negative times before an FSD that never happened.
+    for (const t of await page.getByTestId('fsd-timeline').locator('.tl-t').allTextContents()) expect(t).toMatch(/^\+\d+\.\d s$/);
+    // The wizard kept the mode and the credential for the next try (a fresh preflight is needed).
+    await expect(page.getByTestId('fsd-mode-master')).toBeChecked();
+    await expect(page.getByTestId('fsd-username')).toHaveValue(RIG_USERS.monprimary.name);
+    await expect(page.getByTestId('fsd-password')).toHaveValue(RIG_USERS.monprimary.password);
+    await expect(page.getByTestId('fsd-preflight-result')).toHaveCount(0);
     await screenshot(page, 'fsd-aborted');
 
     // Well past the end of the countdown: still nothing on the server.
@@ -212,6 +221,49 @@ test('master mode: the wizard, then an abort during the countdown — the page s
   } finally {
     await proxy.close();
   }
+});
+
+test('master mode preflight during an outage (OB DISCHRG, 45 %): blocked with the reason, overridable; local mode only warns', async ({ page, rig, app }) => {
+  test.setTimeout(120_000);
+  await configure(app, rig.host, rig.port);
+  await rig.setVar(UPS, 'battery.charge', '45');
+  await rig.setStatus(UPS, 'OB DISCHRG');
+  await eventually(() => app.api('app:get-snapshot', undefined), (snapshot) => (snapshot.ups[0]?.status ?? '').includes('OB'));
+  await openFsdTab(page, app);
+
+  const result = await masterPreflight(page, RIG_USERS.monprimary);
+  const onLine = check(page, 'UPS on line');
+  await expect(onLine).toHaveAttribute('data-status', 'blocker');
+  await expect(onLine).toContainText('ups.status is "OB DISCHRG" — OB: on battery.');
+  await expect(onLine).toContainText('Wait until the UPS is back on line and charged');
+  await expect(onLine).toContainText('blocker (can be overridden)');
+  const charged = check(page, 'Battery charged');
+  await expect(charged).toHaveAttribute('data-status', 'blocker');
+  await expect(charged).toContainText('battery.charge is 45 %, below the 80 % a test needs.');
+  await expect(result).toHaveAttribute('data-blockers', '2');
+  await expect(check(page, 'Credential with the FSD right')).toHaveAttribute('data-status', 'ok');
+  const start = page.getByTestId('fsd-start');
+  await page.getByTestId('fsd-confirm').fill(UPS);
+  await expect(start).toBeDisabled();
+  await screenshot(page, 'fsd-preflight-on-battery');
+  // The explicit override stays available for someone who really means it.
+  await page.getByTestId('fsd-override').check();
+  await expect(start).toBeEnabled();
+  await page.getByTestId('fsd-override').uncheck();
+
+  // The threshold is configurable: at 40 % only the status blocks.
+  await page.getByTestId('fsd-min-charge').fill('40');
+  await page.getByTestId('fsd-preflight').click();
+  await expect(page.getByTestId('fsd-preflight-result')).toHaveAttribute('data-blockers', '1');
+  await expect(check(page, 'Battery charged')).toHaveAttribute('data-status', 'ok');
+
+  // Local mode touches no power: the same findings are warnings.
+  await page.getByTestId('fsd-mode-local').check();
+  await page.getByTestId('fsd-preflight').click();
+  await expect(page.getByTestId('fsd-preflight-result')).toHaveAttribute('data-blockers', '0');
+  await expect(check(page, 'UPS on line')).toHaveAttribute('data-status', 'warning');
+  await expect(check(page, 'Battery charged')).toHaveAttribute('data-status', 'warning');
+  expect(await rig.getVar(UPS, 'ups.status')).toBe('OB DISCHRG');
 });
 
 test('master mode preflight with a secondary-only credential: ACCESS-DENIED explained, Start refused unless overridden', async ({ page, rig, app }) => {
@@ -405,12 +457,18 @@ bridged(
       expect(data.timeline.some((e) => e.kind === 'this-machine' && /Dry run: would run/.test(e.message))).toBe(true);
       expect(fs.existsSync(shutdownLog)).toBe(false); // dry run: the command never ran
 
-      // Summary and total time in the page.
+      // Summary and total time in the page; the counts equal the table's rows (this machine apart).
       await expect(report).toContainText('All 2 secondaries logged out within HOSTSYNC 15 s');
+      const others = report.getByTestId('fsd-secondaries-others').getByTestId('fsd-secondary');
+      await expect(others).toHaveCount(2);
+      await expect(report.getByTestId('fsd-secondaries-own').getByTestId('fsd-secondary')).toHaveCount(1);
+      const inTimeRows = await others.and(page.locator('[data-verdict="in-time"]')).count();
+      await expect(report).toContainText(`Other secondaries: ${inTimeRows} in time · 0 late · 0 never.`);
+      await expect(report.getByTestId('fsd-secondaries-counts')).toContainText(`${inTimeRows} in time · 0 late · 0 never · this machine: in time`);
       await expect(report).toContainText(`Total time: ${(data.totalMs / 1000).toFixed(1)} s.`);
       expect(data.totalMs).toBe(Math.round(data.finishedAt - fsdSetAt));
       await expect(page.getByTestId('fsd-latch')).toContainText('The master still has FSD set');
-      await expect(page.getByTestId('fsd-reports')).toContainText('2 in time · 0 late · 0 never');
+      await expect(page.getByTestId('fsd-report-secondaries')).toHaveText([`${inTimeRows} in time · 0 late · 0 never · this machine: in time`]);
 
       // The Markdown report, downloaded through the page, is the core's export.
       const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Download report (Markdown)' }).click()]);

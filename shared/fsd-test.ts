@@ -21,6 +21,13 @@ export type FsdMode = z.infer<typeof FsdModeSchema>;
 export const DEFAULT_MASTER_HOSTSYNC_SECONDS = 15;
 
 /**
+ * Master mode needs a UPS on line and charged at least this much: an FSD "test" during a real
+ * outage (or right after one) powers the master and the UPS off early, with too little battery
+ * left for the next cut.
+ */
+export const DEFAULT_FSD_MIN_CHARGE_PERCENT = 80;
+
+/**
  * The credential for `FSD <ups>`, apart from the monitoring credential: typed in for this test
  * (optionally remembered in the secret store), or the one remembered earlier for this UPS.
  */
@@ -45,6 +52,8 @@ export const FsdPreflightRequestSchema = z.object({
   hostSyncSeconds: z.number().min(0).max(3600).optional(),
   /** Local mode: record the shutdown command instead of running it (default true). */
   dryRun: z.boolean().default(true),
+  /** Master mode is blocked while battery.charge is below this (percent). */
+  minChargePercent: z.number().min(0).max(100).default(DEFAULT_FSD_MIN_CHARGE_PERCENT),
 });
 export type FsdPreflightRequest = z.input<typeof FsdPreflightRequestSchema>;
 
@@ -342,6 +351,38 @@ export function notLeftText(outcome: FsdReport['outcome']): string {
   return outcome === 'completed' ? 'still logged in at the end' : 'not seen leaving before the test stopped';
 }
 
+/**
+ * The one count of a report's secondaries that the summary, the table and "Earlier tests" all
+ * show: the other secondaries by verdict, and this machine apart (it is not one of "the others").
+ */
+export interface SecondaryCounts {
+  others: number;
+  inTime: number;
+  late: number;
+  never: number;
+  /** This machine's verdict when it was listed (logged in when FSD was set). */
+  thisMachine: FsdVerdict | null;
+}
+
+export function secondaryCounts(secondaries: readonly Pick<FsdSecondaryResult, 'isThisMachine' | 'verdict'>[]): SecondaryCounts {
+  const others = secondaries.filter((s) => !s.isThisMachine);
+  return {
+    others: others.length,
+    inTime: others.filter((s) => s.verdict === 'in-time').length,
+    late: others.filter((s) => s.verdict === 'late').length,
+    never: others.filter((s) => s.verdict === 'never').length,
+    thisMachine: secondaries.find((s) => s.isThisMachine)?.verdict ?? null,
+  };
+}
+
+export const VERDICT_TEXT: Record<FsdVerdict, string> = { 'in-time': 'in time', late: 'late', never: 'never' };
+
+/** "2 in time · 0 late · 0 never" (+ " · this machine: in time"), the same words everywhere. */
+export function secondaryCountsText(counts: Pick<SecondaryCounts, 'inTime' | 'late' | 'never' | 'thisMachine'>): string {
+  const own = counts.thisMachine === null ? '' : ` · this machine: ${VERDICT_TEXT[counts.thisMachine]}`;
+  return `${counts.inTime} in time · ${counts.late} late · ${counts.never} never${own}`;
+}
+
 export const FsdReportSummarySchema = z.object({
   id: z.string(),
   at: z.number(),
@@ -355,6 +396,8 @@ export const FsdReportSummarySchema = z.object({
   inTime: z.number(),
   late: z.number(),
   never: z.number(),
+  /** This machine's verdict, counted apart from the other secondaries (null: it was not listed). */
+  thisMachine: FsdVerdictSchema.nullable().default(null),
   dryRun: z.boolean().nullable(),
   latchClearedAt: z.number().nullable(),
 });

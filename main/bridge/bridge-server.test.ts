@@ -243,7 +243,7 @@ describe('startBridge', () => {
     core.emit('events:appended', { id: 99, at: 1, monitorId: 'nas/ups', kind: 'notify', type: 'ONBATT', severity: 'warning', message: 'on battery' });
     core.emit('app:navigate', '/ups/nas/ups');
     // fsd:progress comes from a real (simulated) run start.
-    const run = await core.handlers['fsd:start']({ preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true }, countdownSeconds: 10, overrideBlockers: false, graceSeconds: 10 });
+    const run = await core.handlers['fsd:start']({ preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true, minChargePercent: 80 }, countdownSeconds: 10, overrideBlockers: false, graceSeconds: 10 });
     for (const o of [a, c]) {
       await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({ payload: { at: snapshot.at } });
       await expect(o.next((m) => 'push' in m && m.push === 'events:appended')).resolves.toMatchObject({ payload: { id: 99 } });

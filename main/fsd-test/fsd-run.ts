@@ -203,7 +203,9 @@ export class FsdRun {
   // ------------------------------------------------------------------------------------------
 
   private timeline(): FsdTimelineEntry[] {
-    const base = this.t0 ?? this.startedAt ?? this.countdownEndsAt ?? this.createdAt;
+    // Relative to FSD-SET (master) or the sequence start (local); without one, to the arming: an
+    // aborted run has no negative times before an FSD that never happened.
+    const base = this.t0 ?? this.createdAt;
     return [...this.entries].sort((a, b) => a.at - b.at).map((entry) => ({ ...entry, t: Math.round(entry.at - base) }));
   }
 

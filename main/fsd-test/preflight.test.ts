@@ -12,7 +12,7 @@ import { NutClient } from '../nut/client';
 import { type FaultServer, startFaultServer } from '../testing/fault-server';
 import type { FsdTestDeps } from './deps';
 import { findTarget } from './deps';
-import { runPreflight } from './preflight';
+import { powerReadiness, runPreflight } from './preflight';
 
 /** DSM 7's upsd as reported (protocol.md 7): 2.7-era protocol, MASTER only, monuser is `upsmon master`. */
 function dsmServer(options: { status: string; listClient: boolean }) {
@@ -71,6 +71,34 @@ function deps(server: FaultServer, options: { dryRun: boolean }): FsdTestDeps {
   };
 }
 
+describe('powerReadiness: master mode only on a UPS on line and charged', () => {
+  const verdicts = (status: string | null, charge: number | null, min = 80) => powerReadiness(status, charge, min).map((f) => `${f.id}:${f.verdict}`);
+
+  it('on line and charged is ok', () => {
+    expect(verdicts('OL', 100)).toEqual(['ups-status:ok', 'battery-charge:ok']);
+    expect(verdicts('OL CHRG', 80)).toEqual(['ups-status:ok', 'battery-charge:ok']);
+    expect(verdicts('ol trim', 95)).toEqual(['ups-status:ok', 'battery-charge:ok']);
+  });
+
+  it.each(['OB DISCHRG', 'OB LB', 'FSD OL', 'OL OFF', 'OL BYPASS', 'OL CAL', 'CHRG', '', '   '])('"%s" is a problem', (status) => {
+    expect(verdicts(status, 100)[0]).toBe('ups-status:problem');
+  });
+
+  it('names every reason', () => {
+    const [status] = powerReadiness('OB LB DISCHRG', 100, 80);
+    expect(status!.detail).toBe('ups.status is "OB LB DISCHRG" — OB: on battery; LB: low battery.');
+    expect(powerReadiness(null, 100, 80)[0]!.detail).toMatch(/no ups\.status/);
+  });
+
+  it('a charge below the threshold is a problem, an unknown charge only unknown; the threshold is configurable', () => {
+    expect(verdicts('OL', 79.5)[1]).toBe('battery-charge:problem');
+    expect(powerReadiness('OL', 42, 80)[1]!.detail).toBe('battery.charge is 42 %, below the 80 % a test needs.');
+    expect(verdicts('OL', null)[1]).toBe('battery-charge:unknown');
+    expect(verdicts('OL', 42, 40)[1]).toBe('battery-charge:ok');
+    expect(verdicts('OL', 99, 100)[1]).toBe('battery-charge:problem');
+  });
+});
+
 describe('FSD test preflight against a Synology-like master (scripted)', () => {
   let server: FaultServer | undefined;
 
@@ -95,7 +123,12 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     expect(preflight.master).toMatchObject({ kind: 'synology', protocol: '1.2', reachable: true });
     expect(checks.get('synology')).toMatchObject({ status: 'warning' });
     expect(checks.get('synology')!.detail).toMatch(/Safe Mode and keeps upsd running/);
-    expect(checks.get('fsd-latched')).toMatchObject({ status: 'warning' });
+    expect(checks.get('fsd-latched')).toMatchObject({ status: 'info' });
+    // A latched FSD is no state to test in: an overridable blocker with the way out.
+    expect(checks.get('ups-status')).toMatchObject({ status: 'blocker', overridable: true });
+    expect(checks.get('ups-status')!.detail).toMatch(/^ups\.status is "FSD OL" — FSD: a forced shutdown is already latched\./);
+    expect(checks.get('ups-status')!.fix).toMatch(/^Wait until the UPS is back on line and charged/);
+    expect(checks.get('battery-charge')).toMatchObject({ status: 'ok', detail: 'battery.charge is 97 % (at least 80 %).' });
     expect(preflight.ups).toMatchObject({ status: 'FSD OL', fsdLatched: true, batteryRuntimeSeconds: 300, batteryCharge: 97 });
     expect(preflight.credential).toMatchObject({ verdict: 'primary-granted', username: 'monuser' });
     expect(checks.get('fsd-right')!.detail).toMatch(/^MASTER ups granted to "monuser"/);
@@ -104,7 +137,7 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     // Not in dry run here: this machine would really shut down → an overridable blocker.
     expect(checks.get('this-machine-shutdown')).toMatchObject({ status: 'blocker', overridable: true });
     expect(preflight.thisMachine.willReallyShutDown).toBe(true);
-    expect(preflight).toMatchObject({ blockers: 1, hardBlocked: false });
+    expect(preflight).toMatchObject({ blockers: 2, hardBlocked: false });
     // FINALDELAY 5 s + poll 0.5 s < HOSTSYNC 20 s; runtime 300 s covers it.
     expect(checks.get('time-logout')).toMatchObject({ status: 'ok' });
     expect(preflight.timeBudget).toMatchObject({ hostSyncSeconds: 20, hostSyncSource: 'request', expectedLogoutSeconds: 5.5, batteryRuntimeSeconds: 300, measuredShutdownSeconds: null });

@@ -30,6 +30,7 @@ import { eventPolicy } from '../hooks/hook-dispatcher';
 import { defaultShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
+import { parseStatus, statusHas } from '../monitor/status';
 import { type FsdTestDeps, type Target, connectToMaster, errorMessage, lookupName, matchesExpected, normalizeAddress } from './deps';
 
 export type ParsedPreflightRequest = z.output<typeof FsdPreflightRequestSchema>;
@@ -172,21 +173,25 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   } else if (statusError) {
     add({
       id: 'ups-status',
-      title: 'UPS status',
-      status: 'warning',
+      title: 'UPS on line',
+      status: isMaster ? 'blocker' : 'warning',
+      overridable: true,
       detail:
         `The master answers ERR ${statusError.code} for ${ups.name}: ${statusError.explanation} ` +
         'While the driver is down or stale, GET NUMLOGINS fails too, and the master’s upsmon counts that as "no secondaries": it would not wait for anyone.',
-      fix: statusError.fix,
+      fix: isMaster ? `${statusError.fix} ${WAIT_FOR_POWER}` : statusError.fix,
     });
-  } else if (status !== null) {
-    add({ id: 'ups-status', title: 'UPS status', status: 'ok', detail: `ups.status is "${status}".` });
+  }
+  if (reachable && statusError?.code !== 'UNKNOWN-UPS') {
+    const readiness = powerReadiness(status, numeric(variables, 'battery.charge'), request.minChargePercent);
+    // A read error of ups.status is reported above, with its own explanation.
+    for (const finding of readiness) if (!(statusError && finding.id === 'ups-status')) add(readinessCheck(finding, isMaster));
   }
   if (fsdLatched) {
     add({
       id: 'fsd-latched',
       title: 'FSD already latched',
-      status: 'warning',
+      status: 'info',
       detail: isMaster
         ? 'The master already advertises FSD. The latch stays until upsd restarts, so secondaries that obey it have already shut down (or ignore it as a latch from before their start); sending FSD again changes nothing and the test would show little.'
         : 'The master already advertises FSD (a latch from an earlier FSD; it stays until upsd restarts). Local mode is not affected.',
@@ -442,6 +447,70 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
     hardBlocked: blockers.some((check) => !check.overridable),
   };
   return { preflight, credential: isMaster ? input.credential : null };
+}
+
+/** Why the UPS is not fit for a test that ends with the master cutting the power, if it is not. */
+export interface PowerFinding {
+  id: 'ups-status' | 'battery-charge';
+  title: string;
+  /** ok: on line / charged; problem: a blocker in master mode; unknown: a warning. */
+  verdict: 'ok' | 'problem' | 'unknown';
+  detail: string;
+}
+
+const NOT_READY_TOKENS: Readonly<Record<string, string>> = {
+  OB: 'on battery',
+  LB: 'low battery',
+  FSD: 'a forced shutdown is already latched',
+  OFF: 'the UPS output is off',
+  BYPASS: 'on bypass (the battery does not protect the load)',
+  CAL: 'a runtime calibration is running (it drains the battery)',
+};
+
+const WAIT_FOR_POWER = 'Wait until the UPS is back on line and charged, then run the preflight again.';
+
+/**
+ * Master mode ends with the master's shutdown and usually the UPS switching off: only do that on
+ * a UPS that is on line (OL, none of OB/LB/FSD/OFF/BYPASS/CAL) and charged at least `minCharge` %.
+ * Pure, so the rule is tested on its own.
+ */
+export function powerReadiness(status: string | null, charge: number | null, minCharge: number): PowerFinding[] {
+  const findings: PowerFinding[] = [];
+  if (status === null || parseStatus(status).empty) {
+    findings.push({ id: 'ups-status', title: 'UPS on line', verdict: 'problem', detail: 'The master reports no ups.status: whether the UPS is on line is unknown.' });
+  } else {
+    const parsed = parseStatus(status);
+    const reasons = parsed.known.filter((token) => token in NOT_READY_TOKENS).map((token) => `${token}: ${NOT_READY_TOKENS[token]}`);
+    if (!statusHas(parsed, 'OL') && !statusHas(parsed, 'OB')) reasons.push('no OL: the UPS does not report being on line');
+    findings.push(
+      reasons.length === 0
+        ? { id: 'ups-status', title: 'UPS on line', verdict: 'ok', detail: `ups.status is "${status}".` }
+        : { id: 'ups-status', title: 'UPS on line', verdict: 'problem', detail: `ups.status is "${status}" — ${reasons.join('; ')}.` },
+    );
+  }
+  if (charge === null) {
+    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'unknown', detail: `battery.charge is not reported: whether the battery holds at least ${minCharge} % is unknown.` });
+  } else if (charge < minCharge) {
+    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'problem', detail: `battery.charge is ${fmt(charge)} %, below the ${fmt(minCharge)} % a test needs.` });
+  } else {
+    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'ok', detail: `battery.charge is ${fmt(charge)} % (at least ${fmt(minCharge)} %).` });
+  }
+  return findings;
+}
+
+/** Master mode: a problem blocks (overridable); local mode only warns — it touches no power. */
+function readinessCheck(finding: PowerFinding, isMaster: boolean): Omit<FsdCheck, 'overridable'> & { overridable?: boolean } {
+  if (finding.verdict === 'ok') return { id: finding.id, title: finding.title, status: 'ok', detail: finding.detail };
+  if (finding.verdict === 'unknown') return { id: finding.id, title: finding.title, status: 'warning', detail: finding.detail };
+  if (!isMaster) return { id: finding.id, title: finding.title, status: 'warning', detail: `${finding.detail} Local mode does not touch the master or the UPS, but a real outage may be under way.` };
+  return {
+    id: finding.id,
+    title: finding.title,
+    status: 'blocker',
+    overridable: true,
+    detail: `${finding.detail} A forced shutdown now makes the master shut down and usually switch the UPS off, with too little battery left for what follows.`,
+    fix: `${WAIT_FOR_POWER} Override only if you really mean to test on this power.`,
+  };
 }
 
 /** USERNAME/PASSWORD + PRIMARY (MASTER) on a throw-away connection; never FSD. */

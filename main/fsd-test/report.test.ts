@@ -3,7 +3,7 @@
  * output, code fences that survive backticks), the list summary and the parsing of stored JSON.
  */
 import { describe, expect, it } from 'vitest';
-import { type FsdReport, FsdReportSchema } from '../../shared/fsd-test';
+import { type FsdReport, FsdReportSchema, secondaryCountsText } from '../../shared/fsd-test';
 import { exportReport, latchNote, parseReport, renderMarkdown, reportSummary, summarize } from './report';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -61,7 +61,11 @@ describe('FSD test report', () => {
     expect(report.summary).toContain('This machine logged out after 1.5 s (within HOSTSYNC).');
     expect(report.summary).toContain('NUMLOGINS 4 → 1.');
     expect(report.summary).toContain('Total time: 25.0 s.');
-    expect(report.summary.at(-1)).toBe('The FSD latch is still set on the master (see below).');
+    // One count for the summary, the table and "Earlier tests": the others, this machine apart.
+    expect(report.summary).toContain('Other secondaries: 1 in time · 1 late · 1 never.');
+    expect(secondaryCountsText(reportSummary(report))).toBe('1 in time · 1 late · 1 never · this machine: in time');
+    // The page shows the latch above the report, the Markdown below: no direction.
+    expect(report.summary.at(-1)).toBe('The FSD latch is still set on the master: restart upsd there to clear it.');
     expect(report.latch!.note).toMatch(/Safe Mode/);
     expect(latchNote(false)).not.toMatch(/Safe Mode/);
   });
@@ -150,6 +154,7 @@ describe('FSD test report', () => {
       inTime: 1,
       late: 1,
       never: 1,
+      thisMachine: 'in-time',
       dryRun: null,
       latchClearedAt: null,
     });

@@ -3,7 +3,7 @@
  * parsing of stored reports (the JSON schema is shared/fsd-test.ts FsdReportSchema; the history
  * store keeps each report whole).
  */
-import { type FsdReport, FsdReportSchema, type FsdReportSummary, type FsdSecondaryResult, notLeftText } from '../../shared/fsd-test';
+import { type FsdReport, FsdReportSchema, type FsdReportSummary, type FsdSecondaryResult, VERDICT_TEXT, notLeftText, secondaryCounts, secondaryCountsText } from '../../shared/fsd-test';
 
 /** Why FSD stays after a master-mode test, and what clears it. */
 export function latchNote(synology: boolean): string {
@@ -34,6 +34,7 @@ export function summarize(report: FsdReport): string[] {
     const hostSync = `HOSTSYNC ${report.hostSync.seconds} s${report.hostSync.source === 'default' ? ' (assumed)' : ''}`;
     const others = report.secondaries.filter((s) => !s.isThisMachine);
     const notInTime = others.filter((s) => s.verdict !== 'in-time');
+    const counts = secondaryCounts(report.secondaries);
     if (!report.perClient) {
       lines.push(`The master does not list its clients: only NUMLOGINS was followed (${report.numLogins.before ?? '?'} → ${report.numLogins.after ?? '?'}).`);
     } else if (others.length === 0) {
@@ -47,6 +48,7 @@ export function summarize(report: FsdReport): string[] {
     }
     const own = report.secondaries.find((s) => s.isThisMachine);
     if (own) lines.push(own.leftAtMs === null ? `This machine was ${notLeftText(report.outcome)}.` : `This machine logged out after ${seconds(own.leftAtMs)} (${own.verdict === 'in-time' ? 'within' : 'after'} HOSTSYNC).`);
+    if (report.perClient && counts.others > 0) lines.push(`Other secondaries: ${secondaryCountsText({ ...counts, thisMachine: null })}.`);
     if (report.numLogins.before !== null || report.numLogins.after !== null) lines.push(`NUMLOGINS ${report.numLogins.before ?? '?'} → ${report.numLogins.after ?? '?'}.`);
   }
   if (report.mode === 'local' && report.local) {
@@ -70,7 +72,7 @@ export function summarize(report: FsdReport): string[] {
     else lines.push('The master was not touched: no FSD, and the live session stayed logged in.');
   }
   lines.push(`Total time: ${seconds(report.totalMs)}.`);
-  if (report.latch) lines.push(report.latch.clearedAt === null ? 'The FSD latch is still set on the master (see below).' : `The FSD latch was cleared at ${new Date(report.latch.clearedAt).toISOString()}.`);
+  if (report.latch) lines.push(report.latch.clearedAt === null ? 'The FSD latch is still set on the master: restart upsd there to clear it.' : `The FSD latch was cleared at ${new Date(report.latch.clearedAt).toISOString()}.`);
   return lines;
 }
 
@@ -81,7 +83,7 @@ export function parseReport(value: unknown): FsdReport | null {
 }
 
 export function reportSummary(report: FsdReport): FsdReportSummary {
-  const others = report.secondaries.filter((s) => !s.isThisMachine);
+  const { inTime, late, never, thisMachine } = secondaryCounts(report.secondaries);
   return {
     id: report.id,
     at: report.at,
@@ -91,9 +93,10 @@ export function reportSummary(report: FsdReport): FsdReportSummary {
     outcome: report.outcome,
     totalMs: report.totalMs,
     fsdSent: report.fsdSetAt !== null,
-    inTime: others.filter((s) => s.verdict === 'in-time').length,
-    late: others.filter((s) => s.verdict === 'late').length,
-    never: others.filter((s) => s.verdict === 'never').length,
+    inTime,
+    late,
+    never,
+    thisMachine,
     dryRun: report.local?.dryRun ?? null,
     latchClearedAt: report.latch?.clearedAt ?? null,
   };
@@ -138,9 +141,10 @@ export function renderMarkdown(report: FsdReport): string {
     if (report.secondaries.length === 0) out.push(report.perClient ? 'Nobody was logged in.' : 'Not available: the master does not list its clients (LIST CLIENT).');
     else {
       out.push('| Address | Name | Logged out after FSD | Verdict |', '|---|---|---|---|');
-      for (const s of report.secondaries) {
+      // The other secondaries first, this machine apart at the end (as in the page).
+      for (const s of [...report.secondaries.filter((x) => !x.isThisMachine), ...report.secondaries.filter((x) => x.isThisMachine)]) {
         const left = s.leftAtMs === null ? notLeftText(report.outcome) : `${seconds(s.leftAtMs)}${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`;
-        const verdict = s.verdict === 'in-time' ? 'in time' : s.verdict === 'late' ? '**late**' : '**never**';
+        const verdict = s.verdict === 'in-time' ? VERDICT_TEXT[s.verdict] : `**${VERDICT_TEXT[s.verdict]}**`;
         out.push(`| ${cell(s.address)}${s.isThisMachine ? ' (this machine)' : ''} | ${cell(s.hostname ?? '')} | ${left} | ${verdict} |`);
       }
     }

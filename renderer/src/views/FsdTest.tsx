@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useId, useState } from 'react';
 import type { FsdCheck, FsdPreflight, FsdPreflightRequest, FsdReport, FsdReportSummary, FsdRunView } from '../../../shared/fsd-test';
-import { DEFAULT_MASTER_HOSTSYNC_SECONDS, notLeftText } from '../../../shared/fsd-test';
+import { DEFAULT_FSD_MIN_CHARGE_PERCENT, DEFAULT_MASTER_HOSTSYNC_SECONDS, VERDICT_TEXT, notLeftText, secondaryCounts, secondaryCountsText } from '../../../shared/fsd-test';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { api, errorText } from '../api';
 import { Callout, DiagnosisText, ErrorBox, Field, RichText, Spinner, Switch } from '../components/common';
@@ -57,7 +57,10 @@ export function FsdTest({ ups }: { ups: UpsSnapshot }) {
         Find out, before a real outage, whether this machine (and the other secondaries) shut down in time when the master orders a forced shutdown (FSD) — like <code>upsmon -c fsd</code>, but observed and reported.
       </p>
       {run && <RunView run={run} onDismiss={active ? undefined : () => setRun(null)} />}
-      {!active && <Wizard ups={ups} onStarted={setRun} />}
+      {/* Kept mounted while a run is active: after an abort the chosen mode and credential are still there (in memory only). */}
+      <div hidden={active}>
+        <Wizard ups={ups} onStarted={setRun} />
+      </div>
       <ReportList monitorId={ups.monitorId} version={reportsVersion} />
     </section>
   );
@@ -72,6 +75,7 @@ function Wizard({ ups, onStarted }: { ups: UpsSnapshot; onStarted: (run: FsdRunV
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(false);
   const [hostSync, setHostSync] = useState<number>(DEFAULT_MASTER_HOSTSYNC_SECONDS);
+  const [minCharge, setMinCharge] = useState<number>(DEFAULT_FSD_MIN_CHARGE_PERCENT);
   const [preflight, setPreflight] = useState<FsdPreflight | null>(null);
   const [checking, setChecking] = useState(false);
   const [error, setError] = useState<ErrorInfo>(null);
@@ -83,6 +87,7 @@ function Wizard({ ups, onStarted }: { ups: UpsSnapshot; onStarted: (run: FsdRunV
     ...(mode === 'master'
       ? {
           hostSyncSeconds: Number.isFinite(hostSync) ? hostSync : DEFAULT_MASTER_HOSTSYNC_SECONDS,
+          minChargePercent: Number.isFinite(minCharge) ? minCharge : DEFAULT_FSD_MIN_CHARGE_PERCENT,
           credential: credSource === 'stored' ? { source: 'stored' as const } : { source: 'entered' as const, username: username.trim(), password, remember },
         }
       : {}),
@@ -157,6 +162,9 @@ function Wizard({ ups, onStarted }: { ups: UpsSnapshot; onStarted: (run: FsdRunV
             <Field label="Master’s HOSTSYNC (s)" hint="upsd does not publish it; 15 s is upsmon’s default." className="narrow">
               {(p) => <input {...p} type="number" min={0} max={3600} value={Number.isNaN(hostSync) ? '' : hostSync} onChange={(e) => { setHostSync(e.target.valueAsNumber); changed(); }} />}
             </Field>
+            <Field label="Minimum battery charge (%)" hint="Below it, or off line, the test is blocked: the master would cut the power." className="narrow">
+              {(p) => <input {...p} type="number" min={0} max={100} value={Number.isNaN(minCharge) ? '' : minCharge} onChange={(e) => { setMinCharge(e.target.valueAsNumber); changed(); }} data-testid="fsd-min-charge" />}
+            </Field>
           </div>
         )}
         {mode === 'master' && credSource === 'entered' && (
@@ -172,7 +180,17 @@ function Wizard({ ups, onStarted }: { ups: UpsSnapshot; onStarted: (run: FsdRunV
         </div>
         <ErrorBox error={error} />
       </fieldset>
-      {preflight && <PreflightView preflight={preflight} onStarted={onStarted} onRedo={() => void runPreflight()} />}
+      {preflight && (
+        <PreflightView
+          preflight={preflight}
+          onStarted={(run) => {
+            // A preflight serves one start: after an abort the next test needs a fresh one.
+            setPreflight(null);
+            onStarted(run);
+          }}
+          onRedo={() => void runPreflight()}
+        />
+      )}
     </div>
   );
 }
@@ -449,14 +467,32 @@ function ReportActions({ id, latchClearedAt }: { id: string; latchClearedAt: num
   );
 }
 
-const VERDICT_TEXT: Record<FsdReport['secondaries'][number]['verdict'], string> = { 'in-time': 'in time', late: 'late', never: 'never' };
-
-/** Who logged out when after FSD, as the master saw it (LIST CLIENT). */
+/** Who logged out when after FSD, as the master saw it (LIST CLIENT): the other secondaries, then this machine apart. */
 function SecondariesTable({ report }: { report: FsdReport }) {
+  const counts = secondaryCounts(report.secondaries);
+  const others = report.secondaries.filter((s) => !s.isThisMachine);
+  const own = report.secondaries.filter((s) => s.isThisMachine);
+  const row = (s: FsdReport['secondaries'][number], i: number) => (
+    <tr key={i} data-testid="fsd-secondary" data-address={s.address} data-this-machine={s.isThisMachine} data-verdict={s.verdict}>
+      <td className="mono">
+        {s.address}
+        {s.hostname && <span className="muted"> ({s.hostname})</span>}
+        {s.isThisMachine && <span className="badge">this machine</span>}
+      </td>
+      <td className="nowrap" data-testid="fsd-secondary-left">
+        {s.leftAtMs !== null ? `${(s.leftAtMs / 1000).toFixed(1)} s${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}` : notLeftText(report.outcome)}
+      </td>
+      <td>
+        <span className={`badge${s.verdict === 'in-time' ? '' : ' badge-bad'}`}>{VERDICT_TEXT[s.verdict]}</span>
+      </td>
+    </tr>
+  );
   return (
     <div className="table-wrap">
       <table data-testid="fsd-secondaries">
-        <caption className="muted small">Secondaries (HOSTSYNC {report.hostSync.seconds} s)</caption>
+        <caption className="muted small" data-testid="fsd-secondaries-counts">
+          Other secondaries (HOSTSYNC {report.hostSync.seconds} s): {secondaryCountsText(counts)}
+        </caption>
         <thead>
           <tr>
             <th scope="col">Address</th>
@@ -464,25 +500,27 @@ function SecondariesTable({ report }: { report: FsdReport }) {
             <th scope="col">Verdict</th>
           </tr>
         </thead>
-        <tbody>
-          {report.secondaries.map((s, i) => (
-            <tr key={i} data-testid="fsd-secondary" data-address={s.address} data-this-machine={s.isThisMachine} data-verdict={s.verdict}>
-              <td className="mono">
-                {s.address}
-                {s.hostname && <span className="muted"> ({s.hostname})</span>}
-                {s.isThisMachine && <span className="badge">this machine</span>}
-              </td>
-              <td className="nowrap" data-testid="fsd-secondary-left">
-                {s.leftAtMs !== null
-                  ? `${(s.leftAtMs / 1000).toFixed(1)} s${s.resolutionMs !== null ? ` (±${s.resolutionMs} ms)` : ''}`
-                  : notLeftText(report.outcome)}
-              </td>
-              <td>
-                <span className={`badge${s.verdict === 'in-time' ? '' : ' badge-bad'}`}>{VERDICT_TEXT[s.verdict]}</span>
+        <tbody data-testid="fsd-secondaries-others">
+          {others.length === 0 ? (
+            <tr>
+              <td colSpan={3} className="muted">
+                No other secondary was logged in.
               </td>
             </tr>
-          ))}
+          ) : (
+            others.map(row)
+          )}
         </tbody>
+        {own.length > 0 && (
+          <tbody data-testid="fsd-secondaries-own">
+            <tr>
+              <th scope="rowgroup" colSpan={3} className="small">
+                This machine
+              </th>
+            </tr>
+            {own.map(row)}
+          </tbody>
+        )}
       </table>
     </div>
   );
@@ -520,7 +558,7 @@ function DownloadButton({ id, format, label }: { id: string; format: 'json' | 'm
 function secondariesSummary(r: FsdReportSummary): string {
   if (r.mode !== 'master') return '—';
   if (!r.fsdSent) return 'FSD not sent';
-  const counts = `${r.inTime} in time · ${r.late} late · ${r.never} never`;
+  const counts = secondaryCountsText(r);
   return r.outcome === 'completed' ? counts : `${counts} (stopped early)`;
 }
 
