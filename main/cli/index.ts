@@ -35,6 +35,9 @@ Commands:
       [--hostsync S] [--confirm UPSNAME] [--override-blockers] [--countdown S] [--real] [--json]
                                            guarded FSD test (see \`nut-sentinel fsd-test --help\`)
 
+  discover [--json] [--range CIDR…] [--widen] [--allow-outside-local] [--no-mdns]
+                                           find NUT masters on this machine's networks (anonymous reads only)
+
 Options for status/clients: --tls off|opportunistic|required, --timeout SECONDS
 Environment: NUT_SENTINEL_LOG_LEVEL=debug|info|warn|error`;
 
@@ -241,6 +244,18 @@ async function fsdTestCommand(args: string[]): Promise<number> {
   });
 }
 
+async function discoverCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, range: { type: 'string', multiple: true, default: [] }, widen: { type: 'boolean', default: false }, 'allow-outside-local': { type: 'boolean', default: false }, 'no-mdns': { type: 'boolean', default: false } },
+  });
+  const { runDiscover } = await import('../discovery/cli');
+  return runDiscover(
+    { json: values.json, ranges: values.range.flatMap((range) => range.split(/[\s,]+/)).filter(Boolean), widen: values.widen, allowOutsideLocal: values['allow-outside-local'], mdns: !values['no-mdns'] },
+    { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) },
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -255,6 +270,8 @@ export async function main(argv: string[]): Promise<number> {
         return await webCommand(rest);
       case 'fsd-test':
         return await fsdTestCommand(rest);
+      case 'discover':
+        return await discoverCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,5 +1,5 @@
 /**
- * A scripted fake NUT server on 127.0.0.1 for the faults a real upsd cannot be made to produce:
+ * A scripted fake NUT server (on 127.0.0.1 unless told another local address) for the faults a real upsd cannot be made to produce:
  * malformed or over-long lines, replies that never come, a LIST cut off mid-way, non-ASCII bytes,
  * byte-by-byte replies, dropped connections, unsolicited lines, STARTTLS with any certificate.
  *
@@ -40,10 +40,14 @@ export type FaultScript = (line: string, connection: FaultConnection) => void | 
 export interface FaultServerOptions {
   /** Runs when a client connects, before any line is handled (e.g. to send an unsolicited line). */
   onConnection?: (connection: FaultConnection) => void | Promise<void>;
+  /** Local address to listen on (default 127.0.0.1), e.g. an address of a test network's bridge. */
+  host?: string;
+  /** Default: a port the OS picks. */
+  port?: number;
 }
 
 export interface FaultServer {
-  readonly host: '127.0.0.1';
+  readonly host: string;
   readonly port: number;
   /** Every request line, all connections, in arrival order. */
   readonly received: string[];
@@ -58,7 +62,7 @@ export interface FaultServer {
   close(): Promise<void>;
 }
 
-/** Starts a fault server on 127.0.0.1 with an OS-chosen port. */
+/** Starts a fault server on 127.0.0.1 (or `options.host`) with an OS-chosen port (or `options.port`). */
 export async function startFaultServer(script: FaultScript, options: FaultServerOptions = {}): Promise<FaultServer> {
   const received: string[] = [];
   const connections: FaultConnectionImpl[] = [];
@@ -95,7 +99,7 @@ export async function startFaultServer(script: FaultScript, options: FaultServer
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -103,7 +107,7 @@ export async function startFaultServer(script: FaultScript, options: FaultServer
   const address = server.address() as net.AddressInfo;
 
   return {
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     port: address.port,
     received,
     connections,

@@ -50,6 +50,11 @@ export interface TestNetwork {
   readonly hosts: readonly NetnsHost[];
   /** One more namespace on the bridge, with the next address. */
   addHost(): Promise<NetnsHost>;
+  /**
+   * One more address of the root namespace on the bridge (198.19.N.230, .231, …, above every namespace host's address), so several
+   * servers of this process listen on different addresses of the /24. Goes away with the bridge.
+   */
+  addBridgeAddress(): Promise<string>;
   /** Deletes every namespace and the bridge. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -160,6 +165,15 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     return host;
   };
 
+  let bridgeAddresses = 0;
+  const addBridgeAddress = async (): Promise<string> => {
+    if (cleaned) throw new Error('createTestNetwork: the network was cleaned up');
+    if (bridgeAddresses >= 24) throw new Error('createTestNetwork: at most 24 bridge addresses');
+    const address = `198.19.${third}.${230 + bridgeAddresses++}`;
+    await ip(['addr', 'add', `${address}/24`, 'dev', bridge]);
+    return address;
+  };
+
   try {
     await ip(['link', 'add', 'name', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
     disableIpv6(bridge);
@@ -184,6 +198,7 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
       return hosts;
     },
     addHost,
+    addBridgeAddress,
     cleanup,
   };
 }

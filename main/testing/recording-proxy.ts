@@ -12,7 +12,8 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
-export async function startRecordingProxy(target: { host: string; port: number }): Promise<RecordingProxy> {
+/** Listens on 127.0.0.1 with a free port unless `listen` names a local address and port. */
+export async function startRecordingProxy(target: { host: string; port: number }, listen: { host?: string; port?: number } = {}): Promise<RecordingProxy> {
   const lines: RecordingProxy['lines'] = [];
   const sockets = new Set<net.Socket>();
   let count = 0;
@@ -37,10 +38,14 @@ export async function startRecordingProxy(target: { host: string; port: number }
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = listen.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port ?? 0, host, () => resolve());
+  });
   const { port } = server.address() as net.AddressInfo;
   return {
-    host: '127.0.0.1',
+    host,
     port,
     lines,
     connections: () => count,
