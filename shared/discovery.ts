@@ -74,6 +74,9 @@ export const DiscoveryResultSchema = z.object({
   scanned: z.array(ScannedRangeSchema),
   /** TCP connection attempts made by the port probe. */
   attempts: z.number().int(),
+  /** Start → the port probe of every range done (responders fingerprinted); the /24 bound is on this. */
+  scanMs: z.number(),
+  /** Start → everything done (the mDNS browse listens for a fixed time). */
   durationMs: z.number(),
   mdns: z.object({ browsed: z.boolean(), error: z.string().nullable() }),
 });

@@ -51,7 +51,7 @@ function describeServer(server: DiscoveredServer): string {
 export function formatDiscovery(result: DiscoveryResult): string {
   const ranges = result.scanned.map((range) => `${range.cidr}${range.interface ? ` (${range.interface})` : ''}`).join(', ');
   const lines = [
-    `Searched ${ranges || 'nothing'}${result.mdns.browsed ? ' and mDNS' : ''} in ${(result.durationMs / 1000).toFixed(1)} s (${result.attempts} connection attempts).`,
+    `Searched ${ranges || 'nothing'}${result.mdns.browsed ? ' and mDNS' : ''} in ${(result.durationMs / 1000).toFixed(1)} s (port probe ${(result.scanMs / 1000).toFixed(1)} s, ${result.attempts} connection attempts).`,
   ];
   for (const range of result.scanned) if (range.note) lines.push(range.note);
   if (result.mdns.error) lines.push(result.mdns.error);

@@ -62,7 +62,10 @@ export async function discover(input: DiscoveryRequest, options: DiscoverOptions
       servers.set(`${host}:${port}`, server);
     }
   };
-  const scanning = Promise.all(Array.from({ length: Math.min(options.concurrency ?? DISCOVERY_DEFAULTS.concurrency, Math.max(queue.length, 1)) }, probe));
+  let scanMs = 0;
+  const scanning = Promise.all(Array.from({ length: Math.min(options.concurrency ?? DISCOVERY_DEFAULTS.concurrency, Math.max(queue.length, 1)) }, probe)).then(() => {
+    scanMs = Math.round(performance.now() - started);
+  });
 
   const mdns: DiscoveryResult['mdns'] = { browsed: false, error: null };
   let findings: MdnsFinding[] = [];
@@ -101,6 +104,7 @@ export async function discover(input: DiscoveryRequest, options: DiscoverOptions
     servers: [...servers.values()].sort((a, b) => sortKey(a) - sortKey(b)),
     scanned: targets.map((target) => ({ cidr: target.cidr, interface: target.interface, addresses: target.hosts.length, note: target.note })),
     attempts,
+    scanMs,
     durationMs: Math.round(performance.now() - started),
     mdns,
   };
