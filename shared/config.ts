@@ -4,6 +4,7 @@
  * Passwords are never part of it: a UPS entry names where its secret lives.
  */
 import { z } from 'zod';
+import { AlertsSchema, MetricsEndpointSchema, SecretSourceSchema } from './channels';
 import { NOTIFY_TYPES } from './notify-types';
 
 /** A program and its arguments, run with execFile (never through a shell). */
@@ -55,13 +56,8 @@ export const TlsSchema = z.object({
 });
 export type TlsConfig = z.infer<typeof TlsSchema>;
 
-/** Where a UPS entry's password comes from. `store`: the OS keychain (safeStorage) in the app. */
-export const PasswordSourceSchema = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('store') }),
-  z.object({ source: z.literal('env'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
-  z.object({ source: z.literal('file'), path: z.string().min(1) }),
-  z.object({ source: z.literal('none') }),
-]);
+/** Where a UPS entry's password comes from (the same sources as every other secret). `store`: the OS keychain (safeStorage) in the app. */
+export const PasswordSourceSchema = SecretSourceSchema;
 export type PasswordSource = z.infer<typeof PasswordSourceSchema>;
 
 const upsNamePattern = /^[A-Za-z0-9_.-]+$/;
@@ -78,6 +74,8 @@ export const MonitoredUpsSchema = z.object({
   powerValue: z.number().int().min(0).max(16).default(1),
   /** Hosts (IP or name) that should be logged in to this UPS; a notification fires when one goes missing. */
   expectedClients: z.array(z.string().min(1)).default([]),
+  /** Put before the title of every remote alert about this UPS, e.g. `[NAS]`. */
+  messagePrefix: z.string().max(40).optional(),
 });
 export type MonitoredUps = z.infer<typeof MonitoredUpsSchema>;
 
@@ -171,6 +169,10 @@ export const ConfigSchema = z.object({
   shutdown: ShutdownSchema.prefault({}),
   notifications: NotificationsSchema.prefault({}),
   history: HistorySchema.prefault({}),
+  /** Remote alert channels and incident settings (main/channels). */
+  alerts: AlertsSchema.prefault({}),
+  /** The opt-in Prometheus endpoint (main/metrics). */
+  metrics: MetricsEndpointSchema.prefault({}),
   startAtLogin: z.boolean().default(false),
 }).superRefine((config, ctx) => {
   const { minSupplies } = config.shutdown;
@@ -182,6 +184,17 @@ export const ConfigSchema = z.object({
       message: `MINSUPPLIES ${minSupplies} is more than the secondary UPSes feed (power values add up to ${available}): this machine would shut down at once. Lower it, or turn it off to shut down when any secondary UPS is critical`,
     });
   }
+  const known = new Set(config.masters.flatMap((master) => master.ups.map((ups) => monitorId(master.id, ups.name))));
+  const seen = new Set<string>();
+  config.alerts.channels.forEach((channel, index) => {
+    if (seen.has(channel.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'id'], message: `a second channel is called "${channel.id}": ids must be unique` });
+    seen.add(channel.id);
+    channel.ups.forEach((id, i) => {
+      if (id !== '*' && !known.has(id)) {
+        ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'ups', i], message: `no monitored UPS "${id}": use "*" or MASTER-ID/UPS-NAME of an entry under masters (${[...known].join(', ') || 'none configured'})` });
+      }
+    });
+  });
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -7,6 +7,7 @@
  * - `push` channels: core → UI notifications (snapshot changes, new events, navigation).
  */
 import { z } from 'zod';
+import { ChannelStatusSchema } from './channels';
 import { ConfigSchema, TlsSchema } from './config';
 import {
   FsdPreflightRequestSchema,
@@ -114,6 +115,15 @@ export const invokeChannels = {
     response: z.object({ ok: z.literal(true) }),
   },
   'notifications:recent': { request: none, response: z.array(NotificationRecordSchema) },
+  /** Delivery status of every remote alert channel (main/channels). */
+  'alerts:status': { request: none, response: z.array(ChannelStatusSchema) },
+  /** Sends a test message through one channel now and reports the real outcome. */
+  'alerts:test': { request: z.object({ channelId: z.string().min(1) }), response: z.object({ ok: z.boolean(), detail: z.string() }) },
+  /** Stores a channel secret (token, password, signingKey, authorization) in the secret store. */
+  'secrets:set-channel-secret': {
+    request: z.object({ channelId: z.string().min(1), field: z.enum(['token', 'password', 'signingKey', 'authorization']), value: z.string().min(1).max(4096) }),
+    response: z.object({ ok: z.literal(true) }),
+  },
   'notifications:set-paused': { request: z.object({ paused: z.boolean() }), response: z.object({ paused: z.boolean() }) },
   /** After a shutdown episode that left this machine running (dry run, failed command): re-arm the monitor. */
   'monitor:acknowledge-shutdown': { request: monitorRef, response: z.object({ ok: z.literal(true) }) },

@@ -24,7 +24,7 @@ export function looksLikeSecretKey(key: string): boolean {
 }
 
 const SECRET_HINT =
-  'passwords are never stored in the config file: a UPS entry says where its password lives ' +
+  'passwords are never stored in the config file (nor tokens): a UPS entry or alert channel says where its secret lives ' +
   '(`"password": {"source": "store"}` for the OS keychain, `{"source": "env", "name": …}` or `{"source": "file", "path": …}`)';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -124,8 +124,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ValidationIssue
     }));
   }
   const last = path[path.length - 1];
-  if (last === 'password' && typeof valueAt(input, path) === 'string') {
-    return [{ path, atKey: false, message: `a password must not be written into the config file: ${SECRET_HINT}` }];
+  if (typeof last === 'string' && looksLikeSecretKey(last) && typeof valueAt(input, path) === 'string') {
+    return [{ path, atKey: false, message: `a password or token must not be written into the config file: ${SECRET_HINT}` }];
   }
   if (!hasPath(input, path) && typeof last === 'string') {
     return [{ path, atKey: false, message: `required setting \`${last}\` is missing (${issue.message})` }];

@@ -6,11 +6,13 @@
 import { EventEmitter } from 'node:events';
 import { reverse } from 'node:dns/promises';
 import path from 'node:path';
+import { channelSecretKey } from '../../shared/channels';
 import { type Config, defaultConfig, passwordKey } from '../../shared/config';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
+import { AlertService, type TransportFactory } from '../channels/alert-service';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
@@ -43,10 +45,16 @@ export interface AppCoreDeps {
   connect?: (options: NutClientOptions) => Promise<NutClient>;
   /** Keep history in memory only (tests, `status` one-shots). */
   historyInMemory?: boolean;
+  /** Extra alert channel types (MQTT) plugged into the alert service. */
+  channelFactories?: Partial<Record<Config['alerts']['channels'][number]['type'], TransportFactory>>;
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
 const SNAPSHOT_THROTTLE_MS = 100;
+/** Remote alerts and state topics follow readings at most this often. */
+const ALERT_READINGS_THROTTLE_MS = 1_000;
+/** At stop (after the monitor logged out), pending alerts get this long; the rest waits for the next start. */
+const ALERT_STOP_FLUSH_MS = 2_000;
 
 export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const clock = deps.clock ?? systemClock;
@@ -105,6 +113,29 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const snapshot = (): AppSnapshot => ({ ...service.snapshot(), configProblem });
 
+  const alerts = new AlertService(config, {
+    clock,
+    logger,
+    history,
+    secrets: deps.secrets,
+    rememberSecret: (value) => knownSecrets.add(value),
+    snapshots: () => service.sessions().map((session) => service.upsSnapshot(session)),
+    recordEvent: (event) => {
+      history.appendEvent(event);
+      push.emit('events:appended', event);
+    },
+    ...(deps.channelFactories ? { factories: deps.channelFactories } : {}),
+  });
+  service.on('event', (event: StoredEvent) => alerts.onMonitorEvent(event));
+  let alertReadingsTimer: ReturnType<Clock['setTimeout']> | null = null;
+  service.on('changed', () => {
+    if (alertReadingsTimer || config.alerts.channels.length === 0) return;
+    alertReadingsTimer = clock.setTimeout(() => {
+      alertReadingsTimer = null;
+      alerts.onChanged();
+    }, ALERT_READINGS_THROTTLE_MS);
+  });
+
   // Snapshot pushes are throttled: a burst of state changes becomes one update. Every status
   // poll changes the view (its age), so without a subscriber (the headless agent) none is built.
   let snapshotTimer: ReturnType<Clock['setTimeout']> | null = null;
@@ -142,6 +173,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     configProblem = null;
     history.setLimits({ retentionDays: next.history.retentionDays, maxEvents: next.history.maxEvents });
     service.applyConfig(next);
+    alerts.applyConfig(next);
   };
 
   const requireSession = (id: string) => {
@@ -283,6 +315,17 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
     'notifications:recent': () => Promise.resolve(recorder.list()),
 
+    'alerts:status': () => Promise.resolve(alerts.status()),
+    'alerts:test': ({ channelId }) => alerts.test(channelId),
+    'secrets:set-channel-secret': async ({ channelId, field, value }) => {
+      if (!deps.secrets) {
+        throw new ApiRequestError({ code: 'NO-SECRET-STORE', message: 'There is no secret store here.', fix: `Use an env or file source for "${field}" in the config file.` });
+      }
+      await deps.secrets.set(channelSecretKey(channelId, field), value);
+      knownSecrets.add(value);
+      return { ok: true as const };
+    },
+
     'notifications:set-paused': async ({ paused }) => {
       await persist({ ...config, notifications: { ...config.notifications, paused } });
       return { paused };
@@ -321,6 +364,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         );
       }
       service.start();
+      alerts.start();
       schedulePrune();
       return Promise.resolve();
     },
@@ -332,6 +376,8 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       if (snapshotTimer) clock.clearTimeout(snapshotTimer);
       await fsdTest.stop();
       await service.stop();
+      if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
+      await alerts.stop(ALERT_STOP_FLUSH_MS);
       recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
       policy.dispose();
       history.close();

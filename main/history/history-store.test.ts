@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HistoryStore, type HistoryStoreOptions } from './history-store';
+import { SCHEMA_VERSION } from './migrations';
 import { Database } from './sqlite';
 import { FakeClock, event, makeTempDir, sample } from './testing/helpers';
 
@@ -35,7 +36,7 @@ describe('opening', () => {
     const stats = store.stats();
     expect(stats.journalMode).toBe('wal');
     expect(stats.synchronous).toBe('full');
-    expect(stats.schemaVersion).toBe(1);
+    expect(stats.schemaVersion).toBe(SCHEMA_VERSION);
     expect(stats.inMemory).toBe(false);
     expect(store.recoveries).toEqual([]);
     store.close();
@@ -44,7 +45,7 @@ describe('opening', () => {
     // File header: user_version at 60, incremental-vacuum flag at 64 (sqlite.org/fileformat.html).
     const header = fs.readFileSync(dbPath).subarray(0, 100);
     expect(header.subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
-    expect(header.readUInt32BE(60)).toBe(1);
+    expect(header.readUInt32BE(60)).toBe(SCHEMA_VERSION);
     expect(header.readUInt32BE(64)).toBe(1);
   });
 

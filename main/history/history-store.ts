@@ -112,6 +112,34 @@ export interface HistoryRecovery {
   inMemory: boolean;
 }
 
+export type OutboxState = 'pending' | 'delivered' | 'failed';
+
+export interface OutboxRow {
+  id: number;
+  key: string;
+  channel: string;
+  createdAt: number;
+  message: string;
+  state: OutboxState;
+  attempts: number;
+  nextAt: number;
+  lastError: string | null;
+}
+
+function rowToOutbox(row: Row): OutboxRow {
+  return {
+    id: asNumber(row.id) ?? 0,
+    key: asString(row.key) ?? '',
+    channel: asString(row.channel) ?? '',
+    createdAt: asNumber(row.created_at) ?? 0,
+    message: asString(row.message) ?? '{}',
+    state: (asString(row.state) ?? 'pending') as OutboxState,
+    attempts: asNumber(row.attempts) ?? 0,
+    nextAt: asNumber(row.next_at) ?? 0,
+    lastError: asString(row.last_error),
+  };
+}
+
 export interface PruneResult {
   events: number;
   samples: number;
@@ -639,6 +667,70 @@ export class HistoryStore {
     this.assertOpen();
     const row = this.withRecovery(() => this.rows('SELECT report FROM fsd_reports WHERE id = ?', [id])[0]);
     return row === undefined ? null : parseReport(row.report);
+  }
+
+  // ---------------------------------------------------------------- alert outbox
+
+  /**
+   * Queues a message for a channel unless one with the same idempotency key is already queued
+   * (or was delivered); committed before returning, so it survives a crash. Returns whether it was new.
+   */
+  enqueueOutbox(entry: { key: string; channel: string; createdAt: number; message: string; nextAt?: number }): boolean {
+    this.assertOpen();
+    return this.withRecovery(
+      () =>
+        this.stmt('INSERT OR IGNORE INTO outbox (key, channel, created_at, message, state, attempts, next_at) VALUES (?, ?, ?, ?, ?, 0, ?)').run([
+          entry.key,
+          entry.channel,
+          entry.createdAt,
+          entry.message,
+          'pending',
+          entry.nextAt ?? entry.createdAt,
+        ]).changes > 0,
+    );
+  }
+
+  /** Pending outbox rows (oldest first), all of them or those due by `dueBy`. */
+  pendingOutbox(options: { dueBy?: number; channel?: string; limit?: number } = {}): OutboxRow[] {
+    this.assertOpen();
+    const rows = this.withRecovery(() =>
+      this.rows(
+        `SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY created_at, id LIMIT ?3`,
+        [options.dueBy ?? Number.MAX_SAFE_INTEGER, options.channel ?? null, options.limit ?? 1000],
+      ),
+    );
+    return rows.map(rowToOutbox);
+  }
+
+  /** Records the outcome of one attempt: delivered, retry at `nextAt`, or given up (`failed`). */
+  updateOutbox(id: number, update: { state: OutboxState; attempts: number; nextAt?: number; lastError?: string | null; doneAt?: number | null }): void {
+    this.assertOpen();
+    this.withRecovery(() =>
+      this.stmt('UPDATE outbox SET state = ?, attempts = ?, next_at = coalesce(?, next_at), last_error = ?, done_at = ? WHERE id = ?').run([
+        update.state,
+        update.attempts,
+        update.nextAt ?? null,
+        update.lastError ?? null,
+        update.doneAt ?? null,
+        id,
+      ]),
+    );
+  }
+
+  /** Counts per channel and state (for the delivery status). */
+  outboxCounts(): { channel: string; state: OutboxState; count: number }[] {
+    this.assertOpen();
+    return this.withRecovery(() => this.rows('SELECT channel, state, count(*) AS n FROM outbox GROUP BY channel, state')).map((row) => ({
+      channel: asString(row.channel) ?? '',
+      state: (asString(row.state) ?? 'pending') as OutboxState,
+      count: asNumber(row.n) ?? 0,
+    }));
+  }
+
+  /** Drops finished rows older than `before` (pending ones stay until delivered or given up). */
+  pruneOutbox(before: number): number {
+    this.assertOpen();
+    return this.withRecovery(() => this.stmt("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?").run([before]).changes);
   }
 
   // ---------------------------------------------------------------- upkeep

@@ -9,6 +9,8 @@
  *   contiguous pages, and the primary key is the (monitor, at) index. NULL = unknown, never 0.
  *   No foreign key to `monitors` (an extra lookup on every insert; the store keeps them in step).
  * - `fsd_reports`: the FSD test's JSON reports, whole.
+ * - `outbox`: remote alerts per channel until delivered (main/channels/outbox.ts); `key` is the
+ *   idempotency key (message id + channel), so a message is queued once however often it is offered.
  */
 import type { SqliteDatabase } from './sqlite';
 
@@ -57,6 +59,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX fsd_reports_monitor_at ON fsd_reports (monitor_id, at);
   CREATE INDEX fsd_reports_at ON fsd_reports (at);
+  `,
+  // 2: the alert outbox
+  `
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    channel TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    done_at INTEGER
+  );
+  CREATE INDEX outbox_state_next ON outbox (state, next_at);
+  CREATE INDEX outbox_created ON outbox (created_at);
   `,
 ];
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HistoryLockedError, HistoryStore, type HistoryStoreOptions } from './history-store';
+import { SCHEMA_VERSION } from './migrations';
 import { Database } from './sqlite';
 import type { LogLevel } from '../platform/ports';
 import { event, exited, firstLine, makeTempDir, sample, spawnChild } from './testing/helpers';
@@ -240,7 +241,7 @@ describe('one store per file', () => {
     }
     const store = openStore();
     expect(store.recoveries).toEqual([]);
-    expect(store.stats().schemaVersion).toBe(1);
+    expect(store.stats().schemaVersion).toBe(SCHEMA_VERSION);
   });
 
   function writeOwner(fields: Record<string, unknown>): void {

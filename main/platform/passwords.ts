@@ -4,6 +4,7 @@
  * them from an environment variable or a private file.
  */
 import { readFile, stat } from 'node:fs/promises';
+import type { SecretSource } from '../../shared/channels';
 import { type Master, type MonitoredUps, passwordKey } from '../../shared/config';
 import type { SecretStore } from './ports';
 
@@ -23,33 +24,45 @@ export async function resolvePassword(
   secrets: SecretStore | null,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
-  const source = ups.password;
+  return resolveSecret(ups.password, { storeKey: passwordKey(master.id, ups.name), what: `password of ${ups.name}@${master.id}`, configKey: 'password' }, secrets, env);
+}
+
+/**
+ * Reads a secret (UPS password, channel token, …) from where its source says. `what` names it in
+ * errors ("token of channel phone"); `configKey` is the config field to change in the hint.
+ */
+export async function resolveSecret(
+  source: SecretSource,
+  target: { storeKey: string; what: string; configKey: string },
+  secrets: SecretStore | null,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   switch (source.source) {
     case 'none':
       return undefined;
     case 'env': {
       const value = env[source.name];
       if (value === undefined) {
-        throw new PasswordSourceError(`The environment variable ${source.name} (password of ${ups.name}@${master.id}) is not set.`, `Set ${source.name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit).`);
+        throw new PasswordSourceError(`The environment variable ${source.name} (${target.what}) is not set.`, `Set ${source.name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit).`);
       }
       return value;
     }
     case 'file': {
       const info = await stat(source.path).catch(() => null);
-      if (!info) throw new PasswordSourceError(`The password file ${source.path} does not exist.`, `Create it with only the password in it and \`chmod 600 ${source.path}\`.`);
+      if (!info) throw new PasswordSourceError(`The secret file ${source.path} (${target.what}) does not exist.`, `Create it with only the secret in it and \`chmod 600 ${source.path}\`.`);
       if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-        throw new PasswordSourceError(`The password file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`, `Run \`chmod 600 ${source.path}\`.`);
+        throw new PasswordSourceError(`The secret file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`, `Run \`chmod 600 ${source.path}\`.`);
       }
       return (await readFile(source.path, 'utf8')).replace(/\r?\n$/, '');
     }
     case 'store': {
       if (!secrets) {
         throw new PasswordSourceError(
-          `No secret store is available here for the password of ${ups.name}@${master.id}.`,
-          'In the headless agent use "password": { "source": "env", "name": "…" } or { "source": "file", "path": "…" }.',
+          `No secret store is available here for the ${target.what}.`,
+          `In the headless agent use "${target.configKey}": { "source": "env", "name": "…" } or { "source": "file", "path": "…" }.`,
         );
       }
-      return secrets.get(passwordKey(master.id, ups.name));
+      return secrets.get(target.storeKey);
     }
   }
 }

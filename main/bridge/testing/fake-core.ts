@@ -459,6 +459,21 @@ export class FakeCore implements CoreService {
         this.secrets.set(`${request.masterId}/${request.upsName}`, request.password);
         return Promise.resolve({ ok: true as const });
       },
+      'alerts:status': (request) => {
+        record('alerts:status', request);
+        return Promise.resolve(
+          this.config.alerts.channels.map((c) => ({ id: c.id, type: c.type, enabled: c.enabled, state: 'idle' as const, pending: 0, delivered: 0, failed: 0, lastDeliveredAt: null, lastFailureAt: null, lastError: null })),
+        );
+      },
+      'alerts:test': (request) => {
+        record('alerts:test', request);
+        const known = this.config.alerts.channels.some((c) => c.id === request.channelId);
+        return Promise.resolve({ ok: known, detail: known ? `Delivered to ${request.channelId} (fake core).` : `No channel "${request.channelId}".` });
+      },
+      'secrets:set-channel-secret': (request) => {
+        record('secrets:set-channel-secret', { ...request, value: '***' });
+        return Promise.resolve({ ok: true as const });
+      },
       'notifications:recent': (request) => {
         record('notifications:recent', request);
         return Promise.resolve([...this.notifications].reverse());
