@@ -10,7 +10,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { FsdPreflight, FsdReport, FsdRunView } from '../../shared/fsd-test';
 import type { ApiError, ResponseOf } from '../../shared/ipc';
 import { defaultConfigPath } from '../config/config-file';
@@ -18,17 +17,22 @@ import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
 import type { Logger, LogLevel } from '../platform/ports';
 
-export const FSD_TEST_USAGE = `fsd-test --config FILE --ups MASTER/UPS --mode local|master [options]
-      --user U --password-env VAR  master mode: the credential with the FSD right (password from env)
-                                   (without --user: the credential remembered for this UPS)
-      --hostsync S                 the master's HOSTSYNC (default 15 s, upsmon's default)
-      --confirm UPSNAME            master mode: type the UPS name to confirm
-      --override-blockers          start although the preflight found overridable blockers
-      --countdown S                seconds to abort with Ctrl-C before anything happens (default 10)
-      --grace S                    master mode: keep watching this long after HOSTSYNC (default 10)
-      --real                       local mode: really run the shutdown command (default: dry run)
-      --json                       print the report as JSON (progress goes to stderr)
-      --data-dir DIR               where the history (and the reports) live`;
+/** The command line's options, as `nut-sentinel fsd-test` (main/cli/commands/fsd-test.ts) parses them. */
+export interface FsdTestCliOptions {
+  config?: string;
+  dataDir?: string;
+  ups?: string;
+  mode?: string;
+  user?: string;
+  passwordEnv?: string;
+  hostsync?: string;
+  confirm?: string;
+  overrideBlockers?: boolean;
+  countdown?: string;
+  grace?: string;
+  real?: boolean;
+  json?: boolean;
+}
 
 export interface FsdCliHost {
   startCore(configPath: string, dataDir: string, logger: Logger): Promise<CoreService>;
@@ -41,25 +45,7 @@ export interface FsdCliHost {
 
 const ICON: Record<FsdPreflight['checks'][number]['status'], string> = { ok: 'ok     ', info: 'info   ', warning: 'WARNING', blocker: 'BLOCKER' };
 
-export async function runFsdTestCli(args: string[], host: FsdCliHost): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      ups: { type: 'string' },
-      mode: { type: 'string' },
-      user: { type: 'string' },
-      'password-env': { type: 'string' },
-      hostsync: { type: 'string' },
-      confirm: { type: 'string' },
-      'override-blockers': { type: 'boolean' },
-      countdown: { type: 'string' },
-      grace: { type: 'string' },
-      real: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  });
+export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost): Promise<number> {
   const stdout = host.out ?? process.stdout;
   const stderr = host.err ?? process.stderr;
   const progress = values.json ? stderr : stdout;
@@ -81,7 +67,7 @@ export async function runFsdTestCli(args: string[], host: FsdCliHost): Promise<n
   let credential: { source: 'entered'; username: string; password: string } | { source: 'stored' } | undefined;
   if (mode === 'master') {
     if (values.user) {
-      const variable = values['password-env'];
+      const variable = values.passwordEnv;
       if (!variable) throw host.usageError('Give the password through an environment variable: --password-env VAR (never on the command line).');
       const password = process.env[variable];
       if (password === undefined) throw host.usageError(`The environment variable ${variable} is not set.`);
@@ -92,7 +78,7 @@ export async function runFsdTestCli(args: string[], host: FsdCliHost): Promise<n
   }
   const configPath = path.resolve(values.config ?? defaultConfigPath());
   if (!existsSync(configPath)) throw host.usageError(`No config file at ${configPath}.`);
-  const dataDir = path.resolve(values['data-dir'] ?? path.dirname(configPath));
+  const dataDir = path.resolve(values.dataDir ?? path.dirname(configPath));
 
   const logger: Logger = {
     log(level: LogLevel, message: string) {
@@ -154,7 +140,7 @@ export async function runFsdTestCli(args: string[], host: FsdCliHost): Promise<n
       const started = await dispatchInvoke(core.handlers, 'fsd:start', {
         preflightId: preflight.id,
         ...(values.confirm !== undefined ? { confirmUpsName: values.confirm } : {}),
-        overrideBlockers: values['override-blockers'] === true,
+        overrideBlockers: values.overrideBlockers === true,
         countdownSeconds,
         graceSeconds,
       });

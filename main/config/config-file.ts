@@ -153,7 +153,7 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-function decodeUtf8(bytes: Uint8Array, fileName: string): string {
+export function decodeUtf8(bytes: Uint8Array, fileName: string): string {
   const bad = firstInvalidUtf8(bytes);
   if (bad < 0) return new TextDecoder('utf-8').decode(bytes);
   // Position of the bad byte: decode everything before it (valid by construction).

@@ -1,0 +1,84 @@
+/**
+ * The command line's contract, in-process: --version, help for every registered command (both
+ * `help COMMAND` and `COMMAND --help`), usage errors on stderr with exit 2.
+ */
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { version } from '../../package.json';
+import { COMMANDS } from './commands';
+import { CliContext } from './context';
+import { EXIT } from './exit-codes';
+import { runCliCaptured } from './testing';
+
+const io = { out: process.stdout, err: process.stderr, env: {} };
+const names = (() => {
+  const program = new Command();
+  for (const register of COMMANDS) register(program, new CliContext(io));
+  return program.commands.map((c) => c.name());
+})();
+
+describe('nut-sentinel command line', () => {
+  it('prints its version', async () => {
+    for (const flag of ['--version', '-V']) {
+      const run = await runCliCaptured([flag]);
+      expect(run).toEqual({ code: EXIT.ok, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('registers the documented commands', () => {
+    expect(names).toEqual(expect.arrayContaining(['agent', 'status', 'clients', 'list', 'import', 'check-config', 'fsd-test', 'discover', 'web']));
+  });
+
+  it.each(names)('has help for %s, as `help %s` and `%s --help`', async (name) => {
+    const viaHelp = await runCliCaptured(['help', name]);
+    expect(viaHelp.code).toBe(EXIT.ok);
+    expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: nut-sentinel ${name} `));
+    expect(viaHelp.stderr).toBe('');
+    const viaFlag = await runCliCaptured([name, '--help']);
+    expect(viaFlag).toEqual(viaHelp);
+    // Every option says what it does.
+    for (const line of viaHelp.stdout.split('\n').filter((l) => /^ {2}-/.test(l))) expect(line.trim()).toMatch(/^\S.*\s{2,}\S/);
+  });
+
+  it('lists every command and the exit codes in the overall help', async () => {
+    const run = await runCliCaptured(['help']);
+    expect(run.code).toBe(EXIT.ok);
+    for (const name of names) expect(run.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
+    expect(run.stdout).toMatch(/Exit codes:\n {2}0 {4}ok\n {2}1 /);
+  });
+
+  it('reports usage errors on stderr with exit 2', async () => {
+    const none = await runCliCaptured([]);
+    expect(none.code).toBe(EXIT.usage);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/^Usage: nut-sentinel/);
+
+    const unknown = await runCliCaptured(['frobnicate']);
+    expect(unknown).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+
+    const option = await runCliCaptured(['status', 'ups@localhost', '--frob']);
+    expect(option).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(option.stderr).toMatch(/unknown option '--frob'/);
+
+    const missing = await runCliCaptured(['status']);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toMatch(/missing required argument 'ups'/);
+
+    const badPort = await runCliCaptured(['status', 'ups@host:99999']);
+    expect(badPort.code).toBe(EXIT.usage);
+    expect(badPort.stderr).toMatch(/bad port 99999/);
+
+    const badChoice = await runCliCaptured(['list', 'localhost', '--tls', 'maybe']);
+    expect(badChoice.code).toBe(EXIT.usage);
+    expect(badChoice.stderr).toMatch(/--tls <mode>' argument 'maybe' is invalid/);
+
+    const badSeconds = await runCliCaptured(['list', '--timeout', '-1']);
+    expect(badSeconds.code).toBe(EXIT.usage);
+    expect(badSeconds.stderr).toMatch(/positive number of seconds/);
+
+    const upsForServer = await runCliCaptured(['list', 'ups@localhost']);
+    expect(upsForServer.code).toBe(EXIT.usage);
+    expect(upsForServer.stderr).toMatch(/names a UPS: give only the server/);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Starting the Electron-free core for a command (agent, web, fsd-test): the headless secret store,
+ * desktop notifications only where a desktop session exists, and signals that end it.
+ */
+import type { CoreService } from '../core/core-service';
+import type { Logger } from '../platform/ports';
+import { version } from '../../package.json';
+
+export interface StartCoreOptions {
+  configPath: string;
+  dataDir: string;
+  logger: Logger;
+  /** Desktop notifications (agent only; never for a service without a desktop session). */
+  notify: boolean;
+}
+
+export async function startCore(options: StartCoreOptions): Promise<CoreService> {
+  let notifier = null;
+  if (options.notify && (process.platform !== 'linux' || process.env.DBUS_SESSION_BUS_ADDRESS)) {
+    const { createDesktopNotifier } = await import('../notify/desktop-notifier');
+    notifier = createDesktopNotifier({ logger: options.logger });
+  }
+  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([import('../core/app-core'), import('../platform/file-secret-store')]);
+  const core = await createAppCore({
+    configPath: options.configPath,
+    dataDir: options.dataDir,
+    secrets: new FileSecretStore(options.dataDir),
+    notifier,
+    logger: options.logger,
+    appVersion: version,
+  });
+  await core.start();
+  return core;
+}
+
+/** Resolves with the first SIGTERM or SIGINT (a service manager's stop, Ctrl-C). */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve(signal);
+    };
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+}
+
+/** The config file a command uses: --config, else the platform default (as the desktop app's). */
+export async function resolveConfigPath(option: string | undefined): Promise<string> {
+  const path = await import('node:path');
+  if (option !== undefined) return path.resolve(option);
+  const { defaultConfigPath } = await import('../config/config-file');
+  return defaultConfigPath();
+}
