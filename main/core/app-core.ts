@@ -13,6 +13,7 @@ import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
+import { createMqttTransport } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
@@ -124,7 +125,15 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       history.appendEvent(event);
       push.emit('events:appended', event);
     },
-    ...(deps.channelFactories ? { factories: deps.channelFactories } : {}),
+    factories: {
+      mqtt: (channel, secret) =>
+        createMqttTransport(channel as Extract<typeof channel, { type: 'mqtt' }>, secret, {
+          logger,
+          stateDir: deps.dataDir,
+          variables: (id) => service.session(id)?.variables ?? new Map<string, string>(),
+        }),
+      ...deps.channelFactories,
+    },
   });
   service.on('event', (event: StoredEvent) => alerts.onMonitorEvent(event));
   let alertReadingsTimer: ReturnType<Clock['setTimeout']> | null = null;
@@ -174,6 +183,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     history.setLimits({ retentionDays: next.history.retentionDays, maxEvents: next.history.maxEvents });
     service.applyConfig(next);
     alerts.applyConfig(next);
+    alerts.onChanged();
   };
 
   const requireSession = (id: string) => {
