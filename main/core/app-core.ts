@@ -235,14 +235,9 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         try {
           writable = new Set((await client.listRw(ups.name).catch(() => new Map<string, string>())).keys());
           if (!known) {
-            known = new Map();
-            const names = [...variables.keys()];
-            const texts = await Promise.all(names.map((name) => client.getDesc(ups.name, name).catch(() => null)));
-            names.forEach((name, i) => {
-              const text = texts[i];
-              if (text && text !== 'Description unavailable') known!.set(name, text);
-            });
-            descriptions.set(monitorId, known);
+            // Bounded fan-out (main/nut/limits.ts): a LIST VAR of thousands of names is not thousands of requests.
+            known = await client.getDescriptions(ups.name, [...variables.keys()]).catch(() => undefined);
+            if (known) descriptions.set(monitorId, known);
           }
         } finally {
           await client.close();

@@ -23,8 +23,10 @@ import {
   type NutErrorContext,
 } from './errors.js';
 import { LineReader, type ReaderEvent } from './line-reader.js';
+import { DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_LIST_ITEMS, DESCRIPTION_FANOUT } from './limits.js';
 import {
   ListReplyCollector,
+  type ListLimits,
   buildCommand,
   compareVersions,
   describeWords,
@@ -69,9 +71,10 @@ export interface NutClientOptions {
   /** Default 5000 ms. */
   connectTimeoutMs?: number;
   /**
-   * Default 5000 ms (libupsclient's read timeout). Counted for the oldest unanswered request from
-   * the moment it is the oldest, restarted by every line of a LIST reply. On expiry the
-   * connection is closed (kind `timeout`), because later replies could no longer be matched.
+   * Default 5000 ms (libupsclient's read timeout). The deadline of the oldest unanswered request,
+   * counted from the moment it is the oldest: the WHOLE reply (every line of a LIST) must arrive
+   * by then, received items do not extend it. On expiry the connection is closed (kind
+   * `timeout`), because later replies could no longer be matched.
    */
   requestTimeoutMs?: number;
   /**
@@ -84,6 +87,10 @@ export interface NutClientOptions {
   tcpKeepAliveMs?: number;
   /** Longest accepted reply line in bytes; default 4096 (upsd never sends more than 512). */
   maxLineLength?: number;
+  /** Most items of one LIST reply; default 10 000 (main/nut/limits.ts). More closes the connection. */
+  maxListItems?: number;
+  /** Most bytes of one LIST reply; default 4 MiB (main/nut/limits.ts). More closes the connection. */
+  maxListBytes?: number;
   /** Default `{ mode: 'off' }`. */
   tls?: NutTlsOptions;
   /** Injected socket factory (tests, proxies). */
@@ -187,6 +194,7 @@ interface ResolvedOptions {
   keepAliveIntervalMs: number;
   tcpKeepAliveMs: number | undefined;
   maxLineLength: number | undefined;
+  listLimits: ListLimits;
   tls: Required<Pick<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>> & Omit<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>;
   /** Normalized (upper-case hex, no colons). */
   pinnedFingerprint: string | undefined;
@@ -472,6 +480,33 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     return this.withUpsHint(async () => descriptionText(await this.expectKeyword(command, 'DESC', 4, ups)));
   }
 
+  /**
+   * `GET DESC` for many variables (the variables view) with a bounded fan-out: at most
+   * {@link DESCRIPTION_FANOUT}.concurrency requests in flight and {@link DESCRIPTION_FANOUT}.maxRequests in all,
+   * so a LIST VAR of thousands of names never turns into thousands of queued requests. Names
+   * beyond the cap, and names whose description is an `ERR` or `Description unavailable`, are left
+   * out of the result. Rejects only when the connection is lost.
+   */
+  async getDescriptions(ups: string, names: readonly string[], limits: { concurrency?: number; maxRequests?: number } = {}): Promise<Map<string, string>> {
+    const concurrency = limits.concurrency ?? DESCRIPTION_FANOUT.concurrency;
+    const wanted = names.slice(0, limits.maxRequests ?? DESCRIPTION_FANOUT.maxRequests);
+    const result = new Map<string, string>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < wanted.length) {
+        const name = wanted[next++]!;
+        try {
+          const text = await this.getDesc(ups, name);
+          if (text !== 'Description unavailable') result.set(name, text);
+        } catch (error) {
+          if (!(error instanceof NutError) || error.connectionLost) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, wanted.length) }, worker));
+    return result;
+  }
+
   /** `GET CMDDESC <ups> <cmd>`: human description of an instant command. */
   async getCmdDesc(ups: string, cmd: string): Promise<string> {
     const command = buildCommand(['GET', 'CMDDESC', ups, cmd]);
@@ -741,7 +776,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
         this.enqueue({
           command,
           context: this.context(ups),
-          collector: new ListReplyCollector(query),
+          collector: new ListReplyCollector(query, this.options.listLimits),
           onReplySync: undefined,
           settle: (outcome) => {
             if ('items' in outcome) resolve(outcome.items);
@@ -916,10 +951,24 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       this.complete(head, { line: { raw: event.text, words } });
       return;
     }
-    const step = head.collector.accept(words);
+    const step = head.collector.accept(words, event.text.length);
     switch (step.status) {
       case 'continue':
-        this.restartHeadTimer();
+        // No timer refresh: the reply's deadline was fixed when it became the head.
+        return;
+      case 'too-large':
+        this.fail(
+          new NutError({
+            kind: 'protocol',
+            code: ClientErrorCode.replyTooLarge,
+            explanation:
+              `The server sent ${step.reason} in one LIST reply (${head.collector.itemCount} item(s) kept); real upsd replies are a few hundred lines, ` +
+              'so this is not a NUT server, or a broken one. The connection was closed.',
+            fix: `Check that ${this.options.host}:${this.options.port} is a NUT server (upsd) and that its driver is sane; it is retried with back-off.`,
+            command: head.command.redacted,
+            context: head.context,
+          }),
+        );
         return;
       case 'done':
         this.complete(head, { items: step.items });
@@ -1019,7 +1068,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   };
 
   private onRequestTimeout(request: PendingRequest): void {
-    const progress = request.collector?.hasBegun ? ` (a LIST reply had started: ${request.collector.itemCount} item(s) received)` : '';
+    const progress = request.collector?.hasBegun
+      ? ` (a LIST reply had started: ${request.collector.itemCount} item(s) received, but the whole reply must arrive within the timeout)`
+      : '';
     this.fail(
       new NutError({
         kind: 'timeout',
@@ -1305,6 +1356,12 @@ function positiveMs(name: string, value: number | undefined, fallback: number, a
   return value;
 }
 
+function positiveCount(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw invalidOption(`${name} must be a positive integer, got ${value}.`, `Use a value such as ${fallback}.`);
+  return value;
+}
+
 function resolveOptions(options: NutClientOptions): ResolvedOptions {
   const host = options.host.trim();
   if (host === '') throw invalidOption('No host was given.', 'Enter the NUT server\'s host name or IP address.');
@@ -1326,6 +1383,10 @@ function resolveOptions(options: NutClientOptions): ResolvedOptions {
     keepAliveIntervalMs: positiveMs('keepAliveIntervalMs', options.keepAliveIntervalMs, 30_000, true),
     tcpKeepAliveMs: options.tcpKeepAliveMs,
     maxLineLength: options.maxLineLength,
+    listLimits: {
+      maxItems: positiveCount('maxListItems', options.maxListItems, DEFAULT_MAX_LIST_ITEMS),
+      maxBytes: positiveCount('maxListBytes', options.maxListBytes, DEFAULT_MAX_LIST_BYTES),
+    },
     tls: { ...tlsOptions, handshakeTimeoutMs: positiveMs('tls.handshakeTimeoutMs', tlsOptions.handshakeTimeoutMs, 5000) },
     pinnedFingerprint,
     createSocket: options.createSocket ?? createSocketWithSharedReads,

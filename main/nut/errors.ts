@@ -52,6 +52,7 @@ export const ClientErrorCode = {
   connectionClosed: 'CONNECTION-CLOSED',
   closedByClient: 'CLOSED-BY-CLIENT',
   lineTooLong: 'LINE-TOO-LONG',
+  replyTooLarge: 'REPLY-TOO-LARGE',
   unsolicitedReply: 'UNSOLICITED-REPLY',
   unexpectedReply: 'UNEXPECTED-REPLY',
   starttlsRefused: 'STARTTLS-REFUSED',

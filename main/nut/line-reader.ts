@@ -5,8 +5,9 @@
  * NUT server talking (or a corrupted stream) and is refused instead of buffered.
  */
 
-/** upsd never sends more than 512 bytes per line; this leaves a wide margin for forks. */
-export const DEFAULT_MAX_LINE_LENGTH = 4096;
+import { DEFAULT_MAX_LINE_LENGTH } from './limits.js';
+
+export { DEFAULT_MAX_LINE_LENGTH };
 
 export interface ReaderLine {
   kind: 'line';

@@ -4,6 +4,7 @@
  * LIST replies. No I/O here.
  */
 import { ClientErrorCode, NutError } from './errors.js';
+import { DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_LIST_ITEMS } from './limits.js';
 
 /** upsd's tokenizer keeps at most this many words per line and drops the rest silently. */
 export const MAX_WORDS_PER_COMMAND = 32;
@@ -356,7 +357,16 @@ export type ListStep =
   /** `ERR <code>` instead of `BEGIN LIST`: a normal error answer; the connection stays in sync. */
   | { status: 'server-error'; code: string }
   /** Anything else: the reply stream no longer matches the requests (close the connection). */
-  | { status: 'unexpected'; reason: string };
+  | { status: 'unexpected'; reason: string }
+  /** More items or bytes than the limits allow: not a NUT server, or a broken one (close the connection). */
+  | { status: 'too-large'; limit: 'items' | 'bytes'; reason: string };
+
+export interface ListLimits {
+  /** Most items accepted; default {@link DEFAULT_MAX_LIST_ITEMS}. */
+  maxItems?: number;
+  /** Most item bytes accepted (each line plus its LF); default {@link DEFAULT_MAX_LIST_BYTES}. */
+  maxBytes?: number;
+}
 
 /**
  * Assembles one multi-line LIST reply (protocol.md 1.5): `BEGIN LIST <query>` (or a single `ERR`
@@ -367,21 +377,32 @@ export class ListReplyCollector {
   private finished = false;
   private readonly items: string[][] = [];
   private readonly query: readonly string[];
+  private readonly maxItems: number;
+  private readonly maxBytes: number;
+  private bytes = 0;
 
   /** @param query the words after `LIST`, as sent: e.g. `['VAR', 'dummy']`. */
-  constructor(query: readonly string[]) {
+  constructor(query: readonly string[], limits: ListLimits = {}) {
     this.query = query;
+    this.maxItems = limits.maxItems ?? DEFAULT_MAX_LIST_ITEMS;
+    this.maxBytes = limits.maxBytes ?? DEFAULT_MAX_LIST_BYTES;
   }
 
   get itemCount(): number {
     return this.items.length;
   }
 
+  /** Bytes of the item lines received so far (LF included). */
+  get byteCount(): number {
+    return this.bytes;
+  }
+
   get hasBegun(): boolean {
     return this.begun;
   }
 
-  accept(words: readonly string[]): ListStep {
+  /** @param lineBytes the raw line's length in bytes, for the byte limit (default: the words' length). */
+  accept(words: readonly string[], lineBytes?: number): ListStep {
     if (this.finished) return { status: 'unexpected', reason: 'line after END LIST' };
     if (!this.begun) {
       const code = errCodeOf(words);
@@ -400,11 +421,28 @@ export class ListReplyCollector {
       return { status: 'done', items: this.items };
     }
     if (words.length > this.query.length && startsWithWords(words, this.query)) {
+      // Checked before the item is kept: what is held never exceeds the limits.
+      const bytes = (lineBytes ?? words.reduce((sum, word) => sum + word.length + 1, 0)) + 1;
+      if (this.items.length >= this.maxItems) {
+        this.finished = true;
+        return { status: 'too-large', limit: 'items', reason: `more than ${this.maxItems} items` };
+      }
+      if (this.bytes + bytes > this.maxBytes) {
+        this.finished = true;
+        return { status: 'too-large', limit: 'bytes', reason: `more than ${formatBytes(this.maxBytes)}` };
+      }
+      this.bytes += bytes;
       this.items.push(words.slice(this.query.length));
       return { status: 'continue' };
     }
     return { status: 'unexpected', reason: `expected a "${this.query.join(' ')} ..." item, got "${describeWords(words)}"` };
   }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }
 
 function isKeyword(word: string | undefined, keyword: string): boolean {

@@ -159,7 +159,9 @@ class FaultConnectionImpl implements FaultConnection {
   }
 
   get closed(): boolean {
-    return this.isClosed;
+    // Destroyed counts at once: a script looping on writes (which resolve at once when destroyed)
+    // would otherwise never let the 'close' event run.
+    return this.isClosed || this.stream.destroyed || this.plain.destroyed;
   }
 
   begin(onConnection: FaultServerOptions['onConnection']): void {
