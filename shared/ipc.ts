@@ -59,6 +59,12 @@ export const ConnectionTestResultSchema = z.object({
 });
 export type ConnectionTestResult = z.infer<typeof ConnectionTestResultSchema>;
 
+/**
+ * Largest upsmon.conf / upssched.conf the import accepts: real files are a few KiB, and a 1 MiB
+ * file still previews in well under a second (main/bench); two of them fit in one bridge message.
+ */
+export const MAX_IMPORT_FILE_CHARS = 1.5 * 1024 * 1024;
+
 export const ImportReportLineSchema = z.object({
   file: z.string(),
   line: z.number().int(),
@@ -103,8 +109,8 @@ export const invokeChannels = {
   'config:test-connection': { request: ConnectionTestRequestSchema, response: ConnectionTestResultSchema },
   'config:import-upsmon': {
     request: z.object({
-      upsmonConf: z.string().max(1_000_000),
-      upsschedConf: z.string().max(1_000_000).optional(),
+      upsmonConf: z.string().max(MAX_IMPORT_FILE_CHARS),
+      upsschedConf: z.string().max(MAX_IMPORT_FILE_CHARS).optional(),
       /** false: preview only. */
       apply: z.boolean(),
     }),

@@ -72,6 +72,12 @@ export function isNotifyType(value: string): value is NotifyType {
   return notifyTypeSet.has(value);
 }
 
+const upsmonNotifyTypeSet: ReadonlySet<string> = new Set<string>(UPSMON_NOTIFY_TYPES);
+
+export function isUpsmonNotifyType(value: string): value is UpsmonNotifyType {
+  return upsmonNotifyTypeSet.has(value);
+}
+
 /**
  * Default message templates. `%s` is the UPS system string (`ups@host[:port]`); ALARM, OTHER,
  * LOGIN_REFUSED and FSD_LATCHED_AT_START take a second `%s` (ups.alarm, the unknown tokens,

@@ -27,6 +27,11 @@ const BENCHES: BenchEntry[] = [
     run: async () => (await import('./detection.bench.js')).benchDetection(),
   },
   {
+    name: 'import',
+    description: 'upsmon.conf import preview of generated 64 KiB – 1 MiB files: time, and the longest event-loop wait while it runs',
+    run: async () => (await import('./import.bench.js')).benchImport(),
+  },
+  {
     name: 'history',
     description: 'history store insert/query rates and file sizes',
     run: async () => (await import('./history.bench.js')).benchHistory(),

@@ -31,7 +31,7 @@ export interface BridgeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Largest accepted WebSocket message (bytes). Import requests carry two config files of ≤ 1 MB. */
+  /** Largest accepted WebSocket message (bytes). Import requests carry two config files of ≤ 1.5 MiB (MAX_IMPORT_FILE_CHARS). */
   maxMessageBytes?: number;
   /** Simultaneous browser connections. */
   maxClients?: number;

@@ -26,7 +26,7 @@ export function seconds(text: string): number {
 }
 
 export async function parseUpsTarget(text: string): Promise<{ ups: string; host: string; port: number }> {
-  const { splitUpsSystem } = await import('../config/upsmon-import');
+  const { splitUpsSystem } = await import('../config/upsmon-conf');
   const parsed = splitUpsSystem(text);
   if (!parsed.ok) throw new UsageError(`"${text}" is not UPS@HOST[:PORT] (e.g. ups@192.168.8.99 for a Synology NAS): ${parsed.reason}.`);
   return parsed;
@@ -35,7 +35,7 @@ export async function parseUpsTarget(text: string): Promise<{ ups: string; host:
 /** HOST[:PORT] (IPv6 as [addr]:port), parsed like the host part of UPS@HOST[:PORT]. */
 export async function parseServer(text: string): Promise<{ host: string; port: number }> {
   if (text.includes('@')) throw new UsageError(`"${text}" names a UPS: give only the server, HOST[:PORT].`);
-  const { splitUpsSystem } = await import('../config/upsmon-import');
+  const { splitUpsSystem } = await import('../config/upsmon-conf');
   const parsed = splitUpsSystem(`x@${text}`);
   if (!parsed.ok) throw new UsageError(`"${text}" is not HOST[:PORT]: ${parsed.reason}.`);
   return { host: parsed.host, port: parsed.port };

@@ -28,7 +28,7 @@ import {
   type UpsschedRule,
 } from '../../shared/config';
 import type { NotifyType } from '../../shared/notify-types';
-import type { ImportedSecret, UpsmonImportResult } from './upsmon-import';
+import type { ImportedSecret } from './import-report';
 
 export type EventPolicy = z.infer<typeof EventPolicySchema>;
 
@@ -43,6 +43,14 @@ export interface ImportedSettings {
   shutdownCommand?: Command;
   /** upsmon MINSUPPLIES, kept where upsmon's sum decided (several UPSes feeding this machine). */
   minSupplies?: number;
+}
+
+/** An import's result as the merge takes it (see `UpsmonImportResult`). */
+export interface ImportedConfig {
+  config: Config;
+  /** Only what the files set explicitly (what `mergeImported` applies to an existing config). */
+  settings: ImportedSettings;
+  secrets: ImportedSecret[];
 }
 
 export interface MergeResult {
@@ -110,25 +118,37 @@ function normalHost(host: string): string {
 }
 
 /** Merges an import into `current` without clobbering existing masters or UPS entries (rules above). */
-export function mergeImported(current: Config, imported: Pick<UpsmonImportResult, 'config' | 'settings' | 'secrets'>): MergeResult {
+export function mergeImported(current: Config, imported: ImportedConfig): MergeResult {
   const notes: string[] = [];
   const config = applyImportedSettings(current, imported.settings, notes);
   const secrets: ImportedSecret[] = [];
-  const secretFor = (masterId: string, upsName: string) => imported.secrets.find((s) => s.masterId === masterId && s.upsName === upsName);
+  // Lookups by key rather than by search, so merging a large import stays linear.
+  const secretKey = (masterId: string, upsName: string) => `${masterId}\n${upsName}`;
+  const importedSecrets = new Map<string, ImportedSecret>();
+  for (const s of imported.secrets) if (!importedSecrets.has(secretKey(s.masterId, s.upsName))) importedSecrets.set(secretKey(s.masterId, s.upsName), s);
+  const secretFor = (masterId: string, upsName: string) => importedSecrets.get(secretKey(masterId, upsName));
   const ids = new Set(config.masters.map((m) => m.id));
+  const hostKey = (m: Pick<Master, 'host' | 'port'>) => `${normalHost(m.host)} ${m.port}`;
+  const byHost = new Map<string, { master: Master; upsNames: Set<string> }>();
+  const known = (master: Master) => {
+    if (!byHost.has(hostKey(master))) byHost.set(hostKey(master), { master, upsNames: new Set(master.ups.map((u) => u.name.toLowerCase())) });
+  };
+  for (const master of config.masters) known(master);
 
   for (const incoming of imported.config.masters) {
-    const existing = config.masters.find((m) => normalHost(m.host) === normalHost(incoming.host) && m.port === incoming.port);
-    if (existing) {
+    const found = byHost.get(hostKey(incoming));
+    if (found) {
+      const existing = found.master;
       for (const ups of incoming.ups) {
         const secret = secretFor(incoming.id, ups.name);
-        if (existing.ups.some((u) => u.name.toLowerCase() === ups.name.toLowerCase())) {
+        if (found.upsNames.has(ups.name.toLowerCase())) {
           notes.push(
             `master ${existing.id}: UPS ${ups.name} already configured, kept as it is` + (secret ? ' (its stored password stays; the imported one is not stored)' : ''),
           );
           continue;
         }
         existing.ups.push(structuredClone(ups));
+        found.upsNames.add(ups.name.toLowerCase());
         if (secret) secrets.push({ ...secret, masterId: existing.id, key: passwordKey(existing.id, ups.name) });
         notes.push(`master ${existing.id}: UPS ${ups.name} added`);
       }
@@ -139,6 +159,7 @@ export function mergeImported(current: Config, imported: Pick<UpsmonImportResult
     ids.add(id);
     const master: Master = { ...structuredClone(incoming), id };
     config.masters.push(master);
+    known(master);
     for (const ups of incoming.ups) {
       const secret = secretFor(incoming.id, ups.name);
       if (secret) secrets.push({ ...secret, masterId: id, key: passwordKey(id, ups.name) });

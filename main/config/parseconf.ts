@@ -70,7 +70,11 @@ function isSpace(ch: string): boolean {
 
 /** Splits a whole config file into logical lines. Lines without words (blank, comment) are omitted. */
 export function tokenizeConf(text: string): ConfLine[] {
-  const lines: ConfLine[] = [];
+  return [...confLines(text)];
+}
+
+/** {@link tokenizeConf} one logical line at a time, so a large file can be read in slices. */
+export function* confLines(text: string): Generator<ConfLine, void, void> {
   let physicalLine = 1;
   let i = 0;
   while (i < text.length) {
@@ -186,10 +190,9 @@ export function tokenizeConf(text: string): ConfLine[] {
     if (words.length > 0) {
       let end = ended ? i - 1 : i;
       if (text[end - 1] === '\r') end--;
-      lines.push({ line: startLine, lastLine: ended ? physicalLine - 1 : physicalLine, start: lineStart, end, words, quirks: [...quirks] });
+      yield { line: startLine, lastLine: ended ? physicalLine - 1 : physicalLine, start: lineStart, end, words, quirks: [...quirks] };
     }
   }
-  return lines;
 }
 
 /** The note for each quirk (empty when upsmon parsed the line cleanly). */

@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, defaultConfig, passwordKey, type Config } from '../../shared/config';
 import { validateConfig } from './config-file';
-import { importUpsmonConf, mergeImported, splitUpsSystem, type ImportReportLine, type UpsmonImportResult } from './upsmon-import';
+import type { ImportReportLine } from './import-report';
+import { mergeImported } from './import-merge';
+import { splitUpsSystem } from './upsmon-conf';
+import { importUpsmonConf, type UpsmonImportResult } from './upsmon-import';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

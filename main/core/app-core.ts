@@ -17,7 +17,7 @@ import { createMqttTransport } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
-import { importUpsmonConf } from '../config/upsmon-import';
+import { importUpsmonConfInSlices } from '../config/upsmon-import';
 import { HistoryLockedError, HistoryStore } from '../history/history-store';
 import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
@@ -276,7 +276,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     },
 
     'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply }) => {
-      const imported = importUpsmonConf({ upsmonConf, ...(upsschedConf !== undefined ? { upsschedConf } : {}) });
+      const imported = await importUpsmonConfInSlices({ upsmonConf, ...(upsschedConf !== undefined ? { upsschedConf } : {}) });
       if (!apply || !imported.ok) return { ok: imported.ok, report: imported.report, config: imported.config };
       const merged = mergeImported(config, imported);
       if (merged.secrets.length > 0 && !deps.secrets) {

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { type Config, passwordKey } from '../../../shared/config';
-import type { ImportedSecret, ImportReportLine } from '../../config/upsmon-import';
+import type { ImportedSecret, ImportReportLine } from '../../config/import-report';
 import { UsageError, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 
@@ -123,7 +123,11 @@ export function registerImport(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (upsmonPath: string, upsschedArg: string | undefined, options: ImportOptions) => {
         if (options.force && options.merge) throw new UsageError('--force and --merge exclude each other: replace the config, or add to it.');
-        const [{ importUpsmonConf, mergeImported }, { defaultConfigPath, loadConfig, saveConfig }] = await Promise.all([import('../../config/upsmon-import'), import('../../config/config-file')]);
+        const [{ importUpsmonConf }, { mergeImported }, { defaultConfigPath, loadConfig, saveConfig }] = await Promise.all([
+          import('../../config/upsmon-import'),
+          import('../../config/import-merge'),
+          import('../../config/config-file'),
+        ]);
         const out = path.resolve(options.out ?? defaultConfigPath());
         const outDir = path.dirname(out);
         const upsmonConf = await readFile(upsmonPath, 'utf8');

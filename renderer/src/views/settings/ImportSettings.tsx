@@ -1,6 +1,6 @@
 /** Import upsmon.conf / upssched.conf: paste or pick the files, preview the report, apply. */
 import { type ChangeEvent, useId, useState } from 'react';
-import type { ResponseOf } from '../../../../shared/ipc';
+import { MAX_IMPORT_FILE_CHARS, type ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { Callout, ErrorBox } from '../../components/common';
 import { href } from '../../router';
@@ -8,7 +8,7 @@ import { announce, markConfigSaved, toast } from '../../store';
 
 type Report = ResponseOf<'config:import-upsmon'>;
 
-const MAX = 1_000_000;
+const MAX = MAX_IMPORT_FILE_CHARS;
 
 function FileText({ label, value, onChange, testId, placeholder }: { label: string; value: string; onChange: (v: string) => void; testId: string; placeholder: string }) {
   const id = useId();
@@ -18,7 +18,7 @@ function FileText({ label, value, onChange, testId, placeholder }: { label: stri
     e.target.value = '';
     if (!file) return;
     if (file.size > MAX) {
-      setFileError(`${file.name} is larger than 1 MB; that is not a upsmon configuration.`);
+      setFileError(`${file.name} is larger than ${MAX / 1024 / 1024} MiB; that is not a upsmon configuration.`);
       return;
     }
     setFileError(null);
