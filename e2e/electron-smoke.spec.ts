@@ -1,7 +1,9 @@
 /**
  * Smoke test of the real Electron shell: launches the built app (out/main/app.js via the
- * package.json "main") with a fresh userData folder and checks the dashboard window, its
- * security settings, the preload API, hide-on-close and the clean quit.
+ * package.json "main") with a fresh userData folder and checks the dashboard window served
+ * from nut-sentinel://renderer (module scripts and lazy chunks loaded, CSP header), its
+ * security settings as Electron 45 lets us observe them, the preload API, hide-on-close and
+ * the ordered teardown on quit. CI runs it on Linux (under xvfb), Windows and macOS.
  *
  * Needs an Electron binary. Where the binary download host is unreachable (npm ci with
  * ELECTRON_SKIP_BINARY_DOWNLOAD=1) there is none, and this file is SKIPPED with that reason;
@@ -11,9 +13,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { _electron as electron, type ElectronApplication, expect, type Page, test } from '@playwright/test';
 import type { ApiError, NutSentinelApi } from '../shared/ipc';
+import { RENDERER_CSP } from '../shared/renderer-policy';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,6 +47,9 @@ const { executable, reason, misconfigured } = findElectron();
 const noDisplay = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 
 type WithApi = Window & { nutSentinel?: NutSentinelApi };
+
+/** The dashboard among the app's windows (on Windows a hidden session-end watcher window exists too). */
+const DASHBOARD_ORIGIN = 'nut-sentinel://renderer';
 
 // Say it in the terminal too (list reporters do not print skip reasons).
 if (!executable) console.warn(`[electron-smoke] SKIPPED — ${reason}`);
@@ -81,10 +87,24 @@ test.describe('Electron shell smoke test', () => {
     if (userData) rmSync(userData, { recursive: true, force: true });
   });
 
-  test('the dashboard loads our renderer file with the Settings route', () => {
-    expect(page.url()).toBe(`${pathToFileURL(path.join(root, 'out', 'renderer', 'index.html')).href}#/settings`);
+  test('the dashboard loads from our scheme with the Settings route, and the React app rendered', async () => {
+    expect(page.url()).toBe(`${DASHBOARD_ORIGIN}/index.html#/settings`);
+    // The module entry and its lazily imported chunks loaded (they did not under file:// with the fuse off).
+    await expect.poll(() => page.evaluate(() => document.getElementById('root')?.childElementCount ?? 0)).toBeGreaterThan(0);
+    const page1 = await page.evaluate(() => ({ origin: location.origin, secure: window.isSecureContext }));
+    expect(page1).toEqual({ origin: DASHBOARD_ORIGIN, secure: true });
   });
 
+  test('the scheme sends the renderer CSP, which the page also carries', async () => {
+    const result = await page.evaluate(async () => {
+      const response = await fetch(location.href);
+      const meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? null;
+      return { status: response.status, type: response.headers.get('content-type'), csp: response.headers.get('content-security-policy'), meta };
+    });
+    expect(result).toEqual({ status: 200, type: 'text/html; charset=utf-8', csp: RENDERER_CSP, meta: RENDERER_CSP });
+  });
+
+  // contextBridge refuses to work without contextIsolation, so a frozen window.nutSentinel proves it is on.
   test('no Node in the page; the preload exposes exactly window.nutSentinel {invoke, subscribe}', async () => {
     const probe = await page.evaluate(() => {
       const w = window as unknown as WithApi & Record<string, unknown>;
@@ -111,15 +131,22 @@ test.describe('Electron shell smoke test', () => {
     });
   });
 
-  test('window options: context isolation, sandbox, no node integration, web security', async () => {
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const wc = BrowserWindow.getAllWindows()[0]?.webContents as unknown as { getLastWebPreferences?: () => Record<string, unknown> | null };
-      const p = wc?.getLastWebPreferences?.() ?? null;
-      return p && { contextIsolation: p.contextIsolation, sandbox: p.sandbox, nodeIntegration: p.nodeIntegration, webSecurity: p.webSecurity, preload: p.preload };
+  test('sandbox and web security, as Electron 45 lets us observe them (context isolation: see the preload probe)', async () => {
+    // OS-level sandbox of the dashboard's renderer process (reported on macOS and Windows).
+    const metrics = await app.evaluate(({ app: electronApp, BrowserWindow }, origin) => {
+      const dashboard = BrowserWindow.getAllWindows().find((w) => w.webContents.getURL().startsWith(origin));
+      const pid = dashboard?.webContents.getOSProcessId();
+      const metric = electronApp.getAppMetrics().find((m) => m.pid === pid);
+      return { found: metric !== undefined, type: metric?.type, sandboxed: metric?.sandboxed ?? null };
+    }, DASHBOARD_ORIGIN);
+    expect(metrics.found).toBe(true);
+    if (process.platform !== 'linux') expect(metrics.sandboxed).toBe(true);
+    // Web security: the page cannot read local files, nor reach the network.
+    const reads = await page.evaluate(async () => {
+      const attempt = (url: string) => fetch(url).then(() => 'read', () => 'blocked');
+      return { file: await attempt('file:///etc/hosts'), remote: await attempt('http://127.0.0.1:9/') };
     });
-    test.skip(prefs === null, 'this Electron does not report web preferences (getLastWebPreferences); the page-level probes above cover them');
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
-    expect(String(prefs!.preload)).toMatch(/out[\\/]main[\\/]preload\.cjs$/);
+    expect(reads).toEqual({ file: 'blocked', remote: 'blocked' });
   });
 
   test('the API reaches the core through validated IPC', async () => {
@@ -153,19 +180,41 @@ test.describe('Electron shell smoke test', () => {
     });
     await page.waitForTimeout(500);
     expect(page.url()).toBe(before);
-    expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
+    const dashboards = await app.evaluate(({ BrowserWindow }, origin) => BrowserWindow.getAllWindows().filter((w) => w.webContents.getURL().startsWith(origin)).length, DASHBOARD_ORIGIN);
+    expect(dashboards).toBe(1);
   });
 
   test('closing the window hides it; the app keeps running in the tray', async () => {
-    await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.close());
-    await expect.poll(() => app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((w) => w.isVisible()))).toEqual([false]);
+    const dashboard = (fn: 'close' | 'isVisible') =>
+      app.evaluate(
+        ({ BrowserWindow }, [origin, method]) => {
+          const win = BrowserWindow.getAllWindows().find((w) => w.webContents.getURL().startsWith(origin));
+          return method === 'close' ? (win?.close(), true) : (win?.isVisible() ?? null);
+        },
+        [DASHBOARD_ORIGIN, fn] as const,
+      );
+    await dashboard('close');
+    await expect.poll(() => dashboard('isVisible')).toBe(false);
   });
 
   test('quit runs the ordered teardown before exiting', async () => {
     const exited = new Promise<number | null>((resolve) => app.process().once('exit', (code) => resolve(code)));
     await app.close();
     expect(await exited).toBe(0);
-    const log = readFileSync(path.join(userData, 'logs', 'main.log'), 'utf8');
-    expect(log).toMatch(/"msg":"stopped"/);
+    const messages = readFileSync(path.join(userData, 'logs', 'main.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; step?: string });
+    expect(messages.some((m) => m.msg === 'dashboard loaded')).toBe(true);
+    expect(messages.some((m) => m.msg === 'tray created')).toBe(true);
+    expect(messages.filter((m) => m.msg === 'teardown step done').map((m) => m.step)).toEqual([
+      'mark-quitting',
+      'stop-core',
+      'cancel-timers',
+      'dispose-ipc',
+      'destroy-tray',
+      'close-window',
+    ]);
+    expect(messages.at(-1)?.msg).toBe('stopped');
   });
 });

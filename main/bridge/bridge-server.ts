@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type BridgeServerMessage, BridgeClientMessageSchema, PUSH_CHANNELS, type PushChannel } from '../../shared/ipc';
+import { rendererContentType } from '../../shared/renderer-policy';
 import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
 
@@ -93,20 +94,6 @@ const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
@@ -284,13 +271,12 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       sendPlain(res, 404, 'Not found.');
       return;
     }
-    const ext = path.extname(file).toLowerCase();
     const isIndex = path.basename(file) === 'index.html';
     // Vite names assets by content hash: cache them for good, but always revalidate the index.
     const hashed = !isIndex && path.relative(staticRoot, file).startsWith(`assets${path.sep}`);
     baseHeaders(res);
     res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'Content-Type': rendererContentType(file),
       'Content-Length': String(info.size),
       'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
     });

@@ -1,14 +1,16 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('../testing/electron-mock'));
 
-import { electronMock, mockEvent, resetElectronMock } from '../testing/electron-mock';
+import { electronMock, Notification, resetElectronMock } from '../testing/electron-mock';
 import { createFileLogger, redactFields } from './logger';
 import { applyStartAtLogin, autostartEntry, desktopExecQuote, type LoginItemEnv } from './login-item';
-import { createShellNotifier, shellNotifierOptions } from './notifications';
+import nodeNotifier from 'node-notifier';
+import { createShellNotifier, electronNotificationOptions, shellNotifierOptions } from './notifications';
 import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
 import { recordingLogger } from './testing/fixtures';
 
@@ -50,56 +52,105 @@ describe('PowerMonitorPort', () => {
     expect(listener).toHaveBeenCalledTimes(1);
   });
 
-  it('system shutdown is delayed (preventDefault) and the teardown starts', () => {
-    const teardown = vi.fn();
-    const off = onSystemShutdown(teardown);
-    const event = mockEvent();
-    electronMock.powerMonitor.emit('shutdown', event);
-    expect(event.defaultPrevented).toBe(true);
-    expect(teardown).toHaveBeenCalledTimes(1);
-    off();
-    expect(electronMock.powerMonitor.listenerCount('shutdown')).toBe(0);
+  it('system shutdown (Linux, macOS) is delayed (preventDefault) and the teardown starts', () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      electronMock.setPlatform(platform);
+      const teardown = vi.fn();
+      const off = onSystemShutdown(teardown);
+      const event = electronMock.emitSystemShutdown();
+      expect(event.defaultPrevented).toBe(true);
+      expect(teardown).toHaveBeenCalledTimes(1);
+      off();
+      expect(electronMock.powerMonitor.listenerCount('shutdown')).toBe(0);
+    }
+    // Electron has no such event on Windows (the session-end watcher window covers it there).
+    electronMock.setPlatform('win32');
+    expect(() => electronMock.emitSystemShutdown()).toThrow(/only on Linux and macOS/);
   });
 });
 
-describe('shell notifier (main/notify wired to the window)', () => {
-  function fakeNodeNotifier() {
-    const clicks: Array<(object: unknown, options: Record<string, unknown>) => void> = [];
-    const shown: Array<Record<string, unknown>> = [];
-    return {
-      clicks,
-      shown,
-      notify: (options: Record<string, unknown>, callback: (error: Error | string | null) => void) => {
-        shown.push(options);
-        if (options.wait !== true) callback(null);
-      },
-      on: (_event: 'click', listener: (object: unknown, options: Record<string, unknown>) => void) => clicks.push(listener),
-    };
-  }
+describe('shell notifier', () => {
+  const notification = { key: 'LOWBATT:ups@nas', title: 'Low battery', body: 'ups@nas is on battery\nand low', urgency: 'critical', route: '/ups/nas%2Fups' } as const;
 
-  it.each(['win32', 'darwin'] as const)('%s: a click opens the notification’s route (sanitised)', async (platform) => {
-    const fake = fakeNodeNotifier();
+  it.each(['win32', 'darwin'] as const)('%s: Electron’s own Notification; a click in this process opens the route (sanitised)', async (platform) => {
+    electronMock.setPlatform(platform);
     const openRoute = vi.fn();
-    const notifier = createShellNotifier({ openRoute, platform, logger: recordingLogger(), notifier: fake });
-    await notifier.notify({ key: 'LOWBATT:ups@nas', title: 'Low battery', body: 'x', urgency: 'critical', route: '/ups/nas%2Fups' });
-    for (const click of fake.clicks) click({}, fake.shown[0]!);
+    const notifier = createShellNotifier({ openRoute, platform, logger: recordingLogger(), icon: '/opt/app/icon.png' });
+    await notifier.notify(notification);
+    const [note] = electronMock.notifications;
+    expect(note!.shown).toBe(true);
+    expect(note!.options).toMatchObject({ title: 'Low battery', body: 'ups@nas is on battery and low' });
+    note!.click();
     expect(openRoute).toHaveBeenCalledWith('/ups/nas%2Fups');
-    for (const click of fake.clicks) click({}, { route: 'javascript:alert(1)' });
+    await notifier.notify({ ...notification, route: 'javascript:alert(1)' });
+    electronMock.notifications[1]!.click();
     expect(openRoute).toHaveBeenLastCalledWith('/');
   });
 
-  it('Windows toasts carry our AppUserModelID; Linux names the app', () => {
-    const logger = recordingLogger();
-    expect(shellNotifierOptions({ openRoute: vi.fn(), platform: 'win32', logger }).appName).toBe('io.github.nutsentinel.app');
-    expect(shellNotifierOptions({ openRoute: vi.fn(), platform: 'linux', logger }).appName).toBe('NUT Sentinel');
+  it('per-platform options: Windows critical toasts stay and carry the icon; macOS uses the app icon', () => {
+    expect(electronNotificationOptions(notification, 'win32', '/i.png')).toEqual({
+      title: 'Low battery',
+      body: 'ups@nas is on battery and low',
+      silent: false,
+      timeoutType: 'never',
+      urgency: 'critical',
+      icon: '/i.png',
+    });
+    expect(electronNotificationOptions({ ...notification, urgency: 'normal' }, 'win32').timeoutType).toBe('default');
+    expect(electronNotificationOptions(notification, 'darwin', '/i.png')).toEqual({ title: 'Low battery', body: 'ups@nas is on battery and low', silent: false });
   });
 
-  it('Linux (notify-send) cannot report clicks: no listener, notification still shown', async () => {
-    const fake = fakeNodeNotifier();
-    const notifier = createShellNotifier({ openRoute: vi.fn(), platform: 'linux', logger: recordingLogger(), notifier: fake });
-    await notifier.notify({ key: 'k', title: 'T', body: 'B', urgency: 'normal', route: '/settings' });
-    expect(fake.clicks).toHaveLength(0);
-    expect(fake.shown[0]).toMatchObject({ title: 'T', 'app-name': 'NUT Sentinel' });
+  it('a notification the OS could not show is logged; unsupported systems get an explained error', async () => {
+    electronMock.setPlatform('win32');
+    const logger = recordingLogger();
+    const notifier = createShellNotifier({ openRoute: vi.fn(), platform: 'win32', logger });
+    await notifier.notify(notification);
+    electronMock.notifications[0]!.fail('toast failed: 0x80070490');
+    expect(logger.text()).toMatch(/Desktop notification failed.*0x80070490/);
+    Notification.isSupported.mockReturnValueOnce(false);
+    await expect(notifier.notify(notification)).rejects.toThrow(/does not support notifications/);
+  });
+
+  it('Linux goes through node-notifier (not Electron): its real notify-send mapping gets our options', async () => {
+    // node-notifier's real NotifySend runs `notify-send` from PATH: a recording stand-in here.
+    const bin = path.join(tmp, 'bin');
+    const argsFile = path.join(tmp, 'args.txt');
+    await mkdir(bin);
+    await writeFile(path.join(bin, 'notify-send'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${argsFile}'\n`, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
+    try {
+      const notifier = createShellNotifier({
+        openRoute: vi.fn(),
+        platform: 'linux',
+        icon: '/opt/NUT Sentinel/resources/app.asar.unpacked/assets/app/icon.png',
+        logger: recordingLogger(),
+        notifier: new nodeNotifier.NotifySend(),
+      });
+      await notifier.notify(notification);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    const args = (await readFile(argsFile, 'utf8')).trimEnd().split('\n');
+    expect(args.slice(0, 2)).toEqual(['Low battery', 'ups@nas is on battery and low']);
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--urgency',
+        'critical',
+        '--app-name',
+        'NUT Sentinel',
+        '--category',
+        'device',
+        '--icon',
+        '/opt/NUT Sentinel/resources/app.asar.unpacked/assets/app/icon.png',
+        '--expire-time',
+        '0',
+      ]),
+    );
+    // node-notifier passes no route to notify-send (it cannot report clicks) and Electron's Notification is not used.
+    expect(args.join(' ')).not.toContain('/ups/');
+    expect(electronMock.notifications).toHaveLength(0);
+    expect(shellNotifierOptions({ openRoute: vi.fn(), platform: 'linux', logger: recordingLogger() }).appName).toBe('NUT Sentinel');
   });
 });
 
@@ -163,6 +214,39 @@ describe('file logger', () => {
     const text = await readFile(path.join(tmp, 'logs', 'main.log'), 'utf8');
     expect(text).toBe('{"t":"1970-01-01T00:00:00.000Z","level":"info","msg":"hello","key":"nut-password:nas:ups","password":"[redacted]","nested":{"token":"[redacted]","ok":1}}\n');
     if (process.platform !== 'win32') expect((await stat(path.join(tmp, 'logs', 'main.log'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('rotates by size while the app runs, keeping one older generation; every line survives in one of the two', async () => {
+    const dir = path.join(tmp, 'logs');
+    const logger = createFileLogger({ dir, maxBytes: 4096, now: () => 0 });
+    const lines = Array.from({ length: 120 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
+    for (const line of lines) logger.log('info', line, { pad: 'x'.repeat(40) });
+    const main = await readFile(path.join(dir, 'main.log'), 'utf8');
+    const older = await readFile(path.join(dir, 'main.log.1'), 'utf8');
+    expect(Buffer.byteLength(main)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(older)).toBeLessThanOrEqual(4096);
+    expect(Buffer.byteLength(older)).toBeGreaterThan(4096 - 200);
+    // The newest lines are in main.log, the ones just before them in main.log.1, in order, nothing cut.
+    const kept = `${older}${main}`.trimEnd().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(kept).toEqual(lines.slice(lines.length - kept.length));
+    expect(kept.at(-1)).toBe('line 119');
+    if (process.platform !== 'win32') expect((await stat(path.join(dir, 'main.log'))).mode & 0o777).toBe(0o600);
+    logger.log('info', 'after rotation');
+    await logger.flush();
+    expect(await readFile(path.join(dir, 'main.log'), 'utf8')).toMatch(/"msg":"after rotation"}\n$/);
+  });
+
+  it('flushSync makes the log durable at once (Windows session-end) and later lines go to the console', () => {
+    const dir = path.join(tmp, 'logs');
+    const logger = createFileLogger({ dir, now: () => 0 });
+    logger.log('warn', 'session ending');
+    logger.flushSync();
+    expect(readFileSync(path.join(dir, 'main.log'), 'utf8')).toContain('"msg":"session ending"');
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    logger.log('info', 'late');
+    expect(spy).toHaveBeenCalledWith(expect.stringContaining('"msg":"late"'));
+    spy.mockRestore();
+    expect(readFileSync(path.join(dir, 'main.log'), 'utf8')).not.toContain('late');
   });
 
   it('rotates a log over 5 MB once at start', async () => {

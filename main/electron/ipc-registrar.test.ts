@@ -12,7 +12,7 @@ import { fakeCore, recordingLogger, snapshot, ups } from './testing/fixtures';
 
 const INDEX = '/opt/nut-sentinel/out/renderer/index.html';
 const target = rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: undefined });
-const OUR_URL = `${pathToFileURL(INDEX).href}#/settings`;
+const OUR_URL = 'nut-sentinel://renderer/index.html#/settings';
 
 function setup() {
   const core = fakeCore(snapshot([ups()]));
@@ -24,7 +24,7 @@ function setup() {
     handlers: core.handlers,
     onPush: (channel, listener) => core.onPush(channel, listener),
     getWebContents: () => current as unknown as WebContents | null,
-    isTrustedUrl: (url) => isTrustedRendererUrl(url, target, 'linux'),
+    isTrustedUrl: (url) => isTrustedRendererUrl(url, target),
     logger,
   });
   const fromOurs = (): MockInvokeEvent => ({ sender: win.webContents, senderFrame: win.webContents.mainFrame });
@@ -79,15 +79,20 @@ describe('registerIpc', () => {
   it('rejects our window when it shows a foreign URL, from a subframe, or without a frame', async () => {
     const { core, win, logger } = setup();
     const evil = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: new MockWebFrame('https://evil.example/') }, 'app:get-snapshot');
+    // The built index.html as a file:// page (the old origin) is not ours any more, nor another page of our scheme.
     const otherFile = await electronMock.ipcMain.invokeFrom(
-      { sender: win.webContents, senderFrame: new MockWebFrame(pathToFileURL('/tmp/evil.html').href) },
+      { sender: win.webContents, senderFrame: new MockWebFrame(`${pathToFileURL(INDEX).href}#/settings`) },
+      'app:get-snapshot',
+    );
+    const otherPage = await electronMock.ipcMain.invokeFrom(
+      { sender: win.webContents, senderFrame: new MockWebFrame('nut-sentinel://renderer/assets/evil.html') },
       'app:get-snapshot',
     );
     const subframe = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: new MockWebFrame(OUR_URL, win.webContents.mainFrame) }, 'app:get-snapshot');
     const gone = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: null }, 'app:get-snapshot');
-    for (const result of [evil, otherFile, subframe, gone]) expect(result).toEqual(FORBIDDEN_SENDER);
+    for (const result of [evil, otherFile, otherPage, subframe, gone]) expect(result).toEqual(FORBIDDEN_SENDER);
     expect(core.handlers['app:get-snapshot']).not.toHaveBeenCalled();
-    expect(logger.lines.map((l) => l.fields?.reason)).toEqual(['untrusted URL', 'untrusted URL', 'not the main frame', 'sender frame is gone']);
+    expect(logger.lines.map((l) => l.fields?.reason)).toEqual(['untrusted URL', 'untrusted URL', 'untrusted URL', 'not the main frame', 'sender frame is gone']);
   });
 
   it('rejects everything when there is no window', async () => {

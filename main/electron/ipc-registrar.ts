@@ -23,7 +23,7 @@ export interface IpcRegistrarDeps {
   onPush: CoreService['onPush'];
   /** The dashboard's webContents, or null when no window exists. */
   getWebContents(): WebContents | null;
-  /** True for our renderer's URL (file:// index.html or the dev server origin). */
+  /** True for our renderer's URL (nut-sentinel://renderer/index.html or the dev server origin). */
   isTrustedUrl(url: string): boolean;
   logger: Logger;
 }

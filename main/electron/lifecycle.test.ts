@@ -48,6 +48,37 @@ describe('createTeardown', () => {
   });
 });
 
+describe('createTeardown: urgent (the session is ending)', () => {
+  it('hurry() cuts the running step to its urgent budget and the next steps start at once', async () => {
+    const order: string[] = [];
+    const teardown = createTeardown(
+      [
+        { name: 'stop-core', run: () => new Promise<void>(() => undefined), timeoutMs: 15_000, urgentTimeoutMs: 40 },
+        { name: 'flush', run: () => { order.push('flush'); } },
+      ],
+      recordingLogger(),
+    );
+    const started = Date.now();
+    const running = teardown.run();
+    await sleep(20);
+    teardown.hurry();
+    const reports = await running;
+    expect(reports.map((r) => [r.name, r.outcome])).toEqual([['stop-core', 'timed-out'], ['flush', 'ok']]);
+    expect(order).toEqual(['flush']);
+    // 20 ms before the hurry + 40 ms urgent budget, nowhere near the 15 s.
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('urgent from the start: every step gets min(urgent budget, normal budget)', async () => {
+    const teardown = createTeardown([{ name: 'slow', run: () => new Promise<void>(() => undefined), timeoutMs: 10_000, urgentTimeoutMs: 30 }], recordingLogger());
+    teardown.hurry();
+    expect(teardown.urgent).toBe(true);
+    const [report] = await teardown.run();
+    expect(report).toMatchObject({ name: 'slow', outcome: 'timed-out' });
+    expect(report!.ms).toBeLessThan(1_000);
+  });
+});
+
 describe('installQuitGuard', () => {
   beforeEach(() => resetElectronMock());
 
@@ -85,6 +116,21 @@ describe('installQuitGuard', () => {
     const endIndex = electronMock.indexOf('test', 'teardown-end');
     const lastQuit = electronMock.calls.map((c, i) => (c.target === 'app' && c.method === 'quit' ? i : -1)).filter((i) => i >= 0).pop()!;
     expect(lastQuit).toBeGreaterThan(endIndex);
+  });
+
+  it('quitUrgently hurries a teardown already under way and arms the short watchdog', async () => {
+    const teardown = createTeardown([{ name: 'stop-core', run: () => new Promise<void>(() => undefined), timeoutMs: 15_000, urgentTimeoutMs: 30 }], recordingLogger());
+    const logger = recordingLogger();
+    const guard = installQuitGuard(electronMock.app as never, teardown, logger, { urgentWatchdogMs: 2_000 });
+    guard.quit();
+    await sleep(10);
+    expect(electronMock.appState.quitted).toBe(false);
+    guard.quitUrgently('system shutdown');
+    await teardown.run();
+    await sleep(5);
+    expect(electronMock.appState.quitted).toBe(true);
+    expect(electronMock.app.exit).not.toHaveBeenCalled();
+    expect(logger.text()).toContain('the session is ending: fast teardown');
   });
 
   it('a teardown that never finishes is cut short by the watchdog', async () => {

@@ -1,21 +1,28 @@
 /**
- * The shell's Logger: JSON lines in `<userData>/logs/main.log` (0600, rotated once at 5 MB),
- * mirrored to the console in development. Field values under secret-looking names are
- * redacted as a last line of defence (callers never pass secrets in the first place).
+ * The shell's Logger: JSON lines in `<userData>/logs/main.log` (0600), mirrored to the console
+ * in development. The file is rotated by size — at start and while the app runs — to
+ * `main.log.1` (one generation kept), so a long-running tray app never grows its log without
+ * bound. Lines are written synchronously: a tray app logs little, and a line logged just before
+ * the OS ends the session (Windows `session-end`) is on disk when the handler returns. Field
+ * values under secret-looking names are redacted as a last line of defence (callers never pass
+ * secrets in the first place).
  */
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger, LogLevel } from '../platform/ports';
 
 export interface ShellLogger extends Logger {
-  /** Write out everything buffered and close the file; later lines go to the console only. */
+  /** Make everything durable and close the file; later lines go to the console only. */
   flush(): Promise<void>;
+  /** The same, synchronously (Windows session-end: nothing asynchronous runs after it). */
+  flushSync(): void;
   readonly file: string | null;
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_NAME = /pass(word|wd)?$|secret|token|credential|cookie|authorization/i;
-const ROTATE_BYTES = 5 * 1024 * 1024;
+/** main.log is rotated when the next line would make it larger than this. */
+export const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 
 export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -34,39 +41,84 @@ export interface FileLoggerOptions {
   minLevel?: LogLevel;
   console?: boolean;
   now?: () => number;
+  /** Rotation size (default 5 MiB). */
+  maxBytes?: number;
 }
 
 export function createFileLogger(options: FileLoggerOptions): ShellLogger {
   const minLevel = LEVELS[options.minLevel ?? 'info'];
   const now = options.now ?? Date.now;
-  let stream: WriteStream | null = null;
+  const maxBytes = options.maxBytes ?? LOG_ROTATE_BYTES;
+  let fd: number | null = null;
+  let size = 0;
   let file: string | null = null;
   let consoleToo = options.console ?? false;
+
+  const fileFailed = (what: string, error: unknown): void => {
+    console.error(`[nut-sentinel] ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already broken
+      }
+    }
+    fd = null;
+    consoleToo = true;
+  };
+
+  const open = (target: string): void => {
+    fd = openSync(target, 'a', 0o600);
+    size = fstatSync(fd).size;
+  };
+
+  /** main.log → main.log.1 (replacing the older one), then a fresh main.log. */
+  const rotate = (target: string): void => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+    renameSync(target, `${target}.1`);
+    open(target);
+  };
 
   if (options.dir) {
     try {
       mkdirSync(options.dir, { recursive: true, mode: 0o700 });
       file = path.join(options.dir, 'main.log');
-      try {
-        if (statSync(file).size > ROTATE_BYTES) renameSync(file, `${file}.1`);
-      } catch {
-        // no log yet
-      }
-      stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
-      stream.on('error', (error) => {
-        console.error(`[nut-sentinel] log file ${file} failed: ${error.message}`);
-        stream = null;
-        consoleToo = true;
-      });
+      open(file);
+      if (size > maxBytes) rotate(file);
     } catch (error) {
-      console.error(`[nut-sentinel] cannot open a log file in ${options.dir}: ${error instanceof Error ? error.message : String(error)}`);
-      stream = null;
+      fileFailed(`cannot open a log file in ${options.dir}`, error);
       file = null;
-      consoleToo = true;
     }
   } else {
     consoleToo = options.console ?? true;
   }
+
+  const write = (line: string): void => {
+    if (fd === null || file === null) return;
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    try {
+      if (size > 0 && size + bytes.length > maxBytes) rotate(file);
+      if (fd === null) return;
+      writeSync(fd, bytes);
+      size += bytes.length;
+    } catch (error) {
+      fileFailed(`log file ${file} failed`, error);
+    }
+  };
+
+  const flushSync = (): void => {
+    const current = fd;
+    fd = null;
+    consoleToo = true;
+    if (current === null) return;
+    try {
+      fsyncSync(current);
+    } catch {
+      // fsync is not supported everywhere (some network filesystems): the data was written.
+    }
+    closeSync(current);
+  };
 
   return {
     get file() {
@@ -75,15 +127,17 @@ export function createFileLogger(options: FileLoggerOptions): ShellLogger {
     log(level, message, fields) {
       if (LEVELS[level] < minLevel) return;
       const line = JSON.stringify({ t: new Date(now()).toISOString(), level, msg: message, ...(fields ? redactFields(fields) : {}) });
-      stream?.write(`${line}\n`);
+      write(line);
       if (consoleToo) (level === 'error' || level === 'warn' ? console.error : console.log)(line);
     },
     flush() {
-      const s = stream;
-      stream = null;
-      consoleToo = true;
-      if (!s) return Promise.resolve();
-      return new Promise<void>((resolve) => s.end(() => resolve()));
+      try {
+        flushSync();
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     },
+    flushSync,
   };
 }

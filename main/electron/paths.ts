@@ -3,7 +3,7 @@
  * the security decisions built on it (IPC sender check, navigation guard) are unit-testable.
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { RENDERER_HOST, RENDERER_INDEX_URL, RENDERER_SCHEME } from './renderer-protocol';
 
 export interface ShellPaths {
   /** out/main: the folder of the built app.js (and preload.cjs next to it). */
@@ -35,9 +35,9 @@ export function unpackedPath(file: string): string {
   return file.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
 }
 
-/** What the dashboard window loads: the built file, or (development only) a Vite dev server. */
+/** What the dashboard window loads: the built renderer over our custom scheme, or (development only) a Vite dev server. */
 export type RendererTarget =
-  | { kind: 'file'; /** file:// URL of out/renderer/index.html */ url: string }
+  | { kind: 'app'; /** nut-sentinel://renderer/index.html */ url: string; /** the built renderer folder the scheme serves */ root: string }
   | { kind: 'dev'; /** e.g. http://localhost:5173/ */ url: string; origin: string };
 
 export interface RendererTargetInput {
@@ -52,8 +52,8 @@ export interface RendererTargetInput {
  * packaged app always loads its own files.
  */
 export function rendererTarget(input: RendererTargetInput): RendererTarget {
-  const fileTarget: RendererTarget = { kind: 'file', url: pathToFileURL(input.rendererIndex).href };
-  if (input.isPackaged || !input.devUrl) return fileTarget;
+  const appTarget: RendererTarget = { kind: 'app', url: RENDERER_INDEX_URL, root: path.dirname(input.rendererIndex) };
+  if (input.isPackaged || !input.devUrl) return appTarget;
   let parsed: URL;
   try {
     parsed = new URL(input.devUrl);
@@ -76,27 +76,18 @@ export function rendererUrl(target: RendererTarget, route: string): string {
 }
 
 /**
- * True when `candidate` is our renderer page: for a file target the same file (any hash or
- * query); for a dev target the same origin. Anything unparsable is untrusted.
+ * True when `candidate` is our renderer page: for the app target exactly
+ * nut-sentinel://renderer/index.html (any hash or query); for a dev target the same origin.
+ * Anything unparsable is untrusted. (Node gives custom-scheme URLs an opaque origin, so scheme
+ * and host are compared one by one.)
  */
-export function isTrustedRendererUrl(candidate: string, target: RendererTarget, platform: NodeJS.Platform = process.platform): boolean {
+export function isTrustedRendererUrl(candidate: string, target: RendererTarget): boolean {
   let url: URL;
-  let expected: URL;
   try {
     url = new URL(candidate);
-    expected = new URL(target.url);
   } catch {
     return false;
   }
   if (target.kind === 'dev') return url.origin === target.origin;
-  if (url.protocol !== 'file:' || url.host !== expected.host) return false;
-  let a: string;
-  let b: string;
-  try {
-    a = decodeURIComponent(url.pathname);
-    b = decodeURIComponent(expected.pathname);
-  } catch {
-    return false;
-  }
-  return platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
+  return url.protocol === `${RENDERER_SCHEME}:` && url.host === RENDERER_HOST && url.pathname === '/index.html' && url.username === '' && url.password === '' && url.port === '';
 }

@@ -24,14 +24,19 @@ export function createPowerMonitorPort(): PowerMonitorPort {
 }
 
 /**
- * The OS is about to shut down or reboot (Linux, macOS): delay it and run `teardown` so every
- * NUT session LOGOUTs cleanly (the master counts us as gone). Returns the unsubscribe function.
+ * The OS is about to shut down or reboot (Linux, macOS; Electron emits this event nowhere
+ * else): delay it and run `onShutdown` so every NUT session LOGOUTs cleanly. On Linux the
+ * delay is logind's inhibitor lock, held until the app quits but granted for only about 5 s
+ * (InhibitDelayMaxSec), so the caller must take its fast path. Returns the unsubscribe function.
  */
-export function onSystemShutdown(teardown: () => void): () => void {
-  const handler = (event?: { preventDefault?: () => void }): void => {
-    event?.preventDefault?.();
-    teardown();
+export function onSystemShutdown(onShutdown: () => void): () => void {
+  const handler = (event: Electron.Event): void => {
+    event.preventDefault();
+    onShutdown();
   };
-  powerMonitor.on('shutdown', handler);
-  return () => powerMonitor.removeListener('shutdown', handler);
+  // electron.d.ts types the listener as `() => void`, but Electron passes the event its own
+  // documentation tells us to call preventDefault() on.
+  const listener = handler as unknown as () => void;
+  powerMonitor.on('shutdown', listener);
+  return () => powerMonitor.removeListener('shutdown', listener);
 }

@@ -15,6 +15,8 @@ let file: string;
 
 beforeEach(async () => {
   resetElectronMock();
+  // The store is created in the shell's ready phase; on Linux safeStorage has no key before it.
+  electronMock.setReady();
   dir = await mkdtemp(path.join(os.tmpdir(), 'nut-secrets-'));
   file = path.join(dir, 'userData', 'secrets.json');
 });
@@ -37,8 +39,33 @@ describe('SafeStorage SecretStore', () => {
     expect(parsed.version).toBe(1);
     expect(Buffer.from(parsed.entries['nut-password:nas:ups']!, 'base64').toString('utf8')).not.toContain('hunter2');
     if (process.platform !== 'win32') expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect(electronMock.safeStorage.encryptString).toHaveBeenCalledWith('hunter2-secret');
+    expect(electronMock.safeStorage.encryptStringAsync).toHaveBeenCalledWith('hunter2-secret');
     expect(logger.text()).not.toContain('hunter2');
+    // Only the asynchronous API (the synchronous one is deprecated in 45 and blocks on a keyring prompt).
+    for (const sync of ['encryptString', 'decryptString', 'isEncryptionAvailable'] as const) expect(electronMock.safeStorage[sync]).not.toHaveBeenCalled();
+  });
+
+  it('re-encrypts a value when safeStorage says the key was rotated', async () => {
+    const logger = recordingLogger();
+    const store = createSafeStorageSecretStore({ file, platform: 'win32', logger });
+    electronMock.setPlatform('win32');
+    await store.set('k', 'v1');
+    const before = await readFile(file, 'utf8');
+    electronMock.setShouldReEncrypt(true);
+    await expect(store.get('k')).resolves.toBe('v1');
+    expect(electronMock.safeStorage.encryptStringAsync).toHaveBeenCalledTimes(2);
+    expect(logger.text()).toContain('secret re-encrypted');
+    electronMock.setShouldReEncrypt(false);
+    await expect(store.get('k')).resolves.toBe('v1');
+    expect(electronMock.safeStorage.encryptStringAsync).toHaveBeenCalledTimes(2);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(JSON.parse(before));
+  });
+
+  it('Linux before ready: no key yet, so storing is refused (never a plaintext fallback)', async () => {
+    resetElectronMock();
+    const store = createSafeStorageSecretStore({ file, platform: 'linux' });
+    await expect(store.set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-NO-KEYRING' });
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses to store when encryption is unavailable — and never writes plaintext', async () => {
@@ -48,7 +75,7 @@ describe('SafeStorage SecretStore', () => {
     expect(error).toBeInstanceOf(SecretStoreError);
     expect(error).toMatchObject({ code: 'SECRETS-NO-KEYRING', fix: expect.stringMatching(/gnome-keyring.*KWallet.*--password-store/s) });
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(electronMock.safeStorage.encryptString).not.toHaveBeenCalled();
+    expect(electronMock.safeStorage.encryptStringAsync).not.toHaveBeenCalled();
     expect(electronMock.safeStorage.setUsePlainTextEncryption).not.toHaveBeenCalled();
   });
 
@@ -61,7 +88,9 @@ describe('SafeStorage SecretStore', () => {
 
   it('explains the refusal on macOS and Windows too', async () => {
     electronMock.setEncryptionAvailable(false);
+    electronMock.setPlatform('darwin');
     await expect(createSafeStorageSecretStore({ file, platform: 'darwin' }).set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-UNAVAILABLE', fix: expect.stringContaining('Keychain') });
+    electronMock.setPlatform('win32');
     await expect(createSafeStorageSecretStore({ file, platform: 'win32' }).set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-UNAVAILABLE' });
   });
 

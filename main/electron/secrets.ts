@@ -1,6 +1,8 @@
 /**
  * SecretStore on Electron's safeStorage (Keychain on macOS, DPAPI on Windows, libsecret or
- * KWallet on Linux). Ciphertexts are kept base64-encoded in `secrets.json` (mode 0600) in
+ * KWallet on Linux), through its asynchronous API only: the synchronous calls are deprecated in
+ * Electron 45 (gone in 46) and on Linux block the main process while a keyring prompt is open.
+ * A value whose key was rotated (`shouldReEncrypt`) is re-encrypted and saved when read. Ciphertexts are kept base64-encoded in `secrets.json` (mode 0600) in
  * userData. When the OS cannot encrypt — or would only obfuscate (Linux `basic_text`, no
  * keyring) — storing is REFUSED with an explained error: never a silent plaintext fallback.
  * Secrets and ciphertexts are never logged.
@@ -36,9 +38,10 @@ export interface SafeStorageSecretStoreOptions {
   logger?: Logger;
 }
 
-/** Why safeStorage cannot protect secrets here, or null when it can. */
-export function encryptionProblem(platform: NodeJS.Platform): SecretStoreError | null {
-  const available = safeStorage.isEncryptionAvailable();
+/** Why safeStorage cannot protect secrets here, or null when it can. Call after app ready. */
+export async function encryptionProblem(platform: NodeJS.Platform): Promise<SecretStoreError | null> {
+  const available = await safeStorage.isAsyncEncryptionAvailable();
+  // Linux only (the method exists nowhere else): 'basic_text' is a fixed, public key.
   const backend = platform === 'linux' ? safeStorage.getSelectedStorageBackend() : null;
   if (available && backend !== 'basic_text') return null;
   if (platform === 'linux') {
@@ -113,10 +116,11 @@ export function createSafeStorageSecretStore(options: SafeStorageSecretStoreOpti
         const data = await load();
         const blob = data.entries[key];
         if (blob === undefined) return undefined;
-        const problem = encryptionProblem(platform);
+        const problem = await encryptionProblem(platform);
         if (problem) throw problem;
+        let decrypted: { result: string; shouldReEncrypt: boolean };
         try {
-          return safeStorage.decryptString(Buffer.from(blob, 'base64'));
+          decrypted = await safeStorage.decryptStringAsync(Buffer.from(blob, 'base64'));
         } catch {
           options.logger?.log('warn', 'a stored secret could not be decrypted', { key });
           throw new SecretStoreError(
@@ -125,16 +129,23 @@ export function createSafeStorageSecretStore(options: SafeStorageSecretStoreOpti
             'Enter the password again in Settings.',
           );
         }
+        if (decrypted.shouldReEncrypt) {
+          // The key was rotated or a better one is available: store it under the new key.
+          data.entries[key] = (await safeStorage.encryptStringAsync(decrypted.result)).toString('base64');
+          await save(data);
+          options.logger?.log('info', 'secret re-encrypted', { key });
+        }
+        return decrypted.result;
       }),
     set: (key, value) =>
       exclusive(async () => {
-        const problem = encryptionProblem(platform);
+        const problem = await encryptionProblem(platform);
         if (problem) {
           options.logger?.log('warn', 'refused to store a secret: no secure storage', { key, code: problem.code });
           throw problem;
         }
         const data = await load();
-        data.entries[key] = safeStorage.encryptString(value).toString('base64');
+        data.entries[key] = (await safeStorage.encryptStringAsync(value)).toString('base64');
         await save(data);
         options.logger?.log('info', 'secret stored', { key });
       }),

@@ -5,35 +5,42 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 
 import type { Session, WebContents } from 'electron';
 import { electronMock, mockEvent, MockWebContents, resetElectronMock } from '../testing/electron-mock';
+import { RENDERER_CSP } from '../../shared/renderer-policy';
 import { isTrustedRendererUrl, rendererTarget, rendererUrl, unpackedPath } from './paths';
+import { RENDERER_INDEX_URL } from './renderer-protocol';
 import { safeRoute, upsRoute } from './routes';
 import { contentSecurityPolicy, hardenSession, hardenWebContents } from './security';
 import { recordingLogger } from './testing/fixtures';
 
 const INDEX = '/opt/nut sentinel/out/renderer/index.html';
-const fileTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: undefined });
+const appTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: undefined });
 const devTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'http://127.0.0.1:5173' });
 
 describe('renderer target and trusted URLs', () => {
-  it('trusts exactly our index.html (any hash), nothing else', () => {
-    const url = pathToFileURL(INDEX).href;
-    expect(isTrustedRendererUrl(url, fileTarget, 'linux')).toBe(true);
-    expect(isTrustedRendererUrl(`${url}#/ups/nas%2Fups`, fileTarget, 'linux')).toBe(true);
-    expect(isTrustedRendererUrl(rendererUrl(fileTarget, '/settings'), fileTarget, 'linux')).toBe(true);
-    expect(isTrustedRendererUrl(pathToFileURL('/opt/nut sentinel/out/renderer/other.html').href, fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl('file:///etc/passwd', fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl('file://evil-host/opt/nut%20sentinel/out/renderer/index.html', fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl('https://example.com/', fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl('not a url', fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl('file:///opt/nut%zz/out/renderer/index.html', fileTarget, 'linux')).toBe(false);
-    expect(isTrustedRendererUrl(url.toUpperCase().replace('FILE:', 'file:'), fileTarget, 'linux')).toBe(false);
+  it('serves the built folder over nut-sentinel://renderer', () => {
+    expect(appTarget).toEqual({ kind: 'app', url: 'nut-sentinel://renderer/index.html', root: '/opt/nut sentinel/out/renderer' });
+    expect(rendererUrl(appTarget, '/ups/nas%2Fups')).toBe('nut-sentinel://renderer/index.html#/ups/nas%2Fups');
   });
 
-  it('compares Windows paths case-insensitively', () => {
-    // The file URL pathToFileURL makes on Windows for C:\Program Files\NUT Sentinel\out\renderer\index.html.
-    const target = { kind: 'file' as const, url: 'file:///C:/Program%20Files/NUT%20Sentinel/out/renderer/index.html' };
-    expect(isTrustedRendererUrl('file:///c:/program%20files/nut%20sentinel/out/renderer/index.html', target, 'win32')).toBe(true);
-    expect(isTrustedRendererUrl('file:///c:/program%20files/nut%20sentinel/out/renderer/index.html', target, 'linux')).toBe(false);
+  it('trusts exactly our index.html on our scheme (any hash), nothing else', () => {
+    expect(isTrustedRendererUrl(RENDERER_INDEX_URL, appTarget)).toBe(true);
+    expect(isTrustedRendererUrl(`${RENDERER_INDEX_URL}#/ups/nas%2Fups`, appTarget)).toBe(true);
+    expect(isTrustedRendererUrl(rendererUrl(appTarget, '/settings'), appTarget)).toBe(true);
+    for (const untrusted of [
+      'nut-sentinel://renderer/other.html',
+      'nut-sentinel://renderer/assets/index.js',
+      'nut-sentinel://evil/index.html',
+      'nut-sentinel://renderer:1/index.html',
+      'nut-sentinel://user@renderer/index.html',
+      'other-scheme://renderer/index.html',
+      pathToFileURL(INDEX).href,
+      'file:///etc/passwd',
+      'https://example.com/',
+      'not a url',
+      'nut-sentinel://renderer/index%2Ehtml',
+    ]) {
+      expect(isTrustedRendererUrl(untrusted, appTarget), untrusted).toBe(false);
+    }
   });
 
   it('trusts the dev server origin only, and only unpackaged on loopback', () => {
@@ -41,7 +48,7 @@ describe('renderer target and trusted URLs', () => {
     expect(isTrustedRendererUrl('http://127.0.0.1:5173/#/settings', devTarget)).toBe(true);
     expect(isTrustedRendererUrl('http://127.0.0.1:5174/', devTarget)).toBe(false);
     expect(isTrustedRendererUrl('http://localhost:5173/', devTarget)).toBe(false);
-    expect(rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: 'http://localhost:5173' }).kind).toBe('file');
+    expect(rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: 'http://localhost:5173' }).kind).toBe('app');
     expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'http://192.168.1.5:5173' })).toThrow(/localhost/);
     expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'file:///tmp/x.html' })).toThrow(/http/);
     expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'nonsense' })).toThrow(/not a URL/);
@@ -59,12 +66,13 @@ describe('renderer target and trusted URLs', () => {
 });
 
 describe('contentSecurityPolicy', () => {
-  it('is strict for the packaged renderer: self only, no inline, no eval, no remote', () => {
-    const csp = contentSecurityPolicy(fileTarget);
+  it('is the one renderer CSP for our scheme: self only, no inline, no eval, no remote', () => {
+    const csp = contentSecurityPolicy(appTarget);
+    expect(csp).toBe(RENDERER_CSP);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("object-src 'none'");
-    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("frame-src 'none'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|http:|https:|ws:/);
   });
 
@@ -82,34 +90,34 @@ describe('hardenWebContents', () => {
     const contents = new MockWebContents();
     const openExternal = vi.fn();
     const logger = recordingLogger();
-    hardenWebContents(contents as unknown as WebContents, { isTrustedUrl: (url) => isTrustedRendererUrl(url, fileTarget, 'linux'), openExternal, logger });
+    hardenWebContents(contents as unknown as WebContents, { isTrustedUrl: (url) => isTrustedRendererUrl(url, appTarget), openExternal, logger });
     return { contents, openExternal, logger };
   }
 
   it('blocks navigation away from the renderer; https links go to the browser instead', () => {
     const { contents, openExternal } = harden();
-    const ours = mockEvent();
-    contents.emit('will-navigate', ours, rendererUrl(fileTarget, '/settings'));
-    expect(ours.defaultPrevented).toBe(false);
+    expect(contents.attemptNavigation('will-navigate', rendererUrl(appTarget, '/settings')).defaultPrevented).toBe(false);
 
-    const external = mockEvent();
-    contents.emit('will-navigate', external, 'https://networkupstools.org/docs');
-    expect(external.defaultPrevented).toBe(true);
+    expect(contents.attemptNavigation('will-navigate', 'https://networkupstools.org/docs').defaultPrevented).toBe(true);
     expect(openExternal).toHaveBeenCalledWith('https://networkupstools.org/docs');
 
-    const evil = mockEvent();
-    contents.emit('will-navigate', evil, 'file:///etc/passwd');
-    expect(evil.defaultPrevented).toBe(true);
-    const plain = mockEvent();
-    contents.emit('will-redirect', plain, 'http://example.com/');
-    expect(plain.defaultPrevented).toBe(true);
+    expect(contents.attemptNavigation('will-navigate', 'file:///etc/passwd').defaultPrevented).toBe(true);
+    expect(contents.attemptNavigation('will-redirect', 'http://example.com/').defaultPrevented).toBe(true);
     expect(openExternal).toHaveBeenCalledTimes(1);
+  });
+
+  it('decides on details.url, not on the deprecated positional url', () => {
+    const { contents } = harden();
+    // An event whose positional url disagrees with details.url: details.url is what Electron 45 means.
+    const details = Object.assign(mockEvent(), { url: 'https://evil.example/' });
+    contents.emit('will-navigate', details, RENDERER_INDEX_URL, false, true);
+    expect(details.defaultPrevented).toBe(true);
   });
 
   it('denies every window.open', () => {
     const { contents, openExternal } = harden();
     expect(contents.windowOpenHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
-    expect(contents.windowOpenHandler?.({ url: rendererUrl(fileTarget, '/') })).toEqual({ action: 'deny' });
+    expect(contents.windowOpenHandler?.({ url: rendererUrl(appTarget, '/') })).toEqual({ action: 'deny' });
     expect(contents.windowOpenHandler?.({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
     expect(openExternal).toHaveBeenCalledTimes(1);
   });
@@ -127,12 +135,20 @@ describe('hardenSession', () => {
 
   it('denies every permission request and check', () => {
     const ses = electronMock.session.defaultSession;
-    hardenSession(ses as unknown as Session, fileTarget, recordingLogger());
+    hardenSession(ses as unknown as Session, appTarget, recordingLogger());
     const callback = vi.fn();
     ses.permissionRequestHandler?.({}, 'notifications', callback, {});
     ses.permissionRequestHandler?.({}, 'media', callback, {});
     expect(callback.mock.calls).toEqual([[false], [false]]);
     expect(ses.permissionCheckHandler?.({}, 'clipboard-read', 'file://', {})).toBe(false);
+  });
+
+  it('our scheme: the session header is the one renderer CSP', () => {
+    const ses = electronMock.session.defaultSession;
+    hardenSession(ses as unknown as Session, appTarget, recordingLogger());
+    const callback = vi.fn();
+    ses.headersListener?.({ url: `${RENDERER_INDEX_URL}`, responseHeaders: {} }, callback);
+    expect((callback.mock.calls[0]![0] as { responseHeaders: Record<string, string[]> }).responseHeaders['Content-Security-Policy']).toEqual([RENDERER_CSP]);
   });
 
   it('sets the CSP header, replacing any the response had', () => {
@@ -148,7 +164,7 @@ describe('hardenSession', () => {
 
   it('cancels network requests except to the dev server', () => {
     const file = electronMock.session.defaultSession;
-    hardenSession(file as unknown as Session, fileTarget, recordingLogger());
+    hardenSession(file as unknown as Session, appTarget, recordingLogger());
     const cb = vi.fn();
     file.beforeRequestListener?.({ url: 'https://tracker.example/x' }, cb);
     file.beforeRequestListener?.({ url: 'ws://127.0.0.1:5173/' }, cb);

@@ -5,31 +5,16 @@
  */
 import type { Session, WebContents } from 'electron';
 import type { Logger } from '../platform/ports';
+import { RENDERER_CSP } from '../../shared/renderer-policy';
 import type { RendererTarget } from './paths';
 
 /**
- * The renderer's Content-Security-Policy. For file:// pages Chromium applies only the
- * `<meta http-equiv>` tag of index.html (there are no response headers), so
- * renderer/index.html must carry `contentSecurityPolicy({ kind: 'file', … })`; the header set
- * in `hardenSession` covers http(s) loads (the dev server) and is a second layer.
+ * The Content-Security-Policy header for the renderer target: the one renderer CSP
+ * (shared/renderer-policy.ts, also the <meta> tag of the built index.html) for our scheme; a
+ * looser one for the Vite dev server in development.
  */
 export function contentSecurityPolicy(target: RendererTarget): string {
-  if (target.kind === 'file') {
-    return [
-      "default-src 'none'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data:",
-      "font-src 'self'",
-      "connect-src 'self'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-src 'none'",
-      "frame-ancestors 'none'",
-      "object-src 'none'",
-      "worker-src 'none'",
-    ].join('; ');
-  }
+  if (target.kind === 'app') return RENDERER_CSP;
   // Vite dev server: its client injects inline styles and a React refresh preamble and talks HMR over ws.
   const ws = target.origin.replace(/^http/, 'ws');
   return [
@@ -72,15 +57,16 @@ export function hardenWebContents(contents: WebContents, options: HardenOptions)
       options.logger.log('warn', `${kind}: blocked`, { url: url.slice(0, 200) });
     }
   };
-  contents.on('will-navigate', (event, url) => {
-    if (options.isTrustedUrl(url)) return;
-    event.preventDefault();
-    refuse('navigation', url);
+  // Electron 45: the URL is on the event (`details.url`); the positional one is deprecated.
+  contents.on('will-navigate', (details) => {
+    if (options.isTrustedUrl(details.url)) return;
+    details.preventDefault();
+    refuse('navigation', details.url);
   });
-  contents.on('will-redirect', (event, url) => {
-    if (options.isTrustedUrl(url)) return;
-    event.preventDefault();
-    refuse('redirect', url);
+  contents.on('will-redirect', (details) => {
+    if (options.isTrustedUrl(details.url)) return;
+    details.preventDefault();
+    refuse('redirect', details.url);
   });
   contents.setWindowOpenHandler(({ url }) => {
     refuse('window.open', url);
@@ -92,7 +78,7 @@ export function hardenWebContents(contents: WebContents, options: HardenOptions)
   });
 }
 
-/** Dev server origin the session may reach, or null (file:// renderer: no network at all). */
+/** Permissions denied, the CSP header on every response, and no network except to the dev server. */
 export function hardenSession(ses: Session, target: RendererTarget, logger: Logger): void {
   ses.setPermissionRequestHandler((_wc, permission, callback) => {
     logger.log('warn', 'permission request denied', { permission });

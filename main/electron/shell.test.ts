@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('../testing/electron-mock'));
@@ -9,7 +9,7 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 import { defaultConfig } from '../../shared/config';
 import { electronMock, mockEvent, resetElectronMock } from '../testing/electron-mock';
 import { USER_DATA_ENV } from './constants';
-import { createShellNotifier } from './notifications';
+import { RENDERER_CSP } from '../../shared/renderer-policy';
 import { type CoreFactoryDeps, type ShellHandle, startShell } from './shell';
 import { type FakeCore, fakeCore, snapshot, ups } from './testing/fixtures';
 
@@ -47,6 +47,8 @@ interface StartOptions {
 }
 
 function start(options: StartOptions = {}) {
+  // The mock imitates the same platform the shell is told it runs on.
+  electronMock.setPlatform(options.platform ?? 'linux');
   const core = options.core ?? fakeCore();
   const createCore = vi.fn(options.createCore ?? (() => Promise.resolve(core)));
   handle = startShell({
@@ -126,7 +128,7 @@ describe('startShell: phases', () => {
     const { ready } = start();
     await ready();
     const win = electronMock.windows[0]!;
-    expect(win.loadURL).toHaveBeenCalledWith(`${pathToFileURL(path.join(appRoot, 'out', 'renderer', 'index.html')).href}#/settings`);
+    expect(win.loadURL).toHaveBeenCalledWith('nut-sentinel://renderer/index.html#/settings');
     expect(win.options).toMatchObject({ webPreferences: { preload: path.join(appRoot, 'out', 'main', 'preload.cjs'), sandbox: true, contextIsolation: true, nodeIntegration: false } });
     // web-contents-created hardened it.
     expect(win.webContents.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
@@ -259,26 +261,40 @@ describe('startShell: tray, windows and IPC wiring', () => {
     await expect(readFile(autostart, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('notification clicks open the view (main/notify notifier, click → window at the route)', async () => {
-    const clickListeners: Array<(object: unknown, options: Record<string, unknown>) => void> = [];
-    const shown: Array<Record<string, unknown>> = [];
-    const fakeNodeNotifier = {
-      notify: (options: Record<string, unknown>, _callback: (error: Error | string | null) => void) => shown.push(options),
-      on: (_event: 'click', listener: (object: unknown, options: Record<string, unknown>) => void) => clickListeners.push(listener),
-    };
-    const { createCore, ready } = start({
-      platform: 'win32',
-      core: fakeCore(snapshot([ups()])),
-      createNotifier: (deps) => createShellNotifier({ ...deps, notifier: fakeNodeNotifier }),
-    });
+  it('Windows: notification clicks open the view (Electron Notification, click in-process → window at the route)', async () => {
+    const { createCore, ready } = start({ platform: 'win32', core: fakeCore(snapshot([ups()])) });
     await ready();
     const { notifier } = createCore.mock.calls[0]![0];
     await notifier.notify({ key: 'ONBATT:ups@nas', title: 'On battery', body: 'ups@nas is on battery', urgency: 'normal', route: '/ups/nas%2Fups' });
-    expect(shown[0]).toMatchObject({ title: 'On battery', appID: 'io.github.nutsentinel.app', route: '/ups/nas%2Fups' });
-    expect(electronMock.windows).toHaveLength(0);
-    for (const listener of clickListeners) listener({}, shown[0]!);
-    expect(electronMock.windows).toHaveLength(1);
-    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(expect.stringMatching(/#\/ups\/nas%2Fups$/));
+    expect(electronMock.notifications[0]!.options).toMatchObject({ title: 'On battery' });
+    const dashboards = () => electronMock.windows.filter((w) => w.options.title === 'NUT Sentinel');
+    expect(dashboards()).toHaveLength(0);
+    electronMock.notifications[0]!.click();
+    expect(dashboards()).toHaveLength(1);
+    expect(dashboards()[0]!.loadURL).toHaveBeenCalledWith('nut-sentinel://renderer/index.html#/ups/nas%2Fups');
+  });
+});
+
+describe('startShell: the renderer scheme', () => {
+  it('registers nut-sentinel:// as privileged before ready and serves the built renderer from it after', async () => {
+    const renderer = path.join(appRoot, 'out', 'renderer');
+    await mkdir(path.join(renderer, 'assets'), { recursive: true });
+    await writeFile(path.join(renderer, 'index.html'), '<!doctype html><title>t</title>');
+    await writeFile(path.join(renderer, 'assets', 'index-abc.js'), 'export {};');
+    const { ready } = start();
+    expect(electronMock.protocol.privileged).toEqual([
+      { scheme: 'nut-sentinel', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) },
+    ]);
+    expect(electronMock.protocol.handlers.size).toBe(0);
+    await ready();
+    const index = await electronMock.protocol.request('nut-sentinel://renderer/index.html#/settings');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('content-security-policy')).toBe(RENDERER_CSP);
+    const script = await electronMock.protocol.request('nut-sentinel://renderer/assets/index-abc.js');
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await electronMock.protocol.request('nut-sentinel://renderer/%2e%2e/%2e%2e/package.json')).status).toBe(404);
+    expect((await electronMock.protocol.request('nut-sentinel://renderer/..%2F..%2Fmain%2Fapp.js')).status).toBe(403);
   });
 });
 
@@ -321,15 +337,71 @@ describe('startShell: quit', () => {
     expect(electronMock.appState.quitted).toBe(false);
   });
 
-  it('system shutdown (powerMonitor) delays it and tears down with LOGOUT', async () => {
-    const { ready, core, handle } = start({ core: fakeCore(snapshot([ups()])) });
+  it('Linux system shutdown (logind, ~5 s): delayed, and LOGOUT gets about 3 s before the rest of the teardown runs', async () => {
+    // A master that never answers the LOGOUT: core.stop() hangs.
+    const core = fakeCore(snapshot([ups()]), { stopMs: 60_000 });
+    const { ready, handle } = start({ core });
     await ready();
-    const event = mockEvent();
-    electronMock.powerMonitor.emit('shutdown', event);
+    const began = Date.now();
+    const event = electronMock.emitSystemShutdown();
     expect(event.defaultPrevented).toBe(true);
+    const reports = await handle.teardown.run();
+    const elapsed = Date.now() - began;
+    await sleep(5);
+    expect(core.stop).toHaveBeenCalledTimes(1);
+    expect(reports.find((r) => r.name === 'stop-core')).toMatchObject({ outcome: 'timed-out' });
+    expect(reports.map((r) => r.name)).toEqual(['mark-quitting', 'stop-core', 'cancel-timers', 'dispose-ipc', 'destroy-tray', 'close-window', 'flush-logs']);
+    expect(elapsed).toBeGreaterThanOrEqual(2_900);
+    expect(elapsed).toBeLessThan(4_500);
+    expect(electronMock.appState.quitted).toBe(true);
+    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(/fast teardown.*\n(.*\n)*.*"msg":"stopped"/);
+  });
+
+  it('Windows: a hidden watcher window exists from the start (no dashboard needed) for query-session-end / session-end', async () => {
+    const { ready, core, handle } = start({ platform: 'win32', core: fakeCore(snapshot([ups()])) });
+    await ready();
+    // Started configured and hidden: no dashboard, but the watcher window.
+    expect(electronMock.windows).toHaveLength(1);
+    const watcher = electronMock.windows[0]!;
+    expect(watcher.options).toMatchObject({ show: false, skipTaskbar: true });
+    expect(watcher.loadURL).not.toHaveBeenCalled();
+    expect(watcher.isVisible()).toBe(false);
+
+    const query = Object.assign(mockEvent(), { reasons: ['logoff'] });
+    watcher.emit('query-session-end', query);
+    // Windows waits while the short teardown runs; the app quits when it is done.
+    expect(query.defaultPrevented).toBe(true);
     await handle.teardown.run();
     await sleep(5);
     expect(core.stop).toHaveBeenCalledTimes(1);
+    expect(electronMock.appState.quitted).toBe(true);
+    expect(watcher.isDestroyed()).toBe(true);
+  });
+
+  it('Windows: a critical session end is not delayed; session-end flushes the log synchronously', async () => {
+    const { ready } = start({ platform: 'win32', core: fakeCore(snapshot([ups()]), { stopMs: 60_000 }) });
+    await ready();
+    const watcher = electronMock.windows[0]!;
+    const query = Object.assign(mockEvent(), { reasons: ['critical'] });
+    watcher.emit('query-session-end', query);
+    expect(query.defaultPrevented).toBe(false);
+    watcher.emit('session-end', Object.assign(mockEvent(), { reasons: ['critical'] }));
+    // Nothing asynchronous ran in between, yet the log is on disk.
+    const log = readFileSync(path.join(userData, 'logs', 'main.log'), 'utf8');
+    expect(log).toContain('"msg":"Windows session ended"');
+  });
+
+  it('the dashboard’s hide-on-close would cancel Electron’s quit: the teardown destroys it before quitting', async () => {
+    const { ready } = start();
+    await ready();
+    const win = electronMock.windows[0]!;
+    win.emit('ready-to-show');
+    expect(win.isVisible()).toBe(true);
+    // A quit while the window is open (like Electron, the mock cancels a quit whose window close is prevented).
+    electronMock.app.quit();
+    await handle!.teardown.run();
+    await sleep(5);
+    expect(electronMock.callsOf('app', 'quit:cancelled-by-window')).toHaveLength(0);
     expect(electronMock.appState.quitted).toBe(true);
   });
 });

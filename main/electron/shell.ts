@@ -2,20 +2,23 @@
  * The Electron shell's composition root, in explicit phases:
  *
  * 1. before-ready: identity (name, userData, AppUserModelID), single-instance lock (a second
- *    launch shows the existing window), no dock icon, sandbox for every renderer, security
- *    handlers for every web contents, and the quit guard;
- * 2. ready: logger, session hardening, the ports (SecretStore on safeStorage, NotifierPort,
- *    PowerMonitorPort) and the core from the injected `createCore`;
+ *    launch shows the existing window), no dock icon, sandbox for every renderer, the
+ *    privileged renderer scheme, security handlers for every web contents, and the quit guard;
+ * 2. ready: logger, session hardening, the renderer scheme handler, the Windows session-end
+ *    watcher window, the ports (SecretStore on safeStorage, NotifierPort, PowerMonitorPort) and
+ *    the core from the injected `createCore`;
  * 3. ui: dashboard window (lazy), IPC registrar, tray driven by `app:snapshot`;
  * 4. running: core.start(), start-at-login from the config, first-run window;
  * then on Quit the ordered teardown of lifecycle.ts (core.stop() → timers → IPC → tray →
- * window → logs) before the app really quits.
+ * windows → logs) before the app really quits. When the OS ends the session (Linux/macOS
+ * powerMonitor 'shutdown', Windows query-session-end) the same teardown runs in a hurry: LOGOUT
+ * from every master in parallel within about 3 s, then the rest.
  *
  * The entry point (app.ts) only passes the real core factory; tests drive this module through
  * the central electron mock.
  */
 import path from 'node:path';
-import { app, dialog, Menu, session, shell } from 'electron';
+import { app, dialog, Menu, protocol, session, shell } from 'electron';
 import type { ApiHandlers } from '../../shared/ipc';
 import type { AppSnapshot } from '../../shared/snapshot';
 import type { CoreService } from '../core/core-service';
@@ -27,7 +30,9 @@ import { applyStartAtLogin, defaultLoginItemEnv, type LoginItemEnv } from './log
 import { createShellNotifier, type ShellNotifierDeps } from './notifications';
 import { isTrustedRendererUrl, rendererTarget, resolveShellPaths, unpackedPath } from './paths';
 import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
+import { createRendererRequestHandler, registerRendererScheme, RENDERER_SCHEME } from './renderer-protocol';
 import { ROUTES } from './routes';
+import { SessionEndWindow } from './session-end';
 import { createSafeStorageSecretStore } from './secrets';
 import { hardenSession, hardenWebContents } from './security';
 import { type TrayAction, TrayController, trayModel } from './tray';
@@ -102,6 +107,7 @@ export function startShell(options: ShellOptions): ShellHandle {
   let dashboard: DashboardWindow | null = null;
   let tray: TrayController | null = null;
   let ipc: IpcRegistrar | null = null;
+  let sessionEnd: SessionEndWindow | null = null;
   let snapshot: AppSnapshot | null = null;
   let pendingShow: { route: string | undefined } | null = null;
   const timers = new Set<NodeJS.Timeout>();
@@ -129,8 +135,9 @@ export function startShell(options: ShellOptions): ShellHandle {
           phase = 'stopping';
         },
       },
-      // LOGOUT from every master, cancel hook timers, flush the history.
-      { name: 'stop-core', run: () => core?.stop(), timeoutMs: 15_000 },
+      // LOGOUT from every master (in parallel), cancel hook timers, flush the history. When the
+      // session is ending, logind's ~5 s delay leaves about 3 s for it.
+      { name: 'stop-core', run: () => core?.stop(), timeoutMs: 15_000, urgentTimeoutMs: 3_000 },
       {
         name: 'cancel-timers',
         run: () => {
@@ -141,7 +148,13 @@ export function startShell(options: ShellOptions): ShellHandle {
       },
       { name: 'dispose-ipc', run: () => ipc?.dispose() },
       { name: 'destroy-tray', run: () => tray?.destroy() },
-      { name: 'close-window', run: () => dashboard?.destroy() },
+      {
+        name: 'close-window',
+        run: () => {
+          dashboard?.destroy();
+          sessionEnd?.destroy();
+        },
+      },
       {
         name: 'flush-logs',
         run: () => {
@@ -175,7 +188,9 @@ export function startShell(options: ShellOptions): ShellHandle {
   }
   const paths = resolveShellPaths(options.mainDir, app.getAppPath());
   const target = rendererTarget({ rendererIndex: paths.rendererIndex, isPackaged: app.isPackaged, devUrl: env[DEV_URL_ENV] });
-  const isTrustedUrl = (url: string): boolean => isTrustedRendererUrl(url, target, platform);
+  const isTrustedUrl = (url: string): boolean => isTrustedRendererUrl(url, target);
+  // Electron accepts privileged schemes only before ready.
+  registerRendererScheme(protocol);
 
   app.on('second-instance', () => showWindow());
   // macOS: re-opening the app (Finder, Spotlight) shows the window; the launch's own 'activate' does not.
@@ -196,7 +211,7 @@ export function startShell(options: ShellOptions): ShellHandle {
       logger,
     });
   });
-  installQuitGuard(app, teardown, logger);
+  const quitGuard = installQuitGuard(app, teardown, logger);
 
   // ---- phases 2–4 ----------------------------------------------------------------------------
   const renderTray = (): void => {
@@ -227,7 +242,8 @@ export function startShell(options: ShellOptions): ShellHandle {
         break;
       }
       case 'quit':
-        app.quit();
+        logger.log('info', 'quit requested', { from: 'tray' });
+        quitGuard.quit();
         break;
     }
   };
@@ -249,6 +265,15 @@ export function startShell(options: ShellOptions): ShellHandle {
     sink = createFileLogger({ dir: path.join(userData, 'logs'), console: options.logToConsole ?? !app.isPackaged });
     logger.log('info', 'starting', { version: app.getVersion(), platform, renderer: target.kind });
     hardenSession(session.defaultSession, target, logger);
+    if (target.kind === 'app') protocol.handle(RENDERER_SCHEME, createRendererRequestHandler({ root: target.root, logger }));
+    if (platform === 'win32') {
+      sessionEnd = new SessionEndWindow({
+        onQueryEnd: (reasons) => quitGuard.quitUrgently(`Windows session end (${reasons.join(', ') || 'unspecified'})`),
+        // WM_ENDSESSION: the process may be gone once this returns; make the log durable now.
+        onEnd: () => sink.flushSync(),
+        logger,
+      });
+    }
     Menu.setApplicationMenu(platform === 'darwin' ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
     const created = await options.createCore({
       configPath: path.join(userData, 'config.json'),
@@ -277,8 +302,6 @@ export function startShell(options: ShellOptions): ShellHandle {
       devTools: !app.isPackaged,
       isQuitting: () => quitting,
       navigate: (route) => ipc?.send('app:navigate', route),
-      // Windows logoff/shutdown: quit through the guard (LOGOUT first) while there is time.
-      onSessionEnd: () => app.quit(),
       logger,
     });
     ipc = registerIpc({
@@ -311,7 +334,8 @@ export function startShell(options: ShellOptions): ShellHandle {
 
   const running = async (service: CoreService): Promise<void> => {
     phase = 'running';
-    disposers.push(onSystemShutdown(() => app.quit()));
+    // Linux (logind) and macOS only; Windows has the session-end watcher window.
+    if (platform === 'linux' || platform === 'darwin') disposers.push(onSystemShutdown(() => quitGuard.quitUrgently('system shutdown')));
     try {
       await service.start();
     } catch (error) {
@@ -331,7 +355,7 @@ export function startShell(options: ShellOptions): ShellHandle {
     const fix = error && typeof error === 'object' && 'fix' in error ? `\n\n${String(error.fix)}` : '';
     logger.log('error', 'startup failed', { error: message });
     dialog.showErrorBox(`${APP_NAME} could not start`, `${message}${fix}`);
-    app.quit();
+    quitGuard.quit();
   };
 
   (handle as { started: Promise<void> }).started = (async () => {

@@ -1,11 +1,12 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('../testing/electron-mock'));
 
 import { electronMock, type MockMenu, resetElectronMock } from '../testing/electron-mock';
 import { NOW, recordingLogger, snapshot, ups } from './testing/fixtures';
-import { type MenuItemModel, type TrayAction, TrayController, trayModel, upsTrayLevel } from './tray';
+import { clockTime, type MenuItemModel, menuLabel, menuTemplate, type TrayAction, TrayController, trayModel, upsTrayLevel } from './tray';
 import { chargeBucket } from './tray-icons';
 
 const paused = { notificationsPaused: false, platform: 'linux' as const };
@@ -90,7 +91,7 @@ describe('trayModel: worst of several UPSes', () => {
     expect(labels(model.menu)).toEqual([
       expect.stringMatching(/^NAS — On line · 100% · 30 min$/),
       expect.stringMatching(/^Proxmox — On battery · 60% · 30 min$/),
-      'Lab — On line · 10% · 30 min · last data just now',
+      `Lab — On line · 10% · 30 min · last data at ${clockTime(lost.statusAt!)}`,
       '---',
       'Open dashboard',
       'Pause notifications',
@@ -158,15 +159,32 @@ describe('trayModel: tooltip and paused', () => {
 describe('TrayController (Electron adapter)', () => {
   beforeEach(() => resetElectronMock());
 
-  const assetsDir = '/app/assets';
+  // The real generated icons (npm run icons): the mock, like Electron, gives an empty image for a missing file.
+  const assetsDir = path.join(fileURLToPath(new URL('../../assets', import.meta.url)));
 
-  function make(platform: NodeJS.Platform, initial = trayModel(snapshot([ups()]), paused)) {
+  function make(platform: NodeJS.Platform, initial = trayModel(snapshot([ups()]), { ...paused, platform })) {
+    electronMock.setPlatform(platform);
     const actions: TrayAction[] = [];
     const toggles = vi.fn();
-    const controller = new TrayController({ platform, assetsDir, onAction: (a) => actions.push(a), onToggleWindow: toggles, logger: recordingLogger() }, initial);
+    const logger = recordingLogger();
+    const controller = new TrayController({ platform, assetsDir, onAction: (a) => actions.push(a), onToggleWindow: toggles, logger }, initial);
     const tray = electronMock.trays[0]!;
-    return { controller, tray, actions, toggles };
+    return { controller, tray, actions, toggles, logger };
   }
+
+  it('a missing icon file is an empty image, and says so in the log', () => {
+    electronMock.setPlatform('linux');
+    const logger = recordingLogger();
+    new TrayController({ platform: 'linux', assetsDir: '/nonexistent/assets', onAction: () => undefined, onToggleWindow: () => undefined, logger }, trayModel(snapshot([ups()]), paused));
+    expect(electronMock.trays[0]!.image.isEmpty()).toBe(true);
+    expect(logger.text()).toContain('tray icon missing or unreadable');
+  });
+
+  it('logs its creation (the packaged-app check in CI reads it) and loads real, non-empty icons', () => {
+    const { tray, logger } = make('linux');
+    expect(tray.image.isEmpty()).toBe(false);
+    expect(logger.lines).toContainEqual(expect.objectContaining({ message: 'tray created' }));
+  });
 
   it.each([
     ['linux', path.join(assetsDir, 'tray', 'linux', 'online-100.png')],
@@ -175,6 +193,7 @@ describe('TrayController (Electron adapter)', () => {
   ] as const)('loads the %s icon file (and marks macOS ones as templates)', (platform, file) => {
     const { tray } = make(platform);
     expect(tray.image.path).toBe(file);
+    expect(tray.image.isEmpty()).toBe(false);
     expect(tray.image.isTemplateImage()).toBe(platform === 'darwin');
   });
 
@@ -204,11 +223,25 @@ describe('TrayController (Electron adapter)', () => {
     expect(actions).toEqual(['settings', 'toggle-pause', 'quit']);
   });
 
-  it('Linux: the context menu is the UI; clicks do nothing else', () => {
+  it('Linux: the context menu stays (it is the UI under AppIndicator); a click (KDE StatusNotifierItem) toggles the window', () => {
     const { tray, toggles } = make('linux');
     expect(tray.contextMenu).not.toBeNull();
     tray.emit('click');
-    expect(toggles).not.toHaveBeenCalled();
+    expect(toggles).toHaveBeenCalledTimes(1);
+    // No macOS-only call on Linux (Electron has no such methods there).
+    expect(electronMock.callsOf('Tray', 'setTitle')).toHaveLength(0);
+    expect(electronMock.callsOf('Tray', 'setIgnoreDoubleClickEvents')).toHaveLength(0);
+  });
+
+  it('the Linux menu is not rebuilt every refresh just because data aged; the tooltip shows the age', () => {
+    const stale = ups({ level: 'comm-lost', connection: 'lost', statusAt: NOW - 20_000 });
+    const { controller, tray } = make('linux', trayModel(snapshot([stale]), { ...paused, now: NOW }));
+    const menus = electronMock.callsOf('Tray', 'setContextMenu').length;
+    const tooltip = tray.toolTip;
+    for (let i = 1; i <= 5; i++) controller.render(trayModel(snapshot([stale]), { ...paused, now: NOW + i * 10_000 }));
+    expect(electronMock.callsOf('Tray', 'setContextMenu')).toHaveLength(menus);
+    expect(tray.toolTip).not.toBe(tooltip);
+    expect(tray.toolTip).toMatch(/1 min ago/);
   });
 
   it('Windows: left click toggles the window, right click has the context menu', () => {
@@ -216,6 +249,15 @@ describe('TrayController (Electron adapter)', () => {
     tray.emit('click');
     expect(toggles).toHaveBeenCalledTimes(1);
     expect(tray.contextMenu).not.toBeNull();
+  });
+
+  it('escapes & in labels on Windows and Linux (a mnemonic there), not on macOS', () => {
+    expect(menuLabel('Rack A&B — On line', 'win32')).toBe('Rack A&&B — On line');
+    expect(menuLabel('Rack A&B', 'linux')).toBe('Rack A&&B');
+    expect(menuLabel('Rack A&B', 'darwin')).toBe('Rack A&B');
+    const model = trayModel(snapshot([ups({ masterLabel: 'Lab & Rack' })]), { ...paused, platform: 'win32' });
+    const template = menuTemplate(model.menu, () => undefined, 'win32');
+    expect(template[0]!.label).toMatch(/^Lab && Rack — /);
   });
 
   it('macOS: left click toggles, right click pops the menu up (no context menu to steal the left click)', () => {

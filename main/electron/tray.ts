@@ -3,9 +3,15 @@
  * thin adapter (`TrayController`) that applies a model to an Electron Tray, touching the OS
  * only when something changed.
  *
- * Behaviour per platform (as the menubar library does it):
- * - Windows/macOS: left click toggles the dashboard; the menu opens on right click;
- * - Linux: the context menu IS the UI (AppIndicator/StatusNotifier trays deliver no clicks).
+ * Behaviour per platform:
+ * - every platform: a left click toggles the dashboard when the tray reports it (Windows,
+ *   macOS, and Linux StatusNotifierItem hosts such as KDE Plasma — Electron 45 emits `click`
+ *   there; GNOME's AppIndicator extension only opens the menu);
+ * - Windows/Linux: the context menu is set on the tray (right click; on Linux it IS the UI);
+ * - macOS: the menu is popped up on right click (a set context menu would take the left click).
+ *
+ * The menu is rebuilt only when its content changes (Linux re-exports the whole menu over
+ * D-Bus each time): it names the time of the last data, not its age; the age is in the tooltip.
  */
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import type { Logger } from '../platform/ports';
@@ -165,10 +171,16 @@ function tooltipFor(snapshot: AppSnapshot, level: TrayLevel, paused: boolean, no
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
+/** `14:05` in local time: stable for a minute, unlike an age. */
+export function clockTime(at: number): string {
+  const date = new Date(at);
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}
+
 function statusLine(ups: UpsSnapshot, all: readonly UpsSnapshot[], now: number): string {
   const facts = upsFacts(ups, now);
   const level = upsTrayLevel(ups);
-  if (ups.stale || level === 'comm-lost') facts.push(ups.statusAt === null ? 'no data yet' : `last data ${dataAge(ups, now)}`);
+  if (ups.stale || level === 'comm-lost') facts.push(ups.statusAt === null ? 'no data yet' : `last data at ${clockTime(ups.statusAt)}`);
   if (ups.connection === 'login-refused') facts.push('login refused');
   return `${upsDisplayName(ups, all)} — ${facts.join(' · ')}`;
 }
@@ -209,22 +221,31 @@ export interface TrayControllerDeps {
   platform: NodeJS.Platform;
   assetsDir: string;
   onAction(action: TrayAction): void;
-  /** Left click on Windows/macOS. */
+  /** Left click on the tray icon (wherever the tray reports one). */
   onToggleWindow(): void;
   logger?: Logger;
 }
 
-export function menuTemplate(menu: readonly MenuItemModel[], onAction: (action: TrayAction) => void): MenuItemConstructorOptions[] {
+/**
+ * A menu label as the user should read it: on Windows and Linux `&` marks a mnemonic (Linux
+ * menus are converted from the Windows style), so a literal one is doubled — a master named
+ * "Rack A&B" would otherwise show as "Rack AB" with an underlined B.
+ */
+export function menuLabel(label: string, platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? label : label.replaceAll('&', '&&');
+}
+
+export function menuTemplate(menu: readonly MenuItemModel[], onAction: (action: TrayAction) => void, platform: NodeJS.Platform = process.platform): MenuItemConstructorOptions[] {
   return menu.map((item): MenuItemConstructorOptions => {
     switch (item.type) {
       case 'separator':
         return { type: 'separator' };
       case 'status':
-        return { type: 'normal', label: item.label, enabled: false };
+        return { type: 'normal', label: menuLabel(item.label, platform), enabled: false };
       case 'action':
-        return { id: item.id, type: 'normal', label: item.label, click: () => onAction(item.id) };
+        return { id: item.id, type: 'normal', label: menuLabel(item.label, platform), click: () => onAction(item.id) };
       case 'checkbox':
-        return { id: item.id, type: 'checkbox', label: item.label, checked: item.checked, click: () => onAction(item.id) };
+        return { id: item.id, type: 'checkbox', label: menuLabel(item.label, platform), checked: item.checked, click: () => onAction(item.id) };
     }
   });
 }
@@ -244,16 +265,18 @@ export class TrayController {
     this.tray = new Tray(this.image(initial.iconName));
     this.applied.iconName = initial.iconName;
     if (this.platform === 'darwin') {
+      // macOS-only methods (Electron defines them on no other platform).
       this.tray.setIgnoreDoubleClickEvents(true);
       this.tray.on('right-click', () => {
         if (this.menu) this.tray.popUpContextMenu(this.menu);
       });
     }
-    if (this.platform !== 'linux') this.tray.on('click', () => deps.onToggleWindow());
+    this.tray.on('click', () => deps.onToggleWindow());
     this.render(initial);
+    deps.logger?.log('info', 'tray created', { platform: this.platform, icon: initial.iconName });
   }
 
-  /** Apply a model; only what changed reaches the OS (menus are rebuilt, which Linux requires). */
+  /** Apply a model; only what changed reaches the OS (a changed menu is rebuilt, which Linux requires). */
   render(model: TrayModel): void {
     if (this.destroyed) return;
     if (model.iconName !== this.applied.iconName) {
@@ -270,7 +293,7 @@ export class TrayController {
     }
     const menuKey = JSON.stringify(model.menu);
     if (menuKey !== this.applied.menuKey) {
-      this.menu = Menu.buildFromTemplate(menuTemplate(model.menu, (action) => this.deps.onAction(action)));
+      this.menu = Menu.buildFromTemplate(menuTemplate(model.menu, (action) => this.deps.onAction(action), this.deps.platform));
       // macOS: a context menu would take over the left click, so it is popped up on right click instead.
       if (this.platform !== 'darwin') this.tray.setContextMenu(this.menu);
       this.applied.menuKey = menuKey;

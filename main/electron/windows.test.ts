@@ -1,16 +1,16 @@
-import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('../testing/electron-mock'));
 
-import { electronMock, mockEvent, resetElectronMock } from '../testing/electron-mock';
+import { electronMock, resetElectronMock } from '../testing/electron-mock';
 import { rendererTarget } from './paths';
+import { RENDERER_INDEX_URL } from './renderer-protocol';
 import { recordingLogger } from './testing/fixtures';
 import { DashboardWindow, dashboardWindowOptions } from './windows';
 
 const INDEX = '/opt/nut-sentinel/out/renderer/index.html';
 const fileTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: undefined });
-const INDEX_URL = pathToFileURL(INDEX).href;
+const INDEX_URL = RENDERER_INDEX_URL;
 
 describe('dashboardWindowOptions', () => {
   it('locks the renderer down', () => {
@@ -46,18 +46,19 @@ describe('DashboardWindow', () => {
 
   function make(options: { quitting?: boolean; target?: ReturnType<typeof rendererTarget> } = {}) {
     let quitting = options.quitting ?? false;
+    let now = 1_000_000;
     const navigate = vi.fn();
-    const onSessionEnd = vi.fn();
+    const logger = recordingLogger();
     const dashboard = new DashboardWindow({
       target: options.target ?? fileTarget,
       preload: '/opt/nut-sentinel/out/main/preload.cjs',
       devTools: false,
       isQuitting: () => quitting,
       navigate,
-      onSessionEnd,
-      logger: recordingLogger(),
+      logger,
+      now: () => now,
     });
-    return { dashboard, navigate, onSessionEnd, setQuitting: (q: boolean) => (quitting = q) };
+    return { dashboard, navigate, logger, setQuitting: (q: boolean) => (quitting = q), advance: (ms: number) => (now += ms) };
   }
 
   it('is created lazily, hidden, and shown on ready-to-show with the route as hash', () => {
@@ -117,6 +118,90 @@ describe('DashboardWindow', () => {
     expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(`${INDEX_URL}#/`);
   });
 
+  it('focus is not visibility: a visible window that lost the focus is shown (raised) by toggle, not hidden', () => {
+    const { dashboard, advance } = make();
+    dashboard.toggle();
+    const win = electronMock.windows[0]!;
+    win.emit('ready-to-show');
+    win.blur();
+    advance(5_000);
+    expect(win.isVisible()).toBe(true);
+    expect(win.isFocused()).toBe(false);
+    dashboard.toggle();
+    expect(win.isVisible()).toBe(true);
+    expect(win.isFocused()).toBe(true);
+  });
+
+  it('Windows: the click on the tray takes the focus first — a blur just before the click still hides', () => {
+    const { dashboard, advance } = make();
+    dashboard.toggle();
+    const win = electronMock.windows[0]!;
+    win.emit('ready-to-show');
+    advance(10_000);
+    // What Windows does: the window loses focus to the taskbar, then the tray's click arrives.
+    win.blur();
+    advance(50);
+    dashboard.toggle();
+    expect(win.isVisible()).toBe(false);
+  });
+
+  it('a superseded load (ERR_ABORTED) is not a failure; a real failure is logged', async () => {
+    const { dashboard, logger } = make();
+    dashboard.show('/');
+    dashboard.show('/fsd-test');
+    const win = electronMock.windows[0]!;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(logger.text()).not.toContain('failed to load');
+    win.webContents.failLoad(-6, 'ERR_FILE_NOT_FOUND');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(logger.text()).toMatch(/dashboard failed to load.*ERR_FILE_NOT_FOUND/);
+  });
+
+  it('logs when the dashboard has loaded (the packaged-app check in CI reads it)', () => {
+    const { dashboard, logger } = make();
+    dashboard.show('/settings');
+    electronMock.windows[0]!.webContents.finishLoad();
+    expect(logger.lines).toContainEqual(expect.objectContaining({ message: 'dashboard loaded', fields: { url: `${INDEX_URL}#/settings` } }));
+  });
+
+  it('a crashed renderer is reloaded at its route; a crash loop gives the window up until it is opened again', () => {
+    const { dashboard, logger, advance } = make();
+    dashboard.show('/settings');
+    const win = electronMock.windows[0]!;
+    win.webContents.finishLoad();
+    dashboard.show('/fsd-test');
+    for (let i = 0; i < 3; i++) {
+      advance(1_000);
+      win.webContents.crash('crashed', 139);
+      expect(win.loadURL).toHaveBeenLastCalledWith(`${INDEX_URL}#/fsd-test`);
+      win.webContents.finishLoad();
+    }
+    expect(win.loadURL).toHaveBeenCalledTimes(4);
+    advance(1_000);
+    win.webContents.crash('oom', 0);
+    expect(win.loadURL).toHaveBeenCalledTimes(4);
+    expect(win.isDestroyed()).toBe(true);
+    expect(logger.text()).toContain('renderer keeps crashing');
+    // Opening it again starts over with a fresh window.
+    dashboard.show();
+    expect(electronMock.windows).toHaveLength(2);
+  });
+
+  it('crashes far apart are each recovered; a clean exit or a quit is not a crash', () => {
+    const { dashboard, advance, setQuitting } = make();
+    dashboard.show('/');
+    const win = electronMock.windows[0]!;
+    for (let i = 0; i < 6; i++) {
+      advance(61_000);
+      win.webContents.crash('killed', 9);
+    }
+    expect(win.loadURL).toHaveBeenCalledTimes(7);
+    win.webContents.crash('clean-exit', 0);
+    setQuitting(true);
+    win.webContents.crash('crashed', 139);
+    expect(win.loadURL).toHaveBeenCalledTimes(7);
+  });
+
   it('toggle hides a visible focused window and shows a hidden one', () => {
     const { dashboard } = make();
     dashboard.toggle();
@@ -135,13 +220,6 @@ describe('DashboardWindow', () => {
     const { dashboard } = make({ target: dev });
     dashboard.show('/settings');
     expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith('http://localhost:5173/#/settings');
-  });
-
-  it('reports the Windows session end', () => {
-    const { dashboard, onSessionEnd } = make();
-    dashboard.show();
-    electronMock.windows[0]!.emit('session-end', mockEvent());
-    expect(onSessionEnd).toHaveBeenCalledTimes(1);
   });
 
   it('destroy() closes for real', () => {

@@ -54,14 +54,28 @@ export interface DashboardWindowDeps extends WindowOptionsInput {
   isQuitting(): boolean;
   /** Push `app:navigate` to the loaded page (the IPC registrar's whitelisted send). */
   navigate(route: string): void;
-  /** Windows: the session is ending (logoff/shutdown) — the app must tear down now. */
-  onSessionEnd?(): void;
   logger: Logger;
+  /** Tests: the clock for the blur-before-click and crash-loop windows. */
+  now?: () => number;
+}
+
+/** A blur this soon before a tray click was caused by the click itself (Windows takes focus first). */
+export const BLUR_BEFORE_CLICK_MS = 400;
+/** At most this many renderer crashes are recovered within CRASH_WINDOW_MS; then the window is given up until shown again. */
+export const MAX_CRASH_RECOVERIES = 3;
+export const CRASH_WINDOW_MS = 60_000;
+
+/** Electron's loadURL rejects with this when a newer load superseded it (not a failure). */
+function isAbortedLoad(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ((error as { code?: unknown }).code === 'ERR_ABORTED' || (error as { errno?: unknown }).errno === -3);
 }
 
 export class DashboardWindow {
   private win: BrowserWindow | null = null;
   private loaded = false;
+  private route = '/';
+  private lastBlurAt = Number.NEGATIVE_INFINITY;
+  private crashes: number[] = [];
 
   constructor(private readonly deps: DashboardWindowDeps) {}
 
@@ -84,6 +98,7 @@ export class DashboardWindow {
     }
     if (route !== undefined) {
       const target = safeRoute(route);
+      this.route = target;
       if (this.loaded) this.deps.navigate(target);
       // Still loading: reload with the new hash instead of racing the renderer's subscription.
       else this.load(win, target);
@@ -93,10 +108,15 @@ export class DashboardWindow {
     win.focus();
   }
 
-  /** Tray left click: hide when visible and focused, show otherwise. */
+  /**
+   * Tray left click: hide when visible and focused, show otherwise. On Windows the click on the
+   * tray takes the focus before the click event arrives, so a blur just before counts as focused.
+   */
   toggle(): void {
     const win = this.window;
-    if (win?.isVisible() && win.isFocused()) win.hide();
+    const now = (this.deps.now ?? Date.now)();
+    const focused = !!win && (win.isFocused() || now - this.lastBlurAt <= BLUR_BEFORE_CLICK_MS);
+    if (win?.isVisible() && focused) win.hide();
     else this.show();
   }
 
@@ -115,6 +135,7 @@ export class DashboardWindow {
     const win = new BrowserWindow(dashboardWindowOptions(this.deps));
     this.win = win;
     this.loaded = false;
+    this.lastBlurAt = Number.NEGATIVE_INFINITY;
     win.setMenu(null);
     win.once('ready-to-show', () => {
       win.show();
@@ -128,22 +149,46 @@ export class DashboardWindow {
     win.on('closed', () => {
       if (this.win === win) this.win = null;
     });
-    win.on('session-end', () => this.deps.onSessionEnd?.());
+    win.on('blur', () => {
+      this.lastBlurAt = (this.deps.now ?? Date.now)();
+    });
     win.webContents.on('did-finish-load', () => {
       this.loaded = true;
+      this.deps.logger.log('info', 'dashboard loaded', { url: win.webContents.getURL() });
     });
     win.webContents.on('did-start-loading', () => {
       this.loaded = false;
     });
-    win.webContents.on('render-process-gone', (_event, details) => {
-      this.deps.logger.log('error', 'renderer process gone', { reason: details.reason, exitCode: details.exitCode });
-    });
+    win.webContents.on('render-process-gone', (_event, details) => this.recover(win, details));
     this.load(win, route);
   }
 
+  /** A crashed or killed renderer leaves a blank window: reload it, unless it keeps crashing. */
+  private recover(win: BrowserWindow, details: { reason: string; exitCode: number }): void {
+    this.loaded = false;
+    if (details.reason === 'clean-exit' || this.deps.isQuitting() || win.isDestroyed()) return;
+    const now = (this.deps.now ?? Date.now)();
+    this.crashes = [...this.crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
+    if (this.crashes.length > MAX_CRASH_RECOVERIES) {
+      this.deps.logger.log('error', 'renderer keeps crashing: the dashboard is closed until it is opened again', {
+        reason: details.reason,
+        exitCode: details.exitCode,
+        crashes: this.crashes.length,
+      });
+      this.crashes = [];
+      this.destroy();
+      return;
+    }
+    this.deps.logger.log('error', 'renderer process gone: reloading the dashboard', { reason: details.reason, exitCode: details.exitCode });
+    this.load(win, this.route);
+  }
+
   private load(win: BrowserWindow, route: string): void {
+    this.route = route;
     const url = rendererUrl(this.deps.target, route);
     win.loadURL(url).catch((error: unknown) => {
+      // A newer load (another route, a reload) superseded this one: not a failure.
+      if (isAbortedLoad(error)) return;
       this.deps.logger.log('error', 'dashboard failed to load', { url, error: error instanceof Error ? error.message : String(error) });
     });
   }

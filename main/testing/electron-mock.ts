@@ -5,12 +5,26 @@
  *   import { electronMock, resetElectronMock } from '../testing/electron-mock';
  *
  * (the test then sees the same module instance as the code under test). It implements just
- * enough of each Electron module to drive our shell — with the same event names and the same
- * failure behaviour where it matters (ipcMain.handle refuses a second handler; app.quit emits
- * before-quit and stops if it is prevented; closing a window emits a preventable 'close') —
- * and records every call in `electronMock.calls` so tests can assert behaviour and ORDER.
+ * enough of each Electron module to drive our shell, and where our code could get it wrong it
+ * behaves like Electron 45 (checked against electron.d.ts and Electron's own sources):
+ * - ipcMain.handle refuses a second handler;
+ * - app.quit emits before-quit (preventable), then closes every window — a window whose 'close'
+ *   is prevented cancels the quit (no will-quit);
+ * - loadURL/loadFile settle when the page finished loading, reject on did-fail-load and with
+ *   ERR_ABORTED (-3) when a newer load supersedes them;
+ * - focus is its own state: show() focuses, hide() and blur() unfocus (isFocused ≠ isVisible);
+ * - safeStorage has the async API; on Linux it is unavailable (backend 'unknown') before ready;
+ * - platform-only methods exist only on their platform (`setPlatform`): Tray.setTitle and
+ *   setIgnoreDoubleClickEvents (macOS), Tray.popUpContextMenu (macOS, Windows),
+ *   safeStorage.getSelectedStorageBackend (Linux); powerMonitor 'shutdown' (Linux, macOS only)
+ *   always carries an event;
+ * - nativeImage.createFromPath of a missing file is an empty image;
+ * - protocol: privileged schemes only before ready and once; one handler per scheme;
+ * - Notification: show/close and 'click'/'close'/'failed' events.
+ * Every call lands in `electronMock.calls` so tests can assert behaviour and ORDER.
  */
 import { EventEmitter } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
 import { type Mock, vi } from 'vitest';
 
 export interface RecordedCall {
@@ -51,6 +65,16 @@ export function mockEvent(): MockEvent {
     },
   };
   return event;
+}
+
+// ---------------------------------------------------------------------------------------------
+// platform (what `process.platform` would be inside the Electron being imitated)
+
+let mockPlatform: NodeJS.Platform = 'linux';
+
+/** Define `name` on `target` only on the given platforms (like Electron's platform-only methods). */
+function onlyOn<T extends object>(target: T, platforms: readonly NodeJS.Platform[], name: string, fn: unknown): void {
+  if (platforms.includes(mockPlatform)) Object.defineProperty(target, name, { value: fn, configurable: true, writable: true, enumerable: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,8 +140,9 @@ class MockApp extends EventEmitter {
   getLoginItemSettings = tracked('app', 'getLoginItemSettings', () => ({ ...appState.loginItem }));
   focus = tracked('app', 'focus', () => undefined);
   /**
-   * Like Electron: emits before-quit (preventable); when not prevented, closes every window,
-   * emits will-quit (preventable) and quit.
+   * Like Electron: emits before-quit (preventable); when not prevented, closes every window —
+   * if one of them prevents its 'close', the quit is cancelled — then emits will-quit
+   * (preventable) and quit.
    */
   quit = tracked('app', 'quit', () => {
     if (appState.quitted) return;
@@ -126,6 +151,11 @@ class MockApp extends EventEmitter {
     if (beforeQuit.defaultPrevented) return;
     appState.quitting = true;
     for (const win of [...MockBrowserWindow.instances]) if (!win.isDestroyed()) win.close();
+    if (MockBrowserWindow.instances.some((win) => !win.isDestroyed())) {
+      appState.quitting = false;
+      recordCall('app', 'quit:cancelled-by-window');
+      return;
+    }
     const willQuit = mockEvent();
     this.emit('will-quit', willQuit);
     if (willQuit.defaultPrevented) return;
@@ -153,11 +183,17 @@ export class MockWebFrame {
   ) {}
 }
 
+/** The error Electron's loadURL rejects with: message, errno, code and url. */
+function loadError(errno: number, code: string, url: string): Error {
+  return Object.assign(new Error(`${code} (${errno}) loading '${url.slice(0, 2048)}'`), { errno, code, url });
+}
+
 export class MockWebContents extends EventEmitter {
   readonly id = nextWebContentsId++;
   readonly mainFrame = new MockWebFrame('');
   private destroyed = false;
   private loading = false;
+  private pendingLoad: { url: string; resolve: () => void; reject: (error: Error) => void } | null = null;
   windowOpenHandler: ((details: { url: string }) => { action: 'allow' | 'deny' }) | null = null;
 
   send = tracked('webContents', 'send', (_channel: string, ..._args: unknown[]) => {
@@ -172,22 +208,65 @@ export class MockWebContents extends EventEmitter {
   focus = tracked('webContents', 'focus', () => undefined);
   openDevTools = tracked('webContents', 'openDevTools', () => undefined);
 
-  /** Test helper: the page finished loading `url` (emits did-finish-load). */
+  reload = tracked('webContents', 'reload', () => {
+    this.loading = true;
+    this.emit('did-start-loading');
+  });
+
+  /** Test helper: the page finished loading `url` (emits did-finish-load; the pending load resolves). */
   finishLoad(url?: string): void {
     if (url !== undefined) this.mainFrame.url = url;
     this.loading = false;
+    const pending = this.pendingLoad;
+    this.pendingLoad = null;
     this.emit('did-finish-load');
+    pending?.resolve();
   }
 
-  /** Test helper: start loading (used by BrowserWindow.loadURL). */
-  startLoad(url: string): void {
+  /** Test helper: the load failed (emits did-fail-load; the pending load rejects like Electron's). */
+  failLoad(errorCode = -6, errorDescription = 'ERR_FILE_NOT_FOUND'): void {
+    this.loading = false;
+    const pending = this.pendingLoad;
+    this.pendingLoad = null;
+    this.emit('did-fail-load', mockEvent(), errorCode, errorDescription, pending?.url ?? this.mainFrame.url, true);
+    pending?.reject(loadError(errorCode, errorDescription, pending.url));
+  }
+
+  /**
+   * Test helper: the page tries to navigate (or is redirected) to `url`. Like Electron 45 the
+   * URL is on the event (`details.url`); the positional arguments after it are deprecated.
+   */
+  attemptNavigation(kind: 'will-navigate' | 'will-redirect', url: string): MockEvent & { url: string } {
+    const details = Object.assign(mockEvent(), { url, isMainFrame: true, isSameDocument: false, frame: this.mainFrame, initiator: null });
+    this.emit(kind, details, url, false, true);
+    return details;
+  }
+
+  /** Test helper: the renderer process died (render-process-gone with Electron's details). */
+  crash(reason = 'crashed', exitCode = 139): void {
+    this.loading = false;
+    this.emit('render-process-gone', mockEvent(), { reason, exitCode });
+  }
+
+  /** Used by BrowserWindow.loadURL/loadFile: like Electron, a newer load aborts the pending one. */
+  startLoad(url: string): Promise<void> {
+    const superseded = this.pendingLoad;
     this.mainFrame.url = url;
     this.loading = true;
+    const promise = new Promise<void>((resolve, reject) => {
+      this.pendingLoad = { url, resolve, reject };
+    });
+    this.emit('did-start-loading');
+    superseded?.reject(loadError(-3, 'ERR_ABORTED', superseded.url));
+    return promise;
   }
 
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    const pending = this.pendingLoad;
+    this.pendingLoad = null;
+    pending?.reject(loadError(-3, 'ERR_ABORTED', pending.url));
     this.emit('destroyed');
   }
 }
@@ -199,6 +278,7 @@ export class MockBrowserWindow extends EventEmitter {
 
   readonly webContents = new MockWebContents();
   private visible: boolean;
+  private focused = false;
   private destroyed = false;
   private minimized = false;
 
@@ -211,23 +291,28 @@ export class MockBrowserWindow extends EventEmitter {
     app.emit('web-contents-created', mockEvent(), this.webContents);
   }
 
-  loadURL = tracked('BrowserWindow', 'loadURL', (url: string) => {
-    this.webContents.startLoad(url);
-    return Promise.resolve();
-  });
-  loadFile = tracked('BrowserWindow', 'loadFile', (file: string, options?: { hash?: string }) => {
-    this.webContents.startLoad(`file://${file}${options?.hash ? `#${options.hash}` : ''}`);
-    return Promise.resolve();
-  });
+  loadURL = tracked('BrowserWindow', 'loadURL', (url: string) => this.webContents.startLoad(url));
+  loadFile = tracked('BrowserWindow', 'loadFile', (file: string, options?: { hash?: string }) =>
+    this.webContents.startLoad(`file://${file}${options?.hash ? `#${options.hash}` : ''}`),
+  );
+  /** Like Electron: showing a window also focuses it. */
   show = tracked('BrowserWindow', 'show', () => {
+    if (this.destroyed) return;
     this.visible = true;
     this.emit('show');
+    this.setFocused(true);
   });
   hide = tracked('BrowserWindow', 'hide', () => {
+    if (this.destroyed) return;
     this.visible = false;
+    this.setFocused(false);
     this.emit('hide');
   });
-  focus = tracked('BrowserWindow', 'focus', () => undefined);
+  focus = tracked('BrowserWindow', 'focus', () => {
+    if (this.visible && !this.destroyed) this.setFocused(true);
+  });
+  /** Also the test helper for "the user clicked elsewhere" (e.g. on the tray icon, on Windows). */
+  blur = tracked('BrowserWindow', 'blur', () => this.setFocused(false));
   restore = tracked('BrowserWindow', 'restore', () => {
     this.minimized = false;
   });
@@ -236,7 +321,7 @@ export class MockBrowserWindow extends EventEmitter {
   });
   isMinimized = tracked('BrowserWindow', 'isMinimized', () => this.minimized);
   isVisible = tracked('BrowserWindow', 'isVisible', () => this.visible && !this.destroyed);
-  isFocused = tracked('BrowserWindow', 'isFocused', () => this.visible);
+  isFocused = tracked('BrowserWindow', 'isFocused', () => this.focused && !this.destroyed);
   isDestroyed = tracked('BrowserWindow', 'isDestroyed', () => this.destroyed);
   setMenu = tracked('BrowserWindow', 'setMenu', (_menu: unknown) => undefined);
   setMenuBarVisibility = tracked('BrowserWindow', 'setMenuBarVisibility', (_visible: boolean) => undefined);
@@ -252,9 +337,16 @@ export class MockBrowserWindow extends EventEmitter {
     if (this.destroyed) return;
     this.destroyed = true;
     this.visible = false;
+    this.focused = false;
     this.webContents.destroy();
     this.emit('closed');
   });
+
+  private setFocused(focused: boolean): void {
+    if (this.focused === focused) return;
+    this.focused = focused;
+    this.emit(focused ? 'focus' : 'blur');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,9 +354,16 @@ export class MockBrowserWindow extends EventEmitter {
 
 export class MockNativeImage {
   template = false;
-  constructor(readonly path: string) {}
+  /** Like Electron: an image of a file that does not exist (or is not a file) is empty. */
+  readonly empty: boolean;
+  constructor(
+    readonly path: string,
+    options: { empty?: boolean } = {},
+  ) {
+    this.empty = options.empty ?? path === '';
+  }
   isEmpty(): boolean {
-    return this.path === '';
+    return this.empty;
   }
   setTemplateImage(value: boolean): void {
     this.template = value;
@@ -274,8 +373,16 @@ export class MockNativeImage {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return existsSync(path) && statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export const nativeImage = {
-  createFromPath: tracked('nativeImage', 'createFromPath', (path: string) => new MockNativeImage(path)),
+  createFromPath: tracked('nativeImage', 'createFromPath', (path: string) => new MockNativeImage(path, { empty: !isFile(path) })),
   createEmpty: tracked('nativeImage', 'createEmpty', () => new MockNativeImage('')),
 };
 
@@ -312,11 +419,23 @@ export class MockTray extends EventEmitter {
   contextMenu: MockMenu | null = null;
   private destroyed = false;
 
+  /** macOS only (Electron: @platform darwin). */
+  declare readonly setTitle?: Mock<(title: string) => void>;
+  /** macOS only. */
+  declare readonly setIgnoreDoubleClickEvents?: Mock<(ignore: boolean) => void>;
+  /** macOS and Windows only. */
+  declare readonly popUpContextMenu?: Mock<(menu?: MockMenu) => void>;
+
   constructor(image: MockNativeImage | string) {
     super();
     this.image = typeof image === 'string' ? new MockNativeImage(image) : image;
     MockTray.instances.push(this);
     recordCall('Tray', 'constructor', this.image.path);
+    onlyOn(this, ['darwin'], 'setTitle', tracked('Tray', 'setTitle', (title: string) => {
+      this.title = title;
+    }));
+    onlyOn(this, ['darwin'], 'setIgnoreDoubleClickEvents', tracked('Tray', 'setIgnoreDoubleClickEvents', (_ignore: boolean) => undefined));
+    onlyOn(this, ['darwin', 'win32'], 'popUpContextMenu', tracked('Tray', 'popUpContextMenu', (_menu?: MockMenu) => undefined));
   }
 
   setImage = tracked('Tray', 'setImage', (image: MockNativeImage | string) => {
@@ -325,14 +444,9 @@ export class MockTray extends EventEmitter {
   setToolTip = tracked('Tray', 'setToolTip', (text: string) => {
     this.toolTip = text;
   });
-  setTitle = tracked('Tray', 'setTitle', (title: string) => {
-    this.title = title;
-  });
   setContextMenu = tracked('Tray', 'setContextMenu', (menu: MockMenu | null) => {
     this.contextMenu = menu;
   });
-  popUpContextMenu = tracked('Tray', 'popUpContextMenu', (_menu?: MockMenu) => undefined);
-  setIgnoreDoubleClickEvents = tracked('Tray', 'setIgnoreDoubleClickEvents', (_ignore: boolean) => undefined);
   isDestroyed = tracked('Tray', 'isDestroyed', () => this.destroyed);
   destroy = tracked('Tray', 'destroy', () => {
     this.destroyed = true;
@@ -396,7 +510,7 @@ export const contextBridge = {
 // ---------------------------------------------------------------------------------------------
 // safeStorage, powerMonitor, session, shell, dialog, Notification
 
-const safeState = { available: true, backend: 'gnome_libsecret' as string };
+const safeState = { available: true, backend: 'gnome_libsecret' as string, shouldReEncrypt: false };
 const MOCK_CIPHER_MAGIC = Buffer.from('MOCKv1');
 
 /** A reversible transform that is NOT plaintext, so tests can prove nothing is stored in clear. */
@@ -404,22 +518,91 @@ function scramble(data: Buffer): Buffer {
   return Buffer.from(data.map((byte, i) => byte ^ (0xa5 + i) % 256));
 }
 
-export const safeStorage = {
-  isEncryptionAvailable: tracked('safeStorage', 'isEncryptionAvailable', () => safeState.available),
-  getSelectedStorageBackend: tracked('safeStorage', 'getSelectedStorageBackend', () => safeState.backend),
-  encryptString: tracked('safeStorage', 'encryptString', (plain: string) => {
-    if (!safeState.available) throw new Error('Error while encrypting the text provided to safeStorage.encryptString. Encryption is not available.');
-    return Buffer.concat([MOCK_CIPHER_MAGIC, scramble(Buffer.from(plain, 'utf8'))]);
-  }),
-  decryptString: tracked('safeStorage', 'decryptString', (cipher: Buffer) => {
-    if (!safeState.available) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString. Decryption is not available.');
-    if (!cipher.subarray(0, MOCK_CIPHER_MAGIC.length).equals(MOCK_CIPHER_MAGIC)) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
-    return scramble(cipher.subarray(MOCK_CIPHER_MAGIC.length)).toString('utf8');
-  }),
+/** Linux: nothing is available before ready (Electron: backend 'unknown', no key yet). */
+function encryptionReady(): boolean {
+  return safeState.available && (mockPlatform !== 'linux' || appState.ready);
+}
+
+function encrypt(plain: string, method: string): Buffer {
+  if (!encryptionReady()) throw new Error(`Error while encrypting the text provided to safeStorage.${method}. Encryption is not available.`);
+  return Buffer.concat([MOCK_CIPHER_MAGIC, scramble(Buffer.from(plain, 'utf8'))]);
+}
+
+function decrypt(cipher: Buffer, method: string): string {
+  if (!encryptionReady()) throw new Error(`Error while decrypting the ciphertext provided to safeStorage.${method}. Decryption is not available.`);
+  if (!cipher.subarray(0, MOCK_CIPHER_MAGIC.length).equals(MOCK_CIPHER_MAGIC)) throw new Error(`Error while decrypting the ciphertext provided to safeStorage.${method}.`);
+  return scramble(cipher.subarray(MOCK_CIPHER_MAGIC.length)).toString('utf8');
+}
+
+interface MockSafeStorage {
+  isEncryptionAvailable: Mock<() => boolean>;
+  encryptString: Mock<(plain: string) => Buffer>;
+  decryptString: Mock<(cipher: Buffer) => string>;
+  isAsyncEncryptionAvailable: Mock<() => Promise<boolean>>;
+  encryptStringAsync: Mock<(plain: string) => Promise<Buffer>>;
+  decryptStringAsync: Mock<(cipher: Buffer) => Promise<{ result: string; shouldReEncrypt: boolean }>>;
+  setUsePlainTextEncryption: Mock<(use: boolean) => void>;
+  /** Linux only. */
+  getSelectedStorageBackend?: Mock<() => string>;
+}
+
+export const safeStorage: MockSafeStorage = {
+  // The synchronous calls are deprecated in Electron 45 (gone in 46); kept so a test can prove they are not used.
+  isEncryptionAvailable: tracked('safeStorage', 'isEncryptionAvailable', () => encryptionReady()),
+  encryptString: tracked('safeStorage', 'encryptString', (plain: string) => encrypt(plain, 'encryptString')),
+  decryptString: tracked('safeStorage', 'decryptString', (cipher: Buffer) => decrypt(cipher, 'decryptString')),
+  isAsyncEncryptionAvailable: tracked('safeStorage', 'isAsyncEncryptionAvailable', () => Promise.resolve(encryptionReady())),
+  encryptStringAsync: tracked('safeStorage', 'encryptStringAsync', (plain: string) => Promise.resolve().then(() => encrypt(plain, 'encryptStringAsync'))),
+  decryptStringAsync: tracked('safeStorage', 'decryptStringAsync', (cipher: Buffer) =>
+    Promise.resolve().then(() => ({ result: decrypt(cipher, 'decryptStringAsync'), shouldReEncrypt: safeState.shouldReEncrypt })),
+  ),
   setUsePlainTextEncryption: tracked('safeStorage', 'setUsePlainTextEncryption', (_use: boolean) => undefined),
 };
+const getSelectedStorageBackend = tracked('safeStorage', 'getSelectedStorageBackend', () => (appState.ready ? safeState.backend : 'unknown'));
 
+/** Electron's powerMonitor; 'shutdown' is emitted on Linux and macOS only, always with an event. */
 export const powerMonitor = new EventEmitter();
+
+// ---------------------------------------------------------------------------------------------
+// protocol
+
+export type ProtocolHandler = (request: Request) => Response | Promise<Response>;
+
+class MockProtocol {
+  readonly privileged: Array<{ scheme: string; privileges?: Record<string, boolean> }> = [];
+  readonly handlers = new Map<string, ProtocolHandler>();
+  private registered = false;
+  /** Like Electron: only before ready, and only once. */
+  registerSchemesAsPrivileged = tracked('protocol', 'registerSchemesAsPrivileged', (schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>) => {
+    if (appState.ready) throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
+    if (this.registered) throw new Error('protocol.registerSchemesAsPrivileged can only be called once');
+    this.registered = true;
+    this.privileged.push(...schemes);
+  });
+  handle = tracked('protocol', 'handle', (scheme: string, handler: ProtocolHandler) => {
+    if (!appState.ready) throw new Error('protocol.handle must be called after app is ready');
+    if (this.handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
+    this.handlers.set(scheme, handler);
+  });
+  unhandle = tracked('protocol', 'unhandle', (scheme: string) => {
+    this.handlers.delete(scheme);
+  });
+  isProtocolHandled = tracked('protocol', 'isProtocolHandled', (scheme: string) => this.handlers.has(scheme));
+  /** Test helper: what the renderer would get for `url` (net::ERR_UNKNOWN_URL_SCHEME without a handler). */
+  async request(url: string, init?: RequestInit): Promise<Response> {
+    const scheme = url.slice(0, url.indexOf(':'));
+    const handler = this.handlers.get(scheme);
+    if (!handler) throw new Error(`net::ERR_UNKNOWN_URL_SCHEME ${url}`);
+    return handler(new Request(url, init));
+  }
+  reset(): void {
+    this.privileged.length = 0;
+    this.handlers.clear();
+    this.registered = false;
+  }
+}
+
+export const protocol = new MockProtocol();
 
 type HeadersListener = (
   details: { url: string; responseHeaders?: Record<string, string[]>; resourceType?: string },
@@ -462,16 +645,36 @@ export const dialog = {
   showErrorBox: tracked('dialog', 'showErrorBox', (_title: string, _content: string) => undefined),
 };
 
+/** Electron's Notification: show() displays it; the OS reports 'show', 'click', 'close' or 'failed'. */
 export class Notification extends EventEmitter {
   static instances: Notification[] = [];
   static isSupported = vi.fn(() => true);
-  constructor(readonly options: Record<string, unknown>) {
+  shown = false;
+  closed = false;
+  constructor(readonly options: Record<string, unknown> = {}) {
     super();
     Notification.instances.push(this);
     recordCall('Notification', 'constructor', options);
   }
-  show = tracked('Notification', 'show', () => undefined);
-  close = tracked('Notification', 'close', () => undefined);
+  show = tracked('Notification', 'show', () => {
+    this.shown = true;
+    this.closed = false;
+    this.emit('show', mockEvent());
+  });
+  close = tracked('Notification', 'close', () => {
+    if (!this.shown || this.closed) return;
+    this.closed = true;
+    this.emit('close', mockEvent());
+  });
+  /** Test helper: the user clicked the notification. */
+  click(): void {
+    if (!this.shown) throw new Error('a notification that was never shown cannot be clicked');
+    this.emit('click', mockEvent());
+  }
+  /** Test helper: the OS could not show it (Windows: 'failed' with an error string). */
+  fail(error: string): void {
+    this.emit('failed', mockEvent(), error);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +696,29 @@ export const electronMock = {
   dialog,
   nativeImage,
   Menu,
+  protocol,
+  get platform(): NodeJS.Platform {
+    return mockPlatform;
+  },
+  /**
+   * The platform the mock imitates (default linux): platform-only methods appear or vanish.
+   * Call it before creating trays; it re-shapes the module objects that exist already.
+   */
+  setPlatform(platform: NodeJS.Platform): void {
+    mockPlatform = platform;
+    applyPlatform();
+  },
+  /** Linux/macOS: the OS is about to shut down (powerMonitor 'shutdown'); returns the event. */
+  emitSystemShutdown(): MockEvent {
+    if (mockPlatform !== 'linux' && mockPlatform !== 'darwin') throw new Error(`powerMonitor emits 'shutdown' only on Linux and macOS, not on ${mockPlatform}`);
+    const event = mockEvent();
+    powerMonitor.emit('shutdown', event);
+    return event;
+  },
+  /** The next decryptStringAsync answers shouldReEncrypt (key rotated). */
+  setShouldReEncrypt(value: boolean): void {
+    safeState.shouldReEncrypt = value;
+  },
   get windows(): MockBrowserWindow[] {
     return MockBrowserWindow.instances;
   },
@@ -531,6 +757,12 @@ export const electronMock = {
   },
 };
 
+function applyPlatform(): void {
+  delete safeStorage.getSelectedStorageBackend;
+  onlyOn(safeStorage, ['linux'], 'getSelectedStorageBackend', getSelectedStorageBackend);
+}
+applyPlatform();
+
 /** Reset every mock to a fresh state (call in beforeEach). */
 export function resetElectronMock(): void {
   calls.length = 0;
@@ -545,7 +777,11 @@ export function resetElectronMock(): void {
   contextBridge.exposed = {};
   safeState.available = true;
   safeState.backend = 'gnome_libsecret';
+  safeState.shouldReEncrypt = false;
+  mockPlatform = 'linux';
+  applyPlatform();
   powerMonitor.removeAllListeners();
+  protocol.reset();
   session.defaultSession = new MockSession();
   MockBrowserWindow.instances = [];
   MockTray.instances = [];
@@ -568,4 +804,5 @@ export default {
   shell,
   dialog,
   Notification,
+  protocol,
 };
