@@ -13,6 +13,7 @@ import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
+import { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { createMqttTransport } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
@@ -114,13 +115,26 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const snapshot = (): AppSnapshot => ({ ...service.snapshot(), configProblem });
 
+  const snapshots = () => service.sessions().map((session) => service.upsSnapshot(session));
+  const variablesOf = (id: string) => service.session(id)?.variables ?? new Map<string, string>();
+  const metrics = new MetricsEndpoint({
+    clock,
+    logger,
+    snapshots,
+    variables: variablesOf,
+    alertStatus: () => alerts.status(),
+    recordProblem: (message) => recordSystem('metrics-endpoint', 'critical', message),
+  });
+  service.on('event', (event: StoredEvent) => metrics.countEvent(event));
+
   const alerts = new AlertService(config, {
     clock,
     logger,
     history,
     secrets: deps.secrets,
     rememberSecret: (value) => knownSecrets.add(value),
-    snapshots: () => service.sessions().map((session) => service.upsSnapshot(session)),
+    snapshots,
+    onAttempt: (channel, ok) => metrics.countAttempt(channel, ok),
     recordEvent: (event) => {
       history.appendEvent(event);
       push.emit('events:appended', event);
@@ -130,7 +144,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         createMqttTransport(channel as Extract<typeof channel, { type: 'mqtt' }>, secret, {
           logger,
           stateDir: deps.dataDir,
-          variables: (id) => service.session(id)?.variables ?? new Map<string, string>(),
+          variables: variablesOf,
         }),
       ...deps.channelFactories,
     },
@@ -184,6 +198,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     service.applyConfig(next);
     alerts.applyConfig(next);
     alerts.onChanged();
+    await metrics.apply(next.metrics);
   };
 
   const requireSession = (id: string) => {
@@ -354,7 +369,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       return () => push.off(channel, listener);
     },
     snapshot,
-    start() {
+    async start() {
       recordSystem('app-start', 'info', `NUT Sentinel ${deps.appVersion ?? ''} started`.replace('  ', ' '));
       if (deps.powerMonitor) {
         unsubscribePower.push(
@@ -371,7 +386,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       service.start();
       alerts.start();
       schedulePrune();
-      return Promise.resolve();
+      await metrics.apply(config.metrics);
     },
     async stop() {
       if (stopped) return;
@@ -383,6 +398,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       await service.stop();
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
       await alerts.stop(ALERT_STOP_FLUSH_MS);
+      await metrics.close();
       recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
       policy.dispose();
       history.close();
