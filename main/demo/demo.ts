@@ -4,13 +4,14 @@
  * needs here) the master is real and the power cut is driven through SET VAR; otherwise the
  * built-in simulated master plays the same script. This machine's shutdown is always a dry run.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ConfigInput } from '../../shared/config';
 import type { Logger } from '../platform/ports';
-import { DEMO_SCRIPT, startSimulatedMaster } from './simulated-master';
+import { canRunNutDaemons } from './nut-daemons';
+import { startRealDemoMaster } from './real-master';
+import { DEMO_MONITOR_USER, DEMO_SCRIPT, startSimulatedMaster } from './simulated-master';
 
 export interface Demo {
   configPath: string;
@@ -25,18 +26,18 @@ export const DEMO_PASSWORD_ENV = 'NUT_SENTINEL_DEMO_PASSWORD';
 
 export async function startDemo(logger: Logger, options: { forceSimulator?: boolean } = {}): Promise<Demo> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-demo-'));
-  const canRunUpsd = !options.forceSimulator && existsSync('/lib/nut/upsd') && existsSync('/lib/nut/dummy-ups') && process.getuid?.() === 0;
+  const canRunUpsd = !options.forceSimulator && canRunNutDaemons();
   let master: { host: string; port: number; upsName: string; stop: () => Promise<void> };
   let kind: string;
   if (canRunUpsd) {
-    master = await startRealDemoMaster(logger);
+    master = await playOnRealMaster(logger);
     kind = 'real upsd + dummy-ups';
   } else {
     const simulated = await startSimulatedMaster();
     master = { host: simulated.host, port: simulated.port, upsName: simulated.upsName, stop: () => simulated.close() };
     kind = 'simulated master';
   }
-  process.env[DEMO_PASSWORD_ENV] = 'secret';
+  process.env[DEMO_PASSWORD_ENV] = DEMO_MONITOR_USER.password;
   const config: ConfigInput = {
     masters: [
       {
@@ -45,7 +46,7 @@ export async function startDemo(logger: Logger, options: { forceSimulator?: bool
         preset: 'synology',
         host: master.host,
         port: master.port,
-        ups: [{ name: master.upsName, username: 'monuser', password: { source: 'env', name: DEMO_PASSWORD_ENV }, expectedClients: ['127.0.0.1'] }],
+        ups: [{ name: master.upsName, username: DEMO_MONITOR_USER.name, password: { source: 'env', name: DEMO_PASSWORD_ENV }, expectedClients: ['127.0.0.1'] }],
       },
     ],
     shutdown: { dryRun: true },
@@ -64,18 +65,17 @@ export async function startDemo(logger: Logger, options: { forceSimulator?: bool
   };
 }
 
-async function startRealDemoMaster(logger: Logger): Promise<{ host: string; port: number; upsName: string; stop: () => Promise<void> }> {
-  const { startUpsdRig } = await import('../testing/upsd-rig');
-  const rig = await startUpsdRig({ prewarm: false });
+async function playOnRealMaster(logger: Logger): Promise<{ host: string; port: number; upsName: string; stop: () => Promise<void> }> {
+  const master = await startRealDemoMaster(logger);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const play = async (index: number): Promise<void> => {
     if (stopped) return;
     const phase = DEMO_SCRIPT[index % DEMO_SCRIPT.length]!;
     try {
-      await rig.setStatus('ups', phase.status);
-      await rig.setVar('ups', 'battery.charge', String(phase.charge[1]));
-      await rig.setVar('ups', 'input.voltage', phase.inputVoltage.toFixed(1));
+      await master.setVar('ups.status', phase.status);
+      await master.setVar('battery.charge', String(phase.charge[1]));
+      await master.setVar('input.voltage', phase.inputVoltage.toFixed(1));
     } catch (error) {
       logger.log('warn', `demo: could not set the next phase: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -83,13 +83,13 @@ async function startRealDemoMaster(logger: Logger): Promise<{ host: string; port
   };
   void play(0);
   return {
-    host: rig.host,
-    port: rig.port,
-    upsName: 'ups',
+    host: master.host,
+    port: master.port,
+    upsName: master.upsName,
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
-      await rig.stop();
+      await master.stop();
     },
   };
 }

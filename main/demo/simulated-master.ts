@@ -23,7 +23,11 @@ export const DEMO_SCRIPT: readonly DemoPhase[] = [
   { seconds: 40, status: 'OL CHRG', charge: [62, 90], load: 23, inputVoltage: 229 },
 ];
 
-const STATIC_VARS: Record<string, string> = {
+/** The secondary the demo config logs in as, on either master (the Synology defaults). */
+export const DEMO_MONITOR_USER = { name: 'monuser', password: 'secret' } as const;
+
+/** The demo UPS's fixed variables (both masters); the script sets status, charge and voltages. */
+export const DEMO_STATIC_VARS: Readonly<Record<string, string>> = {
   'device.mfr': 'NUT Sentinel',
   'device.model': 'Demo UPS 1500',
   'device.type': 'ups',
@@ -76,7 +80,7 @@ function words(line: string): string[] {
 
 export async function startSimulatedMaster(options: SimulatedMasterOptions = {}): Promise<SimulatedMaster> {
   const upsName = options.upsName ?? 'ups';
-  const users = options.users ?? { monuser: 'secret' };
+  const users = options.users ?? { [DEMO_MONITOR_USER.name]: DEMO_MONITOR_USER.password };
   const script = options.script ?? DEMO_SCRIPT;
   const now = options.now ?? Date.now;
   const started = now();
@@ -93,7 +97,7 @@ export async function startSimulatedMaster(options: SimulatedMasterOptions = {})
     }
     const progress = Math.min(1, t / (phase.seconds * 1000));
     const charge = phase.charge[0] + (phase.charge[1] - phase.charge[0]) * progress;
-    const vars = new Map<string, string>(Object.entries(STATIC_VARS));
+    const vars = new Map<string, string>(Object.entries(DEMO_STATIC_VARS));
     vars.set('battery.charge', String(Math.round(charge)));
     // About 40 min at full charge and this load.
     vars.set('battery.runtime', String(Math.round(charge * 24)));

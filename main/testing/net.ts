@@ -1,13 +1,12 @@
 /**
  * Network helpers for the real-upsd test rig (main/testing/upsd-rig.ts) and for tests:
  *
- * - {@link getFreePort}: a free TCP port (bind port 0, read it, release it).
+ * - getFreePort, waitFor, sleep: re-exported from main/demo/nut-daemons.ts (the demo needs them too).
  * - {@link RawNutConnection}: a deliberately minimal, independent NUT line client (plaintext only).
  *   The rig uses it for its privileged control connection and for polling, so the rig never depends
  *   on the client under test (main/nut/client.ts). Tests may use it to observe the server directly.
  * - {@link blackholeEndpoint}: a TCP endpoint whose SYNs are silently dropped (connect never completes),
  *   built in a private network namespace; never targets an outside address.
- * - {@link waitFor}: poll until a condition holds.
  *
  * Nothing here imports electron.
  */
@@ -15,33 +14,15 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { sleep } from '../demo/nut-daemons';
+
+// Shared with the demo's real master (product code), re-exported for the tests.
+export { type WaitForOptions, getFreePort, sleep, waitFor } from '../demo/nut-daemons';
 
 const execFileAsync = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------------
 // Ports
-
-/**
- * A TCP port that was free on `host` a moment ago (bind to port 0, read the port, release it).
- * Another process may grab it before you bind: callers must retry on EADDRINUSE (the rig does).
- */
-export async function getFreePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error(`getFreePort: unexpected server address ${String(address)}`));
-        return;
-      }
-      const { port } = address;
-      server.close((error) => (error ? reject(error) : resolve(port)));
-    });
-  });
-}
 
 /** Resolves once something accepts TCP connections on host:port; false after `timeoutMs`. */
 export async function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -56,35 +37,6 @@ export async function canConnect(host: string, port: number, timeoutMs = 500): P
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Waiting
-
-export interface WaitForOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** Shown in the timeout error. */
-  description?: string;
-}
-
-/**
- * Calls `check` every `intervalMs` until it returns a value other than `undefined`/`false`, and
- * resolves with that value. Exceptions thrown by `check` propagate (use try/catch inside to ignore).
- */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitForOptions = {}): Promise<T> {
-  const { timeoutMs = 5_000, intervalMs = 20, description = 'condition' } = options;
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result !== undefined && result !== false) return result;
-    if (performance.now() >= deadline) throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${description}`);
-    await sleep(intervalMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,26 +29,38 @@
  *
  * Needs root (drivers/upsd run with `-u root`), nut-server 2.8.0 and, for TLS, libnss3-tools.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
+import type net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { RawNutConnection, RawNutError, getFreePort, quote, sleep, tokenize, waitFor } from './net.js';
-import { isProcessAlive } from '../platform/process-alive';
+import {
+  type LogSink,
+  ManagedProcess,
+  NUT_DAEMONS,
+  dummyUpsDevFile,
+  dummyUpsSection,
+  getFreePort,
+  makeTempDir,
+  pingDriver,
+  removeTempDir,
+  sleep,
+  waitFor,
+} from '../demo/nut-daemons';
+import { RawNutConnection, RawNutError, quote, tokenize } from './net.js';
+
+// The process bookkeeping lives with the demo (product code); tests keep importing it from here.
+export { type LogSink, ManagedProcess, makeTempDir, pingDriver, removeTempDir } from '../demo/nut-daemons';
 
 const execFileAsync = promisify(execFile);
 
-/** Binaries of Debian's nut-server/nut-client (protocol.md 5: /sbin/upsd is a wrapper; use /lib/nut). */
+/** Binaries of Debian's nut-server/nut-client: the daemons, plus upsmon and NSS's certutil for the rigs. */
 export const NUT_BINARIES = {
-  upsd: '/lib/nut/upsd',
-  dummyUps: '/lib/nut/dummy-ups',
+  ...NUT_DAEMONS,
   upsmon: '/lib/nut/upsmon',
   certutil: 'certutil',
-  setpriv: '/usr/bin/setpriv',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -313,182 +325,6 @@ export async function startUpsdRig(options: UpsdRigOptions = {}): Promise<Rig> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process and temp-dir bookkeeping
-
-const liveProcesses = new Set<ManagedProcess>();
-const liveDirs = new Set<string>();
-let exitHookInstalled = false;
-
-/** Kills every live child (SIGKILL) and removes every registered temp dir, synchronously. */
-function cleanUpNow(): void {
-  for (const child of liveProcesses) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  liveProcesses.clear();
-  for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
-  liveDirs.clear();
-}
-
-const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', cleanUpNow);
-  // vitest ends its fork workers with SIGTERM, which skips 'exit' handlers: clean up, then let the
-  // signal do what it would have done (re-raised once our listener is gone, unless the program
-  // handles the signal itself). Children would die anyway (pdeathsig); this also removes the dirs.
-  const listeners = new Map<NodeJS.Signals, () => void>();
-  for (const signal of TERMINATING_SIGNALS) {
-    const onSignal = (): void => {
-      cleanUpNow();
-      for (const [other, listener] of listeners) process.off(other, listener);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    listeners.set(signal, onSignal);
-    process.on(signal, onSignal);
-  }
-}
-
-const hasSetpriv = fs.existsSync(NUT_BINARIES.setpriv);
-/** Temp dirs are named `nut-rig-<pid>-<kind>-XXXXXX` so leftovers of dead processes can be swept. */
-const TEMP_PREFIX = 'nut-rig-';
-let sweptStaleDirs = false;
-
-
-/** Removes temp dirs left behind by test processes that died without running their exit handler. */
-function sweepStaleDirs(): void {
-  if (sweptStaleDirs) return;
-  sweptStaleDirs = true;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(os.tmpdir());
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const match = /^nut-rig-(\d+)-/.exec(entry);
-    if (!match || Number(match[1]) === process.pid || isProcessAlive(Number(match[1]))) continue;
-    fs.rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
-  }
-}
-
-/** A temp dir removed at process exit unless released earlier. */
-export async function makeTempDir(kind: string): Promise<string> {
-  installExitHook();
-  sweepStaleDirs();
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `${TEMP_PREFIX}${process.pid}-${kind}-`));
-  liveDirs.add(dir);
-  return dir;
-}
-
-export async function removeTempDir(dir: string): Promise<void> {
-  await fsp.rm(dir, { recursive: true, force: true });
-  liveDirs.delete(dir);
-}
-
-export type LogSink = (label: string, line: string) => void;
-
-/**
- * A child process the rig owns. Started via `setpriv --pdeathsig SIGKILL` (the pid stays the same
- * across setpriv's exec), so it also dies when the test process is killed hard.
- */
-export class ManagedProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<void>;
-  exitCode: number | null = null;
-  exitSignal: NodeJS.Signals | null = null;
-  running = true;
-  frozen = false;
-  /** Where output lines go; can be redirected (warm driver sets change owner). */
-  sink: LogSink;
-  /** This process's own output lines (the first 1000). */
-  readonly output: string[] = [];
-
-  constructor(
-    readonly label: string,
-    file: string,
-    args: readonly string[],
-    options: { env: NodeJS.ProcessEnv; cwd?: string; sink: LogSink; pdeathsig?: boolean },
-  ) {
-    installExitHook();
-    this.sink = options.sink;
-    const wrap = hasSetpriv && options.pdeathsig !== false;
-    const [cmd, argv] = wrap ? [NUT_BINARIES.setpriv, ['--pdeathsig', 'SIGKILL', '--', file, ...args]] : [file, [...args]];
-    this.child = spawn(cmd, argv, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.child.pid === undefined) throw new Error(`could not start ${file}`);
-    this.pid = this.child.pid;
-    liveProcesses.add(this);
-    // Never keep the test process alive by ourselves: rigs are stopped explicitly, and the exit
-    // handler (plus pdeathsig) ends whatever is left when the process exits.
-    this.child.unref();
-    for (const stream of [this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
-    const pipeLines = (stream: NodeJS.ReadableStream | null): void => {
-      if (!stream) return;
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        rest += chunk;
-        const lines = rest.split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) this.emitLine(line);
-      });
-      stream.on('end', () => {
-        if (rest.trim()) this.emitLine(rest);
-      });
-    };
-    pipeLines(this.child.stdout);
-    pipeLines(this.child.stderr);
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('error', (error) => {
-        this.sink(this.label, `spawn error: ${error.message}`);
-        this.running = false;
-        liveProcesses.delete(this);
-        resolve();
-      });
-      this.child.once('exit', (code, signal) => {
-        this.exitCode = code;
-        this.exitSignal = signal;
-        this.running = false;
-        liveProcesses.delete(this);
-        this.sink(this.label, `exited (pid ${this.pid}, code ${String(code)}, signal ${String(signal)})`);
-        resolve();
-      });
-    });
-  }
-
-  private emitLine(line: string): void {
-    if (this.output.length < 1_000) this.output.push(line);
-    this.sink(this.label, line);
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    if (!this.running) return;
-    try {
-      process.kill(this.pid, signal);
-    } catch {
-      // raced with exit
-    }
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited (and was reaped). */
-  async stop(graceMs = 2_000): Promise<void> {
-    if (!this.running) return this.exited;
-    this.signal('SIGTERM');
-    if (this.frozen) this.signal('SIGCONT');
-    this.frozen = false;
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
-    if (timedOut) this.signal('SIGKILL');
-    await this.exited;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // TLS: NSS cert db made by certutil, cached per process and per SAN set
 
 interface CertBundle {
@@ -569,72 +405,7 @@ function assertSafeValue(what: string, value: string): void {
 
 /** ups.conf content for a set of UPSes whose `.dev` files live in `etcDir`. */
 function upsConf(upses: readonly RigUps[], etcDir: string): string {
-  const lines: string[] = [];
-  for (const ups of upses) {
-    lines.push(
-      `[${ups.name}]`,
-      '\tdriver = dummy-ups',
-      `\tport = ${path.join(etcDir, `${ups.name}.dev`)}`,
-      '\tmode = dummy-once',
-      `\tpollinterval = ${ups.pollInterval ?? DEFAULT_POLL_INTERVAL}`,
-    );
-    if (ups.desc !== undefined) lines.push(`\tdesc = ${quote(ups.desc)}`);
-    lines.push('');
-  }
-  return lines.join('\n');
-}
-
-/**
- * Connects to a driver's unix socket (the upsd↔driver protocol), sends PING and resolves with the
- * still-open socket once PONG arrives. Keep it open (it drains whatever the driver broadcasts) until
- * the driver has exited: dummy-ups 2.8.0 does not notice a client that went away, and the next
- * broadcast to it aborts the driver (`send_to_all ... Broken pipe`, then `*** bit out of range 0 -
- * FD_SETSIZE on fd_set ***`, SIGABRT; the same bug as protocol.md 5.2).
- */
-export async function pingDriver(socketPath: string, timeoutMs = 5_000): Promise<net.Socket> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await pingOnce(socketPath, Math.max(100, deadline - performance.now()));
-    } catch (error) {
-      // The socket file appears at bind(), a moment before listen(): retry refusals until the deadline.
-      const code = (error as { code?: string }).code;
-      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || performance.now() >= deadline) throw error;
-      await sleep(10);
-    }
-  }
-}
-
-function pingOnce(socketPath: string, timeoutMs: number): Promise<net.Socket> {
-  return new Promise<net.Socket>((resolve, reject) => {
-    const socket = net.connect({ path: socketPath });
-    let buffer = '';
-    let done = false;
-    const timer = setTimeout(() => fail(new Error(`driver at ${socketPath} did not answer PING within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (error: Error): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    socket.setEncoding('latin1');
-    socket.on('connect', () => socket.write('PING\n'));
-    socket.on('data', (chunk: string) => {
-      if (done) return; // drained
-      buffer += chunk;
-      if (/(^|\n)PONG\r?\n/.test(buffer)) {
-        done = true;
-        clearTimeout(timer);
-        buffer = '';
-        resolve(socket);
-      } else if (buffer.length > 65_536) buffer = buffer.slice(-1_024);
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      fail(Object.assign(new Error(`driver socket ${socketPath}: ${error.message}`), { code: error.code })),
-    );
-    socket.on('close', () => fail(new Error(`driver at ${socketPath} closed the socket before PONG`)));
-  });
+  return upses.flatMap((ups) => [...dummyUpsSection({ name: ups.name, desc: ups.desc, pollInterval: ups.pollInterval ?? DEFAULT_POLL_INTERVAL }, etcDir), '']).join('\n');
 }
 
 class DriverSet {
@@ -672,12 +443,7 @@ class DriverSet {
     const set = new DriverSet(key, await makeTempDir('drivers'), upses, timeoutMs);
     await fsp.mkdir(set.etc, { mode: 0o750 });
     await fsp.mkdir(set.state, { mode: 0o750 });
-    for (const ups of upses) {
-      const lines = Object.entries(ups.vars ?? {})
-        .filter(([name]) => !name.startsWith('driver.'))
-        .map(([name, value]) => `${name}: ${value}`);
-      await fsp.writeFile(path.join(set.etc, `${ups.name}.dev`), `${lines.join('\n')}\n`, { mode: 0o640 });
-    }
+    for (const ups of upses) await fsp.writeFile(path.join(set.etc, `${ups.name}.dev`), dummyUpsDevFile(ups.vars ?? {}), { mode: 0o640 });
     await fsp.writeFile(path.join(set.etc, 'ups.conf'), upsConf(upses, set.etc), { mode: 0o640 });
     set.ready = Promise.all(upses.map((ups) => set.startDriver(ups.name))).then(() => undefined);
     set.ready.catch(() => undefined); // observed by whoever adopts the set
