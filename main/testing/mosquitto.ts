@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { canConnect, getFreePort, waitFor } from './net';
+import { makeServerCertificates } from './openssl-certs';
 import { ManagedProcess, makeTempDir, removeTempDir } from './upsd-rig';
 
 const run = promisify(execFile);
@@ -27,27 +28,15 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-async function openssl(args: string[], cwd: string): Promise<void> {
-  await run('openssl', args, { cwd, timeout: 30_000 });
-}
-
-async function makeCertificates(dir: string): Promise<string> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=nut-sentinel test CA'], dir);
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  await writeFile(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext'], dir);
-  const { readFile } = await import('node:fs/promises');
-  return readFile(path.join(dir, 'ca.crt'), 'utf8');
-}
-
 export async function startBroker(options: { tls?: boolean; user?: { username: string; password: string } } = {}): Promise<Broker> {
   const dir = await makeTempDir('mosquitto');
   const port = await getFreePort();
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning', 'log_type notice', 'user root'];
   let caPem: string | undefined;
   if (options.tls) {
-    caPem = await makeCertificates(dir);
-    lines.push(`cafile ${path.join(dir, 'ca.crt')}`, `certfile ${path.join(dir, 'server.crt')}`, `keyfile ${path.join(dir, 'server.key')}`);
+    const certs = await makeServerCertificates(dir);
+    caPem = certs.caPem;
+    lines.push(`cafile ${certs.caFile}`, `certfile ${certs.certFile}`, `keyfile ${certs.keyFile}`);
   }
   if (options.user) {
     const passwd = path.join(dir, 'passwd');
