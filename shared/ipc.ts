@@ -18,6 +18,7 @@ import {
   FsdRunViewSchema,
   FsdStartRequestSchema,
 } from './fsd-test';
+import { DiscoveryRequestSchema, DiscoveryResultSchema } from './discovery';
 import { EventQuerySchema, MetricSampleSchema, SampleQuerySchema, StoredEventSchema } from './history';
 import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
 
@@ -107,6 +108,8 @@ export const invokeChannels = {
     ]),
   },
   'config:test-connection': { request: ConnectionTestRequestSchema, response: ConnectionTestResultSchema },
+  /** "Find masters on my network" (main/discovery): anonymous reads only, never a credential. */
+  'discovery:find-masters': { request: DiscoveryRequestSchema.prefault({}), response: DiscoveryResultSchema },
   'config:import-upsmon': {
     request: z.object({
       upsmonConf: z.string().max(MAX_IMPORT_FILE_CHARS),

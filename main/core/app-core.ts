@@ -24,6 +24,7 @@ import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { testConnection } from '../doctor/connection-doctor';
+import { type DiscoveryDefaults, findMasters } from '../discovery/find-masters';
 import type { CoreService } from './core-service';
 import { ApiRequestError } from '../platform/api-request-error';
 import { NodeProcessRunner, systemClock } from '../platform/node-ports';
@@ -45,6 +46,11 @@ export interface AppCoreDeps {
   clock?: Clock;
   runner?: ProcessRunner;
   connect?: (options: NutClientOptions) => Promise<NutClient>;
+  /**
+   * What "Find masters" searches when the request names no range (an operator's setting, e.g.
+   * `web --discovery-range`): these ranges replace the local subnets and count as confirmed.
+   */
+  discovery?: DiscoveryDefaults;
   /** Keep history in memory only (tests, `status` one-shots). */
   historyInMemory?: boolean;
   /** Extra alert channel types (MQTT) plugged into the alert service. */
@@ -289,6 +295,8 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       const master = config.masters.find((m) => m.id === request.masterId);
       return testConnection(request, password, { connect, ...(master ? { preset: master.preset } : {}) });
     },
+
+    'discovery:find-masters': (request) => findMasters(request, { ...deps.discovery, connect }),
 
     'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply }) => {
       const imported = await importUpsmonConfInSlices({ upsmonConf, ...(upsschedConf !== undefined ? { upsschedConf } : {}) });

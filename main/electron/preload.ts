@@ -31,6 +31,7 @@ const invokeWhitelist: Record<InvokeChannel, true> = {
   'config:save': true,
   'config:test-connection': true,
   'config:import-upsmon': true,
+  'discovery:find-masters': true,
   'secrets:set-password': true,
   'notifications:recent': true,
   'alerts:status': true,

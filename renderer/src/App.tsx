@@ -99,7 +99,7 @@ function Page({ route }: { route: Route }) {
     case 'settings':
       return <Settings section={route.section} />;
     case 'master-edit':
-      return <MasterEditor key={`${route.masterId ?? 'new'}-${route.preset}`} masterId={route.masterId} preset={route.preset} />;
+      return <MasterEditor key={`${route.masterId ?? 'new'}-${route.preset}-${route.prefill ? `${route.prefill.host}:${route.prefill.port}/${route.prefill.ups}` : ''}`} masterId={route.masterId} preset={route.preset} prefill={route.prefill} />;
     case 'not-found':
       return (
         <>

@@ -6,7 +6,7 @@
  *   /ups/<masterId>/<upsName>[/<tab>]   tab: history | variables | clients | events | fsd-test
  *   /clients   /events
  *   /settings[/<section>]          section: masters | hooks | shutdown | notifications | import | general
- *   /settings/masters/new?preset=synology|proxmox|generic
+ *   /settings/masters/new?preset=synology|proxmox|generic[&host=…&port=…&ups=…&label=…]  (prefilled by Find masters)
  *   /settings/masters/<masterId>
  */
 import { useSyncExternalStore } from 'react';
@@ -17,13 +17,21 @@ export const SETTINGS_SECTIONS = ['masters', 'hooks', 'shutdown', 'notifications
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export type PresetName = 'synology' | 'proxmox' | 'generic';
 
+/** What "Find masters" fills in for a new master. */
+export interface MasterPrefill {
+  host: string;
+  port: number;
+  ups: string;
+  label: string;
+}
+
 export type Route =
   | { name: 'dashboard' }
   | { name: 'ups'; monitorId: string; tab: UpsTab }
   | { name: 'clients' }
   | { name: 'events' }
   | { name: 'settings'; section: SettingsSection }
-  | { name: 'master-edit'; masterId: string | null; preset: PresetName }
+  | { name: 'master-edit'; masterId: string | null; preset: PresetName; prefill?: MasterPrefill }
   | { name: 'not-found'; path: string };
 
 function safeDecode(s: string): string {
@@ -57,10 +65,15 @@ export function parseRoute(hash: string): Route {
     if (section === undefined) return { name: 'settings', section: 'masters' };
     if (section === 'masters' && id !== undefined) {
       const preset = params.get('preset');
+      const host = params.get('host');
+      const port = Number(params.get('port') ?? 3493);
       return {
         name: 'master-edit',
         masterId: id === 'new' ? null : id,
         preset: preset === 'synology' || preset === 'proxmox' ? preset : 'generic',
+        ...(id === 'new' && host
+          ? { prefill: { host, port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : 3493, ups: params.get('ups') ?? '', label: params.get('label') ?? '' } }
+          : {}),
       };
     }
     if ((SETTINGS_SECTIONS as readonly string[]).includes(section) && id === undefined) return { name: 'settings', section: section as SettingsSection };
@@ -81,7 +94,8 @@ export function routePath(route: Route): string {
     case 'settings':
       return `/settings/${route.section}`;
     case 'master-edit':
-      return route.masterId === null ? `/settings/masters/new?preset=${route.preset}` : `/settings/masters/${encodeURIComponent(route.masterId)}`;
+      if (route.masterId !== null) return `/settings/masters/${encodeURIComponent(route.masterId)}`;
+      return `/settings/masters/new?${new URLSearchParams({ preset: route.preset, ...(route.prefill ? { host: route.prefill.host, port: String(route.prefill.port), ups: route.prefill.ups, label: route.prefill.label } : {}) }).toString()}`;
     case 'not-found':
       return route.path;
   }

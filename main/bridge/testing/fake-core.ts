@@ -13,6 +13,7 @@ import {
   monitorId as makeMonitorId,
   upsSystemName,
 } from '../../../shared/config';
+import type { DiscoveryResult } from '../../../shared/discovery';
 import { type EventQuery, EventQuerySchema, type MetricSample, type SampleQuery, SampleQuerySchema, type StoredEvent, sampleBucketMs } from '../../../shared/history';
 import { DEFAULT_MASTER_HOSTSYNC_SECONDS, type FsdPreflight, type FsdPreflightRequest, FsdPreflightRequestSchema, type FsdRunView } from '../../../shared/fsd-test';
 import type { ApiHandlers, ConnectionTestResult, PushChannel, PushOf, ResponseOf } from '../../../shared/ipc';
@@ -443,6 +444,10 @@ export class FakeCore implements CoreService {
       'config:test-connection': (request) => {
         record('config:test-connection', { ...request, password: request.password === undefined ? undefined : '***' });
         return Promise.resolve(this.testConnection(request));
+      },
+      'discovery:find-masters': (request) => {
+        record('discovery:find-masters', request);
+        return Promise.resolve(fakeDiscovery());
       },
       'config:import-upsmon': (request) => {
         record('config:import-upsmon', { apply: request.apply });
@@ -978,4 +983,39 @@ function importUpsmon(current: Config, upsmonConf: string, upsschedConf: string)
   }
   const ok = !report.some((r) => r.status === 'error');
   return { ok, report, config: ok ? parsed.data : null, passwords: ok ? passwords : [] };
+}
+
+/** A canned "Find masters" answer: a Synology, a Proxmox host with two UPSes, one that refuses this machine. */
+function fakeDiscovery(): DiscoveryResult {
+  const base = { foundBy: ['scan' as const], mdnsName: null, mdnsHost: null, netVer: '1.2', protVer: null, starttls: 'not-offered' as const, problem: null, localAddress: '192.168.1.50' };
+  return {
+    servers: [
+      { ...base, host: '192.168.1.10', port: 3493, kind: 'synology', version: SYNOLOGY.version, nutVersion: null, rightsWords: 'master-slave', preset: 'synology', ups: [{ name: 'ups', description: 'UPS', model: 'Back-UPS CS 350', status: 'OL' }] },
+      {
+        ...base,
+        host: '192.168.1.5',
+        port: 3493,
+        foundBy: ['scan', 'mdns'],
+        mdnsName: 'NUT on pve',
+        mdnsHost: 'pve.local',
+        kind: 'nut',
+        version: PROXMOX.version,
+        nutVersion: '2.8.0',
+        netVer: '1.3',
+        protVer: '1.3',
+        rightsWords: 'primary-secondary',
+        preset: 'proxmox',
+        ups: [
+          { name: 'eaton', description: 'Eaton 5E', model: '5E 1100i', status: 'OL' },
+          { name: 'apc-rack', description: 'Rack UPS', model: 'Smart-UPS 1500', status: 'OL CHRG' },
+        ],
+      },
+      { ...base, host: '192.168.1.20', port: 3493, kind: 'refusing', version: null, nutVersion: null, netVer: null, rightsWords: 'master-slave', starttls: 'unknown', preset: 'generic', ups: [], problem: 'It answers every command with ACCESS-DENIED, even VER and LIST UPS: this machine is not allowed to talk to it. On a Synology NAS, add 192.168.1.50 under Control Panel → Hardware & Power → UPS → Permitted DiskStation devices.' },
+    ],
+    scanned: [{ cidr: '192.168.1.0/24', interface: 'eth0', addresses: 253, note: null }],
+    attempts: 253,
+    scanMs: 2010,
+    durationMs: 2040,
+    mdns: { browsed: true, error: null },
+  };
 }

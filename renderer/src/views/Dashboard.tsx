@@ -1,4 +1,5 @@
 import { EmptyState, ErrorBox, Spinner } from '../components/common';
+import { FindMasters } from '../components/FindMasters';
 import { UpsCard } from '../components/UpsCard';
 import { href } from '../router';
 import { useApp } from '../store';
@@ -38,6 +39,8 @@ export function Dashboard() {
           }
         >
           <p>NUT Sentinel watches a UPS that another machine shares over the network (the NUT master) and shuts this machine down in time. Add the master that has the UPS plugged in.</p>
+          <FindMasters />
+          <p className="muted small">Or pick what shares the UPS and enter its address:</p>
         </EmptyState>
       )}
       {snapshot && snapshot.ups.length > 0 && (

@@ -12,7 +12,7 @@ import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } f
 import { type Issue, issueAt, issuesOf, saveConfig, scopeIssues, useConfig } from '../../config-edit';
 import { describeServer, slugify } from '../../format';
 import { ArrowLeftIcon, CheckIcon, CrossIcon, EyeIcon, PlusIcon, TrashIcon } from '../../icons';
-import { type PresetName, href, navigate } from '../../router';
+import { type MasterPrefill, type PresetName, href, navigate } from '../../router';
 import { announce, toast } from '../../store';
 
 type PasswordSourceKind = 'store' | 'env' | 'file' | 'none';
@@ -82,6 +82,18 @@ function newForm(preset: PresetName): MasterForm {
   };
 }
 
+/** A server found by "Find masters": host, port and UPS as the server offered them. */
+function withPrefill(form: MasterForm, prefill: MasterPrefill | undefined): MasterForm {
+  if (!prefill) return form;
+  return {
+    ...form,
+    host: prefill.host,
+    port: prefill.port,
+    label: prefill.label || form.label,
+    ups: form.ups.map((u, i) => (i === 0 && prefill.ups ? { ...u, name: prefill.ups } : u)),
+  };
+}
+
 function formFromMaster(m: Master): MasterForm {
   return {
     id: m.id,
@@ -143,7 +155,7 @@ function toMaster(f: MasterForm): unknown {
   };
 }
 
-export function MasterEditor({ masterId, preset }: { masterId: string | null; preset: PresetName }) {
+export function MasterEditor({ masterId, preset, prefill }: { masterId: string | null; preset: PresetName; prefill?: MasterPrefill | undefined }) {
   const { data, error: loadError } = useConfig();
   const [form, setForm] = useState<MasterForm | null>(null);
   const [submitted, setSubmitted] = useState(false);
@@ -158,7 +170,7 @@ export function MasterEditor({ masterId, preset }: { masterId: string | null; pr
   // Fill the form once the config has loaded.
   if (data && !form && (masterId === null || existing)) {
     if (masterId === null) {
-      const fresh = newForm(preset);
+      const fresh = withPrefill(newForm(preset), prefill);
       const taken = new Set(data.config.masters.map((m) => m.id));
       setForm({ ...fresh, id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken) });
     } else setForm(formFromMaster(existing!));

@@ -1,4 +1,5 @@
 import { EmptyState, ErrorBox, Spinner } from '../../components/common';
+import { FindMasters } from '../../components/FindMasters';
 import { useConfig } from '../../config-edit';
 import { ROLE_LABEL } from '../../format';
 import { CheckIcon, LockIcon, PlusIcon, ServerIcon } from '../../icons';
@@ -33,6 +34,7 @@ export function MastersList() {
       {masters.length === 0 ? (
         <EmptyState title="No master yet" action={add}>
           <p>A master is the machine the UPS is plugged into (a Synology NAS, a Proxmox VE host, any NUT server). Or import an existing upsmon.conf.</p>
+          <FindMasters />
         </EmptyState>
       ) : (
         <>
@@ -72,6 +74,7 @@ export function MastersList() {
             ))}
           </ul>
           <h3 className="subhead">Add another master</h3>
+          <FindMasters compact />
           {add}
         </>
       )}
