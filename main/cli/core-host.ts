@@ -3,6 +3,7 @@
  * desktop notifications only where a desktop session exists, and signals that end it.
  */
 import type { CoreService } from '../core/core-service';
+import type { DiscoveryDefaults } from '../discovery/find-masters';
 import type { Logger } from '../platform/ports';
 import { version } from '../../package.json';
 
@@ -12,6 +13,8 @@ export interface StartCoreOptions {
   logger: Logger;
   /** Desktop notifications (agent only; never for a service without a desktop session). */
   notify: boolean;
+  /** What "Find masters" searches by default (web --discovery-range/--discovery-port/--no-discovery-mdns). */
+  discovery?: DiscoveryDefaults;
 }
 
 export async function startCore(options: StartCoreOptions): Promise<CoreService> {
@@ -28,6 +31,7 @@ export async function startCore(options: StartCoreOptions): Promise<CoreService>
     notifier,
     logger: options.logger,
     appVersion: version,
+    ...(options.discovery ? { discovery: options.discovery } : {}),
   });
   await core.start();
   return core;

@@ -21,6 +21,9 @@ interface WebOptions {
   printUrl?: boolean;
   demo?: boolean;
   demoSimulator?: boolean;
+  discoveryRange?: string[];
+  discoveryPort?: number;
+  discoveryMdns: boolean;
 }
 
 /** `web`: the dashboard in a browser through the loopback bridge (no Electron needed). */
@@ -37,6 +40,9 @@ export function registerWeb(program: Command, cli: CliContext): void {
     .option('--print-url', 'also print the link with its access token, on stderr (keep it private)')
     .option('--demo', 'against a private simulated master with a power cut (nothing real is touched)')
     .option('--demo-simulator', 'with --demo: use the built-in simulator even where upsd is installed')
+    .option('--discovery-range <cidr...>', '"Find masters" searches these ranges instead of this machine\'s subnets (e.g. a master on another subnet)')
+    .option('--discovery-port <port>', '"Find masters" probes this NUT port (default 3493)', port)
+    .option('--no-discovery-mdns', '"Find masters" never browses mDNS')
     .action(
       cli.action(async (options: WebOptions) => {
         const logger = cli.logger();
@@ -50,7 +56,12 @@ export function registerWeb(program: Command, cli: CliContext): void {
           await demo?.stop();
           throw new UsageError('The UI is not built: run `npm run build` first.');
         }
-        const core = await startCore({ configPath, dataDir, logger, notify: false });
+        const discovery = {
+          ...(options.discoveryRange ? { ranges: options.discoveryRange.flatMap((range) => range.split(/[\s,]+/)).filter(Boolean) } : {}),
+          ...(options.discoveryPort ? { port: options.discoveryPort } : {}),
+          mdns: options.discoveryMdns,
+        };
+        const core = await startCore({ configPath, dataDir, logger, notify: false, discovery });
         const { startBridge } = await import('../../bridge/bridge-server');
         const bridge = await startBridge({ core, staticDir, ...(options.host ? { host: options.host } : {}), port: options.port });
         // The token never goes on stdout (logs, journals) or on a command line: see bridge/launcher.ts.
