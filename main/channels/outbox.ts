@@ -51,6 +51,8 @@ interface LiveStatus {
 
 export class Outbox {
   private readonly busy = new Set<string>();
+  /** In-flight attempts: a flush can cut their deadline short (channel → reschedule). */
+  private readonly inflight = new Map<string, (untilMonotonic: number) => void>();
   private readonly live = new Map<string, LiveStatus>();
   private timer: TimerHandle | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -84,6 +86,7 @@ export class Outbox {
   flush(ms: number): Promise<void> {
     const until = this.deps.clock.monotonic() + ms;
     this.flushUntil = Math.max(this.flushUntil, until);
+    for (const cutShort of this.inflight.values()) cutShort(until);
     return new Promise<void>((resolve) => {
       let done = false;
       const finish = () => {
@@ -211,7 +214,7 @@ export class Outbox {
       return;
     }
     try {
-      await channel.transport.send(alert, { timeoutMs });
+      await this.withDeadline(channel.id, channel.transport.send(alert, { timeoutMs }), timeoutMs);
       this.deps.onAttempt?.(channel.id, true);
       this.finish(row, 'delivered', attempts, null, alert);
     } catch (error) {
@@ -226,8 +229,47 @@ export class Outbox {
       }
     } finally {
       this.busy.delete(channel.id);
+      this.inflight.delete(channel.id);
     }
     this.pump();
+  }
+
+  /**
+   * The attempt counts as failed at its deadline even if the transport is still waiting (its own
+   * timeout then ends the request): a flush can move the deadline earlier, so a message sent
+   * before the shutdown began does not hold the channel past FINALDELAY.
+   */
+  private withDeadline(channel: string, sending: Promise<void>, timeoutMs: number): Promise<void> {
+    const startedAt = this.deps.clock.monotonic();
+    // A little later than the transport's own timeout, so its more precise reason wins.
+    let deadline = startedAt + timeoutMs + 100;
+    return new Promise<void>((resolve, reject) => {
+      let timer: TimerHandle | null = null;
+      const arm = () => {
+        if (timer) this.deps.clock.clearTimeout(timer);
+        timer = this.deps.clock.setTimeout(() => {
+          const seconds = Math.round((this.deps.clock.monotonic() - startedAt) / 100) / 10;
+          reject(new DeliveryError(`no answer within ${seconds} s (attempt ended early for the shutdown)`));
+        }, Math.max(0, deadline - this.deps.clock.monotonic()));
+      };
+      arm();
+      this.inflight.set(channel, (until) => {
+        if (until < deadline) {
+          deadline = until;
+          arm();
+        }
+      });
+      sending.then(
+        () => {
+          if (timer) this.deps.clock.clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          if (timer) this.deps.clock.clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   private retryLater(row: OutboxRow, attempts: number, reason: string, alert: Alert, channel: string): void {
