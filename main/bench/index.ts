@@ -41,6 +41,11 @@ const BENCHES: BenchEntry[] = [
     description: 'CPU and peak RSS of the built headless agent (node out/main/cli.js, separate process) monitoring 0, 1 and 20 UPSes for 60 s (needs root, nut-server)',
     run: async () => (await import('./agent.bench.js')).benchAgent(),
   },
+  {
+    name: 'discovery',
+    description: 'Find masters: time to cover a /24 with 4 responders and the connection attempts (needs root, iproute2)',
+    run: async () => (await import('./discovery.bench.js')).benchDiscovery(),
+  },
   { name: 'renderer', description: 'UI in Chromium: page load → first live status, status-update frame cost with 24 h charts (needs root, nut-server, Chromium, `npm run build`)', run: async () => (await import('./renderer.bench.js')).benchRenderer() },
 ];
 
