@@ -3,6 +3,15 @@
  * reconnect with jittered backoff, LOGOUT on a clean exit) feeding the pure decision core in
  * state-machine.ts, and carrying out its effects. Everything outside — hooks, the shutdown
  * command, history — is reached through the injected sink; clocks and sockets are injected too.
+ *
+ * Two connections per UPS (main/monitor/README.md, "Status cadence"): the SESSION connection
+ * (LOGIN, the `ups.status` poll, keep-alive) and, opened once the session is up, a read-only POLL
+ * connection for the full poll (LIST VAR, LIST CLIENT, GET NUMLOGINS; no credentials, no LOGIN,
+ * so NUMLOGINS and LIST CLIENT count this machine once). upsd answers strictly in order, so on
+ * one connection a status read queued behind a stuck or slow-dripping LIST waits for it; on its
+ * own connection it keeps its cadence whatever the full poll does. A failing poll connection is
+ * closed and reopened with its own back-off; it is not comm loss (the status, which alone drives
+ * decisions, is still being read — as upsmon, which reads nothing else).
  */
 import { EventEmitter } from 'node:events';
 import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
@@ -62,11 +71,32 @@ export interface ClientsReading {
 }
 
 /**
- * Reconnect delays (ms): immediately, then doubling up to 4 s; each ±25 % jitter, so never more
- * than 5 s: upsmon retries a lost UPS on every poll (POLLFREQALERT, 5 s), and a DEADTIME decision
- * (last known on battery, no data) must see a returning master no later than upsmon would.
+ * Reconnect policy of the session connection (main/monitor/README.md, "Reconnect policy"): the
+ * first retry at once; then about every second (±20 %) while the last known state is on
+ * battery, low battery or unknown, and during the first `fastForMs` of any outage — a master back
+ * after a reboot is read within about a second, so a short on-battery/low-battery window right
+ * after it is not missed; only a master gone for minutes while last known on line power is
+ * retried every 4 s ±25 % (never more than 5 s: upsmon retries on every POLLFREQALERT, 5 s).
  */
-const RECONNECT_STEPS_MS = [0, 500, 1000, 2000, 4000];
+export const RECONNECT_POLICY = {
+  fastMs: 1_000,
+  fastJitter: 0.2,
+  fastForMs: 120_000,
+  slowMs: 4_000,
+  slowJitter: 0.25,
+} as const;
+
+/** The delay before reconnect attempt `attempt` (0 = the first after the loss). Pure. */
+export function reconnectDelayMs(input: { attempt: number; outageMs: number; urgent: boolean; random: () => number }): number {
+  if (input.attempt === 0) return 0;
+  const fast = input.urgent || input.outageMs < RECONNECT_POLICY.fastForMs;
+  const base = fast ? RECONNECT_POLICY.fastMs : RECONNECT_POLICY.slowMs;
+  const jitter = fast ? RECONNECT_POLICY.fastJitter : RECONNECT_POLICY.slowJitter;
+  return Math.round(base * (1 - jitter + input.random() * 2 * jitter));
+}
+
+/** The poll connection is reopened after failures with this back-off: the full-poll interval, doubling, at most 60 s. */
+const POLL_RETRY_MAX_MS = 60_000;
 /** A refused LOGIN is retried on a fresh connection this often (the password or allow-list may be fixed meanwhile). */
 const LOGIN_RETRY_MS = 60_000;
 /** Keep-alive well inside upsd's 60 s idle cut (the status poll normally resets it anyway). */
@@ -86,6 +116,15 @@ export class UpsSession extends EventEmitter {
   /** Bumped on resume and on every dropped connection: replies from an older generation are ignored. */
   private generation = 0;
   private reconnectAttempt = 0;
+  /** Monotonic ms since when the session has had no good status read (null while it has). */
+  private outageSince: number | null = null;
+  /** The read-only connection of the full poll (see the module comment). */
+  private pollClient: NutClient | null = null;
+  private pollFailures = 0;
+  /** Monotonic ms before which no new poll connection is opened (back-off after a failure). */
+  private pollRetryAt = 0;
+  /** The last full-poll failure written to the event log: a streak of the same failure is logged once. */
+  private lastPollFailureLogged: string | null = null;
   private statusInFlight = false;
   private fullInFlight = false;
   private timers: Partial<Record<'wake' | 'reconnect' | 'loginRetry', TimerHandle>> = {};
@@ -172,6 +211,7 @@ export class UpsSession extends EventEmitter {
     this.running = false;
     for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(key);
     this.stopPolling();
+    this.closePollClient();
     const client = this.client;
     this.client = null;
     this.generation += 1;
@@ -290,9 +330,37 @@ export class UpsSession extends EventEmitter {
   }
 
   private nextReconnectDelay(): number {
-    const base = RECONNECT_STEPS_MS[Math.min(this.reconnectAttempt, RECONNECT_STEPS_MS.length - 1)] ?? 4000;
+    const now = this.deps.clock.monotonic();
+    this.outageSince ??= now;
+    const view = this.view;
+    const delay = reconnectDelayMs({
+      attempt: this.reconnectAttempt,
+      outageMs: now - this.outageSince,
+      urgent: view.line !== 'online' || view.lowBattery,
+      random: this.random,
+    });
     this.reconnectAttempt += 1;
-    return base === 0 ? 0 : Math.round(base * (0.75 + this.random() * 0.5));
+    return delay;
+  }
+
+  private connectOptions(): NutClientOptions {
+    const { settings } = this;
+    return {
+      host: settings.host,
+      port: settings.port,
+      connectTimeoutMs: settings.timing.connectTimeoutSeconds * 1000,
+      requestTimeoutMs: settings.timing.requestTimeoutSeconds * 1000,
+      keepAliveIntervalMs: KEEPALIVE_MS,
+      tcpKeepAliveMs: 15_000,
+      tls: {
+        mode: settings.tls.mode,
+        ...(settings.tls.caPem ? { caPem: settings.tls.caPem } : {}),
+        ...(settings.tls.fingerprint256 ? { fingerprint256: settings.tls.fingerprint256 } : {}),
+        insecure: settings.tls.insecure,
+        // A server that answers OK STARTTLS and then stalls is bounded like a connect.
+        handshakeTimeoutMs: settings.timing.connectTimeoutSeconds * 1000,
+      },
+    };
   }
 
   private async connectOnce(): Promise<void> {
@@ -302,20 +370,7 @@ export class UpsSession extends EventEmitter {
     const { settings } = this;
     let client: NutClient | null = null;
     try {
-      client = await this.connectFn({
-        host: settings.host,
-        port: settings.port,
-        connectTimeoutMs: settings.timing.connectTimeoutSeconds * 1000,
-        requestTimeoutMs: settings.timing.requestTimeoutSeconds * 1000,
-        keepAliveIntervalMs: KEEPALIVE_MS,
-        tcpKeepAliveMs: 15_000,
-        tls: {
-          mode: settings.tls.mode,
-          ...(settings.tls.caPem ? { caPem: settings.tls.caPem } : {}),
-          ...(settings.tls.fingerprint256 ? { fingerprint256: settings.tls.fingerprint256 } : {}),
-          insecure: settings.tls.insecure,
-        },
-      });
+      client = await this.connectFn(this.connectOptions());
       if (!this.running || generation !== this.generation) {
         await client.close();
         return;
@@ -407,8 +462,15 @@ export class UpsSession extends EventEmitter {
     this.client = null;
     this.generation += 1;
     this.stopPolling();
+    this.closePollClient();
     if (cause) this.lastErrorValue = diagnosisOf(cause);
     this.feed({ type: 'disconnected', message: cause?.explanation ?? 'connection closed' });
+    // A timeout or a protocol violation (too long, too much, garbage) on the session connection means
+    // the server cannot be read: comm loss now, not only once a reconnect fails. A plain close
+    // (upsd restarted) is left to the reconnect, which usually reads the status again at once.
+    if (cause && (cause.kind === 'timeout' || cause.kind === 'protocol')) {
+      this.feed({ type: 'poll-failed', reason: failureReason(cause), message: cause.explanation });
+    }
     if (cause) this.deps.sink.system(this, 'disconnected', 'warning', `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`);
     this.connectSoon(this.nextReconnectDelay());
   }
@@ -420,6 +482,7 @@ export class UpsSession extends EventEmitter {
     this.client = null;
     this.generation += 1;
     this.stopPolling();
+    this.closePollClient();
     this.clearTimer('loginRetry');
     void client.close().then(() => {
       if (logout) this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
@@ -462,6 +525,7 @@ export class UpsSession extends EventEmitter {
       const status = await client.getVar(this.settings.ups.name, 'ups.status');
       if (generation !== this.generation) return;
       this.statusAtMs = this.deps.clock.now();
+      this.outageSince = null;
       if (this.lastErrorValue && !isLoginError(this.lastErrorValue)) this.lastErrorValue = null;
       const alarm = this.variablesCache.get('ups.alarm');
       this.feed(alarm ? { type: 'status-read', status, alarm } : { type: 'status-read', status });
@@ -478,17 +542,26 @@ export class UpsSession extends EventEmitter {
   }
 
   private async pollFull(): Promise<void> {
-    const client = this.client;
-    if (!client || this.fullInFlight) return;
+    if (!this.client || this.fullInFlight) return;
+    if (this.pollClient === null && this.deps.clock.monotonic() < this.pollRetryAt) return;
     this.fullInFlight = true;
     const generation = this.generation;
     const ups = this.settings.ups.name;
+    let used: NutClient | null = null;
     try {
+      const client = this.pollClient ?? (await this.openPollClient(generation));
+      if (!client) return;
+      used = client;
       // One write for the three requests.
       const [variables, addresses, numLogins] = await client.pipeline(() =>
         Promise.all([client.listVar(ups).catch(softFail), client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]),
       );
       if (generation !== this.generation) return;
+      this.pollFailures = 0;
+      if (this.lastPollFailureLogged !== null) {
+        this.lastPollFailureLogged = null;
+        this.deps.sink.system(this, 'full-poll-ok', 'info', `Reading the variables of ${this.systemName} works again`);
+      }
       const now = this.deps.clock.now();
       if (variables) {
         this.variablesCache = variables;
@@ -498,11 +571,57 @@ export class UpsSession extends EventEmitter {
       if (addresses) void this.resolveHostnames(addresses);
       this.deps.sink.changed(this);
       this.emit('changed');
-    } catch {
-      // softFail turns server errors into null; anything else is a lost connection, handled on close.
+    } catch (error) {
+      // softFail turns server errors into null; anything else lost the poll connection (already
+      // reported by its close handler when it was open).
+      if (generation === this.generation && (used === null || this.pollClient === used)) this.pollConnectionFailed(asNutError(error));
     } finally {
       this.fullInFlight = false;
     }
+  }
+
+  /** Opens the read-only poll connection (no credentials, no LOGIN); null when the session moved on meanwhile. */
+  private async openPollClient(generation: number): Promise<NutClient | null> {
+    const client = await this.connectFn(this.connectOptions());
+    if (!this.running || generation !== this.generation || !this.client) {
+      await client.close();
+      return null;
+    }
+    this.pollClient = client;
+    client.on('close', (cause) => {
+      if (this.pollClient !== client) return;
+      this.pollClient = null;
+      if (cause) this.pollConnectionFailed(cause);
+    });
+    return client;
+  }
+
+  /** The poll connection failed (or could not be opened): close it, back off, say so once per streak. Not comm loss. */
+  private pollConnectionFailed(error: NutError): void {
+    const client = this.pollClient;
+    this.pollClient = null;
+    if (client) void client.close();
+    this.pollFailures += 1;
+    const fullPollMs = this.settings.timing.fullPollSeconds * 1000;
+    const backoff = Math.min(POLL_RETRY_MAX_MS, fullPollMs * 2 ** (this.pollFailures - 1));
+    this.pollRetryAt = this.deps.clock.monotonic() + Math.round(backoff * (0.75 + this.random() * 0.5));
+    this.deps.logger.log('warn', `${this.systemName}: full poll failed (${error.code}): ${error.explanation}`);
+    if (this.lastPollFailureLogged === error.code) return;
+    this.lastPollFailureLogged = error.code;
+    this.deps.sink.system(
+      this,
+      'full-poll-failed',
+      'warning',
+      `Reading the variables of ${this.systemName} failed (${error.code}): ${error.explanation} The status poll is not affected; retrying with back-off.`,
+    );
+  }
+
+  private closePollClient(): void {
+    const client = this.pollClient;
+    this.pollClient = null;
+    this.pollFailures = 0;
+    this.pollRetryAt = 0;
+    if (client) void client.close();
   }
 
   private async resolveHostnames(addresses: readonly string[]): Promise<void> {
