@@ -101,6 +101,30 @@ describe('app core against a real upsd', () => {
     expect(refused.diagnosis?.fix).toMatch(/LISTEN/);
   });
 
+  it('test-connection sends a stored password only to the saved host, port and TLS settings', async () => {
+    await core!.handlers['config:save']({ config: { masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser' }] }], shutdown: { dryRun: true } } });
+    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
+    const saved = { host: '127.0.0.1', port: rig.port, tls: { mode: 'off' as const, insecure: false }, upsName: 'ups', username: 'monuser', masterId: 'nas' };
+    const same = await core!.handlers['config:test-connection'](saved);
+    expect(same.ok).toBe(true);
+    expect(same.steps.find((s) => s.step === 'login')?.ok).toBe(true);
+
+    // Another real upsd that would accept the same user and password: it must never receive it.
+    const other = await startUpsdRig();
+    try {
+      for (const elsewhere of [{ port: other.port }, { host: 'localhost' }, { tls: { mode: 'opportunistic' as const, insecure: true } }]) {
+        const attempt = core!.handlers['config:test-connection']({ ...saved, ...elsewhere });
+        await expect(attempt).rejects.toMatchObject({ apiError: { code: 'PASSWORD-REQUIRED', fix: expect.stringMatching(/Type the password/) } });
+      }
+      await expect(core!.handlers['config:test-connection']({ ...saved, masterId: 'unknown' })).rejects.toMatchObject({ apiError: { code: 'PASSWORD-REQUIRED' } });
+      // With the password typed in, testing the other server works.
+      const typed = await core!.handlers['config:test-connection']({ ...saved, port: other.port, password: 'secret' });
+      expect(typed.ok).toBe(true);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('config:save rejects an invalid config with paths and keeps the running one', async () => {
     const result = await core!.handlers['config:save']({ config: { masters: [{ id: 'Bad Id', label: '', host: '', ups: [] }] } });
     expect(result.ok).toBe(false);

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { reverse } from 'node:dns/promises';
 import path from 'node:path';
 import { channelSecretKey } from '../../shared/channels';
-import { type Config, defaultConfig, passwordKey } from '../../shared/config';
+import { type Config, type Master, type TlsConfig, defaultConfig, passwordKey } from '../../shared/config';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
@@ -63,6 +63,21 @@ const SNAPSHOT_THROTTLE_MS = 100;
 const ALERT_READINGS_THROTTLE_MS = 1_000;
 /** At stop (after the monitor logged out), pending alerts get this long; the rest waits for the next start. */
 const ALERT_STOP_FLUSH_MS = 2_000;
+
+/** Same host, port and TLS settings (what decides who receives a password). */
+function sameServer(master: Master, request: { host: string; port: number; tls: TlsConfig }): boolean {
+  const fingerprint = (f: string | undefined) => (f ?? '').replace(/:/g, '').toLowerCase();
+  const a = master.tls;
+  const b = request.tls;
+  return (
+    master.host.trim().toLowerCase() === request.host.trim().toLowerCase() &&
+    master.port === request.port &&
+    a.mode === b.mode &&
+    a.insecure === b.insecure &&
+    fingerprint(a.fingerprint256) === fingerprint(b.fingerprint256) &&
+    (a.caPem ?? '').trim() === (b.caPem ?? '').trim()
+  );
+}
 
 export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const clock = deps.clock ?? systemClock;
@@ -289,10 +304,19 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
     'config:test-connection': async (request) => {
       let password = request.password;
-      if (password === undefined && request.masterId && deps.secrets) {
-        password = await deps.secrets.get(passwordKey(request.masterId, request.upsName));
-      }
       const master = config.masters.find((m) => m.id === request.masterId);
+      if (password === undefined && request.masterId) {
+        // A stored password only ever goes to the server it was saved for: otherwise anyone who
+        // can make this request could have it sent to a server of their choosing.
+        if (!master || !sameServer(master, request)) {
+          throw new ApiRequestError({
+            code: 'PASSWORD-REQUIRED',
+            message: `The stored password of ${master ? `“${master.label}”` : request.masterId} is only sent to its saved server (${master ? `${master.host}:${master.port} with its TLS settings` : 'none is saved'}); this test names a different one.`,
+            fix: 'Type the password for this test, or save the new host, port and TLS settings first.',
+          });
+        }
+        if (deps.secrets) password = await deps.secrets.get(passwordKey(request.masterId, request.upsName));
+      }
       return testConnection(request, password, { connect, ...(master ? { preset: master.preset } : {}) });
     },
 
