@@ -53,8 +53,18 @@ export const TlsSchema = z.object({
     .optional(),
   /** Accept any certificate (encrypts, but does not authenticate the master). */
   insecure: z.boolean().default(false),
-});
+}).transform((tls) => ({ ...tls, mode: impliedTlsMode(tls) }));
 export type TlsConfig = z.infer<typeof TlsSchema>;
+
+/**
+ * A pinned fingerprint or a CA says the user wants this master authenticated, so `opportunistic`
+ * means `required` with them: otherwise whoever answers STARTTLS with ERR FEATURE-NOT-CONFIGURED
+ * gets USERNAME and PASSWORD in plain text.
+ */
+export function impliedTlsMode(tls: { mode: 'off' | 'opportunistic' | 'required'; caPem?: string | undefined; fingerprint256?: string | undefined }): 'off' | 'opportunistic' | 'required' {
+  const pinned = (tls.caPem ?? '').trim() !== '' || (tls.fingerprint256 ?? '').trim() !== '';
+  return tls.mode === 'opportunistic' && pinned ? 'required' : tls.mode;
+}
 
 /** Where a UPS entry's password comes from (the same sources as every other secret). `store`: the OS keychain (safeStorage) in the app. */
 export const PasswordSourceSchema = SecretSourceSchema;

@@ -40,6 +40,22 @@ export const ServerIdentitySchema = z.object({
 });
 export type ServerIdentity = z.infer<typeof ServerIdentitySchema>;
 
+/** The master link's encryption as configured and as the current (or last) connection has it. */
+export const TlsStateSchema = z.object({
+  /** Configured mode (a CA or pin makes `opportunistic` `required`). */
+  mode: z.enum(['off', 'opportunistic', 'required']),
+  /**
+   * `encrypted`: STARTTLS succeeded; `plaintext`: TLS is off; `plaintext-fallback`: opportunistic
+   * and the server declined STARTTLS. Null before the first connection.
+   */
+  link: z.enum(['encrypted', 'plaintext', 'plaintext-fallback']).nullable(),
+  /** Negotiated TLS version, e.g. `TLSv1.3`. */
+  protocol: z.string().nullable(),
+  /** The server's ERR code when it declined STARTTLS. */
+  declinedCode: z.string().nullable(),
+});
+export type TlsState = z.infer<typeof TlsStateSchema>;
+
 export const ConnectedClientSchema = z.object({
   address: z.string(),
   /** Reverse-DNS name when it resolves. */
@@ -84,6 +100,7 @@ export const UpsSnapshotSchema = z.object({
   stale: z.boolean(),
   lastError: DiagnosisSchema.nullable(),
   server: ServerIdentitySchema,
+  tls: TlsStateSchema,
   clients: z.object({
     /** LIST CLIENT result, null when the server cannot list (then numLogins is all there is). */
     list: z.array(ConnectedClientSchema).nullable(),

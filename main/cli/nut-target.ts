@@ -8,13 +8,17 @@ import { UsageError } from './context';
 
 export interface ConnectOptions {
   tls: 'off' | 'opportunistic' | 'required';
+  ca?: string;
+  fingerprint?: string;
   timeout: number;
 }
 
-/** Adds --tls and --timeout to a command that talks to a NUT server. */
+/** Adds --tls, --ca, --fingerprint and --timeout to a command that talks to a NUT server. */
 export function withConnectOptions(command: Command): Command {
   return command
-    .addOption(new Option('--tls <mode>', 'STARTTLS: off, opportunistic (try it) or required').choices(['off', 'opportunistic', 'required']).default('opportunistic'))
+    .addOption(new Option('--tls <mode>', 'STARTTLS: off, opportunistic (try it, unverified) or required (verified)').choices(['off', 'opportunistic', 'required']).default('opportunistic'))
+    .option('--ca <file>', 'verify the server against this CA or server certificate (PEM); implies --tls required')
+    .option('--fingerprint <sha256>', 'verify the server by its pinned certificate fingerprint; implies --tls required')
     .option('--timeout <seconds>', 'give up connecting or waiting for an answer after this long', seconds, 5);
 }
 
@@ -41,16 +45,22 @@ export async function parseServer(text: string): Promise<{ host: string; port: n
   return { host: parsed.host, port: parsed.port };
 }
 
-/** One connection for a read-only command (no LOGIN, no keep-alive); the certificate is not verified. */
+/**
+ * One connection for a read-only command (no LOGIN, no keep-alive). `required` verifies the
+ * certificate (system CAs, --ca or --fingerprint: main/cli/tls-options.ts).
+ */
 export async function connectTo(target: { host: string; port: number }, options: ConnectOptions): Promise<NutClient> {
   const timeoutMs = options.timeout * 1000;
-  const { NutClient } = await import('../nut/client');
+  const [{ NutClient }, { cliTlsOptions, withTlsOptionHint }] = await Promise.all([import('../nut/client'), import('./tls-options')]);
+  const tls = await cliTlsOptions(options);
   return NutClient.connect({
     host: target.host,
     port: target.port,
     connectTimeoutMs: timeoutMs,
     requestTimeoutMs: timeoutMs,
     keepAliveIntervalMs: 0,
-    tls: { mode: options.tls, insecure: true },
+    tls,
+  }).catch((error: unknown) => {
+    throw withTlsOptionHint(error);
   });
 }

@@ -125,6 +125,36 @@ describe('app core against a real upsd', () => {
     }
   });
 
+  it('TLS means what was asked: a plaintext fallback is a warning and shows in the snapshot; a pin makes it required', async () => {
+    const master = (tls: Record<string, unknown>, port = rig.port) => ({ id: 'nas', label: 'NAS', host: '127.0.0.1', port, tls, ups: [{ name: 'ups', username: 'monuser' }] });
+    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
+    // This upsd has no certificate: it answers STARTTLS with ERR FEATURE-NOT-CONFIGURED.
+    await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic' })], shutdown: { dryRun: true } } });
+    await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
+    expect(ups()!.tls).toEqual({ mode: 'opportunistic', link: 'plaintext-fallback', protocol: null, declinedCode: 'FEATURE-NOT-CONFIGURED' });
+    const warning = events.find((e) => e.type === 'tls-plaintext-fallback');
+    expect(warning?.severity).toBe('warning');
+    expect(warning?.message).toMatch(/plain text/);
+
+    // A pin (or CA) with "opportunistic" is saved as required, and the declining server gets no password.
+    const fingerprint256 = 'AB:'.repeat(31) + 'AB';
+    await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic', fingerprint256 })], shutdown: { dryRun: true } } });
+    expect((await core!.handlers['config:get'](undefined)).config.masters[0]!.tls.mode).toBe('required');
+    await waitFor(() => ups()?.lastError?.code === 'STARTTLS-REFUSED', { timeoutMs: 10_000 });
+    expect(ups()!.loggedIn).toBe(false);
+    expect(await rig.numLogins('ups')).toBe(0);
+
+    // A upsd with a certificate: the same opportunistic master is encrypted.
+    const tlsRig = await startUpsdRig({ tls: true });
+    try {
+      await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic', caPem: tlsRig.tls!.certPem }, tlsRig.port)], shutdown: { dryRun: true } } });
+      await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
+      expect(ups()!.tls).toMatchObject({ mode: 'required', link: 'encrypted', protocol: expect.stringMatching(/^TLSv1\.[23]$/), declinedCode: null });
+    } finally {
+      await tlsRig.stop();
+    }
+  });
+
   it('config:save rejects an invalid config with paths and keeps the running one', async () => {
     const result = await core!.handlers['config:save']({ config: { masters: [{ id: 'Bad Id', label: '', host: '', ups: [] }] } });
     expect(result.ok).toBe(false);

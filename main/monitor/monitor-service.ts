@@ -140,6 +140,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         variablesAt: session.variablesAt,
         lastError: session.lastError,
         server: session.server,
+        tls: session.tls,
         clients: session.clients,
         localAddress: session.localAddress,
         hostnameOf: (address) => session.hostnameOf(address),

@@ -19,6 +19,7 @@ export interface SessionReadings {
   variablesAt: number | null;
   lastError: UpsSnapshot['lastError'];
   server: UpsSnapshot['server'];
+  tls: UpsSnapshot['tls'];
   clients: { addresses: string[] | null; numLogins: number | null; at: number } | null;
   localAddress: string | null;
   hostnameOf: (address: string) => string | null;
@@ -116,6 +117,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     stale,
     lastError: r.lastError,
     server: r.server,
+    tls: r.tls,
     clients: { list: list ?? null, numLogins: r.clients?.numLogins ?? null, missingExpected, at: r.clients?.at ?? null },
   };
 }

@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
-import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
+import type { Diagnosis, ServerIdentity, TlsState } from '../../shared/snapshot';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError } from '../nut/errors';
@@ -110,6 +110,9 @@ export class UpsSession extends EventEmitter {
   private client: NutClient | null = null;
   private connecting = false;
   private restartPending = false;
+  private tlsLink: Omit<TlsState, 'mode'> = { link: null, protocol: null, declinedCode: null };
+  /** The plaintext-fallback warning was written since TLS last worked (reconnects do not repeat it). */
+  private plaintextWarned = false;
   /** The last refused-LOGIN event written: retries with the same refusal do not repeat it. */
   private lastRefusalLogged: string | null = null;
   private running = false;
@@ -185,6 +188,9 @@ export class UpsSession extends EventEmitter {
   }
   get lastError(): Diagnosis | null {
     return this.lastErrorValue;
+  }
+  get tls(): TlsState {
+    return { mode: this.settings.tls.mode, ...this.tlsLink };
   }
   /** Our address as the master sees it (to mark "this machine" in LIST CLIENT). */
   get localAddress(): string | null {
@@ -377,6 +383,9 @@ export class UpsSession extends EventEmitter {
       }
       this.client = client;
       this.localAddressValue = normalizeAddress(client.localAddress ?? null);
+      const declined = client.tlsDeclinedCode ?? null;
+      this.tlsLink = { link: client.tlsActive ? 'encrypted' : declined !== null ? 'plaintext-fallback' : 'plaintext', protocol: client.tlsProtocol ?? null, declinedCode: declined };
+      if (declined === null) this.plaintextWarned = false;
       const connected = client;
       client.on('close', (cause) => this.onClientClosed(connected, cause));
       await this.identify(client);
@@ -430,6 +439,16 @@ export class UpsSession extends EventEmitter {
           fix: error instanceof Error && 'fix' in error ? String(error.fix) : 'Check where this UPS entry’s password comes from.',
         });
       });
+      if (ups.username !== '' && client.tlsDeclinedCode !== undefined && !this.plaintextWarned) {
+        // Opportunistic TLS fell back: say so once, since the credentials now cross the network readable.
+        this.plaintextWarned = true;
+        this.deps.sink.system(
+          this,
+          'tls-plaintext-fallback',
+          'warning',
+          `${this.settings.host}:${this.settings.port} declined STARTTLS (ERR ${client.tlsDeclinedCode}): the user name and password for ${this.systemName} are sent in plain text. If this master has a certificate, pin it (TLS becomes required); if it never offers TLS, set TLS to off to silence this.`,
+        );
+      }
       if (ups.username !== '') await client.authenticate(ups.username, password ?? '');
       await client.login(ups.name);
       this.clearTimer('loginRetry');

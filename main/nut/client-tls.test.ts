@@ -111,10 +111,19 @@ describe('STARTTLS', () => {
 
   it('opportunistic: a server without a certificate keeps the connection in plaintext', async () => {
     const server = await serve(async (line, connection) => connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'));
-    const client = await connect(server, { mode: 'opportunistic', caPem: serverCertPem });
+    const client = await connect(server, { mode: 'opportunistic' });
     expect(client.tlsActive).toBe(false);
     expect(client.tlsDeclinedCode).toBe('FEATURE-NOT-CONFIGURED');
     expect(await client.netVer()).toBe('1.3');
+  });
+
+  it('opportunistic with a CA or a pin means required: an on-path ERR FEATURE-NOT-CONFIGURED fails the connection', async () => {
+    const server = await serve(async (line, connection) => connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'));
+    for (const tls of [{ caPem: serverCertPem }, { fingerprint256: serverFingerprint }]) {
+      const error = await rejection(connect(server, { mode: 'opportunistic', ...tls }));
+      expect(error).toMatchObject({ kind: 'tls', code: 'STARTTLS-REFUSED' });
+    }
+    expect(server.received).toEqual(['STARTTLS', 'STARTTLS']);
   });
 
   it('required: a declining server fails the connection with the reason', async () => {

@@ -1367,7 +1367,11 @@ function resolveOptions(options: NutClientOptions): ResolvedOptions {
   if (host === '') throw invalidOption('No host was given.', 'Enter the NUT server\'s host name or IP address.');
   const port = options.port ?? DEFAULT_NUT_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidOption(`Port ${port} is not a valid TCP port.`, 'Use 3493 (the NUT default) unless the server is configured otherwise.');
-  const tlsOptions = options.tls ?? { mode: 'off' };
+  const given = options.tls ?? { mode: 'off' };
+  // A CA or a pin asks for an authenticated server: never fall back to plaintext (the same rule
+  // as impliedTlsMode in shared/config.ts, which this module does not load).
+  const pinned = (given.caPem ?? '').trim() !== '' || (given.fingerprint256 ?? '').trim() !== '';
+  const tlsOptions: NutTlsOptions = given.mode === 'opportunistic' && pinned ? { ...given, mode: 'required' } : given;
   let pinnedFingerprint: string | undefined;
   if (tlsOptions.fingerprint256 !== undefined && tlsOptions.mode !== 'off') {
     pinnedFingerprint = normalizeFingerprint(tlsOptions.fingerprint256);

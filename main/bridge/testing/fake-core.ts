@@ -392,6 +392,7 @@ export class FakeCore implements CoreService {
       stale: sim.stale,
       lastError: sim.lastError,
       server: sim.server,
+      tls: { mode: master.tls.mode, link: sim.level === 'comm-lost' ? null : master.tls.mode === 'off' ? 'plaintext' : 'encrypted', protocol: master.tls.mode === 'off' ? null : 'TLSv1.3', declinedCode: null },
       clients: { list, numLogins: sim.clients.numLogins, missingExpected, at: sim.clients.at },
     };
   }

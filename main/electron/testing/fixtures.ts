@@ -43,6 +43,7 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     stale: false,
     lastError: null,
     server: { kind: 'synology', version: null, protocol: '1.3' },
+    tls: { mode: 'off', link: 'plaintext', protocol: null, declinedCode: null },
     clients: { list: null, numLogins: 2, missingExpected: [], at: NOW - 2000 },
   };
   const { metrics, shutdown, ...rest } = overrides;

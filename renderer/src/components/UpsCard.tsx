@@ -27,6 +27,28 @@ import { useApp, useCoreNow } from '../store';
 const LOCAL_STALE_MS = 90_000;
 import { Bar, Callout, ChargeGauge, DiagnosisText, StatusPill } from './common';
 
+/** How the link to the master is protected; a fallback to plain text is shown as a warning. */
+function TlsBadge({ tls }: { tls: UpsSnapshot['tls'] }) {
+  if (tls.link === null) return null;
+  const text =
+    tls.link === 'encrypted'
+      ? `Encrypted${tls.protocol ? ` (${tls.protocol})` : ''}`
+      : tls.link === 'plaintext-fallback'
+        ? 'Not encrypted: the master declined STARTTLS'
+        : 'Not encrypted';
+  const title =
+    tls.link === 'plaintext-fallback'
+      ? `TLS is set to “when offered” and the master answered ERR ${tls.declinedCode ?? '?'}: the password crosses the network in plain text. Pin the master’s certificate to require TLS, or set TLS to off.`
+      : tls.link === 'plaintext'
+        ? 'TLS is off for this master (like upsmon’s default).'
+        : 'STARTTLS is active on this connection.';
+  return (
+    <span className={`tls-state tls-${tls.link}`} data-testid="tls-state" data-link={tls.link} title={title}>
+      <LockIcon size={13} /> {text}
+    </span>
+  );
+}
+
 export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?: 'card' | 'detail' }) {
   const now = useCoreNow();
   const transportDown = useApp((s) => s.transport.kind !== 'open');
@@ -70,6 +92,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
               <ServerIcon size={14} /> {describeServer(ups.server)}
             </span>
             <span className="ups-system">{ups.systemName}</span>
+            <TlsBadge tls={ups.tls} />
           </div>
         </div>
         <span className={`role-chip role-${ups.role}`} data-testid="role" title={ups.role === 'secondary' ? 'Logs in to the master, which waits for this machine; this machine shuts down on low battery.' : 'Watches only; never shuts this machine down.'}>

@@ -5,7 +5,7 @@
  * with the core's diagnosis.
  */
 import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
-import { type Master, MASTER_PRESETS, MasterSchema, upsSystemName } from '../../../../shared/config';
+import { type Master, MASTER_PRESETS, MasterSchema, impliedTlsMode, upsSystemName } from '../../../../shared/config';
 import type { ConnectionTestResult } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } from '../../components/common';
@@ -122,6 +122,16 @@ function formFromMaster(m: Master): MasterForm {
   };
 }
 
+/** The form's TLS settings as the config has them (a pin or CA makes "when offered" required). */
+function tlsOf(f: MasterForm): { mode: MasterForm['tlsMode']; insecure: boolean; fingerprint256?: string; caPem?: string } {
+  const pins = { ...(f.fingerprint.trim() ? { fingerprint256: f.fingerprint.trim() } : {}), ...(f.caPem.trim() ? { caPem: f.caPem.trim() } : {}) };
+  return { mode: impliedTlsMode({ mode: f.tlsMode, ...pins }), insecure: f.insecure, ...pins };
+}
+
+function pinnedTls(f: MasterForm): boolean {
+  return f.fingerprint.trim() !== '' || f.caPem.trim() !== '';
+}
+
 /** The config object for this form (validated with MasterSchema before saving). */
 function toMaster(f: MasterForm): unknown {
   return {
@@ -130,12 +140,7 @@ function toMaster(f: MasterForm): unknown {
     preset: f.preset,
     host: f.host.trim(),
     port: f.port,
-    tls: {
-      mode: f.tlsMode,
-      insecure: f.insecure,
-      ...(f.fingerprint.trim() ? { fingerprint256: f.fingerprint.trim() } : {}),
-      ...(f.caPem.trim() ? { caPem: f.caPem.trim() } : {}),
-    },
+    tls: tlsOf(f),
     ups: f.ups.map((u) => ({
       name: u.name.trim(),
       role: u.role,
@@ -345,11 +350,20 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
           <details className="advanced" open={form.tlsMode !== 'off'}>
             <summary>Encryption (STARTTLS)</summary>
             <div className="form-grid">
-              <Field label="TLS" hint="Synology and most appliances do not offer STARTTLS.">
+              <Field
+                label="TLS"
+                hint={
+                  pinnedTls(form)
+                    ? 'Required: with a pinned fingerprint or CA, falling back to plain text would hand the password to whoever declines STARTTLS.'
+                    : 'Synology and most appliances do not offer STARTTLS.'
+                }
+              >
                 {(p) => (
-                  <select {...p} value={form.tlsMode} onChange={(e) => set({ tlsMode: e.target.value as MasterForm['tlsMode'] })} data-testid="master-tls">
+                  <select {...p} value={impliedTlsMode(tlsOf(form))} onChange={(e) => set({ tlsMode: e.target.value as MasterForm['tlsMode'] })} data-testid="master-tls">
                     <option value="off">Off (plain text, like upsmon)</option>
-                    <option value="opportunistic">When offered</option>
+                    <option value="opportunistic" disabled={pinnedTls(form)}>
+                      When offered{pinnedTls(form) ? ' (not with a pinned certificate)' : ''}
+                    </option>
                     <option value="required">Required</option>
                   </select>
                 )}
@@ -468,7 +482,7 @@ function UpsEditor({
       const result = await api.invoke('config:test-connection', {
         host: form.host.trim(),
         port: Number.isNaN(form.port) ? 3493 : form.port,
-        tls: { mode: form.tlsMode, insecure: form.insecure, ...(form.fingerprint.trim() ? { fingerprint256: form.fingerprint.trim() } : {}), ...(form.caPem.trim() ? { caPem: form.caPem.trim() } : {}) },
+        tls: tlsOf(form),
         upsName: ups.name.trim(),
         username: ups.username.trim(),
         ...(ups.passwordSource === 'store' && ups.password !== '' ? { password: ups.password } : {}),
