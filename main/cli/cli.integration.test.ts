@@ -263,42 +263,42 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.json: error: no such file/);
   });
-});
 
-describe('status/clients --tls required against a real STARTTLS upsd', () => {
-  let rig: Rig;
-  beforeAll(async () => {
-    rig = await startUpsdRig({ tls: true });
-  });
-  afterAll(async () => {
-    await rig?.stop();
-  });
+  describe('status/clients --tls required against a real STARTTLS upsd', () => {
+    let rig: Rig;
+    beforeAll(async () => {
+      rig = await startUpsdRig({ tls: true });
+    });
+    afterAll(async () => {
+      await rig?.stop();
+    });
 
-  it('verifies the certificate (system CAs, --ca or --fingerprint) and fails clearly otherwise', async () => {
-    const target = `ups@127.0.0.1:${rig.port}`;
-    const other = 'AB:'.repeat(31) + 'AB';
-    const [systemCas, withCa, withPin, wrongPin, badPin, opportunistic] = await Promise.all([
-      nutSentinel(['status', target, '--tls', 'required']),
-      nutSentinel(['status', target, '--tls', 'required', '--ca', rig.tls!.certFile, '--json']),
-      nutSentinel(['clients', target, '--tls', 'required', '--fingerprint', rig.tls!.fingerprint256]),
-      nutSentinel(['status', target, '--tls', 'required', '--fingerprint', other]),
-      nutSentinel(['status', target, '--fingerprint', 'nope']),
-      nutSentinel(['status', target, '--json']),
-    ]);
-    // The self-signed certificate is not trusted by the system: refused, with the way out.
-    expect(systemCas.code).toBe(1);
-    expect(systemCas.stdout).toBe('');
-    expect(systemCas.stderr).toMatch(/self-signed/);
-    expect(systemCas.stderr).toMatch(/--ca FILE .* --fingerprint SHA256/);
-    expect(withCa.code).toBe(0);
-    expect(JSON.parse(withCa.stdout).variables['ups.status']).toBe('OL');
-    expect(withPin.code).toBe(0);
-    expect(withPin.stdout).toMatch(/NUMLOGINS: 0/);
-    expect(wrongPin.code).toBe(1);
-    expect(wrongPin.stderr).toContain(rig.tls!.fingerprint256);
-    expect(badPin.code).toBe(2);
-    expect(badPin.stderr).toMatch(/--fingerprint takes a SHA-256/);
-    // Plain opportunistic still encrypts without checking (these commands send no password).
-    expect(opportunistic.code).toBe(0);
+    it('verifies the certificate (system CAs, --ca or --fingerprint) and fails clearly otherwise', async () => {
+      const target = `ups@127.0.0.1:${rig.port}`;
+      const other = 'AB:'.repeat(31) + 'AB';
+      const [systemCas, withCa, withPin, wrongPin, badPin, opportunistic] = await Promise.all([
+        nutSentinel(['status', target, '--tls', 'required']),
+        nutSentinel(['status', target, '--tls', 'required', '--ca', rig.tls!.certFile, '--json']),
+        nutSentinel(['clients', target, '--tls', 'required', '--fingerprint', rig.tls!.fingerprint256]),
+        nutSentinel(['status', target, '--tls', 'required', '--fingerprint', other]),
+        nutSentinel(['status', target, '--fingerprint', 'nope']),
+        nutSentinel(['status', target, '--json']),
+      ]);
+      // The self-signed certificate is not trusted by the system: refused, with the way out.
+      expect(systemCas.code).toBe(1);
+      expect(systemCas.stdout).toBe('');
+      expect(systemCas.stderr).toMatch(/self-signed/);
+      expect(systemCas.stderr).toMatch(/--ca FILE .* --fingerprint SHA256/);
+      expect(withCa.code).toBe(0);
+      expect(JSON.parse(withCa.stdout).variables['ups.status']).toBe('OL');
+      expect(withPin.code).toBe(0);
+      expect(withPin.stdout).toMatch(/NUMLOGINS: 0/);
+      expect(wrongPin.code).toBe(1);
+      expect(wrongPin.stderr).toContain(rig.tls!.fingerprint256);
+      expect(badPin.code).toBe(2);
+      expect(badPin.stderr).toMatch(/--fingerprint takes a SHA-256/);
+      // Plain opportunistic still encrypts without checking (these commands send no password).
+      expect(opportunistic.code).toBe(0);
+    });
   });
 });
