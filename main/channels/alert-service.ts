@@ -13,7 +13,7 @@ import { resolveSecret } from '../platform/passwords';
 import type { HistoryStore } from '../history/history-store';
 import { createEmailTransport } from './email-channel';
 import { createGotifyTransport, createNtfyTransport, createWebhookTransport } from './http-channels';
-import { IncidentTracker, type RoutedAlert } from './incidents';
+import { IncidentTracker, type RoutedAlert, testAlert } from './incidents';
 import { Outbox, type OutboxChannel } from './outbox';
 import { routeAlert } from './routing';
 import type { ChannelTransport, SecretLookup } from './transport';
@@ -120,20 +120,13 @@ export class AlertService {
   }
 
   /** Sends a test message straight away (not through the outbox), with the real outcome. */
-  async test(channelId: string): Promise<{ ok: boolean; detail: string }> {
+  test(channelId: string): Promise<{ ok: boolean; detail: string }> {
     const channel = this.channels.get(channelId);
     if (!channel) {
       const known = [...this.channels.keys()].join(', ') || 'none configured';
-      return { ok: false, detail: `No channel "${channelId}" (configured: ${known}).` };
+      return Promise.resolve({ ok: false, detail: `No channel "${channelId}" (configured: ${known}).` });
     }
-    const alert = this.tracker.testAlert(channelId);
-    const started = this.deps.clock.monotonic();
-    try {
-      await channel.transport.send(alert, { timeoutMs: channel.timeoutMs });
-      return { ok: true, detail: `Delivered to ${channelId} (${channel.type}) in ${Math.round(this.deps.clock.monotonic() - started)} ms.` };
-    } catch (error) {
-      return { ok: false, detail: `${channelId} (${channel.type}): ${error instanceof Error ? error.message : String(error)}` };
-    }
+    return sendTest(channel, this.deps.clock);
   }
 
   status(): ChannelStatus[] {
@@ -172,13 +165,7 @@ export class AlertService {
   }
 
   private secretLookup(config: ChannelConfig): SecretLookup {
-    return async (field) => {
-      const source = (config as unknown as Record<string, unknown>)[field] as Parameters<typeof resolveSecret>[0] | undefined;
-      if (!source) return undefined;
-      const value = await resolveSecret(source, { storeKey: channelSecretKey(config.id, field), what: `${field} of channel ${config.id}`, configKey: field }, this.deps.secrets);
-      if (value) this.deps.rememberSecret(value);
-      return value;
-    };
+    return channelSecrets(config, this.deps.secrets, this.deps.rememberSecret);
   }
 
   private syncChannels(): void {
@@ -192,20 +179,64 @@ export class AlertService {
     }
     for (const [id, config] of wanted) {
       if (this.channels.has(id)) continue;
-      const factory = this.deps.factories?.[config.type] ?? BUILTIN[config.type];
-      if (!factory) {
+      const live = buildChannel(config, this.secretLookup(config), this.deps.factories);
+      if (!live) {
         this.deps.logger.log('error', `channel ${id}: type ${config.type} is not available in this build`);
         continue;
       }
-      this.channels.set(id, {
-        id,
-        type: config.type,
-        enabled: config.enabled,
-        timeoutMs: config.timeoutSeconds * 1000,
-        transport: factory(config, this.secretLookup(config)),
-        config,
-        key: JSON.stringify(config),
-      });
+      this.channels.set(id, live);
     }
+  }
+}
+
+/** Resolves a channel's secret fields from their sources (store key `channel-secret:ID:FIELD`). */
+export function channelSecrets(config: ChannelConfig, secrets: SecretStore | null, remember: (value: string) => void = () => undefined): SecretLookup {
+  return async (field) => {
+    const source = (config as unknown as Record<string, unknown>)[field] as Parameters<typeof resolveSecret>[0] | undefined;
+    if (!source) return undefined;
+    const value = await resolveSecret(source, { storeKey: channelSecretKey(config.id, field), what: `${field} of channel ${config.id}`, configKey: field }, secrets);
+    if (value) remember(value);
+    return value;
+  };
+}
+
+function buildChannel(config: ChannelConfig, secret: SecretLookup, factories: AlertServiceDeps['factories']): LiveChannel | null {
+  const factory = factories?.[config.type] ?? BUILTIN[config.type];
+  if (!factory) return null;
+  return {
+    id: config.id,
+    type: config.type,
+    enabled: config.enabled,
+    timeoutMs: config.timeoutSeconds * 1000,
+    transport: factory(config, secret),
+    config,
+    key: JSON.stringify(config),
+  };
+}
+
+async function sendTest(channel: OutboxChannel, clock: Clock): Promise<{ ok: boolean; detail: string }> {
+  const started = clock.monotonic();
+  try {
+    await channel.transport.send(testAlert(channel.id, clock.now()), { timeoutMs: channel.timeoutMs });
+    return { ok: true, detail: `Delivered to ${channel.id} (${channel.type}) in ${Math.round(clock.monotonic() - started)} ms.` };
+  } catch (error) {
+    return { ok: false, detail: `${channel.id} (${channel.type}): ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/**
+ * `notify-test` without a running core: builds just this channel, sends the test message,
+ * closes it. The agent may be running meanwhile (its history and monitor are not touched).
+ */
+export async function testChannelOnce(
+  config: ChannelConfig,
+  deps: { secrets: SecretStore | null; clock: Clock; factories?: AlertServiceDeps['factories'] },
+): Promise<{ ok: boolean; detail: string }> {
+  const live = buildChannel(config, channelSecrets(config, deps.secrets), deps.factories);
+  if (!live) return { ok: false, detail: `Channel type ${config.type} is not available in this build.` };
+  try {
+    return await sendTest(live, deps.clock);
+  } finally {
+    await live.transport.close().catch(() => undefined);
   }
 }

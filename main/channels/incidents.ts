@@ -121,21 +121,6 @@ export class IncidentTracker {
     }
   }
 
-  /** A one-off test message (Send test / notify-test). */
-  testAlert(channelName: string): Alert {
-    return this.alert({
-      id: `test-${randomBytes(6).toString('hex')}`,
-      phase: 'test',
-      severity: 'info',
-      event: 'TEST',
-      title: `NUT Sentinel test message for ${channelName}`,
-      text: `If you read this, the channel "${channelName}" works. Sent by ${HOST}.`,
-      incident: null,
-      monitorId: null,
-      summary: null,
-    });
-  }
-
   dispose(): void {
     for (const incident of this.open.values()) if (incident.settleTimer) this.deps.clock.clearTimeout(incident.settleTimer);
     this.open.clear();
@@ -370,4 +355,23 @@ function severityOf(type: string): Severity {
 
 function runtimeSuffix(ups: UpsSnapshot | undefined): string {
   return ups?.metrics.runtime != null ? `, ${formatDuration(ups.metrics.runtime * 1000)} runtime left` : '';
+}
+
+/** A one-off test message (Send test / `nut-sentinel notify-test`). */
+export function testAlert(channelId: string, now: number): Alert {
+  return {
+    schema: ALERT_SCHEMA,
+    id: `test-${randomBytes(6).toString('hex')}`,
+    at: new Date(now).toISOString(),
+    phase: 'test',
+    severity: 'info',
+    event: 'TEST',
+    title: `NUT Sentinel test message for ${channelId}`,
+    text: `If you read this, the channel "${channelId}" works. Sent by ${HOST}.`,
+    incident: null,
+    ups: null,
+    readings: { status: null, charge: null, runtime: null, load: null },
+    summary: null,
+    host: HOST,
+  };
 }

@@ -14,7 +14,7 @@ import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
 import { MetricsEndpoint } from '../metrics/metrics-endpoint';
-import { createMqttTransport } from '../mqtt/mqtt-channel';
+import { mqttFactory } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
@@ -161,12 +161,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       push.emit('events:appended', event);
     },
     factories: {
-      mqtt: (channel, secret) =>
-        createMqttTransport(channel as Extract<typeof channel, { type: 'mqtt' }>, secret, {
-          logger,
-          stateDir: deps.dataDir,
-          variables: variablesOf,
-        }),
+      mqtt: mqttFactory({ logger, stateDir: deps.dataDir, variables: variablesOf }),
       ...deps.channelFactories,
     },
   });

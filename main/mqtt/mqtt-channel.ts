@@ -18,7 +18,7 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Alert, MqttChannel } from '../../shared/channels';
 import type { UpsSnapshot } from '../../shared/snapshot';
-import type { StatePublisher } from '../channels/alert-service';
+import type { StatePublisher, TransportFactory } from '../channels/alert-service';
 import { type ChannelTransport, DeliveryError, describeNetworkError, type SecretLookup, type SendOptions } from '../channels/transport';
 import type { Logger } from '../platform/ports';
 
@@ -310,5 +310,13 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
       });
       await c.endAsync(false).catch(() => undefined);
     },
+  };
+}
+
+/** The MQTT entry for AlertService's factories. */
+export function mqttFactory(deps: MqttChannelDeps): TransportFactory {
+  return (config, secret) => {
+    if (config.type !== 'mqtt') throw new Error(`not an MQTT channel: ${config.id}`);
+    return createMqttTransport(config, secret, deps);
   };
 }

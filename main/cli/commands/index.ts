@@ -19,6 +19,7 @@ import { registerDiscover } from './discover';
 import { registerFsdTest } from './fsd-test';
 import { registerImport } from './import';
 import { registerList } from './list';
+import { registerNotifyTest } from './notify-test';
 import { registerStatus } from './status';
 import { registerWeb } from './web';
 
@@ -33,5 +34,6 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCheckConfig,
   registerFsdTest,
   registerDiscover,
+  registerNotifyTest,
   registerWeb,
 ];
