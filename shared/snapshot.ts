@@ -18,6 +18,8 @@ export const ConnectionStateSchema = z.enum([
   'login-refused',
   /** Not monitoring (sleep, or the app is stopping). */
   'paused',
+  /** Logged out on purpose: the shutdown command started (dry run: until the rehearsal logs in again). */
+  'logged-out',
 ]);
 export type ConnectionState = z.infer<typeof ConnectionStateSchema>;
 
@@ -29,7 +31,8 @@ export const DiagnosisSchema = z.object({
 });
 export type Diagnosis = z.infer<typeof DiagnosisSchema>;
 
-export const ShutdownPhaseSchema = z.enum(['none', 'waiting-hostsync', 'final-delay', 'command-running', 'done']);
+/** `rehearsed`: dry run — the command was recorded, not run; monitoring goes on until the UPS is back on line. */
+export const ShutdownPhaseSchema = z.enum(['none', 'waiting-hostsync', 'final-delay', 'command-running', 'done', 'rehearsed']);
 
 export const ServerIdentitySchema = z.object({
   kind: z.enum(['synology', 'proxmox', 'nut', 'unknown']),
@@ -82,7 +85,15 @@ export const UpsSnapshotSchema = z.object({
   unknownTokens: z.array(z.string()),
   critical: z.boolean(),
   criticalReason: z.string().nullable(),
-  shutdown: z.object({ phase: ShutdownPhaseSchema, deadline: z.number().nullable(), dryRun: z.boolean() }),
+  shutdown: z.object({
+    phase: ShutdownPhaseSchema,
+    deadline: z.number().nullable(),
+    dryRun: z.boolean(),
+    /** Epoch ms the dry-run shutdown was rehearsed (phase `rehearsed`), else null. */
+    rehearsedAt: z.number().nullable().default(null),
+    /** done: whether the real command succeeded (false: this machine is still up — "Re-arm monitoring"). */
+    commandOk: z.boolean().nullable().default(null),
+  }),
   fsdLatchedAtStart: z.boolean(),
   /** How a latched FSD is handled: `awaiting-choice` asks the operator (policy `ask`). */
   fsdLatch: z.enum(['ignored', 'awaiting-choice', 'obeyed']).nullable().optional(),
@@ -110,6 +121,20 @@ export const UpsSnapshotSchema = z.object({
   }),
 });
 export type UpsSnapshot = z.infer<typeof UpsSnapshotSchema>;
+
+/** Shown wherever this machine would shut down (sidebar, cards, tray) while dry run is on. */
+export const DRY_RUN_BADGE = 'Dry run — this machine will not shut down';
+
+/** This UPS would shut this machine down, but dry run is on (monitor-only / power value 0 never would). */
+export function dryRunApplies(ups: Pick<UpsSnapshot, 'role' | 'shutdown'>): boolean {
+  return ups.role === 'secondary' && ups.shutdown.dryRun;
+}
+
+/** A real shutdown is under way (FINALDELAY or the command, not a dry run): the only "Shutting down". */
+export function realShutdownUnderway(ups: Pick<UpsSnapshot, 'shutdown'>): boolean {
+  const { phase, dryRun } = ups.shutdown;
+  return !dryRun && (phase === 'final-delay' || phase === 'command-running');
+}
 
 export const TrayLevelSchema = z.enum([
   'online',

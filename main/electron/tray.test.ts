@@ -150,6 +150,17 @@ describe('trayModel: tooltip and paused', () => {
     expect(labels(trayModel(snapshot([u]), paused).menu)[0]).toContain('shutdown in 5 s (dry run)');
   });
 
+  it('dry run: the tooltip says this machine will not shut down; a rehearsal or its logout is neither "Shutting down" nor lost data', () => {
+    const rehearsed = ups({ level: 'online', role: 'secondary', connection: 'logged-out', shutdown: { phase: 'rehearsed', deadline: null, dryRun: true, rehearsedAt: NOW - 1000, commandOk: null } });
+    const model = trayModel(snapshot([rehearsed]), paused);
+    expect(model.tooltip.split('\n')[1]).toBe('Dry run — this machine will not shut down');
+    expect(model.level).toBe('online');
+    const monitorOnly = ups({ role: 'monitor-only', shutdown: { phase: 'none', deadline: null, dryRun: true, rehearsedAt: null, commandOk: null } });
+    expect(trayModel(snapshot([monitorOnly]), paused).tooltip).not.toContain('Dry run');
+    const real = ups({ level: 'shutting-down', shutdown: { phase: 'final-delay', deadline: NOW + 5000, dryRun: false, rehearsedAt: null, commandOk: null } });
+    expect(trayModel(snapshot([real]), paused).level).toBe('shutting-down');
+  });
+
   it('title (macOS menu bar text) is the charge only while on battery', () => {
     expect(trayModel(snapshot([ups({ level: 'on-battery', metrics: { charge: 61.4 } })]), paused).title).toBe('61%');
     expect(trayModel(snapshot([ups({ level: 'online' })]), paused).title).toBe('');

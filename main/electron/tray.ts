@@ -15,7 +15,7 @@
  */
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import type { Logger } from '../platform/ports';
-import type { AppSnapshot, TrayLevel, UpsSnapshot } from '../../shared/snapshot';
+import { type AppSnapshot, DRY_RUN_BADGE, type TrayLevel, type UpsSnapshot, dryRunApplies, realShutdownUnderway } from '../../shared/snapshot';
 import { APP_NAME } from './constants';
 import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';
 
@@ -86,8 +86,9 @@ export function upsTrayLevel(ups: UpsSnapshot): UpsLevel {
       break;
   }
   if (ups.critical) candidates.push('low-battery');
-  if (ups.shutdown.phase !== 'none') candidates.push('shutting-down');
-  if (ups.stale || ups.connection !== 'connected') candidates.push('comm-lost');
+  if (realShutdownUnderway(ups)) candidates.push('shutting-down');
+  // A deliberate logout (the shutdown sequence's) is not lost data.
+  if (ups.stale || (ups.connection !== 'connected' && ups.connection !== 'logged-out')) candidates.push('comm-lost');
   return candidates.reduce((worst, level) => (SEVERITY[level] > SEVERITY[worst] ? level : worst), 'online');
 }
 
@@ -150,7 +151,8 @@ function upsFacts(ups: UpsSnapshot, now: number): string[] {
 
 function tooltipFor(snapshot: AppSnapshot, level: TrayLevel, paused: boolean, now: number, limit: number): string {
   const state = snapshot.configProblem ? 'configuration not loaded' : LEVEL_TEXT[level];
-  const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}`;
+  const dryRun = snapshot.ups.some(dryRunApplies) ? `\n${DRY_RUN_BADGE}` : '';
+  const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}${dryRun}`;
   const lines = snapshot.ups.map((ups) => `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`);
   const out = [head];
   for (let i = 0; i < lines.length; i++) {

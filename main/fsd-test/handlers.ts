@@ -150,15 +150,9 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
         target,
         onCleared: (at, status) => {
           watchers.delete(target.monitorId);
-          const session = deps.session(target.monitorId);
-          let resumed = false;
-          // Our own monitor ran its (dry-run) shutdown episode on the FSD and logged out for good;
-          // now that the latch is gone, re-arm it so this machine is counted by the master again.
-          if (session && session.view.shutdown.phase === 'done' && deps.config().shutdown.dryRun) {
-            session.acknowledgeEpisode();
-            resumed = true;
-          }
-          const message = `FSD latch cleared on ${target.master.host}: ups.status is "${status}" (upsd was restarted).${resumed ? ' This machine’s monitor, which ran its dry-run shutdown on the FSD, logs in again.' : ''}`;
+          // This machine's own monitor needs nothing here: a dry-run shutdown on the FSD was a
+          // rehearsal that logged in again by itself, and it ends now that the UPS is on line.
+          const message = `FSD latch cleared on ${target.master.host}: ups.status is "${status}" (upsd was restarted).`;
           for (const waiting of entry.waiting) {
             const report = parseReport(deps.history.getFsdReport(waiting.reportId));
             if (report) {

@@ -271,7 +271,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   private shutdownNote(): string {
     const seconds = this.config.timing.finalDelaySeconds;
     return this.config.shutdown.dryRun
-      ? `Dry run: in ${seconds} s the shutdown command is recorded, not executed. Afterwards use "Re-arm monitoring" on the dashboard.`
+      ? `Dry run: in ${seconds} s the shutdown command is recorded, not executed; this machine logs out like a real shutdown, then logs in again and keeps monitoring.`
       : `This computer shuts down in ${seconds} s: save your work now. To rehearse without shutting down, turn on dry run in Settings → Shutdown.`;
   }
 

@@ -1,7 +1,8 @@
 /**
  * After an episode that left this machine up (a dry run, e.g. during an FSD test), the next
  * episode must run the shutdown command again with the configuration of that moment — a cached
- * dry-run outcome must never swallow a real shutdown.
+ * dry-run outcome must never swallow a real shutdown. A rehearsal needs no re-arm: it logs out,
+ * logs in again by itself and the episode ends once the UPS is on line.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Rig, startUpsdRig } from '../testing/upsd-rig';
@@ -19,7 +20,7 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     await rig.stop();
   });
 
-  it('dry run records, the operator re-arms, dry run is switched off, and the next FSD runs the command', async () => {
+  it('dry run records and logs out, logs in again by itself, dry run is switched off, and the next FSD runs the command', async () => {
     scenario = Scenario.start({ rig });
     await scenario.ready();
     const session = scenario.session();
@@ -31,9 +32,10 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     expect(scenario.hooks().filter((h) => h.type === 'SHUTDOWNCMD')).toHaveLength(0);
     await waitNumLogins(rig, 'ups', 0);
 
-    const live = scenario.service.session(session.monitorId)!;
-    live.acknowledgeEpisode();
+    // No acknowledgement: the rehearsal logs in again and the episode ends on the next OL.
     await waitNumLogins(rig, 'ups', 1, 10_000);
+    const live = scenario.service.session(session.monitorId)!;
+    await waitFor(() => live.view.shutdown.phase === 'none', { timeoutMs: 5_000 });
 
     scenario.service.applyConfig({ ...scenario.config, shutdown: { ...scenario.config.shutdown, dryRun: false } });
     await scenario.ready();

@@ -48,6 +48,8 @@ export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 't
 
 function connectionState(view: MonitorView): ConnectionState {
   if (view.suspended) return 'paused';
+  // The shutdown sequence closed the session on purpose: not a lost connection.
+  if (!view.sessionWanted && !view.connected) return 'logged-out';
   if (view.login === 'refused') return 'login-refused';
   // Connected means usable: logged in where we log in, and a status read since.
   if (view.connected) return view.comm === 'lost' ? 'lost' : view.comm === 'never' || (view.role === 'secondary' && !view.loggedIn) ? 'connecting' : 'connected';
@@ -55,11 +57,18 @@ function connectionState(view: MonitorView): ConnectionState {
   return 'lost';
 }
 
-function levelOf(view: MonitorView, stale: boolean): UpsSnapshot['level'] {
-  const phase = view.shutdown.phase;
-  if (phase === 'final-delay' || phase === 'command-running' || phase === 'done' || (view.fsd && view.latchedFsd === null)) return 'shutting-down';
+/**
+ * "Shutting down" only when this machine really is: a real (not dry-run) sequence from FINALDELAY
+ * on, or a real command that went through. A rehearsal, a failed command and an FSD on a UPS that
+ * does not shut this machine down show the power state (critical ⇒ low-battery) instead.
+ */
+function levelOf(view: MonitorView, stale: boolean, dryRun: boolean): UpsSnapshot['level'] {
+  const { phase, commandOk } = view.shutdown;
+  const realShutdown = !dryRun && (phase === 'final-delay' || phase === 'command-running' || (phase === 'done' && commandOk === true));
+  if (realShutdown) return 'shutting-down';
   if (view.comm === 'never') return 'unknown';
-  if (stale) return 'comm-lost';
+  // A deliberate logout (the rehearsal's) keeps the last readings without calling it comm loss.
+  if (stale && view.sessionWanted) return 'comm-lost';
   if (view.lowBattery || view.critical) return 'low-battery';
   if (view.line === 'on-battery') return 'on-battery';
   if (view.line === 'online') return 'online';
@@ -98,11 +107,17 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     loggedIn: view.loggedIn,
     status: view.status,
     statusText: view.comm === 'never' ? (view.lastPollFailure ? 'Unreachable' : 'Connecting…') : view.statusText,
-    level: levelOf(view, stale),
+    level: levelOf(view, stale, r.dryRun),
     unknownTokens: [...view.unknownTokens],
     critical: view.critical,
     criticalReason: view.explanation,
-    shutdown: { phase: view.shutdown.phase, deadline: deadline === null ? null : Math.round(deadline + r.monotonicToEpoch), dryRun: r.dryRun },
+    shutdown: {
+      phase: view.shutdown.phase,
+      deadline: deadline === null ? null : Math.round(deadline + r.monotonicToEpoch),
+      dryRun: r.dryRun,
+      rehearsedAt: view.shutdown.rehearsedAt === null ? null : Math.round(view.shutdown.rehearsedAt + r.monotonicToEpoch),
+      commandOk: view.shutdown.commandOk,
+    },
     fsdLatchedAtStart: view.latchedFsd !== null,
     fsdLatch: view.latchedFsd?.handling ?? null,
     metrics: {

@@ -11,6 +11,7 @@ import {
   decisionConfig,
   describeState,
   initialState,
+  nextWakeAt,
   step,
 } from './state-machine';
 import { Driver, UPS, actions, deepFreeze } from './testing/driver';
@@ -29,6 +30,7 @@ describe('defaults', () => {
       noCommWarnMs: 300_000,
       rbWarnMs: 43_200_000,
       commLossCriticalMs: 5_000,
+      rehearsalLogoutMs: 5_000,
       role: 'secondary',
       hostDecides: false,
       latchedFsdAtStart: 'ignore-while-online',
@@ -920,6 +922,65 @@ describe('one shutdown per episode', () => {
     const f = d.input({ type: 'shutdown-command-finished', ok: true }, 900_100);
     expect(actions(f)).toEqual(['reconnect-now']);
     expect(d.view().sessionWanted).toBe(true);
+  });
+});
+
+describe('dry run: a rehearsal logs out, logs in again and keeps monitoring', () => {
+  const R = 5_000; // DEFAULT_REHEARSAL_LOGOUT_MS
+
+  it('logs out like a real shutdown, logs in after the hold, one rehearsal while FSD stays latched, over when back on line', () => {
+    const d = new Driver();
+    d.status('FSD OB LB', 1_000);
+    d.tickAt(1_000 + F);
+    expect(d.effects('close-session')).toHaveLength(1);
+    const done = d.input({ type: 'shutdown-command-finished', ok: true, dryRun: true }, 1_000 + F + 50);
+    expect(actions(done)).not.toContain('reconnect-now'); // the master must see the logout first
+    expect(d.view()).toMatchObject({ shutdown: { phase: 'rehearsed', rehearsedAt: 1_000 + F + 50, commandOk: null }, sessionWanted: false });
+    expect(nextWakeAt(d.state, d.config)).toBe(1_000 + F + 50 + R);
+    d.tickAt(1_000 + F + 50 + R - 1);
+    expect(d.effects('reconnect-now')).toHaveLength(0);
+    d.tickAt(1_000 + F + 50 + R);
+    expect(d.effects('reconnect-now')).toHaveLength(1);
+    expect(d.view().sessionWanted).toBe(true);
+
+    // FSD stays latched (as after an FSD test): still critical, but no second shutdown, no logout loop.
+    d.pollUntil('FSD OB LB', 60_000);
+    d.pollUntil('FSD OL', 120_000);
+    expect(d.effects('begin-shutdown')).toHaveLength(1);
+    expect(d.effects('close-session')).toHaveLength(1);
+    expect(d.view().shutdown.phase).toBe('rehearsed');
+    // Back on line (the latch cleared): the episode is over without any acknowledgement.
+    d.status('OL', 121_000);
+    expect(d.view()).toMatchObject({ shutdown: { phase: 'none', rehearsedAt: null }, critical: false });
+    expect(d.logs().some((m) => m.includes('rehearsed shutdown episode 1 is over'))).toBe(true);
+    // The next outage is a new episode.
+    d.status('OB LB', 130_000);
+    d.tickAt(130_000 + H + 1);
+    expect(d.effects('begin-shutdown').map((r) => r.effect)).toMatchObject([{ episode: 1 }, { episode: 2 }]);
+  });
+
+  it('a reading from before the re-login does not end the episode; on battery without LB it stays rehearsed', () => {
+    const d = new Driver();
+    d.status('OB LB', 1_000);
+    d.tickAt(1_000 + H + 1);
+    d.tickAt(1_000 + H + 1 + F);
+    d.input({ type: 'shutdown-command-finished', ok: true, dryRun: true }, 1_000 + H + 1 + F);
+    d.status('OL', 1_000 + H + 1 + F + 100); // a late answer on the old connection
+    expect(d.view().shutdown.phase).toBe('rehearsed');
+    d.tickAt(1_000 + H + 1 + F + R);
+    d.status('OB', 40_000);
+    expect(d.view().shutdown.phase).toBe('rehearsed');
+    d.status('OL CHRG', 41_000);
+    expect(d.view().shutdown.phase).toBe('none');
+  });
+
+  it('a failed real command still needs the acknowledgement (Re-arm monitoring)', () => {
+    const d = new Driver();
+    d.status('FSD OB LB', 1_000);
+    d.tickAt(1_000 + F);
+    d.input({ type: 'shutdown-command-finished', ok: false, detail: 'exit code 1' }, 7_000);
+    d.pollUntil('OL', 60_000);
+    expect(d.view().shutdown).toMatchObject({ phase: 'done', commandOk: false });
   });
 });
 

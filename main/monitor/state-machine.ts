@@ -93,9 +93,13 @@ export const DEFAULT_DECISION_TIMING = {
 /** Not upsmon's (it has no such setting): see DecisionConfig.commLossCriticalMs. */
 export const DEFAULT_COMM_LOSS_CRITICAL_MS = 5_000;
 
+/** Not upsmon's (it has no dry run): see DecisionConfig.rehearsalLogoutMs. */
+export const DEFAULT_REHEARSAL_LOGOUT_MS = 5_000;
+
 export const DEFAULT_DECISION_CONFIG: Readonly<Omit<DecisionConfig, 'upsName' | 'messages'>> = {
   ...DEFAULT_DECISION_TIMING,
   commLossCriticalMs: DEFAULT_COMM_LOSS_CRITICAL_MS,
+  rehearsalLogoutMs: DEFAULT_REHEARSAL_LOGOUT_MS,
   role: 'secondary',
   hostDecides: false,
   latchedFsdAtStart: 'ignore-while-online',
@@ -258,7 +262,7 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
       resume(ctx);
       return true;
     case 'shutdown-command-finished':
-      commandFinished(ctx, input.ok, input.detail ?? null);
+      commandFinished(ctx, input.ok, input.detail ?? null, input.dryRun === true);
       return true;
     case 'local-fsd-requested': {
       const source = input.source === undefined ? '' : ` (${input.source})`;
@@ -530,11 +534,17 @@ function resume(ctx: Ctx): void {
   ctx.effects.push({ type: 'reconnect-now', reason: 'resumed from sleep' });
 }
 
-function commandFinished(ctx: Ctx, ok: boolean, detail: string | null): void {
-  const { s, now } = ctx;
+function commandFinished(ctx: Ctx, ok: boolean, detail: string | null, dryRun: boolean): void {
+  const { s, now, cfg } = ctx;
   const sd = s.shutdown;
   if (sd.phase !== 'command-running') {
     log(ctx, 'warn', `shutdown-command-finished while the shutdown phase is ${sd.phase}: ignored`);
+    return;
+  }
+  if (dryRun && ok) {
+    // A rehearsal: logged out like a real shutdown; back in after the hold, monitoring on.
+    s.shutdown = { phase: 'rehearsed', episode: sd.episode, reason: sd.reason, beganAt: sd.beganAt, rehearsedAt: now, reloginAt: now + cfg.rehearsalLogoutMs };
+    log(ctx, 'info', `dry run: shutdown rehearsed (the command was recorded, not run); logging in again in ${cfg.rehearsalLogoutMs} ms; the episode ends when the UPS is back on line`);
     return;
   }
   s.shutdown = { ...sd, phase: 'done', finishedAt: now, ok, detail };
@@ -605,6 +615,7 @@ function recalc(ctx: Ctx): void {
       beginShutdown(ctx, assessment.reason);
     }
   }
+  endRehearsal(ctx);
   // A begun shutdown is a commitment: it runs to the end even across a suspend.
   const sd = s.shutdown;
   if (sd.phase === 'final-delay' && now >= sd.deadline) {
@@ -612,6 +623,26 @@ function recalc(ctx: Ctx): void {
     s.sessionWanted = false;
     ctx.effects.push({ type: 'run-shutdown-command', episode: sd.episode, reason: sd.reason, upsName: cfg.upsName });
     ctx.effects.push({ type: 'close-session', reason: 'the shutdown command started: log out so the master stops waiting for this machine' });
+  }
+}
+
+/**
+ * A rehearsed (dry-run) episode: log in again once the logout was visible to the master; the
+ * episode ends — with no user action — on a fresh reading that is on line and not critical. While
+ * FSD stays latched it stays critical, so it is one rehearsal per episode, not a logout loop.
+ */
+function endRehearsal(ctx: Ctx): void {
+  const { s, now } = ctx;
+  const sd = s.shutdown;
+  if (sd.phase !== 'rehearsed') return;
+  if (!s.sessionWanted && now >= sd.reloginAt && !s.suspended) {
+    s.sessionWanted = true;
+    ctx.effects.push({ type: 'reconnect-now', reason: 'dry run: the shutdown was rehearsed, monitoring goes on' });
+  }
+  const f = s.flags;
+  if (s.sessionWanted && isFresh(s) && s.lastPollAt >= sd.reloginAt && f.online && !f.onBattery && !s.assessment.critical) {
+    log(ctx, 'info', `the UPS is back on line: rehearsed shutdown episode ${sd.episode} is over, decisions re-armed`);
+    s.shutdown = { phase: 'none' };
   }
 }
 
@@ -735,6 +766,7 @@ export function nextWakeAt(state: UpsMonitorState, config: DecisionConfig): numb
   if (!state.suspended) {
     // While suspended, ticks are discarded; the resume input itself re-evaluates everything.
     if (sd.phase === 'final-delay') candidates.push(sd.deadline);
+    if (sd.phase === 'rehearsed' && !state.sessionWanted) candidates.push(sd.reloginAt);
     if (state.latch.kind === 'pending') candidates.push(state.latch.since + config.deadTimeMs + 1);
     if (isFresh(state) && state.flags.onBattery && !state.deadPromoted) candidates.push(state.lastPollAt + config.deadTimeMs + 1);
     const a = state.assessment;
@@ -786,6 +818,7 @@ export function describeState(state: UpsMonitorState): MonitorView {
       episode: sd.phase === 'none' ? null : sd.episode,
       reason: sd.phase === 'none' ? null : sd.reason,
       commandOk: sd.phase === 'done' ? sd.ok : null,
+      rehearsedAt: sd.phase === 'rehearsed' ? sd.rehearsedAt : null,
     },
     latchedFsd: latch.kind === 'latched' ? { handling: latch.handling, since: latch.since } : null,
     episodes: state.episodes,

@@ -28,6 +28,12 @@ export interface DecisionConfig {
    * upsd restart, a Wi-Fi hiccup) 10× as often, so the default waits one upsmon poll. 0 = at once.
    */
   commLossCriticalMs: number;
+  /**
+   * Dry run: after the (recorded) shutdown command this machine stays logged out this long, so
+   * the master sees it leave like after a real shutdown (upsmon on the master checks NUMLOGINS
+   * every ~2 s while it waits HOSTSYNC), then logs in again and keeps monitoring.
+   */
+  rehearsalLogoutMs: number;
   /** secondary: decide and shut down like upsmon. monitor-only: notify, never shut down, no LOGIN. */
   role: MonitorRole;
   /**
@@ -75,7 +81,7 @@ export type MonitorInput =
   | { readonly type: 'tick' }
   | { readonly type: 'suspend' }
   | { readonly type: 'resume' }
-  | { readonly type: 'shutdown-command-finished'; readonly ok: boolean; readonly detail?: string }
+  | { readonly type: 'shutdown-command-finished'; readonly ok: boolean; readonly detail?: string; /** Recorded, not run: a rehearsal. */ readonly dryRun?: boolean }
   | { readonly type: 'local-fsd-requested'; readonly source?: string }
   /** With `hostDecides`: the host's supplies fell below MINSUPPLIES (`detail` says which are critical). */
   | { readonly type: 'supplies-short'; readonly detail: string }
@@ -131,7 +137,7 @@ export interface Assessment {
   readonly deadline: number | null;
 }
 
-export type ShutdownPhase = 'none' | 'waiting-hostsync' | 'final-delay' | 'command-running' | 'done';
+export type ShutdownPhase = 'none' | 'waiting-hostsync' | 'final-delay' | 'command-running' | 'done' | 'rehearsed';
 
 export type ShutdownState =
   | { readonly phase: 'none' }
@@ -159,6 +165,19 @@ export type ShutdownState =
       readonly finishedAt: number;
       readonly ok: boolean;
       readonly detail: string | null;
+    }
+  /**
+   * Dry run: the command was recorded, not run. The episode stays (no second shutdown while FSD
+   * stays latched) until the UPS is back on line and not critical; the session logs in again at
+   * `reloginAt`.
+   */
+  | {
+      readonly phase: 'rehearsed';
+      readonly episode: number;
+      readonly reason: ShutdownReason;
+      readonly beganAt: number;
+      readonly rehearsedAt: number;
+      readonly reloginAt: number;
     };
 
 export type LatchState =
@@ -304,6 +323,8 @@ export interface MonitorView {
     readonly episode: number | null;
     readonly reason: ShutdownReason | null;
     readonly commandOk: boolean | null;
+    /** rehearsed: when the dry-run command was recorded (monotonic). */
+    readonly rehearsedAt: number | null;
   };
   readonly latchedFsd: { readonly handling: 'ignored' | 'awaiting-choice' | 'obeyed'; readonly since: number } | null;
   readonly episodes: number;

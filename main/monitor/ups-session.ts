@@ -43,7 +43,7 @@ export interface SessionSink {
   notify(session: UpsSession, effect: EffectOf<'notify'>): void;
   beginShutdown(session: UpsSession, effect: EffectOf<'begin-shutdown'>): void;
   /** Starts the shutdown command; resolves when it has finished. */
-  runShutdownCommand(session: UpsSession, effect: EffectOf<'run-shutdown-command'>): Promise<{ ok: boolean; detail?: string }>;
+  runShutdownCommand(session: UpsSession, effect: EffectOf<'run-shutdown-command'>): Promise<{ ok: boolean; detail?: string; dryRun?: boolean }>;
   /** Connection, login and configuration facts for the event log. */
   system(session: UpsSession, type: string, severity: 'info' | 'warning' | 'critical', message: string): void;
   changed(session: UpsSession): void;
@@ -289,7 +289,7 @@ export class UpsSession extends EventEmitter {
         break;
       case 'run-shutdown-command':
         sink.runShutdownCommand(this, effect).then(
-          (result) => this.feed({ type: 'shutdown-command-finished', ok: result.ok, ...(result.detail ? { detail: result.detail } : {}) }),
+          (result) => this.feed({ type: 'shutdown-command-finished', ok: result.ok, ...(result.detail ? { detail: result.detail } : {}), ...(result.dryRun ? { dryRun: true } : {}) }),
           (error: unknown) => this.feed({ type: 'shutdown-command-finished', ok: false, detail: String(error) }),
         );
         break;

@@ -1,6 +1,6 @@
 /** The shell: skip link, sidebar navigation, transport banner, the routed page, live announcements. */
 import { Suspense, lazy, useEffect, useRef } from 'react';
-import type { TrayLevel } from '../../shared/snapshot';
+import { DRY_RUN_BADGE, type TrayLevel, dryRunApplies } from '../../shared/snapshot';
 import { api } from './api';
 import { Callout, RichText, Spinner } from './components/common';
 import { formatCountdown } from './format';
@@ -118,6 +118,7 @@ function Sidebar({ route }: { route: Route }) {
   const tray = useApp((s) => s.snapshot?.tray);
   const paused = useApp((s) => s.snapshot?.notificationsPaused ?? false);
   const live = useApp((s) => s.transport.kind === 'open');
+  const dryRun = useApp((s) => s.snapshot?.ups.some(dryRunApplies) ?? false);
   return (
     <header className="sidebar">
       <a className="brand" href="#/" aria-label="NUT Sentinel — dashboard">
@@ -148,6 +149,11 @@ function Sidebar({ route }: { route: Route }) {
               {live && tray.charge !== null && <span className="muted nowrap"> · {Math.round(tray.charge)} %</span>}
             </span>
           </div>
+        )}
+        {dryRun && (
+          <a className="badge badge-dry-run" href={href({ name: 'settings', section: 'shutdown' })} data-testid="dry-run-badge">
+            {DRY_RUN_BADGE}
+          </a>
         )}
         {paused && (
           <a className="paused-note" href={href({ name: 'settings', section: 'notifications' })} data-testid="notifications-paused">

@@ -66,6 +66,12 @@ export function formatDateTime(epochMs: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** "21:36", for marks like "Shutdown rehearsed (dry run) at 21:36". */
+export function formatTimeOfDay(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 /** Time of day for recent things, date too when not today. */
 export function formatWhen(epochMs: number, nowMs: number): string {
   const d = new Date(epochMs);
@@ -116,6 +122,7 @@ export const CONNECTION_LABEL: Record<UpsSnapshot['connection'], string> = {
   unreachable: 'Unreachable',
   'login-refused': 'Login refused',
   paused: 'Paused',
+  'logged-out': 'Logged out (shutdown sequence)',
 };
 
 export const ROLE_LABEL: Record<UpsSnapshot['role'], string> = {
@@ -129,6 +136,7 @@ export const SHUTDOWN_PHASE_LABEL: Record<UpsSnapshot['shutdown']['phase'], stri
   'final-delay': 'Shutting this machine down (FINALDELAY)',
   'command-running': 'Shutdown command running',
   done: 'Shutdown command issued',
+  rehearsed: 'Shutdown rehearsed (dry run)',
 };
 
 /** The readings are not live: show them greyed as "last known". */

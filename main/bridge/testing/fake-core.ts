@@ -218,7 +218,7 @@ export class FakeCore implements CoreService {
       lastError: null,
       server: { kind: 'unknown', version: null, protocol: null },
       clients: { list: null, numLogins: null, at: null },
-      shutdown: { phase: 'none', deadline: null, dryRun: this.config.shutdown.dryRun },
+      shutdown: { phase: 'none', deadline: null, dryRun: this.config.shutdown.dryRun, rehearsedAt: null, commandOk: null },
       fsdLatchedAtStart: false,
       critical: false,
       criticalReason: null,
@@ -293,7 +293,7 @@ export class FakeCore implements CoreService {
         critical: true,
         criticalReason: 'On battery with low battery (OB LB) — the master set FSD.',
         metrics: { charge: 18, runtime: 240, load: 44, inputVoltage: 0, outputVoltage: 229.1 },
-        shutdown: { phase: 'waiting-hostsync', deadline: now + 45_000, dryRun: true },
+        shutdown: { phase: 'waiting-hostsync', deadline: now + 45_000, dryRun: true, rehearsedAt: null, commandOk: null },
       } satisfies Partial<UpsSim>);
     }
     for (const [id, sim] of this.sims) {

@@ -35,7 +35,7 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     unknownTokens: [],
     critical: false,
     criticalReason: null,
-    shutdown: { phase: 'none', deadline: null, dryRun: false },
+    shutdown: { phase: 'none', deadline: null, dryRun: false, rehearsedAt: null, commandOk: null },
     fsdLatchedAtStart: false,
     metrics: { charge: 100, runtime: 1800, load: 20, inputVoltage: 230, outputVoltage: 230 },
     statusAt: NOW - 500,

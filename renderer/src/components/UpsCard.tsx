@@ -3,7 +3,7 @@
  * reason to worry (login refused, stale readings, shutdown in progress, latched FSD).
  * Stale readings are greyed and labelled "last known … ago": never frozen numbers that look live.
  */
-import type { UpsSnapshot } from '../../../shared/snapshot';
+import { DRY_RUN_BADGE, type UpsSnapshot, dryRunApplies } from '../../../shared/snapshot';
 import {
   CONNECTION_LABEL,
   ROLE_LABEL,
@@ -13,6 +13,7 @@ import {
   formatCountdown,
   formatDateTime,
   formatPercent,
+  formatTimeOfDay,
   formatRuntime,
   formatVoltage,
   isStale,
@@ -97,9 +98,16 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
         </div>
         <span className={`role-chip role-${ups.role}`} data-testid="role" title={ups.role === 'secondary' ? 'Logs in to the master, which waits for this machine; this machine shuts down on low battery.' : 'Watches only; never shuts this machine down.'}>
           {ROLE_LABEL[ups.role]}
-          {ups.role === 'secondary' && (ups.loggedIn ? <span className="role-ok"> · logged in</span> : <span className="role-bad"> · not logged in</span>)}
+          {ups.role === 'secondary' && <LoginWords ups={ups} />}
         </span>
       </header>
+      {dryRunApplies(ups) && (
+        <div>
+          <span className="badge badge-dry-run" data-testid="card-dry-run" title="Settings → Shutdown → Dry run: the shutdown command is recorded, not executed.">
+            {DRY_RUN_BADGE}
+          </span>
+        </div>
+      )}
 
       <div className="ups-status-line" data-testid="ups-status">
         <StatusPill level={ups.level} stale={stale} text={stale ? statusWords : ups.statusText} />
@@ -218,15 +226,34 @@ function connectionWords(ups: UpsSnapshot): string {
   return CONNECTION_LABEL[ups.connection];
 }
 
+/** "logged in" / "not logged in" — and a deliberate logout of the shutdown sequence said as such. */
+function LoginWords({ ups }: { ups: UpsSnapshot }) {
+  if (ups.loggedIn) return <span className="role-ok"> · logged in</span>;
+  if (ups.connection === 'connecting') return <span className="role-muted"> · logging in…</span>;
+  if (ups.connection === 'logged-out') return <span className="role-muted"> · {ups.shutdown.dryRun ? 'logged out for the rehearsal' : 'logged out (shutting down)'}</span>;
+  return <span className="role-bad"> · not logged in</span>;
+}
+
+/** The banner's title: a dry run says it rehearses; "Shutting …" only when it is real. */
+function shutdownTitle(ups: UpsSnapshot): string {
+  const { phase, dryRun, rehearsedAt } = ups.shutdown;
+  if (phase === 'rehearsed') return `Shutdown rehearsed (dry run)${rehearsedAt === null ? '' : ` at ${formatTimeOfDay(rehearsedAt)}`}`;
+  if (phase === 'done' && ups.shutdown.commandOk === false) return 'The shutdown command failed';
+  if (dryRun && phase === 'final-delay') return 'Rehearsing the shutdown (dry run, FINALDELAY)';
+  if (dryRun && phase === 'command-running') return 'Rehearsing the shutdown (dry run): recording the command';
+  return SHUTDOWN_PHASE_LABEL[phase];
+}
+
 function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
   const { phase, deadline, dryRun } = ups.shutdown;
   const remaining = deadline === null ? null : deadline - now;
+  const rehearsal = phase === 'rehearsed';
   return (
-    <div className="shutdown-banner" role="alert" data-testid="shutdown-banner" data-phase={phase}>
+    <div className={`shutdown-banner${rehearsal ? ' is-rehearsal' : ''}`} role={rehearsal ? 'status' : 'alert'} data-testid="shutdown-banner" data-phase={phase}>
       <PowerIcon size={22} />
       <div>
-        <div className="shutdown-title">
-          {SHUTDOWN_PHASE_LABEL[phase]}
+        <div className="shutdown-title" data-testid="shutdown-title">
+          {shutdownTitle(ups)}
           {remaining !== null && (phase === 'waiting-hostsync' || phase === 'final-delay') && (
             <span className="countdown" data-testid="shutdown-countdown">
               {' '}
@@ -234,9 +261,13 @@ function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
             </span>
           )}
         </div>
-        {dryRun && <div className="shutdown-dry">Dry run: the shutdown command is recorded, not executed.</div>}
+        {rehearsal ? (
+          <div className="shutdown-dry">This machine logged out like a real shutdown and logged in again; it keeps monitoring. The card returns to normal when the UPS is back on line.</div>
+        ) : (
+          dryRun && phase !== 'waiting-hostsync' && <div className="shutdown-dry">Dry run: the shutdown command is recorded, not executed.</div>
+        )}
         {ups.criticalReason && <div className="shutdown-reason">{ups.criticalReason}</div>}
-        {phase === 'done' && <AcknowledgeShutdown monitorId={ups.monitorId} />}
+        {phase === 'done' && ups.shutdown.commandOk === false && <AcknowledgeShutdown monitorId={ups.monitorId} />}
       </div>
     </div>
   );
@@ -272,7 +303,7 @@ function useApiAction() {
   return { ...state, run };
 }
 
-/** After a shutdown episode that left this machine up (dry run, failed command): re-arm the monitor. */
+/** After a real shutdown command that failed (this machine is still up): re-arm the monitor. */
 function AcknowledgeShutdown({ monitorId }: { monitorId: string }) {
   const action = useApiAction();
   return (

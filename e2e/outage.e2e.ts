@@ -1,0 +1,99 @@
+/**
+ * An outage as it happens, in Chromium through the browser bridge against a real upsd: what the
+ * page says at each step must be true.
+ *
+ * - Dry run: OB → OB LB → HOSTSYNC → SHUTDOWN → FINALDELAY → the (recorded) command. The app logs
+ *   out like a real shutdown (the master sees it), logs in again by itself and keeps monitoring;
+ *   the card marks "Shutdown rehearsed (dry run) at HH:MM"; when the power returns the card is on
+ *   line and logged in with no click. Never "Connection lost", never "Shutting down", no "Re-arm".
+ */
+import type { Page } from '@playwright/test';
+import type { ConfigInput } from '../shared/config';
+import { RIG_USERS } from '../main/testing/upsd-rig';
+import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+
+const UPS = 'ups';
+
+async function configure(app: AppUnderTest, host: string, port: number, overrides: Partial<ConfigInput> = {}): Promise<void> {
+  const config: ConfigInput = {
+    masters: [{ id: 'nas', label: 'Office NAS', preset: 'synology', host, port, ups: [{ name: UPS, username: RIG_USERS.monuser.name }] }],
+    timing: { statusPollSeconds: 0.25, fullPollSeconds: 1, hostSyncSeconds: 1, finalDelaySeconds: 1 },
+    shutdown: { dryRun: true },
+    notifications: { desktop: false },
+    ...overrides,
+  };
+  await app.api('secrets:set-password', { masterId: 'nas', upsName: UPS, password: RIG_USERS.monuser.password });
+  expect(await app.api('config:save', { config })).toEqual({ ok: true });
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => snapshot.ups[0]?.loggedIn === true,
+    30_000,
+  );
+}
+
+/** Records every text the sidebar, the cards and the tab title show, on each DOM change (nothing is missed between polls). */
+async function recordTexts(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen = new Set<string>();
+    (window as unknown as { __texts: Set<string> }).__texts = seen;
+    const take = () => {
+      seen.add(`title: ${document.title}`);
+      document.querySelectorAll<HTMLElement>('.sidebar, [data-testid="ups-card"]').forEach((el) => seen.add(el.innerText));
+    };
+    take();
+    new MutationObserver(take).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+  return () => page.evaluate(() => [...(window as unknown as { __texts: Set<string> }).__texts]);
+}
+
+test('dry run: a low-battery episode is rehearsed — logged out and in again, marked, back to normal on line power with no click', async ({ page, rig, app }) => {
+  test.setTimeout(120_000);
+  await configure(app, rig.host, rig.port);
+  await page.goto(app.url);
+  const card = page.getByTestId('ups-card').first();
+  await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
+  // Persistent: the sidebar and every card that would shut this machine down.
+  await expect(page.getByTestId('dry-run-badge')).toHaveText('Dry run — this machine will not shut down');
+  await expect(card.getByTestId('card-dry-run')).toHaveText('Dry run — this machine will not shut down');
+  const texts = await recordTexts(page);
+
+  await rig.setStatus(UPS, 'OB DISCHRG');
+  await expect(card).toHaveAttribute('data-level', 'on-battery', { timeout: 5_000 });
+  await rig.setStatus(UPS, 'OB LB');
+  // HOSTSYNC 1 s, FINALDELAY 1 s, then the command is recorded and the session logs out.
+  await expect.poll(() => rig.numLogins(UPS), { timeout: 15_000, intervals: [100] }).toBe(0);
+  await expect(card.getByTestId('shutdown-title')).toHaveText(/^Shutdown rehearsed \(dry run\) at \d\d:\d\d$/, { timeout: 10_000 });
+  await expect(card.getByTestId('role')).toContainText('logged out for the rehearsal');
+  await expect(card).not.toHaveAttribute('data-level', 'comm-lost');
+  await screenshot(page, 'dry-run-rehearsed-logged-out');
+  // Then it logs in again by itself and keeps monitoring (still on battery: the mark stays).
+  await expect.poll(() => rig.numLogins(UPS), { timeout: 15_000 }).toBe(1);
+  await expect(card).toHaveAttribute('data-connection', 'connected');
+  await expect(card.getByTestId('role')).toContainText('logged in');
+  await expect(card.getByTestId('shutdown-banner')).toHaveAttribute('data-phase', 'rehearsed');
+  // One rehearsal per episode: no logout loop while the UPS stays critical.
+  await page.waitForTimeout(3_000);
+  expect(await rig.numLogins(UPS)).toBe(1);
+  const events = await app.api('events:query', { limit: 200 });
+  expect(events.filter((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run')).toHaveLength(1);
+  await screenshot(page, 'dry-run-rehearsed-monitoring');
+
+  // Power back: the card is normal again, with no user action.
+  await rig.setStatus(UPS, 'OL CHRG');
+  await expect(card).toHaveAttribute('data-level', 'online', { timeout: 10_000 });
+  await expect(card.getByTestId('shutdown-banner')).toHaveCount(0);
+  await expect(card).toHaveAttribute('data-connection', 'connected');
+  await expect(card.getByTestId('role')).toContainText('logged in');
+  await expect(page.getByTestId('tray-state')).toHaveAttribute('data-level', 'online');
+
+  const shown = await texts();
+  expect(shown.length).toBeGreaterThan(3);
+  for (const text of shown) {
+    expect(text).not.toContain('Connection lost');
+    expect(text).not.toContain('Shutting down');
+    expect(text).not.toContain('Re-arm monitoring');
+    expect(text).not.toContain('not logged in');
+  }
+  expect(shown.some((t) => t.includes('Shutdown rehearsed (dry run) at'))).toBe(true);
+  expect(await page.getByTestId('acknowledge-shutdown').count()).toBe(0);
+});
