@@ -7,7 +7,8 @@
  *
  * Needs an Electron binary. Where the binary download host is unreachable (npm ci with
  * ELECTRON_SKIP_BINARY_DOWNLOAD=1) there is none, and this file is SKIPPED with that reason;
- * point ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron 45 to run it. Self-contained: it
+ * point ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron 45 to run it. CI sets
+ * NUT_SENTINEL_REQUIRE_ELECTRON=1, which turns that skip into a failure. Self-contained: it
  * needs only `npm run build` first (npm test does that).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +45,8 @@ function findElectron(): { executable: string | null; reason: string; misconfigu
 }
 
 const { executable, reason, misconfigured } = findElectron();
+/** CI sets this where a binary must exist: a missing one is then a failure, not a skip. */
+const required = process.env.NUT_SENTINEL_REQUIRE_ELECTRON === '1';
 const noDisplay = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 
 type WithApi = Window & { nutSentinel?: NutSentinelApi };
@@ -57,7 +60,7 @@ else if (misconfigured) console.warn(`[electron-smoke] ${reason}`);
 else if (noDisplay) console.warn('[electron-smoke] SKIPPED — no display (DISPLAY/WAYLAND_DISPLAY unset): run under `xvfb-run -a`.');
 
 test.describe('Electron shell smoke test', () => {
-  test.skip(!executable, reason);
+  test.skip(!executable && !required, reason);
   test.skip(!!executable && noDisplay, 'An Electron binary is present but there is no display: run under Xvfb, e.g. `xvfb-run -a npm run test:e2e`.');
 
   let app: ElectronApplication;
@@ -65,8 +68,9 @@ test.describe('Electron shell smoke test', () => {
   let userData: string;
 
   test.beforeAll(async () => {
-    // A wrong ELECTRON_OVERRIDE_DIST_PATH is a mistake to fix, not a reason to skip.
+    // A wrong ELECTRON_OVERRIDE_DIST_PATH is a mistake to fix, not a reason to skip; so is a missing binary in CI.
     expect(misconfigured ? reason : '').toBe('');
+    expect(executable ? '' : reason).toBe('');
     const built = ['out/main/app.js', 'out/main/preload.cjs', 'out/renderer/index.html'].filter((file) => !existsSync(path.join(root, file)));
     expect(built, 'the app is not built: run `npm run build` first').toEqual([]);
     userData = mkdtempSync(path.join(os.tmpdir(), 'nut-sentinel-e2e-'));

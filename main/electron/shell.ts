@@ -71,6 +71,8 @@ export interface ShellOptions {
   loginItemEnv?: Partial<LoginItemEnv>;
   /** Mirror the log to the console (default: when not packaged). */
   logToConsole?: boolean;
+  /** Where SIGTERM arrives (default: process; tests pass an emitter). */
+  signals?: Pick<NodeJS.EventEmitter, 'on' | 'removeListener'>;
   /** Tests: the desktop notifier factory (default: main/notify's node-notifier one). */
   createNotifier?: (deps: ShellNotifierDeps) => NotifierPort;
 }
@@ -100,6 +102,7 @@ export function startShell(options: ShellOptions): ShellHandle {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
   const argv = options.argv ?? process.argv;
+  const signals = options.signals ?? process;
 
   let phase: ShellPhase = 'before-ready';
   let quitting = false;
@@ -212,6 +215,16 @@ export function startShell(options: ShellOptions): ShellHandle {
     });
   });
   const quitGuard = installQuitGuard(app, teardown, logger);
+  // SIGTERM (a session manager, `kill`, the CI check of the packaged app) quits through the
+  // teardown too, not by dying with open NUT sessions.
+  const onSigterm = (): void => {
+    logger.log('info', 'quit requested', { from: 'SIGTERM' });
+    quitGuard.quit();
+  };
+  if (platform !== 'win32') {
+    signals.on('SIGTERM', onSigterm);
+    disposers.push(() => signals.removeListener('SIGTERM', onSigterm));
+  }
 
   // ---- phases 2–4 ----------------------------------------------------------------------------
   const renderTray = (): void => {
@@ -279,8 +292,14 @@ export function startShell(options: ShellOptions): ShellHandle {
       configPath: path.join(userData, 'config.json'),
       dataDir: userData,
       secrets: createSafeStorageSecretStore({ file: path.join(userData, 'secrets.json'), platform, logger }),
-      // The notifier hands the icon path to another program: it must be the unpacked copy.
-      notifier: (options.createNotifier ?? createShellNotifier)({ openRoute: (route) => showWindow(route), icon: unpackedPath(paths.appIconPng), logger, platform }),
+      // Linux hands the icon path to notify-send, another program: it must be the unpacked copy
+      // (electron-builder.yml unpacks it on Linux only). Electron's own Notification reads app.asar.
+      notifier: (options.createNotifier ?? createShellNotifier)({
+        openRoute: (route) => showWindow(route),
+        icon: platform === 'linux' ? unpackedPath(paths.appIconPng) : paths.appIconPng,
+        logger,
+        platform,
+      }),
       powerMonitor: createPowerMonitorPort(),
       logger,
       appVersion: app.getVersion(),
