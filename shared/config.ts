@@ -138,6 +138,12 @@ export const HooksSchema = z.object({
     .object({ cmdScript: CommandSchema, rules: z.array(UpsschedRuleSchema).default([]) })
     .optional(),
   timeoutSeconds: seconds(1, 3600, 30),
+  /**
+   * Environment variables passed to hooks, upssched commands, NOTIFYCMD and the shutdown command
+   * beyond the basic set (PATH, HOME, USER, LOGNAME, LANG, LC_*, TZ; on Windows SystemRoot, ComSpec,
+   * windir, PATHEXT). A variable that holds a password (`{ "source": "env" }`) is never passed.
+   */
+  passEnvironment: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name')).default([]),
 });
 export type Hooks = z.infer<typeof HooksSchema>;
 

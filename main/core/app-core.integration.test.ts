@@ -3,7 +3,7 @@
  * the API handlers a user reaches from Settings, and sleep/resume through the power-monitor port.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -152,6 +152,48 @@ describe('app core against a real upsd', () => {
       expect(ups()!.tls).toMatchObject({ mode: 'required', link: 'encrypted', protocol: expect.stringMatching(/^TLSv1\.[23]$/), declinedCode: null });
     } finally {
       await tlsRig.stop();
+    }
+  });
+
+  it('hooks and NOTIFYCMD get an allow-listed environment: never the password variable, extras only when listed', async () => {
+    const script = path.join(dir, 'print-env.mjs');
+    await writeFile(script, "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[2], JSON.stringify(process.env));\n");
+    const hookOut = path.join(dir, 'hook-env.json');
+    const notifyOut = path.join(dir, 'notify-env.json');
+    const saved = { ...process.env };
+    Object.assign(process.env, { SEC_TEST_NUT_PASSWORD: 'secret', SEC_TEST_EXTRA: 'listed', SEC_TEST_OTHER: 'unlisted', LC_TIME: 'C' });
+    try {
+      await core!.handlers['config:save']({
+        config: {
+          masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'SEC_TEST_NUT_PASSWORD' } }] }],
+          hooks: {
+            events: { ONBATT: { exec: true } },
+            notifyCommand: { file: process.execPath, args: [script, notifyOut] },
+            eventHooks: [{ events: ['ONBATT'], command: { file: process.execPath, args: [script, hookOut] } }],
+            passEnvironment: ['SEC_TEST_EXTRA', 'SEC_TEST_NUT_PASSWORD'],
+          },
+          shutdown: { dryRun: true },
+        },
+      });
+      await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
+      await rig.setStatus('ups', 'OB DISCHRG');
+      const read = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+      await waitFor(async () => (await stat(hookOut).catch(() => null)) !== null && (await stat(notifyOut).catch(() => null)) !== null, { timeoutMs: 10_000 });
+      for (const env of [await read(hookOut), await read(notifyOut)]) {
+        expect(env.NOTIFYTYPE).toBe('ONBATT');
+        expect(env.UPSNAME).toBe(`ups@127.0.0.1:${rig.port}`);
+        expect(env.SEC_TEST_EXTRA).toBe('listed');
+        expect(env.LC_TIME).toBe('C');
+        expect(env.PATH).toBe(process.env.PATH);
+        expect(env).not.toHaveProperty('SEC_TEST_NUT_PASSWORD');
+        expect(env).not.toHaveProperty('SEC_TEST_OTHER');
+        expect(JSON.stringify(env)).not.toContain('secret');
+        const unexpected = Object.keys(env).filter((k) => !/^(PATH|HOME|USER|LOGNAME|LANG|TZ|LC_.*|NOTIFYTYPE|UPSNAME|NOTIFYMSG|SEC_TEST_EXTRA)$/.test(k));
+        expect(unexpected).toEqual([]);
+      }
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
     }
   });
 

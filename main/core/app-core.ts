@@ -27,6 +27,7 @@ import { testConnection } from '../doctor/connection-doctor';
 import { type DiscoveryDefaults, findMasters } from '../discovery/find-masters';
 import type { CoreService } from './core-service';
 import { ApiRequestError } from '../platform/api-request-error';
+import { secretEnvironmentNames } from '../platform/child-environment';
 import { NodeProcessRunner, systemClock } from '../platform/node-ports';
 import { resolvePassword } from '../platform/passwords';
 import type { Clock, Logger, NotifierPort, PowerMonitorPort, ProcessRunner, SecretStore } from '../platform/ports';
@@ -82,7 +83,8 @@ function sameServer(master: Master, request: { host: string; port: number; tls: 
 export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
-  const runner = deps.runner ?? new NodeProcessRunner();
+  // Children see the allow-listed environment, the names the config passes, never a secret's variable.
+  const runner = deps.runner ?? new NodeProcessRunner({ environment: () => ({ pass: config.hooks.passEnvironment, withhold: secretEnvironmentNames(config) }) });
   const connect = deps.connect ?? ((options: NutClientOptions) => NutClient.connect(options));
 
   let config: Config;

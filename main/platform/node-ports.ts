@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { type ChildEnvironmentPolicy, NO_EXTRA_ENVIRONMENT, childEnvironment } from './child-environment';
 import type { Clock, LogLevel, Logger, ProcessResult, ProcessRunner, TimerHandle } from './ports';
 
 /** The real clock: Date.now for the wall clock, performance.now for monotonic time. */
@@ -28,6 +29,8 @@ export interface NodeProcessRunnerOptions {
   killGraceMs?: number;
   /** Time allowed after the process exited for its pipes to drain; default 250 ms. */
   drainMs?: number;
+  /** What the child's environment may hold beyond the allow-list; read at each start (the config can change). */
+  environment?: () => ChildEnvironmentPolicy;
 }
 
 /** Keeps the last `limit` bytes of a stream and counts what was dropped. */
@@ -88,15 +91,17 @@ export function describeSpawnError(file: string, error: NodeJS.ErrnoException, c
 /**
  * Runs programs with spawn (never through a shell). The child gets its own process group on
  * POSIX so that a timeout ends the whole tree a hook script started (SIGTERM, then SIGKILL after
- * a grace period). Output is captured but bounded. The environment given is merged onto
- * process.env.
+ * a grace period). Output is captured but bounded. The child's environment is the allow-list of
+ * ./child-environment.ts (never the agent's whole environment) plus what the caller gives.
  */
 export class NodeProcessRunner implements ProcessRunner {
   private readonly maxOutputBytes: number;
   private readonly killGraceMs: number;
   private readonly drainMs: number;
+  private readonly environment: () => ChildEnvironmentPolicy;
 
   constructor(options: NodeProcessRunnerOptions = {}) {
+    this.environment = options.environment ?? (() => NO_EXTRA_ENVIRONMENT);
     this.maxOutputBytes = options.maxOutputBytes ?? 64 * 1024;
     this.killGraceMs = options.killGraceMs ?? 2000;
     this.drainMs = options.drainMs ?? 250;
@@ -160,7 +165,7 @@ export class NodeProcessRunner implements ProcessRunner {
       try {
         child = spawn(file, [...args], {
           cwd: options.cwd,
-          env: { ...process.env, ...options.env },
+          env: { ...childEnvironment(process.env, this.environment()), ...options.env },
           stdio: ['ignore', 'pipe', 'pipe'],
           shell: false,
           windowsHide: true,
