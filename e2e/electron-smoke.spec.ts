@@ -14,7 +14,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { _electron as electron, type ElectronApplication, expect, type Page, test } from '@playwright/test';
 import type { ApiError, NutSentinelApi } from '../shared/ipc';
 import { RENDERER_CSP } from '../shared/renderer-policy';
@@ -81,8 +83,12 @@ test.describe('Electron shell smoke test', () => {
       env: { ...process.env, NUT_SENTINEL_USER_DATA_DIR: userData, ELECTRON_ENABLE_LOGGING: '1' },
       timeout: 60_000,
     });
-    // Fresh userData = nothing configured: the shell opens Settings by itself.
-    page = await app.firstWindow();
+    // Fresh userData = nothing configured: the shell opens Settings by itself. (Not firstWindow():
+    // on Windows the hidden session-end watcher window comes first.)
+    await expect
+      .poll(() => app.windows().some((candidate) => candidate.url().startsWith(DASHBOARD_ORIGIN)), { timeout: 60_000 })
+      .toBe(true);
+    page = app.windows().find((candidate) => candidate.url().startsWith(DASHBOARD_ORIGIN))!;
     await page.waitForLoadState('domcontentloaded');
   });
 
@@ -136,21 +142,45 @@ test.describe('Electron shell smoke test', () => {
   });
 
   test('sandbox and web security, as Electron 45 lets us observe them (context isolation: see the preload probe)', async () => {
-    // OS-level sandbox of the dashboard's renderer process (reported on macOS and Windows).
-    const metrics = await app.evaluate(({ app: electronApp, BrowserWindow }, origin) => {
+    // The OS-level sandbox of the dashboard's renderer process: reported by app metrics on
+    // macOS and Windows; on Linux, Chromium's sandboxed renderers run under a seccomp-bpf filter.
+    const renderer = await app.evaluate(({ app: electronApp, BrowserWindow }, origin) => {
       const dashboard = BrowserWindow.getAllWindows().find((w) => w.webContents.getURL().startsWith(origin));
-      const pid = dashboard?.webContents.getOSProcessId();
+      const pid = dashboard?.webContents.getOSProcessId() ?? -1;
       const metric = electronApp.getAppMetrics().find((m) => m.pid === pid);
-      return { found: metric !== undefined, type: metric?.type, sandboxed: metric?.sandboxed ?? null };
+      return { pid, type: metric?.type ?? null, sandboxed: metric?.sandboxed ?? null };
     }, DASHBOARD_ORIGIN);
-    expect(metrics.found).toBe(true);
-    if (process.platform !== 'linux') expect(metrics.sandboxed).toBe(true);
-    // Web security: the page cannot read local files, nor reach the network.
-    const reads = await page.evaluate(async () => {
-      const attempt = (url: string) => fetch(url).then(() => 'read', () => 'blocked');
-      return { file: await attempt('file:///etc/hosts'), remote: await attempt('http://127.0.0.1:9/') };
+    expect(renderer.type).toBe('Tab');
+    if (process.platform === 'linux') {
+      expect(readFileSync(`/proc/${renderer.pid}/status`, 'utf8')).toMatch(/^Seccomp:\s*2$/m);
+      expect(readFileSync(`/proc/${renderer.pid}/cmdline`, 'utf8').split('\0')).not.toContain('--no-sandbox');
+    } else {
+      expect(renderer.sandboxed).toBe(true);
+    }
+
+    // Web security, CSP and the session's request filter: the page reads no local file and
+    // reaches no server, even one that is listening and would answer.
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.end('reachable');
     });
-    expect(reads).toEqual({ file: 'blocked', remote: 'blocked' });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const reads = await page.evaluate(
+        async ([fileUrl, httpUrl]) => {
+          const attempt = (url: string) => fetch(url).then((r) => r.text().then((t) => `read: ${t.slice(0, 20)}`), () => 'blocked');
+          return { file: await attempt(fileUrl!), http: await attempt(httpUrl!) };
+        },
+        [pathToFileURL(path.join(root, 'package.json')).href, `http://127.0.0.1:${port}/probe`],
+      );
+      expect(reads).toEqual({ file: 'blocked', http: 'blocked' });
+      expect(requests).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('the API reaches the core through validated IPC', async () => {
