@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { defaultConfig, type Config } from '../../shared/config';
@@ -36,7 +36,9 @@ export type ConfigErrorKind =
   /** Valid JSON that does not satisfy the schema (or has unknown keys). */
   | 'invalid'
   /** Save refused: the config would contain something that looks like a password. */
-  | 'refused';
+  | 'refused'
+  /** Load refused: others than its owner and this user could change it (it holds commands this agent runs). */
+  | 'unsafe';
 
 /** Everything wrong with one config file, with a readable multi-line message. */
 export class ConfigError extends Error {
@@ -66,6 +68,7 @@ function formatConfigError(file: string, kind: ConfigErrorKind, problems: readon
     syntax: 'the configuration file is not valid JSON; nothing was applied',
     invalid: 'the configuration is invalid; nothing was applied',
     refused: 'refusing to save the configuration',
+    unsafe: 'refusing to load the configuration: other users can change it, and it holds commands this agent runs',
   };
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   const lines = problems.map((p) => {
@@ -171,14 +174,41 @@ function ioError(file: string, action: string, err: unknown): ConfigError {
 }
 
 /**
+ * Hooks and the shutdown command in the config run as this user, often root: a file that others
+ * than its owner can write (group/world-writable, or in a folder that lets others replace it) is
+ * refused. POSIX only.
+ */
+async function assertOnlyTrustedWriters(filePath: string, info: { mode: number }): Promise<void> {
+  if (process.platform === 'win32') return;
+  const problems: ConfigProblem[] = [];
+  if ((info.mode & 0o022) !== 0) {
+    problems.push({ path: '', message: `the file is writable by ${(info.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(info.mode & 0o777).toString(8)}). Fix: chmod go-w ${filePath}` });
+  }
+  // A folder others can write (without the sticky bit) lets them replace the file.
+  const folder = await stat(path.dirname(path.resolve(filePath))).catch(() => null);
+  if (folder && (folder.mode & 0o022) !== 0 && (folder.mode & 0o1000) === 0) {
+    problems.push({ path: '', message: `its folder ${path.dirname(path.resolve(filePath))} is writable by others (mode ${(folder.mode & 0o777).toString(8)}), who could replace the file. Fix: chmod go-w on that folder, or move the file` });
+  }
+  if (problems.length > 0) throw new ConfigError(filePath, 'unsafe', problems);
+}
+
+/**
  * Reads and validates the config file. A missing file yields the defaults with
  * `source: 'defaults'`; any other problem throws `ConfigError` and nothing is applied.
  */
 export async function loadConfig(filePath: string): Promise<LoadedConfig> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(filePath);
+    // One open file for the check and the read: the file checked is the file read.
+    const handle = await open(filePath, 'r');
+    try {
+      await assertOnlyTrustedWriters(filePath, await handle.stat());
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaultConfig(), source: 'defaults', path: filePath };
     throw ioError(filePath, 'reading', err);
   }

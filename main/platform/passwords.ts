@@ -53,6 +53,13 @@ export async function resolveSecret(
       if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
         throw new PasswordSourceError(`The secret file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`, `Run \`chmod 600 ${source.path}\`.`);
       }
+      // Owned by someone else, it is theirs to read and to swap for a password of their choosing.
+      if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
+        throw new PasswordSourceError(
+          `The secret file ${source.path} belongs to uid ${info.uid}, not to the user this program runs as (uid ${process.getuid()}).`,
+          `Run \`chown ${process.getuid()} ${source.path}\` (and keep it \`chmod 600\`).`,
+        );
+      }
       return (await readFile(source.path, 'utf8')).replace(/\r?\n$/, '');
     }
     case 'store': {
