@@ -95,6 +95,10 @@ function agentCommand(configPath: string, dataDir: string): { file: string; args
   const nodeFlags = (process.env.NUT_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
   const shown = (script: string) => ['node', ...nodeFlags, script].join(' ');
+  if (entry && !/\.[cm]?js$/.test(entry)) {
+    // The self-contained executable (npm run dist:agent) runs as it is.
+    return { file: entry, args: agentArgs, entry: path.relative(root, entry) };
+  }
   if (entry) return { file: process.execPath, args: [...nodeFlags, path.resolve(entry), ...agentArgs], entry: shown(path.relative(root, path.resolve(entry))) };
   const cli = path.join(root, 'main/cli/index.ts');
   return { file: process.execPath, args: [...nodeFlags, '--import', 'tsx', cli, ...agentArgs], entry: shown(`--import tsx ${path.relative(root, cli)}`) };

@@ -26,7 +26,7 @@ describe('nut-sentinel command line', () => {
   });
 
   it('registers the documented commands', () => {
-    expect(names).toEqual(expect.arrayContaining(['agent', 'status', 'clients', 'list', 'import', 'check-config', 'fsd-test', 'discover', 'web']));
+    expect(names).toEqual(expect.arrayContaining(['agent', 'status', 'clients', 'list', 'import', 'check-config', 'service', 'fsd-test', 'discover', 'web']));
   });
 
   it.each(names)('has help for %s, as `help %s` and `%s --help`', async (name) => {

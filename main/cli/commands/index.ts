@@ -20,6 +20,7 @@ import { registerFsdTest } from './fsd-test';
 import { registerImport } from './import';
 import { registerList } from './list';
 import { registerNotifyTest } from './notify-test';
+import { registerService } from './service';
 import { registerStatus } from './status';
 import { registerWeb } from './web';
 
@@ -32,6 +33,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerList,
   registerImport,
   registerCheckConfig,
+  registerService,
   registerFsdTest,
   registerDiscover,
   registerNotifyTest,

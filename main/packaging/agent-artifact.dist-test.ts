@@ -1,0 +1,80 @@
+/**
+ * The self-contained agent as a user gets it: the executable copied alone into an empty folder
+ * and run with a PATH that has no `node`, against a real upsd — LOGIN counted by the master,
+ * events on stdout, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { version } from '../../package.json';
+import { waitFor } from '../testing/net';
+import { type Rig, RIG_USERS, startUpsdRig } from '../testing/upsd-rig';
+import { builtAgentExecutable } from './artifact';
+
+const run = promisify(execFile);
+
+describe('self-contained agent (dist/agent)', () => {
+  let rig: Rig;
+  let dir: string;
+  let agentFile: string;
+  const env = { PATH: '/usr/sbin:/sbin', HOME: '/nonexistent', NAS_PASSWORD: RIG_USERS.monuser.password };
+
+  beforeAll(async () => {
+    rig = await startUpsdRig();
+    dir = await mkdtemp(path.join(tmpdir(), 'nut-agent-artifact-'));
+    await mkdir(path.join(dir, 'bin'));
+    agentFile = path.join(dir, 'bin', 'nut-sentinel');
+    await copyFile(builtAgentExecutable(version), agentFile);
+  });
+  afterAll(async () => {
+    await rig?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs alone: no node on PATH, nothing next to it', async () => {
+    expect(await readdir(path.join(dir, 'bin'))).toEqual(['nut-sentinel']);
+    await expect(run('/bin/sh', ['-c', 'command -v node'], { env })).rejects.toThrow();
+    const { stdout } = await run(agentFile, ['--version'], { env });
+    expect(stdout).toBe(`${version}\n`);
+    const list = await run(agentFile, ['list', `127.0.0.1:${rig.port}`], { env });
+    expect(list.stdout).toMatch(/^ups: /);
+  });
+
+  it('logs in (counted on upsd), reports events, runs a dry-run shutdown on a power cut, logs out on SIGTERM', async () => {
+    const configPath = path.join(dir, 'config.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        masters: [{ id: 'nas', label: 'Test NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NAS_PASSWORD' } }] }],
+        timing: { hostSyncSeconds: 1, finalDelaySeconds: 0 },
+        shutdown: { dryRun: true, command: { file: '/sbin/shutdown', args: ['-h', '+0'] } },
+      }),
+    );
+    const agent: ChildProcess = spawn(agentFile, ['agent', '--config', configPath, '--data-dir', path.join(dir, 'data'), '--no-notify'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    agent.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    agent.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const seen = (pattern: RegExp, what: string) =>
+      waitFor(() => pattern.test(output), { timeoutMs: 20_000, description: what }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\nagent output:\n${output}`);
+      });
+    try {
+      await seen(/EVENT login \[nas\/ups\]/, 'LOGIN');
+      expect(await rig.numLogins('ups')).toBe(1);
+      await rig.setStatus('ups', 'OB LB');
+      await seen(/Dry run: would run \/sbin\/shutdown -h \+0/, 'the dry-run shutdown');
+      expect(output).toMatch(/EVENT onbatt \[nas\/ups\]/i);
+      expect(output).not.toContain(RIG_USERS.monuser.password);
+      const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+      agent.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await waitFor(async () => (await rig.numLogins('ups')) === 0, { timeoutMs: 5_000, description: 'LOGOUT' });
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+      await rig.setStatus('ups', 'OL').catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The self-contained headless agent: the CLI bundled into one CommonJS file (esbuild), turned into
+ * a Node.js single executable application (SEA: `node --experimental-sea-config` makes the blob,
+ * postject injects it into a copy of the target's node binary) with the SQLite WebAssembly file
+ * as an asset. Nothing else is needed on the target: no Node.js, no npm, no node_modules.
+ *
+ * Target node binaries come from the npm registry (`npm pack node-<os>-<arch>@AGENT_NODE_VERSION`,
+ * cached in node_modules/.cache) or from --node-binary (the macOS CI job passes setup-node's).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Plugin } from 'esbuild';
+import { SQLITE_WASM_ASSET, SQLITE_WASM_GLOBAL } from '../cli/sea-entry-names';
+import { AGENT_NODE_VERSION, type AgentTarget, executableName, hostTarget, targetOs } from './targets';
+
+const run = promisify(execFile);
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const CACHE = path.join(ROOT, 'node_modules/.cache/nut-sentinel-node');
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+export interface BuildLog {
+  (line: string): void;
+}
+
+/** Replaces `find` by `replacement` exactly once, or fails the build (the patched code changed). */
+function patchOnce(text: string, find: string, replacement: string, file: string): string {
+  const at = text.indexOf(find);
+  if (at < 0 || text.indexOf(find, at + 1) >= 0) throw new Error(`dist:agent: expected exactly one \`${find}\` in ${file}; update main/packaging/agent-build.ts`);
+  return text.slice(0, at) + replacement + text.slice(at + find.length);
+}
+
+/**
+ * Two loaders that look on disk at run time have nothing to find inside an executable:
+ * main/history/sqlite.ts requires node-sqlite3-wasm through createRequire (so that it loads after
+ * the V8 tuning) — made a plain require the bundler follows; and emscripten's loader reads the
+ * .wasm next to its script — given the executable's asset instead.
+ */
+const seaLoaders: Plugin = {
+  name: 'nut-sentinel-sea-loaders',
+  setup(build) {
+    build.onLoad({ filter: /main[\\/]history[\\/]sqlite\.ts$/ }, async (args) => ({
+      contents: patchOnce(await readFile(args.path, 'utf8'), "createRequire(import.meta.url)('node-sqlite3-wasm')", "require('node-sqlite3-wasm')", args.path),
+      loader: 'ts',
+    }));
+    build.onLoad({ filter: /node-sqlite3-wasm[\\/]dist[\\/]node-sqlite3-wasm\.js$/ }, async (args) => ({
+      contents: patchOnce(await readFile(args.path, 'utf8'), 'var wasmBinary;', `var wasmBinary=globalThis[${JSON.stringify(SQLITE_WASM_GLOBAL)}];`, args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/** Bundles main/cli/sea-entry.ts into one CommonJS file; third-party licence texts go beside it. */
+export async function bundleAgent(outDir: string, log: BuildLog): Promise<{ bundle: string; legal: string }> {
+  const esbuild = await import('esbuild');
+  await mkdir(outDir, { recursive: true });
+  const bundle = path.join(outDir, 'nut-sentinel-agent.cjs');
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: ['main/cli/sea-entry.ts'],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    // Smaller source = less for V8 to hold and pre-parse; names stay for error messages.
+    minify: true,
+    keepNames: true,
+    legalComments: 'external',
+    // import.meta does not exist in CommonJS; the executable is this "script".
+    define: { 'import.meta.url': '__nutSentinelImportMetaUrl', 'import.meta.dirname': '__dirname' },
+    banner: { js: 'var __nutSentinelImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+    external: ['electron'],
+    plugins: [seaLoaders],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const size = (await stat(bundle)).size;
+  log(`bundle: ${path.relative(ROOT, bundle)} (${(size / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules)`);
+  return { bundle, legal: `${bundle.replace(/\.cjs$/, '')}.cjs.LEGAL.txt` };
+}
+
+function npmPackageName(target: AgentTarget): string {
+  return `node-${target}`;
+}
+
+/** The target's node binary at AGENT_NODE_VERSION from the npm registry, cached. */
+export async function registryNodeBinary(target: AgentTarget, log: BuildLog): Promise<string> {
+  const dir = path.join(CACHE, `${npmPackageName(target)}-${AGENT_NODE_VERSION}`);
+  const binary = path.join(dir, targetOs(target) === 'win' ? 'node.exe' : 'node');
+  if (existsSync(binary)) return binary;
+  await mkdir(dir, { recursive: true });
+  const spec = `${npmPackageName(target)}@${AGENT_NODE_VERSION}`;
+  log(`runtime: npm pack ${spec} …`);
+  const { stdout } = await run('npm', ['pack', spec, '--pack-destination', dir, '--json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+  const tarball = path.join(dir, path.basename(filename));
+  const { stdout: listing } = await run('tar', ['tzf', tarball], { maxBuffer: 64 * 1024 * 1024 });
+  const entry = listing.split('\n').find((name) => /^package\/(bin\/)?node(\.exe)?$/.test(name));
+  if (!entry) throw new Error(`dist:agent: ${spec} has no node binary (looked for package/bin/node, package/node.exe)`);
+  await run('tar', ['xzf', tarball, '-C', dir, entry]);
+  await copyFile(path.join(dir, entry), binary);
+  await chmod(binary, 0o755);
+  await rm(path.join(dir, 'package'), { recursive: true, force: true });
+  await rm(tarball, { force: true });
+  return binary;
+}
+
+async function nodeVersionOf(binary: string): Promise<string> {
+  return (await run(binary, ['--version'])).stdout.trim().replace(/^v/, '');
+}
+
+/** A node that runs here at AGENT_NODE_VERSION, to write the SEA blob (it must match the target's). */
+async function blobWriter(log: BuildLog): Promise<string> {
+  if (process.versions.node === AGENT_NODE_VERSION) return process.execPath;
+  const host = hostTarget();
+  if (!host) throw new Error(`dist:agent: this machine (${process.platform}-${process.arch}) has no node ${AGENT_NODE_VERSION} to write the blob; run on one of the targets`);
+  return registryNodeBinary(host, log);
+}
+
+export interface AgentArtifact {
+  target: AgentTarget;
+  dir: string;
+  executable: string;
+  archive: string;
+  sha256: string;
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/**
+ * Builds the executable for one target into `<outDir>/nut-sentinel-agent-<version>-<target>/`
+ * and archives that folder (.tar.gz; .zip is not needed: Windows 10+ has tar).
+ */
+export async function buildAgentExecutable(options: { target: AgentTarget; version: string; outDir: string; bundle: { bundle: string; legal: string }; nodeBinary?: string; log: BuildLog }): Promise<AgentArtifact> {
+  const { target, version, outDir, log } = options;
+  const nodeBinary = options.nodeBinary ?? (await registryNodeBinary(target, log));
+  if (options.nodeBinary && hostTarget() === target) {
+    const actual = await nodeVersionOf(options.nodeBinary);
+    if (actual !== AGENT_NODE_VERSION) throw new Error(`dist:agent: --node-binary ${options.nodeBinary} is node ${actual}; the agent is built with ${AGENT_NODE_VERSION} (main/packaging/targets.ts)`);
+  }
+  const work = path.join(outDir, 'build', target);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const blob = path.join(work, 'sea-prep.blob');
+  const wasm = createRequire(path.join(ROOT, 'package.json')).resolve(`node-sqlite3-wasm/dist/${SQLITE_WASM_ASSET}`);
+  const seaConfig = path.join(work, 'sea-config.json');
+  await writeFile(
+    seaConfig,
+    JSON.stringify({ main: options.bundle.bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets: { [SQLITE_WASM_ASSET]: wasm } }, null, 2),
+  );
+  await run(await blobWriter(log), ['--experimental-sea-config', seaConfig], { cwd: work });
+
+  const name = `nut-sentinel-agent-${version}-${target}`;
+  const dir = path.join(outDir, name);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const executable = path.join(dir, executableName(target));
+  await copyFile(nodeBinary, executable);
+  await chmod(executable, 0o755);
+  const onMac = process.platform === 'darwin';
+  if (targetOs(target) === 'darwin' && onMac) await run('codesign', ['--remove-signature', executable]);
+  const { inject } = await import('postject');
+  await inject(executable, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE, ...(targetOs(target) === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}) });
+  if (targetOs(target) === 'darwin') {
+    if (onMac) {
+      // Ad hoc unless CI provides an identity (release.yml): arm64 macOS runs nothing unsigned.
+      const identity = process.env.APPLE_SIGNING_IDENTITY || '-';
+      await run('codesign', ['--sign', identity, ...(identity === '-' ? [] : ['--options', 'runtime', '--timestamp']), executable]);
+    } else {
+      log(`warning: ${target} built off macOS is not signed; sign it on a Mac (codesign --sign - ${executableName(target)}) before running it`);
+    }
+  }
+  if (existsSync(options.bundle.legal)) await copyFile(options.bundle.legal, path.join(dir, 'THIRD-PARTY-NOTICES.txt'));
+  const archive = path.join(outDir, `${name}.tar.gz`);
+  await run('tar', ['czf', archive, '-C', outDir, name]);
+  const artifact = { target, dir, executable, archive, sha256: await sha256(archive) };
+  log(`${target}: ${path.relative(ROOT, executable)} (${((await stat(executable)).size / 1024 / 1024).toFixed(1)} MiB), ${path.relative(ROOT, archive)}`);
+  return artifact;
+}
+
+/** Lists the files of an artifact folder (for the report and the tests). */
+export async function artifactFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
