@@ -42,6 +42,10 @@ export const ConnectionTestRequestSchema = z.object({
   password: z.string().optional(),
   /** For a stored master: use its stored password when none is given. */
   masterId: z.string().optional(),
+  /** The preset being edited (names Proxmox/Synology specifics; upsd cannot tell Proxmox apart). */
+  preset: z.enum(['synology', 'proxmox', 'generic']).optional(),
+  /** secondary: protection needs LOGIN, so a missing user fails the test. */
+  role: z.enum(['secondary', 'monitor-only']).optional(),
 });
 
 export const ConnectionTestStepSchema = z.object({
@@ -50,6 +54,17 @@ export const ConnectionTestStepSchema = z.object({
   detail: z.string(),
 });
 
+/** How the UI and `nut-sentinel doctor` name the steps. */
+export const CONNECTION_TEST_STEP_LABELS: Record<z.infer<typeof ConnectionTestStepSchema>['step'], string> = {
+  resolve: 'Resolve the host name',
+  connect: 'Connect (TCP)',
+  tls: 'STARTTLS',
+  identify: 'Identify the server',
+  ups: 'Find the UPS',
+  login: 'Log in as a secondary',
+  read: 'Read the status',
+};
+
 export const ConnectionTestResultSchema = z.object({
   ok: z.boolean(),
   steps: z.array(ConnectionTestStepSchema),
@@ -57,6 +72,14 @@ export const ConnectionTestResultSchema = z.object({
   server: ServerIdentitySchema.nullable(),
   /** UPS names the server offers (to pick from instead of typing). */
   upsNames: z.array(z.string()),
+  /** The UPS the test used: the one typed, or the only one the server offers. */
+  upsName: z.string().optional(),
+  /** The rights words this server understands (upsmon secondary vs upsmon slave). */
+  rightsWords: z.enum(['primary-secondary', 'master-slave']).optional(),
+  /** This machine's address as the master sees this connection (what its allow-list needs). */
+  localAddress: z.string().nullable().optional(),
+  /** Synology: LOGIN with DSM's other documented built-in user may work; offered once, on the user's click. */
+  suggestion: z.object({ username: z.string(), password: z.string() }).nullable().optional(),
 });
 export type ConnectionTestResult = z.infer<typeof ConnectionTestResultSchema>;
 

@@ -1,87 +1,140 @@
 /**
- * "Test connection": walks the same steps a session takes (resolve, connect, STARTTLS,
- * identify, find the UPS, LOGIN, read) on a throw-away connection and turns the first failure
- * into an explanation and a fix. Synology and Proxmox specifics come from the client's error
- * texts (permitted devices, LISTEN, firewall).
+ * "Test connection" and `nut-sentinel doctor`: walks the steps a session takes (resolve,
+ * connect, STARTTLS, identify, find the UPS, LOGIN, read) on a throw-away connection and turns
+ * the first failure into an explanation and the exact fix (fixes.ts). It never reports success
+ * unless it read the status, and, for a secondary, logged in first.
  */
+import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import type os from 'node:os';
 import type { z } from 'zod';
 import type { ConnectionTestRequestSchema, ConnectionTestResult } from '../../shared/ipc';
-import type { ServerIdentity } from '../../shared/snapshot';
+import { type RightsWords, rightsWordsFor } from '../../shared/rights';
+import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
 import { NutClient, type NutClientOptions } from '../nut/client';
-import { NutError } from '../nut/errors';
+import { NutError, hasServerCode } from '../nut/errors';
+import { DSM_PASSWORD, DSM_USERS, type OtherPortAnswer, type Preset, ipv6OnSameInterface, loginRefusedDiagnosis, notPermittedDiagnosis, refusedDiagnosis, timeoutDiagnosis, userRequiredDiagnosis } from './fixes';
 
-export type ConnectionTestRequest = z.output<typeof ConnectionTestRequestSchema>;
+export type ConnectionTestRequest = z.input<typeof ConnectionTestRequestSchema>;
 
 export interface DoctorOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   connect?: (options: NutClientOptions) => Promise<NutClient>;
   resolve?: (host: string) => Promise<string>;
-  /** Preset of the master being edited, to name Proxmox (upsd cannot tell). */
-  preset?: 'synology' | 'proxmox' | 'generic';
+  /** Preset of the master (names Proxmox: upsd cannot tell); the request's own preset wins. */
+  preset?: Preset;
+  networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+  /** After a connect timeout: does another port of the host answer? (tells a firewall drop from a host that is down) */
+  probeOtherPorts?: (host: string, ports: readonly number[], timeoutMs: number) => Promise<OtherPortAnswer | null>;
 }
 
 type Step = ConnectionTestResult['steps'][number];
 
-export async function testConnection(request: ConnectionTestRequest, password: string | undefined, options: DoctorOptions = {}): Promise<ConnectionTestResult> {
+/** Ports a master usually has open besides NUT: the PVE web UI, SSH, DSM's web UI, HTTP(S). */
+function otherPortsFor(preset: Preset | undefined): number[] {
+  return preset === 'proxmox' ? [8006, 22] : preset === 'synology' ? [5000, 5001, 22] : [22, 443, 80];
+}
+
+/** One TCP connect per port, in parallel: the first that connects or is refused (RST) shows the host is up. */
+export async function probeOtherPorts(host: string, ports: readonly number[], timeoutMs: number): Promise<OtherPortAnswer | null> {
+  const answers = await Promise.all(
+    ports.map(
+      (port) =>
+        new Promise<OtherPortAnswer | null>((resolve) => {
+          const socket = net.connect({ host, port });
+          const done = (answer: OtherPortAnswer['answer'] | null) => {
+            clearTimeout(timer);
+            socket.destroy();
+            resolve(answer ? { port, answer } : null);
+          };
+          const timer = setTimeout(() => done(null), timeoutMs);
+          socket.once('connect', () => done('open'));
+          socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : null));
+        }),
+    ),
+  );
+  return answers.find((answer) => answer !== null) ?? null;
+}
+
+/** The source address this machine would use towards `host` (a UDP connect sends nothing). */
+export async function localAddressTowards(host: string, port: number): Promise<string | null> {
+  const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, host, () => resolve());
+    });
+    return socket.address().address;
+  } catch {
+    return null;
+  } finally {
+    socket.close();
+  }
+}
+
+export async function testConnection(input: ConnectionTestRequest, password: string | undefined, options: DoctorOptions = {}): Promise<ConnectionTestResult> {
+  const request = { upsName: '', username: '', role: 'secondary' as const, tls: { mode: 'off' as const, insecure: false }, ...input };
+  const preset = request.preset ?? options.preset;
   const steps: Step[] = [];
   let server: ServerIdentity | null = null;
   let upsNames: string[] = [];
-  const fail = (step: Step['step'], error: unknown): ConnectionTestResult => {
-    const nutError = error instanceof NutError ? error : null;
-    const explanation = nutError?.explanation ?? (error instanceof Error ? error.message : String(error));
-    steps.push({ step, ok: false, detail: explanation });
-    return {
-      ok: false,
-      steps,
-      diagnosis: { code: nutError?.code ?? 'ERROR', explanation, fix: nutError?.fix ?? 'Check the host name and port.' },
-      server,
-      upsNames,
-    };
+  let upsName = request.upsName;
+  let words: RightsWords = 'master-slave';
+  let localAddress: string | null = null;
+  let suggestion: ConnectionTestResult['suggestion'] = null;
+  const result = (ok: boolean, diagnosis: Diagnosis | null): ConnectionTestResult => ({ ok, steps, diagnosis, server, upsNames, upsName, rightsWords: words, localAddress, suggestion });
+  const fail = (step: Step['step'], diagnosis: Diagnosis, detail = diagnosis.explanation): ConnectionTestResult => {
+    steps.push({ step, ok: false, detail });
+    return result(false, diagnosis);
+  };
+  const fromError = (error: unknown): Diagnosis => {
+    if (error instanceof NutError) return { code: error.code, explanation: error.explanation, fix: error.fix };
+    return { code: 'ERROR', explanation: error instanceof Error ? error.message : String(error), fix: 'Check the host name and port.' };
   };
 
   const resolve = options.resolve ?? (async (host: string) => (await lookup(host)).address);
+  let address: string;
   try {
-    const address = await resolve(request.host);
+    address = await resolve(request.host);
     steps.push({ step: 'resolve', ok: true, detail: address === request.host ? request.host : `${request.host} is ${address}` });
-  } catch (error) {
-    return fail(
-      'resolve',
-      new NutError({
-        kind: 'dns',
-        code: 'ENOTFOUND',
-        explanation: `The name ${request.host} does not resolve to an address.`,
-        fix: 'Check the spelling, or use the master’s IP address (shown in DSM under Control Panel → Network, or `ip addr` on Proxmox).',
-        cause: error,
-      }),
-    );
+  } catch {
+    return fail('resolve', {
+      code: 'ENOTFOUND',
+      explanation: `The name ${request.host} does not resolve to an address.`,
+      fix: 'Check the spelling, or use the master’s IP address (shown in DSM under Control Panel → Network, or `ip addr` on Proxmox).',
+    });
   }
 
   const connect = options.connect ?? ((o: NutClientOptions) => NutClient.connect(o));
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const tls = {
+    mode: request.tls.mode ?? 'off',
+    ...(request.tls.caPem ? { caPem: request.tls.caPem } : {}),
+    ...(request.tls.fingerprint256 ? { fingerprint256: request.tls.fingerprint256 } : {}),
+    insecure: request.tls.insecure ?? false,
+  };
+  const open = () => connect({ host: request.host, port: request.port, connectTimeoutMs, requestTimeoutMs: options.requestTimeoutMs ?? 5000, keepAliveIntervalMs: 0, tls });
   let client: NutClient;
   try {
-    client = await connect({
-      host: request.host,
-      port: request.port,
-      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-      keepAliveIntervalMs: 0,
-      tls: {
-        mode: request.tls.mode,
-        ...(request.tls.caPem ? { caPem: request.tls.caPem } : {}),
-        ...(request.tls.fingerprint256 ? { fingerprint256: request.tls.fingerprint256 } : {}),
-        insecure: request.tls.insecure,
-      },
-    });
+    client = await open();
   } catch (error) {
-    return fail(error instanceof NutError && error.kind === 'tls' ? 'tls' : 'connect', error);
+    if (error instanceof NutError && error.kind === 'refused') return fail('connect', refusedDiagnosis(request.host, request.port, preset));
+    if (error instanceof NutError && error.kind === 'timeout') {
+      localAddress = await localAddressTowards(address, request.port);
+      const ports = otherPortsFor(preset);
+      const other = await (options.probeOtherPorts ?? probeOtherPorts)(address, ports, Math.min(connectTimeoutMs, 2000));
+      return fail('connect', timeoutDiagnosis(request.host, request.port, preset, localAddress, other, ports));
+    }
+    return fail(error instanceof NutError && error.kind === 'tls' ? 'tls' : 'connect', fromError(error));
   }
-  steps.push({ step: 'connect', ok: true, detail: `Connected to ${request.host}:${request.port}` });
-  if (request.tls.mode !== 'off') {
+  localAddress = client.localAddress?.replace(/^::ffff:/, '') ?? null;
+  steps.push({ step: 'connect', ok: true, detail: `Connected to ${request.host}:${request.port} from ${localAddress ?? 'this machine'}` });
+  if (tls.mode !== 'off') {
     steps.push({
       step: 'tls',
-      ok: client.tlsActive || request.tls.mode === 'opportunistic',
+      ok: client.tlsActive || tls.mode === 'opportunistic',
       detail: client.tlsActive
         ? `Encrypted (${client.tlsProtocol ?? 'TLS'}), certificate ${client.peerCertificateFingerprint256 ?? ''}`.trim()
         : `The server does not offer STARTTLS (${client.tlsDeclinedCode ?? 'declined'}); continuing in plaintext.`,
@@ -89,38 +142,69 @@ export async function testConnection(request: ConnectionTestRequest, password: s
   }
 
   try {
-    const capabilities = await client.capabilities();
-    server = {
-      kind: capabilities.isSynology ? 'synology' : options.preset === 'proxmox' ? 'proxmox' : 'nut',
-      version: capabilities.serverVersion,
-      protocol: capabilities.protVer ?? capabilities.netVer,
-    };
-    steps.push({ step: 'identify', ok: true, detail: `${capabilities.serverVersion} (protocol ${server.protocol ?? '?'})` });
+    try {
+      const capabilities = await client.capabilities();
+      server = { kind: capabilities.isSynology ? 'synology' : preset === 'proxmox' ? 'proxmox' : 'nut', version: capabilities.serverVersion, protocol: capabilities.protVer ?? capabilities.netVer };
+      words = rightsWordsFor({ protVer: capabilities.protVer, synology: capabilities.isSynology });
+      steps.push({
+        step: 'identify',
+        ok: true,
+        detail: `${capabilities.serverVersion} (protocol ${server.protocol ?? '?'}${capabilities.protVer ? '' : ', no PROTVER: a pre-2.8 server, rights are written upsmon master/slave'})`,
+      });
+    } catch (error) {
+      if (!hasServerCode(error, 'ACCESS-DENIED')) throw error;
+      // Even VER is refused: a Synology NAS that does not permit this machine, if LIST UPS is refused too.
+      const listRefused = await client.listUps().then(
+        () => false,
+        (listError: unknown) => hasServerCode(listError, 'ACCESS-DENIED'),
+      );
+      if (listRefused) {
+        const ipv6 = ipv6OnSameInterface(localAddress, options.networkInterfaces?.());
+        return fail('identify', notPermittedDiagnosis(localAddress, ipv6), 'VER and LIST UPS answered ACCESS-DENIED: the server refuses every command from this machine.');
+      }
+      steps.push({ step: 'identify', ok: true, detail: 'The server does not tell its version (VER refused).' });
+    }
 
     upsNames = (await client.listUps()).map((u) => u.name);
-    if (request.upsName === '') {
-      steps.push({ step: 'ups', ok: upsNames.length > 0, detail: upsNames.length > 0 ? `UPSes on this server: ${upsNames.join(', ')}` : 'The server offers no UPS.' });
-      return { ok: upsNames.length > 0, steps, diagnosis: null, server, upsNames };
+    if (upsName === '') {
+      if (upsNames.length === 0) {
+        return fail('ups', { code: 'NO-UPS', explanation: 'The server offers no UPS: its ups.conf defines none, or no driver is running.', fix: 'On the master, define the UPS in ups.conf and start its driver (`upsdrvctl start`); DSM: plug the UPS in and enable UPS support.' });
+      }
+      if (upsNames.length > 1) {
+        return fail('ups', { code: 'PICK-UPS', explanation: `The server offers ${upsNames.length} UPSes: ${upsNames.join(', ')}.`, fix: 'Pick the UPS that feeds this machine, then test again.' });
+      }
+      upsName = upsNames[0]!;
+      steps.push({ step: 'ups', ok: true, detail: `The server offers one UPS, “${upsName}”: using it.` });
+    } else if (!upsNames.some((name) => name.toLowerCase() === upsName.toLowerCase())) {
+      // upsd compares UPS names case-insensitively.
+      return fail('ups', {
+        code: 'UNKNOWN-UPS',
+        explanation: `The server has no UPS named “${upsName}”.`,
+        fix: upsNames.length > 0 ? `Pick one of: ${upsNames.join(', ')}.` : 'The server lists no UPS at all: check ups.conf on the master (Synology: the UPS is always “ups”).',
+      });
+    } else {
+      steps.push({ step: 'ups', ok: true, detail: `Found UPS “${upsName}”` });
     }
-    // upsd compares UPS names case-insensitively.
-    if (!upsNames.some((name) => name.toLowerCase() === request.upsName.toLowerCase())) {
-      return fail(
-        'ups',
-        new NutError({
-          kind: 'server',
-          code: 'UNKNOWN-UPS',
-          explanation: `The server has no UPS named “${request.upsName}”.`,
-          fix: upsNames.length > 0 ? `Pick one of: ${upsNames.join(', ')}.` : 'The server lists no UPS at all: check ups.conf on the master (Synology: the UPS is always “ups”).',
-          availableUps: upsNames,
-        }),
-      );
-    }
-    steps.push({ step: 'ups', ok: true, detail: `Found UPS “${request.upsName}”` });
 
+    if (request.username === '' && (request.role ?? 'secondary') === 'secondary') {
+      const status = await client.getVar(upsName, 'ups.status').catch(() => null);
+      if (status !== null) steps.push({ step: 'read', ok: true, detail: `ups.status is “${status}” (read without logging in)` });
+      return fail('login', userRequiredDiagnosis(words, preset));
+    }
     if (request.username !== '') {
-      await client.authenticate(request.username, password ?? '');
-      await client.login(request.upsName);
-      const logins = await client.getNumLogins(request.upsName).catch(() => null);
+      try {
+        await client.authenticate(request.username, password ?? '');
+        await client.login(upsName);
+      } catch (error) {
+        if (!hasServerCode(error, 'ACCESS-DENIED', 'INVALID-ARGUMENT', 'INVALID-PASSWORD', 'INVALID-USERNAME', 'PASSWORD-INCORRECT', 'PASSWORD-REQUIRED', 'USERNAME-REQUIRED')) throw error;
+        const synology = server?.kind === 'synology';
+        if (synology || preset === 'synology') {
+          const other = DSM_USERS.find((user) => user !== request.username);
+          if (other && (DSM_USERS as readonly string[]).includes(request.username)) suggestion = { username: other, password: DSM_PASSWORD };
+        }
+        return fail('login', loginRefusedDiagnosis({ username: request.username, ups: upsName, words, preset, synology, code: error.code }));
+      }
+      const logins = await client.getNumLogins(upsName).catch(() => null);
       steps.push({
         step: 'login',
         ok: true,
@@ -128,12 +212,12 @@ export async function testConnection(request: ConnectionTestRequest, password: s
       });
     }
 
-    const status = await client.getVar(request.upsName, 'ups.status');
+    const status = await client.getVar(upsName, 'ups.status');
     steps.push({ step: 'read', ok: true, detail: `ups.status is “${status}”` });
-    return { ok: true, steps, diagnosis: null, server, upsNames };
+    return result(true, null);
   } catch (error) {
     const step: Step['step'] = error instanceof NutError && error.code === 'ACCESS-DENIED' ? 'login' : 'read';
-    return fail(step, error);
+    return fail(step, fromError(error));
   } finally {
     await client.close();
   }

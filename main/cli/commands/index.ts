@@ -16,6 +16,7 @@ import { registerAgent } from './agent';
 import { registerCheckConfig } from './check-config';
 import { registerClients } from './clients';
 import { registerDiscover } from './discover';
+import { registerDoctor } from './doctor';
 import { registerFsdTest } from './fsd-test';
 import { registerImport } from './import';
 import { registerList } from './list';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerService,
   registerFsdTest,
   registerDiscover,
+  registerDoctor,
   registerNotifyTest,
   registerWeb,
 ];

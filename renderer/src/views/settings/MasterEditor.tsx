@@ -6,7 +6,7 @@
  */
 import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
 import { type Master, MASTER_PRESETS, MasterSchema, impliedTlsMode, upsSystemName } from '../../../../shared/config';
-import type { ConnectionTestResult } from '../../../../shared/ipc';
+import { CONNECTION_TEST_STEP_LABELS, type ConnectionTestResult } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } from '../../components/common';
 import { type Issue, issueAt, issuesOf, saveConfig, scopeIssues, useConfig } from '../../config-edit';
@@ -605,15 +605,7 @@ function UpsEditor({
   );
 }
 
-const STEP_LABEL: Record<ConnectionTestResult['steps'][number]['step'], string> = {
-  resolve: 'Resolve the host name',
-  connect: 'Connect (TCP)',
-  tls: 'STARTTLS',
-  identify: 'Identify the server',
-  ups: 'Find the UPS',
-  login: 'Log in as a secondary',
-  read: 'Read the status',
-};
+const STEP_LABEL = CONNECTION_TEST_STEP_LABELS;
 
 function TestResult({ result }: { result: ConnectionTestResult }) {
   return (
