@@ -341,6 +341,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     return this.addresses.localPort;
   }
 
+  /**
+   * Reply bytes this client holds right now: the unfinished line plus the items of the LIST replies
+   * being collected. Bounded by maxLineLength + maxListBytes (main/nut/limits.ts); for tests and diagnostics.
+   */
+  get heldReplyBytes(): number {
+    let bytes = this.reader.bufferedBytes;
+    for (const request of this.pending) bytes += request.collector?.byteCount ?? 0;
+    return bytes;
+  }
+
   /** Why the connection closed; undefined while open or after a deliberate close. */
   get closeCause(): NutError | undefined {
     return this.cause;
