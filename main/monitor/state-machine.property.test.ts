@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NotifyType } from '../../shared/notify-types';
-import { parseStatus } from './status';
+import { isPlaceholderStatus, parseStatus } from './status';
 import {
   decisionConfig,
   initialState,
@@ -52,7 +52,11 @@ const token = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom('FSD', 'CAL', 'RB', 'CHRG') },
   { weight: 1, arbitrary: fc.constantFrom('BYPASS', 'OFF', 'WAIT', 'ALARM', 'XYZ', 'ol', 'lb', 'fsd') },
 );
-const statusArb = fc.array(token, { maxLength: 4 }).map((tokens) => tokens.join(' '));
+const statusArb = fc.oneof(
+  { weight: 5, arbitrary: fc.array(token, { maxLength: 4 }).map((tokens) => tokens.join(' ')) },
+  // upsd's placeholder while it reconnects to a driver.
+  { weight: 1, arbitrary: fc.constantFrom('WAIT', 'FSD WAIT', 'WAIT FSD', 'wait') },
+);
 const reasons: PollFailureReason[] = ['data-stale', 'driver-not-connected', 'unknown-ups', 'connection', 'timeout', 'login-refused', 'empty-status'];
 
 function inputArb(ackWeight: number, finishedWeight = 1): fc.Arbitrary<MonitorInput> {
@@ -132,6 +136,8 @@ class Oracle {
   suspended = false;
   freshFrom = START;
   lastRead: { at: number; has: (t: string) => boolean } | null = null;
+  /** The last status that said whether FSD is set (real reads and the WAIT placeholder). */
+  lastFsd: { at: number; set: boolean } | null = null;
   lineOB = false;
   commFailAfterRead = false;
   /** The first failure since the last successful read. */
@@ -149,6 +155,9 @@ class Oracle {
           this.failed(at);
           return;
         }
+        this.lastFsd = { at, set: parsed.known.includes('FSD') };
+        // The WAIT placeholder is neither a reading of the UPS nor a failure.
+        if (isPlaceholderStatus(parsed)) return;
         if (this.lastNonCrit === null || this.lastNonCrit < this.freshFrom) this.lastNonCrit = at;
         for (const t of parsed.tokens) {
           if (t.kind === 'known' && t.token === 'OB') this.lineOB = true;
@@ -205,6 +214,24 @@ function expectAlternation(events: readonly NotifyType[], first: NotifyType, sec
 const params = { numRuns: 300 };
 
 describe('properties over random input sequences', () => {
+  it('the WAIT placeholder never clears OFF, BYPASS, CAL, LB or the line, never moves lastPollAt, never ends a comm loss or restarts its grace', () => {
+    fc.assert(
+      fc.property(configArb, anyStepsArb(), (config, steps) => {
+        for (const s of run(config, steps)) {
+          if (s.input.type !== 'status-read' || s.before.suspended || !isPlaceholderStatus(parseStatus(s.input.status))) continue;
+          const { before, after } = s;
+          for (const flag of ['off', 'bypass', 'cal', 'lowBattery', 'onBattery', 'online'] as const) expect(after.flags[flag]).toBe(before.flags[flag]);
+          expect(after.lastPollAt).toBe(before.lastPollAt);
+          expect(after.commState).toBe(before.commState);
+          expect(after.commFailingSince).toBe(before.commFailingSince);
+          expect(ofType(s.effects, 'notify').map((e) => e.event)).not.toContain('COMMOK');
+          expect(ofType(s.effects, 'notify').map((e) => e.event)).not.toContain('COMMBAD');
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
   it('at most one shutdown per episode; a new episode only after an accepted acknowledgement', () => {
     fc.assert(
       // operator actions weighted up / scripted so that many runs go through several episodes
@@ -289,14 +316,17 @@ describe('properties over random input sequences', () => {
             // MINSUPPLIES: a critical UPS never starts a shutdown by itself, the host decides.
             expect(config.hostDecides).toBe(false);
             expect(oracle.suspended).toBe(false);
+            if (e.reason === 'fsd') {
+              // FSD is upsd's own flag: `FSD WAIT` reports it too.
+              expect(oracle.lastFsd).toMatchObject({ set: true });
+              expect(oracle.lastFsd!.at).toBeGreaterThanOrEqual(oracle.freshFrom);
+              continue;
+            }
             const read = oracle.lastRead;
             expect(read).not.toBeNull();
             expect(read!.at).toBeGreaterThanOrEqual(oracle.freshFrom); // no decision on pre-sleep data
             const sinceNonCrit = s.at - oracle.lastNonCrit!;
             switch (e.reason) {
-              case 'fsd':
-                expect(read!.has('FSD')).toBe(true);
-                break;
               case 'on-battery-low-battery':
                 expect([oracle.lineOB, read!.has('LB'), read!.has('CAL')]).toEqual([true, true, false]);
                 expect(sinceNonCrit).toBeGreaterThan(config.hostSyncMs);

@@ -1025,3 +1025,70 @@ describe('state-changed, view and purity', () => {
     expect(d.view()).toMatchObject({ loggedIn: false, login: 'not-attempted', connected: false });
   });
 });
+
+describe('WAIT: upsd’s placeholder while it reconnects to a driver is not an observation', () => {
+  it.each(['WAIT', 'FSD WAIT', 'wait'])('"%s" clears none of OFF, BYPASS, CAL (or LB); the next real status does', (placeholder) => {
+    const d = new Driver();
+    d.status('OB LB BYPASS CAL OFF', 1_000);
+    d.status(placeholder, 2_000);
+    expect(d.state.flags).toMatchObject({ onBattery: true, lowBattery: true, bypass: true, cal: true, off: true });
+    expect(d.events()).not.toContain('NOTBYPASS');
+    expect(d.state.lastPollAt).toBe(1_000);
+    d.status('OL', 3_000);
+    expect(d.events()).toEqual(expect.arrayContaining(['NOTBYPASS', 'NOTCAL', 'NOTOFF', 'ONLINE']));
+  });
+
+  it('does not end a comm loss: no COMMOK, and the comm-loss grace keeps its start (a flapping driver cannot keep a bypassed UPS up)', () => {
+    const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
+    const d = new Driver();
+    d.status('OL BYPASS', 1_000);
+    d.fail('driver-not-connected', 2_000);
+    d.status('WAIT', 3_000);
+    d.fail('driver-not-connected', 4_000);
+    d.status('WAIT', 5_000);
+    expect(d.state).toMatchObject({ commState: 'lost', commFailingSince: 2_000 });
+    expect(d.wake()).toBe(2_000 + G);
+    d.tickAt(2_000 + G - 1);
+    expect(d.effects('begin-shutdown')).toEqual([]);
+    d.tickAt(2_000 + G);
+    expect(d.effects('begin-shutdown').map((r) => r.effect)).toEqual([expect.objectContaining({ reason: 'comm-lost-bypass' })]);
+    expect(d.events()).toEqual(['BYPASS', 'COMMBAD', 'SHUTDOWN']);
+  });
+
+  it('a driver flapping DRIVER-NOT-CONNECTED / WAIT while on bypass: critical once comm has been lost for the grace', () => {
+    const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
+    const d = new Driver();
+    d.status('OL BYPASS', 1_000);
+    for (let t = 2_000; t < 2_000 + G; t += 1_000) {
+      d.fail('driver-not-connected', t);
+      d.status('WAIT', t + 500);
+    }
+    d.tickAt(2_000 + G);
+    expect(d.effects('begin-shutdown')[0]?.effect).toMatchObject({ reason: 'comm-lost-bypass' });
+    expect(d.events()).toEqual(['BYPASS', 'COMMBAD', 'SHUTDOWN']);
+  });
+
+  it('with comm ok: no COMMBAD for the second upsd shows it, but the reading does not count (DEADTIME keeps running while on battery)', () => {
+    const d = new Driver();
+    d.status('OB', 1_000);
+    d.pollUntil('WAIT', 1_000 + D + 1_000);
+    expect(d.events()).toEqual(['ONBATT', 'SHUTDOWN']);
+    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason: 'dead-on-battery' });
+    expect(d.view()).toMatchObject({ comm: 'ok', line: 'on-battery', lowBatteryAssumed: true });
+  });
+
+  it('FSD WAIT while running is still a live FSD (FSD is upsd’s own flag)', () => {
+    const d = new Driver();
+    d.status('OL', 1_000);
+    d.status('FSD WAIT', 2_000);
+    expect(d.events()).toEqual(['FSD', 'SHUTDOWN']);
+    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason: 'fsd' });
+  });
+
+  it('WAIT after FSD clears the FSD flag (upsd would prefix it if it were set) but nothing else', () => {
+    const d = new Driver({ latchedFsdAtStart: 'ignore-while-online' });
+    d.status('FSD OL BYPASS', 1_000);
+    d.status('WAIT', 2_000);
+    expect(d.state.flags).toMatchObject({ fsd: false, bypass: true, online: true });
+  });
+});

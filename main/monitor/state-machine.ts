@@ -63,7 +63,7 @@
  */
 import { DEFAULT_NOTIFY_MESSAGES, formatNotifyMessage, type NotifyType } from '../../shared/notify-types';
 import type { LogLevel } from '../platform/ports';
-import { describeStatus, parseStatus, type KnownStatusToken, type ParsedStatus } from './status';
+import { describeStatus, isPlaceholderStatus, parseStatus, type KnownStatusToken, type ParsedStatus } from './status';
 import type {
   Assessment,
   DecisionConfig,
@@ -154,6 +154,7 @@ export function initialState(now: number, config: Pick<DecisionConfig, 'upsName'
     resumedAt: null,
     latch: { kind: 'armed' },
     fsdNotified: false,
+    fsdSeenAt: null,
     shutdown: { phase: 'none' },
     episodes: 0,
     sessionWanted: true,
@@ -209,6 +210,8 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
       if (parsed.empty) {
         log(ctx, 'warn', 'ups.status is empty: treated as a communication failure');
         commFailure(ctx, 'empty-status', 'ups.status is empty');
+      } else if (isPlaceholderStatus(parsed)) {
+        placeholderStatus(ctx, parsed);
       } else {
         processStatus(ctx, parsed, input.alarm);
       }
@@ -345,6 +348,7 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
   // First read after a resume / re-arm: the HOSTSYNC wait restarts from fresh data.
   if (s.lastNonCriticalAt !== null && s.lastNonCriticalAt < s.freshFrom) s.lastNonCriticalAt = now;
   s.deadPromoted = false;
+  s.fsdSeenAt = has('FSD') ? now : null;
 
   classifyLatch(ctx, parsed);
 
@@ -428,6 +432,37 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
   }
   s.unknownTokens = parsed.unknown;
   s.alarmText = has('ALARM') ? (alarm ?? null) : null;
+}
+
+/**
+ * upsd's `WAIT` placeholder (alone or with FSD): not an observation of the UPS. Nothing read before
+ * is cleared (OFF, BYPASS, CAL, LB, …), the line state is kept, `lastPollAt` does not move (DEADTIME
+ * keeps counting), and comm state is untouched: a comm loss stays lost with its start (so the
+ * comm-loss grace is not restarted), and no COMMBAD for the second upsd shows it after a restart.
+ * A WAIT that never ends is bounded by upsd itself: a driver that sends nothing goes DATA-STALE
+ * after MAXAGE. Only the FSD flag, which upsd keeps itself, is taken from it.
+ */
+function placeholderStatus(ctx: Ctx, parsed: ParsedStatus): void {
+  const { s, now } = ctx;
+  log(ctx, 'debug', `ups.status "${parsed.raw}" is upsd's placeholder while it (re)connects to the driver: not an observation`);
+  const fsd = parsed.known.includes('FSD');
+  s.fsdSeenAt = fsd ? now : null;
+  classifyLatch(ctx, parsed);
+  if (fsd) {
+    s.flags = { ...s.flags, fsd: true };
+    if (!s.fsdNotified && fsdEffective(s.latch)) {
+      notify(ctx, 'FSD');
+      s.fsdNotified = true;
+    }
+  } else if (s.flags.fsd) {
+    s.flags = { ...s.flags, fsd: false };
+    s.fsdNotified = false;
+  }
+}
+
+/** FSD set on the master as of a status read after the last resume / re-arm. */
+function fsdCurrent(s: Pick<UpsMonitorState, 'flags' | 'fsdSeenAt' | 'freshFrom'>): boolean {
+  return s.flags.fsd && s.fsdSeenAt !== null && s.fsdSeenAt >= s.freshFrom;
 }
 
 const LATCH_POLICY_TEXT = {
@@ -604,7 +639,7 @@ function recalc(ctx: Ctx): void {
         s.lastNoCommWarnAt = now;
       }
     }
-    if (s.flags.fsd && !s.fsdNotified && isFresh(s) && fsdEffective(s.latch)) {
+    if (!s.fsdNotified && fsdCurrent(s) && fsdEffective(s.latch)) {
       notify(ctx, 'FSD');
       s.fsdNotified = true;
     }
@@ -648,14 +683,15 @@ function endRehearsal(ctx: Ctx): void {
 
 /** is_ups_critical() with DEADTIME promotion applied by the caller (protocol.md 3.6). */
 function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
-  if (s.lastPollAt === null) return CALM; // never heard from ⇒ assumed online
-  if (!isFresh(s)) return { ...CALM, hold: 'stale' };
-  const f = s.flags;
+  // FSD first: upsd reports it even while it has no UPS data (`FSD WAIT`).
   let fsdHold: Assessment['hold'] = null;
-  if (f.fsd) {
+  if (fsdCurrent(s)) {
     if (fsdEffective(s.latch)) return critical('fsd');
     fsdHold = s.latch.kind === 'pending' ? 'fsd-unconfirmed' : 'latched-fsd';
   }
+  if (s.lastPollAt === null) return { ...CALM, hold: fsdHold }; // never heard from ⇒ assumed online
+  if (!isFresh(s)) return { ...CALM, hold: 'stale' };
+  const f = s.flags;
   const unprotectedUntil = unprotectedCriticalAt(s, cfg);
   if (unprotectedUntil !== null && now >= unprotectedUntil) return critical(f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off');
   const unprotected: Assessment | null = unprotectedUntil === null ? null : { ...CALM, hold: 'comm-lost-unprotected', deadline: unprotectedUntil };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStatus, parseStatus, statusHas } from './status';
+import { describeStatus, isPlaceholderStatus, parseStatus, statusHas } from './status';
 
 describe('parseStatus', () => {
   it('splits on any whitespace and upper-cases known tokens', () => {
@@ -70,5 +70,12 @@ describe('describeStatus', () => {
   it('words an empty status as a communication failure', () => {
     expect(describeStatus('')).toBe('No status (communication failure)');
     expect(describeStatus(parseStatus(' '))).toBe('No status (communication failure)');
+  });
+});
+
+describe('isPlaceholderStatus', () => {
+  it('is WAIT alone or with FSD, any case, nothing else', () => {
+    for (const status of ['WAIT', 'wait', 'FSD WAIT', 'WAIT FSD', ' WAIT  ']) expect(isPlaceholderStatus(parseStatus(status))).toBe(true);
+    for (const status of ['', 'OL', 'OL WAIT', 'WAIT BYPASS', 'FSD', 'WAIT XYZ', 'OB LB WAIT']) expect(isPlaceholderStatus(parseStatus(status))).toBe(false);
   });
 });

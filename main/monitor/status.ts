@@ -75,6 +75,15 @@ export function parseStatus(raw: string): ParsedStatus {
   return { raw, empty: words.length === 0, tokens, known, unknown };
 }
 
+/**
+ * `WAIT` alone or with `FSD` (nothing else): the placeholder upsd reports for about a second while
+ * it (re)connects to a driver and the driver dumps its data. It carries no UPS data — only upsd's
+ * own FSD flag — so it is not an observation of the UPS (main/monitor/README.md, "WAIT").
+ */
+export function isPlaceholderStatus(status: ParsedStatus): boolean {
+  return status.unknown.length === 0 && status.known.includes('WAIT') && status.known.every((token) => token === 'WAIT' || token === 'FSD');
+}
+
 export function statusHas(status: ParsedStatus, token: KnownStatusToken): boolean {
   return status.known.includes(token);
 }

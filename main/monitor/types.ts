@@ -253,6 +253,11 @@ export interface UpsMonitorState {
   readonly latch: LatchState;
   /** FSD was notified for the current presence of the FSD token. */
   readonly fsdNotified: boolean;
+  /**
+   * Last status (a real one or upsd's `WAIT` placeholder) that had FSD; null once a status without
+   * FSD is read. FSD is upsd's own flag, so `FSD WAIT` reports it although it carries no UPS data.
+   */
+  readonly fsdSeenAt: number | null;
   readonly shutdown: ShutdownState;
   /** Shutdown episodes begun in this process. */
   readonly episodes: number;
