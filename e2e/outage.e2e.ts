@@ -97,3 +97,64 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   expect(shown.some((t) => t.includes('Shutdown rehearsed (dry run) at'))).toBe(true);
   expect(await page.getByTestId('acknowledge-shutdown').count()).toBe(0);
 });
+
+test('on battery: the card counts the time and says what happens next; the browser notifies (banner + Web Notification)', async ({ page, rig, app }) => {
+  test.setTimeout(90_000);
+  await configure(app, rig.host, rig.port, { timing: { statusPollSeconds: 0.25, fullPollSeconds: 1, hostSyncSeconds: 60, finalDelaySeconds: 1 } });
+  // Record what the page hands to the Web Notifications API (the permission is granted below, as a user's click would).
+  await page.addInitScript(() => {
+    const Original = window.Notification;
+    const shown: { title: string; body: string }[] = [];
+    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
+    class Recording extends Original {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push({ title, body: options?.body ?? '' });
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Recording });
+  });
+  const origin = new URL(app.url).origin;
+  await page.goto(app.url);
+  const note = page.getByTestId('browser-notifications');
+  await expect(note).not.toHaveAttribute('data-permission', 'granted');
+  await expect(note).not.toHaveText(/Notifications on/);
+  await page.context().grantPermissions(['notifications'], { origin });
+  await page.reload();
+  await expect(page.getByTestId('browser-notifications')).toHaveAttribute('data-permission', 'granted');
+  await expect(page.getByTestId('browser-notifications')).toHaveText(/Notifications on/);
+  const card = page.getByTestId('ups-card').first();
+  await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
+
+  await rig.setStatus(UPS, 'OB DISCHRG');
+  const banner = page.locator('[data-testid="alert-banner"][data-type="ONBATT"]');
+  await expect(banner).toBeVisible({ timeout: 5_000 });
+  await expect(banner).toContainText('On battery');
+  const notifications = () => page.evaluate(() => (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications);
+  await expect.poll(async () => (await notifications()).map((n) => n.title)).toContain('NUT Sentinel: On battery');
+
+  // A running counter and the rule that applies now.
+  const counter = card.getByTestId('time-on-battery');
+  await expect(counter).toHaveText(/^\d+ s$/);
+  const first = await counter.textContent();
+  await expect(counter).not.toHaveText(first!, { timeout: 3_000 });
+  const rule = card.getByTestId('shutdown-rule');
+  await expect(rule).toContainText('Shuts down this machine at low battery after HOSTSYNC 60 s, or at once on FSD; then FINALDELAY 1 s and');
+  await expect(rule).toContainText('— recorded, not run (dry run).');
+  await expect(rule.locator('code')).toHaveText(/shutdown/);
+  await expect(page.getByTestId('summary-line')).toContainText('1 on battery');
+
+  // Low battery: LOWBATT banner, and the live HOSTSYNC countdown.
+  await rig.setStatus(UPS, 'OB LB');
+  await expect(page.locator('[data-testid="alert-banner"][data-type="LOWBATT"]')).toBeVisible({ timeout: 5_000 });
+  await expect.poll(async () => (await notifications()).map((n) => n.title)).toContain('NUT Sentinel: Low battery');
+  await expect(card.getByTestId('shutdown-banner')).toHaveAttribute('data-phase', 'waiting-hostsync');
+  const countdown = card.getByTestId('shutdown-countdown');
+  const before = await countdown.textContent();
+  await expect(countdown).not.toHaveText(before!, { timeout: 3_000 });
+  await screenshot(page, 'on-battery-what-happens-next');
+
+  await rig.setStatus(UPS, 'OL');
+  await expect(card).toHaveAttribute('data-level', 'online', { timeout: 5_000 });
+  await expect(card.getByTestId('on-battery')).toHaveCount(0);
+});

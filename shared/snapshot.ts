@@ -94,6 +94,13 @@ export const UpsSnapshotSchema = z.object({
     /** done: whether the real command succeeded (false: this machine is still up — "Re-arm monitoring"). */
     commandOk: z.boolean().nullable().default(null),
   }),
+  /** Epoch ms of the first OB read of this stretch on battery (null while not on battery). */
+  onBatterySince: z.number().nullable().default(null),
+  /**
+   * What this UPS does to this machine, in words: "Shuts down this machine at low battery after
+   * HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`", or why not.
+   */
+  rule: z.object({ shutsDown: z.boolean(), text: z.string() }).default({ shutsDown: false, text: '' }),
   fsdLatchedAtStart: z.boolean(),
   /** How a latched FSD is handled: `awaiting-choice` asks the operator (policy `ask`). */
   fsdLatch: z.enum(['ignored', 'awaiting-choice', 'obeyed']).nullable().optional(),

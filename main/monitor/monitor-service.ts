@@ -10,10 +10,10 @@ import { DEFAULT_NOTIFY_SEVERITY } from '../../shared/notify-types';
 import type { AppSnapshot, UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, Logger, NotifierPort, ProcessRunner, TimerHandle } from '../platform/ports';
 import { HookDispatcher } from '../hooks/hook-dispatcher';
-import { runShutdownCommand } from '../hooks/shutdown-command';
+import { defaultShutdownCommand, runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient, NutClientOptions } from '../nut/client';
 import { PollTicker } from './poll-ticker';
-import { buildTrayState, buildUpsSnapshot, numericVariable } from './snapshot';
+import { buildTrayState, buildUpsSnapshot, describeShutdownRule, numericVariable } from './snapshot';
 import { decisionConfig } from './state-machine';
 import { type SessionSink, UpsSession, type UpsSessionSettings } from './ups-session';
 
@@ -148,9 +148,30 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         dryRun: this.config.shutdown.dryRun,
         timing: this.config.timing,
         monotonicToEpoch: this.deps.clock.now() - this.deps.clock.monotonic(),
+        rule: this.ruleFor(session),
       },
       now,
     );
+  }
+
+  private ruleFor(session: UpsSession): UpsSnapshot['rule'] {
+    const entry = this.sessionsById.get(session.monitorId);
+    const { timing, shutdown } = this.config;
+    const command = shutdown.command ?? defaultShutdownCommand();
+    // Like checkSupplies(): what the other UPSes feeding this machine that are not critical supply.
+    const otherSupplies = [...this.sessionsById.values()]
+      .filter((other) => other.session !== session && feedsThisMachine(other.ups) && !other.session.view.critical)
+      .reduce((sum, other) => sum + other.ups.powerValue, 0);
+    return describeShutdownRule({
+      role: entry?.ups.role ?? session.view.role,
+      powerValue: entry?.ups.powerValue ?? 1,
+      hostSyncSeconds: timing.hostSyncSeconds,
+      finalDelaySeconds: timing.finalDelaySeconds,
+      command: [command.file, ...command.args].join(' '),
+      dryRun: shutdown.dryRun,
+      minSupplies: shutdown.minSupplies,
+      otherSupplies,
+    });
   }
 
   private syncSessions(): void {

@@ -28,6 +28,33 @@ export interface SessionReadings {
   timing: Pick<Timing, 'statusPollSeconds' | 'fullPollSeconds'>;
   /** Monotonic → epoch offset for deadlines (epoch = monotonic + offset). */
   monotonicToEpoch: number;
+  /** describeShutdownRule(…) for this UPS (the service knows the config). */
+  rule: UpsSnapshot['rule'];
+}
+
+export interface ShutdownRuleInput {
+  role: 'secondary' | 'monitor-only';
+  powerValue: number;
+  hostSyncSeconds: number;
+  finalDelaySeconds: number;
+  /** The shutdown command as shown (program and arguments). */
+  command: string;
+  dryRun: boolean;
+  /** MINSUPPLIES when set, and what the other UPSes that are not critical feed now. */
+  minSupplies: number | null;
+  otherSupplies: number;
+}
+
+/** The rule that applies to this machine for one UPS, in plain words (the card shows it on battery). */
+export function describeShutdownRule(r: ShutdownRuleInput): UpsSnapshot['rule'] {
+  if (r.role === 'monitor-only') return { shutsDown: false, text: 'Will not shut down this machine: this UPS is monitor-only.' };
+  if (r.powerValue === 0) return { shutsDown: false, text: 'Will not shut down this machine: its power value is 0 (it does not feed this machine).' };
+  if (r.minSupplies !== null && r.otherSupplies >= r.minSupplies) {
+    return { shutsDown: false, text: `Will not shut down this machine while the other UPSes still feed it (${r.otherSupplies} of MINSUPPLIES ${r.minSupplies}).` };
+  }
+  const seconds = (value: number) => `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
+  const then = r.dryRun ? `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\` — recorded, not run (dry run)` : `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\``;
+  return { shutsDown: true, text: `Shuts down this machine at low battery after HOSTSYNC ${seconds(r.hostSyncSeconds)}, or at once on FSD; ${then}.` };
 }
 
 /** A number from a NUT variable, or null when absent or not numeric (never 0 for "unknown"). */
@@ -118,6 +145,8 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
       rehearsedAt: view.shutdown.rehearsedAt === null ? null : Math.round(view.shutdown.rehearsedAt + r.monotonicToEpoch),
       commandOk: view.shutdown.commandOk,
     },
+    onBatterySince: view.onBatterySince === null ? null : Math.round(view.onBatterySince + r.monotonicToEpoch),
+    rule: r.rule,
     fsdLatchedAtStart: view.latchedFsd !== null,
     fsdLatch: view.latchedFsd?.handling ?? null,
     metrics: {

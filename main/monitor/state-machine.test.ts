@@ -925,6 +925,21 @@ describe('one shutdown per episode', () => {
   });
 });
 
+describe('time on battery', () => {
+  it('counts from the first OB read of a stretch, kept through LB, cleared on line', () => {
+    const d = new Driver();
+    d.status('OL', 1_000);
+    expect(d.view().onBatterySince).toBeNull();
+    d.status('OB DISCHRG', 2_000);
+    d.status('OB LB', 9_000);
+    expect(d.view().onBatterySince).toBe(2_000);
+    d.status('OL CHRG', 10_000);
+    expect(d.view().onBatterySince).toBeNull();
+    d.status('OB', 20_000);
+    expect(d.view().onBatterySince).toBe(20_000);
+  });
+});
+
 describe('dry run: a rehearsal logs out, logs in again and keeps monitoring', () => {
   const R = 5_000; // DEFAULT_REHEARSAL_LOGOUT_MS
 

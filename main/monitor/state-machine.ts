@@ -138,6 +138,7 @@ export function initialState(now: number, config: Pick<DecisionConfig, 'upsName'
     lastLoginRefusedNotifyAt: null,
     commState: 'initial',
     lineState: 'initial',
+    onBatterySince: null,
     flags: NO_FLAGS,
     deadPromoted: false,
     status: null,
@@ -372,6 +373,7 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
           if (!flags.online) {
             if (s.lineState !== 'initial') notify(ctx, 'ONLINE');
             s.lineState = 'online';
+            s.onBatterySince = null;
             flags.online = true;
             flags.onBattery = false;
           }
@@ -379,6 +381,7 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
         case 'OB':
           if (!flags.onBattery) {
             s.lineState = 'on-battery';
+            s.onBatterySince = now;
             notify(ctx, 'ONBATT');
             flags.onBattery = true;
             flags.online = false;
@@ -830,6 +833,7 @@ export function describeState(state: UpsMonitorState): MonitorView {
     upsName: state.upsName,
     role: state.role,
     line: f.onBattery ? 'on-battery' : f.online ? 'online' : 'unknown',
+    onBatterySince: f.onBattery ? state.onBatterySince : null,
     lowBattery: f.lowBattery || state.deadPromoted,
     lowBatteryAssumed: state.deadPromoted && !f.lowBattery,
     fsd: f.fsd,

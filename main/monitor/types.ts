@@ -231,6 +231,8 @@ export interface UpsMonitorState {
   readonly lastLoginRefusedNotifyAt: number | null;
   readonly commState: CommState;
   readonly lineState: LineState;
+  /** When OB was first seen in this stretch on battery (monotonic), null while not on battery. */
+  readonly onBatterySince: number | null;
   readonly flags: UpsFlags;
   /** DEADTIME promotion to LB (no LOWBATT notification); cleared by the next successful read. */
   readonly deadPromoted: boolean;
@@ -299,6 +301,8 @@ export interface MonitorView {
   readonly upsName: string;
   readonly role: MonitorRole;
   readonly line: 'online' | 'on-battery' | 'unknown';
+  /** On battery since (monotonic; the first OB read of this stretch), null while not on battery. */
+  readonly onBatterySince: number | null;
   /** LB in the status, or assumed after DEADTIME (see lowBatteryAssumed). */
   readonly lowBattery: boolean;
   readonly lowBatteryAssumed: boolean;

@@ -504,7 +504,9 @@ export class UpsSession extends EventEmitter {
     this.closePollClient();
     this.clearTimer('loginRetry');
     void client.close().then(() => {
-      if (logout) this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
+      if (!logout) return;
+      this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
+      if (this.running) void this.rereadClients();
     });
     this.feed({ type: 'disconnected', intentional: true, message: logout ? 'session closed for shutdown' : 'reconnecting' });
   }
@@ -547,7 +549,10 @@ export class UpsSession extends EventEmitter {
       this.outageSince = null;
       if (this.lastErrorValue && !isLoginError(this.lastErrorValue)) this.lastErrorValue = null;
       const alarm = this.variablesCache.get('ups.alarm');
+      const fsdBefore = this.state.flags.fsd;
       this.feed(alarm ? { type: 'status-read', status, alarm } : { type: 'status-read', status });
+      // FSD makes the secondaries leave: read the clients now, not at the next full poll.
+      if (!fsdBefore && this.state.flags.fsd) void this.pollFull();
     } catch (error) {
       if (generation !== this.generation) return;
       const nutError = asNutError(error);
@@ -596,6 +601,29 @@ export class UpsSession extends EventEmitter {
       if (generation === this.generation && (used === null || this.pollClient === used)) this.pollConnectionFailed(asNutError(error));
     } finally {
       this.fullInFlight = false;
+    }
+  }
+
+  /**
+   * After this machine logged out, the master's counts changed at once: read LIST CLIENT and
+   * NUMLOGINS once on a throw-away read-only connection, so the card never shows "this machine"
+   * among the logged-in clients of a session that is gone. Best effort: the next poll corrects it.
+   */
+  private async rereadClients(): Promise<void> {
+    const ups = this.settings.ups.name;
+    let client: NutClient | null = null;
+    try {
+      client = await this.connectFn(this.connectOptions());
+      const [addresses, numLogins] = await Promise.all([client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]);
+      // A new session (the rehearsal's re-login) polls on its own; do not overwrite its reading.
+      if (this.client !== null || !this.running) return;
+      this.clientsCache = { addresses: addresses ? addresses.map((a) => normalizeAddress(a) ?? a) : null, numLogins: numLogins ?? null, at: this.deps.clock.now() };
+      this.deps.sink.changed(this);
+      this.emit('changed');
+    } catch {
+      // unreachable now: the next session's full poll reads the counts
+    } finally {
+      await client?.close();
     }
   }
 

@@ -2,6 +2,7 @@
 import { Suspense, lazy, useEffect, useRef } from 'react';
 import { DRY_RUN_BADGE, type TrayLevel, dryRunApplies } from '../../shared/snapshot';
 import { api } from './api';
+import { BrowserAlerts, NotificationPermissionNote, browserAlertsApply } from './components/BrowserAlerts';
 import { Callout, RichText, Spinner } from './components/common';
 import { formatCountdown } from './format';
 import { BellIcon, BellOffIcon, CheckIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
@@ -74,6 +75,7 @@ export function App() {
       <div className="content">
         <TransportBanner />
         <ConfigProblemBanner />
+        {browserAlertsApply() && <BrowserAlerts />}
         <main id="main" ref={mainRef} tabIndex={-1} className="main">
           <Suspense fallback={<Spinner />}>
             <Page route={route} />
@@ -160,11 +162,11 @@ function Sidebar({ route }: { route: Route }) {
             <BellOffIcon size={16} /> Notifications paused
           </a>
         )}
-        {!paused && tray && (
+        {!paused && tray && (browserAlertsApply() ? <NotificationPermissionNote /> : (
           <span className="muted small notif-on">
             <BellIcon size={14} /> Notifications on
           </span>
-        )}
+        ))}
         <span className="muted small">{api.kind === 'bridge' ? 'Browser view (this machine only)' : ''}</span>
       </div>
     </header>

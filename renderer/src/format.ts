@@ -35,6 +35,17 @@ export function formatCountdown(ms: number): string {
   return `${m} min ${String(s).padStart(2, '0')} s`;
 }
 
+/** A running counter: "45 s", "2 min 05 s", "1 h 02 min 05 s". */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min ${String(s).padStart(2, '0')} s`;
+  if (m > 0) return `${m} min ${String(s).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
 /** How long ago, coarse and short: "just now", "2 s ago", "3 min ago", "1 h 5 min ago", "2 d ago". */
 export function formatAge(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'never';

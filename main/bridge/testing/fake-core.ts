@@ -19,6 +19,7 @@ import { DEFAULT_MASTER_HOSTSYNC_SECONDS, type FsdPreflight, type FsdPreflightRe
 import type { ApiHandlers, ConnectionTestResult, PushChannel, PushOf, ResponseOf } from '../../../shared/ipc';
 import type { AppSnapshot, Diagnosis, ServerIdentity, TrayLevel, UpsSnapshot } from '../../../shared/snapshot';
 import type { CoreService } from '../../core/core-service';
+import { describeShutdownRule } from '../../monitor/snapshot';
 
 export type FakeScenario = 'showcase' | 'empty' | 'shutdown';
 
@@ -385,6 +386,17 @@ export class FakeCore implements CoreService {
       critical: sim.critical,
       criticalReason: sim.criticalReason,
       shutdown: sim.shutdown,
+      onBatterySince: sim.level === 'on-battery' || sim.level === 'low-battery' ? (sim.statusAt ?? Date.now()) - 120_000 : null,
+      rule: describeShutdownRule({
+        role: entry.role,
+        powerValue: entry.powerValue,
+        hostSyncSeconds: this.config.timing.hostSyncSeconds,
+        finalDelaySeconds: this.config.timing.finalDelaySeconds,
+        command: this.config.shutdown.command ? [this.config.shutdown.command.file, ...this.config.shutdown.command.args].join(' ') : '/sbin/shutdown -h +0',
+        dryRun: this.config.shutdown.dryRun,
+        minSupplies: this.config.shutdown.minSupplies,
+        otherSupplies: 0,
+      }),
       fsdLatchedAtStart: sim.fsdLatchedAtStart,
       metrics: { ...sim.metrics },
       statusAt: sim.statusAt,

@@ -36,6 +36,8 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     critical: false,
     criticalReason: null,
     shutdown: { phase: 'none', deadline: null, dryRun: false, rehearsedAt: null, commandOk: null },
+    onBatterySince: null,
+    rule: { shutsDown: true, text: 'Shuts down this machine at low battery after HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`.' },
     fsdLatchedAtStart: false,
     metrics: { charge: 100, runtime: 1800, load: 20, inputVoltage: 230, outputVoltage: 230 },
     statusAt: NOW - 500,

@@ -12,6 +12,7 @@ import {
   formatAge,
   formatCountdown,
   formatDateTime,
+  formatElapsed,
   formatPercent,
   formatTimeOfDay,
   formatRuntime,
@@ -26,7 +27,7 @@ import { useApp, useCoreNow } from '../store';
 
 /** No status read for this long: shown as stale even if the core has not said so yet. */
 const LOCAL_STALE_MS = 90_000;
-import { Bar, Callout, ChargeGauge, DiagnosisText, StatusPill } from './common';
+import { Bar, Callout, ChargeGauge, DiagnosisText, RichText, StatusPill } from './common';
 
 /** How the link to the master is protected; a fallback to plain text is shown as a warning. */
 function TlsBadge({ tls }: { tls: UpsSnapshot['tls'] }) {
@@ -118,6 +119,19 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
           </code>
         )}
       </div>
+
+      {ups.onBatterySince !== null && !stale && (
+        <div className={`on-battery-facts${ups.critical ? ' is-critical' : ''}`} data-testid="on-battery">
+          <div>
+            <ClockIcon size={14} /> On battery for <strong data-testid="time-on-battery">{formatElapsed(now - ups.onBatterySince)}</strong>
+          </div>
+          {ups.rule.text && (
+            <p className="small" data-testid="shutdown-rule">
+              <RichText text={ups.rule.text} />
+            </p>
+          )}
+        </div>
+      )}
 
       {ups.connection === 'login-refused' && (
         <Callout
@@ -277,7 +291,8 @@ function ClientsSummary({ ups }: { ups: UpsSnapshot }) {
   const { list, numLogins, missingExpected } = ups.clients;
   const count = list?.length ?? numLogins;
   if (count === null && missingExpected.length === 0) return null;
-  const thisMachine = list?.some((c) => c.isThisMachine);
+  // Never "incl. this machine" beside "not logged in": the list may predate our logout.
+  const thisMachine = ups.loggedIn && list?.some((c) => c.isThisMachine);
   return (
     <a className={`clients-summary${missingExpected.length ? ' has-missing' : ''}`} href={upsHref(ups.monitorId, 'clients')} data-testid="clients-summary">
       <ClientsIcon size={14} />
