@@ -88,26 +88,48 @@ function npmPackageName(target: AgentTarget): string {
   return `node-${target}`;
 }
 
-/** The target's node binary at AGENT_NODE_VERSION from the npm registry, cached. */
-export async function registryNodeBinary(target: AgentTarget, log: BuildLog): Promise<string> {
-  const dir = path.join(CACHE, `${npmPackageName(target)}-${AGENT_NODE_VERSION}`);
-  const binary = path.join(dir, targetOs(target) === 'win' ? 'node.exe' : 'node');
-  if (existsSync(binary)) return binary;
+/**
+ * Files out of an npm package (`npm pack spec`), cached: `entries` maps a file name to a pattern
+ * for its path inside the tarball. Returns the cached files' paths in the same order.
+ */
+async function filesFromNpmPackage(spec: string, entries: [string, RegExp][], log: BuildLog): Promise<string[]> {
+  const dir = path.join(CACHE, spec.replace(/[@/]/g, '-'));
+  const files = entries.map(([name]) => path.join(dir, name));
+  if (files.every((file) => existsSync(file))) return files;
   await mkdir(dir, { recursive: true });
-  const spec = `${npmPackageName(target)}@${AGENT_NODE_VERSION}`;
-  log(`runtime: npm pack ${spec} …`);
+  log(`npm pack ${spec} …`);
   const { stdout } = await run('npm', ['pack', spec, '--pack-destination', dir, '--json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   const tarball = path.join(dir, path.basename(filename));
   const { stdout: listing } = await run('tar', ['tzf', tarball], { maxBuffer: 64 * 1024 * 1024 });
-  const entry = listing.split('\n').find((name) => /^package\/(bin\/)?node(\.exe)?$/.test(name));
-  if (!entry) throw new Error(`dist:agent: ${spec} has no node binary (looked for package/bin/node, package/node.exe)`);
-  await run('tar', ['xzf', tarball, '-C', dir, entry]);
-  await copyFile(path.join(dir, entry), binary);
-  await chmod(binary, 0o755);
+  for (const [i, [name, pattern]] of entries.entries()) {
+    const entry = listing.split('\n').find((line) => pattern.test(line));
+    if (!entry) throw new Error(`dist:agent: ${spec} has no ${name} (looked for ${pattern})`);
+    await run('tar', ['xzf', tarball, '-C', dir, entry]);
+    await copyFile(path.join(dir, entry), files[i]!);
+    await chmod(files[i]!, 0o755);
+  }
   await rm(path.join(dir, 'package'), { recursive: true, force: true });
   await rm(tarball, { force: true });
-  return binary;
+  return files;
+}
+
+/** The target's node binary at AGENT_NODE_VERSION from the npm registry, cached. */
+export async function registryNodeBinary(target: AgentTarget, log: BuildLog): Promise<string> {
+  const name = targetOs(target) === 'win' ? 'node.exe' : 'node';
+  const [binary] = await filesFromNpmPackage(`${npmPackageName(target)}@${AGENT_NODE_VERSION}`, [[name, /^package\/(bin\/)?node(\.exe)?$/]], log);
+  return binary!;
+}
+
+/**
+ * WinSW, the Windows service wrapper `service install` registers (main/service/units.ts says why),
+ * as node-windows ships it; it goes next to nut-sentinel.exe as nut-sentinel-service.exe.
+ */
+export const WINSW_PACKAGE = 'node-windows@0.1.14';
+
+async function winsw(log: BuildLog): Promise<{ exe: string; config: string }> {
+  const [exe, config] = await filesFromNpmPackage(WINSW_PACKAGE, [['winsw.exe', /^package\/bin\/winsw\/winsw\.exe$/], ['winsw.exe.config', /^package\/bin\/winsw\/winsw\.exe\.config$/]], log);
+  return { exe: exe!, config: config! };
 }
 
 async function nodeVersionOf(binary: string): Promise<string> {
@@ -176,6 +198,11 @@ export async function buildAgentExecutable(options: { target: AgentTarget; versi
     } else {
       log(`warning: ${target} built off macOS is not signed; sign it on a Mac (codesign --sign - ${executableName(target)}) before running it`);
     }
+  }
+  if (targetOs(target) === 'win') {
+    const wrapper = await winsw(log);
+    await copyFile(wrapper.exe, path.join(dir, 'nut-sentinel-service.exe'));
+    await copyFile(wrapper.config, path.join(dir, 'nut-sentinel-service.exe.config'));
   }
   if (existsSync(options.bundle.legal)) await copyFile(options.bundle.legal, path.join(dir, 'THIRD-PARTY-NOTICES.txt'));
   const archive = path.join(outDir, `${name}.tar.gz`);
