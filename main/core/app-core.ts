@@ -20,6 +20,7 @@ import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
 import { importUpsmonConfInSlices } from '../config/upsmon-import';
 import { HistoryLockedError, HistoryStore } from '../history/history-store';
+import { ReverseDnsCache } from '../monitor/reverse-dns';
 import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
 import { NutClient, type NutClientOptions } from '../nut/client';
@@ -118,6 +119,8 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const knownSecrets = new Set<string>();
   const push = new EventEmitter();
+  // One bounded, rate-limited cache for every LIST CLIENT address of every UPS (main/monitor/reverse-dns.ts).
+  const reverseDns = new ReverseDnsCache({ resolve: (address) => reverse(address), clock });
 
   const service = new MonitorService(config, {
     clock,
@@ -132,7 +135,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       return value;
     },
     connect,
-    reverseLookup: async (address) => (await reverse(address).catch(() => []))[0] ?? null,
+    reverseLookup: (address) => reverseDns.lookup(address),
     secrets: () => [...knownSecrets],
   });
 
@@ -247,7 +250,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     runner,
     clock,
     logger,
-    reverseLookup: async (address) => (await reverse(address).catch(() => []))[0] ?? null,
+    reverseLookup: (address) => reverseDns.lookup(address),
     push: (view) => push.emit('fsd:progress', view),
   });
 

@@ -674,19 +674,21 @@ export class UpsSession extends EventEmitter {
   private async resolveHostnames(addresses: readonly string[]): Promise<void> {
     const lookup = this.deps.reverseLookup;
     if (!lookup) return;
-    const fresh = addresses.filter((a) => !this.hostnames.has(a));
-    if (fresh.length === 0) return;
+    // Only the addresses of the latest LIST CLIENT are kept (bounded by the LIST cap); those without
+    // a name are asked again: the lookup (ReverseDnsCache in production) is cached and rate-limited.
+    const current = new Set(addresses);
+    for (const known of [...this.hostnames.keys()]) if (!current.has(known)) this.hostnames.delete(known);
+    const unnamed = [...current].filter((a) => (this.hostnames.get(a) ?? null) === null);
+    if (unnamed.length === 0) return;
+    let named = 0;
     await Promise.all(
-      fresh.map(async (address) => {
-        this.hostnames.set(address, null);
-        try {
-          this.hostnames.set(address, await lookup(address));
-        } catch {
-          this.hostnames.set(address, null);
-        }
+      unnamed.map(async (address) => {
+        const name = await lookup(address).catch(() => null);
+        this.hostnames.set(address, name);
+        if (name !== null) named += 1;
       }),
     );
-    this.deps.sink.changed(this);
+    if (named > 0) this.deps.sink.changed(this);
   }
 
   private clearTimer(key: keyof typeof this.timers): void {
