@@ -1,5 +1,6 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -232,6 +233,80 @@ describe('startBridge', () => {
     const closed = new Promise<number>((resolve) => o.ws.once('close', (code) => resolve(code)));
     o.ws.send(JSON.stringify({ id: 1, channel: 'events:query', request: { text: 'x'.repeat(4096) } }));
     expect(await closed).toBe(1009);
+  });
+
+  it('caps connections, slow headers, idle keep-alive and request bodies (real sockets)', async () => {
+    bridge = await startBridge({ core, staticDir, maxConnections: 4, headersTimeoutMs: 400, keepAliveTimeoutMs: 300 });
+    const b = bridge;
+    const open = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port: b.port }, () => resolve(socket));
+        socket.once('error', reject);
+      });
+    const closedWithin = (socket: net.Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        if (socket.destroyed || socket.readableEnded) return resolve(true);
+        const timer = setTimeout(() => resolve(false), ms);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        socket.resume();
+      });
+    // Slowloris: four sockets that dribble a header line; a fifth is refused while they are open.
+    const slow = await Promise.all([open(), open(), open(), open()]);
+    for (const s of slow) s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const fifth = await open();
+    expect(await closedWithin(fifth, 1000)).toBe(true);
+    // …and every slow one is cut once the header deadline passes, however it keeps dribbling.
+    const drip = setInterval(() => slow.forEach((s) => s.writable && s.write('X-A: b\r\n')), 50);
+    try {
+      expect(await Promise.all(slow.map((s) => closedWithin(s, 3000)))).toEqual([true, true, true, true]);
+    } finally {
+      clearInterval(drip);
+    }
+    // Capacity is back.
+    expect((await httpGet(b, '/')).status).toBe(200);
+
+    // An idle kept-alive connection is closed.
+    const idle = await open();
+    idle.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\n\r\n`);
+    expect(await closedWithin(idle, 2000)).toBe(true);
+
+    // A body is never read: a POST of 64 MiB is answered 405 and the connection closed early.
+    const post = await open();
+    let reply = '';
+    post.on('data', (c: Buffer) => (reply += c.toString()));
+    post.on('error', () => undefined);
+    post.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`);
+    const chunk = Buffer.alloc(1024 * 1024);
+    let sent = 0;
+    while (!post.destroyed && sent < 64) {
+      if (!post.write(chunk)) await new Promise((r) => setTimeout(r, 5));
+      sent += 1;
+    }
+    expect(await closedWithin(post, 3000)).toBe(true);
+    expect(reply).toMatch(/^HTTP\/1\.1 405/);
+    const withBody = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: b.port, path: '/', method: 'GET', headers: { host: `127.0.0.1:${b.port}`, 'content-length': '5' } }, (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+      req.end('hello');
+    });
+    expect(withBody).toBe(413);
+  });
+
+  it('drops a WebSocket client that stops answering pings; one that answers stays', async () => {
+    bridge = await startBridge({ core, staticDir, heartbeatMs: 150 });
+    const b = bridge;
+    const mute = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, { origin: origin(b), autoPong: false });
+    sockets.push(mute);
+    const opened = new Promise<void>((resolve) => mute.once('open', () => resolve()));
+    const closed = new Promise<number>((resolve) => mute.once('close', (code) => resolve(code)));
+    const lively = await connect(b);
+    await opened;
+    expect(await closed).toBe(1006);
+    expect(lively.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await call(lively, 7, 'app:get-snapshot')).ok).toBe(true);
   });
 
   it('forwards every push channel to every connected client', async () => {

@@ -40,6 +40,14 @@ export interface BridgeOptions {
   maxPendingPerClient?: number;
   /** How long an unused launch link stays valid. */
   launchTtlMs?: number;
+  /** Open TCP connections (HTTP and WebSocket together); more are refused at accept. */
+  maxConnections?: number;
+  /** A request's headers must arrive within this long (slowloris); default 10 s. */
+  headersTimeoutMs?: number;
+  /** A kept-alive HTTP connection idle this long is closed; default 5 s. */
+  keepAliveTimeoutMs?: number;
+  /** WebSocket ping interval; a browser that has not answered the previous ping is dropped. Default 30 s. */
+  heartbeatMs?: number;
 }
 
 export interface LaunchLink {
@@ -164,6 +172,8 @@ function contentSecurityPolicy(authorities: Set<string>): string {
 
 interface ClientState {
   pending: number;
+  /** Answered the last ping (browsers do so by themselves). */
+  alive: boolean;
 }
 
 interface PendingLaunch {
@@ -195,14 +205,20 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   let authorities = new Set<string>();
   let csp = '';
 
-  const server: Server = createServer((req, res) => {
-    handleHttp(req, res).catch(() => {
-      if (!res.headersSent) sendPlain(res, 500, 'Internal error.');
-      else res.destroy();
-    });
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  // Bounds for a local user or page that opens sockets and never finishes them: connections in
+  // total, time to send the headers (checked at least every second), idle keep-alive time.
+  const server: Server = createServer(
+    { connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)), headersTimeout: headersTimeoutMs, requestTimeout: Math.max(30_000, headersTimeoutMs), maxHeaderSize: 16 * 1024 },
+    (req, res) => {
+      handleHttp(req, res).catch(() => {
+        if (!res.headersSent) sendPlain(res, 500, 'Internal error.');
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? 64;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
 
   function baseHeaders(res: ServerResponse): void {
     res.setHeader('Content-Security-Policy', csp);
@@ -231,7 +247,14 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendPlain(res, 405, 'Method not allowed.', { Allow: 'GET, HEAD' });
+      // Nothing here takes a body: answer and close rather than read one.
+      sendPlain(res, 405, 'Method not allowed.', { Allow: 'GET, HEAD', Connection: 'close' });
+      req.socket.destroySoon();
+      return;
+    }
+    if ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined) {
+      sendPlain(res, 413, 'GET and HEAD requests here carry no body.', { Connection: 'close' });
+      req.socket.destroySoon();
       return;
     }
     let pathname: string;
@@ -370,8 +393,9 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   }
 
   function acceptClient(ws: WebSocket): void {
-    const state: ClientState = { pending: 0 };
+    const state: ClientState = { pending: 0, alive: true };
     clients.set(ws, state);
+    ws.on('pong', () => (state.alive = true));
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
     ws.on('message', (data, isBinary) => {
@@ -413,6 +437,19 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     }
   }
 
+  const heartbeat = setInterval(() => {
+    for (const [ws, state] of clients) {
+      if (!state.alive) {
+        ws.terminate();
+        clients.delete(ws);
+        continue;
+      }
+      state.alive = false;
+      ws.ping();
+    }
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
   const unsubscribers = PUSH_CHANNELS.map((channel: PushChannel) =>
     core.onPush(channel, (payload) => {
       if (clients.size === 0) return;
@@ -441,6 +478,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     server.once('listening', onListening);
     server.listen({ host, port: options.port ?? 0, exclusive: true });
   }).catch((error: unknown) => {
+    clearInterval(heartbeat);
     for (const off of unsubscribers) off();
     throw error;
   });
@@ -471,6 +509,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     },
     close() {
       closing ??= (async () => {
+        clearInterval(heartbeat);
         for (const off of unsubscribers) off();
         for (const launch of launches.values()) {
           clearTimeout(launch.timer);
