@@ -148,6 +148,40 @@ describe('startBridge', () => {
     await short.close();
   });
 
+  it('--host localhost binds 127.0.0.1 and hands out IP URLs, even with another listener on [::1] at that port', async () => {
+    const competitor = net.createServer((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstolen'));
+    await new Promise<void>((resolve, reject) => {
+      competitor.once('error', reject);
+      competitor.listen({ host: '::1', port: 0 }, () => resolve());
+    });
+    try {
+      const port = (competitor.address() as net.AddressInfo).port;
+      bridge = await startBridge({ core, staticDir, host: 'localhost', port });
+      expect(bridge.url).toBe(`http://127.0.0.1:${port}/#token=${bridge.token}`);
+      expect(bridge.createLaunch().url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/launch\\?`));
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await page.text()).toContain('<title>NUT Sentinel</title>');
+      // A page opened as localhost still works (Host header accepted).
+      expect((await httpGet(bridge, '/', { host: `localhost:${port}` })).status).toBe(200);
+      await bridge.close();
+      bridge = null;
+
+      // The other way round: 127.0.0.1 taken at that port → refuse to start, clearly.
+      const taken = net.createServer();
+      await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+      try {
+        const takenPort = (taken.address() as net.AddressInfo).port;
+        const attempt = startBridge({ core, staticDir, host: 'localhost', port: takenPort });
+        await expect(attempt).rejects.toBeInstanceOf(BridgeHostError);
+        await expect(attempt).rejects.toThrow(/already taken by another program/);
+      } finally {
+        await new Promise<void>((resolve) => taken.close(() => resolve()));
+      }
+    } finally {
+      await new Promise<void>((resolve) => competitor.close(() => resolve()));
+    }
+  });
+
   it('refuses non-loopback hosts with an explanation', async () => {
     for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.org', '10.0.0.1']) {
       const attempt = startBridge({ core, staticDir, host });
@@ -306,7 +340,7 @@ describe('startBridge', () => {
     await opened;
     expect(await closed).toBe(1006);
     expect(lively.ws.readyState).toBe(WebSocket.OPEN);
-    expect((await call(lively, 7, 'app:get-snapshot')).ok).toBe(true);
+    expect(await call(lively, 7, 'app:get-snapshot')).toMatchObject({ ok: true });
   });
 
   it('forwards every push channel to every connected client', async () => {

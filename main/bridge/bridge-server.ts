@@ -184,8 +184,12 @@ interface PendingLaunch {
 
 export async function startBridge(options: BridgeOptions): Promise<BridgeHandle> {
   const { core } = options;
-  const host = options.host ?? '127.0.0.1';
-  assertLoopback(host);
+  const requestedHost = options.host ?? '127.0.0.1';
+  assertLoopback(requestedHost);
+  // `localhost` names two addresses (127.0.0.1 and ::1) and a listener gets one of them: another
+  // local user could take the other on the same port and receive the browser. Bind 127.0.0.1 and
+  // hand out IP URLs instead (the browser then never has to choose).
+  const host = requestedHost.trim().toLowerCase() === 'localhost' ? '127.0.0.1' : requestedHost;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
   const maxClients = options.maxClients ?? 16;
   const maxPending = options.maxPendingPerClient ?? 64;
@@ -480,13 +484,20 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   }).catch((error: unknown) => {
     clearInterval(heartbeat);
     for (const off of unsubscribers) off();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new BridgeHostError(
+        host,
+        `Port ${options.port} on ${host} is already taken by another program (possibly another user's), so the browser would not reach NUT Sentinel there.`,
+        'Pick another --port, or leave it out to get a free one.',
+      );
+    }
     throw error;
   });
 
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('The bridge did not get a TCP port.');
   const port = address.port;
-  const urlHost = host === 'localhost' ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   authorities = ownAuthorities(host, port);
   csp = contentSecurityPolicy(authorities);
 
