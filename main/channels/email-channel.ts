@@ -4,7 +4,6 @@
  * incident form a thread (Message-ID / In-Reply-To / References), so a mail client shows one
  * conversation instead of a pile.
  */
-import nodemailer from 'nodemailer';
 import type { Alert, EmailChannel } from '../../shared/channels';
 import { type ChannelTransport, DeliveryError, describeNetworkError, type SecretLookup, type SendOptions } from './transport';
 
@@ -42,6 +41,8 @@ export function createEmailTransport(config: EmailChannel, secret: SecretLookup)
     id: config.id,
     async send(alert: Alert, { timeoutMs }: SendOptions) {
       const password = await secret('password');
+      // Loaded on first use: an agent without an e-mail channel never pays for nodemailer.
+      const { default: nodemailer } = await import('nodemailer');
       const transporter = nodemailer.createTransport({
         host: config.host,
         port: config.port,

@@ -13,7 +13,7 @@ import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
 import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
-import { MetricsEndpoint } from '../metrics/metrics-endpoint';
+import type { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { mqttFactory } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { validateConfig } from '../config/config-validate';
@@ -143,15 +143,23 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const snapshots = () => service.sessions().map((session) => service.upsSnapshot(session));
   const variablesOf = (id: string) => service.session(id)?.variables ?? new Map<string, string>();
-  const metrics = new MetricsEndpoint({
-    clock,
-    logger,
-    snapshots,
-    variables: variablesOf,
-    alertStatus: () => alerts.status(),
-    recordProblem: (message) => recordSystem('metrics-endpoint', 'critical', message),
-  });
-  service.on('event', (event: StoredEvent) => metrics.countEvent(event));
+  // The Prometheus endpoint (and prom-client) is loaded only once it is turned on.
+  let metrics: MetricsEndpoint | null = null;
+  const applyMetrics = async (settings: Config['metrics']): Promise<void> => {
+    if (settings.enabled && !metrics) {
+      const { MetricsEndpoint } = await import('../metrics/metrics-endpoint');
+      metrics = new MetricsEndpoint({
+        clock,
+        logger,
+        snapshots,
+        variables: variablesOf,
+        alertStatus: () => alerts.status(),
+        recordProblem: (message) => recordSystem('metrics-endpoint', 'critical', message),
+      });
+    }
+    await metrics?.apply(settings);
+  };
+  service.on('event', (event: StoredEvent) => metrics?.countEvent(event));
 
   const alerts = new AlertService(config, {
     clock,
@@ -160,7 +168,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     secrets: deps.secrets,
     rememberSecret: (value) => knownSecrets.add(value),
     snapshots,
-    onAttempt: (channel, ok) => metrics.countAttempt(channel, ok),
+    onAttempt: (channel, ok) => metrics?.countAttempt(channel, ok),
     recordEvent: (event) => {
       history.appendEvent(event);
       push.emit('events:appended', event);
@@ -216,10 +224,11 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     config = next;
     configProblem = null;
     history.setLimits({ retentionDays: next.history.retentionDays, maxEvents: next.history.maxEvents });
+    // Metrics first, so that the events the new config causes are counted.
+    await applyMetrics(next.metrics);
     service.applyConfig(next);
     alerts.applyConfig(next);
     alerts.onChanged();
-    await metrics.apply(next.metrics);
   };
 
   const requireSession = (id: string) => {
@@ -415,10 +424,10 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
           }),
         );
       }
+      await applyMetrics(config.metrics);
       service.start();
       alerts.start();
       schedulePrune();
-      await metrics.apply(config.metrics);
     },
     async stop() {
       if (stopped) return;
@@ -430,7 +439,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       await service.stop();
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
       await alerts.stop(ALERT_STOP_FLUSH_MS);
-      await metrics.close();
+      await metrics?.close();
       recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
       policy.dispose();
       history.close();

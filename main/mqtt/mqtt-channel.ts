@@ -15,7 +15,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Alert, MqttChannel } from '../../shared/channels';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { StatePublisher, TransportFactory } from '../channels/alert-service';
@@ -203,8 +203,10 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
       ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
       rejectUnauthorized: !config.tls.insecure,
     };
+    // Loaded on first use: an agent without an MQTT channel never pays for mqtt.js.
+    const { connect: mqttConnect } = await import('mqtt');
     if (closed) return;
-    client = mqtt.connect(config.url, options);
+    client = mqttConnect(config.url, options);
     client.on('connect', () => {
       lastError = null;
       deps.logger.log('info', `mqtt ${config.id}: connected to ${where}`);
