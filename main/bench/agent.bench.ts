@@ -60,7 +60,7 @@ export interface AgentBenchResult {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PASSWORD_ENV = 'NUT_BENCH_AGENT_PASSWORD';
 
-function clockTicks(): number {
+export function clockTicks(): number {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -69,7 +69,7 @@ function clockTicks(): number {
 }
 
 /** utime + stime of a process in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-function cpuTicks(pid: number): { user: number; system: number } {
+export function cpuTicks(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces: split after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -77,20 +77,20 @@ function cpuTicks(pid: number): { user: number; system: number } {
 }
 
 /** A `VmXXX:   1234 kB` line of /proc/<pid>/status in MB. */
-function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+export function vm(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
 /** The built entry to measure, or null for the sources through tsx. */
-function builtEntry(): string | null {
+export function builtEntry(): string | null {
   const entry = process.env.NUT_BENCH_AGENT_ENTRY;
   if (entry === 'source') return null;
   return path.resolve(root, entry ?? CLI_ENTRY);
 }
 
-function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
+export function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string } {
   const entry = builtEntry();
   const nodeFlags = (process.env.NUT_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];

@@ -45,7 +45,7 @@ const UPS = 'ups';
 const UPSMON_POLL_S = 5;
 const OUR_POLL_S = 0.5; // TimingSchema default statusPollSeconds
 
-function stats(samples: readonly number[]): DetectionStats {
+export function stats(samples: readonly number[]): DetectionStats {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) return { count: 0, p50Ms: NaN, p95Ms: NaN, maxMs: NaN, meanMs: NaN };
   // Nearest-rank percentiles.

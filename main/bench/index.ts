@@ -46,6 +46,11 @@ const BENCHES: BenchEntry[] = [
     description: 'Find masters: time to cover a /24 with 4 responders and the connection attempts (needs root, iproute2)',
     run: async () => (await import('./discovery.bench.js')).benchDiscovery(),
   },
+  {
+    name: 'notify',
+    description: 'remote alerts: event → delivered p50/p95 for MQTT (mosquitto) and a webhook on loopback; the built agent\'s CPU/RSS with every channel and /metrics (needs root, nut-server, mosquitto, python3-aiosmtpd, `npm run build`)',
+    run: async () => (await import('./notify.bench.js')).benchNotify(),
+  },
   { name: 'renderer', description: 'UI in Chromium: page load → first live status, status-update frame cost with 24 h charts (needs root, nut-server, Chromium, `npm run build`)', run: async () => (await import('./renderer.bench.js')).benchRenderer() },
 ];
 
