@@ -7,6 +7,7 @@ import { issueAt } from '../../config-edit';
 import { formatDateTime, formatWhen } from '../../format';
 import { SectionFormShell, useSectionForm } from '../../section-form';
 import { announce, useApp, useNow } from '../../store';
+import { AlertChannels } from './AlertChannels';
 
 const Schema = z.object({ desktop: z.boolean(), dedupeSeconds: z.number().min(0).max(86_400) });
 type Value = z.infer<typeof Schema>;
@@ -32,6 +33,7 @@ export function NotificationSettings() {
           </section>
         )}
       </SectionFormShell>
+      <AlertChannels />
       <RecentNotifications />
     </>
   );
