@@ -1,8 +1,12 @@
-import { baseConfig, electronImportBan, ipcBan, restrictedImportPaths } from '../shared/eslint.base.js';
+import { baseConfig, electronImportBan, importGraphConfig, ipcBan, restrictedImportPaths } from '../shared/eslint.base.js';
+import { mainLayerZones } from './eslint.layers.js';
+
+const root = new URL('..', import.meta.url).pathname;
 
 
 export default [
-  ...baseConfig(new URL('..', import.meta.url).pathname),
+  ...baseConfig(root),
+  ...importGraphConfig(root, mainLayerZones()),
   {
     // Everything outside main/electron is the Electron-free core.
     files: ['**/*.ts'],

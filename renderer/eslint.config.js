@@ -1,9 +1,12 @@
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
-import { baseConfig, electronImportBan, restrictedImportPaths } from '../shared/eslint.base.js';
+import { baseConfig, electronImportBan, importGraphConfig, restrictedImportPaths } from '../shared/eslint.base.js';
+
+const root = new URL('..', import.meta.url).pathname;
 
 export default [
-  ...baseConfig(new URL('..', import.meta.url).pathname),
+  ...baseConfig(root),
+  ...importGraphConfig(root),
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { globals: globals.browser },

@@ -1,6 +1,7 @@
 // One lint policy for every folder; each folder's eslint.config.js adds only what is its own.
 // ESLint looks a config up from each linted file's folder, so tool configs stay with their code.
 import js from '@eslint/js';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -61,3 +62,40 @@ export function baseConfig(tsconfigRootDir) {
 }
 
 export const restrictedImportPaths = [shellFree, nodeShellFree];
+
+/** Test code: test files, testing/ helper folders, fixtures and benchmarks. Everything else is product code. */
+export const TEST_CODE = ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts', '**/*.e2e.ts', '**/testing/**', '**/fixtures/**', '**/bench/**'];
+
+export const testHelperZone = {
+  target: '**/*',
+  from: ['**/testing/**'],
+  message: 'Product code never imports test helpers (testing/ folders): move what it needs into product code, and let the tests import it from there.',
+};
+
+/**
+ * The import graph rules: no import cycles anywhere, and for product code (not {@link TEST_CODE})
+ * no test helpers plus the given layering zones (`import-x/no-restricted-paths`, paths relative to
+ * `rootDir`, the repository root). main/eslint.layers.js builds main/'s zones.
+ * @param {string} rootDir
+ * @param {{ target: string, from: string[], message: string }[]} zones
+ */
+export function importGraphConfig(rootDir, zones = []) {
+  return [
+    {
+      files: ['**/*.ts', '**/*.tsx'],
+      plugins: { 'import-x': importX },
+      settings: {
+        'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'] })],
+        // Which files import-x reads to follow imports (its defaults are JavaScript only).
+        'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+        'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      },
+      rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+    },
+    {
+      files: ['**/*.ts', '**/*.tsx'],
+      ignores: TEST_CODE,
+      rules: { 'import-x/no-restricted-paths': ['error', { basePath: rootDir, zones: [testHelperZone, ...zones] }] },
+    },
+  ];
+}

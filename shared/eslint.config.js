@@ -1,7 +1,10 @@
-import { baseConfig, electronImportBan, restrictedImportPaths } from './eslint.base.js';
+import { baseConfig, electronImportBan, importGraphConfig, restrictedImportPaths } from './eslint.base.js';
+
+const root = new URL('..', import.meta.url).pathname;
 
 export default [
-  ...baseConfig(new URL('..', import.meta.url).pathname),
+  ...baseConfig(root),
+  ...importGraphConfig(root),
   {
     files: ['**/*.ts'],
     rules: {
