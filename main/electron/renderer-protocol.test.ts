@@ -141,6 +141,9 @@ describe('the CSP the built renderer ships', () => {
     const { build } = await import('vite');
     await build({
       configFile: path.join(repoRoot, 'renderer', 'vite.config.ts'),
+      // Load the config in place: bundling it writes to node_modules, which the unit tier's
+      // unprivileged run (.ci/unit-unprivileged) cannot.
+      configLoader: 'runner',
       logLevel: 'silent',
       build: { outDir: built, emptyOutDir: true, sourcemap: false },
     });
