@@ -162,6 +162,40 @@ export const TrayStateSchema = z.object({
 });
 export type TrayState = z.infer<typeof TrayStateSchema>;
 
+/** A UPS's own tray level (not-configured only describes having no UPS at all). */
+export type UpsTrayLevel = Exclude<TrayLevel, 'not-configured'>;
+
+/** Severity order for "worst of": the one rule the core's tray state, the Electron tray and the UI share. */
+export const TRAY_SEVERITY: Readonly<Record<UpsTrayLevel, number>> = {
+  online: 0,
+  'comm-lost': 1,
+  'on-battery': 2,
+  'low-battery': 3,
+  'shutting-down': 4,
+};
+
+/** The tray level of one UPS: its own level, raised by a critical condition, a shutdown in progress and stale or lost data. */
+export function upsTrayLevel(ups: UpsSnapshot): UpsTrayLevel {
+  const candidates: UpsTrayLevel[] = [ups.level === 'unknown' ? 'comm-lost' : ups.level];
+  if (ups.critical) candidates.push('low-battery');
+  if (realShutdownUnderway(ups)) candidates.push('shutting-down');
+  // A deliberate logout (the shutdown sequence's) is not lost data.
+  if (ups.stale || (ups.connection !== 'connected' && ups.connection !== 'logged-out')) candidates.push('comm-lost');
+  return candidates.reduce((worst, level) => (TRAY_SEVERITY[level] > TRAY_SEVERITY[worst] ? level : worst), 'online');
+}
+
+/** The worst tray level across UPSes, with the lowest battery charge among the UPSes at that level. */
+export function worstTrayLevel(ups: readonly UpsSnapshot[]): { level: TrayLevel; charge: number | null } {
+  if (ups.length === 0) return { level: 'not-configured', charge: null };
+  const levels = ups.map(upsTrayLevel);
+  const level = levels.reduce((worst, l) => (TRAY_SEVERITY[l] > TRAY_SEVERITY[worst] ? l : worst), 'online');
+  const charges = ups
+    .filter((_, index) => levels[index] === level)
+    .map((u) => u.metrics.charge)
+    .filter((c): c is number => c !== null && Number.isFinite(c));
+  return { level, charge: charges.length > 0 ? Math.min(...charges) : null };
+}
+
 export const AppSnapshotSchema = z.object({
   ups: z.array(UpsSnapshotSchema),
   tray: TrayStateSchema,

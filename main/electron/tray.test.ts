@@ -6,7 +6,8 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 
 import { electronMock, type MockMenu, resetElectronMock } from '../testing/electron-mock';
 import { NOW, recordingLogger, snapshot, ups } from './testing/fixtures';
-import { clockTime, type MenuItemModel, menuLabel, menuTemplate, type TrayAction, TrayController, trayModel, upsTrayLevel } from './tray';
+import { upsTrayLevel } from '../../shared/snapshot';
+import { clockTime, type MenuItemModel, menuLabel, menuTemplate, type TrayAction, TrayController, trayModel } from './tray';
 import { chargeBucket } from './tray-icons';
 
 const paused = { notificationsPaused: false, platform: 'linux' as const };

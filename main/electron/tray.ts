@@ -15,7 +15,7 @@
  */
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import type { Logger } from '../platform/ports';
-import { type AppSnapshot, DRY_RUN_BADGE, type TrayLevel, type UpsSnapshot, dryRunApplies, realShutdownUnderway } from '../../shared/snapshot';
+import { type AppSnapshot, DRY_RUN_BADGE, TRAY_SEVERITY, type TrayLevel, type UpsSnapshot, dryRunApplies, upsTrayLevel, worstTrayLevel } from '../../shared/snapshot';
 import { APP_NAME } from './constants';
 import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';
 
@@ -46,16 +46,6 @@ export interface TrayModelOptions {
   platform?: NodeJS.Platform;
 }
 
-/** Severity order for "worst of" (not-configured is only used when there is no UPS at all). */
-const SEVERITY: Record<Exclude<TrayLevel, 'not-configured'>, number> = {
-  online: 0,
-  'comm-lost': 1,
-  'on-battery': 2,
-  'low-battery': 3,
-  'shutting-down': 4,
-};
-type UpsLevel = keyof typeof SEVERITY;
-
 const LEVEL_TEXT: Record<TrayLevel, string> = {
   online: 'On line',
   'on-battery': 'On battery',
@@ -70,45 +60,15 @@ export function tooltipLimit(platform: NodeJS.Platform): number {
   return platform === 'darwin' ? 600 : 127;
 }
 
-/** The tray level of one UPS: its own level, raised by critical/shutdown state and by stale or lost data. */
-export function upsTrayLevel(ups: UpsSnapshot): UpsLevel {
-  const candidates: UpsLevel[] = [];
-  switch (ups.level) {
-    case 'online':
-    case 'on-battery':
-    case 'low-battery':
-    case 'shutting-down':
-    case 'comm-lost':
-      candidates.push(ups.level);
-      break;
-    case 'unknown':
-      candidates.push('comm-lost');
-      break;
-  }
-  if (ups.critical) candidates.push('low-battery');
-  if (realShutdownUnderway(ups)) candidates.push('shutting-down');
-  // A deliberate logout (the shutdown sequence's) is not lost data.
-  if (ups.stale || (ups.connection !== 'connected' && ups.connection !== 'logged-out')) candidates.push('comm-lost');
-  return candidates.reduce((worst, level) => (SEVERITY[level] > SEVERITY[worst] ? level : worst), 'online');
-}
-
 function worstOf(snapshot: AppSnapshot): { level: TrayLevel; charge: number | null } {
-  if (snapshot.ups.length === 0) return { level: 'not-configured', charge: null };
-  let level: UpsLevel = 'online';
-  for (const ups of snapshot.ups) {
-    const l = upsTrayLevel(ups);
-    if (SEVERITY[l] > SEVERITY[level]) level = l;
-  }
+  const own = worstTrayLevel(snapshot.ups);
+  if (own.level === 'not-configured') return own;
   // The core's own verdict may know more (e.g. a latched FSD); never show better than it.
   const coreLevel = snapshot.tray.level;
-  if (coreLevel !== 'not-configured' && SEVERITY[coreLevel] > SEVERITY[level]) {
+  if (coreLevel !== 'not-configured' && TRAY_SEVERITY[coreLevel] > TRAY_SEVERITY[own.level]) {
     return { level: coreLevel, charge: snapshot.tray.charge };
   }
-  const charges = snapshot.ups
-    .filter((ups) => upsTrayLevel(ups) === level)
-    .map((ups) => ups.metrics.charge)
-    .filter((c): c is number => c !== null && Number.isFinite(c));
-  return { level, charge: charges.length > 0 ? Math.min(...charges) : null };
+  return own;
 }
 
 function shorten(text: string, max: number): string {

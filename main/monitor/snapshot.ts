@@ -4,7 +4,7 @@
  * and tests agree on what "on battery" or "stale" mean.
  */
 import type { Timing } from '../../shared/config';
-import type { ConnectionState, TrayLevel, TrayState, UpsSnapshot } from '../../shared/snapshot';
+import { type ConnectionState, type TrayState, type UpsSnapshot, worstTrayLevel } from '../../shared/snapshot';
 import type { MonitorView } from './types';
 
 export interface SessionReadings {
@@ -166,19 +166,6 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
   };
 }
 
-const TRAY_RANK: Record<TrayLevel, number> = {
-  'not-configured': 0,
-  online: 1,
-  'comm-lost': 2,
-  'on-battery': 3,
-  'low-battery': 4,
-  'shutting-down': 5,
-};
-
-function trayLevelOf(ups: UpsSnapshot): TrayLevel {
-  return ups.level === 'unknown' ? 'comm-lost' : ups.level;
-}
-
 export function formatRuntime(seconds: number | null): string {
   if (seconds === null) return 'runtime unknown';
   const minutes = Math.round(seconds / 60);
@@ -195,12 +182,11 @@ function formatAge(ms: number): string {
 /** The tray shows the worst state across UPSes and that UPS's battery level. */
 export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TrayState {
   if (ups.length === 0) return { level: 'not-configured', charge: null, tooltip: 'NUT Sentinel — no UPS configured' };
-  let worst = ups[0]!;
-  for (const candidate of ups) if (TRAY_RANK[trayLevelOf(candidate)] > TRAY_RANK[trayLevelOf(worst)]) worst = candidate;
+  const { level, charge } = worstTrayLevel(ups);
   const lines = ups.map((u) => {
     const charge = u.metrics.charge === null ? 'charge unknown' : `${Math.round(u.metrics.charge)} %`;
     const age = u.statusAt === null ? 'no data yet' : `updated ${formatAge(now - u.statusAt)}`;
     return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${formatRuntime(u.metrics.runtime)} (${age})`;
   });
-  return { level: trayLevelOf(worst), charge: worst.metrics.charge, tooltip: lines.join('\n') };
+  return { level, charge, tooltip: lines.join('\n') };
 }

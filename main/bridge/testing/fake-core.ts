@@ -17,7 +17,7 @@ import type { DiscoveryResult } from '../../../shared/discovery';
 import { type EventQuery, EventQuerySchema, type MetricSample, type SampleQuery, SampleQuerySchema, type StoredEvent, sampleBucketMs } from '../../../shared/history';
 import { DEFAULT_MASTER_HOSTSYNC_SECONDS, type FsdPreflight, type FsdPreflightRequest, FsdPreflightRequestSchema, type FsdRunView } from '../../../shared/fsd-test';
 import type { ApiHandlers, ConnectionTestResult, PushChannel, PushOf, ResponseOf } from '../../../shared/ipc';
-import type { AppSnapshot, Diagnosis, ServerIdentity, TrayLevel, UpsSnapshot } from '../../../shared/snapshot';
+import { type AppSnapshot, type Diagnosis, type ServerIdentity, type UpsSnapshot, upsTrayLevel, worstTrayLevel } from '../../../shared/snapshot';
 import type { CoreService } from '../../core/core-service';
 import { describeShutdownRule } from '../../monitor/snapshot';
 
@@ -759,14 +759,8 @@ export class FakeCore implements CoreService {
 
 function trayOf(ups: UpsSnapshot[]): AppSnapshot['tray'] {
   if (ups.length === 0) return { level: 'not-configured', charge: null, tooltip: 'NUT Sentinel — no UPS configured' };
-  const order: TrayLevel[] = ['online', 'comm-lost', 'on-battery', 'low-battery', 'shutting-down'];
-  const rank = (u: UpsSnapshot): number => {
-    const level: TrayLevel = u.level === 'unknown' ? 'comm-lost' : u.level;
-    return order.indexOf(level);
-  };
-  const worst = ups.reduce((a, b) => (rank(b) > rank(a) ? b : a));
-  const level: TrayLevel = worst.level === 'unknown' ? 'comm-lost' : worst.level;
-  return { level, charge: worst.metrics.charge, tooltip: `${worst.masterLabel}: ${worst.statusText}` };
+  const worst = ups.find((u) => upsTrayLevel(u) === worstTrayLevel(ups).level) ?? ups[0]!;
+  return { ...worstTrayLevel(ups), tooltip: `${worst.masterLabel}: ${worst.statusText}` };
 }
 
 function wave(seed: string, t: number): number {
