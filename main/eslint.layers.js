@@ -26,8 +26,10 @@ export const MAIN_LAYERS = {
   core: ['platform', 'nut', 'config', 'history', 'hooks', 'notify', 'metrics', 'monitor', 'doctor', 'discovery', 'channels', 'mqtt', 'fsd-test'],
   bridge: ['platform', 'core'],
   electron: ['platform', 'core', 'notify'],
-  cli: ['platform', 'core', 'bridge', 'config', 'demo', 'discovery', 'notify', 'nut'],
-  tools: ['electron'],
+  service: ['platform'],
+  cli: ['platform', 'core', 'bridge', 'channels', 'config', 'demo', 'discovery', 'doctor', 'mqtt', 'notify', 'nut', 'service'],
+  packaging: ['platform', 'cli', 'service'],
+  tools: ['electron', 'packaging'],
   bench: '*',
   testing: '*',
 };

@@ -64,7 +64,7 @@ export function baseConfig(tsconfigRootDir) {
 export const restrictedImportPaths = [shellFree, nodeShellFree];
 
 /** Test code: test files, testing/ helper folders, fixtures and benchmarks. Everything else is product code. */
-export const TEST_CODE = ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts', '**/*.e2e.ts', '**/testing/**', '**/fixtures/**', '**/bench/**'];
+export const TEST_CODE = ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts', '**/*.e2e.ts', '**/*.dist-test.ts', '**/testing/**', '**/fixtures/**', '**/bench/**'];
 
 export const testHelperZone = {
   target: '**/*',
