@@ -1,6 +1,6 @@
 /**
  * The one configuration schema, shared by the tray app, the headless agent, the importers and
- * the settings UI. Defaults equal upsmon's where a directive exists (protocol.md 3.1).
+ * the settings UI. Defaults equal upsmon's where a directive exists (main/monitor/README.md §1.1).
  * Passwords are never part of it: a UPS entry names where its secret lives.
  */
 import { z } from 'zod';
@@ -245,7 +245,7 @@ export function monitorId(masterId: string, upsName: string): string {
   return `${masterId}/${upsName}`;
 }
 
-/** Presets offered when adding a master (peers-and-user-pain.md section 5). */
+/** Presets offered when adding a master (main/nut/README.md §5). */
 export const MASTER_PRESETS = {
   synology: {
     label: 'Synology NAS',

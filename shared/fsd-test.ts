@@ -17,7 +17,7 @@ import { z } from 'zod';
 export const FsdModeSchema = z.enum(['local', 'master']);
 export type FsdMode = z.infer<typeof FsdModeSchema>;
 
-/** upsmon's default HOSTSYNC (protocol.md 3.1); upsd does not publish the master's value. */
+/** upsmon's default HOSTSYNC (main/monitor/README.md §1.1); upsd does not publish the master's value. */
 export const DEFAULT_MASTER_HOSTSYNC_SECONDS = 15;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Notification types: upsmon's NOTIFYTYPE names (protocol.md 3.8, `clients/upsmon.h notifylist`)
+ * Notification types: upsmon's NOTIFYTYPE names (main/monitor/README.md §1.8, `clients/upsmon.h notifylist`)
  * plus NUT Sentinel's own events. Used by the monitor core (main/monitor), the config schema
  * (NOTIFYFLAG/NOTIFYMSG, hooks, upssched rules) and the renderer.
  *
@@ -82,7 +82,7 @@ export function isUpsmonNotifyType(value: string): value is UpsmonNotifyType {
  * Default message templates. `%s` is the UPS system string (`ups@host[:port]`); ALARM, OTHER,
  * LOGIN_REFUSED and FSD_LATCHED_AT_START take a second `%s` (ups.alarm, the unknown tokens,
  * the refusal reason, what we do about the latch). Texts are upsmon's stock messages
- * (protocol.md 3.8 and upsmon.h); OVER/TRIM/BOOST and our two events are worded in the same style.
+ * (main/monitor/README.md §1.8 and upsmon.h); OVER/TRIM/BOOST and our two events are worded in the same style.
  */
 export const DEFAULT_NOTIFY_MESSAGES: Readonly<Record<NotifyType, string>> = {
   ONLINE: 'UPS %s on line power',

@@ -2,7 +2,7 @@
  * Detection latency, status change → hook started, for our MonitorService (product default
  * timings: status poll 0.5 s) and a real upsmon 2.8.0 secondary (default POLLFREQ/POLLFREQALERT
  * 5 s) watching the same UPS on the same upsd in the same run (main/testing/upsd-rig.ts,
- * main/testing/upsmon-rig.ts). Measured as /work/shared/nut/measuring.md says:
+ * main/testing/upsmon-rig.ts). Measured as main/monitor/README.md §4 says:
  *
  * - t0 = the moment upsd first reports the new ups.status, seen by a separate prober connection
  *   polling `GET VAR <ups> ups.status` about every 10 ms (dummy-ups may apply a SET up to ~1 s
@@ -126,7 +126,7 @@ export async function benchDetection(options: { transitions?: number; minGapMs?:
     admin = await rig.connect();
     await admin.request(`USERNAME ${RIG_USERS.admin.name}`);
     await admin.request(`PASSWORD ${quote(RIG_USERS.admin.password)}`);
-    // Let upsmon finish its start-up loop (its first sleep is always 5 s, protocol.md 3.1).
+    // Let upsmon finish its start-up loop (its first sleep is always 5 s, main/monitor/README.md §1.1).
     await sleep(UPSMON_POLL_S * 1000 + 500);
 
     const fromVisible = { ours: [] as number[], upsmon: [] as number[] };

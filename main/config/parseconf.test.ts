@@ -4,7 +4,7 @@ import { importCommand, shellFeatures } from './shell-command';
 
 const words = (text: string) => tokenizeConf(text).map((l) => l.words.map((w) => w.value));
 
-describe('tokenizeConf (NUT parseconf rules, protocol.md 1.2)', () => {
+describe('tokenizeConf (NUT parseconf rules, main/nut/README.md §1.2)', () => {
   it('splits on whitespace and skips blank and comment lines', () => {
     expect(words('# comment\n\n  MONITOR  ups@host\t1 u p slave  \n   # indented comment\n')).toEqual([['MONITOR', 'ups@host', '1', 'u', 'p', 'slave']]);
   });

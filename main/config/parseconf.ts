@@ -1,6 +1,6 @@
 /**
  * NUT's config-file tokenizer (`common/parseconf.c`), character for character, so an imported
- * upsmon.conf/upssched.conf is split exactly as upsmon and upssched split it (protocol.md 1.2):
+ * upsmon.conf/upssched.conf is split exactly as upsmon and upssched split it (main/nut/README.md §1.2):
  *
  * - words are separated by whitespace; `"…"` groups a word (quotes are not part of it; `""` is an
  *   empty word; a closing quote ends the word, so `"ab"cd` is two words);

@@ -1,6 +1,6 @@
 /**
  * A small NUT server for the demo (`nut-sentinel web --demo`) on machines without Debian's
- * upsd: it speaks enough of the protocol (protocol.md 1.4) for NUT Sentinel to monitor it as a
+ * upsd: it speaks enough of the protocol (main/nut/README.md §1.4) for NUT Sentinel to monitor it as a
  * secondary — VER/NETVER, USERNAME/PASSWORD/LOGIN/LOGOUT, GET VAR/UPSDESC/NUMLOGINS/DESC,
  * LIST UPS/VAR/RW/CMD/CLIENT — and plays a scripted power cut in a loop. Loopback only.
  */

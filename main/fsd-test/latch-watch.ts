@@ -1,6 +1,6 @@
 /**
  * The latch follow-up after a master-mode test: upsd keeps FSD set until upsd restarts
- * (protocol.md 3.7: not even `upsd -c reload` clears it), so after the test this watches
+ * (main/monitor/README.md §1.7: not even `upsd -c reload` clears it), so after the test this watches
  * `ups.status` on its own anonymous connection (reconnecting across the master's restart) and
  * reports once the FSD token is gone.
  */

@@ -14,7 +14,7 @@ import type { FsdTestDeps } from './deps';
 import { findTarget } from './deps';
 import { powerReadiness, runPreflight } from './preflight';
 
-/** DSM 7's upsd as reported (protocol.md 7): 2.7-era protocol, MASTER only, monuser is `upsmon master`. */
+/** DSM 7's upsd as reported (main/nut/README.md §5): 2.7-era protocol, MASTER only, monuser is `upsmon master`. */
 function dsmServer(options: { status: string; listClient: boolean }) {
   return startFaultServer(async (line, connection) => {
     const reply = ((): string | string[] => {

@@ -5,7 +5,7 @@
  * `MASTER <ups>`, as upsmon does) on a throw-away connection:
  *
  * - granted ⇒ the user has `upsmon primary` (or `master`), which includes the `fsd` action
- *   (protocol.md 2). PRIMARY itself changes nothing on the server.
+ *   (main/nut/README.md §2). PRIMARY itself changes nothing on the server.
  * - ACCESS-DENIED ⇒ blocker: a secondary user (`upsmon secondary` grants only LOGIN) or a wrong
  *   password. Overridable, because a user with only `actions = FSD` can set FSD but not PRIMARY,
  *   and the protocol has no way to check the `fsd` action without setting FSD.

@@ -1,5 +1,5 @@
 /**
- * What happens on a notification (protocol.md 3.8), like upsmon's notify() plus upssched:
+ * What happens on a notification (main/monitor/README.md §1.8), like upsmon's notify() plus upssched:
  *
  * 1. The message: the configured NOTIFYMSG template (`hooks.events[type].message`, `%s` = the
  *    UPS system string), else the monitor's message, else upsmon's default text.

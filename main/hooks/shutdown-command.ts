@@ -14,7 +14,7 @@
  *   otherwise veto the shutdown with an unsaved-document prompt while the battery runs down.
  *
  * runShutdownCommand() returns as soon as the command has STARTED, so that the monitor can close
- * its session (the primary then stops waiting for us, protocol.md 3.7), plus a promise for its
+ * its session (the primary then stops waiting for us, main/monitor/README.md §1.7), plus a promise for its
  * completion. The command is bounded by `timeoutSeconds`.
  */
 import { existsSync } from 'node:fs';

@@ -35,7 +35,8 @@ import { PROXMOX_APC_UPS, type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { HookDispatcher } from './hook-dispatcher';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/upssched-cmd', import.meta.url));
-const SEED = fileURLToPath(new URL('../../../shared/seeds/proxmox-master-vm-secondary.md', import.meta.url));
+/** The Proxmox setup guide's step that lists upssched-cmd (VM side, step 8), copied verbatim. */
+const SEED = fileURLToPath(new URL('./fixtures/proxmox-guide-upssched-cmd-step.md', import.meta.url));
 const UPSNAME = upsSystemName({ host: 'localhost', port: 3493 }, 'apc');
 
 /** Runs in the namespace: listens on localhost:3493 (once lo is up) and forwards to a unix socket. */

@@ -1,5 +1,5 @@
 /**
- * An upssched-compatible timer engine (protocol.md section 4) on the injected Clock.
+ * An upssched-compatible timer engine (main/monitor/README.md §2) on the injected Clock.
  *
  * For every notification, EVERY matching `AT` rule applies, in configuration order (upssched
  * scans the whole file). A rule matches when its event equals the notification type

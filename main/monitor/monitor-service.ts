@@ -344,7 +344,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   }
 
   /**
-   * upsmon's recalc() across UPSes (protocol.md 3.6 step 3) when MINSUPPLIES is set: the UPSes
+   * upsmon's recalc() across UPSes (main/monitor/README.md §1.6 step 3) when MINSUPPLIES is set: the UPSes
    * feeding this machine that are not critical contribute their power value; below MINSUPPLIES
    * every feeding session starts the shutdown (one command for the machine, each logs out).
    */

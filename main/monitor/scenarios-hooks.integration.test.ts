@@ -34,7 +34,7 @@ async function loginFrom(localAddress: string, port: number, ups: string): Promi
   return socket;
 }
 
-/** SET VAR through the rig's admin user; `''` deletes the variable in dummy-ups (protocol.md 5.3). */
+/** SET VAR through the rig's admin user; `''` deletes the variable in dummy-ups (main/nut/README.md §3.3). */
 async function adminSetVar(port: number, ups: string, name: string, value: string): Promise<void> {
   const socket = net.connect({ host: '127.0.0.1', port });
   let received = '';

@@ -111,7 +111,7 @@ describe('power scenarios (real upsd)', () => {
     await s.waitHook('ONBATT');
     await setStatusTimed(rig, 'ups', 'OB LB');
     await s.waitHook('LOWBATT');
-    // The primary reacts to OB LB at once (protocol.md 3.7): well inside our HOSTSYNC.
+    // The primary reacts to OB LB at once (main/monitor/README.md §1.7): well inside our HOSTSYNC.
     const fsdSent = Date.now();
     await rig.setFsd('ups');
     const fsdSet = Date.now();

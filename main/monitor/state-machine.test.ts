@@ -1,5 +1,5 @@
 /**
- * Unit tests of the decision core, one block per rule of protocol.md 3.4–3.7 (and our own
+ * Unit tests of the decision core, one block per rule of main/monitor/README.md §1.4–1.7 (and our own
  * decisions: latched FSD, suspend/resume, one shutdown per episode). Times are absolute
  * monotonic milliseconds; the driver starts at t=1000.
  */
@@ -22,7 +22,7 @@ const F = DEFAULT_DECISION_TIMING.finalDelayMs; // 5 000
 const NC = DEFAULT_DECISION_TIMING.noCommWarnMs; // 300 000
 
 describe('defaults', () => {
-  it('are upsmon 2.8 defaults in milliseconds (protocol.md 3.1)', () => {
+  it('are upsmon 2.8 defaults in milliseconds (main/monitor/README.md §1.1)', () => {
     expect(DEFAULT_DECISION_CONFIG).toEqual({
       deadTimeMs: 15_000,
       hostSyncMs: 15_000,
@@ -37,7 +37,7 @@ describe('defaults', () => {
     });
   });
 
-  it('message templates are upsmon stock messages (protocol.md 3.8)', () => {
+  it('message templates are upsmon stock messages (main/monitor/README.md §1.8)', () => {
     expect(DEFAULT_NOTIFY_MESSAGES.ONLINE).toBe('UPS %s on line power');
     expect(DEFAULT_NOTIFY_MESSAGES.ONBATT).toBe('UPS %s on battery');
     expect(DEFAULT_NOTIFY_MESSAGES.LOWBATT).toBe('UPS %s battery is low');
@@ -792,7 +792,7 @@ describe('local-fsd-requested (upsmon -c fsd)', () => {
   });
 });
 
-describe('MINSUPPLIES: hostDecides + supplies-short (protocol.md 3.6 step 3, summed by the host)', () => {
+describe('MINSUPPLIES: hostDecides + supplies-short (main/monitor/README.md §1.6 step 3, summed by the host)', () => {
   it('a critical UPS does not shut down by itself; it is shown critical and the host decides', () => {
     const d = new Driver({ hostDecides: true });
     d.status('OB LB', 1_000);

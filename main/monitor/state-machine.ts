@@ -1,6 +1,6 @@
 /**
  * The pure decision core: what upsmon 2.8 would decide for one UPS monitored as a secondary
- * (protocol.md sections 3.4–3.8), as a function
+ * (main/nut/README.md sections 3.4–3.8), as a function
  *
  *     step(state, input, now, config) → { state, effects }
  *
@@ -8,7 +8,7 @@
  * instructions for the caller (notify, shut down, close the session, …). The input state is
  * never modified.
  *
- * Rules (section numbers are protocol.md's):
+ * Rules (section numbers are main/nut/README.md's):
  *  - 3.4 status processing: comm restored (COMMOK, not on the very first success), then the
  *    clears (LB/FSD absent; CAL, OFF, BYPASS, ALARM, OVER, TRIM, BOOST, ECO absent ⇒ NOT*), then
  *    each token in order (ONLINE — silent for the first OL after start —, ONBATT also at start,
@@ -32,7 +32,7 @@
  *    An acknowledgement re-arms like a restart: readings become stale, the latch check is armed.
  *  - After run-shutdown-command the session is closed at once (close-session) and not wanted
  *    again (view.sessionWanted) unless the command failed, the OS resumed, or it was acknowledged.
- *  - Latched FSD (peers-and-user-pain.md 4.2, 6.3): the first status after start — or after a
+ *  - Latched FSD (main/nut/README.md §5, main/monitor/README.md §3): the first status after start — or after a
  *    resume / acknowledgement, when we did not witness the FSD being set — with FSD and OL but
  *    not OB is a latch: FSD_LATCHED_AT_START, then `latchedFsdAtStart` (default
  *    ignore-while-online: not critical while OL; critical as soon as OB is seen with FSD still
@@ -81,7 +81,7 @@ import type {
 export type * from './types';
 export { DEFAULT_NOTIFY_MESSAGES } from '../../shared/notify-types';
 
-/** upsmon's defaults (protocol.md 3.1), in milliseconds. */
+/** upsmon's defaults (main/monitor/README.md §1.1), in milliseconds. */
 export const DEFAULT_DECISION_TIMING = {
   deadTimeMs: 15_000,
   hostSyncMs: 15_000,
@@ -313,7 +313,7 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// protocol.md 3.4: a successful read
+// main/monitor/README.md §1.4: a successful read
 
 const CLEARABLE: ReadonlyArray<readonly [KnownStatusToken, keyof UpsFlags, NotifyType]> = [
   ['CAL', 'cal', 'NOTCAL'],
@@ -523,7 +523,7 @@ function fsdEffective(latch: LatchState): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// protocol.md 3.5: failures
+// main/monitor/README.md §1.5: failures
 
 function commFailure(ctx: Ctx, reason: PollFailureReason, message: string): void {
   const { s, now } = ctx;
@@ -618,7 +618,7 @@ function acknowledge(ctx: Ctx): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// protocol.md 3.6: recalc after every input
+// main/monitor/README.md §1.6: recalc after every input
 
 function isFresh(s: Pick<UpsMonitorState, 'lastPollAt' | 'freshFrom'>): s is { lastPollAt: number; freshFrom: number } {
   return s.lastPollAt !== null && s.lastPollAt >= s.freshFrom;
@@ -684,7 +684,7 @@ function endRehearsal(ctx: Ctx): void {
   }
 }
 
-/** is_ups_critical() with DEADTIME promotion applied by the caller (protocol.md 3.6). */
+/** is_ups_critical() with DEADTIME promotion applied by the caller (main/monitor/README.md §1.6). */
 function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
   // FSD first: upsd reports it even while it has no UPS data (`FSD WAIT`).
   let fsdHold: Assessment['hold'] = null;

@@ -35,7 +35,7 @@ describe('parseStatus', () => {
     expect(p.tokens).toHaveLength(5);
   });
 
-  it('knows every token of protocol.md 3.9', () => {
+  it('knows every token of main/monitor/README.md §1.9', () => {
     const all = 'OL OB LB HB RB CHRG DISCHRG BYPASS CAL OFF OVER TRIM BOOST FSD ALARM WAIT ECO';
     expect(parseStatus(all).unknown).toEqual([]);
     expect(parseStatus(all.toLowerCase()).known).toHaveLength(17);

@@ -1,10 +1,10 @@
 /**
- * `ups.status` parsing and wording (protocol.md 3.4 and 3.9). Pure: no I/O.
+ * `ups.status` parsing and wording (main/monitor/README.md §1.4, §1.9). Pure: no I/O.
  *
  * The status is split on whitespace and compared case-insensitively, token by token (upsmon's
- * substring tests for `LB`/`FSD` are a legacy shortcut; protocol.md 6.8). upsd may prefix `FSD`.
+ * substring tests for `LB`/`FSD` are a legacy shortcut; main/nut/README.md §4.8). upsd may prefix `FSD`.
  * Unknown tokens are kept, in order and de-duplicated, for display and for OTHER/NOTOTHER.
- * An empty status is not a status: it is a communication failure (protocol.md 3.4 step 1).
+ * An empty status is not a status: it is a communication failure (main/monitor/README.md §1.4 step 1).
  */
 
 export const KNOWN_STATUS_TOKENS = [

@@ -50,7 +50,7 @@ export interface DecisionConfig {
 
 /**
  * Why a poll produced no status. data-stale / driver-not-connected are comm loss like any
- * other failure (protocol.md 6.7); unknown-ups is additionally logged as a configuration error.
+ * other failure (main/nut/README.md §4.7); unknown-ups is additionally logged as a configuration error.
  */
 export type PollFailureReason =
   | 'data-stale'
@@ -91,7 +91,7 @@ export type MonitorInput =
 
 export type MonitorInputType = MonitorInput['type'];
 
-/** Why the UPS is critical (protocol.md 3.6/3.7). */
+/** Why the UPS is critical (main/monitor/README.md §1.6, §1.7). */
 export type CriticalReason =
   /** FSD in ups.status: the primary (or the driver) orders the shutdown. */
   | 'fsd'

@@ -111,7 +111,7 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     expect(sorted(ours(s))).toEqual(sorted(theirs(ref)));
     expect(ours(s).at(-1)).toBe('SHUTDOWN');
     expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'fsd' });
-    // protocol.md 3.7: the primary waits until NUMLOGINS <= 1, i.e. for both secondaries' logouts.
+    // main/monitor/README.md §1.7: the primary waits until NUMLOGINS <= 1, i.e. for both secondaries' logouts.
     expect(primaryShutdown.atMs - lbAt).toBeLessThan((primaryHostSync - 5) * 1000);
     const primaryLog = primary.logs();
     expect(primaryLog).not.toMatch(/Host sync timer expired/);
@@ -174,13 +174,13 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     expect(sorted(ours(obey))).toEqual(sorted(theirs(ref)));
     expect(obey.notifyEvents().map((e) => e.type)).toEqual(['FSD_LATCHED_AT_START', 'FSD', 'SHUTDOWN']);
     // Default ignore-while-online (a Synology that keeps FSD set after an outage would otherwise
-    // shut this machine down again at every boot; peers-and-user-pain.md 4.2).
+    // shut this machine down again at every boot; main/nut/README.md §5).
     await byDefault.ready();
     await quietFor(byDefault, (HOSTSYNC_S + FINALDELAY_S) * 1000);
     expect(byDefault.hookTypes()).toEqual(['FSD_LATCHED_AT_START']);
   });
 
-  it('CAL → OL → OB LB: upsmon 2.8.0 never clears CAL and does not shut down (protocol.md 3.4 bug); we do, as 2.8.2+ does', async () => {
+  it('CAL → OL → OB LB: upsmon 2.8.0 never clears CAL and does not shut down (main/monitor/README.md §1.4 bug); we do, as 2.8.2+ does', async () => {
     const rig = await startRig();
     const ref = await upsmon({ rig });
     const s = start({ rig });

@@ -1,6 +1,6 @@
 /**
- * STARTTLS (protocol.md 1.7) against the fault server, with the self-signed test certificates in
- * test-fixtures/ (shaped like upsd's certutil certificate: SAN localhost + 127.0.0.1, no CA flag).
+ * STARTTLS (main/nut/README.md §1.7) against the fault server, with the self-signed test certificates in
+ * fixtures/ (shaped like upsd's certutil certificate: SAN localhost + 127.0.0.1, no CA flag).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions, type NutTlsOptions } from './client.js';
 import type { NutError } from './errors.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`./test-fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const serverTls = { key: fixture('server-key.pem'), cert: fixture('server-cert.pem') };
 const serverCertPem = serverTls.cert;
 const otherCertPem = fixture('other-cert.pem');

@@ -1,6 +1,6 @@
 /**
  * NutClient against the scripted fault server (main/testing/fault-server.ts): the happy paths of
- * every command with upsd 2.8.0's verified replies (protocol.md Appendix A), then the faults a
+ * every command with upsd 2.8.0's verified replies (main/nut/README.md Appendix A), then the faults a
  * real upsd cannot produce. Real-upsd coverage lives in client.integration.test.ts.
  */
 import net from 'node:net';

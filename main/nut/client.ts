@@ -2,7 +2,7 @@
  * NutClient: a typed, promise-based client for upsd over one persistent TCP (optionally TLS)
  * connection. Plain Node, no electron.
  *
- * Framing (protocol.md 1.1, 1.5, 6.1): upsd answers strictly in order and has no request ids,
+ * Framing (main/nut/README.md §1.1, §1.5, §4.1): upsd answers strictly in order and has no request ids,
  * so requests go into a FIFO and replies are matched by position only. Requests may be pipelined
  * (several in flight). As soon as the order can no longer be trusted (a request timed out, a reply
  * arrived with no request waiting, a reply had the wrong shape) the connection is closed and
@@ -362,7 +362,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Protocol commands (protocol.md 1.4)
+  // Protocol commands (main/nut/README.md §1.4)
 
   /** `VER`: free text (do not parse strictly; Synology shows `upsd DSM7-...`). */
   async ver(): Promise<string> {
@@ -1155,7 +1155,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // STARTTLS (protocol.md 1.7)
+  // STARTTLS (main/nut/README.md §1.7)
 
   private async negotiateTls(): Promise<void> {
     const command = buildCommand(['STARTTLS']);

@@ -7,7 +7,7 @@ function errnoError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`connect ${code} 192.0.2.1:3493`), { code });
 }
 
-describe('ERR codes (protocol.md 1.6)', () => {
+describe('ERR codes (main/nut/README.md §1.6)', () => {
   it('has a specific explanation and fix for every code upsd defines', () => {
     const generic = describeErrCode('NO-SUCH-CODE');
     expect(NUT_ERR_CODES).toHaveLength(30);

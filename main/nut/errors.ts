@@ -164,7 +164,7 @@ const KIND_LABELS: Record<NutErrorKind, string> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// upsd ERR codes (protocol.md 1.6)
+// upsd ERR codes (main/nut/README.md §1.6)
 
 /** Every `ERR` code upsd defines (`server/neterr.h`), including those 2.8.x never sends. */
 export const NUT_ERR_CODES = [

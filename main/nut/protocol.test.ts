@@ -26,7 +26,7 @@ function thrownBy(run: () => unknown): NutError {
   throw new Error('expected a NutError');
 }
 
-describe('tokenize (protocol.md 1.2)', () => {
+describe('tokenize (main/nut/README.md §1.2)', () => {
   it('rule 1: splits on any whitespace, including tab and CR', () => {
     expect(tokenize('GET  VAR\tdummy\r ups.status\r')).toEqual(['GET', 'VAR', 'dummy', 'ups.status']);
     expect(tokenize('   ')).toEqual([]);
@@ -228,7 +228,7 @@ describe('round trip: anything sendable survives encoding and upsd-style tokeniz
   });
 });
 
-describe('ListReplyCollector (protocol.md 1.5)', () => {
+describe('ListReplyCollector (main/nut/README.md §1.5)', () => {
   it('collects items between BEGIN LIST and END LIST, stripping the query prefix', () => {
     const collector = new ListReplyCollector(['UPS']);
     expect(collector.accept(tokenize('BEGIN LIST UPS'))).toEqual({ status: 'continue' });

@@ -1,5 +1,5 @@
 /**
- * Pure helpers for the NUT network protocol text format (protocol.md 1.2 and 1.5): tokenizing
+ * Pure helpers for the NUT network protocol text format (main/nut/README.md §1.2, §1.5): tokenizing
  * replies exactly like upsd's `parseconf`, encoding request arguments, and assembling multi-line
  * LIST replies. No I/O here.
  */
@@ -369,7 +369,7 @@ export interface ListLimits {
 }
 
 /**
- * Assembles one multi-line LIST reply (protocol.md 1.5): `BEGIN LIST <query>` (or a single `ERR`
+ * Assembles one multi-line LIST reply (main/nut/README.md §1.5): `BEGIN LIST <query>` (or a single `ERR`
  * instead), item lines that start with the query words, then `END LIST ...`. Never throws.
  */
 export class ListReplyCollector {

@@ -43,7 +43,7 @@ export async function canConnect(host: string, port: number, timeoutMs = 500): P
 // NUT line protocol (tokenizer + quoting), independent of main/nut
 
 /**
- * Splits a NUT reply line into words with upsd's rules (protocol.md 1.2): whitespace separates,
+ * Splits a NUT reply line into words with upsd's rules (main/nut/README.md §1.2): whitespace separates,
  * `"..."` groups, backslash escapes the next character, an unquoted `#` starts a comment.
  */
 export function tokenize(line: string): string[] {

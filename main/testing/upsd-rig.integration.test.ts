@@ -181,7 +181,7 @@ describe('upsd rig: a default (Synology-like) rig', () => {
     expect(processGone(pid)).toBe(true);
     expect(rig.driverPid('ups')).toBeUndefined();
     expect(await rawError(rig.getVar('ups', 'ups.status'))).toBe('DRIVER-NOT-CONNECTED');
-    // Things upsd answers without a driver (protocol.md 6.7).
+    // Things upsd answers without a driver (main/nut/README.md §4.7).
     const connection = await rig.connect();
     try {
       expect(await connection.request('GET UPSDESC ups')).toBe('UPSDESC ups "APC Back-UPS CS 350"');

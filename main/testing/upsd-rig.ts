@@ -1,6 +1,6 @@
 /**
  * The real-upsd test rig: a PRIVATE upsd + dummy-ups instance per test (file), from Debian's
- * nut-server 2.8.0 (protocol.md section 5). Used by the NUT client's integration tests, by the
+ * nut-server 2.8.0 (main/nut/README.md §3). Used by the NUT client's integration tests, by the
  * monitor's tests and by the benchmark. Nothing here imports electron.
  *
  * Each rig:
@@ -73,7 +73,7 @@ export interface RigUps {
   desc?: string;
   /**
    * Variables of the dummy-ups `.dev` file (`name: value`). Values must be printable ASCII without
-   * `"`, `\` or `#` (the driver mangles those at run time, protocol.md 1.2). Defaults to the
+   * `"`, `\` or `#` (the driver mangles those at run time, main/nut/README.md §1.2). Defaults to the
    * Synology seed's variables. `driver.*` are set by dummy-ups itself and are left out of the file.
    */
   vars?: Readonly<Record<string, string>>;
@@ -104,7 +104,7 @@ export interface UpsdRigOptions {
   extraUsers?: readonly RigUser[];
   /** upsd MAXAGE in seconds (default 15); small values (e.g. 3) make DATA-STALE tests fast. */
   maxAge?: number;
-  /** Serve STARTTLS with an NSS cert db made by certutil (protocol.md 5.4). */
+  /** Serve STARTTLS with an NSS cert db made by certutil (main/nut/README.md §3.4). */
   tls?: boolean;
   /** Address upsd listens on (default 127.0.0.1). Must be a local address of this host. */
   listen?: string;
@@ -291,7 +291,7 @@ export interface Rig {
   /** A fresh plaintext raw connection to this upsd (caller closes it). */
   connect(): Promise<RawNutConnection>;
 
-  /** Stops upsd AND the drivers, starts both again (the only way to clear FSD; protocol.md 5.2). */
+  /** Stops upsd AND the drivers, starts both again (the only way to clear FSD; main/nut/README.md §3.2). */
   restart(): Promise<void>;
   /** Ends the driver; waits until upsd answers DRIVER-NOT-CONNECTED. */
   stopDriver(ups: string): Promise<void>;
@@ -303,7 +303,7 @@ export interface Rig {
   thawDriver(ups: string): Promise<void>;
   /** Stops upsd only (connections are then refused); the drivers keep running until startUpsd. */
   stopUpsd(): Promise<void>;
-  /** Starts upsd again on the same port, with fresh drivers (protocol.md 5.2). */
+  /** Starts upsd again on the same port, with fresh drivers (main/nut/README.md §3.2). */
   startUpsd(): Promise<void>;
   /** Captured stdout/stderr of upsd and the drivers, plus rig events, with timestamps. */
   logs(): string;
@@ -371,7 +371,7 @@ async function makeCertBundle(sans: readonly string[]): Promise<CertBundle> {
   await fsp.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
   await fsp.writeFile(noiseFile, randomBytes(2048), { mode: 0o600 });
   await certutil(['-N', '-d', `sql:${db}`, '-f', pwFile]);
-  // protocol.md 5.4, with --extSAN instead of -8 so 127.0.0.1 is an IP SAN (Node checks IPs against IP SANs only).
+  // main/nut/README.md §3.4, with --extSAN instead of -8 so 127.0.0.1 is an IP SAN (Node checks IPs against IP SANs only).
   await certutil([
     '-S', '-d', `sql:${db}`, '-n', CERT_NICKNAME, '-s', 'CN=localhost', '-t', 'CT,,', '-x', '-k', 'rsa', '-g', '2048',
     '-v', '12', '-f', pwFile, '-z', noiseFile, '--extSAN', sans.join(','),
@@ -399,7 +399,7 @@ const SAFE_VALUE = /^[\x20-\x7e]*$/;
 
 function assertSafeValue(what: string, value: string): void {
   if (!SAFE_VALUE.test(value) || /["\\#]/.test(value)) {
-    throw new Error(`${what}: ${JSON.stringify(value)} must be printable ASCII without ", \\ or # (dummy-ups mangles them; protocol.md 1.2)`);
+    throw new Error(`${what}: ${JSON.stringify(value)} must be printable ASCII without ", \\ or # (dummy-ups mangles them; main/nut/README.md §1.2)`);
   }
 }
 
@@ -925,7 +925,7 @@ class UpsdRig implements Rig {
   async startUpsd(): Promise<void> {
     this.assertNotStopped();
     if (this.upsd?.running) throw new Error('startUpsd: upsd is already running');
-    // protocol.md 5.2: drivers that outlive an upsd restart can crash on the next value change.
+    // main/nut/README.md §3.2: drivers that outlive an upsd restart can crash on the next value change.
     await this.stopDrivers();
     await this.startDrivers();
     await this.spawnUpsd();

@@ -1,7 +1,7 @@
 /**
  * The real-upsmon rig (main/testing/upsmon-rig.ts): upsmon logs in, its notifications are
  * recorded, SHUTDOWNCMD only records a timestamp, two upsmons run at once (private /run/nut each),
- * and the primary/secondary FSD handshake of protocol.md 3.7 happens for real.
+ * and the primary/secondary FSD handshake of main/monitor/README.md §1.7 happens for real.
  */
 import fs from 'node:fs';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,7 @@
 /**
  * A real `/lib/nut/upsmon` 2.8.0 (primary or secondary) against a rig from upsd-rig.ts, for tests
  * that compare our monitor with the reference implementation or need a real primary that sets FSD
- * and waits for secondaries (protocol.md 3.6–3.8).
+ * and waits for secondaries (main/monitor/README.md §1.6–1.8).
  *
  * - NOTIFYCMD is a script that appends `<epoch ns>\t<NOTIFYTYPE>\t<UPSNAME>\t<message>` to a file
  *   (one printf = one O_APPEND write, so forked notifications never interleave); {@link UpsmonRig.events}
@@ -25,7 +25,7 @@ import path from 'node:path';
 import { sleep, waitFor } from './net.js';
 import { ManagedProcess, NUT_BINARIES, RIG_USERS, makeTempDir, removeTempDir, type LogSink, type Rig } from './upsd-rig.js';
 
-/** Every notification type upsmon 2.8.0 knows (protocol.md 3.8); all are sent to NOTIFYCMD. */
+/** Every notification type upsmon 2.8.0 knows (main/monitor/README.md §1.8); all are sent to NOTIFYCMD. */
 export const UPSMON_NOTIFY_TYPES = ['ONLINE', 'ONBATT', 'LOWBATT', 'FSD', 'COMMOK', 'COMMBAD', 'SHUTDOWN', 'REPLBATT', 'NOCOMM', 'NOPARENT'] as const;
 
 export interface UpsmonMonitor {
