@@ -6,6 +6,9 @@
  *   out like a real shutdown (the master sees it), logs in again by itself and keeps monitoring;
  *   the card marks "Shutdown rehearsed (dry run) at HH:MM"; when the power returns the card is on
  *   line and logged in with no click. Never "Connection lost", never "Shutting down", no "Re-arm".
+ * - On battery: a running time-on-battery counter, the rule that applies now, the live HOSTSYNC
+ *   countdown; browser mode shows a banner and a Web Notification (permission granted).
+ * - A refused LOGIN is one event with its fix; the event log's filters read as they filter.
  */
 import type { Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
@@ -157,4 +160,47 @@ test('on battery: the card counts the time and says what happens next; the brows
   await rig.setStatus(UPS, 'OL');
   await expect(card).toHaveAttribute('data-level', 'online', { timeout: 5_000 });
   await expect(card.getByTestId('on-battery')).toHaveCount(0);
+});
+
+test('a refused LOGIN is one incident: one event with its detail, not three', async ({ page, rig, app }) => {
+  test.setTimeout(60_000);
+  await app.api('config:save', {
+    config: {
+      masters: [{ id: 'nas', label: 'Wrong password NAS', preset: 'synology', host: rig.host, port: rig.port, ups: [{ name: UPS, username: RIG_USERS.monuser.name }] }],
+      notifications: { desktop: false },
+    },
+  });
+  await app.api('secrets:set-password', { masterId: 'nas', upsName: UPS, password: 'wrong' });
+  await page.goto(app.url);
+  const card = page.getByTestId('ups-card').first();
+  await expect(card).toHaveAttribute('data-connection', 'login-refused', { timeout: 20_000 });
+  await page.waitForTimeout(2_000);
+  const events = await app.api('events:query', { monitorId: 'nas/ups', limit: 100 });
+  const about = events.filter((e) => /refused|LOGIN|COMM/i.test(`${e.type} ${e.message}`));
+  expect(about.map((e) => e.type)).toEqual(['LOGIN_REFUSED']);
+  expect(about[0]!.data).toMatchObject({ code: 'ACCESS-DENIED' });
+  expect(String(about[0]!.data?.fix)).toContain('upsd.users');
+
+  // The detail page's header lists it among the last events; the log shows it once, with the fix.
+  await page.goto(`${app.url.split('#')[0]}#/ups/nas/ups/events`);
+  await expect(page.locator('[data-testid="recent-event"][data-type="LOGIN_REFUSED"]')).toHaveCount(1);
+  const log = page.getByTestId('event-log');
+  await expect(log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')).toHaveCount(1);
+  await expect(log.locator('[data-testid="event-row"][data-type="login-refused"]')).toHaveCount(0);
+  await expect(log.locator('[data-testid="event-row"][data-type="COMMBAD"]')).toHaveCount(0);
+  await log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]').getByText('Details').click();
+  await expect(log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')).toContainText('upsd.users');
+  // The type filter lists only what occurred; the severity filter narrows to critical.
+  const types = await log.getByTestId('event-filter-type').locator('option').allTextContents();
+  expect(types).toContain('LOGIN_REFUSED');
+  expect(types).not.toContain('ONBATT');
+  await log.getByTestId('event-filter-severity').selectOption('critical');
+  await expect(log.locator('[data-testid="event-row"]')).toHaveCount(1);
+  await expect(log.locator('[data-testid="event-row"]').first()).toHaveAttribute('data-severity', 'critical');
+  // "Show" reads as it filters: ticking Notifications shows only notifications.
+  await log.getByTestId('event-filter-severity').selectOption('');
+  await log.getByTestId('event-filter-kinds').getByText('Notifications').click();
+  await expect(log.locator('[data-testid="event-row"][data-kind="system"]')).toHaveCount(0);
+  await expect(log.locator('[data-testid="event-row"][data-kind="notify"]')).toHaveCount(1);
+  await screenshot(page, 'events-login-refused-one-event');
 });

@@ -263,7 +263,12 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         type: effect.event,
         severity: DEFAULT_NOTIFY_SEVERITY[effect.event],
         message: summary.message,
-        data: { upsName: effect.upsName, status: session.view.status },
+        data: {
+          upsName: effect.upsName,
+          status: session.view.status,
+          // A refused LOGIN is one event: what the server said and the fix travel with it.
+          ...(effect.event === 'LOGIN_REFUSED' && session.lastError ? { code: session.lastError.code, fix: session.lastError.fix } : {}),
+        },
       });
     },
     beginShutdown: (session, effect) => {

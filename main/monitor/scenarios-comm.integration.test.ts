@@ -246,7 +246,7 @@ describe('communication scenarios (real upsd)', () => {
     expect(await rig.listClients('ups')).toEqual(['127.0.0.1']);
   });
 
-  it('wrong password: LOGIN_REFUSED, a loud system event, snapshot login-refused with the fix; NUMLOGINS 0; the status is still shown and followed', async () => {
+  it('wrong password: LOGIN_REFUSED as one loud event with the fix, snapshot login-refused with the fix; NUMLOGINS 0; the status is still shown and followed', async () => {
     const rig = await startRig();
     const s = start({ rig, ups: [{ name: 'ups', password: 'not-the-password' }] });
     const refused = await s.waitHook('LOGIN_REFUSED');
@@ -254,13 +254,15 @@ describe('communication scenarios (real upsd)', () => {
     const session = s.session();
     await waitFor(() => session.view.comm === 'ok', { description: 'a status read despite the refused LOGIN' });
 
-    const loud = systemEvents(s, 'login-refused');
+    // One incident, one event: the LOGIN_REFUSED notification carries the code and the fix.
+    expect(systemEvents(s, 'login-refused')).toHaveLength(0);
+    const loud = s.events.filter((e) => e.type === 'LOGIN_REFUSED');
     expect(loud).toHaveLength(1);
     expect(loud[0]!.severity).toBe('critical');
     const snapshot = s.snapshot();
     expect(snapshot).toMatchObject({ connection: 'login-refused', loggedIn: false, status: 'OL', statusText: 'On line power', lastError: { code: 'ACCESS-DENIED' } });
     expect(snapshot.lastError!.fix.length).toBeGreaterThan(20);
-    expect(loud[0]!.message).toContain(snapshot.lastError!.fix);
+    expect(loud[0]!.data).toMatchObject({ code: 'ACCESS-DENIED', fix: snapshot.lastError!.fix });
     expect(await rig.numLogins('ups')).toBe(0);
     const desktop = s.recorder.list().find((n) => n.key === `LOGIN_REFUSED:${s.systemName()}`);
     expect(desktop?.urgency).toBe('critical');

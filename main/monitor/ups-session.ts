@@ -114,7 +114,6 @@ export class UpsSession extends EventEmitter {
   /** The plaintext-fallback warning was written since TLS last worked (reconnects do not repeat it). */
   private plaintextWarned = false;
   /** The last refused-LOGIN event written: retries with the same refusal do not repeat it. */
-  private lastRefusalLogged: string | null = null;
   private running = false;
   /** Bumped on resume and on every dropped connection: replies from an older generation are ignored. */
   private generation = 0;
@@ -453,7 +452,6 @@ export class UpsSession extends EventEmitter {
       await client.login(ups.name);
       this.clearTimer('loginRetry');
       if (this.lastErrorValue?.code !== undefined && LOGIN_REFUSAL_CODES.has(this.lastErrorValue.code)) this.lastErrorValue = null;
-      this.lastRefusalLogged = null;
       this.feed({ type: 'login-result', result: 'ok' });
       this.deps.sink.system(this, 'login', 'info', `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`);
     } catch (error) {
@@ -462,9 +460,7 @@ export class UpsSession extends EventEmitter {
       // Loud: without LOGIN the master does not count this machine and will not wait for it.
       this.lastErrorValue = diagnosisOf(nutError);
       this.feed({ type: 'login-result', result: 'refused', reason: `${nutError.code}: ${nutError.explanation}` });
-      const refusal = `LOGIN to ${this.systemName} refused (${nutError.code}): ${nutError.fix}`;
-      if (refusal !== this.lastRefusalLogged) this.deps.sink.system(this, 'login-refused', 'critical', refusal);
-      this.lastRefusalLogged = refusal;
+      // One incident, one event: the LOGIN_REFUSED notification (with the fix in its data) is it.
       this.clearTimer('loginRetry');
       this.timers.loginRetry = this.deps.clock.setTimeout(() => {
         delete this.timers.loginRetry;

@@ -1,7 +1,6 @@
 /** The event log with filters (UPS, kind, type, text, time), live-updated from `events:appended`. */
 import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import type { EventKind, EventQuery, StoredEvent } from '../../../shared/history';
-import { NOTIFY_TYPES } from '../../../shared/notify-types';
 import { api, errorText } from '../api';
 import { formatDateTime, formatWhen, fromDateTimeLocal } from '../format';
 import { AlertIcon, InfoIcon, RefreshIcon, SearchIcon } from '../icons';
@@ -18,10 +17,14 @@ const KINDS: { id: EventKind; label: string }[] = [
 
 const PAGE = 200;
 
+const SEVERITY_RANK: Record<StoredEvent['severity'], number> = { info: 0, warning: 1, critical: 2 };
+
 interface Filters {
   monitorId: string;
   kinds: EventKind[];
   type: string;
+  /** Lowest severity shown ('' = all). */
+  severity: '' | 'warning' | 'critical';
   text: string;
   from: string;
   to: string;
@@ -54,7 +57,8 @@ function matches(e: StoredEvent, q: EventQuery): boolean {
 export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?: string; title?: string }) {
   const ups = useApp((s) => s.snapshot?.ups);
   const now = useNow();
-  const [filters, setFilters] = useState<Filters>({ monitorId: fixedMonitorId ?? '', kinds: [], type: '', text: '', from: '', to: '' });
+  const noFilters: Filters = { monitorId: fixedMonitorId ?? '', kinds: [], type: '', severity: '', text: '', from: '', to: '' };
+  const [filters, setFilters] = useState<Filters>(noFilters);
   const [debouncedText, setDebouncedText] = useState('');
   const [limit, setLimit] = useState(PAGE);
   const [reloadKey, setReloadKey] = useState(0);
@@ -68,7 +72,10 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
 
   const query = useMemo(() => toQuery({ ...filters, text: debouncedText }, limit), [filters, debouncedText, limit]);
   const key = `${JSON.stringify(query)}#${reloadKey}`;
-  const { events, error } = state;
+  const { error } = state;
+  // The severity filter is applied here (the store has no severity index); newest first.
+  const minRank = filters.severity === '' ? 0 : SEVERITY_RANK[filters.severity];
+  const events = useMemo(() => state.events?.filter((e) => SEVERITY_RANK[e.severity] >= minRank) ?? null, [state.events, minRank]);
   const loading = state.key !== key;
 
   useEffect(() => {
@@ -96,11 +103,13 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     ),
   );
 
+  // Only types that occurred (in what is loaded), plus the one chosen.
   const typeOptions = useMemo(() => {
-    const seen = new Set<string>(NOTIFY_TYPES);
-    for (const e of events ?? []) seen.add(e.type);
+    const seen = new Set<string>();
+    for (const e of state.events ?? []) seen.add(e.type);
+    if (filters.type) seen.add(filters.type);
     return [...seen].sort();
-  }, [events]);
+  }, [state.events, filters.type]);
 
   const labelOf = useMemo(() => {
     const map = new Map((ups ?? []).map((u) => [u.monitorId, `${u.upsName} · ${u.masterLabel}`]));
@@ -111,7 +120,7 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     setFilters((f) => ({ ...f, [key]: value }));
     setLimit(PAGE);
   };
-  const filtered = filters.kinds.length > 0 || filters.type !== '' || filters.text !== '' || filters.from !== '' || filters.to !== '' || (!fixedMonitorId && filters.monitorId !== '');
+  const filtered = filters.kinds.length > 0 || filters.type !== '' || filters.severity !== '' || filters.text !== '' || filters.from !== '' || filters.to !== '' || (!fixedMonitorId && filters.monitorId !== '');
 
   return (
     <section className="event-log" aria-labelledby={`${ids}-title`} data-testid="event-log">
@@ -154,6 +163,14 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
             ))}
           </select>
         </div>
+        <div className="filter-field">
+          <label htmlFor={`${ids}-severity`}>Severity</label>
+          <select id={`${ids}-severity`} value={filters.severity} onChange={(e) => set('severity', e.target.value as Filters['severity'])} data-testid="event-filter-severity">
+            <option value="">All</option>
+            <option value="warning">Warnings and critical</option>
+            <option value="critical">Critical only</option>
+          </select>
+        </div>
         <div className="filter-field filter-date">
           <label htmlFor={`${ids}-from`}>From</label>
           <input id={`${ids}-from`} type="datetime-local" value={filters.from} onChange={(e) => set('from', e.target.value)} data-testid="event-filter-from" />
@@ -164,7 +181,7 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         </div>
         <div className="filter-row">
         <fieldset className="chips filter-kinds" data-testid="event-filter-kinds">
-          <legend className="filter-legend">Show</legend>
+          <legend className="filter-legend">{filters.kinds.length === 0 ? 'Show (all kinds; tick to show only those)' : 'Show only'}</legend>
           {KINDS.map((k) => (
             <label key={k.id} className={`chip${filters.kinds.includes(k.id) ? ' is-on' : ''}`}>
               <input
@@ -177,7 +194,7 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
           ))}
         </fieldset>
         {filtered && (
-          <button type="button" className="button button-ghost button-small" onClick={() => setFilters({ monitorId: fixedMonitorId ?? '', kinds: [], type: '', text: '', from: '', to: '' })}>
+          <button type="button" className="button button-ghost button-small" onClick={() => setFilters(noFilters)}>
             Clear filters
           </button>
         )}
@@ -200,7 +217,7 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
             </thead>
             <tbody aria-live="polite" aria-relevant="additions">
               {events.map((e, i) => (
-                <tr key={e.id ?? `${e.at}-${i}`} className={`sev-${e.severity}`} data-testid="event-row" data-type={e.type} data-kind={e.kind}>
+                <tr key={e.id ?? `${e.at}-${i}`} className={`sev-${e.severity}`} data-testid="event-row" data-type={e.type} data-kind={e.kind} data-severity={e.severity}>
                   <td className="nowrap">
                     <time dateTime={new Date(e.at).toISOString()} title={formatDateTime(e.at)}>
                       {formatWhen(e.at, now)}
@@ -261,5 +278,48 @@ function EventData({ data }: { data: Record<string, unknown> }) {
         </>
       )}
     </details>
+  );
+}
+
+/** The last few events of one UPS, newest first, live: the detail page's header shows them. */
+export function RecentEvents({ monitorId, count = 5 }: { monitorId: string; count?: number }) {
+  const now = useNow();
+  const [events, setEvents] = useState<StoredEvent[] | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .invoke('events:query', { monitorId, limit: count })
+      .then((result) => !cancelled && setEvents([...result].sort((a, b) => b.at - a.at).slice(0, count)))
+      .catch(() => !cancelled && setEvents([]));
+    return () => {
+      cancelled = true;
+    };
+  }, [monitorId, count]);
+  useLiveEvents(
+    useCallback(
+      (e: StoredEvent) => {
+        if (e.monitorId !== monitorId) return;
+        setEvents((list) => [e, ...(list ?? [])].slice(0, count));
+      },
+      [monitorId, count],
+    ),
+  );
+  if (!events || events.length === 0) return null;
+  return (
+    <section className="recent-events" aria-label={`Last ${count} events`} data-testid="recent-events">
+      <ol>
+        {events.map((e, i) => (
+          <li key={e.id ?? `${e.at}-${i}`} className={`sev-${e.severity}`} data-testid="recent-event" data-type={e.type}>
+            <time dateTime={new Date(e.at).toISOString()} title={formatDateTime(e.at)}>
+              {formatWhen(e.at, now)}
+            </time>{' '}
+            <span className={`type-badge kind-${e.kind} sev-${e.severity}`}>{e.type}</span> <span className="event-message">{e.message}</span>
+          </li>
+        ))}
+      </ol>
+      <a className="small" href={upsHref(monitorId, 'events')}>
+        All events of this UPS
+      </a>
+    </section>
   );
 }

@@ -7,7 +7,7 @@ import { api, errorText } from '../api';
 import { METRIC_SPECS, MetricChart, buildSeries } from '../components/Chart';
 import { ClientsPanel } from '../components/ClientsPanel';
 import { EmptyState, ErrorBox, Segmented, Spinner, TabLinks } from '../components/common';
-import { EventLog } from '../components/EventLog';
+import { EventLog, RecentEvents } from '../components/EventLog';
 import { UpsCard } from '../components/UpsCard';
 import { FsdTest } from './FsdTest';
 import { useConfig } from '../config-edit';
@@ -58,6 +58,7 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
           Edit master
         </a>
       </div>
+      <RecentEvents monitorId={ups.monitorId} />
       <UpsCard ups={ups} variant="detail" />
       <TabLinks tabs={TABS} current={tab} hrefOf={(t) => upsHref(monitorId, t)} label="UPS sections" />
       <div className="tab-panel">

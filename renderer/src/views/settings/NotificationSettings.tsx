@@ -81,7 +81,7 @@ function RecentNotifications() {
       {list && list.length === 0 && <p className="muted">No notification shown yet.</p>}
       {list && list.length > 0 && (
         <ul className="notif-list" data-testid="recent-notifications">
-          {list.map((n, i) => (
+          {[...list].sort((a, b) => b.at - a.at).map((n, i) => (
             <li key={`${n.at}-${i}`} className={`notif urgency-${n.urgency}`}>
               <time dateTime={new Date(n.at).toISOString()} title={formatDateTime(n.at)}>
                 {formatWhen(n.at, now)}
