@@ -138,6 +138,8 @@ export const HooksSchema = z.object({
     .object({ cmdScript: CommandSchema, rules: z.array(UpsschedRuleSchema).default([]) })
     .optional(),
   timeoutSeconds: seconds(1, 3600, 30),
+  /** A queued hook run that could only start this long after its event is dropped (with an event saying so). */
+  maxStartDelaySeconds: seconds(1, 3600, 30),
   /**
    * Environment variables passed to hooks, upssched commands, NOTIFYCMD and the shutdown command
    * beyond the basic set (PATH, HOME, USER, LOGNAME, LANG, LC_*, TZ; on Windows SystemRoot, ComSpec,

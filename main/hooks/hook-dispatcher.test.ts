@@ -2,11 +2,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HooksSchema } from '../../shared/config';
+import { HooksSchema, ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
 import { NodeProcessRunner } from '../platform/node-ports';
 import { RecordingNotifier } from '../notify/notification-policy';
 import { DEFAULT_NOTIFY, HookDispatcher, type HookNotification, eventPolicy } from './hook-dispatcher';
+import { runShutdownCommand } from './shutdown-command';
 import { FakeClock } from './testing/fake-clock';
 
 const NAS = 'ups@nas.lan';
@@ -258,6 +259,77 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     send('ONBATT');
     await dispatcher.idle();
     expect(readFileSync(out, 'utf8')).toBe('start a\nend a\nstart b\nend b\nstart c\nend c\n');
+  });
+
+  it('a flapping line coalesces: at most one pending run per hook and event, the newest event kept', async () => {
+    const out = outFile();
+    const slow = join(dir, 'slow-flap.sh');
+    writeFileSync(slow, `#!/bin/sh\necho "$1 $NOTIFYMSG" >> ${out}\nsleep 0.15\n`);
+    chmodSync(slow, 0o755);
+    const { send, dispatcher, runEvents } = setup(
+      {
+        eventHooks: [
+          { events: ['ONBATT'], command: { file: slow, args: ['onbatt'] } },
+          { events: ['ONLINE'], command: { file: slow, args: ['online'] } },
+        ],
+      },
+      { maxConcurrentRuns: 1 },
+    );
+    for (let i = 0; i < 20; i++) {
+      send('ONBATT', NAS, `off ${i}`);
+      send('ONLINE', NAS, `on ${i}`);
+    }
+    await dispatcher.idle();
+    // The first ONBATT ran at once; the other 39 events folded into one ONBATT and one ONLINE run.
+    expect(readFileSync(out, 'utf8')).toBe('onbatt off 0\nonline on 19\nonbatt off 19\n');
+    expect(runEvents().map((e) => e.data?.coalesced ?? 0)).toEqual([0, 19, 18]);
+  });
+
+  it('drops a run that could only start long after its event, with an event saying so', async () => {
+    const out = outFile();
+    const blocker = join(dir, 'blocker.sh');
+    writeFileSync(blocker, `#!/bin/sh\necho "$1" >> ${out}\nsleep 0.3\n`);
+    chmodSync(blocker, 0o755);
+    const { send, dispatcher, events, clock } = setup(
+      {
+        maxStartDelaySeconds: 30,
+        eventHooks: [
+          { events: ['ONBATT'], command: { file: blocker, args: ['first'] } },
+          { events: ['ONBATT'], command: { file: blocker, args: ['late'] } },
+        ],
+      },
+      { maxConcurrentRuns: 1 },
+    );
+    send('ONBATT');
+    clock.advance(31_000);
+    await dispatcher.idle();
+    expect(readFileSync(out, 'utf8')).toBe('first\n');
+    const dropped = events.find((e) => e.type === 'hook-dropped');
+    expect(dropped?.severity).toBe('warning');
+    expect(dropped?.message).toMatch(/on ONBATT was not run: other hooks kept it waiting 31 s, over the 30 s limit \(hooks\.maxStartDelaySeconds\)/);
+  });
+
+  it('a hook backlog never delays the shutdown command', async () => {
+    const sleeper = join(dir, 'sleeper.sh');
+    writeFileSync(sleeper, '#!/bin/sh\nsleep 3\n');
+    chmodSync(sleeper, 0o755);
+    const hooks = Array.from({ length: 8 }, (_, i) => ({ events: ['SHUTDOWN' as const], command: { file: sleeper, args: [String(i)] }, timeoutSeconds: 5 }));
+    const { send, dispatcher, clock } = setup({ eventHooks: hooks });
+    const runner = new NodeProcessRunner({ killGraceMs: 500 });
+    send('SHUTDOWN');
+    const marker = join(dir, `shutdown-${++seq}`);
+    const t0 = performance.now();
+    const started = await runShutdownCommand({
+      config: ShutdownSchema.parse({ command: { file: '/usr/bin/touch', args: [marker] }, dryRun: false }),
+      runner,
+      clock,
+      sink: () => undefined,
+    });
+    expect(started.started).toBe(true);
+    await started.completion;
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(existsSync(marker)).toBe(true);
+    await dispatcher.close();
   });
 
   it('keeps secrets out of events: known secrets, --token values and URL credentials', async () => {

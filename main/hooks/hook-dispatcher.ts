@@ -153,6 +153,16 @@ interface RunSpec {
   notification: { event: string; upsName: string; monitorId: string };
   /** Extra data for the event (timer name, upssched cause, hook index). */
   detail: Record<string, unknown>;
+  /** Clock.monotonic() when the event happened (a run starting much later is dropped). */
+  queuedAt?: number;
+  /** Later runs of the same hook for the same event and UPS folded into this one while it waited. */
+  coalesced?: number;
+}
+
+/** One pending run per program, event and UPS: a flapping line must not pile up runs. */
+function coalesceKey(spec: RunSpec): string {
+  const which = spec.source === 'event-hook' ? String(spec.detail.hookIndex) : spec.source === 'upssched' ? String(spec.detail.timer ?? spec.detail.argument ?? '') : '';
+  return JSON.stringify([spec.source, which, spec.notification.event, spec.notification.upsName]);
 }
 
 export class HookDispatcher {
@@ -341,23 +351,38 @@ export class HookDispatcher {
 
   private enqueue(spec: RunSpec): void {
     this.enqueuedTotal++;
-    this.queue.push(spec);
+    const queued: RunSpec = { ...spec, queuedAt: this.clock.monotonic(), coalesced: 0 };
+    const key = coalesceKey(queued);
+    const index = this.queue.findIndex((pending) => coalesceKey(pending) === key);
+    if (index >= 0) {
+      // Keep its place in line, take the newest event's message and time.
+      queued.coalesced = (this.queue[index]!.coalesced ?? 0) + 1;
+      this.queue[index] = queued;
+    } else {
+      this.queue.push(queued);
+    }
     this.pump();
   }
 
   private pump(): void {
     while (this.active < this.maxConcurrent && this.queue.length > 0) {
       const spec = this.queue.shift()!;
+      const waitedMs = this.clock.monotonic() - (spec.queuedAt ?? this.clock.monotonic());
+      const limitMs = this.hooks.maxStartDelaySeconds * 1000;
+      if (waitedMs > limitMs) {
+        this.recordDropped(spec, waitedMs, limitMs);
+        continue;
+      }
       this.active++;
       void this.execute(spec).finally(() => {
         this.active--;
         this.pump();
-        if (this.active === 0 && this.queue.length === 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
       });
+    }
+    if (this.active === 0 && this.queue.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
     }
   }
 
@@ -409,6 +434,7 @@ export class HookDispatcher {
       timeoutMs: spec.timeoutMs,
       stdout: redactText(tail(result.stdout), secrets),
       stderr: redactText(tail(result.stderr), secrets),
+      ...(spec.coalesced ? { coalesced: spec.coalesced } : {}),
       ...spec.detail,
     };
     if (result.spawnError !== undefined) data.spawnError = redactText(result.spawnError, secrets);
@@ -421,6 +447,18 @@ export class HookDispatcher {
       message: redactText(`${label} ${program} on ${spec.notification.event} ${outcome} (${Math.round(result.durationMs)} ms)`, secrets),
       data,
     };
+  }
+
+  private recordDropped(spec: RunSpec, waitedMs: number, limitMs: number): void {
+    const label = { 'notify-command': 'NOTIFYCMD', 'event-hook': 'Hook', upssched: 'upssched CMDSCRIPT' }[spec.source];
+    const program = redactText(spec.command.file, this.secrets());
+    this.record({
+      monitorId: spec.notification.monitorId,
+      type: 'hook-dropped',
+      severity: 'warning',
+      message: `${label} ${program} on ${spec.notification.event} was not run: other hooks kept it waiting ${Math.round(waitedMs / 1000)} s, over the ${limitMs / 1000} s limit (hooks.maxStartDelaySeconds)`,
+      data: { source: spec.source, event: spec.notification.event, upsName: spec.notification.upsName, program, waitedMs: Math.round(waitedMs), limitMs, ...spec.detail },
+    });
   }
 
   private record(e: Omit<StoredEvent, 'at' | 'kind'>): void {
