@@ -161,7 +161,7 @@ interface RunSpec {
 
 /** One pending run per program, event and UPS: a flapping line must not pile up runs. */
 function coalesceKey(spec: RunSpec): string {
-  const which = spec.source === 'event-hook' ? String(spec.detail.hookIndex) : spec.source === 'upssched' ? String(spec.detail.timer ?? spec.detail.argument ?? '') : '';
+  const which = spec.source === 'event-hook' ? spec.detail.hookIndex : spec.source === 'upssched' ? (spec.detail.timer ?? spec.detail.argument ?? null) : null;
   return JSON.stringify([spec.source, which, spec.notification.event, spec.notification.upsName]);
 }
 
