@@ -113,7 +113,7 @@ async function resources(seconds: number): Promise<{ cpuPercent: number; peakRss
     const command = agentCommand(configPath, dir);
     const agent = spawn(command.file, command.args, {
       cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, [PASSWORD_ENV]: RIG_USERS.monuser.password, NUT_BENCH_GOTIFY: 'Abench', NUT_BENCH_SMTP: user.password },
+      env: { ...process.env, ...command.env, [PASSWORD_ENV]: RIG_USERS.monuser.password, NUT_BENCH_GOTIFY: 'Abench', NUT_BENCH_SMTP: user.password },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = agent;
