@@ -127,6 +127,29 @@ describe('desktop notifier on a real session D-Bus', () => {
     }
   });
 
+  it('server-supplied text is escaped for the body markup: tags and entities arrive literally', async () => {
+    const { daemon, address } = await startBus(dir, 'bus-markup');
+    stopList.push(daemon.child);
+    const server = await FakeNotificationServer.start(address);
+    process.env.DBUS_SESSION_BUS_ADDRESS = address;
+    delete process.env.DISPLAY;
+    try {
+      const notifier = createDesktopNotifier();
+      // What a hostile or broken master could put in ups.alarm.
+      const alarm = `<b>Replace</b> <a href="http://evil.example/">battery</a> <img src="file:///etc/passwd"/> & 'now' &amp;`;
+      await notifier.notify({ key: 'ALARM:ups@nas', title: 'UPS alarm <i>x</i>', body: `UPS ups@nas alarm: ${alarm}`, urgency: 'normal' });
+      const got = await server.waitFor((n) => n.summary.startsWith('UPS alarm'), 5000);
+      expect(got.body).toBe(
+        `UPS ups@nas alarm: &lt;b&gt;Replace&lt;/b&gt; &lt;a href="http://evil.example/"&gt;battery&lt;/a&gt; &lt;img src="file:///etc/passwd"/&gt; &amp; 'now' &amp;amp;`,
+      );
+      expect(got.body).not.toMatch(/<[a-z]/i);
+      // The summary is plain text in the spec: left as is.
+      expect(got.summary).toBe('UPS alarm <i>x</i>');
+    } finally {
+      server.close();
+    }
+  });
+
   it('rejects with an explanation when no notification server answers', async () => {
     const { daemon, address } = await startBus(dir, 'bus-empty');
     stopList.push(daemon.child);

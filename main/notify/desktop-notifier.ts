@@ -5,7 +5,10 @@
  *
  * node-notifier runs notify-send through a shell with every value double-quoted and `"$\``
  * escaped; we additionally strip control characters and bound the lengths, so a UPS name or a
- * configured message can neither break the quoting nor flood the screen.
+ * configured message can neither break the quoting nor flood the screen. The body of a freedesktop
+ * notification is markup (a Pango/HTML subset: <b>, <a href>, <img src>, entities), so on Linux
+ * and the BSDs text from the NUT server (ups.alarm, descriptions, values) is escaped for it:
+ * it shows literally and can neither restyle the notification nor add links or images.
  */
 import nodeNotifier from 'node-notifier';
 import type { DesktopNotification, Logger, NotifierPort } from '../platform/ports';
@@ -57,6 +60,12 @@ function explain(error: Error | string, platform: NodeJS.Platform): Error {
   return new Error(`Desktop notification failed: ${text.trim()}`);
 }
 
+/** Escapes text for a freedesktop notification body (markup); the summary is plain text. */
+export function escapeNotificationMarkup(text: string): string {
+  // Quotes only matter inside tags, and there can be none left.
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function createDesktopNotifier(options: DesktopNotifierOptions = {}): NotifierPort {
   const notifier: NodeNotifierLike = options.notifier ?? nodeNotifier;
   const platform = options.platform ?? process.platform;
@@ -81,6 +90,7 @@ export function createDesktopNotifier(options: DesktopNotifierOptions = {}): Not
       };
       if (options.icon) payload.icon = options.icon;
       if (platform === 'linux' || platform.endsWith('bsd')) {
+        payload.message = escapeNotificationMarkup(payload.message as string);
         payload.urgency = notification.urgency;
         payload['app-name'] = cleanText(appName, 60);
         payload.category = 'device';
