@@ -10,6 +10,9 @@ import type { Clock, Logger, ProcessRunner, SecretStore } from '../platform/port
 import type { UpsSession } from '../monitor/ups-session';
 import type { NutClient, NutClientOptions } from '../nut/client';
 
+// The address rules are the NUT client's; the FSD test's modules take them from here.
+export { matchesExpected, normalizeAddress } from '../nut/client-addresses';
+
 /** The parts of a live monitoring session the test reads (and, in a real local run, logs out). */
 export type SessionAccess = Pick<
   UpsSession,
@@ -96,11 +99,6 @@ export function connectToMaster(deps: Pick<FsdTestDeps, 'connect' | 'config'>, m
   });
 }
 
-/** `::ffff:10.0.0.5` → `10.0.0.5`, as LIST CLIENT and our own socket address must compare equal. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
 /** Reverse DNS with a time limit; never throws. */
 export async function lookupName(deps: Pick<FsdTestDeps, 'reverseLookup' | 'tuning'>, address: string): Promise<string | null> {
   const timeoutMs = deps.tuning?.lookupTimeoutMs ?? 1500;
@@ -116,15 +114,6 @@ export async function lookupName(deps: Pick<FsdTestDeps, 'reverseLookup' | 'tuni
   } finally {
     if (timer) clearTimeout(timer);
   }
-}
-
-/** Does a LIST CLIENT entry stand for this expected client (an address, or a host name that resolved)? */
-export function matchesExpected(expected: string, address: string, hostname: string | null): boolean {
-  const want = expected.trim().toLowerCase();
-  if (want === address.toLowerCase()) return true;
-  if (hostname === null) return false;
-  const name = hostname.toLowerCase();
-  return name === want || name.startsWith(`${want}.`);
 }
 
 export function errorMessage(error: unknown): string {

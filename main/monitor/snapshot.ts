@@ -5,6 +5,7 @@
  */
 import type { Timing } from '../../shared/config';
 import { type ConnectionState, type TrayState, type UpsSnapshot, worstTrayLevel } from '../../shared/snapshot';
+import { matchesExpected } from '../nut/client-addresses';
 import type { MonitorView } from './types';
 
 export interface SessionReadings {
@@ -100,15 +101,6 @@ function levelOf(view: MonitorView, stale: boolean, dryRun: boolean): UpsSnapsho
   if (view.line === 'on-battery') return 'on-battery';
   if (view.line === 'online') return 'online';
   return 'unknown';
-}
-
-/** Does a LIST CLIENT entry stand for this expected client (an address, or a host name that resolved)? */
-function matchesExpected(expected: string, address: string, hostname: string | null): boolean {
-  const want = expected.trim().toLowerCase();
-  if (want === address.toLowerCase()) return true;
-  if (hostname === null) return false;
-  const name = hostname.toLowerCase();
-  return name === want || name.startsWith(`${want}.`);
 }
 
 export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {

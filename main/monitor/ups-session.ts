@@ -19,6 +19,7 @@ import type { Diagnosis, ServerIdentity, TlsState } from '../../shared/snapshot'
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError } from '../nut/errors';
+import { normalizeAddress } from '../nut/client-addresses';
 import { PollTicker } from './poll-ticker';
 import { describeState, initialState, nextWakeAt, step } from './state-machine';
 import type { DecisionConfig, MonitorEffect, MonitorInput, MonitorView, PollFailureReason, UpsMonitorState } from './types';
@@ -381,7 +382,7 @@ export class UpsSession extends EventEmitter {
         return;
       }
       this.client = client;
-      this.localAddressValue = normalizeAddress(client.localAddress ?? null);
+      this.localAddressValue = client.localAddress ? normalizeAddress(client.localAddress) : null;
       const declined = client.tlsDeclinedCode ?? null;
       this.tlsLink = { link: client.tlsActive ? 'encrypted' : declined !== null ? 'plaintext-fallback' : 'plaintext', protocol: client.tlsProtocol ?? null, declinedCode: declined };
       if (declined === null) this.plaintextWarned = false;
@@ -587,7 +588,7 @@ export class UpsSession extends EventEmitter {
         this.variablesCache = variables;
         this.variablesAtMs = now;
       }
-      this.clientsCache = { addresses: addresses ? addresses.map((a) => normalizeAddress(a) ?? a) : null, numLogins: numLogins ?? null, at: now };
+      this.clientsCache = { addresses: addresses ? addresses.map(normalizeAddress) : null, numLogins: numLogins ?? null, at: now };
       if (addresses) void this.resolveHostnames(addresses);
       this.deps.sink.changed(this);
       this.emit('changed');
@@ -613,7 +614,7 @@ export class UpsSession extends EventEmitter {
       const [addresses, numLogins] = await Promise.all([client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]);
       // A new session (the rehearsal's re-login) polls on its own; do not overwrite its reading.
       if (this.client !== null || !this.running) return;
-      this.clientsCache = { addresses: addresses ? addresses.map((a) => normalizeAddress(a) ?? a) : null, numLogins: numLogins ?? null, at: this.deps.clock.now() };
+      this.clientsCache = { addresses: addresses ? addresses.map(normalizeAddress) : null, numLogins: numLogins ?? null, at: this.deps.clock.now() };
       this.deps.sink.changed(this);
       this.emit('changed');
     } catch {
@@ -740,8 +741,3 @@ function asNutError(error: unknown): NutError {
   });
 }
 
-/** `::ffff:10.0.0.5` → `10.0.0.5`, so LIST CLIENT and our socket address compare equal. */
-export function normalizeAddress(address: string | null): string | null {
-  if (address === null) return null;
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
