@@ -65,7 +65,7 @@ describe('no test helpers in product code', () => {
     for (const [code, file] of [
       ["import { startUpsdRig } from '../testing/upsd-rig';\nexport const x = startUpsdRig;\n", 'main/demo/lint-fixture.ts'],
       ["export const rig = () => import('../testing/upsd-rig');\n", 'main/cli/lint-fixture.ts'],
-      ["import { FakeClock } from '../hooks/testing/fake-clock';\nexport const x = FakeClock;\n", 'main/monitor/lint-fixture.ts'],
+      ["import { makeTempDir } from '../history/testing/helpers';\nexport const x = makeTempDir;\n", 'main/monitor/lint-fixture.ts'],
     ] as const) {
       const messages = await ruleMessages(eslint, code, file);
       expect(messages.map((m) => m.message)).toContainEqual(expect.stringContaining('Product code never imports test helpers'));

@@ -7,7 +7,7 @@ import type { ChannelConfig } from '../../shared/channels';
 import { ChannelSchema } from '../../shared/channels';
 import type { StoredEvent } from '../../shared/history';
 import type { UpsSnapshot } from '../../shared/snapshot';
-import { FakeClock } from '../hooks/testing/fake-clock';
+import { FakeClock } from '../testing/fake-clock';
 import { IncidentTracker, type RoutedAlert, formatDuration } from './incidents';
 import { backoffMs } from './outbox';
 import { inQuietHours, routeAlert } from './routing';

@@ -7,8 +7,8 @@ import type { StoredEvent } from '../../shared/history';
 import { NodeProcessRunner } from '../platform/node-ports';
 import { RecordingNotifier } from '../notify/notification-policy';
 import { DEFAULT_NOTIFY, HookDispatcher, type HookNotification, eventPolicy } from './hook-dispatcher';
+import { FakeClock } from '../testing/fake-clock';
 import { runShutdownCommand } from './shutdown-command';
-import { FakeClock } from './testing/fake-clock';
 
 const NAS = 'ups@nas.lan';
 let dir: string;

@@ -7,7 +7,7 @@ import type { StoredEvent } from '../../shared/history';
 import { NodeProcessRunner } from '../platform/node-ports';
 import type { ProcessRunner } from '../platform/ports';
 import { defaultShutdownCommand, runShutdownCommand } from './shutdown-command';
-import { FakeClock } from './testing/fake-clock';
+import { FakeClock } from '../testing/fake-clock';
 
 let dir: string;
 beforeAll(() => {

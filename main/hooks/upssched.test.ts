@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UpsschedRuleSchema, type UpsschedRule } from '../../shared/config';
-import { FakeClock } from './testing/fake-clock';
+import { FakeClock } from '../testing/fake-clock';
 import { type UpsschedCommand, UpsschedEngine, ruleMatches } from './upssched';
 
 const NAS = 'ups@nas.lan';

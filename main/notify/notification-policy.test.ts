@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopNotification, NotifierPort } from '../platform/ports';
-import { FakeClock } from '../hooks/testing/fake-clock';
+import { FakeClock } from '../testing/fake-clock';
 import { NotificationPolicy, type NotificationSettings, RecordingNotifier } from './notification-policy';
 
 function n(key: string, urgency: DesktopNotification['urgency'] = 'normal', title = key): DesktopNotification {

@@ -1,8 +1,8 @@
 /**
- * A deterministic Clock for tests: time moves only through advance(); due timers fire in
+ * The one deterministic Clock for tests: time moves only through advance(); due timers fire in
  * due-time order (ties in creation order), each seeing the clock at its own due time.
  */
-import type { Clock, TimerHandle } from '../../platform/ports';
+import type { Clock, TimerHandle } from '../platform/ports';
 
 interface FakeTimer {
   id: number;
@@ -38,6 +38,11 @@ export class FakeClock implements Clock {
   /** Pending timers. */
   pending(): number {
     return this.timers.length;
+  }
+
+  /** How long until each pending timer is due (ms), in creation order. */
+  get pendingTimers(): number[] {
+    return this.timers.map((t) => t.due - this.mono);
   }
 
   /** Moves time forward by ms, firing every timer that falls due on the way. */

@@ -5,51 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MetricSample, StoredEvent } from '../../../shared/history';
-import type { Clock, TimerHandle } from '../../platform/ports';
 
 export function makeTempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'nut-sentinel-history-test-'));
 }
 
-/** A clock whose timers fire only when the test advances it. */
-export class FakeClock implements Clock {
-  private timers = new Map<number, { due: number; fn: () => void }>();
-  private nextId = 1;
-
-  constructor(private current = Date.UTC(2025, 0, 1)) {}
-
-  now(): number {
-    return this.current;
-  }
-
-  monotonic(): number {
-    return this.current;
-  }
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, { due: this.current + ms, fn });
-    return { id };
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.timers.delete(handle.id as number);
-  }
-
-  get pendingTimers(): number[] {
-    return [...this.timers.values()].map((t) => t.due - this.current);
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-    for (const [id, timer] of [...this.timers]) {
-      if (timer.due <= this.current) {
-        this.timers.delete(id);
-        timer.fn();
-      }
-    }
-  }
-}
+// The history tests use the shared fake clock; re-exported so their imports stay short.
+export { FakeClock } from '../../testing/fake-clock';
 
 export function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
   return {
