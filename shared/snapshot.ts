@@ -43,6 +43,16 @@ export const ServerIdentitySchema = z.object({
 });
 export type ServerIdentity = z.infer<typeof ServerIdentitySchema>;
 
+/**
+ * What the server says it is — never what the user picked as a preset: a Proxmox VE master is
+ * called so only when its VER mentions it (a stock upsd on Proxmox reports plain NUT).
+ */
+export function detectedServerKind(version: string | null, isSynology: boolean): ServerIdentity['kind'] {
+  if (isSynology) return 'synology';
+  if (version === null) return 'unknown';
+  return /\b(proxmox|pve)\b/i.test(version) ? 'proxmox' : 'nut';
+}
+
 /** The master link's encryption as configured and as the current (or last) connection has it. */
 export const TlsStateSchema = z.object({
   /** Configured mode (a CA or pin makes `opportunistic` `required`). */

@@ -11,7 +11,7 @@ import type os from 'node:os';
 import type { z } from 'zod';
 import type { ConnectionTestRequestSchema, ConnectionTestResult } from '../../shared/ipc';
 import { type RightsWords, rightsWordsFor } from '../../shared/rights';
-import type { Diagnosis, ServerIdentity } from '../../shared/snapshot';
+import { type Diagnosis, type ServerIdentity, detectedServerKind } from '../../shared/snapshot';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
 import { DSM_PASSWORD, DSM_USERS, type OtherPortAnswer, type Preset, ipv6OnSameInterface, loginRefusedDiagnosis, notPermittedDiagnosis, refusedDiagnosis, timeoutDiagnosis, userRequiredDiagnosis } from './fixes';
@@ -144,7 +144,7 @@ export async function testConnection(input: ConnectionTestRequest, password: str
   try {
     try {
       const capabilities = await client.capabilities();
-      server = { kind: capabilities.isSynology ? 'synology' : preset === 'proxmox' ? 'proxmox' : 'nut', version: capabilities.serverVersion, protocol: capabilities.protVer ?? capabilities.netVer };
+      server = { kind: detectedServerKind(capabilities.serverVersion, capabilities.isSynology), version: capabilities.serverVersion, protocol: capabilities.protVer ?? capabilities.netVer };
       words = rightsWordsFor({ protVer: capabilities.protVer, synology: capabilities.isSynology });
       steps.push({
         step: 'identify',

@@ -31,6 +31,7 @@ import { defaultShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
 import { parseStatus, statusHas } from '../monitor/status';
+import { detectedServerKind } from '../../shared/snapshot';
 import { type FsdTestDeps, type Target, connectToMaster, errorMessage, lookupName, matchesExpected, normalizeAddress } from './deps';
 
 export type ParsedPreflightRequest = z.output<typeof FsdPreflightRequestSchema>;
@@ -150,7 +151,7 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
     }
   }
 
-  const kind: FsdPreflight['master']['kind'] = isSynology ? 'synology' : master.preset === 'proxmox' ? 'proxmox' : version === null ? 'unknown' : 'nut';
+  const kind: FsdPreflight['master']['kind'] = detectedServerKind(version, isSynology);
   if (reachable) {
     add({
       id: 'server-identity',

@@ -128,7 +128,7 @@ describe('hook dispatcher: desktop-only note', () => {
     const summary = dispatcher.dispatch({ event: 'SHUTDOWN', upsName: '', monitorId: '*', desktopNote: 'This computer shuts down in 5 s.' });
     await dispatcher.idle();
     expect(summary.message).toBe('Auto logout and shutdown proceeding');
-    expect(notifier.list().map((n) => n.body)).toEqual(['Auto logout and shutdown proceeding This computer shuts down in 5 s.']);
+    expect(notifier.list().map((n) => n.body)).toEqual(['Auto logout and shutdown proceeding. This computer shuts down in 5 s.']);
   });
 });
 

@@ -227,7 +227,8 @@ export class HookDispatcher {
       const desktop: DesktopNotification = {
         key: `${event}:${upsName || monitorId}`,
         title: TITLES[event] ?? event,
-        body: notification.desktopNote ? `${message} ${notification.desktopNote}` : message,
+        // upsmon's messages have no full stop ("Auto logout and shutdown proceeding"): one before the note.
+        body: notification.desktopNote ? `${/[.!?]$/.test(message) ? message : `${message}.`} ${notification.desktopNote}` : message,
         urgency: urgencyOf(event),
         ...(route !== undefined ? { route } : {}),
       };

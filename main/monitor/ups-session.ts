@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
-import type { Diagnosis, ServerIdentity, TlsState } from '../../shared/snapshot';
+import { type Diagnosis, type ServerIdentity, type TlsState, detectedServerKind } from '../../shared/snapshot';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError } from '../nut/errors';
@@ -152,7 +152,7 @@ export class UpsSession extends EventEmitter {
     super();
     this.monitorId = `${settings.masterId}/${settings.ups.name}`;
     this.state = initialState(deps.clock.monotonic(), settings.decision);
-    this.identity = { kind: settings.preset === 'proxmox' ? 'proxmox' : 'unknown', version: null, protocol: null };
+    this.identity = { kind: 'unknown', version: null, protocol: null };
     this.connectFn = deps.connect ?? ((options) => NutClient.connect(options));
     this.random = deps.random ?? Math.random;
     this.ticker = deps.ticker ?? new PollTicker(deps.clock);
@@ -417,7 +417,7 @@ export class UpsSession extends EventEmitter {
     try {
       const capabilities = await client.capabilities();
       this.identity = {
-        kind: capabilities.isSynology ? 'synology' : this.settings.preset === 'proxmox' ? 'proxmox' : 'nut',
+        kind: detectedServerKind(capabilities.serverVersion, capabilities.isSynology),
         version: capabilities.serverVersion,
         protocol: capabilities.protVer ?? capabilities.netVer,
       };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeServer, displayCommand, formatAge, formatCountdown, formatPercent, formatRuntime, formatVoltage, slugify } from './format';
 import { parseRoute, routePath } from './router';
+import { detectedServerKind } from '../../shared/snapshot';
 
 describe('formatRuntime', () => {
   it('is "unknown" for a missing runtime, never 0', () => {
@@ -42,6 +43,12 @@ describe('other formats', () => {
     expect(describeServer({ kind: 'synology', version: 'Network UPS Tools upsd DSM7-2-1-69057-workplus', protocol: '1.2' })).toBe('Synology DSM 7.2.1');
     expect(describeServer({ kind: 'proxmox', version: 'Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/', protocol: '1.3' })).toBe('Proxmox VE · NUT 2.8.0');
     expect(describeServer({ kind: 'nut', version: null, protocol: null })).toBe('NUT server');
+  });
+  it('calls a master Proxmox VE only when the server says so, never from the preset', () => {
+    expect(detectedServerKind('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/', false)).toBe('nut');
+    expect(detectedServerKind('Network UPS Tools upsd 2.8.1 (pve)', false)).toBe('proxmox');
+    expect(detectedServerKind('Network UPS Tools upsd DSM7-2-60108-221130', true)).toBe('synology');
+    expect(detectedServerKind(null, false)).toBe('unknown');
   });
   it('shows commands without a shell and makes ids', () => {
     expect(displayCommand('/bin/notify', ['hello world', "it's", 'plain'])).toBe(`/bin/notify 'hello world' 'it'\\''s' plain`);
