@@ -122,6 +122,31 @@ export const DEFAULT_NOTIFY_MESSAGES: Readonly<Record<NotifyType, string>> = {
 };
 
 /** How loud each event is by default (desktop urgency, event-log severity). */
+/**
+ * Events shown as desktop notifications unless configured otherwise: upsmon's SYSLOG+WALL
+ * defaults (ONLINE … NOPARENT) plus the newer alarms that mean the load is not protected, and
+ * our own configuration alarms. Chatty informational pairs (TRIM/BOOST/ECO/NOT*) stay off.
+ */
+export const DEFAULT_NOTIFY: ReadonlySet<string> = new Set<NotifyType>([
+  'ONLINE',
+  'ONBATT',
+  'LOWBATT',
+  'FSD',
+  'COMMOK',
+  'COMMBAD',
+  'SHUTDOWN',
+  'REPLBATT',
+  'NOCOMM',
+  'NOPARENT',
+  'OFF',
+  'BYPASS',
+  'ALARM',
+  'OVER',
+  'SHUTDOWN_HOSTSYNC',
+  'LOGIN_REFUSED',
+  'FSD_LATCHED_AT_START',
+]);
+
 export const DEFAULT_NOTIFY_SEVERITY: Readonly<Record<NotifyType, 'info' | 'warning' | 'critical'>> = {
   ONLINE: 'info',
   ONBATT: 'warning',

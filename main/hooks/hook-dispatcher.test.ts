@@ -6,7 +6,8 @@ import { HooksSchema, ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
 import { NodeProcessRunner } from '../platform/node-ports';
 import { RecordingNotifier } from '../notify/notification-policy';
-import { DEFAULT_NOTIFY, HookDispatcher, type HookNotification, eventPolicy } from './hook-dispatcher';
+import { DEFAULT_NOTIFY } from '../../shared/notify-types';
+import { HookDispatcher, type HookNotification, eventPolicy } from './hook-dispatcher';
 import { FakeClock } from '../testing/fake-clock';
 import { runShutdownCommand } from './shutdown-command';
 

@@ -4,7 +4,7 @@
  * 1. The message: the configured NOTIFYMSG template (`hooks.events[type].message`, `%s` = the
  *    UPS system string), else the monitor's message, else upsmon's default text.
  * 2. A desktop notification when the event's `notify` flag is on (defaults: on for the events
- *    upsmon reports by default plus our own alarms, see DEFAULT_NOTIFY).
+ *    upsmon reports by default plus our own alarms, see DEFAULT_NOTIFY in shared/notify-types.ts).
  * 3. NOTIFYCMD: `hooks.notifyCommand` with the message as its last argument and env
  *    NOTIFYTYPE/UPSNAME, only when the event's `exec` flag is on (off unless configured, as in
  *    upsmon, where EXEC is never a default flag).
@@ -23,7 +23,7 @@
  */
 import type { Command, Hooks } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { DEFAULT_NOTIFY_MESSAGES, DEFAULT_NOTIFY_SEVERITY, type NotifyType, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
+import { DEFAULT_NOTIFY, DEFAULT_NOTIFY_MESSAGES, DEFAULT_NOTIFY_SEVERITY, type NotifyType, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
 import { type Clock, type DesktopNotification, type Logger, type NotifierPort, type ProcessResult, type ProcessRunner, runnerFailure } from '../platform/ports';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 import { type RunningTimer, type UpsschedAction, type UpsschedCommand, UpsschedEngine } from './upssched';
@@ -102,30 +102,6 @@ const TITLES: Readonly<Record<string, string>> = {
   FSD_LATCHED_AT_START: 'Forced shutdown flag already set',
 };
 
-/**
- * Events shown as desktop notifications unless configured otherwise: upsmon's SYSLOG+WALL
- * defaults (ONLINE … NOPARENT) plus the newer alarms that mean the load is not protected, and
- * our own configuration alarms. Chatty informational pairs (TRIM/BOOST/ECO/NOT*) stay off.
- */
-export const DEFAULT_NOTIFY: ReadonlySet<string> = new Set([
-  'ONLINE',
-  'ONBATT',
-  'LOWBATT',
-  'FSD',
-  'COMMOK',
-  'COMMBAD',
-  'SHUTDOWN',
-  'REPLBATT',
-  'NOCOMM',
-  'NOPARENT',
-  'OFF',
-  'BYPASS',
-  'ALARM',
-  'OVER',
-  'SHUTDOWN_HOSTSYNC',
-  'LOGIN_REFUSED',
-  'FSD_LATCHED_AT_START',
-]);
 
 /** Desktop urgency from the event's default severity (critical → critical, warning → normal, info → low). */
 export function urgencyOf(event: string): DesktopNotification['urgency'] {
