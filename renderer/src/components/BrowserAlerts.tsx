@@ -35,11 +35,23 @@ export function isBrowserAlert(event: Pick<StoredEvent, 'kind' | 'type'>): boole
 type Permission = NotificationPermission | 'unsupported';
 
 let permissionListeners: (() => void)[] = [];
-const readPermission = (): Permission => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+const queryPermission = (): Permission => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+// Reading Notification.permission asks the browser process (milliseconds under load): read it once,
+// again after our own request, and when the tab regains focus (the user may have changed it).
+let cachedPermission: Permission | null = null;
+const readPermission = (): Permission => (cachedPermission ??= queryPermission());
+function refreshPermission(): void {
+  const next = queryPermission();
+  if (next === cachedPermission) return;
+  cachedPermission = next;
+  for (const listener of permissionListeners) listener();
+}
 const subscribePermission = (listener: () => void) => {
+  if (permissionListeners.length === 0) window.addEventListener('focus', refreshPermission);
   permissionListeners.push(listener);
   return () => {
     permissionListeners = permissionListeners.filter((l) => l !== listener);
+    if (permissionListeners.length === 0) window.removeEventListener('focus', refreshPermission);
   };
 };
 
@@ -50,7 +62,7 @@ export function useNotificationPermission(): Permission {
 async function askPermission(): Promise<void> {
   if (typeof Notification === 'undefined') return;
   await Notification.requestPermission();
-  for (const listener of permissionListeners) listener();
+  refreshPermission();
 }
 
 /** The sidebar line: on, or what is missing and the click that fixes it. */
