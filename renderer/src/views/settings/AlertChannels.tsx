@@ -1,32 +1,25 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
-import { Callout, ErrorBox, Field } from '../../components/common';
+import { Callout, ErrorBox } from '../../components/common';
 import { formatDateTime, formatWhen } from '../../format';
-import { useNow } from '../../store';
+import { useApp, useNow } from '../../store';
+import { AlertChannelEditor } from './AlertChannelEditor';
 
 type Status = ResponseOf<'alerts:status'>[number];
-type SecretField = 'token' | 'password' | 'signingKey' | 'authorization';
-
-/** Which secret fields a channel type has (the config names where each lives). */
-const SECRET_FIELDS: Record<string, readonly SecretField[]> = {
-  webhook: ['authorization', 'signingKey'],
-  ntfy: ['token'],
-  gotify: ['token'],
-  email: ['password'],
-  mqtt: ['password'],
-};
 
 const STATE_TEXT: Record<Status['state'], string> = { ok: 'Delivering', failing: 'Failing (retrying)', idle: 'Nothing sent yet', disabled: 'Disabled' };
 
 /**
- * Settings → Notifications → Remote alerts: each configured channel with its delivery status,
- * a Send test button and, for secrets kept in the store, a field to store one. Channels are
- * defined in the config file (README "Alerts beyond this desktop").
+ * Settings → Notifications → Remote alerts: each saved channel with its delivery status and a
+ * Send test button, then the editor (AlertChannelEditor) that adds, edits and removes them and
+ * stores their secrets. The config file and the CLI set the same `alerts.channels`.
  */
 export function AlertChannels() {
   const [status, setStatus] = useState<Status[] | null>(null);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
+  // A save here changes the channels: refresh at once rather than at the next tick.
+  const configVersion = useApp((s) => s.configVersion);
   const refresh = useCallback(() => {
     api
       .invoke('alerts:status', undefined)
@@ -37,16 +30,17 @@ export function AlertChannels() {
     refresh();
     const timer = setInterval(refresh, 5_000);
     return () => clearInterval(timer);
-  }, [refresh]);
+  }, [refresh, configVersion]);
   return (
     <section className="form-section" aria-labelledby="alert-channels" data-testid="alert-channels">
       <h2 id="alert-channels">Remote alerts</h2>
       <p className="muted">
-        ntfy, Gotify, webhook, e-mail and MQTT channels are set in the config file under <code>alerts.channels</code>. Messages are queued and retried until delivered.
+        ntfy, Gotify, webhook, e-mail and MQTT channels. Messages are queued and retried until delivered.
       </p>
       <ErrorBox error={error} />
       {status && status.length === 0 && <p className="muted">No alert channel configured.</p>}
       {status?.map((channel) => <ChannelRow key={channel.id} channel={channel} onChanged={refresh} />)}
+      <AlertChannelEditor />
     </section>
   );
 }
@@ -97,58 +91,6 @@ function ChannelRow({ channel, onChanged }: { channel: Status; onChanged: () => 
         </Callout>
       )}
       <ErrorBox error={error} />
-      <SecretForm channel={channel} />
     </div>
-  );
-}
-
-function SecretForm({ channel }: { channel: Status }) {
-  const fields = SECRET_FIELDS[channel.type] ?? [];
-  const [field, setField] = useState<SecretField | undefined>(fields[0]);
-  const [value, setValue] = useState('');
-  const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
-  if (!field) return null;
-  const save = async () => {
-    setError(null);
-    setSaved(false);
-    try {
-      await api.invoke('secrets:set-channel-secret', { channelId: channel.id, field, value });
-      setValue('');
-      setSaved(true);
-    } catch (e) {
-      setError(errorText(e));
-    }
-  };
-  return (
-    <form
-      className="inline-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save();
-      }}
-    >
-      {fields.length > 1 && (
-        <Field label="Secret" className="narrow">
-          {(p) => (
-            <select {...p} value={field} onChange={(e) => setField(e.target.value as SecretField)}>
-              {fields.map((f) => (
-                <option key={f} value={f}>
-                  {f}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-      )}
-      <Field label={`Store ${field}`} hint={`Used when the channel says "${field}": {"source": "store"}. Never written to the config file.`}>
-        {(p) => <input {...p} type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} data-testid={`secret-${channel.id}`} />}
-      </Field>
-      <button type="submit" className="button button-ghost button-small" disabled={value === ''}>
-        Store
-      </button>
-      {saved && <span role="status">Stored.</span>}
-      <ErrorBox error={error} />
-    </form>
   );
 }
