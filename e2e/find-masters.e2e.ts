@@ -64,3 +64,28 @@ test('first run: find the master, add the UPS it offers with one click, see live
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a Synology that does not permit this machine: card and sidebar say “Not permitted”, the test names the address to add', async ({ page, app }) => {
+  const nas = await startFaultServer(async (_line, connection) => connection.send('ERR ACCESS-DENIED'));
+  try {
+    await app.api('config:save', { config: { masters: [{ id: 'nas', label: 'NAS', preset: 'synology', host: nas.host, port: nas.port, ups: [{ name: 'ups', username: 'monuser' }] }], shutdown: { dryRun: true } } });
+    await app.api('secrets:set-password', { masterId: 'nas', upsName: 'ups', password: 'secret' });
+    await page.goto(app.url);
+    const card = page.getByTestId('ups-card').first();
+    await expect(card).toHaveAttribute('data-connection', 'not-permitted', { timeout: 15_000 });
+    await expect(card.getByTestId('not-permitted')).toContainText('Not permitted — this machine is not protected');
+    await expect(card.getByTestId('not-permitted')).toContainText('add “127.0.0.1”');
+    await expect(page.getByTestId('tray-state')).toContainText('Not permitted');
+    await card.getByRole('link', { name: 'Edit master' }).click();
+
+    await page.getByTestId('test-connection').click();
+    const diagnosis = page.getByTestId('test-diagnosis');
+    await expect(diagnosis).toContainText('Not permitted');
+    await expect(diagnosis).toContainText('it is not in Permitted DiskStation devices. The NAS sees this machine as 127.0.0.1.');
+    await expect(diagnosis).toContainText('Control Panel → Hardware & Power → UPS → Permitted DiskStation devices, add “127.0.0.1”');
+    await expect(diagnosis.getByTestId('test-again')).toBeVisible();
+    await screenshot(page, 'doctor-not-permitted');
+  } finally {
+    await nas.close();
+  }
+});

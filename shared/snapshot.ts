@@ -16,6 +16,8 @@ export const ConnectionStateSchema = z.enum([
   'unreachable',
   /** The master refused LOGIN: a configuration error, shown loudly. */
   'login-refused',
+  /** The master refuses every command from this machine (Synology: not in Permitted DiskStation devices). */
+  'not-permitted',
   /** Not monitoring (sleep, or the app is stopping). */
   'paused',
   /** Logged out on purpose: the shutdown command started (dry run: until the rehearsal logs in again). */
@@ -166,6 +168,8 @@ export type TrayLevel = z.infer<typeof TrayLevelSchema>;
 export const TrayStateSchema = z.object({
   /** The worst state across monitored UPSes. */
   level: TrayLevelSchema,
+  /** A UPS whose master refuses this machine: the tray and sidebar say so instead of "communication lost". */
+  attention: z.enum(['login-refused', 'not-permitted']).nullable().optional(),
   /** Battery level of the UPS that decided the level (null when unknown). */
   charge: z.number().nullable(),
   tooltip: z.string(),

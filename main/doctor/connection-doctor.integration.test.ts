@@ -15,7 +15,7 @@ import { blackholeEndpoint, getFreePort } from '../testing/net';
 import { createTestNetwork } from '../testing/netns';
 import { RIG_USERS, type Rig, startUpsdRig } from '../testing/upsd-rig';
 import { testConnection } from './connection-doctor';
-import { ipv6OnSameInterface } from './fixes';
+import { ipv6OnSameInterface } from '../nut/fixes';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');

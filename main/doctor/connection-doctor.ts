@@ -14,7 +14,7 @@ import { type RightsWords, rightsWordsFor } from '../../shared/rights';
 import { type Diagnosis, type ServerIdentity, detectedServerKind } from '../../shared/snapshot';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
-import { DSM_PASSWORD, DSM_USERS, type OtherPortAnswer, type Preset, ipv6OnSameInterface, loginRefusedDiagnosis, notPermittedDiagnosis, refusedDiagnosis, timeoutDiagnosis, userRequiredDiagnosis } from './fixes';
+import { DSM_PASSWORD, DSM_USERS, type OtherPortAnswer, type Preset, ipv6OnSameInterface, loginRefusedDiagnosis, notPermittedDiagnosis, refusedDiagnosis, timeoutDiagnosis, userRequiredDiagnosis } from '../nut/fixes';
 
 export type ConnectionTestRequest = z.input<typeof ConnectionTestRequestSchema>;
 

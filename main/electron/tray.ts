@@ -144,6 +144,7 @@ function statusLine(ups: UpsSnapshot, all: readonly UpsSnapshot[], now: number):
   const level = upsTrayLevel(ups);
   if (ups.stale || level === 'comm-lost') facts.push(ups.statusAt === null ? 'no data yet' : `last data at ${clockTime(ups.statusAt)}`);
   if (ups.connection === 'login-refused') facts.push('login refused');
+  if (ups.connection === 'not-permitted') facts.push('not permitted by the master');
   return `${upsDisplayName(ups, all)} — ${facts.join(' · ')}`;
 }
 

@@ -74,7 +74,14 @@ export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 't
   return now - readings.statusAt > allowance;
 }
 
-function connectionState(view: MonitorView): ConnectionState {
+function connectionState(view: MonitorView, lastError: UpsSnapshot['lastError']): ConnectionState {
+  const state = connectionStateOf(view);
+  // Refused everything, even VER: say "not permitted", not "login refused" or "unreachable".
+  if (lastError?.code === 'NOT-PERMITTED' && ['login-refused', 'unreachable', 'lost', 'connecting'].includes(state)) return 'not-permitted';
+  return state;
+}
+
+function connectionStateOf(view: MonitorView): ConnectionState {
   if (view.suspended) return 'paused';
   // The shutdown sequence closed the session on purpose: not a lost connection.
   if (!view.sessionWanted && !view.connected) return 'logged-out';
@@ -122,7 +129,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     upsName: r.upsName,
     systemName: r.systemName,
     role: view.role,
-    connection: connectionState(view),
+    connection: connectionState(view, r.lastError),
     loggedIn: view.loggedIn,
     status: view.status,
     statusText: view.comm === 'never' ? (view.lastPollFailure ? 'Unreachable' : 'Connecting…') : view.statusText,
@@ -180,5 +187,8 @@ export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TraySt
     const age = u.statusAt === null ? 'no data yet' : `updated ${formatAge(now - u.statusAt)}`;
     return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${formatRuntime(u.metrics.runtime)} (${age})`;
   });
-  return { level, charge, tooltip: lines.join('\n') };
+  // A refused UPS is named when nothing worse than lost communication is going on.
+  const refused = ups.find((u) => u.connection === 'not-permitted') ?? ups.find((u) => u.connection === 'login-refused');
+  const attention = refused && (level === 'comm-lost' || level === 'online') ? (refused.connection as 'not-permitted' | 'login-refused') : null;
+  return { level, attention, charge, tooltip: lines.join('\n') };
 }

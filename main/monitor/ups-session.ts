@@ -18,8 +18,9 @@ import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
 import { type Diagnosis, type ServerIdentity, type TlsState, detectedServerKind } from '../../shared/snapshot';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
-import { NutError } from '../nut/errors';
+import { NutError, hasServerCode } from '../nut/errors';
 import { normalizeAddress } from '../nut/client-addresses';
+import { ipv6OnSameInterface, notPermittedDiagnosis } from '../nut/fixes';
 import { PollTicker } from './poll-ticker';
 import { describeState, initialState, nextWakeAt, step } from './state-machine';
 import type { DecisionConfig, MonitorEffect, MonitorInput, MonitorView, PollFailureReason, UpsMonitorState } from './types';
@@ -141,6 +142,8 @@ export class UpsSession extends EventEmitter {
   private readonly hostnames = new Map<string, string | null>();
   private identity: ServerIdentity;
   private lastErrorValue: Diagnosis | null = null;
+  /** Set while the master refuses every command (not a permitted device): the diagnosis for every ACCESS-DENIED. */
+  private notPermitted: Diagnosis | null = null;
   private localAddressValue: string | null = null;
   private readonly connectFn: (options: NutClientOptions) => Promise<NutClient>;
   private readonly random: () => number;
@@ -421,10 +424,27 @@ export class UpsSession extends EventEmitter {
         version: capabilities.serverVersion,
         protocol: capabilities.protVer ?? capabilities.netVer,
       };
+      this.notPermitted = null;
     } catch (error) {
       if (asNutError(error).connectionLost) throw error;
-      // An odd VER/NETVER answer is not worth failing the session for.
+      // ACCESS-DENIED even for VER and LIST UPS: a Synology NAS that does not permit this machine.
+      if (hasServerCode(error, 'ACCESS-DENIED')) {
+        const listRefused = await client.listUps().then(
+          () => false,
+          (listError: unknown) => {
+            if (asNutError(listError).connectionLost) throw listError;
+            return hasServerCode(listError, 'ACCESS-DENIED');
+          },
+        );
+        this.notPermitted = listRefused ? notPermittedDiagnosis(this.localAddressValue, ipv6OnSameInterface(this.localAddressValue)) : null;
+      }
+      // Otherwise an odd VER/NETVER answer is not worth failing the session for.
     }
+  }
+
+  /** An ACCESS-DENIED from a master that refuses this machine everything is explained as such. */
+  private diagnosisFor(error: NutError): Diagnosis {
+    return this.notPermitted && error.code === 'ACCESS-DENIED' ? this.notPermitted : diagnosisOf(error);
   }
 
   private async login(client: NutClient): Promise<void> {
@@ -459,7 +479,7 @@ export class UpsSession extends EventEmitter {
       const nutError = asNutError(error);
       if (nutError.connectionLost) throw nutError;
       // Loud: without LOGIN the master does not count this machine and will not wait for it.
-      this.lastErrorValue = diagnosisOf(nutError);
+      this.lastErrorValue = this.diagnosisFor(nutError);
       this.feed({ type: 'login-result', result: 'refused', reason: `${nutError.code}: ${nutError.explanation}` });
       // One incident, one event: the LOGIN_REFUSED notification (with the fix in its data) is it.
       this.clearTimer('loginRetry');
@@ -555,7 +575,7 @@ export class UpsSession extends EventEmitter {
       const nutError = asNutError(error);
       // A dead connection reports through its close handler (disconnected, then reconnect).
       if (nutError.connectionLost) return;
-      this.lastErrorValue = diagnosisOf(nutError);
+      this.lastErrorValue = this.diagnosisFor(nutError);
       this.feed({ type: 'poll-failed', reason: failureReason(nutError), message: nutError.explanation });
     } finally {
       this.statusInFlight = false;

@@ -147,7 +147,7 @@ function Sidebar({ route }: { route: Route }) {
           <div className={`tray-state tray-${live ? tray.level : 'comm-lost'}`} data-testid="tray-state" data-level={tray.level} title={tray.tooltip}>
             <span className="pill-dot" aria-hidden="true" />
             <span>
-              <span className="tray-label">{live ? TRAY_LABEL[tray.level] : 'Not updating'}</span>
+              <span className="tray-label">{live ? (tray.attention === 'not-permitted' ? 'Not permitted' : tray.attention === 'login-refused' ? 'Login refused' : TRAY_LABEL[tray.level]) : 'Not updating'}</span>
               {live && tray.charge !== null && <span className="muted nowrap"> · {Math.round(tray.charge)} %</span>}
             </span>
           </div>

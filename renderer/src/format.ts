@@ -132,6 +132,7 @@ export const CONNECTION_LABEL: Record<UpsSnapshot['connection'], string> = {
   lost: 'Connection lost',
   unreachable: 'Unreachable',
   'login-refused': 'Login refused',
+  'not-permitted': 'Not permitted',
   paused: 'Paused',
   'logged-out': 'Logged out (shutdown sequence)',
 };

@@ -76,6 +76,7 @@ function describeChange(before: UpsSnapshot | undefined, after: UpsSnapshot): st
   if (!before) return null;
   if (before.level === after.level && before.connection === after.connection && before.shutdown.phase === after.shutdown.phase) return null;
   if (after.connection === 'login-refused' && before.connection !== 'login-refused') return `${upsTitle(after)}: login refused by the master.`;
+  if (after.connection === 'not-permitted' && before.connection !== 'not-permitted') return `${upsTitle(after)}: the master does not permit this machine.`;
   if (after.shutdown.phase !== before.shutdown.phase && after.shutdown.phase !== 'none') return `${upsTitle(after)}: shutdown ${after.shutdown.phase.replace('-', ' ')}.`;
   return `${upsTitle(after)}: ${after.level === before.level ? after.statusText : LEVEL_LABEL[after.level]}.`;
 }
@@ -98,7 +99,7 @@ function acceptSnapshot(snapshot: AppSnapshot): void {
     if (changes.length > 0) {
       const urgent = snapshot.ups.some((u) => {
         const b = byId.get(u.monitorId);
-        return b && b.level !== u.level && (u.level === 'low-battery' || u.level === 'shutting-down' || u.connection === 'login-refused');
+        return b && b.level !== u.level && (u.level === 'low-battery' || u.level === 'shutting-down' || u.connection === 'login-refused' || u.connection === 'not-permitted');
       });
       announce(changes.join(' '), urgent);
     }

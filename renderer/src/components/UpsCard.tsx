@@ -63,11 +63,12 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
   const m = ups.metrics;
   const headingId = `ups-${ups.monitorId.replace(/[^a-zA-Z0-9_-]/g, '-')}`;
   const statusWords = frozen && !isStale(ups) ? 'Not updating' : connectionWords(ups);
+  const refused = ups.connection === 'login-refused' || ups.connection === 'not-permitted';
   const masterEdit = href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' });
 
   return (
     <article
-      className={`ups-card level-${stale ? 'comm-lost' : ups.level}${stale ? ' is-stale' : ''}${ups.connection === 'login-refused' ? ' is-refused' : ''}${variant === 'detail' ? ' is-detail' : ''}`}
+      className={`ups-card level-${stale ? 'comm-lost' : ups.level}${stale ? ' is-stale' : ''}${refused ? ' is-refused' : ''}${variant === 'detail' ? ' is-detail' : ''}`}
       aria-labelledby={headingId}
       data-testid="ups-card"
       data-monitor-id={ups.monitorId}
@@ -133,18 +134,18 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
         </div>
       )}
 
-      {ups.connection === 'login-refused' && (
+      {refused && (
         <Callout
           tone="bad"
-          testId="login-refused"
+          testId={ups.connection === 'not-permitted' ? 'not-permitted' : 'login-refused'}
           title={
             <>
-              <LockIcon size={16} /> Login refused — this machine is not protected
+              <LockIcon size={16} /> {ups.connection === 'not-permitted' ? 'Not permitted' : 'Login refused'} — this machine is not protected
             </>
           }
           action={
             <a className="button button-small" href={masterEdit}>
-              Fix credentials
+              {ups.connection === 'not-permitted' ? 'Edit master' : 'Fix credentials'}
             </a>
           }
         >
@@ -207,7 +208,7 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
         </div>
       </div>
 
-      {ups.lastError && ups.connection !== 'login-refused' && (stale || ups.connection === 'connecting') && (
+      {ups.lastError && !refused && (stale || ups.connection === 'connecting') && (
         <div className="ups-error" data-testid="connection-error">
           <DiagnosisText explanation={ups.lastError.explanation} fix={ups.lastError.fix} code={ups.lastError.code} />
         </div>

@@ -7,6 +7,7 @@
 import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
 import { type Master, MASTER_PRESETS, MasterSchema, impliedTlsMode, upsSystemName } from '../../../../shared/config';
 import { CONNECTION_TEST_STEP_LABELS, type ConnectionTestResult } from '../../../../shared/ipc';
+import { type RightsWords, upsmonRight } from '../../../../shared/rights';
 import { api, errorText } from '../../api';
 import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } from '../../components/common';
 import { type Issue, issueAt, issuesOf, saveConfig, scopeIssues, useConfig } from '../../config-edit';
@@ -476,18 +477,25 @@ function UpsEditor({
   const [test, setTest] = useState<{ running: boolean; result: ConnectionTestResult | null; error: { message: string; fix?: string } | null }>({ running: false, result: null, error: null });
   const system = form.host ? upsSystemName({ host: form.host.trim(), port: Number.isNaN(form.port) ? 3493 : form.port }, ups.name || '<ups>') : null;
 
-  const runTest = async () => {
+  // DSM's other built-in user is offered once per editor, on a click: never a guessing loop.
+  const [suggestionUsed, setSuggestionUsed] = useState(false);
+  const runTest = async (credentials?: { username: string; password: string }) => {
     setTest({ running: true, result: null, error: null });
     try {
+      const password = credentials?.password ?? (ups.passwordSource === 'store' && ups.password !== '' ? ups.password : undefined);
       const result = await api.invoke('config:test-connection', {
         host: form.host.trim(),
         port: Number.isNaN(form.port) ? 3493 : form.port,
         tls: tlsOf(form),
         upsName: ups.name.trim(),
-        username: ups.username.trim(),
-        ...(ups.passwordSource === 'store' && ups.password !== '' ? { password: ups.password } : {}),
+        username: credentials?.username ?? ups.username.trim(),
+        ...(password !== undefined ? { password } : {}),
         ...(masterId !== null ? { masterId } : {}),
+        preset: form.preset,
+        role: ups.role,
       });
+      // The only UPS the server offers becomes this entry's UPS.
+      if (ups.name.trim() === '' && result.upsName) onChange({ name: result.upsName });
       setTest({ running: false, result, error: null });
       announce(result.ok ? 'Connection test passed.' : `Connection test failed${result.diagnosis ? `: ${result.diagnosis.explanation}` : '.'}`, !result.ok);
     } catch (error) {
@@ -507,7 +515,7 @@ function UpsEditor({
         <Field label="UPS name on the master" error={issueAt(issues, 'name')} hint={form.preset === 'synology' ? 'DSM always calls it “ups”.' : 'As in the master’s ups.conf — not a user name. Test the connection to pick from the list.'}>
           {(p) => <input {...p} value={ups.name} onChange={(e) => onChange({ name: e.target.value })} spellCheck={false} autoComplete="off" className="mono" list={`${ids}-names`} data-testid="ups-name" />}
         </Field>
-        <Field label="User" error={issueAt(issues, 'username')} hint={ups.role === 'secondary' ? 'A upsd.users user with “upsmon secondary”.' : 'Empty: anonymous read-only access.'}>
+        <Field label="User" error={issueAt(issues, 'username')} hint={ups.role === 'secondary' ? `A upsd.users user with “${rightHint(test.result?.rightsWords)}”.` : 'Empty: anonymous read-only access.'}>
           {(p) => <input {...p} value={ups.username} onChange={(e) => onChange({ username: e.target.value })} spellCheck={false} autoComplete="off" data-testid="ups-username" />}
         </Field>
       </div>
@@ -600,14 +608,34 @@ function UpsEditor({
         {form.host.trim() === '' && <span className="muted small">Enter the host first.</span>}
       </div>
       <ErrorBox error={test.error} />
-      {test.result && <TestResult result={test.result} />}
+      {test.result && (
+        <TestResult
+          result={test.result}
+          onTestAgain={() => void runTest()}
+          onTrySuggestion={
+            test.result.suggestion && !suggestionUsed
+              ? () => {
+                  const suggestion = test.result!.suggestion!;
+                  setSuggestionUsed(true);
+                  onChange({ username: suggestion.username, password: suggestion.password, passwordSource: 'store' });
+                  void runTest(suggestion);
+                }
+              : undefined
+          }
+        />
+      )}
     </fieldset>
   );
 }
 
 const STEP_LABEL = CONNECTION_TEST_STEP_LABELS;
 
-function TestResult({ result }: { result: ConnectionTestResult }) {
+/** The right a secondary needs, in the words of the tested server (both while it is unknown). */
+function rightHint(words: RightsWords | undefined): string {
+  return words ? upsmonRight(words, 'secondary') : 'upsmon secondary” (“upsmon slave” on NUT before 2.8';
+}
+
+function TestResult({ result, onTestAgain, onTrySuggestion }: { result: ConnectionTestResult; onTestAgain: () => void; onTrySuggestion: (() => void) | undefined }) {
   return (
     <div className={`test-result${result.ok ? ' is-ok' : ' is-failed'}`} data-testid="test-result" data-ok={result.ok ? 'true' : 'false'} aria-live="polite">
       <ol className="test-steps">
@@ -631,7 +659,23 @@ function TestResult({ result }: { result: ConnectionTestResult }) {
         </Callout>
       )}
       {result.diagnosis && (
-        <Callout tone="bad" title="What is wrong" testId="test-diagnosis">
+        <Callout
+          tone="bad"
+          title={result.diagnosis.code === 'NOT-PERMITTED' ? 'Not permitted' : 'What is wrong'}
+          testId="test-diagnosis"
+          action={
+            <>
+              {onTrySuggestion && result.suggestion && (
+                <button type="button" className="button button-small" onClick={onTrySuggestion} data-testid="try-suggestion">
+                  Try DSM’s other user “{result.suggestion.username}”
+                </button>
+              )}
+              <button type="button" className="button button-small" onClick={onTestAgain} data-testid="test-again">
+                Test again
+              </button>
+            </>
+          }
+        >
           <DiagnosisText explanation={result.diagnosis.explanation} fix={result.diagnosis.fix} code={result.diagnosis.code} />
         </Callout>
       )}

@@ -63,6 +63,7 @@ export function MastersList() {
                         {u.username ? ` · ${u.username}` : ' · anonymous'}
                         {u.password.source === 'store' && u.username && (stored ? <span className="badge"><CheckIcon size={12} /> password stored</span> : <span className="badge badge-warn"><LockIcon size={12} /> no password stored</span>)}
                         {snap?.connection === 'login-refused' && <span className="badge badge-bad">login refused</span>}
+                        {snap?.connection === 'not-permitted' && <span className="badge badge-bad">not permitted</span>}
                       </li>
                     );
                   })}

@@ -2,7 +2,8 @@
  * The diagnoses that name the exact fix: the Synology allow-list with this machine's address,
  * the LISTEN line, the PVE firewall rule, the upsd.users block, and a refused LOGIN with only
  * the right LOGIN needs, in the rights words the identified server understands.
- * Shared by the connection doctor (UI test, `nut-sentinel doctor`) and the monitor's sessions.
+ * Shared by the connection doctor (UI test, `nut-sentinel doctor`) and the monitor's sessions,
+ * next to the client's own error texts (errors.ts).
  */
 import os from 'node:os';
 import { type RightsWords, upsdUsersBlock, upsmonRight } from '../../shared/rights';
