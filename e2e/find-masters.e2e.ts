@@ -47,6 +47,8 @@ test('first run: find the master, add the UPS it offers with one click, see live
     await page.getByTestId('ups-username').fill(RIG_USERS.upsmonclient.name);
     await page.getByTestId('ups-password').fill(RIG_USERS.upsmonclient.password);
     await page.getByTestId('save-master').click();
+    // Saving ends on the masters list; go to the dashboard only then.
+    await expect(page.getByTestId('master-item')).toBeVisible();
 
     await page.getByTestId('nav-dashboard').click();
     const card = page.getByTestId('ups-card').first();
