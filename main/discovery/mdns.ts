@@ -3,7 +3,7 @@
  * bonjour-service. One responder per local IPv4 interface, so the query leaves on each network
  * this machine is on, even without a default route.
  */
-import { Bonjour, type Service } from 'bonjour-service';
+import { Bonjour, type Browser, type Service } from 'bonjour-service';
 
 export interface MdnsFinding {
   /** Instance name, e.g. `nut on nas`. */
@@ -24,6 +24,7 @@ export interface MdnsBrowseOptions {
 export async function browseNut(options: MdnsBrowseOptions): Promise<MdnsFinding[]> {
   const found = new Map<string, MdnsFinding>();
   const instances: Bonjour[] = [];
+  const browsers: Browser[] = [];
   const errors: Error[] = [];
   const record = (service: Service): void => {
     const addresses = (service.addresses ?? []).filter((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
@@ -42,9 +43,16 @@ export async function browseNut(options: MdnsBrowseOptions): Promise<MdnsFinding
       const mdns = (bonjour as unknown as { server: { mdns: NodeJS.EventEmitter } }).server.mdns;
       mdns.on('error', (error: Error) => errors.push(error));
       mdns.on('warning', () => undefined);
-      bonjour.find({ type: 'nut' }, record);
+      browsers.push(bonjour.find({ type: 'nut' }, record));
     }
-    await new Promise((resolve) => setTimeout(resolve, options.durationMs));
+    // One query can go unanswered (multicast is lossy, a busy responder answers late): ask again
+    // at 1 s, 2 s, 4 s … within the window, as RFC 6762 §5.2 has continuous queriers do.
+    for (let at = 1000, waited = 0; waited < options.durationMs; at *= 2) {
+      const step = Math.min(at - waited, options.durationMs - waited);
+      await new Promise((resolve) => setTimeout(resolve, step));
+      waited += step;
+      if (waited < options.durationMs) for (const browser of browsers) browser.update();
+    }
   } finally {
     await Promise.all(instances.map((bonjour) => new Promise<void>((resolve) => bonjour.destroy(() => resolve()))));
   }
