@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { type ChildEnvironmentPolicy, NO_EXTRA_ENVIRONMENT, childEnvironment } from './child-environment';
-import type { Clock, LogLevel, Logger, ProcessResult, ProcessRunner, TimerHandle } from './ports';
+import type { Clock, LogLevel, Logger, ProcessResult, ProcessRunOptions, ProcessRunner, TimerHandle } from './ports';
 
 /** The real clock: Date.now for the wall clock, performance.now for monotonic time. */
 export const systemClock: Clock = {
@@ -107,16 +107,7 @@ export class NodeProcessRunner implements ProcessRunner {
     this.drainMs = options.drainMs ?? 250;
   }
 
-  run(
-    file: string,
-    args: readonly string[],
-    options: {
-      env?: Record<string, string>;
-      timeoutMs: number;
-      cwd?: string;
-      onSpawn?: (pid: number | undefined) => void;
-    },
-  ): Promise<ProcessResult> {
+  run(file: string, args: readonly string[], options: ProcessRunOptions): Promise<ProcessResult> {
     const startedAt = Date.now();
     const t0 = performance.now();
     const posix = process.platform !== 'win32';

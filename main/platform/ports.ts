@@ -47,22 +47,20 @@ export function runnerFailure(error: unknown, startedAt: number): ProcessResult 
   };
 }
 
+export interface ProcessRunOptions {
+  env?: Record<string, string>;
+  timeoutMs: number;
+  cwd?: string;
+  /**
+   * Called once the program has been started (spawned), before it finishes; not called
+   * when it could not be started. Lets the shutdown step return as soon as the shutdown
+   * command runs. Runners that cannot tell may skip it (callers then wait for completion).
+   */
+  onSpawn?: (pid: number | undefined) => void;
+}
+
 export interface ProcessRunner {
-  run(
-    file: string,
-    args: readonly string[],
-    options: {
-      env?: Record<string, string>;
-      timeoutMs: number;
-      cwd?: string;
-      /**
-       * Called once the program has been started (spawned), before it finishes; not called
-       * when it could not be started. Lets the shutdown step return as soon as the shutdown
-       * command runs. Runners that cannot tell may skip it (callers then wait for completion).
-       */
-      onSpawn?: (pid: number | undefined) => void;
-    },
-  ): Promise<ProcessResult>;
+  run(file: string, args: readonly string[], options: ProcessRunOptions): Promise<ProcessResult>;
 }
 
 /** OS sleep/resume notifications (Electron powerMonitor in the app; none in the agent). */
