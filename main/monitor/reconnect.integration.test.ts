@@ -4,33 +4,14 @@
  * that accepts connections again is read within about a second. The pure delay function is
  * covered for every branch (including "gone for minutes") at the end.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { sleep, waitFor } from '../testing/net';
-import { setStatusTimed } from './testing/scenario-harness';
+import { waitFor } from '../testing/net';
+import { countReconnectAttempts, setStatusTimed } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
 import { RECONNECT_POLICY, reconnectDelayMs } from './ups-session';
 
 const { rig: startRig, start } = useScenarios();
 
-/** A listener in upsd's place that drops every connection: each accept is one reconnect attempt. */
-async function countAttempts(host: string, port: number, ms: number): Promise<number[]> {
-  const attempts: number[] = [];
-  const server = net.createServer((socket) => {
-    attempts.push(Date.now());
-    socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  try {
-    await sleep(ms);
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-  return attempts;
-}
 
 describe('reconnect policy (real upsd)', () => {
   it('last known on battery: upsd gone is retried about every second; back, it is read within about a second', async () => {
@@ -43,7 +24,7 @@ describe('reconnect policy (real upsd)', () => {
     await rig.stopUpsd();
     await s.waitHook('COMMBAD');
 
-    const attempts = await countAttempts(rig.host, rig.port, 5_000);
+    const attempts = await countReconnectAttempts(rig.host, rig.port, 5_000);
     const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
     expect(attempts.length, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(4);
     expect(Math.max(...gaps), `gaps ${gaps.join(', ')} ms`).toBeLessThanOrEqual(RECONNECT_POLICY.fastMs * (1 + RECONNECT_POLICY.fastJitter) + 300);

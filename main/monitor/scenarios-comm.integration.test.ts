@@ -4,11 +4,10 @@
  * scenarios-power.integration.test.ts (exact notifications in order, exact hook runs, timing
  * windows measured from what upsd reported). Rig MAXAGE is 3 s.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { sleep, waitFor } from '../testing/net';
+import { waitFor } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
-import { quietFor, setStatusTimed, waitNumLogins } from './testing/scenario-harness';
+import { countReconnectAttempts, quietFor, setStatusTimed, waitNumLogins } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
@@ -113,20 +112,7 @@ describe('communication scenarios (real upsd)', () => {
     await rig.stopUpsd();
     await s.waitHook('COMMBAD');
     // In upsd's place: a listener that drops every connection; each accept is one attempt.
-    const attempts: number[] = [];
-    const server = net.createServer((socket) => {
-      attempts.push(Date.now());
-      socket.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(rig.port, rig.host, resolve);
-    });
-    try {
-      await sleep(22_000);
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const attempts = await countReconnectAttempts(rig.host, rig.port, 22_000);
     const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
     expect(attempts.length, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(5);
     // A DEADTIME decision (last known OB, no data) must see a returning master as soon as upsmon

@@ -22,6 +22,7 @@ import { NodeProcessRunner, systemClock } from '../../platform/node-ports';
 import type { LogLevel, Logger } from '../../platform/ports';
 import { NotificationPolicy, RecordingNotifier } from '../../notify/notification-policy';
 import { RIG_USERS, type Rig } from '../../testing/upsd-rig';
+import net from 'node:net';
 import { sleep, waitFor } from '../../testing/net';
 import { MonitorService } from '../monitor-service';
 import type { UpsSession } from '../ups-session';
@@ -318,4 +319,23 @@ export async function quietFor(scenario: Scenario, ms: number): Promise<HookLine
 /** Sorted copy (for comparing sets of hook types regardless of same-instant ordering). */
 export function sorted(values: readonly string[]): string[] {
   return [...values].sort();
+}
+
+/** A listener in upsd's place that drops every connection: each accept is one reconnect attempt. */
+export async function countReconnectAttempts(host: string, port: number, ms: number): Promise<number[]> {
+  const attempts: number[] = [];
+  const server = net.createServer((socket) => {
+    attempts.push(Date.now());
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  try {
+    await sleep(ms);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  return attempts;
 }
