@@ -6,7 +6,11 @@
  */
 import { eventually, expect, screenshot, test } from './fixtures';
 
-test('add a Synology master, watch a power cut, see clients and events, survive a restart', async ({ page, rig, app }) => {
+test('add a Synology master, watch a power cut, see clients and events, survive a restart', async ({
+  page,
+  rig,
+  app,
+}) => {
   await page.goto(app.url);
 
   // Empty app: the dashboard offers the presets.
@@ -24,13 +28,18 @@ test('add a Synology master, watch a power cut, see clients and events, survive 
   await page.getByTestId('test-connection').click();
   const failed = page.getByTestId('test-result');
   await expect(failed).toHaveAttribute('data-ok', 'false');
-  await expect(page.getByTestId('test-diagnosis')).toContainText(/password|Permitted DiskStation devices/i);
+  await expect(page.getByTestId('test-diagnosis')).toContainText(
+    /password|Permitted DiskStation devices/i,
+  );
   await screenshot(page, 'settings-wrong-password');
 
   await page.getByTestId('ups-password').fill('secret');
   await page.getByTestId('test-connection').click();
   await expect(page.getByTestId('test-result')).toHaveAttribute('data-ok', 'true');
-  await expect(page.locator('[data-testid="test-step"][data-step="login"]')).toHaveAttribute('data-ok', 'true');
+  await expect(page.locator('[data-testid="test-step"][data-step="login"]')).toHaveAttribute(
+    'data-ok',
+    'true',
+  );
   await screenshot(page, 'settings-master-synology');
   await page.getByTestId('save-master').click();
 
@@ -81,13 +90,26 @@ test('add a Synology master, watch a power cut, see clients and events, survive 
   await expect(again).toContainText('Test NAS');
   await expect.poll(() => rig.numLogins('ups')).toBe(1);
   const { config } = await app.api('config:get', undefined);
-  expect(config.masters[0]).toMatchObject({ label: 'Test NAS', preset: 'synology', port: rig.port });
+  expect(config.masters[0]).toMatchObject({
+    label: 'Test NAS',
+    preset: 'synology',
+    port: rig.port,
+  });
 });
 
 test('a master that refuses LOGIN is shown loudly with the fix', async ({ page, rig, app }) => {
   await app.api('config:save', {
     config: {
-      masters: [{ id: 'nas', label: 'Wrong password NAS', preset: 'synology', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser' }] }],
+      masters: [
+        {
+          id: 'nas',
+          label: 'Wrong password NAS',
+          preset: 'synology',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [{ name: 'ups', username: 'monuser' }],
+        },
+      ],
     },
   });
   await app.api('secrets:set-password', { masterId: 'nas', upsName: 'ups', password: 'wrong' });
@@ -106,10 +128,23 @@ test('a master that refuses LOGIN is shown loudly with the fix', async ({ page, 
   await screenshot(page, 'dashboard-login-refused');
 });
 
-test('redundant supplies (MINSUPPLIES): the shutdown settings refuse more supplies than the UPSes feed, and a valid value reaches the core', async ({ page, rig, app }) => {
+test('redundant supplies (MINSUPPLIES): the shutdown settings refuse more supplies than the UPSes feed, and a valid value reaches the core', async ({
+  page,
+  rig,
+  app,
+}) => {
   await app.api('config:save', {
     config: {
-      masters: [{ id: 'nas', label: 'NAS', preset: 'synology', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', powerValue: 1 }] }],
+      masters: [
+        {
+          id: 'nas',
+          label: 'NAS',
+          preset: 'synology',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [{ name: 'ups', username: 'monuser', powerValue: 1 }],
+        },
+      ],
     },
   });
   await page.goto(app.url); // the link carries the access token in its fragment
@@ -122,7 +157,9 @@ test('redundant supplies (MINSUPPLIES): the shutdown settings refuse more suppli
   // One UPS of power value 1 cannot feed 2 supplies: the core refuses the save and says why, next to the field.
   await page.getByTestId('min-supplies').fill('2');
   await page.getByTestId('save-settings').click();
-  await expect(form).toContainText('MINSUPPLIES 2 is more than the secondary UPSes feed (power values add up to 1)');
+  await expect(form).toContainText(
+    'MINSUPPLIES 2 is more than the secondary UPSes feed (power values add up to 1)',
+  );
   expect((await app.api('config:get', undefined)).config.shutdown.minSupplies).toBeNull();
   await screenshot(page, 'settings-min-supplies-refused');
 

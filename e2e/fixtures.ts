@@ -28,44 +28,46 @@ export interface AppUnderTest {
   output(): string;
 }
 
-export const test = base.extend<{ rig: Rig; app: AppUnderTest; initialConfig: ConfigInput | null }>({
-  initialConfig: [null, { option: true }],
-  // eslint-disable-next-line no-empty-pattern
-  rig: async ({}, use) => {
-    const rig = await startUpsdRig();
-    try {
-      await use(rig);
-    } finally {
-      await rig.stop();
-    }
-  },
-  app: async ({ initialConfig }, use) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-e2e-'));
-    const configPath = path.join(dir, 'config.json');
-    if (initialConfig) await writeFile(configPath, JSON.stringify(initialConfig, null, 2));
-    const start = () => startWebProcess({ configPath, dataDir: dir });
-    let running: WebProcess = await start();
-    const app: AppUnderTest = {
-      get url() {
-        return running.url;
-      },
-      dir,
-      configPath,
-      api: (channel, request) => bridgeInvoke(running.url, channel, request),
-      restart: async () => {
+export const test = base.extend<{ rig: Rig; app: AppUnderTest; initialConfig: ConfigInput | null }>(
+  {
+    initialConfig: [null, { option: true }],
+    // eslint-disable-next-line no-empty-pattern
+    rig: async ({}, use) => {
+      const rig = await startUpsdRig();
+      try {
+        await use(rig);
+      } finally {
+        await rig.stop();
+      }
+    },
+    app: async ({ initialConfig }, use) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-e2e-'));
+      const configPath = path.join(dir, 'config.json');
+      if (initialConfig) await writeFile(configPath, JSON.stringify(initialConfig, null, 2));
+      const start = () => startWebProcess({ configPath, dataDir: dir });
+      let running: WebProcess = await start();
+      const app: AppUnderTest = {
+        get url() {
+          return running.url;
+        },
+        dir,
+        configPath,
+        api: (channel, request) => bridgeInvoke(running.url, channel, request),
+        restart: async () => {
+          await running.stop();
+          running = await start();
+        },
+        output: () => running.output(),
+      };
+      try {
+        await use(app);
+      } finally {
         await running.stop();
-        running = await start();
-      },
-      output: () => running.output(),
-    };
-    try {
-      await use(app);
-    } finally {
-      await running.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
   },
-});
+);
 
 export { expect } from '@playwright/test';
 
@@ -75,11 +77,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Poll an API reading until it satisfies `check` (for state the page does not show). */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await read();
   while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last).slice(0, 500)}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
     last = await read();
   }

@@ -36,7 +36,12 @@ const PRIVILEGED = /^(FSD|PRIMARY|MASTER|USERNAME|PASSWORD|LOGIN|LOGOUT|SET|INST
 // Helpers
 
 /** Configures the app as a secondary of `host:port` (monuser, shutdown in dry run) and waits for its LOGIN. */
-async function configure(app: AppUnderTest, host: string, port: number, options: { expectedClients?: string[] } = {}): Promise<{ shutdownLog: string }> {
+async function configure(
+  app: AppUnderTest,
+  host: string,
+  port: number,
+  options: { expectedClients?: string[] } = {},
+): Promise<{ shutdownLog: string }> {
   // A harmless shutdown command even if dry run were ignored: it only appends a timestamp.
   const shutdownLog = path.join(app.dir, 'shutdown-command.log');
   const config: ConfigInput = {
@@ -46,14 +51,27 @@ async function configure(app: AppUnderTest, host: string, port: number, options:
         label: 'Lab master',
         host,
         port,
-        ups: [{ name: UPS, username: RIG_USERS.monuser.name, expectedClients: options.expectedClients ?? [] }],
+        ups: [
+          {
+            name: UPS,
+            username: RIG_USERS.monuser.name,
+            expectedClients: options.expectedClients ?? [],
+          },
+        ],
       },
     ],
     timing: { statusPollSeconds: 0.25, fullPollSeconds: 2, finalDelaySeconds: 1 },
-    shutdown: { dryRun: true, command: { file: '/bin/sh', args: ['-c', `date +%s%N >> '${shutdownLog}'`] } },
+    shutdown: {
+      dryRun: true,
+      command: { file: '/bin/sh', args: ['-c', `date +%s%N >> '${shutdownLog}'`] },
+    },
     notifications: { desktop: false },
   };
-  await app.api('secrets:set-password', { masterId: 'lab', upsName: UPS, password: RIG_USERS.monuser.password });
+  await app.api('secrets:set-password', {
+    masterId: 'lab',
+    upsName: UPS,
+    password: RIG_USERS.monuser.password,
+  });
   expect(await app.api('config:save', { config })).toEqual({ ok: true });
   await eventually(
     () => app.api('app:get-snapshot', undefined),
@@ -81,7 +99,8 @@ async function masterPreflight(page: Page, user: { name: string; password: strin
   return result;
 }
 
-const check = (page: Page, title: string) => page.getByTestId('fsd-check').filter({ has: page.locator('strong', { hasText: title }) });
+const check = (page: Page, title: string) =>
+  page.getByTestId('fsd-check').filter({ has: page.locator('strong', { hasText: title }) });
 
 async function statusOnServer(rig: Rig): Promise<string> {
   return rig.getVar(UPS, 'ups.status');
@@ -111,7 +130,8 @@ function startSampler(rig: Rig) {
   return {
     samples,
     /** The first sample at or after `after` that no longer lists `address`. */
-    goneAt: (address: string, after: number) => samples.find((s) => s.at >= after && !s.addresses.includes(address))?.at ?? null,
+    goneAt: (address: string, after: number) =>
+      samples.find((s) => s.at >= after && !s.addresses.includes(address))?.at ?? null,
     stop: async () => {
       running = false;
       await done;
@@ -122,7 +142,11 @@ function startSampler(rig: Rig) {
 // ------------------------------------------------------------------------------------------------
 // Wizard + abort, and the preflight refusal: the default rig (127.0.0.1)
 
-test('master mode: the wizard, then an abort during the countdown — the page shows it aborted and the server saw nothing', async ({ page, rig, app }) => {
+test('master mode: the wizard, then an abort during the countdown — the page shows it aborted and the server saw nothing', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(120_000);
   const proxy = await startRecordingProxy(rig);
   try {
@@ -139,15 +163,24 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     await expect(check(page, 'Master reachable')).toHaveAttribute('data-status', 'ok');
     await expect(check(page, 'UPS on line')).toHaveAttribute('data-status', 'ok');
     await expect(check(page, 'UPS on line')).toContainText('ups.status is "OL"');
-    await expect(check(page, 'Battery charged')).toContainText('battery.charge is 100 % (at least 80 %).');
+    await expect(check(page, 'Battery charged')).toContainText(
+      'battery.charge is 100 % (at least 80 %).',
+    );
     const credential = check(page, 'Credential with the FSD right');
     await expect(credential).toHaveAttribute('data-status', 'ok');
-    await expect(credential).toContainText(`PRIMARY ${UPS} granted to "${RIG_USERS.monprimary.name}"`);
+    await expect(credential).toContainText(
+      `PRIMARY ${UPS} granted to "${RIG_USERS.monprimary.name}"`,
+    );
     await expect(check(page, 'This machine')).toHaveAttribute('data-status', 'ok');
     await expect(check(page, 'This machine')).toContainText('Shutdown is in dry run here');
-    await expect(check(page, 'The master and the UPS power')).toHaveAttribute('data-status', 'warning');
+    await expect(check(page, 'The master and the UPS power')).toHaveAttribute(
+      'data-status',
+      'warning',
+    );
     expect(await page.getByTestId('fsd-check').count()).toBeGreaterThanOrEqual(8);
-    await expect(result).toContainText('1 logged in · 0 besides this machine · this machine is logged in');
+    await expect(result).toContainText(
+      '1 logged in · 0 besides this machine · this machine is logged in',
+    );
 
     // The typed confirmation gates the start button.
     const start = page.getByTestId('fsd-start');
@@ -180,11 +213,16 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     const abortedAt = Date.now();
     expect(abortedAt).toBeLessThan(endsAt); // during the countdown
     await expect(run).toContainText('Test aborted');
-    await expect(page.getByTestId('fsd-timeline')).toContainText('Aborted during the countdown: nothing was sent.');
-    await expect(page.getByTestId('fsd-report')).toContainText('Aborted before anything was sent to the master.');
+    await expect(page.getByTestId('fsd-timeline')).toContainText(
+      'Aborted during the countdown: nothing was sent.',
+    );
+    await expect(page.getByTestId('fsd-report')).toContainText(
+      'Aborted before anything was sent to the master.',
+    );
     await expect(page.getByTestId('fsd-abort')).toHaveCount(0);
     // Times count from the arming: no negative times before an FSD that never happened.
-    for (const t of await page.getByTestId('fsd-timeline').locator('.tl-t').allTextContents()) expect(t).toMatch(/^\+\d+\.\d s$/);
+    for (const t of await page.getByTestId('fsd-timeline').locator('.tl-t').allTextContents())
+      expect(t).toMatch(/^\+\d+\.\d s$/);
     // The wizard kept the mode and the credential for the next try (a fresh preflight is needed).
     await expect(page.getByTestId('fsd-mode-master')).toBeChecked();
     await expect(page.getByTestId('fsd-username')).toHaveValue(RIG_USERS.monprimary.name);
@@ -210,8 +248,17 @@ test('master mode: the wizard, then an abort during the countdown — the page s
     expect(view).toMatchObject({ state: 'aborted', t0: null });
     expect(view!.timeline.map((e) => e.kind)).not.toContain('fsd-sent');
     const { report } = await app.api('fsd:get-report', { id: view!.reportId!, format: 'json' });
-    expect(report).toMatchObject({ outcome: 'aborted', fsdSetAt: null, latch: null, credentialUser: RIG_USERS.monprimary.name });
-    const events = await app.api('events:query', { monitorId: MONITOR_ID, kinds: ['fsd-test'], limit: 20 });
+    expect(report).toMatchObject({
+      outcome: 'aborted',
+      fsdSetAt: null,
+      latch: null,
+      credentialUser: RIG_USERS.monprimary.name,
+    });
+    const events = await app.api('events:query', {
+      monitorId: MONITOR_ID,
+      kinds: ['fsd-test'],
+      limit: 20,
+    });
     expect(events.map((e) => e.type)).toContain('fsd-test-aborted');
     expect(events.map((e) => e.type)).not.toContain('fsd-set');
     // The reports list in the page has it.
@@ -223,12 +270,19 @@ test('master mode: the wizard, then an abort during the countdown — the page s
   }
 });
 
-test('master mode preflight during an outage (OB DISCHRG, 45 %): blocked with the reason, overridable; local mode only warns', async ({ page, rig, app }) => {
+test('master mode preflight during an outage (OB DISCHRG, 45 %): blocked with the reason, overridable; local mode only warns', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(120_000);
   await configure(app, rig.host, rig.port);
   await rig.setVar(UPS, 'battery.charge', '45');
   await rig.setStatus(UPS, 'OB DISCHRG');
-  await eventually(() => app.api('app:get-snapshot', undefined), (snapshot) => (snapshot.ups[0]?.status ?? '').includes('OB'));
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => (snapshot.ups[0]?.status ?? '').includes('OB'),
+  );
   await openFsdTab(page, app);
 
   const result = await masterPreflight(page, RIG_USERS.monprimary);
@@ -266,7 +320,11 @@ test('master mode preflight during an outage (OB DISCHRG, 45 %): blocked with th
   expect(await rig.getVar(UPS, 'ups.status')).toBe('OB DISCHRG');
 });
 
-test('master mode preflight with a secondary-only credential: ACCESS-DENIED explained, Start refused unless overridden', async ({ page, rig, app }) => {
+test('master mode preflight with a secondary-only credential: ACCESS-DENIED explained, Start refused unless overridden', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(120_000);
   await configure(app, rig.host, rig.port);
   const logMark = rig.logs().length;
@@ -276,7 +334,9 @@ test('master mode preflight with a secondary-only credential: ACCESS-DENIED expl
   const credential = check(page, 'Credential with the FSD right');
   await expect(credential).toHaveAttribute('data-status', 'blocker');
   await expect(credential).toContainText('blocker (can be overridden)');
-  await expect(credential).toContainText(`The master answered ERR ACCESS-DENIED to PRIMARY/MASTER ${UPS} for "${RIG_USERS.monuser.name}"`);
+  await expect(credential).toContainText(
+    `The master answered ERR ACCESS-DENIED to PRIMARY/MASTER ${UPS} for "${RIG_USERS.monuser.name}"`,
+  );
   await expect(credential).toContainText('no primary/FSD right');
   await expect(credential).toContainText('upsmon secondary');
   await expect(credential).toContainText(/Fix: .*actions = FSD/);
@@ -293,7 +353,15 @@ test('master mode preflight with a secondary-only credential: ACCESS-DENIED expl
   // The core refuses it too, not only the button.
   await expect(
     app.api('fsd:start', {
-      preflight: { monitorId: MONITOR_ID, mode: 'master', credential: { source: 'entered', username: RIG_USERS.monuser.name, password: RIG_USERS.monuser.password } },
+      preflight: {
+        monitorId: MONITOR_ID,
+        mode: 'master',
+        credential: {
+          source: 'entered',
+          username: RIG_USERS.monuser.name,
+          password: RIG_USERS.monuser.password,
+        },
+      },
       confirmUpsName: UPS,
       countdownSeconds: 0,
     }),
@@ -350,10 +418,13 @@ bridged(
     const upsmons: UpsmonRig[] = [];
     let sampler: ReturnType<typeof startSampler> | null = null;
     try {
-      for (const host of network.hosts) upsmons.push(await startUpsmon({ rig, netns: host.netns, finalDelay: 1 }));
+      for (const host of network.hosts)
+        upsmons.push(await startUpsmon({ rig, netns: host.netns, finalDelay: 1 }));
       const addresses = network.hosts.map((host) => host.address);
       const [a1, a2] = addresses as [string, string];
-      const { shutdownLog } = await configure(app, rig.host, rig.port, { expectedClients: addresses });
+      const { shutdownLog } = await configure(app, rig.host, rig.port, {
+        expectedClients: addresses,
+      });
       await eventually(
         () => rig.listClients(UPS),
         (list) => [...list].sort().join(' ') === [a1, a2, network.hostAddress].sort().join(' '),
@@ -363,13 +434,18 @@ bridged(
       await openFsdTab(page, app);
       const result = await masterPreflight(page, RIG_USERS.monprimary);
       await expect(result).toHaveAttribute('data-blockers', '0');
-      await expect(check(page, 'Credential with the FSD right')).toHaveAttribute('data-status', 'ok');
+      await expect(check(page, 'Credential with the FSD right')).toHaveAttribute(
+        'data-status',
+        'ok',
+      );
       const secondaries = check(page, 'Connected secondaries');
       await expect(secondaries).toHaveAttribute('data-status', 'ok');
       await expect(secondaries).toContainText('2 other secondaries logged in');
       for (const address of addresses) await expect(secondaries).toContainText(address);
       await expect(check(page, 'Expected secondaries missing')).toHaveCount(0);
-      await expect(result).toContainText('3 logged in · 2 besides this machine · this machine is logged in');
+      await expect(result).toContainText(
+        '3 logged in · 2 besides this machine · this machine is logged in',
+      );
       await expect(result).toContainText(`${rig.host}:${rig.port}`);
       await page.getByTestId('fsd-confirm').fill(UPS);
       await page.getByLabel('Countdown (s)').fill('3');
@@ -408,13 +484,21 @@ bridged(
       // What the server saw: FSD latched from t0 on (the sampler's ups.status), upsd's log.
       const firstFsd = samples.find((s) => s.status.split(/\s+/).includes('FSD'));
       expect(firstFsd).toBeDefined();
-      expect(samples.filter((s) => s.at > fsdSetAt + 500).every((s) => s.status === 'FSD OL')).toBe(true);
-      expect(samples.filter((s) => s.at < fsdSetAt - 1_000).every((s) => s.status === 'OL')).toBe(true);
+      expect(samples.filter((s) => s.at > fsdSetAt + 500).every((s) => s.status === 'FSD OL')).toBe(
+        true,
+      );
+      expect(samples.filter((s) => s.at < fsdSetAt - 1_000).every((s) => s.status === 'OL')).toBe(
+        true,
+      );
       expect(Math.abs(firstFsd!.at - fsdSetAt)).toBeLessThanOrEqual(1_000);
       expect(await statusOnServer(rig)).toBe('FSD OL');
       expect(rig.logs()).toMatch(/set FSD on UPS \[ups\]/);
       // Before FSD, the sampler saw all three logged in.
-      expect(samples.filter((s) => s.at < fsdSetAt - 200).some((s) => [a1, a2, network.hostAddress].every((a) => s.addresses.includes(a)))).toBe(true);
+      expect(
+        samples
+          .filter((s) => s.at < fsdSetAt - 200)
+          .some((s) => [a1, a2, network.hostAddress].every((a) => s.addresses.includes(a))),
+      ).toBe(true);
 
       for (const [upsmon, address] of [
         [upsmons[0]!, a1],
@@ -442,11 +526,17 @@ bridged(
         expect(Math.abs(leftAt - gone!)).toBeLessThanOrEqual(1_000);
 
         // The page: the address, "in time" and the disconnect time.
-        const line = report.locator(`[data-testid="fsd-secondary"][data-address="${address}"][data-this-machine="false"]`);
+        const line = report.locator(
+          `[data-testid="fsd-secondary"][data-address="${address}"][data-this-machine="false"]`,
+        );
         await expect(line).toHaveAttribute('data-verdict', 'in-time');
         await expect(line).toContainText('in time');
-        await expect(line.getByTestId('fsd-secondary-left')).toHaveText(`${(row.leftAtMs! / 1000).toFixed(1)} s (±${row.resolutionMs} ms)`);
-        await expect(page.getByTestId('fsd-timeline')).toContainText(`${address} logged out ${(row.leftAtMs! / 1000).toFixed(1)} s after FSD.`);
+        await expect(line.getByTestId('fsd-secondary-left')).toHaveText(
+          `${(row.leftAtMs! / 1000).toFixed(1)} s (±${row.resolutionMs} ms)`,
+        );
+        await expect(page.getByTestId('fsd-timeline')).toContainText(
+          `${address} logged out ${(row.leftAtMs! / 1000).toFixed(1)} s after FSD.`,
+        );
       }
       // This machine (the app, dry run) is in the report too, under the bridge address.
       const own = data.secondaries.find((s) => s.isThisMachine)!;
@@ -454,31 +544,50 @@ bridged(
       const ownLine = report.locator('[data-testid="fsd-secondary"][data-this-machine="true"]');
       await expect(ownLine).toContainText(network.hostAddress);
       await expect(ownLine).toContainText('this machine');
-      expect(data.timeline.some((e) => e.kind === 'this-machine' && /Dry run: would run/.test(e.message))).toBe(true);
+      expect(
+        data.timeline.some(
+          (e) => e.kind === 'this-machine' && /Dry run: would run/.test(e.message),
+        ),
+      ).toBe(true);
       expect(fs.existsSync(shutdownLog)).toBe(false); // dry run: the command never ran
 
       // Summary and total time in the page; the counts equal the table's rows (this machine apart).
       await expect(report).toContainText('All 2 secondaries logged out within HOSTSYNC 15 s');
       const others = report.getByTestId('fsd-secondaries-others').getByTestId('fsd-secondary');
       await expect(others).toHaveCount(2);
-      await expect(report.getByTestId('fsd-secondaries-own').getByTestId('fsd-secondary')).toHaveCount(1);
+      await expect(
+        report.getByTestId('fsd-secondaries-own').getByTestId('fsd-secondary'),
+      ).toHaveCount(1);
       const inTimeRows = await others.and(page.locator('[data-verdict="in-time"]')).count();
-      await expect(report).toContainText(`Other secondaries: ${inTimeRows} in time · 0 late · 0 never.`);
-      await expect(report.getByTestId('fsd-secondaries-counts')).toContainText(`${inTimeRows} in time · 0 late · 0 never · this machine: in time`);
+      await expect(report).toContainText(
+        `Other secondaries: ${inTimeRows} in time · 0 late · 0 never.`,
+      );
+      await expect(report.getByTestId('fsd-secondaries-counts')).toContainText(
+        `${inTimeRows} in time · 0 late · 0 never · this machine: in time`,
+      );
       await expect(report).toContainText(`Total time: ${(data.totalMs / 1000).toFixed(1)} s.`);
       expect(data.totalMs).toBe(Math.round(data.finishedAt - fsdSetAt));
       await expect(page.getByTestId('fsd-latch')).toContainText('The master still has FSD set');
-      await expect(page.getByTestId('fsd-report-secondaries')).toHaveText([`${inTimeRows} in time · 0 late · 0 never · this machine: in time`]);
+      await expect(page.getByTestId('fsd-report-secondaries')).toHaveText([
+        `${inTimeRows} in time · 0 late · 0 never · this machine: in time`,
+      ]);
 
       // The Markdown report, downloaded through the page, is the core's export.
-      const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Download report (Markdown)' }).click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        report.getByRole('button', { name: 'Download report (Markdown)' }).click(),
+      ]);
       expect(download.suggestedFilename()).toMatch(/^fsd-test-master-ups-.*\.md$/);
       const markdown = await readFile(await download.path(), 'utf8');
-      expect(markdown).toBe((await app.api('fsd:get-report', { id: data.id, format: 'markdown' })).content);
+      expect(markdown).toBe(
+        (await app.api('fsd:get-report', { id: data.id, format: 'markdown' })).content,
+      );
       expect(markdown).toContain('- Result: **completed**');
       for (const address of addresses) {
         const row = data.secondaries.find((s) => s.address === address)!;
-        expect(markdown).toContain(`| ${address} |  | ${(row.leftAtMs! / 1000).toFixed(1)} s (±${row.resolutionMs} ms) | in time |`);
+        expect(markdown).toContain(
+          `| ${address} |  | ${(row.leftAtMs! / 1000).toFixed(1)} s (±${row.resolutionMs} ms) | in time |`,
+        );
       }
       expect(markdown).toContain('**Still set** when this report was written.');
 
@@ -487,15 +596,24 @@ bridged(
       const restartedAt = Date.now();
       await rig.restart();
       expect(await statusOnServer(rig)).toBe('OL');
-      await expect(page.getByTestId('fsd-latch')).toContainText('The master’s FSD flag is cleared', { timeout: 45_000 });
+      await expect(page.getByTestId('fsd-latch')).toContainText(
+        'The master’s FSD flag is cleared',
+        { timeout: 45_000 },
+      );
       await expect(report).toContainText('The FSD latch was cleared at');
       await expect(page.getByTestId('fsd-timeline')).toContainText('FSD latch cleared');
       const after = await app.api('fsd:get-report', { id: data.id, format: 'json' });
       expect(after.report.latch?.clearedAt).toBeGreaterThanOrEqual(restartedAt);
       expect(after.report.timeline.at(-1)?.kind).toBe('latch-cleared');
-      expect((await app.api('fsd:list-reports', { monitorId: MONITOR_ID, limit: 5 }))[0]).toMatchObject({ id: data.id, latchClearedAt: after.report.latch!.clearedAt });
+      expect(
+        (await app.api('fsd:list-reports', { monitorId: MONITOR_ID, limit: 5 }))[0],
+      ).toMatchObject({ id: data.id, latchClearedAt: after.report.latch!.clearedAt });
       // This machine's monitor, which ran its dry-run shutdown on the FSD, is counted again.
-      await eventually(() => rig.listClients(UPS), (list) => list.includes(network.hostAddress), 30_000);
+      await eventually(
+        () => rig.listClients(UPS),
+        (list) => list.includes(network.hostAddress),
+        30_000,
+      );
       await screenshot(page, 'fsd-latch-cleared');
     } finally {
       await sampler?.stop().catch(() => undefined);

@@ -19,12 +19,17 @@ async function allCommandLines(): Promise<string[]> {
   return lines;
 }
 
-test('web --open hands the browser a private one-time launcher, never the token on a command line', async ({ page }) => {
+test('web --open hands the browser a private one-time launcher, never the token on a command line', async ({
+  page,
+}) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-launch-e2e-'));
   const bin = path.join(dir, 'bin');
   const record = path.join(dir, 'opener-argv');
   await mkdir(bin);
-  await writeFile(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > '${record}.tmp' && mv '${record}.tmp' '${record}'\n`);
+  await writeFile(
+    path.join(bin, 'xdg-open'),
+    `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > '${record}.tmp' && mv '${record}.tmp' '${record}'\n`,
+  );
   await chmod(path.join(bin, 'xdg-open'), 0o755);
   const web = await startWebProcess({
     configPath: path.join(dir, 'config.json'),
@@ -35,7 +40,9 @@ test('web --open hands the browser a private one-time launcher, never the token 
   try {
     const token = new URLSearchParams(new URL(web.url).hash.slice(1)).get('token')!;
     expect(token.length).toBeGreaterThan(40);
-    await expect.poll(() => readFile(record, 'utf8').catch(() => ''), { timeout: 10_000 }).not.toBe('');
+    await expect
+      .poll(() => readFile(record, 'utf8').catch(() => ''), { timeout: 10_000 })
+      .not.toBe('');
     const argv = (await readFile(record, 'utf8')).trim().split('\n');
     expect(argv.join(' ')).not.toContain(token);
     for (const cmdline of await allCommandLines()) expect(cmdline).not.toContain(token);
@@ -55,7 +62,9 @@ test('web --open hands the browser a private one-time launcher, never the token 
     await page.goto(pathToFileURL(launcher).href);
     await expect(page).toHaveURL(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/#/`));
     await expect(page.getByTestId('add-synology')).toBeVisible();
-    expect(await page.evaluate(() => window.sessionStorage.getItem('nut-sentinel.bridge-token'))).toBe(token);
+    expect(
+      await page.evaluate(() => window.sessionStorage.getItem('nut-sentinel.bridge-token')),
+    ).toBe(token);
     // A reload keeps working (the tab keeps its token).
     await page.reload();
     await expect(page.getByTestId('add-synology')).toBeVisible();
@@ -64,7 +73,14 @@ test('web --open hands the browser a private one-time launcher, never the token 
     const again = await fetch(launchUrl, { redirect: 'manual' });
     expect(again.status).toBe(410);
     expect(await again.text()).toMatch(/already been used/);
-    await expect.poll(() => stat(launcher).then(() => true, () => false)).toBe(false);
+    await expect
+      .poll(() =>
+        stat(launcher).then(
+          () => true,
+          () => false,
+        ),
+      )
+      .toBe(false);
   } finally {
     await web.stop();
     await rm(dir, { recursive: true, force: true });

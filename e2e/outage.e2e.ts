@@ -17,15 +17,38 @@ import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtu
 
 const UPS = 'ups';
 
-async function configure(app: AppUnderTest, host: string, port: number, overrides: Partial<ConfigInput> = {}): Promise<void> {
+async function configure(
+  app: AppUnderTest,
+  host: string,
+  port: number,
+  overrides: Partial<ConfigInput> = {},
+): Promise<void> {
   const config: ConfigInput = {
-    masters: [{ id: 'nas', label: 'Office NAS', preset: 'synology', host, port, ups: [{ name: UPS, username: RIG_USERS.monuser.name }] }],
-    timing: { statusPollSeconds: 0.25, fullPollSeconds: 1, hostSyncSeconds: 1, finalDelaySeconds: 1 },
+    masters: [
+      {
+        id: 'nas',
+        label: 'Office NAS',
+        preset: 'synology',
+        host,
+        port,
+        ups: [{ name: UPS, username: RIG_USERS.monuser.name }],
+      },
+    ],
+    timing: {
+      statusPollSeconds: 0.25,
+      fullPollSeconds: 1,
+      hostSyncSeconds: 1,
+      finalDelaySeconds: 1,
+    },
     shutdown: { dryRun: true },
     notifications: { desktop: false },
     ...overrides,
   };
-  await app.api('secrets:set-password', { masterId: 'nas', upsName: UPS, password: RIG_USERS.monuser.password });
+  await app.api('secrets:set-password', {
+    masterId: 'nas',
+    upsName: UPS,
+    password: RIG_USERS.monuser.password,
+  });
   expect(await app.api('config:save', { config })).toEqual({ ok: true });
   await eventually(
     () => app.api('app:get-snapshot', undefined),
@@ -41,23 +64,38 @@ async function recordTexts(page: Page): Promise<() => Promise<string[]>> {
     (window as unknown as { __texts: Set<string> }).__texts = seen;
     const take = () => {
       seen.add(`title: ${document.title}`);
-      document.querySelectorAll<HTMLElement>('.sidebar, [data-testid="ups-card"]').forEach((el) => seen.add(el.innerText));
+      document
+        .querySelectorAll<HTMLElement>('.sidebar, [data-testid="ups-card"]')
+        .forEach((el) => seen.add(el.innerText));
     };
     take();
-    new MutationObserver(take).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    new MutationObserver(take).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
   });
   return () => page.evaluate(() => [...(window as unknown as { __texts: Set<string> }).__texts]);
 }
 
-test('dry run: a low-battery episode is rehearsed — logged out and in again, marked, back to normal on line power with no click', async ({ page, rig, app }) => {
+test('dry run: a low-battery episode is rehearsed — logged out and in again, marked, back to normal on line power with no click', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(120_000);
   await configure(app, rig.host, rig.port);
   await page.goto(app.url);
   const card = page.getByTestId('ups-card').first();
   await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
   // Persistent: the sidebar and every card that would shut this machine down.
-  await expect(page.getByTestId('dry-run-badge')).toHaveText('Dry run — this machine will not shut down');
-  await expect(card.getByTestId('card-dry-run')).toHaveText('Dry run — this machine will not shut down');
+  await expect(page.getByTestId('dry-run-badge')).toHaveText(
+    'Dry run — this machine will not shut down',
+  );
+  await expect(card.getByTestId('card-dry-run')).toHaveText(
+    'Dry run — this machine will not shut down',
+  );
   const texts = await recordTexts(page);
 
   await rig.setStatus(UPS, 'OB DISCHRG');
@@ -65,7 +103,10 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   await rig.setStatus(UPS, 'OB LB');
   // HOSTSYNC 1 s, FINALDELAY 1 s, then the command is recorded and the session logs out.
   await expect.poll(() => rig.numLogins(UPS), { timeout: 15_000, intervals: [100] }).toBe(0);
-  await expect(card.getByTestId('shutdown-title')).toHaveText(/^Shutdown rehearsed \(dry run\) at \d\d:\d\d$/, { timeout: 10_000 });
+  await expect(card.getByTestId('shutdown-title')).toHaveText(
+    /^Shutdown rehearsed \(dry run\) at \d\d:\d\d$/,
+    { timeout: 10_000 },
+  );
   await expect(card.getByTestId('role')).toContainText('logged out for the rehearsal');
   await expect(card).not.toHaveAttribute('data-level', 'comm-lost');
   await screenshot(page, 'dry-run-rehearsed-logged-out');
@@ -78,7 +119,9 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   await page.waitForTimeout(3_000);
   expect(await rig.numLogins(UPS)).toBe(1);
   const events = await app.api('events:query', { limit: 200 });
-  expect(events.filter((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run')).toHaveLength(1);
+  expect(
+    events.filter((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+  ).toHaveLength(1);
   await screenshot(page, 'dry-run-rehearsed-monitoring');
 
   // Power back: the card is normal again, with no user action.
@@ -101,9 +144,20 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   expect(await page.getByTestId('acknowledge-shutdown').count()).toBe(0);
 });
 
-test('on battery: the card counts the time and says what happens next; the browser notifies (banner + Web Notification)', async ({ page, rig, app }) => {
+test('on battery: the card counts the time and says what happens next; the browser notifies (banner + Web Notification)', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(90_000);
-  await configure(app, rig.host, rig.port, { timing: { statusPollSeconds: 0.25, fullPollSeconds: 1, hostSyncSeconds: 60, finalDelaySeconds: 1 } });
+  await configure(app, rig.host, rig.port, {
+    timing: {
+      statusPollSeconds: 0.25,
+      fullPollSeconds: 1,
+      hostSyncSeconds: 60,
+      finalDelaySeconds: 1,
+    },
+  });
   // Record what the page hands to the Web Notifications API (the permission is granted below, as a user's click would).
   await page.addInitScript(() => {
     const Original = window.Notification;
@@ -124,7 +178,10 @@ test('on battery: the card counts the time and says what happens next; the brows
   await expect(note).not.toHaveText(/Notifications on/);
   await page.context().grantPermissions(['notifications'], { origin });
   await page.reload();
-  await expect(page.getByTestId('browser-notifications')).toHaveAttribute('data-permission', 'granted');
+  await expect(page.getByTestId('browser-notifications')).toHaveAttribute(
+    'data-permission',
+    'granted',
+  );
   await expect(page.getByTestId('browser-notifications')).toHaveText(/Notifications on/);
   const card = page.getByTestId('ups-card').first();
   await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
@@ -133,8 +190,15 @@ test('on battery: the card counts the time and says what happens next; the brows
   const banner = page.locator('[data-testid="alert-banner"][data-type="ONBATT"]');
   await expect(banner).toBeVisible({ timeout: 5_000 });
   await expect(banner).toContainText('On battery');
-  const notifications = () => page.evaluate(() => (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications);
-  await expect.poll(async () => (await notifications()).map((n) => n.title)).toContain('NUT Sentinel: On battery');
+  const notifications = () =>
+    page.evaluate(
+      () =>
+        (window as unknown as { __notifications: { title: string; body: string }[] })
+          .__notifications,
+    );
+  await expect
+    .poll(async () => (await notifications()).map((n) => n.title))
+    .toContain('NUT Sentinel: On battery');
 
   // A running counter and the rule that applies now.
   const counter = card.getByTestId('time-on-battery');
@@ -142,16 +206,25 @@ test('on battery: the card counts the time and says what happens next; the brows
   const first = await counter.textContent();
   await expect(counter).not.toHaveText(first!, { timeout: 3_000 });
   const rule = card.getByTestId('shutdown-rule');
-  await expect(rule).toContainText('Shuts down this machine at low battery after HOSTSYNC 60 s, or at once on FSD; then FINALDELAY 1 s and');
+  await expect(rule).toContainText(
+    'Shuts down this machine at low battery after HOSTSYNC 60 s, or at once on FSD; then FINALDELAY 1 s and',
+  );
   await expect(rule).toContainText('— recorded, not run (dry run).');
   await expect(rule.locator('code')).toHaveText(/shutdown/);
   await expect(page.getByTestId('summary-line')).toContainText('1 on battery');
 
   // Low battery: LOWBATT banner, and the live HOSTSYNC countdown.
   await rig.setStatus(UPS, 'OB LB');
-  await expect(page.locator('[data-testid="alert-banner"][data-type="LOWBATT"]')).toBeVisible({ timeout: 5_000 });
-  await expect.poll(async () => (await notifications()).map((n) => n.title)).toContain('NUT Sentinel: Low battery');
-  await expect(card.getByTestId('shutdown-banner')).toHaveAttribute('data-phase', 'waiting-hostsync');
+  await expect(page.locator('[data-testid="alert-banner"][data-type="LOWBATT"]')).toBeVisible({
+    timeout: 5_000,
+  });
+  await expect
+    .poll(async () => (await notifications()).map((n) => n.title))
+    .toContain('NUT Sentinel: Low battery');
+  await expect(card.getByTestId('shutdown-banner')).toHaveAttribute(
+    'data-phase',
+    'waiting-hostsync',
+  );
   const countdown = card.getByTestId('shutdown-countdown');
   const before = await countdown.textContent();
   await expect(countdown).not.toHaveText(before!, { timeout: 3_000 });
@@ -162,11 +235,24 @@ test('on battery: the card counts the time and says what happens next; the brows
   await expect(card.getByTestId('on-battery')).toHaveCount(0);
 });
 
-test('a refused LOGIN is one incident: one event with its detail, not three', async ({ page, rig, app }) => {
+test('a refused LOGIN is one incident: one event with its detail, not three', async ({
+  page,
+  rig,
+  app,
+}) => {
   test.setTimeout(60_000);
   await app.api('config:save', {
     config: {
-      masters: [{ id: 'nas', label: 'Wrong password NAS', preset: 'synology', host: rig.host, port: rig.port, ups: [{ name: UPS, username: RIG_USERS.monuser.name }] }],
+      masters: [
+        {
+          id: 'nas',
+          label: 'Wrong password NAS',
+          preset: 'synology',
+          host: rig.host,
+          port: rig.port,
+          ups: [{ name: UPS, username: RIG_USERS.monuser.name }],
+        },
+      ],
       notifications: { desktop: false },
     },
   });
@@ -183,20 +269,30 @@ test('a refused LOGIN is one incident: one event with its detail, not three', as
 
   // The detail page's header lists it among the last events; the log shows it once, with the fix.
   await page.goto(`${app.url.split('#')[0]}#/ups/nas/ups/events`);
-  await expect(page.locator('[data-testid="recent-event"][data-type="LOGIN_REFUSED"]')).toHaveCount(1);
+  await expect(page.locator('[data-testid="recent-event"][data-type="LOGIN_REFUSED"]')).toHaveCount(
+    1,
+  );
   const log = page.getByTestId('event-log');
   await expect(log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')).toHaveCount(1);
   await expect(log.locator('[data-testid="event-row"][data-type="login-refused"]')).toHaveCount(0);
   await expect(log.locator('[data-testid="event-row"][data-type="COMMBAD"]')).toHaveCount(0);
-  await log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]').getByText('Details').click();
-  await expect(log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')).toContainText('upsd.users');
+  await log
+    .locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')
+    .getByText('Details')
+    .click();
+  await expect(log.locator('[data-testid="event-row"][data-type="LOGIN_REFUSED"]')).toContainText(
+    'upsd.users',
+  );
   // The type filter lists only what occurred; the severity filter narrows to critical.
   const types = await log.getByTestId('event-filter-type').locator('option').allTextContents();
   expect(types).toContain('LOGIN_REFUSED');
   expect(types).not.toContain('ONBATT');
   await log.getByTestId('event-filter-severity').selectOption('critical');
   await expect(log.locator('[data-testid="event-row"]')).toHaveCount(1);
-  await expect(log.locator('[data-testid="event-row"]').first()).toHaveAttribute('data-severity', 'critical');
+  await expect(log.locator('[data-testid="event-row"]').first()).toHaveAttribute(
+    'data-severity',
+    'critical',
+  );
   // "Show" reads as it filters: ticking Notifications shows only notifications.
   await log.getByTestId('event-filter-severity').selectOption('');
   await log.getByTestId('event-filter-kinds').getByText('Notifications').click();

@@ -1,8 +1,13 @@
-import { baseConfig, electronImportBan, importGraphConfig, ipcBan, restrictedImportPaths } from '../shared/eslint.base.js';
+import {
+  baseConfig,
+  electronImportBan,
+  importGraphConfig,
+  ipcBan,
+  restrictedImportPaths,
+} from '../shared/eslint.base.js';
 import { mainLayerZones } from './eslint.layers.js';
 
 const root = new URL('..', import.meta.url).pathname;
-
 
 export default [
   ...baseConfig(root),
@@ -11,7 +16,9 @@ export default [
     // Everything outside main/electron is the Electron-free core.
     files: ['**/*.ts'],
     ignores: ['electron/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [...restrictedImportPaths, electronImportBan] }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: [...restrictedImportPaths, electronImportBan] }],
+    },
   },
   {
     files: ['electron/**/*.ts'],

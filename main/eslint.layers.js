@@ -23,11 +23,38 @@ export const MAIN_LAYERS = {
   mqtt: ['platform', 'channels'],
   demo: ['platform', 'nut'],
   'fsd-test': ['platform', 'nut', 'hooks', 'monitor'],
-  core: ['platform', 'nut', 'config', 'history', 'hooks', 'notify', 'metrics', 'monitor', 'doctor', 'discovery', 'channels', 'mqtt', 'fsd-test'],
+  core: [
+    'platform',
+    'nut',
+    'config',
+    'history',
+    'hooks',
+    'notify',
+    'metrics',
+    'monitor',
+    'doctor',
+    'discovery',
+    'channels',
+    'mqtt',
+    'fsd-test',
+  ],
   bridge: ['platform', 'core'],
   electron: ['platform', 'core', 'notify'],
   service: ['platform'],
-  cli: ['platform', 'core', 'bridge', 'channels', 'config', 'demo', 'discovery', 'doctor', 'mqtt', 'notify', 'nut', 'service'],
+  cli: [
+    'platform',
+    'core',
+    'bridge',
+    'channels',
+    'config',
+    'demo',
+    'discovery',
+    'doctor',
+    'mqtt',
+    'notify',
+    'nut',
+    'service',
+  ],
   packaging: ['platform', 'cli', 'service'],
   tools: ['electron', 'packaging'],
   bench: '*',
@@ -42,8 +69,19 @@ export function mainLayerZones() {
   const folders = Object.keys(MAIN_LAYERS);
   return Object.entries(MAIN_LAYERS).flatMap(([folder, allowed]) => {
     if (allowed === '*') return [];
-    const from = folders.filter((other) => other !== folder && !allowed.includes(other)).map((other) => `main/${other}/**`);
-    const may = allowed.length > 0 ? allowed.map((name) => `main/${name}`).join(', ') : 'nothing else in main/';
-    return [{ target: `main/${folder}/**`, from, message: `main/${folder} may import only ${may} (and shared/): see main/eslint.layers.js.` }];
+    const from = folders
+      .filter((other) => other !== folder && !allowed.includes(other))
+      .map((other) => `main/${other}/**`);
+    const may =
+      allowed.length > 0
+        ? allowed.map((name) => `main/${name}`).join(', ')
+        : 'nothing else in main/';
+    return [
+      {
+        target: `main/${folder}/**`,
+        from,
+        message: `main/${folder} may import only ${may} (and shared/): see main/eslint.layers.js.`,
+      },
+    ];
   });
 }

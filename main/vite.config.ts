@@ -37,7 +37,11 @@ export default defineConfig(({ mode }) => {
         external: preload ? ['electron'] : external,
         output: preload
           ? { format: 'cjs', entryFileNames: '[name].cjs' }
-          : { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+          : {
+              format: 'es',
+              entryFileNames: '[name].js',
+              chunkFileNames: 'chunks/[name]-[hash].js',
+            },
       },
     },
   };

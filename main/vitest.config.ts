@@ -23,7 +23,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/src/**/*.test.ts'], exclude: INTEGRATION },
+        test: {
+          name: 'unit',
+          include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/src/**/*.test.ts'],
+          exclude: INTEGRATION,
+        },
       },
       { extends: true, test: { name: 'integration', include: INTEGRATION } },
     ],

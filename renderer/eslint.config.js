@@ -1,6 +1,11 @@
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
-import { baseConfig, electronImportBan, importGraphConfig, restrictedImportPaths } from '../shared/eslint.base.js';
+import {
+  baseConfig,
+  electronImportBan,
+  importGraphConfig,
+  restrictedImportPaths,
+} from '../shared/eslint.base.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -17,12 +22,21 @@ export default [
         'error',
         {
           paths: [...restrictedImportPaths, electronImportBan],
-          patterns: [{ group: ['../main/*', '../../main/*', 'node:*'], message: 'The renderer reaches the core only through src/api.ts.' }],
+          patterns: [
+            {
+              group: ['../main/*', '../../main/*', 'node:*'],
+              message: 'The renderer reaches the core only through src/api.ts.',
+            },
+          ],
         },
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'window', property: 'nutSentinel', message: 'Use the API from src/api.ts (it picks the preload or the bridge).' },
+        {
+          object: 'window',
+          property: 'nutSentinel',
+          message: 'Use the API from src/api.ts (it picks the preload or the bridge).',
+        },
       ],
     },
   },

@@ -12,7 +12,10 @@ import { SeveritySchema } from './history';
 /** Where a channel secret comes from; `store`: the OS keychain in the app, the encrypted store in the agent. */
 export const SecretSourceSchema = z.discriminatedUnion('source', [
   z.object({ source: z.literal('store') }),
-  z.object({ source: z.literal('env'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
+  z.object({
+    source: z.literal('env'),
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'),
+  }),
   z.object({ source: z.literal('file'), path: z.string().min(1) }),
   z.object({ source: z.literal('none') }),
 ]);
@@ -65,7 +68,10 @@ export const WebhookChannelSchema = z.object({
   headers: z
     .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'not a header name'), z.string())
     .default({})
-    .refine((h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'), 'put credentials in `authorization` (a secret source), not in headers'),
+    .refine(
+      (h) => !Object.keys(h).some((k) => k.toLowerCase() === 'authorization'),
+      'put credentials in `authorization` (a secret source), not in headers',
+    ),
   /** Sent as the Authorization header (e.g. `Bearer …`), from the secret store/env/file. */
   authorization: SecretSourceSchema.default({ source: 'none' }),
   /** HMAC-SHA256 key: each request carries `X-NUT-Sentinel-Signature: sha256=<hex of HMAC(timestamp + "." + body)>`. */
@@ -81,11 +87,25 @@ export const NtfyChannelSchema = z.object({
   type: z.literal('ntfy'),
   /** Server base URL, e.g. https://ntfy.sh */
   url: httpUrl,
-  topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'an ntfy topic has letters, digits, `-` and `_` (up to 64)'),
+  topic: z
+    .string()
+    .regex(/^[-_A-Za-z0-9]{1,64}$/, 'an ntfy topic has letters, digits, `-` and `_` (up to 64)'),
   token: SecretSourceSchema.default({ source: 'none' }),
   /** ntfy priority 1 (min) … 5 (max) per severity. */
-  priority: z.object({ info: ntfyPriority.default(3), warning: ntfyPriority.default(4), critical: ntfyPriority.default(5) }).prefault({}),
-  tags: z.object({ info: tagList.default(['electric_plug']), warning: tagList.default(['warning']), critical: tagList.default(['rotating_light']) }).prefault({}),
+  priority: z
+    .object({
+      info: ntfyPriority.default(3),
+      warning: ntfyPriority.default(4),
+      critical: ntfyPriority.default(5),
+    })
+    .prefault({}),
+  tags: z
+    .object({
+      info: tagList.default(['electric_plug']),
+      warning: tagList.default(['warning']),
+      critical: tagList.default(['rotating_light']),
+    })
+    .prefault({}),
   tls: ChannelTlsSchema.prefault({}),
 });
 
@@ -97,7 +117,13 @@ export const GotifyChannelSchema = z.object({
   /** The application token (Gotify → Apps → Create application). */
   token: SecretSourceSchema.default({ source: 'store' }),
   /** Gotify priority 0 … 10 per severity. */
-  priority: z.object({ info: gotifyPriority.default(2), warning: gotifyPriority.default(5), critical: gotifyPriority.default(8) }).prefault({}),
+  priority: z
+    .object({
+      info: gotifyPriority.default(2),
+      warning: gotifyPriority.default(5),
+      critical: gotifyPriority.default(8),
+    })
+    .prefault({}),
   tls: ChannelTlsSchema.prefault({}),
 });
 
@@ -122,7 +148,10 @@ export const MqttChannelSchema = z.object({
   url: z
     .string()
     .url('not a URL')
-    .refine((u) => /^(mqtts?|wss?):\/\//i.test(u), 'the broker URL starts with mqtt://, mqtts://, ws:// or wss://'),
+    .refine(
+      (u) => /^(mqtts?|wss?):\/\//i.test(u),
+      'the broker URL starts with mqtt://, mqtts://, ws:// or wss://',
+    ),
   username: z.string().default(''),
   password: SecretSourceSchema.default({ source: 'none' }),
   clientId: z.string().min(1).max(64).optional(),
@@ -133,12 +162,24 @@ export const MqttChannelSchema = z.object({
     .refine((p) => !p.endsWith('/'), 'no trailing `/`')
     .default('nut-sentinel'),
   homeAssistant: z
-    .object({ enabled: z.boolean().default(true), discoveryPrefix: z.string().regex(/^[^#+\s]+$/).default('homeassistant') })
+    .object({
+      enabled: z.boolean().default(true),
+      discoveryPrefix: z
+        .string()
+        .regex(/^[^#+\s]+$/)
+        .default('homeassistant'),
+    })
     .prefault({}),
   tls: ChannelTlsSchema.prefault({}),
 });
 
-export const ChannelSchema = z.discriminatedUnion('type', [WebhookChannelSchema, NtfyChannelSchema, GotifyChannelSchema, EmailChannelSchema, MqttChannelSchema]);
+export const ChannelSchema = z.discriminatedUnion('type', [
+  WebhookChannelSchema,
+  NtfyChannelSchema,
+  GotifyChannelSchema,
+  EmailChannelSchema,
+  MqttChannelSchema,
+]);
 export type ChannelConfig = z.infer<typeof ChannelSchema>;
 export type ChannelType = ChannelConfig['type'];
 export type WebhookChannel = z.infer<typeof WebhookChannelSchema>;
@@ -214,9 +255,19 @@ export const AlertSchema = z.object({
   ups: z
     .object({ monitorId: z.string(), name: z.string(), system: z.string(), master: z.string() })
     .nullable(),
-  readings: z.object({ status: z.string().nullable(), charge: z.number().nullable(), runtime: z.number().nullable(), load: z.number().nullable() }),
+  readings: z.object({
+    status: z.string().nullable(),
+    charge: z.number().nullable(),
+    runtime: z.number().nullable(),
+    load: z.number().nullable(),
+  }),
   summary: z
-    .object({ durationSeconds: z.number(), lowestCharge: z.number().nullable(), shutdownStarted: z.boolean(), flaps: z.number().int() })
+    .object({
+      durationSeconds: z.number(),
+      lowestCharge: z.number().nullable(),
+      shutdownStarted: z.boolean(),
+      flaps: z.number().int(),
+    })
     .nullable(),
   host: z.string(),
 });

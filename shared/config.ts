@@ -14,7 +14,8 @@ export const CommandSchema = z.object({
 });
 export type Command = z.infer<typeof CommandSchema>;
 
-const seconds = (min: number, max: number, fallback: number) => z.number().min(min).max(max).default(fallback);
+const seconds = (min: number, max: number, fallback: number) =>
+  z.number().min(min).max(max).default(fallback);
 
 export const TimingSchema = z.object({
   /** How often `ups.status` is read (fast path for detection; upsmon POLLFREQ is 5 s). */
@@ -41,19 +42,24 @@ export const TimingSchema = z.object({
 });
 export type Timing = z.infer<typeof TimingSchema>;
 
-export const TlsSchema = z.object({
-  /** off: plaintext; opportunistic: STARTTLS when offered (like upsmon's default); required: refuse plaintext. */
-  mode: z.enum(['off', 'opportunistic', 'required']).default('off'),
-  /** PEM of a CA or of the self-signed server certificate to verify against. */
-  caPem: z.string().optional(),
-  /** Pinned SHA-256 fingerprint of the server certificate (hex, colons optional). */
-  fingerprint256: z
-    .string()
-    .regex(/^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'a SHA-256 fingerprint is 32 hex byte pairs, e.g. AB:CD:…')
-    .optional(),
-  /** Accept any certificate (encrypts, but does not authenticate the master). */
-  insecure: z.boolean().default(false),
-}).transform((tls) => ({ ...tls, mode: impliedTlsMode(tls) }));
+export const TlsSchema = z
+  .object({
+    /** off: plaintext; opportunistic: STARTTLS when offered (like upsmon's default); required: refuse plaintext. */
+    mode: z.enum(['off', 'opportunistic', 'required']).default('off'),
+    /** PEM of a CA or of the self-signed server certificate to verify against. */
+    caPem: z.string().optional(),
+    /** Pinned SHA-256 fingerprint of the server certificate (hex, colons optional). */
+    fingerprint256: z
+      .string()
+      .regex(
+        /^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/,
+        'a SHA-256 fingerprint is 32 hex byte pairs, e.g. AB:CD:…',
+      )
+      .optional(),
+    /** Accept any certificate (encrypts, but does not authenticate the master). */
+    insecure: z.boolean().default(false),
+  })
+  .transform((tls) => ({ ...tls, mode: impliedTlsMode(tls) }));
 export type TlsConfig = z.infer<typeof TlsSchema>;
 
 /**
@@ -61,7 +67,11 @@ export type TlsConfig = z.infer<typeof TlsSchema>;
  * means `required` with them: otherwise whoever answers STARTTLS with ERR FEATURE-NOT-CONFIGURED
  * gets USERNAME and PASSWORD in plain text.
  */
-export function impliedTlsMode(tls: { mode: 'off' | 'opportunistic' | 'required'; caPem?: string | undefined; fingerprint256?: string | undefined }): 'off' | 'opportunistic' | 'required' {
+export function impliedTlsMode(tls: {
+  mode: 'off' | 'opportunistic' | 'required';
+  caPem?: string | undefined;
+  fingerprint256?: string | undefined;
+}): 'off' | 'opportunistic' | 'required' {
   const pinned = (tls.caPem ?? '').trim() !== '' || (tls.fingerprint256 ?? '').trim() !== '';
   return tls.mode === 'opportunistic' && pinned ? 'required' : tls.mode;
 }
@@ -122,9 +132,26 @@ export const EventHookSchema = z.object({
 
 /** upssched-compatible rule: `AT <event> <ups|*> START-TIMER|CANCEL-TIMER|EXECUTE …`. */
 export const UpsschedRuleSchema = z.discriminatedUnion('action', [
-  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('START-TIMER'), timer: z.string().min(1), seconds: z.number().min(0) }),
-  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('CANCEL-TIMER'), timer: z.string().min(1), command: z.string().optional() }),
-  z.object({ event: NotifyTypeSchema, ups: z.string().default('*'), action: z.literal('EXECUTE'), command: z.string().min(1) }),
+  z.object({
+    event: NotifyTypeSchema,
+    ups: z.string().default('*'),
+    action: z.literal('START-TIMER'),
+    timer: z.string().min(1),
+    seconds: z.number().min(0),
+  }),
+  z.object({
+    event: NotifyTypeSchema,
+    ups: z.string().default('*'),
+    action: z.literal('CANCEL-TIMER'),
+    timer: z.string().min(1),
+    command: z.string().optional(),
+  }),
+  z.object({
+    event: NotifyTypeSchema,
+    ups: z.string().default('*'),
+    action: z.literal('EXECUTE'),
+    command: z.string().min(1),
+  }),
 ]);
 export type UpsschedRule = z.infer<typeof UpsschedRuleSchema>;
 
@@ -145,7 +172,9 @@ export const HooksSchema = z.object({
    * beyond the basic set (PATH, HOME, USER, LOGNAME, LANG, LC_*, TZ; on Windows SystemRoot, ComSpec,
    * windir, PATHEXT). A variable that holds a password (`{ "source": "env" }`) is never passed.
    */
-  passEnvironment: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name')).default([]),
+  passEnvironment: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'))
+    .default([]),
 });
 export type Hooks = z.infer<typeof HooksSchema>;
 
@@ -179,41 +208,54 @@ export const HistorySchema = z.object({
   sampleSeconds: seconds(1, 3600, 5),
 });
 
-export const ConfigSchema = z.object({
-  version: z.literal(1).default(1),
-  masters: z.array(MasterSchema).default([]),
-  timing: TimingSchema.prefault({}),
-  hooks: HooksSchema.prefault({}),
-  shutdown: ShutdownSchema.prefault({}),
-  notifications: NotificationsSchema.prefault({}),
-  history: HistorySchema.prefault({}),
-  /** Remote alert channels and incident settings (main/channels). */
-  alerts: AlertsSchema.prefault({}),
-  /** The opt-in Prometheus endpoint (main/metrics). */
-  metrics: MetricsEndpointSchema.prefault({}),
-  startAtLogin: z.boolean().default(false),
-}).superRefine((config, ctx) => {
-  const { minSupplies } = config.shutdown;
-  const available = feedingPower(config.masters);
-  if (minSupplies !== null && minSupplies > available) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['shutdown', 'minSupplies'],
-      message: `MINSUPPLIES ${minSupplies} is more than the secondary UPSes feed (power values add up to ${available}): this machine would shut down at once. Lower it, or turn it off to shut down when any secondary UPS is critical`,
-    });
-  }
-  const known = new Set(config.masters.flatMap((master) => master.ups.map((ups) => monitorId(master.id, ups.name))));
-  const seen = new Set<string>();
-  config.alerts.channels.forEach((channel, index) => {
-    if (seen.has(channel.id)) ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'id'], message: `a second channel is called "${channel.id}": ids must be unique` });
-    seen.add(channel.id);
-    channel.ups.forEach((id, i) => {
-      if (id !== '*' && !known.has(id)) {
-        ctx.addIssue({ code: 'custom', path: ['alerts', 'channels', index, 'ups', i], message: `no monitored UPS "${id}": use "*" or MASTER-ID/UPS-NAME of an entry under masters (${[...known].join(', ') || 'none configured'})` });
-      }
+export const ConfigSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    masters: z.array(MasterSchema).default([]),
+    timing: TimingSchema.prefault({}),
+    hooks: HooksSchema.prefault({}),
+    shutdown: ShutdownSchema.prefault({}),
+    notifications: NotificationsSchema.prefault({}),
+    history: HistorySchema.prefault({}),
+    /** Remote alert channels and incident settings (main/channels). */
+    alerts: AlertsSchema.prefault({}),
+    /** The opt-in Prometheus endpoint (main/metrics). */
+    metrics: MetricsEndpointSchema.prefault({}),
+    startAtLogin: z.boolean().default(false),
+  })
+  .superRefine((config, ctx) => {
+    const { minSupplies } = config.shutdown;
+    const available = feedingPower(config.masters);
+    if (minSupplies !== null && minSupplies > available) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shutdown', 'minSupplies'],
+        message: `MINSUPPLIES ${minSupplies} is more than the secondary UPSes feed (power values add up to ${available}): this machine would shut down at once. Lower it, or turn it off to shut down when any secondary UPS is critical`,
+      });
+    }
+    const known = new Set(
+      config.masters.flatMap((master) => master.ups.map((ups) => monitorId(master.id, ups.name))),
+    );
+    const seen = new Set<string>();
+    config.alerts.channels.forEach((channel, index) => {
+      if (seen.has(channel.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerts', 'channels', index, 'id'],
+          message: `a second channel is called "${channel.id}": ids must be unique`,
+        });
+      seen.add(channel.id);
+      channel.ups.forEach((id, i) => {
+        if (id !== '*' && !known.has(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['alerts', 'channels', index, 'ups', i],
+            message: `no monitored UPS "${id}": use "*" or MASTER-ID/UPS-NAME of an entry under masters (${[...known].join(', ') || 'none configured'})`,
+          });
+        }
+      });
     });
   });
-});
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -224,7 +266,11 @@ export function feedsThisMachine(ups: Pick<MonitoredUps, 'role' | 'powerValue'>)
 
 /** The power values of the UPSes that feed this machine, added up (upsmon's total power). */
 export function feedingPower(masters: readonly Pick<Master, 'ups'>[]): number {
-  return masters.reduce((sum, master) => sum + master.ups.reduce((s, ups) => s + (feedsThisMachine(ups) ? ups.powerValue : 0), 0), 0);
+  return masters.reduce(
+    (sum, master) =>
+      sum + master.ups.reduce((s, ups) => s + (feedsThisMachine(ups) ? ups.powerValue : 0), 0),
+    0,
+  );
 }
 
 export function defaultConfig(): Config {

@@ -8,7 +8,8 @@ import tseslint from 'typescript-eslint';
 const shellFree = {
   name: 'child_process',
   importNames: ['exec', 'execSync'],
-  message: 'Hooks and helpers run with execFile/spawn (no shell): shell strings are an injection risk.',
+  message:
+    'Hooks and helpers run with execFile/spawn (no shell): shell strings are an injection risk.',
 };
 const nodeShellFree = { ...shellFree, name: 'node:child_process' };
 
@@ -26,7 +27,15 @@ export const ipcBan = {
 /** @param {string} tsconfigRootDir */
 export function baseConfig(tsconfigRootDir) {
   return tseslint.config(
-    { ignores: ['**/out/**', '**/dist/**', '**/node_modules/**', '**/results/**', '**/screenshots/**'] },
+    {
+      ignores: [
+        '**/out/**',
+        '**/dist/**',
+        '**/node_modules/**',
+        '**/results/**',
+        '**/screenshots/**',
+      ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
@@ -35,10 +44,19 @@ export function baseConfig(tsconfigRootDir) {
       },
       rules: {
         '@typescript-eslint/no-floating-promises': 'error',
-        '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
-        '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+        '@typescript-eslint/no-misused-promises': [
+          'error',
+          { checksVoidReturn: { arguments: false, attributes: false } },
+        ],
+        '@typescript-eslint/no-unused-vars': [
+          'error',
+          { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+        ],
         '@typescript-eslint/consistent-type-imports': 'error',
-        '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+        '@typescript-eslint/restrict-template-expressions': [
+          'error',
+          { allowNumber: true, allowBoolean: true },
+        ],
         '@typescript-eslint/only-throw-error': 'error',
         'no-restricted-imports': ['error', { paths: [shellFree, nodeShellFree] }],
         eqeqeq: ['error', 'smart'],
@@ -47,7 +65,10 @@ export function baseConfig(tsconfigRootDir) {
     {
       files: ['**/*.js', '**/*.mjs'],
       ...tseslint.configs.disableTypeChecked,
-      languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+      languageOptions: {
+        ...tseslint.configs.disableTypeChecked.languageOptions,
+        globals: globals.node,
+      },
     },
     {
       // Tests may use loose typing for fixtures and non-null assertions on results they just checked.
@@ -64,12 +85,22 @@ export function baseConfig(tsconfigRootDir) {
 export const restrictedImportPaths = [shellFree, nodeShellFree];
 
 /** Test code: test files, testing/ helper folders, fixtures and benchmarks. Everything else is product code. */
-export const TEST_CODE = ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts', '**/*.e2e.ts', '**/*.dist-test.ts', '**/testing/**', '**/fixtures/**', '**/bench/**'];
+export const TEST_CODE = [
+  '**/*.test.ts',
+  '**/*.test.tsx',
+  '**/*.spec.ts',
+  '**/*.e2e.ts',
+  '**/*.dist-test.ts',
+  '**/testing/**',
+  '**/fixtures/**',
+  '**/bench/**',
+];
 
 export const testHelperZone = {
   target: '**/*',
   from: ['**/testing/**'],
-  message: 'Product code never imports test helpers (testing/ folders): move what it needs into product code, and let the tests import it from there.',
+  message:
+    'Product code never imports test helpers (testing/ folders): move what it needs into product code, and let the tests import it from there.',
 };
 
 /**
@@ -85,7 +116,9 @@ export function importGraphConfig(rootDir, zones = []) {
       files: ['**/*.ts', '**/*.tsx'],
       plugins: { 'import-x': importX },
       settings: {
-        'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'] })],
+        'import-x/resolver-next': [
+          createNodeResolver({ extensions: ['.ts', '.tsx', '.js', '.mjs', '.json'] }),
+        ],
         // Which files import-x reads to follow imports (its defaults are JavaScript only).
         'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
         'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
@@ -95,7 +128,12 @@ export function importGraphConfig(rootDir, zones = []) {
     {
       files: ['**/*.ts', '**/*.tsx'],
       ignores: TEST_CODE,
-      rules: { 'import-x/no-restricted-paths': ['error', { basePath: rootDir, zones: [testHelperZone, ...zones] }] },
+      rules: {
+        'import-x/no-restricted-paths': [
+          'error',
+          { basePath: rootDir, zones: [testHelperZone, ...zones] },
+        ],
+      },
     },
   ];
 }

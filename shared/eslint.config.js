@@ -1,4 +1,9 @@
-import { baseConfig, electronImportBan, importGraphConfig, restrictedImportPaths } from './eslint.base.js';
+import {
+  baseConfig,
+  electronImportBan,
+  importGraphConfig,
+  restrictedImportPaths,
+} from './eslint.base.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -12,7 +17,12 @@ export default [
         'error',
         {
           paths: [...restrictedImportPaths, electronImportBan],
-          patterns: [{ group: ['node:*', '../main/*', '../renderer/*'], message: 'shared/ runs on both sides: no Node, no main, no renderer imports.' }],
+          patterns: [
+            {
+              group: ['node:*', '../main/*', '../renderer/*'],
+              message: 'shared/ runs on both sides: no Node, no main, no renderer imports.',
+            },
+          ],
         },
       ],
     },

@@ -34,7 +34,13 @@ export const DEFAULT_FSD_MIN_CHARGE_PERCENT = 80;
 export const FsdCredentialSchema = z.discriminatedUnion('source', [
   z.object({
     source: z.literal('entered'),
-    username: z.string().min(1, 'enter the user name that has the FSD right (upsmon primary/master, or actions = FSD)').max(256),
+    username: z
+      .string()
+      .min(
+        1,
+        'enter the user name that has the FSD right (upsmon primary/master, or actions = FSD)',
+      )
+      .max(256),
     password: z.string().max(512),
     /** Keep it in the secret store (never in the config file) for the next test. */
     remember: z.boolean().default(false),
@@ -157,7 +163,11 @@ export const FsdPreflightSchema = z.object({
     role: z.enum(['secondary', 'monitor-only']),
     /** The configured shutdown.dryRun (what our monitor does when it sees FSD for real). */
     configDryRun: z.boolean(),
-    shutdownCommand: z.object({ program: z.string(), args: z.array(z.string()), isDefault: z.boolean() }),
+    shutdownCommand: z.object({
+      program: z.string(),
+      args: z.array(z.string()),
+      isDefault: z.boolean(),
+    }),
     finalDelaySeconds: z.number(),
     hooks: z.array(FsdHookInfoSchema),
     /** This test would power this machine off (master mode: not in dry run; local: dryRun false). */
@@ -195,7 +205,14 @@ export const FsdStartRequestSchema = z
   });
 export type FsdStartRequest = z.input<typeof FsdStartRequestSchema>;
 
-export const FsdRunStateSchema = z.enum(['idle', 'countdown', 'running', 'finished', 'aborted', 'failed']);
+export const FsdRunStateSchema = z.enum([
+  'idle',
+  'countdown',
+  'running',
+  'finished',
+  'aborted',
+  'failed',
+]);
 export type FsdRunState = z.infer<typeof FsdRunStateSchema>;
 
 export const FsdTimelineKindSchema = z.enum([
@@ -320,8 +337,18 @@ export const FsdReportSchema = z.object({
   upsName: z.string(),
   systemName: z.string(),
   outcome: z.enum(['completed', 'aborted', 'failed']),
-  master: z.object({ host: z.string(), port: z.number(), kind: z.string(), version: z.string().nullable(), protocol: z.string().nullable() }),
-  hostSync: z.object({ seconds: z.number(), source: z.enum(['request', 'default']), note: z.string() }),
+  master: z.object({
+    host: z.string(),
+    port: z.number(),
+    kind: z.string(),
+    version: z.string().nullable(),
+    protocol: z.string().nullable(),
+  }),
+  hostSync: z.object({
+    seconds: z.number(),
+    source: z.enum(['request', 'default']),
+    note: z.string(),
+  }),
   graceSeconds: z.number(),
   /** Preflight findings as they were at the start, and the blockers the user overrode. */
   checks: z.array(FsdCheckSchema),
@@ -348,7 +375,9 @@ export type FsdReport = z.infer<typeof FsdReportSchema>;
  * aborted or failed one stopped watching early, so "still logged in" would claim too much.
  */
 export function notLeftText(outcome: FsdReport['outcome']): string {
-  return outcome === 'completed' ? 'still logged in at the end' : 'not seen leaving before the test stopped';
+  return outcome === 'completed'
+    ? 'still logged in at the end'
+    : 'not seen leaving before the test stopped';
 }
 
 /**
@@ -364,7 +393,9 @@ export interface SecondaryCounts {
   thisMachine: FsdVerdict | null;
 }
 
-export function secondaryCounts(secondaries: readonly Pick<FsdSecondaryResult, 'isThisMachine' | 'verdict'>[]): SecondaryCounts {
+export function secondaryCounts(
+  secondaries: readonly Pick<FsdSecondaryResult, 'isThisMachine' | 'verdict'>[],
+): SecondaryCounts {
   const others = secondaries.filter((s) => !s.isThisMachine);
   return {
     others: others.length,
@@ -375,11 +406,18 @@ export function secondaryCounts(secondaries: readonly Pick<FsdSecondaryResult, '
   };
 }
 
-export const VERDICT_TEXT: Record<FsdVerdict, string> = { 'in-time': 'in time', late: 'late', never: 'never' };
+export const VERDICT_TEXT: Record<FsdVerdict, string> = {
+  'in-time': 'in time',
+  late: 'late',
+  never: 'never',
+};
 
 /** "2 in time · 0 late · 0 never" (+ " · this machine: in time"), the same words everywhere. */
-export function secondaryCountsText(counts: Pick<SecondaryCounts, 'inTime' | 'late' | 'never' | 'thisMachine'>): string {
-  const own = counts.thisMachine === null ? '' : ` · this machine: ${VERDICT_TEXT[counts.thisMachine]}`;
+export function secondaryCountsText(
+  counts: Pick<SecondaryCounts, 'inTime' | 'late' | 'never' | 'thisMachine'>,
+): string {
+  const own =
+    counts.thisMachine === null ? '' : ` · this machine: ${VERDICT_TEXT[counts.thisMachine]}`;
   return `${counts.inTime} in time · ${counts.late} late · ${counts.never} never${own}`;
 }
 
@@ -411,7 +449,11 @@ export const FsdRunViewSchema = z.object({
   upsName: z.string(),
   state: FsdRunStateSchema,
   createdAt: z.number(),
-  countdown: z.object({ seconds: z.number(), endsAt: z.number().nullable(), secondsLeft: z.number() }),
+  countdown: z.object({
+    seconds: z.number(),
+    endsAt: z.number().nullable(),
+    secondsLeft: z.number(),
+  }),
   /** Epoch ms of t0 (FSD-SET or the local sequence's start). */
   t0: z.number().nullable(),
   finishedAt: z.number().nullable(),

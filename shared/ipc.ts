@@ -19,7 +19,12 @@ import {
   FsdStartRequestSchema,
 } from './fsd-test';
 import { DiscoveryRequestSchema, DiscoveryResultSchema } from './discovery';
-import { EventQuerySchema, MetricSampleSchema, SampleQuerySchema, StoredEventSchema } from './history';
+import {
+  EventQuerySchema,
+  MetricSampleSchema,
+  SampleQuerySchema,
+  StoredEventSchema,
+} from './history';
 import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
 
 const none = z.undefined();
@@ -55,7 +60,10 @@ export const ConnectionTestStepSchema = z.object({
 });
 
 /** How the UI and `nut-sentinel doctor` name the steps. */
-export const CONNECTION_TEST_STEP_LABELS: Record<z.infer<typeof ConnectionTestStepSchema>['step'], string> = {
+export const CONNECTION_TEST_STEP_LABELS: Record<
+  z.infer<typeof ConnectionTestStepSchema>['step'],
+  string
+> = {
   resolve: 'Resolve the host name',
   connect: 'Connect (TCP)',
   tls: 'STARTTLS',
@@ -130,9 +138,15 @@ export const invokeChannels = {
       z.object({ ok: z.literal(false), issues: z.array(ConfigIssueSchema) }),
     ]),
   },
-  'config:test-connection': { request: ConnectionTestRequestSchema, response: ConnectionTestResultSchema },
+  'config:test-connection': {
+    request: ConnectionTestRequestSchema,
+    response: ConnectionTestResultSchema,
+  },
   /** "Find masters on my network" (main/discovery): anonymous reads only, never a credential. */
-  'discovery:find-masters': { request: DiscoveryRequestSchema.prefault({}), response: DiscoveryResultSchema },
+  'discovery:find-masters': {
+    request: DiscoveryRequestSchema.prefault({}),
+    response: DiscoveryResultSchema,
+  },
   'config:import-upsmon': {
     request: z.object({
       upsmonConf: z.string().max(MAX_IMPORT_FILE_CHARS),
@@ -140,25 +154,46 @@ export const invokeChannels = {
       /** false: preview only. */
       apply: z.boolean(),
     }),
-    response: z.object({ ok: z.boolean(), report: z.array(ImportReportLineSchema), config: ConfigSchema.nullable() }),
+    response: z.object({
+      ok: z.boolean(),
+      report: z.array(ImportReportLineSchema),
+      config: ConfigSchema.nullable(),
+    }),
   },
   'secrets:set-password': {
-    request: z.object({ masterId: z.string().min(1), upsName: z.string().min(1), password: z.string().max(512) }),
+    request: z.object({
+      masterId: z.string().min(1),
+      upsName: z.string().min(1),
+      password: z.string().max(512),
+    }),
     response: z.object({ ok: z.literal(true) }),
   },
   'notifications:recent': { request: none, response: z.array(NotificationRecordSchema) },
   /** Delivery status of every remote alert channel (main/channels). */
   'alerts:status': { request: none, response: z.array(ChannelStatusSchema) },
   /** Sends a test message through one channel now and reports the real outcome. */
-  'alerts:test': { request: z.object({ channelId: z.string().min(1) }), response: z.object({ ok: z.boolean(), detail: z.string() }) },
+  'alerts:test': {
+    request: z.object({ channelId: z.string().min(1) }),
+    response: z.object({ ok: z.boolean(), detail: z.string() }),
+  },
   /** Stores a channel secret (token, password, signingKey, authorization) in the secret store. */
   'secrets:set-channel-secret': {
-    request: z.object({ channelId: z.string().min(1), field: z.enum(['token', 'password', 'signingKey', 'authorization']), value: z.string().min(1).max(4096) }),
+    request: z.object({
+      channelId: z.string().min(1),
+      field: z.enum(['token', 'password', 'signingKey', 'authorization']),
+      value: z.string().min(1).max(4096),
+    }),
     response: z.object({ ok: z.literal(true) }),
   },
-  'notifications:set-paused': { request: z.object({ paused: z.boolean() }), response: z.object({ paused: z.boolean() }) },
+  'notifications:set-paused': {
+    request: z.object({ paused: z.boolean() }),
+    response: z.object({ paused: z.boolean() }),
+  },
   /** After a shutdown episode that left this machine running (dry run, failed command): re-arm the monitor. */
-  'monitor:acknowledge-shutdown': { request: monitorRef, response: z.object({ ok: z.literal(true) }) },
+  'monitor:acknowledge-shutdown': {
+    request: monitorRef,
+    response: z.object({ ok: z.literal(true) }),
+  },
   /** The operator's answer for an FSD already latched at start (policy `ask`). */
   'monitor:latched-fsd-choice': {
     request: z.object({ monitorId: z.string().min(1), choice: z.enum(['obey', 'ignore']) }),
@@ -172,9 +207,15 @@ export const invokeChannels = {
   'fsd:start': { request: FsdStartRequestSchema, response: FsdRunViewSchema },
   'fsd:abort': { request: z.object({ runId: z.string().min(1) }), response: FsdRunViewSchema },
   /** The run by id, or the latest one (null when there was none since start). */
-  'fsd:get-run': { request: z.object({ runId: z.string().min(1).optional() }), response: FsdRunViewSchema.nullable() },
+  'fsd:get-run': {
+    request: z.object({ runId: z.string().min(1).optional() }),
+    response: FsdRunViewSchema.nullable(),
+  },
   'fsd:list-reports': {
-    request: z.object({ monitorId: z.string().optional(), limit: z.number().int().min(1).max(500).default(50) }),
+    request: z.object({
+      monitorId: z.string().optional(),
+      limit: z.number().int().min(1).max(500).default(50),
+    }),
     response: z.array(FsdReportSummarySchema),
   },
   'fsd:get-report': {
@@ -182,7 +223,10 @@ export const invokeChannels = {
     response: FsdReportExportSchema,
   },
   /** Removes the remembered FSD credential of a UPS. */
-  'fsd:forget-credential': { request: z.object({ monitorId: z.string().min(1) }), response: z.object({ ok: z.literal(true), removed: z.boolean() }) },
+  'fsd:forget-credential': {
+    request: z.object({ monitorId: z.string().min(1) }),
+    response: z.object({ ok: z.literal(true), removed: z.boolean() }),
+  },
 } as const;
 
 /** Core → UI pushes. */
@@ -198,7 +242,9 @@ export const pushChannels = {
 export type InvokeChannel = keyof typeof invokeChannels;
 export type PushChannel = keyof typeof pushChannels;
 export type RequestOf<C extends InvokeChannel> = z.input<(typeof invokeChannels)[C]['request']>;
-export type ParsedRequestOf<C extends InvokeChannel> = z.output<(typeof invokeChannels)[C]['request']>;
+export type ParsedRequestOf<C extends InvokeChannel> = z.output<
+  (typeof invokeChannels)[C]['request']
+>;
 export type ResponseOf<C extends InvokeChannel> = z.output<(typeof invokeChannels)[C]['response']>;
 export type PushOf<P extends PushChannel> = z.output<(typeof pushChannels)[P]>;
 

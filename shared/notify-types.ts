@@ -64,7 +64,12 @@ export type NotifyType = (typeof NOTIFY_TYPES)[number];
  * SHUTDOWN_HOSTSYNC (a primary waiting for its secondaries; we are never primary) and the
  * OS sleep events (emitted once per host by whoever watches the OS power state).
  */
-export const HOST_LEVEL_NOTIFY_TYPES: readonly NotifyType[] = ['NOPARENT', 'SHUTDOWN_HOSTSYNC', 'SUSPEND_STARTING', 'SUSPEND_FINISHED'];
+export const HOST_LEVEL_NOTIFY_TYPES: readonly NotifyType[] = [
+  'NOPARENT',
+  'SHUTDOWN_HOSTSYNC',
+  'SUSPEND_STARTING',
+  'SUSPEND_FINISHED',
+];
 
 const notifyTypeSet: ReadonlySet<string> = new Set<string>(NOTIFY_TYPES);
 
@@ -114,11 +119,13 @@ export const DEFAULT_NOTIFY_MESSAGES: Readonly<Record<NotifyType, string>> = {
   OTHER: 'UPS %s: has at least one unclassified status token: [%s]',
   NOTOTHER: 'UPS %s has no unclassified status tokens anymore',
   SUSPEND_STARTING: 'OS is entering sleep/suspend/hibernate mode',
-  SUSPEND_FINISHED: 'OS just finished sleep/suspend/hibernate mode, de-activating obsolete UPS readings to avoid an unfortunate shutdown',
+  SUSPEND_FINISHED:
+    'OS just finished sleep/suspend/hibernate mode, de-activating obsolete UPS readings to avoid an unfortunate shutdown',
   SHUTDOWN_HOSTSYNC: 'Waiting for secondaries to log out before shutting down',
   LOGIN_REFUSED:
     'Login to UPS %s refused (%s): this machine is NOT registered as a secondary, so the master will not wait for it before cutting power',
-  FSD_LATCHED_AT_START: 'UPS %s already had forced shutdown (FSD) set while on line power when monitoring started: %s',
+  FSD_LATCHED_AT_START:
+    'UPS %s already had forced shutdown (FSD) set while on line power when monitoring started: %s',
 };
 
 /** How loud each event is by default (desktop urgency, event-log severity). */
@@ -147,7 +154,9 @@ export const DEFAULT_NOTIFY: ReadonlySet<string> = new Set<NotifyType>([
   'FSD_LATCHED_AT_START',
 ]);
 
-export const DEFAULT_NOTIFY_SEVERITY: Readonly<Record<NotifyType, 'info' | 'warning' | 'critical'>> = {
+export const DEFAULT_NOTIFY_SEVERITY: Readonly<
+  Record<NotifyType, 'info' | 'warning' | 'critical'>
+> = {
   ONLINE: 'info',
   ONBATT: 'warning',
   LOWBATT: 'critical',

@@ -47,6 +47,7 @@ export const RENDERER_CONTENT_TYPES: Readonly<Record<string, string>> = {
 /** The Content-Type for a file name; `application/octet-stream` for anything unknown (never sniffed: nosniff). */
 export function rendererContentType(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
-  const ext = dot >= 0 && !fileName.slice(dot).includes('/') ? fileName.slice(dot).toLowerCase() : '';
+  const ext =
+    dot >= 0 && !fileName.slice(dot).includes('/') ? fileName.slice(dot).toLowerCase() : '';
   return RENDERER_CONTENT_TYPES[ext] ?? 'application/octet-stream';
 }

@@ -7,7 +7,9 @@
 export type RightsWords = 'primary-secondary' | 'master-slave';
 
 /** From what the server told: PROTVER exists since 2.8.0; DSM answers like 2.7. */
-export function rightsWordsFor(server: { protVer?: string | null | undefined; synology?: boolean } | null | undefined): RightsWords {
+export function rightsWordsFor(
+  server: { protVer?: string | null | undefined; synology?: boolean } | null | undefined,
+): RightsWords {
   if (!server) return 'master-slave';
   return server.protVer && !server.synology ? 'primary-secondary' : 'master-slave';
 }

@@ -34,7 +34,14 @@ export const DiagnosisSchema = z.object({
 export type Diagnosis = z.infer<typeof DiagnosisSchema>;
 
 /** `rehearsed`: dry run — the command was recorded, not run; monitoring goes on until the UPS is back on line. */
-export const ShutdownPhaseSchema = z.enum(['none', 'waiting-hostsync', 'final-delay', 'command-running', 'done', 'rehearsed']);
+export const ShutdownPhaseSchema = z.enum([
+  'none',
+  'waiting-hostsync',
+  'final-delay',
+  'command-running',
+  'done',
+  'rehearsed',
+]);
 
 export const ServerIdentitySchema = z.object({
   kind: z.enum(['synology', 'proxmox', 'nut', 'unknown']),
@@ -49,7 +56,10 @@ export type ServerIdentity = z.infer<typeof ServerIdentitySchema>;
  * What the server says it is — never what the user picked as a preset: a Proxmox VE master is
  * called so only when its VER mentions it (a stock upsd on Proxmox reports plain NUT).
  */
-export function detectedServerKind(version: string | null, isSynology: boolean): ServerIdentity['kind'] {
+export function detectedServerKind(
+  version: string | null,
+  isSynology: boolean,
+): ServerIdentity['kind'] {
   if (isSynology) return 'synology';
   if (version === null) return 'unknown';
   return /\b(proxmox|pve)\b/i.test(version) ? 'proxmox' : 'nut';
@@ -112,7 +122,9 @@ export const UpsSnapshotSchema = z.object({
    * What this UPS does to this machine, in words: "Shuts down this machine at low battery after
    * HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`", or why not.
    */
-  rule: z.object({ shutsDown: z.boolean(), text: z.string() }).default({ shutsDown: false, text: '' }),
+  rule: z
+    .object({ shutsDown: z.boolean(), text: z.string() })
+    .default({ shutsDown: false, text: '' }),
   fsdLatchedAtStart: z.boolean(),
   /** How a latched FSD is handled: `awaiting-choice` asks the operator (policy `ask`). */
   fsdLatch: z.enum(['ignored', 'awaiting-choice', 'obeyed']).nullable().optional(),
@@ -194,15 +206,25 @@ export function upsTrayLevel(ups: UpsSnapshot): UpsTrayLevel {
   if (ups.critical) candidates.push('low-battery');
   if (realShutdownUnderway(ups)) candidates.push('shutting-down');
   // A deliberate logout (the shutdown sequence's) is not lost data.
-  if (ups.stale || (ups.connection !== 'connected' && ups.connection !== 'logged-out')) candidates.push('comm-lost');
-  return candidates.reduce((worst, level) => (TRAY_SEVERITY[level] > TRAY_SEVERITY[worst] ? level : worst), 'online');
+  if (ups.stale || (ups.connection !== 'connected' && ups.connection !== 'logged-out'))
+    candidates.push('comm-lost');
+  return candidates.reduce(
+    (worst, level) => (TRAY_SEVERITY[level] > TRAY_SEVERITY[worst] ? level : worst),
+    'online',
+  );
 }
 
 /** The worst tray level across UPSes, with the lowest battery charge among the UPSes at that level. */
-export function worstTrayLevel(ups: readonly UpsSnapshot[]): { level: TrayLevel; charge: number | null } {
+export function worstTrayLevel(ups: readonly UpsSnapshot[]): {
+  level: TrayLevel;
+  charge: number | null;
+} {
   if (ups.length === 0) return { level: 'not-configured', charge: null };
   const levels = ups.map(upsTrayLevel);
-  const level = levels.reduce((worst, l) => (TRAY_SEVERITY[l] > TRAY_SEVERITY[worst] ? l : worst), 'online');
+  const level = levels.reduce(
+    (worst, l) => (TRAY_SEVERITY[l] > TRAY_SEVERITY[worst] ? l : worst),
+    'online',
+  );
   const charges = ups
     .filter((_, index) => levels[index] === level)
     .map((u) => u.metrics.charge)

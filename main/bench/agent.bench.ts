@@ -28,7 +28,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep, waitFor } from '../testing/net.js';
-import { RIG_USERS, type Rig, SYNOLOGY_UPS_VARS, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig.js';
+import {
+  RIG_USERS,
+  type Rig,
+  SYNOLOGY_UPS_VARS,
+  startUpsdRig,
+  stopWarmDrivers,
+} from '../testing/upsd-rig.js';
 import { CLI_ENTRY } from '../testing/web-process.js';
 import { version } from '../../package.json';
 import { builtAgentExecutable } from '../packaging/artifact.js';
@@ -106,39 +112,68 @@ function selfContainedAgent(): string | null {
   }
 }
 
-export function agentCommand(configPath: string, dataDir: string): { file: string; args: string[]; entry: string; env?: NodeJS.ProcessEnv } {
+export function agentCommand(
+  configPath: string,
+  dataDir: string,
+): { file: string; args: string[]; entry: string; env?: NodeJS.ProcessEnv } {
   const entry = builtEntry();
   const nodeFlags = (process.env.NUT_BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const agentArgs = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
   const shown = (script: string) => ['node', ...nodeFlags, script].join(' ');
   if (entry && !/\.[cm]?js$/.test(entry)) {
     // The self-contained executable (npm run dist:agent): V8 flags only through NODE_OPTIONS.
-    return { file: entry, args: agentArgs, entry: `${nodeFlags.length > 0 ? `NODE_OPTIONS="${nodeFlags.join(' ')}" ` : ''}${path.relative(root, entry)}`, env: nodeFlags.length > 0 ? { NODE_OPTIONS: nodeFlags.join(' ') } : {} };
+    return {
+      file: entry,
+      args: agentArgs,
+      entry: `${nodeFlags.length > 0 ? `NODE_OPTIONS="${nodeFlags.join(' ')}" ` : ''}${path.relative(root, entry)}`,
+      env: nodeFlags.length > 0 ? { NODE_OPTIONS: nodeFlags.join(' ') } : {},
+    };
   }
-  if (entry) return { file: process.execPath, args: [...nodeFlags, path.resolve(entry), ...agentArgs], entry: shown(path.relative(root, path.resolve(entry))) };
+  if (entry)
+    return {
+      file: process.execPath,
+      args: [...nodeFlags, path.resolve(entry), ...agentArgs],
+      entry: shown(path.relative(root, path.resolve(entry))),
+    };
   const cli = path.join(root, 'main/cli/index.ts');
-  return { file: process.execPath, args: [...nodeFlags, '--import', 'tsx', cli, ...agentArgs], entry: shown(`--import tsx ${path.relative(root, cli)}`) };
+  return {
+    file: process.execPath,
+    args: [...nodeFlags, '--import', 'tsx', cli, ...agentArgs],
+    entry: shown(`--import tsx ${path.relative(root, cli)}`),
+  };
 }
 
 async function measure(count: number, seconds: number): Promise<{ run: AgentRun; entry: string }> {
-  const upses = Array.from({ length: count }, (_, i) => ({ name: `ups${i + 1}`, desc: `Bench UPS ${i + 1}`, vars: SYNOLOGY_UPS_VARS }));
+  const upses = Array.from({ length: count }, (_, i) => ({
+    name: `ups${i + 1}`,
+    desc: `Bench UPS ${i + 1}`,
+    vars: SYNOLOGY_UPS_VARS,
+  }));
   let rig: Rig | undefined;
   let child: ChildProcess | undefined;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'nut-bench-agent-'));
   try {
     // 0 UPSes: a baseline (Node + the idle app core), no rig.
-    rig = count > 0 ? await startUpsdRig({ upses, prewarm: false, startTimeoutMs: 60_000 }) : undefined;
+    rig =
+      count > 0 ? await startUpsdRig({ upses, prewarm: false, startTimeoutMs: 60_000 }) : undefined;
     const config = {
       version: 1,
-      masters: !rig ? [] : [
-        {
-          id: 'bench',
-          label: 'Bench rig',
-          host: rig.host,
-          port: rig.port,
-          ups: upses.map((u) => ({ name: u.name, role: 'secondary', username: RIG_USERS.monuser.name, password: { source: 'env', name: PASSWORD_ENV } })),
-        },
-      ],
+      masters: !rig
+        ? []
+        : [
+            {
+              id: 'bench',
+              label: 'Bench rig',
+              host: rig.host,
+              port: rig.port,
+              ups: upses.map((u) => ({
+                name: u.name,
+                role: 'secondary',
+                username: RIG_USERS.monuser.name,
+                password: { source: 'env', name: PASSWORD_ENV },
+              })),
+            },
+          ],
       // Product defaults for timing, history and notifications; a harmless shutdown command anyway.
       shutdown: { command: { file: '/bin/true', args: [] }, dryRun: true },
     };
@@ -148,7 +183,12 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
     const spawnedAt = performance.now();
     const agent = spawn(command.file, command.args, {
       cwd: root,
-      env: { ...process.env, ...command.env, [PASSWORD_ENV]: RIG_USERS.monuser.password, NUT_SENTINEL_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        ...command.env,
+        [PASSWORD_ENV]: RIG_USERS.monuser.password,
+        NUT_SENTINEL_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = agent;
@@ -157,7 +197,8 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
     let firstLoginMs: number | null = null;
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
-      if (firstLoginMs === null && /EVENT login \[/.test(text)) firstLoginMs = performance.now() - spawnedAt;
+      if (firstLoginMs === null && /EVENT login \[/.test(text))
+        firstLoginMs = performance.now() - spawnedAt;
       lines += text.split('\n').length - 1;
       if (output.length < 20_000) output += text;
     };
@@ -167,12 +208,17 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
     const r = rig;
     await waitFor(
       async () => {
-        if (agent.exitCode !== null) throw new Error(`the agent exited (code ${agent.exitCode}):\n${output}`);
+        if (agent.exitCode !== null)
+          throw new Error(`the agent exited (code ${agent.exitCode}):\n${output}`);
         if (!r) return /monitoring 0 UPS/.test(output);
         const logins = await Promise.all(upses.map((u) => r.numLogins(u.name).catch(() => 0)));
         return logins.every((n) => n === 1);
       },
-      { timeoutMs: 60_000, intervalMs: 200, description: `the agent to log in to ${count} UPS(es)` },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        description: `the agent to log in to ${count} UPS(es)`,
+      },
     );
     const startupMs = performance.now() - spawnedAt;
     await sleep(5_000); // warm-up: first full polls, first history samples, JIT
@@ -198,7 +244,12 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
     agent.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
     child = undefined;
-    const loginsAfterStop = r ? (await Promise.all(upses.map((u) => r.numLogins(u.name).catch(() => 0)))).reduce((a, b) => a + b, 0) : 0;
+    const loginsAfterStop = r
+      ? (await Promise.all(upses.map((u) => r.numLogins(u.name).catch(() => 0)))).reduce(
+          (a, b) => a + b,
+          0,
+        )
+      : 0;
 
     return {
       entry: command.entry,
@@ -224,9 +275,12 @@ async function measure(count: number, seconds: number): Promise<{ run: AgentRun;
   }
 }
 
-export async function benchAgent(options: { seconds?: number; counts?: number[] } = {}): Promise<AgentBenchResult> {
+export async function benchAgent(
+  options: { seconds?: number; counts?: number[] } = {},
+): Promise<AgentBenchResult> {
   const seconds = options.seconds ?? Number(process.env.NUT_BENCH_AGENT_SECONDS ?? 60);
-  const counts = options.counts ?? (process.env.NUT_BENCH_AGENT_COUNTS ?? '0,1,20').split(',').map(Number);
+  const counts =
+    options.counts ?? (process.env.NUT_BENCH_AGENT_COUNTS ?? '0,1,20').split(',').map(Number);
   const entryFile = builtEntry();
   const warning = entryFile ? checkBuild([entryFile], 'agent') : null;
   if (warning) console.log(`agent: warning: ${warning}`);
@@ -243,8 +297,12 @@ export async function benchAgent(options: { seconds?: number; counts?: number[] 
   } finally {
     await stopWarmDrivers();
   }
-  console.log(`\nheadless agent (${entry}), default timings, load ${loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`);
-  console.log('  UPSes   CPU (% of one core)   user+sys ms   peak RSS (VmHWM)   max RSS in window   start-up   first LOGIN   lines   logins after stop');
+  console.log(
+    `\nheadless agent (${entry}), default timings, load ${loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`,
+  );
+  console.log(
+    '  UPSes   CPU (% of one core)   user+sys ms   peak RSS (VmHWM)   max RSS in window   start-up   first LOGIN   lines   logins after stop',
+  );
   for (const r of runs) {
     console.log(
       `  ${String(r.upses).padStart(5)}   ${r.cpuPercent.toFixed(2).padStart(8)} %            ${(r.cpuMsUser + r.cpuMsSystem).toFixed(0).padStart(6)}     ${r.peakRssMb.toFixed(1).padStart(8)} MB        ${r.windowMaxRssMb.toFixed(1).padStart(8)} MB     ${(r.startupMs / 1000).toFixed(1).padStart(5)} s   ${r.firstLoginMs === null ? '          -' : `${(r.firstLoginMs / 1000).toFixed(2).padStart(9)} s`}   ${String(r.linesInWindow).padStart(5)}   ${r.loginsAfterStop}`,
@@ -253,7 +311,9 @@ export async function benchAgent(options: { seconds?: number; counts?: number[] 
   const twenty = runs.find((r) => r.upses === 20);
   if (twenty) {
     const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-    console.log(`targets for 20 UPSes (history on): CPU < 1 % of one core: ${met(twenty.cpuPercent < 1)}; peak RSS <= 55 MB: ${met(twenty.peakRssMb <= 55)}; first LOGIN <= 0.5 s: ${met(twenty.firstLoginMs !== null && twenty.firstLoginMs <= 500)}`);
+    console.log(
+      `targets for 20 UPSes (history on): CPU < 1 % of one core: ${met(twenty.cpuPercent < 1)}; peak RSS <= 55 MB: ${met(twenty.peakRssMb <= 55)}; first LOGIN <= 0.5 s: ${met(twenty.firstLoginMs !== null && twenty.firstLoginMs <= 500)}`,
+    );
   }
   return { entry, loadAverage, cpus: os.cpus().length, runs };
 }

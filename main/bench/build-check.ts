@@ -19,7 +19,10 @@ function newestSource(): { file: string; mtimeMs: number } | null {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (!skip.has(entry.name)) walk(full);
-      } else if (/\.(tsx?|css|html)$/.test(entry.name) && !/\.(test|spec)\.tsx?$/.test(entry.name)) {
+      } else if (
+        /\.(tsx?|css|html)$/.test(entry.name) &&
+        !/\.(test|spec)\.tsx?$/.test(entry.name)
+      ) {
         const mtimeMs = fs.statSync(full).mtimeMs;
         if (!newest || mtimeMs > newest.mtimeMs) newest = { file: full, mtimeMs };
       }
@@ -38,7 +41,9 @@ function newestSource(): { file: string; mtimeMs: number } | null {
 export function checkBuild(built: readonly string[], bench: string): string | null {
   const missing = built.filter((file) => !fs.existsSync(file));
   if (missing.length > 0) {
-    throw new Error(`the app is not built (${missing.map(rel).join(', ')} missing): run \`npm run build\`, then \`npm run bench -- ${bench}\``);
+    throw new Error(
+      `the app is not built (${missing.map(rel).join(', ')} missing): run \`npm run build\`, then \`npm run bench -- ${bench}\``,
+    );
   }
   const builtAt = Math.min(...built.map((file) => fs.statSync(file).mtimeMs));
   const newest = newestSource();

@@ -49,7 +49,8 @@ export function stats(samples: readonly number[]): DetectionStats {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) return { count: 0, p50Ms: NaN, p95Ms: NaN, maxMs: NaN, meanMs: NaN };
   // Nearest-rank percentiles.
-  const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  const pick = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   return {
     count: sorted.length,
     p50Ms: pick(0.5),
@@ -105,7 +106,9 @@ function fmt(s: DetectionStats): string {
   return `${ms(s.p50Ms)} ${ms(s.p95Ms)} ${ms(s.maxMs)} ${ms(s.meanMs)}   (n=${s.count})`;
 }
 
-export async function benchDetection(options: { transitions?: number; minGapMs?: number; maxGapMs?: number } = {}): Promise<DetectionBenchResult> {
+export async function benchDetection(
+  options: { transitions?: number; minGapMs?: number; maxGapMs?: number } = {},
+): Promise<DetectionBenchResult> {
   const transitions = options.transitions ?? Number(process.env.NUT_BENCH_TRANSITIONS ?? 24);
   // Longer than upsmon's 5 s poll (so it sees every change), 5 s wide (so the phase wanders).
   const minGapMs = options.minGapMs ?? 5_300;
@@ -118,7 +121,15 @@ export async function benchDetection(options: { transitions?: number; minGapMs?:
   let admin: RawNutConnection | undefined;
   try {
     rig = await startUpsdRig({ prewarm: false });
-    upsmon = await startUpsmon({ rig, role: 'secondary', pollFreq: UPSMON_POLL_S, pollFreqAlert: UPSMON_POLL_S, deadTime: 15, hostSync: 15, finalDelay: 5 });
+    upsmon = await startUpsmon({
+      rig,
+      role: 'secondary',
+      pollFreq: UPSMON_POLL_S,
+      pollFreqAlert: UPSMON_POLL_S,
+      deadTime: 15,
+      hostSync: 15,
+      finalDelay: 5,
+    });
     // Product defaults (status poll 0.5 s, HOSTSYNC 15 s, …): {} as the base timing.
     ours = Scenario.start({ rig, baseTiming: {}, label: 'bench' });
     await ours.ready();
@@ -134,7 +145,9 @@ export async function benchDetection(options: { transitions?: number; minGapMs?:
     const setToVisible: number[] = [];
     const missed = { ours: 0, upsmon: 0 };
     let status = 'OL';
-    console.log(`detection: ${transitions} transitions, gaps ${minGapMs}–${maxGapMs} ms (random), load ${loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`);
+    console.log(
+      `detection: ${transitions} transitions, gaps ${minGapMs}–${maxGapMs} ms (random), load ${loadAverage.toFixed(2)} on ${os.cpus().length} CPUs`,
+    );
     for (let i = 0; i < transitions; i++) {
       const next = status === 'OL' ? 'OB' : 'OL';
       const event = next === 'OB' ? 'ONBATT' : 'ONLINE';
@@ -146,14 +159,22 @@ export async function benchDetection(options: { transitions?: number; minGapMs?:
       if (!reply.startsWith('OK')) throw new Error(`SET VAR ups.status ${next}: ${reply}`);
       status = next;
       const p = prober;
-      const visibleAt = await waitFor(() => p.firstSeen(next, sentAt), { timeoutMs: 5_000, intervalMs: 5, description: `upsd to report ${next}` });
+      const visibleAt = await waitFor(() => p.firstSeen(next, sentAt), {
+        timeoutMs: 5_000,
+        intervalMs: 5,
+        description: `upsd to report ${next}`,
+      });
       setToVisible.push(visibleAt - sentAt);
 
       const deadline = sentAt + gapMs;
-      const ourHook = await waitFor(() => ours!.hooks().filter((h) => h.type === event)[ourBefore], { timeoutMs: 15_000, intervalMs: 10 }).catch(() => undefined);
-      const theirHook = await waitFor(() => upsmon!.events().filter((e) => e.type === event)[theirBefore], { timeoutMs: UPSMON_POLL_S * 1000 + 15_000, intervalMs: 10 }).catch(
-        () => undefined,
-      );
+      const ourHook = await waitFor(
+        () => ours!.hooks().filter((h) => h.type === event)[ourBefore],
+        { timeoutMs: 15_000, intervalMs: 10 },
+      ).catch(() => undefined);
+      const theirHook = await waitFor(
+        () => upsmon!.events().filter((e) => e.type === event)[theirBefore],
+        { timeoutMs: UPSMON_POLL_S * 1000 + 15_000, intervalMs: 10 },
+      ).catch(() => undefined);
       if (ourHook) {
         fromVisible.ours.push(ourHook.at - visibleAt);
         fromSet.ours.push(ourHook.at - sentAt);
@@ -173,20 +194,44 @@ export async function benchDetection(options: { transitions?: number; minGapMs?:
       transitions,
       loadAverage,
       cpus: os.cpus().length,
-      ours: { statusPollSeconds: OUR_POLL_S, fromVisible: stats(fromVisible.ours), fromSet: stats(fromSet.ours) },
-      upsmon: { pollFreqSeconds: UPSMON_POLL_S, fromVisible: stats(fromVisible.upsmon), fromSet: stats(fromSet.upsmon) },
+      ours: {
+        statusPollSeconds: OUR_POLL_S,
+        fromVisible: stats(fromVisible.ours),
+        fromSet: stats(fromSet.ours),
+      },
+      upsmon: {
+        pollFreqSeconds: UPSMON_POLL_S,
+        fromVisible: stats(fromVisible.upsmon),
+        fromSet: stats(fromSet.upsmon),
+      },
       setToVisible: stats(setToVisible),
       missed,
     };
-    console.log('\nstatus change visible in upsd → hook process started          p50       p95       max      mean');
-    console.log(`  NUT Sentinel (status poll ${OUR_POLL_S} s)                     ${fmt(result.ours.fromVisible)}`);
-    console.log(`  upsmon 2.8.0 secondary (POLLFREQ ${UPSMON_POLL_S} s)                ${fmt(result.upsmon.fromVisible)}`);
+    console.log(
+      '\nstatus change visible in upsd → hook process started          p50       p95       max      mean',
+    );
+    console.log(
+      `  NUT Sentinel (status poll ${OUR_POLL_S} s)                     ${fmt(result.ours.fromVisible)}`,
+    );
+    console.log(
+      `  upsmon 2.8.0 secondary (POLLFREQ ${UPSMON_POLL_S} s)                ${fmt(result.upsmon.fromVisible)}`,
+    );
     console.log('SET sent → hook process started (includes dummy-ups delay)');
-    console.log(`  NUT Sentinel                                        ${fmt(result.ours.fromSet)}`);
-    console.log(`  upsmon                                              ${fmt(result.upsmon.fromSet)}`);
-    console.log(`SET sent → visible in upsd (prober, ~10 ms polls)      ${fmt(result.setToVisible)}`);
-    console.log(`missed: ours ${missed.ours}, upsmon ${missed.upsmon}; prober made ${prober.polls} polls`);
-    console.log(`target NUT Sentinel p95 ≤ 750 ms: ${result.ours.fromVisible.p95Ms <= 750 ? 'met' : 'NOT met'} (${result.ours.fromVisible.p95Ms.toFixed(0)} ms)`);
+    console.log(
+      `  NUT Sentinel                                        ${fmt(result.ours.fromSet)}`,
+    );
+    console.log(
+      `  upsmon                                              ${fmt(result.upsmon.fromSet)}`,
+    );
+    console.log(
+      `SET sent → visible in upsd (prober, ~10 ms polls)      ${fmt(result.setToVisible)}`,
+    );
+    console.log(
+      `missed: ours ${missed.ours}, upsmon ${missed.upsmon}; prober made ${prober.polls} polls`,
+    );
+    console.log(
+      `target NUT Sentinel p95 ≤ 750 ms: ${result.ours.fromVisible.p95Ms <= 750 ? 'met' : 'NOT met'} (${result.ours.fromVisible.p95Ms.toFixed(0)} ms)`,
+    );
     return result;
   } finally {
     await prober?.stop().catch(() => undefined);

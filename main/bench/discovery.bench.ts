@@ -34,15 +34,34 @@ export async function benchDiscovery(): Promise<DiscoveryBenchResult[]> {
       'GET VAR ups ups.status': 'VAR ups ups.status "OL"',
       LOGOUT: 'OK Goodbye',
     });
-    for (let i = 0; i < 4; i++) servers.push(await startFaultServer(table, { host: await network.addBridgeAddress(), port: 3493 }));
-    const subnet = { interface: network.bridge, address: network.hostAddress, cidr: network.subnet, range: parseCidr(network.subnet) };
+    for (let i = 0; i < 4; i++)
+      servers.push(
+        await startFaultServer(table, { host: await network.addBridgeAddress(), port: 3493 }),
+      );
+    const subnet = {
+      interface: network.bridge,
+      address: network.hostAddress,
+      cidr: network.subnet,
+      range: parseCidr(network.subnet),
+    };
     const results: DiscoveryBenchResult[] = [];
     for (let run = 0; run < 3; run++) {
       const result = await discover({ mdns: false }, { subnets: [subnet] });
-      results.push({ addresses: result.scanned[0]?.addresses ?? 0, responders: servers.length, found: result.servers.length, attempts: result.attempts, scanMs: result.scanMs, totalMs: result.durationMs });
+      results.push({
+        addresses: result.scanned[0]?.addresses ?? 0,
+        responders: servers.length,
+        found: result.servers.length,
+        attempts: result.attempts,
+        scanMs: result.scanMs,
+        totalMs: result.durationMs,
+      });
     }
     console.log('run  addresses  responders  found  attempts  scan (ms)  total (ms)');
-    results.forEach((r, i) => console.log(`${String(i + 1).padStart(3)}  ${String(r.addresses).padStart(9)}  ${String(r.responders).padStart(10)}  ${String(r.found).padStart(5)}  ${String(r.attempts).padStart(8)}  ${String(r.scanMs).padStart(9)}  ${String(r.totalMs).padStart(10)}`));
+    results.forEach((r, i) =>
+      console.log(
+        `${String(i + 1).padStart(3)}  ${String(r.addresses).padStart(9)}  ${String(r.responders).padStart(10)}  ${String(r.found).padStart(5)}  ${String(r.attempts).padStart(8)}  ${String(r.scanMs).padStart(9)}  ${String(r.totalMs).padStart(10)}`,
+      ),
+    );
     return results;
   } finally {
     for (const server of servers) await server.close().catch(() => undefined);

@@ -76,7 +76,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function benchHistory(): Promise<HistoryBenchResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nut-sentinel-history-bench-'));
@@ -121,7 +122,8 @@ export async function benchHistory(): Promise<HistoryBenchResult> {
     // 3. Query after a restart (cold cache), then warm runs.
     store.close();
     store = HistoryStore.open(dayPath, options);
-    const query = (monitorId: string) => store.querySamples({ monitorId, from: now - DAY_MS, to: now - 1, maxPoints: 1000 });
+    const query = (monitorId: string) =>
+      store.querySamples({ monitorId, from: now - DAY_MS, to: now - 1, maxPoints: 1000 });
     t0 = performance.now();
     const cold = query(UPS_IDS[0]!);
     const coldMs = performance.now() - t0;

@@ -30,7 +30,13 @@ export async function benchImport(): Promise<ImportBenchRow[]> {
     await importUpsmonConfInSlices({ upsmonConf: large.text });
     const inSlicesMs = performance.now() - started;
     delay.disable();
-    const row = { bytes: large.text.length, monitorLines: large.monitorLines, atOnceMs, inSlicesMs, maxEventLoopDelayMs: delay.max / 1e6 };
+    const row = {
+      bytes: large.text.length,
+      monitorLines: large.monitorLines,
+      atOnceMs,
+      inSlicesMs,
+      maxEventLoopDelayMs: delay.max / 1e6,
+    };
     rows.push(row);
     console.log(
       `import: ${String(kib).padStart(5)} KiB, ${String(row.monitorLines).padStart(6)} MONITOR lines: at once ${atOnceMs.toFixed(0).padStart(5)} ms, ` +

@@ -23,7 +23,14 @@ import { startHttpReceiver } from '../testing/http-receiver.js';
 import { collect, startBroker } from '../testing/mosquitto.js';
 import { getFreePort, sleep, waitFor } from '../testing/net.js';
 import { startSmtpServer } from '../testing/smtp-server.js';
-import { RIG_USERS, type Rig, makeTempDir, removeTempDir, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig.js';
+import {
+  RIG_USERS,
+  type Rig,
+  makeTempDir,
+  removeTempDir,
+  startUpsdRig,
+  stopWarmDrivers,
+} from '../testing/upsd-rig.js';
 import { agentCommand, builtEntry, clockTicks, cpuTicks, vm } from './agent.bench.js';
 import { checkBuild } from './build-check.js';
 import { type DetectionStats, stats } from './detection.bench.js';
@@ -32,7 +39,21 @@ const quiet: Logger = { log: () => undefined };
 const PASSWORD_ENV = 'NUT_BENCH_NOTIFY_PASSWORD';
 
 function master(rig: Rig): ConfigInput['masters'] {
-  return [{ id: 'bench', label: 'Bench rig', host: rig.host, port: rig.port, ups: [{ name: 'ups', username: RIG_USERS.monuser.name, password: { source: 'env', name: PASSWORD_ENV } }] }];
+  return [
+    {
+      id: 'bench',
+      label: 'Bench rig',
+      host: rig.host,
+      port: rig.port,
+      ups: [
+        {
+          name: 'ups',
+          username: RIG_USERS.monuser.name,
+          password: { source: 'env', name: PASSWORD_ENV },
+        },
+      ],
+    },
+  ];
 }
 
 function line(label: string, s: DetectionStats): string {
@@ -42,9 +63,19 @@ function line(label: string, s: DetectionStats): string {
 
 async function latency(cycles: number): Promise<{ mqtt: DetectionStats; webhook: DetectionStats }> {
   process.env[PASSWORD_ENV] = RIG_USERS.monuser.password;
-  const [rig, broker, receiver] = await Promise.all([startUpsdRig(), startBroker(), startHttpReceiver()]);
+  const [rig, broker, receiver] = await Promise.all([
+    startUpsdRig(),
+    startBroker(),
+    startHttpReceiver(),
+  ]);
   const dir = await makeTempDir('bench-notify');
-  const core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet });
+  const core = await createAppCore({
+    configPath: path.join(dir, 'config.json'),
+    dataDir: dir,
+    secrets: null,
+    notifier: null,
+    logger: quiet,
+  });
   try {
     await core.start();
     const saved = await core.handlers['config:save']({
@@ -54,8 +85,19 @@ async function latency(cycles: number): Promise<{ mqtt: DetectionStats; webhook:
         shutdown: { dryRun: true },
         alerts: {
           channels: [
-            { id: 'hook', type: 'webhook', url: `${receiver.url}/`, severities: ['info', 'warning', 'critical'] },
-            { id: 'broker', type: 'mqtt', url: broker.url, severities: ['info', 'warning', 'critical'], homeAssistant: { enabled: false } },
+            {
+              id: 'hook',
+              type: 'webhook',
+              url: `${receiver.url}/`,
+              severities: ['info', 'warning', 'critical'],
+            },
+            {
+              id: 'broker',
+              type: 'mqtt',
+              url: broker.url,
+              severities: ['info', 'warning', 'critical'],
+              homeAssistant: { enabled: false },
+            },
           ],
           incidents: { settleSeconds: 0 },
         },
@@ -66,17 +108,24 @@ async function latency(cycles: number): Promise<{ mqtt: DetectionStats; webhook:
     const subscriber = await broker.client();
     const mqttTimes: number[] = [];
     subscriber.on('message', (topic, payload) => {
-      if (topic === 'nut-sentinel/events') mqttTimes.push(Date.now() - Date.parse((JSON.parse(payload.toString()) as { at: string }).at));
+      if (topic === 'nut-sentinel/events')
+        mqttTimes.push(
+          Date.now() - Date.parse((JSON.parse(payload.toString()) as { at: string }).at),
+        );
     });
     await subscriber.subscribeAsync('nut-sentinel/events', { qos: 1 });
     for (let i = 0; i < cycles; i++) {
       for (const status of ['OB', 'OL']) {
         const want = receiver.requests.length + 1;
         await rig.setStatus('ups', status);
-        await waitFor(() => receiver.requests.length >= want && mqttTimes.length >= want, { timeoutMs: 15_000 });
+        await waitFor(() => receiver.requests.length >= want && mqttTimes.length >= want, {
+          timeoutMs: 15_000,
+        });
       }
     }
-    const webhookTimes = receiver.requests.map((r) => r.at - Date.parse((JSON.parse(r.body) as { at: string }).at));
+    const webhookTimes = receiver.requests.map(
+      (r) => r.at - Date.parse((JSON.parse(r.body) as { at: string }).at),
+    );
     return { mqtt: stats(mqttTimes), webhook: stats(webhookTimes) };
   } finally {
     await core.stop();
@@ -85,9 +134,22 @@ async function latency(cycles: number): Promise<{ mqtt: DetectionStats; webhook:
   }
 }
 
-async function resources(seconds: number): Promise<{ cpuPercent: number; peakRssMb: number; windowMaxRssMb: number; entry: string; delivered: number }> {
+async function resources(
+  seconds: number,
+): Promise<{
+  cpuPercent: number;
+  peakRssMb: number;
+  windowMaxRssMb: number;
+  entry: string;
+  delivered: number;
+}> {
   const user = { username: 'bench@example.net', password: 'bench-smtp' };
-  const [rig, broker, http, smtp] = await Promise.all([startUpsdRig(), startBroker(), startHttpReceiver(), startSmtpServer(user)]);
+  const [rig, broker, http, smtp] = await Promise.all([
+    startUpsdRig(),
+    startBroker(),
+    startHttpReceiver(),
+    startSmtpServer(user),
+  ]);
   const dir = await makeTempDir('bench-notify-agent');
   const metricsPort = await getFreePort();
   let child: ReturnType<typeof spawn> | undefined;
@@ -100,8 +162,25 @@ async function resources(seconds: number): Promise<{ cpuPercent: number; peakRss
         channels: [
           { id: 'hook', type: 'webhook', url: `${http.url}/hook`, severities: all as never },
           { id: 'phone', type: 'ntfy', url: http.url, topic: 'bench', severities: all as never },
-          { id: 'gotify', type: 'gotify', url: http.url, token: { source: 'env', name: 'NUT_BENCH_GOTIFY' }, severities: all as never },
-          { id: 'mail', type: 'email', host: '127.0.0.1', port: smtp.port, username: user.username, password: { source: 'env', name: 'NUT_BENCH_SMTP' }, from: user.username, to: ['admin@example.net'], tls: { caPem: smtp.caPem }, severities: all as never },
+          {
+            id: 'gotify',
+            type: 'gotify',
+            url: http.url,
+            token: { source: 'env', name: 'NUT_BENCH_GOTIFY' },
+            severities: all as never,
+          },
+          {
+            id: 'mail',
+            type: 'email',
+            host: '127.0.0.1',
+            port: smtp.port,
+            username: user.username,
+            password: { source: 'env', name: 'NUT_BENCH_SMTP' },
+            from: user.username,
+            to: ['admin@example.net'],
+            tls: { caPem: smtp.caPem },
+            severities: all as never,
+          },
           { id: 'broker', type: 'mqtt', url: broker.url, severities: all as never },
         ],
         incidents: { settleSeconds: 0 },
@@ -113,18 +192,29 @@ async function resources(seconds: number): Promise<{ cpuPercent: number; peakRss
     const command = agentCommand(configPath, dir);
     const agent = spawn(command.file, command.args, {
       cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { ...process.env, ...command.env, [PASSWORD_ENV]: RIG_USERS.monuser.password, NUT_BENCH_GOTIFY: 'Abench', NUT_BENCH_SMTP: user.password },
+      env: {
+        ...process.env,
+        ...command.env,
+        [PASSWORD_ENV]: RIG_USERS.monuser.password,
+        NUT_BENCH_GOTIFY: 'Abench',
+        NUT_BENCH_SMTP: user.password,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = agent;
     let output = '';
-    agent.stdout.on('data', (c: Buffer) => (output.length < 50_000 ? (output += c.toString()) : undefined));
-    agent.stderr.on('data', (c: Buffer) => (output.length < 50_000 ? (output += c.toString()) : undefined));
+    agent.stdout.on('data', (c: Buffer) =>
+      output.length < 50_000 ? (output += c.toString()) : undefined,
+    );
+    agent.stderr.on('data', (c: Buffer) =>
+      output.length < 50_000 ? (output += c.toString()) : undefined,
+    );
     const watcher = await broker.client();
     const seen = await collect(watcher, 'nut-sentinel/ups/bench/ups/state');
     await waitFor(
       () => {
-        if (agent.exitCode !== null) throw new Error(`the agent exited (code ${agent.exitCode}):\n${output}`);
+        if (agent.exitCode !== null)
+          throw new Error(`the agent exited (code ${agent.exitCode}):\n${output}`);
         return seen.messages.length > 0;
       },
       { timeoutMs: 60_000 },
@@ -141,7 +231,8 @@ async function resources(seconds: number): Promise<{ cpuPercent: number; peakRss
       await sleep(1_000);
       tick++;
       windowMaxRssMb = Math.max(windowMaxRssMb, vm(pid, 'VmRSS'));
-      if (tick % 5 === 0) await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
+      if (tick % 5 === 0)
+        await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
       // One outage in the middle of the window: every channel delivers an open and a resolved message.
       if (!outage && performance.now() - t0 > (seconds * 1000) / 3) {
         outage = true;
@@ -154,7 +245,9 @@ async function resources(seconds: number): Promise<{ cpuPercent: number; peakRss
     const wallMs = performance.now() - t0;
     const delivered = (output.match(/Alert delivered to/g) ?? []).length;
     const result = {
-      cpuPercent: ((((after.user - before.user) + (after.system - before.system)) / ticks) * 1000 * 100) / wallMs,
+      cpuPercent:
+        (((after.user - before.user + (after.system - before.system)) / ticks) * 1000 * 100) /
+        wallMs,
       peakRssMb: vm(pid, 'VmHWM'),
       windowMaxRssMb,
       entry: command.entry,
@@ -180,14 +273,24 @@ export async function benchNotify(): Promise<unknown> {
   try {
     console.log(`notify: ${cycles} power cuts (open + resolved each) through MQTT and a webhook …`);
     const lat = await latency(cycles);
-    console.log(`\nevent → delivered on loopback, load ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs`);
+    console.log(
+      `\nevent → delivered on loopback, load ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs`,
+    );
     console.log(line('MQTT', lat.mqtt));
     console.log(line('webhook', lat.webhook));
-    console.log(`\nnotify: the agent with every channel and the metrics endpoint, measuring ${seconds} s …`);
+    console.log(
+      `\nnotify: the agent with every channel and the metrics endpoint, measuring ${seconds} s …`,
+    );
     const res = await resources(seconds);
-    console.log(`\nheadless agent (${res.entry}), 1 UPS, ntfy + Gotify + webhook + e-mail + MQTT/HA + /metrics, one outage in the window`);
-    console.log(`  CPU ${res.cpuPercent.toFixed(2)} % of one core   peak RSS (VmHWM) ${res.peakRssMb.toFixed(1)} MB   max RSS in window ${res.windowMaxRssMb.toFixed(1)} MB   deliveries ${res.delivered}`);
-    console.log(`  agent targets (npm run bench -- agent, 20 UPSes): CPU < 1 %: ${res.cpuPercent < 1 ? 'met' : 'NOT met'}; peak RSS < 80 MB: ${res.peakRssMb < 80 ? 'met' : 'NOT met'}`);
+    console.log(
+      `\nheadless agent (${res.entry}), 1 UPS, ntfy + Gotify + webhook + e-mail + MQTT/HA + /metrics, one outage in the window`,
+    );
+    console.log(
+      `  CPU ${res.cpuPercent.toFixed(2)} % of one core   peak RSS (VmHWM) ${res.peakRssMb.toFixed(1)} MB   max RSS in window ${res.windowMaxRssMb.toFixed(1)} MB   deliveries ${res.delivered}`,
+    );
+    console.log(
+      `  agent targets (npm run bench -- agent, 20 UPSes): CPU < 1 %: ${res.cpuPercent < 1 ? 'met' : 'NOT met'}; peak RSS < 80 MB: ${res.peakRssMb < 80 ? 'met' : 'NOT met'}`,
+    );
     return { latency: lat, resources: res };
   } finally {
     await stopWarmDrivers();

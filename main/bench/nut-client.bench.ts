@@ -42,7 +42,8 @@ const STATUS = 'ups.status';
 
 function stats(samples: number[]): LatencyStats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const pick = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return {
     count: sorted.length,
     p50Ms: pick(0.5),
@@ -69,7 +70,11 @@ async function rate(count: number, fn: () => Promise<unknown>): Promise<number> 
 }
 
 /** `total` requests with `depth` of them in flight at any time, on one connection. */
-async function pipelinedRate(total: number, depth: number, fn: () => Promise<unknown>): Promise<number> {
+async function pipelinedRate(
+  total: number,
+  depth: number,
+  fn: () => Promise<unknown>,
+): Promise<number> {
   const started = performance.now();
   let issued = 0;
   const lanes = Array.from({ length: depth }, async () => {
@@ -89,7 +94,9 @@ async function medianOf(runs: number, measure: () => Promise<number>): Promise<n
   return values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
-async function cpuPer1000(fn: () => Promise<unknown>): Promise<{ user: number; system: number; total: number }> {
+async function cpuPer1000(
+  fn: () => Promise<unknown>,
+): Promise<{ user: number; system: number; total: number }> {
   const polls = 3000;
   const before = process.cpuUsage();
   for (let i = 0; i < polls; i++) await fn();
@@ -99,8 +106,10 @@ async function cpuPer1000(fn: () => Promise<unknown>): Promise<{ user: number; s
   return { user, system, total: user + system };
 }
 
-const fmt = (ms: number): string => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
-const fmtStats = (s: LatencyStats): string => `p50 ${fmt(s.p50Ms)}, p95 ${fmt(s.p95Ms)}, p99 ${fmt(s.p99Ms)}, mean ${fmt(s.meanMs)} (n=${s.count})`;
+const fmt = (ms: number): string =>
+  ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+const fmtStats = (s: LatencyStats): string =>
+  `p50 ${fmt(s.p50Ms)}, p95 ${fmt(s.p95Ms)}, p99 ${fmt(s.p99Ms)}, mean ${fmt(s.meanMs)} (n=${s.count})`;
 
 export async function benchNutClient(): Promise<NutClientBenchResult> {
   const rigs: Rig[] = [];
@@ -110,11 +119,18 @@ export async function benchNutClient(): Promise<NutClientBenchResult> {
     const loadAverage = os.loadavg()[0]!;
     const cpus = os.cpus().length;
     const coldStarted = performance.now();
-    const [rig, tlsRig] = await Promise.all([startUpsdRig({ prewarm: false }), startUpsdRig({ tls: true, prewarm: false })]);
+    const [rig, tlsRig] = await Promise.all([
+      startUpsdRig({ prewarm: false }),
+      startUpsdRig({ tls: true, prewarm: false }),
+    ]);
     rigs.push(rig, tlsRig);
     const rigColdStartMs = performance.now() - coldStarted;
 
-    const client = await NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 });
+    const client = await NutClient.connect({
+      host: rig.host,
+      port: rig.port,
+      keepAliveIntervalMs: 0,
+    });
     clients.push(client);
     const raw = await rig.connect();
     raws.push(raw);
@@ -147,7 +163,11 @@ export async function benchNutClient(): Promise<NutClientBenchResult> {
     const cpuMsPer1000Polls = await cpuPer1000(poll);
 
     // Multi-line replies on their own connections (see the note printed below).
-    const listClient = await NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 });
+    const listClient = await NutClient.connect({
+      host: rig.host,
+      port: rig.port,
+      keepAliveIntervalMs: 0,
+    });
     clients.push(listClient);
     const listRaw = await rig.connect();
     raws.push(listRaw);

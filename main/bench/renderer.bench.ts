@@ -64,7 +64,15 @@ import { HistoryStore } from '../history/history-store';
 import { sleep } from '../testing/net';
 import { checkBuild } from './build-check';
 import { CLI_ENTRY, type WebProcess, bridgeInvoke, startWebProcess } from '../testing/web-process';
-import { PROXMOX_APC_UPS_VARS, type Rig, type RigUps, SYNOLOGY_UPS_VARS, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
+import {
+  PROXMOX_APC_UPS_VARS,
+  type Rig,
+  type RigUps,
+  SYNOLOGY_UPS_VARS,
+  makeTempDir,
+  removeTempDir,
+  startUpsdRig,
+} from '../testing/upsd-rig';
 
 // ---------------------------------------------------------------------------------------------
 // Setup constants
@@ -74,7 +82,12 @@ const CLI = CLI_ENTRY;
 const RENDERER_DIR = path.join(ROOT, 'out/renderer');
 const INDEX_HTML = path.join(RENDERER_DIR, 'index.html');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
 /** A common desktop monitor; the chart width (and so the points per chart, ≤ 2000) follows from it. */
 const VIEWPORT = { width: 1920, height: 1080 };
 
@@ -104,7 +117,8 @@ function envInt(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min} (got "${raw}")`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min} (got "${raw}")`);
   return value;
 }
 
@@ -224,8 +238,15 @@ function stats(samples: readonly number[]): Stats {
   const sorted = samples.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return { count: 0, p50: NaN, p95: NaN, max: NaN, mean: NaN };
   // Nearest-rank percentiles.
-  const pick = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { count: sorted.length, p50: pick(0.5), p95: pick(0.95), max: sorted.at(-1)!, mean: sorted.reduce((s, v) => s + v, 0) / sorted.length };
+  const pick = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return {
+    count: sorted.length,
+    p50: pick(0.5),
+    p95: pick(0.95),
+    max: sorted.at(-1)!,
+    mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -249,7 +270,10 @@ function sampleFor(upsIndex: number, monitorId: string, i: number, at: number): 
       onBattery = true;
       charge = 100 - into / 12;
     } else if (into >= cut.length && into < cut.length + 3_600) {
-      charge = Math.min(100, 100 - cut.length / 12 + ((into - cut.length) / 3_600) * (cut.length / 12));
+      charge = Math.min(
+        100,
+        100 - cut.length / 12 + ((into - cut.length) / 3_600) * (cut.length / 12),
+      );
     }
   }
   const wave = Math.sin((i + upsIndex * 5_000) / 977);
@@ -294,16 +318,22 @@ function prefillHistory(dataDir: string, end: number): { rows: number; ms: numbe
 // ---------------------------------------------------------------------------------------------
 // The web process (the real core + browser bridge)
 
-
 /** Waits until the core reads a fresh status from every UPS (so page loads measure the UI, not the first connect). */
 async function waitAllConnected(web: WebProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const snapshot = await bridgeInvoke(web.url, 'app:get-snapshot', undefined);
-    const ready = snapshot.ups.filter((u) => u.connection === 'connected' && u.status !== null && !u.stale);
+    const ready = snapshot.ups.filter(
+      (u) => u.connection === 'connected' && u.status !== null && !u.stale,
+    );
     if (ready.length === UPS_NAMES.length) return;
-    const last = snapshot.ups.map((u) => `${u.monitorId}: ${u.connection} ${u.status ?? '-'}`).join(', ');
-    if (Date.now() > deadline) throw new Error(`the core did not connect to all ${UPS_NAMES.length} UPSes within 30 s (${last || snapshot.configProblem || 'no UPS'}):\n${web.output()}`);
+    const last = snapshot.ups
+      .map((u) => `${u.monitorId}: ${u.connection} ${u.status ?? '-'}`)
+      .join(', ');
+    if (Date.now() > deadline)
+      throw new Error(
+        `the core did not connect to all ${UPS_NAMES.length} UPSes within 30 s (${last || snapshot.configProblem || 'no UPS'}):\n${web.output()}`,
+      );
     await sleep(200);
   }
 }
@@ -511,10 +541,13 @@ function loadMap(url: string): LoadedMap | null {
   if (sourceMaps.has(file)) return sourceMaps.get(file)!;
   const load = (): LoadedMap | null => {
     try {
-      const payload = JSON.parse(fs.readFileSync(path.join(RENDERER_DIR, 'assets', `${file}.map`), 'utf8')) as SourceMapPayload;
+      const payload = JSON.parse(
+        fs.readFileSync(path.join(RENDERER_DIR, 'assets', `${file}.map`), 'utf8'),
+      ) as SourceMapPayload;
       const code = fs.readFileSync(path.join(RENDERER_DIR, 'assets', file), 'utf8');
       const lineStarts = [0];
-      for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+      for (let i = code.indexOf('\n'); i !== -1; i = code.indexOf('\n', i + 1))
+        lineStarts.push(i + 1);
       return { map: new SourceMap(payload), payload, lineStarts };
     } catch {
       return null; // no map (or a build without sourcemap): positions stay generated ones
@@ -539,10 +572,19 @@ function originOf(url: string, line0: number, column0: number): Origin | null {
   if (!loaded) return null;
   const entry = loaded.map.findEntry(line0, column0);
   // Segments without a source (and positions before the first mapping) map to nothing.
-  if (!('originalSource' in entry) || typeof entry.originalSource !== 'string' || typeof entry.originalLine !== 'number') return null;
+  if (
+    !('originalSource' in entry) ||
+    typeof entry.originalSource !== 'string' ||
+    typeof entry.originalLine !== 'number'
+  )
+    return null;
   const index = loaded.payload.sources.indexOf(entry.originalSource);
-  const source = entry.originalSource.replace(/^(\.\.\/)+/, '').replace(/^.*?node_modules\//, 'node_modules/');
-  const text = (loaded.payload.sourcesContent?.[index]?.split('\n')[entry.originalLine] ?? '').trim();
+  const source = entry.originalSource
+    .replace(/^(\.\.\/)+/, '')
+    .replace(/^.*?node_modules\//, 'node_modules/');
+  const text = (
+    loaded.payload.sourcesContent?.[index]?.split('\n')[entry.originalLine] ?? ''
+  ).trim();
   return { source, line: entry.originalLine + 1, text };
 }
 
@@ -561,7 +603,8 @@ function packageOf(source: string): string | null {
 
 function describeOrigin(origin: Origin, fallbackName: string): string {
   const pkg = packageOf(origin.source);
-  if (pkg) return `${pkg} ${path.basename(origin.source)}:${origin.line}${fallbackName ? ` ${fallbackName}` : ''} — ${origin.text.slice(0, 60)}`;
+  if (pkg)
+    return `${pkg} ${path.basename(origin.source)}:${origin.line}${fallbackName ? ` ${fallbackName}` : ''} — ${origin.text.slice(0, 60)}`;
   return `${origin.source}:${origin.line} — ${origin.text.slice(0, 80)}`;
 }
 
@@ -571,10 +614,16 @@ function summarizeLongFrames(entries: readonly LoafRecord[]): LongFrameSummary {
     const origin = s.url ? originOfChar(s.url, s.char) : null;
     const invoker = s.invoker === s.url ? `evaluating ${path.basename(s.url)}` : s.invoker;
     const unnamed = s.invoker === s.url ? '(top level)' : '(anonymous)';
-    const where = origin ? describeOrigin(origin, s.fn) : `${s.fn || unnamed} ${s.url ? path.basename(s.url) : ''}`.trim();
+    const where = origin
+      ? describeOrigin(origin, s.fn)
+      : `${s.fn || unnamed} ${s.url ? path.basename(s.url) : ''}`.trim();
     return `${s.duration.toFixed(0)} ms ${invoker}: ${where}`;
   });
-  return { count: entries.length, maxMs: entries.reduce((m, e) => Math.max(m, e.duration), 0), worstScripts };
+  return {
+    count: entries.length,
+    maxMs: entries.reduce((m, e) => Math.max(m, e.duration), 0),
+    worstScripts,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -600,13 +649,21 @@ async function newPage(browser: Browser, onLive?: () => void): Promise<Page> {
 
 async function waitLive(page: Page): Promise<void> {
   // Functions, not strings: the page's CSP (script-src 'self') forbids the eval a string predicate needs.
-  await page.waitForFunction(() => (globalThis as unknown as BenchGlobal).__bench?.marks.livePainted !== undefined, undefined, { timeout: 30_000, polling: 50 });
+  await page.waitForFunction(
+    () => (globalThis as unknown as BenchGlobal).__bench?.marks.livePainted !== undefined,
+    undefined,
+    { timeout: 30_000, polling: 50 },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // 1. Page load → first live status
 
-async function measureFirstStatus(browser: Browser, url: string, loads: number): Promise<FirstStatusResult> {
+async function measureFirstStatus(
+  browser: Browser,
+  url: string,
+  loads: number,
+): Promise<FirstStatusResult> {
   const live: number[] = [];
   const painted: number[] = [];
   const wall: number[] = [];
@@ -623,27 +680,44 @@ async function measureFirstStatus(browser: Browser, url: string, loads: number):
       await waitLive(page);
       // The binding call may still be in flight when waitForFunction sees the mark.
       for (let i = 0; i < 100 && reportedAt === 0; i++) await sleep(10);
-      const marks = await page.evaluate<Record<string, number | undefined>>('window.__bench.loadMarks()');
-      const entries = await page.evaluate<LoafRecord[]>('window.__bench.loaf.filter((e) => e.start <= window.__bench.marks.livePainted)');
+      const marks = await page.evaluate<Record<string, number | undefined>>(
+        'window.__bench.loadMarks()',
+      );
+      const entries = await page.evaluate<LoafRecord[]>(
+        'window.__bench.loaf.filter((e) => e.start <= window.__bench.marks.livePainted)',
+      );
       if (run === 0) continue; // warm-up: the bridge's first static requests, Chromium's first start-up
       live.push(marks.live!);
       painted.push(marks.livePainted!);
       if (reportedAt > 0) wall.push(reportedAt - started);
       for (const [name, value] of Object.entries(marks)) {
-        if (typeof value === 'number' && value > 0) milestones.set(name, [...(milestones.get(name) ?? []), value]);
+        if (typeof value === 'number' && value > 0)
+          milestones.set(name, [...(milestones.get(name) ?? []), value]);
       }
       loaf.push(...entries);
     } finally {
       await page.context().close();
     }
   }
-  const order = ['responseEnd', 'firstContentfulPaint', 'domContentLoaded', 'load', 'wsOpen', 'statusMessage', 'firstCard', 'live', 'livePainted'];
+  const order = [
+    'responseEnd',
+    'firstContentfulPaint',
+    'domContentLoaded',
+    'load',
+    'wsOpen',
+    'statusMessage',
+    'firstCard',
+    'live',
+    'livePainted',
+  ];
   return {
     loads,
     liveMs: stats(live),
     paintedMs: stats(painted),
     wallMs: stats(wall),
-    milestones: order.filter((name) => milestones.has(name)).map((name) => ({ name, medianMs: median(milestones.get(name)!) })),
+    milestones: order
+      .filter((name) => milestones.has(name))
+      .map((name) => ({ name, medianMs: median(milestones.get(name)!) })),
     longFrames: summarizeLongFrames(loaf),
   };
 }
@@ -662,7 +736,12 @@ async function driveFlips(rig: Rig, viewed: string | null, seconds: number): Pro
   const started = performance.now();
   let tick = 0;
   while (performance.now() - started < seconds * 1000) {
-    const target = viewed === null ? UPS_NAMES[tick % UPS_NAMES.length]! : tick % 2 === 0 ? viewed : others[Math.floor(tick / 2) % others.length]!;
+    const target =
+      viewed === null
+        ? UPS_NAMES[tick % UPS_NAMES.length]!
+        : tick % 2 === 0
+          ? viewed
+          : others[Math.floor(tick / 2) % others.length]!;
     const next = !onBattery.get(target);
     await rig.setStatus(target, next ? 'OB DISCHRG' : 'OL');
     onBattery.set(target, next);
@@ -699,9 +778,17 @@ interface PushFigures {
 }
 
 function measurePushes(rec: Recording): PushFigures {
-  const pushes = rec.pushes.filter((p) => p.jsEnd !== undefined && p.raf1 !== undefined && p.paintDone !== undefined && p.handlerEnd !== undefined);
+  const pushes = rec.pushes.filter(
+    (p) =>
+      p.jsEnd !== undefined &&
+      p.raf1 !== undefined &&
+      p.paintDone !== undefined &&
+      p.handlerEnd !== undefined,
+  );
   const frames = rec.frames;
-  const intervals = frames.slice(1).map((t, i) => ({ start: frames[i]!, end: t, length: t - frames[i]! }));
+  const intervals = frames
+    .slice(1)
+    .map((t, i) => ({ start: frames[i]!, end: t, length: t - frames[i]! }));
   const vsyncMs = median(intervals.map((i) => i.length));
   const missedLimit = vsyncMs * MISSED_VSYNC_FACTOR;
   const inUpdate = new Set<number>();
@@ -730,7 +817,9 @@ function measurePushes(rec: Recording): PushFigures {
     title: pushes.map((p) => p.titleMs ?? 0),
     titleChanges: pushes.filter((p) => p.titleChanged).length,
     titleLength: pushes.filter((p) => p.titleLength !== undefined).map((p) => p.titleLength!),
-    deferredRenders: pushes.filter((p) => p.levelAfter !== p.levelBefore && p.levelAtJsEnd === p.levelBefore).length,
+    deferredRenders: pushes.filter(
+      (p) => p.levelAfter !== p.levelBefore && p.levelAtJsEnd === p.levelBefore,
+    ).length,
     statusChanges: pushes.filter((p) => p.levelAfter !== p.levelBefore).length,
     vsyncMs,
     missedVsync: frameIntervals.filter((f) => f > missedLimit).length,
@@ -741,7 +830,12 @@ function measurePushes(rec: Recording): PushFigures {
   };
 }
 
-function toResult(label: string, seconds: number, flips: number, parts: readonly PushFigures[]): UpdateResult {
+function toResult(
+  label: string,
+  seconds: number,
+  flips: number,
+  parts: readonly PushFigures[],
+): UpdateResult {
   const all = (pick: (p: PushFigures) => number[]) => parts.flatMap(pick);
   const sum = (pick: (p: PushFigures) => number) => parts.reduce((s, p) => s + pick(p), 0);
   const cost = all((p) => p.cost);
@@ -776,7 +870,13 @@ function toResult(label: string, seconds: number, flips: number, parts: readonly
   };
 }
 
-async function recordUpdates(page: Page, rig: Rig, viewed: string | null, seconds: number, label: string): Promise<UpdateResult> {
+async function recordUpdates(
+  page: Page,
+  rig: Rig,
+  viewed: string | null,
+  seconds: number,
+  label: string,
+): Promise<UpdateResult> {
   await page.evaluate('window.__bench.startRecording()');
   const flips = await driveFlips(rig, viewed, seconds);
   await sleep(1000); // the last push reaches the page and is painted
@@ -789,14 +889,21 @@ async function openDetail(page: Page, name: string): Promise<{ ms: number; width
   await page.evaluate(`location.hash = '#/'`);
   await page.waitForSelector('[data-testid="ups-grid"]');
   await page.evaluate('window.__bench.afterNextPaint()');
-  const opened = await page.evaluate<{ ms: number; width: number; range: string | null }>(`window.__bench.openCharts('#/ups/${MASTER_ID}/${name}', 4)`);
+  const opened = await page.evaluate<{ ms: number; width: number; range: string | null }>(
+    `window.__bench.openCharts('#/ups/${MASTER_ID}/${name}', 4)`,
+  );
   if (opened.range?.trim() !== '24 h') {
     // The default range changed: choose 24 h (and time that redraw instead).
     const started = performance.now();
     await page.locator('[data-testid="history-range"] label', { hasText: '24 h' }).click();
     await page.waitForFunction(() => {
       const { document } = globalThis as unknown as BenchGlobal;
-      return document.querySelector('[data-testid="history-range"] .is-selected')?.textContent?.trim() === '24 h' && !document.querySelector('[data-testid="history-panel"] .spinner');
+      return (
+        document
+          .querySelector('[data-testid="history-range"] .is-selected')
+          ?.textContent?.trim() === '24 h' &&
+        !document.querySelector('[data-testid="history-panel"] .spinner')
+      );
     });
     await sleep(500);
     return { ms: performance.now() - started, width: opened.width };
@@ -808,14 +915,19 @@ async function openDetail(page: Page, name: string): Promise<{ ms: number; width
 // 3. CPU profile
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
   samples: number[];
   timeDeltas: number[];
 }
 
 function areaOf(source: string): string {
   const pkg = packageOf(source);
-  if (pkg === 'react-dom' || pkg === 'react' || pkg === 'scheduler') return 'React (react-dom, scheduler)';
+  if (pkg === 'react-dom' || pkg === 'react' || pkg === 'scheduler')
+    return 'React (react-dom, scheduler)';
   if (pkg) return pkg;
   if (source.startsWith('shared/')) return 'shared/ (schemas)';
   return 'renderer/src';
@@ -824,7 +936,8 @@ function areaOf(source: string): string {
 function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number): ProfileResult {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
@@ -839,15 +952,31 @@ function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number):
     if (frame.url === '') {
       const name = frame.functionName || '(native)';
       d = {
-        where: name === '(program)' ? '(program): browser work outside JS — style, layout, paint, event dispatch' : name,
-        area: name === '(garbage collector)' ? 'garbage collector' : name === '(program)' ? 'browser (style, layout, paint…)' : 'DOM/Web APIs called from JS',
+        where:
+          name === '(program)'
+            ? '(program): browser work outside JS — style, layout, paint, event dispatch'
+            : name,
+        area:
+          name === '(garbage collector)'
+            ? 'garbage collector'
+            : name === '(program)'
+              ? 'browser (style, layout, paint…)'
+              : 'DOM/Web APIs called from JS',
         ours: false,
       };
     } else {
       const origin = originOf(frame.url, frame.lineNumber, frame.columnNumber);
       d = origin
-        ? { where: describeOrigin(origin, ''), area: areaOf(origin.source), ours: packageOf(origin.source) === null }
-        : { where: `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`, area: 'other JS', ours: false };
+        ? {
+            where: describeOrigin(origin, ''),
+            area: areaOf(origin.source),
+            ours: packageOf(origin.source) === null,
+          }
+        : {
+            where: `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`,
+            area: 'other JS',
+            ours: false,
+          };
     }
     described.set(id, d);
     return d;
@@ -886,16 +1015,28 @@ function summarizeProfile(profile: CpuProfile, seconds: number, pushes: number):
     [...map]
       .sort((a, b) => b[1] - a[1])
       .map(([where, us]) => ({ where, selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
-  return { seconds, pushes, busyMs: busyUs / 1000, jsMs: jsUs / 1000, harnessMs: harnessUs / 1000, byArea: entries(byArea), top: entries(byWhere).slice(0, 12), ours: entries(oursInclusive).slice(0, 12) };
+  return {
+    seconds,
+    pushes,
+    busyMs: busyUs / 1000,
+    jsMs: jsUs / 1000,
+    harnessMs: harnessUs / 1000,
+    byArea: entries(byArea),
+    top: entries(byWhere).slice(0, 12),
+    ours: entries(oursInclusive).slice(0, 12),
+  };
 }
 
-const LIVE_CARD = '[data-testid="ups-card"][data-connection="connected"][data-stale="false"] .raw-status';
+const LIVE_CARD =
+  '[data-testid="ups-card"][data-connection="connected"][data-stale="false"] .raw-status';
 
 /**
  * The profiles run in pages without the instrumentation (its hooks would show up in them): a fresh
  * context with nothing injected, pushes counted from the DevTools protocol's WebSocket frames.
  */
-async function plainPage(browser: Browser): Promise<{ page: Page; cdp: CDPSession; pushes: () => number }> {
+async function plainPage(
+  browser: Browser,
+): Promise<{ page: Page; cdp: CDPSession; pushes: () => number }> {
   const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -935,13 +1076,22 @@ async function profileLoad(browser: Browser, url: string): Promise<ProfileResult
   }
 }
 
-async function profileDetail(browser: Browser, url: string, rig: Rig, name: string, seconds: number): Promise<ProfileResult> {
+async function profileDetail(
+  browser: Browser,
+  url: string,
+  rig: Rig,
+  name: string,
+  seconds: number,
+): Promise<ProfileResult> {
   const { page, cdp, pushes } = await plainPage(browser);
   try {
     await page.goto(url);
     await page.waitForSelector(LIVE_CARD, { timeout: 30_000 });
     await page.evaluate(`location.hash = '#/ups/${MASTER_ID}/${name}'`);
-    await page.locator('[data-testid="history-panel"] [data-testid^="chart-"] canvas').nth(3).waitFor({ timeout: 30_000 });
+    await page
+      .locator('[data-testid="history-panel"] [data-testid^="chart-"] canvas')
+      .nth(3)
+      .waitFor({ timeout: 30_000 });
     await driveFlips(rig, name, 3); // warm-up, as for the measured views
     await sleep(1000);
     const before = pushes();
@@ -970,8 +1120,13 @@ function printUpdate(r: UpdateResult, indent = '  '): string[] {
     `${indent}${r.label}: ${r.pushes} snapshot pushes (${(r.pushBytes / 1024).toFixed(1)} KB each) in ${r.seconds} s, ${r.flips} status flips on the rig, ${r.statusChanges} pushes changed a level on screen`,
   ];
   if (r.chartsOpenMs !== undefined && Number.isFinite(r.chartsOpenMs)) {
-    const first = r.chartsFirstOpenMs === undefined ? '' : ` median (the first open, which also loads the UpsDetail chunk: ${f0(r.chartsFirstOpenMs)} ms)`;
-    lines.push(`${indent}  open the page → 4 charts drawn (24 h): ${f0(r.chartsOpenMs)} ms${first}${r.chartWidthPx ? `, chart ${f0(r.chartWidthPx)} px wide ≈ ${Math.min(2000, Math.round(r.chartWidthPx))} points per series` : ''}`);
+    const first =
+      r.chartsFirstOpenMs === undefined
+        ? ''
+        : ` median (the first open, which also loads the UpsDetail chunk: ${f0(r.chartsFirstOpenMs)} ms)`;
+    lines.push(
+      `${indent}  open the page → 4 charts drawn (24 h): ${f0(r.chartsOpenMs)} ms${first}${r.chartWidthPx ? `, chart ${f0(r.chartWidthPx)} px wide ≈ ${Math.min(2000, Math.round(r.chartWidthPx))} points per series` : ''}`,
+    );
   }
   lines.push(
     `${indent}  update cost, main thread (script + frame rendering): ${fmtStats(r.costMs)}   [target < ${FRAME_TARGET_MS} ms] · ${r.overTarget} of ${r.costMs.count} over ${FRAME_TARGET_MS} ms`,
@@ -984,15 +1139,22 @@ function printUpdate(r: UpdateResult, indent = '  '): string[] {
     `${indent}  other frames: ${r.idleMissedVsync} of ${r.idleFrames} missed a vsync · long animation frames (≥ 50 ms): ${r.longFrames.count}${r.longFrames.count ? ` (max ${f0(r.longFrames.maxMs)} ms)` : ''} · long tasks: ${r.longTasks}`,
   );
   for (const s of r.longFrames.worstScripts) lines.push(`${indent}    long frame script: ${s}`);
-  if (r.deferredRenders > 0) lines.push(`${indent}  note: on ${r.deferredRenders} pushes React rendered after the microtask, so their cost above misses that render`);
+  if (r.deferredRenders > 0)
+    lines.push(
+      `${indent}  note: on ${r.deferredRenders} pushes React rendered after the microtask, so their cost above misses that render`,
+    );
   return lines;
 }
 
 function printProfile(p: ProfileResult): string[] {
-  const share = (e: ProfileEntry) => `${f1(e.selfMs).padStart(7)} ms ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.where}`;
+  const share = (e: ProfileEntry) =>
+    `${f1(e.selfMs).padStart(7)} ms ${(e.share * 100).toFixed(1).padStart(5)} %  ${e.where}`;
   return [
     `  main thread busy ${f0(p.busyMs)} ms, of which JavaScript ${f0(p.jsMs)} ms ("(program)" is Blink's own work — parsing, style, layout, paint — plus the profiler's overhead)${p.harnessMs >= 1 ? `; Playwright's own scripts (${f0(p.harnessMs)} ms) left out` : ''}`,
-    `  by area: ${p.byArea.slice(0, 8).map((a) => `${a.where} ${f0(a.selfMs)} ms (${(a.share * 100).toFixed(0)} %)`).join(' · ')}`,
+    `  by area: ${p.byArea
+      .slice(0, 8)
+      .map((a) => `${a.where} ${f0(a.selfMs)} ms (${(a.share * 100).toFixed(0)} %)`)
+      .join(' · ')}`,
     '  top self time:',
     ...p.top.map((e) => `  ${share(e)}`),
     '  our functions including what they call (components, handlers):',
@@ -1020,9 +1182,14 @@ function print(r: RendererBenchResult): void {
     ...printUpdate(r.detailsCombined),
     ...r.details.flatMap((d) => printUpdate(d, '    ')),
   ];
-  if (r.pageErrors.length > 0) lines.push('', `page errors: ${r.pageErrors.length} (first: ${r.pageErrors[0]})`);
+  if (r.pageErrors.length > 0)
+    lines.push('', `page errors: ${r.pageErrors.length} (first: ${r.pageErrors[0]})`);
   if (r.loadProfile) {
-    lines.push('', `where a page load's time goes: CPU profile of one more load (no instrumentation) until the live card was shown (${f0(r.loadProfile.seconds * 1000)} ms wall under the profiler):`, ...printProfile(r.loadProfile));
+    lines.push(
+      '',
+      `where a page load's time goes: CPU profile of one more load (no instrumentation) until the live card was shown (${f0(r.loadProfile.seconds * 1000)} ms wall under the profiler):`,
+      ...printProfile(r.loadProfile),
+    );
   }
   if (r.updateProfile) {
     const p = r.updateProfile;
@@ -1065,7 +1232,12 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
           preset: 'generic',
           host: rig.host,
           port: rig.port,
-          ups: UPS_NAMES.map((name) => ({ name, role: 'secondary', username: USERNAME, password: { source: 'env', name: PASSWORD_ENV } })),
+          ups: UPS_NAMES.map((name) => ({
+            name,
+            role: 'secondary',
+            username: USERNAME,
+            password: { source: 'env', name: PASSWORD_ENV },
+          })),
         },
       ],
       // Secondaries that never run a shutdown command, whatever happens on the rig.
@@ -1085,19 +1257,31 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
     cleanups.push({ what: 'web process', run: () => web.stop() });
     await waitAllConnected(web);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
     cleanups.push({ what: 'Chromium', run: () => browser.close() });
 
     console.log(`renderer: ${loads + 1} page loads…`);
     const firstStatus = await measureFirstStatus(browser, web.url, loads);
 
-    console.log(`renderer: status updates, dashboard then each UPS's 24 h detail page, ${seconds} s each…`);
+    console.log(
+      `renderer: status updates, dashboard then each UPS's 24 h detail page, ${seconds} s each…`,
+    );
     const page = await newPage(browser);
     await page.goto(web.url);
     await waitLive(page);
     await driveFlips(rig, null, 3); // warm-up: the update path's first runs are interpreted, not JIT-compiled
     await sleep(1000);
-    const dashboard = await recordUpdates(page, rig, null, seconds, 'dashboard, 4 live cards (no charts)');
+    const dashboard = await recordUpdates(
+      page,
+      rig,
+      null,
+      seconds,
+      'dashboard, 4 live cards (no charts)',
+    );
 
     const details: UpdateResult[] = [];
     const figures: PushFigures[] = [];
@@ -1113,7 +1297,11 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
       await sleep(1000);
       const part = measurePushes(await page.evaluate<Recording>('window.__bench.stopRecording()'));
       figures.push(part);
-      details.push({ ...toResult(`detail ${monitorIdOf(name)}, 24 h charts`, seconds, flips, [part]), chartsOpenMs: opened.ms, chartWidthPx });
+      details.push({
+        ...toResult(`detail ${monitorIdOf(name)}, 24 h charts`, seconds, flips, [part]),
+        chartsOpenMs: opened.ms,
+        chartWidthPx,
+      });
     }
     const detailsCombined: UpdateResult = {
       ...toResult(
@@ -1130,15 +1318,21 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
     let loadProfile: ProfileResult | null = null;
     let updateProfile: ProfileResult | null = null;
     if (profileSeconds > 0) {
-      console.log(`renderer: CPU profiles of a page load and of the detail page (${profileSeconds} s)…`);
+      console.log(
+        `renderer: CPU profiles of a page load and of the detail page (${profileSeconds} s)…`,
+      );
       // The figures above stand without them: a profile that fails is reported, not fatal.
       const tryProfile = async (what: string, run: () => Promise<ProfileResult>) =>
         run().catch((error: unknown) => {
-          console.error(`renderer: the ${what} profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          console.error(
+            `renderer: the ${what} profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
           return null;
         });
       loadProfile = await tryProfile('page load', () => profileLoad(browser, web.url));
-      updateProfile = await tryProfile('detail page', () => profileDetail(browser, web.url, rig, UPS_NAMES[0]!, profileSeconds));
+      updateProfile = await tryProfile('detail page', () =>
+        profileDetail(browser, web.url, rig, UPS_NAMES[0]!, profileSeconds),
+      );
     }
 
     const result: RendererBenchResult = {
@@ -1163,7 +1357,9 @@ export async function benchRenderer(): Promise<RendererBenchResult> {
       try {
         await cleanup.run();
       } catch (error) {
-        console.error(`renderer: could not stop the ${cleanup.what}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `renderer: could not stop the ${cleanup.what}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }

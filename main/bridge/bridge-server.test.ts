@@ -7,7 +7,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type BridgeServerMessage, PUSH_CHANNELS } from '../../shared/ipc';
 import { AppSnapshotSchema } from '../../shared/snapshot';
-import { BRIDGE_CLOSE, BridgeHostError, type BridgeHandle, isLoopbackHost, startBridge } from './bridge-server';
+import {
+  BRIDGE_CLOSE,
+  BridgeHostError,
+  type BridgeHandle,
+  isLoopbackHost,
+  startBridge,
+} from './bridge-server';
 import { FakeCore } from './testing/fake-core';
 
 let staticDir: string;
@@ -18,9 +24,15 @@ const sockets: WebSocket[] = [];
 beforeEach(async () => {
   staticDir = await mkdtemp(path.join(tmpdir(), 'bridge-static-'));
   await mkdir(path.join(staticDir, 'assets'));
-  await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>NUT Sentinel</title><script type="module" src="./assets/app-abc123.js"></script>');
+  await writeFile(
+    path.join(staticDir, 'index.html'),
+    '<!doctype html><title>NUT Sentinel</title><script type="module" src="./assets/app-abc123.js"></script>',
+  );
   await writeFile(path.join(staticDir, 'assets', 'app-abc123.js'), 'console.log("ui")');
-  await writeFile(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), 'outside');
+  await writeFile(
+    path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`),
+    'outside',
+  );
   core = new FakeCore();
 });
 
@@ -29,7 +41,9 @@ afterEach(async () => {
   await bridge?.close();
   bridge = null;
   await rm(staticDir, { recursive: true, force: true });
-  await rm(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), { force: true });
+  await rm(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), {
+    force: true,
+  });
 });
 
 async function start(): Promise<BridgeHandle> {
@@ -48,16 +62,25 @@ interface Opened {
 }
 
 /** Opens a socket; resolves on open or rejects with the HTTP status / close code. */
-function connect(b: BridgeHandle, opts: { token?: string | null; origin?: string | null; path?: string } = {}): Promise<Opened> {
+function connect(
+  b: BridgeHandle,
+  opts: { token?: string | null; origin?: string | null; path?: string } = {},
+): Promise<Opened> {
   const token = opts.token === undefined ? b.token : opts.token;
   const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
   const headers: Record<string, string> = {};
   const o = opts.origin === undefined ? origin(b) : opts.origin;
-  const ws = new WebSocket(`ws://127.0.0.1:${b.port}${opts.path ?? '/api'}${query}`, { headers, ...(o === null ? {} : { origin: o }) });
+  const ws = new WebSocket(`ws://127.0.0.1:${b.port}${opts.path ?? '/api'}${query}`, {
+    headers,
+    ...(o === null ? {} : { origin: o }),
+  });
   sockets.push(ws);
   ws.on('error', () => undefined);
   const messages: BridgeServerMessage[] = [];
-  const waiters: { predicate: (m: BridgeServerMessage) => boolean; resolve: (m: BridgeServerMessage) => void }[] = [];
+  const waiters: {
+    predicate: (m: BridgeServerMessage) => boolean;
+    resolve: (m: BridgeServerMessage) => void;
+  }[] = [];
   ws.on('message', (data) => {
     const message = JSON.parse((data as Buffer).toString('utf8')) as BridgeServerMessage;
     messages.push(message);
@@ -94,19 +117,40 @@ function connect(b: BridgeHandle, opts: { token?: string | null; origin?: string
   });
 }
 
-function call(o: Opened, id: number, channel: string, request?: unknown): Promise<BridgeServerMessage> {
+function call(
+  o: Opened,
+  id: number,
+  channel: string,
+  request?: unknown,
+): Promise<BridgeServerMessage> {
   o.ws.send(JSON.stringify({ id, channel, request }));
   return o.next((m) => 'id' in m && m.id === id);
 }
 
-function httpGet(b: BridgeHandle, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function httpGet(
+  b: BridgeHandle,
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: b.port, path: pathname, headers: { host: `127.0.0.1:${b.port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: b.port,
+        path: pathname,
+        headers: { host: `127.0.0.1:${b.port}`, ...headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -126,7 +170,9 @@ describe('startBridge', () => {
   it('hands the token out once per launch link: a 303 to the tokenised page, then 410; expired links too', async () => {
     const b = await start();
     const link = b.createLaunch();
-    expect(link.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${b.port}/launch\\?nonce=[\\w-]{43}$`));
+    expect(link.url).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${b.port}/launch\\?nonce=[\\w-]{43}$`),
+    );
     expect(link.url).not.toContain(b.token);
     const pathname = new URL(link.url).pathname + new URL(link.url).search;
     expect((await httpGet(b, pathname, { host: `evil.example:${b.port}` })).status).toBe(421);
@@ -144,12 +190,16 @@ describe('startBridge', () => {
     const short = await startBridge({ core, staticDir, launchTtlMs: 50 });
     const stale = short.createLaunch();
     await expect(stale.done).resolves.toBe('expired');
-    expect((await httpGet(short, new URL(stale.url).pathname + new URL(stale.url).search)).status).toBe(410);
+    expect(
+      (await httpGet(short, new URL(stale.url).pathname + new URL(stale.url).search)).status,
+    ).toBe(410);
     await short.close();
   });
 
   it('--host localhost binds 127.0.0.1 and hands out IP URLs, even with another listener on [::1] at that port', async () => {
-    const competitor = net.createServer((socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstolen'));
+    const competitor = net.createServer((socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstolen'),
+    );
     await new Promise<void>((resolve, reject) => {
       competitor.once('error', reject);
       competitor.listen({ host: '::1', port: 0 }, () => resolve());
@@ -158,7 +208,9 @@ describe('startBridge', () => {
       const port = (competitor.address() as net.AddressInfo).port;
       bridge = await startBridge({ core, staticDir, host: 'localhost', port });
       expect(bridge.url).toBe(`http://127.0.0.1:${port}/#token=${bridge.token}`);
-      expect(bridge.createLaunch().url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/launch\\?`));
+      expect(bridge.createLaunch().url).toMatch(
+        new RegExp(`^http://127\\.0\\.0\\.1:${port}/launch\\?`),
+      );
       const page = await fetch(`http://127.0.0.1:${port}/`);
       expect(await page.text()).toContain('<title>NUT Sentinel</title>');
       // A page opened as localhost still works (Host header accepted).
@@ -168,7 +220,9 @@ describe('startBridge', () => {
 
       // The other way round: 127.0.0.1 taken at that port → refuse to start, clearly.
       const taken = net.createServer();
-      await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+      await new Promise<void>((resolve) =>
+        taken.listen({ host: '127.0.0.1', port: 0 }, () => resolve()),
+      );
       try {
         const takenPort = (taken.address() as net.AddressInfo).port;
         const attempt = startBridge({ core, staticDir, host: 'localhost', port: takenPort });
@@ -199,9 +253,15 @@ describe('startBridge', () => {
 
   it('requires the token: none or a wrong one closes the socket with 4401 before any request is read', async () => {
     const b = await start();
-    await expect(connect(b, { token: null })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
-    await expect(connect(b, { token: 'x'.repeat(43) })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
-    await expect(connect(b, { token: b.token.slice(0, -1) })).rejects.toThrow(`closed ${BRIDGE_CLOSE.unauthorized}`);
+    await expect(connect(b, { token: null })).rejects.toThrow(
+      `closed ${BRIDGE_CLOSE.unauthorized}`,
+    );
+    await expect(connect(b, { token: 'x'.repeat(43) })).rejects.toThrow(
+      `closed ${BRIDGE_CLOSE.unauthorized}`,
+    );
+    await expect(connect(b, { token: b.token.slice(0, -1) })).rejects.toThrow(
+      `closed ${BRIDGE_CLOSE.unauthorized}`,
+    );
     expect(core.calls).toHaveLength(0);
     const ok = await connect(b);
     const reply = await call(ok, 1, 'app:get-snapshot');
@@ -211,7 +271,9 @@ describe('startBridge', () => {
   it('refuses other origins (and a missing one) before the WebSocket handshake', async () => {
     const b = await start();
     await expect(connect(b, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
-    await expect(connect(b, { origin: `http://127.0.0.1:${b.port + 1}` })).rejects.toThrow('HTTP 403');
+    await expect(connect(b, { origin: `http://127.0.0.1:${b.port + 1}` })).rejects.toThrow(
+      'HTTP 403',
+    );
     await expect(connect(b, { origin: null })).rejects.toThrow('HTTP 403');
     await expect(connect(b, { origin: `http://localhost:${b.port}` })).resolves.toBeDefined();
   });
@@ -220,10 +282,15 @@ describe('startBridge', () => {
     const b = await start();
     const res = await httpGet(b, '/', { host: `rebind.example:${b.port}` });
     expect(res.status).toBe(421);
-    const ws = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, { origin: origin(b), headers: { host: `rebind.example:${b.port}` } });
+    const ws = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, {
+      origin: origin(b),
+      headers: { host: `rebind.example:${b.port}` },
+    });
     sockets.push(ws);
     ws.on('error', () => undefined);
-    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      ws.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0)),
+    );
     expect(status).toBe(421);
   });
 
@@ -253,9 +320,15 @@ describe('startBridge', () => {
     const b = await start();
     const o = await connect(b);
     o.ws.send('{not json');
-    await expect(o.next((m) => 'id' in m && m.id === -1)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID-MESSAGE' } });
+    await expect(o.next((m) => 'id' in m && m.id === -1)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'INVALID-MESSAGE' },
+    });
     o.ws.send(JSON.stringify({ id: 5, chanel: 'typo' }));
-    await expect(o.next((m) => 'id' in m && m.id === 5)).resolves.toMatchObject({ ok: false, error: { code: 'INVALID-MESSAGE' } });
+    await expect(o.next((m) => 'id' in m && m.id === 5)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'INVALID-MESSAGE' },
+    });
     o.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     await expect(call(o, 6, 'app:get-snapshot')).resolves.toMatchObject({ ok: true });
     expect(o.messages.filter((m) => 'ok' in m && !m.ok)).toHaveLength(3);
@@ -265,12 +338,20 @@ describe('startBridge', () => {
     bridge = await startBridge({ core, staticDir, maxMessageBytes: 1024 });
     const o = await connect(bridge);
     const closed = new Promise<number>((resolve) => o.ws.once('close', (code) => resolve(code)));
-    o.ws.send(JSON.stringify({ id: 1, channel: 'events:query', request: { text: 'x'.repeat(4096) } }));
+    o.ws.send(
+      JSON.stringify({ id: 1, channel: 'events:query', request: { text: 'x'.repeat(4096) } }),
+    );
     expect(await closed).toBe(1009);
   });
 
   it('caps connections, slow headers, idle keep-alive and request bodies (real sockets)', async () => {
-    bridge = await startBridge({ core, staticDir, maxConnections: 4, headersTimeoutMs: 400, keepAliveTimeoutMs: 300 });
+    bridge = await startBridge({
+      core,
+      staticDir,
+      maxConnections: 4,
+      headersTimeoutMs: 400,
+      keepAliveTimeoutMs: 300,
+    });
     const b = bridge;
     const open = () =>
       new Promise<net.Socket>((resolve, reject) => {
@@ -295,7 +376,12 @@ describe('startBridge', () => {
     // …and every slow one is cut once the header deadline passes, however it keeps dribbling.
     const drip = setInterval(() => slow.forEach((s) => s.writable && s.write('X-A: b\r\n')), 50);
     try {
-      expect(await Promise.all(slow.map((s) => closedWithin(s, 3000)))).toEqual([true, true, true, true]);
+      expect(await Promise.all(slow.map((s) => closedWithin(s, 3000)))).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
     } finally {
       clearInterval(drip);
     }
@@ -312,7 +398,9 @@ describe('startBridge', () => {
     let reply = '';
     post.on('data', (c: Buffer) => (reply += c.toString()));
     post.on('error', () => undefined);
-    post.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`);
+    post.write(
+      `POST / HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n`,
+    );
     const chunk = Buffer.alloc(1024 * 1024);
     let sent = 0;
     while (!post.destroyed && sent < 64) {
@@ -322,7 +410,16 @@ describe('startBridge', () => {
     expect(await closedWithin(post, 3000)).toBe(true);
     expect(reply).toMatch(/^HTTP\/1\.1 405/);
     const withBody = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: b.port, path: '/', method: 'GET', headers: { host: `127.0.0.1:${b.port}`, 'content-length': '5' } }, (res) => resolve(res.statusCode ?? 0));
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: b.port,
+          path: '/',
+          method: 'GET',
+          headers: { host: `127.0.0.1:${b.port}`, 'content-length': '5' },
+        },
+        (res) => resolve(res.statusCode ?? 0),
+      );
       req.on('error', reject);
       req.end('hello');
     });
@@ -332,7 +429,10 @@ describe('startBridge', () => {
   it('drops a WebSocket client that stops answering pings; one that answers stays', async () => {
     bridge = await startBridge({ core, staticDir, heartbeatMs: 150 });
     const b = bridge;
-    const mute = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, { origin: origin(b), autoPong: false });
+    const mute = new WebSocket(`ws://127.0.0.1:${b.port}/api?token=${b.token}`, {
+      origin: origin(b),
+      autoPong: false,
+    });
     sockets.push(mute);
     const opened = new Promise<void>((resolve) => mute.once('open', () => resolve()));
     const closed = new Promise<number>((resolve) => mute.once('close', (code) => resolve(code)));
@@ -349,15 +449,36 @@ describe('startBridge', () => {
     const c = await connect(b);
     const snapshot = core.snapshot();
     core.emit('app:snapshot', snapshot);
-    core.emit('events:appended', { id: 99, at: 1, monitorId: 'nas/ups', kind: 'notify', type: 'ONBATT', severity: 'warning', message: 'on battery' });
+    core.emit('events:appended', {
+      id: 99,
+      at: 1,
+      monitorId: 'nas/ups',
+      kind: 'notify',
+      type: 'ONBATT',
+      severity: 'warning',
+      message: 'on battery',
+    });
     core.emit('app:navigate', '/ups/nas/ups');
     // fsd:progress comes from a real (simulated) run start.
-    const run = await core.handlers['fsd:start']({ preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true, minChargePercent: 80 }, countdownSeconds: 10, overrideBlockers: false, graceSeconds: 10 });
+    const run = await core.handlers['fsd:start']({
+      preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true, minChargePercent: 80 },
+      countdownSeconds: 10,
+      overrideBlockers: false,
+      graceSeconds: 10,
+    });
     for (const o of [a, c]) {
-      await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({ payload: { at: snapshot.at } });
-      await expect(o.next((m) => 'push' in m && m.push === 'events:appended')).resolves.toMatchObject({ payload: { id: 99 } });
-      await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({ payload: '/ups/nas/ups' });
-      await expect(o.next((m) => 'push' in m && m.push === 'fsd:progress')).resolves.toMatchObject({ payload: { runId: run.runId, state: 'countdown' } });
+      await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({
+        payload: { at: snapshot.at },
+      });
+      await expect(
+        o.next((m) => 'push' in m && m.push === 'events:appended'),
+      ).resolves.toMatchObject({ payload: { id: 99 } });
+      await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({
+        payload: '/ups/nas/ups',
+      });
+      await expect(o.next((m) => 'push' in m && m.push === 'fsd:progress')).resolves.toMatchObject({
+        payload: { runId: run.runId, state: 'countdown' },
+      });
       const seen = new Set(o.messages.flatMap((m) => ('push' in m ? [m.push] : [])));
       expect([...seen].sort()).toEqual([...PUSH_CHANNELS].sort());
     }
@@ -390,16 +511,24 @@ describe('startBridge', () => {
   it('never serves files outside the static folder, and only GET/HEAD', async () => {
     const b = await start();
     const secret = `${path.basename(staticDir)}-secret.txt`;
-    for (const p of [`/../${secret}`, `/%2e%2e/${secret}`, `/assets/..%2f..%2f${secret}`, '/missing.js']) {
+    for (const p of [
+      `/../${secret}`,
+      `/%2e%2e/${secret}`,
+      `/assets/..%2f..%2f${secret}`,
+      '/missing.js',
+    ]) {
       const res = await httpGet(b, p);
       expect(res.status, p).toBe(404);
       expect(res.body).not.toContain('outside');
     }
     const post = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: b.port, path: '/', method: 'POST' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port: b.port, path: '/', method: 'POST' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end('x');
     });

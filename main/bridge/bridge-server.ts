@@ -19,7 +19,12 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { type BridgeServerMessage, BridgeClientMessageSchema, PUSH_CHANNELS, type PushChannel } from '../../shared/ipc';
+import {
+  type BridgeServerMessage,
+  BridgeClientMessageSchema,
+  PUSH_CHANNELS,
+  type PushChannel,
+} from '../../shared/ipc';
 import { rendererContentType } from '../../shared/renderer-policy';
 import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
@@ -102,10 +107,12 @@ const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
-
 /** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   if (isIP(h) === 6) {
@@ -194,7 +201,9 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   const maxClients = options.maxClients ?? 16;
   const maxPending = options.maxPendingPerClient ?? 64;
   const staticRoot = await realpath(path.resolve(options.staticDir)).catch(() => {
-    throw new Error(`The renderer build is missing at ${options.staticDir}. Run \`npm run build\` first.`);
+    throw new Error(
+      `The renderer build is missing at ${options.staticDir}. Run \`npm run build\` first.`,
+    );
   });
 
   const token = randomBytes(32).toString('base64url');
@@ -204,7 +213,11 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   const launches = new Map<string, PendingLaunch>();
 
   const clients = new Map<WebSocket, ClientState>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessageBytes,
+    perMessageDeflate: false,
+  });
 
   let authorities = new Set<string>();
   let csp = '';
@@ -213,7 +226,12 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   // Bounds for a local user or page that opens sockets and never finishes them: connections in
   // total, time to send the headers (checked at least every second), idle keep-alive time.
   const server: Server = createServer(
-    { connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)), headersTimeout: headersTimeoutMs, requestTimeout: Math.max(30_000, headersTimeoutMs), maxHeaderSize: 16 * 1024 },
+    {
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, headersTimeoutMs / 4)),
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(30_000, headersTimeoutMs),
+      maxHeaderSize: 16 * 1024,
+    },
     (req, res) => {
       handleHttp(req, res).catch(() => {
         if (!res.headersSent) sendPlain(res, 500, 'Internal error.');
@@ -231,12 +249,24 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), usb=(), serial=()');
+    res.setHeader(
+      'Permissions-Policy',
+      'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
+    );
   }
 
-  function sendPlain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  function sendPlain(
+    res: ServerResponse,
+    status: number,
+    text: string,
+    extra: Record<string, string> = {},
+  ): void {
     baseHeaders(res);
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+    res.writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+      ...extra,
+    });
     res.end(text);
   }
 
@@ -247,7 +277,11 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostHeaderOk(req)) {
-      sendPlain(res, 421, 'This NUT Sentinel bridge only answers requests addressed to its loopback address.');
+      sendPlain(
+        res,
+        421,
+        'This NUT Sentinel bridge only answers requests addressed to its loopback address.',
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -256,7 +290,10 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       req.socket.destroySoon();
       return;
     }
-    if ((req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined) {
+    if (
+      (req.headers['content-length'] ?? '0') !== '0' ||
+      req.headers['transfer-encoding'] !== undefined
+    ) {
       sendPlain(res, 413, 'GET and HEAD requests here carry no body.', { Connection: 'close' });
       req.socket.destroySoon();
       return;
@@ -340,12 +377,18 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     clearTimeout(launch.timer);
     launch.settle('used');
     baseHeaders(res);
-    res.writeHead(303, { Location: `/#token=${token}`, 'Cache-Control': 'no-store', 'Content-Length': '0' });
+    res.writeHead(303, {
+      Location: `/#token=${token}`,
+      'Cache-Control': 'no-store',
+      'Content-Length': '0',
+    });
     res.end();
   }
 
   function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -407,35 +450,73 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
     });
   }
 
-  async function handleMessage(ws: WebSocket, state: ClientState, data: RawData, isBinary: boolean): Promise<void> {
+  async function handleMessage(
+    ws: WebSocket,
+    state: ClientState,
+    data: RawData,
+    isBinary: boolean,
+  ): Promise<void> {
     if (isBinary) {
-      send(ws, { id: -1, ok: false, error: { code: 'INVALID-MESSAGE', message: 'The bridge speaks JSON text messages only.' } });
+      send(ws, {
+        id: -1,
+        ok: false,
+        error: { code: 'INVALID-MESSAGE', message: 'The bridge speaks JSON text messages only.' },
+      });
       return;
     }
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch {
-      send(ws, { id: -1, ok: false, error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' } });
+      send(ws, {
+        id: -1,
+        ok: false,
+        error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' },
+      });
       return;
     }
     const parsed = BridgeClientMessageSchema.safeParse(raw);
     if (!parsed.success) {
-      const rawId: unknown = raw !== null && typeof raw === 'object' && 'id' in raw ? raw.id : undefined;
+      const rawId: unknown =
+        raw !== null && typeof raw === 'object' && 'id' in raw ? raw.id : undefined;
       const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1;
-      send(ws, { id, ok: false, error: { code: 'INVALID-MESSAGE', message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.' } });
+      send(ws, {
+        id,
+        ok: false,
+        error: {
+          code: 'INVALID-MESSAGE',
+          message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.',
+        },
+      });
       return;
     }
     const { id, channel, request } = parsed.data;
     if (state.pending >= maxPending) {
-      send(ws, { id, ok: false, error: { code: 'BUSY', message: `More than ${maxPending} requests are outstanding on this connection.`, fix: 'Wait for earlier requests to finish.' } });
+      send(ws, {
+        id,
+        ok: false,
+        error: {
+          code: 'BUSY',
+          message: `More than ${maxPending} requests are outstanding on this connection.`,
+          fix: 'Wait for earlier requests to finish.',
+        },
+      });
       return;
     }
     state.pending += 1;
     try {
       const result = await dispatchInvoke(core.handlers, channel, request);
-      send(ws, result.ok ? { id, ok: true, response: result.response } : { id, ok: false, error: result.error });
+      send(
+        ws,
+        result.ok
+          ? { id, ok: true, response: result.response }
+          : { id, ok: false, error: result.error },
+      );
     } finally {
       state.pending -= 1;
     }
@@ -495,7 +576,8 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   });
 
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('The bridge did not get a TCP port.');
+  if (address === null || typeof address === 'string')
+    throw new Error('The bridge did not get a TCP port.');
   const port = address.port;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
   authorities = ownAuthorities(host, port);
@@ -527,7 +609,8 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
           launch.settle('expired');
         }
         launches.clear();
-        for (const ws of clients.keys()) ws.close(BRIDGE_CLOSE.goingAway, 'NUT Sentinel is closing');
+        for (const ws of clients.keys())
+          ws.close(BRIDGE_CLOSE.goingAway, 'NUT Sentinel is closing');
         // Give sockets a moment to close cleanly, then cut the rest.
         await new Promise<void>((resolve) => setTimeout(resolve, 50).unref());
         for (const ws of clients.keys()) ws.terminate();

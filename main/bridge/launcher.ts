@@ -27,10 +27,17 @@ function runtimeBase(): string {
 }
 
 function escapeHtmlAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
-export async function writeLauncherFile(launchUrl: string, base: string = runtimeBase()): Promise<LauncherFile> {
+export async function writeLauncherFile(
+  launchUrl: string,
+  base: string = runtimeBase(),
+): Promise<LauncherFile> {
   // mkdtemp creates the directory 0700 with an unpredictable name.
   const dir = await mkdtemp(path.join(base, 'nut-sentinel-'));
   await chmod(dir, 0o700);
@@ -82,7 +89,9 @@ export async function offerLauncher(
     options.say(`Opened the UI in your browser through ${launcher.path} (a one-time link).`);
   } else {
     const why = options.open ? `Could not start ${options.opener ?? platformOpener()}. ` : '';
-    options.say(`${why}Open ${launcher.path} in a browser on this machine (a one-time link), or run with --print-url.`);
+    options.say(
+      `${why}Open ${launcher.path} in a browser on this machine (a one-time link), or run with --print-url.`,
+    );
   }
   return () => launcher.remove();
 }

@@ -12,7 +12,11 @@ import type { Clock, Logger, SecretStore } from '../platform/ports';
 import { resolveSecret } from '../platform/passwords';
 import type { HistoryStore } from '../history/history-store';
 import { createEmailTransport } from './email-channel';
-import { createGotifyTransport, createNtfyTransport, createWebhookTransport } from './http-channels';
+import {
+  createGotifyTransport,
+  createNtfyTransport,
+  createWebhookTransport,
+} from './http-channels';
 import { IncidentTracker, type RoutedAlert, testAlert } from './incidents';
 import { Outbox, type OutboxChannel } from './outbox';
 import { routeAlert } from './routing';
@@ -23,7 +27,10 @@ export interface StatePublisher {
   publishState(ups: readonly UpsSnapshot[]): void;
 }
 
-export type TransportFactory = (config: ChannelConfig, secret: SecretLookup) => ChannelTransport & Partial<StatePublisher>;
+export type TransportFactory = (
+  config: ChannelConfig,
+  secret: SecretLookup,
+) => ChannelTransport & Partial<StatePublisher>;
 
 export interface AlertServiceDeps {
   clock: Clock;
@@ -100,7 +107,10 @@ export class AlertService {
     this.tracker.onEvent(event);
     if (event.type === 'shutdown-begins') {
       // The shutdown notice goes out now, inside FINALDELAY; the command never waits for it.
-      const finalDelayMs = typeof event.data?.finalDelayMs === 'number' ? event.data.finalDelayMs : this.config.timing.finalDelaySeconds * 1000;
+      const finalDelayMs =
+        typeof event.data?.finalDelayMs === 'number'
+          ? event.data.finalDelayMs
+          : this.config.timing.finalDelaySeconds * 1000;
       void this.outbox.flush(Math.max(500, finalDelayMs - 250));
     }
   }
@@ -114,7 +124,10 @@ export class AlertService {
       try {
         channel.transport.publishState(snapshots);
       } catch (error) {
-        this.deps.logger.log('warn', `channel ${channel.id}: state not published: ${error instanceof Error ? error.message : String(error)}`);
+        this.deps.logger.log(
+          'warn',
+          `channel ${channel.id}: state not published: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }
@@ -124,7 +137,10 @@ export class AlertService {
     const channel = this.channels.get(channelId);
     if (!channel) {
       const known = [...this.channels.keys()].join(', ') || 'none configured';
-      return Promise.resolve({ ok: false, detail: `No channel "${channelId}" (configured: ${known}).` });
+      return Promise.resolve({
+        ok: false,
+        detail: `No channel "${channelId}" (configured: ${known}).`,
+      });
     }
     return sendTest(channel, this.deps.clock);
   }
@@ -144,11 +160,15 @@ export class AlertService {
     this.running = false;
     this.outbox.stop();
     this.tracker.dispose();
-    await Promise.all([...this.channels.values()].map((c) => c.transport.close().catch(() => undefined)));
+    await Promise.all(
+      [...this.channels.values()].map((c) => c.transport.close().catch(() => undefined)),
+    );
   }
 
   private prefixOf(monitorId: string): string {
-    for (const master of this.config.masters) for (const ups of master.ups) if (`${master.id}/${ups.name}` === monitorId) return ups.messagePrefix ?? '';
+    for (const master of this.config.masters)
+      for (const ups of master.ups)
+        if (`${master.id}/${ups.name}` === monitorId) return ups.messagePrefix ?? '';
     return '';
   }
 
@@ -158,7 +178,11 @@ export class AlertService {
     for (const channel of this.channels.values()) {
       const decision = routeAlert(channel.config, routed, now);
       if (decision.send) targets.push(channel.id);
-      else this.deps.logger.log('debug', `alert ${routed.alert.id} not sent to ${channel.id}: ${decision.reason}`);
+      else
+        this.deps.logger.log(
+          'debug',
+          `alert ${routed.alert.id} not sent to ${channel.id}: ${decision.reason}`,
+        );
     }
     routed.delivered(targets);
     if (targets.length > 0) this.outbox.enqueue(routed.alert, targets);
@@ -181,7 +205,10 @@ export class AlertService {
       if (this.channels.has(id)) continue;
       const live = buildChannel(config, this.secretLookup(config), this.deps.factories);
       if (!live) {
-        this.deps.logger.log('error', `channel ${id}: type ${config.type} is not available in this build`);
+        this.deps.logger.log(
+          'error',
+          `channel ${id}: type ${config.type} is not available in this build`,
+        );
         continue;
       }
       this.channels.set(id, live);
@@ -190,17 +217,34 @@ export class AlertService {
 }
 
 /** Resolves a channel's secret fields from their sources (store key `channel-secret:ID:FIELD`). */
-export function channelSecrets(config: ChannelConfig, secrets: SecretStore | null, remember: (value: string) => void = () => undefined): SecretLookup {
+export function channelSecrets(
+  config: ChannelConfig,
+  secrets: SecretStore | null,
+  remember: (value: string) => void = () => undefined,
+): SecretLookup {
   return async (field) => {
-    const source = (config as unknown as Record<string, unknown>)[field] as Parameters<typeof resolveSecret>[0] | undefined;
+    const source = (config as unknown as Record<string, unknown>)[field] as
+      Parameters<typeof resolveSecret>[0] | undefined;
     if (!source) return undefined;
-    const value = await resolveSecret(source, { storeKey: channelSecretKey(config.id, field), what: `${field} of channel ${config.id}`, configKey: field }, secrets);
+    const value = await resolveSecret(
+      source,
+      {
+        storeKey: channelSecretKey(config.id, field),
+        what: `${field} of channel ${config.id}`,
+        configKey: field,
+      },
+      secrets,
+    );
     if (value) remember(value);
     return value;
   };
 }
 
-function buildChannel(config: ChannelConfig, secret: SecretLookup, factories: AlertServiceDeps['factories']): LiveChannel | null {
+function buildChannel(
+  config: ChannelConfig,
+  secret: SecretLookup,
+  factories: AlertServiceDeps['factories'],
+): LiveChannel | null {
   const factory = factories?.[config.type] ?? BUILTIN[config.type];
   if (!factory) return null;
   return {
@@ -214,13 +258,24 @@ function buildChannel(config: ChannelConfig, secret: SecretLookup, factories: Al
   };
 }
 
-async function sendTest(channel: OutboxChannel, clock: Clock): Promise<{ ok: boolean; detail: string }> {
+async function sendTest(
+  channel: OutboxChannel,
+  clock: Clock,
+): Promise<{ ok: boolean; detail: string }> {
   const started = clock.monotonic();
   try {
-    await channel.transport.send(testAlert(channel.id, clock.now()), { timeoutMs: channel.timeoutMs });
-    return { ok: true, detail: `Delivered to ${channel.id} (${channel.type}) in ${Math.round(clock.monotonic() - started)} ms.` };
+    await channel.transport.send(testAlert(channel.id, clock.now()), {
+      timeoutMs: channel.timeoutMs,
+    });
+    return {
+      ok: true,
+      detail: `Delivered to ${channel.id} (${channel.type}) in ${Math.round(clock.monotonic() - started)} ms.`,
+    };
   } catch (error) {
-    return { ok: false, detail: `${channel.id} (${channel.type}): ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      detail: `${channel.id} (${channel.type}): ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
@@ -233,7 +288,8 @@ export async function testChannelOnce(
   deps: { secrets: SecretStore | null; clock: Clock; factories?: AlertServiceDeps['factories'] },
 ): Promise<{ ok: boolean; detail: string }> {
   const live = buildChannel(config, channelSecrets(config, deps.secrets), deps.factories);
-  if (!live) return { ok: false, detail: `Channel type ${config.type} is not available in this build.` };
+  if (!live)
+    return { ok: false, detail: `Channel type ${config.type} is not available in this build.` };
   try {
     return await sendTest(live, deps.clock);
   } finally {

@@ -5,12 +5,21 @@
  * conversation instead of a pile.
  */
 import type { Alert, EmailChannel } from '../../shared/channels';
-import { type ChannelTransport, DeliveryError, describeNetworkError, type SecretLookup, type SendOptions } from './transport';
+import {
+  type ChannelTransport,
+  DeliveryError,
+  describeNetworkError,
+  type SecretLookup,
+  type SendOptions,
+} from './transport';
 
 const MESSAGE_DOMAIN = 'nut-sentinel.invalid';
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function details(alert: Alert): [string, string][] {
@@ -18,7 +27,8 @@ function details(alert: Alert): [string, string][] {
   if (alert.ups) rows.push(['UPS', `${alert.ups.system} (${alert.ups.master})`]);
   if (alert.readings.status) rows.push(['Status', alert.readings.status]);
   if (alert.readings.charge !== null) rows.push(['Battery charge', `${alert.readings.charge} %`]);
-  if (alert.readings.runtime !== null) rows.push(['Runtime', `${Math.round(alert.readings.runtime / 60)} min`]);
+  if (alert.readings.runtime !== null)
+    rows.push(['Runtime', `${Math.round(alert.readings.runtime / 60)} min`]);
   if (alert.readings.load !== null) rows.push(['Load', `${alert.readings.load} %`]);
   rows.push(['Event', alert.event], ['Time', alert.at], ['Reported by', alert.host]);
   return rows;
@@ -50,7 +60,10 @@ export function createEmailTransport(config: EmailChannel, secret: SecretLookup)
         requireTLS: config.security === 'starttls',
         ignoreTLS: config.security === 'none',
         ...(config.username ? { auth: { user: config.username, pass: password ?? '' } } : {}),
-        tls: { rejectUnauthorized: !config.tls.insecure, ...(config.tls.caPem ? { ca: config.tls.caPem } : {}) },
+        tls: {
+          rejectUnauthorized: !config.tls.insecure,
+          ...(config.tls.caPem ? { ca: config.tls.caPem } : {}),
+        },
         connectionTimeout: timeoutMs,
         greetingTimeout: timeoutMs,
         socketTimeout: timeoutMs,
@@ -65,8 +78,13 @@ export function createEmailTransport(config: EmailChannel, secret: SecretLookup)
           text,
           html,
           messageId: `<${alert.id}@${MESSAGE_DOMAIN}>`,
-          ...(first && alert.incident && alert.incident.sequence > 1 ? { inReplyTo: first, references: [first] } : {}),
-          headers: { 'X-NUT-Sentinel-Event': alert.event, 'X-NUT-Sentinel-Severity': alert.severity },
+          ...(first && alert.incident && alert.incident.sequence > 1
+            ? { inReplyTo: first, references: [first] }
+            : {}),
+          headers: {
+            'X-NUT-Sentinel-Event': alert.event,
+            'X-NUT-Sentinel-Severity': alert.severity,
+          },
         });
       } catch (error) {
         throw smtpError(error, where, timeoutMs);
@@ -80,16 +98,35 @@ export function createEmailTransport(config: EmailChannel, secret: SecretLookup)
 
 function smtpError(error: unknown, where: string, timeoutMs: number): DeliveryError {
   const e = error as { code?: string; responseCode?: number; response?: string; message?: string };
-  if (e.code === 'EAUTH') return new DeliveryError(`${where} refused the login (check the user name and the stored password)`, true);
+  if (e.code === 'EAUTH')
+    return new DeliveryError(
+      `${where} refused the login (check the user name and the stored password)`,
+      true,
+    );
   if (e.responseCode !== undefined) {
     const reply = (e.response ?? '').replace(/\s+/g, ' ').slice(0, 200);
-    return new DeliveryError(`${where} answered ${e.responseCode}: ${reply}`, e.responseCode >= 500);
+    return new DeliveryError(
+      `${where} answered ${e.responseCode}: ${reply}`,
+      e.responseCode >= 500,
+    );
   }
-  if (e.code === 'ETLS' || /STARTTLS/i.test(e.message ?? '')) return new DeliveryError(`${where}: STARTTLS failed or is not offered (${e.message ?? e.code})`);
-  if (e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' || e.code === 'ECONNECTION' || e.code === 'EDNS') {
+  if (e.code === 'ETLS' || /STARTTLS/i.test(e.message ?? ''))
+    return new DeliveryError(
+      `${where}: STARTTLS failed or is not offered (${e.message ?? e.code})`,
+    );
+  if (
+    e.code === 'ETIMEDOUT' ||
+    e.code === 'ESOCKET' ||
+    e.code === 'ECONNECTION' ||
+    e.code === 'EDNS'
+  ) {
     const cause = (error as { cause?: unknown }).cause ?? error;
     const inner = cause as { code?: string };
-    return new DeliveryError(inner.code && inner.code !== e.code ? describeNetworkError(cause, where, timeoutMs) : `${where}: ${e.message ?? e.code}`);
+    return new DeliveryError(
+      inner.code && inner.code !== e.code
+        ? describeNetworkError(cause, where, timeoutMs)
+        : `${where}: ${e.message ?? e.code}`,
+    );
   }
   return new DeliveryError(describeNetworkError(error, where, timeoutMs));
 }

@@ -35,7 +35,22 @@ describe('e-mail alerts through a real SMTP server', () => {
 
   function config(r: Rig, s: SmtpServer, passwordEnv: string): ConfigInput {
     return {
-      masters: [{ id: 'nas', label: 'Synology NAS', host: '127.0.0.1', port: r.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' }, messagePrefix: '[home]' }] }],
+      masters: [
+        {
+          id: 'nas',
+          label: 'Synology NAS',
+          host: '127.0.0.1',
+          port: r.port,
+          ups: [
+            {
+              name: 'ups',
+              username: 'monuser',
+              password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
+              messagePrefix: '[home]',
+            },
+          ],
+        },
+      ],
       timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
       shutdown: { dryRun: true },
       alerts: {
@@ -63,10 +78,23 @@ describe('e-mail alerts through a real SMTP server', () => {
     process.env.NS_TEST_SMTP_PASSWORD = USER.password;
     [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
     dir = await makeTempDir('email');
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+    });
     await core.start();
-    expect(await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_PASSWORD') })).toEqual({ ok: true });
-    await waitFor(() => core!.snapshot().ups[0]?.loggedIn === true && core!.snapshot().ups[0]?.metrics.charge !== null, { timeoutMs: 10_000 });
+    expect(
+      await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_PASSWORD') }),
+    ).toEqual({ ok: true });
+    await waitFor(
+      () =>
+        core!.snapshot().ups[0]?.loggedIn === true &&
+        core!.snapshot().ups[0]?.metrics.charge !== null,
+      { timeoutMs: 10_000 },
+    );
 
     await rig.setStatus('ups', 'OB');
     await waitFor(() => smtp!.mails.length >= 1, { timeoutMs: 15_000 });
@@ -85,10 +113,16 @@ describe('e-mail alerts through a real SMTP server', () => {
     }
     expect(outage!.header('Subject')).toBe('[home] ups on Synology NAS: on battery');
     expect(outage!.decoded).toMatch(/ups on Synology NAS: on battery, 100 %, 50 min \d+ s runtime/);
-    expect(outage!.decoded).toContain('<h2 style="margin:0 0 .5em">[home] ups on Synology NAS: on battery</h2>');
+    expect(outage!.decoded).toContain(
+      '<h2 style="margin:0 0 .5em">[home] ups on Synology NAS: on battery</h2>',
+    );
     expect(outage!.decoded).toMatch(/Battery charge: 100 %/);
-    expect(resolved!.header('Subject')).toMatch(/^\[home\] ups on Synology NAS: resolved: power back after \d+ s$/);
-    expect(resolved!.decoded).toMatch(/power back after \d+ s; lowest charge 100 %; nobody shut down/);
+    expect(resolved!.header('Subject')).toMatch(
+      /^\[home\] ups on Synology NAS: resolved: power back after \d+ s$/,
+    );
+    expect(resolved!.decoded).toMatch(
+      /power back after \d+ s; lowest charge 100 %; nobody shut down/,
+    );
     // One conversation: the resolution answers the outage mail.
     expect(resolved!.header('In-Reply-To')).toBe(outage!.header('Message-ID'));
     expect(resolved!.header('References')).toBe(outage!.header('Message-ID'));
@@ -99,11 +133,23 @@ describe('e-mail alerts through a real SMTP server', () => {
     process.env.NS_TEST_SMTP_WRONG = 'nope';
     [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
     dir = await makeTempDir('email-bad');
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet, historyInMemory: true });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+      historyInMemory: true,
+    });
     await core.start();
-    expect(await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_WRONG') })).toEqual({ ok: true });
+    expect(
+      await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_WRONG') }),
+    ).toEqual({ ok: true });
     const result = await core.handlers['alerts:test']({ channelId: 'mail' });
-    expect(result).toEqual({ ok: false, detail: `mail (email): SMTP 127.0.0.1:${smtp.port} refused the login (check the user name and the stored password)` });
+    expect(result).toEqual({
+      ok: false,
+      detail: `mail (email): SMTP 127.0.0.1:${smtp.port} refused the login (check the user name and the stored password)`,
+    });
     expect(smtp.mails).toEqual([]);
   });
 });

@@ -5,7 +5,13 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Alert, GotifyChannel, NtfyChannel, WebhookChannel } from '../../shared/channels';
-import { type ChannelTransport, checkHttpStatus, httpRequest, type SecretLookup, type SendOptions } from './transport';
+import {
+  type ChannelTransport,
+  checkHttpStatus,
+  httpRequest,
+  type SecretLookup,
+  type SendOptions,
+} from './transport';
 
 const USER_AGENT = 'nut-sentinel';
 
@@ -30,17 +36,27 @@ function lookup(value: unknown, path: string): unknown {
 export function renderTemplate(template: string, alert: Alert, json: boolean): string {
   return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_m, path: string) => {
     const value = lookup(alert, path);
-    const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+    const text =
+      typeof value === 'string'
+        ? value
+        : value === undefined || value === null
+          ? ''
+          : JSON.stringify(value);
     return json ? JSON.stringify(text).slice(1, -1) : text;
   });
 }
 
-export function createWebhookTransport(config: WebhookChannel, secret: SecretLookup): ChannelTransport {
+export function createWebhookTransport(
+  config: WebhookChannel,
+  secret: SecretLookup,
+): ChannelTransport {
   return {
     id: config.id,
     async send(alert: Alert, { timeoutMs }: SendOptions) {
       const json = /json/i.test(config.contentType);
-      const body = config.bodyTemplate ? renderTemplate(config.bodyTemplate, alert, json) : JSON.stringify(alert);
+      const body = config.bodyTemplate
+        ? renderTemplate(config.bodyTemplate, alert, json)
+        : JSON.stringify(alert);
       const headers: Record<string, string> = {
         ...config.headers,
         'Content-Type': config.contentType,
@@ -55,7 +71,14 @@ export function createWebhookTransport(config: WebhookChannel, secret: SecretLoo
         headers[TIMESTAMP_HEADER] = timestamp;
         headers[SIGNATURE_HEADER] = webhookSignature(key, timestamp, body);
       }
-      const response = await httpRequest({ url: config.url, method: config.method, headers, body, timeoutMs, tls: config.tls });
+      const response = await httpRequest({
+        url: config.url,
+        method: config.method,
+        headers,
+        body,
+        timeoutMs,
+        tls: config.tls,
+      });
       checkHttpStatus(response, 'the webhook');
     },
     close: () => Promise.resolve(),
@@ -64,7 +87,9 @@ export function createWebhookTransport(config: WebhookChannel, secret: SecretLoo
 
 /** ntfy sequence ids: letters, digits, `-` and `_` (the incident id already is). */
 function sequenceId(alert: Alert): string | undefined {
-  return alert.incident ? alert.incident.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) : undefined;
+  return alert.incident
+    ? alert.incident.id.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64)
+    : undefined;
 }
 
 function baseUrl(url: string): string {
@@ -85,22 +110,38 @@ export function createNtfyTransport(config: NtfyChannel, secret: SecretLookup): 
         tags: alert.phase === 'resolved' ? ['white_check_mark'] : config.tags[alert.severity],
         ...(sequence ? { sequence_id: sequence } : {}),
       });
-      const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT };
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        'User-Agent': USER_AGENT,
+      };
       const token = await secret('token');
       if (token) headers.Authorization = `Bearer ${token}`;
-      const response = await httpRequest({ url: `${baseUrl(config.url)}/`, method: 'POST', headers, body, timeoutMs, tls: config.tls });
+      const response = await httpRequest({
+        url: `${baseUrl(config.url)}/`,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs,
+        tls: config.tls,
+      });
       checkHttpStatus(response, 'ntfy');
     },
     close: () => Promise.resolve(),
   };
 }
 
-export function createGotifyTransport(config: GotifyChannel, secret: SecretLookup): ChannelTransport {
+export function createGotifyTransport(
+  config: GotifyChannel,
+  secret: SecretLookup,
+): ChannelTransport {
   return {
     id: config.id,
     async send(alert: Alert, { timeoutMs }: SendOptions) {
       const token = await secret('token');
-      if (!token) throw new Error('no Gotify application token is stored for this channel (Settings → Alerts, or "token": {"source": "env", …})');
+      if (!token)
+        throw new Error(
+          'no Gotify application token is stored for this channel (Settings → Alerts, or "token": {"source": "env", …})',
+        );
       const body = JSON.stringify({
         title: alert.title,
         message: alert.text,
@@ -108,11 +149,24 @@ export function createGotifyTransport(config: GotifyChannel, secret: SecretLooku
         extras: {
           'client::display': { contentType: 'text/plain' },
           // Gotify cannot edit a message: clients group the incident's messages by this id.
-          'nut-sentinel::incident': alert.incident ? { id: alert.incident.id, sequence: alert.incident.sequence, phase: alert.phase } : null,
+          'nut-sentinel::incident': alert.incident
+            ? { id: alert.incident.id, sequence: alert.incident.sequence, phase: alert.phase }
+            : null,
         },
       });
-      const headers = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT, 'X-Gotify-Key': token };
-      const response = await httpRequest({ url: `${baseUrl(config.url)}/message`, method: 'POST', headers, body, timeoutMs, tls: config.tls });
+      const headers = {
+        'Content-Type': 'application/json',
+        'User-Agent': USER_AGENT,
+        'X-Gotify-Key': token,
+      };
+      const response = await httpRequest({
+        url: `${baseUrl(config.url)}/message`,
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs,
+        tls: config.tls,
+      });
       checkHttpStatus(response, 'Gotify');
     },
     close: () => Promise.resolve(),

@@ -35,8 +35,24 @@ function setup(settleSeconds = 30) {
     prefix: () => '[home]',
     emit: (routed) => out.push(routed),
   });
-  const notify = (type: string, monitorId = 'nas/ups') => tracker.onEvent({ at: clock.now(), monitorId, kind: 'notify', type, severity: 'info', message: `UPS ups@nas ${type}` } satisfies StoredEvent);
-  const system = (type: string, message: string) => tracker.onEvent({ at: clock.now(), monitorId: 'nas/ups', kind: 'system', type, severity: 'warning', message });
+  const notify = (type: string, monitorId = 'nas/ups') =>
+    tracker.onEvent({
+      at: clock.now(),
+      monitorId,
+      kind: 'notify',
+      type,
+      severity: 'info',
+      message: `UPS ups@nas ${type}`,
+    } satisfies StoredEvent);
+  const system = (type: string, message: string) =>
+    tracker.onEvent({
+      at: clock.now(),
+      monitorId: 'nas/ups',
+      kind: 'system',
+      type,
+      severity: 'warning',
+      message,
+    });
   return { clock, out, tracker, notify, system, set: (u: UpsSnapshot) => (current = u) };
 }
 
@@ -72,19 +88,33 @@ describe('incidents', () => {
     ]);
     expect(new Set(alerts.map((a) => a.incident?.id)).size).toBe(1);
     expect(alerts.map((a) => a.incident?.sequence)).toEqual([1, 2, 3, 4]);
-    expect(alerts.map((a) => a.id)).toEqual(alerts.map((a) => `${a.incident!.id}.${a.incident!.sequence}`));
+    expect(alerts.map((a) => a.id)).toEqual(
+      alerts.map((a) => `${a.incident!.id}.${a.incident!.sequence}`),
+    );
     expect(alerts[0]!.title).toBe('[home] ups on NAS: on battery');
     expect(alerts[0]!.text).toBe('ups on NAS: on battery, 100 %, 20 min 0 s runtime');
-    expect(alerts[1]!.text).toBe('ups on NAS: battery down to 48 % (threshold 50 %), 20 min 0 s runtime left');
-    expect(alerts[3]!.text).toBe('ups on NAS: power back after 45 s; lowest charge 48 %; 1 more power failure in between; nobody shut down');
-    expect(alerts[3]!.summary).toEqual({ durationSeconds: 45, lowestCharge: 48, shutdownStarted: false, flaps: 1 });
+    expect(alerts[1]!.text).toBe(
+      'ups on NAS: battery down to 48 % (threshold 50 %), 20 min 0 s runtime left',
+    );
+    expect(alerts[3]!.text).toBe(
+      'ups on NAS: power back after 45 s; lowest charge 48 %; 1 more power failure in between; nobody shut down',
+    );
+    expect(alerts[3]!.summary).toEqual({
+      durationSeconds: 45,
+      lowestCharge: 48,
+      shutdownStarted: false,
+      flaps: 1,
+    });
     expect(alerts[3]!.incident!.resolvedAt).not.toBeNull();
   });
 
   it('the shutdown starting is an update; a comm loss and a missing secondary are their own incidents; other events are one-off messages', () => {
     const t = setup(0);
     t.notify('ONBATT');
-    t.system('shutdown-begins', 'Shutdown sequence started (fsd); the shutdown command runs in 5 s.');
+    t.system(
+      'shutdown-begins',
+      'Shutdown sequence started (fsd); the shutdown command runs in 5 s.',
+    );
     t.notify('ONLINE');
     t.notify('COMMBAD');
     t.notify('NOCOMM');
@@ -106,31 +136,62 @@ describe('incidents', () => {
     ]);
     expect(alerts[2]!.text).toMatch(/started its shutdown/);
     expect(alerts[2]!.summary?.shutdownStarted).toBe(true);
-    expect(alerts[6]!.text).toMatch(/^ups on NAS: secondary rpi-2 is logged in again \(after 0 s\)$/);
+    expect(alerts[6]!.text).toMatch(
+      /^ups on NAS: secondary rpi-2 is logged in again \(after 0 s\)$/,
+    );
     expect(alerts[7]!.severity).toBe('warning');
   });
 
   it('formats durations like a person would say them', () => {
-    expect([formatDuration(4_000), formatDuration(252_000), formatDuration(3_725_000)]).toEqual(['4 s', '4 min 12 s', '1 h 2 min']);
+    expect([formatDuration(4_000), formatDuration(252_000), formatDuration(3_725_000)]).toEqual([
+      '4 s',
+      '4 min 12 s',
+      '1 h 2 min',
+    ]);
   });
 });
 
 describe('routing', () => {
-  const channel = (extra: Record<string, unknown> = {}): ChannelConfig => ChannelSchema.parse({ id: 'c', type: 'webhook', url: 'http://127.0.0.1:1/', ...extra });
+  const channel = (extra: Record<string, unknown> = {}): ChannelConfig =>
+    ChannelSchema.parse({ id: 'c', type: 'webhook', url: 'http://127.0.0.1:1/', ...extra });
 
-  function routed(phase: 'open' | 'update' | 'resolved', severity: 'info' | 'warning' | 'critical', incidentChannels: string[] = [], monitorId = 'nas/ups'): RoutedAlert {
-    return { alert: { phase, severity } as RoutedAlert['alert'], monitorId, incidentChannels: new Set(incidentChannels), delivered: () => undefined };
+  function routed(
+    phase: 'open' | 'update' | 'resolved',
+    severity: 'info' | 'warning' | 'critical',
+    incidentChannels: string[] = [],
+    monitorId = 'nas/ups',
+  ): RoutedAlert {
+    return {
+      alert: { phase, severity } as RoutedAlert['alert'],
+      monitorId,
+      incidentChannels: new Set(incidentChannels),
+      delivered: () => undefined,
+    };
   }
 
   it('routes by UPS and severity; updates and the resolution follow the incident', () => {
     const noon = new Date(2026, 0, 1, 12, 0);
     expect(routeAlert(channel(), routed('open', 'warning'), noon)).toEqual({ send: true });
-    expect(routeAlert(channel(), routed('open', 'info'), noon)).toEqual({ send: false, reason: 'severity info not routed here' });
-    expect(routeAlert(channel({ ups: ['other/ups'] }), routed('open', 'critical'), noon)).toEqual({ send: false, reason: 'not routed for this UPS' });
-    expect(routeAlert(channel({ severities: ['critical'] }), routed('update', 'warning', ['c']), noon)).toEqual({ send: true });
+    expect(routeAlert(channel(), routed('open', 'info'), noon)).toEqual({
+      send: false,
+      reason: 'severity info not routed here',
+    });
+    expect(routeAlert(channel({ ups: ['other/ups'] }), routed('open', 'critical'), noon)).toEqual({
+      send: false,
+      reason: 'not routed for this UPS',
+    });
+    expect(
+      routeAlert(channel({ severities: ['critical'] }), routed('update', 'warning', ['c']), noon),
+    ).toEqual({ send: true });
     expect(routeAlert(channel(), routed('resolved', 'info', ['c']), noon)).toEqual({ send: true });
-    expect(routeAlert(channel(), routed('resolved', 'info', []), noon)).toEqual({ send: false, reason: 'did not get this incident' });
-    expect(routeAlert(channel({ enabled: false }), routed('open', 'critical'), noon)).toEqual({ send: false, reason: 'channel disabled' });
+    expect(routeAlert(channel(), routed('resolved', 'info', []), noon)).toEqual({
+      send: false,
+      reason: 'did not get this incident',
+    });
+    expect(routeAlert(channel({ enabled: false }), routed('open', 'critical'), noon)).toEqual({
+      send: false,
+      reason: 'channel disabled',
+    });
   });
 
   it('quiet hours hold back everything but critical messages, also across midnight', () => {
@@ -138,7 +199,10 @@ describe('routing', () => {
     const night = new Date(2026, 0, 1, 23, 30);
     const morning = new Date(2026, 0, 2, 6, 59);
     const day = new Date(2026, 0, 2, 7, 0);
-    expect(routeAlert(quiet, routed('open', 'warning'), night)).toEqual({ send: false, reason: 'quiet hours 22:00–07:00' });
+    expect(routeAlert(quiet, routed('open', 'warning'), night)).toEqual({
+      send: false,
+      reason: 'quiet hours 22:00–07:00',
+    });
     expect(routeAlert(quiet, routed('open', 'warning'), morning).send).toBe(false);
     expect(routeAlert(quiet, routed('open', 'warning'), day)).toEqual({ send: true });
     expect(routeAlert(quiet, routed('open', 'critical'), night)).toEqual({ send: true });

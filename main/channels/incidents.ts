@@ -66,11 +66,20 @@ const PAIRS: Readonly<Record<string, { kind: string; ends: readonly string[] }>>
   ALARM: { kind: 'alarm', ends: ['NOTALARM'] },
   OFF: { kind: 'off', ends: ['NOTOFF'] },
 };
-const ENDS: Readonly<Record<string, string>> = Object.fromEntries(Object.values(PAIRS).flatMap((p) => p.ends.map((e) => [e, p.kind])));
+const ENDS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(PAIRS).flatMap((p) => p.ends.map((e) => [e, p.kind])),
+);
 /** Events that are steps of an open power incident (and otherwise one-off messages). */
 const POWER_STEPS = new Set(['LOWBATT', 'FSD']);
 /** Quiet ends of a pair whose start was not seen (e.g. ONLINE at start-up): no message. */
-const SILENT_WITHOUT_INCIDENT = new Set([...Object.keys(ENDS), 'NOTCAL', 'NOTTRIM', 'NOTBOOST', 'NOTECO', 'NOTOTHER']);
+const SILENT_WITHOUT_INCIDENT = new Set([
+  ...Object.keys(ENDS),
+  'NOTCAL',
+  'NOTTRIM',
+  'NOTBOOST',
+  'NOTECO',
+  'NOTOTHER',
+]);
 
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.round(ms / 1000));
@@ -86,7 +95,8 @@ function readingsText(ups: UpsSnapshot | undefined): string {
   if (!ups) return '';
   const parts: string[] = [];
   if (ups.metrics.charge !== null) parts.push(`${Math.round(ups.metrics.charge)} %`);
-  if (ups.metrics.runtime !== null) parts.push(`${formatDuration(ups.metrics.runtime * 1000)} runtime`);
+  if (ups.metrics.runtime !== null)
+    parts.push(`${formatDuration(ups.metrics.runtime * 1000)} runtime`);
   return parts.join(', ');
 }
 
@@ -110,19 +120,27 @@ export class IncidentTracker {
       const ups = this.deps.ups(incident.monitorId);
       const charge = ups?.metrics.charge ?? null;
       if (charge === null || incident.settleTimer) continue;
-      if (incident.lowestCharge === null || charge < incident.lowestCharge) incident.lowestCharge = charge;
+      if (incident.lowestCharge === null || charge < incident.lowestCharge)
+        incident.lowestCharge = charge;
       const crossed = this.deps
         .settings()
         .chargeSteps.filter((step) => charge <= step && !incident.stepsDone.has(step))
         .sort((a, b) => a - b);
       if (crossed.length === 0) continue;
       for (const step of crossed) incident.stepsDone.add(step);
-      this.send(incident, 'update', 'warning', 'CHARGE', `battery down to ${Math.round(charge)} % (threshold ${crossed[0]} %)${runtimeSuffix(ups)}`);
+      this.send(
+        incident,
+        'update',
+        'warning',
+        'CHARGE',
+        `battery down to ${Math.round(charge)} % (threshold ${crossed[0]} %)${runtimeSuffix(ups)}`,
+      );
     }
   }
 
   dispose(): void {
-    for (const incident of this.open.values()) if (incident.settleTimer) this.deps.clock.clearTimeout(incident.settleTimer);
+    for (const incident of this.open.values())
+      if (incident.settleTimer) this.deps.clock.clearTimeout(incident.settleTimer);
     this.open.clear();
   }
 
@@ -145,7 +163,13 @@ export class IncidentTracker {
         }
         return; // NOCOMM repeats while COMMBAD is open; nothing new to say.
       }
-      this.openIncident(monitorId, pair.kind, type, severityOf(type), this.openingText(pair.kind, event, monitorId));
+      this.openIncident(
+        monitorId,
+        pair.kind,
+        type,
+        severityOf(type),
+        this.openingText(pair.kind, event, monitorId),
+      );
       return;
     }
     const endKind = ENDS[type];
@@ -155,7 +179,11 @@ export class IncidentTracker {
       if (endKind === 'power') {
         const settleMs = this.deps.settings().settleSeconds * 1000;
         if (settleMs <= 0) this.resolve(incident, type);
-        else if (!incident.settleTimer) incident.settleTimer = this.deps.clock.setTimeout(() => this.resolve(incident, type), settleMs);
+        else if (!incident.settleTimer)
+          incident.settleTimer = this.deps.clock.setTimeout(
+            () => this.resolve(incident, type),
+            settleMs,
+          );
       } else {
         this.resolve(incident, type);
       }
@@ -168,7 +196,10 @@ export class IncidentTracker {
         power.settleTimer = null;
       }
       const ups = this.deps.ups(monitorId);
-      const text = type === 'LOWBATT' ? `battery LOW${readingsText(ups) ? `: ${readingsText(ups)}` : ''}` : 'the master set forced shutdown (FSD): every secondary shuts down now';
+      const text =
+        type === 'LOWBATT'
+          ? `battery LOW${readingsText(ups) ? `: ${readingsText(ups)}` : ''}`
+          : 'the master set forced shutdown (FSD): every secondary shuts down now';
       this.send(power, 'update', 'critical', type, text);
       return;
     }
@@ -181,17 +212,36 @@ export class IncidentTracker {
     const monitorId = event.monitorId;
     if (event.type === 'shutdown-begins') {
       let incident = this.open.get(this.key(monitorId, 'power'));
-      if (!incident) incident = this.openIncident(monitorId, 'power', 'shutdown-begins', 'critical', null);
+      if (!incident)
+        incident = this.openIncident(monitorId, 'power', 'shutdown-begins', 'critical', null);
       incident.shutdownStarted = true;
-      this.send(incident, 'update', 'critical', 'shutdown-begins', `this machine (${HOST}) starts shutting down: ${event.message}`);
+      this.send(
+        incident,
+        'update',
+        'critical',
+        'shutdown-begins',
+        `this machine (${HOST}) starts shutting down: ${event.message}`,
+      );
     } else if (event.type === 'expected-client-missing') {
       const name = event.message.match(/^Expected client (\S+)/)?.[1] ?? 'a client';
       const power = this.open.get(this.key(monitorId, 'power'));
       if (power) {
         power.missing.add(name);
-        this.send(power, 'update', 'warning', 'expected-client-missing', `secondary ${name} is not logged in: the master will not wait for it`);
+        this.send(
+          power,
+          'update',
+          'warning',
+          'expected-client-missing',
+          `secondary ${name} is not logged in: the master will not wait for it`,
+        );
       } else {
-        const incident = this.openIncident(monitorId, `client:${name}`, 'expected-client-missing', 'warning', `secondary ${name} is not logged in: if the power fails, the master will not wait for it`);
+        const incident = this.openIncident(
+          monitorId,
+          `client:${name}`,
+          'expected-client-missing',
+          'warning',
+          `secondary ${name} is not logged in: if the power fails, the master will not wait for it`,
+        );
         incident.missing.add(name);
       }
     } else if (event.type === 'expected-client-back') {
@@ -208,7 +258,13 @@ export class IncidentTracker {
     return event.message;
   }
 
-  private openIncident(monitorId: string, kind: string, event: string, severity: Severity, text: string | null): Incident {
+  private openIncident(
+    monitorId: string,
+    kind: string,
+    event: string,
+    severity: Severity,
+    text: string | null,
+  ): Incident {
     const now = this.deps.clock.now();
     const incident: Incident = {
       id: `${now.toString(36)}-${randomBytes(4).toString('hex')}`,
@@ -226,7 +282,9 @@ export class IncidentTracker {
     };
     // Steps already below the charge at the start are not announced again.
     const charge = incident.lowestCharge;
-    if (charge !== null) for (const step of this.deps.settings().chargeSteps) if (charge <= step) incident.stepsDone.add(step);
+    if (charge !== null)
+      for (const step of this.deps.settings().chargeSteps)
+        if (charge <= step) incident.stepsDone.add(step);
     this.open.set(this.key(monitorId, kind), incident);
     if (text !== null) this.send(incident, 'open', severity, event, text);
     return incident;
@@ -240,10 +298,19 @@ export class IncidentTracker {
     let text: string;
     if (incident.kind === 'power') {
       const parts = [`power back after ${duration}`];
-      if (incident.lowestCharge !== null) parts.push(`lowest charge ${Math.round(incident.lowestCharge)} %`);
-      if (incident.flaps > 0) parts.push(`${incident.flaps} more power failure${incident.flaps === 1 ? '' : 's'} in between`);
-      parts.push(incident.shutdownStarted ? `this machine (${HOST}) started its shutdown` : 'nobody shut down');
-      if (incident.missing.size > 0) parts.push(`missing during the outage: ${[...incident.missing].join(', ')}`);
+      if (incident.lowestCharge !== null)
+        parts.push(`lowest charge ${Math.round(incident.lowestCharge)} %`);
+      if (incident.flaps > 0)
+        parts.push(
+          `${incident.flaps} more power failure${incident.flaps === 1 ? '' : 's'} in between`,
+        );
+      parts.push(
+        incident.shutdownStarted
+          ? `this machine (${HOST}) started its shutdown`
+          : 'nobody shut down',
+      );
+      if (incident.missing.size > 0)
+        parts.push(`missing during the outage: ${[...incident.missing].join(', ')}`);
       text = parts.join('; ');
     } else if (incident.kind === 'comm') {
       text = `connection back after ${duration}`;
@@ -255,20 +322,36 @@ export class IncidentTracker {
     this.send(incident, 'resolved', 'info', event, text);
   }
 
-  private send(incident: Incident, phase: AlertPhase, severity: Severity, event: string, text: string): void {
+  private send(
+    incident: Incident,
+    phase: AlertPhase,
+    severity: Severity,
+    event: string,
+    text: string,
+  ): void {
     incident.sequence += 1;
     const alert = this.alert({
       id: `${incident.id}.${incident.sequence}`,
       phase,
       severity,
       event,
-      title: this.title(incident.monitorId, phase === 'resolved' ? `resolved: ${text.split(';')[0]}` : text.split(':')[0]!.split(',')[0]!),
+      title: this.title(
+        incident.monitorId,
+        phase === 'resolved'
+          ? `resolved: ${text.split(';')[0]}`
+          : text.split(':')[0]!.split(',')[0]!,
+      ),
       text,
       incident,
       monitorId: incident.monitorId,
       summary:
         phase === 'resolved'
-          ? { durationSeconds: Math.round((this.deps.clock.now() - incident.startedAt) / 1000), lowestCharge: incident.lowestCharge, shutdownStarted: incident.shutdownStarted, flaps: incident.flaps }
+          ? {
+              durationSeconds: Math.round((this.deps.clock.now() - incident.startedAt) / 1000),
+              lowestCharge: incident.lowestCharge,
+              shutdownStarted: incident.shutdownStarted,
+              flaps: incident.flaps,
+            }
           : null,
     });
     this.deps.emit({
@@ -280,7 +363,9 @@ export class IncidentTracker {
   }
 
   private oneOff(event: StoredEvent): void {
-    const severity = isNotifyType(event.type) ? DEFAULT_NOTIFY_SEVERITY[event.type] : event.severity;
+    const severity = isNotifyType(event.type)
+      ? DEFAULT_NOTIFY_SEVERITY[event.type]
+      : event.severity;
     const monitorId = event.monitorId === '*' ? null : event.monitorId;
     const alert = this.alert({
       id: `evt-${this.deps.clock.now().toString(36)}-${randomBytes(4).toString('hex')}`,
@@ -326,7 +411,10 @@ export class IncidentTracker {
       severity: parts.severity,
       event: parts.event,
       title: parts.title,
-      text: ups && parts.phase !== 'test' ? `${ups.upsName} on ${ups.masterLabel}: ${parts.text}` : parts.text,
+      text:
+        ups && parts.phase !== 'test'
+          ? `${ups.upsName} on ${ups.masterLabel}: ${parts.text}`
+          : parts.text,
       incident: incident
         ? {
             id: incident.id,
@@ -336,7 +424,14 @@ export class IncidentTracker {
             resolvedAt: parts.phase === 'resolved' ? new Date(now).toISOString() : null,
           }
         : null,
-      ups: ups ? { monitorId: ups.monitorId, name: ups.upsName, system: ups.systemName, master: ups.masterLabel } : null,
+      ups: ups
+        ? {
+            monitorId: ups.monitorId,
+            name: ups.upsName,
+            system: ups.systemName,
+            master: ups.masterLabel,
+          }
+        : null,
       readings: {
         status: ups?.status ?? null,
         charge: ups?.metrics.charge ?? null,
@@ -354,7 +449,9 @@ function severityOf(type: string): Severity {
 }
 
 function runtimeSuffix(ups: UpsSnapshot | undefined): string {
-  return ups?.metrics.runtime != null ? `, ${formatDuration(ups.metrics.runtime * 1000)} runtime left` : '';
+  return ups?.metrics.runtime != null
+    ? `, ${formatDuration(ups.metrics.runtime * 1000)} runtime left`
+    : '';
 }
 
 /** A one-off test message (Send test / `nut-sentinel notify-test`). */

@@ -29,7 +29,21 @@ const FINALDELAY_MS = 2_000;
 const SLACK_MS = 1_000;
 
 function masters(rig: Rig): ConfigInput['masters'] {
-  return [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' } }] }];
+  return [
+    {
+      id: 'nas',
+      label: 'NAS',
+      host: '127.0.0.1',
+      port: rig.port,
+      ups: [
+        {
+          name: 'ups',
+          username: 'monuser',
+          password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
+        },
+      ],
+    },
+  ];
 }
 
 describe('alert outbox against a real upsd', () => {
@@ -55,13 +69,30 @@ describe('alert outbox against a real upsd', () => {
     dir = undefined;
   });
 
-  function startAgent(configPath: string, dataDir: string): { child: ChildProcess; output: () => string } {
+  function startAgent(
+    configPath: string,
+    dataDir: string,
+  ): { child: ChildProcess; output: () => string } {
     let output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'main/cli/index.ts'), 'agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'], {
-      env: { ...process.env, NS_TEST_UPS_PASSWORD: 'secret' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: root,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'main/cli/index.ts'),
+        'agent',
+        '--config',
+        configPath,
+        '--data-dir',
+        dataDir,
+        '--no-notify',
+      ],
+      {
+        env: { ...process.env, NS_TEST_UPS_PASSWORD: 'secret' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: root,
+      },
+    );
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
     agent = child;
@@ -77,14 +108,22 @@ describe('alert outbox against a real upsd', () => {
       masters: masters(rig),
       timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
       shutdown: { dryRun: true },
-      alerts: { channels: [{ id: 'hook', type: 'webhook', url: `http://127.0.0.1:${port}/alerts` }] },
+      alerts: {
+        channels: [{ id: 'hook', type: 'webhook', url: `http://127.0.0.1:${port}/alerts` }],
+      },
     };
     await writeFile(configPath, JSON.stringify(config, null, 2));
 
     const first = startAgent(configPath, dir);
     await waitFor(() => /EVENT login/.test(first.output()), { timeoutMs: 30_000 });
     await rig.setStatus('ups', 'OB');
-    await waitFor(() => /EVENT alert-delivery \[nas\/ups\]: Alert to hook not delivered yet: 127\.0\.0\.1:\d+ refused the connection/.test(first.output()), { timeoutMs: 15_000 });
+    await waitFor(
+      () =>
+        /EVENT alert-delivery \[nas\/ups\]: Alert to hook not delivered yet: 127\.0\.0\.1:\d+ refused the connection/.test(
+          first.output(),
+        ),
+      { timeoutMs: 15_000 },
+    );
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
@@ -93,14 +132,26 @@ describe('alert outbox against a real upsd', () => {
 
     receiver = await startHttpReceiver({ port });
     const second = startAgent(configPath, dir);
-    await waitFor(() => receiver!.requests.length >= 1, { timeoutMs: 30_000 }).catch((error: unknown) => {
-      throw new Error(`not delivered after the restart:\n${second.output()}`, { cause: error });
-    });
-    await waitFor(() => /EVENT alert-delivery \[nas\/ups\]: Alert delivered to hook after 2 attempts/.test(second.output()), { timeoutMs: 10_000 });
+    await waitFor(() => receiver!.requests.length >= 1, { timeoutMs: 30_000 }).catch(
+      (error: unknown) => {
+        throw new Error(`not delivered after the restart:\n${second.output()}`, { cause: error });
+      },
+    );
+    await waitFor(
+      () =>
+        /EVENT alert-delivery \[nas\/ups\]: Alert delivered to hook after 2 attempts/.test(
+          second.output(),
+        ),
+      { timeoutMs: 10_000 },
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(receiver.requests).toHaveLength(1);
     const alert = AlertSchema.parse(JSON.parse(receiver.requests[0]!.body));
-    expect(alert).toMatchObject({ phase: 'open', event: 'ONBATT', title: 'ups on NAS: on battery' });
+    expect(alert).toMatchObject({
+      phase: 'open',
+      event: 'ONBATT',
+      title: 'ups on NAS: on battery',
+    });
     expect(Date.parse(alert.at)).toBeLessThan(killedAt);
     expect(receiver.requests[0]!.headers['idempotency-key']).toBe(alert.id);
   });
@@ -111,34 +162,65 @@ describe('alert outbox against a real upsd', () => {
     dir = await makeTempDir('outbox-shutdown');
     const marker = path.join(dir, 'shutdown-ran');
     const events: StoredEvent[] = [];
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+    });
     core.onPush('events:appended', (e) => events.push(e));
     await core.start();
     const saved = await core.handlers['config:save']({
       config: {
         masters: masters(rig),
-        timing: { statusPollSeconds: POLL_MS / 1000, fullPollSeconds: 1, hostSyncSeconds: 0, finalDelaySeconds: FINALDELAY_MS / 1000 },
+        timing: {
+          statusPollSeconds: POLL_MS / 1000,
+          fullPollSeconds: 1,
+          hostSyncSeconds: 0,
+          finalDelaySeconds: FINALDELAY_MS / 1000,
+        },
         shutdown: { dryRun: false, command: { file: '/usr/bin/touch', args: [marker] } },
-        alerts: { channels: [{ id: 'far', type: 'webhook', url: `http://${blackhole.host}:${blackhole.port}/`, timeoutSeconds: 30, severities: ['critical'] }] },
+        alerts: {
+          channels: [
+            {
+              id: 'far',
+              type: 'webhook',
+              url: `http://${blackhole.host}:${blackhole.port}/`,
+              timeoutSeconds: 30,
+              severities: ['critical'],
+            },
+          ],
+        },
       },
     });
     expect(saved).toEqual({ ok: true });
     await waitFor(() => core!.snapshot().ups[0]?.loggedIn === true, { timeoutMs: 10_000 });
 
     await rig.setStatus('ups', 'OB LB');
-    await waitFor(() => events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'started'), { timeoutMs: FINALDELAY_MS + 10_000 });
+    await waitFor(
+      () => events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'started'),
+      { timeoutMs: FINALDELAY_MS + 10_000 },
+    );
     const begins = events.find((e) => e.type === 'shutdown-begins')!;
-    const started = events.find((e) => e.type === 'shutdown-command' && e.data?.phase === 'started')!;
+    const started = events.find(
+      (e) => e.type === 'shutdown-command' && e.data?.phase === 'started',
+    )!;
     const delay = started.at - begins.at;
     expect(delay).toBeGreaterThanOrEqual(FINALDELAY_MS - 50);
     expect(delay).toBeLessThan(FINALDELAY_MS + POLL_MS + SLACK_MS);
     await waitFor(() => existsSync(marker), { timeoutMs: 5_000 });
 
     // The notice was tried within FINALDELAY (its attempt capped to fit), and stays queued.
-    await waitFor(() => events.some((e) => e.type === 'alert-delivery' && e.data?.state === 'retrying'), { timeoutMs: 5_000 });
+    await waitFor(
+      () => events.some((e) => e.type === 'alert-delivery' && e.data?.state === 'retrying'),
+      { timeoutMs: 5_000 },
+    );
     const retry = events.find((e) => e.type === 'alert-delivery' && e.data?.state === 'retrying')!;
     // LOWBATT was on its way when the shutdown began: its attempt is cut short to fit FINALDELAY.
-    expect(retry.message).toMatch(/not delivered yet: no answer within 1\.\d s \(attempt ended early for the shutdown\)/);
+    expect(retry.message).toMatch(
+      /not delivered yet: no answer within 1\.\d s \(attempt ended early for the shutdown\)/,
+    );
     expect(retry.at - begins.at).toBeLessThan(FINALDELAY_MS + SLACK_MS);
     const status = await core.handlers['alerts:status'](undefined);
     expect(status[0]).toMatchObject({ id: 'far', state: 'failing' });

@@ -68,9 +68,17 @@ export class Outbox {
     const message = JSON.stringify(alert);
     for (const channel of channelIds) {
       try {
-        this.deps.store.enqueueOutbox({ key: `${alert.id}@${channel}`, channel, createdAt: now, message });
+        this.deps.store.enqueueOutbox({
+          key: `${alert.id}@${channel}`,
+          channel,
+          createdAt: now,
+          message,
+        });
       } catch (error) {
-        this.deps.logger.log('error', `alert ${alert.id} for ${channel} could not be queued: ${errorText(error)}`);
+        this.deps.logger.log(
+          'error',
+          `alert ${alert.id} for ${channel} could not be queued: ${errorText(error)}`,
+        );
       }
     }
     this.pump();
@@ -127,7 +135,15 @@ export class Outbox {
     return [...this.deps.channels().values()].map((channel) => {
       const c = counts.get(channel.id) ?? { pending: 0, delivered: 0, failed: 0 };
       const live = this.live.get(channel.id);
-      const state: ChannelStatus['state'] = !channel.enabled ? 'disabled' : live?.lastOk === false ? 'failing' : live?.lastOk ? 'ok' : c.delivered > 0 ? 'ok' : 'idle';
+      const state: ChannelStatus['state'] = !channel.enabled
+        ? 'disabled'
+        : live?.lastOk === false
+          ? 'failing'
+          : live?.lastOk
+            ? 'ok'
+            : c.delivered > 0
+              ? 'ok'
+              : 'idle';
       return {
         id: channel.id,
         type: channel.type,
@@ -165,7 +181,8 @@ export class Outbox {
     const flushing = this.deps.clock.monotonic() < this.flushUntil;
     const channels = this.deps.channels();
     const firstPerChannel = new Map<string, OutboxRow>();
-    for (const row of rows) if (!firstPerChannel.has(row.channel)) firstPerChannel.set(row.channel, row);
+    for (const row of rows)
+      if (!firstPerChannel.has(row.channel)) firstPerChannel.set(row.channel, row);
     let nextAt = Number.POSITIVE_INFINITY;
     for (const [channelId, row] of firstPerChannel) {
       const channel = channels.get(channelId);
@@ -247,10 +264,17 @@ export class Outbox {
       let timer: TimerHandle | null = null;
       const arm = () => {
         if (timer) this.deps.clock.clearTimeout(timer);
-        timer = this.deps.clock.setTimeout(() => {
-          const seconds = Math.round((this.deps.clock.monotonic() - startedAt) / 100) / 10;
-          reject(new DeliveryError(`no answer within ${seconds} s (attempt ended early for the shutdown)`));
-        }, Math.max(0, deadline - this.deps.clock.monotonic()));
+        timer = this.deps.clock.setTimeout(
+          () => {
+            const seconds = Math.round((this.deps.clock.monotonic() - startedAt) / 100) / 10;
+            reject(
+              new DeliveryError(
+                `no answer within ${seconds} s (attempt ended early for the shutdown)`,
+              ),
+            );
+          },
+          Math.max(0, deadline - this.deps.clock.monotonic()),
+        );
       };
       arm();
       this.inflight.set(channel, (until) => {
@@ -272,23 +296,49 @@ export class Outbox {
     });
   }
 
-  private retryLater(row: OutboxRow, attempts: number, reason: string, alert: Alert, channel: string): void {
+  private retryLater(
+    row: OutboxRow,
+    attempts: number,
+    reason: string,
+    alert: Alert,
+    channel: string,
+  ): void {
     const delay = backoffMs(attempts);
     const now = this.deps.clock.now();
     this.noteLive(channel, false, reason);
     try {
-      this.deps.store.updateOutbox(row.id, { state: 'pending', attempts, nextAt: now + delay, lastError: reason });
+      this.deps.store.updateOutbox(row.id, {
+        state: 'pending',
+        attempts,
+        nextAt: now + delay,
+        lastError: reason,
+      });
     } catch (error) {
       this.deps.logger.log('warn', `alert outbox update failed: ${errorText(error)}`);
     }
-    this.deps.logger.log('warn', `alert ${alert.id} to ${channel}: attempt ${attempts} failed (${reason}); retrying in ${Math.round(delay / 1000)} s`);
+    this.deps.logger.log(
+      'warn',
+      `alert ${alert.id} to ${channel}: attempt ${attempts} failed (${reason}); retrying in ${Math.round(delay / 1000)} s`,
+    );
     // The event log gets the first failure of a message, not every retry.
     if (attempts === 1) {
-      this.record(alert, channel, 'warning', `Alert to ${channel} not delivered yet: ${reason}. Retrying with backoff.`, { state: 'retrying', attempts, error: reason });
+      this.record(
+        alert,
+        channel,
+        'warning',
+        `Alert to ${channel} not delivered yet: ${reason}. Retrying with backoff.`,
+        { state: 'retrying', attempts, error: reason },
+      );
     }
   }
 
-  private finish(row: OutboxRow, state: 'delivered' | 'failed', attempts: number, reason: string | null, alert: Alert | null): void {
+  private finish(
+    row: OutboxRow,
+    state: 'delivered' | 'failed',
+    attempts: number,
+    reason: string | null,
+    alert: Alert | null,
+  ): void {
     const now = this.deps.clock.now();
     try {
       this.deps.store.updateOutbox(row.id, { state, attempts, lastError: reason, doneAt: now });
@@ -298,18 +348,35 @@ export class Outbox {
     this.noteLive(row.channel, state === 'delivered', reason);
     const title = alert?.title ?? row.key;
     if (state === 'delivered') {
-      this.record(alert, row.channel, 'info', `Alert delivered to ${row.channel}${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${title}`, { state, attempts });
+      this.record(
+        alert,
+        row.channel,
+        'info',
+        `Alert delivered to ${row.channel}${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${title}`,
+        { state, attempts },
+      );
     } else {
-      this.record(alert, row.channel, 'critical', `Alert to ${row.channel} given up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason ?? 'unknown error'} (${title})`, {
-        state,
-        attempts,
-        error: reason,
-      });
+      this.record(
+        alert,
+        row.channel,
+        'critical',
+        `Alert to ${row.channel} given up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason ?? 'unknown error'} (${title})`,
+        {
+          state,
+          attempts,
+          error: reason,
+        },
+      );
     }
   }
 
   private noteLive(channel: string, ok: boolean, reason: string | null): void {
-    const live = this.live.get(channel) ?? { lastDeliveredAt: null, lastFailureAt: null, lastError: null, lastOk: null };
+    const live = this.live.get(channel) ?? {
+      lastDeliveredAt: null,
+      lastFailureAt: null,
+      lastError: null,
+      lastOk: null,
+    };
     const now = this.deps.clock.now();
     if (ok) live.lastDeliveredAt = now;
     else {
@@ -320,7 +387,13 @@ export class Outbox {
     this.live.set(channel, live);
   }
 
-  private record(alert: Alert | null, channel: string, severity: StoredEvent['severity'], message: string, data: Record<string, unknown>): void {
+  private record(
+    alert: Alert | null,
+    channel: string,
+    severity: StoredEvent['severity'],
+    message: string,
+    data: Record<string, unknown>,
+  ): void {
     try {
       this.deps.recordEvent({
         at: this.deps.clock.now(),

@@ -26,13 +26,26 @@ export function routeAlert(channel: ChannelConfig, routed: RoutedAlert, now: Dat
   const { alert } = routed;
   if (!channel.enabled) return { send: false, reason: 'channel disabled' };
   const followsIncident = routed.incidentChannels.has(channel.id);
-  if (alert.phase === 'resolved') return followsIncident ? { send: true } : { send: false, reason: 'did not get this incident' };
-  if (routed.monitorId !== null && !channel.ups.includes('*') && !channel.ups.includes(routed.monitorId)) {
+  if (alert.phase === 'resolved')
+    return followsIncident ? { send: true } : { send: false, reason: 'did not get this incident' };
+  if (
+    routed.monitorId !== null &&
+    !channel.ups.includes('*') &&
+    !channel.ups.includes(routed.monitorId)
+  ) {
     return { send: false, reason: 'not routed for this UPS' };
   }
-  if (!followsIncident && !channel.severities.includes(alert.severity)) return { send: false, reason: `severity ${alert.severity} not routed here` };
-  if (alert.severity !== 'critical' && channel.quietHours && inQuietHours(channel.quietHours, now)) {
-    return { send: false, reason: `quiet hours ${channel.quietHours.from}–${channel.quietHours.to}` };
+  if (!followsIncident && !channel.severities.includes(alert.severity))
+    return { send: false, reason: `severity ${alert.severity} not routed here` };
+  if (
+    alert.severity !== 'critical' &&
+    channel.quietHours &&
+    inQuietHours(channel.quietHours, now)
+  ) {
+    return {
+      send: false,
+      reason: `quiet hours ${channel.quietHours.from}–${channel.quietHours.to}`,
+    };
   }
   return { send: true };
 }

@@ -111,7 +111,10 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
       });
     });
     // `timeout` only covers idle sockets: a hard deadline covers a server that trickles.
-    const deadline = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })), request.timeoutMs);
+    const deadline = setTimeout(
+      () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })),
+      request.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
     req.on('error', (error) => {
       clearTimeout(deadline);
@@ -128,8 +131,9 @@ export function checkHttpStatus(response: HttpResponse, service: string): void {
   const message = `${service} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`;
   const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
   throw new DeliveryError(
-    response.status === 401 || response.status === 403 ? `${message} (check the channel's token or credentials)` : message,
+    response.status === 401 || response.status === 403
+      ? `${message} (check the channel's token or credentials)`
+      : message,
     !retryable,
   );
 }
-

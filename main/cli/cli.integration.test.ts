@@ -12,26 +12,45 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltCli, buildCli } from '../testing/built-cli';
-import { PROXMOX_APC_UPS, type Rig, RIG_USERS, startUpsdRig, SYNOLOGY_UPS } from '../testing/upsd-rig';
+import {
+  PROXMOX_APC_UPS,
+  type Rig,
+  RIG_USERS,
+  startUpsdRig,
+  SYNOLOGY_UPS,
+} from '../testing/upsd-rig';
 
 const run = promisify(execFile);
 const fixtures = path.resolve(import.meta.dirname, '../config/fixtures');
 let cli: BuiltCli;
 
-async function nutSentinel(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function nutSentinel(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli.entry, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [cli.entry, ...args], {
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    return {
+      code: typeof e.code === 'number' ? e.code : -1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? '',
+    };
   }
 }
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
       if (pattern.test(seen)) {
@@ -71,8 +90,11 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const target = `ups@127.0.0.1:${rig.port}`;
     const ours = await nutSentinel(['status', target]);
     expect(ours.code).toBe(0);
-    const upsc = await run('/bin/upsc', [target], { env: { ...process.env, NUT_QUIET_INIT_SSL: 'true' } });
-    const lines = (text: string) => text.split('\n').filter((l) => l.includes(': ') && !l.startsWith('Init SSL'));
+    const upsc = await run('/bin/upsc', [target], {
+      env: { ...process.env, NUT_QUIET_INIT_SSL: 'true' },
+    });
+    const lines = (text: string) =>
+      text.split('\n').filter((l) => l.includes(': ') && !l.startsWith('Init SSL'));
     expect(lines(ours.stdout)).toEqual(lines(upsc.stdout));
 
     const json = await nutSentinel(['status', target, '--json']);
@@ -110,13 +132,23 @@ describe('nut-sentinel CLI against a real upsd', () => {
             preset: 'synology',
             host: '127.0.0.1',
             port: rig.port,
-            ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NAS_PASSWORD' } }],
+            ups: [
+              {
+                name: 'ups',
+                username: 'monuser',
+                password: { source: 'env', name: 'NAS_PASSWORD' },
+              },
+            ],
           },
         ],
         shutdown: { dryRun: true },
       }),
     );
-    const agent = spawn(process.execPath, [cli.entry, 'agent', '--config', configPath, '--no-notify'], { env: { ...process.env, NAS_PASSWORD: 'secret' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const agent = spawn(
+      process.execPath,
+      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
+      { env: { ...process.env, NAS_PASSWORD: 'secret' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     agent.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     try {
@@ -125,11 +157,16 @@ describe('nut-sentinel CLI against a real upsd', () => {
       expect(await rig.numLogins('ups')).toBe(1);
 
       const clients = await nutSentinel(['clients', `ups@127.0.0.1:${rig.port}`, '--json']);
-      const listed = JSON.parse(clients.stdout) as { numLogins: number; clients: { address: string }[] };
+      const listed = JSON.parse(clients.stdout) as {
+        numLogins: number;
+        clients: { address: string }[];
+      };
       expect(listed.numLogins).toBe(1);
       expect(listed.clients.map((c) => c.address)).toEqual(['127.0.0.1']);
 
-      const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        agent.once('exit', (code) => resolve(code)),
+      );
       agent.kill('SIGTERM');
       expect(await exited).toBe(0);
       // The master stops counting us right away (LOGOUT, not a 60 s idle cut).
@@ -142,7 +179,10 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
   it('agent refuses an invalid config with file, line and reason', async () => {
     const configPath = path.join(dir, 'broken.json');
-    await writeFile(configPath, '{\n  "masters": [\n    { "id": "nas", "label": "x", "host": "h", "port": "3493", "ups": [{ "name": "ups" }] }\n  ]\n}\n');
+    await writeFile(
+      configPath,
+      '{\n  "masters": [\n    { "id": "nas", "label": "x", "host": "h", "port": "3493", "ups": [{ "name": "ups" }] }\n  ]\n}\n',
+    );
     const result = await nutSentinel(['agent', '--config', configPath, '--no-notify']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/broken\.json:3/);
@@ -153,13 +193,17 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const ours = await nutSentinel(['list', `127.0.0.1:${rig.port}`]);
     expect(ours.code).toBe(0);
     // The server's order, as upsc -l prints it.
-    const upsc = await run('/bin/upsc', ['-l', `127.0.0.1:${rig.port}`], { env: { ...process.env, NUT_QUIET_INIT_SSL: 'true' } });
+    const upsc = await run('/bin/upsc', ['-l', `127.0.0.1:${rig.port}`], {
+      env: { ...process.env, NUT_QUIET_INIT_SSL: 'true' },
+    });
     const names = upsc.stdout.split('\n').filter((l) => l && !l.startsWith('Init SSL'));
     expect(names.toSorted()).toEqual(['apc', 'ups']);
     const desc = { apc: PROXMOX_APC_UPS.desc, ups: SYNOLOGY_UPS.desc } as Record<string, string>;
     expect(ours.stdout).toBe(names.map((n) => `${n}: ${desc[n]}\n`).join(''));
 
-    const json = JSON.parse((await nutSentinel(['list', `127.0.0.1:${rig.port}`, '--json'])).stdout) as { upses: { name: string; description: string }[] };
+    const json = JSON.parse(
+      (await nutSentinel(['list', `127.0.0.1:${rig.port}`, '--json'])).stdout,
+    ) as { upses: { name: string; description: string }[] };
     expect(json.upses).toEqual(names.map((name) => ({ name, description: desc[name] })));
     const refused = await nutSentinel(['list', '127.0.0.1:1']);
     expect(refused.code).toBe(1);
@@ -167,19 +211,35 @@ describe('nut-sentinel CLI against a real upsd', () => {
   });
 
   /** A guide's upsmon.conf pointed at the rig: its master's address and the rig's password. */
-  async function guideConf(name: string, from: string, password: { from: string; to: string }): Promise<string> {
-    const text = (await readFile(path.join(fixtures, name), 'utf8')).replaceAll(from, `127.0.0.1:${rig.port}`).replace(password.from, password.to);
+  async function guideConf(
+    name: string,
+    from: string,
+    password: { from: string; to: string },
+  ): Promise<string> {
+    const text = (await readFile(path.join(fixtures, name), 'utf8'))
+      .replaceAll(from, `127.0.0.1:${rig.port}`)
+      .replace(password.from, password.to);
     const file = path.join(dir, name);
     await writeFile(file, text);
     return file;
   }
 
-  async function agentLogsIn(configPath: string, ups: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    const agent = spawn(process.execPath, [cli.entry, 'agent', '--config', configPath, '--no-notify'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  async function agentLogsIn(
+    configPath: string,
+    ups: string,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<void> {
+    const agent = spawn(
+      process.execPath,
+      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       await waitForOutput(agent, new RegExp(`EVENT login \\[[^\\]]+/${ups}\\]`));
       expect(await rig.numLogins(ups)).toBe(1);
-      const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        agent.once('exit', (code) => resolve(code)),
+      );
       agent.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
@@ -188,19 +248,33 @@ describe('nut-sentinel CLI against a real upsd', () => {
   }
 
   it("imports the Synology guide's upsmon.conf into a config check-config accepts and the agent runs", async () => {
-    const upsmon = await guideConf('synology-rpi-upsmon.conf', '192.168.8.99', { from: ' secret ', to: ` ${RIG_USERS.monuser.password} ` });
+    const upsmon = await guideConf('synology-rpi-upsmon.conf', '192.168.8.99', {
+      from: ' secret ',
+      to: ` ${RIG_USERS.monuser.password} `,
+    });
     const out = path.join(dir, 'synology', 'config.json');
     const imported = await nutSentinel(['import', upsmon, '--out', out]);
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(/synology-rpi-upsmon\.conf:1 +mapped +MONITOR ups@127\.0\.0\.1:\d+ 1 monuser \[REDACTED\] slave/);
+    expect(imported.stdout).toMatch(
+      /synology-rpi-upsmon\.conf:1 +mapped +MONITOR ups@127\.0\.0\.1:\d+ 1 monuser \[REDACTED\] slave/,
+    );
     expect(imported.stdout).toContain(`Wrote ${out}`);
     expect(imported.stdout + imported.stderr).not.toContain(RIG_USERS.monuser.password);
     const configText = await readFile(out, 'utf8');
     expect(configText).not.toContain(RIG_USERS.monuser.password);
-    const config = JSON.parse(configText) as { masters: { ups: { password: { source: string; path: string } }[] }[] };
+    const config = JSON.parse(configText) as {
+      masters: { ups: { password: { source: string; path: string } }[] }[];
+    };
     const passwordFile = config.masters[0]!.ups[0]!.password;
     expect(passwordFile.source).toBe('file');
-    expect(passwordFile.path).toBe(path.join(dir, 'synology', 'passwords', `${(JSON.parse(configText) as { masters: { id: string }[] }).masters[0]!.id}-ups.password`));
+    expect(passwordFile.path).toBe(
+      path.join(
+        dir,
+        'synology',
+        'passwords',
+        `${(JSON.parse(configText) as { masters: { id: string }[] }).masters[0]!.id}-ups.password`,
+      ),
+    );
     expect((await stat(passwordFile.path)).mode & 0o777).toBe(0o600);
     expect(await readFile(passwordFile.path, 'utf8')).toBe(`${RIG_USERS.monuser.password}\n`);
 
@@ -215,28 +289,57 @@ describe('nut-sentinel CLI against a real upsd', () => {
   });
 
   it("imports the Proxmox guide's upsmon.conf + upssched.conf (env passwords) and the agent runs it", async () => {
-    const upsmon = await guideConf('proxmox-vm-upsmon.conf', '192.168.1.107', { from: 's3c4R3_Kly3Nt_p4sSw0rD!', to: RIG_USERS.upsmonclient.password });
-    const upssched = await guideConf('proxmox-vm-upssched.conf', '192.168.1.107', { from: '', to: '' });
+    const upsmon = await guideConf('proxmox-vm-upsmon.conf', '192.168.1.107', {
+      from: 's3c4R3_Kly3Nt_p4sSw0rD!',
+      to: RIG_USERS.upsmonclient.password,
+    });
+    const upssched = await guideConf('proxmox-vm-upssched.conf', '192.168.1.107', {
+      from: '',
+      to: '',
+    });
     const out = path.join(dir, 'proxmox', 'config.json');
-    const imported = await nutSentinel(['import', upsmon, upssched, '--out', out, '--password-source', 'env', '--json']);
+    const imported = await nutSentinel([
+      'import',
+      upsmon,
+      upssched,
+      '--out',
+      out,
+      '--password-source',
+      'env',
+      '--json',
+    ]);
     expect(imported.code).toBe(0);
-    const result = JSON.parse(imported.stdout) as { out: string; report: { file: string; status: string }[]; passwords: { source: string; where: string }[] };
+    const result = JSON.parse(imported.stdout) as {
+      out: string;
+      report: { file: string; status: string }[];
+      passwords: { source: string; where: string }[];
+    };
     expect(result.out).toBe(out);
     expect(result.report.filter((l) => l.status === 'error')).toEqual([]);
-    expect(result.report.some((l) => l.file === 'proxmox-vm-upssched.conf' && l.status === 'mapped')).toBe(true);
+    expect(
+      result.report.some((l) => l.file === 'proxmox-vm-upssched.conf' && l.status === 'mapped'),
+    ).toBe(true);
     const envFile = path.join(dir, 'proxmox', 'agent.env');
     expect((await stat(envFile)).mode & 0o777).toBe(0o600);
     const envText = await readFile(envFile, 'utf8');
     const [, name, value] = /^(NUT_SENTINEL_PASSWORD_\w+)='(.*)'$/m.exec(envText)!;
     expect(value).toBe(RIG_USERS.upsmonclient.password);
-    expect(result.passwords).toEqual([{ monitorId: expect.stringMatching(/\/apc$/), source: 'env', where: `${name} in ${envFile}` }]);
-    const config = JSON.parse(await readFile(out, 'utf8')) as { hooks: { upssched: { rules: unknown[] } } };
+    expect(result.passwords).toEqual([
+      { monitorId: expect.stringMatching(/\/apc$/), source: 'env', where: `${name} in ${envFile}` },
+    ]);
+    const config = JSON.parse(await readFile(out, 'utf8')) as {
+      hooks: { upssched: { rules: unknown[] } };
+    };
     expect(config.hooks.upssched.rules).toHaveLength(3);
 
     // Without the variable the config is still valid; check-config warns where the agent would fail.
     const checked = await nutSentinel(['check-config', out]);
     expect(checked.code).toBe(0);
-    expect(checked.stderr).toMatch(new RegExp(`config\\.json:\\d+:\\d+: warning: masters\\[0\\]\\.ups\\[0\\]\\.password: the environment variable ${name} is not set`));
+    expect(checked.stderr).toMatch(
+      new RegExp(
+        `config\\.json:\\d+:\\d+: warning: masters\\[0\\]\\.ups\\[0\\]\\.password: the environment variable ${name} is not set`,
+      ),
+    );
     expect((await nutSentinel(['check-config', out], { [name!]: value })).stderr).toBe('');
 
     await agentLogsIn(out, 'apc', { [name!]: value });
@@ -244,20 +347,53 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
   it('check-config prints file:line:column for every problem and exits 1', async () => {
     const file = path.join(dir, 'problems.json');
-    await writeFile(file, '{\n  "masters": [\n    { "id": "nas", "label": "x", "host": "h", "port": "3493",\n      "ups": [{ "name": "ups", "password": { "source": "file", "path": "/nonexistent/pw" } }] }\n  ],\n  "timing": { "deadTime": 5 }\n}\n');
+    await writeFile(
+      file,
+      '{\n  "masters": [\n    { "id": "nas", "label": "x", "host": "h", "port": "3493",\n      "ups": [{ "name": "ups", "password": { "source": "file", "path": "/nonexistent/pw" } }] }\n  ],\n  "timing": { "deadTime": 5 }\n}\n',
+    );
     const result = await nutSentinel(['check-config', file]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')}:3:\\d+: error: masters\\[0\\]\\.port: `, 'm'));
-    expect(result.stderr).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')}:6:\\d+: error: timing(\\.deadTime)?: `, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^${file.replaceAll('.', '\\.')}:3:\\d+: error: masters\\[0\\]\\.port: `, 'm'),
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(`^${file.replaceAll('.', '\\.')}:6:\\d+: error: timing(\\.deadTime)?: `, 'm'),
+    );
 
     const unsafe = path.join(dir, 'unsafe.password');
     await writeFile(unsafe, 'pw\n', { mode: 0o644 });
     const good = path.join(dir, 'good.json');
-    await writeFile(good, JSON.stringify({ masters: [{ id: 'nas', label: 'x', host: 'h', ups: [{ name: 'ups', password: { source: 'file', path: unsafe } }] }] }, null, 2));
+    await writeFile(
+      good,
+      JSON.stringify(
+        {
+          masters: [
+            {
+              id: 'nas',
+              label: 'x',
+              host: 'h',
+              ups: [{ name: 'ups', password: { source: 'file', path: unsafe } }],
+            },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
     const modeProblem = await nutSentinel(['check-config', good, '--json']);
     expect(modeProblem.code).toBe(1);
-    expect(JSON.parse(modeProblem.stdout)).toMatchObject({ ok: false, problems: [{ line: 10, severity: 'error', path: 'masters[0].ups[0].password', message: expect.stringContaining('chmod 600') }] });
+    expect(JSON.parse(modeProblem.stdout)).toMatchObject({
+      ok: false,
+      problems: [
+        {
+          line: 10,
+          severity: 'error',
+          path: 'masters[0].ups[0].password',
+          message: expect.stringContaining('chmod 600'),
+        },
+      ],
+    });
 
     const missing = await nutSentinel(['check-config', path.join(dir, 'nope.json')]);
     expect(missing.code).toBe(1);
@@ -279,7 +415,14 @@ describe('nut-sentinel CLI against a real upsd', () => {
       const [systemCas, withCa, withPin, wrongPin, badPin, opportunistic] = await Promise.all([
         nutSentinel(['status', target, '--tls', 'required']),
         nutSentinel(['status', target, '--tls', 'required', '--ca', rig.tls!.certFile, '--json']),
-        nutSentinel(['clients', target, '--tls', 'required', '--fingerprint', rig.tls!.fingerprint256]),
+        nutSentinel([
+          'clients',
+          target,
+          '--tls',
+          'required',
+          '--fingerprint',
+          rig.tls!.fingerprint256,
+        ]),
         nutSentinel(['status', target, '--tls', 'required', '--fingerprint', other]),
         nutSentinel(['status', target, '--fingerprint', 'nope']),
         nutSentinel(['status', target, '--json']),

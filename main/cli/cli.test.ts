@@ -26,7 +26,20 @@ describe('nut-sentinel command line', () => {
   });
 
   it('registers the documented commands', () => {
-    expect(names).toEqual(expect.arrayContaining(['agent', 'status', 'clients', 'list', 'import', 'check-config', 'service', 'fsd-test', 'discover', 'web']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'agent',
+        'status',
+        'clients',
+        'list',
+        'import',
+        'check-config',
+        'service',
+        'fsd-test',
+        'discover',
+        'web',
+      ]),
+    );
   });
 
   it.each(names)('has help for %s, as `help %s` and `%s --help`', async (name) => {
@@ -37,7 +50,8 @@ describe('nut-sentinel command line', () => {
     const viaFlag = await runCliCaptured([name, '--help']);
     expect(viaFlag).toEqual(viaHelp);
     // Every option says what it does.
-    for (const line of viaHelp.stdout.split('\n').filter((l) => /^ {2}-/.test(l))) expect(line.trim()).toMatch(/^\S.*\s{2,}\S/);
+    for (const line of viaHelp.stdout.split('\n').filter((l) => /^ {2}-/.test(l)))
+      expect(line.trim()).toMatch(/^\S.*\s{2,}\S/);
   });
 
   it('lists every command and the exit codes in the overall help', async () => {

@@ -45,7 +45,11 @@ export class CliContext {
   }
 
   logLevel(): LogLevel {
-    return (['debug', 'info', 'warn', 'error'] as const).find((l) => l === this.io.env.NUT_SENTINEL_LOG_LEVEL) ?? 'info';
+    return (
+      (['debug', 'info', 'warn', 'error'] as const).find(
+        (l) => l === this.io.env.NUT_SENTINEL_LOG_LEVEL,
+      ) ?? 'info'
+    );
   }
 
   /** The agent's log: one readable line per entry on stdout (a service manager's journal keeps it). */
@@ -53,7 +57,9 @@ export class CliContext {
     return {
       log: (level, message) => {
         if (LEVELS[level] < LEVELS[minLevel]) return;
-        this.io.out.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+        this.io.out.write(
+          `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`,
+        );
       },
     };
   }

@@ -23,7 +23,10 @@ export async function startCore(options: StartCoreOptions): Promise<CoreService>
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');
     notifier = createDesktopNotifier({ logger: options.logger });
   }
-  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([import('../core/app-core'), import('../platform/file-secret-store')]);
+  const [{ createAppCore }, { FileSecretStore }] = await Promise.all([
+    import('../core/app-core'),
+    import('../platform/file-secret-store'),
+  ]);
   const core = await createAppCore({
     configPath: options.configPath,
     dataDir: options.dataDir,

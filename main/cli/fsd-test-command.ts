@@ -43,7 +43,12 @@ export interface FsdCliHost {
   err?: NodeJS.WritableStream;
 }
 
-const ICON: Record<FsdPreflight['checks'][number]['status'], string> = { ok: 'ok     ', info: 'info   ', warning: 'WARNING', blocker: 'BLOCKER' };
+const ICON: Record<FsdPreflight['checks'][number]['status'], string> = {
+  ok: 'ok     ',
+  info: 'info   ',
+  warning: 'WARNING',
+  blocker: 'BLOCKER',
+};
 
 export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost): Promise<number> {
   const stdout = host.out ?? process.stdout;
@@ -53,24 +58,36 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
 
   const mode = values.mode;
   if (mode !== 'local' && mode !== 'master') throw host.usageError('--mode takes local or master.');
-  if (!values.ups || !values.ups.includes('/')) throw host.usageError('--ups takes the monitored UPS as MASTER-ID/UPS-NAME (as in the config file), e.g. nas/ups.');
+  if (!values.ups || !values.ups.includes('/'))
+    throw host.usageError(
+      '--ups takes the monitored UPS as MASTER-ID/UPS-NAME (as in the config file), e.g. nas/ups.',
+    );
   const number = (name: string, text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw host.usageError(`--${name} takes a number of seconds.`);
+    if (!Number.isFinite(value) || value < 0)
+      throw host.usageError(`--${name} takes a number of seconds.`);
     return value;
   };
   const hostSyncSeconds = number('hostsync', values.hostsync);
   const countdownSeconds = number('countdown', values.countdown) ?? 10;
   const graceSeconds = number('grace', values.grace) ?? 10;
-  if (values.real && mode !== 'local') throw host.usageError('--real is for local mode (in master mode this machine follows its shutdown.dryRun setting).');
-  let credential: { source: 'entered'; username: string; password: string } | { source: 'stored' } | undefined;
+  if (values.real && mode !== 'local')
+    throw host.usageError(
+      '--real is for local mode (in master mode this machine follows its shutdown.dryRun setting).',
+    );
+  let credential:
+    { source: 'entered'; username: string; password: string } | { source: 'stored' } | undefined;
   if (mode === 'master') {
     if (values.user) {
       const variable = values.passwordEnv;
-      if (!variable) throw host.usageError('Give the password through an environment variable: --password-env VAR (never on the command line).');
+      if (!variable)
+        throw host.usageError(
+          'Give the password through an environment variable: --password-env VAR (never on the command line).',
+        );
       const password = process.env[variable];
-      if (password === undefined) throw host.usageError(`The environment variable ${variable} is not set.`);
+      if (password === undefined)
+        throw host.usageError(`The environment variable ${variable} is not set.`);
       credential = { source: 'entered', username: values.user, password };
     } else {
       credential = { source: 'stored' };
@@ -82,22 +99,40 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
 
   const logger: Logger = {
     log(level: LogLevel, message: string) {
-      if (level === 'warn' || level === 'error') stderr.write(`${level.toUpperCase()} ${message}\n`);
+      if (level === 'warn' || level === 'error')
+        stderr.write(`${level.toUpperCase()} ${message}\n`);
     },
   };
   const core = await host.startCore(configPath, dataDir, logger);
   const failed = (error: ApiError): number => {
-    stderr.write(`Refused (${error.code}): ${error.message}\n${error.fix ? `Fix: ${error.fix}\n` : ''}`);
+    stderr.write(
+      `Refused (${error.code}): ${error.message}\n${error.fix ? `Fix: ${error.fix}\n` : ''}`,
+    );
     return 1;
   };
   try {
     const monitorId = values.ups;
     const known = core.snapshot().ups.find((ups) => ups.monitorId === monitorId);
-    if (!known) throw host.usageError(`No monitored UPS ${monitorId} in ${configPath} (have: ${core.snapshot().ups.map((u) => u.monitorId).join(', ') || 'none'}).`);
+    if (!known)
+      throw host.usageError(
+        `No monitored UPS ${monitorId} in ${configPath} (have: ${
+          core
+            .snapshot()
+            .ups.map((u) => u.monitorId)
+            .join(', ') || 'none'
+        }).`,
+      );
     // Let this machine's session connect and log in first: the preflight reports on it.
     await waitUntil(() => {
       const ups = core.snapshot().ups.find((u) => u.monitorId === monitorId);
-      return ups !== undefined && ((ups.connection === 'connected' && (ups.loggedIn || ups.role === 'monitor-only') && ups.clients.at !== null) || ups.connection === 'login-refused' || ups.connection === 'unreachable');
+      return (
+        ups !== undefined &&
+        ((ups.connection === 'connected' &&
+          (ups.loggedIn || ups.role === 'monitor-only') &&
+          ups.clients.at !== null) ||
+          ups.connection === 'login-refused' ||
+          ups.connection === 'unreachable')
+      );
     }, 15_000);
 
     const pre = await dispatchInvoke(core.handlers, 'fsd:preflight', {
@@ -119,18 +154,23 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
       view = next;
       if (next.state === 'countdown' && next.countdown.secondsLeft !== lastSecondsLeft) {
         lastSecondsLeft = next.countdown.secondsLeft;
-        say(`  ${mode === 'master' ? 'FSD' : 'Shutdown sequence'} in ${next.countdown.secondsLeft} s… (Ctrl-C aborts: nothing has been sent)`);
+        say(
+          `  ${mode === 'master' ? 'FSD' : 'Shutdown sequence'} in ${next.countdown.secondsLeft} s… (Ctrl-C aborts: nothing has been sent)`,
+        );
       }
       for (const entry of next.timeline) {
         const key = `${entry.at}|${entry.kind}|${entry.message}`;
         if (seen.has(key)) continue;
         seen.add(key);
         if (entry.kind === 'countdown') continue;
-        say(`  ${entry.t >= 0 ? '+' : '−'}${(Math.abs(entry.t) / 1000).toFixed(2).padStart(6)} s  ${entry.kind.padEnd(14)} ${entry.message}`);
+        say(
+          `  ${entry.t >= 0 ? '+' : '−'}${(Math.abs(entry.t) / 1000).toFixed(2).padStart(6)} s  ${entry.kind.padEnd(14)} ${entry.message}`,
+        );
       }
     };
     const offProgress = core.onPush('fsd:progress', show);
-    const interrupt = (listener: () => void) => (host.onInterrupt ? host.onInterrupt(listener) : defaultInterrupt(listener));
+    const interrupt = (listener: () => void) =>
+      host.onInterrupt ? host.onInterrupt(listener) : defaultInterrupt(listener);
     const offInterrupt = interrupt(() => {
       if (!view) return;
       say('  Ctrl-C: aborting…');
@@ -150,7 +190,12 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
       const final = await new Promise<FsdRunView>((resolve) => {
         const check = () => {
           const current = view;
-          if (current && current.runId === runId && current.reportId !== null && !['countdown', 'running', 'idle'].includes(current.state)) {
+          if (
+            current &&
+            current.runId === runId &&
+            current.reportId !== null &&
+            !['countdown', 'running', 'idle'].includes(current.state)
+          ) {
             clearInterval(timer);
             resolve(current);
           }
@@ -158,7 +203,10 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
         const timer = setInterval(check, 50);
         check();
       });
-      const exported = await dispatchInvoke(core.handlers, 'fsd:get-report', { id: final.reportId, format: values.json ? 'json' : 'markdown' });
+      const exported = await dispatchInvoke(core.handlers, 'fsd:get-report', {
+        id: final.reportId,
+        format: values.json ? 'json' : 'markdown',
+      });
       if (!exported.ok) return failed(exported.error);
       const result = exported.response as ResponseOf<'fsd:get-report'>;
       if (!values.json) say();
@@ -181,19 +229,29 @@ function exitCodeOf(report: FsdReport): number {
 
 function printPreflight(preflight: FsdPreflight, say: (line?: string) => void): void {
   say(`FSD test preflight (${preflight.mode} mode) — ${preflight.systemName}`);
-  say(`  master: ${preflight.master.host}:${preflight.master.port} ${preflight.master.version ?? '(version unknown)'}${preflight.master.protocol ? `, protocol ${preflight.master.protocol}` : ''}`);
-  say(`  ups.status: ${preflight.ups.status ?? 'unknown'}${preflight.ups.batteryRuntimeSeconds !== null ? `, battery.runtime ${preflight.ups.batteryRuntimeSeconds} s` : ''}`);
+  say(
+    `  master: ${preflight.master.host}:${preflight.master.port} ${preflight.master.version ?? '(version unknown)'}${preflight.master.protocol ? `, protocol ${preflight.master.protocol}` : ''}`,
+  );
+  say(
+    `  ups.status: ${preflight.ups.status ?? 'unknown'}${preflight.ups.batteryRuntimeSeconds !== null ? `, battery.runtime ${preflight.ups.batteryRuntimeSeconds} s` : ''}`,
+  );
   const list = preflight.clients.list;
   say(
     `  logged in: ${list === null ? '(LIST CLIENT unavailable)' : list.map((c) => `${c.address}${c.hostname ? ` (${c.hostname})` : ''}${c.isThisMachine ? ' [this machine]' : ''}`).join(', ') || 'nobody'}; NUMLOGINS ${preflight.clients.numLogins ?? '?'}`,
   );
-  if (preflight.mode === 'master') say(`  credential: ${preflight.credential.username ?? '(none)'} — ${preflight.credential.verdict}`);
-  say(`  this machine: ${preflight.thisMachine.role}, shutdown ${[preflight.thisMachine.shutdownCommand.program, ...preflight.thisMachine.shutdownCommand.args].join(' ')}${preflight.dryRun || (preflight.mode === 'master' && preflight.thisMachine.configDryRun) ? ' (dry run)' : ''}`);
+  if (preflight.mode === 'master')
+    say(
+      `  credential: ${preflight.credential.username ?? '(none)'} — ${preflight.credential.verdict}`,
+    );
+  say(
+    `  this machine: ${preflight.thisMachine.role}, shutdown ${[preflight.thisMachine.shutdownCommand.program, ...preflight.thisMachine.shutdownCommand.args].join(' ')}${preflight.dryRun || (preflight.mode === 'master' && preflight.thisMachine.configDryRun) ? ' (dry run)' : ''}`,
+  );
   say(`  time budget: ${preflight.timeBudget.verdict}`);
   say();
   for (const check of preflight.checks) {
     say(`  [${ICON[check.status]}] ${check.title}: ${check.detail}`);
-    if (check.fix && (check.status === 'blocker' || check.status === 'warning')) say(`            fix: ${check.fix}`);
+    if (check.fix && (check.status === 'blocker' || check.status === 'warning'))
+      say(`            fix: ${check.fix}`);
   }
   say();
 }
@@ -209,5 +267,6 @@ function defaultInterrupt(listener: () => void): () => void {
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (!check() && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
 }

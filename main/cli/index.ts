@@ -16,7 +16,8 @@ export function main(argv: readonly string[]): Promise<number> {
   return runCli(argv, { out: process.stdout, err: process.stderr, env: process.env });
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),

@@ -23,7 +23,9 @@ Run "nut-sentinel help COMMAND" for a command's options.`;
 
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('nut-sentinel')
-    .description('A protocol-correct NUT secondary (upsmon replacement) with a tray app, a headless agent and tools.')
+    .description(
+      'A protocol-correct NUT secondary (upsmon replacement) with a tray app, a headless agent and tools.',
+    )
     .version(version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for a command')
     .helpCommand('help [command]', 'show help for a command')
@@ -31,7 +33,9 @@ export function buildProgram(cli: CliContext): Command {
       writeOut: (text) => cli.io.out.write(text),
       writeErr: (text) => cli.io.err.write(text),
     })
-    .showHelpAfterError('(run "nut-sentinel help" for the commands, "nut-sentinel help COMMAND" for one)')
+    .showHelpAfterError(
+      '(run "nut-sentinel help" for the commands, "nut-sentinel help COMMAND" for one)',
+    )
     .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
   for (const register of COMMANDS) register(program, cli);

@@ -11,7 +11,10 @@ import { runCli } from './program';
 import { SQLITE_WASM_ASSET, SQLITE_WASM_GLOBAL } from './sea-entry-names';
 
 applyV8Tuning();
-Object.defineProperty(globalThis, SQLITE_WASM_GLOBAL, { get: () => (isSea() ? getRawAsset(SQLITE_WASM_ASSET) : undefined), configurable: true });
+Object.defineProperty(globalThis, SQLITE_WASM_GLOBAL, {
+  get: () => (isSea() ? getRawAsset(SQLITE_WASM_ASSET) : undefined),
+  configurable: true,
+});
 
 // A single executable application's argv is [executable, executable, ...arguments], as node's.
 runCli(process.argv.slice(2), { out: process.stdout, err: process.stderr, env: process.env }).then(

@@ -21,7 +21,10 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-export async function runCliCaptured(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export async function runCliCaptured(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
   const out = sink();
   const err = sink();
   const code = await runCli(argv, { out: out.stream, err: err.stream, env });

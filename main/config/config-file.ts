@@ -17,7 +17,13 @@ import { defaultConfig, type Config } from '../../shared/config';
 import { findSecretValues, validateConfig, type ValidationIssue } from './config-validate';
 import { formatJsonPath, makePositionMapper, scanJson, type JsonPath } from './json-locator';
 
-export { validateConfig, findSecretValues, looksLikeSecretKey, type ValidationIssue, type ValidationResult } from './config-validate';
+export {
+  validateConfig,
+  findSecretValues,
+  looksLikeSecretKey,
+  type ValidationIssue,
+  type ValidationResult,
+} from './config-validate';
 
 export interface ConfigProblem {
   /** Human path into the config, e.g. `masters[0].port`; empty for the whole file. */
@@ -57,18 +63,24 @@ export class ConfigError extends Error {
   toIssues(): { path: string; message: string }[] {
     return this.problems.map((p) => ({
       path: p.path,
-      message: p.line === undefined ? p.message : `line ${p.line}, column ${p.column ?? 1}: ${p.message}`,
+      message:
+        p.line === undefined ? p.message : `line ${p.line}, column ${p.column ?? 1}: ${p.message}`,
     }));
   }
 }
 
-function formatConfigError(file: string, kind: ConfigErrorKind, problems: readonly ConfigProblem[]): string {
+function formatConfigError(
+  file: string,
+  kind: ConfigErrorKind,
+  problems: readonly ConfigProblem[],
+): string {
   const headline: Record<ConfigErrorKind, string> = {
     io: 'cannot access the configuration file',
     syntax: 'the configuration file is not valid JSON; nothing was applied',
     invalid: 'the configuration is invalid; nothing was applied',
     refused: 'refusing to save the configuration',
-    unsafe: 'refusing to load the configuration: other users can change it, and it holds commands this agent runs',
+    unsafe:
+      'refusing to load the configuration: other users can change it, and it holds commands this agent runs',
   };
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   const lines = problems.map((p) => {
@@ -96,7 +108,9 @@ export function parseConfigText(text: string, fileName: string): Config {
   // Columns on line 1 stay those of the file as an editor shows it (a BOM is invisible there).
   const scan = scanJson(body);
   if (!scan.ok) {
-    throw new ConfigError(fileName, 'syntax', [{ path: '', line: scan.error.line, column: scan.error.column, message: scan.error.reason }]);
+    throw new ConfigError(fileName, 'syntax', [
+      { path: '', line: scan.error.line, column: scan.error.column, message: scan.error.reason },
+    ]);
   }
   const value: unknown = JSON.parse(body);
   const problems: (ConfigProblem & { order: number })[] = scan.duplicates.map((d) => ({
@@ -110,15 +124,27 @@ export function parseConfigText(text: string, fileName: string): Config {
   if (!result.ok) {
     for (const issue of result.issues) {
       const hit = scan.locate(issue.path);
-      const at = issue.atKey && hit.exact ? (hit.location.key ?? hit.location.value) : hit.location.value;
-      problems.push({ path: formatJsonPath(issue.path), line: at.line, column: at.column, message: issue.message, order: at.line * 1e6 + at.column });
+      const at =
+        issue.atKey && hit.exact ? (hit.location.key ?? hit.location.value) : hit.location.value;
+      problems.push({
+        path: formatJsonPath(issue.path),
+        line: at.line,
+        column: at.column,
+        message: issue.message,
+        order: at.line * 1e6 + at.column,
+      });
     }
   }
   if (problems.length > 0) {
     problems.sort((a, b) => a.order - b.order);
-    throw new ConfigError(fileName, 'invalid', problems.map(({ order: _order, ...p }) => p));
+    throw new ConfigError(
+      fileName,
+      'invalid',
+      problems.map(({ order: _order, ...p }) => p),
+    );
   }
-  if (!result.ok) throw new ConfigError(fileName, 'invalid', [{ path: '', message: 'invalid configuration' }]);
+  if (!result.ok)
+    throw new ConfigError(fileName, 'invalid', [{ path: '', message: 'invalid configuration' }]);
   return result.config;
 }
 
@@ -163,14 +189,24 @@ export function decodeUtf8(bytes: Uint8Array, fileName: string): string {
   const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
   const pos = makePositionMapper(before)(before.length);
   throw new ConfigError(fileName, 'syntax', [
-    { path: '', line: pos.line, column: pos.column, message: `byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} is not valid UTF-8 (save the file as UTF-8)` },
+    {
+      path: '',
+      line: pos.line,
+      column: pos.column,
+      message: `byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} is not valid UTF-8 (save the file as UTF-8)`,
+    },
   ]);
 }
 
 function ioError(file: string, action: string, err: unknown): ConfigError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const reason = err instanceof Error ? err.message : String(err);
-  return new ConfigError(file, 'io', [{ path: '', message: `${action} failed${code ? ` (${code})` : ''}: ${reason}` }], { cause: err });
+  return new ConfigError(
+    file,
+    'io',
+    [{ path: '', message: `${action} failed${code ? ` (${code})` : ''}: ${reason}` }],
+    { cause: err },
+  );
 }
 
 /**
@@ -182,12 +218,18 @@ async function assertOnlyTrustedWriters(filePath: string, info: { mode: number }
   if (process.platform === 'win32') return;
   const problems: ConfigProblem[] = [];
   if ((info.mode & 0o022) !== 0) {
-    problems.push({ path: '', message: `the file is writable by ${(info.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(info.mode & 0o777).toString(8)}). Fix: chmod go-w ${filePath}` });
+    problems.push({
+      path: '',
+      message: `the file is writable by ${(info.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(info.mode & 0o777).toString(8)}). Fix: chmod go-w ${filePath}`,
+    });
   }
   // A folder others can write (without the sticky bit) lets them replace the file.
   const folder = await stat(path.dirname(path.resolve(filePath))).catch(() => null);
   if (folder && (folder.mode & 0o022) !== 0 && (folder.mode & 0o1000) === 0) {
-    problems.push({ path: '', message: `its folder ${path.dirname(path.resolve(filePath))} is writable by others (mode ${(folder.mode & 0o777).toString(8)}), who could replace the file. Fix: chmod go-w on that folder, or move the file` });
+    problems.push({
+      path: '',
+      message: `its folder ${path.dirname(path.resolve(filePath))} is writable by others (mode ${(folder.mode & 0o777).toString(8)}), who could replace the file. Fix: chmod go-w on that folder, or move the file`,
+    });
   }
   if (problems.length > 0) throw new ConfigError(filePath, 'unsafe', problems);
 }
@@ -209,15 +251,19 @@ export async function loadConfig(filePath: string): Promise<LoadedConfig> {
     }
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { config: defaultConfig(), source: 'defaults', path: filePath };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { config: defaultConfig(), source: 'defaults', path: filePath };
     throw ioError(filePath, 'reading', err);
   }
-  return { config: parseConfigText(decodeUtf8(bytes, filePath), filePath), source: 'file', path: filePath };
+  return {
+    config: parseConfigText(decodeUtf8(bytes, filePath), filePath),
+    source: 'file',
+    path: filePath,
+  };
 }
 
 export type ReloadResult =
-  | { applied: true; loaded: LoadedConfig }
-  | { applied: false; config: Config; error: ConfigError };
+  { applied: true; loaded: LoadedConfig } | { applied: false; config: Config; error: ConfigError };
 
 /**
  * Reloads for a running process: on any problem the current config stays in effect (returned
@@ -227,7 +273,9 @@ export async function reloadConfig(filePath: string, current: Config): Promise<R
   try {
     const loaded = await loadConfig(filePath);
     if (loaded.source === 'defaults') {
-      const missing = new ConfigError(filePath, 'io', [{ path: '', message: 'the file no longer exists; keeping the current configuration' }]);
+      const missing = new ConfigError(filePath, 'io', [
+        { path: '', message: 'the file no longer exists; keeping the current configuration' },
+      ]);
       return { applied: false, config: current, error: missing };
     }
     return { applied: true, loaded };
@@ -271,7 +319,12 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (attempt >= 5 || (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') || process.platform !== 'win32') throw err;
+      if (
+        attempt >= 5 ||
+        (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') ||
+        process.platform !== 'win32'
+      )
+        throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
     }
   }
@@ -283,7 +336,11 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
  * file system failures); the existing file is untouched in every failure case.
  * Returns the config as written (with defaults filled in).
  */
-export async function saveConfig(filePath: string, config: Config, options: SaveOptions = {}): Promise<Config> {
+export async function saveConfig(
+  filePath: string,
+  config: Config,
+  options: SaveOptions = {},
+): Promise<Config> {
   const result = validateConfig(config);
   if (!result.ok) throw new ConfigError(filePath, 'refused', issuesToProblems(result.issues));
   const leaked = findSecretValues(result.config, options.secretValues ?? []);
@@ -291,7 +348,11 @@ export async function saveConfig(filePath: string, config: Config, options: Save
     throw new ConfigError(
       filePath,
       'refused',
-      leaked.map((p) => ({ path: formatJsonPath(p), message: 'contains a password; passwords belong in the secret store, never in the config file' })),
+      leaked.map((p) => ({
+        path: formatJsonPath(p),
+        message:
+          'contains a password; passwords belong in the secret store, never in the config file',
+      })),
     );
   }
   const text = serializeConfig(result.config);
@@ -307,11 +368,16 @@ export async function saveConfig(filePath: string, config: Config, options: Save
     mode = (await stat(filePath)).mode & 0o777;
     exists = true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(filePath, 'checking the existing file', err);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw ioError(filePath, 'checking the existing file', err);
   }
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+    const handle = await open(
+      tmp,
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL,
+      mode,
+    );
     try {
       await handle.writeFile(text, 'utf8');
       await handle.sync();
@@ -350,12 +416,19 @@ export function defaultConfigPath(
   home: string = homedir(),
 ): string {
   if (platform === 'win32') {
-    const appData = env.APPDATA && path.win32.isAbsolute(env.APPDATA) ? env.APPDATA : path.win32.join(home, 'AppData', 'Roaming');
+    const appData =
+      env.APPDATA && path.win32.isAbsolute(env.APPDATA)
+        ? env.APPDATA
+        : path.win32.join(home, 'AppData', 'Roaming');
     return path.win32.join(appData, 'NUT Sentinel', 'config.json');
   }
-  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', 'NUT Sentinel', 'config.json');
+  if (platform === 'darwin')
+    return path.posix.join(home, 'Library', 'Application Support', 'NUT Sentinel', 'config.json');
   // XDG: a relative XDG_CONFIG_HOME is invalid and must be ignored.
-  const xdg = env.XDG_CONFIG_HOME && path.posix.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.posix.join(home, '.config');
+  const xdg =
+    env.XDG_CONFIG_HOME && path.posix.isAbsolute(env.XDG_CONFIG_HOME)
+      ? env.XDG_CONFIG_HOME
+      : path.posix.join(home, '.config');
   return path.posix.join(xdg, 'nut-sentinel', 'config.json');
 }
 

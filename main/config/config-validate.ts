@@ -14,10 +14,12 @@ export interface ValidationIssue {
   atKey: boolean;
 }
 
-export type ValidationResult = { ok: true; config: Config } | { ok: false; issues: ValidationIssue[] };
+export type ValidationResult =
+  { ok: true; config: Config } | { ok: false; issues: ValidationIssue[] };
 
 /** Property names that hold credentials in other programs' configs. */
-const SECRET_KEY = /pass(?:word|wd|phrase)?|pwd|secret|token|credential|api[-_]?key|private[-_]?key/i;
+const SECRET_KEY =
+  /pass(?:word|wd|phrase)?|pwd|secret|token|credential|api[-_]?key|private[-_]?key/i;
 
 export function looksLikeSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
@@ -35,7 +37,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function unwrap(schema: z.ZodType): z.ZodType {
   let s: z.ZodType = schema;
   for (;;) {
-    if (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
+    if (
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault ||
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodNullable
+    ) {
       s = s.unwrap() as z.ZodType;
     } else {
       return s;
@@ -44,7 +51,12 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 /** Walks `value` along `schema` and reports object keys the schema does not declare. */
-function findUnknownKeys(schema: z.ZodType, value: unknown, path: (string | number)[], out: ValidationIssue[]): void {
+function findUnknownKeys(
+  schema: z.ZodType,
+  value: unknown,
+  path: (string | number)[],
+  out: ValidationIssue[],
+): void {
   const s = unwrap(schema);
   if (s instanceof z.ZodObject) {
     if (!isPlainObject(value)) return;
@@ -67,12 +79,15 @@ function findUnknownKeys(schema: z.ZodType, value: unknown, path: (string | numb
   }
   if (s instanceof z.ZodArray) {
     if (!Array.isArray(value)) return;
-    value.forEach((item, index) => findUnknownKeys(s.element as z.ZodType, item, [...path, index], out));
+    value.forEach((item, index) =>
+      findUnknownKeys(s.element as z.ZodType, item, [...path, index], out),
+    );
     return;
   }
   if (s instanceof z.ZodRecord) {
     if (!isPlainObject(value)) return;
-    for (const [key, child] of Object.entries(value)) findUnknownKeys(s.valueType as z.ZodType, child, [...path, key], out);
+    for (const [key, child] of Object.entries(value))
+      findUnknownKeys(s.valueType as z.ZodType, child, [...path, key], out);
     return;
   }
   if (s instanceof z.ZodUnion) {
@@ -80,7 +95,11 @@ function findUnknownKeys(schema: z.ZodType, value: unknown, path: (string | numb
     const options = s.options as readonly z.ZodType[];
     const match = options.find((option) => {
       const o = unwrap(option);
-      if (s instanceof z.ZodDiscriminatedUnion && o instanceof z.ZodObject && isPlainObject(value)) {
+      if (
+        s instanceof z.ZodDiscriminatedUnion &&
+        o instanceof z.ZodObject &&
+        isPlainObject(value)
+      ) {
         const tagKey = (s.def as { discriminator: string }).discriminator;
         const tagSchema = (o.shape as Record<string, z.ZodType | undefined>)[tagKey];
         return tagSchema?.safeParse(value[tagKey]).success ?? false;
@@ -94,7 +113,8 @@ function findUnknownKeys(schema: z.ZodType, value: unknown, path: (string | numb
 function valueAt(root: unknown, path: JsonPath): unknown {
   let v: unknown = root;
   for (const part of path) {
-    if (typeof part === 'number' ? Array.isArray(v) : isPlainObject(v)) v = (v as Record<string | number, unknown>)[part];
+    if (typeof part === 'number' ? Array.isArray(v) : isPlainObject(v))
+      v = (v as Record<string | number, unknown>)[part];
     else return undefined;
   }
   return v;
@@ -120,20 +140,37 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ValidationIssue
     return issue.keys.map((key) => ({
       path: [...path, key],
       atKey: true,
-      message: looksLikeSecretKey(key) ? `\`${key}\` is refused: ${SECRET_HINT}` : `unknown key \`${key}\``,
+      message: looksLikeSecretKey(key)
+        ? `\`${key}\` is refused: ${SECRET_HINT}`
+        : `unknown key \`${key}\``,
     }));
   }
   const last = path[path.length - 1];
-  if (typeof last === 'string' && looksLikeSecretKey(last) && typeof valueAt(input, path) === 'string') {
-    return [{ path, atKey: false, message: `a password or token must not be written into the config file: ${SECRET_HINT}` }];
+  if (
+    typeof last === 'string' &&
+    looksLikeSecretKey(last) &&
+    typeof valueAt(input, path) === 'string'
+  ) {
+    return [
+      {
+        path,
+        atKey: false,
+        message: `a password or token must not be written into the config file: ${SECRET_HINT}`,
+      },
+    ];
   }
   if (!hasPath(input, path) && typeof last === 'string') {
-    return [{ path, atKey: false, message: `required setting \`${last}\` is missing (${issue.message})` }];
+    return [
+      { path, atKey: false, message: `required setting \`${last}\` is missing (${issue.message})` },
+    ];
   }
   let message = issue.message;
   const value = valueAt(input, path);
   // Echo numbers only: strings could be anything, including a secret pasted into the wrong field.
-  if ((issue.code === 'too_big' || issue.code === 'too_small' || issue.code === 'invalid_value') && typeof value === 'number') {
+  if (
+    (issue.code === 'too_big' || issue.code === 'too_small' || issue.code === 'invalid_value') &&
+    typeof value === 'number'
+  ) {
     message += ` (found ${value})`;
   }
   return [{ path, atKey: false, message }];
@@ -143,7 +180,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ValidationIssue
 export function validateConfig(input: unknown): ValidationResult {
   const issues: ValidationIssue[] = [];
   const parsed = ConfigSchema.safeParse(input);
-  if (!parsed.success) for (const issue of parsed.error.issues) issues.push(...describeIssue(issue, input));
+  if (!parsed.success)
+    for (const issue of parsed.error.issues) issues.push(...describeIssue(issue, input));
   const unknownKeys: ValidationIssue[] = [];
   findUnknownKeys(ConfigSchema, input, [], unknownKeys);
   const already = new Set(issues.map((i) => JSON.stringify(i.path)));
@@ -160,11 +198,16 @@ function sortIssues(issues: ValidationIssue[]): ValidationIssue[] {
  * Paths of string values that contain one of `secrets` (so the caller can refuse to write them).
  * Only paths are returned, never the values.
  */
-export function findSecretValues(value: unknown, secrets: readonly string[], path: (string | number)[] = []): JsonPath[] {
+export function findSecretValues(
+  value: unknown,
+  secrets: readonly string[],
+  path: (string | number)[] = [],
+): JsonPath[] {
   const needles = secrets.filter((s) => s.length > 0);
   if (needles.length === 0) return [];
   if (typeof value === 'string') return needles.some((s) => value.includes(s)) ? [path] : [];
-  if (Array.isArray(value)) return value.flatMap((item, index) => findSecretValues(item, needles, [...path, index]));
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => findSecretValues(item, needles, [...path, index]));
   if (isPlainObject(value)) {
     return Object.entries(value).flatMap(([key, child]) => [
       ...(needles.some((s) => key.includes(s)) ? [[...path, key]] : []),

@@ -34,7 +34,16 @@ export type EventPolicy = z.infer<typeof EventPolicySchema>;
 
 /** What an upsmon.conf/upssched.conf set explicitly (everything else keeps its current value). */
 export interface ImportedSettings {
-  timing: Partial<Pick<Timing, 'deadTimeSeconds' | 'hostSyncSeconds' | 'finalDelaySeconds' | 'noCommWarnSeconds' | 'rbWarnSeconds'>>;
+  timing: Partial<
+    Pick<
+      Timing,
+      | 'deadTimeSeconds'
+      | 'hostSyncSeconds'
+      | 'finalDelaySeconds'
+      | 'noCommWarnSeconds'
+      | 'rbWarnSeconds'
+    >
+  >;
   /** upsmon polled ups.status this often (the smaller of POLLFREQ/POLLFREQALERT): never poll slower. */
   statusPollCeilingSeconds?: number;
   events: Partial<Record<NotifyType, EventPolicy>>;
@@ -64,22 +73,36 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
 
 /** Returns a copy of `base` with the imported settings applied; `notes` collects every change. */
-export function applyImportedSettings(base: Config, settings: ImportedSettings, notes: string[] = []): Config {
+export function applyImportedSettings(
+  base: Config,
+  settings: ImportedSettings,
+  notes: string[] = [],
+): Config {
   const config = structuredClone(base);
   const change = (what: string, before: unknown, after: unknown) => {
     if (!same(before, after)) notes.push(`${what}: ${show(before)} → ${show(after)}`);
   };
-  for (const [key, value] of Object.entries(settings.timing) as [keyof ImportedSettings['timing'], number | undefined][]) {
+  for (const [key, value] of Object.entries(settings.timing) as [
+    keyof ImportedSettings['timing'],
+    number | undefined,
+  ][]) {
     if (value === undefined) continue;
     change(`timing.${key}`, config.timing[key], value);
     config.timing[key] = value;
   }
   const ceiling = settings.statusPollCeilingSeconds;
   if (ceiling !== undefined && config.timing.statusPollSeconds > ceiling) {
-    change('timing.statusPollSeconds (not slower than upsmon’s POLLFREQ)', config.timing.statusPollSeconds, ceiling);
+    change(
+      'timing.statusPollSeconds (not slower than upsmon’s POLLFREQ)',
+      config.timing.statusPollSeconds,
+      ceiling,
+    );
     config.timing.statusPollSeconds = ceiling;
   }
-  for (const [type, policy] of Object.entries(settings.events) as [NotifyType, EventPolicy | undefined][]) {
+  for (const [type, policy] of Object.entries(settings.events) as [
+    NotifyType,
+    EventPolicy | undefined,
+  ][]) {
     if (!policy) continue;
     const before = config.hooks.events[type];
     const after: EventPolicy = { ...before };
@@ -96,7 +119,9 @@ export function applyImportedSettings(base: Config, settings: ImportedSettings, 
   if (settings.upssched) {
     const before = config.hooks.upssched;
     if (before && !same(before, settings.upssched)) {
-      notes.push(`hooks.upssched: replaced (${before.rules.length} previous rules, ${settings.upssched.rules.length} imported)`);
+      notes.push(
+        `hooks.upssched: replaced (${before.rules.length} previous rules, ${settings.upssched.rules.length} imported)`,
+      );
     } else if (!before) {
       notes.push(`hooks.upssched: ${settings.upssched.rules.length} rules imported`);
     }
@@ -125,13 +150,20 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
   // Lookups by key rather than by search, so merging a large import stays linear.
   const secretKey = (masterId: string, upsName: string) => `${masterId}\n${upsName}`;
   const importedSecrets = new Map<string, ImportedSecret>();
-  for (const s of imported.secrets) if (!importedSecrets.has(secretKey(s.masterId, s.upsName))) importedSecrets.set(secretKey(s.masterId, s.upsName), s);
-  const secretFor = (masterId: string, upsName: string) => importedSecrets.get(secretKey(masterId, upsName));
+  for (const s of imported.secrets)
+    if (!importedSecrets.has(secretKey(s.masterId, s.upsName)))
+      importedSecrets.set(secretKey(s.masterId, s.upsName), s);
+  const secretFor = (masterId: string, upsName: string) =>
+    importedSecrets.get(secretKey(masterId, upsName));
   const ids = new Set(config.masters.map((m) => m.id));
   const hostKey = (m: Pick<Master, 'host' | 'port'>) => `${normalHost(m.host)} ${m.port}`;
   const byHost = new Map<string, { master: Master; upsNames: Set<string> }>();
   const known = (master: Master) => {
-    if (!byHost.has(hostKey(master))) byHost.set(hostKey(master), { master, upsNames: new Set(master.ups.map((u) => u.name.toLowerCase())) });
+    if (!byHost.has(hostKey(master)))
+      byHost.set(hostKey(master), {
+        master,
+        upsNames: new Set(master.ups.map((u) => u.name.toLowerCase())),
+      });
   };
   for (const master of config.masters) known(master);
 
@@ -143,13 +175,19 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
         const secret = secretFor(incoming.id, ups.name);
         if (found.upsNames.has(ups.name.toLowerCase())) {
           notes.push(
-            `master ${existing.id}: UPS ${ups.name} already configured, kept as it is` + (secret ? ' (its stored password stays; the imported one is not stored)' : ''),
+            `master ${existing.id}: UPS ${ups.name} already configured, kept as it is` +
+              (secret ? ' (its stored password stays; the imported one is not stored)' : ''),
           );
           continue;
         }
         existing.ups.push(structuredClone(ups));
         found.upsNames.add(ups.name.toLowerCase());
-        if (secret) secrets.push({ ...secret, masterId: existing.id, key: passwordKey(existing.id, ups.name) });
+        if (secret)
+          secrets.push({
+            ...secret,
+            masterId: existing.id,
+            key: passwordKey(existing.id, ups.name),
+          });
         notes.push(`master ${existing.id}: UPS ${ups.name} added`);
       }
       continue;
@@ -164,12 +202,16 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
       const secret = secretFor(incoming.id, ups.name);
       if (secret) secrets.push({ ...secret, masterId: id, key: passwordKey(id, ups.name) });
     }
-    notes.push(`master ${id} (${incoming.host} port ${incoming.port}) added with ${incoming.ups.map((u) => u.name).join(', ')}`);
+    notes.push(
+      `master ${id} (${incoming.host} port ${incoming.port}) added with ${incoming.ups.map((u) => u.name).join(', ')}`,
+    );
   }
   const available = feedingPower(config.masters);
   if (config.shutdown.minSupplies !== null && config.shutdown.minSupplies > available) {
     // UPS entries kept as they were feed less than the imported file assumed.
-    notes.push(`shutdown.minSupplies: ${config.shutdown.minSupplies} is more than the secondary UPSes now feed (${available}), so it is left off`);
+    notes.push(
+      `shutdown.minSupplies: ${config.shutdown.minSupplies} is more than the secondary UPSes now feed (${available}), so it is left off`,
+    );
     config.shutdown.minSupplies = null;
   }
   return { config: ConfigSchema.parse(config), secrets, notes };

@@ -129,16 +129,37 @@ export class ImportReport {
   }
 
   /** A directive `program` does not know: says why (case, nut.conf syntax, the other file) on `e`. */
-  unknownDirective(e: ReportEntry, directive: string, words: readonly string[], program: ImportProgram): void {
+  unknownDirective(
+    e: ReportEntry,
+    directive: string,
+    words: readonly string[],
+    program: ImportProgram,
+  ): void {
     const upper = directive.toUpperCase();
     if (isKnownDirective(program, upper)) {
-      this.set(e, 'error', `${program} directive names are upper-case: ${program} ignores \`${directive}\` (write \`${upper}\`)`);
+      this.set(
+        e,
+        'error',
+        `${program} directive names are upper-case: ${program} ignores \`${directive}\` (write \`${upper}\`)`,
+      );
     } else if (words[1] === '=') {
-      this.set(e, 'error', `\`${directive} = …\` is a nut.conf/ups.conf style setting, not a ${program} directive; ${program} ignores it`);
+      this.set(
+        e,
+        'error',
+        `\`${directive} = …\` is a nut.conf/ups.conf style setting, not a ${program} directive; ${program} ignores it`,
+      );
     } else if (program === 'upsmon' && isKnownDirective('upssched', upper)) {
-      this.set(e, 'error', `\`${directive}\` belongs in upssched.conf, not upsmon.conf; upsmon ignores it`);
+      this.set(
+        e,
+        'error',
+        `\`${directive}\` belongs in upssched.conf, not upsmon.conf; upsmon ignores it`,
+      );
     } else if (program === 'upssched' && isKnownDirective('upsmon', upper)) {
-      this.set(e, 'error', `\`${directive}\` belongs in upsmon.conf, not upssched.conf; upssched ignores it`);
+      this.set(
+        e,
+        'error',
+        `\`${directive}\` belongs in upsmon.conf, not upssched.conf; upssched ignores it`,
+      );
     } else {
       this.set(e, 'error', `unknown directive \`${directive}\`: ${program} ignores it`);
     }
@@ -153,14 +174,18 @@ export class ImportReport {
    * The report lines, every text and note scrubbed: `texts` holds each file's text, in report
    * order (upsmon.conf first); file-level notes (line 0) come after each file's lines.
    */
-  *finish(texts: ReadonlyMap<string, string>, scrubber: SecretScrubber): Sliced<ImportReportLine[]> {
+  *finish(
+    texts: ReadonlyMap<string, string>,
+    scrubber: SecretScrubber,
+  ): Sliced<ImportReportLine[]> {
     const lines: ImportReportLine[] = [];
     for (const e of this.entries) {
       lines.push(reportLine(e, texts.get(e.file) ?? '', scrubber));
       yield;
     }
     const order = [...texts.keys()];
-    const key = (l: ImportReportLine) => order.indexOf(l.file) * 1e9 + (l.line === 0 ? 1e9 - 1 : l.line);
+    const key = (l: ImportReportLine) =>
+      order.indexOf(l.file) * 1e9 + (l.line === 0 ? 1e9 - 1 : l.line);
     return lines
       .map((l, index) => ({ l, index }))
       .sort((a, b) => key(a.l) - key(b.l) || a.index - b.index)

@@ -9,11 +9,27 @@ function located(text: string, path: (string | number)[]) {
 }
 
 describe('scanJson', () => {
-  const text = ['{', '  "a": 1,', '  "list": [', '    {"x": true},', '    "two"', '  ],', '  "nested": {"deep": {"k": null}}', '}'].join('\n');
+  const text = [
+    '{',
+    '  "a": 1,',
+    '  "list": [',
+    '    {"x": true},',
+    '    "two"',
+    '  ],',
+    '  "nested": {"deep": {"k": null}}',
+    '}',
+  ].join('\n');
 
   it('locates values and keys by path', () => {
-    expect(located(text, ['a'])).toEqual({ found: ['a'], exact: true, location: { key: { line: 2, column: 3 }, value: { line: 2, column: 8 } } });
-    expect(located(text, ['list', 0, 'x']).location).toEqual({ key: { line: 4, column: 6 }, value: { line: 4, column: 11 } });
+    expect(located(text, ['a'])).toEqual({
+      found: ['a'],
+      exact: true,
+      location: { key: { line: 2, column: 3 }, value: { line: 2, column: 8 } },
+    });
+    expect(located(text, ['list', 0, 'x']).location).toEqual({
+      key: { line: 4, column: 6 },
+      value: { line: 4, column: 11 },
+    });
     expect(located(text, ['list', 1]).location.value).toEqual({ line: 5, column: 5 });
     expect(located(text, ['nested', 'deep', 'k']).location.value).toEqual({ line: 7, column: 28 });
     expect(located(text, []).location.value).toEqual({ line: 1, column: 1 });

@@ -111,7 +111,8 @@ export function scanJson(text: string): JsonScanResult {
     throw new ScanError(at, reason);
   };
 
-  const expected = (what: string): never => fail(`expected ${what} but found ${describeChar(text, i)}`);
+  const expected = (what: string): never =>
+    fail(`expected ${what} but found ${describeChar(text, i)}`);
 
   const scanString = (): string => {
     const start = i;
@@ -124,8 +125,10 @@ export function scanJson(text: string): JsonScanResult {
         i++;
         return out;
       }
-      if (c === 0x0a || c === 0x0d) fail('this string is not closed before the end of the line (missing `"`)', start);
-      if (c < 0x20) fail(`${describeChar(text, i)} inside a string (write it as an escape such as \\t)`);
+      if (c === 0x0a || c === 0x0d)
+        fail('this string is not closed before the end of the line (missing `"`)', start);
+      if (c < 0x20)
+        fail(`${describeChar(text, i)} inside a string (write it as an escape such as \\t)`);
       if (c === 0x5c) {
         const e = text[i + 1];
         switch (e) {
@@ -179,11 +182,16 @@ export function scanJson(text: string): JsonScanResult {
     if (!m) return expected('a value');
     const end = i + m[0].length;
     const next = text[end];
-    if (next !== undefined && /[0-9A-Za-z.+-]/.test(next)) fail(`invalid number (unexpected ${describeChar(text, end)})`, end);
+    if (next !== undefined && /[0-9A-Za-z.+-]/.test(next))
+      fail(`invalid number (unexpected ${describeChar(text, end)})`, end);
     i = end;
   };
 
-  const scanValue = (path: (string | number)[], keyOffset: number | undefined, depth: number): void => {
+  const scanValue = (
+    path: (string | number)[],
+    keyOffset: number | undefined,
+    depth: number,
+  ): void => {
     if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`);
     skipWs();
     const entry: { value: number; key?: number } = { value: i };
@@ -200,7 +208,12 @@ export function scanJson(text: string): JsonScanResult {
       const seen = new Set<string>();
       for (;;) {
         skipWs();
-        if (text[i] !== '"') expected(seen.size === 0 ? 'a property name in double quotes or `}`' : 'a property name in double quotes');
+        if (text[i] !== '"')
+          expected(
+            seen.size === 0
+              ? 'a property name in double quotes or `}`'
+              : 'a property name in double quotes',
+          );
         const keyAt = i;
         const key = scanString();
         if (seen.has(key)) duplicates.push({ ...toPosition(keyAt), path: [...path, key] });
@@ -254,7 +267,8 @@ export function scanJson(text: string): JsonScanResult {
       if (text.startsWith(literal, i)) {
         i += literal.length;
         const next = text[i];
-        if (next !== undefined && /[0-9A-Za-z_]/.test(next)) fail(`unexpected ${describeChar(text, i)} after \`${literal}\``);
+        if (next !== undefined && /[0-9A-Za-z_]/.test(next))
+          fail(`unexpected ${describeChar(text, i)} after \`${literal}\``);
         return;
       }
     }
@@ -271,9 +285,11 @@ export function scanJson(text: string): JsonScanResult {
     if (i >= text.length) fail('the file is empty (expected a JSON object)');
     scanValue([], undefined, 0);
     skipWs();
-    if (i < text.length) fail(`unexpected ${describeChar(text, i)} after the end of the JSON value`);
+    if (i < text.length)
+      fail(`unexpected ${describeChar(text, i)} after the end of the JSON value`);
   } catch (err) {
-    if (err instanceof ScanError) return { ok: false, error: { ...toPosition(err.offset), reason: err.reason } };
+    if (err instanceof ScanError)
+      return { ok: false, error: { ...toPosition(err.offset), reason: err.reason } };
     throw err;
   }
 

@@ -6,18 +6,24 @@ const words = (text: string) => tokenizeConf(text).map((l) => l.words.map((w) =>
 
 describe('tokenizeConf (NUT parseconf rules, main/nut/README.md §1.2)', () => {
   it('splits on whitespace and skips blank and comment lines', () => {
-    expect(words('# comment\n\n  MONITOR  ups@host\t1 u p slave  \n   # indented comment\n')).toEqual([['MONITOR', 'ups@host', '1', 'u', 'p', 'slave']]);
+    expect(
+      words('# comment\n\n  MONITOR  ups@host\t1 u p slave  \n   # indented comment\n'),
+    ).toEqual([['MONITOR', 'ups@host', '1', 'u', 'p', 'slave']]);
   });
 
   it('groups quoted words, keeps "" as an empty word, and ends a word at the closing quote', () => {
-    expect(words('NOTIFYMSG ONBATT "UPS %s: on battery"')).toEqual([['NOTIFYMSG', 'ONBATT', 'UPS %s: on battery']]);
+    expect(words('NOTIFYMSG ONBATT "UPS %s: on battery"')).toEqual([
+      ['NOTIFYMSG', 'ONBATT', 'UPS %s: on battery'],
+    ]);
     expect(words('X "" y')).toEqual([['X', '', 'y']]);
     expect(words('X "ab"cd')).toEqual([['X', 'ab', 'cd']]);
     expect(words('X ab"cd"')).toEqual([['X', 'ab"cd"']]);
   });
 
   it('takes the character after a backslash literally, inside and outside quotes', () => {
-    expect(words('X "a \\"q\\" \\\\ \\#" b\\ c d\\#e')).toEqual([['X', 'a "q" \\ #', 'b c', 'd#e']]);
+    expect(words('X "a \\"q\\" \\\\ \\#" b\\ c d\\#e')).toEqual([
+      ['X', 'a "q" \\ #', 'b c', 'd#e'],
+    ]);
   });
 
   it('starts a comment at an unquoted #, also right after a word', () => {
@@ -27,7 +33,14 @@ describe('tokenizeConf (NUT parseconf rules, main/nut/README.md §1.2)', () => {
 
   it('keeps a # inside quotes (newer NUT) and flags it (a parse error for NUT 2.8.0)', () => {
     const [line] = tokenizeConf('MONITOR u@h 1 user "pa#ss" slave');
-    expect(line?.words.map((w) => w.value)).toEqual(['MONITOR', 'u@h', '1', 'user', 'pa#ss', 'slave']);
+    expect(line?.words.map((w) => w.value)).toEqual([
+      'MONITOR',
+      'u@h',
+      '1',
+      'user',
+      'pa#ss',
+      'slave',
+    ]);
     expect(line?.quirks).toEqual(['hash-in-quotes']);
   });
 
@@ -62,8 +75,16 @@ describe('tokenizeConf (NUT parseconf rules, main/nut/README.md §1.2)', () => {
 
   it('handles CRLF files and a last line without a newline', () => {
     const lines = tokenizeConf('A 1\r\nB "2"\r\nC 3');
-    expect(lines.map((l) => l.words.map((w) => w.value))).toEqual([['A', '1'], ['B', '2'], ['C', '3']]);
-    expect(lines.map((l) => 'A 1\r\nB "2"\r\nC 3'.slice(l.start, l.end))).toEqual(['A 1', 'B "2"', 'C 3']);
+    expect(lines.map((l) => l.words.map((w) => w.value))).toEqual([
+      ['A', '1'],
+      ['B', '2'],
+      ['C', '3'],
+    ]);
+    expect(lines.map((l) => 'A 1\r\nB "2"\r\nC 3'.slice(l.start, l.end))).toEqual([
+      'A 1',
+      'B "2"',
+      'C 3',
+    ]);
   });
 
   it('applies the 32-word and 512-character limits', () => {
@@ -85,15 +106,41 @@ describe('tokenizeConf (NUT parseconf rules, main/nut/README.md §1.2)', () => {
 
 describe('importCommand', () => {
   it('splits a command without shell syntax', () => {
-    expect(importCommand('/sbin/shutdown -h +0', false)).toEqual({ command: { file: '/sbin/shutdown', args: ['-h', '+0'] }, shellFeatures: [] });
-    expect(importCommand('  /usr/sbin/upssched-cmd  ', true)).toEqual({ command: { file: '/usr/sbin/upssched-cmd', args: [] }, shellFeatures: [] });
+    expect(importCommand('/sbin/shutdown -h +0', false)).toEqual({
+      command: { file: '/sbin/shutdown', args: ['-h', '+0'] },
+      shellFeatures: [],
+    });
+    expect(importCommand('  /usr/sbin/upssched-cmd  ', true)).toEqual({
+      command: { file: '/usr/sbin/upssched-cmd', args: [] },
+      shellFeatures: [],
+    });
   });
 
   it('wraps anything a shell would interpret in /bin/sh -c', () => {
-    const seed = 'logger -t upsmon.conf "SHUTDOWNCMD calling /sbin/shutdown to shut down system" ; /sbin/shutdown -h +0';
-    expect(importCommand(seed, false)).toEqual({ command: { file: '/bin/sh', args: ['-c', seed] }, shellFeatures: ['`;`', 'double quotes'] });
-    expect(importCommand('notify $HOST', true)?.command).toEqual({ file: '/bin/sh', args: ['-c', 'notify $HOST "$1"', 'sh'] });
-    for (const cmd of ['a | b', 'a && b', 'a > f', "a 'b c'", 'a `b`', 'a *', '~/bin/x', 'FOO=1 cmd', 'a\\ b', 'a # c', '(a)', 'a!']) {
+    const seed =
+      'logger -t upsmon.conf "SHUTDOWNCMD calling /sbin/shutdown to shut down system" ; /sbin/shutdown -h +0';
+    expect(importCommand(seed, false)).toEqual({
+      command: { file: '/bin/sh', args: ['-c', seed] },
+      shellFeatures: ['`;`', 'double quotes'],
+    });
+    expect(importCommand('notify $HOST', true)?.command).toEqual({
+      file: '/bin/sh',
+      args: ['-c', 'notify $HOST "$1"', 'sh'],
+    });
+    for (const cmd of [
+      'a | b',
+      'a && b',
+      'a > f',
+      "a 'b c'",
+      'a `b`',
+      'a *',
+      '~/bin/x',
+      'FOO=1 cmd',
+      'a\\ b',
+      'a # c',
+      '(a)',
+      'a!',
+    ]) {
       expect(shellFeatures(cmd), cmd).not.toEqual([]);
     }
   });

@@ -184,13 +184,21 @@ export function* confLines(text: string): Generator<ConfLine, void, void> {
     }
     // End of file inside a word: upsmon ties it off.
     if (!ended && inWord) {
-      if (state === State.QuoteCollect || state === State.QuoteLiteral) quirks.add('unterminated-quote');
+      if (state === State.QuoteCollect || state === State.QuoteLiteral)
+        quirks.add('unterminated-quote');
       endWord(i);
     }
     if (words.length > 0) {
       let end = ended ? i - 1 : i;
       if (text[end - 1] === '\r') end--;
-      yield { line: startLine, lastLine: ended ? physicalLine - 1 : physicalLine, start: lineStart, end, words, quirks: [...quirks] };
+      yield {
+        line: startLine,
+        lastLine: ended ? physicalLine - 1 : physicalLine,
+        start: lineStart,
+        end,
+        words,
+        quirks: [...quirks],
+      };
     }
   }
 }
@@ -198,10 +206,12 @@ export function* confLines(text: string): Generator<ConfLine, void, void> {
 /** The note for each quirk (empty when upsmon parsed the line cleanly). */
 export function describeQuirks(quirks: readonly ConfQuirk[]): string[] {
   const text: Record<ConfQuirk, string> = {
-    'unterminated-quote': 'a quoted string is not closed on its line: upsmon drops the newline and reads on into the next line(s)',
+    'unterminated-quote':
+      'a quoted string is not closed on its line: upsmon drops the newline and reads on into the next line(s)',
     continued: 'continued on the next line with a trailing backslash',
     'dropped-characters': 'non-ASCII or control characters were dropped, as upsmon drops them',
-    'hash-in-quotes': 'an unescaped `#` inside quotes is a parse error for NUT 2.8.0 and older (write `\\#`)',
+    'hash-in-quotes':
+      'an unescaped `#` inside quotes is a parse error for NUT 2.8.0 and older (write `\\#`)',
     'too-many-words': `more than ${PCONF_ARG_LIMIT} words: upsmon drops the rest`,
     'word-truncated': `a word longer than ${PCONF_WORDLEN_LIMIT} characters was cut, as upsmon cuts it`,
   };

@@ -39,7 +39,8 @@ export function shellFeatures(command: string): string[] {
   for (const [re, name] of checks) if (re.test(command)) found.push(name);
   const words = command.trim().split(/[ \t]+/);
   if (found.length === 0 && words[0]?.includes('=')) found.push('a variable assignment');
-  if (found.length === 0 && words.some((w) => w !== '' && !PLAIN_WORD.test(w))) found.push('special characters');
+  if (found.length === 0 && words.some((w) => w !== '' && !PLAIN_WORD.test(w)))
+    found.push('special characters');
   return found;
 }
 
@@ -54,7 +55,10 @@ export interface ImportedCommand {
  * runs the string (NOTIFYCMD: the message; CMDSCRIPT: the timer name or EXECUTE argument).
  * Returns null for an empty string.
  */
-export function importCommand(commandString: string, appendsArgument: boolean): ImportedCommand | null {
+export function importCommand(
+  commandString: string,
+  appendsArgument: boolean,
+): ImportedCommand | null {
   const trimmed = commandString.trim();
   if (trimmed === '') return null;
   const features = shellFeatures(trimmed);
@@ -63,10 +67,15 @@ export function importCommand(commandString: string, appendsArgument: boolean): 
     return { command: { file, args }, shellFeatures: [] };
   }
   const script = appendsArgument ? `${trimmed} "$1"` : trimmed;
-  return { command: { file: '/bin/sh', args: appendsArgument ? ['-c', script, 'sh'] : ['-c', script] }, shellFeatures: features };
+  return {
+    command: { file: '/bin/sh', args: appendsArgument ? ['-c', script, 'sh'] : ['-c', script] },
+    shellFeatures: features,
+  };
 }
 
 /** How an imported command reads in a report, e.g. `/bin/sh -c "…"`. */
 export function describeCommand(command: Command): string {
-  return [command.file, ...command.args].map((w) => (PLAIN_WORD.test(w) ? w : JSON.stringify(w))).join(' ');
+  return [command.file, ...command.args]
+    .map((w) => (PLAIN_WORD.test(w) ? w : JSON.stringify(w)))
+    .join(' ');
 }

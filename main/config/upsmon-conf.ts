@@ -17,17 +17,39 @@ import {
 import { isUpsmonNotifyType, type UpsmonNotifyType } from '../../shared/notify-types';
 import type { Sliced } from '../platform/slices';
 import type { ImportedSettings } from './import-merge';
-import { type ImportReport, type ImportedSecret, type ReportEntry, type UpsmonDirective, isKnownDirective, parseInteger, plural } from './import-report';
+import {
+  type ImportReport,
+  type ImportedSecret,
+  type ReportEntry,
+  type UpsmonDirective,
+  isKnownDirective,
+  parseInteger,
+  plural,
+} from './import-report';
 import { describeQuirks, type ConfLine } from './parseconf';
 import { describeCommand, importCommand } from './shell-command';
 
 /** upsmon's defaults for directives we do not import, so a default value is reported as harmless. */
-const UNIMPORTED_DEFAULTS: Partial<Record<UpsmonDirective, { default: readonly string[]; meaning: string }>> = {
-  OFFDURATION: { default: ['30'], meaning: 'how long an administrative OFF must last before it counts as power loss' },
-  OVERDURATION: { default: ['-1'], meaning: 'when an overloaded UPS that stopped answering counts as critical' },
+const UNIMPORTED_DEFAULTS: Partial<
+  Record<UpsmonDirective, { default: readonly string[]; meaning: string }>
+> = {
+  OFFDURATION: {
+    default: ['30'],
+    meaning: 'how long an administrative OFF must last before it counts as power loss',
+  },
+  OVERDURATION: {
+    default: ['-1'],
+    meaning: 'when an overloaded UPS that stopped answering counts as critical',
+  },
   OBLBDURATION: { default: ['0'], meaning: 'how long OB LB must last before it is critical' },
-  ALARMCRITICAL: { default: ['1', 'yes', 'on', 'true'], meaning: 'whether ALARM plus lost communication counts as critical' },
-  SHUTDOWNEXIT: { default: ['0', 'yes', 'on', 'true'], meaning: 'whether upsmon exits after starting SHUTDOWNCMD' },
+  ALARMCRITICAL: {
+    default: ['1', 'yes', 'on', 'true'],
+    meaning: 'whether ALARM plus lost communication counts as critical',
+  },
+  SHUTDOWNEXIT: {
+    default: ['0', 'yes', 'on', 'true'],
+    meaning: 'whether upsmon exits after starting SHUTDOWNCMD',
+  },
 };
 
 const TIMING_DIRECTIVES = {
@@ -54,7 +76,9 @@ export interface MonitorLine {
   index: number;
 }
 
-type ParsedSystem = { ok: true; ups: string; host: string; port: number; hostDefaulted: boolean } | { ok: false; reason: string };
+type ParsedSystem =
+  | { ok: true; ups: string; host: string; port: number; hostDefaulted: boolean }
+  | { ok: false; reason: string };
 
 /** upscli_splitname(): `<ups>[@<host>[:<port>]]`, IPv6 as `[addr]:port`. Stricter: no silent garbage. */
 export function splitUpsSystem(system: string): ParsedSystem {
@@ -62,7 +86,8 @@ export function splitUpsSystem(system: string): ParsedSystem {
   const ups = at < 0 ? system : system.slice(0, at);
   if (ups === '') return { ok: false, reason: 'the UPS name before `@` is empty' };
   if (at < 0) {
-    if (ups.includes(':')) return { ok: false, reason: 'a port needs a host: write `<ups>@<host>:<port>`' };
+    if (ups.includes(':'))
+      return { ok: false, reason: 'a port needs a host: write `<ups>@<host>:<port>`' };
     return { ok: true, ups, host: 'localhost', port: 3493, hostDefaulted: true };
   }
   const addr = system.slice(at + 1);
@@ -75,11 +100,16 @@ export function splitUpsSystem(system: string): ParsedSystem {
     if (close < 0) return { ok: false, reason: 'missing `]` after an IPv6 address' };
     host = addr.slice(1, close);
     const rest = addr.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return { ok: false, reason: `unexpected text after \`]\` (expected \`:<port>\`)` };
+    if (rest !== '' && !rest.startsWith(':'))
+      return { ok: false, reason: `unexpected text after \`]\` (expected \`:<port>\`)` };
     if (rest !== '') portText = rest.slice(1);
   } else {
     const colons = addr.split(':').length - 1;
-    if (colons > 1) return { ok: false, reason: 'an IPv6 address must be written in brackets: `<ups>@[<address>]:<port>`' };
+    if (colons > 1)
+      return {
+        ok: false,
+        reason: 'an IPv6 address must be written in brackets: `<ups>@[<address>]:<port>`',
+      };
     const colon = addr.indexOf(':');
     host = colon < 0 ? addr : addr.slice(0, colon);
     if (colon >= 0) portText = addr.slice(colon + 1);
@@ -87,9 +117,11 @@ export function splitUpsSystem(system: string): ParsedSystem {
   if (host === '') return { ok: false, reason: 'the host is empty' };
   let port = 3493;
   if (portText !== undefined) {
-    if (!/^[0-9]+$/.test(portText)) return { ok: false, reason: `bad port \`${portText}\` (expected a number from 1 to 65535)` };
+    if (!/^[0-9]+$/.test(portText))
+      return { ok: false, reason: `bad port \`${portText}\` (expected a number from 1 to 65535)` };
     port = Number(portText);
-    if (port < 1 || port > 65_535) return { ok: false, reason: `bad port ${portText} (expected 1 to 65535)` };
+    if (port < 1 || port > 65_535)
+      return { ok: false, reason: `bad port ${portText} (expected 1 to 65535)` };
   }
   return { ok: true, ups, host, port, hostDefaulted: false };
 }
@@ -108,7 +140,12 @@ function slug(text: string): string {
 }
 
 /** A master id from its host (and port when not 3493), unique among `taken`. */
-export function masterIdFor(host: string, port: number, taken: ReadonlySet<string>, nextSuffix = new Map<string, number>()): string {
+export function masterIdFor(
+  host: string,
+  port: number,
+  taken: ReadonlySet<string>,
+  nextSuffix = new Map<string, number>(),
+): string {
   const base = `${slug(host) || 'master'}${port === 3493 ? '' : `-${port}`}`;
   if (!taken.has(base)) return base;
   // `nextSuffix` remembers where the search for each base stopped (`taken` only grows), so many
@@ -147,7 +184,11 @@ export interface UpsmonConf {
 }
 
 /** Reads upsmon.conf's logical lines into the report; yields after each line (see platform/slices.ts). */
-export function* readUpsmonConf(lines: Iterable<ConfLine>, file: string, report: ImportReport): Sliced<UpsmonConf> {
+export function* readUpsmonConf(
+  lines: Iterable<ConfLine>,
+  file: string,
+  report: ImportReport,
+): Sliced<UpsmonConf> {
   const reader = new UpsmonConfReader(file, report);
   for (const conf of lines) {
     reader.line(conf);
@@ -188,9 +229,12 @@ class UpsmonConfReader implements UpsmonConf {
   /** Once every line is read: masters and secrets, TLS, MINSUPPLIES, and notes that need the whole file. */
   finish(): void {
     ({ masters: this.masters, secrets: this.secrets } = this.buildMasters());
-    if (this.monitors.length === 0) this.report.fileNote(this.file, 'error', 'no usable MONITOR line: there is no UPS to import');
+    if (this.monitors.length === 0)
+      this.report.fileNote(this.file, 'error', 'no usable MONITOR line: there is no UPS to import');
     if (this.settings.notifyCommand && ![...this.flags.values()].some((f) => f.exec)) {
-      this.notifyCmdEntry?.notes.push('no NOTIFYFLAG has EXEC, so upsmon never ran it (and neither will NUT Sentinel)');
+      this.notifyCmdEntry?.notes.push(
+        'no NOTIFYFLAG has EXEC, so upsmon never ran it (and neither will NUT Sentinel)',
+      );
     }
   }
 
@@ -205,7 +249,8 @@ class UpsmonConfReader implements UpsmonConf {
     if (directive.toUpperCase() === 'MONITOR') {
       const role = (words[5] ?? '').toLowerCase();
       const validRole = ['primary', 'master', 'secondary', 'slave'].includes(role);
-      for (let k = 3; k < words.length; k++) if (k === 4 || !validRole || words.length < 6 || k > 5) e.redact.add(k);
+      for (let k = 3; k < words.length; k++)
+        if (k === 4 || !validRole || words.length < 6 || k > 5) e.redact.add(k);
       if (words.length >= 6 && words[4] !== undefined) this.report.secretValues.push(words[4]);
     } else if (directive.toUpperCase() === 'CERTIDENT') {
       for (let k = 2; k < words.length; k++) e.redact.add(k);
@@ -226,12 +271,19 @@ class UpsmonConfReader implements UpsmonConf {
     }
     // upsmon: every directive needs at least one argument, else "invalid directive".
     if (words.length < 2) {
-      this.report.set(e, 'error', `\`${directive}\` needs a value; upsmon rejects this line as an invalid directive`);
+      this.report.set(
+        e,
+        'error',
+        `\`${directive}\` needs a value; upsmon rejects this line as an invalid directive`,
+      );
       return;
     }
     const arg = words[1] ?? '';
     const extra = (from: number) => {
-      if (words.length > from) e.notes.push(`${plural(words.length - from, 'extra word')} ignored, as upsmon ignores them`);
+      if (words.length > from)
+        e.notes.push(
+          `${plural(words.length - from, 'extra word')} ignored, as upsmon ignores them`,
+        );
     };
     switch (directive) {
       case 'MONITOR':
@@ -289,8 +341,15 @@ class UpsmonConfReader implements UpsmonConf {
           this.report.set(e, 'error', `${directive} must be a whole number of seconds (1 or more)`);
           return;
         }
-        this.settings.statusPollCeilingSeconds = Math.min(this.settings.statusPollCeilingSeconds ?? Infinity, n);
-        this.report.set(e, 'ignored', `noted, not needed: NUT Sentinel polls ups.status every ${defaultConfig().timing.statusPollSeconds} s (upsmon polled every ${n} s); when merging into a config whose status poll is slower than ${n} s, it is lowered to ${n} s`);
+        this.settings.statusPollCeilingSeconds = Math.min(
+          this.settings.statusPollCeilingSeconds ?? Infinity,
+          n,
+        );
+        this.report.set(
+          e,
+          'ignored',
+          `noted, not needed: NUT Sentinel polls ups.status every ${defaultConfig().timing.statusPollSeconds} s (upsmon polled every ${n} s); when merging into a config whose status poll is slower than ${n} s, it is lowered to ${n} s`,
+        );
         return;
       }
       case 'DEADTIME':
@@ -310,12 +369,19 @@ class UpsmonConfReader implements UpsmonConf {
         }
         this.report.supersede('MINSUPPLIES', e);
         this.minSupplies = { entry: e, value: n };
-        if (n === 0) e.notes.push('MINSUPPLIES 0: upsmon never shut this machine down, so every imported UPS is monitor-only');
+        if (n === 0)
+          e.notes.push(
+            'MINSUPPLIES 0: upsmon never shut this machine down, so every imported UPS is monitor-only',
+          );
         // Otherwise decided in buildMasters, once every MONITOR line (and power value) is known.
         return;
       }
       case 'POWERDOWNFLAG':
-        this.report.set(e, 'ignored', 'not needed: only a primary (the machine wired to the UPS) writes the power-down flag, and NUT Sentinel is never primary');
+        this.report.set(
+          e,
+          'ignored',
+          'not needed: only a primary (the machine wired to the UPS) writes the power-down flag, and NUT Sentinel is never primary',
+        );
         return;
       case 'RUN_AS_USER':
         this.report.set(e, 'ignored', 'not needed: NUT Sentinel runs as the user who starts it');
@@ -335,7 +401,11 @@ class UpsmonConfReader implements UpsmonConf {
         return;
       case 'CERTFILE':
       case 'CERTIDENT':
-        this.report.set(e, 'unsupported', 'client certificates are not supported by NUT Sentinel (upsd accepts password logins without them)');
+        this.report.set(
+          e,
+          'unsupported',
+          'client certificates are not supported by NUT Sentinel (upsd accepts password logins without them)',
+        );
         return;
       case 'CERTHOST':
         this.report.set(
@@ -361,8 +431,18 @@ class UpsmonConfReader implements UpsmonConf {
         const known = UNIMPORTED_DEFAULTS[directive as UpsmonDirective];
         if (known) {
           extra(2);
-          if (known.default.includes(arg.toLowerCase())) this.report.set(e, 'ignored', `upsmon's default value (${known.meaning}); nothing to import`);
-          else this.report.set(e, 'unsupported', `${directive} (${known.meaning}) has no NUT Sentinel setting; not imported (upsmon's default is ${known.default[0] ?? ''})`);
+          if (known.default.includes(arg.toLowerCase()))
+            this.report.set(
+              e,
+              'ignored',
+              `upsmon's default value (${known.meaning}); nothing to import`,
+            );
+          else
+            this.report.set(
+              e,
+              'unsupported',
+              `${directive} (${known.meaning}) has no NUT Sentinel setting; not imported (upsmon's default is ${known.default[0] ?? ''})`,
+            );
         }
       }
     }
@@ -370,27 +450,46 @@ class UpsmonConfReader implements UpsmonConf {
 
   monitor(e: ReportEntry, words: string[]): void {
     if (words.length < 5) {
-      this.report.set(e, 'error', 'MONITOR needs 5 values: `MONITOR <ups>[@<host>[:<port>]] <powervalue> <user> <password> secondary`');
+      this.report.set(
+        e,
+        'error',
+        'MONITOR needs 5 values: `MONITOR <ups>[@<host>[:<port>]] <powervalue> <user> <password> secondary`',
+      );
       return;
     }
     if (words.length === 5) {
-      this.report.set(e, 'error', 'old-style MONITOR without a user name: upsmon refuses to start with it; write `MONITOR <ups>@<host> <powervalue> <user> <password> secondary`');
+      this.report.set(
+        e,
+        'error',
+        'old-style MONITOR without a user name: upsmon refuses to start with it; write `MONITOR <ups>@<host> <powervalue> <user> <password> secondary`',
+      );
       return;
     }
     const [, system = '', pvText = '', username = '', password = '', roleText = ''] = words;
-    if (words.length > 6) e.notes.push(`${plural(words.length - 6, 'extra word')} after the role ignored, as upsmon ignores them (a password with spaces must be quoted)`);
+    if (words.length > 6)
+      e.notes.push(
+        `${plural(words.length - 6, 'extra word')} after the role ignored, as upsmon ignores them (a password with spaces must be quoted)`,
+      );
     const parsed = splitUpsSystem(system);
     if (!parsed.ok) {
       this.report.set(e, 'error', `\`${system}\`: ${parsed.reason}`);
       return;
     }
     if (!UPS_NAME.test(parsed.ups)) {
-      this.report.set(e, 'error', `UPS name \`${parsed.ups}\`: only letters, digits, \`_\`, \`.\` and \`-\` are supported`);
+      this.report.set(
+        e,
+        'error',
+        `UPS name \`${parsed.ups}\`: only letters, digits, \`_\`, \`.\` and \`-\` are supported`,
+      );
       return;
     }
     const pv = parseInteger(pvText);
     if (pv === null || pv < 0) {
-      this.report.set(e, 'error', 'the power value must be a whole number (0 = monitor only, 1 = this machine has one power supply on this UPS)');
+      this.report.set(
+        e,
+        'error',
+        'the power value must be a whole number (0 = monitor only, 1 = this machine has one power supply on this UPS)',
+      );
       return;
     }
     if (pv > 16) {
@@ -399,14 +498,23 @@ class UpsmonConfReader implements UpsmonConf {
     }
     const role = roleText.toLowerCase();
     if (!['primary', 'master', 'secondary', 'slave'].includes(role)) {
-      this.report.set(e, 'error', 'the last value must be `secondary` (or `slave`, `primary`, `master`)');
+      this.report.set(
+        e,
+        'error',
+        'the last value must be `secondary` (or `slave`, `primary`, `master`)',
+      );
       return;
     }
     const bySystem = this.bySystem.get(system);
     const byUps = this.byHostAndUps.get(`${hostKey(parsed.host, parsed.port)} ${parsed.ups}`);
-    const dup = bySystem && byUps ? (bySystem.index < byUps.index ? bySystem : byUps) : (bySystem ?? byUps);
+    const dup =
+      bySystem && byUps ? (bySystem.index < byUps.index ? bySystem : byUps) : (bySystem ?? byUps);
     if (dup) {
-      this.report.set(e, 'ignored', `same UPS as line ${dup.entry.conf?.line ?? 0}: upsmon ignores the duplicate`);
+      this.report.set(
+        e,
+        'ignored',
+        `same UPS as line ${dup.entry.conf?.line ?? 0}: upsmon ignores the duplicate`,
+      );
       return;
     }
     const line: MonitorLine = {
@@ -440,7 +548,11 @@ class UpsmonConfReader implements UpsmonConf {
     }
     const check = TimingSchema.shape[key].safeParse(n);
     if (!check.success) {
-      this.report.set(e, 'error', `${directive} ${n}: ${check.error.issues[0]?.message ?? 'out of range'} (timing.${key})`);
+      this.report.set(
+        e,
+        'error',
+        `${directive} ${n}: ${check.error.issues[0]?.message ?? 'out of range'} (timing.${key})`,
+      );
       return;
     }
     this.report.supersede(directive, e);
@@ -450,17 +562,26 @@ class UpsmonConfReader implements UpsmonConf {
 
   notifySetting(e: ReportEntry, directive: 'NOTIFYMSG' | 'NOTIFYFLAG', words: string[]): void {
     if (words.length < 3) {
-      this.report.set(e, 'error', `${directive} needs a type and a ${directive === 'NOTIFYMSG' ? 'message' : 'flag list'}; upsmon rejects this line`);
+      this.report.set(
+        e,
+        'error',
+        `${directive} needs a type and a ${directive === 'NOTIFYMSG' ? 'message' : 'flag list'}; upsmon rejects this line`,
+      );
       return;
     }
     const [, type = '', value = ''] = words;
-    if (words.length > 3) e.notes.push(`${plural(words.length - 3, 'extra word')} ignored (a message with spaces must be quoted)`);
+    if (words.length > 3)
+      e.notes.push(
+        `${plural(words.length - 3, 'extra word')} ignored (a message with spaces must be quoted)`,
+      );
     if (!isUpsmonNotifyType(type)) {
       const upper = type.toUpperCase();
       this.report.set(
         e,
         'error',
-        isUpsmonNotifyType(upper) ? `notify types are upper-case: upsmon ignores \`${type}\` (write \`${upper}\`)` : `unknown notify type \`${type}\`; upsmon ignores this line`,
+        isUpsmonNotifyType(upper)
+          ? `notify types are upper-case: upsmon ignores \`${type}\` (write \`${upper}\`)`
+          : `unknown notify type \`${type}\`; upsmon ignores this line`,
       );
       return;
     }
@@ -469,7 +590,8 @@ class UpsmonConfReader implements UpsmonConf {
     if (directive === 'NOTIFYMSG') {
       policy.message = value;
       e.notes.push(`→ hooks.events.${type}.message`);
-      if (/%(?![s%])/.test(value)) e.notes.push('only `%s` (the UPS) and `%%` are substituted in messages');
+      if (/%(?![s%])/.test(value))
+        e.notes.push('only `%s` (the UPS) and `%%` are substituted in messages');
       return;
     }
     const flags = value.split('+');
@@ -480,10 +602,15 @@ class UpsmonConfReader implements UpsmonConf {
     policy.notify = notify;
     policy.exec = exec;
     this.flags.set(type, { exec, entry: e });
-    e.notes.push(`→ hooks.events.${type}: notify ${notify ? 'on' : 'off'}, exec ${exec ? 'on' : 'off'}`);
+    e.notes.push(
+      `→ hooks.events.${type}: notify ${notify ? 'on' : 'off'}, exec ${exec ? 'on' : 'off'}`,
+    );
     if (ignore && flags.length > 1) e.notes.push('IGNORE wins over the other flags, as in upsmon');
     if (flags.includes('WALL')) e.notes.push('WALL becomes a desktop notification');
-    if (unknown.length > 0) e.notes.push(`unknown flag ${unknown.map((f) => `\`${f}\``).join(', ')} ignored, as upsmon ignores it`);
+    if (unknown.length > 0)
+      e.notes.push(
+        `unknown flag ${unknown.map((f) => `\`${f}\``).join(', ')} ignored, as upsmon ignores it`,
+      );
   }
 
   // ---------------------------------------------------------------- masters
@@ -501,12 +628,22 @@ class UpsmonConfReader implements UpsmonConf {
         const id = masterIdFor(m.host, m.port, taken, nextSuffix);
         taken.add(id);
         const preset = guessPreset(m.host);
-        const hostPort = m.port === 3493 ? m.host : `${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`;
-        master = { id, label: `${MASTER_PRESETS[preset].label} (${hostPort})`, preset, host: m.host, port: m.port, tls: { mode: 'off', insecure: false }, ups: [] };
+        const hostPort =
+          m.port === 3493 ? m.host : `${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`;
+        master = {
+          id,
+          label: `${MASTER_PRESETS[preset].label} (${hostPort})`,
+          preset,
+          host: m.host,
+          port: m.port,
+          tls: { mode: 'off', insecure: false },
+          ups: [],
+        };
         byHost.set(hostKey(m.host, m.port), master);
         masters.push(master);
       }
-      const role: MonitoredUps['role'] = m.powerValue === 0 || monitorOnlyAll ? 'monitor-only' : 'secondary';
+      const role: MonitoredUps['role'] =
+        m.powerValue === 0 || monitorOnlyAll ? 'monitor-only' : 'secondary';
       const hasPassword = m.password !== '';
       master.ups.push({
         name: m.ups,
@@ -517,25 +654,36 @@ class UpsmonConfReader implements UpsmonConf {
         expectedClients: [],
       });
       const key = passwordKey(master.id, m.ups);
-      if (hasPassword) secrets.push({ key, value: m.password, masterId: master.id, upsName: m.ups });
+      if (hasPassword)
+        secrets.push({ key, value: m.password, masterId: master.id, upsName: m.ups });
       const notes = m.entry.notes;
       notes.unshift(
         `→ master \`${master.id}\` (${master.host} port ${master.port}), UPS \`${m.ups}\`, user \`${m.username}\`, role ${role}` +
-          (hasPassword ? `; the password goes to the password store (key ${key}), never into the config` : '; no password'),
+          (hasPassword
+            ? `; the password goes to the password store (key ${key}), never into the config`
+            : '; no password'),
       );
       if (m.wasPrimary) {
         notes.push(
           'upsmon was primary here (the machine wired to the UPS, which sets FSD for the others); NUT Sentinel never acts as primary, so it is imported as secondary: keep upsmon as the primary on this machine',
         );
       }
-      if (m.powerValue === 0) notes.push('power value 0: monitor-only, never shuts this machine down (upsmon does not even log in)');
+      if (m.powerValue === 0)
+        notes.push(
+          'power value 0: monitor-only, never shuts this machine down (upsmon does not even log in)',
+        );
       else if (monitorOnlyAll) notes.push('monitor-only because of MINSUPPLIES 0');
       if (m.ups === 'ups' && m.username.toLowerCase() === 'monuser') {
-        notes.push("UPS `ups` with user `monuser` is what a Synology NAS serves: if this master is a Synology, pick the Synology preset (its hints cover DSM's \"Permitted DiskStation devices\")");
+        notes.push(
+          'UPS `ups` with user `monuser` is what a Synology NAS serves: if this master is a Synology, pick the Synology preset (its hints cover DSM\'s "Permitted DiskStation devices")',
+        );
       } else if (m.username.toLowerCase() === 'upsmonclient') {
-        notes.push('user `upsmonclient` as in the Proxmox VE guides: if this master is a Proxmox host, pick the Proxmox preset');
+        notes.push(
+          'user `upsmonclient` as in the Proxmox VE guides: if this master is a Proxmox host, pick the Proxmox preset',
+        );
       }
-      if (master.preset !== 'generic') notes.push(`preset ${master.preset}, guessed from the host name`);
+      if (master.preset !== 'generic')
+        notes.push(`preset ${master.preset}, guessed from the host name`);
     }
     this.applyTls(masters);
     this.mapMinSupplies();
@@ -561,7 +709,12 @@ class UpsmonConfReader implements UpsmonConf {
       return;
     }
     if (feeding.length === 1 && total === 1) {
-      if (entry) this.report.set(entry, 'ignored', "upsmon's default: this machine shuts down when the UPS that feeds it goes critical");
+      if (entry)
+        this.report.set(
+          entry,
+          'ignored',
+          "upsmon's default: this machine shuts down when the UPS that feeds it goes critical",
+        );
       return;
     }
     this.settings.minSupplies = wanted;
@@ -569,7 +722,11 @@ class UpsmonConfReader implements UpsmonConf {
     if (entry) {
       this.report.set(entry, 'mapped', meaning);
     } else {
-      this.report.fileNote(this.file, 'mapped', `MINSUPPLIES not set, upsmon's default 1 kept ${meaning}`);
+      this.report.fileNote(
+        this.file,
+        'mapped',
+        `MINSUPPLIES not set, upsmon's default 1 kept ${meaning}`,
+      );
     }
   }
 
@@ -587,7 +744,12 @@ class UpsmonConfReader implements UpsmonConf {
     if (this.forceSsl) {
       const e = this.forceSsl.entry;
       if (this.forceSsl.value) e.notes.push(`→ tls.mode = required on ${count}`);
-      else this.report.set(e, 'ignored', "upsmon's default (use TLS when the server offers it); TLS is set per master in NUT Sentinel");
+      else
+        this.report.set(
+          e,
+          'ignored',
+          "upsmon's default (use TLS when the server offers it); TLS is set per master in NUT Sentinel",
+        );
     }
     if (this.certVerify) {
       const e = this.certVerify.entry;
@@ -596,12 +758,16 @@ class UpsmonConfReader implements UpsmonConf {
           `→ tls.mode = required, certificate verified, on ${count}: add the server's CA certificate (PEM) or pin its SHA-256 fingerprint in each master's TLS settings, or the connection will fail`,
         );
       } else if (force) {
-        e.notes.push(`→ tls.insecure = true on ${count} (encrypted but the certificate is not checked, as upsmon did); pin the fingerprint to authenticate the master`);
+        e.notes.push(
+          `→ tls.insecure = true on ${count} (encrypted but the certificate is not checked, as upsmon did); pin the fingerprint to authenticate the master`,
+        );
       } else {
         this.report.set(e, 'ignored', "upsmon's default (certificates are not verified)");
       }
     } else if (force) {
-      this.forceSsl?.entry.notes.push('certificates are not verified (CERTVERIFY 0, upsmon’s default): tls.insecure = true; pin the fingerprint to authenticate the master');
+      this.forceSsl?.entry.notes.push(
+        'certificates are not verified (CERTVERIFY 0, upsmon’s default): tls.insecure = true; pin the fingerprint to authenticate the master',
+      );
     }
   }
 }

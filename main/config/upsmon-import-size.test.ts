@@ -17,9 +17,13 @@ describe('importing a 1 MiB upsmon.conf', () => {
     const ticker = setInterval(() => ticks++, 1);
     const started = performance.now();
     let finished = false;
-    const pending = importUpsmonConfInSlices({ upsmonConf: large.text }).finally(() => (finished = true));
+    const pending = importUpsmonConfInSlices({ upsmonConf: large.text }).finally(
+      () => (finished = true),
+    );
     // A request that arrives while the import runs is served before it ends.
-    const servedDuringImport = await new Promise<boolean>((resolve) => setTimeout(() => resolve(!finished), 0));
+    const servedDuringImport = await new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(!finished), 0),
+    );
     const result = await pending;
     const elapsedMs = performance.now() - started;
     clearInterval(ticker);
@@ -35,7 +39,9 @@ describe('importing a 1 MiB upsmon.conf', () => {
     const monitors = result.report.filter((line) => line.text.startsWith('MONITOR '));
     expect(monitors).toHaveLength(large.monitorLines);
     for (const [i, line] of monitors.entries()) {
-      expect(line.text).toBe(`MONITOR ups${i}@nas${i % 40}.example.lan 1 monuser [REDACTED] secondary`);
+      expect(line.text).toBe(
+        `MONITOR ups${i}@nas${i % 40}.example.lan 1 monuser [REDACTED] secondary`,
+      );
     }
     for (const line of result.report) {
       expect(line.text).not.toContain('-secret');
@@ -47,6 +53,8 @@ describe('importing a 1 MiB upsmon.conf', () => {
   it('gives the same result in slices as at once', async () => {
     const quarter = makeLargeUpsmonConf(256 * 1024);
     const upsschedConf = 'CMDSCRIPT /usr/local/bin/cmd\nAT ONBATT * START-TIMER onbatt 30\n';
-    expect(await importUpsmonConfInSlices({ upsmonConf: quarter.text, upsschedConf })).toEqual(importUpsmonConf({ upsmonConf: quarter.text, upsschedConf }));
+    expect(await importUpsmonConfInSlices({ upsmonConf: quarter.text, upsschedConf })).toEqual(
+      importUpsmonConf({ upsmonConf: quarter.text, upsschedConf }),
+    );
   });
 });

@@ -66,7 +66,11 @@ function* importSteps(input: UpsmonImportInput): Sliced<UpsmonImportResult> {
     config = built.data;
   } else {
     // Every piece was validated on its own; this is a safety net, not an expected path.
-    report.fileNote(upsmonFile, 'error', `internal error: the imported configuration did not validate (${built.error.issues[0]?.message ?? 'unknown'}); nothing was imported`);
+    report.fileNote(
+      upsmonFile,
+      'error',
+      `internal error: the imported configuration did not validate (${built.error.issues[0]?.message ?? 'unknown'}); nothing was imported`,
+    );
     config = base;
   }
   yield;
@@ -77,7 +81,8 @@ function* importSteps(input: UpsmonImportInput): Sliced<UpsmonImportResult> {
   const lines = yield* report.finish(texts, scrubber);
   const ok = built.success && config.masters.length > 0;
   const counts = new Map<ImportStatus, number>();
-  for (const line of lines) if (line.line > 0) counts.set(line.status, (counts.get(line.status) ?? 0) + 1);
+  for (const line of lines)
+    if (line.line > 0) counts.set(line.status, (counts.get(line.status) ?? 0) + 1);
   const count = (s: ImportStatus) => counts.get(s) ?? 0;
   const upsCount = config.masters.reduce((n, m) => n + m.ups.length, 0);
   const summary =

@@ -3,7 +3,13 @@
  * when upsmon.conf's NOTIFYCMD is upssched, and only for the events upsmon handed to it (EXEC in
  * NOTIFYFLAG); AT rules name UPSes as upsmon.conf's MONITOR lines do.
  */
-import { UpsschedRuleSchema, upsSystemName, type Command, type Master, type UpsschedRule } from '../../shared/config';
+import {
+  UpsschedRuleSchema,
+  upsSystemName,
+  type Command,
+  type Master,
+  type UpsschedRule,
+} from '../../shared/config';
 import { isUpsmonNotifyType } from '../../shared/notify-types';
 import type { Sliced } from '../platform/slices';
 import type { ImportedSettings } from './import-merge';
@@ -13,7 +19,12 @@ import { describeCommand, importCommand } from './shell-command';
 import { hostKey, splitUpsSystem, type UpsmonConf } from './upsmon-conf';
 
 /** Reads upssched.conf (undefined: not given) into the report; yields after each line (see platform/slices.ts). */
-export function readUpsschedConf(text: string | undefined, file: string, upsmon: UpsmonConf, report: ImportReport): Sliced<ImportedSettings['upssched']> {
+export function readUpsschedConf(
+  text: string | undefined,
+  file: string,
+  upsmon: UpsmonConf,
+  report: ImportReport,
+): Sliced<ImportedSettings['upssched']> {
   return new UpsschedConfReader(file, upsmon, report).read(text);
 }
 
@@ -25,7 +36,8 @@ class UpsschedConfReader {
     private readonly upsmon: UpsmonConf,
     private readonly report: ImportReport,
   ) {
-    for (const master of upsmon.masters) this.mastersByHost.set(hostKey(master.host, master.port), master);
+    for (const master of upsmon.masters)
+      this.mastersByHost.set(hostKey(master.host, master.port), master);
   }
 
   *read(text: string | undefined): Sliced<ImportedSettings['upssched']> {
@@ -92,20 +104,28 @@ class UpsschedConfReader {
             ? `→ hooks.upssched.cmdScript = ${describeCommand(imported.command)}: shell syntax (${imported.shellFeatures.join(', ')}), so it runs through /bin/sh as upssched ran it; the timer name arrives as "$1"`
             : `→ hooks.upssched.cmdScript = ${describeCommand(imported.command)}; it receives the timer name / EXECUTE argument as its last argument, as with upssched`,
         );
-        if (words.length > 2) e.notes.push('extra words ignored (a path with spaces must be quoted)');
+        if (words.length > 2)
+          e.notes.push('extra words ignored (a path with spaces must be quoted)');
       } else {
         const rule = this.atRule(e, words);
         if (rule) {
           rules.push({ rule, entry: e });
-          if (!cmdScriptEntry) e.notes.push('upssched needs CMDSCRIPT before the AT lines; imported anyway');
+          if (!cmdScriptEntry)
+            e.notes.push('upssched needs CMDSCRIPT before the AT lines; imported anyway');
         }
       }
       e.notes.push(...quirkNotes);
     }
     if (!cmdScript) {
-      for (const { entry } of rules) this.report.set(entry, 'error', 'not imported: upssched.conf has no CMDSCRIPT to run');
-      this.report.fileNote(this.file, 'error', `upssched.conf has no CMDSCRIPT, so its ${plural(rules.length, 'rule')} cannot run and were not imported`);
-      if (notifyCmd) notifyCmd.notes.push('upssched: no rules imported (upssched.conf has no CMDSCRIPT)');
+      for (const { entry } of rules)
+        this.report.set(entry, 'error', 'not imported: upssched.conf has no CMDSCRIPT to run');
+      this.report.fileNote(
+        this.file,
+        'error',
+        `upssched.conf has no CMDSCRIPT, so its ${plural(rules.length, 'rule')} cannot run and were not imported`,
+      );
+      if (notifyCmd)
+        notifyCmd.notes.push('upssched: no rules imported (upssched.conf has no CMDSCRIPT)');
       return undefined;
     }
     if (notifyCmd) {
@@ -148,7 +168,10 @@ class UpsschedConfReader {
           this.report.set(e, 'error', 'CANCEL-TIMER needs a timer name');
           return null;
         }
-        rule = a2 === undefined ? { event: type, ups, action: 'CANCEL-TIMER', timer: a1 } : { event: type, ups, action: 'CANCEL-TIMER', timer: a1, command: a2 };
+        rule =
+          a2 === undefined
+            ? { event: type, ups, action: 'CANCEL-TIMER', timer: a1 }
+            : { event: type, ups, action: 'CANCEL-TIMER', timer: a1, command: a2 };
         used = a2 === undefined ? 5 : 6;
         break;
       case 'EXECUTE':
@@ -161,13 +184,24 @@ class UpsschedConfReader {
         break;
       case 'START-TIMER-SHARED':
       case 'CANCEL-TIMER-MATCHED':
-        this.report.set(e, 'unsupported', `${command} (NUT 2.8.5+) is not supported yet; use START-TIMER / CANCEL-TIMER`);
+        this.report.set(
+          e,
+          'unsupported',
+          `${command} (NUT 2.8.5+) is not supported yet; use START-TIMER / CANCEL-TIMER`,
+        );
         return null;
       default:
-        this.report.set(e, 'error', `unknown upssched command \`${command}\` (START-TIMER, CANCEL-TIMER or EXECUTE)`);
+        this.report.set(
+          e,
+          'error',
+          `unknown upssched command \`${command}\` (START-TIMER, CANCEL-TIMER or EXECUTE)`,
+        );
         return null;
     }
-    if (words.length > used) e.notes.push(`${plural(words.length - used, 'extra word')} ignored, as upssched ignores them`);
+    if (words.length > used)
+      e.notes.push(
+        `${plural(words.length - used, 'extra word')} ignored, as upssched ignores them`,
+      );
     const checked = UpsschedRuleSchema.safeParse(rule);
     if (!checked.success) {
       this.report.set(e, 'error', checked.error.issues[0]?.message ?? 'invalid rule');
@@ -182,7 +216,9 @@ class UpsschedConfReader {
         e,
         'ignored',
         `not imported: upsmon only runs upssched for events whose NOTIFYFLAG has EXEC, and ${type} ${
-          flag ? `has \`NOTIFYFLAG ${type}\` without EXEC (upsmon.conf line ${flag.entry.conf?.line ?? 0})` : 'has no NOTIFYFLAG (default SYSLOG+WALL)'
+          flag
+            ? `has \`NOTIFYFLAG ${type}\` without EXEC (upsmon.conf line ${flag.entry.conf?.line ?? 0})`
+            : 'has no NOTIFYFLAG (default SYSLOG+WALL)'
         }, so this rule never ran. Add EXEC to \`NOTIFYFLAG ${type}\` and import again if it should`,
       );
       return null;
@@ -194,7 +230,8 @@ class UpsschedConfReader {
           ? `cancel timer \`${parsed.timer}\`${parsed.command ? ` (or run CMDSCRIPT ${parsed.command} if none was running)` : ''}`
           : `run CMDSCRIPT ${parsed.command}`;
     e.notes.push(`→ rule: on ${type} from ${ups}, ${describe}`);
-    if (typeText !== type) e.notes.push(`type written \`${typeText}\`; upssched matches it case-insensitively`);
+    if (typeText !== type)
+      e.notes.push(`type written \`${typeText}\`; upssched matches it case-insensitively`);
     parsed.ups = this.ruleUps(e, ups);
     return parsed;
   }
@@ -206,7 +243,10 @@ class UpsschedConfReader {
     if (exact) {
       const master = this.mastersByHost.get(hostKey(exact.host, exact.port));
       const canonical = master ? upsSystemName(master, exact.ups) : ups;
-      if (canonical !== ups) e.notes.push(`NUT Sentinel names this UPS \`${canonical}\` (written \`${ups}\` in upsmon.conf): rule updated to match`);
+      if (canonical !== ups)
+        e.notes.push(
+          `NUT Sentinel names this UPS \`${canonical}\` (written \`${ups}\` in upsmon.conf): rule updated to match`,
+        );
       return canonical;
     }
     const parsed = splitUpsSystem(ups);

@@ -56,7 +56,14 @@ describe('app core against a real upsd', () => {
     secrets = new MemorySecretStore();
     power = new FakePowerMonitor();
     events.length = 0;
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets, notifier: null, powerMonitor: power, logger: quiet });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets,
+      notifier: null,
+      powerMonitor: power,
+      logger: quiet,
+    });
     core.onPush('events:appended', (e) => events.push(e));
     await core.start();
   });
@@ -86,25 +93,77 @@ describe('app core against a real upsd', () => {
   });
 
   it('test-connection walks the steps and explains an unknown UPS with the names the server has', async () => {
-    const ok = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: rig.port, tls: { mode: 'off', insecure: false }, upsName: 'ups', username: 'monuser', password: 'secret' });
+    const ok = await core!.handlers['config:test-connection']({
+      host: '127.0.0.1',
+      port: rig.port,
+      tls: { mode: 'off', insecure: false },
+      upsName: 'ups',
+      username: 'monuser',
+      password: 'secret',
+    });
     expect(ok.ok).toBe(true);
-    expect(ok.steps.map((s) => s.step)).toEqual(['resolve', 'connect', 'identify', 'ups', 'login', 'read']);
+    expect(ok.steps.map((s) => s.step)).toEqual([
+      'resolve',
+      'connect',
+      'identify',
+      'ups',
+      'login',
+      'read',
+    ]);
     expect(ok.server?.version).toMatch(/upsd 2\.8/);
 
-    const unknown = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: rig.port, tls: { mode: 'off', insecure: false }, upsName: 'apc', username: '', password: '' });
+    const unknown = await core!.handlers['config:test-connection']({
+      host: '127.0.0.1',
+      port: rig.port,
+      tls: { mode: 'off', insecure: false },
+      upsName: 'apc',
+      username: '',
+      password: '',
+    });
     expect(unknown.ok).toBe(false);
     expect(unknown.diagnosis?.code).toBe('UNKNOWN-UPS');
     expect(unknown.diagnosis?.fix).toContain('ups');
     expect(unknown.upsNames).toEqual(['ups']);
 
-    const refused = await core!.handlers['config:test-connection']({ host: '127.0.0.1', port: 1, tls: { mode: 'off', insecure: false }, upsName: 'ups', username: '', password: '' });
+    const refused = await core!.handlers['config:test-connection']({
+      host: '127.0.0.1',
+      port: 1,
+      tls: { mode: 'off', insecure: false },
+      upsName: 'ups',
+      username: '',
+      password: '',
+    });
     expect(refused.diagnosis?.fix).toMatch(/LISTEN/);
   });
 
   it('test-connection sends a stored password only to the saved host, port and TLS settings', async () => {
-    await core!.handlers['config:save']({ config: { masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser' }] }], shutdown: { dryRun: true } } });
-    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
-    const saved = { host: '127.0.0.1', port: rig.port, tls: { mode: 'off' as const, insecure: false }, upsName: 'ups', username: 'monuser', masterId: 'nas' };
+    await core!.handlers['config:save']({
+      config: {
+        masters: [
+          {
+            id: 'nas',
+            label: 'NAS',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: [{ name: 'ups', username: 'monuser' }],
+          },
+        ],
+        shutdown: { dryRun: true },
+      },
+    });
+    await core!.handlers['secrets:set-password']({
+      masterId: 'nas',
+      upsName: 'ups',
+      password: 'secret',
+    });
+    const saved = {
+      host: '127.0.0.1',
+      port: rig.port,
+      tls: { mode: 'off' as const, insecure: false },
+      upsName: 'ups',
+      username: 'monuser',
+      masterId: 'nas',
+    };
     const same = await core!.handlers['config:test-connection'](saved);
     expect(same.ok).toBe(true);
     expect(same.steps.find((s) => s.step === 'login')?.ok).toBe(true);
@@ -112,13 +171,25 @@ describe('app core against a real upsd', () => {
     // Another real upsd that would accept the same user and password: it must never receive it.
     const other = await startUpsdRig();
     try {
-      for (const elsewhere of [{ port: other.port }, { host: 'localhost' }, { tls: { mode: 'opportunistic' as const, insecure: true } }]) {
+      for (const elsewhere of [
+        { port: other.port },
+        { host: 'localhost' },
+        { tls: { mode: 'opportunistic' as const, insecure: true } },
+      ]) {
         const attempt = core!.handlers['config:test-connection']({ ...saved, ...elsewhere });
-        await expect(attempt).rejects.toMatchObject({ apiError: { code: 'PASSWORD-REQUIRED', fix: expect.stringMatching(/Type the password/) } });
+        await expect(attempt).rejects.toMatchObject({
+          apiError: { code: 'PASSWORD-REQUIRED', fix: expect.stringMatching(/Type the password/) },
+        });
       }
-      await expect(core!.handlers['config:test-connection']({ ...saved, masterId: 'unknown' })).rejects.toMatchObject({ apiError: { code: 'PASSWORD-REQUIRED' } });
+      await expect(
+        core!.handlers['config:test-connection']({ ...saved, masterId: 'unknown' }),
+      ).rejects.toMatchObject({ apiError: { code: 'PASSWORD-REQUIRED' } });
       // With the password typed in, testing the other server works.
-      const typed = await core!.handlers['config:test-connection']({ ...saved, port: other.port, password: 'secret' });
+      const typed = await core!.handlers['config:test-connection']({
+        ...saved,
+        port: other.port,
+        password: 'secret',
+      });
       expect(typed.ok).toBe(true);
     } finally {
       await other.stop();
@@ -126,20 +197,45 @@ describe('app core against a real upsd', () => {
   });
 
   it('TLS means what was asked: a plaintext fallback is a warning and shows in the snapshot; a pin makes it required', async () => {
-    const master = (tls: Record<string, unknown>, port = rig.port) => ({ id: 'nas', label: 'NAS', host: '127.0.0.1', port, tls, ups: [{ name: 'ups', username: 'monuser' }] });
-    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
+    const master = (tls: Record<string, unknown>, port = rig.port) => ({
+      id: 'nas',
+      label: 'NAS',
+      host: '127.0.0.1',
+      port,
+      tls,
+      ups: [{ name: 'ups', username: 'monuser' }],
+    });
+    await core!.handlers['secrets:set-password']({
+      masterId: 'nas',
+      upsName: 'ups',
+      password: 'secret',
+    });
     // This upsd has no certificate: it answers STARTTLS with ERR FEATURE-NOT-CONFIGURED.
-    await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic' })], shutdown: { dryRun: true } } });
+    await core!.handlers['config:save']({
+      config: { masters: [master({ mode: 'opportunistic' })], shutdown: { dryRun: true } },
+    });
     await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
-    expect(ups()!.tls).toEqual({ mode: 'opportunistic', link: 'plaintext-fallback', protocol: null, declinedCode: 'FEATURE-NOT-CONFIGURED' });
+    expect(ups()!.tls).toEqual({
+      mode: 'opportunistic',
+      link: 'plaintext-fallback',
+      protocol: null,
+      declinedCode: 'FEATURE-NOT-CONFIGURED',
+    });
     const warning = events.find((e) => e.type === 'tls-plaintext-fallback');
     expect(warning?.severity).toBe('warning');
     expect(warning?.message).toMatch(/plain text/);
 
     // A pin (or CA) with "opportunistic" is saved as required, and the declining server gets no password.
     const fingerprint256 = 'AB:'.repeat(31) + 'AB';
-    await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic', fingerprint256 })], shutdown: { dryRun: true } } });
-    expect((await core!.handlers['config:get'](undefined)).config.masters[0]!.tls.mode).toBe('required');
+    await core!.handlers['config:save']({
+      config: {
+        masters: [master({ mode: 'opportunistic', fingerprint256 })],
+        shutdown: { dryRun: true },
+      },
+    });
+    expect((await core!.handlers['config:get'](undefined)).config.masters[0]!.tls.mode).toBe(
+      'required',
+    );
     await waitFor(() => ups()?.lastError?.code === 'STARTTLS-REFUSED', { timeoutMs: 10_000 });
     expect(ups()!.loggedIn).toBe(false);
     expect(await rig.numLogins('ups')).toBe(0);
@@ -147,9 +243,19 @@ describe('app core against a real upsd', () => {
     // A upsd with a certificate: the same opportunistic master is encrypted.
     const tlsRig = await startUpsdRig({ tls: true });
     try {
-      await core!.handlers['config:save']({ config: { masters: [master({ mode: 'opportunistic', caPem: tlsRig.tls!.certPem }, tlsRig.port)], shutdown: { dryRun: true } } });
+      await core!.handlers['config:save']({
+        config: {
+          masters: [master({ mode: 'opportunistic', caPem: tlsRig.tls!.certPem }, tlsRig.port)],
+          shutdown: { dryRun: true },
+        },
+      });
       await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
-      expect(ups()!.tls).toMatchObject({ mode: 'required', link: 'encrypted', protocol: expect.stringMatching(/^TLSv1\.[23]$/), declinedCode: null });
+      expect(ups()!.tls).toMatchObject({
+        mode: 'required',
+        link: 'encrypted',
+        protocol: expect.stringMatching(/^TLSv1\.[23]$/),
+        declinedCode: null,
+      });
     } finally {
       await tlsRig.stop();
     }
@@ -157,19 +263,43 @@ describe('app core against a real upsd', () => {
 
   it('hooks and NOTIFYCMD get an allow-listed environment: never the password variable, extras only when listed', async () => {
     const script = path.join(dir, 'print-env.mjs');
-    await writeFile(script, "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[2], JSON.stringify(process.env));\n");
+    await writeFile(
+      script,
+      "import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[2], JSON.stringify(process.env));\n",
+    );
     const hookOut = path.join(dir, 'hook-env.json');
     const notifyOut = path.join(dir, 'notify-env.json');
     const saved = { ...process.env };
-    Object.assign(process.env, { SEC_TEST_NUT_PASSWORD: 'secret', SEC_TEST_EXTRA: 'listed', SEC_TEST_OTHER: 'unlisted', LC_TIME: 'C' });
+    Object.assign(process.env, {
+      SEC_TEST_NUT_PASSWORD: 'secret',
+      SEC_TEST_EXTRA: 'listed',
+      SEC_TEST_OTHER: 'unlisted',
+      LC_TIME: 'C',
+    });
     try {
       await core!.handlers['config:save']({
         config: {
-          masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'SEC_TEST_NUT_PASSWORD' } }] }],
+          masters: [
+            {
+              id: 'nas',
+              label: 'NAS',
+              host: '127.0.0.1',
+              port: rig.port,
+              ups: [
+                {
+                  name: 'ups',
+                  username: 'monuser',
+                  password: { source: 'env', name: 'SEC_TEST_NUT_PASSWORD' },
+                },
+              ],
+            },
+          ],
           hooks: {
             events: { ONBATT: { exec: true } },
             notifyCommand: { file: process.execPath, args: [script, notifyOut] },
-            eventHooks: [{ events: ['ONBATT'], command: { file: process.execPath, args: [script, hookOut] } }],
+            eventHooks: [
+              { events: ['ONBATT'], command: { file: process.execPath, args: [script, hookOut] } },
+            ],
             passEnvironment: ['SEC_TEST_EXTRA', 'SEC_TEST_NUT_PASSWORD'],
           },
           shutdown: { dryRun: true },
@@ -177,8 +307,14 @@ describe('app core against a real upsd', () => {
       });
       await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
       await rig.setStatus('ups', 'OB DISCHRG');
-      const read = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
-      await waitFor(async () => (await stat(hookOut).catch(() => null)) !== null && (await stat(notifyOut).catch(() => null)) !== null, { timeoutMs: 10_000 });
+      const read = async (file: string) =>
+        JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+      await waitFor(
+        async () =>
+          (await stat(hookOut).catch(() => null)) !== null &&
+          (await stat(notifyOut).catch(() => null)) !== null,
+        { timeoutMs: 10_000 },
+      );
       for (const env of [await read(hookOut), await read(notifyOut)]) {
         expect(env.NOTIFYTYPE).toBe('ONBATT');
         expect(env.UPSNAME).toBe(`ups@127.0.0.1:${rig.port}`);
@@ -188,7 +324,12 @@ describe('app core against a real upsd', () => {
         expect(env).not.toHaveProperty('SEC_TEST_NUT_PASSWORD');
         expect(env).not.toHaveProperty('SEC_TEST_OTHER');
         expect(JSON.stringify(env)).not.toContain('secret');
-        const unexpected = Object.keys(env).filter((k) => !/^(PATH|HOME|USER|LOGNAME|LANG|TZ|LC_.*|NOTIFYTYPE|UPSNAME|NOTIFYMSG|SEC_TEST_EXTRA)$/.test(k));
+        const unexpected = Object.keys(env).filter(
+          (k) =>
+            !/^(PATH|HOME|USER|LOGNAME|LANG|TZ|LC_.*|NOTIFYTYPE|UPSNAME|NOTIFYMSG|SEC_TEST_EXTRA)$/.test(
+              k,
+            ),
+        );
         expect(unexpected).toEqual([]);
       }
     } finally {
@@ -198,19 +339,41 @@ describe('app core against a real upsd', () => {
   });
 
   it('config:save rejects an invalid config with paths and keeps the running one', async () => {
-    const result = await core!.handlers['config:save']({ config: { masters: [{ id: 'Bad Id', label: '', host: '', ups: [] }] } });
+    const result = await core!.handlers['config:save']({
+      config: { masters: [{ id: 'Bad Id', label: '', host: '', ups: [] }] },
+    });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['masters.0.id', 'masters.0.host', 'masters.0.ups']));
+    if (!result.ok)
+      expect(result.issues.map((i) => i.path)).toEqual(
+        expect.arrayContaining(['masters.0.id', 'masters.0.host', 'masters.0.ups']),
+      );
     const { config } = await core!.handlers['config:get'](undefined);
     expect(config.masters).toEqual([]);
   });
 
   it('on resume the readings are stale, the session reconnects and logs in again at once', async () => {
     await core!.handlers['config:save']({
-      config: { masters: [{ id: 'nas', label: 'NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser' }] }], shutdown: { dryRun: true } },
+      config: {
+        masters: [
+          {
+            id: 'nas',
+            label: 'NAS',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: [{ name: 'ups', username: 'monuser' }],
+          },
+        ],
+        shutdown: { dryRun: true },
+      },
     });
-    await core!.handlers['secrets:set-password']({ masterId: 'nas', upsName: 'ups', password: 'secret' });
-    await waitFor(() => ups()?.loggedIn === true && ups()?.statusAt !== null, { timeoutMs: 10_000 });
+    await core!.handlers['secrets:set-password']({
+      masterId: 'nas',
+      upsName: 'ups',
+      password: 'secret',
+    });
+    await waitFor(() => ups()?.loggedIn === true && ups()?.statusAt !== null, {
+      timeoutMs: 10_000,
+    });
     const logins = () => events.filter((e) => e.type === 'login').length;
     const before = logins();
 

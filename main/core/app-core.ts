@@ -7,7 +7,13 @@ import { EventEmitter } from 'node:events';
 import { reverse } from 'node:dns/promises';
 import path from 'node:path';
 import { channelSecretKey } from '../../shared/channels';
-import { type Config, type Master, type TlsConfig, defaultConfig, passwordKey } from '../../shared/config';
+import {
+  type Config,
+  type Master,
+  type TlsConfig,
+  defaultConfig,
+  passwordKey,
+} from '../../shared/config';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
@@ -31,7 +37,14 @@ import { ApiRequestError } from '../platform/api-request-error';
 import { secretEnvironmentNames } from '../platform/child-environment';
 import { NodeProcessRunner, systemClock } from '../platform/node-ports';
 import { resolvePassword } from '../platform/passwords';
-import type { Clock, Logger, NotifierPort, PowerMonitorPort, ProcessRunner, SecretStore } from '../platform/ports';
+import type {
+  Clock,
+  Logger,
+  NotifierPort,
+  PowerMonitorPort,
+  ProcessRunner,
+  SecretStore,
+} from '../platform/ports';
 
 export interface AppCoreDeps {
   /** The JSON config file (read at start, written by `config:save`). */
@@ -56,7 +69,9 @@ export interface AppCoreDeps {
   /** Keep history in memory only (tests, `status` one-shots). */
   historyInMemory?: boolean;
   /** Extra alert channel types (MQTT) plugged into the alert service. */
-  channelFactories?: Partial<Record<Config['alerts']['channels'][number]['type'], TransportFactory>>;
+  channelFactories?: Partial<
+    Record<Config['alerts']['channels'][number]['type'], TransportFactory>
+  >;
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
@@ -67,7 +82,10 @@ const ALERT_READINGS_THROTTLE_MS = 1_000;
 const ALERT_STOP_FLUSH_MS = 2_000;
 
 /** Same host, port and TLS settings (what decides who receives a password). */
-function sameServer(master: Master, request: { host: string; port: number; tls: TlsConfig }): boolean {
+function sameServer(
+  master: Master,
+  request: { host: string; port: number; tls: TlsConfig },
+): boolean {
   const fingerprint = (f: string | undefined) => (f ?? '').replace(/:/g, '').toLowerCase();
   const a = master.tls;
   const b = request.tls;
@@ -85,7 +103,14 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   // Children see the allow-listed environment, the names the config passes, never a secret's variable.
-  const runner = deps.runner ?? new NodeProcessRunner({ environment: () => ({ pass: config.hooks.passEnvironment, withhold: secretEnvironmentNames(config) }) });
+  const runner =
+    deps.runner ??
+    new NodeProcessRunner({
+      environment: () => ({
+        pass: config.hooks.passEnvironment,
+        withhold: secretEnvironmentNames(config),
+      }),
+    });
   const connect = deps.connect ?? ((options: NutClientOptions) => NutClient.connect(options));
 
   let config: Config;
@@ -93,7 +118,12 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   try {
     const loaded = await loadConfig(deps.configPath);
     config = loaded.config;
-    logger.log('info', loaded.source === 'file' ? `config loaded from ${loaded.path}` : `no config at ${loaded.path}: starting with defaults`);
+    logger.log(
+      'info',
+      loaded.source === 'file'
+        ? `config loaded from ${loaded.path}`
+        : `no config at ${loaded.path}: starting with defaults`,
+    );
   } catch (error) {
     // Never half-applied: run with nothing configured, keep the file untouched, say why loudly.
     config = defaultConfig();
@@ -101,11 +131,19 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     logger.log('error', `config not loaded: ${configProblem}`);
   }
 
-  const historyOptions = { retentionDays: config.history.retentionDays, maxEvents: config.history.maxEvents, clock, logger };
+  const historyOptions = {
+    retentionDays: config.history.retentionDays,
+    maxEvents: config.history.maxEvents,
+    clock,
+    logger,
+  };
   let historyProblem: string | null = null;
   let history: HistoryStore;
   try {
-    history = HistoryStore.open(deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'), historyOptions);
+    history = HistoryStore.open(
+      deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'),
+      historyOptions,
+    );
   } catch (error) {
     if (!(error instanceof HistoryLockedError)) throw error;
     // Another NUT Sentinel (e.g. the agent) owns this data folder: monitor anyway, keep history in memory.
@@ -114,8 +152,15 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     history = HistoryStore.open(':memory:', historyOptions);
   }
 
-  const recorder = new RecordingNotifier({ clock, ...(deps.notifier ? { forward: deps.notifier } : {}) });
-  const policy = new NotificationPolicy(recorder, { clock, settings: () => config.notifications, logger });
+  const recorder = new RecordingNotifier({
+    clock,
+    ...(deps.notifier ? { forward: deps.notifier } : {}),
+  });
+  const policy = new NotificationPolicy(recorder, {
+    clock,
+    settings: () => config.notifications,
+    logger,
+  });
 
   const knownSecrets = new Set<string>();
   const push = new EventEmitter();
@@ -201,19 +246,35 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   service.on('event', (event: StoredEvent) => push.emit('events:appended', event));
 
   const recordSystem = (type: string, severity: StoredEvent['severity'], message: string) => {
-    const event: StoredEvent = { at: clock.now(), monitorId: '*', kind: 'system', type, severity, message };
+    const event: StoredEvent = {
+      at: clock.now(),
+      monitorId: '*',
+      kind: 'system',
+      type,
+      severity,
+      message,
+    };
     history.appendEvent(event);
     push.emit('events:appended', event);
   };
   if (historyProblem) recordSystem('history-locked', 'warning', historyProblem);
-  if (configProblem) recordSystem('config-invalid', 'critical', `The config file could not be loaded; nothing is monitored until it is fixed. ${configProblem}`);
+  if (configProblem)
+    recordSystem(
+      'config-invalid',
+      'critical',
+      `The config file could not be loaded; nothing is monitored until it is fixed. ${configProblem}`,
+    );
 
   const storedPasswords = async (): Promise<string[]> => {
     if (!deps.secrets) return [];
     const stored: string[] = [];
     for (const master of config.masters) {
       for (const ups of master.ups) {
-        if (ups.password.source === 'store' && (await deps.secrets.get(passwordKey(master.id, ups.name))) !== undefined) stored.push(`${master.id}/${ups.name}`);
+        if (
+          ups.password.source === 'store' &&
+          (await deps.secrets.get(passwordKey(master.id, ups.name))) !== undefined
+        )
+          stored.push(`${master.id}/${ups.name}`);
       }
     }
     return stored;
@@ -223,7 +284,10 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     await saveConfig(deps.configPath, next, { secretValues: [...knownSecrets] });
     config = next;
     configProblem = null;
-    history.setLimits({ retentionDays: next.history.retentionDays, maxEvents: next.history.maxEvents });
+    history.setLimits({
+      retentionDays: next.history.retentionDays,
+      maxEvents: next.history.maxEvents,
+    });
     // Metrics first, so that the events the new config causes are counted.
     await applyMetrics(next.metrics);
     service.applyConfig(next);
@@ -233,7 +297,12 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const requireSession = (id: string) => {
     const session = service.session(id);
-    if (!session) throw new ApiRequestError({ code: 'UNKNOWN-MONITOR', message: `No monitored UPS ${id}.`, fix: 'Reload the dashboard: the configuration changed.' });
+    if (!session)
+      throw new ApiRequestError({
+        code: 'UNKNOWN-MONITOR',
+        message: `No monitored UPS ${id}.`,
+        fix: 'Reload the dashboard: the configuration changed.',
+      });
     return session;
   };
 
@@ -274,14 +343,28 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       let known = descriptions.get(monitorId);
       let writable = new Set<string>();
       // Descriptions and RW flags come from a short read-only connection (no login), cached per UPS.
-      const client = await connect({ host, port, tls, connectTimeoutMs: timing.connectTimeoutSeconds * 1000, requestTimeoutMs: timing.requestTimeoutSeconds * 1000, keepAliveIntervalMs: 0 }).catch(() => null);
-      const variables = session.variables.size > 0 ? session.variables : ((await client?.listVar(ups.name).catch(() => null)) ?? new Map<string, string>());
+      const client = await connect({
+        host,
+        port,
+        tls,
+        connectTimeoutMs: timing.connectTimeoutSeconds * 1000,
+        requestTimeoutMs: timing.requestTimeoutSeconds * 1000,
+        keepAliveIntervalMs: 0,
+      }).catch(() => null);
+      const variables =
+        session.variables.size > 0
+          ? session.variables
+          : ((await client?.listVar(ups.name).catch(() => null)) ?? new Map<string, string>());
       if (client) {
         try {
-          writable = new Set((await client.listRw(ups.name).catch(() => new Map<string, string>())).keys());
+          writable = new Set(
+            (await client.listRw(ups.name).catch(() => new Map<string, string>())).keys(),
+          );
           if (!known) {
             // Bounded fan-out (main/nut/limits.ts): a LIST VAR of thousands of names is not thousands of requests.
-            known = await client.getDescriptions(ups.name, [...variables.keys()]).catch(() => undefined);
+            known = await client
+              .getDescriptions(ups.name, [...variables.keys()])
+              .catch(() => undefined);
             if (known) descriptions.set(monitorId, known);
           }
         } finally {
@@ -290,17 +373,30 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       }
       return [...variables.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, value]) => ({ name, value, description: known?.get(name) ?? null, writable: writable.has(name) }));
+        .map(([name, value]) => ({
+          name,
+          value,
+          description: known?.get(name) ?? null,
+          writable: writable.has(name),
+        }));
     },
 
     'events:query': (query) => Promise.resolve(history.queryEvents(query)),
     'history:query-samples': (query) => Promise.resolve(history.querySamples(query)),
 
-    'config:get': async () => ({ config, storedPasswords: await storedPasswords(), path: deps.configPath }),
+    'config:get': async () => ({
+      config,
+      storedPasswords: await storedPasswords(),
+      path: deps.configPath,
+    }),
 
     'config:save': async ({ config: candidate }) => {
       const result = validateConfig(candidate);
-      if (!result.ok) return { ok: false as const, issues: result.issues.map(({ path: p, message }) => ({ path: p.join('.'), message })) };
+      if (!result.ok)
+        return {
+          ok: false as const,
+          issues: result.issues.map(({ path: p, message }) => ({ path: p.join('.'), message })),
+        };
       try {
         await persist(result.config);
       } catch (error) {
@@ -324,16 +420,24 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
             fix: 'Type the password for this test, or save the new host, port and TLS settings first.',
           });
         }
-        if (deps.secrets) password = await deps.secrets.get(passwordKey(request.masterId, request.upsName));
+        if (deps.secrets)
+          password = await deps.secrets.get(passwordKey(request.masterId, request.upsName));
       }
-      return testConnection(request, password, { connect, ...(master ? { preset: master.preset } : {}) });
+      return testConnection(request, password, {
+        connect,
+        ...(master ? { preset: master.preset } : {}),
+      });
     },
 
     'discovery:find-masters': (request) => findMasters(request, { ...deps.discovery, connect }),
 
     'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply }) => {
-      const imported = await importUpsmonConfInSlices({ upsmonConf, ...(upsschedConf !== undefined ? { upsschedConf } : {}) });
-      if (!apply || !imported.ok) return { ok: imported.ok, report: imported.report, config: imported.config };
+      const imported = await importUpsmonConfInSlices({
+        upsmonConf,
+        ...(upsschedConf !== undefined ? { upsschedConf } : {}),
+      });
+      if (!apply || !imported.ok)
+        return { ok: imported.ok, report: imported.report, config: imported.config };
       const merged = mergeImported(config, imported);
       if (merged.secrets.length > 0 && !deps.secrets) {
         throw new ApiRequestError({
@@ -347,13 +451,21 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         knownSecrets.add(secret.value);
       }
       await persist(merged.config);
-      recordSystem('config-imported', 'info', `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${imported.summary}`);
+      recordSystem(
+        'config-imported',
+        'info',
+        `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${imported.summary}`,
+      );
       return { ok: true, report: imported.report, config: merged.config };
     },
 
     'secrets:set-password': async ({ masterId, upsName, password }) => {
       if (!deps.secrets) {
-        throw new ApiRequestError({ code: 'NO-SECRET-STORE', message: 'There is no secret store in headless mode.', fix: 'Use an env or file password source in the config file.' });
+        throw new ApiRequestError({
+          code: 'NO-SECRET-STORE',
+          message: 'There is no secret store in headless mode.',
+          fix: 'Use an env or file password source in the config file.',
+        });
       }
       await deps.secrets.set(passwordKey(masterId, upsName), password);
       knownSecrets.add(password);
@@ -364,13 +476,21 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
     'monitor:acknowledge-shutdown': ({ monitorId }) => {
       requireSession(monitorId).acknowledgeEpisode();
-      recordSystem('shutdown-acknowledged', 'info', `Shutdown episode on ${monitorId} acknowledged: monitoring re-armed.`);
+      recordSystem(
+        'shutdown-acknowledged',
+        'info',
+        `Shutdown episode on ${monitorId} acknowledged: monitoring re-armed.`,
+      );
       return Promise.resolve({ ok: true as const });
     },
 
     'monitor:latched-fsd-choice': ({ monitorId, choice }) => {
       requireSession(monitorId).latchedFsdChoice(choice);
-      recordSystem('latched-fsd-choice', 'warning', `Latched FSD on ${monitorId}: the operator chose to ${choice === 'obey' ? 'obey it (shut down)' : 'ignore it while on line'}.`);
+      recordSystem(
+        'latched-fsd-choice',
+        'warning',
+        `Latched FSD on ${monitorId}: the operator chose to ${choice === 'obey' ? 'obey it (shut down)' : 'ignore it while on line'}.`,
+      );
       return Promise.resolve({ ok: true as const });
     },
 
@@ -380,7 +500,11 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     'alerts:test': ({ channelId }) => alerts.test(channelId),
     'secrets:set-channel-secret': async ({ channelId, field, value }) => {
       if (!deps.secrets) {
-        throw new ApiRequestError({ code: 'NO-SECRET-STORE', message: 'There is no secret store here.', fix: `Use an env or file source for "${field}" in the config file.` });
+        throw new ApiRequestError({
+          code: 'NO-SECRET-STORE',
+          message: 'There is no secret store here.',
+          fix: `Use an env or file source for "${field}" in the config file.`,
+        });
       }
       await deps.secrets.set(channelSecretKey(channelId, field), value);
       knownSecrets.add(value);
@@ -411,7 +535,11 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     },
     snapshot,
     async start() {
-      recordSystem('app-start', 'info', `NUT Sentinel ${deps.appVersion ?? ''} started`.replace('  ', ' '));
+      recordSystem(
+        'app-start',
+        'info',
+        `NUT Sentinel ${deps.appVersion ?? ''} started`.replace('  ', ' '),
+      );
       if (deps.powerMonitor) {
         unsubscribePower.push(
           deps.powerMonitor.onSuspend(() => {
@@ -419,7 +547,11 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
             service.suspend();
           }),
           deps.powerMonitor.onResume(() => {
-            recordSystem('resume', 'info', 'The computer woke up: readings discarded, reconnecting.');
+            recordSystem(
+              'resume',
+              'info',
+              'The computer woke up: readings discarded, reconnecting.',
+            );
             service.resume();
           }),
         );

@@ -24,7 +24,10 @@ export interface Demo {
 /** The demo's password travels by environment variable, as a headless agent's would. */
 export const DEMO_PASSWORD_ENV = 'NUT_SENTINEL_DEMO_PASSWORD';
 
-export async function startDemo(logger: Logger, options: { forceSimulator?: boolean } = {}): Promise<Demo> {
+export async function startDemo(
+  logger: Logger,
+  options: { forceSimulator?: boolean } = {},
+): Promise<Demo> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-demo-'));
   const canRunUpsd = !options.forceSimulator && canRunNutDaemons();
   let master: { host: string; port: number; upsName: string; stop: () => Promise<void> };
@@ -34,7 +37,12 @@ export async function startDemo(logger: Logger, options: { forceSimulator?: bool
     kind = 'real upsd + dummy-ups';
   } else {
     const simulated = await startSimulatedMaster();
-    master = { host: simulated.host, port: simulated.port, upsName: simulated.upsName, stop: () => simulated.close() };
+    master = {
+      host: simulated.host,
+      port: simulated.port,
+      upsName: simulated.upsName,
+      stop: () => simulated.close(),
+    };
     kind = 'simulated master';
   }
   process.env[DEMO_PASSWORD_ENV] = DEMO_MONITOR_USER.password;
@@ -46,14 +54,24 @@ export async function startDemo(logger: Logger, options: { forceSimulator?: bool
         preset: 'synology',
         host: master.host,
         port: master.port,
-        ups: [{ name: master.upsName, username: DEMO_MONITOR_USER.name, password: { source: 'env', name: DEMO_PASSWORD_ENV }, expectedClients: ['127.0.0.1'] }],
+        ups: [
+          {
+            name: master.upsName,
+            username: DEMO_MONITOR_USER.name,
+            password: { source: 'env', name: DEMO_PASSWORD_ENV },
+            expectedClients: ['127.0.0.1'],
+          },
+        ],
       },
     ],
     shutdown: { dryRun: true },
   };
   const configPath = path.join(dir, 'config.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  logger.log('info', `demo: ${kind} on ${master.host}:${master.port}; a power cut starts in ${DEMO_SCRIPT[0]!.seconds} s and repeats`);
+  logger.log(
+    'info',
+    `demo: ${kind} on ${master.host}:${master.port}; a power cut starts in ${DEMO_SCRIPT[0]!.seconds} s and repeats`,
+  );
   return {
     configPath,
     dataDir: dir,
@@ -65,7 +83,9 @@ export async function startDemo(logger: Logger, options: { forceSimulator?: bool
   };
 }
 
-async function playOnRealMaster(logger: Logger): Promise<{ host: string; port: number; upsName: string; stop: () => Promise<void> }> {
+async function playOnRealMaster(
+  logger: Logger,
+): Promise<{ host: string; port: number; upsName: string; stop: () => Promise<void> }> {
   const master = await startRealDemoMaster(logger);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -77,7 +97,10 @@ async function playOnRealMaster(logger: Logger): Promise<{ host: string; port: n
       await master.setVar('battery.charge', String(phase.charge[1]));
       await master.setVar('input.voltage', phase.inputVoltage.toFixed(1));
     } catch (error) {
-      logger.log('warn', `demo: could not set the next phase: ${error instanceof Error ? error.message : String(error)}`);
+      logger.log(
+        'warn',
+        `demo: could not set the next phase: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     timer = setTimeout(() => void play(index + 1), phase.seconds * 1000);
   };

@@ -26,7 +26,11 @@ export const NUT_DAEMONS = {
 
 /** Whether upsd and dummy-ups can run here: installed, and root (they are started with `-u root`). */
 export function canRunNutDaemons(): boolean {
-  return fs.existsSync(NUT_DAEMONS.upsd) && fs.existsSync(NUT_DAEMONS.dummyUps) && process.getuid?.() === 0;
+  return (
+    fs.existsSync(NUT_DAEMONS.upsd) &&
+    fs.existsSync(NUT_DAEMONS.dummyUps) &&
+    process.getuid?.() === 0
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -65,13 +69,17 @@ export interface WaitForOptions {
  * Calls `check` every `intervalMs` until it returns a value other than `undefined`/`false`, and
  * resolves with that value. Exceptions thrown by `check` propagate (use try/catch inside to ignore).
  */
-export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitForOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: WaitForOptions = {},
+): Promise<T> {
   const { timeoutMs = 5_000, intervalMs = 20, description = 'condition' } = options;
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const result = await check();
     if (result !== undefined && result !== false) return result;
-    if (performance.now() >= deadline) throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${description}`);
+    if (performance.now() >= deadline)
+      throw new Error(`waitFor: timed out after ${timeoutMs} ms waiting for ${description}`);
     await sleep(intervalMs);
   }
 }
@@ -98,7 +106,13 @@ export interface DummyUps {
 
 /** The ups.conf section of one dummy-ups UPS whose `<name>.dev` file lives in `etcDir`. */
 export function dummyUpsSection(ups: DummyUps, etcDir: string): string[] {
-  const lines = [`[${ups.name}]`, '\tdriver = dummy-ups', `\tport = ${path.join(etcDir, `${ups.name}.dev`)}`, '\tmode = dummy-once', `\tpollinterval = ${ups.pollInterval}`];
+  const lines = [
+    `[${ups.name}]`,
+    '\tdriver = dummy-ups',
+    `\tport = ${path.join(etcDir, `${ups.name}.dev`)}`,
+    '\tmode = dummy-once',
+    `\tpollinterval = ${ups.pollInterval}`,
+  ];
   if (ups.desc !== undefined) lines.push(`\tdesc = ${confQuote(ups.desc)}`);
   return lines;
 }
@@ -157,7 +171,6 @@ const hasSetpriv = fs.existsSync(NUT_DAEMONS.setpriv);
 /** Temp dirs are named `nut-rig-<pid>-<kind>-XXXXXX` so leftovers of dead processes can be swept. */
 const TEMP_PREFIX = 'nut-rig-';
 let sweptStaleDirs = false;
-
 
 /** Removes temp dirs left behind by test processes that died without running their exit handler. */
 function sweepStaleDirs(): void {
@@ -218,15 +231,22 @@ export class ManagedProcess {
     installExitHook();
     this.sink = options.sink;
     const wrap = hasSetpriv && options.pdeathsig !== false;
-    const [cmd, argv] = wrap ? [NUT_DAEMONS.setpriv, ['--pdeathsig', 'SIGKILL', '--', file, ...args]] : [file, [...args]];
-    this.child = spawn(cmd, argv, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = wrap
+      ? [NUT_DAEMONS.setpriv, ['--pdeathsig', 'SIGKILL', '--', file, ...args]]
+      : [file, [...args]];
+    this.child = spawn(cmd, argv, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (this.child.pid === undefined) throw new Error(`could not start ${file}`);
     this.pid = this.child.pid;
     liveProcesses.add(this);
     // Never keep the test process alive by ourselves: rigs are stopped explicitly, and the exit
     // handler (plus pdeathsig) ends whatever is left when the process exits.
     this.child.unref();
-    for (const stream of [this.child.stdout, this.child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    for (const stream of [this.child.stdout, this.child.stderr])
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
     const pipeLines = (stream: NodeJS.ReadableStream | null): void => {
       if (!stream) return;
       let rest = '';
@@ -255,7 +275,10 @@ export class ManagedProcess {
         this.exitSignal = signal;
         this.running = false;
         liveProcesses.delete(this);
-        this.sink(this.label, `exited (pid ${this.pid}, code ${String(code)}, signal ${String(signal)})`);
+        this.sink(
+          this.label,
+          `exited (pid ${this.pid}, code ${String(code)}, signal ${String(signal)})`,
+        );
         resolve();
       });
     });
@@ -281,7 +304,10 @@ export class ManagedProcess {
     this.signal('SIGTERM');
     if (this.frozen) this.signal('SIGCONT');
     this.frozen = false;
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      sleep(graceMs).then(() => true),
+    ]);
     if (timedOut) this.signal('SIGKILL');
     await this.exited;
   }
@@ -305,7 +331,8 @@ export async function pingDriver(socketPath: string, timeoutMs = 5_000): Promise
     } catch (error) {
       // The socket file appears at bind(), a moment before listen(): retry refusals until the deadline.
       const code = (error as { code?: string }).code;
-      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || performance.now() >= deadline) throw error;
+      if ((code !== 'ECONNREFUSED' && code !== 'ENOENT') || performance.now() >= deadline)
+        throw error;
       await sleep(10);
     }
   }
@@ -316,7 +343,10 @@ function pingOnce(socketPath: string, timeoutMs: number): Promise<net.Socket> {
     const socket = net.connect({ path: socketPath });
     let buffer = '';
     let done = false;
-    const timer = setTimeout(() => fail(new Error(`driver at ${socketPath} did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`driver at ${socketPath} did not answer PING within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const fail = (error: Error): void => {
       if (done) return;
       done = true;
@@ -337,8 +367,14 @@ function pingOnce(socketPath: string, timeoutMs: number): Promise<net.Socket> {
       } else if (buffer.length > 65_536) buffer = buffer.slice(-1_024);
     });
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      fail(Object.assign(new Error(`driver socket ${socketPath}: ${error.message}`), { code: error.code })),
+      fail(
+        Object.assign(new Error(`driver socket ${socketPath}: ${error.message}`), {
+          code: error.code,
+        }),
+      ),
     );
-    socket.on('close', () => fail(new Error(`driver at ${socketPath} closed the socket before PONG`)));
+    socket.on('close', () =>
+      fail(new Error(`driver at ${socketPath} closed the socket before PONG`)),
+    );
   });
 }

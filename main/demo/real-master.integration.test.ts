@@ -27,10 +27,16 @@ describe('the demo real master', () => {
     await client.authenticate(DEMO_MONITOR_USER.name, DEMO_MONITOR_USER.password);
     await client.login(master.upsName);
     expect(await client.getVar(master.upsName, 'device.model')).toBe('Demo UPS 1500');
-    await waitFor(async () => (await client!.getVar(master!.upsName, 'ups.status')) === 'OL', { timeoutMs: 10_000, description: 'ups.status OL' });
+    await waitFor(async () => (await client!.getVar(master!.upsName, 'ups.status')) === 'OL', {
+      timeoutMs: 10_000,
+      description: 'ups.status OL',
+    });
 
     await master.setVar('ups.status', 'OB DISCHRG');
-    await waitFor(async () => (await client!.getVar(master!.upsName, 'ups.status')) === 'OB DISCHRG', { timeoutMs: 10_000, description: 'ups.status OB DISCHRG' });
+    await waitFor(
+      async () => (await client!.getVar(master!.upsName, 'ups.status')) === 'OB DISCHRG',
+      { timeoutMs: 10_000, description: 'ups.status OB DISCHRG' },
+    );
 
     const pids = master.pids();
     expect(pids).toHaveLength(2);
@@ -46,7 +52,9 @@ describe('the demo real master', () => {
     master = await startRealDemoMaster(logger);
     await master.stop();
     master = undefined;
-    const after = fs.readdirSync(os.tmpdir()).filter((name) => name.includes('-demo-') && !before.has(name));
+    const after = fs
+      .readdirSync(os.tmpdir())
+      .filter((name) => name.includes('-demo-') && !before.has(name));
     expect(after).toEqual([]);
   });
 });

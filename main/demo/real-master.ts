@@ -10,7 +10,18 @@ import type net from 'node:net';
 import path from 'node:path';
 import { NutClient } from '../nut/client';
 import type { Logger } from '../platform/ports';
-import { ManagedProcess, NUT_DAEMONS, confQuote, dummyUpsDevFile, dummyUpsSection, getFreePort, makeTempDir, pingDriver, removeTempDir, waitFor } from './nut-daemons';
+import {
+  ManagedProcess,
+  NUT_DAEMONS,
+  confQuote,
+  dummyUpsDevFile,
+  dummyUpsSection,
+  getFreePort,
+  makeTempDir,
+  pingDriver,
+  removeTempDir,
+  waitFor,
+} from './nut-daemons';
 import { DEMO_MONITOR_USER, DEMO_SCRIPT, DEMO_STATIC_VARS } from './simulated-master';
 
 export interface RealDemoMaster {
@@ -45,9 +56,19 @@ export async function startRealDemoMaster(logger: Logger): Promise<RealDemoMaste
     await fsp.mkdir(etc, { mode: 0o750 });
     await fsp.mkdir(state, { mode: 0o750 });
     const first = DEMO_SCRIPT[0]!;
-    const vars = { ...DEMO_STATIC_VARS, 'ups.status': first.status, 'battery.charge': String(first.charge[0]), 'input.voltage': first.inputVoltage.toFixed(1), 'ups.load': String(first.load) };
+    const vars = {
+      ...DEMO_STATIC_VARS,
+      'ups.status': first.status,
+      'battery.charge': String(first.charge[0]),
+      'input.voltage': first.inputVoltage.toFixed(1),
+      'ups.load': String(first.load),
+    };
     await fsp.writeFile(path.join(etc, `${UPS}.dev`), dummyUpsDevFile(vars), { mode: 0o640 });
-    await fsp.writeFile(path.join(etc, 'ups.conf'), `${dummyUpsSection({ name: UPS, desc: 'NUT Sentinel demo UPS', pollInterval: 30 }, etc).join('\n')}\n`, { mode: 0o640 });
+    await fsp.writeFile(
+      path.join(etc, 'ups.conf'),
+      `${dummyUpsSection({ name: UPS, desc: 'NUT Sentinel demo UPS', pollInterval: 30 }, etc).join('\n')}\n`,
+      { mode: 0o640 },
+    );
     const controlPassword = randomBytes(12).toString('hex');
     const users = [
       `[${DEMO_MONITOR_USER.name}]`,
@@ -59,14 +80,21 @@ export async function startRealDemoMaster(logger: Logger): Promise<RealDemoMaste
     ];
     await fsp.writeFile(path.join(etc, 'upsd.users'), `${users.join('\n')}\n`, { mode: 0o640 });
     const env = { ...process.env, NUT_CONFPATH: etc, NUT_STATEPATH: state, NUT_ALTPIDPATH: state };
-    const sink = (label: string, line: string): void => logger.log('debug', `demo ${label}: ${line}`);
+    const sink = (label: string, line: string): void =>
+      logger.log('debug', `demo ${label}: ${line}`);
 
     const socketPath = path.join(state, `dummy-ups-${UPS}`);
-    const driver = new ManagedProcess('dummy-ups', NUT_DAEMONS.dummyUps, ['-a', UPS, '-u', 'root', '-F'], { env, cwd: dir, sink });
+    const driver = new ManagedProcess(
+      'dummy-ups',
+      NUT_DAEMONS.dummyUps,
+      ['-a', UPS, '-u', 'root', '-F'],
+      { env, cwd: dir, sink },
+    );
     processes.push(driver);
     await waitFor(
       () => {
-        if (!driver.running) throw new Error(`dummy-ups exited during start-up (code ${String(driver.exitCode)})`);
+        if (!driver.running)
+          throw new Error(`dummy-ups exited during start-up (code ${String(driver.exitCode)})`);
         return fs.existsSync(socketPath);
       },
       { timeoutMs: START_TIMEOUT_MS, intervalMs: 20, description: 'the dummy-ups socket' },
@@ -75,16 +103,30 @@ export async function startRealDemoMaster(logger: Logger): Promise<RealDemoMaste
     link = await pingDriver(socketPath, START_TIMEOUT_MS);
 
     const port = await getFreePort(HOST);
-    await fsp.writeFile(path.join(etc, 'upsd.conf'), `LISTEN ${HOST} ${port}\nMAXAGE 15\n`, { mode: 0o640 });
-    const upsd = new ManagedProcess('upsd', NUT_DAEMONS.upsd, ['-u', 'root', '-F'], { env, cwd: dir, sink });
+    await fsp.writeFile(path.join(etc, 'upsd.conf'), `LISTEN ${HOST} ${port}\nMAXAGE 15\n`, {
+      mode: 0o640,
+    });
+    const upsd = new ManagedProcess('upsd', NUT_DAEMONS.upsd, ['-u', 'root', '-F'], {
+      env,
+      cwd: dir,
+      sink,
+    });
     processes.push(upsd);
     await waitFor(
       () => {
-        if (upsd.output.some((line) => line.startsWith(`listening on ${HOST} port ${port}`))) return true;
-        if (!upsd.running) throw new Error(`upsd exited during start-up (code ${String(upsd.exitCode)}): ${upsd.output.slice(-3).join(' / ')}`);
+        if (upsd.output.some((line) => line.startsWith(`listening on ${HOST} port ${port}`)))
+          return true;
+        if (!upsd.running)
+          throw new Error(
+            `upsd exited during start-up (code ${String(upsd.exitCode)}): ${upsd.output.slice(-3).join(' / ')}`,
+          );
         return false;
       },
-      { timeoutMs: START_TIMEOUT_MS, intervalMs: 20, description: `upsd listening on ${HOST}:${port}` },
+      {
+        timeoutMs: START_TIMEOUT_MS,
+        intervalMs: 20,
+        description: `upsd listening on ${HOST}:${port}`,
+      },
     );
     const client = await NutClient.connect({ host: HOST, port, keepAliveIntervalMs: 20_000 });
     control = client;

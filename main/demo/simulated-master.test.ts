@@ -11,7 +11,11 @@ describe('simulated demo master', () => {
 
   it('serves a secondary session: identify, LOGIN, status, variables, clients', async () => {
     master = await startSimulatedMaster();
-    const client = await NutClient.connect({ host: master.host, port: master.port, keepAliveIntervalMs: 0 });
+    const client = await NutClient.connect({
+      host: master.host,
+      port: master.port,
+      keepAliveIntervalMs: 0,
+    });
     try {
       const caps = await client.capabilities();
       expect(caps.netVer).toBe('1.3');
@@ -31,7 +35,11 @@ describe('simulated demo master', () => {
 
   it('refuses a wrong password and an unknown UPS like upsd', async () => {
     master = await startSimulatedMaster();
-    const client = await NutClient.connect({ host: master.host, port: master.port, keepAliveIntervalMs: 0 });
+    const client = await NutClient.connect({
+      host: master.host,
+      port: master.port,
+      keepAliveIntervalMs: 0,
+    });
     try {
       await client.authenticate('monuser', 'wrong');
       await expect(client.login('ups')).rejects.toMatchObject({ code: 'ACCESS-DENIED' });

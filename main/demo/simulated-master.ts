@@ -74,11 +74,14 @@ function quote(value: string): string {
 function words(line: string): string[] {
   const out: string[] = [];
   const re = /"((?:\\.|[^"\\])*)"|(\S+)/g;
-  for (const m of line.matchAll(re)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  for (const m of line.matchAll(re))
+    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
   return out;
 }
 
-export async function startSimulatedMaster(options: SimulatedMasterOptions = {}): Promise<SimulatedMaster> {
+export async function startSimulatedMaster(
+  options: SimulatedMasterOptions = {},
+): Promise<SimulatedMaster> {
   const upsName = options.upsName ?? 'ups';
   const users = options.users ?? { [DEMO_MONITOR_USER.name]: DEMO_MONITOR_USER.password };
   const script = options.script ?? DEMO_SCRIPT;
@@ -108,7 +111,11 @@ export async function startSimulatedMaster(options: SimulatedMasterOptions = {})
     return new Map([...vars.entries()].sort(([a], [b]) => a.localeCompare(b)));
   };
 
-  const answer = (socket: net.Socket, state: { user?: string; password?: string }, line: string): string[] => {
+  const answer = (
+    socket: net.Socket,
+    state: { user?: string; password?: string },
+    line: string,
+  ): string[] => {
     const w = words(line);
     const [cmd, sub, a1, a2] = [w[0]?.toUpperCase(), w[1]?.toUpperCase(), w[2], w[3]];
     const known = (ups: string | undefined) => ups?.toLowerCase() === upsName.toLowerCase();
@@ -144,20 +151,30 @@ export async function startSimulatedMaster(options: SimulatedMasterOptions = {})
         if (!known(a1) && !(sub === 'VAR' && a2 === 'server.version')) return ['ERR UNKNOWN-UPS'];
         if (sub === 'VAR') {
           const value = a2 === 'server.version' ? 'demo' : variables().get(a2 ?? '');
-          return value === undefined ? ['ERR VAR-NOT-SUPPORTED'] : [`VAR ${a1} ${a2} ${quote(value)}`];
+          return value === undefined
+            ? ['ERR VAR-NOT-SUPPORTED']
+            : [`VAR ${a1} ${a2} ${quote(value)}`];
         }
         if (sub === 'UPSDESC') return [`UPSDESC ${a1} ${quote('Demo UPS')}`];
         if (sub === 'NUMLOGINS') return [`NUMLOGINS ${a1} ${logins.size}`];
-        if (sub === 'DESC') return [`DESC ${a1} ${a2} ${quote(DESCRIPTIONS[a2 ?? ''] ?? 'Description unavailable')}`];
+        if (sub === 'DESC')
+          return [`DESC ${a1} ${a2} ${quote(DESCRIPTIONS[a2 ?? ''] ?? 'Description unavailable')}`];
         if (sub === 'TYPE') return [`TYPE ${a1} ${a2} STRING:64`];
         return ['ERR INVALID-ARGUMENT'];
       case 'LIST': {
-        if (sub === 'UPS') return ['BEGIN LIST UPS', `UPS ${upsName} ${quote('Demo UPS')}`, 'END LIST UPS'];
+        if (sub === 'UPS')
+          return ['BEGIN LIST UPS', `UPS ${upsName} ${quote('Demo UPS')}`, 'END LIST UPS'];
         if (!known(a1)) return ['ERR UNKNOWN-UPS'];
-        const frame = (items: string[]) => [`BEGIN LIST ${sub} ${a1}`, ...items, `END LIST ${sub} ${a1}`];
-        if (sub === 'VAR') return frame([...variables()].map(([k, v]) => `VAR ${a1} ${k} ${quote(v)}`));
+        const frame = (items: string[]) => [
+          `BEGIN LIST ${sub} ${a1}`,
+          ...items,
+          `END LIST ${sub} ${a1}`,
+        ];
+        if (sub === 'VAR')
+          return frame([...variables()].map(([k, v]) => `VAR ${a1} ${k} ${quote(v)}`));
         if (sub === 'RW' || sub === 'CMD') return frame([]);
-        if (sub === 'CLIENT') return frame([...logins.values()].map((address) => `CLIENT ${a1} ${address}`));
+        if (sub === 'CLIENT')
+          return frame([...logins.values()].map((address) => `CLIENT ${a1} ${address}`));
         return ['ERR INVALID-ARGUMENT'];
       }
       default:

@@ -6,7 +6,12 @@
  * 254 / 64 × 0.5 s ≈ 2 s even when nothing answers.
  */
 import { performance } from 'node:perf_hooks';
-import { type DiscoveredServer, type DiscoveryRequest, DiscoveryRequestSchema, type DiscoveryResult } from '../../shared/discovery';
+import {
+  type DiscoveredServer,
+  type DiscoveryRequest,
+  DiscoveryRequestSchema,
+  type DiscoveryResult,
+} from '../../shared/discovery';
 import { DEFAULT_NUT_PORT, NutClient, type NutClientOptions } from '../nut/client';
 import { fingerprintServer } from './fingerprint';
 import { type MdnsFinding, browseNut } from './mdns';
@@ -28,18 +33,31 @@ export interface DiscoverOptions {
   browse?: typeof browseNut;
 }
 
-export const DISCOVERY_DEFAULTS = { connectTimeoutMs: 500, requestTimeoutMs: 1500, concurrency: 64, mdnsDurationMs: 2000 } as const;
+export const DISCOVERY_DEFAULTS = {
+  connectTimeoutMs: 500,
+  requestTimeoutMs: 1500,
+  concurrency: 64,
+  mdnsDurationMs: 2000,
+} as const;
 
 function sortKey(server: DiscoveredServer): number {
   return (ipToInt(server.host) ?? 2 ** 32) * 65_536 + server.port;
 }
 
 /** Throws ScanRangeError (networks.ts) for a range it may not scan; everything else ends up in the result. */
-export async function discover(input: DiscoveryRequest, options: DiscoverOptions = {}): Promise<DiscoveryResult> {
+export async function discover(
+  input: DiscoveryRequest,
+  options: DiscoverOptions = {},
+): Promise<DiscoveryResult> {
   const request = DiscoveryRequestSchema.parse(input);
   const started = performance.now();
   const subnets = options.subnets ?? localSubnets();
-  const targets = planScan({ ranges: request.ranges, widen: request.widen, allowOutsideLocal: request.allowOutsideLocal, subnets });
+  const targets = planScan({
+    ranges: request.ranges,
+    widen: request.widen,
+    allowOutsideLocal: request.allowOutsideLocal,
+    subnets,
+  });
   const port = options.port ?? DEFAULT_NUT_PORT;
   const connect = options.connect ?? ((o: NutClientOptions) => NutClient.connect(o));
   const connectTimeoutMs = options.connectTimeoutMs ?? DISCOVERY_DEFAULTS.connectTimeoutMs;
@@ -53,24 +71,49 @@ export async function discover(input: DiscoveryRequest, options: DiscoverOptions
       attempts++;
       let client: NutClient;
       try {
-        client = await connect({ host, port, connectTimeoutMs, requestTimeoutMs, keepAliveIntervalMs: 0, tls: { mode: 'off' } });
+        client = await connect({
+          host,
+          port,
+          connectTimeoutMs,
+          requestTimeoutMs,
+          keepAliveIntervalMs: 0,
+          tls: { mode: 'off' },
+        });
       } catch {
         continue; // refused, silent or unreachable: nothing to report for an address nobody claimed
       }
-      const server = await fingerprintServer(host, port, { client, connect, connectTimeoutMs: requestTimeoutMs, requestTimeoutMs });
+      const server = await fingerprintServer(host, port, {
+        client,
+        connect,
+        connectTimeoutMs: requestTimeoutMs,
+        requestTimeoutMs,
+      });
       server.foundBy = ['scan'];
       servers.set(`${host}:${port}`, server);
     }
   };
   let scanMs = 0;
-  const scanning = Promise.all(Array.from({ length: Math.min(options.concurrency ?? DISCOVERY_DEFAULTS.concurrency, Math.max(queue.length, 1)) }, probe)).then(() => {
+  const scanning = Promise.all(
+    Array.from(
+      {
+        length: Math.min(
+          options.concurrency ?? DISCOVERY_DEFAULTS.concurrency,
+          Math.max(queue.length, 1),
+        ),
+      },
+      probe,
+    ),
+  ).then(() => {
     scanMs = Math.round(performance.now() - started);
   });
 
   const mdns: DiscoveryResult['mdns'] = { browsed: false, error: null };
   let findings: MdnsFinding[] = [];
   const browsing = request.mdns
-    ? (options.browse ?? browseNut)({ interfaces: subnets.map((subnet) => subnet.address), durationMs: options.mdnsDurationMs ?? DISCOVERY_DEFAULTS.mdnsDurationMs })
+    ? (options.browse ?? browseNut)({
+        interfaces: subnets.map((subnet) => subnet.address),
+        durationMs: options.mdnsDurationMs ?? DISCOVERY_DEFAULTS.mdnsDurationMs,
+      })
         .then((result) => {
           findings = result;
           mdns.browsed = true;
@@ -91,10 +134,20 @@ export async function discover(input: DiscoveryRequest, options: DiscoverOptions
         known.foundBy = ['scan', 'mdns'];
         known.mdnsName = finding.name;
         known.mdnsHost = finding.host;
-        if (known.preset === 'generic' && known.kind === 'nut' && /\b(pve|proxmox)/i.test(finding.host)) known.preset = 'proxmox';
+        if (
+          known.preset === 'generic' &&
+          known.kind === 'nut' &&
+          /\b(pve|proxmox)/i.test(finding.host)
+        )
+          known.preset = 'proxmox';
         return;
       }
-      const server = await fingerprintServer(host, finding.port, { connect, connectTimeoutMs: requestTimeoutMs, requestTimeoutMs, mdns: mdnsInfo });
+      const server = await fingerprintServer(host, finding.port, {
+        connect,
+        connectTimeoutMs: requestTimeoutMs,
+        requestTimeoutMs,
+        mdns: mdnsInfo,
+      });
       server.foundBy = ['mdns'];
       servers.set(`${host}:${finding.port}`, server);
     }),
@@ -102,7 +155,12 @@ export async function discover(input: DiscoveryRequest, options: DiscoverOptions
 
   return {
     servers: [...servers.values()].sort((a, b) => sortKey(a) - sortKey(b)),
-    scanned: targets.map((target) => ({ cidr: target.cidr, interface: target.interface, addresses: target.hosts.length, note: target.note })),
+    scanned: targets.map((target) => ({
+      cidr: target.cidr,
+      interface: target.interface,
+      addresses: target.hosts.length,
+      note: target.note,
+    })),
     attempts,
     scanMs,
     durationMs: Math.round(performance.now() - started),

@@ -16,7 +16,10 @@ export interface DiscoveryDefaults {
   mdns?: boolean;
 }
 
-export async function findMasters(request: DiscoveryRequest, options: DiscoveryDefaults & Pick<DiscoverOptions, 'connect' | 'subnets' | 'browse'>): Promise<DiscoveryResult> {
+export async function findMasters(
+  request: DiscoveryRequest,
+  options: DiscoveryDefaults & Pick<DiscoverOptions, 'connect' | 'subnets' | 'browse'>,
+): Promise<DiscoveryResult> {
   const useDefaults = (request.ranges ?? []).length === 0 && (options.ranges ?? []).length > 0;
   try {
     return await discover(
@@ -25,10 +28,19 @@ export async function findMasters(request: DiscoveryRequest, options: DiscoveryD
         ...(useDefaults ? { ranges: [...options.ranges!], allowOutsideLocal: true } : {}),
         mdns: options.mdns !== false && request.mdns !== false,
       },
-      { ...(options.port ? { port: options.port } : {}), ...(options.connect ? { connect: options.connect } : {}), ...(options.subnets ? { subnets: options.subnets } : {}), ...(options.browse ? { browse: options.browse } : {}) },
+      {
+        ...(options.port ? { port: options.port } : {}),
+        ...(options.connect ? { connect: options.connect } : {}),
+        ...(options.subnets ? { subnets: options.subnets } : {}),
+        ...(options.browse ? { browse: options.browse } : {}),
+      },
     );
   } catch (error) {
     if (!(error instanceof ScanRangeError)) throw error;
-    throw new ApiRequestError({ code: 'RANGE-REFUSED', message: error.message, fix: 'Search your own network, or type the master’s address and confirm the range is yours.' });
+    throw new ApiRequestError({
+      code: 'RANGE-REFUSED',
+      message: error.message,
+      fix: 'Search your own network, or type the master’s address and confirm the range is yours.',
+    });
   }
 }

@@ -25,7 +25,10 @@ export function nutVersionOf(ver: string): string | null {
   return /\bupsd\s+v?(\d+\.\d+(?:\.\d+)*)/i.exec(ver)?.[1] ?? null;
 }
 
-export function presetFor(kind: DiscoveredServer['kind'], mdnsHost: string | null): DiscoveredServer['preset'] {
+export function presetFor(
+  kind: DiscoveredServer['kind'],
+  mdnsHost: string | null,
+): DiscoveredServer['preset'] {
   if (kind === 'synology') return 'synology';
   return mdnsHost && /\b(pve|proxmox)/i.test(mdnsHost) ? 'proxmox' : 'generic';
 }
@@ -35,16 +38,32 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function upsDetails(client: NutClient, name: string, description: string): Promise<DiscoveredUps> {
+async function upsDetails(
+  client: NutClient,
+  name: string,
+  description: string,
+): Promise<DiscoveredUps> {
   const read = (variable: string) => client.getVar(name, variable).catch(() => null);
-  const [deviceModel, upsModel, status] = await Promise.all([read('device.model'), read('ups.model'), read('ups.status')]);
+  const [deviceModel, upsModel, status] = await Promise.all([
+    read('device.model'),
+    read('ups.model'),
+    read('ups.status'),
+  ]);
   return { name, description, model: deviceModel ?? upsModel, status };
 }
 
 /** Resolves with what the server told (never rejects for server behaviour; `problem` says what was missing). */
-export async function fingerprintServer(host: string, port: number, options: FingerprintOptions = {}): Promise<DiscoveredServer> {
+export async function fingerprintServer(
+  host: string,
+  port: number,
+  options: FingerprintOptions = {},
+): Promise<DiscoveredServer> {
   const connect = options.connect ?? ((o: NutClientOptions) => NutClient.connect(o));
-  const timeouts = { connectTimeoutMs: options.connectTimeoutMs ?? 1500, requestTimeoutMs: options.requestTimeoutMs ?? 1500, keepAliveIntervalMs: 0 };
+  const timeouts = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 1500,
+    requestTimeoutMs: options.requestTimeoutMs ?? 1500,
+    keepAliveIntervalMs: 0,
+  };
   const result: DiscoveredServer = {
     host,
     port,
@@ -105,8 +124,12 @@ export async function fingerprintServer(host: string, port: number, options: Fin
     }
     result.kind = result.version && /DSM/i.test(result.version) ? 'synology' : 'nut';
     result.nutVersion = result.version ? nutVersionOf(result.version) : null;
-    result.rightsWords = rightsWordsFor({ protVer: result.protVer, synology: result.kind === 'synology' });
-    for (const ups of upses ?? []) result.ups.push(await upsDetails(client, ups.name, ups.description));
+    result.rightsWords = rightsWordsFor({
+      protVer: result.protVer,
+      synology: result.kind === 'synology',
+    });
+    for (const ups of upses ?? [])
+      result.ups.push(await upsDetails(client, ups.name, ups.description));
   } catch (error) {
     result.problem = describe(error);
     if (!answered) return result;
@@ -118,11 +141,25 @@ export async function fingerprintServer(host: string, port: number, options: Fin
   return result;
 }
 
-async function starttlsOffered(host: string, port: number, connect: (options: NutClientOptions) => Promise<NutClient>, timeouts: Pick<NutClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>): Promise<DiscoveredServer['starttls']> {
+async function starttlsOffered(
+  host: string,
+  port: number,
+  connect: (options: NutClientOptions) => Promise<NutClient>,
+  timeouts: Pick<NutClientOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>,
+): Promise<DiscoveredServer['starttls']> {
   let client: NutClient;
   try {
     // Any certificate: this only asks whether TLS is there; the master entry pins it later.
-    client = await connect({ host, port, ...timeouts, tls: { mode: 'opportunistic', insecure: true, handshakeTimeoutMs: timeouts.requestTimeoutMs ?? 1500 } });
+    client = await connect({
+      host,
+      port,
+      ...timeouts,
+      tls: {
+        mode: 'opportunistic',
+        insecure: true,
+        handshakeTimeoutMs: timeouts.requestTimeoutMs ?? 1500,
+      },
+    });
   } catch (error) {
     // The server said OK STARTTLS but the handshake failed: it offers TLS, badly set up.
     return error instanceof NutError && error.kind === 'tls' ? 'offered' : 'unknown';

@@ -27,8 +27,11 @@ export async function browseNut(options: MdnsBrowseOptions): Promise<MdnsFinding
   const browsers: Browser[] = [];
   const errors: Error[] = [];
   const record = (service: Service): void => {
-    const addresses = (service.addresses ?? []).filter((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
-    if (addresses.length === 0 && service.referer?.family === 'IPv4') addresses.push(service.referer.address);
+    const addresses = (service.addresses ?? []).filter((address) =>
+      /^\d+\.\d+\.\d+\.\d+$/.test(address),
+    );
+    if (addresses.length === 0 && service.referer?.family === 'IPv4')
+      addresses.push(service.referer.address);
     const key = `${service.name}|${service.port}`;
     const known = found.get(key);
     if (known) known.addresses = [...new Set([...known.addresses, ...addresses])];
@@ -37,7 +40,10 @@ export async function browseNut(options: MdnsBrowseOptions): Promise<MdnsFinding
   try {
     for (const address of options.interfaces) {
       // Bound to 0.0.0.0: a socket bound to the interface address would never see the multicast answers.
-      const bonjour = new Bonjour({ interface: address, bind: '0.0.0.0' } as ConstructorParameters<typeof Bonjour>[0], (error: Error) => errors.push(error));
+      const bonjour = new Bonjour(
+        { interface: address, bind: '0.0.0.0' } as ConstructorParameters<typeof Bonjour>[0],
+        (error: Error) => errors.push(error),
+      );
       instances.push(bonjour);
       // multicast-dns emits socket errors (EADDRINUSE, EACCES) as 'error' events bonjour-service leaves unhandled.
       const mdns = (bonjour as unknown as { server: { mdns: NodeJS.EventEmitter } }).server.mdns;
@@ -54,7 +60,9 @@ export async function browseNut(options: MdnsBrowseOptions): Promise<MdnsFinding
       if (waited < options.durationMs) for (const browser of browsers) browser.update();
     }
   } finally {
-    await Promise.all(instances.map((bonjour) => new Promise<void>((resolve) => bonjour.destroy(() => resolve()))));
+    await Promise.all(
+      instances.map((bonjour) => new Promise<void>((resolve) => bonjour.destroy(() => resolve()))),
+    );
   }
   if (found.size === 0 && errors.length > 0 && errors.length >= instances.length) throw errors[0]!;
   return [...found.values()];

@@ -8,7 +8,10 @@ function iface(address: string, cidr: string, internal = false): os.NetworkInter
 
 const interfaces = {
   lo: [iface('127.0.0.1', '127.0.0.1/8', true)],
-  eth0: [iface('10.20.5.7', '10.20.4.0/22'), { ...iface('fe80::1', 'fe80::1/64'), family: 'IPv6' } as os.NetworkInterfaceInfo],
+  eth0: [
+    iface('10.20.5.7', '10.20.4.0/22'),
+    { ...iface('fe80::1', 'fe80::1/64'), family: 'IPv6' } as os.NetworkInterfaceInfo,
+  ],
   wlan0: [iface('192.168.1.33', '192.168.1.0/24')],
   tun0: [iface('10.99.0.2', '10.99.0.2/32')],
 };
@@ -29,7 +32,9 @@ describe('planScan', () => {
       ['10.20.5.0/24', 'eth0', 253],
       ['192.168.1.0/24', 'wlan0', 253],
     ]);
-    expect(plan[0]!.note).toContain('eth0 is on 10.20.4.0/22; only the /24 around this machine (10.20.5.0/24) was searched');
+    expect(plan[0]!.note).toContain(
+      'eth0 is on 10.20.4.0/22; only the /24 around this machine (10.20.5.0/24) was searched',
+    );
     expect(plan[1]!.hosts).not.toContain('192.168.1.33');
     expect(plan[1]!.hosts[0]).toBe('192.168.1.1');
     expect(plan[1]!.hosts.at(-1)).toBe('192.168.1.254');
@@ -39,17 +44,28 @@ describe('planScan', () => {
   });
 
   it('takes typed ranges inside the local subnets, refuses others unless allowed explicitly', () => {
-    expect(planScan({ subnets, ranges: ['192.168.1.16/30'] })).toEqual([{ cidr: '192.168.1.16/30', interface: 'wlan0', hosts: ['192.168.1.17', '192.168.1.18'], note: null }]);
+    expect(planScan({ subnets, ranges: ['192.168.1.16/30'] })).toEqual([
+      {
+        cidr: '192.168.1.16/30',
+        interface: 'wlan0',
+        hosts: ['192.168.1.17', '192.168.1.18'],
+        note: null,
+      },
+    ]);
     expect(() => planScan({ subnets, ranges: ['192.168.2.0/24'] })).toThrow(
       /192\.168\.2\.0\/24 is not part of a network this machine is directly connected to \(local: 10\.20\.4\.0\/22 \(eth0\), 192\.168\.1\.0\/24 \(wlan0\)\)/,
     );
-    expect(planScan({ subnets, ranges: ['192.168.2.9'], allowOutsideLocal: true })[0]).toMatchObject({ cidr: '192.168.2.9/32', interface: null, hosts: ['192.168.2.9'] });
+    expect(
+      planScan({ subnets, ranges: ['192.168.2.9'], allowOutsideLocal: true })[0],
+    ).toMatchObject({ cidr: '192.168.2.9/32', interface: null, hosts: ['192.168.2.9'] });
   });
 
   it('refuses bad text and scans larger than a /20 with a message saying what to do', () => {
     expect(() => parseCidr('192.168.1/24')).toThrow(ScanRangeError);
     expect(() => parseCidr('300.1.1.1')).toThrow(/write it like 192\.168\.1\.0\/24/);
-    expect(() => planScan({ subnets, ranges: ['10.0.0.0/8'], allowOutsideLocal: true })).toThrow(/at most 4096 \(a \/20\)/);
+    expect(() => planScan({ subnets, ranges: ['10.0.0.0/8'], allowOutsideLocal: true })).toThrow(
+      /at most 4096 \(a \/20\)/,
+    );
     expect(() => planScan({ subnets: [] })).toThrow(/no IPv4 network besides loopback/);
     expect(hostsOf(parseCidr('10.0.0.0/31'))).toEqual(['10.0.0.0', '10.0.0.1']);
   });

@@ -69,7 +69,9 @@ export function parseCidr(text: string): Ipv4Range {
   const base = match ? ipToInt(match[1]!) : null;
   const prefix = match?.[2] === undefined ? 32 : Number(match[2]);
   if (!match || base === null || prefix > 32) {
-    throw new ScanRangeError(`“${text}” is not an IPv4 range: write it like 192.168.1.0/24 or a single address like 192.168.1.20.`);
+    throw new ScanRangeError(
+      `“${text}” is not an IPv4 range: write it like 192.168.1.0/24 or a single address like 192.168.1.20.`,
+    );
   }
   return rangeOf(base, prefix);
 }
@@ -78,7 +80,12 @@ export function parseCidr(text: string): Ipv4Range {
 export function hostsOf(range: Ipv4Range): string[] {
   const skipEnds = range.prefix <= 30;
   const hosts: string[] = [];
-  for (let value = range.first + (skipEnds ? 1 : 0); value <= range.last - (skipEnds ? 1 : 0); value++) hosts.push(intToIp(value));
+  for (
+    let value = range.first + (skipEnds ? 1 : 0);
+    value <= range.last - (skipEnds ? 1 : 0);
+    value++
+  )
+    hosts.push(intToIp(value));
   return hosts;
 }
 
@@ -87,7 +94,9 @@ function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
 }
 
 /** This machine's directly connected IPv4 subnets (no loopback, no /32 point-to-point). */
-export function localSubnets(interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): LocalSubnet[] {
+export function localSubnets(
+  interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces(),
+): LocalSubnet[] {
   const subnets: LocalSubnet[] = [];
   for (const [name, infos] of Object.entries(interfaces)) {
     for (const info of infos ?? []) {
@@ -119,19 +128,24 @@ export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
   const targets: ScanTarget[] = [];
   if (!options.ranges || options.ranges.length === 0) {
     if (subnets.length === 0) {
-      throw new ScanRangeError('This machine has no IPv4 network besides loopback, so there is no local subnet to search. Connect to the network the master is on, or type its address.');
+      throw new ScanRangeError(
+        'This machine has no IPv4 network besides loopback, so there is no local subnet to search. Connect to the network the master is on, or type its address.',
+      );
     }
     for (const subnet of subnets) {
       const own = ipToInt(subnet.address)!;
       const capped = !options.widen && subnet.range.prefix < 24;
       const range = capped ? rangeOf(own, 24) : subnet.range;
-      if (range.last - range.first + 1 > MAX_SCAN_ADDRESSES + 2) throw tooMany(range.last - range.first + 1);
+      if (range.last - range.first + 1 > MAX_SCAN_ADDRESSES + 2)
+        throw tooMany(range.last - range.first + 1);
       if (targets.some((target) => target.cidr === formatCidr(range))) continue;
       targets.push({
         cidr: formatCidr(range),
         interface: subnet.interface,
         hosts: hostsOf(range).filter((host) => host !== subnet.address),
-        note: capped ? `${subnet.interface} is on ${subnet.cidr}; only the /24 around this machine (${formatCidr(range)}) was searched. Widen the search or type a range for the rest.` : null,
+        note: capped
+          ? `${subnet.interface} is on ${subnet.cidr}; only the /24 around this machine (${formatCidr(range)}) was searched. Widen the search or type a range for the rest.`
+          : null,
       });
     }
   } else {
@@ -139,7 +153,10 @@ export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
       const range = parseCidr(text);
       const local = subnets.find((subnet) => contains(subnet.range, range));
       if (!local && !options.allowOutsideLocal) {
-        const mine = subnets.length > 0 ? subnets.map((subnet) => `${subnet.cidr} (${subnet.interface})`).join(', ') : 'none';
+        const mine =
+          subnets.length > 0
+            ? subnets.map((subnet) => `${subnet.cidr} (${subnet.interface})`).join(', ')
+            : 'none';
         throw new ScanRangeError(
           `${formatCidr(range)} is not part of a network this machine is directly connected to (local: ${mine}). ` +
             'Discovery only searches your own networks; if this range is yours to scan, confirm it explicitly (--allow-outside-local, or tick “search outside my networks”).',
@@ -148,7 +165,12 @@ export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
       const size = range.last - range.first + 1;
       if (size > MAX_SCAN_ADDRESSES + 2) throw tooMany(size);
       const own = new Set(subnets.map((subnet) => subnet.address));
-      targets.push({ cidr: formatCidr(range), interface: local?.interface ?? null, hosts: hostsOf(range).filter((host) => !own.has(host)), note: null });
+      targets.push({
+        cidr: formatCidr(range),
+        interface: local?.interface ?? null,
+        hosts: hostsOf(range).filter((host) => !own.has(host)),
+        note: null,
+      });
     }
   }
   const total = targets.reduce((sum, target) => sum + target.hosts.length, 0);

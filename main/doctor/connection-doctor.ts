@@ -14,7 +14,18 @@ import { type RightsWords, rightsWordsFor } from '../../shared/rights';
 import { type Diagnosis, type ServerIdentity, detectedServerKind } from '../../shared/snapshot';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
-import { DSM_PASSWORD, DSM_USERS, type OtherPortAnswer, type Preset, ipv6OnSameInterface, loginRefusedDiagnosis, notPermittedDiagnosis, refusedDiagnosis, timeoutDiagnosis, userRequiredDiagnosis } from '../nut/fixes';
+import {
+  DSM_PASSWORD,
+  DSM_USERS,
+  type OtherPortAnswer,
+  type Preset,
+  ipv6OnSameInterface,
+  loginRefusedDiagnosis,
+  notPermittedDiagnosis,
+  refusedDiagnosis,
+  timeoutDiagnosis,
+  userRequiredDiagnosis,
+} from '../nut/fixes';
 
 export type ConnectionTestRequest = z.input<typeof ConnectionTestRequestSchema>;
 
@@ -27,18 +38,30 @@ export interface DoctorOptions {
   preset?: Preset;
   networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
   /** After a connect timeout: does another port of the host answer? (tells a firewall drop from a host that is down) */
-  probeOtherPorts?: (host: string, ports: readonly number[], timeoutMs: number) => Promise<OtherPortAnswer | null>;
+  probeOtherPorts?: (
+    host: string,
+    ports: readonly number[],
+    timeoutMs: number,
+  ) => Promise<OtherPortAnswer | null>;
 }
 
 type Step = ConnectionTestResult['steps'][number];
 
 /** Ports a master usually has open besides NUT: the PVE web UI, SSH, DSM's web UI, HTTP(S). */
 function otherPortsFor(preset: Preset | undefined): number[] {
-  return preset === 'proxmox' ? [8006, 22] : preset === 'synology' ? [5000, 5001, 22] : [22, 443, 80];
+  return preset === 'proxmox'
+    ? [8006, 22]
+    : preset === 'synology'
+      ? [5000, 5001, 22]
+      : [22, 443, 80];
 }
 
 /** One TCP connect per port, in parallel: the first that connects or is refused (RST) shows the host is up. */
-export async function probeOtherPorts(host: string, ports: readonly number[], timeoutMs: number): Promise<OtherPortAnswer | null> {
+export async function probeOtherPorts(
+  host: string,
+  ports: readonly number[],
+  timeoutMs: number,
+): Promise<OtherPortAnswer | null> {
   const answers = await Promise.all(
     ports.map(
       (port) =>
@@ -51,7 +74,9 @@ export async function probeOtherPorts(host: string, ports: readonly number[], ti
           };
           const timer = setTimeout(() => done(null), timeoutMs);
           socket.once('connect', () => done('open'));
-          socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'refused' : null));
+          socket.once('error', (error: NodeJS.ErrnoException) =>
+            done(error.code === 'ECONNREFUSED' ? 'refused' : null),
+          );
         }),
     ),
   );
@@ -74,8 +99,18 @@ export async function localAddressTowards(host: string, port: number): Promise<s
   }
 }
 
-export async function testConnection(input: ConnectionTestRequest, password: string | undefined, options: DoctorOptions = {}): Promise<ConnectionTestResult> {
-  const request = { upsName: '', username: '', role: 'secondary' as const, tls: { mode: 'off' as const, insecure: false }, ...input };
+export async function testConnection(
+  input: ConnectionTestRequest,
+  password: string | undefined,
+  options: DoctorOptions = {},
+): Promise<ConnectionTestResult> {
+  const request = {
+    upsName: '',
+    username: '',
+    role: 'secondary' as const,
+    tls: { mode: 'off' as const, insecure: false },
+    ...input,
+  };
   const preset = request.preset ?? options.preset;
   const steps: Step[] = [];
   let server: ServerIdentity | null = null;
@@ -84,21 +119,44 @@ export async function testConnection(input: ConnectionTestRequest, password: str
   let words: RightsWords = 'master-slave';
   let localAddress: string | null = null;
   let suggestion: ConnectionTestResult['suggestion'] = null;
-  const result = (ok: boolean, diagnosis: Diagnosis | null): ConnectionTestResult => ({ ok, steps, diagnosis, server, upsNames, upsName, rightsWords: words, localAddress, suggestion });
-  const fail = (step: Step['step'], diagnosis: Diagnosis, detail = diagnosis.explanation): ConnectionTestResult => {
+  const result = (ok: boolean, diagnosis: Diagnosis | null): ConnectionTestResult => ({
+    ok,
+    steps,
+    diagnosis,
+    server,
+    upsNames,
+    upsName,
+    rightsWords: words,
+    localAddress,
+    suggestion,
+  });
+  const fail = (
+    step: Step['step'],
+    diagnosis: Diagnosis,
+    detail = diagnosis.explanation,
+  ): ConnectionTestResult => {
     steps.push({ step, ok: false, detail });
     return result(false, diagnosis);
   };
   const fromError = (error: unknown): Diagnosis => {
-    if (error instanceof NutError) return { code: error.code, explanation: error.explanation, fix: error.fix };
-    return { code: 'ERROR', explanation: error instanceof Error ? error.message : String(error), fix: 'Check the host name and port.' };
+    if (error instanceof NutError)
+      return { code: error.code, explanation: error.explanation, fix: error.fix };
+    return {
+      code: 'ERROR',
+      explanation: error instanceof Error ? error.message : String(error),
+      fix: 'Check the host name and port.',
+    };
   };
 
   const resolve = options.resolve ?? (async (host: string) => (await lookup(host)).address);
   let address: string;
   try {
     address = await resolve(request.host);
-    steps.push({ step: 'resolve', ok: true, detail: address === request.host ? request.host : `${request.host} is ${address}` });
+    steps.push({
+      step: 'resolve',
+      ok: true,
+      detail: address === request.host ? request.host : `${request.host} is ${address}`,
+    });
   } catch {
     return fail('resolve', {
       code: 'ENOTFOUND',
@@ -115,22 +173,45 @@ export async function testConnection(input: ConnectionTestRequest, password: str
     ...(request.tls.fingerprint256 ? { fingerprint256: request.tls.fingerprint256 } : {}),
     insecure: request.tls.insecure ?? false,
   };
-  const open = () => connect({ host: request.host, port: request.port, connectTimeoutMs, requestTimeoutMs: options.requestTimeoutMs ?? 5000, keepAliveIntervalMs: 0, tls });
+  const open = () =>
+    connect({
+      host: request.host,
+      port: request.port,
+      connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? 5000,
+      keepAliveIntervalMs: 0,
+      tls,
+    });
   let client: NutClient;
   try {
     client = await open();
   } catch (error) {
-    if (error instanceof NutError && error.kind === 'refused') return fail('connect', refusedDiagnosis(request.host, request.port, preset));
+    if (error instanceof NutError && error.kind === 'refused')
+      return fail('connect', refusedDiagnosis(request.host, request.port, preset));
     if (error instanceof NutError && error.kind === 'timeout') {
       localAddress = await localAddressTowards(address, request.port);
       const ports = otherPortsFor(preset);
-      const other = await (options.probeOtherPorts ?? probeOtherPorts)(address, ports, Math.min(connectTimeoutMs, 2000));
-      return fail('connect', timeoutDiagnosis(request.host, request.port, preset, localAddress, other, ports));
+      const other = await (options.probeOtherPorts ?? probeOtherPorts)(
+        address,
+        ports,
+        Math.min(connectTimeoutMs, 2000),
+      );
+      return fail(
+        'connect',
+        timeoutDiagnosis(request.host, request.port, preset, localAddress, other, ports),
+      );
     }
-    return fail(error instanceof NutError && error.kind === 'tls' ? 'tls' : 'connect', fromError(error));
+    return fail(
+      error instanceof NutError && error.kind === 'tls' ? 'tls' : 'connect',
+      fromError(error),
+    );
   }
   localAddress = client.localAddress?.replace(/^::ffff:/, '') ?? null;
-  steps.push({ step: 'connect', ok: true, detail: `Connected to ${request.host}:${request.port} from ${localAddress ?? 'this machine'}` });
+  steps.push({
+    step: 'connect',
+    ok: true,
+    detail: `Connected to ${request.host}:${request.port} from ${localAddress ?? 'this machine'}`,
+  });
   if (tls.mode !== 'off') {
     steps.push({
       step: 'tls',
@@ -144,7 +225,11 @@ export async function testConnection(input: ConnectionTestRequest, password: str
   try {
     try {
       const capabilities = await client.capabilities();
-      server = { kind: detectedServerKind(capabilities.serverVersion, capabilities.isSynology), version: capabilities.serverVersion, protocol: capabilities.protVer ?? capabilities.netVer };
+      server = {
+        kind: detectedServerKind(capabilities.serverVersion, capabilities.isSynology),
+        version: capabilities.serverVersion,
+        protocol: capabilities.protVer ?? capabilities.netVer,
+      };
       words = rightsWordsFor({ protVer: capabilities.protVer, synology: capabilities.isSynology });
       steps.push({
         step: 'identify',
@@ -160,27 +245,51 @@ export async function testConnection(input: ConnectionTestRequest, password: str
       );
       if (listRefused) {
         const ipv6 = ipv6OnSameInterface(localAddress, options.networkInterfaces?.());
-        return fail('identify', notPermittedDiagnosis(localAddress, ipv6), 'VER and LIST UPS answered ACCESS-DENIED: the server refuses every command from this machine.');
+        return fail(
+          'identify',
+          notPermittedDiagnosis(localAddress, ipv6),
+          'VER and LIST UPS answered ACCESS-DENIED: the server refuses every command from this machine.',
+        );
       }
-      steps.push({ step: 'identify', ok: true, detail: 'The server does not tell its version (VER refused).' });
+      steps.push({
+        step: 'identify',
+        ok: true,
+        detail: 'The server does not tell its version (VER refused).',
+      });
     }
 
     upsNames = (await client.listUps()).map((u) => u.name);
     if (upsName === '') {
       if (upsNames.length === 0) {
-        return fail('ups', { code: 'NO-UPS', explanation: 'The server offers no UPS: its ups.conf defines none, or no driver is running.', fix: 'On the master, define the UPS in ups.conf and start its driver (`upsdrvctl start`); DSM: plug the UPS in and enable UPS support.' });
+        return fail('ups', {
+          code: 'NO-UPS',
+          explanation:
+            'The server offers no UPS: its ups.conf defines none, or no driver is running.',
+          fix: 'On the master, define the UPS in ups.conf and start its driver (`upsdrvctl start`); DSM: plug the UPS in and enable UPS support.',
+        });
       }
       if (upsNames.length > 1) {
-        return fail('ups', { code: 'PICK-UPS', explanation: `The server offers ${upsNames.length} UPSes: ${upsNames.join(', ')}.`, fix: 'Pick the UPS that feeds this machine, then test again.' });
+        return fail('ups', {
+          code: 'PICK-UPS',
+          explanation: `The server offers ${upsNames.length} UPSes: ${upsNames.join(', ')}.`,
+          fix: 'Pick the UPS that feeds this machine, then test again.',
+        });
       }
       upsName = upsNames[0]!;
-      steps.push({ step: 'ups', ok: true, detail: `The server offers one UPS, “${upsName}”: using it.` });
+      steps.push({
+        step: 'ups',
+        ok: true,
+        detail: `The server offers one UPS, “${upsName}”: using it.`,
+      });
     } else if (!upsNames.some((name) => name.toLowerCase() === upsName.toLowerCase())) {
       // upsd compares UPS names case-insensitively.
       return fail('ups', {
         code: 'UNKNOWN-UPS',
         explanation: `The server has no UPS named “${upsName}”.`,
-        fix: upsNames.length > 0 ? `Pick one of: ${upsNames.join(', ')}.` : 'The server lists no UPS at all: check ups.conf on the master (Synology: the UPS is always “ups”).',
+        fix:
+          upsNames.length > 0
+            ? `Pick one of: ${upsNames.join(', ')}.`
+            : 'The server lists no UPS at all: check ups.conf on the master (Synology: the UPS is always “ups”).',
       });
     } else {
       steps.push({ step: 'ups', ok: true, detail: `Found UPS “${upsName}”` });
@@ -188,7 +297,12 @@ export async function testConnection(input: ConnectionTestRequest, password: str
 
     if (request.username === '' && (request.role ?? 'secondary') === 'secondary') {
       const status = await client.getVar(upsName, 'ups.status').catch(() => null);
-      if (status !== null) steps.push({ step: 'read', ok: true, detail: `ups.status is “${status}” (read without logging in)` });
+      if (status !== null)
+        steps.push({
+          step: 'read',
+          ok: true,
+          detail: `ups.status is “${status}” (read without logging in)`,
+        });
       return fail('login', userRequiredDiagnosis(words, preset));
     }
     if (request.username !== '') {
@@ -196,13 +310,36 @@ export async function testConnection(input: ConnectionTestRequest, password: str
         await client.authenticate(request.username, password ?? '');
         await client.login(upsName);
       } catch (error) {
-        if (!hasServerCode(error, 'ACCESS-DENIED', 'INVALID-ARGUMENT', 'INVALID-PASSWORD', 'INVALID-USERNAME', 'PASSWORD-INCORRECT', 'PASSWORD-REQUIRED', 'USERNAME-REQUIRED')) throw error;
+        if (
+          !hasServerCode(
+            error,
+            'ACCESS-DENIED',
+            'INVALID-ARGUMENT',
+            'INVALID-PASSWORD',
+            'INVALID-USERNAME',
+            'PASSWORD-INCORRECT',
+            'PASSWORD-REQUIRED',
+            'USERNAME-REQUIRED',
+          )
+        )
+          throw error;
         const synology = server?.kind === 'synology';
         if (synology || preset === 'synology') {
           const other = DSM_USERS.find((user) => user !== request.username);
-          if (other && (DSM_USERS as readonly string[]).includes(request.username)) suggestion = { username: other, password: DSM_PASSWORD };
+          if (other && (DSM_USERS as readonly string[]).includes(request.username))
+            suggestion = { username: other, password: DSM_PASSWORD };
         }
-        return fail('login', loginRefusedDiagnosis({ username: request.username, ups: upsName, words, preset, synology, code: error.code }));
+        return fail(
+          'login',
+          loginRefusedDiagnosis({
+            username: request.username,
+            ups: upsName,
+            words,
+            preset,
+            synology,
+            code: error.code,
+          }),
+        );
       }
       const logins = await client.getNumLogins(upsName).catch(() => null);
       steps.push({
@@ -216,7 +353,8 @@ export async function testConnection(input: ConnectionTestRequest, password: str
     steps.push({ step: 'read', ok: true, detail: `ups.status is “${status}”` });
     return result(true, null);
   } catch (error) {
-    const step: Step['step'] = error instanceof NutError && error.code === 'ACCESS-DENIED' ? 'login' : 'read';
+    const step: Step['step'] =
+      error instanceof NutError && error.code === 'ACCESS-DENIED' ? 'login' : 'read';
     return fail(step, fromError(error));
   } finally {
     await client.close();

@@ -8,9 +8,18 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 
 import { electronMock, Notification, resetElectronMock } from '../testing/electron-mock';
 import { createFileLogger, redactFields } from './logger';
-import { applyStartAtLogin, autostartEntry, desktopExecQuote, type LoginItemEnv } from './login-item';
+import {
+  applyStartAtLogin,
+  autostartEntry,
+  desktopExecQuote,
+  type LoginItemEnv,
+} from './login-item';
 import nodeNotifier from 'node-notifier';
-import { createShellNotifier, electronNotificationOptions, shellNotifierOptions } from './notifications';
+import {
+  createShellNotifier,
+  electronNotificationOptions,
+  shellNotifierOptions,
+} from './notifications';
 import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
 import { recordingLogger } from './testing/fixtures';
 
@@ -39,7 +48,10 @@ describe('PowerMonitorPort', () => {
     offResume();
     expect(suspend).toHaveBeenCalledTimes(1);
     expect(resume).toHaveBeenCalledTimes(2);
-    expect(electronMock.powerMonitor.listenerCount('suspend') + electronMock.powerMonitor.listenerCount('resume')).toBe(0);
+    expect(
+      electronMock.powerMonitor.listenerCount('suspend') +
+        electronMock.powerMonitor.listenerCount('resume'),
+    ).toBe(0);
   });
 
   it('the same listener subscribed twice is called twice and unsubscribes separately', () => {
@@ -70,22 +82,39 @@ describe('PowerMonitorPort', () => {
 });
 
 describe('shell notifier', () => {
-  const notification = { key: 'LOWBATT:ups@nas', title: 'Low battery', body: 'ups@nas is on battery\nand low', urgency: 'critical', route: '/ups/nas%2Fups' } as const;
+  const notification = {
+    key: 'LOWBATT:ups@nas',
+    title: 'Low battery',
+    body: 'ups@nas is on battery\nand low',
+    urgency: 'critical',
+    route: '/ups/nas%2Fups',
+  } as const;
 
-  it.each(['win32', 'darwin'] as const)('%s: Electron’s own Notification; a click in this process opens the route (sanitised)', async (platform) => {
-    electronMock.setPlatform(platform);
-    const openRoute = vi.fn();
-    const notifier = createShellNotifier({ openRoute, platform, logger: recordingLogger(), icon: '/opt/app/icon.png' });
-    await notifier.notify(notification);
-    const [note] = electronMock.notifications;
-    expect(note!.shown).toBe(true);
-    expect(note!.options).toMatchObject({ title: 'Low battery', body: 'ups@nas is on battery and low' });
-    note!.click();
-    expect(openRoute).toHaveBeenCalledWith('/ups/nas%2Fups');
-    await notifier.notify({ ...notification, route: 'javascript:alert(1)' });
-    electronMock.notifications[1]!.click();
-    expect(openRoute).toHaveBeenLastCalledWith('/');
-  });
+  it.each(['win32', 'darwin'] as const)(
+    '%s: Electron’s own Notification; a click in this process opens the route (sanitised)',
+    async (platform) => {
+      electronMock.setPlatform(platform);
+      const openRoute = vi.fn();
+      const notifier = createShellNotifier({
+        openRoute,
+        platform,
+        logger: recordingLogger(),
+        icon: '/opt/app/icon.png',
+      });
+      await notifier.notify(notification);
+      const [note] = electronMock.notifications;
+      expect(note!.shown).toBe(true);
+      expect(note!.options).toMatchObject({
+        title: 'Low battery',
+        body: 'ups@nas is on battery and low',
+      });
+      note!.click();
+      expect(openRoute).toHaveBeenCalledWith('/ups/nas%2Fups');
+      await notifier.notify({ ...notification, route: 'javascript:alert(1)' });
+      electronMock.notifications[1]!.click();
+      expect(openRoute).toHaveBeenLastCalledWith('/');
+    },
+  );
 
   it('per-platform options: Windows critical toasts stay and carry the icon; macOS uses the app icon', () => {
     expect(electronNotificationOptions(notification, 'win32', '/i.png')).toEqual({
@@ -96,8 +125,14 @@ describe('shell notifier', () => {
       urgency: 'critical',
       icon: '/i.png',
     });
-    expect(electronNotificationOptions({ ...notification, urgency: 'normal' }, 'win32').timeoutType).toBe('default');
-    expect(electronNotificationOptions(notification, 'darwin', '/i.png')).toEqual({ title: 'Low battery', body: 'ups@nas is on battery and low', silent: false });
+    expect(
+      electronNotificationOptions({ ...notification, urgency: 'normal' }, 'win32').timeoutType,
+    ).toBe('default');
+    expect(electronNotificationOptions(notification, 'darwin', '/i.png')).toEqual({
+      title: 'Low battery',
+      body: 'ups@nas is on battery and low',
+      silent: false,
+    });
   });
 
   it('a notification the OS could not show is logged; unsupported systems get an explained error', async () => {
@@ -116,7 +151,11 @@ describe('shell notifier', () => {
     const bin = path.join(tmp, 'bin');
     const argsFile = path.join(tmp, 'args.txt');
     await mkdir(bin);
-    await writeFile(path.join(bin, 'notify-send'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${argsFile}'\n`, { mode: 0o755 });
+    await writeFile(
+      path.join(bin, 'notify-send'),
+      `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${argsFile}'\n`,
+      { mode: 0o755 },
+    );
     const savedPath = process.env.PATH;
     process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
     try {
@@ -150,7 +189,10 @@ describe('shell notifier', () => {
     // node-notifier passes no route to notify-send (it cannot report clicks) and Electron's Notification is not used.
     expect(args.join(' ')).not.toContain('/ups/');
     expect(electronMock.notifications).toHaveLength(0);
-    expect(shellNotifierOptions({ openRoute: vi.fn(), platform: 'linux', logger: recordingLogger() }).appName).toBe('NUT Sentinel');
+    expect(
+      shellNotifierOptions({ openRoute: vi.fn(), platform: 'linux', logger: recordingLogger() })
+        .appName,
+    ).toBe('NUT Sentinel');
   });
 });
 
@@ -168,10 +210,19 @@ describe('start at login', () => {
   it('Linux: writes and removes an XDG autostart entry (AppImage path when run as one)', async () => {
     const file = path.join(tmp, '.config', 'autostart', 'nut-sentinel.desktop');
     expect(await applyStartAtLogin(true, env())).toBe('enabled');
-    expect(await readFile(file, 'utf8')).toContain('Exec="/opt/NUT Sentinel/nut-sentinel" --hidden');
+    expect(await readFile(file, 'utf8')).toContain(
+      'Exec="/opt/NUT Sentinel/nut-sentinel" --hidden',
+    );
     expect(await applyStartAtLogin(true, env())).toBe('unchanged');
-    expect(await applyStartAtLogin(true, env({ env: { APPIMAGE: '/home/u/Apps/NUT-Sentinel.AppImage' } }))).toBe('enabled');
-    expect(await readFile(file, 'utf8')).toContain('Exec=/home/u/Apps/NUT-Sentinel.AppImage --hidden');
+    expect(
+      await applyStartAtLogin(
+        true,
+        env({ env: { APPIMAGE: '/home/u/Apps/NUT-Sentinel.AppImage' } }),
+      ),
+    ).toBe('enabled');
+    expect(await readFile(file, 'utf8')).toContain(
+      'Exec=/home/u/Apps/NUT-Sentinel.AppImage --hidden',
+    );
     expect(await applyStartAtLogin(false, env())).toBe('disabled');
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await applyStartAtLogin(false, env())).toBe('unchanged');
@@ -180,7 +231,9 @@ describe('start at login', () => {
   it('Linux: honours XDG_CONFIG_HOME', async () => {
     const configHome = path.join(tmp, 'xdg');
     await applyStartAtLogin(true, env({ env: { XDG_CONFIG_HOME: configHome } }));
-    expect(await readFile(path.join(configHome, 'autostart', 'nut-sentinel.desktop'), 'utf8')).toContain('[Desktop Entry]');
+    expect(
+      await readFile(path.join(configHome, 'autostart', 'nut-sentinel.desktop'), 'utf8'),
+    ).toContain('[Desktop Entry]');
   });
 
   it('macOS/Windows: app.setLoginItemSettings, only on change', async () => {
@@ -188,7 +241,10 @@ describe('start at login', () => {
     expect(electronMock.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: true });
     expect(await applyStartAtLogin(true, env({ platform: 'darwin' }))).toBe('unchanged');
     expect(await applyStartAtLogin(false, env({ platform: 'win32' }))).toBe('disabled');
-    expect(electronMock.app.setLoginItemSettings).toHaveBeenLastCalledWith({ openAtLogin: false, args: ['--hidden'] });
+    expect(electronMock.app.setLoginItemSettings).toHaveBeenLastCalledWith({
+      openAtLogin: false,
+      args: ['--hidden'],
+    });
     expect(electronMock.app.setLoginItemSettings).toHaveBeenCalledTimes(2);
   });
 
@@ -201,19 +257,28 @@ describe('start at login', () => {
   it('quotes Exec arguments per the Desktop Entry spec', () => {
     expect(desktopExecQuote('/usr/bin/nut-sentinel')).toBe('/usr/bin/nut-sentinel');
     expect(desktopExecQuote('/a b/$HOME`x`"q"\\')).toBe('"/a b/\\$HOME\\`x\\`\\"q\\"\\\\"');
-    expect(autostartEntry({ env: {}, execPath: '/x' })).toMatch(/^\[Desktop Entry\]\nType=Application\n/);
+    expect(autostartEntry({ env: {}, execPath: '/x' })).toMatch(
+      /^\[Desktop Entry\]\nType=Application\n/,
+    );
   });
 });
 
 describe('file logger', () => {
   it('writes JSON lines (0600), redacts secret-looking fields, flushes', async () => {
     const logger = createFileLogger({ dir: path.join(tmp, 'logs'), now: () => 0 });
-    logger.log('info', 'hello', { key: 'nut-password:nas:ups', password: 'hunter2', nested: { token: 't0k', ok: 1 } });
+    logger.log('info', 'hello', {
+      key: 'nut-password:nas:ups',
+      password: 'hunter2',
+      nested: { token: 't0k', ok: 1 },
+    });
     logger.log('debug', 'hidden below info');
     await logger.flush();
     const text = await readFile(path.join(tmp, 'logs', 'main.log'), 'utf8');
-    expect(text).toBe('{"t":"1970-01-01T00:00:00.000Z","level":"info","msg":"hello","key":"nut-password:nas:ups","password":"[redacted]","nested":{"token":"[redacted]","ok":1}}\n');
-    if (process.platform !== 'win32') expect((await stat(path.join(tmp, 'logs', 'main.log'))).mode & 0o777).toBe(0o600);
+    expect(text).toBe(
+      '{"t":"1970-01-01T00:00:00.000Z","level":"info","msg":"hello","key":"nut-password:nas:ups","password":"[redacted]","nested":{"token":"[redacted]","ok":1}}\n',
+    );
+    if (process.platform !== 'win32')
+      expect((await stat(path.join(tmp, 'logs', 'main.log'))).mode & 0o777).toBe(0o600);
   });
 
   it('rotates by size while the app runs, keeping one older generation; every line survives in one of the two', async () => {
@@ -227,13 +292,19 @@ describe('file logger', () => {
     expect(Buffer.byteLength(older)).toBeLessThanOrEqual(4096);
     expect(Buffer.byteLength(older)).toBeGreaterThan(4096 - 200);
     // The newest lines are in main.log, the ones just before them in main.log.1, in order, nothing cut.
-    const kept = `${older}${main}`.trimEnd().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const kept = `${older}${main}`
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(kept).toEqual(lines.slice(lines.length - kept.length));
     expect(kept.at(-1)).toBe('line 119');
-    if (process.platform !== 'win32') expect((await stat(path.join(dir, 'main.log'))).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32')
+      expect((await stat(path.join(dir, 'main.log'))).mode & 0o777).toBe(0o600);
     logger.log('info', 'after rotation');
     await logger.flush();
-    expect(await readFile(path.join(dir, 'main.log'), 'utf8')).toMatch(/"msg":"after rotation"}\n$/);
+    expect(await readFile(path.join(dir, 'main.log'), 'utf8')).toMatch(
+      /"msg":"after rotation"}\n$/,
+    );
   });
 
   it('flushSync makes the log durable at once (Windows session-end) and later lines go to the console', () => {
@@ -262,7 +333,14 @@ describe('file logger', () => {
   });
 
   it('redactFields keeps ordinary fields', () => {
-    expect(redactFields({ channel: 'config:save', passwd: 'x', Authorization: 'y', error: new Error('e') })).toEqual({
+    expect(
+      redactFields({
+        channel: 'config:save',
+        passwd: 'x',
+        Authorization: 'y',
+        error: new Error('e'),
+      }),
+    ).toEqual({
       channel: 'config:save',
       passwd: '[redacted]',
       Authorization: '[redacted]',

@@ -12,6 +12,8 @@ try {
   startShell({ createCore: createAppCore, mainDir: path.dirname(fileURLToPath(import.meta.url)) });
 } catch (error) {
   // Only before-ready problems land here (e.g. a malformed NUT_SENTINEL_DEV_URL).
-  console.error(`NUT Sentinel could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `NUT Sentinel could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   app.exit(1);
 }

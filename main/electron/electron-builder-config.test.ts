@@ -22,7 +22,10 @@ interface BuilderConfig {
 
 const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
   getConfig: (projectDir: string, configPath: string, fromOptions: null) => Promise<BuilderConfig>;
-  validateConfiguration: (config: BuilderConfig, debugLogger: { isEnabled: boolean; add: () => void }) => Promise<void>;
+  validateConfiguration: (
+    config: BuilderConfig,
+    debugLogger: { isEnabled: boolean; add: () => void },
+  ) => Promise<void>;
 };
 const quietLogger = { isEnabled: false, add: () => undefined };
 
@@ -30,7 +33,12 @@ describe('electron-builder.yml', () => {
   it('passes electron-builder’s schema (and a misspelt key would not)', async () => {
     const config = await getConfig(root, `${root}/electron-builder.yml`, null);
     await expect(validateConfiguration(config, quietLogger)).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...config, linux: { ...config.linux, asarUnpak: ['x'] } } as BuilderConfig, quietLogger)).rejects.toThrow(/does not match the API schema/);
+    await expect(
+      validateConfiguration(
+        { ...config, linux: { ...config.linux, asarUnpak: ['x'] } } as BuilderConfig,
+        quietLogger,
+      ),
+    ).rejects.toThrow(/does not match the API schema/);
   });
 
   it('keeps the file:// privileges fuse off (the renderer has its own scheme) and the other hardening fuses', async () => {
@@ -46,7 +54,9 @@ describe('electron-builder.yml', () => {
 
   it('ships no node-notifier helper programs and unpacks only what Linux needs (the notify-send icon)', async () => {
     const config = await getConfig(root, `${root}/electron-builder.yml`, null);
-    expect(config.files.flatMap((set) => set.filter)).toContain('!node_modules/node-notifier/vendor/**');
+    expect(config.files.flatMap((set) => set.filter)).toContain(
+      '!node_modules/node-notifier/vendor/**',
+    );
     expect(config.asarUnpack ?? []).toEqual([]);
     expect(config.linux.asarUnpack).toEqual(['assets/app/icon.png']);
     expect(config.win.asarUnpack ?? []).toEqual([]);
@@ -55,7 +65,11 @@ describe('electron-builder.yml', () => {
 
   it('the deb recommends a tray host: GNOME’s AppIndicator extension, or a desktop with its own', async () => {
     const config = await getConfig(root, `${root}/electron-builder.yml`, null);
-    expect(config.deb.recommends.some((r) => r.split('|').map((s) => s.trim())[0] === 'gnome-shell-extension-appindicator')).toBe(true);
+    expect(
+      config.deb.recommends.some(
+        (r) => r.split('|').map((s) => s.trim())[0] === 'gnome-shell-extension-appindicator',
+      ),
+    ).toBe(true);
     expect(config.deb.depends).toContain('libnotify-bin');
   });
 });

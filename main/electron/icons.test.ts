@@ -37,8 +37,15 @@ function readIco(file: string): IcoEntry[] {
   return Array.from({ length: count }, (_, i) => {
     const e = 6 + i * 16;
     const size = buf[e] === 0 ? 256 : buf[e]!;
-    const data = buf.subarray(buf.readUInt32LE(e + 12), buf.readUInt32LE(e + 12) + buf.readUInt32LE(e + 8));
-    return { size, kind: data.subarray(0, 4).toString('latin1') === '\x89PNG' ? 'png' : 'bmp', data };
+    const data = buf.subarray(
+      buf.readUInt32LE(e + 12),
+      buf.readUInt32LE(e + 12) + buf.readUInt32LE(e + 8),
+    );
+    return {
+      size,
+      kind: data.subarray(0, 4).toString('latin1') === '\x89PNG' ? 'png' : 'bmp',
+      data,
+    };
   });
 }
 
@@ -62,19 +69,31 @@ function bmpRgba(entry: IcoEntry): Uint8Array {
 }
 
 describe('tray icon assets', () => {
-  it.each(['linux', 'win32', 'darwin'] as IconPlatform[])('every icon the tray can ask for exists for %s', (platform) => {
-    const missing = trayIconFiles(assetsDir, platform).filter((file) => !existsSync(file));
-    expect(missing).toEqual([]);
-  });
+  it.each(['linux', 'win32', 'darwin'] as IconPlatform[])(
+    'every icon the tray can ask for exists for %s',
+    (platform) => {
+      const missing = trayIconFiles(assetsDir, platform).filter((file) => !existsSync(file));
+      expect(missing).toEqual([]);
+    },
+  );
 
   it('the tray model only ever names generated icons', () => {
-    const levels: UpsSnapshot['level'][] = ['online', 'on-battery', 'low-battery', 'shutting-down', 'comm-lost', 'unknown'];
+    const levels: UpsSnapshot['level'][] = [
+      'online',
+      'on-battery',
+      'low-battery',
+      'shutting-down',
+      'comm-lost',
+      'unknown',
+    ];
     const charges = [null, 0, 10, 30, 55, 80, 100];
     const names = new Set(allTrayIconNames());
     for (const level of levels)
       for (const charge of charges)
         for (const stale of [false, true]) {
-          const name = trayModel(snapshot([ups({ level, stale, metrics: { charge } })]), { notificationsPaused: false }).iconName;
+          const name = trayModel(snapshot([ups({ level, stale, metrics: { charge } })]), {
+            notificationsPaused: false,
+          }).iconName;
           expect(names.has(name), name).toBe(true);
         }
     expect(names.has(trayModel(snapshot([]), { notificationsPaused: false }).iconName)).toBe(true);
@@ -114,18 +133,34 @@ describe('tray icon assets', () => {
   });
 
   it('committed files match the generator (run `npx tsx main/tools/generate-icons.ts` after drawing changes)', () => {
-    for (const name of ['online-100', 'on-battery-50', 'low-battery-0', 'shutting-down-unknown', 'comm-lost', 'not-configured']) {
-      expect(decodePng(readFileSync(trayIconFile(assetsDir, 'linux', name))).rgba, name).toEqual(renderTrayIcon(name, 'color', 22));
-      expect(decodePng(readFileSync(trayIconFile(assetsDir, 'darwin', name).replace('.png', '@2x.png'))).rgba).toEqual(renderTrayIcon(name, 'template', 32));
-      expect(bmpRgba(readIco(trayIconFile(assetsDir, 'win32', name))[0]!)).toEqual(renderTrayIcon(name, 'color', 16));
+    for (const name of [
+      'online-100',
+      'on-battery-50',
+      'low-battery-0',
+      'shutting-down-unknown',
+      'comm-lost',
+      'not-configured',
+    ]) {
+      expect(decodePng(readFileSync(trayIconFile(assetsDir, 'linux', name))).rgba, name).toEqual(
+        renderTrayIcon(name, 'color', 22),
+      );
+      expect(
+        decodePng(readFileSync(trayIconFile(assetsDir, 'darwin', name).replace('.png', '@2x.png')))
+          .rgba,
+      ).toEqual(renderTrayIcon(name, 'template', 32));
+      expect(bmpRgba(readIco(trayIconFile(assetsDir, 'win32', name))[0]!)).toEqual(
+        renderTrayIcon(name, 'color', 16),
+      );
     }
   });
 
   it('each state looks different (also in monochrome templates) and fill grows with charge', () => {
-    const template = (name: string) => Buffer.from(renderTrayIcon(name, 'template', 32)).toString('base64');
+    const template = (name: string) =>
+      Buffer.from(renderTrayIcon(name, 'template', 32)).toString('base64');
     const distinct = new Set(allTrayIconNames().map(template));
     expect(distinct.size).toBe(allTrayIconNames().length);
-    const ink = (name: string) => renderTrayIcon(name, 'template', 32).reduce((sum, v, i) => (i % 4 === 3 ? sum + v : sum), 0);
+    const ink = (name: string) =>
+      renderTrayIcon(name, 'template', 32).reduce((sum, v, i) => (i % 4 === 3 ? sum + v : sum), 0);
     expect(ink('on-battery-0')).toBeLessThan(ink('on-battery-25'));
     expect(ink('on-battery-25')).toBeLessThan(ink('on-battery-50'));
     expect(ink('on-battery-50')).toBeLessThan(ink('on-battery-75'));
@@ -147,7 +182,7 @@ describe('app icon assets', () => {
     expect(buf.toString('ascii', 0, 4)).toBe('icns');
     expect(buf.readUInt32BE(4)).toBe(buf.length);
     const found: Array<[string, number]> = [];
-    for (let offset = 8; offset < buf.length; ) {
+    for (let offset = 8; offset < buf.length;) {
       const type = buf.toString('ascii', offset, offset + 4);
       const length = buf.readUInt32BE(offset + 4);
       found.push([type, decodePng(buf.subarray(offset + 8, offset + length)).width]);
@@ -180,6 +215,13 @@ function readIcoBuffer(buf: Buffer): IcoEntry[] {
   const count = buf.readUInt16LE(4);
   return Array.from({ length: count }, (_, i) => {
     const e = 6 + i * 16;
-    return { size: buf[e] || 256, kind: 'bmp' as const, data: buf.subarray(buf.readUInt32LE(e + 12), buf.readUInt32LE(e + 12) + buf.readUInt32LE(e + 8)) };
+    return {
+      size: buf[e] || 256,
+      kind: 'bmp' as const,
+      data: buf.subarray(
+        buf.readUInt32LE(e + 12),
+        buf.readUInt32LE(e + 12) + buf.readUInt32LE(e + 8),
+      ),
+    };
   });
 }

@@ -5,7 +5,14 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 
 import type { WebContents } from 'electron';
 import { INVOKE_CHANNELS } from '../../shared/ipc';
-import { electronMock, MockBrowserWindow, type MockInvokeEvent, MockWebContents, MockWebFrame, resetElectronMock } from '../testing/electron-mock';
+import {
+  electronMock,
+  MockBrowserWindow,
+  type MockInvokeEvent,
+  MockWebContents,
+  MockWebFrame,
+  resetElectronMock,
+} from '../testing/electron-mock';
 import { FORBIDDEN_SENDER, registerIpc } from './ipc-registrar';
 import { isTrustedRendererUrl, rendererTarget } from './paths';
 import { fakeCore, recordingLogger, snapshot, ups } from './testing/fixtures';
@@ -27,7 +34,10 @@ function setup() {
     isTrustedUrl: (url) => isTrustedRendererUrl(url, target),
     logger,
   });
-  const fromOurs = (): MockInvokeEvent => ({ sender: win.webContents, senderFrame: win.webContents.mainFrame });
+  const fromOurs = (): MockInvokeEvent => ({
+    sender: win.webContents,
+    senderFrame: win.webContents.mainFrame,
+  });
   return { core, logger, win, registrar, fromOurs, dropWindow: () => (current = null) };
 }
 
@@ -41,21 +51,39 @@ describe('registerIpc', () => {
 
   it('accepts a valid call from our window and returns the envelope', async () => {
     const { core, fromOurs } = setup();
-    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'notifications:set-paused', { paused: true });
+    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'notifications:set-paused', {
+      paused: true,
+    });
     expect(result).toEqual({ ok: true, response: { paused: true } });
     expect(core.handlers['notifications:set-paused']).toHaveBeenCalledWith({ paused: true });
   });
 
   it('passes the schema-parsed request (defaults applied) to the handler', async () => {
     const { core, fromOurs } = setup();
-    await electronMock.ipcMain.invokeFrom(fromOurs(), 'config:test-connection', { host: 'nas', port: 3493 });
-    expect(core.handlers['config:test-connection']).toHaveBeenCalledWith(expect.objectContaining({ host: 'nas', port: 3493, upsName: '', username: '', tls: expect.objectContaining({ mode: 'off' }) }));
+    await electronMock.ipcMain.invokeFrom(fromOurs(), 'config:test-connection', {
+      host: 'nas',
+      port: 3493,
+    });
+    expect(core.handlers['config:test-connection']).toHaveBeenCalledWith(
+      expect.objectContaining({
+        host: 'nas',
+        port: 3493,
+        upsName: '',
+        username: '',
+        tls: expect.objectContaining({ mode: 'off' }),
+      }),
+    );
   });
 
   it('rejects an invalid payload without calling the handler', async () => {
     const { core, fromOurs, logger } = setup();
-    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'notifications:set-paused', { paused: 'yes' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID-REQUEST', message: expect.stringContaining('paused') } });
+    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'notifications:set-paused', {
+      paused: 'yes',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID-REQUEST', message: expect.stringContaining('paused') },
+    });
     expect(core.handlers['notifications:set-paused']).not.toHaveBeenCalled();
     expect(logger.text()).toContain('IPC call rejected');
   });
@@ -64,11 +92,15 @@ describe('registerIpc', () => {
     const { core, logger } = setup();
     const foreign = new MockWebContents();
     foreign.mainFrame.url = OUR_URL; // even with our URL: it is not our window
-    const result = await electronMock.ipcMain.invokeFrom({ sender: foreign, senderFrame: foreign.mainFrame }, 'secrets:set-password', {
-      masterId: 'nas',
-      upsName: 'ups',
-      password: 'hunter2',
-    });
+    const result = await electronMock.ipcMain.invokeFrom(
+      { sender: foreign, senderFrame: foreign.mainFrame },
+      'secrets:set-password',
+      {
+        masterId: 'nas',
+        upsName: 'ups',
+        password: 'hunter2',
+      },
+    );
     expect(result).toEqual(FORBIDDEN_SENDER);
     expect(core.handlers['secrets:set-password']).not.toHaveBeenCalled();
     expect(logger.text()).toContain('IPC call refused');
@@ -78,34 +110,72 @@ describe('registerIpc', () => {
 
   it('rejects our window when it shows a foreign URL, from a subframe, or without a frame', async () => {
     const { core, win, logger } = setup();
-    const evil = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: new MockWebFrame('https://evil.example/') }, 'app:get-snapshot');
+    const evil = await electronMock.ipcMain.invokeFrom(
+      { sender: win.webContents, senderFrame: new MockWebFrame('https://evil.example/') },
+      'app:get-snapshot',
+    );
     // The built index.html as a file:// page (the old origin) is not ours any more, nor another page of our scheme.
     const otherFile = await electronMock.ipcMain.invokeFrom(
-      { sender: win.webContents, senderFrame: new MockWebFrame(`${pathToFileURL(INDEX).href}#/settings`) },
+      {
+        sender: win.webContents,
+        senderFrame: new MockWebFrame(`${pathToFileURL(INDEX).href}#/settings`),
+      },
       'app:get-snapshot',
     );
     const otherPage = await electronMock.ipcMain.invokeFrom(
-      { sender: win.webContents, senderFrame: new MockWebFrame('nut-sentinel://renderer/assets/evil.html') },
+      {
+        sender: win.webContents,
+        senderFrame: new MockWebFrame('nut-sentinel://renderer/assets/evil.html'),
+      },
       'app:get-snapshot',
     );
-    const subframe = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: new MockWebFrame(OUR_URL, win.webContents.mainFrame) }, 'app:get-snapshot');
-    const gone = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: null }, 'app:get-snapshot');
-    for (const result of [evil, otherFile, otherPage, subframe, gone]) expect(result).toEqual(FORBIDDEN_SENDER);
+    const subframe = await electronMock.ipcMain.invokeFrom(
+      {
+        sender: win.webContents,
+        senderFrame: new MockWebFrame(OUR_URL, win.webContents.mainFrame),
+      },
+      'app:get-snapshot',
+    );
+    const gone = await electronMock.ipcMain.invokeFrom(
+      { sender: win.webContents, senderFrame: null },
+      'app:get-snapshot',
+    );
+    for (const result of [evil, otherFile, otherPage, subframe, gone])
+      expect(result).toEqual(FORBIDDEN_SENDER);
     expect(core.handlers['app:get-snapshot']).not.toHaveBeenCalled();
-    expect(logger.lines.map((l) => l.fields?.reason)).toEqual(['untrusted URL', 'untrusted URL', 'untrusted URL', 'not the main frame', 'sender frame is gone']);
+    expect(logger.lines.map((l) => l.fields?.reason)).toEqual([
+      'untrusted URL',
+      'untrusted URL',
+      'untrusted URL',
+      'not the main frame',
+      'sender frame is gone',
+    ]);
   });
 
   it('rejects everything when there is no window', async () => {
     const { dropWindow, fromOurs } = setup();
     dropWindow();
-    expect(await electronMock.ipcMain.invokeFrom(fromOurs(), 'app:get-snapshot')).toEqual(FORBIDDEN_SENDER);
+    expect(await electronMock.ipcMain.invokeFrom(fromOurs(), 'app:get-snapshot')).toEqual(
+      FORBIDDEN_SENDER,
+    );
   });
 
   it('turns handler failures into explained errors (no stack)', async () => {
     const { core, fromOurs } = setup();
-    core.handlers['ups:get-variables'].mockRejectedValueOnce(Object.assign(new Error('boom'), { code: 'UNKNOWN-UPS', explanation: 'No such UPS.', fix: 'Check the name.' }));
-    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'ups:get-variables', { monitorId: 'nas/ups' });
-    expect(result).toEqual({ ok: false, error: { code: 'UNKNOWN-UPS', message: 'No such UPS.', fix: 'Check the name.' } });
+    core.handlers['ups:get-variables'].mockRejectedValueOnce(
+      Object.assign(new Error('boom'), {
+        code: 'UNKNOWN-UPS',
+        explanation: 'No such UPS.',
+        fix: 'Check the name.',
+      }),
+    );
+    const result = await electronMock.ipcMain.invokeFrom(fromOurs(), 'ups:get-variables', {
+      monitorId: 'nas/ups',
+    });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN-UPS', message: 'No such UPS.', fix: 'Check the name.' },
+    });
     expect(JSON.stringify(result)).not.toMatch(/at .*\.ts/);
   });
 
@@ -144,7 +214,9 @@ describe('registerIpc', () => {
     registrar.dispose();
     expect(electronMock.ipcMain.handlers.size).toBe(0);
     expect(core.listenerCount('app:snapshot')).toBe(0);
-    await expect(electronMock.ipcMain.invokeFrom(fromOurs(), 'app:get-snapshot')).rejects.toThrow(/No handler/);
+    await expect(electronMock.ipcMain.invokeFrom(fromOurs(), 'app:get-snapshot')).rejects.toThrow(
+      /No handler/,
+    );
     // A second registration works again (Electron refuses duplicate handlers).
     setup();
     expect(electronMock.ipcMain.handlers.size).toBe(INVOKE_CHANNELS.length);

@@ -37,11 +37,17 @@ export interface IpcRegistrar {
 
 export const FORBIDDEN_SENDER: DispatchResult = {
   ok: false,
-  error: { code: 'FORBIDDEN-SENDER', message: 'This page is not allowed to use the NUT Sentinel API.' },
+  error: {
+    code: 'FORBIDDEN-SENDER',
+    message: 'This page is not allowed to use the NUT Sentinel API.',
+  },
 };
 
 /** Why a sender is refused, or null when it is our dashboard. */
-export function senderProblem(event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>, deps: Pick<IpcRegistrarDeps, 'getWebContents' | 'isTrustedUrl'>): string | null {
+export function senderProblem(
+  event: Pick<IpcMainInvokeEvent, 'sender' | 'senderFrame'>,
+  deps: Pick<IpcRegistrarDeps, 'getWebContents' | 'isTrustedUrl'>,
+): string | null {
   const ours = deps.getWebContents();
   if (!ours) return 'no dashboard window';
   if (event.sender.id !== ours.id) return 'not the dashboard webContents';
@@ -60,7 +66,11 @@ export function registerIpc(deps: IpcRegistrarDeps): IpcRegistrar {
       const problem = senderProblem(event, deps);
       if (problem) {
         // Never log the payload: it may hold a password.
-        deps.logger.log('warn', 'IPC call refused', { channel, reason: problem, url: (event.senderFrame?.url ?? '').slice(0, 200) });
+        deps.logger.log('warn', 'IPC call refused', {
+          channel,
+          reason: problem,
+          url: (event.senderFrame?.url ?? '').slice(0, 200),
+        });
         return FORBIDDEN_SENDER;
       }
       const result = await dispatchInvoke(deps.handlers, channel, request);
@@ -76,7 +86,9 @@ export function registerIpc(deps: IpcRegistrarDeps): IpcRegistrar {
   const send = <P extends PushChannel>(channel: P, payload: PushOf<P>): void => {
     if (disposed) return;
     if (!isPushChannel(channel)) {
-      deps.logger.log('error', 'refused to push on a channel outside the whitelist', { channel: String(channel).slice(0, 80) });
+      deps.logger.log('error', 'refused to push on a channel outside the whitelist', {
+        channel: String(channel).slice(0, 80),
+      });
       return;
     }
     const value = channel === 'app:navigate' ? safeRoute(payload as string) : payload;
@@ -85,11 +97,16 @@ export function registerIpc(deps: IpcRegistrarDeps): IpcRegistrar {
     try {
       wc.send(channel, value);
     } catch (error) {
-      deps.logger.log('warn', 'push failed', { channel, error: error instanceof Error ? error.message : String(error) });
+      deps.logger.log('warn', 'push failed', {
+        channel,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   };
 
-  const unsubscribers = PUSH_CHANNELS.map((channel) => deps.onPush(channel, (payload) => send(channel, payload)));
+  const unsubscribers = PUSH_CHANNELS.map((channel) =>
+    deps.onPush(channel, (payload) => send(channel, payload)),
+  );
 
   return {
     send,

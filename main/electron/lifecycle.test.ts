@@ -13,9 +13,26 @@ describe('createTeardown', () => {
     const order: string[] = [];
     const teardown = createTeardown(
       [
-        { name: 'a', run: async () => { await sleep(20); order.push('a'); } },
-        { name: 'b', run: () => { order.push('b'); } },
-        { name: 'c', run: async () => { await sleep(5); order.push('c'); } },
+        {
+          name: 'a',
+          run: async () => {
+            await sleep(20);
+            order.push('a');
+          },
+        },
+        {
+          name: 'b',
+          run: () => {
+            order.push('b');
+          },
+        },
+        {
+          name: 'c',
+          run: async () => {
+            await sleep(5);
+            order.push('c');
+          },
+        },
       ],
       recordingLogger(),
     );
@@ -26,7 +43,11 @@ describe('createTeardown', () => {
     const reports = await first;
     await second;
     expect(order).toEqual(['a', 'b', 'c']);
-    expect(reports.map((r) => [r.name, r.outcome])).toEqual([['a', 'ok'], ['b', 'ok'], ['c', 'ok']]);
+    expect(reports.map((r) => [r.name, r.outcome])).toEqual([
+      ['a', 'ok'],
+      ['b', 'ok'],
+      ['c', 'ok'],
+    ]);
   });
 
   it('a failing or hanging step is logged and the rest still runs', async () => {
@@ -35,8 +56,18 @@ describe('createTeardown', () => {
     const teardown = createTeardown(
       [
         { name: 'hangs', run: () => new Promise<void>(() => undefined), timeoutMs: 30 },
-        { name: 'throws', run: () => { throw new Error('nope'); } },
-        { name: 'last', run: () => { order.push('last'); } },
+        {
+          name: 'throws',
+          run: () => {
+            throw new Error('nope');
+          },
+        },
+        {
+          name: 'last',
+          run: () => {
+            order.push('last');
+          },
+        },
       ],
       logger,
     );
@@ -53,8 +84,18 @@ describe('createTeardown: urgent (the session is ending)', () => {
     const order: string[] = [];
     const teardown = createTeardown(
       [
-        { name: 'stop-core', run: () => new Promise<void>(() => undefined), timeoutMs: 15_000, urgentTimeoutMs: 40 },
-        { name: 'flush', run: () => { order.push('flush'); } },
+        {
+          name: 'stop-core',
+          run: () => new Promise<void>(() => undefined),
+          timeoutMs: 15_000,
+          urgentTimeoutMs: 40,
+        },
+        {
+          name: 'flush',
+          run: () => {
+            order.push('flush');
+          },
+        },
       ],
       recordingLogger(),
     );
@@ -63,14 +104,27 @@ describe('createTeardown: urgent (the session is ending)', () => {
     await sleep(20);
     teardown.hurry();
     const reports = await running;
-    expect(reports.map((r) => [r.name, r.outcome])).toEqual([['stop-core', 'timed-out'], ['flush', 'ok']]);
+    expect(reports.map((r) => [r.name, r.outcome])).toEqual([
+      ['stop-core', 'timed-out'],
+      ['flush', 'ok'],
+    ]);
     expect(order).toEqual(['flush']);
     // 20 ms before the hurry + 40 ms urgent budget, nowhere near the 15 s.
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('urgent from the start: every step gets min(urgent budget, normal budget)', async () => {
-    const teardown = createTeardown([{ name: 'slow', run: () => new Promise<void>(() => undefined), timeoutMs: 10_000, urgentTimeoutMs: 30 }], recordingLogger());
+    const teardown = createTeardown(
+      [
+        {
+          name: 'slow',
+          run: () => new Promise<void>(() => undefined),
+          timeoutMs: 10_000,
+          urgentTimeoutMs: 30,
+        },
+      ],
+      recordingLogger(),
+    );
     teardown.hurry();
     expect(teardown.urgent).toBe(true);
     const [report] = await teardown.run();
@@ -114,14 +168,29 @@ describe('installQuitGuard', () => {
     await sleep(5);
     expect(electronMock.appState.quitted).toBe(true);
     const endIndex = electronMock.indexOf('test', 'teardown-end');
-    const lastQuit = electronMock.calls.map((c, i) => (c.target === 'app' && c.method === 'quit' ? i : -1)).filter((i) => i >= 0).pop()!;
+    const lastQuit = electronMock.calls
+      .map((c, i) => (c.target === 'app' && c.method === 'quit' ? i : -1))
+      .filter((i) => i >= 0)
+      .pop()!;
     expect(lastQuit).toBeGreaterThan(endIndex);
   });
 
   it('quitUrgently hurries a teardown already under way and arms the short watchdog', async () => {
-    const teardown = createTeardown([{ name: 'stop-core', run: () => new Promise<void>(() => undefined), timeoutMs: 15_000, urgentTimeoutMs: 30 }], recordingLogger());
+    const teardown = createTeardown(
+      [
+        {
+          name: 'stop-core',
+          run: () => new Promise<void>(() => undefined),
+          timeoutMs: 15_000,
+          urgentTimeoutMs: 30,
+        },
+      ],
+      recordingLogger(),
+    );
     const logger = recordingLogger();
-    const guard = installQuitGuard(electronMock.app as never, teardown, logger, { urgentWatchdogMs: 2_000 });
+    const guard = installQuitGuard(electronMock.app as never, teardown, logger, {
+      urgentWatchdogMs: 2_000,
+    });
     guard.quit();
     await sleep(10);
     expect(electronMock.appState.quitted).toBe(false);
@@ -134,7 +203,10 @@ describe('installQuitGuard', () => {
   });
 
   it('a teardown that never finishes is cut short by the watchdog', async () => {
-    const teardown = createTeardown([{ name: 'stuck', run: () => new Promise<void>(() => undefined), timeoutMs: 200 }], recordingLogger());
+    const teardown = createTeardown(
+      [{ name: 'stuck', run: () => new Promise<void>(() => undefined), timeoutMs: 200 }],
+      recordingLogger(),
+    );
     const logger = recordingLogger();
     installQuitGuard(electronMock.app as never, teardown, logger, { watchdogMs: 30 });
     electronMock.app.quit();

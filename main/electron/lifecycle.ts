@@ -58,11 +58,22 @@ export function createTeardown(steps: readonly TeardownStep[], logger: Logger): 
         timers.push(setTimeout(() => resolve('timed-out'), ms));
       });
     // Urgent from the start: the short budget; otherwise the normal one, cut short by hurry().
-    const timeout = urgent ? after(urgentMs) : Promise.race([after(timeoutMs), hurriedSignal.then(() => after(urgentMs))]);
+    const timeout = urgent
+      ? after(urgentMs)
+      : Promise.race([after(timeoutMs), hurriedSignal.then(() => after(urgentMs))]);
     try {
-      const result = await Promise.race([Promise.resolve().then(() => step.run()).then(() => 'ok' as const), timeout]);
+      const result = await Promise.race([
+        Promise.resolve()
+          .then(() => step.run())
+          .then(() => 'ok' as const),
+        timeout,
+      ]);
       const report: StepReport = { name: step.name, outcome: result, ms: Date.now() - started };
-      if (result === 'timed-out') logger.log('warn', `teardown step ${step.name} timed out`, { timeoutMs: urgent ? urgentMs : timeoutMs, urgent });
+      if (result === 'timed-out')
+        logger.log('warn', `teardown step ${step.name} timed out`, {
+          timeoutMs: urgent ? urgentMs : timeoutMs,
+          urgent,
+        });
       return report;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -92,7 +103,11 @@ export function createTeardown(steps: readonly TeardownStep[], logger: Logger): 
         for (const step of steps) {
           const report = await runStep(step);
           reports.push(report);
-          logger.log('info', 'teardown step done', { step: report.name, outcome: report.outcome, ms: report.ms });
+          logger.log('info', 'teardown step done', {
+            step: report.name,
+            outcome: report.outcome,
+            ms: report.ms,
+          });
         }
         return reports;
       })();
@@ -119,7 +134,12 @@ export interface QuitGuard {
  * Make `before-quit` wait for `teardown`: the first quit is prevented, the teardown runs, then
  * `app.quit()` is called again and allowed through.
  */
-export function installQuitGuard(app: Pick<App, 'on' | 'quit' | 'exit'>, teardown: Teardown, logger: Logger, options: QuitGuardOptions = {}): QuitGuard {
+export function installQuitGuard(
+  app: Pick<App, 'on' | 'quit' | 'exit'>,
+  teardown: Teardown,
+  logger: Logger,
+  options: QuitGuardOptions = {},
+): QuitGuard {
   let begun = false;
   let done = false;
   const watchdog = (ms: number): NodeJS.Timeout => {
@@ -135,7 +155,11 @@ export function installQuitGuard(app: Pick<App, 'on' | 'quit' | 'exit'>, teardow
     if (begun) return;
     begun = true;
     logger.log('info', 'teardown started', { urgent: teardown.urgent });
-    watchdogs.push(watchdog(teardown.urgent ? (options.urgentWatchdogMs ?? 4_500) : (options.watchdogMs ?? 30_000)));
+    watchdogs.push(
+      watchdog(
+        teardown.urgent ? (options.urgentWatchdogMs ?? 4_500) : (options.watchdogMs ?? 30_000),
+      ),
+    );
     void teardown.run().then(() => {
       for (const timer of watchdogs) clearTimeout(timer);
       done = true;

@@ -7,7 +7,15 @@
  * values under secret-looking names are redacted as a last line of defence (callers never pass
  * secrets in the first place).
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Logger, LogLevel } from '../platform/ports';
 
@@ -29,7 +37,8 @@ export function redactFields(fields: Record<string, unknown>): Record<string, un
   for (const [key, value] of Object.entries(fields)) {
     if (SECRET_NAME.test(key)) out[key] = '[redacted]';
     else if (value instanceof Error) out[key] = value.message;
-    else if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = redactFields(value as Record<string, unknown>);
+    else if (value && typeof value === 'object' && !Array.isArray(value))
+      out[key] = redactFields(value as Record<string, unknown>);
     else out[key] = value;
   }
   return out;
@@ -55,7 +64,9 @@ export function createFileLogger(options: FileLoggerOptions): ShellLogger {
   let consoleToo = options.console ?? false;
 
   const fileFailed = (what: string, error: unknown): void => {
-    console.error(`[nut-sentinel] ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `[nut-sentinel] ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     if (fd !== null) {
       try {
         closeSync(fd);
@@ -126,7 +137,12 @@ export function createFileLogger(options: FileLoggerOptions): ShellLogger {
     },
     log(level, message, fields) {
       if (LEVELS[level] < minLevel) return;
-      const line = JSON.stringify({ t: new Date(now()).toISOString(), level, msg: message, ...(fields ? redactFields(fields) : {}) });
+      const line = JSON.stringify({
+        t: new Date(now()).toISOString(),
+        level,
+        msg: message,
+        ...(fields ? redactFields(fields) : {}),
+      });
       write(line);
       if (consoleToo) (level === 'error' || level === 'warn' ? console.error : console.log)(line);
     },

@@ -20,10 +20,18 @@ export interface LoginItemEnv {
   logger: Logger;
 }
 
-export type LoginItemOutcome = 'enabled' | 'disabled' | 'unchanged' | 'skipped-unpackaged' | 'unsupported';
+export type LoginItemOutcome =
+  'enabled' | 'disabled' | 'unchanged' | 'skipped-unpackaged' | 'unsupported';
 
 export function defaultLoginItemEnv(logger: Logger): LoginItemEnv {
-  return { platform: process.platform, isPackaged: app.isPackaged, execPath: process.execPath, env: process.env, homedir: os.homedir(), logger };
+  return {
+    platform: process.platform,
+    isPackaged: app.isPackaged,
+    execPath: process.execPath,
+    env: process.env,
+    homedir: os.homedir(),
+    logger,
+  };
 }
 
 /** Quote one argument for a .desktop Exec line (Desktop Entry Specification, "The Exec key"). */
@@ -33,7 +41,10 @@ export function desktopExecQuote(arg: string): string {
 }
 
 export function autostartFile(env: Pick<LoginItemEnv, 'env' | 'homedir'>): string {
-  const configHome = env.env.XDG_CONFIG_HOME && path.isAbsolute(env.env.XDG_CONFIG_HOME) ? env.env.XDG_CONFIG_HOME : path.join(env.homedir, '.config');
+  const configHome =
+    env.env.XDG_CONFIG_HOME && path.isAbsolute(env.env.XDG_CONFIG_HOME)
+      ? env.env.XDG_CONFIG_HOME
+      : path.join(env.homedir, '.config');
   return path.join(configHome, 'autostart', 'nut-sentinel.desktop');
 }
 
@@ -53,16 +64,27 @@ export function autostartEntry(env: Pick<LoginItemEnv, 'env' | 'execPath'>): str
   ].join('\n');
 }
 
-export async function applyStartAtLogin(enabled: boolean, env: LoginItemEnv): Promise<LoginItemOutcome> {
+export async function applyStartAtLogin(
+  enabled: boolean,
+  env: LoginItemEnv,
+): Promise<LoginItemOutcome> {
   if (!env.isPackaged) {
     env.logger.log('info', 'start at login is only registered by the packaged app', { enabled });
     return 'skipped-unpackaged';
   }
   if (env.platform === 'darwin' || env.platform === 'win32') {
     // Windows matches the registered entry by path AND args: ask with the same args.
-    const current = (env.platform === 'win32' ? app.getLoginItemSettings({ args: [HIDDEN_FLAG] }) : app.getLoginItemSettings()).openAtLogin;
+    const current = (
+      env.platform === 'win32'
+        ? app.getLoginItemSettings({ args: [HIDDEN_FLAG] })
+        : app.getLoginItemSettings()
+    ).openAtLogin;
     if (current === enabled) return 'unchanged';
-    app.setLoginItemSettings(env.platform === 'win32' ? { openAtLogin: enabled, args: [HIDDEN_FLAG] } : { openAtLogin: enabled });
+    app.setLoginItemSettings(
+      env.platform === 'win32'
+        ? { openAtLogin: enabled, args: [HIDDEN_FLAG] }
+        : { openAtLogin: enabled },
+    );
     env.logger.log('info', 'start at login changed', { enabled });
     return enabled ? 'enabled' : 'disabled';
   }

@@ -13,7 +13,12 @@
  */
 import { Notification, type NotificationConstructorOptions } from 'electron';
 import type { DesktopNotification, Logger, NotifierPort } from '../platform/ports';
-import { cleanText, createDesktopNotifier, type DesktopNotifierOptions, type NodeNotifierLike } from '../notify/desktop-notifier';
+import {
+  cleanText,
+  createDesktopNotifier,
+  type DesktopNotifierOptions,
+  type NodeNotifierLike,
+} from '../notify/desktop-notifier';
 import { APP_NAME } from './constants';
 import { safeRoute } from './routes';
 
@@ -49,7 +54,11 @@ export function shellNotifierOptions(deps: ShellNotifierDeps): DesktopNotifierOp
 }
 
 /** The Electron Notification options for one notification on `platform` (Windows or macOS). */
-export function electronNotificationOptions(notification: DesktopNotification, platform: NodeJS.Platform, icon?: string): NotificationConstructorOptions {
+export function electronNotificationOptions(
+  notification: DesktopNotification,
+  platform: NodeJS.Platform,
+  icon?: string,
+): NotificationConstructorOptions {
   const options: NotificationConstructorOptions = {
     title: cleanText(notification.title, MAX_TITLE),
     body: cleanText(notification.body, MAX_BODY),
@@ -73,7 +82,11 @@ export function createElectronNotifier(deps: ShellNotifierDeps): NotifierPort {
   return {
     notify(notification) {
       if (!Notification.isSupported()) {
-        return Promise.reject(new Error('Desktop notification failed: this system does not support notifications (Electron Notification.isSupported() is false).'));
+        return Promise.reject(
+          new Error(
+            'Desktop notification failed: this system does not support notifications (Electron Notification.isSupported() is false).',
+          ),
+        );
       }
       const note = new Notification(electronNotificationOptions(notification, platform, deps.icon));
       live.add(note);
@@ -81,13 +94,20 @@ export function createElectronNotifier(deps: ShellNotifierDeps): NotifierPort {
       note.on('close', () => live.delete(note));
       note.on('failed', (_event, error) => {
         live.delete(note);
-        deps.logger.log('warn', 'Desktop notification failed', { error: String(error), key: notification.key });
+        deps.logger.log('warn', 'Desktop notification failed', {
+          error: String(error),
+          key: notification.key,
+        });
       });
       try {
         note.show();
       } catch (error) {
         live.delete(note);
-        return Promise.reject(new Error(`Desktop notification failed: ${error instanceof Error ? error.message : String(error)}`));
+        return Promise.reject(
+          new Error(
+            `Desktop notification failed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       }
       return Promise.resolve();
     },

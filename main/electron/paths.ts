@@ -37,7 +37,11 @@ export function unpackedPath(file: string): string {
 
 /** What the dashboard window loads: the built renderer over our custom scheme, or (development only) a Vite dev server. */
 export type RendererTarget =
-  | { kind: 'app'; /** nut-sentinel://renderer/index.html */ url: string; /** the built renderer folder the scheme serves */ root: string }
+  | {
+      kind: 'app';
+      /** nut-sentinel://renderer/index.html */ url: string;
+      /** the built renderer folder the scheme serves */ root: string;
+    }
   | { kind: 'dev'; /** e.g. http://localhost:5173/ */ url: string; origin: string };
 
 export interface RendererTargetInput {
@@ -52,7 +56,11 @@ export interface RendererTargetInput {
  * packaged app always loads its own files.
  */
 export function rendererTarget(input: RendererTargetInput): RendererTarget {
-  const appTarget: RendererTarget = { kind: 'app', url: RENDERER_INDEX_URL, root: path.dirname(input.rendererIndex) };
+  const appTarget: RendererTarget = {
+    kind: 'app',
+    url: RENDERER_INDEX_URL,
+    root: path.dirname(input.rendererIndex),
+  };
   if (input.isPackaged || !input.devUrl) return appTarget;
   let parsed: URL;
   try {
@@ -62,7 +70,9 @@ export function rendererTarget(input: RendererTargetInput): RendererTarget {
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
   if (!/^https?:$/.test(parsed.protocol) || !loopback) {
-    throw new Error(`NUT_SENTINEL_DEV_URL must be an http(s) URL on localhost/127.0.0.1/[::1], not ${input.devUrl}`);
+    throw new Error(
+      `NUT_SENTINEL_DEV_URL must be an http(s) URL on localhost/127.0.0.1/[::1], not ${input.devUrl}`,
+    );
   }
   parsed.hash = '';
   return { kind: 'dev', url: parsed.href, origin: parsed.origin };
@@ -89,5 +99,12 @@ export function isTrustedRendererUrl(candidate: string, target: RendererTarget):
     return false;
   }
   if (target.kind === 'dev') return url.origin === target.origin;
-  return url.protocol === `${RENDERER_SCHEME}:` && url.host === RENDERER_HOST && url.pathname === '/index.html' && url.username === '' && url.password === '' && url.port === '';
+  return (
+    url.protocol === `${RENDERER_SCHEME}:` &&
+    url.host === RENDERER_HOST &&
+    url.pathname === '/index.html' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.port === ''
+  );
 }

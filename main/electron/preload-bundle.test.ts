@@ -13,9 +13,17 @@ describe('preload bundle', () => {
   it('is CommonJS, requires only electron, and exposes the API', async () => {
     const outDir = await mkdtemp(path.join(os.tmpdir(), 'nut-preload-'));
     try {
-      const factory = viteConfig as unknown as (env: { mode: string; command: 'build' }) => UserConfig;
+      const factory = viteConfig as unknown as (env: {
+        mode: string;
+        command: 'build';
+      }) => UserConfig;
       const config = factory({ mode: 'preload', command: 'build' });
-      await build({ ...config, configFile: false, logLevel: 'silent', build: { ...config.build, outDir, emptyOutDir: true, sourcemap: false } });
+      await build({
+        ...config,
+        configFile: false,
+        logLevel: 'silent',
+        build: { ...config.build, outDir, emptyOutDir: true, sourcemap: false },
+      });
       const code = await readFile(path.join(outDir, 'preload.cjs'), 'utf8');
       const requires = [...code.matchAll(/require\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
       expect([...new Set(requires)]).toEqual(['electron']);

@@ -24,7 +24,8 @@ describe('preload', () => {
     electronMock.ipcRenderer.invoke.mockClear();
   });
 
-  const api = (): NutSentinelApi => preload.createPreloadApi(electronMock.ipcRenderer as unknown as IpcRenderer);
+  const api = (): NutSentinelApi =>
+    preload.createPreloadApi(electronMock.ipcRenderer as unknown as IpcRenderer);
 
   it('exposes only window.nutSentinel with invoke and subscribe (frozen, no ipcRenderer)', () => {
     expect(exposedKeys).toEqual(['nutSentinel']);
@@ -40,13 +41,22 @@ describe('preload', () => {
 
   it('invoke forwards whitelisted channels and unwraps the envelope', async () => {
     electronMock.ipcRenderer.responder = (_channel, request) => ({ ok: true, response: request });
-    await expect(api().invoke('notifications:set-paused', { paused: true })).resolves.toEqual({ paused: true });
-    expect(electronMock.ipcRenderer.invoke).toHaveBeenCalledWith('notifications:set-paused', { paused: true });
+    await expect(api().invoke('notifications:set-paused', { paused: true })).resolves.toEqual({
+      paused: true,
+    });
+    expect(electronMock.ipcRenderer.invoke).toHaveBeenCalledWith('notifications:set-paused', {
+      paused: true,
+    });
   });
 
   it('invoke rejects with the ApiError (code, message, fix) on failure', async () => {
-    electronMock.ipcRenderer.responder = () => ({ ok: false, error: { code: 'SECRETS-NO-KEYRING', message: 'No keyring.', fix: 'Install gnome-keyring.' } });
-    await expect(api().invoke('secrets:set-password', { masterId: 'nas', upsName: 'ups', password: 'x' })).rejects.toEqual({
+    electronMock.ipcRenderer.responder = () => ({
+      ok: false,
+      error: { code: 'SECRETS-NO-KEYRING', message: 'No keyring.', fix: 'Install gnome-keyring.' },
+    });
+    await expect(
+      api().invoke('secrets:set-password', { masterId: 'nas', upsName: 'ups', password: 'x' }),
+    ).rejects.toEqual({
       code: 'SECRETS-NO-KEYRING',
       message: 'No keyring.',
       fix: 'Install gnome-keyring.',
@@ -54,10 +64,17 @@ describe('preload', () => {
   });
 
   it('invoke refuses channels outside the whitelist without touching IPC', async () => {
-    const call = (api().invoke as (c: string, r: unknown) => Promise<unknown>)('shell:open-external', 'https://evil');
+    const call = (api().invoke as (c: string, r: unknown) => Promise<unknown>)(
+      'shell:open-external',
+      'https://evil',
+    );
     await expect(call).rejects.toMatchObject({ code: 'UNKNOWN-CHANNEL' });
-    await expect((api().invoke as (c: string, r: unknown) => Promise<unknown>)('__proto__', undefined)).rejects.toMatchObject({ code: 'UNKNOWN-CHANNEL' });
-    await expect((api().invoke as (c: string, r: unknown) => Promise<unknown>)('app:snapshot', undefined)).rejects.toMatchObject({ code: 'UNKNOWN-CHANNEL' });
+    await expect(
+      (api().invoke as (c: string, r: unknown) => Promise<unknown>)('__proto__', undefined),
+    ).rejects.toMatchObject({ code: 'UNKNOWN-CHANNEL' });
+    await expect(
+      (api().invoke as (c: string, r: unknown) => Promise<unknown>)('app:snapshot', undefined),
+    ).rejects.toMatchObject({ code: 'UNKNOWN-CHANNEL' });
     expect(electronMock.ipcRenderer.invoke).not.toHaveBeenCalled();
   });
 
@@ -65,9 +82,14 @@ describe('preload', () => {
     electronMock.ipcRenderer.responder = () => {
       throw new Error("No handler registered for 'app:get-snapshot'");
     };
-    await expect(api().invoke('app:get-snapshot', undefined)).rejects.toMatchObject({ code: 'IPC-FAILED', message: expect.stringContaining('No handler') });
+    await expect(api().invoke('app:get-snapshot', undefined)).rejects.toMatchObject({
+      code: 'IPC-FAILED',
+      message: expect.stringContaining('No handler'),
+    });
     electronMock.ipcRenderer.responder = () => 'surprise';
-    await expect(api().invoke('app:get-snapshot', undefined)).rejects.toMatchObject({ code: 'IPC-FAILED' });
+    await expect(api().invoke('app:get-snapshot', undefined)).rejects.toMatchObject({
+      code: 'IPC-FAILED',
+    });
   });
 
   it('subscribe delivers only the payload (never the IpcRendererEvent) and unsubscribes', () => {

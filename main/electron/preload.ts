@@ -16,7 +16,15 @@
  *   never the IpcRendererEvent; returns the unsubscribe function.
  */
 import { contextBridge, type IpcRenderer, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiError, InvokeChannel, NutSentinelApi, PushChannel, PushOf, RequestOf, ResponseOf } from '../../shared/ipc';
+import type {
+  ApiError,
+  InvokeChannel,
+  NutSentinelApi,
+  PushChannel,
+  PushOf,
+  RequestOf,
+  ResponseOf,
+} from '../../shared/ipc';
 import type { DispatchResult } from '../core/dispatch';
 
 export const API_KEY = 'nutSentinel';
@@ -54,8 +62,12 @@ const pushWhitelist: Record<PushChannel, true> = {
   'app:navigate': true,
   'fsd:progress': true,
 };
-export const PRELOAD_INVOKE_CHANNELS = Object.freeze(Object.keys(invokeWhitelist)) as readonly InvokeChannel[];
-export const PRELOAD_PUSH_CHANNELS = Object.freeze(Object.keys(pushWhitelist)) as readonly PushChannel[];
+export const PRELOAD_INVOKE_CHANNELS = Object.freeze(
+  Object.keys(invokeWhitelist),
+) as readonly InvokeChannel[];
+export const PRELOAD_PUSH_CHANNELS = Object.freeze(
+  Object.keys(pushWhitelist),
+) as readonly PushChannel[];
 
 function isInvokeChannel(value: unknown): value is InvokeChannel {
   return typeof value === 'string' && Object.hasOwn(invokeWhitelist, value);
@@ -76,19 +88,30 @@ function isDispatchResult(value: unknown): value is DispatchResult {
   return v.ok === false && !!v.error && typeof v.error === 'object';
 }
 
-export function createPreloadApi(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>): NutSentinelApi {
+export function createPreloadApi(
+  ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>,
+): NutSentinelApi {
   const api: NutSentinelApi = {
-    async invoke<C extends InvokeChannel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
+    async invoke<C extends InvokeChannel>(
+      channel: C,
+      request: RequestOf<C>,
+    ): Promise<ResponseOf<C>> {
       if (!isInvokeChannel(channel)) {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- see file comment: ApiError objects survive the context bridge, Errors lose their fields.
-        throw apiError('UNKNOWN-CHANNEL', `Unknown API channel ${JSON.stringify(String(channel)).slice(0, 80)}.`);
+        throw apiError(
+          'UNKNOWN-CHANNEL',
+          `Unknown API channel ${JSON.stringify(String(channel)).slice(0, 80)}.`,
+        );
       }
       let result: unknown;
       try {
         result = await ipc.invoke(channel, request);
       } catch (error) {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- as above.
-        throw apiError('IPC-FAILED', `${channel} failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw apiError(
+          'IPC-FAILED',
+          `${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
       if (!isDispatchResult(result)) {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- as above.
@@ -96,13 +119,22 @@ export function createPreloadApi(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remov
       }
       if (result.ok) return result.response as ResponseOf<C>;
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- as above.
-      throw apiError(String(result.error.code), String(result.error.message), result.error.fix === undefined ? undefined : String(result.error.fix));
+      throw apiError(
+        String(result.error.code),
+        String(result.error.message),
+        result.error.fix === undefined ? undefined : String(result.error.fix),
+      );
     },
 
-    subscribe<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void): () => void {
-      if (!isPushChannel(channel)) throw new Error(`Unknown push channel ${JSON.stringify(String(channel)).slice(0, 80)}.`);
+    subscribe<P extends PushChannel>(
+      channel: P,
+      listener: (payload: PushOf<P>) => void,
+    ): () => void {
+      if (!isPushChannel(channel))
+        throw new Error(`Unknown push channel ${JSON.stringify(String(channel)).slice(0, 80)}.`);
       if (typeof listener !== 'function') throw new Error('subscribe needs a listener function.');
-      const wrapped = (_event: IpcRendererEvent, payload: unknown): void => listener(payload as PushOf<P>);
+      const wrapped = (_event: IpcRendererEvent, payload: unknown): void =>
+        listener(payload as PushOf<P>);
       ipc.on(channel, wrapped);
       let active = true;
       return () => {

@@ -17,7 +17,12 @@ import type { Session } from 'electron';
 import { RENDERER_CSP } from '../../shared/renderer-policy';
 import { electronMock, resetElectronMock } from '../testing/electron-mock';
 import { rendererTarget } from './paths';
-import { createRendererRequestHandler, RENDERER_INDEX_URL, registerRendererScheme, resolveRendererFile } from './renderer-protocol';
+import {
+  createRendererRequestHandler,
+  RENDERER_INDEX_URL,
+  registerRendererScheme,
+  resolveRendererFile,
+} from './renderer-protocol';
 import { hardenSession } from './security';
 import { recordingLogger } from './testing/fixtures';
 
@@ -32,7 +37,10 @@ beforeAll(async () => {
   await writeFile(path.join(root, 'index.html'), '<!doctype html><title>NUT</title>');
   await writeFile(path.join(root, 'assets', 'index-1a2b.js'), 'export const x = 1;');
   await writeFile(path.join(root, 'assets', 'index-1a2b.css'), 'body{}');
-  await writeFile(path.join(root, 'assets', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  await writeFile(
+    path.join(root, 'assets', 'logo.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg"/>',
+  );
   await writeFile(path.join(root, 'assets', 'icon.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   await writeFile(path.join(root, 'assets', 'fonts', 'inter.woff2'), Buffer.from([1, 2, 3]));
   await writeFile(path.join(root, 'assets', 'index-1a2b.js.map'), '{}');
@@ -46,14 +54,24 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const get = (url: string, init?: RequestInit, logger = recordingLogger()) => createRendererRequestHandler({ root, logger })(new Request(url, init));
+const get = (url: string, init?: RequestInit, logger = recordingLogger()) =>
+  createRendererRequestHandler({ root, logger })(new Request(url, init));
 
 describe('the nut-sentinel:// scheme', () => {
   it('is registered standard + secure + fetch (module scripts need a real origin), only before ready', () => {
     resetElectronMock();
     registerRendererScheme(electronMock.protocol);
     expect(electronMock.protocol.privileged).toEqual([
-      { scheme: 'nut-sentinel', privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } },
+      {
+        scheme: 'nut-sentinel',
+        privileges: {
+          standard: true,
+          secure: true,
+          supportFetchAPI: true,
+          corsEnabled: true,
+          codeCache: true,
+        },
+      },
     ]);
     resetElectronMock();
     electronMock.setReady();
@@ -77,11 +95,18 @@ describe('the renderer request handler', () => {
     expect(response.headers.get('content-type')).toBe(type);
     expect(response.headers.get('content-security-policy')).toBe(RENDERER_CSP);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(Buffer.from(await response.arrayBuffer())).toEqual(await readFile(path.join(root, file)));
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(
+      await readFile(path.join(root, file)),
+    );
   });
 
   it('serves index.html for the bare origin and ignores the hash (routes)', async () => {
-    for (const url of ['nut-sentinel://renderer/', 'nut-sentinel://renderer', `${RENDERER_INDEX_URL}#/ups/nas%2Fups`, `${RENDERER_INDEX_URL}?x=1`]) {
+    for (const url of [
+      'nut-sentinel://renderer/',
+      'nut-sentinel://renderer',
+      `${RENDERER_INDEX_URL}#/ups/nas%2Fups`,
+      `${RENDERER_INDEX_URL}?x=1`,
+    ]) {
       const response = await get(url);
       expect(response.status, url).toBe(200);
       expect(await response.text()).toBe('<!doctype html><title>NUT</title>');
@@ -117,9 +142,14 @@ describe('the renderer request handler', () => {
   });
 
   it('the resolver never leaves the root', () => {
-    for (const url of ['nut-sentinel://renderer/a/b/../../../x', 'nut-sentinel://renderer/%2e%2e%2fx', 'nut-sentinel://renderer/.%2e/x']) {
+    for (const url of [
+      'nut-sentinel://renderer/a/b/../../../x',
+      'nut-sentinel://renderer/%2e%2e%2fx',
+      'nut-sentinel://renderer/.%2e/x',
+    ]) {
       const resolved = resolveRendererFile(root, url);
-      if ('file' in resolved) expect(path.relative(root, resolved.file).startsWith('..')).toBe(false);
+      if ('file' in resolved)
+        expect(path.relative(root, resolved.file).startsWith('..')).toBe(false);
       else expect(resolved.status).toBeGreaterThanOrEqual(400);
     }
   });
@@ -129,7 +159,9 @@ describe('the renderer request handler', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String('export const x = 1;'.length));
     expect(await head.text()).toBe('');
-    expect((await get('nut-sentinel://renderer/index.html', { method: 'POST', body: 'x' })).status).toBe(405);
+    expect(
+      (await get('nut-sentinel://renderer/index.html', { method: 'POST', body: 'x' })).status,
+    ).toBe(405);
   });
 });
 
@@ -165,10 +197,23 @@ describe('the CSP the built renderer ships', () => {
 
     resetElectronMock();
     const ses = electronMock.session.defaultSession;
-    hardenSession(ses as unknown as Session, rendererTarget({ rendererIndex: path.join(built, 'index.html'), isPackaged: true, devUrl: undefined }), recordingLogger());
+    hardenSession(
+      ses as unknown as Session,
+      rendererTarget({
+        rendererIndex: path.join(built, 'index.html'),
+        isPackaged: true,
+        devUrl: undefined,
+      }),
+      recordingLogger(),
+    );
     const callback = vi.fn();
-    ses.headersListener?.({ url: RENDERER_INDEX_URL, responseHeaders: { 'Content-Type': ['text/html'] } }, callback);
-    expect(callback.mock.calls[0]![0]).toMatchObject({ responseHeaders: { 'Content-Security-Policy': [RENDERER_CSP] } });
+    ses.headersListener?.(
+      { url: RENDERER_INDEX_URL, responseHeaders: { 'Content-Type': ['text/html'] } },
+      callback,
+    );
+    expect(callback.mock.calls[0]![0]).toMatchObject({
+      responseHeaders: { 'Content-Security-Policy': [RENDERER_CSP] },
+    });
   });
 
   it('every script and stylesheet the built page loads (module entry and lazy chunks) is served same-origin with its type', async () => {
@@ -176,7 +221,9 @@ describe('the CSP the built renderer ships', () => {
     const document = new JSDOM(html).window.document;
     const refs = [
       ...[...document.querySelectorAll('script[src]')].map((el) => el.getAttribute('src')!),
-      ...[...document.querySelectorAll('link[rel="stylesheet"], link[rel="modulepreload"]')].map((el) => el.getAttribute('href')!),
+      ...[...document.querySelectorAll('link[rel="stylesheet"], link[rel="modulepreload"]')].map(
+        (el) => el.getAttribute('href')!,
+      ),
     ];
     expect(refs.length).toBeGreaterThan(0);
     const entry = document.querySelector('script[type="module"]');
@@ -188,11 +235,15 @@ describe('the CSP the built renderer ships', () => {
       const url = new URL(ref, RENDERER_INDEX_URL).href;
       const response = await handler(new Request(url));
       expect(response.status, url).toBe(200);
-      expect(response.headers.get('content-type'), url).toBe(url.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8');
+      expect(response.headers.get('content-type'), url).toBe(
+        url.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+      );
     }
     // Lazily imported chunks are named relative to the entry: each one the bundle mentions is served too.
     const entrySource = await (await handler(new Request(entryUrl))).text();
-    const chunks = [...new Set([...entrySource.matchAll(/["'`]\.\/([\w.-]+\.js)["'`]/g)].map((m) => m[1]!))];
+    const chunks = [
+      ...new Set([...entrySource.matchAll(/["'`]\.\/([\w.-]+\.js)["'`]/g)].map((m) => m[1]!)),
+    ];
     expect(chunks.length).toBeGreaterThan(0);
     for (const chunk of chunks) {
       const response = await handler(new Request(new URL(chunk, entryUrl).href));

@@ -24,9 +24,20 @@ export const RENDERER_INDEX_URL = `${RENDERER_SCHEME}://${RENDERER_HOST}/index.h
  * Before `ready` (Electron allows it only then, and only once): standard (real origin, relative
  * URLs), secure (like https: no mixed-content downgrade), fetch/CORS (module scripts), code cache.
  */
-export function registerRendererScheme(protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>): void {
+export function registerRendererScheme(
+  protocol: Pick<Protocol, 'registerSchemesAsPrivileged'>,
+): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: RENDERER_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true } },
+    {
+      scheme: RENDERER_SCHEME,
+      privileges: {
+        standard: true,
+        secure: true,
+        supportFetchAPI: true,
+        corsEnabled: true,
+        codeCache: true,
+      },
+    },
   ]);
 }
 
@@ -48,7 +59,8 @@ export function resolveRendererFile(root: string, requestUrl: string): Resolved 
   } catch {
     return { status: 400, reason: 'not a URL' };
   }
-  if (url.protocol !== `${RENDERER_SCHEME}:` || url.host !== RENDERER_HOST) return { status: 404, reason: 'not the renderer host' };
+  if (url.protocol !== `${RENDERER_SCHEME}:` || url.host !== RENDERER_HOST)
+    return { status: 404, reason: 'not the renderer host' };
   let decoded: string;
   try {
     decoded = decodeURIComponent(url.pathname);
@@ -58,19 +70,26 @@ export function resolveRendererFile(root: string, requestUrl: string): Resolved 
   // The URL parser already removed literal dot segments; encoded ones (%2e%2e%2f), backslashes
   // (a separator on Windows), drive letters and NUL only appear after decoding.
   const segments = decoded.split('/').filter((segment) => segment !== '');
-  if (decoded.includes('\0') || decoded.includes('\\') || segments.some((s) => s === '..' || s === '.' || /^[A-Za-z]:/.test(s))) {
+  if (
+    decoded.includes('\0') ||
+    decoded.includes('\\') ||
+    segments.some((s) => s === '..' || s === '.' || /^[A-Za-z]:/.test(s))
+  ) {
     return { status: 403, reason: 'path traversal refused' };
   }
   const relative = segments.length === 0 ? 'index.html' : segments.join('/');
   const base = path.resolve(root);
   const file = path.resolve(base, relative);
   const inside = path.relative(base, file);
-  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) return { status: 403, reason: 'path traversal refused' };
+  if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside))
+    return { status: 403, reason: 'path traversal refused' };
   return { file };
 }
 
 /** The `protocol.handle` handler (a plain function of a fetch Request, so it is tested directly). */
-export function createRendererRequestHandler(options: RendererHandlerOptions): (request: Request) => Promise<Response> {
+export function createRendererRequestHandler(
+  options: RendererHandlerOptions,
+): (request: Request) => Promise<Response> {
   const csp = options.csp ?? RENDERER_CSP;
   const headers = (contentType: string): Record<string, string> => ({
     'Content-Type': contentType,
@@ -79,13 +98,18 @@ export function createRendererRequestHandler(options: RendererHandlerOptions): (
     // Updates replace the files in place: never serve a stale index or chunk.
     'Cache-Control': 'no-cache',
   });
-  const plain = (status: number, text: string): Response => new Response(text, { status, headers: headers('text/plain; charset=utf-8') });
+  const plain = (status: number, text: string): Response =>
+    new Response(text, { status, headers: headers('text/plain; charset=utf-8') });
 
   return async (request) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'Method not allowed.');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return plain(405, 'Method not allowed.');
     const resolved = resolveRendererFile(options.root, request.url);
     if ('status' in resolved) {
-      options.logger?.log('warn', 'renderer request refused', { url: request.url.slice(0, 200), reason: resolved.reason });
+      options.logger?.log('warn', 'renderer request refused', {
+        url: request.url.slice(0, 200),
+        reason: resolved.reason,
+      });
       return plain(resolved.status, resolved.status === 404 ? 'Not found.' : 'Bad request.');
     }
     let body: Buffer;
@@ -93,13 +117,20 @@ export function createRendererRequestHandler(options: RendererHandlerOptions): (
       body = await readFile(resolved.file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return plain(404, 'Not found.');
-      options.logger?.log('error', 'renderer file unreadable', { file: resolved.file, error: String(error) });
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR')
+        return plain(404, 'Not found.');
+      options.logger?.log('error', 'renderer file unreadable', {
+        file: resolved.file,
+        error: String(error),
+      });
       return plain(500, 'The file could not be read.');
     }
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
       status: 200,
-      headers: { ...headers(rendererContentType(resolved.file)), 'Content-Length': String(body.length) },
+      headers: {
+        ...headers(rendererContentType(resolved.file)),
+        'Content-Length': String(body.length),
+      },
     });
   };
 }

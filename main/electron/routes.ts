@@ -18,6 +18,7 @@ const ROUTE_PATTERN = /^\/(?!\/)[A-Za-z0-9\-._~%/?=&:@]*$/;
 
 /** `route` when it is a plain in-app route (`/…`, no scheme, no fragment, bounded); otherwise the dashboard. */
 export function safeRoute(route: string | undefined | null): string {
-  if (typeof route !== 'string' || route.length > 512 || !ROUTE_PATTERN.test(route)) return ROUTES.dashboard;
+  if (typeof route !== 'string' || route.length > 512 || !ROUTE_PATTERN.test(route))
+    return ROUTES.dashboard;
   return route;
 }

@@ -37,12 +37,15 @@ describe('SafeStorage SecretStore', () => {
     expect(text).not.toContain('hunter2');
     const parsed = JSON.parse(text) as { version: number; entries: Record<string, string> };
     expect(parsed.version).toBe(1);
-    expect(Buffer.from(parsed.entries['nut-password:nas:ups']!, 'base64').toString('utf8')).not.toContain('hunter2');
+    expect(
+      Buffer.from(parsed.entries['nut-password:nas:ups']!, 'base64').toString('utf8'),
+    ).not.toContain('hunter2');
     if (process.platform !== 'win32') expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(electronMock.safeStorage.encryptStringAsync).toHaveBeenCalledWith('hunter2-secret');
     expect(logger.text()).not.toContain('hunter2');
     // Only the asynchronous API (the synchronous one is deprecated in 45 and blocks on a keyring prompt).
-    for (const sync of ['encryptString', 'decryptString', 'isEncryptionAvailable'] as const) expect(electronMock.safeStorage[sync]).not.toHaveBeenCalled();
+    for (const sync of ['encryptString', 'decryptString', 'isEncryptionAvailable'] as const)
+      expect(electronMock.safeStorage[sync]).not.toHaveBeenCalled();
   });
 
   it('re-encrypts a value when safeStorage says the key was rotated', async () => {
@@ -70,10 +73,17 @@ describe('SafeStorage SecretStore', () => {
 
   it('refuses to store when encryption is unavailable — and never writes plaintext', async () => {
     electronMock.setEncryptionAvailable(false);
-    const store = createSafeStorageSecretStore({ file, platform: 'linux', logger: recordingLogger() });
+    const store = createSafeStorageSecretStore({
+      file,
+      platform: 'linux',
+      logger: recordingLogger(),
+    });
     const error = await store.set('nut-password:nas:ups', 'hunter2').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretStoreError);
-    expect(error).toMatchObject({ code: 'SECRETS-NO-KEYRING', fix: expect.stringMatching(/gnome-keyring.*KWallet.*--password-store/s) });
+    expect(error).toMatchObject({
+      code: 'SECRETS-NO-KEYRING',
+      fix: expect.stringMatching(/gnome-keyring.*KWallet.*--password-store/s),
+    });
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(electronMock.safeStorage.encryptStringAsync).not.toHaveBeenCalled();
     expect(electronMock.safeStorage.setUsePlainTextEncryption).not.toHaveBeenCalled();
@@ -82,16 +92,26 @@ describe('SafeStorage SecretStore', () => {
   it('treats Linux basic_text (a fixed, public key) as unavailable', async () => {
     electronMock.setEncryptionAvailable(true, 'basic_text');
     const store = createSafeStorageSecretStore({ file, platform: 'linux' });
-    await expect(store.set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-NO-KEYRING', explanation: expect.stringContaining('basic_text') });
+    await expect(store.set('k', 'v')).rejects.toMatchObject({
+      code: 'SECRETS-NO-KEYRING',
+      explanation: expect.stringContaining('basic_text'),
+    });
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('explains the refusal on macOS and Windows too', async () => {
     electronMock.setEncryptionAvailable(false);
     electronMock.setPlatform('darwin');
-    await expect(createSafeStorageSecretStore({ file, platform: 'darwin' }).set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-UNAVAILABLE', fix: expect.stringContaining('Keychain') });
+    await expect(
+      createSafeStorageSecretStore({ file, platform: 'darwin' }).set('k', 'v'),
+    ).rejects.toMatchObject({
+      code: 'SECRETS-UNAVAILABLE',
+      fix: expect.stringContaining('Keychain'),
+    });
     electronMock.setPlatform('win32');
-    await expect(createSafeStorageSecretStore({ file, platform: 'win32' }).set('k', 'v')).rejects.toMatchObject({ code: 'SECRETS-UNAVAILABLE' });
+    await expect(
+      createSafeStorageSecretStore({ file, platform: 'win32' }).set('k', 'v'),
+    ).rejects.toMatchObject({ code: 'SECRETS-UNAVAILABLE' });
   });
 
   it('the refusal reaches the UI as an explained ApiError through dispatchInvoke', async () => {
@@ -103,8 +123,15 @@ describe('SafeStorage SecretStore', () => {
         return { ok: true };
       },
     });
-    const result = await dispatchInvoke(handlers, 'secrets:set-password', { masterId: 'nas', upsName: 'ups', password: 'pw' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'SECRETS-NO-KEYRING', fix: expect.stringContaining('gnome-keyring') } });
+    const result = await dispatchInvoke(handlers, 'secrets:set-password', {
+      masterId: 'nas',
+      upsName: 'ups',
+      password: 'pw',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'SECRETS-NO-KEYRING', fix: expect.stringContaining('gnome-keyring') },
+    });
   });
 
   it('reading a stored secret needs encryption too (no silent fallback)', async () => {
@@ -127,7 +154,10 @@ describe('SafeStorage SecretStore', () => {
   it('a damaged file or undecryptable blob is explained, not crashed on', async () => {
     const store = createSafeStorageSecretStore({ file, platform: 'linux' });
     await store.set('k', 'v');
-    await writeFile(file, JSON.stringify({ version: 1, entries: { k: Buffer.from('garbage').toString('base64') } }));
+    await writeFile(
+      file,
+      JSON.stringify({ version: 1, entries: { k: Buffer.from('garbage').toString('base64') } }),
+    );
     await expect(store.get('k')).rejects.toMatchObject({ code: 'SECRETS-UNREADABLE' });
     await writeFile(file, '{not json');
     await expect(store.get('k')).rejects.toMatchObject({ code: 'SECRETS-CORRUPT' });

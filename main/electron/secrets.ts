@@ -39,7 +39,9 @@ export interface SafeStorageSecretStoreOptions {
 }
 
 /** Why safeStorage cannot protect secrets here, or null when it can. Call after app ready. */
-export async function encryptionProblem(platform: NodeJS.Platform): Promise<SecretStoreError | null> {
+export async function encryptionProblem(
+  platform: NodeJS.Platform,
+): Promise<SecretStoreError | null> {
   const available = await safeStorage.isAsyncEncryptionAvailable();
   // Linux only (the method exists nowhere else): 'basic_text' is a fixed, public key.
   const backend = platform === 'linux' ? safeStorage.getSelectedStorageBackend() : null;
@@ -84,9 +86,11 @@ export function createSafeStorageSecretStore(options: SafeStorageSecretStoreOpti
     }
     try {
       const parsed = JSON.parse(text) as Partial<SecretsFile>;
-      if (parsed.version !== 1 || !parsed.entries || typeof parsed.entries !== 'object') throw new Error('unexpected shape');
+      if (parsed.version !== 1 || !parsed.entries || typeof parsed.entries !== 'object')
+        throw new Error('unexpected shape');
       const entries: Record<string, string> = {};
-      for (const [key, value] of Object.entries(parsed.entries)) if (typeof value === 'string') entries[key] = value;
+      for (const [key, value] of Object.entries(parsed.entries))
+        if (typeof value === 'string') entries[key] = value;
       return { version: 1, entries };
     } catch {
       throw new SecretStoreError(
@@ -131,7 +135,9 @@ export function createSafeStorageSecretStore(options: SafeStorageSecretStoreOpti
         }
         if (decrypted.shouldReEncrypt) {
           // The key was rotated or a better one is available: store it under the new key.
-          data.entries[key] = (await safeStorage.encryptStringAsync(decrypted.result)).toString('base64');
+          data.entries[key] = (await safeStorage.encryptStringAsync(decrypted.result)).toString(
+            'base64',
+          );
           await save(data);
           options.logger?.log('info', 'secret re-encrypted', { key });
         }
@@ -141,7 +147,10 @@ export function createSafeStorageSecretStore(options: SafeStorageSecretStoreOpti
       exclusive(async () => {
         const problem = await encryptionProblem(platform);
         if (problem) {
-          options.logger?.log('warn', 'refused to store a secret: no secure storage', { key, code: problem.code });
+          options.logger?.log('warn', 'refused to store a secret: no secure storage', {
+            key,
+            code: problem.code,
+          });
           throw problem;
         }
         const data = await load();

@@ -4,7 +4,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('electron', () => import('../testing/electron-mock'));
 
 import type { Session, WebContents } from 'electron';
-import { electronMock, mockEvent, MockWebContents, resetElectronMock } from '../testing/electron-mock';
+import {
+  electronMock,
+  mockEvent,
+  MockWebContents,
+  resetElectronMock,
+} from '../testing/electron-mock';
 import { RENDERER_CSP } from '../../shared/renderer-policy';
 import { isTrustedRendererUrl, rendererTarget, rendererUrl, unpackedPath } from './paths';
 import { RENDERER_INDEX_URL } from './renderer-protocol';
@@ -14,12 +19,22 @@ import { recordingLogger } from './testing/fixtures';
 
 const INDEX = '/opt/nut sentinel/out/renderer/index.html';
 const appTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: undefined });
-const devTarget = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'http://127.0.0.1:5173' });
+const devTarget = rendererTarget({
+  rendererIndex: INDEX,
+  isPackaged: false,
+  devUrl: 'http://127.0.0.1:5173',
+});
 
 describe('renderer target and trusted URLs', () => {
   it('serves the built folder over nut-sentinel://renderer', () => {
-    expect(appTarget).toEqual({ kind: 'app', url: 'nut-sentinel://renderer/index.html', root: '/opt/nut sentinel/out/renderer' });
-    expect(rendererUrl(appTarget, '/ups/nas%2Fups')).toBe('nut-sentinel://renderer/index.html#/ups/nas%2Fups');
+    expect(appTarget).toEqual({
+      kind: 'app',
+      url: 'nut-sentinel://renderer/index.html',
+      root: '/opt/nut sentinel/out/renderer',
+    });
+    expect(rendererUrl(appTarget, '/ups/nas%2Fups')).toBe(
+      'nut-sentinel://renderer/index.html#/ups/nas%2Fups',
+    );
   });
 
   it('trusts exactly our index.html on our scheme (any hash), nothing else', () => {
@@ -44,14 +59,31 @@ describe('renderer target and trusted URLs', () => {
   });
 
   it('trusts the dev server origin only, and only unpackaged on loopback', () => {
-    expect(devTarget).toEqual({ kind: 'dev', url: 'http://127.0.0.1:5173/', origin: 'http://127.0.0.1:5173' });
+    expect(devTarget).toEqual({
+      kind: 'dev',
+      url: 'http://127.0.0.1:5173/',
+      origin: 'http://127.0.0.1:5173',
+    });
     expect(isTrustedRendererUrl('http://127.0.0.1:5173/#/settings', devTarget)).toBe(true);
     expect(isTrustedRendererUrl('http://127.0.0.1:5174/', devTarget)).toBe(false);
     expect(isTrustedRendererUrl('http://localhost:5173/', devTarget)).toBe(false);
-    expect(rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: 'http://localhost:5173' }).kind).toBe('app');
-    expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'http://192.168.1.5:5173' })).toThrow(/localhost/);
-    expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'file:///tmp/x.html' })).toThrow(/http/);
-    expect(() => rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'nonsense' })).toThrow(/not a URL/);
+    expect(
+      rendererTarget({ rendererIndex: INDEX, isPackaged: true, devUrl: 'http://localhost:5173' })
+        .kind,
+    ).toBe('app');
+    expect(() =>
+      rendererTarget({
+        rendererIndex: INDEX,
+        isPackaged: false,
+        devUrl: 'http://192.168.1.5:5173',
+      }),
+    ).toThrow(/localhost/);
+    expect(() =>
+      rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'file:///tmp/x.html' }),
+    ).toThrow(/http/);
+    expect(() =>
+      rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'nonsense' }),
+    ).toThrow(/not a URL/);
   });
 
   it('routes: only plain in-app paths pass', () => {
@@ -59,7 +91,18 @@ describe('renderer target and trusted URLs', () => {
     expect(upsRoute('my nas/ups.1')).toBe('/ups/my%20nas/ups.1');
     expect(safeRoute('/ups/nas%2Fups')).toBe('/ups/nas%2Fups');
     expect(safeRoute('/settings')).toBe('/settings');
-    for (const bad of ['settings', '//evil.com', 'javascript:alert(1)', '/a b', '/x#y', '/<script>', '', null, undefined, `/${'a'.repeat(600)}`]) {
+    for (const bad of [
+      'settings',
+      '//evil.com',
+      'javascript:alert(1)',
+      '/a b',
+      '/x#y',
+      '/<script>',
+      '',
+      null,
+      undefined,
+      `/${'a'.repeat(600)}`,
+    ]) {
       expect(safeRoute(bad)).toBe('/');
     }
   });
@@ -75,12 +118,14 @@ describe('contentSecurityPolicy', () => {
     expect(csp).toContain("base-uri 'none'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|http:|https:/);
     // The only other sources: the browser bridge's loopback WebSocket (Electron's session blocks ws:// anyway).
-    expect(csp.split('; ').find((d) => d.startsWith('connect-src'))).toBe("connect-src 'self' ws://127.0.0.1:* ws://localhost:*");
+    expect(csp.split('; ').find((d) => d.startsWith('connect-src'))).toBe(
+      "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+    );
   });
 
   it('allows the dev server (and its HMR socket) in development', () => {
     const csp = contentSecurityPolicy(devTarget);
-    expect(csp).toContain('connect-src \'self\' http://127.0.0.1:5173 ws://127.0.0.1:5173');
+    expect(csp).toContain("connect-src 'self' http://127.0.0.1:5173 ws://127.0.0.1:5173");
     expect(csp).not.toContain('unsafe-eval');
   });
 });
@@ -92,19 +137,33 @@ describe('hardenWebContents', () => {
     const contents = new MockWebContents();
     const openExternal = vi.fn();
     const logger = recordingLogger();
-    hardenWebContents(contents as unknown as WebContents, { isTrustedUrl: (url) => isTrustedRendererUrl(url, appTarget), openExternal, logger });
+    hardenWebContents(contents as unknown as WebContents, {
+      isTrustedUrl: (url) => isTrustedRendererUrl(url, appTarget),
+      openExternal,
+      logger,
+    });
     return { contents, openExternal, logger };
   }
 
   it('blocks navigation away from the renderer; https links go to the browser instead', () => {
     const { contents, openExternal } = harden();
-    expect(contents.attemptNavigation('will-navigate', rendererUrl(appTarget, '/settings')).defaultPrevented).toBe(false);
+    expect(
+      contents.attemptNavigation('will-navigate', rendererUrl(appTarget, '/settings'))
+        .defaultPrevented,
+    ).toBe(false);
 
-    expect(contents.attemptNavigation('will-navigate', 'https://networkupstools.org/docs').defaultPrevented).toBe(true);
+    expect(
+      contents.attemptNavigation('will-navigate', 'https://networkupstools.org/docs')
+        .defaultPrevented,
+    ).toBe(true);
     expect(openExternal).toHaveBeenCalledWith('https://networkupstools.org/docs');
 
-    expect(contents.attemptNavigation('will-navigate', 'file:///etc/passwd').defaultPrevented).toBe(true);
-    expect(contents.attemptNavigation('will-redirect', 'http://example.com/').defaultPrevented).toBe(true);
+    expect(contents.attemptNavigation('will-navigate', 'file:///etc/passwd').defaultPrevented).toBe(
+      true,
+    );
+    expect(
+      contents.attemptNavigation('will-redirect', 'http://example.com/').defaultPrevented,
+    ).toBe(true);
     expect(openExternal).toHaveBeenCalledTimes(1);
   });
 
@@ -118,9 +177,15 @@ describe('hardenWebContents', () => {
 
   it('denies every window.open', () => {
     const { contents, openExternal } = harden();
-    expect(contents.windowOpenHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
-    expect(contents.windowOpenHandler?.({ url: rendererUrl(appTarget, '/') })).toEqual({ action: 'deny' });
-    expect(contents.windowOpenHandler?.({ url: 'javascript:alert(1)' })).toEqual({ action: 'deny' });
+    expect(contents.windowOpenHandler?.({ url: 'https://example.com/' })).toEqual({
+      action: 'deny',
+    });
+    expect(contents.windowOpenHandler?.({ url: rendererUrl(appTarget, '/') })).toEqual({
+      action: 'deny',
+    });
+    expect(contents.windowOpenHandler?.({ url: 'javascript:alert(1)' })).toEqual({
+      action: 'deny',
+    });
     expect(openExternal).toHaveBeenCalledTimes(1);
   });
 
@@ -150,15 +215,26 @@ describe('hardenSession', () => {
     hardenSession(ses as unknown as Session, appTarget, recordingLogger());
     const callback = vi.fn();
     ses.headersListener?.({ url: `${RENDERER_INDEX_URL}`, responseHeaders: {} }, callback);
-    expect((callback.mock.calls[0]![0] as { responseHeaders: Record<string, string[]> }).responseHeaders['Content-Security-Policy']).toEqual([RENDERER_CSP]);
+    expect(
+      (callback.mock.calls[0]![0] as { responseHeaders: Record<string, string[]> }).responseHeaders[
+        'Content-Security-Policy'
+      ],
+    ).toEqual([RENDERER_CSP]);
   });
 
   it('sets the CSP header, replacing any the response had', () => {
     const ses = electronMock.session.defaultSession;
     hardenSession(ses as unknown as Session, devTarget, recordingLogger());
     const callback = vi.fn();
-    ses.headersListener?.({ url: 'http://127.0.0.1:5173/', responseHeaders: { 'content-security-policy': ["default-src *"], 'X-Other': ['1'] } }, callback);
-    const headers = (callback.mock.calls[0]![0] as { responseHeaders: Record<string, string[]> }).responseHeaders;
+    ses.headersListener?.(
+      {
+        url: 'http://127.0.0.1:5173/',
+        responseHeaders: { 'content-security-policy': ['default-src *'], 'X-Other': ['1'] },
+      },
+      callback,
+    );
+    const headers = (callback.mock.calls[0]![0] as { responseHeaders: Record<string, string[]> })
+      .responseHeaders;
     expect(headers['Content-Security-Policy']).toEqual([contentSecurityPolicy(devTarget)]);
     expect(headers['content-security-policy']).toBeUndefined();
     expect(headers['X-Other']).toEqual(['1']);
@@ -185,9 +261,15 @@ describe('hardenSession', () => {
 
 describe('unpackedPath', () => {
   it('maps a file inside app.asar to its app.asar.unpacked copy, on both separators', () => {
-    expect(unpackedPath('/opt/NUT Sentinel/resources/app.asar/assets/app/icon.png')).toBe('/opt/NUT Sentinel/resources/app.asar.unpacked/assets/app/icon.png');
-    expect(unpackedPath('C:\\NUT\\resources\\app.asar\\assets\\app\\icon.png')).toBe('C:\\NUT\\resources\\app.asar.unpacked\\assets\\app\\icon.png');
-    expect(unpackedPath('/home/me/nut-sentinel/assets/app/icon.png')).toBe('/home/me/nut-sentinel/assets/app/icon.png');
+    expect(unpackedPath('/opt/NUT Sentinel/resources/app.asar/assets/app/icon.png')).toBe(
+      '/opt/NUT Sentinel/resources/app.asar.unpacked/assets/app/icon.png',
+    );
+    expect(unpackedPath('C:\\NUT\\resources\\app.asar\\assets\\app\\icon.png')).toBe(
+      'C:\\NUT\\resources\\app.asar.unpacked\\assets\\app\\icon.png',
+    );
+    expect(unpackedPath('/home/me/nut-sentinel/assets/app/icon.png')).toBe(
+      '/home/me/nut-sentinel/assets/app/icon.png',
+    );
     expect(unpackedPath('/x/app.asarx/y')).toBe('/x/app.asarx/y');
   });
 });

@@ -99,16 +99,20 @@ export function hardenSession(ses: Session, target: RendererTarget, logger: Logg
   // except to the dev server in development.
   const devOrigin = target.kind === 'dev' ? target.origin : null;
   const devWsOrigin = devOrigin?.replace(/^http/, 'ws') ?? null;
-  ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (details, callback) => {
-    let origin: string;
-    try {
-      origin = new URL(details.url).origin;
-    } catch {
-      callback({ cancel: true });
-      return;
-    }
-    const allowed = origin === devOrigin || origin === devWsOrigin;
-    if (!allowed) logger.log('warn', 'network request blocked', { url: details.url.slice(0, 200) });
-    callback({ cancel: !allowed });
-  });
+  ses.webRequest.onBeforeRequest(
+    { urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] },
+    (details, callback) => {
+      let origin: string;
+      try {
+        origin = new URL(details.url).origin;
+      } catch {
+        callback({ cancel: true });
+        return;
+      }
+      const allowed = origin === devOrigin || origin === devWsOrigin;
+      if (!allowed)
+        logger.log('warn', 'network request blocked', { url: details.url.slice(0, 200) });
+      callback({ cancel: !allowed });
+    },
+  );
 }

@@ -31,12 +31,21 @@ export class SessionEndWindow {
       skipTaskbar: true,
       focusable: false,
       title: 'NUT Sentinel session watcher',
-      webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false, javascript: false },
+      webPreferences: {
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+        devTools: false,
+        javascript: false,
+      },
     });
     this.win.on('query-session-end', (event) => {
       const reasons = [...(event.reasons ?? [])];
       if (!reasons.includes('critical')) event.preventDefault();
-      deps.logger.log('warn', 'Windows is ending the session', { reasons, delayed: !reasons.includes('critical') });
+      deps.logger.log('warn', 'Windows is ending the session', {
+        reasons,
+        delayed: !reasons.includes('critical'),
+      });
       deps.onQueryEnd(reasons);
     });
     this.win.on('session-end', (event) => {

@@ -34,7 +34,14 @@ afterEach(async () => {
 
 async function startWithRealCore() {
   const createCore = vi.fn(createAppCore);
-  handle = startShell({ createCore, mainDir: path.join(tmp, 'app', 'out', 'main'), platform: 'linux', env: {}, argv: ['electron', '.'], logToConsole: false });
+  handle = startShell({
+    createCore,
+    mainDir: path.join(tmp, 'app', 'out', 'main'),
+    platform: 'linux',
+    env: {},
+    argv: ['electron', '.'],
+    logToConsole: false,
+  });
   electronMock.setReady();
   await handle.started;
   return { handle, createCore };
@@ -49,13 +56,27 @@ describe('shell + real app core', () => {
     win.webContents.finishLoad();
     const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
 
-    const snapshot = (await electronMock.ipcMain.invokeFrom(event, 'app:get-snapshot')) as { ok: boolean; response: { ups: unknown[]; tray: { level: string } } };
-    expect(snapshot).toMatchObject({ ok: true, response: { ups: [], tray: { level: 'not-configured' } } });
+    const snapshot = (await electronMock.ipcMain.invokeFrom(event, 'app:get-snapshot')) as {
+      ok: boolean;
+      response: { ups: unknown[]; tray: { level: string } };
+    };
+    expect(snapshot).toMatchObject({
+      ok: true,
+      response: { ups: [], tray: { level: 'not-configured' } },
+    });
 
-    const config = (await electronMock.ipcMain.invokeFrom(event, 'config:get')) as { ok: boolean; response: { path: string } };
-    expect(config).toMatchObject({ ok: true, response: { path: path.join(userData, 'config.json') } });
+    const config = (await electronMock.ipcMain.invokeFrom(event, 'config:get')) as {
+      ok: boolean;
+      response: { path: string };
+    };
+    expect(config).toMatchObject({
+      ok: true,
+      response: { path: path.join(userData, 'config.json') },
+    });
 
-    const paused = await electronMock.ipcMain.invokeFrom(event, 'notifications:set-paused', { paused: true });
+    const paused = await electronMock.ipcMain.invokeFrom(event, 'notifications:set-paused', {
+      paused: true,
+    });
     expect(paused).toEqual({ ok: true, response: { paused: true } });
 
     electronMock.trays[0]!.contextMenu!.click('quit');
@@ -63,7 +84,9 @@ describe('shell + real app core', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(electronMock.appState.quitted).toBe(true);
     expect(handle.phase).toBe('stopped');
-    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(/"msg":"stopped"/);
+    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(
+      /"msg":"stopped"/,
+    );
   });
 
   it('a broken config file is shown in the tray and opens Settings', async () => {
@@ -72,6 +95,8 @@ describe('shell + real app core', () => {
     await startWithRealCore();
     const menu = electronMock.trays[0]!.contextMenu!;
     expect(menu.items[0]!.label).toMatch(/^Configuration not loaded: /);
-    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(expect.stringMatching(/#\/settings$/));
+    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(
+      expect.stringMatching(/#\/settings$/),
+    );
   });
 });

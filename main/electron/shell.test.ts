@@ -31,7 +31,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   // Always tear down (clears the tray refresh timer, flushes the log file).
-  if (handle && !handle.teardown.started && handle.phase !== 'second-instance') await handle.teardown.run();
+  if (handle && !handle.teardown.started && handle.phase !== 'second-instance')
+    await handle.teardown.run();
   handle = null;
   await rm(tmp, { recursive: true, force: true });
 });
@@ -104,7 +105,9 @@ describe('startShell: phases', () => {
     expect(typeof deps.logger.log).toBe('function');
     expect(core.start).toHaveBeenCalledTimes(1);
     expect(electronMock.trays).toHaveLength(1);
-    expect(electronMock.trays[0]!.image.path).toBe(path.join(appRoot, 'assets', 'tray', 'linux', 'online-100.png'));
+    expect(electronMock.trays[0]!.image.path).toBe(
+      path.join(appRoot, 'assets', 'tray', 'linux', 'online-100.png'),
+    );
     expect(electronMock.ipcMain.handlers.size).toBeGreaterThan(0);
     expect(electronMock.session.defaultSession.permissionRequestHandler).not.toBeNull();
     expect(electronMock.session.defaultSession.headersListener).not.toBeNull();
@@ -129,9 +132,18 @@ describe('startShell: phases', () => {
     await ready();
     const win = electronMock.windows[0]!;
     expect(win.loadURL).toHaveBeenCalledWith('nut-sentinel://renderer/index.html#/settings');
-    expect(win.options).toMatchObject({ webPreferences: { preload: path.join(appRoot, 'out', 'main', 'preload.cjs'), sandbox: true, contextIsolation: true, nodeIntegration: false } });
+    expect(win.options).toMatchObject({
+      webPreferences: {
+        preload: path.join(appRoot, 'out', 'main', 'preload.cjs'),
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+      },
+    });
     // web-contents-created hardened it.
-    expect(win.webContents.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
+    expect(win.webContents.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({
+      action: 'deny',
+    });
   });
 
   it('first run with --hidden (login item) stays in the tray', async () => {
@@ -141,9 +153,14 @@ describe('startShell: phases', () => {
   });
 
   it('a config file that could not be loaded opens Settings even when started hidden', async () => {
-    const { ready } = start({ argv: ['nut-sentinel', '--hidden'], core: fakeCore(snapshot([], { configProblem: 'config.json: bad JSON' })) });
+    const { ready } = start({
+      argv: ['nut-sentinel', '--hidden'],
+      core: fakeCore(snapshot([], { configProblem: 'config.json: bad JSON' })),
+    });
     await ready();
-    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(expect.stringMatching(/#\/settings$/));
+    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(
+      expect.stringMatching(/#\/settings$/),
+    );
   });
 
   it('a second instance quits at once; the first shows its window on second-instance', async () => {
@@ -177,14 +194,18 @@ describe('startShell: phases', () => {
     const override = path.join(tmp, 'custom');
     start({ env: { [USER_DATA_ENV]: override } });
     expect(electronMock.app.setPath).toHaveBeenCalledWith('userData', override);
-    expect(electronMock.indexOf('app', 'setPath')).toBeLessThan(electronMock.indexOf('app', 'requestSingleInstanceLock'));
+    expect(electronMock.indexOf('app', 'setPath')).toBeLessThan(
+      electronMock.indexOf('app', 'requestSingleInstanceLock'),
+    );
   });
 
   it('macOS: no dock icon, an Edit menu for shortcuts; Windows: AppUserModelID', async () => {
     const mac = start({ platform: 'darwin' });
     expect(electronMock.app.dock!.hide).toHaveBeenCalled();
     await mac.ready();
-    expect(electronMock.Menu.setApplicationMenu).toHaveBeenCalledWith(expect.objectContaining({ items: [{ role: 'appMenu' }, { role: 'editMenu' }] }));
+    expect(electronMock.Menu.setApplicationMenu).toHaveBeenCalledWith(
+      expect.objectContaining({ items: [{ role: 'appMenu' }, { role: 'editMenu' }] }),
+    );
     await mac.handle.teardown.run();
 
     resetElectronMock();
@@ -197,10 +218,18 @@ describe('startShell: phases', () => {
 
   it('a failing core factory is reported in a dialog and the app quits', async () => {
     const { ready, handle } = start({
-      createCore: () => Promise.reject(Object.assign(new Error('config.json: line 3: unexpected token'), { fix: 'Fix the file or move it away.' })),
+      createCore: () =>
+        Promise.reject(
+          Object.assign(new Error('config.json: line 3: unexpected token'), {
+            fix: 'Fix the file or move it away.',
+          }),
+        ),
     });
     await ready();
-    expect(electronMock.dialog.showErrorBox).toHaveBeenCalledWith('NUT Sentinel could not start', expect.stringContaining('Fix the file or move it away.'));
+    expect(electronMock.dialog.showErrorBox).toHaveBeenCalledWith(
+      'NUT Sentinel could not start',
+      expect.stringContaining('Fix the file or move it away.'),
+    );
     await handle.teardown.run();
     await sleep(5);
     expect(electronMock.appState.quitted).toBe(true);
@@ -248,15 +277,33 @@ describe('startShell: tray, windows and IPC wiring', () => {
     const home = path.join(tmp, 'home');
     const config = { ...defaultConfig(), startAtLogin: true };
     core.handlers['config:get'].mockResolvedValue({ config, storedPasswords: [], path: 'x' });
-    const { ready } = start({ core, loginItemEnv: { isPackaged: true, homedir: home, env: {}, execPath: '/opt/NUT Sentinel/nut-sentinel' } });
+    const { ready } = start({
+      core,
+      loginItemEnv: {
+        isPackaged: true,
+        homedir: home,
+        env: {},
+        execPath: '/opt/NUT Sentinel/nut-sentinel',
+      },
+    });
     await ready();
     const autostart = path.join(home, '.config', 'autostart', 'nut-sentinel.desktop');
-    expect(await readFile(autostart, 'utf8')).toContain('Exec="/opt/NUT Sentinel/nut-sentinel" --hidden');
+    expect(await readFile(autostart, 'utf8')).toContain(
+      'Exec="/opt/NUT Sentinel/nut-sentinel" --hidden',
+    );
 
     const win = electronMock.windows[0]!;
     win.webContents.finishLoad();
-    core.handlers['config:get'].mockResolvedValue({ config: { ...config, startAtLogin: false }, storedPasswords: [], path: 'x' });
-    const result = await electronMock.ipcMain.invokeFrom({ sender: win.webContents, senderFrame: win.webContents.mainFrame }, 'config:save', { config: {} });
+    core.handlers['config:get'].mockResolvedValue({
+      config: { ...config, startAtLogin: false },
+      storedPasswords: [],
+      path: 'x',
+    });
+    const result = await electronMock.ipcMain.invokeFrom(
+      { sender: win.webContents, senderFrame: win.webContents.mainFrame },
+      'config:save',
+      { config: {} },
+    );
     expect(result).toEqual({ ok: true, response: { ok: true } });
     await expect(readFile(autostart, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -265,13 +312,21 @@ describe('startShell: tray, windows and IPC wiring', () => {
     const { createCore, ready } = start({ platform: 'win32', core: fakeCore(snapshot([ups()])) });
     await ready();
     const { notifier } = createCore.mock.calls[0]![0];
-    await notifier.notify({ key: 'ONBATT:ups@nas', title: 'On battery', body: 'ups@nas is on battery', urgency: 'normal', route: '/ups/nas%2Fups' });
+    await notifier.notify({
+      key: 'ONBATT:ups@nas',
+      title: 'On battery',
+      body: 'ups@nas is on battery',
+      urgency: 'normal',
+      route: '/ups/nas%2Fups',
+    });
     expect(electronMock.notifications[0]!.options).toMatchObject({ title: 'On battery' });
     const dashboards = () => electronMock.windows.filter((w) => w.options.title === 'NUT Sentinel');
     expect(dashboards()).toHaveLength(0);
     electronMock.notifications[0]!.click();
     expect(dashboards()).toHaveLength(1);
-    expect(dashboards()[0]!.loadURL).toHaveBeenCalledWith('nut-sentinel://renderer/index.html#/ups/nas%2Fups');
+    expect(dashboards()[0]!.loadURL).toHaveBeenCalledWith(
+      'nut-sentinel://renderer/index.html#/ups/nas%2Fups',
+    );
   });
 });
 
@@ -283,18 +338,35 @@ describe('startShell: the renderer scheme', () => {
     await writeFile(path.join(renderer, 'assets', 'index-abc.js'), 'export {};');
     const { ready } = start();
     expect(electronMock.protocol.privileged).toEqual([
-      { scheme: 'nut-sentinel', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) },
+      {
+        scheme: 'nut-sentinel',
+        privileges: expect.objectContaining({
+          standard: true,
+          secure: true,
+          supportFetchAPI: true,
+        }),
+      },
     ]);
     expect(electronMock.protocol.handlers.size).toBe(0);
     await ready();
-    const index = await electronMock.protocol.request('nut-sentinel://renderer/index.html#/settings');
+    const index = await electronMock.protocol.request(
+      'nut-sentinel://renderer/index.html#/settings',
+    );
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(index.headers.get('content-security-policy')).toBe(RENDERER_CSP);
-    const script = await electronMock.protocol.request('nut-sentinel://renderer/assets/index-abc.js');
+    const script = await electronMock.protocol.request(
+      'nut-sentinel://renderer/assets/index-abc.js',
+    );
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect((await electronMock.protocol.request('nut-sentinel://renderer/%2e%2e/%2e%2e/package.json')).status).toBe(404);
-    expect((await electronMock.protocol.request('nut-sentinel://renderer/..%2F..%2Fmain%2Fapp.js')).status).toBe(403);
+    expect(
+      (await electronMock.protocol.request('nut-sentinel://renderer/%2e%2e/%2e%2e/package.json'))
+        .status,
+    ).toBe(404);
+    expect(
+      (await electronMock.protocol.request('nut-sentinel://renderer/..%2F..%2Fmain%2Fapp.js'))
+        .status,
+    ).toBe(403);
   });
 });
 
@@ -324,7 +396,9 @@ describe('startShell: quit', () => {
     expect(win.isDestroyed()).toBe(true);
     expect(electronMock.callsOf('app', 'quit').length).toBeGreaterThanOrEqual(2);
     // The log was flushed to userData/logs.
-    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(/"msg":"stopped"/);
+    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(
+      /"msg":"stopped"/,
+    );
   });
 
   it('closing the window only hides it; the app keeps running', async () => {
@@ -350,11 +424,21 @@ describe('startShell: quit', () => {
     await sleep(5);
     expect(core.stop).toHaveBeenCalledTimes(1);
     expect(reports.find((r) => r.name === 'stop-core')).toMatchObject({ outcome: 'timed-out' });
-    expect(reports.map((r) => r.name)).toEqual(['mark-quitting', 'stop-core', 'cancel-timers', 'dispose-ipc', 'destroy-tray', 'close-window', 'flush-logs']);
+    expect(reports.map((r) => r.name)).toEqual([
+      'mark-quitting',
+      'stop-core',
+      'cancel-timers',
+      'dispose-ipc',
+      'destroy-tray',
+      'close-window',
+      'flush-logs',
+    ]);
     expect(elapsed).toBeGreaterThanOrEqual(2_900);
     expect(elapsed).toBeLessThan(4_500);
     expect(electronMock.appState.quitted).toBe(true);
-    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(/fast teardown.*\n(.*\n)*.*"msg":"stopped"/);
+    expect(await readFile(path.join(userData, 'logs', 'main.log'), 'utf8')).toMatch(
+      /fast teardown.*\n(.*\n)*.*"msg":"stopped"/,
+    );
   });
 
   it('Windows: a hidden watcher window exists from the start (no dashboard needed) for query-session-end / session-end', async () => {
@@ -379,7 +463,10 @@ describe('startShell: quit', () => {
   });
 
   it('Windows: a critical session end is not delayed; session-end flushes the log synchronously', async () => {
-    const { ready } = start({ platform: 'win32', core: fakeCore(snapshot([ups()]), { stopMs: 60_000 }) });
+    const { ready } = start({
+      platform: 'win32',
+      core: fakeCore(snapshot([ups()]), { stopMs: 60_000 }),
+    });
     await ready();
     const watcher = electronMock.windows[0]!;
     const query = Object.assign(mockEvent(), { reasons: ['critical'] });

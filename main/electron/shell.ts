@@ -30,7 +30,11 @@ import { applyStartAtLogin, defaultLoginItemEnv, type LoginItemEnv } from './log
 import { createShellNotifier, type ShellNotifierDeps } from './notifications';
 import { isTrustedRendererUrl, rendererTarget, resolveShellPaths, unpackedPath } from './paths';
 import { createPowerMonitorPort, onSystemShutdown } from './power-monitor';
-import { createRendererRequestHandler, registerRendererScheme, RENDERER_SCHEME } from './renderer-protocol';
+import {
+  createRendererRequestHandler,
+  registerRendererScheme,
+  RENDERER_SCHEME,
+} from './renderer-protocol';
 import { ROUTES } from './routes';
 import { SessionEndWindow } from './session-end';
 import { createSafeStorageSecretStore } from './secrets';
@@ -56,7 +60,15 @@ export interface CoreFactoryDeps {
 
 export type CreateCore = (deps: CoreFactoryDeps) => Promise<CoreService>;
 
-export type ShellPhase = 'before-ready' | 'ready' | 'ui' | 'running' | 'stopping' | 'stopped' | 'failed' | 'second-instance';
+export type ShellPhase =
+  | 'before-ready'
+  | 'ready'
+  | 'ui'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'failed'
+  | 'second-instance';
 
 export interface ShellOptions {
   createCore: CreateCore;
@@ -87,7 +99,10 @@ export interface ShellHandle {
 }
 
 /** After a successful config:save, re-apply settings the shell owns (start at login). */
-export function withConfigSaveHook(handlers: ApiHandlers, afterSave: () => Promise<void>): ApiHandlers {
+export function withConfigSaveHook(
+  handlers: ApiHandlers,
+  afterSave: () => Promise<void>,
+): ApiHandlers {
   return {
     ...handlers,
     'config:save': async (request) => {
@@ -190,7 +205,11 @@ export function startShell(options: ShellOptions): ShellHandle {
     return handle;
   }
   const paths = resolveShellPaths(options.mainDir, app.getAppPath());
-  const target = rendererTarget({ rendererIndex: paths.rendererIndex, isPackaged: app.isPackaged, devUrl: env[DEV_URL_ENV] });
+  const target = rendererTarget({
+    rendererIndex: paths.rendererIndex,
+    isPackaged: app.isPackaged,
+    devUrl: env[DEV_URL_ENV],
+  });
   const isTrustedUrl = (url: string): boolean => isTrustedRendererUrl(url, target);
   // Electron accepts privileged schemes only before ready.
   registerRendererScheme(protocol);
@@ -209,7 +228,11 @@ export function startShell(options: ShellOptions): ShellHandle {
     hardenWebContents(contents, {
       isTrustedUrl,
       openExternal: (url) => {
-        shell.openExternal(url).catch((error: unknown) => logger.log('warn', 'could not open a link', { error: String(error) }));
+        shell
+          .openExternal(url)
+          .catch((error: unknown) =>
+            logger.log('warn', 'could not open a link', { error: String(error) }),
+          );
       },
       logger,
     });
@@ -229,7 +252,13 @@ export function startShell(options: ShellOptions): ShellHandle {
   // ---- phases 2–4 ----------------------------------------------------------------------------
   const renderTray = (): void => {
     if (!tray || !snapshot) return;
-    tray.render(trayModel(snapshot, { notificationsPaused: snapshot.notificationsPaused, now: Date.now(), platform }));
+    tray.render(
+      trayModel(snapshot, {
+        notificationsPaused: snapshot.notificationsPaused,
+        now: Date.now(),
+        platform,
+      }),
+    );
   };
 
   const onTrayAction = (action: TrayAction): void => {
@@ -250,7 +279,10 @@ export function startShell(options: ShellOptions): ShellHandle {
             if (snapshot) snapshot = { ...snapshot, notificationsPaused: paused };
             renderTray();
           },
-          (error: unknown) => logger.log('error', 'could not change the notification pause', { error: String(error) }),
+          (error: unknown) =>
+            logger.log('error', 'could not change the notification pause', {
+              error: String(error),
+            }),
         );
         break;
       }
@@ -261,37 +293,56 @@ export function startShell(options: ShellOptions): ShellHandle {
     }
   };
 
-  const loginItemEnv = (): LoginItemEnv => ({ ...defaultLoginItemEnv(logger), platform, ...options.loginItemEnv });
+  const loginItemEnv = (): LoginItemEnv => ({
+    ...defaultLoginItemEnv(logger),
+    platform,
+    ...options.loginItemEnv,
+  });
   const syncStartAtLogin = async (): Promise<void> => {
     if (!core) return;
     try {
       const { config } = await core.handlers['config:get'](undefined);
       await applyStartAtLogin(config.startAtLogin, loginItemEnv());
     } catch (error) {
-      logger.log('warn', 'could not apply start at login', { error: error instanceof Error ? error.message : String(error) });
+      logger.log('warn', 'could not apply start at login', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   };
 
   const ready = async (): Promise<void> => {
     phase = 'ready';
     const userData = app.getPath('userData');
-    sink = createFileLogger({ dir: path.join(userData, 'logs'), console: options.logToConsole ?? !app.isPackaged });
+    sink = createFileLogger({
+      dir: path.join(userData, 'logs'),
+      console: options.logToConsole ?? !app.isPackaged,
+    });
     logger.log('info', 'starting', { version: app.getVersion(), platform, renderer: target.kind });
     hardenSession(session.defaultSession, target, logger);
-    if (target.kind === 'app') protocol.handle(RENDERER_SCHEME, createRendererRequestHandler({ root: target.root, logger }));
+    if (target.kind === 'app')
+      protocol.handle(RENDERER_SCHEME, createRendererRequestHandler({ root: target.root, logger }));
     if (platform === 'win32') {
       sessionEnd = new SessionEndWindow({
-        onQueryEnd: (reasons) => quitGuard.quitUrgently(`Windows session end (${reasons.join(', ') || 'unspecified'})`),
+        onQueryEnd: (reasons) =>
+          quitGuard.quitUrgently(`Windows session end (${reasons.join(', ') || 'unspecified'})`),
         // WM_ENDSESSION: the process may be gone once this returns; make the log durable now.
         onEnd: () => sink.flushSync(),
         logger,
       });
     }
-    Menu.setApplicationMenu(platform === 'darwin' ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }]) : null);
+    Menu.setApplicationMenu(
+      platform === 'darwin'
+        ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }])
+        : null,
+    );
     const created = await options.createCore({
       configPath: path.join(userData, 'config.json'),
       dataDir: userData,
-      secrets: createSafeStorageSecretStore({ file: path.join(userData, 'secrets.json'), platform, logger }),
+      secrets: createSafeStorageSecretStore({
+        file: path.join(userData, 'secrets.json'),
+        platform,
+        logger,
+      }),
       // Linux hands the icon path to notify-send, another program: it must be the unpacked copy
       // (electron-builder.yml unpacks it on Linux only). Electron's own Notification reads app.asar.
       notifier: (options.createNotifier ?? createShellNotifier)({
@@ -332,8 +383,18 @@ export function startShell(options: ShellOptions): ShellHandle {
     });
     snapshot = service.snapshot();
     tray = new TrayController(
-      { platform, assetsDir: paths.assetsDir, onAction: onTrayAction, onToggleWindow: () => dashboard?.toggle(), logger },
-      trayModel(snapshot, { notificationsPaused: snapshot.notificationsPaused, now: Date.now(), platform }),
+      {
+        platform,
+        assetsDir: paths.assetsDir,
+        onAction: onTrayAction,
+        onToggleWindow: () => dashboard?.toggle(),
+        logger,
+      },
+      trayModel(snapshot, {
+        notificationsPaused: snapshot.notificationsPaused,
+        now: Date.now(),
+        platform,
+      }),
     );
     disposers.push(
       service.onPush('app:snapshot', (next) => {
@@ -354,24 +415,29 @@ export function startShell(options: ShellOptions): ShellHandle {
   const running = async (service: CoreService): Promise<void> => {
     phase = 'running';
     // Linux (logind) and macOS only; Windows has the session-end watcher window.
-    if (platform === 'linux' || platform === 'darwin') disposers.push(onSystemShutdown(() => quitGuard.quitUrgently('system shutdown')));
+    if (platform === 'linux' || platform === 'darwin')
+      disposers.push(onSystemShutdown(() => quitGuard.quitUrgently('system shutdown')));
     try {
       await service.start();
     } catch (error) {
-      logger.log('error', 'monitoring could not start', { error: error instanceof Error ? error.message : String(error) });
+      logger.log('error', 'monitoring could not start', {
+        error: error instanceof Error ? error.message : String(error),
+      });
       showWindow(ROUTES.settings);
     }
     await syncStartAtLogin();
     const current = service.snapshot();
     // A broken config file means nothing is monitored: say so even when started hidden at login.
-    if (current.configProblem || (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG))) showWindow(ROUTES.settings);
+    if (current.configProblem || (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG)))
+      showWindow(ROUTES.settings);
     logger.log('info', 'running', { ups: current.ups.length });
   };
 
   const fail = (error: unknown): void => {
     phase = 'failed';
     const message = error instanceof Error ? error.message : String(error);
-    const fix = error && typeof error === 'object' && 'fix' in error ? `\n\n${String(error.fix)}` : '';
+    const fix =
+      error && typeof error === 'object' && 'fix' in error ? `\n\n${String(error.fix)}` : '';
     logger.log('error', 'startup failed', { error: message });
     dialog.showErrorBox(`${APP_NAME} could not start`, `${message}${fix}`);
     quitGuard.quit();

@@ -7,13 +7,27 @@ import path from 'node:path';
 import type { TrayLevel } from '../../shared/snapshot';
 
 /** Every tray level (all of shared/snapshot.ts's TrayLevel; checked below). */
-export const TRAY_LEVELS = ['online', 'comm-lost', 'on-battery', 'low-battery', 'shutting-down', 'not-configured'] as const satisfies readonly TrayLevel[];
+export const TRAY_LEVELS = [
+  'online',
+  'comm-lost',
+  'on-battery',
+  'low-battery',
+  'shutting-down',
+  'not-configured',
+] as const satisfies readonly TrayLevel[];
 // Fails to compile when shared/snapshot.ts gains a level this list lacks.
-const _allLevelsListed: Exclude<TrayLevel, (typeof TRAY_LEVELS)[number]> extends never ? true : never = true;
+const _allLevelsListed: Exclude<TrayLevel, (typeof TRAY_LEVELS)[number]> extends never
+  ? true
+  : never = true;
 void _allLevelsListed;
 
 /** Levels whose icon shows a battery fill. The others have one icon each (charge unknown or irrelevant). */
-export const BATTERY_LEVELS = ['online', 'on-battery', 'low-battery', 'shutting-down'] as const satisfies readonly TrayLevel[];
+export const BATTERY_LEVELS = [
+  'online',
+  'on-battery',
+  'low-battery',
+  'shutting-down',
+] as const satisfies readonly TrayLevel[];
 export type BatteryLevel = (typeof BATTERY_LEVELS)[number];
 
 export const CHARGE_BUCKETS = ['0', '25', '50', '75', '100', 'unknown'] as const;
@@ -39,7 +53,8 @@ export function trayIconName(level: TrayLevel, bucket: ChargeBucket): string {
 export function allTrayIconNames(): string[] {
   const names: string[] = [];
   for (const level of TRAY_LEVELS) {
-    if (isBatteryLevel(level)) for (const bucket of CHARGE_BUCKETS) names.push(trayIconName(level, bucket));
+    if (isBatteryLevel(level))
+      for (const bucket of CHARGE_BUCKETS) names.push(trayIconName(level, bucket));
     else names.push(level);
   }
   return names;

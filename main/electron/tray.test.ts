@@ -7,7 +7,15 @@ vi.mock('electron', () => import('../testing/electron-mock'));
 import { electronMock, type MockMenu, resetElectronMock } from '../testing/electron-mock';
 import { NOW, recordingLogger, snapshot, ups } from './testing/fixtures';
 import { upsTrayLevel } from '../../shared/snapshot';
-import { clockTime, type MenuItemModel, menuLabel, menuTemplate, type TrayAction, TrayController, trayModel } from './tray';
+import {
+  clockTime,
+  type MenuItemModel,
+  menuLabel,
+  menuTemplate,
+  type TrayAction,
+  TrayController,
+  trayModel,
+} from './tray';
 import { chargeBucket } from './tray-icons';
 
 const paused = { notificationsPaused: false, platform: 'linux' as const };
@@ -19,22 +27,76 @@ function labels(menu: MenuItemModel[]): string[] {
 describe('trayModel: icon per level', () => {
   it.each([
     ['online', ups({ level: 'online', metrics: { charge: 100 } }), 'online-100'],
-    ['on battery', ups({ level: 'on-battery', status: 'OB', statusText: 'On battery', metrics: { charge: 52 } }), 'on-battery-50'],
-    ['low battery', ups({ level: 'low-battery', status: 'OB LB', metrics: { charge: 9 } }), 'low-battery-0'],
-    ['critical (deadtime) counts as low battery', ups({ level: 'on-battery', critical: true, criticalReason: 'DEADTIME', metrics: { charge: 40 } }), 'low-battery-50'],
-    ['FSD / shutting down', ups({ level: 'shutting-down', status: 'FSD OB LB', metrics: { charge: 24 } }), 'shutting-down-25'],
-    ['shutdown sequence running', ups({ level: 'on-battery', shutdown: { phase: 'final-delay', deadline: NOW + 5000 }, metrics: { charge: 70 } }), 'shutting-down-75'],
-    ['comm lost', ups({ level: 'comm-lost', connection: 'lost', metrics: { charge: 80 } }), 'comm-lost'],
-    ['unknown level (first connect)', ups({ level: 'unknown', connection: 'connecting', status: null, statusAt: null, metrics: { charge: null } }), 'comm-lost'],
-    ['stale readings of an on-line UPS', ups({ level: 'online', stale: true, statusAt: NOW - 120_000 }), 'comm-lost'],
+    [
+      'on battery',
+      ups({ level: 'on-battery', status: 'OB', statusText: 'On battery', metrics: { charge: 52 } }),
+      'on-battery-50',
+    ],
+    [
+      'low battery',
+      ups({ level: 'low-battery', status: 'OB LB', metrics: { charge: 9 } }),
+      'low-battery-0',
+    ],
+    [
+      'critical (deadtime) counts as low battery',
+      ups({
+        level: 'on-battery',
+        critical: true,
+        criticalReason: 'DEADTIME',
+        metrics: { charge: 40 },
+      }),
+      'low-battery-50',
+    ],
+    [
+      'FSD / shutting down',
+      ups({ level: 'shutting-down', status: 'FSD OB LB', metrics: { charge: 24 } }),
+      'shutting-down-25',
+    ],
+    [
+      'shutdown sequence running',
+      ups({
+        level: 'on-battery',
+        shutdown: { phase: 'final-delay', deadline: NOW + 5000 },
+        metrics: { charge: 70 },
+      }),
+      'shutting-down-75',
+    ],
+    [
+      'comm lost',
+      ups({ level: 'comm-lost', connection: 'lost', metrics: { charge: 80 } }),
+      'comm-lost',
+    ],
+    [
+      'unknown level (first connect)',
+      ups({
+        level: 'unknown',
+        connection: 'connecting',
+        status: null,
+        statusAt: null,
+        metrics: { charge: null },
+      }),
+      'comm-lost',
+    ],
+    [
+      'stale readings of an on-line UPS',
+      ups({ level: 'online', stale: true, statusAt: NOW - 120_000 }),
+      'comm-lost',
+    ],
     ['login refused', ups({ level: 'comm-lost', connection: 'login-refused' }), 'comm-lost'],
-    ['charge unknown', ups({ level: 'on-battery', metrics: { charge: null } }), 'on-battery-unknown'],
+    [
+      'charge unknown',
+      ups({ level: 'on-battery', metrics: { charge: null } }),
+      'on-battery-unknown',
+    ],
   ])('%s', (_name, u, icon) => {
     expect(trayModel(snapshot([u]), paused).iconName).toBe(icon);
   });
 
   it('not configured when there is no UPS, whatever the core says', () => {
-    const model = trayModel(snapshot([], { tray: { level: 'online', charge: 50, tooltip: '' } }), paused);
+    const model = trayModel(
+      snapshot([], { tray: { level: 'online', charge: 50, tooltip: '' } }),
+      paused,
+    );
     expect(model.iconName).toBe('not-configured');
     expect(model.level).toBe('not-configured');
     expect(labels(model.menu)[0]).toMatch(/No UPS configured/);
@@ -42,9 +104,14 @@ describe('trayModel: icon per level', () => {
   });
 
   it('a config file that could not be loaded is the first thing the tray says', () => {
-    const model = trayModel(snapshot([], { configProblem: 'config.json line 3: Unexpected token }' }), paused);
+    const model = trayModel(
+      snapshot([], { configProblem: 'config.json line 3: Unexpected token }' }),
+      paused,
+    );
     expect(model.iconName).toBe('not-configured');
-    expect(labels(model.menu)[0]).toBe('Configuration not loaded: config.json line 3: Unexpected token }');
+    expect(labels(model.menu)[0]).toBe(
+      'Configuration not loaded: config.json line 3: Unexpected token }',
+    );
     expect(labels(model.menu)).not.toContain('No UPS configured — open Settings to add one');
     expect(model.tooltip).toBe('NUT Sentinel: configuration not loaded');
   });
@@ -55,7 +122,18 @@ describe('trayModel: icon per level', () => {
 
   it('buckets charge to the nearest 25 %', () => {
     expect([0, 12, 13, 37, 38, 62, 63, 87, 88, 100, 140, -5].map(chargeBucket)).toEqual([
-      '0', '0', '25', '25', '50', '50', '75', '75', '100', '100', '100', '0',
+      '0',
+      '0',
+      '25',
+      '25',
+      '50',
+      '50',
+      '75',
+      '75',
+      '100',
+      '100',
+      '100',
+      '0',
     ]);
     expect(chargeBucket(null)).toBe('unknown');
     expect(chargeBucket(Number.NaN)).toBe('unknown');
@@ -63,26 +141,58 @@ describe('trayModel: icon per level', () => {
 });
 
 describe('trayModel: worst of several UPSes', () => {
-  const online = ups({ masterId: 'nas', masterLabel: 'NAS', level: 'online', metrics: { charge: 100 } });
-  const onBattery = ups({ masterId: 'pve', masterLabel: 'Proxmox', level: 'on-battery', statusText: 'On battery', metrics: { charge: 60 } });
-  const lost = ups({ masterId: 'lab', masterLabel: 'Lab', level: 'comm-lost', connection: 'lost', metrics: { charge: 10 } });
-  const low = ups({ masterId: 'rack', masterLabel: 'Rack', level: 'low-battery', metrics: { charge: 30 } });
+  const online = ups({
+    masterId: 'nas',
+    masterLabel: 'NAS',
+    level: 'online',
+    metrics: { charge: 100 },
+  });
+  const onBattery = ups({
+    masterId: 'pve',
+    masterLabel: 'Proxmox',
+    level: 'on-battery',
+    statusText: 'On battery',
+    metrics: { charge: 60 },
+  });
+  const lost = ups({
+    masterId: 'lab',
+    masterLabel: 'Lab',
+    level: 'comm-lost',
+    connection: 'lost',
+    metrics: { charge: 10 },
+  });
+  const low = ups({
+    masterId: 'rack',
+    masterLabel: 'Rack',
+    level: 'low-battery',
+    metrics: { charge: 30 },
+  });
 
   it('on battery beats comm lost beats online; the battery shown is the deciding UPS’s', () => {
     expect(trayModel(snapshot([online, lost]), paused).iconName).toBe('comm-lost');
     expect(trayModel(snapshot([online, lost, onBattery]), paused).iconName).toBe('on-battery-50');
-    expect(trayModel(snapshot([onBattery, low, lost, online]), paused).iconName).toBe('low-battery-25');
+    expect(trayModel(snapshot([onBattery, low, lost, online]), paused).iconName).toBe(
+      'low-battery-25',
+    );
   });
 
   it('ties at the worst level show the lowest charge', () => {
-    const other = ups({ masterId: 'x', masterLabel: 'X', level: 'on-battery', metrics: { charge: 20 } });
+    const other = ups({
+      masterId: 'x',
+      masterLabel: 'X',
+      level: 'on-battery',
+      metrics: { charge: 20 },
+    });
     const model = trayModel(snapshot([onBattery, other]), paused);
     expect(model.iconName).toBe('on-battery-25');
     expect(model.charge).toBe(20);
   });
 
   it('never shows better than the core’s own verdict', () => {
-    const model = trayModel(snapshot([online], { tray: { level: 'shutting-down', charge: 40, tooltip: '' } }), paused);
+    const model = trayModel(
+      snapshot([online], { tray: { level: 'shutting-down', charge: 40, tooltip: '' } }),
+      paused,
+    );
     expect(model.iconName).toBe('shutting-down-50');
   });
 
@@ -102,25 +212,50 @@ describe('trayModel: worst of several UPSes', () => {
       '---',
       'Quit NUT Sentinel',
     ]);
-    const actions = model.menu.flatMap((m) => (m.type === 'action' || m.type === 'checkbox' ? [m.id] : []));
+    const actions = model.menu.flatMap((m) =>
+      m.type === 'action' || m.type === 'checkbox' ? [m.id] : [],
+    );
     expect(actions).toEqual(['open-dashboard', 'toggle-pause', 'fsd-test', 'settings', 'quit']);
   });
 });
 
 describe('trayModel: tooltip and paused', () => {
   it('gives status, charge, runtime and data age per UPS', () => {
-    const u = ups({ level: 'on-battery', statusText: 'On battery', metrics: { charge: 54, runtime: 720 }, statusAt: NOW - 3000 });
-    const model = trayModel(snapshot([u]), { notificationsPaused: false, now: NOW, platform: 'linux' });
-    expect(model.tooltip).toBe('NUT Sentinel: On battery\nSynology: On battery, 54%, 12 min, 3 s ago');
+    const u = ups({
+      level: 'on-battery',
+      statusText: 'On battery',
+      metrics: { charge: 54, runtime: 720 },
+      statusAt: NOW - 3000,
+    });
+    const model = trayModel(snapshot([u]), {
+      notificationsPaused: false,
+      now: NOW,
+      platform: 'linux',
+    });
+    expect(model.tooltip).toBe(
+      'NUT Sentinel: On battery\nSynology: On battery, 54%, 12 min, 3 s ago',
+    );
   });
 
   it('ages data relative to `now`, so a silent core still shows growing ages', () => {
     const u = ups({ statusAt: NOW });
-    expect(trayModel(snapshot([u]), { notificationsPaused: false, now: NOW + 5 * 60_000, platform: 'linux' }).tooltip).toMatch(/5 min ago$/);
+    expect(
+      trayModel(snapshot([u]), {
+        notificationsPaused: false,
+        now: NOW + 5 * 60_000,
+        platform: 'linux',
+      }).tooltip,
+    ).toMatch(/5 min ago$/);
   });
 
   it('stays within Windows’ 127 characters, saying how many UPSes were left out', () => {
-    const many = Array.from({ length: 8 }, (_, i) => ups({ masterId: `m${i}`, masterLabel: `Master number ${i}`, statusText: 'On line, charging' }));
+    const many = Array.from({ length: 8 }, (_, i) =>
+      ups({
+        masterId: `m${i}`,
+        masterLabel: `Master number ${i}`,
+        statusText: 'On line, charging',
+      }),
+    );
     const model = trayModel(snapshot(many), { notificationsPaused: true, platform: 'win32' });
     expect(model.tooltip.length).toBeLessThanOrEqual(127);
     expect(model.tooltip).toMatch(/\+\d+ more$/);
@@ -132,38 +267,74 @@ describe('trayModel: tooltip and paused', () => {
   it('names the UPS as well when a master has several', () => {
     const a = ups({ masterId: 'pve', masterLabel: 'Proxmox', upsName: 'rack1' });
     const b = ups({ masterId: 'pve', masterLabel: 'Proxmox', upsName: 'rack2' });
-    expect(trayModel(snapshot([a, b]), paused).tooltip).toMatch(/Proxmox rack1: .*\nProxmox rack2: /);
+    expect(trayModel(snapshot([a, b]), paused).tooltip).toMatch(
+      /Proxmox rack1: .*\nProxmox rack2: /,
+    );
   });
 
   it('pause shows as a checked checkbox and in the tooltip, and does not change the icon', () => {
     const s = snapshot([ups()]);
     const on = trayModel(s, { notificationsPaused: true, platform: 'linux' });
     const off = trayModel(s, { notificationsPaused: false, platform: 'linux' });
-    expect(on.menu.find((m) => m.type === 'checkbox')).toMatchObject({ id: 'toggle-pause', checked: true });
-    expect(off.menu.find((m) => m.type === 'checkbox')).toMatchObject({ id: 'toggle-pause', checked: false });
+    expect(on.menu.find((m) => m.type === 'checkbox')).toMatchObject({
+      id: 'toggle-pause',
+      checked: true,
+    });
+    expect(off.menu.find((m) => m.type === 'checkbox')).toMatchObject({
+      id: 'toggle-pause',
+      checked: false,
+    });
     expect(on.tooltip).toContain('notifications paused');
     expect(off.tooltip).not.toContain('paused');
     expect(on.iconName).toBe(off.iconName);
   });
 
   it('shows the shutdown countdown', () => {
-    const u = ups({ level: 'shutting-down', shutdown: { phase: 'final-delay', deadline: NOW + 5000, dryRun: true } });
+    const u = ups({
+      level: 'shutting-down',
+      shutdown: { phase: 'final-delay', deadline: NOW + 5000, dryRun: true },
+    });
     expect(labels(trayModel(snapshot([u]), paused).menu)[0]).toContain('shutdown in 5 s (dry run)');
   });
 
   it('dry run: the tooltip says this machine will not shut down; a rehearsal or its logout is neither "Shutting down" nor lost data', () => {
-    const rehearsed = ups({ level: 'online', role: 'secondary', connection: 'logged-out', shutdown: { phase: 'rehearsed', deadline: null, dryRun: true, rehearsedAt: NOW - 1000, commandOk: null } });
+    const rehearsed = ups({
+      level: 'online',
+      role: 'secondary',
+      connection: 'logged-out',
+      shutdown: {
+        phase: 'rehearsed',
+        deadline: null,
+        dryRun: true,
+        rehearsedAt: NOW - 1000,
+        commandOk: null,
+      },
+    });
     const model = trayModel(snapshot([rehearsed]), paused);
     expect(model.tooltip.split('\n')[1]).toBe('Dry run — this machine will not shut down');
     expect(model.level).toBe('online');
-    const monitorOnly = ups({ role: 'monitor-only', shutdown: { phase: 'none', deadline: null, dryRun: true, rehearsedAt: null, commandOk: null } });
+    const monitorOnly = ups({
+      role: 'monitor-only',
+      shutdown: { phase: 'none', deadline: null, dryRun: true, rehearsedAt: null, commandOk: null },
+    });
     expect(trayModel(snapshot([monitorOnly]), paused).tooltip).not.toContain('Dry run');
-    const real = ups({ level: 'shutting-down', shutdown: { phase: 'final-delay', deadline: NOW + 5000, dryRun: false, rehearsedAt: null, commandOk: null } });
+    const real = ups({
+      level: 'shutting-down',
+      shutdown: {
+        phase: 'final-delay',
+        deadline: NOW + 5000,
+        dryRun: false,
+        rehearsedAt: null,
+        commandOk: null,
+      },
+    });
     expect(trayModel(snapshot([real]), paused).level).toBe('shutting-down');
   });
 
   it('title (macOS menu bar text) is the charge only while on battery', () => {
-    expect(trayModel(snapshot([ups({ level: 'on-battery', metrics: { charge: 61.4 } })]), paused).title).toBe('61%');
+    expect(
+      trayModel(snapshot([ups({ level: 'on-battery', metrics: { charge: 61.4 } })]), paused).title,
+    ).toBe('61%');
     expect(trayModel(snapshot([ups({ level: 'online' })]), paused).title).toBe('');
   });
 });
@@ -174,12 +345,18 @@ describe('TrayController (Electron adapter)', () => {
   // The real generated icons (npm run icons): the mock, like Electron, gives an empty image for a missing file.
   const assetsDir = path.join(fileURLToPath(new URL('../../assets', import.meta.url)));
 
-  function make(platform: NodeJS.Platform, initial = trayModel(snapshot([ups()]), { ...paused, platform })) {
+  function make(
+    platform: NodeJS.Platform,
+    initial = trayModel(snapshot([ups()]), { ...paused, platform }),
+  ) {
     electronMock.setPlatform(platform);
     const actions: TrayAction[] = [];
     const toggles = vi.fn();
     const logger = recordingLogger();
-    const controller = new TrayController({ platform, assetsDir, onAction: (a) => actions.push(a), onToggleWindow: toggles, logger }, initial);
+    const controller = new TrayController(
+      { platform, assetsDir, onAction: (a) => actions.push(a), onToggleWindow: toggles, logger },
+      initial,
+    );
     const tray = electronMock.trays[0]!;
     return { controller, tray, actions, toggles, logger };
   }
@@ -187,7 +364,16 @@ describe('TrayController (Electron adapter)', () => {
   it('a missing icon file is an empty image, and says so in the log', () => {
     electronMock.setPlatform('linux');
     const logger = recordingLogger();
-    new TrayController({ platform: 'linux', assetsDir: '/nonexistent/assets', onAction: () => undefined, onToggleWindow: () => undefined, logger }, trayModel(snapshot([ups()]), paused));
+    new TrayController(
+      {
+        platform: 'linux',
+        assetsDir: '/nonexistent/assets',
+        onAction: () => undefined,
+        onToggleWindow: () => undefined,
+        logger,
+      },
+      trayModel(snapshot([ups()]), paused),
+    );
     expect(electronMock.trays[0]!.image.isEmpty()).toBe(true);
     expect(logger.text()).toContain('tray icon missing or unreadable');
   });
@@ -219,7 +405,12 @@ describe('TrayController (Electron adapter)', () => {
     expect(electronMock.callsOf('Tray', 'setContextMenu')).toHaveLength(setMenu);
     expect(electronMock.callsOf('Tray', 'setToolTip')).toHaveLength(setTip);
 
-    controller.render(trayModel(snapshot([ups({ level: 'on-battery', statusText: 'On battery', metrics: { charge: 30 } })]), paused));
+    controller.render(
+      trayModel(
+        snapshot([ups({ level: 'on-battery', statusText: 'On battery', metrics: { charge: 30 } })]),
+        paused,
+      ),
+    );
     expect(tray.image.path).toMatch(/on-battery-25\.png$/);
     expect(tray.toolTip).toMatch(/On battery/);
     expect(electronMock.callsOf('Tray', 'setContextMenu')).toHaveLength(setMenu + 1);
@@ -247,10 +438,14 @@ describe('TrayController (Electron adapter)', () => {
 
   it('the Linux menu is not rebuilt every refresh just because data aged; the tooltip shows the age', () => {
     const stale = ups({ level: 'comm-lost', connection: 'lost', statusAt: NOW - 20_000 });
-    const { controller, tray } = make('linux', trayModel(snapshot([stale]), { ...paused, now: NOW }));
+    const { controller, tray } = make(
+      'linux',
+      trayModel(snapshot([stale]), { ...paused, now: NOW }),
+    );
     const menus = electronMock.callsOf('Tray', 'setContextMenu').length;
     const tooltip = tray.toolTip;
-    for (let i = 1; i <= 5; i++) controller.render(trayModel(snapshot([stale]), { ...paused, now: NOW + i * 10_000 }));
+    for (let i = 1; i <= 5; i++)
+      controller.render(trayModel(snapshot([stale]), { ...paused, now: NOW + i * 10_000 }));
     expect(electronMock.callsOf('Tray', 'setContextMenu')).toHaveLength(menus);
     expect(tray.toolTip).not.toBe(tooltip);
     expect(tray.toolTip).toMatch(/1 min ago/);
@@ -267,7 +462,10 @@ describe('TrayController (Electron adapter)', () => {
     expect(menuLabel('Rack A&B — On line', 'win32')).toBe('Rack A&&B — On line');
     expect(menuLabel('Rack A&B', 'linux')).toBe('Rack A&&B');
     expect(menuLabel('Rack A&B', 'darwin')).toBe('Rack A&B');
-    const model = trayModel(snapshot([ups({ masterLabel: 'Lab & Rack' })]), { ...paused, platform: 'win32' });
+    const model = trayModel(snapshot([ups({ masterLabel: 'Lab & Rack' })]), {
+      ...paused,
+      platform: 'win32',
+    });
     const template = menuTemplate(model.menu, () => undefined, 'win32');
     expect(template[0]!.label).toMatch(/^Lab && Rack — /);
   });

@@ -15,7 +15,16 @@
  */
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import type { Logger } from '../platform/ports';
-import { type AppSnapshot, DRY_RUN_BADGE, TRAY_SEVERITY, type TrayLevel, type UpsSnapshot, dryRunApplies, upsTrayLevel, worstTrayLevel } from '../../shared/snapshot';
+import {
+  type AppSnapshot,
+  DRY_RUN_BADGE,
+  TRAY_SEVERITY,
+  type TrayLevel,
+  type UpsSnapshot,
+  dryRunApplies,
+  upsTrayLevel,
+  worstTrayLevel,
+} from '../../shared/snapshot';
 import { APP_NAME } from './constants';
 import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';
 
@@ -103,17 +112,32 @@ function upsFacts(ups: UpsSnapshot, now: number): string[] {
   const facts = [ups.statusText || LEVEL_TEXT[upsTrayLevel(ups)]];
   if (ups.metrics.charge !== null) facts.push(`${Math.round(ups.metrics.charge)}%`);
   if (ups.metrics.runtime !== null) facts.push(formatDuration(ups.metrics.runtime));
-  if (ups.shutdown.phase !== 'none' && ups.shutdown.deadline !== null && ups.shutdown.deadline > now) {
-    facts.push(`shutdown in ${formatDuration((ups.shutdown.deadline - now) / 1000)}${ups.shutdown.dryRun ? ' (dry run)' : ''}`);
+  if (
+    ups.shutdown.phase !== 'none' &&
+    ups.shutdown.deadline !== null &&
+    ups.shutdown.deadline > now
+  ) {
+    facts.push(
+      `shutdown in ${formatDuration((ups.shutdown.deadline - now) / 1000)}${ups.shutdown.dryRun ? ' (dry run)' : ''}`,
+    );
   }
   return facts;
 }
 
-function tooltipFor(snapshot: AppSnapshot, level: TrayLevel, paused: boolean, now: number, limit: number): string {
+function tooltipFor(
+  snapshot: AppSnapshot,
+  level: TrayLevel,
+  paused: boolean,
+  now: number,
+  limit: number,
+): string {
   const state = snapshot.configProblem ? 'configuration not loaded' : LEVEL_TEXT[level];
   const dryRun = snapshot.ups.some(dryRunApplies) ? `\n${DRY_RUN_BADGE}` : '';
   const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}${dryRun}`;
-  const lines = snapshot.ups.map((ups) => `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`);
+  const lines = snapshot.ups.map(
+    (ups) =>
+      `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`,
+  );
   const out = [head];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -142,7 +166,8 @@ export function clockTime(at: number): string {
 function statusLine(ups: UpsSnapshot, all: readonly UpsSnapshot[], now: number): string {
   const facts = upsFacts(ups, now);
   const level = upsTrayLevel(ups);
-  if (ups.stale || level === 'comm-lost') facts.push(ups.statusAt === null ? 'no data yet' : `last data at ${clockTime(ups.statusAt)}`);
+  if (ups.stale || level === 'comm-lost')
+    facts.push(ups.statusAt === null ? 'no data yet' : `last data at ${clockTime(ups.statusAt)}`);
   if (ups.connection === 'login-refused') facts.push('login refused');
   if (ups.connection === 'not-permitted') facts.push('not permitted by the master');
   return `${upsDisplayName(ups, all)} — ${facts.join(' · ')}`;
@@ -153,9 +178,15 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
   const platform = options.platform ?? process.platform;
   const { level, charge } = worstOf(snapshot);
   const statusLines: MenuItemModel[] = [];
-  if (snapshot.configProblem) statusLines.push({ type: 'status', label: `Configuration not loaded: ${shorten(snapshot.configProblem, 90)}` });
-  if (snapshot.ups.length === 0 && !snapshot.configProblem) statusLines.push({ type: 'status', label: 'No UPS configured — open Settings to add one' });
-  for (const ups of snapshot.ups) statusLines.push({ type: 'status', label: statusLine(ups, snapshot.ups, now) });
+  if (snapshot.configProblem)
+    statusLines.push({
+      type: 'status',
+      label: `Configuration not loaded: ${shorten(snapshot.configProblem, 90)}`,
+    });
+  if (snapshot.ups.length === 0 && !snapshot.configProblem)
+    statusLines.push({ type: 'status', label: 'No UPS configured — open Settings to add one' });
+  for (const ups of snapshot.ups)
+    statusLines.push({ type: 'status', label: statusLine(ups, snapshot.ups, now) });
   const onBattery = level === 'on-battery' || level === 'low-battery' || level === 'shutting-down';
   return {
     level,
@@ -167,7 +198,12 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
       ...statusLines,
       { type: 'separator' },
       { type: 'action', id: 'open-dashboard', label: 'Open dashboard' },
-      { type: 'checkbox', id: 'toggle-pause', label: 'Pause notifications', checked: options.notificationsPaused },
+      {
+        type: 'checkbox',
+        id: 'toggle-pause',
+        label: 'Pause notifications',
+        checked: options.notificationsPaused,
+      },
       { type: 'separator' },
       { type: 'action', id: 'fsd-test', label: 'FSD test…' },
       { type: 'action', id: 'settings', label: 'Settings…' },
@@ -198,7 +234,11 @@ export function menuLabel(label: string, platform: NodeJS.Platform): string {
   return platform === 'darwin' ? label : label.replaceAll('&', '&&');
 }
 
-export function menuTemplate(menu: readonly MenuItemModel[], onAction: (action: TrayAction) => void, platform: NodeJS.Platform = process.platform): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  menu: readonly MenuItemModel[],
+  onAction: (action: TrayAction) => void,
+  platform: NodeJS.Platform = process.platform,
+): MenuItemConstructorOptions[] {
   return menu.map((item): MenuItemConstructorOptions => {
     switch (item.type) {
       case 'separator':
@@ -206,9 +246,20 @@ export function menuTemplate(menu: readonly MenuItemModel[], onAction: (action: 
       case 'status':
         return { type: 'normal', label: menuLabel(item.label, platform), enabled: false };
       case 'action':
-        return { id: item.id, type: 'normal', label: menuLabel(item.label, platform), click: () => onAction(item.id) };
+        return {
+          id: item.id,
+          type: 'normal',
+          label: menuLabel(item.label, platform),
+          click: () => onAction(item.id),
+        };
       case 'checkbox':
-        return { id: item.id, type: 'checkbox', label: menuLabel(item.label, platform), checked: item.checked, click: () => onAction(item.id) };
+        return {
+          id: item.id,
+          type: 'checkbox',
+          label: menuLabel(item.label, platform),
+          checked: item.checked,
+          click: () => onAction(item.id),
+        };
     }
   });
 }
@@ -256,7 +307,9 @@ export class TrayController {
     }
     const menuKey = JSON.stringify(model.menu);
     if (menuKey !== this.applied.menuKey) {
-      this.menu = Menu.buildFromTemplate(menuTemplate(model.menu, (action) => this.deps.onAction(action), this.deps.platform));
+      this.menu = Menu.buildFromTemplate(
+        menuTemplate(model.menu, (action) => this.deps.onAction(action), this.deps.platform),
+      );
       // macOS: a context menu would take over the left click, so it is popped up on right click instead.
       if (this.platform !== 'darwin') this.tray.setContextMenu(this.menu);
       this.applied.menuKey = menuKey;
@@ -273,7 +326,8 @@ export class TrayController {
   private image(name: string): Electron.NativeImage {
     const file = trayIconFile(this.deps.assetsDir, this.platform, name);
     const image = nativeImage.createFromPath(file);
-    if (image.isEmpty()) this.deps.logger?.log('error', 'tray icon missing or unreadable', { file });
+    if (image.isEmpty())
+      this.deps.logger?.log('error', 'tray icon missing or unreadable', { file });
     if (this.platform === 'darwin') image.setTemplateImage(true);
     return image;
   }

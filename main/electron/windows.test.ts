@@ -14,7 +14,10 @@ const INDEX_URL = RENDERER_INDEX_URL;
 
 describe('dashboardWindowOptions', () => {
   it('locks the renderer down', () => {
-    const options = dashboardWindowOptions({ preload: '/opt/nut-sentinel/out/main/preload.cjs', devTools: false });
+    const options = dashboardWindowOptions({
+      preload: '/opt/nut-sentinel/out/main/preload.cjs',
+      devTools: false,
+    });
     expect(options.show).toBe(false);
     expect(options.webPreferences).toEqual(
       expect.objectContaining({
@@ -36,8 +39,12 @@ describe('dashboardWindowOptions', () => {
 
   it('has no icon key unless one is given; DevTools follow the flag', () => {
     expect(dashboardWindowOptions({ preload: 'p', devTools: true })).not.toHaveProperty('icon');
-    expect(dashboardWindowOptions({ preload: 'p', devTools: true, icon: '/i.png' }).icon).toBe('/i.png');
-    expect(dashboardWindowOptions({ preload: 'p', devTools: true }).webPreferences?.devTools).toBe(true);
+    expect(dashboardWindowOptions({ preload: 'p', devTools: true, icon: '/i.png' }).icon).toBe(
+      '/i.png',
+    );
+    expect(dashboardWindowOptions({ preload: 'p', devTools: true }).webPreferences?.devTools).toBe(
+      true,
+    );
   });
 });
 
@@ -58,7 +65,13 @@ describe('DashboardWindow', () => {
       logger,
       now: () => now,
     });
-    return { dashboard, navigate, logger, setQuitting: (q: boolean) => (quitting = q), advance: (ms: number) => (now += ms) };
+    return {
+      dashboard,
+      navigate,
+      logger,
+      setQuitting: (q: boolean) => (quitting = q),
+      advance: (ms: number) => (now += ms),
+    };
   }
 
   it('is created lazily, hidden, and shown on ready-to-show with the route as hash', () => {
@@ -66,7 +79,10 @@ describe('DashboardWindow', () => {
     expect(electronMock.windows).toHaveLength(0);
     dashboard.show('/settings');
     const win = electronMock.windows[0]!;
-    expect(win.options).toMatchObject({ show: false, webPreferences: { sandbox: true, contextIsolation: true } });
+    expect(win.options).toMatchObject({
+      show: false,
+      webPreferences: { sandbox: true, contextIsolation: true },
+    });
     expect(win.loadURL).toHaveBeenCalledWith(`${INDEX_URL}#/settings`);
     expect(win.isVisible()).toBe(false);
     win.emit('ready-to-show');
@@ -161,7 +177,12 @@ describe('DashboardWindow', () => {
     const { dashboard, logger } = make();
     dashboard.show('/settings');
     electronMock.windows[0]!.webContents.finishLoad();
-    expect(logger.lines).toContainEqual(expect.objectContaining({ message: 'dashboard loaded', fields: { url: `${INDEX_URL}#/settings` } }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'dashboard loaded',
+        fields: { url: `${INDEX_URL}#/settings` },
+      }),
+    );
   });
 
   it('a crashed renderer is reloaded at its route; a crash loop gives the window up until it is opened again', () => {
@@ -216,10 +237,16 @@ describe('DashboardWindow', () => {
   });
 
   it('loads the dev server URL for a dev target', () => {
-    const dev = rendererTarget({ rendererIndex: INDEX, isPackaged: false, devUrl: 'http://localhost:5173/' });
+    const dev = rendererTarget({
+      rendererIndex: INDEX,
+      isPackaged: false,
+      devUrl: 'http://localhost:5173/',
+    });
     const { dashboard } = make({ target: dev });
     dashboard.show('/settings');
-    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith('http://localhost:5173/#/settings');
+    expect(electronMock.windows[0]!.loadURL).toHaveBeenCalledWith(
+      'http://localhost:5173/#/settings',
+    );
   });
 
   it('destroy() closes for real', () => {

@@ -67,7 +67,12 @@ export const CRASH_WINDOW_MS = 60_000;
 
 /** Electron's loadURL rejects with this when a newer load superseded it (not a failure). */
 function isAbortedLoad(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ((error as { code?: unknown }).code === 'ERR_ABORTED' || (error as { errno?: unknown }).errno === -3);
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { code?: unknown }).code === 'ERR_ABORTED' ||
+      (error as { errno?: unknown }).errno === -3)
+  );
 }
 
 export class DashboardWindow {
@@ -170,16 +175,23 @@ export class DashboardWindow {
     const now = (this.deps.now ?? Date.now)();
     this.crashes = [...this.crashes.filter((at) => now - at < CRASH_WINDOW_MS), now];
     if (this.crashes.length > MAX_CRASH_RECOVERIES) {
-      this.deps.logger.log('error', 'renderer keeps crashing: the dashboard is closed until it is opened again', {
-        reason: details.reason,
-        exitCode: details.exitCode,
-        crashes: this.crashes.length,
-      });
+      this.deps.logger.log(
+        'error',
+        'renderer keeps crashing: the dashboard is closed until it is opened again',
+        {
+          reason: details.reason,
+          exitCode: details.exitCode,
+          crashes: this.crashes.length,
+        },
+      );
       this.crashes = [];
       this.destroy();
       return;
     }
-    this.deps.logger.log('error', 'renderer process gone: reloading the dashboard', { reason: details.reason, exitCode: details.exitCode });
+    this.deps.logger.log('error', 'renderer process gone: reloading the dashboard', {
+      reason: details.reason,
+      exitCode: details.exitCode,
+    });
     this.load(win, this.route);
   }
 
@@ -189,7 +201,10 @@ export class DashboardWindow {
     win.loadURL(url).catch((error: unknown) => {
       // A newer load (another route, a reload) superseded this one: not a failure.
       if (isAbortedLoad(error)) return;
-      this.deps.logger.log('error', 'dashboard failed to load', { url, error: error instanceof Error ? error.message : String(error) });
+      this.deps.logger.log('error', 'dashboard failed to load', {
+        url,
+        error: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 }

@@ -16,7 +16,17 @@ export { matchesExpected, normalizeAddress } from '../nut/client-addresses';
 /** The parts of a live monitoring session the test reads (and, in a real local run, logs out). */
 export type SessionAccess = Pick<
   UpsSession,
-  'monitorId' | 'settings' | 'systemName' | 'localAddress' | 'view' | 'variables' | 'server' | 'isConnected' | 'stop' | 'start' | 'acknowledgeEpisode'
+  | 'monitorId'
+  | 'settings'
+  | 'systemName'
+  | 'localAddress'
+  | 'view'
+  | 'variables'
+  | 'server'
+  | 'isConnected'
+  | 'stop'
+  | 'start'
+  | 'acknowledgeEpisode'
 >;
 
 export interface FsdReportStore {
@@ -82,7 +92,10 @@ export function findTarget(config: Config, monitorId: string): Target | undefine
 }
 
 /** A short-lived, never-logged-in connection to the master (same TLS settings as the monitor). */
-export function connectToMaster(deps: Pick<FsdTestDeps, 'connect' | 'config'>, master: Master): Promise<NutClient> {
+export function connectToMaster(
+  deps: Pick<FsdTestDeps, 'connect' | 'config'>,
+  master: Master,
+): Promise<NutClient> {
   const { timing } = deps.config();
   return deps.connect({
     host: master.host,
@@ -100,7 +113,10 @@ export function connectToMaster(deps: Pick<FsdTestDeps, 'connect' | 'config'>, m
 }
 
 /** Reverse DNS with a time limit; never throws. */
-export async function lookupName(deps: Pick<FsdTestDeps, 'reverseLookup' | 'tuning'>, address: string): Promise<string | null> {
+export async function lookupName(
+  deps: Pick<FsdTestDeps, 'reverseLookup' | 'tuning'>,
+  address: string,
+): Promise<string | null> {
   const timeoutMs = deps.tuning?.lookupTimeoutMs ?? 1500;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -117,6 +133,7 @@ export async function lookupName(deps: Pick<FsdTestDeps, 'reverseLookup' | 'tuni
 }
 
 export function errorMessage(error: unknown): string {
-  if (error && typeof error === 'object' && 'explanation' in error) return String(error.explanation);
+  if (error && typeof error === 'object' && 'explanation' in error)
+    return String(error.explanation);
   return error instanceof Error ? error.message : String(error);
 }

@@ -37,7 +37,14 @@ import { HookDispatcher } from '../hooks/hook-dispatcher';
 import { defaultShutdownCommand, runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
-import { type FsdTestDeps, type Target, connectToMaster, errorMessage, lookupName, normalizeAddress } from './deps';
+import {
+  type FsdTestDeps,
+  type Target,
+  connectToMaster,
+  errorMessage,
+  lookupName,
+  normalizeAddress,
+} from './deps';
 import type { ResolvedCredential } from './preflight';
 import { latchNote, summarize } from './report';
 
@@ -76,7 +83,17 @@ interface Sample {
   status: string | null;
 }
 
-const MONITOR_EVENT_TYPES = new Set(['FSD', 'SHUTDOWN', 'shutdown-begins', 'shutdown-command', 'hook-run', 'logout', 'disconnected', 'login', 'upssched']);
+const MONITOR_EVENT_TYPES = new Set([
+  'FSD',
+  'SHUTDOWN',
+  'shutdown-begins',
+  'shutdown-command',
+  'hook-run',
+  'logout',
+  'disconnected',
+  'login',
+  'upssched',
+]);
 
 export class FsdRun {
   readonly id = randomUUID();
@@ -143,7 +160,11 @@ export class FsdRun {
         ? `Countdown ${countdownSeconds} s: FSD will be sent to ${this.options.preflight.systemName} when it ends. Abort now and nothing is sent.`
         : `Countdown ${countdownSeconds} s: then this machine’s shutdown sequence runs${this.options.dryRun ? ' (dry run)' : ' FOR REAL'}.`,
     );
-    this.record('fsd-test-started', 'warning', `FSD test (${this.mode} mode) armed on ${this.options.preflight.systemName}: ${countdownSeconds} s countdown${this.options.overridden.length > 0 ? `, overriding ${this.options.overridden.join(', ')}` : ''}.`);
+    this.record(
+      'fsd-test-started',
+      'warning',
+      `FSD test (${this.mode} mode) armed on ${this.options.preflight.systemName}: ${countdownSeconds} s countdown${this.options.overridden.length > 0 ? `, overriding ${this.options.overridden.join(', ')}` : ''}.`,
+    );
     this.tick();
     void this.main();
   }
@@ -156,7 +177,14 @@ export class FsdRun {
   abort(): void {
     if (!this.active || this.abortRequested) return;
     this.abortRequested = true;
-    this.add('aborted', this.stateValue === 'countdown' ? 'Aborted during the countdown: nothing was sent.' : this.fsdWasSet ? 'Aborted: observation stopped. FSD was already set on the master and stays set.' : 'Aborted.');
+    this.add(
+      'aborted',
+      this.stateValue === 'countdown'
+        ? 'Aborted during the countdown: nothing was sent.'
+        : this.fsdWasSet
+          ? 'Aborted: observation stopped. FSD was already set on the master and stays set.'
+          : 'Aborted.',
+    );
     const inCountdown = this.stateValue === 'countdown';
     for (const listener of [...this.abortListeners]) listener();
     // Nothing was sent and nothing will be: the run is over at once.
@@ -178,14 +206,23 @@ export class FsdRun {
       countdown: {
         seconds: this.options.countdownSeconds,
         endsAt: this.countdownEndsAt,
-        secondsLeft: this.stateValue === 'countdown' && this.countdownEndsAt !== null ? Math.max(0, Math.ceil((this.countdownEndsAt - now) / 1000)) : 0,
+        secondsLeft:
+          this.stateValue === 'countdown' && this.countdownEndsAt !== null
+            ? Math.max(0, Math.ceil((this.countdownEndsAt - now) / 1000))
+            : 0,
       },
       t0: this.t0,
       finishedAt: this.finishedAt,
       hostSyncSeconds: preflight.timeBudget.hostSyncSeconds,
       deadline: this.deadline,
       numLogins: this.numLogins,
-      remaining: this.slots.filter((slot) => slot.leftAt === null).map((slot) => ({ address: slot.address, hostname: slot.hostname, isThisMachine: slot.isThisMachine })),
+      remaining: this.slots
+        .filter((slot) => slot.leftAt === null)
+        .map((slot) => ({
+          address: slot.address,
+          hostname: slot.hostname,
+          isThisMachine: slot.isThisMachine,
+        })),
       timeline: this.timeline(),
       reportId: this.reportId,
       latch: this.latchState ? { ...this.latchState } : null,
@@ -194,7 +231,10 @@ export class FsdRun {
   }
 
   /** The latch follow-up's state (set by the handlers after a master-mode run). */
-  setLatch(latch: { note: string; watching: boolean; clearedAt: number | null }, entry?: { at: number; message: string }): void {
+  setLatch(
+    latch: { note: string; watching: boolean; clearedAt: number | null },
+    entry?: { at: number; message: string },
+  ): void {
     this.latchState = latch;
     if (entry) this.add('latch-cleared', entry.message, undefined, entry.at);
     this.changed();
@@ -206,10 +246,17 @@ export class FsdRun {
     // Relative to FSD-SET (master) or the sequence start (local); without one, to the arming: an
     // aborted run has no negative times before an FSD that never happened.
     const base = this.t0 ?? this.createdAt;
-    return [...this.entries].sort((a, b) => a.at - b.at).map((entry) => ({ ...entry, t: Math.round(entry.at - base) }));
+    return [...this.entries]
+      .sort((a, b) => a.at - b.at)
+      .map((entry) => ({ ...entry, t: Math.round(entry.at - base) }));
   }
 
-  private add(kind: FsdTimelineKind, message: string, data?: Record<string, unknown>, at = this.options.deps.clock.now()): void {
+  private add(
+    kind: FsdTimelineKind,
+    message: string,
+    data?: Record<string, unknown>,
+    at = this.options.deps.clock.now(),
+  ): void {
     this.entries.push({ at, t: 0, kind, message, ...(data ? { data } : {}) });
     this.changed();
   }
@@ -218,11 +265,19 @@ export class FsdRun {
     try {
       this.options.onChange(this);
     } catch (error) {
-      this.options.deps.logger.log('warn', `fsd-test: progress listener failed: ${errorMessage(error)}`);
+      this.options.deps.logger.log(
+        'warn',
+        `fsd-test: progress listener failed: ${errorMessage(error)}`,
+      );
     }
   }
 
-  private record(type: string, severity: StoredEvent['severity'], message: string, data?: Record<string, unknown>): void {
+  private record(
+    type: string,
+    severity: StoredEvent['severity'],
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
     try {
       this.options.deps.recordEvent({
         at: this.options.deps.clock.now(),
@@ -234,7 +289,10 @@ export class FsdRun {
         data: { runId: this.id, mode: this.mode, ...data },
       });
     } catch (error) {
-      this.options.deps.logger.log('error', `fsd-test: could not record an event: ${errorMessage(error)}`);
+      this.options.deps.logger.log(
+        'error',
+        `fsd-test: could not record an event: ${errorMessage(error)}`,
+      );
     }
   }
 
@@ -248,10 +306,13 @@ export class FsdRun {
         this.abortListeners.delete(onAbort);
         resolve(false);
       };
-      const timer = clock.setTimeout(() => {
-        this.abortListeners.delete(onAbort);
-        resolve(true);
-      }, Math.max(0, ms));
+      const timer = clock.setTimeout(
+        () => {
+          this.abortListeners.delete(onAbort);
+          resolve(true);
+        },
+        Math.max(0, ms),
+      );
       this.abortListeners.add(onAbort);
     });
   }
@@ -262,13 +323,16 @@ export class FsdRun {
     if (this.stateValue !== 'countdown' || this.countdownEndsAt === null) return;
     const left = this.countdownEndsAt - clock.now();
     if (left <= 0) return;
-    this.tickTimer = clock.setTimeout(() => {
-      this.tickTimer = null;
-      if (this.stateValue === 'countdown') {
-        this.changed();
-        this.tick();
-      }
-    }, Math.min(1000, left % 1000 || 1000));
+    this.tickTimer = clock.setTimeout(
+      () => {
+        this.tickTimer = null;
+        if (this.stateValue === 'countdown') {
+          this.changed();
+          this.tick();
+        }
+      },
+      Math.min(1000, left % 1000 || 1000),
+    );
   }
 
   private async main(): Promise<void> {
@@ -306,14 +370,25 @@ export class FsdRun {
     this.tickTimer = null;
     this.stateValue = state;
     this.finishedAt = deps.clock.now();
-    if (this.fsdWasSet) this.latchState = { note: latchNote(this.options.preflight.master.kind === 'synology'), watching: true, clearedAt: null };
+    if (this.fsdWasSet)
+      this.latchState = {
+        note: latchNote(this.options.preflight.master.kind === 'synology'),
+        watching: true,
+        clearedAt: null,
+      };
     const report = this.buildReport(state);
     this.add('finished', report.summary[0] ?? `Run ${state}.`);
     report.timeline = this.timeline();
     this.reportId = report.id;
     this.record(
-      state === 'aborted' ? 'fsd-test-aborted' : state === 'failed' ? 'fsd-test-failed' : 'fsd-test-finished',
-      state === 'finished' && report.secondaries.every((s) => s.verdict === 'in-time') ? 'info' : 'warning',
+      state === 'aborted'
+        ? 'fsd-test-aborted'
+        : state === 'failed'
+          ? 'fsd-test-failed'
+          : 'fsd-test-finished',
+      state === 'finished' && report.secondaries.every((s) => s.verdict === 'in-time')
+        ? 'info'
+        : 'warning',
       `FSD test (${this.mode} mode) on ${this.options.preflight.systemName} ${state}: ${report.summary[0] ?? ''}`.trim(),
       { reportId: report.id },
     );
@@ -333,7 +408,10 @@ export class FsdRun {
     const { deps, target, preflight, credential } = this.options;
     const { ups } = target;
     if (!credential) {
-      this.fail({ code: 'FSD-CREDENTIAL-REQUIRED', message: 'No credential with the FSD right: nothing was sent.' });
+      this.fail({
+        code: 'FSD-CREDENTIAL-REQUIRED',
+        message: 'No credential with the FSD right: nothing was sent.',
+      });
       return;
     }
     let observer: NutClient;
@@ -348,17 +426,30 @@ export class FsdRun {
       // Baseline: who is logged in before anything happens.
       const baseline = await this.sample(observer, true);
       const session = deps.session(target.monitorId);
-      const ownAddress = session?.view.loggedIn && session.localAddress ? normalizeAddress(session.localAddress) : null;
+      const ownAddress =
+        session?.view.loggedIn && session.localAddress
+          ? normalizeAddress(session.localAddress)
+          : null;
       this.perClient = baseline.addresses !== null;
       this.numLogins = baseline.numLogins;
       this.numLoginsBefore = baseline.numLogins;
       const names = new Map<string, string | null>();
-      await Promise.all([...new Set(baseline.addresses ?? [])].map(async (address) => names.set(address, await lookupName(deps, address))));
+      await Promise.all(
+        [...new Set(baseline.addresses ?? [])].map(async (address) =>
+          names.set(address, await lookupName(deps, address)),
+        ),
+      );
       let ownMarked = false;
       this.slots = (baseline.addresses ?? []).map((address) => {
         const own = !ownMarked && ownAddress !== null && address === ownAddress;
         if (own) ownMarked = true;
-        return { address, hostname: names.get(address) ?? null, isThisMachine: own, leftAt: null, resolutionMs: null };
+        return {
+          address,
+          hostname: names.get(address) ?? null,
+          isThisMachine: own,
+          leftAt: null,
+          resolutionMs: null,
+        };
       });
       const others = this.slots.filter((slot) => !slot.isThisMachine);
       this.add(
@@ -389,15 +480,26 @@ export class FsdRun {
       this.fsdWasSet = true;
       const hostSyncMs = preflight.timeBudget.hostSyncSeconds * 1000;
       this.deadline = this.t0 + hostSyncMs + this.options.graceSeconds * 1000;
-      this.add('fsd-set', `OK FSD-SET: the master now advertises FSD on ${preflight.systemName}. The latch stays until upsd restarts.`, undefined, this.t0);
-      this.record('fsd-set', 'critical', `FSD test: FSD set on ${preflight.systemName} by "${credential.username}". Every secondary of this UPS shuts down; the latch stays until upsd restarts.`);
+      this.add(
+        'fsd-set',
+        `OK FSD-SET: the master now advertises FSD on ${preflight.systemName}. The latch stays until upsd restarts.`,
+        undefined,
+        this.t0,
+      );
+      this.record(
+        'fsd-set',
+        'critical',
+        `FSD test: FSD set on ${preflight.systemName} by "${credential.username}". Every secondary of this UPS shuts down; the latch stays until upsd restarts.`,
+      );
 
       // Sampling until every other secondary has left, or HOSTSYNC + grace.
       let previous = multiset(baseline.addresses ?? []);
       let previousAt = baseline.at;
       let statusSeen = false;
       const interval = deps.tuning?.sampleIntervalMs ?? 200;
-      const noOthersAtStart = this.perClient ? others.length === 0 : (baseline.numLogins ?? 0) - (ownAddress ? 1 : 0) <= 0;
+      const noOthersAtStart = this.perClient
+        ? others.length === 0
+        : (baseline.numLogins ?? 0) - (ownAddress ? 1 : 0) <= 0;
       let hostSyncNoted = false;
       while (!this.abortRequested && deps.clock.now() < this.deadline) {
         if (!(await this.wait(interval))) break;
@@ -430,7 +532,12 @@ export class FsdRun {
           );
         }
         if (sample.numLogins !== null && sample.numLogins !== this.numLogins) {
-          this.add('numlogins', `NUMLOGINS ${this.numLogins ?? '?'} → ${sample.numLogins}.`, { from: this.numLogins, to: sample.numLogins }, sample.at);
+          this.add(
+            'numlogins',
+            `NUMLOGINS ${this.numLogins ?? '?'} → ${sample.numLogins}.`,
+            { from: this.numLogins, to: sample.numLogins },
+            sample.at,
+          );
           this.numLogins = sample.numLogins;
         }
         if (sample.addresses !== null) {
@@ -468,15 +575,25 @@ export class FsdRun {
   }
 
   /** Departures and arrivals between two LIST CLIENT samples. */
-  private diff(before: Map<string, number>, after: Map<string, number>, at: number, resolutionMs: number): void {
+  private diff(
+    before: Map<string, number>,
+    after: Map<string, number>,
+    at: number,
+    resolutionMs: number,
+  ): void {
     const session = this.options.deps.session(this.options.target.monitorId);
     const ownGone = !session?.isConnected;
     for (const [address, count] of before) {
       const left = count - (after.get(address) ?? 0);
       for (let i = 0; i < left; i++) {
-        const candidates = this.slots.filter((slot) => slot.address === address && slot.leftAt === null);
+        const candidates = this.slots.filter(
+          (slot) => slot.address === address && slot.leftAt === null,
+        );
         // Which of several sessions from one address left is not visible; our own is known.
-        const slot = (ownGone ? candidates.find((s) => s.isThisMachine) : undefined) ?? candidates.find((s) => !s.isThisMachine) ?? candidates[0];
+        const slot =
+          (ownGone ? candidates.find((s) => s.isThisMachine) : undefined) ??
+          candidates.find((s) => !s.isThisMachine) ??
+          candidates[0];
         if (!slot) continue;
         slot.leftAt = at;
         slot.resolutionMs = Math.round(resolutionMs);
@@ -484,14 +601,26 @@ export class FsdRun {
         this.add(
           'client-left',
           `${describeSlot(slot)} logged out${after_ === null ? '' : ` ${(after_ / 1000).toFixed(1)} s after FSD`}.`,
-          { address, hostname: slot.hostname, isThisMachine: slot.isThisMachine, leftAtMs: after_, resolutionMs: slot.resolutionMs },
+          {
+            address,
+            hostname: slot.hostname,
+            isThisMachine: slot.isThisMachine,
+            leftAtMs: after_,
+            resolutionMs: slot.resolutionMs,
+          },
           at,
         );
       }
     }
     for (const [address, count] of after) {
       const joined = count - (before.get(address) ?? 0);
-      if (joined > 0) this.add('client-joined', `${address} logged in${joined > 1 ? ` ×${joined}` : ''} (after the baseline).`, { address }, at);
+      if (joined > 0)
+        this.add(
+          'client-joined',
+          `${address} logged in${joined > 1 ? ` ×${joined}` : ''} (after the baseline).`,
+          { address },
+          at,
+        );
     }
   }
 
@@ -500,7 +629,12 @@ export class FsdRun {
     if (event.monitorId !== this.monitorId && event.monitorId !== '*') return;
     if (!MONITOR_EVENT_TYPES.has(event.type)) return;
     if (this.startedAt !== null && event.at < this.startedAt) return;
-    this.add('this-machine', `This machine: ${event.message}`, { kind: event.kind, type: event.type }, event.at);
+    this.add(
+      'this-machine',
+      `This machine: ${event.message}`,
+      { kind: event.kind, type: event.type },
+      event.at,
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -513,7 +647,11 @@ export class FsdRun {
     this.t0 = t0;
     const hookRuns: FsdHookRun[] = [];
     let hooksDoneAt = t0;
-    const tag = (event: StoredEvent): StoredEvent => ({ ...event, message: `FSD test: ${event.message}`, data: { ...event.data, fsdTestRunId: this.id } });
+    const tag = (event: StoredEvent): StoredEvent => ({
+      ...event,
+      message: `FSD test: ${event.message}`,
+      data: { ...event.data, fsdTestRunId: this.id },
+    });
     const dispatcher = new HookDispatcher({
       hooks: config.hooks,
       runner: deps.runner,
@@ -551,8 +689,13 @@ export class FsdRun {
     let command: FsdLocalResult['command'] = null;
     const timers: string[] = [];
     try {
-      const summary = dispatcher.dispatch({ event: 'SHUTDOWN', upsName: '', monitorId: target.monitorId });
-      for (const action of summary.upssched) if (action.action === 'START-TIMER') timers.push(`${action.timer} (${action.seconds} s)`);
+      const summary = dispatcher.dispatch({
+        event: 'SHUTDOWN',
+        upsName: '',
+        monitorId: target.monitorId,
+      });
+      for (const action of summary.upssched)
+        if (action.action === 'START-TIMER') timers.push(`${action.timer} (${action.seconds} s)`);
       this.add(
         'notify',
         `SHUTDOWN notification ("${summary.message}"): ${summary.queued} program${summary.queued === 1 ? '' : 's'} started${timers.length > 0 ? `; upssched timers started: ${timers.join(', ')}` : ''}.`,
@@ -563,7 +706,10 @@ export class FsdRun {
       const waited = await this.wait(finalDelay);
       finalDelayMs = Math.round(deps.clock.now() - t0);
       if (!waited) {
-        this.add('final-delay', `FINALDELAY interrupted after ${finalDelayMs} ms: the shutdown command was not run.`);
+        this.add(
+          'final-delay',
+          `FINALDELAY interrupted after ${finalDelayMs} ms: the shutdown command was not run.`,
+        );
       } else {
         this.add('final-delay', `FINALDELAY ${config.timing.finalDelaySeconds} s elapsed.`);
         const shutdownConfig = { ...config.shutdown, dryRun };
@@ -580,22 +726,42 @@ export class FsdRun {
           secrets: () => deps.knownSecrets(),
           sink: (event) => {
             deps.recordEvent(tag(event));
-            if (event.data?.phase === 'started' || event.data?.phase === 'dry-run') commandStartedAt = event.at;
-            if (event.data?.phase === 'finished' || event.data?.phase === 'failed') commandRecord = event;
+            if (event.data?.phase === 'started' || event.data?.phase === 'dry-run')
+              commandStartedAt = event.at;
+            if (event.data?.phase === 'finished' || event.data?.phase === 'failed')
+              commandRecord = event;
           },
         });
         const startedAt = commandStartedAt ?? deps.clock.now();
         if (started.dryRun) {
-          this.add('shutdown-command', `Dry run: would run ${[shown.file, ...shown.args].join(' ')} (not executed).`, undefined, startedAt);
+          this.add(
+            'shutdown-command',
+            `Dry run: would run ${[shown.file, ...shown.args].join(' ')} (not executed).`,
+            undefined,
+            startedAt,
+          );
         } else if (!started.started) {
-          this.add('error', `The shutdown command could not start: ${started.spawnError ?? 'unknown error'}`, undefined, startedAt);
+          this.add(
+            'error',
+            `The shutdown command could not start: ${started.spawnError ?? 'unknown error'}`,
+            undefined,
+            startedAt,
+          );
         } else {
-          this.add('shutdown-command', `Shutdown command started: ${[shown.file, ...shown.args].join(' ')}.`, undefined, startedAt);
+          this.add(
+            'shutdown-command',
+            `Shutdown command started: ${[shown.file, ...shown.args].join(' ')}.`,
+            undefined,
+            startedAt,
+          );
           if (session?.isConnected) {
             // As upsmon: once the command runs, log out so the master stops waiting for us.
             await session.stop();
             sessionLoggedOut = true;
-            this.add('session', `Logged out of ${target.master.host} (as upsmon does once SHUTDOWNCMD runs).`);
+            this.add(
+              'session',
+              `Logged out of ${target.master.host} (as upsmon does once SHUTDOWNCMD runs).`,
+            );
           }
         }
         const result = await started.completion;
@@ -627,12 +793,19 @@ export class FsdRun {
         if (sessionLoggedOut && session) {
           session.start();
           sessionResumed = true;
-          this.add('session', 'The shutdown command returned and this machine is still running: monitoring resumed (a fresh LOGIN).');
+          this.add(
+            'session',
+            'The shutdown command returned and this machine is still running: monitoring resumed (a fresh LOGIN).',
+          );
         }
       }
       await dispatcher.idle();
     } finally {
-      for (const timer of dispatcher.timers()) this.add('note', `upssched timer "${timer.name}" started by the test's SHUTDOWN was cancelled at the end of the test.`);
+      for (const timer of dispatcher.timers())
+        this.add(
+          'note',
+          `upssched timer "${timer.name}" started by the test's SHUTDOWN was cancelled at the end of the test.`,
+        );
       await dispatcher.close();
     }
     const end = deps.clock.now();
@@ -662,7 +835,8 @@ export class FsdRun {
     const hostSyncMs = preflight.timeBudget.hostSyncSeconds * 1000;
     const secondaries: FsdSecondaryResult[] = this.fsdWasSet
       ? this.slots.map((slot) => {
-          const leftAtMs = slot.leftAt === null || this.t0 === null ? null : Math.round(slot.leftAt - this.t0);
+          const leftAtMs =
+            slot.leftAt === null || this.t0 === null ? null : Math.round(slot.leftAt - this.t0);
           return {
             address: slot.address,
             hostname: slot.hostname,
@@ -683,8 +857,18 @@ export class FsdRun {
       upsName: preflight.upsName,
       systemName: preflight.systemName,
       outcome: state === 'finished' ? 'completed' : state,
-      master: { host: preflight.master.host, port: preflight.master.port, kind: preflight.master.kind, version: preflight.master.version, protocol: preflight.master.protocol },
-      hostSync: { seconds: preflight.timeBudget.hostSyncSeconds, source: preflight.timeBudget.hostSyncSource, note: preflight.timeBudget.hostSyncNote },
+      master: {
+        host: preflight.master.host,
+        port: preflight.master.port,
+        kind: preflight.master.kind,
+        version: preflight.master.version,
+        protocol: preflight.master.protocol,
+      },
+      hostSync: {
+        seconds: preflight.timeBudget.hostSyncSeconds,
+        source: preflight.timeBudget.hostSyncSource,
+        note: preflight.timeBudget.hostSyncNote,
+      },
       graceSeconds: this.options.graceSeconds,
       checks: preflight.checks,
       overridden: this.options.overridden,
@@ -695,7 +879,10 @@ export class FsdRun {
       timeline: this.timeline(),
       secondaries,
       perClient: this.perClient,
-      numLogins: { before: this.numLoginsBefore, after: this.mode === 'master' ? this.numLogins : null },
+      numLogins: {
+        before: this.numLoginsBefore,
+        after: this.mode === 'master' ? this.numLogins : null,
+      },
       local: this.localResult,
       latch: this.latchState,
       summary: [],
@@ -725,14 +912,19 @@ function soft<T>(fallback: T): (error: unknown) => T {
 }
 
 function apiErrorOf(error: unknown, prefix: string): ApiErrorShape {
-  if (error instanceof NutError && error.code === 'ACCESS-DENIED' && error.command?.startsWith('FSD')) {
+  if (
+    error instanceof NutError &&
+    error.code === 'ACCESS-DENIED' &&
+    error.command?.startsWith('FSD')
+  ) {
     return {
       code: error.code,
       message: `${prefix} the master answered ERR ACCESS-DENIED to FSD: this credential has no FSD right (or the password is wrong).`,
       fix: 'FSD needs a user with `upsmon primary` (or `master`) or `actions = FSD` in the master’s upsd.users.',
     };
   }
-  if (error instanceof NutError) return { code: error.code, message: `${prefix} ${error.explanation}`, fix: error.fix };
+  if (error instanceof NutError)
+    return { code: error.code, message: `${prefix} ${error.explanation}`, fix: error.fix };
   return { code: 'INTERNAL', message: `${prefix} ${errorMessage(error)}` };
 }
 

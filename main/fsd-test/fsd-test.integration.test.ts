@@ -45,9 +45,19 @@ interface CliRun {
 }
 
 /** `nut-sentinel …` as users run it (a separate Node process); `onOutput` sees stdout as it comes. */
-function nutSentinel(args: string[], options: { env?: NodeJS.ProcessEnv; onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliRun> {
+function nutSentinel(
+  args: string[],
+  options: {
+    env?: NodeJS.ProcessEnv;
+    onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void;
+    timeoutMs?: number;
+  } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [CLI, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -86,7 +96,10 @@ function memorySecrets(): SecretStore & { values: Map<string, string> } {
 
 /** Every request line a client sends to upsd through it, with the connection number. */
 /** The script of a secondary whose SHUTDOWNCMD hangs: timestamps before and after a long sleep. */
-async function hangingShutdown(dir: string, seconds: number): Promise<{ script: string; log: string; times(): { start: number | null; end: number | null } }> {
+async function hangingShutdown(
+  dir: string,
+  seconds: number,
+): Promise<{ script: string; log: string; times(): { start: number | null; end: number | null } }> {
   const script = path.join(dir, 'hang-shutdown.sh');
   const log = path.join(dir, 'hang-shutdown.log');
   await fsp.writeFile(
@@ -130,7 +143,10 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
 
   beforeAll(async () => {
     network = await createTestNetwork({ hosts: 4 });
-    rig = await startUpsdRig({ listen: network.hostAddress, extraUsers: [{ name: 'fsdonly', password: 'fsdpass', actions: ['FSD'] }] });
+    rig = await startUpsdRig({
+      listen: network.hostAddress,
+      extraUsers: [{ name: 'fsdonly', password: 'fsdpass', actions: ['FSD'] }],
+    });
     tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'nut-fsd-test-'));
   });
 
@@ -155,14 +171,24 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     if (tmp) await fsp.rm(tmp, { recursive: true, force: true });
   });
 
-  async function secondary(index: number, options: { extraConfig?: string[] } = {}): Promise<UpsmonRig> {
-    const upsmon = await startUpsmon({ rig, netns: network.hosts[index]!.netns, finalDelay: 1, ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}) });
+  async function secondary(
+    index: number,
+    options: { extraConfig?: string[] } = {},
+  ): Promise<UpsmonRig> {
+    const upsmon = await startUpsmon({
+      rig,
+      netns: network.hosts[index]!.netns,
+      finalDelay: 1,
+      ...(options.extraConfig ? { extraConfig: options.extraConfig } : {}),
+    });
     upsmons.push(upsmon);
     return upsmon;
   }
 
   /** A config file for this machine (as the app or the agent would have it), with harmless hooks and shutdown command. */
-  async function writeConfig(options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[] } = {}) {
+  async function writeConfig(
+    options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[] } = {},
+  ) {
     const dir = await fsp.mkdtemp(path.join(tmp, 'core-'));
     const passwordFile = path.join(dir, 'monuser.password');
     await fsp.writeFile(passwordFile, `${RIG_USERS.monuser.password}\n`, { mode: 0o600 });
@@ -181,11 +207,30 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
           label: 'Lab master',
           host: options.host ?? rig.host,
           port: options.port ?? rig.port,
-          ups: [{ name: UPS, username: RIG_USERS.monuser.name, password: { source: 'file', path: passwordFile }, expectedClients: options.expectedClients ?? [] }],
+          ups: [
+            {
+              name: UPS,
+              username: RIG_USERS.monuser.name,
+              password: { source: 'file', path: passwordFile },
+              expectedClients: options.expectedClients ?? [],
+            },
+          ],
         },
       ],
-      timing: { statusPollSeconds: 0.25, fullPollSeconds: 1, finalDelaySeconds: 1, connectTimeoutSeconds: 3, requestTimeoutSeconds: 4 },
-      shutdown: { command: { file: '/bin/sh', args: ['-c', `printf '%s\\n' "$(date +%s%N)" >> '${commandLog}'`] }, dryRun: options.dryRun ?? true },
+      timing: {
+        statusPollSeconds: 0.25,
+        fullPollSeconds: 1,
+        finalDelaySeconds: 1,
+        connectTimeoutSeconds: 3,
+        requestTimeoutSeconds: 4,
+      },
+      shutdown: {
+        command: {
+          file: '/bin/sh',
+          args: ['-c', `printf '%s\\n' "$(date +%s%N)" >> '${commandLog}'`],
+        },
+        dryRun: options.dryRun ?? true,
+      },
       hooks: { eventHooks: [{ events: ['SHUTDOWN'], command: { file: hook } }] },
       notifications: { desktop: false },
     };
@@ -194,36 +239,74 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     return { dir, configPath, commandLog, hookLog };
   }
 
-  async function harness(options: { dryRun?: boolean; host?: string; port?: number; expectedClients?: string[]; secrets?: SecretStore } = {}): Promise<Harness> {
+  async function harness(
+    options: {
+      dryRun?: boolean;
+      host?: string;
+      port?: number;
+      expectedClients?: string[];
+      secrets?: SecretStore;
+    } = {},
+  ): Promise<Harness> {
     const { dir, configPath, commandLog, hookLog } = await writeConfig(options);
-    const core = await createAppCore({ configPath, dataDir: dir, secrets: options.secrets ?? null, notifier: null, logger: quiet, historyInMemory: true });
+    const core = await createAppCore({
+      configPath,
+      dataDir: dir,
+      secrets: options.secrets ?? null,
+      notifier: null,
+      logger: quiet,
+      historyInMemory: true,
+    });
     cores.push(core);
     const events: StoredEvent[] = [];
     const progress: FsdRunView[] = [];
     core.onPush('events:appended', (event) => events.push(event));
     core.onPush('fsd:progress', (view) => progress.push(view));
     await core.start();
-    await waitFor(() => core.snapshot().ups[0]?.loggedIn === true && core.snapshot().ups[0]?.clients.at !== null, { timeoutMs: 15_000, description: 'this machine logged in' });
+    await waitFor(
+      () =>
+        core.snapshot().ups[0]?.loggedIn === true && core.snapshot().ups[0]?.clients.at !== null,
+      { timeoutMs: 15_000, description: 'this machine logged in' },
+    );
     return { core, dir, commandLog, hookLog, events, progress };
   }
 
-  async function call<C extends InvokeChannel>(core: CoreService, channel: C, request: unknown): Promise<ResponseOf<C>> {
+  async function call<C extends InvokeChannel>(
+    core: CoreService,
+    channel: C,
+    request: unknown,
+  ): Promise<ResponseOf<C>> {
     const result = await dispatchInvoke(core.handlers, channel, request);
-    if (!result.ok) throw Object.assign(new Error(`${channel}: ${result.error.code}: ${result.error.message}`), { apiError: result.error });
+    if (!result.ok)
+      throw Object.assign(new Error(`${channel}: ${result.error.code}: ${result.error.message}`), {
+        apiError: result.error,
+      });
     return result.response as ResponseOf<C>;
   }
 
-  async function refused(core: CoreService, channel: InvokeChannel, request: unknown): Promise<{ code: string; message: string; fix?: string }> {
+  async function refused(
+    core: CoreService,
+    channel: InvokeChannel,
+    request: unknown,
+  ): Promise<{ code: string; message: string; fix?: string }> {
     const result = await dispatchInvoke(core.handlers, channel, request);
     if (result.ok) throw new Error(`${channel} was expected to be refused`);
     return result.error;
   }
 
-  async function finished(core: CoreService, runId: string, timeoutMs: number): Promise<{ view: FsdRunView; report: FsdReport }> {
+  async function finished(
+    core: CoreService,
+    runId: string,
+    timeoutMs: number,
+  ): Promise<{ view: FsdRunView; report: FsdReport }> {
     const view = await waitFor(
       async () => {
         const current = await call(core, 'fsd:get-run', { runId });
-        return current && current.reportId !== null && !['countdown', 'running'].includes(current.state) ? current : undefined;
+        return current &&
+          current.reportId !== null &&
+          !['countdown', 'running'].includes(current.state)
+          ? current
+          : undefined;
       },
       { timeoutMs, intervalMs: 100, description: `FSD test run ${runId} to end` },
     );
@@ -244,19 +327,28 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     await secondary(2, { extraConfig: [`SHUTDOWNCMD "${hang.script}"`] });
     const s4 = await secondary(3);
     const [a1, a2, a3, a4] = network.hosts.map((host) => host.address);
-    const h = await harness({ dryRun: true, expectedClients: [a1!, a2!, a3!, a4!, '198.19.255.254'] });
+    const h = await harness({
+      dryRun: true,
+      expectedClients: [a1!, a2!, a3!, a4!, '198.19.255.254'],
+    });
     expect(await rig.numLogins(UPS)).toBe(5);
 
     const preflight = await call(h.core, 'fsd:preflight', {
       monitorId: `lab/${UPS}`,
       mode: 'master',
-      credential: { source: 'entered', username: RIG_USERS.monprimary.name, password: RIG_USERS.monprimary.password },
+      credential: {
+        source: 'entered',
+        username: RIG_USERS.monprimary.name,
+        password: RIG_USERS.monprimary.password,
+      },
       hostSyncSeconds,
     });
     expect(preflight.master.version).toMatch(/upsd 2\.8\.0/);
     expect(preflight.ups.status).toBe('OL');
     expect(preflight.credential.verdict).toBe('primary-granted');
-    expect(preflight.clients.list?.map((c) => c.address).sort()).toEqual([a1, a2, a3, a4, network.hostAddress].sort());
+    expect(preflight.clients.list?.map((c) => c.address).sort()).toEqual(
+      [a1, a2, a3, a4, network.hostAddress].sort(),
+    );
     expect(preflight.clients.list?.find((c) => c.isThisMachine)?.address).toBe(network.hostAddress);
     expect(preflight.clients.otherSecondaries).toBe(4);
     expect(preflight.clients.missingExpected).toEqual(['198.19.255.254']);
@@ -266,14 +358,29 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(checks.get('this-machine-shutdown')?.status).toBe('ok');
     expect(checks.get('master-shuts-down')?.status).toBe('warning');
     expect(checks.get('expected-missing')?.detail).toContain('198.19.255.254');
-    expect(preflight.timeBudget).toMatchObject({ hostSyncSeconds, hostSyncSource: 'request', finalDelaySeconds: 1, batteryRuntimeSeconds: 3007 });
+    expect(preflight.timeBudget).toMatchObject({
+      hostSyncSeconds,
+      hostSyncSource: 'request',
+      finalDelaySeconds: 1,
+      batteryRuntimeSeconds: 3007,
+    });
     expect(preflight.thisMachine.hooks).toHaveLength(1);
     // The preflight never sets FSD.
     expect(await statusOnServer()).toBe('OL');
 
     // The guard: no typed confirmation (or a wrong one) → refused, nothing sent.
-    expect((await refused(h.core, 'fsd:start', { preflightId: preflight.id, countdownSeconds: 0 })).code).toBe('FSD-CONFIRMATION-REQUIRED');
-    expect((await refused(h.core, 'fsd:start', { preflightId: preflight.id, confirmUpsName: 'UPS', countdownSeconds: 0 })).code).toBe('FSD-CONFIRMATION-REQUIRED');
+    expect(
+      (await refused(h.core, 'fsd:start', { preflightId: preflight.id, countdownSeconds: 0 })).code,
+    ).toBe('FSD-CONFIRMATION-REQUIRED');
+    expect(
+      (
+        await refused(h.core, 'fsd:start', {
+          preflightId: preflight.id,
+          confirmUpsName: 'UPS',
+          countdownSeconds: 0,
+        })
+      ).code,
+    ).toBe('FSD-CONFIRMATION-REQUIRED');
     expect(await statusOnServer()).toBe('OL');
 
     // s4 stops answering (its connection stays open): it cannot react to the FSD.
@@ -291,10 +398,16 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
         await sleep(50);
       }
     })();
-    const goneAt = (address: string, after: number): number | null => seen.find((s) => s.at >= after && !s.addresses.includes(address))?.at ?? null;
+    const goneAt = (address: string, after: number): number | null =>
+      seen.find((s) => s.at >= after && !s.addresses.includes(address))?.at ?? null;
 
     latched = true;
-    const started = await call(h.core, 'fsd:start', { preflightId: preflight.id, confirmUpsName: UPS, countdownSeconds: 1, graceSeconds: 8 });
+    const started = await call(h.core, 'fsd:start', {
+      preflightId: preflight.id,
+      confirmUpsName: UPS,
+      countdownSeconds: 1,
+      graceSeconds: 8,
+    });
     expect(started.state).toBe('countdown');
     const { view, report } = await finished(h.core, started.runId, 60_000);
     observing = false;
@@ -308,7 +421,8 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(await statusOnServer()).toBe('FSD OL');
     expect(rig.logs()).toMatch(/set FSD on UPS \[ups\]/); // what the absence checks below rely on
 
-    const row = (address: string, own = false) => report.secondaries.find((s) => s.address === address && s.isThisMachine === own)!;
+    const row = (address: string, own = false) =>
+      report.secondaries.find((s) => s.address === address && s.isThisMachine === own)!;
     expect(report.secondaries).toHaveLength(5);
     // s1, s2: upsmon ran SHUTDOWNCMD (timestamp), exited, and upsd dropped the client.
     for (const [upsmon, address] of [
@@ -341,19 +455,41 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(own.verdict).toBe('in-time');
     expect(fs.existsSync(h.commandLog)).toBe(false); // dry run: the command itself never ran
     expect(fs.readFileSync(h.hookLog, 'utf8')).toMatch(/ SHUTDOWN$/m); // the hooks did
-    expect(report.timeline.some((e) => e.kind === 'this-machine' && /Dry run: would run/.test(e.message))).toBe(true);
-    expect(report.timeline.filter((e) => e.kind === 'this-machine').map((e) => e.data?.type)).toEqual(expect.arrayContaining(['FSD', 'SHUTDOWN', 'shutdown-begins', 'shutdown-command', 'hook-run']));
+    expect(
+      report.timeline.some(
+        (e) => e.kind === 'this-machine' && /Dry run: would run/.test(e.message),
+      ),
+    ).toBe(true);
+    expect(
+      report.timeline.filter((e) => e.kind === 'this-machine').map((e) => e.data?.type),
+    ).toEqual(
+      expect.arrayContaining([
+        'FSD',
+        'SHUTDOWN',
+        'shutdown-begins',
+        'shutdown-command',
+        'hook-run',
+      ]),
+    );
 
     // A rehearsal logs in again by itself: at the end the master counts the stopped upsmon and this machine.
-    expect(report.timeline.some((e) => e.kind === 'client-joined' && e.data?.address === network.hostAddress)).toBe(true);
+    expect(
+      report.timeline.some(
+        (e) => e.kind === 'client-joined' && e.data?.address === network.hostAddress,
+      ),
+    ).toBe(true);
     expect(report.numLogins).toEqual({ before: 5, after: 2 });
     const kinds = report.timeline.map((e) => e.kind);
     expect(kinds).toContain('fsd-set');
     expect(kinds).toContain('fsd-visible');
     expect(kinds.filter((k) => k === 'client-left')).toHaveLength(4);
     expect(kinds.filter((k) => k === 'numlogins').length).toBeGreaterThanOrEqual(2);
-    expect(report.timeline.some((e) => e.kind === 'note' && e.message.startsWith('HOSTSYNC'))).toBe(true);
-    expect(report.summary.join(' ')).toMatch(/2 of 4 secondaries did not log out within HOSTSYNC 6 s/);
+    expect(report.timeline.some((e) => e.kind === 'note' && e.message.startsWith('HOSTSYNC'))).toBe(
+      true,
+    );
+    expect(report.summary.join(' ')).toMatch(
+      /2 of 4 secondaries did not log out within HOSTSYNC 6 s/,
+    );
     expect(report.summary.join(' ')).toContain(`${a3} left late`);
     expect(report.summary.join(' ')).toContain(`${a4} was still logged in at the end`);
     // The run ended at the deadline (HOSTSYNC + grace), since s4 never left.
@@ -364,7 +500,14 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
 
     // History and exports.
     const summaries = await call(h.core, 'fsd:list-reports', { monitorId: `lab/${UPS}` });
-    expect(summaries[0]).toMatchObject({ id: report.id, mode: 'master', outcome: 'completed', inTime: 2, late: 1, never: 1 });
+    expect(summaries[0]).toMatchObject({
+      id: report.id,
+      mode: 'master',
+      outcome: 'completed',
+      inTime: 2,
+      late: 1,
+      never: 1,
+    });
     const markdown = await call(h.core, 'fsd:get-report', { id: report.id, format: 'markdown' });
     expect(markdown.mimeType).toBe('text/markdown');
     expect(markdown.fileName).toMatch(/^fsd-test-master-ups-.*\.md$/);
@@ -385,15 +528,23 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     const restartedAt = Date.now();
     await rig.restart();
     latched = false;
-    const cleared = await waitFor(() => h.events.find((e) => e.type === 'fsd-latch-cleared'), { timeoutMs: 20_000, description: 'FSD latch cleared event' });
+    const cleared = await waitFor(() => h.events.find((e) => e.type === 'fsd-latch-cleared'), {
+      timeoutMs: 20_000,
+      description: 'FSD latch cleared event',
+    });
     expect(cleared.at).toBeGreaterThanOrEqual(restartedAt);
     expect(cleared.message).toMatch(/FSD latch cleared/);
     const after = await call(h.core, 'fsd:get-report', { id: report.id, format: 'json' });
     expect(after.report.latch?.clearedAt).toBe(cleared.at);
     expect(after.report.timeline.at(-1)?.kind).toBe('latch-cleared');
-    expect((await call(h.core, 'fsd:get-run', { runId: started.runId }))?.latch?.clearedAt).toBe(cleared.at);
+    expect((await call(h.core, 'fsd:get-run', { runId: started.runId }))?.latch?.clearedAt).toBe(
+      cleared.at,
+    );
     // This machine's monitor, which had run its dry-run shutdown on the FSD, is counted again.
-    await waitFor(async () => (await rig.listClients(UPS)).includes(network.hostAddress), { timeoutMs: 15_000, description: 'this machine logged in again' });
+    await waitFor(async () => (await rig.listClients(UPS)).includes(network.hostAddress), {
+      timeoutMs: 15_000,
+      description: 'this machine logged in again',
+    });
   }, 150_000);
 
   it('preflight: a secondary-only credential is caught with ACCESS-DENIED explained; no FSD is ever sent', async () => {
@@ -401,7 +552,11 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     const h = await harness({ dryRun: true });
     const monitorId = `lab/${UPS}`;
     const check = async (username: string, password: string) => {
-      const preflight = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'entered', username, password } });
+      const preflight = await call(h.core, 'fsd:preflight', {
+        monitorId,
+        mode: 'master',
+        credential: { source: 'entered', username, password },
+      });
       return { preflight, right: preflight.checks.find((c) => c.id === 'fsd-right')! };
     };
 
@@ -413,7 +568,11 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(secondaryOnly.right.detail).toContain('no primary/FSD right');
     expect(secondaryOnly.right.detail).toContain('`upsmon secondary`');
     expect(secondaryOnly.right.fix).toContain('actions = FSD');
-    const blocked = await refused(h.core, 'fsd:start', { preflightId: secondaryOnly.preflight.id, confirmUpsName: UPS, countdownSeconds: 0 });
+    const blocked = await refused(h.core, 'fsd:start', {
+      preflightId: secondaryOnly.preflight.id,
+      confirmUpsName: UPS,
+      countdownSeconds: 0,
+    });
     expect(blocked.code).toBe('FSD-BLOCKED');
     expect(blocked.message).toContain('ACCESS-DENIED');
 
@@ -433,11 +592,30 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     // No credential at all: a blocker that cannot be overridden.
     const none = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master' });
     expect(none.hardBlocked).toBe(true);
-    expect((await refused(h.core, 'fsd:start', { preflightId: none.id, confirmUpsName: UPS, overrideBlockers: true, countdownSeconds: 0 })).code).toBe('FSD-BLOCKED');
+    expect(
+      (
+        await refused(h.core, 'fsd:start', {
+          preflightId: none.id,
+          confirmUpsName: UPS,
+          overrideBlockers: true,
+          countdownSeconds: 0,
+        })
+      ).code,
+    ).toBe('FSD-BLOCKED');
 
     // A stored credential is refused headless without a store, and an unknown UPS is explained.
-    expect((await refused(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'entered', username: 'x', password: 'y', remember: true } })).code).toBe('NO-SECRET-STORE');
-    expect((await refused(h.core, 'fsd:preflight', { monitorId: 'lab/nosuch', mode: 'master' })).code).toBe('UNKNOWN-MONITOR');
+    expect(
+      (
+        await refused(h.core, 'fsd:preflight', {
+          monitorId,
+          mode: 'master',
+          credential: { source: 'entered', username: 'x', password: 'y', remember: true },
+        })
+      ).code,
+    ).toBe('NO-SECRET-STORE');
+    expect(
+      (await refused(h.core, 'fsd:preflight', { monitorId: 'lab/nosuch', mode: 'master' })).code,
+    ).toBe('UNKNOWN-MONITOR');
 
     await sleep(500);
     expect(await statusOnServer()).toBe('OL');
@@ -456,26 +634,62 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     });
     expect(preflight.credential.storedAvailable).toBe(true);
     expect([...secrets.values.keys()]).toEqual(['nut-fsd-credential:lab:ups']);
-    const again = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'stored' }, hostSyncSeconds: 5 });
-    expect(again.credential).toMatchObject({ source: 'stored', username: 'fsdonly', verdict: 'denied' });
+    const again = await call(h.core, 'fsd:preflight', {
+      monitorId,
+      mode: 'master',
+      credential: { source: 'stored' },
+      hostSyncSeconds: 5,
+    });
+    expect(again.credential).toMatchObject({
+      source: 'stored',
+      username: 'fsdonly',
+      verdict: 'denied',
+    });
     expect(preflight.clients.otherSecondaries).toBe(0);
-    expect((await refused(h.core, 'fsd:start', { preflightId: again.id, confirmUpsName: UPS, countdownSeconds: 0 })).code).toBe('FSD-BLOCKED');
+    expect(
+      (
+        await refused(h.core, 'fsd:start', {
+          preflightId: again.id,
+          confirmUpsName: UPS,
+          countdownSeconds: 0,
+        })
+      ).code,
+    ).toBe('FSD-BLOCKED');
 
     latched = true;
-    const started = await call(h.core, 'fsd:start', { preflightId: again.id, confirmUpsName: UPS, overrideBlockers: true, countdownSeconds: 0, graceSeconds: 5 });
+    const started = await call(h.core, 'fsd:start', {
+      preflightId: again.id,
+      confirmUpsName: UPS,
+      overrideBlockers: true,
+      countdownSeconds: 0,
+      graceSeconds: 5,
+    });
     const { report } = await finished(h.core, started.runId, 40_000);
     expect(report.outcome).toBe('completed');
     expect(report.overridden).toEqual(['fsd-right']);
     expect(report.credentialUser).toBe('fsdonly');
     expect(await statusOnServer()).toBe('FSD OL');
-    expect(report.secondaries).toEqual([expect.objectContaining({ isThisMachine: true, verdict: 'in-time' })]);
+    expect(report.secondaries).toEqual([
+      expect.objectContaining({ isThisMachine: true, verdict: 'in-time' }),
+    ]);
     // Ended when this machine had logged out, long before HOSTSYNC + grace.
     expect(report.finishedAt - report.fsdSetAt!).toBeLessThan(5_000);
     expect(report.summary[0]).toBe('No secondary other than this machine was logged in.');
 
     // A second start needs a fresh preflight.
-    expect((await refused(h.core, 'fsd:start', { preflightId: again.id, confirmUpsName: UPS, overrideBlockers: true })).code).toBe('FSD-PREFLIGHT-EXPIRED');
-    expect(await call(h.core, 'fsd:forget-credential', { monitorId })).toEqual({ ok: true, removed: true });
+    expect(
+      (
+        await refused(h.core, 'fsd:start', {
+          preflightId: again.id,
+          confirmUpsName: UPS,
+          overrideBlockers: true,
+        })
+      ).code,
+    ).toBe('FSD-PREFLIGHT-EXPIRED');
+    expect(await call(h.core, 'fsd:forget-credential', { monitorId })).toEqual({
+      ok: true,
+      removed: true,
+    });
     expect(secrets.values.size).toBe(0);
   }, 60_000);
 
@@ -493,17 +707,28 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(preflight.blockers).toBe(0);
     expect(preflight.credential.verdict).toBe('not-needed');
     expect(preflight.checks.find((c) => c.id === 'master-untouched')?.status).toBe('info');
-    expect(preflight.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'ok', title: 'Dry run' });
+    expect(preflight.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({
+      status: 'ok',
+      title: 'Dry run',
+    });
     expect(preflight.thisMachine.willReallyShutDown).toBe(false);
 
     const mark = proxy.lines.length;
-    const started = await call(h.core, 'fsd:start', { preflightId: preflight.id, countdownSeconds: 1 });
+    const started = await call(h.core, 'fsd:start', {
+      preflightId: preflight.id,
+      countdownSeconds: 1,
+    });
     const { report } = await finished(h.core, started.runId, 30_000);
     expect(report.outcome).toBe('completed');
     const local = report.local!;
     expect(local.dryRun).toBe(true);
     expect(local.hooks).toHaveLength(1);
-    expect(local.hooks[0]).toMatchObject({ source: 'event-hook', exitCode: 0, timedOut: false, spawnError: null });
+    expect(local.hooks[0]).toMatchObject({
+      source: 'event-hook',
+      exitCode: 0,
+      timedOut: false,
+      spawnError: null,
+    });
     expect(local.hooks[0]!.stdout).toBe('hook says hello to SHUTDOWN\n');
     expect(local.hooks[0]!.stderr).toBe('hook warning\n');
     expect(local.hooks[0]!.durationMs).toBeGreaterThanOrEqual(290);
@@ -515,7 +740,16 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(local.sessionLoggedOut).toBe(false);
     expect(fs.existsSync(h.commandLog)).toBe(false);
     expect(fs.readFileSync(h.hookLog, 'utf8')).toMatch(/ SHUTDOWN$/m);
-    expect(report.timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['countdown', 'notify', 'hook', 'final-delay', 'shutdown-command', 'finished']));
+    expect(report.timeline.map((e) => e.kind)).toEqual(
+      expect.arrayContaining([
+        'countdown',
+        'notify',
+        'hook',
+        'final-delay',
+        'shutdown-command',
+        'finished',
+      ]),
+    );
     expect(report.summary.join(' ')).toContain('The master was not touched');
 
     // The server saw nothing: no FSD, NUMLOGINS unchanged, and the core sent nothing privileged.
@@ -524,45 +758,99 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(await rig.numLogins(UPS)).toBe(numLogins);
     const sent = proxy.lines.slice(mark).map((l) => l.line);
     expect(sent.length).toBeGreaterThan(0); // the live session kept polling through the proxy
-    expect(sent.filter((line) => /^(FSD|PRIMARY|MASTER|LOGOUT|USERNAME|PASSWORD|LOGIN|SET|INSTCMD)\b/i.test(line))).toEqual([]);
+    expect(
+      sent.filter((line) =>
+        /^(FSD|PRIMARY|MASTER|LOGOUT|USERNAME|PASSWORD|LOGIN|SET|INSTCMD)\b/i.test(line),
+      ),
+    ).toEqual([]);
     expect(s1.shutdownCalls()).toEqual([]);
     expect(h.core.snapshot().ups[0]!.loggedIn).toBe(true);
 
     // A real local run (explicit opt-in: dryRun false) runs the command and logs the session out
     // like upsmon, then back in since this machine is still running; still no FSD anywhere.
     const real = await call(h.core, 'fsd:preflight', { monitorId, mode: 'local', dryRun: false });
-    expect(real.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'warning' });
+    expect(real.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({
+      status: 'warning',
+    });
     expect(real.thisMachine.willReallyShutDown).toBe(true);
     const markReal = proxy.lines.length;
     // Started from the preflight's fields (no id), and the start's own dryRun (redoes the preflight).
-    const startedReal = await call(h.core, 'fsd:start', { preflight: { monitorId, mode: 'local' }, dryRun: false, countdownSeconds: 0 });
+    const startedReal = await call(h.core, 'fsd:start', {
+      preflight: { monitorId, mode: 'local' },
+      dryRun: false,
+      countdownSeconds: 0,
+    });
     expect(startedReal.preflightId).not.toBe(real.id);
     const { report: realReport } = await finished(h.core, startedReal.runId, 30_000);
-    expect(realReport.local).toMatchObject({ dryRun: false, sessionLoggedOut: true, sessionResumed: true });
+    expect(realReport.local).toMatchObject({
+      dryRun: false,
+      sessionLoggedOut: true,
+      sessionResumed: true,
+    });
     expect(realReport.checks.find((c) => c.id === 'this-machine-shutdown')?.status).toBe('warning');
-    expect(realReport.local!.command).toMatchObject({ dryRun: false, exitCode: 0, timedOut: false });
+    expect(realReport.local!.command).toMatchObject({
+      dryRun: false,
+      exitCode: 0,
+      timedOut: false,
+    });
     expect(realReport.local!.command!.durationMs).not.toBeNull();
     expect(fs.readFileSync(h.commandLog, 'utf8').trim().split('\n')).toHaveLength(1);
     const sentReal = proxy.lines.slice(markReal).map((l) => l.line);
     expect(sentReal).toContain('LOGOUT');
     expect(sentReal.some((line) => /^FSD\b/i.test(line))).toBe(false);
-    await waitFor(async () => (await rig.numLogins(UPS)) === numLogins && h.core.snapshot().ups[0]!.loggedIn, { timeoutMs: 15_000, description: 'logged in again' });
+    await waitFor(
+      async () => (await rig.numLogins(UPS)) === numLogins && h.core.snapshot().ups[0]!.loggedIn,
+      { timeoutMs: 15_000, description: 'logged in again' },
+    );
     expect(await statusOnServer()).toBe('OL');
     expect(s1.shutdownCalls()).toEqual([]);
 
     // The next master-mode preflight uses the measured duration in its time budget.
-    const next = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'entered', username: RIG_USERS.monprimary.name, password: RIG_USERS.monprimary.password } });
+    const next = await call(h.core, 'fsd:preflight', {
+      monitorId,
+      mode: 'master',
+      credential: {
+        source: 'entered',
+        username: RIG_USERS.monprimary.name,
+        password: RIG_USERS.monprimary.password,
+      },
+    });
     expect(next.timeBudget.measuredReportId).toBe(realReport.id);
-    expect(next.timeBudget.measuredShutdownSeconds).toBeCloseTo(realReport.local!.measured.totalMs / 1000, 1);
-    expect(next.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'blocker', overridable: true });
+    expect(next.timeBudget.measuredShutdownSeconds).toBeCloseTo(
+      realReport.local!.measured.totalMs / 1000,
+      1,
+    );
+    expect(next.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({
+      status: 'blocker',
+      overridable: true,
+    });
 
     // Redundant supplies (MINSUPPLIES 1) with a second UPS feeding this machine: FSD on this UPS alone leaves it up.
     const { config } = await call(h.core, 'config:get', undefined);
     const secondFeed = { ...config.masters[0]!, id: 'lab-b', label: 'Second feed' };
-    await call(h.core, 'config:save', { config: { ...config, masters: [...config.masters, secondFeed], shutdown: { ...config.shutdown, minSupplies: 1 } } });
-    const redundant = await call(h.core, 'fsd:preflight', { monitorId, mode: 'master', credential: { source: 'entered', username: RIG_USERS.monprimary.name, password: RIG_USERS.monprimary.password } });
-    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({ status: 'warning', title: 'This machine stays up' });
-    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')?.detail).toContain('MINSUPPLIES is 1 and the other UPSes feeding this machine supply 1');
+    await call(h.core, 'config:save', {
+      config: {
+        ...config,
+        masters: [...config.masters, secondFeed],
+        shutdown: { ...config.shutdown, minSupplies: 1 },
+      },
+    });
+    const redundant = await call(h.core, 'fsd:preflight', {
+      monitorId,
+      mode: 'master',
+      credential: {
+        source: 'entered',
+        username: RIG_USERS.monprimary.name,
+        password: RIG_USERS.monprimary.password,
+      },
+    });
+    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')).toMatchObject({
+      status: 'warning',
+      title: 'This machine stays up',
+    });
+    expect(redundant.checks.find((c) => c.id === 'this-machine-shutdown')?.detail).toContain(
+      'MINSUPPLIES is 1 and the other UPSes feeding this machine supply 1',
+    );
     expect(redundant.thisMachine.willReallyShutDown).toBe(false);
   }, 90_000);
 
@@ -574,12 +862,20 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     const preflight = await call(h.core, 'fsd:preflight', {
       monitorId: `lab/${UPS}`,
       mode: 'master',
-      credential: { source: 'entered', username: RIG_USERS.monprimary.name, password: RIG_USERS.monprimary.password },
+      credential: {
+        source: 'entered',
+        username: RIG_USERS.monprimary.name,
+        password: RIG_USERS.monprimary.password,
+      },
     });
     expect(preflight.blockers).toBe(0);
     const connectionsBefore = proxy.connections();
     const mark = proxy.lines.length;
-    const started = await call(h.core, 'fsd:start', { preflightId: preflight.id, confirmUpsName: UPS, countdownSeconds: 3 });
+    const started = await call(h.core, 'fsd:start', {
+      preflightId: preflight.id,
+      confirmUpsName: UPS,
+      countdownSeconds: 3,
+    });
     expect(started.state).toBe('countdown');
     expect(started.countdown.secondsLeft).toBe(3);
     await sleep(500);
@@ -595,18 +891,40 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
 
     expect(proxy.connections()).toBe(connectionsBefore); // no connection was even opened
     const sent = proxy.lines.slice(mark).map((l) => l.line);
-    expect(sent.filter((line) => !/^(GET VAR ups ups\.status|LIST VAR ups|LIST CLIENT ups|GET NUMLOGINS ups|VER)$/.test(line))).toEqual([]);
+    expect(
+      sent.filter(
+        (line) =>
+          !/^(GET VAR ups ups\.status|LIST VAR ups|LIST CLIENT ups|GET NUMLOGINS ups|VER)$/.test(
+            line,
+          ),
+      ),
+    ).toEqual([]);
     expect(await statusOnServer()).toBe('OL');
     expect(s1.shutdownCalls()).toEqual([]);
     expect(s1.events().some((e) => e.type === 'FSD')).toBe(false);
     expect(h.events.some((e) => e.type === 'fsd-test-aborted')).toBe(true);
   }, 60_000);
   describe('nut-sentinel fsd-test (the headless CLI, a separate process)', () => {
-    const credentialEnv = { FSD_TEST_PASSWORD: RIG_USERS.monprimary.password, FSD_TEST_SECONDARY_PASSWORD: RIG_USERS.monuser.password };
+    const credentialEnv = {
+      FSD_TEST_PASSWORD: RIG_USERS.monprimary.password,
+      FSD_TEST_SECONDARY_PASSWORD: RIG_USERS.monuser.password,
+    };
 
     it('local mode: preflight, timeline and the Markdown report; exit 0; nothing sent to the master', async () => {
       const { configPath, dir, hookLog, commandLog } = await writeConfig({ dryRun: false });
-      const run = await nutSentinel(['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'local', '--countdown', '0']);
+      const run = await nutSentinel([
+        'fsd-test',
+        '--config',
+        configPath,
+        '--data-dir',
+        dir,
+        '--ups',
+        `lab/${UPS}`,
+        '--mode',
+        'local',
+        '--countdown',
+        '0',
+      ]);
       expect(run.code).toBe(0);
       expect(run.stderr).not.toMatch(/ERROR|Refused/);
       expect(run.stderr).toContain('dry run: would run /bin/sh'); // warnings go to stderr
@@ -622,13 +940,43 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
 
     it('master mode: refused without the typed confirmation, and with a secondary-only credential (ACCESS-DENIED explained)', async () => {
       const { configPath, dir } = await writeConfig({ dryRun: true });
-      const base = ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--countdown', '0'];
-      const unconfirmed = await nutSentinel([...base, '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD'], { env: credentialEnv });
+      const base = [
+        'fsd-test',
+        '--config',
+        configPath,
+        '--data-dir',
+        dir,
+        '--ups',
+        `lab/${UPS}`,
+        '--mode',
+        'master',
+        '--countdown',
+        '0',
+      ];
+      const unconfirmed = await nutSentinel(
+        [...base, '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD'],
+        { env: credentialEnv },
+      );
       expect(unconfirmed.code).toBe(1);
-      expect(unconfirmed.stderr).toContain('Refused (FSD-CONFIRMATION-REQUIRED): Type the UPS name "ups" to confirm');
-      const secondaryOnly = await nutSentinel([...base, '--user', RIG_USERS.monuser.name, '--password-env', 'FSD_TEST_SECONDARY_PASSWORD', '--confirm', UPS], { env: credentialEnv });
+      expect(unconfirmed.stderr).toContain(
+        'Refused (FSD-CONFIRMATION-REQUIRED): Type the UPS name "ups" to confirm',
+      );
+      const secondaryOnly = await nutSentinel(
+        [
+          ...base,
+          '--user',
+          RIG_USERS.monuser.name,
+          '--password-env',
+          'FSD_TEST_SECONDARY_PASSWORD',
+          '--confirm',
+          UPS,
+        ],
+        { env: credentialEnv },
+      );
       expect(secondaryOnly.code).toBe(1);
-      expect(secondaryOnly.stdout).toMatch(/\[BLOCKER\] Credential with the FSD right: The master answered ERR ACCESS-DENIED/);
+      expect(secondaryOnly.stdout).toMatch(
+        /\[BLOCKER\] Credential with the FSD right: The master answered ERR ACCESS-DENIED/,
+      );
       expect(secondaryOnly.stderr).toContain('Refused (FSD-BLOCKED)');
       const noPassword = await nutSentinel([...base, '--user', RIG_USERS.monprimary.name]);
       expect(noPassword.code).toBe(2);
@@ -640,7 +988,25 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
       const { configPath, dir } = await writeConfig({ dryRun: true });
       let interrupted = false;
       const run = await nutSentinel(
-        ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD', '--confirm', UPS, '--countdown', '5'],
+        [
+          'fsd-test',
+          '--config',
+          configPath,
+          '--data-dir',
+          dir,
+          '--ups',
+          `lab/${UPS}`,
+          '--mode',
+          'master',
+          '--user',
+          RIG_USERS.monprimary.name,
+          '--password-env',
+          'FSD_TEST_PASSWORD',
+          '--confirm',
+          UPS,
+          '--countdown',
+          '5',
+        ],
         {
           env: credentialEnv,
           onOutput: (stdout, child) => {
@@ -664,7 +1030,30 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
       const { configPath, dir } = await writeConfig({ dryRun: true });
       latched = true;
       const run = await nutSentinel(
-        ['fsd-test', '--config', configPath, '--data-dir', dir, '--ups', `lab/${UPS}`, '--mode', 'master', '--user', RIG_USERS.monprimary.name, '--password-env', 'FSD_TEST_PASSWORD', '--confirm', UPS, '--countdown', '0', '--hostsync', '5', '--grace', '2', '--json'],
+        [
+          'fsd-test',
+          '--config',
+          configPath,
+          '--data-dir',
+          dir,
+          '--ups',
+          `lab/${UPS}`,
+          '--mode',
+          'master',
+          '--user',
+          RIG_USERS.monprimary.name,
+          '--password-env',
+          'FSD_TEST_PASSWORD',
+          '--confirm',
+          UPS,
+          '--countdown',
+          '0',
+          '--hostsync',
+          '5',
+          '--grace',
+          '2',
+          '--json',
+        ],
         { env: credentialEnv },
       );
       expect(run.code).toBe(0);

@@ -20,7 +20,14 @@ import { LatchWatcher } from './latch-watch';
 import { type ParsedPreflightRequest, type ResolvedCredential, runPreflight } from './preflight';
 import { exportReport, parseReport, reportSummary } from './report';
 
-export type FsdChannel = 'fsd:preflight' | 'fsd:start' | 'fsd:abort' | 'fsd:get-run' | 'fsd:list-reports' | 'fsd:get-report' | 'fsd:forget-credential';
+export type FsdChannel =
+  | 'fsd:preflight'
+  | 'fsd:start'
+  | 'fsd:abort'
+  | 'fsd:get-run'
+  | 'fsd:list-reports'
+  | 'fsd:get-report'
+  | 'fsd:forget-credential';
 export type FsdHandlers = Pick<ApiHandlers, FsdChannel>;
 
 export interface FsdTestService {
@@ -44,12 +51,20 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
   const runs = new Map<string, FsdRun>();
   let latest: FsdRun | null = null;
   /** Latch watchers by monitorId, with the reports (and live runs) waiting for the latch to clear. */
-  const watchers = new Map<string, { watcher: LatchWatcher; waiting: { reportId: string; run: FsdRun | null }[] }>();
+  const watchers = new Map<
+    string,
+    { watcher: LatchWatcher; waiting: { reportId: string; run: FsdRun | null }[] }
+  >();
   let stopped = false;
 
   const requireTarget = (monitorId: string): Target => {
     const target = findTarget(deps.config(), monitorId);
-    if (!target) throw new ApiRequestError({ code: 'UNKNOWN-MONITOR', message: `No monitored UPS ${monitorId}.`, fix: 'Pick one of the configured UPSes (master/ups).' });
+    if (!target)
+      throw new ApiRequestError({
+        code: 'UNKNOWN-MONITOR',
+        message: `No monitored UPS ${monitorId}.`,
+        fix: 'Pick one of the configured UPSes (master/ups).',
+      });
     return target;
   };
 
@@ -76,7 +91,8 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
 
   const prune = () => {
     const now = deps.clock.now();
-    for (const [id, stored] of preflights) if (stored.preflight.expiresAt < now) preflights.delete(id);
+    for (const [id, stored] of preflights)
+      if (stored.preflight.expiresAt < now) preflights.delete(id);
   };
 
   const preflight = async (request: ParsedPreflightRequest): Promise<StoredPreflight> => {
@@ -93,15 +109,22 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
           if (!deps.secrets) {
             throw new ApiRequestError({
               code: 'NO-SECRET-STORE',
-              message: 'The FSD credential cannot be remembered here: this core has no secret store.',
+              message:
+                'The FSD credential cannot be remembered here: this core has no secret store.',
               fix: 'Leave "remember" off and enter the credential for each test (the CLI reads the password from an environment variable).',
             });
           }
-          await deps.secrets.set(fsdCredentialKey(target.master.id, target.ups.name), JSON.stringify({ username: given.username, password: given.password }));
+          await deps.secrets.set(
+            fsdCredentialKey(target.master.id, target.ups.name),
+            JSON.stringify({ username: given.username, password: given.password }),
+          );
         }
       } else if (given?.source === 'stored') {
         credential = stored;
-        if (!credential) credentialProblem = deps.secrets ? `No FSD credential is remembered for ${target.monitorId}.` : 'There is no secret store here, so no FSD credential can be remembered.';
+        if (!credential)
+          credentialProblem = deps.secrets
+            ? `No FSD credential is remembered for ${target.monitorId}.`
+            : 'There is no secret store here, so no FSD credential can be remembered.';
       } else {
         credentialProblem = 'No credential with the FSD right was given.';
       }
@@ -111,11 +134,20 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
       target,
       credential,
       ...(credentialProblem ? { credentialProblem } : {}),
-      storedCredentialAvailable: stored !== null || (credential?.source === 'entered' && request.credential?.source === 'entered' && request.credential.remember),
+      storedCredentialAvailable:
+        stored !== null ||
+        (credential?.source === 'entered' &&
+          request.credential?.source === 'entered' &&
+          request.credential.remember),
       lastLocalReport: lastLocalReport(target.monitorId),
     });
     prune();
-    const entry: StoredPreflight = { preflight: result.preflight, request, credential: result.credential, target };
+    const entry: StoredPreflight = {
+      preflight: result.preflight,
+      request,
+      credential: result.credential,
+      target,
+    };
     preflights.set(result.preflight.id, entry);
     return entry;
   };
@@ -140,7 +172,8 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
     if (stopped) return;
     const existing = watchers.get(target.monitorId);
     if (existing) {
-      if (!existing.waiting.some((w) => w.reportId === reportId)) existing.waiting.push({ reportId, run });
+      if (!existing.waiting.some((w) => w.reportId === reportId))
+        existing.waiting.push({ reportId, run });
       return;
     }
     const entry: { watcher: LatchWatcher; waiting: { reportId: string; run: FsdRun | null }[] } = {
@@ -157,11 +190,23 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
             const report = parseReport(deps.history.getFsdReport(waiting.reportId));
             if (report) {
               report.latch = { note: report.latch?.note ?? '', watching: false, clearedAt: at };
-              report.timeline.push({ at, t: Math.round(at - (report.fsdSetAt ?? report.at)), kind: 'latch-cleared', message });
-              report.summary = report.summary.map((line) => (line.startsWith('The FSD latch is still set') ? `The FSD latch was cleared at ${new Date(at).toISOString()}.` : line));
+              report.timeline.push({
+                at,
+                t: Math.round(at - (report.fsdSetAt ?? report.at)),
+                kind: 'latch-cleared',
+                message,
+              });
+              report.summary = report.summary.map((line) =>
+                line.startsWith('The FSD latch is still set')
+                  ? `The FSD latch was cleared at ${new Date(at).toISOString()}.`
+                  : line,
+              );
               saveReport(report);
             }
-            waiting.run?.setLatch({ note: report?.latch?.note ?? '', watching: false, clearedAt: at }, { at, message });
+            waiting.run?.setLatch(
+              { note: report?.latch?.note ?? '', watching: false, clearedAt: at },
+              { at, message },
+            );
           }
           deps.recordEvent({
             at,
@@ -182,7 +227,14 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
   // Reports of recent master-mode runs whose latch was still set when the app stopped.
   for (const raw of deps.history.listFsdReports(undefined, 20)) {
     const report = parseReport(raw);
-    if (!report || report.mode !== 'master' || !report.latch || report.latch.clearedAt !== null || !report.latch.watching) continue;
+    if (
+      !report ||
+      report.mode !== 'master' ||
+      !report.latch ||
+      report.latch.clearedAt !== null ||
+      !report.latch.watching
+    )
+      continue;
     if (deps.clock.now() - report.at > 7 * 86_400_000) continue;
     const target = findTarget(deps.config(), report.monitorId);
     if (target) watchLatch(target, report.id, null);
@@ -190,7 +242,12 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
 
   const viewOf = (runId: string): FsdRunView => {
     const run = runs.get(runId);
-    if (!run) throw new ApiRequestError({ code: 'FSD-RUN-UNKNOWN', message: `No FSD test run ${runId}.`, fix: 'Use the runId returned by fsd:start.' });
+    if (!run)
+      throw new ApiRequestError({
+        code: 'FSD-RUN-UNKNOWN',
+        message: `No FSD test run ${runId}.`,
+        fix: 'Use the runId returned by fsd:start.',
+      });
     return run.view();
   };
 
@@ -198,22 +255,39 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
     'fsd:preflight': async (request) => (await preflight(request)).preflight,
 
     'fsd:start': async (request: ParsedRequestOf<'fsd:start'>) => {
-      if (stopped) throw new ApiRequestError({ code: 'STOPPING', message: 'NUT Sentinel is stopping.' });
+      if (stopped)
+        throw new ApiRequestError({ code: 'STOPPING', message: 'NUT Sentinel is stopping.' });
       if (latest?.active) {
-        throw new ApiRequestError({ code: 'FSD-RUN-ACTIVE', message: `An FSD test is already ${latest.state} (run ${latest.id}).`, fix: 'Wait for it to end, or abort it first.' });
+        throw new ApiRequestError({
+          code: 'FSD-RUN-ACTIVE',
+          message: `An FSD test is already ${latest.state} (run ${latest.id}).`,
+          fix: 'Wait for it to end, or abort it first.',
+        });
       }
       let entry: StoredPreflight | undefined;
       if (request.preflightId !== undefined) {
         prune();
         entry = preflights.get(request.preflightId);
         if (!entry) {
-          throw new ApiRequestError({ code: 'FSD-PREFLIGHT-EXPIRED', message: 'This preflight is unknown or has expired.', fix: 'Run the preflight again: the situation on the master may have changed.' });
+          throw new ApiRequestError({
+            code: 'FSD-PREFLIGHT-EXPIRED',
+            message: 'This preflight is unknown or has expired.',
+            fix: 'Run the preflight again: the situation on the master may have changed.',
+          });
         }
       } else if (request.preflight !== undefined) {
         entry = await preflight(FsdPreflightRequestSchema.parse(request.preflight));
       }
-      if (!entry) throw new ApiRequestError({ code: 'INVALID-REQUEST', message: 'Give preflightId or preflight.' });
-      if (entry.preflight.mode === 'local' && request.dryRun !== undefined && request.dryRun !== entry.request.dryRun) {
+      if (!entry)
+        throw new ApiRequestError({
+          code: 'INVALID-REQUEST',
+          message: 'Give preflightId or preflight.',
+        });
+      if (
+        entry.preflight.mode === 'local' &&
+        request.dryRun !== undefined &&
+        request.dryRun !== entry.request.dryRun
+      ) {
         // The checks depend on the dry-run flag: redo them for what will really happen.
         entry = await preflight({ ...entry.request, dryRun: request.dryRun });
       }
@@ -231,7 +305,11 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
         throw new ApiRequestError({
           code: 'FSD-BLOCKED',
           message: `The preflight found ${hard.length === 1 ? 'a blocker' : 'blockers'} that cannot be overridden: ${hard.map((check) => `${check.title}: ${check.detail}`).join(' | ')}`,
-          fix: hard.map((check) => check.fix).filter(Boolean).join(' ') || 'Resolve it and run the preflight again.',
+          fix:
+            hard
+              .map((check) => check.fix)
+              .filter(Boolean)
+              .join(' ') || 'Resolve it and run the preflight again.',
         });
       }
       if (blockers.length > 0 && !request.overrideBlockers) {
@@ -242,7 +320,11 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
         });
       }
       if (checked.mode === 'master' && !entry.credential) {
-        throw new ApiRequestError({ code: 'FSD-CREDENTIAL-REQUIRED', message: 'Master mode needs a credential with the FSD right.', fix: 'Run the preflight with a credential.' });
+        throw new ApiRequestError({
+          code: 'FSD-CREDENTIAL-REQUIRED',
+          message: 'Master mode needs a credential with the FSD right.',
+          fix: 'Run the preflight with a credential.',
+        });
       }
       // One start per preflight: a second start must go through a fresh preflight.
       preflights.delete(checked.id);
@@ -280,7 +362,8 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
       return Promise.resolve(run.view());
     },
 
-    'fsd:get-run': ({ runId }) => Promise.resolve(runId === undefined ? (latest?.view() ?? null) : viewOf(runId)),
+    'fsd:get-run': ({ runId }) =>
+      Promise.resolve(runId === undefined ? (latest?.view() ?? null) : viewOf(runId)),
 
     'fsd:list-reports': ({ monitorId, limit }) =>
       Promise.resolve(
@@ -293,7 +376,10 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
 
     'fsd:get-report': ({ id, format }) => {
       const report = parseReport(deps.history.getFsdReport(id));
-      if (!report) return Promise.reject(new ApiRequestError({ code: 'FSD-REPORT-UNKNOWN', message: `No FSD test report ${id}.` }));
+      if (!report)
+        return Promise.reject(
+          new ApiRequestError({ code: 'FSD-REPORT-UNKNOWN', message: `No FSD test report ${id}.` }),
+        );
       return Promise.resolve({ report, format, ...exportReport(report, format) });
     },
 

@@ -56,7 +56,12 @@ export class LatchWatcher {
       }
       const status = await this.client.getVar(target.ups.name, 'ups.status');
       const latched = status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
-      if (!latched && status.trim() !== '' && status.trim().toUpperCase() !== 'WAIT' && !this.stopped) {
+      if (
+        !latched &&
+        status.trim() !== '' &&
+        status.trim().toUpperCase() !== 'WAIT' &&
+        !this.stopped
+      ) {
         this.stopped = true;
         await this.client.close();
         this.client = null;
@@ -70,7 +75,10 @@ export class LatchWatcher {
         this.client = null;
         await client?.close();
       }
-      deps.logger.log('debug', `fsd-test latch watch on ${target.monitorId}: ${errorMessage(error)}`);
+      deps.logger.log(
+        'debug',
+        `fsd-test latch watch on ${target.monitorId}: ${errorMessage(error)}`,
+      );
     } finally {
       this.polling = false;
     }

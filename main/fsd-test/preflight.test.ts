@@ -29,9 +29,17 @@ function dsmServer(options: { status: string; listClient: boolean }) {
         case 'GET VAR ups ups.status':
           return `VAR ups ups.status "${options.status}"`;
         case 'LIST VAR ups':
-          return ['BEGIN LIST VAR ups', `VAR ups ups.status "${options.status}"`, 'VAR ups battery.runtime "300"', 'VAR ups battery.charge "97"', 'END LIST VAR ups'];
+          return [
+            'BEGIN LIST VAR ups',
+            `VAR ups ups.status "${options.status}"`,
+            'VAR ups battery.runtime "300"',
+            'VAR ups battery.charge "97"',
+            'END LIST VAR ups',
+          ];
         case 'LIST CLIENT ups':
-          return options.listClient ? ['BEGIN LIST CLIENT ups', 'CLIENT ups 192.168.8.21', 'END LIST CLIENT ups'] : 'ERR ACCESS-DENIED';
+          return options.listClient
+            ? ['BEGIN LIST CLIENT ups', 'CLIENT ups 192.168.8.21', 'END LIST CLIENT ups']
+            : 'ERR ACCESS-DENIED';
         case 'GET NUMLOGINS ups':
           return 'NUMLOGINS ups 2';
         case 'USERNAME monuser':
@@ -49,7 +57,16 @@ function dsmServer(options: { status: string; listClient: boolean }) {
 
 function deps(server: FaultServer, options: { dryRun: boolean }): FsdTestDeps {
   const config = ConfigSchema.parse({
-    masters: [{ id: 'nas', label: 'DiskStation', preset: 'synology', host: server.host, port: server.port, ups: [{ name: 'ups', username: 'monuser', expectedClients: ['192.168.8.30'] }] }],
+    masters: [
+      {
+        id: 'nas',
+        label: 'DiskStation',
+        preset: 'synology',
+        host: server.host,
+        port: server.port,
+        ups: [{ name: 'ups', username: 'monuser', expectedClients: ['192.168.8.30'] }],
+      },
+    ],
     timing: { statusPollSeconds: 0.5, finalDelaySeconds: 5 },
     shutdown: { dryRun: options.dryRun },
   });
@@ -66,13 +83,15 @@ function deps(server: FaultServer, options: { dryRun: boolean }): FsdTestDeps {
     runner: new NodeProcessRunner(),
     clock: systemClock,
     logger: { log: () => undefined },
-    reverseLookup: (address) => Promise.resolve(address === '192.168.8.21' ? 'pi1.home.arpa' : null),
+    reverseLookup: (address) =>
+      Promise.resolve(address === '192.168.8.21' ? 'pi1.home.arpa' : null),
     push: () => undefined,
   };
 }
 
 describe('powerReadiness: master mode only on a UPS on line and charged', () => {
-  const verdicts = (status: string | null, charge: number | null, min = 80) => powerReadiness(status, charge, min).map((f) => `${f.id}:${f.verdict}`);
+  const verdicts = (status: string | null, charge: number | null, min = 80) =>
+    powerReadiness(status, charge, min).map((f) => `${f.id}:${f.verdict}`);
 
   it('on line and charged is ok', () => {
     expect(verdicts('OL', 100)).toEqual(['ups-status:ok', 'battery-charge:ok']);
@@ -80,9 +99,12 @@ describe('powerReadiness: master mode only on a UPS on line and charged', () => 
     expect(verdicts('ol trim', 95)).toEqual(['ups-status:ok', 'battery-charge:ok']);
   });
 
-  it.each(['OB DISCHRG', 'OB LB', 'FSD OL', 'OL OFF', 'OL BYPASS', 'OL CAL', 'CHRG', '', '   '])('"%s" is a problem', (status) => {
-    expect(verdicts(status, 100)[0]).toBe('ups-status:problem');
-  });
+  it.each(['OB DISCHRG', 'OB LB', 'FSD OL', 'OL OFF', 'OL BYPASS', 'OL CAL', 'CHRG', '', '   '])(
+    '"%s" is a problem',
+    (status) => {
+      expect(verdicts(status, 100)[0]).toBe('ups-status:problem');
+    },
+  );
 
   it('names every reason', () => {
     const [status] = powerReadiness('OB LB DISCHRG', 100, 80);
@@ -92,7 +114,9 @@ describe('powerReadiness: master mode only on a UPS on line and charged', () => 
 
   it('a charge below the threshold is a problem, an unknown charge only unknown; the threshold is configurable', () => {
     expect(verdicts('OL', 79.5)[1]).toBe('battery-charge:problem');
-    expect(powerReadiness('OL', 42, 80)[1]!.detail).toBe('battery.charge is 42 %, below the 80 % a test needs.');
+    expect(powerReadiness('OL', 42, 80)[1]!.detail).toBe(
+      'battery.charge is 42 %, below the 80 % a test needs.',
+    );
     expect(verdicts('OL', null)[1]).toBe('battery-charge:unknown');
     expect(verdicts('OL', 42, 40)[1]).toBe('battery-charge:ok');
     expect(verdicts('OL', 99, 100)[1]).toBe('battery-charge:problem');
@@ -111,7 +135,11 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     server = await dsmServer({ status: 'FSD OL', listClient: true });
     const d = deps(server, { dryRun: false });
     const target = findTarget(d.config(), 'nas/ups')!;
-    const request = FsdPreflightRequestSchema.parse({ monitorId: 'nas/ups', mode: 'master', hostSyncSeconds: 20 });
+    const request = FsdPreflightRequestSchema.parse({
+      monitorId: 'nas/ups',
+      mode: 'master',
+      hostSyncSeconds: 20,
+    });
     const { preflight, credential } = await runPreflight(d, {
       request,
       target,
@@ -126,21 +154,49 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     expect(checks.get('fsd-latched')).toMatchObject({ status: 'info' });
     // A latched FSD is no state to test in: an overridable blocker with the way out.
     expect(checks.get('ups-status')).toMatchObject({ status: 'blocker', overridable: true });
-    expect(checks.get('ups-status')!.detail).toMatch(/^ups\.status is "FSD OL" — FSD: a forced shutdown is already latched\./);
-    expect(checks.get('ups-status')!.fix).toMatch(/^Wait until the UPS is back on line and charged/);
-    expect(checks.get('battery-charge')).toMatchObject({ status: 'ok', detail: 'battery.charge is 97 % (at least 80 %).' });
-    expect(preflight.ups).toMatchObject({ status: 'FSD OL', fsdLatched: true, batteryRuntimeSeconds: 300, batteryCharge: 97 });
+    expect(checks.get('ups-status')!.detail).toMatch(
+      /^ups\.status is "FSD OL" — FSD: a forced shutdown is already latched\./,
+    );
+    expect(checks.get('ups-status')!.fix).toMatch(
+      /^Wait until the UPS is back on line and charged/,
+    );
+    expect(checks.get('battery-charge')).toMatchObject({
+      status: 'ok',
+      detail: 'battery.charge is 97 % (at least 80 %).',
+    });
+    expect(preflight.ups).toMatchObject({
+      status: 'FSD OL',
+      fsdLatched: true,
+      batteryRuntimeSeconds: 300,
+      batteryCharge: 97,
+    });
     expect(preflight.credential).toMatchObject({ verdict: 'primary-granted', username: 'monuser' });
     expect(checks.get('fsd-right')!.detail).toMatch(/^MASTER ups granted to "monuser"/);
-    expect(preflight.clients).toMatchObject({ listSupported: true, numLogins: 2, otherSecondaries: 1, missingExpected: ['192.168.8.30'] });
-    expect(preflight.clients.list).toEqual([{ address: '192.168.8.21', hostname: 'pi1.home.arpa', isThisMachine: false }]);
+    expect(preflight.clients).toMatchObject({
+      listSupported: true,
+      numLogins: 2,
+      otherSecondaries: 1,
+      missingExpected: ['192.168.8.30'],
+    });
+    expect(preflight.clients.list).toEqual([
+      { address: '192.168.8.21', hostname: 'pi1.home.arpa', isThisMachine: false },
+    ]);
     // Not in dry run here: this machine would really shut down → an overridable blocker.
-    expect(checks.get('this-machine-shutdown')).toMatchObject({ status: 'blocker', overridable: true });
+    expect(checks.get('this-machine-shutdown')).toMatchObject({
+      status: 'blocker',
+      overridable: true,
+    });
     expect(preflight.thisMachine.willReallyShutDown).toBe(true);
     expect(preflight).toMatchObject({ blockers: 2, hardBlocked: false });
     // FINALDELAY 5 s + poll 0.5 s < HOSTSYNC 20 s; runtime 300 s covers it.
     expect(checks.get('time-logout')).toMatchObject({ status: 'ok' });
-    expect(preflight.timeBudget).toMatchObject({ hostSyncSeconds: 20, hostSyncSource: 'request', expectedLogoutSeconds: 5.5, batteryRuntimeSeconds: 300, measuredShutdownSeconds: null });
+    expect(preflight.timeBudget).toMatchObject({
+      hostSyncSeconds: 20,
+      hostSyncSource: 'request',
+      expectedLogoutSeconds: 5.5,
+      batteryRuntimeSeconds: 300,
+      measuredShutdownSeconds: null,
+    });
     expect(credential).toEqual({ username: 'monuser', password: 'secret', source: 'entered' });
     expect(JSON.stringify(preflight)).not.toContain('secret"');
 
@@ -155,7 +211,11 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     const d = deps(server, { dryRun: true });
     const target = findTarget(d.config(), 'nas/ups')!;
     const master = await runPreflight(d, {
-      request: FsdPreflightRequestSchema.parse({ monitorId: 'nas/ups', mode: 'master', hostSyncSeconds: 4 }),
+      request: FsdPreflightRequestSchema.parse({
+        monitorId: 'nas/ups',
+        mode: 'master',
+        hostSyncSeconds: 4,
+      }),
       target,
       credential: { username: 'monuser', password: 'secret', source: 'stored' },
       storedCredentialAvailable: true,
@@ -163,9 +223,16 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     });
     const checks = new Map(master.preflight.checks.map((c) => [c.id, c]));
     expect(checks.get('list-client')).toMatchObject({ status: 'warning' });
-    expect(master.preflight.clients).toMatchObject({ listSupported: false, list: null, numLogins: 2, otherSecondaries: 2 });
+    expect(master.preflight.clients).toMatchObject({
+      listSupported: false,
+      list: null,
+      numLogins: 2,
+      otherSecondaries: 2,
+    });
     expect(checks.get('time-logout')).toMatchObject({ status: 'warning' });
-    expect(checks.get('time-logout')!.detail).toMatch(/5\.5 s after FSD .* not before the master’s HOSTSYNC of 4 s/);
+    expect(checks.get('time-logout')!.detail).toMatch(
+      /5\.5 s after FSD .* not before the master’s HOSTSYNC of 4 s/,
+    );
     expect(master.preflight.blockers).toBe(0);
     expect(master.preflight.credential.source).toBe('stored');
 
@@ -180,15 +247,24 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     expect(local.preflight.credential.verdict).toBe('not-needed');
     expect(local.credential).toBeNull();
     expect(local.preflight.checks.find((c) => c.id === 'synology')).toBeUndefined();
-    expect(local.preflight.checks.find((c) => c.id === 'master-untouched')).toMatchObject({ status: 'info' });
-    expect(server.received.slice(received).filter((line) => /^(USERNAME|PASSWORD|PRIMARY|MASTER|FSD|LOGIN)\b/.test(line))).toEqual([]);
+    expect(local.preflight.checks.find((c) => c.id === 'master-untouched')).toMatchObject({
+      status: 'info',
+    });
+    expect(
+      server.received
+        .slice(received)
+        .filter((line) => /^(USERNAME|PASSWORD|PRIMARY|MASTER|FSD|LOGIN)\b/.test(line)),
+    ).toEqual([]);
   });
 
   it('an unreachable master blocks master mode (not overridable) but only warns in local mode', async () => {
     const closed = await startFaultServer(() => undefined);
     const { port } = closed;
     await closed.close();
-    const config = ConfigSchema.parse({ masters: [{ id: 'pve', label: 'PVE', host: '127.0.0.1', port, ups: [{ name: 'apc' }] }], timing: { connectTimeoutSeconds: 1 } });
+    const config = ConfigSchema.parse({
+      masters: [{ id: 'pve', label: 'PVE', host: '127.0.0.1', port, ups: [{ name: 'apc' }] }],
+      timing: { connectTimeoutSeconds: 1 },
+    });
     const d: FsdTestDeps = { ...deps(closed, { dryRun: true }), config: () => config };
     const target = findTarget(config, 'pve/apc')!;
     const master = await runPreflight(d, {
@@ -198,11 +274,22 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
       storedCredentialAvailable: false,
       lastLocalReport: null,
     });
-    expect(master.preflight.checks.find((c) => c.id === 'master-reachable')).toMatchObject({ status: 'blocker', overridable: false });
+    expect(master.preflight.checks.find((c) => c.id === 'master-reachable')).toMatchObject({
+      status: 'blocker',
+      overridable: false,
+    });
     expect(master.preflight.hardBlocked).toBe(true);
     expect(master.preflight.credential.verdict).toBe('unverified');
-    const local = await runPreflight(d, { request: FsdPreflightRequestSchema.parse({ monitorId: 'pve/apc', mode: 'local' }), target, credential: null, storedCredentialAvailable: false, lastLocalReport: null });
-    expect(local.preflight.checks.find((c) => c.id === 'master-reachable')).toMatchObject({ status: 'warning' });
+    const local = await runPreflight(d, {
+      request: FsdPreflightRequestSchema.parse({ monitorId: 'pve/apc', mode: 'local' }),
+      target,
+      credential: null,
+      storedCredentialAvailable: false,
+      lastLocalReport: null,
+    });
+    expect(local.preflight.checks.find((c) => c.id === 'master-reachable')).toMatchObject({
+      status: 'warning',
+    });
     expect(local.preflight.hardBlocked).toBe(false);
     expect(local.preflight.timeBudget.hostSyncSource).toBe('default');
     expect(local.preflight.timeBudget.hostSyncNote).toMatch(/cannot be read over the NUT protocol/);

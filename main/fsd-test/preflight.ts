@@ -32,7 +32,15 @@ import type { NutClient } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
 import { parseStatus, statusHas } from '../monitor/status';
 import { detectedServerKind } from '../../shared/snapshot';
-import { type FsdTestDeps, type Target, connectToMaster, errorMessage, lookupName, matchesExpected, normalizeAddress } from './deps';
+import {
+  type FsdTestDeps,
+  type Target,
+  connectToMaster,
+  errorMessage,
+  lookupName,
+  matchesExpected,
+  normalizeAddress,
+} from './deps';
 
 export type ParsedPreflightRequest = z.output<typeof FsdPreflightRequestSchema>;
 
@@ -69,7 +77,10 @@ const PRIMARY_RIGHTS_FIX =
   'or add `actions = FSD` to this user in the master’s upsd.users and reload upsd (`upsd -c reload`). ' +
   'A user that has only `actions = FSD` cannot be verified without really setting FSD: override this blocker if that is your setup.';
 
-export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Promise<PreflightResult> {
+export async function runPreflight(
+  deps: FsdTestDeps,
+  input: PreflightInput,
+): Promise<PreflightResult> {
   const { request, target } = input;
   const { master, ups } = target;
   const config = deps.config();
@@ -77,7 +88,8 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   const mode = request.mode;
   const isMaster = mode === 'master';
   const checks: FsdCheck[] = [];
-  const add = (check: Omit<FsdCheck, 'overridable'> & { overridable?: boolean }) => checks.push({ overridable: false, ...check });
+  const add = (check: Omit<FsdCheck, 'overridable'> & { overridable?: boolean }) =>
+    checks.push({ overridable: false, ...check });
   const session = deps.session(target.monitorId);
   const systemName = upsSystemName(master, ups.name);
 
@@ -132,11 +144,19 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
           return softFail(null)(error);
         });
         numLogins = await client.getNumLogins(ups.name).catch((error: unknown) => {
-          numLoginsError = error instanceof NutError && error.kind === 'server' ? `ERR ${error.code}` : errorMessage(error);
+          numLoginsError =
+            error instanceof NutError && error.kind === 'server'
+              ? `ERR ${error.code}`
+              : errorMessage(error);
           return softFail(null)(error);
         });
       }
-      add({ id: 'master-reachable', title: 'Master reachable', status: 'ok', detail: `Connected to ${master.host}:${master.port}${client.tlsActive ? ' (TLS)' : ''}.` });
+      add({
+        id: 'master-reachable',
+        title: 'Master reachable',
+        status: 'ok',
+        detail: `Connected to ${master.host}:${master.port}${client.tlsActive ? ' (TLS)' : ''}.`,
+      });
     } catch (error) {
       add({
         id: 'master-reachable',
@@ -162,7 +182,8 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   }
 
   // ---------------------------------------------------------------- UPS status
-  const fsdLatched = status !== null && status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
+  const fsdLatched =
+    status !== null && status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
   if (statusError?.code === 'UNKNOWN-UPS') {
     add({
       id: 'ups-known',
@@ -184,9 +205,14 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
     });
   }
   if (reachable && statusError?.code !== 'UNKNOWN-UPS') {
-    const readiness = powerReadiness(status, numeric(variables, 'battery.charge'), request.minChargePercent);
+    const readiness = powerReadiness(
+      status,
+      numeric(variables, 'battery.charge'),
+      request.minChargePercent,
+    );
     // A read error of ups.status is reported above, with its own explanation.
-    for (const finding of readiness) if (!(statusError && finding.id === 'ups-status')) add(readinessCheck(finding, isMaster));
+    for (const finding of readiness)
+      if (!(statusError && finding.id === 'ups-status')) add(readinessCheck(finding, isMaster));
   }
   if (fsdLatched) {
     add({
@@ -205,7 +231,12 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   const loggedIn = session?.view.loggedIn === true;
   const normalized = addresses?.map(normalizeAddress) ?? null;
   const names = new Map<string, string | null>();
-  if (normalized) await Promise.all([...new Set(normalized)].map(async (address) => names.set(address, await lookupName(deps, address))));
+  if (normalized)
+    await Promise.all(
+      [...new Set(normalized)].map(async (address) =>
+        names.set(address, await lookupName(deps, address)),
+      ),
+    );
   let ownMarked = false;
   const list: FsdClient[] | null =
     normalized?.map((address) => {
@@ -213,8 +244,16 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
       if (own) ownMarked = true;
       return { address, hostname: names.get(address) ?? null, isThisMachine: own };
     }) ?? null;
-  const otherSecondaries = list ? list.filter((c) => !c.isThisMachine).length : numLogins === null ? null : Math.max(0, numLogins - (loggedIn ? 1 : 0));
-  const missingExpected = list ? ups.expectedClients.filter((expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname))) : [];
+  const otherSecondaries = list
+    ? list.filter((c) => !c.isThisMachine).length
+    : numLogins === null
+      ? null
+      : Math.max(0, numLogins - (loggedIn ? 1 : 0));
+  const missingExpected = list
+    ? ups.expectedClients.filter(
+        (expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname)),
+      )
+    : [];
 
   if (reachable && statusError?.code !== 'UNKNOWN-UPS') {
     if (list === null) {
@@ -226,16 +265,22 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
       });
     }
     const others = list?.filter((c) => !c.isThisMachine) ?? [];
-    const numText = numLogins === null ? `NUMLOGINS unavailable (${numLoginsError ?? 'error'})` : `NUMLOGINS ${numLogins}`;
+    const numText =
+      numLogins === null
+        ? `NUMLOGINS unavailable (${numLoginsError ?? 'error'})`
+        : `NUMLOGINS ${numLogins}`;
     if (otherSecondaries === 0) {
       add({
         id: 'secondaries',
         title: 'Connected secondaries',
         status: 'warning',
-        detail: `No secondary other than this machine is logged in (${numText}). ${isMaster ? 'The run can only show this machine.' : ''}`.trim(),
+        detail:
+          `No secondary other than this machine is logged in (${numText}). ${isMaster ? 'The run can only show this machine.' : ''}`.trim(),
       });
     } else {
-      const described = others.map((c) => (c.hostname ? `${c.address} (${c.hostname})` : c.address)).join(', ');
+      const described = others
+        .map((c) => (c.hostname ? `${c.address} (${c.hostname})` : c.address))
+        .join(', ');
       add({
         id: 'secondaries',
         title: 'Connected secondaries',
@@ -316,12 +361,20 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   // MINSUPPLIES: FSD on this UPS alone leaves this machine up while the others feed enough supplies.
   const { minSupplies } = config.shutdown;
   const otherSupplies = feedingPower(config.masters) - (feedsThisMachine(ups) ? ups.powerValue : 0);
-  const otherSuppliesSuffice = role === 'secondary' && minSupplies !== null && otherSupplies >= minSupplies;
-  const willReallyShutDown = isMaster ? role === 'secondary' && !otherSuppliesSuffice && !config.shutdown.dryRun : !request.dryRun;
+  const otherSuppliesSuffice =
+    role === 'secondary' && minSupplies !== null && otherSupplies >= minSupplies;
+  const willReallyShutDown = isMaster
+    ? role === 'secondary' && !otherSuppliesSuffice && !config.shutdown.dryRun
+    : !request.dryRun;
   const commandText = [shutdownCommand.file, ...shutdownCommand.args].join(' ');
   if (isMaster) {
     if (role === 'monitor-only') {
-      add({ id: 'this-machine-shutdown', title: 'This machine', status: 'info', detail: `This machine only monitors ${systemName} (monitor-only or power value 0): it will not shut down.` });
+      add({
+        id: 'this-machine-shutdown',
+        title: 'This machine',
+        status: 'info',
+        detail: `This machine only monitors ${systemName} (monitor-only or power value 0): it will not shut down.`,
+      });
     } else if (otherSuppliesSuffice) {
       add({
         id: 'this-machine-shutdown',
@@ -348,7 +401,12 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
       });
     }
   } else if (request.dryRun) {
-    add({ id: 'this-machine-shutdown', title: 'Dry run', status: 'ok', detail: `The shutdown command "${commandText}" is recorded, not run. The hooks run for real.` });
+    add({
+      id: 'this-machine-shutdown',
+      title: 'Dry run',
+      status: 'ok',
+      detail: `The shutdown command "${commandText}" is recorded, not run. The hooks run for real.`,
+    });
   } else {
     add({
       id: 'this-machine-shutdown',
@@ -369,12 +427,22 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
     id: 'hooks',
     title: 'Hooks on SHUTDOWN',
     status: 'info',
-    detail: hooks.length === 0 ? 'No hook runs on SHUTDOWN.' : hooks.map((hook) => `${hook.detail}: ${[hook.program, ...hook.args].join(' ')}`).join('; '),
+    detail:
+      hooks.length === 0
+        ? 'No hook runs on SHUTDOWN.'
+        : hooks
+            .map((hook) => `${hook.detail}: ${[hook.program, ...hook.args].join(' ')}`)
+            .join('; '),
   });
 
   // ---------------------------------------------------------------- time budget
   const budget = timeBudget(config, request, variables, input.lastLocalReport);
-  add({ id: 'hostsync-assumed', title: 'Master’s HOSTSYNC', status: 'info', detail: budget.hostSyncNote });
+  add({
+    id: 'hostsync-assumed',
+    title: 'Master’s HOSTSYNC',
+    status: 'info',
+    detail: budget.hostSyncNote,
+  });
   if (isMaster && role === 'secondary') {
     if (budget.expectedLogoutSeconds >= budget.hostSyncSeconds) {
       add({
@@ -396,9 +464,18 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
   add({
     id: 'time-budget',
     title: 'Time budget',
-    status: budget.batteryRuntimeSeconds !== null && budget.neededSeconds !== null && budget.neededSeconds > budget.batteryRuntimeSeconds ? 'warning' : 'info',
+    status:
+      budget.batteryRuntimeSeconds !== null &&
+      budget.neededSeconds !== null &&
+      budget.neededSeconds > budget.batteryRuntimeSeconds
+        ? 'warning'
+        : 'info',
     detail: budget.verdict,
-    ...(budget.measuredShutdownSeconds === null ? { fix: 'Run a local test first: it measures how long this machine’s shutdown sequence takes.' } : {}),
+    ...(budget.measuredShutdownSeconds === null
+      ? {
+          fix: 'Run a local test first: it measures how long this machine’s shutdown sequence takes.',
+        }
+      : {}),
   });
 
   const blockers = checks.filter((check) => check.status === 'blocker');
@@ -437,7 +514,11 @@ export async function runPreflight(deps: FsdTestDeps, input: PreflightInput): Pr
     thisMachine: {
       role,
       configDryRun: config.shutdown.dryRun,
-      shutdownCommand: { program: shutdownCommand.file, args: shutdownCommand.args, isDefault: isDefaultCommand },
+      shutdownCommand: {
+        program: shutdownCommand.file,
+        args: shutdownCommand.args,
+        isDefault: isDefaultCommand,
+      },
       finalDelaySeconds: config.timing.finalDelaySeconds,
       hooks,
       willReallyShutDown,
@@ -468,42 +549,91 @@ const NOT_READY_TOKENS: Readonly<Record<string, string>> = {
   CAL: 'a runtime calibration is running (it drains the battery)',
 };
 
-const WAIT_FOR_POWER = 'Wait until the UPS is back on line and charged, then run the preflight again.';
+const WAIT_FOR_POWER =
+  'Wait until the UPS is back on line and charged, then run the preflight again.';
 
 /**
  * Master mode ends with the master's shutdown and usually the UPS switching off: only do that on
  * a UPS that is on line (OL, none of OB/LB/FSD/OFF/BYPASS/CAL) and charged at least `minCharge` %.
  * Pure, so the rule is tested on its own.
  */
-export function powerReadiness(status: string | null, charge: number | null, minCharge: number): PowerFinding[] {
+export function powerReadiness(
+  status: string | null,
+  charge: number | null,
+  minCharge: number,
+): PowerFinding[] {
   const findings: PowerFinding[] = [];
   if (status === null || parseStatus(status).empty) {
-    findings.push({ id: 'ups-status', title: 'UPS on line', verdict: 'problem', detail: 'The master reports no ups.status: whether the UPS is on line is unknown.' });
+    findings.push({
+      id: 'ups-status',
+      title: 'UPS on line',
+      verdict: 'problem',
+      detail: 'The master reports no ups.status: whether the UPS is on line is unknown.',
+    });
   } else {
     const parsed = parseStatus(status);
-    const reasons = parsed.known.filter((token) => token in NOT_READY_TOKENS).map((token) => `${token}: ${NOT_READY_TOKENS[token]}`);
-    if (!statusHas(parsed, 'OL') && !statusHas(parsed, 'OB')) reasons.push('no OL: the UPS does not report being on line');
+    const reasons = parsed.known
+      .filter((token) => token in NOT_READY_TOKENS)
+      .map((token) => `${token}: ${NOT_READY_TOKENS[token]}`);
+    if (!statusHas(parsed, 'OL') && !statusHas(parsed, 'OB'))
+      reasons.push('no OL: the UPS does not report being on line');
     findings.push(
       reasons.length === 0
-        ? { id: 'ups-status', title: 'UPS on line', verdict: 'ok', detail: `ups.status is "${status}".` }
-        : { id: 'ups-status', title: 'UPS on line', verdict: 'problem', detail: `ups.status is "${status}" — ${reasons.join('; ')}.` },
+        ? {
+            id: 'ups-status',
+            title: 'UPS on line',
+            verdict: 'ok',
+            detail: `ups.status is "${status}".`,
+          }
+        : {
+            id: 'ups-status',
+            title: 'UPS on line',
+            verdict: 'problem',
+            detail: `ups.status is "${status}" — ${reasons.join('; ')}.`,
+          },
     );
   }
   if (charge === null) {
-    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'unknown', detail: `battery.charge is not reported: whether the battery holds at least ${minCharge} % is unknown.` });
+    findings.push({
+      id: 'battery-charge',
+      title: 'Battery charged',
+      verdict: 'unknown',
+      detail: `battery.charge is not reported: whether the battery holds at least ${minCharge} % is unknown.`,
+    });
   } else if (charge < minCharge) {
-    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'problem', detail: `battery.charge is ${fmt(charge)} %, below the ${fmt(minCharge)} % a test needs.` });
+    findings.push({
+      id: 'battery-charge',
+      title: 'Battery charged',
+      verdict: 'problem',
+      detail: `battery.charge is ${fmt(charge)} %, below the ${fmt(minCharge)} % a test needs.`,
+    });
   } else {
-    findings.push({ id: 'battery-charge', title: 'Battery charged', verdict: 'ok', detail: `battery.charge is ${fmt(charge)} % (at least ${fmt(minCharge)} %).` });
+    findings.push({
+      id: 'battery-charge',
+      title: 'Battery charged',
+      verdict: 'ok',
+      detail: `battery.charge is ${fmt(charge)} % (at least ${fmt(minCharge)} %).`,
+    });
   }
   return findings;
 }
 
 /** Master mode: a problem blocks (overridable); local mode only warns — it touches no power. */
-function readinessCheck(finding: PowerFinding, isMaster: boolean): Omit<FsdCheck, 'overridable'> & { overridable?: boolean } {
-  if (finding.verdict === 'ok') return { id: finding.id, title: finding.title, status: 'ok', detail: finding.detail };
-  if (finding.verdict === 'unknown') return { id: finding.id, title: finding.title, status: 'warning', detail: finding.detail };
-  if (!isMaster) return { id: finding.id, title: finding.title, status: 'warning', detail: `${finding.detail} Local mode does not touch the master or the UPS, but a real outage may be under way.` };
+function readinessCheck(
+  finding: PowerFinding,
+  isMaster: boolean,
+): Omit<FsdCheck, 'overridable'> & { overridable?: boolean } {
+  if (finding.verdict === 'ok')
+    return { id: finding.id, title: finding.title, status: 'ok', detail: finding.detail };
+  if (finding.verdict === 'unknown')
+    return { id: finding.id, title: finding.title, status: 'warning', detail: finding.detail };
+  if (!isMaster)
+    return {
+      id: finding.id,
+      title: finding.title,
+      status: 'warning',
+      detail: `${finding.detail} Local mode does not touch the master or the UPS, but a real outage may be under way.`,
+    };
   return {
     id: finding.id,
     title: finding.title,
@@ -527,23 +657,56 @@ async function checkPrimaryRight(
     await client.authenticate(credential.username, credential.password);
     const granted = await client.primary(target.ups.name);
     const detail = `${granted} ${target.ups.name} granted to "${credential.username}": the user has upsmon ${granted === 'PRIMARY' ? 'primary' : 'master'} rights, which include FSD.`;
-    return { verdict: 'primary-granted', detail, check: { id: 'fsd-right', title, status: 'ok', detail, overridable: false } };
+    return {
+      verdict: 'primary-granted',
+      detail,
+      check: { id: 'fsd-right', title, status: 'ok', detail, overridable: false },
+    };
   } catch (error) {
     if (hasServerCode(error, 'ACCESS-DENIED')) {
       const detail =
         `The master answered ERR ACCESS-DENIED to PRIMARY/MASTER ${target.ups.name} for "${credential.username}": this credential has no primary/FSD right ` +
         `(or the password is wrong). A secondary user (\`upsmon secondary\`) only grants LOGIN. ${PRIMARY_RIGHTS_EXPLANATION} (${error.explanation})`;
-      return { verdict: 'denied', detail, check: { id: 'fsd-right', title, status: 'blocker', detail, fix: PRIMARY_RIGHTS_FIX, overridable: true } };
+      return {
+        verdict: 'denied',
+        detail,
+        check: {
+          id: 'fsd-right',
+          title,
+          status: 'blocker',
+          detail,
+          fix: PRIMARY_RIGHTS_FIX,
+          overridable: true,
+        },
+      };
     }
     if (hasServerCode(error, 'USERNAME-REQUIRED', 'PASSWORD-REQUIRED')) {
       const detail = `${error.explanation} Enter the user name and password of a user with the FSD right.`;
-      return { verdict: 'missing', detail, check: { id: 'fsd-right', title, status: 'blocker', detail, fix: error.fix, overridable: false } };
+      return {
+        verdict: 'missing',
+        detail,
+        check: {
+          id: 'fsd-right',
+          title,
+          status: 'blocker',
+          detail,
+          fix: error.fix,
+          overridable: false,
+        },
+      };
     }
     const detail = `The right could not be checked (${error instanceof NutError ? `${error.code}: ${error.explanation}` : errorMessage(error)}). FSD may still be refused.`;
     return {
       verdict: 'unverified',
       detail,
-      check: { id: 'fsd-right', title, status: 'blocker', detail, fix: error instanceof NutError ? error.fix : PRIMARY_RIGHTS_FIX, overridable: true },
+      check: {
+        id: 'fsd-right',
+        title,
+        status: 'blocker',
+        detail,
+        fix: error instanceof NutError ? error.fix : PRIMARY_RIGHTS_FIX,
+        overridable: true,
+      },
     };
   } finally {
     await client?.close();
@@ -562,23 +725,48 @@ export function shutdownHooks(config: Config, _systemName: string): HookInfo[] {
   const hooks: HookInfo[] = [];
   const { hooks: settings } = config;
   if (eventPolicy(settings, 'SHUTDOWN').exec && settings.notifyCommand) {
-    hooks.push({ source: 'notify-command', program: settings.notifyCommand.file, args: settings.notifyCommand.args, detail: 'NOTIFYCMD (exec on SHUTDOWN)' });
+    hooks.push({
+      source: 'notify-command',
+      program: settings.notifyCommand.file,
+      args: settings.notifyCommand.args,
+      detail: 'NOTIFYCMD (exec on SHUTDOWN)',
+    });
   }
   settings.eventHooks.forEach((hook, index) => {
     if (!hook.events.includes('SHUTDOWN') || hook.ups !== '*') return;
-    hooks.push({ source: 'event-hook', program: hook.command.file, args: hook.command.args, detail: `hook #${index + 1} (timeout ${hook.timeoutSeconds} s)` });
+    hooks.push({
+      source: 'event-hook',
+      program: hook.command.file,
+      args: hook.command.args,
+      detail: `hook #${index + 1} (timeout ${hook.timeoutSeconds} s)`,
+    });
   });
   if (settings.upssched) {
     for (const rule of settings.upssched.rules) {
       if (rule.event !== 'SHUTDOWN' || rule.ups !== '*') continue;
-      const what = rule.action === 'START-TIMER' ? `START-TIMER ${rule.timer} ${rule.seconds}` : rule.action === 'CANCEL-TIMER' ? `CANCEL-TIMER ${rule.timer}` : `EXECUTE ${rule.command}`;
-      hooks.push({ source: 'upssched', program: settings.upssched.cmdScript.file, args: settings.upssched.cmdScript.args, detail: `upssched AT SHUTDOWN * ${what}` });
+      const what =
+        rule.action === 'START-TIMER'
+          ? `START-TIMER ${rule.timer} ${rule.seconds}`
+          : rule.action === 'CANCEL-TIMER'
+            ? `CANCEL-TIMER ${rule.timer}`
+            : `EXECUTE ${rule.command}`;
+      hooks.push({
+        source: 'upssched',
+        program: settings.upssched.cmdScript.file,
+        args: settings.upssched.cmdScript.args,
+        detail: `upssched AT SHUTDOWN * ${what}`,
+      });
     }
   }
   return hooks;
 }
 
-function timeBudget(config: Config, request: ParsedPreflightRequest, variables: ReadonlyMap<string, string>, lastLocal: FsdReport | null): FsdTimeBudget {
+function timeBudget(
+  config: Config,
+  request: ParsedPreflightRequest,
+  variables: ReadonlyMap<string, string>,
+  lastLocal: FsdReport | null,
+): FsdTimeBudget {
   const given = request.hostSyncSeconds;
   const hostSyncSeconds = given ?? DEFAULT_MASTER_HOSTSYNC_SECONDS;
   const hostSyncNote =
@@ -594,8 +782,12 @@ function timeBudget(config: Config, request: ParsedPreflightRequest, variables: 
   const parts: string[] = [
     `HOSTSYNC ${fmt(hostSyncSeconds)} s${given === undefined ? ' (assumed)' : ''}; this machine logs out about ${fmt(expectedLogoutSeconds)} s after FSD (status poll ${fmt(statusPollSeconds)} s + FINALDELAY ${fmt(finalDelaySeconds)} s).`,
   ];
-  if (measured === null) parts.push('Its shutdown sequence has not been measured yet (no local test).');
-  else parts.push(`Its last measured shutdown sequence took ${fmt(round1(measured))} s (local test${lastLocal?.local?.dryRun ? ', dry run: the command itself was not timed' : ''}), so it needs about ${fmt(neededSeconds ?? 0)} s after FSD.`);
+  if (measured === null)
+    parts.push('Its shutdown sequence has not been measured yet (no local test).');
+  else
+    parts.push(
+      `Its last measured shutdown sequence took ${fmt(round1(measured))} s (local test${lastLocal?.local?.dryRun ? ', dry run: the command itself was not timed' : ''}), so it needs about ${fmt(neededSeconds ?? 0)} s after FSD.`,
+    );
   if (runtime === null) parts.push('battery.runtime is not reported.');
   else {
     const need = Math.max(hostSyncSeconds, neededSeconds ?? expectedLogoutSeconds);
@@ -605,7 +797,10 @@ function timeBudget(config: Config, request: ParsedPreflightRequest, variables: 
         : `battery.runtime is only ${fmt(runtime)} s: less than the ${fmt(need)} s the chain needs.`,
     );
   }
-  if (delay !== null) parts.push(`ups.delay.shutdown ${fmt(delay)} s (how long the UPS waits after the master's shutdown command before cutting power).`);
+  if (delay !== null)
+    parts.push(
+      `ups.delay.shutdown ${fmt(delay)} s (how long the UPS waits after the master's shutdown command before cutting power).`,
+    );
   return {
     hostSyncSeconds,
     hostSyncSource: given === undefined ? 'default' : 'request',
@@ -645,4 +840,3 @@ function softFail<T>(fallback: T): (error: unknown) => T {
     throw error;
   };
 }
-

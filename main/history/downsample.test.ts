@@ -17,7 +17,11 @@ let ups: string;
 
 beforeAll(() => {
   dir = makeTempDir();
-  store = HistoryStore.open(path.join(dir, 'history.db'), { retentionDays: 3650, maxEvents: 1_000_000, pruneOnOpen: false });
+  store = HistoryStore.open(path.join(dir, 'history.db'), {
+    retentionDays: 3650,
+    maxEvents: 1_000_000,
+    pruneOnOpen: false,
+  });
 });
 
 afterAll(() => {
@@ -36,18 +40,25 @@ function add(samples: MetricSample[]): void {
 describe('sampleBucketMs', () => {
   it('never yields more than maxPoints buckets over [from, to]', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 0, max: 1e10 }), fc.integer({ min: 2, max: 100_000 }), (from, span, maxPoints) => {
-        const width = sampleBucketMs(from, from + span, maxPoints);
-        expect(width).toBeGreaterThanOrEqual(1);
-        expect(Math.floor(span / width) + 1).toBeLessThanOrEqual(maxPoints);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1e12 }),
+        fc.integer({ min: 0, max: 1e10 }),
+        fc.integer({ min: 2, max: 100_000 }),
+        (from, span, maxPoints) => {
+          const width = sampleBucketMs(from, from + span, maxPoints);
+          expect(width).toBeGreaterThanOrEqual(1);
+          expect(Math.floor(span / width) + 1).toBeLessThanOrEqual(maxPoints);
+        },
+      ),
     );
   });
 });
 
 describe('querySamples downsampling', () => {
   it('returns the samples unchanged when they fit in maxPoints', () => {
-    const input = Array.from({ length: 10 }, (_, i) => sample(T0 + i * 5000, { charge: 50 + i, runtime: i % 3 === 0 ? null : 600 + i }));
+    const input = Array.from({ length: 10 }, (_, i) =>
+      sample(T0 + i * 5000, { charge: 50 + i, runtime: i % 3 === 0 ? null : 600 + i }),
+    );
     add(input);
     const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 60_000, maxPoints: 10 });
     expect(out).toEqual(input.map((s) => ({ ...s, monitorId: ups })));
@@ -55,7 +66,17 @@ describe('querySamples downsampling', () => {
 
   it('averages each time bucket, with the bucket start as its time and the latest status', () => {
     // 100 samples, one a second; 10 points over 100 s → 10 s buckets of 10 samples each.
-    add(Array.from({ length: 100 }, (_, i) => sample(T0 + i * 1000, { charge: i, load: 2 * i, runtime: 1000, inputVoltage: 230 + (i % 2), status: `S${i}` })));
+    add(
+      Array.from({ length: 100 }, (_, i) =>
+        sample(T0 + i * 1000, {
+          charge: i,
+          load: 2 * i,
+          runtime: 1000,
+          inputVoltage: 230 + (i % 2),
+          status: `S${i}`,
+        }),
+      ),
+    );
     const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 99_999, maxPoints: 10 });
     expect(sampleBucketMs(T0, T0 + 99_999, 10)).toBe(10_000);
     expect(out).toHaveLength(10);
@@ -73,7 +94,9 @@ describe('querySamples downsampling', () => {
   it('keeps gaps as gaps: no samples in a bucket, no point (and no zeros)', () => {
     // Samples in the first 5 s and the last 5 s of a 100 s window; nothing in between.
     const early = Array.from({ length: 5 }, (_, i) => sample(T0 + i * 1000, { charge: 80 }));
-    const late = Array.from({ length: 5 }, (_, i) => sample(T0 + 95_000 + i * 1000, { charge: 60 }));
+    const late = Array.from({ length: 5 }, (_, i) =>
+      sample(T0 + 95_000 + i * 1000, { charge: 60 }),
+    );
     add([...early, ...late]);
     const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 99_999, maxPoints: 4 }); // 25 s buckets
     expect(out.map((p) => [p.at, p.charge])).toEqual([
@@ -94,19 +117,42 @@ describe('querySamples downsampling', () => {
     ]);
     const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 9999, maxPoints: 2 }); // 5 s buckets
     expect(out).toEqual([
-      { at: T0, monitorId: ups, charge: 80, runtime: null, load: 20, inputVoltage: 230, status: 'OL' },
-      { at: T0 + 5000, monitorId: ups, charge: 45, runtime: 500, load: 20, inputVoltage: 230, status: null },
+      {
+        at: T0,
+        monitorId: ups,
+        charge: 80,
+        runtime: null,
+        load: 20,
+        inputVoltage: 230,
+        status: 'OL',
+      },
+      {
+        at: T0 + 5000,
+        monitorId: ups,
+        charge: 45,
+        runtime: 500,
+        load: 20,
+        inputVoltage: 230,
+        status: null,
+      },
     ]);
   });
 
   it('never returns more than maxPoints points, even for a dense day', () => {
     add(Array.from({ length: 20_000 }, (_, i) => sample(T0 + i * 4321, { load: i % 50 })));
     for (const maxPoints of [2, 3, 7, 1000, 19_999]) {
-      const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 20_000 * 4321, maxPoints });
+      const out = store.querySamples({
+        monitorId: ups,
+        from: T0,
+        to: T0 + 20_000 * 4321,
+        maxPoints,
+      });
       expect(out.length).toBeLessThanOrEqual(maxPoints);
       expect(out.length).toBeGreaterThan(0);
     }
-    expect(store.querySamples({ monitorId: ups, from: T0, to: T0 + 20_000 * 4321, maxPoints: 20_000 })).toHaveLength(20_000);
+    expect(
+      store.querySamples({ monitorId: ups, from: T0, to: T0 + 20_000 * 4321, maxPoints: 20_000 }),
+    ).toHaveLength(20_000);
   });
 });
 
@@ -115,7 +161,11 @@ const reading = fc.oneof(
   { weight: 3, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 100_000 }) },
 );
-const status = fc.oneof(fc.constant(null), fc.constantFrom('OL', 'OB DISCHRG', 'OL CHRG LB', 'FSD OB LB'), fc.string({ maxLength: 20 }));
+const status = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom('OL', 'OB DISCHRG', 'OL CHRG LB', 'FSD OB LB'),
+  fc.string({ maxLength: 20 }),
+);
 
 /** Random sample streams for one UPS: unique, unordered times within ~a day. */
 const stream = fc
@@ -123,14 +173,30 @@ const stream = fc
   .chain((offsets) =>
     fc.tuple(
       ...offsets.map((offset) =>
-        fc.record({ charge: reading, runtime: reading, load: reading, inputVoltage: reading, status }).map((r) => ({ at: T0 + offset, ...r })),
+        fc
+          .record({
+            charge: reading,
+            runtime: reading,
+            load: reading,
+            inputVoltage: reading,
+            status,
+          })
+          .map((r) => ({ at: T0 + offset, ...r })),
       ),
     ),
   );
 
 function normalised(s: Omit<MetricSample, 'monitorId'>): MetricSample {
   const fix = (v: number | null) => (v === 0 ? 0 : v); // -0 is stored as 0
-  return { at: s.at, monitorId: ups, charge: fix(s.charge), runtime: fix(s.runtime), load: fix(s.load), inputVoltage: fix(s.inputVoltage), status: s.status };
+  return {
+    at: s.at,
+    monitorId: ups,
+    charge: fix(s.charge),
+    runtime: fix(s.runtime),
+    load: fix(s.load),
+    inputVoltage: fix(s.inputVoltage),
+    status: s.status,
+  };
 }
 
 describe('querySamples properties', () => {
@@ -139,7 +205,12 @@ describe('querySamples properties', () => {
       fc.property(stream, fc.integer({ min: 0, max: 50 }), (samples, extra) => {
         ups = `prop/rt-${seq++}`;
         add(samples.map((s) => ({ ...s, monitorId: ups })));
-        const out = store.querySamples({ monitorId: ups, from: T0, to: T0 + 86_400_000, maxPoints: Math.max(2, samples.length + extra) });
+        const out = store.querySamples({
+          monitorId: ups,
+          from: T0,
+          to: T0 + 86_400_000,
+          maxPoints: Math.max(2, samples.length + extra),
+        });
         const expected = [...samples].sort((a, b) => a.at - b.at).map(normalised);
         expect(out).toEqual(expected);
       }),
@@ -176,7 +247,9 @@ describe('querySamples properties', () => {
             } else {
               const mean = known.reduce((a, b) => a + b, 0) / known.length;
               expect(point[metric]).not.toBeNull();
-              expect(Math.abs(point[metric]! - mean)).toBeLessThanOrEqual(1e-9 * Math.max(1, ...known.map(Math.abs)));
+              expect(Math.abs(point[metric]! - mean)).toBeLessThanOrEqual(
+                1e-9 * Math.max(1, ...known.map(Math.abs)),
+              );
             }
           }
           expect(point.status).toBe(members[members.length - 1]!.status);

@@ -14,7 +14,12 @@ let dbPath: string;
 const open: HistoryStore[] = [];
 
 function openStore(options: Partial<HistoryStoreOptions> = {}, file = dbPath): HistoryStore {
-  const store = HistoryStore.open(file, { retentionDays: 3650, maxEvents: 1_000_000, pruneOnOpen: false, ...options });
+  const store = HistoryStore.open(file, {
+    retentionDays: 3650,
+    maxEvents: 1_000_000,
+    pruneOnOpen: false,
+    ...options,
+  });
   open.push(store);
   return store;
 }
@@ -60,7 +65,13 @@ describe('opening', () => {
     expect(a.queryEvents({})).toHaveLength(1);
     expect(a.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 })[0]!.runtime).toBeNull();
     expect(b.queryEvents({})).toEqual([]);
-    expect(a.stats()).toMatchObject({ path: ':memory:', inMemory: true, journalMode: 'memory', events: 1, samples: 1 });
+    expect(a.stats()).toMatchObject({
+      path: ':memory:',
+      inMemory: true,
+      journalMode: 'memory',
+      events: 1,
+      samples: 1,
+    });
     expect(fs.readdirSync(process.cwd()).sort()).toEqual(cwdEntries);
   });
 
@@ -78,10 +89,30 @@ describe('opening', () => {
 describe('persistence across a restart', () => {
   it('keeps events, samples and FSD reports through close and reopen', () => {
     let store = openStore();
-    const a = store.appendEvent(event({ at: T0, message: 'first', data: { charge: 55, nested: { ok: true } } }));
-    const b = store.appendEvent(event({ at: T0 + 1, kind: 'system', type: 'app-start', severity: 'info', monitorId: '*', message: 'second' }));
-    for (let i = 0; i < 5; i++) store.appendSample(sample(T0 + i * 1000, { charge: 100 - i, runtime: i === 2 ? null : 1800 - i }));
-    store.saveFsdReport({ id: 'fsd-1', at: T0, monitorId: 'nas/ups', verdict: 'pass', steps: [{ name: 'LOGIN', ok: true }] });
+    const a = store.appendEvent(
+      event({ at: T0, message: 'first', data: { charge: 55, nested: { ok: true } } }),
+    );
+    const b = store.appendEvent(
+      event({
+        at: T0 + 1,
+        kind: 'system',
+        type: 'app-start',
+        severity: 'info',
+        monitorId: '*',
+        message: 'second',
+      }),
+    );
+    for (let i = 0; i < 5; i++)
+      store.appendSample(
+        sample(T0 + i * 1000, { charge: 100 - i, runtime: i === 2 ? null : 1800 - i }),
+      );
+    store.saveFsdReport({
+      id: 'fsd-1',
+      at: T0,
+      monitorId: 'nas/ups',
+      verdict: 'pass',
+      steps: [{ name: 'LOGIN', ok: true }],
+    });
     expect(store.pendingSamples).toBe(5);
     store.close(); // flushes the buffered samples
 
@@ -97,7 +128,13 @@ describe('persistence across a restart', () => {
       [T0 + 3000, 97, 1797],
       [T0 + 4000, 96, 1796],
     ]);
-    expect(store.getFsdReport('fsd-1')).toEqual({ id: 'fsd-1', at: T0, monitorId: 'nas/ups', verdict: 'pass', steps: [{ name: 'LOGIN', ok: true }] });
+    expect(store.getFsdReport('fsd-1')).toEqual({
+      id: 'fsd-1',
+      at: T0,
+      monitorId: 'nas/ups',
+      verdict: 'pass',
+      steps: [{ name: 'LOGIN', ok: true }],
+    });
     expect(store.stats()).toMatchObject({ events: 2, samples: 5, monitors: 1, fsdReports: 1 });
   });
 
@@ -116,12 +153,53 @@ describe('persistence across a restart', () => {
 describe('events', () => {
   function seed(store: HistoryStore) {
     const rows = [
-      event({ at: T0 + 1000, monitorId: 'nas/ups', kind: 'notify', type: 'ONBATT', message: 'UPS ups@nas on battery' }),
-      event({ at: T0 + 2000, monitorId: 'pve/ups', kind: 'notify', type: 'ONBATT', message: 'UPS ups@pve on battery' }),
-      event({ at: T0 + 3000, monitorId: 'nas/ups', kind: 'notify', type: 'LOWBATT', severity: 'critical', message: 'UPS ups@nas battery is LOW (9%_ left)' }),
-      event({ at: T0 + 4000, monitorId: 'nas/ups', kind: 'hook', type: 'hook-run', severity: 'info', message: 'notify.sh exited 0', data: { exitCode: 0 } }),
-      event({ at: T0 + 5000, monitorId: '*', kind: 'system', type: 'login', severity: 'info', message: 'Logged in to nas' }),
-      event({ at: T0 + 6000, monitorId: 'pve/ups', kind: 'fsd-test', type: 'fsd-step', severity: 'info', message: 'FSD test: step 2 of 5 (100% done_not)' }),
+      event({
+        at: T0 + 1000,
+        monitorId: 'nas/ups',
+        kind: 'notify',
+        type: 'ONBATT',
+        message: 'UPS ups@nas on battery',
+      }),
+      event({
+        at: T0 + 2000,
+        monitorId: 'pve/ups',
+        kind: 'notify',
+        type: 'ONBATT',
+        message: 'UPS ups@pve on battery',
+      }),
+      event({
+        at: T0 + 3000,
+        monitorId: 'nas/ups',
+        kind: 'notify',
+        type: 'LOWBATT',
+        severity: 'critical',
+        message: 'UPS ups@nas battery is LOW (9%_ left)',
+      }),
+      event({
+        at: T0 + 4000,
+        monitorId: 'nas/ups',
+        kind: 'hook',
+        type: 'hook-run',
+        severity: 'info',
+        message: 'notify.sh exited 0',
+        data: { exitCode: 0 },
+      }),
+      event({
+        at: T0 + 5000,
+        monitorId: '*',
+        kind: 'system',
+        type: 'login',
+        severity: 'info',
+        message: 'Logged in to nas',
+      }),
+      event({
+        at: T0 + 6000,
+        monitorId: 'pve/ups',
+        kind: 'fsd-test',
+        type: 'fsd-step',
+        severity: 'info',
+        message: 'FSD test: step 2 of 5 (100% done_not)',
+      }),
     ];
     return rows.map((e) => store.appendEvent(e));
   }
@@ -144,7 +222,15 @@ describe('events', () => {
     const store = openStore();
     const [e1, e2, e3, e4, e5, e6] = seed(store);
     const sameTime = store.appendEvent(event({ at: T0 + 6000, message: 'same time, later id' }));
-    expect(store.queryEvents({}).map((e) => e.id)).toEqual([sameTime.id, e6!.id, e5!.id, e4!.id, e3!.id, e2!.id, e1!.id]);
+    expect(store.queryEvents({}).map((e) => e.id)).toEqual([
+      sameTime.id,
+      e6!.id,
+      e5!.id,
+      e4!.id,
+      e3!.id,
+      e2!.id,
+      e1!.id,
+    ]);
     expect(store.queryEvents({ limit: 2 }).map((e) => e.id)).toEqual([sameTime.id, e6!.id]);
     for (let i = 0; i < 600; i++) store.appendEvent(event({ at: T0 + 10_000 + i }));
     expect(store.queryEvents({})).toHaveLength(500);
@@ -153,7 +239,8 @@ describe('events', () => {
   it('filters by UPS, kinds, types and inclusive time range, combined', () => {
     const store = openStore();
     const [e1, e2, e3, e4, e5, e6] = seed(store);
-    const ids = (q: Parameters<HistoryStore['queryEvents']>[0]) => store.queryEvents(q).map((e) => e.id);
+    const ids = (q: Parameters<HistoryStore['queryEvents']>[0]) =>
+      store.queryEvents(q).map((e) => e.id);
     expect(ids({ monitorId: 'nas/ups' })).toEqual([e4!.id, e3!.id, e1!.id]);
     expect(ids({ monitorId: '*' })).toEqual([e5!.id]);
     expect(ids({ kinds: ['hook', 'system'] })).toEqual([e5!.id, e4!.id]);
@@ -161,7 +248,14 @@ describe('events', () => {
     expect(ids({ from: T0 + 2000, to: T0 + 4000 })).toEqual([e4!.id, e3!.id, e2!.id]);
     expect(ids({ from: T0 + 5000 })).toEqual([e6!.id, e5!.id]);
     expect(ids({ to: T0 + 1000 })).toEqual([e1!.id]);
-    expect(ids({ monitorId: 'nas/ups', kinds: ['notify'], types: ['ONBATT', 'LOWBATT'], from: T0 + 1500 })).toEqual([e3!.id]);
+    expect(
+      ids({
+        monitorId: 'nas/ups',
+        kinds: ['notify'],
+        types: ['ONBATT', 'LOWBATT'],
+        from: T0 + 1500,
+      }),
+    ).toEqual([e3!.id]);
     expect(ids({ monitorId: 'unknown/ups' })).toEqual([]);
     expect(ids({ kinds: [] })).toEqual([]);
     expect(ids({ types: [] })).toEqual([]);
@@ -179,7 +273,9 @@ describe('events', () => {
     expect(ids('%_')).toEqual([e3!.id]);
     expect(ids('_')).toEqual([e6!.id, e3!.id]);
     expect(ids('nothing like this')).toEqual([]);
-    expect(store.queryEvents({ text: 'battery', monitorId: 'pve/ups' }).map((e) => e.id)).toEqual([e2!.id]);
+    expect(store.queryEvents({ text: 'battery', monitorId: 'pve/ups' }).map((e) => e.id)).toEqual([
+      e2!.id,
+    ]);
   });
 
   it('keeps an event whose data cannot be serialised, saying why', () => {
@@ -221,14 +317,32 @@ describe('samples', () => {
   it('sees buffered samples in queries (reads flush first)', () => {
     const store = openStore({ clock: new FakeClock(T0) });
     store.appendSample(sample(T0, { load: 42 }));
-    expect(store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 })).toEqual([sample(T0, { load: 42 })]);
+    expect(store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 })).toEqual([
+      sample(T0, { load: 42 }),
+    ]);
   });
 
   it('stores unknown readings as null, never 0 (NaN and Infinity are unknown too)', () => {
     const store = openStore();
-    store.appendSample({ at: T0, monitorId: 'nas/ups', charge: null, runtime: Number.NaN, load: Number.POSITIVE_INFINITY, inputVoltage: 0, status: null });
+    store.appendSample({
+      at: T0,
+      monitorId: 'nas/ups',
+      charge: null,
+      runtime: Number.NaN,
+      load: Number.POSITIVE_INFINITY,
+      inputVoltage: 0,
+      status: null,
+    });
     expect(store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 })).toEqual([
-      { at: T0, monitorId: 'nas/ups', charge: null, runtime: null, load: null, inputVoltage: 0, status: null },
+      {
+        at: T0,
+        monitorId: 'nas/ups',
+        charge: null,
+        runtime: null,
+        load: null,
+        inputVoltage: 0,
+        status: null,
+      },
     ]);
   });
 
@@ -244,7 +358,9 @@ describe('samples', () => {
       ['nas/ups', 3],
       ['nas/ups', 4],
     ]);
-    expect(store.querySamples({ monitorId: 'pve/ups', from: T0, to: T0 + 500 }).map((s) => s.load)).toEqual([100]);
+    expect(
+      store.querySamples({ monitorId: 'pve/ups', from: T0, to: T0 + 500 }).map((s) => s.load),
+    ).toEqual([100]);
     expect(store.querySamples({ monitorId: 'other/ups', from: T0, to: T0 + 10_000 })).toEqual([]);
     expect(store.querySamples({ monitorId: 'nas/ups', from: T0 + 5000, to: T0 })).toEqual([]);
   });
@@ -253,7 +369,9 @@ describe('samples', () => {
     const store = openStore();
     store.appendSample(sample(T0, { load: 1 }));
     store.appendSample(sample(T0, { load: 2 }));
-    expect(store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 }).map((s) => s.load)).toEqual([2]);
+    expect(
+      store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 }).map((s) => s.load),
+    ).toEqual([2]);
   });
 
   it('rejects a sample without a usable time', () => {
@@ -265,8 +383,21 @@ describe('samples', () => {
 describe('FSD reports', () => {
   it('round-trips whole reports, replaces by id, lists newest first per UPS', () => {
     const store = openStore();
-    const r1 = { id: 'r1', at: T0, monitorId: 'nas/ups', result: 'fail', steps: [{ step: 'FSD', ms: 1200, detail: 'ok' }], note: null };
-    const r2 = { id: 'r2', at: T0 + 10, monitorId: 'pve/ups', result: 'pass', nested: { deep: [1, 2, { x: 'y' }] } };
+    const r1 = {
+      id: 'r1',
+      at: T0,
+      monitorId: 'nas/ups',
+      result: 'fail',
+      steps: [{ step: 'FSD', ms: 1200, detail: 'ok' }],
+      note: null,
+    };
+    const r2 = {
+      id: 'r2',
+      at: T0 + 10,
+      monitorId: 'pve/ups',
+      result: 'pass',
+      nested: { deep: [1, 2, { x: 'y' }] },
+    };
     const r3 = { id: 'r3', at: T0 + 20, monitorId: 'nas/ups', result: 'pass' };
     store.saveFsdReport(r1);
     store.saveFsdReport(r2);
@@ -329,8 +460,12 @@ describe('retention', () => {
     const result = store.prune(now);
     expect(result).toMatchObject({ events: 1, samples: 3, fsdReports: 0 });
     expect(store.queryEvents({}).map((e) => e.message)).toEqual(['recent']);
-    expect(store.querySamples({ monitorId: 'nas/ups', from: 0, to: now }).map((s) => s.at)).toEqual([now - 30 * DAY]);
-    expect(store.querySamples({ monitorId: 'pve/ups', from: 0, to: now }).map((s) => s.at)).toEqual([now - 29 * DAY]);
+    expect(store.querySamples({ monitorId: 'nas/ups', from: 0, to: now }).map((s) => s.at)).toEqual(
+      [now - 30 * DAY],
+    );
+    expect(store.querySamples({ monitorId: 'pve/ups', from: 0, to: now }).map((s) => s.at)).toEqual(
+      [now - 29 * DAY],
+    );
     // FSD reports are kept by count, not by age.
     expect(store.getFsdReport('ancient')).not.toBeNull();
   });
@@ -338,11 +473,14 @@ describe('retention', () => {
   it('keeps at most maxEvents events, dropping the oldest by time', () => {
     const store = openStore({ maxEvents: 50 });
     // Appended out of time order on purpose: count pruning goes by `at`, not by id.
-    for (let i = 0; i < 120; i++) store.appendEvent(event({ at: T0 + ((i * 37) % 120) * 1000, message: `e${(i * 37) % 120}` }));
+    for (let i = 0; i < 120; i++)
+      store.appendEvent(event({ at: T0 + ((i * 37) % 120) * 1000, message: `e${(i * 37) % 120}` }));
     expect(store.prune(T0 + 200_000).events).toBe(70);
     const left = store.queryEvents({ limit: 5000 });
     expect(left).toHaveLength(50);
-    expect(left.map((e) => e.at)).toEqual(Array.from({ length: 50 }, (_, k) => T0 + (119 - k) * 1000));
+    expect(left.map((e) => e.at)).toEqual(
+      Array.from({ length: 50 }, (_, k) => T0 + (119 - k) * 1000),
+    );
     expect(store.prune(T0 + 200_000).events).toBe(0);
   });
 
@@ -352,17 +490,21 @@ describe('retention', () => {
     for (let i = 0; i < 30; i++) store.appendEvent(event({ at: now - 2 * DAY + i }));
     for (let i = 0; i < 40; i++) store.appendEvent(event({ at: now - i }));
     for (let i = 0; i < 100; i++) store.appendSample(sample(now - 2 * DAY + i));
-    for (let i = 0; i < 50; i++) store.appendSample(sample(now - 2 * DAY + i, { monitorId: 'pve/ups' }));
+    for (let i = 0; i < 50; i++)
+      store.appendSample(sample(now - 2 * DAY + i, { monitorId: 'pve/ups' }));
     store.appendSample(sample(now));
     // 30 by age, then 30 of the remaining 40 by count; 150 samples by age.
     expect(store.prune(now)).toMatchObject({ events: 60, samples: 150 });
-    expect(store.queryEvents({ limit: 100 }).map((e) => e.at)).toEqual(Array.from({ length: 10 }, (_, i) => now - i));
+    expect(store.queryEvents({ limit: 100 }).map((e) => e.at)).toEqual(
+      Array.from({ length: 10 }, (_, i) => now - i),
+    );
     expect(store.stats().samples).toBe(1);
   });
 
   it('keeps at most maxFsdReports reports', () => {
     const store = openStore({ maxFsdReports: 2 });
-    for (let i = 0; i < 5; i++) store.saveFsdReport({ id: `r${i}`, at: T0 + i, monitorId: 'nas/ups' });
+    for (let i = 0; i < 5; i++)
+      store.saveFsdReport({ id: `r${i}`, at: T0 + i, monitorId: 'nas/ups' });
     expect(store.prune(T0).fsdReports).toBe(3);
     expect(store.listFsdReports().map((r) => r.id)).toEqual(['r4', 'r3']);
   });
@@ -393,9 +535,16 @@ describe('retention', () => {
     // 8 simulated days of 4 UPSes sampled every 20 s, plus 500 events a day; prune daily.
     for (let day = 0; day < 8; day++) {
       for (let t = 0; t < DAY; t += 20_000) {
-        for (const id of ['a/ups', 'b/ups', 'c/ups', 'd/ups']) store.appendSample(sample(T0 + day * DAY + t, { monitorId: id, load: t % 97 }));
+        for (const id of ['a/ups', 'b/ups', 'c/ups', 'd/ups'])
+          store.appendSample(sample(T0 + day * DAY + t, { monitorId: id, load: t % 97 }));
       }
-      for (let i = 0; i < 500; i++) store.appendEvent(event({ at: T0 + day * DAY + i * 1000, message: `day ${day} event ${i} `.padEnd(120, 'x') }));
+      for (let i = 0; i < 500; i++)
+        store.appendEvent(
+          event({
+            at: T0 + day * DAY + i * 1000,
+            message: `day ${day} event ${i} `.padEnd(120, 'x'),
+          }),
+        );
       store.prune(T0 + (day + 1) * DAY);
       sizes.push(store.stats().fileBytes);
     }

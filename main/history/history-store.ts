@@ -226,7 +226,8 @@ function stringifyData(data: Record<string, unknown>): string {
 function parseJsonObject(text: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as Record<string, unknown>;
     return { value };
   } catch {
     return { raw: text };
@@ -273,7 +274,8 @@ function openDatabase(filePath: string | null, quickCheck: boolean): OpenedDatab
     if (pageCount === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     let journalMode = asString(db.all('PRAGMA journal_mode = WAL')[0]?.journal_mode) ?? 'unknown';
     if (filePath !== null && journalMode !== 'wal') {
-      journalMode = asString(db.all('PRAGMA journal_mode = TRUNCATE')[0]?.journal_mode) ?? 'unknown';
+      journalMode =
+        asString(db.all('PRAGMA journal_mode = TRUNCATE')[0]?.journal_mode) ?? 'unknown';
     }
     db.exec('PRAGMA synchronous = FULL');
     // Truncate the WAL back to 4 MiB after a checkpoint (a big prune can swell it).
@@ -281,7 +283,8 @@ function openDatabase(filePath: string | null, quickCheck: boolean): OpenedDatab
     if (quickCheck && pageCount > 0) {
       const rows = db.all('PRAGMA quick_check');
       const verdict = rows.map((r) => asString(r.quick_check) ?? '').join('; ');
-      if (verdict !== 'ok') throw new Error(`database disk image is malformed: ${verdict.slice(0, 500)}`);
+      if (verdict !== 'ok')
+        throw new Error(`database disk image is malformed: ${verdict.slice(0, 500)}`);
     }
     migrate(db);
     return { db, journalMode };
@@ -318,18 +321,31 @@ class StartFailure extends Error {
  * Opens the file; if it is corrupt, unreadable or from a newer version, moves it aside (recorded
  * in `recoveries`) and opens a fresh one. A full disk is not the file's fault: nothing is moved.
  */
-function openOrSetAside(filePath: string, quickCheck: boolean, clock: Clock, recoveries: HistoryRecovery[]): OpenedDatabase {
+function openOrSetAside(
+  filePath: string,
+  quickCheck: boolean,
+  clock: Clock,
+  recoveries: HistoryRecovery[],
+): OpenedDatabase {
   try {
     return openDatabase(filePath, quickCheck);
   } catch (error) {
     if (!(error instanceof OpenFailure)) throw error;
-    if (classifySqliteError(error.cause) === 'full') throw new StartFailure('unopenable', error.message, null);
-    const label = error.cause instanceof NewerSchemaError ? `newer-v${error.cause.version}` : 'corrupt';
+    if (classifySqliteError(error.cause) === 'full')
+      throw new StartFailure('unopenable', error.message, null);
+    const label =
+      error.cause instanceof NewerSchemaError ? `newer-v${error.cause.version}` : 'corrupt';
     let movedTo: string | null = null;
     try {
       movedTo = moveAside(filePath, label, clock.now());
       const opened = openDatabase(filePath, false);
-      recoveries.push({ at: clock.now(), reason: error.reason, error: error.message, movedTo, inMemory: false });
+      recoveries.push({
+        at: clock.now(),
+        reason: error.reason,
+        error: error.message,
+        movedTo,
+        inMemory: false,
+      });
       return opened;
     } catch (second) {
       throw new StartFailure(error.reason, `${error.message}; then: ${errorText(second)}`, movedTo);
@@ -434,7 +450,8 @@ export class HistoryStore {
     }
     if (lock !== null) {
       try {
-        const check = checkPolicy === 'always' || (checkPolicy === 'after-crash' && lock.clearedStale !== null);
+        const check =
+          checkPolicy === 'always' || (checkPolicy === 'after-crash' && lock.clearedStale !== null);
         const opened = openOrSetAside(resolved, check, clock, recoveries);
         store = new HistoryStore(resolved, opened, lock, options, clock);
       } catch (error) {
@@ -558,7 +575,8 @@ export class HistoryStore {
   appendSample(sample: MetricSample): void {
     if (this.closed) {
       // A sampler tick racing shutdown: not worth an exception in a timer.
-      if (!this.warnedLateSample) this.logger?.log('warn', 'history: sample appended after close was dropped');
+      if (!this.warnedLateSample)
+        this.logger?.log('warn', 'history: sample appended after close was dropped');
       this.warnedLateSample = true;
       return;
     }
@@ -613,12 +631,10 @@ export class HistoryStore {
     return this.withRecovery(() => {
       const monitor = this.monitorKey(q.monitorId, false);
       if (monitor === null) return [];
-      const raw = this.rows(`SELECT ${SAMPLE_COLUMNS} FROM samples WHERE monitor = ? AND at >= ? AND at <= ? ORDER BY at LIMIT ?`, [
-        monitor,
-        q.from,
-        q.to,
-        q.maxPoints + 1,
-      ]);
+      const raw = this.rows(
+        `SELECT ${SAMPLE_COLUMNS} FROM samples WHERE monitor = ? AND at >= ? AND at <= ? ORDER BY at LIMIT ?`,
+        [monitor, q.from, q.to, q.maxPoints + 1],
+      );
       if (raw.length <= q.maxPoints) {
         return raw.map((row) => rowToSample(q.monitorId, asNumber(row.at) ?? 0, row));
       }
@@ -631,7 +647,9 @@ export class HistoryStore {
            GROUP BY bucket ORDER BY bucket`,
         [q.from, width, monitor, q.to],
       );
-      return rows.map((row) => rowToSample(q.monitorId, q.from + (asNumber(row.bucket) ?? 0) * width, row));
+      return rows.map((row) =>
+        rowToSample(q.monitorId, q.from + (asNumber(row.bucket) ?? 0) * width, row),
+      );
     });
   }
 
@@ -643,12 +661,9 @@ export class HistoryStore {
     const header = FsdReportHeaderSchema.parse(report);
     const json = JSON.stringify(report);
     this.withRecovery(() =>
-      this.stmt('INSERT OR REPLACE INTO fsd_reports (id, at, monitor_id, report) VALUES (?, ?, ?, ?)').run([
-        header.id,
-        header.at,
-        header.monitorId,
-        json,
-      ]),
+      this.stmt(
+        'INSERT OR REPLACE INTO fsd_reports (id, at, monitor_id, report) VALUES (?, ?, ?, ?)',
+      ).run([header.id, header.at, header.monitorId, json]),
     );
   }
 
@@ -658,14 +673,19 @@ export class HistoryStore {
     const rows = this.withRecovery(() =>
       monitorId === undefined
         ? this.rows('SELECT report FROM fsd_reports ORDER BY at DESC, id DESC LIMIT ?', [limit])
-        : this.rows('SELECT report FROM fsd_reports WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?', [monitorId, limit]),
+        : this.rows(
+            'SELECT report FROM fsd_reports WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+            [monitorId, limit],
+          ),
     );
     return rows.map((row) => parseReport(row.report)).filter((report) => report !== null);
   }
 
   getFsdReport(id: string): FsdReportHeader | null {
     this.assertOpen();
-    const row = this.withRecovery(() => this.rows('SELECT report FROM fsd_reports WHERE id = ?', [id])[0]);
+    const row = this.withRecovery(
+      () => this.rows('SELECT report FROM fsd_reports WHERE id = ?', [id])[0],
+    );
     return row === undefined ? null : parseReport(row.report);
   }
 
@@ -675,11 +695,19 @@ export class HistoryStore {
    * Queues a message for a channel unless one with the same idempotency key is already queued
    * (or was delivered); committed before returning, so it survives a crash. Returns whether it was new.
    */
-  enqueueOutbox(entry: { key: string; channel: string; createdAt: number; message: string; nextAt?: number }): boolean {
+  enqueueOutbox(entry: {
+    key: string;
+    channel: string;
+    createdAt: number;
+    message: string;
+    nextAt?: number;
+  }): boolean {
     this.assertOpen();
     return this.withRecovery(
       () =>
-        this.stmt('INSERT OR IGNORE INTO outbox (key, channel, created_at, message, state, attempts, next_at) VALUES (?, ?, ?, ?, ?, 0, ?)').run([
+        this.stmt(
+          'INSERT OR IGNORE INTO outbox (key, channel, created_at, message, state, attempts, next_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
+        ).run([
           entry.key,
           entry.channel,
           entry.createdAt,
@@ -703,10 +731,21 @@ export class HistoryStore {
   }
 
   /** Records the outcome of one attempt: delivered, retry at `nextAt`, or given up (`failed`). */
-  updateOutbox(id: number, update: { state: OutboxState; attempts: number; nextAt?: number; lastError?: string | null; doneAt?: number | null }): void {
+  updateOutbox(
+    id: number,
+    update: {
+      state: OutboxState;
+      attempts: number;
+      nextAt?: number;
+      lastError?: string | null;
+      doneAt?: number | null;
+    },
+  ): void {
     this.assertOpen();
     this.withRecovery(() =>
-      this.stmt('UPDATE outbox SET state = ?, attempts = ?, next_at = coalesce(?, next_at), last_error = ?, done_at = ? WHERE id = ?').run([
+      this.stmt(
+        'UPDATE outbox SET state = ?, attempts = ?, next_at = coalesce(?, next_at), last_error = ?, done_at = ? WHERE id = ?',
+      ).run([
         update.state,
         update.attempts,
         update.nextAt ?? null,
@@ -720,7 +759,9 @@ export class HistoryStore {
   /** Counts per channel and state (for the delivery status). */
   outboxCounts(): { channel: string; state: OutboxState; count: number }[] {
     this.assertOpen();
-    return this.withRecovery(() => this.rows('SELECT channel, state, count(*) AS n FROM outbox GROUP BY channel, state')).map((row) => ({
+    return this.withRecovery(() =>
+      this.rows('SELECT channel, state, count(*) AS n FROM outbox GROUP BY channel, state'),
+    ).map((row) => ({
       channel: asString(row.channel) ?? '',
       state: (asString(row.state) ?? 'pending') as OutboxState,
       count: asNumber(row.n) ?? 0,
@@ -730,7 +771,11 @@ export class HistoryStore {
   /** Drops finished rows older than `before` (pending ones stay until delivered or given up). */
   pruneOutbox(before: number): number {
     this.assertOpen();
-    return this.withRecovery(() => this.stmt("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?").run([before]).changes);
+    return this.withRecovery(
+      () =>
+        this.stmt("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?").run([before])
+          .changes,
+    );
   }
 
   // ---------------------------------------------------------------- upkeep
@@ -746,13 +791,17 @@ export class HistoryStore {
     const cutoff = now - this.retentionDays * DAY_MS;
     return this.withRecovery(() => {
       const result: PruneResult = { events: 0, samples: 0, fsdReports: 0, freedPages: 0 };
-      result.events += this.deleteInChunks('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)', [cutoff]);
+      result.events += this.deleteInChunks(
+        'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)',
+        [cutoff],
+      );
       result.events += this.deleteInChunks(
         'DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY at DESC, id DESC LIMIT ? OFFSET ?)',
         [this.pruneChunkRows, this.maxEvents],
         false,
       );
-      for (const row of this.rows('SELECT id FROM monitors')) result.samples += this.pruneSamples(asNumber(row.id) ?? -1, cutoff);
+      for (const row of this.rows('SELECT id FROM monitors'))
+        result.samples += this.pruneSamples(asNumber(row.id) ?? -1, cutoff);
       result.fsdReports += this.stmt(
         'DELETE FROM fsd_reports WHERE id IN (SELECT id FROM fsd_reports ORDER BY at DESC, id DESC LIMIT -1 OFFSET ?)',
       ).run([this.maxFsdReports]).changes;
@@ -765,7 +814,8 @@ export class HistoryStore {
     this.assertOpen();
     this.flushQuietly();
     const count = (sql: string): number => asNumber(this.rows(sql)[0]?.n) ?? 0;
-    const pragma = (name: string): number => asNumber((this.db.all(`PRAGMA ${name}`) as Row[])[0]?.[name]) ?? 0;
+    const pragma = (name: string): number =>
+      asNumber((this.db.all(`PRAGMA ${name}`) as Row[])[0]?.[name]) ?? 0;
     const pageSize = pragma('page_size');
     const pageCount = pragma('page_count');
     const walBytes = this.memory ? 0 : fileSize(`${this.path}-wal`);
@@ -865,7 +915,15 @@ export class HistoryStore {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const s of batch) {
-        insert.run([this.monitorKey(s.monitorId, true), s.at, s.charge, s.runtime, s.load, s.inputVoltage, s.status]);
+        insert.run([
+          this.monitorKey(s.monitorId, true),
+          s.at,
+          s.charge,
+          s.runtime,
+          s.load,
+          s.inputVoltage,
+          s.status,
+        ]);
       }
       this.db.exec('COMMIT');
     } catch (error) {
@@ -881,7 +939,9 @@ export class HistoryStore {
     try {
       this.flush();
     } catch (error) {
-      this.logger?.log('error', 'history: could not write samples; this batch is lost', { error: errorText(error) });
+      this.logger?.log('error', 'history: could not write samples; this batch is lost', {
+        error: errorText(error),
+      });
     }
   }
 
@@ -906,9 +966,15 @@ export class HistoryStore {
     let total = 0;
     for (;;) {
       const bound = asNumber(
-        this.rows('SELECT at FROM samples WHERE monitor = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?', [monitor, cutoff, this.pruneChunkRows])[0]?.at,
+        this.rows(
+          'SELECT at FROM samples WHERE monitor = ? AND at < ? ORDER BY at LIMIT 1 OFFSET ?',
+          [monitor, cutoff, this.pruneChunkRows],
+        )[0]?.at,
       );
-      total += this.stmt('DELETE FROM samples WHERE monitor = ? AND at < ?').run([monitor, bound ?? cutoff]).changes;
+      total += this.stmt('DELETE FROM samples WHERE monitor = ? AND at < ?').run([
+        monitor,
+        bound ?? cutoff,
+      ]).changes;
       if (bound === null) return total;
     }
   }
@@ -954,7 +1020,13 @@ export class HistoryStore {
       this.memory = true;
       this.lock?.release();
       this.lock = null;
-      recovery = { at: now, reason: 'corrupt', error: `${errorText(error)}; then: ${errorText(second)}`, movedTo, inMemory: true };
+      recovery = {
+        at: now,
+        reason: 'corrupt',
+        error: `${errorText(error)}; then: ${errorText(second)}`,
+        movedTo,
+        inMemory: true,
+      };
     }
     this.recoveries.push(recovery);
     this.reportRecovery(recovery);
@@ -1006,7 +1078,9 @@ export class HistoryStore {
         data: { reason: recovery.reason, movedTo: recovery.movedTo, inMemory: recovery.inMemory },
       });
     } catch (error) {
-      this.logger?.log('error', 'history: could not record the recovery event', { error: errorText(error) });
+      this.logger?.log('error', 'history: could not record the recovery event', {
+        error: errorText(error),
+      });
     }
   }
 }

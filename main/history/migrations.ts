@@ -84,7 +84,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** The file was written by a newer app version; it is set aside rather than misread. */
 export class NewerSchemaError extends Error {
   constructor(readonly version: number) {
-    super(`the history file has schema version ${version}, newer than this app's ${SCHEMA_VERSION}`);
+    super(
+      `the history file has schema version ${version}, newer than this app's ${SCHEMA_VERSION}`,
+    );
     this.name = 'NewerSchemaError';
   }
 }

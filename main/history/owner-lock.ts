@@ -85,7 +85,12 @@ function parseOwner(text: string): OwnerInfo | null {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return null;
     const o = value as Record<string, unknown>;
-    if (typeof o.pid !== 'number' || typeof o.host !== 'string' || typeof o.bootTime !== 'number' || typeof o.token !== 'string') {
+    if (
+      typeof o.pid !== 'number' ||
+      typeof o.host !== 'string' ||
+      typeof o.bootTime !== 'number' ||
+      typeof o.token !== 'string'
+    ) {
       return null;
     }
     return {
@@ -101,12 +106,14 @@ function parseOwner(text: string): OwnerInfo | null {
   }
 }
 
-
 type Verdict = { stale: true } | { stale: false; detail: string };
 
 function judge(owner: OwnerInfo, me: OwnerInfo): Verdict {
   if (owner.host !== me.host) {
-    return { stale: false, detail: `it is open on host ${owner.host} (pid ${owner.pid}), which cannot be checked from here` };
+    return {
+      stale: false,
+      detail: `it is open on host ${owner.host} (pid ${owner.pid}), which cannot be checked from here`,
+    };
   }
   const sameBoot =
     owner.bootId !== null && me.bootId !== null
@@ -116,7 +123,10 @@ function judge(owner: OwnerInfo, me: OwnerInfo): Verdict {
   // Our own pid but not registered in this process: a previous process that had our pid.
   if (owner.pid === me.pid) return { stale: true };
   if (isProcessAlive(owner.pid)) {
-    return { stale: false, detail: `process ${owner.pid} (opened ${new Date(owner.openedAt).toISOString()}) has it open` };
+    return {
+      stale: false,
+      detail: `process ${owner.pid} (opened ${new Date(owner.openedAt).toISOString()}) has it open`,
+    };
   }
   return { stale: true };
 }
@@ -136,7 +146,11 @@ function removeQuietly(fn: () => void): void {
 export function acquireOwnerLock(dbPath: string, now: number): OwnerLock {
   const filePath = path.resolve(dbPath);
   if (openInProcess.has(filePath)) {
-    throw new HistoryLockedError(filePath, null, 'another history store in this process has it open');
+    throw new HistoryLockedError(
+      filePath,
+      null,
+      'another history store in this process has it open',
+    );
   }
   const ownerPath = ownerFilePath(filePath);
   const me = currentOwner(now);
@@ -160,7 +174,11 @@ export function acquireOwnerLock(dbPath: string, now: number): OwnerLock {
       const owner = parseOwner(text);
       if (owner === null) {
         if (Date.now() - mtimeMs < UNREADABLE_GRACE_MS) {
-          throw new HistoryLockedError(filePath, null, `${ownerPath} is being written by another process`);
+          throw new HistoryLockedError(
+            filePath,
+            null,
+            `${ownerPath} is being written by another process`,
+          );
         }
         clearedStale = 'unreadable';
       } else {
@@ -197,5 +215,9 @@ export function acquireOwnerLock(dbPath: string, now: number): OwnerLock {
       },
     };
   }
-  throw new HistoryLockedError(filePath, null, `could not claim ${ownerPath} (another process keeps replacing it)`);
+  throw new HistoryLockedError(
+    filePath,
+    null,
+    `could not claim ${ownerPath} (another process keeps replacing it)`,
+  );
 }

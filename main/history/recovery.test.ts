@@ -17,7 +17,13 @@ const logs: { level: LogLevel; message: string }[] = [];
 const logger = { log: (level: LogLevel, message: string) => void logs.push({ level, message }) };
 
 function openStore(options: Partial<HistoryStoreOptions> = {}, file = dbPath): HistoryStore {
-  const store = HistoryStore.open(file, { retentionDays: 3650, maxEvents: 1_000_000, pruneOnOpen: false, logger, ...options });
+  const store = HistoryStore.open(file, {
+    retentionDays: 3650,
+    maxEvents: 1_000_000,
+    pruneOnOpen: false,
+    logger,
+    ...options,
+  });
   open.push(store);
   return store;
 }
@@ -30,7 +36,10 @@ function siblings(): string[] {
 function writeHealthyFile(samples = 2000): void {
   const store = openStore();
   store.appendEvent(event({ at: T0, message: 'before the damage' }));
-  for (let i = 0; i < samples; i++) store.appendSample(sample(T0 + i * 1000, { load: i % 100, status: `OL ${'x'.repeat(i % 40)}` }));
+  for (let i = 0; i < samples; i++)
+    store.appendSample(
+      sample(T0 + i * 1000, { load: i % 100, status: `OL ${'x'.repeat(i % 40)}` }),
+    );
   store.close();
 }
 
@@ -45,19 +54,30 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function expectFreshStoreThatReported(store: HistoryStore, reason: string, movedPrefix: string): string {
+function expectFreshStoreThatReported(
+  store: HistoryStore,
+  reason: string,
+  movedPrefix: string,
+): string {
   expect(store.inMemory).toBe(false);
   expect(store.recoveries).toHaveLength(1);
   const recovery = store.recoveries[0]!;
   expect(recovery.reason).toBe(reason);
   expect(recovery.inMemory).toBe(false);
   expect(recovery.movedTo).not.toBeNull();
-  expect(path.basename(recovery.movedTo!)).toMatch(new RegExp(`^history\\.db\\.${movedPrefix}-\\d{4}-\\d{2}-\\d{2}T`));
+  expect(path.basename(recovery.movedTo!)).toMatch(
+    new RegExp(`^history\\.db\\.${movedPrefix}-\\d{4}-\\d{2}-\\d{2}T`),
+  );
   // Reported: logged, and recorded as the first event of the new file.
   expect(logs.some((l) => l.level === 'error' && l.message.includes(recovery.movedTo!))).toBe(true);
   const events = store.queryEvents({});
   expect(events).toHaveLength(1);
-  expect(events[0]).toMatchObject({ monitorId: '*', kind: 'system', type: 'history-reset', severity: 'warning' });
+  expect(events[0]).toMatchObject({
+    monitorId: '*',
+    kind: 'system',
+    type: 'history-reset',
+    severity: 'warning',
+  });
   expect(events[0]!.message).toContain(recovery.movedTo!);
   // …and the new file works.
   store.appendSample(sample(T0));
@@ -67,7 +87,9 @@ function expectFreshStoreThatReported(store: HistoryStore, reason: string, moved
 
 describe('corrupt or unreadable files', () => {
   it('moves a non-database file aside and starts fresh', () => {
-    const garbage = Buffer.from('this is not an SQLite database, just some text that got here somehow\n'.repeat(100));
+    const garbage = Buffer.from(
+      'this is not an SQLite database, just some text that got here somehow\n'.repeat(100),
+    );
     fs.writeFileSync(dbPath, garbage);
     const store = openStore();
     const movedTo = expectFreshStoreThatReported(store, 'corrupt', 'corrupt');
@@ -92,7 +114,14 @@ describe('corrupt or unreadable files', () => {
   function leaveCrashedOwner(): void {
     fs.writeFileSync(
       `${dbPath}.owner`,
-      JSON.stringify({ pid: 1, host: os.hostname(), bootId: 'an-earlier-boot', bootTime: 0, openedAt: 0, token: 't' }),
+      JSON.stringify({
+        pid: 1,
+        host: os.hostname(),
+        bootId: 'an-earlier-boot',
+        bootTime: 0,
+        openedAt: 0,
+        token: 't',
+      }),
     );
     fs.mkdirSync(`${dbPath}.lock`);
   }
@@ -147,7 +176,9 @@ describe('corrupt or unreadable files', () => {
     fs.writeFileSync(blocker, 'x');
     const store = openStore({}, path.join(blocker, 'history.db'));
     expect(store.inMemory).toBe(true);
-    expect(store.recoveries).toEqual([expect.objectContaining({ reason: 'unopenable', inMemory: true, movedTo: null })]);
+    expect(store.recoveries).toEqual([
+      expect.objectContaining({ reason: 'unopenable', inMemory: true, movedTo: null }),
+    ]);
     expect(store.recoveries[0]!.error).toMatch(/ENOTDIR|EEXIST/);
     expect(store.stats()).toMatchObject({ inMemory: true, journalMode: 'memory', events: 1 });
     const stored = store.appendEvent(event());
@@ -159,7 +190,9 @@ describe('corrupt or unreadable files', () => {
   it('throws instead when memoryFallback is off', () => {
     const blocker = path.join(dir, 'not-a-folder');
     fs.writeFileSync(blocker, 'x');
-    expect(() => openStore({ memoryFallback: false }, path.join(blocker, 'history.db'))).toThrow(/ENOTDIR|EEXIST/);
+    expect(() => openStore({ memoryFallback: false }, path.join(blocker, 'history.db'))).toThrow(
+      /ENOTDIR|EEXIST/,
+    );
   });
 
   it('recovers when the file is damaged while open, and retries the write on the fresh file', () => {
@@ -171,14 +204,25 @@ describe('corrupt or unreadable files', () => {
     // Damage every page after the first few under the open connection.
     const fd = fs.openSync(dbPath, 'r+');
     const size = fs.fstatSync(fd).size;
-    for (let offset = 8 * 4096; offset < size; offset += 4096) fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, offset);
+    for (let offset = 8 * 4096; offset < size; offset += 4096)
+      fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, offset);
     fs.closeSync(fd);
-    const points = store.querySamples({ monitorId: 'nas/ups', from: T0, to: T0 + 60_000_000, maxPoints: 10 });
+    const points = store.querySamples({
+      monitorId: 'nas/ups',
+      from: T0,
+      to: T0 + 60_000_000,
+      maxPoints: 10,
+    });
     expect(points).toEqual([]); // the fresh file has no samples
-    expect(store.recoveries).toEqual([expect.objectContaining({ reason: 'corrupt', inMemory: false })]);
+    expect(store.recoveries).toEqual([
+      expect.objectContaining({ reason: 'corrupt', inMemory: false }),
+    ]);
     expect(fs.existsSync(store.recoveries[0]!.movedTo!)).toBe(true);
     const after = store.appendEvent(event({ at: Date.now() + 60_000, message: 'after recovery' }));
-    expect(store.queryEvents({}).map((e) => e.message)).toEqual([after.message, expect.stringContaining('is damaged')]);
+    expect(store.queryEvents({}).map((e) => e.message)).toEqual([
+      after.message,
+      expect.stringContaining('is damaged'),
+    ]);
   });
 });
 
@@ -196,7 +240,12 @@ describe('crash safety', () => {
     expect(store.recoveries).toEqual([]);
     const events = store.queryEvents({});
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ id: Number(line.split(' ')[1]), type: 'LOWBATT', severity: 'critical', data: { charge: 9 } });
+    expect(events[0]).toMatchObject({
+      id: Number(line.split(' ')[1]),
+      type: 'LOWBATT',
+      severity: 'critical',
+      data: { charge: 9 },
+    });
     const samples = store.querySamples({ monitorId: 'nas/ups', from: 0, to: Date.UTC(2030, 0, 1) });
     expect(samples.map((s) => s.charge)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
     expect(samples.every((s) => s.runtime === null)).toBe(true);
@@ -245,21 +294,37 @@ describe('one store per file', () => {
   });
 
   function writeOwner(fields: Record<string, unknown>): void {
-    fs.writeFileSync(`${dbPath}.owner`, JSON.stringify({ pid: 1, host: os.hostname(), bootId: null, bootTime: Date.now() - os.uptime() * 1000, openedAt: 0, token: 't', ...fields }));
+    fs.writeFileSync(
+      `${dbPath}.owner`,
+      JSON.stringify({
+        pid: 1,
+        host: os.hostname(),
+        bootId: null,
+        bootTime: Date.now() - os.uptime() * 1000,
+        openedAt: 0,
+        token: 't',
+        ...fields,
+      }),
+    );
     fs.mkdirSync(`${dbPath}.lock`);
   }
 
   it('treats an owner from an earlier boot as stale even if its pid is alive now', () => {
     writeHealthyFile(10);
     // pid 1 is always alive; the boot is what makes it stale.
-    writeOwner({ bootId: 'an-earlier-boot', bootTime: Date.now() - os.uptime() * 1000 - 86_400_000 });
+    writeOwner({
+      bootId: 'an-earlier-boot',
+      bootTime: Date.now() - os.uptime() * 1000 - 86_400_000,
+    });
     const store = openStore();
     expect(store.queryEvents({})).toHaveLength(1);
   });
 
   it('refuses an owner in this boot whose pid is alive', () => {
     writeHealthyFile(10);
-    const bootId = fs.existsSync('/proc/sys/kernel/random/boot_id') ? fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : null;
+    const bootId = fs.existsSync('/proc/sys/kernel/random/boot_id')
+      ? fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+      : null;
     writeOwner({ pid: 1, bootId });
     expect(() => openStore()).toThrow(HistoryLockedError);
     // Nothing was touched.

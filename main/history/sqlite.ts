@@ -8,7 +8,12 @@
  */
 import { createRequire } from 'node:module';
 import type * as NodeSqlite3Wasm from 'node-sqlite3-wasm';
-import type { BindValues, Database as SqliteDatabase, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import type {
+  BindValues,
+  Database as SqliteDatabase,
+  SQLiteValue,
+  Statement,
+} from 'node-sqlite3-wasm';
 import { applyV8Tuning } from '../platform/v8-tuning';
 
 export type { BindValues, SqliteDatabase, Statement };
@@ -26,12 +31,17 @@ export type SqliteFailure = 'corrupt' | 'locked' | 'full' | 'io' | 'other';
 
 export function classifySqliteError(error: unknown): SqliteFailure {
   const message = error instanceof Error ? error.message : String(error);
-  if (/file is not a database|database disk image is malformed|malformed database schema|database corruption/i.test(message)) {
+  if (
+    /file is not a database|database disk image is malformed|malformed database schema|database corruption/i.test(
+      message,
+    )
+  ) {
     return 'corrupt';
   }
   if (/database is locked|database table is locked/i.test(message)) return 'locked';
   if (/database or disk is full/i.test(message)) return 'full';
-  if (/disk I\/O error|unable to open database file|could not open the database/i.test(message)) return 'io';
+  if (/disk I\/O error|unable to open database file|could not open the database/i.test(message))
+    return 'io';
   return 'other';
 }
 

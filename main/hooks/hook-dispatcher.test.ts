@@ -55,11 +55,19 @@ function runsIn(file: string): Run[] {
     .filter(Boolean)
     .map((line) => {
       const [args, notifyType, upsName, notifyMsg] = line.split('\t');
-      return { args: args!.split('|').slice(1), notifyType: notifyType!, upsName: upsName!, notifyMsg: notifyMsg! };
+      return {
+        args: args!.split('|').slice(1),
+        notifyType: notifyType!,
+        upsName: upsName!,
+        notifyMsg: notifyMsg!,
+      };
     });
 }
 
-function setup(hooksInput: unknown, extra: { secrets?: string[]; maxConcurrentRuns?: number; maxRecordedOutputBytes?: number } = {}) {
+function setup(
+  hooksInput: unknown,
+  extra: { secrets?: string[]; maxConcurrentRuns?: number; maxRecordedOutputBytes?: number } = {},
+) {
   const clock = new FakeClock();
   const events: StoredEvent[] = [];
   const notifier = new RecordingNotifier();
@@ -71,10 +79,17 @@ function setup(hooksInput: unknown, extra: { secrets?: string[]; maxConcurrentRu
     sink: (e) => events.push(e),
     ...(extra.secrets ? { secrets: () => extra.secrets! } : {}),
     ...(extra.maxConcurrentRuns ? { maxConcurrentRuns: extra.maxConcurrentRuns } : {}),
-    ...(extra.maxRecordedOutputBytes ? { maxRecordedOutputBytes: extra.maxRecordedOutputBytes } : {}),
+    ...(extra.maxRecordedOutputBytes
+      ? { maxRecordedOutputBytes: extra.maxRecordedOutputBytes }
+      : {}),
   });
   const send = (event: HookNotification['event'], upsName = NAS, message?: string) =>
-    dispatcher.dispatch({ event, upsName, monitorId: 'nas/ups', ...(message !== undefined ? { message } : {}) });
+    dispatcher.dispatch({
+      event,
+      upsName,
+      monitorId: 'nas/ups',
+      ...(message !== undefined ? { message } : {}),
+    });
   const runEvents = () => events.filter((e) => e.type === 'hook-run');
   return { clock, events, runEvents, notifier, dispatcher, send };
 }
@@ -82,7 +97,18 @@ function setup(hooksInput: unknown, extra: { secrets?: string[]; maxConcurrentRu
 describe('hook dispatcher: event policy', () => {
   it('defaults like upsmon: notify on for the important events, exec off', () => {
     const hooks = HooksSchema.parse({});
-    for (const t of ['ONLINE', 'ONBATT', 'LOWBATT', 'FSD', 'COMMOK', 'COMMBAD', 'SHUTDOWN', 'REPLBATT', 'NOCOMM', 'LOGIN_REFUSED']) {
+    for (const t of [
+      'ONLINE',
+      'ONBATT',
+      'LOWBATT',
+      'FSD',
+      'COMMOK',
+      'COMMBAD',
+      'SHUTDOWN',
+      'REPLBATT',
+      'NOCOMM',
+      'LOGIN_REFUSED',
+    ]) {
       expect(eventPolicy(hooks, t)).toEqual({ notify: true, exec: false, template: undefined });
     }
     for (const t of ['CAL', 'TRIM', 'NOTBOOST']) expect(eventPolicy(hooks, t).notify).toBe(false);
@@ -98,9 +124,27 @@ describe('hook dispatcher: event policy', () => {
     await dispatcher.idle();
     expect(onbatt).toMatchObject({ message: `UPS ${NAS} on battery`, notified: true, queued: 0 });
     expect(notifier.list().map(({ at: _at, ...n }) => n)).toEqual([
-      { key: `ONBATT:${NAS}`, title: 'On battery', body: `UPS ${NAS} on battery`, urgency: 'normal', route: '/ups/nas%2Fups' },
-      { key: `LOWBATT:${NAS}`, title: 'Battery low', body: `UPS ${NAS} battery is low`, urgency: 'critical', route: '/ups/nas%2Fups' },
-      { key: `ONLINE:${NAS}`, title: 'Power restored', body: 'monitor says: back on line', urgency: 'low', route: '/ups/nas%2Fups' },
+      {
+        key: `ONBATT:${NAS}`,
+        title: 'On battery',
+        body: `UPS ${NAS} on battery`,
+        urgency: 'normal',
+        route: '/ups/nas%2Fups',
+      },
+      {
+        key: `LOWBATT:${NAS}`,
+        title: 'Battery low',
+        body: `UPS ${NAS} battery is low`,
+        urgency: 'critical',
+        route: '/ups/nas%2Fups',
+      },
+      {
+        key: `ONLINE:${NAS}`,
+        title: 'Power restored',
+        body: 'monitor says: back on line',
+        urgency: 'low',
+        route: '/ups/nas%2Fups',
+      },
     ]);
   });
 
@@ -112,7 +156,9 @@ describe('hook dispatcher: event policy', () => {
         COMMBAD: { notify: false },
       },
     });
-    expect(send('ONBATT', NAS, 'ignored monitor text').message).toBe(`Power cut at ${NAS} (100% sure)`);
+    expect(send('ONBATT', NAS, 'ignored monitor text').message).toBe(
+      `Power cut at ${NAS} (100% sure)`,
+    );
     send('CAL');
     send('COMMBAD');
     await dispatcher.idle();
@@ -126,10 +172,17 @@ describe('hook dispatcher: event policy', () => {
 describe('hook dispatcher: desktop-only note', () => {
   it('adds the note (e.g. the shutdown countdown) to the desktop notification, never to what hooks receive', async () => {
     const { notifier, dispatcher } = setup({ events: { SHUTDOWN: { exec: true } } });
-    const summary = dispatcher.dispatch({ event: 'SHUTDOWN', upsName: '', monitorId: '*', desktopNote: 'This computer shuts down in 5 s.' });
+    const summary = dispatcher.dispatch({
+      event: 'SHUTDOWN',
+      upsName: '',
+      monitorId: '*',
+      desktopNote: 'This computer shuts down in 5 s.',
+    });
     await dispatcher.idle();
     expect(summary.message).toBe('Auto logout and shutdown proceeding');
-    expect(notifier.list().map((n) => n.body)).toEqual(['Auto logout and shutdown proceeding. This computer shuts down in 5 s.']);
+    expect(notifier.list().map((n) => n.body)).toEqual([
+      'Auto logout and shutdown proceeding. This computer shuts down in 5 s.',
+    ]);
   });
 });
 
@@ -143,7 +196,14 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     expect(send('ONLINE').queued).toBe(0);
     expect(send('ONBATT').queued).toBe(1);
     await dispatcher.idle();
-    expect(runsIn(out)).toEqual([{ args: ['--flag', `On battery: ${NAS}`], notifyType: 'ONBATT', upsName: NAS, notifyMsg: 'unset' }]);
+    expect(runsIn(out)).toEqual([
+      {
+        args: ['--flag', `On battery: ${NAS}`],
+        notifyType: 'ONBATT',
+        upsName: NAS,
+        notifyMsg: 'unset',
+      },
+    ]);
     expect(runEvents()).toHaveLength(1);
     expect(runEvents()[0]).toMatchObject({
       kind: 'hook',
@@ -164,7 +224,9 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
         stderr: 'stderr line\n',
       },
     });
-    expect(runEvents()[0]!.message).toMatch(/^NOTIFYCMD .*recorder\.sh on ONBATT exited with code 0 \(\d+ ms\)$/);
+    expect(runEvents()[0]!.message).toMatch(
+      /^NOTIFYCMD .*recorder\.sh on ONBATT exited with code 0 \(\d+ ms\)$/,
+    );
     expect(typeof runEvents()[0]!.data!.durationMs).toBe('number');
   });
 
@@ -172,9 +234,17 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     const out = outFile();
     const { send, dispatcher } = setup({
       eventHooks: [
-        { events: ['ONBATT', 'LOWBATT'], ups: '*', command: { file: recorder, args: [out, 'any-ups'] } },
+        {
+          events: ['ONBATT', 'LOWBATT'],
+          ups: '*',
+          command: { file: recorder, args: [out, 'any-ups'] },
+        },
         { events: ['ONBATT'], ups: NAS, command: { file: recorder, args: [out, 'nas-only'] } },
-        { events: ['ONBATT'], ups: 'ups@other:3494', command: { file: recorder, args: [out, 'other-only'] } },
+        {
+          events: ['ONBATT'],
+          ups: 'ups@other:3494',
+          command: { file: recorder, args: [out, 'other-only'] },
+        },
         { events: ['ONLINE'], command: { file: recorder, args: [out, 'online-only'] } },
       ],
     });
@@ -195,9 +265,15 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
 
   it('records a failing hook with its exit code and bounded output as a warning', async () => {
     const bigOut = join(dir, 'big.sh');
-    writeFileSync(bigOut, '#!/bin/sh\ni=0; while [ $i -lt 500 ]; do echo "noise $i"; i=$((i+1)); done; echo "failing now" >&2; exit 7\n');
+    writeFileSync(
+      bigOut,
+      '#!/bin/sh\ni=0; while [ $i -lt 500 ]; do echo "noise $i"; i=$((i+1)); done; echo "failing now" >&2; exit 7\n',
+    );
     chmodSync(bigOut, 0o755);
-    const { send, dispatcher, runEvents } = setup({ eventHooks: [{ events: ['FSD'], command: { file: bigOut } }] }, { maxRecordedOutputBytes: 200 });
+    const { send, dispatcher, runEvents } = setup(
+      { eventHooks: [{ events: ['FSD'], command: { file: bigOut } }] },
+      { maxRecordedOutputBytes: 200 },
+    );
     send('FSD');
     await dispatcher.idle();
     const [e] = runEvents();
@@ -212,10 +288,15 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
   });
 
   it('records a program that cannot start (spawnError) instead of throwing', async () => {
-    const { send, dispatcher, runEvents } = setup({ eventHooks: [{ events: ['ONBATT'], command: { file: join(dir, 'missing-hook') } }] });
+    const { send, dispatcher, runEvents } = setup({
+      eventHooks: [{ events: ['ONBATT'], command: { file: join(dir, 'missing-hook') } }],
+    });
     send('ONBATT');
     await dispatcher.idle();
-    expect(runEvents()[0]).toMatchObject({ severity: 'warning', data: { exitCode: null, spawnError: expect.stringMatching(/ENOENT/) } });
+    expect(runEvents()[0]).toMatchObject({
+      severity: 'warning',
+      data: { exitCode: null, spawnError: expect.stringMatching(/ENOENT/) },
+    });
     expect(runEvents()[0]!.message).toMatch(/could not start/);
   });
 
@@ -224,7 +305,9 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     const pidFile = join(dir, 'hang.pid');
     writeFileSync(hang, `#!/bin/sh\necho $$ > ${pidFile}\necho before-hang\nexec sleep 60\n`);
     chmodSync(hang, 0o755);
-    const { send, dispatcher, runEvents } = setup({ eventHooks: [{ events: ['ONBATT'], command: { file: hang }, timeoutSeconds: 1 }] });
+    const { send, dispatcher, runEvents } = setup({
+      eventHooks: [{ events: ['ONBATT'], command: { file: hang }, timeoutSeconds: 1 }],
+    });
     const t0 = performance.now();
     send('ONBATT');
     const dispatchMs = performance.now() - t0;
@@ -235,7 +318,13 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     expect(waited).toBeGreaterThanOrEqual(950);
     expect(waited).toBeLessThan(4000);
     const e = runEvents()[0]!;
-    expect(e.data).toMatchObject({ timedOut: true, signal: 'SIGTERM', exitCode: null, stdout: 'before-hang\n', timeoutMs: 1000 });
+    expect(e.data).toMatchObject({
+      timedOut: true,
+      signal: 'SIGTERM',
+      exitCode: null,
+      stdout: 'before-hang\n',
+      timeoutMs: 1000,
+    });
     expect(e.message).toMatch(/timed out after 1 s and was killed/);
     expect(e.severity).toBe('warning');
     const pid = Number(readFileSync(pidFile, 'utf8'));
@@ -245,7 +334,10 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
   it('runs at most maxConcurrentRuns programs at once, in order', async () => {
     const out = outFile();
     const slow = join(dir, 'slow.sh');
-    writeFileSync(slow, `#!/bin/sh\necho "start $1" >> ${out}\nsleep 0.2\necho "end $1" >> ${out}\n`);
+    writeFileSync(
+      slow,
+      `#!/bin/sh\necho "start $1" >> ${out}\nsleep 0.2\necho "end $1" >> ${out}\n`,
+    );
     chmodSync(slow, 0o755);
     const { send, dispatcher } = setup(
       {
@@ -307,21 +399,30 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     expect(readFileSync(out, 'utf8')).toBe('first\n');
     const dropped = events.find((e) => e.type === 'hook-dropped');
     expect(dropped?.severity).toBe('warning');
-    expect(dropped?.message).toMatch(/on ONBATT was not run: other hooks kept it waiting 31 s, over the 30 s limit \(hooks\.maxStartDelaySeconds\)/);
+    expect(dropped?.message).toMatch(
+      /on ONBATT was not run: other hooks kept it waiting 31 s, over the 30 s limit \(hooks\.maxStartDelaySeconds\)/,
+    );
   });
 
   it('a hook backlog never delays the shutdown command', async () => {
     const sleeper = join(dir, 'sleeper.sh');
     writeFileSync(sleeper, '#!/bin/sh\nsleep 3\n');
     chmodSync(sleeper, 0o755);
-    const hooks = Array.from({ length: 8 }, (_, i) => ({ events: ['SHUTDOWN' as const], command: { file: sleeper, args: [String(i)] }, timeoutSeconds: 5 }));
+    const hooks = Array.from({ length: 8 }, (_, i) => ({
+      events: ['SHUTDOWN' as const],
+      command: { file: sleeper, args: [String(i)] },
+      timeoutSeconds: 5,
+    }));
     const { send, dispatcher, clock } = setup({ eventHooks: hooks });
     const runner = new NodeProcessRunner({ killGraceMs: 500 });
     send('SHUTDOWN');
     const marker = join(dir, `shutdown-${++seq}`);
     const t0 = performance.now();
     const started = await runShutdownCommand({
-      config: ShutdownSchema.parse({ command: { file: '/usr/bin/touch', args: [marker] }, dryRun: false }),
+      config: ShutdownSchema.parse({
+        command: { file: '/usr/bin/touch', args: [marker] },
+        dryRun: false,
+      }),
       runner,
       clock,
       sink: () => undefined,
@@ -335,14 +436,25 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
 
   it('keeps secrets out of events: known secrets, --token values and URL credentials', async () => {
     const leaky = join(dir, 'leaky.sh');
-    writeFileSync(leaky, '#!/bin/sh\necho "connecting with hunter2-pw and $2"\necho "password=abc123" >&2\n');
+    writeFileSync(
+      leaky,
+      '#!/bin/sh\necho "connecting with hunter2-pw and $2"\necho "password=abc123" >&2\n',
+    );
     chmodSync(leaky, 0o755);
     const { send, dispatcher, events } = setup(
       {
         eventHooks: [
           {
             events: ['ONBATT'],
-            command: { file: leaky, args: ['--token', 'tok-SECRET-1', 'https://bot:pa55word@chat.example/hook', 'hunter2-pw'] },
+            command: {
+              file: leaky,
+              args: [
+                '--token',
+                'tok-SECRET-1',
+                'https://bot:pa55word@chat.example/hook',
+                'hunter2-pw',
+              ],
+            },
           },
         ],
       },
@@ -351,7 +463,8 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     send('ONBATT');
     await dispatcher.idle();
     const serialised = JSON.stringify(events);
-    for (const secret of ['hunter2-pw', 'tok-SECRET-1', 'pa55word', 'abc123']) expect(serialised).not.toContain(secret);
+    for (const secret of ['hunter2-pw', 'tok-SECRET-1', 'pa55word', 'abc123'])
+      expect(serialised).not.toContain(secret);
     const run = events.find((e) => e.type === 'hook-run')!;
     expect(run.data!.args).toEqual(['--token', '***', 'https://bot:***@chat.example/hook', '***']);
     expect(run.data!.stdout).toBe('connecting with *** and ***\n');
@@ -366,16 +479,34 @@ describe('hook dispatcher: upssched rules', () => {
       upssched: {
         cmdScript: { file: recorder, args: [out] },
         rules: [
-          { event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'early-shutdown', seconds: 30 },
+          {
+            event: 'ONBATT',
+            ups: '*',
+            action: 'START-TIMER',
+            timer: 'early-shutdown',
+            seconds: 30,
+          },
           { event: 'ONBATT', ups: NAS, action: 'EXECUTE', command: 'onbatt' },
-          { event: 'ONLINE', ups: '*', action: 'CANCEL-TIMER', timer: 'early-shutdown', command: 'online-ack' },
+          {
+            event: 'ONLINE',
+            ups: '*',
+            action: 'CANCEL-TIMER',
+            timer: 'early-shutdown',
+            command: 'online-ack',
+          },
         ],
       },
     });
     const summary = send('ONBATT');
     expect(summary.queued).toBe(1);
     expect(summary.upssched.map((a) => a.action)).toEqual(['START-TIMER', 'EXECUTE']);
-    expect(dispatcher.timers()).toEqual([expect.objectContaining({ name: 'early-shutdown', upsName: NAS, dueAt: clock.now() + 30_000 })]);
+    expect(dispatcher.timers()).toEqual([
+      expect.objectContaining({
+        name: 'early-shutdown',
+        upsName: NAS,
+        dueAt: clock.now() + 30_000,
+      }),
+    ]);
     await dispatcher.idle();
     send('ONLINE');
     await dispatcher.idle();
@@ -395,13 +526,24 @@ describe('hook dispatcher: upssched rules', () => {
     const upsschedEvents = events.filter((e) => e.type === 'upssched').map((e) => e.data!.action);
     expect(upsschedEvents).toEqual(['START-TIMER', 'CANCEL-TIMER', 'START-TIMER', 'TIMER-FIRED']);
     const fired = events.find((e) => e.type === 'hook-run' && e.data!.timer === 'early-shutdown');
-    expect(fired).toMatchObject({ data: { source: 'upssched', cause: 'timer', args: [out, 'early-shutdown'], event: 'ONBATT', upsName: 'ups@other' } });
+    expect(fired).toMatchObject({
+      data: {
+        source: 'upssched',
+        cause: 'timer',
+        args: [out, 'early-shutdown'],
+        event: 'ONBATT',
+        upsName: 'ups@other',
+      },
+    });
   });
 
   it('close() cancels timers and ignores later notifications', async () => {
     const out = outFile();
     const { clock, send, dispatcher } = setup({
-      upssched: { cmdScript: { file: recorder, args: [out] }, rules: [{ event: 'ONBATT', action: 'START-TIMER', timer: 't', seconds: 1 }] },
+      upssched: {
+        cmdScript: { file: recorder, args: [out] },
+        rules: [{ event: 'ONBATT', action: 'START-TIMER', timer: 't', seconds: 1 }],
+      },
     });
     send('ONBATT');
     await dispatcher.close();
@@ -414,7 +556,10 @@ describe('hook dispatcher: upssched rules', () => {
 
   it('updateConfig without upssched cancels running timers', () => {
     const { send, dispatcher } = setup({
-      upssched: { cmdScript: { file: recorder, args: [] }, rules: [{ event: 'ONBATT', action: 'START-TIMER', timer: 't', seconds: 100 }] },
+      upssched: {
+        cmdScript: { file: recorder, args: [] },
+        rules: [{ event: 'ONBATT', action: 'START-TIMER', timer: 't', seconds: 100 }],
+      },
     });
     send('ONBATT');
     expect(dispatcher.timers()).toHaveLength(1);

@@ -23,10 +23,30 @@
  */
 import type { Command, Hooks } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { DEFAULT_NOTIFY, DEFAULT_NOTIFY_MESSAGES, DEFAULT_NOTIFY_SEVERITY, type NotifyType, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
-import { type Clock, type DesktopNotification, type Logger, type NotifierPort, type ProcessResult, type ProcessRunner, runnerFailure } from '../platform/ports';
+import {
+  DEFAULT_NOTIFY,
+  DEFAULT_NOTIFY_MESSAGES,
+  DEFAULT_NOTIFY_SEVERITY,
+  type NotifyType,
+  formatNotifyMessage,
+  isNotifyType,
+} from '../../shared/notify-types';
+import {
+  type Clock,
+  type DesktopNotification,
+  type Logger,
+  type NotifierPort,
+  type ProcessResult,
+  type ProcessRunner,
+  runnerFailure,
+} from '../platform/ports';
 import { redactArgs, redactText, secretsInArgs } from './redact';
-import { type RunningTimer, type UpsschedAction, type UpsschedCommand, UpsschedEngine } from './upssched';
+import {
+  type RunningTimer,
+  type UpsschedAction,
+  type UpsschedCommand,
+  UpsschedEngine,
+} from './upssched';
 
 /** A notification as the monitor emits it. */
 export interface HookNotification {
@@ -102,7 +122,6 @@ const TITLES: Readonly<Record<string, string>> = {
   FSD_LATCHED_AT_START: 'Forced shutdown flag already set',
 };
 
-
 /** Desktop urgency from the event's default severity (critical → critical, warning → normal, info → low). */
 export function urgencyOf(event: string): DesktopNotification['urgency'] {
   const severity = isNotifyType(event) ? DEFAULT_NOTIFY_SEVERITY[event] : 'warning';
@@ -110,8 +129,13 @@ export function urgencyOf(event: string): DesktopNotification['urgency'] {
 }
 
 /** The effective policy of one event after config and defaults. */
-export function eventPolicy(hooks: Hooks, event: string): { notify: boolean; exec: boolean; template: string | undefined } {
-  const configured = (hooks.events as Partial<Record<string, { notify?: boolean; exec?: boolean; message?: string }>>)[event];
+export function eventPolicy(
+  hooks: Hooks,
+  event: string,
+): { notify: boolean; exec: boolean; template: string | undefined } {
+  const configured = (
+    hooks.events as Partial<Record<string, { notify?: boolean; exec?: boolean; message?: string }>>
+  )[event];
   return {
     notify: configured?.notify ?? DEFAULT_NOTIFY.has(event),
     exec: configured?.exec ?? false,
@@ -137,7 +161,12 @@ interface RunSpec {
 
 /** One pending run per program, event and UPS: a flapping line must not pile up runs. */
 function coalesceKey(spec: RunSpec): string {
-  const which = spec.source === 'event-hook' ? spec.detail.hookIndex : spec.source === 'upssched' ? (spec.detail.timer ?? spec.detail.argument ?? null) : null;
+  const which =
+    spec.source === 'event-hook'
+      ? spec.detail.hookIndex
+      : spec.source === 'upssched'
+        ? (spec.detail.timer ?? spec.detail.argument ?? null)
+        : null;
   return JSON.stringify([spec.source, which, spec.notification.event, spec.notification.upsName]);
 }
 
@@ -170,7 +199,8 @@ export class HookDispatcher {
     this.secrets = options.secrets ?? (() => []);
     this.maxConcurrent = Math.max(1, options.maxConcurrentRuns ?? 4);
     this.maxRecorded = options.maxRecordedOutputBytes ?? 8 * 1024;
-    this.routeFor = options.routeFor ?? ((id) => (id === '*' ? undefined : `/ups/${encodeURIComponent(id)}`));
+    this.routeFor =
+      options.routeFor ?? ((id) => (id === '*' ? undefined : `/ups/${encodeURIComponent(id)}`));
     this.upssched = new UpsschedEngine({
       clock: options.clock,
       cmdScript: options.hooks.upssched?.cmdScript ?? null,
@@ -204,12 +234,17 @@ export class HookDispatcher {
         key: `${event}:${upsName || monitorId}`,
         title: TITLES[event] ?? event,
         // upsmon's messages have no full stop ("Auto logout and shutdown proceeding"): one before the note.
-        body: notification.desktopNote ? `${/[.!?]$/.test(message) ? message : `${message}.`} ${notification.desktopNote}` : message,
+        body: notification.desktopNote
+          ? `${/[.!?]$/.test(message) ? message : `${message}.`} ${notification.desktopNote}`
+          : message,
         urgency: urgencyOf(event),
         ...(route !== undefined ? { route } : {}),
       };
       this.notifier.notify(desktop).catch((error: unknown) => {
-        this.logger?.log('warn', 'desktop notification failed', { event, error: error instanceof Error ? error.message : String(error) });
+        this.logger?.log('warn', 'desktop notification failed', {
+          event,
+          error: error instanceof Error ? error.message : String(error),
+        });
       });
     }
 
@@ -274,10 +309,11 @@ export class HookDispatcher {
     const args = [notification.upsName, notification.detail ?? ''];
     if (template !== undefined) return formatNotifyMessage(template, args);
     if (notification.message) return notification.message;
-    const fallback = isNotifyType(notification.event) ? DEFAULT_NOTIFY_MESSAGES[notification.event] : `UPS %s: ${String(notification.event)}`;
+    const fallback = isNotifyType(notification.event)
+      ? DEFAULT_NOTIFY_MESSAGES[notification.event]
+      : `UPS %s: ${String(notification.event)}`;
     return formatNotifyMessage(fallback, args);
   }
-
 
   private launchUpssched(command: UpsschedCommand): void {
     if (this.closed) return;
@@ -290,7 +326,12 @@ export class HookDispatcher {
         type: 'upssched',
         severity: 'info',
         message: `upssched timer "${command.cause.timer}" fired`,
-        data: { action: 'TIMER-FIRED', timer: command.cause.timer, event: command.origin.event, upsName: command.origin.upsName },
+        data: {
+          action: 'TIMER-FIRED',
+          timer: command.cause.timer,
+          event: command.origin.event,
+          upsName: command.origin.upsName,
+        },
       });
     }
     this.enqueue({
@@ -299,12 +340,19 @@ export class HookDispatcher {
       extraArgs: [],
       env: command.env,
       timeoutMs: this.hooks.timeoutSeconds * 1000,
-      notification: { event: command.origin.event, upsName: command.origin.upsName, monitorId: command.origin.monitorId },
+      notification: {
+        event: command.origin.event,
+        upsName: command.origin.upsName,
+        monitorId: command.origin.monitorId,
+      },
       detail,
     });
   }
 
-  private recordTimerActions(actions: UpsschedAction[], ctx: { event: string; upsName: string; monitorId: string }): void {
+  private recordTimerActions(
+    actions: UpsschedAction[],
+    ctx: { event: string; upsName: string; monitorId: string },
+  ): void {
     for (const a of actions) {
       if (a.action === 'START-TIMER') {
         this.record({
@@ -312,15 +360,29 @@ export class HookDispatcher {
           type: 'upssched',
           severity: 'info',
           message: `upssched timer "${a.timer}" started on ${ctx.event}: runs in ${a.seconds} s unless cancelled`,
-          data: { action: a.action, timer: a.timer, seconds: a.seconds, event: ctx.event, upsName: ctx.upsName },
+          data: {
+            action: a.action,
+            timer: a.timer,
+            seconds: a.seconds,
+            event: ctx.event,
+            upsName: ctx.upsName,
+          },
         });
       } else if (a.action === 'CANCEL-TIMER' && a.cancelled > 0) {
         this.record({
           monitorId: ctx.monitorId,
           type: 'upssched',
           severity: 'info',
-          message: `upssched timer "${a.timer}" cancelled on ${ctx.event}` + (a.cancelled > 1 ? ` (${a.cancelled} running)` : ''),
-          data: { action: a.action, timer: a.timer, cancelled: a.cancelled, event: ctx.event, upsName: ctx.upsName },
+          message:
+            `upssched timer "${a.timer}" cancelled on ${ctx.event}` +
+            (a.cancelled > 1 ? ` (${a.cancelled} running)` : ''),
+          data: {
+            action: a.action,
+            timer: a.timer,
+            cancelled: a.cancelled,
+            event: ctx.event,
+            upsName: ctx.upsName,
+          },
         });
       }
     }
@@ -368,26 +430,36 @@ export class HookDispatcher {
     const at = this.clock.now();
     let result: ProcessResult;
     try {
-      result = await this.runner.run(spec.command.file, args, { env: spec.env, timeoutMs: spec.timeoutMs });
+      result = await this.runner.run(spec.command.file, args, {
+        env: spec.env,
+        timeoutMs: spec.timeoutMs,
+      });
     } catch (error) {
       result = runnerFailure(error, at);
     }
     try {
       this.sink(this.runEvent(spec, args, result, at));
     } catch (error) {
-      this.logger?.log('error', 'recording a hook run failed', { error: error instanceof Error ? error.message : String(error) });
+      this.logger?.log('error', 'recording a hook run failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
   private runEvent(spec: RunSpec, args: string[], result: ProcessResult, at: number): StoredEvent {
     const secrets = [...this.secrets(), ...secretsInArgs(args)];
     const program = redactText(spec.command.file, secrets);
-    const label = { 'notify-command': 'NOTIFYCMD', 'event-hook': 'Hook', upssched: 'upssched CMDSCRIPT' }[spec.source];
+    const label = {
+      'notify-command': 'NOTIFYCMD',
+      'event-hook': 'Hook',
+      upssched: 'upssched CMDSCRIPT',
+    }[spec.source];
     const seconds = (spec.timeoutMs / 1000).toString();
     let outcome: string;
     let ok = false;
     if (result.spawnError !== undefined) outcome = `could not start: ${result.spawnError}`;
-    else if (result.timedOut) outcome = `timed out after ${seconds} s and was killed${result.signal ? ` (${result.signal})` : ''}`;
+    else if (result.timedOut)
+      outcome = `timed out after ${seconds} s and was killed${result.signal ? ` (${result.signal})` : ''}`;
     else if (result.signal) outcome = `was killed by ${result.signal}`;
     else {
       ok = result.exitCode === 0;
@@ -395,7 +467,9 @@ export class HookDispatcher {
     }
     const tail = (s: string) => {
       const buf = Buffer.from(s, 'utf8');
-      return buf.length <= this.maxRecorded ? s : `[…]${buf.subarray(buf.length - this.maxRecorded).toString('utf8')}`;
+      return buf.length <= this.maxRecorded
+        ? s
+        : `[…]${buf.subarray(buf.length - this.maxRecorded).toString('utf8')}`;
     };
     const data: Record<string, unknown> = {
       source: spec.source,
@@ -421,20 +495,35 @@ export class HookDispatcher {
       kind: 'hook',
       type: 'hook-run',
       severity: ok ? 'info' : 'warning',
-      message: redactText(`${label} ${program} on ${spec.notification.event} ${outcome} (${Math.round(result.durationMs)} ms)`, secrets),
+      message: redactText(
+        `${label} ${program} on ${spec.notification.event} ${outcome} (${Math.round(result.durationMs)} ms)`,
+        secrets,
+      ),
       data,
     };
   }
 
   private recordDropped(spec: RunSpec, waitedMs: number, limitMs: number): void {
-    const label = { 'notify-command': 'NOTIFYCMD', 'event-hook': 'Hook', upssched: 'upssched CMDSCRIPT' }[spec.source];
+    const label = {
+      'notify-command': 'NOTIFYCMD',
+      'event-hook': 'Hook',
+      upssched: 'upssched CMDSCRIPT',
+    }[spec.source];
     const program = redactText(spec.command.file, this.secrets());
     this.record({
       monitorId: spec.notification.monitorId,
       type: 'hook-dropped',
       severity: 'warning',
       message: `${label} ${program} on ${spec.notification.event} was not run: other hooks kept it waiting ${Math.round(waitedMs / 1000)} s, over the ${limitMs / 1000} s limit (hooks.maxStartDelaySeconds)`,
-      data: { source: spec.source, event: spec.notification.event, upsName: spec.notification.upsName, program, waitedMs: Math.round(waitedMs), limitMs, ...spec.detail },
+      data: {
+        source: spec.source,
+        event: spec.notification.event,
+        upsName: spec.notification.upsName,
+        program,
+        waitedMs: Math.round(waitedMs),
+        limitMs,
+        ...spec.detail,
+      },
     });
   }
 
@@ -442,7 +531,9 @@ export class HookDispatcher {
     try {
       this.sink({ at: this.clock.now(), kind: 'hook', ...e });
     } catch (error) {
-      this.logger?.log('error', 'recording an upssched action failed', { error: error instanceof Error ? error.message : String(error) });
+      this.logger?.log('error', 'recording an upssched action failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -12,12 +12,21 @@ describe('redaction', () => {
     expect(redactText('{"apiKey": "k-123", "name": "x"}')).toBe('{"apiKey": "***", "name": "x"}');
     expect(redactText('Authorization: Bearer eyJhbGciOi.xyz')).toBe('Authorization: Bearer ***');
     expect(redactText('curl https://user:pa55@host/x')).toBe('curl https://user:***@host/x');
-    expect(redactText('UPS ups@nas on battery [OB LB]:45%')).toBe('UPS ups@nas on battery [OB LB]:45%');
+    expect(redactText('UPS ups@nas on battery [OB LB]:45%')).toBe(
+      'UPS ups@nas on battery [OB LB]:45%',
+    );
   });
 
   it('masks the value after --password-like options and finds the secrets in args', () => {
     const args = ['-h', '+0', '--password', 'hunter22', '--token=abc123', 'https://a:b0b@x'];
-    expect(redactArgs(args)).toEqual(['-h', '+0', '--password', '***', '--token=***', 'https://a:***@x']);
+    expect(redactArgs(args)).toEqual([
+      '-h',
+      '+0',
+      '--password',
+      '***',
+      '--token=***',
+      'https://a:***@x',
+    ]);
     expect(secretsInArgs(args)).toEqual(['hunter22', 'abc123', 'b0b']);
   });
 });

@@ -7,7 +7,8 @@
 const MASK = '***';
 
 /** Options whose NEXT argument is a secret (`--password s3cret`). */
-const SECRET_OPTION = /^-{1,2}(?:pass(?:word)?|passwd|pwd|secret|token|api[-_]?key|auth(?:orization)?|client[-_]?secret|access[-_]?token)$/i;
+const SECRET_OPTION =
+  /^-{1,2}(?:pass(?:word)?|passwd|pwd|secret|token|api[-_]?key|auth(?:orization)?|client[-_]?secret|access[-_]?token)$/i;
 
 /** `password=…`, `token: …`, `"apiKey": "…"` and the like (the value up to whitespace, quote, `&` or `,`). */
 const KEY_VALUE =
@@ -23,7 +24,9 @@ const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^/\s@]+)(@)/gi;
 export function redactText(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
   // Longest first, so that a secret containing another is masked whole.
-  for (const secret of [...knownSecrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length)) {
+  for (const secret of [...knownSecrets]
+    .filter((s) => s.length >= 3)
+    .sort((a, b) => b.length - a.length)) {
     out = out.split(secret).join(MASK);
   }
   out = out.replace(URL_USERINFO, `$1${MASK}$3`);
@@ -33,7 +36,10 @@ export function redactText(text: string, knownSecrets: readonly string[] = []): 
 }
 
 /** Redacts an argument list: known secrets, `key=value` secrets and the value after `--password`-like options. */
-export function redactArgs(args: readonly string[], knownSecrets: readonly string[] = []): string[] {
+export function redactArgs(
+  args: readonly string[],
+  knownSecrets: readonly string[] = [],
+): string[] {
   const out: string[] = [];
   let maskNext = false;
   for (const arg of args) {

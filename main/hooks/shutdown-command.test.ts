@@ -24,20 +24,40 @@ function write(name: string, body: string): string {
 
 describe('default shutdown commands', () => {
   it('Linux: /sbin/shutdown -h +0 (upsmon default), falling back on merged-/usr systems and to systemctl poweroff', () => {
-    expect(defaultShutdownCommand('linux', (p) => p === '/sbin/shutdown')).toEqual({ file: '/sbin/shutdown', args: ['-h', '+0'] });
-    expect(defaultShutdownCommand('linux', (p) => p === '/usr/bin/shutdown')).toEqual({ file: '/usr/bin/shutdown', args: ['-h', '+0'] });
-    expect(defaultShutdownCommand('linux', (p) => p === '/usr/bin/systemctl')).toEqual({ file: '/usr/bin/systemctl', args: ['poweroff'] });
-    expect(defaultShutdownCommand('linux', () => false)).toEqual({ file: '/sbin/shutdown', args: ['-h', '+0'] });
+    expect(defaultShutdownCommand('linux', (p) => p === '/sbin/shutdown')).toEqual({
+      file: '/sbin/shutdown',
+      args: ['-h', '+0'],
+    });
+    expect(defaultShutdownCommand('linux', (p) => p === '/usr/bin/shutdown')).toEqual({
+      file: '/usr/bin/shutdown',
+      args: ['-h', '+0'],
+    });
+    expect(defaultShutdownCommand('linux', (p) => p === '/usr/bin/systemctl')).toEqual({
+      file: '/usr/bin/systemctl',
+      args: ['poweroff'],
+    });
+    expect(defaultShutdownCommand('linux', () => false)).toEqual({
+      file: '/sbin/shutdown',
+      args: ['-h', '+0'],
+    });
   });
 
   it('macOS, BSD and Windows', () => {
-    expect(defaultShutdownCommand('darwin')).toEqual({ file: '/sbin/shutdown', args: ['-h', 'now'] });
-    expect(defaultShutdownCommand('freebsd')).toEqual({ file: '/sbin/shutdown', args: ['-p', 'now'] });
+    expect(defaultShutdownCommand('darwin')).toEqual({
+      file: '/sbin/shutdown',
+      args: ['-h', 'now'],
+    });
+    expect(defaultShutdownCommand('freebsd')).toEqual({
+      file: '/sbin/shutdown',
+      args: ['-p', 'now'],
+    });
     expect(defaultShutdownCommand('win32', () => true, { SystemRoot: 'D:\\WINNT' })).toEqual({
       file: 'D:\\WINNT\\System32\\shutdown.exe',
       args: ['/s', '/f', '/t', '0'],
     });
-    expect(defaultShutdownCommand('win32', () => true, {}).file).toBe('C:\\Windows\\System32\\shutdown.exe');
+    expect(defaultShutdownCommand('win32', () => true, {}).file).toBe(
+      'C:\\Windows\\System32\\shutdown.exe',
+    );
   });
 });
 
@@ -69,28 +89,44 @@ describe('shutdown step', () => {
       kind: 'hook',
       type: 'shutdown-command',
       monitorId: 'nas/ups',
-      data: { phase: 'dry-run', dryRun: true, wouldRun: { program: command.file, args: command.args }, default: true },
+      data: {
+        phase: 'dry-run',
+        dryRun: true,
+        wouldRun: { program: command.file, args: command.args },
+        default: true,
+      },
     });
-    expect(events[0]!.message).toBe(`Dry run: would run ${command.file} ${command.args.join(' ')} (FSD on ups@nas)`);
+    expect(events[0]!.message).toBe(
+      `Dry run: would run ${command.file} ${command.args.join(' ')} (FSD on ups@nas)`,
+    );
   });
 
   it('dry run of a configured command masks secrets in what it records', async () => {
     const events: StoredEvent[] = [];
     await runShutdownCommand({
-      config: ShutdownSchema.parse({ dryRun: true, command: { file: '/usr/local/bin/poweroff-all', args: ['--token', 'T0KEN-xyz'] } }),
+      config: ShutdownSchema.parse({
+        dryRun: true,
+        command: { file: '/usr/local/bin/poweroff-all', args: ['--token', 'T0KEN-xyz'] },
+      }),
       runner: new NodeProcessRunner(),
       clock: new FakeClock(),
       sink: (e) => events.push(e),
     });
     expect(JSON.stringify(events)).not.toContain('T0KEN-xyz');
-    expect(events[0]!.data!.wouldRun).toEqual({ program: '/usr/local/bin/poweroff-all', args: ['--token', '***'] });
+    expect(events[0]!.data!.wouldRun).toEqual({
+      program: '/usr/local/bin/poweroff-all',
+      args: ['--token', '***'],
+    });
   });
 
   it('runs a real harmless command, returning when it has STARTED, with completion later', async () => {
     const marker = join(dir, 'done');
     const gate = join(dir, 'gate');
     // Waits until the test opens the gate: the step must have returned before the command ends.
-    const file = write('fake-shutdown.sh', `while [ ! -e ${gate} ]; do sleep 0.05; done\necho "powering off $1" ; touch ${marker}`);
+    const file = write(
+      'fake-shutdown.sh',
+      `while [ ! -e ${gate} ]; do sleep 0.05; done\necho "powering off $1" ; touch ${marker}`,
+    );
     const events: StoredEvent[] = [];
     const started = await runShutdownCommand({
       config: ShutdownSchema.parse({ command: { file, args: ['now'] }, timeoutSeconds: 10 }),
@@ -99,16 +135,26 @@ describe('shutdown step', () => {
       sink: (e) => events.push(e),
       monitorId: 'nas/ups',
     });
-    expect(started).toMatchObject({ dryRun: false, started: true, command: { file, args: ['now'] } });
+    expect(started).toMatchObject({
+      dryRun: false,
+      started: true,
+      command: { file, args: ['now'] },
+    });
     expect(existsSync(marker)).toBe(false);
     expect(events.map((e) => e.data!.phase)).toEqual(['started']);
-    expect(events[0]).toMatchObject({ severity: 'critical', data: { program: file, args: ['now'], pid: expect.any(Number) } });
+    expect(events[0]).toMatchObject({
+      severity: 'critical',
+      data: { program: file, args: ['now'], pid: expect.any(Number) },
+    });
     writeFileSync(gate, '');
     const result = await started.completion;
     expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: 'powering off now\n' });
     expect(existsSync(marker)).toBe(true);
     expect(events.map((e) => e.data!.phase)).toEqual(['started', 'finished']);
-    expect(events[1]).toMatchObject({ severity: 'info', data: { exitCode: 0, stdout: 'powering off now\n' } });
+    expect(events[1]).toMatchObject({
+      severity: 'info',
+      data: { exitCode: 0, stdout: 'powering off now\n' },
+    });
   });
 
   it('a command that cannot start resolves at once with started=false and an actionable error', async () => {
@@ -121,7 +167,12 @@ describe('shutdown step', () => {
     });
     expect(started.started).toBe(false);
     expect(started.spawnError).toMatch(/ENOENT/);
-    expect(events).toEqual([expect.objectContaining({ severity: 'critical', data: expect.objectContaining({ phase: 'failed' }) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        data: expect.objectContaining({ phase: 'failed' }),
+      }),
+    ]);
     expect((await started.completion)?.spawnError).toMatch(/ENOENT/);
   });
 
@@ -137,13 +188,25 @@ describe('shutdown step', () => {
     expect(started.started).toBe(true);
     const result = await started.completion;
     expect(result).toMatchObject({ timedOut: true, signal: 'SIGTERM' });
-    expect(events[1]).toMatchObject({ severity: 'critical', message: 'Shutdown command timed out after 1 s and was killed' });
+    expect(events[1]).toMatchObject({
+      severity: 'critical',
+      message: 'Shutdown command timed out after 1 s and was killed',
+    });
   });
 
   it('with a runner that cannot report the start, it returns at completion', async () => {
     const events: StoredEvent[] = [];
     const runner: ProcessRunner = {
-      run: () => Promise.resolve({ exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false, startedAt: 0, durationMs: 1 }),
+      run: () =>
+        Promise.resolve({
+          exitCode: 0,
+          signal: null,
+          stdout: '',
+          stderr: '',
+          timedOut: false,
+          startedAt: 0,
+          durationMs: 1,
+        }),
     };
     const started = await runShutdownCommand({
       config: ShutdownSchema.parse({ command: { file: '/bin/true' } }),

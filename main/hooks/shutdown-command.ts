@@ -20,7 +20,13 @@
 import { existsSync } from 'node:fs';
 import type { Command, ShutdownSchema } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
-import { type Clock, type Logger, type ProcessResult, type ProcessRunner, runnerFailure } from '../platform/ports';
+import {
+  type Clock,
+  type Logger,
+  type ProcessResult,
+  type ProcessRunner,
+  runnerFailure,
+} from '../platform/ports';
 import type { z } from 'zod';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 
@@ -92,13 +98,18 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
   const monitorId = options.monitorId ?? '*';
   const command = config.command ?? defaultShutdownCommand(options.platform);
   const secrets = [...(options.secrets?.() ?? []), ...secretsInArgs(command.args)];
-  const shown = { program: redactText(command.file, secrets), args: redactArgs(command.args, secrets) };
+  const shown = {
+    program: redactText(command.file, secrets),
+    args: redactArgs(command.args, secrets),
+  };
   const printable = [shown.program, ...shown.args].join(' ');
   const record = (e: Omit<StoredEvent, 'at' | 'kind' | 'monitorId' | 'type'>) => {
     try {
       sink({ at: clock.now(), kind: 'hook', type: 'shutdown-command', monitorId, ...e });
     } catch (error) {
-      options.logger?.log('error', 'recording the shutdown command failed', { error: error instanceof Error ? error.message : String(error) });
+      options.logger?.log('error', 'recording the shutdown command failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   };
   const reason = options.reason ? ` (${options.reason})` : '';
@@ -110,7 +121,12 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
       data: { phase: 'dry-run', dryRun: true, wouldRun: shown, default: config.command === null },
     });
     options.logger?.log('warn', `dry run: would run ${printable}`);
-    return Promise.resolve({ dryRun: true, command, started: true, completion: Promise.resolve(null) });
+    return Promise.resolve({
+      dryRun: true,
+      command,
+      started: true,
+      completion: Promise.resolve(null),
+    });
   }
 
   const timeoutMs = config.timeoutSeconds * 1000;
@@ -127,7 +143,14 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
       record({
         severity: 'critical',
         message: `Shutdown command started: ${printable}${reason}`,
-        data: { phase: 'started', dryRun: false, program: shown.program, args: shown.args, pid: pid ?? null, default: config.command === null },
+        data: {
+          phase: 'started',
+          dryRun: false,
+          program: shown.program,
+          args: shown.args,
+          pid: pid ?? null,
+          default: config.command === null,
+        },
       });
       resolveStarted({ dryRun: false, command, started: true, completion });
     };
@@ -142,7 +165,13 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
           record({
             severity: 'critical',
             message: `Shutdown command could not start: ${spawnError}`,
-            data: { phase: 'failed', dryRun: false, program: shown.program, args: shown.args, spawnError },
+            data: {
+              phase: 'failed',
+              dryRun: false,
+              program: shown.program,
+              args: shown.args,
+              spawnError,
+            },
           });
           resolveStarted({ dryRun: false, command, started: false, spawnError, completion });
           resolveCompletion(result);

@@ -21,7 +21,19 @@
  * nut-client (upsd, dummy-ups, upsc), bash.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { type Server, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +48,9 @@ import { HookDispatcher } from './hook-dispatcher';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/upssched-cmd', import.meta.url));
 /** The Proxmox setup guide's step that lists upssched-cmd (VM side, step 8), copied verbatim. */
-const SEED = fileURLToPath(new URL('./fixtures/proxmox-guide-upssched-cmd-step.md', import.meta.url));
+const SEED = fileURLToPath(
+  new URL('./fixtures/proxmox-guide-upssched-cmd-step.md', import.meta.url),
+);
 const UPSNAME = upsSystemName({ host: 'localhost', port: 3493 }, 'apc');
 
 /** Runs in the namespace: listens on localhost:3493 (once lo is up) and forwards to a unix socket. */
@@ -85,7 +99,10 @@ function need(program: string, pkg: string): string {
 /** Records each invocation's arguments as one JSON line. */
 function writeShim(shimDir: string, name: string, file: string): void {
   const path = join(shimDir, name);
-  writeFileSync(path, `#!/bin/sh\nfor a in "$@"; do printf '%s\\037' "$a"; done >> ${file}\nprintf '\\n' >> ${file}\n`);
+  writeFileSync(
+    path,
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\037' "$a"; done >> ${file}\nprintf '\\n' >> ${file}\n`,
+  );
   chmodSync(path, 0o755);
 }
 
@@ -100,18 +117,30 @@ function invocations(file: string): string[][] {
 /** The test's ProcessRunner: the hook runs in the namespace, with the shims first on PATH. */
 class NamespaceRunner implements ProcessRunner {
   readonly inner = new NodeProcessRunner();
-  readonly calls: { file: string; args: readonly string[]; env: Record<string, string> | undefined }[] = [];
+  readonly calls: {
+    file: string;
+    args: readonly string[];
+    env: Record<string, string> | undefined;
+  }[] = [];
   constructor(
     private readonly nsenter: string,
     private readonly holderPid: number,
     private readonly path: string,
   ) {}
-  run(file: string, args: readonly string[], options: Parameters<ProcessRunner['run']>[2]): Promise<ProcessResult> {
+  run(
+    file: string,
+    args: readonly string[],
+    options: Parameters<ProcessRunner['run']>[2],
+  ): Promise<ProcessResult> {
     this.calls.push({ file, args, env: options.env });
-    return this.inner.run(this.nsenter, ['--target', String(this.holderPid), '--net', '--', file, ...args], {
-      ...options,
-      env: { ...options.env, PATH: this.path },
-    });
+    return this.inner.run(
+      this.nsenter,
+      ['--target', String(this.holderPid), '--net', '--', file, ...args],
+      {
+        ...options,
+        env: { ...options.env, PATH: this.path },
+      },
+    );
   }
 }
 
@@ -128,7 +157,10 @@ function readNs(link: string): string {
 async function waitForOutput(child: ChildProcess, text: string, timeoutMs: number): Promise<void> {
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`namespace relay did not start: ${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`namespace relay did not start: ${out}`)),
+      timeoutMs,
+    );
     const onData = (c: Buffer) => {
       out += c.toString('utf8');
       if (out.includes(text)) {
@@ -146,7 +178,8 @@ async function waitForOutput(child: ChildProcess, text: string, timeoutMs: numbe
 }
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error('this test needs root (it creates a network namespace)');
+  if (process.getuid?.() !== 0)
+    throw new Error('this test needs root (it creates a network namespace)');
   const unshare = need('unshare', 'util-linux');
   const nsenter = need('nsenter', 'util-linux');
   const ip = need('ip', 'iproute2');
@@ -175,7 +208,9 @@ beforeAll(async () => {
 
   const relayFile = join(dir, 'relay.mjs');
   writeFileSync(relayFile, RELAY_SOURCE);
-  nsHolder = spawn(unshare, ['--net', '--', process.execPath, relayFile, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  nsHolder = spawn(unshare, ['--net', '--', process.execPath, relayFile, socketPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const ready = waitForOutput(nsHolder, 'listening', 15_000);
   // unshare(2) happens after spawn returns: wait until the holder is really in its own namespace,
   // or `ip link set lo up` would act on ours and leave the namespace's loopback down.
@@ -183,18 +218,32 @@ beforeAll(async () => {
   const holderNs = `/proc/${nsHolder.pid}/ns/net`;
   const deadline = Date.now() + 10_000;
   while (readNs(holderNs) === ownNs) {
-    if (Date.now() > deadline) throw new Error('unshare --net did not create a network namespace (is this root?)');
+    if (Date.now() > deadline)
+      throw new Error('unshare --net did not create a network namespace (is this root?)');
     await new Promise((r) => setTimeout(r, 10));
   }
-  const up = spawnSync(nsenter, ['--target', String(nsHolder.pid), '--net', '--', ip, 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  const up = spawnSync(
+    nsenter,
+    ['--target', String(nsHolder.pid), '--net', '--', ip, 'link', 'set', 'lo', 'up'],
+    { encoding: 'utf8' },
+  );
   if (up.status !== 0) throw new Error(`could not bring lo up in the namespace: ${up.stderr}`);
   await ready;
   // The path the script takes: upsc apc → localhost:3493 in the namespace → relay → rig.
   // (Asynchronously: the host end of the relay runs in this process.)
-  const probe = await new NodeProcessRunner().run(nsenter, ['--target', String(nsHolder.pid), '--net', '--', 'upsc', 'apc', 'ups.status'], { timeoutMs: 10_000 });
-  if (probe.exitCode !== 0 || probe.stdout.trim() === '') throw new Error(`upsc apc does not reach the rig from the namespace: ${probe.stderr}`);
+  const probe = await new NodeProcessRunner().run(
+    nsenter,
+    ['--target', String(nsHolder.pid), '--net', '--', 'upsc', 'apc', 'ups.status'],
+    { timeoutMs: 10_000 },
+  );
+  if (probe.exitCode !== 0 || probe.stdout.trim() === '')
+    throw new Error(`upsc apc does not reach the rig from the namespace: ${probe.stderr}`);
 
-  runner = new NamespaceRunner(nsenter, nsHolder.pid!, `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`);
+  runner = new NamespaceRunner(
+    nsenter,
+    nsHolder.pid!,
+    `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -259,7 +308,11 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
     await rig.setVar('apc', 'battery.charge', '87');
     resetCalls();
     const { events, dispatcher } = setup();
-    const summary = dispatcher.dispatch({ event: 'ONBATT', upsName: UPSNAME, monitorId: 'pve/apc' });
+    const summary = dispatcher.dispatch({
+      event: 'ONBATT',
+      upsName: UPSNAME,
+      monitorId: 'pve/apc',
+    });
     expect(UPSNAME).toBe('apc@localhost');
     expect(summary.upssched).toEqual([{ action: 'EXECUTE', command: 'onbatt' }]);
     await dispatcher.idle();
@@ -277,7 +330,15 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
     expect(run).toMatchObject({
       severity: 'info',
       monitorId: 'pve/apc',
-      data: { source: 'upssched', cause: 'execute', program: SCRIPT, args: ['onbatt'], exitCode: 0, timedOut: false, upsName: 'apc@localhost' },
+      data: {
+        source: 'upssched',
+        cause: 'execute',
+        program: SCRIPT,
+        args: ['onbatt'],
+        exitCode: 0,
+        timedOut: false,
+        upsName: 'apc@localhost',
+      },
     });
   });
 
@@ -288,14 +349,18 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
     resetCalls();
     dispatcher.dispatch({ event: 'LOWBATT', upsName: UPSNAME, monitorId: 'pve/apc' });
     await dispatcher.idle();
-    expect(invocations(notifyFile), stderrOf(events)).toEqual([['apc, [OB DISCHRG LB]:79% - WARNING - Low battery. Shutdown now!']]);
+    expect(invocations(notifyFile), stderrOf(events)).toEqual([
+      ['apc, [OB DISCHRG LB]:79% - WARNING - Low battery. Shutdown now!'],
+    ]);
 
     await rig.setStatus('apc', 'OL CHRG');
     await rig.setVar('apc', 'battery.charge', '80');
     resetCalls();
     dispatcher.dispatch({ event: 'ONLINE', upsName: UPSNAME, monitorId: 'pve/apc' });
     await dispatcher.idle();
-    expect(invocations(notifyFile), stderrOf(events)).toEqual([['apc, [OL CHRG]:80% - INFO - Power supply is back online.']]);
+    expect(invocations(notifyFile), stderrOf(events)).toEqual([
+      ['apc, [OL CHRG]:80% - INFO - Power supply is back online.'],
+    ]);
     expect(runner.calls.map((c) => c.args)).toEqual([['online']]);
   });
 
@@ -304,7 +369,10 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
     await rig.setStatus('apc', 'OL');
     await rig.setVar('apc', 'battery.charge', '100');
     resetCalls();
-    expect(dispatcher.dispatch({ event: 'ONBATT', upsName: 'apc@pve.lan', monitorId: 'other/apc' }).upssched).toEqual([]);
+    expect(
+      dispatcher.dispatch({ event: 'ONBATT', upsName: 'apc@pve.lan', monitorId: 'other/apc' })
+        .upssched,
+    ).toEqual([]);
     dispatcher.dispatch({ event: 'COMMBAD', upsName: UPSNAME, monitorId: 'pve/apc' });
     await dispatcher.idle();
     expect(runner.calls.map((c) => c.args)).toEqual([['commbad']]);

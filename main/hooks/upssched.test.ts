@@ -24,7 +24,9 @@ function setup(rules: unknown[]) {
 
 describe('upssched engine', () => {
   it('a second START-TIMER with the same name adds a second, independent timer (2.8.0): it fires twice', () => {
-    const { clock, runs, engine, ev } = setup([{ event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'early-shutdown', seconds: 30 }]);
+    const { clock, runs, engine, ev } = setup([
+      { event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'early-shutdown', seconds: 30 },
+    ]);
     ev('ONBATT');
     clock.advance(10_000);
     ev('ONBATT');
@@ -53,7 +55,9 @@ describe('upssched engine', () => {
     ev('ONBATT');
     expect(engine.timers()).toHaveLength(4);
     const actions = ev('ONLINE');
-    expect(actions).toEqual([{ action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 2, ranCommand: null }]);
+    expect(actions).toEqual([
+      { action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 2, ranCommand: null },
+    ]);
     expect(engine.timers().map((t) => t.name)).toEqual(['other', 'other']);
     clock.advance(40_000);
     expect(runs).toHaveLength(0);
@@ -62,27 +66,47 @@ describe('upssched engine', () => {
   });
 
   it('CANCEL-TIMER with a command runs CMDSCRIPT <command> when no timer was running', () => {
-    const { runs, ev } = setup([{ event: 'ONLINE', action: 'CANCEL-TIMER', timer: 'early-shutdown', command: 'online-ack' }]);
+    const { runs, ev } = setup([
+      { event: 'ONLINE', action: 'CANCEL-TIMER', timer: 'early-shutdown', command: 'online-ack' },
+    ]);
     const actions = ev('ONLINE');
-    expect(actions).toEqual([{ action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 0, ranCommand: 'online-ack' }]);
+    expect(actions).toEqual([
+      { action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 0, ranCommand: 'online-ack' },
+    ]);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.file).toBe('/usr/local/bin/upssched-cmd');
     expect(runs[0]!.args).toEqual(['--from-sentinel', 'online-ack']);
-    expect(runs[0]!.cause).toEqual({ kind: 'cancel-fallback', timer: 'early-shutdown', argument: 'online-ack' });
-    expect(runs[0]!.env).toEqual({ UPSNAME: NAS, NOTIFYTYPE: 'ONLINE', NOTIFYMSG: `UPS ${NAS} ONLINE` });
+    expect(runs[0]!.cause).toEqual({
+      kind: 'cancel-fallback',
+      timer: 'early-shutdown',
+      argument: 'online-ack',
+    });
+    expect(runs[0]!.env).toEqual({
+      UPSNAME: NAS,
+      NOTIFYTYPE: 'ONLINE',
+      NOTIFYMSG: `UPS ${NAS} ONLINE`,
+    });
   });
 
   it('CANCEL-TIMER without a command and no timer is a no-op', () => {
-    const { runs, ev } = setup([{ event: 'ONLINE', action: 'CANCEL-TIMER', timer: 'early-shutdown' }]);
-    expect(ev('ONLINE')).toEqual([{ action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 0, ranCommand: null }]);
+    const { runs, ev } = setup([
+      { event: 'ONLINE', action: 'CANCEL-TIMER', timer: 'early-shutdown' },
+    ]);
+    expect(ev('ONLINE')).toEqual([
+      { action: 'CANCEL-TIMER', timer: 'early-shutdown', cancelled: 0, ranCommand: null },
+    ]);
     expect(runs).toHaveLength(0);
   });
 
   it('EXECUTE runs CMDSCRIPT <command> immediately', () => {
-    const { runs, ev, clock } = setup([{ event: 'LOWBATT', ups: NAS, action: 'EXECUTE', command: 'lowbatt' }]);
+    const { runs, ev, clock } = setup([
+      { event: 'LOWBATT', ups: NAS, action: 'EXECUTE', command: 'lowbatt' },
+    ]);
     ev('LOWBATT');
     expect(clock.pending()).toBe(0);
-    expect(runs.map((r) => [r.args, r.cause.kind])).toEqual([[['--from-sentinel', 'lowbatt'], 'execute']]);
+    expect(runs.map((r) => [r.args, r.cause.kind])).toEqual([
+      [['--from-sentinel', 'lowbatt'], 'execute'],
+    ]);
   });
 
   it('every matching AT line applies, in order; the event matches case-insensitively', () => {
@@ -137,7 +161,14 @@ describe('upssched engine', () => {
     const t0 = clock.now();
     ev('ONBATT', OTHER);
     expect(engine.timers()).toEqual([
-      expect.objectContaining({ name: 'short', upsName: OTHER, notifyType: 'ONBATT', monitorId: 'nas/ups', startedAt: t0, dueAt: t0 + 3000 }),
+      expect.objectContaining({
+        name: 'short',
+        upsName: OTHER,
+        notifyType: 'ONBATT',
+        monitorId: 'nas/ups',
+        startedAt: t0,
+        dueAt: t0 + 3000,
+      }),
       expect.objectContaining({ name: 'long', upsName: OTHER, dueAt: t0 + 300_000 }),
     ]);
     expect(engine.cancelAll()).toBe(2);
@@ -166,12 +197,21 @@ describe('upssched engine', () => {
     const engine = new UpsschedEngine({
       clock,
       cmdScript: null,
-      rules: [UpsschedRuleSchema.parse({ event: 'ONBATT', action: 'START-TIMER', timer: 't', seconds: 1 })],
+      rules: [
+        UpsschedRuleSchema.parse({
+          event: 'ONBATT',
+          action: 'START-TIMER',
+          timer: 't',
+          seconds: 1,
+        }),
+      ],
       launch: (c) => runs.push(c),
     });
     engine.handle({ event: 'ONBATT', upsName: NAS, message: 'm', monitorId: 'nas/ups' });
     engine.configure({ file: '/bin/true', args: [] }, []);
-    expect(engine.handle({ event: 'ONBATT', upsName: NAS, message: 'm', monitorId: 'nas/ups' })).toEqual([]);
+    expect(
+      engine.handle({ event: 'ONBATT', upsName: NAS, message: 'm', monitorId: 'nas/ups' }),
+    ).toEqual([]);
     clock.advance(1000);
     expect(runs.map((r) => [r.file, r.args])).toEqual([['/bin/true', ['t']]]);
   });

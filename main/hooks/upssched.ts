@@ -90,7 +90,11 @@ interface TimerEntry extends RunningTimer {
 }
 
 /** Does an AT rule apply to this notification? */
-export function ruleMatches(rule: Pick<UpsschedRule, 'event' | 'ups'>, event: string, upsName: string): boolean {
+export function ruleMatches(
+  rule: Pick<UpsschedRule, 'event' | 'ups'>,
+  event: string,
+  upsName: string,
+): boolean {
   if (rule.event.toUpperCase() !== event.toUpperCase()) return false;
   return rule.ups === '*' || rule.ups === upsName;
 }
@@ -126,14 +130,23 @@ export class UpsschedEngine {
       if (!ruleMatches(rule, event.event, event.upsName)) continue;
       switch (rule.action) {
         case 'START-TIMER':
-          actions.push({ action: 'START-TIMER', timer: rule.timer, seconds: rule.seconds, timerId: this.start(rule.timer, rule.seconds, event) });
+          actions.push({
+            action: 'START-TIMER',
+            timer: rule.timer,
+            seconds: rule.seconds,
+            timerId: this.start(rule.timer, rule.seconds, event),
+          });
           break;
         case 'CANCEL-TIMER': {
           const cancelled = this.cancel(rule.timer);
           let ranCommand: string | null = null;
           if (cancelled === 0 && rule.command !== undefined && rule.command !== '') {
             ranCommand = rule.command;
-            this.emit(rule.command, event, { kind: 'cancel-fallback', timer: rule.timer, argument: rule.command });
+            this.emit(rule.command, event, {
+              kind: 'cancel-fallback',
+              timer: rule.timer,
+              argument: rule.command,
+            });
           }
           actions.push({ action: 'CANCEL-TIMER', timer: rule.timer, cancelled, ranCommand });
           break;
@@ -150,7 +163,15 @@ export class UpsschedEngine {
   /** The running timers, soonest first. */
   timers(): RunningTimer[] {
     return this.running
-      .map(({ id, name, upsName, notifyType, monitorId, startedAt, dueAt }) => ({ id, name, upsName, notifyType, monitorId, startedAt, dueAt }))
+      .map(({ id, name, upsName, notifyType, monitorId, startedAt, dueAt }) => ({
+        id,
+        name,
+        upsName,
+        notifyType,
+        monitorId,
+        startedAt,
+        dueAt,
+      }))
       .sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);
   }
 

@@ -18,7 +18,22 @@ import { ConnectionStateSchema, type UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, Logger } from '../platform/ports';
 
 /** The ups.status flags nut_exporter reports (each 0 or 1). */
-export const STATUS_FLAGS = ['OL', 'OB', 'LB', 'HB', 'RB', 'CHRG', 'DISCHRG', 'BYPASS', 'CAL', 'OFF', 'OVER', 'TRIM', 'BOOST', 'FSD'] as const;
+export const STATUS_FLAGS = [
+  'OL',
+  'OB',
+  'LB',
+  'HB',
+  'RB',
+  'CHRG',
+  'DISCHRG',
+  'BYPASS',
+  'CAL',
+  'OFF',
+  'OVER',
+  'TRIM',
+  'BOOST',
+  'FSD',
+] as const;
 
 export interface MetricsDeps {
   clock: Clock;
@@ -39,17 +54,72 @@ const UPS_LABELS = ['ups', 'master'] as const;
 export class MetricsEndpoint {
   private readonly registry = new Registry();
   private readonly variableGauges = new Map<string, Gauge>();
-  private readonly status = new Gauge({ name: 'network_ups_tools_ups_status', help: 'UPS status flag (ups.status), 1 when set', labelNames: [...UPS_LABELS, 'flag'], registers: [this.registry] });
-  private readonly deviceInfo = new Gauge({ name: 'network_ups_tools_device_info', help: 'UPS device information (device.*) as labels, always 1', labelNames: [...UPS_LABELS, 'mfr', 'model', 'serial', 'type'], registers: [this.registry] });
-  private readonly sessionState = new Gauge({ name: 'nut_sentinel_session_state', help: 'Session state of the monitored UPS (1 for the current state)', labelNames: [...UPS_LABELS, 'state'], registers: [this.registry] });
-  private readonly loggedIn = new Gauge({ name: 'nut_sentinel_logged_in', help: '1 when this machine is logged in to the UPS as a secondary (counted by the master)', labelNames: UPS_LABELS, registers: [this.registry] });
-  private readonly numLogins = new Gauge({ name: 'nut_sentinel_numlogins', help: 'NUMLOGINS: systems logged in to the UPS on its master', labelNames: UPS_LABELS, registers: [this.registry] });
-  private readonly missing = new Gauge({ name: 'nut_sentinel_expected_clients_missing', help: 'Expected clients that are not logged in to the UPS', labelNames: UPS_LABELS, registers: [this.registry] });
-  private readonly pollAge = new Gauge({ name: 'nut_sentinel_last_poll_age_seconds', help: 'Seconds since ups.status was last read successfully', labelNames: UPS_LABELS, registers: [this.registry] });
-  private readonly events = new Counter({ name: 'nut_sentinel_events_total', help: 'Events recorded, by type and severity', labelNames: ['type', 'severity'], registers: [this.registry] });
-  private readonly deliveries = new Counter({ name: 'nut_sentinel_alert_deliveries_total', help: 'Alert messages delivered, by channel', labelNames: ['channel'], registers: [this.registry] });
-  private readonly failures = new Counter({ name: 'nut_sentinel_alert_delivery_failures_total', help: 'Failed alert delivery attempts, by channel', labelNames: ['channel'], registers: [this.registry] });
-  private readonly pending = new Gauge({ name: 'nut_sentinel_alert_outbox_pending', help: 'Alert messages waiting in the outbox, by channel', labelNames: ['channel'], registers: [this.registry] });
+  private readonly status = new Gauge({
+    name: 'network_ups_tools_ups_status',
+    help: 'UPS status flag (ups.status), 1 when set',
+    labelNames: [...UPS_LABELS, 'flag'],
+    registers: [this.registry],
+  });
+  private readonly deviceInfo = new Gauge({
+    name: 'network_ups_tools_device_info',
+    help: 'UPS device information (device.*) as labels, always 1',
+    labelNames: [...UPS_LABELS, 'mfr', 'model', 'serial', 'type'],
+    registers: [this.registry],
+  });
+  private readonly sessionState = new Gauge({
+    name: 'nut_sentinel_session_state',
+    help: 'Session state of the monitored UPS (1 for the current state)',
+    labelNames: [...UPS_LABELS, 'state'],
+    registers: [this.registry],
+  });
+  private readonly loggedIn = new Gauge({
+    name: 'nut_sentinel_logged_in',
+    help: '1 when this machine is logged in to the UPS as a secondary (counted by the master)',
+    labelNames: UPS_LABELS,
+    registers: [this.registry],
+  });
+  private readonly numLogins = new Gauge({
+    name: 'nut_sentinel_numlogins',
+    help: 'NUMLOGINS: systems logged in to the UPS on its master',
+    labelNames: UPS_LABELS,
+    registers: [this.registry],
+  });
+  private readonly missing = new Gauge({
+    name: 'nut_sentinel_expected_clients_missing',
+    help: 'Expected clients that are not logged in to the UPS',
+    labelNames: UPS_LABELS,
+    registers: [this.registry],
+  });
+  private readonly pollAge = new Gauge({
+    name: 'nut_sentinel_last_poll_age_seconds',
+    help: 'Seconds since ups.status was last read successfully',
+    labelNames: UPS_LABELS,
+    registers: [this.registry],
+  });
+  private readonly events = new Counter({
+    name: 'nut_sentinel_events_total',
+    help: 'Events recorded, by type and severity',
+    labelNames: ['type', 'severity'],
+    registers: [this.registry],
+  });
+  private readonly deliveries = new Counter({
+    name: 'nut_sentinel_alert_deliveries_total',
+    help: 'Alert messages delivered, by channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  private readonly failures = new Counter({
+    name: 'nut_sentinel_alert_delivery_failures_total',
+    help: 'Failed alert delivery attempts, by channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  private readonly pending = new Gauge({
+    name: 'nut_sentinel_alert_outbox_pending',
+    help: 'Alert messages waiting in the outbox, by channel',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
   private server: http.Server | null = null;
   private listening: { host: string; port: number } | null = null;
 
@@ -82,18 +152,30 @@ export class MetricsEndpoint {
   /** Starts, stops or moves the endpoint to match the config. */
   async apply(config: MetricsEndpointConfig): Promise<void> {
     const want = config.enabled ? { host: config.host, port: config.port } : null;
-    if (this.server && want && this.requested && want.host === this.requested.host && want.port === this.requested.port) return;
+    if (
+      this.server &&
+      want &&
+      this.requested &&
+      want.host === this.requested.host &&
+      want.port === this.requested.port
+    )
+      return;
     await this.close();
     if (!want) return;
     this.requested = want;
     const server = http.createServer((req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Only GET /metrics is served here.\n');
+        res
+          .writeHead(404, { 'Content-Type': 'text/plain' })
+          .end('Only GET /metrics is served here.\n');
         return;
       }
       this.exposition().then(
         (text) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(text),
-        (error: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`),
+        (error: unknown) =>
+          res
+            .writeHead(500, { 'Content-Type': 'text/plain' })
+            .end(`metrics failed: ${String(error)}\n`),
       );
     });
     try {
@@ -103,7 +185,14 @@ export class MetricsEndpoint {
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EADDRINUSE' ? 'the port is in use by another program' : code === 'EADDRNOTAVAIL' ? 'that address is not on this machine' : code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)' : String(code ?? error);
+      const why =
+        code === 'EADDRINUSE'
+          ? 'the port is in use by another program'
+          : code === 'EADDRNOTAVAIL'
+            ? 'that address is not on this machine'
+            : code === 'EACCES'
+              ? 'not allowed (ports below 1024 need privileges)'
+              : String(code ?? error);
       const message = `The metrics endpoint could not listen on ${want.host}:${want.port}: ${why}. Change metrics.port (or metrics.host) in Settings or the config file.`;
       this.deps.logger.log('error', message);
       this.deps.recordProblem(message);
@@ -113,7 +202,10 @@ export class MetricsEndpoint {
     const address = server.address() as AddressInfo;
     this.server = server;
     this.listening = { host: want.host, port: address.port };
-    this.deps.logger.log('info', `metrics endpoint: http://${want.host.includes(':') ? `[${want.host}]` : want.host}:${address.port}/metrics`);
+    this.deps.logger.log(
+      'info',
+      `metrics endpoint: http://${want.host.includes(':') ? `[${want.host}]` : want.host}:${address.port}/metrics`,
+    );
   }
 
   private requested: { host: string; port: number } | null = null;
@@ -129,7 +221,18 @@ export class MetricsEndpoint {
   }
 
   private refresh(): void {
-    for (const gauge of [this.status, this.deviceInfo, this.sessionState, this.loggedIn, this.numLogins, this.missing, this.pollAge, this.pending, ...this.variableGauges.values()]) gauge.reset();
+    for (const gauge of [
+      this.status,
+      this.deviceInfo,
+      this.sessionState,
+      this.loggedIn,
+      this.numLogins,
+      this.missing,
+      this.pollAge,
+      this.pending,
+      ...this.variableGauges.values(),
+    ])
+      gauge.reset();
     const now = this.deps.clock.now();
     for (const ups of this.deps.snapshots()) {
       const labels = { ups: ups.upsName, master: ups.masterId };
@@ -143,18 +246,30 @@ export class MetricsEndpoint {
           this.gauge(name).set(labels, number);
         }
         const flags = new Set((ups.status ?? '').split(/\s+/));
-        for (const flag of STATUS_FLAGS) this.status.set({ ...labels, flag }, flags.has(flag) ? 1 : 0);
+        for (const flag of STATUS_FLAGS)
+          this.status.set({ ...labels, flag }, flags.has(flag) ? 1 : 0);
       }
       if (vars.size > 0) {
-        this.deviceInfo.set({ ...labels, mfr: vars.get('device.mfr') ?? vars.get('ups.mfr') ?? '', model: vars.get('device.model') ?? vars.get('ups.model') ?? '', serial: vars.get('device.serial') ?? vars.get('ups.serial') ?? '', type: vars.get('device.type') ?? '' }, 1);
+        this.deviceInfo.set(
+          {
+            ...labels,
+            mfr: vars.get('device.mfr') ?? vars.get('ups.mfr') ?? '',
+            model: vars.get('device.model') ?? vars.get('ups.model') ?? '',
+            serial: vars.get('device.serial') ?? vars.get('ups.serial') ?? '',
+            type: vars.get('device.type') ?? '',
+          },
+          1,
+        );
       }
-      for (const state of ConnectionStateSchema.options) this.sessionState.set({ ...labels, state }, ups.connection === state ? 1 : 0);
+      for (const state of ConnectionStateSchema.options)
+        this.sessionState.set({ ...labels, state }, ups.connection === state ? 1 : 0);
       this.loggedIn.set(labels, ups.loggedIn ? 1 : 0);
       if (ups.clients.numLogins !== null) this.numLogins.set(labels, ups.clients.numLogins);
       this.missing.set(labels, ups.clients.missingExpected.length);
       if (ups.statusAt !== null) this.pollAge.set(labels, Math.max(0, (now - ups.statusAt) / 1000));
     }
-    for (const channel of this.deps.alertStatus()) this.pending.set({ channel: channel.id }, channel.pending);
+    for (const channel of this.deps.alertStatus())
+      this.pending.set({ channel: channel.id }, channel.pending);
   }
 
   private gauge(variable: string): Gauge {
@@ -162,7 +277,12 @@ export class MetricsEndpoint {
     if (!gauge) {
       const taken = this.registry.getSingleMetric(nutMetricName(variable));
       if (taken) return taken as Gauge; // e.g. a driver variable named like one of ours
-      gauge = new Gauge({ name: nutMetricName(variable), help: `Value of the NUT variable ${variable}`, labelNames: UPS_LABELS, registers: [this.registry] });
+      gauge = new Gauge({
+        name: nutMetricName(variable),
+        help: `Value of the NUT variable ${variable}`,
+        labelNames: UPS_LABELS,
+        registers: [this.registry],
+      });
       this.variableGauges.set(variable, gauge);
     }
     return gauge;

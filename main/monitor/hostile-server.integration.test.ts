@@ -10,7 +10,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../testing/net';
 import { type FaultConnection, type FaultServer, startFaultServer } from '../testing/fault-server';
 import { type Rig, startUpsdRig, stopWarmDrivers } from '../testing/upsd-rig';
-import { HOSTILE_UPS, type TwoUps, type Watch, startTwoUps, upsdLookalike, watch } from './testing/hostile-harness';
+import {
+  HOSTILE_UPS,
+  type TwoUps,
+  type Watch,
+  startTwoUps,
+  upsdLookalike,
+  watch,
+} from './testing/hostile-harness';
 
 const MIB = 1024 * 1024;
 const MEMORY_BOUND = 64 * MIB;
@@ -32,13 +39,26 @@ afterAll(async () => {
   await stopWarmDrivers();
 });
 
-async function run(server: FaultServer, options: { tls?: boolean } = {}): Promise<{ two: TwoUps; watched: Watch }> {
-  const two = startTwoUps({ hostile: { host: server.host, port: server.port, ...(options.tls ? { tls: { mode: 'required', insecure: true } } : {}) }, rig });
+async function run(
+  server: FaultServer,
+  options: { tls?: boolean } = {},
+): Promise<{ two: TwoUps; watched: Watch }> {
+  const two = startTwoUps({
+    hostile: {
+      host: server.host,
+      port: server.port,
+      ...(options.tls ? { tls: { mode: 'required', insecure: true } } : {}),
+    },
+    rig,
+  });
   cleanups.push(async () => {
     await two.stop();
     await server.close();
   });
-  await waitFor(() => two.good().view.comm === 'ok', { timeoutMs: 10_000, description: 'the good UPS to be read' });
+  await waitFor(() => two.good().view.comm === 'ok', {
+    timeoutMs: 10_000,
+    description: 'the good UPS to be read',
+  });
   const watched = watch(two);
   cleanups.push(() => Promise.resolve(watched.stop()));
   await sleep(RUN_MS);
@@ -63,7 +83,7 @@ function fullPollFailures(two: TwoUps): string[] {
 
 async function streamItems(connection: FaultConnection, kind: string): Promise<void> {
   await connection.send(`BEGIN LIST ${kind} ${HOSTILE_UPS}`);
-  for (let n = 0; !connection.closed; ) {
+  for (let n = 0; !connection.closed;) {
     let chunk = '';
     while (chunk.length < 64 * 1024) chunk += `VAR ${HOSTILE_UPS} v${n++} "${'x'.repeat(40)}"\n`;
     await connection.write(chunk);
@@ -72,10 +92,16 @@ async function streamItems(connection: FaultConnection, kind: string): Promise<v
 
 describe('a hostile NUT server next to a good one (real upsd)', () => {
   it('endless LIST VAR: REPLY-TOO-LARGE on the poll connection; the hostile status keeps being read', async () => {
-    const server = await startFaultServer(upsdLookalike((line, c) => (line === `LIST VAR ${HOSTILE_UPS}` ? streamItems(c, 'VAR').then(() => true) : false)));
+    const server = await startFaultServer(
+      upsdLookalike((line, c) =>
+        line === `LIST VAR ${HOSTILE_UPS}` ? streamItems(c, 'VAR').then(() => true) : false,
+      ),
+    );
     const { two, watched } = await run(server);
     expectHarmless('endless LIST', watched);
-    expect(fullPollFailures(two).join('\n')).toMatch(/REPLY-TOO-LARGE.*more than 10000 items.*not a NUT server, or a broken one/);
+    expect(fullPollFailures(two).join('\n')).toMatch(
+      /REPLY-TOO-LARGE.*more than 10000 items.*not a NUT server, or a broken one/,
+    );
     expect(two.hostile().view.comm).toBe('ok');
     expect(Date.now() - (two.hostile().statusAt ?? 0)).toBeLessThan(GOOD_GAP_BOUND_MS);
   });
@@ -97,7 +123,9 @@ describe('a hostile NUT server next to a good one (real upsd)', () => {
     );
     const { two, watched } = await run(server);
     expectHarmless('slow-drip LIST', watched);
-    expect(fullPollFailures(two).join('\n')).toMatch(/REQUEST-TIMEOUT.*whole reply must arrive within the timeout/);
+    expect(fullPollFailures(two).join('\n')).toMatch(
+      /REQUEST-TIMEOUT.*whole reply must arrive within the timeout/,
+    );
     // The hostile UPS's own status poll kept its 250 ms cadence while its full poll was stuck.
     const recent = statusReads.filter((at) => at >= Date.now() - RUN_MS);
     const gaps = recent.slice(1).map((at, i) => at - recent[i]!);
@@ -148,13 +176,16 @@ describe('a hostile NUT server next to a good one (real upsd)', () => {
     const { two, watched } = await run(server);
     expectHarmless('binary garbage', watched);
     expect(two.hostile().monitorState.commState).toBe('lost');
-    expect(['UNEXPECTED-REPLY', 'UNSOLICITED-REPLY', 'LINE-TOO-LONG']).toContain(two.hostile().lastError?.code);
+    expect(['UNEXPECTED-REPLY', 'UNSOLICITED-REPLY', 'LINE-TOO-LONG']).toContain(
+      two.hostile().lastError?.code,
+    );
   });
 
   it('unsolicited lines on every connection: UNSOLICITED-REPLY, comm lost', async () => {
     const server = await startFaultServer(upsdLookalike(), {
       onConnection: async (c) => {
-        for (let i = 0; i < 1_000 && !c.closed; i++) await c.send(`VAR ${HOSTILE_UPS} ups.status "OL"`);
+        for (let i = 0; i < 1_000 && !c.closed; i++)
+          await c.send(`VAR ${HOSTILE_UPS} ups.status "OL"`);
       },
     });
     const { two, watched } = await run(server);
@@ -185,7 +216,9 @@ describe('a hostile NUT server next to a good one (real upsd)', () => {
     const server = await startFaultServer(
       upsdLookalike(async (line, c) => {
         if (line !== `LIST VAR ${HOSTILE_UPS}`) return false;
-        await c.write(`BEGIN LIST VAR ${HOSTILE_UPS}\nVAR ${HOSTILE_UPS} a "1"\nVAR ${HOSTILE_UPS} b "`);
+        await c.write(
+          `BEGIN LIST VAR ${HOSTILE_UPS}\nVAR ${HOSTILE_UPS} a "1"\nVAR ${HOSTILE_UPS} b "`,
+        );
         c.reset();
         return true;
       }),

@@ -4,7 +4,14 @@
  * process, whichever UPS asked first), samples metrics into history and builds the snapshot.
  */
 import { EventEmitter } from 'node:events';
-import { type Config, type Master, type MonitoredUps, feedsThisMachine, monitorId, upsSystemName } from '../../shared/config';
+import {
+  type Config,
+  type Master,
+  type MonitoredUps,
+  feedsThisMachine,
+  monitorId,
+  upsSystemName,
+} from '../../shared/config';
 import type { MetricSample, StoredEvent } from '../../shared/history';
 import { DEFAULT_NOTIFY_SEVERITY } from '../../shared/notify-types';
 import type { AppSnapshot, UpsSnapshot } from '../../shared/snapshot';
@@ -13,7 +20,12 @@ import { HookDispatcher } from '../hooks/hook-dispatcher';
 import { defaultShutdownCommand, runShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient, NutClientOptions } from '../nut/client';
 import { PollTicker } from './poll-ticker';
-import { buildTrayState, buildUpsSnapshot, describeShutdownRule, numericVariable } from './snapshot';
+import {
+  buildTrayState,
+  buildUpsSnapshot,
+  describeShutdownRule,
+  numericVariable,
+} from './snapshot';
 import { decisionConfig } from './state-machine';
 import { type SessionSink, UpsSession, type UpsSessionSettings } from './ups-session';
 
@@ -42,7 +54,10 @@ export interface ShutdownOutcome {
 
 export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEvent] }> {
   private config: Config;
-  private sessionsById = new Map<string, { session: UpsSession; key: string; master: Master; ups: MonitoredUps }>();
+  private sessionsById = new Map<
+    string,
+    { session: UpsSession; key: string; master: Master; ups: MonitoredUps }
+  >();
   private readonly dispatcher: HookDispatcher;
   private shutdown: Promise<ShutdownOutcome> | null = null;
   /** SHUTDOWN is a host event (UPSNAME empty): notified once per process, like upsmon's doshutdown(). */
@@ -122,7 +137,12 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   snapshot(): Omit<AppSnapshot, 'configProblem'> {
     const now = this.deps.clock.now();
     const ups = this.sessions().map((session) => this.upsSnapshot(session, now));
-    return { ups, tray: buildTrayState(ups, now), notificationsPaused: this.config.notifications.paused, at: now };
+    return {
+      ups,
+      tray: buildTrayState(ups, now),
+      notificationsPaused: this.config.notifications.paused,
+      at: now,
+    };
   }
 
   upsSnapshot(session: UpsSession, now = this.deps.clock.now()): UpsSnapshot {
@@ -160,7 +180,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     const command = shutdown.command ?? defaultShutdownCommand();
     // Like checkSupplies(): what the other UPSes feeding this machine that are not critical supply.
     const otherSupplies = [...this.sessionsById.values()]
-      .filter((other) => other.session !== session && feedsThisMachine(other.ups) && !other.session.view.critical)
+      .filter(
+        (other) =>
+          other.session !== session && feedsThisMachine(other.ups) && !other.session.view.critical,
+      )
       .reduce((sum, other) => sum + other.ups.powerValue, 0);
     return describeShutdownRule({
       role: entry?.ups.role ?? session.view.role,
@@ -211,7 +234,9 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   private settingsFor(master: Master, ups: MonitoredUps): UpsSessionSettings {
     const { timing, shutdown, hooks } = this.config;
     const messages = Object.fromEntries(
-      Object.entries(hooks.events).flatMap(([type, policy]) => (policy?.message ? [[type, policy.message]] : [])),
+      Object.entries(hooks.events).flatMap(([type, policy]) =>
+        policy?.message ? [[type, policy.message]] : [],
+      ),
     );
     return {
       masterId: master.id,
@@ -244,7 +269,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         // Several critical UPSes each begin their own episode; the host shuts down once. Their
         // decisions stay in the event log as shutdown-begins; hooks and the desktop see one SHUTDOWN.
         if (this.shutdownNotified) {
-          this.deps.logger.log('info', `${session.systemName}: shutdown already announced by another UPS: SHUTDOWN not notified again`);
+          this.deps.logger.log(
+            'info',
+            `${session.systemName}: shutdown already announced by another UPS: SHUTDOWN not notified again`,
+          );
           return;
         }
         this.shutdownNotified = true;
@@ -267,7 +295,9 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
           upsName: effect.upsName,
           status: session.view.status,
           // A refused LOGIN is one event: what the server said and the fix travel with it.
-          ...(effect.event === 'LOGIN_REFUSED' && session.lastError ? { code: session.lastError.code, fix: session.lastError.fix } : {}),
+          ...(effect.event === 'LOGIN_REFUSED' && session.lastError
+            ? { code: session.lastError.code, fix: session.lastError.fix }
+            : {}),
         },
       });
     },
@@ -282,9 +312,17 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         data: { reason: effect.reason, finalDelayMs: effect.finalDelayMs },
       });
     },
-    runShutdownCommand: (session, effect) => this.runShutdownOnce(session.monitorId, `${effect.reason} on ${effect.upsName}`),
+    runShutdownCommand: (session, effect) =>
+      this.runShutdownOnce(session.monitorId, `${effect.reason} on ${effect.upsName}`),
     system: (session, type, severity, message) => {
-      this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type, severity, message });
+      this.record({
+        at: this.deps.clock.now(),
+        monitorId: session.monitorId,
+        kind: 'system',
+        type,
+        severity,
+        message,
+      });
     },
     changed: (session) => {
       this.checkExpectedClients(session);
@@ -320,11 +358,23 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         reason,
         ...(this.deps.secrets ? { secrets: this.deps.secrets } : {}),
       });
-      if (!started.started) return { ok: false, detail: started.spawnError ?? 'the shutdown command could not be started' };
+      if (!started.started)
+        return {
+          ok: false,
+          detail: started.spawnError ?? 'the shutdown command could not be started',
+        };
       const result = await started.completion;
-      if (result === null) return { ok: true, detail: 'dry run: recorded, not executed', dryRun: true };
+      if (result === null)
+        return { ok: true, detail: 'dry run: recorded, not executed', dryRun: true };
       const ok = result.exitCode === 0 && !result.timedOut;
-      return ok ? { ok } : { ok, detail: result.timedOut ? 'timed out' : `exit code ${result.exitCode ?? result.signal ?? '?'}` };
+      return ok
+        ? { ok }
+        : {
+            ok,
+            detail: result.timedOut
+              ? 'timed out'
+              : `exit code ${result.exitCode ?? result.signal ?? '?'}`,
+          };
     })();
     this.shutdown = run;
     void run.then((outcome) => {
@@ -358,7 +408,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     if (minSupplies === null || !this.running) return;
     const feeding = [...this.sessionsById.values()].filter((entry) => feedsThisMachine(entry.ups));
     const critical = feeding.filter((entry) => entry.session.view.critical);
-    const fine = feeding.reduce((sum, entry) => sum + (entry.session.view.critical ? 0 : entry.ups.powerValue), 0);
+    const fine = feeding.reduce(
+      (sum, entry) => sum + (entry.session.view.critical ? 0 : entry.ups.powerValue),
+      0,
+    );
     if (fine >= minSupplies) return;
     const detail = `power ${fine} left, MINSUPPLIES ${minSupplies}; critical: ${critical.map((entry) => entry.session.systemName).join(', ') || 'none'}`;
     for (const entry of feeding) {
@@ -370,7 +423,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   /** Expected clients that vanish from LIST CLIENT get one notification each (until they return). */
   private checkExpectedClients(session: UpsSession): void {
     const entry = this.sessionsById.get(session.monitorId);
-    if (!entry || entry.ups.expectedClients.length === 0 || session.clients?.addresses == null) return;
+    if (!entry || entry.ups.expectedClients.length === 0 || session.clients?.addresses == null)
+      return;
     const snapshot = this.upsSnapshot(session);
     const missing = new Set(snapshot.clients.missingExpected);
     const already = this.missingNotified.get(session.monitorId) ?? new Set<string>();
@@ -378,15 +432,35 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       if (already.has(name)) continue;
       already.add(name);
       const message = `Expected client ${name} is not logged in to ${session.systemName}: if the power fails, the master will not wait for it.`;
-      this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type: 'expected-client-missing', severity: 'warning', message });
+      this.record({
+        at: this.deps.clock.now(),
+        monitorId: session.monitorId,
+        kind: 'system',
+        type: 'expected-client-missing',
+        severity: 'warning',
+        message,
+      });
       void this.deps.notifier
-        ?.notify({ key: `CLIENT_MISSING:${session.monitorId}:${name}`, title: 'Expected client missing', body: message, urgency: 'normal', route: `/ups/${session.monitorId.split('/').map(encodeURIComponent).join('/')}/clients` })
+        ?.notify({
+          key: `CLIENT_MISSING:${session.monitorId}:${name}`,
+          title: 'Expected client missing',
+          body: message,
+          urgency: 'normal',
+          route: `/ups/${session.monitorId.split('/').map(encodeURIComponent).join('/')}/clients`,
+        })
         .catch(() => undefined);
     }
     for (const name of [...already]) {
       if (!missing.has(name)) {
         already.delete(name);
-        this.record({ at: this.deps.clock.now(), monitorId: session.monitorId, kind: 'system', type: 'expected-client-back', severity: 'info', message: `Expected client ${name} is logged in again.` });
+        this.record({
+          at: this.deps.clock.now(),
+          monitorId: session.monitorId,
+          kind: 'system',
+          type: 'expected-client-back',
+          severity: 'info',
+          message: `Expected client ${name} is logged in again.`,
+        });
       }
     }
     this.missingNotified.set(session.monitorId, already);
@@ -405,7 +479,9 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     const record = this.deps.recordSample;
     if (!record) return;
     const now = this.deps.clock.now();
-    const maxAge = Math.max(2 * this.config.timing.fullPollSeconds, this.config.history.sampleSeconds) * 1000 + 1000;
+    const maxAge =
+      Math.max(2 * this.config.timing.fullPollSeconds, this.config.history.sampleSeconds) * 1000 +
+      1000;
     for (const session of this.sessions()) {
       const fresh = session.variablesAt !== null && now - session.variablesAt <= maxAge;
       const vars = fresh ? session.variables : new Map<string, string>();
@@ -416,7 +492,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         runtime: numericVariable(vars, 'battery.runtime'),
         load: numericVariable(vars, 'ups.load'),
         inputVoltage: numericVariable(vars, 'input.voltage'),
-        status: session.statusAt !== null && now - session.statusAt <= maxAge ? session.view.status : null,
+        status:
+          session.statusAt !== null && now - session.statusAt <= maxAge
+            ? session.view.status
+            : null,
       });
     }
   }
@@ -425,7 +504,10 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     try {
       this.deps.recordEvent(event);
     } catch (error) {
-      this.deps.logger.log('error', `could not record an event: ${error instanceof Error ? error.message : String(error)}`);
+      this.deps.logger.log(
+        'error',
+        `could not record an event: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     this.emit('event', event);
   }

@@ -10,7 +10,8 @@ function setup(options: Partial<ReverseDnsOptions> = {}, names: Record<string, s
   const cache = new ReverseDnsCache({
     resolve: (address) => {
       calls.push(address);
-      const answer = (): Promise<string[]> => (names[address] ? Promise.resolve(names[address]) : Promise.reject(new Error('ENOTFOUND')));
+      const answer = (): Promise<string[]> =>
+        names[address] ? Promise.resolve(names[address]) : Promise.reject(new Error('ENOTFOUND'));
       if (!hold) return answer();
       return new Promise((resolve, reject) => pending.push(() => answer().then(resolve, reject)));
     },
@@ -62,7 +63,10 @@ describe('ReverseDnsCache', () => {
 
   it('rate limit: a burst, then perSecond; refused lookups answer null and are not cached', async () => {
     const t = setup({ burst: 5, perSecond: 2, maxConcurrent: 100 });
-    const addresses = Array.from({ length: 10_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    const addresses = Array.from(
+      { length: 10_000 },
+      (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`,
+    );
     await Promise.all(addresses.map((address) => t.cache.lookup(address)));
     expect(t.calls).toHaveLength(5);
     expect(t.cache.size).toBe(5);
@@ -78,7 +82,12 @@ describe('ReverseDnsCache', () => {
   it('one lookup in flight per address, at most maxConcurrent in all', async () => {
     const t = setup({ maxConcurrent: 2, burst: 100 }, { a: ['A'], b: ['B'], c: ['C'] });
     t.holdAnswers();
-    const first = [t.cache.lookup('a'), t.cache.lookup('a'), t.cache.lookup('b'), t.cache.lookup('c')];
+    const first = [
+      t.cache.lookup('a'),
+      t.cache.lookup('a'),
+      t.cache.lookup('b'),
+      t.cache.lookup('c'),
+    ];
     expect(t.calls).toEqual(['a', 'b']);
     t.release();
     expect(await Promise.all(first)).toEqual(['A', 'A', 'B', null]);

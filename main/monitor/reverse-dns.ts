@@ -103,7 +103,10 @@ export class ReverseDnsCache {
 
   private takeToken(): boolean {
     const now = this.options.clock.monotonic();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+    this.tokens = Math.min(
+      this.burst,
+      this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond,
+    );
     this.refilledAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -117,6 +120,9 @@ export class ReverseDnsCache {
       if (oldest === undefined) break;
       this.entries.delete(oldest);
     }
-    this.entries.set(address, { name, expiresAt: this.options.clock.monotonic() + (name === null ? this.negativeTtlMs : this.ttlMs) });
+    this.entries.set(address, {
+      name,
+      expiresAt: this.options.clock.monotonic() + (name === null ? this.negativeTtlMs : this.ttlMs),
+    });
   }
 }

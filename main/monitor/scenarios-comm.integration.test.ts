@@ -7,7 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/net';
 import type { Scenario } from './testing/scenario-harness';
-import { countReconnectAttempts, quietFor, setStatusTimed, waitNumLogins } from './testing/scenario-harness';
+import {
+  countReconnectAttempts,
+  quietFor,
+  setStatusTimed,
+  waitNumLogins,
+} from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
@@ -31,7 +36,10 @@ function systemEvents(s: Scenario, type: string) {
 
 /** NOCOMM repeats every noCommWarn while the outage lasts: check the spacing of the repeats. */
 function expectNoCommSpacing(s: Scenario, noCommWarnMs: number): void {
-  const times = s.hooks().filter((h) => h.type === 'NOCOMM').map((h) => h.at);
+  const times = s
+    .hooks()
+    .filter((h) => h.type === 'NOCOMM')
+    .map((h) => h.at);
   for (let i = 1; i < times.length; i++) {
     expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(noCommWarnMs - 300);
     expect(times[i]! - times[i - 1]!).toBeLessThan(noCommWarnMs + SLACK_MS);
@@ -50,7 +58,13 @@ describe('communication scenarios (real upsd)', () => {
     const commbad = await s.waitHook('COMMBAD');
     expect(commbad.at).toBeGreaterThanOrEqual(stopping - 5);
     expect(commbad.at - stopped).toBeLessThan(DETECT_MS);
-    expect(s.snapshot()).toMatchObject({ connection: 'lost', level: 'comm-lost', stale: true, loggedIn: true, lastError: { code: 'DRIVER-NOT-CONNECTED' } });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'lost',
+      level: 'comm-lost',
+      stale: true,
+      loggedIn: true,
+      lastError: { code: 'DRIVER-NOT-CONNECTED' },
+    });
 
     // NOCOMM noCommWarn after the last good reading (at most a poll before the driver stopped).
     const nocomm = await s.waitHook('NOCOMM', { timeoutMs: 2_000 + 10_000 });
@@ -69,7 +83,12 @@ describe('communication scenarios (real upsd)', () => {
     expect(s.hookTypes()).toEqual(types);
     expectNoCommSpacing(s, 2_000);
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
-    expect(s.snapshot()).toMatchObject({ connection: 'connected', level: 'online', stale: false, lastError: null });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'connected',
+      level: 'online',
+      stale: false,
+      lastError: null,
+    });
     // The session never dropped: still the same LOGIN.
     expect(await rig.numLogins('ups')).toBe(1);
     expect(systemEvents(s, 'login')).toHaveLength(1);
@@ -102,7 +121,12 @@ describe('communication scenarios (real upsd)', () => {
     expectNoCommSpacing(s, 2_000);
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
     expect(systemEvents(s, 'login')).toHaveLength(2);
-    expect(s.snapshot()).toMatchObject({ connection: 'connected', loggedIn: true, level: 'online', status: 'OL' });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'connected',
+      loggedIn: true,
+      level: 'online',
+      status: 'OL',
+    });
   });
 
   it('master unreachable for a while: reconnect attempts stay at most ~5 s apart (upsmon retries every POLLFREQ), then COMMOK', async () => {
@@ -143,7 +167,9 @@ describe('communication scenarios (real upsd)', () => {
     // upsmon: promotion when now - lastpoll > DEADTIME; then critical because now - lastnoncrit
     // (= the last reading) > HOSTSYNC already. So max(DEADTIME, HOSTSYNC) = 4 s after the last
     // reading — not DEADTIME + HOSTSYNC (7 s).
-    expect(shutdown.at - stopping).toBeGreaterThanOrEqual(Math.max(DEADTIME_MS, HOSTSYNC_MS) - LAST_READ_MS);
+    expect(shutdown.at - stopping).toBeGreaterThanOrEqual(
+      Math.max(DEADTIME_MS, HOSTSYNC_MS) - LAST_READ_MS,
+    );
     expect(shutdown.at - stopped).toBeLessThan(Math.max(DEADTIME_MS, HOSTSYNC_MS) + SLACK_MS);
     expect(command.at - shutdown.at).toBeGreaterThanOrEqual(FINALDELAY_MS - 500);
     expect(command.at - shutdown.at).toBeLessThan(FINALDELAY_MS + SLACK_MS);
@@ -151,9 +177,14 @@ describe('communication scenarios (real upsd)', () => {
     // No LOWBATT for a DEADTIME promotion (upsmon does not notify it either).
     expect(notifyTypes(s)).toEqual(['ONBATT', 'COMMBAD', 'SHUTDOWN']);
     expect(s.hookTypes()).toEqual(['ONBATT', 'COMMBAD', 'SHUTDOWN', 'SHUTDOWNCMD']);
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'dead-on-battery' });
+    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+      reason: 'dead-on-battery',
+    });
     // Logged out although the driver is gone (NUMLOGINS answers DRIVER-NOT-CONNECTED now; LIST CLIENT does not).
-    await waitFor(async () => (await rig.listClients('ups')).length === 0, { timeoutMs: 3_000, description: 'LIST CLIENT to be empty' });
+    await waitFor(async () => (await rig.listClients('ups')).length === 0, {
+      timeoutMs: 3_000,
+      description: 'LIST CLIENT to be empty',
+    });
   });
 
   it('UPS on bypass (ECO mode): a blip shorter than the comm-loss grace is COMMBAD/COMMOK only; upsd gone for the grace ⇒ SHUTDOWN (comm-lost-bypass)', async () => {
@@ -180,7 +211,9 @@ describe('communication scenarios (real upsd)', () => {
     expect(shutdown.at - lost.at).toBeGreaterThanOrEqual(GRACE_MS - 100);
     expect(shutdown.at - lost.at).toBeLessThan(GRACE_MS + SLACK_MS);
     await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'comm-lost-bypass' });
+    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+      reason: 'comm-lost-bypass',
+    });
     expect(notifyTypes(s)).toEqual(['BYPASS', 'COMMBAD', 'COMMOK', 'COMMBAD', 'SHUTDOWN']);
   });
 
@@ -196,7 +229,12 @@ describe('communication scenarios (real upsd)', () => {
     // whole seconds, measured from the driver's last message, which may predate the freeze).
     expect(commbad.at - frozen).toBeGreaterThanOrEqual(1_000);
     expect(commbad.at - frozen).toBeLessThan(rig.maxAge * 1000 + 2_000 + SLACK_MS);
-    expect(s.snapshot()).toMatchObject({ connection: 'lost', level: 'comm-lost', stale: true, lastError: { code: 'DATA-STALE' } });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'lost',
+      level: 'comm-lost',
+      stale: true,
+      lastError: { code: 'DATA-STALE' },
+    });
 
     await rig.thawDriver('ups');
     const thawed = Date.now();
@@ -205,7 +243,11 @@ describe('communication scenarios (real upsd)', () => {
     expect(await quietFor(s, 1_000)).toEqual([]);
     expect(notifyTypes(s)).toEqual(['COMMBAD', 'COMMOK']);
     expect(s.hookTypes()).toEqual(['COMMBAD', 'COMMOK']);
-    expect(s.snapshot()).toMatchObject({ connection: 'connected', level: 'online', lastError: null });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'connected',
+      level: 'online',
+      lastError: null,
+    });
     expect(await rig.numLogins('ups')).toBe(1);
   });
 
@@ -228,7 +270,12 @@ describe('communication scenarios (real upsd)', () => {
     expect(s.hooks()[0]!.at).toBeGreaterThanOrEqual(restarting - 5);
     expect(systemEvents(s, 'login')).toHaveLength(2);
     expect(systemEvents(s, 'disconnected')).toHaveLength(1);
-    expect(s.snapshot()).toMatchObject({ connection: 'connected', loggedIn: true, status: 'OL', level: 'online' });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'connected',
+      loggedIn: true,
+      status: 'OL',
+      level: 'online',
+    });
     expect(await rig.listClients('ups')).toEqual(['127.0.0.1']);
   });
 
@@ -238,7 +285,9 @@ describe('communication scenarios (real upsd)', () => {
     const refused = await s.waitHook('LOGIN_REFUSED');
     expect(refused.arg).toBe(s.systemName());
     const session = s.session();
-    await waitFor(() => session.view.comm === 'ok', { description: 'a status read despite the refused LOGIN' });
+    await waitFor(() => session.view.comm === 'ok', {
+      description: 'a status read despite the refused LOGIN',
+    });
 
     // One incident, one event: the LOGIN_REFUSED notification carries the code and the fix.
     expect(systemEvents(s, 'login-refused')).toHaveLength(0);
@@ -246,7 +295,13 @@ describe('communication scenarios (real upsd)', () => {
     expect(loud).toHaveLength(1);
     expect(loud[0]!.severity).toBe('critical');
     const snapshot = s.snapshot();
-    expect(snapshot).toMatchObject({ connection: 'login-refused', loggedIn: false, status: 'OL', statusText: 'On line power', lastError: { code: 'ACCESS-DENIED' } });
+    expect(snapshot).toMatchObject({
+      connection: 'login-refused',
+      loggedIn: false,
+      status: 'OL',
+      statusText: 'On line power',
+      lastError: { code: 'ACCESS-DENIED' },
+    });
     expect(snapshot.lastError!.fix.length).toBeGreaterThan(20);
     expect(loud[0]!.data).toMatchObject({ code: 'ACCESS-DENIED', fix: snapshot.lastError!.fix });
     expect(await rig.numLogins('ups')).toBe(0);
@@ -259,7 +314,11 @@ describe('communication scenarios (real upsd)', () => {
     expect(onbatt.at - ob.visible).toBeLessThan(DETECT_MS);
     expect(notifyTypes(s)).toEqual(['LOGIN_REFUSED', 'ONBATT']);
     expect(s.hookTypes()).toEqual(['LOGIN_REFUSED', 'ONBATT']);
-    expect(s.snapshot()).toMatchObject({ connection: 'login-refused', status: 'OB', level: 'on-battery' });
+    expect(s.snapshot()).toMatchObject({
+      connection: 'login-refused',
+      status: 'OB',
+      level: 'on-battery',
+    });
   });
 
   it('a UPS name the master does not have: LOGIN_REFUSED and COMMBAD (UNKNOWN-UPS, a configuration error), nothing else', async () => {
@@ -271,7 +330,13 @@ describe('communication scenarios (real upsd)', () => {
     expect(await quietFor(s, 1_500)).toEqual([]);
     expect(notifyTypes(s)).toEqual(['LOGIN_REFUSED', 'COMMBAD']);
     expect(s.hooks().map((h) => h.arg)).toEqual([s.systemName('nosuch'), s.systemName('nosuch')]);
-    expect(s.snapshot('nosuch')).toMatchObject({ connection: 'login-refused', loggedIn: false, status: null, level: 'unknown', lastError: { code: 'UNKNOWN-UPS' } });
+    expect(s.snapshot('nosuch')).toMatchObject({
+      connection: 'login-refused',
+      loggedIn: false,
+      status: null,
+      level: 'unknown',
+      lastError: { code: 'UNKNOWN-UPS' },
+    });
     expect(s.logger.lines.some((line) => line.includes('does not exist on the server'))).toBe(true);
     expect(await rig.numLogins('ups')).toBe(0);
   });

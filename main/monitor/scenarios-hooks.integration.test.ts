@@ -26,10 +26,15 @@ async function loginFrom(localAddress: string, port: number, ups: string): Promi
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => (received += chunk));
   socket.write(`USERNAME ${user.name}\nPASSWORD ${user.password}\nLOGIN ${ups}\n`);
-  await waitFor(() => received.split('\n').filter((l) => l.startsWith('OK')).length === 3 || received.includes('ERR'), {
-    timeoutMs: 5_000,
-    description: 'the second client to log in',
-  });
+  await waitFor(
+    () =>
+      received.split('\n').filter((l) => l.startsWith('OK')).length === 3 ||
+      received.includes('ERR'),
+    {
+      timeoutMs: 5_000,
+      description: 'the second client to log in',
+    },
+  );
   if (received.includes('ERR')) throw new Error(`second client LOGIN failed: ${received}`);
   return socket;
 }
@@ -45,8 +50,14 @@ async function adminSetVar(port: number, ups: string, name: string, value: strin
     socket.once('error', reject);
   });
   const admin = RIG_USERS.admin;
-  socket.write(`USERNAME ${admin.name}\nPASSWORD ${admin.password}\nSET VAR ${ups} ${name} "${value}"\n`);
-  await waitFor(() => received.split('\n').filter((l) => l.startsWith('OK') || l.startsWith('ERR')).length === 3, { timeoutMs: 5_000, description: 'SET VAR reply' });
+  socket.write(
+    `USERNAME ${admin.name}\nPASSWORD ${admin.password}\nSET VAR ${ups} ${name} "${value}"\n`,
+  );
+  await waitFor(
+    () =>
+      received.split('\n').filter((l) => l.startsWith('OK') || l.startsWith('ERR')).length === 3,
+    { timeoutMs: 5_000, description: 'SET VAR reply' },
+  );
   socket.destroy();
   if (received.includes('ERR')) throw new Error(`SET VAR ${name} failed: ${received}`);
 }
@@ -68,7 +79,11 @@ describe('upssched timers (real upsd)', () => {
     await setStatusTimed(rig, 'ups', 'OB');
     const firstOnbatt = await s.waitHook('ONBATT');
     expect(timers()).toHaveLength(1);
-    expect(timers()[0]).toMatchObject({ name: 'onbatt-grace', notifyType: 'ONBATT', upsName: s.systemName() });
+    expect(timers()[0]).toMatchObject({
+      name: 'onbatt-grace',
+      notifyType: 'ONBATT',
+      upsName: s.systemName(),
+    });
     await setStatusTimed(rig, 'ups', 'OL');
     const online = await s.waitHook('ONLINE');
     expect(online.at - firstOnbatt.at).toBeLessThan(2_000);
@@ -87,7 +102,10 @@ describe('upssched timers (real upsd)', () => {
     expect(s.hookTypes()).toEqual(['ONBATT', 'ONLINE', 'ONBATT', 'TIMER']);
     const upssched = s.events.filter((e) => e.type === 'upssched').map((e) => e.data?.action);
     expect(upssched).toEqual(['START-TIMER', 'CANCEL-TIMER', 'START-TIMER', 'TIMER-FIRED']);
-    await waitFor(() => s.events.some((e) => e.type === 'hook-run' && e.data?.source === 'upssched'), { description: 'the CMDSCRIPT run record' });
+    await waitFor(
+      () => s.events.some((e) => e.type === 'hook-run' && e.data?.source === 'upssched'),
+      { description: 'the CMDSCRIPT run record' },
+    );
     const run = s.events.find((e) => e.type === 'hook-run' && e.data?.source === 'upssched')!;
     expect(run.data).toMatchObject({ args: ['onbatt-grace'], exitCode: 0, timer: 'onbatt-grace' });
   });
@@ -105,35 +123,66 @@ describe('snapshot against a real upsd', () => {
       await s.ready();
       const t0 = Date.now();
       await s.waitFullPoll(t0);
-      await waitFor(() => s.snapshot().clients.numLogins === 2, { description: 'NUMLOGINS 2 in the snapshot' });
+      await waitFor(() => s.snapshot().clients.numLogins === 2, {
+        description: 'NUMLOGINS 2 in the snapshot',
+      });
 
       const snap = s.snapshot();
-      expect(snap.metrics).toEqual({ charge: 100, runtime: null, load: 16, inputVoltage: 234, outputVoltage: 230 });
+      expect(snap.metrics).toEqual({
+        charge: 100,
+        runtime: null,
+        load: 16,
+        inputVoltage: 234,
+        outputVoltage: 230,
+      });
       expect(snap.server).toMatchObject({ kind: 'nut', protocol: '1.3' });
       expect(snap.server.version).toContain('2.8.0');
-      expect(snap.clients.list && [...snap.clients.list].sort((a, b) => a.address.localeCompare(b.address))).toEqual([
+      expect(
+        snap.clients.list &&
+          [...snap.clients.list].sort((a, b) => a.address.localeCompare(b.address)),
+      ).toEqual([
         { address: '127.0.0.1', hostname: null, isThisMachine: true },
         { address: '127.0.0.2', hostname: null, isThisMachine: false },
       ]);
       expect(snap.clients.missingExpected).toEqual(['127.0.0.3']);
-      expect(snap).toMatchObject({ connection: 'connected', loggedIn: true, level: 'online', stale: false, status: 'OL', statusText: 'On line power', lastError: null });
-      const missing = () => s.events.filter((e) => e.type === 'expected-client-missing').map((e) => e.message);
+      expect(snap).toMatchObject({
+        connection: 'connected',
+        loggedIn: true,
+        level: 'online',
+        stale: false,
+        status: 'OL',
+        statusText: 'On line power',
+        lastError: null,
+      });
+      const missing = () =>
+        s.events.filter((e) => e.type === 'expected-client-missing').map((e) => e.message);
       expect(missing()).toHaveLength(1);
       expect(missing()[0]).toContain('127.0.0.3');
       expect(s.recorder.list().map((n) => n.key)).toContain('CLIENT_MISSING:rig/ups:127.0.0.3');
 
       // The history samples keep the unknown runtime as null, not 0.
-      await waitFor(() => s.samples.some((x) => x.charge === 100), { description: 'a metrics sample' });
+      await waitFor(() => s.samples.some((x) => x.charge === 100), {
+        description: 'a metrics sample',
+      });
       expect(s.samples.filter((x) => x.charge === 100).every((x) => x.runtime === null)).toBe(true);
 
       // The other secondary logs out: it is reported missing (once), and back when it returns.
       other.destroy();
-      await waitFor(() => missing().length === 2, { timeoutMs: 5_000, description: 'expected-client-missing for 127.0.0.2' });
+      await waitFor(() => missing().length === 2, {
+        timeoutMs: 5_000,
+        description: 'expected-client-missing for 127.0.0.2',
+      });
       expect(missing()[1]).toContain('127.0.0.2');
-      expect(s.snapshot().clients).toMatchObject({ numLogins: 1, missingExpected: ['127.0.0.2', '127.0.0.3'] });
+      expect(s.snapshot().clients).toMatchObject({
+        numLogins: 1,
+        missingExpected: ['127.0.0.2', '127.0.0.3'],
+      });
       const again = await loginFrom('127.0.0.2', rig.port, 'ups');
       try {
-        await waitFor(() => s.events.some((e) => e.type === 'expected-client-back'), { timeoutMs: 5_000, description: 'expected-client-back' });
+        await waitFor(() => s.events.some((e) => e.type === 'expected-client-back'), {
+          timeoutMs: 5_000,
+          description: 'expected-client-back',
+        });
         expect(s.snapshot().clients.missingExpected).toEqual(['127.0.0.3']);
         await sleep(1_500);
         expect(missing()).toHaveLength(2); // no repeats while nothing changes
@@ -143,7 +192,10 @@ describe('snapshot against a real upsd', () => {
 
       // A value the driver drops (SET to "" deletes it) becomes null, not the last number.
       await adminSetVar(rig.port, 'ups', 'battery.charge', '');
-      await waitFor(() => s.snapshot().metrics.charge === null, { timeoutMs: 5_000, description: 'charge to become unknown' });
+      await waitFor(() => s.snapshot().metrics.charge === null, {
+        timeoutMs: 5_000,
+        description: 'charge to become unknown',
+      });
       expect(s.snapshot().metrics).toMatchObject({ charge: null, runtime: null, load: 16 });
     } finally {
       other.destroy();

@@ -59,7 +59,13 @@ describe('power scenarios (real upsd)', () => {
     expect(s.hookTypes()).toEqual(['ONBATT', 'ONLINE']);
     expect(notifyTypes(s)).toEqual(['ONBATT', 'ONLINE']);
     expect(shutdownCommandEvents(s)).toEqual([]);
-    expect(s.snapshot()).toMatchObject({ level: 'online', connection: 'connected', loggedIn: true, status: 'OL', shutdown: { phase: 'none' } });
+    expect(s.snapshot()).toMatchObject({
+      level: 'online',
+      connection: 'connected',
+      loggedIn: true,
+      status: 'OL',
+      shutdown: { phase: 'none' },
+    });
     expect(await rig.numLogins('ups')).toBe(1);
   });
 
@@ -74,7 +80,11 @@ describe('power scenarios (real upsd)', () => {
     const lowbatt = await s.waitHook('LOWBATT');
     expect(lowbatt.at - lb.visible).toBeLessThan(DETECT_MS);
     // Waiting for the primary: visible in the snapshot.
-    expect(s.snapshot()).toMatchObject({ shutdown: { phase: 'waiting-hostsync' }, level: 'low-battery', critical: false });
+    expect(s.snapshot()).toMatchObject({
+      shutdown: { phase: 'waiting-hostsync' },
+      level: 'low-battery',
+      critical: false,
+    });
 
     const shutdown = await s.waitHook('SHUTDOWN', { timeoutMs: HOSTSYNC_MS + 10_000 });
     const command = await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
@@ -98,7 +108,11 @@ describe('power scenarios (real upsd)', () => {
     expect(begins).toHaveLength(1);
     expect(begins[0]!.data).toMatchObject({ reason: 'on-battery-low-battery' });
     const view = s.session().view;
-    expect(view).toMatchObject({ connected: false, sessionWanted: false, shutdown: { phase: 'done', commandOk: true, reason: 'on-battery-low-battery' } });
+    expect(view).toMatchObject({
+      connected: false,
+      sessionWanted: false,
+      shutdown: { phase: 'done', commandOk: true, reason: 'on-battery-low-battery' },
+    });
     expect(s.snapshot().level).toBe('shutting-down');
   });
 
@@ -131,9 +145,13 @@ describe('power scenarios (real upsd)', () => {
     expect(await rig.numLogins('ups')).toBe(0);
 
     expect(notifyTypes(s)).toEqual(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN']);
-    expect(sorted(s.hookTypes())).toEqual(sorted(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(sorted(s.hookTypes())).toEqual(
+      sorted(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
     expect(s.hookTypes().at(-1)).toBe('SHUTDOWNCMD');
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'fsd' });
+    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+      reason: 'fsd',
+    });
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
   });
 
@@ -158,7 +176,13 @@ describe('power scenarios (real upsd)', () => {
     // Default policy ignore-while-online: no FSD notification, no shutdown, for longer than HOSTSYNC + FINALDELAY.
     expect(await quietFor(s, HOSTSYNC_MS + FINALDELAY_MS + 1_000)).toEqual([]);
     expect(s.hookTypes()).toEqual(['FSD_LATCHED_AT_START']);
-    expect(s.snapshot()).toMatchObject({ fsdLatchedAtStart: true, level: 'online', critical: false, status: 'FSD OL', shutdown: { phase: 'none' } });
+    expect(s.snapshot()).toMatchObject({
+      fsdLatchedAtStart: true,
+      level: 'online',
+      critical: false,
+      status: 'FSD OL',
+      shutdown: { phase: 'none' },
+    });
     expect(s.session().view.hold).toBe('latched-fsd');
 
     // A real power failure while FSD is still latched: now the FSD counts.
@@ -168,7 +192,9 @@ describe('power scenarios (real upsd)', () => {
     expect(shutdown.at - ob.visible).toBeLessThan(DETECT_MS);
     // upsd prefixes FSD (`FSD OB`) and tokens are handled in order, as upsmon does.
     expect(notifyTypes(s)).toEqual(['FSD_LATCHED_AT_START', 'FSD', 'ONBATT', 'SHUTDOWN']);
-    expect(sorted(s.hookTypes())).toEqual(sorted(['FSD_LATCHED_AT_START', 'ONBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(sorted(s.hookTypes())).toEqual(
+      sorted(['FSD_LATCHED_AT_START', 'ONBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
     await waitNumLogins(rig, 'ups', 0, 3_000);
   });
 
@@ -187,7 +213,9 @@ describe('power scenarios (real upsd)', () => {
     expect(shutdown.at - lb.sent).toBeGreaterThanOrEqual(HOSTSYNC_MS);
     expect(shutdown.at - lb.visible).toBeLessThan(HOSTSYNC_MS + POLL_MS + SLACK_MS);
     expect(notifyTypes(s)).toEqual(['CAL', 'NOTCAL', 'ONBATT', 'LOWBATT', 'SHUTDOWN']);
-    expect(sorted(s.hookTypes())).toEqual(sorted(['CAL', 'NOTCAL', 'ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(sorted(s.hookTypes())).toEqual(
+      sorted(['CAL', 'NOTCAL', 'ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
     await waitNumLogins(rig, 'ups', 0, 3_000);
   });
 
@@ -212,7 +240,9 @@ describe('power scenarios (real upsd)', () => {
     expect(shutdown.at - notcal.at).toBeGreaterThanOrEqual(HOSTSYNC_MS - POLL_MS - 650);
     expect(shutdown.at - lb.visible).toBeLessThan(HOSTSYNC_MS + POLL_MS + SLACK_MS);
     expect(notifyTypes(s)).toEqual(['CAL', 'ONBATT', 'LOWBATT', 'NOTCAL', 'SHUTDOWN']);
-    expect(sorted(s.hookTypes())).toEqual(sorted(['CAL', 'ONBATT', 'LOWBATT', 'NOTCAL', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(sorted(s.hookTypes())).toEqual(
+      sorted(['CAL', 'ONBATT', 'LOWBATT', 'NOTCAL', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
   });
 
   it('a flapping line (OL/OB flips, OB LB briefly): every flip notified once, desktop notifications de-duplicated, one shutdown only', async () => {
@@ -228,7 +258,17 @@ describe('power scenarios (real upsd)', () => {
     }
     await s.waitHook('ONLINE', { count: 4 });
     expect(await quietFor(s, 1_000)).toEqual([]);
-    const flapping = ['ONBATT', 'ONLINE', 'ONBATT', 'ONLINE', 'ONBATT', 'LOWBATT', 'ONLINE', 'ONBATT', 'ONLINE'];
+    const flapping = [
+      'ONBATT',
+      'ONLINE',
+      'ONBATT',
+      'ONLINE',
+      'ONBATT',
+      'LOWBATT',
+      'ONLINE',
+      'ONBATT',
+      'ONLINE',
+    ];
     expect(notifyTypes(s)).toEqual(flapping);
     expect(sorted(s.hookTypes())).toEqual(sorted(flapping));
     // OB LB lasted far less than HOSTSYNC: no shutdown.
@@ -237,7 +277,11 @@ describe('power scenarios (real upsd)', () => {
     // Desktop: one per event type within the de-duplication window (60 s), not nine.
     await Promise.resolve();
     const shown = s.recorder.list().map((n) => n.key);
-    expect(shown).toEqual([`ONBATT:${s.systemName()}`, `ONLINE:${s.systemName()}`, `LOWBATT:${s.systemName()}`]);
+    expect(shown).toEqual([
+      `ONBATT:${s.systemName()}`,
+      `ONLINE:${s.systemName()}`,
+      `LOWBATT:${s.systemName()}`,
+    ]);
     expect(s.policy.getStats()).toMatchObject({ shown: 3, duplicate: 6, rateLimited: 0 });
 
     // Now OB LB long enough: one shutdown; flips during FINALDELAY start no second one.
@@ -256,7 +300,9 @@ describe('power scenarios (real upsd)', () => {
     const hooks = s.hookTypes();
     expect(hooks.filter((t) => t === 'SHUTDOWN')).toHaveLength(1);
     expect(hooks.filter((t) => t === 'SHUTDOWNCMD')).toHaveLength(1);
-    expect(sorted(hooks)).toEqual(sorted([...flapping, 'ONBATT', 'LOWBATT', 'SHUTDOWN', ...during, 'SHUTDOWNCMD']));
+    expect(sorted(hooks)).toEqual(
+      sorted([...flapping, 'ONBATT', 'LOWBATT', 'SHUTDOWN', ...during, 'SHUTDOWNCMD']),
+    );
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toHaveLength(1);
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // Desktop: SHUTDOWN is new, everything else was already shown in this window.
@@ -279,8 +325,16 @@ describe('power scenarios (real upsd)', () => {
     expect(await quietFor(s, 1_500)).toEqual([]);
 
     const hooks = s.hookTypes();
-    expect(sorted(hooks)).toEqual(sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']));
-    expect(s.hooks().filter((h) => h.type === 'ONBATT').map((h) => h.arg).sort()).toEqual([s.systemName('ups'), s.systemName('ups2')].sort());
+    expect(sorted(hooks)).toEqual(
+      sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
+    expect(
+      s
+        .hooks()
+        .filter((h) => h.type === 'ONBATT')
+        .map((h) => h.arg)
+        .sort(),
+    ).toEqual([s.systemName('ups'), s.systemName('ups2')].sort());
     expect(notifyTypes(s).filter((t) => t === 'SHUTDOWN')).toHaveLength(1);
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // Each session decided on its own (both episodes are in the log), and both closed.
@@ -297,7 +351,10 @@ describe('power scenarios (real upsd)', () => {
 
     await rig.setStatus('ups', 'OB LB');
     await s.waitHook('LOWBATT');
-    await waitFor(() => s.session('ups').view.critical, { timeoutMs: HOSTSYNC_MS + 5_000, description: 'ups to be critical (HOSTSYNC over)' });
+    await waitFor(() => s.session('ups').view.critical, {
+      timeoutMs: HOSTSYNC_MS + 5_000,
+      description: 'ups to be critical (HOSTSYNC over)',
+    });
     // ups2 still feeds one supply: MINSUPPLIES 1 is met, nothing happens.
     expect(await quietFor(s, FINALDELAY_MS + 1_500)).toEqual([]);
     expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
@@ -311,10 +368,14 @@ describe('power scenarios (real upsd)', () => {
     await waitNumLogins(rig, 'ups2', 0, 5_000);
     expect(await quietFor(s, 1_000)).toEqual([]);
 
-    expect(sorted(s.hookTypes())).toEqual(sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']));
+    expect(sorted(s.hookTypes())).toEqual(
+      sorted(['ONBATT', 'LOWBATT', 'ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']),
+    );
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // The host decided: both sessions began the (one) shutdown for min-supplies, and both logged out.
-    expect(s.events.filter((e) => e.type === 'shutdown-begins').map((e) => e.data?.reason)).toEqual(['min-supplies', 'min-supplies']);
+    expect(s.events.filter((e) => e.type === 'shutdown-begins').map((e) => e.data?.reason)).toEqual(
+      ['min-supplies', 'min-supplies'],
+    );
   });
 
   it('an episode that left the machine up (dry run) ends by itself: the next one is announced again (SHUTDOWN) and runs the command', async () => {
@@ -324,12 +385,18 @@ describe('power scenarios (real upsd)', () => {
     s.service.applyConfig({ ...s.config, shutdown: { ...s.config.shutdown, dryRun: true } });
     await s.ready();
     s.session().requestLocalFsd('test: dry-run episode');
-    await waitFor(() => s.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'), { timeoutMs: 10_000, description: 'the dry run' });
+    await waitFor(
+      () => s.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+      { timeoutMs: 10_000, description: 'the dry run' },
+    );
     await waitNumLogins(rig, 'ups', 0);
     expect(s.hookTypes()).toEqual(['SHUTDOWN']);
 
     await waitNumLogins(rig, 'ups', 1, 10_000);
-    await waitFor(() => s.session().view.shutdown.phase === 'none', { timeoutMs: 5_000, description: 'the rehearsed episode over' });
+    await waitFor(() => s.session().view.shutdown.phase === 'none', {
+      timeoutMs: 5_000,
+      description: 'the rehearsed episode over',
+    });
     s.service.applyConfig({ ...s.config, shutdown: { ...s.config.shutdown, dryRun: false } });
     await s.ready();
     await rig.setFsd('ups');

@@ -25,10 +25,17 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     await scenario.ready();
     const session = scenario.session();
 
-    scenario.service.applyConfig({ ...scenario.config, shutdown: { ...scenario.config.shutdown, dryRun: true } });
+    scenario.service.applyConfig({
+      ...scenario.config,
+      shutdown: { ...scenario.config.shutdown, dryRun: true },
+    });
     await scenario.ready();
     scenario.service.session(session.monitorId)!.requestLocalFsd('test: first episode');
-    await waitFor(() => scenario!.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'), { timeoutMs: 10_000 });
+    await waitFor(
+      () =>
+        scenario!.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+      { timeoutMs: 10_000 },
+    );
     expect(scenario.hooks().filter((h) => h.type === 'SHUTDOWNCMD')).toHaveLength(0);
     await waitNumLogins(rig, 'ups', 0);
 
@@ -37,7 +44,10 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     const live = scenario.service.session(session.monitorId)!;
     await waitFor(() => live.view.shutdown.phase === 'none', { timeoutMs: 5_000 });
 
-    scenario.service.applyConfig({ ...scenario.config, shutdown: { ...scenario.config.shutdown, dryRun: false } });
+    scenario.service.applyConfig({
+      ...scenario.config,
+      shutdown: { ...scenario.config.shutdown, dryRun: false },
+    });
     await scenario.ready();
     await rig.setFsd('ups');
     const command = await scenario.waitHook('SHUTDOWNCMD', { timeoutMs: 15_000 });

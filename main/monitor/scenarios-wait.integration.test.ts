@@ -12,7 +12,9 @@ const { rig: startRig, start } = useScenarios();
 
 describe('WAIT while upsd reconnects to a restarted driver (real upsd)', () => {
   it('a UPS on bypass: driver restarted → COMMBAD, WAIT seen but neither NOTBYPASS nor an early COMMOK; COMMOK with the real status', async () => {
-    const rig = await startRig({ upses: [{ name: 'ups', vars: { ...SYNOLOGY_UPS_VARS, 'ups.status': 'OL BYPASS' } }] });
+    const rig = await startRig({
+      upses: [{ name: 'ups', vars: { ...SYNOLOGY_UPS_VARS, 'ups.status': 'OL BYPASS' } }],
+    });
     // The grace is out of the way: this test is about what WAIT clears, not about the shutdown.
     const s = start({ rig, timing: { commLossCriticalSeconds: 60 } });
     await s.ready();
@@ -25,7 +27,11 @@ describe('WAIT while upsd reconnects to a restarted driver (real upsd)', () => {
     const samples: Array<{ comm: string; since: number | null; bypass: boolean }> = [];
     const sampler = setInterval(() => {
       const state = session.monitorState;
-      samples.push({ comm: state.commState, since: state.commFailingSince, bypass: state.flags.bypass });
+      samples.push({
+        comm: state.commState,
+        since: state.commFailingSince,
+        bypass: state.flags.bypass,
+      });
     }, 20);
     try {
       await rig.startDriver('ups');

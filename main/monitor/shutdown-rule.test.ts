@@ -24,13 +24,20 @@ describe('describeShutdownRule: what a UPS does to this machine, in words', () =
   });
 
   it('says why it will not: monitor-only, power value 0, other supplies still feed it (MINSUPPLIES)', () => {
-    expect(describeShutdownRule({ ...base, role: 'monitor-only' })).toEqual({ shutsDown: false, text: 'Will not shut down this machine: this UPS is monitor-only.' });
-    expect(describeShutdownRule({ ...base, powerValue: 0 }).text).toBe('Will not shut down this machine: its power value is 0 (it does not feed this machine).');
+    expect(describeShutdownRule({ ...base, role: 'monitor-only' })).toEqual({
+      shutsDown: false,
+      text: 'Will not shut down this machine: this UPS is monitor-only.',
+    });
+    expect(describeShutdownRule({ ...base, powerValue: 0 }).text).toBe(
+      'Will not shut down this machine: its power value is 0 (it does not feed this machine).',
+    );
     expect(describeShutdownRule({ ...base, minSupplies: 1, otherSupplies: 1 })).toEqual({
       shutsDown: false,
       text: 'Will not shut down this machine while the other UPSes still feed it (1 of MINSUPPLIES 1).',
     });
     // The others do not feed enough: this UPS decides again.
-    expect(describeShutdownRule({ ...base, minSupplies: 2, otherSupplies: 1 }).shutsDown).toBe(true);
+    expect(describeShutdownRule({ ...base, minSupplies: 2, otherSupplies: 1 }).shutsDown).toBe(
+      true,
+    );
   });
 });

@@ -4,7 +4,12 @@
  * and tests agree on what "on battery" or "stale" mean.
  */
 import type { Timing } from '../../shared/config';
-import { type ConnectionState, type TrayState, type UpsSnapshot, worstTrayLevel } from '../../shared/snapshot';
+import {
+  type ConnectionState,
+  type TrayState,
+  type UpsSnapshot,
+  worstTrayLevel,
+} from '../../shared/snapshot';
 import { matchesExpected } from '../nut/client-addresses';
 import type { MonitorView } from './types';
 
@@ -48,18 +53,34 @@ export interface ShutdownRuleInput {
 
 /** The rule that applies to this machine for one UPS, in plain words (the card shows it on battery). */
 export function describeShutdownRule(r: ShutdownRuleInput): UpsSnapshot['rule'] {
-  if (r.role === 'monitor-only') return { shutsDown: false, text: 'Will not shut down this machine: this UPS is monitor-only.' };
-  if (r.powerValue === 0) return { shutsDown: false, text: 'Will not shut down this machine: its power value is 0 (it does not feed this machine).' };
+  if (r.role === 'monitor-only')
+    return { shutsDown: false, text: 'Will not shut down this machine: this UPS is monitor-only.' };
+  if (r.powerValue === 0)
+    return {
+      shutsDown: false,
+      text: 'Will not shut down this machine: its power value is 0 (it does not feed this machine).',
+    };
   if (r.minSupplies !== null && r.otherSupplies >= r.minSupplies) {
-    return { shutsDown: false, text: `Will not shut down this machine while the other UPSes still feed it (${r.otherSupplies} of MINSUPPLIES ${r.minSupplies}).` };
+    return {
+      shutsDown: false,
+      text: `Will not shut down this machine while the other UPSes still feed it (${r.otherSupplies} of MINSUPPLIES ${r.minSupplies}).`,
+    };
   }
   const seconds = (value: number) => `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
-  const then = r.dryRun ? `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\` — recorded, not run (dry run)` : `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\``;
-  return { shutsDown: true, text: `Shuts down this machine at low battery after HOSTSYNC ${seconds(r.hostSyncSeconds)}, or at once on FSD; ${then}.` };
+  const then = r.dryRun
+    ? `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\` — recorded, not run (dry run)`
+    : `then FINALDELAY ${seconds(r.finalDelaySeconds)} and \`${r.command}\``;
+  return {
+    shutsDown: true,
+    text: `Shuts down this machine at low battery after HOSTSYNC ${seconds(r.hostSyncSeconds)}, or at once on FSD; ${then}.`,
+  };
 }
 
 /** A number from a NUT variable, or null when absent or not numeric (never 0 for "unknown"). */
-export function numericVariable(variables: ReadonlyMap<string, string>, name: string): number | null {
+export function numericVariable(
+  variables: ReadonlyMap<string, string>,
+  name: string,
+): number | null {
   const raw = variables.get(name);
   if (raw === undefined || raw.trim() === '') return null;
   const value = Number(raw);
@@ -67,7 +88,10 @@ export function numericVariable(variables: ReadonlyMap<string, string>, name: st
 }
 
 /** Readings are stale when no status arrived within three polls (at least 5 s). */
-export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 'timing'>, now: number): boolean {
+export function isStale(
+  readings: Pick<SessionReadings, 'statusAt' | 'view' | 'timing'>,
+  now: number,
+): boolean {
   if (readings.view.stale || readings.view.comm !== 'ok') return true;
   if (readings.statusAt === null) return true;
   const allowance = Math.max(5000, readings.timing.statusPollSeconds * 3000);
@@ -77,7 +101,11 @@ export function isStale(readings: Pick<SessionReadings, 'statusAt' | 'view' | 't
 function connectionState(view: MonitorView, lastError: UpsSnapshot['lastError']): ConnectionState {
   const state = connectionStateOf(view);
   // Refused everything, even VER: say "not permitted", not "login refused" or "unreachable".
-  if (lastError?.code === 'NOT-PERMITTED' && ['login-refused', 'unreachable', 'lost', 'connecting'].includes(state)) return 'not-permitted';
+  if (
+    lastError?.code === 'NOT-PERMITTED' &&
+    ['login-refused', 'unreachable', 'lost', 'connecting'].includes(state)
+  )
+    return 'not-permitted';
   return state;
 }
 
@@ -87,7 +115,12 @@ function connectionStateOf(view: MonitorView): ConnectionState {
   if (!view.sessionWanted && !view.connected) return 'logged-out';
   if (view.login === 'refused') return 'login-refused';
   // Connected means usable: logged in where we log in, and a status read since.
-  if (view.connected) return view.comm === 'lost' ? 'lost' : view.comm === 'never' || (view.role === 'secondary' && !view.loggedIn) ? 'connecting' : 'connected';
+  if (view.connected)
+    return view.comm === 'lost'
+      ? 'lost'
+      : view.comm === 'never' || (view.role === 'secondary' && !view.loggedIn)
+        ? 'connecting'
+        : 'connected';
   if (view.comm === 'never') return view.lastPollFailure ? 'unreachable' : 'connecting';
   return 'lost';
 }
@@ -99,7 +132,11 @@ function connectionStateOf(view: MonitorView): ConnectionState {
  */
 function levelOf(view: MonitorView, stale: boolean, dryRun: boolean): UpsSnapshot['level'] {
   const { phase, commandOk } = view.shutdown;
-  const realShutdown = !dryRun && (phase === 'final-delay' || phase === 'command-running' || (phase === 'done' && commandOk === true));
+  const realShutdown =
+    !dryRun &&
+    (phase === 'final-delay' ||
+      phase === 'command-running' ||
+      (phase === 'done' && commandOk === true));
   if (realShutdown) return 'shutting-down';
   if (view.comm === 'never') return 'unknown';
   // A deliberate logout (the rehearsal's) keeps the last readings without calling it comm loss.
@@ -120,7 +157,11 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     isThisMachine: r.localAddress !== null && address === r.localAddress,
   }));
   const missingExpected =
-    list === undefined ? [] : r.expectedClients.filter((expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname)));
+    list === undefined
+      ? []
+      : r.expectedClients.filter(
+          (expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname)),
+        );
   const deadline = view.shutdown.deadline;
   return {
     monitorId: r.monitorId,
@@ -132,7 +173,12 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     connection: connectionState(view, r.lastError),
     loggedIn: view.loggedIn,
     status: view.status,
-    statusText: view.comm === 'never' ? (view.lastPollFailure ? 'Unreachable' : 'Connecting…') : view.statusText,
+    statusText:
+      view.comm === 'never'
+        ? view.lastPollFailure
+          ? 'Unreachable'
+          : 'Connecting…'
+        : view.statusText,
     level: levelOf(view, stale, r.dryRun),
     unknownTokens: [...view.unknownTokens],
     critical: view.critical,
@@ -141,10 +187,14 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
       phase: view.shutdown.phase,
       deadline: deadline === null ? null : Math.round(deadline + r.monotonicToEpoch),
       dryRun: r.dryRun,
-      rehearsedAt: view.shutdown.rehearsedAt === null ? null : Math.round(view.shutdown.rehearsedAt + r.monotonicToEpoch),
+      rehearsedAt:
+        view.shutdown.rehearsedAt === null
+          ? null
+          : Math.round(view.shutdown.rehearsedAt + r.monotonicToEpoch),
       commandOk: view.shutdown.commandOk,
     },
-    onBatterySince: view.onBatterySince === null ? null : Math.round(view.onBatterySince + r.monotonicToEpoch),
+    onBatterySince:
+      view.onBatterySince === null ? null : Math.round(view.onBatterySince + r.monotonicToEpoch),
     rule: r.rule,
     fsdLatchedAtStart: view.latchedFsd !== null,
     fsdLatch: view.latchedFsd?.handling ?? null,
@@ -161,7 +211,12 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     lastError: r.lastError,
     server: r.server,
     tls: r.tls,
-    clients: { list: list ?? null, numLogins: r.clients?.numLogins ?? null, missingExpected, at: r.clients?.at ?? null },
+    clients: {
+      list: list ?? null,
+      numLogins: r.clients?.numLogins ?? null,
+      missingExpected,
+      at: r.clients?.at ?? null,
+    },
   };
 }
 
@@ -180,15 +235,22 @@ function formatAge(ms: number): string {
 
 /** The tray shows the worst state across UPSes and that UPS's battery level. */
 export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TrayState {
-  if (ups.length === 0) return { level: 'not-configured', charge: null, tooltip: 'NUT Sentinel — no UPS configured' };
+  if (ups.length === 0)
+    return { level: 'not-configured', charge: null, tooltip: 'NUT Sentinel — no UPS configured' };
   const { level, charge } = worstTrayLevel(ups);
   const lines = ups.map((u) => {
-    const charge = u.metrics.charge === null ? 'charge unknown' : `${Math.round(u.metrics.charge)} %`;
+    const charge =
+      u.metrics.charge === null ? 'charge unknown' : `${Math.round(u.metrics.charge)} %`;
     const age = u.statusAt === null ? 'no data yet' : `updated ${formatAge(now - u.statusAt)}`;
     return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${formatRuntime(u.metrics.runtime)} (${age})`;
   });
   // A refused UPS is named when nothing worse than lost communication is going on.
-  const refused = ups.find((u) => u.connection === 'not-permitted') ?? ups.find((u) => u.connection === 'login-refused');
-  const attention = refused && (level === 'comm-lost' || level === 'online') ? (refused.connection as 'not-permitted' | 'login-refused') : null;
+  const refused =
+    ups.find((u) => u.connection === 'not-permitted') ??
+    ups.find((u) => u.connection === 'login-refused');
+  const attention =
+    refused && (level === 'comm-lost' || level === 'online')
+      ? (refused.connection as 'not-permitted' | 'login-refused')
+      : null;
   return { level, attention, charge, tooltip: lines.join('\n') };
 }

@@ -30,7 +30,10 @@ interface Step {
   readonly effects: readonly MonitorEffect[];
 }
 
-function run(config: DecisionConfig, steps: ReadonlyArray<{ dt: number; input: MonitorInput }>): Step[] {
+function run(
+  config: DecisionConfig,
+  steps: ReadonlyArray<{ dt: number; input: MonitorInput }>,
+): Step[] {
   let state = deepFreeze(initialState(START, config));
   let now = START;
   const trace: Step[] = [];
@@ -50,42 +53,94 @@ function run(config: DecisionConfig, steps: ReadonlyArray<{ dt: number; input: M
 const token = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('OL', 'OB', 'LB') },
   { weight: 2, arbitrary: fc.constantFrom('FSD', 'CAL', 'RB', 'CHRG') },
-  { weight: 1, arbitrary: fc.constantFrom('BYPASS', 'OFF', 'WAIT', 'ALARM', 'XYZ', 'ol', 'lb', 'fsd') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('BYPASS', 'OFF', 'WAIT', 'ALARM', 'XYZ', 'ol', 'lb', 'fsd'),
+  },
 );
 const statusArb = fc.oneof(
   { weight: 5, arbitrary: fc.array(token, { maxLength: 4 }).map((tokens) => tokens.join(' ')) },
   // upsd's placeholder while it reconnects to a driver.
   { weight: 1, arbitrary: fc.constantFrom('WAIT', 'FSD WAIT', 'WAIT FSD', 'wait') },
 );
-const reasons: PollFailureReason[] = ['data-stale', 'driver-not-connected', 'unknown-ups', 'connection', 'timeout', 'login-refused', 'empty-status'];
+const reasons: PollFailureReason[] = [
+  'data-stale',
+  'driver-not-connected',
+  'unknown-ups',
+  'connection',
+  'timeout',
+  'login-refused',
+  'empty-status',
+];
 
 function inputArb(ackWeight: number, finishedWeight = 1): fc.Arbitrary<MonitorInput> {
   return fc.oneof(
-    { weight: 12, arbitrary: statusArb.map((status): MonitorInput => ({ type: 'status-read', status })) },
-    { weight: 3, arbitrary: fc.constantFrom(...reasons).map((reason): MonitorInput => ({ type: 'poll-failed', reason, message: reason })) },
+    {
+      weight: 12,
+      arbitrary: statusArb.map((status): MonitorInput => ({ type: 'status-read', status })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom(...reasons)
+        .map((reason): MonitorInput => ({ type: 'poll-failed', reason, message: reason })),
+    },
     { weight: 4, arbitrary: fc.constant<MonitorInput>({ type: 'tick' }) },
     { weight: 1, arbitrary: fc.constant<MonitorInput>({ type: 'connected' }) },
-    { weight: 1, arbitrary: fc.boolean().map((intentional): MonitorInput => ({ type: 'disconnected', intentional })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .boolean()
+        .map((intentional): MonitorInput => ({ type: 'disconnected', intentional })),
+    },
     {
       weight: 1,
       arbitrary: fc.oneof(
         fc.constant<MonitorInput>({ type: 'login-result', result: 'ok' }),
-        fc.constantFrom('ERR ACCESS-DENIED', 'ERR USERNAME-REQUIRED').map((reason): MonitorInput => ({ type: 'login-result', result: 'refused', reason })),
+        fc
+          .constantFrom('ERR ACCESS-DENIED', 'ERR USERNAME-REQUIRED')
+          .map((reason): MonitorInput => ({ type: 'login-result', result: 'refused', reason })),
       ),
     },
-    { weight: 1, arbitrary: fc.constantFrom<MonitorInput>({ type: 'suspend' }, { type: 'resume' }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<MonitorInput>({ type: 'suspend' }, { type: 'resume' }),
+    },
     { weight: 1, arbitrary: fc.constant<MonitorInput>({ type: 'local-fsd-requested' }) },
-    { weight: 1, arbitrary: fc.constant<MonitorInput>({ type: 'supplies-short', detail: 'power 0 left, MINSUPPLIES 1' }) },
-    { weight: 1, arbitrary: fc.constantFrom<MonitorInput>({ type: 'latched-fsd-choice', choice: 'obey' }, { type: 'latched-fsd-choice', choice: 'ignore' }) },
-    { weight: finishedWeight, arbitrary: fc.boolean().map((ok): MonitorInput => ({ type: 'shutdown-command-finished', ok })) },
+    {
+      weight: 1,
+      arbitrary: fc.constant<MonitorInput>({
+        type: 'supplies-short',
+        detail: 'power 0 left, MINSUPPLIES 1',
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<MonitorInput>(
+        { type: 'latched-fsd-choice', choice: 'obey' },
+        { type: 'latched-fsd-choice', choice: 'ignore' },
+      ),
+    },
+    {
+      weight: finishedWeight,
+      arbitrary: fc
+        .boolean()
+        .map((ok): MonitorInput => ({ type: 'shutdown-command-finished', ok })),
+    },
     { weight: ackWeight, arbitrary: fc.constant<MonitorInput>({ type: 'episode-acknowledged' }) },
   );
 }
 
-const dtArb = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 2_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 40_000 }) });
+const dtArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 2_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 40_000 }) },
+);
 
 function stepsArb(ackWeight: number, finishedWeight = 1) {
-  return fc.array(fc.record({ dt: dtArb, input: inputArb(ackWeight, finishedWeight) }), { minLength: 1, maxLength: 150 });
+  return fc.array(fc.record({ dt: dtArb, input: inputArb(ackWeight, finishedWeight) }), {
+    minLength: 1,
+    maxLength: 150,
+  });
 }
 
 /** Random noise interleaved with scripted "critical → command → finished → acknowledged" closures. */
@@ -123,7 +178,11 @@ const configArb = fc
     commLossCriticalMs: fc.integer({ min: 0, max: 10_000 }),
     role: fc.constantFrom('secondary' as const, 'monitor-only' as const),
     hostDecides: fc.boolean(),
-    latchedFsdAtStart: fc.constantFrom('ignore-while-online' as const, 'ask' as const, 'obey' as const),
+    latchedFsdAtStart: fc.constantFrom(
+      'ignore-while-online' as const,
+      'ask' as const,
+      'obey' as const,
+    ),
   })
   .map((c) => decisionConfig(UPS, c));
 
@@ -197,7 +256,9 @@ class Oracle {
 const ofType = <T extends MonitorEffect['type']>(effects: readonly MonitorEffect[], type: T) =>
   effects.filter((e): e is Extract<MonitorEffect, { type: T }> => e.type === type);
 
-function notifications(trace: readonly Step[]): Array<{ at: number; event: NotifyType; stepIndex: number }> {
+function notifications(
+  trace: readonly Step[],
+): Array<{ at: number; event: NotifyType; stepIndex: number }> {
   const out: Array<{ at: number; event: NotifyType; stepIndex: number }> = [];
   trace.forEach((s, stepIndex) => {
     for (const e of ofType(s.effects, 'notify')) out.push({ at: s.at, event: e.event, stepIndex });
@@ -206,7 +267,11 @@ function notifications(trace: readonly Step[]): Array<{ at: number; event: Notif
 }
 
 /** X and NOTX (or ONBATT/ONLINE) alternate, starting with `first`. */
-function expectAlternation(events: readonly NotifyType[], first: NotifyType, second: NotifyType): void {
+function expectAlternation(
+  events: readonly NotifyType[],
+  first: NotifyType,
+  second: NotifyType,
+): void {
   const seq = events.filter((e) => e === first || e === second);
   seq.forEach((e, i) => expect(e).toBe(i % 2 === 0 ? first : second));
 }
@@ -218,9 +283,15 @@ describe('properties over random input sequences', () => {
     fc.assert(
       fc.property(configArb, anyStepsArb(), (config, steps) => {
         for (const s of run(config, steps)) {
-          if (s.input.type !== 'status-read' || s.before.suspended || !isPlaceholderStatus(parseStatus(s.input.status))) continue;
+          if (
+            s.input.type !== 'status-read' ||
+            s.before.suspended ||
+            !isPlaceholderStatus(parseStatus(s.input.status))
+          )
+            continue;
           const { before, after } = s;
-          for (const flag of ['off', 'bypass', 'cal', 'lowBattery', 'onBattery', 'online'] as const) expect(after.flags[flag]).toBe(before.flags[flag]);
+          for (const flag of ['off', 'bypass', 'cal', 'lowBattery', 'onBattery', 'online'] as const)
+            expect(after.flags[flag]).toBe(before.flags[flag]);
           expect(after.lastPollAt).toBe(before.lastPollAt);
           expect(after.commState).toBe(before.commState);
           expect(after.commFailingSince).toBe(before.commFailingSince);
@@ -235,38 +306,52 @@ describe('properties over random input sequences', () => {
   it('at most one shutdown per episode; a new episode only after an accepted acknowledgement', () => {
     fc.assert(
       // operator actions weighted up / scripted so that many runs go through several episodes
-      fc.property(secondaryConfigArb, fc.oneof(stepsArb(4, 4), episodicStepsArb()), (config, steps) => {
-        const trace = run(config, steps);
-        let begins = 0;
-        let acksSinceBegin = 0;
-        const beganAt = new Map<number, number>();
-        const ran = new Set<number>();
-        for (const s of trace) {
-          if (s.input.type === 'episode-acknowledged' && s.before.shutdown.phase === 'done' && s.after.shutdown.phase === 'none') acksSinceBegin += 1;
-          s.effects.forEach((e, i) => {
-            if (e.type === 'begin-shutdown') {
-              if (begins > 0) expect(acksSinceBegin).toBeGreaterThan(0);
-              begins += 1;
-              acksSinceBegin = 0;
-              expect(e.episode).toBe(begins);
-              beganAt.set(e.episode, s.at);
-              // SHUTDOWN notification right before, with an empty UPSNAME
-              expect(s.effects[i - 1]).toMatchObject({ type: 'notify', event: 'SHUTDOWN', upsName: '' });
-            }
-            if (e.type === 'run-shutdown-command') {
-              expect(ran.has(e.episode)).toBe(false);
-              ran.add(e.episode);
-              const began = beganAt.get(e.episode);
-              expect(began).toBeDefined();
-              expect(s.at - began!).toBeGreaterThanOrEqual(config.finalDelayMs);
-              expect(s.effects[i + 1]).toMatchObject({ type: 'close-session' });
-            }
-            if (e.type === 'close-session') expect(s.effects[i - 1]).toMatchObject({ type: 'run-shutdown-command' });
-          });
-        }
-        const shutdowns = notifications(trace).filter((n) => n.event === 'SHUTDOWN');
-        expect(shutdowns).toHaveLength(begins);
-      }),
+      fc.property(
+        secondaryConfigArb,
+        fc.oneof(stepsArb(4, 4), episodicStepsArb()),
+        (config, steps) => {
+          const trace = run(config, steps);
+          let begins = 0;
+          let acksSinceBegin = 0;
+          const beganAt = new Map<number, number>();
+          const ran = new Set<number>();
+          for (const s of trace) {
+            if (
+              s.input.type === 'episode-acknowledged' &&
+              s.before.shutdown.phase === 'done' &&
+              s.after.shutdown.phase === 'none'
+            )
+              acksSinceBegin += 1;
+            s.effects.forEach((e, i) => {
+              if (e.type === 'begin-shutdown') {
+                if (begins > 0) expect(acksSinceBegin).toBeGreaterThan(0);
+                begins += 1;
+                acksSinceBegin = 0;
+                expect(e.episode).toBe(begins);
+                beganAt.set(e.episode, s.at);
+                // SHUTDOWN notification right before, with an empty UPSNAME
+                expect(s.effects[i - 1]).toMatchObject({
+                  type: 'notify',
+                  event: 'SHUTDOWN',
+                  upsName: '',
+                });
+              }
+              if (e.type === 'run-shutdown-command') {
+                expect(ran.has(e.episode)).toBe(false);
+                ran.add(e.episode);
+                const began = beganAt.get(e.episode);
+                expect(began).toBeDefined();
+                expect(s.at - began!).toBeGreaterThanOrEqual(config.finalDelayMs);
+                expect(s.effects[i + 1]).toMatchObject({ type: 'close-session' });
+              }
+              if (e.type === 'close-session')
+                expect(s.effects[i - 1]).toMatchObject({ type: 'run-shutdown-command' });
+            });
+          }
+          const shutdowns = notifications(trace).filter((n) => n.event === 'SHUTDOWN');
+          expect(shutdowns).toHaveLength(begins);
+        },
+      ),
       params,
     );
   });
@@ -278,7 +363,9 @@ describe('properties over random input sequences', () => {
         const all = trace.flatMap((s) => s.effects);
         expect(ofType(all, 'begin-shutdown').length).toBeLessThanOrEqual(1);
         expect(ofType(all, 'run-shutdown-command').length).toBeLessThanOrEqual(1);
-        expect(notifications(trace).filter((n) => n.event === 'SHUTDOWN').length).toBeLessThanOrEqual(1);
+        expect(
+          notifications(trace).filter((n) => n.event === 'SHUTDOWN').length,
+        ).toBeLessThanOrEqual(1);
       }),
       params,
     );
@@ -286,13 +373,17 @@ describe('properties over random input sequences', () => {
 
   it('monitor-only never shuts down, never closes the session for a shutdown', () => {
     fc.assert(
-      fc.property(configArb.map((c) => ({ ...c, role: 'monitor-only' as const })), anyStepsArb(), (config, steps) => {
-        const all = run(config, steps).flatMap((s) => s.effects);
-        expect(ofType(all, 'begin-shutdown')).toEqual([]);
-        expect(ofType(all, 'run-shutdown-command')).toEqual([]);
-        expect(ofType(all, 'close-session')).toEqual([]);
-        expect(ofType(all, 'notify').filter((n) => n.event === 'SHUTDOWN')).toEqual([]);
-      }),
+      fc.property(
+        configArb.map((c) => ({ ...c, role: 'monitor-only' as const })),
+        anyStepsArb(),
+        (config, steps) => {
+          const all = run(config, steps).flatMap((s) => s.effects);
+          expect(ofType(all, 'begin-shutdown')).toEqual([]);
+          expect(ofType(all, 'run-shutdown-command')).toEqual([]);
+          expect(ofType(all, 'close-session')).toEqual([]);
+          expect(ofType(all, 'notify').filter((n) => n.event === 'SHUTDOWN')).toEqual([]);
+        },
+      ),
       params,
     );
   });
@@ -328,25 +419,39 @@ describe('properties over random input sequences', () => {
             const sinceNonCrit = s.at - oracle.lastNonCrit!;
             switch (e.reason) {
               case 'on-battery-low-battery':
-                expect([oracle.lineOB, read!.has('LB'), read!.has('CAL')]).toEqual([true, true, false]);
+                expect([oracle.lineOB, read!.has('LB'), read!.has('CAL')]).toEqual([
+                  true,
+                  true,
+                  false,
+                ]);
                 expect(sinceNonCrit).toBeGreaterThan(config.hostSyncMs);
                 break;
               case 'dead-on-battery':
-                expect([oracle.lineOB, read!.has('LB'), read!.has('CAL')]).toEqual([true, false, false]);
+                expect([oracle.lineOB, read!.has('LB'), read!.has('CAL')]).toEqual([
+                  true,
+                  false,
+                  false,
+                ]);
                 expect(s.at - read!.at).toBeGreaterThan(config.deadTimeMs);
                 expect(sinceNonCrit).toBeGreaterThan(config.hostSyncMs);
                 break;
               case 'comm-lost-calibrating':
                 expect([oracle.commFailAfterRead, read!.has('CAL')]).toEqual([true, true]);
-                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(
+                  config.commLossCriticalMs,
+                );
                 break;
               case 'comm-lost-bypass':
                 expect([oracle.commFailAfterRead, read!.has('BYPASS')]).toEqual([true, true]);
-                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(
+                  config.commLossCriticalMs,
+                );
                 break;
               case 'comm-lost-off':
                 expect([oracle.commFailAfterRead, read!.has('OFF')]).toEqual([true, true]);
-                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(config.commLossCriticalMs);
+                expect(s.at - oracle.firstFailAfterRead!).toBeGreaterThanOrEqual(
+                  config.commLossCriticalMs,
+                );
                 break;
             }
           }
@@ -358,28 +463,42 @@ describe('properties over random input sequences', () => {
 
   it('MINSUPPLIES: supplies-short always starts the shutdown for an idle secondary, and nothing else does except a local FSD', () => {
     fc.assert(
-      fc.property(secondaryConfigArb.map((c) => ({ ...c, hostDecides: true })), anyStepsArb(), (config, steps) => {
-        for (const s of run(config, steps)) {
-          const begins = ofType(s.effects, 'begin-shutdown');
-          if (s.input.type === 'supplies-short' && s.before.shutdown.phase === 'none') expect(begins.map((e) => e.reason)).toEqual(['min-supplies']);
-          else if (s.input.type !== 'local-fsd-requested') expect(begins).toEqual([]);
-        }
-      }),
+      fc.property(
+        secondaryConfigArb.map((c) => ({ ...c, hostDecides: true })),
+        anyStepsArb(),
+        (config, steps) => {
+          for (const s of run(config, steps)) {
+            const begins = ofType(s.effects, 'begin-shutdown');
+            if (s.input.type === 'supplies-short' && s.before.shutdown.phase === 'none')
+              expect(begins.map((e) => e.reason)).toEqual(['min-supplies']);
+            else if (s.input.type !== 'local-fsd-requested') expect(begins).toEqual([]);
+          }
+        },
+      ),
       params,
     );
   });
 
   it('a fresh FSD with OB always starts the shutdown at once for an idle secondary (liveness)', () => {
     fc.assert(
-      fc.property(secondaryConfigArb.map((c) => ({ ...c, hostDecides: false })), anyStepsArb(), (config, steps) => {
-        for (const s of run(config, steps)) {
-          if (s.input.type !== 'status-read' || s.before.suspended || s.before.shutdown.phase !== 'none') continue;
-          const p = parseStatus(s.input.status);
-          if (p.known.includes('FSD') && p.known.includes('OB')) {
-            expect(ofType(s.effects, 'begin-shutdown')).toHaveLength(1);
+      fc.property(
+        secondaryConfigArb.map((c) => ({ ...c, hostDecides: false })),
+        anyStepsArb(),
+        (config, steps) => {
+          for (const s of run(config, steps)) {
+            if (
+              s.input.type !== 'status-read' ||
+              s.before.suspended ||
+              s.before.shutdown.phase !== 'none'
+            )
+              continue;
+            const p = parseStatus(s.input.status);
+            if (p.known.includes('FSD') && p.known.includes('OB')) {
+              expect(ofType(s.effects, 'begin-shutdown')).toHaveLength(1);
+            }
           }
-        }
-      }),
+        },
+      ),
       params,
     );
   });
@@ -429,7 +548,13 @@ describe('properties over random input sequences', () => {
         spaced('NOCOMM', config.noCommWarnMs, true);
         spaced('REPLBATT', config.rbWarnMs, true);
         // one FSD_LATCHED_AT_START per arming (start, resume, accepted acknowledgement)
-        const arms = 1 + trace.filter((s) => s.input.type === 'resume' || (s.input.type === 'episode-acknowledged' && s.before.shutdown.phase === 'done')).length;
+        const arms =
+          1 +
+          trace.filter(
+            (s) =>
+              s.input.type === 'resume' ||
+              (s.input.type === 'episode-acknowledged' && s.before.shutdown.phase === 'done'),
+          ).length;
         expect(events.filter((e) => e === 'FSD_LATCHED_AT_START').length).toBeLessThanOrEqual(arms);
         // LOGIN_REFUSED: only on a refusal; the same reason again only as a reminder after NOCOMMWARNTIME
         let lastAt: number | null = null;
@@ -444,10 +569,16 @@ describe('properties over random input sequences', () => {
               refusal = s.input.reason;
             }
           }
-          if (s.input.type === 'poll-failed' && s.input.reason === 'login-refused' && !s.before.suspended) refusal = s.input.message;
+          if (
+            s.input.type === 'poll-failed' &&
+            s.input.reason === 'login-refused' &&
+            !s.before.suspended
+          )
+            refusal = s.input.message;
           if (ofType(s.effects, 'notify').some((n) => n.event === 'LOGIN_REFUSED')) {
             expect(refusal).not.toBeNull();
-            if (lastAt !== null && refusal === lastReason) expect(s.at - lastAt).toBeGreaterThanOrEqual(config.noCommWarnMs);
+            if (lastAt !== null && refusal === lastReason)
+              expect(s.at - lastAt).toBeGreaterThanOrEqual(config.noCommWarnMs);
             lastAt = s.at;
           }
           if (refusal !== null) lastReason = refusal;
@@ -462,7 +593,9 @@ describe('properties over random input sequences', () => {
       fc.property(configArb, anyStepsArb(), (config, steps) => {
         const a = run(config, steps);
         const b = run(config, steps);
-        expect(JSON.stringify(b.map((s) => s.effects))).toBe(JSON.stringify(a.map((s) => s.effects)));
+        expect(JSON.stringify(b.map((s) => s.effects))).toBe(
+          JSON.stringify(a.map((s) => s.effects)),
+        );
       }),
       { numRuns: 100 },
     );
@@ -470,24 +603,31 @@ describe('properties over random input sequences', () => {
 
   it('nextWakeAt is exact: a tick before it does nothing, a tick at it does something', () => {
     fc.assert(
-      fc.property(configArb, anyStepsArb(), fc.double({ min: 0, max: 1, noNaN: true }), (config, steps, frac) => {
-        for (const s of run(config, steps)) {
-          const state = s.after;
-          const wake = nextWakeAt(state, config);
-          if (wake === null) {
-            // nothing is time-driven: even ten days later a tick changes nothing
-            expect(step(state, { type: 'tick' }, state.now + 10 * 86_400_000, config).effects).toEqual([]);
-            continue;
+      fc.property(
+        configArb,
+        anyStepsArb(),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (config, steps, frac) => {
+          for (const s of run(config, steps)) {
+            const state = s.after;
+            const wake = nextWakeAt(state, config);
+            if (wake === null) {
+              // nothing is time-driven: even ten days later a tick changes nothing
+              expect(
+                step(state, { type: 'tick' }, state.now + 10 * 86_400_000, config).effects,
+              ).toEqual([]);
+              continue;
+            }
+            expect(wake).toBeGreaterThanOrEqual(state.now);
+            if (wake > state.now) {
+              const early = state.now + Math.floor(frac * (wake - 1 - state.now));
+              expect(step(state, { type: 'tick' }, early, config).effects).toEqual([]);
+              expect(step(state, { type: 'tick' }, wake - 1, config).effects).toEqual([]);
+            }
+            expect(step(state, { type: 'tick' }, wake, config).effects.length).toBeGreaterThan(0);
           }
-          expect(wake).toBeGreaterThanOrEqual(state.now);
-          if (wake > state.now) {
-            const early = state.now + Math.floor(frac * (wake - 1 - state.now));
-            expect(step(state, { type: 'tick' }, early, config).effects).toEqual([]);
-            expect(step(state, { type: 'tick' }, wake - 1, config).effects).toEqual([]);
-          }
-          expect(step(state, { type: 'tick' }, wake, config).effects.length).toBeGreaterThan(0);
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });

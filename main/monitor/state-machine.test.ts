@@ -4,7 +4,12 @@
  * monotonic milliseconds; the driver starts at t=1000.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NOTIFY_MESSAGES, NOTIFY_TYPES, formatNotifyMessage, isNotifyType } from '../../shared/notify-types';
+import {
+  DEFAULT_NOTIFY_MESSAGES,
+  NOTIFY_TYPES,
+  formatNotifyMessage,
+  isNotifyType,
+} from '../../shared/notify-types';
 import {
   DEFAULT_DECISION_CONFIG,
   DEFAULT_DECISION_TIMING,
@@ -48,12 +53,14 @@ describe('defaults', () => {
     expect(DEFAULT_NOTIFY_MESSAGES.REPLBATT).toBe('UPS %s battery needs to be replaced');
     expect(DEFAULT_NOTIFY_MESSAGES.NOCOMM).toBe('UPS %s is unavailable');
     expect(DEFAULT_NOTIFY_MESSAGES.CAL).toBe('UPS %s: calibration in progress');
-    for (const type of NOTIFY_TYPES) expect(DEFAULT_NOTIFY_MESSAGES[type].length).toBeGreaterThan(0);
+    for (const type of NOTIFY_TYPES)
+      expect(DEFAULT_NOTIFY_MESSAGES[type].length).toBeGreaterThan(0);
   });
 
   it('NOTIFY_TYPES has every upsmon event name plus ours, once each', () => {
     expect(new Set(NOTIFY_TYPES).size).toBe(NOTIFY_TYPES.length);
-    const required = 'ONLINE ONBATT LOWBATT FSD COMMOK COMMBAD NOCOMM REPLBATT CAL NOTCAL OFF NOTOFF BYPASS NOTBYPASS OVER NOTOVER TRIM NOTTRIM BOOST NOTBOOST ALARM NOTALARM OTHER NOTOTHER SHUTDOWN LOGIN_REFUSED FSD_LATCHED_AT_START';
+    const required =
+      'ONLINE ONBATT LOWBATT FSD COMMOK COMMBAD NOCOMM REPLBATT CAL NOTCAL OFF NOTOFF BYPASS NOTBYPASS OVER NOTOVER TRIM NOTTRIM BOOST NOTBOOST ALARM NOTALARM OTHER NOTOTHER SHUTDOWN LOGIN_REFUSED FSD_LATCHED_AT_START';
     for (const name of required.split(' ')) expect(isNotifyType(name)).toBe(true);
     expect(isNotifyType('onbatt')).toBe(false);
     expect(isNotifyType('POWERCUT')).toBe(false);
@@ -71,7 +78,13 @@ describe('3.4 start-up suppression and comm state', () => {
     const d = new Driver();
     d.status('OL CHRG');
     expect(d.events()).toEqual([]);
-    expect(d.view()).toMatchObject({ line: 'online', comm: 'ok', critical: false, status: 'OL CHRG', statusText: 'On line power, charging' });
+    expect(d.view()).toMatchObject({
+      line: 'online',
+      comm: 'ok',
+      critical: false,
+      status: 'OL CHRG',
+      statusText: 'On line power, charging',
+    });
   });
 
   it('ONBATT fires also at start-up (first status OB)', () => {
@@ -128,7 +141,16 @@ describe('3.4 start-up suppression and comm state', () => {
     const d = new Driver();
     d.fail('unknown-ups', 1_000, 'ERR UNKNOWN-UPS');
     expect(d.events()).toEqual(['COMMBAD']);
-    expect(d.effects('log').some((r) => r.effect.type === 'log' && r.effect.level === 'error' && r.effect.message.includes('does not exist'))).toBe(true);
+    expect(
+      d
+        .effects('log')
+        .some(
+          (r) =>
+            r.effect.type === 'log' &&
+            r.effect.level === 'error' &&
+            r.effect.message.includes('does not exist'),
+        ),
+    ).toBe(true);
   });
 
   it('a status without OL or OB (WAIT) keeps the line flags', () => {
@@ -152,14 +174,20 @@ describe('3.4 OL → OB → OL', () => {
     d.pollUntil('OL CHRG', 200_000);
     expect(d.events()).toEqual(['ONBATT', 'ONLINE']);
     expect(d.effects('begin-shutdown')).toEqual([]);
-    expect(d.view()).toMatchObject({ line: 'online', critical: false, shutdown: { phase: 'none' } });
+    expect(d.view()).toMatchObject({
+      line: 'online',
+      critical: false,
+      shutdown: { phase: 'none' },
+    });
   });
 
   it('messages use NOTIFYMSG overrides with the system string', () => {
     const d = new Driver({ messages: { ONBATT: 'Power cut on %s!' } });
     d.status('OL', 1_000);
     d.status('OB', 2_000);
-    expect(d.notes()).toEqual([{ at: 2_000, event: 'ONBATT', message: `Power cut on ${UPS}!`, upsName: UPS }]);
+    expect(d.notes()).toEqual([
+      { at: 2_000, event: 'ONBATT', message: `Power cut on ${UPS}!`, upsName: UPS },
+    ]);
   });
 });
 
@@ -171,7 +199,11 @@ describe('3.6/3.7 OB+LB without a primary (secondary waits HOSTSYNC, then FINALD
     const t1 = 10_000;
     d.status('OB LB', t1);
     expect(d.events()).toEqual(['ONBATT', 'LOWBATT']);
-    expect(d.view()).toMatchObject({ critical: false, hold: 'waiting-for-primary', shutdown: { phase: 'waiting-hostsync', deadline: t1 + H } });
+    expect(d.view()).toMatchObject({
+      critical: false,
+      hold: 'waiting-for-primary',
+      shutdown: { phase: 'waiting-hostsync', deadline: t1 + H },
+    });
     expect(d.wake()).toBe(t1 + H + 1);
 
     // polling OB LB does not move lastnoncrit
@@ -182,15 +214,33 @@ describe('3.6/3.7 OB+LB without a primary (secondary waits HOSTSYNC, then FINALD
     const begin = d.tickAt(t1 + H + 1);
     expect(actions(begin)).toEqual(['notify:SHUTDOWN', 'begin-shutdown']);
     expect(d.logs().some((m) => m.includes('Giving up on the primary'))).toBe(true);
-    expect(begin.find((e) => e.type === 'begin-shutdown')).toMatchObject({ episode: 1, reason: 'on-battery-low-battery', upsName: UPS, finalDelayMs: F, commandAt: t1 + H + 1 + F });
+    expect(begin.find((e) => e.type === 'begin-shutdown')).toMatchObject({
+      episode: 1,
+      reason: 'on-battery-low-battery',
+      upsName: UPS,
+      finalDelayMs: F,
+      commandAt: t1 + H + 1 + F,
+    });
     // SHUTDOWN has an empty UPSNAME, like upsmon
-    expect(d.notes().at(-1)).toEqual({ at: t1 + H + 1, event: 'SHUTDOWN', message: 'Auto logout and shutdown proceeding', upsName: '' });
-    expect(d.view().shutdown).toMatchObject({ phase: 'final-delay', deadline: t1 + H + 1 + F, episode: 1 });
+    expect(d.notes().at(-1)).toEqual({
+      at: t1 + H + 1,
+      event: 'SHUTDOWN',
+      message: 'Auto logout and shutdown proceeding',
+      upsName: '',
+    });
+    expect(d.view().shutdown).toMatchObject({
+      phase: 'final-delay',
+      deadline: t1 + H + 1 + F,
+      episode: 1,
+    });
 
     expect(actions(d.tickAt(t1 + H + F))).toEqual([]);
     const run = d.tickAt(t1 + H + 1 + F);
     expect(actions(run)).toEqual(['run-shutdown-command', 'close-session']);
-    expect(d.view()).toMatchObject({ shutdown: { phase: 'command-running' }, sessionWanted: false });
+    expect(d.view()).toMatchObject({
+      shutdown: { phase: 'command-running' },
+      sessionWanted: false,
+    });
 
     d.input({ type: 'shutdown-command-finished', ok: true }, t1 + H + F + 3_000);
     expect(d.view().shutdown).toMatchObject({ phase: 'done', commandOk: true });
@@ -238,7 +288,15 @@ describe('3.6/3.7 OB+LB without a primary (secondary waits HOSTSYNC, then FINALD
   it('FINALDELAY 0 runs the command in the same step', () => {
     const d = new Driver({ finalDelayMs: 0 });
     d.status('FSD OB LB', 1_000);
-    expect(actions(d.last)).toEqual(['notify:FSD', 'notify:ONBATT', 'notify:LOWBATT', 'notify:SHUTDOWN', 'begin-shutdown', 'run-shutdown-command', 'close-session']);
+    expect(actions(d.last)).toEqual([
+      'notify:FSD',
+      'notify:ONBATT',
+      'notify:LOWBATT',
+      'notify:SHUTDOWN',
+      'begin-shutdown',
+      'run-shutdown-command',
+      'close-session',
+    ]);
   });
 });
 
@@ -290,7 +348,11 @@ describe('3.5 comm loss while OL', () => {
     expect(d.events().filter((e) => e === 'NOCOMM')).toHaveLength(1);
     d.tickAt(1_000 + 2 * NC + 1);
     d.tickAt(1_000 + 3 * NC + 2);
-    expect(d.timesOf('notify').slice(1)).toEqual([1_000 + NC, 1_000 + 2 * NC + 1, 1_000 + 3 * NC + 2]);
+    expect(d.timesOf('notify').slice(1)).toEqual([
+      1_000 + NC,
+      1_000 + 2 * NC + 1,
+      1_000 + 3 * NC + 2,
+    ]);
     expect(d.effects('begin-shutdown')).toEqual([]);
     expect(d.view()).toMatchObject({ comm: 'lost', line: 'online', critical: false });
     d.status('OL', 1_000 + 3 * NC + 10);
@@ -301,7 +363,12 @@ describe('3.5 comm loss while OL', () => {
     const d = new Driver({ noCommWarnMs: 10_000 });
     d.status('OL', 1_000);
     d.failUntil(30_000, 'connection', 1_000);
-    expect(d.notes().filter((n) => n.event === 'NOCOMM').map((n) => n.at)).toEqual([11_000, 22_000]);
+    expect(
+      d
+        .notes()
+        .filter((n) => n.event === 'NOCOMM')
+        .map((n) => n.at),
+    ).toEqual([11_000, 22_000]);
   });
 
   it('a never-reached UPS: COMMBAD at once, NOCOMM NOCOMMWARNTIME after start, never promoted, never critical', () => {
@@ -328,7 +395,12 @@ describe('3.6 comm loss while OB (DEADTIME promotion, then HOSTSYNC)', () => {
     d.tickAt(5_000 + D);
     expect(d.view().lowBattery).toBe(false);
     d.tickAt(5_000 + D + 1);
-    expect(d.view()).toMatchObject({ lowBattery: true, lowBatteryAssumed: true, critical: false, hold: 'waiting-for-primary' });
+    expect(d.view()).toMatchObject({
+      lowBattery: true,
+      lowBatteryAssumed: true,
+      critical: false,
+      hold: 'waiting-for-primary',
+    });
     expect(d.events()).toEqual(['ONBATT', 'COMMBAD']); // no LOWBATT for a promotion
     expect(d.wake()).toBe(5_000 + 30_000 + 1);
     d.failUntil(5_000 + 30_000, 'data-stale', 1_000);
@@ -361,7 +433,11 @@ describe('3.6 comm loss while OB (DEADTIME promotion, then HOSTSYNC)', () => {
     d.tickAt(60_000 + D + 1); // promoted
     d.status('OB LB', 60_000 + D + 2); // the real LB arrives
     expect(d.events()).toEqual(['ONBATT', 'COMMBAD', 'COMMOK', 'COMMBAD', 'COMMOK', 'LOWBATT']);
-    expect(d.view()).toMatchObject({ lowBattery: true, lowBatteryAssumed: false, hold: 'waiting-for-primary' });
+    expect(d.view()).toMatchObject({
+      lowBattery: true,
+      lowBatteryAssumed: false,
+      hold: 'waiting-for-primary',
+    });
   });
 
   it('a poll that stops silently (no failure reported) still promotes on ticks', () => {
@@ -385,9 +461,16 @@ describe('3.3 LOGIN refused', () => {
         message: `Login to UPS ${UPS} refused (ERR ACCESS-DENIED): this machine is NOT registered as a secondary, so the master will not wait for it before cutting power`,
       },
     ]);
-    expect(d.effects('log').some((r) => r.effect.type === 'log' && r.effect.level === 'error')).toBe(true);
-    expect(d.view()).toMatchObject({ login: 'refused', loginRefusedReason: 'ERR ACCESS-DENIED', loggedIn: false });
-    for (let t = 6_000; t <= 60_000; t += 5_000) d.input({ type: 'login-result', result: 'refused', reason: 'ERR ACCESS-DENIED' }, t);
+    expect(
+      d.effects('log').some((r) => r.effect.type === 'log' && r.effect.level === 'error'),
+    ).toBe(true);
+    expect(d.view()).toMatchObject({
+      login: 'refused',
+      loginRefusedReason: 'ERR ACCESS-DENIED',
+      loggedIn: false,
+    });
+    for (let t = 6_000; t <= 60_000; t += 5_000)
+      d.input({ type: 'login-result', result: 'refused', reason: 'ERR ACCESS-DENIED' }, t);
     expect(d.events()).toEqual(['LOGIN_REFUSED']);
     d.input({ type: 'login-result', result: 'refused', reason: 'ERR ACCESS-DENIED' }, 61_000);
     expect(d.events()).toEqual(['LOGIN_REFUSED', 'LOGIN_REFUSED']);
@@ -454,33 +537,39 @@ describe('3.4/3.6 CAL', () => {
     ['OL CAL', 'comm-lost-calibrating'],
     ['OL BYPASS', 'comm-lost-bypass'],
     ['OFF', 'comm-lost-off'],
-  ] as const)('comm lost while last known %s → critical at once with commLossCriticalMs 0, as upsmon 2.8.1+ (%s)', (status, reason) => {
-    const d = new Driver({ commLossCriticalMs: 0 });
-    d.status(status, 1_000);
-    expect(d.effects('begin-shutdown')).toEqual([]);
-    d.fail('connection', 2_000);
-    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
-  });
+  ] as const)(
+    'comm lost while last known %s → critical at once with commLossCriticalMs 0, as upsmon 2.8.1+ (%s)',
+    (status, reason) => {
+      const d = new Driver({ commLossCriticalMs: 0 });
+      d.status(status, 1_000);
+      expect(d.effects('begin-shutdown')).toEqual([]);
+      d.fail('connection', 2_000);
+      expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
+    },
+  );
 
   it.each([
     ['OL CAL', 'comm-lost-calibrating'],
     ['OL BYPASS', 'comm-lost-bypass'],
     ['OL OFF', 'comm-lost-off'],
-  ] as const)('by default, comm lost while last known %s is critical once lost for 5 s, not before (%s)', (status, reason) => {
-    const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
-    expect(G).toBe(5_000);
-    const d = new Driver();
-    d.status(status, 1_000);
-    d.fail('connection', 2_000);
-    expect(d.view()).toMatchObject({ critical: false, hold: 'comm-lost-unprotected' });
-    expect(d.view().explanation).toMatch(/bypass, off or calibrating/);
-    expect(d.wake()).toBe(2_000 + G); // the session wakes the machine exactly at the deadline
-    d.fail('connection', 2_000 + G - 1);
-    expect(d.effects('begin-shutdown')).toEqual([]);
-    d.tickAt(2_000 + G);
-    expect(d.effects('begin-shutdown')).toHaveLength(1);
-    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
-  });
+  ] as const)(
+    'by default, comm lost while last known %s is critical once lost for 5 s, not before (%s)',
+    (status, reason) => {
+      const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
+      expect(G).toBe(5_000);
+      const d = new Driver();
+      d.status(status, 1_000);
+      d.fail('connection', 2_000);
+      expect(d.view()).toMatchObject({ critical: false, hold: 'comm-lost-unprotected' });
+      expect(d.view().explanation).toMatch(/bypass, off or calibrating/);
+      expect(d.wake()).toBe(2_000 + G); // the session wakes the machine exactly at the deadline
+      d.fail('connection', 2_000 + G - 1);
+      expect(d.effects('begin-shutdown')).toEqual([]);
+      d.tickAt(2_000 + G);
+      expect(d.effects('begin-shutdown')).toHaveLength(1);
+      expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason });
+    },
+  );
 
   it('a blip shorter than the grace on bypass: COMMBAD, COMMOK, no shutdown, and the next loss starts a new grace', () => {
     const d = new Driver();
@@ -510,7 +599,10 @@ describe('3.4/3.6 CAL', () => {
   it('BYPASS/OFF/OVER/TRIM/BOOST/ALARM/ECO notify on appearance and disappearance', () => {
     const d = new Driver();
     d.status('OL', 1_000);
-    d.input({ type: 'status-read', status: 'OL BYPASS OVER TRIM ALARM ECO', alarm: 'Replace battery!' }, 2_000);
+    d.input(
+      { type: 'status-read', status: 'OL BYPASS OVER TRIM ALARM ECO', alarm: 'Replace battery!' },
+      2_000,
+    );
     d.status('OL BYPASS OVER TRIM ALARM ECO', 3_000);
     d.status('OL BOOST OFF', 4_000);
     d.status('OL', 5_000);
@@ -530,7 +622,9 @@ describe('3.4/3.6 CAL', () => {
       'NOTOFF',
       'NOTBOOST',
     ]);
-    expect(d.notes().find((n) => n.event === 'ALARM')!.message).toBe(`UPS ${UPS}: one or more active alarms: [Replace battery!]`);
+    expect(d.notes().find((n) => n.event === 'ALARM')!.message).toBe(
+      `UPS ${UPS}: one or more active alarms: [Replace battery!]`,
+    );
     expect(d.effects('begin-shutdown')).toEqual([]);
   });
 });
@@ -541,14 +635,26 @@ describe('latched FSD at start', () => {
     d.status('FSD OL', 1_000);
     expect(d.events()).toEqual(['FSD_LATCHED_AT_START']);
     expect(d.notes()[0]!.message).toContain('not shutting down while it stays on line power');
-    expect(d.view()).toMatchObject({ fsd: true, critical: false, hold: 'latched-fsd', latchedFsd: { handling: 'ignored', since: 1_000 } });
+    expect(d.view()).toMatchObject({
+      fsd: true,
+      critical: false,
+      hold: 'latched-fsd',
+      latchedFsd: { handling: 'ignored', since: 1_000 },
+    });
     d.pollUntil('FSD OL CHRG', 500_000, 5_000);
     d.fail('connection', 501_000); // comm loss while OL changes nothing
     d.tickAt(600_000);
     d.status('FSD OL', 601_000);
     expect(d.effects('begin-shutdown')).toEqual([]);
     d.status('FSD OB', 602_000);
-    expect(d.events()).toEqual(['FSD_LATCHED_AT_START', 'COMMBAD', 'COMMOK', 'FSD', 'ONBATT', 'SHUTDOWN']);
+    expect(d.events()).toEqual([
+      'FSD_LATCHED_AT_START',
+      'COMMBAD',
+      'COMMOK',
+      'FSD',
+      'ONBATT',
+      'SHUTDOWN',
+    ]);
     expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason: 'fsd' });
   });
 
@@ -558,7 +664,9 @@ describe('latched FSD at start', () => {
     d.status('OL', 2_000); // latch cleared (upsd restarted)
     d.status('OB LB', 3_000);
     d.tickAt(3_000 + H + 1);
-    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({ reason: 'on-battery-low-battery' });
+    expect(d.effects('begin-shutdown')[0]!.effect).toMatchObject({
+      reason: 'on-battery-low-battery',
+    });
   });
 
   it('ignore-while-online: once the latch was cleared, a new FSD while OL is live and critical', () => {
@@ -700,7 +808,12 @@ describe('suspend / resume', () => {
     expect(d.events()).toEqual(['ONBATT']);
     const resumed = d.input({ type: 'resume' }, 3_600_000);
     expect(actions(resumed)).toEqual(['reconnect-now']);
-    expect(d.view()).toMatchObject({ stale: true, hold: 'stale', critical: false, lowBattery: false });
+    expect(d.view()).toMatchObject({
+      stale: true,
+      hold: 'stale',
+      critical: false,
+      lowBattery: false,
+    });
     d.fail('connection', 3_601_000);
     d.tickAt(3_700_000);
     expect(d.effects('begin-shutdown')).toEqual([]);
@@ -771,7 +884,10 @@ describe('local-fsd-requested (upsmon -c fsd)', () => {
     d.status('OL', 1_000);
     const e = d.input({ type: 'local-fsd-requested', source: 'upssched early-shutdown' }, 2_000);
     expect(actions(e)).toEqual(['notify:SHUTDOWN', 'begin-shutdown']);
-    expect(e.find((x) => x.type === 'begin-shutdown')).toMatchObject({ reason: 'local-fsd', episode: 1 });
+    expect(e.find((x) => x.type === 'begin-shutdown')).toMatchObject({
+      reason: 'local-fsd',
+      episode: 1,
+    });
     d.input({ type: 'local-fsd-requested' }, 3_000); // already shutting down
     d.tickAt(2_000 + F);
     expect(actions(d.last)).toEqual(['run-shutdown-command', 'close-session']);
@@ -797,19 +913,31 @@ describe('MINSUPPLIES: hostDecides + supplies-short (main/monitor/README.md §1.
     const d = new Driver({ hostDecides: true });
     d.status('OB LB', 1_000);
     d.tickAt(1_000 + H + 1);
-    expect(d.view()).toMatchObject({ critical: true, criticalReason: 'on-battery-low-battery', shutdown: { phase: 'none' } });
+    expect(d.view()).toMatchObject({
+      critical: true,
+      criticalReason: 'on-battery-low-battery',
+      shutdown: { phase: 'none' },
+    });
     d.status('FSD OB LB', 20_000);
     expect(d.effects('begin-shutdown')).toEqual([]);
-    expect(d.logs().some((m) => m.includes('MINSUPPLIES: the supplies of all UPSes decide'))).toBe(true);
+    expect(d.logs().some((m) => m.includes('MINSUPPLIES: the supplies of all UPSes decide'))).toBe(
+      true,
+    );
     expect(d.events()).toEqual(['ONBATT', 'LOWBATT', 'FSD']); // notifications as usual, no SHUTDOWN
   });
 
   it('supplies-short starts the sequence once (reason min-supplies), also for a UPS that is fine itself', () => {
     const d = new Driver({ hostDecides: true });
     d.status('OL', 1_000);
-    const e = d.input({ type: 'supplies-short', detail: 'power 0 left, MINSUPPLIES 1; critical: a@h, b@h' }, 2_000);
+    const e = d.input(
+      { type: 'supplies-short', detail: 'power 0 left, MINSUPPLIES 1; critical: a@h, b@h' },
+      2_000,
+    );
     expect(actions(e)).toEqual(['notify:SHUTDOWN', 'begin-shutdown']);
-    expect(e.find((x) => x.type === 'begin-shutdown')).toMatchObject({ reason: 'min-supplies', episode: 1 });
+    expect(e.find((x) => x.type === 'begin-shutdown')).toMatchObject({
+      reason: 'min-supplies',
+      episode: 1,
+    });
     d.input({ type: 'supplies-short', detail: 'again' }, 3_000);
     d.tickAt(2_000 + F);
     expect(actions(d.last)).toEqual(['run-shutdown-command', 'close-session']);
@@ -837,13 +965,21 @@ describe('monitor-only role', () => {
     expect(d.effects('begin-shutdown')).toEqual([]);
     expect(d.effects('run-shutdown-command')).toEqual([]);
     expect(d.effects('close-session')).toEqual([]);
-    expect(d.view()).toMatchObject({ critical: true, criticalReason: 'fsd', shutdown: { phase: 'none' }, login: 'not-applicable' });
+    expect(d.view()).toMatchObject({
+      critical: true,
+      criticalReason: 'fsd',
+      shutdown: { phase: 'none' },
+      login: 'not-applicable',
+    });
   });
 
   it('shows no HOSTSYNC countdown', () => {
     const d = new Driver({ role: 'monitor-only' });
     d.status('OB LB', 1_000);
-    expect(d.view()).toMatchObject({ hold: 'waiting-for-primary', shutdown: { phase: 'none', deadline: null } });
+    expect(d.view()).toMatchObject({
+      hold: 'waiting-for-primary',
+      shutdown: { phase: 'none', deadline: null },
+    });
   });
 });
 
@@ -853,7 +989,8 @@ describe('one shutdown per episode', () => {
     d.status('FSD OB LB', 1_000);
     d.tickAt(1_000 + F);
     d.input({ type: 'shutdown-command-finished', ok: true }, 2_000 + F);
-    for (let t = 10_000; t < 200_000; t += 1_000) d.status(['OL', 'OB', 'OB LB', 'FSD OB LB'][(t / 1_000) % 4]!, t);
+    for (let t = 10_000; t < 200_000; t += 1_000)
+      d.status(['OL', 'OB', 'OB LB', 'FSD OB LB'][(t / 1_000) % 4]!, t);
     d.input({ type: 'local-fsd-requested' }, 200_000);
     expect(d.effects('begin-shutdown')).toHaveLength(1);
     expect(d.effects('run-shutdown-command')).toHaveLength(1);
@@ -874,9 +1011,15 @@ describe('one shutdown per episode', () => {
     d.status('OB LB', 1_000);
     d.tickAt(1_000 + H + 1);
     d.tickAt(1_000 + H + 1 + F);
-    const e = d.input({ type: 'shutdown-command-finished', ok: false, detail: 'exit code 1' }, 30_000);
+    const e = d.input(
+      { type: 'shutdown-command-finished', ok: false, detail: 'exit code 1' },
+      30_000,
+    );
     expect(actions(e)).toEqual(['reconnect-now']);
-    expect(d.view()).toMatchObject({ shutdown: { phase: 'done', commandOk: false }, sessionWanted: true });
+    expect(d.view()).toMatchObject({
+      shutdown: { phase: 'done', commandOk: false },
+      sessionWanted: true,
+    });
     d.pollUntil('OB LB', 100_000);
     expect(d.effects('begin-shutdown')).toHaveLength(1);
 
@@ -887,7 +1030,10 @@ describe('one shutdown per episode', () => {
     d.tickAt(101_000 + H);
     expect(d.effects('begin-shutdown')).toHaveLength(1);
     d.tickAt(101_000 + H + 1);
-    expect(d.effects('begin-shutdown').map((r) => r.effect)).toMatchObject([{ episode: 1 }, { episode: 2 }]);
+    expect(d.effects('begin-shutdown').map((r) => r.effect)).toMatchObject([
+      { episode: 1 },
+      { episode: 2 },
+    ]);
   });
 
   it('acknowledgement is refused while no episode ended', () => {
@@ -948,9 +1094,15 @@ describe('dry run: a rehearsal logs out, logs in again and keeps monitoring', ()
     d.status('FSD OB LB', 1_000);
     d.tickAt(1_000 + F);
     expect(d.effects('close-session')).toHaveLength(1);
-    const done = d.input({ type: 'shutdown-command-finished', ok: true, dryRun: true }, 1_000 + F + 50);
+    const done = d.input(
+      { type: 'shutdown-command-finished', ok: true, dryRun: true },
+      1_000 + F + 50,
+    );
     expect(actions(done)).not.toContain('reconnect-now'); // the master must see the logout first
-    expect(d.view()).toMatchObject({ shutdown: { phase: 'rehearsed', rehearsedAt: 1_000 + F + 50, commandOk: null }, sessionWanted: false });
+    expect(d.view()).toMatchObject({
+      shutdown: { phase: 'rehearsed', rehearsedAt: 1_000 + F + 50, commandOk: null },
+      sessionWanted: false,
+    });
     expect(nextWakeAt(d.state, d.config)).toBe(1_000 + F + 50 + R);
     d.tickAt(1_000 + F + 50 + R - 1);
     expect(d.effects('reconnect-now')).toHaveLength(0);
@@ -966,12 +1118,18 @@ describe('dry run: a rehearsal logs out, logs in again and keeps monitoring', ()
     expect(d.view().shutdown.phase).toBe('rehearsed');
     // Back on line (the latch cleared): the episode is over without any acknowledgement.
     d.status('OL', 121_000);
-    expect(d.view()).toMatchObject({ shutdown: { phase: 'none', rehearsedAt: null }, critical: false });
+    expect(d.view()).toMatchObject({
+      shutdown: { phase: 'none', rehearsedAt: null },
+      critical: false,
+    });
     expect(d.logs().some((m) => m.includes('rehearsed shutdown episode 1 is over'))).toBe(true);
     // The next outage is a new episode.
     d.status('OB LB', 130_000);
     d.tickAt(130_000 + H + 1);
-    expect(d.effects('begin-shutdown').map((r) => r.effect)).toMatchObject([{ episode: 1 }, { episode: 2 }]);
+    expect(d.effects('begin-shutdown').map((r) => r.effect)).toMatchObject([
+      { episode: 1 },
+      { episode: 2 },
+    ]);
   });
 
   it('a reading from before the re-login does not end the episode; on battery without LB it stays rehearsed', () => {
@@ -1031,27 +1189,50 @@ describe('state-changed, view and purity', () => {
 
   it('describeState maps comm, line and login', () => {
     const d = new Driver();
-    expect(d.view()).toMatchObject({ comm: 'never', line: 'unknown', login: 'not-attempted', statusText: 'No status read yet', stale: false });
+    expect(d.view()).toMatchObject({
+      comm: 'never',
+      line: 'unknown',
+      login: 'not-attempted',
+      statusText: 'No status read yet',
+      stale: false,
+    });
     d.input({ type: 'connected' }, 1_000);
     d.input({ type: 'login-result', result: 'ok' }, 1_000);
     d.status('OB', 1_000);
-    expect(d.view()).toMatchObject({ comm: 'ok', line: 'on-battery', loggedIn: true, login: 'ok', lastPollAt: 1_000 });
+    expect(d.view()).toMatchObject({
+      comm: 'ok',
+      line: 'on-battery',
+      loggedIn: true,
+      login: 'ok',
+      lastPollAt: 1_000,
+    });
     d.input({ type: 'disconnected' }, 2_000);
     expect(d.view()).toMatchObject({ loggedIn: false, login: 'not-attempted', connected: false });
   });
 });
 
 describe('WAIT: upsd’s placeholder while it reconnects to a driver is not an observation', () => {
-  it.each(['WAIT', 'FSD WAIT', 'wait'])('"%s" clears none of OFF, BYPASS, CAL (or LB); the next real status does', (placeholder) => {
-    const d = new Driver();
-    d.status('OB LB BYPASS CAL OFF', 1_000);
-    d.status(placeholder, 2_000);
-    expect(d.state.flags).toMatchObject({ onBattery: true, lowBattery: true, bypass: true, cal: true, off: true });
-    expect(d.events()).not.toContain('NOTBYPASS');
-    expect(d.state.lastPollAt).toBe(1_000);
-    d.status('OL', 3_000);
-    expect(d.events()).toEqual(expect.arrayContaining(['NOTBYPASS', 'NOTCAL', 'NOTOFF', 'ONLINE']));
-  });
+  it.each(['WAIT', 'FSD WAIT', 'wait'])(
+    '"%s" clears none of OFF, BYPASS, CAL (or LB); the next real status does',
+    (placeholder) => {
+      const d = new Driver();
+      d.status('OB LB BYPASS CAL OFF', 1_000);
+      d.status(placeholder, 2_000);
+      expect(d.state.flags).toMatchObject({
+        onBattery: true,
+        lowBattery: true,
+        bypass: true,
+        cal: true,
+        off: true,
+      });
+      expect(d.events()).not.toContain('NOTBYPASS');
+      expect(d.state.lastPollAt).toBe(1_000);
+      d.status('OL', 3_000);
+      expect(d.events()).toEqual(
+        expect.arrayContaining(['NOTBYPASS', 'NOTCAL', 'NOTOFF', 'ONLINE']),
+      );
+    },
+  );
 
   it('does not end a comm loss: no COMMOK, and the comm-loss grace keeps its start (a flapping driver cannot keep a bypassed UPS up)', () => {
     const G = DEFAULT_DECISION_CONFIG.commLossCriticalMs;
@@ -1066,7 +1247,9 @@ describe('WAIT: upsd’s placeholder while it reconnects to a driver is not an o
     d.tickAt(2_000 + G - 1);
     expect(d.effects('begin-shutdown')).toEqual([]);
     d.tickAt(2_000 + G);
-    expect(d.effects('begin-shutdown').map((r) => r.effect)).toEqual([expect.objectContaining({ reason: 'comm-lost-bypass' })]);
+    expect(d.effects('begin-shutdown').map((r) => r.effect)).toEqual([
+      expect.objectContaining({ reason: 'comm-lost-bypass' }),
+    ]);
     expect(d.events()).toEqual(['BYPASS', 'COMMBAD', 'SHUTDOWN']);
   });
 

@@ -61,9 +61,19 @@
  *    (repeat `>`), RBWARNTIME `>`, FINALDELAY elapsed `>=`. `nextWakeAt()` gives the exact ms.
  *  - Missing data is never a value: only ups.status tokens drive decisions (no runtime/charge).
  */
-import { DEFAULT_NOTIFY_MESSAGES, formatNotifyMessage, type NotifyType } from '../../shared/notify-types';
+import {
+  DEFAULT_NOTIFY_MESSAGES,
+  formatNotifyMessage,
+  type NotifyType,
+} from '../../shared/notify-types';
 import type { LogLevel } from '../platform/ports';
-import { describeStatus, isPlaceholderStatus, parseStatus, type KnownStatusToken, type ParsedStatus } from './status';
+import {
+  describeStatus,
+  isPlaceholderStatus,
+  parseStatus,
+  type KnownStatusToken,
+  type ParsedStatus,
+} from './status';
 import type {
   Assessment,
   DecisionConfig,
@@ -106,7 +116,10 @@ export const DEFAULT_DECISION_CONFIG: Readonly<Omit<DecisionConfig, 'upsName' | 
 };
 
 /** A full DecisionConfig from the defaults plus overrides. */
-export function decisionConfig(upsName: string, overrides: Partial<Omit<DecisionConfig, 'upsName'>> = {}): DecisionConfig {
+export function decisionConfig(
+  upsName: string,
+  overrides: Partial<Omit<DecisionConfig, 'upsName'>> = {},
+): DecisionConfig {
   return { ...DEFAULT_DECISION_CONFIG, ...overrides, upsName };
 }
 
@@ -127,7 +140,10 @@ const NO_FLAGS: UpsFlags = {
 
 const CALM: Assessment = { critical: false, reason: null, hold: null, deadline: null };
 
-export function initialState(now: number, config: Pick<DecisionConfig, 'upsName' | 'role'>): UpsMonitorState {
+export function initialState(
+  now: number,
+  config: Pick<DecisionConfig, 'upsName' | 'role'>,
+): UpsMonitorState {
   return {
     upsName: config.upsName,
     role: config.role,
@@ -175,11 +191,20 @@ interface Ctx {
 }
 
 /** Advance one UPS's monitor by one input at monotonic time `now`. Pure. */
-export function step(state: UpsMonitorState, input: MonitorInput, now: number, config: DecisionConfig): StepResult {
+export function step(
+  state: UpsMonitorState,
+  input: MonitorInput,
+  now: number,
+  config: DecisionConfig,
+): StepResult {
   const effects: MonitorEffect[] = [];
   let at = now;
   if (!Number.isFinite(at) || at < state.now) {
-    effects.push({ type: 'log', level: 'warn', message: `${config.upsName}: time ${now} is before the last step (${state.now}); using ${state.now}` });
+    effects.push({
+      type: 'log',
+      level: 'warn',
+      message: `${config.upsName}: time ${now} is before the last step (${state.now}); using ${state.now}`,
+    });
     at = state.now;
   }
   const ctx: Ctx = {
@@ -224,7 +249,11 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
         return false;
       }
       if (input.reason === 'unknown-ups') {
-        log(ctx, 'error', `UPS does not exist on the server (configuration error): ${input.message}`);
+        log(
+          ctx,
+          'error',
+          `UPS does not exist on the server (configuration error): ${input.message}`,
+        );
       }
       if (input.reason === 'login-refused') loginRefused(ctx, input.message);
       commFailure(ctx, input.reason, input.message);
@@ -240,7 +269,11 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
     case 'disconnected':
       s.connected = false;
       if (s.login.kind === 'ok') s.login = { kind: 'not-attempted' };
-      log(ctx, input.intentional === true ? 'info' : 'warn', `disconnected${input.message === undefined ? '' : `: ${input.message}`}`);
+      log(
+        ctx,
+        input.intentional === true ? 'info' : 'warn',
+        `disconnected${input.message === undefined ? '' : `: ${input.message}`}`,
+      );
       return true;
     case 'login-result':
       if (cfg.role === 'monitor-only') {
@@ -248,7 +281,8 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
         return true;
       }
       if (input.result === 'ok') {
-        if (s.login.kind === 'refused') log(ctx, 'info', `LOGIN accepted again after being refused (${s.login.reason})`);
+        if (s.login.kind === 'refused')
+          log(ctx, 'info', `LOGIN accepted again after being refused (${s.login.reason})`);
         else log(ctx, 'info', 'logged in: counted by the master as a secondary');
         s.login = { kind: 'ok', at: now };
         s.lastLoginRefusedNotifyAt = null;
@@ -259,7 +293,11 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
     case 'suspend':
       if (!s.suspended) {
         s.suspended = true;
-        log(ctx, 'info', 'OS is suspending: readings taken before sleep will not be used for decisions');
+        log(
+          ctx,
+          'info',
+          'OS is suspending: readings taken before sleep will not be used for decisions',
+        );
       }
       return true;
     case 'resume':
@@ -271,9 +309,17 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
     case 'local-fsd-requested': {
       const source = input.source === undefined ? '' : ` (${input.source})`;
       if (cfg.role === 'monitor-only') {
-        log(ctx, 'warn', `local FSD request${source} ignored: this UPS is monitor-only and never shuts this machine down`);
+        log(
+          ctx,
+          'warn',
+          `local FSD request${source} ignored: this UPS is monitor-only and never shuts this machine down`,
+        );
       } else if (s.shutdown.phase !== 'none') {
-        log(ctx, 'info', `local FSD request${source} ignored: shutdown episode ${s.episodes} is already ${s.shutdown.phase}`);
+        log(
+          ctx,
+          'info',
+          `local FSD request${source} ignored: shutdown episode ${s.episodes} is already ${s.shutdown.phase}`,
+        );
       } else {
         log(ctx, 'warn', `local FSD requested${source}: starting the shutdown sequence`);
         beginShutdown(ctx, 'local-fsd');
@@ -282,11 +328,23 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
     }
     case 'supplies-short': {
       if (cfg.role === 'monitor-only') {
-        log(ctx, 'info', `supplies below MINSUPPLIES (${input.detail}): ignored, this UPS is monitor-only`);
+        log(
+          ctx,
+          'info',
+          `supplies below MINSUPPLIES (${input.detail}): ignored, this UPS is monitor-only`,
+        );
       } else if (s.shutdown.phase !== 'none') {
-        log(ctx, 'info', `supplies below MINSUPPLIES (${input.detail}): shutdown episode ${s.episodes} is already ${s.shutdown.phase}`);
+        log(
+          ctx,
+          'info',
+          `supplies below MINSUPPLIES (${input.detail}): shutdown episode ${s.episodes} is already ${s.shutdown.phase}`,
+        );
       } else {
-        log(ctx, 'warn', `supplies below MINSUPPLIES (${input.detail}): starting the shutdown sequence`);
+        log(
+          ctx,
+          'warn',
+          `supplies below MINSUPPLIES (${input.detail}): starting the shutdown sequence`,
+        );
         beginShutdown(ctx, 'min-supplies');
       }
       return true;
@@ -295,7 +353,13 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
       const latch = s.latch;
       if (latch.kind === 'latched' && latch.handling === 'awaiting-choice') {
         s.latch = { ...latch, handling: input.choice === 'obey' ? 'obeyed' : 'ignored' };
-        log(ctx, 'warn', input.choice === 'obey' ? 'operator chose to obey the latched FSD' : 'operator chose to ignore the latched FSD while on line power');
+        log(
+          ctx,
+          'warn',
+          input.choice === 'obey'
+            ? 'operator chose to obey the latched FSD'
+            : 'operator chose to ignore the latched FSD while on line power',
+        );
       } else {
         log(ctx, 'info', `latched-FSD choice "${input.choice}" ignored: no decision is pending`);
       }
@@ -427,7 +491,11 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
   }
   s.flags = flags;
 
-  const key = (tokens: readonly string[]) => tokens.map((t) => t.toUpperCase()).sort().join(' ');
+  const key = (tokens: readonly string[]) =>
+    tokens
+      .map((t) => t.toUpperCase())
+      .sort()
+      .join(' ');
   if (parsed.unknown.length > 0 && key(parsed.unknown) !== key(s.unknownTokens)) {
     notify(ctx, 'OTHER', [parsed.unknown.join(' ')]);
   } else if (parsed.unknown.length === 0 && s.unknownTokens.length > 0) {
@@ -447,7 +515,11 @@ function processStatus(ctx: Ctx, parsed: ParsedStatus, alarm: string | undefined
  */
 function placeholderStatus(ctx: Ctx, parsed: ParsedStatus): void {
   const { s, now } = ctx;
-  log(ctx, 'debug', `ups.status "${parsed.raw}" is upsd's placeholder while it (re)connects to the driver: not an observation`);
+  log(
+    ctx,
+    'debug',
+    `ups.status "${parsed.raw}" is upsd's placeholder while it (re)connects to the driver: not an observation`,
+  );
   const fsd = parsed.known.includes('FSD');
   s.fsdSeenAt = fsd ? now : null;
   classifyLatch(ctx, parsed);
@@ -469,7 +541,8 @@ function fsdCurrent(s: Pick<UpsMonitorState, 'flags' | 'fsdSeenAt' | 'freshFrom'
 }
 
 const LATCH_POLICY_TEXT = {
-  'ignore-while-online': 'not shutting down while it stays on line power; a power failure with FSD still set will shut this machine down',
+  'ignore-while-online':
+    'not shutting down while it stays on line power; a power failure with FSD still set will shut this machine down',
   ask: 'waiting for your decision (obey or ignore); not shutting down while on line power',
   obey: 'obeying it as upsmon would: shutting down',
 } as const;
@@ -487,20 +560,31 @@ function classifyLatch(ctx: Ctx, parsed: ParsedStatus): void {
     case 'armed':
     case 'pending':
       if (!fsd) {
-        if (latch.kind === 'pending') log(ctx, 'info', 'FSD disappeared before the line state was known');
+        if (latch.kind === 'pending')
+          log(ctx, 'info', 'FSD disappeared before the line state was known');
         s.latch = { kind: 'none' };
       } else if (ob) {
-        if (latch.kind === 'pending') log(ctx, 'warn', 'FSD with the UPS on battery: a live forced shutdown');
+        if (latch.kind === 'pending')
+          log(ctx, 'warn', 'FSD with the UPS on battery: a live forced shutdown');
         s.latch = { kind: 'none' };
       } else if (ol) {
         const policy = cfg.latchedFsdAtStart;
-        const handling = policy === 'obey' ? 'obeyed' : policy === 'ask' ? 'awaiting-choice' : 'ignored';
+        const handling =
+          policy === 'obey' ? 'obeyed' : policy === 'ask' ? 'awaiting-choice' : 'ignored';
         s.latch = { kind: 'latched', since: now, handling };
-        log(ctx, 'warn', `FSD already set while on line power at the first reading: latched FSD (policy ${policy})`);
+        log(
+          ctx,
+          'warn',
+          `FSD already set while on line power at the first reading: latched FSD (policy ${policy})`,
+        );
         notify(ctx, 'FSD_LATCHED_AT_START', [LATCH_POLICY_TEXT[policy]]);
       } else if (latch.kind === 'armed') {
         s.latch = { kind: 'pending', since: now };
-        log(ctx, 'warn', `FSD at the first reading without OL/OB ("${parsed.raw}"): deciding when the line state is known, at most DEADTIME (${cfg.deadTimeMs} ms) from now`);
+        log(
+          ctx,
+          'warn',
+          `FSD at the first reading without OL/OB ("${parsed.raw}"): deciding when the line state is known, at most DEADTIME (${cfg.deadTimeMs} ms) from now`,
+        );
       }
       return;
     case 'latched':
@@ -543,13 +627,23 @@ function loginRefused(ctx: Ctx, reason: string): void {
   const { s, now, cfg } = ctx;
   const prev = s.login;
   const newStreak = prev.kind !== 'refused' || prev.reason !== reason;
-  const reminderDue = s.lastLoginRefusedNotifyAt === null || now - s.lastLoginRefusedNotifyAt >= cfg.noCommWarnMs;
+  const reminderDue =
+    s.lastLoginRefusedNotifyAt === null || now - s.lastLoginRefusedNotifyAt >= cfg.noCommWarnMs;
   if (newStreak || reminderDue) {
     notify(ctx, 'LOGIN_REFUSED', [reason]);
     s.lastLoginRefusedNotifyAt = now;
   }
-  log(ctx, newStreak ? 'error' : 'debug', `LOGIN refused (${reason}): the master will not wait for this machine before cutting power`);
-  s.login = { kind: 'refused', reason, since: prev.kind === 'refused' && !newStreak ? prev.since : now, at: now };
+  log(
+    ctx,
+    newStreak ? 'error' : 'debug',
+    `LOGIN refused (${reason}): the master will not wait for this machine before cutting power`,
+  );
+  s.login = {
+    kind: 'refused',
+    reason,
+    since: prev.kind === 'refused' && !newStreak ? prev.since : now,
+    at: now,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,8 +656,13 @@ function resume(ctx: Ctx): void {
   s.freshFrom = now;
   s.deadPromoted = false;
   // We did not witness what happened during sleep: an FSD seen now while on line is judged as at start.
-  if (s.latch.kind === 'pending' || (s.latch.kind === 'none' && !s.flags.fsd)) s.latch = { kind: 'armed' };
-  log(ctx, 'info', 'OS resumed: all readings are stale, nothing is decided until a fresh status is read');
+  if (s.latch.kind === 'pending' || (s.latch.kind === 'none' && !s.flags.fsd))
+    s.latch = { kind: 'armed' };
+  log(
+    ctx,
+    'info',
+    'OS resumed: all readings are stale, nothing is decided until a fresh status is read',
+  );
   if (s.shutdown.phase === 'command-running') {
     log(ctx, 'info', 'resumed while the shutdown command runs: not reconnecting');
     return;
@@ -581,16 +680,34 @@ function commandFinished(ctx: Ctx, ok: boolean, detail: string | null, dryRun: b
   }
   if (dryRun && ok) {
     // A rehearsal: logged out like a real shutdown; back in after the hold, monitoring on.
-    s.shutdown = { phase: 'rehearsed', episode: sd.episode, reason: sd.reason, beganAt: sd.beganAt, rehearsedAt: now, reloginAt: now + cfg.rehearsalLogoutMs };
-    log(ctx, 'info', `dry run: shutdown rehearsed (the command was recorded, not run); logging in again in ${cfg.rehearsalLogoutMs} ms; the episode ends when the UPS is back on line`);
+    s.shutdown = {
+      phase: 'rehearsed',
+      episode: sd.episode,
+      reason: sd.reason,
+      beganAt: sd.beganAt,
+      rehearsedAt: now,
+      reloginAt: now + cfg.rehearsalLogoutMs,
+    };
+    log(
+      ctx,
+      'info',
+      `dry run: shutdown rehearsed (the command was recorded, not run); logging in again in ${cfg.rehearsalLogoutMs} ms; the episode ends when the UPS is back on line`,
+    );
     return;
   }
   s.shutdown = { ...sd, phase: 'done', finishedAt: now, ok, detail };
   const suffix = detail === null ? '' : `: ${detail}`;
   if (!ok) {
-    log(ctx, 'error', `the shutdown command failed${suffix}. This machine keeps running; no automatic retry in this episode (acknowledge to re-arm)`);
+    log(
+      ctx,
+      'error',
+      `the shutdown command failed${suffix}. This machine keeps running; no automatic retry in this episode (acknowledge to re-arm)`,
+    );
     s.sessionWanted = true;
-    ctx.effects.push({ type: 'reconnect-now', reason: 'the shutdown command failed: keep monitoring' });
+    ctx.effects.push({
+      type: 'reconnect-now',
+      reason: 'the shutdown command failed: keep monitoring',
+    });
   } else if (s.resumedAt !== null && s.resumedAt >= sd.commandStartedAt) {
     log(ctx, 'info', `the shutdown command finished after a resume (this machine is up)${suffix}`);
     s.sessionWanted = true;
@@ -603,10 +720,20 @@ function commandFinished(ctx: Ctx, ok: boolean, detail: string | null, dryRun: b
 function acknowledge(ctx: Ctx): void {
   const { s, now } = ctx;
   if (s.shutdown.phase !== 'done') {
-    log(ctx, 'warn', s.shutdown.phase === 'none' ? 'acknowledgement ignored: no shutdown episode to end' : `acknowledgement ignored: the shutdown is ${s.shutdown.phase}`);
+    log(
+      ctx,
+      'warn',
+      s.shutdown.phase === 'none'
+        ? 'acknowledgement ignored: no shutdown episode to end'
+        : `acknowledgement ignored: the shutdown is ${s.shutdown.phase}`,
+    );
     return;
   }
-  log(ctx, 'info', `shutdown episode ${s.shutdown.episode} acknowledged: decisions re-armed on fresh readings`);
+  log(
+    ctx,
+    'info',
+    `shutdown episode ${s.shutdown.episode} acknowledged: decisions re-armed on fresh readings`,
+  );
   s.shutdown = { phase: 'none' };
   s.freshFrom = now;
   s.deadPromoted = false;
@@ -620,7 +747,9 @@ function acknowledge(ctx: Ctx): void {
 // ---------------------------------------------------------------------------------------------
 // main/monitor/README.md §1.6: recalc after every input
 
-function isFresh(s: Pick<UpsMonitorState, 'lastPollAt' | 'freshFrom'>): s is { lastPollAt: number; freshFrom: number } {
+function isFresh(
+  s: Pick<UpsMonitorState, 'lastPollAt' | 'freshFrom'>,
+): s is { lastPollAt: number; freshFrom: number } {
   return s.lastPollAt !== null && s.lastPollAt >= s.freshFrom;
 }
 
@@ -628,16 +757,27 @@ function recalc(ctx: Ctx): void {
   const { s, now, cfg } = ctx;
   if (!s.suspended) {
     if (s.latch.kind === 'pending' && now - s.latch.since > cfg.deadTimeMs) {
-      log(ctx, 'warn', 'FSD still set and the line state still unknown after DEADTIME: obeying FSD');
+      log(
+        ctx,
+        'warn',
+        'FSD still set and the line state still unknown after DEADTIME: obeying FSD',
+      );
       s.latch = { kind: 'none' };
     }
     if (isFresh(s) && s.flags.onBattery && !s.deadPromoted && now - s.lastPollAt > cfg.deadTimeMs) {
       s.deadPromoted = true;
-      log(ctx, 'warn', `no status for ${now - s.lastPollAt} ms (> DEADTIME ${cfg.deadTimeMs} ms) and last known on battery: assuming low battery`);
+      log(
+        ctx,
+        'warn',
+        `no status for ${now - s.lastPollAt} ms (> DEADTIME ${cfg.deadTimeMs} ms) and last known on battery: assuming low battery`,
+      );
     }
     if (s.commState === 'lost' && !ctx.commBadNow) {
       const since = Math.max(s.lastPollAt ?? Number.NEGATIVE_INFINITY, s.freshFrom);
-      if (now - since >= cfg.noCommWarnMs && (s.lastNoCommWarnAt === null || now - s.lastNoCommWarnAt > cfg.noCommWarnMs)) {
+      if (
+        now - since >= cfg.noCommWarnMs &&
+        (s.lastNoCommWarnAt === null || now - s.lastNoCommWarnAt > cfg.noCommWarnMs)
+      ) {
         notify(ctx, 'NOCOMM');
         s.lastNoCommWarnAt = now;
       }
@@ -649,7 +789,13 @@ function recalc(ctx: Ctx): void {
     const assessment = assess(s, now, cfg);
     if (!sameAssessment(assessment, s.assessment)) logAssessment(ctx, assessment);
     s.assessment = assessment;
-    if (assessment.critical && assessment.reason !== null && cfg.role === 'secondary' && !cfg.hostDecides && s.shutdown.phase === 'none') {
+    if (
+      assessment.critical &&
+      assessment.reason !== null &&
+      cfg.role === 'secondary' &&
+      !cfg.hostDecides &&
+      s.shutdown.phase === 'none'
+    ) {
       beginShutdown(ctx, assessment.reason);
     }
   }
@@ -657,10 +803,24 @@ function recalc(ctx: Ctx): void {
   // A begun shutdown is a commitment: it runs to the end even across a suspend.
   const sd = s.shutdown;
   if (sd.phase === 'final-delay' && now >= sd.deadline) {
-    s.shutdown = { phase: 'command-running', episode: sd.episode, reason: sd.reason, beganAt: sd.beganAt, commandStartedAt: now };
+    s.shutdown = {
+      phase: 'command-running',
+      episode: sd.episode,
+      reason: sd.reason,
+      beganAt: sd.beganAt,
+      commandStartedAt: now,
+    };
     s.sessionWanted = false;
-    ctx.effects.push({ type: 'run-shutdown-command', episode: sd.episode, reason: sd.reason, upsName: cfg.upsName });
-    ctx.effects.push({ type: 'close-session', reason: 'the shutdown command started: log out so the master stops waiting for this machine' });
+    ctx.effects.push({
+      type: 'run-shutdown-command',
+      episode: sd.episode,
+      reason: sd.reason,
+      upsName: cfg.upsName,
+    });
+    ctx.effects.push({
+      type: 'close-session',
+      reason: 'the shutdown command started: log out so the master stops waiting for this machine',
+    });
   }
 }
 
@@ -675,11 +835,25 @@ function endRehearsal(ctx: Ctx): void {
   if (sd.phase !== 'rehearsed') return;
   if (!s.sessionWanted && now >= sd.reloginAt && !s.suspended) {
     s.sessionWanted = true;
-    ctx.effects.push({ type: 'reconnect-now', reason: 'dry run: the shutdown was rehearsed, monitoring goes on' });
+    ctx.effects.push({
+      type: 'reconnect-now',
+      reason: 'dry run: the shutdown was rehearsed, monitoring goes on',
+    });
   }
   const f = s.flags;
-  if (s.sessionWanted && isFresh(s) && s.lastPollAt >= sd.reloginAt && f.online && !f.onBattery && !s.assessment.critical) {
-    log(ctx, 'info', `the UPS is back on line: rehearsed shutdown episode ${sd.episode} is over, decisions re-armed`);
+  if (
+    s.sessionWanted &&
+    isFresh(s) &&
+    s.lastPollAt >= sd.reloginAt &&
+    f.online &&
+    !f.onBattery &&
+    !s.assessment.critical
+  ) {
+    log(
+      ctx,
+      'info',
+      `the UPS is back on line: rehearsed shutdown episode ${sd.episode} is over, decisions re-armed`,
+    );
     s.shutdown = { phase: 'none' };
   }
 }
@@ -696,15 +870,24 @@ function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
   if (!isFresh(s)) return { ...CALM, hold: 'stale' };
   const f = s.flags;
   const unprotectedUntil = unprotectedCriticalAt(s, cfg);
-  if (unprotectedUntil !== null && now >= unprotectedUntil) return critical(f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off');
-  const unprotected: Assessment | null = unprotectedUntil === null ? null : { ...CALM, hold: 'comm-lost-unprotected', deadline: unprotectedUntil };
-  if (!(f.onBattery && (f.lowBattery || s.deadPromoted))) return unprotected ?? { ...CALM, hold: fsdHold };
+  if (unprotectedUntil !== null && now >= unprotectedUntil)
+    return critical(
+      f.cal ? 'comm-lost-calibrating' : f.bypass ? 'comm-lost-bypass' : 'comm-lost-off',
+    );
+  const unprotected: Assessment | null =
+    unprotectedUntil === null
+      ? null
+      : { ...CALM, hold: 'comm-lost-unprotected', deadline: unprotectedUntil };
+  if (!(f.onBattery && (f.lowBattery || s.deadPromoted)))
+    return unprotected ?? { ...CALM, hold: fsdHold };
   if (f.cal) return unprotected ?? { ...CALM, hold: 'calibrating' };
   const lastNonCritical = s.lastNonCriticalAt ?? s.lastPollAt;
   const deadline = lastNonCritical + cfg.hostSyncMs;
-  if (now - lastNonCritical > cfg.hostSyncMs) return critical(f.lowBattery ? 'on-battery-low-battery' : 'dead-on-battery');
+  if (now - lastNonCritical > cfg.hostSyncMs)
+    return critical(f.lowBattery ? 'on-battery-low-battery' : 'dead-on-battery');
   // Both holds may run at once (OB LB BYPASS with comm lost): show the one that decides first.
-  if (unprotected !== null && unprotectedUntil !== null && unprotectedUntil <= deadline) return unprotected;
+  if (unprotected !== null && unprotectedUntil !== null && unprotectedUntil <= deadline)
+    return unprotected;
   return { critical: false, reason: null, hold: 'waiting-for-primary', deadline };
 }
 
@@ -712,9 +895,13 @@ function assess(s: Draft, now: number, cfg: DecisionConfig): Assessment {
  * 2.8.1+: comm lost while the load has no battery behind it (last known CAL, BYPASS or OFF) is
  * critical from this instant (after the grace, see the header); null when the rule does not apply.
  */
-function unprotectedCriticalAt(s: Pick<UpsMonitorState, 'commState' | 'commFailingSince' | 'flags'>, cfg: DecisionConfig): number | null {
+function unprotectedCriticalAt(
+  s: Pick<UpsMonitorState, 'commState' | 'commFailingSince' | 'flags'>,
+  cfg: DecisionConfig,
+): number | null {
   const f = s.flags;
-  if (s.commState !== 'lost' || s.commFailingSince === null || !(f.cal || f.bypass || f.off)) return null;
+  if (s.commState !== 'lost' || s.commFailingSince === null || !(f.cal || f.bypass || f.off))
+    return null;
   return s.commFailingSince + cfg.commLossCriticalMs;
 }
 
@@ -723,13 +910,20 @@ function critical(reason: Assessment['reason']): Assessment {
 }
 
 function sameAssessment(a: Assessment, b: Assessment): boolean {
-  return a.critical === b.critical && a.reason === b.reason && a.hold === b.hold && a.deadline === b.deadline;
+  return (
+    a.critical === b.critical &&
+    a.reason === b.reason &&
+    a.hold === b.hold &&
+    a.deadline === b.deadline
+  );
 }
 
 const REASON_TEXT: Record<ShutdownReason, string> = {
   fsd: 'forced shutdown (FSD) set on the master',
-  'on-battery-low-battery': 'Giving up on the primary: on battery with low battery for longer than HOSTSYNC without FSD',
-  'dead-on-battery': 'Giving up on the primary: no data for longer than DEADTIME while on battery, then HOSTSYNC elapsed',
+  'on-battery-low-battery':
+    'Giving up on the primary: on battery with low battery for longer than HOSTSYNC without FSD',
+  'dead-on-battery':
+    'Giving up on the primary: no data for longer than DEADTIME while on battery, then HOSTSYNC elapsed',
   'comm-lost-calibrating': 'communication lost while the UPS was calibrating',
   'comm-lost-bypass': 'communication lost while the UPS was on bypass',
   'comm-lost-off': 'communication lost while the UPS output was off',
@@ -738,19 +932,30 @@ const REASON_TEXT: Record<ShutdownReason, string> = {
 };
 
 const HOLD_TEXT: Record<NonNullable<Assessment['hold']>, string> = {
-  'waiting-for-primary': 'on battery with low battery: waiting for the primary to set FSD (HOSTSYNC)',
+  'waiting-for-primary':
+    'on battery with low battery: waiting for the primary to set FSD (HOSTSYNC)',
   calibrating: 'on battery with low battery but calibrating: not critical',
   'latched-fsd': 'FSD latched from before start, UPS on line power: not critical',
-  'fsd-unconfirmed': 'FSD at start without line state yet: not acted on until OL/OB is known (at most DEADTIME)',
+  'fsd-unconfirmed':
+    'FSD at start without line state yet: not acted on until OL/OB is known (at most DEADTIME)',
   stale: 'only readings from before sleep: waiting for a fresh status',
-  'comm-lost-unprotected': 'communication lost while the UPS was on bypass, off or calibrating (no battery protection): critical unless it returns within the comm-loss grace',
+  'comm-lost-unprotected':
+    'communication lost while the UPS was on bypass, off or calibrating (no battery protection): critical unless it returns within the comm-loss grace',
 };
 
 function logAssessment(ctx: Ctx, a: Assessment): void {
   const { s } = ctx;
   if (a.critical && a.reason !== null) {
-    const during = s.shutdown.phase === 'none' ? '' : ` (shutdown episode ${s.episodes} is ${s.shutdown.phase}: no second shutdown)`;
-    const monitorOnly = ctx.cfg.role === 'monitor-only' ? ' (monitor-only: not shutting down)' : ctx.cfg.hostDecides ? ' (MINSUPPLIES: the supplies of all UPSes decide)' : '';
+    const during =
+      s.shutdown.phase === 'none'
+        ? ''
+        : ` (shutdown episode ${s.episodes} is ${s.shutdown.phase}: no second shutdown)`;
+    const monitorOnly =
+      ctx.cfg.role === 'monitor-only'
+        ? ' (monitor-only: not shutting down)'
+        : ctx.cfg.hostDecides
+          ? ' (MINSUPPLIES: the supplies of all UPSes decide)'
+          : '';
     log(ctx, 'warn', `critical: ${REASON_TEXT[a.reason]}${during}${monitorOnly}`);
   } else if (a.hold !== null) {
     const until = a.deadline === null ? '' : ` until ${a.deadline}`;
@@ -766,7 +971,11 @@ function beginShutdown(ctx: Ctx, reason: ShutdownReason): void {
   s.episodes = episode;
   const deadline = now + cfg.finalDelayMs;
   s.shutdown = { phase: 'final-delay', episode, reason, beganAt: now, deadline };
-  log(ctx, 'warn', `Executing automatic power-fail shutdown (${REASON_TEXT[reason]}); shutdown command in ${cfg.finalDelayMs} ms`);
+  log(
+    ctx,
+    'warn',
+    `Executing automatic power-fail shutdown (${REASON_TEXT[reason]}); shutdown command in ${cfg.finalDelayMs} ms`,
+  );
   notify(ctx, 'SHUTDOWN', [], '');
   ctx.effects.push({
     type: 'begin-shutdown',
@@ -782,9 +991,19 @@ function beginShutdown(ctx: Ctx, reason: ShutdownReason): void {
 // ---------------------------------------------------------------------------------------------
 // Effects helpers
 
-function notify(ctx: Ctx, event: NotifyType, extra: readonly string[] = [], upsName: string = ctx.cfg.upsName): void {
+function notify(
+  ctx: Ctx,
+  event: NotifyType,
+  extra: readonly string[] = [],
+  upsName: string = ctx.cfg.upsName,
+): void {
   const template = ctx.cfg.messages?.[event] ?? DEFAULT_NOTIFY_MESSAGES[event];
-  ctx.effects.push({ type: 'notify', event, message: formatNotifyMessage(template, [upsName, ...extra]), upsName });
+  ctx.effects.push({
+    type: 'notify',
+    event,
+    message: formatNotifyMessage(template, [upsName, ...extra]),
+    upsName,
+  });
 }
 
 function log(ctx: Ctx, level: LogLevel, message: string): void {
@@ -807,16 +1026,21 @@ export function nextWakeAt(state: UpsMonitorState, config: DecisionConfig): numb
     if (sd.phase === 'final-delay') candidates.push(sd.deadline);
     if (sd.phase === 'rehearsed' && !state.sessionWanted) candidates.push(sd.reloginAt);
     if (state.latch.kind === 'pending') candidates.push(state.latch.since + config.deadTimeMs + 1);
-    if (isFresh(state) && state.flags.onBattery && !state.deadPromoted) candidates.push(state.lastPollAt + config.deadTimeMs + 1);
+    if (isFresh(state) && state.flags.onBattery && !state.deadPromoted)
+      candidates.push(state.lastPollAt + config.deadTimeMs + 1);
     const a = state.assessment;
     if (a.hold === 'waiting-for-primary' && a.deadline !== null) candidates.push(a.deadline + 1);
     // Also while critical for OB+LB: the assessment then changes to comm-lost-* (FSD ranks above).
     const unprotectedUntil = unprotectedCriticalAt(state, config);
     const fsdDecided = a.critical && a.reason === 'fsd';
-    if (!fsdDecided && isFresh(state) && unprotectedUntil !== null && unprotectedUntil > state.now) candidates.push(unprotectedUntil);
+    if (!fsdDecided && isFresh(state) && unprotectedUntil !== null && unprotectedUntil > state.now)
+      candidates.push(unprotectedUntil);
     if (state.commState === 'lost') {
       const since = Math.max(state.lastPollAt ?? Number.NEGATIVE_INFINITY, state.freshFrom);
-      const repeat = state.lastNoCommWarnAt === null ? Number.NEGATIVE_INFINITY : state.lastNoCommWarnAt + config.noCommWarnMs + 1;
+      const repeat =
+        state.lastNoCommWarnAt === null
+          ? Number.NEGATIVE_INFINITY
+          : state.lastNoCommWarnAt + config.noCommWarnMs + 1;
       candidates.push(Math.max(since + config.noCommWarnMs, repeat));
     }
   }
@@ -827,7 +1051,8 @@ export function describeState(state: UpsMonitorState): MonitorView {
   const f = state.flags;
   const a = state.assessment;
   const sd = state.shutdown;
-  const waiting = sd.phase === 'none' && state.role === 'secondary' && a.hold === 'waiting-for-primary';
+  const waiting =
+    sd.phase === 'none' && state.role === 'secondary' && a.hold === 'waiting-for-primary';
   const latch = state.latch;
   return {
     upsName: state.upsName,
@@ -850,7 +1075,12 @@ export function describeState(state: UpsMonitorState): MonitorView {
     suspended: state.suspended,
     critical: a.critical,
     criticalReason: a.reason,
-    explanation: a.critical && a.reason !== null ? REASON_TEXT[a.reason] : a.hold !== null ? HOLD_TEXT[a.hold] : null,
+    explanation:
+      a.critical && a.reason !== null
+        ? REASON_TEXT[a.reason]
+        : a.hold !== null
+          ? HOLD_TEXT[a.hold]
+          : null,
     hold: a.hold,
     shutdown: {
       phase: waiting ? 'waiting-hostsync' : sd.phase,
@@ -896,7 +1126,10 @@ function changedView(before: UpsMonitorState, after: UpsMonitorState): MonitorVi
 }
 
 /** Whether two scalars serialize differently with JSON.stringify (NaN, ±Infinity and null all read `null`). */
-function jsonDiffers(a: string | number | boolean | null, b: string | number | boolean | null): boolean {
+function jsonDiffers(
+  a: string | number | boolean | null,
+  b: string | number | boolean | null,
+): boolean {
   if (a === b) return false;
   return !(isJsonNull(a) && isJsonNull(b));
 }
@@ -904,4 +1137,3 @@ function jsonDiffers(a: string | number | boolean | null, b: string | number | b
 function isJsonNull(value: string | number | boolean | null): boolean {
   return value === null || (typeof value === 'number' && !Number.isFinite(value));
 }
-

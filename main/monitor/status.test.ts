@@ -75,7 +75,9 @@ describe('describeStatus', () => {
 
 describe('isPlaceholderStatus', () => {
   it('is WAIT alone or with FSD, any case, nothing else', () => {
-    for (const status of ['WAIT', 'wait', 'FSD WAIT', 'WAIT FSD', ' WAIT  ']) expect(isPlaceholderStatus(parseStatus(status))).toBe(true);
-    for (const status of ['', 'OL', 'OL WAIT', 'WAIT BYPASS', 'FSD', 'WAIT XYZ', 'OB LB WAIT']) expect(isPlaceholderStatus(parseStatus(status))).toBe(false);
+    for (const status of ['WAIT', 'wait', 'FSD WAIT', 'WAIT FSD', ' WAIT  '])
+      expect(isPlaceholderStatus(parseStatus(status))).toBe(true);
+    for (const status of ['', 'OL', 'OL WAIT', 'WAIT BYPASS', 'FSD', 'WAIT XYZ', 'OB LB WAIT'])
+      expect(isPlaceholderStatus(parseStatus(status))).toBe(false);
   });
 });

@@ -81,7 +81,11 @@ export function parseStatus(raw: string): ParsedStatus {
  * own FSD flag — so it is not an observation of the UPS (main/monitor/README.md, "WAIT").
  */
 export function isPlaceholderStatus(status: ParsedStatus): boolean {
-  return status.unknown.length === 0 && status.known.includes('WAIT') && status.known.every((token) => token === 'WAIT' || token === 'FSD');
+  return (
+    status.unknown.length === 0 &&
+    status.known.includes('WAIT') &&
+    status.known.every((token) => token === 'WAIT' || token === 'FSD')
+  );
 }
 
 export function statusHas(status: ParsedStatus, token: KnownStatusToken): boolean {
@@ -153,7 +157,9 @@ export function describeStatus(status: ParsedStatus | string): string {
 
 function wordStatus(parsed: ParsedStatus): string {
   if (parsed.empty) return 'No status (communication failure)';
-  const parts = WORDING_ORDER.filter((t) => parsed.known.includes(t)).map((t) => STATUS_TOKEN_WORDS[t]);
+  const parts = WORDING_ORDER.filter((t) => parsed.known.includes(t)).map(
+    (t) => STATUS_TOKEN_WORDS[t],
+  );
   if (parsed.unknown.length > 0) parts.push(`other status: ${parsed.unknown.join(' ')}`);
   const text = parts.join(', ');
   return text.charAt(0).toUpperCase() + text.slice(1);

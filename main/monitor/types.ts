@@ -72,16 +72,29 @@ export type PollFailureReason =
  * dropped on `resume` so no pre-sleep reply is delivered afterwards.
  */
 export type MonitorInput =
-  | { readonly type: 'status-read'; readonly status: string; /** ups.alarm when ALARM is present (optional). */ readonly alarm?: string }
+  | {
+      readonly type: 'status-read';
+      readonly status: string;
+      /** ups.alarm when ALARM is present (optional). */ readonly alarm?: string;
+    }
   | { readonly type: 'poll-failed'; readonly reason: PollFailureReason; readonly message: string }
   | { readonly type: 'connected' }
-  | { readonly type: 'disconnected'; /** We closed it (close-session, quit, reload). */ readonly intentional?: boolean; readonly message?: string }
+  | {
+      readonly type: 'disconnected';
+      /** We closed it (close-session, quit, reload). */ readonly intentional?: boolean;
+      readonly message?: string;
+    }
   | { readonly type: 'login-result'; readonly result: 'ok' }
   | { readonly type: 'login-result'; readonly result: 'refused'; readonly reason: string }
   | { readonly type: 'tick' }
   | { readonly type: 'suspend' }
   | { readonly type: 'resume' }
-  | { readonly type: 'shutdown-command-finished'; readonly ok: boolean; readonly detail?: string; /** Recorded, not run: a rehearsal. */ readonly dryRun?: boolean }
+  | {
+      readonly type: 'shutdown-command-finished';
+      readonly ok: boolean;
+      readonly detail?: string;
+      /** Recorded, not run: a rehearsal. */ readonly dryRun?: boolean;
+    }
   | { readonly type: 'local-fsd-requested'; readonly source?: string }
   /** With `hostDecides`: the host's supplies fell below MINSUPPLIES (`detail` says which are critical). */
   | { readonly type: 'supplies-short'; readonly detail: string }
@@ -137,7 +150,8 @@ export interface Assessment {
   readonly deadline: number | null;
 }
 
-export type ShutdownPhase = 'none' | 'waiting-hostsync' | 'final-delay' | 'command-running' | 'done' | 'rehearsed';
+export type ShutdownPhase =
+  'none' | 'waiting-hostsync' | 'final-delay' | 'command-running' | 'done' | 'rehearsed';
 
 export type ShutdownState =
   | { readonly phase: 'none' }
@@ -187,7 +201,11 @@ export type LatchState =
   | { readonly kind: 'pending'; readonly since: number }
   /** No latch (any FSD is live). */
   | { readonly kind: 'none' }
-  | { readonly kind: 'latched'; readonly since: number; readonly handling: 'ignored' | 'awaiting-choice' | 'obeyed' };
+  | {
+      readonly kind: 'latched';
+      readonly since: number;
+      readonly handling: 'ignored' | 'awaiting-choice' | 'obeyed';
+    };
 
 export interface UpsFlags {
   readonly online: boolean;
@@ -207,7 +225,12 @@ export interface UpsFlags {
 export type LoginState =
   | { readonly kind: 'not-attempted' }
   | { readonly kind: 'ok'; readonly at: number }
-  | { readonly kind: 'refused'; readonly reason: string; readonly since: number; readonly at: number };
+  | {
+      readonly kind: 'refused';
+      readonly reason: string;
+      readonly since: number;
+      readonly at: number;
+    };
 
 export interface PollFailure {
   readonly reason: PollFailureReason;
@@ -269,7 +292,12 @@ export interface UpsMonitorState {
 }
 
 export type MonitorEffect =
-  | { readonly type: 'notify'; readonly event: NotifyType; readonly message: string; /** '' for SHUTDOWN, as upsmon. */ readonly upsName: string }
+  | {
+      readonly type: 'notify';
+      readonly event: NotifyType;
+      readonly message: string;
+      /** '' for SHUTDOWN, as upsmon. */ readonly upsName: string;
+    }
   | {
       readonly type: 'begin-shutdown';
       readonly episode: number;
@@ -280,7 +308,12 @@ export type MonitorEffect =
       /** Monotonic time at which run-shutdown-command will be emitted. */
       readonly commandAt: number;
     }
-  | { readonly type: 'run-shutdown-command'; readonly episode: number; readonly reason: ShutdownReason; readonly upsName: string }
+  | {
+      readonly type: 'run-shutdown-command';
+      readonly episode: number;
+      readonly reason: ShutdownReason;
+      readonly upsName: string;
+    }
   /** LOGOUT and close the session now (do not wait for the shutdown command to finish). */
   | { readonly type: 'close-session'; readonly reason: string }
   /** Drop the current connection and any in-flight request, reconnect (and LOGIN) at once. */
@@ -335,7 +368,10 @@ export interface MonitorView {
     /** rehearsed: when the dry-run command was recorded (monotonic). */
     readonly rehearsedAt: number | null;
   };
-  readonly latchedFsd: { readonly handling: 'ignored' | 'awaiting-choice' | 'obeyed'; readonly since: number } | null;
+  readonly latchedFsd: {
+    readonly handling: 'ignored' | 'awaiting-choice' | 'obeyed';
+    readonly since: number;
+  } | null;
   readonly episodes: number;
   readonly lastPollAt: number | null;
   readonly lastPollFailure: PollFailure | null;

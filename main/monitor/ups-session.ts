@@ -15,7 +15,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { MonitoredUps, Timing, TlsConfig } from '../../shared/config';
-import { type Diagnosis, type ServerIdentity, type TlsState, detectedServerKind } from '../../shared/snapshot';
+import {
+  type Diagnosis,
+  type ServerIdentity,
+  type TlsState,
+  detectedServerKind,
+} from '../../shared/snapshot';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
@@ -23,7 +28,14 @@ import { normalizeAddress } from '../nut/client-addresses';
 import { ipv6OnSameInterface, notPermittedDiagnosis } from '../nut/fixes';
 import { PollTicker } from './poll-ticker';
 import { describeState, initialState, nextWakeAt, step } from './state-machine';
-import type { DecisionConfig, MonitorEffect, MonitorInput, MonitorView, PollFailureReason, UpsMonitorState } from './types';
+import type {
+  DecisionConfig,
+  MonitorEffect,
+  MonitorInput,
+  MonitorView,
+  PollFailureReason,
+  UpsMonitorState,
+} from './types';
 
 export interface UpsSessionSettings {
   masterId: string;
@@ -45,9 +57,17 @@ export interface SessionSink {
   notify(session: UpsSession, effect: EffectOf<'notify'>): void;
   beginShutdown(session: UpsSession, effect: EffectOf<'begin-shutdown'>): void;
   /** Starts the shutdown command; resolves when it has finished. */
-  runShutdownCommand(session: UpsSession, effect: EffectOf<'run-shutdown-command'>): Promise<{ ok: boolean; detail?: string; dryRun?: boolean }>;
+  runShutdownCommand(
+    session: UpsSession,
+    effect: EffectOf<'run-shutdown-command'>,
+  ): Promise<{ ok: boolean; detail?: string; dryRun?: boolean }>;
   /** Connection, login and configuration facts for the event log. */
-  system(session: UpsSession, type: string, severity: 'info' | 'warning' | 'critical', message: string): void;
+  system(
+    session: UpsSession,
+    type: string,
+    severity: 'info' | 'warning' | 'critical',
+    message: string,
+  ): void;
   changed(session: UpsSession): void;
 }
 
@@ -89,7 +109,12 @@ export const RECONNECT_POLICY = {
 } as const;
 
 /** The delay before reconnect attempt `attempt` (0 = the first after the loss). Pure. */
-export function reconnectDelayMs(input: { attempt: number; outageMs: number; urgent: boolean; random: () => number }): number {
+export function reconnectDelayMs(input: {
+  attempt: number;
+  outageMs: number;
+  urgent: boolean;
+  random: () => number;
+}): number {
   if (input.attempt === 0) return 0;
   const fast = input.urgent || input.outageMs < RECONNECT_POLICY.fastForMs;
   const base = fast ? RECONNECT_POLICY.fastMs : RECONNECT_POLICY.slowMs;
@@ -104,7 +129,17 @@ const LOGIN_RETRY_MS = 60_000;
 /** Keep-alive well inside upsd's 60 s idle cut (the status poll normally resets it anyway). */
 const KEEPALIVE_MS = 30_000;
 
-const LOGIN_REFUSAL_CODES = new Set(['PASSWORD-UNAVAILABLE', 'ACCESS-DENIED', 'UNKNOWN-UPS', 'USERNAME-REQUIRED', 'PASSWORD-REQUIRED', 'INVALID-ARGUMENT', 'INVALID-PASSWORD', 'INVALID-USERNAME', 'PASSWORD-INCORRECT']);
+const LOGIN_REFUSAL_CODES = new Set([
+  'PASSWORD-UNAVAILABLE',
+  'ACCESS-DENIED',
+  'UNKNOWN-UPS',
+  'USERNAME-REQUIRED',
+  'PASSWORD-REQUIRED',
+  'INVALID-ARGUMENT',
+  'INVALID-PASSWORD',
+  'INVALID-USERNAME',
+  'PASSWORD-INCORRECT',
+]);
 
 export class UpsSession extends EventEmitter {
   readonly monitorId: string;
@@ -218,7 +253,8 @@ export class UpsSession extends EventEmitter {
   /** Clean exit: LOGOUT and close; no reconnect. */
   async stop(): Promise<void> {
     this.running = false;
-    for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[]) this.clearTimer(key);
+    for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[])
+      this.clearTimer(key);
     this.stopPolling();
     this.closePollClient();
     const client = this.client;
@@ -292,8 +328,15 @@ export class UpsSession extends EventEmitter {
         break;
       case 'run-shutdown-command':
         sink.runShutdownCommand(this, effect).then(
-          (result) => this.feed({ type: 'shutdown-command-finished', ok: result.ok, ...(result.detail ? { detail: result.detail } : {}), ...(result.dryRun ? { dryRun: true } : {}) }),
-          (error: unknown) => this.feed({ type: 'shutdown-command-finished', ok: false, detail: String(error) }),
+          (result) =>
+            this.feed({
+              type: 'shutdown-command-finished',
+              ok: result.ok,
+              ...(result.detail ? { detail: result.detail } : {}),
+              ...(result.dryRun ? { dryRun: true } : {}),
+            }),
+          (error: unknown) =>
+            this.feed({ type: 'shutdown-command-finished', ok: false, detail: String(error) }),
         );
         break;
       case 'close-session':
@@ -387,7 +430,15 @@ export class UpsSession extends EventEmitter {
       this.client = client;
       this.localAddressValue = client.localAddress ? normalizeAddress(client.localAddress) : null;
       const declined = client.tlsDeclinedCode ?? null;
-      this.tlsLink = { link: client.tlsActive ? 'encrypted' : declined !== null ? 'plaintext-fallback' : 'plaintext', protocol: client.tlsProtocol ?? null, declinedCode: declined };
+      this.tlsLink = {
+        link: client.tlsActive
+          ? 'encrypted'
+          : declined !== null
+            ? 'plaintext-fallback'
+            : 'plaintext',
+        protocol: client.tlsProtocol ?? null,
+        declinedCode: declined,
+      };
       if (declined === null) this.plaintextWarned = false;
       const connected = client;
       client.on('close', (cause) => this.onClientClosed(connected, cause));
@@ -395,7 +446,12 @@ export class UpsSession extends EventEmitter {
       this.feed({ type: 'connected' });
       // A LOGIN retry reconnects every minute: log the connection only when it is news.
       if (this.state.login.kind !== 'refused') {
-        this.deps.sink.system(this, 'connected', 'info', `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`);
+        this.deps.sink.system(
+          this,
+          'connected',
+          'info',
+          `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`,
+        );
       }
       if (settings.ups.role === 'secondary') await this.login(client);
       this.reconnectAttempt = 0;
@@ -405,7 +461,11 @@ export class UpsSession extends EventEmitter {
       if (generation !== this.generation && !this.running) return;
       const nutError = asNutError(error);
       this.lastErrorValue = diagnosisOf(nutError);
-      this.feed({ type: 'poll-failed', reason: nutError.kind === 'timeout' ? 'timeout' : 'connection', message: nutError.explanation });
+      this.feed({
+        type: 'poll-failed',
+        reason: nutError.kind === 'timeout' ? 'timeout' : 'connection',
+        message: nutError.explanation,
+      });
       this.connectSoon(this.nextReconnectDelay());
     } finally {
       this.connecting = false;
@@ -436,7 +496,12 @@ export class UpsSession extends EventEmitter {
             return hasServerCode(listError, 'ACCESS-DENIED');
           },
         );
-        this.notPermitted = listRefused ? notPermittedDiagnosis(this.localAddressValue, ipv6OnSameInterface(this.localAddressValue)) : null;
+        this.notPermitted = listRefused
+          ? notPermittedDiagnosis(
+              this.localAddressValue,
+              ipv6OnSameInterface(this.localAddressValue),
+            )
+          : null;
       }
       // Otherwise an odd VER/NETVER answer is not worth failing the session for.
     }
@@ -444,7 +509,9 @@ export class UpsSession extends EventEmitter {
 
   /** An ACCESS-DENIED from a master that refuses this machine everything is explained as such. */
   private diagnosisFor(error: NutError): Diagnosis {
-    return this.notPermitted && error.code === 'ACCESS-DENIED' ? this.notPermitted : diagnosisOf(error);
+    return this.notPermitted && error.code === 'ACCESS-DENIED'
+      ? this.notPermitted
+      : diagnosisOf(error);
   }
 
   private async login(client: NutClient): Promise<void> {
@@ -456,7 +523,10 @@ export class UpsSession extends EventEmitter {
           kind: 'argument',
           code: 'PASSWORD-UNAVAILABLE',
           explanation: error instanceof Error ? error.message : String(error),
-          fix: error instanceof Error && 'fix' in error ? String(error.fix) : 'Check where this UPS entry’s password comes from.',
+          fix:
+            error instanceof Error && 'fix' in error
+              ? String(error.fix)
+              : 'Check where this UPS entry’s password comes from.',
         });
       });
       if (ups.username !== '' && client.tlsDeclinedCode !== undefined && !this.plaintextWarned) {
@@ -472,15 +542,28 @@ export class UpsSession extends EventEmitter {
       if (ups.username !== '') await client.authenticate(ups.username, password ?? '');
       await client.login(ups.name);
       this.clearTimer('loginRetry');
-      if (this.lastErrorValue?.code !== undefined && LOGIN_REFUSAL_CODES.has(this.lastErrorValue.code)) this.lastErrorValue = null;
+      if (
+        this.lastErrorValue?.code !== undefined &&
+        LOGIN_REFUSAL_CODES.has(this.lastErrorValue.code)
+      )
+        this.lastErrorValue = null;
       this.feed({ type: 'login-result', result: 'ok' });
-      this.deps.sink.system(this, 'login', 'info', `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`);
+      this.deps.sink.system(
+        this,
+        'login',
+        'info',
+        `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`,
+      );
     } catch (error) {
       const nutError = asNutError(error);
       if (nutError.connectionLost) throw nutError;
       // Loud: without LOGIN the master does not count this machine and will not wait for it.
       this.lastErrorValue = this.diagnosisFor(nutError);
-      this.feed({ type: 'login-result', result: 'refused', reason: `${nutError.code}: ${nutError.explanation}` });
+      this.feed({
+        type: 'login-result',
+        result: 'refused',
+        reason: `${nutError.code}: ${nutError.explanation}`,
+      });
       // One incident, one event: the LOGIN_REFUSED notification (with the fix in its data) is it.
       this.clearTimer('loginRetry');
       this.timers.loginRetry = this.deps.clock.setTimeout(() => {
@@ -507,7 +590,13 @@ export class UpsSession extends EventEmitter {
     if (cause && (cause.kind === 'timeout' || cause.kind === 'protocol')) {
       this.feed({ type: 'poll-failed', reason: failureReason(cause), message: cause.explanation });
     }
-    if (cause) this.deps.sink.system(this, 'disconnected', 'warning', `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`);
+    if (cause)
+      this.deps.sink.system(
+        this,
+        'disconnected',
+        'warning',
+        `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`,
+      );
     this.connectSoon(this.nextReconnectDelay());
   }
 
@@ -522,10 +611,19 @@ export class UpsSession extends EventEmitter {
     this.clearTimer('loginRetry');
     void client.close().then(() => {
       if (!logout) return;
-      this.deps.sink.system(this, 'logout', 'info', `Logged out of ${this.systemName} and closed the session`);
+      this.deps.sink.system(
+        this,
+        'logout',
+        'info',
+        `Logged out of ${this.systemName} and closed the session`,
+      );
       if (this.running) void this.rereadClients();
     });
-    this.feed({ type: 'disconnected', intentional: true, message: logout ? 'session closed for shutdown' : 'reconnecting' });
+    this.feed({
+      type: 'disconnected',
+      intentional: true,
+      message: logout ? 'session closed for shutdown' : 'reconnecting',
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -576,7 +674,11 @@ export class UpsSession extends EventEmitter {
       // A dead connection reports through its close handler (disconnected, then reconnect).
       if (nutError.connectionLost) return;
       this.lastErrorValue = this.diagnosisFor(nutError);
-      this.feed({ type: 'poll-failed', reason: failureReason(nutError), message: nutError.explanation });
+      this.feed({
+        type: 'poll-failed',
+        reason: failureReason(nutError),
+        message: nutError.explanation,
+      });
     } finally {
       this.statusInFlight = false;
     }
@@ -595,27 +697,41 @@ export class UpsSession extends EventEmitter {
       used = client;
       // One write for the three requests.
       const [variables, addresses, numLogins] = await client.pipeline(() =>
-        Promise.all([client.listVar(ups).catch(softFail), client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]),
+        Promise.all([
+          client.listVar(ups).catch(softFail),
+          client.listClient(ups).catch(softFail),
+          client.getNumLogins(ups).catch(softFail),
+        ]),
       );
       if (generation !== this.generation) return;
       this.pollFailures = 0;
       if (this.lastPollFailureLogged !== null) {
         this.lastPollFailureLogged = null;
-        this.deps.sink.system(this, 'full-poll-ok', 'info', `Reading the variables of ${this.systemName} works again`);
+        this.deps.sink.system(
+          this,
+          'full-poll-ok',
+          'info',
+          `Reading the variables of ${this.systemName} works again`,
+        );
       }
       const now = this.deps.clock.now();
       if (variables) {
         this.variablesCache = variables;
         this.variablesAtMs = now;
       }
-      this.clientsCache = { addresses: addresses ? addresses.map(normalizeAddress) : null, numLogins: numLogins ?? null, at: now };
+      this.clientsCache = {
+        addresses: addresses ? addresses.map(normalizeAddress) : null,
+        numLogins: numLogins ?? null,
+        at: now,
+      };
       if (addresses) void this.resolveHostnames(addresses);
       this.deps.sink.changed(this);
       this.emit('changed');
     } catch (error) {
       // softFail turns server errors into null; anything else lost the poll connection (already
       // reported by its close handler when it was open).
-      if (generation === this.generation && (used === null || this.pollClient === used)) this.pollConnectionFailed(asNutError(error));
+      if (generation === this.generation && (used === null || this.pollClient === used))
+        this.pollConnectionFailed(asNutError(error));
     } finally {
       this.fullInFlight = false;
     }
@@ -631,10 +747,17 @@ export class UpsSession extends EventEmitter {
     let client: NutClient | null = null;
     try {
       client = await this.connectFn(this.connectOptions());
-      const [addresses, numLogins] = await Promise.all([client.listClient(ups).catch(softFail), client.getNumLogins(ups).catch(softFail)]);
+      const [addresses, numLogins] = await Promise.all([
+        client.listClient(ups).catch(softFail),
+        client.getNumLogins(ups).catch(softFail),
+      ]);
       // A new session (the rehearsal's re-login) polls on its own; do not overwrite its reading.
       if (this.client !== null || !this.running) return;
-      this.clientsCache = { addresses: addresses ? addresses.map(normalizeAddress) : null, numLogins: numLogins ?? null, at: this.deps.clock.now() };
+      this.clientsCache = {
+        addresses: addresses ? addresses.map(normalizeAddress) : null,
+        numLogins: numLogins ?? null,
+        at: this.deps.clock.now(),
+      };
       this.deps.sink.changed(this);
       this.emit('changed');
     } catch {
@@ -668,8 +791,12 @@ export class UpsSession extends EventEmitter {
     this.pollFailures += 1;
     const fullPollMs = this.settings.timing.fullPollSeconds * 1000;
     const backoff = Math.min(POLL_RETRY_MAX_MS, fullPollMs * 2 ** (this.pollFailures - 1));
-    this.pollRetryAt = this.deps.clock.monotonic() + Math.round(backoff * (0.75 + this.random() * 0.5));
-    this.deps.logger.log('warn', `${this.systemName}: full poll failed (${error.code}): ${error.explanation}`);
+    this.pollRetryAt =
+      this.deps.clock.monotonic() + Math.round(backoff * (0.75 + this.random() * 0.5));
+    this.deps.logger.log(
+      'warn',
+      `${this.systemName}: full poll failed (${error.code}): ${error.explanation}`,
+    );
     if (this.lastPollFailureLogged === error.code) return;
     this.lastPollFailureLogged = error.code;
     this.deps.sink.system(
@@ -694,7 +821,8 @@ export class UpsSession extends EventEmitter {
     // Only the addresses of the latest LIST CLIENT are kept (bounded by the LIST cap); those without
     // a name are asked again: the lookup (ReverseDnsCache in production) is cached and rate-limited.
     const current = new Set(addresses);
-    for (const known of [...this.hostnames.keys()]) if (!current.has(known)) this.hostnames.delete(known);
+    for (const known of [...this.hostnames.keys()])
+      if (!current.has(known)) this.hostnames.delete(known);
     const unnamed = [...current].filter((a) => (this.hostnames.get(a) ?? null) === null);
     if (unnamed.length === 0) return;
     let named = 0;
@@ -760,4 +888,3 @@ function asNutError(error: unknown): NutError {
     cause: error,
   });
 }
-

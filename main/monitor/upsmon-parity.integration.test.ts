@@ -28,7 +28,14 @@ const FINALDELAY_S = 1;
 const DEADTIME_S = 4;
 
 async function upsmon(options: Parameters<typeof startUpsmon>[0]): Promise<UpsmonRig> {
-  const rig = await startUpsmon({ pollFreq: 1, pollFreqAlert: 1, hostSync: HOSTSYNC_S, finalDelay: FINALDELAY_S, deadTime: DEADTIME_S, ...options });
+  const rig = await startUpsmon({
+    pollFreq: 1,
+    pollFreqAlert: 1,
+    hostSync: HOSTSYNC_S,
+    finalDelay: FINALDELAY_S,
+    deadTime: DEADTIME_S,
+    ...options,
+  });
   upsmons.push(rig);
   return rig;
 }
@@ -37,7 +44,10 @@ const UPSMON_TYPES = new Set<string>(UPSMON_NOTIFY_TYPES);
 
 /** Our notifications restricted to the types upsmon 2.8.0 has, in order. */
 function ours(s: Scenario): string[] {
-  return s.notifyEvents().map((e) => e.type).filter((t) => UPSMON_TYPES.has(t));
+  return s
+    .notifyEvents()
+    .map((e) => e.type)
+    .filter((t) => UPSMON_TYPES.has(t));
 }
 
 function theirs(u: UpsmonRig): string[] {
@@ -79,7 +89,10 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
       s.waitHook('SHUTDOWN', { timeoutMs: 15_000 }),
       ref.waitForEvent('SHUTDOWN', { timeoutMs: 15_000 }),
     ]);
-    const [ourCommand, theirCommand] = await Promise.all([s.waitHook('SHUTDOWNCMD'), ref.waitForShutdown({ timeoutMs: 10_000 })]);
+    const [ourCommand, theirCommand] = await Promise.all([
+      s.waitHook('SHUTDOWNCMD'),
+      ref.waitForShutdown({ timeoutMs: 10_000 }),
+    ]);
     await waitNumLogins(rig, 'ups', 0, 5_000);
 
     expect(theirs(ref)).toEqual(['ONBATT', 'LOWBATT', 'SHUTDOWN']);
@@ -103,14 +116,19 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
 
     const lbAt = Date.now();
     await rig.setStatus('ups', 'OB LB');
-    await Promise.all([s.waitHook('SHUTDOWNCMD', { timeoutMs: 15_000 }), ref.waitForShutdown({ timeoutMs: 15_000 })]);
+    await Promise.all([
+      s.waitHook('SHUTDOWNCMD', { timeoutMs: 15_000 }),
+      ref.waitForShutdown({ timeoutMs: 15_000 }),
+    ]);
     const primaryShutdown = await primary.waitForEvent('SHUTDOWN', { timeoutMs: 15_000 });
     await primary.waitForShutdown({ timeoutMs: 10_000 });
 
     expect(sorted(theirs(ref))).toEqual(sorted(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN']));
     expect(sorted(ours(s))).toEqual(sorted(theirs(ref)));
     expect(ours(s).at(-1)).toBe('SHUTDOWN');
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({ reason: 'fsd' });
+    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+      reason: 'fsd',
+    });
     // main/monitor/README.md §1.7: the primary waits until NUMLOGINS <= 1, i.e. for both secondaries' logouts.
     expect(primaryShutdown.atMs - lbAt).toBeLessThan((primaryHostSync - 5) * 1000);
     const primaryLog = primary.logs();
@@ -152,7 +170,10 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     await s.ready();
 
     await rig.freezeDriver('ups');
-    await Promise.all([s.waitHook('COMMBAD', { timeoutMs: 15_000 }), ref.waitForEvent('COMMBAD', { timeoutMs: 15_000 })]);
+    await Promise.all([
+      s.waitHook('COMMBAD', { timeoutMs: 15_000 }),
+      ref.waitForEvent('COMMBAD', { timeoutMs: 15_000 }),
+    ]);
     await rig.thawDriver('ups');
     await Promise.all([s.waitHook('COMMOK'), ref.waitForEvent('COMMOK')]);
     await quietFor(s, 1_500);
@@ -168,11 +189,18 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     const ref = await upsmon({ rig });
     const obey = start({ rig, latchedFsdAtStart: 'obey', label: 'obey' });
     const byDefault = start({ rig, label: 'default' });
-    await Promise.all([obey.waitHook('SHUTDOWNCMD', { timeoutMs: 10_000 }), ref.waitForShutdown({ timeoutMs: 10_000 })]);
+    await Promise.all([
+      obey.waitHook('SHUTDOWNCMD', { timeoutMs: 10_000 }),
+      ref.waitForShutdown({ timeoutMs: 10_000 }),
+    ]);
 
     expect(sorted(theirs(ref))).toEqual(['FSD', 'SHUTDOWN']);
     expect(sorted(ours(obey))).toEqual(sorted(theirs(ref)));
-    expect(obey.notifyEvents().map((e) => e.type)).toEqual(['FSD_LATCHED_AT_START', 'FSD', 'SHUTDOWN']);
+    expect(obey.notifyEvents().map((e) => e.type)).toEqual([
+      'FSD_LATCHED_AT_START',
+      'FSD',
+      'SHUTDOWN',
+    ]);
     // Default ignore-while-online (a Synology that keeps FSD set after an outage would otherwise
     // shut this machine down again at every boot; main/nut/README.md §5).
     await byDefault.ready();

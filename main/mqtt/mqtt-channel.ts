@@ -19,7 +19,13 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Alert, MqttChannel } from '../../shared/channels';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { StatePublisher, TransportFactory } from '../channels/alert-service';
-import { type ChannelTransport, DeliveryError, describeNetworkError, type SecretLookup, type SendOptions } from '../channels/transport';
+import {
+  type ChannelTransport,
+  DeliveryError,
+  describeNetworkError,
+  type SecretLookup,
+  type SendOptions,
+} from '../channels/transport';
 import type { Logger } from '../platform/ports';
 
 export interface MqttChannelDeps {
@@ -93,29 +99,107 @@ interface Entity {
 }
 
 const ENTITIES: readonly Entity[] = [
-  { component: 'sensor', key: 'battery_charge', name: 'Battery charge', template: '{{ value_json.charge }}', extra: { unit_of_measurement: '%', device_class: 'battery', state_class: 'measurement' } },
-  { component: 'sensor', key: 'battery_runtime', name: 'Battery runtime', template: '{{ value_json.runtime }}', extra: { unit_of_measurement: 's', device_class: 'duration', state_class: 'measurement' } },
-  { component: 'sensor', key: 'load', name: 'Load', template: '{{ value_json.load }}', extra: { unit_of_measurement: '%', state_class: 'measurement', icon: 'mdi:gauge' } },
-  { component: 'sensor', key: 'input_voltage', name: 'Input voltage', template: '{{ value_json.input_voltage }}', extra: { unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' } },
-  { component: 'sensor', key: 'output_voltage', name: 'Output voltage', template: '{{ value_json.output_voltage }}', extra: { unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' } },
-  { component: 'sensor', key: 'power', name: 'Power', template: '{{ value_json.power }}', extra: { unit_of_measurement: 'W', device_class: 'power', state_class: 'measurement' } },
-  { component: 'sensor', key: 'status', name: 'Status', template: '{{ value_json.status_text }}', extra: { icon: 'mdi:power-plug' } },
-  { component: 'sensor', key: 'num_logins', name: 'Logged-in systems (NUMLOGINS)', template: '{{ value_json.num_logins }}', extra: { state_class: 'measurement', icon: 'mdi:account-multiple' } },
-  { component: 'binary_sensor', key: 'on_battery', name: 'On battery', template: "{{ 'ON' if value_json.on_battery else 'OFF' }}", extra: { icon: 'mdi:battery-arrow-down' } },
-  { component: 'binary_sensor', key: 'low_battery', name: 'Low battery', template: "{{ 'ON' if value_json.low_battery else 'OFF' }}", extra: { device_class: 'battery' } },
-  { component: 'binary_sensor', key: 'connected', name: 'Connected', template: "{{ 'ON' if value_json.connected else 'OFF' }}", extra: { device_class: 'connectivity', entity_category: 'diagnostic' } },
-  { component: 'binary_sensor', key: 'logged_in', name: 'Logged in as secondary', template: "{{ 'ON' if value_json.logged_in else 'OFF' }}", extra: { device_class: 'connectivity', entity_category: 'diagnostic' } },
+  {
+    component: 'sensor',
+    key: 'battery_charge',
+    name: 'Battery charge',
+    template: '{{ value_json.charge }}',
+    extra: { unit_of_measurement: '%', device_class: 'battery', state_class: 'measurement' },
+  },
+  {
+    component: 'sensor',
+    key: 'battery_runtime',
+    name: 'Battery runtime',
+    template: '{{ value_json.runtime }}',
+    extra: { unit_of_measurement: 's', device_class: 'duration', state_class: 'measurement' },
+  },
+  {
+    component: 'sensor',
+    key: 'load',
+    name: 'Load',
+    template: '{{ value_json.load }}',
+    extra: { unit_of_measurement: '%', state_class: 'measurement', icon: 'mdi:gauge' },
+  },
+  {
+    component: 'sensor',
+    key: 'input_voltage',
+    name: 'Input voltage',
+    template: '{{ value_json.input_voltage }}',
+    extra: { unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' },
+  },
+  {
+    component: 'sensor',
+    key: 'output_voltage',
+    name: 'Output voltage',
+    template: '{{ value_json.output_voltage }}',
+    extra: { unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' },
+  },
+  {
+    component: 'sensor',
+    key: 'power',
+    name: 'Power',
+    template: '{{ value_json.power }}',
+    extra: { unit_of_measurement: 'W', device_class: 'power', state_class: 'measurement' },
+  },
+  {
+    component: 'sensor',
+    key: 'status',
+    name: 'Status',
+    template: '{{ value_json.status_text }}',
+    extra: { icon: 'mdi:power-plug' },
+  },
+  {
+    component: 'sensor',
+    key: 'num_logins',
+    name: 'Logged-in systems (NUMLOGINS)',
+    template: '{{ value_json.num_logins }}',
+    extra: { state_class: 'measurement', icon: 'mdi:account-multiple' },
+  },
+  {
+    component: 'binary_sensor',
+    key: 'on_battery',
+    name: 'On battery',
+    template: "{{ 'ON' if value_json.on_battery else 'OFF' }}",
+    extra: { icon: 'mdi:battery-arrow-down' },
+  },
+  {
+    component: 'binary_sensor',
+    key: 'low_battery',
+    name: 'Low battery',
+    template: "{{ 'ON' if value_json.low_battery else 'OFF' }}",
+    extra: { device_class: 'battery' },
+  },
+  {
+    component: 'binary_sensor',
+    key: 'connected',
+    name: 'Connected',
+    template: "{{ 'ON' if value_json.connected else 'OFF' }}",
+    extra: { device_class: 'connectivity', entity_category: 'diagnostic' },
+  },
+  {
+    component: 'binary_sensor',
+    key: 'logged_in',
+    name: 'Logged in as secondary',
+    template: "{{ 'ON' if value_json.logged_in else 'OFF' }}",
+    extra: { device_class: 'connectivity', entity_category: 'diagnostic' },
+  },
 ];
 
 /** Discovery configs of one UPS: topic → JSON payload. */
-export function discoveryConfigs(config: Pick<MqttChannel, 'topicPrefix' | 'homeAssistant'>, ups: UpsSnapshot, vars: ReadonlyMap<string, string>): Map<string, string> {
+export function discoveryConfigs(
+  config: Pick<MqttChannel, 'topicPrefix' | 'homeAssistant'>,
+  ups: UpsSnapshot,
+  vars: ReadonlyMap<string, string>,
+): Map<string, string> {
   const node = nodeId(ups.monitorId);
   const device = {
     identifiers: [node],
     name: `${ups.upsName} on ${ups.masterLabel}`,
     manufacturer: vars.get('device.mfr') ?? vars.get('ups.mfr') ?? 'unknown',
     model: vars.get('device.model') ?? vars.get('ups.model') ?? 'UPS',
-    ...((vars.get('device.serial') ?? vars.get('ups.serial')) ? { serial_number: vars.get('device.serial') ?? vars.get('ups.serial') } : {}),
+    ...((vars.get('device.serial') ?? vars.get('ups.serial'))
+      ? { serial_number: vars.get('device.serial') ?? vars.get('ups.serial') }
+      : {}),
   };
   const out = new Map<string, string>();
   for (const entity of ENTITIES) {
@@ -136,9 +220,24 @@ export function discoveryConfigs(config: Pick<MqttChannel, 'topicPrefix' | 'home
   return out;
 }
 
-const SUBTOPICS: readonly (keyof UpsState)[] = ['status', 'charge', 'runtime', 'load', 'input_voltage', 'output_voltage', 'power', 'connection', 'logged_in', 'num_logins'];
+const SUBTOPICS: readonly (keyof UpsState)[] = [
+  'status',
+  'charge',
+  'runtime',
+  'load',
+  'input_voltage',
+  'output_voltage',
+  'power',
+  'connection',
+  'logged_in',
+  'num_logins',
+];
 
-export function createMqttTransport(config: MqttChannel, secret: SecretLookup, deps: MqttChannelDeps): ChannelTransport & StatePublisher {
+export function createMqttTransport(
+  config: MqttChannel,
+  secret: SecretLookup,
+  deps: MqttChannelDeps,
+): ChannelTransport & StatePublisher {
   const prefix = config.topicPrefix;
   const statusTopic = `${prefix}/status`;
   const indexFile = path.join(deps.stateDir, `mqtt-discovery-${config.id}.json`);
@@ -166,7 +265,9 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
     }
   };
   const writeIndex = (): void => {
-    const topics = [...retained.keys()].filter((t) => t.startsWith(`${config.homeAssistant.discoveryPrefix}/`));
+    const topics = [...retained.keys()].filter((t) =>
+      t.startsWith(`${config.homeAssistant.discoveryPrefix}/`),
+    );
     try {
       mkdirSync(deps.stateDir, { recursive: true });
       writeFileSync(indexFile, JSON.stringify(topics), { mode: 0o600 });
@@ -185,14 +286,16 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
 
   /** Removes from Home Assistant what an earlier run published and this config no longer has. */
   const clearStaleDiscovery = (): void => {
-    for (const topic of readIndex()) if (!retained.has(topic)) client?.publish(topic, '', { qos: 1, retain: true });
+    for (const topic of readIndex())
+      if (!retained.has(topic)) client?.publish(topic, '', { qos: 1, retain: true });
     writeIndex();
   };
 
   const connect = async (): Promise<void> => {
     const password = await secret('password');
     const options: IClientOptions = {
-      clientId: config.clientId ?? `nut-sentinel-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId:
+        config.clientId ?? `nut-sentinel-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       clean: true,
       keepalive: 30,
       reconnectPeriod: 5_000,
@@ -211,13 +314,18 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
       lastError = null;
       deps.logger.log('info', `mqtt ${config.id}: connected to ${where}`);
       client?.publish(statusTopic, 'online', { qos: 1, retain: true });
-      for (const [topic, payload] of retained) client?.publish(topic, payload, { qos: 1, retain: true });
+      for (const [topic, payload] of retained)
+        client?.publish(topic, payload, { qos: 1, retain: true });
       if (config.homeAssistant.enabled && monitorsSeen.size > 0) clearStaleDiscovery();
     });
     client.on('error', (error) => {
       const code = (error as { code?: number | string }).code;
       lastError =
-        code === 4 || code === 134 ? `${where} refused the user name or password` : code === 5 || code === 135 ? `${where}: not authorized` : describeNetworkError(error, where, config.timeoutSeconds * 1000);
+        code === 4 || code === 134
+          ? `${where} refused the user name or password`
+          : code === 5 || code === 135
+            ? `${where}: not authorized`
+            : describeNetworkError(error, where, config.timeoutSeconds * 1000);
       deps.logger.log('warn', `mqtt ${config.id}: ${lastError}`);
     });
     client.on('offline', () => {
@@ -232,7 +340,10 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
     await started;
     const deadline = Date.now() + timeoutMs;
     while (!client?.connected) {
-      if (Date.now() > deadline || closed) throw new DeliveryError(lastError ?? `${where} not connected within ${Math.round(timeoutMs / 1000)} s`);
+      if (Date.now() > deadline || closed)
+        throw new DeliveryError(
+          lastError ?? `${where} not connected within ${Math.round(timeoutMs / 1000)} s`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
     return client;
@@ -247,7 +358,15 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
       const left = Math.max(100, timeoutMs - (Date.now() - started));
       const acked = (topic: string, retain: boolean) =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new DeliveryError(`${where} did not acknowledge within ${Math.round(left / 100) / 10} s`)), left);
+          const timer = setTimeout(
+            () =>
+              reject(
+                new DeliveryError(
+                  `${where} did not acknowledge within ${Math.round(left / 100) / 10} s`,
+                ),
+              ),
+            left,
+          );
           c.publish(topic, payload, { qos: 1, retain }, (error) => {
             clearTimeout(timer);
             if (error) reject(new DeliveryError(`${where}: ${error.message}`));
@@ -277,7 +396,8 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
           }
         }
         if (config.homeAssistant.enabled) {
-          for (const [topic, payload] of discoveryConfigs(config, ups, vars)) if (retained.get(topic) !== payload) publish(topic, payload, true);
+          for (const [topic, payload] of discoveryConfigs(config, ups, vars))
+            if (retained.get(topic) !== payload) publish(topic, payload, true);
         }
       }
       // A UPS gone from the config: its discovery configs and state topics are cleared.
@@ -292,7 +412,8 @@ export function createMqttTransport(config: MqttChannel, secret: SecretLookup, d
       }
       const first = monitorsSeen.size === 0 && now.size > 0;
       monitorsSeen = now;
-      if (config.homeAssistant.enabled && client?.connected && (removed || first)) clearStaleDiscovery();
+      if (config.homeAssistant.enabled && client?.connected && (removed || first))
+        clearStaleDiscovery();
       else if (config.homeAssistant.enabled && removed) writeIndex();
     },
     async close() {

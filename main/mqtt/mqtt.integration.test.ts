@@ -42,10 +42,36 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
 
   function config(r: Rig, b: Broker, extra: Record<string, unknown> = {}): ConfigInput {
     return {
-      masters: [{ id: 'nas', label: 'Synology NAS', host: '127.0.0.1', port: r.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' } }] }],
+      masters: [
+        {
+          id: 'nas',
+          label: 'Synology NAS',
+          host: '127.0.0.1',
+          port: r.port,
+          ups: [
+            {
+              name: 'ups',
+              username: 'monuser',
+              password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
+            },
+          ],
+        },
+      ],
       timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
       shutdown: { dryRun: true },
-      alerts: { channels: [{ id: 'broker', type: 'mqtt', url: b.url, topicPrefix: 'nuts', severities: ['info', 'warning', 'critical'], ...extra } as never], incidents: { settleSeconds: 0 } },
+      alerts: {
+        channels: [
+          {
+            id: 'broker',
+            type: 'mqtt',
+            url: b.url,
+            topicPrefix: 'nuts',
+            severities: ['info', 'warning', 'critical'],
+            ...extra,
+          } as never,
+        ],
+        incidents: { settleSeconds: 0 },
+      },
     };
   }
 
@@ -53,29 +79,74 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker()]);
     dir = await makeTempDir('mqtt-core');
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+    });
     await core.start();
-    expect(await core.handlers['config:save']({ config: config(rig, broker) })).toEqual({ ok: true });
+    expect(await core.handlers['config:save']({ config: config(rig, broker) })).toEqual({
+      ok: true,
+    });
 
     const base = 'nuts/ups/nas/ups';
     const node = nodeId('nas/ups');
     // A client that connects later sees everything that matters as retained messages.
-    await waitFor(async () => {
-      const probe = await broker!.client();
-      const seen = await collect(probe, ['nuts/#', `homeassistant/+/${node}/+/config`]);
-      await new Promise((r) => setTimeout(r, 300));
-      await probe.endAsync();
-      const state = seen.last(`${base}/state`);
-      return seen.last('nuts/status') === 'online' && state !== undefined && JSON.parse(state).charge === 100 && seen.messages.filter((m) => m.topic.startsWith('homeassistant/')).length >= 12;
-    }, { timeoutMs: 15_000 });
+    await waitFor(
+      async () => {
+        const probe = await broker!.client();
+        const seen = await collect(probe, ['nuts/#', `homeassistant/+/${node}/+/config`]);
+        await new Promise((r) => setTimeout(r, 300));
+        await probe.endAsync();
+        const state = seen.last(`${base}/state`);
+        return (
+          seen.last('nuts/status') === 'online' &&
+          state !== undefined &&
+          JSON.parse(state).charge === 100 &&
+          seen.messages.filter((m) => m.topic.startsWith('homeassistant/')).length >= 12
+        );
+      },
+      { timeoutMs: 15_000 },
+    );
 
     const watcher = await broker.client();
     const seen = await collect(watcher, ['nuts/#', 'homeassistant/#']);
-    await waitFor(() => seen.last(`${base}/state`) !== undefined && seen.messages.filter((m) => m.topic.startsWith('homeassistant/')).length >= 12, { timeoutMs: 5_000 });
+    await waitFor(
+      () =>
+        seen.last(`${base}/state`) !== undefined &&
+        seen.messages.filter((m) => m.topic.startsWith('homeassistant/')).length >= 12,
+      { timeoutMs: 5_000 },
+    );
     const retained = seen.messages.filter((m) => m.retain).map((m) => m.topic);
-    expect(retained).toEqual(expect.arrayContaining(['nuts/status', `${base}/state`, `${base}/status`, `${base}/charge`, `${base}/runtime`, `${base}/load`, `${base}/input_voltage`, `${base}/output_voltage`, `${base}/logged_in`, `${base}/num_logins`, `${base}/connection`]));
+    expect(retained).toEqual(
+      expect.arrayContaining([
+        'nuts/status',
+        `${base}/state`,
+        `${base}/status`,
+        `${base}/charge`,
+        `${base}/runtime`,
+        `${base}/load`,
+        `${base}/input_voltage`,
+        `${base}/output_voltage`,
+        `${base}/logged_in`,
+        `${base}/num_logins`,
+        `${base}/connection`,
+      ]),
+    );
     const state = JSON.parse(seen.last(`${base}/state`)!);
-    expect(state).toMatchObject({ status: 'OL', on_battery: false, low_battery: false, charge: 100, runtime: 3007, connection: 'connected', connected: true, logged_in: true, num_logins: 1 });
+    expect(state).toMatchObject({
+      status: 'OL',
+      on_battery: false,
+      low_battery: false,
+      charge: 100,
+      runtime: 3007,
+      connection: 'connected',
+      connected: true,
+      logged_in: true,
+      num_logins: 1,
+    });
     expect(seen.last(`${base}/status`)).toBe('OL');
     expect(seen.last(`${base}/logged_in`)).toBe('true');
 
@@ -86,23 +157,44 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
       unit_of_measurement: '%',
       device_class: 'battery',
       availability_topic: 'nuts/status',
-      device: { identifiers: [node], manufacturer: 'American Power Conversion', model: 'Back-UPS CS 350', serial_number: '4B0841P06334', name: 'ups on Synology NAS' },
+      device: {
+        identifiers: [node],
+        manufacturer: 'American Power Conversion',
+        model: 'Back-UPS CS 350',
+        serial_number: '4B0841P06334',
+        name: 'ups on Synology NAS',
+      },
     });
     for (const key of ['on_battery', 'low_battery', 'connected']) {
-      expect(JSON.parse(seen.last(`homeassistant/binary_sensor/${node}/${key}/config`)!)).toMatchObject({ state_topic: `${base}/state`, device: { identifiers: [node] } });
+      expect(
+        JSON.parse(seen.last(`homeassistant/binary_sensor/${node}/${key}/config`)!),
+      ).toMatchObject({ state_topic: `${base}/state`, device: { identifiers: [node] } });
     }
 
     // Power cut on the rig: the state follows, the events topic carries the incident.
     await rig.setStatus('ups', 'OB');
-    await waitFor(() => JSON.parse(seen.last(`${base}/state`) ?? '{}').on_battery === true, { timeoutMs: 10_000 });
-    await waitFor(() => seen.messages.some((m) => m.topic === 'nuts/events'), { timeoutMs: 10_000 });
+    await waitFor(() => JSON.parse(seen.last(`${base}/state`) ?? '{}').on_battery === true, {
+      timeoutMs: 10_000,
+    });
+    await waitFor(() => seen.messages.some((m) => m.topic === 'nuts/events'), {
+      timeoutMs: 10_000,
+    });
     await rig.setStatus('ups', 'OL');
-    await waitFor(() => seen.messages.filter((m) => m.topic === 'nuts/events').length >= 2, { timeoutMs: 10_000 });
-    const alerts = seen.messages.filter((m) => m.topic === 'nuts/events').map((m) => JSON.parse(m.payload) as { phase: string; incident: { id: string } | null; text: string });
+    await waitFor(() => seen.messages.filter((m) => m.topic === 'nuts/events').length >= 2, {
+      timeoutMs: 10_000,
+    });
+    const alerts = seen.messages
+      .filter((m) => m.topic === 'nuts/events')
+      .map(
+        (m) =>
+          JSON.parse(m.payload) as { phase: string; incident: { id: string } | null; text: string },
+      );
     expect(alerts.map((a) => a.phase)).toEqual(['open', 'resolved']);
     expect(alerts[0]!.incident!.id).toBe(alerts[1]!.incident!.id);
     expect(alerts[1]!.text).toMatch(/power back after/);
-    expect(seen.messages.filter((m) => m.topic === 'nuts/events').every((m) => !m.retain)).toBe(true);
+    expect(seen.messages.filter((m) => m.topic === 'nuts/events').every((m) => !m.retain)).toBe(
+      true,
+    );
     // The incident topic is retained and superseded: a new subscriber sees only the resolution.
     const late = await broker.client();
     const lateSeen = await collect(late, `${base}/incident`);
@@ -112,7 +204,14 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     // The UPS leaves the config: empty retained configs remove it from Home Assistant.
     const without = { ...config(rig, broker), masters: [] };
     expect(await core.handlers['config:save']({ config: without })).toEqual({ ok: true });
-    await waitFor(() => seen.messages.some((m) => m.topic === `homeassistant/sensor/${node}/battery_charge/config` && m.payload === ''), { timeoutMs: 10_000 });
+    await waitFor(
+      () =>
+        seen.messages.some(
+          (m) =>
+            m.topic === `homeassistant/sensor/${node}/battery_charge/config` && m.payload === '',
+        ),
+      { timeoutMs: 10_000 },
+    );
     const after = await broker.client();
     const afterSeen = await collect(after, ['homeassistant/#', `${base}/#`]);
     await new Promise((r) => setTimeout(r, 500));
@@ -124,20 +223,53 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker({ tls: true, user })]);
     dir = await makeTempDir('mqtt-agent');
     const configPath = path.join(dir, 'config.json');
-    await writeFile(configPath, JSON.stringify(config(rig, broker, { username: user.username, password: { source: 'env', name: 'NS_TEST_MQTT_PASSWORD' }, tls: { caPem: broker.caPem } }), null, 2));
+    await writeFile(
+      configPath,
+      JSON.stringify(
+        config(rig, broker, {
+          username: user.username,
+          password: { source: 'env', name: 'NS_TEST_MQTT_PASSWORD' },
+          tls: { caPem: broker.caPem },
+        }),
+        null,
+        2,
+      ),
+    );
 
     const watcher = await broker.client();
     const seen = await collect(watcher, 'nuts/#');
     // node itself runs the agent (tsx as a loader, not as a parent process): SIGKILL hits the agent.
-    agent = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'main/cli/index.ts'), 'agent', '--config', configPath, '--data-dir', dir, '--no-notify'], {
-      env: { ...process.env, NS_TEST_UPS_PASSWORD: 'secret', NS_TEST_MQTT_PASSWORD: user.password },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: root,
-    });
+    agent = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'main/cli/index.ts'),
+        'agent',
+        '--config',
+        configPath,
+        '--data-dir',
+        dir,
+        '--no-notify',
+      ],
+      {
+        env: {
+          ...process.env,
+          NS_TEST_UPS_PASSWORD: 'secret',
+          NS_TEST_MQTT_PASSWORD: user.password,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: root,
+      },
+    );
     let output = '';
     agent.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     agent.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    await waitFor(() => seen.last('nuts/status') === 'online' && seen.last('nuts/ups/nas/ups/logged_in') === 'true', { timeoutMs: 30_000 }).catch((error: unknown) => {
+    await waitFor(
+      () =>
+        seen.last('nuts/status') === 'online' && seen.last('nuts/ups/nas/ups/logged_in') === 'true',
+      { timeoutMs: 30_000 },
+    ).catch((error: unknown) => {
       throw new Error(`agent did not publish: ${output}\n${broker!.logs()}`, { cause: error });
     });
     expect(output).not.toContain(user.password);
@@ -159,14 +291,39 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     process.env.NS_TEST_MQTT_WRONG = 'wrong';
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker({ tls: true, user })]);
     dir = await makeTempDir('mqtt-bad');
-    core = await createAppCore({ configPath: path.join(dir, 'config.json'), dataDir: dir, secrets: null, notifier: null, logger: quiet });
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+    });
     await core.start();
     const base = config(rig, broker);
     const channels = [
-      { id: 'wrong-password', type: 'mqtt', url: broker.url, username: 'sentinel', password: { source: 'env', name: 'NS_TEST_MQTT_WRONG' }, tls: { caPem: broker.caPem }, timeoutSeconds: 2 },
-      { id: 'untrusted', type: 'mqtt', url: broker.url, username: 'sentinel', password: { source: 'env', name: 'NS_TEST_MQTT_WRONG' }, timeoutSeconds: 2 },
+      {
+        id: 'wrong-password',
+        type: 'mqtt',
+        url: broker.url,
+        username: 'sentinel',
+        password: { source: 'env', name: 'NS_TEST_MQTT_WRONG' },
+        tls: { caPem: broker.caPem },
+        timeoutSeconds: 2,
+      },
+      {
+        id: 'untrusted',
+        type: 'mqtt',
+        url: broker.url,
+        username: 'sentinel',
+        password: { source: 'env', name: 'NS_TEST_MQTT_WRONG' },
+        timeoutSeconds: 2,
+      },
     ];
-    expect(await core.handlers['config:save']({ config: { ...base, alerts: { channels: channels as never } } })).toEqual({ ok: true });
+    expect(
+      await core.handlers['config:save']({
+        config: { ...base, alerts: { channels: channels as never } },
+      }),
+    ).toEqual({ ok: true });
     const wrong = await core.handlers['alerts:test']({ channelId: 'wrong-password' });
     expect(wrong.ok).toBe(false);
     expect(wrong.detail).toMatch(/refused the user name or password|not authorized/);

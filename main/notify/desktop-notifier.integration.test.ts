@@ -46,19 +46,37 @@ function start(file: string, args: string[]): Started {
   return { child, output: () => out };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs: number, output: () => string): Promise<void> {
+async function until(
+  what: string,
+  check: () => boolean,
+  timeoutMs: number,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 async function startBus(dir: string, name: string): Promise<{ daemon: Started; address: string }> {
-  const daemon = start('dbus-daemon', ['--session', '--nofork', '--nosyslog', '--print-address=1', `--address=unix:path=${join(dir, name)}`]);
-  await until('dbus-daemon to print its address', () => daemon.output().includes('\n'), 5000, daemon.output);
+  const daemon = start('dbus-daemon', [
+    '--session',
+    '--nofork',
+    '--nosyslog',
+    '--print-address=1',
+    `--address=unix:path=${join(dir, name)}`,
+  ]);
+  await until(
+    'dbus-daemon to print its address',
+    () => daemon.output().includes('\n'),
+    5000,
+    daemon.output,
+  );
   const address = daemon.output().split('\n')[0]!.trim();
-  if (!address.startsWith('unix:')) throw new Error(`dbus-daemon did not start: ${daemon.output()}`);
+  if (!address.startsWith('unix:'))
+    throw new Error(`dbus-daemon did not start: ${daemon.output()}`);
   return { daemon, address };
 }
 
@@ -91,10 +109,19 @@ describe('desktop notifier on a real session D-Bus', () => {
     const { daemon, address } = await startBus(dir, 'bus');
     stopList.push(daemon.child);
     const server = await FakeNotificationServer.start(address);
-    const monitor = start('dbus-monitor', ['--address', address, "interface='org.freedesktop.Notifications',member='Notify'"]);
+    const monitor = start('dbus-monitor', [
+      '--address',
+      address,
+      "interface='org.freedesktop.Notifications',member='Notify'",
+    ]);
     stopList.push(monitor.child);
     // dbus-monitor has become a monitor once it has lost its own name.
-    await until('dbus-monitor to become a monitor', () => monitor.output().includes('NameLost'), 5000, monitor.output);
+    await until(
+      'dbus-monitor to become a monitor',
+      () => monitor.output().includes('NameLost'),
+      5000,
+      monitor.output,
+    );
 
     process.env.DBUS_SESSION_BUS_ADDRESS = address;
     delete process.env.DISPLAY;
@@ -103,23 +130,51 @@ describe('desktop notifier on a real session D-Bus', () => {
       const title = 'Battery low';
       // Shell metacharacters must arrive literally (node-notifier runs notify-send through a shell).
       const body = 'UPS ups@nas.lan battery is low: "$HOME" `id` ; echo pwned';
-      await notifier.notify({ key: 'LOWBATT:ups@nas.lan', title, body, urgency: 'critical', route: '/ups/nas%2Fups' });
+      await notifier.notify({
+        key: 'LOWBATT:ups@nas.lan',
+        title,
+        body,
+        urgency: 'critical',
+        route: '/ups/nas%2Fups',
+      });
 
       const got = await server.waitFor((n) => n.summary === title, 5000);
-      expect(got).toMatchObject({ summary: title, body, appName: 'NUT Sentinel Test', replacesId: 0 });
+      expect(got).toMatchObject({
+        summary: title,
+        body,
+        appName: 'NUT Sentinel Test',
+        replacesId: 0,
+      });
       expect(server.calls).toContain('org.freedesktop.Notifications.Notify');
 
-      await until('dbus-monitor to show the Notify call', () => monitor.output().includes(`string "${body}"`), 5000, monitor.output);
+      await until(
+        'dbus-monitor to show the Notify call',
+        () => monitor.output().includes(`string "${body}"`),
+        5000,
+        monitor.output,
+      );
       const text = monitor.output();
       const call = text.slice(text.indexOf('member=Notify'));
-      expect(call).toMatch(/^member=Notify\n\s+string "NUT Sentinel Test"\n\s+uint32 0\n\s+string ""\n\s+string "Battery low"\n\s+string "UPS ups@nas\.lan battery is low: "\$HOME" `id` ; echo pwned"/);
+      expect(call).toMatch(
+        /^member=Notify\n\s+string "NUT Sentinel Test"\n\s+uint32 0\n\s+string ""\n\s+string "Battery low"\n\s+string "UPS ups@nas\.lan battery is low: "\$HOME" `id` ; echo pwned"/,
+      );
       // urgency hint: byte 2 = critical.
       expect(call).toMatch(/string "urgency"\s+variant\s+byte 2/);
 
       // A second, normal notification: urgency 1.
-      await notifier.notify({ key: 'ONBATT:ups@nas.lan', title: 'On battery', body: 'UPS ups@nas.lan on battery', urgency: 'normal' });
+      await notifier.notify({
+        key: 'ONBATT:ups@nas.lan',
+        title: 'On battery',
+        body: 'UPS ups@nas.lan on battery',
+        urgency: 'normal',
+      });
       await server.waitFor((n) => n.summary === 'On battery', 5000);
-      await until('the second Notify', () => monitor.output().includes('string "UPS ups@nas.lan on battery"'), 5000, monitor.output);
+      await until(
+        'the second Notify',
+        () => monitor.output().includes('string "UPS ups@nas.lan on battery"'),
+        5000,
+        monitor.output,
+      );
       const second = monitor.output().slice(monitor.output().lastIndexOf('member=Notify'));
       expect(second).toMatch(/string "urgency"\s+variant\s+byte 1/);
     } finally {
@@ -137,7 +192,12 @@ describe('desktop notifier on a real session D-Bus', () => {
       const notifier = createDesktopNotifier();
       // What a hostile or broken master could put in ups.alarm.
       const alarm = `<b>Replace</b> <a href="http://evil.example/">battery</a> <img src="file:///etc/passwd"/> & 'now' &amp;`;
-      await notifier.notify({ key: 'ALARM:ups@nas', title: 'UPS alarm <i>x</i>', body: `UPS ups@nas alarm: ${alarm}`, urgency: 'normal' });
+      await notifier.notify({
+        key: 'ALARM:ups@nas',
+        title: 'UPS alarm <i>x</i>',
+        body: `UPS ups@nas alarm: ${alarm}`,
+        urgency: 'normal',
+      });
       const got = await server.waitFor((n) => n.summary.startsWith('UPS alarm'), 5000);
       expect(got.body).toBe(
         `UPS ups@nas alarm: &lt;b&gt;Replace&lt;/b&gt; &lt;a href="http://evil.example/"&gt;battery&lt;/a&gt; &lt;img src="file:///etc/passwd"/&gt; &amp; 'now' &amp;amp;`,
@@ -155,8 +215,8 @@ describe('desktop notifier on a real session D-Bus', () => {
     stopList.push(daemon.child);
     process.env.DBUS_SESSION_BUS_ADDRESS = address;
     const notifier = createDesktopNotifier();
-    await expect(notifier.notify({ key: 'k', title: 'nobody listens', body: 'b', urgency: 'low' })).rejects.toThrow(
-      /no notification server answered on the session D-Bus/,
-    );
+    await expect(
+      notifier.notify({ key: 'k', title: 'nobody listens', body: 'b', urgency: 'low' }),
+    ).rejects.toThrow(/no notification server answered on the session D-Bus/);
   });
 });

@@ -15,8 +15,14 @@ import type { DesktopNotification, Logger, NotifierPort } from '../platform/port
 
 /** The part of node-notifier we use (injectable for tests and for a custom notify-send path). */
 export interface NodeNotifierLike {
-  notify(options: Record<string, unknown>, callback: (error: Error | string | null, response?: string) => void): unknown;
-  on?(event: 'click', listener: (notifierObject: unknown, options: Record<string, unknown>) => void): unknown;
+  notify(
+    options: Record<string, unknown>,
+    callback: (error: Error | string | null, response?: string) => void,
+  ): unknown;
+  on?(
+    event: 'click',
+    listener: (notifierObject: unknown, options: Record<string, unknown>) => void,
+  ): unknown;
 }
 
 export interface DesktopNotifierOptions {
@@ -49,9 +55,16 @@ export function cleanText(text: string, max: number): string {
 function explain(error: Error | string, platform: NodeJS.Platform): Error {
   const text = typeof error === 'string' ? error : error.message;
   if (platform === 'linux' && /notify-send must be installed|not found|ENOENT/i.test(text)) {
-    return new Error(`Desktop notification failed: notify-send is not installed (Debian/Ubuntu: apt install libnotify-bin). ${text}`);
+    return new Error(
+      `Desktop notification failed: notify-send is not installed (Debian/Ubuntu: apt install libnotify-bin). ${text}`,
+    );
   }
-  if (platform === 'linux' && /ServiceUnknown|org\.freedesktop\.Notifications|DBUS_SESSION_BUS_ADDRESS|Cannot autolaunch|dbus/i.test(text)) {
+  if (
+    platform === 'linux' &&
+    /ServiceUnknown|org\.freedesktop\.Notifications|DBUS_SESSION_BUS_ADDRESS|Cannot autolaunch|dbus/i.test(
+      text,
+    )
+  ) {
     return new Error(
       'Desktop notification failed: no notification server answered on the session D-Bus ' +
         `(is a desktop session running, and DBUS_SESSION_BUS_ADDRESS set for this process?). ${text.trim()}`,
@@ -108,7 +121,8 @@ export function createDesktopNotifier(options: DesktopNotifierOptions = {}): Not
         // the caller; report a failure to start through the logger.
         try {
           notifier.notify(payload, (error) => {
-            if (error instanceof Error) options.logger?.log('warn', explain(error, platform).message);
+            if (error instanceof Error)
+              options.logger?.log('warn', explain(error, platform).message);
           });
           return Promise.resolve();
         } catch (error) {
@@ -120,7 +134,11 @@ export function createDesktopNotifier(options: DesktopNotifierOptions = {}): Not
         const timer = setTimeout(() => {
           if (done) return;
           done = true;
-          reject(new Error(`Desktop notification failed: the notifier did not answer within ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `Desktop notification failed: the notifier did not answer within ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs);
         try {
           notifier.notify(payload, (error) => {
@@ -131,7 +149,9 @@ export function createDesktopNotifier(options: DesktopNotifierOptions = {}): Not
             if (error instanceof Error) reject(explain(error, platform));
             else {
               if (typeof error === 'string' && error.trim() !== '') {
-                options.logger?.log('debug', 'notifier wrote to stderr', { stderr: error.trim().slice(0, 500) });
+                options.logger?.log('debug', 'notifier wrote to stderr', {
+                  stderr: error.trim().slice(0, 500),
+                });
               }
               resolve();
             }

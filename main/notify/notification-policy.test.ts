@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopNotification, NotifierPort } from '../platform/ports';
 import { FakeClock } from '../testing/fake-clock';
-import { NotificationPolicy, type NotificationSettings, RecordingNotifier } from './notification-policy';
+import {
+  NotificationPolicy,
+  type NotificationSettings,
+  RecordingNotifier,
+} from './notification-policy';
 
-function n(key: string, urgency: DesktopNotification['urgency'] = 'normal', title = key): DesktopNotification {
+function n(
+  key: string,
+  urgency: DesktopNotification['urgency'] = 'normal',
+  title = key,
+): DesktopNotification {
   return { key, title, body: `body of ${key}`, urgency };
 }
 
 function setup(settings: Partial<NotificationSettings> = {}, maxPerMinute = 3) {
   const clock = new FakeClock();
   const shown = new RecordingNotifier({ clock });
-  const current: NotificationSettings = { desktop: true, paused: false, dedupeSeconds: 60, ...settings };
+  const current: NotificationSettings = {
+    desktop: true,
+    paused: false,
+    dedupeSeconds: 60,
+    ...settings,
+  };
   const policy = new NotificationPolicy(shown, { clock, settings: () => current, maxPerMinute });
   const keys = () => shown.list().map((x) => x.key);
   return { clock, shown, policy, current, keys };
@@ -39,8 +52,20 @@ describe('notification policy', () => {
   it('rate-limits to N per minute and then shows one "N more suppressed" summary', async () => {
     const { clock, policy, shown, keys } = setup({ dedupeSeconds: 0 }, 3);
     const outcomes = [];
-    for (let i = 0; i < 8; i++) outcomes.push(await policy.submit(n(`E${i}`, 'normal', i % 2 ? 'On battery' : 'Power restored')));
-    expect(outcomes).toEqual(['shown', 'shown', 'shown', 'rate-limited', 'rate-limited', 'rate-limited', 'rate-limited', 'rate-limited']);
+    for (let i = 0; i < 8; i++)
+      outcomes.push(
+        await policy.submit(n(`E${i}`, 'normal', i % 2 ? 'On battery' : 'Power restored')),
+      );
+    expect(outcomes).toEqual([
+      'shown',
+      'shown',
+      'shown',
+      'rate-limited',
+      'rate-limited',
+      'rate-limited',
+      'rate-limited',
+      'rate-limited',
+    ]);
     expect(keys()).toEqual(['E0', 'E1', 'E2']);
     expect(policy.pendingSuppressed()).toBe(5);
     // One token comes back after 60 s / 3 = 20 s: the summary uses it.
@@ -51,7 +76,9 @@ describe('notification policy', () => {
     expect(keys()).toEqual(['E0', 'E1', 'E2', 'notifications:suppressed']);
     const summary = shown.list()[3]!;
     expect(summary.title).toBe('5 more events suppressed');
-    expect(summary.body).toBe('5 more notifications were suppressed (at most 3 per minute): On battery, Power restored. The event log has all of them.');
+    expect(summary.body).toBe(
+      '5 more notifications were suppressed (at most 3 per minute): On battery, Power restored. The event log has all of them.',
+    );
     expect(summary.urgency).toBe('normal');
     expect(policy.pendingSuppressed()).toBe(0);
     // The bucket refills: after a quiet minute three more pass.
@@ -97,7 +124,10 @@ describe('notification policy', () => {
 
   it('a failing notifier is counted, not thrown', async () => {
     const failing: NotifierPort = { notify: () => Promise.reject(new Error('no server')) };
-    const policy = new NotificationPolicy(failing, { clock: new FakeClock(), settings: () => ({ desktop: true, paused: false, dedupeSeconds: 0 }) });
+    const policy = new NotificationPolicy(failing, {
+      clock: new FakeClock(),
+      settings: () => ({ desktop: true, paused: false, dedupeSeconds: 0 }),
+    });
     await expect(policy.notify(n('A'))).resolves.toBeUndefined();
     expect(policy.getStats().failed).toBe(1);
   });

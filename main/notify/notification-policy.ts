@@ -12,7 +12,13 @@
  * - Pause (`notifications.paused`) and `notifications.desktop: false` drop everything silently;
  *   the event log still has every event.
  */
-import type { Clock, DesktopNotification, Logger, NotifierPort, TimerHandle } from '../platform/ports';
+import type {
+  Clock,
+  DesktopNotification,
+  Logger,
+  NotifierPort,
+  TimerHandle,
+} from '../platform/ports';
 
 export interface NotificationSettings {
   desktop: boolean;
@@ -29,7 +35,8 @@ export interface NotificationPolicyOptions {
   logger?: Logger;
 }
 
-export type PolicyOutcome = 'shown' | 'duplicate' | 'rate-limited' | 'paused' | 'disabled' | 'failed';
+export type PolicyOutcome =
+  'shown' | 'duplicate' | 'rate-limited' | 'paused' | 'disabled' | 'failed';
 
 export interface PolicyStats {
   shown: number;
@@ -57,7 +64,15 @@ export class NotificationPolicy implements NotifierPort {
   private suppressed: DesktopNotification[] = [];
   private suppressedCount = 0;
   private summaryTimer: TimerHandle | null = null;
-  private readonly stats: PolicyStats = { shown: 0, duplicate: 0, rateLimited: 0, paused: 0, disabled: 0, failed: 0, summaries: 0 };
+  private readonly stats: PolicyStats = {
+    shown: 0,
+    duplicate: 0,
+    rateLimited: 0,
+    paused: 0,
+    disabled: 0,
+    failed: 0,
+    summaries: 0,
+  };
 
   constructor(
     private readonly inner: NotifierPort,
@@ -134,7 +149,10 @@ export class NotificationPolicy implements NotifierPort {
       return 'shown';
     } catch (error) {
       this.stats.failed++;
-      this.logger?.log('warn', 'desktop notification failed', { key: notification.key, error: error instanceof Error ? error.message : String(error) });
+      this.logger?.log('warn', 'desktop notification failed', {
+        key: notification.key,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return 'failed';
     }
   }
@@ -166,13 +184,24 @@ export class NotificationPolicy implements NotifierPort {
     this.refill(this.clock.monotonic());
     this.tokens = Math.max(0, this.tokens - 1);
     const titles = [...new Set(recent.map((n) => n.title))];
-    const urgency = recent.reduce<DesktopNotification['urgency']>((u, n) => (urgencyRank[n.urgency] > urgencyRank[u] ? n.urgency : u), 'low');
+    const urgency = recent.reduce<DesktopNotification['urgency']>(
+      (u, n) => (urgencyRank[n.urgency] > urgencyRank[u] ? n.urgency : u),
+      'low',
+    );
     const body =
       `${count} more notification${count === 1 ? ' was' : 's were'} suppressed (at most ${this.capacity} per minute)` +
-      (titles.length > 0 ? `: ${titles.slice(0, 5).join(', ')}${titles.length > 5 ? ', …' : ''}` : '') +
+      (titles.length > 0
+        ? `: ${titles.slice(0, 5).join(', ')}${titles.length > 5 ? ', …' : ''}`
+        : '') +
       '. The event log has all of them.';
     this.stats.summaries++;
-    void this.deliver({ key: SUMMARY_KEY, title: `${count} more event${count === 1 ? '' : 's'} suppressed`, body, urgency, route: '/events' });
+    void this.deliver({
+      key: SUMMARY_KEY,
+      title: `${count} more event${count === 1 ? '' : 's'} suppressed`,
+      body,
+      urgency,
+      route: '/events',
+    });
   }
 
   private pruneDedupe(now: number, windowMs: number): void {
@@ -195,7 +224,11 @@ export class RecordingNotifier implements NotifierPort {
   private readonly items: RecordedNotification[] = [];
 
   constructor(
-    private readonly options: { capacity?: number; clock?: Pick<Clock, 'now'>; forward?: NotifierPort } = {},
+    private readonly options: {
+      capacity?: number;
+      clock?: Pick<Clock, 'now'>;
+      forward?: NotifierPort;
+    } = {},
   ) {}
 
   async notify(notification: DesktopNotification): Promise<void> {

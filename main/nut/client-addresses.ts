@@ -9,7 +9,11 @@ export function normalizeAddress(address: string): string {
 }
 
 /** Does a LIST CLIENT entry stand for this expected client (an address, or a host name that resolved)? */
-export function matchesExpected(expected: string, address: string, hostname: string | null): boolean {
+export function matchesExpected(
+  expected: string,
+  address: string,
+  hostname: string | null,
+): boolean {
   const want = expected.trim().toLowerCase();
   if (want === address.toLowerCase()) return true;
   if (hostname === null) return false;

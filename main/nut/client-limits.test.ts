@@ -4,7 +4,12 @@
  * extend, and the variables view's GET DESC fan-out is bounded.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFaultServer, type FaultConnection, type FaultScript, type FaultServer } from '../testing/fault-server.js';
+import {
+  startFaultServer,
+  type FaultConnection,
+  type FaultScript,
+  type FaultServer,
+} from '../testing/fault-server.js';
 import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions } from './client.js';
 import { DEFAULT_MAX_LIST_ITEMS, DESCRIPTION_FANOUT } from './limits.js';
@@ -23,8 +28,16 @@ async function serve(script: FaultScript): Promise<FaultServer> {
   return server;
 }
 
-async function connect(server: FaultServer, options: Partial<NutClientOptions> = {}): Promise<NutClient> {
-  const client = await NutClient.connect({ host: server.host, port: server.port, keepAliveIntervalMs: 0, ...options });
+async function connect(
+  server: FaultServer,
+  options: Partial<NutClientOptions> = {},
+): Promise<NutClient> {
+  const client = await NutClient.connect({
+    host: server.host,
+    port: server.port,
+    keepAliveIntervalMs: 0,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
@@ -45,7 +58,11 @@ describe('LIST reply caps', () => {
     const server = await serve((_line, connection) => streamForever(connection));
     const client = await connect(server);
     const error = await nutRejection(client.listVar('dummy'));
-    expect(error).toMatchObject({ kind: 'protocol', code: 'REPLY-TOO-LARGE', command: 'LIST VAR dummy' });
+    expect(error).toMatchObject({
+      kind: 'protocol',
+      code: 'REPLY-TOO-LARGE',
+      command: 'LIST VAR dummy',
+    });
     expect(error.explanation).toContain(`more than ${DEFAULT_MAX_LIST_ITEMS} items`);
     expect(error.explanation).toContain('not a NUT server, or a broken one');
     expect(error.connectionLost).toBe(true);
@@ -70,7 +87,8 @@ describe('LIST reply caps', () => {
   it('the byte cap counts item lines (custom maxListBytes), and a reply just under both caps is accepted', async () => {
     const items = Array.from({ length: 10 }, (_, i) => `VAR dummy v${i} "${'y'.repeat(80)}"`);
     const bytes = items.reduce((sum, line) => sum + line.length + 1, 0);
-    const script: FaultScript = (_line, connection) => connection.send('BEGIN LIST VAR dummy', ...items, 'END LIST VAR dummy');
+    const script: FaultScript = (_line, connection) =>
+      connection.send('BEGIN LIST VAR dummy', ...items, 'END LIST VAR dummy');
     const fits = await connect(await serve(script), { maxListBytes: bytes, maxListItems: 10 });
     expect((await fits.listVar('dummy')).size).toBe(10);
     const tooBig = await connect(await serve(script), { maxListBytes: bytes - 1 });
@@ -78,12 +96,16 @@ describe('LIST reply caps', () => {
     expect(error.code).toBe('REPLY-TOO-LARGE');
     expect(error.explanation).toContain(`more than ${bytes - 1} bytes`);
     const tooMany = await connect(await serve(script), { maxListItems: 9 });
-    expect((await nutRejection(tooMany.listVar('dummy'))).explanation).toContain('more than 9 items');
+    expect((await nutRejection(tooMany.listVar('dummy'))).explanation).toContain(
+      'more than 9 items',
+    );
   });
 
   it('rejects invalid caps as a clear option error', async () => {
     const server = await serve(() => undefined);
-    const error = await nutRejection(NutClient.connect({ host: server.host, port: server.port, maxListItems: 0 }));
+    const error = await nutRejection(
+      NutClient.connect({ host: server.host, port: server.port, maxListItems: 0 }),
+    );
     expect(error).toMatchObject({ kind: 'argument', code: 'INVALID-OPTION' });
   });
 });
@@ -101,8 +123,14 @@ describe('one deadline per reply', () => {
     const started = performance.now();
     const error = await nutRejection(client.listVar('dummy'));
     const elapsed = performance.now() - started;
-    expect(error).toMatchObject({ kind: 'timeout', code: 'REQUEST-TIMEOUT', command: 'LIST VAR dummy' });
-    expect(error.explanation).toMatch(/item\(s\) received, but the whole reply must arrive within the timeout/);
+    expect(error).toMatchObject({
+      kind: 'timeout',
+      code: 'REQUEST-TIMEOUT',
+      command: 'LIST VAR dummy',
+    });
+    expect(error.explanation).toMatch(
+      /item\(s\) received, but the whole reply must arrive within the timeout/,
+    );
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(300 + 400);
   });
@@ -114,7 +142,10 @@ describe('one deadline per reply', () => {
     });
     const client = await connect(server, { requestTimeoutMs: 300 });
     // Each answer takes 200 ms; the second waits 400 ms in all but only 200 ms as the oldest.
-    expect(await Promise.all([client.ver(), client.netVer()])).toEqual(['Network UPS Tools upsd 2.8.0', '1.3']);
+    expect(await Promise.all([client.ver(), client.netVer()])).toEqual([
+      'Network UPS Tools upsd 2.8.0',
+      '1.3',
+    ]);
   });
 });
 
@@ -127,7 +158,11 @@ describe('GET DESC fan-out', () => {
       const [, , , name] = line.split(' ');
       await new Promise((resolve) => setTimeout(resolve, 1));
       answered++;
-      await connection.send(name === 'v3' ? 'ERR VAR-NOT-SUPPORTED' : `DESC dummy ${name} "${name === 'v4' ? 'Description unavailable' : `about ${name}`}"`);
+      await connection.send(
+        name === 'v3'
+          ? 'ERR VAR-NOT-SUPPORTED'
+          : `DESC dummy ${name} "${name === 'v4' ? 'Description unavailable' : `about ${name}`}"`,
+      );
     });
     servers.push(server);
     // The server handles lines one by one; what it has received but not answered is what is in flight.
@@ -160,7 +195,9 @@ describe('GET DESC fan-out', () => {
       else await connection.send(`DESC dummy ${line.split(' ')[3]} "d"`);
     });
     const client = await connect(server);
-    const error = await nutRejection(client.getDescriptions('dummy', ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']));
+    const error = await nutRejection(
+      client.getDescriptions('dummy', ['v1', 'v2', 'v3', 'v4', 'v5', 'v6']),
+    );
     expect(error.connectionLost).toBe(true);
   });
 });

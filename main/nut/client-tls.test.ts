@@ -10,7 +10,8 @@ import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions, type NutTlsOptions } from './client.js';
 import type { NutError } from './errors.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const serverTls = { key: fixture('server-key.pem'), cert: fixture('server-cert.pem') };
 const serverCertPem = serverTls.cert;
 const otherCertPem = fixture('other-cert.pem');
@@ -28,7 +29,8 @@ afterEach(async () => {
 /** A TLS-capable upsd look-alike: STARTTLS → OK STARTTLS + handshake; VER and NETVER answered. */
 const tlsUpsd: FaultScript = async (line, connection) => {
   if (line === 'STARTTLS') return connection.acceptStartTls(serverTls);
-  if (line === 'VER') return connection.send('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/');
+  if (line === 'VER')
+    return connection.send('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/');
   if (line === 'NETVER') return connection.send('1.3');
   return connection.send('ERR UNKNOWN-COMMAND');
 };
@@ -39,8 +41,18 @@ async function serve(script: FaultScript): Promise<FaultServer> {
   return server;
 }
 
-async function connect(server: FaultServer, tls: NutTlsOptions, options: Partial<NutClientOptions> = {}): Promise<NutClient> {
-  const client = await NutClient.connect({ host: 'localhost', port: server.port, keepAliveIntervalMs: 0, tls, ...options });
+async function connect(
+  server: FaultServer,
+  tls: NutTlsOptions,
+  options: Partial<NutClientOptions> = {},
+): Promise<NutClient> {
+  const client = await NutClient.connect({
+    host: 'localhost',
+    port: server.port,
+    keepAliveIntervalMs: 0,
+    tls,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
@@ -66,18 +78,30 @@ describe('STARTTLS', () => {
   });
 
   it('verifies the name against an IP address SAN', async () => {
-    const client = await connect(await serve(tlsUpsd), { mode: 'required', caPem: serverCertPem }, { host: '127.0.0.1' });
+    const client = await connect(
+      await serve(tlsUpsd),
+      { mode: 'required', caPem: serverCertPem },
+      { host: '127.0.0.1' },
+    );
     expect(client.tlsActive).toBe(true);
   });
 
   it('a certificate not valid for the servername is refused', async () => {
-    const error = await rejection(connect(await serve(tlsUpsd), { mode: 'required', caPem: serverCertPem, servername: 'nas.example' }));
+    const error = await rejection(
+      connect(await serve(tlsUpsd), {
+        mode: 'required',
+        caPem: serverCertPem,
+        servername: 'nas.example',
+      }),
+    );
     expect(error).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     expect(error.explanation).toContain('nas.example');
   });
 
   it('a certificate from another CA is refused', async () => {
-    const error = await rejection(connect(await serve(tlsUpsd), { mode: 'required', caPem: otherCertPem }));
+    const error = await rejection(
+      connect(await serve(tlsUpsd), { mode: 'required', caPem: otherCertPem }),
+    );
     expect(error.kind).toBe('tls');
     expect(error.fix).toMatch(/fingerprint/);
   });
@@ -96,21 +120,35 @@ describe('STARTTLS', () => {
   });
 
   it('a fingerprint mismatch names both fingerprints', async () => {
-    const error = await rejection(connect(await serve(tlsUpsd), { mode: 'required', fingerprint256: otherFingerprint }));
+    const error = await rejection(
+      connect(await serve(tlsUpsd), { mode: 'required', fingerprint256: otherFingerprint }),
+    );
     expect(error).toMatchObject({ kind: 'tls', code: 'FINGERPRINT-MISMATCH' });
     expect(error.explanation).toContain(serverFingerprint);
     expect(error.explanation).toContain(otherFingerprint);
   });
 
   it('insecure skips verification, but a pin is still checked', async () => {
-    const client = await connect(await serve(tlsUpsd), { mode: 'required', insecure: true, servername: 'whatever.example' });
+    const client = await connect(await serve(tlsUpsd), {
+      mode: 'required',
+      insecure: true,
+      servername: 'whatever.example',
+    });
     expect(client.tlsActive).toBe(true);
-    const error = await rejection(connect(await serve(tlsUpsd), { mode: 'required', insecure: true, fingerprint256: otherFingerprint }));
+    const error = await rejection(
+      connect(await serve(tlsUpsd), {
+        mode: 'required',
+        insecure: true,
+        fingerprint256: otherFingerprint,
+      }),
+    );
     expect(error.code).toBe('FINGERPRINT-MISMATCH');
   });
 
   it('opportunistic: a server without a certificate keeps the connection in plaintext', async () => {
-    const server = await serve(async (line, connection) => connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'));
+    const server = await serve(async (line, connection) =>
+      connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'),
+    );
     const client = await connect(server, { mode: 'opportunistic' });
     expect(client.tlsActive).toBe(false);
     expect(client.tlsDeclinedCode).toBe('FEATURE-NOT-CONFIGURED');
@@ -118,7 +156,9 @@ describe('STARTTLS', () => {
   });
 
   it('opportunistic with a CA or a pin means required: an on-path ERR FEATURE-NOT-CONFIGURED fails the connection', async () => {
-    const server = await serve(async (line, connection) => connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'));
+    const server = await serve(async (line, connection) =>
+      connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'),
+    );
     for (const tls of [{ caPem: serverCertPem }, { fingerprint256: serverFingerprint }]) {
       const error = await rejection(connect(server, { mode: 'opportunistic', ...tls }));
       expect(error).toMatchObject({ kind: 'tls', code: 'STARTTLS-REFUSED' });
@@ -127,7 +167,9 @@ describe('STARTTLS', () => {
   });
 
   it('required: a declining server fails the connection with the reason', async () => {
-    const server = await serve(async (line, connection) => connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'));
+    const server = await serve(async (line, connection) =>
+      connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'),
+    );
     const error = await rejection(connect(server, { mode: 'required', caPem: serverCertPem }));
     expect(error).toMatchObject({ kind: 'tls', code: 'STARTTLS-REFUSED', command: 'STARTTLS' });
     expect(error.explanation).toContain('ERR FEATURE-NOT-CONFIGURED');
@@ -148,7 +190,9 @@ describe('STARTTLS', () => {
       if (line === 'STARTTLS') await connection.send('OK STARTTLS');
     });
     const started = performance.now();
-    const error = await rejection(connect(server, { mode: 'required', insecure: true, handshakeTimeoutMs: 150 }));
+    const error = await rejection(
+      connect(server, { mode: 'required', insecure: true, handshakeTimeoutMs: 150 }),
+    );
     expect(error).toMatchObject({ kind: 'tls', code: 'TLS-HANDSHAKE-TIMEOUT' });
     expect(performance.now() - started).toBeLessThan(2000);
     await server.connections[0]!.whenClosed();

@@ -60,12 +60,25 @@ const line = fc.oneof(
 const piece = fc.oneof(
   { weight: 6, arbitrary: line.map((text) => Buffer.from(`${text}\n`, 'latin1')) },
   // A flood of valid items: often more than maxListItems.
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 40 }).map((n) => Buffer.from(`BEGIN LIST VAR ${U}\n${`VAR ${U} v "${'x'.repeat(60)}"\n`.repeat(n)}END LIST VAR ${U}\n`)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .integer({ min: 0, max: 40 })
+      .map((n) =>
+        Buffer.from(
+          `BEGIN LIST VAR ${U}\n${`VAR ${U} v "${'x'.repeat(60)}"\n`.repeat(n)}END LIST VAR ${U}\n`,
+        ),
+      ),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }).map((bytes) => Buffer.from(bytes)) },
 );
 const transcript: fc.Arbitrary<Transcript> = fc.record({
   bytes: fc.array(piece, { maxLength: 12 }).map((pieces) => Buffer.concat(pieces)),
-  ending: fc.oneof({ weight: 25, arbitrary: fc.constant<Ending>('end') }, { weight: 14, arbitrary: fc.constant<Ending>('reset') }, { weight: 1, arbitrary: fc.constant<Ending>('stall') }),
+  ending: fc.oneof(
+    { weight: 25, arbitrary: fc.constant<Ending>('end') },
+    { weight: 14, arbitrary: fc.constant<Ending>('reset') },
+    { weight: 1, arbitrary: fc.constant<Ending>('stall') },
+  ),
 });
 const request = fc.constantFrom('status', 'listVar', 'listClient', 'ver', 'numLogins', 'upsDesc');
 const requests = fc.array(request, { minLength: 1, maxLength: 4 });
@@ -153,9 +166,18 @@ describe('NutClient over random server transcripts', () => {
             kinds.map((kind) => {
               let timer: NodeJS.Timeout | undefined;
               const hang = new Promise<never>((_resolve, reject) => {
-                timer = setTimeout(() => reject(new Error(`request ${kind} did not settle within ${HANG_MS} ms`)), HANG_MS);
+                timer = setTimeout(
+                  () => reject(new Error(`request ${kind} did not settle within ${HANG_MS} ms`)),
+                  HANG_MS,
+                );
               });
-              return Promise.race([send(client, kind).then((value) => ({ value }), (error: unknown) => ({ error })), hang]).finally(() => clearTimeout(timer));
+              return Promise.race([
+                send(client, kind).then(
+                  (value) => ({ value }),
+                  (error: unknown) => ({ error }),
+                ),
+                hang,
+              ]).finally(() => clearTimeout(timer));
             }),
           ),
         );
@@ -163,7 +185,8 @@ describe('NutClient over random server transcripts', () => {
         maxHeld = Math.max(maxHeld, held);
         for (const outcome of outcomes) {
           if ('error' in outcome) expect(outcome.error).toBeInstanceOf(NutError);
-          else if (typeof outcome.value === 'number') expect(outcome.value).toBeLessThanOrEqual(LIMITS.maxListItems);
+          else if (typeof outcome.value === 'number')
+            expect(outcome.value).toBeLessThanOrEqual(LIMITS.maxListItems);
         }
         expect(held).toBeLessThanOrEqual(LIMITS.maxLineLength + kinds.length * LIMITS.maxListBytes);
         await client.close();
@@ -174,6 +197,8 @@ describe('NutClient over random server transcripts', () => {
     // Rejections of the last run surface on the next turns of the event loop.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(unhandled).toEqual([]);
-    console.log(`transcript property: ${RUNS} runs in ${Math.round(performance.now() - started)} ms, most reply bytes held ${maxHeld}`);
+    console.log(
+      `transcript property: ${RUNS} runs in ${Math.round(performance.now() - started)} ms, most reply bytes held ${maxHeld}`,
+    );
   }, 600_000);
 });

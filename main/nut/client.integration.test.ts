@@ -29,17 +29,26 @@ afterEach(async () => {
 });
 
 async function connect(rig: Rig, options: Partial<NutClientOptions> = {}): Promise<NutClient> {
-  const client = await NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0, requestTimeoutMs: 5_000, ...options });
+  const client = await NutClient.connect({
+    host: rig.host,
+    port: rig.port,
+    keepAliveIntervalMs: 0,
+    requestTimeoutMs: 5_000,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
 
-async function connectAs(rig: Rig, user: { name: string; password: string }, options: Partial<NutClientOptions> = {}): Promise<NutClient> {
+async function connectAs(
+  rig: Rig,
+  user: { name: string; password: string },
+  options: Partial<NutClientOptions> = {},
+): Promise<NutClient> {
   const client = await connect(rig, options);
   await client.authenticate(user.name, user.password);
   return client;
 }
-
 
 const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/;
 
@@ -47,7 +56,9 @@ const UUID = /^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{1
  * A transparent TCP proxy in front of upsd that renames the `PRIMARY` command to `PRIMARYX`, so the
  * real upsd itself answers `ERR UNKNOWN-COMMAND` for it, like a NUT ≤ 2.7.4 / Synology server.
  */
-async function startPrimaryHidingProxy(rig: Rig): Promise<{ port: number; close(): Promise<void> }> {
+async function startPrimaryHidingProxy(
+  rig: Rig,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((downstream) => {
     const upstream = net.connect({ host: rig.host, port: rig.port });
@@ -94,12 +105,26 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
   describe('read-only commands', () => {
     it('VER, NETVER, PROTVER, HELP and capabilities()', async () => {
       const client = await connect(rig);
-      expect(await client.ver()).toBe('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/');
+      expect(await client.ver()).toBe(
+        'Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/',
+      );
       expect(await client.netVer()).toBe('1.3');
       expect(await client.protVer()).toBe('1.3');
       const help = await client.help();
       expect(help).toMatch(/^Commands: /);
-      for (const word of ['HELP', 'VER', 'GET', 'LIST', 'SET', 'INSTCMD', 'LOGIN', 'LOGOUT', 'USERNAME', 'PASSWORD', 'STARTTLS']) {
+      for (const word of [
+        'HELP',
+        'VER',
+        'GET',
+        'LIST',
+        'SET',
+        'INSTCMD',
+        'LOGIN',
+        'LOGOUT',
+        'USERNAME',
+        'PASSWORD',
+        'STARTTLS',
+      ]) {
         expect(help.split(/\s+/)).toContain(word);
       }
       expect(await client.capabilities()).toEqual({
@@ -122,10 +147,25 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(await client.getVar('apc', 'ups.firmware')).toBe('871.O4 .I');
       expect(await client.getVar('UPS', 'UPS.STATUS')).toBe('OL'); // names are case-insensitive on the server
       expect(await client.getVar('anything', 'server.version')).toBe('2.8.0');
-      expect(await client.getType('ups', 'ups.status')).toEqual({ rw: true, enum: false, range: false, kind: 'STRING', maxLength: 32, flags: ['RW', 'STRING:32'] });
-      expect(await client.getType('ups', 'battery.charge')).toEqual({ rw: true, enum: false, range: false, kind: 'NUMBER', flags: ['RW', 'NUMBER'] });
+      expect(await client.getType('ups', 'ups.status')).toEqual({
+        rw: true,
+        enum: false,
+        range: false,
+        kind: 'STRING',
+        maxLength: 32,
+        flags: ['RW', 'STRING:32'],
+      });
+      expect(await client.getType('ups', 'battery.charge')).toEqual({
+        rw: true,
+        enum: false,
+        range: false,
+        kind: 'NUMBER',
+        flags: ['RW', 'NUMBER'],
+      });
       expect((await client.getType('ups', 'driver.name')).rw).toBe(false);
-      expect(await client.getDesc('ups', 'battery.charge')).toBe('Battery charge (percent of full)');
+      expect(await client.getDesc('ups', 'battery.charge')).toBe(
+        'Battery charge (percent of full)',
+      );
       expect(await client.getDesc('ups', 'no.such.var')).toBe('Description unavailable');
       expect(await client.getCmdDesc('ups', 'load.off')).toBe('Turn off the load immediately');
       expect(await client.getTrackingMode()).toBe('OFF');
@@ -141,10 +181,14 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(upses.find((ups) => ups.name === 'ups')?.description).toBe('APC Back-UPS CS 350');
 
       const vars = await client.listVar('ups');
-      for (const [name, value] of Object.entries(SYNOLOGY_UPS_VARS)) expect(vars.get(name), name).toBe(value);
+      for (const [name, value] of Object.entries(SYNOLOGY_UPS_VARS))
+        expect(vars.get(name), name).toBe(value);
       expect(vars.get('driver.name')).toBe('dummy-ups');
       expect(vars.get('driver.parameter.mode')).toBe('dummy-once');
-      expect(vars.size).toBe(Object.keys(SYNOLOGY_UPS_VARS).length + [...vars.keys()].filter((name) => name.startsWith('driver.')).length);
+      expect(vars.size).toBe(
+        Object.keys(SYNOLOGY_UPS_VARS).length +
+          [...vars.keys()].filter((name) => name.startsWith('driver.')).length,
+      );
 
       const rw = await client.listRw('ups');
       expect(rw.get('ups.status')).toBe('OL');
@@ -153,8 +197,14 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       // dummy-ups 2.8.0 cannot declare ENUM/RANGE for file variables: upsd answers empty lists.
       expect(await client.listEnum('ups', 'input.sensitivity')).toEqual([]);
       expect(await client.listRange('ups', 'input.transfer.low')).toEqual([]);
-      expect(await nutRejection(client.listEnum('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
-      expect(await nutRejection(client.listRange('ups', 'no.such.var'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
+      expect(await nutRejection(client.listEnum('ups', 'no.such.var'))).toMatchObject({
+        kind: 'server',
+        code: 'VAR-NOT-SUPPORTED',
+      });
+      expect(await nutRejection(client.listRange('ups', 'no.such.var'))).toMatchObject({
+        kind: 'server',
+        code: 'VAR-NOT-SUPPORTED',
+      });
       // Still in step after the errors.
       expect(await client.getVar('apc', 'battery.charge.low')).toBe('80');
     });
@@ -162,7 +212,11 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
     it('answers pipelined requests in order on one connection', async () => {
       const client = await connect(rig);
       const names = Object.keys(SYNOLOGY_UPS_VARS);
-      const values = await Promise.all([...names.map((name) => client.getVar('ups', name)), client.listCmd('apc'), client.getNumLogins('apc')]);
+      const values = await Promise.all([
+        ...names.map((name) => client.getVar('ups', name)),
+        client.listCmd('apc'),
+        client.getNumLogins('apc'),
+      ]);
       expect(values.slice(0, names.length)).toEqual(Object.values(SYNOLOGY_UPS_VARS));
       expect(values[names.length]).toEqual(['load.off']);
       expect(values[names.length + 1]).toBe(0);
@@ -189,20 +243,30 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       await client.logout();
       expect(client.isOpen).toBe(false);
       expect(await client.whenClosed()).toBeUndefined();
-      await waitFor(async () => (await rig.numLogins('ups')) === 1, { description: 'NUMLOGINS back to 1' });
+      await waitFor(async () => (await rig.numLogins('ups')) === 1, {
+        description: 'NUMLOGINS back to 1',
+      });
       await other.close();
-      await waitFor(async () => (await rig.numLogins('ups')) === 0, { description: 'NUMLOGINS back to 0' });
+      await waitFor(async () => (await rig.numLogins('ups')) === 0, {
+        description: 'NUMLOGINS back to 0',
+      });
     });
 
     it('upsd enforces one LOGIN and one USERNAME/PASSWORD per connection, and credentials before LOGIN', async () => {
       const anonymous = await connect(rig);
-      expect(await nutRejection(anonymous.login('ups'))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
+      expect(await nutRejection(anonymous.login('ups'))).toMatchObject({
+        kind: 'server',
+        code: 'USERNAME-REQUIRED',
+      });
       const client = await connectAs(rig, RIG_USERS.monuser);
       await client.login('ups');
       const again = await nutRejection(client.login('apc'));
       expect(again).toMatchObject({ kind: 'server', code: 'ALREADY-LOGGED-IN' });
       expect(again.fix).toMatch(/one connection per monitored UPS/i);
-      expect(await nutRejection(client.authenticate('monuser', 'secret'))).toMatchObject({ kind: 'server', code: 'ALREADY-SET-USERNAME' });
+      expect(await nutRejection(client.authenticate('monuser', 'secret'))).toMatchObject({
+        kind: 'server',
+        code: 'ALREADY-SET-USERNAME',
+      });
       expect(client.isOpen).toBe(true);
       expect(await client.getNumLogins('ups')).toBe(1);
     });
@@ -250,10 +314,17 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
     it('falls back to MASTER when the server does not know PRIMARY (real upsd behind a PRIMARY-hiding proxy)', async () => {
       const proxy = await startPrimaryHidingProxy(rig);
       try {
-        const client = await NutClient.connect({ host: '127.0.0.1', port: proxy.port, keepAliveIntervalMs: 0 });
+        const client = await NutClient.connect({
+          host: '127.0.0.1',
+          port: proxy.port,
+          keepAliveIntervalMs: 0,
+        });
         clients.push(client);
         await client.authenticate(RIG_USERS.monprimary.name, RIG_USERS.monprimary.password);
-        expect(await nutRejection(client.command(['PRIMARY', 'ups']))).toMatchObject({ kind: 'server', code: 'UNKNOWN-COMMAND' });
+        expect(await nutRejection(client.command(['PRIMARY', 'ups']))).toMatchObject({
+          kind: 'server',
+          code: 'UNKNOWN-COMMAND',
+        });
         expect(await client.primary('ups')).toBe('MASTER');
         await client.close();
       } finally {
@@ -264,7 +335,11 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
     it('a secondary gets ACCESS-DENIED for PRIMARY (after the MASTER fallback) and for FSD', async () => {
       const client = await connectAs(rig, RIG_USERS.monuser);
       const primaryError = await nutRejection(client.primary('ups'));
-      expect(primaryError).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'MASTER ups' });
+      expect(primaryError).toMatchObject({
+        kind: 'server',
+        code: 'ACCESS-DENIED',
+        command: 'MASTER ups',
+      });
       const fsdError = await nutRejection(client.fsd('apc'));
       expect(fsdError).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'FSD apc' });
       expect(fsdError.fix).toMatch(/FSD needs "upsmon primary" or "actions = FSD"/);
@@ -290,14 +365,20 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
   describe('SET VAR / INSTCMD with TRACKING (admin user)', () => {
     it('SET VAR with tracking: OK TRACKING <uuid>, polled to SUCCESS, value visible', async () => {
       const client = await connectAs(rig, RIG_USERS.admin);
-      const result = await client.setVar('ups', 'battery.charge', '55', { waitForResult: true, pollIntervalMs: 50 });
+      const result = await client.setVar('ups', 'battery.charge', '55', {
+        waitForResult: true,
+        pollIntervalMs: 50,
+      });
       expect(result.trackingId).toMatch(UUID);
       expect(result.result).toBe('SUCCESS');
       expect(await client.getTrackingMode()).toBe('ON');
       expect(await client.getTracking(result.trackingId!)).toBe('SUCCESS');
       expect(await rig.getVar('ups', 'battery.charge')).toBe('55');
       // A status change through the client shows up like one through the rig.
-      await client.setVar('ups', 'ups.status', 'OB DISCHRG', { waitForResult: true, pollIntervalMs: 50 });
+      await client.setVar('ups', 'ups.status', 'OB DISCHRG', {
+        waitForResult: true,
+        pollIntervalMs: 50,
+      });
       expect(await client.getVar('ups', 'ups.status')).toBe('OB DISCHRG');
       await rig.setStatus('ups', 'OL');
     });
@@ -315,32 +396,61 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       const error = await nutRejection(client.getTracking(tracked.trackingId!));
       expect(error).toMatchObject({ kind: 'server', code: 'FEATURE-NOT-CONFIGURED' });
       expect(error.fix).toMatch(/SET TRACKING ON/);
-      await waitFor(async () => (await rig.getVar('ups', 'ups.load')) === '21.0', { description: 'ups.load 21.0' });
+      await waitFor(async () => (await rig.getVar('ups', 'ups.load')) === '21.0', {
+        description: 'ups.load 21.0',
+      });
       const anonymous = await connect(rig);
-      expect(await nutRejection(anonymous.setTracking(true))).toMatchObject({ kind: 'server', code: 'USERNAME-REQUIRED' });
+      expect(await nutRejection(anonymous.setTracking(true))).toMatchObject({
+        kind: 'server',
+        code: 'USERNAME-REQUIRED',
+      });
     });
 
     it('SET VAR errors: READONLY, TOO-LONG, VAR-NOT-SUPPORTED, ACCESS-DENIED for a monitoring user', async () => {
       const admin = await connectAs(rig, RIG_USERS.admin);
-      expect(await nutRejection(admin.setVar('ups', 'driver.name', 'x'))).toMatchObject({ kind: 'server', code: 'READONLY' });
-      expect(await nutRejection(admin.setVar('ups', 'ups.status', 'X'.repeat(33)))).toMatchObject({ kind: 'server', code: 'TOO-LONG' });
-      expect(await nutRejection(admin.setVar('ups', 'no.such.var', '1'))).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED' });
+      expect(await nutRejection(admin.setVar('ups', 'driver.name', 'x'))).toMatchObject({
+        kind: 'server',
+        code: 'READONLY',
+      });
+      expect(await nutRejection(admin.setVar('ups', 'ups.status', 'X'.repeat(33)))).toMatchObject({
+        kind: 'server',
+        code: 'TOO-LONG',
+      });
+      expect(await nutRejection(admin.setVar('ups', 'no.such.var', '1'))).toMatchObject({
+        kind: 'server',
+        code: 'VAR-NOT-SUPPORTED',
+      });
       const monitor = await connectAs(rig, RIG_USERS.monprimary);
-      expect(await nutRejection(monitor.setVar('ups', 'battery.charge', '1'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
+      expect(await nutRejection(monitor.setVar('ups', 'battery.charge', '1'))).toMatchObject({
+        kind: 'server',
+        code: 'ACCESS-DENIED',
+      });
       expect(await rig.getVar('ups', 'battery.charge')).not.toBe('1');
     });
 
     it('INSTCMD with tracking: dummy-ups offers load.off but answers it ERR UNKNOWN (what really happens)', async () => {
       const client = await connectAs(rig, RIG_USERS.admin);
-      const result = await client.instCmd('ups', 'load.off', undefined, { waitForResult: true, pollIntervalMs: 50 });
+      const result = await client.instCmd('ups', 'load.off', undefined, {
+        waitForResult: true,
+        pollIntervalMs: 50,
+      });
       expect(result.trackingId).toMatch(UUID);
       expect(result.result).toEqual({ error: 'UNKNOWN' });
       expect(await client.getTracking(result.trackingId!)).toEqual({ error: 'UNKNOWN' });
       // With a parameter (sent quoted) the outcome is the same.
-      expect((await client.instCmd('ups', 'load.off', '5', { waitForResult: true, pollIntervalMs: 50 })).result).toEqual({ error: 'UNKNOWN' });
-      expect(await nutRejection(client.instCmd('ups', 'beeper.off'))).toMatchObject({ kind: 'server', code: 'CMD-NOT-SUPPORTED' });
+      expect(
+        (await client.instCmd('ups', 'load.off', '5', { waitForResult: true, pollIntervalMs: 50 }))
+          .result,
+      ).toEqual({ error: 'UNKNOWN' });
+      expect(await nutRejection(client.instCmd('ups', 'beeper.off'))).toMatchObject({
+        kind: 'server',
+        code: 'CMD-NOT-SUPPORTED',
+      });
       const monitor = await connectAs(rig, RIG_USERS.monprimary);
-      expect(await nutRejection(monitor.instCmd('ups', 'load.off'))).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED' });
+      expect(await nutRejection(monitor.instCmd('ups', 'load.off'))).toMatchObject({
+        kind: 'server',
+        code: 'ACCESS-DENIED',
+      });
       expect(await rig.getVar('ups', 'ups.status')).toBe('OL');
     });
   });
@@ -356,7 +466,14 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
     it('required TLS fails clearly: STARTTLS-REFUSED explaining that no certificate is configured', async () => {
       const started = performance.now();
-      const error = await nutRejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0, tls: { mode: 'required' } }));
+      const error = await nutRejection(
+        NutClient.connect({
+          host: rig.host,
+          port: rig.port,
+          keepAliveIntervalMs: 0,
+          tls: { mode: 'required' },
+        }),
+      );
       expect(performance.now() - started).toBeLessThan(3_000);
       expect(error.kind).toBe('tls');
       expect(error.code).toBe('STARTTLS-REFUSED');
@@ -388,7 +505,9 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
         expect(error.explanation).toMatch(/lost contact with its UPS/);
         expect(error.fix).toMatch(/driver/);
         expect(await client.getVar('ups', 'ups.status')).toBe('OL'); // the other UPS is fine
-        expect(await nutRejection(client.getNumLogins('apc'))).toMatchObject({ code: 'DATA-STALE' });
+        expect(await nutRejection(client.getNumLogins('apc'))).toMatchObject({
+          code: 'DATA-STALE',
+        });
         expect(await client.listClient('apc')).toEqual(['127.0.0.1']); // no driver check for LIST CLIENT
       } finally {
         await rig.thawDriver('apc');
@@ -401,7 +520,11 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       await rig.stopDriver('apc');
       try {
         const error = await nutRejection(client.getVar('apc', 'ups.status'));
-        expect(error).toMatchObject({ kind: 'server', code: 'DRIVER-NOT-CONNECTED', connectionLost: false });
+        expect(error).toMatchObject({
+          kind: 'server',
+          code: 'DRIVER-NOT-CONNECTED',
+          connectionLost: false,
+        });
         expect(error.explanation).toMatch(/driver is not running/);
         await client.login('apc'); // LOGIN has no driver check
         expect(await client.getUpsDesc('apc')).toBe('APC Back-UPS ES 700');
@@ -420,7 +543,9 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
         expect(cause).toBeInstanceOf(NutError);
         expect(cause!.connectionLost).toBe(true);
         expect(client.isOpen).toBe(false);
-        const error = await nutRejection(NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 }));
+        const error = await nutRejection(
+          NutClient.connect({ host: rig.host, port: rig.port, keepAliveIntervalMs: 0 }),
+        );
         expect(error).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED' });
         expect(error.explanation).toMatch(/LISTEN/);
         expect(error.fix).toMatch(new RegExp(`LISTEN 0\\.0\\.0\\.0 ${rig.port}`));
@@ -434,13 +559,18 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
 
   describe("keep-alive vs upsd's 60 s idle cut", () => {
     /** A client whose socket records every line it writes. */
-    async function spiedClient(keepAliveIntervalMs: number): Promise<{ client: NutClient; written: string[] }> {
+    async function spiedClient(
+      keepAliveIntervalMs: number,
+    ): Promise<{ client: NutClient; written: string[] }> {
       const written: string[] = [];
       const client = await connect(rig, {
         keepAliveIntervalMs,
         createSocket: (target) => {
           const socket = net.createConnection(target);
-          const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+          const write = socket.write.bind(socket) as (
+            chunk: unknown,
+            ...rest: unknown[]
+          ) => boolean;
           socket.write = (chunk: unknown, ...rest: unknown[]) => {
             written.push(...String(chunk).split('\n').filter(Boolean));
             return write(chunk, ...rest);
@@ -500,7 +630,9 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
   });
 
   it('required TLS verified against the server certificate as CA; the protocol works inside TLS', async () => {
-    const client = await connectAs(rig, RIG_USERS.monuser, { tls: { mode: 'required', caPem: rig.tls!.certPem } });
+    const client = await connectAs(rig, RIG_USERS.monuser, {
+      tls: { mode: 'required', caPem: rig.tls!.certPem },
+    });
     expect(client.tlsActive).toBe(true);
     expect(client.tlsProtocol).toBe('TLSv1.3');
     expect(client.peerCertificateFingerprint256).toBe(rig.tls!.fingerprint256);
@@ -508,30 +640,49 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
     expect(await client.getVar('ups', 'ups.status')).toBe('OL');
     expect(await client.listClient('ups')).toEqual(['127.0.0.1']);
     // A second STARTTLS inside TLS is refused by upsd (and does not start a handshake).
-    expect(await nutRejection(client.command(['STARTTLS']))).toMatchObject({ kind: 'server', code: 'ALREADY-SSL-MODE' });
+    expect(await nutRejection(client.command(['STARTTLS']))).toMatchObject({
+      kind: 'server',
+      code: 'ALREADY-SSL-MODE',
+    });
     expect(await client.getNumLogins('ups')).toBe(1);
   });
 
   it('verifies the name too: servername "localhost" passes, a name not in the certificate fails', async () => {
-    const client = await connect(rig, { host: '127.0.0.1', tls: { mode: 'required', caPem: rig.tls!.certPem, servername: rig.tls!.servername } });
+    const client = await connect(rig, {
+      host: '127.0.0.1',
+      tls: { mode: 'required', caPem: rig.tls!.certPem, servername: rig.tls!.servername },
+    });
     expect(client.tlsActive).toBe(true);
-    const error = await nutRejection(connect(rig, { tls: { mode: 'required', caPem: rig.tls!.certPem, servername: 'nas.example' } }));
+    const error = await nutRejection(
+      connect(rig, {
+        tls: { mode: 'required', caPem: rig.tls!.certPem, servername: 'nas.example' },
+      }),
+    );
     expect(error).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     expect(error.explanation).toMatch(/not valid for "nas\.example"/);
   });
 
   it('a pinned fingerprint (no CA) is accepted, with or without colons and in any case', async () => {
-    const pinned = await connect(rig, { tls: { mode: 'required', fingerprint256: rig.tls!.fingerprint256 } });
+    const pinned = await connect(rig, {
+      tls: { mode: 'required', fingerprint256: rig.tls!.fingerprint256 },
+    });
     expect(pinned.tlsActive).toBe(true);
     expect(await pinned.getVar('ups', 'ups.status')).toBe('OL');
-    const bare = await connect(rig, { tls: { mode: 'required', fingerprint256: rig.tls!.fingerprint256.replace(/:/g, '').toLowerCase() } });
+    const bare = await connect(rig, {
+      tls: {
+        mode: 'required',
+        fingerprint256: rig.tls!.fingerprint256.replace(/:/g, '').toLowerCase(),
+      },
+    });
     expect(bare.peerCertificateFingerprint256).toBe(rig.tls!.fingerprint256);
   });
 
   it('a WRONG pin fails with FINGERPRINT-MISMATCH naming both fingerprints, and upsd keeps serving others', async () => {
     const other = await makeTestCertificate();
     expect(other.fingerprint256).not.toBe(rig.tls!.fingerprint256);
-    const error = await nutRejection(connect(rig, { tls: { mode: 'required', fingerprint256: other.fingerprint256 } }));
+    const error = await nutRejection(
+      connect(rig, { tls: { mode: 'required', fingerprint256: other.fingerprint256 } }),
+    );
     expect(error).toMatchObject({ kind: 'tls', code: 'FINGERPRINT-MISMATCH' });
     expect(error.explanation).toContain(rig.tls!.fingerprint256);
     expect(error.explanation).toContain(other.fingerprint256);
@@ -546,9 +697,15 @@ describe('NutClient STARTTLS against a TLS upsd (NSS cert db made with certutil)
     expect(noTrust).toMatchObject({ kind: 'tls', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
     expect(noTrust.fix).toMatch(/pin its SHA-256 fingerprint/);
     const other = await makeTestCertificate();
-    const wrongCa = await nutRejection(connect(rig, { tls: { mode: 'required', caPem: other.certPem } }));
+    const wrongCa = await nutRejection(
+      connect(rig, { tls: { mode: 'required', caPem: other.certPem } }),
+    );
     expect(wrongCa.kind).toBe('tls');
-    expect(['DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN']).toContain(wrongCa.code);
+    expect([
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+    ]).toContain(wrongCa.code);
   });
 
   it('opportunistic TLS upgrades when the server offers it', async () => {
@@ -570,7 +727,14 @@ describe('NutClient connect timeout (black-holed address in a private netns)', (
     const endpoint = await blackholeEndpoint();
     try {
       const started = performance.now();
-      const error = await nutRejection(NutClient.connect({ host: endpoint.host, port: endpoint.port, connectTimeoutMs: 600, keepAliveIntervalMs: 0 }));
+      const error = await nutRejection(
+        NutClient.connect({
+          host: endpoint.host,
+          port: endpoint.port,
+          connectTimeoutMs: 600,
+          keepAliveIntervalMs: 0,
+        }),
+      );
       const elapsed = performance.now() - started;
       expect(error).toMatchObject({ kind: 'timeout', code: 'CONNECT-TIMEOUT' });
       expect(error.explanation).toMatch(/within 600 ms/);

@@ -5,7 +5,12 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFaultServer, type FaultConnection, type FaultScript, type FaultServer } from '../testing/fault-server.js';
+import {
+  startFaultServer,
+  type FaultConnection,
+  type FaultScript,
+  type FaultServer,
+} from '../testing/fault-server.js';
 import { nutRejection } from '../testing/nut-rejection.js';
 import { NutClient, type NutClientOptions } from './client.js';
 
@@ -17,18 +22,28 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function serve(script: FaultScript, onConnection?: (connection: FaultConnection) => void | Promise<void>): Promise<FaultServer> {
+async function serve(
+  script: FaultScript,
+  onConnection?: (connection: FaultConnection) => void | Promise<void>,
+): Promise<FaultServer> {
   const server = await startFaultServer(script, { onConnection });
   servers.push(server);
   return server;
 }
 
-async function connect(server: FaultServer, options: Partial<NutClientOptions> = {}): Promise<NutClient> {
-  const client = await NutClient.connect({ host: server.host, port: server.port, keepAliveIntervalMs: 0, ...options });
+async function connect(
+  server: FaultServer,
+  options: Partial<NutClientOptions> = {},
+): Promise<NutClient> {
+  const client = await NutClient.connect({
+    host: server.host,
+    port: server.port,
+    keepAliveIntervalMs: 0,
+    ...options,
+  });
   clients.push(client);
   return client;
 }
-
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,14 +56,44 @@ function fakeUpsd(overrides: Record<string, string | string[]> = {}): FaultScrip
     NETVER: '1.3',
     PROTVER: '1.3',
     HELP: 'Commands: HELP VER GET LIST SET INSTCMD LOGIN LOGOUT USERNAME PASSWORD STARTTLS',
-    'LIST UPS': ['BEGIN LIST UPS', 'UPS dummy "Test UPS with \\"quotes\\" and spaces"', 'UPS seq "Sequence UPS"', 'END LIST UPS'],
-    'LIST VAR dummy': ['BEGIN LIST VAR dummy', 'VAR dummy battery.charge "100"', 'VAR dummy ups.mfr "Power Co"', 'VAR dummy ups.status "OL"', 'END LIST VAR dummy'],
+    'LIST UPS': [
+      'BEGIN LIST UPS',
+      'UPS dummy "Test UPS with \\"quotes\\" and spaces"',
+      'UPS seq "Sequence UPS"',
+      'END LIST UPS',
+    ],
+    'LIST VAR dummy': [
+      'BEGIN LIST VAR dummy',
+      'VAR dummy battery.charge "100"',
+      'VAR dummy ups.mfr "Power Co"',
+      'VAR dummy ups.status "OL"',
+      'END LIST VAR dummy',
+    ],
     'LIST RW dummy': ['BEGIN LIST RW dummy', 'RW dummy ups.id "abc"', 'END LIST RW dummy'],
-    'LIST CMD dummy': ['BEGIN LIST CMD dummy', 'CMD dummy load.off', 'CMD dummy beeper.toggle', 'END LIST CMD dummy'],
+    'LIST CMD dummy': [
+      'BEGIN LIST CMD dummy',
+      'CMD dummy load.off',
+      'CMD dummy beeper.toggle',
+      'END LIST CMD dummy',
+    ],
     'LIST ENUM dummy ups.id': ['BEGIN LIST ENUM dummy ups.id', 'END LIST ENUM dummy ups.id'],
-    'LIST ENUM dummy input.transfer.low': ['BEGIN LIST ENUM dummy input.transfer.low', 'ENUM dummy input.transfer.low "88"', 'ENUM dummy input.transfer.low "92"', 'END LIST ENUM dummy input.transfer.low'],
-    'LIST RANGE dummy battery.charge.low': ['BEGIN LIST RANGE dummy battery.charge.low', 'RANGE dummy battery.charge.low "5" "40"', 'END LIST RANGE dummy battery.charge.low'],
-    'LIST CLIENT dummy': ['BEGIN LIST CLIENT dummy', 'CLIENT dummy 127.0.0.1', 'CLIENT dummy 192.168.1.20', 'END LIST CLIENT dummy'],
+    'LIST ENUM dummy input.transfer.low': [
+      'BEGIN LIST ENUM dummy input.transfer.low',
+      'ENUM dummy input.transfer.low "88"',
+      'ENUM dummy input.transfer.low "92"',
+      'END LIST ENUM dummy input.transfer.low',
+    ],
+    'LIST RANGE dummy battery.charge.low': [
+      'BEGIN LIST RANGE dummy battery.charge.low',
+      'RANGE dummy battery.charge.low "5" "40"',
+      'END LIST RANGE dummy battery.charge.low',
+    ],
+    'LIST CLIENT dummy': [
+      'BEGIN LIST CLIENT dummy',
+      'CLIENT dummy 127.0.0.1',
+      'CLIENT dummy 192.168.1.20',
+      'END LIST CLIENT dummy',
+    ],
     'LIST VAR nosuch': 'ERR UNKNOWN-UPS',
     'GET VAR dummy ups.status': 'VAR dummy ups.status "OL"',
     'GET VAR dummy ups.mfr': 'VAR dummy ups.mfr "Power Co"',
@@ -91,7 +136,9 @@ function fakeUpsd(overrides: Record<string, string | string[]> = {}): FaultScrip
         if (password === undefined) return reply('ERR PASSWORD-REQUIRED');
         if (args[0] !== 'dummy') return reply('ERR UNKNOWN-UPS');
         if (password !== '"pa ss\\"q\\\\z\\#1"') return reply('ERR ACCESS-DENIED');
-        return reply(verb === 'LOGIN' ? 'OK' : verb === 'FSD' ? 'OK FSD-SET' : `OK ${verb}-GRANTED`);
+        return reply(
+          verb === 'LOGIN' ? 'OK' : verb === 'FSD' ? 'OK FSD-SET' : `OK ${verb}-GRANTED`,
+        );
       }
       case 'LOGOUT':
         await reply('OK Goodbye');
@@ -113,7 +160,9 @@ function fakeUpsd(overrides: Record<string, string | string[]> = {}): FaultScrip
 describe('NutClient commands (happy paths)', () => {
   it('VER, NETVER, PROTVER, HELP', async () => {
     const client = await connect(await serve(fakeUpsd()));
-    expect(await client.ver()).toBe('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/');
+    expect(await client.ver()).toBe(
+      'Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/',
+    );
     expect(await client.netVer()).toBe('1.3');
     expect(await client.protVer()).toBe('1.3');
     expect(await client.help()).toMatch(/^Commands: HELP VER/);
@@ -134,11 +183,22 @@ describe('NutClient commands (happy paths)', () => {
 
   it('capabilities of a Synology DSM server (NETVER 1.2, no PROTVER)', async () => {
     const server = await serve(
-      fakeUpsd({ VER: 'Network UPS Tools upsd DSM7-2-60108-221130 - http://www.networkupstools.org/', NETVER: '1.2', PROTVER: 'ERR UNKNOWN-COMMAND' }),
+      fakeUpsd({
+        VER: 'Network UPS Tools upsd DSM7-2-60108-221130 - http://www.networkupstools.org/',
+        NETVER: '1.2',
+        PROTVER: 'ERR UNKNOWN-COMMAND',
+      }),
     );
     const client = await connect(server);
     const capabilities = await client.capabilities();
-    expect(capabilities).toMatchObject({ netVer: '1.2', protVer: undefined, isSynology: true, supportsPrimary: false, supportsTracking: false, supportsListClient: true });
+    expect(capabilities).toMatchObject({
+      netVer: '1.2',
+      protVer: undefined,
+      isSynology: true,
+      supportsPrimary: false,
+      supportsTracking: false,
+      supportsListClient: true,
+    });
     // Cached: asking again sends nothing.
     const sent = server.received.length;
     await client.capabilities();
@@ -168,10 +228,28 @@ describe('NutClient commands (happy paths)', () => {
   it('GET VAR / TYPE / DESC / CMDDESC / UPSDESC / NUMLOGINS', async () => {
     const client = await connect(await serve(fakeUpsd()));
     expect(await client.getVar('dummy', 'ups.status')).toBe('OL');
-    expect(await client.getType('dummy', 'ups.id')).toEqual({ rw: true, enum: false, range: false, kind: 'STRING', maxLength: 16, flags: ['RW', 'STRING:16'] });
-    expect(await client.getType('dummy', 'battery.charge')).toMatchObject({ rw: true, kind: 'NUMBER' });
-    expect(await client.getType('dummy', 'input.transfer.low')).toMatchObject({ rw: true, enum: true, kind: 'NUMBER' });
-    expect(await client.getType('dummy', 'old.style')).toMatchObject({ rw: false, enum: true, kind: 'UNKNOWN' });
+    expect(await client.getType('dummy', 'ups.id')).toEqual({
+      rw: true,
+      enum: false,
+      range: false,
+      kind: 'STRING',
+      maxLength: 16,
+      flags: ['RW', 'STRING:16'],
+    });
+    expect(await client.getType('dummy', 'battery.charge')).toMatchObject({
+      rw: true,
+      kind: 'NUMBER',
+    });
+    expect(await client.getType('dummy', 'input.transfer.low')).toMatchObject({
+      rw: true,
+      enum: true,
+      kind: 'NUMBER',
+    });
+    expect(await client.getType('dummy', 'old.style')).toMatchObject({
+      rw: false,
+      enum: true,
+      kind: 'UNKNOWN',
+    });
     expect(await client.getDesc('dummy', 'ups.status')).toBe('UPS status');
     // upsd emits DESC texts unescaped; the raw text between the outer quotes is recovered.
     expect(await client.getDesc('dummy', 'odd')).toBe('The "odd" one');
@@ -184,7 +262,12 @@ describe('NutClient commands (happy paths)', () => {
   it('server errors keep the connection usable', async () => {
     const client = await connect(await serve(fakeUpsd()));
     const error = await nutRejection(client.getVar('dummy', 'nosuch.var'));
-    expect(error).toMatchObject({ kind: 'server', code: 'VAR-NOT-SUPPORTED', command: 'GET VAR dummy nosuch.var', context: { ups: 'dummy' } });
+    expect(error).toMatchObject({
+      kind: 'server',
+      code: 'VAR-NOT-SUPPORTED',
+      command: 'GET VAR dummy nosuch.var',
+      context: { ups: 'dummy' },
+    });
     expect(client.isOpen).toBe(true);
     expect(await client.getVar('dummy', 'ups.status')).toBe('OL');
   });
@@ -207,7 +290,13 @@ describe('NutClient commands (happy paths)', () => {
     expect(client.loggedInUps).toBe('dummy');
     expect(await client.primary('dummy')).toBe('PRIMARY');
     await client.fsd('dummy');
-    expect(server.received).toEqual(['USERNAME monuser', 'PASSWORD "pa ss\\"q\\\\z\\#1"', 'LOGIN dummy', 'PRIMARY dummy', 'FSD dummy']);
+    expect(server.received).toEqual([
+      'USERNAME monuser',
+      'PASSWORD "pa ss\\"q\\\\z\\#1"',
+      'LOGIN dummy',
+      'PRIMARY dummy',
+      'FSD dummy',
+    ]);
   });
 
   it('authenticate with an empty user name sends nothing (Synology rejects an empty USERNAME)', async () => {
@@ -226,7 +315,9 @@ describe('NutClient commands (happy paths)', () => {
     const error = await nutRejection(client.login('dummy'));
     expect(error.code).toBe('ACCESS-DENIED');
     expect(error.fix).toMatch(/Permitted DiskStation devices/);
-    expect(JSON.stringify(error.toJSON()) + error.message + error.stack).not.toContain(secretPassword);
+    expect(JSON.stringify(error.toJSON()) + error.message + error.stack).not.toContain(
+      secretPassword,
+    );
   });
 
   it('a password with characters upsd would drop is refused before anything is sent', async () => {
@@ -266,8 +357,14 @@ describe('NutClient commands (happy paths)', () => {
     });
     const client = await connect(server);
     await client.authenticate('admin', PASSWORD);
-    const result = await client.setVar('dummy', 'ups.id', 'my id', { waitForResult: true, pollIntervalMs: 20 });
-    expect(result).toEqual({ trackingId: '2DDC5036-F665-4D29-BE4C-0374D091D263', result: 'SUCCESS' });
+    const result = await client.setVar('dummy', 'ups.id', 'my id', {
+      waitForResult: true,
+      pollIntervalMs: 20,
+    });
+    expect(result).toEqual({
+      trackingId: '2DDC5036-F665-4D29-BE4C-0374D091D263',
+      result: 'SUCCESS',
+    });
     await client.setVar('dummy', 'ups.id', 'again', { waitForResult: true, pollIntervalMs: 20 });
     expect(server.received.filter((line) => line === 'SET TRACKING ON')).toHaveLength(1);
     expect(server.received).toContain('SET VAR dummy ups.id "my id"');
@@ -275,21 +372,37 @@ describe('NutClient commands (happy paths)', () => {
 
   it('a tracking result that never leaves PENDING ends as PENDING after timeoutMs', async () => {
     const base = fakeUpsd();
-    const server = await serve((line, connection) => (line.startsWith('GET TRACKING 1111') ? connection.send('PENDING') : base(line, connection)));
+    const server = await serve((line, connection) =>
+      line.startsWith('GET TRACKING 1111') ? connection.send('PENDING') : base(line, connection),
+    );
     const client = await connect(server);
     await client.authenticate('admin', PASSWORD);
     const started = performance.now();
-    const result = await client.instCmd('dummy', 'load.off', undefined, { waitForResult: true, timeoutMs: 150, pollIntervalMs: 20 });
-    expect(result).toEqual({ trackingId: '11111111-2222-4333-8444-555555555555', result: 'PENDING' });
+    const result = await client.instCmd('dummy', 'load.off', undefined, {
+      waitForResult: true,
+      timeoutMs: 150,
+      pollIntervalMs: 20,
+    });
+    expect(result).toEqual({
+      trackingId: '11111111-2222-4333-8444-555555555555',
+      result: 'PENDING',
+    });
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('INSTCMD with a quoted param, driver error as a result, and no waiting without waitForResult', async () => {
     const base = fakeUpsd();
-    const server = await serve((line, connection) => (line.startsWith('GET TRACKING 1111') ? connection.send('ERR UNKNOWN') : base(line, connection)));
+    const server = await serve((line, connection) =>
+      line.startsWith('GET TRACKING 1111')
+        ? connection.send('ERR UNKNOWN')
+        : base(line, connection),
+    );
     const client = await connect(server);
     await client.authenticate('admin', PASSWORD);
-    expect(await client.instCmd('dummy', 'beeper.toggle')).toEqual({ trackingId: undefined, result: undefined });
+    expect(await client.instCmd('dummy', 'beeper.toggle')).toEqual({
+      trackingId: undefined,
+      result: undefined,
+    });
     expect(await client.instCmd('dummy', 'load.off', '10 s', { waitForResult: true })).toEqual({
       trackingId: '11111111-2222-4333-8444-555555555555',
       result: { error: 'UNKNOWN' },
@@ -299,7 +412,9 @@ describe('NutClient commands (happy paths)', () => {
   });
 
   it('getTracking throws for FEATURE-NOT-CONFIGURED (tracking off on this connection)', async () => {
-    const client = await connect(await serve(fakeUpsd({ 'GET TRACKING 1234': 'ERR FEATURE-NOT-CONFIGURED' })));
+    const client = await connect(
+      await serve(fakeUpsd({ 'GET TRACKING 1234': 'ERR FEATURE-NOT-CONFIGURED' })),
+    );
     const error = await nutRejection(client.getTracking('1234'));
     expect(error.code).toBe('FEATURE-NOT-CONFIGURED');
     expect(error.fix).toMatch(/SET TRACKING ON/);
@@ -307,7 +422,12 @@ describe('NutClient commands (happy paths)', () => {
 
   it('the command() escape hatch', async () => {
     const client = await connect(await serve(fakeUpsd()));
-    expect(await client.command(['GET', 'VAR', 'dummy', 'ups.mfr'])).toEqual(['VAR', 'dummy', 'ups.mfr', 'Power Co']);
+    expect(await client.command(['GET', 'VAR', 'dummy', 'ups.mfr'])).toEqual([
+      'VAR',
+      'dummy',
+      'ups.mfr',
+      'Power Co',
+    ]);
     expect((await nutRejection(client.command(['BOGUS']))).code).toBe('UNKNOWN-COMMAND');
   });
 
@@ -335,7 +455,11 @@ describe('NutClient closing', () => {
   });
 
   it('accepts the Goodbye... of very old servers', async () => {
-    const client = await connect(await serve((line, connection) => connection.send(line === 'LOGOUT' ? 'Goodbye...' : 'ERR UNKNOWN-COMMAND')));
+    const client = await connect(
+      await serve((line, connection) =>
+        connection.send(line === 'LOGOUT' ? 'Goodbye...' : 'ERR UNKNOWN-COMMAND'),
+      ),
+    );
     await client.logout();
     expect(client.isOpen).toBe(false);
   });
@@ -376,16 +500,31 @@ describe('NutClient closing', () => {
 
 describe('NutClient faults', () => {
   it('a malformed reply (wrong shape) closes the connection with a protocol error', async () => {
-    const client = await connect(await serve((_line, connection) => connection.send('NUMLOGINS dummy 1')));
+    const client = await connect(
+      await serve((_line, connection) => connection.send('NUMLOGINS dummy 1')),
+    );
     const error = await nutRejection(client.getVar('dummy', 'ups.status'));
-    expect(error).toMatchObject({ kind: 'protocol', code: 'UNEXPECTED-REPLY', command: 'GET VAR dummy ups.status' });
+    expect(error).toMatchObject({
+      kind: 'protocol',
+      code: 'UNEXPECTED-REPLY',
+      command: 'GET VAR dummy ups.status',
+    });
     expect(error.explanation).toContain('NUMLOGINS dummy 1');
     expect(client.isOpen).toBe(false);
     expect((await client.whenClosed())?.code).toBe('UNEXPECTED-REPLY');
   });
 
   it('garbage inside a LIST closes the connection with a protocol error', async () => {
-    const client = await connect(await serve((_line, connection) => connection.send('BEGIN LIST VAR dummy', 'VAR dummy a "1"', '%%garbage%%', 'END LIST VAR dummy')));
+    const client = await connect(
+      await serve((_line, connection) =>
+        connection.send(
+          'BEGIN LIST VAR dummy',
+          'VAR dummy a "1"',
+          '%%garbage%%',
+          'END LIST VAR dummy',
+        ),
+      ),
+    );
     const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'protocol', code: 'UNEXPECTED-REPLY' });
     expect(error.explanation).toContain('%%garbage%%');
@@ -393,7 +532,9 @@ describe('NutClient faults', () => {
   });
 
   it('an over-long line is refused as soon as it passes the limit, even without LF', async () => {
-    const server = await serve((_line, connection) => connection.write('VAR dummy x "' + 'A'.repeat(6000)));
+    const server = await serve((_line, connection) =>
+      connection.write('VAR dummy x "' + 'A'.repeat(6000)),
+    );
     const client = await connect(server);
     const error = await nutRejection(client.getVar('dummy', 'x'));
     expect(error).toMatchObject({ kind: 'protocol', code: 'LINE-TOO-LONG' });
@@ -401,7 +542,10 @@ describe('NutClient faults', () => {
   });
 
   it('honours a custom maxLineLength', async () => {
-    const client = await connect(await serve((_line, connection) => connection.send('VAR dummy x "' + 'A'.repeat(100) + '"')), { maxLineLength: 64 });
+    const client = await connect(
+      await serve((_line, connection) => connection.send('VAR dummy x "' + 'A'.repeat(100) + '"')),
+      { maxLineLength: 64 },
+    );
     expect((await nutRejection(client.getVar('dummy', 'x'))).code).toBe('LINE-TOO-LONG');
   });
 
@@ -412,8 +556,15 @@ describe('NutClient faults', () => {
     client.on('close', (cause) => closeCauses.push(cause));
     const first = client.getVar('dummy', 'ups.status');
     const second = client.listUps();
-    const [firstError, secondError] = await Promise.all([nutRejection(first), nutRejection(second)]);
-    expect(firstError).toMatchObject({ kind: 'timeout', code: 'REQUEST-TIMEOUT', command: 'GET VAR dummy ups.status' });
+    const [firstError, secondError] = await Promise.all([
+      nutRejection(first),
+      nutRejection(second),
+    ]);
+    expect(firstError).toMatchObject({
+      kind: 'timeout',
+      code: 'REQUEST-TIMEOUT',
+      command: 'GET VAR dummy ups.status',
+    });
     expect(secondError).toMatchObject({ kind: 'timeout', command: 'LIST UPS' });
     expect(client.isOpen).toBe(false);
     expect(closeCauses).toHaveLength(1);
@@ -428,13 +579,22 @@ describe('NutClient faults', () => {
       }),
     );
     const error = await nutRejection(client.listVar('dummy'));
-    expect(error).toMatchObject({ kind: 'closed', code: 'CONNECTION-CLOSED', command: 'LIST VAR dummy' });
+    expect(error).toMatchObject({
+      kind: 'closed',
+      code: 'CONNECTION-CLOSED',
+      command: 'LIST VAR dummy',
+    });
     expect(error.explanation).toMatch(/LIST reply \(2 item\(s\) received\)/);
     expect(error.explanation).toMatch(/middle of a line/);
   });
 
   it('a LIST that stalls mid-way times out', async () => {
-    const client = await connect(await serve((_line, connection) => connection.send('BEGIN LIST VAR dummy', 'VAR dummy a "1"')), { requestTimeoutMs: 150 });
+    const client = await connect(
+      await serve((_line, connection) =>
+        connection.send('BEGIN LIST VAR dummy', 'VAR dummy a "1"'),
+      ),
+      { requestTimeoutMs: 150 },
+    );
     const error = await nutRejection(client.listVar('dummy'));
     expect(error).toMatchObject({ kind: 'timeout', code: 'REQUEST-TIMEOUT' });
     expect(error.explanation).toContain('1 item(s) received');
@@ -442,7 +602,14 @@ describe('NutClient faults', () => {
 
   it('non-ASCII bytes are dropped like upsd does, with a warning, and the connection survives', async () => {
     const server = await serve(async (line, connection) => {
-      if (line === 'GET VAR dummy ups.mfr') await connection.write(Buffer.concat([Buffer.from('VAR dummy ups.mfr "M'), Buffer.from([0xc3, 0xbc, 0x00]), Buffer.from('ller"\n')]));
+      if (line === 'GET VAR dummy ups.mfr')
+        await connection.write(
+          Buffer.concat([
+            Buffer.from('VAR dummy ups.mfr "M'),
+            Buffer.from([0xc3, 0xbc, 0x00]),
+            Buffer.from('ller"\n'),
+          ]),
+        );
       else await connection.send('1.3');
     });
     const client = await connect(server);
@@ -457,7 +624,9 @@ describe('NutClient faults', () => {
   it('slow byte-by-byte replies are parsed correctly', async () => {
     const list = 'BEGIN LIST UPS\r\nUPS dummy "Slow \\"one\\""\nEND LIST UPS\n';
     const server = await serve((line, connection) =>
-      line === 'LIST UPS' ? connection.writeSlowly(list, 2) : connection.writeSlowly('VAR dummy ups.status "OB LB"\n', 2),
+      line === 'LIST UPS'
+        ? connection.writeSlowly(list, 2)
+        : connection.writeSlowly('VAR dummy ups.status "OB LB"\n', 2),
     );
     const client = await connect(server, { requestTimeoutMs: 2000 });
     expect(await client.getVar('dummy', 'ups.status')).toBe('OB LB');
@@ -486,7 +655,14 @@ describe('NutClient faults', () => {
       if (lines.length < 4) return;
       // All four arrived before any answer: reply in one burst, as upsd may.
       await connection.write(
-        ['VAR dummy a "1"', 'BEGIN LIST CMD dummy', 'CMD dummy x', 'END LIST CMD dummy', 'ERR VAR-NOT-SUPPORTED', 'VAR dummy d "4"'].join('\n') + '\n',
+        [
+          'VAR dummy a "1"',
+          'BEGIN LIST CMD dummy',
+          'CMD dummy x',
+          'END LIST CMD dummy',
+          'ERR VAR-NOT-SUPPORTED',
+          'VAR dummy d "4"',
+        ].join('\n') + '\n',
       );
     });
     const client = await connect(server);
@@ -498,9 +674,17 @@ describe('NutClient faults', () => {
     ]);
     expect(results[0]).toEqual({ status: 'fulfilled', value: '1' });
     expect(results[1]).toEqual({ status: 'fulfilled', value: ['x'] });
-    expect(results[2]).toMatchObject({ status: 'rejected', reason: { code: 'VAR-NOT-SUPPORTED', command: 'GET VAR dummy c' } });
+    expect(results[2]).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'VAR-NOT-SUPPORTED', command: 'GET VAR dummy c' },
+    });
     expect(results[3]).toEqual({ status: 'fulfilled', value: '4' });
-    expect(lines).toEqual(['GET VAR dummy a', 'LIST CMD dummy', 'GET VAR dummy c', 'GET VAR dummy d']);
+    expect(lines).toEqual([
+      'GET VAR dummy a',
+      'LIST CMD dummy',
+      'GET VAR dummy c',
+      'GET VAR dummy d',
+    ]);
   });
 
   it('pipeline() hands the socket all its requests as one write', async () => {
@@ -510,19 +694,31 @@ describe('NutClient faults', () => {
     const client = await connect(server, {
       createSocket: (target) => {
         const socket = net.createConnection(target);
-        const writable = socket as unknown as { _write: (chunk: Buffer, ...rest: unknown[]) => void; _writev: (chunks: { chunk: Buffer }[], ...rest: unknown[]) => void };
+        const writable = socket as unknown as {
+          _write: (chunk: Buffer, ...rest: unknown[]) => void;
+          _writev: (chunks: { chunk: Buffer }[], ...rest: unknown[]) => void;
+        };
         const write = writable._write.bind(socket);
         const writev = writable._writev.bind(socket);
         writable._write = (chunk, ...rest) => (writes.push([String(chunk)]), write(chunk, ...rest));
-        writable._writev = (chunks, ...rest) => (writes.push(chunks.map((c) => String(c.chunk))), writev(chunks, ...rest));
+        writable._writev = (chunks, ...rest) => (
+          writes.push(chunks.map((c) => String(c.chunk))),
+          writev(chunks, ...rest)
+        );
         return socket;
       },
     });
     const results = await client.pipeline(() =>
-      Promise.all([client.getVar('dummy', 'ups.status'), client.getNumLogins('dummy'), client.getVar('dummy', 'ups.mfr')]),
+      Promise.all([
+        client.getVar('dummy', 'ups.status'),
+        client.getNumLogins('dummy'),
+        client.getVar('dummy', 'ups.mfr'),
+      ]),
     );
     expect(results).toEqual(['OL', 2, 'Power Co']);
-    expect(writes).toEqual([['GET VAR dummy ups.status\n', 'GET NUMLOGINS dummy\n', 'GET VAR dummy ups.mfr\n']]);
+    expect(writes).toEqual([
+      ['GET VAR dummy ups.status\n', 'GET NUMLOGINS dummy\n', 'GET VAR dummy ups.mfr\n'],
+    ]);
   });
 
   it('two connections with half-received lines do not disturb each other (shared read buffer)', async () => {
@@ -557,7 +753,11 @@ describe('NutClient faults', () => {
 
   it('an unsolicited line closes the connection with a protocol error', async () => {
     const server = await serve(fakeUpsd(), (connection) => connection.send('OK'));
-    const client = await NutClient.connect({ host: server.host, port: server.port, keepAliveIntervalMs: 0 });
+    const client = await NutClient.connect({
+      host: server.host,
+      port: server.port,
+      keepAliveIntervalMs: 0,
+    });
     clients.push(client);
     const cause = await client.whenClosed();
     expect(cause).toMatchObject({ kind: 'protocol', code: 'UNSOLICITED-REPLY' });
@@ -565,7 +765,9 @@ describe('NutClient faults', () => {
   });
 
   it('an extra reply line after a single-line reply closes the connection', async () => {
-    const client = await connect(await serve((_line, connection) => connection.send('1.3', 'surprise')));
+    const client = await connect(
+      await serve((_line, connection) => connection.send('1.3', 'surprise')),
+    );
     expect(await client.netVer()).toBe('1.3');
     expect((await client.whenClosed())?.code).toBe('UNSOLICITED-REPLY');
   });
@@ -573,7 +775,11 @@ describe('NutClient faults', () => {
   it('connect refused → kind refused, explaining LISTEN', async () => {
     const port = await closedPort();
     const error = await nutRejection(NutClient.connect({ host: '127.0.0.1', port }));
-    expect(error).toMatchObject({ kind: 'refused', code: 'ECONNREFUSED', context: { host: '127.0.0.1', port } });
+    expect(error).toMatchObject({
+      kind: 'refused',
+      code: 'ECONNREFUSED',
+      context: { host: '127.0.0.1', port },
+    });
     expect(error.explanation).toMatch(/LISTEN/);
   });
 
@@ -597,12 +803,25 @@ describe('NutClient faults', () => {
 
   it('invalid options are refused before connecting', async () => {
     expect((await nutRejection(NutClient.connect({ host: '' }))).code).toBe('INVALID-OPTION');
-    expect((await nutRejection(NutClient.connect({ host: 'x', port: 70000 }))).code).toBe('INVALID-OPTION');
-    expect((await nutRejection(NutClient.connect({ host: 'x', tls: { mode: 'required', fingerprint256: 'abc' } }))).code).toBe('INVALID-OPTION');
+    expect((await nutRejection(NutClient.connect({ host: 'x', port: 70000 }))).code).toBe(
+      'INVALID-OPTION',
+    );
+    expect(
+      (
+        await nutRejection(
+          NutClient.connect({ host: 'x', tls: { mode: 'required', fingerprint256: 'abc' } }),
+        )
+      ).code,
+    ).toBe('INVALID-OPTION');
   });
 
   it('a timeout during PASSWORD never reveals the password', async () => {
-    const client = await connect(await serve((line, connection) => (line.startsWith('USERNAME') ? connection.send('OK') : undefined)), { requestTimeoutMs: 300 });
+    const client = await connect(
+      await serve((line, connection) =>
+        line.startsWith('USERNAME') ? connection.send('OK') : undefined,
+      ),
+      { requestTimeoutMs: 300 },
+    );
     const error = await nutRejection(client.authenticate('monuser', 'TopSecret123'));
     expect(error.kind).toBe('timeout');
     expect(error.command).toBe('PASSWORD <redacted>');

@@ -195,7 +195,8 @@ interface ResolvedOptions {
   tcpKeepAliveMs: number | undefined;
   maxLineLength: number | undefined;
   listLimits: ListLimits;
-  tls: Required<Pick<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>> & Omit<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>;
+  tls: Required<Pick<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>> &
+    Omit<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>;
   /** Normalized (upper-case hex, no colons). */
   pinnedFingerprint: string | undefined;
   createSocket: SocketFactory;
@@ -242,7 +243,12 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   private capabilitiesCache: Promise<NutCapabilities> | undefined;
   private tlsState: { protocol: string | null; fingerprint256: string | undefined } | undefined;
   private tlsDeclined: string | undefined;
-  private readonly addresses: { localAddress?: string; localPort?: number; remoteAddress?: string; remotePort?: number };
+  private readonly addresses: {
+    localAddress?: string;
+    localPort?: number;
+    remoteAddress?: string;
+    remotePort?: number;
+  };
 
   private constructor(socket: net.Socket, options: ResolvedOptions) {
     super();
@@ -275,7 +281,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
         await client.negotiateTls();
       } catch (error) {
         // A protocol error that broke the handshake is the better explanation than its aftermath.
-        const failure = client.cause ?? (error instanceof NutError ? error : socketError(error, { context: client.context() }));
+        const failure =
+          client.cause ??
+          (error instanceof NutError ? error : socketError(error, { context: client.context() }));
         client.fail(failure);
         throw failure;
       }
@@ -426,7 +434,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     const first = reply.words[0]?.toUpperCase();
     if (first === 'OK' || first?.startsWith('GOODBYE')) return;
     const code = errCodeOf(reply.words);
-    if (code !== undefined) throw serverError(code, { command: command.redacted, context: this.context() });
+    if (code !== undefined)
+      throw serverError(code, { command: command.redacted, context: this.context() });
     throw this.unexpectedReply(command, this.context(), reply, 'OK Goodbye');
   }
 
@@ -456,7 +465,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     return this.withUpsHint(async () => {
       const reply = await this.expectKeyword(command, 'NUMLOGINS', 3, ups);
       const count = Number(reply.words[2]);
-      if (!Number.isInteger(count) || count < 0) throw this.unexpectedReply(command, this.context(ups), reply, 'NUMLOGINS <ups> <n>');
+      if (!Number.isInteger(count) || count < 0)
+        throw this.unexpectedReply(command, this.context(ups), reply, 'NUMLOGINS <ups> <n>');
       return count;
     });
   }
@@ -464,7 +474,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   /** `GET UPSDESC <ups>` (`Unavailable` when none is configured). */
   async getUpsDesc(ups: string): Promise<string> {
     const command = buildCommand(['GET', 'UPSDESC', ups]);
-    return this.withUpsHint(async () => (await this.expectKeyword(command, 'UPSDESC', 3, ups)).words[2]!);
+    return this.withUpsHint(
+      async () => (await this.expectKeyword(command, 'UPSDESC', 3, ups)).words[2]!,
+    );
   }
 
   /** `GET VAR <ups> <name>`. */
@@ -473,21 +485,29 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     const command = this.encode(['GET', 'VAR', ups, name]);
     const reply = await this.sendLine(command, { ups });
     const code = errCodeOf(reply.words);
-    if (code !== undefined) throw await this.upsHint(serverError(code, { command: command.redacted, context: this.context(ups) }));
-    if (reply.words[0]?.toUpperCase() !== 'VAR' || reply.words.length < 4) throw this.unexpectedReply(command, this.context(ups), reply, 'VAR ...');
+    if (code !== undefined)
+      throw await this.upsHint(
+        serverError(code, { command: command.redacted, context: this.context(ups) }),
+      );
+    if (reply.words[0]?.toUpperCase() !== 'VAR' || reply.words.length < 4)
+      throw this.unexpectedReply(command, this.context(ups), reply, 'VAR ...');
     return reply.words[3]!;
   }
 
   /** `GET TYPE <ups> <name>`, parsed as a set of flags. */
   async getType(ups: string, name: string): Promise<NutVarType> {
     const command = buildCommand(['GET', 'TYPE', ups, name]);
-    return this.withUpsHint(async () => parseType((await this.expectKeyword(command, 'TYPE', 3, ups)).words.slice(3)));
+    return this.withUpsHint(async () =>
+      parseType((await this.expectKeyword(command, 'TYPE', 3, ups)).words.slice(3)),
+    );
   }
 
   /** `GET DESC <ups> <name>`: human description of a variable. */
   async getDesc(ups: string, name: string): Promise<string> {
     const command = buildCommand(['GET', 'DESC', ups, name]);
-    return this.withUpsHint(async () => descriptionText(await this.expectKeyword(command, 'DESC', 4, ups)));
+    return this.withUpsHint(async () =>
+      descriptionText(await this.expectKeyword(command, 'DESC', 4, ups)),
+    );
   }
 
   /**
@@ -497,7 +517,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * beyond the cap, and names whose description is an `ERR` or `Description unavailable`, are left
    * out of the result. Rejects only when the connection is lost.
    */
-  async getDescriptions(ups: string, names: readonly string[], limits: { concurrency?: number; maxRequests?: number } = {}): Promise<Map<string, string>> {
+  async getDescriptions(
+    ups: string,
+    names: readonly string[],
+    limits: { concurrency?: number; maxRequests?: number } = {},
+  ): Promise<Map<string, string>> {
     const concurrency = limits.concurrency ?? DESCRIPTION_FANOUT.concurrency;
     const wanted = names.slice(0, limits.maxRequests ?? DESCRIPTION_FANOUT.maxRequests);
     const result = new Map<string, string>();
@@ -520,7 +544,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   /** `GET CMDDESC <ups> <cmd>`: human description of an instant command. */
   async getCmdDesc(ups: string, cmd: string): Promise<string> {
     const command = buildCommand(['GET', 'CMDDESC', ups, cmd]);
-    return this.withUpsHint(async () => descriptionText(await this.expectKeyword(command, 'CMDDESC', 4, ups)));
+    return this.withUpsHint(async () =>
+      descriptionText(await this.expectKeyword(command, 'CMDDESC', 4, ups)),
+    );
   }
 
   /** `GET TRACKING`: whether tracking is on for this connection (2.8.0+). */
@@ -541,8 +567,10 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     const command = buildCommand(['GET', 'TRACKING', id]);
     const reply = await this.sendLine(command);
     const code = errCodeOf(reply.words);
-    if (code === 'UNKNOWN' || code === 'FAILED' || code === 'INVALID-ARGUMENT') return { error: code };
-    if (code !== undefined) throw serverError(code, { command: command.redacted, context: this.context() });
+    if (code === 'UNKNOWN' || code === 'FAILED' || code === 'INVALID-ARGUMENT')
+      return { error: code };
+    if (code !== undefined)
+      throw serverError(code, { command: command.redacted, context: this.context() });
     const status = reply.words[0]?.toUpperCase();
     if (status === 'PENDING' || status === 'SUCCESS') return status;
     throw this.unexpectedReply(command, this.context(), reply, 'PENDING, SUCCESS or ERR');
@@ -582,7 +610,12 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       const min = Number(item[0]);
       const max = Number(item[1]);
       if (item.length < 2 || !Number.isFinite(min) || !Number.isFinite(max)) {
-        throw this.unexpectedReply(command, this.context(ups), { raw: '', words: ['RANGE', ups, name, ...item] }, 'RANGE <ups> <var> "<min>" "<max>"');
+        throw this.unexpectedReply(
+          command,
+          this.context(ups),
+          { raw: '', words: ['RANGE', ups, name, ...item] },
+          'RANGE <ups> <var> "<min>" "<max>"',
+        );
       }
       return { min, max };
     });
@@ -603,13 +636,23 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * `SET VAR <ups> <name> "<value>"` (value always quoted). `OK` only means "forwarded to the
    * driver"; pass `waitForResult` to learn the driver's verdict through TRACKING.
    */
-  async setVar(ups: string, name: string, value: string, options: ActionOptions = {}): Promise<ActionResult> {
+  async setVar(
+    ups: string,
+    name: string,
+    value: string,
+    options: ActionOptions = {},
+  ): Promise<ActionResult> {
     const command = buildCommand(['SET', 'VAR', ups, name, quoted(value)]);
     return this.trackedAction(command, ups, options);
   }
 
   /** `INSTCMD <ups> <cmd> ["<param>"]` (param always quoted); see {@link setVar} for `options`. */
-  async instCmd(ups: string, cmd: string, param?: string, options: ActionOptions = {}): Promise<ActionResult> {
+  async instCmd(
+    ups: string,
+    cmd: string,
+    param?: string,
+    options: ActionOptions = {},
+  ): Promise<ActionResult> {
     const words: CommandWord[] = ['INSTCMD', ups, cmd];
     if (param !== undefined) words.push(quoted(param));
     return this.trackedAction(buildCommand(words), ups, options);
@@ -668,14 +711,20 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   // Command helpers
 
   private context(ups?: string): NutErrorContext {
-    return ups === undefined ? { host: this.options.host, port: this.options.port } : { host: this.options.host, port: this.options.port, ups };
+    return ups === undefined
+      ? { host: this.options.host, port: this.options.port }
+      : { host: this.options.host, port: this.options.port, ups };
   }
 
-  private async expectLine(words: readonly CommandWord[] | EncodedCommand, ups?: string): Promise<LineReply> {
+  private async expectLine(
+    words: readonly CommandWord[] | EncodedCommand,
+    ups?: string,
+  ): Promise<LineReply> {
     const command = isEncoded(words) ? words : buildCommand(words);
     const reply = await this.sendLine(command, { ups });
     const code = errCodeOf(reply.words);
-    if (code !== undefined) throw serverError(code, { command: command.redacted, context: this.context(ups) });
+    if (code !== undefined)
+      throw serverError(code, { command: command.redacted, context: this.context(ups) });
     return reply;
   }
 
@@ -692,12 +741,18 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   private checkOk(reply: LineReply, command: EncodedCommand, ups?: string): void {
     if (isOk(reply)) return;
     const code = errCodeOf(reply.words);
-    if (code !== undefined) throw serverError(code, { command: command.redacted, context: this.context(ups) });
+    if (code !== undefined)
+      throw serverError(code, { command: command.redacted, context: this.context(ups) });
     throw this.unexpectedReply(command, this.context(ups), reply, 'OK');
   }
 
   /** A single-line reply starting with `keyword` (e.g. `VAR`), with at least `minWords` words. */
-  private async expectKeyword(command: EncodedCommand, keyword: string, minWords: number, ups?: string): Promise<LineReply> {
+  private async expectKeyword(
+    command: EncodedCommand,
+    keyword: string,
+    minWords: number,
+    ups?: string,
+  ): Promise<LineReply> {
     const reply = await this.expectLine(command, ups);
     if (reply.words[0]?.toUpperCase() !== keyword || reply.words.length < minWords) {
       throw this.unexpectedReply(command, this.context(ups), reply, `${keyword} ...`);
@@ -707,12 +762,18 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   private firstWord(reply: LineReply, what: string): string {
     const word = reply.words[0];
-    if (word === undefined) throw this.unexpectedReply(buildCommand([what]), this.context(), reply, 'a version number');
+    if (word === undefined)
+      throw this.unexpectedReply(buildCommand([what]), this.context(), reply, 'a version number');
     return word;
   }
 
   /** A reply of the wrong shape means replies and requests are out of step: close the connection. */
-  private unexpectedReply(command: EncodedCommand, context: NutErrorContext, reply: LineReply, expected: string): NutError {
+  private unexpectedReply(
+    command: EncodedCommand,
+    context: NutErrorContext,
+    reply: LineReply,
+    expected: string,
+  ): NutError {
     const error = new NutError({
       kind: 'protocol',
       code: ClientErrorCode.unexpectedReply,
@@ -743,7 +804,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     } catch {
       return error;
     }
-    return serverError(error.code, { command: error.command, context: error.context, availableUps: names });
+    return serverError(error.code, {
+      command: error.command,
+      context: error.context,
+      availableUps: names,
+    });
   }
 
   /**
@@ -798,11 +863,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     return ups === undefined ? run() : this.withUpsHint(run);
   }
 
-  private async trackedAction(command: EncodedCommand, ups: string, options: ActionOptions): Promise<ActionResult> {
+  private async trackedAction(
+    command: EncodedCommand,
+    ups: string,
+    options: ActionOptions,
+  ): Promise<ActionResult> {
     if (options.waitForResult) await this.ensureTracking();
     const words = await this.withUpsHint(() => this.expectOkWords(command, ups));
     const trackingId = words[1]?.toUpperCase() === 'TRACKING' ? words[2] : undefined;
-    if (!options.waitForResult || trackingId === undefined) return { trackingId, result: undefined };
+    if (!options.waitForResult || trackingId === undefined)
+      return { trackingId, result: undefined };
     return { trackingId, result: await this.pollTracking(trackingId, options) };
   }
 
@@ -858,7 +928,10 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   // -------------------------------------------------------------------------------------------
   // Transport
 
-  private sendLine(command: EncodedCommand, options: { ups?: string; closing?: boolean; onReplySync?: (reply: LineReply) => void } = {}): Promise<LineReply> {
+  private sendLine(
+    command: EncodedCommand,
+    options: { ups?: string; closing?: boolean; onReplySync?: (reply: LineReply) => void } = {},
+  ): Promise<LineReply> {
     return new Promise<LineReply>((resolve, reject) => {
       this.enqueue(
         {
@@ -920,7 +993,12 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       if (this.isClosed()) return;
       this.handleEvent(events[index]!);
       if (this.upgrading && (index < events.length - 1 || this.reader.hasPartialLine)) {
-        this.fail(this.protocolError(ClientErrorCode.unexpectedReply, 'The server sent plaintext data after OK STARTTLS, where the TLS handshake should start.'));
+        this.fail(
+          this.protocolError(
+            ClientErrorCode.unexpectedReply,
+            'The server sent plaintext data after OK STARTTLS, where the TLS handshake should start.',
+          ),
+        );
         return;
       }
     }
@@ -942,10 +1020,14 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     }
     const { words, issues } = tokenizeDetailed(event.text);
     if (event.nonPrintableBytes > 0) {
-      this.emit('warning', `Reply contained ${event.nonPrintableBytes} byte(s) outside printable ASCII; they were dropped as upsd's own parser does.`);
+      this.emit(
+        'warning',
+        `Reply contained ${event.nonPrintableBytes} byte(s) outside printable ASCII; they were dropped as upsd's own parser does.`,
+      );
     }
     for (const issue of issues) {
-      if (issue !== 'dropped-non-printable') this.emit('warning', `Reply tokenized leniently (${issue}): "${describeWords(words)}".`);
+      if (issue !== 'dropped-non-printable')
+        this.emit('warning', `Reply tokenized leniently (${issue}): "${describeWords(words)}".`);
     }
     const head = this.pending[0];
     if (!head) {
@@ -984,7 +1066,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
         this.complete(head, { items: step.items });
         return;
       case 'server-error':
-        this.complete(head, { error: serverError(step.code, { command: head.command.redacted, context: head.context }) });
+        this.complete(head, {
+          error: serverError(step.code, { command: head.command.redacted, context: head.context }),
+        });
         return;
       case 'unexpected':
         this.fail(
@@ -1148,7 +1232,9 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     this.keepAliveTimer = undefined;
     const rejected = cause ?? closedByClientError(this.context());
     for (const request of this.pending.splice(0)) {
-      request.settle({ error: rejected.with({ command: request.command.redacted, context: request.context }) });
+      request.settle({
+        error: rejected.with({ command: request.command.redacted, context: request.context }),
+      });
     }
     this.emit('close', cause);
     this.resolveClosed(cause);
@@ -1164,7 +1250,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       // upsd 2.8.0 handshakes synchronously after OK STARTTLS and freezes for every client until we
       // do: start the handshake right here, before anything else can run.
       onReplySync: (line) => {
-        if (line.words[0]?.toUpperCase() === 'OK' && line.words[1]?.toUpperCase() === 'STARTTLS') handshake = this.startHandshake();
+        if (line.words[0]?.toUpperCase() === 'OK' && line.words[1]?.toUpperCase() === 'STARTTLS')
+          handshake = this.startHandshake();
       },
     });
     if (!handshake) {
@@ -1188,7 +1275,10 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     this.socket = secureSocket;
     this.reader = new LineReader({ maxLineLength: this.options.maxLineLength });
     const certificate = secureSocket.getPeerCertificate();
-    this.tlsState = { protocol: secureSocket.getProtocol(), fingerprint256: certificate.fingerprint256 || undefined };
+    this.tlsState = {
+      protocol: secureSocket.getProtocol(),
+      fingerprint256: certificate.fingerprint256 || undefined,
+    };
     this.attach(secureSocket);
   }
 
@@ -1200,13 +1290,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     raw.on('error', () => undefined);
     const settings = this.options.tls;
     const identity = settings.servername ?? this.options.host;
-    const verify = settings.insecure !== true && (settings.caPem !== undefined || this.options.pinnedFingerprint === undefined);
+    const verify =
+      settings.insecure !== true &&
+      (settings.caPem !== undefined || this.options.pinnedFingerprint === undefined);
     const secureSocket = tls.connect({
       socket: raw,
       servername: net.isIP(identity) ? undefined : identity,
       rejectUnauthorized: verify,
       ca: settings.caPem === undefined ? undefined : [settings.caPem],
-      checkServerIdentity: (_hostname, certificate) => (verify ? tls.checkServerIdentity(identity, certificate) : undefined),
+      checkServerIdentity: (_hostname, certificate) =>
+        verify ? tls.checkServerIdentity(identity, certificate) : undefined,
     });
     return new Promise<tls.TLSSocket>((resolve, reject) => {
       const cleanup = (): void => {
@@ -1248,7 +1341,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       const onClose = (): void =>
         failWith(
           this.tlsError('ECONNRESET', {
-            explanation: 'The server closed the connection during the TLS handshake (it may not accept this TLS version or its certificate setup is broken).',
+            explanation:
+              'The server closed the connection during the TLS handshake (it may not accept this TLS version or its certificate setup is broken).',
             fix: 'Check the upsd log on the server; try tls mode "off" to confirm plaintext works.',
           }),
         );
@@ -1258,16 +1352,44 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     });
   }
 
-  private tlsError(code: string, text: { explanation: string; fix: string }, cause?: unknown): NutError {
-    return new NutError({ kind: 'tls', code, ...text, command: 'STARTTLS', context: this.context(), cause });
+  private tlsError(
+    code: string,
+    text: { explanation: string; fix: string },
+    cause?: unknown,
+  ): NutError {
+    return new NutError({
+      kind: 'tls',
+      code,
+      ...text,
+      command: 'STARTTLS',
+      context: this.context(),
+      cause,
+    });
   }
 
   private tlsHandshakeError(error: Error, identity: string): NutError {
     const code = errnoOf(error) ?? 'TLS-HANDSHAKE-FAILED';
     const pinHint =
       'Provide the server certificate or its CA (caPem), or pin its SHA-256 fingerprint (fingerprint256); "insecure" skips verification (testing only).';
-    if (['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_UNTRUSTED'].includes(code)) {
-      return this.tlsError(code, { explanation: "The server's certificate is not signed by a trusted CA (upsd certificates are usually self-signed).", fix: pinHint }, error);
+    if (
+      [
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'SELF_SIGNED_CERT_IN_CHAIN',
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+        'UNABLE_TO_GET_ISSUER_CERT',
+        'CERT_UNTRUSTED',
+      ].includes(code)
+    ) {
+      return this.tlsError(
+        code,
+        {
+          explanation:
+            "The server's certificate is not signed by a trusted CA (upsd certificates are usually self-signed).",
+          fix: pinHint,
+        },
+        error,
+      );
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return this.tlsError(
@@ -1282,11 +1404,21 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
       return this.tlsError(
         code,
-        { explanation: `The server's certificate is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not yet valid'} (or a clock is wrong).`, fix: 'Renew the certificate on the server and check both clocks.' },
+        {
+          explanation: `The server's certificate is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not yet valid'} (or a clock is wrong).`,
+          fix: 'Renew the certificate on the server and check both clocks.',
+        },
         error,
       );
     }
-    return this.tlsError(code, { explanation: `The TLS handshake failed: ${error.message}`, fix: 'Check the TLS settings on both sides; ' + pinHint }, error);
+    return this.tlsError(
+      code,
+      {
+        explanation: `The TLS handshake failed: ${error.message}`,
+        fix: 'Check the TLS settings on both sides; ' + pinHint,
+      },
+      error,
+    );
   }
 }
 
@@ -1358,35 +1490,56 @@ function invalidOption(explanation: string, fix: string): NutError {
   return new NutError({ kind: 'argument', code: ClientErrorCode.invalidOption, explanation, fix });
 }
 
-function positiveMs(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+function positiveMs(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalidOption(`${name} must be a positive number of milliseconds, got ${value}.`, `Use a value such as ${fallback}.`);
+    throw invalidOption(
+      `${name} must be a positive number of milliseconds, got ${value}.`,
+      `Use a value such as ${fallback}.`,
+    );
   }
   return value;
 }
 
 function positiveCount(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw invalidOption(`${name} must be a positive integer, got ${value}.`, `Use a value such as ${fallback}.`);
+  if (!Number.isInteger(value) || value < 1)
+    throw invalidOption(
+      `${name} must be a positive integer, got ${value}.`,
+      `Use a value such as ${fallback}.`,
+    );
   return value;
 }
 
 function resolveOptions(options: NutClientOptions): ResolvedOptions {
   const host = options.host.trim();
-  if (host === '') throw invalidOption('No host was given.', 'Enter the NUT server\'s host name or IP address.');
+  if (host === '')
+    throw invalidOption('No host was given.', "Enter the NUT server's host name or IP address.");
   const port = options.port ?? DEFAULT_NUT_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidOption(`Port ${port} is not a valid TCP port.`, 'Use 3493 (the NUT default) unless the server is configured otherwise.');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw invalidOption(
+      `Port ${port} is not a valid TCP port.`,
+      'Use 3493 (the NUT default) unless the server is configured otherwise.',
+    );
   const given = options.tls ?? { mode: 'off' };
   // A CA or a pin asks for an authenticated server: never fall back to plaintext (the same rule
   // as impliedTlsMode in shared/config.ts, which this module does not load).
   const pinned = (given.caPem ?? '').trim() !== '' || (given.fingerprint256 ?? '').trim() !== '';
-  const tlsOptions: NutTlsOptions = given.mode === 'opportunistic' && pinned ? { ...given, mode: 'required' } : given;
+  const tlsOptions: NutTlsOptions =
+    given.mode === 'opportunistic' && pinned ? { ...given, mode: 'required' } : given;
   let pinnedFingerprint: string | undefined;
   if (tlsOptions.fingerprint256 !== undefined && tlsOptions.mode !== 'off') {
     pinnedFingerprint = normalizeFingerprint(tlsOptions.fingerprint256);
     if (!/^[0-9A-F]{64}$/.test(pinnedFingerprint)) {
-      throw invalidOption('The pinned certificate fingerprint is not a SHA-256 fingerprint (64 hex digits).', 'Copy the fingerprint as shown, e.g. AB:CD:...:EF (colons optional).');
+      throw invalidOption(
+        'The pinned certificate fingerprint is not a SHA-256 fingerprint (64 hex digits).',
+        'Copy the fingerprint as shown, e.g. AB:CD:...:EF (colons optional).',
+      );
     }
   }
   return {
@@ -1394,14 +1547,22 @@ function resolveOptions(options: NutClientOptions): ResolvedOptions {
     port,
     connectTimeoutMs: positiveMs('connectTimeoutMs', options.connectTimeoutMs, 5000),
     requestTimeoutMs: positiveMs('requestTimeoutMs', options.requestTimeoutMs, 5000),
-    keepAliveIntervalMs: positiveMs('keepAliveIntervalMs', options.keepAliveIntervalMs, 30_000, true),
+    keepAliveIntervalMs: positiveMs(
+      'keepAliveIntervalMs',
+      options.keepAliveIntervalMs,
+      30_000,
+      true,
+    ),
     tcpKeepAliveMs: options.tcpKeepAliveMs,
     maxLineLength: options.maxLineLength,
     listLimits: {
       maxItems: positiveCount('maxListItems', options.maxListItems, DEFAULT_MAX_LIST_ITEMS),
       maxBytes: positiveCount('maxListBytes', options.maxListBytes, DEFAULT_MAX_LIST_BYTES),
     },
-    tls: { ...tlsOptions, handshakeTimeoutMs: positiveMs('tls.handshakeTimeoutMs', tlsOptions.handshakeTimeoutMs, 5000) },
+    tls: {
+      ...tlsOptions,
+      handshakeTimeoutMs: positiveMs('tls.handshakeTimeoutMs', tlsOptions.handshakeTimeoutMs, 5000),
+    },
     pinnedFingerprint,
     createSocket: options.createSocket ?? createSocketWithSharedReads,
   };
@@ -1428,7 +1589,10 @@ function onSharedRead(this: net.Socket, bytes: number, buffer: Uint8Array): bool
 }
 
 function createSocketWithSharedReads(target: { host: string; port: number }): net.Socket {
-  return net.createConnection({ ...target, onread: { buffer: sharedReadBuffer, callback: onSharedRead } });
+  return net.createConnection({
+    ...target,
+    onread: { buffer: sharedReadBuffer, callback: onSharedRead },
+  });
 }
 
 /** Connects the TCP socket, with a timeout that tells a silently-dropping firewall from a refusal. */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { NUT_ERR_CODES, NutError, describeErrCode, hasServerCode, isKnownErrCode, serverError, socketError } from './errors.js';
+import {
+  NUT_ERR_CODES,
+  NutError,
+  describeErrCode,
+  hasServerCode,
+  isKnownErrCode,
+  serverError,
+  socketError,
+} from './errors.js';
 
 const context = { host: 'nas.local', port: 3493 };
 
@@ -39,18 +47,30 @@ describe('ERR codes (main/nut/README.md §1.6)', () => {
   });
 
   it('lists the UPS names the server does have for UNKNOWN-UPS', () => {
-    expect(describeErrCode('UNKNOWN-UPS', { availableUps: ['ups', 'rack'] }).explanation).toContain('The server has: ups, rack.');
+    expect(describeErrCode('UNKNOWN-UPS', { availableUps: ['ups', 'rack'] }).explanation).toContain(
+      'The server has: ups, rack.',
+    );
     expect(describeErrCode('UNKNOWN-UPS', { availableUps: [] }).explanation).toContain('(none)');
-    const error = serverError('UNKNOWN-UPS', { command: 'LOGIN nosuch', context: { ...context, ups: 'nosuch' }, availableUps: ['ups'] });
+    const error = serverError('UNKNOWN-UPS', {
+      command: 'LOGIN nosuch',
+      context: { ...context, ups: 'nosuch' },
+      availableUps: ['ups'],
+    });
     expect(error.availableUps).toEqual(['ups']);
     expect(error.message).toContain('ERR UNKNOWN-UPS to LOGIN nosuch');
     expect(error.message).toContain('ups nosuch at nas.local:3493');
   });
 
   it('refines the text where one code means different things for different commands', () => {
-    expect(describeErrCode('FEATURE-NOT-CONFIGURED', { command: 'STARTTLS' }).fix).toMatch(/CERTFILE|CERTPATH/);
-    expect(describeErrCode('FEATURE-NOT-CONFIGURED', { command: 'GET TRACKING 1234' }).fix).toMatch(/SET TRACKING ON/);
-    expect(describeErrCode('INVALID-ARGUMENT', { command: 'SET TRACKING ON' }).explanation).toMatch(/2\.8\.0/);
+    expect(describeErrCode('FEATURE-NOT-CONFIGURED', { command: 'STARTTLS' }).fix).toMatch(
+      /CERTFILE|CERTPATH/,
+    );
+    expect(describeErrCode('FEATURE-NOT-CONFIGURED', { command: 'GET TRACKING 1234' }).fix).toMatch(
+      /SET TRACKING ON/,
+    );
+    expect(describeErrCode('INVALID-ARGUMENT', { command: 'SET TRACKING ON' }).explanation).toMatch(
+      /2\.8\.0/,
+    );
     expect(describeErrCode('UNKNOWN-COMMAND', { command: 'PRIMARY ups' }).fix).toMatch(/MASTER/);
     expect(describeErrCode('UNKNOWN-COMMAND', { command: 'PROTVER' }).fix).toMatch(/NETVER/);
   });
@@ -98,18 +118,29 @@ describe('socketError', () => {
   });
 
   it("reads the errno of Node 20's happy-eyeballs AggregateError", () => {
-    const aggregate = new AggregateError([errnoError('ECONNREFUSED'), errnoError('ECONNREFUSED')], 'connect failed');
+    const aggregate = new AggregateError(
+      [errnoError('ECONNREFUSED'), errnoError('ECONNREFUSED')],
+      'connect failed',
+    );
     expect(socketError(aggregate, { context }).kind).toBe('refused');
   });
 });
 
 describe('NutError', () => {
   it('carries kind, code, explanation, fix, redacted command and context, also in JSON', () => {
-    const error = serverError('ACCESS-DENIED', { command: 'PASSWORD <redacted>', context: { ...context, ups: 'ups' } });
+    const error = serverError('ACCESS-DENIED', {
+      command: 'PASSWORD <redacted>',
+      context: { ...context, ups: 'ups' },
+    });
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('NutError');
     const json = JSON.parse(JSON.stringify(error)) as Record<string, unknown>;
-    expect(json).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'PASSWORD <redacted>', context: { host: 'nas.local', port: 3493, ups: 'ups' } });
+    expect(json).toMatchObject({
+      kind: 'server',
+      code: 'ACCESS-DENIED',
+      command: 'PASSWORD <redacted>',
+      context: { host: 'nas.local', port: 3493, ups: 'ups' },
+    });
     expect(json.explanation).toBe(error.explanation);
     expect(json.fix).toBe(error.fix);
   });
@@ -127,6 +158,10 @@ describe('NutError', () => {
     expect(hasServerCode(error, 'ACCESS-DENIED')).toBe(false);
     expect(hasServerCode(error)).toBe(true);
     expect(hasServerCode(new Error('x'))).toBe(false);
-    expect(hasServerCode(new NutError({ kind: 'timeout', code: 'REQUEST-TIMEOUT', explanation: 'e', fix: 'f' }))).toBe(false);
+    expect(
+      hasServerCode(
+        new NutError({ kind: 'timeout', code: 'REQUEST-TIMEOUT', explanation: 'e', fix: 'f' }),
+      ),
+    ).toBe(false);
   });
 });

@@ -127,7 +127,11 @@ export class NutError extends Error {
 
 /** Narrowing helper: `hasServerCode(err, 'DATA-STALE', 'DRIVER-NOT-CONNECTED')`. */
 export function hasServerCode(error: unknown, ...codes: string[]): error is NutError {
-  return error instanceof NutError && error.kind === 'server' && (codes.length === 0 || codes.includes(error.code));
+  return (
+    error instanceof NutError &&
+    error.kind === 'server' &&
+    (codes.length === 0 || codes.includes(error.code))
+  );
 }
 
 function formatMessage(init: NutErrorInit): string {
@@ -141,7 +145,10 @@ function formatMessage(init: NutErrorInit): string {
 
 function formatWhere(context: NutErrorContext | undefined): string {
   if (!context) return '';
-  const hostPort = context.host === undefined ? '' : `${formatHost(context.host)}${context.port === undefined ? '' : `:${context.port}`}`;
+  const hostPort =
+    context.host === undefined
+      ? ''
+      : `${formatHost(context.host)}${context.port === undefined ? '' : `:${context.port}`}`;
   const ups = context.ups === undefined ? '' : `ups ${context.ups}`;
   return [ups, hostPort].filter(Boolean).join(' at ');
 }
@@ -243,7 +250,8 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: 'List the supported commands (LIST CMD) and pick one of them.',
   },
   'INVALID-ARGUMENT': {
-    explanation: 'The server did not accept the arguments (wrong number of words or an unknown sub-command).',
+    explanation:
+      'The server did not accept the arguments (wrong number of words or an unknown sub-command).',
     fix: 'This usually means the server is older than this client expects; check the server version (VER/NETVER).',
   },
   'INSTCMD-FAILED': {
@@ -251,7 +259,8 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: 'Check that the driver is running on the server and look at the upsd/driver log.',
   },
   'SET-FAILED': {
-    explanation: 'upsd could not forward the new value to the driver (or the variable has broken length metadata).',
+    explanation:
+      'upsd could not forward the new value to the driver (or the variable has broken length metadata).',
     fix: 'Check that the driver is running on the server and look at the upsd/driver log.',
   },
   READONLY: {
@@ -263,7 +272,8 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: 'Shorten the value to the length given by GET TYPE (STRING:<n>).',
   },
   'INVALID-VALUE': {
-    explanation: 'The value is not one of the allowed values (LIST ENUM) or is outside the allowed ranges (LIST RANGE).',
+    explanation:
+      'The value is not one of the allowed values (LIST ENUM) or is outside the allowed ranges (LIST RANGE).',
     fix: 'Pick a value from LIST ENUM or inside LIST RANGE for this variable.',
   },
   'FEATURE-NOT-SUPPORTED': {
@@ -290,7 +300,8 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: DRIVER_FIX,
   },
   'ALREADY-LOGGED-IN': {
-    explanation: 'This connection already did a LOGIN (upsd allows one LOGIN per connection, even for another UPS).',
+    explanation:
+      'This connection already did a LOGIN (upsd allows one LOGIN per connection, even for another UPS).',
     fix: 'Use one connection per monitored UPS.',
   },
   'ALREADY-SET-USERNAME': {
@@ -314,7 +325,8 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: 'Check the server version (VER/NETVER); this client falls back automatically where the protocol allows it.',
   },
   UNKNOWN: {
-    explanation: 'The driver did not report a result for the tracked request, or the tracking id is unknown/expired.',
+    explanation:
+      'The driver did not report a result for the tracked request, or the tracking id is unknown/expired.',
     fix: 'The driver may have ignored the request; check the variable or the UPS state directly.',
   },
   FAILED: {
@@ -330,15 +342,18 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
     fix: CREDENTIALS_FIX,
   },
   'VAR-UNKNOWN': {
-    explanation: 'The server does not know this variable (only old or forked servers send this code).',
+    explanation:
+      'The server does not know this variable (only old or forked servers send this code).',
     fix: 'List the available variables (LIST VAR) and pick one that exists.',
   },
   'UNKNOWN-TYPE': {
-    explanation: 'The server could not determine the type of this variable (only old or forked servers send this code).',
+    explanation:
+      'The server could not determine the type of this variable (only old or forked servers send this code).',
     fix: 'Treat the variable as read-only text.',
   },
   'UNKNOWN-INSTCMD': {
-    explanation: 'The server does not know this instant command (only old or forked servers send this code).',
+    explanation:
+      'The server does not know this instant command (only old or forked servers send this code).',
     fix: 'List the supported commands (LIST CMD) and pick one of them.',
   },
   'MISSING-ARGUMENT': {
@@ -360,7 +375,10 @@ export function isKnownErrCode(code: string): code is NutErrCode {
  * error, redacted or not; only its first words are looked at) refines the text where the same code
  * means different things for different commands.
  */
-export function describeErrCode(code: string, options: { command?: string; availableUps?: readonly string[] } = {}): ErrDescription {
+export function describeErrCode(
+  code: string,
+  options: { command?: string; availableUps?: readonly string[] } = {},
+): ErrDescription {
   const base: ErrDescription = isKnownErrCode(code)
     ? ERR_DESCRIPTIONS[code]
     : {
@@ -382,15 +400,21 @@ export function describeErrCode(code: string, options: { command?: string; avail
 /** First one or two words of a command line, upper-cased: `GET TRACKING`, `LOGIN`, ... */
 function commandVerb(command: string | undefined): string {
   if (!command) return '';
-  const words = command.trim().split(/\s+/, 2).map((word) => word.toUpperCase());
+  const words = command
+    .trim()
+    .split(/\s+/, 2)
+    .map((word) => word.toUpperCase());
   const first = words[0] ?? '';
-  return (first === 'GET' || first === 'SET' || first === 'LIST') && words[1] ? `${first} ${words[1]}` : first;
+  return (first === 'GET' || first === 'SET' || first === 'LIST') && words[1]
+    ? `${first} ${words[1]}`
+    : first;
 }
 
 function refineForCommand(code: string, verb: string): ErrDescription | undefined {
   if (code === 'FEATURE-NOT-CONFIGURED' && verb === 'STARTTLS') {
     return {
-      explanation: 'TLS is supported by this upsd but no certificate is configured, so it can only talk in plaintext.',
+      explanation:
+        'TLS is supported by this upsd but no certificate is configured, so it can only talk in plaintext.',
       fix:
         'On the server configure a certificate in upsd.conf (OpenSSL builds: CERTFILE; NSS builds such as Debian: ' +
         'CERTPATH + CERTIDENT) and restart upsd, or set TLS to "off"/"opportunistic" for this connection.',
@@ -398,20 +422,25 @@ function refineForCommand(code: string, verb: string): ErrDescription | undefine
   }
   if (code === 'FEATURE-NOT-CONFIGURED' && verb === 'GET TRACKING') {
     return {
-      explanation: 'Tracking is not enabled on this connection, so tracking results cannot be queried.',
+      explanation:
+        'Tracking is not enabled on this connection, so tracking results cannot be queried.',
       fix: 'Send SET TRACKING ON on the same connection before SET VAR/INSTCMD.',
     };
   }
   if (code === 'INVALID-ARGUMENT' && verb === 'SET TRACKING') {
     return {
-      explanation: 'The server does not support TRACKING (it is older than NUT 2.8.0, e.g. a Synology NAS).',
+      explanation:
+        'The server does not support TRACKING (it is older than NUT 2.8.0, e.g. a Synology NAS).',
       fix: 'Send the command without waiting for its result; check the effect by reading the variable afterwards.',
     };
   }
   if (code === 'UNKNOWN-COMMAND' && (verb === 'PROTVER' || verb === 'PRIMARY')) {
     return {
       explanation: `The server is older than NUT 2.8.0 (or a Synology NAS) and does not know ${verb}.`,
-      fix: verb === 'PRIMARY' ? 'Use MASTER instead (the client does this automatically).' : 'Use NETVER instead.',
+      fix:
+        verb === 'PRIMARY'
+          ? 'Use MASTER instead (the client does this automatically).'
+          : 'Use NETVER instead.',
     };
   }
   if (code === 'UNKNOWN-COMMAND' && verb === 'STARTTLS') {
@@ -430,7 +459,10 @@ function refineForCommand(code: string, verb: string): ErrDescription | undefine
 }
 
 /** Builds the error for an `ERR <code> ...` reply. */
-export function serverError(code: string, options: { command?: string; context?: NutErrorContext; availableUps?: readonly string[] } = {}): NutError {
+export function serverError(
+  code: string,
+  options: { command?: string; context?: NutErrorContext; availableUps?: readonly string[] } = {},
+): NutError {
   const description = describeErrCode(code, options);
   return new NutError({
     kind: 'server',
@@ -445,8 +477,23 @@ export function serverError(code: string, options: { command?: string; context?:
 // ---------------------------------------------------------------------------------------------
 // Socket-level failures
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
-const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL', 'EACCES', 'EPERM']);
+const DNS_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'EAI_ADDRFAMILY',
+]);
+const UNREACHABLE_CODES = new Set([
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'EACCES',
+  'EPERM',
+]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** The errno of a Node socket error; Node 20's happy-eyeballs connect reports an AggregateError. */
@@ -467,7 +514,10 @@ export function errnoOf(error: unknown): string | undefined {
  * Maps a Node socket error (connect or later) to a NutError, telling apart "nothing listening",
  * "firewall drops packets", "reset", "DNS" and "no route".
  */
-export function socketError(error: unknown, options: { context: NutErrorContext; command?: string; connectTimeoutMs?: number }): NutError {
+export function socketError(
+  error: unknown,
+  options: { context: NutErrorContext; command?: string; connectTimeoutMs?: number },
+): NutError {
   const code = errnoOf(error) ?? 'UNKNOWN';
   const { host = '?', port = 3493 } = options.context;
   const base = { code, command: options.command, context: options.context, cause: error };
@@ -493,7 +543,7 @@ export function socketError(error: unknown, options: { context: NutErrorContext;
       kind: 'reset',
       explanation:
         `${host}:${port} reset the connection: upsd was restarted or crashed, or a firewall, tcp-wrappers or a ` +
-        "Synology device allow-list closed it.",
+        'Synology device allow-list closed it.',
       fix:
         'Reconnect. If it happens again, check the upsd log on the server. ' + SYNOLOGY_PERMITTED,
     });
@@ -503,7 +553,7 @@ export function socketError(error: unknown, options: { context: NutErrorContext;
       ...base,
       kind: 'dns',
       explanation: `The host name "${host}" could not be resolved${code === 'EAI_AGAIN' ? ' (the DNS server did not answer)' : ''}.`,
-      fix: 'Check the spelling and the DNS/mDNS setup, or use the server\'s IP address.',
+      fix: "Check the spelling and the DNS/mDNS setup, or use the server's IP address.",
     });
   }
   if (UNREACHABLE_CODES.has(code)) {
@@ -511,7 +561,7 @@ export function socketError(error: unknown, options: { context: NutErrorContext;
       ...base,
       kind: 'unreachable',
       explanation: `${host} cannot be reached from this machine (${code}): no route, the network is down, or a local firewall forbids it.`,
-      fix: 'Check the address, this machine\'s network/VPN connection and the local firewall.',
+      fix: "Check the address, this machine's network/VPN connection and the local firewall.",
     });
   }
   return new NutError({
@@ -522,7 +572,11 @@ export function socketError(error: unknown, options: { context: NutErrorContext;
   });
 }
 
-export function connectTimeoutError(context: NutErrorContext, timeoutMs: number | undefined, cause?: unknown): NutError {
+export function connectTimeoutError(
+  context: NutErrorContext,
+  timeoutMs: number | undefined,
+  cause?: unknown,
+): NutError {
   const { host = '?', port = 3493 } = context;
   return new NutError({
     kind: 'timeout',

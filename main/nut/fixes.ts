@@ -11,28 +11,40 @@ import type { Diagnosis } from '../../shared/snapshot';
 
 export type Preset = 'synology' | 'proxmox' | 'generic';
 
-export const SYNOLOGY_PERMITTED_PATH = 'Control Panel → Hardware & Power → UPS → Permitted DiskStation devices';
+export const SYNOLOGY_PERMITTED_PATH =
+  'Control Panel → Hardware & Power → UPS → Permitted DiskStation devices';
 
 /** DSM's generated upsd.users: most DSM versions have monuser, some upsmon; both use `secret`. */
 export const DSM_USERS = ['monuser', 'upsmon'] as const;
 export const DSM_PASSWORD = 'secret';
 
 /** The IPv6 addresses (global or unique-local) of the interface that has `ipv4`. */
-export function ipv6OnSameInterface(ipv4: string | null, interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): string[] {
+export function ipv6OnSameInterface(
+  ipv4: string | null,
+  interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces(),
+): string[] {
   if (!ipv4) return [];
   const plain = ipv4.replace(/^::ffff:/, '');
   for (const infos of Object.values(interfaces)) {
     if (!infos?.some((info) => info.family === 'IPv4' && info.address === plain)) continue;
-    return infos.filter((info) => info.family === 'IPv6' && !info.internal && !/^fe80:/i.test(info.address)).map((info) => info.address);
+    return infos
+      .filter((info) => info.family === 'IPv6' && !info.internal && !/^fe80:/i.test(info.address))
+      .map((info) => info.address);
   }
   return [];
 }
 
 /** The NAS answers ACCESS-DENIED to everything, even VER and LIST UPS: this machine is not on its allow-list. */
-export function notPermittedDiagnosis(localAddress: string | null, ipv6: readonly string[]): Diagnosis {
+export function notPermittedDiagnosis(
+  localAddress: string | null,
+  ipv6: readonly string[],
+): Diagnosis {
   const address = localAddress?.replace(/^::ffff:/, '') ?? null;
   const addresses = address ? [address, ...ipv6] : [...ipv6];
-  const list = addresses.length === 0 ? 'this machine’s IP address' : addresses.map((a) => `“${a}”`).join(' and ');
+  const list =
+    addresses.length === 0
+      ? 'this machine’s IP address'
+      : addresses.map((a) => `“${a}”`).join(' and ');
   return {
     code: 'NOT-PERMITTED',
     explanation: `The NAS refuses every command from this machine (even VER and LIST UPS): it is not in Permitted DiskStation devices.${address ? ` The NAS sees this machine as ${address}.` : ''}`,
@@ -40,16 +52,26 @@ export function notPermittedDiagnosis(localAddress: string | null, ipv6: readonl
   };
 }
 
-export function refusedDiagnosis(host: string, port: number, preset: Preset | undefined): Diagnosis {
+export function refusedDiagnosis(
+  host: string,
+  port: number,
+  preset: Preset | undefined,
+): Diagnosis {
   const listen = `LISTEN 0.0.0.0 ${port}`;
-  const synology = 'In DSM: Control Panel → Hardware & Power → UPS → tick “Enable network UPS server” and apply.';
+  const synology =
+    'In DSM: Control Panel → Hardware & Power → UPS → tick “Enable network UPS server” and apply.';
   const nut =
     `On the master add this line to /etc/nut/upsd.conf (or its LAN address instead of 0.0.0.0):\n    ${listen}\n` +
     'then restart upsd: `systemctl restart nut-server`. Also check that nut-server runs (`systemctl status nut-server`) and the port is right.';
   return {
     code: 'ECONNREFUSED',
     explanation: `${host} refused the connection on port ${port}: upsd is not running there, or it listens on localhost only (a fresh Proxmox/Debian nut-server does until upsd.conf has a LISTEN line).`,
-    fix: preset === 'synology' ? synology : preset === 'proxmox' ? nut : `${nut} On a Synology NAS instead: ${synology}`,
+    fix:
+      preset === 'synology'
+        ? synology
+        : preset === 'proxmox'
+          ? nut
+          : `${nut} On a Synology NAS instead: ${synology}`,
   };
 }
 
@@ -59,14 +81,28 @@ export interface OtherPortAnswer {
 }
 
 /** A connect timeout, told apart: another port of the same host answers (a firewall drops 3493) or nothing does. */
-export function timeoutDiagnosis(host: string, port: number, preset: Preset | undefined, localAddress: string | null, other: OtherPortAnswer | null, probed: readonly number[]): Diagnosis {
+export function timeoutDiagnosis(
+  host: string,
+  port: number,
+  preset: Preset | undefined,
+  localAddress: string | null,
+  other: OtherPortAnswer | null,
+  probed: readonly number[],
+): Diagnosis {
   const source = localAddress ?? '<this machine’s address>';
   const pveRule = `IN ACCEPT -p tcp -dport ${port} -source ${source}`;
   const pve =
     `On Proxmox add this rule at Datacenter → Firewall (/etc/pve/firewall/cluster.fw) or at the node → Firewall (/etc/pve/nodes/<node>/host.fw), under [RULES]:\n    ${pveRule}\n` +
-    '(Add → Direction in, Action ACCEPT, Protocol tcp, Dest. port ' + port + `, Source ${source}); it applies within seconds.`;
+    '(Add → Direction in, Action ACCEPT, Protocol tcp, Dest. port ' +
+    port +
+    `, Source ${source}); it applies within seconds.`;
   const generic = `Allow TCP port ${port} from ${source} in the master's firewall.`;
-  const firewallFix = preset === 'proxmox' ? pve : preset === 'synology' ? `In DSM: Control Panel → Security → Firewall, allow TCP ${port} from ${source}.` : `${generic} ${pve}`;
+  const firewallFix =
+    preset === 'proxmox'
+      ? pve
+      : preset === 'synology'
+        ? `In DSM: Control Panel → Security → Firewall, allow TCP ${port} from ${source}.`
+        : `${generic} ${pve}`;
   if (other) {
     return {
       code: 'FIREWALL-DROP',
@@ -84,7 +120,14 @@ export function timeoutDiagnosis(host: string, port: number, preset: Preset | un
 }
 
 /** Reads work, LOGIN is refused: the password or user is wrong, or the user lacks the one right LOGIN needs. */
-export function loginRefusedDiagnosis(options: { username: string; ups: string; words: RightsWords; preset: Preset | undefined; synology: boolean; code: string }): Diagnosis {
+export function loginRefusedDiagnosis(options: {
+  username: string;
+  ups: string;
+  words: RightsWords;
+  preset: Preset | undefined;
+  synology: boolean;
+  code: string;
+}): Diagnosis {
   const right = upsmonRight(options.words, 'secondary');
   const base = `The master answers reads but refused LOGIN as “${options.username}” (${options.code}): the password is wrong, or “${options.username}” is not a user with \`${right}\` in upsd.users.`;
   if (options.synology || options.preset === 'synology') {
@@ -107,7 +150,8 @@ export function loginRefusedDiagnosis(options: { username: string; ups: string; 
 export function userRequiredDiagnosis(words: RightsWords, preset: Preset | undefined): Diagnosis {
   return {
     code: 'USER-REQUIRED',
-    explanation: 'Reads work, but a secondary must log in so the master counts this machine and waits for it before cutting power; no user is set.',
+    explanation:
+      'Reads work, but a secondary must log in so the master counts this machine and waits for it before cutting power; no user is set.',
     fix:
       preset === 'synology'
         ? 'Use DSM’s built-in user “monuser” with password “secret”.'

@@ -14,7 +14,12 @@ describe('LineReader', () => {
     const reader = new LineReader();
     expect(lines(reader.push(bytes('VAR dummy ups.status "O')))).toEqual([]);
     expect(reader.bufferedBytes).toBe(23);
-    expect(lines(reader.push(bytes('L"\r\nBEGIN LIST UPS\nUPS a "b"\n\nEND')))).toEqual(['VAR dummy ups.status "OL"', 'BEGIN LIST UPS', 'UPS a "b"', '']);
+    expect(lines(reader.push(bytes('L"\r\nBEGIN LIST UPS\nUPS a "b"\n\nEND')))).toEqual([
+      'VAR dummy ups.status "OL"',
+      'BEGIN LIST UPS',
+      'UPS a "b"',
+      '',
+    ]);
     expect(reader.hasPartialLine).toBe(true);
     expect(lines(reader.push(bytes(' LIST UPS\n')))).toEqual(['END LIST UPS']);
     expect(reader.hasPartialLine).toBe(false);
@@ -27,7 +32,9 @@ describe('LineReader', () => {
 
   it('decodes non-ASCII bytes as latin1 and counts them', () => {
     const reader = new LineReader();
-    const [event] = reader.push(Buffer.from([0x56, 0x41, 0x52, 0x20, 0xc3, 0xa4, 0x01, 0x09, 0x0a]));
+    const [event] = reader.push(
+      Buffer.from([0x56, 0x41, 0x52, 0x20, 0xc3, 0xa4, 0x01, 0x09, 0x0a]),
+    );
     expect(event).toEqual({ kind: 'line', text: 'VAR \u00c3\u00a4\u0001\t', nonPrintableBytes: 3 });
   });
 
@@ -77,7 +84,9 @@ function referenceLines(data: Uint8Array, limit: number): string[] {
   const text = Buffer.from(data).toString('latin1');
   const parts = text.split('\n');
   const tail = parts.pop()!; // an unterminated tail is not a line...
-  const expected = parts.map((part) => (part.length > limit ? `<too-long ${limit}>` : part.replace(/\r$/, '')));
+  const expected = parts.map((part) =>
+    part.length > limit ? `<too-long ${limit}>` : part.replace(/\r$/, ''),
+  );
   // ...but one already past the limit is refused without waiting for its LF.
   if (tail.length > limit) expected.push(`<too-long ${limit}>`);
   return expected;
@@ -94,30 +103,40 @@ describe('LineReader properties', () => {
 
   it('random chunking yields exactly the reference lines, never throws and never buffers past the limit', () => {
     fc.assert(
-      fc.property(stream, fc.array(fc.nat(), { maxLength: 30 }), fc.integer({ min: 1, max: 64 }), (data, cuts, limit) => {
-        const reader = new LineReader({ maxLineLength: limit });
-        const produced: string[] = [];
-        for (const piece of chunk(data, cuts)) {
-          produced.push(...lines(reader.push(piece)));
-          expect(reader.bufferedBytes).toBeLessThanOrEqual(limit);
-        }
-        expect(produced).toEqual(referenceLines(data, limit));
-      }),
+      fc.property(
+        stream,
+        fc.array(fc.nat(), { maxLength: 30 }),
+        fc.integer({ min: 1, max: 64 }),
+        (data, cuts, limit) => {
+          const reader = new LineReader({ maxLineLength: limit });
+          const produced: string[] = [];
+          for (const piece of chunk(data, cuts)) {
+            produced.push(...lines(reader.push(piece)));
+            expect(reader.bufferedBytes).toBeLessThanOrEqual(limit);
+          }
+          expect(produced).toEqual(referenceLines(data, limit));
+        },
+      ),
     );
   });
 
   it('a huge line without LF is refused once with bounded memory', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 512 }), (limit, pieceSize) => {
-        const reader = new LineReader({ maxLineLength: limit });
-        const piece = new Uint8Array(pieceSize).fill(0x41);
-        let refusals = 0;
-        for (let sent = 0; sent < limit * 3 + pieceSize; sent += pieceSize) {
-          refusals += reader.push(piece).filter((event) => event.kind === 'too-long').length;
-          if (reader.bufferedBytes > limit) throw new Error(`buffered ${reader.bufferedBytes} > ${limit}`);
-        }
-        expect(refusals).toBe(1);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1024 }),
+        fc.integer({ min: 1, max: 512 }),
+        (limit, pieceSize) => {
+          const reader = new LineReader({ maxLineLength: limit });
+          const piece = new Uint8Array(pieceSize).fill(0x41);
+          let refusals = 0;
+          for (let sent = 0; sent < limit * 3 + pieceSize; sent += pieceSize) {
+            refusals += reader.push(piece).filter((event) => event.kind === 'too-long').length;
+            if (reader.bufferedBytes > limit)
+              throw new Error(`buffered ${reader.bufferedBytes} > ${limit}`);
+          }
+          expect(refusals).toBe(1);
+        },
+      ),
       { numRuns: 50 },
     );
   });

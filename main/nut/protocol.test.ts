@@ -28,13 +28,23 @@ function thrownBy(run: () => unknown): NutError {
 
 describe('tokenize (main/nut/README.md §1.2)', () => {
   it('rule 1: splits on any whitespace, including tab and CR', () => {
-    expect(tokenize('GET  VAR\tdummy\r ups.status\r')).toEqual(['GET', 'VAR', 'dummy', 'ups.status']);
+    expect(tokenize('GET  VAR\tdummy\r ups.status\r')).toEqual([
+      'GET',
+      'VAR',
+      'dummy',
+      'ups.status',
+    ]);
     expect(tokenize('   ')).toEqual([]);
     expect(tokenize('')).toEqual([]);
   });
 
   it('rule 2: quotes group words; the quotes are not part of the word; "" is an empty word', () => {
-    expect(tokenize('VAR dummy ups.mfr "Power Co"')).toEqual(['VAR', 'dummy', 'ups.mfr', 'Power Co']);
+    expect(tokenize('VAR dummy ups.mfr "Power Co"')).toEqual([
+      'VAR',
+      'dummy',
+      'ups.mfr',
+      'Power Co',
+    ]);
     expect(tokenize('VAR dummy x ""')).toEqual(['VAR', 'dummy', 'x', '']);
     expect(tokenize('"" ""')).toEqual(['', '']);
     // A closing quote ends the word at once; a quote inside an unquoted word is literal.
@@ -44,14 +54,24 @@ describe('tokenize (main/nut/README.md §1.2)', () => {
 
   it('rule 3: backslash escapes the next character inside and outside quotes', () => {
     expect(tokenize(String.raw`"a\"b" "c\\d" "e\#f"`)).toEqual(['a"b', 'c\\d', 'e#f']);
-    expect(tokenize(String.raw`embedded\ space x\"y back\\slash h\#ash`)).toEqual(['embedded space', 'x"y', 'back\\slash', 'h#ash']);
+    expect(tokenize(String.raw`embedded\ space x\"y back\\slash h\#ash`)).toEqual([
+      'embedded space',
+      'x"y',
+      'back\\slash',
+      'h#ash',
+    ]);
     expect(tokenize(String.raw`\"quoted\"`)).toEqual(['"quoted"']);
     // A lone trailing backslash escapes nothing.
     expect(tokenize('abc\\')).toEqual(['abc']);
   });
 
   it('rule 4: an unescaped # outside quotes starts a comment', () => {
-    expect(tokenize('GET VAR ups ups.status # comment')).toEqual(['GET', 'VAR', 'ups', 'ups.status']);
+    expect(tokenize('GET VAR ups ups.status # comment')).toEqual([
+      'GET',
+      'VAR',
+      'ups',
+      'ups.status',
+    ]);
     expect(tokenize('abc#def ghi')).toEqual(['abc']);
     expect(tokenize('# only a comment')).toEqual([]);
   });
@@ -77,7 +97,10 @@ describe('tokenize (main/nut/README.md §1.2)', () => {
   });
 
   it('keeps a non-empty partial word of an unterminated quote, as pconf_line does', () => {
-    expect(tokenizeDetailed('VAR ups x "abc')).toEqual({ words: ['VAR', 'ups', 'x', 'abc'], issues: ['unterminated-quote'] });
+    expect(tokenizeDetailed('VAR ups x "abc')).toEqual({
+      words: ['VAR', 'ups', 'x', 'abc'],
+      issues: ['unterminated-quote'],
+    });
     expect(tokenizeDetailed('VAR ups x "').words).toEqual(['VAR', 'ups', 'x']);
   });
 
@@ -87,7 +110,10 @@ describe('tokenize (main/nut/README.md §1.2)', () => {
 
   it('tokenizes plain lines (the sliced fast path) exactly like the full state machine', () => {
     // A trailing `#` starts a comment outside quotes, so it changes nothing but forces the full path.
-    const plain = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '.', '-', ' ', ' ', '"', ':', '\u007f'), maxLength: 40 });
+    const plain = fc.string({
+      unit: fc.constantFrom('a', 'Z', '0', '.', '-', ' ', ' ', '"', ':', '\u007f'),
+      maxLength: 40,
+    });
     fc.assert(
       fc.property(plain, (line) => {
         const fast = tokenizeDetailed(line);
@@ -100,7 +126,10 @@ describe('tokenize (main/nut/README.md §1.2)', () => {
 
   describe('verified transcripts (Appendix A)', () => {
     const transcripts: [string, string[]][] = [
-      ['UPS dummy "Test UPS with \\"quotes\\" and spaces"', ['UPS', 'dummy', 'Test UPS with "quotes" and spaces']],
+      [
+        'UPS dummy "Test UPS with \\"quotes\\" and spaces"',
+        ['UPS', 'dummy', 'Test UPS with "quotes" and spaces'],
+      ],
       ['UPS seq "Sequence UPS"', ['UPS', 'seq', 'Sequence UPS']],
       ['BEGIN LIST UPS', ['BEGIN', 'LIST', 'UPS']],
       ['END LIST UPS', ['END', 'LIST', 'UPS']],
@@ -112,7 +141,10 @@ describe('tokenize (main/nut/README.md §1.2)', () => {
       ['OK PRIMARY-GRANTED', ['OK', 'PRIMARY-GRANTED']],
       ['NUMLOGINS dummy 1', ['NUMLOGINS', 'dummy', '1']],
       ['CLIENT dummy 127.0.0.1', ['CLIENT', 'dummy', '127.0.0.1']],
-      ['OK TRACKING 2DDC5036-F665-4D29-BE4C-0374D091D263', ['OK', 'TRACKING', '2DDC5036-F665-4D29-BE4C-0374D091D263']],
+      [
+        'OK TRACKING 2DDC5036-F665-4D29-BE4C-0374D091D263',
+        ['OK', 'TRACKING', '2DDC5036-F665-4D29-BE4C-0374D091D263'],
+      ],
       ['1.3', ['1.3']],
       ['PENDING', ['PENDING']],
     ];
@@ -172,12 +204,17 @@ describe('buildCommand', () => {
       wire: 'SET VAR dummy ups.id "my ups"',
       redacted: 'SET VAR dummy ups.id "my ups"',
     });
-    expect(buildCommand(['PASSWORD', secret('pa ss"q\\z')])).toEqual({ wire: 'PASSWORD "pa ss\\"q\\\\z"', redacted: 'PASSWORD <redacted>' });
+    expect(buildCommand(['PASSWORD', secret('pa ss"q\\z')])).toEqual({
+      wire: 'PASSWORD "pa ss\\"q\\\\z"',
+      redacted: 'PASSWORD <redacted>',
+    });
   });
 
   it('refuses more than 32 words, an empty command and bad words, naming the argument', () => {
     const words = Array.from({ length: MAX_WORDS_PER_COMMAND + 1 }, (_, index) => `w${index}`);
-    expect(buildCommand(words.slice(0, MAX_WORDS_PER_COMMAND)).wire.split(' ')).toHaveLength(MAX_WORDS_PER_COMMAND);
+    expect(buildCommand(words.slice(0, MAX_WORDS_PER_COMMAND)).wire.split(' ')).toHaveLength(
+      MAX_WORDS_PER_COMMAND,
+    );
     expect(thrownBy(() => buildCommand(words)).code).toBe('TOO-MANY-WORDS');
     expect(thrownBy(() => buildCommand([])).kind).toBe('argument');
     const error = thrownBy(() => buildCommand(['SET', 'VAR', 'ups', 'x', quoted('a\nb')]));
@@ -189,8 +226,14 @@ describe('buildCommand', () => {
 });
 
 describe('round trip: anything sendable survives encoding and upsd-style tokenizing', () => {
-  const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 80 });
-  const nasty = fc.string({ unit: fc.constantFrom('\\', '"', '#', ' ', '=', 'a', 'Z', '0', "'"), maxLength: 40 });
+  const printable = fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+    maxLength: 80,
+  });
+  const nasty = fc.string({
+    unit: fc.constantFrom('\\', '"', '#', ' ', '=', 'a', 'Z', '0', "'"),
+    maxLength: 40,
+  });
 
   it('quoteArg(value) tokenizes back to exactly value', () => {
     fc.assert(
@@ -210,20 +253,29 @@ describe('round trip: anything sendable survives encoding and upsd-style tokeniz
 
   it('a whole command tokenizes back to its words', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(printable, nasty), { minLength: 1, maxLength: MAX_WORDS_PER_COMMAND }), (words) => {
-        expect(tokenize(buildCommand(words).wire)).toEqual(words);
-        expect(tokenize(buildCommand(words.map(quoted)).wire)).toEqual(words);
-      }),
+      fc.property(
+        fc.array(fc.oneof(printable, nasty), { minLength: 1, maxLength: MAX_WORDS_PER_COMMAND }),
+        (words) => {
+          expect(tokenize(buildCommand(words).wire)).toEqual(words);
+          expect(tokenize(buildCommand(words.map(quoted)).wire)).toEqual(words);
+        },
+      ),
     );
   });
 
   it('tokenize never throws on arbitrary text', () => {
     fc.assert(
       // Code points up to U+02FF: ASCII, control characters, latin1 and beyond.
-      fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x2ff }).map((code) => String.fromCharCode(code)), maxLength: 120 }), (line) => {
-        const { words } = tokenizeDetailed(line);
-        for (const word of words) expect(word).toMatch(/^[\x20-\x7f]*$/);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0, max: 0x2ff }).map((code) => String.fromCharCode(code)),
+          maxLength: 120,
+        }),
+        (line) => {
+          const { words } = tokenizeDetailed(line);
+          for (const word of words) expect(word).toMatch(/^[\x20-\x7f]*$/);
+        },
+      ),
     );
   });
 });
@@ -232,7 +284,9 @@ describe('ListReplyCollector (main/nut/README.md §1.5)', () => {
   it('collects items between BEGIN LIST and END LIST, stripping the query prefix', () => {
     const collector = new ListReplyCollector(['UPS']);
     expect(collector.accept(tokenize('BEGIN LIST UPS'))).toEqual({ status: 'continue' });
-    expect(collector.accept(tokenize('UPS dummy "Test UPS with \\"quotes\\" and spaces"'))).toEqual({ status: 'continue' });
+    expect(collector.accept(tokenize('UPS dummy "Test UPS with \\"quotes\\" and spaces"'))).toEqual(
+      { status: 'continue' },
+    );
     expect(collector.accept(tokenize('UPS seq "Sequence UPS"'))).toEqual({ status: 'continue' });
     expect(collector.accept(tokenize('END LIST UPS'))).toEqual({
       status: 'done',
@@ -247,19 +301,30 @@ describe('ListReplyCollector (main/nut/README.md §1.5)', () => {
     const collector = new ListReplyCollector(['CMD', 'DUMMY']);
     expect(collector.accept(tokenize('BEGIN LIST CMD DUMMY')).status).toBe('continue');
     expect(collector.accept(tokenize('CMD dummy load.off')).status).toBe('continue');
-    expect(collector.accept(tokenize('END LIST CMD DUMMY'))).toEqual({ status: 'done', items: [['load.off']] });
+    expect(collector.accept(tokenize('END LIST CMD DUMMY'))).toEqual({
+      status: 'done',
+      items: [['load.off']],
+    });
     const empty = new ListReplyCollector(['ENUM', 'dummy', 'ups.id']);
     empty.accept(tokenize('BEGIN LIST ENUM dummy ups.id'));
-    expect(empty.accept(tokenize('END LIST ENUM dummy ups.id'))).toEqual({ status: 'done', items: [] });
+    expect(empty.accept(tokenize('END LIST ENUM dummy ups.id'))).toEqual({
+      status: 'done',
+      items: [],
+    });
   });
 
   it('accepts an ERR in place of BEGIN LIST', () => {
-    expect(new ListReplyCollector(['VAR', 'nosuch']).accept(['ERR', 'UNKNOWN-UPS'])).toEqual({ status: 'server-error', code: 'UNKNOWN-UPS' });
+    expect(new ListReplyCollector(['VAR', 'nosuch']).accept(['ERR', 'UNKNOWN-UPS'])).toEqual({
+      status: 'server-error',
+      code: 'UNKNOWN-UPS',
+    });
   });
 
   it('reports anything else as unexpected', () => {
     expect(new ListReplyCollector(['VAR', 'dummy']).accept(['OK']).status).toBe('unexpected');
-    expect(new ListReplyCollector(['VAR', 'dummy']).accept(tokenize('BEGIN LIST VAR other')).status).toBe('unexpected');
+    expect(
+      new ListReplyCollector(['VAR', 'dummy']).accept(tokenize('BEGIN LIST VAR other')).status,
+    ).toBe('unexpected');
     const collector = new ListReplyCollector(['VAR', 'dummy']);
     collector.accept(tokenize('BEGIN LIST VAR dummy'));
     expect(collector.accept(['ERR', 'DATA-STALE']).status).toBe('unexpected');

@@ -178,7 +178,8 @@ function tokenizeFull(line: string): TokenizeResult {
         break;
     }
   }
-  if (state === State.QuoteCollect || state === State.QuoteLiteral) issues.add('unterminated-quote');
+  if (state === State.QuoteCollect || state === State.QuoteLiteral)
+    issues.add('unterminated-quote');
   // parseconf ties off a word still being built at the end of the line only when it is not empty.
   if (word.length > 0) endWord();
   return { words, issues: [...issues] };
@@ -195,7 +196,10 @@ function isPrintableAscii(code: number): boolean {
  * Throws a NutError (kind `argument`) unless `value` contains only printable ASCII. upsd silently
  * drops any other byte, which would e.g. corrupt a password without any error.
  */
-export function assertSendable(value: string, options: { secret?: boolean; what?: string } = {}): void {
+export function assertSendable(
+  value: string,
+  options: { secret?: boolean; what?: string } = {},
+): void {
   const what = options.what ?? 'An argument';
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
@@ -294,7 +298,8 @@ export function buildCommand(words: readonly CommandWord[]): EncodedCommand {
     throw new NutError({
       kind: 'argument',
       code: ClientErrorCode.emptyCommand,
-      explanation: 'An empty command cannot be sent (upsd answers an empty line with ERR UNKNOWN-COMMAND).',
+      explanation:
+        'An empty command cannot be sent (upsd answers an empty line with ERR UNKNOWN-COMMAND).',
       fix: 'Pass at least the command keyword.',
     });
   }
@@ -327,7 +332,10 @@ function commandName(words: readonly CommandWord[]): string {
   const first = words[0];
   const keyword = typeof first === 'string' ? first : 'the command';
   const second = words[1];
-  return (keyword === 'GET' || keyword === 'SET' || keyword === 'LIST') && typeof second === 'string' ? `${keyword} ${second}` : keyword;
+  return (keyword === 'GET' || keyword === 'SET' || keyword === 'LIST') &&
+    typeof second === 'string'
+    ? `${keyword} ${second}`
+    : keyword;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -410,11 +418,18 @@ export class ListReplyCollector {
         this.finished = true;
         return { status: 'server-error', code };
       }
-      if (isKeyword(words[0], 'BEGIN') && isKeyword(words[1], 'LIST') && startsWithWords(words.slice(2), this.query)) {
+      if (
+        isKeyword(words[0], 'BEGIN') &&
+        isKeyword(words[1], 'LIST') &&
+        startsWithWords(words.slice(2), this.query)
+      ) {
         this.begun = true;
         return { status: 'continue' };
       }
-      return { status: 'unexpected', reason: `expected "BEGIN LIST ${this.query.join(' ')}", got "${describeWords(words)}"` };
+      return {
+        status: 'unexpected',
+        reason: `expected "BEGIN LIST ${this.query.join(' ')}", got "${describeWords(words)}"`,
+      };
     }
     if (isKeyword(words[0], 'END') && isKeyword(words[1], 'LIST')) {
       this.finished = true;
@@ -429,13 +444,20 @@ export class ListReplyCollector {
       }
       if (this.bytes + bytes > this.maxBytes) {
         this.finished = true;
-        return { status: 'too-large', limit: 'bytes', reason: `more than ${formatBytes(this.maxBytes)}` };
+        return {
+          status: 'too-large',
+          limit: 'bytes',
+          reason: `more than ${formatBytes(this.maxBytes)}`,
+        };
       }
       this.bytes += bytes;
       this.items.push(words.slice(this.query.length));
       return { status: 'continue' };
     }
-    return { status: 'unexpected', reason: `expected a "${this.query.join(' ')} ..." item, got "${describeWords(words)}"` };
+    return {
+      status: 'unexpected',
+      reason: `expected a "${this.query.join(' ')} ..." item, got "${describeWords(words)}"`,
+    };
   }
 }
 

@@ -20,7 +20,11 @@ describe('self-contained agent (dist/agent)', () => {
   let rig: Rig;
   let dir: string;
   let agentFile: string;
-  const env = { PATH: '/usr/sbin:/sbin', HOME: '/nonexistent', NAS_PASSWORD: RIG_USERS.monuser.password };
+  const env = {
+    PATH: '/usr/sbin:/sbin',
+    HOME: '/nonexistent',
+    NAS_PASSWORD: RIG_USERS.monuser.password,
+  };
 
   beforeAll(async () => {
     rig = await startUpsdRig();
@@ -48,19 +52,39 @@ describe('self-contained agent (dist/agent)', () => {
     await writeFile(
       configPath,
       JSON.stringify({
-        masters: [{ id: 'nas', label: 'Test NAS', host: '127.0.0.1', port: rig.port, ups: [{ name: 'ups', username: 'monuser', password: { source: 'env', name: 'NAS_PASSWORD' } }] }],
+        masters: [
+          {
+            id: 'nas',
+            label: 'Test NAS',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: [
+              {
+                name: 'ups',
+                username: 'monuser',
+                password: { source: 'env', name: 'NAS_PASSWORD' },
+              },
+            ],
+          },
+        ],
         timing: { hostSyncSeconds: 1, finalDelaySeconds: 0 },
         shutdown: { dryRun: true, command: { file: '/sbin/shutdown', args: ['-h', '+0'] } },
       }),
     );
-    const agent: ChildProcess = spawn(agentFile, ['agent', '--config', configPath, '--data-dir', path.join(dir, 'data'), '--no-notify'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const agent: ChildProcess = spawn(
+      agentFile,
+      ['agent', '--config', configPath, '--data-dir', path.join(dir, 'data'), '--no-notify'],
+      { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     agent.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     agent.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const seen = (pattern: RegExp, what: string) =>
-      waitFor(() => pattern.test(output), { timeoutMs: 20_000, description: what }).catch((error: unknown) => {
-        throw new Error(`${(error as Error).message}\nagent output:\n${output}`);
-      });
+      waitFor(() => pattern.test(output), { timeoutMs: 20_000, description: what }).catch(
+        (error: unknown) => {
+          throw new Error(`${(error as Error).message}\nagent output:\n${output}`);
+        },
+      );
     try {
       await seen(/EVENT login \[nas\/ups\]/, 'LOGIN');
       expect(await rig.numLogins('ups')).toBe(1);
@@ -68,10 +92,15 @@ describe('self-contained agent (dist/agent)', () => {
       await seen(/Dry run: would run \/sbin\/shutdown -h \+0/, 'the dry-run shutdown');
       expect(output).toMatch(/EVENT onbatt \[nas\/ups\]/i);
       expect(output).not.toContain(RIG_USERS.monuser.password);
-      const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        agent.once('exit', (code) => resolve(code)),
+      );
       agent.kill('SIGTERM');
       expect(await exited).toBe(0);
-      await waitFor(async () => (await rig.numLogins('ups')) === 0, { timeoutMs: 5_000, description: 'LOGOUT' });
+      await waitFor(async () => (await rig.numLogins('ups')) === 0, {
+        timeoutMs: 5_000,
+        description: 'LOGOUT',
+      });
     } finally {
       if (agent.exitCode === null) agent.kill('SIGKILL');
       await rig.setStatus('ups', 'OL').catch(() => undefined);

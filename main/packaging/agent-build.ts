@@ -16,7 +16,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Plugin } from 'esbuild';
 import { SQLITE_WASM_ASSET, SQLITE_WASM_GLOBAL } from '../cli/sea-entry-names';
-import { AGENT_NODE_VERSION, type AgentTarget, executableName, hostTarget, targetOs } from './targets';
+import {
+  AGENT_NODE_VERSION,
+  type AgentTarget,
+  executableName,
+  hostTarget,
+  targetOs,
+} from './targets';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -30,7 +36,10 @@ export interface BuildLog {
 /** Replaces `find` by `replacement` exactly once, or fails the build (the patched code changed). */
 function patchOnce(text: string, find: string, replacement: string, file: string): string {
   const at = text.indexOf(find);
-  if (at < 0 || text.indexOf(find, at + 1) >= 0) throw new Error(`dist:agent: expected exactly one \`${find}\` in ${file}; update main/packaging/agent-build.ts`);
+  if (at < 0 || text.indexOf(find, at + 1) >= 0)
+    throw new Error(
+      `dist:agent: expected exactly one \`${find}\` in ${file}; update main/packaging/agent-build.ts`,
+    );
   return text.slice(0, at) + replacement + text.slice(at + find.length);
 }
 
@@ -44,18 +53,34 @@ const seaLoaders: Plugin = {
   name: 'nut-sentinel-sea-loaders',
   setup(build) {
     build.onLoad({ filter: /main[\\/]history[\\/]sqlite\.ts$/ }, async (args) => ({
-      contents: patchOnce(await readFile(args.path, 'utf8'), "createRequire(import.meta.url)('node-sqlite3-wasm')", "require('node-sqlite3-wasm')", args.path),
+      contents: patchOnce(
+        await readFile(args.path, 'utf8'),
+        "createRequire(import.meta.url)('node-sqlite3-wasm')",
+        "require('node-sqlite3-wasm')",
+        args.path,
+      ),
       loader: 'ts',
     }));
-    build.onLoad({ filter: /node-sqlite3-wasm[\\/]dist[\\/]node-sqlite3-wasm\.js$/ }, async (args) => ({
-      contents: patchOnce(await readFile(args.path, 'utf8'), 'var wasmBinary;', `var wasmBinary=globalThis[${JSON.stringify(SQLITE_WASM_GLOBAL)}];`, args.path),
-      loader: 'js',
-    }));
+    build.onLoad(
+      { filter: /node-sqlite3-wasm[\\/]dist[\\/]node-sqlite3-wasm\.js$/ },
+      async (args) => ({
+        contents: patchOnce(
+          await readFile(args.path, 'utf8'),
+          'var wasmBinary;',
+          `var wasmBinary=globalThis[${JSON.stringify(SQLITE_WASM_GLOBAL)}];`,
+          args.path,
+        ),
+        loader: 'js',
+      }),
+    );
   },
 };
 
 /** Bundles main/cli/sea-entry.ts into one CommonJS file; third-party licence texts go beside it. */
-export async function bundleAgent(outDir: string, log: BuildLog): Promise<{ bundle: string; legal: string }> {
+export async function bundleAgent(
+  outDir: string,
+  log: BuildLog,
+): Promise<{ bundle: string; legal: string }> {
   const esbuild = await import('esbuild');
   await mkdir(outDir, { recursive: true });
   const bundle = path.join(outDir, 'nut-sentinel-agent.cjs');
@@ -73,14 +98,18 @@ export async function bundleAgent(outDir: string, log: BuildLog): Promise<{ bund
     legalComments: 'external',
     // import.meta does not exist in CommonJS; the executable is this "script".
     define: { 'import.meta.url': '__nutSentinelImportMetaUrl', 'import.meta.dirname': '__dirname' },
-    banner: { js: 'var __nutSentinelImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+    banner: {
+      js: 'var __nutSentinelImportMetaUrl=require("node:url").pathToFileURL(__filename).href;',
+    },
     external: ['electron'],
     plugins: [seaLoaders],
     logLevel: 'warning',
     metafile: true,
   });
   const size = (await stat(bundle)).size;
-  log(`bundle: ${path.relative(ROOT, bundle)} (${(size / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules)`);
+  log(
+    `bundle: ${path.relative(ROOT, bundle)} (${(size / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules)`,
+  );
   return { bundle, legal: `${bundle.replace(/\.cjs$/, '')}.cjs.LEGAL.txt` };
 }
 
@@ -92,13 +121,20 @@ function npmPackageName(target: AgentTarget): string {
  * Files out of an npm package (`npm pack spec`), cached: `entries` maps a file name to a pattern
  * for its path inside the tarball. Returns the cached files' paths in the same order.
  */
-async function filesFromNpmPackage(spec: string, entries: [string, RegExp][], log: BuildLog): Promise<string[]> {
+async function filesFromNpmPackage(
+  spec: string,
+  entries: [string, RegExp][],
+  log: BuildLog,
+): Promise<string[]> {
   const dir = path.join(CACHE, spec.replace(/[@/]/g, '-'));
   const files = entries.map(([name]) => path.join(dir, name));
   if (files.every((file) => existsSync(file))) return files;
   await mkdir(dir, { recursive: true });
   log(`npm pack ${spec} …`);
-  const { stdout } = await run('npm', ['pack', spec, '--pack-destination', dir, '--json'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('npm', ['pack', spec, '--pack-destination', dir, '--json'], {
+    cwd: dir,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   const tarball = path.join(dir, path.basename(filename));
   const { stdout: listing } = await run('tar', ['tzf', tarball], { maxBuffer: 64 * 1024 * 1024 });
@@ -117,7 +153,11 @@ async function filesFromNpmPackage(spec: string, entries: [string, RegExp][], lo
 /** The target's node binary at AGENT_NODE_VERSION from the npm registry, cached. */
 export async function registryNodeBinary(target: AgentTarget, log: BuildLog): Promise<string> {
   const name = targetOs(target) === 'win' ? 'node.exe' : 'node';
-  const [binary] = await filesFromNpmPackage(`${npmPackageName(target)}@${AGENT_NODE_VERSION}`, [[name, /^package\/(bin\/)?node(\.exe)?$/]], log);
+  const [binary] = await filesFromNpmPackage(
+    `${npmPackageName(target)}@${AGENT_NODE_VERSION}`,
+    [[name, /^package\/(bin\/)?node(\.exe)?$/]],
+    log,
+  );
   return binary!;
 }
 
@@ -128,7 +168,14 @@ export async function registryNodeBinary(target: AgentTarget, log: BuildLog): Pr
 export const WINSW_PACKAGE = 'node-windows@0.1.14';
 
 async function winsw(log: BuildLog): Promise<{ exe: string; config: string }> {
-  const [exe, config] = await filesFromNpmPackage(WINSW_PACKAGE, [['winsw.exe', /^package\/bin\/winsw\/winsw\.exe$/], ['winsw.exe.config', /^package\/bin\/winsw\/winsw\.exe\.config$/]], log);
+  const [exe, config] = await filesFromNpmPackage(
+    WINSW_PACKAGE,
+    [
+      ['winsw.exe', /^package\/bin\/winsw\/winsw\.exe$/],
+      ['winsw.exe.config', /^package\/bin\/winsw\/winsw\.exe\.config$/],
+    ],
+    log,
+  );
   return { exe: exe!, config: config! };
 }
 
@@ -140,7 +187,10 @@ async function nodeVersionOf(binary: string): Promise<string> {
 async function blobWriter(log: BuildLog): Promise<string> {
   if (process.versions.node === AGENT_NODE_VERSION) return process.execPath;
   const host = hostTarget();
-  if (!host) throw new Error(`dist:agent: this machine (${process.platform}-${process.arch}) has no node ${AGENT_NODE_VERSION} to write the blob; run on one of the targets`);
+  if (!host)
+    throw new Error(
+      `dist:agent: this machine (${process.platform}-${process.arch}) has no node ${AGENT_NODE_VERSION} to write the blob; run on one of the targets`,
+    );
   return registryNodeBinary(host, log);
 }
 
@@ -153,29 +203,54 @@ export interface AgentArtifact {
 }
 
 async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /**
  * Builds the executable for one target into `<outDir>/nut-sentinel-agent-<version>-<target>/`
  * and archives that folder (.tar.gz; .zip is not needed: Windows 10+ has tar).
  */
-export async function buildAgentExecutable(options: { target: AgentTarget; version: string; outDir: string; bundle: { bundle: string; legal: string }; nodeBinary?: string; log: BuildLog }): Promise<AgentArtifact> {
+export async function buildAgentExecutable(options: {
+  target: AgentTarget;
+  version: string;
+  outDir: string;
+  bundle: { bundle: string; legal: string };
+  nodeBinary?: string;
+  log: BuildLog;
+}): Promise<AgentArtifact> {
   const { target, version, outDir, log } = options;
   const nodeBinary = options.nodeBinary ?? (await registryNodeBinary(target, log));
   if (options.nodeBinary && hostTarget() === target) {
     const actual = await nodeVersionOf(options.nodeBinary);
-    if (actual !== AGENT_NODE_VERSION) throw new Error(`dist:agent: --node-binary ${options.nodeBinary} is node ${actual}; the agent is built with ${AGENT_NODE_VERSION} (main/packaging/targets.ts)`);
+    if (actual !== AGENT_NODE_VERSION)
+      throw new Error(
+        `dist:agent: --node-binary ${options.nodeBinary} is node ${actual}; the agent is built with ${AGENT_NODE_VERSION} (main/packaging/targets.ts)`,
+      );
   }
   const work = path.join(outDir, 'build', target);
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const blob = path.join(work, 'sea-prep.blob');
-  const wasm = createRequire(path.join(ROOT, 'package.json')).resolve(`node-sqlite3-wasm/dist/${SQLITE_WASM_ASSET}`);
+  const wasm = createRequire(path.join(ROOT, 'package.json')).resolve(
+    `node-sqlite3-wasm/dist/${SQLITE_WASM_ASSET}`,
+  );
   const seaConfig = path.join(work, 'sea-config.json');
   await writeFile(
     seaConfig,
-    JSON.stringify({ main: options.bundle.bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets: { [SQLITE_WASM_ASSET]: wasm } }, null, 2),
+    JSON.stringify(
+      {
+        main: options.bundle.bundle,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache: false,
+        assets: { [SQLITE_WASM_ASSET]: wasm },
+      },
+      null,
+      2,
+    ),
   );
   await run(await blobWriter(log), ['--experimental-sea-config', seaConfig], { cwd: work });
 
@@ -187,16 +262,27 @@ export async function buildAgentExecutable(options: { target: AgentTarget; versi
   await copyFile(nodeBinary, executable);
   await chmod(executable, 0o755);
   const onMac = process.platform === 'darwin';
-  if (targetOs(target) === 'darwin' && onMac) await run('codesign', ['--remove-signature', executable]);
+  if (targetOs(target) === 'darwin' && onMac)
+    await run('codesign', ['--remove-signature', executable]);
   const { inject } = await import('postject');
-  await inject(executable, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE, ...(targetOs(target) === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}) });
+  await inject(executable, 'NODE_SEA_BLOB', await readFile(blob), {
+    sentinelFuse: SEA_FUSE,
+    ...(targetOs(target) === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+  });
   if (targetOs(target) === 'darwin') {
     if (onMac) {
       // Ad hoc unless CI provides an identity (release.yml): arm64 macOS runs nothing unsigned.
       const identity = process.env.APPLE_SIGNING_IDENTITY || '-';
-      await run('codesign', ['--sign', identity, ...(identity === '-' ? [] : ['--options', 'runtime', '--timestamp']), executable]);
+      await run('codesign', [
+        '--sign',
+        identity,
+        ...(identity === '-' ? [] : ['--options', 'runtime', '--timestamp']),
+        executable,
+      ]);
     } else {
-      log(`warning: ${target} built off macOS is not signed; sign it on a Mac (codesign --sign - ${executableName(target)}) before running it`);
+      log(
+        `warning: ${target} built off macOS is not signed; sign it on a Mac (codesign --sign - ${executableName(target)}) before running it`,
+      );
     }
   }
   if (targetOs(target) === 'win') {
@@ -204,11 +290,14 @@ export async function buildAgentExecutable(options: { target: AgentTarget; versi
     await copyFile(wrapper.exe, path.join(dir, 'nut-sentinel-service.exe'));
     await copyFile(wrapper.config, path.join(dir, 'nut-sentinel-service.exe.config'));
   }
-  if (existsSync(options.bundle.legal)) await copyFile(options.bundle.legal, path.join(dir, 'THIRD-PARTY-NOTICES.txt'));
+  if (existsSync(options.bundle.legal))
+    await copyFile(options.bundle.legal, path.join(dir, 'THIRD-PARTY-NOTICES.txt'));
   const archive = path.join(outDir, `${name}.tar.gz`);
   await run('tar', ['czf', archive, '-C', outDir, name]);
   const artifact = { target, dir, executable, archive, sha256: await sha256(archive) };
-  log(`${target}: ${path.relative(ROOT, executable)} (${((await stat(executable)).size / 1024 / 1024).toFixed(1)} MiB), ${path.relative(ROOT, archive)}`);
+  log(
+    `${target}: ${path.relative(ROOT, executable)} (${((await stat(executable)).size / 1024 / 1024).toFixed(1)} MiB), ${path.relative(ROOT, archive)}`,
+  );
   return artifact;
 }
 

@@ -7,7 +7,13 @@ import { executableName, hostTarget } from './targets';
 export function builtAgentExecutable(version: string): string {
   const target = hostTarget();
   if (!target) throw new Error(`no agent target for ${process.platform}-${process.arch}`);
-  const file = path.join(ROOT, 'dist/agent', `nut-sentinel-agent-${version}-${target}`, executableName(target));
-  if (!existsSync(file)) throw new Error(`${path.relative(ROOT, file)} is missing: run \`npm run dist:agent\` first`);
+  const file = path.join(
+    ROOT,
+    'dist/agent',
+    `nut-sentinel-agent-${version}-${target}`,
+    executableName(target),
+  );
+  if (!existsSync(file))
+    throw new Error(`${path.relative(ROOT, file)} is missing: run \`npm run dist:agent\` first`);
   return file;
 }

@@ -148,18 +148,34 @@ ${DEB_PACKAGE}: non-standard-file-perm 0640 != 0644 [etc/nut-sentinel/config.jso
 `;
 
 function changelog(version: string): Buffer {
-  const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000 || Date.now()).toUTCString().replace('GMT', '+0000');
-  return gzipSync(`${DEB_PACKAGE} (${version}) unstable; urgency=medium\n\n  * Release ${version}.\n\n -- NUT Sentinel maintainers <nut-sentinel@users.noreply.github.com>  ${date}\n`, { level: 9 });
+  const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000 || Date.now())
+    .toUTCString()
+    .replace('GMT', '+0000');
+  return gzipSync(
+    `${DEB_PACKAGE} (${version}) unstable; urgency=medium\n\n  * Release ${version}.\n\n -- NUT Sentinel maintainers <nut-sentinel@users.noreply.github.com>  ${date}\n`,
+    { level: 9 },
+  );
 }
 
-async function put(root: string, file: string, content: string | Buffer, mode: number): Promise<void> {
+async function put(
+  root: string,
+  file: string,
+  content: string | Buffer,
+  mode: number,
+): Promise<void> {
   const target = path.join(root, file);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
   await writeFile(target, content);
   await chmod(target, mode);
 }
 
-export async function buildDeb(options: { target: AgentTarget; version: string; executable: string; outDir: string; log: (line: string) => void }): Promise<string> {
+export async function buildDeb(options: {
+  target: AgentTarget;
+  version: string;
+  executable: string;
+  outDir: string;
+  log: (line: string) => void;
+}): Promise<string> {
   const { target, version } = options;
   const staging = path.join(options.outDir, 'build', `deb-${target}`);
   await rm(staging, { recursive: true, force: true });
@@ -180,9 +196,24 @@ export async function buildDeb(options: { target: AgentTarget; version: string; 
   await put(staging, 'DEBIAN/postinst', POSTINST, 0o755);
   await put(staging, 'DEBIAN/prerm', PRERM, 0o755);
   await put(staging, 'DEBIAN/postrm', POSTRM, 0o755);
-  for (const dir of ['etc', 'etc/nut-sentinel', 'lib', 'lib/systemd', 'lib/systemd/system', 'usr', 'usr/share', 'usr/share/doc', `usr/share/doc/${DEB_PACKAGE}`, 'usr/share/lintian', 'usr/share/lintian/overrides']) await chmod(path.join(staging, dir), 0o755);
+  for (const dir of [
+    'etc',
+    'etc/nut-sentinel',
+    'lib',
+    'lib/systemd',
+    'lib/systemd/system',
+    'usr',
+    'usr/share',
+    'usr/share/doc',
+    `usr/share/doc/${DEB_PACKAGE}`,
+    'usr/share/lintian',
+    'usr/share/lintian/overrides',
+  ])
+    await chmod(path.join(staging, dir), 0o755);
   const deb = path.join(options.outDir, debFileName(version, target));
-  await run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', staging, deb], { maxBuffer: 16 * 1024 * 1024 });
+  await run('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', staging, deb], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   options.log(`${target}: ${path.relative(process.cwd(), deb)}`);
   return deb;
 }

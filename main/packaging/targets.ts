@@ -6,7 +6,13 @@
  */
 export const AGENT_NODE_VERSION = '22.23.3';
 
-export const AGENT_TARGETS = ['linux-x64', 'linux-arm64', 'win-x64', 'darwin-x64', 'darwin-arm64'] as const;
+export const AGENT_TARGETS = [
+  'linux-x64',
+  'linux-arm64',
+  'win-x64',
+  'darwin-x64',
+  'darwin-arm64',
+] as const;
 export type AgentTarget = (typeof AGENT_TARGETS)[number];
 
 export function isAgentTarget(text: string): text is AgentTarget {
@@ -18,7 +24,10 @@ export function targetOs(target: AgentTarget): 'linux' | 'win' | 'darwin' {
 }
 
 /** The target this machine runs, if it is one. */
-export function hostTarget(platform: NodeJS.Platform = process.platform, arch: string = process.arch): AgentTarget | null {
+export function hostTarget(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+): AgentTarget | null {
   const os = platform === 'win32' ? 'win' : platform;
   const name = `${os}-${arch}`;
   return isAgentTarget(name) ? name : null;

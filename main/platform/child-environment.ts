@@ -21,10 +21,16 @@ export interface ChildEnvironmentPolicy {
 
 export const NO_EXTRA_ENVIRONMENT: ChildEnvironmentPolicy = { pass: [], withhold: [] };
 
-export function childEnvironment(parent: NodeJS.ProcessEnv, policy: ChildEnvironmentPolicy, platform: NodeJS.Platform = process.platform): Record<string, string> {
+export function childEnvironment(
+  parent: NodeJS.ProcessEnv,
+  policy: ChildEnvironmentPolicy,
+  platform: NodeJS.Platform = process.platform,
+): Record<string, string> {
   // Windows names are case-insensitive (Path, PATH); POSIX names are not.
   const fold = platform === 'win32' ? (name: string) => name.toUpperCase() : (name: string) => name;
-  const allowed = new Set([...(platform === 'win32' ? WINDOWS_NAMES : POSIX_NAMES), ...policy.pass].map(fold));
+  const allowed = new Set(
+    [...(platform === 'win32' ? WINDOWS_NAMES : POSIX_NAMES), ...policy.pass].map(fold),
+  );
   const withheld = new Set(policy.withhold.map(fold));
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(parent)) {

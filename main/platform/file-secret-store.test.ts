@@ -21,7 +21,8 @@ describe('FileSecretStore', () => {
     const onDisk = await readFile(path.join(dir, 'secrets.json'), 'utf8');
     expect(onDisk).not.toContain(password);
     expect(onDisk).not.toContain(Buffer.from(password).toString('base64'));
-    for (const file of ['secrets.json', 'secrets.key']) expect((await stat(path.join(dir, file))).mode & 0o777).toBe(0o600);
+    for (const file of ['secrets.json', 'secrets.key'])
+      expect((await stat(path.join(dir, file))).mode & 0o777).toBe(0o600);
   });
 
   it('keeps concurrent writes and deletes', async () => {
@@ -29,7 +30,8 @@ describe('FileSecretStore', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.set(`k${i}`, `v${i}`)));
     await store.delete('k3');
     const fresh = new FileSecretStore(dir);
-    for (let i = 0; i < 10; i++) expect(await fresh.get(`k${i}`)).toBe(i === 3 ? undefined : `v${i}`);
+    for (let i = 0; i < 10; i++)
+      expect(await fresh.get(`k${i}`)).toBe(i === 3 ? undefined : `v${i}`);
   });
 
   it('refuses to decrypt with a different key instead of returning garbage', async () => {
@@ -51,9 +53,18 @@ describe('FileSecretStore', () => {
     await store.set('nut-password:evil/ups', 'evil-password');
     const file = path.join(dir, 'secrets.json');
     const all = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    await writeFile(file, JSON.stringify({ 'nut-password:nas/ups': all['nut-password:evil/ups'], 'nut-password:evil/ups': all['nut-password:nas/ups'] }), { mode: 0o600 });
+    await writeFile(
+      file,
+      JSON.stringify({
+        'nut-password:nas/ups': all['nut-password:evil/ups'],
+        'nut-password:evil/ups': all['nut-password:nas/ups'],
+      }),
+      { mode: 0o600 },
+    );
     const swapped = new FileSecretStore(dir);
-    await expect(swapped.get('nut-password:evil/ups')).rejects.toThrow(/does not belong to this entry.*re-enter it/);
+    await expect(swapped.get('nut-password:evil/ups')).rejects.toThrow(
+      /does not belong to this entry.*re-enter it/,
+    );
   });
 
   it('reads an entry written before the binding and re-seals it bound to its key', async () => {
@@ -62,10 +73,21 @@ describe('FileSecretStore', () => {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     const data = Buffer.concat([cipher.update('legacy-password', 'utf8'), cipher.final()]);
-    const legacy = { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
-    await writeFile(path.join(dir, 'secrets.json'), JSON.stringify({ 'nut-password:nas/ups': legacy }), { mode: 0o600 });
+    const legacy = {
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+    await writeFile(
+      path.join(dir, 'secrets.json'),
+      JSON.stringify({ 'nut-password:nas/ups': legacy }),
+      { mode: 0o600 },
+    );
     expect(await new FileSecretStore(dir).get('nut-password:nas/ups')).toBe('legacy-password');
-    const migrated = JSON.parse(await readFile(path.join(dir, 'secrets.json'), 'utf8')) as Record<string, { v?: number }>;
+    const migrated = JSON.parse(await readFile(path.join(dir, 'secrets.json'), 'utf8')) as Record<
+      string,
+      { v?: number }
+    >;
     expect(migrated['nut-password:nas/ups']?.v).toBe(2);
     expect(await new FileSecretStore(dir).get('nut-password:nas/ups')).toBe('legacy-password');
   });
@@ -78,7 +100,9 @@ describe('FileSecretStore', () => {
     await store.set('a', '1');
     await store.set('b', '2');
     expect(await readFile(victim, 'utf8')).toBe('untouched');
-    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([`secrets.json.${process.pid}.tmp`]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([
+      `secrets.json.${process.pid}.tmp`,
+    ]);
     expect(await new FileSecretStore(dir).get('b')).toBe('2');
   });
 });

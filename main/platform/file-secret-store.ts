@@ -81,7 +81,11 @@ export class FileSecretStore implements SecretStore {
     try {
       this.cache = JSON.parse(await readFile(this.secretsPath, 'utf8')) as Record<string, Sealed>;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`The secret store ${this.secretsPath} is unreadable: ${(error as Error).message}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(
+          `The secret store ${this.secretsPath} is unreadable: ${(error as Error).message}`,
+          { cause: error },
+        );
       this.cache = {};
     }
     return this.cache;
@@ -92,12 +96,22 @@ export class FileSecretStore implements SecretStore {
     try {
       this.key = Buffer.from((await readFile(this.keyPath, 'utf8')).trim(), 'base64');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw new Error(`The secret store key ${this.keyPath} is missing or unreadable: re-enter the passwords in Settings.`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create)
+        throw new Error(
+          `The secret store key ${this.keyPath} is missing or unreadable: re-enter the passwords in Settings.`,
+          { cause: error },
+        );
       await mkdir(path.dirname(this.keyPath), { recursive: true, mode: 0o700 });
       this.key = randomBytes(32);
-      await writeFile(this.keyPath, `${this.key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      await writeFile(this.keyPath, `${this.key.toString('base64')}\n`, {
+        mode: 0o600,
+        flag: 'wx',
+      });
     }
-    if (this.key.length !== 32) throw new Error(`The secret store key ${this.keyPath} is damaged: delete it and re-enter the passwords.`);
+    if (this.key.length !== 32)
+      throw new Error(
+        `The secret store key ${this.keyPath} is damaged: delete it and re-enter the passwords.`,
+      );
     return this.key;
   }
 
@@ -106,7 +120,12 @@ export class FileSecretStore implements SecretStore {
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(additionalData(name));
     const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-    return { v: 2, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    return {
+      v: 2,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
   }
 
   private open(name: string, sealed: Sealed, key: Buffer): string {
@@ -114,9 +133,15 @@ export class FileSecretStore implements SecretStore {
     if (sealed.v === 2) decipher.setAAD(additionalData(name));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
     try {
-      return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(sealed.data, 'base64')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch (error) {
-      throw new Error(`The stored secret "${name}" in ${this.secretsPath} does not open with this key or does not belong to this entry (the file was edited, or comes from another machine): re-enter it in Settings.`, { cause: error });
+      throw new Error(
+        `The stored secret "${name}" in ${this.secretsPath} does not open with this key or does not belong to this entry (the file was edited, or comes from another machine): re-enter it in Settings.`,
+        { cause: error },
+      );
     }
   }
 

@@ -47,9 +47,17 @@ describe('NodeProcessRunner', () => {
   const runner = new NodeProcessRunner({ killGraceMs: 500 });
 
   it('captures exit code, stdout and stderr; env is merged onto process.env; cwd applies', async () => {
-    const file = script('ok.sh', 'echo "out:$HOOK_VAR:$PWD"; [ -n "$PATH" ] && echo "path set"; echo err >&2; exit 3');
+    const file = script(
+      'ok.sh',
+      'echo "out:$HOOK_VAR:$PWD"; [ -n "$PATH" ] && echo "path set"; echo err >&2; exit 3',
+    );
     let spawnedPid: number | undefined;
-    const r = await runner.run(file, [], { env: { HOOK_VAR: 'v1' }, timeoutMs: 5000, cwd: dir, onSpawn: (pid) => (spawnedPid = pid) });
+    const r = await runner.run(file, [], {
+      env: { HOOK_VAR: 'v1' },
+      timeoutMs: 5000,
+      cwd: dir,
+      onSpawn: (pid) => (spawnedPid = pid),
+    });
     expect(r.exitCode).toBe(3);
     expect(r.signal).toBeNull();
     expect(r.timedOut).toBe(false);
@@ -64,14 +72,19 @@ describe('NodeProcessRunner', () => {
   it('passes arguments literally, without a shell', async () => {
     const file = script('args.sh', 'for a in "$@"; do printf "[%s]\\n" "$a"; done');
     const marker = join(dir, 'injected');
-    const r = await runner.run(file, ['a b', `$(touch ${marker})`, '; touch ' + marker, '*'], { timeoutMs: 5000 });
+    const r = await runner.run(file, ['a b', `$(touch ${marker})`, '; touch ' + marker, '*'], {
+      timeoutMs: 5000,
+    });
     expect(r.stdout).toBe(`[a b]\n[$(touch ${marker})]\n[; touch ${marker}]\n[*]\n`);
     expect(existsSync(marker)).toBe(false);
   });
 
   it('keeps only the last bytes of a large output', async () => {
     const small = new NodeProcessRunner({ maxOutputBytes: 1000 });
-    const file = script('big.sh', 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done; echo END');
+    const file = script(
+      'big.sh',
+      'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i+1)); done; echo END',
+    );
     const r = await small.run(file, [], { timeoutMs: 10_000 });
     expect(r.exitCode).toBe(0);
     expect(r.stdout.endsWith('line 1999\nEND\n')).toBe(true);
@@ -93,7 +106,10 @@ describe('NodeProcessRunner', () => {
 
   it('escalates to SIGKILL when SIGTERM is ignored, and kills the whole process group', async () => {
     const pidFile = join(dir, 'child.pid');
-    const file = script('stubborn.sh', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; wait; sleep 30`);
+    const file = script(
+      'stubborn.sh',
+      `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; wait; sleep 30`,
+    );
     const t0 = Date.now();
     const r = await runner.run(file, [], { timeoutMs: 300 });
     expect(r.timedOut).toBe(true);
@@ -118,7 +134,10 @@ describe('NodeProcessRunner', () => {
   });
 
   it('reports a missing program as spawnError (ENOENT) with what to do', async () => {
-    const r = await runner.run(join(dir, 'nope'), ['x'], { timeoutMs: 1000, onSpawn: () => expect.fail('must not be called') });
+    const r = await runner.run(join(dir, 'nope'), ['x'], {
+      timeoutMs: 1000,
+      onSpawn: () => expect.fail('must not be called'),
+    });
     expect(r.exitCode).toBeNull();
     expect(r.spawnError).toMatch(/not found \(ENOENT\).*absolute path/);
   });

@@ -5,8 +5,20 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { type ChildEnvironmentPolicy, NO_EXTRA_ENVIRONMENT, childEnvironment } from './child-environment';
-import type { Clock, LogLevel, Logger, ProcessResult, ProcessRunOptions, ProcessRunner, TimerHandle } from './ports';
+import {
+  type ChildEnvironmentPolicy,
+  NO_EXTRA_ENVIRONMENT,
+  childEnvironment,
+} from './child-environment';
+import type {
+  Clock,
+  LogLevel,
+  Logger,
+  ProcessResult,
+  ProcessRunOptions,
+  ProcessRunner,
+  TimerHandle,
+} from './ports';
 
 /** The real clock: Date.now for the wall clock, performance.now for monotonic time. */
 export const systemClock: Clock = {
@@ -66,7 +78,11 @@ class TailBuffer {
 }
 
 /** An actionable explanation of why a program could not be started. */
-export function describeSpawnError(file: string, error: NodeJS.ErrnoException, cwd?: string): string {
+export function describeSpawnError(
+  file: string,
+  error: NodeJS.ErrnoException,
+  cwd?: string,
+): string {
   switch (error.code) {
     case 'ENOENT':
       return (
@@ -238,12 +254,16 @@ export function createConsoleLogger(minLevel: LogLevel = 'info'): Logger {
           extra = ' [unserialisable fields]';
         }
       }
-      process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra}\n`);
+      process.stderr.write(
+        `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${extra}\n`,
+      );
     },
   };
 }
 
 /** Console logger at level info, or at the level in NUT_SENTINEL_LOG_LEVEL. */
 export const consoleLogger: Logger = createConsoleLogger(
-  (['debug', 'info', 'warn', 'error'] as const).find((l) => l === process.env.NUT_SENTINEL_LOG_LEVEL) ?? 'info',
+  (['debug', 'info', 'warn', 'error'] as const).find(
+    (l) => l === process.env.NUT_SENTINEL_LOG_LEVEL,
+  ) ?? 'info',
 );

@@ -24,7 +24,16 @@ export async function resolvePassword(
   secrets: SecretStore | null,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
-  return resolveSecret(ups.password, { storeKey: passwordKey(master.id, ups.name), what: `password of ${ups.name}@${master.id}`, configKey: 'password' }, secrets, env);
+  return resolveSecret(
+    ups.password,
+    {
+      storeKey: passwordKey(master.id, ups.name),
+      what: `password of ${ups.name}@${master.id}`,
+      configKey: 'password',
+    },
+    secrets,
+    env,
+  );
 }
 
 /**
@@ -43,15 +52,25 @@ export async function resolveSecret(
     case 'env': {
       const value = env[source.name];
       if (value === undefined) {
-        throw new PasswordSourceError(`The environment variable ${source.name} (${target.what}) is not set.`, `Set ${source.name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit).`);
+        throw new PasswordSourceError(
+          `The environment variable ${source.name} (${target.what}) is not set.`,
+          `Set ${source.name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit).`,
+        );
       }
       return value;
     }
     case 'file': {
       const info = await stat(source.path).catch(() => null);
-      if (!info) throw new PasswordSourceError(`The secret file ${source.path} (${target.what}) does not exist.`, `Create it with only the secret in it and \`chmod 600 ${source.path}\`.`);
+      if (!info)
+        throw new PasswordSourceError(
+          `The secret file ${source.path} (${target.what}) does not exist.`,
+          `Create it with only the secret in it and \`chmod 600 ${source.path}\`.`,
+        );
       if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-        throw new PasswordSourceError(`The secret file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`, `Run \`chmod 600 ${source.path}\`.`);
+        throw new PasswordSourceError(
+          `The secret file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}).`,
+          `Run \`chmod 600 ${source.path}\`.`,
+        );
       }
       // Owned by someone else, it is theirs to read and to swap for a password of their choosing.
       if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {

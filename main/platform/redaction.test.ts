@@ -5,7 +5,9 @@ import { REDACTED, SecretScrubber } from './redaction';
 describe('SecretScrubber', () => {
   it('replaces every occurrence of every secret', () => {
     const scrubber = new SecretScrubber(['hunter2', 'pa ss']);
-    expect(scrubber.scrub('user monuser hunter2, again hunter2 and "pa ss"')).toBe(`user monuser ${REDACTED}, again ${REDACTED} and "${REDACTED}"`);
+    expect(scrubber.scrub('user monuser hunter2, again hunter2 and "pa ss"')).toBe(
+      `user monuser ${REDACTED}, again ${REDACTED} and "${REDACTED}"`,
+    );
     expect(scrubber.contains('xx hunter2 yy')).toBe(true);
     expect(scrubber.contains('hunter3')).toBe(false);
   });
@@ -35,12 +37,16 @@ describe('SecretScrubber', () => {
 
   it('no secret survives, whatever the secrets and the text', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), fc.string({ maxLength: 60 }), (secrets, noise) => {
-        const text = `${noise}${secrets.join(noise)}${noise}`;
-        const out = new SecretScrubber(secrets).scrub(text);
-        for (const secret of secrets) expect(out).not.toContain(secret);
-        expect(new SecretScrubber(secrets).contains(text)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+        fc.string({ maxLength: 60 }),
+        (secrets, noise) => {
+          const text = `${noise}${secrets.join(noise)}${noise}`;
+          const out = new SecretScrubber(secrets).scrub(text);
+          for (const secret of secrets) expect(out).not.toContain(secret);
+          expect(new SecretScrubber(secrets).contains(text)).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });

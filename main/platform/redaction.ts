@@ -70,14 +70,16 @@ export class SecretScrubber {
   scrub(text: string): string {
     if (this.empty) return text;
     let out = splice(text, this.covered(text), this.marker);
-    for (let ranges = this.covered(out); ranges.length > 0; ranges = this.covered(out)) out = splice(out, ranges, '');
+    for (let ranges = this.covered(out); ranges.length > 0; ranges = this.covered(out))
+      out = splice(out, ranges, '');
     return out;
   }
 
   private child(state: number, code: number): number {
     if (state === 0) return this.rootNext[code]!;
     if (this.isWide[state] === 1) return this.wide.get(state)!.get(code) ?? 0;
-    for (let c = this.firstChild[state]!; c !== 0; c = this.nextSibling[c]!) if (this.code[c] === code) return c;
+    for (let c = this.firstChild[state]!; c !== 0; c = this.nextSibling[c]!)
+      if (this.code[c] === code) return c;
     return 0;
   }
 
@@ -101,10 +103,16 @@ export class SecretScrubber {
   private indexWideStates(): void {
     for (let state = 1; state < this.states; state++) {
       let count = 0;
-      for (let c = this.firstChild[state]!; c !== 0 && count <= WIDE_STATE; c = this.nextSibling[c]!) count++;
+      for (
+        let c = this.firstChild[state]!;
+        c !== 0 && count <= WIDE_STATE;
+        c = this.nextSibling[c]!
+      )
+        count++;
       if (count <= WIDE_STATE) continue;
       const children = new Map<number, number>();
-      for (let c = this.firstChild[state]!; c !== 0; c = this.nextSibling[c]!) children.set(this.code[c]!, c);
+      for (let c = this.firstChild[state]!; c !== 0; c = this.nextSibling[c]!)
+        children.set(this.code[c]!, c);
       this.wide.set(state, children);
       this.isWide[state] = 1;
     }
@@ -136,7 +144,8 @@ export class SecretScrubber {
         const to = wide.get(state)!.get(code);
         if (to !== undefined) return to;
       } else {
-        for (let c = firstChild[state]!; c !== 0; c = nextSibling[c]!) if (codes[c] === code) return c;
+        for (let c = firstChild[state]!; c !== 0; c = nextSibling[c]!)
+          if (codes[c] === code) return c;
       }
       state = fail[state]!;
     }
@@ -152,7 +161,8 @@ export class SecretScrubber {
       if (length === 0) continue;
       // The longest secret ending here covers every shorter one ending here.
       let start = i + 1 - length;
-      while (ranges.length > 0 && ranges[ranges.length - 1]![1] > start) start = Math.min(start, ranges.pop()![0]);
+      while (ranges.length > 0 && ranges[ranges.length - 1]![1] > start)
+        start = Math.min(start, ranges.pop()![0]);
       ranges.push([start, i + 1]);
     }
     return ranges;

@@ -11,7 +11,18 @@ import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type AgentCommand, LAUNCHD_LABEL, launchdPlist, SERVICE_NAME, type ServiceLayout, serviceLayout, type ServicePlatform, systemdUnit, WINDOWS_SERVICE_ID, winswXml } from './units';
+import {
+  type AgentCommand,
+  LAUNCHD_LABEL,
+  launchdPlist,
+  SERVICE_NAME,
+  type ServiceLayout,
+  serviceLayout,
+  type ServicePlatform,
+  systemdUnit,
+  WINDOWS_SERVICE_ID,
+  winswXml,
+} from './units';
 
 const run = promisify(execFile);
 
@@ -47,11 +58,21 @@ export interface ServicePlan {
 /** A config that validates and monitors nothing yet: the service runs, the admin fills it in. */
 export const STARTER_CONFIG = `${JSON.stringify({ masters: [], shutdown: { dryRun: false } }, null, 2)}\n`;
 
-export function planService(platform: ServicePlatform, command: AgentCommand, options: { winswExe?: string } = {}): ServicePlan {
+export function planService(
+  platform: ServicePlatform,
+  command: AgentCommand,
+  options: { winswExe?: string } = {},
+): ServicePlan {
   const layout = serviceLayout(platform);
   const p = platform === 'win32' ? path.win32 : path.posix;
   const configDir = p.dirname(layout.configPath);
-  const starter: PlannedFile = { path: layout.configPath, mode: 0o640, content: STARTER_CONFIG, onlyIfMissing: true, what: 'starter config (kept if present)' };
+  const starter: PlannedFile = {
+    path: layout.configPath,
+    mode: 0o640,
+    content: STARTER_CONFIG,
+    onlyIfMissing: true,
+    what: 'starter config (kept if present)',
+  };
   const manifest = p.join(layout.dataDir, 'service-install.json');
   switch (platform) {
     case 'linux': {
@@ -65,7 +86,10 @@ export function planService(platform: ServicePlatform, command: AgentCommand, op
           { path: `${configDir}/passwords`, mode: 0o700 },
           { path: layout.dataDir, mode: 0o700 },
         ],
-        files: [{ path: unit, mode: 0o644, content: systemdUnit(command, layout), what: 'systemd unit' }, starter],
+        files: [
+          { path: unit, mode: 0o644, content: systemdUnit(command, layout), what: 'systemd unit' },
+          starter,
+        ],
         enable: [
           { file: 'systemctl', args: ['daemon-reload'] },
           { file: 'systemctl', args: ['enable', '--now', `${SERVICE_NAME}.service`] },
@@ -84,7 +108,15 @@ export function planService(platform: ServicePlatform, command: AgentCommand, op
           { path: `${configDir}/passwords`, mode: 0o700 },
           { path: path.posix.dirname(layout.log), mode: 0o755 },
         ],
-        files: [{ path: plist, mode: 0o644, content: launchdPlist(command, layout), what: 'launchd daemon' }, starter],
+        files: [
+          {
+            path: plist,
+            mode: 0o644,
+            content: launchdPlist(command, layout),
+            what: 'launchd daemon',
+          },
+          starter,
+        ],
         enable: [{ file: 'launchctl', args: ['bootstrap', 'system', plist] }],
         disable: [{ file: 'launchctl', args: ['bootout', `system/${LAUNCHD_LABEL}`] }],
       };
@@ -101,8 +133,20 @@ export function planService(platform: ServicePlatform, command: AgentCommand, op
           { path: layout.log, mode: 0o755 },
         ],
         files: [
-          { path: wrapper, mode: 0o755, content: { copyFrom: options.winswExe ?? '(nut-sentinel-service.exe next to nut-sentinel.exe)' }, what: 'WinSW service wrapper' },
-          { path: path.win32.join(layout.dataDir, 'nut-sentinel-service.xml'), mode: 0o644, content: winswXml(command, layout), what: 'WinSW service definition' },
+          {
+            path: wrapper,
+            mode: 0o755,
+            content: {
+              copyFrom: options.winswExe ?? '(nut-sentinel-service.exe next to nut-sentinel.exe)',
+            },
+            what: 'WinSW service wrapper',
+          },
+          {
+            path: path.win32.join(layout.dataDir, 'nut-sentinel-service.xml'),
+            mode: 0o644,
+            content: winswXml(command, layout),
+            what: 'WinSW service definition',
+          },
           starter,
         ],
         enable: [
@@ -120,11 +164,17 @@ export function planService(platform: ServicePlatform, command: AgentCommand, op
 
 /** The dry run: every file with its content and every command, for one platform. */
 export function describePlan(plan: ServicePlan): string {
-  const lines = [`# ${plan.platform}: config ${plan.layout.configPath}, state ${plan.layout.dataDir}, log ${plan.layout.log}`];
+  const lines = [
+    `# ${plan.platform}: config ${plan.layout.configPath}, state ${plan.layout.dataDir}, log ${plan.layout.log}`,
+  ];
   for (const dir of plan.dirs) lines.push(`mkdir -m ${dir.mode.toString(8)} ${dir.path}`);
   for (const file of plan.files) {
     lines.push(`\n## ${file.path} (${file.what}, mode ${file.mode.toString(8)})`);
-    lines.push(typeof file.content === 'string' ? file.content.trimEnd() : `(copy of ${file.content.copyFrom})`);
+    lines.push(
+      typeof file.content === 'string'
+        ? file.content.trimEnd()
+        : `(copy of ${file.content.copyFrom})`,
+    );
   }
   lines.push('');
   for (const c of plan.enable) lines.push(`${c.file} ${c.args.join(' ')}`);
@@ -156,10 +206,19 @@ async function defaultRun(command: ServiceCommand): Promise<void> {
 }
 
 /** The commands for a root prefix: systemd can enable offline with --root; the others cannot. */
-function commandsFor(plan: ServicePlan, commands: ServiceCommand[], root: string): ServiceCommand[] {
+function commandsFor(
+  plan: ServicePlan,
+  commands: ServiceCommand[],
+  root: string,
+): ServiceCommand[] {
   if (root === '/') return commands;
   if (plan.platform !== 'linux') return [];
-  return commands.filter((c) => c.args[0] !== 'daemon-reload').map((c) => ({ file: c.file, args: [`--root=${root}`, ...c.args.filter((a) => a !== '--now')] }));
+  return commands
+    .filter((c) => c.args[0] !== 'daemon-reload')
+    .map((c) => ({
+      file: c.file,
+      args: [`--root=${root}`, ...c.args.filter((a) => a !== '--now')],
+    }));
 }
 
 export function systemdRunning(): boolean {
@@ -183,7 +242,8 @@ export async function installService(plan: ServicePlan, options: ApplyOptions): 
       continue;
     }
     await mkdir(path.dirname(target), { recursive: true });
-    if (typeof file.content === 'string') await writeFile(target, file.content, { mode: file.mode });
+    if (typeof file.content === 'string')
+      await writeFile(target, file.content, { mode: file.mode });
     else await copyFile(file.content.copyFrom, target);
     await chmod(target, file.mode);
     manifest.files.push({ path: file.path, sha256: sha256(await readFile(target)) });
@@ -195,7 +255,9 @@ export async function installService(plan: ServicePlan, options: ApplyOptions): 
   const runCommand = options.runCommand ?? defaultRun;
   const commands = commandsFor(plan, plan.enable, options.root);
   if (options.root === '/' && plan.platform === 'linux' && !systemdRunning()) {
-    options.say('systemd is not running here: the unit is in place; enable it once it runs with `systemctl enable --now nut-sentinel.service`');
+    options.say(
+      'systemd is not running here: the unit is in place; enable it once it runs with `systemctl enable --now nut-sentinel.service`',
+    );
   } else {
     for (const command of commands) {
       await runCommand(command);
@@ -205,15 +267,25 @@ export async function installService(plan: ServicePlan, options: ApplyOptions): 
   return manifest;
 }
 
-export async function uninstallService(plan: ServicePlan, options: ApplyOptions): Promise<{ removed: string[]; kept: string[] }> {
+export async function uninstallService(
+  plan: ServicePlan,
+  options: ApplyOptions,
+): Promise<{ removed: string[]; kept: string[] }> {
   const manifestPath = under(options.root, plan.manifest);
   const text = await readFile(manifestPath, 'utf8').catch(() => null);
-  if (text === null) throw new Error(`${plan.manifest} is missing: the service was not installed by \`nut-sentinel service install\` (a package manager installs its own), so nothing is removed.`);
+  if (text === null)
+    throw new Error(
+      `${plan.manifest} is missing: the service was not installed by \`nut-sentinel service install\` (a package manager installs its own), so nothing is removed.`,
+    );
   const manifest = JSON.parse(text) as Manifest;
   const runCommand = options.runCommand ?? defaultRun;
   if (!(options.root === '/' && plan.platform === 'linux' && !systemdRunning())) {
     for (const command of commandsFor(plan, plan.disable, options.root)) {
-      await runCommand(command).catch((error: unknown) => options.say(`${command.file} ${command.args.join(' ')} failed (${(error as Error).message.split('\n')[0]}); continuing`));
+      await runCommand(command).catch((error: unknown) =>
+        options.say(
+          `${command.file} ${command.args.join(' ')} failed (${(error as Error).message.split('\n')[0]}); continuing`,
+        ),
+      );
       options.say(`ran ${command.file} ${command.args.join(' ')}`);
     }
   }
@@ -242,7 +314,8 @@ export async function uninstallService(plan: ServicePlan, options: ApplyOptions)
     else kept.push(dir);
     options.say(ok ? `removed ${dir}` : `kept ${dir}: not empty`);
   }
-  if (options.root === '/' && plan.platform === 'linux' && systemdRunning()) await runCommand({ file: 'systemctl', args: ['daemon-reload'] });
+  if (options.root === '/' && plan.platform === 'linux' && systemdRunning())
+    await runCommand({ file: 'systemctl', args: ['daemon-reload'] });
   return { removed, kept };
 }
 
@@ -258,9 +331,16 @@ export interface ServiceStatus {
 }
 
 export async function serviceStatus(plan: ServicePlan, root = '/'): Promise<ServiceStatus> {
-  const unitFile = plan.files.find((f) => f.what !== 'starter config (kept if present)' && typeof f.content === 'string' && !f.path.endsWith('.exe'))!;
+  const unitFile = plan.files.find(
+    (f) =>
+      f.what !== 'starter config (kept if present)' &&
+      typeof f.content === 'string' &&
+      !f.path.endsWith('.exe'),
+  )!;
   const text = await readFile(under(root, unitFile.path), 'utf8').catch(() => null);
-  const configPath = text ? (/--config(?:<\/string>\s*<string>|\s+"?)([^"\n<]+?)(?:"|<|\s|$)/.exec(text)?.[1] ?? null) : null;
+  const configPath = text
+    ? (/--config(?:<\/string>\s*<string>|\s+"?)([^"\n<]+?)(?:"|<|\s|$)/.exec(text)?.[1] ?? null)
+    : null;
   let running = false;
   let detail = text ? 'installed' : 'not installed';
   if (text && root === '/') {
@@ -270,15 +350,33 @@ export async function serviceStatus(plan: ServicePlan, root = '/'): Promise<Serv
         : plan.platform === 'darwin'
           ? { file: 'launchctl', args: ['print', `system/${LAUNCHD_LABEL}`] }
           : { file: 'sc.exe', args: ['query', WINDOWS_SERVICE_ID] };
-    if (plan.platform === 'linux' && !systemdRunning()) detail = 'installed; systemd is not running here';
+    if (plan.platform === 'linux' && !systemdRunning())
+      detail = 'installed; systemd is not running here';
     else {
       const out = await run(probe.file, probe.args).then(
         (r) => r.stdout,
         (e: { stdout?: string }) => e.stdout ?? '',
       );
-      running = plan.platform === 'linux' ? out.trim() === 'active' : plan.platform === 'darwin' ? /state = running/.test(out) : /RUNNING/.test(out);
-      detail = plan.platform === 'linux' ? `systemd: ${out.trim() || 'unknown'}` : running ? 'running' : 'not running';
+      running =
+        plan.platform === 'linux'
+          ? out.trim() === 'active'
+          : plan.platform === 'darwin'
+            ? /state = running/.test(out)
+            : /RUNNING/.test(out);
+      detail =
+        plan.platform === 'linux'
+          ? `systemd: ${out.trim() || 'unknown'}`
+          : running
+            ? 'running'
+            : 'not running';
     }
   }
-  return { platform: plan.platform, installed: text !== null, running, unit: text ? unitFile.path : null, configPath, detail };
+  return {
+    platform: plan.platform,
+    installed: text !== null,
+    running,
+    unit: text ? unitFile.path : null,
+    configPath,
+    detail,
+  };
 }

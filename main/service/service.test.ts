@@ -11,7 +11,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '../cli/testing';
-import { installService, planService, serviceStatus, STARTER_CONFIG, uninstallService } from './install';
+import {
+  installService,
+  planService,
+  serviceStatus,
+  STARTER_CONFIG,
+  uninstallService,
+} from './install';
 import { launchdPlist, systemdUnit, winswXml } from './units';
 
 const run = promisify(execFile);
@@ -20,15 +26,21 @@ const agent = { program: '/usr/bin/nut-sentinel', prefix: [] };
 describe('service units', () => {
   it('systemd: restart always, after the network is online, root with sandboxing that keeps shutdown working', () => {
     const unit = systemdUnit(agent);
-    expect(unit).toContain('ExecStart=/usr/bin/nut-sentinel agent --config /etc/nut-sentinel/config.json --data-dir /var/lib/nut-sentinel --no-notify\n');
+    expect(unit).toContain(
+      'ExecStart=/usr/bin/nut-sentinel agent --config /etc/nut-sentinel/config.json --data-dir /var/lib/nut-sentinel --no-notify\n',
+    );
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^After=network-online\.target$/m);
     expect(unit).toMatch(/^Wants=network-online\.target$/m);
     expect(unit).toMatch(/^EnvironmentFile=-\/etc\/nut-sentinel\/agent\.env$/m);
     expect(unit).toMatch(/^RestrictAddressFamilies=.*AF_UNIX/m); // D-Bus to logind: the shutdown itself
-    expect(unit).not.toMatch(/^(User|MemoryDenyWriteExecute|SystemCallFilter|CapabilityBoundingSet)=/m);
+    expect(unit).not.toMatch(
+      /^(User|MemoryDenyWriteExecute|SystemCallFilter|CapabilityBoundingSet)=/m,
+    );
     expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
-    expect(systemdUnit({ program: '/opt/my agent/nut-sentinel', prefix: [] })).toContain('ExecStart="/opt/my agent/nut-sentinel" agent');
+    expect(systemdUnit({ program: '/opt/my agent/nut-sentinel', prefix: [] })).toContain(
+      'ExecStart="/opt/my agent/nut-sentinel" agent',
+    );
   });
 
   it('systemd-analyze verify accepts the unit', async () => {
@@ -36,7 +48,9 @@ describe('service units', () => {
     try {
       const file = path.join(dir, 'nut-sentinel.service');
       await writeFile(file, systemdUnit({ program: process.execPath, prefix: ['/dev/null'] }));
-      const { stderr } = await run('systemd-analyze', ['verify', file], { env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' } });
+      const { stderr } = await run('systemd-analyze', ['verify', file], {
+        env: { ...process.env, SYSTEMD_LOG_LEVEL: 'warning' },
+      });
       expect(stderr.split('\n').filter((l) => l.includes('nut-sentinel.service'))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -49,14 +63,25 @@ describe('service units', () => {
     expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<true\/>/);
     expect(plist).toMatch(/<key>RunAtLoad<\/key>\s*<true\/>/);
     expect(plist).toMatch(/<key>UserName<\/key>\s*<string>root<\/string>/);
-    expect(plist).toMatch(/<key>StandardOutPath<\/key>\s*<string>\/Library\/Logs\/NUT Sentinel\/agent\.log<\/string>/);
-    expect(plist).toContain('<string>/Library/Application Support/NUT Sentinel/config.json</string>');
+    expect(plist).toMatch(
+      /<key>StandardOutPath<\/key>\s*<string>\/Library\/Logs\/NUT Sentinel\/agent\.log<\/string>/,
+    );
+    expect(plist).toContain(
+      '<string>/Library/Application Support/NUT Sentinel/config.json</string>',
+    );
   });
 
   it('Windows: a LocalSystem service with delayed auto start, restart on failure and rolling logs', () => {
-    const service = winswXml({ program: 'C:\\Program Files\\NUT Sentinel\\nut-sentinel.exe', prefix: [] });
-    expect(service).toContain('<executable>C:\\Program Files\\NUT Sentinel\\nut-sentinel.exe</executable>');
-    expect(service).toContain('<arguments>agent --config "C:\\ProgramData\\NUT Sentinel\\config.json" --data-dir "C:\\ProgramData\\NUT Sentinel" --no-notify</arguments>');
+    const service = winswXml({
+      program: 'C:\\Program Files\\NUT Sentinel\\nut-sentinel.exe',
+      prefix: [],
+    });
+    expect(service).toContain(
+      '<executable>C:\\Program Files\\NUT Sentinel\\nut-sentinel.exe</executable>',
+    );
+    expect(service).toContain(
+      '<arguments>agent --config "C:\\ProgramData\\NUT Sentinel\\config.json" --data-dir "C:\\ProgramData\\NUT Sentinel" --no-notify</arguments>',
+    );
     expect(service).toContain('<username>LocalSystem</username>');
     expect(service).toContain('<onfailure action="restart" delay="5 sec"/>');
     expect(service).toContain('<delayedAutoStart>true</delayedAutoStart>');
@@ -67,12 +92,22 @@ describe('service units', () => {
     const result = await runCliCaptured(['service', 'install', '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toContain('## /etc/systemd/system/nut-sentinel.service (systemd unit, mode 644)');
-    expect(result.stdout).toContain('## /Library/LaunchDaemons/org.nut-sentinel.agent.plist (launchd daemon, mode 644)');
-    expect(result.stdout).toContain('## C:\\ProgramData\\NUT Sentinel\\nut-sentinel-service.xml (WinSW service definition, mode 644)');
+    expect(result.stdout).toContain(
+      '## /etc/systemd/system/nut-sentinel.service (systemd unit, mode 644)',
+    );
+    expect(result.stdout).toContain(
+      '## /Library/LaunchDaemons/org.nut-sentinel.agent.plist (launchd daemon, mode 644)',
+    );
+    expect(result.stdout).toContain(
+      '## C:\\ProgramData\\NUT Sentinel\\nut-sentinel-service.xml (WinSW service definition, mode 644)',
+    );
     expect(result.stdout).toContain('systemctl enable --now nut-sentinel.service');
-    expect(result.stdout).toContain('launchctl bootstrap system /Library/LaunchDaemons/org.nut-sentinel.agent.plist');
-    expect(result.stdout).toContain('C:\\ProgramData\\NUT Sentinel\\nut-sentinel-service.exe install');
+    expect(result.stdout).toContain(
+      'launchctl bootstrap system /Library/LaunchDaemons/org.nut-sentinel.agent.plist',
+    );
+    expect(result.stdout).toContain(
+      'C:\\ProgramData\\NUT Sentinel\\nut-sentinel-service.exe install',
+    );
     const one = await runCliCaptured(['service', 'install', '--dry-run', '--platform', 'darwin']);
     expect(one.stdout).not.toContain('systemd');
   });
@@ -94,16 +129,25 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
     const unit = path.join(root, 'etc/systemd/system/nut-sentinel.service');
     expect(await readFile(unit, 'utf8')).toBe(systemdUnit(agent));
     expect((await stat(unit)).mode & 0o777).toBe(0o644);
-    const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants/nut-sentinel.service');
+    const wants = path.join(
+      root,
+      'etc/systemd/system/multi-user.target.wants/nut-sentinel.service',
+    );
     expect((await lstat(wants)).isSymbolicLink()).toBe(true);
     expect(await readlink(wants)).toBe('/etc/systemd/system/nut-sentinel.service');
     expect((await stat(path.join(root, 'etc/nut-sentinel/passwords'))).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(root, 'var/lib/nut-sentinel'))).mode & 0o777).toBe(0o700);
-    expect(await readFile(path.join(root, 'etc/nut-sentinel/config.json'), 'utf8')).toBe(STARTER_CONFIG);
+    expect(await readFile(path.join(root, 'etc/nut-sentinel/config.json'), 'utf8')).toBe(
+      STARTER_CONFIG,
+    );
     expect((await stat(path.join(root, 'etc/nut-sentinel/config.json'))).mode & 0o777).toBe(0o640);
 
     const status = await serviceStatus(plan(), root);
-    expect(status).toMatchObject({ installed: true, running: false, configPath: '/etc/nut-sentinel/config.json' });
+    expect(status).toMatchObject({
+      installed: true,
+      running: false,
+      configPath: '/etc/nut-sentinel/config.json',
+    });
 
     const result = await uninstallService(plan(), { root, say });
     expect(result.kept).toEqual([]);
@@ -115,11 +159,15 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
   });
 
   it('keeps what the admin changed or added, and what was there before', async () => {
-    await import('node:fs/promises').then((fs) => fs.mkdir(path.join(root, 'etc/nut-sentinel'), { recursive: true }));
+    await import('node:fs/promises').then((fs) =>
+      fs.mkdir(path.join(root, 'etc/nut-sentinel'), { recursive: true }),
+    );
     await writeFile(path.join(root, 'etc/nut-sentinel/existing.txt'), 'mine\n');
     await installService(plan(), { root, say });
     await writeFile(path.join(root, 'etc/nut-sentinel/config.json'), '{ "masters": [] }\n');
-    await writeFile(path.join(root, 'etc/nut-sentinel/passwords/nas-ups.password'), 'pw\n', { mode: 0o600 });
+    await writeFile(path.join(root, 'etc/nut-sentinel/passwords/nas-ups.password'), 'pw\n', {
+      mode: 0o600,
+    });
     const result = await uninstallService(plan(), { root, say });
     expect(result.kept).toEqual(['/etc/nut-sentinel/config.json', '/etc/nut-sentinel/passwords']);
     expect(await readFile(path.join(root, 'etc/nut-sentinel/existing.txt'), 'utf8')).toBe('mine\n');
@@ -127,12 +175,23 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
   });
 
   it('the CLI: install --root, status (exit 3: not running), uninstall; uninstall without install refuses', async () => {
-    const installed = await runCliCaptured(['service', 'install', '--root', root, '--exec', '/usr/bin/nut-sentinel']);
+    const installed = await runCliCaptured([
+      'service',
+      'install',
+      '--root',
+      root,
+      '--exec',
+      '/usr/bin/nut-sentinel',
+    ]);
     expect(installed.code).toBe(0);
     expect(installed.stdout).toContain('wrote /etc/systemd/system/nut-sentinel.service');
     const status = await runCliCaptured(['service', 'status', '--root', root, '--json']);
     expect(status.code).toBe(3);
-    expect(JSON.parse(status.stdout)).toMatchObject({ installed: true, running: false, configPath: '/etc/nut-sentinel/config.json' });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      installed: true,
+      running: false,
+      configPath: '/etc/nut-sentinel/config.json',
+    });
     expect((await runCliCaptured(['service', 'uninstall', '--root', root])).code).toBe(0);
     const again = await runCliCaptured(['service', 'uninstall', '--root', root]);
     expect(again.code).toBe(1);

@@ -30,15 +30,36 @@ export interface ServiceLayout {
 }
 
 /** Where the service keeps its config, state and log on each platform. */
-export function serviceLayout(platform: ServicePlatform, programData = 'C:\\ProgramData'): ServiceLayout {
+export function serviceLayout(
+  platform: ServicePlatform,
+  programData = 'C:\\ProgramData',
+): ServiceLayout {
   switch (platform) {
     case 'linux':
-      return { platform, configPath: '/etc/nut-sentinel/config.json', dataDir: '/var/lib/nut-sentinel', envFile: '/etc/nut-sentinel/agent.env', log: 'journal (journalctl -u nut-sentinel)' };
+      return {
+        platform,
+        configPath: '/etc/nut-sentinel/config.json',
+        dataDir: '/var/lib/nut-sentinel',
+        envFile: '/etc/nut-sentinel/agent.env',
+        log: 'journal (journalctl -u nut-sentinel)',
+      };
     case 'darwin':
-      return { platform, configPath: '/Library/Application Support/NUT Sentinel/config.json', dataDir: '/Library/Application Support/NUT Sentinel', envFile: null, log: '/Library/Logs/NUT Sentinel/agent.log' };
+      return {
+        platform,
+        configPath: '/Library/Application Support/NUT Sentinel/config.json',
+        dataDir: '/Library/Application Support/NUT Sentinel',
+        envFile: null,
+        log: '/Library/Logs/NUT Sentinel/agent.log',
+      };
     case 'win32': {
       const base = path.win32.join(programData, 'NUT Sentinel');
-      return { platform, configPath: path.win32.join(base, 'config.json'), dataDir: base, envFile: null, log: path.win32.join(base, 'logs') };
+      return {
+        platform,
+        configPath: path.win32.join(base, 'config.json'),
+        dataDir: base,
+        envFile: null,
+        log: path.win32.join(base, 'logs'),
+      };
     }
   }
 }
@@ -56,7 +77,9 @@ export function agentArgs(layout: ServiceLayout): string[] {
 
 /** systemd quoting for ExecStart: every word in double quotes when it needs them. */
 function systemdWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)
+    ? word
+    : `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 /**
@@ -73,8 +96,13 @@ function systemdWord(word: string): string {
  * SystemCallFilter=@system-service (it excludes @reboot, which a fallback shutdown may use),
  * CapabilityBoundingSet/User= (see the module comment: the shutdown needs root).
  */
-export function systemdUnit(command: AgentCommand, layout: ServiceLayout = serviceLayout('linux')): string {
-  const exec = [command.program, ...command.prefix, ...agentArgs(layout)].map(systemdWord).join(' ');
+export function systemdUnit(
+  command: AgentCommand,
+  layout: ServiceLayout = serviceLayout('linux'),
+): string {
+  const exec = [command.program, ...command.prefix, ...agentArgs(layout)]
+    .map(systemdWord)
+    .join(' ');
   return `[Unit]
 Description=NUT Sentinel agent (NUT secondary: watches the UPS, shuts this machine down in time)
 Documentation=man:upsmon(8)
@@ -121,8 +149,13 @@ function xml(text: string): string {
 }
 
 /** The launchd daemon (root): started at boot, restarted whenever it exits, output to a log file. */
-export function launchdPlist(command: AgentCommand, layout: ServiceLayout = serviceLayout('darwin')): string {
-  const args = [command.program, ...command.prefix, ...agentArgs(layout)].map((a) => `    <string>${xml(a)}</string>`).join('\n');
+export function launchdPlist(
+  command: AgentCommand,
+  layout: ServiceLayout = serviceLayout('darwin'),
+): string {
+  const args = [command.program, ...command.prefix, ...agentArgs(layout)]
+    .map((a) => `    <string>${xml(a)}</string>`)
+    .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
@@ -153,7 +186,10 @@ ${args}
 }
 
 /** WinSW's service definition: LocalSystem, delayed automatic start, restart on failure, rolling logs. */
-export function winswXml(command: AgentCommand, layout: ServiceLayout = serviceLayout('win32')): string {
+export function winswXml(
+  command: AgentCommand,
+  layout: ServiceLayout = serviceLayout('win32'),
+): string {
   const quote = (a: string) => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a);
   return `<service>
   <id>${WINDOWS_SERVICE_ID}</id>

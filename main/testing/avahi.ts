@@ -31,7 +31,12 @@ function escapeXml(text: string): string {
 
 export async function startAvahi(
   host: NetnsHost,
-  options: { hostName: string; services: readonly AvahiService[]; hosts?: readonly { name: string; address: string }[]; timeoutMs?: number },
+  options: {
+    hostName: string;
+    services: readonly AvahiService[];
+    hosts?: readonly { name: string; address: string }[];
+    timeoutMs?: number;
+  },
 ): Promise<AvahiResponder> {
   const etc = path.join('/etc/netns', host.netns, 'avahi');
   await fs.mkdir(path.join(etc, 'services'), { recursive: true });
@@ -52,9 +57,14 @@ export async function startAvahi(
       '',
     ].join('\n'),
   );
-  await fs.writeFile(path.join(etc, 'hosts'), (options.hosts ?? []).map((entry) => `${entry.address} ${entry.name}\n`).join(''));
+  await fs.writeFile(
+    path.join(etc, 'hosts'),
+    (options.hosts ?? []).map((entry) => `${entry.address} ${entry.name}\n`).join(''),
+  );
   for (const [index, service] of options.services.entries()) {
-    const txt = (service.txt ?? []).map((record) => `    <txt-record>${escapeXml(record)}</txt-record>\n`).join('');
+    const txt = (service.txt ?? [])
+      .map((record) => `    <txt-record>${escapeXml(record)}</txt-record>\n`)
+      .join('');
     await fs.writeFile(
       path.join(etc, 'services', `test-${index}.service`),
       `<?xml version="1.0" standalone='no'?>\n<!DOCTYPE service-group SYSTEM "avahi-service.dtd">\n<service-group>\n  <name>${escapeXml(service.name)}</name>\n  <service>\n    <type>${escapeXml(service.type)}</type>\n    <port>${service.port}</port>\n${service.hostName ? `    <host-name>${escapeXml(service.hostName)}</host-name>\n` : ''}${txt}  </service>\n</service-group>\n`,
@@ -64,7 +74,19 @@ export async function startAvahi(
   let output = '';
   const child: ChildProcess = spawn(
     '/usr/bin/setpriv',
-    ['--pdeathsig', 'SIGKILL', 'ip', 'netns', 'exec', host.netns, 'avahi-daemon', '--no-drop-root', '--no-chroot', '--no-rlimits', '--debug'],
+    [
+      '--pdeathsig',
+      'SIGKILL',
+      'ip',
+      'netns',
+      'exec',
+      host.netns,
+      'avahi-daemon',
+      '--no-drop-root',
+      '--no-chroot',
+      '--no-rlimits',
+      '--debug',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

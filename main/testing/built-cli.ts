@@ -20,6 +20,13 @@ export async function buildCli(): Promise<BuiltCli> {
   const base = path.join(root, 'node_modules/.cache');
   await import('node:fs/promises').then((fs) => fs.mkdir(base, { recursive: true }));
   const dir = await mkdtemp(path.join(base, 'nut-sentinel-cli-'));
-  await build({ configFile: path.join(root, 'main/vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true, sourcemap: false } });
-  return { entry: path.join(dir, 'cli.js'), remove: () => rm(dir, { recursive: true, force: true }) };
+  await build({
+    configFile: path.join(root, 'main/vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir: dir, emptyOutDir: true, sourcemap: false },
+  });
+  return {
+    entry: path.join(dir, 'cli.js'),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }

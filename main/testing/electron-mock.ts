@@ -42,7 +42,11 @@ export function recordCall(target: string, method: string, ...args: unknown[]): 
 }
 
 /** A vi.fn that also lands in the ordered call log. */
-function tracked<A extends unknown[], R>(target: string, method: string, impl: (...args: A) => R): Mock<(...args: A) => R> {
+function tracked<A extends unknown[], R>(
+  target: string,
+  method: string,
+  impl: (...args: A) => R,
+): Mock<(...args: A) => R> {
   const fn = vi.fn((...args: A) => {
     recordCall(target, method, ...args);
     return impl(...args);
@@ -73,8 +77,19 @@ export function mockEvent(): MockEvent {
 let mockPlatform: NodeJS.Platform = 'linux';
 
 /** Define `name` on `target` only on the given platforms (like Electron's platform-only methods). */
-function onlyOn<T extends object>(target: T, platforms: readonly NodeJS.Platform[], name: string, fn: unknown): void {
-  if (platforms.includes(mockPlatform)) Object.defineProperty(target, name, { value: fn, configurable: true, writable: true, enumerable: true });
+function onlyOn<T extends object>(
+  target: T,
+  platforms: readonly NodeJS.Platform[],
+  name: string,
+  fn: unknown,
+): void {
+  if (platforms.includes(mockPlatform))
+    Object.defineProperty(target, name, {
+      value: fn,
+      configurable: true,
+      writable: true,
+      enumerable: true,
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,33 +125,57 @@ function freshAppState(): AppState {
 
 class MockApp extends EventEmitter {
   isPackaged = false;
-  readonly commandLine = { appendSwitch: tracked('app.commandLine', 'appendSwitch', (_s: string, _v?: string) => undefined) };
+  readonly commandLine = {
+    appendSwitch: tracked(
+      'app.commandLine',
+      'appendSwitch',
+      (_s: string, _v?: string) => undefined,
+    ),
+  };
   dock: { hide: Mock; show: Mock } | undefined = {
     hide: tracked('app.dock', 'hide', () => undefined),
     show: tracked('app.dock', 'show', () => Promise.resolve()),
   };
 
   whenReady = tracked('app', 'whenReady', () =>
-    appState.ready ? Promise.resolve() : new Promise<void>((resolve) => appState.readyResolvers.push(resolve)),
+    appState.ready
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => appState.readyResolvers.push(resolve)),
   );
   isReady = tracked('app', 'isReady', () => appState.ready);
-  requestSingleInstanceLock = tracked('app', 'requestSingleInstanceLock', () => appState.singleInstanceLock);
+  requestSingleInstanceLock = tracked(
+    'app',
+    'requestSingleInstanceLock',
+    () => appState.singleInstanceLock,
+  );
   releaseSingleInstanceLock = tracked('app', 'releaseSingleInstanceLock', () => undefined);
   setName = tracked('app', 'setName', (name: string) => {
     appState.name = name;
   });
   getName = tracked('app', 'getName', () => appState.name);
   getVersion = tracked('app', 'getVersion', () => '0.0.0-test');
-  getPath = tracked('app', 'getPath', (name: string) => appState.paths[name] ?? `/tmp/electron-mock/${name}`);
+  getPath = tracked(
+    'app',
+    'getPath',
+    (name: string) => appState.paths[name] ?? `/tmp/electron-mock/${name}`,
+  );
   setPath = tracked('app', 'setPath', (name: string, value: string) => {
     appState.paths[name] = value;
   });
-  getAppPath = tracked('app', 'getAppPath', () => appState.paths.appPath ?? '/tmp/electron-mock/app');
+  getAppPath = tracked(
+    'app',
+    'getAppPath',
+    () => appState.paths.appPath ?? '/tmp/electron-mock/app',
+  );
   setAppUserModelId = tracked('app', 'setAppUserModelId', (_id: string) => undefined);
   enableSandbox = tracked('app', 'enableSandbox', () => undefined);
-  setLoginItemSettings = tracked('app', 'setLoginItemSettings', (settings: { openAtLogin?: boolean }) => {
-    appState.loginItem.openAtLogin = settings.openAtLogin ?? false;
-  });
+  setLoginItemSettings = tracked(
+    'app',
+    'setLoginItemSettings',
+    (settings: { openAtLogin?: boolean }) => {
+      appState.loginItem.openAtLogin = settings.openAtLogin ?? false;
+    },
+  );
   getLoginItemSettings = tracked('app', 'getLoginItemSettings', () => ({ ...appState.loginItem }));
   focus = tracked('app', 'focus', () => undefined);
   /**
@@ -185,7 +224,11 @@ export class MockWebFrame {
 
 /** The error Electron's loadURL rejects with: message, errno, code and url. */
 function loadError(errno: number, code: string, url: string): Error {
-  return Object.assign(new Error(`${code} (${errno}) loading '${url.slice(0, 2048)}'`), { errno, code, url });
+  return Object.assign(new Error(`${code} (${errno}) loading '${url.slice(0, 2048)}'`), {
+    errno,
+    code,
+    url,
+  });
 }
 
 export class MockWebContents extends EventEmitter {
@@ -193,15 +236,20 @@ export class MockWebContents extends EventEmitter {
   readonly mainFrame = new MockWebFrame('');
   private destroyed = false;
   private loading = false;
-  private pendingLoad: { url: string; resolve: () => void; reject: (error: Error) => void } | null = null;
+  private pendingLoad: { url: string; resolve: () => void; reject: (error: Error) => void } | null =
+    null;
   windowOpenHandler: ((details: { url: string }) => { action: 'allow' | 'deny' }) | null = null;
 
   send = tracked('webContents', 'send', (_channel: string, ..._args: unknown[]) => {
     if (this.destroyed) throw new Error('Object has been destroyed');
   });
-  setWindowOpenHandler = tracked('webContents', 'setWindowOpenHandler', (handler: (details: { url: string }) => { action: 'allow' | 'deny' }) => {
-    this.windowOpenHandler = handler;
-  });
+  setWindowOpenHandler = tracked(
+    'webContents',
+    'setWindowOpenHandler',
+    (handler: (details: { url: string }) => { action: 'allow' | 'deny' }) => {
+      this.windowOpenHandler = handler;
+    },
+  );
   getURL = tracked('webContents', 'getURL', () => this.mainFrame.url);
   isLoading = tracked('webContents', 'isLoading', () => this.loading);
   isDestroyed = tracked('webContents', 'isDestroyed', () => this.destroyed);
@@ -228,7 +276,14 @@ export class MockWebContents extends EventEmitter {
     this.loading = false;
     const pending = this.pendingLoad;
     this.pendingLoad = null;
-    this.emit('did-fail-load', mockEvent(), errorCode, errorDescription, pending?.url ?? this.mainFrame.url, true);
+    this.emit(
+      'did-fail-load',
+      mockEvent(),
+      errorCode,
+      errorDescription,
+      pending?.url ?? this.mainFrame.url,
+      true,
+    );
     pending?.reject(loadError(errorCode, errorDescription, pending.url));
   }
 
@@ -236,8 +291,17 @@ export class MockWebContents extends EventEmitter {
    * Test helper: the page tries to navigate (or is redirected) to `url`. Like Electron 45 the
    * URL is on the event (`details.url`); the positional arguments after it are deprecated.
    */
-  attemptNavigation(kind: 'will-navigate' | 'will-redirect', url: string): MockEvent & { url: string } {
-    const details = Object.assign(mockEvent(), { url, isMainFrame: true, isSameDocument: false, frame: this.mainFrame, initiator: null });
+  attemptNavigation(
+    kind: 'will-navigate' | 'will-redirect',
+    url: string,
+  ): MockEvent & { url: string } {
+    const details = Object.assign(mockEvent(), {
+      url,
+      isMainFrame: true,
+      isSameDocument: false,
+      frame: this.mainFrame,
+      initiator: null,
+    });
     this.emit(kind, details, url, false, true);
     return details;
   }
@@ -274,7 +338,9 @@ export class MockWebContents extends EventEmitter {
 export class MockBrowserWindow extends EventEmitter {
   static instances: MockBrowserWindow[] = [];
   static getAllWindows = vi.fn(() => MockBrowserWindow.instances.filter((w) => !w.isDestroyed()));
-  static fromWebContents = vi.fn((wc: MockWebContents) => MockBrowserWindow.instances.find((w) => w.webContents === wc) ?? null);
+  static fromWebContents = vi.fn(
+    (wc: MockWebContents) => MockBrowserWindow.instances.find((w) => w.webContents === wc) ?? null,
+  );
 
   readonly webContents = new MockWebContents();
   private visible: boolean;
@@ -324,7 +390,11 @@ export class MockBrowserWindow extends EventEmitter {
   isFocused = tracked('BrowserWindow', 'isFocused', () => this.focused && !this.destroyed);
   isDestroyed = tracked('BrowserWindow', 'isDestroyed', () => this.destroyed);
   setMenu = tracked('BrowserWindow', 'setMenu', (_menu: unknown) => undefined);
-  setMenuBarVisibility = tracked('BrowserWindow', 'setMenuBarVisibility', (_visible: boolean) => undefined);
+  setMenuBarVisibility = tracked(
+    'BrowserWindow',
+    'setMenuBarVisibility',
+    (_visible: boolean) => undefined,
+  );
   /** Like Electron: emits a preventable 'close'; when not prevented the window is destroyed. */
   close = tracked('BrowserWindow', 'close', () => {
     if (this.destroyed) return;
@@ -382,7 +452,11 @@ function isFile(path: string): boolean {
 }
 
 export const nativeImage = {
-  createFromPath: tracked('nativeImage', 'createFromPath', (path: string) => new MockNativeImage(path, { empty: !isFile(path) })),
+  createFromPath: tracked(
+    'nativeImage',
+    'createFromPath',
+    (path: string) => new MockNativeImage(path, { empty: !isFile(path) }),
+  ),
   createEmpty: tracked('nativeImage', 'createEmpty', () => new MockNativeImage('')),
 };
 
@@ -407,7 +481,11 @@ export class MockMenu {
 }
 
 export const Menu = {
-  buildFromTemplate: tracked('Menu', 'buildFromTemplate', (template: MockMenuItemOptions[]) => new MockMenu(template)),
+  buildFromTemplate: tracked(
+    'Menu',
+    'buildFromTemplate',
+    (template: MockMenuItemOptions[]) => new MockMenu(template),
+  ),
   setApplicationMenu: tracked('Menu', 'setApplicationMenu', (_menu: MockMenu | null) => undefined),
 };
 
@@ -431,11 +509,26 @@ export class MockTray extends EventEmitter {
     this.image = typeof image === 'string' ? new MockNativeImage(image) : image;
     MockTray.instances.push(this);
     recordCall('Tray', 'constructor', this.image.path);
-    onlyOn(this, ['darwin'], 'setTitle', tracked('Tray', 'setTitle', (title: string) => {
-      this.title = title;
-    }));
-    onlyOn(this, ['darwin'], 'setIgnoreDoubleClickEvents', tracked('Tray', 'setIgnoreDoubleClickEvents', (_ignore: boolean) => undefined));
-    onlyOn(this, ['darwin', 'win32'], 'popUpContextMenu', tracked('Tray', 'popUpContextMenu', (_menu?: MockMenu) => undefined));
+    onlyOn(
+      this,
+      ['darwin'],
+      'setTitle',
+      tracked('Tray', 'setTitle', (title: string) => {
+        this.title = title;
+      }),
+    );
+    onlyOn(
+      this,
+      ['darwin'],
+      'setIgnoreDoubleClickEvents',
+      tracked('Tray', 'setIgnoreDoubleClickEvents', (_ignore: boolean) => undefined),
+    );
+    onlyOn(
+      this,
+      ['darwin', 'win32'],
+      'popUpContextMenu',
+      tracked('Tray', 'popUpContextMenu', (_menu?: MockMenu) => undefined),
+    );
   }
 
   setImage = tracked('Tray', 'setImage', (image: MockNativeImage | string) => {
@@ -467,7 +560,8 @@ class MockIpcMain extends EventEmitter {
   readonly handlers = new Map<string, InvokeHandler>();
   handle = tracked('ipcMain', 'handle', (channel: string, handler: InvokeHandler) => {
     // Electron throws on a second handler for the same channel.
-    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    if (this.handlers.has(channel))
+      throw new Error(`Attempted to register a second handler for '${channel}'`);
     this.handlers.set(channel, handler);
   });
   removeHandler = tracked('ipcMain', 'removeHandler', (channel: string) => {
@@ -476,7 +570,12 @@ class MockIpcMain extends EventEmitter {
   /** Test helper: what ipcRenderer.invoke from `event.sender` would get (rejects like Electron when no handler). */
   invokeFrom(event: MockInvokeEvent, channel: string, ...args: unknown[]): Promise<unknown> {
     const handler = this.handlers.get(channel);
-    if (!handler) return Promise.reject(new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`));
+    if (!handler)
+      return Promise.reject(
+        new Error(
+          `Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`,
+        ),
+      );
     return Promise.resolve().then(() => handler(event, ...args));
   }
 }
@@ -485,7 +584,10 @@ export const ipcMain = new MockIpcMain();
 
 class MockIpcRenderer extends EventEmitter {
   /** What main answers; tests replace it. Default: a DispatchResult echo. */
-  responder: (channel: string, ...args: unknown[]) => unknown = (channel, request) => ({ ok: true, response: { channel, request } });
+  responder: (channel: string, ...args: unknown[]) => unknown = (channel, request) => ({
+    ok: true,
+    response: { channel, request },
+  });
   invoke = tracked('ipcRenderer', 'invoke', (channel: string, ...args: unknown[]) =>
     Promise.resolve().then(() => this.responder(channel, ...args)),
   );
@@ -502,7 +604,10 @@ export const contextBridge = {
   /** What the page sees under window[key]. */
   exposed: {} as Record<string, unknown>,
   exposeInMainWorld: tracked('contextBridge', 'exposeInMainWorld', (key: string, api: unknown) => {
-    if (Object.hasOwn(contextBridge.exposed, key)) throw new Error(`Cannot bind an API on top of an existing property on the window object: ${key}`);
+    if (Object.hasOwn(contextBridge.exposed, key))
+      throw new Error(
+        `Cannot bind an API on top of an existing property on the window object: ${key}`,
+      );
     contextBridge.exposed[key] = api;
   }),
 };
@@ -515,7 +620,7 @@ const MOCK_CIPHER_MAGIC = Buffer.from('MOCKv1');
 
 /** A reversible transform that is NOT plaintext, so tests can prove nothing is stored in clear. */
 function scramble(data: Buffer): Buffer {
-  return Buffer.from(data.map((byte, i) => byte ^ (0xa5 + i) % 256));
+  return Buffer.from(data.map((byte, i) => byte ^ ((0xa5 + i) % 256)));
 }
 
 /** Linux: nothing is available before ready (Electron: backend 'unknown', no key yet). */
@@ -524,13 +629,20 @@ function encryptionReady(): boolean {
 }
 
 function encrypt(plain: string, method: string): Buffer {
-  if (!encryptionReady()) throw new Error(`Error while encrypting the text provided to safeStorage.${method}. Encryption is not available.`);
+  if (!encryptionReady())
+    throw new Error(
+      `Error while encrypting the text provided to safeStorage.${method}. Encryption is not available.`,
+    );
   return Buffer.concat([MOCK_CIPHER_MAGIC, scramble(Buffer.from(plain, 'utf8'))]);
 }
 
 function decrypt(cipher: Buffer, method: string): string {
-  if (!encryptionReady()) throw new Error(`Error while decrypting the ciphertext provided to safeStorage.${method}. Decryption is not available.`);
-  if (!cipher.subarray(0, MOCK_CIPHER_MAGIC.length).equals(MOCK_CIPHER_MAGIC)) throw new Error(`Error while decrypting the ciphertext provided to safeStorage.${method}.`);
+  if (!encryptionReady())
+    throw new Error(
+      `Error while decrypting the ciphertext provided to safeStorage.${method}. Decryption is not available.`,
+    );
+  if (!cipher.subarray(0, MOCK_CIPHER_MAGIC.length).equals(MOCK_CIPHER_MAGIC))
+    throw new Error(`Error while decrypting the ciphertext provided to safeStorage.${method}.`);
   return scramble(cipher.subarray(MOCK_CIPHER_MAGIC.length)).toString('utf8');
 }
 
@@ -540,7 +652,9 @@ interface MockSafeStorage {
   decryptString: Mock<(cipher: Buffer) => string>;
   isAsyncEncryptionAvailable: Mock<() => Promise<boolean>>;
   encryptStringAsync: Mock<(plain: string) => Promise<Buffer>>;
-  decryptStringAsync: Mock<(cipher: Buffer) => Promise<{ result: string; shouldReEncrypt: boolean }>>;
+  decryptStringAsync: Mock<
+    (cipher: Buffer) => Promise<{ result: string; shouldReEncrypt: boolean }>
+  >;
   setUsePlainTextEncryption: Mock<(use: boolean) => void>;
   /** Linux only. */
   getSelectedStorageBackend?: Mock<() => string>;
@@ -549,16 +663,33 @@ interface MockSafeStorage {
 export const safeStorage: MockSafeStorage = {
   // The synchronous calls are deprecated in Electron 45 (gone in 46); kept so a test can prove they are not used.
   isEncryptionAvailable: tracked('safeStorage', 'isEncryptionAvailable', () => encryptionReady()),
-  encryptString: tracked('safeStorage', 'encryptString', (plain: string) => encrypt(plain, 'encryptString')),
-  decryptString: tracked('safeStorage', 'decryptString', (cipher: Buffer) => decrypt(cipher, 'decryptString')),
-  isAsyncEncryptionAvailable: tracked('safeStorage', 'isAsyncEncryptionAvailable', () => Promise.resolve(encryptionReady())),
-  encryptStringAsync: tracked('safeStorage', 'encryptStringAsync', (plain: string) => Promise.resolve().then(() => encrypt(plain, 'encryptStringAsync'))),
-  decryptStringAsync: tracked('safeStorage', 'decryptStringAsync', (cipher: Buffer) =>
-    Promise.resolve().then(() => ({ result: decrypt(cipher, 'decryptStringAsync'), shouldReEncrypt: safeState.shouldReEncrypt })),
+  encryptString: tracked('safeStorage', 'encryptString', (plain: string) =>
+    encrypt(plain, 'encryptString'),
   ),
-  setUsePlainTextEncryption: tracked('safeStorage', 'setUsePlainTextEncryption', (_use: boolean) => undefined),
+  decryptString: tracked('safeStorage', 'decryptString', (cipher: Buffer) =>
+    decrypt(cipher, 'decryptString'),
+  ),
+  isAsyncEncryptionAvailable: tracked('safeStorage', 'isAsyncEncryptionAvailable', () =>
+    Promise.resolve(encryptionReady()),
+  ),
+  encryptStringAsync: tracked('safeStorage', 'encryptStringAsync', (plain: string) =>
+    Promise.resolve().then(() => encrypt(plain, 'encryptStringAsync')),
+  ),
+  decryptStringAsync: tracked('safeStorage', 'decryptStringAsync', (cipher: Buffer) =>
+    Promise.resolve().then(() => ({
+      result: decrypt(cipher, 'decryptStringAsync'),
+      shouldReEncrypt: safeState.shouldReEncrypt,
+    })),
+  ),
+  setUsePlainTextEncryption: tracked(
+    'safeStorage',
+    'setUsePlainTextEncryption',
+    (_use: boolean) => undefined,
+  ),
 };
-const getSelectedStorageBackend = tracked('safeStorage', 'getSelectedStorageBackend', () => (appState.ready ? safeState.backend : 'unknown'));
+const getSelectedStorageBackend = tracked('safeStorage', 'getSelectedStorageBackend', () =>
+  appState.ready ? safeState.backend : 'unknown',
+);
 
 /** Electron's powerMonitor; 'shutdown' is emitted on Linux and macOS only, always with an event. */
 export const powerMonitor = new EventEmitter();
@@ -573,12 +704,20 @@ class MockProtocol {
   readonly handlers = new Map<string, ProtocolHandler>();
   private registered = false;
   /** Like Electron: only before ready, and only once. */
-  registerSchemesAsPrivileged = tracked('protocol', 'registerSchemesAsPrivileged', (schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>) => {
-    if (appState.ready) throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
-    if (this.registered) throw new Error('protocol.registerSchemesAsPrivileged can only be called once');
-    this.registered = true;
-    this.privileged.push(...schemes);
-  });
+  registerSchemesAsPrivileged = tracked(
+    'protocol',
+    'registerSchemesAsPrivileged',
+    (schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>) => {
+      if (appState.ready)
+        throw new Error(
+          'protocol.registerSchemesAsPrivileged should be called before app is ready',
+        );
+      if (this.registered)
+        throw new Error('protocol.registerSchemesAsPrivileged can only be called once');
+      this.registered = true;
+      this.privileged.push(...schemes);
+    },
+  );
   handle = tracked('protocol', 'handle', (scheme: string, handler: ProtocolHandler) => {
     if (!appState.ready) throw new Error('protocol.handle must be called after app is ready');
     if (this.handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
@@ -587,7 +726,9 @@ class MockProtocol {
   unhandle = tracked('protocol', 'unhandle', (scheme: string) => {
     this.handlers.delete(scheme);
   });
-  isProtocolHandled = tracked('protocol', 'isProtocolHandled', (scheme: string) => this.handlers.has(scheme));
+  isProtocolHandled = tracked('protocol', 'isProtocolHandled', (scheme: string) =>
+    this.handlers.has(scheme),
+  );
   /** Test helper: what the renderer would get for `url` (net::ERR_UNKNOWN_URL_SCHEME without a handler). */
   async request(url: string, init?: RequestInit): Promise<Response> {
     const scheme = url.slice(0, url.indexOf(':'));
@@ -606,32 +747,66 @@ export const protocol = new MockProtocol();
 
 type HeadersListener = (
   details: { url: string; responseHeaders?: Record<string, string[]>; resourceType?: string },
-  callback: (response: { cancel?: boolean; responseHeaders?: Record<string, string[] | string> }) => void,
+  callback: (response: {
+    cancel?: boolean;
+    responseHeaders?: Record<string, string[] | string>;
+  }) => void,
 ) => void;
-type BeforeRequestListener = (details: { url: string }, callback: (response: { cancel?: boolean }) => void) => void;
+type BeforeRequestListener = (
+  details: { url: string },
+  callback: (response: { cancel?: boolean }) => void,
+) => void;
 
 export class MockSession {
-  permissionRequestHandler: ((wc: unknown, permission: string, callback: (granted: boolean) => void, details: unknown) => void) | null = null;
-  permissionCheckHandler: ((wc: unknown, permission: string, origin: string, details: unknown) => boolean) | null = null;
+  permissionRequestHandler:
+    | ((
+        wc: unknown,
+        permission: string,
+        callback: (granted: boolean) => void,
+        details: unknown,
+      ) => void)
+    | null = null;
+  permissionCheckHandler:
+    ((wc: unknown, permission: string, origin: string, details: unknown) => boolean) | null = null;
   headersListener: HeadersListener | null = null;
   beforeRequestListener: BeforeRequestListener | null = null;
   beforeRequestFilter: { urls: string[] } | null = null;
   readonly webRequest = {
-    onHeadersReceived: tracked('session.webRequest', 'onHeadersReceived', (listener: HeadersListener | null) => {
-      this.headersListener = listener;
-    }),
-    onBeforeRequest: tracked('session.webRequest', 'onBeforeRequest', (filter: { urls: string[] }, listener: BeforeRequestListener | null) => {
-      this.beforeRequestFilter = filter;
-      this.beforeRequestListener = listener;
-    }),
+    onHeadersReceived: tracked(
+      'session.webRequest',
+      'onHeadersReceived',
+      (listener: HeadersListener | null) => {
+        this.headersListener = listener;
+      },
+    ),
+    onBeforeRequest: tracked(
+      'session.webRequest',
+      'onBeforeRequest',
+      (filter: { urls: string[] }, listener: BeforeRequestListener | null) => {
+        this.beforeRequestFilter = filter;
+        this.beforeRequestListener = listener;
+      },
+    ),
   };
-  setPermissionRequestHandler = tracked('session', 'setPermissionRequestHandler', (handler: MockSession['permissionRequestHandler']) => {
-    this.permissionRequestHandler = handler;
-  });
-  setPermissionCheckHandler = tracked('session', 'setPermissionCheckHandler', (handler: MockSession['permissionCheckHandler']) => {
-    this.permissionCheckHandler = handler;
-  });
-  setDevicePermissionHandler = tracked('session', 'setDevicePermissionHandler', (_handler: unknown) => undefined);
+  setPermissionRequestHandler = tracked(
+    'session',
+    'setPermissionRequestHandler',
+    (handler: MockSession['permissionRequestHandler']) => {
+      this.permissionRequestHandler = handler;
+    },
+  );
+  setPermissionCheckHandler = tracked(
+    'session',
+    'setPermissionCheckHandler',
+    (handler: MockSession['permissionCheckHandler']) => {
+      this.permissionCheckHandler = handler;
+    },
+  );
+  setDevicePermissionHandler = tracked(
+    'session',
+    'setDevicePermissionHandler',
+    (_handler: unknown) => undefined,
+  );
 }
 
 export const session = { defaultSession: new MockSession() };
@@ -710,7 +885,10 @@ export const electronMock = {
   },
   /** Linux/macOS: the OS is about to shut down (powerMonitor 'shutdown'); returns the event. */
   emitSystemShutdown(): MockEvent {
-    if (mockPlatform !== 'linux' && mockPlatform !== 'darwin') throw new Error(`powerMonitor emits 'shutdown' only on Linux and macOS, not on ${mockPlatform}`);
+    if (mockPlatform !== 'linux' && mockPlatform !== 'darwin')
+      throw new Error(
+        `powerMonitor emits 'shutdown' only on Linux and macOS, not on ${mockPlatform}`,
+      );
     const event = mockEvent();
     powerMonitor.emit('shutdown', event);
     return event;
@@ -737,7 +915,10 @@ export const electronMock = {
   setSingleInstanceLock(granted: boolean): void {
     appState.singleInstanceLock = granted;
   },
-  setEncryptionAvailable(available: boolean, backend = available ? 'gnome_libsecret' : 'unknown'): void {
+  setEncryptionAvailable(
+    available: boolean,
+    backend = available ? 'gnome_libsecret' : 'unknown',
+  ): void {
     safeState.available = available;
     safeState.backend = backend;
   },
@@ -749,7 +930,9 @@ export const electronMock = {
   },
   /** Calls recorded so far, filtered; e.g. `callsOf('Tray', 'destroy')`. */
   callsOf(target: string, method?: string): RecordedCall[] {
-    return calls.filter((c) => c.target === target && (method === undefined || c.method === method));
+    return calls.filter(
+      (c) => c.target === target && (method === undefined || c.method === method),
+    );
   },
   /** Index of the first recorded call matching target.method (−1 when absent), for order checks. */
   indexOf(target: string, method: string): number {

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { scriptFromTable, startFaultServer } from './fault-server.js';
 
 /** A raw client socket that collects everything it receives. */
-async function rawClient(port: number): Promise<{ socket: net.Socket; received: () => string; chunks: Buffer[]; closed: Promise<void> }> {
+async function rawClient(
+  port: number,
+): Promise<{
+  socket: net.Socket;
+  received: () => string;
+  chunks: Buffer[];
+  closed: Promise<void>;
+}> {
   const socket = net.createConnection({ host: '127.0.0.1', port });
   socket.on('error', () => undefined);
   const chunks: Buffer[] = [];
@@ -19,11 +26,15 @@ async function until(predicate: () => boolean): Promise<void> {
 
 describe('fault server', () => {
   it('records request lines (CR stripped) per connection and overall, and answers from a table', async () => {
-    const server = await startFaultServer(scriptFromTable({ VER: 'upsd test', 'LIST UPS': ['BEGIN LIST UPS', 'END LIST UPS'] }));
+    const server = await startFaultServer(
+      scriptFromTable({ VER: 'upsd test', 'LIST UPS': ['BEGIN LIST UPS', 'END LIST UPS'] }),
+    );
     const client = await rawClient(server.port);
     client.socket.write('VER\r\nLIST UPS\nBOGUS\n');
     await until(() => client.received().split('\n').length > 4);
-    expect(client.received()).toBe('upsd test\nBEGIN LIST UPS\nEND LIST UPS\nERR UNKNOWN-COMMAND\n');
+    expect(client.received()).toBe(
+      'upsd test\nBEGIN LIST UPS\nEND LIST UPS\nERR UNKNOWN-COMMAND\n',
+    );
     expect(server.received).toEqual(['VER', 'LIST UPS', 'BOGUS']);
     expect(server.connections[0]!.received).toEqual(['VER', 'LIST UPS', 'BOGUS']);
     client.socket.destroy();
@@ -44,7 +55,9 @@ describe('fault server', () => {
   });
 
   it('writes slowly in small pieces', async () => {
-    const server = await startFaultServer((_line, connection) => connection.writeSlowly('OK slow\n', 5));
+    const server = await startFaultServer((_line, connection) =>
+      connection.writeSlowly('OK slow\n', 5),
+    );
     const client = await rawClient(server.port);
     client.socket.write('x\n');
     await until(() => client.received() === 'OK slow\n');
@@ -64,7 +77,9 @@ describe('fault server', () => {
     await first.closed;
 
     const second = await rawClient(server.port);
-    const error = new Promise<NodeJS.ErrnoException>((resolve) => second.socket.once('error', resolve));
+    const error = new Promise<NodeJS.ErrnoException>((resolve) =>
+      second.socket.once('error', resolve),
+    );
     second.socket.write('reset\n');
     expect((await error).code).toBe('ECONNRESET');
     await server.close();
@@ -78,7 +93,9 @@ describe('fault server', () => {
     await Promise.all(clients.map((client) => client.closed));
     expect(server.connections.every((connection) => connection.closed)).toBe(true);
     const refused = net.createConnection({ host: '127.0.0.1', port: server.port });
-    const code = await new Promise<string | undefined>((resolve) => refused.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)));
+    const code = await new Promise<string | undefined>((resolve) =>
+      refused.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)),
+    );
     expect(code).toBe('ECONNREFUSED');
   });
 

@@ -63,7 +63,10 @@ export interface FaultServer {
 }
 
 /** Starts a fault server on 127.0.0.1 (or `options.host`) with an OS-chosen port (or `options.port`). */
-export async function startFaultServer(script: FaultScript, options: FaultServerOptions = {}): Promise<FaultServer> {
+export async function startFaultServer(
+  script: FaultScript,
+  options: FaultServerOptions = {},
+): Promise<FaultServer> {
   const received: string[] = [];
   const connections: FaultConnectionImpl[] = [];
   const scriptErrors: unknown[] = [];
@@ -123,7 +126,8 @@ export async function startFaultServer(script: FaultScript, options: FaultServer
       await Promise.all(connections.map((connection) => connection.whenClosed()));
       await closing;
       changeWaiters.clear();
-      if (scriptErrors.length > 0) throw new AggregateError(scriptErrors, 'The fault-server script threw');
+      if (scriptErrors.length > 0)
+        throw new AggregateError(scriptErrors, 'The fault-server script threw');
     },
   };
 }
@@ -169,7 +173,8 @@ class FaultConnectionImpl implements FaultConnection {
   }
 
   write(data: string | Uint8Array): Promise<void> {
-    if (this.isClosed || this.stream.destroyed || this.stream.writableEnded) return Promise.resolve();
+    if (this.isClosed || this.stream.destroyed || this.stream.writableEnded)
+      return Promise.resolve();
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     return new Promise((resolve) => this.stream.write(bytes, () => resolve()));
   }
@@ -216,7 +221,11 @@ class FaultConnectionImpl implements FaultConnection {
   startTls(options: { key: string; cert: string }): Promise<void> {
     this.plain.off('data', this.onData);
     this.pendingText = '';
-    const secure = new tls.TLSSocket(this.plain, { isServer: true, key: options.key, cert: options.cert });
+    const secure = new tls.TLSSocket(this.plain, {
+      isServer: true,
+      key: options.key,
+      cert: options.cert,
+    });
     secure.on('error', () => undefined);
     secure.once('close', () => this.markClosed());
     secure.on('data', this.onData);

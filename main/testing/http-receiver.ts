@@ -15,7 +15,10 @@ export interface ReceivedRequest {
 }
 
 /** What to answer to the n-th request (0-based): a status (after an optional delay) or `hang`. */
-export type Responder = (request: ReceivedRequest, index: number) => { status: number; body?: string; delayMs?: number } | 'hang';
+export type Responder = (
+  request: ReceivedRequest,
+  index: number,
+) => { status: number; body?: string; delayMs?: number } | 'hang';
 
 export interface HttpReceiver {
   readonly port: number;
@@ -25,14 +28,22 @@ export interface HttpReceiver {
   close(): Promise<void>;
 }
 
-export async function startHttpReceiver(options: { port?: number; responder?: Responder } = {}): Promise<HttpReceiver> {
+export async function startHttpReceiver(
+  options: { port?: number; responder?: Responder } = {},
+): Promise<HttpReceiver> {
   let responder: Responder = options.responder ?? (() => ({ status: 200, body: '{"id":1}' }));
   const requests: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request: ReceivedRequest = { at: Date.now(), method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request: ReceivedRequest = {
+        at: Date.now(),
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       const index = requests.length;
       requests.push(request);
       const answer = responder(request, index);

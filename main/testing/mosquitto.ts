@@ -28,10 +28,20 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-export async function startBroker(options: { tls?: boolean; user?: { username: string; password: string } } = {}): Promise<Broker> {
+export async function startBroker(
+  options: { tls?: boolean; user?: { username: string; password: string } } = {},
+): Promise<Broker> {
   const dir = await makeTempDir('mosquitto');
   const port = await getFreePort();
-  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning', 'log_type notice', 'user root'];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'persistence false',
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+    'user root',
+  ];
   let caPem: string | undefined;
   if (options.tls) {
     const certs = await makeServerCertificates(dir);
@@ -40,7 +50,11 @@ export async function startBroker(options: { tls?: boolean; user?: { username: s
   }
   if (options.user) {
     const passwd = path.join(dir, 'passwd');
-    await run('mosquitto_passwd', ['-b', '-c', passwd, options.user.username, options.user.password], { timeout: 10_000 });
+    await run(
+      'mosquitto_passwd',
+      ['-b', '-c', passwd, options.user.username, options.user.password],
+      { timeout: 10_000 },
+    );
     lines.push('allow_anonymous false', `password_file ${passwd}`);
   } else {
     lines.push('allow_anonymous true');
@@ -48,7 +62,10 @@ export async function startBroker(options: { tls?: boolean; user?: { username: s
   const conf = path.join(dir, 'mosquitto.conf');
   await writeFile(conf, `${lines.join('\n')}\n`);
   const output: string[] = [];
-  const proc = new ManagedProcess('mosquitto', MOSQUITTO, ['-c', conf], { env: process.env, sink: (_l, line) => output.push(line) });
+  const proc = new ManagedProcess('mosquitto', MOSQUITTO, ['-c', conf], {
+    env: process.env,
+    sink: (_l, line) => output.push(line),
+  });
   try {
     await waitFor(() => canConnect('127.0.0.1', port), { timeoutMs: 10_000 });
   } catch (error) {
@@ -66,7 +83,9 @@ export async function startBroker(options: { tls?: boolean; user?: { username: s
     async client(extra: IClientOptions = {}) {
       const c = await mqtt.connectAsync(url, {
         reconnectPeriod: 0,
-        ...(options.user ? { username: options.user.username, password: options.user.password } : {}),
+        ...(options.user
+          ? { username: options.user.username, password: options.user.password }
+          : {}),
         ...(caPem ? { ca: caPem } : {}),
         ...extra,
       });
@@ -82,9 +101,17 @@ export async function startBroker(options: { tls?: boolean; user?: { username: s
 }
 
 /** Collects every message on `filter` (retained ones included) in order; `last(topic)` is the newest payload. */
-export async function collect(client: MqttClient, filter: string | string[]): Promise<{ messages: { topic: string; payload: string; retain: boolean }[]; last(topic: string): string | undefined }> {
+export async function collect(
+  client: MqttClient,
+  filter: string | string[],
+): Promise<{
+  messages: { topic: string; payload: string; retain: boolean }[];
+  last(topic: string): string | undefined;
+}> {
   const messages: { topic: string; payload: string; retain: boolean }[] = [];
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload: payload.toString(), retain: packet.retain }));
+  client.on('message', (topic, payload, packet) =>
+    messages.push({ topic, payload: payload.toString(), retain: packet.retain }),
+  );
   await client.subscribeAsync(filter, { qos: 1 });
   return {
     messages,

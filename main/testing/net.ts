@@ -124,7 +124,11 @@ export class RawNutConnection {
     socket.on('close', () => this.fail(new Error('connection closed by upsd')));
   }
 
-  static async connect(host: string, port: number, options: { timeoutMs?: number; requestTimeoutMs?: number } = {}): Promise<RawNutConnection> {
+  static async connect(
+    host: string,
+    port: number,
+    options: { timeoutMs?: number; requestTimeoutMs?: number } = {},
+  ): Promise<RawNutConnection> {
     const { timeoutMs = 2_000, requestTimeoutMs = 5_000 } = options;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host, port });
@@ -168,7 +172,8 @@ export class RawNutConnection {
   /** `GET VAR` → the value. */
   async getVar(ups: string, name: string): Promise<string> {
     const reply = tokenize(await this.request(`GET VAR ${ups} ${name}`));
-    if (reply[0] !== 'VAR' || reply.length < 4) throw new Error(`unexpected reply to GET VAR: ${reply.join(' ')}`);
+    if (reply[0] !== 'VAR' || reply.length < 4)
+      throw new Error(`unexpected reply to GET VAR: ${reply.join(' ')}`);
     return reply[3]!;
   }
 
@@ -286,7 +291,9 @@ async function ip(args: string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`\`ip ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`, { cause: error });
+    throw new Error(`\`ip ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -307,7 +314,9 @@ async function ip(args: string[]): Promise<string> {
  *
  * Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN for `ip netns`); otherwise throws a clear Error.
  */
-export async function blackholeEndpoint(options: { port?: number } = {}): Promise<BlackholeEndpoint> {
+export async function blackholeEndpoint(
+  options: { port?: number } = {},
+): Promise<BlackholeEndpoint> {
   const uid = process.getuid?.();
   if (uid !== 0) {
     throw new Error(
@@ -342,18 +351,48 @@ export async function blackholeEndpoint(options: { port?: number } = {}): Promis
     await ip(['netns', 'del', netns]);
   };
   try {
-    await ip(['link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', peerInterface, 'netns', netns]);
+    await ip([
+      'link',
+      'add',
+      hostInterface,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      peerInterface,
+      'netns',
+      netns,
+    ]);
     await ip(['addr', 'add', `${hostAddress}/30`, 'dev', hostInterface]);
     await ip(['link', 'set', hostInterface, 'up']);
     await ip(['-n', netns, 'link', 'set', peerInterface, 'up']);
-    await ip(['neigh', 'replace', target, 'lladdr', '02:00:00:00:00:01', 'dev', hostInterface, 'nud', 'permanent']);
+    await ip([
+      'neigh',
+      'replace',
+      target,
+      'lladdr',
+      '02:00:00:00:00:01',
+      'dev',
+      hostInterface,
+      'nud',
+      'permanent',
+    ]);
     const route = await ip(['route', 'get', target]);
     if (!new RegExp(`\\bdev ${hostInterface}\\b`).test(route)) {
-      throw new Error(`blackholeEndpoint: ${target} is not routed through ${hostInterface} (got: ${route.trim()}); refusing to use it`);
+      throw new Error(
+        `blackholeEndpoint: ${target} is not routed through ${hostInterface} (got: ${route.trim()}); refusing to use it`,
+      );
     }
   } catch (error) {
     await cleanup().catch(() => undefined);
     throw error;
   }
-  return { host: target, port: options.port ?? 3493, localAddress: hostAddress, netns, hostInterface, cleanup };
+  return {
+    host: target,
+    port: options.port ?? 3493,
+    localAddress: hostAddress,
+    netns,
+    hostInterface,
+    cleanup,
+  };
 }

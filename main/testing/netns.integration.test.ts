@@ -24,7 +24,10 @@ describe('createTestNetwork', () => {
     const third = /^198\.19\.(\d+)\.1$/.exec(network.hostAddress)?.[1];
     expect(third).toBeDefined();
     expect(network.subnet).toBe(`198.19.${third}.0/24`);
-    expect(network.hosts.map((h) => h.address)).toEqual([`198.19.${third}.11`, `198.19.${third}.12`]);
+    expect(network.hosts.map((h) => h.address)).toEqual([
+      `198.19.${third}.11`,
+      `198.19.${third}.12`,
+    ]);
     const added = await network.addHost();
     expect(added.address).toBe(`198.19.${third}.13`);
 
@@ -38,7 +41,11 @@ describe('createTestNetwork', () => {
     const { port } = server.address() as net.AddressInfo;
     try {
       for (const host of network.hosts) {
-        const [file, ...args] = host.wrap(['bash', '-c', `exec 3<>/dev/tcp/${network.hostAddress}/${port}; head -1 <&3`]);
+        const [file, ...args] = host.wrap([
+          'bash',
+          '-c',
+          `exec 3<>/dev/tcp/${network.hostAddress}/${port}; head -1 <&3`,
+        ]);
         const { stdout } = await run(file!, args, { timeout: 10_000 });
         expect(stdout).toBe('hello\n');
       }
@@ -50,7 +57,9 @@ describe('createTestNetwork', () => {
     // Inside a namespace: only its /24, no default route; an outside address is unreachable.
     const [file, ...args] = network.hosts[0]!.wrap(['ip', '-4', 'route', 'show']);
     const { stdout: routes } = await run(file!, args);
-    expect(routes.trim()).toBe(`${network.subnet} dev eth0 proto kernel scope link src ${network.hosts[0]!.address}`);
+    expect(routes.trim()).toBe(
+      `${network.subnet} dev eth0 proto kernel scope link src ${network.hosts[0]!.address}`,
+    );
     const [file2, ...args2] = network.hosts[0]!.wrap(['ip', 'route', 'get', '192.0.2.1']);
     await expect(run(file2!, args2)).rejects.toThrow(/unreachable/i);
   }, 60_000);

@@ -67,8 +67,10 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const network of liveNetworks) {
-      for (const name of network.interfaces) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
-      for (const name of network.namespaces) spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+      for (const name of network.interfaces)
+        spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+      for (const name of network.namespaces)
+        spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
       spawnSync('ip', ['link', 'del', network.bridge], { stdio: 'ignore' });
     }
     liveNetworks.clear();
@@ -81,7 +83,9 @@ async function ip(args: readonly string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`\`ip ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`, { cause: error });
+    throw new Error(`\`ip ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -101,10 +105,18 @@ async function pickSubnet(): Promise<number> {
   for (let attempt = 0; attempt < 32; attempt++) {
     const third = randomBytes(1)[0]!;
     const prefix = `198.19.${third}.`;
-    if (addresses.includes(prefix) || routes.includes(prefix) || routes.includes(`198.19.0.0/16`) || routes.includes('198.18.0.0/15')) continue;
+    if (
+      addresses.includes(prefix) ||
+      routes.includes(prefix) ||
+      routes.includes(`198.19.0.0/16`) ||
+      routes.includes('198.18.0.0/15')
+    )
+      continue;
     return third;
   }
-  throw new Error('createTestNetwork: no free /24 in 198.19.0.0/16 (every candidate is already in use on this host)');
+  throw new Error(
+    'createTestNetwork: no free /24 in 198.19.0.0/16 (every candidate is already in use on this host)',
+  );
 }
 
 /** Creates the bridge and `hosts` namespaces. Always `await network.cleanup()` (e.g. in afterAll). */
@@ -133,8 +145,10 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     const errors: string[] = [];
     // Deleting a veth end removes the pair at once; a namespace alone is torn down by the kernel
     // asynchronously (its interfaces would linger for a moment after `ip netns del`).
-    for (const name of record.interfaces) await ip(['link', 'del', name]).catch((error: Error) => errors.push(error.message));
-    for (const name of record.namespaces) await ip(['netns', 'del', name]).catch((error: Error) => errors.push(error.message));
+    for (const name of record.interfaces)
+      await ip(['link', 'del', name]).catch((error: Error) => errors.push(error.message));
+    for (const name of record.namespaces)
+      await ip(['netns', 'del', name]).catch((error: Error) => errors.push(error.message));
     await ip(['link', 'del', bridge]).catch((error: Error) => errors.push(error.message));
     if (errors.length > 0) throw new Error(`createTestNetwork cleanup: ${errors.join('; ')}`);
   };
@@ -148,7 +162,18 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     const address = `198.19.${third}.${10 + index}`;
     await ip(['netns', 'add', netns]);
     record.namespaces.push(netns);
-    await ip(['link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    await ip([
+      'link',
+      'add',
+      hostInterface,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      netns,
+    ]);
     record.interfaces.push(hostInterface);
     disableIpv6(hostInterface);
     await ip(['link', 'set', hostInterface, 'master', bridge]);
@@ -158,9 +183,18 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     await ip(['-n', netns, 'link', 'set', 'lo', 'up']);
     // The namespace knows nothing but its /24: no default route, so nothing can leave it.
     const routes = await ip(['-n', netns, '-4', 'route', 'show']);
-    if (/\bdefault\b/.test(routes)) throw new Error(`createTestNetwork: ${netns} unexpectedly has a default route: ${routes.trim()}`);
+    if (/\bdefault\b/.test(routes))
+      throw new Error(
+        `createTestNetwork: ${netns} unexpectedly has a default route: ${routes.trim()}`,
+      );
     const path = `/run/netns/${netns}`;
-    const host: NetnsHost = { netns, path, address, hostInterface, wrap: (argv) => ['nsenter', `--net=${path}`, ...argv] };
+    const host: NetnsHost = {
+      netns,
+      path,
+      address,
+      hostInterface,
+      wrap: (argv) => ['nsenter', `--net=${path}`, ...argv],
+    };
     hosts.push(host);
     return host;
   };
@@ -175,7 +209,18 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
   };
 
   try {
-    await ip(['link', 'add', 'name', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
+    await ip([
+      'link',
+      'add',
+      'name',
+      bridge,
+      'type',
+      'bridge',
+      'forward_delay',
+      '0',
+      'stp_state',
+      '0',
+    ]);
     disableIpv6(bridge);
     await ip(['addr', 'add', `${hostAddress}/24`, 'dev', bridge]);
     await ip(['link', 'set', bridge, 'up']);
@@ -183,7 +228,9 @@ export async function createTestNetwork(options: { hosts?: number } = {}): Promi
     const probe = `198.19.${third}.11`;
     const route = await ip(['route', 'get', probe]);
     if (!new RegExp(`\\bdev ${bridge}\\b`).test(route)) {
-      throw new Error(`createTestNetwork: ${probe} is not routed through ${bridge} (got: ${route.trim()}); refusing to use it`);
+      throw new Error(
+        `createTestNetwork: ${probe} is not routed through ${bridge} (got: ${route.trim()}); refusing to use it`,
+      );
     }
   } catch (error) {
     await cleanup().catch(() => undefined);

@@ -1,7 +1,10 @@
 /** For tests: the NutError a promise rejects with; fails when it resolves or rejects with anything else. */
 import { NutError } from '../nut/errors.js';
 
-export async function nutRejection(promise: Promise<unknown>, onResolved?: (value: unknown) => void): Promise<NutError> {
+export async function nutRejection(
+  promise: Promise<unknown>,
+  onResolved?: (value: unknown) => void,
+): Promise<NutError> {
   let value: unknown;
   try {
     value = await promise;

@@ -13,7 +13,10 @@ export interface RecordingProxy {
 }
 
 /** Listens on 127.0.0.1 with a free port unless `listen` names a local address and port. */
-export async function startRecordingProxy(target: { host: string; port: number }, listen: { host?: string; port?: number } = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  target: { host: string; port: number },
+  listen: { host?: string; port?: number } = {},
+): Promise<RecordingProxy> {
   const lines: RecordingProxy['lines'] = [];
   const sockets = new Set<net.Socket>();
   let count = 0;

@@ -71,13 +71,19 @@ describe('upsd rig: a default (Synology-like) rig', () => {
     expect(rig.host).toBe('127.0.0.1');
     expect(rig.port).toBeGreaterThan(0);
     expect(fs.existsSync(`${rig.dir}/etc/upsd.conf`)).toBe(true);
-    expect(fs.readFileSync(`${rig.dir}/etc/upsd.conf`, 'utf8')).toContain(`LISTEN 127.0.0.1 ${rig.port}`);
+    expect(fs.readFileSync(`${rig.dir}/etc/upsd.conf`, 'utf8')).toContain(
+      `LISTEN 127.0.0.1 ${rig.port}`,
+    );
     expect(rig.pids()).toHaveLength(2);
     for (const pid of rig.pids()) expect(processAlive(pid)).toBe(true);
     expect(rig.upsdPid).toBeDefined();
     expect(rig.driverPid('ups')).toBeDefined();
-    expect(fs.readFileSync(`/proc/${rig.upsdPid}/cmdline`, 'utf8').split('\0')[0]).toBe('/lib/nut/upsd');
-    expect(fs.readFileSync(`/proc/${rig.driverPid('ups')}/cmdline`, 'utf8').split('\0')[0]).toBe('/lib/nut/dummy-ups');
+    expect(fs.readFileSync(`/proc/${rig.upsdPid}/cmdline`, 'utf8').split('\0')[0]).toBe(
+      '/lib/nut/upsd',
+    );
+    expect(fs.readFileSync(`/proc/${rig.driverPid('ups')}/cmdline`, 'utf8').split('\0')[0]).toBe(
+      '/lib/nut/dummy-ups',
+    );
 
     const connection = await rig.connect();
     try {
@@ -111,8 +117,12 @@ describe('upsd rig: a default (Synology-like) rig', () => {
   });
 
   it('refuses values dummy-ups would mangle, and unknown UPS names', async () => {
-    await expect(rig.setVar('ups', 'ups.test.result', 'a#b')).rejects.toThrow(/printable ASCII without/);
-    await expect(rig.setVar('ups', 'ups.test.result', 'say "hi"')).rejects.toThrow(/printable ASCII without/);
+    await expect(rig.setVar('ups', 'ups.test.result', 'a#b')).rejects.toThrow(
+      /printable ASCII without/,
+    );
+    await expect(rig.setVar('ups', 'ups.test.result', 'say "hi"')).rejects.toThrow(
+      /printable ASCII without/,
+    );
     await expect(rig.setStatus('nosuch', 'OL')).rejects.toThrow(/no UPS named nosuch/);
   });
 
@@ -135,7 +145,9 @@ describe('upsd rig: a default (Synology-like) rig', () => {
       await secondary.close();
       await primary.close();
     }
-    await waitFor(async () => (await rig.numLogins('ups')) === 0, { description: 'logins to drop' });
+    await waitFor(async () => (await rig.numLogins('ups')) === 0, {
+      description: 'logins to drop',
+    });
   });
 
   it('the seed users have the documented rights', async () => {
@@ -144,7 +156,9 @@ describe('upsd rig: a default (Synology-like) rig', () => {
       try {
         await connection.request(`USERNAME ${user}`);
         await connection.request(`PASSWORD ${password}`);
-        return await connection.request('LOGIN ups').catch((error: unknown) => (error instanceof RawNutError ? error.code : String(error)));
+        return await connection
+          .request('LOGIN ups')
+          .catch((error: unknown) => (error instanceof RawNutError ? error.code : String(error)));
       } finally {
         connection.destroy();
       }
@@ -234,7 +248,10 @@ describe('upsd rig: several UPSes, small MAXAGE', () => {
   it('serves both UPSes with their own data and drivers', async () => {
     const connection = await rig.connect();
     try {
-      expect((await connection.list('LIST UPS')).sort()).toEqual(['UPS apc "APC Back-UPS ES 700"', 'UPS ups "APC Back-UPS CS 350"']);
+      expect((await connection.list('LIST UPS')).sort()).toEqual([
+        'UPS apc "APC Back-UPS ES 700"',
+        'UPS ups "APC Back-UPS CS 350"',
+      ]);
       expect(await connection.getVar('apc', 'battery.charge.low')).toBe('80');
       expect(await connection.getVar('ups', 'battery.charge.low')).toBe('10');
     } finally {
@@ -248,9 +265,15 @@ describe('upsd rig: several UPSes, small MAXAGE', () => {
     const started = performance.now();
     await rig.freezeDriver('apc');
     const pid = rig.driverPid('apc')!;
-    await waitFor(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'T', { description: 'driver stopped (T)' });
+    await waitFor(() => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'T', {
+      description: 'driver stopped (T)',
+    });
     expect((await rig.probe('apc')).status).toBe('OL'); // not stale yet
-    await waitFor(async () => (await rig.probe('apc')).error === 'DATA-STALE', { timeoutMs: 10_000, intervalMs: 50, description: 'DATA-STALE' });
+    await waitFor(async () => (await rig.probe('apc')).error === 'DATA-STALE', {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      description: 'DATA-STALE',
+    });
     const staleAfter = performance.now() - started;
     expect(staleAfter).toBeGreaterThan(2_000);
     expect(staleAfter).toBeLessThan(8_000);
@@ -319,7 +342,10 @@ describe('upsd rig: isolation and clean-up', () => {
 
   it('prewarm: false leaves no warm drivers behind', async () => {
     await stopWarmDrivers();
-    const rig = await startUpsdRig({ upses: [{ name: 'solo', vars: { 'ups.status': 'OB' } }], prewarm: false });
+    const rig = await startUpsdRig({
+      upses: [{ name: 'solo', vars: { 'ups.status': 'OB' } }],
+      prewarm: false,
+    });
     try {
       expect(await rig.getVar('solo', 'ups.status')).toBe('OB');
       expect(await rig.getVar('solo', 'ups.status')).toBe('OB');
@@ -335,7 +361,9 @@ describe('upsd rig: isolation and clean-up', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await expect(startUpsdRig({ port, prewarm: false, startTimeoutMs: 3_000 })).rejects.toThrow(new RegExp(`port ${port} is taken`));
+      await expect(startUpsdRig({ port, prewarm: false, startTimeoutMs: 3_000 })).rejects.toThrow(
+        new RegExp(`port ${port} is taken`),
+      );
     } finally {
       blocker.close();
     }
@@ -382,10 +410,18 @@ describe('upsd rig: isolation and clean-up', () => {
   });
 
   it('rejects bad options before starting anything', async () => {
-    await expect(startUpsdRig({ upses: [{ name: 'bad name', vars: { 'ups.status': 'OL' } }] })).rejects.toThrow(/bad UPS name/);
-    await expect(startUpsdRig({ upses: [{ name: 'u', vars: { 'ups.status': 'OL', 'x.y': 'a"b' } }] })).rejects.toThrow(/printable ASCII/);
-    await expect(startUpsdRig({ upses: [{ name: 'u', vars: { 'battery.charge': '1' } }] })).rejects.toThrow(/needs a ups.status/);
-    await expect(startUpsdRig({ users: [{ name: 'rigctl', password: 'x' }] })).rejects.toThrow(/bad user name/);
+    await expect(
+      startUpsdRig({ upses: [{ name: 'bad name', vars: { 'ups.status': 'OL' } }] }),
+    ).rejects.toThrow(/bad UPS name/);
+    await expect(
+      startUpsdRig({ upses: [{ name: 'u', vars: { 'ups.status': 'OL', 'x.y': 'a"b' } }] }),
+    ).rejects.toThrow(/printable ASCII/);
+    await expect(
+      startUpsdRig({ upses: [{ name: 'u', vars: { 'battery.charge': '1' } }] }),
+    ).rejects.toThrow(/needs a ups.status/);
+    await expect(startUpsdRig({ users: [{ name: 'rigctl', password: 'x' }] })).rejects.toThrow(
+      /bad user name/,
+    );
   });
 });
 
@@ -409,22 +445,30 @@ describe('upsd rig: TLS variant', () => {
     expect(certificate.subjectAltName).toContain('DNS:localhost');
     expect(certificate.subjectAltName).toContain('IP Address:127.0.0.1');
     expect(fs.readFileSync(tlsInfo.certFile, 'utf8')).toBe(tlsInfo.certPem);
-    expect(fs.readFileSync(`${rig.dir}/etc/upsd.conf`, 'utf8')).toContain(`CERTIDENT "nut-test-server" "${tlsInfo.dbPassword}"`);
+    expect(fs.readFileSync(`${rig.dir}/etc/upsd.conf`, 'utf8')).toContain(
+      `CERTIDENT "nut-test-server" "${tlsInfo.dbPassword}"`,
+    );
   });
 
   it('upsd answers STARTTLS and completes a verified TLS handshake (plain Node tls, CA = the exported cert)', async () => {
     const socket = net.connect({ host: rig.host, port: rig.port });
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.write('STARTTLS\n');
-    const reply = await new Promise<string>((resolve) => socket.once('data', (data: Buffer) => resolve(data.toString('latin1'))));
+    const reply = await new Promise<string>((resolve) =>
+      socket.once('data', (data: Buffer) => resolve(data.toString('latin1'))),
+    );
     expect(reply).toBe('OK STARTTLS\n');
     const secure = tls.connect({ socket, ca: [rig.tls!.certPem], host: '127.0.0.1' });
-    await new Promise((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    await new Promise((resolve, reject) =>
+      secure.once('secureConnect', resolve).once('error', reject),
+    );
     try {
       expect(secure.authorized).toBe(true);
       expect(secure.getPeerCertificate().fingerprint256).toBe(rig.tls!.fingerprint256);
       secure.write('GET VAR ups ups.status\n');
-      const answer = await new Promise<string>((resolve) => secure.once('data', (data: Buffer) => resolve(data.toString('latin1'))));
+      const answer = await new Promise<string>((resolve) =>
+        secure.once('data', (data: Buffer) => resolve(data.toString('latin1'))),
+      );
       expect(tokenize(answer)).toEqual(['VAR', 'ups', 'ups.status', 'OL']);
     } finally {
       secure.destroy();
@@ -456,7 +500,9 @@ describe('blackholeEndpoint', () => {
       const socket = net.connect({ host: endpoint.host, port: endpoint.port });
       const outcome = await Promise.race([
         new Promise((resolve) => socket.once('connect', () => resolve('connected'))),
-        new Promise((resolve) => socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code))),
+        new Promise((resolve) =>
+          socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)),
+        ),
         sleep(1_500).then(() => 'pending'),
       ]);
       socket.destroy();
@@ -473,7 +519,9 @@ describe('blackholeEndpoint', () => {
   it('throws a clear error instead of skipping when it cannot create a namespace (not root)', async () => {
     const getuid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
     try {
-      await expect(blackholeEndpoint()).rejects.toThrow(/needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\).*uid 1000/);
+      await expect(blackholeEndpoint()).rejects.toThrow(
+        /needs root \(CAP_NET_ADMIN and CAP_SYS_ADMIN\).*uid 1000/,
+      );
     } finally {
       getuid.mockRestore();
     }

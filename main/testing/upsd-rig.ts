@@ -52,7 +52,13 @@ import {
 import { RawNutConnection, RawNutError, quote, tokenize } from './net.js';
 
 // The process bookkeeping lives with the demo (product code); tests keep importing it from here.
-export { type LogSink, ManagedProcess, makeTempDir, pingDriver, removeTempDir } from '../demo/nut-daemons';
+export {
+  type LogSink,
+  ManagedProcess,
+  makeTempDir,
+  pingDriver,
+  removeTempDir,
+} from '../demo/nut-daemons';
 
 const execFileAsync = promisify(execFile);
 
@@ -206,9 +212,17 @@ export const PROXMOX_APC_UPS_VARS: Readonly<Record<string, string>> = {
 };
 
 /** Synology DSM's UPS: always named `ups`. */
-export const SYNOLOGY_UPS: RigUps = { name: 'ups', desc: 'APC Back-UPS CS 350', vars: SYNOLOGY_UPS_VARS };
+export const SYNOLOGY_UPS: RigUps = {
+  name: 'ups',
+  desc: 'APC Back-UPS CS 350',
+  vars: SYNOLOGY_UPS_VARS,
+};
 /** The Proxmox seed's UPS `apc`. */
-export const PROXMOX_APC_UPS: RigUps = { name: 'apc', desc: 'APC Back-UPS ES 700', vars: PROXMOX_APC_UPS_VARS };
+export const PROXMOX_APC_UPS: RigUps = {
+  name: 'apc',
+  desc: 'APC Back-UPS ES 700',
+  vars: PROXMOX_APC_UPS_VARS,
+};
 
 /** Users like the seeds' (Synology `monuser`/`secret`, Proxmox `upsmonclient`) plus a primary and an admin. */
 export const RIG_USERS = {
@@ -319,7 +333,9 @@ export async function startUpsdRig(options: UpsdRigOptions = {}): Promise<Rig> {
   } catch (error) {
     const logs = rig.logs();
     await rig.stop();
-    throw new Error(`startUpsdRig failed: ${(error as Error).message}\n--- rig logs ---\n${logs}`, { cause: error });
+    throw new Error(`startUpsdRig failed: ${(error as Error).message}\n--- rig logs ---\n${logs}`, {
+      cause: error,
+    });
   }
   return rig;
 }
@@ -345,7 +361,10 @@ async function certutil(args: string[]): Promise<string> {
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     const hint = (error as { code?: string }).code === 'ENOENT' ? ' (install libnss3-tools)' : '';
-    throw new Error(`certutil ${args.join(' ')} failed${hint}: ${stderr || (error as Error).message}`, { cause: error });
+    throw new Error(
+      `certutil ${args.join(' ')} failed${hint}: ${stderr || (error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -373,8 +392,28 @@ async function makeCertBundle(sans: readonly string[]): Promise<CertBundle> {
   await certutil(['-N', '-d', `sql:${db}`, '-f', pwFile]);
   // main/nut/README.md §3.4, with --extSAN instead of -8 so 127.0.0.1 is an IP SAN (Node checks IPs against IP SANs only).
   await certutil([
-    '-S', '-d', `sql:${db}`, '-n', CERT_NICKNAME, '-s', 'CN=localhost', '-t', 'CT,,', '-x', '-k', 'rsa', '-g', '2048',
-    '-v', '12', '-f', pwFile, '-z', noiseFile, '--extSAN', sans.join(','),
+    '-S',
+    '-d',
+    `sql:${db}`,
+    '-n',
+    CERT_NICKNAME,
+    '-s',
+    'CN=localhost',
+    '-t',
+    'CT,,',
+    '-x',
+    '-k',
+    'rsa',
+    '-g',
+    '2048',
+    '-v',
+    '12',
+    '-f',
+    pwFile,
+    '-z',
+    noiseFile,
+    '--extSAN',
+    sans.join(','),
   ]);
   const certPem = await certutil(['-L', '-d', `sql:${db}`, '-n', CERT_NICKNAME, '-a']);
   const fingerprint256 = new X509Certificate(certPem).fingerprint256;
@@ -385,7 +424,9 @@ async function makeCertBundle(sans: readonly string[]): Promise<CertBundle> {
  * A self-signed certificate made the same way as the TLS rig's (NSS certutil), for tests that need
  * a certificate other than the server's (e.g. a wrong CA). Cached per SAN list.
  */
-export async function makeTestCertificate(sans: readonly string[] = ['dns:other.invalid']): Promise<{ certPem: string; fingerprint256: string }> {
+export async function makeTestCertificate(
+  sans: readonly string[] = ['dns:other.invalid'],
+): Promise<{ certPem: string; fingerprint256: string }> {
   const bundle = await getCertBundle(sans);
   return { certPem: bundle.certPem, fingerprint256: bundle.fingerprint256 };
 }
@@ -399,13 +440,23 @@ const SAFE_VALUE = /^[\x20-\x7e]*$/;
 
 function assertSafeValue(what: string, value: string): void {
   if (!SAFE_VALUE.test(value) || /["\\#]/.test(value)) {
-    throw new Error(`${what}: ${JSON.stringify(value)} must be printable ASCII without ", \\ or # (dummy-ups mangles them; main/nut/README.md §1.2)`);
+    throw new Error(
+      `${what}: ${JSON.stringify(value)} must be printable ASCII without ", \\ or # (dummy-ups mangles them; main/nut/README.md §1.2)`,
+    );
   }
 }
 
 /** ups.conf content for a set of UPSes whose `.dev` files live in `etcDir`. */
 function upsConf(upses: readonly RigUps[], etcDir: string): string {
-  return upses.flatMap((ups) => [...dummyUpsSection({ name: ups.name, desc: ups.desc, pollInterval: ups.pollInterval ?? DEFAULT_POLL_INTERVAL }, etcDir), '']).join('\n');
+  return upses
+    .flatMap((ups) => [
+      ...dummyUpsSection(
+        { name: ups.name, desc: ups.desc, pollInterval: ups.pollInterval ?? DEFAULT_POLL_INTERVAL },
+        etcDir,
+      ),
+      '',
+    ])
+    .join('\n');
 }
 
 class DriverSet {
@@ -435,15 +486,27 @@ class DriverSet {
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { ...process.env, NUT_CONFPATH: this.etc, NUT_STATEPATH: this.state, NUT_ALTPIDPATH: this.state };
+    return {
+      ...process.env,
+      NUT_CONFPATH: this.etc,
+      NUT_STATEPATH: this.state,
+      NUT_ALTPIDPATH: this.state,
+    };
   }
 
   /** Creates the files and starts every driver; `ready` resolves once all sockets exist. */
-  static async create(key: string, upses: readonly RigUps[], timeoutMs: number): Promise<DriverSet> {
+  static async create(
+    key: string,
+    upses: readonly RigUps[],
+    timeoutMs: number,
+  ): Promise<DriverSet> {
     const set = new DriverSet(key, await makeTempDir('drivers'), upses, timeoutMs);
     await fsp.mkdir(set.etc, { mode: 0o750 });
     await fsp.mkdir(set.state, { mode: 0o750 });
-    for (const ups of upses) await fsp.writeFile(path.join(set.etc, `${ups.name}.dev`), dummyUpsDevFile(ups.vars ?? {}), { mode: 0o640 });
+    for (const ups of upses)
+      await fsp.writeFile(path.join(set.etc, `${ups.name}.dev`), dummyUpsDevFile(ups.vars ?? {}), {
+        mode: 0o640,
+      });
     await fsp.writeFile(path.join(set.etc, 'ups.conf'), upsConf(upses, set.etc), { mode: 0o640 });
     set.ready = Promise.all(upses.map((ups) => set.startDriver(ups.name))).then(() => undefined);
     set.ready.catch(() => undefined); // observed by whoever adopts the set
@@ -465,11 +528,16 @@ class DriverSet {
   async startDriver(ups: string): Promise<void> {
     const socketPath = path.join(this.state, `dummy-ups-${ups}`);
     await fsp.rm(socketPath, { force: true });
-    const driver = new ManagedProcess(`dummy-ups:${ups}`, NUT_BINARIES.dummyUps, ['-a', ups, '-u', 'root', '-F'], {
-      env: this.env,
-      cwd: this.dir,
-      sink: (label, line) => this.sink(label, line),
-    });
+    const driver = new ManagedProcess(
+      `dummy-ups:${ups}`,
+      NUT_BINARIES.dummyUps,
+      ['-a', ups, '-u', 'root', '-F'],
+      {
+        env: this.env,
+        cwd: this.dir,
+        sink: (label, line) => this.sink(label, line),
+      },
+    );
     this.drivers.set(ups, driver);
     this.sink('rig', `started driver ${ups} (pid ${driver.pid}) in ${this.dir}`);
     // dummy-ups creates its socket after its first update pass (which sleeps 1 s), then sleeps 1 s
@@ -477,7 +545,10 @@ class DriverSet {
     const deadline = performance.now() + this.timeoutMs;
     await waitFor(
       () => {
-        if (!driver.running) throw new Error(`dummy-ups for ${ups} exited during start-up (code ${String(driver.exitCode)})`);
+        if (!driver.running)
+          throw new Error(
+            `dummy-ups for ${ups} exited during start-up (code ${String(driver.exitCode)})`,
+          );
         return fs.existsSync(socketPath);
       },
       { timeoutMs: this.timeoutMs, intervalMs: 10, description: `driver socket ${socketPath}` },
@@ -523,7 +594,10 @@ function startWarmSet(key: string, upses: readonly RigUps[], timeoutMs: number):
 }
 
 /** A started driver set for these UPSes: a warm one when available (then a replacement is warmed). */
-async function acquireDriverSet(upses: readonly RigUps[], options: { prewarm: boolean; timeoutMs: number; sink: LogSink }): Promise<{ set: DriverSet; warm: boolean }> {
+async function acquireDriverSet(
+  upses: readonly RigUps[],
+  options: { prewarm: boolean; timeoutMs: number; sink: LogSink },
+): Promise<{ set: DriverSet; warm: boolean }> {
   const key = driverSetKey(upses);
   const pending = warmSets.get(key);
   warmSets.delete(key);
@@ -566,7 +640,9 @@ export async function stopWarmDrivers(): Promise<void> {
 /** pids of the warm driver sets' running processes (for leak checks). */
 export async function warmDriverPids(): Promise<number[]> {
   const sets = await Promise.all([...warmSets.values()].map((set) => set.catch(() => undefined)));
-  return sets.flatMap((set) => (set ? [...set.drivers.values()].filter((d) => d.running).map((d) => d.pid) : []));
+  return sets.flatMap((set) =>
+    set ? [...set.drivers.values()].filter((d) => d.running).map((d) => d.pid) : [],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,7 +724,12 @@ class UpsdRig implements Rig {
 
   private get upsdEnv(): NodeJS.ProcessEnv {
     const run = path.join(this.dir, 'run');
-    return { ...process.env, NUT_CONFPATH: this.etc, NUT_STATEPATH: this.stateDir, NUT_ALTPIDPATH: run };
+    return {
+      ...process.env,
+      NUT_CONFPATH: this.etc,
+      NUT_STATEPATH: this.stateDir,
+      NUT_ALTPIDPATH: run,
+    };
   }
 
   private get startTimeoutMs(): number {
@@ -659,26 +740,35 @@ class UpsdRig implements Rig {
     if (this.upses.length === 0) throw new Error('startUpsdRig: at least one UPS is needed');
     const names = new Set<string>();
     for (const ups of this.upses) {
-      if (!UPS_NAME.test(ups.name)) throw new Error(`startUpsdRig: bad UPS name ${JSON.stringify(ups.name)}`);
-      if (names.has(ups.name.toLowerCase())) throw new Error(`startUpsdRig: duplicate UPS ${ups.name}`);
+      if (!UPS_NAME.test(ups.name))
+        throw new Error(`startUpsdRig: bad UPS name ${JSON.stringify(ups.name)}`);
+      if (names.has(ups.name.toLowerCase()))
+        throw new Error(`startUpsdRig: duplicate UPS ${ups.name}`);
       names.add(ups.name.toLowerCase());
       if (ups.desc !== undefined) assertSafeValue(`desc of ${ups.name}`, ups.desc);
       for (const [name, value] of Object.entries(ups.vars ?? {})) {
-        if (!VAR_NAME.test(name)) throw new Error(`startUpsdRig: bad variable name ${JSON.stringify(name)}`);
+        if (!VAR_NAME.test(name))
+          throw new Error(`startUpsdRig: bad variable name ${JSON.stringify(name)}`);
         assertSafeValue(`${ups.name} ${name}`, value);
       }
-      if (!ups.vars?.['ups.status']) throw new Error(`startUpsdRig: UPS ${ups.name} needs a ups.status variable`);
-      if (!Number.isInteger(ups.pollInterval) || (ups.pollInterval ?? 0) < 1) throw new Error(`startUpsdRig: bad pollInterval for ${ups.name}`);
+      if (!ups.vars?.['ups.status'])
+        throw new Error(`startUpsdRig: UPS ${ups.name} needs a ups.status variable`);
+      if (!Number.isInteger(ups.pollInterval) || (ups.pollInterval ?? 0) < 1)
+        throw new Error(`startUpsdRig: bad pollInterval for ${ups.name}`);
     }
     for (const user of this.users) {
-      if (!UPS_NAME.test(user.name) || user.name === RIG_CONTROL_USER) throw new Error(`startUpsdRig: bad user name ${JSON.stringify(user.name)}`);
+      if (!UPS_NAME.test(user.name) || user.name === RIG_CONTROL_USER)
+        throw new Error(`startUpsdRig: bad user name ${JSON.stringify(user.name)}`);
       assertSafeValue(`password of ${user.name}`, user.password);
     }
   }
 
   private upsName(ups: string): string {
     const found = this.upses.find((u) => u.name.toLowerCase() === ups.toLowerCase());
-    if (!found) throw new Error(`rig: no UPS named ${ups} (have: ${this.upses.map((u) => u.name).join(', ')})`);
+    if (!found)
+      throw new Error(
+        `rig: no UPS named ${ups} (have: ${this.upses.map((u) => u.name).join(', ')})`,
+      );
     return found.name;
   }
 
@@ -699,12 +789,16 @@ class UpsdRig implements Rig {
     ]);
     await this.spawnUpsd();
     this.startup = { ms: Math.round(performance.now() - startedAt), warm };
-    this.log('rig', `ready on ${this.host}:${this.port} in ${this.startup.ms} ms (${warm ? 'warm' : 'cold'} drivers)`);
+    this.log(
+      'rig',
+      `ready on ${this.host}:${this.port} in ${this.startup.ms} ms (${warm ? 'warm' : 'cold'} drivers)`,
+    );
   }
 
   private async setUpTls(): Promise<void> {
     const sans = ['dns:localhost', 'ip:127.0.0.1'];
-    if (this.host !== '127.0.0.1' && this.host !== 'localhost') sans.push(/^[\d.]+$|:/.test(this.host) ? `ip:${this.host}` : `dns:${this.host}`);
+    if (this.host !== '127.0.0.1' && this.host !== 'localhost')
+      sans.push(/^[\d.]+$|:/.test(this.host) ? `ip:${this.host}` : `dns:${this.host}`);
     const bundle = await getCertBundle(sans);
     const certDbDir = path.join(this.dir, 'certdb');
     await fsp.mkdir(certDbDir, { mode: 0o700 });
@@ -726,7 +820,12 @@ class UpsdRig implements Rig {
 
   private async writeUsers(): Promise<void> {
     const lines: string[] = [];
-    const controlUser: RigUser = { name: RIG_CONTROL_USER, password: this.controlPassword, actions: ['SET', 'FSD'], instcmds: ['ALL'] };
+    const controlUser: RigUser = {
+      name: RIG_CONTROL_USER,
+      password: this.controlPassword,
+      actions: ['SET', 'FSD'],
+      instcmds: ['ALL'],
+    };
     for (const user of [...this.users, controlUser]) {
       lines.push(`[${user.name}]`, `\tpassword = ${quote(user.password)}`);
       if (user.upsmon) lines.push(`\tupsmon ${user.upsmon}`);
@@ -739,10 +838,16 @@ class UpsdRig implements Rig {
 
   private async writeUpsdConfig(): Promise<void> {
     const lines = [`LISTEN ${this.host} ${this.port}`, `MAXAGE ${this.maxAge}`];
-    if (this.tls) lines.push(`CERTPATH ${this.tls.certDbDir}`, `CERTIDENT ${quote(this.tls.nickname)} ${quote(this.tls.dbPassword)}`);
+    if (this.tls)
+      lines.push(
+        `CERTPATH ${this.tls.certDbDir}`,
+        `CERTIDENT ${quote(this.tls.nickname)} ${quote(this.tls.dbPassword)}`,
+      );
     lines.push(...(this.options.upsdConfExtra ?? []));
     await fsp.writeFile(path.join(this.etc, 'upsd.conf'), `${lines.join('\n')}\n`, { mode: 0o640 });
-    await fsp.writeFile(path.join(this.etc, 'ups.conf'), upsConf(this.upses, this.driverSet!.etc), { mode: 0o640 });
+    await fsp.writeFile(path.join(this.etc, 'ups.conf'), upsConf(this.upses, this.driverSet!.etc), {
+      mode: 0o640,
+    });
   }
 
   private async startDrivers(): Promise<{ warm: boolean }> {
@@ -773,9 +878,16 @@ class UpsdRig implements Rig {
       if (this.port === 0) this.port = await getFreePort(this.host);
       await this.writeUpsdConfig();
       const args = ['-u', 'root', '-F', ...Array<string>(this.options.upsdDebug ?? 0).fill('-D')];
-      const upsd = new ManagedProcess('upsd', NUT_BINARIES.upsd, args, { env: this.upsdEnv, cwd: this.dir, sink: this.sink });
+      const upsd = new ManagedProcess('upsd', NUT_BINARIES.upsd, args, {
+        env: this.upsdEnv,
+        cwd: this.dir,
+        sink: this.sink,
+      });
       this.upsd = upsd;
-      this.log('rig', `started upsd (pid ${upsd.pid}) on ${this.host}:${this.port}, attempt ${attempt}`);
+      this.log(
+        'rig',
+        `started upsd (pid ${upsd.pid}) on ${this.host}:${this.port}, attempt ${attempt}`,
+      );
       // upsd prints "listening on <addr> port <port>" once bound, or "not listening on ..." and exits.
       const listenLine = `listening on ${this.host} port ${this.port}`;
       const outcome = await waitFor(
@@ -784,12 +896,20 @@ class UpsdRig implements Rig {
           if (!upsd.running) return 'exited';
           return undefined;
         },
-        { timeoutMs: Math.max(1_000, deadline - performance.now()), intervalMs: 5, description: `upsd listening on ${this.host}:${this.port}` },
+        {
+          timeoutMs: Math.max(1_000, deadline - performance.now()),
+          intervalMs: 5,
+          description: `upsd listening on ${this.host}:${this.port}`,
+        },
       );
       if (outcome === 'listening') break;
-      const portTaken = upsd.output.some((line) => line.includes(`not listening on ${this.host} port ${this.port}`));
+      const portTaken = upsd.output.some((line) =>
+        line.includes(`not listening on ${this.host} port ${this.port}`),
+      );
       if (!portTaken || attempt >= 10 || performance.now() > deadline) {
-        throw new Error(`upsd exited during start-up (code ${String(upsd.exitCode)})${portTaken ? `: port ${this.port} is taken` : ''}`);
+        throw new Error(
+          `upsd exited during start-up (code ${String(upsd.exitCode)})${portTaken ? `: port ${this.port} is taken` : ''}`,
+        );
       }
       // Port taken between getFreePort() and upsd's bind: pick another one (a fixed port: wait and retry).
       if (this.fixedPort) await sleep(200);
@@ -799,7 +919,10 @@ class UpsdRig implements Rig {
   }
 
   /** Waits until upsd reports a real status (not WAIT, not an error) for the given UPSes. */
-  private async waitServing(timeoutMs: number, upses: readonly string[] = this.upses.map((u) => u.name)): Promise<void> {
+  private async waitServing(
+    timeoutMs: number,
+    upses: readonly string[] = this.upses.map((u) => u.name),
+  ): Promise<void> {
     const connection = await RawNutConnection.connect(this.host, this.port);
     try {
       for (const ups of upses) {
@@ -848,7 +971,12 @@ class UpsdRig implements Rig {
     }
   }
 
-  async setVar(ups: string, name: string, value: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  async setVar(
+    ups: string,
+    name: string,
+    value: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
     const upsName = this.upsName(ups);
     if (!VAR_NAME.test(name)) throw new Error(`setVar: bad variable name ${JSON.stringify(name)}`);
     assertSafeValue(`setVar ${name}`, value);
@@ -862,16 +990,27 @@ class UpsdRig implements Rig {
             last = await connection.getVar(upsName, name);
             return last === value || (isStatus && last === `FSD ${value}`);
           },
-          { timeoutMs: options.timeoutMs ?? 5_000, intervalMs: 20, description: `${upsName} ${name} = ${value}` },
+          {
+            timeoutMs: options.timeoutMs ?? 5_000,
+            intervalMs: 20,
+            description: `${upsName} ${name} = ${value}`,
+          },
         );
       } catch (error) {
-        throw new Error(`setVar: upsd still reports ${upsName} ${name} = ${JSON.stringify(last)}: ${(error as Error).message}`, { cause: error });
+        throw new Error(
+          `setVar: upsd still reports ${upsName} ${name} = ${JSON.stringify(last)}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     });
     this.log('rig', `set ${upsName} ${name} = ${value}`);
   }
 
-  async setStatus(ups: string, status: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  async setStatus(
+    ups: string,
+    status: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<void> {
     await this.setVar(ups, 'ups.status', status, options);
   }
 
@@ -888,9 +1027,12 @@ class UpsdRig implements Rig {
   }
 
   async numLogins(ups: string): Promise<number> {
-    const reply = await this.withConnection((connection) => connection.request(`GET NUMLOGINS ${ups}`));
+    const reply = await this.withConnection((connection) =>
+      connection.request(`GET NUMLOGINS ${ups}`),
+    );
     const words = tokenize(reply);
-    if (words[0] !== 'NUMLOGINS' || words[2] === undefined) throw new Error(`unexpected NUMLOGINS reply: ${reply}`);
+    if (words[0] !== 'NUMLOGINS' || words[2] === undefined)
+      throw new Error(`unexpected NUMLOGINS reply: ${reply}`);
     return Number(words[2]);
   }
 
@@ -947,7 +1089,8 @@ class UpsdRig implements Rig {
     const upsName = this.upsName(ups);
     const set = this.driverSet;
     if (!set) throw new Error('startDriver: no driver set (upsd stopped?)');
-    if (set.drivers.get(upsName)?.running) throw new Error(`startDriver: driver ${upsName} is already running`);
+    if (set.drivers.get(upsName)?.running)
+      throw new Error(`startDriver: driver ${upsName} is already running`);
     await set.startDriver(upsName);
     if (this.upsd?.running) await this.waitServing(10_000, [upsName]);
   }
@@ -965,7 +1108,8 @@ class UpsdRig implements Rig {
     driver.signal('SIGCONT');
     driver.frozen = false;
     this.log('rig', `driver ${ups} thawed (SIGCONT)`);
-    if (this.upsd?.running) await this.waitServing(this.maxAge * 1_000 + 10_000, [this.upsName(ups)]);
+    if (this.upsd?.running)
+      await this.waitServing(this.maxAge * 1_000 + 10_000, [this.upsName(ups)]);
   }
 
   private requireDriver(ups: string): ManagedProcess {

@@ -17,7 +17,11 @@ function ourUpsmonPids(): number[] {
     try {
       const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
       const environ = fs.readFileSync(`/proc/${entry}/environ`, 'utf8');
-      if (cmdline.includes('upsmon') && environ.includes(`NUT_CONFPATH=/tmp/nut-rig-${process.pid}-upsmon-`)) pids.push(Number(entry));
+      if (
+        cmdline.includes('upsmon') &&
+        environ.includes(`NUT_CONFPATH=/tmp/nut-rig-${process.pid}-upsmon-`)
+      )
+        pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -71,7 +75,9 @@ describe('upsmon rig', () => {
     expect(shutdownAt - shutdown.atMs).toBeGreaterThanOrEqual(900); // FINALDELAY 1
     expect(secondary.powerdownFlagExists()).toBe(true);
     await secondary.exited; // upsmon 2.8.0 exits after SHUTDOWNCMD
-    await waitFor(async () => (await rig.numLogins('ups')) === 0, { description: 'secondary logged out' });
+    await waitFor(async () => (await rig.numLogins('ups')) === 0, {
+      description: 'secondary logged out',
+    });
   });
 
   it('two upsmons at once (each in its own mount namespace): the primary sets FSD, waits for the secondary, then shuts down', async () => {
@@ -95,12 +101,18 @@ describe('upsmon rig', () => {
   it('requestFsd() on a primary (upsmon -c fsd) sets the FSD latch on the server', async () => {
     const primary = await upsmon({ rig, role: 'primary', hostSync: 1, finalDelay: 1 });
     primary.requestFsd();
-    await waitFor(async () => (await rig.probe('ups')).status === 'FSD OL', { timeoutMs: 5_000, description: 'FSD latch' });
+    await waitFor(async () => (await rig.probe('ups')).status === 'FSD OL', {
+      timeoutMs: 5_000,
+      description: 'FSD latch',
+    });
     await primary.waitForShutdown();
   });
 
   it('a failed LOGIN (wrong password) fails start-up clearly and leaves nothing running', async () => {
-    const error = await startUpsmon({ rig, user: { name: RIG_USERS.monuser.name, password: 'wrong' } }).catch((caught: unknown) => caught as Error);
+    const error = await startUpsmon({
+      rig,
+      user: { name: RIG_USERS.monuser.name, password: 'wrong' },
+    }).catch((caught: unknown) => caught as Error);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/could not LOGIN/);
     expect((error as Error).message).toMatch(/ACCESS-DENIED/);

@@ -23,10 +23,29 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { sleep, waitFor } from './net.js';
-import { ManagedProcess, NUT_BINARIES, RIG_USERS, makeTempDir, removeTempDir, type LogSink, type Rig } from './upsd-rig.js';
+import {
+  ManagedProcess,
+  NUT_BINARIES,
+  RIG_USERS,
+  makeTempDir,
+  removeTempDir,
+  type LogSink,
+  type Rig,
+} from './upsd-rig.js';
 
 /** Every notification type upsmon 2.8.0 knows (main/monitor/README.md §1.8); all are sent to NOTIFYCMD. */
-export const UPSMON_NOTIFY_TYPES = ['ONLINE', 'ONBATT', 'LOWBATT', 'FSD', 'COMMOK', 'COMMBAD', 'SHUTDOWN', 'REPLBATT', 'NOCOMM', 'NOPARENT'] as const;
+export const UPSMON_NOTIFY_TYPES = [
+  'ONLINE',
+  'ONBATT',
+  'LOWBATT',
+  'FSD',
+  'COMMOK',
+  'COMMBAD',
+  'SHUTDOWN',
+  'REPLBATT',
+  'NOCOMM',
+  'NOPARENT',
+] as const;
 
 export interface UpsmonMonitor {
   /** UPS name on the server. */
@@ -95,7 +114,10 @@ export interface UpsmonRig {
   /** Notifications so far, in file order (upsmon forks one NOTIFYCMD per event: order is not guaranteed). */
   events(): UpsmonEvent[];
   /** Resolves with the first event of `type` (for `ups`, at or after `sinceMs` epoch ms) once it is there. */
-  waitForEvent(type: string, options?: { ups?: string; sinceMs?: number; timeoutMs?: number }): Promise<UpsmonEvent>;
+  waitForEvent(
+    type: string,
+    options?: { ups?: string; sinceMs?: number; timeoutMs?: number },
+  ): Promise<UpsmonEvent>;
   /** Epoch ms of each SHUTDOWNCMD run. */
   shutdownCalls(): number[];
   waitForShutdown(options?: { timeoutMs?: number }): Promise<number>;
@@ -145,13 +167,18 @@ const NAMESPACE_SCRIPT =
 export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
   const uid = process.getuid?.();
   if (uid !== 0) {
-    throw new Error(`startUpsmon: needs root (a private mount namespace for /run/nut/upsmon.pid); running as uid ${String(uid)}`);
+    throw new Error(
+      `startUpsmon: needs root (a private mount namespace for /run/nut/upsmon.pid); running as uid ${String(uid)}`,
+    );
   }
   const monitors = options.monitors ?? defaultMonitors(options);
   if (monitors.length === 0) throw new Error('startUpsmon: no MONITOR (give `rig` or `monitors`)');
   for (const monitor of monitors) {
     for (const word of [monitor.ups, monitor.host, monitor.user, monitor.password]) {
-      if (!/^[\x21-\x7e]+$/.test(word) || /["\\#]/.test(word)) throw new Error(`startUpsmon: ${JSON.stringify(word)} cannot be written into a MONITOR line`);
+      if (!/^[\x21-\x7e]+$/.test(word) || /["\\#]/.test(word))
+        throw new Error(
+          `startUpsmon: ${JSON.stringify(word)} cannot be written into a MONITOR line`,
+        );
     }
   }
   const dir = await makeTempDir('upsmon');
@@ -169,7 +196,9 @@ export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
     shutdownLog: path.join(dir, 'shutdown.log'),
     powerdownFlag: path.join(dir, 'killpower'),
   };
-  const systems = monitors.map((m) => `${m.ups}@${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`);
+  const systems = monitors.map(
+    (m) => `${m.ups}@${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}`,
+  );
   let child: ManagedProcess | undefined;
   try {
     await fsp.writeFile(
@@ -183,7 +212,9 @@ export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
       { mode: 0o755 },
     );
     const config = [
-      ...monitors.map((m, i) => `MONITOR ${systems[i]} ${m.powerValue ?? 1} ${m.user} ${m.password} ${m.role}`),
+      ...monitors.map(
+        (m, i) => `MONITOR ${systems[i]} ${m.powerValue ?? 1} ${m.user} ${m.password} ${m.role}`,
+      ),
       `MINSUPPLIES ${options.minSupplies ?? 1}`,
       `SHUTDOWNCMD "${files.shutdown}"`,
       `NOTIFYCMD "${files.notify}"`,
@@ -203,33 +234,60 @@ export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
     await fsp.writeFile(files.config, config, { mode: 0o640 });
 
     const debugFlags = Array<string>(options.debug ?? 1).fill('-D');
-    const unshare = ['unshare', '-m', '--propagation', 'private', '/bin/sh', '-c', NAMESPACE_SCRIPT, NUT_BINARIES.upsmon, '-p', '-F', ...debugFlags];
-    if (options.netns !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.netns)) throw new Error(`startUpsmon: bad netns name ${JSON.stringify(options.netns)}`);
-    const [file, ...argv] = options.netns === undefined ? unshare : ['nsenter', `--net=/run/netns/${options.netns}`, ...unshare];
-    child = new ManagedProcess(
-      'upsmon',
-      file!,
-      argv,
-      { env: { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir }, cwd: dir, sink },
-    );
+    const unshare = [
+      'unshare',
+      '-m',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      '-c',
+      NAMESPACE_SCRIPT,
+      NUT_BINARIES.upsmon,
+      '-p',
+      '-F',
+      ...debugFlags,
+    ];
+    if (options.netns !== undefined && !/^[A-Za-z0-9_.-]+$/.test(options.netns))
+      throw new Error(`startUpsmon: bad netns name ${JSON.stringify(options.netns)}`);
+    const [file, ...argv] =
+      options.netns === undefined
+        ? unshare
+        : ['nsenter', `--net=/run/netns/${options.netns}`, ...unshare];
+    child = new ManagedProcess('upsmon', file!, argv, {
+      env: { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir },
+      cwd: dir,
+      sink,
+    });
     const started = child;
     if ((options.waitForLogin ?? true) && (options.debug ?? 1) > 0) {
       for (const system of systems) {
         await waitFor(
           () => {
-            if (!started.running) throw new Error(`upsmon exited during start-up (code ${String(started.exitCode)})`);
-            const refused = started.output.find((line) => line.includes(`UPS [${system}] failed`) || line.includes(`Can't login to UPS [${system}]`));
+            if (!started.running)
+              throw new Error(`upsmon exited during start-up (code ${String(started.exitCode)})`);
+            const refused = started.output.find(
+              (line) =>
+                line.includes(`UPS [${system}] failed`) ||
+                line.includes(`Can't login to UPS [${system}]`),
+            );
             if (refused) throw new Error(`upsmon could not LOGIN to ${system}: ${refused.trim()}`);
             return started.output.some((line) => line.includes(`Logged into UPS ${system}`));
           },
-          { timeoutMs: options.startTimeoutMs ?? 15_000, intervalMs: 10, description: `upsmon to log into ${system}` },
+          {
+            timeoutMs: options.startTimeoutMs ?? 15_000,
+            intervalMs: 10,
+            description: `upsmon to log into ${system}`,
+          },
         );
       }
     }
   } catch (error) {
     await child?.stop();
     await removeTempDir(dir);
-    throw new Error(`startUpsmon failed: ${(error as Error).message}\n--- upsmon logs ---\n${logLines.join('\n')}`, { cause: error });
+    throw new Error(
+      `startUpsmon failed: ${(error as Error).message}\n--- upsmon logs ---\n${logLines.join('\n')}`,
+      { cause: error },
+    );
   }
   const proc = child;
   let stopped = false;
@@ -252,22 +310,34 @@ export async function startUpsmon(options: UpsmonOptions): Promise<UpsmonRig> {
     async waitForEvent(type, waitOptions = {}) {
       const { ups, sinceMs = 0, timeoutMs = 20_000 } = waitOptions;
       try {
-        return await waitFor(() => events().find((e) => e.type === type && e.atMs >= sinceMs && (ups === undefined || e.ups === ups)), {
-          timeoutMs,
-          intervalMs: 20,
-          description: `upsmon event ${type}${ups ? ` for ${ups}` : ''}`,
-        });
+        return await waitFor(
+          () =>
+            events().find(
+              (e) => e.type === type && e.atMs >= sinceMs && (ups === undefined || e.ups === ups),
+            ),
+          {
+            timeoutMs,
+            intervalMs: 20,
+            description: `upsmon event ${type}${ups ? ` for ${ups}` : ''}`,
+          },
+        );
       } catch (error) {
-        throw new Error(`${(error as Error).message}; events so far: ${JSON.stringify(events())}\n--- upsmon logs ---\n${logLines.join('\n')}`, { cause: error });
+        throw new Error(
+          `${(error as Error).message}; events so far: ${JSON.stringify(events())}\n--- upsmon logs ---\n${logLines.join('\n')}`,
+          { cause: error },
+        );
       }
     },
     shutdownCalls,
     async waitForShutdown(waitOptions = {}) {
-      const calls = await waitFor(() => (shutdownCalls().length > 0 ? shutdownCalls() : undefined), {
-        timeoutMs: waitOptions.timeoutMs ?? 30_000,
-        intervalMs: 20,
-        description: 'SHUTDOWNCMD',
-      });
+      const calls = await waitFor(
+        () => (shutdownCalls().length > 0 ? shutdownCalls() : undefined),
+        {
+          timeoutMs: waitOptions.timeoutMs ?? 30_000,
+          intervalMs: 20,
+          description: 'SHUTDOWNCMD',
+        },
+      );
       return calls[0]!;
     },
     powerdownFlagExists: () => fs.existsSync(files.powerdownFlag),
@@ -290,5 +360,14 @@ function defaultMonitors(options: UpsmonOptions): UpsmonMonitor[] {
   if (!rig) return [];
   const role = options.role ?? 'secondary';
   const user = options.user ?? (role === 'primary' ? RIG_USERS.monprimary : RIG_USERS.monuser);
-  return [{ ups: options.ups ?? rig.upses[0]!.name, host: rig.host, port: rig.port, user: user.name, password: user.password, role }];
+  return [
+    {
+      ups: options.ups ?? rig.upses[0]!.name,
+      host: rig.host,
+      port: rig.port,
+      user: user.name,
+      password: user.password,
+      role,
+    },
+  ];
 }

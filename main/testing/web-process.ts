@@ -20,18 +20,35 @@ export interface WebProcess {
   stop(): Promise<void>;
 }
 
-export async function startWebProcess(options: { configPath: string; dataDir: string; env?: NodeJS.ProcessEnv; args?: string[] }): Promise<WebProcess> {
+export async function startWebProcess(options: {
+  configPath: string;
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+}): Promise<WebProcess> {
   const log: string[] = [];
   const remember = (chunk: Buffer) => {
     log.push(chunk.toString());
     if (log.length > 400) log.splice(0, 100);
   };
   // --print-url: the tokenised URL, which `web` only prints on request (on stderr).
-  const args = [CLI_ENTRY, 'web', '--config', options.configPath, '--data-dir', options.dataDir, '--print-url', ...(options.args ?? [])];
+  const args = [
+    CLI_ENTRY,
+    'web',
+    '--config',
+    options.configPath,
+    '--data-dir',
+    options.dataDir,
+    '--print-url',
+    ...(options.args ?? []),
+  ];
   const env = { ...process.env, NUT_SENTINEL_LOG_LEVEL: 'info', ...options.env };
   // Through setpriv --pdeathsig (like the rig's daemons) so it dies with this process even on a hard kill.
   const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
-    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
@@ -50,7 +67,10 @@ export async function startWebProcess(options: { configPath: string; dataDir: st
   child.stdout?.on('data', remember);
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the web UI did not start within 20 s:\n${log.join('')}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`the web UI did not start within 20 s:\n${log.join('')}`)),
+        20_000,
+      );
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         remember(chunk);
@@ -78,20 +98,38 @@ export async function startWebProcess(options: { configPath: string; dataDir: st
 }
 
 /** One request on the bridge's WebSocket API, as the page makes them. */
-export async function bridgeInvoke<C extends InvokeChannel>(url: string, channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
+export async function bridgeInvoke<C extends InvokeChannel>(
+  url: string,
+  channel: C,
+  request: RequestOf<C>,
+): Promise<ResponseOf<C>> {
   const parsed = new URL(url);
   const token = new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '';
-  const ws = new WebSocket(`ws://${parsed.host}/api?token=${encodeURIComponent(token)}`, { origin: `http://${parsed.host}` });
+  const ws = new WebSocket(`ws://${parsed.host}/api?token=${encodeURIComponent(token)}`, {
+    origin: `http://${parsed.host}`,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
     return await new Promise<ResponseOf<C>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${channel}: no answer within 10 s`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${channel}: no answer within 10 s`)),
+        10_000,
+      );
       ws.on('message', (data: WebSocket.RawData) => {
-        const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(new Uint8Array(data)).toString();
-        const message = JSON.parse(text) as { id?: number; ok?: boolean; response?: unknown; error?: { message: string } };
+        const text = Array.isArray(data)
+          ? Buffer.concat(data).toString()
+          : Buffer.isBuffer(data)
+            ? data.toString()
+            : Buffer.from(new Uint8Array(data)).toString();
+        const message = JSON.parse(text) as {
+          id?: number;
+          ok?: boolean;
+          response?: unknown;
+          error?: { message: string };
+        };
         if (message.id !== 1) return;
         clearTimeout(timer);
         if (message.ok) resolve(message.response as ResponseOf<C>);

@@ -59,13 +59,28 @@ describe('check-packaged-app', () => {
   it('fails when the dashboard never loaded, the tray is missing, a step is missing or the log was not flushed last', async () => {
     const log = await firstRunThenSigterm();
     const lines = log.trimEnd().split('\n');
-    const without = (predicate: (line: string) => boolean) => `${lines.filter((line) => !predicate(line)).join('\n')}\n`;
-    expect(checkPackagedLog(without((l) => l.includes('"msg":"dashboard loaded"')))).toEqual([expect.stringContaining('never finished loading')]);
-    expect(checkPackagedLog(without((l) => l.includes('"msg":"tray created"')))).toEqual([expect.stringContaining('tray was never created')]);
-    expect(checkPackagedLog(without((l) => l.includes('"step":"destroy-tray"')))).toEqual([expect.stringContaining('teardown steps ran as')]);
-    expect(checkPackagedLog(without((l) => l.includes('"msg":"stopped"')))).toEqual([expect.stringContaining('not "stopped"')]);
-    expect(checkPackagedLog(log.replaceAll('nut-sentinel://renderer/index.html', 'file:///opt/app/index.html'))).toEqual([expect.stringContaining('not nut-sentinel://renderer/index.html')]);
-    expect(checkPackagedLog(`${log}not json\n`)).toContain('main.log line ' + String(lines.length + 1) + ' is not a JSON log line: not json');
+    const without = (predicate: (line: string) => boolean) =>
+      `${lines.filter((line) => !predicate(line)).join('\n')}\n`;
+    expect(checkPackagedLog(without((l) => l.includes('"msg":"dashboard loaded"')))).toEqual([
+      expect.stringContaining('never finished loading'),
+    ]);
+    expect(checkPackagedLog(without((l) => l.includes('"msg":"tray created"')))).toEqual([
+      expect.stringContaining('tray was never created'),
+    ]);
+    expect(checkPackagedLog(without((l) => l.includes('"step":"destroy-tray"')))).toEqual([
+      expect.stringContaining('teardown steps ran as'),
+    ]);
+    expect(checkPackagedLog(without((l) => l.includes('"msg":"stopped"')))).toEqual([
+      expect.stringContaining('not "stopped"'),
+    ]);
+    expect(
+      checkPackagedLog(
+        log.replaceAll('nut-sentinel://renderer/index.html', 'file:///opt/app/index.html'),
+      ),
+    ).toEqual([expect.stringContaining('not nut-sentinel://renderer/index.html')]);
+    expect(checkPackagedLog(`${log}not json\n`)).toContain(
+      'main.log line ' + String(lines.length + 1) + ' is not a JSON log line: not json',
+    );
     expect(checkPackagedLog('')).toHaveLength(5);
     expect(LOGGED_TEARDOWN_STEPS[0]).toBe('mark-quitting');
   });

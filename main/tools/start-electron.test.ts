@@ -15,9 +15,14 @@ const root = path.resolve(import.meta.dirname, '../..');
 const launcher = path.join(root, 'main/tools/start-electron.ts');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 
-async function start(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+async function start(
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(tsx, [launcher, '--some-flag'], { env: { ...process.env, ...env }, timeout: 20_000 });
+    const { stdout, stderr } = await run(tsx, [launcher, '--some-flag'], {
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -39,9 +44,13 @@ describe('npm start launcher', () => {
     const result = await start({ ELECTRON_OVERRIDE_DIST_PATH: empty });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain(`ELECTRON_OVERRIDE_DIST_PATH is ${empty}, but there is no Electron executable`);
+    expect(result.stderr).toContain(
+      `ELECTRON_OVERRIDE_DIST_PATH is ${empty}, but there is no Electron executable`,
+    );
     expect(result.stderr).toContain('node node_modules/electron/install.js');
-    expect(result.stderr).toMatch(/ELECTRON_OVERRIDE_DIST_PATH=\/path\/to\/unpacked\/electron npm start/);
+    expect(result.stderr).toMatch(
+      /ELECTRON_OVERRIDE_DIST_PATH=\/path\/to\/unpacked\/electron npm start/,
+    );
     expect(result.stderr).toContain('npm run web');
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
@@ -66,8 +75,12 @@ describe('npm start launcher', () => {
   });
 
   it("README's Node requirement is package.json's engines and Electron's installer's", async () => {
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-    const electron = JSON.parse(await readFile(path.join(root, 'node_modules/electron/package.json'), 'utf8')) as { engines: { node: string } };
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    };
+    const electron = JSON.parse(
+      await readFile(path.join(root, 'node_modules/electron/package.json'), 'utf8'),
+    ) as { engines: { node: string } };
     const readme = await readFile(path.join(root, 'README.md'), 'utf8');
     expect(readme).toContain(`\`engines\` allows: \`${pkg.engines.node}\``);
     const electronMinimum = /(\d+\.\d+)\.\d+/.exec(electron.engines.node)![1]!;

@@ -22,17 +22,29 @@ function platformExecutable(platform: NodeJS.Platform): string {
 export type ElectronLookup = { ok: true; executable: string } | { ok: false; problem: string };
 
 /** The Electron executable `electron .` would run, resolved the way the electron package does. */
-export function findElectron(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): ElectronLookup {
+export function findElectron(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): ElectronLookup {
   let packageDir: string;
   try {
-    packageDir = path.dirname(createRequire(path.join(root, 'package.json')).resolve('electron/package.json'));
+    packageDir = path.dirname(
+      createRequire(path.join(root, 'package.json')).resolve('electron/package.json'),
+    );
   } catch {
-    return { ok: false, problem: 'The electron package is not installed (node_modules/electron is missing).' };
+    return {
+      ok: false,
+      problem: 'The electron package is not installed (node_modules/electron is missing).',
+    };
   }
   const pathFile = path.join(packageDir, 'path.txt');
-  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : platformExecutable(platform);
+  const relative = existsSync(pathFile)
+    ? readFileSync(pathFile, 'utf8').trim()
+    : platformExecutable(platform);
   const override = env.ELECTRON_OVERRIDE_DIST_PATH;
-  const executable = override ? path.join(override, relative) : path.join(packageDir, 'dist', relative);
+  const executable = override
+    ? path.join(override, relative)
+    : path.join(packageDir, 'dist', relative);
   if (existsSync(executable)) return { ok: true, executable };
   return {
     ok: false,
@@ -43,7 +55,12 @@ export function findElectron(env: NodeJS.ProcessEnv = process.env, platform: Nod
 }
 
 export function missingElectronHelp(problem: string): string {
-  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.electron ?? '';
+  const version =
+    (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+        devDependencies: Record<string, string>;
+      }
+    ).devDependencies.electron ?? '';
   const major = /\d+/.exec(version)?.[0] ?? '';
   return [
     `npm start: cannot open the NUT Sentinel window. ${problem}`,
@@ -62,10 +79,15 @@ function main(): void {
     process.stderr.write(`${missingElectronHelp(found.problem)}\n`);
     process.exit(1);
   }
-  const child = spawn(found.executable, [root, ...process.argv.slice(2)], { stdio: 'inherit', windowsHide: false });
+  const child = spawn(found.executable, [root, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    windowsHide: false,
+  });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {
-    process.stderr.write(`${missingElectronHelp(`Starting ${found.executable} failed: ${error.message}.`)}\n`);
+    process.stderr.write(
+      `${missingElectronHelp(`Starting ${found.executable} failed: ${error.message}.`)}\n`,
+    );
     process.exit(1);
   });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -10,12 +10,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 if (process.platform !== 'linux') {
-  process.stdout.write('test:dist: the artifact tests run on Linux; release.yml builds and smoke-tests the other platforms.\n');
+  process.stdout.write(
+    'test:dist: the artifact tests run on Linux; release.yml builds and smoke-tests the other platforms.\n',
+  );
   process.exit(0);
 }
 const steps: [string, string[]][] = [
   [process.execPath, ['--import', 'tsx', path.join(root, 'main/tools/dist-agent.ts')]],
-  [path.join(root, 'node_modules/.bin/vitest'), ['run', '--config', path.join(root, 'main/vitest.dist.config.ts')]],
+  [
+    path.join(root, 'node_modules/.bin/vitest'),
+    ['run', '--config', path.join(root, 'main/vitest.dist.config.ts')],
+  ],
 ];
 for (const [file, args] of steps) {
   const result = spawnSync(file, args, { cwd: root, stdio: 'inherit' });

@@ -2,10 +2,23 @@
 import { Suspense, lazy, useEffect, useRef } from 'react';
 import { DRY_RUN_BADGE, type TrayLevel, dryRunApplies } from '../../shared/snapshot';
 import { api } from './api';
-import { BrowserAlerts, NotificationPermissionNote, browserAlertsApply } from './components/BrowserAlerts';
+import {
+  BrowserAlerts,
+  NotificationPermissionNote,
+  browserAlertsApply,
+} from './components/BrowserAlerts';
 import { Callout, RichText, Spinner } from './components/common';
 import { formatCountdown } from './format';
-import { BellIcon, BellOffIcon, CheckIcon, ClientsIcon, DashboardIcon, EventsIcon, LogoIcon, SettingsIcon } from './icons';
+import {
+  BellIcon,
+  BellOffIcon,
+  CheckIcon,
+  ClientsIcon,
+  DashboardIcon,
+  EventsIcon,
+  LogoIcon,
+  SettingsIcon,
+} from './icons';
 import { type Route, href, useRoute } from './router';
 import { useApp, useNow } from './store';
 import { ClientsView } from './views/ClientsView';
@@ -14,8 +27,12 @@ import { EventsView } from './views/EventsView';
 
 // Charts (uPlot) and the settings forms load on first use: the dashboard stays light.
 const UpsDetail = lazy(() => import('./views/UpsDetail').then((m) => ({ default: m.UpsDetail })));
-const Settings = lazy(() => import('./views/settings/Settings').then((m) => ({ default: m.Settings })));
-const MasterEditor = lazy(() => import('./views/settings/MasterEditor').then((m) => ({ default: m.MasterEditor })));
+const Settings = lazy(() =>
+  import('./views/settings/Settings').then((m) => ({ default: m.Settings })),
+);
+const MasterEditor = lazy(() =>
+  import('./views/settings/MasterEditor').then((m) => ({ default: m.MasterEditor })),
+);
 
 const TRAY_LABEL: Record<TrayLevel, string> = {
   online: 'All on line power',
@@ -26,11 +43,35 @@ const TRAY_LABEL: Record<TrayLevel, string> = {
   'not-configured': 'Not configured',
 };
 
-const NAV: { name: Route['name']; label: string; to: Route; Icon: typeof DashboardIcon; match: Route['name'][] }[] = [
-  { name: 'dashboard', label: 'Dashboard', to: { name: 'dashboard' }, Icon: DashboardIcon, match: ['dashboard', 'ups'] },
-  { name: 'clients', label: 'Clients', to: { name: 'clients' }, Icon: ClientsIcon, match: ['clients'] },
+const NAV: {
+  name: Route['name'];
+  label: string;
+  to: Route;
+  Icon: typeof DashboardIcon;
+  match: Route['name'][];
+}[] = [
+  {
+    name: 'dashboard',
+    label: 'Dashboard',
+    to: { name: 'dashboard' },
+    Icon: DashboardIcon,
+    match: ['dashboard', 'ups'],
+  },
+  {
+    name: 'clients',
+    label: 'Clients',
+    to: { name: 'clients' },
+    Icon: ClientsIcon,
+    match: ['clients'],
+  },
   { name: 'events', label: 'Events', to: { name: 'events' }, Icon: EventsIcon, match: ['events'] },
-  { name: 'settings', label: 'Settings', to: { name: 'settings', section: 'masters' }, Icon: SettingsIcon, match: ['settings', 'master-edit'] },
+  {
+    name: 'settings',
+    label: 'Settings',
+    to: { name: 'settings', section: 'masters' },
+    Icon: SettingsIcon,
+    match: ['settings', 'master-edit'],
+  },
 ];
 
 export function App() {
@@ -68,7 +109,14 @@ export function App() {
 
   return (
     <div className="app">
-      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <Sidebar route={route} />
@@ -101,7 +149,14 @@ function Page({ route }: { route: Route }) {
     case 'settings':
       return <Settings section={route.section} />;
     case 'master-edit':
-      return <MasterEditor key={`${route.masterId ?? 'new'}-${route.preset}-${route.prefill ? `${route.prefill.host}:${route.prefill.port}/${route.prefill.ups}` : ''}`} masterId={route.masterId} preset={route.preset} prefill={route.prefill} />;
+      return (
+        <MasterEditor
+          key={`${route.masterId ?? 'new'}-${route.preset}-${route.prefill ? `${route.prefill.host}:${route.prefill.port}/${route.prefill.ups}` : ''}`}
+          masterId={route.masterId}
+          preset={route.preset}
+          prefill={route.prefill}
+        />
+      );
     case 'not-found':
       return (
         <>
@@ -133,7 +188,12 @@ function Sidebar({ route }: { route: Route }) {
             const current = n.match.includes(route.name);
             return (
               <li key={n.name}>
-                <a href={href(n.to)} className={`nav-link${current ? ' is-current' : ''}`} aria-current={current ? 'page' : undefined} data-testid={`nav-${n.name}`}>
+                <a
+                  href={href(n.to)}
+                  className={`nav-link${current ? ' is-current' : ''}`}
+                  aria-current={current ? 'page' : undefined}
+                  data-testid={`nav-${n.name}`}
+                >
                   <n.Icon size={18} />
                   {n.label}
                 </a>
@@ -144,30 +204,59 @@ function Sidebar({ route }: { route: Route }) {
       </nav>
       <div className="sidebar-foot">
         {tray && (
-          <div className={`tray-state tray-${live ? tray.level : 'comm-lost'}`} data-testid="tray-state" data-level={tray.level} title={tray.tooltip}>
+          <div
+            className={`tray-state tray-${live ? tray.level : 'comm-lost'}`}
+            data-testid="tray-state"
+            data-level={tray.level}
+            title={tray.tooltip}
+          >
             <span className="pill-dot" aria-hidden="true" />
             <span>
-              <span className="tray-label">{live ? (tray.attention === 'not-permitted' ? 'Not permitted' : tray.attention === 'login-refused' ? 'Login refused' : TRAY_LABEL[tray.level]) : 'Not updating'}</span>
-              {live && tray.charge !== null && <span className="muted nowrap"> · {Math.round(tray.charge)} %</span>}
+              <span className="tray-label">
+                {live
+                  ? tray.attention === 'not-permitted'
+                    ? 'Not permitted'
+                    : tray.attention === 'login-refused'
+                      ? 'Login refused'
+                      : TRAY_LABEL[tray.level]
+                  : 'Not updating'}
+              </span>
+              {live && tray.charge !== null && (
+                <span className="muted nowrap"> · {Math.round(tray.charge)} %</span>
+              )}
             </span>
           </div>
         )}
         {dryRun && (
-          <a className="badge badge-dry-run" href={href({ name: 'settings', section: 'shutdown' })} data-testid="dry-run-badge">
+          <a
+            className="badge badge-dry-run"
+            href={href({ name: 'settings', section: 'shutdown' })}
+            data-testid="dry-run-badge"
+          >
             {DRY_RUN_BADGE}
           </a>
         )}
         {paused && (
-          <a className="paused-note" href={href({ name: 'settings', section: 'notifications' })} data-testid="notifications-paused">
+          <a
+            className="paused-note"
+            href={href({ name: 'settings', section: 'notifications' })}
+            data-testid="notifications-paused"
+          >
             <BellOffIcon size={16} /> Notifications paused
           </a>
         )}
-        {!paused && tray && (browserAlertsApply() ? <NotificationPermissionNote /> : (
-          <span className="muted small notif-on">
-            <BellIcon size={14} /> Notifications on
-          </span>
-        ))}
-        <span className="muted small">{api.kind === 'bridge' ? 'Browser view (this machine only)' : ''}</span>
+        {!paused &&
+          tray &&
+          (browserAlertsApply() ? (
+            <NotificationPermissionNote />
+          ) : (
+            <span className="muted small notif-on">
+              <BellIcon size={14} /> Notifications on
+            </span>
+          ))}
+        <span className="muted small">
+          {api.kind === 'bridge' ? 'Browser view (this machine only)' : ''}
+        </span>
       </div>
     </header>
   );
@@ -181,7 +270,12 @@ function TransportBanner() {
   if (transport.kind === 'unauthorized') {
     return (
       <div className="transport-banner">
-        <Callout tone="bad" title="Not connected to NUT Sentinel" role="alert" testId="transport-unauthorized">
+        <Callout
+          tone="bad"
+          title="Not connected to NUT Sentinel"
+          role="alert"
+          testId="transport-unauthorized"
+        >
           <p>
             <RichText text={transport.reason} />
           </p>
@@ -204,7 +298,9 @@ function TransportBanner() {
         }
       >
         <p>
-          {transport.kind === 'reconnecting' ? `${transport.reason}. Retrying${wait > 1000 ? ` in ${formatCountdown(wait)}` : '…'}` : 'Reconnecting…'}
+          {transport.kind === 'reconnecting'
+            ? `${transport.reason}. Retrying${wait > 1000 ? ` in ${formatCountdown(wait)}` : '…'}`
+            : 'Reconnecting…'}
         </p>
       </Callout>
     </div>
@@ -216,7 +312,12 @@ function ConfigProblemBanner() {
   if (!problem) return null;
   return (
     <div className="transport-banner">
-      <Callout tone="bad" title="The configuration file could not be loaded — nothing is monitored" role="alert" testId="config-problem">
+      <Callout
+        tone="bad"
+        title="The configuration file could not be loaded — nothing is monitored"
+        role="alert"
+        testId="config-problem"
+      >
         <p>
           <code>{problem}</code>
         </p>
@@ -241,10 +342,14 @@ function Announcer() {
   return (
     <>
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
-        {!announcement.assertive && announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+        {!announcement.assertive && announcement.text ? (
+          <span key={announcement.seq}>{announcement.text}</span>
+        ) : null}
       </div>
       <div className="visually-hidden" role="alert" aria-live="assertive">
-        {announcement.assertive && announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+        {announcement.assertive && announcement.text ? (
+          <span key={announcement.seq}>{announcement.text}</span>
+        ) : null}
       </div>
     </>
   );

@@ -11,9 +11,23 @@
  * Either way responses and pushes are validated with the shared schemas, and errors are
  * ApiCallErrors with a readable message (and a fix when the core gave one).
  */
-import type { InvokeChannel, NutSentinelApi, PushChannel, PushOf, RequestOf, ResponseOf } from '../../shared/ipc';
+import type {
+  InvokeChannel,
+  NutSentinelApi,
+  PushChannel,
+  PushOf,
+  RequestOf,
+  ResponseOf,
+} from '../../shared/ipc';
 import { pushChannels } from '../../shared/ipc';
-import { ApiCallError, BridgeClient, type SocketLike, type TransportState, parseResponse, toApiCallError } from './bridge-client';
+import {
+  ApiCallError,
+  BridgeClient,
+  type SocketLike,
+  type TransportState,
+  parseResponse,
+  toApiCallError,
+} from './bridge-client';
 
 export { ApiCallError, type TransportState } from './bridge-client';
 
@@ -48,7 +62,11 @@ function takeTokenFromFragment(): string | null {
   }
   const route = params.get('route');
   const target = route && route.startsWith('/') ? route : '/';
-  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${target}`);
+  window.history.replaceState(
+    null,
+    '',
+    `${window.location.pathname}${window.location.search}#${target}`,
+  );
   return target;
 }
 
@@ -117,10 +135,16 @@ class UnauthorizedTransport implements Transport {
   readonly kind = 'bridge' as const;
   readonly transportState: TransportState = {
     kind: 'unauthorized',
-    reason: 'This page has no access token. Open the web UI from NUT Sentinel (tray menu, or `nut-sentinel web --open`): the link it opens carries the token.',
+    reason:
+      'This page has no access token. Open the web UI from NUT Sentinel (tray menu, or `nut-sentinel web --open`): the link it opens carries the token.',
   };
   invoke<C extends InvokeChannel>(): Promise<ResponseOf<C>> {
-    return Promise.reject(new ApiCallError({ code: 'UNAUTHORIZED', message: (this.transportState as { reason: string }).reason }));
+    return Promise.reject(
+      new ApiCallError({
+        code: 'UNAUTHORIZED',
+        message: (this.transportState as { reason: string }).reason,
+      }),
+    );
   }
   subscribe(): () => void {
     return () => undefined;

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AppSnapshot } from '../../shared/snapshot';
-import { ApiCallError, BridgeClient, CLOSE_UNAUTHORIZED, type SocketLike, type TransportState } from './bridge-client';
+import {
+  ApiCallError,
+  BridgeClient,
+  CLOSE_UNAUTHORIZED,
+  type SocketLike,
+  type TransportState,
+} from './bridge-client';
 
 /** A scripted WebSocket: the test opens/closes it and answers what it sent. */
 class FakeSocket implements SocketLike {
@@ -33,10 +39,22 @@ class FakeSocket implements SocketLike {
   }
 }
 
-const snapshot: AppSnapshot = { ups: [], tray: { level: 'not-configured', charge: null, tooltip: 'x' }, notificationsPaused: false, configProblem: null, at: 1 };
+const snapshot: AppSnapshot = {
+  ups: [],
+  tray: { level: 'not-configured', charge: null, tooltip: 'x' },
+  notificationsPaused: false,
+  configProblem: null,
+  at: 1,
+};
 
 function client(opts: Partial<ConstructorParameters<typeof BridgeClient>[0]> = {}) {
-  return new BridgeClient({ url: 'ws://127.0.0.1:1/api?token=t', createSocket: (u) => new FakeSocket(u), random: () => 0.5, requestTimeoutMs: 5_000, ...opts });
+  return new BridgeClient({
+    url: 'ws://127.0.0.1:1/api?token=t',
+    createSocket: (u) => new FakeSocket(u),
+    random: () => 0.5,
+    requestTimeoutMs: 5_000,
+    ...opts,
+  });
 }
 
 beforeEach(() => {
@@ -73,7 +91,11 @@ describe('BridgeClient', () => {
     const socket = FakeSocket.all[0]!;
     socket.open();
     const p = c.invoke('ups:get-variables', { monitorId: 'nas/ups' });
-    socket.reply({ id: 1, ok: false, error: { code: 'ACCESS-DENIED', message: 'refused', fix: 'add this IP' } });
+    socket.reply({
+      id: 1,
+      ok: false,
+      error: { code: 'ACCESS-DENIED', message: 'refused', fix: 'add this IP' },
+    });
     const error = await p.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiCallError);
     expect(error).toMatchObject({ code: 'ACCESS-DENIED', message: 'refused', fix: 'add this IP' });
@@ -98,7 +120,14 @@ describe('BridgeClient', () => {
     expect(c.transportState).toMatchObject({ kind: 'reconnecting', attempt: 2 });
     vi.advanceTimersByTime(1000);
     FakeSocket.all[2]!.open();
-    expect(states).toEqual(['open', 'reconnecting', 'connecting', 'reconnecting', 'connecting', 'open']);
+    expect(states).toEqual([
+      'open',
+      'reconnecting',
+      'connecting',
+      'reconnecting',
+      'connecting',
+      'open',
+    ]);
   });
 
   it('sends requests made while reconnecting once the socket is back', async () => {
@@ -123,7 +152,9 @@ describe('BridgeClient', () => {
     expect(c.transportState.kind).toBe('unauthorized');
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all).toHaveLength(1);
-    await expect(c.invoke('app:get-snapshot', undefined)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(c.invoke('app:get-snapshot', undefined)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
   });
 
   it('times out a request the core never answers', async () => {

@@ -42,7 +42,10 @@ export function toApiCallError(error: unknown): ApiCallError {
   if (parsed.success) return new ApiCallError(parsed.data);
   const message = error instanceof Error ? error.message : String(error);
   // Electron prefixes remote errors: "Error invoking remote method 'x': Error: …".
-  return new ApiCallError({ code: 'ERROR', message: message.replace(/^Error invoking remote method '[^']+':\s*(Error:\s*)?/, '') });
+  return new ApiCallError({
+    code: 'ERROR',
+    message: message.replace(/^Error invoking remote method '[^']+':\s*(Error:\s*)?/, ''),
+  });
 }
 
 /** Validate a raw response against the channel's schema. */
@@ -135,8 +138,15 @@ export class BridgeClient implements NutSentinelApi {
   }
 
   invoke<C extends InvokeChannel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-    if (this.state.kind === 'unauthorized') return Promise.reject(new ApiCallError({ code: 'UNAUTHORIZED', message: this.state.reason }));
-    if (this.state.kind === 'closed') return Promise.reject(new ApiCallError({ code: 'DISCONNECTED', message: 'The connection to NUT Sentinel is closed.' }));
+    if (this.state.kind === 'unauthorized')
+      return Promise.reject(new ApiCallError({ code: 'UNAUTHORIZED', message: this.state.reason }));
+    if (this.state.kind === 'closed')
+      return Promise.reject(
+        new ApiCallError({
+          code: 'DISCONNECTED',
+          message: 'The connection to NUT Sentinel is closed.',
+        }),
+      );
     const id = this.nextId++;
     const message = JSON.stringify({ id, channel, request });
     return new Promise<ResponseOf<C>>((resolve, reject) => {
@@ -147,8 +157,14 @@ export class BridgeClient implements NutSentinelApi {
         reject(
           new ApiCallError(
             entry.sent
-              ? { code: 'TIMEOUT', message: `NUT Sentinel did not answer ${channel} within ${Math.round(this.requestTimeoutMs / 1000)} s.` }
-              : { code: 'DISCONNECTED', message: 'Not connected to NUT Sentinel (still trying to reconnect).' },
+              ? {
+                  code: 'TIMEOUT',
+                  message: `NUT Sentinel did not answer ${channel} within ${Math.round(this.requestTimeoutMs / 1000)} s.`,
+                }
+              : {
+                  code: 'DISCONNECTED',
+                  message: 'Not connected to NUT Sentinel (still trying to reconnect).',
+                },
           ),
         );
       }, this.requestTimeoutMs);
@@ -230,17 +246,25 @@ export class BridgeClient implements NutSentinelApi {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.failAll('DISCONNECTED', 'The connection to NUT Sentinel dropped before it answered. The request may or may not have been carried out; check and retry.', false);
+      this.failAll(
+        'DISCONNECTED',
+        'The connection to NUT Sentinel dropped before it answered. The request may or may not have been carried out; check and retry.',
+        false,
+      );
       if (this.stopped) return;
       if (event.code === CLOSE_UNAUTHORIZED) {
         this.failAll('UNAUTHORIZED', 'This page’s access token is not valid (anymore).', true);
         this.setState({
           kind: 'unauthorized',
-          reason: 'This page’s access token is not valid (anymore). Reopen the web UI from NUT Sentinel (tray menu, or `nut-sentinel web --open`).',
+          reason:
+            'This page’s access token is not valid (anymore). Reopen the web UI from NUT Sentinel (tray menu, or `nut-sentinel web --open`).',
         });
         return;
       }
-      this.scheduleReconnect(event.reason || (event.code === 1006 ? 'NUT Sentinel is not reachable' : `closed (${event.code})`));
+      this.scheduleReconnect(
+        event.reason ||
+          (event.code === 1006 ? 'NUT Sentinel is not reachable' : `closed (${event.code})`),
+      );
     };
   }
 
@@ -248,7 +272,12 @@ export class BridgeClient implements NutSentinelApi {
     this.attempt += 1;
     const base = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (this.attempt - 1));
     const delay = Math.round(base * (0.8 + this.random() * 0.4));
-    this.setState({ kind: 'reconnecting', attempt: this.attempt, retryAt: this.now() + delay, reason });
+    this.setState({
+      kind: 'reconnecting',
+      attempt: this.attempt,
+      retryAt: this.now() + delay,
+      reason,
+    });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.open();
@@ -306,6 +335,9 @@ export class BridgeClient implements NutSentinelApi {
     this.pending.delete(m.id);
     clearTimeout(entry.timer);
     if (m.ok === true) entry.resolve(m.response);
-    else entry.reject(toApiCallError(m.error ?? { code: 'ERROR', message: `${entry.channel} failed.` }));
+    else
+      entry.reject(
+        toApiCallError(m.error ?? { code: 'ERROR', message: `${entry.channel} failed.` }),
+      );
   }
 }

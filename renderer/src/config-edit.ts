@@ -15,17 +15,27 @@ export interface Issue {
   message: string;
 }
 
-export type SaveResult = { ok: true; config: Config } | { ok: false; issues: Issue[]; stage: 'form' | 'core' | 'transport' };
+export type SaveResult =
+  | { ok: true; config: Config }
+  | { ok: false; issues: Issue[]; stage: 'form' | 'core' | 'transport' };
 
 export function issuesOf(error: z.ZodError): Issue[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: friendlyMessage(i.message) }));
+  return error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    message: friendlyMessage(i.message),
+  }));
 }
 
 /** zod's default texts, worded for a form. */
 export function friendlyMessage(message: string): string {
   if (/expected number, received (NaN|undefined)/i.test(message)) return 'Enter a number.';
   const min = /Too small: expected (?:number|string|array) to (?:be|have) >=?(\d+)/i.exec(message);
-  if (min) return /string/.test(message) ? (min[1] === '1' ? 'This cannot be empty.' : `At least ${min[1]} characters.`) : `At least ${min[1]}.`;
+  if (min)
+    return /string/.test(message)
+      ? min[1] === '1'
+        ? 'This cannot be empty.'
+        : `At least ${min[1]} characters.`
+      : `At least ${min[1]}.`;
   const max = /Too big: expected (?:number|string|array) to (?:be|have) <=?(\d+)/i.exec(message);
   if (max) return `At most ${max[1]}.`;
   if (/expected int/i.test(message)) return 'Enter a whole number.';
@@ -35,7 +45,9 @@ export function friendlyMessage(message: string): string {
 /** Issues under `prefix.` with the prefix removed (core paths are whole-config paths). */
 export function scopeIssues(issues: Issue[], prefix: string): Issue[] {
   if (prefix === '') return issues;
-  return issues.filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`)).map((i) => ({ ...i, path: i.path.slice(prefix.length + 1) }));
+  return issues
+    .filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`))
+    .map((i) => ({ ...i, path: i.path.slice(prefix.length + 1) }));
 }
 
 export function issueAt(issues: Issue[], path: string): string | undefined {
@@ -48,7 +60,11 @@ export async function saveConfig(mutate: (current: Config) => Config): Promise<S
     const { config } = await api.invoke('config:get', undefined);
     next = mutate(structuredClone(config));
   } catch (error) {
-    return { ok: false, stage: 'transport', issues: [{ path: '', message: errorText(error).message }] };
+    return {
+      ok: false,
+      stage: 'transport',
+      issues: [{ path: '', message: errorText(error).message }],
+    };
   }
   const parsed = ConfigSchema.safeParse(next);
   if (!parsed.success) return { ok: false, stage: 'form', issues: issuesOf(parsed.error) };
@@ -57,7 +73,11 @@ export async function saveConfig(mutate: (current: Config) => Config): Promise<S
     if (!result.ok) return { ok: false, stage: 'core', issues: result.issues };
   } catch (error) {
     const e = errorText(error);
-    return { ok: false, stage: 'transport', issues: [{ path: '', message: e.fix ? `${e.message} ${e.fix}` : e.message }] };
+    return {
+      ok: false,
+      stage: 'transport',
+      issues: [{ path: '', message: e.fix ? `${e.message} ${e.fix}` : e.message }],
+    };
   }
   markConfigSaved();
   return { ok: true, config: parsed.data };

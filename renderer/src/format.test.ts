@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { describeServer, displayCommand, formatAge, formatCountdown, formatPercent, formatRuntime, formatVoltage, slugify } from './format';
+import {
+  describeServer,
+  displayCommand,
+  formatAge,
+  formatCountdown,
+  formatPercent,
+  formatRuntime,
+  formatVoltage,
+  slugify,
+} from './format';
 import { parseRoute, routePath } from './router';
 import { detectedServerKind } from '../../shared/snapshot';
 
@@ -40,33 +49,77 @@ describe('other formats', () => {
     expect(formatVoltage(230.4)).toBe('230 V');
   });
   it('names the master', () => {
-    expect(describeServer({ kind: 'synology', version: 'Network UPS Tools upsd DSM7-2-1-69057-workplus', protocol: '1.2' })).toBe('Synology DSM 7.2.1');
-    expect(describeServer({ kind: 'proxmox', version: 'Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/', protocol: '1.3' })).toBe('Proxmox VE · NUT 2.8.0');
+    expect(
+      describeServer({
+        kind: 'synology',
+        version: 'Network UPS Tools upsd DSM7-2-1-69057-workplus',
+        protocol: '1.2',
+      }),
+    ).toBe('Synology DSM 7.2.1');
+    expect(
+      describeServer({
+        kind: 'proxmox',
+        version: 'Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/',
+        protocol: '1.3',
+      }),
+    ).toBe('Proxmox VE · NUT 2.8.0');
     expect(describeServer({ kind: 'nut', version: null, protocol: null })).toBe('NUT server');
   });
   it('calls a master Proxmox VE only when the server says so, never from the preset', () => {
-    expect(detectedServerKind('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/', false)).toBe('nut');
+    expect(
+      detectedServerKind('Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/', false),
+    ).toBe('nut');
     expect(detectedServerKind('Network UPS Tools upsd 2.8.1 (pve)', false)).toBe('proxmox');
     expect(detectedServerKind('Network UPS Tools upsd DSM7-2-60108-221130', true)).toBe('synology');
     expect(detectedServerKind(null, false)).toBe('unknown');
   });
   it('shows commands without a shell and makes ids', () => {
-    expect(displayCommand('/bin/notify', ['hello world', "it's", 'plain'])).toBe(`/bin/notify 'hello world' 'it'\\''s' plain`);
+    expect(displayCommand('/bin/notify', ['hello world', "it's", 'plain'])).toBe(
+      `/bin/notify 'hello world' 'it'\\''s' plain`,
+    );
     expect(slugify('My NAS (Synology)')).toBe('my-nas-synology');
   });
 });
 
 describe('routes', () => {
   it('parses what notifications send and round-trips', () => {
-    expect(parseRoute('#/ups/nas/ups')).toEqual({ name: 'ups', monitorId: 'nas/ups', tab: 'history' });
-    expect(parseRoute('#/ups/nas%2Fups/clients')).toEqual({ name: 'ups', monitorId: 'nas/ups', tab: 'clients' });
-    expect(parseRoute('#/ups/nas/ups/variables')).toEqual({ name: 'ups', monitorId: 'nas/ups', tab: 'variables' });
+    expect(parseRoute('#/ups/nas/ups')).toEqual({
+      name: 'ups',
+      monitorId: 'nas/ups',
+      tab: 'history',
+    });
+    expect(parseRoute('#/ups/nas%2Fups/clients')).toEqual({
+      name: 'ups',
+      monitorId: 'nas/ups',
+      tab: 'clients',
+    });
+    expect(parseRoute('#/ups/nas/ups/variables')).toEqual({
+      name: 'ups',
+      monitorId: 'nas/ups',
+      tab: 'variables',
+    });
     expect(parseRoute('')).toEqual({ name: 'dashboard' });
     expect(parseRoute('#/settings')).toEqual({ name: 'settings', section: 'masters' });
-    expect(parseRoute('#/settings/masters/new?preset=synology')).toEqual({ name: 'master-edit', masterId: null, preset: 'synology' });
-    expect(parseRoute('#/settings/masters/pve')).toEqual({ name: 'master-edit', masterId: 'pve', preset: 'generic' });
+    expect(parseRoute('#/settings/masters/new?preset=synology')).toEqual({
+      name: 'master-edit',
+      masterId: null,
+      preset: 'synology',
+    });
+    expect(parseRoute('#/settings/masters/pve')).toEqual({
+      name: 'master-edit',
+      masterId: 'pve',
+      preset: 'generic',
+    });
     expect(parseRoute('#/nowhere').name).toBe('not-found');
-    for (const path of ['/', '/ups/nas/ups', '/ups/pve/eaton/events', '/clients', '/events', '/settings/hooks', '/settings/masters/new?preset=proxmox']) {
+    for (const path of [
+      '/',
+      '/ups/nas/ups',
+      '/ups/pve/eaton/events',
+      '/clients',
+      '/events',
+      '/settings/hooks',
+      '/settings/masters/new?preset=proxmox',
+    ]) {
       expect(routePath(parseRoute(`#${path}`))).toBe(path);
     }
   });

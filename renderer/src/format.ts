@@ -8,7 +8,8 @@ export const UNKNOWN = 'unknown';
 
 /** Battery runtime in seconds → "1 h 12 min", "45 min", "50 s", "2 d 3 h"; null → "unknown". */
 export function formatRuntime(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return UNKNOWN;
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0)
+    return UNKNOWN;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   const minutes = Math.floor(s / 60);
@@ -110,7 +111,9 @@ export function describeServer(server: ServerIdentity): string {
   const nut = /upsd\s+(\d+\.\d+(?:\.\d+)?)/i.exec(version)?.[1];
   if (server.kind === 'synology') {
     const dsm = /DSM(\d+)-(\d+)(?:-(\d+))?/i.exec(version);
-    return dsm ? `Synology DSM ${dsm[1]}.${dsm[2]}${dsm[3] && dsm[3].length <= 2 ? `.${dsm[3]}` : ''}` : 'Synology DSM';
+    return dsm
+      ? `Synology DSM ${dsm[1]}.${dsm[2]}${dsm[3] && dsm[3].length <= 2 ? `.${dsm[3]}` : ''}`
+      : 'Synology DSM';
   }
   if (server.kind === 'proxmox') return nut ? `Proxmox VE · NUT ${nut}` : 'Proxmox VE';
   if (server.kind === 'nut') return nut ? `NUT ${nut}` : 'NUT server';
@@ -153,7 +156,12 @@ export const SHUTDOWN_PHASE_LABEL: Record<UpsSnapshot['shutdown']['phase'], stri
 
 /** The readings are not live: show them greyed as "last known". */
 export function isStale(ups: UpsSnapshot): boolean {
-  return ups.stale || ups.connection === 'lost' || ups.connection === 'unreachable' || ups.connection === 'paused';
+  return (
+    ups.stale ||
+    ups.connection === 'lost' ||
+    ups.connection === 'unreachable' ||
+    ups.connection === 'paused'
+  );
 }
 
 /** `nas/ups` → `ups` on `DiskStation`. */
@@ -167,7 +175,8 @@ export function clamp(value: number, min: number, max: number): number {
 
 /** Display a command as a person would type it (for previews only; it never runs through a shell). */
 export function displayCommand(file: string, args: readonly string[]): string {
-  const quote = (s: string) => (s === '' ? "''" : /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const quote = (s: string) =>
+    s === '' ? "''" : /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
   return [file, ...args].map(quote).join(' ');
 }
 

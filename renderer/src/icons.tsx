@@ -3,7 +3,12 @@ import type { ReactElement, SVGProps } from 'react';
 
 type IconProps = SVGProps<SVGSVGElement> & { title?: string; size?: number };
 
-function Svg({ title, size = 18, children, ...rest }: IconProps & { children: ReactElement | ReactElement[] }) {
+function Svg({
+  title,
+  size = 18,
+  children,
+  ...rest
+}: IconProps & { children: ReactElement | ReactElement[] }) {
   return (
     <svg
       width={size}

@@ -13,7 +13,14 @@ import { useSyncExternalStore } from 'react';
 
 export const UPS_TABS = ['history', 'variables', 'clients', 'events', 'fsd-test'] as const;
 export type UpsTab = (typeof UPS_TABS)[number];
-export const SETTINGS_SECTIONS = ['masters', 'hooks', 'shutdown', 'notifications', 'import', 'general'] as const;
+export const SETTINGS_SECTIONS = [
+  'masters',
+  'hooks',
+  'shutdown',
+  'notifications',
+  'import',
+  'general',
+] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export type PresetName = 'synology' | 'proxmox' | 'generic';
 
@@ -53,7 +60,10 @@ export function parseRoute(hash: string): Route {
     // Accept both /ups/master/ups and /ups/master%2Fups.
     const ids = rest.flatMap((p) => p.split('/'));
     const last = ids.at(-1);
-    const tab = (UPS_TABS as readonly string[]).includes(last ?? '') && ids.length === 3 ? (last as UpsTab) : 'history';
+    const tab =
+      (UPS_TABS as readonly string[]).includes(last ?? '') && ids.length === 3
+        ? (last as UpsTab)
+        : 'history';
     const idParts = ids.length === 3 ? ids.slice(0, 2) : ids;
     if (idParts.length !== 2) return { name: 'not-found', path: pathPart };
     return { name: 'ups', monitorId: idParts.join('/'), tab };
@@ -72,11 +82,19 @@ export function parseRoute(hash: string): Route {
         masterId: id === 'new' ? null : id,
         preset: preset === 'synology' || preset === 'proxmox' ? preset : 'generic',
         ...(id === 'new' && host
-          ? { prefill: { host, port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : 3493, ups: params.get('ups') ?? '', label: params.get('label') ?? '' } }
+          ? {
+              prefill: {
+                host,
+                port: Number.isInteger(port) && port > 0 && port < 65_536 ? port : 3493,
+                ups: params.get('ups') ?? '',
+                label: params.get('label') ?? '',
+              },
+            }
           : {}),
       };
     }
-    if ((SETTINGS_SECTIONS as readonly string[]).includes(section) && id === undefined) return { name: 'settings', section: section as SettingsSection };
+    if ((SETTINGS_SECTIONS as readonly string[]).includes(section) && id === undefined)
+      return { name: 'settings', section: section as SettingsSection };
   }
   return { name: 'not-found', path: pathPart };
 }

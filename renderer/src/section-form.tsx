@@ -7,7 +7,14 @@ import { type FormEvent, type ReactNode, useMemo, useRef, useState } from 'react
 import type { z } from 'zod';
 import type { Config } from '../../shared/config';
 import { Callout, Spinner, focusFirstInvalid } from './components/common';
-import { type ConfigData, type Issue, issuesOf, saveConfig, scopeIssues, useConfig } from './config-edit';
+import {
+  type ConfigData,
+  type Issue,
+  issuesOf,
+  saveConfig,
+  scopeIssues,
+  useConfig,
+} from './config-edit';
 import { CheckIcon } from './icons';
 import { announce, toast } from './store';
 
@@ -93,7 +100,9 @@ export function useSectionForm<T>({
       toast('Settings saved.');
       return true;
     }
-    setCoreIssues(result.stage === 'transport' ? result.issues : scopeIssuesOrKeep(result.issues, prefix));
+    setCoreIssues(
+      result.stage === 'transport' ? result.issues : scopeIssuesOrKeep(result.issues, prefix),
+    );
     announce('Not saved: see the problems listed.', true);
     return false;
   };
@@ -124,10 +133,24 @@ export function useSectionForm<T>({
 /** Core issues inside the section lose the prefix; others keep their full path. */
 function scopeIssuesOrKeep(issues: Issue[], prefix: string): Issue[] {
   if (prefix === '') return issues;
-  return issues.map((i) => (i.path === prefix || i.path.startsWith(`${prefix}.`) ? { ...i, path: i.path.slice(prefix.length + 1) } : { ...i, path: `(config) ${i.path}` }));
+  return issues.map((i) =>
+    i.path === prefix || i.path.startsWith(`${prefix}.`)
+      ? { ...i, path: i.path.slice(prefix.length + 1) }
+      : { ...i, path: `(config) ${i.path}` },
+  );
 }
 
-export function SectionFormShell<T>({ form, children, testId, label }: { form: SectionForm<T>; children: (value: T) => ReactNode; testId: string; label: string }) {
+export function SectionFormShell<T>({
+  form,
+  children,
+  testId,
+  label,
+}: {
+  form: SectionForm<T>;
+  children: (value: T) => ReactNode;
+  testId: string;
+  label: string;
+}) {
   const ref = useRef<HTMLFormElement>(null);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -135,10 +158,22 @@ export function SectionFormShell<T>({ form, children, testId, label }: { form: S
       if (!ok) focusFirstInvalid(ref.current);
     });
   };
-  if (form.loadError) return <Callout tone="bad" title="The settings could not be loaded">{form.loadError}</Callout>;
+  if (form.loadError)
+    return (
+      <Callout tone="bad" title="The settings could not be loaded">
+        {form.loadError}
+      </Callout>
+    );
   if (form.value === null) return <Spinner label="Loading settings" />;
   return (
-    <form className="settings-form" onSubmit={onSubmit} noValidate data-testid={testId} aria-label={label} ref={ref}>
+    <form
+      className="settings-form"
+      onSubmit={onSubmit}
+      noValidate
+      data-testid={testId}
+      aria-label={label}
+      ref={ref}
+    >
       {children(form.value)}
       <SaveBar form={form} />
     </form>
@@ -152,7 +187,8 @@ export function SaveBar<T>({ form }: { form: SectionForm<T> }) {
       {count > 0 && (
         <div className="save-issues" role="alert" data-testid="save-issues">
           <strong>
-            {count === 1 ? 'One problem' : `${count} problems`} to fix before saving{form.generalIssues.length > 0 ? ':' : ' (highlighted above).'}
+            {count === 1 ? 'One problem' : `${count} problems`} to fix before saving
+            {form.generalIssues.length > 0 ? ':' : ' (highlighted above).'}
           </strong>
           {form.generalIssues.length > 0 && (
             <ul>
@@ -172,11 +208,21 @@ export function SaveBar<T>({ form }: { form: SectionForm<T> }) {
           </span>
         )}
         {form.dirty && (
-          <button type="button" className="button button-ghost" onClick={form.reset} disabled={form.saving}>
+          <button
+            type="button"
+            className="button button-ghost"
+            onClick={form.reset}
+            disabled={form.saving}
+          >
             Discard changes
           </button>
         )}
-        <button type="submit" className="button button-primary" disabled={form.saving || !form.dirty} data-testid="save-settings">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={form.saving || !form.dirty}
+          data-testid="save-settings"
+        >
           {form.saving ? 'Saving…' : 'Save'}
         </button>
       </div>

@@ -74,10 +74,18 @@ export function markConfigSaved(): void {
 
 function describeChange(before: UpsSnapshot | undefined, after: UpsSnapshot): string | null {
   if (!before) return null;
-  if (before.level === after.level && before.connection === after.connection && before.shutdown.phase === after.shutdown.phase) return null;
-  if (after.connection === 'login-refused' && before.connection !== 'login-refused') return `${upsTitle(after)}: login refused by the master.`;
-  if (after.connection === 'not-permitted' && before.connection !== 'not-permitted') return `${upsTitle(after)}: the master does not permit this machine.`;
-  if (after.shutdown.phase !== before.shutdown.phase && after.shutdown.phase !== 'none') return `${upsTitle(after)}: shutdown ${after.shutdown.phase.replace('-', ' ')}.`;
+  if (
+    before.level === after.level &&
+    before.connection === after.connection &&
+    before.shutdown.phase === after.shutdown.phase
+  )
+    return null;
+  if (after.connection === 'login-refused' && before.connection !== 'login-refused')
+    return `${upsTitle(after)}: login refused by the master.`;
+  if (after.connection === 'not-permitted' && before.connection !== 'not-permitted')
+    return `${upsTitle(after)}: the master does not permit this machine.`;
+  if (after.shutdown.phase !== before.shutdown.phase && after.shutdown.phase !== 'none')
+    return `${upsTitle(after)}: shutdown ${after.shutdown.phase.replace('-', ' ')}.`;
   return `${upsTitle(after)}: ${after.level === before.level ? after.statusText : LEVEL_LABEL[after.level]}.`;
 }
 
@@ -95,18 +103,30 @@ function acceptSnapshot(snapshot: AppSnapshot): void {
   if (previous && snapshot.at < previous.at) return; // an older snapshot raced a newer one
   if (previous) {
     const byId = new Map(previous.ups.map((u) => [u.monitorId, u]));
-    const changes = snapshot.ups.map((u) => describeChange(byId.get(u.monitorId), u)).filter((t): t is string => t !== null);
+    const changes = snapshot.ups
+      .map((u) => describeChange(byId.get(u.monitorId), u))
+      .filter((t): t is string => t !== null);
     if (changes.length > 0) {
       const urgent = snapshot.ups.some((u) => {
         const b = byId.get(u.monitorId);
-        return b && b.level !== u.level && (u.level === 'low-battery' || u.level === 'shutting-down' || u.connection === 'login-refused' || u.connection === 'not-permitted');
+        return (
+          b &&
+          b.level !== u.level &&
+          (u.level === 'low-battery' ||
+            u.level === 'shutting-down' ||
+            u.connection === 'login-refused' ||
+            u.connection === 'not-permitted')
+        );
       });
       announce(changes.join(' '), urgent);
     }
   }
   useApp.setState({ snapshot, receivedAt: Date.now(), loadError: null });
   // A short title that changes only with the state (not with every "updated N s ago").
-  const title = snapshot.ups.length === 0 ? 'NUT Sentinel' : `${TRAY_TITLE[snapshot.tray.level]}${snapshot.tray.charge === null ? '' : ` · ${Math.round(snapshot.tray.charge)} %`} — NUT Sentinel`;
+  const title =
+    snapshot.ups.length === 0
+      ? 'NUT Sentinel'
+      : `${TRAY_TITLE[snapshot.tray.level]}${snapshot.tray.charge === null ? '' : ` · ${Math.round(snapshot.tray.charge)} %`} — NUT Sentinel`;
   if (document.title !== title) document.title = title;
 }
 
@@ -126,7 +146,9 @@ export function startStore(): void {
   started = true;
   api.subscribe('app:snapshot', acceptSnapshot);
   api.subscribe('events:appended', (event) => {
-    useApp.setState((s) => ({ liveEvents: [...s.liveEvents.slice(-(MAX_LIVE_EVENTS - 1)), event] }));
+    useApp.setState((s) => ({
+      liveEvents: [...s.liveEvents.slice(-(MAX_LIVE_EVENTS - 1)), event],
+    }));
   });
   api.subscribe('app:navigate', (route) => navigate(route));
   api.onStateChange((transport) => {

@@ -21,11 +21,18 @@ const scenario = (option('scenario') ?? 'showcase') as FakeScenario;
 const core = new FakeCore({ scenario, live: true });
 await core.start();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const bridge = await startBridge({ core, staticDir: path.join(root, 'out/renderer'), port: Number(option('port') ?? 0) });
+const bridge = await startBridge({
+  core,
+  staticDir: path.join(root, 'out/renderer'),
+  port: Number(option('port') ?? 0),
+});
 console.log(bridge.url);
 
 const stop = () => {
-  void core.stop().then(() => bridge.close()).then(() => process.exit(0));
+  void core
+    .stop()
+    .then(() => bridge.close())
+    .then(() => process.exit(0));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -20,13 +20,22 @@ export function registerAgent(program: Command, cli: CliContext): void {
       'Log in to every configured UPS and monitor it like upsmon: events on stdout, hooks and the shutdown command when power runs out. ' +
         'SIGTERM or Ctrl-C logs out cleanly (the master stops waiting for this machine). An invalid config exits 1 with file:line:column.',
     )
-    .option('--config <file>', 'the config file (default: the desktop app\'s, e.g. ~/.config/nut-sentinel/config.json)')
-    .option('--data-dir <dir>', 'history database and headless secret store (default: the config file\'s folder)')
+    .option(
+      '--config <file>',
+      "the config file (default: the desktop app's, e.g. ~/.config/nut-sentinel/config.json)",
+    )
+    .option(
+      '--data-dir <dir>',
+      "history database and headless secret store (default: the config file's folder)",
+    )
     .option('--no-notify', 'no desktop notifications (a service has no desktop session)')
     .action(
       cli.action(async (options: { config?: string; dataDir?: string; notify: boolean }) => {
         const configPath = await resolveConfigPath(options.config);
-        if (!existsSync(configPath)) throw new UsageError(`No config file at ${configPath}. Write one (README, "Config file"; or \`nut-sentinel import /etc/nut/upsmon.conf --out ${configPath}\`) and pass it with --config.`);
+        if (!existsSync(configPath))
+          throw new UsageError(
+            `No config file at ${configPath}. Write one (README, "Config file"; or \`nut-sentinel import /etc/nut/upsmon.conf --out ${configPath}\`) and pass it with --config.`,
+          );
         const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
         const logger = cli.logger();
         const core = await startCore({ configPath, dataDir, logger, notify: options.notify });
@@ -38,7 +47,10 @@ export function registerAgent(program: Command, cli: CliContext): void {
           return EXIT.failed;
         }
         const off = core.onPush('events:appended', (event) => cli.print(formatEvent(event)));
-        logger.log('info', `monitoring ${core.snapshot().ups.length} UPS(es) from ${configPath}; history in ${dataDir}`);
+        logger.log(
+          'info',
+          `monitoring ${core.snapshot().ups.length} UPS(es) from ${configPath}; history in ${dataDir}`,
+        );
         const signal = await untilSignal();
         logger.log('info', `${signal}: logging out and stopping`);
         off();

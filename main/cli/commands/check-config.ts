@@ -23,11 +23,17 @@ function format(p: Problem): string {
  * Checks beyond the schema that the agent would otherwise only hit at run time: a password file
  * that is missing or readable by others (the agent refuses it), an environment variable not set here.
  */
-async function passwordProblems(config: Config, file: string, text: string, env: NodeJS.ProcessEnv): Promise<Problem[]> {
+async function passwordProblems(
+  config: Config,
+  file: string,
+  text: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Problem[]> {
   const { scanJson, formatJsonPath } = await import('../../config/json-locator');
   const scan = scanJson(text);
   const problems: Problem[] = [];
-  const at = (jsonPath: (string | number)[]) => (scan.ok ? scan.locate(jsonPath).location.value : { line: undefined, column: undefined });
+  const at = (jsonPath: (string | number)[]) =>
+    scan.ok ? scan.locate(jsonPath).location.value : { line: undefined, column: undefined };
   for (const [m, master] of config.masters.entries()) {
     for (const [u, ups] of master.ups.entries()) {
       const jsonPath = ['masters', m, 'ups', u, 'password'];
@@ -36,13 +42,28 @@ async function passwordProblems(config: Config, file: string, text: string, env:
       if (source.source === 'file') {
         const info = await stat(source.path).catch((error: NodeJS.ErrnoException) => error);
         if (info instanceof Error) {
-          const reason = info.code === 'ENOENT' ? 'does not exist' : `cannot be checked (${info.code ?? info.message})`;
-          problems.push({ ...here, severity: info.code === 'ENOENT' ? 'error' : 'warning', message: `the password file ${source.path} ${reason}; create it with only the password in it, mode 0600` });
+          const reason =
+            info.code === 'ENOENT'
+              ? 'does not exist'
+              : `cannot be checked (${info.code ?? info.message})`;
+          problems.push({
+            ...here,
+            severity: info.code === 'ENOENT' ? 'error' : 'warning',
+            message: `the password file ${source.path} ${reason}; create it with only the password in it, mode 0600`,
+          });
         } else if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-          problems.push({ ...here, severity: 'error', message: `the password file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${source.path}` });
+          problems.push({
+            ...here,
+            severity: 'error',
+            message: `the password file ${source.path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${source.path}`,
+          });
         }
       } else if (source.source === 'env' && env[source.name] === undefined) {
-        problems.push({ ...here, severity: 'warning', message: `the environment variable ${source.name} is not set here; make sure the agent's environment has it` });
+        problems.push({
+          ...here,
+          severity: 'warning',
+          message: `the environment variable ${source.name} is not set here; make sure the agent's environment has it`,
+        });
       }
     }
   }
@@ -54,26 +75,43 @@ export function registerCheckConfig(program: Command, cli: CliContext): void {
   program
     .command('check-config')
     .summary('validate a config file (file:line:column problems, exit 1)')
-    .description('Validate a config file as the agent would load it, and check that its password files exist with safe permissions. Prints FILE:LINE:COLUMN: problems; exit 1 if there is an error.')
+    .description(
+      'Validate a config file as the agent would load it, and check that its password files exist with safe permissions. Prints FILE:LINE:COLUMN: problems; exit 1 if there is an error.',
+    )
     .addArgument(new Argument('<file>', 'the config file (JSON)'))
-    .option('--json', 'print {file, ok, problems: [{file, line, column, path, severity, message}]} as JSON')
+    .option(
+      '--json',
+      'print {file, ok, problems: [{file, line, column, path, severity, message}]} as JSON',
+    )
     .action(
       cli.action(async (fileArg: string, options: { json?: boolean }) => {
         const file = path.resolve(fileArg);
-        const { ConfigError, decodeUtf8, parseConfigText } = await import('../../config/config-file');
+        const { ConfigError, decodeUtf8, parseConfigText } =
+          await import('../../config/config-file');
         let problems: Problem[] = [];
         let bytes: Buffer | null = null;
         try {
           bytes = await readFile(file);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          problems.push({ file, path: '', severity: 'error', message: code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})` });
+          problems.push({
+            file,
+            path: '',
+            severity: 'error',
+            message:
+              code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})`,
+          });
         }
         if (bytes) {
           try {
             const text = decodeUtf8(bytes, file);
             const config = parseConfigText(text, file);
-            problems = await passwordProblems(config, file, text.replace(/^\uFEFF/, ''), cli.io.env);
+            problems = await passwordProblems(
+              config,
+              file,
+              text.replace(/^\uFEFF/, ''),
+              cli.io.env,
+            );
           } catch (error) {
             if (!(error instanceof ConfigError)) throw error;
             problems = error.problems.map((p) => ({ file, ...p, severity: 'error' as const }));
@@ -84,7 +122,10 @@ export function registerCheckConfig(program: Command, cli: CliContext): void {
           cli.printJson({ file, ok, problems });
         } else {
           for (const p of problems) cli.warn(format(p));
-          if (ok) cli.print(`${file}: OK${problems.length > 0 ? ` (${problems.length} warning${problems.length === 1 ? '' : 's'})` : ''}`);
+          if (ok)
+            cli.print(
+              `${file}: OK${problems.length > 0 ? ` (${problems.length} warning${problems.length === 1 ? '' : 's'})` : ''}`,
+            );
         }
         return ok ? EXIT.ok : EXIT.failed;
       }),

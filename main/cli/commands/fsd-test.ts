@@ -13,15 +13,31 @@ export function registerFsdTest(program: Command, cli: CliContext): void {
         'local: this machine runs its shutdown sequence (a dry run unless --real). master: sends FSD to the master (needs a credential with the FSD right) and watches every secondary log out.\n' +
         'Exit: 0 completed (every secondary in time), 3 completed with late or missing secondaries, 1 refused or failed, 130 aborted, 2 usage.',
     )
-    .option('--config <file>', 'the config file (default: the desktop app\'s)')
-    .requiredOption('--ups <master/ups>', 'the monitored UPS as MASTER-ID/UPS-NAME, as in the config file (e.g. nas/ups)')
-    .addOption(new Option('--mode <mode>', 'local (this machine) or master (FSD through the master)').choices(['local', 'master']).makeOptionMandatory())
-    .option('--user <name>', 'master mode: the upsd user with the FSD right (without it: the credential remembered for this UPS)')
-    .option('--password-env <var>', 'master mode: the environment variable holding that user\'s password (never on the command line)')
-    .option('--hostsync <seconds>', 'the master\'s HOSTSYNC (default 15 s, upsmon\'s default)')
+    .option('--config <file>', "the config file (default: the desktop app's)")
+    .requiredOption(
+      '--ups <master/ups>',
+      'the monitored UPS as MASTER-ID/UPS-NAME, as in the config file (e.g. nas/ups)',
+    )
+    .addOption(
+      new Option('--mode <mode>', 'local (this machine) or master (FSD through the master)')
+        .choices(['local', 'master'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--user <name>',
+      'master mode: the upsd user with the FSD right (without it: the credential remembered for this UPS)',
+    )
+    .option(
+      '--password-env <var>',
+      "master mode: the environment variable holding that user's password (never on the command line)",
+    )
+    .option('--hostsync <seconds>', "the master's HOSTSYNC (default 15 s, upsmon's default)")
     .option('--confirm <upsname>', 'master mode: type the UPS name to confirm')
     .option('--override-blockers', 'start although the preflight found overridable blockers')
-    .option('--countdown <seconds>', 'seconds to abort with Ctrl-C before anything happens (default 10)')
+    .option(
+      '--countdown <seconds>',
+      'seconds to abort with Ctrl-C before anything happens (default 10)',
+    )
     .option('--grace <seconds>', 'master mode: keep watching this long after HOSTSYNC (default 10)')
     .option('--real', 'local mode: really run the shutdown command (default: dry run)')
     .option('--json', 'print the report as JSON (progress goes to stderr)')
@@ -30,7 +46,8 @@ export function registerFsdTest(program: Command, cli: CliContext): void {
       cli.action(async (options: FsdTestCliOptions) => {
         const { runFsdTestCli } = await import('../fsd-test-command');
         return runFsdTestCli(options, {
-          startCore: (configPath, dataDir, logger) => startCore({ configPath, dataDir, logger, notify: false }),
+          startCore: (configPath, dataDir, logger) =>
+            startCore({ configPath, dataDir, logger, notify: false }),
           usageError: (message) => new UsageError(message),
           out: cli.io.out,
           err: cli.io.err,

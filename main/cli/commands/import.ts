@@ -44,25 +44,41 @@ function reportText(lines: readonly ImportReportLine[]): string[] {
   return lines.map((l) => {
     const where = l.line > 0 ? `${l.file}:${l.line}` : l.file;
     const head = `${where.padEnd(width)}  ${l.status.padEnd(11)}`;
-    return [l.text ? `${head} ${l.text}` : head, ...(l.note ? [`${' '.repeat(width + 14)}→ ${l.note}`] : [])].join('\n');
+    return [
+      l.text ? `${head} ${l.text}` : head,
+      ...(l.note ? [`${' '.repeat(width + 14)}→ ${l.note}`] : []),
+    ].join('\n');
   });
 }
 
 async function writePrivate(file: string, text: string, overwrite: boolean): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, text, { mode: 0o600, flag: overwrite ? 'w' : 'wx' }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') throw new UsageError(`${file} already exists; pass --force to replace it (or --password-dir/--env-file for another place).`);
-    throw error;
-  });
+  await writeFile(file, text, { mode: 0o600, flag: overwrite ? 'w' : 'wx' }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST')
+        throw new UsageError(
+          `${file} already exists; pass --force to replace it (or --password-dir/--env-file for another place).`,
+        );
+      throw error;
+    },
+  );
   await chmod(file, 0o600);
 }
 
 /** Puts the imported passwords where `source` says and points the config's UPS entries at them. */
-async function storePasswords(config: Config, secrets: readonly ImportedSecret[], source: PasswordSource, places: { passwordDir: string; envFile: string; dataDir: string }, overwrite: boolean): Promise<StoredPassword[]> {
+async function storePasswords(
+  config: Config,
+  secrets: readonly ImportedSecret[],
+  source: PasswordSource,
+  places: { passwordDir: string; envFile: string; dataDir: string },
+  overwrite: boolean,
+): Promise<StoredPassword[]> {
   const stored: StoredPassword[] = [];
   const envLines: string[] = [];
   for (const secret of secrets) {
-    const ups = config.masters.find((m) => m.id === secret.masterId)?.ups.find((u) => u.name === secret.upsName);
+    const ups = config.masters
+      .find((m) => m.id === secret.masterId)
+      ?.ups.find((u) => u.name === secret.upsName);
     if (!ups) continue;
     const monitorId = `${secret.masterId}/${secret.upsName}`;
     switch (source) {
@@ -82,18 +98,30 @@ async function storePasswords(config: Config, secrets: readonly ImportedSecret[]
       }
       case 'store': {
         const { FileSecretStore } = await import('../../platform/file-secret-store');
-        await new FileSecretStore(places.dataDir).set(passwordKey(secret.masterId, secret.upsName), secret.value);
+        await new FileSecretStore(places.dataDir).set(
+          passwordKey(secret.masterId, secret.upsName),
+          secret.value,
+        );
         ups.password = { source: 'store' };
         stored.push({ monitorId, source, where: `the encrypted store in ${places.dataDir}` });
         break;
       }
       case 'none':
         ups.password = { source: 'none' };
-        stored.push({ monitorId, source, where: 'dropped (--password-source none): set one before running the agent' });
+        stored.push({
+          monitorId,
+          source,
+          where: 'dropped (--password-source none): set one before running the agent',
+        });
         break;
     }
   }
-  if (envLines.length > 0) await writePrivate(places.envFile, `# NUT Sentinel agent: UPS passwords (imported from upsmon.conf)\n${envLines.join('\n')}\n`, overwrite);
+  if (envLines.length > 0)
+    await writePrivate(
+      places.envFile,
+      `# NUT Sentinel agent: UPS passwords (imported from upsmon.conf)\n${envLines.join('\n')}\n`,
+      overwrite,
+    );
   return stored;
 }
 
@@ -107,79 +135,141 @@ export function registerImport(program: Command, cli: CliContext): void {
         'where --password-source says (never into the config). Prints a report for every line: mapped, ignored, unsupported or error. Exit 1 if nothing usable was found.',
     )
     .addArgument(new Argument('<upsmon.conf>', 'upsmon.conf to import (e.g. /etc/nut/upsmon.conf)'))
-    .addArgument(new Argument('[upssched.conf]', 'upssched.conf with the timers (default: the one next to upsmon.conf, if NOTIFYCMD is upssched)'))
-    .option('--out <file>', 'the config file to write (default: the agent\'s default config)')
+    .addArgument(
+      new Argument(
+        '[upssched.conf]',
+        'upssched.conf with the timers (default: the one next to upsmon.conf, if NOTIFYCMD is upssched)',
+      ),
+    )
+    .option('--out <file>', "the config file to write (default: the agent's default config)")
     .addOption(
-      new Option('--password-source <source>', 'file: one 0600 file per UPS; env: an EnvironmentFile with one variable per UPS; store: the agent\'s encrypted store; none: drop them')
+      new Option(
+        '--password-source <source>',
+        "file: one 0600 file per UPS; env: an EnvironmentFile with one variable per UPS; store: the agent's encrypted store; none: drop them",
+      )
         .choices(['file', 'env', 'store', 'none'])
         .default('file'),
     )
-    .option('--password-dir <dir>', 'file: where the password files go (default: passwords/ next to the config)')
-    .option('--env-file <file>', 'env: the file with the variables (default: agent.env next to the config)')
-    .option('--data-dir <dir>', 'store: the agent\'s data folder (default: the config file\'s folder)')
+    .option(
+      '--password-dir <dir>',
+      'file: where the password files go (default: passwords/ next to the config)',
+    )
+    .option(
+      '--env-file <file>',
+      'env: the file with the variables (default: agent.env next to the config)',
+    )
+    .option(
+      '--data-dir <dir>',
+      "store: the agent's data folder (default: the config file's folder)",
+    )
     .option('--force', 'replace an existing config (kept as .bak) and password files')
-    .option('--merge', 'add to an existing config instead: existing masters and UPS entries are kept as they are')
+    .option(
+      '--merge',
+      'add to an existing config instead: existing masters and UPS entries are kept as they are',
+    )
     .option('--json', 'print {summary, out, report, passwords, notes} as JSON')
     .action(
-      cli.action(async (upsmonPath: string, upsschedArg: string | undefined, options: ImportOptions) => {
-        if (options.force && options.merge) throw new UsageError('--force and --merge exclude each other: replace the config, or add to it.');
-        const [{ importUpsmonConf }, { mergeImported }, { defaultConfigPath, loadConfig, saveConfig }] = await Promise.all([
-          import('../../config/upsmon-import'),
-          import('../../config/import-merge'),
-          import('../../config/config-file'),
-        ]);
-        const out = path.resolve(options.out ?? defaultConfigPath());
-        const outDir = path.dirname(out);
-        const upsmonConf = await readFile(upsmonPath, 'utf8');
-        let upsschedPath = upsschedArg;
-        const notes: string[] = [];
-        const sibling = path.join(path.dirname(upsmonPath), 'upssched.conf');
-        if (upsschedPath === undefined && /^\s*NOTIFYCMD\s+\S*upssched\b/m.test(upsmonConf) && existsSync(sibling)) {
-          upsschedPath = sibling;
-          notes.push(`NOTIFYCMD is upssched: also imported ${sibling} (name another upssched.conf as the second argument)`);
-        }
-        const result = importUpsmonConf({
-          upsmonConf,
-          upsmonFileName: path.basename(upsmonPath),
-          ...(upsschedPath !== undefined ? { upsschedConf: await readFile(upsschedPath, 'utf8'), upsschedFileName: path.basename(upsschedPath) } : {}),
-        });
-        const report = reportText(result.report);
-        if (!result.ok) {
-          if (options.json) cli.printJson({ summary: result.summary, out: null, report: result.report, passwords: [], notes });
-          else for (const line of report) cli.print(line);
-          cli.warn(`${result.summary}. Nothing was written.`);
-          return EXIT.failed;
-        }
+      cli.action(
+        async (upsmonPath: string, upsschedArg: string | undefined, options: ImportOptions) => {
+          if (options.force && options.merge)
+            throw new UsageError(
+              '--force and --merge exclude each other: replace the config, or add to it.',
+            );
+          const [
+            { importUpsmonConf },
+            { mergeImported },
+            { defaultConfigPath, loadConfig, saveConfig },
+          ] = await Promise.all([
+            import('../../config/upsmon-import'),
+            import('../../config/import-merge'),
+            import('../../config/config-file'),
+          ]);
+          const out = path.resolve(options.out ?? defaultConfigPath());
+          const outDir = path.dirname(out);
+          const upsmonConf = await readFile(upsmonPath, 'utf8');
+          let upsschedPath = upsschedArg;
+          const notes: string[] = [];
+          const sibling = path.join(path.dirname(upsmonPath), 'upssched.conf');
+          if (
+            upsschedPath === undefined &&
+            /^\s*NOTIFYCMD\s+\S*upssched\b/m.test(upsmonConf) &&
+            existsSync(sibling)
+          ) {
+            upsschedPath = sibling;
+            notes.push(
+              `NOTIFYCMD is upssched: also imported ${sibling} (name another upssched.conf as the second argument)`,
+            );
+          }
+          const result = importUpsmonConf({
+            upsmonConf,
+            upsmonFileName: path.basename(upsmonPath),
+            ...(upsschedPath !== undefined
+              ? {
+                  upsschedConf: await readFile(upsschedPath, 'utf8'),
+                  upsschedFileName: path.basename(upsschedPath),
+                }
+              : {}),
+          });
+          const report = reportText(result.report);
+          if (!result.ok) {
+            if (options.json)
+              cli.printJson({
+                summary: result.summary,
+                out: null,
+                report: result.report,
+                passwords: [],
+                notes,
+              });
+            else for (const line of report) cli.print(line);
+            cli.warn(`${result.summary}. Nothing was written.`);
+            return EXIT.failed;
+          }
 
-        let config = result.config;
-        let secrets = result.secrets;
-        if (existsSync(out) && !options.force) {
-          if (!options.merge) throw new UsageError(`${out} already exists: pass --merge to add the imported UPSes to it, --force to replace it, or --out for another file.`);
-          const merged = mergeImported((await loadConfig(out)).config, result);
-          config = merged.config;
-          secrets = merged.secrets;
-          notes.push(...merged.notes);
-        }
-        const passwords = await storePasswords(
-          config,
-          secrets,
-          options.passwordSource,
-          { passwordDir: path.resolve(options.passwordDir ?? path.join(outDir, 'passwords')), envFile: path.resolve(options.envFile ?? path.join(outDir, 'agent.env')), dataDir: path.resolve(options.dataDir ?? outDir) },
-          options.force === true || options.merge === true,
-        );
-        await saveConfig(out, config, { secretValues: result.secrets.map((s) => s.value) });
+          let config = result.config;
+          let secrets = result.secrets;
+          if (existsSync(out) && !options.force) {
+            if (!options.merge)
+              throw new UsageError(
+                `${out} already exists: pass --merge to add the imported UPSes to it, --force to replace it, or --out for another file.`,
+              );
+            const merged = mergeImported((await loadConfig(out)).config, result);
+            config = merged.config;
+            secrets = merged.secrets;
+            notes.push(...merged.notes);
+          }
+          const passwords = await storePasswords(
+            config,
+            secrets,
+            options.passwordSource,
+            {
+              passwordDir: path.resolve(options.passwordDir ?? path.join(outDir, 'passwords')),
+              envFile: path.resolve(options.envFile ?? path.join(outDir, 'agent.env')),
+              dataDir: path.resolve(options.dataDir ?? outDir),
+            },
+            options.force === true || options.merge === true,
+          );
+          await saveConfig(out, config, { secretValues: result.secrets.map((s) => s.value) });
 
-        if (options.json) {
-          cli.printJson({ summary: result.summary, out, report: result.report, passwords, notes });
-        } else {
-          for (const line of report) cli.print(line);
-          cli.print();
-          cli.print(`${result.summary}.`);
-          for (const note of notes) cli.print(`note: ${note}`);
-          for (const p of passwords) cli.print(`password of ${p.monitorId}: ${p.where}`);
-          cli.print(`Wrote ${out}. Check it with \`nut-sentinel check-config ${out}\`, then run \`nut-sentinel agent --config ${out}\`.`);
-        }
-        return EXIT.ok;
-      }),
+          if (options.json) {
+            cli.printJson({
+              summary: result.summary,
+              out,
+              report: result.report,
+              passwords,
+              notes,
+            });
+          } else {
+            for (const line of report) cli.print(line);
+            cli.print();
+            cli.print(`${result.summary}.`);
+            for (const note of notes) cli.print(`note: ${note}`);
+            for (const p of passwords) cli.print(`password of ${p.monitorId}: ${p.where}`);
+            cli.print(
+              `Wrote ${out}. Check it with \`nut-sentinel check-config ${out}\`, then run \`nut-sentinel agent --config ${out}\`.`,
+            );
+          }
+          return EXIT.ok;
+        },
+      ),
     );
 }

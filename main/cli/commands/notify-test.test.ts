@@ -33,30 +33,45 @@ describe('nut-sentinel notify-test', () => {
 
   it('sends a test message with the token from the agent’s secret store, and says how long it took', async () => {
     await new FileSecretStore(dir).set(channelSecretKey('phone', 'token'), 'tk_fromstore');
-    const config = await writeConfig([{ id: 'phone', type: 'ntfy', url: receiver.url, topic: 'alerts', token: { source: 'store' } }]);
+    const config = await writeConfig([
+      { id: 'phone', type: 'ntfy', url: receiver.url, topic: 'alerts', token: { source: 'store' } },
+    ]);
     const run = await runCliCaptured(['notify-test', 'phone', '--config', config]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Delivered to phone \(ntfy\) in \d+ ms\.\n$/);
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.headers.authorization).toBe('Bearer tk_fromstore');
-    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ topic: 'alerts', title: 'NUT Sentinel test message for phone', priority: 3 });
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({
+      topic: 'alerts',
+      title: 'NUT Sentinel test message for phone',
+      priority: 3,
+    });
   });
 
   it('explains an unknown channel and a refused port (exit 1), and prints JSON on request', async () => {
     const port = await getFreePort();
-    const config = await writeConfig([{ id: 'hook', type: 'webhook', url: `http://127.0.0.1:${port}/x` }]);
+    const config = await writeConfig([
+      { id: 'hook', type: 'webhook', url: `http://127.0.0.1:${port}/x` },
+    ]);
     const unknown = await runCliCaptured(['notify-test', 'nope', '--config', config]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe(`No alert channel "nope" in ${config} (channels: hook).\n`);
     const refused = await runCliCaptured(['notify-test', 'hook', '--config', config, '--json']);
     expect(refused.code).toBe(1);
-    expect(JSON.parse(refused.stdout)).toEqual({ channel: 'hook', ok: false, detail: `hook (webhook): 127.0.0.1:${port} refused the connection (is the service running on that port?)` });
+    expect(JSON.parse(refused.stdout)).toEqual({
+      channel: 'hook',
+      ok: false,
+      detail: `hook (webhook): 127.0.0.1:${port} refused the connection (is the service running on that port?)`,
+    });
   });
 
   it('a token written into the config file is refused with file, line and reason', async () => {
     const file = path.join(dir, 'config.json');
-    await writeFile(file, '{\n  "alerts": {\n    "channels": [\n      { "id": "g", "type": "gotify", "url": "http://127.0.0.1:1", "token": "AsecretToken" }\n    ]\n  }\n}\n');
+    await writeFile(
+      file,
+      '{\n  "alerts": {\n    "channels": [\n      { "id": "g", "type": "gotify", "url": "http://127.0.0.1:1", "token": "AsecretToken" }\n    ]\n  }\n}\n',
+    );
     const run = await runCliCaptured(['notify-test', 'g', '--config', file]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${file}:4:`);

@@ -8,7 +8,8 @@ import { EXIT } from '../exit-codes';
 
 function port(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new InvalidArgumentError('takes a port from 0 (any free port) to 65535.');
+  if (!Number.isInteger(value) || value < 0 || value > 65_535)
+    throw new InvalidArgumentError('takes a port from 0 (any free port) to 65535.');
   return value;
 }
 
@@ -31,44 +32,84 @@ export function registerWeb(program: Command, cli: CliContext): void {
   program
     .command('web')
     .summary('serve the dashboard to a browser on this machine')
-    .description('Run the core with the browser bridge and print the UI\'s URL (loopback only, with a random token). Ctrl-C stops it (and logs out).')
-    .option('--config <file>', 'the config file (default: the desktop app\'s)')
-    .option('--data-dir <dir>', 'history and headless secret store (default: the config file\'s folder)')
+    .description(
+      "Run the core with the browser bridge and print the UI's URL (loopback only, with a random token). Ctrl-C stops it (and logs out).",
+    )
+    .option('--config <file>', "the config file (default: the desktop app's)")
+    .option(
+      '--data-dir <dir>',
+      "history and headless secret store (default: the config file's folder)",
+    )
     .option('--port <port>', 'port to listen on (default: any free port)', port, 0)
     .option('--host <address>', 'loopback address to listen on (default 127.0.0.1)')
-    .option('--open', 'open the UI in the default browser (through a private one-time launcher file, never the token on a command line)')
+    .option(
+      '--open',
+      'open the UI in the default browser (through a private one-time launcher file, never the token on a command line)',
+    )
     .option('--print-url', 'also print the link with its access token, on stderr (keep it private)')
-    .option('--demo', 'against a private simulated master with a power cut (nothing real is touched)')
-    .option('--demo-simulator', 'with --demo: use the built-in simulator even where upsd is installed')
-    .option('--discovery-range <cidr...>', '"Find masters" searches these ranges instead of this machine\'s subnets (e.g. a master on another subnet)')
+    .option(
+      '--demo',
+      'against a private simulated master with a power cut (nothing real is touched)',
+    )
+    .option(
+      '--demo-simulator',
+      'with --demo: use the built-in simulator even where upsd is installed',
+    )
+    .option(
+      '--discovery-range <cidr...>',
+      '"Find masters" searches these ranges instead of this machine\'s subnets (e.g. a master on another subnet)',
+    )
     .option('--discovery-port <port>', '"Find masters" probes this NUT port (default 3493)', port)
     .option('--no-discovery-mdns', '"Find masters" never browses mDNS')
     .action(
       cli.action(async (options: WebOptions) => {
         const logger = cli.logger();
-        const demo = options.demo ? await (await import('../../demo/demo')).startDemo(logger, { forceSimulator: options.demoSimulator === true }) : null;
+        const demo = options.demo
+          ? await (
+              await import('../../demo/demo')
+            ).startDemo(logger, { forceSimulator: options.demoSimulator === true })
+          : null;
         const configPath = demo?.configPath ?? (await resolveConfigPath(options.config));
         const dataDir = demo?.dataDir ?? path.resolve(options.dataDir ?? path.dirname(configPath));
         const here = path.dirname(fileURLToPath(import.meta.url));
         // Built: out/main/cli.js or out/main/chunks/*.js next to out/renderer; from source (tsx): main/cli/commands.
-        const staticDir = [path.join(here, '../renderer'), path.join(here, '../../renderer'), path.join(here, '../../../out/renderer')].find((dir) => existsSync(path.join(dir, 'index.html')));
+        const staticDir = [
+          path.join(here, '../renderer'),
+          path.join(here, '../../renderer'),
+          path.join(here, '../../../out/renderer'),
+        ].find((dir) => existsSync(path.join(dir, 'index.html')));
         if (!staticDir) {
           await demo?.stop();
           throw new UsageError('The UI is not built: run `npm run build` first.');
         }
         const discovery = {
-          ...(options.discoveryRange ? { ranges: options.discoveryRange.flatMap((range) => range.split(/[\s,]+/)).filter(Boolean) } : {}),
+          ...(options.discoveryRange
+            ? {
+                ranges: options.discoveryRange
+                  .flatMap((range) => range.split(/[\s,]+/))
+                  .filter(Boolean),
+              }
+            : {}),
           ...(options.discoveryPort ? { port: options.discoveryPort } : {}),
           mdns: options.discoveryMdns,
         };
         const core = await startCore({ configPath, dataDir, logger, notify: false, discovery });
         const { startBridge } = await import('../../bridge/bridge-server');
-        const bridge = await startBridge({ core, staticDir, ...(options.host ? { host: options.host } : {}), port: options.port });
+        const bridge = await startBridge({
+          core,
+          staticDir,
+          ...(options.host ? { host: options.host } : {}),
+          port: options.port,
+        });
         // The token never goes on stdout (logs, journals) or on a command line: see bridge/launcher.ts.
         cli.print(`NUT Sentinel UI: ${bridge.url.replace(/#.*$/, '')}`);
-        if (options.printUrl) cli.warn(`NUT Sentinel UI with its access token (keep it private): ${bridge.url}`);
+        if (options.printUrl)
+          cli.warn(`NUT Sentinel UI with its access token (keep it private): ${bridge.url}`);
         const { offerLauncher } = await import('../../bridge/launcher');
-        const removeLauncher = await offerLauncher(bridge, { open: options.open === true, say: (line) => logger.log('info', line) });
+        const removeLauncher = await offerLauncher(bridge, {
+          open: options.open === true,
+          say: (line) => logger.log('info', line),
+        });
         const signal = await untilSignal();
         logger.log('info', `${signal}: stopping`);
         await removeLauncher();

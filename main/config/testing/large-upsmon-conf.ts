@@ -11,13 +11,19 @@ export interface LargeUpsmonConf {
 }
 
 export function makeLargeUpsmonConf(bytes: number): LargeUpsmonConf {
-  const lines: string[] = ['# generated', 'NOTIFYCMD /usr/local/bin/notify', 'NOTIFYFLAG ONBATT SYSLOG+WALL+EXEC', 'DEADTIME 25'];
+  const lines: string[] = [
+    '# generated',
+    'NOTIFYCMD /usr/local/bin/notify',
+    'NOTIFYFLAG ONBATT SYSLOG+WALL+EXEC',
+    'DEADTIME 25',
+  ];
   const passwords: string[] = [];
   let size = lines.join('\n').length;
   for (let i = 0; size < bytes; i++) {
     const password = `pw-${i.toString(36)}-secret`;
     const group = [`MONITOR ups${i}@nas${i % 40}.example.lan 1 monuser ${password} secondary`];
-    if (i % 10 === 0) group.push(`NOTIFYMSG ONBATT "UPS %s on battery (${i})"`, `# master nas${i % 40}`);
+    if (i % 10 === 0)
+      group.push(`NOTIFYMSG ONBATT "UPS %s on battery (${i})"`, `# master nas${i % 40}`);
     const chunk = `\n${group.join('\n')}`;
     if (size + chunk.length > bytes) break;
     passwords.push(password);

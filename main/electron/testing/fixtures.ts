@@ -3,7 +3,12 @@
  * against the real contract), a recording logger and a fake CoreService.
  */
 import { type Mock, vi } from 'vitest';
-import { type ApiHandlers, INVOKE_CHANNELS, type PushChannel, type PushOf } from '../../../shared/ipc';
+import {
+  type ApiHandlers,
+  INVOKE_CHANNELS,
+  type PushChannel,
+  type PushOf,
+} from '../../../shared/ipc';
 import { type AppSnapshot, AppSnapshotSchema, type UpsSnapshot } from '../../../shared/snapshot';
 import { defaultConfig } from '../../../shared/config';
 import type { CoreService } from '../../core/core-service';
@@ -37,7 +42,10 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     criticalReason: null,
     shutdown: { phase: 'none', deadline: null, dryRun: false, rehearsedAt: null, commandOk: null },
     onBatterySince: null,
-    rule: { shutsDown: true, text: 'Shuts down this machine at low battery after HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`.' },
+    rule: {
+      shutsDown: true,
+      text: 'Shuts down this machine at low battery after HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`.',
+    },
     fsdLatchedAtStart: false,
     metrics: { charge: 100, runtime: 1800, load: 20, inputVoltage: 230, outputVoltage: 230 },
     statusAt: NOW - 500,
@@ -49,7 +57,12 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     clients: { list: null, numLogins: 2, missingExpected: [], at: NOW - 2000 },
   };
   const { metrics, shutdown, ...rest } = overrides;
-  return { ...base, ...rest, metrics: { ...base.metrics, ...metrics }, shutdown: { ...base.shutdown, ...shutdown } };
+  return {
+    ...base,
+    ...rest,
+    metrics: { ...base.metrics, ...metrics },
+    shutdown: { ...base.shutdown, ...shutdown },
+  };
 }
 
 export function snapshot(upses: UpsSnapshot[], extra: Partial<AppSnapshot> = {}): AppSnapshot {
@@ -79,7 +92,9 @@ export function recordingLogger(): Logger & { lines: LogLine[]; text(): string }
       lines.push({ level, message, fields });
     },
     text() {
-      return lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields ?? {})}`).join('\n');
+      return lines
+        .map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields ?? {})}`)
+        .join('\n');
     },
   };
 }
@@ -100,7 +115,8 @@ export function fakeHandlers(overrides: Partial<ApiHandlers> = {}): FakeHandlers
     'history:query-samples': () => Promise.resolve([]),
     'config:get': () => Promise.resolve({ config, storedPasswords: [], path: '/tmp/config.json' }),
     'config:save': () => Promise.resolve({ ok: true as const }),
-    'config:test-connection': () => Promise.resolve({ ok: true, steps: [], diagnosis: null, server: null, upsNames: [] }),
+    'config:test-connection': () =>
+      Promise.resolve({ ok: true, steps: [], diagnosis: null, server: null, upsNames: [] }),
     'config:import-upsmon': () => Promise.resolve({ ok: true, report: [], config: null }),
     'secrets:set-password': () => Promise.resolve({ ok: true as const }),
     'notifications:recent': () => Promise.resolve([]),
@@ -108,7 +124,11 @@ export function fakeHandlers(overrides: Partial<ApiHandlers> = {}): FakeHandlers
   };
   const handlers: Record<string, Mock> = {};
   for (const channel of INVOKE_CHANNELS) {
-    const impl = (overrides[channel] ?? defaults[channel] ?? (() => Promise.reject(new Error(`${channel}: not faked in this test`)))) as (request: unknown) => Promise<unknown>;
+    const impl = (overrides[channel] ??
+      defaults[channel] ??
+      (() => Promise.reject(new Error(`${channel}: not faked in this test`)))) as (
+      request: unknown,
+    ) => Promise<unknown>;
     handlers[channel] = vi.fn(impl);
   }
   return handlers as unknown as FakeHandlers;
@@ -124,7 +144,10 @@ export interface FakeCore extends CoreService {
 }
 
 /** A CoreService double; start/stop land in the electron mock's ordered call log as core.start/core.stop. */
-export function fakeCore(initial: AppSnapshot = snapshot([]), options: { stopMs?: number } = {}): FakeCore {
+export function fakeCore(
+  initial: AppSnapshot = snapshot([]),
+  options: { stopMs?: number } = {},
+): FakeCore {
   const listeners = new Map<PushChannel, Set<(payload: unknown) => void>>();
   const core: FakeCore = {
     current: initial,

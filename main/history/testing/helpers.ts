@@ -26,14 +26,25 @@ export function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
 }
 
 export function sample(at: number, overrides: Partial<MetricSample> = {}): MetricSample {
-  return { at, monitorId: 'nas/ups', charge: 100, runtime: 1800, load: 20, inputVoltage: 230, status: 'OL', ...overrides };
+  return {
+    at,
+    monitorId: 'nas/ups',
+    charge: 100,
+    runtime: 1800,
+    load: 20,
+    inputVoltage: 230,
+    status: 'OL',
+    ...overrides,
+  };
 }
 
 const childScript = fileURLToPath(new URL('./history-child.ts', import.meta.url));
 
 /** Runs testing/history-child.ts in its own Node process. */
 export function spawnChild(mode: 'crash' | 'hold', dbPath: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', childScript, mode, dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', childScript, mode, dbPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Resolves with the child's first stdout line; rejects with its stderr if it exits first. */
@@ -41,7 +52,10 @@ export function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<stri
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`child gave no line in ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`child gave no line in ${timeoutMs} ms; stderr: ${err}`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const newline = out.indexOf('\n');
@@ -55,12 +69,19 @@ export function firstLine(child: ChildProcess, timeoutMs = 20_000): Promise<stri
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (!out.includes('\n')) reject(new Error(`child exited (${code ?? signal}) before a line; stderr: ${err.slice(0, 2000)}`));
+      if (!out.includes('\n'))
+        reject(
+          new Error(
+            `child exited (${code ?? signal}) before a line; stderr: ${err.slice(0, 2000)}`,
+          ),
+        );
     });
   });
 }
 
-export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export function exited(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }

@@ -12,12 +12,24 @@ if ((mode !== 'crash' && mode !== 'hold') || dbPath === undefined) {
   process.exit(2);
 }
 
-const store = HistoryStore.open(dbPath, { retentionDays: 3650, maxEvents: 1_000_000, pruneOnOpen: false });
+const store = HistoryStore.open(dbPath, {
+  retentionDays: 3650,
+  maxEvents: 1_000_000,
+  pruneOnOpen: false,
+});
 
 if (mode === 'crash') {
   const at = Date.UTC(2025, 0, 1);
   for (let i = 0; i < 10; i++) {
-    store.appendSample({ at: at + i * 1000, monitorId: 'nas/ups', charge: 90 + i, runtime: null, load: 20, inputVoltage: 230.5, status: 'OL' });
+    store.appendSample({
+      at: at + i * 1000,
+      monitorId: 'nas/ups',
+      charge: 90 + i,
+      runtime: null,
+      load: 20,
+      inputVoltage: 230.5,
+      status: 'OL',
+    });
   }
   store.flush();
   const event = store.appendEvent({
@@ -30,7 +42,15 @@ if (mode === 'crash') {
     data: { charge: 9 },
   });
   // Buffered only: lost with the process, by design.
-  store.appendSample({ at: at + 11_000, monitorId: 'nas/ups', charge: 1, runtime: 1, load: 1, inputVoltage: 1, status: 'OB' });
+  store.appendSample({
+    at: at + 11_000,
+    monitorId: 'nas/ups',
+    charge: 1,
+    runtime: 1,
+    load: 1,
+    inputVoltage: 1,
+    status: 'OB',
+  });
   process.stdout.write(`event ${event.id}\n`, () => process.kill(process.pid, 'SIGKILL'));
 } else {
   process.stdout.write(`ready ${process.pid}\n`);

@@ -79,7 +79,11 @@ export class Driver {
     for (let t = this.now + everyMs; t <= until; t += everyMs) this.status(status, t);
   }
 
-  fail(reason: PollFailureReason = 'connection', at: number = this.now, message: string = reason): MonitorEffect[] {
+  fail(
+    reason: PollFailureReason = 'connection',
+    at: number = this.now,
+    message: string = reason,
+  ): MonitorEffect[] {
     return this.input({ type: 'poll-failed', reason, message }, at);
   }
 
@@ -104,7 +108,13 @@ export class Driver {
   notes(): Array<{ at: number; event: NotifyType; message: string; upsName: string }> {
     const out: Array<{ at: number; event: NotifyType; message: string; upsName: string }> = [];
     for (const r of this.recorded) {
-      if (r.effect.type === 'notify') out.push({ at: r.at, event: r.effect.event, message: r.effect.message, upsName: r.effect.upsName });
+      if (r.effect.type === 'notify')
+        out.push({
+          at: r.at,
+          event: r.effect.event,
+          message: r.effect.message,
+          upsName: r.effect.upsName,
+        });
     }
     return out;
   }

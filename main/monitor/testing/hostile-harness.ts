@@ -5,7 +5,13 @@
  * UPS. The fault server plays an upsd 2.8.0 look-alike ({@link upsdLookalike}) except where the
  * test's behaviour takes over.
  */
-import { type Config, ConfigSchema, type ConfigInput, type Timing, type TlsConfig } from '../../../shared/config';
+import {
+  type Config,
+  ConfigSchema,
+  type ConfigInput,
+  type Timing,
+  type TlsConfig,
+} from '../../../shared/config';
 import type { StoredEvent } from '../../../shared/history';
 import { NodeProcessRunner, systemClock } from '../../platform/node-ports';
 import type { FaultConnection, FaultScript } from '../../testing/fault-server';
@@ -31,7 +37,10 @@ export const HOSTILE_TIMING: Partial<Timing> = {
 export type Behaviour = (line: string, connection: FaultConnection) => boolean | Promise<boolean>;
 
 /** An upsd 2.8.0 look-alike for UPS `ups` whose status is `status()`; `behaviour` overrides any line. */
-export function upsdLookalike(behaviour: Behaviour = () => false, status: () => string = () => 'OL'): FaultScript {
+export function upsdLookalike(
+  behaviour: Behaviour = () => false,
+  status: () => string = () => 'OL',
+): FaultScript {
   return async (line, connection) => {
     if (await behaviour(line, connection)) return;
     const u = HOSTILE_UPS;
@@ -43,8 +52,17 @@ export function upsdLookalike(behaviour: Behaviour = () => false, status: () => 
       [`LOGIN ${u}`]: ['OK'],
       [`GET VAR ${u} ups.status`]: [`VAR ${u} ups.status "${status()}"`],
       [`GET NUMLOGINS ${u}`]: [`NUMLOGINS ${u} 1`],
-      [`LIST VAR ${u}`]: [`BEGIN LIST VAR ${u}`, `VAR ${u} battery.charge "100"`, `VAR ${u} ups.status "${status()}"`, `END LIST VAR ${u}`],
-      [`LIST CLIENT ${u}`]: [`BEGIN LIST CLIENT ${u}`, `CLIENT ${u} 127.0.0.1`, `END LIST CLIENT ${u}`],
+      [`LIST VAR ${u}`]: [
+        `BEGIN LIST VAR ${u}`,
+        `VAR ${u} battery.charge "100"`,
+        `VAR ${u} ups.status "${status()}"`,
+        `END LIST VAR ${u}`,
+      ],
+      [`LIST CLIENT ${u}`]: [
+        `BEGIN LIST CLIENT ${u}`,
+        `CLIENT ${u} 127.0.0.1`,
+        `END LIST CLIENT ${u}`,
+      ],
       STARTTLS: ['ERR FEATURE-NOT-CONFIGURED'],
     };
     if (words[0] === 'USERNAME' || words[0] === 'PASSWORD') await connection.send('OK');
@@ -84,14 +102,28 @@ export function startTwoUps(options: {
         host: options.hostile.host,
         port: options.hostile.port,
         ...(options.hostile.tls ? { tls: options.hostile.tls } : {}),
-        ups: [{ name: HOSTILE_UPS, role: 'secondary', username: 'monuser', password: { source: 'store' } }],
+        ups: [
+          {
+            name: HOSTILE_UPS,
+            role: 'secondary',
+            username: 'monuser',
+            password: { source: 'store' },
+          },
+        ],
       },
       {
         id: 'rig',
         label: 'Rig',
         host: rig.host,
         port: rig.port,
-        ups: [{ name: rig.upses[0]!.name, role: 'secondary', username: RIG_USERS.monuser.name, password: { source: 'store' } }],
+        ups: [
+          {
+            name: rig.upses[0]!.name,
+            role: 'secondary',
+            username: RIG_USERS.monuser.name,
+            password: { source: 'store' },
+          },
+        ],
       },
     ],
     timing: { ...HOSTILE_TIMING, ...options.timing },
@@ -122,7 +154,8 @@ export function startTwoUps(options: {
     config,
     hostile: () => session(`hostile/${HOSTILE_UPS}`),
     good: () => session(`rig/${rig.upses[0]!.name}`),
-    hostileEvents: (type) => events.filter((e) => e.monitorId === `hostile/${HOSTILE_UPS}` && e.type === type),
+    hostileEvents: (type) =>
+      events.filter((e) => e.monitorId === `hostile/${HOSTILE_UPS}` && e.type === type),
     stop: () => service.stop(),
   };
 }

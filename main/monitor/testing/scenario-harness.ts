@@ -14,7 +14,14 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Config, ConfigSchema, type ConfigInput, type Timing, type UpsschedRule, upsSystemName } from '../../../shared/config';
+import {
+  type Config,
+  ConfigSchema,
+  type ConfigInput,
+  type Timing,
+  type UpsschedRule,
+  upsSystemName,
+} from '../../../shared/config';
 import type { MetricSample, StoredEvent } from '../../../shared/history';
 import { NOTIFY_TYPES } from '../../../shared/notify-types';
 import type { UpsSnapshot } from '../../../shared/snapshot';
@@ -78,7 +85,9 @@ export interface ScenarioOptions {
 
 /** A shell script that appends `<epoch ms> <word> <word>` to `log` (time taken first). */
 function writeScript(file: string, log: string, type: string, arg: string): void {
-  writeFileSync(file, `#!/bin/sh\nt=$(date +%s%N)\necho "$t ${type} ${arg}" >> '${log}'\n`, { mode: 0o755 });
+  writeFileSync(file, `#!/bin/sh\nt=$(date +%s%N)\necho "$t ${type} ${arg}" >> '${log}'\n`, {
+    mode: 0o755,
+  });
   chmodSync(file, 0o755);
 }
 
@@ -106,7 +115,11 @@ export function readHookLog(dir: string): HookLine[] {
     .map((line) => {
       const [ns = '', type = '', ...rest] = line.split(' ');
       // 19 digits of ns do not fit a double exactly: seconds part + the rest.
-      return { at: Number(ns.slice(0, -6)) + Number(ns.slice(-6)) / 1e6, type, arg: rest.join(' ') };
+      return {
+        at: Number(ns.slice(0, -6)) + Number(ns.slice(-6)) / 1e6,
+        type,
+        arg: rest.join(' '),
+      };
     })
     .sort((a, b) => a.at - b.at);
 }
@@ -116,7 +129,9 @@ export class MemoryLogger implements Logger {
   constructor(private readonly label: string) {}
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-    this.lines.push(`${new Date().toISOString()} ${this.label} ${level.toUpperCase()} ${message}${extra}`);
+    this.lines.push(
+      `${new Date().toISOString()} ${this.label} ${level.toUpperCase()} ${message}${extra}`,
+    );
     if (this.lines.length > 5_000) this.lines.splice(0, 1_000);
   }
 }
@@ -158,8 +173,22 @@ export class Scenario {
       ],
       timing: { ...(options.baseTiming ?? SCENARIO_TIMING), ...options.timing },
       hooks: {
-        eventHooks: [{ events: [...NOTIFY_TYPES], ups: '*', command: { file: path.join(dir, 'hook.sh'), args: [] }, timeoutSeconds: 10 }],
-        ...(options.upssched ? { upssched: { cmdScript: { file: path.join(dir, 'cmdscript.sh'), args: [] }, rules: options.upssched } } : {}),
+        eventHooks: [
+          {
+            events: [...NOTIFY_TYPES],
+            ups: '*',
+            command: { file: path.join(dir, 'hook.sh'), args: [] },
+            timeoutSeconds: 10,
+          },
+        ],
+        ...(options.upssched
+          ? {
+              upssched: {
+                cmdScript: { file: path.join(dir, 'cmdscript.sh'), args: [] },
+                rules: options.upssched,
+              },
+            }
+          : {}),
         timeoutSeconds: 10,
       },
       shutdown: {
@@ -227,19 +256,29 @@ export class Scenario {
   }
 
   /** Waits until the hook log has `count` lines of this type; returns the last of them. */
-  async waitHook(type: string, options: { count?: number; timeoutMs?: number } = {}): Promise<HookLine> {
+  async waitHook(
+    type: string,
+    options: { count?: number; timeoutMs?: number } = {},
+  ): Promise<HookLine> {
     const count = options.count ?? 1;
     return waitFor(
       () => {
         const lines = this.hooks().filter((h) => h.type === type);
         return lines.length >= count ? lines[count - 1] : undefined;
       },
-      { timeoutMs: options.timeoutMs ?? 10_000, intervalMs: 20, description: `${count}× hook ${type} (have: ${this.hookTypes().join(' ') || 'none'})` },
+      {
+        timeoutMs: options.timeoutMs ?? 10_000,
+        intervalMs: 20,
+        description: `${count}× hook ${type} (have: ${this.hookTypes().join(' ') || 'none'})`,
+      },
     );
   }
 
   /** Waits until this session has read a status equal to `status` (e.g. after a rig.setStatus). */
-  async waitStatus(status: string, options: { ups?: string; timeoutMs?: number } = {}): Promise<void> {
+  async waitStatus(
+    status: string,
+    options: { ups?: string; timeoutMs?: number } = {},
+  ): Promise<void> {
     const session = this.session(options.ups);
     await waitFor(() => session.view.status === status && session.view.comm === 'ok', {
       timeoutMs: options.timeoutMs ?? 10_000,
@@ -249,14 +288,22 @@ export class Scenario {
   }
 
   /** Waits until connected, logged in (secondaries) and a status has been read. */
-  async ready(options: { ups?: string; timeoutMs?: number; loggedIn?: boolean } = {}): Promise<void> {
+  async ready(
+    options: { ups?: string; timeoutMs?: number; loggedIn?: boolean } = {},
+  ): Promise<void> {
     const session = this.session(options.ups);
     const wantLogin = options.loggedIn ?? session.settings.ups.role === 'secondary';
-    await waitFor(() => session.view.comm === 'ok' && session.view.connected && (!wantLogin || session.view.loggedIn), {
-      timeoutMs: options.timeoutMs ?? 15_000,
-      intervalMs: 10,
-      description: `monitor of ${session.systemName} to be ready (comm ${session.view.comm}, connected ${String(session.view.connected)}, login ${session.view.login})`,
-    });
+    await waitFor(
+      () =>
+        session.view.comm === 'ok' &&
+        session.view.connected &&
+        (!wantLogin || session.view.loggedIn),
+      {
+        timeoutMs: options.timeoutMs ?? 15_000,
+        intervalMs: 10,
+        description: `monitor of ${session.systemName} to be ready (comm ${session.view.comm}, connected ${String(session.view.connected)}, login ${session.view.login})`,
+      },
+    );
   }
 
   /** Waits until the full poll (LIST VAR, LIST CLIENT, NUMLOGINS) has produced a reading newer than `after`. */
@@ -287,7 +334,12 @@ export class Scenario {
 }
 
 /** Polls GET NUMLOGINS until it equals `expected`; returns how long that took (ms). */
-export async function waitNumLogins(rig: Rig, ups: string, expected: number, timeoutMs = 5_000): Promise<number> {
+export async function waitNumLogins(
+  rig: Rig,
+  ups: string,
+  expected: number,
+  timeoutMs = 5_000,
+): Promise<number> {
   const started = Date.now();
   let last = -1;
   await waitFor(
@@ -301,7 +353,11 @@ export async function waitNumLogins(rig: Rig, ups: string, expected: number, tim
 }
 
 /** Sets a status and returns when the SET was sent and when upsd was seen reporting it. */
-export async function setStatusTimed(rig: Rig, ups: string, status: string): Promise<{ sent: number; visible: number }> {
+export async function setStatusTimed(
+  rig: Rig,
+  ups: string,
+  status: string,
+): Promise<{ sent: number; visible: number }> {
   const sent = Date.now();
   await rig.setStatus(ups, status);
   return { sent, visible: Date.now() };
@@ -322,7 +378,11 @@ export function sorted(values: readonly string[]): string[] {
 }
 
 /** A listener in upsd's place that drops every connection: each accept is one reconnect attempt. */
-export async function countReconnectAttempts(host: string, port: number, ms: number): Promise<number[]> {
+export async function countReconnectAttempts(
+  host: string,
+  port: number,
+  ms: number,
+): Promise<number[]> {
   const attempts: number[] = [];
   const server = net.createServer((socket) => {
     attempts.push(Date.now());

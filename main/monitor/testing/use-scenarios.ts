@@ -3,14 +3,22 @@
  * the harness without vitest).
  */
 import { afterAll, afterEach, onTestFailed } from 'vitest';
-import { type Rig, type UpsdRigOptions, startUpsdRig, stopWarmDrivers } from '../../testing/upsd-rig';
+import {
+  type Rig,
+  type UpsdRigOptions,
+  startUpsdRig,
+  stopWarmDrivers,
+} from '../../testing/upsd-rig';
 import { Scenario, type ScenarioOptions } from './scenario-harness';
 
 /**
  * Per-file lifecycle: rigs and scenarios made through it are stopped after each test (rigs last),
  * the warm driver pool after the file; a failing test prints the monitor, hook and rig logs.
  */
-export function useScenarios(): { rig: (options?: UpsdRigOptions) => Promise<Rig>; start: (options: ScenarioOptions) => Scenario } {
+export function useScenarios(): {
+  rig: (options?: UpsdRigOptions) => Promise<Rig>;
+  start: (options: ScenarioOptions) => Scenario;
+} {
   const rigs: Rig[] = [];
   const scenarios: Scenario[] = [];
   afterEach(async () => {
@@ -30,10 +38,11 @@ export function useScenarios(): { rig: (options?: UpsdRigOptions) => Promise<Rig
       const scenario = Scenario.start(options);
       scenarios.push(scenario);
       onTestFailed(() => {
-        console.log(`=== scenario ${options.label ?? ''} on ${options.rig.host}:${options.rig.port} ===\n${scenario.dump()}`);
+        console.log(
+          `=== scenario ${options.label ?? ''} on ${options.rig.host}:${options.rig.port} ===\n${scenario.dump()}`,
+        );
       });
       return scenario;
     },
   };
 }
-

@@ -23,7 +23,16 @@ export interface ReceivedNotification {
 const MessageType = { MethodCall: 1, MethodReturn: 2, Error: 3, Signal: 4 } as const;
 type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-const Field = { Path: 1, Interface: 2, Member: 3, ErrorName: 4, ReplySerial: 5, Destination: 6, Sender: 7, Signature: 8 } as const;
+const Field = {
+  Path: 1,
+  Interface: 2,
+  Member: 3,
+  ErrorName: 4,
+  ReplySerial: 5,
+  Destination: 6,
+  Sender: 7,
+  Signature: 8,
+} as const;
 type Field = (typeof Field)[keyof typeof Field];
 
 const NO_REPLY_EXPECTED = 0x1;
@@ -140,7 +149,9 @@ function buildMessage(
 ): Buffer {
   const body = new Writer();
   writeBody?.(body);
-  const all = bodySignature ? [...fields, [Field.Signature, 'g', bodySignature] as [Field, 'g', string]] : fields;
+  const all = bodySignature
+    ? [...fields, [Field.Signature, 'g', bodySignature] as [Field, 'g', string]]
+    : fields;
   const h = new Writer();
   h.byte('l'.charCodeAt(0));
   h.byte(type);
@@ -189,7 +200,14 @@ function parseMessage(buf: Buffer): { message: Message; size: number } | null {
     fields.set(code, value);
   }
   return {
-    message: { type: buf[1]!, flags: buf[2]!, serial: u32(8), fields, body: Buffer.from(buf.subarray(headerEnd, size)), littleEndian: le },
+    message: {
+      type: buf[1]!,
+      flags: buf[2]!,
+      serial: u32(8),
+      fields,
+      body: Buffer.from(buf.subarray(headerEnd, size)),
+      littleEndian: le,
+    },
     size,
   };
 }
@@ -198,8 +216,14 @@ function parseMessage(buf: Buffer): { message: Message; size: number } | null {
 export function socketPathOf(address: string): string {
   for (const entry of address.split(';')) {
     if (!entry.startsWith('unix:')) continue;
-    const params = new Map(entry.slice(5).split(',').map((kv) => kv.split('=', 2) as [string, string]));
-    const unescape = (s: string) => s.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const params = new Map(
+      entry
+        .slice(5)
+        .split(',')
+        .map((kv) => kv.split('=', 2) as [string, string]),
+    );
+    const unescape = (s: string) =>
+      s.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     const path = params.get('path');
     if (path) return unescape(path);
     const abstract = params.get('abstract');
@@ -225,7 +249,10 @@ export class FakeNotificationServer {
   static async start(address: string, timeoutMs = 5000): Promise<FakeNotificationServer> {
     const socket = createConnection(socketPathOf(address));
     const server = new FakeNotificationServer(socket);
-    const timer = setTimeout(() => socket.destroy(new Error('D-Bus handshake timed out')), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error('D-Bus handshake timed out')),
+      timeoutMs,
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
@@ -234,15 +261,31 @@ export class FakeNotificationServer {
       await server.authenticate();
       socket.on('data', (chunk: Buffer) => server.onData(chunk));
       socket.on('error', () => undefined);
-      const hello = await server.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
+      const hello = await server.call(
+        'org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus',
+        'Hello',
+      );
       server.uniqueName = new Reader(hello.body, hello.littleEndian).string();
-      const reply = await server.call('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'RequestName', 'su', (w) => {
-        w.string('org.freedesktop.Notifications');
-        w.u32(4); // DBUS_NAME_FLAG_DO_NOT_QUEUE
-      });
-      if (reply.type === MessageType.Error) throw new Error(`RequestName failed: ${String(reply.fields.get(Field.ErrorName))}`);
+      const reply = await server.call(
+        'org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus',
+        'RequestName',
+        'su',
+        (w) => {
+          w.string('org.freedesktop.Notifications');
+          w.u32(4); // DBUS_NAME_FLAG_DO_NOT_QUEUE
+        },
+      );
+      if (reply.type === MessageType.Error)
+        throw new Error(`RequestName failed: ${String(reply.fields.get(Field.ErrorName))}`);
       const result = new Reader(reply.body, reply.littleEndian).u32();
-      if (result !== 1) throw new Error(`could not own org.freedesktop.Notifications (RequestName answered ${result})`);
+      if (result !== 1)
+        throw new Error(
+          `could not own org.freedesktop.Notifications (RequestName answered ${result})`,
+        );
       return server;
     } catch (error) {
       socket.destroy();
@@ -253,7 +296,10 @@ export class FakeNotificationServer {
   }
 
   /** Resolves with the first received notification matching the predicate. */
-  waitFor(predicate: (n: ReceivedNotification) => boolean, timeoutMs: number): Promise<ReceivedNotification> {
+  waitFor(
+    predicate: (n: ReceivedNotification) => boolean,
+    timeoutMs: number,
+  ): Promise<ReceivedNotification> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = this.received.find(predicate);
@@ -266,7 +312,11 @@ export class FakeNotificationServer {
       const listener = () => void check();
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== listener);
-        reject(new Error(`no matching notification within ${timeoutMs} ms; received: ${JSON.stringify(this.received)}`));
+        reject(
+          new Error(
+            `no matching notification within ${timeoutMs} ms; received: ${JSON.stringify(this.received)}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.listeners.push(listener);
     });
@@ -295,7 +345,14 @@ export class FakeNotificationServer {
     });
   }
 
-  private call(destination: string, path: string, iface: string, member: string, signature = '', writeBody?: (w: Writer) => void): Promise<Message> {
+  private call(
+    destination: string,
+    path: string,
+    iface: string,
+    member: string,
+    signature = '',
+    writeBody?: (w: Writer) => void,
+  ): Promise<Message> {
     const serial = ++this.serial;
     const message = buildMessage(
       MessageType.MethodCall,
@@ -344,7 +401,16 @@ export class FakeNotificationServer {
     const reply = (signature: string, writeBody: (w: Writer) => void) => {
       if (!wantsReply) return;
       this.socket.write(
-        buildMessage(MessageType.MethodReturn, ++this.serial, [[Field.ReplySerial, 'u', m.serial], [Field.Destination, 's', sender]], signature, writeBody),
+        buildMessage(
+          MessageType.MethodReturn,
+          ++this.serial,
+          [
+            [Field.ReplySerial, 'u', m.serial],
+            [Field.Destination, 's', sender],
+          ],
+          signature,
+          writeBody,
+        ),
       );
     };
     if (iface === 'org.freedesktop.Notifications' || iface === '') {

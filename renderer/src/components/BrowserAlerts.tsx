@@ -12,7 +12,14 @@ import { BellIcon, BellOffIcon } from '../icons';
 import { useLiveEvents } from '../store';
 import { RichText } from './common';
 
-export const BROWSER_ALERT_TYPES: ReadonlySet<string> = new Set(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'COMMBAD', 'LOGIN_REFUSED']);
+export const BROWSER_ALERT_TYPES: ReadonlySet<string> = new Set([
+  'ONBATT',
+  'LOWBATT',
+  'FSD',
+  'SHUTDOWN',
+  'COMMBAD',
+  'LOGIN_REFUSED',
+]);
 
 const TITLES: Record<string, string> = {
   ONBATT: 'On battery',
@@ -35,7 +42,8 @@ export function isBrowserAlert(event: Pick<StoredEvent, 'kind' | 'type'>): boole
 type Permission = NotificationPermission | 'unsupported';
 
 let permissionListeners: (() => void)[] = [];
-const queryPermission = (): Permission => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission);
+const queryPermission = (): Permission =>
+  typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
 // Reading Notification.permission asks the browser process (milliseconds under load): read it once,
 // again after our own request, and when the tab regains focus (the user may have changed it).
 let cachedPermission: Permission | null = null;
@@ -70,22 +78,38 @@ export function NotificationPermissionNote() {
   const permission = useNotificationPermission();
   if (permission === 'granted') {
     return (
-      <span className="muted small notif-on" data-testid="browser-notifications" data-permission={permission}>
+      <span
+        className="muted small notif-on"
+        data-testid="browser-notifications"
+        data-permission={permission}
+      >
         <BellIcon size={14} /> Notifications on
       </span>
     );
   }
   if (permission === 'default') {
     return (
-      <button type="button" className="button button-small" onClick={() => void askPermission()} data-testid="browser-notifications" data-permission={permission}>
+      <button
+        type="button"
+        className="button button-small"
+        onClick={() => void askPermission()}
+        data-testid="browser-notifications"
+        data-permission={permission}
+      >
         <BellOffIcon size={14} /> Browser notifications are off — turn on
       </button>
     );
   }
   return (
-    <span className="small text-warn" data-testid="browser-notifications" data-permission={permission}>
+    <span
+      className="small text-warn"
+      data-testid="browser-notifications"
+      data-permission={permission}
+    >
       <BellOffIcon size={14} />{' '}
-      {permission === 'denied' ? 'Browser notifications are blocked: allow them in this site’s settings. Alerts show as banners here.' : 'This browser cannot show notifications: alerts show as banners here.'}
+      {permission === 'denied'
+        ? 'Browser notifications are blocked: allow them in this site’s settings. Alerts show as banners here.'
+        : 'This browser cannot show notifications: alerts show as banners here.'}
     </span>
   );
 }
@@ -98,7 +122,10 @@ export function BrowserAlerts() {
     setAlerts((list) => [event, ...list].slice(0, 3));
     if (readPermission() === 'granted') {
       try {
-        new Notification(`NUT Sentinel: ${TITLES[event.type] ?? event.type}`, { body: event.message, tag: `${event.type}:${event.monitorId}` });
+        new Notification(`NUT Sentinel: ${TITLES[event.type] ?? event.type}`, {
+          body: event.message,
+          tag: `${event.type}:${event.monitorId}`,
+        });
       } catch {
         // Some browsers allow notifications only from a service worker: the banner remains.
       }
@@ -109,12 +136,22 @@ export function BrowserAlerts() {
   return (
     <div className="alert-banners" role="alert" data-testid="alert-banners">
       {alerts.map((event) => (
-        <div key={`${event.id ?? event.at}-${event.type}`} className={`alert-banner sev-${event.severity}`} data-testid="alert-banner" data-type={event.type}>
+        <div
+          key={`${event.id ?? event.at}-${event.type}`}
+          className={`alert-banner sev-${event.severity}`}
+          data-testid="alert-banner"
+          data-type={event.type}
+        >
           <strong>{TITLES[event.type] ?? event.type}</strong>{' '}
           <span>
             <RichText text={event.message} />
           </span>
-          <button type="button" className="button button-ghost button-small" onClick={() => setAlerts((list) => list.filter((e) => e !== event))} aria-label="Dismiss">
+          <button
+            type="button"
+            className="button button-ghost button-small"
+            onClick={() => setAlerts((list) => list.filter((e) => e !== event))}
+            aria-label="Dismiss"
+          >
             ×
           </button>
         </div>

@@ -19,10 +19,36 @@ export interface MetricSpec {
 }
 
 export const METRIC_SPECS: MetricSpec[] = [
-  { metric: 'charge', title: 'Battery charge', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 104], colorVar: '--chart-charge' },
-  { metric: 'runtime', title: 'Runtime', unit: 's', format: (v) => formatRuntime(v), colorVar: '--chart-runtime' },
-  { metric: 'load', title: 'Load', unit: '%', format: (v) => `${Math.round(v)} %`, range: [0, 104], colorVar: '--chart-load' },
-  { metric: 'inputVoltage', title: 'Input voltage', unit: 'V', format: (v) => `${v.toFixed(1)} V`, colorVar: '--chart-voltage' },
+  {
+    metric: 'charge',
+    title: 'Battery charge',
+    unit: '%',
+    format: (v) => `${Math.round(v)} %`,
+    range: [0, 104],
+    colorVar: '--chart-charge',
+  },
+  {
+    metric: 'runtime',
+    title: 'Runtime',
+    unit: 's',
+    format: (v) => formatRuntime(v),
+    colorVar: '--chart-runtime',
+  },
+  {
+    metric: 'load',
+    title: 'Load',
+    unit: '%',
+    format: (v) => `${Math.round(v)} %`,
+    range: [0, 104],
+    colorVar: '--chart-load',
+  },
+  {
+    metric: 'inputVoltage',
+    title: 'Input voltage',
+    unit: 'V',
+    format: (v) => `${v.toFixed(1)} V`,
+    colorVar: '--chart-voltage',
+  },
 ];
 
 /** Median spacing of consecutive samples (robust against the gaps themselves). */
@@ -76,7 +102,12 @@ export function buildSeries(samples: MetricSample[], metric: Metric, bucketMs: n
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
-const fullFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 
 /** Axis labels in the user's locale: times for a day or less, weekdays beyond. */
 function timeLabels(splits: number[], spanMs: number): string[] {
@@ -100,7 +131,9 @@ function cssVar(name: string, fallback: string): string {
 }
 
 function useColorScheme(): string {
-  const [scheme, setScheme] = useState(() => (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  const [scheme, setScheme] = useState(() =>
+    window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
+  );
   useEffect(() => {
     const mq = window.matchMedia('(prefers-color-scheme: dark)');
     const onChange = () => setScheme(mq.matches ? 'dark' : 'light');
@@ -111,7 +144,21 @@ function useColorScheme(): string {
 }
 
 /** Memoised: status pushes re-render the page every second, the chart only when its data changes. */
-export const MetricChart = memo(function MetricChart({ spec, series, from, to, width, testId }: { spec: MetricSpec; series: Series; from: number; to: number; width: number; testId?: string }) {
+export const MetricChart = memo(function MetricChart({
+  spec,
+  series,
+  from,
+  to,
+  width,
+  testId,
+}: {
+  spec: MetricSpec;
+  series: Series;
+  from: number;
+  to: number;
+  width: number;
+  testId?: string;
+}) {
   const target = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLSpanElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -134,10 +181,19 @@ export const MetricChart = memo(function MetricChart({ spec, series, from, to, w
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
       scales: {
         x: { time: true, range: () => [from / 1000, to / 1000] },
-        y: spec.range ? { range: () => spec.range! } : { range: (_u, min, max) => paddedRange(min, max) },
+        y: spec.range
+          ? { range: () => spec.range! }
+          : { range: (_u, min, max) => paddedRange(min, max) },
       },
       axes: [
-        { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif', values: (_u, splits) => timeLabels(splits, to - from), space: 72 },
+        {
+          stroke: axis,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          font: '11px system-ui, sans-serif',
+          values: (_u, splits) => timeLabels(splits, to - from),
+          space: 72,
+        },
         {
           stroke: axis,
           grid: { stroke: grid, width: 1 },
@@ -145,12 +201,25 @@ export const MetricChart = memo(function MetricChart({ spec, series, from, to, w
           size: 64,
           font: '11px system-ui, sans-serif',
           splits: spec.range ? () => [0, 25, 50, 75, 100] : undefined,
-          values: (_u, splits) => splits.map((v) => (spec.metric === 'runtime' ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's') : `${v}${spec.unit === '%' ? '%' : ` ${spec.unit}`}`)),
+          values: (_u, splits) =>
+            splits.map((v) =>
+              spec.metric === 'runtime'
+                ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's')
+                : `${v}${spec.unit === '%' ? '%' : ` ${spec.unit}`}`,
+            ),
         },
       ],
       series: [
         { value: (_u, v) => (v === null ? '—' : formatDateTime(v * 1000)) },
-        { label: spec.title, stroke, width: 2, fill: `${stroke}22`, spanGaps: false, points: { show: false }, value: (_u, v) => (v === null ? 'no data' : spec.format(v)) },
+        {
+          label: spec.title,
+          stroke,
+          width: 2,
+          fill: `${stroke}22`,
+          spanGaps: false,
+          points: { show: false },
+          value: (_u, v) => (v === null ? 'no data' : spec.format(v)),
+        },
       ],
       hooks: {
         setCursor: [
@@ -164,7 +233,10 @@ export const MetricChart = memo(function MetricChart({ spec, series, from, to, w
             }
             const t = u.data[0][i];
             const v = u.data[1]?.[i];
-            el.textContent = t === undefined ? '' : `${fullFmt.format(new Date(t * 1000))}: ${v === null || v === undefined ? 'no data' : spec.format(v)}`;
+            el.textContent =
+              t === undefined
+                ? ''
+                : `${fullFmt.format(new Date(t * 1000))}: ${v === null || v === undefined ? 'no data' : spec.format(v)}`;
           },
         ],
         drawClear: [
@@ -202,9 +274,16 @@ export const MetricChart = memo(function MetricChart({ spec, series, from, to, w
       <figcaption>
         <span className="chart-title">{spec.title}</span>
         <span className="chart-readout" ref={readout} aria-hidden="true" />
-        <span className="chart-latest">{latest === undefined ? 'no data' : spec.format(latest)}</span>
+        <span className="chart-latest">
+          {latest === undefined ? 'no data' : spec.format(latest)}
+        </span>
       </figcaption>
-      <div ref={target} className="chart-canvas" role="img" aria-label={`${spec.title}: ${summary}`} />
+      <div
+        ref={target}
+        className="chart-canvas"
+        role="img"
+        aria-label={`${spec.title}: ${summary}`}
+      />
       {values.length === 0 && <div className="chart-empty">No data in this period</div>}
     </figure>
   );

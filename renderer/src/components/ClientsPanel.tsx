@@ -24,24 +24,52 @@ function buildRows(ups: UpsSnapshot, expected: string[]): Row[] {
   const rows: Row[] = [];
   const matched = new Set<string>();
   for (const c of ups.clients.list ?? []) {
-    const pin = expected.find((e) => e === c.address || (c.hostname !== null && e.toLowerCase() === c.hostname.toLowerCase())) ?? null;
+    const pin =
+      expected.find(
+        (e) =>
+          e === c.address || (c.hostname !== null && e.toLowerCase() === c.hostname.toLowerCase()),
+      ) ?? null;
     if (pin) matched.add(pin);
-    rows.push({ key: `c:${c.address}`, address: c.address, hostname: c.hostname, isThisMachine: c.isThisMachine, pinnedAs: pin, missing: false });
+    rows.push({
+      key: `c:${c.address}`,
+      address: c.address,
+      hostname: c.hostname,
+      isThisMachine: c.isThisMachine,
+      pinnedAs: pin,
+      missing: false,
+    });
   }
   for (const e of expected) {
     if (matched.has(e)) continue;
-    rows.push({ key: `e:${e}`, address: null, hostname: e, isThisMachine: false, pinnedAs: e, missing: ups.clients.missingExpected.includes(e) });
+    rows.push({
+      key: `e:${e}`,
+      address: null,
+      hostname: e,
+      isThisMachine: false,
+      pinnedAs: e,
+      missing: ups.clients.missingExpected.includes(e),
+    });
   }
   return rows;
 }
 
-export function ClientsPanel({ ups, config, headingLevel = 3 }: { ups: UpsSnapshot; config: ConfigData | null; headingLevel?: 2 | 3 }) {
+export function ClientsPanel({
+  ups,
+  config,
+  headingLevel = 3,
+}: {
+  ups: UpsSnapshot;
+  config: ConfigData | null;
+  headingLevel?: 2 | 3;
+}) {
   const now = useCoreNow();
   const ids = useId();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string } | null>(null);
   const [newHost, setNewHost] = useState('');
-  const entry = config?.config.masters.find((m) => m.id === ups.masterId)?.ups.find((u) => u.name === ups.upsName);
+  const entry = config?.config.masters
+    .find((m) => m.id === ups.masterId)
+    ?.ups.find((u) => u.name === ups.upsName);
   const expected = entry?.expectedClients ?? [];
   const rows = buildRows(ups, expected);
   const { list, numLogins, at } = ups.clients;
@@ -59,11 +87,21 @@ export function ClientsPanel({ ups, config, headingLevel = 3 }: { ups: UpsSnapsh
     });
     setBusy(false);
     if (result.ok) toast(done);
-    else setError({ message: result.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join(' ') });
+    else
+      setError({
+        message: result.issues
+          .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+          .join(' '),
+      });
   }
 
-  const pin = (host: string) => setExpected((l) => (l.includes(host) ? l : [...l, host]), `${host} pinned as an expected client.`);
-  const unpin = (host: string) => setExpected((l) => l.filter((x) => x !== host), `${host} unpinned.`);
+  const pin = (host: string) =>
+    setExpected(
+      (l) => (l.includes(host) ? l : [...l, host]),
+      `${host} pinned as an expected client.`,
+    );
+  const unpin = (host: string) =>
+    setExpected((l) => l.filter((x) => x !== host), `${host} unpinned.`);
 
   const onAdd = (e: FormEvent) => {
     e.preventDefault();
@@ -73,50 +111,92 @@ export function ClientsPanel({ ups, config, headingLevel = 3 }: { ups: UpsSnapsh
   };
 
   let summary: string;
-  if (list !== null) summary = `${list.length} ${list.length === 1 ? 'system' : 'systems'} logged in`;
-  else if (numLogins !== null) summary = `The master cannot list its clients; it reports ${numLogins} ${numLogins === 1 ? 'login' : 'logins'} (NUMLOGINS)`;
+  if (list !== null)
+    summary = `${list.length} ${list.length === 1 ? 'system' : 'systems'} logged in`;
+  else if (numLogins !== null)
+    summary = `The master cannot list its clients; it reports ${numLogins} ${numLogins === 1 ? 'login' : 'logins'} (NUMLOGINS)`;
   else summary = 'Not known right now (no answer from the master)';
 
   return (
-    <section className="clients-panel" aria-labelledby={`${ids}-h`} data-testid="clients-panel" data-monitor-id={ups.monitorId}>
+    <section
+      className="clients-panel"
+      aria-labelledby={`${ids}-h`}
+      data-testid="clients-panel"
+      data-monitor-id={ups.monitorId}
+    >
       <div className="section-head">
         <Heading id={`${ids}-h`}>
           {ups.upsName} <span className="muted">on {ups.masterLabel}</span>
         </Heading>
-        <span className="muted small">{at !== null ? `checked ${formatAge(Math.max(0, now - at))}` : ''}</span>
+        <span className="muted small">
+          {at !== null ? `checked ${formatAge(Math.max(0, now - at))}` : ''}
+        </span>
       </div>
       <p className="clients-summary-line" data-testid="clients-count">
         {summary}
         {ups.clients.missingExpected.length > 0 && (
           <strong className="text-bad" data-testid="clients-missing-count">
             {' '}
-            · {ups.clients.missingExpected.length} expected {ups.clients.missingExpected.length === 1 ? 'client is' : 'clients are'} missing
+            · {ups.clients.missingExpected.length} expected{' '}
+            {ups.clients.missingExpected.length === 1 ? 'client is' : 'clients are'} missing
           </strong>
         )}
       </p>
       {rows.length > 0 && (
         <ul className="client-list" aria-label={`Clients of ${ups.upsName}`}>
           {rows.map((r) => (
-            <li key={r.key} className={`client-row${r.missing ? ' is-missing' : ''}${r.isThisMachine ? ' is-self' : ''}`} data-testid="client-row" data-address={r.address ?? ''} data-missing={r.missing ? 'true' : 'false'}>
+            <li
+              key={r.key}
+              className={`client-row${r.missing ? ' is-missing' : ''}${r.isThisMachine ? ' is-self' : ''}`}
+              data-testid="client-row"
+              data-address={r.address ?? ''}
+              data-missing={r.missing ? 'true' : 'false'}
+            >
               <span className="client-status" aria-hidden="true">
-                {r.missing ? <AlertIcon size={16} /> : r.address !== null ? <CheckIcon size={16} /> : <PinIcon size={16} />}
+                {r.missing ? (
+                  <AlertIcon size={16} />
+                ) : r.address !== null ? (
+                  <CheckIcon size={16} />
+                ) : (
+                  <PinIcon size={16} />
+                )}
               </span>
               <span className="client-names">
                 <span className="client-primary">{r.hostname ?? r.address}</span>
-                {r.address !== null && r.hostname !== null && <span className="client-secondary">{r.address}</span>}
+                {r.address !== null && r.hostname !== null && (
+                  <span className="client-secondary">{r.address}</span>
+                )}
               </span>
               <span className="client-badges">
                 {r.isThisMachine && <span className="badge badge-accent">This machine</span>}
-                {r.pinnedAs !== null && !r.missing && r.address !== null && <span className="badge">Expected</span>}
+                {r.pinnedAs !== null && !r.missing && r.address !== null && (
+                  <span className="badge">Expected</span>
+                )}
                 {r.missing && <span className="badge badge-bad">Missing</span>}
-                {r.pinnedAs !== null && r.address === null && !r.missing && <span className="badge">Expected · {list === null ? 'cannot verify' : 'not seen'}</span>}
+                {r.pinnedAs !== null && r.address === null && !r.missing && (
+                  <span className="badge">
+                    Expected · {list === null ? 'cannot verify' : 'not seen'}
+                  </span>
+                )}
               </span>
               {r.pinnedAs !== null ? (
-                <button type="button" className="button button-small button-ghost" disabled={busy} onClick={() => void unpin(r.pinnedAs!)} aria-label={`Unpin ${r.pinnedAs}`}>
+                <button
+                  type="button"
+                  className="button button-small button-ghost"
+                  disabled={busy}
+                  onClick={() => void unpin(r.pinnedAs!)}
+                  aria-label={`Unpin ${r.pinnedAs}`}
+                >
                   Unpin
                 </button>
               ) : (
-                <button type="button" className="button button-small" disabled={busy || !entry} onClick={() => void pin(r.hostname ?? r.address!)} aria-label={`Pin ${r.hostname ?? r.address} as expected`}>
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={busy || !entry}
+                  onClick={() => void pin(r.hostname ?? r.address!)}
+                  aria-label={`Pin ${r.hostname ?? r.address} as expected`}
+                >
                   <PinIcon size={14} /> Pin
                 </button>
               )}
@@ -126,8 +206,18 @@ export function ClientsPanel({ ups, config, headingLevel = 3 }: { ups: UpsSnapsh
       )}
       <form className="inline-form" onSubmit={onAdd}>
         <label htmlFor={`${ids}-add`}>Expect another client</label>
-        <input id={`${ids}-add`} value={newHost} onChange={(e) => setNewHost(e.target.value)} placeholder="IP address or host name" disabled={!entry} />
-        <button type="submit" className="button button-small" disabled={busy || !entry || newHost.trim() === ''}>
+        <input
+          id={`${ids}-add`}
+          value={newHost}
+          onChange={(e) => setNewHost(e.target.value)}
+          placeholder="IP address or host name"
+          disabled={!entry}
+        />
+        <button
+          type="submit"
+          className="button button-small"
+          disabled={busy || !entry || newHost.trim() === ''}
+        >
           <PinIcon size={14} /> Pin
         </button>
       </form>

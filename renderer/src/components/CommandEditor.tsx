@@ -26,7 +26,8 @@ export function CommandEditor({
 }) {
   const id = useId();
   const fileError = issueAt(issues, 'file');
-  const setArg = (i: number, v: string) => onChange({ ...value, args: value.args.map((a, j) => (j === i ? v : a)) });
+  const setArg = (i: number, v: string) =>
+    onChange({ ...value, args: value.args.map((a, j) => (j === i ? v : a)) });
   const move = (i: number, d: -1 | 1) => {
     const args = [...value.args];
     const j = i + d;
@@ -65,20 +66,50 @@ export function CommandEditor({
               <label className="visually-hidden" htmlFor={`${id}-arg-${i}`}>
                 Argument {i + 1}
               </label>
-              <input id={`${id}-arg-${i}`} className="mono" value={arg} onChange={(e) => setArg(i, e.target.value)} spellCheck={false} autoComplete="off" data-testid={testId ? `${testId}-arg` : undefined} />
-              <button type="button" className="icon-button" onClick={() => move(i, -1)} disabled={i === 0} aria-label={`Move argument ${i + 1} up`}>
+              <input
+                id={`${id}-arg-${i}`}
+                className="mono"
+                value={arg}
+                onChange={(e) => setArg(i, e.target.value)}
+                spellCheck={false}
+                autoComplete="off"
+                data-testid={testId ? `${testId}-arg` : undefined}
+              />
+              <button
+                type="button"
+                className="icon-button"
+                onClick={() => move(i, -1)}
+                disabled={i === 0}
+                aria-label={`Move argument ${i + 1} up`}
+              >
                 <UpIcon size={16} />
               </button>
-              <button type="button" className="icon-button" onClick={() => move(i, 1)} disabled={i === value.args.length - 1} aria-label={`Move argument ${i + 1} down`}>
+              <button
+                type="button"
+                className="icon-button"
+                onClick={() => move(i, 1)}
+                disabled={i === value.args.length - 1}
+                aria-label={`Move argument ${i + 1} down`}
+              >
                 <DownIcon size={16} />
               </button>
-              <button type="button" className="icon-button" onClick={() => onChange({ ...value, args: value.args.filter((_, j) => j !== i) })} aria-label={`Remove argument ${i + 1}`}>
+              <button
+                type="button"
+                className="icon-button"
+                onClick={() => onChange({ ...value, args: value.args.filter((_, j) => j !== i) })}
+                aria-label={`Remove argument ${i + 1}`}
+              >
                 <CrossIcon size={16} />
               </button>
             </li>
           ))}
         </ol>
-        <button type="button" className="button button-small button-ghost" onClick={() => onChange({ ...value, args: [...value.args, ''] })} data-testid={testId ? `${testId}-add-arg` : undefined}>
+        <button
+          type="button"
+          className="button button-small button-ghost"
+          onClick={() => onChange({ ...value, args: [...value.args, ''] })}
+          data-testid={testId ? `${testId}-add-arg` : undefined}
+        >
           <PlusIcon size={14} /> Add argument
         </button>
       </fieldset>

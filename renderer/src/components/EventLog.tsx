@@ -54,15 +54,33 @@ function matches(e: StoredEvent, q: EventQuery): boolean {
   );
 }
 
-export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?: string; title?: string }) {
+export function EventLog({
+  fixedMonitorId,
+  title = 'Events',
+}: {
+  fixedMonitorId?: string;
+  title?: string;
+}) {
   const ups = useApp((s) => s.snapshot?.ups);
   const now = useNow();
-  const noFilters: Filters = { monitorId: fixedMonitorId ?? '', kinds: [], type: '', severity: '', text: '', from: '', to: '' };
+  const noFilters: Filters = {
+    monitorId: fixedMonitorId ?? '',
+    kinds: [],
+    type: '',
+    severity: '',
+    text: '',
+    from: '',
+    to: '',
+  };
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [debouncedText, setDebouncedText] = useState('');
   const [limit, setLimit] = useState(PAGE);
   const [reloadKey, setReloadKey] = useState(0);
-  const [state, setState] = useState<{ key: string; events: StoredEvent[] | null; error: { message: string; fix?: string } | null }>({ key: '', events: null, error: null });
+  const [state, setState] = useState<{
+    key: string;
+    events: StoredEvent[] | null;
+    error: { message: string; fix?: string } | null;
+  }>({ key: '', events: null, error: null });
   const ids = useId();
 
   useEffect(() => {
@@ -70,12 +88,18 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     return () => clearTimeout(t);
   }, [filters.text]);
 
-  const query = useMemo(() => toQuery({ ...filters, text: debouncedText }, limit), [filters, debouncedText, limit]);
+  const query = useMemo(
+    () => toQuery({ ...filters, text: debouncedText }, limit),
+    [filters, debouncedText, limit],
+  );
   const key = `${JSON.stringify(query)}#${reloadKey}`;
   const { error } = state;
   // The severity filter is applied here (the store has no severity index); newest first.
   const minRank = filters.severity === '' ? 0 : SEVERITY_RANK[filters.severity];
-  const events = useMemo(() => state.events?.filter((e) => SEVERITY_RANK[e.severity] >= minRank) ?? null, [state.events, minRank]);
+  const events = useMemo(
+    () => state.events?.filter((e) => SEVERITY_RANK[e.severity] >= minRank) ?? null,
+    [state.events, minRank],
+  );
   const loading = state.key !== key;
 
   useEffect(() => {
@@ -83,7 +107,8 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     api
       .invoke('events:query', query)
       .then((result) => {
-        if (!cancelled) setState({ key, events: [...result].sort((a, b) => b.at - a.at), error: null });
+        if (!cancelled)
+          setState({ key, events: [...result].sort((a, b) => b.at - a.at), error: null });
       })
       .catch((e: unknown) => {
         if (!cancelled) setState((s) => ({ key, events: s.events, error: errorText(e) }));
@@ -97,7 +122,11 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     useCallback(
       (e: StoredEvent) => {
         if (!matches(e, query)) return;
-        setState((s) => (s.events === null || s.events.some((x) => x.id !== undefined && x.id === e.id) ? s : { ...s, events: [e, ...s.events] }));
+        setState((s) =>
+          s.events === null || s.events.some((x) => x.id !== undefined && x.id === e.id)
+            ? s
+            : { ...s, events: [e, ...s.events] },
+        );
       },
       [query],
     ),
@@ -120,28 +149,57 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
     setFilters((f) => ({ ...f, [key]: value }));
     setLimit(PAGE);
   };
-  const filtered = filters.kinds.length > 0 || filters.type !== '' || filters.severity !== '' || filters.text !== '' || filters.from !== '' || filters.to !== '' || (!fixedMonitorId && filters.monitorId !== '');
+  const filtered =
+    filters.kinds.length > 0 ||
+    filters.type !== '' ||
+    filters.severity !== '' ||
+    filters.text !== '' ||
+    filters.from !== '' ||
+    filters.to !== '' ||
+    (!fixedMonitorId && filters.monitorId !== '');
 
   return (
     <section className="event-log" aria-labelledby={`${ids}-title`} data-testid="event-log">
       <div className="section-head">
         <h2 id={`${ids}-title`}>{title}</h2>
-        <button type="button" className="button button-ghost button-small" onClick={() => setReloadKey((k) => k + 1)} aria-label="Reload events">
+        <button
+          type="button"
+          className="button button-ghost button-small"
+          onClick={() => setReloadKey((k) => k + 1)}
+          aria-label="Reload events"
+        >
           <RefreshIcon size={16} /> Reload
         </button>
       </div>
-      <form className="filters" role="search" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+      <form
+        className="filters"
+        role="search"
+        aria-label="Filter events"
+        onSubmit={(e) => e.preventDefault()}
+      >
         <div className="filter-field filter-grow">
           <label htmlFor={`${ids}-text`}>Search</label>
           <div className="filter-search">
             <SearchIcon size={16} />
-            <input id={`${ids}-text`} type="search" placeholder="Words in the message" value={filters.text} onChange={(e) => set('text', e.target.value)} data-testid="event-filter-text" />
+            <input
+              id={`${ids}-text`}
+              type="search"
+              placeholder="Words in the message"
+              value={filters.text}
+              onChange={(e) => set('text', e.target.value)}
+              data-testid="event-filter-text"
+            />
           </div>
         </div>
         {!fixedMonitorId && (
           <div className="filter-field">
             <label htmlFor={`${ids}-ups`}>UPS</label>
-            <select id={`${ids}-ups`} value={filters.monitorId} onChange={(e) => set('monitorId', e.target.value)} data-testid="event-filter-ups">
+            <select
+              id={`${ids}-ups`}
+              value={filters.monitorId}
+              onChange={(e) => set('monitorId', e.target.value)}
+              data-testid="event-filter-ups"
+            >
               <option value="">All UPSes</option>
               {(ups ?? []).map((u) => (
                 <option key={u.monitorId} value={u.monitorId}>
@@ -154,7 +212,12 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         )}
         <div className="filter-field">
           <label htmlFor={`${ids}-type`}>Type</label>
-          <select id={`${ids}-type`} value={filters.type} onChange={(e) => set('type', e.target.value)} data-testid="event-filter-type">
+          <select
+            id={`${ids}-type`}
+            value={filters.type}
+            onChange={(e) => set('type', e.target.value)}
+            data-testid="event-filter-type"
+          >
             <option value="">All types</option>
             {typeOptions.map((t) => (
               <option key={t} value={t}>
@@ -165,7 +228,12 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         </div>
         <div className="filter-field">
           <label htmlFor={`${ids}-severity`}>Severity</label>
-          <select id={`${ids}-severity`} value={filters.severity} onChange={(e) => set('severity', e.target.value as Filters['severity'])} data-testid="event-filter-severity">
+          <select
+            id={`${ids}-severity`}
+            value={filters.severity}
+            onChange={(e) => set('severity', e.target.value as Filters['severity'])}
+            data-testid="event-filter-severity"
+          >
             <option value="">All</option>
             <option value="warning">Warnings and critical</option>
             <option value="critical">Critical only</option>
@@ -173,37 +241,68 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         </div>
         <div className="filter-field filter-date">
           <label htmlFor={`${ids}-from`}>From</label>
-          <input id={`${ids}-from`} type="datetime-local" value={filters.from} onChange={(e) => set('from', e.target.value)} data-testid="event-filter-from" />
+          <input
+            id={`${ids}-from`}
+            type="datetime-local"
+            value={filters.from}
+            onChange={(e) => set('from', e.target.value)}
+            data-testid="event-filter-from"
+          />
         </div>
         <div className="filter-field filter-date">
           <label htmlFor={`${ids}-to`}>To</label>
-          <input id={`${ids}-to`} type="datetime-local" value={filters.to} onChange={(e) => set('to', e.target.value)} data-testid="event-filter-to" />
+          <input
+            id={`${ids}-to`}
+            type="datetime-local"
+            value={filters.to}
+            onChange={(e) => set('to', e.target.value)}
+            data-testid="event-filter-to"
+          />
         </div>
         <div className="filter-row">
-        <fieldset className="chips filter-kinds" data-testid="event-filter-kinds">
-          <legend className="filter-legend">{filters.kinds.length === 0 ? 'Show (all kinds; tick to show only those)' : 'Show only'}</legend>
-          {KINDS.map((k) => (
-            <label key={k.id} className={`chip${filters.kinds.includes(k.id) ? ' is-on' : ''}`}>
-              <input
-                type="checkbox"
-                checked={filters.kinds.includes(k.id)}
-                onChange={(e) => set('kinds', e.target.checked ? [...filters.kinds, k.id] : filters.kinds.filter((x) => x !== k.id))}
-              />
-              {k.label}
-            </label>
-          ))}
-        </fieldset>
-        {filtered && (
-          <button type="button" className="button button-ghost button-small" onClick={() => setFilters(noFilters)}>
-            Clear filters
-          </button>
-        )}
+          <fieldset className="chips filter-kinds" data-testid="event-filter-kinds">
+            <legend className="filter-legend">
+              {filters.kinds.length === 0
+                ? 'Show (all kinds; tick to show only those)'
+                : 'Show only'}
+            </legend>
+            {KINDS.map((k) => (
+              <label key={k.id} className={`chip${filters.kinds.includes(k.id) ? ' is-on' : ''}`}>
+                <input
+                  type="checkbox"
+                  checked={filters.kinds.includes(k.id)}
+                  onChange={(e) =>
+                    set(
+                      'kinds',
+                      e.target.checked
+                        ? [...filters.kinds, k.id]
+                        : filters.kinds.filter((x) => x !== k.id),
+                    )
+                  }
+                />
+                {k.label}
+              </label>
+            ))}
+          </fieldset>
+          {filtered && (
+            <button
+              type="button"
+              className="button button-ghost button-small"
+              onClick={() => setFilters(noFilters)}
+            >
+              Clear filters
+            </button>
+          )}
         </div>
       </form>
 
       <ErrorBox error={error} />
       {events === null && !error && <Spinner label="Loading events" />}
-      {events !== null && events.length === 0 && <p className="muted empty-line">{filtered ? 'No event matches these filters.' : 'No events recorded yet.'}</p>}
+      {events !== null && events.length === 0 && (
+        <p className="muted empty-line">
+          {filtered ? 'No event matches these filters.' : 'No events recorded yet.'}
+        </p>
+      )}
       {events !== null && events.length > 0 && (
         <div className="table-wrap">
           <table className="events-table" data-testid="events-table">
@@ -217,13 +316,28 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
             </thead>
             <tbody aria-live="polite" aria-relevant="additions">
               {events.map((e, i) => (
-                <tr key={e.id ?? `${e.at}-${i}`} className={`sev-${e.severity}`} data-testid="event-row" data-type={e.type} data-kind={e.kind} data-severity={e.severity}>
+                <tr
+                  key={e.id ?? `${e.at}-${i}`}
+                  className={`sev-${e.severity}`}
+                  data-testid="event-row"
+                  data-type={e.type}
+                  data-kind={e.kind}
+                  data-severity={e.severity}
+                >
                   <td className="nowrap">
                     <time dateTime={new Date(e.at).toISOString()} title={formatDateTime(e.at)}>
                       {formatWhen(e.at, now)}
                     </time>
                   </td>
-                  {!fixedMonitorId && <td className="nowrap">{e.monitorId === '*' ? <span className="muted">—</span> : <a href={upsHref(e.monitorId, 'events')}>{labelOf(e.monitorId)}</a>}</td>}
+                  {!fixedMonitorId && (
+                    <td className="nowrap">
+                      {e.monitorId === '*' ? (
+                        <span className="muted">—</span>
+                      ) : (
+                        <a href={upsHref(e.monitorId, 'events')}>{labelOf(e.monitorId)}</a>
+                      )}
+                    </td>
+                  )}
                   <td className="nowrap">
                     <span className={`type-badge kind-${e.kind} sev-${e.severity}`}>
                       {e.severity === 'info' ? <InfoIcon size={13} /> : <AlertIcon size={13} />}
@@ -242,7 +356,12 @@ export function EventLog({ fixedMonitorId, title = 'Events' }: { fixedMonitorId?
         </div>
       )}
       {events !== null && events.length >= limit && (
-        <button type="button" className="button" onClick={() => setLimit((l) => Math.min(5000, l + PAGE))} disabled={loading || limit >= 5000}>
+        <button
+          type="button"
+          className="button"
+          onClick={() => setLimit((l) => Math.min(5000, l + PAGE))}
+          disabled={loading || limit >= 5000}
+        >
           Show older events
         </button>
       )}
@@ -289,7 +408,10 @@ export function RecentEvents({ monitorId, count = 5 }: { monitorId: string; coun
     let cancelled = false;
     api
       .invoke('events:query', { monitorId, limit: count })
-      .then((result) => !cancelled && setEvents([...result].sort((a, b) => b.at - a.at).slice(0, count)))
+      .then(
+        (result) =>
+          !cancelled && setEvents([...result].sort((a, b) => b.at - a.at).slice(0, count)),
+      )
       .catch(() => !cancelled && setEvents([]));
     return () => {
       cancelled = true;
@@ -306,14 +428,24 @@ export function RecentEvents({ monitorId, count = 5 }: { monitorId: string; coun
   );
   if (!events || events.length === 0) return null;
   return (
-    <section className="recent-events" aria-label={`Last ${count} events`} data-testid="recent-events">
+    <section
+      className="recent-events"
+      aria-label={`Last ${count} events`}
+      data-testid="recent-events"
+    >
       <ol>
         {events.map((e, i) => (
-          <li key={e.id ?? `${e.at}-${i}`} className={`sev-${e.severity}`} data-testid="recent-event" data-type={e.type}>
+          <li
+            key={e.id ?? `${e.at}-${i}`}
+            className={`sev-${e.severity}`}
+            data-testid="recent-event"
+            data-type={e.type}
+          >
             <time dateTime={new Date(e.at).toISOString()} title={formatDateTime(e.at)}>
               {formatWhen(e.at, now)}
             </time>{' '}
-            <span className={`type-badge kind-${e.kind} sev-${e.severity}`}>{e.type}</span> <span className="event-message">{e.message}</span>
+            <span className={`type-badge kind-${e.kind} sev-${e.severity}`}>{e.type}</span>{' '}
+            <span className="event-message">{e.message}</span>
           </li>
         ))}
       </ol>

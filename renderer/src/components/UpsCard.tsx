@@ -19,7 +19,14 @@ import {
   formatVoltage,
   isStale,
 } from '../format';
-import { ChevronRightIcon, ClientsIcon, ClockIcon, LockIcon, PowerIcon, ServerIcon } from '../icons';
+import {
+  ChevronRightIcon,
+  ClientsIcon,
+  ClockIcon,
+  LockIcon,
+  PowerIcon,
+  ServerIcon,
+} from '../icons';
 import { href, upsHref } from '../router';
 import { useState } from 'react';
 import { api, errorText } from '../api';
@@ -45,13 +52,24 @@ function TlsBadge({ tls }: { tls: UpsSnapshot['tls'] }) {
         ? 'TLS is off for this master (like upsmon’s default).'
         : 'STARTTLS is active on this connection.';
   return (
-    <span className={`tls-state tls-${tls.link}`} data-testid="tls-state" data-link={tls.link} title={title}>
+    <span
+      className={`tls-state tls-${tls.link}`}
+      data-testid="tls-state"
+      data-link={tls.link}
+      title={title}
+    >
       <LockIcon size={13} /> {text}
     </span>
   );
 }
 
-export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?: 'card' | 'detail' }) {
+export function UpsCard({
+  ups,
+  variant = 'card',
+}: {
+  ups: UpsSnapshot;
+  variant?: 'card' | 'detail';
+}) {
   const now = useCoreNow();
   const transportDown = useApp((s) => s.transport.kind !== 'open');
   const hasReadings = ups.statusAt !== null;
@@ -98,14 +116,26 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
             <TlsBadge tls={ups.tls} />
           </div>
         </div>
-        <span className={`role-chip role-${ups.role}`} data-testid="role" title={ups.role === 'secondary' ? 'Logs in to the master, which waits for this machine; this machine shuts down on low battery.' : 'Watches only; never shuts this machine down.'}>
+        <span
+          className={`role-chip role-${ups.role}`}
+          data-testid="role"
+          title={
+            ups.role === 'secondary'
+              ? 'Logs in to the master, which waits for this machine; this machine shuts down on low battery.'
+              : 'Watches only; never shuts this machine down.'
+          }
+        >
           {ROLE_LABEL[ups.role]}
           {ups.role === 'secondary' && <LoginWords ups={ups} />}
         </span>
       </header>
       {dryRunApplies(ups) && (
         <div>
-          <span className="badge badge-dry-run" data-testid="card-dry-run" title="Settings → Shutdown → Dry run: the shutdown command is recorded, not executed.">
+          <span
+            className="badge badge-dry-run"
+            data-testid="card-dry-run"
+            title="Settings → Shutdown → Dry run: the shutdown command is recorded, not executed."
+          >
             {DRY_RUN_BADGE}
           </span>
         </div>
@@ -113,7 +143,9 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
 
       <div className="ups-status-line" data-testid="ups-status">
         <StatusPill level={ups.level} stale={stale} text={stale ? statusWords : ups.statusText} />
-        {stale && hasReadings && ups.status && ups.statusText !== statusWords && <span className="muted">last known: {ups.statusText}</span>}
+        {stale && hasReadings && ups.status && ups.statusText !== statusWords && (
+          <span className="muted">last known: {ups.statusText}</span>
+        )}
         {!stale && ups.status && (
           <code className="raw-status" title="ups.status as read">
             {ups.status}
@@ -122,9 +154,13 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
       </div>
 
       {ups.onBatterySince !== null && !stale && (
-        <div className={`on-battery-facts${ups.critical ? ' is-critical' : ''}`} data-testid="on-battery">
+        <div
+          className={`on-battery-facts${ups.critical ? ' is-critical' : ''}`}
+          data-testid="on-battery"
+        >
           <div>
-            <ClockIcon size={14} /> On battery for <strong data-testid="time-on-battery">{formatElapsed(now - ups.onBatterySince)}</strong>
+            <ClockIcon size={14} /> On battery for{' '}
+            <strong data-testid="time-on-battery">{formatElapsed(now - ups.onBatterySince)}</strong>
           </div>
           {ups.rule.text && (
             <p className="small" data-testid="shutdown-rule">
@@ -140,7 +176,9 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
           testId={ups.connection === 'not-permitted' ? 'not-permitted' : 'login-refused'}
           title={
             <>
-              <LockIcon size={16} /> {ups.connection === 'not-permitted' ? 'Not permitted' : 'Login refused'} — this machine is not protected
+              <LockIcon size={16} />{' '}
+              {ups.connection === 'not-permitted' ? 'Not permitted' : 'Login refused'} — this
+              machine is not protected
             </>
           }
           action={
@@ -149,7 +187,18 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
             </a>
           }
         >
-          {ups.lastError ? <DiagnosisText explanation={ups.lastError.explanation} fix={ups.lastError.fix} code={ups.lastError.code} /> : <p>The master refused LOGIN, so it does not count this machine and will not wait for it before cutting power.</p>}
+          {ups.lastError ? (
+            <DiagnosisText
+              explanation={ups.lastError.explanation}
+              fix={ups.lastError.fix}
+              code={ups.lastError.code}
+            />
+          ) : (
+            <p>
+              The master refused LOGIN, so it does not count this machine and will not wait for it
+              before cutting power.
+            </p>
+          )}
         </Callout>
       )}
 
@@ -162,8 +211,16 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
       )}
 
       {ups.fsdLatchedAtStart && (
-        <Callout tone="warn" title="Forced shutdown was already latched on the master" testId="fsd-latched">
-          <p>When monitoring started, the master already advertised FSD while the UPS was on line power — typical of a Synology NAS that stayed up after an outage. What NUT Sentinel does about it is set in Settings → Shutdown.</p>
+        <Callout
+          tone="warn"
+          title="Forced shutdown was already latched on the master"
+          testId="fsd-latched"
+        >
+          <p>
+            When monitoring started, the master already advertised FSD while the UPS was on line
+            power — typical of a Synology NAS that stayed up after an outage. What NUT Sentinel does
+            about it is set in Settings → Shutdown.
+          </p>
           {ups.fsdLatch === 'awaiting-choice' && <LatchedFsdChoice monitorId={ups.monitorId} />}
         </Callout>
       )}
@@ -194,13 +251,19 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
             </div>
             <div>
               <dt>Input</dt>
-              <dd data-testid="input-voltage" className={m.inputVoltage === null ? 'is-unknown' : undefined}>
+              <dd
+                data-testid="input-voltage"
+                className={m.inputVoltage === null ? 'is-unknown' : undefined}
+              >
                 {formatVoltage(m.inputVoltage)}
               </dd>
             </div>
             <div>
               <dt>Output</dt>
-              <dd data-testid="output-voltage" className={m.outputVoltage === null ? 'is-unknown' : undefined}>
+              <dd
+                data-testid="output-voltage"
+                className={m.outputVoltage === null ? 'is-unknown' : undefined}
+              >
                 {formatVoltage(m.outputVoltage)}
               </dd>
             </div>
@@ -210,7 +273,11 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
 
       {ups.lastError && !refused && (stale || ups.connection === 'connecting') && (
         <div className="ups-error" data-testid="connection-error">
-          <DiagnosisText explanation={ups.lastError.explanation} fix={ups.lastError.fix} code={ups.lastError.code} />
+          <DiagnosisText
+            explanation={ups.lastError.explanation}
+            fix={ups.lastError.fix}
+            code={ups.lastError.code}
+          />
         </div>
       )}
 
@@ -221,13 +288,25 @@ export function UpsCard({ ups, variant = 'card' }: { ups: UpsSnapshot; variant?:
       )}
 
       <footer className="ups-card-foot">
-        <span className={`age${stale ? ' is-stale' : ''}`} data-testid="data-age" title={ups.statusAt ? `Last status read ${formatDateTime(ups.statusAt)}` : undefined}>
+        <span
+          className={`age${stale ? ' is-stale' : ''}`}
+          data-testid="data-age"
+          title={ups.statusAt ? `Last status read ${formatDateTime(ups.statusAt)}` : undefined}
+        >
           <span className={`live-dot${stale ? ' is-off' : ''}`} aria-hidden="true" />
-          {ups.statusAt === null ? CONNECTION_LABEL[ups.connection] : stale ? `${frozen && !isStale(ups) ? 'Not updating' : CONNECTION_LABEL[ups.connection]} · updated ${formatAge(age)}` : `Updated ${formatAge(age)}`}
+          {ups.statusAt === null
+            ? CONNECTION_LABEL[ups.connection]
+            : stale
+              ? `${frozen && !isStale(ups) ? 'Not updating' : CONNECTION_LABEL[ups.connection]} · updated ${formatAge(age)}`
+              : `Updated ${formatAge(age)}`}
         </span>
         <ClientsSummary ups={ups} />
         {variant === 'card' && (
-          <a className="details-link" href={upsHref(ups.monitorId)} aria-label={`Details of ${ups.upsName} on ${ups.masterLabel}`}>
+          <a
+            className="details-link"
+            href={upsHref(ups.monitorId)}
+            aria-label={`Details of ${ups.upsName} on ${ups.masterLabel}`}
+          >
             Details <ChevronRightIcon size={16} />
           </a>
         )}
@@ -245,17 +324,25 @@ function connectionWords(ups: UpsSnapshot): string {
 function LoginWords({ ups }: { ups: UpsSnapshot }) {
   if (ups.loggedIn) return <span className="role-ok"> · logged in</span>;
   if (ups.connection === 'connecting') return <span className="role-muted"> · logging in…</span>;
-  if (ups.connection === 'logged-out') return <span className="role-muted"> · {ups.shutdown.dryRun ? 'logged out for the rehearsal' : 'logged out (shutting down)'}</span>;
+  if (ups.connection === 'logged-out')
+    return (
+      <span className="role-muted">
+        {' '}
+        · {ups.shutdown.dryRun ? 'logged out for the rehearsal' : 'logged out (shutting down)'}
+      </span>
+    );
   return <span className="role-bad"> · not logged in</span>;
 }
 
 /** The banner's title: a dry run says it rehearses; "Shutting …" only when it is real. */
 function shutdownTitle(ups: UpsSnapshot): string {
   const { phase, dryRun, rehearsedAt } = ups.shutdown;
-  if (phase === 'rehearsed') return `Shutdown rehearsed (dry run)${rehearsedAt === null ? '' : ` at ${formatTimeOfDay(rehearsedAt)}`}`;
+  if (phase === 'rehearsed')
+    return `Shutdown rehearsed (dry run)${rehearsedAt === null ? '' : ` at ${formatTimeOfDay(rehearsedAt)}`}`;
   if (phase === 'done' && ups.shutdown.commandOk === false) return 'The shutdown command failed';
   if (dryRun && phase === 'final-delay') return 'Rehearsing the shutdown (dry run, FINALDELAY)';
-  if (dryRun && phase === 'command-running') return 'Rehearsing the shutdown (dry run): recording the command';
+  if (dryRun && phase === 'command-running')
+    return 'Rehearsing the shutdown (dry run): recording the command';
   return SHUTDOWN_PHASE_LABEL[phase];
 }
 
@@ -264,7 +351,12 @@ function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
   const remaining = deadline === null ? null : deadline - now;
   const rehearsal = phase === 'rehearsed';
   return (
-    <div className={`shutdown-banner${rehearsal ? ' is-rehearsal' : ''}`} role={rehearsal ? 'status' : 'alert'} data-testid="shutdown-banner" data-phase={phase}>
+    <div
+      className={`shutdown-banner${rehearsal ? ' is-rehearsal' : ''}`}
+      role={rehearsal ? 'status' : 'alert'}
+      data-testid="shutdown-banner"
+      data-phase={phase}
+    >
       <PowerIcon size={22} />
       <div>
         <div className="shutdown-title" data-testid="shutdown-title">
@@ -277,12 +369,22 @@ function ShutdownBanner({ ups, now }: { ups: UpsSnapshot; now: number }) {
           )}
         </div>
         {rehearsal ? (
-          <div className="shutdown-dry">This machine logged out like a real shutdown and logged in again; it keeps monitoring. The card returns to normal when the UPS is back on line.</div>
+          <div className="shutdown-dry">
+            This machine logged out like a real shutdown and logged in again; it keeps monitoring.
+            The card returns to normal when the UPS is back on line.
+          </div>
         ) : (
-          dryRun && phase !== 'waiting-hostsync' && <div className="shutdown-dry">Dry run: the shutdown command is recorded, not executed.</div>
+          dryRun &&
+          phase !== 'waiting-hostsync' && (
+            <div className="shutdown-dry">
+              Dry run: the shutdown command is recorded, not executed.
+            </div>
+          )
         )}
         {ups.criticalReason && <div className="shutdown-reason">{ups.criticalReason}</div>}
-        {phase === 'done' && ups.shutdown.commandOk === false && <AcknowledgeShutdown monitorId={ups.monitorId} />}
+        {phase === 'done' && ups.shutdown.commandOk === false && (
+          <AcknowledgeShutdown monitorId={ups.monitorId} />
+        )}
       </div>
     </div>
   );
@@ -295,7 +397,11 @@ function ClientsSummary({ ups }: { ups: UpsSnapshot }) {
   // Never "incl. this machine" beside "not logged in": the list may predate our logout.
   const thisMachine = ups.loggedIn && list?.some((c) => c.isThisMachine);
   return (
-    <a className={`clients-summary${missingExpected.length ? ' has-missing' : ''}`} href={upsHref(ups.monitorId, 'clients')} data-testid="clients-summary">
+    <a
+      className={`clients-summary${missingExpected.length ? ' has-missing' : ''}`}
+      href={upsHref(ups.monitorId, 'clients')}
+      data-testid="clients-summary"
+    >
       <ClientsIcon size={14} />
       {count === null ? 'clients unknown' : `${count} logged in`}
       {thisMachine ? ' (incl. this machine)' : ''}
@@ -306,7 +412,10 @@ function ClientsSummary({ ups }: { ups: UpsSnapshot }) {
 
 /** Runs one API call for a button: busy while it runs, the error in words when it fails. */
 function useApiAction() {
-  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({
+    busy: false,
+    error: null,
+  });
   const run = async (action: () => Promise<unknown>) => {
     setState({ busy: true, error: null });
     try {
@@ -324,11 +433,25 @@ function AcknowledgeShutdown({ monitorId }: { monitorId: string }) {
   const action = useApiAction();
   return (
     <div className="shutdown-ack">
-      <p className="small">This machine is still running. Re-arm monitoring to react to the next power event.</p>
-      <button type="button" className="button button-small" disabled={action.busy} onClick={() => void action.run(() => api.invoke('monitor:acknowledge-shutdown', { monitorId }))} data-testid="acknowledge-shutdown">
+      <p className="small">
+        This machine is still running. Re-arm monitoring to react to the next power event.
+      </p>
+      <button
+        type="button"
+        className="button button-small"
+        disabled={action.busy}
+        onClick={() =>
+          void action.run(() => api.invoke('monitor:acknowledge-shutdown', { monitorId }))
+        }
+        data-testid="acknowledge-shutdown"
+      >
         Re-arm monitoring
       </button>
-      {action.error && <p className="text-bad small" role="alert">{action.error}</p>}
+      {action.error && (
+        <p className="text-bad small" role="alert">
+          {action.error}
+        </p>
+      )}
     </div>
   );
 }
@@ -336,16 +459,33 @@ function AcknowledgeShutdown({ monitorId }: { monitorId: string }) {
 /** Policy `ask`: the operator decides what a latched FSD means for this machine. */
 function LatchedFsdChoice({ monitorId }: { monitorId: string }) {
   const action = useApiAction();
-  const choose = (choice: 'obey' | 'ignore') => void action.run(() => api.invoke('monitor:latched-fsd-choice', { monitorId, choice }));
+  const choose = (choice: 'obey' | 'ignore') =>
+    void action.run(() => api.invoke('monitor:latched-fsd-choice', { monitorId, choice }));
   return (
     <div className="fsd-latch-choice" role="group" aria-label="What to do about the latched FSD">
-      <button type="button" className="button button-small" disabled={action.busy} onClick={() => choose('ignore')} data-testid="latched-fsd-ignore">
+      <button
+        type="button"
+        className="button button-small"
+        disabled={action.busy}
+        onClick={() => choose('ignore')}
+        data-testid="latched-fsd-ignore"
+      >
         Ignore while on line
       </button>
-      <button type="button" className="button button-small button-danger" disabled={action.busy} onClick={() => choose('obey')} data-testid="latched-fsd-obey">
+      <button
+        type="button"
+        className="button button-small button-danger"
+        disabled={action.busy}
+        onClick={() => choose('obey')}
+        data-testid="latched-fsd-obey"
+      >
         Obey: shut this machine down
       </button>
-      {action.error && <p className="text-bad small" role="alert">{action.error}</p>}
+      {action.error && (
+        <p className="text-bad small" role="alert">
+          {action.error}
+        </p>
+      )}
     </div>
   );
 }

@@ -6,9 +6,21 @@ import { AlertIcon, CheckIcon, CrossIcon, InfoIcon } from '../icons';
 
 export type Level = UpsSnapshot['level'];
 
-export function StatusPill({ level, text, stale }: { level: Level; text?: string; stale?: boolean }) {
+export function StatusPill({
+  level,
+  text,
+  stale,
+}: {
+  level: Level;
+  text?: string;
+  stale?: boolean;
+}) {
   return (
-    <span className={`pill level-${stale ? 'comm-lost' : level}`} data-testid="status-pill" data-level={level}>
+    <span
+      className={`pill level-${stale ? 'comm-lost' : level}`}
+      data-testid="status-pill"
+      data-level={level}
+    >
       <span className="pill-dot" aria-hidden="true" />
       {text ?? LEVEL_LABEL[level]}
     </span>
@@ -16,7 +28,17 @@ export function StatusPill({ level, text, stale }: { level: Level; text?: string
 }
 
 /** A ring gauge for the battery charge. Unknown is drawn as an empty dashed ring, never as 0. */
-export function ChargeGauge({ value, stale, size = 112, label = 'Battery charge' }: { value: number | null; stale?: boolean; size?: number; label?: string }) {
+export function ChargeGauge({
+  value,
+  stale,
+  size = 112,
+  label = 'Battery charge',
+}: {
+  value: number | null;
+  stale?: boolean;
+  size?: number;
+  label?: string;
+}) {
   const r = 42;
   const circumference = 2 * Math.PI * r;
   const v = value === null ? null : clamp(value, 0, 100);
@@ -29,12 +51,20 @@ export function ChargeGauge({ value, stale, size = 112, label = 'Battery charge'
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={v ?? undefined}
-      aria-valuetext={v === null ? 'unknown' : `${Math.round(v)} percent${stale ? ', last known' : ''}`}
+      aria-valuetext={
+        v === null ? 'unknown' : `${Math.round(v)} percent${stale ? ', last known' : ''}`
+      }
       data-testid="charge-gauge"
       style={{ width: size, height: size }}
     >
       <svg viewBox="0 0 100 100" width={size} height={size} aria-hidden="true">
-        <circle className="gauge-track" cx="50" cy="50" r={r} strokeDasharray={v === null ? '4 6' : undefined} />
+        <circle
+          className="gauge-track"
+          cx="50"
+          cy="50"
+          r={r}
+          strokeDasharray={v === null ? '4 6' : undefined}
+        />
         {v !== null && (
           <circle
             className="gauge-value"
@@ -59,7 +89,15 @@ export function Bar({ value, label }: { value: number | null; label: string }) {
   const v = value === null ? null : clamp(value, 0, 100);
   const tone = v === null ? 'muted' : v >= 90 ? 'bad' : v >= 70 ? 'warn' : 'good';
   return (
-    <div className={`bar tone-${tone}`} role="meter" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={v ?? undefined} aria-valuetext={v === null ? 'unknown' : `${Math.round(v)} percent`}>
+    <div
+      className={`bar tone-${tone}`}
+      role="meter"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={v ?? undefined}
+      aria-valuetext={v === null ? 'unknown' : `${Math.round(v)} percent`}
+    >
       <div className="bar-fill" style={{ width: `${v ?? 0}%` }} />
     </div>
   );
@@ -67,7 +105,21 @@ export function Bar({ value, label }: { value: number | null; label: string }) {
 
 type Tone = 'info' | 'warn' | 'bad' | 'good';
 
-export function Callout({ tone, title, children, action, testId, role }: { tone: Tone; title: ReactNode; children?: ReactNode; action?: ReactNode; testId?: string; role?: 'alert' | 'status' }) {
+export function Callout({
+  tone,
+  title,
+  children,
+  action,
+  testId,
+  role,
+}: {
+  tone: Tone;
+  title: ReactNode;
+  children?: ReactNode;
+  action?: ReactNode;
+  testId?: string;
+  role?: 'alert' | 'status';
+}) {
   const Icon = tone === 'good' ? CheckIcon : tone === 'info' ? InfoIcon : AlertIcon;
   return (
     <div className={`callout tone-${tone}`} data-testid={testId} role={role}>
@@ -88,7 +140,15 @@ export function RichText({ text }: { text: string }) {
 }
 
 /** Explanation + fix, as the core's diagnoses carry them. */
-export function DiagnosisText({ explanation, fix, code }: { explanation: string; fix?: string | undefined; code?: string }) {
+export function DiagnosisText({
+  explanation,
+  fix,
+  code,
+}: {
+  explanation: string;
+  fix?: string | undefined;
+  code?: string;
+}) {
   return (
     <>
       <p className="diag-explanation">
@@ -105,7 +165,13 @@ export function DiagnosisText({ explanation, fix, code }: { explanation: string;
   );
 }
 
-export function ErrorBox({ error, testId }: { error: { message: string; fix?: string | undefined } | null; testId?: string }) {
+export function ErrorBox({
+  error,
+  testId,
+}: {
+  error: { message: string; fix?: string | undefined } | null;
+  testId?: string;
+}) {
   if (!error) return null;
   return (
     <Callout tone="bad" title="Something went wrong" role="alert" testId={testId}>
@@ -126,12 +192,17 @@ export function Field({
   hint?: ReactNode;
   error?: string | undefined;
   className?: string;
-  children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode;
+  children: (props: {
+    id: string;
+    'aria-describedby'?: string;
+    'aria-invalid'?: boolean;
+  }) => ReactNode;
 }) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field${error ? ' has-error' : ''}${className ? ` ${className}` : ''}`}>
       <label htmlFor={id}>{label}</label>
@@ -143,7 +214,10 @@ export function Field({
       )}
       {error && (
         <div className="field-error" id={errorId}>
-          <CrossIcon size={14} /> <span><RichText text={error} /></span>
+          <CrossIcon size={14} />{' '}
+          <span>
+            <RichText text={error} />
+          </span>
         </div>
       )}
     </div>
@@ -151,11 +225,35 @@ export function Field({
 }
 
 /** A checkbox rendered as a switch (keeps native keyboard and form semantics). */
-export function Switch({ checked, onChange, label, hint, testId, disabled }: { checked: boolean; onChange: (value: boolean) => void; label: ReactNode; hint?: ReactNode; testId?: string; disabled?: boolean }) {
+export function Switch({
+  checked,
+  onChange,
+  label,
+  hint,
+  testId,
+  disabled,
+}: {
+  checked: boolean;
+  onChange: (value: boolean) => void;
+  label: ReactNode;
+  hint?: ReactNode;
+  testId?: string;
+  disabled?: boolean;
+}) {
   const id = useId();
   return (
     <div className="switch-row">
-      <input id={id} type="checkbox" role="switch" className="switch" checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} data-testid={testId} aria-describedby={hint ? `${id}-hint` : undefined} />
+      <input
+        id={id}
+        type="checkbox"
+        role="switch"
+        className="switch"
+        checked={checked}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.checked)}
+        data-testid={testId}
+        aria-describedby={hint ? `${id}-hint` : undefined}
+      />
       <div>
         <label htmlFor={id} className="switch-label">
           {label}
@@ -171,7 +269,17 @@ export function Switch({ checked, onChange, label, hint, testId, disabled }: { c
 }
 
 /** Accessible tabs as links (each tab is a route), arrow keys move between them. */
-export function TabLinks<T extends string>({ tabs, current, hrefOf, label }: { tabs: readonly { id: T; label: ReactNode }[]; current: T; hrefOf: (id: T) => string; label: string }) {
+export function TabLinks<T extends string>({
+  tabs,
+  current,
+  hrefOf,
+  label,
+}: {
+  tabs: readonly { id: T; label: ReactNode }[];
+  current: T;
+  hrefOf: (id: T) => string;
+  label: string;
+}) {
   const ref = useRef<HTMLElement>(null);
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
@@ -185,7 +293,13 @@ export function TabLinks<T extends string>({ tabs, current, hrefOf, label }: { t
   return (
     <nav className="tabs" aria-label={label} ref={ref} onKeyDown={onKeyDown}>
       {tabs.map((tab) => (
-        <a key={tab.id} href={hrefOf(tab.id)} className={`tab${tab.id === current ? ' is-current' : ''}`} aria-current={tab.id === current ? 'page' : undefined} data-testid={`tab-${tab.id}`}>
+        <a
+          key={tab.id}
+          href={hrefOf(tab.id)}
+          className={`tab${tab.id === current ? ' is-current' : ''}`}
+          aria-current={tab.id === current ? 'page' : undefined}
+          data-testid={`tab-${tab.id}`}
+        >
           {tab.label}
         </a>
       ))}
@@ -194,14 +308,32 @@ export function TabLinks<T extends string>({ tabs, current, hrefOf, label }: { t
 }
 
 /** A radio group drawn as a segmented control. */
-export function Segmented<T extends string>({ options, value, onChange, label, testId }: { options: readonly { value: T; label: ReactNode }[]; value: T; onChange: (v: T) => void; label: string; testId?: string }) {
+export function Segmented<T extends string>({
+  options,
+  value,
+  onChange,
+  label,
+  testId,
+}: {
+  options: readonly { value: T; label: ReactNode }[];
+  value: T;
+  onChange: (v: T) => void;
+  label: string;
+  testId?: string;
+}) {
   const name = useId();
   return (
     <fieldset className="segmented" data-testid={testId}>
       <legend className="visually-hidden">{label}</legend>
       {options.map((o) => (
         <label key={o.value} className={`segment${o.value === value ? ' is-selected' : ''}`}>
-          <input type="radio" name={name} value={o.value} checked={o.value === value} onChange={() => onChange(o.value)} />
+          <input
+            type="radio"
+            name={name}
+            value={o.value}
+            checked={o.value === value}
+            onChange={() => onChange(o.value)}
+          />
           <span>{o.label}</span>
         </label>
       ))}
@@ -209,7 +341,15 @@ export function Segmented<T extends string>({ options, value, onChange, label, t
   );
 }
 
-export function EmptyState({ title, children, action }: { title: ReactNode; children?: ReactNode; action?: ReactNode }) {
+export function EmptyState({
+  title,
+  children,
+  action,
+}: {
+  title: ReactNode;
+  children?: ReactNode;
+  action?: ReactNode;
+}) {
   return (
     <div className="empty-state">
       <h2>{title}</h2>

@@ -12,7 +12,8 @@ export function ClientsView() {
   const snapshot = useApp((s) => s.snapshot);
   const { data, error } = useConfig();
   const groups = new Map<string, UpsSnapshot[]>();
-  for (const u of snapshot?.ups ?? []) groups.set(u.masterId, [...(groups.get(u.masterId) ?? []), u]);
+  for (const u of snapshot?.ups ?? [])
+    groups.set(u.masterId, [...(groups.get(u.masterId) ?? []), u]);
 
   return (
     <>
@@ -20,16 +21,37 @@ export function ClientsView() {
         <h1 tabIndex={-1} data-route-heading>
           Connected secondaries
         </h1>
-        <p className="page-sub">Which machines each master counts before it cuts power, and which expected ones are missing.</p>
+        <p className="page-sub">
+          Which machines each master counts before it cuts power, and which expected ones are
+          missing.
+        </p>
       </div>
       {error && <ErrorBox error={{ message: error }} />}
       {!snapshot && <Spinner />}
-      {snapshot && groups.size === 0 && <EmptyState title="No master configured" action={<a className="button button-primary" href={href({ name: 'settings', section: 'masters' })}>Add a master</a>} />}
+      {snapshot && groups.size === 0 && (
+        <EmptyState
+          title="No master configured"
+          action={
+            <a
+              className="button button-primary"
+              href={href({ name: 'settings', section: 'masters' })}
+            >
+              Add a master
+            </a>
+          }
+        />
+      )}
       {[...groups.entries()].map(([masterId, list]) => {
         const first = list[0]!;
         const master = data?.config.masters.find((m) => m.id === masterId);
         return (
-          <section key={masterId} className="panel" aria-labelledby={`master-${masterId}`} data-testid="master-clients" data-master-id={masterId}>
+          <section
+            key={masterId}
+            className="panel"
+            aria-labelledby={`master-${masterId}`}
+            data-testid="master-clients"
+            data-master-id={masterId}
+          >
             <div className="panel-head">
               <h2 id={`master-${masterId}`}>
                 <ServerIcon size={18} /> {first.masterLabel}

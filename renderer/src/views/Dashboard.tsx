@@ -14,7 +14,11 @@ export function Dashboard() {
         <h1 tabIndex={-1} data-route-heading>
           Dashboard
         </h1>
-        {snapshot && snapshot.ups.length > 0 && <p className="page-sub" data-testid="summary-line">{summaryLine(snapshot.ups)}</p>}
+        {snapshot && snapshot.ups.length > 0 && (
+          <p className="page-sub" data-testid="summary-line">
+            {summaryLine(snapshot.ups)}
+          </p>
+        )}
       </div>
       {loadError && !snapshot && <ErrorBox error={{ message: loadError }} />}
       {!snapshot && !loadError && <Spinner label="Loading status" />}
@@ -23,22 +27,40 @@ export function Dashboard() {
           title="No UPS monitored yet"
           action={
             <>
-              <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'synology' })} data-testid="add-synology">
+              <a
+                className="button button-primary"
+                href={href({ name: 'master-edit', masterId: null, preset: 'synology' })}
+                data-testid="add-synology"
+              >
                 Add a Synology NAS
               </a>
-              <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'proxmox' })} data-testid="add-proxmox">
+              <a
+                className="button button-primary"
+                href={href({ name: 'master-edit', masterId: null, preset: 'proxmox' })}
+                data-testid="add-proxmox"
+              >
                 Add a Proxmox VE host
               </a>
-              <a className="button" href={href({ name: 'master-edit', masterId: null, preset: 'generic' })} data-testid="add-generic">
+              <a
+                className="button"
+                href={href({ name: 'master-edit', masterId: null, preset: 'generic' })}
+                data-testid="add-generic"
+              >
                 Another NUT server
               </a>
-              <a className="button button-ghost" href={href({ name: 'settings', section: 'import' })}>
+              <a
+                className="button button-ghost"
+                href={href({ name: 'settings', section: 'import' })}
+              >
                 Import upsmon.conf
               </a>
             </>
           }
         >
-          <p>NUT Sentinel watches a UPS that another machine shares over the network (the NUT master) and shuts this machine down in time. Add the master that has the UPS plugged in.</p>
+          <p>
+            NUT Sentinel watches a UPS that another machine shares over the network (the NUT master)
+            and shuts this machine down in time. Add the master that has the UPS plugged in.
+          </p>
           <FindMasters />
           <p className="muted small">Or pick what shares the UPS and enter its address:</p>
         </EmptyState>
@@ -54,13 +76,21 @@ export function Dashboard() {
   );
 }
 
-function summaryLine(ups: { level: string; connection: string; stale: boolean; critical: boolean }[]): string {
+function summaryLine(
+  ups: { level: string; connection: string; stale: boolean; critical: boolean }[],
+): string {
   const total = ups.length;
-  const online = ups.filter((u) => u.level === 'online' && !u.stale && u.connection === 'connected').length;
+  const online = ups.filter(
+    (u) => u.level === 'online' && !u.stale && u.connection === 'connected',
+  ).length;
   const shuttingDown = ups.filter((u) => u.level === 'shutting-down').length;
   const critical = ups.filter((u) => u.critical && u.level !== 'shutting-down').length;
-  const onBattery = ups.filter((u) => (u.level === 'on-battery' || u.level === 'low-battery') && !u.critical).length;
-  const problems = ups.filter((u) => u.connection !== 'connected' && u.connection !== 'logged-out').length;
+  const onBattery = ups.filter(
+    (u) => (u.level === 'on-battery' || u.level === 'low-battery') && !u.critical,
+  ).length;
+  const problems = ups.filter(
+    (u) => u.connection !== 'connected' && u.connection !== 'logged-out',
+  ).length;
   const parts = [`${total} ${total === 1 ? 'UPS' : 'UPSes'}`];
   if (shuttingDown) parts.push(`${shuttingDown} shutting down`);
   if (critical) parts.push(`${critical} critical`);

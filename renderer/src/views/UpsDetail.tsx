@@ -35,7 +35,14 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
           UPS {monitorId}
         </h1>
         {loaded ? (
-          <EmptyState title="This UPS is not monitored" action={<a className="button" href="#/">Back to the dashboard</a>}>
+          <EmptyState
+            title="This UPS is not monitored"
+            action={
+              <a className="button" href="#/">
+                Back to the dashboard
+              </a>
+            }
+          >
             <p>It may have been removed from the configuration.</p>
           </EmptyState>
         ) : (
@@ -54,18 +61,28 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
         <h1 tabIndex={-1} data-route-heading>
           {ups.upsName} <span className="muted">on {ups.masterLabel}</span>
         </h1>
-        <a className="button button-ghost button-small" href={href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' })}>
+        <a
+          className="button button-ghost button-small"
+          href={href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' })}
+        >
           Edit master
         </a>
       </div>
       <RecentEvents monitorId={ups.monitorId} />
       <UpsCard ups={ups} variant="detail" />
-      <TabLinks tabs={TABS} current={tab} hrefOf={(t) => upsHref(monitorId, t)} label="UPS sections" />
+      <TabLinks
+        tabs={TABS}
+        current={tab}
+        hrefOf={(t) => upsHref(monitorId, t)}
+        label="UPS sections"
+      />
       <div className="tab-panel">
         {tab === 'history' && <HistoryPanel monitorId={ups.monitorId} />}
         {tab === 'variables' && <VariablesPanel ups={ups} />}
         {tab === 'clients' && <ClientsTab ups={ups} />}
-        {tab === 'events' && <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />}
+        {tab === 'events' && (
+          <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />
+        )}
         {tab === 'fsd-test' && <FsdTest ups={ups} />}
       </div>
     </>
@@ -101,7 +118,12 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
   const gridWidth = useWidth(gridRef);
   // Two charts side by side when wide: each is about half the grid.
   const chartWidth = gridWidth >= 760 ? Math.floor((gridWidth - 24) / 2) - 24 : gridWidth - 24;
-  const [result, setResult] = useState<{ samples: ResponseOf<'history:query-samples'>; from: number; to: number; bucketMs: number } | null>(null);
+  const [result, setResult] = useState<{
+    samples: ResponseOf<'history:query-samples'>;
+    from: number;
+    to: number;
+    bucketMs: number;
+  } | null>(null);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
   const [reload, setReload] = useState(0);
   const spec = RANGES.find((r) => r.value === range)!;
@@ -130,7 +152,13 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
     };
   }, [monitorId, spec, maxPoints, chartWidth, reload]);
 
-  const series = useMemo(() => (result ? METRIC_SPECS.map((s) => buildSeries(result.samples, s.metric, result.bucketMs)) : null), [result]);
+  const series = useMemo(
+    () =>
+      result
+        ? METRIC_SPECS.map((s) => buildSeries(result.samples, s.metric, result.bucketMs))
+        : null,
+    [result],
+  );
 
   return (
     <section aria-labelledby="history-h" data-testid="history-panel">
@@ -140,8 +168,19 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
           <span className="legend-onbatt">
             <span className="swatch" aria-hidden="true" /> on battery
           </span>
-          <Segmented options={RANGES.map((r) => ({ value: r.value, label: r.label }))} value={range} onChange={setRange} label="Time range" testId="history-range" />
-          <button type="button" className="button button-ghost button-small" onClick={() => setReload((r) => r + 1)} aria-label="Reload history">
+          <Segmented
+            options={RANGES.map((r) => ({ value: r.value, label: r.label }))}
+            value={range}
+            onChange={setRange}
+            label="Time range"
+            testId="history-range"
+          />
+          <button
+            type="button"
+            className="button button-ghost button-small"
+            onClick={() => setReload((r) => r + 1)}
+            aria-label="Reload history"
+          >
             <RefreshIcon size={16} />
           </button>
         </div>
@@ -151,10 +190,27 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
         {!series && !error && <Spinner label="Loading history" />}
         {series &&
           result &&
-          METRIC_SPECS.map((s, i) => <MetricChart key={s.metric} spec={s} series={series[i]!} from={result.from} to={result.to} width={chartWidth} testId={`chart-${s.metric}`} />)}
+          METRIC_SPECS.map((s, i) => (
+            <MetricChart
+              key={s.metric}
+              spec={s}
+              series={series[i]!}
+              from={result.from}
+              to={result.to}
+              width={chartWidth}
+              testId={`chart-${s.metric}`}
+            />
+          ))}
       </div>
-      {result && result.samples.length === 0 && <p className="muted">No history recorded for this period yet. Samples are kept while NUT Sentinel runs.</p>}
-      <p className="muted small">Gaps are periods without readings (NUT Sentinel not running, this machine asleep, or the master unreachable) — they are never filled in.</p>
+      {result && result.samples.length === 0 && (
+        <p className="muted">
+          No history recorded for this period yet. Samples are kept while NUT Sentinel runs.
+        </p>
+      )}
+      <p className="muted small">
+        Gaps are periods without readings (NUT Sentinel not running, this machine asleep, or the
+        master unreachable) — they are never filled in.
+      </p>
     </section>
   );
 });
@@ -163,7 +219,12 @@ function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
   const [query, setQuery] = useState('');
   const [reload, setReload] = useState(0);
   const key = `${ups.monitorId}#${reload}`;
-  const [state, setState] = useState<{ key: string; vars: ResponseOf<'ups:get-variables'> | null; readAt: number | null; error: { message: string; fix?: string } | null }>({
+  const [state, setState] = useState<{
+    key: string;
+    vars: ResponseOf<'ups:get-variables'> | null;
+    readAt: number | null;
+    error: { message: string; fix?: string } | null;
+  }>({
     key: '',
     vars: null,
     readAt: null,
@@ -179,7 +240,13 @@ function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
     api
       .invoke('ups:get-variables', { monitorId: ups.monitorId })
       .then((v) => {
-        if (!cancelled) setState({ key, vars: [...v].sort((a, b) => a.name.localeCompare(b.name)), readAt: Date.now(), error: null });
+        if (!cancelled)
+          setState({
+            key,
+            vars: [...v].sort((a, b) => a.name.localeCompare(b.name)),
+            readAt: Date.now(),
+            error: null,
+          });
       })
       .catch((e: unknown) => {
         if (!cancelled) setState((s) => ({ ...s, key, error: errorText(e) }));
@@ -190,15 +257,28 @@ function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
   }, [ups.monitorId, key]);
 
   const q = query.trim().toLowerCase();
-  const shown = (vars ?? []).filter((v) => q === '' || v.name.toLowerCase().includes(q) || v.value.toLowerCase().includes(q) || (v.description ?? '').toLowerCase().includes(q));
+  const shown = (vars ?? []).filter(
+    (v) =>
+      q === '' ||
+      v.name.toLowerCase().includes(q) ||
+      v.value.toLowerCase().includes(q) ||
+      (v.description ?? '').toLowerCase().includes(q),
+  );
 
   return (
     <section aria-labelledby={`${ids}-h`} data-testid="variables-panel">
       <div className="section-head">
         <h2 id={`${ids}-h`}>Variables</h2>
         <div className="row-gap">
-          {readAt !== null && <span className="muted small">read {formatAge(Math.max(0, now - readAt))}</span>}
-          <button type="button" className="button button-ghost button-small" onClick={() => setReload((r) => r + 1)} disabled={loading}>
+          {readAt !== null && (
+            <span className="muted small">read {formatAge(Math.max(0, now - readAt))}</span>
+          )}
+          <button
+            type="button"
+            className="button button-ghost button-small"
+            onClick={() => setReload((r) => r + 1)}
+            disabled={loading}
+          >
             <RefreshIcon size={16} /> Read again
           </button>
         </div>
@@ -208,13 +288,24 @@ function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
         <label htmlFor={`${ids}-q`} className="visually-hidden">
           Search variables
         </label>
-        <input id={`${ids}-q`} type="search" placeholder="Search names, values and descriptions" value={query} onChange={(e) => setQuery(e.target.value)} data-testid="variables-search" />
+        <input
+          id={`${ids}-q`}
+          type="search"
+          placeholder="Search names, values and descriptions"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          data-testid="variables-search"
+        />
       </div>
       {error && (
         <ErrorBox
           error={{
             message: error.message,
-            fix: error.fix ?? (ups.connection !== 'connected' ? 'The master is not answering right now; the dashboard keeps the last known readings.' : undefined),
+            fix:
+              error.fix ??
+              (ups.connection !== 'connected'
+                ? 'The master is not answering right now; the dashboard keeps the last known readings.'
+                : undefined),
           }}
         />
       )}
@@ -241,9 +332,15 @@ function VariablesPanel({ ups }: { ups: UpsSnapshot }) {
                     </th>
                     <td>
                       <code className="var-value">{v.value}</code>
-                      {v.writable && <span className="badge" title="Writable with upsrw (SET VAR)">rw</span>}
+                      {v.writable && (
+                        <span className="badge" title="Writable with upsrw (SET VAR)">
+                          rw
+                        </span>
+                      )}
                     </td>
-                    <td className={v.description ? undefined : 'muted'}>{v.description ?? 'No description from the server'}</td>
+                    <td className={v.description ? undefined : 'muted'}>
+                      {v.description ?? 'No description from the server'}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -262,7 +359,9 @@ function ClientsTab({ ups }: { ups: UpsSnapshot }) {
       {error && <ErrorBox error={{ message: error }} />}
       <ClientsPanel ups={ups} config={data} headingLevel={2} />
       <p className="muted small">
-        The master counts secondaries that logged in (LOGIN) and waits for them to log out before it cuts power. Pin the machines that should always be logged in: NUT Sentinel notifies you when one goes missing — before an outage.
+        The master counts secondaries that logged in (LOGIN) and waits for them to log out before it
+        cuts power. Pin the machines that should always be logged in: NUT Sentinel notifies you when
+        one goes missing — before an outage.
       </p>
     </>
   );

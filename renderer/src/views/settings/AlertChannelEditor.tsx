@@ -151,7 +151,10 @@ export function AlertChannelEditor() {
       }
       setPendingSecrets(new Map());
       if (failed.length > 0) {
-        setSecretError({ message: `The config saved, but a secret was not stored: ${failed.join('; ')}`, fix: 'Type it again and save, or use an env or file source.' });
+        setSecretError({
+          message: `The config saved, but a secret was not stored: ${failed.join('; ')}`,
+          fix: 'Type it again and save, or use an env or file source.',
+        });
         announce('A secret was not stored.', true);
         return false;
       }
@@ -165,12 +168,17 @@ export function AlertChannelEditor() {
   };
 
   return (
-    <SectionFormShell form={saveWithSecrets} testId="alert-channels-form" label="Remote alert channels">
+    <SectionFormShell
+      form={saveWithSecrets}
+      testId="alert-channels-form"
+      label="Remote alert channels"
+    >
       {(channels) => (
         <section className="form-section" aria-labelledby="alert-channel-editor">
           <h2 id="alert-channel-editor">Alert channels</h2>
           <p className="muted">
-            Saved to <code>alerts.channels</code> in the config file. Secrets typed here go to the secret store, never into the file.
+            Saved to <code>alerts.channels</code> in the config file. Secrets typed here go to the
+            secret store, never into the file.
           </p>
           {channels.length === 0 && <p className="muted">No channel yet.</p>}
           {channels.map((channel, index) => (
@@ -178,7 +186,9 @@ export function AlertChannelEditor() {
               key={index}
               channel={channel}
               issues={scopeIssues(form.issues, String(index))}
-              onChange={(next) => form.update((list) => list.map((c, i) => (i === index ? next : c)))}
+              onChange={(next) =>
+                form.update((list) => list.map((c, i) => (i === index ? next : c)))
+              }
               onRemove={() => form.update((list) => list.filter((_, i) => i !== index))}
               pendingSecret={(field) => pendingSecrets.get(`${channel.id}\n${field}`) ?? ''}
               setPendingSecret={(field, value) =>
@@ -195,7 +205,12 @@ export function AlertChannelEditor() {
           <div className="inline-form">
             <Field label="New channel type" className="narrow">
               {(p) => (
-                <select {...p} value={newType} onChange={(e) => setNewType(e.target.value as ChannelType)} data-testid="new-channel-type">
+                <select
+                  {...p}
+                  value={newType}
+                  onChange={(e) => setNewType(e.target.value as ChannelType)}
+                  data-testid="new-channel-type"
+                >
                   {(Object.keys(TYPE_LABEL) as ChannelType[]).map((t) => (
                     <option key={t} value={t}>
                       {TYPE_LABEL[t]}
@@ -204,7 +219,14 @@ export function AlertChannelEditor() {
                 </select>
               )}
             </Field>
-            <button type="button" className="button button-small" onClick={() => form.update((list) => [...list, newChannel(newType, freeId(list, newType))])} data-testid="add-channel">
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() =>
+                form.update((list) => [...list, newChannel(newType, freeId(list, newType))])
+              }
+              data-testid="add-channel"
+            >
               Add channel
             </button>
           </div>
@@ -230,12 +252,21 @@ function ChannelEditor({
   setPendingSecret: (field: SecretField, value: string) => void;
 }) {
   const err = (path: string) => issueUnder(issues, path);
-  const set = <K extends keyof ChannelConfig>(key: K, value: ChannelConfig[K]) => onChange({ ...channel, [key]: value });
+  const set = <K extends keyof ChannelConfig>(key: K, value: ChannelConfig[K]) =>
+    onChange({ ...channel, [key]: value });
   // Kind-specific keys: typed loosely here, the schema checks the result.
   const setAny = (patch: Record<string, unknown>) => onChange({ ...channel, ...patch });
   const text = (key: string, label: string, hint?: string, placeholder?: string) => (
     <Field label={label} hint={hint} error={err(key)}>
-      {(p) => <input {...p} value={stringAt(channel, key)} placeholder={placeholder} onChange={(e) => setAny({ [key]: e.target.value })} data-testid={`channel-${channel.id}-${key}`} />}
+      {(p) => (
+        <input
+          {...p}
+          value={stringAt(channel, key)}
+          placeholder={placeholder}
+          onChange={(e) => setAny({ [key]: e.target.value })}
+          data-testid={`channel-${channel.id}-${key}`}
+        />
+      )}
     </Field>
   );
   const testId = `edit-channel-${channel.id}`;
@@ -244,25 +275,59 @@ function ChannelEditor({
       <legend>
         {channel.id} <span className="muted">({TYPE_LABEL[channel.type]})</span>
       </legend>
-      <Field label="Id" hint="Names the channel in the CLI (notify-test ID), the event log and the secret store." error={err('id')} className="narrow">
-        {(p) => <input {...p} value={channel.id} onChange={(e) => set('id', e.target.value)} data-testid={`${testId}-id`} />}
+      <Field
+        label="Id"
+        hint="Names the channel in the CLI (notify-test ID), the event log and the secret store."
+        error={err('id')}
+        className="narrow"
+      >
+        {(p) => (
+          <input
+            {...p}
+            value={channel.id}
+            onChange={(e) => set('id', e.target.value)}
+            data-testid={`${testId}-id`}
+          />
+        )}
       </Field>
-      <Switch checked={channel.enabled} onChange={(enabled) => set('enabled', enabled)} label="Enabled" testId={`${testId}-enabled`} />
+      <Switch
+        checked={channel.enabled}
+        onChange={(enabled) => set('enabled', enabled)}
+        label="Enabled"
+        testId={`${testId}-enabled`}
+      />
 
       {channel.type === 'webhook' && (
         <>
-          {text('url', 'URL', 'Receives a JSON body (nut-sentinel.alert/v1) per message.', 'https://example.net/hooks/ups')}
+          {text(
+            'url',
+            'URL',
+            'Receives a JSON body (nut-sentinel.alert/v1) per message.',
+            'https://example.net/hooks/ups',
+          )}
           <Field label="Method" error={err('method')} className="narrow">
             {(p) => (
-              <select {...p} value={channel.method} onChange={(e) => setAny({ method: e.target.value })}>
+              <select
+                {...p}
+                value={channel.method}
+                onChange={(e) => setAny({ method: e.target.value })}
+              >
                 <option value="POST">POST</option>
                 <option value="PUT">PUT</option>
               </select>
             )}
           </Field>
-          <HeadersInput value={channel.headers} onChange={(headers) => setAny({ headers })} error={err('headers')} />
+          <HeadersInput
+            value={channel.headers}
+            onChange={(headers) => setAny({ headers })}
+            error={err('headers')}
+          />
           {text('contentType', 'Content type')}
-          <Field label="Body template (optional)" hint="Replaces the JSON body; {{field.path}} takes a value of the alert." error={err('bodyTemplate')}>
+          <Field
+            label="Body template (optional)"
+            hint="Replaces the JSON body; {{field.path}} takes a value of the alert."
+            error={err('bodyTemplate')}
+          >
             {(p) => (
               <textarea
                 {...p}
@@ -282,11 +347,22 @@ function ChannelEditor({
         <>
           {text('url', 'Server URL', undefined, 'https://ntfy.sh')}
           {text('topic', 'Topic')}
-          <SeverityNumbers label="Priority (1–5)" value={channel.priority} onChange={(priority) => setAny({ priority })} issues={scopeIssues(issues, 'priority')} />
+          <SeverityNumbers
+            label="Priority (1–5)"
+            value={channel.priority}
+            onChange={(priority) => setAny({ priority })}
+            issues={scopeIssues(issues, 'priority')}
+          />
           <fieldset className="inline-form">
             <legend>Tags (comma-separated)</legend>
             {SEVERITIES.map((s) => (
-              <ListInput key={s} label={s} value={channel.tags[s]} onChange={(list) => setAny({ tags: { ...channel.tags, [s]: list } })} error={err(`tags.${s}`)} />
+              <ListInput
+                key={s}
+                label={s}
+                value={channel.tags[s]}
+                onChange={(list) => setAny({ tags: { ...channel.tags, [s]: list } })}
+                error={err(`tags.${s}`)}
+              />
             ))}
           </fieldset>
         </>
@@ -294,18 +370,34 @@ function ChannelEditor({
       {channel.type === 'gotify' && (
         <>
           {text('url', 'Server URL', undefined, 'https://gotify.example.net')}
-          <SeverityNumbers label="Priority (0–10)" value={channel.priority} onChange={(priority) => setAny({ priority })} issues={scopeIssues(issues, 'priority')} />
+          <SeverityNumbers
+            label="Priority (0–10)"
+            value={channel.priority}
+            onChange={(priority) => setAny({ priority })}
+            issues={scopeIssues(issues, 'priority')}
+          />
         </>
       )}
       {channel.type === 'email' && (
         <>
           {text('host', 'SMTP host')}
           <Field label="Port" error={err('port')} className="narrow">
-            {(p) => <input {...p} type="number" value={Number.isNaN(channel.port) ? '' : channel.port} onChange={(e) => setAny({ port: e.target.valueAsNumber })} />}
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                value={Number.isNaN(channel.port) ? '' : channel.port}
+                onChange={(e) => setAny({ port: e.target.valueAsNumber })}
+              />
+            )}
           </Field>
           <Field label="Security" error={err('security')} className="narrow">
             {(p) => (
-              <select {...p} value={channel.security} onChange={(e) => setAny({ security: e.target.value })}>
+              <select
+                {...p}
+                value={channel.security}
+                onChange={(e) => setAny({ security: e.target.value })}
+              >
                 <option value="starttls">STARTTLS (port 587)</option>
                 <option value="tls">TLS (port 465)</option>
                 <option value="none">None (local relays only)</option>
@@ -314,7 +406,12 @@ function ChannelEditor({
           </Field>
           {text('username', 'User name')}
           {text('from', 'From')}
-          <ListInput label="To (comma-separated)" value={channel.to} onChange={(to) => setAny({ to })} error={err('to')} />
+          <ListInput
+            label="To (comma-separated)"
+            value={channel.to}
+            onChange={(to) => setAny({ to })}
+            error={err('to')}
+          />
         </>
       )}
       {channel.type === 'mqtt' && (
@@ -335,7 +432,11 @@ function ChannelEditor({
             )}
           </Field>
           {text('topicPrefix', 'Topic prefix')}
-          <Switch checked={channel.homeAssistant.enabled} onChange={(enabled) => setAny({ homeAssistant: { ...channel.homeAssistant, enabled } })} label="Home Assistant discovery" />
+          <Switch
+            checked={channel.homeAssistant.enabled}
+            onChange={(enabled) => setAny({ homeAssistant: { ...channel.homeAssistant, enabled } })}
+            label="Home Assistant discovery"
+          />
         </>
       )}
 
@@ -354,7 +455,14 @@ function ChannelEditor({
 
       <fieldset>
         <legend>Routing</legend>
-        <ListInput label="UPSes (comma-separated)" hint='"*" for all, or MASTER-ID/UPS-NAME' value={channel.ups} onChange={(ups) => set('ups', ups)} error={err('ups')} testId={`${testId}-ups`} />
+        <ListInput
+          label="UPSes (comma-separated)"
+          hint='"*" for all, or MASTER-ID/UPS-NAME'
+          value={channel.ups}
+          onChange={(ups) => set('ups', ups)}
+          error={err('ups')}
+          testId={`${testId}-ups`}
+        />
         <div className="field" role="group" aria-label="Severities">
           <span>Severities</span>
           {SEVERITIES.map((s) => (
@@ -362,7 +470,14 @@ function ChannelEditor({
               <input
                 type="checkbox"
                 checked={channel.severities.includes(s)}
-                onChange={(e) => set('severities', e.target.checked ? SEVERITIES.filter((x) => x === s || channel.severities.includes(x)) : channel.severities.filter((x) => x !== s))}
+                onChange={(e) =>
+                  set(
+                    'severities',
+                    e.target.checked
+                      ? SEVERITIES.filter((x) => x === s || channel.severities.includes(x))
+                      : channel.severities.filter((x) => x !== s),
+                  )
+                }
               />{' '}
               {s}
             </label>
@@ -378,7 +493,12 @@ function ChannelEditor({
         {channel.quietHours && (
           <div className="inline-form">
             {(['from', 'to'] as const).map((k) => (
-              <Field key={k} label={k === 'from' ? 'From' : 'To'} error={err(`quietHours.${k}`)} className="narrow">
+              <Field
+                key={k}
+                label={k === 'from' ? 'From' : 'To'}
+                error={err(`quietHours.${k}`)}
+                className="narrow"
+              >
                 {(p) => (
                   <input
                     {...p}
@@ -396,14 +516,32 @@ function ChannelEditor({
             ))}
           </div>
         )}
-        <Field label="Timeout per attempt (seconds)" error={err('timeoutSeconds')} className="narrow">
-          {(p) => <input {...p} type="number" min={1} max={120} value={Number.isNaN(channel.timeoutSeconds) ? '' : channel.timeoutSeconds} onChange={(e) => set('timeoutSeconds', e.target.valueAsNumber)} />}
+        <Field
+          label="Timeout per attempt (seconds)"
+          error={err('timeoutSeconds')}
+          className="narrow"
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="number"
+              min={1}
+              max={120}
+              value={Number.isNaN(channel.timeoutSeconds) ? '' : channel.timeoutSeconds}
+              onChange={(e) => set('timeoutSeconds', e.target.valueAsNumber)}
+            />
+          )}
         </Field>
       </fieldset>
 
       <fieldset>
         <legend>TLS</legend>
-        <Switch checked={channel.tls.insecure} onChange={(insecure) => setAny({ tls: { ...channel.tls, insecure } })} label="Accept any certificate" hint="Encrypts but does not check who the server is." />
+        <Switch
+          checked={channel.tls.insecure}
+          onChange={(insecure) => setAny({ tls: { ...channel.tls, insecure } })}
+          label="Accept any certificate"
+          hint="Encrypts but does not check who the server is."
+        />
         <Field label="Extra CA or server certificate (PEM, optional)" error={err('tls')}>
           {(p) => (
             <textarea
@@ -423,7 +561,12 @@ function ChannelEditor({
         </Field>
       </fieldset>
 
-      <button type="button" className="button button-ghost button-small" onClick={onRemove} data-testid={`${testId}-remove`}>
+      <button
+        type="button"
+        className="button button-ghost button-small"
+        onClick={onRemove}
+        data-testid={`${testId}-remove`}
+      >
         Remove {channel.id}
       </button>
     </fieldset>
@@ -448,12 +591,18 @@ function SecretSourceInput({
   setPending: (v: string) => void;
 }) {
   const testId = `edit-channel-${channelId}-${field}`;
-  const sourceOf = (source: SecretSource['source']): SecretSource => (source === 'env' ? { source, name: '' } : source === 'file' ? { source, path: '' } : { source });
+  const sourceOf = (source: SecretSource['source']): SecretSource =>
+    source === 'env' ? { source, name: '' } : source === 'file' ? { source, path: '' } : { source };
   return (
     <div className="inline-form">
       <Field label={SECRET_LABEL[field]} className="narrow" error={issueUnder(issues, 'source')}>
         {(p) => (
-          <select {...p} value={value.source} onChange={(e) => onChange(sourceOf(e.target.value as SecretSource['source']))} data-testid={`${testId}-source`}>
+          <select
+            {...p}
+            value={value.source}
+            onChange={(e) => onChange(sourceOf(e.target.value as SecretSource['source']))}
+            data-testid={`${testId}-source`}
+          >
             <option value="none">None</option>
             <option value="store">Secret store</option>
             <option value="env">Environment variable</option>
@@ -462,31 +611,72 @@ function SecretSourceInput({
         )}
       </Field>
       {value.source === 'store' && (
-        <Field label={`New ${SECRET_LABEL[field].toLowerCase()}`} hint="Stored in the secret store when you save; leave empty to keep the stored one.">
-          {(p) => <input {...p} type="password" autoComplete="off" value={pending} onChange={(e) => setPending(e.target.value)} data-testid={`${testId}-secret`} />}
+        <Field
+          label={`New ${SECRET_LABEL[field].toLowerCase()}`}
+          hint="Stored in the secret store when you save; leave empty to keep the stored one."
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="off"
+              value={pending}
+              onChange={(e) => setPending(e.target.value)}
+              data-testid={`${testId}-secret`}
+            />
+          )}
         </Field>
       )}
       {value.source === 'env' && (
         <Field label="Variable name" error={issueUnder(issues, 'name')}>
-          {(p) => <input {...p} value={value.name} onChange={(e) => onChange({ source: 'env', name: e.target.value })} />}
+          {(p) => (
+            <input
+              {...p}
+              value={value.name}
+              onChange={(e) => onChange({ source: 'env', name: e.target.value })}
+            />
+          )}
         </Field>
       )}
       {value.source === 'file' && (
         <Field label="File path" error={issueUnder(issues, 'path')}>
-          {(p) => <input {...p} value={value.path} onChange={(e) => onChange({ source: 'file', path: e.target.value })} />}
+          {(p) => (
+            <input
+              {...p}
+              value={value.path}
+              onChange={(e) => onChange({ source: 'file', path: e.target.value })}
+            />
+          )}
         </Field>
       )}
     </div>
   );
 }
 
-function SeverityNumbers({ label, value, onChange, issues }: { label: string; value: Record<Severity, number>; onChange: (v: Record<Severity, number>) => void; issues: Issue[] }) {
+function SeverityNumbers({
+  label,
+  value,
+  onChange,
+  issues,
+}: {
+  label: string;
+  value: Record<Severity, number>;
+  onChange: (v: Record<Severity, number>) => void;
+  issues: Issue[];
+}) {
   return (
     <fieldset className="inline-form">
       <legend>{label}</legend>
       {SEVERITIES.map((s) => (
         <Field key={s} label={s} error={issueUnder(issues, s)} className="narrow">
-          {(p) => <input {...p} type="number" value={Number.isNaN(value[s]) ? '' : value[s]} onChange={(e) => onChange({ ...value, [s]: e.target.valueAsNumber })} />}
+          {(p) => (
+            <input
+              {...p}
+              type="number"
+              value={Number.isNaN(value[s]) ? '' : value[s]}
+              onChange={(e) => onChange({ ...value, [s]: e.target.valueAsNumber })}
+            />
+          )}
         </Field>
       ))}
     </fieldset>
@@ -494,7 +684,21 @@ function SeverityNumbers({ label, value, onChange, issues }: { label: string; va
 }
 
 /** A comma-separated list; keeps what is typed (e.g. a trailing comma) while editing. */
-function ListInput({ label, hint, value, onChange, error, testId }: { label: string; hint?: ReactNode; value: string[]; onChange: (v: string[]) => void; error?: string | undefined; testId?: string }) {
+function ListInput({
+  label,
+  hint,
+  value,
+  onChange,
+  error,
+  testId,
+}: {
+  label: string;
+  hint?: ReactNode;
+  value: string[];
+  onChange: (v: string[]) => void;
+  error?: string | undefined;
+  testId?: string;
+}) {
   const [textValue, setText] = useState(value.join(', '));
   const shown = splitList(textValue).join('\n') === value.join('\n') ? textValue : value.join(', ');
   return (
@@ -515,7 +719,15 @@ function ListInput({ label, hint, value, onChange, error, testId }: { label: str
 }
 
 /** Extra headers, one `Name: value` per line. */
-function HeadersInput({ value, onChange, error }: { value: Record<string, string>; onChange: (v: Record<string, string>) => void; error?: string | undefined }) {
+function HeadersInput({
+  value,
+  onChange,
+  error,
+}: {
+  value: Record<string, string>;
+  onChange: (v: Record<string, string>) => void;
+  error?: string | undefined;
+}) {
   const format = (h: Record<string, string>) =>
     Object.entries(h)
       .map(([k, v]) => `${k}: ${v}`)
@@ -533,7 +745,11 @@ function HeadersInput({ value, onChange, error }: { value: Record<string, string
   const [textValue, setText] = useState(format(value));
   const shown = format(parse(textValue)) === format(value) ? textValue : format(value);
   return (
-    <Field label="Extra headers (optional)" hint="One Name: value per line; put credentials in Authorization below." error={error}>
+    <Field
+      label="Extra headers (optional)"
+      hint="One Name: value per line; put credentials in Authorization below."
+      error={error}
+    >
       {(p) => (
         <textarea
           {...p}

@@ -8,7 +8,12 @@ import { AlertChannelEditor } from './AlertChannelEditor';
 
 type Status = ResponseOf<'alerts:status'>[number];
 
-const STATE_TEXT: Record<Status['state'], string> = { ok: 'Delivering', failing: 'Failing (retrying)', idle: 'Nothing sent yet', disabled: 'Disabled' };
+const STATE_TEXT: Record<Status['state'], string> = {
+  ok: 'Delivering',
+  failing: 'Failing (retrying)',
+  idle: 'Nothing sent yet',
+  disabled: 'Disabled',
+};
 
 /**
  * Settings → Notifications → Remote alerts: each saved channel with its delivery status and a
@@ -35,11 +40,14 @@ export function AlertChannels() {
     <section className="form-section" aria-labelledby="alert-channels" data-testid="alert-channels">
       <h2 id="alert-channels">Remote alerts</h2>
       <p className="muted">
-        ntfy, Gotify, webhook, e-mail and MQTT channels. Messages are queued and retried until delivered.
+        ntfy, Gotify, webhook, e-mail and MQTT channels. Messages are queued and retried until
+        delivered.
       </p>
       <ErrorBox error={error} />
       {status && status.length === 0 && <p className="muted">No alert channel configured.</p>}
-      {status?.map((channel) => <ChannelRow key={channel.id} channel={channel} onChanged={refresh} />)}
+      {status?.map((channel) => (
+        <ChannelRow key={channel.id} channel={channel} onChanged={refresh} />
+      ))}
       <AlertChannelEditor />
     </section>
   );
@@ -66,14 +74,18 @@ function ChannelRow({ channel, onChanged }: { channel: Status; onChanged: () => 
   return (
     <div className={`channel channel-${channel.state}`} data-testid={`channel-${channel.id}`}>
       <div className="channel-head">
-        <strong>{channel.id}</strong> <span className="muted">({channel.type})</span> <span data-testid={`channel-state-${channel.id}`}>{STATE_TEXT[channel.state]}</span>
+        <strong>{channel.id}</strong> <span className="muted">({channel.type})</span>{' '}
+        <span data-testid={`channel-state-${channel.id}`}>{STATE_TEXT[channel.state]}</span>
       </div>
       <div className="muted small">
         {channel.delivered} delivered · {channel.pending} waiting · {channel.failed} given up
         {channel.lastDeliveredAt !== null && (
           <>
             {' '}
-            · last delivered <time title={formatDateTime(channel.lastDeliveredAt)}>{formatWhen(channel.lastDeliveredAt, now)}</time>
+            · last delivered{' '}
+            <time title={formatDateTime(channel.lastDeliveredAt)}>
+              {formatWhen(channel.lastDeliveredAt, now)}
+            </time>
           </>
         )}
       </div>
@@ -82,11 +94,22 @@ function ChannelRow({ channel, onChanged }: { channel: Status; onChanged: () => 
           {channel.lastError}
         </Callout>
       )}
-      <button type="button" className="button button-small" onClick={() => void sendTest()} disabled={testing || !channel.enabled} data-testid={`send-test-${channel.id}`}>
+      <button
+        type="button"
+        className="button button-small"
+        onClick={() => void sendTest()}
+        disabled={testing || !channel.enabled}
+        data-testid={`send-test-${channel.id}`}
+      >
         {testing ? 'Sending…' : 'Send test'}
       </button>
       {result && (
-        <Callout tone={result.ok ? 'good' : 'bad'} title={result.ok ? 'Test delivered' : 'Test failed'} role="status" testId={`test-result-${channel.id}`}>
+        <Callout
+          tone={result.ok ? 'good' : 'bad'}
+          title={result.ok ? 'Test delivered' : 'Test failed'}
+          role="status"
+          testId={`test-result-${channel.id}`}
+        >
           {result.detail}
         </Callout>
       )}

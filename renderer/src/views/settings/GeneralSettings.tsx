@@ -4,7 +4,11 @@ import { Field, Switch } from '../../components/common';
 import { issueAt } from '../../config-edit';
 import { SectionFormShell, useSectionForm } from '../../section-form';
 
-const Schema = z.object({ startAtLogin: z.boolean(), timing: TimingSchema, history: HistorySchema });
+const Schema = z.object({
+  startAtLogin: z.boolean(),
+  timing: TimingSchema,
+  history: HistorySchema,
+});
 type Value = z.infer<typeof Schema>;
 
 export function GeneralSettings() {
@@ -19,25 +23,70 @@ export function GeneralSettings() {
     <SectionFormShell form={form} testId="general-form" label="General settings">
       {(v) => {
         const timing = (key: keyof Value['timing'], label: string, hint?: string) => (
-          <Field label={label} hint={hint} error={issueAt(form.issues, `timing.${key}`)} className="narrow">
-            {(p) => <input {...p} type="number" step="any" value={Number.isNaN(v.timing[key]) ? '' : v.timing[key]} onChange={(e) => form.update((x) => ({ ...x, timing: { ...x.timing, [key]: e.target.valueAsNumber } }))} />}
+          <Field
+            label={label}
+            hint={hint}
+            error={issueAt(form.issues, `timing.${key}`)}
+            className="narrow"
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                step="any"
+                value={Number.isNaN(v.timing[key]) ? '' : v.timing[key]}
+                onChange={(e) =>
+                  form.update((x) => ({
+                    ...x,
+                    timing: { ...x.timing, [key]: e.target.valueAsNumber },
+                  }))
+                }
+              />
+            )}
           </Field>
         );
         const history = (key: keyof Value['history'], label: string, hint?: string) => (
-          <Field label={label} hint={hint} error={issueAt(form.issues, `history.${key}`)} className="narrow">
-            {(p) => <input {...p} type="number" value={Number.isNaN(v.history[key]) ? '' : v.history[key]} onChange={(e) => form.update((x) => ({ ...x, history: { ...x.history, [key]: e.target.valueAsNumber } }))} />}
+          <Field
+            label={label}
+            hint={hint}
+            error={issueAt(form.issues, `history.${key}`)}
+            className="narrow"
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                value={Number.isNaN(v.history[key]) ? '' : v.history[key]}
+                onChange={(e) =>
+                  form.update((x) => ({
+                    ...x,
+                    history: { ...x.history, [key]: e.target.valueAsNumber },
+                  }))
+                }
+              />
+            )}
           </Field>
         );
         return (
           <>
             <section className="form-section">
               <h2>Startup</h2>
-              <Switch checked={v.startAtLogin} onChange={(startAtLogin) => form.update((x) => ({ ...x, startAtLogin }))} label="Start NUT Sentinel when I log in" hint="Protection only works while NUT Sentinel runs." testId="start-at-login" />
+              <Switch
+                checked={v.startAtLogin}
+                onChange={(startAtLogin) => form.update((x) => ({ ...x, startAtLogin }))}
+                label="Start NUT Sentinel when I log in"
+                hint="Protection only works while NUT Sentinel runs."
+                testId="start-at-login"
+              />
             </section>
             <section className="form-section">
               <h2>Polling</h2>
               <div className="form-grid three">
-                {timing('statusPollSeconds', 'Status every (s)', 'How fast a power cut is noticed (upsmon: 5 s).')}
+                {timing(
+                  'statusPollSeconds',
+                  'Status every (s)',
+                  'How fast a power cut is noticed (upsmon: 5 s).',
+                )}
                 {timing('fullPollSeconds', 'All variables every (s)')}
                 {timing('connectTimeoutSeconds', 'Connect timeout (s)')}
                 {timing('requestTimeoutSeconds', 'Request timeout (s)')}

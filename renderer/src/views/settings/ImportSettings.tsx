@@ -10,7 +10,19 @@ type Report = ResponseOf<'config:import-upsmon'>;
 
 const MAX = MAX_IMPORT_FILE_CHARS;
 
-function FileText({ label, value, onChange, testId, placeholder }: { label: string; value: string; onChange: (v: string) => void; testId: string; placeholder: string }) {
+function FileText({
+  label,
+  value,
+  onChange,
+  testId,
+  placeholder,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  testId: string;
+  placeholder: string;
+}) {
   const id = useId();
   const [fileError, setFileError] = useState<string | null>(null);
   const onFile = (e: ChangeEvent<HTMLInputElement>) => {
@@ -18,7 +30,9 @@ function FileText({ label, value, onChange, testId, placeholder }: { label: stri
     e.target.value = '';
     if (!file) return;
     if (file.size > MAX) {
-      setFileError(`${file.name} is larger than ${MAX / 1024 / 1024} MiB; that is not a upsmon configuration.`);
+      setFileError(
+        `${file.name} is larger than ${MAX / 1024 / 1024} MiB; that is not a upsmon configuration.`,
+      );
       return;
     }
     setFileError(null);
@@ -33,10 +47,25 @@ function FileText({ label, value, onChange, testId, placeholder }: { label: stri
         <label htmlFor={id}>{label}</label>
         <label className="button button-small button-ghost file-button">
           Choose file…
-          <input type="file" accept=".conf,text/plain" onChange={onFile} className="visually-hidden" data-testid={`${testId}-file`} />
+          <input
+            type="file"
+            accept=".conf,text/plain"
+            onChange={onFile}
+            className="visually-hidden"
+            data-testid={`${testId}-file`}
+          />
         </label>
       </div>
-      <textarea id={id} className="mono" rows={8} value={value} onChange={(e) => onChange(e.target.value.slice(0, MAX))} placeholder={placeholder} spellCheck={false} data-testid={testId} />
+      <textarea
+        id={id}
+        className="mono"
+        rows={8}
+        value={value}
+        onChange={(e) => onChange(e.target.value.slice(0, MAX))}
+        placeholder={placeholder}
+        spellCheck={false}
+        data-testid={testId}
+      />
       {fileError && <div className="field-error">{fileError}</div>}
     </div>
   );
@@ -55,7 +84,11 @@ export function ImportSettings() {
     setBusy(true);
     setError(null);
     try {
-      const report = await api.invoke('config:import-upsmon', { upsmonConf: upsmon, ...(upssched.trim() ? { upsschedConf: upssched } : {}), apply });
+      const report = await api.invoke('config:import-upsmon', {
+        upsmonConf: upsmon,
+        ...(upssched.trim() ? { upsschedConf: upssched } : {}),
+        apply,
+      });
       if (apply) {
         setApplied(report);
         if (report.ok) {
@@ -84,24 +117,69 @@ export function ImportSettings() {
         <h2 id="import-h">Import from upsmon</h2>
       </div>
       <p className="muted">
-        Moving from upsmon? Paste your <code>upsmon.conf</code> (and <code>upssched.conf</code>, if you use timers). The preview shows how each line maps; nothing changes until you apply. Passwords from MONITOR lines go to the secret store, never into the configuration file.
+        Moving from upsmon? Paste your <code>upsmon.conf</code> (and <code>upssched.conf</code>, if
+        you use timers). The preview shows how each line maps; nothing changes until you apply.
+        Passwords from MONITOR lines go to the secret store, never into the configuration file.
       </p>
       <div className="form-grid two">
-        <FileText label="upsmon.conf" value={upsmon} onChange={setUpsmon} testId="import-upsmon" placeholder={'MONITOR ups@diskstation 1 monuser secret secondary\nSHUTDOWNCMD "/sbin/shutdown -h +0"'} />
-        <FileText label="upssched.conf (optional)" value={upssched} onChange={setUpssched} testId="import-upssched" placeholder={'CMDSCRIPT /usr/local/bin/upssched-cmd\nAT ONBATT * START-TIMER onbatt 120\nAT ONLINE * CANCEL-TIMER onbatt'} />
+        <FileText
+          label="upsmon.conf"
+          value={upsmon}
+          onChange={setUpsmon}
+          testId="import-upsmon"
+          placeholder={
+            'MONITOR ups@diskstation 1 monuser secret secondary\nSHUTDOWNCMD "/sbin/shutdown -h +0"'
+          }
+        />
+        <FileText
+          label="upssched.conf (optional)"
+          value={upssched}
+          onChange={setUpssched}
+          testId="import-upssched"
+          placeholder={
+            'CMDSCRIPT /usr/local/bin/upssched-cmd\nAT ONBATT * START-TIMER onbatt 120\nAT ONLINE * CANCEL-TIMER onbatt'
+          }
+        />
       </div>
       <div className="button-row">
-        <button type="button" className="button" onClick={() => void run(false)} disabled={busy || upsmon.trim() === ''} data-testid="import-preview">
+        <button
+          type="button"
+          className="button"
+          onClick={() => void run(false)}
+          disabled={busy || upsmon.trim() === ''}
+          data-testid="import-preview"
+        >
           Preview
         </button>
-        <button type="button" className="button button-primary" onClick={() => void run(true)} disabled={busy || !current || !current.ok || applied !== null} data-testid="import-apply">
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => void run(true)}
+          disabled={busy || !current || !current.ok || applied !== null}
+          data-testid="import-apply"
+        >
           Apply import
         </button>
-        {preview && preview.forText !== key && <span className="muted small">The text changed: preview again before applying.</span>}
+        {preview && preview.forText !== key && (
+          <span className="muted small">The text changed: preview again before applying.</span>
+        )}
       </div>
       <ErrorBox error={error} />
       {applied?.ok && (
-        <Callout tone="good" title="Imported" testId="import-applied" role="status" action={<a className="button button-small" href={href({ name: 'settings', section: 'masters' })}>Review the masters</a>}>
+        <Callout
+          tone="good"
+          title="Imported"
+          testId="import-applied"
+          role="status"
+          action={
+            <a
+              className="button button-small"
+              href={href({ name: 'settings', section: 'masters' })}
+            >
+              Review the masters
+            </a>
+          }
+        >
           <p>The configuration was updated and monitoring restarts with it.</p>
         </Callout>
       )}
@@ -111,7 +189,13 @@ export function ImportSettings() {
             {applied ? 'Import report' : 'Preview'}
             {counts && (
               <span className="report-counts">
-                {(['mapped', 'ignored', 'unsupported', 'error'] as const).map((s) => (counts[s] ? <span key={s} className={`status-chip st-${s}`}>{counts[s]} {s}</span> : null))}
+                {(['mapped', 'ignored', 'unsupported', 'error'] as const).map((s) =>
+                  counts[s] ? (
+                    <span key={s} className={`status-chip st-${s}`}>
+                      {counts[s]} {s}
+                    </span>
+                  ) : null,
+                )}
               </span>
             )}
           </h3>
@@ -150,7 +234,9 @@ export function ImportSettings() {
           </div>
           {shown.config && !applied && (
             <p className="small muted">
-              After import: {shown.config.masters.length} master(s), {shown.config.masters.reduce((n, m) => n + m.ups.length, 0)} UPS(es), {shown.config.hooks.upssched?.rules.length ?? 0} upssched rule(s).
+              After import: {shown.config.masters.length} master(s),{' '}
+              {shown.config.masters.reduce((n, m) => n + m.ups.length, 0)} UPS(es),{' '}
+              {shown.config.hooks.upssched?.rules.length ?? 0} upssched rule(s).
             </p>
           )}
         </div>

@@ -5,12 +5,32 @@
  * with the core's diagnosis.
  */
 import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
-import { type Master, MASTER_PRESETS, MasterSchema, impliedTlsMode, upsSystemName } from '../../../../shared/config';
+import {
+  type Master,
+  MASTER_PRESETS,
+  MasterSchema,
+  impliedTlsMode,
+  upsSystemName,
+} from '../../../../shared/config';
 import { CONNECTION_TEST_STEP_LABELS, type ConnectionTestResult } from '../../../../shared/ipc';
 import { type RightsWords, upsmonRight } from '../../../../shared/rights';
 import { api, errorText } from '../../api';
-import { Callout, DiagnosisText, ErrorBox, Field, Spinner, focusFirstInvalid } from '../../components/common';
-import { type Issue, issueAt, issuesOf, saveConfig, scopeIssues, useConfig } from '../../config-edit';
+import {
+  Callout,
+  DiagnosisText,
+  ErrorBox,
+  Field,
+  Spinner,
+  focusFirstInvalid,
+} from '../../components/common';
+import {
+  type Issue,
+  issueAt,
+  issuesOf,
+  saveConfig,
+  scopeIssues,
+  useConfig,
+} from '../../config-edit';
 import { describeServer, slugify } from '../../format';
 import { ArrowLeftIcon, CheckIcon, CrossIcon, EyeIcon, PlusIcon, TrashIcon } from '../../icons';
 import { type MasterPrefill, type PresetName, href, navigate } from '../../router';
@@ -124,8 +144,16 @@ function formFromMaster(m: Master): MasterForm {
 }
 
 /** The form's TLS settings as the config has them (a pin or CA makes "when offered" required). */
-function tlsOf(f: MasterForm): { mode: MasterForm['tlsMode']; insecure: boolean; fingerprint256?: string; caPem?: string } {
-  const pins = { ...(f.fingerprint.trim() ? { fingerprint256: f.fingerprint.trim() } : {}), ...(f.caPem.trim() ? { caPem: f.caPem.trim() } : {}) };
+function tlsOf(f: MasterForm): {
+  mode: MasterForm['tlsMode'];
+  insecure: boolean;
+  fingerprint256?: string;
+  caPem?: string;
+} {
+  const pins = {
+    ...(f.fingerprint.trim() ? { fingerprint256: f.fingerprint.trim() } : {}),
+    ...(f.caPem.trim() ? { caPem: f.caPem.trim() } : {}),
+  };
   return { mode: impliedTlsMode({ mode: f.tlsMode, ...pins }), insecure: f.insecure, ...pins };
 }
 
@@ -161,7 +189,15 @@ function toMaster(f: MasterForm): unknown {
   };
 }
 
-export function MasterEditor({ masterId, preset, prefill }: { masterId: string | null; preset: PresetName; prefill?: MasterPrefill | undefined }) {
+export function MasterEditor({
+  masterId,
+  preset,
+  prefill,
+}: {
+  masterId: string | null;
+  preset: PresetName;
+  prefill?: MasterPrefill | undefined;
+}) {
   const { data, error: loadError } = useConfig();
   const [form, setForm] = useState<MasterForm | null>(null);
   const [submitted, setSubmitted] = useState(false);
@@ -171,27 +207,36 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
   const [confirmRemove, setConfirmRemove] = useState(false);
   const ids = useId();
   const formRef = useRef<HTMLFormElement>(null);
-  const existing = masterId === null ? null : (data?.config.masters.find((m) => m.id === masterId) ?? null);
+  const existing =
+    masterId === null ? null : (data?.config.masters.find((m) => m.id === masterId) ?? null);
 
   // Fill the form once the config has loaded.
   if (data && !form && (masterId === null || existing)) {
     if (masterId === null) {
       const fresh = withPrefill(newForm(preset), prefill);
       const taken = new Set(data.config.masters.map((m) => m.id));
-      setForm({ ...fresh, id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken) });
+      setForm({
+        ...fresh,
+        id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken),
+      });
     } else setForm(formFromMaster(existing!));
   }
 
-  const otherIds = useMemo(() => new Set((data?.config.masters ?? []).filter((m) => m.id !== masterId).map((m) => m.id)), [data, masterId]);
+  const otherIds = useMemo(
+    () => new Set((data?.config.masters ?? []).filter((m) => m.id !== masterId).map((m) => m.id)),
+    [data, masterId],
+  );
 
   const clientIssues = useMemo((): Issue[] => {
     if (!form) return [];
     const parsed = MasterSchema.safeParse(toMaster(form));
     const issues = parsed.success ? [] : issuesOf(parsed.error);
-    if (otherIds.has(form.id)) issues.push({ path: 'id', message: `Another master already uses the id "${form.id}".` });
+    if (otherIds.has(form.id))
+      issues.push({ path: 'id', message: `Another master already uses the id "${form.id}".` });
     const names = form.ups.map((u) => u.name.trim());
     names.forEach((n, i) => {
-      if (n && names.indexOf(n) !== i) issues.push({ path: `ups.${i}.name`, message: 'This UPS is listed twice.' });
+      if (n && names.indexOf(n) !== i)
+        issues.push({ path: `ups.${i}.name`, message: 'This UPS is listed twice.' });
     });
     return issues;
   }, [form, otherIds]);
@@ -202,7 +247,15 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
   if (!data) return <Spinner label="Loading settings" />;
   if (masterId !== null && !existing) {
     return (
-      <Callout tone="warn" title="No such master" action={<a className="button" href={href({ name: 'settings', section: 'masters' })}>Back to masters</a>}>
+      <Callout
+        tone="warn"
+        title="No such master"
+        action={
+          <a className="button" href={href({ name: 'settings', section: 'masters' })}>
+            Back to masters
+          </a>
+        }
+      >
         <p>There is no master with the id “{masterId}” in the configuration.</p>
       </Callout>
     );
@@ -213,13 +266,16 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
     setForm((f) => {
       if (!f) return f;
       const next = { ...f, ...change };
-      if (masterId === null && !next.idEdited && change.label !== undefined) next.id = uniqueId(slugify(change.label) || 'master', otherIds);
+      if (masterId === null && !next.idEdited && change.label !== undefined)
+        next.id = uniqueId(slugify(change.label) || 'master', otherIds);
       return next;
     });
     setCoreIssues([]);
   };
   const setUps = (i: number, change: Partial<UpsForm>) => {
-    setForm((f) => (f ? { ...f, ups: f.ups.map((u, j) => (j === i ? { ...u, ...change } : u)) } : f));
+    setForm((f) =>
+      f ? { ...f, ups: f.ups.map((u, j) => (j === i ? { ...u, ...change } : u)) } : f,
+    );
     setCoreIssues([]);
   };
 
@@ -235,7 +291,14 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
             ...fresh,
             host: f.host,
             label: f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
-            id: f.idEdited ? f.id : uniqueId(slugify(f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label) || 'master', otherIds),
+            id: f.idEdited
+              ? f.id
+              : uniqueId(
+                  slugify(
+                    f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
+                  ) || 'master',
+                  otherIds,
+                ),
             idEdited: f.idEdited,
           }
         : f,
@@ -258,12 +321,19 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
     try {
       for (const u of form.ups) {
         if (u.passwordSource === 'store' && u.password !== '') {
-          await api.invoke('secrets:set-password', { masterId: master.id, upsName: u.name.trim(), password: u.password });
+          await api.invoke('secrets:set-password', {
+            masterId: master.id,
+            upsName: u.name.trim(),
+            password: u.password,
+          });
         }
       }
     } catch (error) {
       setSaving(false);
-      setSaveError({ ...errorText(error), message: `Nothing was saved: storing the password failed: ${errorText(error).message}` });
+      setSaveError({
+        ...errorText(error),
+        message: `Nothing was saved: storing the password failed: ${errorText(error).message}`,
+      });
       return;
     }
     const result = await saveConfig((c) => {
@@ -274,9 +344,16 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
     });
     if (!result.ok) {
       setSaving(false);
-      const index = masterId === null ? (data.config.masters.length) : data.config.masters.findIndex((m) => m.id === masterId);
+      const index =
+        masterId === null
+          ? data.config.masters.length
+          : data.config.masters.findIndex((m) => m.id === masterId);
       const scoped = scopeIssues(result.issues, `masters.${index}`);
-      setCoreIssues(scoped.length > 0 ? scoped : result.issues.map((i) => ({ ...i, path: i.path ? `(config) ${i.path}` : '' })));
+      setCoreIssues(
+        scoped.length > 0
+          ? scoped
+          : result.issues.map((i) => ({ ...i, path: i.path ? `(config) ${i.path}` : '' })),
+      );
       announce('Not saved: see the problems listed.', true);
       focusFirstInvalid(formRef.current);
       return;
@@ -288,7 +365,10 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
 
   const remove = async () => {
     setSaving(true);
-    const result = await saveConfig((c) => ({ ...c, masters: c.masters.filter((m) => m.id !== masterId) }));
+    const result = await saveConfig((c) => ({
+      ...c,
+      masters: c.masters.filter((m) => m.id !== masterId),
+    }));
     setSaving(false);
     if (result.ok) {
       toast(`${form.label} removed.`);
@@ -297,7 +377,9 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
   };
 
   const presetInfo = MASTER_PRESETS[form.preset];
-  const generalIssues = issues.filter((i) => !/^(id|label|host|port|tls\.|ups\.\d+\.)/.test(i.path) && i.path !== 'ups');
+  const generalIssues = issues.filter(
+    (i) => !/^(id|label|host|port|tls\.|ups\.\d+\.)/.test(i.path) && i.path !== 'ups',
+  );
 
   return (
     <>
@@ -309,20 +391,44 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
           {masterId === null ? 'Add a NUT master' : `Edit ${existing?.label ?? masterId}`}
         </h1>
       </div>
-      <form className="settings-form master-form" onSubmit={(e) => void onSubmit(e)} noValidate data-testid="master-form" aria-label="Master" ref={formRef}>
+      <form
+        className="settings-form master-form"
+        onSubmit={(e) => void onSubmit(e)}
+        noValidate
+        data-testid="master-form"
+        aria-label="Master"
+        ref={formRef}
+      >
         <fieldset className="preset-picker" data-testid="preset-picker">
           <legend>What shares the UPS?</legend>
           <div className="preset-options">
             {(['synology', 'proxmox', 'generic'] as const).map((p) => (
               <label key={p} className={`preset-option${form.preset === p ? ' is-selected' : ''}`}>
-                <input type="radio" name={`${ids}-preset`} value={p} checked={form.preset === p} onChange={() => choosePreset(p)} data-testid={`preset-${p}`} />
+                <input
+                  type="radio"
+                  name={`${ids}-preset`}
+                  value={p}
+                  checked={form.preset === p}
+                  onChange={() => choosePreset(p)}
+                  data-testid={`preset-${p}`}
+                />
                 <span className="preset-name">{MASTER_PRESETS[p].label}</span>
-                <span className="preset-desc">{p === 'synology' ? 'DSM’s “Network UPS server”' : p === 'proxmox' ? 'nut-server on the PVE host' : 'Any upsd (Debian, TrueNAS, pfSense, a Raspberry Pi…)'}</span>
+                <span className="preset-desc">
+                  {p === 'synology'
+                    ? 'DSM’s “Network UPS server”'
+                    : p === 'proxmox'
+                      ? 'nut-server on the PVE host'
+                      : 'Any upsd (Debian, TrueNAS, pfSense, a Raspberry Pi…)'}
+                </span>
               </label>
             ))}
           </div>
           {presetInfo.hints.length > 0 && (
-            <Callout tone="info" title={`Before you start on the ${presetInfo.label}`} testId="preset-hints">
+            <Callout
+              tone="info"
+              title={`Before you start on the ${presetInfo.label}`}
+              testId="preset-hints"
+            >
               <ul className="hint-list">
                 {presetInfo.hints.map((h) => (
                   <li key={h}>{h}</li>
@@ -336,16 +442,73 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
           <legend>Connection</legend>
           <div className="form-grid">
             <Field label="Name shown in the app" error={issueAt(issues, 'label')}>
-              {(p) => <input {...p} value={form.label} onChange={(e) => set({ label: e.target.value })} placeholder="e.g. DiskStation" data-testid="master-label" />}
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.label}
+                  onChange={(e) => set({ label: e.target.value })}
+                  placeholder="e.g. DiskStation"
+                  data-testid="master-label"
+                />
+              )}
             </Field>
-            <Field label="Host name or IP address" error={issueAt(issues, 'host')} hint="Of the machine the UPS is plugged into.">
-              {(p) => <input {...p} value={form.host} onChange={(e) => set({ host: e.target.value })} placeholder={form.preset === 'synology' ? 'diskstation.local' : form.preset === 'proxmox' ? 'pve.local' : 'upsd.local'} spellCheck={false} autoComplete="off" data-testid="master-host" />}
+            <Field
+              label="Host name or IP address"
+              error={issueAt(issues, 'host')}
+              hint="Of the machine the UPS is plugged into."
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.host}
+                  onChange={(e) => set({ host: e.target.value })}
+                  placeholder={
+                    form.preset === 'synology'
+                      ? 'diskstation.local'
+                      : form.preset === 'proxmox'
+                        ? 'pve.local'
+                        : 'upsd.local'
+                  }
+                  spellCheck={false}
+                  autoComplete="off"
+                  data-testid="master-host"
+                />
+              )}
             </Field>
             <Field label="Port" error={issueAt(issues, 'port')} className="narrow">
-              {(p) => <input {...p} type="number" min={1} max={65535} value={Number.isNaN(form.port) ? '' : form.port} onChange={(e) => set({ port: e.target.valueAsNumber })} data-testid="master-port" />}
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={1}
+                  max={65535}
+                  value={Number.isNaN(form.port) ? '' : form.port}
+                  onChange={(e) => set({ port: e.target.valueAsNumber })}
+                  data-testid="master-port"
+                />
+              )}
             </Field>
-            <Field label="Id" error={issueAt(issues, 'id')} hint={masterId === null ? 'Used for history and stored passwords; cannot change later.' : 'Fixed: history and stored passwords use it.'} className="narrow">
-              {(p) => <input {...p} value={form.id} readOnly={masterId !== null} onChange={(e) => set({ id: e.target.value, idEdited: true })} spellCheck={false} className="mono" data-testid="master-id" />}
+            <Field
+              label="Id"
+              error={issueAt(issues, 'id')}
+              hint={
+                masterId === null
+                  ? 'Used for history and stored passwords; cannot change later.'
+                  : 'Fixed: history and stored passwords use it.'
+              }
+              className="narrow"
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.id}
+                  readOnly={masterId !== null}
+                  onChange={(e) => set({ id: e.target.value, idEdited: true })}
+                  spellCheck={false}
+                  className="mono"
+                  data-testid="master-id"
+                />
+              )}
             </Field>
           </div>
           <details className="advanced" open={form.tlsMode !== 'off'}>
@@ -360,7 +523,12 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
                 }
               >
                 {(p) => (
-                  <select {...p} value={impliedTlsMode(tlsOf(form))} onChange={(e) => set({ tlsMode: e.target.value as MasterForm['tlsMode'] })} data-testid="master-tls">
+                  <select
+                    {...p}
+                    value={impliedTlsMode(tlsOf(form))}
+                    onChange={(e) => set({ tlsMode: e.target.value as MasterForm['tlsMode'] })}
+                    data-testid="master-tls"
+                  >
                     <option value="off">Off (plain text, like upsmon)</option>
                     <option value="opportunistic" disabled={pinnedTls(form)}>
                       When offered{pinnedTls(form) ? ' (not with a pinned certificate)' : ''}
@@ -369,15 +537,42 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
                   </select>
                 )}
               </Field>
-              <Field label="Pinned certificate fingerprint (SHA-256)" error={issueAt(issues, 'tls.fingerprint256')}>
-                {(p) => <input {...p} className="mono" value={form.fingerprint} onChange={(e) => set({ fingerprint: e.target.value })} placeholder="AB:CD:…" spellCheck={false} />}
+              <Field
+                label="Pinned certificate fingerprint (SHA-256)"
+                error={issueAt(issues, 'tls.fingerprint256')}
+              >
+                {(p) => (
+                  <input
+                    {...p}
+                    className="mono"
+                    value={form.fingerprint}
+                    onChange={(e) => set({ fingerprint: e.target.value })}
+                    placeholder="AB:CD:…"
+                    spellCheck={false}
+                  />
+                )}
               </Field>
             </div>
             <Field label="CA or server certificate (PEM)">
-              {(p) => <textarea {...p} className="mono" rows={3} value={form.caPem} onChange={(e) => set({ caPem: e.target.value })} placeholder="-----BEGIN CERTIFICATE-----" spellCheck={false} />}
+              {(p) => (
+                <textarea
+                  {...p}
+                  className="mono"
+                  rows={3}
+                  value={form.caPem}
+                  onChange={(e) => set({ caPem: e.target.value })}
+                  placeholder="-----BEGIN CERTIFICATE-----"
+                  spellCheck={false}
+                />
+              )}
             </Field>
             <label className="check">
-              <input type="checkbox" checked={form.insecure} onChange={(e) => set({ insecure: e.target.checked })} /> Accept any certificate (encrypts, but does not prove it is your master)
+              <input
+                type="checkbox"
+                checked={form.insecure}
+                onChange={(e) => set({ insecure: e.target.checked })}
+              />{' '}
+              Accept any certificate (encrypts, but does not prove it is your master)
             </label>
           </details>
         </fieldset>
@@ -392,11 +587,27 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
             issues={scopeIssues(issues, `ups.${i}`)}
             storedPassword={data.storedPasswords.includes(`${form.id}/${u.loadedName ?? u.name}`)}
             onChange={(change) => setUps(i, change)}
-            onRemove={form.ups.length > 1 ? () => setForm({ ...form, ups: form.ups.filter((_, j) => j !== i) }) : undefined}
+            onRemove={
+              form.ups.length > 1
+                ? () => setForm({ ...form, ups: form.ups.filter((_, j) => j !== i) })
+                : undefined
+            }
           />
         ))}
         {issueAt(issues, 'ups') && <p className="field-error">{issueAt(issues, 'ups')}</p>}
-        <button type="button" className="button button-ghost" onClick={() => setForm({ ...form, ups: [...form.ups, { ...upsFromPreset('generic'), username: form.ups[0]?.username ?? '' }] })}>
+        <button
+          type="button"
+          className="button button-ghost"
+          onClick={() =>
+            setForm({
+              ...form,
+              ups: [
+                ...form.ups,
+                { ...upsFromPreset('generic'), username: form.ups[0]?.username ?? '' },
+              ],
+            })
+          }
+        >
           <PlusIcon size={16} /> Monitor another UPS on this master
         </button>
 
@@ -404,7 +615,10 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
         <div className="save-bar is-dirty">
           {issues.length > 0 && (
             <div className="save-issues" role="alert" data-testid="save-issues">
-              <strong>{issues.length === 1 ? 'One problem' : `${issues.length} problems`} to fix before saving{generalIssues.length ? ':' : ' (highlighted above).'}</strong>
+              <strong>
+                {issues.length === 1 ? 'One problem' : `${issues.length} problems`} to fix before
+                saving{generalIssues.length ? ':' : ' (highlighted above).'}
+              </strong>
               {generalIssues.length > 0 && (
                 <ul>
                   {generalIssues.map((i, n) => (
@@ -421,23 +635,46 @@ export function MasterEditor({ masterId, preset, prefill }: { masterId: string |
               (confirmRemove ? (
                 <span className="confirm-remove" role="group" aria-label="Confirm removal">
                   Stop monitoring {form.label}?
-                  <button type="button" className="button button-danger" onClick={() => void remove()} disabled={saving} data-testid="confirm-remove-master">
+                  <button
+                    type="button"
+                    className="button button-danger"
+                    onClick={() => void remove()}
+                    disabled={saving}
+                    data-testid="confirm-remove-master"
+                  >
                     Remove
                   </button>
-                  <button type="button" className="button button-ghost" onClick={() => setConfirmRemove(false)}>
+                  <button
+                    type="button"
+                    className="button button-ghost"
+                    onClick={() => setConfirmRemove(false)}
+                  >
                     Keep
                   </button>
                 </span>
               ) : (
-                <button type="button" className="button button-ghost button-danger-text" onClick={() => setConfirmRemove(true)} data-testid="remove-master">
+                <button
+                  type="button"
+                  className="button button-ghost button-danger-text"
+                  onClick={() => setConfirmRemove(true)}
+                  data-testid="remove-master"
+                >
                   <TrashIcon size={16} /> Remove master
                 </button>
               ))}
             <span className="spacer" />
-            <a className="button button-ghost" href={href({ name: 'settings', section: 'masters' })}>
+            <a
+              className="button button-ghost"
+              href={href({ name: 'settings', section: 'masters' })}
+            >
               Cancel
             </a>
-            <button type="submit" className="button button-primary" disabled={saving} data-testid="save-master">
+            <button
+              type="submit"
+              className="button button-primary"
+              disabled={saving}
+              data-testid="save-master"
+            >
               {saving ? 'Saving…' : masterId === null ? 'Add master' : 'Save master'}
             </button>
           </div>
@@ -474,15 +711,26 @@ function UpsEditor({
 }) {
   const ids = useId();
   const [showPassword, setShowPassword] = useState(false);
-  const [test, setTest] = useState<{ running: boolean; result: ConnectionTestResult | null; error: { message: string; fix?: string } | null }>({ running: false, result: null, error: null });
-  const system = form.host ? upsSystemName({ host: form.host.trim(), port: Number.isNaN(form.port) ? 3493 : form.port }, ups.name || '<ups>') : null;
+  const [test, setTest] = useState<{
+    running: boolean;
+    result: ConnectionTestResult | null;
+    error: { message: string; fix?: string } | null;
+  }>({ running: false, result: null, error: null });
+  const system = form.host
+    ? upsSystemName(
+        { host: form.host.trim(), port: Number.isNaN(form.port) ? 3493 : form.port },
+        ups.name || '<ups>',
+      )
+    : null;
 
   // DSM's other built-in user is offered once per editor, on a click: never a guessing loop.
   const [suggestionUsed, setSuggestionUsed] = useState(false);
   const runTest = async (credentials?: { username: string; password: string }) => {
     setTest({ running: true, result: null, error: null });
     try {
-      const password = credentials?.password ?? (ups.passwordSource === 'store' && ups.password !== '' ? ups.password : undefined);
+      const password =
+        credentials?.password ??
+        (ups.passwordSource === 'store' && ups.password !== '' ? ups.password : undefined);
       const result = await api.invoke('config:test-connection', {
         host: form.host.trim(),
         port: Number.isNaN(form.port) ? 3493 : form.port,
@@ -497,7 +745,12 @@ function UpsEditor({
       // The only UPS the server offers becomes this entry's UPS.
       if (ups.name.trim() === '' && result.upsName) onChange({ name: result.upsName });
       setTest({ running: false, result, error: null });
-      announce(result.ok ? 'Connection test passed.' : `Connection test failed${result.diagnosis ? `: ${result.diagnosis.explanation}` : '.'}`, !result.ok);
+      announce(
+        result.ok
+          ? 'Connection test passed.'
+          : `Connection test failed${result.diagnosis ? `: ${result.diagnosis.explanation}` : '.'}`,
+        !result.ok,
+      );
     } catch (error) {
       setTest({ running: false, result: null, error: errorText(error) });
     }
@@ -507,16 +760,57 @@ function UpsEditor({
     <fieldset className="form-section ups-editor" data-testid="ups-editor">
       <legend>{form.ups.length > 1 ? `UPS ${index + 1}` : 'UPS'}</legend>
       {onRemove && (
-        <button type="button" className="button button-small button-ghost ups-remove" onClick={onRemove} aria-label={`Remove UPS ${index + 1}`}>
+        <button
+          type="button"
+          className="button button-small button-ghost ups-remove"
+          onClick={onRemove}
+          aria-label={`Remove UPS ${index + 1}`}
+        >
           <TrashIcon size={14} /> Remove
         </button>
       )}
       <div className="form-grid">
-        <Field label="UPS name on the master" error={issueAt(issues, 'name')} hint={form.preset === 'synology' ? 'DSM always calls it “ups”.' : 'As in the master’s ups.conf — not a user name. Test the connection to pick from the list.'}>
-          {(p) => <input {...p} value={ups.name} onChange={(e) => onChange({ name: e.target.value })} spellCheck={false} autoComplete="off" className="mono" list={`${ids}-names`} data-testid="ups-name" />}
+        <Field
+          label="UPS name on the master"
+          error={issueAt(issues, 'name')}
+          hint={
+            form.preset === 'synology'
+              ? 'DSM always calls it “ups”.'
+              : 'As in the master’s ups.conf — not a user name. Test the connection to pick from the list.'
+          }
+        >
+          {(p) => (
+            <input
+              {...p}
+              value={ups.name}
+              onChange={(e) => onChange({ name: e.target.value })}
+              spellCheck={false}
+              autoComplete="off"
+              className="mono"
+              list={`${ids}-names`}
+              data-testid="ups-name"
+            />
+          )}
         </Field>
-        <Field label="User" error={issueAt(issues, 'username')} hint={ups.role === 'secondary' ? `A upsd.users user with “${rightHint(test.result?.rightsWords)}”.` : 'Empty: anonymous read-only access.'}>
-          {(p) => <input {...p} value={ups.username} onChange={(e) => onChange({ username: e.target.value })} spellCheck={false} autoComplete="off" data-testid="ups-username" />}
+        <Field
+          label="User"
+          error={issueAt(issues, 'username')}
+          hint={
+            ups.role === 'secondary'
+              ? `A upsd.users user with “${rightHint(test.result?.rightsWords)}”.`
+              : 'Empty: anonymous read-only access.'
+          }
+        >
+          {(p) => (
+            <input
+              {...p}
+              value={ups.username}
+              onChange={(e) => onChange({ username: e.target.value })}
+              spellCheck={false}
+              autoComplete="off"
+              data-testid="ups-username"
+            />
+          )}
         </Field>
       </div>
       {test.result && test.result.upsNames.length > 0 && (
@@ -526,10 +820,21 @@ function UpsEditor({
               <option key={n} value={n} />
             ))}
           </datalist>
-          <div className="ups-picker" role="group" aria-label="UPS names offered by the master" data-testid="ups-picker">
+          <div
+            className="ups-picker"
+            role="group"
+            aria-label="UPS names offered by the master"
+            data-testid="ups-picker"
+          >
             <span className="muted small">The master offers:</span>
             {test.result.upsNames.map((n) => (
-              <button key={n} type="button" className={`chip-button${n === ups.name ? ' is-on' : ''}`} aria-pressed={n === ups.name} onClick={() => onChange({ name: n })}>
+              <button
+                key={n}
+                type="button"
+                className={`chip-button${n === ups.name ? ' is-on' : ''}`}
+                aria-pressed={n === ups.name}
+                onClick={() => onChange({ name: n })}
+              >
                 {n}
               </button>
             ))}
@@ -540,13 +845,26 @@ function UpsEditor({
       <fieldset className="role-picker">
         <legend>Role</legend>
         <label className={`role-option${ups.role === 'secondary' ? ' is-selected' : ''}`}>
-          <input type="radio" name={`${ids}-role`} checked={ups.role === 'secondary'} onChange={() => onChange({ role: 'secondary' })} data-testid="role-secondary" />
+          <input
+            type="radio"
+            name={`${ids}-role`}
+            checked={ups.role === 'secondary'}
+            onChange={() => onChange({ role: 'secondary' })}
+            data-testid="role-secondary"
+          />
           <span>
-            <strong>Secondary</strong> — logs in, so the master waits for this machine; shuts this machine down on low battery or forced shutdown.
+            <strong>Secondary</strong> — logs in, so the master waits for this machine; shuts this
+            machine down on low battery or forced shutdown.
           </span>
         </label>
         <label className={`role-option${ups.role === 'monitor-only' ? ' is-selected' : ''}`}>
-          <input type="radio" name={`${ids}-role`} checked={ups.role === 'monitor-only'} onChange={() => onChange({ role: 'monitor-only' })} data-testid="role-monitor-only" />
+          <input
+            type="radio"
+            name={`${ids}-role`}
+            checked={ups.role === 'monitor-only'}
+            onChange={() => onChange({ role: 'monitor-only' })}
+            data-testid="role-monitor-only"
+          />
           <span>
             <strong>Monitor only</strong> — watches and notifies; never shuts this machine down.
           </span>
@@ -556,7 +874,12 @@ function UpsEditor({
       <div className="form-grid">
         <Field label="Password kept in" error={issueAt(issues, 'password.source')}>
           {(p) => (
-            <select {...p} value={ups.passwordSource} onChange={(e) => onChange({ passwordSource: e.target.value as PasswordSourceKind })} data-testid="password-source">
+            <select
+              {...p}
+              value={ups.passwordSource}
+              onChange={(e) => onChange({ passwordSource: e.target.value as PasswordSourceKind })}
+              data-testid="password-source"
+            >
               <option value="store">This app’s secret store (recommended)</option>
               <option value="env">An environment variable</option>
               <option value="file">A file</option>
@@ -565,11 +888,34 @@ function UpsEditor({
           )}
         </Field>
         {ups.passwordSource === 'store' && (
-          <Field label="Password" hint={storedPassword ? 'A password is stored. Type a new one to replace it.' : form.preset === 'synology' && ups.password === 'secret' ? 'DSM’s built-in password. Never written to the config file.' : 'Never written to the config file.'}>
+          <Field
+            label="Password"
+            hint={
+              storedPassword
+                ? 'A password is stored. Type a new one to replace it.'
+                : form.preset === 'synology' && ups.password === 'secret'
+                  ? 'DSM’s built-in password. Never written to the config file.'
+                  : 'Never written to the config file.'
+            }
+          >
             {(p) => (
               <div className="input-with-button">
-                <input {...p} type={showPassword ? 'text' : 'password'} value={ups.password} onChange={(e) => onChange({ password: e.target.value })} placeholder={storedPassword ? '•••••••• (stored)' : ''} autoComplete="new-password" data-testid="ups-password" />
-                <button type="button" className="icon-button" onClick={() => setShowPassword((s) => !s)} aria-pressed={showPassword} aria-label={showPassword ? 'Hide password' : 'Show password'}>
+                <input
+                  {...p}
+                  type={showPassword ? 'text' : 'password'}
+                  value={ups.password}
+                  onChange={(e) => onChange({ password: e.target.value })}
+                  placeholder={storedPassword ? '•••••••• (stored)' : ''}
+                  autoComplete="new-password"
+                  data-testid="ups-password"
+                />
+                <button
+                  type="button"
+                  className="icon-button"
+                  onClick={() => setShowPassword((s) => !s)}
+                  aria-pressed={showPassword}
+                  aria-label={showPassword ? 'Hide password' : 'Show password'}
+                >
                   <EyeIcon size={16} />
                 </button>
               </div>
@@ -578,12 +924,28 @@ function UpsEditor({
         )}
         {ups.passwordSource === 'env' && (
           <Field label="Variable name" error={issueAt(issues, 'password.name')}>
-            {(p) => <input {...p} className="mono" value={ups.envName} onChange={(e) => onChange({ envName: e.target.value })} placeholder="NUT_PASSWORD" />}
+            {(p) => (
+              <input
+                {...p}
+                className="mono"
+                value={ups.envName}
+                onChange={(e) => onChange({ envName: e.target.value })}
+                placeholder="NUT_PASSWORD"
+              />
+            )}
           </Field>
         )}
         {ups.passwordSource === 'file' && (
           <Field label="File path" error={issueAt(issues, 'password.path')}>
-            {(p) => <input {...p} className="mono" value={ups.filePath} onChange={(e) => onChange({ filePath: e.target.value })} placeholder="/etc/nut-sentinel/password" />}
+            {(p) => (
+              <input
+                {...p}
+                className="mono"
+                value={ups.filePath}
+                onChange={(e) => onChange({ filePath: e.target.value })}
+                placeholder="/etc/nut-sentinel/password"
+              />
+            )}
           </Field>
         )}
       </div>
@@ -591,17 +953,49 @@ function UpsEditor({
       <details className="advanced">
         <summary>More</summary>
         <div className="form-grid">
-          <Field label="Power value" error={issueAt(issues, 'powerValue')} hint="upsmon’s MONITOR power value: how many of this machine’s power supplies this UPS feeds. 0 never shuts down." className="narrow">
-            {(p) => <input {...p} type="number" min={0} max={16} value={Number.isNaN(ups.powerValue) ? '' : ups.powerValue} onChange={(e) => onChange({ powerValue: e.target.valueAsNumber })} />}
+          <Field
+            label="Power value"
+            error={issueAt(issues, 'powerValue')}
+            hint="upsmon’s MONITOR power value: how many of this machine’s power supplies this UPS feeds. 0 never shuts down."
+            className="narrow"
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                min={0}
+                max={16}
+                value={Number.isNaN(ups.powerValue) ? '' : ups.powerValue}
+                onChange={(e) => onChange({ powerValue: e.target.valueAsNumber })}
+              />
+            )}
           </Field>
-          <Field label="Expected clients" hint="One IP address or host name per line: you are told when one of them is not logged in." error={issueAt(issues, 'expectedClients')}>
-            {(p) => <textarea {...p} rows={3} value={ups.expectedClients} onChange={(e) => onChange({ expectedClients: e.target.value })} spellCheck={false} />}
+          <Field
+            label="Expected clients"
+            hint="One IP address or host name per line: you are told when one of them is not logged in."
+            error={issueAt(issues, 'expectedClients')}
+          >
+            {(p) => (
+              <textarea
+                {...p}
+                rows={3}
+                value={ups.expectedClients}
+                onChange={(e) => onChange({ expectedClients: e.target.value })}
+                spellCheck={false}
+              />
+            )}
           </Field>
         </div>
       </details>
 
       <div className="test-row">
-        <button type="button" className="button" onClick={() => void runTest()} disabled={test.running || form.host.trim() === ''} data-testid="test-connection">
+        <button
+          type="button"
+          className="button"
+          onClick={() => void runTest()}
+          disabled={test.running || form.host.trim() === ''}
+          data-testid="test-connection"
+        >
           {test.running ? 'Testing…' : 'Test connection'}
         </button>
         {system && <code className="muted small">{system}</code>}
@@ -617,7 +1011,11 @@ function UpsEditor({
               ? () => {
                   const suggestion = test.result!.suggestion!;
                   setSuggestionUsed(true);
-                  onChange({ username: suggestion.username, password: suggestion.password, passwordSource: 'store' });
+                  onChange({
+                    username: suggestion.username,
+                    password: suggestion.password,
+                    passwordSource: 'store',
+                  });
                   void runTest(suggestion);
                 }
               : undefined
@@ -632,16 +1030,43 @@ const STEP_LABEL = CONNECTION_TEST_STEP_LABELS;
 
 /** The right a secondary needs, in the words of the tested server (both while it is unknown). */
 function rightHint(words: RightsWords | undefined): string {
-  return words ? upsmonRight(words, 'secondary') : 'upsmon secondary” (“upsmon slave” on NUT before 2.8';
+  return words
+    ? upsmonRight(words, 'secondary')
+    : 'upsmon secondary” (“upsmon slave” on NUT before 2.8';
 }
 
-function TestResult({ result, onTestAgain, onTrySuggestion }: { result: ConnectionTestResult; onTestAgain: () => void; onTrySuggestion: (() => void) | undefined }) {
+function TestResult({
+  result,
+  onTestAgain,
+  onTrySuggestion,
+}: {
+  result: ConnectionTestResult;
+  onTestAgain: () => void;
+  onTrySuggestion: (() => void) | undefined;
+}) {
   return (
-    <div className={`test-result${result.ok ? ' is-ok' : ' is-failed'}`} data-testid="test-result" data-ok={result.ok ? 'true' : 'false'} aria-live="polite">
+    <div
+      className={`test-result${result.ok ? ' is-ok' : ' is-failed'}`}
+      data-testid="test-result"
+      data-ok={result.ok ? 'true' : 'false'}
+      aria-live="polite"
+    >
       <ol className="test-steps">
         {result.steps.map((s, i) => (
-          <li key={i} className={s.ok ? 'ok' : 'failed'} data-testid="test-step" data-step={s.step} data-ok={s.ok ? 'true' : 'false'}>
-            <span className="step-icon">{s.ok ? <CheckIcon size={16} title="passed" /> : <CrossIcon size={16} title="failed" />}</span>
+          <li
+            key={i}
+            className={s.ok ? 'ok' : 'failed'}
+            data-testid="test-step"
+            data-step={s.step}
+            data-ok={s.ok ? 'true' : 'false'}
+          >
+            <span className="step-icon">
+              {s.ok ? (
+                <CheckIcon size={16} title="passed" />
+              ) : (
+                <CrossIcon size={16} title="failed" />
+              )}
+            </span>
             <span className="step-name">{STEP_LABEL[s.step]}</span>
             <span className="step-detail">{s.detail}</span>
           </li>
@@ -666,17 +1091,31 @@ function TestResult({ result, onTestAgain, onTrySuggestion }: { result: Connecti
           action={
             <>
               {onTrySuggestion && result.suggestion && (
-                <button type="button" className="button button-small" onClick={onTrySuggestion} data-testid="try-suggestion">
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={onTrySuggestion}
+                  data-testid="try-suggestion"
+                >
                   Try DSM’s other user “{result.suggestion.username}”
                 </button>
               )}
-              <button type="button" className="button button-small" onClick={onTestAgain} data-testid="test-again">
+              <button
+                type="button"
+                className="button button-small"
+                onClick={onTestAgain}
+                data-testid="test-again"
+              >
                 Test again
               </button>
             </>
           }
         >
-          <DiagnosisText explanation={result.diagnosis.explanation} fix={result.diagnosis.fix} code={result.diagnosis.code} />
+          <DiagnosisText
+            explanation={result.diagnosis.explanation}
+            fix={result.diagnosis.fix}
+            code={result.diagnosis.code}
+          />
         </Callout>
       )}
     </div>

@@ -15,13 +15,25 @@ export function MastersList() {
   const masters = data.config.masters;
   const add = (
     <div className="add-buttons">
-      <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'synology' })} data-testid="add-master-synology">
+      <a
+        className="button button-primary"
+        href={href({ name: 'master-edit', masterId: null, preset: 'synology' })}
+        data-testid="add-master-synology"
+      >
         <PlusIcon size={16} /> Synology NAS
       </a>
-      <a className="button button-primary" href={href({ name: 'master-edit', masterId: null, preset: 'proxmox' })} data-testid="add-master-proxmox">
+      <a
+        className="button button-primary"
+        href={href({ name: 'master-edit', masterId: null, preset: 'proxmox' })}
+        data-testid="add-master-proxmox"
+      >
         <PlusIcon size={16} /> Proxmox VE host
       </a>
-      <a className="button" href={href({ name: 'master-edit', masterId: null, preset: 'generic' })} data-testid="add-master-generic">
+      <a
+        className="button"
+        href={href({ name: 'master-edit', masterId: null, preset: 'generic' })}
+        data-testid="add-master-generic"
+      >
         <PlusIcon size={16} /> Other NUT server
       </a>
     </div>
@@ -33,22 +45,36 @@ export function MastersList() {
       </div>
       {masters.length === 0 ? (
         <EmptyState title="No master yet" action={add}>
-          <p>A master is the machine the UPS is plugged into (a Synology NAS, a Proxmox VE host, any NUT server). Or import an existing upsmon.conf.</p>
+          <p>
+            A master is the machine the UPS is plugged into (a Synology NAS, a Proxmox VE host, any
+            NUT server). Or import an existing upsmon.conf.
+          </p>
           <FindMasters />
         </EmptyState>
       ) : (
         <>
           <ul className="master-list">
             {masters.map((m) => (
-              <li key={m.id} className="master-item" data-testid="master-item" data-master-id={m.id}>
+              <li
+                key={m.id}
+                className="master-item"
+                data-testid="master-item"
+                data-master-id={m.id}
+              >
                 <div className="master-item-main">
                   <ServerIcon size={20} />
                   <div>
-                    <a className="master-item-title" href={href({ name: 'master-edit', masterId: m.id, preset: m.preset })}>
+                    <a
+                      className="master-item-title"
+                      href={href({ name: 'master-edit', masterId: m.id, preset: m.preset })}
+                    >
                       {m.label}
                     </a>
                     <div className="muted small">
-                      {MASTER_PRESETS[m.preset].label} · <code>{m.host}:{m.port}</code>
+                      {MASTER_PRESETS[m.preset].label} ·{' '}
+                      <code>
+                        {m.host}:{m.port}
+                      </code>
                       {m.tls.mode !== 'off' && <> · TLS {m.tls.mode}</>}
                     </div>
                   </div>
@@ -61,14 +87,32 @@ export function MastersList() {
                       <li key={u.name}>
                         <code>{u.name}</code> · {ROLE_LABEL[u.role]}
                         {u.username ? ` · ${u.username}` : ' · anonymous'}
-                        {u.password.source === 'store' && u.username && (stored ? <span className="badge"><CheckIcon size={12} /> password stored</span> : <span className="badge badge-warn"><LockIcon size={12} /> no password stored</span>)}
-                        {snap?.connection === 'login-refused' && <span className="badge badge-bad">login refused</span>}
-                        {snap?.connection === 'not-permitted' && <span className="badge badge-bad">not permitted</span>}
+                        {u.password.source === 'store' &&
+                          u.username &&
+                          (stored ? (
+                            <span className="badge">
+                              <CheckIcon size={12} /> password stored
+                            </span>
+                          ) : (
+                            <span className="badge badge-warn">
+                              <LockIcon size={12} /> no password stored
+                            </span>
+                          ))}
+                        {snap?.connection === 'login-refused' && (
+                          <span className="badge badge-bad">login refused</span>
+                        )}
+                        {snap?.connection === 'not-permitted' && (
+                          <span className="badge badge-bad">not permitted</span>
+                        )}
                       </li>
                     );
                   })}
                 </ul>
-                <a className="button button-small" href={href({ name: 'master-edit', masterId: m.id, preset: m.preset })} aria-label={`Edit ${m.label}`}>
+                <a
+                  className="button button-small"
+                  href={href({ name: 'master-edit', masterId: m.id, preset: m.preset })}
+                  aria-label={`Edit ${m.label}`}
+                >
                   Edit
                 </a>
               </li>

@@ -14,7 +14,10 @@ type Value = z.infer<typeof Schema>;
 
 export function NotificationSettings() {
   const form = useSectionForm<Value>({
-    select: (c) => ({ desktop: c.notifications.desktop, dedupeSeconds: c.notifications.dedupeSeconds }),
+    select: (c) => ({
+      desktop: c.notifications.desktop,
+      dedupeSeconds: c.notifications.dedupeSeconds,
+    }),
     schema: Schema,
     apply: (c, v) => ({ ...c, notifications: { ...c.notifications, ...v } }),
     prefix: 'notifications',
@@ -26,9 +29,30 @@ export function NotificationSettings() {
         {(v) => (
           <section className="form-section">
             <h2>Desktop notifications</h2>
-            <Switch checked={v.desktop} onChange={(desktop) => form.update((x) => ({ ...x, desktop }))} label="Show desktop notifications" hint="Which events notify is set per event under Hooks & timers." testId="desktop-notifications" />
-            <Field label="Do not repeat the same notification within (seconds)" error={issueAt(form.issues, 'dedupeSeconds')} className="narrow">
-              {(p) => <input {...p} type="number" min={0} value={Number.isNaN(v.dedupeSeconds) ? '' : v.dedupeSeconds} onChange={(e) => form.update((x) => ({ ...x, dedupeSeconds: e.target.valueAsNumber }))} data-testid="dedupe-seconds" />}
+            <Switch
+              checked={v.desktop}
+              onChange={(desktop) => form.update((x) => ({ ...x, desktop }))}
+              label="Show desktop notifications"
+              hint="Which events notify is set per event under Hooks & timers."
+              testId="desktop-notifications"
+            />
+            <Field
+              label="Do not repeat the same notification within (seconds)"
+              error={issueAt(form.issues, 'dedupeSeconds')}
+              className="narrow"
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={0}
+                  value={Number.isNaN(v.dedupeSeconds) ? '' : v.dedupeSeconds}
+                  onChange={(e) =>
+                    form.update((x) => ({ ...x, dedupeSeconds: e.target.valueAsNumber }))
+                  }
+                  data-testid="dedupe-seconds"
+                />
+              )}
             </Field>
           </section>
         )}
@@ -58,7 +82,14 @@ export function PauseControl() {
   return (
     <section className="form-section">
       <h2>Pause</h2>
-      <Switch checked={paused} onChange={(v) => void toggle(v)} disabled={busy} label="Pause desktop notifications" hint="Events are still logged and hooks still run; shutdown protection is not affected." testId="pause-notifications" />
+      <Switch
+        checked={paused}
+        onChange={(v) => void toggle(v)}
+        disabled={busy}
+        label="Pause desktop notifications"
+        hint="Events are still logged and hooks still run; shutdown protection is not affected."
+        testId="pause-notifications"
+      />
       <ErrorBox error={error} />
     </section>
   );
@@ -81,17 +112,19 @@ function RecentNotifications() {
       {list && list.length === 0 && <p className="muted">No notification shown yet.</p>}
       {list && list.length > 0 && (
         <ul className="notif-list" data-testid="recent-notifications">
-          {[...list].sort((a, b) => b.at - a.at).map((n, i) => (
-            <li key={`${n.at}-${i}`} className={`notif urgency-${n.urgency}`}>
-              <time dateTime={new Date(n.at).toISOString()} title={formatDateTime(n.at)}>
-                {formatWhen(n.at, now)}
-              </time>
-              <div>
-                <strong>{n.route ? <a href={`#${n.route}`}>{n.title}</a> : n.title}</strong>
-                <div className="muted small">{n.body}</div>
-              </div>
-            </li>
-          ))}
+          {[...list]
+            .sort((a, b) => b.at - a.at)
+            .map((n, i) => (
+              <li key={`${n.at}-${i}`} className={`notif urgency-${n.urgency}`}>
+                <time dateTime={new Date(n.at).toISOString()} title={formatDateTime(n.at)}>
+                  {formatWhen(n.at, now)}
+                </time>
+                <div>
+                  <strong>{n.route ? <a href={`#${n.route}`}>{n.title}</a> : n.title}</strong>
+                  <div className="muted small">{n.body}</div>
+                </div>
+              </li>
+            ))}
         </ul>
       )}
     </section>

@@ -24,7 +24,12 @@ export function Settings({ section }: { section: SettingsSection }) {
           Settings
         </h1>
       </div>
-      <TabLinks tabs={SECTIONS} current={section} hrefOf={(id) => href({ name: 'settings', section: id })} label="Settings sections" />
+      <TabLinks
+        tabs={SECTIONS}
+        current={section}
+        hrefOf={(id) => href({ name: 'settings', section: id })}
+        label="Settings sections"
+      />
       <div className="tab-panel">
         {section === 'masters' && <MastersList />}
         {section === 'hooks' && <HooksSettings />}
