@@ -134,9 +134,7 @@ async function latency(cycles: number): Promise<{ mqtt: DetectionStats; webhook:
   }
 }
 
-async function resources(
-  seconds: number,
-): Promise<{
+async function resources(seconds: number): Promise<{
   cpuPercent: number;
   peakRssMb: number;
   windowMaxRssMb: number;

@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scriptFromTable, startFaultServer } from './fault-server.js';
 
 /** A raw client socket that collects everything it receives. */
-async function rawClient(
-  port: number,
-): Promise<{
+async function rawClient(port: number): Promise<{
   socket: net.Socket;
   received: () => string;
   chunks: Buffer[];

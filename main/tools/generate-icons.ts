@@ -317,14 +317,12 @@ function bounds(shape: Shape): Box {
         y1: Math.max(...shape.points.map((p) => p[1])),
       };
     case 'union':
-      return shape.parts
-        .map(bounds)
-        .reduce((a, b) => ({
-          x0: Math.min(a.x0, b.x0),
-          y0: Math.min(a.y0, b.y0),
-          x1: Math.max(a.x1, b.x1),
-          y1: Math.max(a.y1, b.y1),
-        }));
+      return shape.parts.map(bounds).reduce((a, b) => ({
+        x0: Math.min(a.x0, b.x0),
+        y0: Math.min(a.y0, b.y0),
+        x1: Math.max(a.x1, b.x1),
+        y1: Math.max(a.y1, b.y1),
+      }));
     case 'diff':
       return bounds(shape.a);
     case 'intersect': {
