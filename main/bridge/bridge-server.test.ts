@@ -1,3 +1,8 @@
+/**
+ * The browser bridge in front of the REAL core (createAppCore), monitoring the demo's simulated
+ * NUT master on loopback: every reply and push a browser sees comes from the code the app runs.
+ * The test only observes the core (which handlers ran, who is subscribed), it never answers for it.
+ */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import net from 'node:net';
@@ -5,8 +10,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type BridgeServerMessage, PUSH_CHANNELS } from '../../shared/ipc';
+import { passwordKey } from '../../shared/config';
+import {
+  type ApiHandlers,
+  type BridgeServerMessage,
+  type InvokeChannel,
+  PUSH_CHANNELS,
+  type PushChannel,
+} from '../../shared/ipc';
 import { AppSnapshotSchema } from '../../shared/snapshot';
+import { createAppCore } from '../core/app-core';
+import type { CoreService } from '../core/core-service';
+import {
+  DEMO_MONITOR_USER,
+  type SimulatedMaster,
+  startSimulatedMaster,
+} from '../demo/simulated-master';
+import { MemorySecretStore } from '../testing/memory-secret-store';
+import { waitFor } from '../testing/net';
 import {
   BRIDGE_CLOSE,
   BridgeHostError,
@@ -14,10 +35,61 @@ import {
   isLoopbackHost,
   startBridge,
 } from './bridge-server';
-import { FakeCore } from './testing/fake-core';
+
+/**
+ * The real core as the bridge sees it, plus what the test observes: the handler calls that reached
+ * the core, the bridge's live push subscriptions, and `shellPush` for `app:navigate`, which only
+ * the Electron shell sends (the core itself never does).
+ */
+interface ObservedCore extends CoreService {
+  readonly calls: InvokeChannel[];
+  subscribers(channel: PushChannel): number;
+  shellPush(channel: 'app:navigate', route: string): void;
+}
+
+function observe(real: CoreService): ObservedCore {
+  const calls: InvokeChannel[] = [];
+  const handlers = Object.fromEntries(
+    Object.entries(real.handlers).map(([channel, handler]) => [
+      channel,
+      (request: unknown) => {
+        calls.push(channel as InvokeChannel);
+        return (handler as (r: unknown) => Promise<unknown>)(request);
+      },
+    ]),
+  ) as ApiHandlers;
+  const listeners = new Map<PushChannel, Set<(payload: never) => void>>();
+  const setOf = (channel: PushChannel) => {
+    let set = listeners.get(channel);
+    if (!set) listeners.set(channel, (set = new Set()));
+    return set;
+  };
+  return {
+    handlers,
+    calls,
+    snapshot: () => real.snapshot(),
+    start: () => real.start(),
+    stop: () => real.stop(),
+    onPush(channel, listener) {
+      const entry = listener as (payload: never) => void;
+      setOf(channel).add(entry);
+      const off = real.onPush(channel, listener);
+      return () => {
+        setOf(channel).delete(entry);
+        off();
+      };
+    },
+    subscribers: (channel) => setOf(channel).size,
+    shellPush(channel, route) {
+      for (const listener of setOf(channel)) (listener as (payload: string) => void)(route);
+    },
+  };
+}
 
 let staticDir: string;
-let core: FakeCore;
+let dataDir: string;
+let master: SimulatedMaster;
+let core: ObservedCore;
 let bridge: BridgeHandle | null = null;
 const sockets: WebSocket[] = [];
 
@@ -33,13 +105,48 @@ beforeEach(async () => {
     path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`),
     'outside',
   );
-  core = new FakeCore();
+  master = await startSimulatedMaster();
+  dataDir = await mkdtemp(path.join(tmpdir(), 'bridge-core-'));
+  const configPath = path.join(dataDir, 'config.json');
+  await writeFile(
+    configPath,
+    JSON.stringify({
+      masters: [
+        {
+          id: 'nas',
+          label: 'NAS',
+          host: master.host,
+          port: master.port,
+          ups: [{ name: master.upsName, username: DEMO_MONITOR_USER.name }],
+        },
+      ],
+      shutdown: { dryRun: true },
+    }),
+  );
+  core = observe(
+    await createAppCore({
+      configPath,
+      dataDir,
+      historyInMemory: true,
+      secrets: new MemorySecretStore({
+        [passwordKey('nas', master.upsName)]: DEMO_MONITOR_USER.password,
+      }),
+      notifier: null,
+      logger: { log: () => undefined },
+    }),
+  );
+  await core.start();
+  await waitFor(() => core.snapshot().ups[0]?.loggedIn === true, { timeoutMs: 10_000 });
+  core.calls.length = 0;
 });
 
 afterEach(async () => {
   for (const ws of sockets.splice(0)) ws.terminate();
   await bridge?.close();
   bridge = null;
+  await core.stop();
+  await master.close();
+  await rm(dataDir, { recursive: true, force: true });
   await rm(staticDir, { recursive: true, force: true });
   await rm(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), {
     force: true,
@@ -242,7 +349,7 @@ describe('startBridge', () => {
       await expect(attempt).rejects.toBeInstanceOf(BridgeHostError);
       await expect(attempt).rejects.toThrow(/refuses to listen/);
     }
-    expect(core.listenerCount('app:snapshot')).toBe(0);
+    expect(core.subscribers('app:snapshot')).toBe(0);
     expect(isLoopbackHost('127.0.0.2')).toBe(true);
     expect(isLoopbackHost('::1')).toBe(true);
     expect(isLoopbackHost('[::1]')).toBe(true);
@@ -303,6 +410,10 @@ describe('startBridge', () => {
     expect(snapshot.ups.map((u) => u.monitorId)).toContain('nas/ups');
     const vars = await call(o, 8, 'ups:get-variables', { monitorId: 'nas/ups' });
     expect(vars).toMatchObject({ id: 8, ok: true });
+    // Read from the simulated master through the real core.
+    expect((vars as { response: { name: string; value: string }[] }).response).toContainEqual(
+      expect.objectContaining({ name: 'device.model', value: 'Demo UPS 1500' }),
+    );
   });
 
   it('answers an invalid payload with INVALID-REQUEST and keeps the connection', async () => {
@@ -447,37 +558,39 @@ describe('startBridge', () => {
     const b = await start();
     const a = await connect(b);
     const c = await connect(b);
-    const snapshot = core.snapshot();
-    core.emit('app:snapshot', snapshot);
-    core.emit('events:appended', {
-      id: 99,
-      at: 1,
-      monitorId: 'nas/ups',
-      kind: 'notify',
-      type: 'ONBATT',
-      severity: 'warning',
-      message: 'on battery',
-    });
-    core.emit('app:navigate', '/ups/nas/ups');
-    // fsd:progress comes from a real (simulated) run start.
-    const run = await core.handlers['fsd:start']({
-      preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true, minChargePercent: 80 },
+    // events:appended: a real system event, caused by a call through the bridge.
+    expect(
+      await call(a, 1, 'monitor:acknowledge-shutdown', { monitorId: 'nas/ups' }),
+    ).toMatchObject({ ok: true });
+    // app:navigate comes from the Electron shell, not the core: the bridge forwards it all the same.
+    core.shellPush('app:navigate', '/ups/nas/ups');
+    // fsd:progress comes from a real (dry-run, local) FSD test run start.
+    const started = await call(a, 2, 'fsd:start', {
+      preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true },
       countdownSeconds: 10,
       overrideBlockers: false,
       graceSeconds: 10,
     });
+    expect(started).toMatchObject({ ok: true, response: { state: 'countdown' } });
+    const runId = (started as { response: { runId: string } }).response.runId;
     for (const o of [a, c]) {
-      await expect(o.next((m) => 'push' in m && m.push === 'app:snapshot')).resolves.toMatchObject({
-        payload: { at: snapshot.at },
-      });
+      // app:snapshot: the core pushes the view as the status polls change it.
+      const pushed = await o.next((m) => 'push' in m && m.push === 'app:snapshot');
+      const view = AppSnapshotSchema.parse((pushed as { payload: unknown }).payload);
+      expect(view.ups.map((u) => u.monitorId)).toEqual(['nas/ups']);
       await expect(
-        o.next((m) => 'push' in m && m.push === 'events:appended'),
-      ).resolves.toMatchObject({ payload: { id: 99 } });
+        o.next(
+          (m) =>
+            'push' in m &&
+            m.push === 'events:appended' &&
+            (m.payload as { type: string }).type === 'shutdown-acknowledged',
+        ),
+      ).resolves.toMatchObject({ payload: { monitorId: '*', kind: 'system' } });
       await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({
         payload: '/ups/nas/ups',
       });
       await expect(o.next((m) => 'push' in m && m.push === 'fsd:progress')).resolves.toMatchObject({
-        payload: { runId: run.runId, state: 'countdown' },
+        payload: { runId, state: 'countdown' },
       });
       const seen = new Set(o.messages.flatMap((m) => ('push' in m ? [m.push] : [])));
       expect([...seen].sort()).toEqual([...PUSH_CHANNELS].sort());
@@ -539,12 +652,12 @@ describe('startBridge', () => {
   it('close() disconnects browsers, unsubscribes from the core and is idempotent', async () => {
     const b = await start();
     const o = await connect(b);
-    expect(core.listenerCount('app:snapshot')).toBe(1);
+    expect(core.subscribers('app:snapshot')).toBe(1);
     const closed = new Promise<number>((resolve) => o.ws.once('close', (code) => resolve(code)));
     await Promise.all([b.close(), b.close()]);
     expect(await closed).toBe(BRIDGE_CLOSE.goingAway);
-    expect(core.listenerCount('app:snapshot')).toBe(0);
-    expect(core.listenerCount('events:appended')).toBe(0);
+    expect(core.subscribers('app:snapshot')).toBe(0);
+    expect(core.subscribers('events:appended')).toBe(0);
     bridge = null;
   });
 });

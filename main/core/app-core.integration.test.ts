@@ -9,25 +9,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../shared/history';
 import { type Rig, startUpsdRig } from '../testing/upsd-rig';
+import { MemorySecretStore } from '../testing/memory-secret-store';
 import { waitFor } from '../testing/net';
 import { createAppCore } from './app-core';
 import type { CoreService } from './core-service';
-import type { Logger, PowerMonitorPort, SecretStore } from '../platform/ports';
-
-class MemorySecretStore implements SecretStore {
-  readonly values = new Map<string, string>();
-  get(key: string) {
-    return Promise.resolve(this.values.get(key));
-  }
-  set(key: string, value: string) {
-    this.values.set(key, value);
-    return Promise.resolve();
-  }
-  delete(key: string) {
-    this.values.delete(key);
-    return Promise.resolve();
-  }
-}
+import type { Logger, PowerMonitorPort } from '../platform/ports';
 
 class FakePowerMonitor extends EventEmitter implements PowerMonitorPort {
   onSuspend(listener: () => void) {
