@@ -563,3 +563,51 @@ describe('retention', () => {
     expect(store.stats().samples).toBe(0);
   });
 });
+
+describe('outage records', () => {
+  const row = (id: string, startedAt: number, endedAt: number | null, monitorId = 'nas/ups') => ({
+    id,
+    monitorId,
+    startedAt,
+    endedAt,
+    record: { id, startedAt, figures: [1, 2] },
+    openState: endedAt === null ? { sums: { n: 3 } } : null,
+  });
+
+  it('stores, replaces and lists them newest first, per UPS and open ones, across a reopen', () => {
+    const store = openStore();
+    store.saveOutage(row('a', T0, T0 + 60_000));
+    store.saveOutage(row('b', T0 + DAY, null));
+    store.saveOutage(row('c', T0 + 2 * DAY, T0 + 2 * DAY + 5_000, 'other/ups'));
+    store.close();
+
+    const again = openStore();
+    expect(again.listOutages().map((r) => r.id)).toEqual(['c', 'b', 'a']);
+    expect(again.listOutages({ monitorId: 'nas/ups' }).map((r) => r.id)).toEqual(['b', 'a']);
+    const open = again.listOutages({ openOnly: true });
+    expect(open).toEqual([row('b', T0 + DAY, null)]);
+    // The open outage ends: the same id, now closed, without its running state.
+    again.saveOutage(row('b', T0 + DAY, T0 + DAY + 90_000));
+    expect(again.listOutages({ openOnly: true })).toEqual([]);
+    expect(again.getOutage('b')).toMatchObject({ endedAt: T0 + DAY + 90_000, openState: null });
+    expect(again.getOutage('missing')).toBeNull();
+    expect(again.listOutages({ limit: 1 }).map((r) => r.id)).toEqual(['c']);
+  });
+
+  it('migrates a version-2 file (outbox, no outages table) and keeps its events', () => {
+    const store = openStore();
+    store.appendEvent(event({ message: 'before the upgrade' }));
+    store.close();
+    // Take the file back to version 2: drop what migration 3 added.
+    const db = new Database(dbPath);
+    db.exec('PRAGMA locking_mode = EXCLUSIVE; DROP TABLE outages; PRAGMA user_version = 2;');
+    db.close();
+    fs.rmSync(`${dbPath}.lock`, { recursive: true, force: true });
+
+    const upgraded = openStore();
+    expect(upgraded.stats().schemaVersion).toBe(SCHEMA_VERSION);
+    expect(upgraded.queryEvents({}).map((e) => e.message)).toEqual(['before the upgrade']);
+    upgraded.saveOutage(row('x', T0, T0 + 1000));
+    expect(upgraded.listOutages().map((r) => r.id)).toEqual(['x']);
+  });
+});

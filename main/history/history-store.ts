@@ -171,6 +171,29 @@ export interface HistoryStats {
   oldestSampleAt: number | null;
 }
 
+/** Outage records kept (newest first); not pruned by age, so a battery's whole life stays comparable. */
+const MAX_OUTAGES = 20_000;
+
+/** One row of the `outages` table: the record and the tracker state are main/outages' own JSON. */
+export interface StoredOutageRow {
+  id: string;
+  monitorId: string;
+  startedAt: number;
+  endedAt: number | null;
+  record: unknown;
+  /** The tracker's running state while the outage is in progress; null once it ended. */
+  openState: unknown;
+}
+
+function parseJson(value: SqlValue | undefined): unknown {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What every FSD report carries; the rest of it is the FSD test feature's own JSON. */
 export const FsdReportHeaderSchema = z.looseObject({
   id: z.string().min(1),
@@ -687,6 +710,90 @@ export class HistoryStore {
       () => this.rows('SELECT report FROM fsd_reports WHERE id = ?', [id])[0],
     );
     return row === undefined ? null : parseReport(row.report);
+  }
+
+  // ---------------------------------------------------------------- outage records
+
+  /** Stores (or replaces, by id) one outage record; `openState` while it is in progress, else null. */
+  saveOutage(row: StoredOutageRow): void {
+    this.assertOpen();
+    this.withRecovery(() =>
+      this.stmt(
+        'INSERT OR REPLACE INTO outages (id, monitor_id, started_at, ended_at, record, open_state) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run([
+        row.id,
+        row.monitorId,
+        row.startedAt,
+        row.endedAt,
+        JSON.stringify(row.record),
+        row.openState === null ? null : JSON.stringify(row.openState),
+      ]),
+    );
+    if (row.endedAt !== null) this.pruneOutages();
+  }
+
+  /** Outage rows, newest first, of one UPS or of all; `openOnly`: those still in progress. */
+  listOutages(
+    options: { monitorId?: string; limit?: number; openOnly?: boolean } = {},
+  ): StoredOutageRow[] {
+    this.assertOpen();
+    const where: string[] = [];
+    const values: SqlValue[] = [];
+    if (options.monitorId !== undefined) {
+      where.push('monitor_id = ?');
+      values.push(options.monitorId);
+    }
+    if (options.openOnly) where.push('open_state IS NOT NULL');
+    values.push(options.limit ?? 500);
+    const rows = this.withRecovery(() =>
+      this.rows(
+        `SELECT id, monitor_id, started_at, ended_at, record, open_state FROM outages${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`,
+        values,
+      ),
+    );
+    return rows.flatMap((row) => {
+      const record = parseJson(row.record);
+      if (record === undefined) return [];
+      const openState = row.open_state === null ? null : (parseJson(row.open_state) ?? null);
+      return [
+        {
+          id: asString(row.id) ?? '',
+          monitorId: asString(row.monitor_id) ?? '',
+          startedAt: asNumber(row.started_at) ?? 0,
+          endedAt: asNumber(row.ended_at),
+          record,
+          openState,
+        },
+      ];
+    });
+  }
+
+  getOutage(id: string): StoredOutageRow | null {
+    this.assertOpen();
+    const row = this.withRecovery(
+      () =>
+        this.rows(
+          'SELECT id, monitor_id, started_at, ended_at, record, open_state FROM outages WHERE id = ?',
+          [id],
+        )[0],
+    );
+    if (!row) return null;
+    const record = parseJson(row.record);
+    if (record === undefined) return null;
+    return {
+      id: asString(row.id) ?? '',
+      monitorId: asString(row.monitor_id) ?? '',
+      startedAt: asNumber(row.started_at) ?? 0,
+      endedAt: asNumber(row.ended_at),
+      record,
+      openState: row.open_state === null ? null : (parseJson(row.open_state) ?? null),
+    };
+  }
+
+  private pruneOutages(): void {
+    this.stmt(
+      'DELETE FROM outages WHERE id IN (SELECT id FROM outages ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?)',
+    ).run([MAX_OUTAGES]);
   }
 
   // ---------------------------------------------------------------- alert outbox

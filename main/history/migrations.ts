@@ -11,6 +11,9 @@
  * - `fsd_reports`: the FSD test's JSON reports, whole.
  * - `outbox`: remote alerts per channel until delivered (main/channels/outbox.ts); `key` is the
  *   idempotency key (message id + channel), so a message is queued once however often it is offered.
+ * - `outages`: one row per outage (main/outages), the record as JSON; `open_state` holds the
+ *   tracker's running sums while the outage is in progress (NULL once it ended), so an outage
+ *   survives a restart. Not pruned by age: the capacity estimate compares a battery's whole life.
  */
 import type { SqliteDatabase } from './sqlite';
 
@@ -76,6 +79,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_state_next ON outbox (state, next_at);
   CREATE INDEX outbox_created ON outbox (created_at);
+  `,
+  // 3: outage records (main/outages): the record as JSON, plus the tracker's running state while open
+  `
+  CREATE TABLE outages (
+    id TEXT PRIMARY KEY,
+    monitor_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    record TEXT NOT NULL,
+    open_state TEXT
+  );
+  CREATE INDEX outages_monitor_started ON outages (monitor_id, started_at);
+  CREATE INDEX outages_started ON outages (started_at);
   `,
 ];
 
