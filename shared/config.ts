@@ -80,6 +80,15 @@ export function impliedTlsMode(tls: {
 export const PasswordSourceSchema = SecretSourceSchema;
 export type PasswordSource = z.infer<typeof PasswordSourceSchema>;
 
+/** YYYY-MM-DD names a real day (2025-02-30 does not). */
+export function isCalendarDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
 const upsNamePattern = /^[A-Za-z0-9_.-]+$/;
 
 export const MonitoredUpsSchema = z.object({
@@ -96,6 +105,12 @@ export const MonitoredUpsSchema = z.object({
   expectedClients: z.array(z.string().min(1)).default([]),
   /** Put before the title of every remote alert about this UPS, e.g. `[NAS]`. */
   messagePrefix: z.string().max(40).optional(),
+  /** The day this UPS's battery was last replaced (YYYY-MM-DD): battery age, and which outages count for the capacity estimate. */
+  batteryReplacedOn: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD, e.g. 2025-03-14')
+    .refine(isCalendarDate, 'not a calendar date (check the month and the day)')
+    .optional(),
 });
 export type MonitoredUps = z.infer<typeof MonitoredUpsSchema>;
 
@@ -208,6 +223,22 @@ export const HistorySchema = z.object({
   sampleSeconds: seconds(1, 3600, 5),
 });
 
+/** Outage records (main/outages). */
+export const OutagesSchema = z.object({
+  /** Outages shorter than this are counted, but grouped as blips in lists. */
+  blipSeconds: seconds(0, 3600, 30),
+});
+
+/** Battery health (main/outages): when to remind that the battery needs replacing. */
+export const BatterySchema = z.object({
+  /** Remind once the battery is this old (lead-acid UPS batteries last 3–5 years). */
+  maxAgeYears: z.number().min(0.5).max(20).default(4),
+  /** Remind once the capacity estimate has fallen this many percent below the battery's first outages. */
+  capacityDriftPercent: z.number().min(5).max(80).default(20),
+  /** Outages at least this long count for the capacity estimate (shorter ones say too little). */
+  usefulOutageMinutes: z.number().min(0.05).max(240).default(5),
+});
+
 export const ConfigSchema = z
   .object({
     version: z.literal(1).default(1),
@@ -217,6 +248,8 @@ export const ConfigSchema = z
     shutdown: ShutdownSchema.prefault({}),
     notifications: NotificationsSchema.prefault({}),
     history: HistorySchema.prefault({}),
+    outages: OutagesSchema.prefault({}),
+    battery: BatterySchema.prefault({}),
     /** Remote alert channels and incident settings (main/channels). */
     alerts: AlertsSchema.prefault({}),
     /** The opt-in Prometheus endpoint (main/metrics). */
