@@ -23,6 +23,7 @@ export const MAIN_LAYERS = {
   mqtt: ['platform', 'channels'],
   demo: ['platform', 'nut'],
   'fsd-test': ['platform', 'nut', 'hooks', 'monitor'],
+  outages: ['platform', 'history'],
   core: [
     'platform',
     'nut',
@@ -37,6 +38,7 @@ export const MAIN_LAYERS = {
     'channels',
     'mqtt',
     'fsd-test',
+    'outages',
   ],
   bridge: ['platform', 'core'],
   electron: ['platform', 'core', 'notify'],
