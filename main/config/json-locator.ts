@@ -1,9 +1,12 @@
 /**
- * A small strict JSON scanner (RFC 8259) that does not build values but remembers where every
- * value and every object key starts, so validation problems can be reported as `file:line:column`.
- * It also reports syntax errors with their position (JSON.parse's messages differ between Node
- * versions and give only an offset) and duplicate keys (JSON.parse silently keeps the last one).
+ * Remembers where every value and every object key of a JSON text starts, so validation problems
+ * can be reported as `file:line:column`. Parsing is jsonc-parser's `visit` in strict mode (no
+ * comments, no trailing commas); this module adds what the config needs on top of it: duplicate
+ * keys (JSON.parse silently keeps the last one), a locator by path, and syntax errors worded for
+ * people, at the character that is wrong (JSON.parse's messages differ between Node versions and
+ * give only an offset).
  */
+import { printParseErrorCode, visit, type ParseErrorCode } from 'jsonc-parser';
 
 export type JsonPath = readonly (string | number)[];
 
@@ -59,15 +62,6 @@ export function formatJsonPath(path: JsonPath): string {
   return out === '' ? '(top level)' : out;
 }
 
-class ScanError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
-
 /** Maps offsets to line/column. Lines end at LF; a CR before it belongs to the line. */
 export function makePositionMapper(text: string): (offset: number) => TextPosition {
   const lineStarts = [0];
@@ -92,206 +86,246 @@ function describeChar(text: string, offset: number): string {
   return `\`${ch}\``;
 }
 
+interface Problem {
+  offset: number;
+  reason: string;
+}
+
+/** The first thing wrong with the string literal that starts (with its `"`) at `start`. */
+function stringProblem(text: string, start: number): Problem | undefined {
+  for (let i = start + 1; ; i++) {
+    if (i >= text.length)
+      return { offset: start, reason: 'this string is not closed (missing `"`)' };
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return undefined;
+    if (c === 0x0a || c === 0x0d)
+      return {
+        offset: start,
+        reason: 'this string is not closed before the end of the line (missing `"`)',
+      };
+    if (c < 0x20)
+      return {
+        offset: i,
+        reason: `${describeChar(text, i)} inside a string (write it as an escape such as \\t)`,
+      };
+    if (c !== 0x5c) continue;
+    const e = text[i + 1];
+    if (e === 'u') {
+      if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)))
+        return { offset: i, reason: '`\\u` must be followed by four hex digits' };
+      i += 5;
+    } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+    else return { offset: i, reason: `invalid escape \`\\${e ?? ''}\` in a string` };
+  }
+}
+
+/** The first thing wrong with the number literal that starts at `start`, if any. */
+function numberProblem(text: string, start: number): Problem | undefined {
+  const pattern = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  pattern.lastIndex = start;
+  const m = pattern.exec(text);
+  if (!m) return undefined;
+  const end = start + m[0].length;
+  const next = text[end];
+  if (next !== undefined && /[0-9A-Za-z.+-]/.test(next))
+    return { offset: end, reason: `invalid number (unexpected ${describeChar(text, end)})` };
+  return undefined;
+}
+
+/** What the parser was waiting for when it met something else. */
+type Expecting =
+  | 'value'
+  | 'first-key'
+  | 'key'
+  | 'colon'
+  | 'first-element'
+  | 'element'
+  | 'after-member'
+  | 'after-element'
+  | 'end';
+
+/** Words for a syntax error at `offset` while the parser was expecting `expecting`. */
+function describeUnexpected(text: string, offset: number, expecting: Expecting): string {
+  const found = describeChar(text, offset);
+  const ch = text[offset];
+  const valueWanted =
+    expecting === 'value' || expecting === 'element' || expecting === 'first-element';
+  if (valueWanted && ch === "'") return 'strings must use double quotes (`"`), not single quotes';
+  switch (expecting) {
+    case 'first-key':
+      return `expected a property name in double quotes or \`}\` but found ${found}`;
+    case 'key':
+      if (ch === '}') return 'trailing comma before `}` (JSON does not allow it)';
+      return `expected a property name in double quotes but found ${found}`;
+    case 'colon':
+      return `expected \`:\` after the property name but found ${found}`;
+    case 'element':
+      if (ch === ']') return 'trailing comma before `]` (JSON does not allow it)';
+      return `expected a value but found ${found}`;
+    case 'value':
+    case 'first-element':
+      return `expected a value but found ${found}`;
+    case 'after-member':
+      return `expected \`,\` or \`}\` but found ${found}`;
+    case 'after-element':
+      return `expected \`,\` or \`]\` but found ${found}`;
+    case 'end':
+      return `unexpected ${found} after the end of the JSON value`;
+  }
+}
+
+/** jsonc-parser's scanner errors inside a string literal (by name: its codes are a const enum). */
+const STRING_ERRORS: ReadonlySet<string> = new Set([
+  'UnexpectedEndOfString',
+  'InvalidCharacter',
+  'InvalidEscapeCharacter',
+  'InvalidUnicode',
+]);
+
+/** Nesting deeper than MAX_DEPTH: the offset just after the first bracket too deep, or -1. */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"' || c === '\n' || c === '\r') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') {
+      if (++depth > MAX_DEPTH) return i + 1;
+    } else if (c === '}' || c === ']') depth--;
+  }
+  return -1;
+}
+
+class StopScan extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.reason);
+  }
+}
+
 /** Scans `text` (without a BOM) and returns a locator, or the first syntax error. */
 export function scanJson(text: string): JsonScanResult {
   const toPosition = makePositionMapper(text);
+  const failed = (p: Problem): JsonScanResult => ({
+    ok: false,
+    error: { ...toPosition(p.offset), reason: p.reason },
+  });
+  if (/^[ \t\n\r]*$/.test(text))
+    return failed({ offset: text.length, reason: 'the file is empty (expected a JSON object)' });
+
+  // jsonc-parser recurses per nesting level; stop before a hostile file can exhaust the stack,
+  // unless a real syntax error comes first (which the truncated text still shows).
+  const deepAt = tooDeepAt(text);
+  const parsed = deepAt < 0 ? text : text.slice(0, deepAt);
+
   const nodes = new Map<string, { value: number; key?: number }>();
   const duplicates: JsonDuplicateKey[] = [];
-  let i = 0;
+  /** One entry per open container: the keys seen so far (objects) or null (arrays). */
+  const containers: (Set<string> | null)[] = [];
+  let expecting: Expecting = 'value';
+  let pendingKey: number | undefined;
+  let lastNumberEnd = -1;
 
-  const skipWs = () => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-      else return;
-    }
+  const afterValue = () => {
+    const top = containers[containers.length - 1];
+    expecting = top === undefined ? 'end' : top === null ? 'after-element' : 'after-member';
   };
-
-  const fail = (reason: string, at = i): never => {
-    throw new ScanError(at, reason);
-  };
-
-  const expected = (what: string): never =>
-    fail(`expected ${what} but found ${describeChar(text, i)}`);
-
-  const scanString = (): string => {
-    const start = i;
-    i++; // opening quote
-    let out = '';
-    for (;;) {
-      if (i >= text.length) fail('this string is not closed (missing `"`)', start);
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return out;
-      }
-      if (c === 0x0a || c === 0x0d)
-        fail('this string is not closed before the end of the line (missing `"`)', start);
-      if (c < 0x20)
-        fail(`${describeChar(text, i)} inside a string (write it as an escape such as \\t)`);
-      if (c === 0x5c) {
-        const e = text[i + 1];
-        switch (e) {
-          case '"':
-          case '\\':
-          case '/':
-            out += e;
-            i += 2;
-            break;
-          case 'b':
-            out += '\b';
-            i += 2;
-            break;
-          case 'f':
-            out += '\f';
-            i += 2;
-            break;
-          case 'n':
-            out += '\n';
-            i += 2;
-            break;
-          case 'r':
-            out += '\r';
-            i += 2;
-            break;
-          case 't':
-            out += '\t';
-            i += 2;
-            break;
-          case 'u': {
-            const hex = text.slice(i + 2, i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('`\\u` must be followed by four hex digits');
-            out += String.fromCharCode(parseInt(hex, 16));
-            i += 6;
-            break;
-          }
-          default:
-            fail(`invalid escape \`\\${e ?? ''}\` in a string`);
-        }
-        continue;
-      }
-      out += text[i];
-      i++;
-    }
-  };
-
-  const numberPattern = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-  const scanNumber = () => {
-    numberPattern.lastIndex = i;
-    const m = numberPattern.exec(text);
-    if (!m) return expected('a value');
-    const end = i + m[0].length;
-    const next = text[end];
-    if (next !== undefined && /[0-9A-Za-z.+-]/.test(next))
-      fail(`invalid number (unexpected ${describeChar(text, end)})`, end);
-    i = end;
-  };
-
-  const scanValue = (
-    path: (string | number)[],
-    keyOffset: number | undefined,
-    depth: number,
-  ): void => {
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`);
-    skipWs();
-    const entry: { value: number; key?: number } = { value: i };
-    if (keyOffset !== undefined) entry.key = keyOffset;
+  const valueAt = (offset: number, path: JsonPath) => {
+    const entry: { value: number; key?: number } = { value: offset };
+    if (pendingKey !== undefined) entry.key = pendingKey;
+    pendingKey = undefined;
     nodes.set(pathKey(path), entry);
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      skipWs();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      const seen = new Set<string>();
-      for (;;) {
-        skipWs();
-        if (text[i] !== '"')
-          expected(
-            seen.size === 0
-              ? 'a property name in double quotes or `}`'
-              : 'a property name in double quotes',
-          );
-        const keyAt = i;
-        const key = scanString();
-        if (seen.has(key)) duplicates.push({ ...toPosition(keyAt), path: [...path, key] });
-        seen.add(key);
-        skipWs();
-        if (text[i] !== ':') expected('`:` after the property name');
-        i++;
-        scanValue([...path, key], keyAt, depth + 1);
-        skipWs();
-        if (text[i] === ',') {
-          i++;
-          skipWs();
-          if (text[i] === '}') fail('trailing comma before `}` (JSON does not allow it)');
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        expected('`,` or `}`');
-      }
+  };
+  const closeAt = (offset: number, ch: string) => {
+    // jsonc-parser also reports the end of a container that runs into the end of the file.
+    if (text[offset] !== ch) return;
+    containers.pop();
+    afterValue();
+  };
+
+  const problemAt = (code: ParseErrorCode, offset: number): Problem => {
+    // `01`, `1x`: jsonc-parser ends the number early and complains about what follows.
+    if (offset === lastNumberEnd && /[0-9A-Za-z.+-]/.test(text[offset] ?? ''))
+      return { offset, reason: `invalid number (unexpected ${describeChar(text, offset)})` };
+    const valueWanted =
+      expecting === 'value' || expecting === 'element' || expecting === 'first-element';
+    const keyWanted = expecting === 'key' || expecting === 'first-key';
+    if (STRING_ERRORS.has(printParseErrorCode(code)) && (valueWanted || keyWanted)) {
+      const p = stringProblem(text, offset);
+      if (p) return p;
     }
-    if (c === '[') {
-      i++;
-      skipWs();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (let index = 0; ; index++) {
-        scanValue([...path, index], undefined, depth + 1);
-        skipWs();
-        if (text[i] === ',') {
-          i++;
-          skipWs();
-          if (text[i] === ']') fail('trailing comma before `]` (JSON does not allow it)');
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        expected('`,` or `]`');
-      }
-    }
-    if (c === '"') {
-      scanString();
-      return;
+    if (!valueWanted) return { offset, reason: describeUnexpected(text, offset, expecting) };
+    const ch = text[offset];
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) {
+      const p = numberProblem(text, offset);
+      if (p) return p;
     }
     for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, i)) {
-        i += literal.length;
-        const next = text[i];
-        if (next !== undefined && /[0-9A-Za-z_]/.test(next))
-          fail(`unexpected ${describeChar(text, i)} after \`${literal}\``);
-        return;
-      }
+      if (!text.startsWith(literal, offset)) continue;
+      const after = offset + literal.length;
+      const next = text[after];
+      if (next !== undefined && /[0-9A-Za-z_]/.test(next))
+        return {
+          offset: after,
+          reason: `unexpected ${describeChar(text, after)} after \`${literal}\``,
+        };
+      afterValue();
+      return { offset: after, reason: describeUnexpected(text, after, expecting) };
     }
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      scanNumber();
-      return;
-    }
-    if (c === "'") fail('strings must use double quotes (`"`), not single quotes');
-    expected('a value');
+    return { offset, reason: describeUnexpected(text, offset, expecting) };
   };
 
   try {
-    skipWs();
-    if (i >= text.length) fail('the file is empty (expected a JSON object)');
-    scanValue([], undefined, 0);
-    skipWs();
-    if (i < text.length)
-      fail(`unexpected ${describeChar(text, i)} after the end of the JSON value`);
+    visit(
+      parsed,
+      {
+        onObjectBegin: (offset, _length, _line, _column, path) => {
+          valueAt(offset, path());
+          containers.push(new Set());
+          expecting = 'first-key';
+        },
+        onObjectProperty: (key, offset, _length, _line, _column, path) => {
+          const seen = containers[containers.length - 1];
+          if (seen?.has(key)) duplicates.push({ ...toPosition(offset), path: [...path(), key] });
+          seen?.add(key);
+          pendingKey = offset;
+          expecting = 'colon';
+        },
+        onObjectEnd: (offset) => closeAt(offset, '}'),
+        onArrayBegin: (offset, _length, _line, _column, path) => {
+          valueAt(offset, path());
+          containers.push(null);
+          expecting = 'first-element';
+        },
+        onArrayEnd: (offset) => closeAt(offset, ']'),
+        onLiteralValue: (_value, offset, length, _line, _column, path) => {
+          valueAt(offset, path());
+          lastNumberEnd = typeof _value === 'number' ? offset + length : -1;
+          afterValue();
+        },
+        onSeparator: (separator) => {
+          if (separator === ':') expecting = 'value';
+          else expecting = containers[containers.length - 1] === null ? 'element' : 'key';
+        },
+        onError: (code, offset) => {
+          if (deepAt >= 0 && offset >= deepAt)
+            throw new StopScan({
+              offset: deepAt,
+              reason: `nesting deeper than ${MAX_DEPTH} levels`,
+            });
+          throw new StopScan(problemAt(code, offset));
+        },
+      },
+      { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+    );
   } catch (err) {
-    if (err instanceof ScanError)
-      return { ok: false, error: { ...toPosition(err.offset), reason: err.reason } };
+    if (err instanceof StopScan) return failed(err.problem);
     throw err;
   }
+  if (deepAt >= 0)
+    return failed({ offset: deepAt, reason: `nesting deeper than ${MAX_DEPTH} levels` });
 
   const locate = (path: JsonPath): JsonLocateResult => {
     for (let n = path.length; n >= 0; n--) {
