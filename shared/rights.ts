@@ -24,3 +24,26 @@ export function upsmonRight(words: RightsWords, role: 'secondary' | 'primary'): 
 export function upsdUsersBlock(words: RightsWords, username: string): string {
   return `[${username || 'nutclient'}]\n  password = <choose one>\n  ${upsmonRight(words, 'secondary')}`;
 }
+
+/**
+ * The right a command needs in upsd.users, in the server's words; `undefined` for commands that
+ * need none. `command` is the verb (`LOGIN`, `PRIMARY`, `FSD`, `SET VAR`, `INSTCMD`, ...).
+ */
+export function rightNeededFor(words: RightsWords, command: string): string | undefined {
+  const verb = command.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
+  switch (verb) {
+    case 'LOGIN':
+      return `\`${upsmonRight(words, 'secondary')}\` (or \`${upsmonRight(words, 'primary')}\`)`;
+    case 'PRIMARY':
+    case 'MASTER':
+      return `\`${upsmonRight(words, 'primary')}\``;
+    case 'FSD':
+      return `\`${upsmonRight(words, 'primary')}\` or \`actions = FSD\``;
+    case 'SET':
+      return '`actions = SET`';
+    case 'INSTCMD':
+      return '`instcmds = <command>` (or `instcmds = ALL`)';
+    default:
+      return undefined;
+  }
+}

@@ -287,6 +287,15 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       expect(await rig.numLogins('ups')).toBe(0);
     });
 
+    it('once the server is identified (2.8: PROTVER), a refused LOGIN names `upsmon secondary` only', async () => {
+      const client = await connect(rig);
+      expect((await client.capabilities()).protVer).toBeDefined();
+      await client.authenticate('monuser', 'not-the-password');
+      const error = await nutRejection(client.login('ups'));
+      expect(error.fix).toContain('`upsmon secondary` (or `upsmon primary`) for LOGIN');
+      expect(error.fix).not.toMatch(/slave|FSD|INSTCMD/);
+    });
+
     it('an unknown UPS: UNKNOWN-UPS naming the UPSes the server has', async () => {
       const client = await connectAs(rig, RIG_USERS.monuser);
       const error = await nutRejection(client.getVar('nas-ups', 'ups.status'));
@@ -342,7 +351,8 @@ describe('NutClient against real upsd 2.8.0 (plaintext rig: `ups` like Synology 
       });
       const fsdError = await nutRejection(client.fsd('apc'));
       expect(fsdError).toMatchObject({ kind: 'server', code: 'ACCESS-DENIED', command: 'FSD apc' });
-      expect(fsdError.fix).toMatch(/FSD needs "upsmon primary" or "actions = FSD"/);
+      // Not identified (no capabilities() on this connection): the old words, which 2.8 accepts too.
+      expect(fsdError.fix).toContain('`upsmon master` or `actions = FSD` for FSD');
       expect(await rig.getVar('apc', 'ups.status')).toBe('OL');
     });
 

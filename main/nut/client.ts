@@ -22,6 +22,7 @@ import {
   socketError,
   type NutErrorContext,
 } from './errors.js';
+import { type RightsWords, rightsWordsFor } from '../../shared/rights.js';
 import { LineReader, type ReaderEvent } from './line-reader.js';
 import { DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_LIST_ITEMS, DESCRIPTION_FANOUT } from './limits.js';
 import {
@@ -241,6 +242,8 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   private loggedInAs: string | undefined;
   private trackingOn: Promise<void> | undefined;
   private capabilitiesCache: Promise<NutCapabilities> | undefined;
+  /** Known once capabilities() ran: the words this server's upsd.users understands. */
+  private rightsWords: RightsWords | undefined;
   private tlsState: { protocol: string | null; fingerprint256: string | undefined } | undefined;
   private tlsDeclined: string | undefined;
   private readonly addresses: {
@@ -435,7 +438,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     if (first === 'OK' || first?.startsWith('GOODBYE')) return;
     const code = errCodeOf(reply.words);
     if (code !== undefined)
-      throw serverError(code, { command: command.redacted, context: this.context() });
+      throw serverError(code, {
+        command: command.redacted,
+        context: this.context(),
+        rightsWords: this.rightsWords,
+      });
     throw this.unexpectedReply(command, this.context(), reply, 'OK Goodbye');
   }
 
@@ -487,7 +494,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     const code = errCodeOf(reply.words);
     if (code !== undefined)
       throw await this.upsHint(
-        serverError(code, { command: command.redacted, context: this.context(ups) }),
+        serverError(code, {
+          command: command.redacted,
+          context: this.context(ups),
+          rightsWords: this.rightsWords,
+        }),
       );
     if (reply.words[0]?.toUpperCase() !== 'VAR' || reply.words.length < 4)
       throw this.unexpectedReply(command, this.context(ups), reply, 'VAR ...');
@@ -570,7 +581,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     if (code === 'UNKNOWN' || code === 'FAILED' || code === 'INVALID-ARGUMENT')
       return { error: code };
     if (code !== undefined)
-      throw serverError(code, { command: command.redacted, context: this.context() });
+      throw serverError(code, {
+        command: command.redacted,
+        context: this.context(),
+        rightsWords: this.rightsWords,
+      });
     const status = reply.words[0]?.toUpperCase();
     if (status === 'PENDING' || status === 'SUCCESS') return status;
     throw this.unexpectedReply(command, this.context(), reply, 'PENDING, SUCCESS or ERR');
@@ -724,7 +739,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     const reply = await this.sendLine(command, { ups });
     const code = errCodeOf(reply.words);
     if (code !== undefined)
-      throw serverError(code, { command: command.redacted, context: this.context(ups) });
+      throw serverError(code, {
+        command: command.redacted,
+        context: this.context(ups),
+        rightsWords: this.rightsWords,
+      });
     return reply;
   }
 
@@ -742,7 +761,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     if (isOk(reply)) return;
     const code = errCodeOf(reply.words);
     if (code !== undefined)
-      throw serverError(code, { command: command.redacted, context: this.context(ups) });
+      throw serverError(code, {
+        command: command.redacted,
+        context: this.context(ups),
+        rightsWords: this.rightsWords,
+      });
     throw this.unexpectedReply(command, this.context(ups), reply, 'OK');
   }
 
@@ -808,6 +831,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       command: error.command,
       context: error.context,
       availableUps: names,
+      rightsWords: this.rightsWords,
     });
   }
 
@@ -912,6 +936,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       if (!hasServerCode(error)) throw error;
     }
     const isSynology = /DSM/i.test(serverVersion);
+    this.rightsWords = rightsWordsFor({ protVer, synology: isSynology });
     const version = protVer ?? netVer;
     const is28 = compareVersions(version, '1.3') >= 0 && !isSynology;
     return {
@@ -1067,7 +1092,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
         return;
       case 'server-error':
         this.complete(head, {
-          error: serverError(step.code, { command: head.command.redacted, context: head.context }),
+          error: serverError(step.code, {
+            command: head.command.redacted,
+            context: head.context,
+            rightsWords: this.rightsWords,
+          }),
         });
         return;
       case 'unexpected':

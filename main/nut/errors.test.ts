@@ -29,12 +29,42 @@ describe('ERR codes (main/nut/README.md §1.6)', () => {
   });
 
   it('explains ACCESS-DENIED with password, upsd.users rights and the Synology permitted devices', () => {
-    const { explanation, fix } = describeErrCode('ACCESS-DENIED', { command: 'LOGIN ups' });
+    const { explanation, fix } = describeErrCode('ACCESS-DENIED', {
+      command: 'LOGIN ups',
+      rightsWords: 'primary-secondary',
+    });
     expect(explanation).toMatch(/password/);
     expect(fix).toMatch(/upsd\.users/);
-    expect(fix).toMatch(/upsmon secondary/);
+    expect(fix).toMatch(/`upsmon secondary`/);
     expect(fix).toMatch(/Permitted DiskStation devices/);
     expect(fix).toMatch(/Hardware & Power/);
+  });
+
+  it('names only the right the refused command needs, not every right', () => {
+    const login = describeErrCode('ACCESS-DENIED', { command: 'LOGIN ups' }).fix;
+    expect(login).toContain('for LOGIN');
+    expect(login).not.toMatch(/FSD|INSTCMD|actions = SET/);
+    const set = describeErrCode('ACCESS-DENIED', { command: 'SET VAR ups x 1' }).fix;
+    expect(set).toContain('`actions = SET`');
+    expect(set).not.toMatch(/upsmon/);
+    const fsd = describeErrCode('ACCESS-DENIED', {
+      command: 'FSD ups',
+      rightsWords: 'primary-secondary',
+    }).fix;
+    expect(fsd).toContain('`upsmon primary` or `actions = FSD`');
+    const instcmd = describeErrCode('INVALID-PASSWORD', { command: 'INSTCMD ups beeper.mute' }).fix;
+    expect(instcmd).toContain('`instcmds = <command>`');
+  });
+
+  it('uses the words a pre-2.8 server understands, also while the server is unknown', () => {
+    const old = describeErrCode('ACCESS-DENIED', {
+      command: 'LOGIN ups',
+      rightsWords: 'master-slave',
+    });
+    expect(old.fix).toContain('`upsmon slave` (or `upsmon master`)');
+    expect(old.fix).not.toMatch(/secondary|primary/);
+    const unknown = describeErrCode('ACCESS-DENIED', { command: 'PRIMARY ups' });
+    expect(unknown.fix).toContain('`upsmon master`');
   });
 
   it('explains DATA-STALE and DRIVER-NOT-CONNECTED as the master losing its UPS', () => {

@@ -6,6 +6,8 @@
  * Secrets never reach these objects: `command` is always the redacted form of what was sent.
  */
 
+import { type RightsWords, rightNeededFor, rightsWordsFor } from '../../shared/rights';
+
 /**
  * What went wrong, coarsely:
  * - `server`: upsd answered `ERR <code>`; the connection is still usable.
@@ -218,12 +220,30 @@ const SYNOLOGY_PERMITTED =
   'On a Synology NAS, also add this machine\'s IP address under "Permitted DiskStation devices" ' +
   '(Control Panel → Hardware & Power → UPS).';
 
-const CREDENTIALS_FIX =
-  'Check the user name and password against upsd.users on the NUT server, and that the user has the right ' +
-  'for this command (LOGIN needs "upsmon secondary" or "upsmon primary"; PRIMARY/MASTER needs "upsmon primary"; ' +
-  'FSD needs "upsmon primary" or "actions = FSD"; SET needs "actions = SET"; INSTCMD needs "instcmds = <cmd>" or ' +
-  '"instcmds = ALL"), then reload upsd. ' +
-  SYNOLOGY_PERMITTED;
+/**
+ * The fix for a refused credential names only the right the refused command needs, in the words
+ * the server understands (pre-2.8 servers know `upsmon master|slave` only).
+ */
+function credentialsFix(verb: string, words: RightsWords): string {
+  const right = rightNeededFor(words, verb);
+  const rightText = right
+    ? `, and that the user has ${right} for ${verb}`
+    : ', and that the user has the right for this command';
+  return (
+    `Check the user name and password against upsd.users on the NUT server${rightText}, then reload upsd (\`upsd -c reload\`). ` +
+    SYNOLOGY_PERMITTED
+  );
+}
+
+/** Without the command: the fix cannot name the right (describeErrCode names it when it can). */
+const GENERIC_CREDENTIALS_FIX = credentialsFix('', rightsWordsFor(null));
+
+const CREDENTIAL_CODES: ReadonlySet<string> = new Set([
+  'ACCESS-DENIED',
+  'INVALID-PASSWORD',
+  'INVALID-USERNAME',
+  'PASSWORD-INCORRECT',
+]);
 
 const DRIVER_FIX =
   'On the NUT server (the master), check the UPS cable (USB/serial/network) and the driver: `upsdrvctl start`, ' +
@@ -235,7 +255,7 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
       'The server refused this command: the password is wrong, the user lacks the right for it in upsd.users, ' +
       'or (on Synology) this machine is not a permitted device. (upsd accepts USERNAME/PASSWORD without checking; ' +
       'the verdict only comes with the first privileged command.)',
-    fix: CREDENTIALS_FIX,
+    fix: GENERIC_CREDENTIALS_FIX,
   },
   'UNKNOWN-UPS': {
     explanation: 'The server has no UPS by this name.',
@@ -335,11 +355,11 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
   },
   'INVALID-PASSWORD': {
     explanation: 'The server rejected the password (only old or forked servers send this code).',
-    fix: CREDENTIALS_FIX,
+    fix: GENERIC_CREDENTIALS_FIX,
   },
   'INVALID-USERNAME': {
     explanation: 'The server rejected the user name (only old or forked servers send this code).',
-    fix: CREDENTIALS_FIX,
+    fix: GENERIC_CREDENTIALS_FIX,
   },
   'VAR-UNKNOWN': {
     explanation:
@@ -362,7 +382,7 @@ const ERR_DESCRIPTIONS: Record<NutErrCode, ErrDescription> = {
   },
   'PASSWORD-INCORRECT': {
     explanation: 'The server rejected the password (only old or forked servers send this code).',
-    fix: CREDENTIALS_FIX,
+    fix: GENERIC_CREDENTIALS_FIX,
   },
 };
 
@@ -377,7 +397,12 @@ export function isKnownErrCode(code: string): code is NutErrCode {
  */
 export function describeErrCode(
   code: string,
-  options: { command?: string; availableUps?: readonly string[] } = {},
+  options: {
+    command?: string;
+    availableUps?: readonly string[];
+    /** The server's rights words when known; the old words (understood by all) otherwise. */
+    rightsWords?: RightsWords | undefined;
+  } = {},
 ): ErrDescription {
   const base: ErrDescription = isKnownErrCode(code)
     ? ERR_DESCRIPTIONS[code]
@@ -386,7 +411,12 @@ export function describeErrCode(
         fix: 'Check the server log; the server may be newer than this client.',
       };
   const verb = commandVerb(options.command);
-  const refined = refineForCommand(code, verb) ?? base;
+  const refined = refineForCommand(code, verb) ?? {
+    ...base,
+    ...(CREDENTIAL_CODES.has(code) && {
+      fix: credentialsFix(verb, options.rightsWords ?? rightsWordsFor(null)),
+    }),
+  };
   if (code === 'UNKNOWN-UPS' && options.availableUps) {
     const list = options.availableUps.length > 0 ? options.availableUps.join(', ') : '(none)';
     return {
@@ -461,7 +491,12 @@ function refineForCommand(code: string, verb: string): ErrDescription | undefine
 /** Builds the error for an `ERR <code> ...` reply. */
 export function serverError(
   code: string,
-  options: { command?: string; context?: NutErrorContext; availableUps?: readonly string[] } = {},
+  options: {
+    command?: string;
+    context?: NutErrorContext;
+    availableUps?: readonly string[];
+    rightsWords?: RightsWords | undefined;
+  } = {},
 ): NutError {
   const description = describeErrCode(code, options);
   return new NutError({
