@@ -43,10 +43,13 @@ function dsmServer(options: { status: string; listClient: boolean }) {
         case 'GET NUMLOGINS ups':
           return 'NUMLOGINS ups 2';
         case 'USERNAME monuser':
+        case 'USERNAME upsmonclient':
         case 'PASSWORD "secret"':
           return 'OK';
         case 'MASTER ups':
-          return 'OK MASTER-GRANTED';
+          return connection.received.includes('USERNAME monuser')
+            ? 'OK MASTER-GRANTED'
+            : 'ERR ACCESS-DENIED';
         default:
           return 'ERR UNKNOWN-COMMAND';
       }
@@ -204,6 +207,23 @@ describe('FSD test preflight against a Synology-like master (scripted)', () => {
     expect(sent).toContain('PRIMARY ups');
     expect(sent).toContain('MASTER ups');
     expect(sent.filter((line) => /^(FSD|LOGIN|SET|INSTCMD)\b/.test(line))).toEqual([]);
+  });
+
+  it('a refused MASTER explains the rights in the words DSM understands (upsmon master/slave)', async () => {
+    server = await dsmServer({ status: 'OL', listClient: true });
+    const d = deps(server, { dryRun: true });
+    const { preflight } = await runPreflight(d, {
+      request: FsdPreflightRequestSchema.parse({ monitorId: 'nas/ups', mode: 'master' }),
+      target: findTarget(d.config(), 'nas/ups')!,
+      credential: { username: 'upsmonclient', password: 'secret', source: 'entered' },
+      storedCredentialAvailable: false,
+      lastLocalReport: null,
+    });
+    const right = preflight.checks.find((c) => c.id === 'fsd-right')!;
+    expect(preflight.credential.verdict).toBe('denied');
+    expect(right.detail).toContain('`upsmon master` grants LOGIN, PRIMARY/MASTER and FSD');
+    expect(right.detail).toContain('`upsmon slave` grants LOGIN only');
+    expect(`${right.detail} ${right.fix}`).not.toMatch(/upsmon (primary|secondary)/);
   });
 
   it('without LIST CLIENT only NUMLOGINS is known; a short HOSTSYNC is flagged; local mode does not check credentials', async () => {

@@ -31,6 +31,7 @@ import { defaultShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
 import { parseStatus, statusHas } from '../monitor/status';
+import { type RightsWords, rightsWordsFor, upsmonRight } from '../../shared/rights';
 import { detectedServerKind } from '../../shared/snapshot';
 import {
   type FsdTestDeps,
@@ -68,14 +69,23 @@ export interface PreflightResult {
   credential: ResolvedCredential | null;
 }
 
-const PRIMARY_RIGHTS_EXPLANATION =
-  'upsd checks rights only on privileged commands. `upsmon primary` (or the legacy `upsmon master`) grants LOGIN, PRIMARY/MASTER and FSD; ' +
-  '`upsmon secondary` grants LOGIN only; `actions = FSD` grants FSD but not PRIMARY.';
+/** What grants FSD, in the words this server understands (pre-2.8: `upsmon master|slave`). */
+function primaryRightsExplanation(words: RightsWords): string {
+  const primary = upsmonRight(words, 'primary');
+  const secondary = upsmonRight(words, 'secondary');
+  return (
+    `upsd checks rights only on privileged commands. \`${primary}\` grants LOGIN, PRIMARY/MASTER and FSD; ` +
+    `\`${secondary}\` grants LOGIN only; \`actions = FSD\` grants FSD but not PRIMARY.`
+  );
+}
 
-const PRIMARY_RIGHTS_FIX =
-  'Use the master’s own primary user (the user in the MONITOR … primary/master line of the master’s upsmon.conf; on a Synology NAS `monuser` is `upsmon master`), ' +
-  'or add `actions = FSD` to this user in the master’s upsd.users and reload upsd (`upsd -c reload`). ' +
-  'A user that has only `actions = FSD` cannot be verified without really setting FSD: override this blocker if that is your setup.';
+function primaryRightsFix(words: RightsWords): string {
+  return (
+    `Use the master’s own primary user (the user in the MONITOR … primary/master line of the master’s upsmon.conf; on a Synology NAS \`monuser\` is \`upsmon master\`), ` +
+    'or add `actions = FSD` to this user in the master’s upsd.users and reload upsd (`upsd -c reload`). ' +
+    `A user that has only \`actions = FSD\` cannot be verified without really setting FSD: override this blocker if that is your setup. (This server understands \`${upsmonRight(words, 'primary')}\`.)`
+  );
+}
 
 export async function runPreflight(
   deps: FsdTestDeps,
@@ -664,9 +674,10 @@ async function checkPrimaryRight(
     };
   } catch (error) {
     if (hasServerCode(error, 'ACCESS-DENIED')) {
+      const words = await serverRightsWords(client);
       const detail =
         `The master answered ERR ACCESS-DENIED to PRIMARY/MASTER ${target.ups.name} for "${credential.username}": this credential has no primary/FSD right ` +
-        `(or the password is wrong). A secondary user (\`upsmon secondary\`) only grants LOGIN. ${PRIMARY_RIGHTS_EXPLANATION} (${error.explanation})`;
+        `(or the password is wrong). ${primaryRightsExplanation(words)} (${error.explanation})`;
       return {
         verdict: 'denied',
         detail,
@@ -675,7 +686,7 @@ async function checkPrimaryRight(
           title,
           status: 'blocker',
           detail,
-          fix: PRIMARY_RIGHTS_FIX,
+          fix: primaryRightsFix(words),
           overridable: true,
         },
       };
@@ -704,12 +715,24 @@ async function checkPrimaryRight(
         title,
         status: 'blocker',
         detail,
-        fix: error instanceof NutError ? error.fix : PRIMARY_RIGHTS_FIX,
+        fix:
+          error instanceof NutError ? error.fix : primaryRightsFix(await serverRightsWords(client)),
         overridable: true,
       },
     };
   } finally {
     await client?.close();
+  }
+}
+
+/** The server's rights words; the old words (understood by every server) when it cannot be asked. */
+async function serverRightsWords(client: NutClient | null): Promise<RightsWords> {
+  if (!client) return rightsWordsFor(null);
+  try {
+    const capabilities = await client.capabilities();
+    return rightsWordsFor({ protVer: capabilities.protVer, synology: capabilities.isSynology });
+  } catch {
+    return rightsWordsFor(null);
   }
 }
 
