@@ -345,7 +345,7 @@ export const MASTER_PRESETS = {
     hints: [
       'upsd listens on localhost only until upsd.conf has `LISTEN 0.0.0.0 3493` (then restart nut-server).',
       'With the PVE firewall on, allow tcp/3493 at datacenter or node level, or clients time out.',
-      'Create a secondary user in /etc/nut/upsd.users: `[upsmonclient]` `password = …` `upsmon secondary`.',
+      'Create a secondary user in /etc/nut/upsd.users: `[upsmonclient]` `password = …` `upsmon secondary` (PVE 8 and later, NUT 2.8+); PVE 7 ships NUT 2.7, which knows only `upsmon slave`.',
     ],
   },
   generic: {

@@ -229,7 +229,10 @@ function Wizard({ ups, onStarted }: { ups: UpsSnapshot; onStarted: (run: FsdRunV
             </Field>
             {credSource === 'entered' && (
               <>
-                <Field label="User" hint="upsmon primary, or a user with actions = FSD.">
+                <Field
+                  label="User"
+                  hint="upsmon primary (upsmon master before NUT 2.8), or a user with actions = FSD."
+                >
                   {(p) => (
                     <input
                       {...p}
