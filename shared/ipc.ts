@@ -25,7 +25,26 @@ import {
   SampleQuerySchema,
   StoredEventSchema,
 } from './history';
+import {
+  INVOKE_CHANNELS,
+  type InvokeChannel,
+  PUSH_CHANNELS,
+  type PushChannel,
+  isInvokeChannel,
+  isPushChannel,
+} from './ipc-channels';
 import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
+
+// The names live in the zod-free module (the preload imports it); the schemas below are keyed
+// by exactly those names.
+export { INVOKE_CHANNELS, PUSH_CHANNELS, isInvokeChannel, isPushChannel };
+export type { InvokeChannel, PushChannel };
+
+/** The request and response schemas of one invoke channel. */
+interface InvokeSchemas {
+  request: z.ZodType;
+  response: z.ZodType;
+}
 
 const none = z.undefined();
 const monitorRef = z.object({ monitorId: z.string().min(1) });
@@ -97,26 +116,44 @@ export type ConnectionTestResult = z.infer<typeof ConnectionTestResultSchema>;
  */
 export const MAX_IMPORT_FILE_CHARS = 1.5 * 1024 * 1024;
 
+/** One line of the upsmon.conf/upssched.conf import report (main/config/import-report.ts). */
 export const ImportReportLineSchema = z.object({
+  /** `upsmon.conf` or `upssched.conf` (or the names given). */
   file: z.string(),
+  /** 1-based line where the directive starts; 0 for notes about the file as a whole. */
   line: z.number().int(),
+  /** The line as written, with passwords replaced by the redaction marker. */
   text: z.string(),
   status: z.enum(['mapped', 'ignored', 'unsupported', 'error']),
   note: z.string(),
 });
+export type ImportReportLine = z.infer<typeof ImportReportLineSchema>;
 
+/** A config problem at a dotted path (`masters.0.port`), for the form field it belongs to. */
 export const ConfigIssueSchema = z.object({ path: z.string(), message: z.string() });
+export type ConfigIssue = z.infer<typeof ConfigIssueSchema>;
 
-export const NotificationRecordSchema = z.object({
-  at: z.number(),
+/** What the core asks the desktop notifier to show (main/platform/ports.ts NotifierPort). */
+export const DesktopNotificationSchema = z.object({
+  /** Stable key for de-duplication, e.g. `ONBATT:ups@nas`. */
   key: z.string(),
   title: z.string(),
   body: z.string(),
   urgency: z.enum(['low', 'normal', 'critical']),
+  /** Renderer route to open when clicked, e.g. `/ups/<id>`. */
   route: z.string().optional(),
 });
+export type DesktopNotification = z.infer<typeof DesktopNotificationSchema>;
 
-/** Request/response pairs. Keep names `area:verb-noun`. */
+/** A notification as recorded, with when (`notifications:recent`). */
+export const NotificationRecordSchema = DesktopNotificationSchema.extend({ at: z.number() });
+export type NotificationRecord = z.infer<typeof NotificationRecordSchema>;
+
+/** The outcome of a test message through one alert channel (`alerts:test`, `notify-test`). */
+export const ChannelTestResultSchema = z.object({ ok: z.boolean(), detail: z.string() });
+export type ChannelTestResult = z.infer<typeof ChannelTestResultSchema>;
+
+/** Request/response pairs, one per name in INVOKE_CHANNELS (no more, no fewer: `satisfies`). */
 export const invokeChannels = {
   'app:get-snapshot': { request: none, response: AppSnapshotSchema },
   'ups:get-variables': { request: monitorRef, response: z.array(VariableSchema) },
@@ -174,7 +211,7 @@ export const invokeChannels = {
   /** Sends a test message through one channel now and reports the real outcome. */
   'alerts:test': {
     request: z.object({ channelId: z.string().min(1) }),
-    response: z.object({ ok: z.boolean(), detail: z.string() }),
+    response: ChannelTestResultSchema,
   },
   /** Stores a channel secret (token, password, signingKey, authorization) in the secret store. */
   'secrets:set-channel-secret': {
@@ -227,7 +264,7 @@ export const invokeChannels = {
     request: z.object({ monitorId: z.string().min(1) }),
     response: z.object({ ok: z.literal(true), removed: z.boolean() }),
   },
-} as const;
+} as const satisfies Record<InvokeChannel, InvokeSchemas>;
 
 /** Core → UI pushes. */
 export const pushChannels = {
@@ -237,27 +274,14 @@ export const pushChannels = {
   'app:navigate': z.string(),
   /** The FSD test run: state, countdown, timeline (on every change). */
   'fsd:progress': FsdRunViewSchema,
-} as const;
+} as const satisfies Record<PushChannel, z.ZodType>;
 
-export type InvokeChannel = keyof typeof invokeChannels;
-export type PushChannel = keyof typeof pushChannels;
 export type RequestOf<C extends InvokeChannel> = z.input<(typeof invokeChannels)[C]['request']>;
 export type ParsedRequestOf<C extends InvokeChannel> = z.output<
   (typeof invokeChannels)[C]['request']
 >;
 export type ResponseOf<C extends InvokeChannel> = z.output<(typeof invokeChannels)[C]['response']>;
 export type PushOf<P extends PushChannel> = z.output<(typeof pushChannels)[P]>;
-
-export const INVOKE_CHANNELS = Object.keys(invokeChannels) as InvokeChannel[];
-export const PUSH_CHANNELS = Object.keys(pushChannels) as PushChannel[];
-
-export function isInvokeChannel(value: unknown): value is InvokeChannel {
-  return typeof value === 'string' && Object.hasOwn(invokeChannels, value);
-}
-
-export function isPushChannel(value: unknown): value is PushChannel {
-  return typeof value === 'string' && Object.hasOwn(pushChannels, value);
-}
 
 /** An error crossing the boundary: always explained, never a stack trace. */
 export const ApiErrorSchema = z.object({
@@ -278,13 +302,28 @@ export interface NutSentinelApi {
   subscribe<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void): () => void;
 }
 
-/** Bridge wire format (WebSocket, JSON). */
+/**
+ * The result of one invoke, on every transport: what dispatchInvoke (main/core/dispatch.ts)
+ * returns, what the IPC registrar hands the preload to unwrap, and, with the request's id, what
+ * the bridge sends.
+ */
+export const InvokeResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), response: z.unknown() }),
+  z.object({ ok: z.literal(false), error: ApiErrorSchema }),
+]);
+export type InvokeResult = z.infer<typeof InvokeResultSchema>;
+
+/** Bridge wire format (WebSocket, JSON): browser → core. */
 export const BridgeClientMessageSchema = z.object({
   id: z.number().int().nonnegative(),
   channel: z.string(),
   request: z.unknown().optional(),
 });
-export type BridgeServerMessage =
-  | { id: number; ok: true; response: unknown }
-  | { id: number; ok: false; error: ApiError }
-  | { push: PushChannel; payload: unknown };
+
+/** Bridge wire format: core → browser, an invoke result (with the request's id) or a push. */
+export const BridgeServerMessageSchema = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), response: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: ApiErrorSchema }),
+  z.object({ push: z.enum(PUSH_CHANNELS), payload: z.unknown() }),
+]);
+export type BridgeServerMessage = z.infer<typeof BridgeServerMessageSchema>;

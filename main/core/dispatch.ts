@@ -7,18 +7,17 @@ import {
   type ApiError,
   type ApiHandlers,
   type InvokeChannel,
+  type InvokeResult,
   invokeChannels,
   isInvokeChannel,
 } from '../../shared/ipc';
 import { ApiRequestError } from '../platform/api-request-error';
 
-export type DispatchResult = { ok: true; response: unknown } | { ok: false; error: ApiError };
-
 export async function dispatchInvoke(
   handlers: ApiHandlers,
   channel: unknown,
   rawRequest: unknown,
-): Promise<DispatchResult> {
+): Promise<InvokeResult> {
   if (!isInvokeChannel(channel)) {
     return {
       ok: false,

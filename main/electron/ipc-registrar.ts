@@ -5,14 +5,14 @@
  * the sending frame its main frame showing our renderer URL. Core pushes go to that window on
  * whitelisted channels only.
  *
- * Wire format of an invoke result: the DispatchResult envelope (`{ ok: true, response }` or
- * `{ ok: false, error: ApiError }`); the preload unwraps it. Errors never carry stacks.
+ * Wire format of an invoke result: the InvokeResult envelope of shared/ipc.ts (`{ ok: true, response }`
+ * or `{ ok: false, error: ApiError }`); the preload unwraps it. Errors never carry stacks.
  */
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
+import type { ApiHandlers, InvokeResult, PushChannel, PushOf } from '../../shared/ipc';
 import { INVOKE_CHANNELS, isPushChannel, PUSH_CHANNELS } from '../../shared/ipc';
 import type { CoreService } from '../core/core-service';
-import { type DispatchResult, dispatchInvoke } from '../core/dispatch';
+import { dispatchInvoke } from '../core/dispatch';
 import type { Logger } from '../platform/ports';
 import { safeRoute } from './routes';
 
@@ -35,7 +35,7 @@ export interface IpcRegistrar {
   dispose(): void;
 }
 
-export const FORBIDDEN_SENDER: DispatchResult = {
+export const FORBIDDEN_SENDER: InvokeResult = {
   ok: false,
   error: {
     code: 'FORBIDDEN-SENDER',
@@ -62,7 +62,7 @@ export function registerIpc(deps: IpcRegistrarDeps): IpcRegistrar {
   let disposed = false;
 
   for (const channel of INVOKE_CHANNELS) {
-    ipcMain.handle(channel, async (event, request: unknown): Promise<DispatchResult> => {
+    ipcMain.handle(channel, async (event, request: unknown): Promise<InvokeResult> => {
       const problem = senderProblem(event, deps);
       if (problem) {
         // Never log the payload: it may hold a password.

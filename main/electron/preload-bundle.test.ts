@@ -30,6 +30,9 @@ describe('preload bundle', () => {
       expect(code).not.toMatch(/^\s*import\s/m);
       expect(code).toContain('exposeInMainWorld');
       expect(code).toContain('"nutSentinel"');
+      // The allow-list is in (from shared/ipc-channels.ts), the contract's zod schemas are not.
+      expect(code).toContain('"fsd:forget-credential"');
+      expect(code).not.toMatch(/\$?Zod[A-Z]\w+|zod\.dev|invalid_type/);
       expect(code.length).toBeLessThan(50_000);
     } finally {
       await rm(outDir, { recursive: true, force: true });

@@ -3,10 +3,9 @@
  * CommonJS (sandboxed preloads cannot be ES modules) with only `electron` external.
  *
  * A sandboxed preload can `require` nothing but `electron` (and a few Node shims), so this
- * file takes only TYPES from shared/ipc.ts: the channel whitelists below are checked against
- * the contract by the compiler (a missing or extra channel does not compile) and by a unit
- * test, and the bundle stays free of zod (preload-bundle.test.ts checks it requires only
- * `electron`).
+ * file takes only TYPES from shared/ipc.ts and its channel allow-lists from the zod-free names
+ * module shared/ipc-channels.ts, which the contract is keyed by; the bundle stays free of zod
+ * (preload-bundle.test.ts checks it requires only `electron` and carries no zod).
  *
  * It exposes `window.nutSentinel` (NutSentinelApi) and nothing else:
  * - `invoke(channel, request)` for the invoke channels of shared/ipc.ts only; resolves with
@@ -16,72 +15,38 @@
  *   never the IpcRendererEvent; returns the unsubscribe function.
  */
 import { contextBridge, type IpcRenderer, ipcRenderer, type IpcRendererEvent } from 'electron';
+import {
+  INVOKE_CHANNELS,
+  type InvokeChannel,
+  isInvokeChannel,
+  isPushChannel,
+  PUSH_CHANNELS,
+  type PushChannel,
+} from '../../shared/ipc-channels';
+// Types only: shared/ipc.ts holds the zod schemas, which this bundle must not carry.
 import type {
   ApiError,
-  InvokeChannel,
+  InvokeResult,
   NutSentinelApi,
-  PushChannel,
   PushOf,
   RequestOf,
   ResponseOf,
 } from '../../shared/ipc';
-import type { DispatchResult } from '../core/dispatch';
 
 export const API_KEY = 'nutSentinel';
 
-// Exhaustive by type: adding a channel to shared/ipc.ts without listing it here fails to compile.
-const invokeWhitelist: Record<InvokeChannel, true> = {
-  'app:get-snapshot': true,
-  'ups:get-variables': true,
-  'events:query': true,
-  'history:query-samples': true,
-  'config:get': true,
-  'config:save': true,
-  'config:test-connection': true,
-  'config:import-upsmon': true,
-  'discovery:find-masters': true,
-  'secrets:set-password': true,
-  'notifications:recent': true,
-  'alerts:status': true,
-  'alerts:test': true,
-  'secrets:set-channel-secret': true,
-  'notifications:set-paused': true,
-  'fsd:preflight': true,
-  'fsd:start': true,
-  'fsd:abort': true,
-  'fsd:get-run': true,
-  'fsd:list-reports': true,
-  'fsd:get-report': true,
-  'fsd:forget-credential': true,
-  'monitor:acknowledge-shutdown': true,
-  'monitor:latched-fsd-choice': true,
-};
-const pushWhitelist: Record<PushChannel, true> = {
-  'app:snapshot': true,
-  'events:appended': true,
-  'app:navigate': true,
-  'fsd:progress': true,
-};
-export const PRELOAD_INVOKE_CHANNELS = Object.freeze(
-  Object.keys(invokeWhitelist),
-) as readonly InvokeChannel[];
-export const PRELOAD_PUSH_CHANNELS = Object.freeze(
-  Object.keys(pushWhitelist),
-) as readonly PushChannel[];
-
-function isInvokeChannel(value: unknown): value is InvokeChannel {
-  return typeof value === 'string' && Object.hasOwn(invokeWhitelist, value);
-}
-
-function isPushChannel(value: unknown): value is PushChannel {
-  return typeof value === 'string' && Object.hasOwn(pushWhitelist, value);
-}
+// The allow-lists are the contract's own names (shared/ipc-channels.ts, zod-free); the contract
+// test (shared/ipc-channels.test.ts) checks that these lists and the schemas agree.
+export const PRELOAD_INVOKE_CHANNELS: readonly InvokeChannel[] = Object.freeze([
+  ...INVOKE_CHANNELS,
+]);
+export const PRELOAD_PUSH_CHANNELS: readonly PushChannel[] = Object.freeze([...PUSH_CHANNELS]);
 
 function apiError(code: string, message: string, fix?: string): ApiError {
   return fix === undefined ? { code, message } : { code, message, fix };
 }
 
-function isDispatchResult(value: unknown): value is DispatchResult {
+function isInvokeResult(value: unknown): value is InvokeResult {
   if (!value || typeof value !== 'object' || !('ok' in value)) return false;
   const v = value as { ok: unknown; error?: unknown };
   if (v.ok === true) return 'response' in value;
@@ -113,7 +78,7 @@ export function createPreloadApi(
           `${channel} failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
-      if (!isDispatchResult(result)) {
+      if (!isInvokeResult(result)) {
         // eslint-disable-next-line @typescript-eslint/only-throw-error -- as above.
         throw apiError('IPC-FAILED', `${channel} returned an unexpected answer.`);
       }

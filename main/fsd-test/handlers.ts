@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { FsdPreflight, FsdReport, FsdRunView } from '../../shared/fsd-test';
 import { FsdPreflightRequestSchema } from '../../shared/fsd-test';
-import type { ApiHandlers, ParsedRequestOf } from '../../shared/ipc';
+import type { ApiHandlers, InvokeChannel, ParsedRequestOf } from '../../shared/ipc';
 import { ApiRequestError } from '../platform/api-request-error';
 import { type FsdTestDeps, type Target, errorMessage, findTarget, fsdCredentialKey } from './deps';
 import { FsdRun } from './fsd-run';
@@ -20,14 +20,8 @@ import { LatchWatcher } from './latch-watch';
 import { type ParsedPreflightRequest, type ResolvedCredential, runPreflight } from './preflight';
 import { exportReport, parseReport, reportSummary } from './report';
 
-export type FsdChannel =
-  | 'fsd:preflight'
-  | 'fsd:start'
-  | 'fsd:abort'
-  | 'fsd:get-run'
-  | 'fsd:list-reports'
-  | 'fsd:get-report'
-  | 'fsd:forget-credential';
+/** Every `fsd:*` channel of the contract (shared/ipc-channels.ts): a new one needs a handler here. */
+export type FsdChannel = Extract<InvokeChannel, `fsd:${string}`>;
 export type FsdHandlers = Pick<ApiHandlers, FsdChannel>;
 
 export interface FsdTestService {

@@ -583,7 +583,7 @@ class MockIpcMain extends EventEmitter {
 export const ipcMain = new MockIpcMain();
 
 class MockIpcRenderer extends EventEmitter {
-  /** What main answers; tests replace it. Default: a DispatchResult echo. */
+  /** What main answers; tests replace it. Default: an InvokeResult echo. */
   responder: (channel: string, ...args: unknown[]) => unknown = (channel, request) => ({
     ok: true,
     response: { channel, request },

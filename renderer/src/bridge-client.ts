@@ -12,6 +12,7 @@
 import {
   type ApiError,
   ApiErrorSchema,
+  BridgeServerMessageSchema,
   type InvokeChannel,
   type NutSentinelApi,
   type PushChannel,
@@ -19,7 +20,6 @@ import {
   type RequestOf,
   type ResponseOf,
   invokeChannels,
-  isPushChannel,
   pushChannels,
 } from '../../shared/ipc';
 
@@ -311,10 +311,26 @@ export class BridgeClient implements NutSentinelApi {
     } catch {
       return;
     }
-    if (message === null || typeof message !== 'object') return;
-    const m = message as Record<string, unknown>;
+    // The envelope schema of shared/ipc.ts; a message outside it (another version of the core?)
+    // fails the request it names at once instead of leaving it to time out.
+    const envelope = BridgeServerMessageSchema.safeParse(message);
+    if (!envelope.success) {
+      const id = (message as { id?: unknown } | null)?.id;
+      const entry = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (entry) {
+        this.pending.delete(id as number);
+        clearTimeout(entry.timer);
+        entry.reject(
+          new ApiCallError({
+            code: 'INVALID-RESPONSE',
+            message: `The core answered ${entry.channel} with a message this UI does not understand. Is the app up to date?`,
+          }),
+        );
+      }
+      return;
+    }
+    const m = envelope.data;
     if ('push' in m) {
-      if (!isPushChannel(m.push)) return;
       const parsed = pushChannels[m.push].safeParse(m.payload);
       if (!parsed.success) {
         console.warn(`Ignored an invalid ${m.push} push`, parsed.error.issues[0]);
@@ -329,15 +345,11 @@ export class BridgeClient implements NutSentinelApi {
       }
       return;
     }
-    if (typeof m.id !== 'number') return;
     const entry = this.pending.get(m.id);
     if (!entry) return;
     this.pending.delete(m.id);
     clearTimeout(entry.timer);
-    if (m.ok === true) entry.resolve(m.response);
-    else
-      entry.reject(
-        toApiCallError(m.error ?? { code: 'ERROR', message: `${entry.channel} failed.` }),
-      );
+    if (m.ok) entry.resolve(m.response);
+    else entry.reject(new ApiCallError(m.error));
   }
 }
