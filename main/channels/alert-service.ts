@@ -7,6 +7,7 @@
 import { type ChannelConfig, type ChannelStatus, channelSecretKey } from '../../shared/channels';
 import type { Config } from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
+import type { ChannelTestResult } from '../../shared/ipc';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, Logger, SecretStore } from '../platform/ports';
 import { resolveSecret } from '../platform/passwords';
@@ -133,7 +134,7 @@ export class AlertService {
   }
 
   /** Sends a test message straight away (not through the outbox), with the real outcome. */
-  test(channelId: string): Promise<{ ok: boolean; detail: string }> {
+  test(channelId: string): Promise<ChannelTestResult> {
     const channel = this.channels.get(channelId);
     if (!channel) {
       const known = [...this.channels.keys()].join(', ') || 'none configured';
@@ -258,10 +259,7 @@ function buildChannel(
   };
 }
 
-async function sendTest(
-  channel: OutboxChannel,
-  clock: Clock,
-): Promise<{ ok: boolean; detail: string }> {
+async function sendTest(channel: OutboxChannel, clock: Clock): Promise<ChannelTestResult> {
   const started = clock.monotonic();
   try {
     await channel.transport.send(testAlert(channel.id, clock.now()), {
@@ -286,7 +284,7 @@ async function sendTest(
 export async function testChannelOnce(
   config: ChannelConfig,
   deps: { secrets: SecretStore | null; clock: Clock; factories?: AlertServiceDeps['factories'] },
-): Promise<{ ok: boolean; detail: string }> {
+): Promise<ChannelTestResult> {
   const live = buildChannel(config, channelSecrets(config, deps.secrets), deps.factories);
   if (!live)
     return { ok: false, detail: `Channel type ${config.type} is not available in this build.` };

@@ -14,6 +14,7 @@ import { copyFile, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { defaultConfig, type Config } from '../../shared/config';
+import type { ConfigIssue } from '../../shared/ipc';
 import { findSecretValues, validateConfig, type ValidationIssue } from './config-validate';
 import { formatJsonPath, makePositionMapper, scanJson, type JsonPath } from './json-locator';
 
@@ -60,7 +61,7 @@ export class ConfigError extends Error {
   }
 
   /** The shape of `ConfigIssueSchema` in shared/ipc.ts. */
-  toIssues(): { path: string; message: string }[] {
+  toIssues(): ConfigIssue[] {
     return this.problems.map((p) => ({
       path: p.path,
       message:

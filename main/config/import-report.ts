@@ -3,23 +3,14 @@
  * formats share: report entries, the directive names each program knows (for "this belongs in
  * the other file" hints) and the scrubbing of passwords out of every report text.
  */
+import type { ImportReportLine } from '../../shared/ipc';
 import { SecretScrubber, REDACTED } from '../platform/redaction';
 import type { Sliced } from '../platform/slices';
 import type { ConfLine } from './parseconf';
 
-export type ImportStatus = 'mapped' | 'ignored' | 'unsupported' | 'error';
-
-/** One report line; the shape of `ImportReportLineSchema` in shared/ipc.ts. */
-export interface ImportReportLine {
-  /** `upsmon.conf` or `upssched.conf` (or the names given). */
-  file: string;
-  /** 1-based line where the directive starts; 0 for notes about the file as a whole. */
-  line: number;
-  /** The line as written, with passwords replaced by `[REDACTED]`. */
-  text: string;
-  status: ImportStatus;
-  note: string;
-}
+/** One report line: the contract's ImportReportLine (shared/ipc.ts), inferred from its schema. */
+export type { ImportReportLine };
+export type ImportStatus = ImportReportLine['status'];
 
 /** A password taken out of a MONITOR line, for the caller's secret store. */
 export interface ImportedSecret {

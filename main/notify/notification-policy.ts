@@ -12,6 +12,7 @@
  * - Pause (`notifications.paused`) and `notifications.desktop: false` drop everything silently;
  *   the event log still has every event.
  */
+import type { NotificationRecord } from '../../shared/ipc';
 import type {
   Clock,
   DesktopNotification,
@@ -210,10 +211,8 @@ export class NotificationPolicy implements NotifierPort {
   }
 }
 
-/** One notification as recorded (shared/ipc NotificationRecordSchema). */
-export interface RecordedNotification extends DesktopNotification {
-  at: number;
-}
+/** One notification as recorded: the contract's NotificationRecord (`notifications:recent`). */
+export type RecordedNotification = NotificationRecord;
 
 /**
  * Keeps the last `capacity` notifications in memory, for tests and for the

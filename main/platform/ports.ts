@@ -4,6 +4,7 @@
  * Nothing here imports electron: the same core runs in the tray app, the headless agent and
  * the browser bridge.
  */
+import type { DesktopNotification } from '../../shared/ipc';
 
 /** Wall-clock and monotonic time plus timers, injectable so the state machine and timers are testable. */
 export interface Clock {
@@ -70,15 +71,8 @@ export interface PowerMonitorPort {
 }
 
 /** A desktop notification. The app and the headless agent share this port. */
-export interface DesktopNotification {
-  /** Stable key for de-duplication, e.g. `ONBATT:ups@nas`. */
-  key: string;
-  title: string;
-  body: string;
-  urgency: 'low' | 'normal' | 'critical';
-  /** Renderer route to open when clicked, e.g. `/ups/<id>`. */
-  route?: string;
-}
+/** Inferred from the contract's schema (the same shape `notifications:recent` returns). */
+export type { DesktopNotification } from '../../shared/ipc';
 
 export interface NotifierPort {
   notify(notification: DesktopNotification): Promise<void>;
