@@ -88,6 +88,28 @@ export const ConnectedClientSchema = z.object({
   isThisMachine: z.boolean(),
 });
 
+/**
+ * The address the master sees this machine as: what a Synology's Permitted DiskStation devices
+ * and a Proxmox firewall rule must name. Taken from the session connection's local address and
+ * checked against the master's LIST CLIENT.
+ */
+export const MasterSeesSchema = z.object({
+  /** This machine's address on its session connection to the master; null before the first connection. */
+  address: z.string().nullable(),
+  /**
+   * `listed`: the master's LIST CLIENT shows this address. `not-listed`: this machine is logged in
+   * and the master lists its clients, but not this address (a NAT, VPN or proxy in between: the
+   * master sees another address). `unverified`: no LIST CLIENT since this connection (the server
+   * cannot list, e.g. Synology, or this machine is not logged in).
+   */
+  check: z.enum(['listed', 'not-listed', 'unverified']),
+  /** The address before the last change seen while running (a new DHCP lease), else null. */
+  previous: z.string().nullable(),
+  /** Epoch ms that change was seen. */
+  changedAt: z.number().nullable(),
+});
+export type MasterSees = z.infer<typeof MasterSeesSchema>;
+
 export const UpsSnapshotSchema = z.object({
   monitorId: z.string(),
   masterId: z.string(),
@@ -125,6 +147,10 @@ export const UpsSnapshotSchema = z.object({
   rule: z
     .object({ shutsDown: z.boolean(), text: z.string() })
     .default({ shutsDown: false, text: '' }),
+  /** Which UPS it is, as the master reports it (`device.*`, else `ups.*`); null where it does not say. */
+  device: z
+    .object({ model: z.string().nullable(), manufacturer: z.string().nullable() })
+    .default({ model: null, manufacturer: null }),
   fsdLatchedAtStart: z.boolean(),
   /** How a latched FSD is handled: `awaiting-choice` asks the operator (policy `ask`). */
   fsdLatch: z.enum(['ignored', 'awaiting-choice', 'obeyed']).nullable().optional(),
@@ -134,6 +160,13 @@ export const UpsSnapshotSchema = z.object({
     load: z.number().nullable(),
     inputVoltage: z.number().nullable(),
     outputVoltage: z.number().nullable(),
+    /**
+     * Load in watts: `ups.realpower` when the UPS measures it, else `ups.realpower.nominal` × `ups.load`;
+     * null when it gives neither (never estimated from anything else).
+     */
+    realPower: z.number().nullable().default(null),
+    /** `measured` (ups.realpower) or `nominal` (ups.realpower.nominal × ups.load); null with realPower. */
+    realPowerSource: z.enum(['measured', 'nominal']).nullable().default(null),
   }),
   /** Epoch ms of the last successful status read / full variable read. */
   statusAt: z.number().nullable(),
@@ -149,6 +182,12 @@ export const UpsSnapshotSchema = z.object({
     numLogins: z.number().nullable(),
     missingExpected: z.array(z.string()),
     at: z.number().nullable(),
+  }),
+  masterSees: MasterSeesSchema.default({
+    address: null,
+    check: 'unverified',
+    previous: null,
+    changedAt: null,
   }),
 });
 export type UpsSnapshot = z.infer<typeof UpsSnapshotSchema>;

@@ -21,6 +21,7 @@ import { defaultShutdownCommand, runShutdownCommand } from '../hooks/shutdown-co
 import type { NutClient, NutClientOptions } from '../nut/client';
 import { PollTicker } from './poll-ticker';
 import {
+  type AddressHistory,
   buildTrayState,
   buildUpsSnapshot,
   describeShutdownRule,
@@ -66,6 +67,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
   private suppliesCheckQueued = false;
   private running = false;
   private readonly missingNotified = new Map<string, Set<string>>();
+  /** This machine's address per master (all its UPS sessions connect from the same host): a change is an event. */
+  private readonly addressByMaster = new Map<string, AddressHistory & { address: string }>();
   /** One timer per poll interval for all sessions: the process wakes once per tick, not once per UPS. */
   private readonly ticker: PollTicker;
 
@@ -163,6 +166,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         tls: session.tls,
         clients: session.clients,
         localAddress: session.localAddress,
+        addressHistory: this.addressByMaster.get(session.settings.masterId) ?? null,
         hostnameOf: (address) => session.hostnameOf(address),
         expectedClients: entry?.ups.expectedClients ?? [],
         dryRun: this.config.shutdown.dryRun,
@@ -325,6 +329,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       });
     },
     changed: (session) => {
+      this.checkLocalAddress(session);
       this.checkExpectedClients(session);
       this.queueSuppliesCheck();
       this.emit('changed');
@@ -418,6 +423,47 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       const phase = entry.session.view.shutdown.phase;
       if (phase === 'none' || phase === 'waiting-hostsync') entry.session.suppliesShort(detail);
     }
+  }
+
+  /**
+   * The address the master sees this machine as changed (a new DHCP lease, another interface):
+   * the master's allow-list — Synology's Permitted DiskStation devices, a Proxmox firewall rule —
+   * may name the old one. One event and one notification per change and master.
+   */
+  private checkLocalAddress(session: UpsSession): void {
+    const address = session.localAddress;
+    if (address === null) return;
+    const { masterId, masterLabel } = session.settings;
+    const known = this.addressByMaster.get(masterId);
+    if (known?.address === address) return;
+    const now = this.deps.clock.now();
+    this.addressByMaster.set(masterId, {
+      address,
+      since: now,
+      previous: known?.address ?? null,
+      changedAt: known ? now : null,
+    });
+    if (!known) return;
+    const label = this.sessionsById.get(session.monitorId)?.master.label ?? masterLabel;
+    const message = `${label} now sees this machine as ${address} (was ${known.address}). If the master allows only listed addresses — Synology: Control Panel → Hardware & Power → UPS → Permitted DiskStation devices; Proxmox: a firewall rule for port 3493 — add ${address} there, or give this machine a fixed address (a DHCP reservation).`;
+    this.record({
+      at: now,
+      monitorId: session.monitorId,
+      kind: 'system',
+      type: 'address-changed',
+      severity: 'warning',
+      message,
+      data: { masterId, previous: known.address, address },
+    });
+    void this.deps.notifier
+      ?.notify({
+        key: `ADDRESS_CHANGED:${masterId}:${address}`,
+        title: 'This machine’s address changed',
+        body: message,
+        urgency: 'normal',
+        route: `/ups/${session.monitorId.split('/').map(encodeURIComponent).join('/')}/clients`,
+      })
+      .catch(() => undefined);
   }
 
   /** Expected clients that vanish from LIST CLIENT get one notification each (until they return). */

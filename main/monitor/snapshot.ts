@@ -28,6 +28,8 @@ export interface SessionReadings {
   tls: UpsSnapshot['tls'];
   clients: { addresses: string[] | null; numLogins: number | null; at: number } | null;
   localAddress: string | null;
+  /** What the service tracks about this machine's address on this master (see MonitorService); null before a connection. */
+  addressHistory: AddressHistory | null;
   hostnameOf: (address: string) => string | null;
   expectedClients: readonly string[];
   dryRun: boolean;
@@ -36,6 +38,14 @@ export interface SessionReadings {
   monotonicToEpoch: number;
   /** describeShutdownRule(…) for this UPS (the service knows the config). */
   rule: UpsSnapshot['rule'];
+}
+
+/** This machine's address on one master over time: a change (DHCP) is kept to say so. */
+export interface AddressHistory {
+  /** Epoch ms the current address was first seen. */
+  since: number;
+  previous: string | null;
+  changedAt: number | null;
 }
 
 export interface ShutdownRuleInput {
@@ -85,6 +95,62 @@ export function numericVariable(
   if (raw === undefined || raw.trim() === '') return null;
   const value = Number(raw);
   return Number.isFinite(value) ? value : null;
+}
+
+/** A variable's text, trimmed; null when absent or empty. */
+function textVariable(variables: ReadonlyMap<string, string>, name: string): string | null {
+  const value = variables.get(name)?.trim();
+  return value ? value : null;
+}
+
+/** Which UPS it is: `device.model`/`device.mfr` (NUT 2.7+), else the older `ups.model`/`ups.mfr`. */
+export function deviceIdentity(variables: ReadonlyMap<string, string>): UpsSnapshot['device'] {
+  return {
+    model: textVariable(variables, 'device.model') ?? textVariable(variables, 'ups.model'),
+    manufacturer: textVariable(variables, 'device.mfr') ?? textVariable(variables, 'ups.mfr'),
+  };
+}
+
+/**
+ * Load in watts, only from what the UPS reports: `ups.realpower` (measured), else
+ * `ups.realpower.nominal` × `ups.load` %. Nothing else is turned into watts (not
+ * `ups.power`/VA, not a guessed power factor): without those variables the answer is null.
+ */
+export function realPowerOf(variables: ReadonlyMap<string, string>): {
+  watts: number | null;
+  source: 'measured' | 'nominal' | null;
+} {
+  const measured = numericVariable(variables, 'ups.realpower');
+  if (measured !== null && measured >= 0) return { watts: measured, source: 'measured' };
+  const nominal = numericVariable(variables, 'ups.realpower.nominal');
+  const load = numericVariable(variables, 'ups.load');
+  if (nominal !== null && nominal > 0 && load !== null && load >= 0)
+    return { watts: (nominal * load) / 100, source: 'nominal' };
+  return { watts: null, source: null };
+}
+
+/**
+ * The address the master sees this machine as, checked against LIST CLIENT when that list was
+ * read on the current address (an older list may still show a previous session).
+ */
+export function masterSeesOf(
+  r: Pick<SessionReadings, 'localAddress' | 'addressHistory' | 'clients'> & { loggedIn: boolean },
+): UpsSnapshot['masterSees'] {
+  const address = r.localAddress;
+  const history = r.addressHistory;
+  const list = r.clients?.addresses ?? null;
+  const current = r.clients !== null && history !== null && r.clients.at >= history.since;
+  let check: UpsSnapshot['masterSees']['check'] = 'unverified';
+  if (address !== null && list !== null && current) {
+    if (list.includes(address)) check = 'listed';
+    else if (r.loggedIn) check = 'not-listed';
+  }
+  return {
+    address,
+    check,
+    previous: history?.previous ?? null,
+    changedAt: history?.changedAt ?? null,
+  };
 }
 
 /** Readings are stale when no status arrived within three polls (at least 5 s). */
@@ -163,6 +229,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
           (expected) => !list.some((c) => matchesExpected(expected, c.address, c.hostname)),
         );
   const deadline = view.shutdown.deadline;
+  const power = realPowerOf(r.variables);
   return {
     monitorId: r.monitorId,
     masterId: r.masterId,
@@ -196,6 +263,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
     onBatterySince:
       view.onBatterySince === null ? null : Math.round(view.onBatterySince + r.monotonicToEpoch),
     rule: r.rule,
+    device: deviceIdentity(r.variables),
     fsdLatchedAtStart: view.latchedFsd !== null,
     fsdLatch: view.latchedFsd?.handling ?? null,
     metrics: {
@@ -204,6 +272,8 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
       load: numericVariable(r.variables, 'ups.load'),
       inputVoltage: numericVariable(r.variables, 'input.voltage'),
       outputVoltage: numericVariable(r.variables, 'output.voltage'),
+      realPower: power.watts,
+      realPowerSource: power.source,
     },
     statusAt: r.statusAt,
     variablesAt: r.variablesAt,
@@ -217,6 +287,7 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
       missingExpected,
       at: r.clients?.at ?? null,
     },
+    masterSees: masterSeesOf({ ...r, loggedIn: view.loggedIn }),
   };
 }
 

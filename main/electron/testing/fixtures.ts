@@ -47,7 +47,16 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
       text: 'Shuts down this machine at low battery after HOSTSYNC 15 s, or at once on FSD; then FINALDELAY 5 s and `/sbin/shutdown -h +0`.',
     },
     fsdLatchedAtStart: false,
-    metrics: { charge: 100, runtime: 1800, load: 20, inputVoltage: 230, outputVoltage: 230 },
+    device: { model: 'Back-UPS CS 350', manufacturer: 'American Power Conversion' },
+    metrics: {
+      charge: 100,
+      runtime: 1800,
+      load: 20,
+      inputVoltage: 230,
+      outputVoltage: 230,
+      realPower: null,
+      realPowerSource: null,
+    },
     statusAt: NOW - 500,
     variablesAt: NOW - 2000,
     stale: false,
@@ -55,6 +64,7 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     server: { kind: 'synology', version: null, protocol: '1.3' },
     tls: { mode: 'off', link: 'plaintext', protocol: null, declinedCode: null },
     clients: { list: null, numLogins: 2, missingExpected: [], at: NOW - 2000 },
+    masterSees: { address: '192.168.8.20', check: 'unverified', previous: null, changedAt: null },
   };
   const { metrics, shutdown, ...rest } = overrides;
   return {

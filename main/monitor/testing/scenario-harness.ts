@@ -31,6 +31,7 @@ import { NotificationPolicy, RecordingNotifier } from '../../notify/notification
 import { RIG_USERS, type Rig } from '../../testing/upsd-rig';
 import net from 'node:net';
 import { sleep, waitFor } from '../../testing/net';
+import type { NutClient, NutClientOptions } from '../../nut/client';
 import { MonitorService } from '../monitor-service';
 import type { UpsSession } from '../ups-session';
 
@@ -81,6 +82,8 @@ export interface ScenarioOptions {
   /** Reuse a directory (and so the hook log) of an earlier scenario. */
   dir?: string;
   label?: string;
+  /** How sessions connect (default NutClient.connect): e.g. from another local address. */
+  connect?: (options: NutClientOptions) => Promise<NutClient>;
 }
 
 /** A shell script that appends `<epoch ms> <word> <word>` to `log` (time taken first). */
@@ -216,6 +219,7 @@ export class Scenario {
       recordEvent: (event) => this.events.push(event),
       recordSample: (sample) => this.samples.push(sample),
       password: (_master, ups) => Promise.resolve(passwords.get(ups.name)),
+      ...(options.connect ? { connect: options.connect } : {}),
     });
   }
 
