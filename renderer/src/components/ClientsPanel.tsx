@@ -10,6 +10,7 @@ import { formatAge } from '../format';
 import { AlertIcon, CheckIcon, PinIcon } from '../icons';
 import { toast, useCoreNow } from '../store';
 import { ErrorBox } from './common';
+import { MasterSees } from './MasterSees';
 
 interface Row {
   key: string;
@@ -142,6 +143,7 @@ export function ClientsPanel({
           </strong>
         )}
       </p>
+      <MasterSees ups={ups} />
       {rows.length > 0 && (
         <ul className="client-list" aria-label={`Clients of ${ups.upsName}`}>
           {rows.map((r) => (

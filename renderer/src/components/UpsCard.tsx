@@ -35,6 +35,9 @@ import { useApp, useCoreNow } from '../store';
 /** No status read for this long: shown as stale even if the core has not said so yet. */
 const LOCAL_STALE_MS = 90_000;
 import { Bar, Callout, ChargeGauge, DiagnosisText, RichText, StatusPill } from './common';
+import { MasterSees } from './MasterSees';
+import { Sparkline } from './Sparkline';
+import { describeDevice, formatWatts, wattsSource } from '../ups-facts';
 
 /** How the link to the master is protected; a fallback to plain text is shown as a warning. */
 function TlsBadge({ tls }: { tls: UpsSnapshot['tls'] }) {
@@ -83,6 +86,8 @@ export function UpsCard({
   const statusWords = frozen && !isStale(ups) ? 'Not updating' : connectionWords(ups);
   const refused = ups.connection === 'login-refused' || ups.connection === 'not-permitted';
   const masterEdit = href({ name: 'master-edit', masterId: ups.masterId, preset: 'generic' });
+  const device = describeDevice(ups.device);
+  const watts = formatWatts(m.realPower);
 
   return (
     <article
@@ -98,15 +103,20 @@ export function UpsCard({
         <div className="ups-card-title">
           {variant === 'card' ? (
             <h2 id={headingId}>
-              <a href={upsHref(ups.monitorId)} className="ups-link">
-                {ups.upsName}
-                <span className="ups-master"> · {ups.masterLabel}</span>
+              <a href={upsHref(ups.monitorId)} className="ups-link" data-testid="ups-identity">
+                {ups.masterLabel}
+                <span className="ups-master"> · {device ?? ups.upsName}</span>
               </a>
             </h2>
           ) : (
             <h2 id={headingId} className="visually-hidden">
               Status of {ups.upsName} on {ups.masterLabel}
             </h2>
+          )}
+          {variant === 'detail' && device !== null && (
+            <p className="ups-model" data-testid="ups-model">
+              {device}
+            </p>
           )}
           <div className="ups-meta">
             <span title={ups.server.version ?? undefined} data-testid="server-identity">
@@ -246,6 +256,16 @@ export function UpsCard({
               <dt>Load</dt>
               <dd data-testid="load" className={m.load === null ? 'is-unknown' : undefined}>
                 {formatPercent(m.load)}
+                {watts !== null && (
+                  <span
+                    className="load-watts"
+                    data-testid="load-watts"
+                    title={wattsSource(m.realPowerSource)}
+                  >
+                    {' '}
+                    · {watts}
+                  </span>
+                )}
                 <Bar value={stale ? null : m.load} label="Load" />
               </dd>
             </div>
@@ -269,7 +289,10 @@ export function UpsCard({
             </div>
           </dl>
         </div>
+        <Sparkline monitorId={ups.monitorId} />
       </div>
+
+      <MasterSees ups={ups} />
 
       {ups.lastError && !refused && (stale || ups.connection === 'connecting') && (
         <div className="ups-error" data-testid="connection-error">
