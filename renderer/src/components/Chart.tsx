@@ -1,13 +1,15 @@
 /**
  * History charts (uPlot). Points further apart than the sampling step bracket a gap and are
  * drawn as a gap (a null point is inserted): no line is ever drawn across missing data.
- * On-battery periods are shaded.
+ * On-battery periods are shaded; ONBATT, LOWBATT, FSD and SHUTDOWN are markers on the time axis;
+ * hovering shows a tooltip with the exact time and value.
  */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Metric, MetricSample } from '../../../shared/history';
 import { formatDateTime, formatRuntime } from '../format';
+import { type ChartMarker, exactValue } from '../history-range';
 
 export interface MetricSpec {
   metric: Metric;
@@ -108,6 +110,32 @@ const fullFmt = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit',
   minute: '2-digit',
 });
+const exactFmt = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** Markers as DOM elements on the plot's overlay: focusable, with their own tooltip. */
+function placeMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
+  u.over.querySelectorAll('.chart-marker').forEach((el) => el.remove());
+  for (const m of markers) {
+    const left = u.valToPos(m.at / 1000, 'x');
+    if (!Number.isFinite(left) || left < 0 || left > u.over.clientWidth) continue;
+    const el = document.createElement('span');
+    el.className = `chart-marker marker-${m.type.toLowerCase()}`;
+    el.dataset.testid = 'chart-marker';
+    el.dataset.type = m.type;
+    el.dataset.at = String(m.at);
+    el.style.left = `${left}px`;
+    el.textContent = m.short;
+    el.title = `${m.label} at ${exactFmt.format(new Date(m.at))}`;
+    el.setAttribute('aria-label', el.title);
+    u.over.appendChild(el);
+  }
+}
 
 /** Axis labels in the user's locale: times for a day or less, weekdays beyond. */
 function timeLabels(splits: number[], spanMs: number): string[] {
@@ -150,6 +178,7 @@ export const MetricChart = memo(function MetricChart({
   from,
   to,
   width,
+  markers = [],
   testId,
 }: {
   spec: MetricSpec;
@@ -157,6 +186,7 @@ export const MetricChart = memo(function MetricChart({
   from: number;
   to: number;
   width: number;
+  markers?: readonly ChartMarker[];
   testId?: string;
 }) {
   const target = useRef<HTMLDivElement>(null);
@@ -173,6 +203,11 @@ export const MetricChart = memo(function MetricChart({
     const grid = cssVar('--chart-grid', 'rgba(127,127,127,.15)');
     const stroke = cssVar(spec.colorVar, '#2563eb');
     const shade = cssVar('--chart-onbatt', 'rgba(217,119,6,.14)');
+    const markerColor = cssVar('--chart-marker', '#b45309');
+    const tooltip = document.createElement('div');
+    tooltip.className = 'chart-tooltip';
+    tooltip.dataset.testid = 'chart-tooltip';
+    tooltip.hidden = true;
     const opts: uPlot.Options = {
       width,
       height: 180,
@@ -238,6 +273,30 @@ export const MetricChart = memo(function MetricChart({
                 ? ''
                 : `${fullFmt.format(new Date(t * 1000))}: ${v === null || v === undefined ? 'no data' : spec.format(v)}`;
           },
+          (u) => {
+            const i = u.cursor.idx;
+            const t = i === null || i === undefined ? undefined : u.data[0][i];
+            if (t === undefined || u.cursor.left === undefined || u.cursor.left < 0) {
+              tooltip.hidden = true;
+              return;
+            }
+            const v = u.data[1]?.[i!];
+            tooltip.textContent = '';
+            const time = document.createElement('span');
+            time.className = 'chart-tooltip-time';
+            time.textContent = exactFmt.format(new Date(t * 1000));
+            const value = document.createElement('strong');
+            value.dataset.testid = 'chart-tooltip-value';
+            value.textContent =
+              v === null || v === undefined ? 'no data' : exactValue(spec.metric, v);
+            tooltip.append(time, value);
+            tooltip.hidden = false;
+            const x = u.valToPos(t, 'x');
+            const flip = x > u.over.clientWidth - 150;
+            tooltip.style.left = `${flip ? x - 8 : x + 8}px`;
+            tooltip.style.transform = flip ? 'translateX(-100%)' : '';
+            tooltip.style.top = `${Math.max(0, (u.cursor.top ?? 0) - 36)}px`;
+          },
         ],
         drawClear: [
           (u) => {
@@ -252,15 +311,36 @@ export const MetricChart = memo(function MetricChart({
             ctx.restore();
           },
         ],
+        draw: [
+          (u) => {
+            // A dashed line through the plot for each marker; the letter sits on the time axis.
+            const { ctx, bbox } = u;
+            ctx.save();
+            ctx.strokeStyle = markerColor;
+            ctx.lineWidth = Math.max(1, devicePixelRatio);
+            ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+            for (const m of markers) {
+              const x = u.valToPos(m.at / 1000, 'x', true);
+              if (x < bbox.left || x > bbox.left + bbox.width) continue;
+              ctx.beginPath();
+              ctx.moveTo(x, bbox.top);
+              ctx.lineTo(x, bbox.top + bbox.height);
+              ctx.stroke();
+            }
+            ctx.restore();
+            placeMarkers(u, markers);
+          },
+        ],
       },
     };
     plot.current?.destroy();
     plot.current = new uPlot(opts, [series.x, series.y], el);
+    plot.current.over.appendChild(tooltip);
     return () => {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [series, spec, from, to, width, scheme]);
+  }, [series, spec, from, to, width, scheme, markers]);
 
   const summary = useMemo(() => {
     if (values.length === 0) return 'No data in this period.';

@@ -11,7 +11,15 @@ import { EventLog, RecentEvents } from '../components/EventLog';
 import { UpsCard } from '../components/UpsCard';
 import { FsdTest } from './FsdTest';
 import { useConfig } from '../config-edit';
-import { formatAge } from '../format';
+import { formatAge, formatDateTime } from '../format';
+import {
+  type ChartMarker,
+  DEFAULT_HISTORY_RANGE,
+  HISTORY_RANGES,
+  type HistoryRangeId,
+  chartMarkers,
+  historyWindow,
+} from '../history-range';
 import { ArrowLeftIcon, RefreshIcon, SearchIcon } from '../icons';
 import { type UpsTab, href, upsHref } from '../router';
 import { useApp, useNow } from '../store';
@@ -89,13 +97,6 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
   );
 }
 
-const RANGES = [
-  { value: '1h', label: '1 h', ms: 3_600_000, refreshMs: 15_000 },
-  { value: '24h', label: '24 h', ms: 86_400_000, refreshMs: 120_000 },
-  { value: '7d', label: '7 d', ms: 7 * 86_400_000, refreshMs: 600_000 },
-] as const;
-type RangeId = (typeof RANGES)[number]['value'];
-
 function useWidth(ref: RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(0);
   useEffect(() => {
@@ -111,46 +112,90 @@ function useWidth(ref: RefObject<HTMLElement | null>): number {
   return width;
 }
 
-/** Keyed on the UPS id only: status pushes do not re-render the charts. */
+/**
+ * Keyed on the UPS id only: status pushes do not re-render the charts. The default range fits
+ * the data that exists ("since first sample"); ONBATT, LOWBATT, FSD and SHUTDOWN from the event
+ * log are markers on the time axis.
+ */
 const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: string }) {
-  const [range, setRange] = useState<RangeId>('24h');
+  const [choice, setChoice] = useState<{ range: HistoryRangeId; picked: boolean }>({
+    range: DEFAULT_HISTORY_RANGE,
+    picked: false,
+  });
   const gridRef = useRef<HTMLDivElement>(null);
   const gridWidth = useWidth(gridRef);
   // Two charts side by side when wide: each is about half the grid.
   const chartWidth = gridWidth >= 760 ? Math.floor((gridWidth - 24) / 2) - 24 : gridWidth - 24;
   const [result, setResult] = useState<{
     samples: ResponseOf<'history:query-samples'>;
+    markers: ChartMarker[];
     from: number;
     to: number;
     bucketMs: number;
+    sinceFirstSample: boolean;
   } | null>(null);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
   const [reload, setReload] = useState(0);
-  const spec = RANGES.find((r) => r.value === range)!;
+  const spec = HISTORY_RANGES.find((r) => r.value === choice.range)!;
   const maxPoints = Math.max(60, Math.min(2000, chartWidth));
 
   useEffect(() => {
     if (chartWidth <= 0) return;
     let cancelled = false;
-    const load = () => {
-      const to = Date.now();
-      const from = to - spec.ms;
-      api
-        .invoke('history:query-samples', { monitorId, from, to, maxPoints })
-        .then((samples) => {
-          if (cancelled) return;
-          setResult({ samples, from, to, bucketMs: sampleBucketMs(from, to, maxPoints) });
-          setError(null);
-        })
-        .catch((e: unknown) => !cancelled && setError(errorText(e)));
+    const load = async () => {
+      const now = Date.now();
+      const rangeFrom = now - spec.ms;
+      const query = (from: number) =>
+        api.invoke('history:query-samples', { monitorId, from, to: now, maxPoints });
+      let samples = await query(rangeFrom);
+      let window = historyWindow({
+        rangeMs: spec.ms,
+        picked: choice.picked,
+        firstSampleAt: samples[0]?.at ?? null,
+        now,
+      });
+      // Less data than the range: read again from the first sample, at full resolution.
+      if (window.sinceFirstSample) {
+        samples = await query(window.from);
+        window = { ...window, from: Math.min(window.from, samples[0]?.at ?? window.from) };
+      }
+      const [own, host] = await Promise.all([
+        api.invoke('events:query', {
+          monitorId,
+          kinds: ['notify'],
+          types: ['ONBATT', 'LOWBATT', 'FSD'],
+          from: window.from,
+          to: now,
+          limit: 500,
+        }),
+        api.invoke('events:query', {
+          monitorId: '*',
+          kinds: ['notify'],
+          types: ['SHUTDOWN'],
+          from: window.from,
+          to: now,
+          limit: 100,
+        }),
+      ]);
+      if (cancelled) return;
+      setResult({
+        samples,
+        markers: chartMarkers([...own, ...host], window.from, now),
+        from: window.from,
+        to: now,
+        bucketMs: sampleBucketMs(window.from, now, maxPoints),
+        sinceFirstSample: window.sinceFirstSample,
+      });
+      setError(null);
     };
-    load();
-    const timer = setInterval(load, spec.refreshMs);
+    const run = () => void load().catch((e: unknown) => !cancelled && setError(errorText(e)));
+    run();
+    const timer = setInterval(run, spec.refreshMs);
     return () => {
       cancelled = true;
       clearInterval(timer);
     };
-  }, [monitorId, spec, maxPoints, chartWidth, reload]);
+  }, [monitorId, spec, choice.picked, maxPoints, chartWidth, reload]);
 
   const series = useMemo(
     () =>
@@ -169,9 +214,9 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
             <span className="swatch" aria-hidden="true" /> on battery
           </span>
           <Segmented
-            options={RANGES.map((r) => ({ value: r.value, label: r.label }))}
-            value={range}
-            onChange={setRange}
+            options={HISTORY_RANGES.map((r) => ({ value: r.value, label: r.label }))}
+            value={choice.range}
+            onChange={(range) => setChoice({ range, picked: true })}
             label="Time range"
             testId="history-range"
           />
@@ -185,6 +230,19 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
           </button>
         </div>
       </div>
+      {result && (
+        <p
+          className="muted small history-span"
+          data-testid="history-span"
+          data-since-first-sample={result.sinceFirstSample ? 'true' : 'false'}
+        >
+          {result.sinceFirstSample
+            ? `Since first sample: ${formatDateTime(result.from)} (${formatAge(result.to - result.from).replace(' ago', '')})`
+            : `Last ${spec.label}`}
+          {result.markers.length > 0 &&
+            ` · ${result.markers.length} ${result.markers.length === 1 ? 'event' : 'events'} marked (B on battery, L low battery, F FSD, S shutdown)`}
+        </p>
+      )}
       <ErrorBox error={error} />
       <div className="chart-grid" ref={gridRef}>
         {!series && !error && <Spinner label="Loading history" />}
@@ -198,6 +256,7 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
               from={result.from}
               to={result.to}
               width={chartWidth}
+              markers={result.markers}
               testId={`chart-${s.metric}`}
             />
           ))}

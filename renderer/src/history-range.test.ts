@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { HISTORY_RANGES, chartMarkers, exactValue, historyWindow } from './history-range';
+
+const HOUR = 3_600_000;
+const NOW = 1_800_000_000_000;
+
+describe('historyWindow', () => {
+  it('offers 15 min, 1 h, 6 h, 24 h and 7 d', () => {
+    expect(HISTORY_RANGES.map((r) => r.label)).toEqual(['15 min', '1 h', '6 h', '24 h', '7 d']);
+  });
+
+  it('the default range starts at the first sample when the data is younger than the range', () => {
+    expect(
+      historyWindow({ rangeMs: 24 * HOUR, picked: false, firstSampleAt: NOW - HOUR, now: NOW }),
+    ).toEqual({ from: NOW - HOUR, to: NOW, sinceFirstSample: true });
+    // A first sample seconds old still gives a one-minute axis.
+    expect(
+      historyWindow({ rangeMs: 24 * HOUR, picked: false, firstSampleAt: NOW - 5_000, now: NOW }),
+    ).toEqual({ from: NOW - 60_000, to: NOW, sinceFirstSample: true });
+  });
+
+  it('shows the whole range when the data fills it, when there is none, or when picked', () => {
+    const whole = { from: NOW - 24 * HOUR, to: NOW, sinceFirstSample: false };
+    expect(
+      historyWindow({
+        rangeMs: 24 * HOUR,
+        picked: false,
+        firstSampleAt: NOW - 30 * HOUR,
+        now: NOW,
+      }),
+    ).toEqual(whole);
+    expect(
+      historyWindow({ rangeMs: 24 * HOUR, picked: false, firstSampleAt: null, now: NOW }),
+    ).toEqual(whole);
+    expect(
+      historyWindow({ rangeMs: 24 * HOUR, picked: true, firstSampleAt: NOW - HOUR, now: NOW }),
+    ).toEqual(whole);
+  });
+});
+
+describe('chartMarkers', () => {
+  it('keeps ONBATT, LOWBATT, FSD and SHUTDOWN notifications in the window, in time order', () => {
+    const markers = chartMarkers(
+      [
+        { at: 50, kind: 'notify', type: 'SHUTDOWN' },
+        { at: 10, kind: 'notify', type: 'ONBATT' },
+        { at: 20, kind: 'notify', type: 'ONLINE' },
+        { at: 30, kind: 'notify', type: 'LOWBATT' },
+        { at: 40, kind: 'notify', type: 'FSD' },
+        { at: 45, kind: 'system', type: 'FSD' },
+        { at: 500, kind: 'notify', type: 'ONBATT' },
+      ],
+      0,
+      100,
+    );
+    expect(markers.map((m) => [m.at, m.type, m.short])).toEqual([
+      [10, 'ONBATT', 'B'],
+      [30, 'LOWBATT', 'L'],
+      [40, 'FSD', 'F'],
+      [50, 'SHUTDOWN', 'S'],
+    ]);
+    expect(markers[0]!.label).toBe('On battery (ONBATT)');
+  });
+});
+
+describe('exactValue', () => {
+  it('keeps the stored precision', () => {
+    expect(exactValue('charge', 85.25)).toBe('85.3 %');
+    expect(exactValue('load', 23)).toBe('23 %');
+    expect(exactValue('inputVoltage', 231.44)).toBe('231.4 V');
+    expect(exactValue('runtime', 1385)).toBe('23 min 05 s (1385 s)');
+    expect(exactValue('runtime', 42)).toBe('42 s');
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The History tab's time window and event markers. Pure (unit-tested): the panel queries, these
+ * decide what is shown.
+ */
+import type { Metric, StoredEvent } from '../../shared/history';
+
+export const HISTORY_RANGES = [
+  { value: '15m', label: '15 min', ms: 15 * 60_000, refreshMs: 5_000 },
+  { value: '1h', label: '1 h', ms: 3_600_000, refreshMs: 15_000 },
+  { value: '6h', label: '6 h', ms: 6 * 3_600_000, refreshMs: 60_000 },
+  { value: '24h', label: '24 h', ms: 86_400_000, refreshMs: 120_000 },
+  { value: '7d', label: '7 d', ms: 7 * 86_400_000, refreshMs: 600_000 },
+] as const;
+export type HistoryRangeId = (typeof HISTORY_RANGES)[number]['value'];
+export const DEFAULT_HISTORY_RANGE: HistoryRangeId = '24h';
+
+/**
+ * The window to show. The default range fits the data that exists: when the first sample is
+ * younger than the range, the window starts there ("since first sample"), so an hour of history
+ * is not a sliver at the right edge of an empty day. A range the user picked is shown whole.
+ */
+export function historyWindow(input: {
+  rangeMs: number;
+  picked: boolean;
+  /** Epoch ms of the first sample in the range, null without samples. */
+  firstSampleAt: number | null;
+  now: number;
+}): { from: number; to: number; sinceFirstSample: boolean } {
+  const from = input.now - input.rangeMs;
+  if (input.picked || input.firstSampleAt === null || input.firstSampleAt <= from)
+    return { from, to: input.now, sinceFirstSample: false };
+  // At least a minute, so a first sample seconds old still gives a readable axis.
+  const start = Math.min(input.firstSampleAt, input.now - 60_000);
+  return { from: start, to: input.now, sinceFirstSample: true };
+}
+
+/** The events drawn on the time axis. SHUTDOWN is a host event (monitorId `*`). */
+export const MARKER_TYPES = ['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN'] as const;
+export type MarkerType = (typeof MARKER_TYPES)[number];
+
+export interface ChartMarker {
+  at: number;
+  type: MarkerType;
+  /** One letter on the axis; the type in full in the tooltip. */
+  short: string;
+  label: string;
+}
+
+const SHORT: Record<MarkerType, string> = { ONBATT: 'B', LOWBATT: 'L', FSD: 'F', SHUTDOWN: 'S' };
+const LABEL: Record<MarkerType, string> = {
+  ONBATT: 'On battery (ONBATT)',
+  LOWBATT: 'Low battery (LOWBATT)',
+  FSD: 'Forced shutdown (FSD)',
+  SHUTDOWN: 'Shutdown (SHUTDOWN)',
+};
+
+/** Markers for the window from the event log: notify events of the marker types, in time order. */
+export function chartMarkers(
+  events: readonly Pick<StoredEvent, 'at' | 'kind' | 'type'>[],
+  from: number,
+  to: number,
+): ChartMarker[] {
+  return events
+    .filter(
+      (e): e is typeof e & { type: MarkerType } =>
+        e.kind === 'notify' &&
+        (MARKER_TYPES as readonly string[]).includes(e.type) &&
+        e.at >= from &&
+        e.at <= to,
+    )
+    .map((e) => ({ at: e.at, type: e.type, short: SHORT[e.type], label: LABEL[e.type] }))
+    .sort((a, b) => a.at - b.at);
+}
+
+/** A reading as exactly as it is stored (bucket averages keep a decimal): for the tooltip. */
+export function exactValue(metric: Metric, value: number): string {
+  const round = (v: number, digits: number) => String(Number(v.toFixed(digits)));
+  switch (metric) {
+    case 'charge':
+    case 'load':
+      return `${round(value, 1)} %`;
+    case 'inputVoltage':
+      return `${round(value, 1)} V`;
+    case 'runtime': {
+      const s = Math.round(value);
+      const m = Math.floor(s / 60);
+      return m === 0 ? `${s} s` : `${m} min ${String(s % 60).padStart(2, '0')} s (${s} s)`;
+    }
+  }
+}
