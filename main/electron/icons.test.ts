@@ -5,15 +5,17 @@ import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', () => import('../testing/electron-mock'));
 
+import { PNG } from 'pngjs';
 import {
   APP_ICO_SIZES,
-  decodePng,
-  encodeIco,
-  encodePng,
+  generateAll,
   ICNS_TYPES,
   LINUX_SIZES,
   MACOS_SIZES,
+  renderPng,
   renderTrayIcon,
+  staleAssets,
+  traySvg,
   WINDOWS_SIZES,
 } from '../tools/generate-icons';
 import { snapshot, ups } from './testing/fixtures';
@@ -22,6 +24,12 @@ import { allTrayIconNames, type IconPlatform, trayIconFile, trayIconFiles } from
 import type { UpsSnapshot } from '../../shared/snapshot';
 
 const assetsDir = fileURLToPath(new URL('../../assets', import.meta.url));
+
+/** Straight RGBA of a PNG file (pngjs). */
+function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Array } {
+  const { width, height, data } = PNG.sync.read(png);
+  return { width, height, rgba: new Uint8Array(data) };
+}
 
 interface IcoEntry {
   size: number;
@@ -132,26 +140,53 @@ describe('tray icon assets', () => {
     }
   });
 
-  it('committed files match the generator (run `npx tsx main/tools/generate-icons.ts` after drawing changes)', () => {
-    for (const name of [
-      'online-100',
-      'on-battery-50',
-      'low-battery-0',
-      'shutting-down-unknown',
-      'comm-lost',
-      'not-configured',
-    ]) {
-      expect(decodePng(readFileSync(trayIconFile(assetsDir, 'linux', name))).rgba, name).toEqual(
-        renderTrayIcon(name, 'color', 22),
-      );
-      expect(
-        decodePng(readFileSync(trayIconFile(assetsDir, 'darwin', name).replace('.png', '@2x.png')))
-          .rgba,
-      ).toEqual(renderTrayIcon(name, 'template', 32));
-      expect(bmpRgba(readIco(trayIconFile(assetsDir, 'win32', name))[0]!)).toEqual(
-        renderTrayIcon(name, 'color', 16),
-      );
+  it('committed files match the SVG sources byte for byte (run `npm run icons` after drawing changes)', async () => {
+    const files = await generateAll();
+    expect(files.size).toBe(allTrayIconNames().length * 5 + 3);
+    expect(staleAssets(files)).toEqual([]);
+  });
+
+  it('the 16 px BMP in each .ico is the rendered image, with the AND mask set where it is transparent', () => {
+    for (const name of ['online-100', 'low-battery-0', 'comm-lost']) {
+      const entry = readIco(trayIconFile(assetsDir, 'win32', name))[0]!;
+      const rgba = bmpRgba(entry);
+      expect(rgba, name).toEqual(decodePng(renderPng(traySvg(name, 'color'), 16)).rgba);
+      const maskStart = 40 + 16 * 16 * 4;
+      // Bottom-up rows of 4 bytes; bit 7 of a byte is the leftmost pixel of its eight.
+      const maskBit = (x: number, y: number) =>
+        (entry.data[maskStart + (15 - y) * 4 + (x >> 3)]! >> (7 - (x & 7))) & 1;
+      let checked = 0;
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++) {
+          const alpha = rgba[(y * 16 + x) * 4 + 3]!;
+          if (alpha === 0) expect(maskBit(x, y), `${name} ${x},${y}`).toBe(1);
+          if (alpha === 255) expect(maskBit(x, y), `${name} ${x},${y}`).toBe(0);
+          checked++;
+        }
+      expect(checked).toBe(256);
     }
+  });
+
+  it('each state has its own colour (no data and not configured share the grey)', () => {
+    // The left edge of the battery outline, halfway down, on the 44 px Linux icon.
+    const outline = (name: string) => {
+      const { rgba, width } = decodePng(
+        readFileSync(trayIconFile(assetsDir, 'linux', name).replace('.png', '@2x.png')),
+      );
+      const i = (22 * width + 3) * 4;
+      return [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]].join(',');
+    };
+    const colours = [
+      'online-50',
+      'on-battery-50',
+      'low-battery-50',
+      'shutting-down-50',
+      'comm-lost',
+    ].map(outline);
+    expect(new Set(colours).size).toBe(5);
+    for (const c of colours) expect(c.endsWith(',255'), c).toBe(true);
+    expect(outline('not-configured')).toBe(outline('comm-lost'));
+    expect(outline('online-0')).toBe(outline('online-100'));
   });
 
   it('each state looks different (also in monochrome templates) and fill grows with charge', () => {
@@ -191,37 +226,3 @@ describe('app icon assets', () => {
     expect(found).toEqual(ICNS_TYPES.map((t) => [t.type, t.size]));
   });
 });
-
-describe('encoders', () => {
-  it('PNG round-trips', () => {
-    const rgba = new Uint8Array(7 * 5 * 4).map((_, i) => (i * 37) & 0xff);
-    expect(decodePng(encodePng(7, 5, rgba))).toEqual({ width: 7, height: 5, rgba });
-    expect(() => encodePng(2, 2, new Uint8Array(3))).toThrow(/expected 16 bytes/);
-  });
-
-  it('ICO BMP entries carry the AND mask for transparent pixels', () => {
-    const rgba = new Uint8Array(16 * 16 * 4);
-    rgba[3] = 255; // top-left opaque, rest transparent
-    const [entry] = readIcoBuffer(encodeIco([{ size: 16, rgba }]));
-    const maskStart = 40 + 16 * 16 * 4;
-    // Bottom-up: the top row is the last mask row; its first bit (x = 0) is clear (opaque).
-    const topRow = entry!.data.subarray(maskStart + 15 * 4, maskStart + 16 * 4);
-    expect(topRow[0]).toBe(0x7f);
-    expect(entry!.data[maskStart]).toBe(0xff);
-  });
-});
-
-function readIcoBuffer(buf: Buffer): IcoEntry[] {
-  const count = buf.readUInt16LE(4);
-  return Array.from({ length: count }, (_, i) => {
-    const e = 6 + i * 16;
-    return {
-      size: buf[e] || 256,
-      kind: 'bmp' as const,
-      data: buf.subarray(
-        buf.readUInt32LE(e + 12),
-        buf.readUInt32LE(e + 12) + buf.readUInt32LE(e + 8),
-      ),
-    };
-  });
-}

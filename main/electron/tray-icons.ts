@@ -1,6 +1,6 @@
 /**
  * Names and files of the tray icons. Shared by the tray adapter (which picks one) and
- * main/tools/generate-icons.ts (which draws every one), so the two cannot drift apart.
+ * main/tools/generate-icons.ts (which renders every one from assets/svg/), so the two cannot drift apart.
  * No electron import: the generator runs under plain Node (tsx).
  */
 import path from 'node:path';
