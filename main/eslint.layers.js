@@ -24,6 +24,7 @@ export const MAIN_LAYERS = {
   demo: ['platform', 'nut'],
   'fsd-test': ['platform', 'nut', 'hooks', 'monitor'],
   outages: ['platform', 'history'],
+  'what-if': ['platform'],
   core: [
     'platform',
     'nut',
@@ -39,6 +40,7 @@ export const MAIN_LAYERS = {
     'mqtt',
     'fsd-test',
     'outages',
+    'what-if',
   ],
   bridge: ['platform', 'core'],
   electron: ['platform', 'core', 'notify'],
