@@ -25,6 +25,7 @@ export const MAIN_LAYERS = {
   'fsd-test': ['platform', 'nut', 'hooks', 'monitor'],
   outages: ['platform', 'history'],
   'what-if': ['platform'],
+  'ups-commands': ['platform', 'nut'],
   core: [
     'platform',
     'nut',
@@ -41,6 +42,7 @@ export const MAIN_LAYERS = {
     'fsd-test',
     'outages',
     'what-if',
+    'ups-commands',
   ],
   bridge: ['platform', 'core'],
   electron: ['platform', 'core', 'notify'],

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { AlertsSchema, MetricsEndpointSchema, SecretSourceSchema } from './channels';
 import { NOTIFY_TYPES } from './notify-types';
+import { SelfTestScheduleSchema } from './ups-commands';
 
 /** A program and its arguments, run with execFile (never through a shell). */
 export const CommandSchema = z.object({
@@ -111,6 +112,8 @@ export const MonitoredUpsSchema = z.object({
     .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD, e.g. 2025-03-14')
     .refine(isCalendarDate, 'not a calendar date (check the month and the day)')
     .optional(),
+  /** Scheduled self-tests through INSTCMD (main/ups-commands); off by default. */
+  selfTest: SelfTestScheduleSchema.prefault({}),
 });
 export type MonitoredUps = z.infer<typeof MonitoredUpsSchema>;
 

@@ -31,6 +31,13 @@ export const INVOKE_CHANNELS = [
   'fsd:list-reports',
   'fsd:get-report',
   'fsd:forget-credential',
+  'ups:list-controls',
+  'ups:run-command',
+  'ups:set-variable',
+  'ups:forget-command-credential',
+  'self-test:status',
+  'self-test:run',
+  'what-if:get',
 ] as const;
 
 /** Core → UI push channels. */

@@ -34,6 +34,16 @@ import {
   isPushChannel,
 } from './ipc-channels';
 import { AppSnapshotSchema, DiagnosisSchema, ServerIdentitySchema } from './snapshot';
+import {
+  ActionOutcomeSchema,
+  CommandCredentialSchema,
+  RunCommandRequestSchema,
+  SelfTestRecordSchema,
+  SelfTestStatusSchema,
+  SetVariableRequestSchema,
+  UpsControlsSchema,
+} from './ups-commands';
+import { WhatIfRequestSchema, WhatIfResultSchema } from './what-if';
 
 // The names live in the zod-free module (the preload imports it); the schemas below are keyed
 // by exactly those names.
@@ -264,6 +274,28 @@ export const invokeChannels = {
     request: z.object({ monitorId: z.string().min(1) }),
     response: z.object({ ok: z.literal(true), removed: z.boolean() }),
   },
+
+  // Instant commands, writable settings and self-tests (shared/ups-commands.ts, main/ups-commands):
+  // a credential with the right, apart from the monitoring one; dangerous commands need the typed UPS name.
+  'ups:list-controls': { request: monitorRef, response: UpsControlsSchema },
+  'ups:run-command': { request: RunCommandRequestSchema, response: ActionOutcomeSchema },
+  'ups:set-variable': { request: SetVariableRequestSchema, response: ActionOutcomeSchema },
+  /** Removes the remembered command credential of a UPS. */
+  'ups:forget-command-credential': {
+    request: monitorRef,
+    response: z.object({ ok: z.literal(true), removed: z.boolean() }),
+  },
+  'self-test:status': { request: monitorRef, response: SelfTestStatusSchema },
+  /** Runs a self-test now (same guards as the schedule); the stored credential unless one is given. */
+  'self-test:run': {
+    request: z.object({
+      monitorId: z.string().min(1),
+      credential: CommandCredentialSchema.optional(),
+    }),
+    response: SelfTestRecordSchema,
+  },
+  /** "What if the power failed now" (shared/what-if.ts, main/what-if). */
+  'what-if:get': { request: WhatIfRequestSchema, response: WhatIfResultSchema },
 } as const satisfies Record<InvokeChannel, InvokeSchemas>;
 
 /** Core → UI pushes. */

@@ -15,6 +15,7 @@ import {
   type Timing,
 } from '../../shared/config';
 import { isUpsmonNotifyType, type UpsmonNotifyType } from '../../shared/notify-types';
+import { SelfTestScheduleSchema } from '../../shared/ups-commands';
 import type { Sliced } from '../platform/slices';
 import type { ImportedSettings } from './import-merge';
 import {
@@ -652,6 +653,7 @@ class UpsmonConfReader implements UpsmonConf {
         password: hasPassword ? { source: 'store' } : { source: 'none' },
         powerValue: m.powerValue,
         expectedClients: [],
+        selfTest: SelfTestScheduleSchema.parse({}),
       });
       const key = passwordKey(master.id, m.ups);
       if (hasPassword)

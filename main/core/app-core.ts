@@ -22,6 +22,9 @@ import { AlertService, type TransportFactory } from '../channels/alert-service';
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { mqttFactory } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
+import { createUpsCommands } from '../ups-commands/handlers';
+import { whatIfInput } from '../what-if/inputs';
+import { whatIf } from '../what-if/what-if';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
 import { importUpsmonConfInSlices } from '../config/upsmon-import';
@@ -332,8 +335,44 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     push: (view) => push.emit('fsd:progress', view),
   });
 
+  // Instant commands, writable settings and scheduled self-tests (main/ups-commands).
+  const upsCommands = createUpsCommands({
+    config: () => config,
+    secrets: deps.secrets,
+    rememberSecret: (value) => knownSecrets.add(value),
+    connect,
+    recordEvent: (event) => {
+      history.appendEvent(event);
+      push.emit('events:appended', event);
+    },
+    snapshot: (id) => {
+      const session = service.session(id);
+      return session ? service.upsSnapshot(session) : undefined;
+    },
+    history,
+    clock,
+    logger,
+  });
+
   const handlers: ApiHandlers = {
     ...fsdTest.handlers,
+    ...upsCommands.handlers,
+
+    'what-if:get': (request) => {
+      const session = requireSession(request.monitorId);
+      return Promise.resolve(
+        whatIf(
+          whatIfInput({
+            config,
+            ups: service.upsSnapshot(session),
+            variables: session.variables,
+            reports: history.listFsdReports(request.monitorId, 100),
+            request,
+            at: clock.now(),
+          }),
+        ),
+      );
+    },
 
     'app:get-snapshot': () => Promise.resolve(snapshot()),
 
@@ -559,6 +598,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       await applyMetrics(config.metrics);
       service.start();
       alerts.start();
+      upsCommands.start();
       schedulePrune();
     },
     async stop() {
@@ -568,6 +608,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       if (pruneTimer) clock.clearTimeout(pruneTimer);
       if (snapshotTimer) clock.clearTimeout(snapshotTimer);
       await fsdTest.stop();
+      await upsCommands.stop();
       await service.stop();
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
       await alerts.stop(ALERT_STOP_FLUSH_MS);
