@@ -35,9 +35,9 @@ export const INVOKE_CHANNELS = [
   'ups:run-command',
   'ups:set-variable',
   'ups:forget-command-credential',
-  'self-test:status',
-  'self-test:run',
-  'what-if:get',
+  'ups:get-self-tests',
+  'ups:run-self-test',
+  'ups:get-what-if',
 ] as const;
 
 /** Core → UI push channels. */

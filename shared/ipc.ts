@@ -285,9 +285,9 @@ export const invokeChannels = {
     request: monitorRef,
     response: z.object({ ok: z.literal(true), removed: z.boolean() }),
   },
-  'self-test:status': { request: monitorRef, response: SelfTestStatusSchema },
+  'ups:get-self-tests': { request: monitorRef, response: SelfTestStatusSchema },
   /** Runs a self-test now (same guards as the schedule); the stored credential unless one is given. */
-  'self-test:run': {
+  'ups:run-self-test': {
     request: z.object({
       monitorId: z.string().min(1),
       credential: CommandCredentialSchema.optional(),
@@ -295,7 +295,7 @@ export const invokeChannels = {
     response: SelfTestRecordSchema,
   },
   /** "What if the power failed now" (shared/what-if.ts, main/what-if). */
-  'what-if:get': { request: WhatIfRequestSchema, response: WhatIfResultSchema },
+  'ups:get-what-if': { request: WhatIfRequestSchema, response: WhatIfResultSchema },
 } as const satisfies Record<InvokeChannel, InvokeSchemas>;
 
 /** Core → UI pushes. */

@@ -358,7 +358,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     ...fsdTest.handlers,
     ...upsCommands.handlers,
 
-    'what-if:get': (request) => {
+    'ups:get-what-if': (request) => {
       const session = requireSession(request.monitorId);
       return Promise.resolve(
         whatIf(

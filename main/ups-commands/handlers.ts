@@ -1,5 +1,5 @@
 /**
- * The `ups:*` command/setting channels and the `self-test:*` channels (shared/ipc.ts) over
+ * The `ups:*` command, setting and self-test channels (shared/ipc.ts) over
  * UpsCommands and SelfTests. app-core spreads `handlers` into its ApiHandlers, calls `start()`
  * with the monitor and `stop()` on shutdown (which switches a timed-muted beeper back on).
  */
@@ -12,8 +12,8 @@ export type UpsCommandChannel =
   | 'ups:run-command'
   | 'ups:set-variable'
   | 'ups:forget-command-credential'
-  | 'self-test:status'
-  | 'self-test:run';
+  | 'ups:get-self-tests'
+  | 'ups:run-self-test';
 
 export interface UpsCommandsService {
   handlers: Pick<ApiHandlers, UpsCommandChannel>;
@@ -51,11 +51,11 @@ export function createUpsCommands(
         ok: true as const,
         removed: await commands.forgetCredential(monitorId),
       }),
-      'self-test:status': ({ monitorId }) => {
+      'ups:get-self-tests': ({ monitorId }) => {
         commands.requireTarget(monitorId);
         return Promise.resolve(selfTests.status(monitorId));
       },
-      'self-test:run': ({ monitorId, credential }) =>
+      'ups:run-self-test': ({ monitorId, credential }) =>
         selfTests.run(monitorId, 'manual', credential),
     },
     start: () => selfTests.start(),
