@@ -189,6 +189,18 @@ export class AlertService {
     if (targets.length > 0) this.outbox.enqueue(routed.alert, targets);
   }
 
+  /**
+   * A secret of this channel was stored (Settings saves the config first, the secrets after it):
+   * channels that connect once (MQTT) read it when built, so rebuild the channel to use it.
+   */
+  secretChanged(channelId: string): void {
+    const live = this.channels.get(channelId);
+    if (!live) return;
+    this.channels.delete(channelId);
+    void live.transport.close().catch(() => undefined);
+    this.syncChannels();
+  }
+
   private secretLookup(config: ChannelConfig): SecretLookup {
     return channelSecrets(config, this.deps.secrets, this.deps.rememberSecret);
   }

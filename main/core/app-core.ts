@@ -547,6 +547,8 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       }
       await deps.secrets.set(channelSecretKey(channelId, field), value);
       knownSecrets.add(value);
+      alerts.secretChanged(channelId);
+      alerts.onChanged();
       return { ok: true as const };
     },
 

@@ -12,6 +12,7 @@ import type { ConfigInput } from '../../shared/config';
 import { createAppCore } from '../core/app-core';
 import type { CoreService } from '../core/core-service';
 import type { Logger } from '../platform/ports';
+import { MemorySecretStore } from '../testing/memory-secret-store';
 import { type Broker, collect, startBroker } from '../testing/mosquitto';
 import { waitFor } from '../testing/net';
 import { type Rig, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
@@ -330,5 +331,44 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     const untrusted = await core.handlers['alerts:test']({ channelId: 'untrusted' });
     expect(untrusted.ok).toBe(false);
     expect(untrusted.detail).toMatch(/TLS certificate not trusted/);
+  });
+
+  it('a password stored after the channel was saved (as Settings does) is used at once, without a restart', async () => {
+    const user = { username: 'sentinel', password: 'typed-in-settings' };
+    process.env.NS_TEST_UPS_PASSWORD = 'secret';
+    [rig, broker] = await Promise.all([startUpsdRig(), startBroker({ user })]);
+    dir = await makeTempDir('mqtt-secret-later');
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: new MemorySecretStore(),
+      notifier: null,
+      logger: quiet,
+    });
+    await core.start();
+    const saved = await core.handlers['config:save']({
+      config: config(rig, broker, {
+        username: user.username,
+        password: { source: 'store' },
+        timeoutSeconds: 2,
+      }),
+    });
+    expect(saved).toEqual({ ok: true });
+    // The channel was built (and connected) before the secret existed.
+    expect((await core.handlers['alerts:test']({ channelId: 'broker' })).ok).toBe(false);
+    await core.handlers['secrets:set-channel-secret']({
+      channelId: 'broker',
+      field: 'password',
+      value: user.password,
+    });
+    const watcher = await broker.client(user);
+    try {
+      const status = await collect(watcher, 'nuts/status');
+      const test = await core.handlers['alerts:test']({ channelId: 'broker' });
+      expect(test).toMatchObject({ ok: true });
+      await waitFor(() => status.last('nuts/status') === 'online', { timeoutMs: 10_000 });
+    } finally {
+      await watcher.endAsync();
+    }
   });
 });
