@@ -279,7 +279,7 @@ export const ChannelStatusSchema = z.object({
   id: z.string(),
   type: z.string(),
   enabled: z.boolean(),
-  /** ok: last attempt delivered; failing: the last attempt failed (retrying); idle: nothing sent yet. */
+  /** ok: last attempt (queued or Send test) delivered; failing: it failed; idle: nothing sent yet. */
   state: z.enum(['ok', 'failing', 'idle', 'disabled']),
   pending: z.number().int(),
   lastDeliveredAt: z.number().nullable(),
@@ -287,5 +287,7 @@ export const ChannelStatusSchema = z.object({
   lastError: z.string().nullable(),
   delivered: z.number().int(),
   failed: z.number().int(),
+  /** The last Send test since start (it bypasses the queue, so it is not in the counts). */
+  lastTest: z.object({ ok: z.boolean(), at: z.number(), detail: z.string() }).nullable(),
 });
 export type ChannelStatus = z.infer<typeof ChannelStatusSchema>;

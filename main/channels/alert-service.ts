@@ -134,16 +134,15 @@ export class AlertService {
   }
 
   /** Sends a test message straight away (not through the outbox), with the real outcome. */
-  test(channelId: string): Promise<ChannelTestResult> {
+  async test(channelId: string): Promise<ChannelTestResult> {
     const channel = this.channels.get(channelId);
     if (!channel) {
       const known = [...this.channels.keys()].join(', ') || 'none configured';
-      return Promise.resolve({
-        ok: false,
-        detail: `No channel "${channelId}" (configured: ${known}).`,
-      });
+      return { ok: false, detail: `No channel "${channelId}" (configured: ${known}).` };
     }
-    return sendTest(channel, this.deps.clock);
+    const result = await sendTest(channel, this.deps.clock);
+    this.outbox.noteTest(channelId, result);
+    return result;
   }
 
   status(): ChannelStatus[] {

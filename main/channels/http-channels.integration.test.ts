@@ -314,6 +314,15 @@ describe('HTTP alert channels against a real upsd', () => {
     const test = await core!.handlers['alerts:test']({ channelId: 'denied' });
     expect(test.ok).toBe(false);
     expect(test.detail).toContain('Gotify answered HTTP 401: unauthorized (check the channel');
+    // The status line shows the test, which bypassed the queue.
+    const [status] = await core!.handlers['alerts:status'](undefined);
+    expect(status).toMatchObject({
+      id: 'denied',
+      state: 'failing',
+      pending: 0,
+      lastTest: { ok: false, detail: test.detail },
+    });
+    expect(status!.lastError).toBe(test.detail);
     const unknown = await core!.handlers['alerts:test']({ channelId: 'nope' });
     expect(unknown).toEqual({ ok: false, detail: 'No channel "nope" (configured: denied).' });
 

@@ -47,6 +47,7 @@ interface LiveStatus {
   lastFailureAt: number | null;
   lastError: string | null;
   lastOk: boolean | null;
+  lastTest: ChannelStatus['lastTest'];
 }
 
 export class Outbox {
@@ -155,6 +156,7 @@ export class Outbox {
         lastDeliveredAt: live?.lastDeliveredAt ?? null,
         lastFailureAt: live?.lastFailureAt ?? null,
         lastError: live?.lastError ?? null,
+        lastTest: live?.lastTest ?? null,
       };
     });
   }
@@ -370,12 +372,22 @@ export class Outbox {
     }
   }
 
+  /**
+   * A Send test (which bypasses the queue) went through the same transport, so it says as much
+   * about the channel as a queued delivery: the status line shows it instead of "Nothing sent yet".
+   */
+  noteTest(channel: string, result: { ok: boolean; detail: string }): void {
+    this.noteLive(channel, result.ok, result.ok ? null : result.detail);
+    this.live.get(channel)!.lastTest = { ...result, at: this.deps.clock.now() };
+  }
+
   private noteLive(channel: string, ok: boolean, reason: string | null): void {
     const live = this.live.get(channel) ?? {
       lastDeliveredAt: null,
       lastFailureAt: null,
       lastError: null,
       lastOk: null,
+      lastTest: null,
     };
     const now = this.deps.clock.now();
     if (ok) live.lastDeliveredAt = now;

@@ -8,12 +8,19 @@ import { AlertChannelEditor } from './AlertChannelEditor';
 
 type Status = ResponseOf<'alerts:status'>[number];
 
-const STATE_TEXT: Record<Status['state'], string> = {
-  ok: 'Delivering',
-  failing: 'Failing (retrying)',
-  idle: 'Nothing sent yet',
-  disabled: 'Disabled',
-};
+/** What the status line says; a failure only says "retrying" when something is queued. */
+function stateText(channel: Status): string {
+  switch (channel.state) {
+    case 'ok':
+      return 'Delivering';
+    case 'failing':
+      return channel.pending > 0 ? 'Failing (retrying)' : 'Last attempt failed';
+    case 'idle':
+      return 'Nothing sent yet';
+    case 'disabled':
+      return 'Disabled';
+  }
+}
 
 /**
  * Settings → Notifications → Remote alerts: each saved channel with its delivery status and a
@@ -75,7 +82,7 @@ function ChannelRow({ channel, onChanged }: { channel: Status; onChanged: () => 
     <div className={`channel channel-${channel.state}`} data-testid={`channel-${channel.id}`}>
       <div className="channel-head">
         <strong>{channel.id}</strong> <span className="muted">({channel.type})</span>{' '}
-        <span data-testid={`channel-state-${channel.id}`}>{STATE_TEXT[channel.state]}</span>
+        <span data-testid={`channel-state-${channel.id}`}>{stateText(channel)}</span>
       </div>
       <div className="muted small">
         {channel.delivered} delivered · {channel.pending} waiting · {channel.failed} given up
@@ -87,6 +94,15 @@ function ChannelRow({ channel, onChanged }: { channel: Status; onChanged: () => 
               {formatWhen(channel.lastDeliveredAt, now)}
             </time>
           </>
+        )}
+        {channel.lastTest && (
+          <span data-testid={`channel-last-test-${channel.id}`}>
+            {' '}
+            · last test {channel.lastTest.ok ? 'delivered' : 'failed'}{' '}
+            <time title={formatDateTime(channel.lastTest.at)}>
+              {formatWhen(channel.lastTest.at, now)}
+            </time>
+          </span>
         )}
       </div>
       {channel.state === 'failing' && channel.lastError && (
