@@ -275,7 +275,7 @@ describe('file logger', () => {
     await logger.flush();
     const text = await readFile(path.join(tmp, 'logs', 'main.log'), 'utf8');
     expect(text).toBe(
-      '{"t":"1970-01-01T00:00:00.000Z","level":"info","msg":"hello","key":"nut-password:nas:ups","password":"[redacted]","nested":{"token":"[redacted]","ok":1}}\n',
+      '{"t":"1970-01-01T00:00:00.000Z","level":"info","msg":"hello","key":"nut-password:nas:ups","password":"[REDACTED]","nested":{"token":"[REDACTED]","ok":1}}\n',
     );
     if (process.platform !== 'win32')
       expect((await stat(path.join(tmp, 'logs', 'main.log'))).mode & 0o777).toBe(0o600);
@@ -342,8 +342,8 @@ describe('file logger', () => {
       }),
     ).toEqual({
       channel: 'config:save',
-      passwd: '[redacted]',
-      Authorization: '[redacted]',
+      passwd: '[REDACTED]',
+      Authorization: '[REDACTED]',
       error: 'e',
     });
   });

@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { Logger, LogLevel } from '../platform/ports';
+import { REDACTED } from '../platform/redaction';
 
 export interface ShellLogger extends Logger {
   /** Make everything durable and close the file; later lines go to the console only. */
@@ -35,7 +36,7 @@ export const LOG_ROTATE_BYTES = 5 * 1024 * 1024;
 export function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    if (SECRET_NAME.test(key)) out[key] = '[redacted]';
+    if (SECRET_NAME.test(key)) out[key] = REDACTED;
     else if (value instanceof Error) out[key] = value.message;
     else if (value && typeof value === 'object' && !Array.isArray(value))
       out[key] = redactFields(value as Record<string, unknown>);

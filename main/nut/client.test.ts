@@ -824,7 +824,7 @@ describe('NutClient faults', () => {
     );
     const error = await nutRejection(client.authenticate('monuser', 'TopSecret123'));
     expect(error.kind).toBe('timeout');
-    expect(error.command).toBe('PASSWORD <redacted>');
+    expect(error.command).toBe('PASSWORD [REDACTED]');
     expect(JSON.stringify(error.toJSON()) + error.message).not.toContain('TopSecret123');
   });
 });

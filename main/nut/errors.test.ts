@@ -159,7 +159,7 @@ describe('socketError', () => {
 describe('NutError', () => {
   it('carries kind, code, explanation, fix, redacted command and context, also in JSON', () => {
     const error = serverError('ACCESS-DENIED', {
-      command: 'PASSWORD <redacted>',
+      command: 'PASSWORD [REDACTED]',
       context: { ...context, ups: 'ups' },
     });
     expect(error).toBeInstanceOf(Error);
@@ -168,7 +168,7 @@ describe('NutError', () => {
     expect(json).toMatchObject({
       kind: 'server',
       code: 'ACCESS-DENIED',
-      command: 'PASSWORD <redacted>',
+      command: 'PASSWORD [REDACTED]',
       context: { host: 'nas.local', port: 3493, ups: 'ups' },
     });
     expect(json.explanation).toBe(error.explanation);

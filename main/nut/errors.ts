@@ -39,7 +39,7 @@ export interface NutErrorInit {
   code: string;
   explanation: string;
   fix: string;
-  /** The command as sent, with secrets replaced by `<redacted>`. */
+  /** The command as sent, with secrets replaced by the redaction marker (REDACTED). */
   command?: string;
   context?: NutErrorContext;
   /** For `UNKNOWN-UPS`: the UPS names the server does have (from `LIST UPS`), when they could be fetched. */

@@ -206,7 +206,7 @@ describe('buildCommand', () => {
     });
     expect(buildCommand(['PASSWORD', secret('pa ss"q\\z')])).toEqual({
       wire: 'PASSWORD "pa ss\\"q\\\\z"',
-      redacted: 'PASSWORD <redacted>',
+      redacted: 'PASSWORD [REDACTED]',
     });
   });
 

@@ -5,6 +5,7 @@
  */
 import { ClientErrorCode, NutError } from './errors.js';
 import { DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_LIST_ITEMS } from './limits.js';
+import { REDACTED } from '../platform/redaction';
 
 /** upsd's tokenizer keeps at most this many words per line and drops the rest silently. */
 export const MAX_WORDS_PER_COMMAND = 32;
@@ -274,17 +275,18 @@ export function quoted(value: string): QuotedWord {
   return { value, secret: false };
 }
 
-/** A password: always sent quoted, never shown (`<redacted>`) in errors or logs. */
+/** A password: always sent quoted, never shown (REDACTED) in errors or logs. */
 export function secret(value: string): QuotedWord {
   return { value, secret: true };
 }
 
-export const REDACTED = '<redacted>';
+/** The one redaction marker (main/platform/redaction.ts), re-exported for the NUT client's users. */
+export { REDACTED };
 
 export interface EncodedCommand {
   /** The request line to send, without the terminating LF. */
   wire: string;
-  /** The same line with secret words replaced by `<redacted>`: the only form allowed in errors and logs. */
+  /** The same line with secret words replaced by REDACTED: the only form allowed in errors and logs. */
   redacted: string;
 }
 

@@ -8,6 +8,10 @@
  * modern-ahocorasick deliberately skip — that is why this is not a library call.
  */
 
+/**
+ * The one marker for a hidden secret, everywhere: import reports, NUT command lines in errors and
+ * logs, the app's log file.
+ */
 export const REDACTED = '[REDACTED]';
 
 /** A state with more children than this gets a lookup table instead of a scan of its children. */
