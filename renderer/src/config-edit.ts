@@ -29,14 +29,19 @@ export function issuesOf(error: z.ZodError): Issue[] {
 /** zod's default texts, worded for a form. */
 export function friendlyMessage(message: string): string {
   if (/expected number, received (NaN|undefined)/i.test(message)) return 'Enter a number.';
-  const min = /Too small: expected (?:number|string|array) to (?:be|have) >=?(\d+)/i.exec(message);
+  // Bounds may be fractional (a 0.1 s poll): keep the whole number, never just its integer part.
+  const min = /Too small: expected (?:number|string|array) to (?:be|have) >=?(\d+(?:\.\d+)?)/i.exec(
+    message,
+  );
   if (min)
     return /string/.test(message)
       ? min[1] === '1'
         ? 'This cannot be empty.'
         : `At least ${min[1]} characters.`
       : `At least ${min[1]}.`;
-  const max = /Too big: expected (?:number|string|array) to (?:be|have) <=?(\d+)/i.exec(message);
+  const max = /Too big: expected (?:number|string|array) to (?:be|have) <=?(\d+(?:\.\d+)?)/i.exec(
+    message,
+  );
   if (max) return `At most ${max[1]}.`;
   if (/expected int/i.test(message)) return 'Enter a whole number.';
   return message;
