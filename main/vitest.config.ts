@@ -25,7 +25,14 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['main/**/*.test.ts', 'shared/**/*.test.ts', 'renderer/src/**/*.test.ts'],
+          // Renderer component tests (*.test.tsx) run here too, each on jsdom (its
+          // `@vitest-environment jsdom` line) against the real core in-process.
+          include: [
+            'main/**/*.test.ts',
+            'shared/**/*.test.ts',
+            'renderer/src/**/*.test.ts',
+            'renderer/src/**/*.test.tsx',
+          ],
           exclude: INTEGRATION,
         },
       },
