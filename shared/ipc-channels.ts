@@ -38,6 +38,8 @@ export const INVOKE_CHANNELS = [
   'ups:get-self-tests',
   'ups:run-self-test',
   'ups:get-what-if',
+  'service:status',
+  'service:install',
 ] as const;
 
 /** Core → UI push channels. */

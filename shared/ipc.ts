@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ChannelStatusSchema } from './channels';
+import { ServiceInstallResultSchema, ServiceStatusSchema } from './control';
 import { ConfigSchema, TlsSchema } from './config';
 import {
   FsdPreflightRequestSchema,
@@ -296,6 +297,11 @@ export const invokeChannels = {
   },
   /** "What if the power failed now" (shared/what-if.ts, main/what-if). */
   'ups:get-what-if': { request: WhatIfRequestSchema, response: WhatIfResultSchema },
+
+  // The background service (shared/control.ts, main/control): whether this UI is attached to it,
+  // and installing it from Settings (asks for administrator rights the platform's way).
+  'service:status': { request: none, response: ServiceStatusSchema },
+  'service:install': { request: none, response: ServiceInstallResultSchema },
 } as const satisfies Record<InvokeChannel, InvokeSchemas>;
 
 /** Core → UI pushes. */

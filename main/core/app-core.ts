@@ -14,6 +14,7 @@ import {
   defaultConfig,
   passwordKey,
 } from '../../shared/config';
+import { standaloneServiceStatus } from '../../shared/control';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
@@ -373,6 +374,19 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         ),
       );
     },
+
+    // The front ends (desktop app, `web`) answer these through main/control's attaching core,
+    // and the service's control channel answers `service:status` itself: a bare core only
+    // says that it monitors on its own.
+    'service:status': () => Promise.resolve(standaloneServiceStatus()),
+    'service:install': () =>
+      Promise.reject(
+        new ApiRequestError({
+          code: 'SERVICE-INSTALL-UNAVAILABLE',
+          message: 'This NUT Sentinel process cannot install the background service.',
+          fix: 'Run `sudo nut-sentinel service install` in a terminal, or use Settings in the desktop app.',
+        }),
+      ),
 
     'app:get-snapshot': () => Promise.resolve(snapshot()),
 
