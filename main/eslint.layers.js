@@ -45,7 +45,8 @@ export const MAIN_LAYERS = {
     'ups-commands',
   ],
   bridge: ['platform', 'core'],
-  electron: ['platform', 'core', 'notify'],
+  control: ['platform', 'core', 'service'],
+  electron: ['platform', 'core', 'notify', 'control', 'service'],
   service: ['platform'],
   cli: [
     'platform',
@@ -60,6 +61,7 @@ export const MAIN_LAYERS = {
     'notify',
     'nut',
     'service',
+    'control',
   ],
   packaging: ['platform', 'cli', 'service'],
   tools: ['electron', 'packaging'],
