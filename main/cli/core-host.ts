@@ -15,6 +15,8 @@ export interface StartCoreOptions {
   notify: boolean;
   /** What "Find masters" searches by default (web --discovery-range/--discovery-port/--no-discovery-mdns). */
   discovery?: DiscoveryDefaults;
+  /** Runs between creating the core and its start (the agent opens its control socket here). */
+  beforeStart?: (core: CoreService) => Promise<void>;
 }
 
 export async function startCore(options: StartCoreOptions): Promise<CoreService> {
@@ -36,6 +38,14 @@ export async function startCore(options: StartCoreOptions): Promise<CoreService>
     appVersion: version,
     ...(options.discovery ? { discovery: options.discovery } : {}),
   });
+  if (options.beforeStart) {
+    try {
+      await options.beforeStart(core);
+    } catch (error) {
+      await core.stop();
+      throw error;
+    }
+  }
   await core.start();
   return core;
 }

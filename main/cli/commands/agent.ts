@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { CONTROL_GROUP } from '../../../shared/control';
+import type { ControlServer } from '../../control/control-server';
+import type { WindowsPipeAccess } from '../../control/endpoint';
+import { version } from '../../../package.json';
 import type { StoredEvent } from '../../../shared/history';
 import { UsageError, type CliContext } from '../context';
 import { resolveConfigPath, startCore, untilSignal } from '../core-host';
@@ -9,6 +13,15 @@ import { EXIT } from '../exit-codes';
 function formatEvent(event: StoredEvent): string {
   const where = event.monitorId === '*' ? '' : ` [${event.monitorId}]`;
   return `${new Date(event.at).toISOString()} EVENT ${event.type}${where}: ${event.message}`;
+}
+
+interface AgentOptions {
+  config?: string;
+  dataDir?: string;
+  notify: boolean;
+  controlSocket?: string | true;
+  controlGroup: string;
+  controlAccess: WindowsPipeAccess;
 }
 
 /** `agent`: the monitor in the foreground, as a service manager runs it. */
@@ -29,8 +42,25 @@ export function registerAgent(program: Command, cli: CliContext): void {
       "history database and headless secret store (default: the config file's folder)",
     )
     .option('--no-notify', 'no desktop notifications (a service has no desktop session)')
+    .option(
+      '--control-socket [path]',
+      'open the local control channel the desktop app attaches to (default /run/nut-sentinel/control.sock; a named pipe on Windows)',
+    )
+    .option(
+      '--control-group <group>',
+      'POSIX: the group whose members may use the control socket',
+      CONTROL_GROUP,
+    )
+    .addOption(
+      new Option(
+        '--control-access <who>',
+        'Windows: who may open the control pipe (administrators, or every local user)',
+      )
+        .choices(['administrators', 'all-users'])
+        .default('administrators'),
+    )
     .action(
-      cli.action(async (options: { config?: string; dataDir?: string; notify: boolean }) => {
+      cli.action(async (options: AgentOptions) => {
         const configPath = await resolveConfigPath(options.config);
         if (!existsSync(configPath))
           throw new UsageError(
@@ -38,14 +68,46 @@ export function registerAgent(program: Command, cli: CliContext): void {
           );
         const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
         const logger = cli.logger();
-        const core = await startCore({ configPath, dataDir, logger, notify: options.notify });
+        let control: ControlServer | null = null;
+        const core = await startCore({
+          configPath,
+          dataDir,
+          logger,
+          notify: options.notify,
+          // The control socket opens before the first LOGIN: a desktop app that monitors on
+          // its own hands over first (main/control/control-server.ts).
+          beforeStart: async (created) => {
+            if (options.controlSocket === undefined) return;
+            const { startControlServer } = await import('../../control/control-server');
+            const { defaultControlEndpoint } = await import('../../control/endpoint');
+            control = await startControlServer({
+              core: created,
+              endpoint:
+                options.controlSocket === true
+                  ? defaultControlEndpoint(process.platform, cli.io.env)
+                  : path.resolve(options.controlSocket),
+              logger,
+              version,
+              group: options.controlGroup,
+              windowsAccess: options.controlAccess,
+            });
+            await control.handover();
+          },
+        }).catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'ControlEndpointError')
+            throw new UsageError(`${error.message} ${(error as Error & { fix: string }).fix}`);
+          throw error;
+        });
+        const opened = control as ControlServer | null;
         const problem = core.snapshot().configProblem;
         if (problem) {
           // Headless there is nobody to fix it in a UI: fail loudly (a service manager shows the reason).
           await core.stop();
+          await opened?.close();
           cli.warn(problem);
           return EXIT.failed;
         }
+        opened?.setRunning();
         const off = core.onPush('events:appended', (event) => cli.print(formatEvent(event)));
         logger.log(
           'info',
@@ -54,7 +116,10 @@ export function registerAgent(program: Command, cli: CliContext): void {
         const signal = await untilSignal();
         logger.log('info', `${signal}: logging out and stopping`);
         off();
+        // LOGOUT first, then the control channel: attached apps start their own core only
+        // once this one is logged out.
         await core.stop();
+        await opened?.close();
         return EXIT.ok;
       }),
     );
