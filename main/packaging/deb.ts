@@ -17,6 +17,7 @@ import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { CONTROL_GROUP } from '../../shared/control';
 import { STARTER_CONFIG } from '../service/install';
 import { SERVICE_NAME, systemdUnit } from '../service/units';
 import { type AgentTarget, debianArch } from './targets';
@@ -37,6 +38,10 @@ const POSTINST = `#!/bin/sh
 set -e
 if [ "$1" = "configure" ]; then
     chmod 0700 "\${DPKG_ROOT:-}/etc/nut-sentinel/passwords"
+    # Members of this group may use the service's control socket (the desktop app attaches).
+    if [ -z "\${DPKG_ROOT:-}" ] && ! getent group ${CONTROL_GROUP} >/dev/null; then
+        groupadd --system ${CONTROL_GROUP}
+    fi
     if ${systemdRunning}; then
         systemctl daemon-reload
         systemctl enable ${SERVICE_NAME}.service

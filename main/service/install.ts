@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CONTROL_GROUP } from '../../shared/control';
 import { promisify } from 'node:util';
 import {
   type AgentCommand,
@@ -91,6 +92,8 @@ export function planService(
           starter,
         ],
         enable: [
+          // The control socket's group (main/control); -f: fine when it exists already.
+          { file: 'groupadd', args: ['--system', '-f', CONTROL_GROUP] },
           { file: 'systemctl', args: ['daemon-reload'] },
           { file: 'systemctl', args: ['enable', '--now', `${SERVICE_NAME}.service`] },
         ],
@@ -214,7 +217,7 @@ function commandsFor(
   if (root === '/') return commands;
   if (plan.platform !== 'linux') return [];
   return commands
-    .filter((c) => c.args[0] !== 'daemon-reload')
+    .filter((c) => c.file === 'systemctl' && c.args[0] !== 'daemon-reload')
     .map((c) => ({
       file: c.file,
       args: [`--root=${root}`, ...c.args.filter((a) => a !== '--now')],

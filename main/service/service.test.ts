@@ -27,7 +27,7 @@ describe('service units', () => {
   it('systemd: restart always, after the network is online, root with sandboxing that keeps shutdown working', () => {
     const unit = systemdUnit(agent);
     expect(unit).toContain(
-      'ExecStart=/usr/bin/nut-sentinel agent --config /etc/nut-sentinel/config.json --data-dir /var/lib/nut-sentinel --no-notify\n',
+      'ExecStart=/usr/bin/nut-sentinel agent --config /etc/nut-sentinel/config.json --data-dir /var/lib/nut-sentinel --no-notify --control-socket\n',
     );
     expect(unit).toMatch(/^Restart=always$/m);
     expect(unit).toMatch(/^After=network-online\.target$/m);
@@ -38,6 +38,9 @@ describe('service units', () => {
       /^(User|MemoryDenyWriteExecute|SystemCallFilter|CapabilityBoundingSet)=/m,
     );
     expect(unit).toMatch(/^WantedBy=multi-user\.target$/m);
+    // The control socket's folder (the agent hands it to the nut-sentinel group).
+    expect(unit).toMatch(/^RuntimeDirectory=nut-sentinel$/m);
+    expect(unit).toMatch(/^RuntimeDirectoryMode=0750$/m);
     expect(systemdUnit({ program: '/opt/my agent/nut-sentinel', prefix: [] })).toContain(
       'ExecStart="/opt/my agent/nut-sentinel" agent',
     );
@@ -80,7 +83,7 @@ describe('service units', () => {
       '<executable>C:\\Program Files\\NUT Sentinel\\nut-sentinel.exe</executable>',
     );
     expect(service).toContain(
-      '<arguments>agent --config "C:\\ProgramData\\NUT Sentinel\\config.json" --data-dir "C:\\ProgramData\\NUT Sentinel" --no-notify</arguments>',
+      '<arguments>agent --config "C:\\ProgramData\\NUT Sentinel\\config.json" --data-dir "C:\\ProgramData\\NUT Sentinel" --no-notify --control-socket</arguments>',
     );
     expect(service).toContain('<username>LocalSystem</username>');
     expect(service).toContain('<onfailure action="restart" delay="5 sec"/>');
@@ -102,6 +105,8 @@ describe('service units', () => {
       '## C:\\ProgramData\\NUT Sentinel\\nut-sentinel-service.xml (WinSW service definition, mode 644)',
     );
     expect(result.stdout).toContain('systemctl enable --now nut-sentinel.service');
+    // The control socket's group comes before the service that uses it.
+    expect(result.stdout).toMatch(/groupadd --system -f nut-sentinel\nsystemctl daemon-reload/);
     expect(result.stdout).toContain(
       'launchctl bootstrap system /Library/LaunchDaemons/org.nut-sentinel.agent.plist',
     );

@@ -71,8 +71,20 @@ export interface AgentCommand {
   prefix: readonly string[];
 }
 
+/**
+ * The service's agent command line. `--control-socket` opens the local control channel
+ * (main/control) at the platform's default place, so the desktop app attaches to the service.
+ */
 export function agentArgs(layout: ServiceLayout): string[] {
-  return ['agent', '--config', layout.configPath, '--data-dir', layout.dataDir, '--no-notify'];
+  return [
+    'agent',
+    '--config',
+    layout.configPath,
+    '--data-dir',
+    layout.dataDir,
+    '--no-notify',
+    '--control-socket',
+  ];
 }
 
 /** systemd quoting for ExecStart: every word in double quotes when it needs them. */
@@ -118,6 +130,10 @@ RestartSec=5
 TimeoutStopSec=30
 StateDirectory=nut-sentinel
 StateDirectoryMode=0700
+# The control socket's folder; the agent gives it (0750) and the socket (0660) to the
+# nut-sentinel group, whose members' desktop apps attach to this service.
+RuntimeDirectory=nut-sentinel
+RuntimeDirectoryMode=0750
 UMask=0077
 SyslogIdentifier=nut-sentinel
 NoNewPrivileges=yes
