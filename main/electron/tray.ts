@@ -53,7 +53,12 @@ export interface TrayModelOptions {
   /** Reference time for data ages (default: snapshot.at). The shell passes Date.now(). */
   now?: number;
   platform?: NodeJS.Platform;
+  /** Attached to the background service (main/control): it monitors, not this app. */
+  backgroundService?: boolean;
 }
+
+/** What the tray says while the background service does the monitoring. */
+export const BACKGROUND_SERVICE_LINE = 'Protected by the background service — works without login';
 
 const LEVEL_TEXT: Record<TrayLevel, string> = {
   online: 'On line',
@@ -130,10 +135,12 @@ function tooltipFor(
   paused: boolean,
   now: number,
   limit: number,
+  backgroundService: boolean,
 ): string {
   const state = snapshot.configProblem ? 'configuration not loaded' : LEVEL_TEXT[level];
   const dryRun = snapshot.ups.some(dryRunApplies) ? `\n${DRY_RUN_BADGE}` : '';
-  const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}${dryRun}`;
+  const service = backgroundService ? `\n${BACKGROUND_SERVICE_LINE}` : '';
+  const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}${dryRun}${service}`;
   const lines = snapshot.ups.map(
     (ups) =>
       `${upsDisplayName(ups, snapshot.ups)}: ${upsFacts(ups, now).join(', ')}, ${dataAge(ups, now)}`,
@@ -178,6 +185,8 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
   const platform = options.platform ?? process.platform;
   const { level, charge } = worstOf(snapshot);
   const statusLines: MenuItemModel[] = [];
+  if (options.backgroundService === true)
+    statusLines.push({ type: 'status', label: BACKGROUND_SERVICE_LINE });
   if (snapshot.configProblem)
     statusLines.push({
       type: 'status',
@@ -192,7 +201,14 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
     level,
     charge,
     iconName: trayIconName(level, chargeBucket(charge)),
-    tooltip: tooltipFor(snapshot, level, options.notificationsPaused, now, tooltipLimit(platform)),
+    tooltip: tooltipFor(
+      snapshot,
+      level,
+      options.notificationsPaused,
+      now,
+      tooltipLimit(platform),
+      options.backgroundService === true,
+    ),
     title: onBattery && charge !== null ? `${Math.round(charge)}%` : '',
     menu: [
       ...statusLines,
