@@ -42,6 +42,11 @@ import { hardenSession, hardenWebContents } from './security';
 import { type TrayAction, TrayController, trayModel } from './tray';
 import { DashboardWindow } from './windows';
 import { type IpcRegistrar, registerIpc } from './ipc-registrar';
+import { type AttachingCore, createAttachingCore } from '../control/attaching-core';
+import { defaultControlEndpoint } from '../control/endpoint';
+import { createServiceInstaller } from '../service/elevate';
+import type { AgentCommand } from '../service/units';
+import { findServiceAgent } from './service-agent';
 
 /** What the shell hands to the core factory (main/core/app-core.ts). */
 export interface CoreFactoryDeps {
@@ -87,6 +92,12 @@ export interface ShellOptions {
   signals?: Pick<NodeJS.EventEmitter, 'on' | 'removeListener'>;
   /** Tests: the desktop notifier factory (default: main/notify's node-notifier one). */
   createNotifier?: (deps: ShellNotifierDeps) => NotifierPort;
+  /** The background service's control socket (default: the platform's, main/control/endpoint.ts). */
+  controlEndpoint?: string;
+  /** The agent program Settings' "Install the service" registers (default: found next to the app or on PATH). */
+  serviceAgent?: AgentCommand | null;
+  /** How often the app looks for a service that started after it (default 500 ms). */
+  attachPollMs?: number;
 }
 
 export interface ShellHandle {
@@ -121,7 +132,7 @@ export function startShell(options: ShellOptions): ShellHandle {
 
   let phase: ShellPhase = 'before-ready';
   let quitting = false;
-  let core: CoreService | null = null;
+  let core: AttachingCore | null = null;
   let dashboard: DashboardWindow | null = null;
   let tray: TrayController | null = null;
   let ipc: IpcRegistrar | null = null;
@@ -257,6 +268,7 @@ export function startShell(options: ShellOptions): ShellHandle {
         notificationsPaused: snapshot.notificationsPaused,
         now: Date.now(),
         platform,
+        backgroundService: core?.mode === 'attached',
       }),
     );
   };
@@ -335,7 +347,17 @@ export function startShell(options: ShellOptions): ShellHandle {
         ? Menu.buildFromTemplate([{ role: 'appMenu' }, { role: 'editMenu' }])
         : null,
     );
-    const created = await options.createCore({
+    // Desktop notifications: the own core's notifier, and while attached the service's
+    // notifications shown here (the service has no desktop).
+    const notifier = (options.createNotifier ?? createShellNotifier)({
+      openRoute: (route) => showWindow(route),
+      // Linux hands the icon path to notify-send, another program: it must be the unpacked copy
+      // (electron-builder.yml unpacks it on Linux only). Electron's own Notification reads app.asar.
+      icon: platform === 'linux' ? unpackedPath(paths.appIconPng) : paths.appIconPng,
+      logger,
+      platform,
+    });
+    const deps: CoreFactoryDeps = {
       configPath: path.join(userData, 'config.json'),
       dataDir: userData,
       secrets: createSafeStorageSecretStore({
@@ -343,18 +365,30 @@ export function startShell(options: ShellOptions): ShellHandle {
         platform,
         logger,
       }),
-      // Linux hands the icon path to notify-send, another program: it must be the unpacked copy
-      // (electron-builder.yml unpacks it on Linux only). Electron's own Notification reads app.asar.
-      notifier: (options.createNotifier ?? createShellNotifier)({
-        openRoute: (route) => showWindow(route),
-        icon: platform === 'linux' ? unpackedPath(paths.appIconPng) : paths.appIconPng,
-        logger,
-        platform,
-      }),
+      notifier,
       powerMonitor: createPowerMonitorPort(),
       logger,
       appVersion: app.getVersion(),
+    };
+    // A running background service is attached instead of starting our own core (one LOGIN
+    // per machine); main/control/attaching-core.ts hands over when one starts later.
+    const created = await createAttachingCore({
+      endpoint: options.controlEndpoint ?? defaultControlEndpoint(platform, env),
+      createLocal: () => options.createCore(deps),
+      logger,
+      platform,
+      notifier,
+      installer: createServiceInstaller({
+        platform,
+        cli:
+          options.serviceAgent === undefined
+            ? findServiceAgent({ platform, env, resourcesPath: process.resourcesPath })
+            : options.serviceAgent,
+        env,
+      }),
+      ...(options.attachPollMs !== undefined ? { pollMs: options.attachPollMs } : {}),
     });
+    disposers.push(created.onModeChange(() => renderTray()));
     if (quitting) {
       // Quit was requested while the core was being created: it was not there to stop.
       await created.stop();
@@ -394,6 +428,7 @@ export function startShell(options: ShellOptions): ShellHandle {
         notificationsPaused: snapshot.notificationsPaused,
         now: Date.now(),
         platform,
+        backgroundService: core?.mode === 'attached',
       }),
     );
     disposers.push(
@@ -430,7 +465,7 @@ export function startShell(options: ShellOptions): ShellHandle {
     // A broken config file means nothing is monitored: say so even when started hidden at login.
     if (current.configProblem || (current.ups.length === 0 && !argv.includes(HIDDEN_FLAG)))
       showWindow(ROUTES.settings);
-    logger.log('info', 'running', { ups: current.ups.length });
+    logger.log('info', 'running', { ups: current.ups.length, core: core?.mode });
   };
 
   const fail = (error: unknown): void => {
