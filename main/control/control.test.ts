@@ -178,9 +178,14 @@ describe('control server and client', () => {
     expect(refused).toBeInstanceOf(ApiRequestError);
     expect((refused as ApiRequestError).apiError.code).toBe('INVALID-REQUEST');
     // Pushes reach the client: pausing notifications changes the snapshot.
-    const pushed = new Promise((resolve) => remote.onPush('app:snapshot', resolve));
+    const pushed = new Promise((resolve) =>
+      remote.onPush('app:snapshot', (next) => {
+        if (next.notificationsPaused) resolve(next);
+      }),
+    );
     await remote.handlers['notifications:set-paused']({ paused: true });
     await expect(pushed).resolves.toMatchObject({ notificationsPaused: true });
+    expect(remote.snapshot().notificationsPaused).toBe(true);
     expect(core.snapshot().notificationsPaused).toBe(true);
   });
 
