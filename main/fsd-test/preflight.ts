@@ -87,6 +87,39 @@ function primaryRightsFix(words: RightsWords): string {
   );
 }
 
+/** What every check of one preflight run needs. */
+interface PreflightContext {
+  deps: FsdTestDeps;
+  input: PreflightInput;
+  config: Config;
+  master: Target['master'];
+  ups: Target['ups'];
+  isMaster: boolean;
+  systemName: string;
+  session: ReturnType<FsdTestDeps['session']>;
+  /** Appends a check; the order of the calls is the order the user reads them in. */
+  add: (check: Omit<FsdCheck, 'overridable'> & { overridable?: boolean }) => void;
+}
+
+/** What the read-only connection to the master found out. */
+interface MasterReading {
+  reachable: boolean;
+  version: string | null;
+  protocol: string | null;
+  isSynology: boolean;
+  status: string | null;
+  statusError: NutError | null;
+  variables: Map<string, string>;
+  addresses: string[] | null;
+  listError: string | null;
+  numLogins: number | null;
+  numLoginsError: string | null;
+}
+
+/**
+ * The preflight, as a sequence of named checks. Each step adds its checks (in the order the user
+ * reads them) and returns what later steps and the preflight itself need.
+ */
 export async function runPreflight(
   deps: FsdTestDeps,
   input: PreflightInput,
@@ -95,30 +128,99 @@ export async function runPreflight(
   const { master, ups } = target;
   const config = deps.config();
   const now = deps.clock.now();
-  const mode = request.mode;
-  const isMaster = mode === 'master';
+  const isMaster = request.mode === 'master';
   const checks: FsdCheck[] = [];
-  const add = (check: Omit<FsdCheck, 'overridable'> & { overridable?: boolean }) =>
-    checks.push({ overridable: false, ...check });
-  const session = deps.session(target.monitorId);
-  const systemName = upsSystemName(master, ups.name);
+  const ctx: PreflightContext = {
+    deps,
+    input,
+    config,
+    master,
+    ups,
+    isMaster,
+    systemName: upsSystemName(master, ups.name),
+    session: deps.session(target.monitorId),
+    add: (check) => checks.push({ overridable: false, ...check }),
+  };
 
-  // ---------------------------------------------------------------- the master, read-only
+  const reading = await readMaster(ctx);
+  const fsdLatched = checkUpsStatus(ctx, reading);
+  const clients = await checkClients(ctx, reading);
+  const credential = await checkCredential(ctx, reading);
+  const thisMachine = checkThisMachine(ctx);
+  const budget = checkTimeBudget(ctx, reading.variables, thisMachine.role);
+
+  const blockers = checks.filter((check) => check.status === 'blocker');
+  const preflight: FsdPreflight = {
+    id: randomUUID(),
+    at: now,
+    expiresAt: now + (deps.tuning?.preflightTtlMs ?? 600_000),
+    monitorId: target.monitorId,
+    mode: request.mode,
+    upsName: ups.name,
+    systemName: ctx.systemName,
+    dryRun: isMaster ? true : request.dryRun,
+    master: {
+      host: master.host,
+      port: master.port,
+      reachable: reading.reachable,
+      kind: detectedServerKind(reading.version, reading.isSynology),
+      version: reading.version,
+      protocol: reading.protocol,
+    },
+    ups: {
+      status: reading.status,
+      fsdLatched,
+      batteryCharge: numeric(reading.variables, 'battery.charge'),
+      batteryRuntimeSeconds: budget.batteryRuntimeSeconds,
+    },
+    clients,
+    credential: {
+      source: isMaster ? (input.credential?.source ?? 'none') : 'none',
+      username: isMaster ? (input.credential?.username ?? null) : null,
+      storedAvailable: input.storedCredentialAvailable,
+      verdict: credential.verdict,
+      detail: credential.detail,
+    },
+    thisMachine: {
+      role: thisMachine.role,
+      configDryRun: config.shutdown.dryRun,
+      shutdownCommand: {
+        program: thisMachine.shutdownCommand.file,
+        args: thisMachine.shutdownCommand.args,
+        isDefault: thisMachine.isDefaultCommand,
+      },
+      finalDelaySeconds: config.timing.finalDelaySeconds,
+      hooks: thisMachine.hooks,
+      willReallyShutDown: thisMachine.willReallyShutDown,
+    },
+    timeBudget: budget,
+    checks,
+    blockers: blockers.length,
+    hardBlocked: blockers.some((check) => !check.overridable),
+  };
+  return { preflight, credential: isMaster ? input.credential : null };
+}
+
+/** Checks `master-reachable` and `server-identity`: one short read-only connection to the master. */
+async function readMaster(ctx: PreflightContext): Promise<MasterReading> {
+  const { deps, master, ups, isMaster, add } = ctx;
+  const reading: MasterReading = {
+    reachable: false,
+    version: null,
+    protocol: null,
+    isSynology: master.preset === 'synology',
+    status: null,
+    statusError: null,
+    variables: new Map<string, string>(),
+    addresses: null,
+    listError: null,
+    numLogins: null,
+    numLoginsError: null,
+  };
   let client: NutClient | null = null;
-  let reachable = false;
-  let version: string | null = null;
-  let protocol: string | null = null;
-  let isSynology = master.preset === 'synology';
-  let status: string | null = null;
-  let statusError: NutError | null = null;
-  let variables = new Map<string, string>();
-  let addresses: string[] | null = null;
-  let listError: string | null = null;
-  let numLogins: number | null = null;
-  let numLoginsError: string | null = null;
   try {
     client = await connectToMaster(deps, master);
-    reachable = true;
+    reading.reachable = true;
   } catch (error) {
     const nutError = error instanceof NutError ? error : null;
     add({
@@ -135,26 +237,28 @@ export async function runPreflight(
     try {
       try {
         const capabilities = await client.capabilities();
-        version = capabilities.serverVersion;
-        protocol = capabilities.protVer ?? capabilities.netVer;
-        isSynology = isSynology || capabilities.isSynology;
+        reading.version = capabilities.serverVersion;
+        reading.protocol = capabilities.protVer ?? capabilities.netVer;
+        reading.isSynology = reading.isSynology || capabilities.isSynology;
       } catch (error) {
         if (error instanceof NutError && error.connectionLost) throw error;
       }
       try {
-        status = await client.getVar(ups.name, 'ups.status');
+        reading.status = await client.getVar(ups.name, 'ups.status');
       } catch (error) {
         if (!(error instanceof NutError) || error.connectionLost) throw error;
-        statusError = error;
+        reading.statusError = error;
       }
-      if (statusError?.code !== 'UNKNOWN-UPS') {
-        variables = await client.listVar(ups.name).catch(softFail(new Map<string, string>()));
-        addresses = await client.listClient(ups.name).catch((error: unknown) => {
-          listError = errorMessage(error);
+      if (reading.statusError?.code !== 'UNKNOWN-UPS') {
+        reading.variables = await client
+          .listVar(ups.name)
+          .catch(softFail(new Map<string, string>()));
+        reading.addresses = await client.listClient(ups.name).catch((error: unknown) => {
+          reading.listError = errorMessage(error);
           return softFail(null)(error);
         });
-        numLogins = await client.getNumLogins(ups.name).catch((error: unknown) => {
-          numLoginsError =
+        reading.numLogins = await client.getNumLogins(ups.name).catch((error: unknown) => {
+          reading.numLoginsError =
             error instanceof NutError && error.kind === 'server'
               ? `ERR ${error.code}`
               : errorMessage(error);
@@ -175,14 +279,13 @@ export async function runPreflight(
         detail: `The connection to ${master.host}:${master.port} failed during the checks: ${errorMessage(error)}`,
         ...(error instanceof NutError ? { fix: error.fix } : {}),
       });
-      reachable = false;
+      reading.reachable = false;
     } finally {
       await client.close();
     }
   }
-
-  const kind: FsdPreflight['master']['kind'] = detectedServerKind(version, isSynology);
-  if (reachable) {
+  if (reading.reachable) {
+    const { version, protocol, isSynology } = reading;
     add({
       id: 'server-identity',
       title: 'Master identity',
@@ -190,8 +293,16 @@ export async function runPreflight(
       detail: `${version ?? 'version unknown'}${protocol ? `, protocol ${protocol}` : ''}${isSynology ? ' — a Synology NAS' : ''}.`,
     });
   }
+  return reading;
+}
 
-  // ---------------------------------------------------------------- UPS status
+/**
+ * Checks `ups-known`, `ups-status`, the power readiness findings and `fsd-latched`.
+ * Returns whether the master already advertises FSD.
+ */
+function checkUpsStatus(ctx: PreflightContext, reading: MasterReading): boolean {
+  const { input, ups, isMaster, add } = ctx;
+  const { status, statusError } = reading;
   const fsdLatched =
     status !== null && status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
   if (statusError?.code === 'UNKNOWN-UPS') {
@@ -214,11 +325,11 @@ export async function runPreflight(
       fix: isMaster ? `${statusError.fix} ${WAIT_FOR_POWER}` : statusError.fix,
     });
   }
-  if (reachable && statusError?.code !== 'UNKNOWN-UPS') {
+  if (reading.reachable && statusError?.code !== 'UNKNOWN-UPS') {
     const readiness = powerReadiness(
       status,
-      numeric(variables, 'battery.charge'),
-      request.minChargePercent,
+      numeric(reading.variables, 'battery.charge'),
+      input.request.minChargePercent,
     );
     // A read error of ups.status is reported above, with its own explanation.
     for (const finding of readiness)
@@ -235,8 +346,19 @@ export async function runPreflight(
       fix: 'Restart upsd on the master (Proxmox/Debian: `systemctl restart nut-server`; Synology: disable and re-enable the network UPS server, or reboot the NAS) to clear it, then run the preflight again.',
     });
   }
+  return fsdLatched;
+}
 
-  // ---------------------------------------------------------------- clients
+/**
+ * Checks `list-client`, `secondaries`, `expected-missing` and `this-machine-login`: who is logged
+ * in to the master besides this machine (names looked up for the list).
+ */
+async function checkClients(
+  ctx: PreflightContext,
+  reading: MasterReading,
+): Promise<FsdPreflight['clients']> {
+  const { deps, ups, isMaster, session, systemName, add } = ctx;
+  const { addresses, numLogins } = reading;
   const thisAddress = session?.localAddress ? normalizeAddress(session.localAddress) : null;
   const loggedIn = session?.view.loggedIn === true;
   const normalized = addresses?.map(normalizeAddress) ?? null;
@@ -265,19 +387,19 @@ export async function runPreflight(
       )
     : [];
 
-  if (reachable && statusError?.code !== 'UNKNOWN-UPS') {
+  if (reading.reachable && reading.statusError?.code !== 'UNKNOWN-UPS') {
     if (list === null) {
       add({
         id: 'list-client',
         title: 'Connected secondaries (LIST CLIENT)',
         status: 'warning',
-        detail: `The master does not list its clients (${listError ?? 'LIST CLIENT failed'}): the run can only follow NUMLOGINS, not which secondary left when.`,
+        detail: `The master does not list its clients (${reading.listError ?? 'LIST CLIENT failed'}): the run can only follow NUMLOGINS, not which secondary left when.`,
       });
     }
     const others = list?.filter((c) => !c.isThisMachine) ?? [];
     const numText =
       numLogins === null
-        ? `NUMLOGINS unavailable (${numLoginsError ?? 'error'})`
+        ? `NUMLOGINS unavailable (${reading.numLoginsError ?? 'error'})`
         : `NUMLOGINS ${numLogins}`;
     if (otherSecondaries === 0) {
       add({
@@ -317,57 +439,90 @@ export async function runPreflight(
       fix: 'Fix the monitoring connection first (Settings → Masters → Test connection).',
     });
   }
+  return {
+    listSupported: list !== null,
+    list,
+    numLogins,
+    thisMachineAddress: thisAddress,
+    thisMachineLoggedIn: loggedIn,
+    otherSecondaries,
+    missingExpected,
+  };
+}
 
-  // ---------------------------------------------------------------- the FSD credential (master only)
-  let credentialVerdict: FsdPreflight['credential']['verdict'] = 'not-needed';
-  let credentialDetail = 'Local mode sends nothing privileged to the master.';
-  if (isMaster) {
-    if (!input.credential) {
-      credentialVerdict = 'missing';
-      credentialDetail = input.credentialProblem ?? 'No credential with the FSD right was given.';
-      add({
-        id: 'fsd-right',
-        title: 'Credential with the FSD right',
-        status: 'blocker',
-        detail: credentialDetail,
-        fix: 'Enter the master’s primary user and password (they are used for this test only unless you choose to remember them).',
-      });
-    } else if (!reachable) {
-      credentialVerdict = 'unverified';
-      credentialDetail = 'Not checked: the master is not reachable.';
-    } else {
-      const verdict = await checkPrimaryRight(deps, target, input.credential);
-      credentialVerdict = verdict.verdict;
-      credentialDetail = verdict.detail;
-      add(verdict.check);
-    }
+/**
+ * Master mode only: checks `fsd-right` (the credential, on a throw-away connection),
+ * `master-shuts-down` and `synology`.
+ */
+async function checkCredential(
+  ctx: PreflightContext,
+  reading: MasterReading,
+): Promise<Pick<FsdPreflight['credential'], 'verdict' | 'detail'>> {
+  const { deps, input, isMaster, systemName, add } = ctx;
+  if (!isMaster)
+    return {
+      verdict: 'not-needed',
+      detail: 'Local mode sends nothing privileged to the master.',
+    };
+  let result: Pick<FsdPreflight['credential'], 'verdict' | 'detail'>;
+  if (!input.credential) {
+    result = {
+      verdict: 'missing',
+      detail: input.credentialProblem ?? 'No credential with the FSD right was given.',
+    };
     add({
-      id: 'master-shuts-down',
-      title: 'The master and the UPS power',
+      id: 'fsd-right',
+      title: 'Credential with the FSD right',
+      status: 'blocker',
+      detail: result.detail,
+      fix: 'Enter the master’s primary user and password (they are used for this test only unless you choose to remember them).',
+    });
+  } else if (!reading.reachable) {
+    result = { verdict: 'unverified', detail: 'Not checked: the master is not reachable.' };
+  } else {
+    const verdict = await checkPrimaryRight(deps, input.target, input.credential);
+    result = { verdict: verdict.verdict, detail: verdict.detail };
+    add(verdict.check);
+  }
+  add({
+    id: 'master-shuts-down',
+    title: 'The master and the UPS power',
+    status: 'warning',
+    detail:
+      `Every secondary of ${systemName} shuts down for real. The master’s own upsmon sees FSD too: it waits up to its HOSTSYNC for the secondaries, ` +
+      'runs its own shutdown and usually switches the UPS off (POWERDOWNFLAG), cutting power to everything plugged into it.',
+  });
+  if (reading.isSynology) {
+    add({
+      id: 'synology',
+      title: 'Synology master',
       status: 'warning',
       detail:
-        `Every secondary of ${systemName} shuts down for real. The master’s own upsmon sees FSD too: it waits up to its HOSTSYNC for the secondaries, ` +
-        'runs its own shutdown and usually switches the UPS off (POWERDOWNFLAG), cutting power to everything plugged into it.',
+        'DSM does not power off on FSD: it enters Safe Mode and keeps upsd running, so the FSD latch stays advertised. ' +
+        'Secondaries that obey FSD would shut down again right after they boot until the latch is cleared. DSM may also refuse new logins once it has declared the shutdown.',
+      fix: 'After the test, clear the latch: in DSM disable and re-enable "Enable network UPS server" (Control Panel → Hardware & Power → UPS), or reboot the NAS.',
     });
-    if (isSynology) {
-      add({
-        id: 'synology',
-        title: 'Synology master',
-        status: 'warning',
-        detail:
-          'DSM does not power off on FSD: it enters Safe Mode and keeps upsd running, so the FSD latch stays advertised. ' +
-          'Secondaries that obey FSD would shut down again right after they boot until the latch is cleared. DSM may also refuse new logins once it has declared the shutdown.',
-        fix: 'After the test, clear the latch: in DSM disable and re-enable "Enable network UPS server" (Control Panel → Hardware & Power → UPS), or reboot the NAS.',
-      });
-    }
   }
+  return result;
+}
 
-  // ---------------------------------------------------------------- this machine
+/** What this machine will do when it sees the FSD. */
+interface ThisMachinePlan {
+  role: FsdPreflight['thisMachine']['role'];
+  shutdownCommand: ReturnType<typeof defaultShutdownCommand>;
+  isDefaultCommand: boolean;
+  hooks: HookInfo[];
+  willReallyShutDown: boolean;
+}
+
+/** Checks `this-machine-shutdown`, `master-untouched` and `hooks`. */
+function checkThisMachine(ctx: PreflightContext): ThisMachinePlan {
+  const { config, ups, isMaster, systemName, add } = ctx;
+  const { request } = ctx.input;
   const shutdownCommand = config.shutdown.command ?? defaultShutdownCommand();
   const isDefaultCommand = config.shutdown.command === null;
   const role = ups.powerValue === 0 ? 'monitor-only' : ups.role;
   const hooks = shutdownHooks(config, systemName);
-  const localDryRun = isMaster ? true : request.dryRun;
   // MINSUPPLIES: FSD on this UPS alone leaves this machine up while the others feed enough supplies.
   const { minSupplies } = config.shutdown;
   const otherSupplies = feedingPower(config.masters) - (feedsThisMachine(ups) ? ups.powerValue : 0);
@@ -444,9 +599,17 @@ export async function runPreflight(
             .map((hook) => `${hook.detail}: ${[hook.program, ...hook.args].join(' ')}`)
             .join('; '),
   });
+  return { role, shutdownCommand, isDefaultCommand, hooks, willReallyShutDown };
+}
 
-  // ---------------------------------------------------------------- time budget
-  const budget = timeBudget(config, request, variables, input.lastLocalReport);
+/** Checks `hostsync-assumed`, `time-logout` and `time-budget`. */
+function checkTimeBudget(
+  ctx: PreflightContext,
+  variables: ReadonlyMap<string, string>,
+  role: ThisMachinePlan['role'],
+): FsdTimeBudget {
+  const { config, input, isMaster, add } = ctx;
+  const budget = timeBudget(config, input.request, variables, input.lastLocalReport);
   add({
     id: 'hostsync-assumed',
     title: 'Master’s HOSTSYNC',
@@ -487,58 +650,7 @@ export async function runPreflight(
         }
       : {}),
   });
-
-  const blockers = checks.filter((check) => check.status === 'blocker');
-  const preflight: FsdPreflight = {
-    id: randomUUID(),
-    at: now,
-    expiresAt: now + (deps.tuning?.preflightTtlMs ?? 600_000),
-    monitorId: target.monitorId,
-    mode,
-    upsName: ups.name,
-    systemName,
-    dryRun: localDryRun,
-    master: { host: master.host, port: master.port, reachable, kind, version, protocol },
-    ups: {
-      status,
-      fsdLatched,
-      batteryCharge: numeric(variables, 'battery.charge'),
-      batteryRuntimeSeconds: budget.batteryRuntimeSeconds,
-    },
-    clients: {
-      listSupported: list !== null,
-      list,
-      numLogins,
-      thisMachineAddress: thisAddress,
-      thisMachineLoggedIn: loggedIn,
-      otherSecondaries,
-      missingExpected,
-    },
-    credential: {
-      source: isMaster ? (input.credential?.source ?? 'none') : 'none',
-      username: isMaster ? (input.credential?.username ?? null) : null,
-      storedAvailable: input.storedCredentialAvailable,
-      verdict: credentialVerdict,
-      detail: credentialDetail,
-    },
-    thisMachine: {
-      role,
-      configDryRun: config.shutdown.dryRun,
-      shutdownCommand: {
-        program: shutdownCommand.file,
-        args: shutdownCommand.args,
-        isDefault: isDefaultCommand,
-      },
-      finalDelaySeconds: config.timing.finalDelaySeconds,
-      hooks,
-      willReallyShutDown,
-    },
-    timeBudget: budget,
-    checks,
-    blockers: blockers.length,
-    hardBlocked: blockers.some((check) => !check.overridable),
-  };
-  return { preflight, credential: isMaster ? input.credential : null };
+  return budget;
 }
 
 /** Why the UPS is not fit for a test that ends with the master cutting the power, if it is not. */
