@@ -6,7 +6,7 @@
 import { type FormEvent, type ReactNode, useMemo, useRef, useState } from 'react';
 import type { z } from 'zod';
 import type { Config } from '../../shared/config';
-import { Callout, Spinner, focusFirstInvalid } from './components/common';
+import { Callout, ErrorBox, Spinner, focusFirstInvalid } from './components/common';
 import {
   type ConfigData,
   type Issue,
@@ -33,6 +33,13 @@ export interface SectionForm<T> {
   reset: () => void;
   /** Issues that did not fit any field (or came from elsewhere). */
   generalIssues: Issue[];
+  /** Why the last save stopped before `config:save` (see `beforeSave`). */
+  saveError: SaveError | null;
+}
+
+export interface SaveError {
+  message: string;
+  fix?: string | undefined;
 }
 
 export function useSectionForm<T>({
@@ -41,14 +48,30 @@ export function useSectionForm<T>({
   apply,
   prefix,
   knownPaths = () => true,
+  toInput,
+  extraIssues,
+  beforeSave,
+  onSaved,
 }: {
   select: (c: Config) => T;
   schema: z.ZodType;
+  /**
+   * Puts the value into the config. It gets the schema's output, or the value itself when
+   * `toInput` is given (the form model then differs from what the schema checks).
+   */
   apply: (c: Config, v: T) => Config;
   /** This section's path in the config (for the core's issues), '' for several. */
   prefix: string;
   /** Paths shown next to a field; the others are listed above the save button. */
   knownPaths?: (path: string) => boolean;
+  /** What the schema validates, when the form model is not the config's own shape. */
+  toInput?: (v: T) => unknown;
+  /** Checks the schema cannot make (e.g. uniqueness against the rest of the config). */
+  extraIssues?: (v: T) => Issue[];
+  /** Runs after validation and before `config:save`; an error stops the save and is shown. */
+  beforeSave?: (v: T) => Promise<SaveError | null>;
+  /** After a successful save (default: a "Settings saved." toast). */
+  onSaved?: (v: T) => void;
 }): SectionForm<T> {
   const { data, error: loadError } = useConfig();
   const [value, setValue] = useState<T | null>(() => (data ? select(data.config) : null));
@@ -58,6 +81,7 @@ export function useSectionForm<T>({
   const [coreIssues, setCoreIssues] = useState<Issue[]>([]);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
+  const [saveError, setSaveError] = useState<SaveError | null>(null);
 
   // A newly loaded config replaces the form, unless the user is editing it.
   if (data !== seenData) {
@@ -67,9 +91,9 @@ export function useSectionForm<T>({
 
   const clientIssues = useMemo(() => {
     if (value === null) return [];
-    const r = schema.safeParse(value);
-    return r.success ? [] : issuesOf(r.error);
-  }, [value, schema]);
+    const r = schema.safeParse(toInput ? toInput(value) : value);
+    return [...(r.success ? [] : issuesOf(r.error)), ...(extraIssues?.(value) ?? [])];
+  }, [value, schema, toInput, extraIssues]);
 
   const issues = submitted ? [...clientIssues, ...coreIssues] : coreIssues;
 
@@ -82,14 +106,22 @@ export function useSectionForm<T>({
 
   const save = async (): Promise<boolean> => {
     setSubmitted(true);
+    setSaveError(null);
     if (value === null) return false;
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
+    const parsed = schema.safeParse(toInput ? toInput(value) : value);
+    if (!parsed.success || (extraIssues?.(value).length ?? 0) > 0) {
       announce('Not saved: please correct the highlighted fields.', true);
       return false;
     }
+    const saved = toInput ? value : (parsed.data as T);
     setSaving(true);
-    const result = await saveConfig((c) => apply(c, parsed.data as T));
+    const stopped = beforeSave ? await beforeSave(saved) : null;
+    if (stopped) {
+      setSaving(false);
+      setSaveError(stopped);
+      return false;
+    }
+    const result = await saveConfig((c) => apply(c, saved));
     setSaving(false);
     if (result.ok) {
       setDirty(false);
@@ -97,7 +129,8 @@ export function useSectionForm<T>({
       setCoreIssues([]);
       setSavedAt(Date.now());
       setValue(select(result.config));
-      toast('Settings saved.');
+      if (onSaved) onSaved(saved);
+      else toast('Settings saved.');
       return true;
     }
     setCoreIssues(
@@ -127,6 +160,7 @@ export function useSectionForm<T>({
     save,
     reset,
     generalIssues: issues.filter((i) => i.path === '' || !knownPaths(i.path)),
+    saveError,
   };
 }
 
@@ -145,11 +179,16 @@ export function SectionFormShell<T>({
   children,
   testId,
   label,
+  className,
+  saveBar,
 }: {
   form: SectionForm<T>;
   children: (value: T) => ReactNode;
   testId: string;
   label: string;
+  /** Added to `settings-form`. */
+  className?: string;
+  saveBar?: SaveBarOptions;
 }) {
   const ref = useRef<HTMLFormElement>(null);
   const onSubmit = (e: FormEvent) => {
@@ -167,7 +206,7 @@ export function SectionFormShell<T>({
   if (form.value === null) return <Spinner label="Loading settings" />;
   return (
     <form
-      className="settings-form"
+      className={className ? `settings-form ${className}` : 'settings-form'}
       onSubmit={onSubmit}
       noValidate
       data-testid={testId}
@@ -175,57 +214,82 @@ export function SectionFormShell<T>({
       ref={ref}
     >
       {children(form.value)}
-      <SaveBar form={form} />
+      <SaveBar form={form} {...saveBar} />
     </form>
   );
 }
 
-export function SaveBar<T>({ form }: { form: SectionForm<T> }) {
+export interface SaveBarOptions {
+  /** Default "Save". */
+  saveLabel?: string;
+  /** Default `save-settings`. */
+  saveTestId?: string;
+  /**
+   * Default true: Save is enabled only with changes, and "Discard changes" is offered. False for
+   * an editor that creates something (a prefilled new entry is worth saving as it is).
+   */
+  requireChanges?: boolean;
+  /** More controls before the buttons (e.g. Remove, Cancel). */
+  actions?: ReactNode;
+}
+
+export function SaveBar<T>({
+  form,
+  saveLabel = 'Save',
+  saveTestId = 'save-settings',
+  requireChanges = true,
+  actions,
+}: { form: SectionForm<T> } & SaveBarOptions) {
   const count = form.issues.length;
+  const dirty = form.dirty || !requireChanges;
   return (
-    <div className={`save-bar${form.dirty ? ' is-dirty' : ''}`}>
-      {count > 0 && (
-        <div className="save-issues" role="alert" data-testid="save-issues">
-          <strong>
-            {count === 1 ? 'One problem' : `${count} problems`} to fix before saving
-            {form.generalIssues.length > 0 ? ':' : ' (highlighted above).'}
-          </strong>
-          {form.generalIssues.length > 0 && (
-            <ul>
-              {form.generalIssues.map((i, n) => (
-                <li key={n}>
-                  {i.path && <code>{i.path}</code>} {i.message}
-                </li>
-              ))}
-            </ul>
+    <>
+      <ErrorBox error={form.saveError} />
+      <div className={`save-bar${dirty ? ' is-dirty' : ''}`}>
+        {count > 0 && (
+          <div className="save-issues" role="alert" data-testid="save-issues">
+            <strong>
+              {count === 1 ? 'One problem' : `${count} problems`} to fix before saving
+              {form.generalIssues.length > 0 ? ':' : ' (highlighted above).'}
+            </strong>
+            {form.generalIssues.length > 0 && (
+              <ul>
+                {form.generalIssues.map((i, n) => (
+                  <li key={n}>
+                    {i.path && <code>{i.path}</code>} {i.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        <div className="save-actions">
+          {form.savedAt !== null && !form.dirty && (
+            <span className="saved-note" role="status" data-testid="saved-note">
+              <CheckIcon size={16} /> Saved
+            </span>
           )}
-        </div>
-      )}
-      <div className="save-actions">
-        {form.savedAt !== null && !form.dirty && (
-          <span className="saved-note" role="status" data-testid="saved-note">
-            <CheckIcon size={16} /> Saved
-          </span>
-        )}
-        {form.dirty && (
+          {actions}
+          {form.dirty && requireChanges && (
+            <button
+              type="button"
+              className="button button-ghost"
+              onClick={form.reset}
+              disabled={form.saving}
+            >
+              Discard changes
+            </button>
+          )}
           <button
-            type="button"
-            className="button button-ghost"
-            onClick={form.reset}
-            disabled={form.saving}
+            type="submit"
+            className="button button-primary"
+            disabled={form.saving || !dirty}
+            data-testid={saveTestId}
           >
-            Discard changes
+            {form.saving ? 'Saving…' : saveLabel}
           </button>
-        )}
-        <button
-          type="submit"
-          className="button button-primary"
-          disabled={form.saving || !form.dirty}
-          data-testid="save-settings"
-        >
-          {form.saving ? 'Saving…' : 'Save'}
-        </button>
+        </div>
       </div>
-    </div>
+    </>
   );
 }

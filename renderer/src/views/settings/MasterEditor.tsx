@@ -4,7 +4,7 @@
  * (saved with secrets:set-password, never in the config), and a step-by-step connection test
  * with the core's diagnosis.
  */
-import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import {
   type Master,
   MASTER_PRESETS,
@@ -15,25 +15,12 @@ import {
 import { CONNECTION_TEST_STEP_LABELS, type ConnectionTestResult } from '../../../../shared/ipc';
 import { type RightsWords, upsmonRight } from '../../../../shared/rights';
 import { api, errorText } from '../../api';
-import {
-  Callout,
-  DiagnosisText,
-  ErrorBox,
-  Field,
-  Spinner,
-  focusFirstInvalid,
-} from '../../components/common';
-import {
-  type Issue,
-  issueAt,
-  issuesOf,
-  saveConfig,
-  scopeIssues,
-  useConfig,
-} from '../../config-edit';
+import { Callout, DiagnosisText, ErrorBox, Field } from '../../components/common';
+import { type Issue, issueAt, saveConfig, scopeIssues, useConfig } from '../../config-edit';
 import { describeServer, slugify } from '../../format';
 import { ArrowLeftIcon, CheckIcon, CrossIcon, EyeIcon, PlusIcon, TrashIcon } from '../../icons';
 import { type MasterPrefill, type PresetName, href, navigate } from '../../router';
+import { SectionFormShell, useSectionForm } from '../../section-form';
 import { announce, toast } from '../../store';
 
 type PasswordSourceKind = 'store' | 'env' | 'file' | 'none';
@@ -198,60 +185,105 @@ export function MasterEditor({
   preset: PresetName;
   prefill?: MasterPrefill | undefined;
 }) {
-  const { data, error: loadError } = useConfig();
-  const [form, setForm] = useState<MasterForm | null>(null);
-  const [submitted, setSubmitted] = useState(false);
-  const [coreIssues, setCoreIssues] = useState<Issue[]>([]);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<{ message: string; fix?: string } | null>(null);
+  const { data } = useConfig();
+  const [removing, setRemoving] = useState(false);
+  const [removeError, setRemoveError] = useState<{ message: string; fix?: string } | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const ids = useId();
-  const formRef = useRef<HTMLFormElement>(null);
   const existing =
     masterId === null ? null : (data?.config.masters.find((m) => m.id === masterId) ?? null);
-
-  // Fill the form once the config has loaded.
-  if (data && !form && (masterId === null || existing)) {
-    if (masterId === null) {
-      const fresh = withPrefill(newForm(preset), prefill);
-      const taken = new Set(data.config.masters.map((m) => m.id));
-      setForm({
-        ...fresh,
-        id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken),
-      });
-    } else setForm(formFromMaster(existing!));
-  }
-
   const otherIds = useMemo(
     () => new Set((data?.config.masters ?? []).filter((m) => m.id !== masterId).map((m) => m.id)),
     [data, masterId],
   );
+  const backHref = href({ name: 'settings', section: 'masters' });
 
-  const clientIssues = useMemo((): Issue[] => {
-    if (!form) return [];
-    const parsed = MasterSchema.safeParse(toMaster(form));
-    const issues = parsed.success ? [] : issuesOf(parsed.error);
-    if (otherIds.has(form.id))
-      issues.push({ path: 'id', message: `Another master already uses the id "${form.id}".` });
-    const names = form.ups.map((u) => u.name.trim());
-    names.forEach((n, i) => {
-      if (n && names.indexOf(n) !== i)
-        issues.push({ path: `ups.${i}.name`, message: 'This UPS is listed twice.' });
-    });
-    return issues;
-  }, [form, otherIds]);
+  const sf = useSectionForm<MasterForm>({
+    select: (c) => {
+      const loaded = masterId === null ? undefined : c.masters.find((m) => m.id === masterId);
+      if (loaded) return formFromMaster(loaded);
+      const fresh = withPrefill(newForm(preset), prefill);
+      const taken = new Set(c.masters.map((m) => m.id));
+      return {
+        ...fresh,
+        id: uniqueId(slugify(fresh.label) || (preset === 'generic' ? 'nut' : preset), taken),
+      };
+    },
+    schema: MasterSchema,
+    toInput: toMaster,
+    extraIssues: (f) => {
+      const issues: Issue[] = [];
+      if (otherIds.has(f.id))
+        issues.push({ path: 'id', message: `Another master already uses the id "${f.id}".` });
+      const names = f.ups.map((u) => u.name.trim());
+      names.forEach((n, i) => {
+        if (n && names.indexOf(n) !== i)
+          issues.push({ path: `ups.${i}.name`, message: 'This UPS is listed twice.' });
+      });
+      return issues;
+    },
+    // The core's issues about this master lose the `masters.<index>` prefix.
+    prefix: `masters.${
+      masterId === null
+        ? (data?.config.masters.length ?? 0)
+        : (data?.config.masters.findIndex((m) => m.id === masterId) ?? 0)
+    }`,
+    knownPaths: (path) => /^(id|label|host|port|tls\.|ups\.\d+\.)/.test(path) || path === 'ups',
+    // Passwords go to the secret store (never into the config file), and before the config, so
+    // the new session's first LOGIN already has them (no spurious "login refused").
+    beforeSave: async (f) => {
+      try {
+        for (const u of f.ups) {
+          if (u.passwordSource === 'store' && u.password !== '') {
+            await api.invoke('secrets:set-password', {
+              masterId: f.id,
+              upsName: u.name.trim(),
+              password: u.password,
+            });
+          }
+        }
+        return null;
+      } catch (error) {
+        return {
+          ...errorText(error),
+          message: `Nothing was saved: storing the password failed: ${errorText(error).message}`,
+        };
+      }
+    },
+    apply: (c, f) => {
+      const master = MasterSchema.parse(toMaster(f));
+      const index = masterId === null ? -1 : c.masters.findIndex((m) => m.id === masterId);
+      if (index >= 0) c.masters[index] = master;
+      else c.masters.push(master);
+      return c;
+    },
+    onSaved: (f) => {
+      toast(`${f.label} saved.`);
+      navigate(backHref);
+    },
+  });
+  const form = sf.value;
+  const issues = sf.issues;
 
-  const issues = submitted ? [...clientIssues, ...coreIssues] : coreIssues;
-
-  if (loadError) return <ErrorBox error={{ message: loadError }} />;
-  if (!data) return <Spinner label="Loading settings" />;
-  if (masterId !== null && !existing) {
+  const heading = (
+    <>
+      <a className="back-link" href={backHref}>
+        <ArrowLeftIcon size={16} /> Masters
+      </a>
+      <div className="page-head">
+        <h1 tabIndex={-1} data-route-heading>
+          {masterId === null ? 'Add a NUT master' : `Edit ${existing?.label ?? masterId}`}
+        </h1>
+      </div>
+    </>
+  );
+  if (data && masterId !== null && !existing) {
     return (
       <Callout
         tone="warn"
         title="No such master"
         action={
-          <a className="button" href={href({ name: 'settings', section: 'masters' })}>
+          <a className="button" href={backHref}>
             Back to masters
           </a>
         }
@@ -260,24 +292,16 @@ export function MasterEditor({
       </Callout>
     );
   }
-  if (!form) return <Spinner />;
 
-  const set = (change: Partial<MasterForm>) => {
-    setForm((f) => {
-      if (!f) return f;
+  const set = (change: Partial<MasterForm>) =>
+    sf.update((f) => {
       const next = { ...f, ...change };
       if (masterId === null && !next.idEdited && change.label !== undefined)
         next.id = uniqueId(slugify(change.label) || 'master', otherIds);
       return next;
     });
-    setCoreIssues([]);
-  };
-  const setUps = (i: number, change: Partial<UpsForm>) => {
-    setForm((f) =>
-      f ? { ...f, ups: f.ups.map((u, j) => (j === i ? { ...u, ...change } : u)) } : f,
-    );
-    setCoreIssues([]);
-  };
+  const setUps = (i: number, change: Partial<UpsForm>) =>
+    sf.update((f) => ({ ...f, ups: f.ups.map((u, j) => (j === i ? { ...u, ...change } : u)) }));
 
   const choosePreset = (p: PresetName) => {
     if (masterId !== null) {
@@ -285,401 +309,320 @@ export function MasterEditor({
       return;
     }
     const fresh = newForm(p);
-    setForm((f) =>
-      f
-        ? {
-            ...fresh,
-            host: f.host,
-            label: f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
-            id: f.idEdited
-              ? f.id
-              : uniqueId(
-                  slugify(
-                    f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
-                  ) || 'master',
-                  otherIds,
-                ),
-            idEdited: f.idEdited,
-          }
-        : f,
-    );
-  };
-
-  const onSubmit = async (e: FormEvent) => {
-    e.preventDefault();
-    setSubmitted(true);
-    setSaveError(null);
-    if (clientIssues.length > 0) {
-      announce('Not saved: please correct the highlighted fields.', true);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    const master = MasterSchema.parse(toMaster(form));
-    setSaving(true);
-    // Passwords go to the secret store (never into the config file), and before the config, so
-    // the new session's first LOGIN already has them (no spurious "login refused").
-    try {
-      for (const u of form.ups) {
-        if (u.passwordSource === 'store' && u.password !== '') {
-          await api.invoke('secrets:set-password', {
-            masterId: master.id,
-            upsName: u.name.trim(),
-            password: u.password,
-          });
-        }
-      }
-    } catch (error) {
-      setSaving(false);
-      setSaveError({
-        ...errorText(error),
-        message: `Nothing was saved: storing the password failed: ${errorText(error).message}`,
-      });
-      return;
-    }
-    const result = await saveConfig((c) => {
-      const index = masterId === null ? -1 : c.masters.findIndex((m) => m.id === masterId);
-      if (index >= 0) c.masters[index] = master;
-      else c.masters.push(master);
-      return c;
-    });
-    if (!result.ok) {
-      setSaving(false);
-      const index =
-        masterId === null
-          ? data.config.masters.length
-          : data.config.masters.findIndex((m) => m.id === masterId);
-      const scoped = scopeIssues(result.issues, `masters.${index}`);
-      setCoreIssues(
-        scoped.length > 0
-          ? scoped
-          : result.issues.map((i) => ({ ...i, path: i.path ? `(config) ${i.path}` : '' })),
-      );
-      announce('Not saved: see the problems listed.', true);
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setSaving(false);
-    toast(`${master.label} saved.`);
-    navigate(href({ name: 'settings', section: 'masters' }));
+    sf.update((f) => ({
+      ...fresh,
+      host: f.host,
+      label: f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
+      id: f.idEdited
+        ? f.id
+        : uniqueId(
+            slugify(
+              f.label && f.label !== MASTER_PRESETS[f.preset].label ? f.label : fresh.label,
+            ) || 'master',
+            otherIds,
+          ),
+      idEdited: f.idEdited,
+    }));
   };
 
   const remove = async () => {
-    setSaving(true);
+    setRemoving(true);
     const result = await saveConfig((c) => ({
       ...c,
       masters: c.masters.filter((m) => m.id !== masterId),
     }));
-    setSaving(false);
+    setRemoving(false);
     if (result.ok) {
-      toast(`${form.label} removed.`);
-      navigate(href({ name: 'settings', section: 'masters' }));
-    } else setSaveError({ message: result.issues.map((i) => i.message).join(' ') });
+      toast(`${form?.label ?? masterId} removed.`);
+      navigate(backHref);
+    } else setRemoveError({ message: result.issues.map((i) => i.message).join(' ') });
   };
 
-  const presetInfo = MASTER_PRESETS[form.preset];
-  const generalIssues = issues.filter(
-    (i) => !/^(id|label|host|port|tls\.|ups\.\d+\.)/.test(i.path) && i.path !== 'ups',
+  const removeControls = masterId !== null && (
+    <>
+      {confirmRemove ? (
+        <span className="confirm-remove" role="group" aria-label="Confirm removal">
+          Stop monitoring {form?.label}?
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => void remove()}
+            disabled={removing || sf.saving}
+            data-testid="confirm-remove-master"
+          >
+            Remove
+          </button>
+          <button
+            type="button"
+            className="button button-ghost"
+            onClick={() => setConfirmRemove(false)}
+          >
+            Keep
+          </button>
+        </span>
+      ) : (
+        <button
+          type="button"
+          className="button button-ghost button-danger-text"
+          onClick={() => setConfirmRemove(true)}
+          data-testid="remove-master"
+        >
+          <TrashIcon size={16} /> Remove master
+        </button>
+      )}
+    </>
   );
 
   return (
     <>
-      <a className="back-link" href={href({ name: 'settings', section: 'masters' })}>
-        <ArrowLeftIcon size={16} /> Masters
-      </a>
-      <div className="page-head">
-        <h1 tabIndex={-1} data-route-heading>
-          {masterId === null ? 'Add a NUT master' : `Edit ${existing?.label ?? masterId}`}
-        </h1>
-      </div>
-      <form
-        className="settings-form master-form"
-        onSubmit={(e) => void onSubmit(e)}
-        noValidate
-        data-testid="master-form"
-        aria-label="Master"
-        ref={formRef}
+      {heading}
+      <SectionFormShell
+        form={sf}
+        testId="master-form"
+        label="Master"
+        className="master-form"
+        saveBar={{
+          saveLabel: masterId === null ? 'Add master' : 'Save master',
+          saveTestId: 'save-master',
+          requireChanges: false,
+          actions: (
+            <>
+              <ErrorBox error={removeError} />
+              {removeControls}
+              <span className="spacer" />
+              <a className="button button-ghost" href={backHref}>
+                Cancel
+              </a>
+            </>
+          ),
+        }}
       >
-        <fieldset className="preset-picker" data-testid="preset-picker">
-          <legend>What shares the UPS?</legend>
-          <div className="preset-options">
-            {(['synology', 'proxmox', 'generic'] as const).map((p) => (
-              <label key={p} className={`preset-option${form.preset === p ? ' is-selected' : ''}`}>
-                <input
-                  type="radio"
-                  name={`${ids}-preset`}
-                  value={p}
-                  checked={form.preset === p}
-                  onChange={() => choosePreset(p)}
-                  data-testid={`preset-${p}`}
-                />
-                <span className="preset-name">{MASTER_PRESETS[p].label}</span>
-                <span className="preset-desc">
-                  {p === 'synology'
-                    ? 'DSM’s “Network UPS server”'
-                    : p === 'proxmox'
-                      ? 'nut-server on the PVE host'
-                      : 'Any upsd (Debian, TrueNAS, pfSense, a Raspberry Pi…)'}
-                </span>
-              </label>
-            ))}
-          </div>
-          {presetInfo.hints.length > 0 && (
-            <Callout
-              tone="info"
-              title={`Before you start on the ${presetInfo.label}`}
-              testId="preset-hints"
-            >
-              <ul className="hint-list">
-                {presetInfo.hints.map((h) => (
-                  <li key={h}>{h}</li>
-                ))}
-              </ul>
-            </Callout>
-          )}
-        </fieldset>
+        {(form) => {
+          const presetInfo = MASTER_PRESETS[form.preset];
+          return (
+            <>
+              <fieldset className="preset-picker" data-testid="preset-picker">
+                <legend>What shares the UPS?</legend>
+                <div className="preset-options">
+                  {(['synology', 'proxmox', 'generic'] as const).map((p) => (
+                    <label
+                      key={p}
+                      className={`preset-option${form.preset === p ? ' is-selected' : ''}`}
+                    >
+                      <input
+                        type="radio"
+                        name={`${ids}-preset`}
+                        value={p}
+                        checked={form.preset === p}
+                        onChange={() => choosePreset(p)}
+                        data-testid={`preset-${p}`}
+                      />
+                      <span className="preset-name">{MASTER_PRESETS[p].label}</span>
+                      <span className="preset-desc">
+                        {p === 'synology'
+                          ? 'DSM’s “Network UPS server”'
+                          : p === 'proxmox'
+                            ? 'nut-server on the PVE host'
+                            : 'Any upsd (Debian, TrueNAS, pfSense, a Raspberry Pi…)'}
+                      </span>
+                    </label>
+                  ))}
+                </div>
+                {presetInfo.hints.length > 0 && (
+                  <Callout
+                    tone="info"
+                    title={`Before you start on the ${presetInfo.label}`}
+                    testId="preset-hints"
+                  >
+                    <ul className="hint-list">
+                      {presetInfo.hints.map((h) => (
+                        <li key={h}>{h}</li>
+                      ))}
+                    </ul>
+                  </Callout>
+                )}
+              </fieldset>
 
-        <fieldset className="form-section">
-          <legend>Connection</legend>
-          <div className="form-grid">
-            <Field label="Name shown in the app" error={issueAt(issues, 'label')}>
-              {(p) => (
-                <input
-                  {...p}
-                  value={form.label}
-                  onChange={(e) => set({ label: e.target.value })}
-                  placeholder="e.g. DiskStation"
-                  data-testid="master-label"
-                />
-              )}
-            </Field>
-            <Field
-              label="Host name or IP address"
-              error={issueAt(issues, 'host')}
-              hint="Of the machine the UPS is plugged into."
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  value={form.host}
-                  onChange={(e) => set({ host: e.target.value })}
-                  placeholder={
-                    form.preset === 'synology'
-                      ? 'diskstation.local'
-                      : form.preset === 'proxmox'
-                        ? 'pve.local'
-                        : 'upsd.local'
+              <fieldset className="form-section">
+                <legend>Connection</legend>
+                <div className="form-grid">
+                  <Field label="Name shown in the app" error={issueAt(issues, 'label')}>
+                    {(p) => (
+                      <input
+                        {...p}
+                        value={form.label}
+                        onChange={(e) => set({ label: e.target.value })}
+                        placeholder="e.g. DiskStation"
+                        data-testid="master-label"
+                      />
+                    )}
+                  </Field>
+                  <Field
+                    label="Host name or IP address"
+                    error={issueAt(issues, 'host')}
+                    hint="Of the machine the UPS is plugged into."
+                  >
+                    {(p) => (
+                      <input
+                        {...p}
+                        value={form.host}
+                        onChange={(e) => set({ host: e.target.value })}
+                        placeholder={
+                          form.preset === 'synology'
+                            ? 'diskstation.local'
+                            : form.preset === 'proxmox'
+                              ? 'pve.local'
+                              : 'upsd.local'
+                        }
+                        spellCheck={false}
+                        autoComplete="off"
+                        data-testid="master-host"
+                      />
+                    )}
+                  </Field>
+                  <Field label="Port" error={issueAt(issues, 'port')} className="narrow">
+                    {(p) => (
+                      <input
+                        {...p}
+                        type="number"
+                        min={1}
+                        max={65535}
+                        value={Number.isNaN(form.port) ? '' : form.port}
+                        onChange={(e) => set({ port: e.target.valueAsNumber })}
+                        data-testid="master-port"
+                      />
+                    )}
+                  </Field>
+                  <Field
+                    label="Id"
+                    error={issueAt(issues, 'id')}
+                    hint={
+                      masterId === null
+                        ? 'Used for history and stored passwords; cannot change later.'
+                        : 'Fixed: history and stored passwords use it.'
+                    }
+                    className="narrow"
+                  >
+                    {(p) => (
+                      <input
+                        {...p}
+                        value={form.id}
+                        readOnly={masterId !== null}
+                        onChange={(e) => set({ id: e.target.value, idEdited: true })}
+                        spellCheck={false}
+                        className="mono"
+                        data-testid="master-id"
+                      />
+                    )}
+                  </Field>
+                </div>
+                <details className="advanced" open={form.tlsMode !== 'off'}>
+                  <summary>Encryption (STARTTLS)</summary>
+                  <div className="form-grid">
+                    <Field
+                      label="TLS"
+                      hint={
+                        pinnedTls(form)
+                          ? 'Required: with a pinned fingerprint or CA, falling back to plain text would hand the password to whoever declines STARTTLS.'
+                          : 'Synology and most appliances do not offer STARTTLS.'
+                      }
+                    >
+                      {(p) => (
+                        <select
+                          {...p}
+                          value={impliedTlsMode(tlsOf(form))}
+                          onChange={(e) =>
+                            set({ tlsMode: e.target.value as MasterForm['tlsMode'] })
+                          }
+                          data-testid="master-tls"
+                        >
+                          <option value="off">Off (plain text, like upsmon)</option>
+                          <option value="opportunistic" disabled={pinnedTls(form)}>
+                            When offered{pinnedTls(form) ? ' (not with a pinned certificate)' : ''}
+                          </option>
+                          <option value="required">Required</option>
+                        </select>
+                      )}
+                    </Field>
+                    <Field
+                      label="Pinned certificate fingerprint (SHA-256)"
+                      error={issueAt(issues, 'tls.fingerprint256')}
+                    >
+                      {(p) => (
+                        <input
+                          {...p}
+                          className="mono"
+                          value={form.fingerprint}
+                          onChange={(e) => set({ fingerprint: e.target.value })}
+                          placeholder="AB:CD:…"
+                          spellCheck={false}
+                        />
+                      )}
+                    </Field>
+                  </div>
+                  <Field label="CA or server certificate (PEM)">
+                    {(p) => (
+                      <textarea
+                        {...p}
+                        className="mono"
+                        rows={3}
+                        value={form.caPem}
+                        onChange={(e) => set({ caPem: e.target.value })}
+                        placeholder="-----BEGIN CERTIFICATE-----"
+                        spellCheck={false}
+                      />
+                    )}
+                  </Field>
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={form.insecure}
+                      onChange={(e) => set({ insecure: e.target.checked })}
+                    />{' '}
+                    Accept any certificate (encrypts, but does not prove it is your master)
+                  </label>
+                </details>
+              </fieldset>
+
+              {form.ups.map((u, i) => (
+                <UpsEditor
+                  key={u.key}
+                  index={i}
+                  ups={u}
+                  form={form}
+                  masterId={masterId}
+                  issues={scopeIssues(issues, `ups.${i}`)}
+                  storedPassword={(sf.data?.storedPasswords ?? []).includes(
+                    `${form.id}/${u.loadedName ?? u.name}`,
+                  )}
+                  onChange={(change) => setUps(i, change)}
+                  onRemove={
+                    form.ups.length > 1
+                      ? () => sf.update((f) => ({ ...f, ups: f.ups.filter((_, j) => j !== i) }))
+                      : undefined
                   }
-                  spellCheck={false}
-                  autoComplete="off"
-                  data-testid="master-host"
                 />
-              )}
-            </Field>
-            <Field label="Port" error={issueAt(issues, 'port')} className="narrow">
-              {(p) => (
-                <input
-                  {...p}
-                  type="number"
-                  min={1}
-                  max={65535}
-                  value={Number.isNaN(form.port) ? '' : form.port}
-                  onChange={(e) => set({ port: e.target.valueAsNumber })}
-                  data-testid="master-port"
-                />
-              )}
-            </Field>
-            <Field
-              label="Id"
-              error={issueAt(issues, 'id')}
-              hint={
-                masterId === null
-                  ? 'Used for history and stored passwords; cannot change later.'
-                  : 'Fixed: history and stored passwords use it.'
-              }
-              className="narrow"
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  value={form.id}
-                  readOnly={masterId !== null}
-                  onChange={(e) => set({ id: e.target.value, idEdited: true })}
-                  spellCheck={false}
-                  className="mono"
-                  data-testid="master-id"
-                />
-              )}
-            </Field>
-          </div>
-          <details className="advanced" open={form.tlsMode !== 'off'}>
-            <summary>Encryption (STARTTLS)</summary>
-            <div className="form-grid">
-              <Field
-                label="TLS"
-                hint={
-                  pinnedTls(form)
-                    ? 'Required: with a pinned fingerprint or CA, falling back to plain text would hand the password to whoever declines STARTTLS.'
-                    : 'Synology and most appliances do not offer STARTTLS.'
+              ))}
+              {issueAt(issues, 'ups') && <p className="field-error">{issueAt(issues, 'ups')}</p>}
+              <button
+                type="button"
+                className="button button-ghost"
+                onClick={() =>
+                  sf.update((f) => ({
+                    ...f,
+                    ups: [
+                      ...f.ups,
+                      { ...upsFromPreset('generic'), username: f.ups[0]?.username ?? '' },
+                    ],
+                  }))
                 }
               >
-                {(p) => (
-                  <select
-                    {...p}
-                    value={impliedTlsMode(tlsOf(form))}
-                    onChange={(e) => set({ tlsMode: e.target.value as MasterForm['tlsMode'] })}
-                    data-testid="master-tls"
-                  >
-                    <option value="off">Off (plain text, like upsmon)</option>
-                    <option value="opportunistic" disabled={pinnedTls(form)}>
-                      When offered{pinnedTls(form) ? ' (not with a pinned certificate)' : ''}
-                    </option>
-                    <option value="required">Required</option>
-                  </select>
-                )}
-              </Field>
-              <Field
-                label="Pinned certificate fingerprint (SHA-256)"
-                error={issueAt(issues, 'tls.fingerprint256')}
-              >
-                {(p) => (
-                  <input
-                    {...p}
-                    className="mono"
-                    value={form.fingerprint}
-                    onChange={(e) => set({ fingerprint: e.target.value })}
-                    placeholder="AB:CD:…"
-                    spellCheck={false}
-                  />
-                )}
-              </Field>
-            </div>
-            <Field label="CA or server certificate (PEM)">
-              {(p) => (
-                <textarea
-                  {...p}
-                  className="mono"
-                  rows={3}
-                  value={form.caPem}
-                  onChange={(e) => set({ caPem: e.target.value })}
-                  placeholder="-----BEGIN CERTIFICATE-----"
-                  spellCheck={false}
-                />
-              )}
-            </Field>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={form.insecure}
-                onChange={(e) => set({ insecure: e.target.checked })}
-              />{' '}
-              Accept any certificate (encrypts, but does not prove it is your master)
-            </label>
-          </details>
-        </fieldset>
-
-        {form.ups.map((u, i) => (
-          <UpsEditor
-            key={u.key}
-            index={i}
-            ups={u}
-            form={form}
-            masterId={masterId}
-            issues={scopeIssues(issues, `ups.${i}`)}
-            storedPassword={data.storedPasswords.includes(`${form.id}/${u.loadedName ?? u.name}`)}
-            onChange={(change) => setUps(i, change)}
-            onRemove={
-              form.ups.length > 1
-                ? () => setForm({ ...form, ups: form.ups.filter((_, j) => j !== i) })
-                : undefined
-            }
-          />
-        ))}
-        {issueAt(issues, 'ups') && <p className="field-error">{issueAt(issues, 'ups')}</p>}
-        <button
-          type="button"
-          className="button button-ghost"
-          onClick={() =>
-            setForm({
-              ...form,
-              ups: [
-                ...form.ups,
-                { ...upsFromPreset('generic'), username: form.ups[0]?.username ?? '' },
-              ],
-            })
-          }
-        >
-          <PlusIcon size={16} /> Monitor another UPS on this master
-        </button>
-
-        <ErrorBox error={saveError} />
-        <div className="save-bar is-dirty">
-          {issues.length > 0 && (
-            <div className="save-issues" role="alert" data-testid="save-issues">
-              <strong>
-                {issues.length === 1 ? 'One problem' : `${issues.length} problems`} to fix before
-                saving{generalIssues.length ? ':' : ' (highlighted above).'}
-              </strong>
-              {generalIssues.length > 0 && (
-                <ul>
-                  {generalIssues.map((i, n) => (
-                    <li key={n}>
-                      {i.path && <code>{i.path}</code>} {i.message}
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </div>
-          )}
-          <div className="save-actions">
-            {masterId !== null &&
-              (confirmRemove ? (
-                <span className="confirm-remove" role="group" aria-label="Confirm removal">
-                  Stop monitoring {form.label}?
-                  <button
-                    type="button"
-                    className="button button-danger"
-                    onClick={() => void remove()}
-                    disabled={saving}
-                    data-testid="confirm-remove-master"
-                  >
-                    Remove
-                  </button>
-                  <button
-                    type="button"
-                    className="button button-ghost"
-                    onClick={() => setConfirmRemove(false)}
-                  >
-                    Keep
-                  </button>
-                </span>
-              ) : (
-                <button
-                  type="button"
-                  className="button button-ghost button-danger-text"
-                  onClick={() => setConfirmRemove(true)}
-                  data-testid="remove-master"
-                >
-                  <TrashIcon size={16} /> Remove master
-                </button>
-              ))}
-            <span className="spacer" />
-            <a
-              className="button button-ghost"
-              href={href({ name: 'settings', section: 'masters' })}
-            >
-              Cancel
-            </a>
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={saving}
-              data-testid="save-master"
-            >
-              {saving ? 'Saving…' : masterId === null ? 'Add master' : 'Save master'}
-            </button>
-          </div>
-        </div>
-      </form>
+                <PlusIcon size={16} /> Monitor another UPS on this master
+              </button>
+            </>
+          );
+        }}
+      </SectionFormShell>
     </>
   );
 }
