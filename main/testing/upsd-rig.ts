@@ -29,27 +29,41 @@
  *
  * Needs root (drivers/upsd run with `-u root`), nut-server 2.8.0 and, for TLS, libnss3-tools.
  */
-import { execFile } from 'node:child_process';
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
-import type net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import {
   type LogSink,
   ManagedProcess,
-  NUT_DAEMONS,
-  dummyUpsDevFile,
-  dummyUpsSection,
   getFreePort,
   makeTempDir,
-  pingDriver,
   removeTempDir,
   sleep,
   waitFor,
 } from '../demo/nut-daemons';
 import { RawNutConnection, RawNutError, quote, tokenize } from './net.js';
+
+import { getCertBundle } from './upsd-rig-certs';
+import {
+  type DriverSet,
+  UPS_NAME,
+  VAR_NAME,
+  acquireDriverSet,
+  assertSafeValue,
+  prewarmEnabled,
+  upsConf,
+} from './upsd-rig-drivers';
+import {
+  DEFAULT_POLL_INTERVAL,
+  DEFAULT_RIG_USERS,
+  NUT_BINARIES,
+  RIG_CONTROL_USER,
+  type RigUps,
+  type RigUser,
+  SYNOLOGY_UPS,
+  SYNOLOGY_UPS_VARS,
+  type UpsdRigOptions,
+} from './upsd-rig-presets';
 
 // The process bookkeeping lives with the demo (product code); tests keep importing it from here.
 export {
@@ -59,189 +73,10 @@ export {
   pingDriver,
   removeTempDir,
 } from '../demo/nut-daemons';
-
-const execFileAsync = promisify(execFile);
-
-/** Binaries of Debian's nut-server/nut-client: the daemons, plus upsmon and NSS's certutil for the rigs. */
-export const NUT_BINARIES = {
-  ...NUT_DAEMONS,
-  upsmon: '/lib/nut/upsmon',
-  certutil: 'certutil',
-} as const;
-
-// ---------------------------------------------------------------------------------------------
-// Options and presets
-
-export interface RigUps {
-  /** UPS name (section in ups.conf). Letters, digits, `.`, `_`, `-`. */
-  name: string;
-  /** `desc = "..."` in ups.conf (GET UPSDESC / LIST UPS); omitted → upsd's "Unavailable". */
-  desc?: string;
-  /**
-   * Variables of the dummy-ups `.dev` file (`name: value`). Values must be printable ASCII without
-   * `"`, `\` or `#` (the driver mangles those at run time, main/nut/README.md §1.2). Defaults to the
-   * Synology seed's variables. `driver.*` are set by dummy-ups itself and are left out of the file.
-   */
-  vars?: Readonly<Record<string, string>>;
-  /**
-   * Driver `pollinterval` in seconds (default 30; NUT's default is 2). dummy-ups sleeps 1 s per
-   * cycle and serves requests for the rest of it, so a long cycle means near-instant SETs.
-   */
-  pollInterval?: number;
-}
-
-export interface RigUser {
-  name: string;
-  password: string;
-  /** `upsmon primary|secondary` (or the legacy words) in upsd.users. */
-  upsmon?: 'primary' | 'secondary' | 'master' | 'slave';
-  /** `actions = ...` lines, e.g. `['SET', 'FSD']`. */
-  actions?: readonly string[];
-  /** `instcmds = ...` lines, e.g. `['ALL']`. */
-  instcmds?: readonly string[];
-}
-
-export interface UpsdRigOptions {
-  /** UPSes to serve; default one UPS named `ups` like a Synology NAS ({@link SYNOLOGY_UPS}). */
-  upses?: readonly RigUps[];
-  /** Users; default {@link DEFAULT_RIG_USERS}. Replaces the defaults; use `extraUsers` to add. */
-  users?: readonly RigUser[];
-  /** Added to `users`. */
-  extraUsers?: readonly RigUser[];
-  /** upsd MAXAGE in seconds (default 15); small values (e.g. 3) make DATA-STALE tests fast. */
-  maxAge?: number;
-  /** Serve STARTTLS with an NSS cert db made by certutil (main/nut/README.md §3.4). */
-  tls?: boolean;
-  /** Address upsd listens on (default 127.0.0.1). Must be a local address of this host. */
-  listen?: string;
-  /** Fixed port; default: a free port picked at start (kept across restarts). */
-  port?: number;
-  /** Extra raw lines for upsd.conf (e.g. `DISABLE_WEAK_SSL true`, `MAXCONN 16`). */
-  upsdConfExtra?: readonly string[];
-  /** Number of `-D` flags for upsd (more log lines in {@link Rig.logs}). */
-  upsdDebug?: number;
-  /** How long start-up may take before failing (default 15 s). */
-  startTimeoutMs?: number;
-  /** Keep a warm driver set for the next rig/restart with the same UPSes (default true unless NUT_RIG_PREWARM=0). */
-  prewarm?: boolean;
-}
-
-/** Variables of the Synology seed's `upsc ups@nas` output (APC Back-UPS CS 350 via usbhid-ups). */
-export const SYNOLOGY_UPS_VARS: Readonly<Record<string, string>> = {
-  'battery.charge': '100',
-  'battery.charge.low': '10',
-  'battery.charge.warning': '50',
-  'battery.date': '2021/08/15',
-  'battery.mfr.date': '2021/08/15',
-  'battery.runtime': '3007',
-  'battery.runtime.low': '120',
-  'battery.temperature': '29.2',
-  'battery.type': 'PbAc',
-  'battery.voltage': '13.5',
-  'battery.voltage.nominal': '12.0',
-  'device.mfr': 'American Power Conversion',
-  'device.model': 'Back-UPS CS 350',
-  'device.serial': '4B0841P06334',
-  'device.type': 'ups',
-  'input.sensitivity': 'low',
-  'input.transfer.high': '278',
-  'input.transfer.low': '160',
-  'input.voltage': '234.0',
-  'input.voltage.nominal': '230',
-  'output.frequency': '50.0',
-  'output.voltage': '230.0',
-  'output.voltage.nominal': '230.0',
-  'ups.beeper.status': 'enabled',
-  'ups.delay.shutdown': '20',
-  'ups.delay.start': '30',
-  'ups.firmware': '807.q8.I',
-  'ups.firmware.aux': 'q8',
-  'ups.load': '16.0',
-  'ups.mfr': 'American Power Conversion',
-  'ups.mfr.date': '2008/10/07',
-  'ups.model': 'Back-UPS CS 350',
-  'ups.productid': '0002',
-  'ups.realpower.nominal': '210',
-  'ups.serial': '4B0841P06334',
-  'ups.status': 'OL',
-  'ups.test.result': 'No test initiated',
-  'ups.timer.reboot': '0',
-  'ups.timer.shutdown': '-1',
-  'ups.timer.start': '0',
-  'ups.vendorid': '051d',
-};
-
-/** Variables modelled on the Proxmox seed's `apc` (Back-UPS ES 700, offdelay 60, ondelay 70, lowbatt 80). */
-export const PROXMOX_APC_UPS_VARS: Readonly<Record<string, string>> = {
-  'battery.charge': '100',
-  'battery.charge.low': '80',
-  'battery.charge.warning': '50',
-  'battery.date': 'not set',
-  'battery.mfr.date': '2019/03/01',
-  'battery.runtime': '1620',
-  'battery.runtime.low': '120',
-  'battery.type': 'PbAc',
-  'battery.voltage': '13.6',
-  'battery.voltage.nominal': '12.0',
-  'device.mfr': 'American Power Conversion',
-  'device.model': 'Back-UPS ES 700G',
-  'device.serial': '5B1911T12345',
-  'device.type': 'ups',
-  'input.sensitivity': 'medium',
-  'input.transfer.high': '266',
-  'input.transfer.low': '180',
-  'input.voltage': '230.0',
-  'input.voltage.nominal': '230',
-  'ups.beeper.status': 'enabled',
-  'ups.delay.shutdown': '60',
-  'ups.delay.start': '70',
-  'ups.firmware': '871.O4 .I',
-  'ups.firmware.aux': 'O4',
-  'ups.load': '9',
-  'ups.mfr': 'American Power Conversion',
-  'ups.mfr.date': '2019/03/01',
-  'ups.model': 'Back-UPS ES 700G',
-  'ups.productid': '0002',
-  'ups.realpower.nominal': '405',
-  'ups.serial': '5B1911T12345',
-  'ups.status': 'OL',
-  'ups.test.result': 'No test initiated',
-  'ups.timer.reboot': '0',
-  'ups.timer.shutdown': '-1',
-  'ups.vendorid': '051d',
-};
-
-/** Synology DSM's UPS: always named `ups`. */
-export const SYNOLOGY_UPS: RigUps = {
-  name: 'ups',
-  desc: 'APC Back-UPS CS 350',
-  vars: SYNOLOGY_UPS_VARS,
-};
-/** The Proxmox seed's UPS `apc`. */
-export const PROXMOX_APC_UPS: RigUps = {
-  name: 'apc',
-  desc: 'APC Back-UPS ES 700',
-  vars: PROXMOX_APC_UPS_VARS,
-};
-
-/** Users like the seeds' (Synology `monuser`/`secret`, Proxmox `upsmonclient`) plus a primary and an admin. */
-export const RIG_USERS = {
-  /** Synology's hard-coded monitoring user, as a secondary. */
-  monuser: { name: 'monuser', password: 'secret', upsmon: 'secondary' },
-  /** The Proxmox guide's secondary user (plain password). */
-  upsmonclient: { name: 'upsmonclient', password: 'clientpass', upsmon: 'secondary' },
-  /** A primary (`upsmon primary`: LOGIN, PRIMARY/MASTER, FSD). */
-  monprimary: { name: 'monprimary', password: 'primarypass', upsmon: 'primary' },
-  /** SET, FSD and every instant command; cannot LOGIN. */
-  admin: { name: 'admin', password: 'adminpass', actions: ['SET', 'FSD'], instcmds: ['ALL'] },
-} as const satisfies Record<string, RigUser>;
-
-export const DEFAULT_RIG_USERS: readonly RigUser[] = Object.values(RIG_USERS);
-
-/** The rig's own control user (always added; never LOGINs, so it never shows in NUMLOGINS/LIST CLIENT). */
-export const RIG_CONTROL_USER = 'rigctl';
-
-const DEFAULT_POLL_INTERVAL = 30;
+// The rig's parts, one module each; importers keep using this module.
+export * from './upsd-rig-presets';
+export { makeTestCertificate } from './upsd-rig-certs';
+export { stopWarmDrivers, warmDriverPids } from './upsd-rig-drivers';
 
 // ---------------------------------------------------------------------------------------------
 // Rig handle
@@ -338,311 +173,6 @@ export async function startUpsdRig(options: UpsdRigOptions = {}): Promise<Rig> {
     });
   }
   return rig;
-}
-
-// ---------------------------------------------------------------------------------------------
-// TLS: NSS cert db made by certutil, cached per process and per SAN set
-
-interface CertBundle {
-  dir: string;
-  password: string;
-  nickname: string;
-  certPem: string;
-  fingerprint256: string;
-}
-
-const certCache = new Map<string, Promise<CertBundle>>();
-const CERT_NICKNAME = 'nut-test-server';
-
-async function certutil(args: string[]): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(NUT_BINARIES.certutil, args, { timeout: 30_000 });
-    return stdout;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    const hint = (error as { code?: string }).code === 'ENOENT' ? ' (install libnss3-tools)' : '';
-    throw new Error(
-      `certutil ${args.join(' ')} failed${hint}: ${stderr || (error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Creates (once per process and SAN set) an NSS db with a self-signed server certificate. */
-function getCertBundle(sans: readonly string[]): Promise<CertBundle> {
-  const key = sans.join(',');
-  let bundle = certCache.get(key);
-  if (!bundle) {
-    bundle = makeCertBundle(sans);
-    certCache.set(key, bundle);
-    bundle.catch(() => certCache.delete(key));
-  }
-  return bundle;
-}
-
-async function makeCertBundle(sans: readonly string[]): Promise<CertBundle> {
-  const dir = await makeTempDir('certs');
-  const password = randomBytes(12).toString('hex');
-  const pwFile = path.join(dir, 'pw.txt');
-  const noiseFile = path.join(dir, 'noise.bin');
-  const db = path.join(dir, 'db');
-  await fsp.mkdir(db, { mode: 0o700 });
-  await fsp.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
-  await fsp.writeFile(noiseFile, randomBytes(2048), { mode: 0o600 });
-  await certutil(['-N', '-d', `sql:${db}`, '-f', pwFile]);
-  // main/nut/README.md §3.4, with --extSAN instead of -8 so 127.0.0.1 is an IP SAN (Node checks IPs against IP SANs only).
-  await certutil([
-    '-S',
-    '-d',
-    `sql:${db}`,
-    '-n',
-    CERT_NICKNAME,
-    '-s',
-    'CN=localhost',
-    '-t',
-    'CT,,',
-    '-x',
-    '-k',
-    'rsa',
-    '-g',
-    '2048',
-    '-v',
-    '12',
-    '-f',
-    pwFile,
-    '-z',
-    noiseFile,
-    '--extSAN',
-    sans.join(','),
-  ]);
-  const certPem = await certutil(['-L', '-d', `sql:${db}`, '-n', CERT_NICKNAME, '-a']);
-  const fingerprint256 = new X509Certificate(certPem).fingerprint256;
-  return { dir: db, password, nickname: CERT_NICKNAME, certPem, fingerprint256 };
-}
-
-/**
- * A self-signed certificate made the same way as the TLS rig's (NSS certutil), for tests that need
- * a certificate other than the server's (e.g. a wrong CA). Cached per SAN list.
- */
-export async function makeTestCertificate(
-  sans: readonly string[] = ['dns:other.invalid'],
-): Promise<{ certPem: string; fingerprint256: string }> {
-  const bundle = await getCertBundle(sans);
-  return { certPem: bundle.certPem, fingerprint256: bundle.fingerprint256 };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Driver sets (the dummy-ups processes of one rig generation), with a per-process warm pool
-
-const UPS_NAME = /^[A-Za-z0-9._-]+$/;
-const VAR_NAME = /^[A-Za-z0-9._-]+$/;
-const SAFE_VALUE = /^[\x20-\x7e]*$/;
-
-function assertSafeValue(what: string, value: string): void {
-  if (!SAFE_VALUE.test(value) || /["\\#]/.test(value)) {
-    throw new Error(
-      `${what}: ${JSON.stringify(value)} must be printable ASCII without ", \\ or # (dummy-ups mangles them; main/nut/README.md §1.2)`,
-    );
-  }
-}
-
-/** ups.conf content for a set of UPSes whose `.dev` files live in `etcDir`. */
-function upsConf(upses: readonly RigUps[], etcDir: string): string {
-  return upses
-    .flatMap((ups) => [
-      ...dummyUpsSection(
-        { name: ups.name, desc: ups.desc, pollInterval: ups.pollInterval ?? DEFAULT_POLL_INTERVAL },
-        etcDir,
-      ),
-      '',
-    ])
-    .join('\n');
-}
-
-class DriverSet {
-  readonly drivers = new Map<string, ManagedProcess>();
-  /** The rig's own open connection to each driver (see {@link pingDriver}); closed after the driver exits. */
-  private readonly links = new Map<string, net.Socket>();
-  /** Lines logged before a rig adopted this set. */
-  private readonly early: string[] = [];
-  private sink: LogSink = (label, line) => {
-    if (this.early.length < 500) this.early.push(`[${label}] ${line}`);
-  };
-  ready: Promise<void> = Promise.resolve();
-
-  private constructor(
-    readonly key: string,
-    readonly dir: string,
-    readonly upses: readonly RigUps[],
-    private readonly timeoutMs: number,
-  ) {}
-
-  get etc(): string {
-    return path.join(this.dir, 'etc');
-  }
-
-  get state(): string {
-    return path.join(this.dir, 'state');
-  }
-
-  get env(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      NUT_CONFPATH: this.etc,
-      NUT_STATEPATH: this.state,
-      NUT_ALTPIDPATH: this.state,
-    };
-  }
-
-  /** Creates the files and starts every driver; `ready` resolves once all sockets exist. */
-  static async create(
-    key: string,
-    upses: readonly RigUps[],
-    timeoutMs: number,
-  ): Promise<DriverSet> {
-    const set = new DriverSet(key, await makeTempDir('drivers'), upses, timeoutMs);
-    await fsp.mkdir(set.etc, { mode: 0o750 });
-    await fsp.mkdir(set.state, { mode: 0o750 });
-    for (const ups of upses)
-      await fsp.writeFile(path.join(set.etc, `${ups.name}.dev`), dummyUpsDevFile(ups.vars ?? {}), {
-        mode: 0o640,
-      });
-    await fsp.writeFile(path.join(set.etc, 'ups.conf'), upsConf(upses, set.etc), { mode: 0o640 });
-    set.ready = Promise.all(upses.map((ups) => set.startDriver(ups.name))).then(() => undefined);
-    set.ready.catch(() => undefined); // observed by whoever adopts the set
-    return set;
-  }
-
-  /** Hands the set's output to a rig (replaying what was logged before). */
-  adopt(sink: LogSink): void {
-    for (const line of this.early.splice(0)) sink('warm', line);
-    this.sink = sink;
-    for (const driver of this.drivers.values()) driver.sink = sink;
-  }
-
-  get allRunning(): boolean {
-    return this.upses.every((ups) => this.drivers.get(ups.name)?.running === true);
-  }
-
-  /** Starts `dummy-ups -a <ups> -u root -F` and waits for its socket in the state dir. */
-  async startDriver(ups: string): Promise<void> {
-    const socketPath = path.join(this.state, `dummy-ups-${ups}`);
-    await fsp.rm(socketPath, { force: true });
-    const driver = new ManagedProcess(
-      `dummy-ups:${ups}`,
-      NUT_BINARIES.dummyUps,
-      ['-a', ups, '-u', 'root', '-F'],
-      {
-        env: this.env,
-        cwd: this.dir,
-        sink: (label, line) => this.sink(label, line),
-      },
-    );
-    this.drivers.set(ups, driver);
-    this.sink('rig', `started driver ${ups} (pid ${driver.pid}) in ${this.dir}`);
-    // dummy-ups creates its socket after its first update pass (which sleeps 1 s), then sleeps 1 s
-    // more before it serves the socket: it is ready once it answers PING on its socket with PONG.
-    const deadline = performance.now() + this.timeoutMs;
-    await waitFor(
-      () => {
-        if (!driver.running)
-          throw new Error(
-            `dummy-ups for ${ups} exited during start-up (code ${String(driver.exitCode)})`,
-          );
-        return fs.existsSync(socketPath);
-      },
-      { timeoutMs: this.timeoutMs, intervalMs: 10, description: `driver socket ${socketPath}` },
-    );
-    const link = await pingDriver(socketPath, Math.max(1_000, deadline - performance.now()));
-    link.unref();
-    this.links.set(ups, link);
-    void driver.exited.then(() => link.destroy());
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([...this.drivers.values()].map((driver) => driver.stop()));
-    await removeTempDir(this.dir);
-  }
-}
-
-/** Warm (pre-started, unused) driver sets by UPS configuration; at most one per configuration. */
-const warmSets = new Map<string, Promise<DriverSet>>();
-const MAX_WARM_SETS = 4;
-
-function prewarmEnabled(option: boolean | undefined): boolean {
-  return option ?? process.env.NUT_RIG_PREWARM !== '0';
-}
-
-function driverSetKey(upses: readonly RigUps[]): string {
-  return createHash('sha256').update(JSON.stringify(upses)).digest('hex');
-}
-
-function discard(set: Promise<DriverSet>): void {
-  set.then((s) => s.stop()).catch(() => undefined);
-}
-
-function startWarmSet(key: string, upses: readonly RigUps[], timeoutMs: number): void {
-  if (warmSets.has(key)) return;
-  if (warmSets.size >= MAX_WARM_SETS) {
-    const [oldestKey, oldest] = warmSets.entries().next().value as [string, Promise<DriverSet>];
-    warmSets.delete(oldestKey);
-    discard(oldest);
-  }
-  const set = DriverSet.create(key, upses, timeoutMs);
-  set.catch(() => undefined);
-  warmSets.set(key, set);
-}
-
-/** A started driver set for these UPSes: a warm one when available (then a replacement is warmed). */
-async function acquireDriverSet(
-  upses: readonly RigUps[],
-  options: { prewarm: boolean; timeoutMs: number; sink: LogSink },
-): Promise<{ set: DriverSet; warm: boolean }> {
-  const key = driverSetKey(upses);
-  const pending = warmSets.get(key);
-  warmSets.delete(key);
-  // Start the replacement right away, so it is warm by the time a test calls restart().
-  if (options.prewarm) startWarmSet(key, upses, options.timeoutMs);
-  let result: { set: DriverSet; warm: boolean } | undefined;
-  if (pending) {
-    let warm: DriverSet | undefined;
-    try {
-      warm = await pending;
-      warm.adopt(options.sink);
-      await warm.ready;
-      if (warm.allRunning) result = { set: warm, warm: true };
-      else await warm.stop();
-    } catch {
-      await warm?.stop().catch(() => undefined);
-    }
-  }
-  if (!result) {
-    const set = await DriverSet.create(key, upses, options.timeoutMs);
-    set.adopt(options.sink);
-    try {
-      await set.ready;
-    } catch (error) {
-      await set.stop().catch(() => undefined);
-      throw error;
-    }
-    result = { set, warm: false };
-  }
-  return result;
-}
-
-/** Ends every warm (pre-started, unused) driver set of this process. Rigs in use are not affected. */
-export async function stopWarmDrivers(): Promise<void> {
-  const sets = [...warmSets.values()];
-  warmSets.clear();
-  await Promise.all(sets.map(async (set) => (await set.catch(() => undefined))?.stop()));
-}
-
-/** pids of the warm driver sets' running processes (for leak checks). */
-export async function warmDriverPids(): Promise<number[]> {
-  const sets = await Promise.all([...warmSets.values()].map((set) => set.catch(() => undefined)));
-  return sets.flatMap((set) =>
-    set ? [...set.drivers.values()].filter((d) => d.running).map((d) => d.pid) : [],
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
