@@ -221,6 +221,12 @@ export const NotificationsSchema = z.object({
 });
 
 export const HistorySchema = z.object({
+  /**
+   * false: no history file — the event log, the alert outbox and FSD test reports are kept in
+   * memory only until the process stops, no metrics samples are kept, and SQLite is never loaded
+   * (less memory on small machines). Read at start; a change takes effect at the next start.
+   */
+  enabled: z.boolean().default(true),
   retentionDays: z.number().int().min(1).max(3650).default(30),
   maxEvents: z.number().int().min(1000).max(10_000_000).default(200_000),
   sampleSeconds: seconds(1, 3600, 5),

@@ -11,7 +11,7 @@ import type { ChannelTestResult } from '../../shared/ipc';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, Logger, SecretStore } from '../platform/ports';
 import { resolveSecret } from '../platform/passwords';
-import type { HistoryStore } from '../history/history-store';
+import type { HistoryLog } from '../history/history-log';
 import { createEmailTransport } from './email-channel';
 import {
   createGotifyTransport,
@@ -36,7 +36,7 @@ export type TransportFactory = (
 export interface AlertServiceDeps {
   clock: Clock;
   logger: Logger;
-  history: HistoryStore;
+  history: HistoryLog;
   secrets: SecretStore | null;
   /** Secrets read for channels are masked like NUT passwords (hook output, config writes). */
   rememberSecret: (value: string) => void;

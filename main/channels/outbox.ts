@@ -9,7 +9,7 @@
 import type { Alert, ChannelStatus } from '../../shared/channels';
 import type { StoredEvent } from '../../shared/history';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
-import type { HistoryStore, OutboxRow } from '../history/history-store';
+import type { HistoryLog, OutboxRow } from '../history/history-log';
 import { type ChannelTransport, DeliveryError } from './transport';
 
 export interface OutboxChannel {
@@ -21,7 +21,7 @@ export interface OutboxChannel {
 }
 
 export interface OutboxDeps {
-  store: HistoryStore;
+  store: HistoryLog;
   clock: Clock;
   logger: Logger;
   channels: () => ReadonlyMap<string, OutboxChannel>;

@@ -29,7 +29,9 @@ import { whatIf } from '../what-if/what-if';
 import { validateConfig } from '../config/config-validate';
 import { mergeImported } from '../config/import-merge';
 import { importUpsmonConfInSlices } from '../config/upsmon-import';
-import { HistoryLockedError, HistoryStore } from '../history/history-store';
+import type { HistoryLog } from '../history/history-log';
+import { MemoryHistory } from '../history/memory-history';
+import { HistoryLockedError } from '../history/owner-lock';
 import { ReverseDnsCache } from '../monitor/reverse-dns';
 import { MonitorService } from '../monitor/monitor-service';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
@@ -142,18 +144,31 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     logger,
   };
   let historyProblem: string | null = null;
-  let history: HistoryStore;
-  try {
-    history = HistoryStore.open(
-      deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'),
-      historyOptions,
+  let history: HistoryLog;
+  // Read at start only: the store (and SQLite with it) is not swapped while running.
+  const historyEnabled = config.history.enabled;
+  if (!historyEnabled) {
+    // SQLite's WebAssembly is never loaded (main/history/memory-history.ts says what still works).
+    history = new MemoryHistory(historyOptions);
+    logger.log(
+      'info',
+      'history is off (history.enabled: false): events and queued alerts are kept in memory only, no samples',
     );
-  } catch (error) {
-    if (!(error instanceof HistoryLockedError)) throw error;
-    // Another NUT Sentinel (e.g. the agent) owns this data folder: monitor anyway, keep history in memory.
-    historyProblem = `${error.message} History is kept in memory only until that process stops.`;
-    logger.log('warn', historyProblem);
-    history = HistoryStore.open(':memory:', historyOptions);
+  } else {
+    // Loaded only when history is on: importing it compiles SQLite's WebAssembly.
+    const { HistoryStore } = await import('../history/history-store');
+    try {
+      history = HistoryStore.open(
+        deps.historyInMemory ? ':memory:' : path.join(deps.dataDir, 'history.sqlite3'),
+        historyOptions,
+      );
+    } catch (error) {
+      if (!(error instanceof HistoryLockedError)) throw error;
+      // Another NUT Sentinel (e.g. the agent) owns this data folder: monitor anyway, keep history in memory.
+      historyProblem = `${error.message} History is kept in memory only until that process stops.`;
+      logger.log('warn', historyProblem);
+      history = HistoryStore.open(':memory:', historyOptions);
+    }
   }
 
   const recorder = new RecordingNotifier({
@@ -286,8 +301,19 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const persist = async (next: Config): Promise<void> => {
     await saveConfig(deps.configPath, next, { secretValues: [...knownSecrets] });
+    const historyToggled = next.history.enabled !== config.history.enabled;
     config = next;
     configProblem = null;
+    if (historyToggled)
+      recordSystem(
+        'history-restart-needed',
+        'info',
+        next.history.enabled === historyEnabled
+          ? `History is ${historyEnabled ? 'on' : 'off'} again, as it runs now: nothing changes.`
+          : next.history.enabled
+            ? 'History was turned on: it starts recording to its file at the next start of NUT Sentinel.'
+            : 'History was turned off: it stops using its file at the next start of NUT Sentinel (until then it keeps recording).',
+      );
     history.setLimits({
       retentionDays: next.history.retentionDays,
       maxEvents: next.history.maxEvents,

@@ -36,7 +36,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import {
   EventQuerySchema,
   SampleQuerySchema,
@@ -51,6 +50,15 @@ import {
 } from '../../shared/history';
 import { systemClock } from '../platform/node-ports';
 import type { Clock, Logger, TimerHandle } from '../platform/ports';
+import {
+  FsdReportHeaderSchema,
+  type FsdReportHeader,
+  type HistoryLog,
+  type OutboxRow,
+  type OutboxState,
+  type PruneResult,
+  type StoredOutageRow,
+} from './history-log';
 import { NewerSchemaError, SCHEMA_VERSION, migrate, userVersion } from './migrations';
 import { HistoryLockedError, acquireOwnerLock, vfsLockDirPath, type OwnerLock } from './owner-lock';
 import {
@@ -67,6 +75,15 @@ import {
 } from './sqlite';
 
 export { HistoryLockedError } from './owner-lock';
+export {
+  FsdReportHeaderSchema,
+  type FsdReportHeader,
+  type HistoryLog,
+  type OutboxRow,
+  type OutboxState,
+  type PruneResult,
+  type StoredOutageRow,
+} from './history-log';
 
 const DAY_MS = 86_400_000;
 /** `HistoryStore.open(':memory:', …)`: a store that keeps nothing on disk, on purpose. */
@@ -112,20 +129,6 @@ export interface HistoryRecovery {
   inMemory: boolean;
 }
 
-export type OutboxState = 'pending' | 'delivered' | 'failed';
-
-export interface OutboxRow {
-  id: number;
-  key: string;
-  channel: string;
-  createdAt: number;
-  message: string;
-  state: OutboxState;
-  attempts: number;
-  nextAt: number;
-  lastError: string | null;
-}
-
 function rowToOutbox(row: Row): OutboxRow {
   return {
     id: asNumber(row.id) ?? 0,
@@ -138,14 +141,6 @@ function rowToOutbox(row: Row): OutboxRow {
     nextAt: asNumber(row.next_at) ?? 0,
     lastError: asString(row.last_error),
   };
-}
-
-export interface PruneResult {
-  events: number;
-  samples: number;
-  fsdReports: number;
-  /** Pages handed back to the file system by incremental vacuum. */
-  freedPages: number;
 }
 
 export interface HistoryStats {
@@ -174,17 +169,6 @@ export interface HistoryStats {
 /** Outage records kept (newest first); not pruned by age, so a battery's whole life stays comparable. */
 const MAX_OUTAGES = 20_000;
 
-/** One row of the `outages` table: the record and the tracker state are main/outages' own JSON. */
-export interface StoredOutageRow {
-  id: string;
-  monitorId: string;
-  startedAt: number;
-  endedAt: number | null;
-  record: unknown;
-  /** The tracker's running state while the outage is in progress; null once it ended. */
-  openState: unknown;
-}
-
 function parseJson(value: SqlValue | undefined): unknown {
   if (typeof value !== 'string') return undefined;
   try {
@@ -193,14 +177,6 @@ function parseJson(value: SqlValue | undefined): unknown {
     return undefined;
   }
 }
-
-/** What every FSD report carries; the rest of it is the FSD test feature's own JSON. */
-export const FsdReportHeaderSchema = z.looseObject({
-  id: z.string().min(1),
-  at: z.number(),
-  monitorId: z.string(),
-});
-export type FsdReportHeader = z.infer<typeof FsdReportHeaderSchema>;
 
 interface EventRow {
   id: SqlValue;
@@ -391,7 +367,7 @@ function moveAside(filePath: string, label: string, now: number): string | null 
   return target;
 }
 
-export class HistoryStore {
+export class HistoryStore implements HistoryLog {
   /** Recoveries done so far (at open, or later when the file turned out to be corrupt). */
   readonly recoveries: HistoryRecovery[] = [];
 

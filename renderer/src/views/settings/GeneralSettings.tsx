@@ -45,7 +45,11 @@ export function GeneralSettings() {
             )}
           </Field>
         );
-        const history = (key: keyof Value['history'], label: string, hint?: string) => (
+        const history = (
+          key: Exclude<keyof Value['history'], 'enabled'>,
+          label: string,
+          hint?: string,
+        ) => (
           <Field
             label={label}
             hint={hint}
@@ -96,6 +100,15 @@ export function GeneralSettings() {
             </section>
             <section className="form-section">
               <h2>History</h2>
+              <Switch
+                checked={v.history.enabled}
+                onChange={(enabled) =>
+                  form.update((x) => ({ ...x, history: { ...x.history, enabled } }))
+                }
+                label="Keep a history file (charts, event log across restarts, alerts that survive a restart)"
+                hint="Off: nothing is written to disk and less memory is used; the event log and queued alerts are kept in memory until NUT Sentinel stops, charts stay empty. Takes effect at the next start."
+                testId="history-enabled"
+              />
               <div className="form-grid three">
                 {history('retentionDays', 'Keep for (days)')}
                 {history('sampleSeconds', 'Sample every (s)')}
