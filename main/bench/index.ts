@@ -42,7 +42,7 @@ const BENCHES: BenchEntry[] = [
   {
     name: 'agent',
     description:
-      'CPU and peak RSS of the built headless agent (node out/main/cli.js, separate process) monitoring 0, 1 and 20 UPSes for 60 s (needs root, nut-server)',
+      'CPU and peak RSS of the built headless agent (the self-contained one as installed from its archive when built, else node out/main/cli.js; a separate process) monitoring 0, 1 and 20 UPSes, and 20 with history off, for 60 s each, against the targets (needs root, nut-server)',
     run: async () => (await import('./agent.bench.js')).benchAgent(),
   },
   {
