@@ -11,7 +11,16 @@ import type { ConfigInput } from '../../shared/config';
 import type { Logger } from '../platform/ports';
 import { canRunNutDaemons } from './nut-daemons';
 import { startRealDemoMaster } from './real-master';
-import { DEMO_MONITOR_USER, DEMO_SCRIPT, startSimulatedMaster } from './simulated-master';
+import {
+  DEMO_MONITOR_USER,
+  DEMO_SCRIPT,
+  demoReadings,
+  demoVariables,
+  startSimulatedMaster,
+} from './simulated-master';
+
+/** How often the real-upsd demo moves its readings along the battery curve. */
+const PLAY_STEP_MS = 2_000;
 
 export interface Demo {
   configPath: string;
@@ -89,22 +98,27 @@ async function playOnRealMaster(
   const master = await startRealDemoMaster(logger);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  const play = async (index: number): Promise<void> => {
+  const started = Date.now();
+  const sent = new Map<string, string>();
+  // The same battery curve as the simulated master, through SET VAR every 2 s (only what changed).
+  const play = async (): Promise<void> => {
     if (stopped) return;
-    const phase = DEMO_SCRIPT[index % DEMO_SCRIPT.length]!;
     try {
-      await master.setVar('ups.status', phase.status);
-      await master.setVar('battery.charge', String(phase.charge[1]));
-      await master.setVar('input.voltage', phase.inputVoltage.toFixed(1));
+      const vars = demoVariables(demoReadings(DEMO_SCRIPT, Date.now() - started));
+      for (const [name, value] of Object.entries(vars)) {
+        if (sent.get(name) === value) continue;
+        await master.setVar(name, value);
+        sent.set(name, value);
+      }
     } catch (error) {
       logger.log(
         'warn',
-        `demo: could not set the next phase: ${error instanceof Error ? error.message : String(error)}`,
+        `demo: could not set the next readings: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
-    timer = setTimeout(() => void play(index + 1), phase.seconds * 1000);
+    if (!stopped) timer = setTimeout(() => void play(), PLAY_STEP_MS);
   };
-  void play(0);
+  void play();
   return {
     host: master.host,
     port: master.port,

@@ -22,7 +22,13 @@ import {
   removeTempDir,
   waitFor,
 } from './nut-daemons';
-import { DEMO_MONITOR_USER, DEMO_SCRIPT, DEMO_STATIC_VARS } from './simulated-master';
+import {
+  DEMO_MONITOR_USER,
+  DEMO_SCRIPT,
+  DEMO_STATIC_VARS,
+  demoReadings,
+  demoVariables,
+} from './simulated-master';
 
 export interface RealDemoMaster {
   readonly host: string;
@@ -55,13 +61,9 @@ export async function startRealDemoMaster(logger: Logger): Promise<RealDemoMaste
   try {
     await fsp.mkdir(etc, { mode: 0o750 });
     await fsp.mkdir(state, { mode: 0o750 });
-    const first = DEMO_SCRIPT[0]!;
     const vars = {
       ...DEMO_STATIC_VARS,
-      'ups.status': first.status,
-      'battery.charge': String(first.charge[0]),
-      'input.voltage': first.inputVoltage.toFixed(1),
-      'ups.load': String(first.load),
+      ...demoVariables(demoReadings(DEMO_SCRIPT, 0)),
     };
     await fsp.writeFile(path.join(etc, `${UPS}.dev`), dummyUpsDevFile(vars), { mode: 0o640 });
     await fsp.writeFile(

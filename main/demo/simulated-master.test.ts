@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
-import { DEMO_SCRIPT, type SimulatedMaster, startSimulatedMaster } from './simulated-master';
+import {
+  DEMO_SCRIPT,
+  type SimulatedMaster,
+  demoReadings,
+  demoRuntimeAtFull,
+  startSimulatedMaster,
+} from './simulated-master';
 
 // The demo master must be a believable NUT server for our own client: the same calls a
 // secondary session makes, the same errors for wrong credentials and names.
@@ -62,5 +68,60 @@ describe('simulated demo master', () => {
     expect(during.get('input.voltage')).toBe('0.0');
     now = (online!.seconds + cut!.seconds + 1) * 1000;
     expect(master.variables().get('ups.status')).toBe('OL CHRG');
+  });
+});
+
+describe('the demo battery curve', () => {
+  const cycleMs = DEMO_SCRIPT.reduce((sum, p) => sum + p.seconds, 0) * 1000;
+  // Every 250 ms over two loops.
+  const curve = Array.from({ length: (2 * cycleMs) / 250 + 1 }, (_, i) => ({
+    t: i * 250,
+    ...demoReadings(DEMO_SCRIPT, i * 250),
+  }));
+
+  it('on battery, charge and runtime fall at every step; on line they recover to full', () => {
+    let onBattery = 0;
+    let charging = 0;
+    for (let i = 1; i < curve.length; i++) {
+      const [a, b] = [curve[i - 1]!, curve[i]!];
+      if (a.status !== b.status) continue;
+      if (b.status === 'OB DISCHRG') {
+        onBattery += 1;
+        expect(b.charge).toBeLessThan(a.charge);
+        expect(b.runtime).toBeLessThan(a.runtime);
+      }
+      if (b.status === 'OL CHRG') {
+        charging += 1;
+        expect(b.charge).toBeGreaterThan(a.charge);
+      }
+      if (b.status === 'OL') expect(b.charge).toBe(100);
+    }
+    expect(onBattery).toBeGreaterThan(100);
+    expect(charging).toBeGreaterThan(100);
+    const lowest = Math.min(...curve.map((p) => p.charge));
+    // A visible discharge, never down to low battery (the demo shuts nothing down).
+    expect(lowest).toBeGreaterThan(50);
+    expect(lowest).toBeLessThan(75);
+  });
+
+  it('is smooth: no jump between steps, across phases and loops alike', () => {
+    for (let i = 1; i < curve.length; i++) {
+      const [a, b] = [curve[i - 1]!, curve[i]!];
+      expect(Math.abs(b.charge - a.charge), `charge at ${b.t} ms`).toBeLessThan(1);
+      expect(Math.abs(b.load - a.load), `load at ${b.t} ms`).toBeLessThan(0.5);
+    }
+    // Runtime follows the charge: within a phase it moves by little per step.
+    for (let i = 1; i < curve.length; i++) {
+      const [a, b] = [curve[i - 1]!, curve[i]!];
+      if (a.status === b.status)
+        expect(Math.abs(b.runtime - a.runtime) / a.runtime).toBeLessThan(0.02);
+    }
+  });
+
+  it('promises less runtime at a higher load: the charge’s share of the full-charge runtime at that load', () => {
+    expect(demoRuntimeAtFull(48)).toBeLessThan(demoRuntimeAtFull(24) / 2);
+    const during = demoReadings(DEMO_SCRIPT, (DEMO_SCRIPT[0]!.seconds + 10) * 1000);
+    expect(during.status).toBe('OB DISCHRG');
+    expect(during.runtime).toBeCloseTo((during.charge / 100) * demoRuntimeAtFull(during.load));
   });
 });

@@ -10,18 +10,119 @@ export interface DemoPhase {
   /** Seconds this phase lasts. */
   seconds: number;
   status: string;
-  /** Battery charge at the start and the end of the phase (linear in between). */
-  charge: [number, number];
-  load: number;
+  /** `full`: holds 100 %; `discharging`: on battery, drains with the load; `charging`: back to 100 % by the phase's end. */
+  battery: 'full' | 'discharging' | 'charging';
   inputVoltage: number;
 }
 
 /** On line, a 40 s power cut (battery draining), power back and recharging. No low battery: the demo never shuts anything down. */
 export const DEMO_SCRIPT: readonly DemoPhase[] = [
-  { seconds: 20, status: 'OL', charge: [100, 100], load: 23, inputVoltage: 231 },
-  { seconds: 40, status: 'OB DISCHRG', charge: [100, 62], load: 25, inputVoltage: 0 },
-  { seconds: 40, status: 'OL CHRG', charge: [62, 90], load: 23, inputVoltage: 229 },
+  { seconds: 20, status: 'OL', battery: 'full', inputVoltage: 231 },
+  { seconds: 40, status: 'OB DISCHRG', battery: 'discharging', inputVoltage: 0 },
+  { seconds: 40, status: 'OL CHRG', battery: 'charging', inputVoltage: 229 },
 ];
+
+/**
+ * The demo UPS's battery model. The load wanders slowly around 24 %, one swing per loop (what
+ * the protected machines draw, on line or not). On battery the charge falls in proportion to the load (a faster drain
+ * at a higher load); the runtime estimate is the charge's share of the full-charge runtime at
+ * the current load, which shrinks faster than the load grows (Peukert-like exponent 1.2). On line
+ * the charge comes back to 100 % with the taper of a real charger, reaching it as the phase ends,
+ * so the loop is continuous: nothing jumps from one second to the next.
+ */
+export const DEMO_BATTERY = {
+  loadBase: 24,
+  /** One slow swing per loop of the script (so the loop joins up without a jump). */
+  loadSwing: 2,
+  /** Charge lost per second per % of load on battery (100 → about 63 % in the 40 s cut). */
+  drainPerLoadSecond: 0.038,
+  /** Full-charge runtime at the base load, seconds. */
+  fullRuntimeSeconds: 2400,
+  peukert: 1.2,
+} as const;
+
+export interface DemoReadings {
+  status: string;
+  charge: number;
+  runtime: number;
+  load: number;
+  inputVoltage: number;
+}
+
+/** The load at t seconds into a loop of `period` seconds. */
+function demoLoad(t: number, period: number): number {
+  const b = DEMO_BATTERY;
+  return b.loadBase + b.loadSwing * Math.sin((2 * Math.PI * t) / period);
+}
+
+/** ∫ load dt from t0 to t1 (closed form of the sine). */
+function loadIntegral(t0: number, t1: number, period: number): number {
+  const b = DEMO_BATTERY;
+  const w = (2 * Math.PI) / period;
+  const f = (t: number) => b.loadBase * t - (b.loadSwing / w) * Math.cos(w * t);
+  return f(t1) - f(t0);
+}
+
+/** Full-charge runtime at this load, seconds. */
+export function demoRuntimeAtFull(load: number): number {
+  const b = DEMO_BATTERY;
+  return b.fullRuntimeSeconds * (b.loadBase / Math.max(1, load)) ** b.peukert;
+}
+
+/** What the demo UPS reports `elapsedMs` after the demo started (the script loops). Pure. */
+export function demoReadings(script: readonly DemoPhase[], elapsedMs: number): DemoReadings {
+  const cycleSeconds = script.reduce((sum, p) => sum + p.seconds, 0);
+  const t = (((elapsedMs / 1000) % cycleSeconds) + cycleSeconds) % cycleSeconds;
+  // Each phase starts from the charge the previous one ended with.
+  let charge = 100;
+  let start = 0;
+  for (const phase of script) {
+    const end = start + phase.seconds;
+    const inPhase = t < end;
+    const until = inPhase ? t : end;
+    if (phase.battery === 'full') charge = 100;
+    else if (phase.battery === 'discharging')
+      charge = Math.max(
+        0,
+        charge - DEMO_BATTERY.drainPerLoadSecond * loadIntegral(start, until, cycleSeconds),
+      );
+    else {
+      const p = (until - start) / phase.seconds;
+      charge = charge + (100 - charge) * (1 - (1 - p) ** 2);
+    }
+    if (inPhase) {
+      const load = demoLoad(t, cycleSeconds);
+      return {
+        status: phase.status,
+        charge,
+        runtime: (charge / 100) * demoRuntimeAtFull(load),
+        load,
+        inputVoltage: phase.inputVoltage,
+      };
+    }
+    start = end;
+  }
+  const load = demoLoad(t, cycleSeconds);
+  const last = script.at(-1)!;
+  return {
+    status: last.status,
+    charge,
+    runtime: (charge / 100) * demoRuntimeAtFull(load),
+    load,
+    inputVoltage: last.inputVoltage,
+  };
+}
+
+/** The readings as NUT variables (integer charge and runtime, like most UPSes; one decimal of load). */
+export function demoVariables(readings: DemoReadings): Record<string, string> {
+  return {
+    'ups.status': readings.status,
+    'battery.charge': String(Math.round(readings.charge)),
+    'battery.runtime': String(Math.round(readings.runtime)),
+    'ups.load': readings.load.toFixed(1),
+    'input.voltage': readings.inputVoltage.toFixed(1),
+  };
+}
 
 /** The secondary the demo config logs in as, on either master (the Synology defaults). */
 export const DEMO_MONITOR_USER = { name: 'monuser', password: 'secret' } as const;
@@ -87,27 +188,15 @@ export async function startSimulatedMaster(
   const script = options.script ?? DEMO_SCRIPT;
   const now = options.now ?? Date.now;
   const started = now();
-  const cycle = script.reduce((sum, p) => sum + p.seconds, 0) * 1000;
   const logins = new Map<net.Socket, string>();
 
   const variables = (): Map<string, string> => {
-    let t = (now() - started) % cycle;
-    let phase = script[0]!;
-    for (const p of script) {
-      phase = p;
-      if (t < p.seconds * 1000) break;
-      t -= p.seconds * 1000;
-    }
-    const progress = Math.min(1, t / (phase.seconds * 1000));
-    const charge = phase.charge[0] + (phase.charge[1] - phase.charge[0]) * progress;
     const vars = new Map<string, string>(Object.entries(DEMO_STATIC_VARS));
-    vars.set('battery.charge', String(Math.round(charge)));
-    // About 40 min at full charge and this load.
-    vars.set('battery.runtime', String(Math.round(charge * 24)));
-    vars.set('input.voltage', phase.inputVoltage.toFixed(1));
+    for (const [name, value] of Object.entries(
+      demoVariables(demoReadings(script, now() - started)),
+    ))
+      vars.set(name, value);
     vars.set('output.voltage', '230.0');
-    vars.set('ups.load', String(phase.load));
-    vars.set('ups.status', phase.status);
     return new Map([...vars.entries()].sort(([a], [b]) => a.localeCompare(b)));
   };
 
