@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { HISTORY_RANGES, chartMarkers, exactValue, historyWindow } from './history-range';
+import {
+  HISTORY_RANGES,
+  chartMarkers,
+  exactValue,
+  firstReadingAt,
+  historyWindow,
+} from './history-range';
 
 const HOUR = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -35,6 +41,31 @@ describe('historyWindow', () => {
     expect(
       historyWindow({ rangeMs: 24 * HOUR, picked: true, firstSampleAt: NOW - HOUR, now: NOW }),
     ).toEqual(whole);
+  });
+});
+
+describe('firstReadingAt', () => {
+  it('skips samples without any reading (taken while still connecting)', () => {
+    const empty = { charge: null, runtime: null, load: null, inputVoltage: null };
+    expect(
+      firstReadingAt([
+        { at: 1, ...empty },
+        { at: 2, ...empty, load: 12 },
+      ]),
+    ).toBe(2);
+    expect(firstReadingAt([{ at: 1, ...empty }])).toBeNull();
+  });
+
+  it('a longer shortest window for the sparkline', () => {
+    expect(
+      historyWindow({
+        rangeMs: HOUR,
+        picked: false,
+        firstSampleAt: NOW - 60_000,
+        now: NOW,
+        minSpanMs: 5 * 60_000,
+      }),
+    ).toEqual({ from: NOW - 5 * 60_000, to: NOW, sinceFirstSample: true });
   });
 });
 

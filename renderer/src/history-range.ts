@@ -2,7 +2,7 @@
  * The History tab's time window and event markers. Pure (unit-tested): the panel queries, these
  * decide what is shown.
  */
-import type { Metric, StoredEvent } from '../../shared/history';
+import type { Metric, MetricSample, StoredEvent } from '../../shared/history';
 
 export const HISTORY_RANGES = [
   { value: '15m', label: '15 min', ms: 15 * 60_000, refreshMs: 5_000 },
@@ -25,13 +25,24 @@ export function historyWindow(input: {
   /** Epoch ms of the first sample in the range, null without samples. */
   firstSampleAt: number | null;
   now: number;
+  /** The shortest window shown (default a minute, so a first sample seconds old still gives a readable axis). */
+  minSpanMs?: number;
 }): { from: number; to: number; sinceFirstSample: boolean } {
   const from = input.now - input.rangeMs;
   if (input.picked || input.firstSampleAt === null || input.firstSampleAt <= from)
     return { from, to: input.now, sinceFirstSample: false };
-  // At least a minute, so a first sample seconds old still gives a readable axis.
-  const start = Math.min(input.firstSampleAt, input.now - 60_000);
+  const start = Math.min(input.firstSampleAt, input.now - (input.minSpanMs ?? 60_000));
   return { from: start, to: input.now, sinceFirstSample: true };
+}
+
+/** The first sample that holds a reading (a sample taken while still connecting holds none). */
+export function firstReadingAt(
+  samples: readonly Pick<MetricSample, 'at' | 'charge' | 'runtime' | 'load' | 'inputVoltage'>[],
+): number | null {
+  const first = samples.find(
+    (s) => s.charge !== null || s.runtime !== null || s.load !== null || s.inputVoltage !== null,
+  );
+  return first?.at ?? null;
 }
 
 /** The events drawn on the time axis. SHUTDOWN is a host event (monitorId `*`). */

@@ -137,10 +137,17 @@ function placeMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
   }
 }
 
-/** Axis labels in the user's locale: times for a day or less, weekdays beyond. */
+const secondsFmt = new Intl.DateTimeFormat(undefined, {
+  hour: 'numeric',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** Axis labels in the user's locale: seconds for a few minutes, times for a day or less, weekdays beyond. */
 function timeLabels(splits: number[], spanMs: number): string[] {
   return splits.map((s) => {
     const d = new Date(s * 1000);
+    if (spanMs <= 10 * 60_000) return secondsFmt.format(d);
     if (spanMs <= 36 * 3_600_000) return timeFmt.format(d);
     return d.getHours() === 0 && d.getMinutes() === 0 ? dayFmt.format(d) : fullFmt.format(d);
   });

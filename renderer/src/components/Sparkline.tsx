@@ -1,24 +1,31 @@
 /**
  * The card's last hour: battery charge and load (both in %) as a small SVG sparkline from the
- * history store. One query per card every 30 s (bucketed to at most 120 points), drawn only when
+ * history store (like the History tab's default range, it starts at the first reading when
+ * there is less than an hour, at least 5 min). One query per card every 30 s (every 5 s until there is a line to draw: a new
+ * master's first minute shows up promptly), bucketed to at most 120 points, drawn only when
  * the data changes — status pushes every second do not touch it. Gaps stay gaps.
  */
 import { memo, useEffect, useMemo, useState } from 'react';
 import { type MetricSample, sampleBucketMs } from '../../../shared/history';
 import { api } from '../api';
+import { firstReadingAt, historyWindow } from '../history-range';
 import { sparklineGeometry } from '../ups-facts';
 
 const HOUR_MS = 3_600_000;
 const REFRESH_MS = 30_000;
+const REFRESH_EMPTY_MS = 5_000;
 const MAX_POINTS = 120;
 const WIDTH = 240;
 const HEIGHT = 36;
+
+const MIN_SPAN_MS = 5 * 60_000;
 
 interface Window {
   samples: MetricSample[];
   from: number;
   to: number;
   stepMs: number;
+  sinceFirstSample: boolean;
 }
 
 function useLastHour(monitorId: string): { data: Window | null; failed: boolean } {
@@ -28,6 +35,10 @@ function useLastHour(monitorId: string): { data: Window | null; failed: boolean 
   });
   useEffect(() => {
     let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const next = (points: number) => {
+      if (!cancelled) timer = setTimeout(load, points >= 2 ? REFRESH_MS : REFRESH_EMPTY_MS);
+    };
     const load = () => {
       const to = Date.now();
       const from = to - HOUR_MS;
@@ -38,15 +49,35 @@ function useLastHour(monitorId: string): { data: Window | null; failed: boolean 
           const bucket = sampleBucketMs(from, to, MAX_POINTS);
           // Raw samples (fewer than the cap) are as far apart as the sampling interval.
           const stepMs = samples.length < MAX_POINTS ? medianStep(samples) || bucket : bucket;
-          setState({ data: { samples, from, to, stepMs }, failed: false });
+          const window = historyWindow({
+            rangeMs: HOUR_MS,
+            picked: false,
+            firstSampleAt: firstReadingAt(samples),
+            now: to,
+            minSpanMs: MIN_SPAN_MS,
+          });
+          setState({
+            data: {
+              samples,
+              from: window.from,
+              to,
+              stepMs,
+              sinceFirstSample: window.sinceFirstSample,
+            },
+            failed: false,
+          });
+          next(samples.length);
         })
-        .catch(() => !cancelled && setState((s) => ({ ...s, failed: true })));
+        .catch(() => {
+          if (cancelled) return;
+          setState((s) => ({ ...s, failed: true }));
+          next(0);
+        });
     };
     load();
-    const timer = setInterval(load, REFRESH_MS);
     return () => {
       cancelled = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [monitorId]);
   return state;
@@ -83,13 +114,17 @@ export const Sparkline = memo(function Sparkline({ monitorId }: { monitorId: str
   const charge = data ? range(data.samples.map((s) => s.charge)) : null;
   const load = data ? range(data.samples.map((s) => s.load)) : null;
   const empty = geometry !== null && geometry.points.charge + geometry.points.load === 0;
+  const period =
+    data?.sinceFirstSample === true
+      ? `Last ${Math.max(1, Math.round((data.to - data.from) / 60_000))} min`
+      : 'Last hour';
   const label = failed
-    ? 'Last hour: history could not be read'
+    ? `${period}: history could not be read`
     : geometry === null
-      ? 'Last hour: loading'
+      ? `${period}: loading`
       : empty
-        ? 'Last hour: no readings recorded yet'
-        : `Last hour: charge ${charge ?? 'unknown'}, load ${load ?? 'unknown'}`;
+        ? `${period}: no readings recorded yet`
+        : `${period}: charge ${charge ?? 'unknown'}, load ${load ?? 'unknown'}`;
   return (
     <figure
       className="sparkline"
@@ -112,7 +147,7 @@ export const Sparkline = memo(function Sparkline({ monitorId }: { monitorId: str
         )}
       </svg>
       <figcaption className="sparkline-caption" aria-hidden="true">
-        <span>Last hour</span>
+        <span data-testid="sparkline-period">{period}</span>
         <span className="spark-key spark-key-charge">charge {charge ?? '—'}</span>
         <span className="spark-key spark-key-load">load {load ?? '—'}</span>
       </figcaption>

@@ -18,6 +18,7 @@ import {
   HISTORY_RANGES,
   type HistoryRangeId,
   chartMarkers,
+  firstReadingAt,
   historyWindow,
 } from '../history-range';
 import { ArrowLeftIcon, RefreshIcon, SearchIcon } from '../icons';
@@ -151,13 +152,13 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
       let window = historyWindow({
         rangeMs: spec.ms,
         picked: choice.picked,
-        firstSampleAt: samples[0]?.at ?? null,
+        firstSampleAt: firstReadingAt(samples),
         now,
       });
       // Less data than the range: read again from the first sample, at full resolution.
       if (window.sinceFirstSample) {
         samples = await query(window.from);
-        window = { ...window, from: Math.min(window.from, samples[0]?.at ?? window.from) };
+        window = { ...window, from: Math.min(window.from, firstReadingAt(samples) ?? window.from) };
       }
       const [own, host] = await Promise.all([
         api.invoke('events:query', {
