@@ -105,7 +105,8 @@ export function UpsCard({
             <h2 id={headingId}>
               <a href={upsHref(ups.monitorId)} className="ups-link" data-testid="ups-identity">
                 {ups.masterLabel}
-                <span className="ups-master"> · {device ?? ups.upsName}</span>
+                <span className="visually-hidden"> · </span>
+                <span className="ups-device">{device ?? ups.upsName}</span>
               </a>
             </h2>
           ) : (
