@@ -134,6 +134,9 @@ describe('snapshot against a real upsd', () => {
         load: 16,
         inputVoltage: 234,
         outputVoltage: 230,
+        // No ups.realpower here: the rig's ups.realpower.nominal 210 W × 16 % load.
+        realPower: 33.6,
+        realPowerSource: 'nominal',
       });
       expect(snap.server).toMatchObject({ kind: 'nut', protocol: '1.3' });
       expect(snap.server.version).toContain('2.8.0');
