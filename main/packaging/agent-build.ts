@@ -102,6 +102,9 @@ export async function bundleAgent(
       js: 'var __nutSentinelImportMetaUrl=require("node:url").pathToFileURL(__filename).href;',
     },
     external: ['electron'],
+    // jsonc-parser's "main" is a UMD build that requires its parts at run time ("./impl/format"),
+    // which esbuild cannot see: the ESM build ("module") bundles statically.
+    mainFields: ['module', 'main'],
     plugins: [seaLoaders],
     logLevel: 'warning',
     metafile: true,
