@@ -82,7 +82,12 @@ describe('peer credentials (Linux)', () => {
     expect(peerAllowed({ pid: 1, uid: 0, gid: 0, groups: [] }, 998)).toBe(true);
     expect(peerAllowed({ pid: 1, uid: 1000, gid: 1000, groups: [998] }, 998)).toBe(true);
     expect(peerAllowed({ pid: 1, uid: 1000, gid: 998, groups: [] }, 998)).toBe(true);
-    expect(peerAllowed({ pid: 1, uid: 65534, gid: 65534, groups: [] }, 998)).toBe(false);
-    expect(peerAllowed({ pid: 1, uid: 65534, gid: 65534, groups: [] }, null)).toBe(false);
+    // A stranger: any uid other than root and the service's own (the unit tier also runs as 65534).
+    const stranger = process.getuid?.() === 65534 ? 65533 : 65534;
+    expect(peerAllowed({ pid: 1, uid: stranger, gid: stranger, groups: [] }, 998)).toBe(false);
+    expect(peerAllowed({ pid: 1, uid: stranger, gid: stranger, groups: [] }, null)).toBe(false);
+    // The user the service runs as may always talk to it.
+    const own = process.getuid?.() ?? 0;
+    expect(peerAllowed({ pid: 1, uid: own, gid: own, groups: [] }, null)).toBe(true);
   });
 });
