@@ -19,15 +19,10 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import {
-  type BridgeServerMessage,
-  BridgeClientMessageSchema,
-  PUSH_CHANNELS,
-  type PushChannel,
-} from '../../shared/ipc';
+import { type BridgeServerMessage, PUSH_CHANNELS, type PushChannel } from '../../shared/ipc';
 import { rendererContentType } from '../../shared/renderer-policy';
 import type { CoreService } from '../core/core-service';
-import { dispatchInvoke } from '../core/dispatch';
+import { busyReply, dispatchInvoke, parseClientMessage } from '../core/dispatch';
 
 export interface BridgeOptions {
   core: CoreService;
@@ -469,43 +464,14 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      send(ws, {
-        id: -1,
-        ok: false,
-        error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' },
-      });
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      send(ws, parsed.reply);
       return;
     }
-    const parsed = BridgeClientMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      const rawId: unknown =
-        raw !== null && typeof raw === 'object' && 'id' in raw ? raw.id : undefined;
-      const id = typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1;
-      send(ws, {
-        id,
-        ok: false,
-        error: {
-          code: 'INVALID-MESSAGE',
-          message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.',
-        },
-      });
-      return;
-    }
-    const { id, channel, request } = parsed.data;
+    const { id, channel, request } = parsed.message;
     if (state.pending >= maxPending) {
-      send(ws, {
-        id,
-        ok: false,
-        error: {
-          code: 'BUSY',
-          message: `More than ${maxPending} requests are outstanding on this connection.`,
-          fix: 'Wait for earlier requests to finish.',
-        },
-      });
+      send(ws, busyReply(id, maxPending));
       return;
     }
     state.pending += 1;

@@ -26,14 +26,9 @@ import {
   type ControlHello,
   type ServiceStatus,
 } from '../../shared/control';
-import {
-  type ApiHandlers,
-  BridgeClientMessageSchema,
-  type BridgeServerMessage,
-  PUSH_CHANNELS,
-} from '../../shared/ipc';
+import { type ApiHandlers, type BridgeServerMessage, PUSH_CHANNELS } from '../../shared/ipc';
 import type { CoreService } from '../core/core-service';
-import { dispatchInvoke } from '../core/dispatch';
+import { busyReply, dispatchInvoke, parseClientMessage } from '../core/dispatch';
 import type { Logger } from '../platform/ports';
 import {
   CONTROL_DIR_MODE,
@@ -211,30 +206,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
   };
 
   const handleLine = async (client: Client, line: string): Promise<void> => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      send(client, {
-        id: -1,
-        ok: false,
-        error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' },
-      });
+    const parsed = parseClientMessage(line);
+    if (!parsed.ok) {
+      send(client, parsed.reply);
       return;
     }
-    const parsed = BridgeClientMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      send(client, {
-        id: -1,
-        ok: false,
-        error: {
-          code: 'INVALID-MESSAGE',
-          message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.',
-        },
-      });
-      return;
-    }
-    const { id, channel, request } = parsed.data;
+    const { id, channel, request } = parsed.message;
     if (channel === CONTROL_STOPPING_CHANNEL) {
       if (state === 'starting') releasing.set(client, Date.now());
       send(client, { id, ok: true, response: { state } });
@@ -246,15 +223,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       return;
     }
     if (client.pending >= maxPending) {
-      send(client, {
-        id,
-        ok: false,
-        error: {
-          code: 'BUSY',
-          message: `More than ${maxPending} requests are outstanding on this connection.`,
-          fix: 'Wait for earlier requests to finish.',
-        },
-      });
+      send(client, busyReply(id, maxPending));
       return;
     }
     client.pending += 1;

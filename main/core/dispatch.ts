@@ -3,7 +3,10 @@
  * that a payload is checked against the shared schema exactly once, in one place, and errors
  * leave as explained ApiErrors (never stack traces or secrets).
  */
+import type { z } from 'zod';
 import {
+  BridgeClientMessageSchema,
+  type BridgeServerMessage,
   type ApiError,
   type ApiHandlers,
   type InvokeChannel,
@@ -60,4 +63,56 @@ function toApiError(channel: InvokeChannel, error: unknown): ApiError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INTERNAL', message: `${channel} failed: ${message}` };
+}
+
+/**
+ * One bridge-protocol message (WebSocket bridge and control socket): the parsed request, or the
+ * error reply to send back (with the request's id when it can be read, -1 otherwise).
+ */
+export function parseClientMessage(
+  text: string,
+):
+  | { ok: true; message: z.infer<typeof BridgeClientMessageSchema> }
+  | { ok: false; reply: BridgeServerMessage } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {
+      ok: false,
+      reply: {
+        id: -1,
+        ok: false,
+        error: { code: 'INVALID-MESSAGE', message: 'The message is not valid JSON.' },
+      },
+    };
+  }
+  const parsed = BridgeClientMessageSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const rawId: unknown =
+    raw !== null && typeof raw === 'object' && 'id' in raw ? raw.id : undefined;
+  return {
+    ok: false,
+    reply: {
+      id: typeof rawId === 'number' && Number.isInteger(rawId) ? rawId : -1,
+      ok: false,
+      error: {
+        code: 'INVALID-MESSAGE',
+        message: 'A request is { id: integer ≥ 0, channel: string, request?: … }.',
+      },
+    },
+  };
+}
+
+/** The reply when a connection has more requests outstanding than it may. */
+export function busyReply(id: number, maxPending: number): BridgeServerMessage {
+  return {
+    id,
+    ok: false,
+    error: {
+      code: 'BUSY',
+      message: `More than ${maxPending} requests are outstanding on this connection.`,
+      fix: 'Wait for earlier requests to finish.',
+    },
+  };
 }
