@@ -26,6 +26,7 @@ import {
   timeoutDiagnosis,
   userRequiredDiagnosis,
 } from '../nut/fixes';
+import { nutTlsOptions } from '../nut/tls-settings';
 
 export type ConnectionTestRequest = z.input<typeof ConnectionTestRequestSchema>;
 
@@ -167,12 +168,7 @@ export async function testConnection(
 
   const connect = options.connect ?? ((o: NutClientOptions) => NutClient.connect(o));
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-  const tls = {
-    mode: request.tls.mode ?? 'off',
-    ...(request.tls.caPem ? { caPem: request.tls.caPem } : {}),
-    ...(request.tls.fingerprint256 ? { fingerprint256: request.tls.fingerprint256 } : {}),
-    insecure: request.tls.insecure ?? false,
-  };
+  const tls = nutTlsOptions(request.tls);
   const open = () =>
     connect({
       host: request.host,

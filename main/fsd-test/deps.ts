@@ -9,6 +9,7 @@ import type { StoredEvent } from '../../shared/history';
 import type { Clock, Logger, ProcessRunner, SecretStore } from '../platform/ports';
 import type { UpsSession } from '../monitor/ups-session';
 import type { NutClient, NutClientOptions } from '../nut/client';
+import { nutTlsOptions } from '../nut/tls-settings';
 
 // The address rules are the NUT client's; the FSD test's modules take them from here.
 export { matchesExpected, normalizeAddress } from '../nut/client-addresses';
@@ -103,12 +104,7 @@ export function connectToMaster(
     connectTimeoutMs: timing.connectTimeoutSeconds * 1000,
     requestTimeoutMs: timing.requestTimeoutSeconds * 1000,
     keepAliveIntervalMs: 20_000,
-    tls: {
-      mode: master.tls.mode,
-      ...(master.tls.caPem ? { caPem: master.tls.caPem } : {}),
-      ...(master.tls.fingerprint256 ? { fingerprint256: master.tls.fingerprint256 } : {}),
-      insecure: master.tls.insecure,
-    },
+    tls: nutTlsOptions(master.tls),
   });
 }
 

@@ -36,6 +36,7 @@ import type {
   PollFailureReason,
   UpsMonitorState,
 } from './types';
+import { nutTlsOptions } from '../nut/tls-settings';
 
 export interface UpsSessionSettings {
   masterId: string;
@@ -405,10 +406,7 @@ export class UpsSession extends EventEmitter {
       keepAliveIntervalMs: KEEPALIVE_MS,
       tcpKeepAliveMs: 15_000,
       tls: {
-        mode: settings.tls.mode,
-        ...(settings.tls.caPem ? { caPem: settings.tls.caPem } : {}),
-        ...(settings.tls.fingerprint256 ? { fingerprint256: settings.tls.fingerprint256 } : {}),
-        insecure: settings.tls.insecure,
+        ...nutTlsOptions(settings.tls),
         // A server that answers OK STARTTLS and then stalls is bounded like a connect.
         handshakeTimeoutMs: settings.timing.connectTimeoutSeconds * 1000,
       },

@@ -31,6 +31,7 @@ import type { NutClient, NutClientOptions, NutCapabilities } from '../nut/client
 import { ApiRequestError } from '../platform/api-request-error';
 import type { Clock, Logger, SecretStore, TimerHandle } from '../platform/ports';
 import { type ActionContext, answeredOutcome, errorOutcome } from './outcome';
+import { nutTlsOptions } from '../nut/tls-settings';
 
 export interface UpsCommandsDeps {
   config(): Config;
@@ -91,12 +92,7 @@ export function connectToMaster(
     connectTimeoutMs: timing.connectTimeoutSeconds * 1000,
     requestTimeoutMs: timing.requestTimeoutSeconds * 1000,
     keepAliveIntervalMs: 0,
-    tls: {
-      mode: master.tls.mode,
-      ...(master.tls.caPem ? { caPem: master.tls.caPem } : {}),
-      ...(master.tls.fingerprint256 ? { fingerprint256: master.tls.fingerprint256 } : {}),
-      insecure: master.tls.insecure,
-    },
+    tls: nutTlsOptions(master.tls),
   });
 }
 
