@@ -299,6 +299,20 @@ export const ConfigSchema = z
     });
   });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** One monitored UPS with its master, by monitor id (`MASTER-ID/UPS-NAME`). */
+export interface MonitorTarget {
+  master: Master;
+  ups: MonitoredUps;
+  monitorId: string;
+}
+
+export function findMonitorTarget(config: Config, monitorId: string): MonitorTarget | undefined {
+  for (const master of config.masters)
+    for (const ups of master.ups)
+      if (`${master.id}/${ups.name}` === monitorId) return { master, ups, monitorId };
+  return undefined;
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** A UPS entry that decides about this machine: role secondary with a power value above 0. */

@@ -3,7 +3,12 @@
  * monitoring session of the UPS under test, the hooks config, the history store, the secret store
  * and the NUT client factory. app-core wires the real ones; nothing here imports electron.
  */
-import type { Config, Master, MonitoredUps } from '../../shared/config';
+import {
+  type Config,
+  type Master,
+  type MonitorTarget,
+  findMonitorTarget,
+} from '../../shared/config';
 import type { FsdRunView } from '../../shared/fsd-test';
 import type { StoredEvent } from '../../shared/history';
 import type { Clock, Logger, ProcessRunner, SecretStore } from '../platform/ports';
@@ -77,20 +82,9 @@ export function fsdCredentialKey(masterId: string, upsName: string): string {
   return `nut-fsd-credential:${masterId}:${upsName}`;
 }
 
-export interface Target {
-  master: Master;
-  ups: MonitoredUps;
-  monitorId: string;
-}
+export type Target = MonitorTarget;
 
-export function findTarget(config: Config, monitorId: string): Target | undefined {
-  for (const master of config.masters) {
-    for (const ups of master.ups) {
-      if (`${master.id}/${ups.name}` === monitorId) return { master, ups, monitorId };
-    }
-  }
-  return undefined;
-}
+export const findTarget = findMonitorTarget;
 
 /** A short-lived, never-logged-in connection to the master (same TLS settings as the monitor). */
 export function connectToMaster(

@@ -11,7 +11,12 @@
  * because the app quit).
  */
 import { z } from 'zod';
-import type { Config, Master, MonitoredUps } from '../../shared/config';
+import {
+  type Config,
+  type Master,
+  type MonitorTarget,
+  findMonitorTarget,
+} from '../../shared/config';
 import type { StoredEvent } from '../../shared/history';
 import { rightsWordsFor } from '../../shared/rights';
 import {
@@ -51,11 +56,7 @@ export interface UpsCommandsDeps {
   };
 }
 
-export interface Target {
-  master: Master;
-  ups: MonitoredUps;
-  monitorId: string;
-}
+export type Target = MonitorTarget;
 
 export interface Credential {
   username: string;
@@ -73,12 +74,7 @@ export function commandCredentialKey(masterId: string, upsName: string): string 
   return `nut-command-credential:${masterId}:${upsName}`;
 }
 
-export function findTarget(config: Config, monitorId: string): Target | undefined {
-  for (const master of config.masters)
-    for (const ups of master.ups)
-      if (`${master.id}/${ups.name}` === monitorId) return { master, ups, monitorId };
-  return undefined;
-}
+export const findTarget = findMonitorTarget;
 
 /** A short-lived connection to the master with the monitor's TLS settings (no LOGIN). */
 export function connectToMaster(
