@@ -5,6 +5,7 @@
  * conversation instead of a pile.
  */
 import type { Alert, EmailChannel } from '../../shared/channels';
+import { formatDuration } from '../../shared/durations';
 import {
   type ChannelTransport,
   DeliveryError,
@@ -28,7 +29,7 @@ function details(alert: Alert): [string, string][] {
   if (alert.readings.status) rows.push(['Status', alert.readings.status]);
   if (alert.readings.charge !== null) rows.push(['Battery charge', `${alert.readings.charge} %`]);
   if (alert.readings.runtime !== null)
-    rows.push(['Runtime', `${Math.round(alert.readings.runtime / 60)} min`]);
+    rows.push(['Runtime', formatDuration(alert.readings.runtime)]);
   if (alert.readings.load !== null) rows.push(['Load', `${alert.readings.load} %`]);
   rows.push(['Event', alert.event], ['Time', alert.at], ['Reported by', alert.host]);
   return rows;

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ALERT_SCHEMA, type Alert, type AlertPhase } from '../../shared/channels';
 import type { Severity, StoredEvent } from '../../shared/history';
+import { formatDuration } from '../../shared/durations';
 import { DEFAULT_NOTIFY_SEVERITY, isNotifyType } from '../../shared/notify-types';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, TimerHandle } from '../platform/ports';
@@ -81,22 +82,11 @@ const SILENT_WITHOUT_INCIDENT = new Set([
   'NOTOTHER',
 ]);
 
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min ${s} s`;
-  return `${s} s`;
-}
-
 function readingsText(ups: UpsSnapshot | undefined): string {
   if (!ups) return '';
   const parts: string[] = [];
   if (ups.metrics.charge !== null) parts.push(`${Math.round(ups.metrics.charge)} %`);
-  if (ups.metrics.runtime !== null)
-    parts.push(`${formatDuration(ups.metrics.runtime * 1000)} runtime`);
+  if (ups.metrics.runtime !== null) parts.push(`${formatDuration(ups.metrics.runtime)} runtime`);
   return parts.join(', ');
 }
 
@@ -294,7 +284,7 @@ export class IncidentTracker {
     if (incident.settleTimer) this.deps.clock.clearTimeout(incident.settleTimer);
     incident.settleTimer = null;
     this.open.delete(this.key(incident.monitorId, incident.kind));
-    const duration = formatDuration(this.deps.clock.now() - incident.startedAt);
+    const duration = formatDuration((this.deps.clock.now() - incident.startedAt) / 1000);
     let text: string;
     if (incident.kind === 'power') {
       const parts = [`power back after ${duration}`];
@@ -450,7 +440,7 @@ function severityOf(type: string): Severity {
 
 function runtimeSuffix(ups: UpsSnapshot | undefined): string {
   return ups?.metrics.runtime != null
-    ? `, ${formatDuration(ups.metrics.runtime * 1000)} runtime left`
+    ? `, ${formatDuration(ups.metrics.runtime)} runtime left`
     : '';
 }
 

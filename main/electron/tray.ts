@@ -25,6 +25,7 @@ import {
   upsTrayLevel,
   worstTrayLevel,
 } from '../../shared/snapshot';
+import { formatAge, formatDuration } from '../../shared/durations';
 import { APP_NAME } from './constants';
 import { chargeBucket, iconPlatform, trayIconFile, trayIconName } from './tray-icons';
 
@@ -90,21 +91,8 @@ function shorten(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** `12 s`, `5 min`, `2 h 5 min`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const minutes = Math.round(s / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
-}
-
 function dataAge(ups: UpsSnapshot, now: number): string {
-  if (ups.statusAt === null) return 'no data yet';
-  const ageSeconds = (now - ups.statusAt) / 1000;
-  return ageSeconds < 2 ? 'just now' : `${formatDuration(ageSeconds)} ago`;
+  return ups.statusAt === null ? 'no data yet' : formatAge(Math.max(0, now - ups.statusAt));
 }
 
 /** Short display name: the master's label, plus the UPS name when the master has several. */

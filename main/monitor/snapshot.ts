@@ -4,6 +4,7 @@
  * and tests agree on what "on battery" or "stale" mean.
  */
 import type { Timing } from '../../shared/config';
+import { formatAge, formatDuration } from '../../shared/durations';
 import {
   type ConnectionState,
   type TrayState,
@@ -291,19 +292,6 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
   };
 }
 
-export function formatRuntime(seconds: number | null): string {
-  if (seconds === null) return 'runtime unknown';
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
-function formatAge(ms: number): string {
-  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s ago`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
-  return `${Math.round(ms / 3_600_000)} h ago`;
-}
-
 /** The tray shows the worst state across UPSes and that UPS's battery level. */
 export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TrayState {
   if (ups.length === 0)
@@ -312,8 +300,11 @@ export function buildTrayState(ups: readonly UpsSnapshot[], now: number): TraySt
   const lines = ups.map((u) => {
     const charge =
       u.metrics.charge === null ? 'charge unknown' : `${Math.round(u.metrics.charge)} %`;
-    const age = u.statusAt === null ? 'no data yet' : `updated ${formatAge(now - u.statusAt)}`;
-    return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${formatRuntime(u.metrics.runtime)} (${age})`;
+    const runtime =
+      u.metrics.runtime === null ? 'runtime unknown' : formatDuration(u.metrics.runtime);
+    const age =
+      u.statusAt === null ? 'no data yet' : `updated ${formatAge(Math.max(0, now - u.statusAt))}`;
+    return `${u.upsName}@${u.masterLabel}: ${u.statusText}, ${charge}, ${runtime} (${age})`;
   });
   // A refused UPS is named when nothing worse than lost communication is going on.
   const refused =

@@ -2,30 +2,11 @@
  * Formatting for people: durations, ages, numbers, status words. Unknown stays "unknown" — a
  * missing runtime is never shown as 0.
  */
+import { UNKNOWN } from '../../shared/durations';
 import type { ServerIdentity, UpsSnapshot } from '../../shared/snapshot';
 
-export const UNKNOWN = 'unknown';
-
-/** Battery runtime in seconds → "1 h 12 min", "45 min", "50 s", "2 d 3 h"; null → "unknown". */
-export function formatRuntime(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0)
-    return UNKNOWN;
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const minutes = Math.floor(s / 60);
-  if (minutes < 60) {
-    const rest = s % 60;
-    return minutes < 10 && rest > 0 ? `${minutes} min ${rest} s` : `${minutes} min`;
-  }
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours} h` : `${hours} h ${m} min`;
-  }
-  const days = Math.floor(hours / 24);
-  const h = hours % 24;
-  return h === 0 ? `${days} d` : `${days} d ${h} h`;
-}
+// Runtimes and ages follow the one policy of shared/durations.ts (the tray's and the alerts' too).
+export { UNKNOWN, formatAge, formatRuntime } from '../../shared/durations';
 
 /** A countdown in seconds: "45 s", "2 min 05 s". */
 export function formatCountdown(ms: number): string {
@@ -45,19 +26,6 @@ export function formatElapsed(ms: number): string {
   if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min ${String(s).padStart(2, '0')} s`;
   if (m > 0) return `${m} min ${String(s).padStart(2, '0')} s`;
   return `${s} s`;
-}
-
-/** How long ago, coarse and short: "just now", "2 s ago", "3 min ago", "1 h 5 min ago", "2 d ago". */
-export function formatAge(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return 'never';
-  if (ms < 1000) return 'just now';
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s} s ago`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ago`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 === 0 ? `${h} h ago` : `${h} h ${m % 60} min ago`;
-  return `${Math.floor(h / 24)} d ago`;
 }
 
 export function formatPercent(value: number | null | undefined): string {
