@@ -466,9 +466,14 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     for (const secret of ['hunter2-pw', 'tok-SECRET-1', 'pa55word', 'abc123'])
       expect(serialised).not.toContain(secret);
     const run = events.find((e) => e.type === 'hook-run')!;
-    expect(run.data!.args).toEqual(['--token', '***', 'https://bot:***@chat.example/hook', '***']);
-    expect(run.data!.stdout).toBe('connecting with *** and ***\n');
-    expect(run.data!.stderr).toBe('password=***\n');
+    expect(run.data!.args).toEqual([
+      '--token',
+      '[REDACTED]',
+      'https://bot:[REDACTED]@chat.example/hook',
+      '[REDACTED]',
+    ]);
+    expect(run.data!.stdout).toBe('connecting with [REDACTED] and [REDACTED]\n');
+    expect(run.data!.stderr).toBe('password=[REDACTED]\n');
   });
 });
 

@@ -3,15 +3,21 @@ import { redactArgs, redactText, secretsInArgs } from './redact';
 
 describe('redaction', () => {
   it('masks known secrets, longest first', () => {
-    expect(redactText('pw=abc and abcdef here', ['abc', 'abcdef'])).toBe('pw=*** and *** here');
+    expect(redactText('pw=abc and abcdef here', ['abc', 'abcdef'])).toBe(
+      'pw=[REDACTED] and [REDACTED] here',
+    );
     expect(redactText('short ab stays', ['ab'])).toBe('short ab stays');
   });
 
   it('masks key=value secrets, bearer tokens and URL credentials', () => {
-    expect(redactText('password=s3cr3t user=bob')).toBe('password=*** user=bob');
-    expect(redactText('{"apiKey": "k-123", "name": "x"}')).toBe('{"apiKey": "***", "name": "x"}');
-    expect(redactText('Authorization: Bearer eyJhbGciOi.xyz')).toBe('Authorization: Bearer ***');
-    expect(redactText('curl https://user:pa55@host/x')).toBe('curl https://user:***@host/x');
+    expect(redactText('password=s3cr3t user=bob')).toBe('password=[REDACTED] user=bob');
+    expect(redactText('{"apiKey": "k-123", "name": "x"}')).toBe(
+      '{"apiKey": "[REDACTED]", "name": "x"}',
+    );
+    expect(redactText('Authorization: Bearer eyJhbGciOi.xyz')).toBe(
+      'Authorization: Bearer [REDACTED]',
+    );
+    expect(redactText('curl https://user:pa55@host/x')).toBe('curl https://user:[REDACTED]@host/x');
     expect(redactText('UPS ups@nas on battery [OB LB]:45%')).toBe(
       'UPS ups@nas on battery [OB LB]:45%',
     );
@@ -23,9 +29,9 @@ describe('redaction', () => {
       '-h',
       '+0',
       '--password',
-      '***',
-      '--token=***',
-      'https://a:***@x',
+      '[REDACTED]',
+      '--token=[REDACTED]',
+      'https://a:[REDACTED]@x',
     ]);
     expect(secretsInArgs(args)).toEqual(['hunter22', 'abc123', 'b0b']);
   });

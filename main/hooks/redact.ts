@@ -4,7 +4,7 @@
  * one, and the NUT passwords are known to the app. Everything recorded goes through here.
  */
 
-const MASK = '***';
+import { REDACTED as MASK } from '../platform/redaction';
 
 /** Options whose NEXT argument is a secret (`--password s3cret`). */
 const SECRET_OPTION =
@@ -20,7 +20,7 @@ const AUTH_HEADER = /(\b(?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]{6,})/gi;
 /** Credentials in a URL: `scheme://user:pass@host`. */
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^/\s@]+)(@)/gi;
 
-/** Replaces known secret values and secret-looking fragments with `***`. */
+/** Replaces known secret values and secret-looking fragments with the one marker, REDACTED. */
 export function redactText(text: string, knownSecrets: readonly string[] = []): string {
   let out = text;
   // Longest first, so that a secret containing another is masked whole.

@@ -115,7 +115,7 @@ describe('shutdown step', () => {
     expect(JSON.stringify(events)).not.toContain('T0KEN-xyz');
     expect(events[0]!.data!.wouldRun).toEqual({
       program: '/usr/local/bin/poweroff-all',
-      args: ['--token', '***'],
+      args: ['--token', '[REDACTED]'],
     });
   });
 

@@ -10,7 +10,7 @@
 
 /**
  * The one marker for a hidden secret, everywhere: import reports, NUT command lines in errors and
- * logs, the app's log file.
+ * logs, the app's log file, hook runs in the event log.
  */
 export const REDACTED = '[REDACTED]';
 
