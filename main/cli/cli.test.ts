@@ -36,6 +36,7 @@ describe('nut-sentinel command line', () => {
         'check-config',
         'service',
         'fsd-test',
+        'what-if',
         'discover',
         'web',
       ]),
@@ -74,6 +75,13 @@ describe('nut-sentinel command line', () => {
     const option = await runCliCaptured(['status', 'ups@localhost', '--frob']);
     expect(option).toMatchObject({ code: EXIT.usage, stdout: '' });
     expect(option.stderr).toMatch(/unknown option '--frob'/);
+
+    const whatIfUps = await runCliCaptured(['what-if', 'nas-ups']);
+    expect(whatIfUps).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(whatIfUps.stderr).toMatch(/MASTER-ID\/UPS-NAME/);
+    const whatIfSeconds = await runCliCaptured(['what-if', 'nas/ups', '--master-shutdown', 'soon']);
+    expect(whatIfSeconds).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(whatIfSeconds.stderr).toMatch(/--master-shutdown takes a number of seconds/);
 
     const missing = await runCliCaptured(['status']);
     expect(missing.code).toBe(EXIT.usage);

@@ -14,6 +14,11 @@ export const EXIT = {
    * when the service is not installed or not running (as LSB's "program is not running").
    */
   negative: 3,
+  /**
+   * Completed, but the answer cannot be told because a measurement is missing: `what-if` when the
+   * margin is unknown (no FSD test yet, no battery.runtime, the master's shutdown time not given).
+   */
+  unknown: 4,
   /** Interrupted with Ctrl-C (128 + SIGINT). */
   interrupted: 130,
 } as const;

@@ -15,7 +15,9 @@ Exit codes:
   0    ok
   1    a problem was found or the operation failed (details on stderr)
   2    usage error (unknown command or option, bad argument)
-  3    completed with a negative answer (fsd-test: late/missing secondaries; service status: not running)
+  3    completed with a negative answer (fsd-test: late/missing secondaries; service status: not running;
+       what-if: the battery runs out before everything is down)
+  4    completed, but the answer is unknown: a measurement is missing (what-if)
   130  interrupted (Ctrl-C)
 
 Environment: NUT_SENTINEL_LOG_LEVEL=debug|info|warn|error

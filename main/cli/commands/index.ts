@@ -24,6 +24,7 @@ import { registerNotifyTest } from './notify-test';
 import { registerService } from './service';
 import { registerStatus } from './status';
 import { registerWeb } from './web';
+import { registerWhatIf } from './what-if';
 
 export type RegisterCommand = (program: Command, cli: CliContext) => void;
 
@@ -36,6 +37,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerCheckConfig,
   registerService,
   registerFsdTest,
+  registerWhatIf,
   registerDiscover,
   registerDoctor,
   registerNotifyTest,
