@@ -9,6 +9,7 @@ import {
   displayCommand,
   type ElevatedCommand,
   elevatedInstallCommand,
+  elevationFailure,
   windowsArg,
 } from './elevate';
 
@@ -109,7 +110,7 @@ describe('service installer', () => {
     expect(ran[0]!.file).toBe('/usr/bin/osascript');
     expect(result.ok).toBe(false);
     expect(result.detail).toMatch(
-      /exited with code 1[\s\S]*User canceled[\s\S]*sudo \/usr\/bin\/nut-sentinel service install/,
+      /^Administrator rights were not granted \(the password dialog was cancelled\)\.\n[\s\S]*User canceled[\s\S]*sudo \/usr\/bin\/nut-sentinel service install/,
     );
     const ok = createServiceInstaller({
       platform: 'win32',
@@ -117,5 +118,21 @@ describe('service installer', () => {
       run: () => Promise.resolve({ code: 0, output: '' }),
     });
     await expect(ok.install()).resolves.toMatchObject({ ok: true });
+  });
+
+  it("names each platform's way of failing: cancelled, no polkit agent, pkexec missing, other", () => {
+    expect(elevationFailure('linux', { code: 126, output: 'Request dismissed' })).toMatch(
+      /not granted \(the password dialog was cancelled\)/,
+    );
+    expect(elevationFailure('linux', { code: 127, output: '' })).toMatch(/no polkit agent/);
+    expect(elevationFailure('linux', { code: 127, output: 'spawn pkexec ENOENT' })).toMatch(
+      /pkexec \(polkit\) is not installed/,
+    );
+    expect(
+      elevationFailure('win32', { code: 1, output: 'The operation was canceled by the user.' }),
+    ).toMatch(/User Account Control prompt was cancelled/);
+    expect(elevationFailure('linux', { code: 3, output: 'systemctl failed' })).toBe(
+      'The installer exited with code 3.',
+    );
   });
 });

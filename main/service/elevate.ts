@@ -146,6 +146,31 @@ function runElevated(command: ElevatedCommand): Promise<{ code: number; output: 
   });
 }
 
+const CANCELLED = 'Administrator rights were not granted (the password dialog was cancelled).';
+
+/** Why an elevated install failed, in words (the platform tools' own exit codes and messages). */
+export function elevationFailure(
+  platform: NodeJS.Platform,
+  result: { code: number; output: string },
+): string {
+  // The elevation tool itself could not be started (execFile's spawn error).
+  if (/\bENOENT\b/.test(result.output))
+    return platform === 'linux'
+      ? 'pkexec (polkit) is not installed, so the app cannot ask for administrator rights.'
+      : `The program that asks for administrator rights could not be started (${result.output}).`;
+  if (platform === 'linux') {
+    // pkexec: 126 = the user dismissed the dialog / not authorised, 127 = no polkit agent.
+    if (result.code === 126) return CANCELLED;
+    if (result.code === 127)
+      return 'pkexec found no way to ask for the password (no polkit agent is running in this session).';
+  }
+  // osascript: "User canceled. (-128)"; PowerShell's Start-Process: "canceled by the user".
+  if (platform === 'darwin' && /\(-128\)/.test(result.output)) return CANCELLED;
+  if (platform === 'win32' && /cancell?ed by the user/i.test(result.output))
+    return 'Administrator rights were not granted (the User Account Control prompt was cancelled).';
+  return `The installer exited with code ${result.code}.`;
+}
+
 export function createServiceInstaller(options: ServiceInstallerOptions): ServiceInstaller {
   const env = options.env ?? process.env;
   const { platform, cli } = options;
@@ -181,7 +206,10 @@ export function createServiceInstaller(options: ServiceInstallerOptions): Servic
     async install() {
       const info = describe();
       if (!info.available || !cli) return { ok: false, detail: info.reason ?? 'Not available.' };
-      const result = await (options.run ?? runElevated)(elevatedInstallCommand(platform, cli));
+      const command = elevatedInstallCommand(platform, cli);
+      // pkexec as describe() found it on this PATH, not whichever one execFile would pick.
+      if (command.file === 'pkexec') command.file = findOnPath('pkexec', env, platform) ?? 'pkexec';
+      const result = await (options.run ?? runElevated)(command);
       if (result.code === 0)
         return {
           ok: true,
@@ -189,13 +217,7 @@ export function createServiceInstaller(options: ServiceInstallerOptions): Servic
             result.output ||
             'The background service is installed and started; the app attaches to it in a moment.',
         };
-      // pkexec: 126 = the user dismissed the dialog / not authorised, 127 = no polkit agent.
-      const why =
-        platform === 'linux' && result.code === 126
-          ? 'Administrator rights were not granted (the password dialog was cancelled).'
-          : platform === 'linux' && result.code === 127
-            ? 'pkexec found no way to ask for the password (no polkit agent is running in this session).'
-            : `The installer exited with code ${result.code}.`;
+      const why = elevationFailure(platform, result);
       return {
         ok: false,
         detail: `${why}${result.output ? `\n${result.output}` : ''}\nYou can run it in a terminal instead: ${typed}`,
