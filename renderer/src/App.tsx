@@ -17,9 +17,12 @@ import {
   DashboardIcon,
   EventsIcon,
   LogoIcon,
+  ServerIcon,
   SettingsIcon,
 } from './icons';
 import { type Route, href, useRoute } from './router';
+import { useServiceView } from './service-status';
+import { sidebarServiceLabel } from './service-view';
 import { useApp, useNow } from './store';
 import { ClientsView } from './views/ClientsView';
 import { Dashboard } from './views/Dashboard';
@@ -254,6 +257,7 @@ function Sidebar({ route }: { route: Route }) {
               <BellIcon size={14} /> Notifications on
             </span>
           ))}
+        <ServiceMode />
         <span className="muted small">
           {api.kind === 'bridge' ? 'Browser view (this machine only)' : ''}
         </span>
@@ -352,5 +356,22 @@ function Announcer() {
         ) : null}
       </div>
     </>
+  );
+}
+
+/** Whether monitoring goes through the background service (attached) or runs in this app. */
+function ServiceMode() {
+  const { view } = useServiceView();
+  if (!view) return null;
+  return (
+    <a
+      className={`service-mode small${view.attached ? ' is-attached' : ' muted'}`}
+      href={href({ name: 'settings', section: 'service' })}
+      data-testid="service-mode"
+      data-attached={view.attached ? 'true' : 'false'}
+      title={view.headline}
+    >
+      <ServerIcon size={14} /> {sidebarServiceLabel(view)}
+    </a>
   );
 }

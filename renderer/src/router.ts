@@ -19,6 +19,7 @@ export const SETTINGS_SECTIONS = [
   'shutdown',
   'notifications',
   'import',
+  'service',
   'general',
 ] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];

@@ -1,5 +1,6 @@
 import { TabLinks } from '../../components/common';
 import { type SettingsSection, href } from '../../router';
+import { BackgroundServiceSettings } from './BackgroundServiceSettings';
 import { GeneralSettings } from './GeneralSettings';
 import { HooksSettings } from './HooksSettings';
 import { ImportSettings } from './ImportSettings';
@@ -13,6 +14,7 @@ const SECTIONS: { id: SettingsSection; label: string }[] = [
   { id: 'shutdown', label: 'Shutdown' },
   { id: 'notifications', label: 'Notifications' },
   { id: 'import', label: 'Import' },
+  { id: 'service', label: 'Background service' },
   { id: 'general', label: 'General' },
 ];
 
@@ -36,6 +38,7 @@ export function Settings({ section }: { section: SettingsSection }) {
         {section === 'shutdown' && <ShutdownSettings />}
         {section === 'notifications' && <NotificationSettings />}
         {section === 'import' && <ImportSettings />}
+        {section === 'service' && <BackgroundServiceSettings />}
         {section === 'general' && <GeneralSettings />}
       </div>
     </>
