@@ -128,6 +128,51 @@ export const DEFAULT_NOTIFY_MESSAGES: Readonly<Record<NotifyType, string>> = {
     'UPS %s already had forced shutdown (FSD) set while on line power when monitoring started: %s',
 };
 
+/**
+ * Short titles, the same in a desktop notification (main/hooks) and a browser alert (the UI's
+ * BrowserAlerts); the body is the message.
+ */
+export const DEFAULT_NOTIFY_TITLES: Readonly<Record<NotifyType, string>> = {
+  ONLINE: 'Power restored',
+  ONBATT: 'On battery',
+  LOWBATT: 'Low battery',
+  FSD: 'Forced shutdown (FSD)',
+  COMMOK: 'UPS reachable again',
+  COMMBAD: 'UPS connection lost',
+  SHUTDOWN: 'Shutdown sequence started',
+  REPLBATT: 'Replace the UPS battery',
+  NOCOMM: 'UPS unavailable',
+  NOPARENT: 'Monitor failure',
+  CAL: 'Battery calibration',
+  NOTCAL: 'Calibration finished',
+  OFF: 'UPS output off',
+  NOTOFF: 'UPS output on',
+  BYPASS: 'UPS on bypass',
+  NOTBYPASS: 'UPS off bypass',
+  ECO: 'UPS in ECO mode',
+  NOTECO: 'UPS out of ECO mode',
+  ALARM: 'UPS alarm',
+  NOTALARM: 'UPS alarm cleared',
+  OVER: 'UPS overloaded',
+  NOTOVER: 'UPS no longer overloaded',
+  TRIM: 'UPS trimming the input voltage',
+  NOTTRIM: 'UPS no longer trimming',
+  BOOST: 'UPS boosting the input voltage',
+  NOTBOOST: 'UPS no longer boosting',
+  OTHER: 'Unclassified UPS status',
+  NOTOTHER: 'Unclassified UPS status cleared',
+  SUSPEND_STARTING: 'Going to sleep',
+  SUSPEND_FINISHED: 'Back from sleep',
+  SHUTDOWN_HOSTSYNC: 'Waiting for secondaries',
+  LOGIN_REFUSED: 'Login refused: no shutdown grace',
+  FSD_LATCHED_AT_START: 'Forced shutdown flag already set',
+};
+
+/** The title of an event's notification: its default title, or the event name for one we do not know. */
+export function notifyTitle(event: string): string {
+  return isNotifyType(event) ? DEFAULT_NOTIFY_TITLES[event] : event;
+}
+
 /** How loud each event is by default (desktop urgency, event-log severity). */
 /**
  * Events shown as desktop notifications unless configured otherwise: upsmon's SYSLOG+WALL

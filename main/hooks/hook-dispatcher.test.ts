@@ -133,7 +133,7 @@ describe('hook dispatcher: event policy', () => {
       },
       {
         key: `LOWBATT:${NAS}`,
-        title: 'Battery low',
+        title: 'Low battery',
         body: `UPS ${NAS} battery is low`,
         urgency: 'critical',
         route: '/ups/nas%2Fups',

@@ -27,6 +27,7 @@ import {
   DEFAULT_NOTIFY,
   DEFAULT_NOTIFY_MESSAGES,
   DEFAULT_NOTIFY_SEVERITY,
+  notifyTitle,
   type NotifyType,
   formatNotifyMessage,
   isNotifyType,
@@ -94,33 +95,6 @@ export interface HookDispatcherOptions {
   /** Running upssched timers changed (for the UI). */
   onTimersChanged?: (timers: RunningTimer[]) => void;
 }
-
-/** Short titles for desktop notifications. */
-const TITLES: Readonly<Record<string, string>> = {
-  ONLINE: 'Power restored',
-  ONBATT: 'On battery',
-  LOWBATT: 'Battery low',
-  FSD: 'Forced shutdown',
-  COMMOK: 'UPS reachable again',
-  COMMBAD: 'UPS connection lost',
-  SHUTDOWN: 'Shutting down',
-  REPLBATT: 'Replace the UPS battery',
-  NOCOMM: 'UPS unavailable',
-  NOPARENT: 'Monitor failure',
-  CAL: 'Battery calibration',
-  NOTCAL: 'Calibration finished',
-  OFF: 'UPS output off',
-  NOTOFF: 'UPS output on',
-  BYPASS: 'UPS on bypass',
-  NOTBYPASS: 'UPS off bypass',
-  ALARM: 'UPS alarm',
-  NOTALARM: 'UPS alarm cleared',
-  OVER: 'UPS overloaded',
-  NOTOVER: 'UPS no longer overloaded',
-  SHUTDOWN_HOSTSYNC: 'Waiting for secondaries',
-  LOGIN_REFUSED: 'Login refused: no shutdown grace',
-  FSD_LATCHED_AT_START: 'Forced shutdown flag already set',
-};
 
 /** Desktop urgency from the event's default severity (critical → critical, warning → normal, info → low). */
 export function urgencyOf(event: string): DesktopNotification['urgency'] {
@@ -232,7 +206,7 @@ export class HookDispatcher {
       const route = this.routeFor(monitorId);
       const desktop: DesktopNotification = {
         key: `${event}:${upsName || monitorId}`,
-        title: TITLES[event] ?? event,
+        title: notifyTitle(event),
         // upsmon's messages have no full stop ("Auto logout and shutdown proceeding"): one before the note.
         body: notification.desktopNote
           ? `${/[.!?]$/.test(message) ? message : `${message}.`} ${notification.desktopNote}`

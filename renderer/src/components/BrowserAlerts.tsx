@@ -7,6 +7,7 @@
  */
 import { useCallback, useState, useSyncExternalStore } from 'react';
 import type { StoredEvent } from '../../../shared/history';
+import { notifyTitle } from '../../../shared/notify-types';
 import { api } from '../api';
 import { BellIcon, BellOffIcon } from '../icons';
 import { useLiveEvents } from '../store';
@@ -20,15 +21,6 @@ export const BROWSER_ALERT_TYPES: ReadonlySet<string> = new Set([
   'COMMBAD',
   'LOGIN_REFUSED',
 ]);
-
-const TITLES: Record<string, string> = {
-  ONBATT: 'On battery',
-  LOWBATT: 'Low battery',
-  FSD: 'Forced shutdown (FSD)',
-  SHUTDOWN: 'Shutdown sequence started',
-  COMMBAD: 'Communication lost',
-  LOGIN_REFUSED: 'Login refused',
-};
 
 /** Only where the page is the user's window on the core (not inside the Electron app). */
 export function browserAlertsApply(): boolean {
@@ -122,7 +114,7 @@ export function BrowserAlerts() {
     setAlerts((list) => [event, ...list].slice(0, 3));
     if (readPermission() === 'granted') {
       try {
-        new Notification(`NUT Sentinel: ${TITLES[event.type] ?? event.type}`, {
+        new Notification(`NUT Sentinel: ${notifyTitle(event.type)}`, {
           body: event.message,
           tag: `${event.type}:${event.monitorId}`,
         });
@@ -142,7 +134,7 @@ export function BrowserAlerts() {
           data-testid="alert-banner"
           data-type={event.type}
         >
-          <strong>{TITLES[event.type] ?? event.type}</strong>{' '}
+          <strong>{notifyTitle(event.type)}</strong>{' '}
           <span>
             <RichText text={event.message} />
           </span>
