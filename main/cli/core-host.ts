@@ -2,6 +2,7 @@
  * Starting the Electron-free core for a command (agent, web, fsd-test): the headless secret store,
  * desktop notifications only where a desktop session exists, and signals that end it.
  */
+import type { AttachingCore } from '../control/attaching-core';
 import type { CoreService } from '../core/core-service';
 import type { DiscoveryDefaults } from '../discovery/find-masters';
 import type { Logger } from '../platform/ports';
@@ -20,6 +21,44 @@ export interface StartCoreOptions {
 }
 
 export async function startCore(options: StartCoreOptions): Promise<CoreService> {
+  const core = await createCore(options);
+  if (options.beforeStart) {
+    try {
+      await options.beforeStart(core);
+    } catch (error) {
+      await core.stop();
+      throw error;
+    }
+  }
+  await core.start();
+  return core;
+}
+
+/**
+ * `web`: the background service's core when one answers on `endpoint` (nothing is logged in
+ * here), else our own, handed over to a service that starts later (main/control/attaching-core.ts).
+ */
+export async function attachOrStartCore(
+  options: Omit<StartCoreOptions, 'beforeStart'> & { endpoint: string },
+): Promise<AttachingCore> {
+  const { createAttachingCore } = await import('../control/attaching-core');
+  const core = await createAttachingCore({
+    endpoint: options.endpoint,
+    createLocal: () => createCore(options),
+    logger: options.logger,
+    notifier: null,
+  });
+  try {
+    await core.start();
+  } catch (error) {
+    await core.stop();
+    throw error;
+  }
+  return core;
+}
+
+/** The core of a command, created but not started. */
+async function createCore(options: StartCoreOptions): Promise<CoreService> {
   let notifier = null;
   if (options.notify && (process.platform !== 'linux' || process.env.DBUS_SESSION_BUS_ADDRESS)) {
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');
@@ -38,15 +77,6 @@ export async function startCore(options: StartCoreOptions): Promise<CoreService>
     appVersion: version,
     ...(options.discovery ? { discovery: options.discovery } : {}),
   });
-  if (options.beforeStart) {
-    try {
-      await options.beforeStart(core);
-    } catch (error) {
-      await core.stop();
-      throw error;
-    }
-  }
-  await core.start();
   return core;
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError, type CliContext } from '../context';
-import { resolveConfigPath, startCore, untilSignal } from '../core-host';
+import { attachOrStartCore, resolveConfigPath, startCore, untilSignal } from '../core-host';
 import { EXIT } from '../exit-codes';
 
 function port(text: string): number {
@@ -25,6 +25,7 @@ interface WebOptions {
   discoveryRange?: string[];
   discoveryPort?: number;
   discoveryMdns: boolean;
+  controlSocket?: string;
 }
 
 /** `web`: the dashboard in a browser through the loopback bridge (no Electron needed). */
@@ -61,6 +62,10 @@ export function registerWeb(program: Command, cli: CliContext): void {
     )
     .option('--discovery-port <port>', '"Find masters" probes this NUT port (default 3493)', port)
     .option('--no-discovery-mdns', '"Find masters" never browses mDNS')
+    .option(
+      '--control-socket <path>',
+      "the background service's control socket to attach to (default /run/nut-sentinel/control.sock; a named pipe on Windows)",
+    )
     .action(
       cli.action(async (options: WebOptions) => {
         const logger = cli.logger();
@@ -93,7 +98,31 @@ export function registerWeb(program: Command, cli: CliContext): void {
           ...(options.discoveryPort ? { port: options.discoveryPort } : {}),
           mdns: options.discoveryMdns,
         };
-        const core = await startCore({ configPath, dataDir, logger, notify: false, discovery });
+        const hosted = { configPath, dataDir, logger, notify: false, discovery };
+        // A running background service is attached instead of opening sessions of our own (one
+        // LOGIN per machine). The demo's private master is never the service's: it runs here.
+        let core;
+        if (demo) core = await startCore(hosted);
+        else {
+          const { defaultControlEndpoint, windowsPipePath } =
+            await import('../../control/endpoint');
+          const endpoint = options.controlSocket
+            ? process.platform === 'win32'
+              ? windowsPipePath(options.controlSocket)
+              : path.resolve(options.controlSocket)
+            : defaultControlEndpoint();
+          const attaching = await attachOrStartCore({ ...hosted, endpoint });
+          const sayMode = (mode: typeof attaching.mode) =>
+            cli.print(
+              mode === 'attached'
+                ? `Attached to the background service (${endpoint}): the page shows its monitoring; ${configPath} is not used.`
+                : `No background service at ${endpoint}: monitoring here with ${configPath}.`,
+            );
+          sayMode(attaching.mode);
+          if (attaching.problem) cli.warn(attaching.problem);
+          attaching.onModeChange(sayMode);
+          core = attaching;
+        }
         const { startBridge } = await import('../../bridge/bridge-server');
         const bridge = await startBridge({
           core,
