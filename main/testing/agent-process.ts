@@ -1,0 +1,76 @@
+/**
+ * The real agent as a separate process (`node out/main/cli.js agent`, the bundle `npm run build`
+ * makes) with its control socket open, for tests of the front ends that attach to it. Started
+ * through setpriv --pdeathsig like the rig's daemons, so it dies with the test process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { waitFor } from './net';
+import { CLI_ENTRY } from './web-process';
+
+export interface AgentProcess {
+  output(): string;
+  /** SIGTERM (LOGOUT, then the socket closes), SIGKILL after 10 s; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startAgentProcess(options: {
+  configPath: string;
+  dataDir: string;
+  controlSocket: string;
+  /** Only members of this group may connect (default root: the test runner only). */
+  controlGroup?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Output that says it is monitoring (default: the first LOGIN event). */
+  ready?: RegExp;
+}): Promise<AgentProcess> {
+  let output = '';
+  const args = [
+    CLI_ENTRY,
+    'agent',
+    '--config',
+    options.configPath,
+    '--data-dir',
+    options.dataDir,
+    '--no-notify',
+    '--control-socket',
+    options.controlSocket,
+    '--control-group',
+    options.controlGroup ?? 'root',
+  ];
+  const env = { ...process.env, ...options.env };
+  const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
+    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async (): Promise<number | null> => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', (code) => {
+        clearTimeout(kill);
+        resolve(code);
+      });
+      child.kill('SIGTERM');
+    });
+  };
+  try {
+    const ready = options.ready ?? /EVENT login \[/;
+    await waitFor(() => child.exitCode !== null || ready.test(output), {
+      timeoutMs: 20_000,
+      description: 'the agent to be ready',
+    });
+    if (!ready.test(output)) throw new Error(`the agent exited (${child.exitCode}):\n${output}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { output: () => output, stop };
+}
