@@ -140,6 +140,41 @@ export const ImportReportLineSchema = z.object({
 });
 export type ImportReportLine = z.infer<typeof ImportReportLineSchema>;
 
+/** keep: the current setting stays; replace: the imported one takes its place. */
+export const ImportChoiceSchema = z.enum(['keep', 'replace']);
+export type ImportChoice = z.infer<typeof ImportChoiceSchema>;
+
+/** One change an import makes to the current config (main/config/import-plan.ts). */
+export const ImportPlanItemSchema = z.object({
+  /** Stable within a preview and its apply: `master:<host>:<port>`, `upssched-rule:<rule>`, … */
+  id: z.string(),
+  area: z.enum(['master', 'timing', 'hooks', 'upssched', 'shutdown']),
+  action: z.enum(['add', 'merge', 'replace', 'remove', 'unchanged']),
+  /** One sentence: what changes, e.g. `master pve (192.168.1.107 port 3493): UPS second added`. */
+  summary: z.string(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+  /** Present where the current and the imported setting can coexist: what applies (default replace). */
+  choice: ImportChoiceSchema.optional(),
+});
+export type ImportPlanItem = z.infer<typeof ImportPlanItemSchema>;
+
+/** Something to fix or know before applying: an EXEC without a command, a program that is missing. */
+export const ImportProblemSchema = z.object({
+  severity: z.enum(['error', 'warning']),
+  message: z.string(),
+  fix: z.string(),
+});
+export type ImportProblem = z.infer<typeof ImportProblemSchema>;
+
+export const ImportPlanSchema = z.object({
+  items: z.array(ImportPlanItemSchema),
+  problems: z.array(ImportProblemSchema),
+  /** One sentence for the UI and the event log, e.g. `1 master merged, 2 upssched rules replaced`. */
+  summary: z.string(),
+});
+export type ImportPlan = z.infer<typeof ImportPlanSchema>;
+
 /** A config problem at a dotted path (`masters.0.port`), for the form field it belongs to. */
 export const ConfigIssueSchema = z.object({ path: z.string(), message: z.string() });
 export type ConfigIssue = z.infer<typeof ConfigIssueSchema>;

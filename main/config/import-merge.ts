@@ -62,8 +62,23 @@ export interface ImportedConfig {
   secrets: ImportedSecret[];
 }
 
+/** What the merge did with one imported master (the plan lists these). */
+export type MasterChange =
+  | { action: 'add'; id: string; host: string; port: number; ups: string[] }
+  | {
+      action: 'merge';
+      id: string;
+      label: string;
+      host: string;
+      port: number;
+      added: string[];
+      /** Already configured: left as they are (their stored passwords stay). */
+      kept: string[];
+    };
+
 export interface MergeResult {
   config: Config;
+  masters: MasterChange[];
   /** The imported passwords to store, keyed with the final master ids (dropped for UPSes that already existed). */
   secrets: ImportedSecret[];
   notes: string[];
@@ -147,6 +162,7 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
   const notes: string[] = [];
   const config = applyImportedSettings(current, imported.settings, notes);
   const secrets: ImportedSecret[] = [];
+  const masters: MasterChange[] = [];
   // Lookups by key rather than by search, so merging a large import stays linear.
   const secretKey = (masterId: string, upsName: string) => `${masterId}\n${upsName}`;
   const importedSecrets = new Map<string, ImportedSecret>();
@@ -171,6 +187,16 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
     const found = byHost.get(hostKey(incoming));
     if (found) {
       const existing = found.master;
+      const masterChange: MasterChange = {
+        action: 'merge',
+        id: existing.id,
+        label: existing.label,
+        host: existing.host,
+        port: existing.port,
+        added: [],
+        kept: [],
+      };
+      masters.push(masterChange);
       for (const ups of incoming.ups) {
         const secret = secretFor(incoming.id, ups.name);
         if (found.upsNames.has(ups.name.toLowerCase())) {
@@ -178,6 +204,7 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
             `master ${existing.id}: UPS ${ups.name} already configured, kept as it is` +
               (secret ? ' (its stored password stays; the imported one is not stored)' : ''),
           );
+          masterChange.kept.push(ups.name);
           continue;
         }
         existing.ups.push(structuredClone(ups));
@@ -189,6 +216,7 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
             key: passwordKey(existing.id, ups.name),
           });
         notes.push(`master ${existing.id}: UPS ${ups.name} added`);
+        masterChange.added.push(ups.name);
       }
       continue;
     }
@@ -202,6 +230,13 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
       const secret = secretFor(incoming.id, ups.name);
       if (secret) secrets.push({ ...secret, masterId: id, key: passwordKey(id, ups.name) });
     }
+    masters.push({
+      action: 'add',
+      id,
+      host: incoming.host,
+      port: incoming.port,
+      ups: incoming.ups.map((u) => u.name),
+    });
     notes.push(
       `master ${id} (${incoming.host} port ${incoming.port}) added with ${incoming.ups.map((u) => u.name).join(', ')}`,
     );
@@ -214,5 +249,5 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
     );
     config.shutdown.minSupplies = null;
   }
-  return { config: ConfigSchema.parse(config), secrets, notes };
+  return { config: ConfigSchema.parse(config), masters, secrets, notes };
 }
