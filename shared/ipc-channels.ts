@@ -16,6 +16,7 @@ export const INVOKE_CHANNELS = [
   'config:test-connection',
   'discovery:find-masters',
   'config:import-upsmon',
+  'config:undo-import',
   'secrets:set-password',
   'notifications:recent',
   'alerts:status',

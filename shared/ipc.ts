@@ -236,12 +236,23 @@ export const invokeChannels = {
       upsschedConf: z.string().max(MAX_IMPORT_FILE_CHARS).optional(),
       /** false: preview only. */
       apply: z.boolean(),
+      /** keep/replace per plan item id (items with a `choice`); unnamed ones take their default. */
+      choices: z.record(z.string(), ImportChoiceSchema).optional(),
     }),
     response: z.object({
       ok: z.boolean(),
       report: z.array(ImportReportLineSchema),
       config: ConfigSchema.nullable(),
+      /** What the import changes in the current config (null when nothing usable was imported). */
+      plan: ImportPlanSchema.nullable(),
+      /** Applied and `config:undo-import` can restore the previous config. */
+      undoAvailable: z.boolean(),
     }),
+  },
+  /** Restores the config file (byte for byte) and the password store as they were before the last import. */
+  'config:undo-import': {
+    request: none,
+    response: z.object({ ok: z.literal(true), summary: z.string() }),
   },
   'secrets:set-password': {
     request: z.object({

@@ -78,6 +78,46 @@ describe('app core against a real upsd', () => {
     expect(events.some((e) => e.type === 'config-imported')).toBe(true);
   });
 
+  it('an import merged into the existing master says so, and undo restores the file and the store', async () => {
+    const configPath = path.join(dir, 'config.json');
+    const upsmonConf = `MONITOR ups@127.0.0.1:${rig.port} 1 monuser secret slave\n`;
+    await core!.handlers['config:import-upsmon']({ upsmonConf, apply: true });
+    await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
+    const before = await readFile(configPath);
+    const [firstKey] = [...secrets.values.keys()];
+    const otherKey = firstKey!.replace(/:ups$/, ':other');
+
+    const second = `MONITOR ups@127.0.0.1:${rig.port} 1 monuser secret slave\nMONITOR other@127.0.0.1:${rig.port} 1 monuser pw-other slave\nDEADTIME 40\n`;
+    const preview = await core!.handlers['config:import-upsmon']({
+      upsmonConf: second,
+      apply: false,
+    });
+    expect(preview.plan?.items[0]).toMatchObject({ area: 'master', action: 'merge' });
+    expect(preview.plan?.summary).toBe(
+      // Two UPSes feed this machine now: upsmon's MINSUPPLIES 1 comes with them.
+      '1 existing master merged (UPSes added), 1 timing setting changed, MINSUPPLIES changed',
+    );
+    expect(preview.undoAvailable).toBe(false);
+    const applied = await core!.handlers['config:import-upsmon']({
+      upsmonConf: second,
+      apply: true,
+    });
+    expect(applied.plan).toEqual(preview.plan);
+    expect(applied.undoAvailable).toBe(true);
+    expect(await secrets.get(otherKey)).toBe('pw-other');
+    expect(events.at(-1)?.message).toContain('1 existing master merged');
+
+    const undone = await core!.handlers['config:undo-import'](undefined);
+    expect(undone.summary).toContain('Restored the configuration from before the import');
+    expect(await readFile(configPath)).toEqual(before);
+    expect(await secrets.get(otherKey)).toBeUndefined();
+    expect([...secrets.values]).toEqual([[firstKey, 'secret']]);
+    expect((await core!.handlers['config:get'](undefined)).config.timing.deadTimeSeconds).toBe(15);
+    await expect(core!.handlers['config:undo-import'](undefined)).rejects.toThrow(
+      /no import to undo/,
+    );
+  });
+
   it('test-connection walks the steps and explains an unknown UPS with the names the server has', async () => {
     const ok = await core!.handlers['config:test-connection']({
       host: '127.0.0.1',

@@ -27,7 +27,14 @@ import { createUpsCommands } from '../ups-commands/handlers';
 import { whatIfInput } from '../what-if/inputs';
 import { whatIf } from '../what-if/what-if';
 import { validateConfig } from '../config/config-validate';
-import { mergeImported } from '../config/import-merge';
+import { importedPrograms, planImport } from '../config/import-plan';
+import {
+  type ImportUndoRecord,
+  secretsBefore,
+  snapshotFile,
+  undoImport,
+} from '../config/import-undo';
+import { programProblems } from '../config/program-check';
 import { importUpsmonConfInSlices } from '../config/upsmon-import';
 import type { HistoryLog } from '../history/history-log';
 import { MemoryHistory } from '../history/memory-history';
@@ -299,8 +306,16 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     return stored;
   };
 
+  /** The last applied import, until it is undone (config:undo-import). */
+  let lastImport: ImportUndoRecord | null = null;
+
   const persist = async (next: Config): Promise<void> => {
     await saveConfig(deps.configPath, next, { secretValues: [...knownSecrets] });
+    await adopt(next);
+  };
+
+  /** Runs with `next`, already on disk (saved, or restored by an import undo). */
+  const adopt = async (next: Config): Promise<void> => {
     const historyToggled = next.history.enabled !== config.history.enabled;
     config = next;
     configProblem = null;
@@ -510,32 +525,94 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
     'discovery:find-masters': (request) => findMasters(request, { ...deps.discovery, connect }),
 
-    'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply }) => {
+    'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply, choices }) => {
       const imported = await importUpsmonConfInSlices({
         upsmonConf,
         ...(upsschedConf !== undefined ? { upsschedConf } : {}),
       });
-      if (!apply || !imported.ok)
-        return { ok: imported.ok, report: imported.report, config: imported.config };
-      const merged = mergeImported(config, imported);
-      if (merged.secrets.length > 0 && !deps.secrets) {
+      if (!imported.ok)
+        return {
+          ok: false,
+          report: imported.report,
+          config: imported.config,
+          plan: null,
+          undoAvailable: false,
+        };
+      const planned = planImport({
+        current: config,
+        imported,
+        ...(choices ? { choices } : {}),
+        programProblems: await programProblems(
+          importedPrograms(imported.settings).map((p) => p.file),
+        ),
+      });
+      const answer = {
+        ok: true,
+        report: imported.report,
+        config: planned.config,
+        plan: planned.plan,
+      };
+      if (!apply) return { ...answer, undoAvailable: false };
+      if (planned.secrets.length > 0 && !deps.secrets) {
         throw new ApiRequestError({
           code: 'NO-SECRET-STORE',
           message: 'The imported passwords cannot be stored here.',
           fix: 'Import in the desktop app, or give the agent the passwords through env/file password sources.',
         });
       }
-      for (const secret of merged.secrets) {
-        await deps.secrets!.set(secret.key, secret.value);
-        knownSecrets.add(secret.value);
+      const before = await snapshotFile(deps.configPath);
+      const previousSecrets = deps.secrets
+        ? await secretsBefore(
+            deps.secrets,
+            planned.secrets.map((s) => s.key),
+          )
+        : [];
+      try {
+        for (const secret of planned.secrets) {
+          await deps.secrets!.set(secret.key, secret.value);
+          knownSecrets.add(secret.value);
+        }
+        await persist(planned.config);
+      } catch (error) {
+        // Not applied: the store goes back to how it was, like the file (never written).
+        for (const { key, previous } of previousSecrets)
+          await (
+            previous === undefined ? deps.secrets!.delete(key) : deps.secrets!.set(key, previous)
+          ).catch(() => undefined);
+        throw error;
       }
-      await persist(merged.config);
+      const after = await snapshotFile(deps.configPath);
+      lastImport = after && {
+        configPath: deps.configPath,
+        before,
+        after: after.bytes,
+        secrets: previousSecrets,
+        summary: planned.plan.summary,
+        at: clock.now(),
+      };
       recordSystem(
         'config-imported',
         'info',
-        `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${imported.summary}`,
+        `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${planned.plan.summary}.`,
       );
-      return { ok: true, report: imported.report, config: merged.config };
+      return { ...answer, undoAvailable: lastImport !== null };
+    },
+
+    'config:undo-import': async () => {
+      const record = lastImport;
+      if (!record)
+        throw new ApiRequestError({
+          code: 'NOTHING-TO-UNDO',
+          message:
+            'There is no import to undo: none was applied since NUT Sentinel started, or it was undone already.',
+          fix: 'Undo is offered right after an import, until NUT Sentinel restarts; change the settings by hand otherwise.',
+        });
+      await undoImport(record, deps.secrets);
+      lastImport = null;
+      await adopt((await loadConfig(deps.configPath)).config);
+      const summary = `Restored the configuration from before the import (${record.summary}).`;
+      recordSystem('config-import-undone', 'info', summary);
+      return { ok: true as const, summary };
     },
 
     'secrets:set-password': async ({ masterId, upsName, password }) => {

@@ -127,7 +127,9 @@ export function fakeHandlers(overrides: Partial<ApiHandlers> = {}): FakeHandlers
     'config:save': () => Promise.resolve({ ok: true as const }),
     'config:test-connection': () =>
       Promise.resolve({ ok: true, steps: [], diagnosis: null, server: null, upsNames: [] }),
-    'config:import-upsmon': () => Promise.resolve({ ok: true, report: [], config: null }),
+    'config:import-upsmon': () =>
+      Promise.resolve({ ok: true, report: [], config: null, plan: null, undoAvailable: false }),
+    'config:undo-import': () => Promise.resolve({ ok: true as const, summary: '' }),
     'secrets:set-password': () => Promise.resolve({ ok: true as const }),
     'notifications:recent': () => Promise.resolve([]),
     'notifications:set-paused': (request) => Promise.resolve({ paused: request.paused }),
