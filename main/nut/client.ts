@@ -2,101 +2,45 @@
  * NutClient: a typed, promise-based client for upsd over one persistent TCP (optionally TLS)
  * connection. Plain Node, no electron.
  *
- * Framing (main/nut/README.md §1.1, §1.5, §4.1): upsd answers strictly in order and has no request ids,
- * so requests go into a FIFO and replies are matched by position only. Requests may be pipelined
- * (several in flight). As soon as the order can no longer be trusted (a request timed out, a reply
- * arrived with no request waiting, a reply had the wrong shape) the connection is closed and
- * every pending request rejected: guessing would hand one request's answer to another.
+ * Split as node-postgres splits its client: this file is the NUT commands (main/nut/README.md
+ * §1.4) and what their replies mean; connection.ts is the transport (socket, line reader, the
+ * FIFO of pending requests, deadlines, keep-alive, limits); starttls.ts the upgrade to TLS;
+ * client-options.ts the options and their checks. Requests may be pipelined: upsd answers in
+ * order, and the connection matches replies by position.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import tls from 'node:tls';
+import { type RightsWords, rightsWordsFor } from '../../shared/rights.js';
+import type { NutClientOptions } from './client-options.js';
+import { type LineReply, NutConnection, type NutConnectionEvents } from './connection.js';
 import {
   ClientErrorCode,
   NutError,
-  connectTimeoutError,
-  describeErrCode,
-  errnoOf,
   hasServerCode,
   serverError,
   socketError,
   type NutErrorContext,
 } from './errors.js';
-import { type RightsWords, rightsWordsFor } from '../../shared/rights.js';
-import { LineReader, type ReaderEvent } from './line-reader.js';
-import { DEFAULT_MAX_LIST_BYTES, DEFAULT_MAX_LIST_ITEMS, DESCRIPTION_FANOUT } from './limits.js';
+import { DESCRIPTION_FANOUT } from './limits.js';
 import {
-  ListReplyCollector,
-  type ListLimits,
   buildCommand,
   compareVersions,
   describeWords,
   errCodeOf,
   quoted,
   secret,
-  tokenizeDetailed,
   type CommandWord,
   type EncodedCommand,
 } from './protocol.js';
+import { negotiateStartTls } from './starttls.js';
 
-export const DEFAULT_NUT_PORT = 3493;
-
-export type TlsMode = 'off' | 'opportunistic' | 'required';
-
-export interface NutTlsOptions {
-  /**
-   * `off`: never send STARTTLS. `opportunistic`: try STARTTLS, continue in plaintext if the server
-   * declines (like upsmon's default). `required`: fail when the server declines.
-   * A failed handshake or certificate check always fails the connection, whatever the mode.
-   */
-  mode: TlsMode;
-  /** PEM of the CA (or of the self-signed server certificate itself) to verify the server against. */
-  caPem?: string;
-  /** Pinned SHA-256 certificate fingerprint, hex with or without colons, any case. */
-  fingerprint256?: string;
-  /** Name to check the certificate against (and SNI when it is not an IP); defaults to `host`. */
-  servername?: string;
-  /** Skip CA and name verification (a pinned fingerprint is still checked). For testing only. */
-  insecure?: boolean;
-  /** Default 5000 ms. */
-  handshakeTimeoutMs?: number;
-}
-
-/** Creates the (not yet connected, or connecting) TCP socket; defaults to `net.createConnection`. */
-export type SocketFactory = (options: { host: string; port: number }) => net.Socket;
-
-export interface NutClientOptions {
-  host: string;
-  /** Default 3493. */
-  port?: number;
-  /** Default 5000 ms. */
-  connectTimeoutMs?: number;
-  /**
-   * Default 5000 ms (libupsclient's read timeout). The deadline of the oldest unanswered request,
-   * counted from the moment it is the oldest: the WHOLE reply (every line of a LIST) must arrive
-   * by then, received items do not extend it. On expiry the connection is closed (kind
-   * `timeout`), because later replies could no longer be matched.
-   */
-  requestTimeoutMs?: number;
-  /**
-   * Default 30000 ms; 0 disables. After this long without sending anything, the client sends `VER`
-   * (answered by every upsd, no UPS or login needed) so upsd's hard-coded 60 s idle disconnect
-   * never drops the connection (and with it our LOGIN). A dead peer then shows up as a timeout.
-   */
-  keepAliveIntervalMs?: number;
-  /** TCP keep-alive probe delay; unset = OS default (off). */
-  tcpKeepAliveMs?: number;
-  /** Longest accepted reply line in bytes; default 4096 (upsd never sends more than 512). */
-  maxLineLength?: number;
-  /** Most items of one LIST reply; default 10 000 (main/nut/limits.ts). More closes the connection. */
-  maxListItems?: number;
-  /** Most bytes of one LIST reply; default 4 MiB (main/nut/limits.ts). More closes the connection. */
-  maxListBytes?: number;
-  /** Default `{ mode: 'off' }`. */
-  tls?: NutTlsOptions;
-  /** Injected socket factory (tests, proxies). */
-  createSocket?: SocketFactory;
-}
+export {
+  DEFAULT_NUT_PORT,
+  normalizeFingerprint,
+  type NutClientOptions,
+  type NutTlsOptions,
+  type SocketFactory,
+  type TlsMode,
+} from './client-options.js';
 
 /** Parsed `GET TYPE` reply. */
 export interface NutVarType {
@@ -164,46 +108,7 @@ export interface NutCapabilities {
 }
 
 /** Events: `close` fires once, with the cause (undefined after a deliberate `close()`/`logout()`). */
-export type NutClientEvents = {
-  close: [cause: NutError | undefined];
-  /** Something odd but survivable in the reply stream (non-ASCII bytes, tokenizer oddities). */
-  warning: [message: string];
-};
-
-interface LineReply {
-  raw: string;
-  words: string[];
-}
-
-type Outcome = { line: LineReply } | { items: string[][] } | { error: NutError };
-
-interface PendingRequest {
-  readonly command: EncodedCommand;
-  readonly context: NutErrorContext;
-  /** Present for LIST requests. */
-  readonly collector: ListReplyCollector | undefined;
-  settle(outcome: Outcome): void;
-  /** Runs synchronously when the reply line arrives, before any further byte is processed. */
-  readonly onReplySync: ((reply: LineReply) => void) | undefined;
-}
-
-interface ResolvedOptions {
-  host: string;
-  port: number;
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveIntervalMs: number;
-  tcpKeepAliveMs: number | undefined;
-  maxLineLength: number | undefined;
-  listLimits: ListLimits;
-  tls: Required<Pick<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>> &
-    Omit<NutTlsOptions, 'mode' | 'handshakeTimeoutMs'>;
-  /** Normalized (upper-case hex, no colons). */
-  pinnedFingerprint: string | undefined;
-  createSocket: SocketFactory;
-}
-
-type Phase = 'open' | 'closing' | 'closed';
+export type NutClientEvents = NutConnectionEvents;
 
 /** Encoded commands by their words, one map level per word. */
 type EncodedTrie = Map<string, EncodedNode>;
@@ -213,62 +118,25 @@ interface EncodedNode {
   command: EncodedCommand | undefined;
 }
 
-const LOGOUT_GRACE_MS = 1000;
-
 export class NutClient extends EventEmitter<NutClientEvents> {
-  private readonly options: ResolvedOptions;
-  private socket: net.Socket;
-  /** The TCP socket under TLS (same as `socket` in plaintext); destroyed too, whatever TLS does. */
-  private readonly plainSocket: net.Socket;
-  private reader: LineReader;
-  private readonly pending: PendingRequest[] = [];
-  private phase: Phase = 'open';
-  private cause: NutError | undefined;
-  private readonly closedPromise: Promise<NutError | undefined>;
-  private resolveClosed!: (cause: NutError | undefined) => void;
-  /**
-   * The request timeout of the oldest unanswered request. One timer per connection, re-armed with
-   * `refresh()` whenever the head changes (no timer object per request); when it fires with
-   * nothing pending it does nothing.
-   */
-  private headTimer: NodeJS.Timeout | undefined;
-  /** Re-armed with `refresh()` on every send; unref'd. */
-  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private readonly connection: NutConnection;
   /** Encoded polling commands, reused: a monitor asks the same few things every poll. */
   private encoded: EncodedTrie = new Map();
   private encodedCount = 0;
-  /** Set while the socket is being handed to TLS: no byte may be read or written in plaintext. */
-  private upgrading = false;
   private loggedInAs: string | undefined;
   private trackingOn: Promise<void> | undefined;
   private capabilitiesCache: Promise<NutCapabilities> | undefined;
-  /** Known once capabilities() ran: the words this server's upsd.users understands. */
-  private rightsWords: RightsWords | undefined;
   private tlsState: { protocol: string | null; fingerprint256: string | undefined } | undefined;
   private tlsDeclined: string | undefined;
-  private readonly addresses: {
-    localAddress?: string;
-    localPort?: number;
-    remoteAddress?: string;
-    remotePort?: number;
-  };
 
-  private constructor(socket: net.Socket, options: ResolvedOptions) {
+  private constructor(connection: NutConnection) {
     super();
-    this.options = options;
-    this.socket = socket;
-    this.plainSocket = socket;
-    this.reader = new LineReader({ maxLineLength: options.maxLineLength });
-    this.closedPromise = new Promise((resolve) => {
-      this.resolveClosed = resolve;
+    this.connection = connection;
+    connection.on('close', (cause) => {
+      this.loggedInAs = undefined;
+      this.emit('close', cause);
     });
-    this.addresses = {
-      localAddress: socket.localAddress,
-      localPort: socket.localPort,
-      remoteAddress: socket.remoteAddress,
-      remotePort: socket.remotePort,
-    };
-    this.attach(socket);
+    connection.on('warning', (message) => this.emit('warning', message));
   }
 
   /**
@@ -276,22 +144,26 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * Rejects with a NutError: `refused`, `timeout`, `dns`, `unreachable`, `reset`, `tls`, `argument`.
    */
   static async connect(options: NutClientOptions): Promise<NutClient> {
-    const resolved = resolveOptions(options);
-    const socket = await openSocket(resolved);
-    const client = new NutClient(socket, resolved);
-    if (resolved.tls.mode !== 'off') {
+    const connection = await NutConnection.open(options);
+    const client = new NutClient(connection);
+    if (connection.options.tls.mode !== 'off') {
       try {
-        await client.negotiateTls();
+        const outcome = await negotiateStartTls(connection);
+        if (outcome.kind === 'declined') client.tlsDeclined = outcome.code;
+        else
+          client.tlsState = { protocol: outcome.protocol, fingerprint256: outcome.fingerprint256 };
       } catch (error) {
         // A protocol error that broke the handshake is the better explanation than its aftermath.
         const failure =
-          client.cause ??
-          (error instanceof NutError ? error : socketError(error, { context: client.context() }));
-        client.fail(failure);
+          connection.closeCause ??
+          (error instanceof NutError
+            ? error
+            : socketError(error, { context: connection.context() }));
+        connection.fail(failure);
         throw failure;
       }
     }
-    client.scheduleKeepAlive();
+    connection.scheduleKeepAlive();
     return client;
   }
 
@@ -300,15 +172,15 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   /** True until the connection is closed (by either side, or after an error). */
   get isOpen(): boolean {
-    return this.phase === 'open';
+    return this.connection.isOpen;
   }
 
   get host(): string {
-    return this.options.host;
+    return this.connection.options.host;
   }
 
   get port(): number {
-    return this.options.port;
+    return this.connection.options.port;
   }
 
   /** The UPS this connection did `LOGIN` for, while the connection is open. */
@@ -336,20 +208,20 @@ export class NutClient extends EventEmitter<NutClientEvents> {
   }
 
   get remoteAddress(): string | undefined {
-    return this.addresses.remoteAddress;
+    return this.connection.remoteAddress;
   }
 
   get remotePort(): number | undefined {
-    return this.addresses.remotePort;
+    return this.connection.remotePort;
   }
 
   /** This side's address as upsd sees it (modulo NAT): what `LIST CLIENT` shows for this connection. */
   get localAddress(): string | undefined {
-    return this.addresses.localAddress;
+    return this.connection.localAddress;
   }
 
   get localPort(): number | undefined {
-    return this.addresses.localPort;
+    return this.connection.localPort;
   }
 
   /**
@@ -357,19 +229,17 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * being collected. Bounded by maxLineLength + maxListBytes (main/nut/limits.ts); for tests and diagnostics.
    */
   get heldReplyBytes(): number {
-    let bytes = this.reader.bufferedBytes;
-    for (const request of this.pending) bytes += request.collector?.byteCount ?? 0;
-    return bytes;
+    return this.connection.heldReplyBytes;
   }
 
   /** Why the connection closed; undefined while open or after a deliberate close. */
   get closeCause(): NutError | undefined {
-    return this.cause;
+    return this.connection.closeCause;
   }
 
   /** Resolves once the connection is closed, with the same cause as the `close` event. */
   whenClosed(): Promise<NutError | undefined> {
-    return this.closedPromise;
+    return this.connection.whenClosed();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -430,10 +300,10 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       reply = await this.sendLine(command, { closing: true });
     } catch (error) {
       // The server closing first is just as good as a Goodbye.
-      if (error instanceof NutError && error.kind === 'closed' && this.phase === 'closed') return;
+      if (error instanceof NutError && error.kind === 'closed' && this.connection.isClosed) return;
       throw error;
     }
-    this.finishGracefully();
+    this.connection.finishGracefully();
     const first = reply.words[0]?.toUpperCase();
     if (first === 'OK' || first?.startsWith('GOODBYE')) return;
     const code = errCodeOf(reply.words);
@@ -696,13 +566,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * Returns what `send` returns, e.g. `client.pipeline(() => Promise.all([...]))`.
    */
   pipeline<T>(send: () => T): T {
-    const socket = this.socket;
-    socket.cork();
-    try {
-      return send();
-    } finally {
-      socket.uncork();
-    }
+    return this.connection.pipeline(send);
   }
 
   /**
@@ -711,24 +575,34 @@ export class NutClient extends EventEmitter<NutClientEvents> {
    * are rejected with `CLOSED-BY-CLIENT`.
    */
   async close(): Promise<void> {
-    if (this.phase === 'open' && this.loggedInAs !== undefined) {
+    if (this.connection.isOpen && this.loggedInAs !== undefined) {
       try {
         await this.logout();
       } catch {
         // Closing anyway; the server drops our LOGIN when the socket closes.
       }
     }
-    if (this.phase === 'open') this.finishGracefully();
-    await this.closedPromise;
+    if (this.connection.isOpen) this.connection.finishGracefully();
+    await this.connection.whenClosed();
   }
 
   // -------------------------------------------------------------------------------------------
   // Command helpers
 
   private context(ups?: string): NutErrorContext {
-    return ups === undefined
-      ? { host: this.options.host, port: this.options.port }
-      : { host: this.options.host, port: this.options.port, ups };
+    return this.connection.context(ups);
+  }
+
+  /** Known once capabilities() ran: the words this server's upsd.users understands. */
+  private get rightsWords(): RightsWords | undefined {
+    return this.connection.rightsWords;
+  }
+
+  private sendLine(
+    command: EncodedCommand,
+    options?: Parameters<NutConnection['request']>[1],
+  ): Promise<LineReply> {
+    return this.connection.request(command, options);
   }
 
   private async expectLine(
@@ -801,11 +675,11 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       kind: 'protocol',
       code: ClientErrorCode.unexpectedReply,
       explanation: `Expected ${expected}, got "${describeWords(reply.words)}". Replies can no longer be matched to requests, so the connection was closed.`,
-      fix: `Check that ${this.options.host}:${this.options.port} is a NUT server (upsd); reconnect.`,
+      fix: `Check that ${this.host}:${this.port} is a NUT server (upsd); reconnect.`,
       command: command.redacted,
       context,
     });
-    this.fail(error);
+    this.connection.fail(error);
     return error;
   }
 
@@ -820,7 +694,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   /** The error to throw for `error`: with the server's UPS names when it is UNKNOWN-UPS. */
   private async upsHint(error: unknown): Promise<unknown> {
-    if (!hasServerCode(error, 'UNKNOWN-UPS') || this.phase !== 'open') return error;
+    if (!hasServerCode(error, 'UNKNOWN-UPS') || !this.connection.isOpen) return error;
     let names: string[];
     try {
       names = (await this.listUps()).map((ups) => ups.name);
@@ -870,20 +744,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
 
   private async list(query: readonly string[], ups?: string): Promise<string[][]> {
     const command = this.encode(['LIST', ...query]);
-    const run = (): Promise<string[][]> =>
-      new Promise<string[][]>((resolve, reject) => {
-        this.enqueue({
-          command,
-          context: this.context(ups),
-          collector: new ListReplyCollector(query, this.options.listLimits),
-          onReplySync: undefined,
-          settle: (outcome) => {
-            if ('items' in outcome) resolve(outcome.items);
-            else if ('error' in outcome) reject(outcome.error);
-            else reject(new Error('internal: single-line outcome for a LIST request'));
-          },
-        });
-      });
+    const run = (): Promise<string[][]> => this.connection.requestList(command, query, ups);
     return ups === undefined ? run() : this.withUpsHint(run);
   }
 
@@ -936,7 +797,7 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       if (!hasServerCode(error)) throw error;
     }
     const isSynology = /DSM/i.test(serverVersion);
-    this.rightsWords = rightsWordsFor({ protVer, synology: isSynology });
+    this.connection.rightsWords = rightsWordsFor({ protVer, synology: isSynology });
     const version = protVer ?? netVer;
     const is28 = compareVersions(version, '1.3') >= 0 && !isSynology;
     return {
@@ -948,506 +809,6 @@ export class NutClient extends EventEmitter<NutClientEvents> {
       supportsTracking: is28,
       supportsListClient: compareVersions(netVer, '1.2') >= 0,
     };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Transport
-
-  private sendLine(
-    command: EncodedCommand,
-    options: { ups?: string; closing?: boolean; onReplySync?: (reply: LineReply) => void } = {},
-  ): Promise<LineReply> {
-    return new Promise<LineReply>((resolve, reject) => {
-      this.enqueue(
-        {
-          command,
-          context: this.context(options.ups),
-          collector: undefined,
-          onReplySync: options.onReplySync,
-          settle: (outcome) => {
-            if ('line' in outcome) resolve(outcome.line);
-            else if ('error' in outcome) reject(outcome.error);
-            else reject(new Error('internal: LIST outcome for a single-line request'));
-          },
-        },
-        options.closing === true,
-      );
-    });
-  }
-
-  private enqueue(request: PendingRequest, closing = false): void {
-    if (this.phase !== 'open' || this.upgrading) {
-      request.settle({ error: this.closedError(request) });
-      return;
-    }
-    if (closing) this.phase = 'closing';
-    this.pending.push(request);
-    this.socket.write(`${request.command.wire}\n`);
-    if (this.pending.length === 1) this.restartHeadTimer();
-    this.scheduleKeepAlive();
-  }
-
-  private closedError(request: PendingRequest): NutError {
-    const base = this.cause ?? closedByClientError(this.context());
-    return base.with({ command: request.command.redacted, context: request.context });
-  }
-
-  private attach(socket: net.Socket): void {
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    // Sockets of the default factory deliver their bytes through `onread` instead of 'data'.
-    const early = sharedReadTargets.get(socket);
-    sharedReadTargets.set(socket, this.onData);
-    if (Array.isArray(early)) process.nextTick(() => early.forEach(this.onData));
-  }
-
-  private detach(socket: net.Socket): void {
-    sharedReadTargets.delete(socket);
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('error', this.onError);
-    socket.off('close', this.onClose);
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    const events = this.reader.push(chunk);
-    for (let index = 0; index < events.length; index++) {
-      // Each event may close the connection (the phase changes under our feet).
-      if (this.isClosed()) return;
-      this.handleEvent(events[index]!);
-      if (this.upgrading && (index < events.length - 1 || this.reader.hasPartialLine)) {
-        this.fail(
-          this.protocolError(
-            ClientErrorCode.unexpectedReply,
-            'The server sent plaintext data after OK STARTTLS, where the TLS handshake should start.',
-          ),
-        );
-        return;
-      }
-    }
-  };
-
-  private isClosed(): boolean {
-    return this.phase === 'closed';
-  }
-
-  private handleEvent(event: ReaderEvent): void {
-    if (event.kind === 'too-long') {
-      this.fail(
-        this.protocolError(
-          ClientErrorCode.lineTooLong,
-          `The server sent a line longer than ${event.limit} bytes; upsd never sends more than 512, so this is not a NUT server or the stream is corrupted.`,
-        ),
-      );
-      return;
-    }
-    const { words, issues } = tokenizeDetailed(event.text);
-    if (event.nonPrintableBytes > 0) {
-      this.emit(
-        'warning',
-        `Reply contained ${event.nonPrintableBytes} byte(s) outside printable ASCII; they were dropped as upsd's own parser does.`,
-      );
-    }
-    for (const issue of issues) {
-      if (issue !== 'dropped-non-printable')
-        this.emit('warning', `Reply tokenized leniently (${issue}): "${describeWords(words)}".`);
-    }
-    const head = this.pending[0];
-    if (!head) {
-      this.fail(
-        this.protocolError(
-          ClientErrorCode.unsolicitedReply,
-          `The server sent "${describeWords(words)}" although no request was waiting for a reply. Replies can no longer be matched to requests.`,
-        ),
-      );
-      return;
-    }
-    if (!head.collector) {
-      this.complete(head, { line: { raw: event.text, words } });
-      return;
-    }
-    const step = head.collector.accept(words, event.text.length);
-    switch (step.status) {
-      case 'continue':
-        // No timer refresh: the reply's deadline was fixed when it became the head.
-        return;
-      case 'too-large':
-        this.fail(
-          new NutError({
-            kind: 'protocol',
-            code: ClientErrorCode.replyTooLarge,
-            explanation:
-              `The server sent ${step.reason} in one LIST reply (${head.collector.itemCount} item(s) kept); real upsd replies are a few hundred lines, ` +
-              'so this is not a NUT server, or a broken one. The connection was closed.',
-            fix: `Check that ${this.options.host}:${this.options.port} is a NUT server (upsd) and that its driver is sane; it is retried with back-off.`,
-            command: head.command.redacted,
-            context: head.context,
-          }),
-        );
-        return;
-      case 'done':
-        this.complete(head, { items: step.items });
-        return;
-      case 'server-error':
-        this.complete(head, {
-          error: serverError(step.code, {
-            command: head.command.redacted,
-            context: head.context,
-            rightsWords: this.rightsWords,
-          }),
-        });
-        return;
-      case 'unexpected':
-        this.fail(
-          new NutError({
-            kind: 'protocol',
-            code: ClientErrorCode.unexpectedReply,
-            explanation: `Malformed LIST reply: ${step.reason}. Replies can no longer be matched to requests, so the connection was closed.`,
-            fix: `Check that ${this.options.host}:${this.options.port} is a NUT server (upsd); reconnect.`,
-            command: head.command.redacted,
-            context: head.context,
-          }),
-        );
-        return;
-    }
-  }
-
-  private complete(request: PendingRequest, outcome: Outcome): void {
-    this.pending.shift();
-    this.restartHeadTimer();
-    if ('line' in outcome) request.onReplySync?.(outcome.line);
-    request.settle(outcome);
-  }
-
-  private protocolError(code: string, explanation: string): NutError {
-    return new NutError({
-      kind: 'protocol',
-      code,
-      explanation,
-      fix: `Check that ${this.options.host}:${this.options.port} is a NUT server (upsd) and not another service; reconnect.`,
-      context: this.context(),
-    });
-  }
-
-  private readonly onEnd = (): void => {
-    if (this.phase === 'closed') return;
-    if (this.phase === 'closing') {
-      this.finishGracefully();
-      return;
-    }
-    this.fail(this.serverClosedError());
-  };
-
-  private readonly onError = (error: Error): void => {
-    if (this.phase === 'closed') return;
-    this.fail(socketError(error, { context: this.context() }));
-  };
-
-  private readonly onClose = (): void => {
-    if (this.phase === 'closed') return;
-    if (this.phase === 'closing') {
-      this.finishGracefully();
-      return;
-    }
-    this.fail(this.serverClosedError());
-  };
-
-  private serverClosedError(): NutError {
-    const head = this.pending[0];
-    const midLine = this.reader.hasPartialLine ? ' in the middle of a line' : '';
-    let explanation: string;
-    if (head?.collector?.hasBegun) {
-      explanation = `The server closed the connection${midLine} while sending a LIST reply (${head.collector.itemCount} item(s) received); the list is incomplete.`;
-    } else if (head) {
-      explanation = `The server closed the connection${midLine} before answering. upsd may have been stopped or restarted, or it dropped this client.`;
-    } else {
-      explanation =
-        'The server closed the connection. upsd drops clients that send nothing for 60 s (the keep-alive should prevent that), ' +
-        'and closes all connections when it is stopped or restarted.';
-    }
-    return new NutError({
-      kind: 'closed',
-      code: ClientErrorCode.connectionClosed,
-      explanation,
-      fix: 'Reconnect (and LOGIN again). If it keeps happening, check the upsd log on the server.',
-      command: head?.command.redacted,
-      context: head?.context ?? this.context(),
-    });
-  }
-
-  /** The head request changed (or made progress): its timeout counts from now. */
-  private restartHeadTimer(): void {
-    if (this.pending.length === 0 || this.phase === 'closed') return;
-    if (this.headTimer) this.headTimer.refresh();
-    else this.headTimer = setTimeout(this.onHeadTimer, this.options.requestTimeoutMs);
-  }
-
-  /** Every head change refreshes the timer, so when it fires the current head has waited the full timeout. */
-  private readonly onHeadTimer = (): void => {
-    const head = this.pending[0];
-    if (head && this.phase !== 'closed') this.onRequestTimeout(head);
-  };
-
-  private onRequestTimeout(request: PendingRequest): void {
-    const progress = request.collector?.hasBegun
-      ? ` (a LIST reply had started: ${request.collector.itemCount} item(s) received, but the whole reply must arrive within the timeout)`
-      : '';
-    this.fail(
-      new NutError({
-        kind: 'timeout',
-        code: ClientErrorCode.requestTimeout,
-        explanation:
-          `No reply within ${this.options.requestTimeoutMs} ms${progress}. upsd may be frozen (e.g. by another client stuck in a TLS ` +
-          'handshake), overloaded, or the network dropped. Later replies could no longer be matched to requests, so the connection was closed.',
-        fix: 'Reconnect. If it happens again, check the server load and network, or raise requestTimeoutMs.',
-        command: request.command.redacted,
-        context: request.context,
-      }),
-    );
-  }
-
-  private scheduleKeepAlive(): void {
-    const interval = this.options.keepAliveIntervalMs;
-    if (interval <= 0 || this.phase !== 'open') return;
-    // Re-armed on every send, so it only fires after `interval` of silence from our side.
-    if (this.keepAliveTimer) {
-      this.keepAliveTimer.refresh();
-    } else {
-      this.keepAliveTimer = setTimeout(this.onKeepAlive, interval);
-      this.keepAliveTimer.unref();
-    }
-  }
-
-  private readonly onKeepAlive = (): void => {
-    if (this.phase !== 'open' || this.upgrading) return;
-    if (this.pending.length > 0) {
-      // Still waiting for a reply: that request's timeout watches the link.
-      this.scheduleKeepAlive();
-      return;
-    }
-    // Failures close the connection and are reported through the `close` event.
-    this.sendLine(buildCommand(['VER'])).catch(() => undefined);
-  };
-
-  /** Closes because of `error`: rejects everything pending, destroys the socket, emits `close`. */
-  private fail(error: NutError): void {
-    if (this.phase === 'closed') return;
-    this.shutDown(error);
-    this.socket.destroy();
-    this.plainSocket.destroy();
-  }
-
-  /** Deliberate close: pending requests are rejected with CLOSED-BY-CLIENT; the socket is ended politely. */
-  private finishGracefully(): void {
-    if (this.phase === 'closed') return;
-    this.shutDown(undefined);
-    const { socket, plainSocket } = this;
-    socket.end();
-    setTimeout(() => {
-      socket.destroy();
-      plainSocket.destroy();
-    }, LOGOUT_GRACE_MS).unref();
-  }
-
-  private shutDown(cause: NutError | undefined): void {
-    this.phase = 'closed';
-    this.cause = cause;
-    this.loggedInAs = undefined;
-    if (this.headTimer) clearTimeout(this.headTimer);
-    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
-    this.headTimer = undefined;
-    this.keepAliveTimer = undefined;
-    const rejected = cause ?? closedByClientError(this.context());
-    for (const request of this.pending.splice(0)) {
-      request.settle({
-        error: rejected.with({ command: request.command.redacted, context: request.context }),
-      });
-    }
-    this.emit('close', cause);
-    this.resolveClosed(cause);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // STARTTLS (main/nut/README.md §1.7)
-
-  private async negotiateTls(): Promise<void> {
-    const command = buildCommand(['STARTTLS']);
-    let handshake: Promise<tls.TLSSocket> | undefined;
-    const reply = await this.sendLine(command, {
-      // upsd 2.8.0 handshakes synchronously after OK STARTTLS and freezes for every client until we
-      // do: start the handshake right here, before anything else can run.
-      onReplySync: (line) => {
-        if (line.words[0]?.toUpperCase() === 'OK' && line.words[1]?.toUpperCase() === 'STARTTLS')
-          handshake = this.startHandshake();
-      },
-    });
-    if (!handshake) {
-      const code = errCodeOf(reply.words) ?? 'UNEXPECTED-REPLY';
-      if (this.options.tls.mode === 'opportunistic') {
-        this.tlsDeclined = code;
-        return;
-      }
-      const reason = describeErrCode(code, { command: 'STARTTLS' });
-      throw new NutError({
-        kind: 'tls',
-        code: ClientErrorCode.starttlsRefused,
-        explanation: `TLS is required but the server declined STARTTLS (${code === 'UNEXPECTED-REPLY' ? `"${describeWords(reply.words)}"` : `ERR ${code}`}): ${reason.explanation}`,
-        fix: reason.fix,
-        command: command.redacted,
-        context: this.context(),
-      });
-    }
-    const secureSocket = await handshake;
-    this.upgrading = false;
-    this.socket = secureSocket;
-    this.reader = new LineReader({ maxLineLength: this.options.maxLineLength });
-    const certificate = secureSocket.getPeerCertificate();
-    this.tlsState = {
-      protocol: secureSocket.getProtocol(),
-      fingerprint256: certificate.fingerprint256 || undefined,
-    };
-    this.attach(secureSocket);
-  }
-
-  private startHandshake(): Promise<tls.TLSSocket> {
-    const raw = this.socket;
-    this.upgrading = true;
-    this.detach(raw);
-    // Errors of the plain socket surface on the TLS socket; this only keeps them from being unhandled.
-    raw.on('error', () => undefined);
-    const settings = this.options.tls;
-    const identity = settings.servername ?? this.options.host;
-    const verify =
-      settings.insecure !== true &&
-      (settings.caPem !== undefined || this.options.pinnedFingerprint === undefined);
-    const secureSocket = tls.connect({
-      socket: raw,
-      servername: net.isIP(identity) ? undefined : identity,
-      rejectUnauthorized: verify,
-      ca: settings.caPem === undefined ? undefined : [settings.caPem],
-      checkServerIdentity: (_hostname, certificate) =>
-        verify ? tls.checkServerIdentity(identity, certificate) : undefined,
-    });
-    return new Promise<tls.TLSSocket>((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        secureSocket.off('secureConnect', onSecure);
-        secureSocket.off('error', onError);
-        secureSocket.off('close', onClose);
-      };
-      const failWith = (error: NutError): void => {
-        cleanup();
-        secureSocket.on('error', () => undefined);
-        secureSocket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => {
-        failWith(
-          this.tlsError(ClientErrorCode.tlsHandshakeTimeout, {
-            explanation: `The TLS handshake did not complete within ${settings.handshakeTimeoutMs} ms.`,
-            fix: 'Check the network; if the server is slow to answer, raise tls.handshakeTimeoutMs.',
-          }),
-        );
-      }, settings.handshakeTimeoutMs);
-      const onSecure = (): void => {
-        const pinned = this.options.pinnedFingerprint;
-        const actual = secureSocket.getPeerCertificate().fingerprint256;
-        if (pinned !== undefined && normalizeFingerprint(actual ?? '') !== pinned) {
-          failWith(
-            this.tlsError(ClientErrorCode.fingerprintMismatch, {
-              explanation: `The server's certificate has SHA-256 fingerprint ${actual || '(none)'}, but ${formatFingerprint(pinned)} is pinned.`,
-              fix: 'If the server certificate was deliberately replaced, pin the new fingerprint; otherwise something may be intercepting the connection.',
-            }),
-          );
-          return;
-        }
-        cleanup();
-        resolve(secureSocket);
-      };
-      const onError = (error: Error): void => failWith(this.tlsHandshakeError(error, identity));
-      const onClose = (): void =>
-        failWith(
-          this.tlsError('ECONNRESET', {
-            explanation:
-              'The server closed the connection during the TLS handshake (it may not accept this TLS version or its certificate setup is broken).',
-            fix: 'Check the upsd log on the server; try tls mode "off" to confirm plaintext works.',
-          }),
-        );
-      secureSocket.once('secureConnect', onSecure);
-      secureSocket.once('error', onError);
-      secureSocket.once('close', onClose);
-    });
-  }
-
-  private tlsError(
-    code: string,
-    text: { explanation: string; fix: string },
-    cause?: unknown,
-  ): NutError {
-    return new NutError({
-      kind: 'tls',
-      code,
-      ...text,
-      command: 'STARTTLS',
-      context: this.context(),
-      cause,
-    });
-  }
-
-  private tlsHandshakeError(error: Error, identity: string): NutError {
-    const code = errnoOf(error) ?? 'TLS-HANDSHAKE-FAILED';
-    const pinHint =
-      'Provide the server certificate or its CA (caPem), or pin its SHA-256 fingerprint (fingerprint256); "insecure" skips verification (testing only).';
-    if (
-      [
-        'DEPTH_ZERO_SELF_SIGNED_CERT',
-        'SELF_SIGNED_CERT_IN_CHAIN',
-        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-        'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-        'UNABLE_TO_GET_ISSUER_CERT',
-        'CERT_UNTRUSTED',
-      ].includes(code)
-    ) {
-      return this.tlsError(
-        code,
-        {
-          explanation:
-            "The server's certificate is not signed by a trusted CA (upsd certificates are usually self-signed).",
-          fix: pinHint,
-        },
-        error,
-      );
-    }
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      return this.tlsError(
-        code,
-        {
-          explanation: `The server's certificate is not valid for "${identity}" (its names/IP addresses do not include it).`,
-          fix: 'Set tls.servername to a name the certificate contains, or re-create the certificate with this host name or IP address as a subject alternative name.',
-        },
-        error,
-      );
-    }
-    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-      return this.tlsError(
-        code,
-        {
-          explanation: `The server's certificate is ${code === 'CERT_HAS_EXPIRED' ? 'expired' : 'not yet valid'} (or a clock is wrong).`,
-          fix: 'Renew the certificate on the server and check both clocks.',
-        },
-        error,
-      );
-    }
-    return this.tlsError(
-      code,
-      {
-        explanation: `The TLS handshake failed: ${error.message}`,
-        fix: 'Check the TLS settings on both sides; ' + pinHint,
-      },
-      error,
-    );
   }
 }
 
@@ -1493,172 +854,6 @@ function descriptionText(reply: LineReply): string {
   return match ? match[1]! : reply.words.slice(3).join(' ');
 }
 
-function closedByClientError(context: NutErrorContext): NutError {
-  return new NutError({
-    kind: 'closed',
-    code: ClientErrorCode.closedByClient,
-    explanation: 'The connection was closed by this client before the reply arrived.',
-    fix: 'Open a new connection to send more commands.',
-    context,
-  });
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function normalizeFingerprint(value: string): string {
-  return value.replace(/[\s:]/g, '').toUpperCase();
-}
-
-function formatFingerprint(normalized: string): string {
-  return normalized.match(/.{2}/g)?.join(':') ?? normalized;
-}
-
-function invalidOption(explanation: string, fix: string): NutError {
-  return new NutError({ kind: 'argument', code: ClientErrorCode.invalidOption, explanation, fix });
-}
-
-function positiveMs(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw invalidOption(
-      `${name} must be a positive number of milliseconds, got ${value}.`,
-      `Use a value such as ${fallback}.`,
-    );
-  }
-  return value;
-}
-
-function positiveCount(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw invalidOption(
-      `${name} must be a positive integer, got ${value}.`,
-      `Use a value such as ${fallback}.`,
-    );
-  return value;
-}
-
-function resolveOptions(options: NutClientOptions): ResolvedOptions {
-  const host = options.host.trim();
-  if (host === '')
-    throw invalidOption('No host was given.', "Enter the NUT server's host name or IP address.");
-  const port = options.port ?? DEFAULT_NUT_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw invalidOption(
-      `Port ${port} is not a valid TCP port.`,
-      'Use 3493 (the NUT default) unless the server is configured otherwise.',
-    );
-  const given = options.tls ?? { mode: 'off' };
-  // A CA or a pin asks for an authenticated server: never fall back to plaintext (the same rule
-  // as impliedTlsMode in shared/config.ts, which this module does not load).
-  const pinned = (given.caPem ?? '').trim() !== '' || (given.fingerprint256 ?? '').trim() !== '';
-  const tlsOptions: NutTlsOptions =
-    given.mode === 'opportunistic' && pinned ? { ...given, mode: 'required' } : given;
-  let pinnedFingerprint: string | undefined;
-  if (tlsOptions.fingerprint256 !== undefined && tlsOptions.mode !== 'off') {
-    pinnedFingerprint = normalizeFingerprint(tlsOptions.fingerprint256);
-    if (!/^[0-9A-F]{64}$/.test(pinnedFingerprint)) {
-      throw invalidOption(
-        'The pinned certificate fingerprint is not a SHA-256 fingerprint (64 hex digits).',
-        'Copy the fingerprint as shown, e.g. AB:CD:...:EF (colons optional).',
-      );
-    }
-  }
-  return {
-    host,
-    port,
-    connectTimeoutMs: positiveMs('connectTimeoutMs', options.connectTimeoutMs, 5000),
-    requestTimeoutMs: positiveMs('requestTimeoutMs', options.requestTimeoutMs, 5000),
-    keepAliveIntervalMs: positiveMs(
-      'keepAliveIntervalMs',
-      options.keepAliveIntervalMs,
-      30_000,
-      true,
-    ),
-    tcpKeepAliveMs: options.tcpKeepAliveMs,
-    maxLineLength: options.maxLineLength,
-    listLimits: {
-      maxItems: positiveCount('maxListItems', options.maxListItems, DEFAULT_MAX_LIST_ITEMS),
-      maxBytes: positiveCount('maxListBytes', options.maxListBytes, DEFAULT_MAX_LIST_BYTES),
-    },
-    tls: {
-      ...tlsOptions,
-      handshakeTimeoutMs: positiveMs('tls.handshakeTimeoutMs', tlsOptions.handshakeTimeoutMs, 5000),
-    },
-    pinnedFingerprint,
-    createSocket: options.createSocket ?? createSocketWithSharedReads,
-  };
-}
-
-/**
- * Plaintext sockets of the default factory read into ONE buffer shared by all connections
- * (`onread`) instead of Node allocating a fresh 64 KiB buffer for every read and pushing it through
- * a Readable stream: less allocation and page-faulting on a path taken for every reply. A chunk is
- * consumed synchronously (the LineReader copies what it keeps), so the buffer is never read into
- * while still in use. A TLS socket put over it reads through TLS as usual ('data').
- */
-const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
-/** The client's handler per socket, or copies of chunks read before a client attached. */
-const sharedReadTargets = new WeakMap<net.Socket, ((chunk: Buffer) => void) | Buffer[]>();
-
-function onSharedRead(this: net.Socket, bytes: number, buffer: Uint8Array): boolean {
-  const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
-  const target = sharedReadTargets.get(this);
-  if (typeof target === 'function') target(chunk);
-  else if (target) target.push(Buffer.from(chunk));
-  else sharedReadTargets.set(this, [Buffer.from(chunk)]);
-  return true;
-}
-
-function createSocketWithSharedReads(target: { host: string; port: number }): net.Socket {
-  return net.createConnection({
-    ...target,
-    onread: { buffer: sharedReadBuffer, callback: onSharedRead },
-  });
-}
-
-/** Connects the TCP socket, with a timeout that tells a silently-dropping firewall from a refusal. */
-function openSocket(options: ResolvedOptions): Promise<net.Socket> {
-  const context: NutErrorContext = { host: options.host, port: options.port };
-  let socket: net.Socket;
-  try {
-    socket = options.createSocket({ host: options.host, port: options.port });
-  } catch (error) {
-    return Promise.reject(socketError(error, { context }));
-  }
-  return new Promise<net.Socket>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-    };
-    const onConnect = (): void => {
-      cleanup();
-      socket.setNoDelay(true);
-      if (options.tcpKeepAliveMs !== undefined) socket.setKeepAlive(true, options.tcpKeepAliveMs);
-      resolve(socket);
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      socket.destroy();
-      reject(socketError(error, { context, connectTimeoutMs: options.connectTimeoutMs }));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      reject(connectTimeoutError(context, options.connectTimeoutMs));
-    }, options.connectTimeoutMs);
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    // A factory may hand over an already connected socket.
-    if (!socket.connecting && socket.remoteAddress !== undefined) onConnect();
-  });
 }
