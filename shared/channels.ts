@@ -6,7 +6,7 @@
  * Secrets (tokens, SMTP/MQTT passwords, the webhook signing key) are never in the config: a
  * field names where the secret lives, exactly like a UPS entry's password.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SeveritySchema } from './history';
 
 /** Where a channel secret comes from; `store`: the OS keychain in the app, the encrypted store in the agent. */

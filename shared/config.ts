@@ -3,7 +3,7 @@
  * the settings UI. Defaults equal upsmon's where a directive exists (main/monitor/README.md §1.1).
  * Passwords are never part of it: a UPS entry names where its secret lives.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AlertsSchema, MetricsEndpointSchema, SecretSourceSchema } from './channels';
 import { NOTIFY_TYPES } from './notify-types';
 import { SelfTestScheduleSchema } from './ups-commands';

@@ -5,7 +5,7 @@
  * wire messages, one JSON document per line. This file adds only what the channel itself needs:
  * the service's greeting, the hand-over message, and what the UI shows about the service.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The group whose members may open the control socket (created by the package / `service install`). */
 export const CONTROL_GROUP = 'nut-sentinel';

@@ -3,7 +3,7 @@
  * `nut-sentinel discover --json`. Discovery only reads anonymously (VER, NETVER, PROTVER, LIST UPS,
  * GET VAR, STARTTLS); it never sends a user name or password.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DiscoveryRequestSchema = z.object({
   /** IPv4 CIDRs or single addresses to probe instead of this machine's directly connected subnets. */

@@ -59,6 +59,14 @@ export function baseConfig(tsconfigRootDir) {
         ],
         '@typescript-eslint/only-throw-error': 'error',
         'no-restricted-imports': ['error', { paths: [shellFree, nodeShellFree] }],
+        'no-restricted-syntax': [
+          'error',
+          {
+            selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+            message:
+              "Use `import * as z from 'zod'`: bundlers drop the parts of zod a namespace import does not use, but `{ z }` keeps all of it (≈ 380 KiB more in the agent's bundle, ≈ 3 MB more RSS).",
+          },
+        ],
         eqeqeq: ['error', 'smart'],
       },
     },

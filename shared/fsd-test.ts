@@ -12,7 +12,7 @@
  *   secondary of that UPS really shuts down, and usually the master and the UPS power too.
  *   The report says which secondaries logged out within the master's HOSTSYNC.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FsdModeSchema = z.enum(['local', 'master']);
 export type FsdMode = z.infer<typeof FsdModeSchema>;

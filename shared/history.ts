@@ -2,7 +2,7 @@
  * What the event log and the metrics history hold. Shared because the renderer shows both and
  * the IPC contract carries them; the store lives in main/history.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EventKindSchema = z.enum([
   /** A upsmon-style notification (ONBATT, LOWBATT, …) or one of ours (LOGIN_REFUSED, …). */

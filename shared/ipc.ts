@@ -6,7 +6,7 @@
  * - `invoke` channels: request → response.
  * - `push` channels: core → UI notifications (snapshot changes, new events, navigation).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChannelStatusSchema } from './channels';
 import { ServiceInstallResultSchema, ServiceStatusSchema } from './control';
 import { ConfigSchema, TlsSchema } from './config';

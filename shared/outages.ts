@@ -4,7 +4,7 @@
  * the IPC contract carries. Missing data stays null — an energy figure, a capacity or a runtime
  * is never made up from too little.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How an outage ended, from this machine's point of view. */
 export const OutageEndSchema = z.enum([

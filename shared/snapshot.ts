@@ -3,7 +3,7 @@
  * last readings and the master's identity. Every reading carries its age and a `stale` flag, so
  * last-known values are shown as such (never as live numbers); missing data is null, never 0.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ConnectionStateSchema = z.enum([
   /** First connect still in progress. */

@@ -6,7 +6,7 @@
  * master's upsd.users), kept apart from the monitoring credential: typed in, or remembered in the
  * secret store (never in the config file, the logs or a command line).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Why a command needs the typed-name confirmation. */
 export const CommandDangerSchema = z.enum(['cuts-power', 'drains-battery', 'unprotected']);

@@ -4,7 +4,7 @@
  * (`nut-sentinel what-if`) and the outage records show it; the computation is
  * main/what-if/what-if.ts (a pure function).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a figure of the timeline comes from (the UI labels each step with it). */
 export const WhatIfBasisSchema = z.enum([

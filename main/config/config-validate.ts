@@ -3,7 +3,7 @@
  * schema does not know are problems too (a typo must not be silently dropped), and anything that
  * looks like a password is refused with a reason that never repeats the value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigSchema, type Config } from '../../shared/config';
 import { formatJsonPath, type JsonPath } from './json-locator';
 

@@ -15,7 +15,7 @@
  *    it is slower than upsmon's was. An imported upssched setup replaces the current one.
  * Every change is listed in `notes`.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   ConfigSchema,
   feedingPower,

@@ -3,7 +3,7 @@
  * that a payload is checked against the shared schema exactly once, in one place, and errors
  * leave as explained ApiErrors (never stack traces or secrets).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   BridgeClientMessageSchema,
   type BridgeServerMessage,

@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type os from 'node:os';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ConnectionTestRequestSchema, ConnectionTestResult } from '../../shared/ipc';
 import { type RightsWords, rightsWordsFor } from '../../shared/rights';
 import { type Diagnosis, type ServerIdentity, detectedServerKind } from '../../shared/snapshot';

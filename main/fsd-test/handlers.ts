@@ -9,7 +9,7 @@
  * - a preflight blocker refuses the start unless it is overridable and `overrideBlockers` is set;
  * - a preflight expires (default 10 min); only one run may be active.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FsdPreflight, FsdReport, FsdRunView } from '../../shared/fsd-test';
 import { FsdPreflightRequestSchema } from '../../shared/fsd-test';
 import type { ApiHandlers, InvokeChannel, ParsedRequestOf } from '../../shared/ipc';

@@ -25,7 +25,7 @@ import {
   type FsdReport,
   type FsdTimeBudget,
 } from '../../shared/fsd-test';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { eventPolicy } from '../hooks/hook-dispatcher';
 import { defaultShutdownCommand } from '../hooks/shutdown-command';
 import type { NutClient } from '../nut/client';

@@ -5,7 +5,7 @@
  * false`: nothing on disk and SQLite's WebAssembly never loaded). This module loads neither, so
  * code that only needs the types or the report schema does not pull SQLite in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventQuery, MetricSample, SampleQuery, StoredEvent } from '../../shared/history';
 
 export type OutboxState = 'pending' | 'delivered' | 'failed';

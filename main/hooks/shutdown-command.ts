@@ -27,7 +27,7 @@ import {
   type ProcessRunner,
   runnerFailure,
 } from '../platform/ports';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { redactArgs, redactText, secretsInArgs } from './redact';
 
 export type ShutdownConfig = z.output<typeof ShutdownSchema>;

@@ -10,7 +10,7 @@
  * mute switches the beeper back on by a timer in the core (and at stop, so it never stays off
  * because the app quit).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Config,
   type Master,

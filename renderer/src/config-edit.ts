@@ -4,7 +4,7 @@
  * then sends it with `config:save` (the core's `issues` after).
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Config, ConfigSchema } from '../../shared/config';
 import type { ResponseOf } from '../../shared/ipc';
 import { api, errorText } from './api';

@@ -4,7 +4,7 @@
  * `config:save` and shows the core's issues afterwards.
  */
 import { type FormEvent, type ReactNode, useMemo, useRef, useState } from 'react';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Config } from '../../shared/config';
 import { Callout, ErrorBox, Spinner, focusFirstInvalid } from './components/common';
 import {

@@ -5,7 +5,7 @@
  * into the config, which only says `{"source": "store"}`.
  */
 import { type ReactNode, useState } from 'react';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CHANNEL_SECRET_FIELDS,
   type ChannelConfig,

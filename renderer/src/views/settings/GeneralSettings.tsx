@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HistorySchema, TimingSchema } from '../../../../shared/config';
 import { Field, Switch } from '../../components/common';
 import { issueAt } from '../../config-edit';

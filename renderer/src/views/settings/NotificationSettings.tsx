@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { ErrorBox, Field, Switch } from '../../components/common';

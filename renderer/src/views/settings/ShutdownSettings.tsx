@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ShutdownSchema, TimingSchema } from '../../../../shared/config';
 import { CommandEditor } from '../../components/CommandEditor';
 import { Field, Switch } from '../../components/common';
