@@ -1,5 +1,5 @@
 // Who may import whom inside main/ (lint-enforced by main/eslint.config.js; tested in
-// main/lint-rules.test.ts). Every folder of main/ is listed with the folders it may import
+// main/eslint-rules.test.ts). Every folder of main/ is listed with the folders it may import
 // besides its own and shared/; `'*'` means any. Tests, testing/ helpers and benches are exempt
 // (they may use anything), but no product code imports them. A new folder needs a line here.
 //
