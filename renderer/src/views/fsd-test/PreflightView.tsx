@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { FsdCheck, FsdPreflight, FsdRunView } from '../../../../shared/fsd-test';
 import { api, errorText } from '../../api';
 import { Callout, ErrorBox, Field, RichText } from '../../components/common';
+import { TypedNameConfirm, confirmsName } from '../../components/TypedNameConfirm';
 import { describeServer, formatRuntime, displayCommand } from '../../format';
 import { AlertIcon, CheckIcon, CrossIcon, InfoIcon, PowerIcon } from '../../icons';
 import { announce, useNow } from '../../store';
@@ -35,7 +36,7 @@ export function PreflightView({
   const [error, setError] = useState<ErrorInfo>(null);
   const overridable = preflight.blockers > 0 && !preflight.hardBlocked;
   const expired = preflight.expiresAt <= now;
-  const confirmOk = preflight.mode === 'local' || confirm === preflight.upsName;
+  const confirmOk = preflight.mode === 'local' || confirmsName(confirm, preflight.upsName);
   const canStart =
     !expired && !preflight.hardBlocked && (preflight.blockers === 0 || override) && confirmOk;
   const c = preflight.clients;
@@ -188,19 +189,12 @@ export function PreflightView({
 
       <div className="form-grid">
         {preflight.mode === 'master' && (
-          <Field label={`Type the UPS name (${preflight.upsName}) to confirm`}>
-            {(p) => (
-              <input
-                {...p}
-                className="mono"
-                value={confirm}
-                onChange={(e) => setConfirm(e.target.value)}
-                autoComplete="off"
-                spellCheck={false}
-                data-testid="fsd-confirm"
-              />
-            )}
-          </Field>
+          <TypedNameConfirm
+            name={preflight.upsName}
+            value={confirm}
+            onChange={setConfirm}
+            testId="fsd-confirm"
+          />
         )}
         <Field
           label="Countdown (s)"
