@@ -3,7 +3,7 @@
  * `app:navigate` (e.g. `/ups/nas/ups`), so they are plain paths:
  *
  *   /                              dashboard
- *   /ups/<masterId>/<upsName>[/<tab>]   tab: history | variables | clients | events | fsd-test
+ *   /ups/<masterId>/<upsName>[/<tab>]   tab: history | variables | clients | events | controls | what-if | fsd-test
  *   /clients   /events
  *   /settings[/<section>]          section: masters | hooks | shutdown | notifications | import | general
  *   /settings/masters/new?preset=synology|proxmox|generic[&host=…&port=…&ups=…&label=…]  (prefilled by Find masters)
@@ -11,7 +11,15 @@
  */
 import { useSyncExternalStore } from 'react';
 
-export const UPS_TABS = ['history', 'variables', 'clients', 'events', 'fsd-test'] as const;
+export const UPS_TABS = [
+  'history',
+  'variables',
+  'clients',
+  'events',
+  'controls',
+  'what-if',
+  'fsd-test',
+] as const;
 export type UpsTab = (typeof UPS_TABS)[number];
 export const SETTINGS_SECTIONS = [
   'masters',

@@ -10,6 +10,8 @@ import { EmptyState, ErrorBox, Segmented, Spinner, TabLinks } from '../component
 import { EventLog, RecentEvents } from '../components/EventLog';
 import { UpsCard } from '../components/UpsCard';
 import { FsdTest } from './FsdTest';
+import { ControlsTab } from './ups-detail/ControlsTab';
+import { WhatIfPanel } from './ups-detail/WhatIfPanel';
 import { useConfig } from '../config-edit';
 import { formatAge, formatDateTime } from '../format';
 import {
@@ -30,6 +32,8 @@ const TABS: { id: UpsTab; label: string }[] = [
   { id: 'variables', label: 'Variables' },
   { id: 'clients', label: 'Clients' },
   { id: 'events', label: 'Events' },
+  { id: 'controls', label: 'Commands' },
+  { id: 'what-if', label: 'What if' },
   { id: 'fsd-test', label: 'FSD test' },
 ];
 
@@ -92,6 +96,8 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
         {tab === 'events' && (
           <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />
         )}
+        {tab === 'controls' && <ControlsTab ups={ups} />}
+        {tab === 'what-if' && <WhatIfPanel ups={ups} />}
         {tab === 'fsd-test' && <FsdTest ups={ups} />}
       </div>
     </>
