@@ -259,8 +259,8 @@ test('master mode: the wizard, then an abort during the countdown — the page s
       kinds: ['fsd-test'],
       limit: 20,
     });
-    expect(events.map((e) => e.type)).toContain('fsd-test-aborted');
-    expect(events.map((e) => e.type)).not.toContain('fsd-set');
+    expect(events.map((e) => e.type)).toContain('FSD_TEST_ABORTED');
+    expect(events.map((e) => e.type)).not.toContain('FSD_SET');
     // The reports list in the page has it.
     await expect(page.getByTestId('fsd-reports')).toContainText('aborted');
     await expect(page.getByTestId('fsd-report-secondaries')).toHaveText(['FSD not sent']);

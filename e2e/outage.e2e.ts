@@ -120,7 +120,7 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   expect(await rig.numLogins(UPS)).toBe(1);
   const events = await app.api('events:query', { limit: 200 });
   expect(
-    events.filter((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+    events.filter((e) => e.type === 'SHUTDOWN_COMMAND' && e.data?.phase === 'dry-run'),
   ).toHaveLength(1);
   await screenshot(page, 'dry-run-rehearsed-monitoring');
 

@@ -26,7 +26,7 @@ export const StoredEventSchema = z.object({
   /** `master-id/ups-name`, or `*` for events not tied to one UPS (SHUTDOWN, app start). */
   monitorId: z.string(),
   kind: EventKindSchema,
-  /** NotifyType for `notify`, or a short machine name (`hook-run`, `login`, `shutdown-command`, …). */
+  /** NotifyType for `notify`, or a short machine name (`HOOK_RUN`, `LOGIN`, `SHUTDOWN_COMMAND`, …): one scheme, upsmon's. */
   type: z.string(),
   severity: SeveritySchema,
   message: z.string(),

@@ -195,7 +195,7 @@ export const SelfTestResultKindSchema = z.enum([
 ]);
 export type SelfTestResultKind = z.infer<typeof SelfTestResultKindSchema>;
 
-/** One self-test (or a skip), as stored in the event log (type `self-test`, data below). */
+/** One self-test (or a skip), as stored in the event log (type `SELF_TEST`, data below). */
 export const SelfTestRecordSchema = z.object({
   at: z.number(),
   monitorId: z.string(),
@@ -225,6 +225,6 @@ export const SelfTestStatusSchema = z.object({
 export type SelfTestStatus = z.infer<typeof SelfTestStatusSchema>;
 
 /** The event type of self-test records (kind `system`). */
-export const SELF_TEST_EVENT = 'self-test';
+export const SELF_TEST_EVENT = 'SELF_TEST';
 /** The event type of a saved command credential (lifts a held schedule). */
-export const COMMAND_CREDENTIAL_EVENT = 'command-credential-saved';
+export const COMMAND_CREDENTIAL_EVENT = 'COMMAND_CREDENTIAL_SAVED';

@@ -243,7 +243,7 @@ async function measure(
     let firstLoginMs: number | null = null;
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
-      if (firstLoginMs === null && /EVENT login \[/.test(text))
+      if (firstLoginMs === null && /EVENT LOGIN \[/.test(text))
         firstLoginMs = performance.now() - spawnedAt;
       lines += text.split('\n').length - 1;
       if (output.length < 20_000) output += text;

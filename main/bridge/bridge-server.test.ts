@@ -583,7 +583,7 @@ describe('startBridge', () => {
           (m) =>
             'push' in m &&
             m.push === 'events:appended' &&
-            (m.payload as { type: string }).type === 'shutdown-acknowledged',
+            (m.payload as { type: string }).type === 'SHUTDOWN_ACKNOWLEDGED',
         ),
       ).resolves.toMatchObject({ payload: { monitorId: '*', kind: 'system' } });
       await expect(o.next((m) => 'push' in m && m.push === 'app:navigate')).resolves.toMatchObject({

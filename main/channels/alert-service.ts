@@ -106,7 +106,7 @@ export class AlertService {
   /** Every event the monitor records (SHUTDOWN, ONBATT, shutdown-begins, expected-client-missing, …). */
   onMonitorEvent(event: StoredEvent): void {
     this.tracker.onEvent(event);
-    if (event.type === 'shutdown-begins') {
+    if (event.type === 'SHUTDOWN_BEGINS') {
       // The shutdown notice goes out now, inside FINALDELAY; the command never waits for it.
       const finalDelayMs =
         typeof event.data?.finalDelayMs === 'number'

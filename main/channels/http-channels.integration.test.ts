@@ -102,7 +102,7 @@ describe('HTTP alert channels against a real upsd', () => {
     return core;
   }
 
-  const deliveries = () => events.filter((e) => e.type === 'alert-delivery');
+  const deliveries = () => events.filter((e) => e.type === 'ALERT_DELIVERY');
 
   it('one incident per outage: opened with charge and runtime, updated at a charge step, resolved with a summary; each request as the service documents it', async () => {
     const webhook = await receiver();

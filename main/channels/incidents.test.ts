@@ -112,26 +112,26 @@ describe('incidents', () => {
     const t = setup(0);
     t.notify('ONBATT');
     t.system(
-      'shutdown-begins',
+      'SHUTDOWN_BEGINS',
       'Shutdown sequence started (fsd); the shutdown command runs in 5 s.',
     );
     t.notify('ONLINE');
     t.notify('COMMBAD');
     t.notify('NOCOMM');
     t.notify('COMMOK');
-    t.system('expected-client-missing', 'Expected client rpi-2 is not logged in to ups@nas: …');
-    t.system('expected-client-back', 'Expected client rpi-2 is logged in again.');
+    t.system('EXPECTED_CLIENT_MISSING', 'Expected client rpi-2 is not logged in to ups@nas: …');
+    t.system('EXPECTED_CLIENT_BACK', 'Expected client rpi-2 is logged in again.');
     t.notify('REPLBATT');
     t.notify('ONLINE'); // no incident open: silent
     const alerts = t.out.map((r) => r.alert);
     expect(alerts.map((a) => `${a.phase} ${a.incident?.kind ?? '-'} ${a.event}`)).toEqual([
       'open power ONBATT',
-      'update power shutdown-begins',
+      'update power SHUTDOWN_BEGINS',
       'resolved power ONLINE',
       'open comm COMMBAD',
       'resolved comm COMMOK',
-      'open client:rpi-2 expected-client-missing',
-      'resolved client:rpi-2 expected-client-back',
+      'open client:rpi-2 EXPECTED_CLIENT_MISSING',
+      'resolved client:rpi-2 EXPECTED_CLIENT_BACK',
       'event - REPLBATT',
     ]);
     expect(alerts[2]!.text).toMatch(/started its shutdown/);

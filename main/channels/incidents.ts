@@ -200,19 +200,19 @@ export class IncidentTracker {
 
   private onSystem(event: StoredEvent): void {
     const monitorId = event.monitorId;
-    if (event.type === 'shutdown-begins') {
+    if (event.type === 'SHUTDOWN_BEGINS') {
       let incident = this.open.get(this.key(monitorId, 'power'));
       if (!incident)
-        incident = this.openIncident(monitorId, 'power', 'shutdown-begins', 'critical', null);
+        incident = this.openIncident(monitorId, 'power', 'SHUTDOWN_BEGINS', 'critical', null);
       incident.shutdownStarted = true;
       this.send(
         incident,
         'update',
         'critical',
-        'shutdown-begins',
+        'SHUTDOWN_BEGINS',
         `this machine (${HOST}) starts shutting down: ${event.message}`,
       );
-    } else if (event.type === 'expected-client-missing') {
+    } else if (event.type === 'EXPECTED_CLIENT_MISSING') {
       const name = event.message.match(/^Expected client (\S+)/)?.[1] ?? 'a client';
       const power = this.open.get(this.key(monitorId, 'power'));
       if (power) {
@@ -221,23 +221,23 @@ export class IncidentTracker {
           power,
           'update',
           'warning',
-          'expected-client-missing',
+          'EXPECTED_CLIENT_MISSING',
           `secondary ${name} is not logged in: the master will not wait for it`,
         );
       } else {
         const incident = this.openIncident(
           monitorId,
           `client:${name}`,
-          'expected-client-missing',
+          'EXPECTED_CLIENT_MISSING',
           'warning',
           `secondary ${name} is not logged in: if the power fails, the master will not wait for it`,
         );
         incident.missing.add(name);
       }
-    } else if (event.type === 'expected-client-back') {
+    } else if (event.type === 'EXPECTED_CLIENT_BACK') {
       const name = event.message.match(/^Expected client (\S+)/)?.[1] ?? '';
       const incident = this.open.get(this.key(monitorId, `client:${name}`));
-      if (incident) this.resolve(incident, 'expected-client-back');
+      if (incident) this.resolve(incident, 'EXPECTED_CLIENT_BACK');
     }
   }
 

@@ -115,11 +115,11 @@ describe('alert outbox against a real upsd', () => {
     await writeFile(configPath, JSON.stringify(config, null, 2));
 
     const first = startAgent(configPath, dir);
-    await waitFor(() => /EVENT login/.test(first.output()), { timeoutMs: 30_000 });
+    await waitFor(() => /EVENT LOGIN/.test(first.output()), { timeoutMs: 30_000 });
     await rig.setStatus('ups', 'OB');
     await waitFor(
       () =>
-        /EVENT alert-delivery \[nas\/ups\]: Alert to hook not delivered yet: 127\.0\.0\.1:\d+ refused the connection/.test(
+        /EVENT ALERT_DELIVERY \[nas\/ups\]: Alert to hook not delivered yet: 127\.0\.0\.1:\d+ refused the connection/.test(
           first.output(),
         ),
       { timeoutMs: 15_000 },
@@ -139,7 +139,7 @@ describe('alert outbox against a real upsd', () => {
     );
     await waitFor(
       () =>
-        /EVENT alert-delivery \[nas\/ups\]: Alert delivered to hook after 2 attempts/.test(
+        /EVENT ALERT_DELIVERY \[nas\/ups\]: Alert delivered to hook after 2 attempts/.test(
           second.output(),
         ),
       { timeoutMs: 10_000 },
@@ -199,12 +199,12 @@ describe('alert outbox against a real upsd', () => {
 
     await rig.setStatus('ups', 'OB LB');
     await waitFor(
-      () => events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'started'),
+      () => events.some((e) => e.type === 'SHUTDOWN_COMMAND' && e.data?.phase === 'started'),
       { timeoutMs: FINALDELAY_MS + 10_000 },
     );
-    const begins = events.find((e) => e.type === 'shutdown-begins')!;
+    const begins = events.find((e) => e.type === 'SHUTDOWN_BEGINS')!;
     const started = events.find(
-      (e) => e.type === 'shutdown-command' && e.data?.phase === 'started',
+      (e) => e.type === 'SHUTDOWN_COMMAND' && e.data?.phase === 'started',
     )!;
     const delay = started.at - begins.at;
     expect(delay).toBeGreaterThanOrEqual(FINALDELAY_MS - 50);
@@ -213,10 +213,10 @@ describe('alert outbox against a real upsd', () => {
 
     // The notice was tried within FINALDELAY (its attempt capped to fit), and stays queued.
     await waitFor(
-      () => events.some((e) => e.type === 'alert-delivery' && e.data?.state === 'retrying'),
+      () => events.some((e) => e.type === 'ALERT_DELIVERY' && e.data?.state === 'retrying'),
       { timeoutMs: 5_000 },
     );
-    const retry = events.find((e) => e.type === 'alert-delivery' && e.data?.state === 'retrying')!;
+    const retry = events.find((e) => e.type === 'ALERT_DELIVERY' && e.data?.state === 'retrying')!;
     // LOWBATT was on its way when the shutdown began: its attempt is cut short to fit FINALDELAY.
     expect(retry.message).toMatch(
       /not delivered yet: no answer within 1\.\d s \(attempt ended early for the shutdown\)/,

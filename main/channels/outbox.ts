@@ -411,7 +411,7 @@ export class Outbox {
         at: this.deps.clock.now(),
         monitorId: alert?.ups?.monitorId ?? '*',
         kind: 'system',
-        type: 'alert-delivery',
+        type: 'ALERT_DELIVERY',
         severity,
         message,
         data: { channel, alertId: alert?.id ?? null, ...data },

@@ -152,7 +152,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
     let stderr = '';
     agent.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     try {
-      const output = await waitForOutput(agent, /EVENT login \[nas\/ups\]/);
+      const output = await waitForOutput(agent, /EVENT LOGIN \[nas\/ups\]/);
       expect(output).not.toContain('secret');
       expect(await rig.numLogins('ups')).toBe(1);
 
@@ -235,7 +235,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
-      await waitForOutput(agent, new RegExp(`EVENT login \\[[^\\]]+/${ups}\\]`));
+      await waitForOutput(agent, new RegExp(`EVENT LOGIN \\[[^\\]]+/${ups}\\]`));
       expect(await rig.numLogins(ups)).toBe(1);
       const exited = new Promise<number | null>((resolve) =>
         agent.once('exit', (code) => resolve(code)),

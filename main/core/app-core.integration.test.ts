@@ -75,7 +75,7 @@ describe('app core against a real upsd', () => {
     expect(JSON.stringify(config)).not.toContain('"secret"');
     await waitFor(() => ups()?.loggedIn === true, { timeoutMs: 10_000 });
     expect(await rig.numLogins('ups')).toBe(1);
-    expect(events.some((e) => e.type === 'config-imported')).toBe(true);
+    expect(events.some((e) => e.type === 'CONFIG_IMPORTED')).toBe(true);
   });
 
   it('an import merged into the existing master says so, and undo restores the file and the store', async () => {
@@ -247,7 +247,7 @@ describe('app core against a real upsd', () => {
       protocol: null,
       declinedCode: 'FEATURE-NOT-CONFIGURED',
     });
-    const warning = events.find((e) => e.type === 'tls-plaintext-fallback');
+    const warning = events.find((e) => e.type === 'TLS_PLAINTEXT_FALLBACK');
     expect(warning?.severity).toBe('warning');
     expect(warning?.message).toMatch(/plain text/);
 
@@ -400,7 +400,7 @@ describe('app core against a real upsd', () => {
     await waitFor(() => ups()?.loggedIn === true && ups()?.statusAt !== null, {
       timeoutMs: 10_000,
     });
-    const logins = () => events.filter((e) => e.type === 'login').length;
+    const logins = () => events.filter((e) => e.type === 'LOGIN').length;
     const before = logins();
 
     power.emit('suspend');
@@ -411,6 +411,6 @@ describe('app core against a real upsd', () => {
     await waitFor(() => logins() > before && ups()?.stale === false, { timeoutMs: 10_000 });
     expect(ups()!.connection).toBe('connected');
     expect(await rig.numLogins('ups')).toBe(1);
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['suspend', 'resume']));
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['SUSPEND', 'RESUME']));
   });
 });

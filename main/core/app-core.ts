@@ -225,7 +225,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         snapshots,
         variables: variablesOf,
         alertStatus: () => alerts.status(),
-        recordProblem: (message) => recordSystem('metrics-endpoint', 'critical', message),
+        recordProblem: (message) => recordSystem('METRICS_ENDPOINT', 'critical', message),
       });
     }
     await metrics?.apply(settings);
@@ -283,10 +283,10 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     history.appendEvent(event);
     push.emit('events:appended', event);
   };
-  if (historyProblem) recordSystem('history-locked', 'warning', historyProblem);
+  if (historyProblem) recordSystem('HISTORY_LOCKED', 'warning', historyProblem);
   if (configProblem)
     recordSystem(
-      'config-invalid',
+      'CONFIG_INVALID',
       'critical',
       `The config file could not be loaded; nothing is monitored until it is fixed. ${configProblem}`,
     );
@@ -321,7 +321,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     configProblem = null;
     if (historyToggled)
       recordSystem(
-        'history-restart-needed',
+        'HISTORY_RESTART_NEEDED',
         'info',
         next.history.enabled === historyEnabled
           ? `History is ${historyEnabled ? 'on' : 'off'} again, as it runs now: nothing changes.`
@@ -497,7 +497,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         if (error instanceof ConfigError) return { ok: false as const, issues: error.toIssues() };
         throw error;
       }
-      recordSystem('config-saved', 'info', 'Settings saved.');
+      recordSystem('CONFIG_SAVED', 'info', 'Settings saved.');
       return { ok: true as const };
     },
 
@@ -591,7 +591,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         at: clock.now(),
       };
       recordSystem(
-        'config-imported',
+        'CONFIG_IMPORTED',
         'info',
         `Imported upsmon.conf${upsschedConf ? ' and upssched.conf' : ''}: ${planned.plan.summary}.`,
       );
@@ -633,7 +633,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     'monitor:acknowledge-shutdown': ({ monitorId }) => {
       requireSession(monitorId).acknowledgeEpisode();
       recordSystem(
-        'shutdown-acknowledged',
+        'SHUTDOWN_ACKNOWLEDGED',
         'info',
         `Shutdown episode on ${monitorId} acknowledged: monitoring re-armed.`,
       );
@@ -643,7 +643,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     'monitor:latched-fsd-choice': ({ monitorId, choice }) => {
       requireSession(monitorId).latchedFsdChoice(choice);
       recordSystem(
-        'latched-fsd-choice',
+        'LATCHED_FSD_CHOICE',
         'warning',
         `Latched FSD on ${monitorId}: the operator chose to ${choice === 'obey' ? 'obey it (shut down)' : 'ignore it while on line'}.`,
       );
@@ -694,19 +694,19 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     snapshot,
     async start() {
       recordSystem(
-        'app-start',
+        'APP_START',
         'info',
         `NUT Sentinel ${deps.appVersion ?? ''} started`.replace('  ', ' '),
       );
       if (deps.powerMonitor) {
         unsubscribePower.push(
           deps.powerMonitor.onSuspend(() => {
-            recordSystem('suspend', 'info', 'The computer is going to sleep: monitoring paused.');
+            recordSystem('SUSPEND', 'info', 'The computer is going to sleep: monitoring paused.');
             service.suspend();
           }),
           deps.powerMonitor.onResume(() => {
             recordSystem(
-              'resume',
+              'RESUME',
               'info',
               'The computer woke up: readings discarded, reconnecting.',
             );
@@ -732,7 +732,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
       await alerts.stop(ALERT_STOP_FLUSH_MS);
       await metrics?.close();
-      recordSystem('app-stop', 'info', 'Monitoring stopped (logged out of every master).');
+      recordSystem('APP_STOP', 'info', 'Monitoring stopped (logged out of every master).');
       policy.dispose();
       history.close();
     },

@@ -41,13 +41,13 @@ describe('history.enabled: false', () => {
     expect(off.configProblem).toBeNull();
     expect(off.sqliteModules).toEqual([]);
     expect(off.files).toEqual(['config.json']);
-    expect(off.events).toEqual(['app-start']);
+    expect(off.events).toEqual(['APP_START']);
   }, 90_000);
 
   it('control: with history on, the same child loads SQLite and writes the file', async () => {
     const on = await runCore({ enabled: true });
     expect(on.sqliteModules.length).toBeGreaterThan(0);
     expect(on.files).toContain('history.sqlite3');
-    expect(on.events).toEqual(['app-start']);
+    expect(on.events).toEqual(['APP_START']);
   }, 90_000);
 });

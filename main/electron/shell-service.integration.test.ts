@@ -62,7 +62,7 @@ async function startAgent(): Promise<void> {
   );
   agent.stdout!.on('data', (c: Buffer) => (agentOutput += c.toString()));
   agent.stderr!.on('data', (c: Buffer) => (agentOutput += c.toString()));
-  await waitFor(() => /EVENT login \[nas\/ups\]/.test(agentOutput), {
+  await waitFor(() => /EVENT LOGIN \[nas\/ups\]/.test(agentOutput), {
     timeoutMs: 20_000,
     description: `the agent's login (output: ${agentOutput})`,
   });

@@ -86,13 +86,13 @@ interface Sample {
 const MONITOR_EVENT_TYPES = new Set([
   'FSD',
   'SHUTDOWN',
-  'shutdown-begins',
-  'shutdown-command',
-  'hook-run',
-  'logout',
-  'disconnected',
-  'login',
-  'upssched',
+  'SHUTDOWN_BEGINS',
+  'SHUTDOWN_COMMAND',
+  'HOOK_RUN',
+  'LOGOUT',
+  'DISCONNECTED',
+  'LOGIN',
+  'UPSSCHED',
 ]);
 
 export class FsdRun {
@@ -161,7 +161,7 @@ export class FsdRun {
         : `Countdown ${countdownSeconds} s: then this machine’s shutdown sequence runs${this.options.dryRun ? ' (dry run)' : ' FOR REAL'}.`,
     );
     this.record(
-      'fsd-test-started',
+      'FSD_TEST_STARTED',
       'warning',
       `FSD test (${this.mode} mode) armed on ${this.options.preflight.systemName}: ${countdownSeconds} s countdown${this.options.overridden.length > 0 ? `, overriding ${this.options.overridden.join(', ')}` : ''}.`,
     );
@@ -382,10 +382,10 @@ export class FsdRun {
     this.reportId = report.id;
     this.record(
       state === 'aborted'
-        ? 'fsd-test-aborted'
+        ? 'FSD_TEST_ABORTED'
         : state === 'failed'
-          ? 'fsd-test-failed'
-          : 'fsd-test-finished',
+          ? 'FSD_TEST_FAILED'
+          : 'FSD_TEST_FINISHED',
       state === 'finished' && report.secondaries.every((s) => s.verdict === 'in-time')
         ? 'info'
         : 'warning',
@@ -487,7 +487,7 @@ export class FsdRun {
         this.t0,
       );
       this.record(
-        'fsd-set',
+        'FSD_SET',
         'critical',
         `FSD test: FSD set on ${preflight.systemName} by "${credential.username}". Every secondary of this UPS shuts down; the latch stays until upsd restarts.`,
       );
@@ -661,7 +661,7 @@ export class FsdRun {
       secrets: () => deps.knownSecrets(),
       sink: (event) => {
         deps.recordEvent(tag(event));
-        if (event.type !== 'hook-run' || !event.data) return;
+        if (event.type !== 'HOOK_RUN' || !event.data) return;
         const data = event.data;
         const durationMs = num(data.durationMs) ?? 0;
         const run: FsdHookRun = {

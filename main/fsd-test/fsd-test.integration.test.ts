@@ -466,9 +466,9 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
       expect.arrayContaining([
         'FSD',
         'SHUTDOWN',
-        'shutdown-begins',
-        'shutdown-command',
-        'hook-run',
+        'SHUTDOWN_BEGINS',
+        'SHUTDOWN_COMMAND',
+        'HOOK_RUN',
       ]),
     );
 
@@ -515,20 +515,20 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(markdown.content).toContain('**late**');
     expect(markdown.content).toContain('**never**');
     expect(markdown.content).toContain('## The FSD latch');
-    expect(h.events.some((e) => e.kind === 'fsd-test' && e.type === 'fsd-set')).toBe(true);
+    expect(h.events.some((e) => e.kind === 'fsd-test' && e.type === 'FSD_SET')).toBe(true);
 
     // The latch: still set after the test, explained; noticed once upsd restarts.
     expect(report.latch).toMatchObject({ watching: true, clearedAt: null });
     expect(report.latch!.note).toMatch(/until upsd itself is restarted/);
     await sleep(300);
     expect(await statusOnServer()).toBe('FSD OL');
-    expect(h.events.some((e) => e.type === 'fsd-latch-cleared')).toBe(false);
+    expect(h.events.some((e) => e.type === 'FSD_LATCH_CLEARED')).toBe(false);
     process.kill(s4.pid, 'SIGCONT');
     await s4.stop();
     const restartedAt = Date.now();
     await rig.restart();
     latched = false;
-    const cleared = await waitFor(() => h.events.find((e) => e.type === 'fsd-latch-cleared'), {
+    const cleared = await waitFor(() => h.events.find((e) => e.type === 'FSD_LATCH_CLEARED'), {
       timeoutMs: 20_000,
       description: 'FSD latch cleared event',
     });
@@ -902,7 +902,7 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
     expect(await statusOnServer()).toBe('OL');
     expect(s1.shutdownCalls()).toEqual([]);
     expect(s1.events().some((e) => e.type === 'FSD')).toBe(false);
-    expect(h.events.some((e) => e.type === 'fsd-test-aborted')).toBe(true);
+    expect(h.events.some((e) => e.type === 'FSD_TEST_ABORTED')).toBe(true);
   }, 60_000);
   describe('nut-sentinel fsd-test (the headless CLI, a separate process)', () => {
     const credentialEnv = {

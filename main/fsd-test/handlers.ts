@@ -206,7 +206,7 @@ export function createFsdTest(deps: FsdTestDeps): FsdTestService {
             at,
             monitorId: target.monitorId,
             kind: 'fsd-test',
-            type: 'fsd-latch-cleared',
+            type: 'FSD_LATCH_CLEARED',
             severity: 'info',
             message,
             data: { reportIds: entry.waiting.map((w) => w.reportId), status },

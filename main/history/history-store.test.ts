@@ -96,7 +96,7 @@ describe('persistence across a restart', () => {
       event({
         at: T0 + 1,
         kind: 'system',
-        type: 'app-start',
+        type: 'APP_START',
         severity: 'info',
         monitorId: '*',
         message: 'second',
@@ -179,7 +179,7 @@ describe('events', () => {
         at: T0 + 4000,
         monitorId: 'nas/ups',
         kind: 'hook',
-        type: 'hook-run',
+        type: 'HOOK_RUN',
         severity: 'info',
         message: 'notify.sh exited 0',
         data: { exitCode: 0 },
@@ -188,7 +188,7 @@ describe('events', () => {
         at: T0 + 5000,
         monitorId: '*',
         kind: 'system',
-        type: 'login',
+        type: 'LOGIN',
         severity: 'info',
         message: 'Logged in to nas',
       }),
@@ -561,6 +561,73 @@ describe('retention', () => {
     expect(result.freedPages).toBeGreaterThan(0);
     expect(fs.statSync(dbPath).size).toBeLessThan(before / 4);
     expect(store.stats().samples).toBe(0);
+  });
+});
+
+describe('schema migration 4: one naming scheme for event types', () => {
+  it('renames kebab-case types to upsmon style, drops the twin of a refused LOGIN, and renames outage record events', () => {
+    const store = openStore();
+    store.appendEvent(event({ kind: 'system', type: 'login', message: 'Logged in' }));
+    store.appendEvent(event({ kind: 'hook', type: 'hook-run', at: T0 + 1, message: 'ran' }));
+    store.appendEvent(
+      event({ kind: 'system', type: 'shutdown-begins', at: T0 + 2, message: 'sb' }),
+    );
+    store.appendEvent(event({ kind: 'notify', type: 'ONBATT', at: T0 + 3, message: 'on battery' }));
+    store.appendEvent(
+      event({ kind: 'notify', type: 'LOGIN_REFUSED', at: T0 + 10_000, message: 'refused' }),
+    );
+    store.appendEvent(
+      event({ kind: 'system', type: 'login-refused', at: T0 + 10_001, message: 'twin' }),
+    );
+    // A refusal with no notification next to it is not a twin: it stays, renamed.
+    store.appendEvent(
+      event({ kind: 'system', type: 'login-refused', at: T0 + 60_000, message: 'alone' }),
+    );
+    store.saveOutage({
+      id: 'o1',
+      monitorId: 'nas/ups',
+      startedAt: T0,
+      endedAt: T0 + 5_000,
+      record: {
+        id: 'o1',
+        events: [
+          { at: T0, type: 'ONBATT', severity: 'warning', message: 'on battery' },
+          { at: T0 + 2, type: 'shutdown-begins', severity: 'critical', message: 'sb' },
+        ],
+      },
+      openState: null,
+    });
+    store.close();
+    // Take the file back to version 3, as an earlier app version left it.
+    const db = new Database(dbPath);
+    db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA user_version = 3;');
+    db.close();
+    fs.rmSync(`${dbPath}.lock`, { recursive: true, force: true });
+
+    const upgraded = openStore();
+    expect(upgraded.stats().schemaVersion).toBe(SCHEMA_VERSION);
+    expect(
+      upgraded
+        .queryEvents({})
+        .map((e) => `${e.kind} ${e.type} ${e.message}`)
+        .sort(),
+    ).toEqual(
+      [
+        'hook HOOK_RUN ran',
+        'notify LOGIN_REFUSED refused',
+        'notify ONBATT on battery',
+        'system LOGIN Logged in',
+        'system LOGIN_REFUSED alone',
+        'system SHUTDOWN_BEGINS sb',
+      ].sort(),
+    );
+    expect(upgraded.getOutage('o1')?.record).toEqual({
+      id: 'o1',
+      events: [
+        { at: T0, type: 'ONBATT', severity: 'warning', message: 'on battery' },
+        { at: T0 + 2, type: 'SHUTDOWN_BEGINS', severity: 'critical', message: 'sb' },
+      ],
+    });
   });
 });
 

@@ -20,7 +20,7 @@
  *
  * Failure policy. A file that cannot be opened, read, migrated or checked is moved aside as
  * `<file>.corrupt-<timestamp>` (with its `-wal`), a fresh file is started, and the store records
- * it in {@link HistoryStore.recoveries}, logs it and writes a `system` event `history-reset`. If
+ * it in {@link HistoryStore.recoveries}, logs it and writes a `system` event `HISTORY_RESET`. If
  * even a fresh file cannot be made (read-only folder, disk full) the store runs in memory and says
  * so ({@link HistoryStore.inMemory}). The only error `open` throws is {@link HistoryLockedError}
  * (another live process, or another store in this process, has the file open), unless
@@ -1155,7 +1155,7 @@ export class HistoryStore implements HistoryLog {
         at: recovery.at,
         monitorId: '*',
         kind: 'system',
-        type: 'history-reset',
+        type: 'HISTORY_RESET',
         severity: 'warning',
         message,
         data: { reason: recovery.reason, movedTo: recovery.movedTo, inMemory: recovery.inMemory },

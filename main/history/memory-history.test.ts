@@ -32,7 +32,7 @@ afterEach(() => {
 
 const MONITORS = ['nas/ups', 'pve/ups', '*'] as const;
 const KINDS = ['notify', 'hook', 'system'] as const;
-const TYPES = ['ONBATT', 'ONLINE', 'login', 'hook-run'] as const;
+const TYPES = ['ONBATT', 'ONLINE', 'LOGIN', 'HOOK_RUN'] as const;
 const WORDS = ['battery', 'Battery LOW', '50%_left', 'logged in', 'a\\b'] as const;
 
 const eventArb = fc.record({

@@ -93,6 +93,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX outages_monitor_started ON outages (monitor_id, started_at);
   CREATE INDEX outages_started ON outages (started_at);
   `,
+  // 4: one naming scheme for event types, upsmon's (ONBATT, LOGIN_REFUSED): our own system, hook
+  // and FSD-test types were kebab-case (login, hook-run, shutdown-begins). A refused LOGIN was
+  // also logged as a system event next to its LOGIN_REFUSED notification: the twin goes.
+  `
+  DELETE FROM events
+  WHERE kind = 'system' AND type = 'login-refused'
+    AND EXISTS (
+      SELECT 1 FROM events n
+      WHERE n.kind = 'notify' AND n.type = 'LOGIN_REFUSED'
+        AND n.monitor_id = events.monitor_id AND abs(n.at - events.at) <= 5000
+    );
+  UPDATE events SET type = upper(replace(type, '-', '_'))
+  WHERE type <> upper(replace(type, '-', '_'));
+  UPDATE outages SET record = json_set(record, '$.events', json((
+    SELECT json_group_array(
+      json_set(e.value, '$.type', upper(replace(json_extract(e.value, '$.type'), '-', '_')))
+    )
+    FROM json_each(outages.record, '$.events') e
+  )))
+  WHERE json_type(record, '$.events') = 'array';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -75,7 +75,7 @@ function expectFreshStoreThatReported(
   expect(events[0]).toMatchObject({
     monitorId: '*',
     kind: 'system',
-    type: 'history-reset',
+    type: 'HISTORY_RESET',
     severity: 'warning',
   });
   expect(events[0]!.message).toContain(recovery.movedTo!);

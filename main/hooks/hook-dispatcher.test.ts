@@ -90,7 +90,7 @@ function setup(
       monitorId: 'nas/ups',
       ...(message !== undefined ? { message } : {}),
     });
-  const runEvents = () => events.filter((e) => e.type === 'hook-run');
+  const runEvents = () => events.filter((e) => e.type === 'HOOK_RUN');
   return { clock, events, runEvents, notifier, dispatcher, send };
 }
 
@@ -207,7 +207,7 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     expect(runEvents()).toHaveLength(1);
     expect(runEvents()[0]).toMatchObject({
       kind: 'hook',
-      type: 'hook-run',
+      type: 'HOOK_RUN',
       monitorId: 'nas/ups',
       severity: 'info',
       data: {
@@ -397,7 +397,7 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     clock.advance(31_000);
     await dispatcher.idle();
     expect(readFileSync(out, 'utf8')).toBe('first\n');
-    const dropped = events.find((e) => e.type === 'hook-dropped');
+    const dropped = events.find((e) => e.type === 'HOOK_DROPPED');
     expect(dropped?.severity).toBe('warning');
     expect(dropped?.message).toMatch(
       /on ONBATT was not run: other hooks kept it waiting 31 s, over the 30 s limit \(hooks\.maxStartDelaySeconds\)/,
@@ -465,7 +465,7 @@ describe('hook dispatcher: NOTIFYCMD and per-event hooks (real processes)', () =
     const serialised = JSON.stringify(events);
     for (const secret of ['hunter2-pw', 'tok-SECRET-1', 'pa55word', 'abc123'])
       expect(serialised).not.toContain(secret);
-    const run = events.find((e) => e.type === 'hook-run')!;
+    const run = events.find((e) => e.type === 'HOOK_RUN')!;
     expect(run.data!.args).toEqual([
       '--token',
       '[REDACTED]',
@@ -528,9 +528,9 @@ describe('hook dispatcher: upssched rules', () => {
       ]),
     );
     expect(runsIn(out)).toHaveLength(3);
-    const upsschedEvents = events.filter((e) => e.type === 'upssched').map((e) => e.data!.action);
+    const upsschedEvents = events.filter((e) => e.type === 'UPSSCHED').map((e) => e.data!.action);
     expect(upsschedEvents).toEqual(['START-TIMER', 'CANCEL-TIMER', 'START-TIMER', 'TIMER-FIRED']);
-    const fired = events.find((e) => e.type === 'hook-run' && e.data!.timer === 'early-shutdown');
+    const fired = events.find((e) => e.type === 'HOOK_RUN' && e.data!.timer === 'early-shutdown');
     expect(fired).toMatchObject({
       data: {
         source: 'upssched',

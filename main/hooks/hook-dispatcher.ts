@@ -16,7 +16,7 @@
  * not need the `exec` flag. (upsmon only hands an event to upssched when its NOTIFYFLAG has EXEC;
  * an importer of upsmon.conf should keep only AT lines for EXEC events to preserve behaviour.)
  *
- * Every program run is recorded through the event sink (kind `hook`, type `hook-run`) with
+ * Every program run is recorded through the event sink (kind `hook`, type `HOOK_RUN`) with
  * program, args, exit code, signal, timed-out flag, duration and bounded output, redacted of
  * secrets. dispatch() never blocks: runs are queued (bounded concurrency) and each one is killed
  * at its timeout by the ProcessRunner.
@@ -297,7 +297,7 @@ export class HookDispatcher {
     if (command.cause.kind === 'timer') {
       this.record({
         monitorId: command.origin.monitorId,
-        type: 'upssched',
+        type: 'UPSSCHED',
         severity: 'info',
         message: `upssched timer "${command.cause.timer}" fired`,
         data: {
@@ -331,7 +331,7 @@ export class HookDispatcher {
       if (a.action === 'START-TIMER') {
         this.record({
           monitorId: ctx.monitorId,
-          type: 'upssched',
+          type: 'UPSSCHED',
           severity: 'info',
           message: `upssched timer "${a.timer}" started on ${ctx.event}: runs in ${a.seconds} s unless cancelled`,
           data: {
@@ -345,7 +345,7 @@ export class HookDispatcher {
       } else if (a.action === 'CANCEL-TIMER' && a.cancelled > 0) {
         this.record({
           monitorId: ctx.monitorId,
-          type: 'upssched',
+          type: 'UPSSCHED',
           severity: 'info',
           message:
             `upssched timer "${a.timer}" cancelled on ${ctx.event}` +
@@ -467,7 +467,7 @@ export class HookDispatcher {
       at,
       monitorId: spec.notification.monitorId,
       kind: 'hook',
-      type: 'hook-run',
+      type: 'HOOK_RUN',
       severity: ok ? 'info' : 'warning',
       message: redactText(
         `${label} ${program} on ${spec.notification.event} ${outcome} (${Math.round(result.durationMs)} ms)`,
@@ -486,7 +486,7 @@ export class HookDispatcher {
     const program = redactText(spec.command.file, this.secrets());
     this.record({
       monitorId: spec.notification.monitorId,
-      type: 'hook-dropped',
+      type: 'HOOK_DROPPED',
       severity: 'warning',
       message: `${label} ${program} on ${spec.notification.event} was not run: other hooks kept it waiting ${Math.round(waitedMs / 1000)} s, over the ${limitMs / 1000} s limit (hooks.maxStartDelaySeconds)`,
       data: {

@@ -87,7 +87,7 @@ describe('shutdown step', () => {
     const command = defaultShutdownCommand('linux');
     expect(events[0]).toMatchObject({
       kind: 'hook',
-      type: 'shutdown-command',
+      type: 'SHUTDOWN_COMMAND',
       monitorId: 'nas/ups',
       data: {
         phase: 'dry-run',

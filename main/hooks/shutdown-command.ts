@@ -105,7 +105,7 @@ export function runShutdownCommand(options: ShutdownStepOptions): Promise<Shutdo
   const printable = [shown.program, ...shown.args].join(' ');
   const record = (e: Omit<StoredEvent, 'at' | 'kind' | 'monitorId' | 'type'>) => {
     try {
-      sink({ at: clock.now(), kind: 'hook', type: 'shutdown-command', monitorId, ...e });
+      sink({ at: clock.now(), kind: 'hook', type: 'SHUTDOWN_COMMAND', monitorId, ...e });
     } catch (error) {
       options.logger?.log('error', 'recording the shutdown command failed', {
         error: error instanceof Error ? error.message : String(error),

@@ -278,7 +278,7 @@ function setup() {
 /** What the hook runs printed on stderr (upsc's errors), for failure messages. */
 function stderrOf(events: StoredEvent[]): string {
   return events
-    .filter((e) => e.type === 'hook-run')
+    .filter((e) => e.type === 'HOOK_RUN')
     .map((e) => String(e.data?.stderr))
     .join('\n---\n');
 }
@@ -326,7 +326,7 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
       // `logger ... $MSG` is unquoted in the seed: the words arrive one by one.
       ['-i', '-t', 'upssched-cmd', ...message.split(' ')],
     ]);
-    const run = events.find((e) => e.type === 'hook-run')!;
+    const run = events.find((e) => e.type === 'HOOK_RUN')!;
     expect(run).toMatchObject({
       severity: 'info',
       monitorId: 'pve/apc',
@@ -381,7 +381,7 @@ describe('the Proxmox seed upssched-cmd under our upssched engine', () => {
       ['-i', '-t', 'upssched-cmd', 'Calling', 'upssched-cmd', 'commbad'],
       ['-i', '-t', 'upssched-cmd', 'ERROR - Bad argument: "commbad", [OL]:100%'],
     ]);
-    const run = events.find((e) => e.type === 'hook-run')!;
+    const run = events.find((e) => e.type === 'HOOK_RUN')!;
     expect(run).toMatchObject({ severity: 'warning', data: { exitCode: 1, args: ['commbad'] } });
   });
 });

@@ -118,7 +118,7 @@ describe('Prometheus metrics against a real prometheus and upsd', () => {
     expect(text).toContain('nut_sentinel_numlogins{ups="ups",master="nas"} 1');
     expect(text).toContain('nut_sentinel_expected_clients_missing{ups="ups",master="nas"} 0');
     expect(text).toMatch(/nut_sentinel_last_poll_age_seconds\{ups="ups",master="nas"\} \d/);
-    expect(text).toMatch(/nut_sentinel_events_total\{type="login",severity="info"\} \d/);
+    expect(text).toMatch(/nut_sentinel_events_total\{type="LOGIN",severity="info"\} \d/);
     // Loopback by default; only GET /metrics.
     expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
 
@@ -199,8 +199,8 @@ describe('Prometheus metrics against a real prometheus and upsd', () => {
       expect(
         await core.handlers['config:save']({ config: { metrics: { enabled: true, port } } }),
       ).toEqual({ ok: true });
-      expect(events.find((e) => e.startsWith('metrics-endpoint'))).toBe(
-        `metrics-endpoint critical The metrics endpoint could not listen on 127.0.0.1:${port}: the port is in use by another program. Change metrics.port (or metrics.host) in Settings or the config file.`,
+      expect(events.find((e) => e.startsWith('METRICS_ENDPOINT'))).toBe(
+        `METRICS_ENDPOINT critical The metrics endpoint could not listen on 127.0.0.1:${port}: the port is in use by another program. Change metrics.port (or metrics.host) in Settings or the config file.`,
       );
     } finally {
       blocker.close();

@@ -78,7 +78,7 @@ function expectHarmless(name: string, watched: Watch): void {
 
 /** The full-poll failure events of the hostile UPS (the status connection is unaffected). */
 function fullPollFailures(two: TwoUps): string[] {
-  return two.hostileEvents('full-poll-failed').map((e) => e.message);
+  return two.hostileEvents('FULL_POLL_FAILED').map((e) => e.message);
 }
 
 async function streamItems(connection: FaultConnection, kind: string): Promise<void> {

@@ -49,7 +49,7 @@ describe('the address the master sees this machine as', () => {
     expect(scenario.snapshot().clients.list).toContainEqual(
       expect.objectContaining({ address: '127.0.0.2', isThisMachine: true }),
     );
-    expect(scenario.events.filter((e) => e.type === 'address-changed')).toEqual([]);
+    expect(scenario.events.filter((e) => e.type === 'ADDRESS_CHANGED')).toEqual([]);
 
     // The lease changes: the old connections die, the session reconnects from the new address.
     source = '127.0.0.3';
@@ -70,7 +70,7 @@ describe('the address the master sees this machine as', () => {
     expect(second.changedAt).toBeGreaterThanOrEqual(before);
     expect(await rig.listClients('ups')).toEqual(['127.0.0.3']);
 
-    const changes = scenario.events.filter((e) => e.type === 'address-changed');
+    const changes = scenario.events.filter((e) => e.type === 'ADDRESS_CHANGED');
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({
       kind: 'system',
@@ -88,6 +88,6 @@ describe('the address the master sees this machine as', () => {
     for (const socket of sockets) socket.destroy();
     await scenario.ready();
     await scenario.waitFullPoll(Date.now());
-    expect(scenario.events.filter((e) => e.type === 'address-changed')).toHaveLength(1);
+    expect(scenario.events.filter((e) => e.type === 'ADDRESS_CHANGED')).toHaveLength(1);
   });
 });

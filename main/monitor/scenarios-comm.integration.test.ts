@@ -82,7 +82,7 @@ describe('communication scenarios (real upsd)', () => {
     expect(types.join(' ')).toMatch(/^COMMBAD( NOCOMM){2,} COMMOK$/);
     expect(s.hookTypes()).toEqual(types);
     expectNoCommSpacing(s, 2_000);
-    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS')).toEqual([]);
     expect(s.snapshot()).toMatchObject({
       connection: 'connected',
       level: 'online',
@@ -91,7 +91,7 @@ describe('communication scenarios (real upsd)', () => {
     });
     // The session never dropped: still the same LOGIN.
     expect(await rig.numLogins('ups')).toBe(1);
-    expect(systemEvents(s, 'login')).toHaveLength(1);
+    expect(systemEvents(s, 'LOGIN')).toHaveLength(1);
   });
 
   it('upsd stopped while OL: COMMBAD, NOCOMM, no shutdown; once upsd is back: reconnect, LOGIN again, COMMOK', async () => {
@@ -119,8 +119,8 @@ describe('communication scenarios (real upsd)', () => {
     expect(types.join(' ')).toMatch(/^COMMBAD( NOCOMM)+ COMMOK$/);
     expect(s.hookTypes()).toEqual(types);
     expectNoCommSpacing(s, 2_000);
-    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
-    expect(systemEvents(s, 'login')).toHaveLength(2);
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS')).toEqual([]);
+    expect(systemEvents(s, 'LOGIN')).toHaveLength(2);
     expect(s.snapshot()).toMatchObject({
       connection: 'connected',
       loggedIn: true,
@@ -177,7 +177,7 @@ describe('communication scenarios (real upsd)', () => {
     // No LOWBATT for a DEADTIME promotion (upsmon does not notify it either).
     expect(notifyTypes(s)).toEqual(['ONBATT', 'COMMBAD', 'SHUTDOWN']);
     expect(s.hookTypes()).toEqual(['ONBATT', 'COMMBAD', 'SHUTDOWN', 'SHUTDOWNCMD']);
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+    expect(s.events.find((e) => e.type === 'SHUTDOWN_BEGINS')?.data).toMatchObject({
       reason: 'dead-on-battery',
     });
     // Logged out although the driver is gone (NUMLOGINS answers DRIVER-NOT-CONNECTED now; LIST CLIENT does not).
@@ -211,7 +211,7 @@ describe('communication scenarios (real upsd)', () => {
     expect(shutdown.at - lost.at).toBeGreaterThanOrEqual(GRACE_MS - 100);
     expect(shutdown.at - lost.at).toBeLessThan(GRACE_MS + SLACK_MS);
     await s.waitHook('SHUTDOWNCMD', { timeoutMs: FINALDELAY_MS + 10_000 });
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+    expect(s.events.find((e) => e.type === 'SHUTDOWN_BEGINS')?.data).toMatchObject({
       reason: 'comm-lost-bypass',
     });
     expect(notifyTypes(s)).toEqual(['BYPASS', 'COMMBAD', 'COMMOK', 'COMMBAD', 'SHUTDOWN']);
@@ -268,8 +268,8 @@ describe('communication scenarios (real upsd)', () => {
     expect(notifyTypes(s)).toEqual(['COMMBAD', 'COMMOK']);
     expect(s.hookTypes()).toEqual(['COMMBAD', 'COMMOK']);
     expect(s.hooks()[0]!.at).toBeGreaterThanOrEqual(restarting - 5);
-    expect(systemEvents(s, 'login')).toHaveLength(2);
-    expect(systemEvents(s, 'disconnected')).toHaveLength(1);
+    expect(systemEvents(s, 'LOGIN')).toHaveLength(2);
+    expect(systemEvents(s, 'DISCONNECTED')).toHaveLength(1);
     expect(s.snapshot()).toMatchObject({
       connection: 'connected',
       loggedIn: true,
@@ -290,7 +290,7 @@ describe('communication scenarios (real upsd)', () => {
     });
 
     // One incident, one event: the LOGIN_REFUSED notification carries the code and the fix.
-    expect(systemEvents(s, 'login-refused')).toHaveLength(0);
+    expect(systemEvents(s, 'LOGIN_REFUSED')).toHaveLength(0);
     const loud = s.events.filter((e) => e.type === 'LOGIN_REFUSED');
     expect(loud).toHaveLength(1);
     expect(loud[0]!.severity).toBe('critical');

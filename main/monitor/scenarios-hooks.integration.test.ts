@@ -100,13 +100,13 @@ describe('upssched timers (real upsd)', () => {
     expect(timers()).toEqual([]);
 
     expect(s.hookTypes()).toEqual(['ONBATT', 'ONLINE', 'ONBATT', 'TIMER']);
-    const upssched = s.events.filter((e) => e.type === 'upssched').map((e) => e.data?.action);
+    const upssched = s.events.filter((e) => e.type === 'UPSSCHED').map((e) => e.data?.action);
     expect(upssched).toEqual(['START-TIMER', 'CANCEL-TIMER', 'START-TIMER', 'TIMER-FIRED']);
     await waitFor(
-      () => s.events.some((e) => e.type === 'hook-run' && e.data?.source === 'upssched'),
+      () => s.events.some((e) => e.type === 'HOOK_RUN' && e.data?.source === 'upssched'),
       { description: 'the CMDSCRIPT run record' },
     );
-    const run = s.events.find((e) => e.type === 'hook-run' && e.data?.source === 'upssched')!;
+    const run = s.events.find((e) => e.type === 'HOOK_RUN' && e.data?.source === 'upssched')!;
     expect(run.data).toMatchObject({ args: ['onbatt-grace'], exitCode: 0, timer: 'onbatt-grace' });
   });
 });
@@ -158,7 +158,7 @@ describe('snapshot against a real upsd', () => {
         lastError: null,
       });
       const missing = () =>
-        s.events.filter((e) => e.type === 'expected-client-missing').map((e) => e.message);
+        s.events.filter((e) => e.type === 'EXPECTED_CLIENT_MISSING').map((e) => e.message);
       expect(missing()).toHaveLength(1);
       expect(missing()[0]).toContain('127.0.0.3');
       expect(s.recorder.list().map((n) => n.key)).toContain('CLIENT_MISSING:rig/ups:127.0.0.3');
@@ -182,9 +182,9 @@ describe('snapshot against a real upsd', () => {
       });
       const again = await loginFrom('127.0.0.2', rig.port, 'ups');
       try {
-        await waitFor(() => s.events.some((e) => e.type === 'expected-client-back'), {
+        await waitFor(() => s.events.some((e) => e.type === 'EXPECTED_CLIENT_BACK'), {
           timeoutMs: 5_000,
-          description: 'expected-client-back',
+          description: 'EXPECTED_CLIENT_BACK',
         });
         expect(s.snapshot().clients.missingExpected).toEqual(['127.0.0.3']);
         await sleep(1_500);

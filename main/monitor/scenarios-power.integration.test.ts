@@ -32,7 +32,7 @@ function notifyTypes(s: Scenario): string[] {
 }
 
 function shutdownCommandEvents(s: Scenario): string[] {
-  return s.events.filter((e) => e.type === 'shutdown-command').map((e) => String(e.data?.phase));
+  return s.events.filter((e) => e.type === 'SHUTDOWN_COMMAND').map((e) => String(e.data?.phase));
 }
 
 describe('power scenarios (real upsd)', () => {
@@ -104,7 +104,7 @@ describe('power scenarios (real upsd)', () => {
     expect(notifyTypes(s)).toEqual(['ONBATT', 'LOWBATT', 'SHUTDOWN']);
     expect(s.hookTypes()).toEqual(['ONBATT', 'LOWBATT', 'SHUTDOWN', 'SHUTDOWNCMD']);
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
-    const begins = s.events.filter((e) => e.type === 'shutdown-begins');
+    const begins = s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS');
     expect(begins).toHaveLength(1);
     expect(begins[0]!.data).toMatchObject({ reason: 'on-battery-low-battery' });
     const view = s.session().view;
@@ -149,7 +149,7 @@ describe('power scenarios (real upsd)', () => {
       sorted(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN', 'SHUTDOWNCMD']),
     );
     expect(s.hookTypes().at(-1)).toBe('SHUTDOWNCMD');
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+    expect(s.events.find((e) => e.type === 'SHUTDOWN_BEGINS')?.data).toMatchObject({
       reason: 'fsd',
     });
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
@@ -303,7 +303,7 @@ describe('power scenarios (real upsd)', () => {
     expect(sorted(hooks)).toEqual(
       sorted([...flapping, 'ONBATT', 'LOWBATT', 'SHUTDOWN', ...during, 'SHUTDOWNCMD']),
     );
-    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toHaveLength(1);
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS')).toHaveLength(1);
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // Desktop: SHUTDOWN is new, everything else was already shown in this window.
     expect(s.recorder.list().map((n) => n.key)).toEqual([...shown, 'SHUTDOWN:rig/ups']);
@@ -338,7 +338,7 @@ describe('power scenarios (real upsd)', () => {
     expect(notifyTypes(s).filter((t) => t === 'SHUTDOWN')).toHaveLength(1);
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // Each session decided on its own (both episodes are in the log), and both closed.
-    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toHaveLength(2);
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS')).toHaveLength(2);
     expect(s.session('ups').view.connected).toBe(false);
     expect(s.session('ups2').view.connected).toBe(false);
   });
@@ -357,7 +357,7 @@ describe('power scenarios (real upsd)', () => {
     });
     // ups2 still feeds one supply: MINSUPPLIES 1 is met, nothing happens.
     expect(await quietFor(s, FINALDELAY_MS + 1_500)).toEqual([]);
-    expect(s.events.filter((e) => e.type === 'shutdown-begins')).toEqual([]);
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS')).toEqual([]);
     expect(await rig.numLogins('ups')).toBe(1);
 
     const second = await setStatusTimed(rig, 'ups2', 'FSD OB LB');
@@ -373,7 +373,7 @@ describe('power scenarios (real upsd)', () => {
     );
     expect(shutdownCommandEvents(s)).toEqual(['started', 'finished']);
     // The host decided: both sessions began the (one) shutdown for min-supplies, and both logged out.
-    expect(s.events.filter((e) => e.type === 'shutdown-begins').map((e) => e.data?.reason)).toEqual(
+    expect(s.events.filter((e) => e.type === 'SHUTDOWN_BEGINS').map((e) => e.data?.reason)).toEqual(
       ['min-supplies', 'min-supplies'],
     );
   });
@@ -386,7 +386,7 @@ describe('power scenarios (real upsd)', () => {
     await s.ready();
     s.session().requestLocalFsd('test: dry-run episode');
     await waitFor(
-      () => s.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+      () => s.events.some((e) => e.type === 'SHUTDOWN_COMMAND' && e.data?.phase === 'dry-run'),
       { timeoutMs: 10_000, description: 'the dry run' },
     );
     await waitNumLogins(rig, 'ups', 0);

@@ -33,7 +33,7 @@ describe('shutdown after a dry-run episode (real upsd)', () => {
     scenario.service.session(session.monitorId)!.requestLocalFsd('test: first episode');
     await waitFor(
       () =>
-        scenario!.events.some((e) => e.type === 'shutdown-command' && e.data?.phase === 'dry-run'),
+        scenario!.events.some((e) => e.type === 'SHUTDOWN_COMMAND' && e.data?.phase === 'dry-run'),
       { timeoutMs: 10_000 },
     );
     expect(scenario.hooks().filter((h) => h.type === 'SHUTDOWNCMD')).toHaveLength(0);

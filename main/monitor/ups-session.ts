@@ -446,7 +446,7 @@ export class UpsSession extends EventEmitter {
       if (this.state.login.kind !== 'refused') {
         this.deps.sink.system(
           this,
-          'connected',
+          'CONNECTED',
           'info',
           `Connected to ${settings.host}:${settings.port}${client.tlsActive ? ' (TLS)' : ''}`,
         );
@@ -532,7 +532,7 @@ export class UpsSession extends EventEmitter {
         this.plaintextWarned = true;
         this.deps.sink.system(
           this,
-          'tls-plaintext-fallback',
+          'TLS_PLAINTEXT_FALLBACK',
           'warning',
           `${this.settings.host}:${this.settings.port} declined STARTTLS (ERR ${client.tlsDeclinedCode}): the user name and password for ${this.systemName} are sent in plain text. If this master has a certificate, pin it (TLS becomes required); if it never offers TLS, set TLS to off to silence this.`,
         );
@@ -548,7 +548,7 @@ export class UpsSession extends EventEmitter {
       this.feed({ type: 'login-result', result: 'ok' });
       this.deps.sink.system(
         this,
-        'login',
+        'LOGIN',
         'info',
         `Logged in to ${this.systemName} as ${ups.username || '(no user)'}`,
       );
@@ -591,7 +591,7 @@ export class UpsSession extends EventEmitter {
     if (cause)
       this.deps.sink.system(
         this,
-        'disconnected',
+        'DISCONNECTED',
         'warning',
         `Connection to ${this.settings.host}:${this.settings.port} lost: ${cause.explanation}`,
       );
@@ -611,7 +611,7 @@ export class UpsSession extends EventEmitter {
       if (!logout) return;
       this.deps.sink.system(
         this,
-        'logout',
+        'LOGOUT',
         'info',
         `Logged out of ${this.systemName} and closed the session`,
       );
@@ -707,7 +707,7 @@ export class UpsSession extends EventEmitter {
         this.lastPollFailureLogged = null;
         this.deps.sink.system(
           this,
-          'full-poll-ok',
+          'FULL_POLL_OK',
           'info',
           `Reading the variables of ${this.systemName} works again`,
         );
@@ -799,7 +799,7 @@ export class UpsSession extends EventEmitter {
     this.lastPollFailureLogged = error.code;
     this.deps.sink.system(
       this,
-      'full-poll-failed',
+      'FULL_POLL_FAILED',
       'warning',
       `Reading the variables of ${this.systemName} failed (${error.code}): ${error.explanation} The status poll is not affected; retrying with back-off.`,
     );

@@ -126,7 +126,7 @@ describe('parity with a real upsmon 2.8.0 secondary (same upsd, same UPS)', () =
     expect(sorted(theirs(ref))).toEqual(sorted(['ONBATT', 'LOWBATT', 'FSD', 'SHUTDOWN']));
     expect(sorted(ours(s))).toEqual(sorted(theirs(ref)));
     expect(ours(s).at(-1)).toBe('SHUTDOWN');
-    expect(s.events.find((e) => e.type === 'shutdown-begins')?.data).toMatchObject({
+    expect(s.events.find((e) => e.type === 'SHUTDOWN_BEGINS')?.data).toMatchObject({
       reason: 'fsd',
     });
     // main/monitor/README.md §1.7: the primary waits until NUMLOGINS <= 1, i.e. for both secondaries' logouts.

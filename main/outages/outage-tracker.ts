@@ -211,7 +211,7 @@ export class OutageTracker {
     if (state.record.events.length < MAX_EVENTS) state.record.events.push({ ...event });
     if (
       state.shutdownAt === null &&
-      (event.type === 'shutdown-begins' || event.type === 'SHUTDOWN' || event.type === 'FSD')
+      (event.type === 'SHUTDOWN_BEGINS' || event.type === 'SHUTDOWN' || event.type === 'FSD')
     )
       state.shutdownAt = event.at;
     return { type: 'updated', state };

@@ -86,7 +86,7 @@ describe('self-contained agent (dist/agent)', () => {
         },
       );
     try {
-      await seen(/EVENT login \[nas\/ups\]/, 'LOGIN');
+      await seen(/EVENT LOGIN \[nas\/ups\]/, 'LOGIN');
       expect(await rig.numLogins('ups')).toBe(1);
       await rig.setStatus('ups', 'OB LB');
       await seen(/Dry run: would run \/sbin\/shutdown -h \+0/, 'the dry-run shutdown');

@@ -2,7 +2,7 @@
  * Scheduled battery self-tests (a UPS entry's `selfTest`, off by default): at most every
  * `everyDays`, run the UPS's test command (test.battery.start.quick, or the one it offers) through
  * INSTCMD with TRACKING where the server has it, then follow `ups.test.result` to its verdict.
- * Every test, refusal and skip is an event of type `self-test` (shared/ups-commands.ts
+ * Every test, refusal and skip is an event of type `SELF_TEST` (shared/ups-commands.ts
  * SelfTestRecord in its data), which is also the history the UI shows and the schedule reads.
  *
  * A test only starts when the UPS is on line (OL, not OB, no outage in progress) and charged at

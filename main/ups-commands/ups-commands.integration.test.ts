@@ -97,7 +97,7 @@ describe('ups commands on real upsd + dummy-ups', () => {
     expect(outcome).toMatchObject({ state: 'failed', tracked: true, code: 'ERR UNKNOWN' });
     expect(outcome.trackingId).toMatch(/^[0-9A-F-]{36}$/);
     expect(outcome.message).toMatch(/driver did not accept INSTCMD load\.off/);
-    expect(events.at(-1)).toMatchObject({ type: 'instant-command', severity: 'warning' });
+    expect(events.at(-1)).toMatchObject({ type: 'INSTANT_COMMAND', severity: 'warning' });
   });
 
   it('a command the UPS does not offer is refused by upsd at once', async () => {
@@ -175,7 +175,7 @@ describe('ups commands on real upsd + dummy-ups', () => {
       result: 'skipped',
       reason: 'Self-test not run: the UPS is on battery (an outage is in progress).',
     });
-    expect(events.slice(before).map((e) => e.type)).toEqual(['self-test']);
+    expect(events.slice(before).map((e) => e.type)).toEqual(['SELF_TEST']);
     expect(await rig.getVar('ups', 'ups.test.result')).toBe('No test initiated');
     await tests.stop();
     await rig.setStatus('ups', 'OL');

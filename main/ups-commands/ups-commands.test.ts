@@ -142,7 +142,7 @@ describe('instant commands and settings (scripted upsd)', () => {
     expect(outcome).toMatchObject({ state: 'success', tracked: true, code: 'SUCCESS' });
     expect(outcome.trackingId).toBe('ID-1');
     expect(upsd.actions()).toEqual(['INSTCMD ups test.battery.start.quick']);
-    expect(events.at(-1)).toMatchObject({ type: 'instant-command', severity: 'info' });
+    expect(events.at(-1)).toMatchObject({ type: 'INSTANT_COMMAND', severity: 'info' });
     expect(JSON.stringify(events)).not.toContain('adminpass');
   });
 
@@ -254,7 +254,7 @@ describe('instant commands and settings (scripted upsd)', () => {
       username: 'admin',
       password: 'adminpass',
     });
-    expect(events.some((e) => e.type === 'command-credential-saved')).toBe(true);
+    expect(events.some((e) => e.type === 'COMMAND_CREDENTIAL_SAVED')).toBe(true);
     expect((await commands.listControls('nas/ups')).storedCredentialUser).toBe('admin');
     const outcome = await commands.runCommand({
       monitorId: 'nas/ups',
@@ -373,7 +373,7 @@ describe('scheduled self-tests (scripted upsd)', () => {
       testResult: 'Done and error',
       trigger: 'manual',
     });
-    expect(s.events.at(-1)).toMatchObject({ type: 'self-test', severity: 'warning' });
+    expect(s.events.at(-1)).toMatchObject({ type: 'SELF_TEST', severity: 'warning' });
     expect(s.events.at(-1)!.message).toMatch(/failed: ups\.test\.result "Done and error"/);
   });
 
@@ -424,7 +424,7 @@ describe('scheduled self-tests (scripted upsd)', () => {
     await s.tests.tick();
     await s.tests.tick();
     expect(s.upsd.actions()).toHaveLength(1);
-    expect(s.events.filter((e) => e.type === 'self-test')).toHaveLength(1);
+    expect(s.events.filter((e) => e.type === 'SELF_TEST')).toHaveLength(1);
     // Saving a credential (with the right) lifts the hold.
     await s.commands.resolveCredential(s.commands.requireTarget('nas/ups'), {
       ...admin,

@@ -405,7 +405,7 @@ export class UpsCommands {
           : 'warning';
     this.record(
       target,
-      outcome.kind === 'command' ? 'instant-command' : 'set-variable',
+      outcome.kind === 'command' ? 'INSTANT_COMMAND' : 'SET_VARIABLE',
       severity,
       outcome.message,
       {
