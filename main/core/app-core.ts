@@ -611,7 +611,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       lastImport = null;
       await adopt((await loadConfig(deps.configPath)).config);
       const summary = `Restored the configuration from before the import (${record.summary}).`;
-      recordSystem('config-import-undone', 'info', summary);
+      recordSystem('CONFIG_IMPORT_UNDONE', 'info', summary);
       return { ok: true as const, summary };
     },
 
