@@ -1,10 +1,14 @@
-/** Import upsmon.conf / upssched.conf: paste or pick the files, preview the report, apply. */
+/**
+ * Import upsmon.conf / upssched.conf: paste or pick the files, preview the plan (what changes in
+ * the current config, with keep/replace choices) and the per-line report, apply, undo.
+ */
 import { type ChangeEvent, useId, useState } from 'react';
-import { MAX_IMPORT_FILE_CHARS, type ResponseOf } from '../../../../shared/ipc';
+import { type ImportChoice, MAX_IMPORT_FILE_CHARS, type ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
 import { Callout, ErrorBox } from '../../components/common';
 import { href } from '../../router';
 import { announce, markConfigSaved, toast } from '../../store';
+import { ImportPlanView } from './ImportPlanView';
 
 type Report = ResponseOf<'config:import-upsmon'>;
 
@@ -76,18 +80,22 @@ export function ImportSettings() {
   const [upssched, setUpssched] = useState('');
   const [preview, setPreview] = useState<{ report: Report; forText: string } | null>(null);
   const [applied, setApplied] = useState<Report | null>(null);
+  const [choices, setChoices] = useState<Record<string, ImportChoice>>({});
+  const [undone, setUndone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
   const key = `${upsmon}\u0000${upssched}`;
 
-  const run = async (apply: boolean) => {
+  const run = async (apply: boolean, chosen: Record<string, ImportChoice> = choices) => {
     setBusy(true);
     setError(null);
+    setUndone(null);
     try {
       const report = await api.invoke('config:import-upsmon', {
         upsmonConf: upsmon,
         ...(upssched.trim() ? { upsschedConf: upssched } : {}),
         apply,
+        choices: chosen,
       });
       if (apply) {
         setApplied(report);
@@ -107,6 +115,29 @@ export function ImportSettings() {
     }
   };
 
+  const undo = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api.invoke('config:undo-import', undefined);
+      setApplied(null);
+      setPreview(null);
+      setUndone(result.summary);
+      markConfigSaved();
+      toast('Import undone.');
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const choose = (id: string, choice: ImportChoice) => {
+    const next = { ...choices, [id]: choice };
+    setChoices(next);
+    void run(false, next);
+  };
+
   const current = preview && preview.forText === key ? preview.report : null;
   const shown = applied ?? current;
   const counts = shown ? countBy(shown.report.map((r) => r.status)) : null;
@@ -118,8 +149,10 @@ export function ImportSettings() {
       </div>
       <p className="muted">
         Moving from upsmon? Paste your <code>upsmon.conf</code> (and <code>upssched.conf</code>, if
-        you use timers). The preview shows how each line maps; nothing changes until you apply.
-        Passwords from MONITOR lines go to the secret store, never into the configuration file.
+        you use timers). The preview shows what changes in your current configuration (masters added
+        or merged, rules and hooks added or replaced) and how each line maps; nothing changes until
+        you apply, and an applied import can be undone. Passwords from MONITOR lines go to the
+        secret store, never into the configuration file.
       </p>
       <div className="form-grid two">
         <FileText
@@ -145,7 +178,12 @@ export function ImportSettings() {
         <button
           type="button"
           className="button"
-          onClick={() => void run(false)}
+          onClick={() => {
+            // New text, new plan: earlier choices named other items.
+            const fresh = preview?.forText === key ? choices : {};
+            setChoices(fresh);
+            void run(false, fresh);
+          }}
           disabled={busy || upsmon.trim() === ''}
           data-testid="import-preview"
         >
@@ -172,16 +210,47 @@ export function ImportSettings() {
           testId="import-applied"
           role="status"
           action={
-            <a
-              className="button button-small"
-              href={href({ name: 'settings', section: 'masters' })}
-            >
-              Review the masters
-            </a>
+            <>
+              <a
+                className="button button-small"
+                href={href({ name: 'settings', section: 'masters' })}
+              >
+                Review the masters
+              </a>
+              {applied.undoAvailable && (
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => void undo()}
+                  disabled={busy}
+                  data-testid="import-undo"
+                >
+                  Undo import
+                </button>
+              )}
+            </>
           }
         >
-          <p>The configuration was updated and monitoring restarts with it.</p>
+          <p>
+            The configuration was updated and monitoring restarts with it.
+            {applied.undoAvailable &&
+              ' Undo puts the previous configuration file back exactly as it was, and removes the passwords this import added.'}
+          </p>
         </Callout>
+      )}
+      {undone && (
+        <Callout tone="good" title="Import undone" testId="import-undone" role="status">
+          <p>{undone}</p>
+        </Callout>
+      )}
+      {shown?.plan && (
+        <ImportPlanView
+          plan={shown.plan}
+          applied={applied !== null}
+          busy={busy}
+          chosen={choices}
+          onChoice={choose}
+        />
       )}
       {shown && (
         <div className="import-report" data-testid="import-report">
