@@ -301,12 +301,9 @@ function ResultLine({ result, testId }: { result: Result | undefined; testId: st
         </p>
       )}
       {outcome.rightsHint && (
-        <>
-          <p className="small">In the master’s upsd.users:</p>
-          <pre className="rights-hint" data-testid="rights-hint">
-            {outcome.rightsHint}
-          </pre>
-        </>
+        <pre className="rights-hint" data-testid="rights-hint">
+          {outcome.rightsHint}
+        </pre>
       )}
       {outcome.revertAt !== null && (
         <p className="small" data-testid="mute-revert">

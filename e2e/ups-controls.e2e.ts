@@ -1,0 +1,170 @@
+/**
+ * The Commands and What if tabs as a user runs them: in Chromium through the browser bridge,
+ * against the real headless core (`node out/main/cli.js web`) and a real upsd 2.8 + dummy-ups.
+ *
+ * - dummy-ups offers only load.off, which cuts power: Run asks for the typed UPS name (a wrong
+ *   one keeps the button disabled), then the driver refuses it and the failure arrives through
+ *   TRACKING (ERR UNKNOWN) — shown in the page and recorded in the event log.
+ * - The monitoring user has no instcmds right: the same command is refused, and the page shows
+ *   the upsd.users lines it needs, in the server's vocabulary.
+ * - A remembered credential (secret store, apart from the monitoring password) is offered
+ *   afterwards and can be forgotten.
+ * - What if: the timeline from the live readings; without FSD-test measurements the margin is
+ *   unknown and the panel says which measurement is missing and how to get it.
+ */
+import type { Page } from '@playwright/test';
+import type { ConfigInput } from '../shared/config';
+import { RIG_USERS } from '../main/testing/upsd-rig';
+import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+
+const UPS = 'ups';
+const MONITOR_ID = `lab/${UPS}`;
+
+async function configure(app: AppUnderTest, port: number): Promise<void> {
+  const config: ConfigInput = {
+    masters: [
+      {
+        id: 'lab',
+        label: 'Lab master',
+        host: '127.0.0.1',
+        port,
+        ups: [{ name: UPS, username: RIG_USERS.monuser.name }],
+      },
+    ],
+    timing: { statusPollSeconds: 0.5, fullPollSeconds: 2 },
+    shutdown: { dryRun: true, command: { file: '/bin/true', args: [] } },
+    notifications: { desktop: false },
+  };
+  await app.api('secrets:set-password', {
+    masterId: 'lab',
+    upsName: UPS,
+    password: RIG_USERS.monuser.password,
+  });
+  expect(await app.api('config:save', { config })).toEqual({ ok: true });
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => snapshot.ups[0]?.loggedIn === true && snapshot.ups[0]?.variablesAt !== null,
+    30_000,
+  );
+}
+
+async function openTab(page: Page, app: AppUnderTest, tab: 'controls' | 'what-if') {
+  await page.goto(app.url);
+  await page.goto(`${app.url.split('#')[0]}#/ups/${MONITOR_ID}`);
+  await page.getByTestId(`tab-${tab}`).click();
+}
+
+test('a confirmed instant command reports its TRACKING result; a user without the right gets the rights hint', async ({
+  page,
+  app,
+  rig,
+}) => {
+  await configure(app, rig.port);
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await openTab(page, app, 'controls');
+
+  const tab = page.getByTestId('controls-tab');
+  await expect(tab.getByTestId('controls-server')).toContainText('upsd 2.8', { timeout: 20_000 });
+  await expect(tab.getByTestId('controls-server')).toContainText('TRACKING');
+  const row = tab.locator('[data-testid="command-row"][data-name="load.off"]');
+  await expect(row).toContainText('cuts power');
+  await expect(tab.getByTestId('command-row')).toHaveCount(1);
+
+  // No credential yet: nothing can be sent.
+  await expect(row.getByTestId('run-command')).toBeDisabled();
+  await expect(tab.getByTestId('credential-problem')).toContainText('instcmds');
+
+  // A user without the right (the monitoring one): refused, with the upsd.users lines it needs.
+  await tab.getByTestId('command-username').fill(RIG_USERS.monuser.name);
+  await tab.getByTestId('command-password').fill(RIG_USERS.monuser.password);
+  await row.getByTestId('run-command').click();
+  const confirmBox = row.getByTestId('command-confirm');
+  await expect(confirmBox).toContainText('cuts the power of everything plugged into the UPS');
+  const go = confirmBox.getByTestId('command-confirm-run');
+  await expect(go).toBeDisabled();
+  await confirmBox.getByTestId('command-confirm-name').fill('UPS');
+  await expect(go).toBeDisabled(); // UPS names are case-sensitive
+  await confirmBox.getByTestId('command-confirm-name').fill(UPS);
+  await go.click();
+  const result = row.getByTestId('command-result');
+  await expect(result).toHaveAttribute('data-state', 'refused', { timeout: 20_000 });
+  await expect(result).toContainText('ERR ACCESS-DENIED');
+  const hint = result.getByTestId('rights-hint');
+  await expect(hint).toContainText(`[${RIG_USERS.monuser.name}]`);
+  await expect(hint).toContainText('instcmds = load.off');
+
+  // The admin user (instcmds = ALL), remembered: dummy-ups refuses load.off → failure via TRACKING.
+  await tab.getByTestId('command-username').fill(RIG_USERS.admin.name);
+  await tab.getByTestId('command-password').fill(RIG_USERS.admin.password);
+  await tab.getByTestId('remember-credential').check();
+  await row.getByTestId('run-command').click();
+  await confirmBox.getByTestId('command-confirm-name').fill(UPS);
+  await confirmBox.getByTestId('command-confirm-run').click();
+  await expect(result).toHaveAttribute('data-state', 'failed', { timeout: 20_000 });
+  await expect(result).toContainText('Failed (TRACKING)');
+  await expect(result).toContainText('ERR UNKNOWN');
+  await expect(result).toContainText(/driver did not accept INSTCMD load\.off/);
+  // The power was not cut: the UPS is still on line.
+  expect(await rig.getVar(UPS, 'ups.status')).toMatch(/^OL/);
+  const events = await app.api('events:query', {
+    monitorId: MONITOR_ID,
+    types: ['instant-command'],
+    limit: 10,
+  });
+  expect(events.map((e) => e.severity)).toContain('warning');
+  await screenshot(page, 'ups-controls');
+
+  // Remembered apart from the monitoring password: offered, then forgotten.
+  const use = tab.getByTestId('use-stored-credential');
+  await expect(use).toBeChecked();
+  await expect(tab.getByTestId('command-credential')).toContainText(
+    `Use the remembered credential of ${RIG_USERS.admin.name}`,
+  );
+  await tab.getByTestId('forget-credential').click();
+  await expect(use).toHaveCount(0);
+  await expect(tab.getByTestId('command-username')).toHaveValue('');
+  expect((await app.api('ups:list-controls', { monitorId: MONITOR_ID })).storedCredentialUser).toBe(
+    null,
+  );
+});
+
+test('the what-if panel lays the shutdown chain against the battery and names the missing measurements', async ({
+  page,
+  app,
+  rig,
+}) => {
+  await configure(app, rig.port);
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await openTab(page, app, 'what-if');
+  const panel = page.getByTestId('what-if-panel');
+  const timeline = panel.getByTestId('what-if-timeline');
+  await expect(timeline).toHaveAttribute('data-verdict', 'unknown', { timeout: 20_000 });
+
+  // The same answer as the API gives, from the rig's readings.
+  const api = await app.api('ups:get-what-if', { monitorId: MONITOR_ID });
+  const runtime = Number(await rig.getVar(UPS, 'battery.runtime'));
+  expect(api.emptyAt).toBe(runtime);
+  const steps = panel.getByTestId('what-if-step');
+  await expect(steps).toHaveCount(api.steps.length);
+  await expect(panel.locator('[data-step="low-battery"]')).toHaveAttribute(
+    'data-basis',
+    'reported',
+  );
+  await expect(panel.locator('[data-step="battery-empty"]')).toContainText('battery.runtime');
+  await expect(panel.locator('[data-step="master-down"]')).toHaveAttribute('data-basis', 'unknown');
+
+  const missing = panel.getByTestId('what-if-missing');
+  await expect(missing).toContainText("this machine's shutdown duration");
+  await expect(missing).toContainText('Run an FSD test in master mode');
+  await expect(missing).toContainText("the master's own shutdown duration");
+  await expect(panel.getByTestId('what-if-verdict')).toContainText('The margin is not known');
+
+  // The master's shutdown time given here: it is no longer missing (the FSD tests still are).
+  await panel.getByTestId('what-if-master-shutdown').fill('60');
+  await expect(missing).not.toContainText("the master's own shutdown duration");
+  await expect(missing).toContainText('Run an FSD test in master mode');
+  // A bad value is explained, not sent.
+  await panel.getByTestId('what-if-master-shutdown').fill('99999');
+  await expect(panel.getByRole('alert')).toContainText('seconds from 0 to 3600');
+  await screenshot(page, 'ups-what-if');
+});
