@@ -39,6 +39,10 @@ export const INVOKE_CHANNELS = [
   'ups:get-self-tests',
   'ups:run-self-test',
   'ups:get-what-if',
+  'outages:list',
+  'outages:get',
+  'outages:export',
+  'battery:get-health',
   'service:status',
   'service:install',
 ] as const;

@@ -45,6 +45,16 @@ import {
   UpsControlsSchema,
 } from './ups-commands';
 import { WhatIfRequestSchema, WhatIfResultSchema } from './what-if';
+import {
+  BatteryHealthRequestSchema,
+  BatteryHealthSchema,
+  OutageExportRequestSchema,
+  OutageExportSchema,
+  OutageGetRequestSchema,
+  OutageListRequestSchema,
+  OutageListSchema,
+  OutageRecordSchema,
+} from './outages';
 
 // The names live in the zod-free module (the preload imports it); the schemas below are keyed
 // by exactly those names.
@@ -343,6 +353,12 @@ export const invokeChannels = {
   },
   /** "What if the power failed now" (shared/what-if.ts, main/what-if). */
   'ups:get-what-if': { request: WhatIfRequestSchema, response: WhatIfResultSchema },
+
+  // Outage records and battery health (shared/outages.ts, main/outages).
+  'outages:list': { request: OutageListRequestSchema, response: OutageListSchema },
+  'outages:get': { request: OutageGetRequestSchema, response: OutageRecordSchema },
+  'outages:export': { request: OutageExportRequestSchema, response: OutageExportSchema },
+  'battery:get-health': { request: BatteryHealthRequestSchema, response: BatteryHealthSchema },
 
   // The background service (shared/control.ts, main/control): whether this UI is attached to it,
   // and installing it from Settings (asks for administrator rights the platform's way).

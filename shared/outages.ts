@@ -91,6 +91,19 @@ export const OutageRecordSchema = z.object({
   clientsAtStart: z.array(z.string()).nullable(),
   /** Secondaries that logged out during the outage, in order. */
   logouts: z.array(OutageLogoutSchema),
+  /** What the what-if timeline predicted at the first on-battery read (main/what-if), to set against what happened. */
+  prediction: z
+    .object({
+      verdict: z.enum(['ok', 'tight', 'negative', 'unknown']),
+      headline: z.string(),
+      /** Seconds after the start, as predicted; null where the timeline did not know. */
+      lowBatteryAtSeconds: z.number().nullable(),
+      secondariesDownAtSeconds: z.number().nullable(),
+      emptyAtSeconds: z.number().nullable(),
+      marginSeconds: z.number().nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 export type OutageRecord = z.infer<typeof OutageRecordSchema>;
 
@@ -161,6 +174,15 @@ export const OutageListSchema = z.object({
   blipCount: z.number().int(),
 });
 export type OutageList = z.infer<typeof OutageListSchema>;
+
+export const OutageGetRequestSchema = z.object({ id: z.string().min(1) });
+
+export const BatteryHealthRequestSchema = z.object({ monitorId: z.string().min(1) });
+
+/** The event type of a battery-replacement reminder (kind `system`; data.kinds: the reasons' kinds). */
+export const BATTERY_REPLACE_EVENT = 'BATTERY_REPLACE';
+/** The event type logged when an outage record is complete. */
+export const OUTAGE_RECORDED_EVENT = 'OUTAGE_RECORDED';
 
 export const OutageExportRequestSchema = z.object({
   monitorId: z.string().min(1).optional(),
@@ -300,7 +322,19 @@ export const BatteryHealthSchema = z.object({
   selfTest: z.object({
     /** ups.test.result as last read. */
     result: z.string().nullable(),
+    /** The reading, or the last stored self-test (main/ups-commands), says the battery failed. */
     failed: z.boolean(),
+    /** Stored self-test results (main/ups-commands), newest first. */
+    history: z
+      .array(
+        z.object({
+          at: z.number(),
+          result: z.string(),
+          testResult: z.string().nullable(),
+          reason: z.string(),
+        }),
+      )
+      .default([]),
   }),
   capacity: CapacityEstimateSchema,
   reasons: z.array(ReplaceReasonSchema),

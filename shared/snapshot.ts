@@ -189,6 +189,14 @@ export const UpsSnapshotSchema = z.object({
     previous: null,
     changedAt: null,
   }),
+  /** "Replace the battery" with its reasons (main/outages battery health); null when nothing says so. */
+  batteryReminder: z
+    .object({
+      text: z.string(),
+      reasons: z.array(z.enum(['age', 'replbatt', 'self-test', 'capacity'])),
+    })
+    .nullable()
+    .default(null),
 });
 export type UpsSnapshot = z.infer<typeof UpsSnapshotSchema>;
 

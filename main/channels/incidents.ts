@@ -234,6 +234,11 @@ export class IncidentTracker {
         );
         incident.missing.add(name);
       }
+    } else if (event.type === 'BATTERY_REPLACE') {
+      // One open reminder per UPS (main/outages): a new reason is an update of it.
+      const open = this.open.get(this.key(monitorId, 'battery'));
+      if (open) this.send(open, 'update', 'warning', 'BATTERY_REPLACE', event.message);
+      else this.openIncident(monitorId, 'battery', 'BATTERY_REPLACE', 'warning', event.message);
     } else if (event.type === 'EXPECTED_CLIENT_BACK') {
       const name = event.message.match(/^Expected client (\S+)/)?.[1] ?? '';
       const incident = this.open.get(this.key(monitorId, `client:${name}`));

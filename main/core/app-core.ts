@@ -24,6 +24,8 @@ import type { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { mqttFactory } from '../mqtt/mqtt-channel';
 import { createFsdTest } from '../fsd-test/handlers';
 import { createUpsCommands } from '../ups-commands/handlers';
+import { createOutages } from '../outages/handlers';
+import { isStale } from '../monitor/snapshot';
 import { whatIfInput } from '../what-if/inputs';
 import { whatIf } from '../what-if/what-if';
 import { validateConfig } from '../config/config-validate';
@@ -210,7 +212,14 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     secrets: () => [...knownSecrets],
   });
 
-  const snapshot = (): AppSnapshot => ({ ...service.snapshot(), configProblem });
+  const snapshot = (): AppSnapshot => {
+    const base = service.snapshot();
+    const ups = base.ups.map((u) => ({
+      ...u,
+      batteryReminder: outages.service.reminder(u.monitorId),
+    }));
+    return { ...base, ups, configProblem };
+  };
 
   const snapshots = () => service.sessions().map((session) => service.upsSnapshot(session));
   const variablesOf = (id: string) => service.session(id)?.variables ?? new Map<string, string>();
@@ -396,9 +405,68 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     logger,
   });
 
+  // Outage records and battery health (main/outages): fed from the monitor's readings and events.
+  const outages = createOutages({
+    clock,
+    logger,
+    history,
+    config: () => config,
+    readings: () => {
+      const now = clock.now();
+      return service.sessions().map((session) => ({
+        monitorId: session.monitorId,
+        readable: !isStale(
+          { statusAt: session.statusAt, view: session.view, timing: config.timing },
+          now,
+        ),
+        status: session.view.status,
+        statusAt: session.statusAt,
+        variables: session.variables,
+        variablesAt: session.variablesAt,
+        clients:
+          session.clients?.addresses?.map((address) => ({
+            address,
+            hostname: session.hostnameOf(address),
+          })) ?? null,
+      }));
+    },
+    predict: (monitorId) => {
+      const session = service.session(monitorId);
+      if (!session) return null;
+      const result = whatIf(
+        whatIfInput({
+          config,
+          ups: service.upsSnapshot(session),
+          variables: session.variables,
+          reports: history.listFsdReports(monitorId, 100),
+          request: {},
+          at: clock.now(),
+        }),
+      );
+      return {
+        verdict: result.verdict,
+        headline: result.headline,
+        lowBatteryAtSeconds: result.lowBatteryAt,
+        secondariesDownAtSeconds: result.secondariesDownAt,
+        emptyAtSeconds: result.emptyAt,
+        marginSeconds: result.marginSeconds,
+      };
+    },
+    recordEvent: (event) => {
+      history.appendEvent(event);
+      push.emit('events:appended', event);
+      alerts.onMonitorEvent(event);
+    },
+    notifier: policy,
+    onReminder: () => service.emit('changed'),
+  });
+  service.on('changed', () => outages.service.onChanged());
+  service.on('event', (event: StoredEvent) => outages.service.onEvent(event));
+
   const handlers: ApiHandlers = {
     ...fsdTest.handlers,
     ...upsCommands.handlers,
+    ...outages.handlers,
 
     'ups:get-what-if': (request) => {
       const session = requireSession(request.monitorId);
@@ -718,6 +786,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       service.start();
       alerts.start();
       upsCommands.start();
+      outages.service.start();
       schedulePrune();
     },
     async stop() {
@@ -729,6 +798,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       await fsdTest.stop();
       await upsCommands.stop();
       await service.stop();
+      outages.service.stop();
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
       await alerts.stop(ALERT_STOP_FLUSH_MS);
       await metrics?.close();

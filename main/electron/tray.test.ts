@@ -237,6 +237,20 @@ describe('trayModel: tooltip and paused', () => {
     );
   });
 
+  it('says when the battery needs replacing, and why', () => {
+    const u = ups({
+      statusText: 'On line',
+      metrics: { charge: 100, runtime: null },
+      statusAt: NOW,
+      batteryReminder: { text: 'Replace the battery: …', reasons: ['age', 'capacity'] },
+    });
+    expect(
+      trayModel(snapshot([u]), { notificationsPaused: false, now: NOW, platform: 'linux' }).tooltip,
+    ).toBe(
+      'NUT Sentinel: On line\nSynology: On line, 100%, replace battery (age, capacity), just now',
+    );
+  });
+
   it('ages data relative to `now`, so a silent core still shows growing ages', () => {
     const u = ups({ statusAt: NOW });
     expect(

@@ -105,6 +105,8 @@ function upsFacts(ups: UpsSnapshot, now: number): string[] {
   const facts = [ups.statusText || LEVEL_TEXT[upsTrayLevel(ups)]];
   if (ups.metrics.charge !== null) facts.push(`${Math.round(ups.metrics.charge)}%`);
   if (ups.metrics.runtime !== null) facts.push(formatDuration(ups.metrics.runtime));
+  if (ups.batteryReminder)
+    facts.push(`replace battery (${ups.batteryReminder.reasons.join(', ')})`);
   if (
     ups.shutdown.phase !== 'none' &&
     ups.shutdown.deadline !== null &&

@@ -289,6 +289,8 @@ export function buildUpsSnapshot(r: SessionReadings, now: number): UpsSnapshot {
       at: r.clients?.at ?? null,
     },
     masterSees: masterSeesOf({ ...r, loggedIn: view.loggedIn }),
+    // Filled in by the core from the battery health (main/outages), which the monitor does not know.
+    batteryReminder: null,
   };
 }
 

@@ -153,7 +153,9 @@ export function estimateCapacity(
     const mx = xs.reduce((a, b) => a + b, 0) / n;
     const my = ys.reduce((a, b) => a + b, 0) / n;
     const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    if (sxx > 0) {
+    // A slope per year from outages minutes apart would be noise scaled up: it needs a month's spread.
+    const spreadMs = compared.at(-1)!.at - compared[0]!.at;
+    if (sxx > 0 && spreadMs >= 30 * 86_400_000) {
       const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0);
       slopePerYear = sxy / sxx;
       if (n >= 3) {
@@ -210,6 +212,8 @@ export interface HealthInput {
   records: readonly OutageRecord[];
   /** REPLBATT events of this UPS, any order. */
   replbattEvents: readonly { at: number; message: string }[];
+  /** Stored self-test results (main/ups-commands), any order; skips and refusals say nothing about the battery. */
+  selfTests?: readonly { at: number; result: string; testResult: string | null; reason: string }[];
 }
 
 /** Self-test results that say the battery failed (NUT's ups.test.result vocabulary and the usual driver texts). */
@@ -218,6 +222,10 @@ export function selfTestFailed(result: string | null): boolean {
   return (
     /\b(fail(ed|ure)?|error|bad battery|replace)\b/i.test(result) && !/\bno test\b/i.test(result)
   );
+}
+
+function sinceMsOf(replacedOn: string | null): number | null {
+  return replacedOn ? Date.parse(`${replacedOn}T00:00:00Z`) : null;
 }
 
 export function batteryHealth(input: HealthInput): BatteryHealth {
@@ -247,7 +255,16 @@ export function batteryHealth(input: HealthInput): BatteryHealth {
   const current = /\bRB\b/.test((input.status ?? '').toUpperCase());
   const history = [...input.replbattEvents].sort((a, b) => b.at - a.at);
   const testResult = variables.get('ups.test.result') ?? null;
-  const failed = selfTestFailed(testResult);
+  const selfTests = [...(input.selfTests ?? [])]
+    .filter((t) => t.result === 'passed' || t.result === 'failed' || t.result === 'unknown')
+    .sort((a, b) => b.at - a.at);
+  const lastStored = selfTests.find((t) => t.result !== 'unknown') ?? null;
+  // The newest word wins: a stored failure of this battery, unless the UPS now reads a pass.
+  const storedFailed =
+    lastStored !== null &&
+    lastStored.result === 'failed' &&
+    (sinceMsOf(input.replacedOn) ?? -Infinity) <= lastStored.at;
+  const failed = selfTestFailed(testResult) || (storedFailed && !/\bpass/i.test(testResult ?? ''));
   const capacity = estimateCapacity(input.records, settings, sinceMs);
 
   const reasons: ReplaceReason[] = [];
@@ -263,7 +280,13 @@ export function batteryHealth(input: HealthInput): BatteryHealth {
       kind: 'replbatt',
       text: `the UPS reported REPLBATT on ${new Date(replbattSince[0]!.at).toISOString().slice(0, 10)}`,
     });
-  if (failed) reasons.push({ kind: 'self-test', text: `the last self-test says "${testResult}"` });
+  if (failed)
+    reasons.push({
+      kind: 'self-test',
+      text: selfTestFailed(testResult)
+        ? `the last self-test says "${testResult}"`
+        : `the self-test of ${new Date(lastStored!.at).toISOString().slice(0, 10)} failed (${lastStored!.testResult ?? lastStored!.reason})`,
+    });
   if (
     capacity.state === 'trend' &&
     capacity.percent !== null &&
@@ -277,7 +300,7 @@ export function batteryHealth(input: HealthInput): BatteryHealth {
     monitorId: input.monitorId,
     age: { since, source, years, unreadable },
     replbatt: { current, history },
-    selfTest: { result: testResult, failed },
+    selfTest: { result: testResult, failed, history: selfTests.slice(0, 50) },
     capacity,
     reasons,
     reminder: replaceReminder(reasons),

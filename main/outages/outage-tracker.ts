@@ -264,6 +264,7 @@ export class OutageTracker {
       events: [],
       clientsAtStart: clients ? clients.map((c) => c.address) : null,
       logouts: [],
+      prediction: null,
     };
     const state: OpenOutageState = {
       record,

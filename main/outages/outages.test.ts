@@ -326,6 +326,44 @@ describe('batteryHealth', () => {
     expect(health.replbatt.history).toHaveLength(1);
   });
 
+  it('a stored failed self-test is a reason until a later pass or a new battery; skips say nothing', () => {
+    const failed = {
+      at: Date.UTC(2026, 5, 1),
+      result: 'failed',
+      testResult: 'Done and error',
+      reason: 'the UPS says so',
+    };
+    const skipped = {
+      at: Date.UTC(2026, 6, 1),
+      result: 'skipped',
+      testResult: null,
+      reason: 'on battery',
+    };
+    const one = batteryHealth({ ...base, variables: new Map(), selfTests: [skipped, failed] });
+    expect(one.selfTest.failed).toBe(true);
+    expect(one.selfTest.history.map((t) => t.result)).toEqual(['failed']);
+    expect(one.reasons).toEqual([
+      { kind: 'self-test', text: 'the self-test of 2026-06-01 failed (Done and error)' },
+    ]);
+    const passed = {
+      ...failed,
+      at: Date.UTC(2026, 7, 1),
+      result: 'passed',
+      testResult: 'Done and passed',
+    };
+    expect(
+      batteryHealth({ ...base, variables: new Map(), selfTests: [failed, passed] }).reasons,
+    ).toEqual([]);
+    expect(
+      batteryHealth({
+        ...base,
+        replacedOn: '2026-07-01',
+        variables: new Map(),
+        selfTests: [failed],
+      }).selfTest.failed,
+    ).toBe(false);
+  });
+
   it('tells failed self-tests from passed and absent ones', () => {
     expect(selfTestFailed('Done and error')).toBe(true);
     expect(selfTestFailed('Failed')).toBe(true);

@@ -65,6 +65,7 @@ export function ups(overrides: UpsOverrides = {}): UpsSnapshot {
     tls: { mode: 'off', link: 'plaintext', protocol: null, declinedCode: null },
     clients: { list: null, numLogins: 2, missingExpected: [], at: NOW - 2000 },
     masterSees: { address: '192.168.8.20', check: 'unverified', previous: null, changedAt: null },
+    batteryReminder: null,
   };
   const { metrics, shutdown, ...rest } = overrides;
   return {
