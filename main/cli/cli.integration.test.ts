@@ -6,7 +6,7 @@
  * accepts and the agent runs.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -343,6 +343,79 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect((await nutSentinel(['check-config', out], { [name!]: value })).stderr).toBe('');
 
     await agentLogsIn(out, 'apc', { [name!]: value });
+  });
+
+  it('import --merge prints the plan the app previews, and --keep keeps a current timer rule', async () => {
+    const existing = JSON.stringify({
+      masters: [
+        {
+          id: 'pve',
+          label: 'Proxmox node',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [{ name: 'ups', username: RIG_USERS.monuser.name }],
+        },
+      ],
+      hooks: {
+        upssched: {
+          cmdScript: { file: '/bin/true' },
+          rules: [
+            { event: 'ONBATT', action: 'START-TIMER', timer: 'onbatt', seconds: 120 },
+            { event: 'ONLINE', action: 'CANCEL-TIMER', timer: 'onbatt' },
+          ],
+        },
+      },
+    });
+    const upsmon = path.join(dir, 'merge-upsmon.conf');
+    const upssched = path.join(dir, 'merge-upssched.conf');
+    await writeFile(
+      upsmon,
+      `MONITOR ups@127.0.0.1:${rig.port} 1 monuser ${RIG_USERS.monuser.password} slave\nNOTIFYCMD /usr/sbin/upssched\nNOTIFYFLAG ONBATT SYSLOG+EXEC\n`,
+    );
+    await writeFile(upssched, 'CMDSCRIPT /bin/true\nAT ONBATT * START-TIMER onbatt 30\n');
+    const out = path.join(dir, 'merge', 'config.json');
+    const importOver = async (...extra: string[]) => {
+      await rm(path.dirname(out), { recursive: true, force: true });
+      await mkdir(path.dirname(out), { recursive: true });
+      await writeFile(out, existing, { mode: 0o600 });
+      return nutSentinel(['import', upsmon, upssched, '--out', out, '--merge', ...extra]);
+    };
+
+    const merged = await importOver();
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toContain(
+      [
+        'Plan: 2 upssched rules replaced, 1 hook setting changed.',
+        `  keep     merged into the existing master pve “Proxmox node” (127.0.0.1 port ${rig.port}): UPS ups already configured, kept as it is`,
+        '  add      ONBATT (NOTIFYFLAG/NOTIFYMSG): defaults → notify on, exec on',
+        '  replace  upssched rule AT ONLINE * CANCEL-TIMER onbatt is replaced by the imported upssched.conf (it has no such rule)',
+        "           → replaced; choose with --keep 'upssched-rule:ONLINE * CANCEL-TIMER onbatt'",
+        '  replace  upssched rule AT ONBATT * START-TIMER onbatt 120 → AT ONBATT * START-TIMER onbatt 30',
+      ].join('\n'),
+    );
+    const rules = async () =>
+      (JSON.parse(await readFile(out, 'utf8')) as { hooks: { upssched: { rules: unknown[] } } })
+        .hooks.upssched.rules;
+    expect(await rules()).toEqual([
+      { event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'onbatt', seconds: 30 },
+    ]);
+
+    const kept = await importOver('--keep', 'upssched-rule:ONLINE * CANCEL-TIMER onbatt');
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(
+      '  keep     upssched rule AT ONLINE * CANCEL-TIMER onbatt is kept next to the imported rules',
+    );
+    expect(await rules()).toEqual([
+      { event: 'ONLINE', ups: '*', action: 'CANCEL-TIMER', timer: 'onbatt' },
+      { event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'onbatt', seconds: 30 },
+    ]);
+
+    const typo = await importOver('--keep', 'upssched-rule:nope');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      "--keep 'upssched-rule:nope': no such plan item with a keep/replace choice (these have one: 'upssched-rule:ONLINE * CANCEL-TIMER onbatt')",
+    );
+    expect(await readFile(out, 'utf8')).toBe(existing);
   });
 
   it('check-config prints file:line:column for every problem and exits 1', async () => {

@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Argument, type Command, Option } from 'commander';
 import { type Config, passwordKey } from '../../../shared/config';
+import type { ImportPlan } from '../../../shared/ipc';
 import type { ImportedSecret, ImportReportLine } from '../../config/import-report';
 import { UsageError, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
@@ -17,6 +18,7 @@ interface ImportOptions {
   dataDir?: string;
   force?: boolean;
   merge?: boolean;
+  keep: string[];
   json?: boolean;
 }
 
@@ -49,6 +51,22 @@ function reportText(lines: readonly ImportReportLine[]): string[] {
       ...(l.note ? [`${' '.repeat(width + 14)}→ ${l.note}`] : []),
     ].join('\n');
   });
+}
+
+/** The plan as the preview shows it: one line per change, then the problems to look at. */
+function planText(plan: ImportPlan): string[] {
+  const lines = [`Plan: ${plan.summary}.`];
+  for (const item of plan.items) {
+    const action = item.action === 'unchanged' ? 'keep' : item.action;
+    lines.push(`  ${action.padEnd(8)} ${item.summary}`);
+    if (item.choice)
+      lines.push(
+        `  ${' '.repeat(8)} → ${item.choice === 'keep' ? 'kept (--keep)' : 'replaced'}; choose with --keep '${item.id}'`,
+      );
+  }
+  for (const problem of plan.problems)
+    lines.push(`${problem.severity}: ${problem.message} ${problem.fix}`);
+  return lines;
 }
 
 async function writePrivate(file: string, text: string, overwrite: boolean): Promise<void> {
@@ -167,7 +185,13 @@ export function registerImport(program: Command, cli: CliContext): void {
       '--merge',
       'add to an existing config instead: existing masters and UPS entries are kept as they are',
     )
-    .option('--json', 'print {summary, out, report, passwords, notes} as JSON')
+    .option(
+      '--keep <item>',
+      'with --merge: keep the current setting of a plan item that offers keep/replace (its id, as the plan prints it); repeatable',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--json', 'print {summary, out, report, plan, passwords, notes} as JSON')
     .action(
       cli.action(
         async (upsmonPath: string, upsschedArg: string | undefined, options: ImportOptions) => {
@@ -175,13 +199,21 @@ export function registerImport(program: Command, cli: CliContext): void {
             throw new UsageError(
               '--force and --merge exclude each other: replace the config, or add to it.',
             );
+          if (options.keep.length > 0 && !options.merge)
+            throw new UsageError(
+              '--keep chooses what stays of an existing config: use it with --merge.',
+            );
           const [
             { importUpsmonConf },
-            { mergeImported },
+            { importedPrograms, planImport },
+            { programProblems },
+            { defaultConfig },
             { defaultConfigPath, loadConfig, saveConfig },
           ] = await Promise.all([
             import('../../config/upsmon-import'),
-            import('../../config/import-merge'),
+            import('../../config/import-plan'),
+            import('../../config/program-check'),
+            import('../../../shared/config'),
             import('../../config/config-file'),
           ]);
           const out = path.resolve(options.out ?? defaultConfigPath());
@@ -217,6 +249,7 @@ export function registerImport(program: Command, cli: CliContext): void {
                 summary: result.summary,
                 out: null,
                 report: result.report,
+                plan: null,
                 passwords: [],
                 notes,
               });
@@ -225,18 +258,31 @@ export function registerImport(program: Command, cli: CliContext): void {
             return EXIT.failed;
           }
 
-          let config = result.config;
-          let secrets = result.secrets;
-          if (existsSync(out) && !options.force) {
-            if (!options.merge)
-              throw new UsageError(
-                `${out} already exists: pass --merge to add the imported UPSes to it, --force to replace it, or --out for another file.`,
-              );
-            const merged = mergeImported((await loadConfig(out)).config, result);
-            config = merged.config;
-            secrets = merged.secrets;
-            notes.push(...merged.notes);
-          }
+          const merging = existsSync(out) && !options.force;
+          if (merging && !options.merge)
+            throw new UsageError(
+              `${out} already exists: pass --merge to add the imported UPSes to it, --force to replace it, or --out for another file.`,
+            );
+          // The same plan as the app's preview: against the existing config, or the defaults.
+          const planned = planImport({
+            current: merging ? (await loadConfig(out)).config : defaultConfig(),
+            imported: result,
+            choices: Object.fromEntries(options.keep.map((id) => [id, 'keep' as const])),
+            programProblems: await programProblems(
+              importedPrograms(result.settings).map((p) => p.file),
+            ),
+          });
+          const choosable = new Set(planned.plan.items.filter((i) => i.choice).map((i) => i.id));
+          const unknown = options.keep.filter((id) => !choosable.has(id));
+          if (unknown.length > 0)
+            throw new UsageError(
+              `--keep ${unknown.map((id) => `'${id}'`).join(', ')}: no such plan item with a keep/replace choice` +
+                (choosable.size > 0
+                  ? ` (these have one: ${[...choosable].map((id) => `'${id}'`).join(', ')})`
+                  : ' (this import has none)'),
+            );
+          const config = planned.config;
+          const secrets = planned.secrets;
           const passwords = await storePasswords(
             config,
             secrets,
@@ -255,6 +301,7 @@ export function registerImport(program: Command, cli: CliContext): void {
               summary: result.summary,
               out,
               report: result.report,
+              plan: planned.plan,
               passwords,
               notes,
             });
@@ -262,6 +309,7 @@ export function registerImport(program: Command, cli: CliContext): void {
             for (const line of report) cli.print(line);
             cli.print();
             cli.print(`${result.summary}.`);
+            for (const line of planText(planned.plan)) cli.print(line);
             for (const note of notes) cli.print(`note: ${note}`);
             for (const p of passwords) cli.print(`password of ${p.monitorId}: ${p.where}`);
             cli.print(
