@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { passwordKey } from '../../shared/config';
+import { RENDERER_CSP } from '../../shared/renderer-policy';
 import {
   type ApiHandlers,
   type BridgeServerMessage,
@@ -610,6 +611,9 @@ describe('startBridge', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
+    // The renderer's one policy, with connect-src narrowed to this bridge's port.
+    for (const directive of RENDERER_CSP.split('; ').filter((d) => !d.startsWith('connect-src')))
+      expect(csp.split('; ')).toContain(directive);
     expect(index.headers['x-content-type-options']).toBe('nosniff');
     expect(index.headers['cache-control']).toBe('no-store');
     expect(index.headers['referrer-policy']).toBe('no-referrer');

@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type BridgeServerMessage, PUSH_CHANNELS, type PushChannel } from '../../shared/ipc';
-import { rendererContentType } from '../../shared/renderer-policy';
+import { RENDERER_CSP, rendererContentType } from '../../shared/renderer-policy';
 import type { CoreService } from '../core/core-service';
 import { busyReply, dispatchInvoke, parseClientMessage } from '../core/dispatch';
 
@@ -156,20 +156,16 @@ function ownAuthorities(host: string, port: number): Set<string> {
   return names;
 }
 
+/**
+ * The renderer's one CSP (shared/renderer-policy.ts), narrowed to this bridge's own WebSocket
+ * authorities, plus `frame-ancestors`, which only a header can carry.
+ */
 function contentSecurityPolicy(authorities: Set<string>): string {
   const ws = [...authorities].map((a) => `ws://${a}`).join(' ');
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src 'self' ${ws}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const directives = RENDERER_CSP.split('; ').map((directive) =>
+    directive.startsWith('connect-src ') ? `connect-src 'self' ${ws}` : directive,
+  );
+  return [...directives, "frame-ancestors 'none'"].join('; ');
 }
 
 interface ClientState {
