@@ -12,8 +12,9 @@
  * 3. Settings the files set explicitly (DEADTIME, NOTIFYMSG, SHUTDOWNCMD, …) replace the current
  *    values; everything the files did not mention stays as it is. Per-event NOTIFYMSG/NOTIFYFLAG
  *    are merged field by field. POLLFREQ/POLLFREQALERT only lower the status poll interval when
- *    it is slower than upsmon's was. An imported upssched setup replaces the current one.
- * Every change is listed in `notes`.
+ *    it is slower than upsmon's was. An imported upssched setup replaces the current one
+ *    (import-plan.ts decides, rule by rule, what that setup holds).
+ * Every change is listed in `notes`, and what happened to each imported master in `masters` (for the plan).
  */
 import type * as z from 'zod';
 import {
