@@ -92,10 +92,14 @@ export function App() {
     window.scrollTo(0, 0);
     const main = mainRef.current;
     if (!main) return;
+    // On a first visit to a lazily loaded page, Suspense keeps the previous page's DOM (hidden)
+    // while the chunk loads: its heading does not take focus, so wait for one that does.
     const focusHeading = (): boolean => {
-      const heading = main.querySelector<HTMLElement>('[data-route-heading]');
-      heading?.focus({ preventScroll: true });
-      return heading !== null;
+      for (const heading of main.querySelectorAll<HTMLElement>('[data-route-heading]')) {
+        heading.focus({ preventScroll: true });
+        if (document.activeElement === heading) return true;
+      }
+      return false;
     };
     if (focusHeading()) return;
     // A lazily loaded page renders its heading a moment later.

@@ -6,7 +6,7 @@
 import { type FormEvent, type ReactNode, useMemo, useRef, useState } from 'react';
 import type * as z from 'zod';
 import type { Config } from '../../shared/config';
-import { Callout, ErrorBox, Spinner, focusFirstInvalid } from './components/common';
+import { Callout, ErrorBox, RichText, Spinner, focusFirstInvalid } from './components/common';
 import {
   type ConfigData,
   type Issue,
@@ -16,7 +16,7 @@ import {
   useConfig,
 } from './config-edit';
 import { CheckIcon } from './icons';
-import { announce, toast } from './store';
+import { announce, toast, useApp } from './store';
 
 export interface SectionForm<T> {
   value: T | null;
@@ -191,16 +191,19 @@ export function SectionFormShell<T>({
   saveBar?: SaveBarOptions;
 }) {
   const ref = useRef<HTMLFormElement>(null);
+  // Without a valid token the transport banner explains it; no second, generic error here.
+  const unauthorized = useApp((s) => s.transport.kind === 'unauthorized');
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     void form.save().then((ok) => {
       if (!ok) focusFirstInvalid(ref.current);
     });
   };
+  if (form.loadError && unauthorized) return null;
   if (form.loadError)
     return (
       <Callout tone="bad" title="The settings could not be loaded">
-        {form.loadError}
+        <RichText text={form.loadError} />
       </Callout>
     );
   if (form.value === null) return <Spinner label="Loading settings" />;

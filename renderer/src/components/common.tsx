@@ -3,6 +3,7 @@ import { type KeyboardEvent, type ReactNode, useId, useRef } from 'react';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { LEVEL_LABEL, clamp } from '../format';
 import { AlertIcon, CheckIcon, CrossIcon, InfoIcon } from '../icons';
+import { useApp } from '../store';
 
 export type Level = UpsSnapshot['level'];
 
@@ -172,7 +173,9 @@ export function ErrorBox({
   error: { message: string; fix?: string | undefined } | null;
   testId?: string;
 }) {
-  if (!error) return null;
+  // Without a valid token every call fails the same way; the transport banner alone explains it.
+  const unauthorized = useApp((s) => s.transport.kind === 'unauthorized');
+  if (!error || unauthorized) return null;
   return (
     <Callout tone="bad" title="Something went wrong" role="alert" testId={testId}>
       <DiagnosisText explanation={error.message} fix={error.fix} />

@@ -5,7 +5,7 @@
 import { type ChangeEvent, useId, useState } from 'react';
 import { type ImportChoice, MAX_IMPORT_FILE_CHARS, type ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
-import { Callout, ErrorBox } from '../../components/common';
+import { Callout, ErrorBox, RichText } from '../../components/common';
 import { href } from '../../router';
 import { announce, markConfigSaved, toast } from '../../store';
 import { ImportPlanView } from './ImportPlanView';
@@ -295,7 +295,9 @@ export function ImportSettings() {
                     <td>
                       <span className={`status-chip st-${r.status}`}>{r.status}</span>
                     </td>
-                    <td>{r.note}</td>
+                    <td>
+                      <RichText text={r.note} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -15,7 +15,7 @@ import {
 import { CONNECTION_TEST_STEP_LABELS, type ConnectionTestResult } from '../../../../shared/ipc';
 import { type RightsWords, upsmonRight } from '../../../../shared/rights';
 import { api, errorText } from '../../api';
-import { Callout, DiagnosisText, ErrorBox, Field } from '../../components/common';
+import { Callout, DiagnosisText, ErrorBox, Field, RichText } from '../../components/common';
 import { type Issue, issueAt, saveConfig, scopeIssues, useConfig } from '../../config-edit';
 import { describeServer, slugify } from '../../format';
 import { ArrowLeftIcon, CheckIcon, CrossIcon, EyeIcon, PlusIcon, TrashIcon } from '../../icons';
@@ -436,7 +436,9 @@ export function MasterEditor({
                   >
                     <ul className="hint-list">
                       {presetInfo.hints.map((h) => (
-                        <li key={h}>{h}</li>
+                        <li key={h}>
+                          <RichText text={h} />
+                        </li>
                       ))}
                     </ul>
                   </Callout>
