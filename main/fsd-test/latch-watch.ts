@@ -8,6 +8,7 @@ import type { TimerHandle } from '../platform/ports';
 import type { NutClient } from '../nut/client';
 import { NutError } from '../nut/errors';
 import { type FsdTestDeps, type Target, connectToMaster, errorMessage } from './deps';
+import { statusTokens } from '../../shared/status-tokens';
 
 export interface LatchWatcherOptions {
   deps: FsdTestDeps;
@@ -55,7 +56,7 @@ export class LatchWatcher {
         this.client = await connectToMaster(deps, target.master);
       }
       const status = await this.client.getVar(target.ups.name, 'ups.status');
-      const latched = status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
+      const latched = statusTokens(status).has('FSD');
       if (
         !latched &&
         status.trim() !== '' &&

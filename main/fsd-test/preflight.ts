@@ -42,6 +42,7 @@ import {
   matchesExpected,
   normalizeAddress,
 } from './deps';
+import { statusTokens } from '../../shared/status-tokens';
 
 export type ParsedPreflightRequest = z.output<typeof FsdPreflightRequestSchema>;
 
@@ -303,8 +304,7 @@ async function readMaster(ctx: PreflightContext): Promise<MasterReading> {
 function checkUpsStatus(ctx: PreflightContext, reading: MasterReading): boolean {
   const { input, ups, isMaster, add } = ctx;
   const { status, statusError } = reading;
-  const fsdLatched =
-    status !== null && status.split(/\s+/).some((token) => token.toUpperCase() === 'FSD');
+  const fsdLatched = statusTokens(status).has('FSD');
   if (statusError?.code === 'UNKNOWN-UPS') {
     add({
       id: 'ups-known',

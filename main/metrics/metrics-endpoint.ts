@@ -16,6 +16,7 @@ import type { ChannelStatus, MetricsEndpointConfig } from '../../shared/channels
 import type { StoredEvent } from '../../shared/history';
 import { ConnectionStateSchema, type UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, Logger } from '../platform/ports';
+import { statusTokens } from '../../shared/status-tokens';
 
 /** The ups.status flags nut_exporter reports (each 0 or 1). */
 export const STATUS_FLAGS = [
@@ -245,7 +246,7 @@ export class MetricsEndpoint {
           if (!Number.isFinite(number)) continue;
           this.gauge(name).set(labels, number);
         }
-        const flags = new Set((ups.status ?? '').split(/\s+/));
+        const flags = statusTokens(ups.status);
         for (const flag of STATUS_FLAGS)
           this.status.set({ ...labels, flag }, flags.has(flag) ? 1 : 0);
       }

@@ -27,6 +27,7 @@ import {
   type SendOptions,
 } from '../channels/transport';
 import type { Logger } from '../platform/ports';
+import { statusTokens } from '../../shared/status-tokens';
 
 export interface MqttChannelDeps {
   logger: Logger;
@@ -62,12 +63,12 @@ function numberVar(vars: ReadonlyMap<string, string>, name: string): number | nu
 }
 
 export function upsState(ups: UpsSnapshot, vars: ReadonlyMap<string, string>): UpsState {
-  const tokens = (ups.status ?? '').split(/\s+/);
+  const tokens = statusTokens(ups.status);
   return {
     status: ups.status,
     status_text: ups.statusText,
-    on_battery: tokens.includes('OB'),
-    low_battery: tokens.includes('LB'),
+    on_battery: tokens.has('OB'),
+    low_battery: tokens.has('LB'),
     charge: ups.metrics.charge,
     runtime: ups.metrics.runtime,
     load: ups.metrics.load,

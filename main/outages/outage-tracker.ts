@@ -14,6 +14,7 @@
  * that both knew the power — nothing is invented where it was unknown).
  */
 import type { DischargeFit, OutageEnd, OutageEvent, OutageRecord } from '../../shared/outages';
+import { statusTokens } from '../../shared/status-tokens';
 
 /** One read of the UPS, as the monitor has it. */
 export interface OutageObservation {
@@ -90,10 +91,6 @@ export type TrackerChange =
   | { type: 'updated'; state: OpenOutageState }
   | { type: 'closed'; record: OutageRecord };
 
-function tokens(status: string | null): Set<string> {
-  return new Set((status ?? '').trim().toUpperCase().split(/\s+/).filter(Boolean));
-}
-
 /** Power drawn, W: ups.realpower, else load × ups.realpower.nominal, else unknown. */
 export function powerOf(
   observation: Pick<OutageObservation, 'realpower' | 'load' | 'nominalPower'>,
@@ -169,7 +166,7 @@ export class OutageTracker {
       }
       return this.expire(observation.at);
     }
-    const status = tokens(observation.status);
+    const status = statusTokens(observation.status);
     const resumed = this.resumed;
     this.resumed = false;
     if (!status.has('OB')) {

@@ -33,6 +33,7 @@ import {
   findTarget,
 } from './ups-commands';
 import type { NutClient, NutClientOptions } from '../nut/client';
+import { statusTokens } from '../../shared/status-tokens';
 
 export interface SelfTestDeps {
   commands: UpsCommands;
@@ -63,10 +64,6 @@ export function classifyTestResult(text: string): 'passed' | 'failed' | 'waiting
   return 'other';
 }
 
-function tokens(status: string | null): Set<string> {
-  return new Set((status ?? '').toUpperCase().split(/\s+/).filter(Boolean));
-}
-
 /** Why a test may not run now (null: it may). */
 export function selfTestBlocker(
   ups: UpsSnapshot | undefined,
@@ -75,7 +72,7 @@ export function selfTestBlocker(
   if (!ups) return 'the UPS is not monitored';
   if (ups.connection !== 'connected' || ups.stale)
     return 'the master is not answering (no current reading)';
-  const status = tokens(ups.status);
+  const status = statusTokens(ups.status);
   if (status.has('OB') || ups.onBatterySince !== null || ups.level === 'on-battery')
     return 'the UPS is on battery (an outage is in progress)';
   if (!status.has('OL')) return `the UPS is not on line (ups.status "${ups.status ?? ''}")`;

@@ -23,6 +23,7 @@ import {
   type WhatIfVerdict,
   WHAT_IF_TIGHT_MARGIN_SECONDS,
 } from '../../shared/what-if';
+import { statusTokens } from '../../shared/status-tokens';
 
 /** upsmon's POLLFREQ and FINALDELAY defaults, used for the master (it does not publish them). */
 export const ASSUMED_MASTER_POLL_SECONDS = 5;
@@ -81,10 +82,6 @@ function fmt(seconds: number): string {
   return `${sign}${Math.floor(abs / 60)} min ${abs % 60} s`;
 }
 
-function tokens(status: string | null): Set<string> {
-  return new Set((status ?? '').toUpperCase().split(/\s+/).filter(Boolean));
-}
-
 /** Seconds from t0 until the UPS raises LB at the current load; null when it cannot be told. */
 export function lowBatteryAfter(input: {
   status: string | null;
@@ -93,7 +90,7 @@ export function lowBatteryAfter(input: {
   chargeLow: number | null;
   runtimeLow: number | null;
 }): { seconds: number | null; detail: string } {
-  if (tokens(input.status).has('LB'))
+  if (statusTokens(input.status).has('LB'))
     return { seconds: 0, detail: 'The UPS reports low battery (LB) already.' };
   const runtime = input.runtimeSeconds;
   if (runtime === null)
@@ -127,7 +124,7 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
   const steps: WhatIfStep[] = [];
   const warnings: string[] = [];
   const missing: WhatIfResult['missing'] = [];
-  const status = tokens(input.status);
+  const status = statusTokens(input.status);
   const alreadyOnBattery = status.has('OB');
   const masterPoll = input.master.pollSeconds ?? ASSUMED_MASTER_POLL_SECONDS;
   const masterFinalDelay = input.master.finalDelaySeconds ?? ASSUMED_MASTER_FINAL_DELAY_SECONDS;
