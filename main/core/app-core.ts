@@ -50,6 +50,7 @@ import { type DiscoveryDefaults, findMasters } from '../discovery/find-masters';
 import type { CoreService } from './core-service';
 import { ApiRequestError } from '../platform/api-request-error';
 import { secretEnvironmentNames } from '../platform/child-environment';
+import { deadlineFrom, settlesWithin } from '../monitor/deadline';
 import { NodeProcessRunner, systemClock } from '../platform/node-ports';
 import { resolvePassword } from '../platform/passwords';
 import type {
@@ -95,6 +96,8 @@ const SNAPSHOT_THROTTLE_MS = 100;
 const ALERT_READINGS_THROTTLE_MS = 1_000;
 /** At stop (after the monitor logged out), pending alerts get this long; the rest waits for the next start. */
 const ALERT_STOP_FLUSH_MS = 2_000;
+/** Of a stop deadline, what the sessions leave for dropping late ones and closing the history. */
+const STOP_MARGIN_MS = 100;
 
 /** Same host, port and TLS settings (what decides who receives a password). */
 function sameServer(
@@ -789,20 +792,48 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       outages.service.start();
       schedulePrune();
     },
-    async stop() {
+    async stop(options = {}) {
       if (stopped) return;
       stopped = true;
       for (const off of unsubscribePower.splice(0)) off();
       if (pruneTimer) clock.clearTimeout(pruneTimer);
       if (snapshotTimer) clock.clearTimeout(snapshotTimer);
-      await fsdTest.stop();
-      await upsCommands.stop();
-      await service.stop();
+      // With a deadline every wait below shares it; whatever is late is left behind, so the
+      // history below is always closed (a master that never answers LOGOUT cannot hang a quit).
+      const deadline = deadlineFrom(options.deadlineMs);
+      const late: string[] = [];
+      const step = async (name: string, work: () => Promise<unknown>): Promise<void> => {
+        const left = deadline.left();
+        if (left === undefined) await work();
+        else if (!(await settlesWithin(work(), left))) late.push(name);
+      };
+      await step('the FSD test', () => fsdTest.stop());
+      await step('UPS commands', () => upsCommands.stop());
+      const left = deadline.left();
+      let dropped: string[] = [];
+      await step('the masters', async () => {
+        dropped = await service.stop(
+          left === undefined ? {} : { deadlineMs: Math.max(0, left - STOP_MARGIN_MS) },
+        );
+      });
       outages.service.stop();
       if (alertReadingsTimer) clock.clearTimeout(alertReadingsTimer);
-      await alerts.stop(ALERT_STOP_FLUSH_MS);
-      await metrics?.close();
-      recordSystem('APP_STOP', 'info', 'Monitoring stopped (logged out of every master).');
+      await step('alert deliveries', () =>
+        alerts.stop(Math.min(ALERT_STOP_FLUSH_MS, deadline.left() ?? ALERT_STOP_FLUSH_MS)),
+      );
+      await step('metrics', async () => metrics?.close());
+      if (late.length > 0) logger.log('warn', 'stopped without waiting for everything', { late });
+      const unanswered =
+        dropped.length > 0 ? ` ${dropped.join(', ')} did not answer LOGOUT in time.` : '';
+      recordSystem(
+        'APP_STOP',
+        late.length > 0 || dropped.length > 0 ? 'warning' : 'info',
+        late.length > 0
+          ? `Monitoring stopped without waiting for ${late.join(', ')} (the stop deadline passed).${unanswered}`
+          : dropped.length > 0
+            ? `Monitoring stopped; closed the connections without LOGOUT:${unanswered}`
+            : 'Monitoring stopped (logged out of every master).',
+      );
       policy.dispose();
       history.close();
     },

@@ -6,6 +6,11 @@
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { AppSnapshot } from '../../shared/snapshot';
 
+export interface CoreStopOptions {
+  /** How long stopping may wait on the network (LOGOUT replies, alert deliveries), in ms. */
+  deadlineMs?: number;
+}
+
 export interface CoreService {
   readonly handlers: ApiHandlers;
   /** Subscribe to a push channel; returns the unsubscribe function. */
@@ -16,7 +21,9 @@ export interface CoreService {
   start(): Promise<void>;
   /**
    * Ordered teardown: stop monitors (LOGOUT each session), cancel hook timers, flush and
-   * close the history. Idempotent.
+   * close the history. Idempotent. With `deadlineMs` (quitting the app) the work that waits on
+   * masters and alert channels gets that long in all; what has not finished by then is dropped,
+   * and the history is still flushed and closed.
    */
-  stop(): Promise<void>;
+  stop(options?: CoreStopOptions): Promise<void>;
 }

@@ -110,14 +110,21 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
     this.scheduleSampling();
   }
 
-  /** Clean stop: every session logs out; upssched timers are cancelled; queued hooks dropped. */
-  async stop(): Promise<void> {
+  /**
+   * Clean stop: every session logs out (in parallel; with `deadlineMs`, sessions whose master has
+   * not answered by then are dropped without LOGOUT); upssched timers are cancelled; queued hooks
+   * dropped. Resolves with the names of the UPSes dropped without LOGOUT.
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<string[]> {
     this.running = false;
     if (this.sampleTimer) this.deps.clock.clearTimeout(this.sampleTimer);
     this.sampleTimer = null;
-    await Promise.all(this.sessions().map((session) => session.stop()));
+    const sessions = this.sessions();
+    const answered = await Promise.all(sessions.map((session) => session.stop(options)));
+    const dropped = sessions.filter((_, i) => !answered[i]).map((session) => session.systemName);
     this.sessionsById.clear();
     await this.dispatcher.close();
+    return dropped;
   }
 
   /** Apply a new configuration: sessions whose settings changed are restarted, others keep running. */

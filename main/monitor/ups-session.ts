@@ -26,6 +26,7 @@ import { NutClient, type NutClientOptions } from '../nut/client';
 import { NutError, hasServerCode } from '../nut/errors';
 import { normalizeAddress } from '../nut/client-addresses';
 import { ipv6OnSameInterface, notPermittedDiagnosis } from '../nut/fixes';
+import { settlesWithin } from './deadline';
 import { PollTicker } from './poll-ticker';
 import { describeState, initialState, nextWakeAt, step } from './state-machine';
 import type {
@@ -251,8 +252,12 @@ export class UpsSession extends EventEmitter {
     this.connectSoon(0);
   }
 
-  /** Clean exit: LOGOUT and close; no reconnect. */
-  async stop(): Promise<void> {
+  /**
+   * Clean exit: LOGOUT and close; no reconnect. With `deadlineMs`, a master that has not answered
+   * the LOGOUT by then is dropped without it (the socket closes, upsd forgets the LOGIN).
+   * Resolves false when it was dropped.
+   */
+  async stop(options: { deadlineMs?: number } = {}): Promise<boolean> {
     this.running = false;
     for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[])
       this.clearTimer(key);
@@ -261,10 +266,23 @@ export class UpsSession extends EventEmitter {
     const client = this.client;
     this.client = null;
     this.generation += 1;
+    let answered = true;
     if (client) {
-      await client.close();
+      const closing = client.close();
+      if (options.deadlineMs === undefined) await closing;
+      else if (!(await settlesWithin(closing, options.deadlineMs))) {
+        answered = false;
+        client.abort();
+        this.deps.sink.system(
+          this,
+          'LOGOUT_DROPPED',
+          'warning',
+          `${this.systemName} did not answer LOGOUT within ${Math.round(options.deadlineMs)} ms: closed the connection without it`,
+        );
+      }
       this.feed({ type: 'disconnected', intentional: true, message: 'monitoring stopped' });
     }
+    return answered;
   }
 
   /** Reconnect now (e.g. after the password changed): a fresh session, a fresh LOGIN. */

@@ -586,6 +586,16 @@ export class NutClient extends EventEmitter<NutClientEvents> {
     await this.connection.whenClosed();
   }
 
+  /**
+   * Drops the connection now, without LOGOUT (quitting must not wait on a master that stopped
+   * answering): pending requests, a LOGOUT waiting for its reply too, are rejected with
+   * `CLOSED-BY-CLIENT` and close() resolves. upsd forgets the LOGIN when the socket closes.
+   */
+  abort(): void {
+    this.loggedInAs = undefined;
+    this.connection.abort();
+  }
+
   // -------------------------------------------------------------------------------------------
   // Command helpers
 

@@ -509,6 +509,13 @@ export class NutConnection extends EventEmitter<NutConnectionEvents> {
     this.plainSocket.destroy();
   }
 
+  /** Drops the socket now (no LOGOUT, no FIN wait): pending requests are rejected with CLOSED-BY-CLIENT. */
+  abort(): void {
+    if (this.phase !== 'closed') this.shutDown(undefined);
+    this.socket.destroy();
+    this.plainSocket.destroy();
+  }
+
   /** Deliberate close: pending requests are rejected with CLOSED-BY-CLIENT; the socket is ended politely. */
   finishGracefully(): void {
     if (this.phase === 'closed') return;

@@ -156,7 +156,9 @@ export function startTwoUps(options: {
     good: () => session(`rig/${rig.upses[0]!.name}`),
     hostileEvents: (type) =>
       events.filter((e) => e.monitorId === `hostile/${HOSTILE_UPS}` && e.type === type),
-    stop: () => service.stop(),
+    stop: async () => {
+      await service.stop();
+    },
   };
 }
 
