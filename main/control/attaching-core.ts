@@ -311,7 +311,7 @@ export async function createAttachingCore(options: AttachingCoreOptions): Promis
         startPolling();
       }
     },
-    async stop() {
+    async stop(stopOptions) {
       if (stopped) return;
       stopped = true;
       stopPolling();
@@ -320,7 +320,7 @@ export async function createAttachingCore(options: AttachingCoreOptions): Promis
       const last = backend;
       backend = null;
       // Attached: only our connection closes; the service keeps protecting the machine.
-      await last?.stop();
+      await last?.stop(stopOptions);
     },
   };
 }

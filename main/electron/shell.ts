@@ -124,6 +124,11 @@ export function withConfigSaveHook(
   };
 }
 
+/** How long quitting waits on the masters' LOGOUT replies (and alert deliveries) in all. */
+export const CORE_STOP_DEADLINE_MS = 8_000;
+/** The same when the session is ending (inside the stop-core step's 3 s urgent budget). */
+export const URGENT_CORE_STOP_DEADLINE_MS = 2_000;
+
 export function startShell(options: ShellOptions): ShellHandle {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
@@ -165,8 +170,18 @@ export function startShell(options: ShellOptions): ShellHandle {
         },
       },
       // LOGOUT from every master (in parallel), cancel hook timers, flush the history. When the
-      // session is ending, logind's ~5 s delay leaves about 3 s for it.
-      { name: 'stop-core', run: () => core?.stop(), timeoutMs: 15_000, urgentTimeoutMs: 3_000 },
+      // session is ending, logind's ~5 s delay leaves about 3 s for it. The core's own deadline
+      // is shorter than the step's budget: a master that never answers LOGOUT is dropped in
+      // time for the history to be closed, rather than the step being abandoned half way.
+      {
+        name: 'stop-core',
+        run: () =>
+          core?.stop({
+            deadlineMs: teardown.urgent ? URGENT_CORE_STOP_DEADLINE_MS : CORE_STOP_DEADLINE_MS,
+          }),
+        timeoutMs: 15_000,
+        urgentTimeoutMs: 3_000,
+      },
       {
         name: 'cancel-timers',
         run: () => {
