@@ -62,6 +62,8 @@ export const MAIN_LAYERS = {
     'nut',
     'service',
     'control',
+    // `outages` reads the history file itself.
+    'history',
   ],
   packaging: ['platform', 'cli', 'service'],
   tools: ['electron', 'packaging'],

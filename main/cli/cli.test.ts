@@ -37,6 +37,7 @@ describe('nut-sentinel command line', () => {
         'service',
         'fsd-test',
         'what-if',
+        'outages',
         'discover',
         'web',
       ]),
@@ -82,6 +83,12 @@ describe('nut-sentinel command line', () => {
     const whatIfSeconds = await runCliCaptured(['what-if', 'nas/ups', '--master-shutdown', 'soon']);
     expect(whatIfSeconds).toMatchObject({ code: EXIT.usage, stdout: '' });
     expect(whatIfSeconds.stderr).toMatch(/--master-shutdown takes a number of seconds/);
+
+    const outagesUps = await runCliCaptured(['outages', '--ups', 'nas-ups']);
+    expect(outagesUps).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(outagesUps.stderr).toMatch(
+      /--ups "nas-ups": give the monitored UPS as MASTER-ID\/UPS-NAME/,
+    );
 
     const missing = await runCliCaptured(['status']);
     expect(missing.code).toBe(EXIT.usage);

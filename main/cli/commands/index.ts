@@ -21,6 +21,7 @@ import { registerFsdTest } from './fsd-test';
 import { registerImport } from './import';
 import { registerList } from './list';
 import { registerNotifyTest } from './notify-test';
+import { registerOutages } from './outages';
 import { registerService } from './service';
 import { registerStatus } from './status';
 import { registerWeb } from './web';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerService,
   registerFsdTest,
   registerWhatIf,
+  registerOutages,
   registerDiscover,
   registerDoctor,
   registerNotifyTest,

@@ -1,0 +1,192 @@
+/**
+ * `nut-sentinel outages` as users run it (the bundle, a separate Node process): the records a
+ * real core stored during a power cut on the upsd rig, as text and JSON, per UPS, and the clear
+ * errors for a bad --ups and a history file another process holds.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConfigInput, passwordKey } from '../../shared/config';
+import type { OutageRecord } from '../../shared/outages';
+import { createAppCore } from '../core/app-core';
+import type { CoreService } from '../core/core-service';
+import { type BuiltCli, buildCli } from '../testing/built-cli';
+import { MemorySecretStore } from '../testing/memory-secret-store';
+import { sleep, waitFor } from '../testing/net';
+import { RIG_USERS, type Rig, SYNOLOGY_UPS_VARS, startUpsdRig } from '../testing/upsd-rig';
+
+const run = promisify(execFile);
+
+describe('nut-sentinel outages', () => {
+  let cli: BuiltCli;
+  let rig: Rig;
+  let dir: string;
+  let configPath: string;
+
+  async function nutSentinel(
+    args: string[],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [cli.entry, ...args], {
+        timeout: 30_000,
+        // No background service here: the control socket is one that does not exist.
+        env: { ...process.env, NUT_SENTINEL_CONTROL_SOCKET: path.join(dir, 'no-service.sock') },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return {
+        code: typeof e.code === 'number' ? e.code : -1,
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      };
+    }
+  }
+
+  async function startCore(): Promise<CoreService> {
+    const secrets = new MemorySecretStore();
+    await secrets.set(passwordKey('nas', 'ups'), RIG_USERS.monuser.password);
+    const core = await createAppCore({
+      configPath,
+      dataDir: dir,
+      secrets,
+      notifier: null,
+      logger: { log: () => undefined },
+    });
+    await core.start();
+    await waitFor(() => core.snapshot().ups[0]?.variablesAt != null, { timeoutMs: 15_000 });
+    return core;
+  }
+
+  beforeAll(async () => {
+    [cli, rig] = await Promise.all([
+      buildCli(),
+      startUpsdRig({
+        upses: [
+          {
+            name: 'ups',
+            vars: { ...SYNOLOGY_UPS_VARS, 'battery.runtime': '1500', 'ups.load': '30' },
+          },
+        ],
+      }),
+    ]);
+    dir = await mkdtemp(path.join(tmpdir(), 'outages-cli-'));
+    configPath = path.join(dir, 'config.json');
+    const config: ConfigInput = {
+      masters: [
+        {
+          id: 'nas',
+          label: 'Office NAS',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [{ name: 'ups', username: RIG_USERS.monuser.name }],
+        },
+      ],
+      timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
+      shutdown: { dryRun: true },
+      notifications: { desktop: false },
+      outages: { blipSeconds: 1 },
+    };
+    await writeFile(configPath, JSON.stringify(config));
+  }, 120_000);
+  afterAll(async () => {
+    await rig?.stop();
+    await cli?.remove();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists what the core recorded during a power cut, as text and as JSON; explains a held file', async () => {
+    const core = await startCore();
+    try {
+      await rig.setStatus('ups', 'OB DISCHRG');
+      for (const charge of [95, 90, 85]) {
+        await sleep(700);
+        await rig.setVar('ups', 'battery.charge', String(charge));
+      }
+      await sleep(1300);
+      await rig.setStatus('ups', 'OL CHRG');
+      await waitFor(
+        async () =>
+          (await core.handlers['outages:list']({ limit: 10 })).records.some(
+            (r) => r.endedAt !== null,
+          ),
+        { timeoutMs: 10_000 },
+      );
+      // A short blip after it.
+      await rig.setStatus('ups', 'OB');
+      await sleep(300);
+      await rig.setStatus('ups', 'OL');
+      await waitFor(
+        async () =>
+          (await core.handlers['outages:list']({ limit: 10 })).records.filter(
+            (r) => r.endedAt !== null,
+          ).length === 2,
+        { timeoutMs: 10_000 },
+      );
+
+      // The core holds the history file, and no service answers: said so, with the fix.
+      const held = await nutSentinel(['outages', '--config', configPath]);
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(/history file .* is in use/);
+      expect(held.stderr).toMatch(/Fix: /);
+    } finally {
+      await core.stop();
+    }
+
+    const json = await nutSentinel(['outages', '--config', configPath, '--json']);
+    expect(json.code).toBe(0);
+    const records = JSON.parse(json.stdout) as OutageRecord[];
+    expect(records).toHaveLength(2);
+    const [blip, outage] = records;
+    expect(blip!.durationMs).toBeLessThan(1000);
+    expect(outage).toMatchObject({
+      monitorId: 'nas/ups',
+      endedBy: 'power-back',
+      chargeAtStart: 100,
+      lowestCharge: 85,
+      runtimeAtStartSeconds: 1500,
+    });
+    expect(outage!.energyWh).not.toBeNull();
+
+    const text = await nutSentinel(['outages', '--config', configPath]);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe('');
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}1 blip shorter than 1 s/);
+    expect(lines[1]).toMatch(/ {2}nas\/ups {2}\d+ s on battery, ended by power back$/);
+    expect(lines[2]).toMatch(
+      /charge 100 % → lowest 85 %; runtime promised 25 min 0 s, spent \d+ s; load 30 %; [\d.]+ Wh/,
+    );
+    expect(lines[3]).toMatch(/predicted at the start: /);
+
+    const other = await nutSentinel(['outages', '--config', configPath, '--ups', 'nas/other']);
+    expect(other).toMatchObject({ code: 0, stdout: 'No outage recorded for nas/other.\n' });
+    const only = await nutSentinel([
+      'outages',
+      '--config',
+      configPath,
+      '--ups',
+      'nas/ups',
+      '--json',
+    ]);
+    expect((JSON.parse(only.stdout) as unknown[]).length).toBe(2);
+
+    const bad = await nutSentinel(['outages', '--config', configPath, '--ups', 'nas-ups']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/MASTER-ID\/UPS-NAME/);
+
+    const empty = await nutSentinel([
+      'outages',
+      '--config',
+      configPath,
+      '--data-dir',
+      path.join(dir, 'none'),
+    ]);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe('No outage recorded.\n');
+    expect(empty.stderr).toMatch(/No history file at .*none.*history\.sqlite3/);
+  }, 90_000);
+});
