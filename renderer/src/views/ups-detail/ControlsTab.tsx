@@ -21,7 +21,7 @@ import { api, errorText } from '../../api';
 import { Callout, ErrorBox, Field, RichText, Spinner, Switch } from '../../components/common';
 import { TypedNameConfirm, confirmsName } from '../../components/TypedNameConfirm';
 import { formatTimeOfDay } from '../../format';
-import { RefreshIcon } from '../../icons';
+import { RefreshIcon, SearchIcon } from '../../icons';
 import { announce } from '../../store';
 import {
   type CredentialForm,
@@ -34,6 +34,9 @@ import {
 import { SelfTestsSection } from './SelfTestsSection';
 
 type ErrorInfo = { message: string; fix?: string } | null;
+
+/** From this many writable variables on, the list gets a search field. */
+const WRITABLE_FILTER_FROM = 8;
 /** A result line: the request in flight (TRACKING pending), or the core's outcome. */
 type Result =
   | { state: 'running' }
@@ -450,14 +453,39 @@ function WritableSection({
   onSet: (variable: UpsWritable, value: string) => Promise<void>;
 }) {
   const ids = useId();
+  const [query, setQuery] = useState('');
+  const q = query.trim().toLowerCase();
+  // Some drivers (dummy-ups) make every variable writable: a filter keeps the list usable.
+  const shown = writable.filter(
+    (v) =>
+      q === '' ||
+      v.name.toLowerCase().includes(q) ||
+      (v.description ?? '').toLowerCase().includes(q),
+  );
   return (
     <section aria-labelledby={`${ids}-h`} data-testid="writable-section">
       <h3 id={`${ids}-h`}>Writable settings</h3>
       {writable.length === 0 && (
         <p className="muted">This UPS has no writable variables (LIST RW is empty).</p>
       )}
+      {writable.length > WRITABLE_FILTER_FROM && (
+        <div className="filter-search wide" role="search">
+          <SearchIcon size={16} />
+          <label htmlFor={`${ids}-q`} className="visually-hidden">
+            Search writable settings
+          </label>
+          <input
+            id={`${ids}-q`}
+            type="search"
+            placeholder={`Search ${writable.length} writable settings`}
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            data-testid="writable-search"
+          />
+        </div>
+      )}
       <ul className="command-list">
-        {writable.map((variable) => (
+        {shown.map((variable) => (
           <WritableRow
             // A new value read from the UPS starts the row over.
             key={`${variable.name}=${variable.value}`}
