@@ -7,6 +7,8 @@
  *   TRACKING (ERR UNKNOWN) — shown in the page and recorded in the event log.
  * - The monitoring user has no instcmds right: the same command is refused, and the page shows
  *   the upsd.users lines it needs, in the server's vocabulary.
+ * - SET VAR on a writable setting succeeds through TRACKING; a self-test is skipped on battery
+ *   (and, on line, because dummy-ups offers no test command), listed with its reason.
  * - A remembered credential (secret store, apart from the monitoring password) is offered
  *   afterwards and can be forgotten.
  * - What if: the timeline from the live readings; without FSD-test measurements the margin is
@@ -54,7 +56,7 @@ async function openTab(page: Page, app: AppUnderTest, tab: 'controls' | 'what-if
   await page.getByTestId(`tab-${tab}`).click();
 }
 
-test('a confirmed instant command reports its TRACKING result; a user without the right gets the rights hint', async ({
+test('a confirmed instant command and a setting report their TRACKING results; the rights hint; a self-test skipped on battery', async ({
   page,
   app,
   rig,
@@ -106,13 +108,56 @@ test('a confirmed instant command reports its TRACKING result; a user without th
   await expect(result).toContainText(/driver did not accept INSTCMD load\.off/);
   // The power was not cut: the UPS is still on line.
   expect(await rig.getVar(UPS, 'ups.status')).toMatch(/^OL/);
-  const events = await app.api('events:query', {
-    monitorId: MONITOR_ID,
-    types: ['instant-command'],
-    limit: 10,
-  });
-  expect(events.map((e) => e.severity)).toContain('warning');
+  // Recorded in the event log too (written a moment later: poll).
+  await eventually(
+    () => app.api('events:query', { monitorId: MONITOR_ID, types: ['INSTANT_COMMAND'], limit: 10 }),
+    (events) => events.some((e) => e.severity === 'warning' && /load\.off/.test(e.message)),
+  );
   await screenshot(page, 'ups-controls');
+
+  // A writable setting (a RANGE-free number on dummy-ups): SET VAR succeeds through TRACKING.
+  await tab.getByTestId('writable-search').fill('ups.delay.shutdown');
+  const setting = tab.locator('[data-testid="writable-row"][data-name="ups.delay.shutdown"]');
+  await expect(tab.getByTestId('writable-row')).toHaveCount(1);
+  const before = await rig.getVar(UPS, 'ups.delay.shutdown');
+  const next = before === '30' ? '40' : '30';
+  await setting.getByTestId('writable-input').fill(next);
+  await setting.getByTestId('writable-set').click();
+  const setResult = tab.getByTestId('writable-result');
+  await expect(setResult).toHaveAttribute('data-state', 'success', { timeout: 20_000 });
+  await expect(setResult).toContainText('Success (TRACKING)');
+  expect(await rig.getVar(UPS, 'ups.delay.shutdown')).toBe(next);
+  // Read again from the UPS: the row now shows the new value.
+  await expect(
+    tab.locator(
+      '[data-testid="writable-row"][data-name="ups.delay.shutdown"] [data-testid="writable-input"]',
+    ),
+  ).toHaveValue(next, { timeout: 10_000 });
+
+  // Self-tests: off by default; on battery a test is skipped with the reason, and listed.
+  const selfTests = tab.getByTestId('self-tests');
+  await expect(selfTests.getByTestId('self-test-enabled')).not.toBeChecked();
+  await rig.setStatus(UPS, 'OB');
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => snapshot.ups[0]?.onBatterySince !== null,
+  );
+  await selfTests.getByTestId('self-test-run').click();
+  const record = selfTests.getByTestId('self-test-record').first();
+  await expect(record).toHaveAttribute('data-result', 'skipped', { timeout: 20_000 });
+  await expect(record).toContainText('the UPS is on battery');
+  await rig.setStatus(UPS, 'OL');
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => snapshot.ups[0]?.onBatterySince === null,
+  );
+  // On line, dummy-ups has no test command: skipped again, saying what it offers.
+  await selfTests.getByTestId('self-test-run').click();
+  await expect(selfTests.getByTestId('self-test-record')).toHaveCount(2, { timeout: 20_000 });
+  await expect(selfTests.getByTestId('self-test-record').first()).toContainText(
+    'the UPS offers no test command',
+  );
+  await expect(selfTests.getByTestId('self-test-record').first()).toContainText('load.off');
 
   // Remembered apart from the monitoring password: offered, then forgotten.
   const use = tab.getByTestId('use-stored-credential');
