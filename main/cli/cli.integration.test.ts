@@ -386,7 +386,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(merged.stdout).toContain(
       [
         'Plan: 2 upssched rules replaced, 1 hook setting changed.',
-        `  keep     merged into the existing master pve “Proxmox node” (127.0.0.1 port ${rig.port}): UPS ups already configured, kept as it is`,
+        `  keep     merged into the existing master pve “Proxmox node” (127.0.0.1 port ${rig.port}): UPS ups already configured, kept as it is (the stored password stays; the imported one is not stored)`,
         '  add      ONBATT (NOTIFYFLAG/NOTIFYMSG): defaults → notify on, exec on',
         '  replace  upssched rule AT ONLINE * CANCEL-TIMER onbatt is replaced by the imported upssched.conf (it has no such rule)',
         "           → replaced; choose with --keep 'upssched-rule:ONLINE * CANCEL-TIMER onbatt'",

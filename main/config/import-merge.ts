@@ -75,6 +75,8 @@ export type MasterChange =
       added: string[];
       /** Already configured: left as they are (their stored passwords stay). */
       kept: string[];
+      /** Of `kept`, those whose imported password was dropped. */
+      passwordsNotStored: string[];
     };
 
 export interface MergeResult {
@@ -196,6 +198,7 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
         port: existing.port,
         added: [],
         kept: [],
+        passwordsNotStored: [],
       };
       masters.push(masterChange);
       for (const ups of incoming.ups) {
@@ -206,6 +209,7 @@ export function mergeImported(current: Config, imported: ImportedConfig): MergeR
               (secret ? ' (its stored password stays; the imported one is not stored)' : ''),
           );
           masterChange.kept.push(ups.name);
+          if (secret) masterChange.passwordsNotStored.push(ups.name);
           continue;
         }
         existing.ups.push(structuredClone(ups));

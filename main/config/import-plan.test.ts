@@ -54,7 +54,7 @@ describe('planImport over existing timers', () => {
       area: 'master',
       action: 'merge',
       summary:
-        'merged into the existing master pve “My Proxmox” (192.168.1.107 port 3493): UPS second added; UPS apc already configured, kept as it is',
+        'merged into the existing master pve “My Proxmox” (192.168.1.107 port 3493): UPS second added; UPS apc already configured, kept as it is (the stored password stays; the imported one is not stored)',
       before: null,
       after: null,
     });

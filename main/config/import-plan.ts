@@ -301,7 +301,14 @@ export function planImport(input: ImportPlanInput): PlannedImport {
       };
     const parts = [
       ...(m.added.length > 0 ? [`UPS ${m.added.join(', ')} added`] : []),
-      ...(m.kept.length > 0 ? [`UPS ${m.kept.join(', ')} already configured, kept as it is`] : []),
+      ...(m.kept.length > 0
+        ? [
+            `UPS ${m.kept.join(', ')} already configured, kept as it is` +
+              (m.passwordsNotStored.length > 0
+                ? ' (the stored password stays; the imported one is not stored)'
+                : ''),
+          ]
+        : []),
     ];
     return {
       id: `master:${m.host}:${m.port}`,

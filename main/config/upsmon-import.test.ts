@@ -165,7 +165,7 @@ describe('Proxmox seed: the VM (secondary) upsmon.conf + upssched.conf', () => {
       [],
     );
     expect(result.summary).toBe(
-      'Imported 1 UPS from 1 master; 28 lines mapped, 2 ignored, 0 unsupported, 0 errors; 1 password for the password store',
+      'Found 1 UPS on 1 master; 28 lines mapped, 2 ignored, 0 unsupported, 0 errors; 1 password for the password store',
     );
   });
 
@@ -476,7 +476,7 @@ describe('a broken upsmon.conf', () => {
 
   it('counts the problems in the summary', () => {
     expect(result.summary).toMatch(
-      /^Imported 1 UPS from 1 master; 1 line mapped, 0 ignored, 1 unsupported, 14 errors; 1 password/,
+      /^Found 1 UPS on 1 master; 1 line mapped, 0 ignored, 1 unsupported, 14 errors; 1 password/,
     );
   });
 

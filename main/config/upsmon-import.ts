@@ -36,7 +36,7 @@ export interface UpsmonImportResult extends ImportedConfig {
   /** The imported config: upsmon's settings on top of NUT Sentinel's defaults. Never contains a password. */
   config: Config;
   report: ImportReportLine[];
-  /** One sentence for the UI, e.g. `Imported 1 UPS from 1 master; 28 lines mapped, …`. */
+  /** One sentence about the files, e.g. `Found 1 UPS on 1 master; 28 lines mapped, …`. */
   summary: string;
 }
 
@@ -86,7 +86,8 @@ function* importSteps(input: UpsmonImportInput): Sliced<UpsmonImportResult> {
   const count = (s: ImportStatus) => counts.get(s) ?? 0;
   const upsCount = config.masters.reduce((n, m) => n + m.ups.length, 0);
   const summary =
-    `${ok ? 'Imported' : 'Nothing usable imported:'} ${plural(upsCount, 'UPS', 'UPSes')} from ${plural(config.masters.length, 'master')}; ` +
+    // What the files hold; what the import changes in a config is the plan's (import-plan.ts).
+    `${ok ? 'Found' : 'Nothing usable found:'} ${plural(upsCount, 'UPS', 'UPSes')} on ${plural(config.masters.length, 'master')}; ` +
     `${plural(count('mapped'), 'line')} mapped, ${count('ignored')} ignored, ${count('unsupported')} unsupported, ${plural(count('error'), 'error')}` +
     (secrets.length > 0 ? `; ${plural(secrets.length, 'password')} for the password store` : '');
   return {
