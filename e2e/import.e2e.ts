@@ -98,7 +98,7 @@ test('import over existing timers: the preview shows the replacement, apply matc
   );
 
   await page.getByTestId('import-apply').click();
-  await expect(page.getByTestId('import-applied')).toBeVisible();
+  await expect(page.getByTestId('import-applied')).toContainText('Import applied');
   const report = page.getByTestId('import-applied-plan');
   await expect(report.getByTestId('import-plan-summary')).toHaveText(
     '1 upssched rule added, 1 upssched rule replaced, 1 current upssched rule kept, 3 hook settings changed.',

@@ -206,7 +206,7 @@ export function ImportSettings() {
       {applied?.ok && (
         <Callout
           tone="good"
-          title="Imported"
+          title="Import applied"
           testId="import-applied"
           role="status"
           action={
@@ -232,7 +232,7 @@ export function ImportSettings() {
           }
         >
           <p>
-            The configuration was updated and monitoring restarts with it.
+            The configuration was updated as planned below, and monitoring restarts with it.
             {applied.undoAvailable &&
               ' Undo puts the previous configuration file back exactly as it was, and removes the passwords this import added.'}
           </p>
