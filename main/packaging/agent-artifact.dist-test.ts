@@ -1,7 +1,9 @@
 /**
  * The self-contained agent as a user gets it: the executable copied alone into an empty folder
  * and run with a PATH that has no `node`, against a real upsd — LOGIN counted by the master,
- * events on stdout, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM.
+ * events on stdout, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM; and the
+ * built-ins it loads only when a config needs them (TLS, HTTP, crypto; ./agent-build.ts) working
+ * from inside the executable: a STARTTLS master and a signed webhook.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../../package.json';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../channels/http-channels';
+import { startHttpReceiver } from '../testing/http-receiver';
 import { waitFor } from '../testing/net';
 import { type Rig, RIG_USERS, startUpsdRig } from '../testing/upsd-rig';
 import { builtAgentExecutable } from './artifact';
@@ -104,6 +108,82 @@ describe('self-contained agent (dist/agent)', () => {
     } finally {
       if (agent.exitCode === null) agent.kill('SIGKILL');
       await rig.setStatus('ups', 'OL').catch(() => undefined);
+    }
+  });
+
+  it('loads TLS, HTTP and crypto when used: LOGIN over STARTTLS with a pinned CA, a signed webhook test', async () => {
+    const tlsRig = await startUpsdRig({ tls: true });
+    const receiver = await startHttpReceiver();
+    const configPath = path.join(dir, 'tls-config.json');
+    const channelEnv = { ...env, HOOK_KEY: 'artifact-test-signing-key' };
+    let agent: ChildProcess | undefined;
+    try {
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          masters: [
+            {
+              id: 'tls',
+              label: 'TLS NAS',
+              host: '127.0.0.1',
+              port: tlsRig.port,
+              tls: { mode: 'required', caPem: tlsRig.tls!.certPem },
+              ups: [
+                {
+                  name: 'ups',
+                  username: 'monuser',
+                  password: { source: 'env', name: 'NAS_PASSWORD' },
+                },
+              ],
+            },
+          ],
+          alerts: {
+            channels: [
+              {
+                id: 'hook',
+                type: 'webhook',
+                url: `${receiver.url}/nut`,
+                signingKey: { source: 'env', name: 'HOOK_KEY' },
+              },
+            ],
+          },
+          shutdown: { dryRun: true, command: { file: '/sbin/shutdown', args: ['-h', '+0'] } },
+        }),
+      );
+      agent = spawn(
+        agentFile,
+        ['agent', '--config', configPath, '--data-dir', path.join(dir, 'tls-data'), '--no-notify'],
+        { env: channelEnv, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let output = '';
+      agent.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+      agent.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+      await waitFor(() => /EVENT LOGIN \[tls\/ups\]/.test(output), {
+        timeoutMs: 20_000,
+        description: 'LOGIN over TLS',
+      }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\nagent output:\n${output}`);
+      });
+      expect(await tlsRig.numLogins('ups')).toBe(1);
+
+      const sent = await run(
+        agentFile,
+        ['notify-test', 'hook', '--config', configPath, '--data-dir', path.join(dir, 'tls-data')],
+        { env: channelEnv },
+      );
+      expect(sent.stdout).toMatch(/hook/);
+      expect(receiver.requests).toHaveLength(1);
+      const [request] = receiver.requests;
+      expect(request!.path).toBe('/nut');
+      expect(JSON.parse(request!.body)).toMatchObject({ schema: 'nut-sentinel.alert/v1' });
+      const timestamp = request!.headers[TIMESTAMP_HEADER.toLowerCase()] as string;
+      expect(request!.headers[SIGNATURE_HEADER.toLowerCase()]).toBe(
+        webhookSignature(channelEnv.HOOK_KEY, timestamp, request!.body),
+      );
+    } finally {
+      if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+      await receiver.close();
+      await tlsRig.stop();
     }
   });
 });

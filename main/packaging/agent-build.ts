@@ -76,6 +76,56 @@ const seaLoaders: Plugin = {
   },
 };
 
+/**
+ * Node built-ins that only some configs use, loaded at their first use instead of at start: TLS
+ * (a master with `tls`, an https channel), HTTP(S) (webhook, ntfy, Gotify, /metrics) and crypto
+ * (the history lock, alert ids, the secret store). Loading tls and crypto initialises OpenSSL;
+ * measured with Node 22 (bare process 43.9 MB): crypto +1.2 MB, tls +2.9 MB, http + https
+ * +1.3 MB of RSS that a plain-TCP agent without channels never needs.
+ */
+export const LAZY_BUILTINS = ['tls', 'https', 'http', 'crypto'] as const;
+
+/** Each lazy built-in's export names in the node the executable carries (they vary by version). */
+async function builtinExportNames(node: string): Promise<Record<string, string[]>> {
+  const script = `process.stdout.write(JSON.stringify(Object.fromEntries(${JSON.stringify(LAZY_BUILTINS)}.map((m) => [m, Object.keys(require(m))]))))`;
+  return JSON.parse((await run(node, ['-e', script])).stdout) as Record<string, string[]>;
+}
+
+/**
+ * Points imports of LAZY_BUILTINS at a stand-in with a getter per export name that requires the
+ * real module on first access. esbuild compiles `import tls from 'node:tls'` and
+ * `import { connect } from 'node:tls'` to property reads at the call sites, so nothing loads until
+ * a call needs it.
+ */
+function lazyBuiltins(names: Record<string, string[]>): Plugin {
+  const namespace = 'nut-sentinel-lazy-builtin';
+  return {
+    name: 'nut-sentinel-lazy-builtins',
+    setup(build) {
+      const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+      build.onResolve({ filter }, (args) =>
+        args.namespace === namespace
+          ? { path: args.path, external: true }
+          : { path: args.path.replace(/^node:/, ''), namespace },
+      );
+      build.onLoad({ filter: /.*/, namespace }, (args) => {
+        const exported = names[args.path];
+        if (!exported)
+          throw new Error(
+            `dist:agent: no export names for node:${args.path}; add it to LAZY_BUILTINS`,
+          );
+        return {
+          contents:
+            `let real;\nconst load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));\n` +
+            `for (const name of ${JSON.stringify(exported)})\n` +
+            '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n',
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
 /** Bundles main/cli/sea-entry.ts into one CommonJS file; third-party licence texts go beside it. */
 export async function bundleAgent(
   outDir: string,
@@ -83,6 +133,7 @@ export async function bundleAgent(
 ): Promise<{ bundle: string; legal: string }> {
   const esbuild = await import('esbuild');
   await mkdir(outDir, { recursive: true });
+  const builtinNames = await builtinExportNames(await blobWriter(log));
   const bundle = path.join(outDir, 'nut-sentinel-agent.cjs');
   const result = await esbuild.build({
     absWorkingDir: ROOT,
@@ -105,7 +156,7 @@ export async function bundleAgent(
     // jsonc-parser's "main" is a UMD build that requires its parts at run time ("./impl/format"),
     // which esbuild cannot see: the ESM build ("module") bundles statically.
     mainFields: ['module', 'main'],
-    plugins: [seaLoaders],
+    plugins: [seaLoaders, lazyBuiltins(builtinNames)],
     logLevel: 'warning',
     metafile: true,
   });
