@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceInstallResult } from '../../shared/control';
+import { shellWords } from '../../shared/shell-words';
 import type { AgentCommand } from './units';
 
 export interface ElevatedCommand {
@@ -18,12 +19,8 @@ export interface ElevatedCommand {
   args: string[];
 }
 
-/** The command line the user would type, for display (POSIX shell quoting). */
-export function displayCommand(words: readonly string[]): string {
-  return words
-    .map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
-}
+/** The command line the user would type, for display (POSIX shell quoting, shared/shell-words.ts). */
+export const displayCommand = shellWords;
 
 /** Windows command-line quoting of one argument (the rules CommandLineToArgvW undoes). */
 export function windowsArg(arg: string): string {

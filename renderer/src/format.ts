@@ -3,6 +3,7 @@
  * missing runtime is never shown as 0.
  */
 import { UNKNOWN } from '../../shared/durations';
+import { shellWords } from '../../shared/shell-words';
 import type { ServerIdentity, UpsSnapshot } from '../../shared/snapshot';
 
 // Runtimes and ages follow the one policy of shared/durations.ts (the tray's and the alerts' too).
@@ -143,9 +144,7 @@ export function clamp(value: number, min: number, max: number): number {
 
 /** Display a command as a person would type it (for previews only; it never runs through a shell). */
 export function displayCommand(file: string, args: readonly string[]): string {
-  const quote = (s: string) =>
-    s === '' ? "''" : /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-  return [file, ...args].map(quote).join(' ');
+  return shellWords([file, ...args]);
 }
 
 /** A config id from a label: "My NAS (Synology)" → "my-nas-synology". */
