@@ -3,7 +3,9 @@
  * bridge: a REAL agent process (`agent --control-socket`) monitors a real upsd, `web` starts
  * with a config of its own that it must NOT use, and the page shows the service's UPS live, a
  * power cut on the rig, and saves a config change into the service's config file. upsd counts
- * exactly one LOGIN the whole time (sampled throughout, and LIST CLIENT at the end).
+ * exactly one LOGIN the whole time (sampled throughout, and LIST CLIENT at the end). And the
+ * switch: `web` monitoring on its own hands over to an agent that starts later, and takes over
+ * again when it stops, never with two sessions on upsd.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,48 @@ import { expect, screenshot, test } from './fixtures';
 
 const UPS = 'ups';
 
+/** A config for the rig's UPS under `label`, its password from NAS_PASSWORD. */
+function rigConfig(port: number, label: string): string {
+  return JSON.stringify({
+    masters: [
+      {
+        id: 'nas',
+        label,
+        host: '127.0.0.1',
+        port,
+        ups: [
+          {
+            name: UPS,
+            username: RIG_USERS.monuser.name,
+            password: { source: 'env', name: 'NAS_PASSWORD' },
+          },
+        ],
+      },
+    ],
+    timing: { statusPollSeconds: 1 },
+    shutdown: { dryRun: true },
+  });
+}
+
+/** Samples upsd's NUMLOGINS every 100 ms; `stop()` returns the highest value seen. */
+function watchLogins(read: () => Promise<number>): { stop(): Promise<number> } {
+  let running = true;
+  let highest = 0;
+  const loop = (async () => {
+    while (running) {
+      highest = Math.max(highest, await read().catch(() => 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return highest;
+    },
+  };
+}
+
 test('web attaches to the running service: live status, a power cut, config save, one LOGIN', async ({
   page,
   rig,
@@ -22,45 +66,14 @@ test('web attaches to the running service: live status, a power cut, config save
   const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-e2e-service-'));
   const socket = path.join(dir, 'run', 'control.sock');
   const serviceConfig = path.join(dir, 'service-config.json');
-  await writeFile(
-    serviceConfig,
-    JSON.stringify({
-      masters: [
-        {
-          id: 'nas',
-          label: 'Service NAS',
-          host: '127.0.0.1',
-          port: rig.port,
-          ups: [
-            {
-              name: UPS,
-              username: RIG_USERS.monuser.name,
-              password: { source: 'env', name: 'NAS_PASSWORD' },
-            },
-          ],
-        },
-      ],
-      timing: { statusPollSeconds: 1 },
-      shutdown: { dryRun: true },
-    }),
-  );
+  await writeFile(serviceConfig, rigConfig(rig.port, 'Service NAS'));
   // web's own config names the same master: were it used, upsd would count a second LOGIN.
   const webConfig = path.join(dir, 'web-config.json');
-  await writeFile(
-    webConfig,
-    (await readFile(serviceConfig, 'utf8')).replace('Service NAS', "web's own NAS"),
-  );
+  await writeFile(webConfig, rigConfig(rig.port, "web's own NAS"));
 
   let agent: AgentProcess | null = null;
   let web: WebProcess | null = null;
-  let sampling = true;
-  let highest = 0;
-  const sampler = (async () => {
-    while (sampling) {
-      highest = Math.max(highest, await rig.numLogins(UPS).catch(() => 0));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  const logins = watchLogins(() => rig.numLogins(UPS));
   try {
     agent = await startAgentProcess({
       configPath: serviceConfig,
@@ -131,9 +144,7 @@ test('web attaches to the running service: live status, a power cut, config save
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await rig.numLogins(UPS)).toBe(1);
     expect(await rig.listClients(UPS)).toHaveLength(1);
-    sampling = false;
-    await sampler;
-    expect(highest).toBe(1);
+    expect(await logins.stop()).toBe(1);
 
     // Closing the page's web process leaves the service logged in.
     await web.stop();
@@ -144,8 +155,65 @@ test('web attaches to the running service: live status, a power cut, config save
     agent = null;
     await expect.poll(() => rig.numLogins(UPS)).toBe(0);
   } finally {
-    sampling = false;
-    await sampler;
+    await logins.stop();
+    await web?.stop();
+    await agent?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('web on its own hands over to a service that starts later, and back when it stops', async ({
+  page,
+  rig,
+}) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-e2e-switch-'));
+  const socket = path.join(dir, 'run', 'control.sock');
+  const serviceConfig = path.join(dir, 'service-config.json');
+  const webConfig = path.join(dir, 'web-config.json');
+  await writeFile(serviceConfig, rigConfig(rig.port, 'Service NAS'));
+  await writeFile(webConfig, rigConfig(rig.port, "web's own NAS"));
+  const env = { NAS_PASSWORD: RIG_USERS.monuser.password };
+  let agent: AgentProcess | null = null;
+  let web: WebProcess | null = null;
+  const logins = watchLogins(() => rig.numLogins(UPS));
+  try {
+    web = await startWebProcess({
+      configPath: webConfig,
+      dataDir: path.join(dir, 'web-data'),
+      args: ['--control-socket', socket],
+      env,
+    });
+    expect(web.output()).toContain(`No background service at ${socket}`);
+    await page.goto(web.url);
+    const card = page.getByTestId('ups-card').first();
+    await expect(card).toContainText("web's own NAS", { timeout: 20_000 });
+    await expect(card).toHaveAttribute('data-connection', 'connected');
+    await expect(page.getByTestId('service-mode')).toHaveAttribute('data-attached', 'false');
+    await expect.poll(() => rig.numLogins(UPS)).toBe(1);
+
+    // The service starts: web logs out first, then the service logs in, and the page follows.
+    agent = await startAgentProcess({
+      configPath: serviceConfig,
+      dataDir: path.join(dir, 'service-data'),
+      controlSocket: socket,
+      env,
+    });
+    await expect(card).toContainText('Service NAS', { timeout: 20_000 });
+    await expect(page.getByTestId('service-mode')).toHaveAttribute('data-attached', 'true');
+    await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
+    await expect.poll(() => rig.numLogins(UPS)).toBe(1);
+    expect(web.output()).toContain(`Attached to the background service (${socket})`);
+
+    // The service stops (LOGOUT first): web monitors on its own again.
+    expect(await agent.stop()).toBe(0);
+    agent = null;
+    await expect(card).toContainText("web's own NAS", { timeout: 20_000 });
+    await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
+    await expect(page.getByTestId('service-mode')).toHaveAttribute('data-attached', 'false');
+    await expect.poll(() => rig.numLogins(UPS)).toBe(1);
+    expect(await logins.stop()).toBe(1);
+  } finally {
+    await logins.stop();
     await web?.stop();
     await agent?.stop();
     await rm(dir, { recursive: true, force: true });
