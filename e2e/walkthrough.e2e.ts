@@ -128,3 +128,62 @@ test('a wrong token: one explanation of what to do, no second generic error', as
   }
   await screenshot(page, 'wrong-token');
 });
+
+test('hooks tables: every select shows its whole value', async ({ page, rig, app }) => {
+  await configure(app, rig.host, rig.port, {
+    hooks: {
+      events: { FSD_LATCHED_AT_START: { notify: false } },
+      upssched: {
+        cmdScript: { file: '/bin/true', args: [] },
+        rules: [
+          { event: 'FSD_LATCHED_AT_START', ups: '*', action: 'CANCEL-TIMER', timer: 'early' },
+          { event: 'ONBATT', ups: '*', action: 'START-TIMER', timer: 'early', seconds: 30 },
+        ],
+      },
+    },
+  });
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.goto(app.url);
+  await page.goto(`${app.url.split('#')[0]}#/settings/hooks`);
+  const selects = page.locator(
+    '[data-testid="event-policies"] select, [data-testid="upssched-rules"] select',
+  );
+  await expect(page.getByTestId('upssched-rule')).toHaveCount(2);
+  const count = await selects.count();
+  expect(count).toBeGreaterThan(10);
+  for (let i = 0; i < count; i++) {
+    const { shown, needed, value } = await selects.nth(i).evaluate((el) => {
+      const select = el as HTMLSelectElement;
+      // The same select in the same cell, out of the flow: sized by its content alone.
+      const alone = select.cloneNode(true) as HTMLSelectElement;
+      alone.value = select.value;
+      alone.style.position = 'absolute';
+      alone.style.visibility = 'hidden';
+      alone.style.width = 'auto';
+      alone.style.minWidth = '0';
+      select.parentElement!.append(alone);
+      const needed = alone.getBoundingClientRect().width;
+      alone.remove();
+      return { shown: select.getBoundingClientRect().width, needed, value: select.value };
+    });
+    expect(shown, `select showing ${value}`).toBeGreaterThanOrEqual(needed - 0.5);
+  }
+  await screenshot(page, 'hooks-tables');
+});
+
+test('the SHUTDOWN event row names the UPS that caused it', async ({ page, rig, app }) => {
+  await configure(app, rig.host, rig.port);
+  await page.goto(app.url);
+  await rig.setStatus(UPS, 'OB LB');
+  const events = await eventually(
+    () => app.api('events:query', { types: ['SHUTDOWN'], limit: 10 }),
+    (list) => list.length > 0,
+    30_000,
+  );
+  expect(events[0]).toMatchObject({ monitorId: '*', data: { triggeredBy: 'nas/ups' } });
+  await page.goto(`${app.url.split('#')[0]}#/events`);
+  const row = page.locator('[data-testid="event-row"][data-type="SHUTDOWN"]').first();
+  await expect(row.getByTestId('event-ups')).toHaveText('ups · Office NAS');
+  await expect(row.getByTestId('event-ups')).toHaveAttribute('href', '#/ups/nas/ups/events');
+  await rig.setStatus(UPS, 'OL');
+});

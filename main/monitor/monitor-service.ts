@@ -304,6 +304,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
         message: summary.message,
         data: {
           upsName: effect.upsName,
+          // SHUTDOWN is this machine's, not one UPS's (monitorId `*`); the log still names the UPS.
+          ...(effect.event === 'SHUTDOWN' ? { triggeredBy: session.monitorId } : {}),
           status: session.view.status,
           // A refused LOGIN is one event: what the server said and the fix travel with it.
           ...(effect.event === 'LOGIN_REFUSED' && session.lastError

@@ -331,10 +331,14 @@ export function EventLog({
                   </td>
                   {!fixedMonitorId && (
                     <td className="nowrap">
-                      {e.monitorId === '*' ? (
-                        <span className="muted">—</span>
-                      ) : (
+                      {e.monitorId !== '*' ? (
                         <a href={upsHref(e.monitorId, 'events')}>{labelOf(e.monitorId)}</a>
+                      ) : typeof e.data?.triggeredBy === 'string' ? (
+                        <a href={upsHref(e.data.triggeredBy, 'events')} data-testid="event-ups">
+                          {labelOf(e.data.triggeredBy)}
+                        </a>
+                      ) : (
+                        <span className="muted">—</span>
                       )}
                     </td>
                   )}
