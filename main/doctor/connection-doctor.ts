@@ -13,6 +13,7 @@ import type { ConnectionTestRequestSchema, ConnectionTestResult } from '../../sh
 import { type RightsWords, rightsWordsFor } from '../../shared/rights';
 import { type Diagnosis, type ServerIdentity, detectedServerKind } from '../../shared/snapshot';
 import { NutClient, type NutClientOptions } from '../nut/client';
+import { normalizeAddress } from '../nut/client-addresses';
 import { NutError, hasServerCode } from '../nut/errors';
 import {
   DSM_PASSWORD,
@@ -202,7 +203,7 @@ export async function testConnection(
       fromError(error),
     );
   }
-  localAddress = client.localAddress?.replace(/^::ffff:/, '') ?? null;
+  localAddress = client.localAddress === undefined ? null : normalizeAddress(client.localAddress);
   steps.push({
     step: 'connect',
     ok: true,

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { type RightsWords, upsdUsersBlock, upsmonRight } from '../../shared/rights';
 import type { Diagnosis } from '../../shared/snapshot';
+import { normalizeAddress } from './client-addresses';
 
 export type Preset = 'synology' | 'proxmox' | 'generic';
 
@@ -24,7 +25,7 @@ export function ipv6OnSameInterface(
   interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces(),
 ): string[] {
   if (!ipv4) return [];
-  const plain = ipv4.replace(/^::ffff:/, '');
+  const plain = normalizeAddress(ipv4);
   for (const infos of Object.values(interfaces)) {
     if (!infos?.some((info) => info.family === 'IPv4' && info.address === plain)) continue;
     return infos
@@ -39,7 +40,7 @@ export function notPermittedDiagnosis(
   localAddress: string | null,
   ipv6: readonly string[],
 ): Diagnosis {
-  const address = localAddress?.replace(/^::ffff:/, '') ?? null;
+  const address = localAddress === null ? null : normalizeAddress(localAddress);
   const addresses = address ? [address, ...ipv6] : [...ipv6];
   const list =
     addresses.length === 0
