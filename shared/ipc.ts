@@ -182,6 +182,8 @@ export const ImportPlanSchema = z.object({
   problems: z.array(ImportProblemSchema),
   /** One sentence for the UI and the event log, e.g. `1 master merged, 2 upssched rules replaced`. */
   summary: z.string(),
+  /** Identifies this exact plan: an apply that names it is refused if the plan came out different. */
+  digest: z.string(),
 });
 export type ImportPlan = z.infer<typeof ImportPlanSchema>;
 
@@ -248,6 +250,8 @@ export const invokeChannels = {
       apply: z.boolean(),
       /** keep/replace per plan item id (items with a `choice`); unnamed ones take their default. */
       choices: z.record(z.string(), ImportChoiceSchema).optional(),
+      /** The previewed plan's digest: apply only if the plan is still that one. */
+      planDigest: z.string().max(128).optional(),
     }),
     response: z.object({
       ok: z.boolean(),

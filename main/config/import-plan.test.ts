@@ -131,6 +131,9 @@ describe('planImport over existing timers', () => {
     expect(kept.config.hooks.notifyCommand).toEqual({ file: '/usr/local/bin/notify-me', args: [] });
     expect(kept.plan.summary).toContain('1 upssched rule replaced');
     expect(kept.plan.summary).toContain('1 current upssched rule kept');
+    // The digest names the plan: the same for the same plan, another one for another.
+    expect(planImport({ current, imported }).plan.digest).toBe(planned.plan.digest);
+    expect(kept.plan.digest).not.toBe(planned.plan.digest);
   });
 
   it('imports nothing new when the same files are imported again', () => {

@@ -17,6 +17,7 @@
  *   current EXEC event that would now run the imported NOTIFYCMD, an imported program that is
  *   missing or not executable here (found by program-check.ts, passed in: this module is pure).
  */
+import { createHash } from 'node:crypto';
 import type { Command, Config, UpsschedRule } from '../../shared/config';
 import type { ImportChoice, ImportPlan, ImportPlanItem, ImportProblem } from '../../shared/ipc';
 import type { NotifyType } from '../../shared/notify-types';
@@ -320,12 +321,18 @@ export function planImport(input: ImportPlanInput): PlannedImport {
     };
   });
   const allItems = [...masterItems, ...items];
+  const problems = findProblems(current, config, settings, input.programProblems);
+  const summary = summarize(allItems);
 
   return {
     plan: {
       items: allItems,
-      problems: findProblems(current, config, settings, input.programProblems),
-      summary: summarize(allItems),
+      problems,
+      summary,
+      digest: createHash('sha256')
+        .update(JSON.stringify({ allItems, problems, summary }))
+        .digest('hex')
+        .slice(0, 32),
     },
     config,
     secrets: merged.secrets,

@@ -98,9 +98,20 @@ describe('app core against a real upsd', () => {
       '1 existing master merged (UPSes added), 1 timing setting changed, MINSUPPLIES changed',
     );
     expect(preview.undoAvailable).toBe(false);
+    // An apply for another plan than the preview's is refused, and changes nothing.
+    await expect(
+      core!.handlers['config:import-upsmon']({
+        upsmonConf: second,
+        apply: true,
+        choices: {},
+        planDigest: 'not-the-preview',
+      }),
+    ).rejects.toThrow(/would now change something else than the preview showed/);
+    expect(await readFile(configPath)).toEqual(before);
     const applied = await core!.handlers['config:import-upsmon']({
       upsmonConf: second,
       apply: true,
+      planDigest: preview.plan!.digest,
     });
     expect(applied.plan).toEqual(preview.plan);
     expect(applied.undoAvailable).toBe(true);

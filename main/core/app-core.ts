@@ -596,7 +596,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
     'discovery:find-masters': (request) => findMasters(request, { ...deps.discovery, connect }),
 
-    'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply, choices }) => {
+    'config:import-upsmon': async ({ upsmonConf, upsschedConf, apply, choices, planDigest }) => {
       const imported = await importUpsmonConfInSlices({
         upsmonConf,
         ...(upsschedConf !== undefined ? { upsschedConf } : {}),
@@ -624,6 +624,13 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         plan: planned.plan,
       };
       if (!apply) return { ...answer, undoAvailable: false };
+      if (planDigest !== undefined && planDigest !== planned.plan.digest)
+        throw new ApiRequestError({
+          code: 'PLAN-CHANGED',
+          message:
+            'The import would now change something else than the preview showed (the configuration or the files changed since); nothing was applied.',
+          fix: 'Preview again, check the plan, then apply.',
+        });
       if (planned.secrets.length > 0 && !deps.secrets) {
         throw new ApiRequestError({
           code: 'NO-SECRET-STORE',

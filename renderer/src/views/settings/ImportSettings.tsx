@@ -96,6 +96,10 @@ export function ImportSettings() {
         ...(upssched.trim() ? { upsschedConf: upssched } : {}),
         apply,
         choices: chosen,
+        // What is applied is what was previewed, or nothing.
+        ...(apply && preview?.forText === key && preview.report.plan
+          ? { planDigest: preview.report.plan.digest }
+          : {}),
       });
       if (apply) {
         setApplied(report);
