@@ -5,7 +5,8 @@
  */
 import type { Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
-import { RIG_USERS } from '../main/testing/upsd-rig';
+import { networkInterfaces } from 'node:os';
+import { RIG_USERS, startUpsdRig } from '../main/testing/upsd-rig';
 import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
 
 const UPS = 'ups';
@@ -186,4 +187,62 @@ test('the SHUTDOWN event row names the UPS that caused it', async ({ page, rig, 
   await expect(row.getByTestId('event-ups')).toHaveText('ups · Office NAS');
   await expect(row.getByTestId('event-ups')).toHaveAttribute('href', '#/ups/nas/ups/events');
   await rig.setStatus(UPS, 'OL');
+});
+
+test('browser mode: a banner and a Web Notification when the address the master sees this machine as changes', async ({
+  page,
+  app,
+}) => {
+  // A second address of this machine the master can be reached at: the source address follows.
+  const other = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  expect(other, 'this test needs a non-loopback IPv4 address').toBeDefined();
+  const rig = await startUpsdRig({ listen: '0.0.0.0' });
+  try {
+    await configure(app, '127.0.0.1', rig.port);
+    await page.addInitScript(() => {
+      const Original = window.Notification;
+      const shown: { title: string; body: string }[] = [];
+      (window as unknown as { __notifications: typeof shown }).__notifications = shown;
+      class Recording extends Original {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push({ title, body: options?.body ?? '' });
+        }
+      }
+      Object.defineProperty(window, 'Notification', { value: Recording });
+    });
+    await page.context().grantPermissions(['notifications'], { origin: new URL(app.url).origin });
+    await page.goto(app.url);
+    const card = page.getByTestId('ups-card').first();
+    await expect(card.getByTestId('master-sees')).toHaveText(/sees this machine as 127\.0\.0\.1/, {
+      timeout: 20_000,
+    });
+    await expect(card.getByTestId('master-sees')).toHaveAttribute('data-check', 'listed', {
+      timeout: 15_000,
+    });
+
+    // The same master, now reached at this machine's other address: it sees us as that one.
+    const { config } = await app.api('config:get', undefined);
+    const masters = config.masters.map((m) => ({ ...m, host: other! }));
+    expect(await app.api('config:save', { config: { ...config, masters } })).toEqual({ ok: true });
+
+    const banner = page.locator('[data-testid="alert-banner"][data-type="ADDRESS_CHANGED"]');
+    await expect(banner).toBeVisible({ timeout: 20_000 });
+    await expect(banner).toContainText('This machine’s address changed');
+    await expect(banner).toContainText(`now sees this machine as ${other} (was 127.0.0.1)`);
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          (
+            window as unknown as { __notifications: { title: string; body: string }[] }
+          ).__notifications.map((n) => n.title),
+        ),
+      )
+      .toContain('NUT Sentinel: This machine’s address changed');
+    await screenshot(page, 'browser-banner-address-changed');
+  } finally {
+    await rig.stop();
+  }
 });

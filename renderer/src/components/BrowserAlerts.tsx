@@ -1,7 +1,8 @@
 /**
  * Browser mode (`nut-sentinel web`): the desktop notifier is the core's, but a person watching
  * the page in a browser also needs to hear about the events that matter. For ONBATT, LOWBATT, FSD,
- * SHUTDOWN, COMMBAD and a refused LOGIN the page shows a banner and, once the user allowed it
+ * SHUTDOWN, COMMBAD, a refused LOGIN and a change of the address the master sees this machine as,
+ * the page shows a banner and, once the user allowed it
  * (asked from a click, as browsers require), a Web Notification. The sidebar says when the
  * permission is missing instead of "Notifications on".
  */
@@ -27,8 +28,20 @@ export function browserAlertsApply(): boolean {
   return api.kind === 'bridge';
 }
 
+/**
+ * Not a upsmon notification, but as urgent: the master's allow-list may no longer admit this
+ * machine (Synology's permitted devices, a firewall rule), so the next outage would go unseen.
+ */
+const ADDRESS_CHANGED = 'ADDRESS_CHANGED';
+
 export function isBrowserAlert(event: Pick<StoredEvent, 'kind' | 'type'>): boolean {
-  return event.kind === 'notify' && BROWSER_ALERT_TYPES.has(event.type);
+  return event.kind === 'notify'
+    ? BROWSER_ALERT_TYPES.has(event.type)
+    : event.kind === 'system' && event.type === ADDRESS_CHANGED;
+}
+
+function alertTitle(type: string): string {
+  return type === ADDRESS_CHANGED ? 'This machine’s address changed' : notifyTitle(type);
 }
 
 type Permission = NotificationPermission | 'unsupported';
@@ -114,7 +127,7 @@ export function BrowserAlerts() {
     setAlerts((list) => [event, ...list].slice(0, 3));
     if (readPermission() === 'granted') {
       try {
-        new Notification(`NUT Sentinel: ${notifyTitle(event.type)}`, {
+        new Notification(`NUT Sentinel: ${alertTitle(event.type)}`, {
           body: event.message,
           tag: `${event.type}:${event.monitorId}`,
         });
@@ -134,7 +147,7 @@ export function BrowserAlerts() {
           data-testid="alert-banner"
           data-type={event.type}
         >
-          <strong>{notifyTitle(event.type)}</strong>{' '}
+          <strong>{alertTitle(event.type)}</strong>{' '}
           <span>
             <RichText text={event.message} />
           </span>
