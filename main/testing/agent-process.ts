@@ -62,10 +62,12 @@ export async function startAgentProcess(options: {
     });
   };
   try {
-    const ready = options.ready ?? /EVENT login \[/;
+    const ready = options.ready ?? /EVENT login \[/i;
     await waitFor(() => child.exitCode !== null || ready.test(output), {
       timeoutMs: 20_000,
       description: 'the agent to be ready',
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; its output:\n${output}`);
     });
     if (!ready.test(output)) throw new Error(`the agent exited (${child.exitCode}):\n${output}`);
   } catch (error) {
