@@ -113,6 +113,20 @@ test('web attaches to the running service: live status, a power cut, config save
     await rig.setStatus(UPS, 'OL');
     await expect(card).toHaveAttribute('data-level', 'online', { timeout: 10_000 });
 
+    // The FSD test (local mode, dry run) runs in the service, asked through the bridge.
+    const run = await bridgeInvoke(web.url, 'fsd:start', {
+      preflight: { monitorId: 'nas/ups', mode: 'local', dryRun: true },
+      countdownSeconds: 0,
+    });
+    await expect
+      .poll(
+        async () => (await bridgeInvoke(web!.url, 'fsd:get-run', { runId: run.runId }))?.state,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('finished');
+
     // Settings → Background service says the same.
     await page.goto(`${web.url.split('#')[0]}#/settings/service`);
     await expect(page.getByTestId('service-state')).toContainText(
@@ -190,6 +204,13 @@ test('web on its own hands over to a service that starts later, and back when it
     await expect(card).toHaveAttribute('data-connection', 'connected');
     await expect(page.getByTestId('service-mode')).toHaveAttribute('data-attached', 'false');
     await expect.poll(() => rig.numLogins(UPS)).toBe(1);
+    // Settings says no service runs, and how to install one (the page cannot elevate).
+    await page.goto(`${web.url.split('#')[0]}#/settings/service`);
+    await expect(page.getByTestId('service-runs')).toHaveText('No');
+    await expect(page.getByTestId('service-install-blocked')).toContainText(
+      'sudo nut-sentinel service install',
+    );
+    await page.goto(`${web.url.split('#')[0]}#/`);
 
     // The service starts: web logs out first, then the service logs in, and the page follows.
     agent = await startAgentProcess({

@@ -47,6 +47,20 @@ export async function attachOrStartCore(
     createLocal: () => createCore(options),
     logger: options.logger,
     notifier: null,
+    // A browser page does not ask for administrator rights: Settings shows the command instead.
+    installer: {
+      describe: () => ({
+        available: false,
+        command: process.platform === 'win32' ? SERVICE_INSTALL : `sudo ${SERVICE_INSTALL}`,
+        reason:
+          'The browser UI does not ask for administrator rights: run the command in a terminal (an administrator one on Windows), or use Settings in the desktop app.',
+      }),
+      install: () =>
+        Promise.resolve({
+          ok: false,
+          detail: `The browser UI cannot install the service.\nRun in a terminal: sudo ${SERVICE_INSTALL}`,
+        }),
+    },
   });
   try {
     await core.start();
@@ -56,6 +70,8 @@ export async function attachOrStartCore(
   }
   return core;
 }
+
+const SERVICE_INSTALL = 'nut-sentinel service install';
 
 /** The core of a command, created but not started. */
 async function createCore(options: StartCoreOptions): Promise<CoreService> {
