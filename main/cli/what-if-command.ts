@@ -1,9 +1,9 @@
 /**
  * `nut-sentinel what-if [MASTER-ID/UPS-NAME]`: "what if the power failed now" for one monitored
- * UPS, or every one, from the headless agent's point of view. It runs its own core on the config
- * (like `fsd-test`: the same history, so the FSD-test measurements it uses are the ones stored
- * there), waits for each session's first full read, and asks the API the panel uses
- * (`ups:get-what-if`, validated through dispatchInvoke).
+ * UPS, or every one. When the background service runs it asks the service (its live sessions
+ * and its history, which only one process can open); otherwise it runs its own core on the
+ * config and that history (like `fsd-test`), waits for each session's first full read, and
+ * asks the API the panel uses (`ups:get-what-if`, validated through dispatchInvoke).
  *
  * Exit codes: 0 every margin is known and not negative; 3 the battery runs out before everything
  * is down for some UPS (a "no"); 4 no "no", but some margin is unknown because a measurement is
@@ -24,10 +24,17 @@ export interface WhatIfCliOptions {
   masterShutdown?: string;
   hostsync?: string;
   json?: boolean;
+  controlSocket?: string;
 }
 
 export interface WhatIfCliHost {
-  startCore(configPath: string, dataDir: string, logger: Logger): Promise<CoreService>;
+  /** The background service's core when one answers on `endpoint`, else a core of our own. */
+  startCore(
+    configPath: string,
+    dataDir: string,
+    logger: Logger,
+    endpoint: string,
+  ): Promise<CoreService & { readonly mode?: 'attached' | 'own-core' }>;
   usageError(message: string): Error;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -94,7 +101,17 @@ export async function runWhatIfCli(
         host.err.write(`${level.toUpperCase()} ${message}\n`);
     },
   };
-  const core = await host.startCore(configPath, dataDir, logger);
+  const { defaultControlEndpoint, windowsPipePath } = await import('../control/endpoint');
+  const endpoint = values.controlSocket
+    ? process.platform === 'win32'
+      ? windowsPipePath(values.controlSocket)
+      : path.resolve(values.controlSocket)
+    : defaultControlEndpoint();
+  const core = await host.startCore(configPath, dataDir, logger, endpoint);
+  if (core.mode === 'attached')
+    host.err.write(
+      `Asked the background service (${endpoint}): its readings and history; ${configPath} is not used.\n`,
+    );
   try {
     const all = core.snapshot().ups.map((u) => u.monitorId);
     if (monitorId !== undefined && !all.includes(monitorId))

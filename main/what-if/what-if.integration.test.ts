@@ -5,7 +5,8 @@
  * (createAppCore, history on disk) driven through the API. After a local and a master-mode FSD
  * test, `nut-sentinel what-if` (a separate process on the same history) must place each
  * secondary where its own SHUTDOWNCMD says it went down, and exit 4 → 0 → 3 as the measurements
- * arrive and the master's shutdown time is given.
+ * arrive and the master's shutdown time is given — asking the running core through its control
+ * socket (a background service holds the history), and on its own once that core has stopped.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FsdReportSchema, type FsdReport } from '../../shared/fsd-test';
 import type { InvokeChannel, ResponseOf } from '../../shared/ipc';
 import { type WhatIfResult, WhatIfResultSchema } from '../../shared/what-if';
+import { startControlServer } from '../control/control-server';
 import { createAppCore } from '../core/app-core';
 import type { CoreService } from '../core/core-service';
 import { dispatchInvoke } from '../core/dispatch';
@@ -167,8 +169,20 @@ describe('what-if against a real master-mode FSD test with two secondaries of kn
         notifications: { desktop: false },
       }),
     );
+    // Never the machine's own service: a socket of this test (nothing listens until it serves).
+    const endpoint = path.join(tmp, 'control.sock');
     const cli = (...extra: string[]) =>
-      whatIfCli([MONITOR, '--config', configPath, '--data-dir', dir, '--json', ...extra]);
+      whatIfCli([
+        MONITOR,
+        '--config',
+        configPath,
+        '--data-dir',
+        dir,
+        '--control-socket',
+        endpoint,
+        '--json',
+        ...extra,
+      ]);
 
     // Nothing measured yet: the margin cannot be told, and the answer says what to run.
     const before = await cli();
@@ -221,15 +235,37 @@ describe('what-if against a real master-mode FSD test with two secondaries of kn
     );
     expect(master.outcome).toBe('completed');
     const fsdSetAt = master.fsdSetAt!;
+
+    // While a background service runs, it holds the history: the command asks it.
+    const server = await startControlServer({
+      core,
+      endpoint,
+      logger: quiet,
+      version: 'test',
+      group: null,
+      handoverMs: 0,
+    });
+    server.setRunning();
+    const viaService = await cli('--master-shutdown', '30');
+    await server.close();
     await core.stop();
     core = undefined;
+    expect(viaService.stderr).toContain(`Asked the background service (${endpoint})`);
+    expect(viaService.code).toBe(EXIT.ok);
+    const fromService = WhatIfResultSchema.parse(JSON.parse(viaService.stdout));
+    expect(fromService.missing).toEqual([]);
+
     // Clear the FSD latch (upsd keeps FSD until restarted), as after a real test.
     await rig.restart();
 
+    // No service: its own core on the same config and history gives the same timeline.
     const measured = await cli('--master-shutdown', '30');
     expect(measured.stderr).toBe('');
     expect(measured.code).toBe(EXIT.ok);
     const result: WhatIfResult = WhatIfResultSchema.parse(JSON.parse(measured.stdout));
+    expect(result.steps.filter((s) => s.id === 'secondary-logout')).toEqual(
+      fromService.steps.filter((s) => s.id === 'secondary-logout'),
+    );
     expect(result.missing).toEqual([]);
     expect(result.verdict).toBe('ok');
     const fsdAt = result.fsdAt!;
@@ -278,6 +314,8 @@ describe('what-if against a real master-mode FSD test with two secondaries of kn
       configPath,
       '--data-dir',
       dir,
+      '--control-socket',
+      endpoint,
       '--master-shutdown',
       '30',
     ]);

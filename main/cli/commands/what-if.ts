@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { UsageError, type CliContext } from '../context';
-import { startCore } from '../core-host';
+import { attachOrStartCore } from '../core-host';
 import type { WhatIfCliOptions } from '../what-if-command';
 
 /** `what-if [MASTER-ID/UPS-NAME]`: the shutdown chain against the battery (main/what-if). */
@@ -26,13 +26,17 @@ export function registerWhatIf(program: Command, cli: CliContext): void {
       'how long the master takes to shut itself down (it cannot be measured from here; without it the margin stays unknown)',
     )
     .option('--hostsync <seconds>', "the master's HOSTSYNC (default: the last FSD test's, else 15)")
+    .option(
+      '--control-socket <path>',
+      "the background service's control socket to ask (default /run/nut-sentinel/control.sock; a named pipe on Windows)",
+    )
     .option('--json', 'print the result as JSON (one object for one UPS, an array for all)')
     .action(
       cli.action(async (ups: string | undefined, options: WhatIfCliOptions) => {
         const { runWhatIfCli } = await import('../what-if-command');
         return runWhatIfCli(ups, options, {
-          startCore: (configPath, dataDir, logger) =>
-            startCore({ configPath, dataDir, logger, notify: false }),
+          startCore: (configPath, dataDir, logger, endpoint) =>
+            attachOrStartCore({ configPath, dataDir, logger, notify: false, endpoint }),
           usageError: (message) => new UsageError(message),
           out: cli.io.out,
           err: cli.io.err,
