@@ -1,8 +1,9 @@
 /**
- * Runs `nut-sentinel` in-process for unit tests: captured stdout/stderr and the exit code.
+ * Runs `nut-sentinel` in-process for unit tests: captured stdout/stderr and the exit code. In a
+ * testing/ folder like every test helper, so lint keeps product code from importing it.
  */
 import { Writable } from 'node:stream';
-import { runCli } from './program';
+import { runCli } from '../program';
 
 export interface CliRun {
   code: number;
