@@ -134,6 +134,7 @@ test('web attaches to the running service: live status, a power cut, config save
     );
     await expect(page.getByTestId('service-attached')).toHaveText('Yes');
     await expect(page.getByTestId('service-install')).toHaveCount(0);
+    await screenshot(page, 'settings-service-attached');
 
     // A config save goes through to the service's file (web's own file stays as it was).
     await page.goto(`${web.url.split('#')[0]}#/settings/general`);
