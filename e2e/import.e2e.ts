@@ -112,6 +112,13 @@ test('import over existing timers: the preview shows the replacement, apply matc
   expect(await readFile(app.configPath, 'utf8')).not.toBe(original);
   await screenshot(page, 'import-applied');
 
+  await expect(page.getByTestId('import-undo')).toBeVisible();
+  // Undo is still offered on a later visit to the page.
+  await page.goto(app.url);
+  await page.goto(`${app.url.split('#')[0]}#/settings/import`);
+  await expect(page.getByTestId('import-last')).toContainText(
+    '1 upssched rule added, 1 upssched rule replaced, 1 current upssched rule kept, 3 hook settings changed',
+  );
   await page.getByTestId('import-undo').click();
   await expect(page.getByTestId('import-undone')).toContainText(
     'Restored the configuration from before the import',

@@ -224,6 +224,8 @@ export const invokeChannels = {
       /** `masterId/upsName` entries whose password is stored. */
       storedPasswords: z.array(z.string()),
       path: z.string(),
+      /** The last import, while `config:undo-import` can still undo it (absent: none). */
+      lastImport: z.object({ summary: z.string(), at: z.number() }).optional(),
     }),
   },
   'config:save': {

@@ -118,12 +118,17 @@ describe('app core against a real upsd', () => {
     expect(await secrets.get(otherKey)).toBe('pw-other');
     expect(events.at(-1)?.message).toContain('1 existing master merged');
 
+    expect((await core!.handlers['config:get'](undefined)).lastImport?.summary).toBe(
+      applied.plan!.summary,
+    );
     const undone = await core!.handlers['config:undo-import'](undefined);
     expect(undone.summary).toContain('Restored the configuration from before the import');
     expect(await readFile(configPath)).toEqual(before);
     expect(await secrets.get(otherKey)).toBeUndefined();
     expect([...secrets.values]).toEqual([[firstKey, 'secret']]);
-    expect((await core!.handlers['config:get'](undefined)).config.timing.deadTimeSeconds).toBe(15);
+    const restored = await core!.handlers['config:get'](undefined);
+    expect(restored.config.timing.deadTimeSeconds).toBe(15);
+    expect(restored.lastImport).toBeUndefined();
     await expect(core!.handlers['config:undo-import'](undefined)).rejects.toThrow(
       /no import to undo/,
     );

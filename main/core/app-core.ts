@@ -553,6 +553,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       config,
       storedPasswords: await storedPasswords(),
       path: deps.configPath,
+      ...(lastImport ? { lastImport: { summary: lastImport.summary, at: lastImport.at } } : {}),
     }),
 
     'config:save': async ({ config: candidate }) => {

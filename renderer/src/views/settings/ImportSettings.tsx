@@ -5,6 +5,8 @@
 import { type ChangeEvent, useId, useState } from 'react';
 import { type ImportChoice, MAX_IMPORT_FILE_CHARS, type ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
+import { useConfig } from '../../config-edit';
+import { formatDateTime } from '../../format';
 import { Callout, ErrorBox, RichText } from '../../components/common';
 import { href } from '../../router';
 import { announce, markConfigSaved, toast } from '../../store';
@@ -82,6 +84,9 @@ export function ImportSettings() {
   const [applied, setApplied] = useState<Report | null>(null);
   const [choices, setChoices] = useState<Record<string, ImportChoice>>({});
   const [undone, setUndone] = useState<string | null>(null);
+  // An import applied earlier (another visit, another window) can still be undone from here.
+  const { data: configData } = useConfig();
+  const lastImport = configData?.lastImport;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
   const key = `${upsmon}\u0000${upssched}`;
@@ -239,6 +244,29 @@ export function ImportSettings() {
             The configuration was updated as planned below, and monitoring restarts with it.
             {applied.undoAvailable &&
               ' Undo puts the previous configuration file back exactly as it was, and removes the passwords this import added.'}
+          </p>
+        </Callout>
+      )}
+      {!applied && !undone && lastImport && (
+        <Callout
+          tone="info"
+          title="The last import can be undone"
+          testId="import-last"
+          action={
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => void undo()}
+              disabled={busy}
+              data-testid="import-undo"
+            >
+              Undo import
+            </button>
+          }
+        >
+          <p>
+            Applied at {formatDateTime(lastImport.at)}: {lastImport.summary}. Undo puts the
+            configuration file back exactly as it was before it.
           </p>
         </Callout>
       )}
