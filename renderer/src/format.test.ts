@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dashboardSummary,
   describeServer,
   displayCommand,
   formatAge,
@@ -122,5 +123,26 @@ describe('routes', () => {
     ]) {
       expect(routePath(parseRoute(`#${path}`))).toBe(path);
     }
+  });
+});
+
+describe('dashboardSummary', () => {
+  const ups = (level: string, critical = false, connection = 'connected') => ({
+    level,
+    connection,
+    stale: false,
+    critical,
+  });
+  it('counts the critical states first: shutting down, then critical, then the rest', () => {
+    expect(
+      dashboardSummary([
+        ups('shutting-down', true),
+        ups('low-battery', true),
+        ups('on-battery'),
+        ups('online'),
+      ]),
+    ).toBe('4 UPSes · 1 shutting down · 1 critical · 1 online · 1 on battery');
+    expect(dashboardSummary([ups('online')])).toBe('1 UPS · 1 online');
+    expect(dashboardSummary([ups('comm-lost', false, 'lost')])).toBe('1 UPS · 1 needs attention');
   });
 });

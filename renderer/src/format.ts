@@ -157,3 +157,28 @@ export function slugify(label: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40);
 }
+
+/** The dashboard's summary line: "2 UPSes · 1 shutting down · 1 online"; critical states first. */
+export function dashboardSummary(
+  ups: { level: string; connection: string; stale: boolean; critical: boolean }[],
+): string {
+  const total = ups.length;
+  const online = ups.filter(
+    (u) => u.level === 'online' && !u.stale && u.connection === 'connected',
+  ).length;
+  const shuttingDown = ups.filter((u) => u.level === 'shutting-down').length;
+  const critical = ups.filter((u) => u.critical && u.level !== 'shutting-down').length;
+  const onBattery = ups.filter(
+    (u) => (u.level === 'on-battery' || u.level === 'low-battery') && !u.critical,
+  ).length;
+  const problems = ups.filter(
+    (u) => u.connection !== 'connected' && u.connection !== 'logged-out',
+  ).length;
+  const parts = [`${total} ${total === 1 ? 'UPS' : 'UPSes'}`];
+  if (shuttingDown) parts.push(`${shuttingDown} shutting down`);
+  if (critical) parts.push(`${critical} critical`);
+  if (online) parts.push(`${online} online`);
+  if (onBattery) parts.push(`${onBattery} on battery`);
+  if (problems) parts.push(`${problems} need${problems === 1 ? 's' : ''} attention`);
+  return parts.join(' · ');
+}

@@ -1,5 +1,6 @@
 import { EmptyState, ErrorBox, Spinner } from '../components/common';
 import { FindMasters } from '../components/FindMasters';
+import { dashboardSummary } from '../format';
 import { UpsCard } from '../components/UpsCard';
 import { href } from '../router';
 import { useApp } from '../store';
@@ -16,7 +17,7 @@ export function Dashboard() {
         </h1>
         {snapshot && snapshot.ups.length > 0 && (
           <p className="page-sub" data-testid="summary-line">
-            {summaryLine(snapshot.ups)}
+            {dashboardSummary(snapshot.ups)}
           </p>
         )}
       </div>
@@ -74,28 +75,4 @@ export function Dashboard() {
       )}
     </>
   );
-}
-
-function summaryLine(
-  ups: { level: string; connection: string; stale: boolean; critical: boolean }[],
-): string {
-  const total = ups.length;
-  const online = ups.filter(
-    (u) => u.level === 'online' && !u.stale && u.connection === 'connected',
-  ).length;
-  const shuttingDown = ups.filter((u) => u.level === 'shutting-down').length;
-  const critical = ups.filter((u) => u.critical && u.level !== 'shutting-down').length;
-  const onBattery = ups.filter(
-    (u) => (u.level === 'on-battery' || u.level === 'low-battery') && !u.critical,
-  ).length;
-  const problems = ups.filter(
-    (u) => u.connection !== 'connected' && u.connection !== 'logged-out',
-  ).length;
-  const parts = [`${total} ${total === 1 ? 'UPS' : 'UPSes'}`];
-  if (shuttingDown) parts.push(`${shuttingDown} shutting down`);
-  if (critical) parts.push(`${critical} critical`);
-  if (online) parts.push(`${online} online`);
-  if (onBattery) parts.push(`${onBattery} on battery`);
-  if (problems) parts.push(`${problems} need${problems === 1 ? 's' : ''} attention`);
-  return parts.join(' · ');
 }
