@@ -5,7 +5,7 @@
  * reports it, and the scheduled self-tests. The core decides; the form only keeps bad values and
  * unconfirmed dangerous commands from leaving.
  */
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { UpsSnapshot } from '../../../../shared/snapshot';
 import {
   type ActionOutcome,
@@ -57,6 +57,7 @@ export function ControlsTab({ ups }: { ups: UpsSnapshot }) {
   });
   const [credential, setCredential] = useState<CredentialForm>(EMPTY_CREDENTIAL);
   const [results, setResults] = useState<Record<string, Result>>({});
+  const storedSeen = useRef<string | null | undefined>(undefined);
 
   useEffect(() => {
     let cancelled = false;
@@ -65,8 +66,12 @@ export function ControlsTab({ ups }: { ups: UpsSnapshot }) {
       .then((controls) => {
         if (cancelled) return;
         setLoaded({ key, controls, error: null });
-        // A remembered credential is the default; typing one in is the other choice.
-        setCredential((c) => ({ ...c, useStored: controls.storedCredentialUser !== null }));
+        // A newly remembered (or forgotten) credential becomes the default; a re-read after a
+        // command keeps the user's choice.
+        if (storedSeen.current !== controls.storedCredentialUser) {
+          storedSeen.current = controls.storedCredentialUser;
+          setCredential((c) => ({ ...c, useStored: controls.storedCredentialUser !== null }));
+        }
       })
       .catch((e: unknown) => !cancelled && setLoaded({ key, controls: null, error: errorText(e) }));
     return () => {
