@@ -63,6 +63,8 @@ const { BackgroundServiceSettings } = await import('./BackgroundServiceSettings'
 const { App } = await import('../../App');
 
 const quiet = { log: () => undefined };
+/** findBy… waits: the core answers over real sockets and child processes. */
+const WAIT = { timeout: 5_000 };
 const cleanups: Array<() => unknown> = [];
 
 afterEach(async () => {
@@ -113,7 +115,7 @@ describe('Background service settings', () => {
       }),
     });
     render(<BackgroundServiceSettings />);
-    const state = await screen.findByTestId('service-state');
+    const state = await screen.findByTestId('service-state', {}, WAIT);
     expect(state.textContent).toContain('No background service runs on this machine');
     expect(screen.getByTestId('service-runs').textContent).toBe('No');
     expect(screen.getByTestId('service-attached').textContent).toBe('No');
@@ -129,7 +131,7 @@ describe('Background service settings', () => {
       installer: createServiceInstaller({ platform: 'linux', cli: null, env: { PATH: '' } }),
     });
     render(<BackgroundServiceSettings />);
-    expect((await screen.findByTestId('service-install-blocked')).textContent).toMatch(
+    expect((await screen.findByTestId('service-install-blocked', {}, WAIT)).textContent).toMatch(
       /nut-sentinel-agent package/,
     );
   });
@@ -141,10 +143,10 @@ describe('Background service settings', () => {
       installer: createServiceInstaller({ platform: 'linux', cli: agent, env: { PATH: bin } }),
     });
     render(<BackgroundServiceSettings />);
-    const button = await screen.findByTestId<HTMLButtonElement>('service-install');
+    const button = await screen.findByTestId<HTMLButtonElement>('service-install', {}, WAIT);
     expect(button.textContent).toBe('Install the background service');
     fireEvent.click(button);
-    const failed = await screen.findByTestId('service-install-failed');
+    const failed = await screen.findByTestId('service-install-failed', {}, WAIT);
     expect(failed.textContent).toContain(
       'Administrator rights were not granted (the password dialog was cancelled).',
     );
@@ -177,9 +179,10 @@ describe('Background service settings', () => {
       installer: createServiceInstaller({ platform: 'linux', cli: agent, env: { PATH: '' } }),
     });
     expect(core.mode).toBe('attached');
-    render(<App />);
     window.location.hash = '#/settings/service';
-    const state = await screen.findByTestId('service-state');
+    render(<App />);
+    // Settings loads lazily (a slow first import on a busy machine).
+    const state = await screen.findByTestId('service-state', {}, { timeout: 15_000 });
     expect(state.textContent).toContain(
       'Protected by the background service — works without login',
     );
