@@ -132,6 +132,16 @@ describe('app core against a real upsd', () => {
     await expect(core!.handlers['config:undo-import'](undefined)).rejects.toThrow(
       /no import to undo/,
     );
+
+    // A save after an import ends what undo can do.
+    await core!.handlers['config:import-upsmon']({ upsmonConf: second, apply: true });
+    expect((await core!.handlers['config:get'](undefined)).lastImport).toBeDefined();
+    const { config } = await core!.handlers['config:get'](undefined);
+    await core!.handlers['config:save']({ config: { ...config, startAtLogin: true } });
+    expect((await core!.handlers['config:get'](undefined)).lastImport).toBeUndefined();
+    await expect(core!.handlers['config:undo-import'](undefined)).rejects.toThrow(
+      /or the configuration was saved since/,
+    );
   });
 
   it('test-connection walks the steps and explains an unknown UPS with the names the server has', async () => {

@@ -323,6 +323,8 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
 
   const persist = async (next: Config): Promise<void> => {
     await saveConfig(deps.configPath, next, { secretValues: [...knownSecrets] });
+    // A later save is not undone by an import undo: the import can no longer be undone alone.
+    lastImport = null;
     await adopt(next);
   };
 
@@ -683,7 +685,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
         throw new ApiRequestError({
           code: 'NOTHING-TO-UNDO',
           message:
-            'There is no import to undo: none was applied since NUT Sentinel started, or it was undone already.',
+            'There is no import to undo: none was applied since NUT Sentinel started, it was undone already, or the configuration was saved since.',
           fix: 'Undo is offered right after an import, until NUT Sentinel restarts; change the settings by hand otherwise.',
         });
       await undoImport(record, deps.secrets);
