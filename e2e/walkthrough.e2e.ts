@@ -246,3 +246,19 @@ test('browser mode: a banner and a Web Notification when the address the master 
     await rig.stop();
   }
 });
+
+test('server identity: the Proxmox preset alone is not called "Proxmox VE"; the stock upsd says NUT 2.8.0', async ({
+  page,
+  rig,
+  app,
+}) => {
+  await configure(app, rig.host, rig.port);
+  const { config } = await app.api('config:get', undefined);
+  const masters = config.masters.map((m) => ({ ...m, preset: 'proxmox' as const, label: 'pve' }));
+  expect(await app.api('config:save', { config: { ...config, masters } })).toEqual({ ok: true });
+  await page.goto(app.url);
+  const card = page.getByTestId('ups-card').first();
+  await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
+  await expect(card.getByTestId('server-identity')).toHaveText('NUT 2.8.0');
+  await expect(card).not.toContainText('Proxmox VE');
+});
