@@ -189,6 +189,49 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(result.stderr).toMatch(/port/);
   });
 
+  it('what-if (the built bundle): a monitor-only UPS with nothing measured is "cannot tell", exit 4; an unknown UPS is a usage error', async () => {
+    const whatIfDir = await mkdtemp(path.join(dir, 'what-if-'));
+    const configPath = path.join(whatIfDir, 'config.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        masters: [
+          {
+            id: 'lab',
+            label: 'Lab',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: [{ name: 'apc', role: 'monitor-only' }],
+          },
+        ],
+        notifications: { desktop: false },
+      }),
+    );
+    const common = ['--config', configPath, '--control-socket', path.join(whatIfDir, 'none.sock')];
+    const run = await nutSentinel(['what-if', 'lab/apc', ...common, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(4);
+    const result = JSON.parse(run.stdout) as {
+      verdict: string;
+      emptyAt: number | null;
+      missing: { what: string }[];
+    };
+    expect(result.verdict).toBe('unknown');
+    expect(result.emptyAt).toBe(Number(PROXMOX_APC_UPS.vars!['battery.runtime']));
+    expect(result.missing.map((m) => m.what)).toEqual([
+      "the other secondaries' logout times",
+      "the master's own shutdown duration",
+    ]);
+    // Every UPS (here one) as an array; the text form names what to run.
+    const all = await nutSentinel(['what-if', ...common]);
+    expect(all.code).toBe(4);
+    expect(all.stdout).toContain('What if the power failed now — lab/apc');
+    expect(all.stdout).toContain('missing: the other secondaries');
+    const unknown = await nutSentinel(['what-if', 'lab/nope', ...common]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No monitored UPS lab/nope');
+  });
+
   it('list prints the UPSes with descriptions (upsc -l plus UPSDESC)', async () => {
     const ours = await nutSentinel(['list', `127.0.0.1:${rig.port}`]);
     expect(ours.code).toBe(0);
