@@ -89,6 +89,7 @@ export class OutageService {
   >();
   private readonly healthAt = new Map<string, number>();
   private readonly healthInputs = new Map<string, string>();
+  private readonly healthConfig = new Map<string, Config>();
   private timer: TimerHandle | null = null;
   private running = false;
   private readonly options: OutageTrackerOptions;
@@ -266,7 +267,11 @@ export class OutageService {
       vars.get('ups.test.result'),
       /\bRB\b/i.test(reading.status ?? ''),
     ].join('|');
-    const changed = this.healthInputs.get(reading.monitorId) !== inputs;
+    // A saved config (e.g. the battery's replacement date) counts at once as well.
+    const changed =
+      this.healthInputs.get(reading.monitorId) !== inputs ||
+      this.healthConfig.get(reading.monitorId) !== this.deps.config();
+    this.healthConfig.set(reading.monitorId, this.deps.config());
     this.healthInputs.set(reading.monitorId, inputs);
     this.checkHealth(reading.monitorId, changed);
   }

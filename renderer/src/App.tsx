@@ -10,6 +10,7 @@ import {
 import { Callout, RichText, Spinner } from './components/common';
 import { formatCountdown } from './format';
 import {
+  BatteryIcon,
   BellIcon,
   BellOffIcon,
   CheckIcon,
@@ -30,6 +31,9 @@ import { EventsView } from './views/EventsView';
 
 // Charts (uPlot) and the settings forms load on first use: the dashboard stays light.
 const UpsDetail = lazy(() => import('./views/UpsDetail').then((m) => ({ default: m.UpsDetail })));
+const OutagesView = lazy(() =>
+  import('./views/OutagesView').then((m) => ({ default: m.OutagesView })),
+);
 const Settings = lazy(() =>
   import('./views/settings/Settings').then((m) => ({ default: m.Settings })),
 );
@@ -68,6 +72,13 @@ const NAV: {
     match: ['clients'],
   },
   { name: 'events', label: 'Events', to: { name: 'events' }, Icon: EventsIcon, match: ['events'] },
+  {
+    name: 'outages',
+    label: 'Outages',
+    to: { name: 'outages' },
+    Icon: BatteryIcon,
+    match: ['outages'],
+  },
   {
     name: 'settings',
     label: 'Settings',
@@ -153,6 +164,8 @@ function Page({ route }: { route: Route }) {
       return <ClientsView />;
     case 'events':
       return <EventsView />;
+    case 'outages':
+      return <OutagesView />;
     case 'settings':
       return <Settings section={route.section} />;
     case 'master-edit':

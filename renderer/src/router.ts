@@ -3,8 +3,8 @@
  * `app:navigate` (e.g. `/ups/nas/ups`), so they are plain paths:
  *
  *   /                              dashboard
- *   /ups/<masterId>/<upsName>[/<tab>]   tab: history | variables | clients | events | controls | what-if | fsd-test
- *   /clients   /events
+ *   /ups/<masterId>/<upsName>[/<tab>]   tab: history | variables | clients | events | outages | battery | controls | what-if | fsd-test
+ *   /clients   /events   /outages
  *   /settings[/<section>]          section: masters | hooks | shutdown | notifications | import | general
  *   /settings/masters/new?preset=synology|proxmox|generic[&host=…&port=…&ups=…&label=…]  (prefilled by Find masters)
  *   /settings/masters/<masterId>
@@ -16,6 +16,8 @@ export const UPS_TABS = [
   'variables',
   'clients',
   'events',
+  'outages',
+  'battery',
   'controls',
   'what-if',
   'fsd-test',
@@ -46,6 +48,7 @@ export type Route =
   | { name: 'ups'; monitorId: string; tab: UpsTab }
   | { name: 'clients' }
   | { name: 'events' }
+  | { name: 'outages' }
   | { name: 'settings'; section: SettingsSection }
   | { name: 'master-edit'; masterId: string | null; preset: PresetName; prefill?: MasterPrefill }
   | { name: 'not-found'; path: string };
@@ -79,6 +82,7 @@ export function parseRoute(hash: string): Route {
   }
   if (head === 'clients' && rest.length === 0) return { name: 'clients' };
   if (head === 'events' && rest.length === 0) return { name: 'events' };
+  if (head === 'outages' && rest.length === 0) return { name: 'outages' };
   if (head === 'settings') {
     const [section, id] = rest;
     if (section === undefined) return { name: 'settings', section: 'masters' };
@@ -118,6 +122,8 @@ export function routePath(route: Route): string {
       return '/clients';
     case 'events':
       return '/events';
+    case 'outages':
+      return '/outages';
     case 'settings':
       return `/settings/${route.section}`;
     case 'master-edit':

@@ -4,6 +4,7 @@
  * Stale readings are greyed and labelled "last known … ago": never frozen numbers that look live.
  */
 import { DRY_RUN_BADGE, type UpsSnapshot, dryRunApplies } from '../../../shared/snapshot';
+import { REASON_WORD } from '../battery-words';
 import {
   CONNECTION_LABEL,
   ROLE_LABEL,
@@ -149,6 +150,20 @@ export function UpsCard({
           >
             {DRY_RUN_BADGE}
           </span>
+        </div>
+      )}
+
+      {ups.batteryReminder && (
+        <div>
+          <a
+            className="badge badge-battery-replace"
+            data-testid="card-battery-reminder"
+            href={upsHref(ups.monitorId, 'battery')}
+            title={ups.batteryReminder.text}
+          >
+            Replace the battery ({ups.batteryReminder.reasons.map((r) => REASON_WORD[r]).join(', ')}
+            )
+          </a>
         </div>
       )}
 

@@ -12,6 +12,8 @@ import { UpsCard } from '../components/UpsCard';
 import { FsdTest } from './FsdTest';
 import { ControlsTab } from './ups-detail/ControlsTab';
 import { WhatIfPanel } from './ups-detail/WhatIfPanel';
+import { BatteryHealthPanel } from './ups-detail/BatteryHealthPanel';
+import { OutagesPanel } from './OutagesView';
 import { useConfig } from '../config-edit';
 import { formatAge, formatDateTime } from '../format';
 import {
@@ -32,6 +34,8 @@ const TABS: { id: UpsTab; label: string }[] = [
   { id: 'variables', label: 'Variables' },
   { id: 'clients', label: 'Clients' },
   { id: 'events', label: 'Events' },
+  { id: 'outages', label: 'Outages' },
+  { id: 'battery', label: 'Battery' },
   { id: 'controls', label: 'Commands' },
   { id: 'what-if', label: 'What if' },
   { id: 'fsd-test', label: 'FSD test' },
@@ -96,6 +100,8 @@ export function UpsDetail({ monitorId, tab }: { monitorId: string; tab: UpsTab }
         {tab === 'events' && (
           <EventLog fixedMonitorId={ups.monitorId} title={`Events of ${ups.upsName}`} />
         )}
+        {tab === 'outages' && <OutagesPanel monitorId={ups.monitorId} />}
+        {tab === 'battery' && <BatteryHealthPanel ups={ups} />}
         {tab === 'controls' && <ControlsTab ups={ups} />}
         {tab === 'what-if' && <WhatIfPanel ups={ups} />}
         {tab === 'fsd-test' && <FsdTest ups={ups} />}
