@@ -91,7 +91,7 @@ test('preset hints show `backticks` as code', async ({ page, app }) => {
   await expect(hints).not.toContainText('`');
 });
 
-test('a narrow window (800 × 600): the header takes at most a third of the height, the status pill wraps inside it', async ({
+test('a narrow window (800 × 600): the header takes at most a third of the height, the status pill and card footer wrap inside', async ({
   page,
   rig,
   app,
@@ -105,6 +105,14 @@ test('a narrow window (800 × 600): the header takes at most a third of the heig
   expect(header.height).toBeLessThanOrEqual(600 / 3);
   const pill = (await page.getByTestId('tray-state').boundingBox())!;
   expect(pill.x + pill.width).toBeLessThanOrEqual(header.x + header.width);
+  // The card footer's items wrap inside the card, none runs past its edge.
+  const card = (await page.getByTestId('ups-card').first().boundingBox())!;
+  const footItems = page.locator('[data-testid="ups-card"] .ups-card-foot > *');
+  expect(await footItems.count()).toBeGreaterThan(1);
+  for (const box of await footItems.evaluateAll((els) =>
+    els.map((el) => el.getBoundingClientRect().toJSON() as DOMRect),
+  ))
+    expect(box.right).toBeLessThanOrEqual(card.x + card.width);
   await screenshot(page, 'narrow-header-800x600');
 });
 
