@@ -270,3 +270,27 @@ test('server identity: the Proxmox preset alone is not called "Proxmox VE"; the 
   await expect(card.getByTestId('server-identity')).toHaveText('NUT 2.8.0');
   await expect(card).not.toContainText('Proxmox VE');
 });
+
+test('"Recently shown" lists the newest notification first', async ({ page, rig, app }) => {
+  await configure(app, rig.host, rig.port, { notifications: { desktop: true } });
+  await page.goto(app.url);
+  await rig.setStatus(UPS, 'OB DISCHRG');
+  await eventually(
+    () => app.api('notifications:recent', undefined),
+    (list) => list.some((n) => n.key.startsWith('ONBATT')),
+  );
+  await rig.setStatus(UPS, 'OL');
+  await eventually(
+    () => app.api('notifications:recent', undefined),
+    (list) => list.some((n) => n.key.startsWith('ONLINE')),
+  );
+  await page.goto(`${app.url.split('#')[0]}#/settings/notifications`);
+  const items = page.getByTestId('recent-notifications').locator('li');
+  await expect(items.first()).toBeVisible();
+  const times = await items
+    .locator('time')
+    .evaluateAll((els) => els.map((el) => Date.parse(el.getAttribute('datetime') ?? '')));
+  expect(times.length).toBeGreaterThanOrEqual(2);
+  expect([...times].sort((a, b) => b - a)).toEqual(times);
+  await expect(items.first()).toContainText(/line power/i);
+});
