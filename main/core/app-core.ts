@@ -815,7 +815,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       const step = async (name: string, work: () => Promise<unknown>): Promise<void> => {
         const left = deadline.left();
         if (left === undefined) await work();
-        else if (!(await settlesWithin(work(), left))) late.push(name);
+        else if (!(await settlesWithin(work(), left, options.signal))) late.push(name);
       };
       await step('the FSD test', () => fsdTest.stop());
       await step('UPS commands', () => upsCommands.stop());
@@ -823,7 +823,12 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
       let dropped: string[] = [];
       await step('the masters', async () => {
         dropped = await service.stop(
-          left === undefined ? {} : { deadlineMs: Math.max(0, left - STOP_MARGIN_MS) },
+          left === undefined
+            ? {}
+            : {
+                deadlineMs: Math.max(0, left - STOP_MARGIN_MS),
+                ...(options.signal ? { signal: options.signal } : {}),
+              },
         );
       });
       outages.service.stop();

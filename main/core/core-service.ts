@@ -9,6 +9,8 @@ import type { AppSnapshot } from '../../shared/snapshot';
 export interface CoreStopOptions {
   /** How long stopping may wait on the network (LOGOUT replies, alert deliveries), in ms. */
   deadlineMs?: number;
+  /** With `deadlineMs`: aborted, the deadline is now (the session is ending meanwhile). */
+  signal?: AbortSignal;
 }
 
 export interface CoreService {

@@ -33,6 +33,8 @@ export interface Teardown {
   hurry(): void;
   readonly started: boolean;
   readonly urgent: boolean;
+  /** Resolves when hurry() is called (steps under way can shorten their own waits). */
+  readonly hurried: Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -92,6 +94,7 @@ export function createTeardown(steps: readonly TeardownStep[], logger: Logger): 
     get urgent() {
       return urgent;
     },
+    hurried: hurriedSignal,
     hurry() {
       if (urgent) return;
       urgent = true;

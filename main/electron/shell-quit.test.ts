@@ -44,71 +44,97 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+async function startOnMuteMaster(): Promise<ShellHandle> {
+  await mkdir(userData, { recursive: true });
+  await writeFile(
+    path.join(userData, 'config.json'),
+    JSON.stringify({
+      masters: [
+        {
+          id: 'mute',
+          label: 'Mute master',
+          host: master.host,
+          port: master.port,
+          ups: [
+            {
+              name: MUTE_MASTER_UPS,
+              username: 'monuser',
+              password: { source: 'env', name: PASSWORD_ENV },
+            },
+          ],
+        },
+      ],
+      timing: { requestTimeoutSeconds: 120 },
+      shutdown: { dryRun: true },
+    }),
+  );
+  const shell = startShell({
+    createCore: createAppCore,
+    mainDir: path.join(tmp, 'app', 'out', 'main'),
+    platform: 'linux',
+    env: {},
+    argv: ['electron', '.', '--hidden'],
+    logToConsole: false,
+    // No background service here: the app runs its own core.
+    controlEndpoint: path.join(tmp, 'no-service', 'control.sock'),
+    serviceAgent: null,
+  });
+  electronMock.setReady();
+  handle = shell;
+  await shell.started;
+  expect(shell.phase).toBe('running');
+  await waitFor(() => master.received.some((line) => line.startsWith('LOGIN ')), {
+    timeoutMs: 10_000,
+    description: 'the LOGIN on the mute master',
+  });
+
+  return shell;
+}
+
+/** The history file can be opened again (the core closed it) and records the dropped session. */
+function expectHistoryClosedWithDrop(): void {
+  const history = HistoryStore.open(path.join(userData, 'history.sqlite3'), {
+    retentionDays: 30,
+    maxEvents: 1000,
+  });
+  try {
+    const messages = history.queryEvents({ limit: 50 }).map((e) => e.message);
+    expect(messages).toContainEqual(expect.stringMatching(/did not answer LOGOUT within/));
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^Monitoring stopped.* did not answer LOGOUT in time\.$/),
+    );
+  } finally {
+    history.close();
+  }
+}
+
 describe('quit with a master that never answers LOGOUT', () => {
   it('the stop-core step finishes within the deadline and the history is closed', async () => {
-    await mkdir(userData, { recursive: true });
-    await writeFile(
-      path.join(userData, 'config.json'),
-      JSON.stringify({
-        masters: [
-          {
-            id: 'mute',
-            label: 'Mute master',
-            host: master.host,
-            port: master.port,
-            ups: [
-              {
-                name: MUTE_MASTER_UPS,
-                username: 'monuser',
-                password: { source: 'env', name: PASSWORD_ENV },
-              },
-            ],
-          },
-        ],
-        timing: { requestTimeoutSeconds: 120 },
-        shutdown: { dryRun: true },
-      }),
-    );
-    handle = startShell({
-      createCore: createAppCore,
-      mainDir: path.join(tmp, 'app', 'out', 'main'),
-      platform: 'linux',
-      env: {},
-      argv: ['electron', '.', '--hidden'],
-      logToConsole: false,
-      // No background service here: the app runs its own core.
-      controlEndpoint: path.join(tmp, 'no-service', 'control.sock'),
-      serviceAgent: null,
-    });
-    electronMock.setReady();
-    await handle.started;
-    expect(handle.phase).toBe('running');
-    await waitFor(() => master.received.some((line) => line.startsWith('LOGIN ')), {
-      timeoutMs: 10_000,
-      description: 'the LOGIN on the mute master',
-    });
-
+    const shell = await startOnMuteMaster();
     electronMock.trays[0]!.contextMenu!.click('quit');
-    const reports = await handle.teardown.run();
+    const reports = await shell.teardown.run();
     const stopCore = reports.find((r) => r.name === 'stop-core')!;
     // Finished by the core's own deadline, not abandoned by the step's 15 s budget.
     expect(stopCore.outcome).toBe('ok');
     expect(stopCore.ms).toBeLessThan(CORE_STOP_DEADLINE_MS + 2_000);
     expect(master.received).toContain('LOGOUT');
-    expect(handle.phase).toBe('stopped');
+    expect(shell.phase).toBe('stopped');
 
-    const history = HistoryStore.open(path.join(userData, 'history.sqlite3'), {
-      retentionDays: 30,
-      maxEvents: 1000,
-    });
-    try {
-      const messages = history.queryEvents({ limit: 50 }).map((e) => e.message);
-      expect(messages).toContainEqual(expect.stringMatching(/did not answer LOGOUT within/));
-      expect(messages).toContainEqual(
-        expect.stringMatching(/^Monitoring stopped; closed the connections without LOGOUT/),
-      );
-    } finally {
-      history.close();
-    }
+    expectHistoryClosedWithDrop();
+  }, 30_000);
+
+  it('the session ending during a normal quit cuts the wait to the urgent deadline', async () => {
+    const shell = await startOnMuteMaster();
+    electronMock.trays[0]!.contextMenu!.click('quit');
+    const running = shell.teardown.run();
+    await waitFor(() => master.received.includes('LOGOUT'), { timeoutMs: 5_000 });
+    const hurriedAt = performance.now();
+    shell.teardown.hurry();
+    const reports = await running;
+    const stopCore = reports.find((r) => r.name === 'stop-core')!;
+    // Not abandoned by the step's 3 s urgent budget: the core gave up first and closed the history.
+    expect(stopCore.outcome).toBe('ok');
+    expect(performance.now() - hurriedAt).toBeLessThan(CORE_STOP_DEADLINE_MS);
+    expectHistoryClosedWithDrop();
   }, 30_000);
 });

@@ -175,10 +175,19 @@ export function startShell(options: ShellOptions): ShellHandle {
       // time for the history to be closed, rather than the step being abandoned half way.
       {
         name: 'stop-core',
-        run: () =>
-          core?.stop({
-            deadlineMs: teardown.urgent ? URGENT_CORE_STOP_DEADLINE_MS : CORE_STOP_DEADLINE_MS,
-          }),
+        run: () => {
+          // The session ending while a normal quit waits: the urgent deadline from then on.
+          const hurried = new AbortController();
+          const cut = teardown.hurried.then(() =>
+            setTimeout(() => hurried.abort(), URGENT_CORE_STOP_DEADLINE_MS).unref(),
+          );
+          return core
+            ?.stop({
+              deadlineMs: teardown.urgent ? URGENT_CORE_STOP_DEADLINE_MS : CORE_STOP_DEADLINE_MS,
+              signal: hurried.signal,
+            })
+            .finally(() => void cut.then(clearTimeout));
+        },
         timeoutMs: 15_000,
         urgentTimeoutMs: 3_000,
       },

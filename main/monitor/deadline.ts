@@ -1,10 +1,21 @@
 /** Waiting for work with a wall-clock limit (quitting: a master that never answers must not hold it up). */
 
-/** True when `work` settled (either way) within `ms`; false when the limit came first. */
-export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * True when `work` settled (either way) within `ms` and before `signal` aborted; false when the
+ * limit or the abort came first. `ms` may be Infinity (only the signal ends the wait).
+ */
+export async function settlesWithin(
+  work: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (signal?.aborted) return false;
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    onAbort = () => resolve(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
     return await Promise.race([
@@ -16,6 +27,7 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
     ]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -115,7 +115,7 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
    * not answered by then are dropped without LOGOUT); upssched timers are cancelled; queued hooks
    * dropped. Resolves with the names of the UPSes dropped without LOGOUT.
    */
-  async stop(options: { deadlineMs?: number } = {}): Promise<string[]> {
+  async stop(options: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<string[]> {
     this.running = false;
     if (this.sampleTimer) this.deps.clock.clearTimeout(this.sampleTimer);
     this.sampleTimer = null;

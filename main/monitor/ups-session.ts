@@ -254,10 +254,11 @@ export class UpsSession extends EventEmitter {
 
   /**
    * Clean exit: LOGOUT and close; no reconnect. With `deadlineMs`, a master that has not answered
-   * the LOGOUT by then is dropped without it (the socket closes, upsd forgets the LOGIN).
+   * the LOGOUT by then (or when `signal` aborts) is dropped without it (the socket closes, upsd
+   * forgets the LOGIN).
    * Resolves false when it was dropped.
    */
-  async stop(options: { deadlineMs?: number } = {}): Promise<boolean> {
+  async stop(options: { deadlineMs?: number; signal?: AbortSignal } = {}): Promise<boolean> {
     this.running = false;
     for (const key of Object.keys(this.timers) as (keyof typeof this.timers)[])
       this.clearTimer(key);
@@ -269,15 +270,16 @@ export class UpsSession extends EventEmitter {
     let answered = true;
     if (client) {
       const closing = client.close();
+      const since = performance.now();
       if (options.deadlineMs === undefined) await closing;
-      else if (!(await settlesWithin(closing, options.deadlineMs))) {
+      else if (!(await settlesWithin(closing, options.deadlineMs, options.signal))) {
         answered = false;
         client.abort();
         this.deps.sink.system(
           this,
           'LOGOUT_DROPPED',
           'warning',
-          `${this.systemName} did not answer LOGOUT within ${Math.round(options.deadlineMs)} ms: closed the connection without it`,
+          `${this.systemName} did not answer LOGOUT within ${Math.round(performance.now() - since)} ms: closed the connection without it`,
         );
       }
       this.feed({ type: 'disconnected', intentional: true, message: 'monitoring stopped' });
