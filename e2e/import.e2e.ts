@@ -115,6 +115,8 @@ test('import over existing timers: the preview shows the replacement, apply matc
   await expect(page.getByTestId('import-undo')).toBeVisible();
   // Undo is still offered on a later visit to the page.
   await page.goto(app.url);
+  // The page has taken its token (and monitoring runs with the imported config) before moving on.
+  await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
   await page.goto(`${app.url.split('#')[0]}#/settings/import`);
   await expect(page.getByTestId('import-last')).toContainText(
     '1 upssched rule added, 1 upssched rule replaced, 1 current upssched rule kept, 3 hook settings changed',
