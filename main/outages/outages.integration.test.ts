@@ -50,24 +50,28 @@ function config(port: number, ups: Record<string, unknown> = {}): ConfigInput {
 }
 
 /**
- * One scripted outage: on battery, the charge falls `perStep` % every `stepMs` at `load` % of a
- * 600 W UPS (runtime falling with it), then back on line.
+ * One scripted outage: on battery for `seconds`, the charge falls `perSecond` % each second of
+ * wall-clock time at `load` % (runtime falling with it), then back on line. The charge follows the
+ * clock, not the steps, so a slow machine changes the number of readings, never the rate.
  */
 async function outage(
   rig: Rig,
-  options: { steps: number; perStep: number; stepMs?: number; load?: number; from?: number },
+  options: { seconds: number; perSecond: number; load?: number; from?: number },
 ): Promise<void> {
-  const { steps, perStep, stepMs = 400, load = 40, from = 100 } = options;
+  const { seconds, perSecond, load = 40, from = 100 } = options;
   await rig.setVar(UPS, 'ups.load', String(load));
   await rig.setVar(UPS, 'battery.charge', String(from));
   await rig.setVar(UPS, 'battery.runtime', '1800');
   await sleep(1200);
   await rig.setStatus(UPS, 'OB DISCHRG');
-  for (let i = 1; i <= steps; i++) {
-    await sleep(stepMs);
-    const charge = from - i * perStep;
+  const start = Date.now();
+  for (;;) {
+    await sleep(200);
+    const elapsed = Math.min(seconds, (Date.now() - start) / 1000);
+    const charge = Math.round(from - perSecond * elapsed);
     await rig.setVar(UPS, 'battery.charge', String(charge));
     await rig.setVar(UPS, 'battery.runtime', String(Math.round(18 * charge)));
+    if (elapsed >= seconds) break;
   }
   // The last charge is read (full poll, 1 s) before the power is back.
   await sleep(1300);
@@ -249,9 +253,9 @@ describe('outage records and battery health against a real upsd', () => {
 
   it('detects a capacity drift across outages with a weakened battery, and reminds once', async () => {
     await startCore(config(rig.port, { batteryReplacedOn: REPLACED_ON }));
-    // Two outages of the healthy battery: 1 % per 250 ms at 40 % load.
-    await outage(rig, { steps: 16, perStep: 1 });
-    await outage(rig, { steps: 16, perStep: 1 });
+    // Two outages of the healthy battery: 2.5 % per second at 40 % load.
+    await outage(rig, { seconds: 6, perSecond: 2.5 });
+    await outage(rig, { seconds: 6, perSecond: 2.5 });
     await closedRecords(2);
     let health = await api<{
       capacity: {
@@ -268,8 +272,8 @@ describe('outage records and battery health against a real upsd', () => {
     expect(health.reasons).toEqual([]);
 
     // The weakened battery: twice as fast at the same load, twice.
-    await outage(rig, { steps: 12, perStep: 2 });
-    await outage(rig, { steps: 12, perStep: 2 });
+    await outage(rig, { seconds: 6, perSecond: 5 });
+    await outage(rig, { seconds: 6, perSecond: 5 });
     await closedRecords(4);
     await waitFor(() => core!.snapshot().ups[0]!.batteryReminder !== null, { timeoutMs: 5_000 });
     health = await api('battery:get-health', { monitorId: MONITOR });
@@ -290,7 +294,7 @@ describe('outage records and battery health against a real upsd', () => {
     expect(reminders[0]!.severity).toBe('warning');
 
     // Another outage of the weak battery: the same reason, no second reminder.
-    await outage(rig, { steps: 12, perStep: 2 });
+    await outage(rig, { seconds: 6, perSecond: 5 });
     await closedRecords(5);
     await sleep(500);
     expect(events.filter((e) => e.type === BATTERY_REPLACE_EVENT)).toHaveLength(1);
