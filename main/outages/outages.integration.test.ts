@@ -221,6 +221,38 @@ describe('outage records and battery health against a real upsd', () => {
     }
   }, 60_000);
 
+  it('an outage in progress survives a restart of the core and ends once, by power back', async () => {
+    const input = config(rig.port, { batteryReplacedOn: REPLACED_ON });
+    await startCore(input);
+    await sleep(1200);
+    await rig.setStatus(UPS, 'OB DISCHRG');
+    await rig.setVar(UPS, 'battery.charge', '90');
+    let open: OutageRecord | undefined;
+    await waitFor(
+      async () => {
+        open = (await api<{ records: OutageRecord[] }>('outages:list', {})).records[0];
+        return open !== undefined && open.endedAt === null && open.lowestCharge === 90;
+      },
+      { timeoutMs: 10_000 },
+    );
+    await core!.stop();
+    core = undefined;
+    // Still on battery while NUT Sentinel is away; lower when it is back.
+    await rig.setVar(UPS, 'battery.charge', '80');
+    await startCore(input);
+    await sleep(1500);
+    await rig.setStatus(UPS, 'OL CHRG');
+    const records = await closedRecords(1);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      id: open!.id,
+      startedAt: open!.startedAt,
+      endedBy: 'power-back',
+      chargeAtStart: 100,
+      lowestCharge: 80,
+    });
+  }, 60_000);
+
   it('groups a short blip, and gives no capacity number from too little data (history off: in memory)', async () => {
     await startCore({
       ...config(rig.port, { batteryReplacedOn: REPLACED_ON }),
