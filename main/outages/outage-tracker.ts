@@ -288,8 +288,15 @@ export class OutageTracker {
       last &&
       observation.at - last.at < this.options.minPointIntervalMs &&
       observation.status === last.status
-    )
+    ) {
+      // No point for the fit, but the lowest charge is never missed.
+      const c = observation.charge;
+      if (c !== null && Number.isFinite(c)) {
+        record.chargeAtEnd = c;
+        record.lowestCharge = record.lowestCharge === null ? c : Math.min(record.lowestCharge, c);
+      }
       return false;
+    }
     const at = observation.at;
     state.lastSeenAt = at;
     record.durationMs = at - record.startedAt;

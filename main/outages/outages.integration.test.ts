@@ -253,6 +253,47 @@ describe('outage records and battery health against a real upsd', () => {
     });
   }, 60_000);
 
+  it('ends by shutdown when the shutdown sequence ran and monitoring stopped', async () => {
+    await startCore({
+      ...config(rig.port, { batteryReplacedOn: REPLACED_ON }),
+      timing: {
+        statusPollSeconds: 0.25,
+        fullPollSeconds: 1,
+        hostSyncSeconds: 1,
+        finalDelaySeconds: 1,
+      },
+    });
+    await sleep(1200);
+    await rig.setStatus(UPS, 'OB DISCHRG');
+    await sleep(800);
+    await rig.setVar(UPS, 'battery.charge', '8');
+    await rig.setStatus(UPS, 'OB LB');
+    await waitFor(() => events.some((e) => e.type === 'SHUTDOWN_BEGINS'), { timeoutMs: 15_000 });
+    // The machine goes down: NUT Sentinel stops with it.
+    await core!.stop();
+    core = undefined;
+    const { HistoryStore } = await import('../history/history-store');
+    const store = HistoryStore.open(path.join(dir, 'history.sqlite3'), {
+      retentionDays: 30,
+      maxEvents: 10_000,
+      clock: { now: () => Date.now() } as never,
+      logger: { log: () => undefined },
+    });
+    try {
+      const rows = store.listOutages({ monitorId: MONITOR });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.openState).toBeNull();
+      const record = rows[0]!.record as OutageRecord;
+      expect(record.endedBy).toBe('shutdown');
+      expect(record.lowestCharge).toBe(8);
+      expect(record.events.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['ONBATT', 'LOWBATT', 'SHUTDOWN_BEGINS']),
+      );
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
   it('groups a short blip, and gives no capacity number from too little data (history off: in memory)', async () => {
     await startCore({
       ...config(rig.port, { batteryReplacedOn: REPLACED_ON }),

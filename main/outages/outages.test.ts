@@ -100,6 +100,18 @@ describe('OutageTracker: records from reads and events', () => {
     expect(record.discharge?.rateStdError).toBeLessThan(0.01);
   });
 
+  it('never misses the lowest charge, even from a read too close to the last to be a point', () => {
+    const tracker = new OutageTracker('nas/ups');
+    tracker.observe(read(T0, 'OB', { charge: 60 }));
+    tracker.observe(read(T0 + 300, 'OB LB', { charge: 60 }));
+    // 300 ms after the status change, same status: no point, but the charge counts.
+    expect(tracker.observe(read(T0 + 600, 'OB LB', { charge: 8 }))).toBeNull();
+    const record = closedRecord([tracker.observe(read(T0 + 5_000, 'OL'))]);
+    expect(record.lowestCharge).toBe(8);
+    expect(record.chargeAtEnd).toBe(8);
+    expect(record.discharge?.points).toBe(2);
+  });
+
   it('prefers ups.realpower and invents no energy where power is unknown', () => {
     const withPower = new OutageTracker('a/ups');
     withPower.observe(read(T0, 'OB', { charge: 90, realpower: 120, load: 10, nominalPower: 600 }));
