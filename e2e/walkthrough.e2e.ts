@@ -190,6 +190,10 @@ test('the SHUTDOWN event row names the UPS that caused it', async ({ page, rig, 
     30_000,
   );
   expect(events[0]).toMatchObject({ monitorId: '*', data: { triggeredBy: 'nas/ups' } });
+  // Every event so far (app start, settings, login, the episode) uses one naming scheme.
+  const all = await app.api('events:query', { limit: 500 });
+  expect(all.length).toBeGreaterThan(5);
+  for (const e of all) expect(e.type).toMatch(/^[A-Z][A-Z0-9_]*$/);
   await page.goto(`${app.url.split('#')[0]}#/events`);
   const row = page.locator('[data-testid="event-row"][data-type="SHUTDOWN"]').first();
   await expect(row.getByTestId('event-ups')).toHaveText('ups · Office NAS');

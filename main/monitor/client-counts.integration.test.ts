@@ -77,6 +77,9 @@ describe('client counts against a real upsd', () => {
       expect(Date.now() - loggedOut).toBeLessThan(3_000);
       expect((s.snapshot().clients.list ?? []).map((c) => c.address)).toEqual(['127.0.0.2']);
       expect(await rig.numLogins('ups')).toBe(1);
+      // One naming scheme for every event of the episode (login, FSD, hooks, shutdown, logout).
+      expect(s.events.length).toBeGreaterThan(5);
+      for (const e of s.events) expect(e.type).toMatch(/^[A-Z][A-Z0-9_]*$/);
     } finally {
       other.destroy();
     }
