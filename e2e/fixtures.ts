@@ -8,10 +8,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test as base, type Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
 import type { InvokeChannel, RequestOf, ResponseOf } from '../shared/ipc';
-import { type Rig, startUpsdRig } from '../main/testing/upsd-rig';
+import { RIG_USERS, type Rig, startUpsdRig } from '../main/testing/upsd-rig';
 import { type WebProcess, bridgeInvoke, startWebProcess } from '../main/testing/web-process';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -93,4 +93,48 @@ export async function eventually<T>(
     last = await read();
   }
   return last;
+}
+
+/**
+ * Configures the app as a dry-run secondary ("nas", Synology preset, the rig's monuser) of
+ * `host:port` with fast timings, and waits for its LOGIN.
+ */
+export async function configureDryRunSecondary(
+  app: AppUnderTest,
+  host: string,
+  port: number,
+  overrides: Partial<ConfigInput> = {},
+): Promise<void> {
+  const config: ConfigInput = {
+    masters: [
+      {
+        id: 'nas',
+        label: 'Office NAS',
+        preset: 'synology',
+        host,
+        port,
+        ups: [{ name: 'ups', username: RIG_USERS.monuser.name }],
+      },
+    ],
+    timing: {
+      statusPollSeconds: 0.25,
+      fullPollSeconds: 1,
+      hostSyncSeconds: 1,
+      finalDelaySeconds: 1,
+    },
+    shutdown: { dryRun: true },
+    notifications: { desktop: false },
+    ...overrides,
+  };
+  await app.api('secrets:set-password', {
+    masterId: 'nas',
+    upsName: 'ups',
+    password: RIG_USERS.monuser.password,
+  });
+  expect(await app.api('config:save', { config })).toEqual({ ok: true });
+  await eventually(
+    () => app.api('app:get-snapshot', undefined),
+    (snapshot) => snapshot.ups[0]?.loggedIn === true,
+    30_000,
+  );
 }

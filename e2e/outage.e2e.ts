@@ -11,51 +11,10 @@
  * - A refused LOGIN is one event with its fix; the event log's filters read as they filter.
  */
 import type { Page } from '@playwright/test';
-import type { ConfigInput } from '../shared/config';
 import { RIG_USERS } from '../main/testing/upsd-rig';
-import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+import { configureDryRunSecondary, expect, screenshot, test } from './fixtures';
 
 const UPS = 'ups';
-
-async function configure(
-  app: AppUnderTest,
-  host: string,
-  port: number,
-  overrides: Partial<ConfigInput> = {},
-): Promise<void> {
-  const config: ConfigInput = {
-    masters: [
-      {
-        id: 'nas',
-        label: 'Office NAS',
-        preset: 'synology',
-        host,
-        port,
-        ups: [{ name: UPS, username: RIG_USERS.monuser.name }],
-      },
-    ],
-    timing: {
-      statusPollSeconds: 0.25,
-      fullPollSeconds: 1,
-      hostSyncSeconds: 1,
-      finalDelaySeconds: 1,
-    },
-    shutdown: { dryRun: true },
-    notifications: { desktop: false },
-    ...overrides,
-  };
-  await app.api('secrets:set-password', {
-    masterId: 'nas',
-    upsName: UPS,
-    password: RIG_USERS.monuser.password,
-  });
-  expect(await app.api('config:save', { config })).toEqual({ ok: true });
-  await eventually(
-    () => app.api('app:get-snapshot', undefined),
-    (snapshot) => snapshot.ups[0]?.loggedIn === true,
-    30_000,
-  );
-}
 
 /** Records every text the sidebar, the cards and the tab title show, on each DOM change (nothing is missed between polls). */
 async function recordTexts(page: Page): Promise<() => Promise<string[]>> {
@@ -85,7 +44,7 @@ test('dry run: a low-battery episode is rehearsed — logged out and in again, m
   app,
 }) => {
   test.setTimeout(120_000);
-  await configure(app, rig.host, rig.port);
+  await configureDryRunSecondary(app, rig.host, rig.port);
   await page.goto(app.url);
   const card = page.getByTestId('ups-card').first();
   await expect(card).toHaveAttribute('data-connection', 'connected', { timeout: 20_000 });
@@ -150,7 +109,7 @@ test('on battery: the card counts the time and says what happens next; the brows
   app,
 }) => {
   test.setTimeout(90_000);
-  await configure(app, rig.host, rig.port, {
+  await configureDryRunSecondary(app, rig.host, rig.port, {
     timing: {
       statusPollSeconds: 0.25,
       fullPollSeconds: 1,

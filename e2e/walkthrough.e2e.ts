@@ -4,52 +4,11 @@
  * shows.
  */
 import type { Page } from '@playwright/test';
-import type { ConfigInput } from '../shared/config';
 import { networkInterfaces } from 'node:os';
-import { RIG_USERS, startUpsdRig } from '../main/testing/upsd-rig';
-import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+import { startUpsdRig } from '../main/testing/upsd-rig';
+import { configureDryRunSecondary, eventually, expect, screenshot, test } from './fixtures';
 
 const UPS = 'ups';
-
-async function configure(
-  app: AppUnderTest,
-  host: string,
-  port: number,
-  overrides: Partial<ConfigInput> = {},
-): Promise<void> {
-  const config: ConfigInput = {
-    masters: [
-      {
-        id: 'nas',
-        label: 'Office NAS',
-        preset: 'synology',
-        host,
-        port,
-        ups: [{ name: UPS, username: RIG_USERS.monuser.name }],
-      },
-    ],
-    timing: {
-      statusPollSeconds: 0.25,
-      fullPollSeconds: 1,
-      hostSyncSeconds: 1,
-      finalDelaySeconds: 1,
-    },
-    shutdown: { dryRun: true },
-    notifications: { desktop: false },
-    ...overrides,
-  };
-  await app.api('secrets:set-password', {
-    masterId: 'nas',
-    upsName: UPS,
-    password: RIG_USERS.monuser.password,
-  });
-  expect(await app.api('config:save', { config })).toEqual({ ok: true });
-  await eventually(
-    () => app.api('app:get-snapshot', undefined),
-    (snapshot) => snapshot.ups[0]?.loggedIn === true,
-    30_000,
-  );
-}
 
 const focusedText = (page: Page) =>
   page.evaluate(() => {
@@ -62,7 +21,7 @@ test('the first visit to a lazily loaded page (UPS detail, Settings) moves focus
   rig,
   app,
 }) => {
-  await configure(app, rig.host, rig.port);
+  await configureDryRunSecondary(app, rig.host, rig.port);
   await page.goto(app.url);
   await expect(page.getByTestId('ups-card').first()).toHaveAttribute(
     'data-connection',
@@ -96,7 +55,7 @@ test('a narrow window (800 × 600): the header takes at most a third of the heig
   rig,
   app,
 }) => {
-  await configure(app, rig.host, rig.port);
+  await configureDryRunSecondary(app, rig.host, rig.port);
   await page.setViewportSize({ width: 800, height: 600 });
   await page.goto(app.url);
   await expect(page.getByTestId('tray-state')).toBeVisible({ timeout: 20_000 });
@@ -139,7 +98,7 @@ test('a wrong token: one explanation of what to do, no second generic error', as
 });
 
 test('hooks tables: every select shows its whole value', async ({ page, rig, app }) => {
-  await configure(app, rig.host, rig.port, {
+  await configureDryRunSecondary(app, rig.host, rig.port, {
     hooks: {
       events: { FSD_LATCHED_AT_START: { notify: false } },
       upssched: {
@@ -181,7 +140,7 @@ test('hooks tables: every select shows its whole value', async ({ page, rig, app
 });
 
 test('the SHUTDOWN event row names the UPS that caused it', async ({ page, rig, app }) => {
-  await configure(app, rig.host, rig.port);
+  await configureDryRunSecondary(app, rig.host, rig.port);
   await page.goto(app.url);
   await rig.setStatus(UPS, 'OB LB');
   const events = await eventually(
@@ -212,7 +171,7 @@ test('browser mode: a banner and a Web Notification when the address the master 
   expect(other, 'this test needs a non-loopback IPv4 address').toBeDefined();
   const rig = await startUpsdRig({ listen: '0.0.0.0' });
   try {
-    await configure(app, '127.0.0.1', rig.port);
+    await configureDryRunSecondary(app, '127.0.0.1', rig.port);
     await page.addInitScript(() => {
       const Original = window.Notification;
       const shown: { title: string; body: string }[] = [];
@@ -264,7 +223,7 @@ test('server identity: the Proxmox preset alone is not called "Proxmox VE"; the 
   rig,
   app,
 }) => {
-  await configure(app, rig.host, rig.port);
+  await configureDryRunSecondary(app, rig.host, rig.port);
   const { config } = await app.api('config:get', undefined);
   const masters = config.masters.map((m) => ({ ...m, preset: 'proxmox' as const, label: 'pve' }));
   expect(await app.api('config:save', { config: { ...config, masters } })).toEqual({ ok: true });
@@ -276,7 +235,7 @@ test('server identity: the Proxmox preset alone is not called "Proxmox VE"; the 
 });
 
 test('"Recently shown" lists the newest notification first', async ({ page, rig, app }) => {
-  await configure(app, rig.host, rig.port, { notifications: { desktop: true } });
+  await configureDryRunSecondary(app, rig.host, rig.port, { notifications: { desktop: true } });
   await page.goto(app.url);
   await rig.setStatus(UPS, 'OB DISCHRG');
   await eventually(
