@@ -19,6 +19,7 @@ import { EmptyState, ErrorBox, Field, Spinner } from '../components/common';
 import { formatDateTime } from '../format';
 import { chartMarkers } from '../history-range';
 import { useApp } from '../store';
+import { downloadFile } from '../download';
 
 const CURVES = METRIC_SPECS.filter((s) => s.metric !== 'inputVoltage');
 
@@ -211,14 +212,7 @@ function ExportButton({
         ...(monitorId ? { monitorId } : {}),
         format,
       });
-      const url = URL.createObjectURL(new Blob([exp.content], { type: exp.mimeType }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = exp.fileName;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadFile(exp);
     } catch (e) {
       setError(errorText(e).message);
     }

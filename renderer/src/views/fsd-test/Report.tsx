@@ -10,6 +10,7 @@ import {
 import { api, errorText } from '../../api';
 import { ErrorBox, RichText } from '../../components/common';
 import type { ErrorInfo } from './shared';
+import { downloadFile } from '../../download';
 
 export function ReportActions({
   id,
@@ -139,14 +140,7 @@ export function DownloadButton({
     setError(null);
     try {
       const exp = await api.invoke('fsd:get-report', { id, format });
-      const url = URL.createObjectURL(new Blob([exp.content], { type: exp.mimeType }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = exp.fileName;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadFile(exp);
     } catch (e) {
       setError(errorText(e).message);
     }
