@@ -3,10 +3,8 @@
  * makes) with its control socket open, for tests of the front ends that attach to it. Started
  * through setpriv --pdeathsig like the rig's daemons, so it dies with the test process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { waitFor } from './net';
-import { CLI_ENTRY } from './web-process';
+import { CLI_ENTRY, spawnCliProcess } from './web-process';
 
 export interface AgentProcess {
   output(): string;
@@ -39,28 +37,9 @@ export async function startAgentProcess(options: {
     options.controlGroup ?? 'root',
   ];
   const env = { ...process.env, ...options.env };
-  const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
-    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env,
-      })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
+  const { child, stop } = spawnCliProcess(args, env);
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const stop = async (): Promise<number | null> => {
-    process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', (code) => {
-        clearTimeout(kill);
-        resolve(code);
-      });
-      child.kill('SIGTERM');
-    });
-  };
   try {
     const ready = options.ready ?? /EVENT login \[/i;
     await waitFor(() => child.exitCode !== null || ready.test(output), {

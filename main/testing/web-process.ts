@@ -16,8 +16,8 @@ export interface WebProcess {
   /** `http://127.0.0.1:<port>/#token=…` */
   readonly url: string;
   output(): string;
-  /** SIGTERM (the core logs out of every master), SIGKILL after 10 s. Idempotent. */
-  stop(): Promise<void>;
+  /** SIGTERM (the core logs out of every master), SIGKILL after 10 s; the exit code. Idempotent. */
+  stop(): Promise<number | null>;
 }
 
 export async function startWebProcess(options: {
@@ -43,27 +43,7 @@ export async function startWebProcess(options: {
     ...(options.args ?? []),
   ];
   const env = { ...process.env, NUT_SENTINEL_LOG_LEVEL: 'info', ...options.env };
-  // Through setpriv --pdeathsig (like the rig's daemons) so it dies with this process even on a hard kill.
-  const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
-    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env,
-      })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const stop = async (): Promise<void> => {
-    process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  };
+  const { child, stop } = spawnCliProcess(args, env);
   child.stdout?.on('data', remember);
   try {
     const url = await new Promise<string>((resolve, reject) => {
@@ -95,6 +75,40 @@ export async function startWebProcess(options: {
     await stop();
     throw error;
   }
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** SIGTERM, SIGKILL after 10 s; resolves with the exit code (null when killed). Idempotent. */
+  stop: () => Promise<number | null>;
+}
+
+/**
+ * Starts `node <args>` for a test. Through setpriv --pdeathsig (like the rig's daemons) and an exit
+ * handler, so the child dies with this process even on a hard kill.
+ */
+export function spawnCliProcess(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child: ChildProcess = fs.existsSync('/usr/bin/setpriv')
+    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const stop = async (): Promise<number | null> => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', (code) => {
+        clearTimeout(kill);
+        resolve(code);
+      });
+      child.kill('SIGTERM');
+    });
+  };
+  return { child, stop };
 }
 
 /** One request on the bridge's WebSocket API, as the page makes them. */
