@@ -236,9 +236,11 @@ export class IncidentTracker {
       }
     } else if (event.type === 'BATTERY_REPLACE') {
       // One open reminder per UPS (main/outages): a new reason is an update of it.
+      // The event log's text names the UPS by id; the alert's title already names it.
+      const text = event.message.replace(`${monitorId}: `, '').replace(/\.$/, '');
       const open = this.open.get(this.key(monitorId, 'battery'));
-      if (open) this.send(open, 'update', 'warning', 'BATTERY_REPLACE', event.message);
-      else this.openIncident(monitorId, 'battery', 'BATTERY_REPLACE', 'warning', event.message);
+      if (open) this.send(open, 'update', 'warning', 'BATTERY_REPLACE', text);
+      else this.openIncident(monitorId, 'battery', 'BATTERY_REPLACE', 'warning', text);
     } else if (event.type === 'EXPECTED_CLIENT_BACK') {
       const name = event.message.match(/^Expected client (\S+)/)?.[1] ?? '';
       const incident = this.open.get(this.key(monitorId, `client:${name}`));

@@ -407,9 +407,10 @@ describe('outage records and battery health against a real upsd', () => {
     );
     const bodies = webhook.requests
       .filter((r) => r.body.includes(BATTERY_REPLACE_EVENT))
-      .map((r) => JSON.parse(r.body) as { phase: string; text: string });
+      .map((r) => JSON.parse(r.body) as { phase: string; title: string; text: string });
     expect(bodies.map((b) => b.phase)).toEqual(['open', 'update']);
-    expect(bodies[0]!.text).toContain('Replace the battery: the battery is');
+    expect(bodies[0]!.title).toBe('ups on Office NAS: Replace the battery');
+    expect(bodies[0]!.text).toMatch(/^ups on Office NAS: Replace the battery: the battery is/);
     const notified = await api<{ title: string; route?: string }[]>(
       'notifications:recent',
       undefined,
