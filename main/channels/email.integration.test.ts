@@ -11,7 +11,13 @@ import type { CoreService } from '../core/core-service';
 import type { Logger } from '../platform/ports';
 import { waitFor } from '../testing/net';
 import { type SmtpServer, startSmtpServer } from '../testing/smtp-server';
-import { type Rig, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
+import {
+  type Rig,
+  makeTempDir,
+  removeTempDir,
+  recentBatteryReplacement,
+  startUpsdRig,
+} from '../testing/upsd-rig';
 
 const quiet: Logger = { log: () => undefined };
 const USER = { username: 'alerts@example.net', password: 'smtp-pass-7' };
@@ -47,6 +53,7 @@ describe('e-mail alerts through a real SMTP server', () => {
               username: 'monuser',
               password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
               messagePrefix: '[home]',
+              batteryReplacedOn: recentBatteryReplacement(),
             },
           ],
         },

@@ -17,7 +17,7 @@ import type { CoreService } from '../core/core-service';
 import type { Logger } from '../platform/ports';
 import { getFreePort, waitFor } from '../testing/net';
 import { type HttpReceiver, startHttpReceiver } from '../testing/http-receiver';
-import { type Rig, startUpsdRig } from '../testing/upsd-rig';
+import { type Rig, recentBatteryReplacement, startUpsdRig } from '../testing/upsd-rig';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './http-channels';
 
 const quiet: Logger = { log: () => undefined };
@@ -80,6 +80,7 @@ describe('HTTP alert channels against a real upsd', () => {
               name: 'ups',
               username: 'monuser',
               password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
+              batteryReplacedOn: recentBatteryReplacement(),
             },
           ],
         },

@@ -19,7 +19,13 @@ import type { CoreService } from '../core/core-service';
 import type { Logger } from '../platform/ports';
 import { type HttpReceiver, startHttpReceiver } from '../testing/http-receiver';
 import { type BlackholeEndpoint, blackholeEndpoint, getFreePort, waitFor } from '../testing/net';
-import { type Rig, makeTempDir, removeTempDir, startUpsdRig } from '../testing/upsd-rig';
+import {
+  type Rig,
+  makeTempDir,
+  removeTempDir,
+  recentBatteryReplacement,
+  startUpsdRig,
+} from '../testing/upsd-rig';
 
 const quiet: Logger = { log: () => undefined };
 const root = path.resolve(import.meta.dirname, '../..');
@@ -40,6 +46,7 @@ function masters(rig: Rig): ConfigInput['masters'] {
           name: 'ups',
           username: 'monuser',
           password: { source: 'env', name: 'NS_TEST_UPS_PASSWORD' },
+          batteryReplacedOn: recentBatteryReplacement(),
         },
       ],
     },

@@ -148,6 +148,14 @@ export const PROXMOX_APC_UPS_VARS: Readonly<Record<string, string>> = {
 };
 
 /** Synology DSM's UPS: always named `ups`. */
+/**
+ * A `batteryReplacedOn` (30 days ago) for tests about other alerts: the Synology preset's
+ * battery.date is years old, and its "replace the battery" reminder would join their counts.
+ */
+export function recentBatteryReplacement(): string {
+  return new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10);
+}
+
 export const SYNOLOGY_UPS: RigUps = {
   name: 'ups',
   desc: 'APC Back-UPS CS 350',
