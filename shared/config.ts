@@ -236,6 +236,16 @@ export const HistorySchema = z.object({
 export const OutagesSchema = z.object({
   /** Outages shorter than this are counted, but grouped as blips in lists. */
   blipSeconds: seconds(0, 3600, 30),
+  /**
+   * An outage in progress ends as "comm lost" once the UPS has been unreadable this long (upsd
+   * down, the network gone); it ends at the moment the UPS became unreadable. Shorter gaps are
+   * bridged: the outage continues when the reads come back on battery.
+   */
+  commLostSeconds: z
+    .number()
+    .min(5, 'Too small: at least 5 s, so that a short gap in the reads does not end the outage')
+    .max(3600)
+    .default(60),
 });
 
 /** Battery health (main/outages): when to remind that the battery needs replacing. */

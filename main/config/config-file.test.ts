@@ -231,6 +231,20 @@ describe('invalid config files: file, line, column and reason for every problem'
     expect(at(text, '70000')).toEqual({ line: 2, column: 66 });
   });
 
+  it('a comm-lost grace too short to tell a network glitch from the end of an outage', () => {
+    const text = '{"outages": {"commLostSeconds": 1}}';
+    const e = parseError(text);
+    expect(e.problems).toEqual([
+      {
+        path: 'outages.commLostSeconds',
+        ...at(text, '1}'),
+        message: expect.stringMatching(
+          /^Too small: at least 5 s, so that a short gap in the reads does not end the outage/,
+        ) as string,
+      },
+    ]);
+  });
+
   it('MINSUPPLIES more than the secondary UPSes feed (this machine would shut down at once)', () => {
     const text =
       '{"masters": [{"id": "nas", "label": "NAS", "host": "nas", "ups": [{"name": "ups"}, {"name": "watch", "role": "monitor-only"}]}],\n "shutdown": {"minSupplies": 2}}';

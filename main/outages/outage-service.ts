@@ -95,7 +95,14 @@ export class OutageService {
   private readonly options: OutageTrackerOptions;
 
   constructor(private readonly deps: OutageServiceDeps) {
-    this.options = { ...DEFAULT_TRACKER_OPTIONS, ...deps.tracker };
+    const { tracker, config } = deps;
+    // Shared by all trackers and read on each use, so a saved `outages.commLostSeconds` counts at once.
+    this.options = {
+      get commGraceMs() {
+        return tracker?.commGraceMs ?? config().outages.commLostSeconds * 1000;
+      },
+      minPointIntervalMs: tracker?.minPointIntervalMs ?? DEFAULT_TRACKER_OPTIONS.minPointIntervalMs,
+    };
   }
 
   /** Picks up the outages still in progress when the app stopped. */

@@ -147,6 +147,48 @@ describe('outage records and battery health against a real upsd', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('ends an outage as comm lost once upsd has been gone longer than outages.commLostSeconds', async () => {
+    await startCore({ ...config(rig.port), outages: { blipSeconds: 1.5, commLostSeconds: 5 } });
+    await sleep(1200);
+    const before = Date.now();
+    await rig.setStatus(UPS, 'OB DISCHRG');
+    for (const charge of [96, 92, 88]) {
+      await sleep(500);
+      await rig.setVar(UPS, 'battery.charge', String(charge));
+    }
+    await waitFor(
+      async () =>
+        (await api<{ records: OutageRecord[] }>('outages:list', { monitorId: MONITOR })).records[0]
+          ?.lowestCharge === 88,
+      { timeoutMs: 5_000 },
+    );
+    const lostFrom = Date.now();
+    await rig.stopUpsd();
+    const lostBy = Date.now();
+
+    // Within the grace the outage stays open: a short gap is bridged.
+    await sleep(3_000);
+    const during = await api<{ records: OutageRecord[] }>('outages:list', { monitorId: MONITOR });
+    expect(during.records).toHaveLength(1);
+    expect(during.records[0]!.endedAt).toBeNull();
+
+    const [record] = await closedRecords(1);
+    const r = record!;
+    expect(r.endedBy).toBe('comm-lost');
+    expect(r.startedAt).toBeGreaterThanOrEqual(before);
+    // It ended when the UPS became unreadable (the monitor sees the closed connection at its next
+    // poll, within the 5 s stale allowance at most), not when the grace ran out.
+    expect(r.endedAt!).toBeGreaterThanOrEqual(lostFrom);
+    expect(r.endedAt!).toBeLessThanOrEqual(lostBy + 5_000);
+    expect(r.durationMs).toBe(r.endedAt! - r.startedAt);
+    expect(r.lowestCharge).toBe(88);
+    expect(
+      events.some(
+        (e) => e.type === OUTAGE_RECORDED_EVENT && e.message.includes('communication lost'),
+      ),
+    ).toBe(true);
+  }, 45_000);
+
   it('records an outage with its figures, the events, the secondary that logged out, and exports it', async () => {
     await startCore(config(rig.port, { batteryReplacedOn: REPLACED_ON }));
     // A second secondary, from its own loopback address, logs in before the power fails.
