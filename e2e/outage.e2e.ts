@@ -244,8 +244,12 @@ test('a refused LOGIN is one incident: one event with its detail, not three', as
   );
   // The type filter lists only what occurred; the severity filter narrows to critical.
   const types = await log.getByTestId('event-filter-type').locator('option').allTextContents();
-  expect(types).toContain('LOGIN_REFUSED');
-  expect(types).not.toContain('ONBATT');
+  // Each reads as a label with upsmon's name kept beside it.
+  expect(types).toContain('Login refused: no shutdown grace (LOGIN_REFUSED)');
+  expect(types.some((t) => t.includes('ONBATT'))).toBe(false);
+  await expect(
+    log.getByTestId('event-filter-type').locator('option[value="LOGIN_REFUSED"]'),
+  ).toHaveText('Login refused: no shutdown grace (LOGIN_REFUSED)');
   await log.getByTestId('event-filter-severity').selectOption('critical');
   await expect(log.locator('[data-testid="event-row"]')).toHaveCount(1);
   await expect(log.locator('[data-testid="event-row"]').first()).toHaveAttribute(

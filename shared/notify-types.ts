@@ -173,6 +173,65 @@ export function notifyTitle(event: string): string {
   return isNotifyType(event) ? DEFAULT_NOTIFY_TITLES[event] : event;
 }
 
+/**
+ * Titles of the event-log types that are not notifications (connection, hooks, config, FSD test,
+ * outages, UPS commands). Same scheme as upsmon's names: UPPER_CASE, one name per fact.
+ */
+export const OTHER_EVENT_TITLES: Readonly<Record<string, string>> = {
+  ADDRESS_CHANGED: 'This machine’s address changed',
+  ALERT_DELIVERY: 'Alert delivery',
+  APP_START: 'App started',
+  APP_STOP: 'App stopped',
+  BATTERY_REPLACE: 'Replace the battery',
+  COMMAND_CREDENTIAL_SAVED: 'Command credential saved',
+  CONFIG_IMPORTED: 'Config imported',
+  CONFIG_IMPORT_UNDONE: 'Config import undone',
+  CONFIG_INVALID: 'Config invalid',
+  CONFIG_SAVED: 'Settings saved',
+  CONNECTED: 'Connected',
+  DISCONNECTED: 'Disconnected',
+  EXPECTED_CLIENT_BACK: 'Expected client back',
+  EXPECTED_CLIENT_MISSING: 'Expected client missing',
+  FSD_LATCH_CLEARED: 'FSD latch cleared',
+  FSD_SET: 'FSD set (test)',
+  FSD_TEST_ABORTED: 'FSD test aborted',
+  FSD_TEST_FAILED: 'FSD test failed',
+  FSD_TEST_FINISHED: 'FSD test finished',
+  FSD_TEST_STARTED: 'FSD test started',
+  FULL_POLL_FAILED: 'Reading variables failed',
+  FULL_POLL_OK: 'Reading variables works again',
+  HISTORY_LOCKED: 'History unavailable',
+  HISTORY_RESET: 'History reset',
+  HISTORY_RESTART_NEEDED: 'History change needs a restart',
+  HOOK_DROPPED: 'Hook dropped',
+  HOOK_RUN: 'Hook ran',
+  INSTANT_COMMAND: 'UPS command sent',
+  LATCHED_FSD_CHOICE: 'Latched FSD choice',
+  LOGIN: 'Logged in',
+  LOGOUT: 'Logged out',
+  LOGOUT_DROPPED: 'Logout not confirmed',
+  METRICS_ENDPOINT: 'Metrics endpoint problem',
+  OUTAGE_RECORDED: 'Outage recorded',
+  RESUME: 'Woke up',
+  SELF_TEST: 'Battery self-test',
+  SET_VARIABLE: 'UPS setting changed',
+  SHUTDOWN_ACKNOWLEDGED: 'Shutdown acknowledged',
+  SHUTDOWN_BEGINS: 'Shutdown begins',
+  SHUTDOWN_COMMAND: 'Shutdown command ran',
+  SUSPEND: 'Going to sleep',
+  TLS_PLAINTEXT_FALLBACK: 'TLS fell back to plain text',
+  UPSSCHED: 'upssched action',
+};
+
+/**
+ * What the event log shows for a type: a readable title with the raw name kept beside it
+ * ("On battery (ONBATT)"), so the name still matches upsmon's docs and the type filter's values.
+ */
+export function eventTypeLabel(type: string): string {
+  const title = isNotifyType(type) ? DEFAULT_NOTIFY_TITLES[type] : OTHER_EVENT_TITLES[type];
+  return title === undefined ? type : `${title} (${type})`;
+}
+
 /** How loud each event is by default (desktop urgency, event-log severity). */
 /**
  * Events shown as desktop notifications unless configured otherwise: upsmon's SYSLOG+WALL

@@ -1,6 +1,7 @@
 /** The event log with filters (UPS, kind, type, text, time), live-updated from `events:appended`. */
 import { useCallback, useEffect, useId, useMemo, useState } from 'react';
 import type { EventKind, EventQuery, StoredEvent } from '../../../shared/history';
+import { eventTypeLabel } from '../../../shared/notify-types';
 import { api, errorText } from '../api';
 import { formatDateTime, formatWhen, fromDateTimeLocal } from '../format';
 import { AlertIcon, InfoIcon, RefreshIcon, SearchIcon } from '../icons';
@@ -137,7 +138,8 @@ export function EventLog({
     const seen = new Set<string>();
     for (const e of state.events ?? []) seen.add(e.type);
     if (filters.type) seen.add(filters.type);
-    return [...seen].sort();
+    // Sorted as read: by the label, not the raw name.
+    return [...seen].sort((a, b) => eventTypeLabel(a).localeCompare(eventTypeLabel(b)));
   }, [state.events, filters.type]);
 
   const labelOf = useMemo(() => {
@@ -221,7 +223,7 @@ export function EventLog({
             <option value="">All types</option>
             {typeOptions.map((t) => (
               <option key={t} value={t}>
-                {t}
+                {eventTypeLabel(t)}
               </option>
             ))}
           </select>
