@@ -1,7 +1,8 @@
 /**
  * `nut-sentinel outages` as users run it (the bundle, a separate Node process): the records a
  * real core stored during a power cut on the upsd rig, as text and JSON, per UPS, and the clear
- * errors for a bad --ups and a history file another process holds.
+ * errors for a bad --ups and a history file another process holds; and, while a real agent
+ * process holds the history file, the records it answers over its control socket.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigInput, passwordKey } from '../../shared/config';
 import type { OutageRecord } from '../../shared/outages';
 import { createAppCore } from '../core/app-core';
+import { type AgentProcess, startAgentProcess } from '../testing/agent-process';
 import type { CoreService } from '../core/core-service';
 import { type BuiltCli, buildCli } from '../testing/built-cli';
 import { MemorySecretStore } from '../testing/memory-secret-store';
@@ -32,7 +34,7 @@ describe('nut-sentinel outages', () => {
     try {
       const { stdout, stderr } = await run(process.execPath, [cli.entry, ...args], {
         timeout: 30_000,
-        // No background service here: the control socket is one that does not exist.
+        // No background service unless --control-socket names one: a socket that does not exist.
         env: { ...process.env, NUT_SENTINEL_CONTROL_SOCKET: path.join(dir, 'no-service.sock') },
       });
       return { code: 0, stdout, stderr };
@@ -188,5 +190,112 @@ describe('nut-sentinel outages', () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('No outage recorded.\n');
     expect(empty.stderr).toMatch(/No history file at .*none.*history\.sqlite3/);
+  }, 90_000);
+  it('asks the running agent over its control socket while it holds the history file', async () => {
+    const agentDir = await mkdtemp(path.join(dir, 'agent-'));
+    const passwordFile = path.join(agentDir, 'monuser.password');
+    await writeFile(passwordFile, `${RIG_USERS.monuser.password}\n`, { mode: 0o600 });
+    const agentConfig = path.join(agentDir, 'config.json');
+    const config: ConfigInput = {
+      masters: [
+        {
+          id: 'nas',
+          label: 'Office NAS',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [
+            {
+              name: 'ups',
+              username: RIG_USERS.monuser.name,
+              password: { source: 'file', path: passwordFile },
+            },
+          ],
+        },
+      ],
+      timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
+      shutdown: { dryRun: true },
+      outages: { blipSeconds: 1 },
+    };
+    await writeFile(agentConfig, JSON.stringify(config));
+    const socket = path.join(agentDir, 'control.sock');
+    const outages = (...extra: string[]) =>
+      nutSentinel(['outages', '--config', agentConfig, '--data-dir', agentDir, ...extra]);
+
+    await rig.setStatus('ups', 'OL');
+    await rig.setVar('ups', 'battery.charge', '100');
+    let agent: AgentProcess | null = await startAgentProcess({
+      entry: cli.entry,
+      configPath: agentConfig,
+      dataDir: agentDir,
+      controlSocket: socket,
+    });
+    try {
+      await sleep(1300);
+      const before = Date.now();
+      await rig.setStatus('ups', 'OB DISCHRG');
+      for (const charge of [94, 88]) {
+        await sleep(700);
+        await rig.setVar('ups', 'battery.charge', String(charge));
+      }
+      await sleep(1300);
+      await rig.setStatus('ups', 'OL CHRG');
+      const after = Date.now();
+      await rig.setVar('ups', 'battery.charge', '100');
+
+      // The agent holds the file: without its socket the CLI cannot read it, and says so.
+      const held = await outages();
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(/history file .* is in use/);
+
+      let records: OutageRecord[] = [];
+      await waitFor(
+        async () => {
+          const answer = await outages('--control-socket', socket, '--json');
+          expect(answer).toMatchObject({ code: 0, stderr: '' });
+          records = JSON.parse(answer.stdout) as OutageRecord[];
+          return records.some((r) => r.endedAt !== null);
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(records).toHaveLength(1);
+      const [outage] = records;
+      expect(outage).toMatchObject({
+        monitorId: 'nas/ups',
+        endedBy: 'power-back',
+        chargeAtStart: 100,
+        lowestCharge: 88,
+        runtimeAtStartSeconds: 1500,
+      });
+      expect(outage!.startedAt).toBeGreaterThanOrEqual(before);
+      expect(outage!.endedAt!).toBeLessThanOrEqual(after + 1500);
+
+      // An outage in progress: the agent answers with its figures so far, which the file has not yet.
+      await rig.setStatus('ups', 'OB DISCHRG');
+      await sleep(700);
+      await rig.setVar('ups', 'battery.charge', '97');
+      await waitFor(
+        async () => {
+          const answer = await outages('--control-socket', socket, '--json', '--ups', 'nas/ups');
+          records = JSON.parse(answer.stdout) as OutageRecord[];
+          return records[0]?.endedAt === null && records[0].lowestCharge === 97;
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(records).toHaveLength(2);
+      expect(records[1]!.id).toBe(outage!.id);
+
+      const text = await outages('--control-socket', socket);
+      expect(text).toMatchObject({ code: 0, stderr: '' });
+      expect(text.stdout).toMatch(/ {2}nas\/ups {2}\d+ s on battery, in progress/);
+      expect(text.stdout).toMatch(/ {2}nas\/ups {2}\d+ s on battery, ended by power back$/m);
+      const other = await outages('--control-socket', socket, '--ups', 'nas/other');
+      expect(other).toMatchObject({ code: 0, stdout: 'No outage recorded for nas/other.\n' });
+
+      expect(await agent.stop()).toBe(0);
+      agent = null;
+    } finally {
+      await agent?.stop();
+      await rig.setStatus('ups', 'OL');
+    }
   }, 90_000);
 });

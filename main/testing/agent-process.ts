@@ -21,10 +21,12 @@ export async function startAgentProcess(options: {
   env?: NodeJS.ProcessEnv;
   /** Output that says it is monitoring (default: the first LOGIN event). */
   ready?: RegExp;
+  /** The bundled CLI to run (default out/main/cli.js; integration tests pass their buildCli() bundle). */
+  entry?: string;
 }): Promise<AgentProcess> {
   let output = '';
   const args = [
-    CLI_ENTRY,
+    options.entry ?? CLI_ENTRY,
     'agent',
     '--config',
     options.configPath,
