@@ -2,9 +2,11 @@
  * "What if the power failed now" for one UPS (main/what-if): the shutdown chain laid against the
  * battery — on battery at t0, low battery at t1, FSD and the secondaries down by t2, the master
  * down by t3, the battery empty — with where each figure comes from, the margin, and what is
- * missing to tell it. Read again every 30 s (the runtime moves with the load).
+ * missing to tell it. Read again every 30 s (the runtime moves with the load). The master's
+ * shutdown time and HOSTSYNC typed here are kept per UPS while the window lives (useWhatIfInputs).
  */
 import { useEffect, useId, useState } from 'react';
+import { create } from 'zustand';
 import type { UpsSnapshot } from '../../../../shared/snapshot';
 import type { WhatIfBasis, WhatIfResult, WhatIfVerdict } from '../../../../shared/what-if';
 import { api, errorText } from '../../api';
@@ -29,6 +31,31 @@ const VERDICT_TONE: Record<WhatIfVerdict, 'good' | 'warn' | 'bad' | 'info'> = {
 };
 
 const REFRESH_MS = 30_000;
+
+interface TypedInputs {
+  masterShutdown: string;
+  hostSync: string;
+}
+
+const NOTHING_TYPED: TypedInputs = { masterShutdown: '', hostSync: '' };
+
+/**
+ * What the user typed, per UPS, kept while this window lives: leaving the tab (or the UPS) and
+ * coming back shows the same timeline. Not in the config: the core's what-if takes these as
+ * inputs of the request (`masterShutdownSeconds`, `hostSyncSeconds`), not as settings — they are
+ * the answer to a question about the master, which this machine does not run, and
+ * `timing.hostSyncSeconds` already means this machine's own upsmon HOSTSYNC. Kept as typed (an
+ * invalid entry keeps its error), forgotten when the window reloads.
+ */
+export const useWhatIfInputs = create<{ byUps: Record<string, TypedInputs> }>(() => ({
+  byUps: {},
+}));
+
+function setTyped(monitorId: string, change: Partial<TypedInputs>): void {
+  useWhatIfInputs.setState((s) => ({
+    byUps: { ...s.byUps, [monitorId]: { ...(s.byUps[monitorId] ?? NOTHING_TYPED), ...change } },
+  }));
+}
 
 /** The master's own shutdown time and HOSTSYNC as the user typed them ('' = not given). */
 export function whatIfRequestOf(
@@ -64,8 +91,9 @@ export function whatIfRequestOf(
 
 export function WhatIfPanel({ ups }: { ups: UpsSnapshot }) {
   const ids = useId();
-  const [masterShutdown, setMasterShutdown] = useState('');
-  const [hostSync, setHostSync] = useState('');
+  const { masterShutdown, hostSync } = useWhatIfInputs(
+    (s) => s.byUps[ups.monitorId] ?? NOTHING_TYPED,
+  );
   const [result, setResult] = useState<WhatIfResult | null>(null);
   const [error, setError] = useState<{ message: string; fix?: string } | null>(null);
   const asked = whatIfRequestOf(ups.monitorId, masterShutdown, hostSync);
@@ -115,7 +143,7 @@ export function WhatIfPanel({ ups }: { ups: UpsSnapshot }) {
               min={0}
               max={3600}
               value={masterShutdown}
-              onChange={(e) => setMasterShutdown(e.target.value)}
+              onChange={(e) => setTyped(ups.monitorId, { masterShutdown: e.target.value })}
               data-testid="what-if-master-shutdown"
             />
           )}
@@ -132,7 +160,7 @@ export function WhatIfPanel({ ups }: { ups: UpsSnapshot }) {
               min={0}
               max={3600}
               value={hostSync}
-              onChange={(e) => setHostSync(e.target.value)}
+              onChange={(e) => setTyped(ups.monitorId, { hostSync: e.target.value })}
               data-testid="what-if-hostsync"
             />
           )}
