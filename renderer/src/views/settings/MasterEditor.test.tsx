@@ -24,6 +24,9 @@ const harness = await vi.hoisted(async () => {
             name: 'ups',
             role: 'monitor-only',
             password: { source: 'none' },
+            // Set elsewhere (UPS detail, alert channels): the editor must keep them.
+            batteryReplacedOn: '2025-03-14',
+            messagePrefix: '[NAS]',
           },
         ],
       },
@@ -85,6 +88,7 @@ describe('Master editor', () => {
           {
             id: 'nas',
             tls: { mode: 'required', fingerprint256: pin },
+            ups: [{ name: 'ups', batteryReplacedOn: '2025-03-14', messagePrefix: '[NAS]' }],
           },
         ],
       }),

@@ -2,7 +2,12 @@
  * The master editor's form model: what the form holds, how it is filled (from a preset, a found
  * server or the saved master) and how it becomes a config entry.
  */
-import { type Master, MASTER_PRESETS, impliedTlsMode } from '../../../../shared/config';
+import {
+  type Master,
+  MASTER_PRESETS,
+  type MonitoredUps,
+  impliedTlsMode,
+} from '../../../../shared/config';
 import type { MasterPrefill, PresetName } from '../../router';
 
 export type PasswordSourceKind = 'store' | 'env' | 'file' | 'none';
@@ -21,6 +26,11 @@ export interface UpsForm {
   expectedClients: string;
   /** Name when loaded (the stored password is keyed by it). */
   loadedName: string | null;
+  /**
+   * The saved entry's fields this form does not edit (battery date, alert prefix, self-test
+   * schedule: set on other pages), written back as they were so saving here keeps them.
+   */
+  untouched: Partial<MonitoredUps>;
 }
 
 export interface MasterForm {
@@ -53,6 +63,7 @@ export function upsFromPreset(preset: PresetName): UpsForm {
     powerValue: 1,
     expectedClients: '',
     loadedName: null,
+    untouched: {},
   };
 }
 
@@ -96,19 +107,22 @@ export function formFromMaster(m: Master): MasterForm {
     fingerprint: m.tls.fingerprint256 ?? '',
     caPem: m.tls.caPem ?? '',
     insecure: m.tls.insecure,
-    ups: m.ups.map((u) => ({
-      key: nextKey++,
-      name: u.name,
-      role: u.role,
-      username: u.username,
-      passwordSource: u.password.source,
-      password: '',
-      envName: u.password.source === 'env' ? u.password.name : '',
-      filePath: u.password.source === 'file' ? u.password.path : '',
-      powerValue: u.powerValue,
-      expectedClients: u.expectedClients.join('\n'),
-      loadedName: u.name,
-    })),
+    ups: m.ups.map(
+      ({ name, role, username, password, powerValue, expectedClients, ...untouched }) => ({
+        key: nextKey++,
+        name,
+        role,
+        username,
+        passwordSource: password.source,
+        password: '',
+        envName: password.source === 'env' ? password.name : '',
+        filePath: password.source === 'file' ? password.path : '',
+        powerValue,
+        expectedClients: expectedClients.join('\n'),
+        loadedName: name,
+        untouched,
+      }),
+    ),
   };
 }
 
@@ -140,6 +154,7 @@ export function toMaster(f: MasterForm): unknown {
     port: f.port,
     tls: tlsOf(f),
     ups: f.ups.map((u) => ({
+      ...u.untouched,
       name: u.name.trim(),
       role: u.role,
       username: u.username.trim(),
