@@ -15,7 +15,7 @@ import { version } from '../../package.json';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../channels/http-channels';
 import { startHttpReceiver } from '../testing/http-receiver';
 import { waitFor } from '../testing/net';
-import { type Rig, RIG_USERS, startUpsdRig } from '../testing/upsd-rig';
+import { type Rig, RIG_USERS, recentBatteryReplacement, startUpsdRig } from '../testing/upsd-rig';
 import { builtAgentExecutable } from './artifact';
 
 const run = promisify(execFile);
@@ -133,6 +133,7 @@ describe('self-contained agent (dist/agent)', () => {
                   name: 'ups',
                   username: 'monuser',
                   password: { source: 'env', name: 'NAS_PASSWORD' },
+                  batteryReplacedOn: recentBatteryReplacement(),
                 },
               ],
             },
