@@ -79,11 +79,11 @@ async function fromControlSocket(
   endpoint: string | undefined,
   monitorId: string | undefined,
 ): Promise<OutageRecord[]> {
-  const [{ connectControl }, { defaultControlEndpoint }] = await Promise.all([
+  const [{ connectControl }, { controlEndpoint }] = await Promise.all([
     import('../control/control-client'),
     import('../control/endpoint'),
   ]);
-  const connection = await connectControl(endpoint ?? defaultControlEndpoint());
+  const connection = await connectControl(controlEndpoint(endpoint));
   try {
     const answer = (await connection.invoke('outages:list', {
       ...(monitorId ? { monitorId } : {}),

@@ -101,12 +101,8 @@ export async function runWhatIfCli(
         host.err.write(`${level.toUpperCase()} ${message}\n`);
     },
   };
-  const { defaultControlEndpoint, windowsPipePath } = await import('../control/endpoint');
-  const endpoint = values.controlSocket
-    ? process.platform === 'win32'
-      ? windowsPipePath(values.controlSocket)
-      : path.resolve(values.controlSocket)
-    : defaultControlEndpoint();
+  const { controlEndpoint } = await import('../control/endpoint');
+  const endpoint = controlEndpoint(values.controlSocket);
   const core = await host.startCore(configPath, dataDir, logger, endpoint);
   if (core.mode === 'attached')
     host.err.write(

@@ -3,10 +3,12 @@
  * created here, so its path and its access choice are checked as data), and the peer-credential
  * parsing the Linux check relies on.
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   accessDeniedMessage,
   CONTROL_ENDPOINT_ENV,
+  controlEndpoint,
   defaultControlEndpoint,
   windowsPipeListenOptions,
   windowsPipePath,
@@ -23,6 +25,15 @@ describe('control endpoint', () => {
     );
     expect(defaultControlEndpoint('win32', { [CONTROL_ENDPOINT_ENV]: 'other-pipe' })).toBe(
       '\\\\.\\pipe\\other-pipe',
+    );
+  });
+
+  it('takes --control-socket as a path, or on Windows as a pipe, else the default', () => {
+    expect(controlEndpoint('rel/c.sock', 'linux', {})).toBe(path.resolve('rel/c.sock'));
+    expect(controlEndpoint('my-pipe', 'win32', {})).toBe('\\\\.\\pipe\\my-pipe');
+    expect(controlEndpoint(undefined, 'linux', {})).toBe('/run/nut-sentinel/control.sock');
+    expect(controlEndpoint(undefined, 'linux', { [CONTROL_ENDPOINT_ENV]: 'env.sock' })).toBe(
+      path.resolve('env.sock'),
     );
   });
 

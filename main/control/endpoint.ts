@@ -21,13 +21,26 @@ export const CONTROL_ENDPOINT_ENV = 'NUT_SENTINEL_CONTROL_SOCKET';
 
 export type WindowsPipeAccess = 'administrators' | 'all-users';
 
+/**
+ * The control endpoint a command uses: `--control-socket VALUE` when given (a socket path, or on
+ * Windows a pipe name or `\\.\pipe\…` path), else the platform's default.
+ */
+export function controlEndpoint(
+  option: string | undefined,
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (option === undefined) return defaultControlEndpoint(platform, env);
+  return platform === 'win32' ? windowsPipePath(option) : path.resolve(option);
+}
+
 /** The control endpoint for this platform (the environment override first). */
 export function defaultControlEndpoint(
   platform: NodeJS.Platform = process.platform,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const override = env[CONTROL_ENDPOINT_ENV]?.trim();
-  if (override) return platform === 'win32' ? windowsPipePath(override) : path.resolve(override);
+  if (override) return controlEndpoint(override, platform, env);
   switch (platform) {
     case 'win32':
       return windowsPipePath('nut-sentinel-control');

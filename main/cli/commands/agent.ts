@@ -79,13 +79,14 @@ export function registerAgent(program: Command, cli: CliContext): void {
           beforeStart: async (created) => {
             if (options.controlSocket === undefined) return;
             const { startControlServer } = await import('../../control/control-server');
-            const { defaultControlEndpoint } = await import('../../control/endpoint');
+            const { controlEndpoint } = await import('../../control/endpoint');
             control = await startControlServer({
               core: created,
-              endpoint:
-                options.controlSocket === true
-                  ? defaultControlEndpoint(process.platform, cli.io.env)
-                  : path.resolve(options.controlSocket),
+              endpoint: controlEndpoint(
+                options.controlSocket === true ? undefined : options.controlSocket,
+                process.platform,
+                cli.io.env,
+              ),
               logger,
               version,
               group: options.controlGroup,

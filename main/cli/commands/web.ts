@@ -104,13 +104,8 @@ export function registerWeb(program: Command, cli: CliContext): void {
         let core;
         if (demo) core = await startCore(hosted);
         else {
-          const { defaultControlEndpoint, windowsPipePath } =
-            await import('../../control/endpoint');
-          const endpoint = options.controlSocket
-            ? process.platform === 'win32'
-              ? windowsPipePath(options.controlSocket)
-              : path.resolve(options.controlSocket)
-            : defaultControlEndpoint();
+          const { controlEndpoint } = await import('../../control/endpoint');
+          const endpoint = controlEndpoint(options.controlSocket, process.platform, cli.io.env);
           const attaching = await attachOrStartCore({ ...hosted, endpoint });
           const sayMode = (mode: typeof attaching.mode) =>
             cli.print(
