@@ -272,12 +272,14 @@ describe('nut-sentinel outages', () => {
       // An outage in progress: the agent answers with its figures so far, which the file has not yet.
       await rig.setStatus('ups', 'OB DISCHRG');
       await sleep(700);
-      await rig.setVar('ups', 'battery.charge', '97');
+      // Below the first outage's lowest (88): the figure is this outage's whether or not the
+      // agent read the 100 % set after the first one before this outage began.
+      await rig.setVar('ups', 'battery.charge', '85');
       await waitFor(
         async () => {
           const answer = await outages('--control-socket', socket, '--json', '--ups', 'nas/ups');
           records = JSON.parse(answer.stdout) as OutageRecord[];
-          return records[0]?.endedAt === null && records[0].lowestCharge === 97;
+          return records[0]?.endedAt === null && records[0].lowestCharge === 85;
         },
         { timeoutMs: 10_000 },
       );
