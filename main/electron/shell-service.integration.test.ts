@@ -5,10 +5,13 @@
  * own; the tray, the dashboard's IPC, notifications, the FSD test and config save all go through
  * the control socket; upsd counts ONE login the whole time; quitting the app leaves the service
  * logged in. A second uid is refused on the socket, by the kernel (file permissions) and, where
- * the permissions would let it in, by the service's peer-credential check.
+ * the permissions would let it in, by the service's peer-credential check. Settings' "Install the
+ * background service" runs the real `service install` through a pkexec stand-in, and the app then
+ * hands its session over to the service without the master ever counting two.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -239,6 +242,149 @@ describe('desktop app attached to the background service', () => {
     expect(await rig.numLogins(UPS)).toBe(1);
     expect(await stopAgent()).toBe(0);
     await waitFor(async () => (await rig.numLogins(UPS)) === 0, { timeoutMs: 5000 });
+  }, 180_000);
+
+  it('Settings → Install the background service: the real `service install` through pkexec, then the app hands over to it', async () => {
+    // pkexec itself needs polkit and a person to type a password; its stand-in does what pkexec
+    // does once the password is given: it runs the argv it got, as root (this test runs as root),
+    // with no shell in between. It records that argv, and adds --root so the install lands in a
+    // scratch root instead of this machine's /etc (with another root, nothing is started).
+    const scratch = await mkdtemp(path.join(tmp, 'install-root-'));
+    const bin = path.join(tmp, 'bin');
+    await mkdir(bin, { recursive: true });
+    const argvFile = path.join(tmp, 'pkexec-argv');
+    await writeFile(
+      path.join(bin, 'pkexec'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\nexec "$@" --root '${scratch}'\n`,
+      { mode: 0o755 },
+    );
+
+    resetElectronMock();
+    electronMock.setPath('userData', path.join(tmp, 'userData-install'));
+    electronMock.setPath('appPath', path.join(tmp, 'app'));
+    // The app's own core monitors the same UPS until the service is there.
+    const ownConfig = path.join(tmp, 'userData-install', 'config.json');
+    await mkdir(path.dirname(ownConfig), { recursive: true });
+    const passwordFile = path.join(tmp, 'userData-install', 'nas.password');
+    await writeFile(passwordFile, RIG_USERS.monuser.password, { mode: 0o600 });
+    const serviceConfig = JSON.parse(await readFile(configPath, 'utf8')) as {
+      masters: { ups: { password: unknown }[] }[];
+    };
+    serviceConfig.masters[0]!.ups[0]!.password = { source: 'file', path: passwordFile };
+    await writeFile(ownConfig, JSON.stringify(serviceConfig));
+    const createCore = vi.fn((deps: Parameters<typeof createAppCore>[0]) =>
+      createAppCore({ ...deps, configPath: ownConfig, historyInMemory: true }),
+    );
+    const handle = startShell({
+      createCore,
+      mainDir: path.join(tmp, 'app', 'out', 'main'),
+      platform: 'linux',
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+      argv: ['electron', '.', '--hidden'],
+      logToConsole: false,
+      controlEndpoint: socketPath,
+      serviceAgent: { program: process.execPath, prefix: [cli.entry] },
+      attachPollMs: 100,
+      createNotifier: () => ({ notify: () => Promise.resolve() }),
+    });
+    electronMock.setReady();
+    await handle.started;
+    // Sampled all along: upsd must never count this machine twice.
+    let mostLogins = 0;
+    let sampling = true;
+    let agentExit: number | null;
+    const sampler = (async () => {
+      while (sampling) {
+        mostLogins = Math.max(mostLogins, await rig.numLogins(UPS));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      expect(createCore).toHaveBeenCalledTimes(1);
+      await waitFor(async () => (await rig.numLogins(UPS)) === 1, {
+        timeoutMs: 15_000,
+        description: "the app's own LOGIN",
+      });
+      handle.showWindow();
+      const win = electronMock.windows[0]!;
+      win.webContents.finishLoad();
+      const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+      const invoke = async <T>(channel: string, request?: unknown): Promise<T> => {
+        const result = (await electronMock.ipcMain.invokeFrom(event, channel, request)) as {
+          ok: boolean;
+          response?: T;
+          error?: unknown;
+        };
+        if (!result.ok) throw new Error(`${channel}: ${JSON.stringify(result.error)}`);
+        return result.response as T;
+      };
+
+      // What Settings shows before the click: offered, with the command for a terminal.
+      await expect(invoke('service:status')).resolves.toMatchObject({
+        mode: 'own-core',
+        install: {
+          available: true,
+          command: `sudo ${process.execPath} ${cli.entry} service install`,
+          reason: null,
+        },
+      });
+
+      const installed = await invoke<{ ok: boolean; detail: string }>('service:install');
+      expect(installed.ok, installed.detail).toBe(true);
+      // pkexec got the agent's words as separate arguments, nothing else.
+      expect((await readFile(argvFile, 'utf8')).trimEnd().split('\n')).toEqual([
+        process.execPath,
+        cli.entry,
+        'service',
+        'install',
+      ]);
+      // The CLI's own report reaches the user, and the unit it wrote runs this same agent.
+      expect(installed.detail).toContain('wrote /etc/systemd/system/nut-sentinel.service');
+      const unit = await readFile(
+        path.join(scratch, 'etc/systemd/system/nut-sentinel.service'),
+        'utf8',
+      );
+      expect(unit).toContain(
+        `ExecStart=${process.execPath} ${cli.entry} agent --config /etc/nut-sentinel/config.json`,
+      );
+      // Enabled for boot (an absolute link, as systemctl makes it, so lstat, not exists).
+      const wants = await lstat(
+        path.join(scratch, 'etc/systemd/system/multi-user.target.wants/nut-sentinel.service'),
+      );
+      expect(wants.isSymbolicLink()).toBe(true);
+
+      // systemd would start it now; here the same agent starts on the test's socket and config.
+      // The app stops its own core (LOGOUT) and attaches: still one session on the master.
+      await startAgent();
+      await waitFor(
+        () =>
+          handle.phase === 'running' &&
+          electronMock.trays[0]!.contextMenu!.items[0]!.label === BACKGROUND_SERVICE_LINE,
+        {
+          timeoutMs: 20_000,
+          description: 'the tray saying the service protects the machine',
+        },
+      );
+      await expect(invoke('service:status')).resolves.toMatchObject({
+        mode: 'attached',
+        install: { available: false, reason: 'The background service is running.' },
+      });
+      expect(createCore).toHaveBeenCalledTimes(1);
+      await waitFor(async () => (await rig.numLogins(UPS)) === 1, { timeoutMs: 15_000 });
+      expect(await rig.listClients(UPS)).toHaveLength(1);
+    } finally {
+      sampling = false;
+      await sampler;
+      await handle.teardown.run();
+      agentExit = await stopAgent();
+    }
+    expect(agentExit).toBe(0);
+    expect(mostLogins).toBe(1);
+
+    // `service uninstall` takes back exactly what the button added.
+    await run(process.execPath, [cli.entry, 'service', 'uninstall', '--root', scratch]);
+    expect(existsSync(path.join(scratch, 'etc/systemd/system/nut-sentinel.service'))).toBe(false);
+    expect(existsSync(path.join(scratch, 'etc/nut-sentinel'))).toBe(false);
   }, 180_000);
 
   it('refuses a second uid: the kernel by the socket permissions, the service by its peer check', async () => {
