@@ -43,6 +43,7 @@ import { MemoryHistory } from '../history/memory-history';
 import { HistoryLockedError } from '../history/owner-lock';
 import { ReverseDnsCache } from '../monitor/reverse-dns';
 import { MonitorService } from '../monitor/monitor-service';
+import type { UpsSession } from '../monitor/ups-session';
 import { NotificationPolicy, RecordingNotifier } from '../notify/notification-policy';
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { testConnection } from '../doctor/connection-doctor';
@@ -416,9 +417,12 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     logger,
     history,
     config: () => config,
-    readings: () => {
+    readings: (monitorId) => {
       const now = clock.now();
-      return service.sessions().map((session) => ({
+      const sessions = monitorId
+        ? [service.session(monitorId)].filter((s) => s !== undefined)
+        : service.sessions();
+      return sessions.map((session) => ({
         monitorId: session.monitorId,
         readable: !isStale(
           { statusAt: session.statusAt, view: session.view, timing: config.timing },
@@ -465,7 +469,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     notifier: policy,
     onReminder: () => service.emit('changed'),
   });
-  service.on('changed', () => outages.service.onChanged());
+  service.on('changed', (session?: UpsSession) => outages.service.onChanged(session?.monitorId));
   service.on('event', (event: StoredEvent) => outages.service.onEvent(event));
 
   const handlers: ApiHandlers = {

@@ -341,7 +341,8 @@ export class MonitorService extends EventEmitter<{ changed: []; event: [StoredEv
       this.checkLocalAddress(session);
       this.checkExpectedClients(session);
       this.queueSuppliesCheck();
-      this.emit('changed');
+      // With the session: listeners that care about one UPS need not look at all of them.
+      this.emit('changed', session);
     },
   };
 

@@ -46,7 +46,8 @@ export interface OutageServiceDeps {
   logger: Logger;
   history: HistoryLog;
   config: () => Config;
-  readings: () => readonly UpsReading[];
+  /** The readings of every UPS, or of the one named (cheaper: a change concerns one UPS). */
+  readings: (monitorId?: string) => readonly UpsReading[];
   /** The what-if timeline for a UPS now (main/what-if), or null when it cannot be computed. */
   predict?: (monitorId: string) => OutageRecord['prediction'];
   recordEvent: (event: StoredEvent) => void;
@@ -132,10 +133,13 @@ export class OutageService {
     }
   }
 
-  /** The readings changed (the monitor's `changed`): feeds each UPS whose reading is new. */
-  onChanged(): void {
+  /**
+   * The readings changed (the monitor's `changed`): feeds each UPS whose reading is new — only
+   * `monitorId`'s when the change is that UPS's (every status poll of every UPS is one).
+   */
+  onChanged(monitorId?: string): void {
     if (!this.running) return;
-    for (const reading of this.deps.readings()) this.feed(reading);
+    for (const reading of this.deps.readings(monitorId)) this.feed(reading);
   }
 
   /** An event the monitor logged: kept in the open outage of its UPS. */
@@ -143,7 +147,7 @@ export class OutageService {
     if (!this.running || event.type === OUTAGE_RECORDED_EVENT) return;
     if (event.type === BATTERY_REPLACE_EVENT) return;
     // The monitor logs a status event before it says the readings changed: ONBATT opens the outage.
-    if (!this.trackers.get(event.monitorId)?.open) this.onChanged();
+    if (!this.trackers.get(event.monitorId)?.open) this.onChanged(event.monitorId);
     const tracker = this.trackers.get(event.monitorId);
     if (tracker) {
       const change = tracker.recordEvent({
@@ -186,7 +190,7 @@ export class OutageService {
   health(monitorId: string): BatteryHealth {
     const config = this.deps.config();
     const ups = findMonitorTarget(config, monitorId)?.ups;
-    const reading = this.deps.readings().find((r) => r.monitorId === monitorId);
+    const reading = this.deps.readings(monitorId)[0];
     const records = this.deps.history
       .listOutages({ monitorId, limit: 5000 })
       .map((row) => OutageRecordSchema.safeParse(row.record))
