@@ -146,6 +146,8 @@ const LOGIN_REFUSAL_CODES = new Set([
 export class UpsSession extends EventEmitter {
   readonly monitorId: string;
   private state: UpsMonitorState;
+  private viewOf: UpsMonitorState | null = null;
+  private cachedView!: MonitorView;
   private client: NutClient | null = null;
   private connecting = false;
   private restartPending = false;
@@ -204,8 +206,13 @@ export class UpsSession extends EventEmitter {
   get systemName(): string {
     return this.settings.decision.upsName;
   }
+  /** The view of the current state; built once per state (states are immutable, views readonly). */
   get view(): MonitorView {
-    return describeState(this.state);
+    if (this.viewOf !== this.state) {
+      this.viewOf = this.state;
+      this.cachedView = describeState(this.state);
+    }
+    return this.cachedView;
   }
   get monitorState(): UpsMonitorState {
     return this.state;
