@@ -53,7 +53,10 @@ export interface ShutdownOutcome {
   dryRun?: boolean;
 }
 
-export class MonitorService extends EventEmitter<{ changed: [session?: UpsSession]; event: [StoredEvent] }> {
+export class MonitorService extends EventEmitter<{
+  changed: [session?: UpsSession];
+  event: [StoredEvent];
+}> {
   private config: Config;
   private sessionsById = new Map<
     string,
