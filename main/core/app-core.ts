@@ -229,21 +229,34 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const variablesOf = (id: string) => service.session(id)?.variables ?? new Map<string, string>();
   // The Prometheus endpoint (and prom-client) is loaded only once it is turned on.
   let metrics: MetricsEndpoint | null = null;
+  // One endpoint even when a config save comes while start() is still loading it.
+  let metricsLoading: Promise<MetricsEndpoint> | null = null;
   const applyMetrics = async (settings: Config['metrics']): Promise<void> => {
     if (settings.enabled && !metrics) {
-      const { MetricsEndpoint } = await import('../metrics/metrics-endpoint');
-      metrics = new MetricsEndpoint({
-        clock,
-        logger,
-        snapshots,
-        variables: variablesOf,
-        alertStatus: () => alerts.status(),
-        recordProblem: (message) => recordSystem('METRICS_ENDPOINT', 'critical', message),
-      });
+      metricsLoading ??= import('../metrics/metrics-endpoint').then(
+        ({ MetricsEndpoint }) =>
+          new MetricsEndpoint({
+            clock,
+            logger,
+            snapshots,
+            variables: variablesOf,
+            alertStatus: () => alerts.status(),
+            recordProblem: (message) => recordSystem('METRICS_ENDPOINT', 'critical', message),
+          }),
+      );
+      metrics = await metricsLoading;
     }
+    if (metrics) for (const count of uncounted.splice(0)) count(metrics);
     await metrics?.apply(settings);
   };
-  service.on('event', (event: StoredEvent) => metrics?.countEvent(event));
+  // The monitor and the alerts start while the endpoint's module loads (LOGIN first): what they
+  // count meanwhile waits here.
+  const uncounted: ((endpoint: MetricsEndpoint) => void)[] = [];
+  const countInMetrics = (count: (endpoint: MetricsEndpoint) => void): void => {
+    if (metrics) count(metrics);
+    else if (config.metrics.enabled) uncounted.push(count);
+  };
+  service.on('event', (event: StoredEvent) => countInMetrics((m) => m.countEvent(event)));
 
   const alerts = new AlertService(config, {
     clock,
@@ -252,7 +265,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
     secrets: deps.secrets,
     rememberSecret: (value) => knownSecrets.add(value),
     snapshots,
-    onAttempt: (channel, ok) => metrics?.countAttempt(channel, ok),
+    onAttempt: (channel, ok) => countInMetrics((m) => m.countAttempt(channel, ok)),
     recordEvent: (event) => {
       history.appendEvent(event);
       push.emit('events:appended', event);
@@ -799,12 +812,14 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
           }),
         );
       }
-      await applyMetrics(config.metrics);
+      // Sessions first: loading prom-client and listening must not delay the first LOGIN.
       service.start();
+      const metricsReady = applyMetrics(config.metrics);
       alerts.start();
       upsCommands.start();
       outages.service.start();
       schedulePrune();
+      await metricsReady;
     },
     async stop(options = {}) {
       if (stopped) return;
