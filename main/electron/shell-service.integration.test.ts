@@ -80,6 +80,23 @@ async function stopAgent(): Promise<number | null> {
   return exited;
 }
 
+/** Opens the dashboard window and returns an IPC invoke as its renderer would make it. */
+function openDashboard(handle: { showWindow(): void }) {
+  handle.showWindow();
+  const win = electronMock.windows[0]!;
+  win.webContents.finishLoad();
+  const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+  return async <T>(channel: string, request?: unknown): Promise<T> => {
+    const result = (await electronMock.ipcMain.invokeFrom(event, channel, request)) as {
+      ok: boolean;
+      response?: T;
+      error?: unknown;
+    };
+    if (!result.ok) throw new Error(`${channel}: ${JSON.stringify(result.error)}`);
+    return result.response as T;
+  };
+}
+
 beforeAll(async () => {
   [rig, cli] = await Promise.all([startUpsdRig(), buildCli()]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'nut-shell-service-'));
@@ -154,19 +171,7 @@ describe('desktop app attached to the background service', () => {
       const tray = electronMock.trays[0]!;
       expect(tray.contextMenu!.items[0]!.label).toBe(BACKGROUND_SERVICE_LINE);
 
-      handle.showWindow();
-      const win = electronMock.windows[0]!;
-      win.webContents.finishLoad();
-      const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
-      const invoke = async <T>(channel: string, request?: unknown): Promise<T> => {
-        const result = (await electronMock.ipcMain.invokeFrom(event, channel, request)) as {
-          ok: boolean;
-          response?: T;
-          error?: unknown;
-        };
-        if (!result.ok) throw new Error(`${channel}: ${JSON.stringify(result.error)}`);
-        return result.response as T;
-      };
+      const invoke = openDashboard(handle);
 
       // Status, from the service's core.
       const snapshot = await invoke<{ ups: { monitorId: string; status: string }[] }>(
@@ -305,19 +310,7 @@ describe('desktop app attached to the background service', () => {
         timeoutMs: 15_000,
         description: "the app's own LOGIN",
       });
-      handle.showWindow();
-      const win = electronMock.windows[0]!;
-      win.webContents.finishLoad();
-      const event = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
-      const invoke = async <T>(channel: string, request?: unknown): Promise<T> => {
-        const result = (await electronMock.ipcMain.invokeFrom(event, channel, request)) as {
-          ok: boolean;
-          response?: T;
-          error?: unknown;
-        };
-        if (!result.ok) throw new Error(`${channel}: ${JSON.stringify(result.error)}`);
-        return result.response as T;
-      };
+      const invoke = openDashboard(handle);
 
       // What Settings shows before the click: offered, with the command for a terminal.
       await expect(invoke('service:status')).resolves.toMatchObject({
