@@ -1,5 +1,5 @@
 /** Small shared building blocks: status pill, gauge, callouts, form fields, switches, tabs. */
-import { type KeyboardEvent, type ReactNode, useId, useRef } from 'react';
+import { type InputHTMLAttributes, type KeyboardEvent, type ReactNode, useId, useRef } from 'react';
 import type { UpsSnapshot } from '../../../shared/snapshot';
 import { LEVEL_LABEL, clamp } from '../format';
 import { AlertIcon, CheckIcon, CrossIcon, InfoIcon } from '../icons';
@@ -224,6 +224,28 @@ export function Field({
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * A number input whose empty box is NaN: the form keeps it and its validation says what is
+ * missing, instead of the box snapping back to a number while the user types.
+ */
+export function NumberInput({
+  value,
+  onValue,
+  ...input
+}: Omit<InputHTMLAttributes<HTMLInputElement>, 'type' | 'value' | 'onChange'> & {
+  value: number;
+  onValue: (value: number) => void;
+}) {
+  return (
+    <input
+      {...input}
+      type="number"
+      value={Number.isNaN(value) ? '' : value}
+      onChange={(e) => onValue(e.target.valueAsNumber)}
+    />
   );
 }
 

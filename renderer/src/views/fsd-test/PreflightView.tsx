@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import type { FsdCheck, FsdPreflight, FsdRunView } from '../../../../shared/fsd-test';
 import { api, errorText } from '../../api';
-import { Callout, ErrorBox, Field, RichText } from '../../components/common';
+import { Callout, ErrorBox, Field, NumberInput, RichText } from '../../components/common';
 import { TypedNameConfirm, confirmsName } from '../../components/TypedNameConfirm';
 import { describeServer, formatRuntime, displayCommand } from '../../format';
 import { AlertIcon, CheckIcon, CrossIcon, InfoIcon, PowerIcon } from '../../icons';
@@ -201,16 +201,7 @@ export function PreflightView({
           hint="Time to abort before anything happens."
           className="narrow"
         >
-          {(p) => (
-            <input
-              {...p}
-              type="number"
-              min={0}
-              max={300}
-              value={Number.isNaN(countdown) ? '' : countdown}
-              onChange={(e) => setCountdown(e.target.valueAsNumber)}
-            />
-          )}
+          {(p) => <NumberInput {...p} min={0} max={300} value={countdown} onValue={setCountdown} />}
         </Field>
       </div>
       {overridable && (

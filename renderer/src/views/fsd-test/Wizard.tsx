@@ -6,7 +6,7 @@ import { useId, useState } from 'react';
 import type { FsdPreflight, FsdRunView } from '../../../../shared/fsd-test';
 import type { UpsSnapshot } from '../../../../shared/snapshot';
 import { api, errorText } from '../../api';
-import { ErrorBox, Field, Switch } from '../../components/common';
+import { ErrorBox, Field, NumberInput, Switch } from '../../components/common';
 import { announce } from '../../store';
 import { PreflightView } from './PreflightView';
 import type { ErrorInfo } from './shared';
@@ -212,13 +212,12 @@ function MasterFields({ form, set }: { form: WizardForm; set: SetField }) {
           className="narrow"
         >
           {(p) => (
-            <input
+            <NumberInput
               {...p}
-              type="number"
               min={0}
               max={3600}
-              value={Number.isNaN(form.hostSync) ? '' : form.hostSync}
-              onChange={(e) => set('hostSync', e.target.valueAsNumber)}
+              value={form.hostSync}
+              onValue={(typed) => set('hostSync', typed)}
             />
           )}
         </Field>
@@ -228,13 +227,12 @@ function MasterFields({ form, set }: { form: WizardForm; set: SetField }) {
           className="narrow"
         >
           {(p) => (
-            <input
+            <NumberInput
               {...p}
-              type="number"
               min={0}
               max={100}
-              value={Number.isNaN(form.minCharge) ? '' : form.minCharge}
-              onChange={(e) => set('minCharge', e.target.valueAsNumber)}
+              value={form.minCharge}
+              onValue={(typed) => set('minCharge', typed)}
               data-testid="fsd-min-charge"
             />
           )}

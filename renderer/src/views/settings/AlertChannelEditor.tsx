@@ -21,7 +21,7 @@ import {
 import type { Severity } from '../../../../shared/history';
 import type { RequestOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
-import { ErrorBox, Field, Switch } from '../../components/common';
+import { ErrorBox, Field, NumberInput, Switch } from '../../components/common';
 import { type Issue, scopeIssues } from '../../config-edit';
 import { type SectionForm, SectionFormShell, useSectionForm } from '../../section-form';
 import { announce, toast } from '../../store';
@@ -383,11 +383,10 @@ function ChannelEditor({
           {text('host', 'SMTP host')}
           <Field label="Port" error={err('port')} className="narrow">
             {(p) => (
-              <input
+              <NumberInput
                 {...p}
-                type="number"
-                value={Number.isNaN(channel.port) ? '' : channel.port}
-                onChange={(e) => setAny({ port: e.target.valueAsNumber })}
+                value={channel.port}
+                onValue={(typed) => setAny({ port: typed })}
               />
             )}
           </Field>
@@ -522,13 +521,12 @@ function ChannelEditor({
           className="narrow"
         >
           {(p) => (
-            <input
+            <NumberInput
               {...p}
-              type="number"
               min={1}
               max={120}
-              value={Number.isNaN(channel.timeoutSeconds) ? '' : channel.timeoutSeconds}
-              onChange={(e) => set('timeoutSeconds', e.target.valueAsNumber)}
+              value={channel.timeoutSeconds}
+              onValue={(typed) => set('timeoutSeconds', typed)}
             />
           )}
         </Field>
@@ -670,11 +668,10 @@ function SeverityNumbers({
       {SEVERITIES.map((s) => (
         <Field key={s} label={s} error={issueUnder(issues, s)} className="narrow">
           {(p) => (
-            <input
+            <NumberInput
               {...p}
-              type="number"
-              value={Number.isNaN(value[s]) ? '' : value[s]}
-              onChange={(e) => onChange({ ...value, [s]: e.target.valueAsNumber })}
+              value={value[s]}
+              onValue={(typed) => onChange({ ...value, [s]: typed })}
             />
           )}
         </Field>

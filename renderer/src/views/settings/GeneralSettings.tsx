@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { HistorySchema, TimingSchema } from '../../../../shared/config';
-import { Field, Switch } from '../../components/common';
+import { Field, NumberInput, Switch } from '../../components/common';
 import { issueAt } from '../../config-edit';
 import { SectionFormShell, useSectionForm } from '../../section-form';
 
@@ -30,15 +30,14 @@ export function GeneralSettings() {
             className="narrow"
           >
             {(p) => (
-              <input
+              <NumberInput
                 {...p}
-                type="number"
                 step="any"
-                value={Number.isNaN(v.timing[key]) ? '' : v.timing[key]}
-                onChange={(e) =>
+                value={v.timing[key]}
+                onValue={(typed) =>
                   form.update((x) => ({
                     ...x,
-                    timing: { ...x.timing, [key]: e.target.valueAsNumber },
+                    timing: { ...x.timing, [key]: typed },
                   }))
                 }
               />
@@ -57,14 +56,13 @@ export function GeneralSettings() {
             className="narrow"
           >
             {(p) => (
-              <input
+              <NumberInput
                 {...p}
-                type="number"
-                value={Number.isNaN(v.history[key]) ? '' : v.history[key]}
-                onChange={(e) =>
+                value={v.history[key]}
+                onValue={(typed) =>
                   form.update((x) => ({
                     ...x,
-                    history: { ...x.history, [key]: e.target.valueAsNumber },
+                    history: { ...x.history, [key]: typed },
                   }))
                 }
               />

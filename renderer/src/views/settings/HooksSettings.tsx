@@ -11,7 +11,7 @@ import {
   type NotifyType,
 } from '../../../../shared/notify-types';
 import { CommandEditor } from '../../components/CommandEditor';
-import { Field, Switch } from '../../components/common';
+import { Field, NumberInput, Switch } from '../../components/common';
 import { type Issue, issueAt, scopeIssues } from '../../config-edit';
 import { PlusIcon, TrashIcon } from '../../icons';
 import { SectionFormShell, type SectionForm, useSectionForm } from '../../section-form';
@@ -56,14 +56,11 @@ export function HooksSettings() {
               hint="Applies to NOTIFYCMD and upssched commands."
             >
               {(p) => (
-                <input
+                <NumberInput
                   {...p}
-                  type="number"
                   min={1}
-                  value={Number.isNaN(v.timeoutSeconds) ? '' : v.timeoutSeconds}
-                  onChange={(e) =>
-                    form.update((x) => ({ ...x, timeoutSeconds: e.target.valueAsNumber }))
-                  }
+                  value={v.timeoutSeconds}
+                  onValue={(typed) => form.update((x) => ({ ...x, timeoutSeconds: typed }))}
                 />
               )}
             </Field>
@@ -342,12 +339,11 @@ function EventHooks({ form, value }: Props) {
                 className="narrow"
               >
                 {(p) => (
-                  <input
+                  <NumberInput
                     {...p}
-                    type="number"
                     min={1}
-                    value={Number.isNaN(h.timeoutSeconds) ? '' : h.timeoutSeconds}
-                    onChange={(e) => setHook(i, { timeoutSeconds: e.target.valueAsNumber })}
+                    value={h.timeoutSeconds}
+                    onValue={(typed) => setHook(i, { timeoutSeconds: typed })}
                   />
                 )}
               </Field>
@@ -615,13 +611,12 @@ function RuleRow({
       </td>
       <td>
         {rule.action === 'START-TIMER' ? (
-          <input
+          <NumberInput
             aria-label={`Rule ${n} seconds`}
-            type="number"
             min={0}
             className="num"
-            value={Number.isNaN(rule.seconds) ? '' : rule.seconds}
-            onChange={(e) => onChange({ ...rule, seconds: e.target.valueAsNumber })}
+            value={rule.seconds}
+            onValue={(typed) => onChange({ ...rule, seconds: typed })}
           />
         ) : (
           <span className="muted">—</span>

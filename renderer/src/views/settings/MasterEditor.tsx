@@ -7,7 +7,7 @@
 import { useId, useMemo } from 'react';
 import { MASTER_PRESETS, MasterSchema } from '../../../../shared/config';
 import { api, errorText } from '../../api';
-import { Callout, Field } from '../../components/common';
+import { Callout, Field, NumberInput } from '../../components/common';
 import { type Issue, issueAt, scopeIssues, useConfig } from '../../config-edit';
 import { slugify } from '../../format';
 import { ArrowLeftIcon, PlusIcon } from '../../icons';
@@ -250,13 +250,12 @@ export function MasterEditor({
                 </Field>
                 <Field label="Port" error={issueAt(issues, 'port')} className="narrow">
                   {(p) => (
-                    <input
+                    <NumberInput
                       {...p}
-                      type="number"
                       min={1}
                       max={65535}
-                      value={Number.isNaN(form.port) ? '' : form.port}
-                      onChange={(e) => set({ port: e.target.valueAsNumber })}
+                      value={form.port}
+                      onValue={(typed) => set({ port: typed })}
                       data-testid="master-port"
                     />
                   )}

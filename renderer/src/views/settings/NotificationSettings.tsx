@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import * as z from 'zod';
 import type { ResponseOf } from '../../../../shared/ipc';
 import { api, errorText } from '../../api';
-import { ErrorBox, Field, Switch } from '../../components/common';
+import { ErrorBox, Field, NumberInput, Switch } from '../../components/common';
 import { issueAt } from '../../config-edit';
 import { formatDateTime, formatWhen } from '../../format';
 import { SectionFormShell, useSectionForm } from '../../section-form';
@@ -42,14 +42,11 @@ export function NotificationSettings() {
               className="narrow"
             >
               {(p) => (
-                <input
+                <NumberInput
                   {...p}
-                  type="number"
                   min={0}
-                  value={Number.isNaN(v.dedupeSeconds) ? '' : v.dedupeSeconds}
-                  onChange={(e) =>
-                    form.update((x) => ({ ...x, dedupeSeconds: e.target.valueAsNumber }))
-                  }
+                  value={v.dedupeSeconds}
+                  onValue={(typed) => form.update((x) => ({ ...x, dedupeSeconds: typed }))}
                   data-testid="dedupe-seconds"
                 />
               )}

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ShutdownSchema, TimingSchema } from '../../../../shared/config';
 import { CommandEditor } from '../../components/CommandEditor';
-import { Field, Switch } from '../../components/common';
+import { Field, NumberInput, Switch } from '../../components/common';
 import { issueAt, scopeIssues } from '../../config-edit';
 import { SectionFormShell, useSectionForm } from '../../section-form';
 
@@ -44,16 +44,15 @@ export function ShutdownSettings() {
             className="narrow"
           >
             {(p) => (
-              <input
+              <NumberInput
                 {...p}
-                type="number"
                 step="any"
                 min={0}
-                value={Number.isNaN(v.timing[key]) ? '' : v.timing[key]}
-                onChange={(e) =>
+                value={v.timing[key]}
+                onValue={(typed) =>
                   form.update((x) => ({
                     ...x,
-                    timing: { ...x.timing, [key]: e.target.valueAsNumber },
+                    timing: { ...x.timing, [key]: typed },
                   }))
                 }
               />
@@ -133,15 +132,14 @@ export function ShutdownSettings() {
                 className="narrow"
               >
                 {(p) => (
-                  <input
+                  <NumberInput
                     {...p}
-                    type="number"
                     min={1}
-                    value={Number.isNaN(v.shutdown.timeoutSeconds) ? '' : v.shutdown.timeoutSeconds}
-                    onChange={(e) =>
+                    value={v.shutdown.timeoutSeconds}
+                    onValue={(typed) =>
                       form.update((x) => ({
                         ...x,
-                        shutdown: { ...x.shutdown, timeoutSeconds: e.target.valueAsNumber },
+                        shutdown: { ...x.shutdown, timeoutSeconds: typed },
                       }))
                     }
                   />
@@ -198,18 +196,15 @@ export function ShutdownSettings() {
                   className="narrow"
                 >
                   {(p) => (
-                    <input
+                    <NumberInput
                       {...p}
-                      type="number"
                       min={1}
                       step={1}
-                      value={
-                        Number.isNaN(v.shutdown.minSupplies) ? '' : (v.shutdown.minSupplies ?? '')
-                      }
-                      onChange={(e) =>
+                      value={v.shutdown.minSupplies ?? NaN}
+                      onValue={(typed) =>
                         form.update((x) => ({
                           ...x,
-                          shutdown: { ...x.shutdown, minSupplies: e.target.valueAsNumber },
+                          shutdown: { ...x.shutdown, minSupplies: typed },
                         }))
                       }
                       data-testid="min-supplies"

@@ -5,7 +5,7 @@
 import { useId, useState } from 'react';
 import { upsSystemName } from '../../../../shared/config';
 import { type RightsWords, upsmonRight } from '../../../../shared/rights';
-import { ErrorBox, Field } from '../../components/common';
+import { ErrorBox, Field, NumberInput } from '../../components/common';
 import { type Issue, issueAt } from '../../config-edit';
 import { EyeIcon, TrashIcon } from '../../icons';
 import { ConnectionTestReport, useConnectionTest } from './ConnectionTest';
@@ -247,13 +247,12 @@ export function UpsEditor({
             className="narrow"
           >
             {(p) => (
-              <input
+              <NumberInput
                 {...p}
-                type="number"
                 min={0}
                 max={16}
-                value={Number.isNaN(ups.powerValue) ? '' : ups.powerValue}
-                onChange={(e) => onChange({ powerValue: e.target.valueAsNumber })}
+                value={ups.powerValue}
+                onValue={(typed) => onChange({ powerValue: typed })}
               />
             )}
           </Field>
