@@ -4,35 +4,12 @@
  * right after this machine logs out, so a card never shows a count from before its own login or
  * logout.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../testing/net';
-import { RIG_USERS } from '../testing/upsd-rig';
+import { loginFrom } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
-
-/** A second secondary (another machine) logged in from `localAddress`. */
-async function loginFrom(localAddress: string, port: number, ups: string): Promise<net.Socket> {
-  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const user = RIG_USERS.upsmonclient;
-  let received = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => (received += chunk));
-  socket.write(`USERNAME ${user.name}\nPASSWORD ${user.password}\nLOGIN ${ups}\n`);
-  await waitFor(
-    () =>
-      received.split('\n').filter((l) => l.startsWith('OK')).length === 3 ||
-      received.includes('ERR'),
-    { timeoutMs: 5_000, description: 'the second client to log in' },
-  );
-  if (received.includes('ERR')) throw new Error(`second client LOGIN failed: ${received}`);
-  return socket;
-}
 
 describe('client counts against a real upsd', () => {
   it('are re-read after this machine logs in, when FSD appears and after it logs out — not only at the full poll', async () => {

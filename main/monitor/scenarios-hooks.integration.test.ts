@@ -7,37 +7,12 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RIG_USERS, SYNOLOGY_UPS_VARS } from '../testing/upsd-rig';
 import { sleep, waitFor } from '../testing/net';
-import { quietFor, setStatusTimed } from './testing/scenario-harness';
+import { loginFrom, quietFor, setStatusTimed } from './testing/scenario-harness';
 import { useScenarios } from './testing/use-scenarios';
 
 const { rig: startRig, start } = useScenarios();
 
 const SLACK_MS = 1_250;
-
-/** A second secondary logged in from another loopback address (Linux routes all of 127/8 to lo). */
-async function loginFrom(localAddress: string, port: number, ups: string): Promise<net.Socket> {
-  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const user = RIG_USERS.upsmonclient;
-  let received = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => (received += chunk));
-  socket.write(`USERNAME ${user.name}\nPASSWORD ${user.password}\nLOGIN ${ups}\n`);
-  await waitFor(
-    () =>
-      received.split('\n').filter((l) => l.startsWith('OK')).length === 3 ||
-      received.includes('ERR'),
-    {
-      timeoutMs: 5_000,
-      description: 'the second client to log in',
-    },
-  );
-  if (received.includes('ERR')) throw new Error(`second client LOGIN failed: ${received}`);
-  return socket;
-}
 
 /** SET VAR through the rig's admin user; `''` deletes the variable in dummy-ups (main/nut/README.md §3.3). */
 async function adminSetVar(port: number, ups: string, name: string, value: string): Promise<void> {

@@ -356,6 +356,35 @@ export async function waitNumLogins(
   return Date.now() - started;
 }
 
+/**
+ * A second secondary (another machine) logged in from `localAddress`: Linux routes all of 127/8
+ * to lo, so upsd sees another client address. Close the socket to make it leave.
+ */
+export async function loginFrom(
+  localAddress: string,
+  port: number,
+  ups: string,
+): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const user = RIG_USERS.upsmonclient;
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.write(`USERNAME ${user.name}\nPASSWORD ${user.password}\nLOGIN ${ups}\n`);
+  await waitFor(
+    () =>
+      received.split('\n').filter((l) => l.startsWith('OK')).length === 3 ||
+      received.includes('ERR'),
+    { timeoutMs: 5_000, description: 'the second client to log in' },
+  );
+  if (received.includes('ERR')) throw new Error(`second client LOGIN failed: ${received}`);
+  return socket;
+}
+
 /** Sets a status and returns when the SET was sent and when upsd was seen reporting it. */
 export async function setStatusTimed(
   rig: Rig,
