@@ -138,3 +138,34 @@ export async function configureDryRunSecondary(
     30_000,
   );
 }
+
+/** A notification the page handed to the Web Notifications API. */
+export interface ShownNotification {
+  title: string;
+  body: string;
+}
+
+/**
+ * Records what the page hands to the Web Notifications API from its next load on (grant the
+ * permission as a user's click would); read it with shownNotifications.
+ */
+export async function recordWebNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Original = window.Notification;
+    const shown: ShownNotification[] = [];
+    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
+    class Recording extends Original {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push({ title, body: options?.body ?? '' });
+      }
+    }
+    Object.defineProperty(window, 'Notification', { value: Recording });
+  });
+}
+
+export function shownNotifications(page: Page): Promise<ShownNotification[]> {
+  return page.evaluate(
+    () => (window as unknown as { __notifications: ShownNotification[] }).__notifications,
+  );
+}

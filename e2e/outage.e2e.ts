@@ -12,7 +12,14 @@
  */
 import type { Page } from '@playwright/test';
 import { RIG_USERS } from '../main/testing/upsd-rig';
-import { configureDryRunSecondary, expect, screenshot, test } from './fixtures';
+import {
+  configureDryRunSecondary,
+  expect,
+  recordWebNotifications,
+  screenshot,
+  shownNotifications,
+  test,
+} from './fixtures';
 
 const UPS = 'ups';
 
@@ -118,18 +125,7 @@ test('on battery: the card counts the time and says what happens next; the brows
     },
   });
   // Record what the page hands to the Web Notifications API (the permission is granted below, as a user's click would).
-  await page.addInitScript(() => {
-    const Original = window.Notification;
-    const shown: { title: string; body: string }[] = [];
-    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
-    class Recording extends Original {
-      constructor(title: string, options?: NotificationOptions) {
-        super(title, options);
-        shown.push({ title, body: options?.body ?? '' });
-      }
-    }
-    Object.defineProperty(window, 'Notification', { value: Recording });
-  });
+  await recordWebNotifications(page);
   const origin = new URL(app.url).origin;
   await page.goto(app.url);
   const note = page.getByTestId('browser-notifications');
@@ -149,12 +145,7 @@ test('on battery: the card counts the time and says what happens next; the brows
   const banner = page.locator('[data-testid="alert-banner"][data-type="ONBATT"]');
   await expect(banner).toBeVisible({ timeout: 5_000 });
   await expect(banner).toContainText('On battery');
-  const notifications = () =>
-    page.evaluate(
-      () =>
-        (window as unknown as { __notifications: { title: string; body: string }[] })
-          .__notifications,
-    );
+  const notifications = () => shownNotifications(page);
   await expect
     .poll(async () => (await notifications()).map((n) => n.title))
     .toContain('NUT Sentinel: On battery');

@@ -6,7 +6,15 @@
 import type { Page } from '@playwright/test';
 import { networkInterfaces } from 'node:os';
 import { startUpsdRig } from '../main/testing/upsd-rig';
-import { configureDryRunSecondary, eventually, expect, screenshot, test } from './fixtures';
+import {
+  configureDryRunSecondary,
+  eventually,
+  expect,
+  recordWebNotifications,
+  screenshot,
+  shownNotifications,
+  test,
+} from './fixtures';
 
 const UPS = 'ups';
 
@@ -172,18 +180,7 @@ test('browser mode: a banner and a Web Notification when the address the master 
   const rig = await startUpsdRig({ listen: '0.0.0.0' });
   try {
     await configureDryRunSecondary(app, '127.0.0.1', rig.port);
-    await page.addInitScript(() => {
-      const Original = window.Notification;
-      const shown: { title: string; body: string }[] = [];
-      (window as unknown as { __notifications: typeof shown }).__notifications = shown;
-      class Recording extends Original {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          shown.push({ title, body: options?.body ?? '' });
-        }
-      }
-      Object.defineProperty(window, 'Notification', { value: Recording });
-    });
+    await recordWebNotifications(page);
     await page.context().grantPermissions(['notifications'], { origin: new URL(app.url).origin });
     await page.goto(app.url);
     const card = page.getByTestId('ups-card').first();
@@ -204,13 +201,7 @@ test('browser mode: a banner and a Web Notification when the address the master 
     await expect(banner).toContainText('This machine’s address changed');
     await expect(banner).toContainText(`now sees this machine as ${other} (was 127.0.0.1)`);
     await expect
-      .poll(() =>
-        page.evaluate(() =>
-          (
-            window as unknown as { __notifications: { title: string; body: string }[] }
-          ).__notifications.map((n) => n.title),
-        ),
-      )
+      .poll(async () => (await shownNotifications(page)).map((n) => n.title))
       .toContain('NUT Sentinel: This machine’s address changed');
     await screenshot(page, 'browser-banner-address-changed');
   } finally {
