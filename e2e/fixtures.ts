@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
 import type { InvokeChannel, RequestOf, ResponseOf } from '../shared/ipc';
+import type { UpsSnapshot } from '../shared/snapshot';
 import { RIG_USERS, type Rig, startUpsdRig } from '../main/testing/upsd-rig';
 import { type WebProcess, bridgeInvoke, startWebProcess } from '../main/testing/web-process';
 
@@ -126,15 +127,30 @@ export async function configureDryRunSecondary(
     notifications: { desktop: false },
     ...overrides,
   };
+  await saveConfigAndLogIn(app, config, { masterId: 'nas', upsName: 'ups' });
+}
+
+/**
+ * Stores the rig's monuser password for `masterId`/`upsName`, saves `config` and waits until its
+ * first UPS is logged in (and `ready`, when given).
+ */
+export async function saveConfigAndLogIn(
+  app: AppUnderTest,
+  config: ConfigInput,
+  options: { masterId: string; upsName: string; ready?: (ups: UpsSnapshot) => boolean },
+): Promise<void> {
   await app.api('secrets:set-password', {
-    masterId: 'nas',
-    upsName: 'ups',
+    masterId: options.masterId,
+    upsName: options.upsName,
     password: RIG_USERS.monuser.password,
   });
   expect(await app.api('config:save', { config })).toEqual({ ok: true });
   await eventually(
     () => app.api('app:get-snapshot', undefined),
-    (snapshot) => snapshot.ups[0]?.loggedIn === true,
+    (snapshot) => {
+      const ups = snapshot.ups[0];
+      return ups?.loggedIn === true && (options.ready?.(ups) ?? true);
+    },
     30_000,
   );
 }

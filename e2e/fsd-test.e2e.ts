@@ -25,7 +25,14 @@ import { type TestNetwork, createTestNetwork } from '../main/testing/netns';
 import { startRecordingProxy } from '../main/testing/recording-proxy';
 import { RIG_USERS, type Rig, startUpsdRig } from '../main/testing/upsd-rig';
 import { type UpsmonRig, startUpsmon } from '../main/testing/upsmon-rig';
-import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+import {
+  type AppUnderTest,
+  eventually,
+  expect,
+  saveConfigAndLogIn,
+  screenshot,
+  test,
+} from './fixtures';
 
 const UPS = 'ups';
 const MONITOR_ID = `lab/${UPS}`;
@@ -67,17 +74,7 @@ async function configure(
     },
     notifications: { desktop: false },
   };
-  await app.api('secrets:set-password', {
-    masterId: 'lab',
-    upsName: UPS,
-    password: RIG_USERS.monuser.password,
-  });
-  expect(await app.api('config:save', { config })).toEqual({ ok: true });
-  await eventually(
-    () => app.api('app:get-snapshot', undefined),
-    (snapshot) => snapshot.ups[0]?.loggedIn === true,
-    30_000,
-  );
+  await saveConfigAndLogIn(app, config, { masterId: 'lab', upsName: UPS });
   return { shutdownLog };
 }
 

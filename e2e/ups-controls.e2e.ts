@@ -17,7 +17,14 @@
 import type { Page } from '@playwright/test';
 import type { ConfigInput } from '../shared/config';
 import { RIG_USERS } from '../main/testing/upsd-rig';
-import { type AppUnderTest, eventually, expect, screenshot, test } from './fixtures';
+import {
+  type AppUnderTest,
+  eventually,
+  expect,
+  saveConfigAndLogIn,
+  screenshot,
+  test,
+} from './fixtures';
 
 const UPS = 'ups';
 const MONITOR_ID = `lab/${UPS}`;
@@ -37,17 +44,11 @@ async function configure(app: AppUnderTest, port: number): Promise<void> {
     shutdown: { dryRun: true, command: { file: '/bin/true', args: [] } },
     notifications: { desktop: false },
   };
-  await app.api('secrets:set-password', {
+  await saveConfigAndLogIn(app, config, {
     masterId: 'lab',
     upsName: UPS,
-    password: RIG_USERS.monuser.password,
+    ready: (ups) => ups.variablesAt !== null,
   });
-  expect(await app.api('config:save', { config })).toEqual({ ok: true });
-  await eventually(
-    () => app.api('app:get-snapshot', undefined),
-    (snapshot) => snapshot.ups[0]?.loggedIn === true && snapshot.ups[0]?.variablesAt !== null,
-    30_000,
-  );
 }
 
 async function openTab(page: Page, app: AppUnderTest, tab: 'controls' | 'what-if') {
