@@ -141,6 +141,18 @@ export function ImportSettings() {
     }
   };
 
+  const undoButton = (
+    <button
+      type="button"
+      className="button button-small"
+      onClick={() => void undo()}
+      disabled={busy}
+      data-testid="import-undo"
+    >
+      Undo import
+    </button>
+  );
+
   const choose = (id: string, choice: ImportChoice) => {
     const next = { ...choices, [id]: choice };
     setChoices(next);
@@ -226,17 +238,7 @@ export function ImportSettings() {
               >
                 Review the masters
               </a>
-              {applied.undoAvailable && (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => void undo()}
-                  disabled={busy}
-                  data-testid="import-undo"
-                >
-                  Undo import
-                </button>
-              )}
+              {applied.undoAvailable && undoButton}
             </>
           }
         >
@@ -252,17 +254,7 @@ export function ImportSettings() {
           tone="info"
           title="The last import can be undone"
           testId="import-last"
-          action={
-            <button
-              type="button"
-              className="button button-small"
-              onClick={() => void undo()}
-              disabled={busy}
-              data-testid="import-undo"
-            >
-              Undo import
-            </button>
-          }
+          action={undoButton}
         >
           <p>
             Applied at {formatDateTime(lastImport.at)}: {lastImport.summary}. Undo puts the
