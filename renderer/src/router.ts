@@ -9,7 +9,7 @@
  *   /settings/masters/new?preset=synology|proxmox|generic[&host=…&port=…&ups=…&label=…]  (prefilled by Find masters)
  *   /settings/masters/<masterId>
  */
-import { useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
 
 export const UPS_TABS = [
   'history',
@@ -145,6 +145,23 @@ export function upsHref(monitorId: string, tab: UpsTab = 'history'): string {
 export function navigate(path: string): void {
   const target = path.startsWith('#') ? path : `#${path.startsWith('/') ? path : `/${path}`}`;
   if (window.location.hash !== target) window.location.hash = target;
+}
+
+/**
+ * `navigate` for after an await (a save, a removal): once the calling view is gone, the user has
+ * gone somewhere else and that choice stands, so it does nothing.
+ */
+export function useNavigateWhileShown(): (path: string) => void {
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => {
+      shown.current = false;
+    };
+  }, []);
+  return useCallback((path: string) => {
+    if (shown.current) navigate(path);
+  }, []);
 }
 
 function subscribe(callback: () => void): () => void {

@@ -2,7 +2,8 @@
 /**
  * The master editor against the REAL core in this process (main/testing/in-process-core.ts):
  * the STARTTLS section's rule (a pinned certificate means "required"), removing a master with
- * its confirmation, and what the core writes to the config file.
+ * its confirmation, what the core writes to the config file, and a save that finishes after the
+ * user moved on.
  */
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -32,8 +33,18 @@ const harness = await vi.hoisted(async () => {
       },
     ],
   });
-  Object.assign(window, { nutSentinel: started.api });
-  return started;
+  // `config:save` can be held, to finish a save after the user has left the editor.
+  const saveGate: { held: Promise<void> | null } = { held: null };
+  Object.assign(window, {
+    nutSentinel: {
+      ...started.api,
+      async invoke(channel: string, request: unknown) {
+        if (channel === 'config:save' && saveGate.held) await saveGate.held;
+        return started.api.invoke(channel as never, request as never);
+      },
+    },
+  });
+  return { ...started, saveGate };
 });
 
 // jsdom does no layout, so it has no scrollIntoView.
@@ -116,5 +127,29 @@ describe('Master editor', () => {
     await renderEditor(null);
     expect(screen.queryByTestId('remove-master')).toBeNull();
     expect(screen.getByTestId('save-master').textContent).toBe('Add master');
+  });
+
+  it('a save that finishes after the user moved on keeps them where they went', async () => {
+    window.location.hash = '#/settings/masters/new';
+    await renderEditor(null);
+    fireEvent.change(screen.getByTestId('master-label'), { target: { value: 'Late NAS' } });
+    fireEvent.change(screen.getByTestId('master-host'), { target: { value: '127.0.0.1' } });
+    fireEvent.change(screen.getByTestId('ups-name'), { target: { value: 'ups' } });
+    let release = () => undefined as void;
+    harness.saveGate.held = new Promise<void>((resolve) => (release = resolve));
+    fireEvent.click(screen.getByTestId('save-master'));
+    await waitFor(() => expect(screen.getByTestId('save-master').textContent).toBe('Saving…'));
+    // The user opens the dashboard while the save is in flight.
+    cleanup();
+    window.location.hash = '#/';
+    release();
+    harness.saveGate.held = null;
+    await waitFor(async () => {
+      const saved = (await harness.savedConfig()) as { masters: { label: string }[] };
+      expect(saved.masters.map((m) => m.label)).toContain('Late NAS');
+    });
+    // The toast may still say so; the route is the user's.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(window.location.hash).toBe('#/');
   });
 });

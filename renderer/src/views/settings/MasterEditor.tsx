@@ -11,7 +11,7 @@ import { Callout, Field, NumberInput } from '../../components/common';
 import { type Issue, issueAt, scopeIssues, useConfig } from '../../config-edit';
 import { slugify } from '../../format';
 import { ArrowLeftIcon, PlusIcon } from '../../icons';
-import { type MasterPrefill, type PresetName, href, navigate } from '../../router';
+import { type MasterPrefill, type PresetName, href, useNavigateWhileShown } from '../../router';
 import { SectionFormShell, useSectionForm } from '../../section-form';
 import { toast } from '../../store';
 import {
@@ -47,6 +47,7 @@ export function MasterEditor({
     [data, masterId],
   );
   const backHref = href({ name: 'settings', section: 'masters' });
+  const navigate = useNavigateWhileShown();
 
   const sf = useSectionForm<MasterForm>({
     select: (c) => {

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ErrorBox } from '../../components/common';
 import { saveConfig } from '../../config-edit';
 import { TrashIcon } from '../../icons';
-import { navigate } from '../../router';
+import { useNavigateWhileShown } from '../../router';
 import { toast } from '../../store';
 
 export function RemoveMasterControls({
@@ -21,6 +21,7 @@ export function RemoveMasterControls({
   const [removing, setRemoving] = useState(false);
   const [removeError, setRemoveError] = useState<{ message: string; fix?: string } | null>(null);
   const [confirmRemove, setConfirmRemove] = useState(false);
+  const navigate = useNavigateWhileShown();
 
   const remove = async () => {
     setRemoving(true);
