@@ -77,6 +77,29 @@ const seaLoaders: Plugin = {
 };
 
 /**
+ * jsonc-parser's modules marked free of side effects, so the bundle keeps only what
+ * main/config/json-locator.ts imports (the parser): its formatter builds 270 KB of cached
+ * indentation strings when it loads, which nothing here uses.
+ */
+const jsoncParserParts: Plugin = {
+  name: 'nut-sentinel-jsonc-parser-parts',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'jsonc-parser-parts') return undefined;
+      if (!/^jsonc-parser$/.test(args.path) && !/jsonc-parser[\\/]lib[\\/]/.test(args.importer))
+        return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'jsonc-parser-parts',
+      });
+      return resolved.errors.length > 0 ? undefined : { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+/**
  * Node built-ins that only some configs use, loaded at their first use instead of at start: TLS
  * (a master with `tls`, an https channel), HTTP(S) (webhook, ntfy, Gotify, /metrics) and crypto
  * (the history lock, alert ids, the secret store). Loading tls and crypto initialises OpenSSL;
@@ -157,7 +180,7 @@ export async function bundleAgent(
     // jsonc-parser's "main" is a UMD build that requires its parts at run time ("./impl/format"),
     // which esbuild cannot see: the ESM build ("module") bundles statically.
     mainFields: ['module', 'main'],
-    plugins: [seaLoaders, lazyBuiltins(builtinNames)],
+    plugins: [seaLoaders, jsoncParserParts, lazyBuiltins(builtinNames)],
     logLevel: 'warning',
     metafile: true,
   });
