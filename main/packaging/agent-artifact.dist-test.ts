@@ -2,10 +2,12 @@
  * The self-contained agent as a user gets it: the executable copied alone into an empty folder
  * and run with a PATH that has no `node`, against a real upsd — LOGIN counted by the master,
  * events on stdout, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM; and the
- * built-ins it loads only when a config needs them (TLS, HTTP, crypto; ./agent-build.ts) working
- * from inside the executable: a STARTTLS master and a signed webhook.
+ * built-ins and packages it loads only when a config needs them (./agent-build.ts) working from
+ * inside the executable: a STARTTLS master and a signed webhook; MQTT, e-mail, Prometheus metrics,
+ * the web bridge's WebSocket, mDNS and desktop notifications.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../../package.json';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../channels/http-channels';
 import { startHttpReceiver } from '../testing/http-receiver';
-import { waitFor } from '../testing/net';
+import { collect, startBroker } from '../testing/mosquitto';
+import { getFreePort, waitFor } from '../testing/net';
+import { startSmtpServer } from '../testing/smtp-server';
+import { bridgeInvoke } from '../testing/web-process';
 import { type Rig, RIG_USERS, recentBatteryReplacement, startUpsdRig } from '../testing/upsd-rig';
 import { builtAgentExecutable } from './artifact';
 
@@ -185,6 +190,154 @@ describe('self-contained agent (dist/agent)', () => {
       if (agent && agent.exitCode === null) agent.kill('SIGKILL');
       await receiver.close();
       await tlsRig.stop();
+    }
+  });
+
+  it('loads the packages only some configs use from inside it: MQTT and e-mail alerts, /metrics, the web bridge, mDNS, desktop notifications', async () => {
+    const broker = await startBroker();
+    const smtp = await startSmtpServer({ username: 'alerts@example.net', password: 'smtp-pass-9' });
+    const metricsPort = await getFreePort();
+    const configPath = path.join(dir, 'channels-config.json');
+    const dataDir = path.join(dir, 'channels-data');
+    // Desktop notifications (node-notifier) through a stand-in notify-send that records its
+    // arguments; the agent notifies only with a session bus address set.
+    const fakeBin = path.join(dir, 'fake-bin');
+    const notified = path.join(dir, 'notify-send.log');
+    await mkdir(fakeBin, { recursive: true });
+    await writeFile(path.join(fakeBin, 'notify-send'), `#!/bin/sh\necho "$*" >> '${notified}'\n`, {
+      mode: 0o755,
+    });
+    const channelEnv = {
+      ...env,
+      PATH: `${fakeBin}:${env.PATH}`,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+      SMTP_PASSWORD: 'smtp-pass-9',
+    };
+    const watcher = await broker.client();
+    let agent: ChildProcess | undefined;
+    let web: ChildProcess | undefined;
+    let output = '';
+    const capture = (child: ChildProcess) => {
+      child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    };
+    const until = (what: string, check: () => boolean) =>
+      waitFor(check, { timeoutMs: 20_000, description: what }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\noutput:\n${output}`);
+      });
+    try {
+      await writeFile(
+        configPath,
+        JSON.stringify({
+          masters: [
+            {
+              id: 'nas',
+              label: 'NAS',
+              host: '127.0.0.1',
+              port: rig.port,
+              ups: [
+                {
+                  name: 'ups',
+                  username: 'monuser',
+                  password: { source: 'env', name: 'NAS_PASSWORD' },
+                  batteryReplacedOn: recentBatteryReplacement(),
+                },
+              ],
+            },
+          ],
+          alerts: {
+            channels: [
+              { id: 'broker', type: 'mqtt', url: broker.url },
+              {
+                id: 'mail',
+                type: 'email',
+                host: '127.0.0.1',
+                port: smtp.port,
+                security: 'starttls',
+                username: 'alerts@example.net',
+                password: { source: 'env', name: 'SMTP_PASSWORD' },
+                from: 'NUT Sentinel <alerts@example.net>',
+                to: ['admin@example.net'],
+                tls: { caPem: smtp.caPem },
+              },
+            ],
+          },
+          metrics: { enabled: true, port: metricsPort },
+          shutdown: { dryRun: true, command: { file: '/sbin/shutdown', args: ['-h', '+0'] } },
+        }),
+      );
+      const topics = await collect(watcher, 'nut-sentinel/#');
+      agent = spawn(agentFile, ['agent', '--config', configPath, '--data-dir', dataDir], {
+        env: channelEnv,
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      capture(agent);
+      await until('LOGIN', () => /EVENT LOGIN \[nas\/ups\]/.test(output));
+      // MQTT (mqtt): the agent's retained availability and the UPS's state.
+      await until('MQTT online', () => topics.last('nut-sentinel/status') === 'online');
+      await until('MQTT UPS status', () => topics.last('nut-sentinel/ups/nas/ups/status') === 'OL');
+      // Prometheus (prom-client).
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/^nut_sentinel_logged_in\{[^}]*ups="ups"[^}]*\} 1$/m);
+      // E-mail (nodemailer), through STARTTLS with a login.
+      const sent = await run(
+        agentFile,
+        ['notify-test', 'mail', '--config', configPath, '--data-dir', dataDir],
+        { env: channelEnv },
+      );
+      expect(sent.stdout).toMatch(/mail/);
+      expect(smtp.mails).toHaveLength(1);
+      expect(smtp.mails[0]).toMatchObject({
+        tls: true,
+        authenticated: true,
+        to: ['admin@example.net'],
+      });
+      // A power cut: the desktop notification.
+      await rig.setStatus('ups', 'OB');
+      await until('the desktop notification', () =>
+        existsSync(notified) ? /battery/i.test(readFileSync(notified, 'utf8')) : false,
+      );
+      agent.kill('SIGTERM');
+      await until('the agent to stop', () => agent!.exitCode !== null);
+
+      // The browser bridge (ws): one API call over its WebSocket. `web` serves a UI folder found
+      // beside the executable (the self-contained agent carries none).
+      await mkdir(path.join(dir, 'renderer'), { recursive: true });
+      await writeFile(path.join(dir, 'renderer', 'index.html'), '<!doctype html><title>UI</title>');
+      web = spawn(
+        agentFile,
+        [
+          'web',
+          '--config',
+          configPath,
+          '--data-dir',
+          dataDir,
+          '--print-url',
+          '--control-socket',
+          path.join(dir, 'no-service.sock'),
+        ],
+        { env: channelEnv, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      capture(web);
+      await until('the web UI URL', () => /access token[^:]*: \S+#token=\S+/.test(output));
+      const url = /access token[^:]*: (\S+#token=\S+)/.exec(output)![1]!;
+      const config = await bridgeInvoke(url, 'config:get', undefined);
+      expect(config.config.masters.map((m) => m.id)).toEqual(['nas']);
+
+      // mDNS (bonjour-service): a browse that ran without an error.
+      const found = await run(
+        agentFile,
+        ['discover', '--range', '127.0.0.1', '--allow-outside-local', '--json'],
+        { env },
+      ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+      expect(JSON.parse(found.stdout)).toMatchObject({ mdns: { browsed: true, error: null } });
+    } finally {
+      for (const child of [agent, web]) if (child && child.exitCode === null) child.kill('SIGKILL');
+      await rig.setStatus('ups', 'OL').catch(() => undefined);
+      watcher.end(true);
+      await smtp.stop();
+      await broker.stop();
     }
   });
 });
