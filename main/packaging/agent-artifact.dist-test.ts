@@ -25,6 +25,25 @@ import { builtAgentExecutable } from './artifact';
 
 const run = promisify(execFile);
 
+/** A master on a rig with its one UPS `ups`, logged in as monuser with NAS_PASSWORD. */
+function rigMaster(id: string, port: number, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    label: `${id} NAS`,
+    host: '127.0.0.1',
+    port,
+    ...extra,
+    ups: [
+      {
+        name: 'ups',
+        username: 'monuser',
+        password: { source: 'env', name: 'NAS_PASSWORD' },
+        batteryReplacedOn: recentBatteryReplacement(),
+      },
+    ],
+  };
+}
+
 describe('self-contained agent (dist/agent)', () => {
   let rig: Rig;
   let dir: string;
@@ -127,21 +146,9 @@ describe('self-contained agent (dist/agent)', () => {
         configPath,
         JSON.stringify({
           masters: [
-            {
-              id: 'tls',
-              label: 'TLS NAS',
-              host: '127.0.0.1',
-              port: tlsRig.port,
+            rigMaster('tls', tlsRig.port, {
               tls: { mode: 'required', caPem: tlsRig.tls!.certPem },
-              ups: [
-                {
-                  name: 'ups',
-                  username: 'monuser',
-                  password: { source: 'env', name: 'NAS_PASSWORD' },
-                  batteryReplacedOn: recentBatteryReplacement(),
-                },
-              ],
-            },
+            }),
           ],
           alerts: {
             channels: [
@@ -229,22 +236,7 @@ describe('self-contained agent (dist/agent)', () => {
       await writeFile(
         configPath,
         JSON.stringify({
-          masters: [
-            {
-              id: 'nas',
-              label: 'NAS',
-              host: '127.0.0.1',
-              port: rig.port,
-              ups: [
-                {
-                  name: 'ups',
-                  username: 'monuser',
-                  password: { source: 'env', name: 'NAS_PASSWORD' },
-                  batteryReplacedOn: recentBatteryReplacement(),
-                },
-              ],
-            },
-          ],
+          masters: [rigMaster('nas', rig.port)],
           alerts: {
             channels: [
               { id: 'broker', type: 'mqtt', url: broker.url },
