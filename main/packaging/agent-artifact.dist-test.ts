@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../../package.json';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../channels/http-channels';
 import { startHttpReceiver } from '../testing/http-receiver';
-import { collect, startBroker } from '../testing/mosquitto';
+import { type Broker, collect, startBroker } from '../testing/mosquitto';
 import { getFreePort, waitFor } from '../testing/net';
 import { startSmtpServer } from '../testing/smtp-server';
 import { bridgeInvoke } from '../testing/web-process';
@@ -202,7 +202,13 @@ describe('self-contained agent (dist/agent)', () => {
 
   it('loads the packages only some configs use from inside it: MQTT and e-mail alerts, /metrics, the web bridge, mDNS, desktop notifications', async () => {
     const broker = await startBroker();
-    const smtp = await startSmtpServer({ username: 'alerts@example.net', password: 'smtp-pass-9' });
+    const smtp = await startSmtpServer({
+      username: 'alerts@example.net',
+      password: 'smtp-pass-9',
+    }).catch(async (error: unknown) => {
+      await broker.stop();
+      throw error;
+    });
     const metricsPort = await getFreePort();
     const configPath = path.join(dir, 'channels-config.json');
     const dataDir = path.join(dir, 'channels-data');
@@ -220,7 +226,6 @@ describe('self-contained agent (dist/agent)', () => {
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
       SMTP_PASSWORD: 'smtp-pass-9',
     };
-    const watcher = await broker.client();
     let agent: ChildProcess | undefined;
     let web: ChildProcess | undefined;
     let output = '';
@@ -232,7 +237,9 @@ describe('self-contained agent (dist/agent)', () => {
       waitFor(check, { timeoutMs: 20_000, description: what }).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\noutput:\n${output}`);
       });
+    let watcher: Awaited<ReturnType<Broker['client']>> | undefined;
     try {
+      watcher = await broker.client();
       await writeFile(
         configPath,
         JSON.stringify({
@@ -327,7 +334,7 @@ describe('self-contained agent (dist/agent)', () => {
     } finally {
       for (const child of [agent, web]) if (child && child.exitCode === null) child.kill('SIGKILL');
       await rig.setStatus('ups', 'OL').catch(() => undefined);
-      watcher.end(true);
+      watcher?.end(true);
       await smtp.stop();
       await broker.stop();
     }
