@@ -120,6 +120,25 @@ async function builtinExportNames(node: string): Promise<Record<string, string[]
 }
 
 /**
+ * A CommonJS module standing in for one loaded by `loadExpression` at the first read of any of
+ * its exports: a getter per name in `names`, and per name in `methods` a getter that binds the
+ * method to the loaded module (call sites call it on the stand-in).
+ */
+function standInModule(
+  loadExpression: string,
+  exports: { names: readonly string[]; methods?: readonly string[]; esModule?: boolean },
+): string {
+  return (
+    `let real;\nconst load = () => (real ??= ${loadExpression});\n` +
+    (exports.esModule ? "Object.defineProperty(exports, '__esModule', { value: true });\n" : '') +
+    `for (const name of ${JSON.stringify(exports.names)})\n` +
+    '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n' +
+    `for (const name of ${JSON.stringify(exports.methods ?? [])})\n` +
+    '  Object.defineProperty(exports, name, { get: () => load()[name].bind(real) });\n'
+  );
+}
+
+/**
  * Points imports of LAZY_BUILTINS at a stand-in with a getter per export name that requires the
  * real module on first access. esbuild compiles `import tls from 'node:tls'` and
  * `import { connect } from 'node:tls'` to property reads at the call sites, so nothing loads until
@@ -143,10 +162,9 @@ function lazyBuiltins(names: Record<string, string[]>): Plugin {
             `dist:agent: no export names for node:${args.path}; add it to LAZY_BUILTINS`,
           );
         return {
-          contents:
-            `let real;\nconst load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));\n` +
-            `for (const name of ${JSON.stringify(exported)})\n` +
-            '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n',
+          contents: standInModule(`require(${JSON.stringify(`node:${args.path}`)})`, {
+            names: exported,
+          }),
           loader: 'js',
         };
       });
@@ -248,19 +266,13 @@ function lazyPackages(exportsOf: Record<string, LazyExports>): Plugin {
     name: 'nut-sentinel-lazy-packages',
     setup(build) {
       build.onResolve({ filter }, (args) => ({ path: args.path, namespace }));
-      build.onLoad({ filter: /.*/, namespace }, (args) => {
-        const { names, methods, esModule } = exportsOf[args.path]!;
-        return {
-          contents:
-            `let real;\nconst load = () => (real ??= globalThis[${JSON.stringify(LAZY_PACKAGE_LOADER)}](${JSON.stringify(args.path)}));\n` +
-            (esModule ? "Object.defineProperty(exports, '__esModule', { value: true });\n" : '') +
-            `for (const name of ${JSON.stringify(names)})\n` +
-            '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });\n' +
-            `for (const name of ${JSON.stringify(methods)})\n` +
-            '  Object.defineProperty(exports, name, { get: () => load()[name].bind(real) });\n',
-          loader: 'js',
-        };
-      });
+      build.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: standInModule(
+          `globalThis[${JSON.stringify(LAZY_PACKAGE_LOADER)}](${JSON.stringify(args.path)})`,
+          exportsOf[args.path]!,
+        ),
+        loader: 'js',
+      }));
     },
   };
 }
