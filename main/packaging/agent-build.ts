@@ -218,9 +218,8 @@ function bundleOptions(builtinNames: Record<string, string[]>): BuildOptions {
 }
 
 /**
- * What a lazy package's stand-in offers: `names` read through, `methods` (inherited by an
- * exported instance, as node-notifier's `notify`) bound to it, since call sites call them on the
- * stand-in.
+ * A lazy package's exports for its standInModule(); `methods` are those an exported instance
+ * inherits (node-notifier's `notify`).
  */
 interface LazyExports {
   names: string[];
