@@ -63,6 +63,29 @@ const SAVE_EVERY_MS = 10_000;
 const HEALTH_EVERY_MS = 60_000;
 const TICK_MS = 5_000;
 
+/**
+ * What the tracker sees of a reading. The status poll and the full poll run apart, so the charge
+ * can be newer than the status: when the full poll's variables are the newer read, their own
+ * ups.status goes with them (else the charge of a UPS just back on line, read before the next
+ * status poll, would count as a point of the discharge).
+ */
+export function observationOf(reading: UpsReading, now: number): OutageObservation {
+  const vars = reading.variables;
+  const variablesNewer =
+    reading.variablesAt !== null && reading.variablesAt > (reading.statusAt ?? -Infinity);
+  return {
+    at: reading.readable ? Math.max(reading.statusAt ?? 0, reading.variablesAt ?? 0) || now : now,
+    readable: reading.readable,
+    status: (variablesNewer ? vars.get('ups.status') : undefined) ?? reading.status,
+    charge: numeric(vars, 'battery.charge'),
+    runtime: numeric(vars, 'battery.runtime'),
+    load: numeric(vars, 'ups.load'),
+    realpower: numeric(vars, 'ups.realpower'),
+    nominalPower: numeric(vars, 'ups.realpower.nominal'),
+    clients: reading.clients,
+  };
+}
+
 function numeric(variables: ReadonlyMap<string, string>, name: string): number | null {
   const raw = variables.get(name);
   if (raw === undefined || raw.trim() === '') return null;
@@ -241,22 +264,7 @@ export class OutageService {
       : 'unreadable';
     if (this.fed.get(reading.monitorId) === key) return;
     this.fed.set(reading.monitorId, key);
-    const now = this.deps.clock.now();
-    const at = reading.readable
-      ? Math.max(reading.statusAt ?? 0, reading.variablesAt ?? 0) || now
-      : now;
-    const vars = reading.variables;
-    const observation: OutageObservation = {
-      at,
-      readable: reading.readable,
-      status: reading.status,
-      charge: numeric(vars, 'battery.charge'),
-      runtime: numeric(vars, 'battery.runtime'),
-      load: numeric(vars, 'ups.load'),
-      realpower: numeric(vars, 'ups.realpower'),
-      nominalPower: numeric(vars, 'ups.realpower.nominal'),
-      clients: reading.clients,
-    };
+    const observation = observationOf(reading, this.deps.clock.now());
     let tracker = this.trackers.get(reading.monitorId);
     if (!tracker) {
       tracker = new OutageTracker(reading.monitorId, null, this.options);
@@ -268,9 +276,10 @@ export class OutageService {
       this.apply(
         tracker,
         change,
-        change.type !== 'updated' || statusBefore !== reading.status || !reading.readable,
+        change.type !== 'updated' || statusBefore !== observation.status || !reading.readable,
       );
     if (!reading.readable) return;
+    const vars = reading.variables;
     // What the battery health reads from the UPS: a change (e.g. the first full read) counts at once.
     const inputs = [
       vars.get('battery.date'),

@@ -15,6 +15,7 @@ import {
   parseBatteryDate,
   selfTestFailed,
 } from './battery-health';
+import { observationOf, type UpsReading } from './outage-service';
 import { OutageTracker, type OutageObservation, type TrackerChange } from './outage-tracker';
 
 const T0 = Date.UTC(2026, 0, 10, 12, 0, 0);
@@ -176,6 +177,76 @@ describe('OutageTracker: records from reads and events', () => {
     expect(r3.endedBy).toBe('monitoring-stopped');
     expect(r3.endedAt).toBe(T0 + 10_000);
     expect(r3.lowestCharge).toBe(69);
+  });
+});
+
+describe('observationOf: a reading as the tracker sees it', () => {
+  const reading = (extra: Partial<UpsReading>): UpsReading => ({
+    monitorId: 'nas/ups',
+    readable: true,
+    status: 'OB DISCHRG',
+    statusAt: T0,
+    variables: new Map([
+      ['ups.status', 'OL CHRG'],
+      ['battery.charge', '100'],
+    ]),
+    variablesAt: T0 + 300,
+    clients: null,
+    ...extra,
+  });
+
+  it("takes the full poll's own ups.status when its variables are the newer read", () => {
+    // Power came back between two status polls: the charge of 100 % belongs to OL, not to the outage.
+    expect(observationOf(reading({}), T0 + 400)).toMatchObject({
+      at: T0 + 300,
+      status: 'OL CHRG',
+      charge: 100,
+    });
+  });
+
+  it('keeps the status poll when it is the newer read, or when the variables have no ups.status', () => {
+    expect(observationOf(reading({ statusAt: T0 + 500 }), T0 + 600).status).toBe('OB DISCHRG');
+    expect(
+      observationOf(reading({ variables: new Map([['battery.charge', '80']]) }), T0 + 400),
+    ).toMatchObject({ status: 'OB DISCHRG', charge: 80 });
+  });
+
+  it('an outage that ends between two status polls gets no point at the recharged value', () => {
+    const tracker = new OutageTracker('nas/ups');
+    const vars = (status: string, charge: number) =>
+      new Map([
+        ['ups.status', status],
+        ['battery.charge', String(charge)],
+      ]);
+    const feed = (r: Partial<UpsReading>, now: number) =>
+      tracker.observe(observationOf(reading(r), now));
+    feed(
+      { status: 'OB DISCHRG', statusAt: T0, variables: vars('OB DISCHRG', 90), variablesAt: T0 },
+      T0,
+    );
+    feed(
+      {
+        status: 'OB DISCHRG',
+        statusAt: T0 + 2000,
+        variables: vars('OB DISCHRG', 80),
+        variablesAt: T0 + 2000,
+      },
+      T0 + 2000,
+    );
+    // The full poll reads OL and 100 % before the status poll notices the power is back.
+    const closed = feed(
+      {
+        status: 'OB DISCHRG',
+        statusAt: T0 + 2000,
+        variables: vars('OL CHRG', 100),
+        variablesAt: T0 + 3000,
+      },
+      T0 + 3000,
+    );
+    expect(closed?.type).toBe('closed');
+    const record = (closed as Extract<TrackerChange, { type: 'closed' }>).record;
+    expect(record.chargeAtEnd).toBe(80);
+    expect(record.discharge!.ratePerMinute).toBeCloseTo(300, 0);
   });
 });
 
