@@ -1,28 +1,17 @@
 /**
  * Entry of the self-contained agent (`npm run dist:agent`, main/tools/dist-agent.ts): the whole
  * CLI bundled into one CommonJS file and injected into a Node binary as a single executable
- * application. The SQLite WebAssembly module is an asset of the executable; it is handed to
- * node-sqlite3-wasm (whose loader the bundler points at `SQLITE_WASM_GLOBAL`) only when history
- * is opened, straight from the executable's mapped memory (getRawAsset: no copy). Packages only
- * some configs use are assets too, compiled when a stand-in in the bundle first needs one.
+ * application. Packages only some configs use are assets of the executable, compiled when a
+ * stand-in in the bundle first needs one.
  */
 import path from 'node:path';
-import { getAsset, getRawAsset, isSea } from 'node:sea';
+import { getAsset } from 'node:sea';
 import vm from 'node:vm';
 import { applyV8Tuning } from '../platform/v8-tuning';
 import { runCli } from './program';
-import {
-  LAZY_PACKAGE_LOADER,
-  lazyPackageAsset,
-  SQLITE_WASM_ASSET,
-  SQLITE_WASM_GLOBAL,
-} from './sea-entry-names';
+import { LAZY_PACKAGE_LOADER, lazyPackageAsset } from './sea-entry-names';
 
 applyV8Tuning();
-Object.defineProperty(globalThis, SQLITE_WASM_GLOBAL, {
-  get: () => (isSea() ? getRawAsset(SQLITE_WASM_ASSET) : undefined),
-  configurable: true,
-});
 Object.defineProperty(globalThis, LAZY_PACKAGE_LOADER, {
   value: (name: string): unknown => {
     const asset = lazyPackageAsset(name);

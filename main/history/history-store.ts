@@ -67,6 +67,7 @@ import {
   asNumber,
   asString,
   classifySqliteError,
+  sqliteEngine,
   type BindValues,
   type Row,
   type SqlValue,
@@ -298,7 +299,9 @@ function openDatabase(filePath: string | null, quickCheck: boolean): OpenedDatab
       throw new HistoryLockedError(
         filePath,
         null,
-        `SQLite's lock directory ${vfsLockDirPath(filePath)} exists without an owner file; if no program uses the file, remove that directory`,
+        sqliteEngine === 'node:sqlite'
+          ? 'another program holds SQLite’s lock on it without an owner file; close that program'
+          : `SQLite's lock directory ${vfsLockDirPath(filePath)} exists without an owner file; if no program uses the file, remove that directory`,
       );
     }
     throw new OpenFailure(classifySqliteError(error) === 'io' ? 'unopenable' : 'corrupt', error);

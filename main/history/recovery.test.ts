@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HistoryLockedError, HistoryStore, type HistoryStoreOptions } from './history-store';
 import { SCHEMA_VERSION } from './migrations';
-import { Database } from './sqlite';
+import { Database, sqliteEngine } from './sqlite';
 import type { LogLevel } from '../platform/ports';
 import { event, exited, firstLine, makeTempDir, sample, spawnChild } from './testing/helpers';
 
@@ -337,10 +337,36 @@ describe('one store per file', () => {
     expect(() => openStore()).toThrow(/open on host some-other-machine/);
   });
 
-  it('refuses an SQLite lock directory that has no owner file, explaining what to remove', () => {
-    writeHealthyFile(10);
-    fs.mkdirSync(`${dbPath}.lock`);
-    expect(() => openStore()).toThrow(/history\.db\.lock exists without an owner file/);
-    expect(siblings()).toEqual(['history.db', 'history.db.lock']);
-  });
+  // The two engines lock differently (main/history/sqlite-native.ts): node-sqlite3-wasm with a
+  // `<db>.lock` directory a crash leaves behind, node:sqlite with a file lock the OS drops.
+  if (sqliteEngine === 'node-sqlite3-wasm') {
+    it('refuses an SQLite lock directory that has no owner file, explaining what to remove', () => {
+      writeHealthyFile(10);
+      fs.mkdirSync(`${dbPath}.lock`);
+      expect(() => openStore()).toThrow(/history\.db\.lock exists without an owner file/);
+      expect(siblings()).toEqual(['history.db', 'history.db.lock']);
+    });
+  } else {
+    it('refuses a file another connection holds SQLite’s lock on, without an owner file', () => {
+      writeHealthyFile(10);
+      const holder = new Database(dbPath);
+      holder.exec('PRAGMA locking_mode = EXCLUSIVE');
+      holder.exec('BEGIN EXCLUSIVE');
+      try {
+        expect(() => openStore()).toThrow(/holds SQLite’s lock on it without an owner file/);
+        // Nothing was moved aside or claimed (the holder's WAL file aside).
+        expect(siblings().filter((name) => !name.endsWith('-wal'))).toEqual(['history.db']);
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+      }
+      expect(openStore().queryEvents({})).toHaveLength(1);
+    });
+
+    it('opens a file despite a lock directory the WebAssembly engine left behind', () => {
+      writeHealthyFile(10);
+      fs.mkdirSync(`${dbPath}.lock`);
+      expect(openStore().queryEvents({})).toHaveLength(1);
+    });
+  }
 });

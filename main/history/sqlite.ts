@@ -21,7 +21,14 @@ export type { BindValues, SqliteDatabase, Statement };
 applyV8Tuning();
 const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof NodeSqlite3Wasm;
 
-export const { Database, SQLite3Error } = sqlite;
+export const { Database } = sqlite;
+
+/**
+ * The engine this build runs on: node-sqlite3-wasm, or node:sqlite where the agent's build
+ * switches the line above to main/history/sqlite-native.ts. They differ only in locking.
+ */
+export const sqliteEngine: 'node-sqlite3-wasm' | 'node:sqlite' =
+  (sqlite as { engine?: 'node:sqlite' }).engine ?? 'node-sqlite3-wasm';
 
 /**
  * SQLite3Error carries only `sqlite3_errmsg` text (no result code), so failures are classified by

@@ -1,7 +1,7 @@
 /**
  * The self-contained agent as a user gets it: the executable copied alone into an empty folder
  * and run with a PATH that has no `node`, against a real upsd — LOGIN counted by the master,
- * events on stdout, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM; and the
+ * events on stdout and in its history, a dry-run shutdown on a power cut, a clean LOGOUT on SIGTERM; and the
  * built-ins and packages it loads only when a config needs them (./agent-build.ts) working from
  * inside the executable: a STARTTLS master and a signed webhook; MQTT, e-mail, Prometheus metrics,
  * the web bridge's WebSocket, mDNS and desktop notifications.
@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version } from '../../package.json';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../channels/http-channels';
+import { HistoryStore } from '../history/history-store';
 import { startHttpReceiver } from '../testing/http-receiver';
 import { type Broker, collect, startBroker } from '../testing/mosquitto';
 import { getFreePort, waitFor } from '../testing/net';
@@ -129,6 +130,22 @@ describe('self-contained agent (dist/agent)', () => {
         timeoutMs: 5_000,
         description: 'LOGOUT',
       });
+      // History went through the executable's own engine (node:sqlite, without its start-up
+      // warning) and reads back on node-sqlite3-wasm, the desktop app's: one file format.
+      expect(output).not.toMatch(/ExperimentalWarning|experimental feature/);
+      expect(await readdir(path.join(dir, 'data'))).not.toContain('history.sqlite3.lock');
+      const history = HistoryStore.open(path.join(dir, 'data', 'history.sqlite3'), {
+        retentionDays: 3650,
+        maxEvents: 1_000_000,
+        pruneOnOpen: false,
+        logger: { log: () => undefined },
+      });
+      try {
+        const types = history.queryEvents({ monitorId: 'nas/ups' }).map((e) => e.type);
+        expect(types).toEqual(expect.arrayContaining(['LOGIN', 'ONBATT', 'LOWBATT']));
+      } finally {
+        history.close();
+      }
     } finally {
       if (agent.exitCode === null) agent.kill('SIGKILL');
       await rig.setStatus('ups', 'OL').catch(() => undefined);

@@ -11,16 +11,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BuildOptions, Plugin } from 'esbuild';
-import {
-  LAZY_PACKAGE_LOADER,
-  lazyPackageAsset,
-  SQLITE_WASM_ASSET,
-  SQLITE_WASM_GLOBAL,
-} from '../cli/sea-entry-names';
+import { LAZY_PACKAGE_LOADER, lazyPackageAsset } from '../cli/sea-entry-names';
 import {
   AGENT_NODE_VERSION,
   type AgentTarget,
@@ -49,35 +43,35 @@ function patchOnce(text: string, find: string, replacement: string, file: string
 }
 
 /**
- * Two loaders that look on disk at run time have nothing to find inside an executable:
- * main/history/sqlite.ts requires node-sqlite3-wasm through createRequire (so that it loads after
- * the V8 tuning) — made a plain require the bundler follows; and emscripten's loader reads the
- * .wasm next to its script — given the executable's asset instead.
+ * The agent runs SQLite on the engine compiled into its Node (main/history/sqlite-native.ts), not
+ * on node-sqlite3-wasm: ~2 MB of RSS instead of ~8 (the WebAssembly code and its own heap), and no
+ * .wasm to carry. main/history/sqlite.ts loads its engine through createRequire (so that it loads
+ * after the V8 tuning); here that becomes a plain require of the native one, which the bundler
+ * follows.
  */
-const seaLoaders: Plugin = {
-  name: 'nut-sentinel-sea-loaders',
+/**
+ * main/history/sqlite.ts with its engine switched to main/history/sqlite-native.ts: for the
+ * agent's bundle, and for the history tests' run on that engine (main/vitest.native-sqlite.config.ts).
+ */
+export function withNativeSqlite(source: string, file: string): string {
+  return (
+    "import * as nativeSqliteEngine from './sqlite-native';\n" +
+    patchOnce(
+      source,
+      "createRequire(import.meta.url)('node-sqlite3-wasm')",
+      'nativeSqliteEngine',
+      file,
+    )
+  );
+}
+
+const nativeSqlite: Plugin = {
+  name: 'nut-sentinel-native-sqlite',
   setup(build) {
     build.onLoad({ filter: /main[\\/]history[\\/]sqlite\.ts$/ }, async (args) => ({
-      contents: patchOnce(
-        await readFile(args.path, 'utf8'),
-        "createRequire(import.meta.url)('node-sqlite3-wasm')",
-        "require('node-sqlite3-wasm')",
-        args.path,
-      ),
+      contents: withNativeSqlite(await readFile(args.path, 'utf8'), args.path),
       loader: 'ts',
     }));
-    build.onLoad(
-      { filter: /node-sqlite3-wasm[\\/]dist[\\/]node-sqlite3-wasm\.js$/ },
-      async (args) => ({
-        contents: patchOnce(
-          await readFile(args.path, 'utf8'),
-          'var wasmBinary;',
-          `var wasmBinary=globalThis[${JSON.stringify(SQLITE_WASM_GLOBAL)}];`,
-          args.path,
-        ),
-        loader: 'js',
-      }),
-    );
   },
 };
 
@@ -211,7 +205,7 @@ function bundleOptions(builtinNames: Record<string, string[]>): BuildOptions {
     // jsonc-parser's "main" is a UMD build that requires its parts at run time ("./impl/format"),
     // which esbuild cannot see: the ESM build ("module") bundles statically.
     mainFields: ['module', 'main'],
-    plugins: [seaLoaders, jsoncParserParts, lazyBuiltins(builtinNames)],
+    plugins: [nativeSqlite, jsoncParserParts, lazyBuiltins(builtinNames)],
     logLevel: 'warning',
     metafile: true,
   };
@@ -287,7 +281,7 @@ export interface AgentBundle {
 export async function bundleAgent(outDir: string, log: BuildLog): Promise<AgentBundle> {
   const esbuild = await import('esbuild');
   await mkdir(outDir, { recursive: true });
-  const node = await blobWriter(log);
+  const node = await agentNodeHere(log);
   const builtinNames = await builtinExportNames(node);
   const lazy = await Promise.all(
     LAZY_PACKAGES.map(async (name) => ({
@@ -394,8 +388,11 @@ async function nodeVersionOf(binary: string): Promise<string> {
   return (await run(binary, ['--version'])).stdout.trim().replace(/^v/, '');
 }
 
-/** A node that runs here at AGENT_NODE_VERSION, to write the SEA blob (it must match the target's). */
-async function blobWriter(log: BuildLog): Promise<string> {
+/**
+ * A node that runs here at AGENT_NODE_VERSION: it writes the SEA blob (which must match the
+ * target's node), and runs the tests of the agent's SQLite engine (main/tools/test-dist.ts).
+ */
+export async function agentNodeHere(log: BuildLog): Promise<string> {
   if (process.versions.node === AGENT_NODE_VERSION) return process.execPath;
   const host = hostTarget();
   if (!host)
@@ -461,9 +458,6 @@ export async function buildAgentExecutable(options: {
   await rm(work, { recursive: true, force: true });
   await mkdir(work, { recursive: true });
   const blob = path.join(work, 'sea-prep.blob');
-  const wasm = createRequire(path.join(ROOT, 'package.json')).resolve(
-    `node-sqlite3-wasm/dist/${SQLITE_WASM_ASSET}`,
-  );
   const codeCache = hostTarget() === target;
   if (!codeCache) log(`${target}: built off its platform, so without a code cache`);
   const seaConfig = path.join(work, 'sea-config.json');
@@ -480,14 +474,16 @@ export async function buildAgentExecutable(options: {
         // for this machine's own target: V8's code cache is not portable across platforms
         // (Node's SEA docs), so a cross-built target compiles at start as before.
         useCodeCache: codeCache,
-        execArgv: [...AGENT_V8_FLAGS],
-        assets: { [SQLITE_WASM_ASSET]: wasm, ...options.bundle.lazyAssets },
+        // node:sqlite (main/history/sqlite-native.ts) would print that it is experimental at
+        // every start; the Node it runs on is pinned (AGENT_NODE_VERSION).
+        execArgv: [...AGENT_V8_FLAGS, '--disable-warning=ExperimentalWarning'],
+        assets: options.bundle.lazyAssets,
       },
       null,
       2,
     ),
   );
-  await run(await blobWriter(log), [...AGENT_V8_FLAGS, '--experimental-sea-config', seaConfig], {
+  await run(await agentNodeHere(log), [...AGENT_V8_FLAGS, '--experimental-sea-config', seaConfig], {
     cwd: work,
   });
 
