@@ -8,7 +8,6 @@
  *
  * Pure apart from the injected clock: the caller routes and queues what `emit` receives.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ALERT_SCHEMA, type Alert, type AlertPhase } from '../../shared/channels';
 import type { Severity, StoredEvent } from '../../shared/history';
@@ -16,6 +15,7 @@ import { formatDuration } from '../../shared/durations';
 import { DEFAULT_NOTIFY_SEVERITY, isNotifyType } from '../../shared/notify-types';
 import type { UpsSnapshot } from '../../shared/snapshot';
 import type { Clock, TimerHandle } from '../platform/ports';
+import { randomHex } from '../platform/unique-id';
 
 export interface IncidentSettings {
   settleSeconds: number;
@@ -264,7 +264,7 @@ export class IncidentTracker {
   ): Incident {
     const now = this.deps.clock.now();
     const incident: Incident = {
-      id: `${now.toString(36)}-${randomBytes(4).toString('hex')}`,
+      id: `${now.toString(36)}-${randomHex(4)}`,
       kind,
       monitorId,
       startedAt: now,
@@ -365,7 +365,7 @@ export class IncidentTracker {
       : event.severity;
     const monitorId = event.monitorId === '*' ? null : event.monitorId;
     const alert = this.alert({
-      id: `evt-${this.deps.clock.now().toString(36)}-${randomBytes(4).toString('hex')}`,
+      id: `evt-${this.deps.clock.now().toString(36)}-${randomHex(4)}`,
       phase: 'event',
       severity,
       event: event.type,
@@ -455,7 +455,7 @@ function runtimeSuffix(ups: UpsSnapshot | undefined): string {
 export function testAlert(channelId: string, now: number): Alert {
   return {
     schema: ALERT_SCHEMA,
-    id: `test-${randomBytes(6).toString('hex')}`,
+    id: `test-${randomHex(6)}`,
     at: new Date(now).toISOString(),
     phase: 'test',
     severity: 'info',

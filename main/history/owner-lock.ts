@@ -7,11 +7,11 @@
  * boot) is stale and both files are cleared; a live owner is reported as a
  * {@link HistoryLockedError} naming the process.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from '../platform/process-alive';
+import { randomHex } from '../platform/unique-id';
 
 export interface OwnerInfo {
   pid: number;
@@ -76,7 +76,7 @@ function currentOwner(now: number): OwnerInfo {
     bootId: readBootId(),
     bootTime: Math.round(now - os.uptime() * 1000),
     openedAt: now,
-    token: randomUUID(),
+    token: randomHex(16),
   };
 }
 
