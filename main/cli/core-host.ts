@@ -2,6 +2,7 @@
  * Starting the Electron-free core for a command (agent, web, fsd-test): the headless secret store,
  * desktop notifications only where a desktop session exists, and signals that end it.
  */
+import path from 'node:path';
 import type { AttachingCore } from '../control/attaching-core';
 import type { CoreService } from '../core/core-service';
 import type { DiscoveryDefaults } from '../discovery/find-masters';
@@ -111,7 +112,6 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** The config file a command uses: --config, else the platform default (as the desktop app's). */
 export async function resolveConfigPath(option: string | undefined): Promise<string> {
-  const path = await import('node:path');
   if (option !== undefined) return path.resolve(option);
   const { defaultConfigPath } = await import('../config/config-file');
   return defaultConfigPath();
