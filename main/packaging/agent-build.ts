@@ -43,13 +43,6 @@ function patchOnce(text: string, find: string, replacement: string, file: string
 }
 
 /**
- * The agent runs SQLite on the engine compiled into its Node (main/history/sqlite-native.ts), not
- * on node-sqlite3-wasm: ~2 MB of RSS instead of ~8 (the WebAssembly code and its own heap), and no
- * .wasm to carry. main/history/sqlite.ts loads its engine through createRequire (so that it loads
- * after the V8 tuning); here that becomes a plain require of the native one, which the bundler
- * follows.
- */
-/**
  * main/history/sqlite.ts with its engine switched to main/history/sqlite-native.ts: for the
  * agent's bundle, and for the history tests' run on that engine (main/vitest.native-sqlite.config.ts).
  */
@@ -65,6 +58,11 @@ export function withNativeSqlite(source: string, file: string): string {
   );
 }
 
+/**
+ * The agent runs SQLite on the engine compiled into its Node (main/history/sqlite-native.ts), not
+ * on node-sqlite3-wasm: ≈ 2 MB of RSS instead of 5–10 (the WebAssembly code and its own heap),
+ * and no .wasm to carry or load from disk.
+ */
 const nativeSqlite: Plugin = {
   name: 'nut-sentinel-native-sqlite',
   setup(build) {
@@ -101,9 +99,9 @@ const jsoncParserParts: Plugin = {
 /**
  * Node built-ins that only some configs use, loaded at their first use instead of at start: TLS
  * (a master with `tls`, an https channel), HTTP(S) (webhook, ntfy, Gotify, /metrics) and crypto
- * (the history lock, alert ids, the secret store). Loading tls and crypto initialises OpenSSL;
- * measured with Node 22 (bare process 43.9 MB): crypto +1.2 MB, tls +2.9 MB, http + https
- * +1.3 MB of RSS that a plain-TCP agent without channels never needs.
+ * (the file secret store, webhook signatures, atomic file writes). Loading tls and crypto
+ * initialises OpenSSL; measured with Node 22 (bare process 43.9 MB): crypto +1.2 MB, tls
+ * +2.9 MB, http + https +1.3 MB of RSS that a plain-TCP agent without channels never needs.
  */
 export const LAZY_BUILTINS = ['tls', 'https', 'http', 'crypto'] as const;
 
