@@ -5,8 +5,8 @@
  * (main/packaging/agent-build.ts); everything else (Electron, the CLI from a clone, the tests on
  * Node 20) keeps node-sqlite3-wasm, which needs no native module and no particular Node.
  *
- * Why: the WebAssembly engine costs the agent ~8 MB of RSS (its compiled code and its own heap);
- * the SQLite compiled into Node costs under 2 MB. The file format is SQLite's either way, so a
+ * Why: the WebAssembly engine cost the 20-UPS agent 5–10 MB of peak RSS (its compiled code and
+ * its own heap); the SQLite compiled into Node costs ≈ 2 MB. The file format is SQLite's either way, so a
  * history file moves between the two. Locking differs (the wasm VFS makes a `<db>.lock`
  * directory, native SQLite takes POSIX/Windows file locks); main/history/owner-lock.ts keeps
  * one owner per file across both.
