@@ -16,7 +16,6 @@
 interface NodeSqliteStatement {
   run(...values: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
   all(...values: unknown[]): unknown[];
-  get(...values: unknown[]): unknown;
 }
 interface NodeSqliteDatabase {
   readonly isOpen: boolean;
@@ -34,7 +33,8 @@ export const engine = 'node:sqlite';
 
 type NativeValue = null | number | bigint | string | Uint8Array;
 type BindValue = NativeValue | boolean;
-type BindValues = BindValue | readonly BindValue[] | Record<string, BindValue> | undefined;
+/** The store binds positional values only. */
+type BindValues = readonly BindValue[] | undefined;
 type Row = Record<string, NativeValue>;
 
 /**
@@ -51,18 +51,8 @@ function bindable(value: BindValue): NativeValue {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
-/** node-sqlite3-wasm's `values` argument (one value, an array, or named values) as node:sqlite arguments. */
-function bindArguments(values: BindValues): unknown[] {
-  if (values === undefined) return [];
-  if (Array.isArray(values)) return values.map(bindable);
-  if (values !== null && typeof values === 'object' && !(values instanceof Uint8Array)) {
-    return [
-      Object.fromEntries(
-        Object.entries(values as Record<string, BindValue>).map(([k, v]) => [k, bindable(v)]),
-      ),
-    ];
-  }
-  return [bindable(values)];
+function bindArguments(values: BindValues): NativeValue[] {
+  return (values ?? []).map(bindable);
 }
 
 /** SQLite's message alone, as node-sqlite3-wasm reports it (callers classify by message). */
@@ -91,10 +81,6 @@ export class Statement {
     private readonly statement: NodeSqliteStatement,
   ) {}
 
-  get isFinalized(): boolean {
-    return this.finalized;
-  }
-
   run(values?: BindValues): { changes: number | bigint; lastInsertRowid: number | bigint } {
     this.assertReady();
     return sqliteCall(() => this.statement.run(...bindArguments(values)));
@@ -103,13 +89,6 @@ export class Statement {
   all(values?: BindValues): Row[] {
     this.assertReady();
     return sqliteCall(() => this.statement.all(...bindArguments(values)) as Row[]);
-  }
-
-  get(values?: BindValues): Row | null {
-    this.assertReady();
-    return sqliteCall(
-      () => (this.statement.get(...bindArguments(values)) as Row | undefined) ?? null,
-    );
   }
 
   /** node:sqlite finalizes statements when they are collected or the database closes. */
@@ -159,16 +138,8 @@ export class Database {
     );
   }
 
-  run(sql: string, values?: BindValues): ReturnType<Statement['run']> {
-    return this.prepare(sql).run(values);
-  }
-
   all(sql: string, values?: BindValues): Row[] {
     return this.prepare(sql).all(values);
-  }
-
-  get(sql: string, values?: BindValues): Row | null {
-    return this.prepare(sql).get(values);
   }
 
   close(): void {
