@@ -166,6 +166,37 @@ describe('STARTTLS', () => {
     expect(server.received).toEqual(['STARTTLS', 'STARTTLS']);
   });
 
+  it('a web server answering STARTTLS is named as such, not as the unsolicited lines after its answer', async () => {
+    // What a web server sends back to a line it cannot parse, all in one write.
+    const server = await serve(async (_line, connection) =>
+      connection.write(
+        'HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      ),
+    );
+    for (const mode of ['opportunistic', 'required'] as const) {
+      const error = await rejection(connect(server, { mode, insecure: true }));
+      expect(error).toMatchObject({
+        kind: 'protocol',
+        code: 'UNEXPECTED-REPLY',
+        command: 'STARTTLS',
+      });
+      expect(error.explanation).toContain(
+        `localhost:${server.port} answered STARTTLS with "HTTP/1.1 400 Bad Request", which is not a NUT reply: a web server listens there, not upsd.`,
+      );
+      expect(error.fix).toContain('port 3493');
+    }
+    expect(server.received).toEqual(['STARTTLS', 'STARTTLS']);
+  });
+
+  it('an old upsd without STARTTLS (ERR UNKNOWN-COMMAND) still counts as declining, not as another server', async () => {
+    const server = await serve(async (line, connection) =>
+      connection.send(line === 'STARTTLS' ? 'ERR UNKNOWN-COMMAND' : '1.2'),
+    );
+    const client = await connect(server, { mode: 'opportunistic' });
+    expect(client.tlsDeclinedCode).toBe('UNKNOWN-COMMAND');
+    expect(await client.netVer()).toBe('1.2');
+  });
+
   it('required: a declining server fails the connection with the reason', async () => {
     const server = await serve(async (line, connection) =>
       connection.send(line === 'STARTTLS' ? 'ERR FEATURE-NOT-CONFIGURED' : '1.3'),

@@ -514,6 +514,25 @@ describe('NutClient faults', () => {
     expect((await client.whenClosed())?.code).toBe('UNEXPECTED-REPLY');
   });
 
+  it('a web server on the port is named as such, whatever was asked', async () => {
+    const server = await serve((_line, connection) =>
+      connection.write('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'),
+    );
+    for (const [ask, command] of [
+      [(client: NutClient) => client.getVar('dummy', 'ups.status'), 'GET VAR dummy ups.status'],
+      [(client: NutClient) => client.listUps(), 'LIST UPS'],
+    ] as const) {
+      const client = await connect(server, { tls: { mode: 'off' } });
+      const error = await nutRejection(ask(client));
+      expect(error).toMatchObject({ kind: 'protocol', code: 'UNEXPECTED-REPLY', command });
+      expect(error.explanation).toBe(
+        `${server.host}:${server.port} answered ${command} with "HTTP/1.1 400 Bad Request", which is not a NUT reply: a web server listens there, not upsd.`,
+      );
+      expect(error.fix).toContain('the port of a web interface is not the NUT port');
+      expect((await client.whenClosed())?.code).toBe('UNEXPECTED-REPLY');
+    }
+  });
+
   it('garbage inside a LIST closes the connection with a protocol error', async () => {
     const client = await connect(
       await serve((_line, connection) =>

@@ -13,7 +13,12 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { RightsWords } from '../../shared/rights.js';
-import { type NutClientOptions, type ResolvedOptions, resolveOptions } from './client-options.js';
+import {
+  DEFAULT_NUT_PORT,
+  type NutClientOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './client-options.js';
 import {
   ClientErrorCode,
   NutError,
@@ -324,6 +329,12 @@ export class NutConnection extends EventEmitter<NutConnectionEvents> {
         this.emit('warning', `Reply tokenized leniently (${issue}): "${describeWords(words)}".`);
     }
     const head = this.pending[0];
+    // upsd never starts a line with HTTP/: a web server (a NAS's or hypervisor's web interface)
+    // answered. Said before the lines that follow its answer fail the connection as unsolicited.
+    if (head && /^HTTP\/\d/i.test(words[0] ?? '')) {
+      this.fail(this.notNutServerError(head.command, words));
+      return;
+    }
     if (!head) {
       this.fail(
         this.protocolError(
@@ -388,6 +399,21 @@ export class NutConnection extends EventEmitter<NutConnectionEvents> {
     this.restartHeadTimer();
     if ('line' in outcome) request.onReplySync?.(outcome.line);
     request.settle(outcome);
+  }
+
+  /** `command` was answered with `words`, which no upsd sends: another kind of server listens here. */
+  notNutServerError(command: EncodedCommand, words: readonly string[]): NutError {
+    const { host, port } = this.options;
+    const answer = words.length === 0 ? 'an empty line' : `"${describeWords(words)}"`;
+    const web = /^HTTP\//i.test(words[0] ?? '');
+    return new NutError({
+      kind: 'protocol',
+      code: ClientErrorCode.unexpectedReply,
+      explanation: `${host}:${port} answered ${command.redacted} with ${answer}, which is not a NUT reply: ${web ? 'a web server' : 'another kind of server'} listens there, not upsd.`,
+      fix: `Check the address and port of the NUT server: upsd listens on port ${DEFAULT_NUT_PORT} unless a LISTEN line in its upsd.conf names another${web ? ' (the port of a web interface is not the NUT port)' : ''}.`,
+      command: command.redacted,
+      context: this.context(),
+    });
   }
 
   private protocolError(code: string, explanation: string): NutError {

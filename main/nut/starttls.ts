@@ -30,13 +30,20 @@ export async function negotiateStartTls(connection: NutConnection): Promise<Star
   let handshake: Promise<tls.TLSSocket> | undefined;
   const reply = await connection.request(command, {
     // upsd 2.8.0 handshakes synchronously after OK STARTTLS and freezes for every client until we
-    // do: start the handshake right here, before anything else can run.
+    // do: start the handshake right here, before anything else can run. Every upsd answers
+    // STARTTLS with OK or ERR (ERR UNKNOWN-COMMAND before 2.7); anything else is another kind of
+    // server, and failing before its next line is read keeps that reason rather than the
+    // "unsolicited reply" its following lines would cause.
     onReplySync: (line) => {
-      if (line.words[0]?.toUpperCase() === 'OK' && line.words[1]?.toUpperCase() === 'STARTTLS')
+      const first = line.words[0]?.toUpperCase();
+      if (first === 'OK' && line.words[1]?.toUpperCase() === 'STARTTLS')
         handshake = startHandshake(connection.beginUpgrade(), options, connection.context());
+      else if (first !== 'OK' && first !== 'ERR')
+        connection.fail(connection.notNutServerError(command, line.words));
     },
   });
   if (!handshake) {
+    if (connection.closeCause) throw connection.closeCause;
     const code = errCodeOf(reply.words) ?? 'UNEXPECTED-REPLY';
     if (options.tls.mode === 'opportunistic') return { kind: 'declined', code };
     const reason = describeErrCode(code, { command: 'STARTTLS' });
