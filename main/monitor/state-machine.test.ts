@@ -137,20 +137,28 @@ describe('3.4 start-up suppression and comm state', () => {
     expect(d.events()).toEqual(['COMMBAD', 'COMMOK', 'COMMBAD']);
   });
 
-  it('UNKNOWN-UPS is comm loss and logged as a configuration error', () => {
+  it('UNKNOWN-UPS is comm loss and logged as a configuration error once, not at every poll', () => {
     const d = new Driver();
-    d.fail('unknown-ups', 1_000, 'ERR UNKNOWN-UPS');
-    expect(d.events()).toEqual(['COMMBAD']);
-    expect(
+    const configErrors = () =>
       d
         .effects('log')
-        .some(
+        .filter(
           (r) =>
             r.effect.type === 'log' &&
             r.effect.level === 'error' &&
             r.effect.message.includes('does not exist'),
-        ),
-    ).toBe(true);
+        ).length;
+    d.fail('unknown-ups', 1_000, 'ERR UNKNOWN-UPS');
+    expect(d.events()).toEqual(['COMMBAD']);
+    expect(configErrors()).toBe(1);
+    d.fail('unknown-ups', 1_500, 'ERR UNKNOWN-UPS');
+    d.fail('unknown-ups', 2_000, 'ERR UNKNOWN-UPS');
+    expect(configErrors()).toBe(1);
+    // Gone and back (the UPS appeared, then was removed again): news again.
+    d.status('OL', 3_000);
+    d.fail('unknown-ups', 4_000, 'ERR UNKNOWN-UPS');
+    expect(configErrors()).toBe(2);
+    expect(d.events()).toEqual(['COMMBAD', 'COMMOK', 'COMMBAD']);
   });
 
   it('a status without OL or OB (WAIT) keeps the line flags', () => {

@@ -249,9 +249,11 @@ function handleInput(ctx: Ctx, input: MonitorInput): boolean {
         return false;
       }
       if (input.reason === 'unknown-ups') {
+        // Every status poll fails the same way until the config or the server changes: say it once.
+        const again = s.commState === 'lost' && s.lastPollFailure?.reason === 'unknown-ups';
         log(
           ctx,
-          'error',
+          again ? 'debug' : 'error',
           `UPS does not exist on the server (configuration error): ${input.message}`,
         );
       }
