@@ -181,6 +181,24 @@ describe('a hostile NUT server next to a good one (real upsd)', () => {
     );
   });
 
+  it('a web server on the port: named as such, comm lost once, no DISCONNECTED at every retry', async () => {
+    const server = await startFaultServer((_line, c) =>
+      c.write('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'),
+    );
+    const { two, watched } = await run(server);
+    expectHarmless('a web server', watched);
+    // Retried about once a second all along (the fast reconnect policy), never established.
+    expect(server.connections.length).toBeGreaterThanOrEqual(3);
+    expect(two.hostile().monitorState.commState).toBe('lost');
+    expect(two.hostile().lastError).toMatchObject({ code: 'UNEXPECTED-REPLY' });
+    expect(two.hostile().lastError?.explanation).toMatch(
+      /answered VER with "HTTP\/1\.1 400 Bad Request", which is not a NUT reply: a web server listens there, not upsd/,
+    );
+    expect(two.hostileEvents('COMMBAD')).toHaveLength(1);
+    expect(two.hostileEvents('DISCONNECTED')).toEqual([]);
+    expect(two.hostileEvents('CONNECTED')).toEqual([]);
+  });
+
   it('unsolicited lines on every connection: UNSOLICITED-REPLY, comm lost', async () => {
     const server = await startFaultServer(upsdLookalike(), {
       onConnection: async (c) => {

@@ -607,6 +607,10 @@ export class UpsSession extends EventEmitter {
     this.generation += 1;
     this.stopPolling();
     this.closePollClient();
+    // Closed before it was established (while identifying the server: e.g. a web server on the
+    // port): not a lost connection. connectOnce reports it as a failed connect, once per streak,
+    // and schedules the retry; a DISCONNECTED event here would repeat at every attempt.
+    if (!this.state.connected) return;
     if (cause) this.lastErrorValue = diagnosisOf(cause);
     this.feed({ type: 'disconnected', message: cause?.explanation ?? 'connection closed' });
     // A timeout or a protocol violation (too long, too much, garbage) on the session connection means
