@@ -121,7 +121,9 @@ function smtpError(error: unknown, where: string, timeoutMs: number): DeliveryEr
     e.code === 'ECONNECTION' ||
     e.code === 'EDNS'
   ) {
-    const cause = (error as { cause?: unknown }).cause ?? error;
+    // nodemailer gives a socket error its own code (ESOCKET) and keeps the errno's as originalCode.
+    const original = (error as { originalCode?: string }).originalCode;
+    const cause = (error as { cause?: unknown }).cause ?? (original ? { code: original } : error);
     const inner = cause as { code?: string };
     return new DeliveryError(
       inner.code && inner.code !== e.code

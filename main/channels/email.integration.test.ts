@@ -159,4 +159,29 @@ describe('e-mail alerts through a real SMTP server', () => {
     });
     expect(smtp.mails).toEqual([]);
   });
+  it('an SMTP server that is not running: "refused the connection", as every channel says it', async () => {
+    process.env.NS_TEST_UPS_PASSWORD = 'secret';
+    process.env.NS_TEST_SMTP_PASSWORD = USER.password;
+    [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
+    dir = await makeTempDir('email-down');
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+      historyInMemory: true,
+    });
+    await core.start();
+    expect(
+      await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_PASSWORD') }),
+    ).toEqual({ ok: true });
+    const { port } = smtp;
+    await smtp.stop();
+    smtp = undefined;
+    expect(await core.handlers['alerts:test']({ channelId: 'mail' })).toEqual({
+      ok: false,
+      detail: `mail (email): SMTP 127.0.0.1:${port} refused the connection (is the service running on that port?)`,
+    });
+  });
 });
