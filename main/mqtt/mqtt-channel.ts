@@ -253,6 +253,10 @@ export function createMqttTransport(
   let client: MqttClient | null = null;
   let closed = false;
   let lastError: string | null = null;
+  /** A connection attempt is under way: from connect or a reconnect until CONNACK or its socket closes. */
+  let attempting = true;
+  /** Attempts whose socket closed before CONNACK (refused, unreachable, TLS or auth failures). */
+  let failedAttempts = 0;
   /** Retained topics last published with their payload (republished after a reconnect). */
   const retained = new Map<string, string>();
   let monitorsSeen = new Set<string>();
@@ -311,7 +315,15 @@ export function createMqttTransport(
     const { connect: mqttConnect } = await import('mqtt');
     if (closed) return;
     client = mqttConnect(config.url, options);
+    client.on('reconnect', () => {
+      attempting = true;
+    });
+    client.on('close', () => {
+      if (attempting) failedAttempts += 1;
+      attempting = false;
+    });
     client.on('connect', () => {
+      attempting = false;
       lastError = null;
       deps.logger.log('info', `mqtt ${config.id}: connected to ${where}`);
       client?.publish(statusTopic, 'online', { qos: 1, retain: true });
@@ -339,8 +351,19 @@ export function createMqttTransport(
 
   const waitConnected = async (timeoutMs: number): Promise<MqttClient> => {
     await started;
+    // Never started: its password could not be read (lastError says why), or it was closed.
+    if (!client) throw new DeliveryError(lastError ?? `${where}: the channel is closed`);
     const deadline = Date.now() + timeoutMs;
+    const failedBefore = failedAttempts;
+    // Between mqtt.js's reconnects (every 5 s) try at once: a Send test or a queued alert should
+    // neither wait for that timer nor for its whole timeout when the broker refuses at once.
+    if (!client.connected && !attempting && !closed) {
+      attempting = true;
+      client.reconnect();
+    }
     while (!client?.connected) {
+      if (failedAttempts > failedBefore)
+        throw new DeliveryError(lastError ?? `${where} is not reachable`);
       if (Date.now() > deadline || closed)
         throw new DeliveryError(
           lastError ?? `${where} not connected within ${Math.round(timeoutMs / 1000)} s`,

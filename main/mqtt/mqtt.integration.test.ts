@@ -333,6 +333,50 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     expect(untrusted.detail).toMatch(/TLS certificate not trusted/);
   });
 
+  it('a broker that is down fails Send test at once with the reason, and one back on its port is used at once', async () => {
+    process.env.NS_TEST_UPS_PASSWORD = 'secret';
+    [rig, broker] = await Promise.all([startUpsdRig(), startBroker()]);
+    const { port } = broker;
+    await broker.stop();
+    broker = undefined;
+    dir = await makeTempDir('mqtt-down');
+    core = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+    });
+    await core.start();
+    const url = `mqtt://127.0.0.1:${port}`;
+    // The channel's own timeout stays long: the answers below must not come from it.
+    const down = { ...config(rig, { url } as Broker, { timeoutSeconds: 30 }) };
+    expect(await core.handlers['config:save']({ config: down })).toEqual({ ok: true });
+    const started = Date.now();
+    const refused = await core.handlers['alerts:test']({ channelId: 'broker' });
+    expect(refused).toEqual({
+      ok: false,
+      detail: `broker (mqtt): MQTT broker 127.0.0.1:${port} refused the connection (is the service running on that port?)`,
+    });
+    const back = Date.now();
+    broker = await startBroker({ port });
+    const events = await collect(await broker.client(), 'nuts/events');
+    const restarted = Date.now();
+    const delivered = await core.handlers['alerts:test']({ channelId: 'broker' });
+    const deliveredAfter = Date.now() - restarted;
+    expect(delivered).toMatchObject({ ok: true });
+    await waitFor(() => events.messages.length > 0, {
+      timeoutMs: 5_000,
+      description: 'the test message',
+    });
+    console.log(
+      `refused answered in ${back - started} ms; delivered in ${deliveredAfter} ms with the broker back`,
+    );
+    // Neither waited for the 30 s timeout nor for mqtt.js's next reconnect (every 5 s).
+    expect(back - started).toBeLessThan(4_000);
+    expect(deliveredAfter).toBeLessThan(4_000);
+  });
+
   it('a password stored after the channel was saved (as Settings does) is used at once, without a restart', async () => {
     const user = { username: 'sentinel', password: 'typed-in-settings' };
     process.env.NS_TEST_UPS_PASSWORD = 'secret';

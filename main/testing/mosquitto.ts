@@ -29,10 +29,15 @@ export interface Broker {
 }
 
 export async function startBroker(
-  options: { tls?: boolean; user?: { username: string; password: string } } = {},
+  options: {
+    tls?: boolean;
+    user?: { username: string; password: string };
+    /** A port to listen on (a broker started again where a stopped one was); default: a free one. */
+    port?: number;
+  } = {},
 ): Promise<Broker> {
   const dir = await makeTempDir('mosquitto');
-  const port = await getFreePort();
+  const port = options.port ?? (await getFreePort());
   const lines = [
     `listener ${port} 127.0.0.1`,
     'persistence false',
