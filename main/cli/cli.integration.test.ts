@@ -301,6 +301,9 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(imported.stdout).toMatch(
       /synology-rpi-upsmon\.conf:1 +mapped +MONITOR ups@127\.0\.0\.1:\d+ 1 monuser \[REDACTED\] slave/,
     );
+    // The mapping under it, with one arrow (the note carries its own).
+    expect(imported.stdout).toMatch(/\n +→ master `[^`]+` \(127\.0\.0\.1 port \d+\), UPS `ups`/);
+    expect(imported.stdout).not.toContain('→ →');
     expect(imported.stdout).toContain(`Wrote ${out}`);
     expect(imported.stdout + imported.stderr).not.toContain(RIG_USERS.monuser.password);
     const configText = await readFile(out, 'utf8');

@@ -83,6 +83,7 @@ describe('planImport over existing timers', () => {
     });
     expect(byId.get('shutdown.command')).toMatchObject({
       action: 'replace',
+      summary: 'SHUTDOWNCMD: /sbin/poweroff → /sbin/shutdown -h +0',
       before: '/sbin/poweroff',
       after: '/sbin/shutdown -h +0',
     });

@@ -264,7 +264,7 @@ export function planImport(input: ImportPlanInput): PlannedImport {
       'shutdown.command',
       'shutdown',
       'replace',
-      `SHUTDOWNCMD: the shutdown command ${before ?? PLATFORM_DEFAULT} → ${describeCommand(shutdown)}`,
+      `SHUTDOWNCMD: ${before ?? PLATFORM_DEFAULT} → ${describeCommand(shutdown)}`,
       before ?? PLATFORM_DEFAULT,
       describeCommand(shutdown),
     );

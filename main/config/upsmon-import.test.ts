@@ -552,7 +552,7 @@ describe('NOTIFYCMD', () => {
       note: expect.stringContaining('has `NOTIFYFLAG ONBATT` without EXEC (upsmon.conf line 4)'),
     });
     expect(lineAt(result, 2)).toMatchObject({
-      note: expect.stringContaining('its 1 rule from upssched.conf are imported'),
+      note: expect.stringContaining('its 1 rule from upssched.conf is imported'),
     });
   });
 

@@ -130,7 +130,7 @@ class UpsschedConfReader {
     }
     if (notifyCmd) {
       notifyCmd.notes.push(
-        `upssched: its ${plural(rules.length, 'rule')} from upssched.conf are imported into NUT Sentinel's built-in upssched-compatible timers (hooks.upssched); the upssched program itself is not run`,
+        `upssched: its ${plural(rules.length, 'rule')} from upssched.conf ${rules.length === 1 ? 'is' : 'are'} imported into NUT Sentinel's built-in upssched-compatible timers (hooks.upssched); the upssched program itself is not run`,
       );
     }
     return { cmdScript, rules: rules.map((r) => r.rule) };

@@ -48,7 +48,10 @@ function reportText(lines: readonly ImportReportLine[]): string[] {
     const head = `${where.padEnd(width)}  ${l.status.padEnd(11)}`;
     return [
       l.text ? `${head} ${l.text}` : head,
-      ...(l.note ? [`${' '.repeat(width + 14)}→ ${l.note}`] : []),
+      // A mapped line's note already starts with its own arrow ("→ shutdown.command = …").
+      ...(l.note
+        ? [`${' '.repeat(width + 14)}${l.note.startsWith('→ ') ? '' : '→ '}${l.note}`]
+        : []),
     ].join('\n');
   });
 }
