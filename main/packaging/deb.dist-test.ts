@@ -112,6 +112,17 @@ describe('Debian package (dist/agent)', () => {
       path.join(root, 'etc/nut-sentinel/config.json'),
     ]);
     expect(check.stdout).toMatch(/: OK\n$/);
+    // `service status` finds the package's unit and the config it runs (exit 3: not running here).
+    const status = await run(installed, ['service', 'status', '--root', root, '--json']).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect('code' in status ? status.code : 0).toBe(3);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      installed: true,
+      running: false,
+      unit: '/lib/systemd/system/nut-sentinel.service',
+      configPath: '/etc/nut-sentinel/config.json',
+    });
     // The shipped unit, verified against this host's systemd units, its ExecStart at the installed binary.
     const unitDir = await mkdtemp(path.join(tmpdir(), 'nut-deb-unit-'));
     try {

@@ -19,14 +19,13 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { CONTROL_GROUP } from '../../shared/control';
 import { STARTER_CONFIG } from '../service/install';
-import { SERVICE_NAME, systemdUnit } from '../service/units';
+import { PACKAGED_SYSTEMD_UNIT, SERVICE_NAME, systemdUnit } from '../service/units';
 import { type AgentTarget, debianArch } from './targets';
 
 const run = promisify(execFile);
 
 export const DEB_PACKAGE = 'nut-sentinel-agent';
 export const DEB_EXECUTABLE = '/usr/bin/nut-sentinel';
-export const DEB_UNIT = `/lib/systemd/system/${SERVICE_NAME}.service`;
 
 export function debFileName(version: string, target: AgentTarget): string {
   return `${DEB_PACKAGE}_${version}_${debianArch(target)}.deb`;
@@ -188,7 +187,12 @@ export async function buildDeb(options: {
   await mkdir(path.join(staging, 'usr/bin'), { recursive: true, mode: 0o755 });
   await copyFile(options.executable, path.join(staging, DEB_EXECUTABLE));
   await chmod(path.join(staging, DEB_EXECUTABLE), 0o755);
-  await put(staging, DEB_UNIT, systemdUnit({ program: DEB_EXECUTABLE, prefix: [] }), 0o644);
+  await put(
+    staging,
+    PACKAGED_SYSTEMD_UNIT,
+    systemdUnit({ program: DEB_EXECUTABLE, prefix: [] }),
+    0o644,
+  );
   await put(staging, 'etc/nut-sentinel/config.json', STARTER_CONFIG, 0o640);
   await mkdir(path.join(staging, 'etc/nut-sentinel/passwords'), { recursive: true });
   await chmod(path.join(staging, 'etc/nut-sentinel/passwords'), 0o700);

@@ -16,6 +16,7 @@ import {
   type AgentCommand,
   LAUNCHD_LABEL,
   launchdPlist,
+  PACKAGED_SYSTEMD_UNIT,
   SERVICE_NAME,
   type ServiceLayout,
   serviceLayout,
@@ -340,12 +341,23 @@ export async function serviceStatus(plan: ServicePlan, root = '/'): Promise<Serv
       typeof f.content === 'string' &&
       !f.path.endsWith('.exe'),
   )!;
-  const text = await readFile(under(root, unitFile.path), 'utf8').catch(() => null);
+  // The Debian package's unit counts too (systemd prefers the /etc one `service install` writes).
+  const candidates =
+    plan.platform === 'linux' ? [unitFile.path, PACKAGED_SYSTEMD_UNIT] : [unitFile.path];
+  let unit: string | null = null;
+  let text: string | null = null;
+  for (const candidate of candidates) {
+    text = await readFile(under(root, candidate), 'utf8').catch(() => null);
+    if (text !== null) {
+      unit = candidate;
+      break;
+    }
+  }
   const configPath = text
     ? (/--config(?:<\/string>\s*<string>|\s+"?)([^"\n<]+?)(?:"|<|\s|$)/.exec(text)?.[1] ?? null)
     : null;
   let running = false;
-  let detail = text ? 'installed' : 'not installed';
+  let detail = unit ? 'not asked whether it runs (another root)' : `no ${candidates.join(' nor ')}`;
   if (text && root === '/') {
     const probe: ServiceCommand =
       plan.platform === 'linux'
@@ -353,8 +365,7 @@ export async function serviceStatus(plan: ServicePlan, root = '/'): Promise<Serv
         : plan.platform === 'darwin'
           ? { file: 'launchctl', args: ['print', `system/${LAUNCHD_LABEL}`] }
           : { file: 'sc.exe', args: ['query', WINDOWS_SERVICE_ID] };
-    if (plan.platform === 'linux' && !systemdRunning())
-      detail = 'installed; systemd is not running here';
+    if (plan.platform === 'linux' && !systemdRunning()) detail = 'systemd is not running here';
     else {
       const out = await run(probe.file, probe.args).then(
         (r) => r.stdout,
@@ -378,7 +389,7 @@ export async function serviceStatus(plan: ServicePlan, root = '/'): Promise<Serv
     platform: plan.platform,
     installed: text !== null,
     running,
-    unit: text ? unitFile.path : null,
+    unit,
     configPath,
     detail,
   };

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ import {
   STARTER_CONFIG,
   uninstallService,
 } from './install';
-import { launchdPlist, systemdUnit, winswXml } from './units';
+import { PACKAGED_SYSTEMD_UNIT, launchdPlist, systemdUnit, winswXml } from './units';
 
 const run = promisify(execFile);
 const agent = { program: '/usr/bin/nut-sentinel', prefix: [] };
@@ -161,6 +161,25 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
     expect(existsSync(path.join(root, 'etc/nut-sentinel'))).toBe(false);
     expect(existsSync(path.join(root, 'var/lib/nut-sentinel'))).toBe(false);
     expect((await serviceStatus(plan(), root)).installed).toBe(false);
+  });
+
+  it("status sees the Debian package's unit too, and says where it looked when there is none", async () => {
+    const none = await serviceStatus(plan(), root);
+    expect(none).toMatchObject({ installed: false, unit: null });
+    expect(none.detail).toBe(
+      'no /etc/systemd/system/nut-sentinel.service nor /lib/systemd/system/nut-sentinel.service',
+    );
+    await mkdir(path.join(root, 'lib/systemd/system'), { recursive: true });
+    await writeFile(
+      path.join(root, PACKAGED_SYSTEMD_UNIT),
+      systemdUnit({ program: '/usr/bin/nut-sentinel', prefix: [] }),
+    );
+    expect(await serviceStatus(plan(), root)).toMatchObject({
+      installed: true,
+      running: false,
+      unit: PACKAGED_SYSTEMD_UNIT,
+      configPath: '/etc/nut-sentinel/config.json',
+    });
   });
 
   it('keeps what the admin changed or added, and what was there before', async () => {

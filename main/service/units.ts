@@ -18,6 +18,11 @@ export type ServicePlatform = 'linux' | 'darwin' | 'win32';
 export const SERVICE_NAME = 'nut-sentinel';
 export const LAUNCHD_LABEL = 'org.nut-sentinel.agent';
 export const WINDOWS_SERVICE_ID = 'NUTSentinel';
+/**
+ * Where the Debian package puts the systemd unit. `service install` writes its own to
+ * /etc/systemd/system, which systemd reads first, so that one wins when both exist.
+ */
+export const PACKAGED_SYSTEMD_UNIT = `/lib/systemd/system/${SERVICE_NAME}.service`;
 
 export interface ServiceLayout {
   platform: ServicePlatform;
