@@ -237,6 +237,30 @@ describe('connection doctor: servers that are not a 2.8 upsd', () => {
     expect(second.suggestion).toEqual({ username: 'monuser', password: 'secret' });
   });
 
+  it('a web server on the port fails at "identify the server", naming it', async () => {
+    const web = await startFaultServer((_line, c) =>
+      c.write('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'),
+    );
+    try {
+      const result = await testConnection(
+        { host: '127.0.0.1', port: web.port, upsName: 'ups', username: 'u', tls: { mode: 'off' } },
+        'p',
+        fast,
+      );
+      expect(result.ok).toBe(false);
+      expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
+        ['resolve', true],
+        ['connect', true],
+        ['identify', false],
+      ]);
+      expect(result.diagnosis?.explanation).toMatch(
+        /answered VER with "HTTP\/1\.1 400 Bad Request", which is not a NUT reply: a web server listens there, not upsd/,
+      );
+    } finally {
+      await web.close();
+    }
+  });
+
   it('a refused port names the exact LISTEN line and the restart command', async () => {
     const port = await getFreePort();
     const result = await testConnection(

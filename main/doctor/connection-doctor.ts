@@ -317,6 +317,9 @@ async function identifyServer(run: DoctorRun, client: NutClient): Promise<void> 
       detail: `${capabilities.serverVersion} (protocol ${server.protocol ?? '?'}${capabilities.protVer ? '' : ', no PROTVER: a pre-2.8 server, rights are written upsmon master/slave'})`,
     });
   } catch (error) {
+    // The connection broke on the first request (not upsd on that port, or it dropped us).
+    if (error instanceof NutError && error.connectionLost)
+      throw failed(run, 'identify', diagnosisOf(error));
     if (!hasServerCode(error, 'ACCESS-DENIED')) throw error;
     // Even VER is refused: a Synology NAS that does not permit this machine, if LIST UPS is refused too.
     const listRefused = await client.listUps().then(
