@@ -124,6 +124,11 @@ export function registerWeb(program: Command, cli: CliContext): void {
           staticDir,
           ...(options.host ? { host: options.host } : {}),
           port: options.port,
+        }).catch(async (error: unknown) => {
+          // A taken port or a refused address: log out and release history before saying so.
+          await core.stop();
+          await demo?.stop();
+          throw error;
         });
         // The token never goes on stdout (logs, journals) or on a command line: see bridge/launcher.ts.
         cli.print(`NUT Sentinel UI: ${bridge.url.replace(/#.*$/, '')}`);
