@@ -51,6 +51,8 @@ describe('nut-sentinel command line', () => {
     expect(viaHelp.stderr).toBe('');
     const viaFlag = await runCliCaptured([name, '--help']);
     expect(viaFlag).toEqual(viaHelp);
+    // A default is said once (not in the description and again by commander).
+    expect(viaHelp.stdout).not.toMatch(/\(default:[^)]*\)\s+\(default:/);
     // Every option says what it does.
     for (const line of viaHelp.stdout.split('\n').filter((l) => /^ {2}-/.test(l)))
       expect(line.trim()).toMatch(/^\S.*\s{2,}\S/);

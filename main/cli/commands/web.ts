@@ -16,7 +16,7 @@ function port(text: string): number {
 interface WebOptions {
   config?: string;
   dataDir?: string;
-  port: number;
+  port?: number;
   host?: string;
   open?: boolean;
   printUrl?: boolean;
@@ -41,7 +41,7 @@ export function registerWeb(program: Command, cli: CliContext): void {
       '--data-dir <dir>',
       "history and headless secret store (default: the config file's folder)",
     )
-    .option('--port <port>', 'port to listen on (default: any free port)', port, 0)
+    .option('--port <port>', 'port to listen on (default: any free port)', port)
     .option('--host <address>', 'loopback address to listen on (default 127.0.0.1)')
     .option(
       '--open',
