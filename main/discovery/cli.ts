@@ -21,7 +21,7 @@ export interface CliIo {
 }
 
 export const DISCOVER_DESCRIPTION =
-  'find NUT masters: probe tcp/3493 on this machine’s own subnets (each capped at /24) and browse mDNS for _nut._tcp; anonymous reads only, no credential is sent';
+  'find NUT masters: probe tcp/3493 on this machine’s own subnets (each capped at /24) and on this machine itself, and browse mDNS for _nut._tcp; anonymous reads only, no credential is sent';
 
 function describeServer(server: DiscoveredServer): string {
   const what =

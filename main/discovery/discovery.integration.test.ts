@@ -20,6 +20,7 @@ import {
   DiscoveryResultSchema,
 } from '../../shared/discovery';
 import { type AvahiResponder, startAvahi } from '../testing/avahi';
+import { discover } from './discover';
 import { type FaultServer, startFaultServer } from '../testing/fault-server';
 import { getFreePort } from '../testing/net';
 import { type NetnsHost, type TestNetwork, createTestNetwork } from '../testing/netns';
@@ -150,8 +151,9 @@ describe('nut-sentinel discover on a private /24', () => {
     const result: DiscoveryResult = DiscoveryResultSchema.parse(JSON.parse(stdout));
     expect(result.scanned).toEqual([
       { cidr: network.subnet, interface: 'eth0', addresses: 253, note: null },
+      { cidr: '127.0.0.1/32', interface: 'loopback', addresses: 1, note: null },
     ]);
-    expect(result.attempts).toBe(253);
+    expect(result.attempts).toBe(254);
     expect(result.mdns).toEqual({ browsed: true, error: null });
     expect(
       result.scanMs,
@@ -241,7 +243,7 @@ describe('nut-sentinel discover on a private /24', () => {
   it('prints a readable summary', async () => {
     const { code, stdout } = await discoverIn(scanner, ['--no-mdns']);
     expect(code).toBe(0);
-    expect(stdout).toContain(`Searched ${network.subnet} (eth0) in`);
+    expect(stdout).toContain(`Searched ${network.subnet} (eth0), 127.0.0.1/32 (loopback) in`);
     expect(stdout).toContain(
       `${address.synology}:3493  Synology DSM (${SYNOLOGY_VER}), protocol 1.2 (no PROTVER: rights are upsmon master/slave), no STARTTLS`,
     );
@@ -283,5 +285,23 @@ describe('nut-sentinel discover on a private /24', () => {
     expect(
       DiscoveryResultSchema.parse(JSON.parse(inside.stdout)).servers.map((server) => server.kind),
     ).toEqual(['synology']);
+  });
+
+  it("finds a upsd on this machine's loopback (a USB UPS served locally), no confirmation needed", async () => {
+    const local = await startUpsdRig({ upses: [{ name: 'desk', desc: 'Desk UPS' }] });
+    try {
+      const result = await discover(
+        { ranges: ['127.0.0.1'], mdns: false },
+        { port: local.port, subnets: [] },
+      );
+      expect(result.scanned).toEqual([
+        { cidr: '127.0.0.1/32', interface: 'loopback', addresses: 1, note: null },
+      ]);
+      expect(result.servers).toMatchObject([
+        { host: '127.0.0.1', port: local.port, kind: 'nut', ups: [{ name: 'desk' }] },
+      ]);
+    } finally {
+      await local.stop();
+    }
   });
 });

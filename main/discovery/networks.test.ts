@@ -31,6 +31,8 @@ describe('planScan', () => {
     expect(plan.map((t) => [t.cidr, t.interface, t.hosts.length])).toEqual([
       ['10.20.5.0/24', 'eth0', 253],
       ['192.168.1.0/24', 'wlan0', 253],
+      // This machine itself: a upsd for its own USB UPS listens on localhost only.
+      ['127.0.0.1/32', 'loopback', 1],
     ]);
     expect(plan[0]!.note).toContain(
       'eth0 is on 10.20.4.0/22; only the /24 around this machine (10.20.5.0/24) was searched',
@@ -58,6 +60,10 @@ describe('planScan', () => {
     expect(
       planScan({ subnets, ranges: ['192.168.2.9'], allowOutsideLocal: true })[0],
     ).toMatchObject({ cidr: '192.168.2.9/32', interface: null, hosts: ['192.168.2.9'] });
+    // Loopback is this machine, not someone else's network.
+    expect(planScan({ subnets, ranges: ['127.0.0.1'] })).toEqual([
+      { cidr: '127.0.0.1/32', interface: 'loopback', hosts: ['127.0.0.1'], note: null },
+    ]);
   });
 
   it('refuses bad text and scans larger than a /20 with a message saying what to do', () => {

@@ -93,6 +93,14 @@ function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
   return inner.first >= outer.first && inner.last <= outer.last;
 }
 
+/**
+ * This machine itself, probed with every default scan: a UPS on this machine's USB with its own
+ * upsd (which listens on localhost only until LISTEN says otherwise) is found too. A typed range
+ * inside 127.0.0.0/8 is this machine as well, so it needs no --allow-outside-local.
+ */
+const LOOPBACK = parseCidr('127.0.0.0/8');
+const THIS_MACHINE = '127.0.0.1';
+
 /** This machine's directly connected IPv4 subnets (no loopback, no /32 point-to-point). */
 export function localSubnets(
   interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces(),
@@ -120,7 +128,7 @@ export interface ScanPlanOptions {
 
 /**
  * The ranges to probe. Without typed ranges: each local subnet, capped at the /24 around this
- * machine's address unless `widen`. Typed ranges: kept as typed, refused when outside every local
+ * machine's address unless `widen`, then this machine itself (127.0.0.1). Typed ranges: kept as typed, refused when outside every local
  * subnet unless `allowOutsideLocal`. Never more than {@link MAX_SCAN_ADDRESSES} addresses in all.
  */
 export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
@@ -148,11 +156,17 @@ export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
           : null,
       });
     }
+    targets.push({
+      cidr: `${THIS_MACHINE}/32`,
+      interface: 'loopback',
+      hosts: [THIS_MACHINE],
+      note: null,
+    });
   } else {
     for (const text of options.ranges) {
       const range = parseCidr(text);
       const local = subnets.find((subnet) => contains(subnet.range, range));
-      if (!local && !options.allowOutsideLocal) {
+      if (!local && !contains(LOOPBACK, range) && !options.allowOutsideLocal) {
         const mine =
           subnets.length > 0
             ? subnets.map((subnet) => `${subnet.cidr} (${subnet.interface})`).join(', ')
@@ -167,7 +181,7 @@ export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
       const own = new Set(subnets.map((subnet) => subnet.address));
       targets.push({
         cidr: formatCidr(range),
-        interface: local?.interface ?? null,
+        interface: local?.interface ?? (contains(LOOPBACK, range) ? 'loopback' : null),
         hosts: hostsOf(range).filter((host) => !own.has(host)),
         note: null,
       });

@@ -7,7 +7,7 @@ export function registerDiscover(program: Command, cli: CliContext): void {
     .command('discover')
     .summary("find NUT masters on this machine's networks (anonymous reads only)")
     .description(
-      "Find NUT masters: probe tcp/3493 on this machine's own subnets (each capped at /24) and browse mDNS for _nut._tcp; anonymous reads only, no credential is sent.\n" +
+      "Find NUT masters: probe tcp/3493 on this machine's own subnets (each capped at /24) and on this machine itself (127.0.0.1: a upsd for a local USB UPS), and browse mDNS for _nut._tcp; anonymous reads only, no credential is sent.\n" +
         'Exit: 0 at least one server found, 1 none found, 2 a refused range.',
     )
     .option('--json', 'print the result as JSON')
