@@ -230,6 +230,11 @@ export function systemdRunning(): boolean {
 }
 
 export async function installService(plan: ServicePlan, options: ApplyOptions): Promise<Manifest> {
+  // A second unit in /etc would shadow the package's, and `apt remove` would leave it behind.
+  if (plan.platform === 'linux' && existsSync(under(options.root, PACKAGED_SYSTEMD_UNIT)))
+    throw new Error(
+      `${PACKAGED_SYSTEMD_UNIT} is there: the nut-sentinel-agent package already installed the service, so nothing was changed. Manage it with systemctl (\`systemctl status nut-sentinel\`), or remove the package first (\`apt remove nut-sentinel-agent\`).`,
+    );
   const manifest: Manifest = { files: [], dirs: [] };
   for (const dir of plan.dirs) {
     const target = under(options.root, dir.path);

@@ -180,6 +180,11 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
       unit: PACKAGED_SYSTEMD_UNIT,
       configPath: '/etc/nut-sentinel/config.json',
     });
+    // Installing over the package would shadow its unit: refused, nothing written.
+    await expect(installService(plan(), { root, say })).rejects.toThrow(
+      /the nut-sentinel-agent package already installed the service, so nothing was changed/,
+    );
+    expect(existsSync(path.join(root, 'etc/systemd/system/nut-sentinel.service'))).toBe(false);
   });
 
   it('keeps what the admin changed or added, and what was there before', async () => {
