@@ -128,8 +128,9 @@ export interface ScanPlanOptions {
 
 /**
  * The ranges to probe. Without typed ranges: each local subnet, capped at the /24 around this
- * machine's address unless `widen`, then this machine itself (127.0.0.1). Typed ranges: kept as typed, refused when outside every local
- * subnet unless `allowOutsideLocal`. Never more than {@link MAX_SCAN_ADDRESSES} addresses in all.
+ * machine's address unless `widen`, then this machine itself (127.0.0.1). Typed ranges: kept as
+ * typed, refused when outside every local subnet and loopback unless `allowOutsideLocal`. Never
+ * more than {@link MAX_SCAN_ADDRESSES} addresses in all.
  */
 export function planScan(options: ScanPlanOptions = {}): ScanTarget[] {
   const subnets = options.subnets ?? localSubnets();
