@@ -187,6 +187,8 @@ export const OTHER_EVENT_TITLES: Readonly<Record<string, string>> = {
   CONFIG_IMPORTED: 'Config imported',
   CONFIG_IMPORT_UNDONE: 'Config import undone',
   CONFIG_INVALID: 'Config invalid',
+  CONFIG_RELOADED: 'Config file reloaded',
+  CONFIG_RELOAD_FAILED: 'Config file not reloaded',
   CONFIG_SAVED: 'Settings saved',
   CONNECTED: 'Connected',
   DISCONNECTED: 'Disconnected',

@@ -177,6 +177,72 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(stderr).not.toContain('secret');
   });
 
+  it('agent re-reads its config file on SIGHUP; a broken one is reported and the running one stays', async () => {
+    const configPath = path.join(dir, 'reload.json');
+    const config = (upses: string[]) =>
+      JSON.stringify({
+        masters: [
+          {
+            id: 'nas',
+            label: 'Test NAS',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: upses.map((name) => ({
+              name,
+              username: 'monuser',
+              password: { source: 'env', name: 'NAS_PASSWORD' },
+            })),
+          },
+        ],
+        shutdown: { dryRun: true },
+      });
+    await writeFile(configPath, config(['ups']), { mode: 0o600 });
+    const agent = spawn(
+      process.execPath,
+      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
+      { env: { ...process.env, NAS_PASSWORD: 'secret' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      await waitForOutput(agent, /EVENT LOGIN \[nas\/ups\]/);
+      // A second UPS added to the file: logged in after SIGHUP, the first one left as it was.
+      await writeFile(configPath, config(['ups', 'apc']));
+      const reloaded = waitForOutput(agent, /EVENT LOGIN \[nas\/apc\]/);
+      agent.kill('SIGHUP');
+      const output = await reloaded;
+      expect(output).toContain(`EVENT CONFIG_RELOADED: Reloaded ${configPath}.`);
+      expect(output).not.toMatch(/LOGOUT \[nas\/ups\]/);
+      expect(await rig.numLogins('apc')).toBe(1);
+      expect(await rig.numLogins('ups')).toBe(1);
+
+      // A broken file: said with its line, nothing changes.
+      await writeFile(configPath, '{ "masters": [ }\n');
+      const refused = waitForOutput(agent, /EVENT CONFIG_RELOAD_FAILED/);
+      agent.kill('SIGHUP');
+      expect(await refused).toContain(
+        `EVENT CONFIG_RELOAD_FAILED: ${configPath}: the configuration file is not valid JSON; nothing was applied (1 problem):\n  ${configPath}:1:16: expected a value but found \`}\`\nThe running configuration stays in effect.`,
+      );
+      expect(agent.exitCode).toBeNull();
+      expect(await rig.numLogins('ups')).toBe(1);
+      expect(await rig.numLogins('apc')).toBe(1);
+
+      // A UPS removed from the file: logged out of it, the other one kept.
+      await writeFile(configPath, config(['apc']));
+      const removed = waitForOutput(agent, /EVENT CONFIG_RELOADED/);
+      agent.kill('SIGHUP');
+      await removed;
+      await until(async () => (await rig.numLogins('ups')) === 0, 3000);
+      expect(await rig.numLogins('apc')).toBe(1);
+
+      const exited = new Promise<number | null>((resolve) =>
+        agent.once('exit', (code) => resolve(code)),
+      );
+      agent.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+    }
+  });
+
   it('agent refuses an invalid config with file, line and reason', async () => {
     const configPath = path.join(dir, 'broken.json');
     await writeFile(

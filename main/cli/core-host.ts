@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { AttachingCore } from '../control/attaching-core';
-import type { CoreService } from '../core/core-service';
+import type { ConfigFileCore, CoreService } from '../core/core-service';
 import type { DiscoveryDefaults } from '../discovery/find-masters';
 import type { Logger } from '../platform/ports';
 import { version } from '../../package.json';
@@ -21,7 +21,7 @@ export interface StartCoreOptions {
   beforeStart?: (core: CoreService) => Promise<void>;
 }
 
-export async function startCore(options: StartCoreOptions): Promise<CoreService> {
+export async function startCore(options: StartCoreOptions): Promise<ConfigFileCore> {
   const core = await createCore(options);
   if (options.beforeStart) {
     try {
@@ -75,7 +75,7 @@ export async function attachOrStartCore(
 const SERVICE_INSTALL = 'nut-sentinel service install';
 
 /** The core of a command, created but not started. */
-async function createCore(options: StartCoreOptions): Promise<CoreService> {
+async function createCore(options: StartCoreOptions): Promise<ConfigFileCore> {
   let notifier = null;
   if (options.notify && (process.platform !== 'linux' || process.env.DBUS_SESSION_BUS_ADDRESS)) {
     const { createDesktopNotifier } = await import('../notify/desktop-notifier');

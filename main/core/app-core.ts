@@ -18,7 +18,7 @@ import { standaloneServiceStatus } from '../../shared/control';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
 import type { AppSnapshot } from '../../shared/snapshot';
-import { ConfigError, loadConfig, saveConfig } from '../config/config-file';
+import { ConfigError, loadConfig, reloadConfig, saveConfig } from '../config/config-file';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { mqttFactory } from '../mqtt/mqtt-channel';
@@ -48,7 +48,7 @@ import { NotificationPolicy, RecordingNotifier } from '../notify/notification-po
 import { NutClient, type NutClientOptions } from '../nut/client';
 import { testConnection } from '../doctor/connection-doctor';
 import { type DiscoveryDefaults, findMasters } from '../discovery/find-masters';
-import type { CoreService } from './core-service';
+import type { ConfigFileCore } from './core-service';
 import { ApiRequestError } from '../platform/api-request-error';
 import { secretEnvironmentNames } from '../platform/child-environment';
 import { deadlineFrom, settlesWithin } from '../monitor/deadline';
@@ -118,7 +118,7 @@ function sameServer(
   );
 }
 
-export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
+export async function createAppCore(deps: AppCoreDeps): Promise<ConfigFileCore> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   // Children see the allow-listed environment, the names the config passes, never a secret's variable.
@@ -783,13 +783,27 @@ export async function createAppCore(deps: AppCoreDeps): Promise<CoreService> {
   const unsubscribePower: (() => void)[] = [];
   let stopped = false;
 
-  const core: CoreService = {
+  const core: ConfigFileCore = {
     handlers,
     onPush<P extends PushChannel>(channel: P, listener: (payload: PushOf<P>) => void) {
       push.on(channel, listener);
       return () => push.off(channel, listener);
     },
     snapshot,
+    async reloadConfigFile() {
+      const result = await reloadConfig(deps.configPath, config);
+      if (!result.applied) {
+        const message = `${result.error.message}\nThe running configuration stays in effect.`;
+        recordSystem('CONFIG_RELOAD_FAILED', 'warning', message);
+        return { applied: false, message };
+      }
+      // The file changed under a pending import undo: restoring it now would undo more.
+      lastImport = null;
+      await adopt(result.loaded.config);
+      const message = `Reloaded ${deps.configPath}.`;
+      recordSystem('CONFIG_RELOADED', 'info', message);
+      return { applied: true, message };
+    },
     async start() {
       recordSystem(
         'APP_START',

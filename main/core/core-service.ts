@@ -29,3 +29,12 @@ export interface CoreService {
    */
   stop(options?: CoreStopOptions): Promise<void>;
 }
+
+/** A core that runs from its own config file (not one attached to a service): it can re-read it. */
+export interface ConfigFileCore extends CoreService {
+  /**
+   * Re-reads the config file and applies it as a save from Settings would (SIGHUP, `systemctl
+   * reload`); any problem leaves the running configuration in effect. Recorded as an event.
+   */
+  reloadConfigFile(): Promise<{ applied: boolean; message: string }>;
+}

@@ -129,6 +129,8 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=${exec}
+# systemctl reload: the agent re-reads its config file (a bad one is logged and not applied).
+ExecReload=/bin/kill -HUP $MAINPID
 ${layout.envFile ? `EnvironmentFile=-${layout.envFile}\n` : ''}Restart=always
 RestartSec=5
 # SIGTERM: LOGOUT from every master, then exit; hooks get the rest of the budget.

@@ -31,7 +31,7 @@ export function registerAgent(program: Command, cli: CliContext): void {
     .summary('monitor the configured UPSes in the foreground (what the service runs)')
     .description(
       'Log in to every configured UPS and monitor it like upsmon: events on stdout, hooks and the shutdown command when power runs out. ' +
-        'SIGTERM or Ctrl-C logs out cleanly (the master stops waiting for this machine). An invalid config exits 1 with file:line:column.',
+        'SIGTERM or Ctrl-C logs out cleanly (the master stops waiting for this machine); SIGHUP re-reads the config file (a bad one is reported and the running configuration stays). An invalid config at start exits 1 with file:line:column.',
     )
     .option(
       '--config <file>',
@@ -114,7 +114,18 @@ export function registerAgent(program: Command, cli: CliContext): void {
           'info',
           `monitoring ${core.snapshot().ups.length} UPS(es) from ${configPath}; history in ${dataDir}`,
         );
+        // SIGHUP (`systemctl reload`, like `upsmon -c reload`): re-read the config file; a bad
+        // one is reported and the running configuration stays.
+        const reload = () => {
+          void core
+            .reloadConfigFile()
+            .then(({ applied, message }) =>
+              logger.log(applied ? 'info' : 'error', `SIGHUP: ${message}`),
+            );
+        };
+        process.on('SIGHUP', reload);
         const signal = await untilSignal();
+        process.off('SIGHUP', reload);
         logger.log('info', `${signal}: logging out and stopping`);
         off();
         // LOGOUT first, then the control channel: attached apps start their own core only
