@@ -39,6 +39,25 @@ describe('e-mail alerts through a real SMTP server', () => {
     dir = undefined;
   });
 
+  /** A started core with its own temp folder (removed after the test). */
+  async function startCore(
+    name: string,
+    options: { historyInMemory?: boolean } = {},
+  ): Promise<CoreService> {
+    dir = await makeTempDir(name);
+    const started = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets: null,
+      notifier: null,
+      logger: quiet,
+      ...options,
+    });
+    core = started; // stopped by afterEach even if start() throws
+    await started.start();
+    return started;
+  }
+
   function config(r: Rig, s: SmtpServer, passwordEnv: string): ConfigInput {
     return {
       masters: [
@@ -84,15 +103,7 @@ describe('e-mail alerts through a real SMTP server', () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     process.env.NS_TEST_SMTP_PASSWORD = USER.password;
     [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
-    dir = await makeTempDir('email');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-    });
-    await core.start();
+    core = await startCore('email');
     expect(
       await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_PASSWORD') }),
     ).toEqual({ ok: true });
@@ -139,16 +150,7 @@ describe('e-mail alerts through a real SMTP server', () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     process.env.NS_TEST_SMTP_WRONG = 'nope';
     [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
-    dir = await makeTempDir('email-bad');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-      historyInMemory: true,
-    });
-    await core.start();
+    core = await startCore('email-bad', { historyInMemory: true });
     expect(
       await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_WRONG') }),
     ).toEqual({ ok: true });
@@ -163,16 +165,7 @@ describe('e-mail alerts through a real SMTP server', () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     process.env.NS_TEST_SMTP_PASSWORD = USER.password;
     [rig, smtp] = await Promise.all([startUpsdRig(), startSmtpServer(USER)]);
-    dir = await makeTempDir('email-down');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-      historyInMemory: true,
-    });
-    await core.start();
+    core = await startCore('email-down', { historyInMemory: true });
     expect(
       await core.handlers['config:save']({ config: config(rig, smtp, 'NS_TEST_SMTP_PASSWORD') }),
     ).toEqual({ ok: true });

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../shared/config';
 import { createAppCore } from '../core/app-core';
 import type { CoreService } from '../core/core-service';
-import type { Logger } from '../platform/ports';
+import type { Logger, SecretStore } from '../platform/ports';
 import { MemorySecretStore } from '../testing/memory-secret-store';
 import { type Broker, collect, startBroker } from '../testing/mosquitto';
 import { waitFor } from '../testing/net';
@@ -40,6 +40,21 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     if (dir) await removeTempDir(dir);
     dir = undefined;
   });
+
+  /** A started core with its own temp folder (removed after the test). */
+  async function startCore(name: string, secrets: SecretStore | null = null): Promise<CoreService> {
+    dir = await makeTempDir(name);
+    const started = await createAppCore({
+      configPath: path.join(dir, 'config.json'),
+      dataDir: dir,
+      secrets,
+      notifier: null,
+      logger: quiet,
+    });
+    core = started; // stopped by afterEach even if start() throws
+    await started.start();
+    return started;
+  }
 
   function config(r: Rig, b: Broker, extra: Record<string, unknown> = {}): ConfigInput {
     return {
@@ -79,15 +94,7 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
   it('state topics are retained, the UPS appears in Home Assistant as a device, a power cut is one incident, and removing the UPS clears it', async () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker()]);
-    dir = await makeTempDir('mqtt-core');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-    });
-    await core.start();
+    core = await startCore('mqtt-core');
     expect(await core.handlers['config:save']({ config: config(rig, broker) })).toEqual({
       ok: true,
     });
@@ -291,15 +298,7 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     process.env.NS_TEST_MQTT_WRONG = 'wrong';
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker({ tls: true, user })]);
-    dir = await makeTempDir('mqtt-bad');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-    });
-    await core.start();
+    core = await startCore('mqtt-bad');
     const base = config(rig, broker);
     const channels = [
       {
@@ -339,15 +338,7 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     const { port } = broker;
     await broker.stop();
     broker = undefined;
-    dir = await makeTempDir('mqtt-down');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: null,
-      notifier: null,
-      logger: quiet,
-    });
-    await core.start();
+    core = await startCore('mqtt-down');
     const url = `mqtt://127.0.0.1:${port}`;
     // The channel's own timeout stays long: the answers below must not come from it.
     const down = { ...config(rig, { url } as Broker, { timeoutSeconds: 30 }) };
@@ -381,15 +372,7 @@ describe('MQTT and Home Assistant against a real mosquitto and upsd', () => {
     const user = { username: 'sentinel', password: 'typed-in-settings' };
     process.env.NS_TEST_UPS_PASSWORD = 'secret';
     [rig, broker] = await Promise.all([startUpsdRig(), startBroker({ user })]);
-    dir = await makeTempDir('mqtt-secret-later');
-    core = await createAppCore({
-      configPath: path.join(dir, 'config.json'),
-      dataDir: dir,
-      secrets: new MemorySecretStore(),
-      notifier: null,
-      logger: quiet,
-    });
-    await core.start();
+    core = await startCore('mqtt-secret-later', new MemorySecretStore());
     const saved = await core.handlers['config:save']({
       config: config(rig, broker, {
         username: user.username,
