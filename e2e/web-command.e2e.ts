@@ -44,36 +44,26 @@ test('web on a taken port: the reason, exit 1, logged out and history released',
       }),
       { mode: 0o600 },
     );
-    const web = (args: string[]) =>
+    // No background service to attach to (a socket path nobody serves): this process monitors itself.
+    const args = ['--port', String(port), '--control-socket', path.join(dir, 'no.sock')];
+    const web = () =>
       run(process.execPath, [CLI_ENTRY, 'web', '--config', configPath, ...args], {
         env: {
           ...process.env,
           NS_E2E_PASSWORD: RIG_USERS.monuser.password,
           NUT_SENTINEL_LOG_LEVEL: 'info',
-          // No background service to attach to: this process monitors (and LOGINs) itself.
-          XDG_RUNTIME_DIR: '',
         },
         timeout: 30_000,
       }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
-    const first = await web([
-      '--port',
-      String(port),
-      '--control-socket',
-      path.join(dir, 'no.sock'),
-    ]);
+    const first = await web();
     expect(first.code).toBe(1);
     expect(first.stderr).toContain(`Port ${port} on 127.0.0.1 is already taken by another program`);
     expect(await rig.numLogins('ups')).toBe(0);
     // The history file was released: the next run finds no lock of a process that is gone.
-    const second = await web([
-      '--port',
-      String(port),
-      '--control-socket',
-      path.join(dir, 'no.sock'),
-    ]);
+    const second = await web();
     expect(second.code).toBe(1);
     expect(second.stdout + second.stderr).not.toContain('cleared the lock');
   } finally {
