@@ -48,10 +48,8 @@ function reportText(lines: readonly ImportReportLine[]): string[] {
     const head = `${where.padEnd(width)}  ${l.status.padEnd(11)}`;
     return [
       l.text ? `${head} ${l.text}` : head,
-      // A mapped line's note already starts with its own arrow ("→ shutdown.command = …").
-      ...(l.note
-        ? [`${' '.repeat(width + 14)}${l.note.startsWith('→ ') ? '' : '→ '}${l.note}`]
-        : []),
+      // As the Settings page shows it: a mapped line's note carries its own arrow ("→ x = y").
+      ...(l.note ? [`${' '.repeat(width + 14)}${l.note}`] : []),
     ].join('\n');
   });
 }
