@@ -331,7 +331,7 @@ export class NutConnection extends EventEmitter<NutConnectionEvents> {
     const head = this.pending[0];
     // upsd never starts a line with HTTP/: a web server (a NAS's or hypervisor's web interface)
     // answered. Said before the lines that follow its answer fail the connection as unsolicited.
-    if (head && /^HTTP\/\d/i.test(words[0] ?? '')) {
+    if (head && words[0]?.startsWith('HTTP/')) {
       this.fail(this.notNutServerError(head.command, words));
       return;
     }
