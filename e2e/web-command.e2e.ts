@@ -2,7 +2,7 @@
  * `nut-sentinel web` when the bridge cannot listen (the port is taken): it says why and exits 1,
  * after logging out of the master and releasing the history file, as a Ctrl-C would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,5 +70,30 @@ test('web on a taken port: the reason, exit 1, logged out and history released',
     taken.close();
     await rig.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('web --demo stopped with Ctrl-C: logs out of the demo master before its daemons stop', async () => {
+  // As a terminal does: SIGINT to the whole foreground process group.
+  const child = spawn(process.execPath, [CLI_ENTRY, 'web', '--demo'], {
+    detached: true,
+    env: { ...process.env, NUT_SENTINEL_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    await expect
+      .poll(() => output, { timeout: 30_000 })
+      .toContain('logged in: counted by the master');
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    const stopping = output.slice(output.indexOf('SIGINT: stopping'));
+    expect(stopping).toContain('disconnected: monitoring stopped');
+    expect(stopping).not.toMatch(/WARN|ERROR/);
+  } finally {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
   }
 });

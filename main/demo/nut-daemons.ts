@@ -158,6 +158,9 @@ function installExitHook(): void {
   const listeners = new Map<NodeJS.Signals, () => void>();
   for (const signal of TERMINATING_SIGNALS) {
     const onSignal = (): void => {
+      // A program that handles the signal itself (`web --demo` on Ctrl-C) stops its daemons in
+      // order, after logging out of them; the 'exit' hook still ends whatever is left.
+      if (process.listenerCount(signal) > 1) return;
       cleanUpNow();
       for (const [other, listener] of listeners) process.off(other, listener);
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
@@ -238,6 +241,9 @@ export class ManagedProcess {
       env: options.env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own session: a terminal's Ctrl-C reaches only us, and we stop it after logging out.
+      // Only with pdeathsig, which still ends it if we die.
+      detached: wrap,
     });
     if (this.child.pid === undefined) throw new Error(`could not start ${file}`);
     this.pid = this.child.pid;
