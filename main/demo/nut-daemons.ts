@@ -152,18 +152,18 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', cleanUpNow);
-  // vitest ends its fork workers with SIGTERM, which skips 'exit' handlers: clean up, then let the
-  // signal do what it would have done (re-raised once our listener is gone, unless the program
-  // handles the signal itself). Children would die anyway (pdeathsig); this also removes the dirs.
+  // vitest ends its fork workers with SIGTERM, which skips 'exit' handlers: when nobody else
+  // handles the signal, clean up, then re-raise it once our listeners are gone so that it does
+  // what it would have done. Children would die anyway (pdeathsig); this also removes the dirs.
+  // A program that handles the signal itself (`web --demo` on Ctrl-C) stops its daemons in
+  // order, after logging out of them, and the 'exit' hook ends whatever is left.
   const listeners = new Map<NodeJS.Signals, () => void>();
   for (const signal of TERMINATING_SIGNALS) {
     const onSignal = (): void => {
-      // A program that handles the signal itself (`web --demo` on Ctrl-C) stops its daemons in
-      // order, after logging out of them; the 'exit' hook still ends whatever is left.
       if (process.listenerCount(signal) > 1) return;
       cleanUpNow();
       for (const [other, listener] of listeners) process.off(other, listener);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      process.kill(process.pid, signal);
     };
     listeners.set(signal, onSignal);
     process.on(signal, onSignal);
