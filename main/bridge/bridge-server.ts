@@ -23,6 +23,7 @@ import { type BridgeServerMessage, PUSH_CHANNELS, type PushChannel } from '../..
 import { RENDERER_CSP, rendererContentType } from '../../shared/renderer-policy';
 import type { CoreService } from '../core/core-service';
 import { busyReply, dispatchInvoke, parseClientMessage } from '../core/dispatch';
+import { isLoopbackHost } from '../platform/loopback';
 
 export interface BridgeOptions {
   core: CoreService;
@@ -101,22 +102,6 @@ const LAUNCH_PATH = '/launch';
 const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-
-/** True for 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '');
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) {
-    if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    return mapped?.[1] !== undefined && mapped[1].startsWith('127.');
-  }
-  return false;
-}
 
 function assertLoopback(host: string): void {
   if (isLoopbackHost(host)) return;

@@ -109,7 +109,10 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
     const refused = await nutSentinel(['status', 'ups@127.0.0.1:1']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/LISTEN/);
+    expect(refused.stderr).toMatch(
+      /127\.0\.0\.1:1, which is this machine: upsd is not running here/,
+    );
+    expect(refused.stderr).toMatch(/^Fix: Start upsd on this machine/m);
 
     const usage = await nutSentinel(['status', 'ups@host:99999']);
     expect(usage.code).toBe(2);

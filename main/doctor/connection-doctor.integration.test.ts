@@ -261,7 +261,7 @@ describe('connection doctor: servers that are not a 2.8 upsd', () => {
     }
   });
 
-  it('a refused port names the exact LISTEN line and the restart command', async () => {
+  it('a port refused on this machine: start upsd here, or use the master’s address', async () => {
     const port = await getFreePort();
     const result = await testConnection(
       { host: '127.0.0.1', port, upsName: 'ups', username: 'u', preset: 'proxmox' },
@@ -269,10 +269,11 @@ describe('connection doctor: servers that are not a 2.8 upsd', () => {
       fast,
     );
     expect(result.diagnosis?.code).toBe('ECONNREFUSED');
-    expect(result.diagnosis?.fix).toContain(
-      `/etc/nut/upsd.conf (or its LAN address instead of 0.0.0.0):\n    LISTEN 0.0.0.0 ${port}\n`,
+    expect(result.diagnosis?.explanation).toBe(
+      `127.0.0.1 is this machine, and it refused the connection on port ${port}: upsd is not running here, or the LISTEN lines of its upsd.conf name only other addresses or another port.`,
     );
-    expect(result.diagnosis?.fix).toContain('systemctl restart nut-server');
+    expect(result.diagnosis?.fix).toContain('`systemctl start nut-server`');
+    expect(result.diagnosis?.fix).toContain(`add "LISTEN 127.0.0.1 ${port}"`);
   });
 
   it('a host where nothing answers: the PVE rule with this machine’s address and how to tell a drop from a host that is down', async () => {
@@ -331,6 +332,28 @@ describe('connection doctor in a private network', () => {
         `IN ACCEPT -p tcp -dport 3493 -source ${network.hostAddress}`,
       );
       expect(result.diagnosis?.fix).toContain('/etc/pve/firewall/cluster.fw');
+    } finally {
+      await network.cleanup();
+    }
+  });
+
+  it('a master that refuses the port: the exact LISTEN line and the restart command', async () => {
+    const network = await createTestNetwork({ hosts: 1 });
+    try {
+      // Nothing listens on this address of the bridge, so its kernel answers with a reset.
+      const master = await network.addBridgeAddress();
+      const port = await getFreePort();
+      const result = await testConnection(
+        { host: master, port, upsName: 'ups', username: 'u', preset: 'proxmox' },
+        'p',
+        fast,
+      );
+      expect(result.diagnosis?.code).toBe('ECONNREFUSED');
+      expect(result.diagnosis?.explanation).toContain('it listens on localhost only');
+      expect(result.diagnosis?.fix).toContain(
+        `/etc/nut/upsd.conf (or its LAN address instead of 0.0.0.0):\n    LISTEN 0.0.0.0 ${port}\n`,
+      );
+      expect(result.diagnosis?.fix).toContain('systemctl restart nut-server');
     } finally {
       await network.cleanup();
     }

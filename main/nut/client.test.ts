@@ -791,7 +791,7 @@ describe('NutClient faults', () => {
     expect((await client.whenClosed())?.code).toBe('UNSOLICITED-REPLY');
   });
 
-  it('connect refused → kind refused, explaining LISTEN', async () => {
+  it('connect refused on this machine → kind refused: upsd is not running here', async () => {
     const port = await closedPort();
     const error = await nutRejection(NutClient.connect({ host: '127.0.0.1', port }));
     expect(error).toMatchObject({
@@ -799,7 +799,7 @@ describe('NutClient faults', () => {
       code: 'ECONNREFUSED',
       context: { host: '127.0.0.1', port },
     });
-    expect(error.explanation).toMatch(/LISTEN/);
+    expect(error.explanation).toMatch(/which is this machine: upsd is not running here/);
   });
 
   it('connect timeout → kind timeout, explaining a firewall', async () => {

@@ -125,6 +125,22 @@ describe('socketError', () => {
     expect(error.connectionLost).toBe(true);
   });
 
+  it('ECONNREFUSED from this machine (loopback): upsd is not running here, not "listens on localhost only"', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      const error = socketError(errnoError('ECONNREFUSED'), { context: { host, port: 3493 } });
+      expect(error.kind).toBe('refused');
+      expect(error.explanation).toBe(
+        `Nothing accepts connections on ${host}:3493, which is this machine: upsd is not running here, or the LISTEN lines of its upsd.conf name only other addresses or another port.`,
+      );
+      expect(error.explanation).not.toMatch(/localhost only/);
+      expect(error.fix).toMatch(
+        /^Start upsd on this machine \(e\.g\. `systemctl start nut-server`/,
+      );
+      expect(error.fix).toContain('add "LISTEN 127.0.0.1 3493"');
+      expect(error.fix).toContain(`use its address instead of ${host}.`);
+    }
+  });
+
   it('ETIMEDOUT → timeout, pointing at a firewall dropping tcp/3493', () => {
     const error = socketError(errnoError('ETIMEDOUT'), { context, connectTimeoutMs: 5000 });
     expect(error.kind).toBe('timeout');

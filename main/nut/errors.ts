@@ -7,6 +7,7 @@
  */
 
 import { type RightsWords, rightNeededFor, rightsWordsFor } from '../../shared/rights';
+import { isLoopbackHost } from '../platform/loopback';
 
 /**
  * What went wrong, coarsely:
@@ -545,6 +546,15 @@ export function errnoOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What to do when this machine's own upsd refuses: shared by the client's error and the doctor. */
+export function localRefusedFix(host: string, port: number): string {
+  return (
+    'Start upsd on this machine (e.g. `systemctl start nut-server`; its log says why it is not running) and check the port. ' +
+    `If its upsd.conf has LISTEN lines, add "LISTEN 127.0.0.1 ${port}" and restart upsd. ` +
+    `If the NUT server is another machine (a Synology NAS, a Proxmox host), use its address instead of ${host}.`
+  );
+}
+
 /**
  * Maps a Node socket error (connect or later) to a NutError, telling apart "nothing listening",
  * "firewall drops packets", "reset", "DNS" and "no route".
@@ -556,6 +566,17 @@ export function socketError(
   const code = errnoOf(error) ?? 'UNKNOWN';
   const { host = '?', port = 3493 } = options.context;
   const base = { code, command: options.command, context: options.context, cause: error };
+  if (code === 'ECONNREFUSED' && isLoopbackHost(host)) {
+    // "It listens on localhost only" cannot be the reason when we are connecting to localhost.
+    return new NutError({
+      ...base,
+      kind: 'refused',
+      explanation:
+        `Nothing accepts connections on ${host}:${port}, which is this machine: upsd is not running here, ` +
+        'or the LISTEN lines of its upsd.conf name only other addresses or another port.',
+      fix: localRefusedFix(host, port),
+    });
+  }
   if (code === 'ECONNREFUSED') {
     return new NutError({
       ...base,

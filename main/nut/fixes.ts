@@ -8,7 +8,9 @@
 import os from 'node:os';
 import { type RightsWords, upsdUsersBlock, upsmonRight } from '../../shared/rights';
 import type { Diagnosis } from '../../shared/snapshot';
+import { isLoopbackHost } from '../platform/loopback';
 import { normalizeAddress } from './client-addresses';
+import { localRefusedFix } from './errors';
 
 export type Preset = 'synology' | 'proxmox' | 'generic';
 
@@ -58,6 +60,13 @@ export function refusedDiagnosis(
   port: number,
   preset: Preset | undefined,
 ): Diagnosis {
+  if (isLoopbackHost(host)) {
+    return {
+      code: 'ECONNREFUSED',
+      explanation: `${host} is this machine, and it refused the connection on port ${port}: upsd is not running here, or the LISTEN lines of its upsd.conf name only other addresses or another port.`,
+      fix: localRefusedFix(host, port),
+    };
+  }
   const listen = `LISTEN 0.0.0.0 ${port}`;
   const synology =
     'In DSM: Control Panel → Hardware & Power → UPS → tick “Enable network UPS server” and apply.';
