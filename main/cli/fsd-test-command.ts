@@ -5,11 +5,16 @@
  * (Markdown, or JSON with --json; progress then goes to stderr). Drives exactly the API the UI
  * uses (validated through dispatchInvoke).
  *
+ * When the background service answers on its control channel, the test runs in the service's core
+ * instead (as the desktop app's does): a second core here would log in a second time and, on a
+ * real FSD, run this machine's shutdown sequence twice.
+ *
  * Exit codes: 0 completed (master mode: every secondary in time), 3 completed with late or
  * missing secondaries, 1 refused/failed, 130 aborted, 2 usage.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { monitorId as monitorIdOf } from '../../shared/config';
 import type { FsdPreflight, FsdReport, FsdRunView } from '../../shared/fsd-test';
 import type { ApiError, ResponseOf } from '../../shared/ipc';
 import { defaultConfigPath } from '../config/config-file';
@@ -21,6 +26,7 @@ import type { Logger, LogLevel } from '../platform/ports';
 export interface FsdTestCliOptions {
   config?: string;
   dataDir?: string;
+  controlSocket?: string;
   ups?: string;
   mode?: string;
   user?: string;
@@ -35,7 +41,18 @@ export interface FsdTestCliOptions {
 }
 
 export interface FsdCliHost {
-  startCore(configPath: string, dataDir: string, logger: Logger): Promise<CoreService>;
+  /**
+   * The background service's core when one answers on its control channel (null: none runs).
+   * Throws when one runs but this user may not use it.
+   */
+  attachToService?(): Promise<{ core: CoreService; endpoint: string } | null>;
+  /** Our own core on the config file; `check` runs after it is loaded and before any LOGIN. */
+  startCore(
+    configPath: string,
+    dataDir: string,
+    logger: Logger,
+    check: (created: CoreService) => Promise<void>,
+  ): Promise<CoreService>;
   usageError(message: string): Error;
   /** Where Ctrl-C comes from (tests pass their own). */
   onInterrupt?(listener: () => void): () => void;
@@ -93,35 +110,60 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
       credential = { source: 'stored' };
     }
   }
-  const configPath = path.resolve(values.config ?? defaultConfigPath());
-  if (!existsSync(configPath)) throw host.usageError(`No config file at ${configPath}.`);
-  const dataDir = path.resolve(values.dataDir ?? path.dirname(configPath));
-
-  const logger: Logger = {
-    log(level: LogLevel, message: string) {
-      if (level === 'warn' || level === 'error')
-        stderr.write(`${level.toUpperCase()} ${message}\n`);
-    },
-  };
-  const core = await host.startCore(configPath, dataDir, logger);
+  const monitorId = values.ups;
   const failed = (error: ApiError): number => {
     stderr.write(
       `Refused (${error.code}): ${error.message}\n${error.fix ? `Fix: ${error.fix}\n` : ''}`,
     );
     return 1;
   };
-  try {
-    const monitorId = values.ups;
-    const known = core.snapshot().ups.find((ups) => ups.monitorId === monitorId);
-    if (!known)
+
+  let core: CoreService;
+  const service = host.attachToService ? await host.attachToService() : null;
+  if (service) {
+    core = service.core;
+    say(
+      `Attached to the background service (${service.endpoint}): the test runs in its monitoring${values.config ? `; ${values.config} is not used` : ''}.`,
+    );
+    if (!core.snapshot().ups.some((ups) => ups.monitorId === monitorId)) {
+      const have = core.snapshot().ups.map((ups) => ups.monitorId);
+      await core.stop();
       throw host.usageError(
-        `No monitored UPS ${monitorId} in ${configPath} (have: ${
-          core
-            .snapshot()
-            .ups.map((u) => u.monitorId)
-            .join(', ') || 'none'
-        }).`,
+        `The background service monitors no UPS ${monitorId} (have: ${have.join(', ') || 'none'}).`,
       );
+    }
+  } else {
+    const configPath = path.resolve(values.config ?? defaultConfigPath());
+    if (!existsSync(configPath)) throw host.usageError(`No config file at ${configPath}.`);
+    const dataDir = path.resolve(values.dataDir ?? path.dirname(configPath));
+    const logger: Logger = {
+      log(level: LogLevel, message: string, fields?: Record<string, unknown>) {
+        if (level !== 'warn' && level !== 'error') return;
+        // The other UPSes of the config are monitored too, but their troubles are not this test's.
+        if (fields?.monitorId !== undefined && fields.monitorId !== monitorId) return;
+        stderr.write(`${level.toUpperCase()} ${message}\n`);
+      },
+    };
+    try {
+      core = await host.startCore(configPath, dataDir, logger, async (created) => {
+        const problem = created.snapshot().configProblem;
+        // The core has logged it already, with file, line and column.
+        if (problem) throw new ConfigNotLoaded(problem);
+        const { config } = await created.handlers['config:get'](undefined);
+        const have = config.masters.flatMap((master) =>
+          master.ups.map((ups) => monitorIdOf(master.id, ups.name)),
+        );
+        if (!have.includes(monitorId))
+          throw host.usageError(
+            `No monitored UPS ${monitorId} in ${configPath} (have: ${have.join(', ') || 'none'}).`,
+          );
+      });
+    } catch (error) {
+      if (error instanceof ConfigNotLoaded) return 1;
+      throw error;
+    }
+  }
+  try {
     // Let this machine's session connect and log in first: the preflight reports on it.
     await waitUntil(() => {
       const ups = core.snapshot().ups.find((u) => u.monitorId === monitorId);
@@ -220,6 +262,9 @@ export async function runFsdTestCli(values: FsdTestCliOptions, host: FsdCliHost)
     await core.stop();
   }
 }
+
+/** The config file is invalid: nothing was started. */
+class ConfigNotLoaded extends Error {}
 
 function exitCodeOf(report: FsdReport): number {
   if (report.outcome === 'aborted') return 130;

@@ -51,10 +51,16 @@ function nutSentinel(
     env?: NodeJS.ProcessEnv;
     onOutput?: (stdout: string, child: ReturnType<typeof spawn>) => void;
     timeoutMs?: number;
+    /** Run as another local user: nobody, with no groups. */
+    asNobody?: boolean;
   } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], {
+    const argv = [TSX, CLI, ...args];
+    const [command, ...rest] = options.asNobody
+      ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...argv]
+      : argv;
+    const child = spawn(command!, rest, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -1066,6 +1072,126 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
       const shutdownAt = upsmon.shutdownCalls()[0]!;
       expect(other.leftAt!).toBeGreaterThanOrEqual(shutdownAt - 50);
       expect(other.leftAt!).toBeLessThanOrEqual(shutdownAt + 1500);
+    }, 90_000);
+    it('only the tested UPS’s warnings; an unknown UPS and an invalid config are refused before any connection', async () => {
+      const proxy = await startRecordingProxy({ host: rig.host, port: rig.port });
+      proxies.push(proxy);
+      const { configPath, dir } = await writeConfig({ host: proxy.host, port: proxy.port });
+      const config = JSON.parse(await fsp.readFile(configPath, 'utf8')) as {
+        masters: { id: string; label: string; host: string; port: number; ups: unknown[] }[];
+      };
+      // A second master nothing answers for: its troubles are not this test's.
+      config.masters.push({
+        ...config.masters[0]!,
+        id: 'other',
+        label: 'Other',
+        host: '127.0.0.1',
+        port: 1,
+      });
+      await fsp.writeFile(configPath, JSON.stringify(config));
+      const base = ['fsd-test', '--config', configPath, '--data-dir', dir, '--mode', 'local'];
+
+      const unknown = await nutSentinel([...base, '--ups', 'lab/nosuch']);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain(
+        `error: No monitored UPS lab/nosuch in ${configPath} (have: lab/ups, other/ups).`,
+      );
+      expect(proxy.connections()).toBe(0);
+
+      const run = await nutSentinel([...base, '--ups', `lab/${UPS}`, '--countdown', '0']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Result: **completed**');
+      expect(run.stderr).toContain('dry run: would run /bin/sh');
+      expect(run.stderr).not.toContain('127.0.0.1:1');
+
+      const invalid = path.join(dir, 'invalid.json');
+      await fsp.writeFile(invalid, '{ "masters": [ { "id": "lab" } ] }\n');
+      const connectionsBefore = proxy.connections();
+      const refused = await nutSentinel([
+        ...base.map((arg) => (arg === configPath ? invalid : arg)),
+        '--ups',
+        `lab/${UPS}`,
+      ]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${invalid}:1:16: masters[0].label: required setting`);
+      expect(refused.stderr).not.toContain('No monitored UPS');
+      expect(proxy.connections()).toBe(connectionsBefore);
+    }, 60_000);
+
+    it('with the background service running, the test runs in it (one LOGIN from this machine); a user it refuses gets an error, not a second monitor', async () => {
+      const { configPath, dir, hookLog } = await writeConfig({ dryRun: true });
+      const socket = path.join(dir, 'control.sock');
+      let agentOutput = '';
+      const agent = spawn(
+        TSX,
+        [
+          CLI,
+          'agent',
+          '--config',
+          configPath,
+          '--data-dir',
+          path.join(dir, 'service-data'),
+          '--no-notify',
+          '--control-socket',
+          socket,
+          '--control-group',
+          'root',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const exited = new Promise((resolve) => agent.once('exit', resolve));
+      agent.stdout.on('data', (chunk: Buffer) => (agentOutput += chunk.toString()));
+      agent.stderr.on('data', (chunk: Buffer) => (agentOutput += chunk.toString()));
+      try {
+        await waitFor(() => /EVENT LOGIN \[lab\/ups\]/.test(agentOutput), {
+          timeoutMs: 20_000,
+          description: `the service's LOGIN (output: ${agentOutput})`,
+        });
+        const run = await nutSentinel([
+          'fsd-test',
+          '--control-socket',
+          socket,
+          '--ups',
+          `lab/${UPS}`,
+          '--mode',
+          'local',
+          '--countdown',
+          '0',
+        ]);
+        expect(run.code).toBe(0);
+        expect(run.stdout).toContain(
+          `Attached to the background service (${socket}): the test runs in its monitoring.`,
+        );
+        expect(run.stdout).toMatch(/logged in: .*\[this machine\]; NUMLOGINS 1$/m);
+        expect(run.stdout).toContain('Result: **completed**');
+        // The service ran it: its hook, its event log.
+        expect(run.stdout).toContain('hook says hello to SHUTDOWN');
+        expect(fs.readFileSync(hookLog, 'utf8')).toMatch(/ SHUTDOWN$/m);
+        expect(agentOutput).toMatch(/EVENT FSD_TEST_FINISHED \[lab\/ups\]/);
+
+        const refused = await nutSentinel(
+          [
+            'fsd-test',
+            '--control-socket',
+            socket,
+            '--ups',
+            `lab/${UPS}`,
+            '--mode',
+            'local',
+            '--config',
+            configPath,
+          ],
+          { asNobody: true, env: { HOME: '/tmp' } },
+        );
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+          `Error: The background service runs on this machine (${socket}) and the test must run in it, but it refused this user:`,
+        );
+        expect(await rig.numLogins(UPS)).toBe(1);
+      } finally {
+        agent.kill('SIGTERM');
+        await exited;
+      }
     }, 90_000);
   });
 });

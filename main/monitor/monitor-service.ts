@@ -286,6 +286,7 @@ export class MonitorService extends EventEmitter<{
           this.deps.logger.log(
             'info',
             `${session.systemName}: shutdown already announced by another UPS: SHUTDOWN not notified again`,
+            { monitorId: session.monitorId },
           );
           return;
         }

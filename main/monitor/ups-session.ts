@@ -381,7 +381,7 @@ export class UpsSession extends EventEmitter {
         this.emit('changed');
         break;
       case 'log':
-        logger.log(effect.level, effect.message);
+        logger.log(effect.level, effect.message, { monitorId: this.monitorId });
         break;
     }
   }
@@ -825,6 +825,7 @@ export class UpsSession extends EventEmitter {
     this.deps.logger.log(
       'warn',
       `${this.systemName}: full poll failed (${error.code}): ${error.explanation}`,
+      { monitorId: this.monitorId },
     );
     if (this.lastPollFailureLogged === error.code) return;
     this.lastPollFailureLogged = error.code;

@@ -88,5 +88,6 @@ export interface SecretStore {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
+  /** `fields.monitorId` names the UPS an entry is about; without it the entry is about the whole machine. */
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }

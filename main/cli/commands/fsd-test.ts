@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { FsdTestCliOptions } from '../fsd-test-command';
 import { UsageError, type CliContext } from '../context';
+import type { CoreService } from '../../core/core-service';
 import { startCore } from '../core-host';
 
 /** `fsd-test`: the guarded FSD test (main/fsd-test/cli.ts) on its own core, like the agent. */
@@ -42,16 +43,46 @@ export function registerFsdTest(program: Command, cli: CliContext): void {
     .option('--real', 'local mode: really run the shutdown command (default: dry run)')
     .option('--json', 'print the report as JSON (progress goes to stderr)')
     .option('--data-dir <dir>', 'where the history (and the reports) live')
+    .option(
+      '--control-socket <path>',
+      "the background service's control socket: when it answers, the test runs in the service (default /run/nut-sentinel/control.sock; a named pipe on Windows)",
+    )
     .action(
       cli.action(async (options: FsdTestCliOptions) => {
         const { runFsdTestCli } = await import('../fsd-test-command');
         return runFsdTestCli(options, {
-          startCore: (configPath, dataDir, logger) =>
-            startCore({ configPath, dataDir, logger, notify: false }),
+          attachToService: () => attachToService(options.controlSocket, cli),
+          startCore: (configPath, dataDir, logger, check) =>
+            startCore({ configPath, dataDir, logger, notify: false, beforeStart: check }),
           usageError: (message) => new UsageError(message),
           out: cli.io.out,
           err: cli.io.err,
         });
       }),
     );
+}
+
+/** The service's core when it answers on its control channel; null when no service runs. */
+async function attachToService(
+  socket: string | undefined,
+  cli: CliContext,
+): Promise<{ core: CoreService; endpoint: string } | null> {
+  const [
+    { controlEndpoint },
+    { ControlAccessError, ControlUnavailableError, connectControl, remoteCore },
+  ] = await Promise.all([import('../../control/endpoint'), import('../../control/control-client')]);
+  const endpoint = controlEndpoint(socket, process.platform, cli.io.env);
+  try {
+    return { core: await remoteCore(await connectControl(endpoint)), endpoint };
+  } catch (error) {
+    if (error instanceof ControlUnavailableError) return null;
+    if (error instanceof ControlAccessError)
+      // Not our own core instead: a second monitor would log in twice and, on a real FSD, run
+      // this machine's shutdown sequence twice.
+      throw new Error(
+        `The background service runs on this machine (${endpoint}) and the test must run in it, but it refused this user: ${error.explanation} ${error.fix}`,
+        { cause: error },
+      );
+    throw error;
+  }
 }
