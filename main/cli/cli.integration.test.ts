@@ -299,6 +299,17 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const unknown = await nutSentinel(['what-if', 'lab/nope', ...common]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No monitored UPS lab/nope');
+    // An invalid config: its problems with file and line, exit 1, and no claim about the UPS.
+    const invalid = path.join(whatIfDir, 'invalid.json');
+    await writeFile(invalid, '{ "masters": [ { "id": "lab" } ] }\n');
+    const refused = await nutSentinel([
+      'what-if',
+      'lab/apc',
+      ...common.map((arg) => (arg === configPath ? invalid : arg)),
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${invalid}:1:16: masters[0].label: required setting`);
+    expect(refused.stderr).not.toContain('No monitored UPS');
   });
 
   it('list prints the UPSes with descriptions (upsc -l plus UPSDESC)', async () => {

@@ -36,6 +36,21 @@ export async function startCore(options: StartCoreOptions): Promise<ConfigFileCo
 }
 
 /**
+ * The background service's core when one answers at `endpoint` (a one-shot command: no switching
+ * later), null when none runs. A service that refuses this user throws ControlAccessError.
+ */
+export async function attachToService(endpoint: string): Promise<CoreService | null> {
+  const { ControlUnavailableError, connectControl, remoteCore } =
+    await import('../control/control-client');
+  try {
+    return await remoteCore(await connectControl(endpoint));
+  } catch (error) {
+    if (error instanceof ControlUnavailableError) return null;
+    throw error;
+  }
+}
+
+/**
  * `web`: the background service's core when one answers on `endpoint` (nothing is logged in
  * here), else our own, handed over to a service that starts later (main/control/attaching-core.ts).
  */

@@ -28,13 +28,10 @@ export interface WhatIfCliOptions {
 }
 
 export interface WhatIfCliHost {
-  /** The background service's core when one answers on `endpoint`, else a core of our own. */
-  startCore(
-    configPath: string,
-    dataDir: string,
-    logger: Logger,
-    endpoint: string,
-  ): Promise<CoreService & { readonly mode?: 'attached' | 'own-core' }>;
+  /** The background service's core when one answers on `endpoint` and lets this user in, else null. */
+  attachToService(endpoint: string): Promise<CoreService | null>;
+  /** A core of our own on the config file. */
+  startCore(configPath: string, dataDir: string, logger: Logger): Promise<CoreService>;
   usageError(message: string): Error;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
@@ -92,7 +89,6 @@ export async function runWhatIfCli(
       `"${monitorId}": give the monitored UPS as MASTER-ID/UPS-NAME (as in the config file), e.g. nas/ups.`,
     );
   const configPath = path.resolve(values.config ?? defaultConfigPath());
-  if (!existsSync(configPath)) throw host.usageError(`No config file at ${configPath}.`);
   const dataDir = path.resolve(values.dataDir ?? path.dirname(configPath));
 
   const logger: Logger = {
@@ -103,11 +99,21 @@ export async function runWhatIfCli(
   };
   const { controlEndpoint } = await import('../control/endpoint');
   const endpoint = controlEndpoint(values.controlSocket);
-  const core = await host.startCore(configPath, dataDir, logger, endpoint);
-  if (core.mode === 'attached')
+  let core = await host.attachToService(endpoint);
+  if (core)
     host.err.write(
       `Asked the background service (${endpoint}): its readings and history; ${configPath} is not used.\n`,
     );
+  else {
+    if (!existsSync(configPath))
+      throw host.usageError(`No config file at ${configPath} (and no background service to ask).`);
+    core = await host.startCore(configPath, dataDir, logger);
+    if (core.snapshot().configProblem) {
+      // The core has logged it, with file, line and column.
+      await core.stop();
+      return EXIT.failed;
+    }
+  }
   try {
     const all = core.snapshot().ups.map((u) => u.monitorId);
     if (monitorId !== undefined && !all.includes(monitorId))

@@ -247,7 +247,29 @@ describe('what-if against a real master-mode FSD test with two secondaries of kn
     });
     server.setRunning();
     const viaService = await cli('--master-shutdown', '30');
+    // The service's config is what counts: no config file of our own is needed.
+    const absentConfig = path.join(tmp, 'nowhere', 'config.json');
+    const withoutConfig = (...extra: string[]) =>
+      whatIfCli([
+        MONITOR,
+        '--config',
+        absentConfig,
+        '--control-socket',
+        endpoint,
+        '--json',
+        ...extra,
+      ]);
+    const serviceOnly = await withoutConfig('--master-shutdown', '30');
+    expect(serviceOnly.stderr).toContain(`Asked the background service (${endpoint})`);
+    expect(serviceOnly.code).toBe(EXIT.ok);
     await server.close();
+    // Neither a service nor a config: said so, and nothing is created where the config would be.
+    const neither = await withoutConfig();
+    expect(neither.code).toBe(EXIT.usage);
+    expect(neither.stderr).toContain(
+      `No config file at ${absentConfig} (and no background service to ask).`,
+    );
+    expect(fs.existsSync(path.dirname(absentConfig))).toBe(false);
     await core.stop();
     core = undefined;
     expect(viaService.stderr).toContain(`Asked the background service (${endpoint})`);

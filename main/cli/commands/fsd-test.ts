@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { FsdTestCliOptions } from '../fsd-test-command';
 import { UsageError, type CliContext } from '../context';
 import type { CoreService } from '../../core/core-service';
-import { startCore } from '../core-host';
+import { attachToService, startCore } from '../core-host';
 
 /** `fsd-test`: the guarded FSD test (main/fsd-test/cli.ts) on its own core, like the agent. */
 export function registerFsdTest(program: Command, cli: CliContext): void {
@@ -51,7 +51,7 @@ export function registerFsdTest(program: Command, cli: CliContext): void {
       cli.action(async (options: FsdTestCliOptions) => {
         const { runFsdTestCli } = await import('../fsd-test-command');
         return runFsdTestCli(options, {
-          attachToService: () => attachToService(options.controlSocket, cli),
+          attachToService: () => serviceOrNone(options.controlSocket, cli),
           startCore: (configPath, dataDir, logger, check) =>
             startCore({ configPath, dataDir, logger, notify: false, beforeStart: check }),
           usageError: (message) => new UsageError(message),
@@ -62,23 +62,21 @@ export function registerFsdTest(program: Command, cli: CliContext): void {
     );
 }
 
-/** The service's core when it answers on its control channel; null when no service runs. */
-async function attachToService(
+/** fsd-test never falls back to a core of its own while a service runs (see fsd-test-command.ts). */
+async function serviceOrNone(
   socket: string | undefined,
   cli: CliContext,
 ): Promise<{ core: CoreService; endpoint: string } | null> {
-  const [
-    { controlEndpoint },
-    { ControlAccessError, ControlUnavailableError, connectControl, remoteCore },
-  ] = await Promise.all([import('../../control/endpoint'), import('../../control/control-client')]);
+  const [{ controlEndpoint }, { ControlAccessError }] = await Promise.all([
+    import('../../control/endpoint'),
+    import('../../control/control-client'),
+  ]);
   const endpoint = controlEndpoint(socket, process.platform, cli.io.env);
   try {
-    return { core: await remoteCore(await connectControl(endpoint)), endpoint };
+    const core = await attachToService(endpoint);
+    return core ? { core, endpoint } : null;
   } catch (error) {
-    if (error instanceof ControlUnavailableError) return null;
     if (error instanceof ControlAccessError)
-      // Not our own core instead: a second monitor would log in twice and, on a real FSD, run
-      // this machine's shutdown sequence twice.
       throw new Error(
         `The background service runs on this machine (${endpoint}) and the test must run in it, but it refused this user: ${error.explanation} ${error.fix}`,
         { cause: error },

@@ -1,6 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { UsageError, type CliContext } from '../context';
-import { attachOrStartCore } from '../core-host';
+import { attachToService, startCore } from '../core-host';
 import type { WhatIfCliOptions } from '../what-if-command';
 
 /** `what-if [MASTER-ID/UPS-NAME]`: the shutdown chain against the battery (main/what-if). */
@@ -35,8 +35,17 @@ export function registerWhatIf(program: Command, cli: CliContext): void {
       cli.action(async (ups: string | undefined, options: WhatIfCliOptions) => {
         const { runWhatIfCli } = await import('../what-if-command');
         return runWhatIfCli(ups, options, {
-          startCore: (configPath, dataDir, logger, endpoint) =>
-            attachOrStartCore({ configPath, dataDir, logger, notify: false, endpoint }),
+          attachToService: async (endpoint) => {
+            const { ControlAccessError } = await import('../../control/control-client');
+            return attachToService(endpoint).catch((error: unknown) => {
+              if (!(error instanceof ControlAccessError)) throw error;
+              // Only readings: a short session of our own is harmless.
+              cli.warn(`${error.explanation} Reading the UPS with a session of its own instead.`);
+              return null;
+            });
+          },
+          startCore: (configPath, dataDir, logger) =>
+            startCore({ configPath, dataDir, logger, notify: false }),
           usageError: (message) => new UsageError(message),
           out: cli.io.out,
           err: cli.io.err,
