@@ -2,6 +2,10 @@
  * The command line's contract, in-process: --version, help for every registered command (both
  * `help COMMAND` and `COMMAND --help`), usage errors on stderr with exit 2.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { version } from '../../package.json';
@@ -111,5 +115,46 @@ describe('nut-sentinel command line', () => {
     const upsForServer = await runCliCaptured(['list', 'ups@localhost']);
     expect(upsForServer.code).toBe(EXIT.usage);
     expect(upsForServer.stderr).toMatch(/names a UPS: give only the server/);
+  });
+
+  it('import and notify-test say what is wrong with the path they were given, exit 2, and write nothing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cli-paths-'));
+    try {
+      const out = path.join(dir, 'out', 'config.json');
+      const absent = path.join(dir, 'upsmon.conf');
+      const noFile = await runCliCaptured(['import', absent, '--out', out]);
+      expect(noFile).toMatchObject({ code: EXIT.usage, stdout: '' });
+      expect(noFile.stderr).toContain(
+        `error: No file at ${absent} (give the path of upsmon.conf).`,
+      );
+
+      const folder = await runCliCaptured(['import', dir, '--out', out]);
+      expect(folder.code).toBe(EXIT.usage);
+      expect(folder.stderr).toContain(
+        `error: ${dir} is a folder: give the path of upsmon.conf in it.`,
+      );
+
+      const json = path.join(dir, 'config.json');
+      await writeFile(json, '{\n  "masters": []\n}\n');
+      const wrongKind = await runCliCaptured(['import', json, '--out', out]);
+      expect(wrongKind.code).toBe(EXIT.usage);
+      expect(wrongKind.stderr).toContain(
+        `error: ${json} is JSON (a NUT Sentinel config?), not upsmon.conf: check a config with \`nut-sentinel check-config ${json}\`.`,
+      );
+      const upsmon = path.join(dir, 'real-upsmon.conf');
+      await writeFile(upsmon, 'MONITOR ups@nas 1 monuser secret slave\n');
+      const schedFolder = await runCliCaptured(['import', upsmon, dir, '--out', out]);
+      expect(schedFolder.code).toBe(EXIT.usage);
+      expect(schedFolder.stderr).toContain(
+        `error: ${dir} is a folder: give the path of upssched.conf in it.`,
+      );
+      expect(existsSync(path.dirname(out))).toBe(false);
+
+      const noConfig = await runCliCaptured(['notify-test', 'phone', '--config', absent]);
+      expect(noConfig).toMatchObject({ code: EXIT.usage, stdout: '' });
+      expect(noConfig.stderr).toContain(`error: No config file at ${absent}.`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

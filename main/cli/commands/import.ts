@@ -10,6 +10,30 @@ import { EXIT } from '../exit-codes';
 
 type PasswordSource = 'file' | 'env' | 'store' | 'none';
 
+/** Reads a file to import, saying in words what is wrong with the path. */
+async function readNutConf(file: string, kind: 'upsmon.conf' | 'upssched.conf'): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`No file at ${file} (give the path of ${kind}).`);
+    if (code === 'EISDIR')
+      throw new UsageError(`${file} is a folder: give the path of ${kind} in it.`);
+    if (code === 'EACCES')
+      throw new UsageError(
+        `Cannot read ${file} (permission denied): NUT keeps ${kind} readable by root and the nut group only, so run the import with sudo.`,
+      );
+    throw error;
+  }
+  // A NUT Sentinel config given by mistake would otherwise be reported line by line as unknown directives.
+  if (text.trimStart().startsWith('{'))
+    throw new UsageError(
+      `${file} is JSON (a NUT Sentinel config?), not ${kind}: check a config with \`nut-sentinel check-config ${file}\`.`,
+    );
+  return text;
+}
+
 interface ImportOptions {
   out?: string;
   passwordSource: PasswordSource;
@@ -219,7 +243,7 @@ export function registerImport(program: Command, cli: CliContext): void {
           ]);
           const out = path.resolve(options.out ?? defaultConfigPath());
           const outDir = path.dirname(out);
-          const upsmonConf = await readFile(upsmonPath, 'utf8');
+          const upsmonConf = await readNutConf(upsmonPath, 'upsmon.conf');
           let upsschedPath = upsschedArg;
           const notes: string[] = [];
           const sibling = path.join(path.dirname(upsmonPath), 'upssched.conf');
@@ -238,7 +262,7 @@ export function registerImport(program: Command, cli: CliContext): void {
             upsmonFileName: path.basename(upsmonPath),
             ...(upsschedPath !== undefined
               ? {
-                  upsschedConf: await readFile(upsschedPath, 'utf8'),
+                  upsschedConf: await readNutConf(upsschedPath, 'upssched.conf'),
                   upsschedFileName: path.basename(upsschedPath),
                 }
               : {}),

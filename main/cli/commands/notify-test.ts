@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Argument, type Command } from 'commander';
-import type { CliContext } from '../context';
+import { UsageError, type CliContext } from '../context';
 import { resolveConfigPath } from '../core-host';
 import { EXIT } from '../exit-codes';
 
@@ -27,6 +28,7 @@ export function registerNotifyTest(program: Command, cli: CliContext): void {
           options: { config?: string; dataDir?: string; json?: boolean },
         ) => {
           const configPath = await resolveConfigPath(options.config);
+          if (!existsSync(configPath)) throw new UsageError(`No config file at ${configPath}.`);
           const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
           const [
             { loadConfig },
