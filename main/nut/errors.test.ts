@@ -136,7 +136,7 @@ describe('socketError', () => {
       expect(error.fix).toMatch(
         /^Start upsd on this machine \(e\.g\. `systemctl start nut-server`/,
       );
-      expect(error.fix).toContain('add "LISTEN 127.0.0.1 3493"');
+      expect(error.fix).toContain(`add "LISTEN ${host === '::1' ? '::1' : '127.0.0.1'} 3493"`);
       expect(error.fix).toContain(`use its address instead of ${host}.`);
     }
   });

@@ -6,6 +6,7 @@
  * Secrets never reach these objects: `command` is always the redacted form of what was sent.
  */
 
+import { isIP } from 'node:net';
 import { type RightsWords, rightNeededFor, rightsWordsFor } from '../../shared/rights';
 import { isLoopbackHost } from '../platform/loopback';
 
@@ -548,9 +549,11 @@ export function errnoOf(error: unknown): string | undefined {
 
 /** What to do when this machine's own upsd refuses: shared by the client's error and the doctor. */
 export function localRefusedFix(host: string, port: number): string {
+  // The loopback address that was asked for: ::1 needs a LISTEN ::1 line, localhost and 127.x 127.0.0.1.
+  const address = isIP(host.replace(/^\[|\]$/g, '')) === 6 ? '::1' : '127.0.0.1';
   return (
     'Start upsd on this machine (e.g. `systemctl start nut-server`; its log says why it is not running) and check the port. ' +
-    `If its upsd.conf has LISTEN lines, add "LISTEN 127.0.0.1 ${port}" and restart upsd. ` +
+    `If its upsd.conf has LISTEN lines, add "LISTEN ${address} ${port}" and restart upsd. ` +
     `If the NUT server is another machine (a Synology NAS, a Proxmox host), use its address instead of ${host}.`
   );
 }
