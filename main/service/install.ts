@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONTROL_GROUP } from '../../shared/control';
 import { promisify } from 'node:util';
@@ -278,8 +278,10 @@ export async function installService(plan: ServicePlan, options: ApplyOptions): 
 
 export async function uninstallService(
   plan: ServicePlan,
-  options: ApplyOptions,
+  options: ApplyOptions & { dryRun?: boolean },
 ): Promise<{ removed: string[]; kept: string[] }> {
+  const dryRun = options.dryRun === true;
+  const would = (done: string, planned: string) => (dryRun ? `would ${planned}` : done);
   const manifestPath = under(options.root, plan.manifest);
   const text = await readFile(manifestPath, 'utf8').catch(() => null);
   if (text === null)
@@ -290,12 +292,15 @@ export async function uninstallService(
   const runCommand = options.runCommand ?? defaultRun;
   if (!(options.root === '/' && plan.platform === 'linux' && !systemdRunning())) {
     for (const command of commandsFor(plan, plan.disable, options.root)) {
+      const line = `${command.file} ${command.args.join(' ')}`;
+      if (dryRun) {
+        options.say(`would run ${line}`);
+        continue;
+      }
       await runCommand(command).catch((error: unknown) =>
-        options.say(
-          `${command.file} ${command.args.join(' ')} failed (${(error as Error).message.split('\n')[0]}); continuing`,
-        ),
+        options.say(`${line} failed (${(error as Error).message.split('\n')[0]}); continuing`),
       );
-      options.say(`ran ${command.file} ${command.args.join(' ')}`);
+      options.say(`ran ${line}`);
     }
   }
   const removed: string[] = [];
@@ -306,24 +311,37 @@ export async function uninstallService(
     if (current === null) continue;
     if (sha256(current) !== file.sha256) {
       kept.push(file.path);
-      options.say(`kept ${file.path}: changed since install`);
+      options.say(`${would('kept', 'keep')} ${file.path}: changed since install`);
       continue;
     }
-    await rm(target);
+    if (!dryRun) await rm(target);
     removed.push(file.path);
-    options.say(`removed ${file.path}`);
+    options.say(`${would('removed', 'remove')} ${file.path}`);
   }
-  await rm(manifestPath);
+  if (!dryRun) await rm(manifestPath);
+  const gone = new Set(
+    [...removed, plan.manifest].map((p) => path.normalize(under(options.root, p))),
+  );
   for (const dir of [...manifest.dirs].reverse()) {
-    const ok = await rmdir(under(options.root, dir)).then(
-      () => true,
-      () => false,
+    const target = under(options.root, dir);
+    const ok = dryRun
+      ? await readdir(target).then(
+          (entries) => entries.every((entry) => gone.has(path.join(target, entry))),
+          () => false,
+        )
+      : await rmdir(target).then(
+          () => true,
+          () => false,
+        );
+    if (ok) {
+      removed.push(dir);
+      gone.add(path.normalize(target));
+    } else kept.push(dir);
+    options.say(
+      ok ? `${would('removed', 'remove')} ${dir}` : `${would('kept', 'keep')} ${dir}: not empty`,
     );
-    if (ok) removed.push(dir);
-    else kept.push(dir);
-    options.say(ok ? `removed ${dir}` : `kept ${dir}: not empty`);
   }
-  if (options.root === '/' && plan.platform === 'linux' && systemdRunning())
+  if (!dryRun && options.root === '/' && plan.platform === 'linux' && systemdRunning())
     await runCommand({ file: 'systemctl', args: ['daemon-reload'] });
   return { removed, kept };
 }

@@ -5,7 +5,17 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -118,6 +128,19 @@ describe('service units', () => {
   });
 });
 
+/** Every path under a folder with its kind and content, to show a dry run changed nothing. */
+async function listTree(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return Promise.all(
+    entries.map(async (entry) => {
+      const full = path.join(entry.parentPath, entry.name);
+      const kind = entry.isSymbolicLink() ? 'link' : entry.isDirectory() ? 'dir' : 'file';
+      const content = kind === 'file' ? await readFile(full, 'utf8') : '';
+      return `${kind} ${path.relative(dir, full)} ${content}`;
+    }),
+  ).then((lines) => lines.sort());
+}
+
 describe('service install/uninstall into a scratch root (Linux)', () => {
   let root: string;
   beforeEach(async () => {
@@ -221,7 +244,28 @@ describe('service install/uninstall into a scratch root (Linux)', () => {
       running: false,
       configPath: '/etc/nut-sentinel/config.json',
     });
-    expect((await runCliCaptured(['service', 'uninstall', '--root', root])).code).toBe(0);
+    // --dry-run lists what uninstall would do and changes nothing.
+    const before = await listTree(root);
+    const preview = await runCliCaptured(['service', 'uninstall', '--root', root, '--dry-run']);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toContain('would run systemctl --root');
+    expect(preview.stdout).toContain('would remove /etc/systemd/system/nut-sentinel.service\n');
+    expect(preview.stdout).toContain('would remove /etc/nut-sentinel\n');
+    expect(preview.stdout).toMatch(/Dry run: \d+ would be removed; nothing was changed\.\n$/);
+    expect(await listTree(root)).toEqual(before);
+    await writeFile(path.join(root, 'etc/nut-sentinel/config.json'), '{ "masters": [] }\n');
+    const changed = await runCliCaptured(['service', 'uninstall', '--root', root, '--dry-run']);
+    expect(changed.stdout).toContain(
+      'would keep /etc/nut-sentinel/config.json: changed since install',
+    );
+    expect(changed.stdout).toContain('would keep /etc/nut-sentinel: not empty');
+    expect(changed.stdout).toContain(
+      'would be removed, would keep /etc/nut-sentinel/config.json, /etc/nut-sentinel; nothing was changed.',
+    );
+
+    const removed = await runCliCaptured(['service', 'uninstall', '--root', root]);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('kept /etc/nut-sentinel/config.json: changed since install');
     const again = await runCliCaptured(['service', 'uninstall', '--root', root]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/service-install\.json is missing/);

@@ -114,22 +114,27 @@ export function registerService(program: Command, cli: CliContext): void {
     .description(
       'Stop and unregister the service, then remove the files `service install` created (a file you changed since, such as the config, is kept and listed).',
     )
+    .option('--dry-run', 'print what would be stopped, removed and kept, change nothing')
     .option('--root <dir>', 'the root prefix it was installed under')
     .option('--exec <program>', 'the program the service runs (default: this agent)')
     .action(
-      cli.action(async (options: { root?: string; exec?: string }) => {
+      cli.action(async (options: { dryRun?: boolean; root?: string; exec?: string }) => {
         const { planService, uninstallService } = await import('../../service/install');
         const platform = thisPlatform();
         const root = path.resolve(options.root ?? '/');
-        if (root === '/' && platform !== 'win32' && process.getuid?.() !== 0)
+        const dryRun = options.dryRun === true;
+        if (!dryRun && root === '/' && platform !== 'win32' && process.getuid?.() !== 0)
           throw new UsageError('removing a system service needs root: run it with sudo.');
         const command = await agentCommand(options.exec, true);
         const result = await uninstallService(
           planService(platform, command, { winswExe: winswNextToAgent(command) }),
-          { root, say: (line) => cli.print(line) },
+          { root, dryRun, say: (line) => cli.print(line) },
         );
+        const kept = result.kept.length > 0 ? `, kept ${result.kept.join(', ')}` : '';
         cli.print(
-          `Uninstalled: ${result.removed.length} removed${result.kept.length > 0 ? `, kept ${result.kept.join(', ')}` : ''}.`,
+          dryRun
+            ? `Dry run: ${result.removed.length} would be removed${kept.replace('kept', 'would keep')}; nothing was changed.`
+            : `Uninstalled: ${result.removed.length} removed${kept}.`,
         );
         return EXIT.ok;
       }),
