@@ -246,6 +246,47 @@ describe('nut-sentinel CLI against a real upsd', () => {
     }
   });
 
+  it('agent: a refused LOGIN (a missing password file) is logged with its fix', async () => {
+    const configPath = path.join(dir, 'no-password.json');
+    const passwordFile = path.join(dir, 'absent.password');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        masters: [
+          {
+            id: 'nas',
+            label: 'Test NAS',
+            host: '127.0.0.1',
+            port: rig.port,
+            ups: [
+              {
+                name: 'ups',
+                username: 'monuser',
+                password: { source: 'file', path: passwordFile },
+              },
+            ],
+          },
+        ],
+        shutdown: { dryRun: true },
+      }),
+    );
+    const agent = spawn(
+      process.execPath,
+      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      const output = await waitForOutput(agent, /EVENT LOGIN_REFUSED \[nas\/ups\].*\n/);
+      expect(output).toContain(
+        `The secret file ${passwordFile} (password of ups@nas) does not exist.): this machine is NOT registered as a secondary, so the master will not wait for it before cutting power Fix: Create it with only the secret in it and \`chmod 600 ${passwordFile}\`.`,
+      );
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  });
+
   it('agent refuses an invalid config with file, line and reason', async () => {
     const configPath = path.join(dir, 'broken.json');
     await writeFile(

@@ -12,7 +12,9 @@ import { EXIT } from '../exit-codes';
 
 function formatEvent(event: StoredEvent): string {
   const where = event.monitorId === '*' ? '' : ` [${event.monitorId}]`;
-  return `${new Date(event.at).toISOString()} EVENT ${event.type}${where}: ${event.message}`;
+  // A refused LOGIN carries its fix: headless, the journal is the only place to read it.
+  const fix = typeof event.data?.fix === 'string' ? ` Fix: ${event.data.fix}` : '';
+  return `${new Date(event.at).toISOString()} EVENT ${event.type}${where}: ${event.message}${fix}`;
 }
 
 interface AgentOptions {
