@@ -128,6 +128,8 @@ export interface HistoryRecovery {
   movedTo: string | null;
   /** true: the store runs in memory from here on (nothing is persisted). */
   inMemory: boolean;
+  /** What to do about it, when the file system's answer tells. */
+  fix?: string;
 }
 
 function rowToOutbox(row: Row): OutboxRow {
@@ -206,6 +208,20 @@ class OpenFailure extends Error {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The fix for a history folder that cannot be created or written, from the file system's code. */
+export function folderFix(error: unknown, file: string): string | undefined {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const folder = path.dirname(file);
+  if (code === 'EEXIST' || code === 'ENOTDIR')
+    return `Something on the path ${folder} is a file, not a folder: give the history a folder (the agent's --data-dir).`;
+  if (code === 'EACCES' || code === 'EPERM') {
+    const uid = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+    return `This user${uid} may not write ${folder}: change its owner or permissions, or give another --data-dir.`;
+  }
+  if (code === 'EROFS') return `${folder} is on a read-only file system: give another --data-dir.`;
+  return undefined;
 }
 
 /** Unknown stays null: NaN, ±Infinity and non-numbers are not readings. -0 is 0. */
@@ -433,12 +449,14 @@ export class HistoryStore implements HistoryLog {
     /** Nothing on disk can be used: run in memory (or throw, if that is not allowed). */
     const fallBack = (error: unknown): void => {
       if (error instanceof HistoryLockedError || options.memoryFallback === false) throw error;
+      const fix = folderFix(error, resolved);
       recoveries.push({
         at: clock.now(),
         reason: error instanceof StartFailure ? error.reason : 'unopenable',
         error: errorText(error),
         movedTo: error instanceof StartFailure ? error.movedTo : null,
         inMemory: true,
+        ...(fix ? { fix } : {}),
       });
     };
 
@@ -1151,7 +1169,8 @@ export class HistoryStore implements HistoryLog {
         : recovery.reason === 'corrupt'
           ? 'is damaged'
           : 'could not be opened';
-    const message = `The history file ${this.path} ${cause} (${recovery.error}).${where}${then}`;
+    const fix = recovery.fix ? ` ${recovery.fix}` : '';
+    const message = `The history file ${this.path} ${cause} (${recovery.error}).${where}${then}${fix}`;
     this.logger?.log('error', `history: ${message}`, { ...recovery });
     try {
       this.appendEvent({

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HistoryLockedError, HistoryStore, type HistoryStoreOptions } from './history-store';
+import {
+  folderFix,
+  HistoryLockedError,
+  HistoryStore,
+  type HistoryStoreOptions,
+} from './history-store';
 import { SCHEMA_VERSION } from './migrations';
 import { Database, sqliteEngine } from './sqlite';
 import type { LogLevel } from '../platform/ports';
@@ -180,6 +185,15 @@ describe('corrupt or unreadable files', () => {
       expect.objectContaining({ reason: 'unopenable', inMemory: true, movedTo: null }),
     ]);
     expect(store.recoveries[0]!.error).toMatch(/ENOTDIR|EEXIST/);
+    // The event and the log say what to do about it.
+    const fix = `Something on the path ${blocker} is a file, not a folder: give the history a folder (the agent's --data-dir).`;
+    expect(store.recoveries[0]!.fix).toBe(fix);
+    expect(store.queryEvents({ types: ['HISTORY_RESET'] })[0]!.message).toMatch(
+      new RegExp(
+        `History is kept in memory only until the app restarts\\. ${fix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      ),
+    );
+    expect(logs.some((l) => l.level === 'error' && l.message.endsWith(fix))).toBe(true);
     expect(store.stats()).toMatchObject({ inMemory: true, journalMode: 'memory', events: 1 });
     const stored = store.appendEvent(event());
     expect(store.queryEvents({ types: ['ONBATT'] })).toEqual([stored]);
@@ -369,4 +383,23 @@ describe('one store per file', () => {
       expect(openStore().queryEvents({})).toHaveLength(1);
     });
   }
+});
+
+describe('the fix for a folder the history cannot use', () => {
+  const failure = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+  it("names the folder and what to change, by the file system's answer", () => {
+    expect(folderFix(failure('EACCES'), '/srv/h/history.db')).toMatch(
+      /^This user( \(uid \d+\))? may not write \/srv\/h: change its owner or permissions, or give another --data-dir\.$/,
+    );
+    expect(folderFix(failure('EPERM'), '/srv/h/history.db')).toMatch(/may not write \/srv\/h:/);
+    expect(folderFix(failure('EROFS'), '/srv/h/history.db')).toBe(
+      '/srv/h is on a read-only file system: give another --data-dir.',
+    );
+    expect(folderFix(failure('ENOTDIR'), '/srv/h/history.db')).toMatch(
+      /^Something on the path \/srv\/h is a file/,
+    );
+    // An answer without a known remedy adds nothing rather than a guess.
+    expect(folderFix(failure('EIO'), '/srv/h/history.db')).toBeUndefined();
+    expect(folderFix(new Error('no code'), '/srv/h/history.db')).toBeUndefined();
+  });
 });
