@@ -297,6 +297,9 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/broken\.json:3/);
     expect(result.stderr).toMatch(/port/);
+    // Said once, on stderr; nothing was started.
+    expect(result.stdout).not.toContain('config not loaded');
+    expect(result.stderr.match(/broken\.json:3/g)).toHaveLength(1);
   });
 
   it('what-if (the built bundle): a monitor-only UPS with nothing measured is "cannot tell", exit 4; an unknown UPS is a usage error', async () => {

@@ -68,6 +68,16 @@ export function registerAgent(program: Command, cli: CliContext): void {
           throw new UsageError(
             `No config file at ${configPath}. Write one (README, "Config file"; or \`nut-sentinel import /etc/nut/upsmon.conf --out ${configPath}\`) and pass it with --config.`,
           );
+        // Validated before anything starts: an invalid config is reported once, on stderr, and
+        // no control channel opens that a desktop app would hand its monitoring over to.
+        const { ConfigError, loadConfig } = await import('../../config/config-file');
+        try {
+          await loadConfig(configPath);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          cli.warn(error.message);
+          return EXIT.failed;
+        }
         const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
         const logger = cli.logger();
         let control: ControlServer | null = null;
