@@ -63,6 +63,29 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 20_000)
   });
 }
 
+/** One master "nas" on the rig with these UPS entries; a dry-run shutdown, always. */
+function rigConfig(port: number, ups: object[], master: object = {}): string {
+  return JSON.stringify({
+    masters: [{ id: 'nas', label: 'Test NAS', host: '127.0.0.1', port, ups, ...master }],
+    shutdown: { dryRun: true },
+  });
+}
+
+/** A UPS entry logged in as the rig's monuser, its password from NAS_PASSWORD. */
+const monuser = (name: string) => ({
+  name,
+  username: 'monuser',
+  password: { source: 'env', name: 'NAS_PASSWORD' },
+});
+
+/** `nut-sentinel agent` on this config, its output piped for waitForOutput. */
+function spawnAgent(configPath: string, env: NodeJS.ProcessEnv = {}) {
+  return spawn(process.execPath, [cli.entry, 'agent', '--config', configPath, '--no-notify'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -125,33 +148,8 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
   it('agent logs in (counted by the master, listed by clients) and logs out on SIGTERM', async () => {
     const configPath = path.join(dir, 'agent.json');
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        masters: [
-          {
-            id: 'nas',
-            label: 'Test NAS',
-            preset: 'synology',
-            host: '127.0.0.1',
-            port: rig.port,
-            ups: [
-              {
-                name: 'ups',
-                username: 'monuser',
-                password: { source: 'env', name: 'NAS_PASSWORD' },
-              },
-            ],
-          },
-        ],
-        shutdown: { dryRun: true },
-      }),
-    );
-    const agent = spawn(
-      process.execPath,
-      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
-      { env: { ...process.env, NAS_PASSWORD: 'secret' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    await writeFile(configPath, rigConfig(rig.port, [monuser('ups')], { preset: 'synology' }));
+    const agent = spawnAgent(configPath, { NAS_PASSWORD: 'secret' });
     let stderr = '';
     agent.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     try {
@@ -182,29 +180,9 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
   it('agent re-reads its config file on SIGHUP; a broken one is reported and the running one stays', async () => {
     const configPath = path.join(dir, 'reload.json');
-    const config = (upses: string[]) =>
-      JSON.stringify({
-        masters: [
-          {
-            id: 'nas',
-            label: 'Test NAS',
-            host: '127.0.0.1',
-            port: rig.port,
-            ups: upses.map((name) => ({
-              name,
-              username: 'monuser',
-              password: { source: 'env', name: 'NAS_PASSWORD' },
-            })),
-          },
-        ],
-        shutdown: { dryRun: true },
-      });
+    const config = (upses: string[]) => rigConfig(rig.port, upses.map(monuser));
     await writeFile(configPath, config(['ups']), { mode: 0o600 });
-    const agent = spawn(
-      process.execPath,
-      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
-      { env: { ...process.env, NAS_PASSWORD: 'secret' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const agent = spawnAgent(configPath, { NAS_PASSWORD: 'secret' });
     try {
       await waitForOutput(agent, /EVENT LOGIN \[nas\/ups\]/);
       // A second UPS added to the file: logged in after SIGHUP, the first one left as it was.
@@ -251,32 +229,11 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const passwordFile = path.join(dir, 'absent.password');
     await writeFile(
       configPath,
-      JSON.stringify({
-        masters: [
-          {
-            id: 'nas',
-            label: 'Test NAS',
-            host: '127.0.0.1',
-            port: rig.port,
-            ups: [
-              {
-                name: 'ups',
-                username: 'monuser',
-                password: { source: 'file', path: passwordFile },
-              },
-            ],
-          },
-        ],
-        shutdown: { dryRun: true },
-      }),
+      rigConfig(rig.port, [
+        { name: 'ups', username: 'monuser', password: { source: 'file', path: passwordFile } },
+      ]),
     );
-    const agent = spawn(
-      process.execPath,
-      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const agent = spawnAgent(configPath);
     try {
       const output = await waitForOutput(agent, /EVENT LOGIN_REFUSED \[nas\/ups\].*\n/);
       expect(output).toContain(
@@ -396,11 +353,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
     ups: string,
     env: NodeJS.ProcessEnv = {},
   ): Promise<void> {
-    const agent = spawn(
-      process.execPath,
-      [cli.entry, 'agent', '--config', configPath, '--no-notify'],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const agent = spawnAgent(configPath, env);
     try {
       await waitForOutput(agent, new RegExp(`EVENT LOGIN \\[[^\\]]+/${ups}\\]`));
       expect(await rig.numLogins(ups)).toBe(1);
