@@ -83,6 +83,8 @@ function nutSentinel(
   });
 }
 const UPS = 'ups';
+/** `fsd-test` arguments for a local-mode test of the rig's UPS without a countdown. */
+const LOCAL_TEST_NOW = ['--ups', `lab/${UPS}`, '--mode', 'local', '--countdown', '0'];
 
 function memorySecrets(): SecretStore & { values: Map<string, string> } {
   const values = new Map<string, string>();
@@ -924,12 +926,7 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
         configPath,
         '--data-dir',
         dir,
-        '--ups',
-        `lab/${UPS}`,
-        '--mode',
-        'local',
-        '--countdown',
-        '0',
+        ...LOCAL_TEST_NOW,
       ]);
       expect(run.code).toBe(0);
       expect(run.stderr).not.toMatch(/ERROR|Refused/);
@@ -1147,17 +1144,7 @@ describe('guarded FSD test against a real upsd, real upsmon secondaries in their
           timeoutMs: 20_000,
           description: `the service's LOGIN (output: ${agentOutput})`,
         });
-        const run = await nutSentinel([
-          'fsd-test',
-          '--control-socket',
-          socket,
-          '--ups',
-          `lab/${UPS}`,
-          '--mode',
-          'local',
-          '--countdown',
-          '0',
-        ]);
+        const run = await nutSentinel(['fsd-test', '--control-socket', socket, ...LOCAL_TEST_NOW]);
         expect(run.code).toBe(0);
         expect(run.stdout).toContain(
           `Attached to the background service (${socket}): the test runs in its monitoring.`,
