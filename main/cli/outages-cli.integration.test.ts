@@ -190,6 +190,23 @@ describe('nut-sentinel outages', () => {
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('No outage recorded.\n');
     expect(empty.stderr).toMatch(/No history file at .*none.*history\.sqlite3/);
+
+    // A --config that is not a file is a usage error, not an empty list from the wrong folder.
+    for (const wrong of [path.join(dir, 'absent.json'), dir]) {
+      const refused = await nutSentinel(['outages', '--config', wrong]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`--config ${wrong}: `);
+      expect(refused.stdout).toBe('');
+    }
+    // A config that does not load: its problem said, the history still listed with the default.
+    const invalid = path.join(dir, 'invalid.json');
+    await writeFile(invalid, '{ "outages": { "blipSeconds": -1 } }\n');
+    const listed = await nutSentinel(['outages', '--config', invalid, '--data-dir', dir]);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toContain(`${invalid}:1:`);
+    expect(listed.stderr).toContain('Listing with the default blip length (30 s).');
+    // Both short outages now fall under the default 30 s: grouped as blips.
+    expect(listed.stdout).toMatch(/ {2}2 blips shorter than 30 s/);
   }, 90_000);
   it('asks the running agent over its control socket while it holds the history file', async () => {
     const agentDir = await mkdtemp(path.join(dir, 'agent-'));

@@ -4,7 +4,7 @@
  * the desktop app) owns that file, they are asked for over its control socket instead; the
  * records are the same either way.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   groupOutages,
@@ -125,15 +125,27 @@ export async function runOutagesCli(
       `--ups "${monitorId}": give the monitored UPS as MASTER-ID/UPS-NAME (as in the config file), e.g. nas/ups.`,
     );
   const configPath = path.resolve(values.config ?? defaultConfigPath());
+  // A --config given by hand also says where the history is: a wrong one is a usage error,
+  // not an empty list read from somewhere else.
+  if (values.config !== undefined && !statSync(configPath, { throwIfNoEntry: false })?.isFile())
+    throw host.usageError(
+      `--config ${configPath}: ${existsSync(configPath) ? 'not a file' : 'no such file'}. Give the config file the agent or the desktop app uses, or --data-dir with the folder of its history.sqlite3.`,
+    );
   const dataDir = path.resolve(values.dataDir ?? path.dirname(configPath));
   const file = path.join(dataDir, 'history.sqlite3');
-  // The blip length is the config's; without a readable config, the default.
-  const config = existsSync(configPath)
-    ? await loadConfig(configPath).then(
-        (loaded) => loaded.config,
-        () => defaultConfig(),
-      )
-    : defaultConfig();
+  // The blip length is the config's; a config that does not load is said, and the history is
+  // still listed with the default (it is read-only here, nothing depends on the rest).
+  let config = defaultConfig();
+  if (existsSync(configPath))
+    try {
+      config = (await loadConfig(configPath)).config;
+    } catch (error) {
+      host.err.write(
+        `${error instanceof Error ? error.message : String(error)}
+Listing with the default blip length (${config.outages.blipSeconds} s).
+`,
+      );
+    }
 
   let records: OutageRecord[];
   if (!existsSync(file)) {
