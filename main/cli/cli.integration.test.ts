@@ -299,7 +299,22 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(all.stdout).toContain('missing: the other secondaries');
     const unknown = await nutSentinel(['what-if', 'lab/nope', ...common]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('No monitored UPS lab/nope');
+    expect(unknown.stderr).toContain(`No monitored UPS lab/nope in ${configPath} (have: lab/apc).`);
+    // Nothing configured: said, exit 1 (an empty answer with exit 0 would read as "all fine").
+    const empty = path.join(whatIfDir, 'empty.json');
+    await writeFile(empty, '{}\n');
+    for (const json of [[], ['--json']]) {
+      const nothing = await nutSentinel([
+        'what-if',
+        ...common.map((arg) => (arg === configPath ? empty : arg)),
+        ...json,
+      ]);
+      expect(nothing.code).toBe(1);
+      expect(nothing.stdout).toBe('');
+      expect(nothing.stderr).toContain(
+        `No UPS is monitored in ${empty}: there is no shutdown chain`,
+      );
+    }
     // An invalid config: its problems with file and line, exit 1, and no claim about the UPS.
     const invalid = path.join(whatIfDir, 'invalid.json');
     await writeFile(invalid, '{ "masters": [ { "id": "lab" } ] }\n');

@@ -100,6 +100,7 @@ export async function runWhatIfCli(
   const { controlEndpoint } = await import('../control/endpoint');
   const endpoint = controlEndpoint(values.controlSocket);
   let core = await host.attachToService(endpoint);
+  const source = core ? 'by the background service' : `in ${configPath}`;
   if (core)
     host.err.write(
       `Asked the background service (${endpoint}): its readings and history; ${configPath} is not used.\n`,
@@ -118,9 +119,16 @@ export async function runWhatIfCli(
     const all = core.snapshot().ups.map((u) => u.monitorId);
     if (monitorId !== undefined && !all.includes(monitorId))
       throw host.usageError(
-        `No monitored UPS ${monitorId} in ${configPath} (have: ${all.join(', ') || 'none'}).`,
+        `No monitored UPS ${monitorId} ${source} (have: ${all.join(', ') || 'none'}).`,
       );
     const wanted = monitorId === undefined ? all : [monitorId];
+    if (wanted.length === 0) {
+      // An empty answer with exit 0 would read as "all fine".
+      host.err.write(
+        `No UPS is monitored ${source}: there is no shutdown chain to time. Add a master with its UPS (Settings, or the README's "Config file") and ask again.\n`,
+      );
+      return EXIT.failed;
+    }
     await waitUntil(
       () =>
         core

@@ -262,6 +262,18 @@ describe('what-if against a real master-mode FSD test with two secondaries of kn
     const serviceOnly = await withoutConfig('--master-shutdown', '30');
     expect(serviceOnly.stderr).toContain(`Asked the background service (${endpoint})`);
     expect(serviceOnly.code).toBe(EXIT.ok);
+    // An unknown UPS is looked for in the service's monitoring, and said so.
+    const unknownUps = await whatIfCli([
+      'lab/nope',
+      '--config',
+      absentConfig,
+      '--control-socket',
+      endpoint,
+    ]);
+    expect(unknownUps.code).toBe(EXIT.usage);
+    expect(unknownUps.stderr).toContain(
+      `No monitored UPS lab/nope by the background service (have: ${MONITOR}).`,
+    );
     await server.close();
     // Neither a service nor a config: said so, and nothing is created where the config would be.
     const neither = await withoutConfig();
