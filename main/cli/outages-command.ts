@@ -141,9 +141,7 @@ export async function runOutagesCli(
       config = (await loadConfig(configPath)).config;
     } catch (error) {
       host.err.write(
-        `${error instanceof Error ? error.message : String(error)}
-Listing with the default blip length (${config.outages.blipSeconds} s).
-`,
+        `${error instanceof Error ? error.message : String(error)}\nListing with the default blip length (${config.outages.blipSeconds} s).\n`,
       );
     }
 
