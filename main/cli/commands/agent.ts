@@ -114,7 +114,8 @@ export function registerAgent(program: Command, cli: CliContext): void {
         const opened = control as ControlServer | null;
         const problem = core.snapshot().configProblem;
         if (problem) {
-          // Headless there is nobody to fix it in a UI: fail loudly (a service manager shows the reason).
+          // Checked above; this catches a file replaced between that check and the core's own
+          // load. Headless there is nobody to fix it in a UI: fail loudly.
           await core.stop();
           await opened?.close();
           cli.warn(problem);
