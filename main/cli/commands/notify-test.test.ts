@@ -66,6 +66,18 @@ describe('nut-sentinel notify-test', () => {
     });
   });
 
+  it('a refused MQTT broker is reported once, on stderr, and --json output stays JSON', async () => {
+    const port = await getFreePort();
+    const config = await writeConfig([{ id: 'ha', type: 'mqtt', url: `mqtt://127.0.0.1:${port}` }]);
+    const reason = `ha (mqtt): MQTT broker 127.0.0.1:${port} refused the connection (is the service running on that port?)`;
+    const plain = await runCliCaptured(['notify-test', 'ha', '--config', config]);
+    expect(plain).toMatchObject({ code: 1, stdout: '', stderr: `${reason}\n` });
+    const json = await runCliCaptured(['notify-test', 'ha', '--config', config, '--json']);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toEqual({ channel: 'ha', ok: false, detail: reason });
+  });
+
   it('a token written into the config file is refused with file, line and reason', async () => {
     const file = path.join(dir, 'config.json');
     await writeFile(

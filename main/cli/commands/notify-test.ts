@@ -58,7 +58,9 @@ export function registerNotifyTest(program: Command, cli: CliContext): void {
               clock: systemClock,
               factories: {
                 mqtt: mqttFactory({
-                  logger: cli.logger('warn'),
+                  // The result line below is the report; the channel's own log lines (the
+                  // agent's journal, on stdout) would repeat it and break --json.
+                  logger: { log: () => undefined },
                   stateDir: dataDir,
                   variables: () => new Map(),
                 }),
