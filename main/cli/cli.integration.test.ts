@@ -6,7 +6,7 @@
  * accepts and the agent runs.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -257,6 +257,55 @@ describe('nut-sentinel CLI against a real upsd', () => {
     // Said once, on stderr; nothing was started.
     expect(result.stdout).not.toContain('config not loaded');
     expect(result.stderr.match(/broken\.json:3/g)).toHaveLength(1);
+  });
+
+  it('agent as a user who may not create the control socket: says so with the fix, exit 1, no LOGIN', async () => {
+    // A second uid (nobody) runs the built bundle: its folder, the config and a data folder readable.
+    await chmod(path.dirname(cli.entry), 0o755);
+    const nobodyDir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-nobody-'));
+    try {
+      await chmod(nobodyDir, 0o755);
+      const configPath = path.join(nobodyDir, 'agent.json');
+      await writeFile(configPath, rigConfig(rig.port, [monuser('ups')]), { mode: 0o644 });
+      const dataDir = path.join(nobodyDir, 'data');
+      await mkdir(dataDir);
+      await chown(dataDir, 65534, 65534);
+      const rootOnly = path.join(nobodyDir, 'root-only');
+      await mkdir(rootOnly, { mode: 0o755 });
+      // The socket's folder cannot be created (mkdir), or exists and cannot be written (bind).
+      for (const socket of [
+        path.join(rootOnly, 'run', 'control.sock'),
+        path.join(rootOnly, 'control.sock'),
+      ]) {
+        const args = ['agent', '--config', configPath, '--data-dir', dataDir, '--no-notify'];
+        const asNobody = await run(
+          'setpriv',
+          [
+            '--reuid=65534',
+            '--regid=65534',
+            '--clear-groups',
+            process.execPath,
+            cli.entry,
+            ...args,
+            `--control-socket=${socket}`,
+          ],
+          { env: { PATH: process.env.PATH ?? '', NAS_PASSWORD: 'secret' }, timeout: 30_000 },
+        ).then(
+          () => ({ code: 0, stdout: '', stderr: '' }),
+          (e: { code: number; stdout: string; stderr: string }) => e,
+        );
+        expect(asNobody.code).toBe(1);
+        expect(asNobody.stderr).toBe(
+          `Error: This agent (uid 65534) may not create its control socket ${socket}.\n` +
+            'Fix: Run the service as root (as `service install` sets it up), give --control-socket a path this user may write, ' +
+            'or leave --control-socket out (then no desktop app can attach).\n',
+        );
+        expect(asNobody.stdout).not.toContain('LOGIN');
+        expect(await rig.numLogins('ups')).toBe(0);
+      }
+    } finally {
+      await rm(nobodyDir, { recursive: true, force: true });
+    }
   });
 
   it('what-if (the built bundle): a monitor-only UPS with nothing measured is "cannot tell", exit 4; an unknown UPS is a usage error', async () => {

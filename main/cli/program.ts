@@ -66,10 +66,19 @@ function exitCodeFor(error: unknown, cli: CliContext): number {
     cli.warn('(run "nut-sentinel help COMMAND" for its usage)');
     return EXIT.usage;
   }
-  if (error instanceof NutError) {
+  if (error instanceof NutError || hasExplanationAndFix(error)) {
     cli.warn(`Error: ${error.explanation}\nFix: ${error.fix}`);
     return EXIT.failed;
   }
   cli.warn(`Error: ${error instanceof Error ? error.message : String(error)}`);
   return EXIT.failed;
+}
+
+/** Errors that carry their own explanation and fix (e.g. the control socket's ControlEndpointError). */
+function hasExplanationAndFix(error: unknown): error is { explanation: string; fix: string } {
+  return (
+    error instanceof Error &&
+    typeof (error as { explanation?: unknown }).explanation === 'string' &&
+    typeof (error as { fix?: unknown }).fix === 'string'
+  );
 }

@@ -88,6 +88,15 @@ export class ControlEndpointError extends Error {
   }
 }
 
+/** The socket (or its folder) cannot be created by this user. */
+function mayNotCreate(endpoint: string): ControlEndpointError {
+  const uid = process.getuid?.();
+  return new ControlEndpointError(
+    `This agent${uid === undefined ? '' : ` (uid ${uid})`} may not create its control socket ${endpoint}.`,
+    'Run the service as root (as `service install` sets it up), give --control-socket a path this user may write, or leave --control-socket out (then no desktop app can attach).',
+  );
+}
+
 /** The gid of a group (`getent` knows NSS groups; /etc/group as the fallback), or null. */
 export async function lookupGroupId(name: string): Promise<number | null> {
   const fromGetent = await new Promise<string | null>((resolve) => {
@@ -265,11 +274,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         `Another NUT Sentinel service already listens on ${endpoint}.`,
         'Stop it first (systemctl stop nut-sentinel), or give this agent another --control-socket.',
       );
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new ControlEndpointError(
-        `This agent may not create its control socket ${endpoint}.`,
-        'Run the service as root (as `service install` sets it up), or pass --control-socket with a path this user may write, or --no-control-socket.',
-      );
+    if (code === 'EACCES' || code === 'EPERM') throw mayNotCreate(endpoint);
     throw error;
   });
   if (posix)
@@ -351,7 +356,11 @@ async function prepareSocketPath(
   logger: Logger,
 ): Promise<void> {
   const dir = path.dirname(endpoint);
-  const created = await mkdir(dir, { recursive: true, mode: CONTROL_DIR_MODE });
+  const created = await mkdir(dir, { recursive: true, mode: CONTROL_DIR_MODE }).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw error.code === 'EACCES' || error.code === 'EPERM' ? mayNotCreate(endpoint) : error;
+    },
+  );
   if (created !== undefined || (await ownedByUs(dir))) {
     // Only a folder this process owns is re-permissioned: never chmod /tmp or /run.
     if (path.basename(dir) !== 'tmp' && dir !== '/run' && dir !== '/var/run') {

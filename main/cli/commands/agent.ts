@@ -106,10 +106,6 @@ export function registerAgent(program: Command, cli: CliContext): void {
             });
             await control.handover();
           },
-        }).catch((error: unknown) => {
-          if (error instanceof Error && error.name === 'ControlEndpointError')
-            throw new UsageError(`${error.message} ${(error as Error & { fix: string }).fix}`);
-          throw error;
         });
         const opened = control as ControlServer | null;
         const problem = core.snapshot().configProblem;
