@@ -5,7 +5,7 @@
  * process holds the history file, the records it answers over its control socket.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -164,8 +164,27 @@ describe('nut-sentinel outages', () => {
     );
     expect(lines[3]).toMatch(/predicted at the start: /);
 
-    const other = await nutSentinel(['outages', '--config', configPath, '--ups', 'nas/other']);
-    expect(other).toMatchObject({ code: 0, stdout: 'No outage recorded for nas/other.\n' });
+    // A UPS in neither the config nor the history is a typo; one in the config has no outage yet.
+    for (const json of [[], ['--json']]) {
+      const typo = await nutSentinel([
+        'outages',
+        '--config',
+        configPath,
+        '--ups',
+        'nas/upz',
+        ...json,
+      ]);
+      expect(typo).toMatchObject({ code: 2, stdout: '' });
+      expect(typo.stderr).toContain(
+        `--ups nas/upz: no such UPS in ${configPath} (have: nas/ups), and no outage recorded for it.`,
+      );
+    }
+    const withSpare = path.join(dir, 'with-spare.json');
+    const spareConfig = JSON.parse(await readFile(configPath, 'utf8')) as ConfigInput;
+    spareConfig.masters![0]!.ups.push({ name: 'spare', username: RIG_USERS.monuser.name });
+    await writeFile(withSpare, JSON.stringify(spareConfig));
+    const spare = await nutSentinel(['outages', '--config', withSpare, '--ups', 'nas/spare']);
+    expect(spare).toMatchObject({ code: 0, stdout: 'No outage recorded for nas/spare.\n' });
     const only = await nutSentinel([
       'outages',
       '--config',
@@ -308,7 +327,8 @@ describe('nut-sentinel outages', () => {
       expect(text.stdout).toMatch(/ {2}nas\/ups {2}\d+ s on battery, in progress/);
       expect(text.stdout).toMatch(/ {2}nas\/ups {2}\d+ s on battery, ended by power back$/m);
       const other = await outages('--control-socket', socket, '--ups', 'nas/other');
-      expect(other).toMatchObject({ code: 0, stdout: 'No outage recorded for nas/other.\n' });
+      expect(other).toMatchObject({ code: 2, stdout: '' });
+      expect(other.stderr).toContain('--ups nas/other: no such UPS in');
 
       expect(await agent.stop()).toBe(0);
       agent = null;

@@ -12,7 +12,7 @@ import {
   type OutageRecord,
   OutageRecordSchema,
 } from '../../shared/outages';
-import { defaultConfig } from '../../shared/config';
+import { defaultConfig, monitorId as sharedMonitorId } from '../../shared/config';
 import { defaultConfigPath, loadConfig } from '../config/config-file';
 import { HistoryLockedError } from '../history/owner-lock';
 import { systemClock } from '../platform/node-ports';
@@ -136,9 +136,11 @@ export async function runOutagesCli(
   // The blip length is the config's; a config that does not load is said, and the history is
   // still listed with the default (it is read-only here, nothing depends on the rest).
   let config = defaultConfig();
+  let configLoaded = false;
   if (existsSync(configPath))
     try {
       config = (await loadConfig(configPath)).config;
+      configLoaded = true;
     } catch (error) {
       host.err.write(
         `${error instanceof Error ? error.message : String(error)}\nListing with the default blip length (${config.outages.blipSeconds} s).\n`,
@@ -167,6 +169,15 @@ export async function runOutagesCli(
         return EXIT.failed;
       }
     }
+  }
+
+  // A UPS since removed from the config still lists its records; one that is in neither is a typo.
+  if (monitorId !== undefined && records.length === 0 && configLoaded) {
+    const have = config.masters.flatMap((m) => m.ups.map((u) => sharedMonitorId(m.id, u.name)));
+    if (!have.includes(monitorId))
+      throw host.usageError(
+        `--ups ${monitorId}: no such UPS in ${configPath} (have: ${have.join(', ') || 'none'}), and no outage recorded for it.`,
+      );
   }
 
   if (values.json) {
