@@ -658,6 +658,33 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const missing = await nutSentinel(['check-config', path.join(dir, 'nope.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.json: error: no such file/);
+    const folder = await nutSentinel(['check-config', dir]);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(
+      `${dir}: error: a folder, not a config file (give the file itself, e.g. ${path.join(dir, 'config.json')})\n`,
+    );
+    // Root's 0600 config checked by another user (nobody).
+    await chmod(path.dirname(cli.entry), 0o755);
+    const privateDir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-private-'));
+    try {
+      await chmod(privateDir, 0o755);
+      const rootOnly = path.join(privateDir, 'config.json');
+      await writeFile(rootOnly, '{}\n', { mode: 0o600 });
+      const denied = await run(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli.entry].concat([
+          'check-config',
+          rootOnly,
+        ]),
+        { env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 },
+      ).catch((e: { code: number; stderr: string }) => e);
+      expect(denied).toMatchObject({
+        code: 1,
+        stderr: `${rootOnly}: error: this user may not read it (run as root, or check the file’s owner and mode)\n`,
+      });
+    } finally {
+      await rm(privateDir, { recursive: true, force: true });
+    }
   });
 
   describe('status/clients --tls required against a real STARTTLS upsd', () => {

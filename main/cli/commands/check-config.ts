@@ -99,7 +99,13 @@ export function registerCheckConfig(program: Command, cli: CliContext): void {
             path: '',
             severity: 'error',
             message:
-              code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(error)})`,
+              code === 'ENOENT'
+                ? 'no such file'
+                : code === 'EISDIR'
+                  ? `a folder, not a config file (give the file itself, e.g. ${path.join(file, 'config.json')})`
+                  : code === 'EACCES'
+                    ? 'this user may not read it (run as root, or check the file’s owner and mode)'
+                    : `cannot read it (${code ?? String(error)})`,
           });
         }
         if (bytes) {
