@@ -103,6 +103,32 @@ const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+function portTaken(host: string, port: number): BridgeHostError {
+  return new BridgeHostError(
+    host,
+    `Port ${port} on ${host} is already taken by another program (possibly another user's), so the browser would not reach NUT Sentinel there.`,
+    'Pick another --port, or leave it out to get a free one.',
+  );
+}
+
+/**
+ * What startBridge would refuse about its address, checked before a front end starts a core
+ * (sessions to the masters) it would only have to stop again. startBridge still checks both.
+ */
+export async function checkBridgeAddress(requestedHost = '127.0.0.1', port = 0): Promise<void> {
+  assertLoopback(requestedHost);
+  if (port === 0) return;
+  const host = requestedHost.trim().toLowerCase() === 'localhost' ? '127.0.0.1' : requestedHost;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(host, port);
+    throw error;
+  });
+}
+
 function assertLoopback(host: string): void {
   if (isLoopbackHost(host)) return;
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
@@ -512,13 +538,8 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   }).catch((error: unknown) => {
     clearInterval(heartbeat);
     for (const off of unsubscribers) off();
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new BridgeHostError(
-        host,
-        `Port ${options.port} on ${host} is already taken by another program (possibly another user's), so the browser would not reach NUT Sentinel there.`,
-        'Pick another --port, or leave it out to get a free one.',
-      );
-    }
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw portTaken(host, options.port ?? 0);
     throw error;
   });
 

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -305,6 +306,38 @@ describe('nut-sentinel CLI against a real upsd', () => {
       }
     } finally {
       await rm(nobodyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('web refuses a taken port or a non-loopback address before opening any session', async () => {
+    const configPath = path.join(dir, 'web.json');
+    await writeFile(configPath, rigConfig(rig.port, [monuser('ups')]));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    try {
+      const env = {
+        NAS_PASSWORD: 'secret',
+        NUT_SENTINEL_CONTROL_SOCKET: path.join(dir, 'no-service.sock'),
+      };
+      const busy = await nutSentinel(
+        ['web', '--config', configPath, '--port', String(takenPort)],
+        env,
+      );
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toBe(
+        `Error: Port ${takenPort} on 127.0.0.1 is already taken by another program (possibly another user's), so the browser would not reach NUT Sentinel there.\n` +
+          'Fix: Pick another --port, or leave it out to get a free one.\n',
+      );
+      const wildcard = await nutSentinel(['web', '--config', configPath, '--host', '0.0.0.0'], env);
+      expect(wildcard.code).toBe(1);
+      expect(wildcard.stderr).toMatch(
+        /^Error: The browser bridge refuses to listen on "0\.0\.0\.0"/,
+      );
+      // Nothing was started: no session to the master, no log lines.
+      expect(busy.stdout + wildcard.stdout).toBe('');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 

@@ -68,6 +68,9 @@ export function registerWeb(program: Command, cli: CliContext): void {
     )
     .action(
       cli.action(async (options: WebOptions) => {
+        const { checkBridgeAddress, startBridge } = await import('../../bridge/bridge-server');
+        // A refused address or a taken port is said before any session to a master is opened.
+        await checkBridgeAddress(options.host, options.port);
         const logger = cli.logger();
         const demo = options.demo
           ? await (
@@ -118,7 +121,6 @@ export function registerWeb(program: Command, cli: CliContext): void {
           attaching.onModeChange(sayMode);
           core = attaching;
         }
-        const { startBridge } = await import('../../bridge/bridge-server');
         const bridge = await startBridge({
           core,
           staticDir,
