@@ -382,6 +382,31 @@ describe('nut-sentinel CLI against a real upsd', () => {
     const unknown = await nutSentinel(['what-if', 'lab/nope', ...common]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`No monitored UPS lab/nope in ${configPath} (have: lab/apc).`);
+    // A UPS the master does not have: the margin is unknown because it cannot be read, and why.
+    const ghostConfig = path.join(whatIfDir, 'ghost.json');
+    await writeFile(
+      ghostConfig,
+      (await readFile(configPath, 'utf8')).replace('"name":"apc"', '"name":"ghost"'),
+    );
+    const ghost = await nutSentinel([
+      'what-if',
+      'lab/ghost',
+      ...common.map((arg) => (arg === configPath ? ghostConfig : arg)),
+      '--json',
+    ]);
+    expect(ghost.code).toBe(4);
+    const unreadable = JSON.parse(ghost.stdout) as {
+      headline: string;
+      missing: { what: string; fix: string }[];
+    };
+    expect(unreadable.headline).toBe(
+      'The margin is not known: the UPS cannot be read now (The server has no UPS by this name. The server has: ups, apc.).',
+    );
+    expect(unreadable.missing[0]).toEqual({
+      what: 'readings of the UPS',
+      fix: expect.stringContaining('Use one of the UPS names defined in ups.conf'),
+    });
+    expect(ghost.stdout).not.toContain('does not report battery.runtime');
     // Nothing configured: said, exit 1 (an empty answer with exit 0 would read as "all fine").
     const empty = path.join(whatIfDir, 'empty.json');
     await writeFile(empty, '{}\n');

@@ -137,6 +137,7 @@ export async function runWhatIfCli(
           .every(
             (u) =>
               u.variablesAt !== null ||
+              u.lastError !== null ||
               u.connection === 'unreachable' ||
               u.connection === 'login-refused',
           ),

@@ -64,6 +64,11 @@ export function whatIfInput(sources: WhatIfSources): WhatIfInput {
     load: numberOf(variables, 'ups.load') ?? ups.metrics.load,
     chargeLow: numberOf(variables, 'battery.charge.low'),
     runtimeLow: numberOf(variables, 'battery.runtime.low'),
+    // Never read, and the session says why (an unknown UPS, a refused or lost connection).
+    unreadable:
+      ups.variablesAt === null && ups.lastError
+        ? { explanation: ups.lastError.explanation, fix: ups.lastError.fix }
+        : null,
     hostSync,
     thisMachine: {
       role: ups.role,

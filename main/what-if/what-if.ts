@@ -50,6 +50,8 @@ export interface WhatIfInput {
   /** battery.charge.low (%), battery.runtime.low (s). */
   chargeLow: number | null;
   runtimeLow: number | null;
+  /** Why the UPS has no readings at all (the session's last error), when it has none. */
+  unreadable?: { explanation: string; fix: string } | null;
   /** The master's HOSTSYNC and where it comes from. */
   hostSync: { seconds: number; basis: WhatIfBasis };
   thisMachine: {
@@ -89,7 +91,13 @@ export function lowBatteryAfter(input: {
   runtimeSeconds: number | null;
   chargeLow: number | null;
   runtimeLow: number | null;
+  unreadable?: { explanation: string } | null;
 }): { seconds: number | null; detail: string } {
+  if (input.unreadable)
+    return {
+      seconds: null,
+      detail: `The UPS cannot be read (${input.unreadable.explanation}), so when it raises low battery cannot be told.`,
+    };
   if (statusTokens(input.status).has('LB'))
     return { seconds: 0, detail: 'The UPS reports low battery (LB) already.' };
   const runtime = input.runtimeSeconds;
@@ -147,7 +155,8 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
     basis: t1 === null ? 'unknown' : 'reported',
     detail: low.detail,
   });
-  if (t1 === null)
+  if (input.unreadable) missing.push({ what: 'readings of the UPS', fix: input.unreadable.fix });
+  else if (t1 === null)
     missing.push({
       what: 'when the UPS raises low battery',
       fix:
@@ -279,7 +288,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
     basis: emptyAt === null ? 'unknown' : 'reported',
     detail:
       emptyAt === null
-        ? 'The UPS does not report battery.runtime.'
+        ? input.unreadable
+          ? 'The UPS cannot be read.'
+          : 'The UPS does not report battery.runtime.'
         : `battery.runtime at the current load${input.load === null ? '' : ` (${input.load} %)`}.`,
   });
 
@@ -312,7 +323,9 @@ export function whatIf(input: WhatIfInput): WhatIfResult {
     headline =
       verdict === 'negative'
         ? `The battery runs out ${fmt(-marginBeforeMasterShutdownSeconds!)} before the secondaries are down.`
-        : `The margin is not known: ${missing.map((m) => m.what).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing.`;
+        : input.unreadable
+          ? `The margin is not known: the UPS cannot be read now (${input.unreadable.explanation}).`
+          : `The margin is not known: ${missing.map((m) => m.what).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing.`;
   }
   if (verdict === 'negative')
     warnings.unshift(
