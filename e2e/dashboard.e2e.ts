@@ -51,6 +51,15 @@ test('add a Synology master, watch a power cut, see clients and events, survive 
   await expect(card.getByTestId('runtime')).not.toHaveText(/unknown/i, { timeout: 15_000 });
   await expect.poll(() => rig.numLogins('ups')).toBe(1);
   await screenshot(page, 'dashboard-online');
+  // The sidebar's footer (state, notifications, mode) stays inside the sidebar: long labels wrap.
+  await expect(page.getByTestId('tray-state')).toBeVisible();
+  const sidebar = (await page.locator('.sidebar').boundingBox())!;
+  for (const item of await page.locator('.sidebar-foot > *').all()) {
+    const box = (await item.boundingBox())!;
+    expect(box.x + box.width, await item.innerText()).toBeLessThanOrEqual(
+      sidebar.x + sidebar.width + 0.5,
+    );
+  }
 
   // Power cut: the card, the tray state (as the API exposes it) and a notification follow.
   await rig.setStatus('ups', 'OB DISCHRG');
