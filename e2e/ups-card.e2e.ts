@@ -4,7 +4,8 @@
  * no power at all (no ups.realpower, no ups.realpower.nominal, as many small UPSes):
  * which UPS each card is, watts only where the UPS gives them, the one-hour sparkline, the
  * address the master sees this machine as (card and clients view), time on battery counting,
- * and the History tab fitting the data with the ONBATT marker and an exact tooltip.
+ * and the History tab fitting the data with the ONBATT marker and an exact tooltip, and filling in
+ * by itself when it was opened before the first reading.
  */
 import { PROXMOX_APC_UPS, RIG_USERS, SYNOLOGY_UPS, startUpsdRig } from '../main/testing/upsd-rig';
 import { expect, screenshot, test } from './fixtures';
@@ -154,4 +155,46 @@ test('cards name the UPS, show watts, sparkline and address; history fits the da
   } finally {
     await rig.stop();
   }
+});
+
+test('a History tab opened before the first reading fills in by itself', async ({
+  page,
+  rig,
+  app,
+}) => {
+  // upsd down: the UPS is configured, but nothing can be read or recorded yet.
+  await rig.stopUpsd();
+  await app.api('secrets:set-password', {
+    masterId: 'nas',
+    upsName: 'ups',
+    password: RIG_USERS.monuser.password,
+  });
+  const saved = await app.api('config:save', {
+    config: {
+      masters: [
+        {
+          id: 'nas',
+          label: 'Office NAS',
+          host: '127.0.0.1',
+          port: rig.port,
+          ups: [{ name: 'ups', username: RIG_USERS.monuser.name }],
+        },
+      ],
+      timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
+      history: { sampleSeconds: 1 },
+      shutdown: { dryRun: true },
+      notifications: { desktop: false },
+    },
+  });
+  expect(saved).toEqual({ ok: true });
+  await page.goto(app.url);
+  await page.goto(`${app.url.split('#')[0]}#/ups/nas/ups/history`);
+  const span = page.getByTestId('history-span');
+  await expect(span).toHaveText('Last 24 h');
+  await expect(page.getByTestId('chart-charge')).toContainText('No data in this period');
+
+  // upsd back: the panel reads again within seconds, without a reload (not the 24 h range's 2 min).
+  await rig.startUpsd();
+  await expect(span).toHaveAttribute('data-since-first-sample', 'true', { timeout: 30_000 });
+  await expect(page.getByTestId('chart-charge')).not.toContainText('No data in this period');
 });

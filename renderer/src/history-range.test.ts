@@ -4,6 +4,7 @@ import {
   chartMarkers,
   exactValue,
   firstReadingAt,
+  historyRefreshMs,
   historyWindow,
 } from './history-range';
 
@@ -45,6 +46,16 @@ describe('historyWindow', () => {
 });
 
 describe('firstReadingAt', () => {
+  it('reads again as often as the window shown needs, and soon while there is no reading', () => {
+    expect(historyRefreshMs(null)).toBe(5_000);
+    // A day's range showing the 3 minutes since the first sample refreshes like 15 min.
+    expect(historyRefreshMs(3 * 60_000)).toBe(5_000);
+    expect(historyRefreshMs(40 * 60_000)).toBe(15_000);
+    expect(historyRefreshMs(86_400_000)).toBe(120_000);
+    expect(historyRefreshMs(7 * 86_400_000)).toBe(600_000);
+    expect(historyRefreshMs(30 * 86_400_000)).toBe(600_000);
+  });
+
   it('skips samples without any reading (taken while still connecting)', () => {
     const empty = { charge: null, runtime: null, load: null, inputVoltage: null };
     expect(

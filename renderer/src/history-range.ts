@@ -35,6 +35,16 @@ export function historyWindow(input: {
   return { from: start, to: input.now, sinceFirstSample: true };
 }
 
+/**
+ * How soon the panel reads again: as often as the window it shows needs, not the range's nominal
+ * pace. A window that starts at the first sample is as short as the data, and one without any
+ * reading yet (null) waits for its first, so neither waits the 24 h range's two minutes.
+ */
+export function historyRefreshMs(shownSpanMs: number | null): number {
+  if (shownSpanMs === null) return HISTORY_RANGES[0].refreshMs;
+  return (HISTORY_RANGES.find((r) => shownSpanMs <= r.ms) ?? HISTORY_RANGES[4]).refreshMs;
+}
+
 /** The first sample that holds a reading (a sample taken while still connecting holds none). */
 export function firstReadingAt(
   samples: readonly Pick<MetricSample, 'at' | 'charge' | 'runtime' | 'load' | 'inputVoltage'>[],

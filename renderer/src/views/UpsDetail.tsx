@@ -23,6 +23,7 @@ import {
   type HistoryRangeId,
   chartMarkers,
   firstReadingAt,
+  historyRefreshMs,
   historyWindow,
 } from '../history-range';
 import { ArrowLeftIcon, RefreshIcon, SearchIcon } from '../icons';
@@ -155,7 +156,8 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
   useEffect(() => {
     if (chartWidth <= 0) return;
     let cancelled = false;
-    const load = async () => {
+    /** Reads the window; resolves to the span it shows (ms), or null while it has no reading. */
+    const load = async (): Promise<number | null> => {
       const now = Date.now();
       const rangeFrom = now - spec.ms;
       const query = (from: number) =>
@@ -190,7 +192,7 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
           limit: 100,
         }),
       ]);
-      if (cancelled) return;
+      if (cancelled) return null;
       setResult({
         samples,
         markers: chartMarkers([...own, ...host], window.from, now),
@@ -200,13 +202,23 @@ const HistoryPanel = memo(function HistoryPanel({ monitorId }: { monitorId: stri
         sinceFirstSample: window.sinceFirstSample,
       });
       setError(null);
+      return firstReadingAt(samples) === null ? null : now - window.from;
     };
-    const run = () => void load().catch((e: unknown) => !cancelled && setError(errorText(e)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = (): void => {
+      void load()
+        .then(historyRefreshMs, (e: unknown) => {
+          if (!cancelled) setError(errorText(e));
+          return spec.refreshMs;
+        })
+        .then((delayMs) => {
+          if (!cancelled) timer = setTimeout(run, delayMs);
+        });
+    };
     run();
-    const timer = setInterval(run, spec.refreshMs);
     return () => {
       cancelled = true;
-      clearInterval(timer);
+      clearTimeout(timer);
     };
   }, [monitorId, spec, choice.picked, maxPoints, chartWidth, reload]);
 
