@@ -6,6 +6,7 @@ import {
   firstReadingAt,
   historyRefreshMs,
   historyWindow,
+  yTickLabels,
 } from './history-range';
 
 const HOUR = 3_600_000;
@@ -112,5 +113,23 @@ describe('exactValue', () => {
     expect(exactValue('inputVoltage', 231.44)).toBe('231.4 V');
     expect(exactValue('runtime', 1385)).toBe('23 min 05 s (1385 s)');
     expect(exactValue('runtime', 42)).toBe('42 s');
+  });
+});
+
+describe('yTickLabels', () => {
+  const runtime = { metric: 'runtime', unit: 's', fixedRange: false } as const;
+  const charge = { metric: 'charge', unit: '%', fixedRange: true } as const;
+  const voltage = { metric: 'inputVoltage', unit: 'V', fixedRange: false } as const;
+
+  it('formats runtime, percent and volts', () => {
+    expect(yTickLabels(runtime, [0, 90, 2400], true)).toEqual(['0s', '1m 30s', '40m']);
+    expect(yTickLabels(charge, [0, 50, 100], true)).toEqual(['0%', '50%', '100%']);
+    expect(yTickLabels(voltage, [220, 230], true)).toEqual(['220 V', '230 V']);
+  });
+
+  it('shows no ticks on a placeholder scale without data; a fixed range keeps its ticks', () => {
+    expect(yTickLabels(runtime, [0, 0.25, 0.5, 0.75, 1], false)).toEqual(['', '', '', '', '']);
+    expect(yTickLabels(voltage, [0, 0.5, 1], false)).toEqual(['', '', '']);
+    expect(yTickLabels(charge, [0, 100], false)).toEqual(['0%', '100%']);
   });
 });

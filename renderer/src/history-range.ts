@@ -2,6 +2,7 @@
  * The History tab's time window and event markers. Pure (unit-tested): the panel queries, these
  * decide what is shown.
  */
+import { formatRuntime } from '../../shared/durations';
 import type { Metric, MetricSample, StoredEvent } from '../../shared/history';
 
 export const HISTORY_RANGES = [
@@ -108,4 +109,21 @@ export function exactValue(metric: Metric, value: number): string {
       return m === 0 ? `${s} s` : `${m} min ${String(s % 60).padStart(2, '0')} s (${s} s)`;
     }
   }
+}
+
+/**
+ * A history chart's y-axis tick labels. Without data the axis of a metric with no fixed range is
+ * a placeholder scale (0–1), whose ticks ("0s 0s 1s 1s") would mean nothing: none are shown.
+ */
+export function yTickLabels(
+  axis: { metric: Metric; unit: string; fixedRange: boolean },
+  splits: readonly number[],
+  hasData: boolean,
+): string[] {
+  if (!hasData && !axis.fixedRange) return splits.map(() => '');
+  return splits.map((v) =>
+    axis.metric === 'runtime'
+      ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's')
+      : `${v}${axis.unit === '%' ? '%' : ` ${axis.unit}`}`,
+  );
 }

@@ -9,7 +9,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Metric, MetricSample } from '../../../shared/history';
 import { formatDateTime, formatRuntime } from '../format';
-import { type ChartMarker, exactValue } from '../history-range';
+import { type ChartMarker, exactValue, yTickLabels } from '../history-range';
 
 export interface MetricSpec {
   metric: Metric;
@@ -244,10 +244,10 @@ export const MetricChart = memo(function MetricChart({
           font: '11px system-ui, sans-serif',
           splits: spec.range ? () => [0, 25, 50, 75, 100] : undefined,
           values: (_u, splits) =>
-            splits.map((v) =>
-              spec.metric === 'runtime'
-                ? formatRuntime(v).replace(' min', 'm').replace(' h', 'h').replace(' s', 's')
-                : `${v}${spec.unit === '%' ? '%' : ` ${spec.unit}`}`,
+            yTickLabels(
+              { metric: spec.metric, unit: spec.unit, fixedRange: spec.range !== undefined },
+              splits,
+              values.length > 0,
             ),
         },
       ],
@@ -347,7 +347,7 @@ export const MetricChart = memo(function MetricChart({
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [series, spec, from, to, width, scheme, markers]);
+  }, [series, values, spec, from, to, width, scheme, markers]);
 
   const summary = useMemo(() => {
     if (values.length === 0) return 'No data in this period.';
