@@ -106,7 +106,19 @@ export async function configureDryRunSecondary(
   port: number,
   overrides: Partial<ConfigInput> = {},
 ): Promise<void> {
-  const config: ConfigInput = {
+  await saveConfigAndLogIn(app, dryRunSecondaryConfig(host, port, overrides), {
+    masterId: 'nas',
+    upsName: 'ups',
+  });
+}
+
+/** The config configureDryRunSecondary saves (for a test that saves it while upsd is down). */
+export function dryRunSecondaryConfig(
+  host: string,
+  port: number,
+  overrides: Partial<ConfigInput> = {},
+): ConfigInput {
+  return {
     masters: [
       {
         id: 'nas',
@@ -127,7 +139,6 @@ export async function configureDryRunSecondary(
     notifications: { desktop: false },
     ...overrides,
   };
-  await saveConfigAndLogIn(app, config, { masterId: 'nas', upsName: 'ups' });
 }
 
 /**

@@ -8,7 +8,7 @@
  * by itself when it was opened before the first reading.
  */
 import { PROXMOX_APC_UPS, RIG_USERS, SYNOLOGY_UPS, startUpsdRig } from '../main/testing/upsd-rig';
-import { expect, screenshot, test } from './fixtures';
+import { dryRunSecondaryConfig, expect, screenshot, test } from './fixtures';
 
 /** The Synology seed's UPS without its rated power: a UPS that reports no watts. */
 const { 'ups.realpower.nominal': _rated, ...NO_POWER_VARS } = SYNOLOGY_UPS.vars!;
@@ -170,21 +170,7 @@ test('a History tab opened before the first reading fills in by itself', async (
     password: RIG_USERS.monuser.password,
   });
   const saved = await app.api('config:save', {
-    config: {
-      masters: [
-        {
-          id: 'nas',
-          label: 'Office NAS',
-          host: '127.0.0.1',
-          port: rig.port,
-          ups: [{ name: 'ups', username: RIG_USERS.monuser.name }],
-        },
-      ],
-      timing: { statusPollSeconds: 0.25, fullPollSeconds: 1 },
-      history: { sampleSeconds: 1 },
-      shutdown: { dryRun: true },
-      notifications: { desktop: false },
-    },
+    config: dryRunSecondaryConfig('127.0.0.1', rig.port, { history: { sampleSeconds: 1 } }),
   });
   expect(saved).toEqual({ ok: true });
   await page.goto(app.url);
