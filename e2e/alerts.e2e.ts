@@ -87,6 +87,10 @@ test('alert channels: add a webhook in Settings, save, Send test reaches it; a b
     await page.goto(app.url);
     await page.goto(`${app.url.split('#')[0]}#/settings/notifications`);
     const editor = page.getByTestId('alert-channels-form');
+    // No channel yet: said once (by the editor), not again by the status list above it.
+    await expect(page.getByTestId('alert-channels').getByText(/^No (alert )?channel/)).toHaveText([
+      'No channel yet.',
+    ]);
     await editor.getByTestId('new-channel-type').selectOption('webhook');
     await editor.getByTestId('add-channel').click();
     const hook = editor.getByTestId('edit-channel-webhook');

@@ -51,7 +51,6 @@ export function AlertChannels() {
         delivered.
       </p>
       <ErrorBox error={error} />
-      {status && status.length === 0 && <p className="muted">No alert channel configured.</p>}
       {status?.map((channel) => (
         <ChannelRow key={channel.id} channel={channel} onChanged={refresh} />
       ))}
