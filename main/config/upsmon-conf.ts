@@ -661,9 +661,7 @@ class UpsmonConfReader implements UpsmonConf {
       const notes = m.entry.notes;
       notes.unshift(
         `→ master \`${master.id}\` (${master.host} port ${master.port}), UPS \`${m.ups}\`, user \`${m.username}\`, role ${role}` +
-          (hasPassword
-            ? `; the password goes to the password store (key ${key}), never into the config`
-            : '; no password'),
+          (hasPassword ? '; its password is stored apart, never in the config' : '; no password'),
       );
       if (m.wasPrimary) {
         notes.push(

@@ -165,7 +165,7 @@ describe('Proxmox seed: the VM (secondary) upsmon.conf + upssched.conf', () => {
       [],
     );
     expect(result.summary).toBe(
-      'Found 1 UPS on 1 master; 28 lines mapped, 2 ignored, 0 unsupported, 0 errors; 1 password for the password store',
+      'Found 1 UPS on 1 master; 28 lines mapped, 2 ignored, 0 unsupported, 0 errors; 1 password kept apart from the config',
     );
   });
 
