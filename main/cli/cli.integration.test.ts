@@ -585,7 +585,10 @@ describe('nut-sentinel CLI against a real upsd', () => {
         `config\\.json:\\d+:\\d+: warning: masters\\[0\\]\\.ups\\[0\\]\\.password: the environment variable ${name} is not set`,
       ),
     );
-    expect((await nutSentinel(['check-config', out], { [name!]: value })).stderr).toBe('');
+    // With it, what is left is the guide's CMDSCRIPT, which exists on the guide's VM, not here.
+    expect((await nutSentinel(['check-config', out], { [name!]: value })).stderr).toMatch(
+      /^[^\n]*config\.json:\d+:\d+: warning: hooks\.upssched\.cmdScript\.file: \/usr\/sbin\/upssched-cmd does not exist on this machine\n$/,
+    );
 
     await agentLogsIn(out, 'apc', { [name!]: value });
   });
@@ -678,6 +681,73 @@ describe('nut-sentinel CLI against a real upsd', () => {
     expect(result.stderr).toMatch(
       new RegExp(`^${file.replaceAll('.', '\\.')}:6:\\d+: error: timing(\\.deadTime)?: `, 'm'),
     );
+
+    // Programs that cannot run here: the shutdown command is an error (unless a dry run), a hook
+    // a warning, a relative path an error; a program that exists and is executable is fine.
+    const hookScript = path.join(dir, 'on-battery.sh');
+    await writeFile(hookScript, '#!/bin/sh\n', { mode: 0o755 });
+    const notExecutable = path.join(dir, 'not-executable.sh');
+    await writeFile(notExecutable, '#!/bin/sh\n', { mode: 0o644 });
+    const programs = path.join(dir, 'programs.json');
+    const programsConfig = (dryRun: boolean) =>
+      JSON.stringify(
+        {
+          shutdown: { command: { file: '/usr/sbin/no-such-shutdown', args: [] }, dryRun },
+          hooks: {
+            eventHooks: [
+              { events: ['ONBATT'], command: { file: hookScript, args: [] } },
+              { events: ['ONLINE'], command: { file: notExecutable, args: [] } },
+              { events: ['LOWBATT'], command: { file: 'scripts/low.sh', args: [] } },
+            ],
+          },
+        },
+        null,
+        2,
+      );
+    await writeFile(programs, programsConfig(false));
+    const checkedPrograms = await nutSentinel(['check-config', programs, '--json']);
+    expect(checkedPrograms.code).toBe(1);
+    expect(JSON.parse(checkedPrograms.stdout)).toEqual({
+      file: programs,
+      ok: false,
+      problems: [
+        {
+          file: programs,
+          line: 4,
+          column: 15,
+          path: 'shutdown.command.file',
+          severity: 'error',
+          message:
+            '/usr/sbin/no-such-shutdown does not exist on this machine: this machine would not shut down',
+        },
+        {
+          file: programs,
+          line: 25,
+          column: 19,
+          path: 'hooks.eventHooks[1].command.file',
+          severity: 'warning',
+          message: `${notExecutable} is not executable (mode 644)`,
+        },
+        {
+          file: programs,
+          line: 34,
+          column: 19,
+          path: 'hooks.eventHooks[2].command.file',
+          severity: 'error',
+          message:
+            "scripts/low.sh is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)",
+        },
+      ],
+    });
+    await writeFile(programs, programsConfig(true));
+    const dryRunPrograms = await nutSentinel(['check-config', programs, '--json']);
+    expect(JSON.parse(dryRunPrograms.stdout)).toMatchObject({
+      problems: [
+        { path: 'shutdown.command.file', severity: 'warning' },
+        { path: 'hooks.eventHooks[1].command.file' },
+        { path: 'hooks.eventHooks[2].command.file' },
+      ],
+    });
 
     const unsafe = path.join(dir, 'unsafe.password');
     await writeFile(unsafe, 'pw\n', { mode: 0o644 });

@@ -21,19 +21,67 @@ function format(p: Problem): string {
 
 /**
  * Checks beyond the schema that the agent would otherwise only hit at run time: a password file
- * that is missing or readable by others (the agent refuses it), an environment variable not set here.
+ * that is missing or readable by others (the agent refuses it), an environment variable not set
+ * here, a shutdown command or hook program that cannot run here.
  */
-async function passwordProblems(
+async function runtimeProblems(
   config: Config,
   file: string,
   text: string,
   env: NodeJS.ProcessEnv,
 ): Promise<Problem[]> {
-  const { scanJson, formatJsonPath } = await import('../../config/json-locator');
+  const [{ scanJson, formatJsonPath }, { programProblem }] = await Promise.all([
+    import('../../config/json-locator'),
+    import('../../config/program-check'),
+  ]);
   const scan = scanJson(text);
   const problems: Problem[] = [];
   const at = (jsonPath: (string | number)[]) =>
     scan.ok ? scan.locate(jsonPath).location.value : { line: undefined, column: undefined };
+
+  // The shutdown command failing is this machine not shutting down: an error, unless it is a
+  // dry run. A hook that cannot run loses that hook only: a warning. A relative path never works
+  // (hooks run from an unknown working directory).
+  const programs: { jsonPath: (string | number)[]; program: string; critical: boolean }[] = [];
+  if (config.shutdown.command)
+    programs.push({
+      jsonPath: ['shutdown', 'command', 'file'],
+      program: config.shutdown.command.file,
+      critical: !config.shutdown.dryRun,
+    });
+  if (config.hooks.notifyCommand)
+    programs.push({
+      jsonPath: ['hooks', 'notifyCommand', 'file'],
+      program: config.hooks.notifyCommand.file,
+      critical: false,
+    });
+  for (const [h, hook] of config.hooks.eventHooks.entries())
+    programs.push({
+      jsonPath: ['hooks', 'eventHooks', h, 'command', 'file'],
+      program: hook.command.file,
+      critical: false,
+    });
+  if (config.hooks.upssched)
+    programs.push({
+      jsonPath: ['hooks', 'upssched', 'cmdScript', 'file'],
+      program: config.hooks.upssched.cmdScript.file,
+      critical: false,
+    });
+  for (const { jsonPath, program, critical } of programs) {
+    const problem = await programProblem(program, env.PATH ?? '');
+    if (problem === null) continue;
+    const relative = problem.startsWith('is a relative path');
+    problems.push({
+      file,
+      ...at(jsonPath),
+      path: formatJsonPath(jsonPath),
+      severity: critical || relative ? 'error' : 'warning',
+      message: relative
+        ? `${program} is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)`
+        : `${program} ${problem}${critical ? ': this machine would not shut down' : ''}`,
+    });
+  }
+
   for (const [m, master] of config.masters.entries()) {
     for (const [u, ups] of master.ups.entries()) {
       const jsonPath = ['masters', m, 'ups', u, 'password'];
@@ -76,7 +124,7 @@ export function registerCheckConfig(program: Command, cli: CliContext): void {
     .command('check-config')
     .summary('validate a config file (file:line:column problems, exit 1)')
     .description(
-      'Validate a config file as the agent would load it, and check that its password files exist with safe permissions. Prints FILE:LINE:COLUMN: problems; exit 1 if there is an error.',
+      'Validate a config file as the agent would load it, and check that its password files exist with safe permissions and that its shutdown command and hook programs can run here. Prints FILE:LINE:COLUMN: problems; exit 1 if there is an error.',
     )
     .addArgument(new Argument('<file>', 'the config file (JSON)'))
     .option(
@@ -112,12 +160,7 @@ export function registerCheckConfig(program: Command, cli: CliContext): void {
           try {
             const text = decodeUtf8(bytes, file);
             const config = parseConfigText(text, file);
-            problems = await passwordProblems(
-              config,
-              file,
-              text.replace(/^\uFEFF/, ''),
-              cli.io.env,
-            );
+            problems = await runtimeProblems(config, file, text.replace(/^\uFEFF/, ''), cli.io.env);
           } catch (error) {
             if (!(error instanceof ConfigError)) throw error;
             problems = error.problems.map((p) => ({ file, ...p, severity: 'error' as const }));
