@@ -225,6 +225,47 @@ describe('nut-sentinel CLI against a real upsd', () => {
     }
   });
 
+  it('agent says at start and after a reload when its shutdown command or a hook cannot run, and monitors anyway', async () => {
+    const configPath = path.join(dir, 'programs-agent.json');
+    const withPrograms = (extra: object) =>
+      JSON.stringify({ ...JSON.parse(rigConfig(rig.port, [monuser('ups')])), ...extra });
+    // Not a dry run, so the missing command is an error; the test never cuts the power.
+    await writeFile(
+      configPath,
+      withPrograms({ shutdown: { command: { file: '/nonexistent/shutdown-here', args: [] } } }),
+    );
+    const agent = spawnAgent(configPath, { NAS_PASSWORD: 'secret' });
+    try {
+      const started = await waitForOutput(agent, /EVENT LOGIN \[nas\/ups\]/);
+      expect(started).toMatch(
+        new RegExp(
+          `ERROR ${configPath.replaceAll('.', '\\.')}: shutdown\\.command\\.file: /nonexistent/shutdown-here does not exist on this machine: this machine would not shut down\n`,
+        ),
+      );
+      // Reloaded with a hook given as a relative path: said after the reload.
+      await writeFile(
+        configPath,
+        withPrograms({
+          hooks: { eventHooks: [{ events: ['ONBATT'], command: { file: 'bin/on-battery.sh' } }] },
+        }),
+      );
+      const reloaded = waitForOutput(agent, /hooks\.eventHooks\[0\]\.command\.file: /);
+      agent.kill('SIGHUP');
+      const after = await reloaded;
+      expect(after).toContain('EVENT CONFIG_RELOADED');
+      expect(after).toContain(
+        "bin/on-battery.sh is a relative path; give the program's absolute path",
+      );
+      expect(after).not.toContain('shutdown-here');
+      expect(await rig.numLogins('ups')).toBe(1);
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((resolve) =>
+        agent.exitCode === null ? agent.once('exit', resolve) : resolve(null),
+      );
+    }
+  });
+
   it('agent: a refused LOGIN (a missing password file) is logged with its fix', async () => {
     const configPath = path.join(dir, 'no-password.json');
     const passwordFile = path.join(dir, 'absent.password');

@@ -1,11 +1,13 @@
 /**
- * Whether the programs an import would run exist and are executable on this machine, checked
- * before the import is applied (import-plan.ts flags them). A bare name is looked up on PATH, as
- * execFile does; a relative path is refused, since hooks run from an unknown working directory.
+ * Whether the programs a config runs exist and are executable on this machine: checked before an
+ * import is applied (import-plan.ts flags them), by check-config and at the agent's start. A bare
+ * name is looked up on PATH, as execFile does; a relative path is refused, since hooks run from
+ * an unknown working directory.
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from '../../shared/config';
 
 /** Why `file` cannot be run here, or null when it can. */
 export async function programProblem(
@@ -18,8 +20,13 @@ export async function programProblem(
     }
     return `is not found on PATH (${searchPath || 'empty'})`;
   }
-  if (!path.isAbsolute(file)) return 'is a relative path; hooks need an absolute one';
+  if (isRelativePath(file)) return 'is a relative path; hooks need an absolute one';
   return executableProblem(file);
+}
+
+/** A path with a folder in it that is not absolute ("scripts/low.sh"); a bare name is looked up on PATH. */
+function isRelativePath(file: string): boolean {
+  return (file.includes('/') || file.includes('\\')) && !path.isAbsolute(file);
 }
 
 async function executableProblem(file: string): Promise<string | null> {
@@ -54,6 +61,63 @@ export async function programProblems(
   for (const file of new Set(files)) {
     const problem = await programProblem(file, searchPath);
     if (problem) problems.set(file, problem);
+  }
+  return problems;
+}
+
+export interface ConfigProgramProblem {
+  /** Where in the config, e.g. ['shutdown', 'command', 'file']. */
+  jsonPath: (string | number)[];
+  message: string;
+  /**
+   * error: the shutdown command (this machine would not shut down), unless it is a dry run, or a
+   * relative path (never works); warning: a hook, which loses only itself.
+   */
+  severity: 'error' | 'warning';
+}
+
+/** Every program of `config` that cannot run here, with why. */
+export async function configProgramProblems(
+  config: Config,
+  searchPath: string = process.env.PATH ?? '',
+): Promise<ConfigProgramProblem[]> {
+  const programs: { jsonPath: (string | number)[]; file: string; critical: boolean }[] = [];
+  if (config.shutdown.command)
+    programs.push({
+      jsonPath: ['shutdown', 'command', 'file'],
+      file: config.shutdown.command.file,
+      critical: !config.shutdown.dryRun,
+    });
+  if (config.hooks.notifyCommand)
+    programs.push({
+      jsonPath: ['hooks', 'notifyCommand', 'file'],
+      file: config.hooks.notifyCommand.file,
+      critical: false,
+    });
+  for (const [h, hook] of config.hooks.eventHooks.entries())
+    programs.push({
+      jsonPath: ['hooks', 'eventHooks', h, 'command', 'file'],
+      file: hook.command.file,
+      critical: false,
+    });
+  if (config.hooks.upssched)
+    programs.push({
+      jsonPath: ['hooks', 'upssched', 'cmdScript', 'file'],
+      file: config.hooks.upssched.cmdScript.file,
+      critical: false,
+    });
+  const problems: ConfigProgramProblem[] = [];
+  for (const { jsonPath, file, critical } of programs) {
+    const problem = await programProblem(file, searchPath);
+    if (problem === null) continue;
+    const relative = isRelativePath(file);
+    problems.push({
+      jsonPath,
+      severity: critical || relative ? 'error' : 'warning',
+      message: relative
+        ? `${file} is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)`
+        : `${file} ${problem}${critical ? ': this machine would not shut down' : ''}`,
+    });
   }
   return problems;
 }

@@ -5,6 +5,7 @@ import { CONTROL_GROUP } from '../../../shared/control';
 import type { ControlServer } from '../../control/control-server';
 import type { WindowsPipeAccess } from '../../control/endpoint';
 import { version } from '../../../package.json';
+import type { Config } from '../../../shared/config';
 import type { StoredEvent } from '../../../shared/history';
 import { UsageError, type CliContext } from '../context';
 import { resolveConfigPath, startCore, untilSignal } from '../core-host';
@@ -33,7 +34,7 @@ export function registerAgent(program: Command, cli: CliContext): void {
     .summary('monitor the configured UPSes in the foreground (what the service runs)')
     .description(
       'Log in to every configured UPS and monitor it like upsmon: events on stdout, hooks and the shutdown command when power runs out. ' +
-        'SIGTERM or Ctrl-C logs out cleanly (the master stops waiting for this machine); SIGHUP re-reads the config file (a bad one is reported and the running configuration stays). An invalid config at start exits 1 with file:line:column.',
+        'SIGTERM or Ctrl-C logs out cleanly (the master stops waiting for this machine); SIGHUP re-reads the config file (a bad one is reported and the running configuration stays). An invalid config at start exits 1 with file:line:column; a shutdown command or hook program that cannot run here is logged at start and after each reload.',
     )
     .option(
       '--config <file>',
@@ -71,8 +72,9 @@ export function registerAgent(program: Command, cli: CliContext): void {
         // Validated before anything starts: an invalid config is reported once, on stderr, and
         // no control channel opens that a desktop app would hand its monitoring over to.
         const { ConfigError, loadConfig } = await import('../../config/config-file');
+        let loaded;
         try {
-          await loadConfig(configPath);
+          loaded = await loadConfig(configPath);
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           cli.warn(error.message);
@@ -80,6 +82,18 @@ export function registerAgent(program: Command, cli: CliContext): void {
         }
         const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
         const logger = cli.logger();
+        // A shutdown command that cannot run is only noticed when the power runs out: say it at
+        // start and after each reload, in the journal, and monitor anyway.
+        const { configProgramProblems } = await import('../../config/program-check');
+        const { formatJsonPath } = await import('../../config/json-locator');
+        const logProgramProblems = async (config: Config) => {
+          for (const problem of await configProgramProblems(config, cli.io.env.PATH ?? ''))
+            logger.log(
+              problem.severity === 'error' ? 'error' : 'warn',
+              `${configPath}: ${formatJsonPath(problem.jsonPath)}: ${problem.message}`,
+            );
+        };
+        await logProgramProblems(loaded.config);
         let control: ControlServer | null = null;
         const core = await startCore({
           configPath,
@@ -126,11 +140,11 @@ export function registerAgent(program: Command, cli: CliContext): void {
         // SIGHUP (`systemctl reload`, like `upsmon -c reload`): re-read the config file; a bad
         // one is reported and the running configuration stays.
         const reload = () => {
-          void core
-            .reloadConfigFile()
-            .then(({ applied, message }) =>
-              logger.log(applied ? 'info' : 'error', `SIGHUP: ${message}`),
-            );
+          void core.reloadConfigFile().then(async ({ applied, message }) => {
+            logger.log(applied ? 'info' : 'error', `SIGHUP: ${message}`);
+            if (applied)
+              await logProgramProblems((await core.handlers['config:get'](undefined)).config);
+          });
         };
         process.on('SIGHUP', reload);
         const signal = await untilSignal();

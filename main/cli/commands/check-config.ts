@@ -30,7 +30,7 @@ async function runtimeProblems(
   text: string,
   env: NodeJS.ProcessEnv,
 ): Promise<Problem[]> {
-  const [{ scanJson, formatJsonPath }, { programProblem }] = await Promise.all([
+  const [{ scanJson, formatJsonPath }, { configProgramProblems }] = await Promise.all([
     import('../../config/json-locator'),
     import('../../config/program-check'),
   ]);
@@ -39,48 +39,14 @@ async function runtimeProblems(
   const at = (jsonPath: (string | number)[]) =>
     scan.ok ? scan.locate(jsonPath).location.value : { line: undefined, column: undefined };
 
-  // The shutdown command failing is this machine not shutting down: an error, unless it is a
-  // dry run. A hook that cannot run loses that hook only: a warning. A relative path never works
-  // (hooks run from an unknown working directory).
-  const programs: { jsonPath: (string | number)[]; program: string; critical: boolean }[] = [];
-  if (config.shutdown.command)
-    programs.push({
-      jsonPath: ['shutdown', 'command', 'file'],
-      program: config.shutdown.command.file,
-      critical: !config.shutdown.dryRun,
-    });
-  if (config.hooks.notifyCommand)
-    programs.push({
-      jsonPath: ['hooks', 'notifyCommand', 'file'],
-      program: config.hooks.notifyCommand.file,
-      critical: false,
-    });
-  for (const [h, hook] of config.hooks.eventHooks.entries())
-    programs.push({
-      jsonPath: ['hooks', 'eventHooks', h, 'command', 'file'],
-      program: hook.command.file,
-      critical: false,
-    });
-  if (config.hooks.upssched)
-    programs.push({
-      jsonPath: ['hooks', 'upssched', 'cmdScript', 'file'],
-      program: config.hooks.upssched.cmdScript.file,
-      critical: false,
-    });
-  for (const { jsonPath, program, critical } of programs) {
-    const problem = await programProblem(program, env.PATH ?? '');
-    if (problem === null) continue;
-    const relative = problem.startsWith('is a relative path');
+  for (const problem of await configProgramProblems(config, env.PATH ?? ''))
     problems.push({
       file,
-      ...at(jsonPath),
-      path: formatJsonPath(jsonPath),
-      severity: critical || relative ? 'error' : 'warning',
-      message: relative
-        ? `${program} is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)`
-        : `${program} ${problem}${critical ? ': this machine would not shut down' : ''}`,
+      ...at(problem.jsonPath),
+      path: formatJsonPath(problem.jsonPath),
+      severity: problem.severity,
+      message: problem.message,
     });
-  }
 
   for (const [m, master] of config.masters.entries()) {
     for (const [u, ups] of master.ups.entries()) {
