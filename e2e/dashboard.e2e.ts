@@ -4,7 +4,14 @@
  * tray state and a notification, this machine in the connected clients, the events, a wrong
  * password explained, and settings surviving a restart.
  */
-import { eventually, expect, screenshot, test } from './fixtures';
+import {
+  configureDryRunSecondary,
+  dryRunSecondaryConfig,
+  eventually,
+  expect,
+  screenshot,
+  test,
+} from './fixtures';
 
 test('add a Synology master, watch a power cut, see clients and events, survive a restart', async ({
   page,
@@ -176,4 +183,33 @@ test('redundant supplies (MINSUPPLIES): the shutdown settings refuse more suppli
   await page.getByTestId('save-settings').click();
   await expect(page.getByTestId('saved-note')).toBeVisible();
   expect((await app.api('config:get', undefined)).config.shutdown.minSupplies).toBe(1);
+});
+
+test('a shutdown command that cannot run here is said on every page until it is fixed', async ({
+  page,
+  rig,
+  app,
+}) => {
+  const missing = { command: { file: '/nonexistent/e2e-shutdown', args: [] }, dryRun: true };
+  await configureDryRunSecondary(app, '127.0.0.1', rig.port, { shutdown: missing });
+  await page.goto(app.url);
+  const banner = page.getByTestId('program-problems');
+  await expect(banner).toContainText('The shutdown command cannot run on this machine');
+  // A dry run: a warning (a real shutdown command would be an error: this machine would not shut down).
+  await expect(banner.getByTestId('program-problem')).toHaveAttribute('data-severity', 'warning');
+  await expect(banner).toContainText(
+    'shutdown.command.file: /nonexistent/e2e-shutdown does not exist on this machine',
+  );
+  await page.getByTestId('nav-events').click();
+  await expect(banner).toBeVisible();
+  await screenshot(page, 'program-problems');
+
+  // Fixed: gone without a reload.
+  const fixed = { command: { file: '/bin/true', args: [] }, dryRun: true };
+  expect(
+    await app.api('config:save', {
+      config: dryRunSecondaryConfig('127.0.0.1', rig.port, { shutdown: fixed }),
+    }),
+  ).toEqual({ ok: true });
+  await expect(banner).toHaveCount(0);
 });

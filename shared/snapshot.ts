@@ -279,12 +279,24 @@ export function worstTrayLevel(ups: readonly UpsSnapshot[]): {
   return { level, charge: charges.length > 0 ? Math.min(...charges) : null };
 }
 
+/** A configured program that cannot run on this machine (main/config/program-check.ts). */
+export const ProgramProblemSchema = z.object({
+  /** Where in the config, e.g. `shutdown.command.file`. */
+  path: z.string(),
+  message: z.string(),
+  /** error: the shutdown command (this machine would not shut down) or a relative path. */
+  severity: z.enum(['error', 'warning']),
+});
+export type ProgramProblem = z.infer<typeof ProgramProblemSchema>;
+
 export const AppSnapshotSchema = z.object({
   ups: z.array(UpsSnapshotSchema),
   tray: TrayStateSchema,
   notificationsPaused: z.boolean(),
   /** The config file could not be loaded (file, line, reason); the app runs without it until fixed. */
   configProblem: z.string().nullable(),
+  /** The shutdown command and hook programs of the running config that cannot run here. */
+  programProblems: z.array(ProgramProblemSchema),
   /** Epoch ms the snapshot was built: the UI shows data ages relative to it. */
   at: z.number(),
 });

@@ -236,7 +236,11 @@ describe('nut-sentinel CLI against a real upsd', () => {
     );
     const agent = spawnAgent(configPath, { NAS_PASSWORD: 'secret' });
     try {
-      const started = await waitForOutput(agent, /EVENT LOGIN \[nas\/ups\]/);
+      // Logged in, and the problem said (in either order).
+      const started = await waitForOutput(
+        agent,
+        /^(?=[\s\S]*EVENT LOGIN \[nas\/ups\])(?=[\s\S]*would not shut down\n)/,
+      );
       expect(started).toMatch(
         new RegExp(
           `ERROR ${configPath.replaceAll('.', '\\.')}: shutdown\\.command\\.file: /nonexistent/shutdown-here does not exist on this machine: this machine would not shut down\n`,
@@ -249,7 +253,10 @@ describe('nut-sentinel CLI against a real upsd', () => {
           hooks: { eventHooks: [{ events: ['ONBATT'], command: { file: 'bin/on-battery.sh' } }] },
         }),
       );
-      const reloaded = waitForOutput(agent, /hooks\.eventHooks\[0\]\.command\.file: /);
+      const reloaded = waitForOutput(
+        agent,
+        /^(?=[\s\S]*EVENT CONFIG_RELOADED)(?=[\s\S]*hooks\.eventHooks\[0\]\.command\.file: )/,
+      );
       agent.kill('SIGHUP');
       const after = await reloaded;
       expect(after).toContain('EVENT CONFIG_RELOADED');

@@ -17,8 +17,9 @@ import {
 import { standaloneServiceStatus } from '../../shared/control';
 import type { ApiHandlers, PushChannel, PushOf } from '../../shared/ipc';
 import type { StoredEvent } from '../../shared/history';
-import type { AppSnapshot } from '../../shared/snapshot';
+import type { AppSnapshot, ProgramProblem } from '../../shared/snapshot';
 import { ConfigError, loadConfig, reloadConfig, saveConfig } from '../config/config-file';
+import { formatJsonPath } from '../config/json-locator';
 import { AlertService, type TransportFactory } from '../channels/alert-service';
 import type { MetricsEndpoint } from '../metrics/metrics-endpoint';
 import { mqttFactory } from '../mqtt/mqtt-channel';
@@ -36,7 +37,7 @@ import {
   snapshotFile,
   undoImport,
 } from '../config/import-undo';
-import { programProblems } from '../config/program-check';
+import { configProgramProblems, programProblems } from '../config/program-check';
 import { importUpsmonConfInSlices } from '../config/upsmon-import';
 import type { HistoryLog } from '../history/history-log';
 import { MemoryHistory } from '../history/memory-history';
@@ -222,7 +223,28 @@ export async function createAppCore(deps: AppCoreDeps): Promise<ConfigFileCore> 
       ...u,
       batteryReminder: outages.service.reminder(u.monitorId),
     }));
-    return { ...base, ups, configProblem };
+    return { ...base, ups, configProblem, programProblems: unrunnablePrograms };
+  };
+
+  let unrunnablePrograms: ProgramProblem[] = [];
+  /**
+   * The configured programs that cannot run here: logged, and in the snapshot for the UI. A
+   * shutdown command that does not exist would otherwise only show when the power runs out.
+   */
+  const checkPrograms = async (checked: Config): Promise<void> => {
+    const found = await configProgramProblems(checked);
+    if (checked !== config) return; // a newer config was adopted meanwhile: its check decides
+    unrunnablePrograms = found.map((p) => ({
+      path: formatJsonPath(p.jsonPath),
+      message: p.message,
+      severity: p.severity,
+    }));
+    for (const problem of unrunnablePrograms)
+      logger.log(
+        problem.severity === 'error' ? 'error' : 'warn',
+        `${deps.configPath}: ${problem.path}: ${problem.message}`,
+      );
+    if (push.listenerCount('app:snapshot') > 0) push.emit('app:snapshot', snapshot());
   };
 
   const snapshots = () => service.sessions().map((session) => service.upsSnapshot(session));
@@ -366,6 +388,7 @@ export async function createAppCore(deps: AppCoreDeps): Promise<ConfigFileCore> 
     service.applyConfig(next);
     alerts.applyConfig(next);
     alerts.onChanged();
+    await checkPrograms(next);
   };
 
   const requireSession = (id: string) => {
@@ -828,12 +851,13 @@ export async function createAppCore(deps: AppCoreDeps): Promise<ConfigFileCore> 
       }
       // Sessions first: loading prom-client and listening must not delay the first LOGIN.
       service.start();
+      const programsChecked = checkPrograms(config);
       const metricsReady = applyMetrics(config.metrics);
       alerts.start();
       upsCommands.start();
       outages.service.start();
       schedulePrune();
-      await metricsReady;
+      await Promise.all([metricsReady, programsChecked]);
     },
     async stop(options = {}) {
       if (stopped) return;

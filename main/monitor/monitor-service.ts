@@ -147,7 +147,7 @@ export class MonitorService extends EventEmitter<{
     for (const session of this.sessions()) session.resume();
   }
 
-  snapshot(): Omit<AppSnapshot, 'configProblem'> {
+  snapshot(): Omit<AppSnapshot, 'configProblem' | 'programProblems'> {
     const now = this.deps.clock.now();
     const ups = this.sessions().map((session) => this.upsSnapshot(session, now));
     return {

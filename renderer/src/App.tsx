@@ -1,6 +1,11 @@
 /** The shell: skip link, sidebar navigation, transport banner, the routed page, live announcements. */
 import { Suspense, lazy, useEffect, useRef } from 'react';
-import { DRY_RUN_BADGE, type TrayLevel, dryRunApplies } from '../../shared/snapshot';
+import {
+  DRY_RUN_BADGE,
+  type ProgramProblem,
+  type TrayLevel,
+  dryRunApplies,
+} from '../../shared/snapshot';
 import { api } from './api';
 import {
   BrowserAlerts,
@@ -141,6 +146,7 @@ export function App() {
       <div className="content">
         <TransportBanner />
         <ConfigProblemBanner />
+        <ProgramProblemsBanner />
         {browserAlertsApply() && <BrowserAlerts />}
         <main id="main" ref={mainRef} tabIndex={-1} className="main">
           <Suspense fallback={<Spinner />}>
@@ -343,6 +349,50 @@ function ConfigProblemBanner() {
           <code>{problem}</code>
         </p>
         <p>Fix the file and restart NUT Sentinel. The file itself was left untouched.</p>
+      </Callout>
+    </div>
+  );
+}
+
+/**
+ * Configured programs that cannot run here: a shutdown command that does not exist would only
+ * show when the power runs out, so it is said on every page until fixed.
+ */
+const NO_PROGRAM_PROBLEMS: ProgramProblem[] = [];
+
+function ProgramProblemsBanner() {
+  // A constant for "none": a new [] per call would make the store re-render forever.
+  const problems = useApp((s) => s.snapshot?.programProblems ?? NO_PROGRAM_PROBLEMS);
+  if (problems.length === 0) return null;
+  const shutdown = problems.some((p) => p.path.startsWith('shutdown.'));
+  return (
+    <div className="transport-banner">
+      <Callout
+        tone={problems.some((p) => p.severity === 'error') ? 'bad' : 'warn'}
+        title={
+          shutdown
+            ? 'The shutdown command cannot run on this machine'
+            : problems.length === 1
+              ? 'A hook program cannot run on this machine'
+              : 'Hook programs cannot run on this machine'
+        }
+        role="alert"
+        testId="program-problems"
+      >
+        <ul>
+          {problems.map((p) => (
+            <li key={p.path} data-testid="program-problem" data-severity={p.severity}>
+              <code>{p.path}</code>: {p.message}
+            </li>
+          ))}
+        </ul>
+        <p>
+          Fix it in{' '}
+          <a href={href({ name: 'settings', section: shutdown ? 'shutdown' : 'hooks' })}>
+            Settings → {shutdown ? 'Shutdown' : 'Hooks & timers'}
+          </a>{' '}
+          or in the config file.
+        </p>
       </Callout>
     </div>
   );

@@ -44,6 +44,7 @@ const snapshot: AppSnapshot = {
   tray: { level: 'not-configured', charge: null, tooltip: 'x' },
   notificationsPaused: false,
   configProblem: null,
+  programProblems: [],
   at: 1,
 };
 

@@ -5,7 +5,6 @@ import { CONTROL_GROUP } from '../../../shared/control';
 import type { ControlServer } from '../../control/control-server';
 import type { WindowsPipeAccess } from '../../control/endpoint';
 import { version } from '../../../package.json';
-import type { Config } from '../../../shared/config';
 import type { StoredEvent } from '../../../shared/history';
 import { UsageError, type CliContext } from '../context';
 import { resolveConfigPath, startCore, untilSignal } from '../core-host';
@@ -72,9 +71,8 @@ export function registerAgent(program: Command, cli: CliContext): void {
         // Validated before anything starts: an invalid config is reported once, on stderr, and
         // no control channel opens that a desktop app would hand its monitoring over to.
         const { ConfigError, loadConfig } = await import('../../config/config-file');
-        let loaded;
         try {
-          loaded = await loadConfig(configPath);
+          await loadConfig(configPath);
         } catch (error) {
           if (!(error instanceof ConfigError)) throw error;
           cli.warn(error.message);
@@ -82,18 +80,6 @@ export function registerAgent(program: Command, cli: CliContext): void {
         }
         const dataDir = path.resolve(options.dataDir ?? path.dirname(configPath));
         const logger = cli.logger();
-        // A shutdown command that cannot run is only noticed when the power runs out: say it at
-        // start and after each reload, in the journal, and monitor anyway.
-        const { configProgramProblems } = await import('../../config/program-check');
-        const { formatJsonPath } = await import('../../config/json-locator');
-        const logProgramProblems = async (config: Config) => {
-          for (const problem of await configProgramProblems(config, cli.io.env.PATH ?? ''))
-            logger.log(
-              problem.severity === 'error' ? 'error' : 'warn',
-              `${configPath}: ${formatJsonPath(problem.jsonPath)}: ${problem.message}`,
-            );
-        };
-        await logProgramProblems(loaded.config);
         let control: ControlServer | null = null;
         const core = await startCore({
           configPath,
@@ -140,11 +126,11 @@ export function registerAgent(program: Command, cli: CliContext): void {
         // SIGHUP (`systemctl reload`, like `upsmon -c reload`): re-read the config file; a bad
         // one is reported and the running configuration stays.
         const reload = () => {
-          void core.reloadConfigFile().then(async ({ applied, message }) => {
-            logger.log(applied ? 'info' : 'error', `SIGHUP: ${message}`);
-            if (applied)
-              await logProgramProblems((await core.handlers['config:get'](undefined)).config);
-          });
+          void core
+            .reloadConfigFile()
+            .then(({ applied, message }) =>
+              logger.log(applied ? 'info' : 'error', `SIGHUP: ${message}`),
+            );
         };
         process.on('SIGHUP', reload);
         const signal = await untilSignal();

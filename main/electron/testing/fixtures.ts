@@ -82,6 +82,7 @@ export function snapshot(upses: UpsSnapshot[], extra: Partial<AppSnapshot> = {})
     tray: { level: upses.length === 0 ? 'not-configured' : 'online', charge: null, tooltip: '' },
     notificationsPaused: false,
     configProblem: null,
+    programProblems: [],
     at: NOW,
     ...extra,
   };
