@@ -21,6 +21,13 @@ describe('programProblem (real files and modes)', () => {
     expect(await programProblem('/bin/sh')).toBeNull();
   });
 
+  it('finds a bare name as NAME.exe on Windows, as CreateProcess does', async () => {
+    await writeFile(path.join(dir, 'tool.exe'), 'MZ', { mode: 0o644 });
+    expect(await programProblem('tool', dir, 'win32')).toBeNull();
+    expect(await programProblem('tool.exe', dir, 'win32')).toBeNull();
+    expect(await programProblem('tool', dir, 'linux')).toBe(`is not found on PATH (${dir})`);
+  });
+
   it('says why a program cannot run', async () => {
     expect(await programProblem(path.join(dir, 'missing'))).toBe('does not exist on this machine');
     expect(await programProblem(path.join(dir, 'plain'))).toBe('is not executable (mode 644)');

@@ -13,15 +13,22 @@ import type { Config } from '../../shared/config';
 export async function programProblem(
   file: string,
   searchPath: string = process.env.PATH ?? '',
+  platform: NodeJS.Platform = process.platform,
 ): Promise<string | null> {
   if (!file.includes('/') && !file.includes('\\')) {
+    // Windows finds `shutdown` as shutdown.exe (libuv tries .com and .exe, as CreateProcess does).
+    const names =
+      platform === 'win32' && path.extname(file) === ''
+        ? [file, `${file}.com`, `${file}.exe`]
+        : [file];
     for (const dir of searchPath.split(path.delimiter).filter((d) => path.isAbsolute(d))) {
-      if ((await executableProblem(path.join(dir, file))) === null) return null;
+      for (const name of names)
+        if ((await executableProblem(path.join(dir, name), platform)) === null) return null;
     }
     return `is not found on PATH (${searchPath || 'empty'})`;
   }
   if (isRelativePath(file)) return 'is a relative path; hooks need an absolute one';
-  return executableProblem(file);
+  return executableProblem(file, platform);
 }
 
 /** A path with a folder in it that is not absolute ("scripts/low.sh"); a bare name is looked up on PATH. */
@@ -29,7 +36,7 @@ function isRelativePath(file: string): boolean {
   return (file.includes('/') || file.includes('\\')) && !path.isAbsolute(file);
 }
 
-async function executableProblem(file: string): Promise<string | null> {
+async function executableProblem(file: string, platform: NodeJS.Platform): Promise<string | null> {
   let info;
   try {
     info = await stat(file);
@@ -40,7 +47,7 @@ async function executableProblem(file: string): Promise<string | null> {
       : `cannot be read (${code ?? String(error)})`;
   }
   if (!info.isFile()) return 'is not a file';
-  if (process.platform === 'win32') return null;
+  if (platform === 'win32') return null;
   try {
     await access(file, fsConstants.X_OK);
   } catch {
