@@ -783,7 +783,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
           path: 'hooks.eventHooks[2].command.file',
           severity: 'error',
           message:
-            "scripts/low.sh is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)",
+            "scripts/low.sh is a relative path; give the program's absolute path (NUT Sentinel runs it from an unknown working directory)",
         },
       ],
     });

@@ -1,8 +1,8 @@
 /**
  * Whether the programs a config runs exist and are executable on this machine: checked before an
- * import is applied (import-plan.ts flags them), by check-config and at the agent's start. A bare
- * name is looked up on PATH, as execFile does; a relative path is refused, since hooks run from
- * an unknown working directory.
+ * import is applied (import-plan.ts flags them), by check-config, and by the core whenever it
+ * adopts a config (logged, and shown by the app). A bare name is looked up on PATH, as execFile
+ * does; a relative path is refused, since hooks run from an unknown working directory.
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
@@ -122,7 +122,7 @@ export async function configProgramProblems(
       jsonPath,
       severity: critical || relative ? 'error' : 'warning',
       message: relative
-        ? `${file} is a relative path; give the program's absolute path (the agent runs it from an unknown working directory)`
+        ? `${file} is a relative path; give the program's absolute path (NUT Sentinel runs it from an unknown working directory)`
         : `${file} ${problem}${critical ? ': this machine would not shut down' : ''}`,
     });
   }

@@ -89,7 +89,9 @@ function* importSteps(input: UpsmonImportInput): Sliced<UpsmonImportResult> {
     // What the files hold; what the import changes in a config is the plan's (import-plan.ts).
     `${ok ? 'Found' : 'Nothing usable found:'} ${plural(upsCount, 'UPS', 'UPSes')} on ${plural(config.masters.length, 'master')}; ` +
     `${plural(count('mapped'), 'line')} mapped, ${count('ignored')} ignored, ${count('unsupported')} unsupported, ${plural(count('error'), 'error')}` +
-    (secrets.length > 0 ? `; ${plural(secrets.length, 'password')} kept apart from the config` : '');
+    (secrets.length > 0
+      ? `; ${plural(secrets.length, 'password')} kept apart from the config`
+      : '');
   return {
     ok,
     config,
