@@ -116,6 +116,36 @@ describe('trayModel: icon per level', () => {
     expect(model.tooltip).toBe('NUT Sentinel: configuration not loaded');
   });
 
+  it('a shutdown command that cannot run here is said in the menu and the tooltip', () => {
+    const model = trayModel(
+      snapshot([ups({ level: 'online' })], {
+        programProblems: [
+          {
+            path: 'shutdown.command.file',
+            message:
+              '/usr/sbin/no-shutdown does not exist on this machine: this machine would not shut down',
+            severity: 'error',
+          },
+          { path: 'hooks.eventHooks[0].command.file', message: 'x', severity: 'warning' },
+        ],
+      }),
+      paused,
+    );
+    expect(labels(model.menu)[0]).toBe(
+      'The shutdown command cannot run on this machine: /usr/sbin/no-shutdown does not exist on this machine: this machine would not shut down',
+    );
+    expect(model.tooltip.split('\n')[1]).toBe('The shutdown command cannot run on this machine');
+    // A hook alone is not the tray's business (the window says it).
+    const hookOnly = trayModel(
+      snapshot([ups({ level: 'online' })], {
+        programProblems: [{ path: 'hooks.notifyCommand.file', message: 'x', severity: 'warning' }],
+      }),
+      paused,
+    );
+    expect(labels(hookOnly.menu).join('\n')).not.toContain('cannot run');
+    expect(hookOnly.tooltip).not.toContain('cannot run');
+  });
+
   it('stale data of a UPS on battery keeps the more severe on-battery level', () => {
     expect(upsTrayLevel(ups({ level: 'on-battery', stale: true }))).toBe('on-battery');
   });
