@@ -99,4 +99,23 @@ describe('shell + real app core', () => {
       expect.stringMatching(/#\/settings$/),
     );
   });
+
+  it('a shutdown command that does not exist here is shown in the tray', async () => {
+    await mkdir(userData, { recursive: true });
+    const missing = path.join(tmp, 'no-such-shutdown');
+    await writeFile(
+      path.join(userData, 'config.json'),
+      JSON.stringify({ shutdown: { command: { file: missing, args: [] } } }),
+    );
+    await startWithRealCore();
+    // The message, shortened for a menu.
+    await vi.waitFor(() =>
+      expect(electronMock.trays[0]!.contextMenu!.items[0]!.label).toMatch(
+        `The shutdown command cannot run on this machine: ${missing} does not exist on this machine`,
+      ),
+    );
+    expect(electronMock.trays[0]!.toolTip).toContain(
+      'The shutdown command cannot run on this machine',
+    );
+  });
 });
