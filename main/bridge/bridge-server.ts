@@ -103,6 +103,15 @@ const DEFAULT_LAUNCH_TTL_MS = 10 * 60_000;
 const DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/**
+ * `localhost` names two addresses (127.0.0.1 and ::1) and a listener gets one of them: another
+ * local user could take the other on the same port and receive the browser. Bind 127.0.0.1 and
+ * hand out IP URLs instead (the browser then never has to choose).
+ */
+function listenHost(requestedHost: string): string {
+  return requestedHost.trim().toLowerCase() === 'localhost' ? '127.0.0.1' : requestedHost;
+}
+
 function portTaken(host: string, port: number): BridgeHostError {
   return new BridgeHostError(
     host,
@@ -118,7 +127,7 @@ function portTaken(host: string, port: number): BridgeHostError {
 export async function checkBridgeAddress(requestedHost = '127.0.0.1', port = 0): Promise<void> {
   assertLoopback(requestedHost);
   if (port === 0) return;
-  const host = requestedHost.trim().toLowerCase() === 'localhost' ? '127.0.0.1' : requestedHost;
+  const host = listenHost(requestedHost);
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);
@@ -195,10 +204,7 @@ export async function startBridge(options: BridgeOptions): Promise<BridgeHandle>
   const { core } = options;
   const requestedHost = options.host ?? '127.0.0.1';
   assertLoopback(requestedHost);
-  // `localhost` names two addresses (127.0.0.1 and ::1) and a listener gets one of them: another
-  // local user could take the other on the same port and receive the browser. Bind 127.0.0.1 and
-  // hand out IP URLs instead (the browser then never has to choose).
-  const host = requestedHost.trim().toLowerCase() === 'localhost' ? '127.0.0.1' : requestedHost;
+  const host = listenHost(requestedHost);
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
   const maxClients = options.maxClients ?? 16;
   const maxPending = options.maxPendingPerClient ?? 64;
