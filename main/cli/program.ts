@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { version } from '../../package.json';
-import { NutError } from '../nut/errors';
+import { isExplainedError } from '../platform/api-request-error';
 import { COMMANDS } from './commands';
 import { type CliIo, CliContext, UsageError } from './context';
 import { EXIT } from './exit-codes';
@@ -66,19 +66,10 @@ function exitCodeFor(error: unknown, cli: CliContext): number {
     cli.warn('(run "nut-sentinel help COMMAND" for its usage)');
     return EXIT.usage;
   }
-  if (error instanceof NutError || hasExplanationAndFix(error)) {
+  if (isExplainedError(error)) {
     cli.warn(`Error: ${error.explanation}\nFix: ${error.fix}`);
     return EXIT.failed;
   }
   cli.warn(`Error: ${error instanceof Error ? error.message : String(error)}`);
   return EXIT.failed;
-}
-
-/** Errors that carry their own explanation and fix (e.g. the control socket's ControlEndpointError). */
-function hasExplanationAndFix(error: unknown): error is { explanation: string; fix: string } {
-  return (
-    error instanceof Error &&
-    typeof (error as { explanation?: unknown }).explanation === 'string' &&
-    typeof (error as { fix?: unknown }).fix === 'string'
-  );
 }

@@ -14,7 +14,7 @@ import {
   invokeChannels,
   isInvokeChannel,
 } from '../../shared/ipc';
-import { ApiRequestError } from '../platform/api-request-error';
+import { ApiRequestError, isExplainedError } from '../platform/api-request-error';
 
 export async function dispatchInvoke(
   handlers: ApiHandlers,
@@ -52,15 +52,12 @@ export async function dispatchInvoke(
 
 function toApiError(channel: InvokeChannel, error: unknown): ApiError {
   if (error instanceof ApiRequestError) return error.apiError;
-  if (error && typeof error === 'object' && 'explanation' in error && 'fix' in error) {
-    // NutError and ConfigError carry their own explanation and fix.
-    const e = error as { code?: unknown; explanation: unknown; fix: unknown };
+  if (isExplainedError(error))
     return {
-      code: typeof e.code === 'string' ? e.code : 'ERROR',
-      message: String(e.explanation),
-      fix: String(e.fix),
+      code: typeof error.code === 'string' ? error.code : 'ERROR',
+      message: error.explanation,
+      fix: error.fix,
     };
-  }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INTERNAL', message: `${channel} failed: ${message}` };
 }

@@ -11,3 +11,17 @@ export class ApiRequestError extends Error {
     this.name = 'ApiRequestError';
   }
 }
+
+/**
+ * An error that carries its own explanation and fix (NutError, ControlEndpointError,
+ * BridgeHostError): the CLI prints them as Error/Fix, the dispatcher answers with them.
+ */
+export function isExplainedError(
+  error: unknown,
+): error is Error & { explanation: string; fix: string; code?: unknown } {
+  return (
+    error instanceof Error &&
+    typeof (error as { explanation?: unknown }).explanation === 'string' &&
+    typeof (error as { fix?: unknown }).fix === 'string'
+  );
+}
