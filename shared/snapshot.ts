@@ -289,6 +289,16 @@ export const ProgramProblemSchema = z.object({
 });
 export type ProgramProblem = z.infer<typeof ProgramProblemSchema>;
 
+/** Shown wherever the shutdown command's problem is (window banner, tray). */
+export const SHUTDOWN_CANNOT_RUN = 'The shutdown command cannot run on this machine';
+
+/** The shutdown command's problem among them, if it has one. */
+export function shutdownProgramProblem(
+  problems: readonly ProgramProblem[],
+): ProgramProblem | undefined {
+  return problems.find((p) => p.path.startsWith('shutdown.'));
+}
+
 export const AppSnapshotSchema = z.object({
   ups: z.array(UpsSnapshotSchema),
   tray: TrayStateSchema,

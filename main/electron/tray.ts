@@ -18,10 +18,12 @@ import type { Logger } from '../platform/ports';
 import {
   type AppSnapshot,
   DRY_RUN_BADGE,
+  SHUTDOWN_CANNOT_RUN,
   TRAY_SEVERITY,
   type TrayLevel,
   type UpsSnapshot,
   dryRunApplies,
+  shutdownProgramProblem,
   upsTrayLevel,
   worstTrayLevel,
 } from '../../shared/snapshot';
@@ -119,13 +121,6 @@ function upsFacts(ups: UpsSnapshot, now: number): string[] {
   return facts;
 }
 
-const SHUTDOWN_CANNOT_RUN = 'The shutdown command cannot run on this machine';
-
-/** The configured shutdown command's problem, when it cannot run here (the core checks it). */
-function shutdownProgramProblem(snapshot: AppSnapshot): string | null {
-  return snapshot.programProblems.find((p) => p.path.startsWith('shutdown.'))?.message ?? null;
-}
-
 function tooltipFor(
   snapshot: AppSnapshot,
   level: TrayLevel,
@@ -137,7 +132,9 @@ function tooltipFor(
   const state = snapshot.configProblem ? 'configuration not loaded' : LEVEL_TEXT[level];
   const dryRun = snapshot.ups.some(dryRunApplies) ? `\n${DRY_RUN_BADGE}` : '';
   const service = backgroundService ? `\n${BACKGROUND_SERVICE_LINE}` : '';
-  const unrunnable = shutdownProgramProblem(snapshot) ? `\n${SHUTDOWN_CANNOT_RUN}` : '';
+  const unrunnable = shutdownProgramProblem(snapshot.programProblems)
+    ? `\n${SHUTDOWN_CANNOT_RUN}`
+    : '';
   const head = `${APP_NAME}: ${state}${paused ? ' (notifications paused)' : ''}${dryRun}${unrunnable}${service}`;
   const lines = snapshot.ups.map(
     (ups) =>
@@ -190,11 +187,11 @@ export function trayModel(snapshot: AppSnapshot, options: TrayModelOptions): Tra
       type: 'status',
       label: `Configuration not loaded: ${shorten(snapshot.configProblem, 90)}`,
     });
-  const shutdownProblem = shutdownProgramProblem(snapshot);
+  const shutdownProblem = shutdownProgramProblem(snapshot.programProblems);
   if (shutdownProblem)
     statusLines.push({
       type: 'status',
-      label: `${SHUTDOWN_CANNOT_RUN}: ${shorten(shutdownProblem, 90)}`,
+      label: `${SHUTDOWN_CANNOT_RUN}: ${shorten(shutdownProblem.message, 90)}`,
     });
   if (snapshot.ups.length === 0 && !snapshot.configProblem)
     statusLines.push({ type: 'status', label: 'No UPS configured — open Settings to add one' });

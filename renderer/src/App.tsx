@@ -3,8 +3,10 @@ import { Suspense, lazy, useEffect, useRef } from 'react';
 import {
   DRY_RUN_BADGE,
   type ProgramProblem,
+  SHUTDOWN_CANNOT_RUN,
   type TrayLevel,
   dryRunApplies,
+  shutdownProgramProblem,
 } from '../../shared/snapshot';
 import { api } from './api';
 import {
@@ -354,24 +356,24 @@ function ConfigProblemBanner() {
   );
 }
 
+// A constant for "none": a new [] per store read would make the banner re-render forever.
+const NO_PROGRAM_PROBLEMS: ProgramProblem[] = [];
+
 /**
  * Configured programs that cannot run here: a shutdown command that does not exist would only
  * show when the power runs out, so it is said on every page until fixed.
  */
-const NO_PROGRAM_PROBLEMS: ProgramProblem[] = [];
-
 function ProgramProblemsBanner() {
-  // A constant for "none": a new [] per call would make the store re-render forever.
   const problems = useApp((s) => s.snapshot?.programProblems ?? NO_PROGRAM_PROBLEMS);
   if (problems.length === 0) return null;
-  const shutdown = problems.some((p) => p.path.startsWith('shutdown.'));
+  const shutdown = shutdownProgramProblem(problems) !== undefined;
   return (
     <div className="transport-banner">
       <Callout
         tone={problems.some((p) => p.severity === 'error') ? 'bad' : 'warn'}
         title={
           shutdown
-            ? 'The shutdown command cannot run on this machine'
+            ? SHUTDOWN_CANNOT_RUN
             : problems.length === 1
               ? 'A hook program cannot run on this machine'
               : 'Hook programs cannot run on this machine'

@@ -43,7 +43,7 @@ export function historyWindow(input: {
  */
 export function historyRefreshMs(shownSpanMs: number | null): number {
   if (shownSpanMs === null) return HISTORY_RANGES[0].refreshMs;
-  return (HISTORY_RANGES.find((r) => shownSpanMs <= r.ms) ?? HISTORY_RANGES[4]).refreshMs;
+  return (HISTORY_RANGES.find((r) => shownSpanMs <= r.ms) ?? HISTORY_RANGES.at(-1)!).refreshMs;
 }
 
 /** The first sample that holds a reading (a sample taken while still connecting holds none). */
