@@ -101,6 +101,8 @@ describe('nut-sentinel CLI against a real upsd', () => {
 
   beforeAll(async () => {
     cli = await buildCli();
+    // Some tests run the built bundle as a second uid (nobody): its private folder made readable.
+    await chmod(path.dirname(cli.entry), 0o755);
     rig = await startUpsdRig({ upses: [SYNOLOGY_UPS, PROXMOX_APC_UPS] });
     dir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-cli-'));
   });
@@ -309,8 +311,7 @@ describe('nut-sentinel CLI against a real upsd', () => {
   });
 
   it('agent as a user who may not create the control socket: says so with the fix, exit 1, no LOGIN', async () => {
-    // A second uid (nobody) runs the built bundle: its folder, the config and a data folder readable.
-    await chmod(path.dirname(cli.entry), 0o755);
+    // A second uid (nobody) runs the built bundle: the config and a data folder readable.
     const nobodyDir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-nobody-'));
     try {
       await chmod(nobodyDir, 0o755);
@@ -840,7 +841,6 @@ describe('nut-sentinel CLI against a real upsd', () => {
       `${dir}: error: a folder, not a config file (give the file itself, e.g. ${path.join(dir, 'config.json')})\n`,
     );
     // Root's 0600 config checked by another user (nobody).
-    await chmod(path.dirname(cli.entry), 0o755);
     const privateDir = await mkdtemp(path.join(tmpdir(), 'nut-sentinel-private-'));
     try {
       await chmod(privateDir, 0o755);
